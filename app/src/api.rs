@@ -1,0 +1,13 @@
+//! Server functions: called from the browser over HTTP (`POST /api/<endpoint>`), run in the gateway.
+//! Endpoints are named explicitly so their URLs are stable.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::NodeStatus;
+
+/// Status of the connected Lightning node. `POST /api/node_status`, JSON reply.
+#[server(prefix = "/api", endpoint = "node_status")]
+pub async fn get_node_status() -> Result<NodeStatus, AppError> {
+    crate::backend::backend()?.node_status().await
+}

@@ -1,0 +1,16 @@
+//! OpenFatture Lightning's web app: components and the server functions they call.
+//!
+//! Built twice: for the browser (feature `csr`, mounted by the `frontend` crate) and for the gateway
+//! (feature `ssr`, where the server functions run with the gateway's [`backend::BackendHandle`] in context).
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod components;
+pub mod error;
+pub mod format;
+pub mod model;
+pub mod pages;
+
+pub use components::shell::App;
+pub use error::AppError;

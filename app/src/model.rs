@@ -1,0 +1,56 @@
+//! Data shown by the UI and the CLI; serialisable so server functions can return it.
+//! Amounts carry their unit in the field name. No secret ever goes in here.
+
+use serde::{Deserialize, Serialize};
+
+/// What `lightning status` and the dashboard show about the connected node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// `host:port` of the LND gRPC endpoint.
+    pub host: String,
+    /// Node alias as LND reports it.
+    pub alias: String,
+    /// Node identity public key, hex.
+    pub pubkey: String,
+    /// LND version string.
+    pub version: String,
+    /// Bitcoin network (mainnet, testnet, regtest, ...).
+    pub network: String,
+    /// Whether this is the embedded simulated node.
+    pub simulated: bool,
+    /// Whether the node is synced to chain.
+    pub synced_to_chain: bool,
+    /// Best block height.
+    pub block_height: u32,
+    /// Active channels.
+    pub active_channels: u32,
+    /// Inactive channels.
+    pub inactive_channels: u32,
+    /// Pending channels.
+    pub pending_channels: u32,
+    /// Total capacity of all open channels, in sats.
+    pub capacity_sat: u64,
+    /// Our side of all channels, in sats.
+    pub local_balance_sat: u64,
+    /// The peers' side of all channels (our inbound), in sats.
+    pub remote_balance_sat: u64,
+}
+
+/// One channel row of `lightning channels`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelView {
+    /// Short channel id as a decimal u64, as LND shows it.
+    pub chan_id: u64,
+    /// Peer public key, hex.
+    pub remote_pubkey: String,
+    /// Peer alias when known, else empty.
+    pub peer_alias: String,
+    /// Whether the channel is active.
+    pub active: bool,
+    /// Channel capacity in sats.
+    pub capacity_sat: u64,
+    /// Our balance in sats.
+    pub local_balance_sat: u64,
+    /// The peer's balance (our inbound) in sats.
+    pub remote_balance_sat: u64,
+}

@@ -1,0 +1,62 @@
+// Browser tests of the web app, run by `bash scripts/test.sh` after `cargo leptos build`.
+// Playwright starts the gateway (`openfatture serve`) with a fresh OPENFATTURE_HOME, so the embedded
+// simulated node (simnode) is used. The browser is the system Chromium; browsers are never downloaded.
+import { defineConfig } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const repoRoot = path.resolve(__dirname, '..');
+const port = Number(process.env.E2E_PORT ?? '3917');
+const baseURL = `http://127.0.0.1:${port}`;
+const serverBin = process.env.OPENFATTURE_BIN ?? path.join(repoRoot, 'target', 'debug', 'openfatture');
+const siteRoot = process.env.LEPTOS_SITE_ROOT ?? path.join(repoRoot, 'target', 'site');
+// Playwright loads this file in the runner and in every worker: create the home once and share it.
+const home = process.env.E2E_OPENFATTURE_HOME ?? fs.mkdtempSync(path.join(os.tmpdir(), 'openfatture-e2e-'));
+process.env.E2E_OPENFATTURE_HOME = home;
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: './test-results',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: true,
+  timeout: 30_000,
+  expect: { timeout: 15_000 },
+  reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
+  use: {
+    baseURL,
+    trace: 'off',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: {
+    command: `"${serverBin}" serve --listen 127.0.0.1:${port}`,
+    cwd: repoRoot,
+    url: `${baseURL}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      OPENFATTURE_HOME: home,
+      LEPTOS_SITE_ROOT: siteRoot,
+      RUST_LOG: process.env.RUST_LOG ?? 'info',
+    },
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+  },
+});

@@ -1,0 +1,54 @@
+import { expect, test, type ConsoleMessage } from '@playwright/test';
+import path from 'node:path';
+
+test('the home page shows the embedded simulated node', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText ?? ''}`));
+
+  await page.goto('/');
+
+  await expect(page.getByRole('link', { name: 'OpenFatture Lightning' })).toBeVisible();
+  await expect(page.getByTestId('node-connection')).toHaveText('Connected');
+  await expect(page.getByTestId('node-alias')).toHaveText('simnode');
+  await expect(page.getByTestId('node-pubkey')).toHaveText(/^(02|03)[0-9a-f]{64}$/);
+  await expect(page).toHaveTitle('Node · OpenFatture Lightning');
+
+  await page.screenshot({ path: path.join(__dirname, '..', 'screenshots', 'dashboard.png'), fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test('an unknown client route shows the not-found page inside the app shell', async ({ page }) => {
+  const problems: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+
+  const response = await page.goto('/no/such/page');
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await page.getByRole('link', { name: 'Go to the node status page.' }).click();
+  await expect(page.getByTestId('node-alias')).toHaveText('simnode');
+  expect(problems).toEqual([]);
+});
+
+test('a failing node status shows the error text, and Refresh recovers', async ({ page }) => {
+  const message = 'Failed to connect to LND at 127.0.0.1:10009: connection refused';
+  // The gateway encodes a server-function error as the JSON of app::AppError with status 500.
+  await page.route('**/api/node_status', (route) =>
+    route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ Lightning: message }) }),
+  );
+  await page.goto('/');
+  await expect(page.getByTestId('node-connection')).toHaveText('Connection failed');
+  await expect(page.getByTestId('node-error')).toHaveText(message);
+  await expect(page.getByTestId('node-alias')).toHaveCount(0);
+
+  await page.unroute('**/api/node_status');
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(page.getByTestId('node-alias')).toHaveText('simnode');
+  await expect(page.getByTestId('node-error')).toHaveCount(0);
+});

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds OpenFatture Lightning (gateway + web app, release mode) and starts it:
+#   bash scripts/run.sh [openfatture serve options...]
+# With no lightning_host configured it starts the embedded simulated node, so this works out of the box.
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+# shellcheck source=scripts/setup.sh
+source "$repo_root/scripts/setup.sh"
+
+cargo leptos build --release
+
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$repo_root/target/site}"
+exec "${CARGO_TARGET_DIR:-$repo_root/target}/release/openfatture" serve "$@"

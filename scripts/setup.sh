@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs what building and testing OpenFatture Lightning needs, skipping whatever is already there:
+#   - the wasm32-unknown-unknown Rust target
+#   - cargo-leptos 0.3.10 (builds the web app)
+#   - wasm-bindgen-cli, the exact version of the `wasm-bindgen` crate in Cargo.lock
+#   - the npm packages in end2end/ (Playwright, and binaryen for wasm-opt in release builds)
+#   - Chromium from Debian (/usr/bin/chromium) for the browser tests
+# Source it (`source scripts/setup.sh`) to also get end2end/node_modules/.bin (wasm-opt) on PATH,
+# or run it (`bash scripts/setup.sh`) just to install.
+
+_of_setup() {
+  set -euo pipefail
+  local repo_root
+  repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  local cargo_leptos_version="0.3.10"
+
+  _of_say() { printf '[setup] %s\n' "$*" >&2; }
+  _of_need() {
+    command -v "$1" >/dev/null 2>&1 || {
+      _of_say "'$1' is not installed: $2"
+      return 1
+    }
+  }
+
+  export PATH="$HOME/.cargo/bin:$PATH"
+  _of_need cargo "install Rust from https://rustup.rs, then run this again"
+  _of_need rustup "install Rust with rustup (https://rustup.rs); the wasm target is added through it"
+  _of_need node "install Node.js 20 or newer (https://nodejs.org or NodeSource packages)"
+  _of_need npm "install npm (it comes with Node.js 20 or newer)"
+  local node_major
+  node_major="$(node -p 'process.versions.node.split(".")[0]')"
+  if [ "$node_major" -lt 20 ]; then
+    _of_say "Node.js $(node --version) is too old: Playwright 1.65 needs Node.js 20 or newer"
+    return 1
+  fi
+
+  # 1. wasm target
+  if ! rustup target list --installed | grep -qx 'wasm32-unknown-unknown'; then
+    _of_say "adding Rust target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+
+  # 2. cargo-leptos (no_downloads: never fetch tools from GitHub; they come from npm/cargo here)
+  if ! cargo leptos --version 2>/dev/null | grep -q " ${cargo_leptos_version}\$"; then
+    _of_say "installing cargo-leptos ${cargo_leptos_version} (about 11 minutes on 2 cores, once)"
+    cargo install cargo-leptos --version "${cargo_leptos_version}" --locked --features no_downloads
+  fi
+
+  # 3. wasm-bindgen-cli matching Cargo.lock
+  local wbg_version
+  wbg_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$repo_root/Cargo.lock")"
+  if [ -z "$wbg_version" ]; then
+    _of_say "could not find the wasm-bindgen version in $repo_root/Cargo.lock"
+    return 1
+  fi
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " ${wbg_version}\$"; then
+    _of_say "installing wasm-bindgen-cli ${wbg_version} (about 2 minutes, once)"
+    # no --locked: its lockfile pins a crate version some registries lack
+    cargo install wasm-bindgen-cli --version "${wbg_version}"
+  fi
+
+  # 4. npm packages for the browser tests and wasm-opt (never `npx playwright install`: we use system Chromium)
+  if [ ! -x "$repo_root/end2end/node_modules/.bin/playwright" ] || [ ! -x "$repo_root/end2end/node_modules/.bin/wasm-opt" ] \
+    || [ "$repo_root/end2end/package-lock.json" -nt "$repo_root/end2end/node_modules/.package-lock.json" ]; then
+    _of_say "installing npm packages in end2end/"
+    (cd "$repo_root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+  export PATH="$repo_root/end2end/node_modules/.bin:$PATH"
+
+  # 5. Chromium for Playwright
+  if [ ! -x /usr/bin/chromium ]; then
+    _of_need apt-get "install Chromium so that /usr/bin/chromium exists"
+    local sudo=""
+    if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
+    _of_say "installing Chromium from Debian"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
+  fi
+}
+
+if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
+  # Sourced: install in a subshell (its `set -e` must not leak into the caller), then extend PATH here.
+  ( _of_setup )
+  _of_rc=$?
+  unset -f _of_setup
+  if [ "$_of_rc" -ne 0 ]; then
+    unset _of_rc
+    return 1
+  fi
+  unset _of_rc
+  export PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+else
+  _of_setup
+fi

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Runs every test of OpenFatture Lightning:
+#   1. cargo test --workspace (unit and integration tests, host)
+#   2. cargo leptos build (debug: gateway + wasm web app)
+#   3. Playwright browser tests in end2end/ against `target/debug/openfatture serve`
+# Ends with one line "N passed, M failed" (cargo tests + browser tests) and a non-zero exit status if
+# anything failed. Every stage runs even if an earlier one failed, except that the browser tests need
+# the build.
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+# shellcheck source=scripts/setup.sh
+source "$repo_root/scripts/setup.sh"
+
+log_dir="$(mktemp -d "${TMPDIR:-/tmp}/openfatture-test.XXXXXX")"
+trap 'rm -rf "$log_dir"' EXIT
+
+# where cargo puts binaries (honours CARGO_TARGET_DIR); the site always goes to target/site (Cargo.toml)
+target_dir="${CARGO_TARGET_DIR:-$repo_root/target}"
+passed=0
+failed=0
+stage_failures=()
+say() { printf '\n==> %s\n' "$*"; }
+
+# The same value cargo-leptos gives the server build: without it, switching between `cargo test` and
+# `cargo leptos build` would recompile leptos and everything above it each time.
+export LEPTOS_OUTPUT_NAME="${LEPTOS_OUTPUT_NAME:-openfatture}"
+
+# --- 1. cargo test ------------------------------------------------------------------------------------
+say "cargo test --workspace"
+cargo_status=0
+cargo test --workspace --color never 2>&1 | tee "$log_dir/cargo-test.log" || cargo_status=$?
+# "test result: ok. 12 passed; 0 failed; 0 ignored; ..." once per test binary and doc-test run
+read -r cargo_passed cargo_failed < <(
+  awk '/^test result: / {
+         for (i = 1; i <= NF; i++) {
+           if ($(i+1) ~ /^passed;?$/) p += $i
+           if ($(i+1) ~ /^failed;?$/) f += $i
+         }
+       }
+       END { printf "%d %d\n", p, f }' "$log_dir/cargo-test.log"
+)
+passed=$((passed + cargo_passed))
+failed=$((failed + cargo_failed))
+if [ "$cargo_status" -ne 0 ]; then
+  stage_failures+=("cargo test exited with status $cargo_status")
+  if [ "$cargo_failed" -eq 0 ]; then
+    failed=$((failed + 1)) # it failed before reporting a failing test (e.g. a build error)
+  fi
+fi
+
+# --- 2. cargo leptos build (debug) ---------------------------------------------------------------------
+say "cargo leptos build"
+build_status=0
+cargo leptos build || build_status=$?
+if [ "$build_status" -ne 0 ]; then
+  stage_failures+=("cargo leptos build exited with status $build_status (browser tests not run)")
+  failed=$((failed + 1))
+fi
+
+# --- 3. Playwright -------------------------------------------------------------------------------------
+if [ "$build_status" -eq 0 ]; then
+  say "Playwright browser tests (end2end/)"
+  # a free port on 127.0.0.1 for the gateway under test
+  E2E_PORT="${E2E_PORT:-$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}"
+  export E2E_PORT
+  e2e_home="$(mktemp -d "${TMPDIR:-/tmp}/openfatture-e2e-home.XXXXXX")"
+  export E2E_OPENFATTURE_HOME="$e2e_home"
+  export LEPTOS_SITE_ROOT="$repo_root/target/site"
+  export OPENFATTURE_BIN="$target_dir/debug/openfatture"
+  mkdir -p "$repo_root/end2end/screenshots"
+  rm -f "$repo_root/end2end/test-results/results.json"
+  e2e_status=0
+  (cd "$repo_root/end2end" && ./node_modules/.bin/playwright test) || e2e_status=$?
+  rm -rf "$e2e_home"
+  results="$repo_root/end2end/test-results/results.json"
+  if [ -f "$results" ]; then
+    read -r e2e_passed e2e_failed < <(
+      node -e '
+        const s = require(process.argv[1]).stats;
+        console.log(`${s.expected + (s.flaky || 0)} ${s.unexpected}`);
+      ' "$results"
+    )
+  else
+    e2e_passed=0
+    e2e_failed=0
+  fi
+  passed=$((passed + e2e_passed))
+  failed=$((failed + e2e_failed))
+  if [ "$e2e_status" -ne 0 ]; then
+    stage_failures+=("playwright exited with status $e2e_status")
+    if [ "$e2e_failed" -eq 0 ]; then
+      failed=$((failed + 1)) # e.g. the server did not start
+    fi
+  fi
+fi
+
+echo
+for failure in "${stage_failures[@]+"${stage_failures[@]}"}"; do
+  echo "FAILED: $failure"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "${#stage_failures[@]}" -eq 0 ]

@@ -1,0 +1,315 @@
+//! `openfatture invoice add|list|show|import`: the registry of EUR invoices.
+
+use std::path::PathBuf;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use clap::Subcommand;
+use rust_decimal::Decimal;
+
+use super::{CliError, Output};
+use crate::config::Home;
+use crate::fatturapa::{parse_fattura, ImportedInvoice};
+use crate::invoices::{now_secs, validate_amount};
+use crate::store::{Fattura, NewFattura, Store};
+
+/// Rows per page of `invoice list` unless `--limit` says otherwise.
+const DEFAULT_PAGE: u32 = 50;
+
+/// `openfatture invoice ...`
+#[derive(Debug, Subcommand)]
+pub enum InvoiceCommand {
+    /// Add an EUR invoice to be paid.
+    Add(AddArgs),
+    /// List EUR invoices, newest first.
+    List {
+        /// Only invoices whose numero or client contains this text.
+        #[arg(long)]
+        search: Option<String>,
+        /// Rows per page.
+        #[arg(long, default_value_t = DEFAULT_PAGE)]
+        limit: u32,
+        /// Page number, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
+    /// Show one EUR invoice and what has been paid.
+    Show {
+        /// Invoice number.
+        numero: String,
+        /// Year, when several invoices share the numero.
+        #[arg(long)]
+        anno: Option<i32>,
+    },
+    /// Import FatturaPA XML files (FPA12/FPR12); invoices already present are left as they are.
+    Import {
+        /// One or more .xml files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Options of `invoice add`.
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// Invoice number, e.g. INV-001.
+    #[arg(long)]
+    pub numero: String,
+    /// Client name (denominazione).
+    #[arg(long)]
+    pub client: String,
+    /// Document total in EUR (ImportoTotaleDocumento), e.g. 500.00.
+    #[arg(long)]
+    pub total: Decimal,
+    /// Invoice date (YYYY-MM-DD); today if omitted.
+    #[arg(long)]
+    pub date: Option<NaiveDate>,
+    /// Client VAT number (P.IVA).
+    #[arg(long)]
+    pub client_piva: Option<String>,
+    /// Client fiscal code (codice fiscale).
+    #[arg(long)]
+    pub client_cf: Option<String>,
+    /// What the invoice is for.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Withholding tax (ritenuta d'acconto) in EUR.
+    #[arg(long, default_value = "0")]
+    pub ritenuta: Decimal,
+    /// Stamp duty (bollo) in EUR.
+    #[arg(long, default_value = "0")]
+    pub bollo: Decimal,
+}
+
+/// Runs one `invoice` subcommand.
+pub(super) async fn run(out: &Output, home: &Home, command: InvoiceCommand) -> Result<(), CliError> {
+    let store = crate::context::open_store(home).await?;
+    let result = match command {
+        InvoiceCommand::Add(args) => add(out, &store, args).await,
+        InvoiceCommand::List { search, limit, page } => list(out, &store, search, limit, page).await,
+        InvoiceCommand::Show { numero, anno } => show(out, &store, &numero, anno).await,
+        InvoiceCommand::Import { files } => import(out, &store, &files).await,
+    };
+    store.close().await;
+    result
+}
+
+/// Checks a non-negative EUR amount in whole cents.
+fn cents_amount(value: Decimal, what: &str) -> Result<Decimal, CliError> {
+    if value < Decimal::ZERO {
+        return Err(CliError::Invalid(format!("{what} must not be negative (got {value})")));
+    }
+    if value.normalize().scale() > 2 {
+        return Err(CliError::Invalid(format!(
+            "{what} {value} has more than 2 decimals: use whole cents, e.g. 12.50"
+        )));
+    }
+    Ok(value.round_dp(2))
+}
+
+async fn add(out: &Output, store: &Store, args: AddArgs) -> Result<(), CliError> {
+    let numero = args.numero.trim().to_string();
+    if numero.is_empty() {
+        return Err(CliError::Invalid("--numero must not be empty".into()));
+    }
+    if args.client.trim().is_empty() {
+        return Err(CliError::Invalid("--client must not be empty".into()));
+    }
+    let total = validate_amount(args.total)?;
+    let ritenuta = cents_amount(args.ritenuta, "--ritenuta")?;
+    let bollo = cents_amount(args.bollo, "--bollo")?;
+    if ritenuta > total {
+        return Err(CliError::Invalid(format!(
+            "--ritenuta {ritenuta} is larger than the total {total}"
+        )));
+    }
+    let data = args.date.unwrap_or_else(|| Utc::now().date_naive());
+    let new = NewFattura {
+        numero: numero.clone(),
+        data,
+        cedente_piva: String::new(),
+        client_name: args.client.trim().to_string(),
+        client_piva: args.client_piva.filter(|s| !s.trim().is_empty()),
+        client_cf: args.client_cf.filter(|s| !s.trim().is_empty()),
+        description: args.description.trim().to_string(),
+        totale_eur: total,
+        ritenuta_eur: ritenuta,
+        bollo_eur: bollo,
+        due_eur: total - ritenuta + bollo,
+        source: "manual".into(),
+    };
+    let Some(fattura) = store.add_fattura(&new, now_secs()).await? else {
+        return Err(CliError::Invalid(format!(
+            "invoice {numero} of {} already exists: see `openfatture invoice show {numero}`",
+            data.year()
+        )));
+    };
+    if out.json {
+        return out.print_json(&fattura);
+    }
+    println!("📄 Invoice {} added: {} EUR due from {}", fattura.numero, fattura.due_eur, fattura.client_name);
+    Ok(())
+}
+
+async fn list(out: &Output, store: &Store, search: Option<String>, limit: u32, page: u32) -> Result<(), CliError> {
+    let (limit, offset) = super::paging(limit, page)?;
+    let rows = store.list_fatture(search.as_deref(), limit, offset).await?;
+    if out.json {
+        return out.print_json(&rows);
+    }
+    if rows.is_empty() {
+        println!("No invoices. Add one with `openfatture invoice add` or `openfatture invoice import FILE.xml`.");
+        return Ok(());
+    }
+    println!("{:<16} {:>4} {:<10} {:<28} {:>12} {:>12}  STATUS", "NUMERO", "ANNO", "DATE", "CLIENT", "DUE EUR", "PAID EUR");
+    for f in &rows {
+        println!(
+            "{:<16} {:>4} {:<10} {:<28} {:>12} {:>12}  {}",
+            f.numero,
+            f.anno,
+            f.data,
+            truncate(&f.client_name, 28),
+            f.due_eur,
+            f.paid_eur,
+            f.status().as_str()
+        );
+    }
+    Ok(())
+}
+
+async fn show(out: &Output, store: &Store, numero: &str, anno: Option<i32>) -> Result<(), CliError> {
+    let mut found = store.fatture_by_numero(numero).await?;
+    if let Some(anno) = anno {
+        found.retain(|f| f.anno == anno);
+    }
+    if found.is_empty() {
+        return Err(crate::invoices::InvoiceError::UnknownNumero(numero.to_string()).into());
+    }
+    if out.json {
+        return out.print_json(&found);
+    }
+    for f in &found {
+        print_fattura(f);
+    }
+    Ok(())
+}
+
+fn print_fattura(f: &Fattura) {
+    println!("📄 Invoice {} of {} ({})", f.numero, f.data, f.source);
+    let mut client = f.client_name.clone();
+    if let Some(piva) = &f.client_piva {
+        client.push_str(&format!(", P.IVA {piva}"));
+    }
+    if let Some(cf) = &f.client_cf {
+        client.push_str(&format!(", CF {cf}"));
+    }
+    println!("👤 Client: {client}");
+    if !f.description.is_empty() {
+        println!("📝 {}", f.description);
+    }
+    println!(
+        "💶 Total {} EUR, ritenuta {} EUR, bollo {} EUR → due {} EUR",
+        f.totale_eur, f.ritenuta_eur, f.bollo_eur, f.due_eur
+    );
+    println!("✅ Paid {} EUR, outstanding {} EUR: {}", f.paid_eur, f.outstanding_eur(), f.status().as_str());
+}
+
+fn to_new_fattura(inv: &ImportedInvoice, file_name: &str) -> NewFattura {
+    NewFattura {
+        numero: inv.numero.clone(),
+        data: inv.data,
+        cedente_piva: inv.cedente_piva.clone(),
+        client_name: inv.cliente.denominazione.clone(),
+        client_piva: inv.cliente.piva.clone(),
+        client_cf: inv.cliente.codice_fiscale.clone(),
+        description: inv.descrizione.clone(),
+        totale_eur: inv.totale_eur,
+        ritenuta_eur: inv.ritenuta_eur,
+        bollo_eur: inv.bollo_eur,
+        due_eur: inv.amount_due_eur().max(Decimal::ZERO),
+        source: format!("fatturapa:{file_name}"),
+    }
+}
+
+/// Document types that are credit notes (the seller owes the client): not collected.
+const CREDIT_NOTE_TYPES: [&str; 2] = ["TD04", "TD08"];
+
+/// Parses every file first; if any is bad, nothing at all is imported. Credit notes are
+/// skipped (there is nothing to collect).
+async fn import(out: &Output, store: &Store, files: &[PathBuf]) -> Result<(), CliError> {
+    let mut batch = Vec::new();
+    let mut credit_notes = Vec::new();
+    let mut errors = Vec::new();
+    for path in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let bytes = match read_limited(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        match parse_fattura(&bytes, &name) {
+            Ok(invoices) => {
+                for inv in &invoices {
+                    if CREDIT_NOTE_TYPES.contains(&inv.tipo_documento.as_str()) {
+                        credit_notes.push(format!("{}/{} ({})", inv.numero, inv.anno, inv.tipo_documento));
+                    } else {
+                        batch.push(to_new_fattura(inv, &name));
+                    }
+                }
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CliError::Invalid(format!(
+            "nothing imported; fix these files and run the import again:\n  {}",
+            errors.join("\n  ")
+        )));
+    }
+    let outcome = store.import_fatture(&batch, now_secs()).await?;
+    if out.json {
+        return out.print_json(&serde_json::json!({
+            "added": outcome.added,
+            "already_present": outcome.already_present,
+            "skipped_credit_notes": credit_notes,
+        }));
+    }
+    println!("📥 Imported {} invoice(s): {}", outcome.added.len(), outcome.added.join(", "));
+    if !outcome.already_present.is_empty() {
+        println!(
+            "↩️  Already present, left unchanged: {}",
+            outcome.already_present.join(", ")
+        );
+    }
+    if !credit_notes.is_empty() {
+        println!("⏭️  Credit notes skipped (nothing to collect): {}", credit_notes.join(", "));
+    }
+    Ok(())
+}
+
+/// Reads a file, refusing one larger than the FatturaPA limit before reading it whole.
+fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let limit = crate::fatturapa::MAX_FATTURA_BYTES as u64;
+    if meta.len() > limit {
+        return Err(format!(
+            "{}: file is {} bytes, larger than the {} bytes a FatturaPA file may have",
+            path.display(),
+            meta.len(),
+            limit
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+}
+
+/// Cuts text to `max` characters for table columns.
+pub(super) fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}

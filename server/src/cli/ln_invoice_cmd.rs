@@ -1,0 +1,444 @@
+//! `openfatture lightning invoice …`, `lightning payments …` and `lightning rates`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+
+use super::format::grouped;
+use super::invoice_cmd::truncate;
+use super::{CliError, Output};
+use crate::config::{Home, Settings};
+use crate::invoices::export::{self, rfc3339};
+use crate::invoices::{CreateRequest, InvoiceService};
+use crate::rates::RateService;
+use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store};
+
+/// Rows per page unless `--limit` says otherwise.
+const DEFAULT_PAGE: u32 = 50;
+
+/// `openfatture lightning invoice ...`
+#[derive(Debug, Subcommand)]
+pub enum LnInvoiceCommand {
+    /// Create a Lightning invoice for an existing invoice (--numero) or a standalone one.
+    Create(CreateArgs),
+    /// List Lightning invoices, newest first.
+    List {
+        /// Only this state: open, settled, canceled, expired, pending, accepted.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only invoices for this EUR invoice number.
+        #[arg(long)]
+        numero: Option<String>,
+        /// Only invoices created on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<NaiveDate>,
+        /// Rows per page.
+        #[arg(long, default_value_t = DEFAULT_PAGE)]
+        limit: u32,
+        /// Page number, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
+    /// Show one Lightning invoice, refreshed from the node.
+    Status {
+        /// Lightning invoice id, e.g. INV-001-LN.
+        id: String,
+    },
+    /// Cancel an unpaid Lightning invoice.
+    Cancel {
+        /// Lightning invoice id.
+        id: String,
+    },
+}
+
+/// Options of `lightning invoice create`.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// Number of the EUR invoice to collect.
+    #[arg(long)]
+    pub numero: Option<String>,
+    /// Year, when several invoices share the numero.
+    #[arg(long)]
+    pub anno: Option<i32>,
+    /// EUR amount (default: what is still due on the invoice).
+    #[arg(long)]
+    pub amount: Option<Decimal>,
+    /// Hours until the invoice expires.
+    #[arg(long)]
+    pub expiry_hours: Option<u64>,
+    /// Text for the invoice description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Make a new invoice even if a payable one exists (the old one is cancelled).
+    #[arg(long)]
+    pub new: bool,
+}
+
+/// `openfatture lightning payments ...`
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Received payments, newest first.
+    List {
+        /// Rows per page.
+        #[arg(long, default_value_t = DEFAULT_PAGE)]
+        limit: u32,
+        /// Page number, from 1.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
+    /// One payment by payment hash.
+    Show {
+        /// Payment hash (hex).
+        payment_hash: String,
+    },
+    /// Export payments of a period for the accountant.
+    Export {
+        /// First day (YYYY-MM-DD, inclusive).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day (YYYY-MM-DD, inclusive).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated values with a header line.
+    Csv,
+    /// A JSON array.
+    Json,
+}
+
+/// Runs `lightning invoice ...`.
+pub(super) async fn run_invoice(out: &Output, settings: &Settings, home: &Home, command: LnInvoiceCommand) -> Result<(), CliError> {
+    let store = crate::context::open_store(home).await?;
+    let result = async {
+        match command {
+            LnInvoiceCommand::List { status, numero, since, limit, page } => {
+                list(out, &store, status, numero, since, limit, page).await
+            }
+            command => {
+                let lnd = crate::context::lnd_client(settings)?;
+                let service = crate::context::invoice_service(settings, store.clone(), lnd)?;
+                match command {
+                    LnInvoiceCommand::Create(args) => create(out, &service, args).await,
+                    LnInvoiceCommand::Status { id } => status(out, &service, &id).await,
+                    LnInvoiceCommand::Cancel { id } => cancel(out, &service, &id).await,
+                    LnInvoiceCommand::List { .. } => Ok(()),
+                }
+            }
+        }
+    }
+    .await;
+    store.close().await;
+    result
+}
+
+/// Runs `lightning payments ...`.
+pub(super) async fn run_payments(out: &Output, home: &Home, command: PaymentsCommand) -> Result<(), CliError> {
+    let store = crate::context::open_store(home).await?;
+    let result = match command {
+        PaymentsCommand::List { limit, page } => payments_list(out, &store, limit, page).await,
+        PaymentsCommand::Show { payment_hash } => payment_show(out, &store, &payment_hash).await,
+        PaymentsCommand::Export { from, to, format, output } => {
+            payments_export(&store, from, to, format, output).await
+        }
+    };
+    store.close().await;
+    result
+}
+
+/// Runs `lightning rates`: asks the providers once and shows each one's state.
+pub(super) async fn run_rates(out: &Output, settings: &Settings) -> Result<(), CliError> {
+    let service = RateService::new(crate::context::rates_config(settings)).map_err(crate::context::ContextError::from)?;
+    let quote = service.quote().await;
+    let status = service.status();
+    if out.json {
+        let quote_json = match &quote {
+            Ok(q) => serde_json::to_value(q)?,
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+        return out.print_json(&serde_json::json!({ "quote": quote_json, "providers": status.providers }));
+    }
+    for p in &status.providers {
+        let last = p
+            .last_quote
+            .as_ref()
+            .map(|q| format!("{} EUR/BTC", format_rate(q.eur_per_btc)))
+            .unwrap_or_else(|| "no quote".into());
+        let age = p.last_quote_age_secs.map(|a| format!(", {a} s old")).unwrap_or_default();
+        println!("• {:<14} {last}{age} — {}", p.provider, p.health);
+    }
+    match quote {
+        Ok(q) => {
+            println!("💱 Rate: {} EUR/BTC (source: {})", format_rate(q.eur_per_btc), q.source);
+            for w in crate::invoices::quote_warnings(&q) {
+                println!("⚠️  {w}");
+            }
+            Ok(())
+        }
+        Err(e) => Err(crate::invoices::InvoiceError::from(e).into()),
+    }
+}
+
+/// `45000` → `45,000`; keeps decimals: `45000.5` → `45,000.5`.
+pub(super) fn format_rate(rate: Decimal) -> String {
+    let text = rate.normalize().to_string();
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let int = int.parse::<u64>().map(grouped).unwrap_or_else(|_| int.to_string());
+    if frac.is_empty() {
+        int
+    } else {
+        format!("{int}.{frac}")
+    }
+}
+
+fn print_created(invoice: &LnInvoice, reused: bool) {
+    if reused {
+        println!("⚡ Lightning Invoice already open (reused; pass --new for a new one)");
+    } else {
+        println!("⚡ Lightning Invoice Created");
+    }
+    println!("📄 Invoice: {}", invoice.id);
+    println!(
+        "💰 Amount: {} EUR ({} sats @ {} EUR/BTC, {})",
+        invoice.amount_eur,
+        grouped(invoice.amount_sat()),
+        format_rate(invoice.rate_eur_per_btc),
+        invoice.rate_source
+    );
+    println!("⏰ Expires: {}", local_time(invoice.expires_at));
+    println!("🔗 Payment Request: {}", invoice.payment_request.as_deref().unwrap_or("(pending)"));
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS` UTC.
+fn local_time(secs: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| secs.to_string())
+}
+
+async fn create(out: &Output, service: &InvoiceService, args: CreateArgs) -> Result<(), CliError> {
+    let created = service
+        .create(CreateRequest {
+            numero: args.numero,
+            anno: args.anno,
+            amount_eur: args.amount,
+            expiry_hours: args.expiry_hours,
+            description: args.description,
+            force_new: args.new,
+        })
+        .await?;
+    for warning in &created.warnings {
+        eprintln!("⚠️  WARNING: {warning}");
+    }
+    if out.json {
+        return out.print_json(&created);
+    }
+    print_created(&created.invoice, created.reused);
+    Ok(())
+}
+
+fn print_status(invoice: &LnInvoice) {
+    println!("📄 Invoice: {}", invoice.id);
+    println!("📌 Status: {}", invoice.state.as_str());
+    println!(
+        "💰 Amount: {} EUR ({} sats @ {} EUR/BTC, {})",
+        invoice.amount_eur,
+        grouped(invoice.amount_sat()),
+        format_rate(invoice.rate_eur_per_btc),
+        invoice.rate_source
+    );
+    if invoice.amt_paid_msat > 0 {
+        println!("✅ Paid: {} sats", grouped(invoice.amt_paid_msat / 1000));
+    }
+    if let Some(at) = invoice.settled_at {
+        println!("🕒 Settled: {}", local_time(at));
+    }
+    println!("⏰ Expires: {}", local_time(invoice.expires_at));
+    println!("🔑 Payment hash: {}", invoice.payment_hash);
+    if let Some(pr) = &invoice.payment_request {
+        println!("🔗 Payment Request: {pr}");
+    }
+}
+
+async fn status(out: &Output, service: &InvoiceService, id: &str) -> Result<(), CliError> {
+    let invoice = service.refresh(id).await?;
+    if out.json {
+        return out.print_json(&invoice);
+    }
+    print_status(&invoice);
+    Ok(())
+}
+
+async fn cancel(out: &Output, service: &InvoiceService, id: &str) -> Result<(), CliError> {
+    let invoice = service.cancel(id).await?;
+    if out.json {
+        return out.print_json(&invoice);
+    }
+    println!("🚫 Lightning invoice {} cancelled", invoice.id);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn list(
+    out: &Output,
+    store: &Store,
+    status: Option<String>,
+    numero: Option<String>,
+    since: Option<NaiveDate>,
+    limit: u32,
+    page: u32,
+) -> Result<(), CliError> {
+    let (limit, offset) = super::paging(limit, page)?;
+    let state = match status {
+        Some(s) => Some(LnState::parse(&s).ok_or_else(|| {
+            CliError::Invalid(format!(
+                "unknown status '{s}': use open, settled, canceled, expired, pending or accepted"
+            ))
+        })?),
+        None => None,
+    };
+    let fattura_id = match numero {
+        Some(numero) => {
+            let found = store.fatture_by_numero(&numero).await?;
+            match found.first() {
+                Some(f) => Some(f.id),
+                None => return Err(crate::invoices::InvoiceError::UnknownNumero(numero).into()),
+            }
+        }
+        None => None,
+    };
+    let filter = LnInvoiceFilter { state, fattura_id, since: since.map(export::day_start), limit, offset };
+    let rows = store.list_ln_invoices(&filter).await?;
+    if out.json {
+        return out.print_json(&rows);
+    }
+    if rows.is_empty() {
+        println!("No Lightning invoices match.");
+        return Ok(());
+    }
+    println!("{:<18} {:<9} {:>12} {:>14}  {:<20}  MEMO", "ID", "STATUS", "EUR", "SATS", "CREATED");
+    for inv in &rows {
+        println!(
+            "{:<18} {:<9} {:>12} {:>14}  {:<20}  {}",
+            inv.id,
+            inv.state.as_str(),
+            inv.amount_eur,
+            grouped(inv.amount_sat()),
+            rfc3339(inv.created_at),
+            truncate(&inv.memo, 40)
+        );
+    }
+    Ok(())
+}
+
+async fn payments_list(out: &Output, store: &Store, limit: u32, page: u32) -> Result<(), CliError> {
+    let (limit, offset) = super::paging(limit, page)?;
+    let mut rows = Vec::new();
+    for p in store.recent_payments(limit, offset).await? {
+        rows.push(export::payment_row(store, &p).await?);
+    }
+    if out.json {
+        return out.print_json(&rows);
+    }
+    if rows.is_empty() {
+        println!("No payments received yet.");
+        return Ok(());
+    }
+    println!("{:<20}  {:<18} {:>14} {:>12}  {:<14} {:<24} HASH", "SETTLED", "INVOICE", "SATS", "EUR", "ORIGINAL", "CLIENT");
+    for r in &rows {
+        println!(
+            "{:<20}  {:<18} {:>14} {:>12}  {:<14} {:<24} {}",
+            r.settled_at,
+            r.ln_invoice_id,
+            grouped(r.amount_sats),
+            r.amount_eur,
+            r.original_invoice,
+            truncate(&r.client, 24),
+            r.payment_hash
+        );
+    }
+    Ok(())
+}
+
+async fn payment_show(out: &Output, store: &Store, payment_hash: &str) -> Result<(), CliError> {
+    let hash = payment_hash.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(CliError::Invalid(format!(
+            "'{payment_hash}' is not a payment hash: expected 64 hex characters"
+        )));
+    }
+    let Some(payment) = store.payment(&hash).await? else {
+        return Err(CliError::Invalid(format!(
+            "no payment with hash {hash}: see `openfatture lightning payments list`"
+        )));
+    };
+    let row = export::payment_row(store, &payment).await?;
+    if out.json {
+        return out.print_json(&row);
+    }
+    println!("✅ Payment {}", row.payment_hash);
+    println!("📄 Lightning invoice: {}", row.ln_invoice_id);
+    if !row.original_invoice.is_empty() {
+        println!("🧾 Original invoice: {} — {}", row.original_invoice, row.client);
+    }
+    println!(
+        "💰 {} sats = {} EUR @ {} EUR/BTC ({})",
+        grouped(row.amount_sats),
+        row.amount_eur,
+        format_rate(row.rate_eur_per_btc),
+        row.rate_source
+    );
+    println!("🕒 Settled: {}", row.settled_at);
+    println!("💳 Method: {}", row.method);
+    Ok(())
+}
+
+async fn payments_export(
+    store: &Store,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+) -> Result<(), CliError> {
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(CliError::Invalid(format!("--from {from} is after --to {to}")));
+        }
+    }
+    let rows = export::payments_in_period(store, from, to).await?;
+    let text = match format {
+        ExportFormat::Csv => export::to_csv(&rows),
+        ExportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&rows)?),
+    };
+    match output {
+        Some(path) => std::fs::write(&path, text)
+            .map_err(|e| CliError::Invalid(format!("cannot write {}: {e}", path.display())))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn rates_are_grouped() {
+        assert_eq!(format_rate(dec!(45000)), "45,000");
+        assert_eq!(format_rate(dec!(45000.00)), "45,000");
+        assert_eq!(format_rate(dec!(1234567.5)), "1,234,567.5");
+    }
+}

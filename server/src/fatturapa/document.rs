@@ -1,0 +1,467 @@
+//! Reading the FatturaPA 1.2 structure (header, bodies) out of a parsed XML tree.
+
+use rust_decimal::Decimal;
+
+use super::error::{clip, FatturaPaError};
+use super::input_checks::line_col;
+use super::values::{parse_amount_eur, parse_date};
+use super::xml_tree::Element;
+use super::{Cliente, ImportedInvoice, TotaleSource};
+
+const ROOT: &str = "FatturaElettronica";
+const SUPPORTED_VERSIONI: [&str; 2] = ["FPA12", "FPR12"];
+/// `String20Type`: longest invoice number allowed by the schema.
+const MAX_NUMERO_CHARS: usize = 20;
+/// `String28Type`: longest `IdCodice` allowed by the schema.
+const MAX_ID_CODICE_CHARS: usize = 28;
+
+/// File-wide context for error messages.
+struct Ctx<'a> {
+    file: &'a str,
+    original: &'a [u8],
+}
+
+/// An element together with its path from the root, for precise error messages.
+struct Node<'a> {
+    element: &'a Element,
+    path: String,
+    ctx: &'a Ctx<'a>,
+}
+
+impl<'a> Node<'a> {
+    fn line(&self) -> usize {
+        line_col(self.ctx.original, self.element.offset).0
+    }
+
+    fn child_path(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.path)
+        }
+    }
+
+    fn child(&self, element: &'a Element, path: String) -> Node<'a> {
+        Node {
+            element,
+            path,
+            ctx: self.ctx,
+        }
+    }
+
+    /// Every child with this name, with 1-based indexes in their paths (`Name[i]`).
+    fn all(&self, name: &str) -> Vec<Node<'a>> {
+        self.element
+            .children
+            .iter()
+            .filter(|c| c.name == name)
+            .enumerate()
+            .map(|(i, c)| self.child(c, self.child_path(&format!("{name}[{}]", i + 1))))
+            .collect()
+    }
+
+    /// The child with this name, if present; more than one is an error.
+    fn opt(&self, name: &str) -> Result<Option<Node<'a>>, FatturaPaError> {
+        let mut matches = self.element.children.iter().filter(|c| c.name == name);
+        let Some(first) = matches.next() else {
+            return Ok(None);
+        };
+        if let Some(second) = matches.next() {
+            return Err(FatturaPaError::Duplicate {
+                file: self.ctx.file.to_owned(),
+                path: self.child_path(name),
+                count: 2 + matches.count(),
+                line: line_col(self.ctx.original, second.offset).0,
+            });
+        }
+        Ok(Some(self.child(first, self.child_path(name))))
+    }
+
+    /// The child with this name; absent is a [`FatturaPaError::Missing`].
+    fn req(&self, name: &str) -> Result<Node<'a>, FatturaPaError> {
+        self.opt(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    fn missing(&self, what: &str) -> FatturaPaError {
+        FatturaPaError::Missing {
+            file: self.ctx.file.to_owned(),
+            path: self.child_path(what),
+        }
+    }
+
+    /// Trimmed text of a leaf element; empty text or child elements are errors.
+    fn text(&self) -> Result<String, FatturaPaError> {
+        if let Some(first) = self.element.children.first() {
+            return Err(self.invalid(
+                self.element.text.trim(),
+                &format!(
+                    "expected a text value, found a child element <{}>",
+                    clip(&first.name)
+                ),
+            ));
+        }
+        let value = self.element.text.trim();
+        if value.is_empty() {
+            return Err(self.invalid("", "the element is empty; a value is required"));
+        }
+        Ok(value.to_owned())
+    }
+
+    fn req_text(&self, name: &str) -> Result<(String, Node<'a>), FatturaPaError> {
+        let node = self.req(name)?;
+        Ok((node.text()?, node))
+    }
+
+    fn opt_text(&self, name: &str) -> Result<Option<(String, Node<'a>)>, FatturaPaError> {
+        match self.opt(name)? {
+            Some(node) => Ok(Some((node.text()?, node))),
+            None => Ok(None),
+        }
+    }
+
+    fn invalid(&self, value: &str, reason: &str) -> FatturaPaError {
+        FatturaPaError::InvalidValue {
+            file: self.ctx.file.to_owned(),
+            path: self.path.clone(),
+            value: clip(value),
+            line: self.line(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Parses this element's text as a euro amount in whole cents.
+    fn amount(&self, value: &str) -> Result<Decimal, FatturaPaError> {
+        parse_amount_eur(value).map_err(|reason| self.bad_decimal(value, reason))
+    }
+
+    fn bad_decimal(&self, value: &str, reason: String) -> FatturaPaError {
+        FatturaPaError::InvalidDecimal {
+            file: self.ctx.file.to_owned(),
+            path: self.path.clone(),
+            value: clip(value),
+            line: self.line(),
+            reason,
+        }
+    }
+}
+
+/// Adds amounts, reporting overflow against `node` (cannot happen within the 5 MiB limit).
+fn add(
+    sum: Decimal,
+    amount: Decimal,
+    node: &Node<'_>,
+    value: &str,
+) -> Result<Decimal, FatturaPaError> {
+    sum.checked_add(amount)
+        .ok_or_else(|| node.bad_decimal(value, "the sum of the amounts overflows".into()))
+}
+
+/// Turns the parsed tree into one [`ImportedInvoice`] per `FatturaElettronicaBody`.
+pub(crate) fn extract_invoices(
+    root: &Element,
+    original: &[u8],
+    file: &str,
+) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
+    let ctx = Ctx { file, original };
+    if root.name != ROOT {
+        return Err(FatturaPaError::NotFatturaPa {
+            file: file.to_owned(),
+            root: clip(&root.name),
+        });
+    }
+    let versione = root.attribute("versione").map(str::trim);
+    let versione = match versione {
+        Some(v) if SUPPORTED_VERSIONI.contains(&v) => v,
+        other => {
+            return Err(FatturaPaError::UnsupportedVersione {
+                file: file.to_owned(),
+                found: clip(other.unwrap_or("(missing)")),
+            });
+        }
+    };
+    let root = Node {
+        element: root,
+        path: String::new(),
+        ctx: &ctx,
+    };
+    let header = root.req("FatturaElettronicaHeader")?;
+    check_formato(&header, versione)?;
+
+    let cedente = header.req("CedentePrestatore")?.req("DatiAnagrafici")?;
+    let cedente_piva = id_fiscale_iva(&cedente.req("IdFiscaleIVA")?)?;
+    let cedente_denominazione = anagrafica_name(&cedente.req("Anagrafica")?)?;
+    let cliente = cliente(
+        &header
+            .req("CessionarioCommittente")?
+            .req("DatiAnagrafici")?,
+    )?;
+
+    let bodies = root.all("FatturaElettronicaBody");
+    if bodies.is_empty() {
+        return Err(root.missing("FatturaElettronicaBody"));
+    }
+    bodies
+        .iter()
+        .map(|body| {
+            let parts = read_body(body)?;
+            Ok(ImportedInvoice {
+                numero: parts.numero,
+                anno: chrono::Datelike::year(&parts.data),
+                data: parts.data,
+                tipo_documento: parts.tipo_documento,
+                divisa: parts.divisa,
+                cedente_piva: cedente_piva.clone(),
+                cedente_denominazione: cedente_denominazione.clone(),
+                cliente: cliente.clone(),
+                descrizione: parts.descrizione,
+                totale_eur: parts.totale_eur,
+                totale_source: parts.totale_source,
+                ritenuta_eur: parts.ritenuta_eur,
+                bollo_eur: parts.bollo_eur,
+                importo_pagamento_eur: parts.importo_pagamento_eur,
+            })
+        })
+        .collect()
+}
+
+/// `DatiTrasmissione/FormatoTrasmissione`, when present, must agree with `@versione`.
+fn check_formato(header: &Node<'_>, versione: &str) -> Result<(), FatturaPaError> {
+    let Some(dati) = header.opt("DatiTrasmissione")? else {
+        return Ok(());
+    };
+    match dati.opt_text("FormatoTrasmissione")? {
+        Some((formato, node)) if formato != versione => Err(node.invalid(
+            &formato,
+            &format!("must equal FatturaElettronica/@versione ({versione})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `IdFiscaleIVA` → `IdPaese` + `IdCodice`.
+fn id_fiscale_iva(node: &Node<'_>) -> Result<String, FatturaPaError> {
+    let (paese, paese_node) = node.req_text("IdPaese")?;
+    if paese.len() != 2 || !paese.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(paese_node.invalid(
+            &paese,
+            "expected a two-letter upper-case country code, e.g. IT",
+        ));
+    }
+    let (codice, codice_node) = node.req_text("IdCodice")?;
+    if codice.chars().count() > MAX_ID_CODICE_CHARS || codice.chars().any(char::is_whitespace) {
+        return Err(codice_node.invalid(
+            &codice,
+            &format!("expected at most {MAX_ID_CODICE_CHARS} characters without spaces"),
+        ));
+    }
+    Ok(format!("{paese}{codice}"))
+}
+
+/// `Anagrafica` → `Denominazione`, or `Nome Cognome`.
+fn anagrafica_name(node: &Node<'_>) -> Result<String, FatturaPaError> {
+    if let Some((denominazione, _)) = node.opt_text("Denominazione")? {
+        return Ok(denominazione);
+    }
+    let nome = node.opt_text("Nome")?;
+    let cognome = node.opt_text("Cognome")?;
+    match (nome, cognome) {
+        (Some((nome, _)), Some((cognome, _))) => Ok(format!("{nome} {cognome}")),
+        (Some(_), None) => Err(node.missing("Cognome")),
+        (None, Some(_)) => Err(node.missing("Nome")),
+        (None, None) => Err(node.missing("Denominazione (or Nome and Cognome)")),
+    }
+}
+
+/// `CessionarioCommittente/DatiAnagrafici` → [`Cliente`]; needs a VAT id or a tax code.
+fn cliente(node: &Node<'_>) -> Result<Cliente, FatturaPaError> {
+    let piva = match node.opt("IdFiscaleIVA")? {
+        Some(id) => Some(id_fiscale_iva(&id)?),
+        None => None,
+    };
+    let codice_fiscale = match node.opt_text("CodiceFiscale")? {
+        Some((cf, cf_node)) => {
+            let cf = cf.to_ascii_uppercase();
+            if !(11..=16).contains(&cf.len()) || !cf.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(cf_node.invalid(&cf, "expected 11 to 16 letters and digits"));
+            }
+            Some(cf)
+        }
+        None => None,
+    };
+    if piva.is_none() && codice_fiscale.is_none() {
+        return Err(node.missing("IdFiscaleIVA (or CodiceFiscale)"));
+    }
+    let denominazione = anagrafica_name(&node.req("Anagrafica")?)?;
+    Ok(Cliente {
+        denominazione,
+        piva,
+        codice_fiscale,
+    })
+}
+
+/// Fields read from one `FatturaElettronicaBody`.
+struct BodyParts {
+    numero: String,
+    data: chrono::NaiveDate,
+    tipo_documento: String,
+    divisa: String,
+    descrizione: String,
+    totale_eur: Decimal,
+    totale_source: TotaleSource,
+    ritenuta_eur: Decimal,
+    bollo_eur: Decimal,
+    importo_pagamento_eur: Option<Decimal>,
+}
+
+fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
+    let generali = body.req("DatiGenerali")?.req("DatiGeneraliDocumento")?;
+
+    let (tipo_documento, tipo_node) = generali.req_text("TipoDocumento")?;
+    let tipo_ok = tipo_documento.len() == 4
+        && tipo_documento.starts_with("TD")
+        && tipo_documento
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !tipo_ok {
+        return Err(tipo_node.invalid(
+            &tipo_documento,
+            "expected a document type code such as TD01",
+        ));
+    }
+
+    let (divisa, divisa_node) = generali.req_text("Divisa")?;
+    if divisa != "EUR" {
+        return Err(FatturaPaError::UnsupportedCurrency {
+            file: divisa_node.ctx.file.to_owned(),
+            path: divisa_node.path.clone(),
+            divisa: clip(&divisa),
+            line: divisa_node.line(),
+        });
+    }
+
+    let (data_text, data_node) = generali.req_text("Data")?;
+    let data = parse_date(&data_text).map_err(|reason| FatturaPaError::InvalidDate {
+        file: data_node.ctx.file.to_owned(),
+        path: data_node.path.clone(),
+        value: clip(&data_text),
+        line: data_node.line(),
+        reason,
+    })?;
+
+    let (numero, numero_node) = generali.req_text("Numero")?;
+    if numero.chars().count() > MAX_NUMERO_CHARS {
+        return Err(numero_node.invalid(
+            &numero,
+            &format!("longer than {MAX_NUMERO_CHARS} characters"),
+        ));
+    }
+
+    let mut ritenuta_eur = Decimal::ZERO;
+    for ritenuta in generali.all("DatiRitenuta") {
+        let (text, node) = ritenuta.req_text("ImportoRitenuta")?;
+        ritenuta_eur = add(ritenuta_eur, node.amount(&text)?, &node, &text)?;
+    }
+
+    let bollo_eur = match generali.opt("DatiBollo")? {
+        Some(bollo) => match bollo.opt_text("ImportoBollo")? {
+            Some((text, node)) => node.amount(&text)?,
+            None => Decimal::ZERO,
+        },
+        None => Decimal::ZERO,
+    };
+
+    let beni_servizi = body.opt("DatiBeniServizi")?;
+    let (totale_eur, totale_source) = match generali.opt_text("ImportoTotaleDocumento")? {
+        Some((text, node)) => (node.amount(&text)?, TotaleSource::ImportoTotaleDocumento),
+        None => (
+            riepilogo_total(body, beni_servizi.as_ref())?,
+            TotaleSource::DatiRiepilogo,
+        ),
+    };
+
+    let descrizione = descrizione(&generali, body, beni_servizi.as_ref())?;
+    let importo_pagamento_eur = importo_pagamento(body)?;
+
+    Ok(BodyParts {
+        numero,
+        data,
+        tipo_documento,
+        divisa,
+        descrizione,
+        totale_eur,
+        totale_source,
+        ritenuta_eur,
+        bollo_eur,
+        importo_pagamento_eur,
+    })
+}
+
+/// Sum of `ImponibileImporto + Imposta` over every `DatiRiepilogo`.
+fn riepilogo_total(
+    body: &Node<'_>,
+    beni_servizi: Option<&Node<'_>>,
+) -> Result<Decimal, FatturaPaError> {
+    let missing = || {
+        body.missing(
+            "DatiGenerali/DatiGeneraliDocumento/ImportoTotaleDocumento (or DatiBeniServizi/DatiRiepilogo)",
+        )
+    };
+    let riepiloghi = beni_servizi.ok_or_else(missing)?.all("DatiRiepilogo");
+    if riepiloghi.is_empty() {
+        return Err(missing());
+    }
+    let mut total = Decimal::ZERO;
+    for riepilogo in &riepiloghi {
+        for field in ["ImponibileImporto", "Imposta"] {
+            let (text, node) = riepilogo.req_text(field)?;
+            total = add(total, node.amount(&text)?, &node, &text)?;
+        }
+    }
+    Ok(total)
+}
+
+/// First non-empty `Causale`, else the first `DettaglioLinee/Descrizione`.
+fn descrizione(
+    generali: &Node<'_>,
+    body: &Node<'_>,
+    beni_servizi: Option<&Node<'_>>,
+) -> Result<String, FatturaPaError> {
+    let causale = generali
+        .all("Causale")
+        .into_iter()
+        .map(|node| node.element.text.trim().to_owned())
+        .find(|text| !text.is_empty());
+    if let Some(causale) = causale {
+        return Ok(causale);
+    }
+    let missing = || {
+        body.missing("DatiBeniServizi/DettaglioLinee/Descrizione (or DatiGenerali/DatiGeneraliDocumento/Causale)")
+    };
+    let beni_servizi = beni_servizi.ok_or_else(missing)?;
+    let first_line = beni_servizi
+        .all("DettaglioLinee")
+        .into_iter()
+        .next()
+        .ok_or_else(missing)?;
+    Ok(first_line.req_text("Descrizione")?.0)
+}
+
+/// Sum of every `DatiPagamento/DettaglioPagamento/ImportoPagamento`, or `None` without `DatiPagamento`.
+fn importo_pagamento(body: &Node<'_>) -> Result<Option<Decimal>, FatturaPaError> {
+    let pagamenti = body.all("DatiPagamento");
+    if pagamenti.is_empty() {
+        return Ok(None);
+    }
+    let mut total = Decimal::ZERO;
+    for pagamento in &pagamenti {
+        let dettagli = pagamento.all("DettaglioPagamento");
+        if dettagli.is_empty() {
+            return Err(pagamento.missing("DettaglioPagamento"));
+        }
+        for dettaglio in &dettagli {
+            let (text, node) = dettaglio.req_text("ImportoPagamento")?;
+            total = add(total, node.amount(&text)?, &node, &text)?;
+        }
+    }
+    Ok(Some(total))
+}

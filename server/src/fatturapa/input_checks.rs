@@ -1,0 +1,183 @@
+//! Checks on the raw bytes before any XML parsing: size limit, empty input,
+//! signed `.p7m` envelopes and character encoding.
+
+use super::error::FatturaPaError;
+
+/// Largest FatturaPA file accepted, in bytes (5 MiB).
+pub const MAX_FATTURA_BYTES: usize = 5 * 1024 * 1024;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The XML text to parse, with the number of bytes skipped before it (a UTF-8 BOM).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckedInput<'a> {
+    /// The document text, without the byte-order mark.
+    pub text: &'a str,
+    /// Offset of `text` in the original bytes (3 when a UTF-8 BOM was skipped, else 0).
+    pub base_offset: usize,
+}
+
+/// Runs every check that does not need an XML parser, in order of cost.
+pub(crate) fn check_input<'a>(
+    bytes: &'a [u8],
+    file: &str,
+) -> Result<CheckedInput<'a>, FatturaPaError> {
+    if bytes.len() > MAX_FATTURA_BYTES {
+        return Err(FatturaPaError::TooLarge {
+            file: file.to_owned(),
+            size_bytes: bytes.len(),
+            max_bytes: MAX_FATTURA_BYTES,
+        });
+    }
+    if looks_signed(bytes, file) {
+        return Err(FatturaPaError::SignedP7m {
+            file: file.to_owned(),
+        });
+    }
+    let base_offset = if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
+    let body = &bytes[base_offset..];
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(FatturaPaError::Empty {
+            file: file.to_owned(),
+        });
+    }
+    if let Some(encoding) = utf16_bom(body) {
+        return Err(FatturaPaError::UnsupportedEncoding {
+            file: file.to_owned(),
+            encoding: encoding.to_owned(),
+        });
+    }
+    if let Some(declared) = declared_encoding(body) {
+        let is_utf8 =
+            declared.eq_ignore_ascii_case("utf-8") || declared.eq_ignore_ascii_case("utf8");
+        // An ASCII-only file reads the same in every ASCII-compatible encoding
+        // (ISO-8859-1, windows-1252, US-ASCII...), so only refuse when it matters.
+        if !is_utf8 && !body.is_ascii() {
+            return Err(FatturaPaError::UnsupportedEncoding {
+                file: file.to_owned(),
+                encoding: declared,
+            });
+        }
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok(CheckedInput { text, base_offset }),
+        Err(err) => {
+            let byte_offset = base_offset + err.valid_up_to();
+            let (line, column) = line_col(bytes, byte_offset);
+            Err(FatturaPaError::NotUtf8 {
+                file: file.to_owned(),
+                byte_offset,
+                line,
+                column,
+            })
+        }
+    }
+}
+
+/// True when the name ends in `.p7m` or the bytes start like a DER/BER PKCS#7
+/// structure (a SEQUENCE with a long or indefinite length), raw or base64-encoded.
+fn looks_signed(bytes: &[u8], file: &str) -> bool {
+    if file.to_ascii_lowercase().ends_with(".p7m") {
+        return true;
+    }
+    if matches!(bytes, [0x30, 0x80..=0x84, ..]) {
+        return true;
+    }
+    // Base64 of 0x30 0x80 / 0x30 0x82 / 0x30 0x83 starts with "MIA", "MII", "MIM".
+    let trimmed = trim_ascii_start(bytes);
+    trimmed.starts_with(b"MII") || trimmed.starts_with(b"MIA") || trimmed.starts_with(b"MIM")
+}
+
+fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn utf16_bom(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\xFE\xFF") {
+        Some("UTF-16BE")
+    } else if bytes.starts_with(b"\xFF\xFE") {
+        Some("UTF-16LE")
+    } else if bytes.starts_with(b"\x00<") {
+        Some("UTF-16BE (no byte-order mark)")
+    } else if bytes.starts_with(b"<\x00") {
+        Some("UTF-16LE (no byte-order mark)")
+    } else {
+        None
+    }
+}
+
+/// The `encoding="..."` pseudo-attribute of a leading `<?xml ...?>` declaration, if any.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let trimmed = trim_ascii_start(bytes);
+    if !trimmed.starts_with(b"<?xml") {
+        return None;
+    }
+    // The declaration is short; look only at its first few hundred bytes.
+    let window = &trimmed[..trimmed.len().min(512)];
+    let end = window.windows(2).position(|w| w == b"?>")?;
+    let decl = &window[..end];
+    let key = decl.windows(8).position(|w| w == b"encoding")?;
+    let rest = &decl[key + 8..];
+    let rest = trim_ascii_start(rest);
+    let rest = rest.strip_prefix(b"=")?;
+    let rest = trim_ascii_start(rest);
+    let (&quote, rest) = rest.split_first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let close = rest.iter().position(|&b| b == quote)?;
+    Some(String::from_utf8_lossy(&rest[..close]).into_owned())
+}
+
+/// 1-based line and column (in bytes) of `offset` in `bytes`.
+pub(crate) fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let upto = &bytes[..offset.min(bytes.len())];
+    let line = 1 + upto.iter().filter(|&&b| b == b'\n').count();
+    let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    (line, upto.len() - line_start + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_encoding_is_read_from_prolog() {
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\" encoding='windows-1252'?><a/>").as_deref(),
+            Some("windows-1252")
+        );
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\"?><a encoding=\"x\"/>"),
+            None
+        );
+        assert_eq!(declared_encoding(b"<a/>"), None);
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col(b"ab\ncd", 0), (1, 1));
+        assert_eq!(line_col(b"ab\ncd", 4), (2, 2));
+        assert_eq!(line_col(b"ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn der_and_base64_envelopes_are_detected() {
+        assert!(looks_signed(b"\x30\x80\x06\x09", "a.xml"));
+        assert!(looks_signed(b"\x30\x82\x01\x00", "a.xml"));
+        assert!(looks_signed(
+            b"MIIGxQYJKoZIhvcNAQcCoIIGtjCCBrICAQEx",
+            "a.xml"
+        ));
+        assert!(looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml.P7M"));
+        assert!(!looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml"));
+    }
+}

@@ -1,0 +1,105 @@
+//! HTTP routes: server functions under `/api`, static files from the site root, and the app's
+//! HTML shell for every other GET (client-side routes).
+
+use std::sync::Arc;
+
+use app::backend::BackendHandle;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use leptos::prelude::provide_context;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use super::site::Site;
+
+/// Shared by all handlers.
+#[derive(Clone)]
+struct GatewayState {
+    backend: BackendHandle,
+    site: Arc<Site>,
+}
+
+/// The gateway's router.
+pub(crate) fn router(backend: BackendHandle, site: Site) -> Router {
+    // Registered explicitly so the server function is served even if the linker drops the
+    // automatic registration of a crate it sees no other reference to.
+    leptos::server_fn::axum::register_explicit::<app::api::GetNodeStatus>();
+    let state = GatewayState {
+        backend,
+        site: Arc::new(site),
+    };
+    Router::new()
+        .route("/api/{*fn_name}", post(server_fn).get(server_fn))
+        .fallback(site_or_shell)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Runs a server function with the gateway's [`BackendHandle`] in its Leptos context.
+async fn server_fn(State(state): State<GatewayState>, request: Request) -> impl IntoResponse {
+    let backend = state.backend.clone();
+    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
+        .await
+}
+
+/// A file from the site root if there is one; otherwise the app's HTML shell for page routes.
+async fn site_or_shell(State(state): State<GatewayState>, request: Request) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+            "Method not allowed\n",
+        )
+            .into_response();
+    }
+    let path = request.uri().path().to_owned();
+    let file = ServeDir::new(state.site.root()).append_index_html_on_directories(false);
+    let response = match file.oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(infallible) => match infallible {},
+    };
+    if response.status() != StatusCode::NOT_FOUND {
+        return response;
+    }
+    if !is_page_route(&path) {
+        return (StatusCode::NOT_FOUND, format!("Not found: {path}\n")).into_response();
+    }
+    if !state.site.is_built() {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            no_cache(),
+            Html(state.site.not_built_html()),
+        )
+            .into_response();
+    }
+    (no_cache(), Html(state.site.index_html())).into_response()
+}
+
+/// Whether `path` can be a client-side route (not an asset, not the API).
+fn is_page_route(path: &str) -> bool {
+    let last_segment = path.rsplit('/').next().unwrap_or_default();
+    !path.starts_with("/pkg/") && !path.starts_with("/api/") && !last_segment.contains('.')
+}
+
+fn no_cache() -> [(header::HeaderName, HeaderValue); 1] {
+    [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_page_route;
+
+    #[test]
+    fn client_routes_get_the_shell_but_assets_and_api_do_not() {
+        assert!(is_page_route("/"));
+        assert!(is_page_route("/invoices/42"));
+        assert!(!is_page_route("/pkg/openfatture.js"));
+        assert!(!is_page_route("/favicon.ico"));
+        assert!(!is_page_route("/api/nope"));
+    }
+}

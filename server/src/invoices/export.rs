@@ -1,0 +1,168 @@
+//! Received payments for the accountant: rows joined with the original EUR invoice,
+//! written as CSV or JSON.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::store::{Payment, Store, StoreError};
+
+/// Page size used when walking all payments of a period.
+const EXPORT_PAGE: u32 = 1000;
+
+/// One received payment with what the accountant needs next to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PaymentRow {
+    /// Settle time, RFC 3339 UTC.
+    pub settled_at: String,
+    /// Payment hash, hex.
+    pub payment_hash: String,
+    /// Our Lightning invoice id.
+    pub ln_invoice_id: String,
+    /// Numero of the EUR invoice paid ('' for standalone).
+    pub original_invoice: String,
+    /// Client name ('' for standalone).
+    pub client: String,
+    /// Client VAT id ('' when none).
+    pub client_piva: String,
+    /// Sats received.
+    pub amount_sats: u64,
+    /// EUR at the locked rate.
+    pub amount_eur: Decimal,
+    /// The locked EUR per BTC.
+    pub rate_eur_per_btc: Decimal,
+    /// Where the rate came from.
+    pub rate_source: String,
+    /// Payment method.
+    pub method: String,
+}
+
+/// Formats unix seconds as RFC 3339 UTC.
+pub fn rfc3339(secs: i64) -> String {
+    DateTime::<Utc>::from_timestamp(secs, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| secs.to_string())
+}
+
+/// Unix seconds at 00:00 UTC of a date.
+pub fn day_start(date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(0)
+}
+
+/// Joins a payment with its EUR invoice.
+pub async fn payment_row(store: &Store, payment: &Payment) -> Result<PaymentRow, StoreError> {
+    let fattura = match payment.fattura_id {
+        Some(id) => store.fattura(id).await?,
+        None => None,
+    };
+    Ok(PaymentRow {
+        settled_at: rfc3339(payment.settled_at),
+        payment_hash: payment.payment_hash.clone(),
+        ln_invoice_id: payment.ln_invoice_id.clone(),
+        original_invoice: fattura.as_ref().map(|f| f.numero.clone()).unwrap_or_default(),
+        client: fattura.as_ref().map(|f| f.client_name.clone()).unwrap_or_default(),
+        client_piva: fattura.as_ref().and_then(|f| f.client_piva.clone()).unwrap_or_default(),
+        amount_sats: payment.amount_msat / 1000,
+        amount_eur: payment.amount_eur,
+        rate_eur_per_btc: payment.rate_eur_per_btc,
+        rate_source: payment.rate_source.clone(),
+        method: payment.method.clone(),
+    })
+}
+
+/// Every payment settled from `from` (inclusive) to `to` (inclusive, whole day), oldest first.
+pub async fn payments_in_period(
+    store: &Store,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<PaymentRow>, StoreError> {
+    let from_secs = from.map(day_start);
+    let to_secs = to.and_then(|d| d.succ_opt()).map(day_start);
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = store.payments_between(from_secs, to_secs, EXPORT_PAGE, offset).await?;
+        for payment in &page {
+            rows.push(payment_row(store, payment).await?);
+        }
+        if page.len() < EXPORT_PAGE as usize {
+            break;
+        }
+        offset += EXPORT_PAGE;
+    }
+    Ok(rows)
+}
+
+/// The CSV header line's columns.
+pub const CSV_COLUMNS: [&str; 11] = [
+    "settled_at",
+    "payment_hash",
+    "ln_invoice_id",
+    "original_invoice",
+    "client",
+    "client_piva",
+    "amount_sats",
+    "amount_eur",
+    "rate_eur_per_btc",
+    "rate_source",
+    "method",
+];
+
+/// Quotes a CSV field when it holds a separator, quote or line break (RFC 4180); a leading
+/// `=`, `+`, `-` or `@` is prefixed with `'` so spreadsheets do not run it as a formula.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// Writes rows as CSV with a header line.
+pub fn to_csv(rows: &[PaymentRow]) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push('\n');
+    for row in rows {
+        let fields = [
+            row.settled_at.clone(),
+            row.payment_hash.clone(),
+            row.ln_invoice_id.clone(),
+            row.original_invoice.clone(),
+            row.client.clone(),
+            row.client_piva.clone(),
+            row.amount_sats.to_string(),
+            row.amount_eur.to_string(),
+            row.rate_eur_per_btc.to_string(),
+            row.rate_source.clone(),
+            row.method.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_field("Acme, S.p.A."), "\"Acme, S.p.A.\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn day_start_is_midnight_utc() {
+        let d = NaiveDate::from_ymd_opt(2025, 1, 15).unwrap_or_default();
+        assert_eq!(rfc3339(day_start(d)), "2025-01-15T00:00:00Z");
+    }
+}

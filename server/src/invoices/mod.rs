@@ -1,0 +1,503 @@
+//! Lightning invoices for EUR invoices: create (idempotently), refresh, cancel, list.
+//!
+//! Flow: UI/CLI → this service → ports (`lnd`, `rates`, `store`). The service generates
+//! the preimage itself and records the invoice as PENDING before asking the node, so a
+//! create that times out is recovered (looked up, or re-sent with the same preimage, which
+//! the node refuses to duplicate) instead of leaving two payable invoices for one debt.
+
+pub mod export;
+pub mod memo;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::RngCore;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use crate::lnd::{LndClient, LndError};
+use crate::money::{self, ConversionError};
+use crate::rates::{RateError, RateQuote, RateService};
+use crate::store::{Fattura, FatturaStatus, LnInvoice, LnState, NewLnInvoice, Store, StoreError};
+use lnd_proto::lnrpc;
+
+/// Seconds in an hour.
+const SECS_PER_HOUR: u64 = 3600;
+/// An OPEN invoice is reused only if it stays payable at least this long.
+const REUSE_MIN_REMAINING_SECS: i64 = 300;
+/// The largest EUR amount accepted for one invoice (far above any shop sale; catches typos).
+pub const MAX_INVOICE_EUR: i64 = 10_000_000;
+
+/// Errors of invoice operations, worded for the person at the CLI or the till.
+#[derive(Debug, thiserror::Error)]
+pub enum InvoiceError {
+    /// No EUR invoice has that numero.
+    #[error("no invoice with numero {0}: add it with `openfatture invoice add --numero {0} ...` or import its FatturaPA XML with `openfatture invoice import FILE.xml`")]
+    UnknownNumero(String),
+    /// Several EUR invoices share the numero.
+    #[error("numero {numero} matches {count} invoices (years {years}): pass --anno YEAR")]
+    AmbiguousNumero {
+        /// The numero.
+        numero: String,
+        /// How many match.
+        count: usize,
+        /// Their years.
+        years: String,
+    },
+    /// The EUR invoice is fully paid.
+    #[error("invoice {0} is already paid: nothing to collect")]
+    AlreadyPaid(String),
+    /// The amount is zero or negative.
+    #[error("amount must be greater than 0 EUR (got {0})")]
+    AmountNotPositive(Decimal),
+    /// The amount has fractions of a cent.
+    #[error("amount {0} EUR has more than 2 decimals: use whole cents, e.g. 12.50")]
+    AmountTooPrecise(Decimal),
+    /// The amount is larger than anything this product invoices.
+    #[error("amount {0} EUR is above the limit of {MAX_INVOICE_EUR} EUR for one invoice")]
+    AmountAbsurd(Decimal),
+    /// The amount exceeds what is still due on the EUR invoice.
+    #[error("amount {amount} EUR is more than the {due} EUR still due on invoice {numero}")]
+    AmountAboveDue {
+        /// Requested amount.
+        amount: Decimal,
+        /// Outstanding amount.
+        due: Decimal,
+        /// The invoice.
+        numero: String,
+    },
+    /// A standalone invoice needs an amount.
+    #[error("a standalone Lightning invoice needs --amount EUR (or pass --numero of an existing invoice)")]
+    MissingAmount,
+    /// Expiry outside the configured bounds.
+    #[error("expiry of {hours} hours is outside the allowed {min}–{max} hours (lightning_min_expiry_hours / lightning_max_expiry_hours)")]
+    ExpiryOutOfBounds {
+        /// Requested hours.
+        hours: u64,
+        /// Minimum.
+        min: u64,
+        /// Maximum.
+        max: u64,
+    },
+    /// No Lightning invoice with that id.
+    #[error("no Lightning invoice {0}: see `openfatture lightning invoice list`")]
+    UnknownLnInvoice(String),
+    /// Cancelling a paid invoice.
+    #[error("Lightning invoice {0} is already paid (SETTLED) and cannot be cancelled")]
+    CannotCancelSettled(String),
+    /// Cancelling an invoice that is already over.
+    #[error("Lightning invoice {id} is already {state}")]
+    AlreadyFinal {
+        /// Our id.
+        id: String,
+        /// Its state.
+        state: &'static str,
+    },
+    /// The node did not confirm the invoice; it is recorded and will be recovered.
+    #[error("the node did not confirm invoice {id} ({source}); run the same command again to recover it — no second invoice will be made")]
+    Unconfirmed {
+        /// Our id.
+        id: String,
+        /// What happened.
+        source: LndError,
+    },
+    /// No usable BTC/EUR rate.
+    #[error(transparent)]
+    Rate(#[from] RateError),
+    /// EUR → sats conversion failed.
+    #[error(transparent)]
+    Conversion(#[from] ConversionError),
+    /// The node refused or failed.
+    #[error(transparent)]
+    Lnd(#[from] LndError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Invoice settings from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct InvoicePolicy {
+    /// Default expiry (`lightning_default_expiry_hours`).
+    pub default_expiry_hours: u64,
+    /// Minimum expiry (`lightning_min_expiry_hours`).
+    pub min_expiry_hours: u64,
+    /// Maximum expiry (`lightning_max_expiry_hours`).
+    pub max_expiry_hours: u64,
+}
+
+/// A request to create a Lightning invoice.
+#[derive(Debug, Clone, Default)]
+pub struct CreateRequest {
+    /// The EUR invoice to collect; `None` for a standalone invoice.
+    pub numero: Option<String>,
+    /// Year, to pick among invoices sharing a numero.
+    pub anno: Option<i32>,
+    /// EUR amount; defaults to what is still due.
+    pub amount_eur: Option<Decimal>,
+    /// Expiry in hours; defaults to the policy's default.
+    pub expiry_hours: Option<u64>,
+    /// Free text added to the memo.
+    pub description: Option<String>,
+    /// Make a new attempt even if a payable one exists (the older one is cancelled).
+    pub force_new: bool,
+}
+
+/// The result of a create.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Created {
+    /// The Lightning invoice.
+    pub invoice: LnInvoice,
+    /// True when an existing payable invoice was returned instead of a new one.
+    pub reused: bool,
+    /// Loud warnings to show (fallback rate, rate spread).
+    pub warnings: Vec<String>,
+}
+
+/// What the reuse check found.
+enum Reuse {
+    /// A payable invoice for the same debt and amount.
+    Existing(Box<LnInvoice>),
+    /// None reusable; these payable ones must be cancelled first.
+    Retire(Vec<LnInvoice>),
+}
+
+/// The invoice service.
+#[derive(Clone)]
+pub struct InvoiceService {
+    store: Store,
+    lnd: LndClient,
+    rates: Arc<RateService>,
+    policy: InvoicePolicy,
+}
+
+/// Current unix time in seconds.
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Checks an EUR amount: positive, whole cents, below the absurdity limit.
+pub fn validate_amount(amount: Decimal) -> Result<Decimal, InvoiceError> {
+    if amount <= Decimal::ZERO {
+        return Err(InvoiceError::AmountNotPositive(amount));
+    }
+    if amount.normalize().scale() > 2 {
+        return Err(InvoiceError::AmountTooPrecise(amount));
+    }
+    if amount > Decimal::from(MAX_INVOICE_EUR) {
+        return Err(InvoiceError::AmountAbsurd(amount));
+    }
+    Ok(amount.round_dp(2))
+}
+
+impl InvoiceService {
+    /// Builds the service over its ports.
+    pub fn new(store: Store, lnd: LndClient, rates: Arc<RateService>, policy: InvoicePolicy) -> Self {
+        InvoiceService { store, lnd, rates, policy }
+    }
+
+    /// Checks the expiry against the policy and returns it in seconds.
+    pub fn expiry_secs(&self, hours: Option<u64>) -> Result<u64, InvoiceError> {
+        let hours = hours.unwrap_or(self.policy.default_expiry_hours);
+        let (min, max) = (self.policy.min_expiry_hours, self.policy.max_expiry_hours);
+        if hours < min || hours > max {
+            return Err(InvoiceError::ExpiryOutOfBounds { hours, min, max });
+        }
+        Ok(hours * SECS_PER_HOUR)
+    }
+
+    /// Finds the one EUR invoice a numero (and optional year) names.
+    pub async fn find_fattura(&self, numero: &str, anno: Option<i32>) -> Result<Fattura, InvoiceError> {
+        let mut found = self.store.fatture_by_numero(numero).await?;
+        if let Some(anno) = anno {
+            found.retain(|f| f.anno == anno);
+        }
+        match found.len() {
+            0 => Err(InvoiceError::UnknownNumero(numero.to_string())),
+            1 => Ok(found.remove(0)),
+            count => Err(InvoiceError::AmbiguousNumero {
+                numero: numero.to_string(),
+                count,
+                years: found.iter().map(|f| f.anno.to_string()).collect::<Vec<_>>().join(", "),
+            }),
+        }
+    }
+
+    /// Creates a Lightning invoice (or returns the payable one that already exists for the
+    /// same EUR invoice and amount). Every refusal happens before anything is written.
+    pub async fn create(&self, req: CreateRequest) -> Result<Created, InvoiceError> {
+        let amount = req.amount_eur.map(validate_amount).transpose()?;
+        let expiry_secs = self.expiry_secs(req.expiry_hours)?;
+        let fattura = match &req.numero {
+            Some(numero) => Some(self.find_fattura(numero, req.anno).await?),
+            None => None,
+        };
+        let amount_eur = match (&fattura, amount) {
+            (Some(f), amount) => {
+                if f.status() == FatturaStatus::Paid {
+                    return Err(InvoiceError::AlreadyPaid(f.numero.clone()));
+                }
+                let due = f.outstanding_eur();
+                let amount = amount.unwrap_or(due);
+                if amount > due {
+                    return Err(InvoiceError::AmountAboveDue {
+                        amount,
+                        due,
+                        numero: f.numero.clone(),
+                    });
+                }
+                amount
+            }
+            (None, Some(amount)) => amount,
+            (None, None) => return Err(InvoiceError::MissingAmount),
+        };
+
+        let mut to_retire = Vec::new();
+        if let Some(f) = &fattura {
+            match self.reusable(f, amount_eur, req.force_new).await? {
+                Reuse::Existing(invoice) => {
+                    return Ok(Created { invoice: *invoice, reused: true, warnings: Vec::new() });
+                }
+                Reuse::Retire(old) => to_retire = old,
+            }
+        }
+
+        let quote = self.rates.quote().await?;
+        let amount_msat = money::eur_to_msat(amount_eur, quote.eur_per_btc)?;
+        let mut warnings = Vec::new();
+        for old in to_retire {
+            self.cancel(&old.id).await?;
+            warnings.push(format!(
+                "Cancelled {} ({} EUR) so that only the new invoice can be paid",
+                old.id, old.amount_eur
+            ));
+        }
+        let memo = match &fattura {
+            Some(f) => memo::fattura_memo(
+                &f.numero,
+                &f.client_name,
+                req.description.as_deref().unwrap_or(&f.description),
+            ),
+            None => memo::fit(req.description.as_deref().unwrap_or("")),
+        };
+        let mut preimage = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut preimage);
+        let payment_hash = Sha256::digest(preimage);
+        let pending = self
+            .store
+            .insert_pending_ln_invoice(&NewLnInvoice {
+                fattura_id: fattura.as_ref().map(|f| f.id),
+                numero: fattura.as_ref().map(|f| f.numero.clone()),
+                payment_hash: hex::encode(payment_hash),
+                preimage: hex::encode(preimage),
+                memo,
+                amount_eur,
+                amount_msat,
+                rate_eur_per_btc: quote.eur_per_btc,
+                rate_source: quote.source.clone(),
+                rate_at: quote.fetched_at.timestamp(),
+                rate_is_fallback: quote.is_fallback,
+                expiry_secs,
+                created_at: now_secs(),
+            })
+            .await?;
+        let invoice = self.confirm_with_node(pending, &preimage).await?;
+        warnings.extend(quote_warnings(&quote));
+        Ok(Created { invoice, reused: false, warnings })
+    }
+
+    /// Looks at the live invoices of a debt (recovering PENDING ones): returns the payable
+    /// one with the same amount, or (none such, or `force_new`) the payable ones to cancel
+    /// so that only the new invoice can be paid.
+    async fn reusable(
+        &self,
+        fattura: &Fattura,
+        amount_eur: Decimal,
+        force_new: bool,
+    ) -> Result<Reuse, InvoiceError> {
+        let mut to_retire = Vec::new();
+        for live in self.store.live_ln_invoices_for(fattura.id).await? {
+            let live = match live.state {
+                LnState::Pending => self.recover_pending(live).await?,
+                _ => self.refresh(&live.id).await?,
+            };
+            let payable = live.state == LnState::Open
+                && live.expires_at - now_secs() >= REUSE_MIN_REMAINING_SECS;
+            if !payable {
+                continue;
+            }
+            if !force_new && live.amount_eur == amount_eur {
+                return Ok(Reuse::Existing(Box::new(live)));
+            }
+            to_retire.push(live);
+        }
+        Ok(Reuse::Retire(to_retire))
+    }
+
+    /// Asks the node to create a recorded PENDING invoice, recovering from ambiguous failures.
+    async fn confirm_with_node(&self, pending: LnInvoice, preimage: &[u8; 32]) -> Result<LnInvoice, InvoiceError> {
+        let request = lnrpc::Invoice {
+            memo: pending.memo.clone(),
+            r_preimage: preimage.to_vec(),
+            value_msat: i64::try_from(pending.amount_msat).unwrap_or(i64::MAX),
+            expiry: i64::try_from(pending.expiry_secs).unwrap_or(i64::MAX),
+            ..Default::default()
+        };
+        match self.lnd.add_invoice(request).await {
+            Ok(_) => {}
+            Err(e) if e.is_already_exists() => {}
+            Err(e) if e.is_ambiguous() => {
+                // The node may or may not have made it: look, and if it did not, the next
+                // create re-sends the same preimage (the node refuses a duplicate hash).
+                return match self.lookup_node_invoice(&pending.payment_hash).await {
+                    Ok(Some(node)) => self.record_node_invoice(&pending, &node).await,
+                    _ => Err(InvoiceError::Unconfirmed { id: pending.id.clone(), source: e }),
+                };
+            }
+            Err(e) => {
+                self.store.delete_pending_ln_invoice(&pending.id).await?;
+                return Err(e.into());
+            }
+        }
+        match self.lookup_node_invoice(&pending.payment_hash).await? {
+            Some(node) => self.record_node_invoice(&pending, &node).await,
+            None => Err(InvoiceError::Unconfirmed {
+                id: pending.id.clone(),
+                source: LndError::not_found(&pending.payment_hash),
+            }),
+        }
+    }
+
+    /// Resolves a PENDING invoice left by an interrupted create.
+    async fn recover_pending(&self, pending: LnInvoice) -> Result<LnInvoice, InvoiceError> {
+        if let Some(node) = self.lookup_node_invoice(&pending.payment_hash).await? {
+            return self.record_node_invoice(&pending, &node).await;
+        }
+        let Some(preimage_hex) = self.store.ln_preimage(&pending.payment_hash).await? else {
+            self.store.delete_pending_ln_invoice(&pending.id).await?;
+            return Ok(LnInvoice { state: LnState::Canceled, ..pending });
+        };
+        let mut preimage = [0u8; 32];
+        hex::decode_to_slice(&preimage_hex, &mut preimage)
+            .map_err(|e| StoreError::Corrupt(format!("preimage of {}: {e}", pending.id)))?;
+        self.confirm_with_node(pending, &preimage).await
+    }
+
+    /// Looks an invoice up on the node by hash; `None` when the node does not know it.
+    async fn lookup_node_invoice(&self, payment_hash_hex: &str) -> Result<Option<lnrpc::Invoice>, InvoiceError> {
+        let hash = hex::decode(payment_hash_hex)
+            .map_err(|e| StoreError::Corrupt(format!("payment hash {payment_hash_hex}: {e}")))?;
+        match self.lnd.lookup_invoice(hash).await {
+            Ok(invoice) => Ok(Some(invoice)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stores what the node says about one of our invoices and returns the stored record.
+    async fn record_node_invoice(&self, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<LnInvoice, InvoiceError> {
+        let expires_at = node.creation_date.saturating_add(node.expiry);
+        if ours.state == LnState::Pending {
+            self.store
+                .mark_ln_invoice_open(
+                    &ours.id,
+                    &node.payment_request,
+                    node.add_index,
+                    node.creation_date,
+                    expires_at,
+                )
+                .await?;
+        }
+        match lnrpc::invoice::InvoiceState::try_from(node.state) {
+            Ok(lnrpc::invoice::InvoiceState::Settled) => {
+                let paid = u64::try_from(node.amt_paid_msat).unwrap_or(0);
+                let settle_index = (node.settle_index > 0).then_some(node.settle_index);
+                self.store
+                    .settle_ln_invoice(&ours.id, paid, settle_index, node.settle_date)
+                    .await?;
+            }
+            Ok(lnrpc::invoice::InvoiceState::Canceled) => {
+                // LND cancels unpaid invoices at expiry; anything else cancelled it on purpose.
+                let state = if now_secs() >= expires_at && !ours.cancelled_by_us {
+                    LnState::Expired
+                } else {
+                    LnState::Canceled
+                };
+                self.store.set_ln_state(&ours.id, state, false).await?;
+            }
+            Ok(lnrpc::invoice::InvoiceState::Accepted) => {
+                self.store.set_ln_state(&ours.id, LnState::Accepted, false).await?;
+            }
+            Ok(lnrpc::invoice::InvoiceState::Open) => {
+                if now_secs() >= expires_at {
+                    self.store.set_ln_state(&ours.id, LnState::Expired, false).await?;
+                }
+            }
+            Err(_) => {}
+        }
+        self.store
+            .ln_invoice(&ours.id)
+            .await?
+            .ok_or_else(|| InvoiceError::UnknownLnInvoice(ours.id.clone()))
+    }
+
+    /// Our record of an invoice, refreshed from the node unless it is final.
+    pub async fn refresh(&self, id: &str) -> Result<LnInvoice, InvoiceError> {
+        let ours = self
+            .store
+            .ln_invoice(id)
+            .await?
+            .ok_or_else(|| InvoiceError::UnknownLnInvoice(id.to_string()))?;
+        if ours.state.is_final() {
+            return Ok(ours);
+        }
+        if ours.state == LnState::Pending {
+            return self.recover_pending(ours).await;
+        }
+        match self.lookup_node_invoice(&ours.payment_hash).await? {
+            Some(node) => self.record_node_invoice(&ours, &node).await,
+            None => Ok(ours),
+        }
+    }
+
+    /// Cancels an unpaid invoice on the node and in our records.
+    pub async fn cancel(&self, id: &str) -> Result<LnInvoice, InvoiceError> {
+        let ours = self.refresh(id).await?;
+        match ours.state {
+            LnState::Settled => return Err(InvoiceError::CannotCancelSettled(ours.id)),
+            state if state.is_final() => {
+                return Err(InvoiceError::AlreadyFinal { id: ours.id, state: state.as_str() })
+            }
+            _ => {}
+        }
+        let hash = hex::decode(&ours.payment_hash)
+            .map_err(|e| StoreError::Corrupt(format!("payment hash of {id}: {e}")))?;
+        self.lnd.cancel_invoice(hash).await?;
+        self.store.set_ln_state(&ours.id, LnState::Canceled, true).await?;
+        self.store
+            .ln_invoice(&ours.id)
+            .await?
+            .ok_or_else(|| InvoiceError::UnknownLnInvoice(ours.id.clone()))
+    }
+
+    /// The store, for listings.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Loud warnings a quote carries (fallback rate, providers disagreeing).
+pub fn quote_warnings(quote: &RateQuote) -> Vec<String> {
+    let mut warnings: Vec<String> = quote.warning.iter().cloned().collect();
+    if quote.is_fallback && quote.warning.is_none() {
+        warnings.push(format!(
+            "Using the configured FALLBACK rate {} EUR/BTC: no rate provider answered",
+            quote.eur_per_btc
+        ));
+    }
+    warnings.extend(quote.spread_warning.iter().cloned());
+    warnings
+}

@@ -1,0 +1,293 @@
+//! [`LndClient`]: typed wrappers over LND's `lnrpc.Lightning` and `invoicesrpc.Invoices` calls.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use lnd_proto::invoicesrpc::invoices_client::InvoicesClient;
+use lnd_proto::invoicesrpc::{
+    AddHoldInvoiceRequest, AddHoldInvoiceResp, CancelInvoiceMsg, CancelInvoiceResp, LookupInvoiceMsg,
+    SettleInvoiceMsg, SettleInvoiceResp, SubscribeSingleInvoiceRequest,
+};
+use lnd_proto::lnrpc::lightning_client::LightningClient;
+use lnd_proto::lnrpc::{
+    AddInvoiceResponse, ChannelBalanceRequest, ChannelBalanceResponse, GetInfoRequest, GetInfoResponse, Invoice,
+    InvoiceSubscription, ListChannelsRequest, ListChannelsResponse, ListInvoiceRequest, ListInvoiceResponse,
+    PayReq, PayReqString, PaymentHash,
+};
+use tonic::codec::Streaming;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::Status;
+
+use super::auth::{read_macaroon, MacaroonInterceptor};
+use super::error::{from_status, LndError};
+use super::method::Method;
+use super::tls::{install_crypto_provider, read_cert, LndConnector};
+use super::{LndConfig, Shared};
+
+type Authed = InterceptedService<Channel, MacaroonInterceptor>;
+
+/// A stream of invoice updates; errors are already mapped to [`LndError`].
+pub type InvoiceStream = Pin<Box<dyn Stream<Item = Result<Invoice, LndError>> + Send>>;
+
+/// Largest response we accept (LND itself allows 200 MB; invoice pages can be large).
+const MAX_DECODING_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// First retry delay; doubles on every further retry.
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// Longest delay between retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A connection to one LND node. Cloning is cheap and clones share the connection.
+#[derive(Clone)]
+pub struct LndClient {
+    shared: Arc<Shared>,
+    lightning: LightningClient<Authed>,
+    invoices: InvoicesClient<Authed>,
+}
+
+impl std::fmt::Debug for LndClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LndClient").field("host", &self.shared.cfg.host).finish_non_exhaustive()
+    }
+}
+
+/// Delay before retry number `retry` (1-based).
+fn backoff(retry: u32) -> Duration {
+    let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+    FIRST_BACKOFF.saturating_mul(factor).min(MAX_BACKOFF)
+}
+
+impl LndClient {
+    /// Reads the certificate and macaroon, connects and completes the TLS handshake now.
+    /// A node that is down, a wrong certificate or an unreadable file fail here.
+    pub async fn connect(cfg: LndConfig) -> Result<LndClient, LndError> {
+        let (shared, endpoint) = prepare(cfg)?;
+        let connector = LndConnector { shared: shared.clone() };
+        match endpoint.connect_with_connector(connector).await {
+            Ok(channel) => Ok(LndClient::with_channel(shared, channel)),
+            Err(e) => Err(match shared.last_connect_failure() {
+                Some(failure) => failure.into_lnd_error(&shared.cfg.host),
+                None => LndError::Connect { host: shared.cfg.host.clone(), cause: error_chain(&e) },
+            }),
+        }
+    }
+
+    /// Reads the certificate and macaroon now but connects on the first call (and reconnects
+    /// after failures), so a program can start before its node. Must run inside a Tokio runtime.
+    pub fn connect_lazy(cfg: LndConfig) -> Result<LndClient, LndError> {
+        let (shared, endpoint) = prepare(cfg)?;
+        let channel = endpoint.connect_with_connector_lazy(LndConnector { shared: shared.clone() });
+        Ok(LndClient::with_channel(shared, channel))
+    }
+
+    fn with_channel(shared: Arc<Shared>, channel: Channel) -> LndClient {
+        let interceptor = MacaroonInterceptor { macaroon: shared.macaroon.clone() };
+        let lightning = LightningClient::with_interceptor(channel.clone(), interceptor.clone())
+            .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
+        let invoices = InvoicesClient::with_interceptor(channel, interceptor)
+            .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
+        LndClient { shared, lightning, invoices }
+    }
+
+    /// The `host:port` this client talks to.
+    pub fn host(&self) -> &str {
+        &self.shared.cfg.host
+    }
+
+    /// The configuration this client was built from.
+    pub fn config(&self) -> &LndConfig {
+        &self.shared.cfg
+    }
+
+    fn map_status(&self, method: Method, status: &Status) -> LndError {
+        let cfg = &self.shared.cfg;
+        from_status(method, status, &cfg.host, &cfg.macaroon_path, cfg.timeout, self.shared.last_connect_failure())
+    }
+
+    /// Runs a unary call with the deadline, retrying idempotent reads while the node is unreachable.
+    async fn unary<Req, Resp, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<Resp, LndError>
+    where
+        Req: Clone,
+        F: Fn(LndClient, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
+    {
+        let timeout = self.shared.cfg.timeout;
+        let attempts = if method.idempotent() { self.shared.cfg.max_retries.saturating_add(1) } else { 1 };
+        let mut attempt = 0;
+        loop {
+            let mut req = tonic::Request::new(request.clone());
+            req.set_timeout(timeout);
+            let error = match tokio::time::timeout(timeout, call(self.clone(), req)).await {
+                Ok(Ok(response)) => return Ok(response.into_inner()),
+                Ok(Err(status)) => self.map_status(method, &status),
+                Err(_elapsed) => LndError::Timeout { timeout_secs: timeout.as_secs() },
+            };
+            attempt += 1;
+            if attempt >= attempts || !error.is_transient() {
+                return Err(error);
+            }
+            tracing::debug!(method = method.name(), attempt, %error, "retrying LND read");
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+
+    /// Opens a server stream (the deadline covers opening only) and maps its errors.
+    async fn stream<Req, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<InvoiceStream, LndError>
+    where
+        F: FnOnce(LndClient, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Streaming<Invoice>>, Status>>,
+    {
+        // No deadline on opening: LND (grpc-go) sends a stream's response headers only with
+        // its first message, so an idle node would look timed out. A dead connection still
+        // fails through the connect timeout and HTTP/2 keep-alive.
+        let streaming = match call(self.clone(), tonic::Request::new(request)).await {
+            Ok(response) => response.into_inner(),
+            Err(status) => return Err(self.map_status(method, &status)),
+        };
+        let client = self.clone();
+        Ok(Box::pin(streaming.map(move |item| item.map_err(|status| client.map_status(method, &status)))))
+    }
+
+    /// `GetInfo`: identity, alias, chain and channel counts.
+    pub async fn get_info(&self) -> Result<GetInfoResponse, LndError> {
+        self.unary(Method::GetInfo, GetInfoRequest {}, |mut c, r| async move { c.lightning.get_info(r).await })
+            .await
+    }
+
+    /// `ChannelBalance`: local and remote balance of all open channels.
+    pub async fn channel_balance(&self) -> Result<ChannelBalanceResponse, LndError> {
+        self.unary(Method::ChannelBalance, ChannelBalanceRequest {}, |mut c, r| async move {
+            c.lightning.channel_balance(r).await
+        })
+        .await
+    }
+
+    /// `ListChannels`: the open channels.
+    pub async fn list_channels(&self, request: ListChannelsRequest) -> Result<ListChannelsResponse, LndError> {
+        self.unary(Method::ListChannels, request, |mut c, r| async move { c.lightning.list_channels(r).await })
+            .await
+    }
+
+    /// `AddInvoice`: creates an invoice (never retried).
+    pub async fn add_invoice(&self, invoice: Invoice) -> Result<AddInvoiceResponse, LndError> {
+        self.unary(Method::AddInvoice, invoice, |mut c, r| async move { c.lightning.add_invoice(r).await }).await
+    }
+
+    /// `LookupInvoice`: one invoice by its payment hash (32 raw bytes).
+    pub async fn lookup_invoice(&self, r_hash: Vec<u8>) -> Result<Invoice, LndError> {
+        let request = PaymentHash { r_hash, ..PaymentHash::default() };
+        self.unary(Method::LookupInvoice, request, |mut c, r| async move { c.lightning.lookup_invoice(r).await })
+            .await
+    }
+
+    /// `ListInvoices`: a page of invoices by add index.
+    pub async fn list_invoices(&self, request: ListInvoiceRequest) -> Result<ListInvoiceResponse, LndError> {
+        self.unary(Method::ListInvoices, request, |mut c, r| async move { c.lightning.list_invoices(r).await })
+            .await
+    }
+
+    /// `SubscribeInvoices`: replays invoices with an add/settle index strictly greater than the
+    /// given ones, then streams every add and settle.
+    pub async fn subscribe_invoices(&self, request: InvoiceSubscription) -> Result<InvoiceStream, LndError> {
+        self.stream(Method::SubscribeInvoices, request, |mut c, r| async move {
+            c.lightning.subscribe_invoices(r).await
+        })
+        .await
+    }
+
+    /// `DecodePayReq`: decodes a BOLT11 payment request.
+    pub async fn decode_pay_req(&self, pay_req: PayReqString) -> Result<PayReq, LndError> {
+        self.unary(Method::DecodePayReq, pay_req, |mut c, r| async move { c.lightning.decode_pay_req(r).await })
+            .await
+    }
+
+    /// `invoicesrpc.CancelInvoice`: cancels an open or accepted invoice by its payment hash
+    /// (32 raw bytes); never retried.
+    pub async fn cancel_invoice(&self, payment_hash: Vec<u8>) -> Result<CancelInvoiceResp, LndError> {
+        let request = CancelInvoiceMsg { payment_hash };
+        self.unary(Method::CancelInvoice, request, |mut c, r| async move { c.invoices.cancel_invoice(r).await })
+            .await
+    }
+
+    /// `invoicesrpc.AddHoldInvoice`: creates a hold invoice for a known payment hash (never retried).
+    pub async fn add_hold_invoice(&self, request: AddHoldInvoiceRequest) -> Result<AddHoldInvoiceResp, LndError> {
+        self.unary(Method::AddHoldInvoice, request, |mut c, r| async move { c.invoices.add_hold_invoice(r).await })
+            .await
+    }
+
+    /// `invoicesrpc.SettleInvoice`: settles an accepted hold invoice with its preimage (never retried).
+    pub async fn settle_invoice(&self, request: SettleInvoiceMsg) -> Result<SettleInvoiceResp, LndError> {
+        self.unary(Method::SettleInvoice, request, |mut c, r| async move { c.invoices.settle_invoice(r).await })
+            .await
+    }
+
+    /// `invoicesrpc.LookupInvoiceV2`: one invoice by hash, payment address or set id.
+    pub async fn lookup_invoice_v2(&self, request: LookupInvoiceMsg) -> Result<Invoice, LndError> {
+        self.unary(Method::LookupInvoiceV2, request, |mut c, r| async move {
+            c.invoices.lookup_invoice_v2(r).await
+        })
+        .await
+    }
+
+    /// `invoicesrpc.SubscribeSingleInvoice`: the invoice's current state, then every change.
+    pub async fn subscribe_single_invoice(
+        &self,
+        request: SubscribeSingleInvoiceRequest,
+    ) -> Result<InvoiceStream, LndError> {
+        self.stream(Method::SubscribeSingleInvoice, request, |mut c, r| async move {
+            c.invoices.subscribe_single_invoice(r).await
+        })
+        .await
+    }
+}
+
+/// Validates the files and builds the shared state and the endpoint.
+fn prepare(cfg: LndConfig) -> Result<(Arc<Shared>, Endpoint), LndError> {
+    install_crypto_provider();
+    read_cert(&cfg.tls_cert_path).map_err(|f| f.into_lnd_error(&cfg.host))?;
+    let macaroon = read_macaroon(&cfg.macaroon_path).map_err(|f| f.into_lnd_error(&cfg.host))?;
+    // The scheme is http because TLS is done by our connector, not by tonic.
+    let endpoint = Endpoint::from_shared(format!("http://{}", cfg.host))
+        .map_err(|e| LndError::Connect { host: cfg.host.clone(), cause: format!("not a valid host:port ({e})") })?
+        .connect_timeout(cfg.timeout)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .keep_alive_while_idle(true);
+    let shared = Arc::new(Shared {
+        cfg,
+        macaroon: Arc::new(RwLock::new(macaroon)),
+        last_connect_failure: Mutex::new(None),
+    });
+    Ok((shared, endpoint))
+}
+
+/// An error and its sources joined with ": ".
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::from_millis(200));
+        assert_eq!(backoff(2), Duration::from_millis(400));
+        assert_eq!(backoff(3), Duration::from_millis(800));
+        assert_eq!(backoff(40), MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,201 @@
+//! The LND RPC methods we call, with the macaroon permission each needs and whether
+//! it is safe to retry.
+
+/// One LND RPC method used by the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// lnrpc.Lightning/GetInfo
+    GetInfo,
+    /// lnrpc.Lightning/ChannelBalance
+    ChannelBalance,
+    /// lnrpc.Lightning/ListChannels
+    ListChannels,
+    /// lnrpc.Lightning/AddInvoice
+    AddInvoice,
+    /// lnrpc.Lightning/LookupInvoice
+    LookupInvoice,
+    /// lnrpc.Lightning/ListInvoices
+    ListInvoices,
+    /// lnrpc.Lightning/SubscribeInvoices
+    SubscribeInvoices,
+    /// lnrpc.Lightning/DecodePayReq
+    DecodePayReq,
+    /// invoicesrpc.Invoices/CancelInvoice
+    CancelInvoice,
+    /// invoicesrpc.Invoices/AddHoldInvoice
+    AddHoldInvoice,
+    /// invoicesrpc.Invoices/SettleInvoice
+    SettleInvoice,
+    /// invoicesrpc.Invoices/LookupInvoiceV2
+    LookupInvoiceV2,
+    /// invoicesrpc.Invoices/SubscribeSingleInvoice
+    SubscribeSingleInvoice,
+}
+
+/// A macaroon permission (`entity:action`) as LND names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// `info:read`
+    InfoRead,
+    /// `offchain:read`
+    OffchainRead,
+    /// `invoices:read`
+    InvoicesRead,
+    /// `invoices:write`
+    InvoicesWrite,
+}
+
+impl Permission {
+    /// The name LND uses, e.g. `offchain:read`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Permission::InfoRead => "info:read",
+            Permission::OffchainRead => "offchain:read",
+            Permission::InvoicesRead => "invoices:read",
+            Permission::InvoicesWrite => "invoices:write",
+        }
+    }
+
+    /// Which of LND's standard macaroons lack this permission, and which carry it.
+    fn standard_macaroons(&self) -> (&'static str, &'static str) {
+        match self {
+            // invoice.macaroon holds invoices:*, address:* and onchain:read only.
+            Permission::InfoRead | Permission::OffchainRead => {
+                ("invoice.macaroon", "admin.macaroon or readonly.macaroon")
+            }
+            Permission::InvoicesRead => ("a custom macaroon without it", "admin.macaroon, invoice.macaroon or readonly.macaroon"),
+            Permission::InvoicesWrite => ("readonly.macaroon", "admin.macaroon or invoice.macaroon"),
+        }
+    }
+}
+
+impl Method {
+    /// The gRPC method name, e.g. `ListChannels`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::GetInfo => "GetInfo",
+            Method::ChannelBalance => "ChannelBalance",
+            Method::ListChannels => "ListChannels",
+            Method::AddInvoice => "AddInvoice",
+            Method::LookupInvoice => "LookupInvoice",
+            Method::ListInvoices => "ListInvoices",
+            Method::SubscribeInvoices => "SubscribeInvoices",
+            Method::DecodePayReq => "DecodePayReq",
+            Method::CancelInvoice => "CancelInvoice",
+            Method::AddHoldInvoice => "AddHoldInvoice",
+            Method::SettleInvoice => "SettleInvoice",
+            Method::LookupInvoiceV2 => "LookupInvoiceV2",
+            Method::SubscribeSingleInvoice => "SubscribeSingleInvoice",
+        }
+    }
+
+    /// The macaroon permission LND checks for this method.
+    pub fn permission(&self) -> Permission {
+        match self {
+            Method::GetInfo => Permission::InfoRead,
+            Method::ChannelBalance | Method::ListChannels | Method::DecodePayReq => Permission::OffchainRead,
+            Method::AddInvoice | Method::CancelInvoice | Method::AddHoldInvoice | Method::SettleInvoice => {
+                Permission::InvoicesWrite
+            }
+            Method::LookupInvoice
+            | Method::ListInvoices
+            | Method::SubscribeInvoices
+            | Method::LookupInvoiceV2
+            | Method::SubscribeSingleInvoice => Permission::InvoicesRead,
+        }
+    }
+
+    /// What the method does, phrased to follow "cannot".
+    pub fn action(&self) -> &'static str {
+        match self {
+            Method::GetInfo => "read the node info",
+            Method::ChannelBalance => "read channel balances",
+            Method::ListChannels => "list channels",
+            Method::DecodePayReq => "decode payment requests",
+            Method::AddInvoice | Method::AddHoldInvoice => "create invoices",
+            Method::CancelInvoice => "cancel invoices",
+            Method::SettleInvoice => "settle invoices",
+            Method::LookupInvoice | Method::LookupInvoiceV2 | Method::ListInvoices => "read invoices",
+            Method::SubscribeInvoices | Method::SubscribeSingleInvoice => "follow invoice updates",
+        }
+    }
+
+    /// Whether a failed attempt may be repeated without side effects.
+    pub fn idempotent(&self) -> bool {
+        matches!(
+            self,
+            Method::GetInfo
+                | Method::ChannelBalance
+                | Method::ListChannels
+                | Method::LookupInvoice
+                | Method::ListInvoices
+                | Method::DecodePayReq
+        )
+    }
+
+    /// The sentence explaining which permission a refused macaroon lacks and what to use instead.
+    pub fn missing_permission_hint(&self, macaroon_path: &std::path::Path) -> String {
+        let permission = self.permission();
+        let (lacking, carrying) = permission.standard_macaroons();
+        format!(
+            "the macaroon at {} lacks {} ({} cannot {}); use {}",
+            macaroon_path.display(),
+            permission.name(),
+            lacking,
+            self.action(),
+            carrying
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn permissions_match_lnd() {
+        assert_eq!(Method::GetInfo.permission().name(), "info:read");
+        for m in [Method::ChannelBalance, Method::ListChannels, Method::DecodePayReq] {
+            assert_eq!(m.permission().name(), "offchain:read", "{m:?}");
+        }
+        for m in [Method::AddInvoice, Method::CancelInvoice, Method::AddHoldInvoice, Method::SettleInvoice] {
+            assert_eq!(m.permission().name(), "invoices:write", "{m:?}");
+        }
+        for m in [
+            Method::LookupInvoice,
+            Method::ListInvoices,
+            Method::SubscribeInvoices,
+            Method::LookupInvoiceV2,
+            Method::SubscribeSingleInvoice,
+        ] {
+            assert_eq!(m.permission().name(), "invoices:read", "{m:?}");
+        }
+    }
+
+    #[test]
+    fn list_channels_hint_names_offchain_read() {
+        let hint = Method::ListChannels.missing_permission_hint(Path::new("/n/invoice.macaroon"));
+        assert_eq!(
+            hint,
+            "the macaroon at /n/invoice.macaroon lacks offchain:read (invoice.macaroon cannot list channels); \
+             use admin.macaroon or readonly.macaroon"
+        );
+    }
+
+    #[test]
+    fn add_invoice_hint_names_invoices_write() {
+        let hint = Method::AddInvoice.missing_permission_hint(Path::new("/n/readonly.macaroon"));
+        assert!(hint.contains("lacks invoices:write (readonly.macaroon cannot create invoices)"), "{hint}");
+        assert!(hint.ends_with("use admin.macaroon or invoice.macaroon"), "{hint}");
+    }
+
+    #[test]
+    fn only_reads_are_retried() {
+        assert!(Method::GetInfo.idempotent());
+        assert!(Method::DecodePayReq.idempotent());
+        for m in [Method::AddInvoice, Method::CancelInvoice, Method::SettleInvoice, Method::AddHoldInvoice] {
+            assert!(!m.idempotent(), "{m:?}");
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The port to LND: a gRPC client over TLS pinned to LND's `tls.cert`, authenticated with a
+//! macaroon, with per-call deadlines, retries of idempotent reads and clear errors.
+
+mod auth;
+mod client;
+mod error;
+mod method;
+mod tls;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+pub use client::{InvoiceStream, LndClient};
+pub use error::LndError;
+pub use method::{Method, Permission};
+pub use tls::install_crypto_provider;
+
+use crate::config::Settings;
+use error::ConnectFailure;
+
+/// How to reach and authenticate to one LND node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LndConfig {
+    /// gRPC `host:port`, e.g. `localhost:10009`.
+    pub host: String,
+    /// LND's `tls.cert` (PEM); exactly this certificate is accepted.
+    pub tls_cert_path: PathBuf,
+    /// The macaroon file (binary, as LND writes it).
+    pub macaroon_path: PathBuf,
+    /// Deadline of each call (and of each connection attempt).
+    pub timeout: Duration,
+    /// How many times an idempotent read is retried after the node was unreachable.
+    pub max_retries: u32,
+}
+
+impl LndConfig {
+    /// The connection settings from `settings`, or which key is missing.
+    pub fn from_settings(settings: &Settings) -> Result<LndConfig, LndError> {
+        Ok(LndConfig {
+            host: settings.lightning_host.clone().ok_or(LndError::NotConfigured { key: "lightning_host" })?,
+            tls_cert_path: settings
+                .lightning_cert_path
+                .clone()
+                .ok_or(LndError::NotConfigured { key: "lightning_cert_path" })?,
+            macaroon_path: settings
+                .lightning_macaroon_path
+                .clone()
+                .ok_or(LndError::NotConfigured { key: "lightning_macaroon_path" })?,
+            timeout: Duration::from_secs(settings.timeout_secs),
+            max_retries: settings.max_retries,
+        })
+    }
+}
+
+/// State shared by the client handles, the connector and the macaroon interceptor.
+pub(crate) struct Shared {
+    cfg: LndConfig,
+    /// Hex macaroon sent with every call; refreshed from the file on every (re)connect.
+    macaroon: Arc<RwLock<SecretString>>,
+    /// Why the last connection attempt failed, if it did.
+    last_connect_failure: Mutex<Option<ConnectFailure>>,
+}
+
+impl Shared {
+    fn set_macaroon(&self, macaroon: SecretString) {
+        if let Ok(mut slot) = self.macaroon.write() {
+            *slot = macaroon;
+        }
+    }
+
+    fn record_connect_result(&self, failure: Option<ConnectFailure>) {
+        if let Ok(mut slot) = self.last_connect_failure.lock() {
+            *slot = failure;
+        }
+    }
+
+    /// Why the latest connection attempt failed; `None` once a connection succeeded.
+    fn last_connect_failure(&self) -> Option<ConnectFailure> {
+        self.last_connect_failure.lock().ok().and_then(|slot| slot.clone())
+    }
+}

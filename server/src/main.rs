@@ -1,0 +1,5 @@
+//! The `openfatture` command-line tool.
+
+fn main() -> std::process::ExitCode {
+    openfatture::cli::main()
+}

@@ -1,0 +1,19 @@
+//! BTC/EUR exchange rates from several providers (CoinGecko, CoinMarketCap) with caching, retries,
+//! per-provider circuit breakers, sanity limits, median combination and an explicit fallback rate.
+//!
+//! Prices are read from the JSON text of each number straight into [`rust_decimal::Decimal`]
+//! (via `serde_json::value::RawValue`), never through `f64`.
+
+pub mod coingecko;
+pub mod coinmarketcap;
+pub mod combine;
+pub mod config;
+pub mod provider;
+pub mod service;
+
+pub use combine::{median, spread_percent, SanityBand};
+pub use config::{RatesConfig, RatesConfigError};
+pub use provider::{decimal_from_json_number, ProviderError};
+pub use service::{
+    ProviderHealth, ProviderQuote, ProviderStatus, RateError, RateQuote, RateService, RatesStatus,
+};

@@ -1,0 +1,526 @@
+//! Events (state changes of our Lightning invoices), the webhook outbox and endpoints, and
+//! the tracker's resume position. Events and their outbox rows are written inside the
+//! transaction of the state change that causes them, so a crash can never lose one.
+
+use rand::RngCore;
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use sqlx::{FromRow, Sqlite, Transaction};
+
+use super::{cents_to_eur, to_i64, to_u64, Store, StoreError};
+
+/// Name of the endpoint that mirrors `lightning_webhook_url` / `lightning_webhook_secret`.
+pub const DEFAULT_ENDPOINT: &str = "default";
+
+/// What happened to one of our Lightning invoices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// The node confirmed a new invoice (PENDING → OPEN).
+    InvoiceCreated,
+    /// The invoice was paid (SETTLED).
+    PaymentReceived,
+    /// The invoice expired or the node cancelled it unpaid.
+    PaymentFailed,
+    /// We cancelled the invoice.
+    InvoiceCancelled,
+}
+
+impl EventKind {
+    /// The event name used in webhooks (`payment_received`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::InvoiceCreated => "invoice_created",
+            EventKind::PaymentReceived => "payment_received",
+            EventKind::PaymentFailed => "payment_failed",
+            EventKind::InvoiceCancelled => "invoice_cancelled",
+        }
+    }
+
+    /// Parses an event name.
+    pub fn parse(text: &str) -> Option<EventKind> {
+        Some(match text {
+            "invoice_created" => EventKind::InvoiceCreated,
+            "payment_received" => EventKind::PaymentReceived,
+            "payment_failed" => EventKind::PaymentFailed,
+            "invoice_cancelled" => EventKind::InvoiceCancelled,
+            _ => return None,
+        })
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
+pub struct Event {
+    /// Position in event order.
+    pub seq: i64,
+    /// Stable id (`evt_...`), the same on every redelivery.
+    pub id: String,
+    /// Event name (`payment_received`, ...).
+    #[sqlx(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Our Lightning invoice id.
+    pub ln_invoice_id: String,
+    /// The exact webhook body (JSON).
+    pub payload: String,
+    /// When it happened (unix seconds).
+    pub created_at: i64,
+}
+
+/// A webhook endpoint (the secret is never part of this value).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
+pub struct WebhookEndpoint {
+    /// Unique name (`default` mirrors the configuration).
+    pub name: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// `*` or comma-separated event names.
+    pub events: String,
+    /// Whether new events are queued for it.
+    pub enabled: bool,
+}
+
+/// One outbox row joined with its event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
+pub struct Delivery {
+    /// Event order.
+    pub event_seq: i64,
+    /// Event id.
+    pub event_id: String,
+    /// Event name.
+    pub event_type: String,
+    /// Endpoint name.
+    pub endpoint: String,
+    /// `PENDING`, `DELIVERED` or `FAILED`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When the next attempt is due (unix ms).
+    pub next_attempt_ms: i64,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<i64>,
+    /// Error of the last attempt.
+    pub last_error: Option<String>,
+    /// The body to send.
+    #[serde(skip)]
+    pub payload: String,
+}
+
+/// One logged delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
+pub struct DeliveryAttempt {
+    /// Event order.
+    pub event_seq: i64,
+    /// Endpoint name.
+    pub endpoint: String,
+    /// When (unix seconds).
+    pub attempted_at: i64,
+    /// HTTP status, if a response came.
+    pub http_status: Option<i64>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+    /// Time to answer, ms.
+    pub latency_ms: i64,
+    /// `DELIVERED`, `RETRY` or `FAILED`.
+    pub outcome: String,
+}
+
+/// What an attempt concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// 2xx: done.
+    Delivered,
+    /// Retry at the given unix ms.
+    RetryAt(i64),
+    /// Final failure.
+    Failed,
+}
+
+/// A fresh stable event id.
+fn new_event_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("evt_{}", hex::encode(bytes))
+}
+
+/// A JSON string literal.
+fn json_str(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// RFC 3339 UTC time of a unix second.
+pub fn rfc3339(unix_secs: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The webhook body: exactly the spec's fields plus `id`. `amount_eur` is an exact decimal number.
+#[allow(clippy::too_many_arguments)]
+pub fn webhook_body(
+    id: &str,
+    event: &str,
+    invoice_id: &str,
+    payment_hash: &str,
+    amount_sats: u64,
+    amount_eur: Decimal,
+    timestamp_secs: i64,
+    description: &str,
+    original_invoice: Option<&str>,
+    client: Option<&str>,
+) -> String {
+    let opt = |v: Option<&str>| v.map(json_str).unwrap_or_else(|| "null".into());
+    format!(
+        "{{\"id\":{},\"event\":{},\"invoice_id\":{},\"payment_hash\":{},\"amount_sats\":{},\"amount_eur\":{},\
+         \"timestamp\":{},\"description\":{},\"metadata\":{{\"original_invoice\":{},\"client\":{}}}}}",
+        json_str(id),
+        json_str(event),
+        json_str(invoice_id),
+        json_str(payment_hash),
+        amount_sats,
+        amount_eur.round_dp(2),
+        json_str(&rfc3339(timestamp_secs)),
+        json_str(description),
+        opt(original_invoice),
+        opt(client),
+    )
+}
+
+#[derive(FromRow)]
+struct InvoiceFacts {
+    payment_hash: String,
+    memo: String,
+    amount_cents: i64,
+    amount_msat: i64,
+    numero: Option<String>,
+    client_name: Option<String>,
+}
+
+/// Records an event for `ln_invoice_id` and queues it for every enabled endpoint whose filter
+/// accepts it, inside the caller's transaction. `paid` overrides the amounts (msat, EUR) for
+/// payments. Returns the event id.
+pub(super) async fn record(
+    tx: &mut Transaction<'_, Sqlite>,
+    kind: EventKind,
+    ln_invoice_id: &str,
+    at: i64,
+    paid: Option<(u64, Decimal)>,
+) -> Result<String, StoreError> {
+    let facts: InvoiceFacts = sqlx::query_as(
+        "SELECT l.payment_hash, l.memo, l.amount_cents, l.amount_msat, f.numero, f.client_name \
+         FROM ln_invoices l LEFT JOIN fatture f ON f.id = l.fattura_id WHERE l.id = ?",
+    )
+    .bind(ln_invoice_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let (amount_msat, amount_eur) = match paid {
+        Some(paid) => paid,
+        None => (
+            to_u64(facts.amount_msat, "amount_msat")?,
+            cents_to_eur(facts.amount_cents),
+        ),
+    };
+    let id = new_event_id();
+    let payload = webhook_body(
+        &id,
+        kind.as_str(),
+        ln_invoice_id,
+        &facts.payment_hash,
+        amount_msat / 1000,
+        amount_eur,
+        at,
+        &facts.memo,
+        facts.numero.as_deref(),
+        facts.client_name.as_deref(),
+    );
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+    )
+    .bind(&id)
+    .bind(kind.as_str())
+    .bind(ln_invoice_id)
+    .bind(&payload)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
+         SELECT ?1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
+         AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || ?2 || ',%'))",
+    )
+    .bind(seq)
+    .bind(kind.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Moves the tracker's resume indexes forward (never back) inside the caller's transaction.
+pub(super) async fn advance_indexes(
+    tx: &mut Transaction<'_, Sqlite>,
+    add_index: Option<u64>,
+    settle_index: Option<u64>,
+) -> Result<(), StoreError> {
+    let add = add_index.map(|v| to_i64(v, "add_index")).transpose()?.unwrap_or(0);
+    let settle = settle_index
+        .map(|v| to_i64(v, "settle_index"))
+        .transpose()?
+        .unwrap_or(0);
+    sqlx::query(
+        "UPDATE tracker_state SET add_index = MAX(add_index, ?), settle_index = MAX(settle_index, ?) WHERE id = 1",
+    )
+    .bind(add)
+    .bind(settle)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const SELECT_DELIVERY: &str = "SELECT d.event_seq, e.id AS event_id, e.type AS event_type, d.endpoint, d.state, \
+     d.attempts, d.next_attempt_ms, d.last_status, d.last_error, e.payload \
+     FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq";
+
+impl Store {
+    /// Begins a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`), so a
+    /// read-then-write transaction waits for other writers (busy timeout) instead of failing
+    /// with "database is locked" when another connection or process wrote in between.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// The tracker's resume position: (add_index, settle_index).
+    pub async fn tracker_indexes(&self) -> Result<(u64, u64), StoreError> {
+        let (add, settle): (i64, i64) =
+            sqlx::query_as("SELECT add_index, settle_index FROM tracker_state WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?;
+        Ok((to_u64(add, "add_index")?, to_u64(settle, "settle_index")?))
+    }
+
+    /// Moves the tracker's resume position forward (after an update that changed nothing).
+    pub async fn advance_tracker_indexes(
+        &self,
+        add_index: Option<u64>,
+        settle_index: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        advance_indexes(&mut tx, add_index, settle_index).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest event's position (0 when there is none).
+    pub async fn last_event_seq(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Events in order, after `after_seq`, at most `limit`.
+    pub async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// One event by its id.
+    pub async fn event_by_id(&self, event_id: &str) -> Result<Option<Event>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE id = ?")
+                .bind(event_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Events of one Lightning invoice, in order.
+    pub async fn events_for_invoice(&self, ln_invoice_id: &str) -> Result<Vec<Event>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE ln_invoice_id = ? ORDER BY seq",
+        )
+        .bind(ln_invoice_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Adds or replaces a webhook endpoint; `secret` `None` means "use lightning_webhook_secret".
+    pub async fn upsert_webhook_endpoint(
+        &self,
+        name: &str,
+        url: &str,
+        secret: Option<&str>,
+        events: &str,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (name, url, secret, events, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret, \
+             events = excluded.events, enabled = excluded.enabled",
+        )
+        .bind(name)
+        .bind(url)
+        .bind(secret)
+        .bind(events)
+        .bind(enabled)
+        .bind(chrono::Utc::now().timestamp())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Disables the endpoint `name` (nothing new is queued for it); returns whether it existed.
+    pub async fn disable_webhook_endpoint(&self, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE webhook_endpoints SET enabled = 0 WHERE name = ?")
+            .bind(name)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Removes an endpoint and its pending deliveries; returns whether it existed.
+    pub async fn remove_webhook_endpoint(&self, name: &str) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'FAILED', last_error = 'endpoint removed' \
+                     WHERE endpoint = ? AND state = 'PENDING'",
+        )
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Every endpoint, by name.
+    pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT name, url, events, enabled FROM webhook_endpoints ORDER BY name")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
+    /// The endpoint's own secret (`None`: it uses lightning_webhook_secret).
+    pub async fn webhook_endpoint_secret(&self, name: &str) -> Result<Option<SecretString>, StoreError> {
+        let secret: Option<Option<String>> = sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE name = ?")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(secret.flatten().map(SecretString::from))
+    }
+
+    /// PENDING deliveries of one endpoint due at `now_ms`, in event order.
+    pub async fn due_deliveries(&self, endpoint: &str, now_ms: i64, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_DELIVERY} WHERE d.endpoint = ? AND d.state = 'PENDING' AND d.next_attempt_ms <= ? \
+             ORDER BY d.event_seq LIMIT ?"
+        ))
+        .bind(endpoint)
+        .bind(now_ms)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Deliveries, newest first; only FAILED ones when `failed_only`.
+    pub async fn deliveries(&self, failed_only: bool, limit: u32) -> Result<Vec<Delivery>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_DELIVERY} WHERE (? = 0 OR d.state = 'FAILED') ORDER BY d.event_seq DESC, d.endpoint LIMIT ?"
+        ))
+        .bind(failed_only)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The attempt log of one event, oldest first.
+    pub async fn delivery_attempts(&self, event_seq: i64) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT event_seq, endpoint, attempted_at, http_status, error, latency_ms, outcome \
+             FROM webhook_attempts WHERE event_seq = ? ORDER BY id",
+        )
+        .bind(event_seq)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Logs one attempt and updates its outbox row, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_delivery_attempt(
+        &self,
+        event_seq: i64,
+        endpoint: &str,
+        attempted_at: i64,
+        http_status: Option<u16>,
+        error: Option<&str>,
+        latency_ms: i64,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        let (state, next_ms, label) = match outcome {
+            AttemptOutcome::Delivered => ("DELIVERED", 0, "DELIVERED"),
+            AttemptOutcome::RetryAt(ms) => ("PENDING", ms, "RETRY"),
+            AttemptOutcome::Failed => ("FAILED", 0, "FAILED"),
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (event_seq, endpoint, attempted_at, http_status, error, latency_ms, outcome) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(event_seq)
+        .bind(endpoint)
+        .bind(attempted_at)
+        .bind(http_status.map(i64::from))
+        .bind(error)
+        .bind(latency_ms)
+        .bind(label)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_ms = ?, \
+             last_status = ?, last_error = ? WHERE event_seq = ? AND endpoint = ?",
+        )
+        .bind(state)
+        .bind(next_ms)
+        .bind(http_status.map(i64::from))
+        .bind(error)
+        .bind(event_seq)
+        .bind(endpoint)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues an event again (same id, same body) for every enabled endpoint whose filter
+    /// accepts it; returns how many deliveries were queued, `None` when no such event exists.
+    pub async fn redeliver_event(&self, event_id: &str) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let event: Option<(i64, String)> = sqlx::query_as("SELECT seq, type FROM events WHERE id = ?")
+            .bind(event_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((seq, kind)) = event else {
+            return Ok(None);
+        };
+        let done = sqlx::query(
+            "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
+             SELECT ?1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
+             AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || ?2 || ',%')) \
+             ON CONFLICT (event_seq, endpoint) DO UPDATE SET state = 'PENDING', attempts = 0, next_attempt_ms = 0",
+        )
+        .bind(seq)
+        .bind(kind)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(done.rows_affected()))
+    }
+}

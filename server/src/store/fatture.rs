@@ -1,0 +1,293 @@
+//! The registry of EUR invoices ("fatture") that Lightning invoices pay.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::{FromRow, Sqlite, Transaction};
+
+use super::{cents_to_eur, eur_to_cents, Store, StoreError};
+
+/// An EUR invoice to add to the registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFattura {
+    /// Invoice number (numero), e.g. `INV-001`.
+    pub numero: String,
+    /// Invoice date.
+    pub data: NaiveDate,
+    /// Seller VAT id (IdPaese + IdCodice); empty for invoices added by hand.
+    pub cedente_piva: String,
+    /// Client name (denominazione, or nome + cognome).
+    pub client_name: String,
+    /// Client VAT id, when it has one.
+    pub client_piva: Option<String>,
+    /// Client fiscal code, when known.
+    pub client_cf: Option<String>,
+    /// What the invoice is for.
+    pub description: String,
+    /// Document total (ImportoTotaleDocumento), EUR.
+    pub totale_eur: Decimal,
+    /// Withholding tax (ritenuta d'acconto), EUR.
+    pub ritenuta_eur: Decimal,
+    /// Stamp duty (bollo), EUR.
+    pub bollo_eur: Decimal,
+    /// What the client has to pay, EUR.
+    pub due_eur: Decimal,
+    /// Where it came from: `manual` or `fatturapa:<file>`.
+    pub source: String,
+}
+
+/// Payment status of an EUR invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FatturaStatus {
+    /// Nothing paid yet.
+    Unpaid,
+    /// Some, not all, paid.
+    PartiallyPaid,
+    /// Fully paid.
+    Paid,
+}
+
+impl FatturaStatus {
+    /// The word shown to users and accepted by filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FatturaStatus::Unpaid => "unpaid",
+            FatturaStatus::PartiallyPaid => "partially paid",
+            FatturaStatus::Paid => "paid",
+        }
+    }
+}
+
+/// An EUR invoice in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Fattura {
+    /// Row id.
+    pub id: i64,
+    /// Invoice number.
+    pub numero: String,
+    /// Year of the invoice date.
+    pub anno: i32,
+    /// Invoice date.
+    pub data: NaiveDate,
+    /// Seller VAT id; empty for invoices added by hand.
+    pub cedente_piva: String,
+    /// Client name.
+    pub client_name: String,
+    /// Client VAT id.
+    pub client_piva: Option<String>,
+    /// Client fiscal code.
+    pub client_cf: Option<String>,
+    /// What the invoice is for.
+    pub description: String,
+    /// Document total, EUR.
+    pub totale_eur: Decimal,
+    /// Withholding tax, EUR.
+    pub ritenuta_eur: Decimal,
+    /// Stamp duty, EUR.
+    pub bollo_eur: Decimal,
+    /// What the client has to pay in all, EUR.
+    pub due_eur: Decimal,
+    /// What has been paid so far, EUR.
+    pub paid_eur: Decimal,
+    /// Where it came from.
+    pub source: String,
+    /// When it was added (unix seconds).
+    pub created_at: i64,
+}
+
+impl Fattura {
+    /// What is still to be paid, EUR (never negative).
+    pub fn outstanding_eur(&self) -> Decimal {
+        (self.due_eur - self.paid_eur).max(Decimal::ZERO)
+    }
+
+    /// Unpaid, partially paid or paid.
+    pub fn status(&self) -> FatturaStatus {
+        if self.paid_eur <= Decimal::ZERO {
+            FatturaStatus::Unpaid
+        } else if self.paid_eur < self.due_eur {
+            FatturaStatus::PartiallyPaid
+        } else {
+            FatturaStatus::Paid
+        }
+    }
+}
+
+/// What an import did: numeri added, and numeri already present (left as they were).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportOutcome {
+    /// Newly added invoices (numero/anno).
+    pub added: Vec<String>,
+    /// Invoices that were already in the registry.
+    pub already_present: Vec<String>,
+}
+
+#[derive(FromRow)]
+struct FatturaRow {
+    id: i64,
+    numero: String,
+    anno: i64,
+    data: String,
+    cedente_piva: String,
+    client_name: String,
+    client_piva: Option<String>,
+    client_cf: Option<String>,
+    description: String,
+    totale_cents: i64,
+    ritenuta_cents: i64,
+    bollo_cents: i64,
+    due_cents: i64,
+    paid_cents: i64,
+    source: String,
+    created_at: i64,
+}
+
+impl TryFrom<FatturaRow> for Fattura {
+    type Error = StoreError;
+
+    fn try_from(row: FatturaRow) -> Result<Self, Self::Error> {
+        let data = NaiveDate::parse_from_str(&row.data, "%Y-%m-%d")
+            .map_err(|e| StoreError::Corrupt(format!("fattura date '{}': {e}", row.data)))?;
+        Ok(Fattura {
+            id: row.id,
+            numero: row.numero,
+            anno: i32::try_from(row.anno)
+                .map_err(|_| StoreError::Corrupt(format!("anno {}", row.anno)))?,
+            data,
+            cedente_piva: row.cedente_piva,
+            client_name: row.client_name,
+            client_piva: row.client_piva,
+            client_cf: row.client_cf,
+            description: row.description,
+            totale_eur: cents_to_eur(row.totale_cents),
+            ritenuta_eur: cents_to_eur(row.ritenuta_cents),
+            bollo_eur: cents_to_eur(row.bollo_cents),
+            due_eur: cents_to_eur(row.due_cents),
+            paid_eur: cents_to_eur(row.paid_cents),
+            source: row.source,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const SELECT_FATTURA: &str = "SELECT id, numero, anno, data, cedente_piva, client_name, client_piva, \
+     client_cf, description, totale_cents, ritenuta_cents, bollo_cents, due_cents, paid_cents, \
+     source, created_at FROM fatture";
+
+fn cents(eur: Decimal, what: &str) -> Result<i64, StoreError> {
+    eur_to_cents(eur).ok_or_else(|| StoreError::Corrupt(format!("{what} {eur} is not whole cents")))
+}
+
+/// Inserts one invoice; `Ok(None)` when (numero, anno, cedente) is already there.
+async fn insert_one(
+    tx: &mut Transaction<'_, Sqlite>,
+    new: &NewFattura,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    use chrono::Datelike;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO fatture (numero, anno, data, cedente_piva, client_name, client_piva, client_cf, \
+         description, totale_cents, ritenuta_cents, bollo_cents, due_cents, source, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (numero, anno, cedente_piva) DO NOTHING RETURNING id",
+    )
+    .bind(&new.numero)
+    .bind(new.data.year())
+    .bind(new.data.format("%Y-%m-%d").to_string())
+    .bind(&new.cedente_piva)
+    .bind(&new.client_name)
+    .bind(&new.client_piva)
+    .bind(&new.client_cf)
+    .bind(&new.description)
+    .bind(cents(new.totale_eur, "totale")?)
+    .bind(cents(new.ritenuta_eur, "ritenuta")?)
+    .bind(cents(new.bollo_eur, "bollo")?)
+    .bind(cents(new.due_eur, "amount due")?)
+    .bind(&new.source)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+impl Store {
+    /// Adds one invoice; `Ok(None)` when an invoice with the same numero, year and seller exists.
+    pub async fn add_fattura(&self, new: &NewFattura, now: i64) -> Result<Option<Fattura>, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let id = insert_one(&mut tx, new, now).await?;
+        tx.commit().await?;
+        match id {
+            Some(id) => self.fattura(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Adds many invoices in one transaction, skipping those already present.
+    pub async fn import_fatture(&self, batch: &[NewFattura], now: i64) -> Result<ImportOutcome, StoreError> {
+        use chrono::Datelike;
+        let mut tx = self.pool().begin().await?;
+        let mut outcome = ImportOutcome::default();
+        for new in batch {
+            let label = format!("{}/{}", new.numero, new.data.year());
+            match insert_one(&mut tx, new, now).await? {
+                Some(_) => outcome.added.push(label),
+                None => outcome.already_present.push(label),
+            }
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// One invoice by row id.
+    pub async fn fattura(&self, id: i64) -> Result<Option<Fattura>, StoreError> {
+        let row: Option<FatturaRow> = sqlx::query_as(&format!("{SELECT_FATTURA} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(Fattura::try_from).transpose()
+    }
+
+    /// Every invoice with this numero (several years or sellers may share one).
+    pub async fn fatture_by_numero(&self, numero: &str) -> Result<Vec<Fattura>, StoreError> {
+        let rows: Vec<FatturaRow> =
+            sqlx::query_as(&format!("{SELECT_FATTURA} WHERE numero = ? ORDER BY anno DESC, id"))
+                .bind(numero)
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter().map(Fattura::try_from).collect()
+    }
+
+    /// Invoices, newest first; `search` matches numero or client name (case-insensitive substring).
+    pub async fn list_fatture(
+        &self,
+        search: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Fattura>, StoreError> {
+        let pattern = search.map(|s| format!("%{}%", s.to_lowercase()));
+        let rows: Vec<FatturaRow> = sqlx::query_as(&format!(
+            "{SELECT_FATTURA} WHERE (?1 IS NULL OR lower(numero) LIKE ?1 OR lower(client_name) LIKE ?1) \
+             ORDER BY data DESC, id DESC LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(pattern)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(Fattura::try_from).collect()
+    }
+}
+
+/// Adds a payment to an invoice's paid amount inside the caller's transaction.
+pub(super) async fn add_paid(
+    tx: &mut Transaction<'_, Sqlite>,
+    fattura_id: i64,
+    amount_cents: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE fatture SET paid_cents = paid_cents + ? WHERE id = ?")
+        .bind(amount_cents)
+        .bind(fattura_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,445 @@
+//! Lightning invoices we created, their locked rate and their lifecycle.
+
+use rust_decimal::Decimal;
+use sqlx::FromRow;
+
+use super::events::{self, EventKind};
+use super::{cents_to_eur, eur_to_cents, fatture, parse_decimal, to_i64, to_u64, Store, StoreError};
+
+/// Lifecycle of one of our Lightning invoices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LnState {
+    /// Recorded, the node has not confirmed it yet (a create that may have timed out).
+    Pending,
+    /// Payable.
+    Open,
+    /// A hold invoice's payment is held, not yet settled.
+    Accepted,
+    /// Paid.
+    Settled,
+    /// Cancelled (by us, or by the node).
+    Canceled,
+    /// Expired unpaid.
+    Expired,
+}
+
+impl LnState {
+    /// The stored and displayed name (`OPEN`, `SETTLED`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LnState::Pending => "PENDING",
+            LnState::Open => "OPEN",
+            LnState::Accepted => "ACCEPTED",
+            LnState::Settled => "SETTLED",
+            LnState::Canceled => "CANCELED",
+            LnState::Expired => "EXPIRED",
+        }
+    }
+
+    /// Parses a stored or user-given name, case-insensitively.
+    pub fn parse(text: &str) -> Option<LnState> {
+        Some(match text.to_ascii_uppercase().as_str() {
+            "PENDING" => LnState::Pending,
+            "OPEN" => LnState::Open,
+            "ACCEPTED" => LnState::Accepted,
+            "SETTLED" => LnState::Settled,
+            "CANCELED" | "CANCELLED" => LnState::Canceled,
+            "EXPIRED" => LnState::Expired,
+            _ => return None,
+        })
+    }
+
+    /// Whether the invoice can no longer change.
+    pub fn is_final(self) -> bool {
+        matches!(self, LnState::Settled | LnState::Canceled | LnState::Expired)
+    }
+}
+
+/// A Lightning invoice about to be requested from the node.
+#[derive(Debug, Clone)]
+pub struct NewLnInvoice {
+    /// The EUR invoice it pays, if any.
+    pub fattura_id: Option<i64>,
+    /// The numero used to build the id (`INV-001-LN`); `None` for standalone ones.
+    pub numero: Option<String>,
+    /// Payment hash, hex.
+    pub payment_hash: String,
+    /// Preimage we generated, hex.
+    pub preimage: String,
+    /// Memo put in the invoice.
+    pub memo: String,
+    /// EUR amount.
+    pub amount_eur: Decimal,
+    /// Amount in msat at the locked rate.
+    pub amount_msat: u64,
+    /// EUR per BTC used.
+    pub rate_eur_per_btc: Decimal,
+    /// Where the rate came from.
+    pub rate_source: String,
+    /// When the rate was fetched (unix seconds).
+    pub rate_at: i64,
+    /// Whether the rate is the configured fallback.
+    pub rate_is_fallback: bool,
+    /// Invoice expiry.
+    pub expiry_secs: u64,
+    /// Creation time (unix seconds).
+    pub created_at: i64,
+}
+
+/// A stored Lightning invoice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LnInvoice {
+    /// Our id: `INV-001-LN`, `INV-001-LN-2`, `LN-000001`.
+    pub id: String,
+    /// The EUR invoice it pays.
+    pub fattura_id: Option<i64>,
+    /// Payment hash, hex.
+    pub payment_hash: String,
+    /// BOLT11 payment request (None while pending).
+    pub payment_request: Option<String>,
+    /// Memo.
+    pub memo: String,
+    /// EUR amount.
+    pub amount_eur: Decimal,
+    /// Amount in msat.
+    pub amount_msat: u64,
+    /// Locked EUR per BTC.
+    pub rate_eur_per_btc: Decimal,
+    /// Rate source.
+    pub rate_source: String,
+    /// Rate time (unix seconds).
+    pub rate_at: i64,
+    /// Whether the rate was the fallback.
+    pub rate_is_fallback: bool,
+    /// Expiry in seconds.
+    pub expiry_secs: u64,
+    /// Creation time (unix seconds).
+    pub created_at: i64,
+    /// Expiry time (unix seconds).
+    pub expires_at: i64,
+    /// Current state.
+    pub state: LnState,
+    /// The node's add index.
+    pub add_index: Option<u64>,
+    /// The node's settle index.
+    pub settle_index: Option<u64>,
+    /// What was paid, msat.
+    pub amt_paid_msat: u64,
+    /// Settle time (unix seconds).
+    pub settled_at: Option<i64>,
+    /// Whether we cancelled it.
+    pub cancelled_by_us: bool,
+}
+
+impl LnInvoice {
+    /// Amount in whole sats (amounts are always whole sats).
+    pub fn amount_sat(&self) -> u64 {
+        self.amount_msat / 1000
+    }
+}
+
+/// Filters for listing Lightning invoices.
+#[derive(Debug, Clone, Default)]
+pub struct LnInvoiceFilter {
+    /// Only this state.
+    pub state: Option<LnState>,
+    /// Only invoices paying this EUR invoice.
+    pub fattura_id: Option<i64>,
+    /// Only invoices created at or after this time (unix seconds).
+    pub since: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u32,
+}
+
+#[derive(FromRow)]
+struct LnRow {
+    id: String,
+    fattura_id: Option<i64>,
+    payment_hash: String,
+    payment_request: Option<String>,
+    memo: String,
+    amount_cents: i64,
+    amount_msat: i64,
+    rate_eur_per_btc: String,
+    rate_source: String,
+    rate_at: i64,
+    rate_is_fallback: bool,
+    expiry_secs: i64,
+    created_at: i64,
+    expires_at: i64,
+    state: String,
+    add_index: Option<i64>,
+    settle_index: Option<i64>,
+    amt_paid_msat: i64,
+    settled_at: Option<i64>,
+    cancelled_by_us: bool,
+}
+
+impl TryFrom<LnRow> for LnInvoice {
+    type Error = StoreError;
+
+    fn try_from(row: LnRow) -> Result<Self, Self::Error> {
+        Ok(LnInvoice {
+            state: LnState::parse(&row.state)
+                .ok_or_else(|| StoreError::Corrupt(format!("invoice state '{}'", row.state)))?,
+            amount_eur: cents_to_eur(row.amount_cents),
+            amount_msat: to_u64(row.amount_msat, "amount_msat")?,
+            rate_eur_per_btc: parse_decimal(&row.rate_eur_per_btc, "rate")?,
+            expiry_secs: to_u64(row.expiry_secs, "expiry_secs")?,
+            add_index: row.add_index.map(|v| to_u64(v, "add_index")).transpose()?,
+            settle_index: row.settle_index.map(|v| to_u64(v, "settle_index")).transpose()?,
+            amt_paid_msat: to_u64(row.amt_paid_msat, "amt_paid_msat")?,
+            id: row.id,
+            fattura_id: row.fattura_id,
+            payment_hash: row.payment_hash,
+            payment_request: row.payment_request,
+            memo: row.memo,
+            rate_source: row.rate_source,
+            rate_at: row.rate_at,
+            rate_is_fallback: row.rate_is_fallback,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            settled_at: row.settled_at,
+            cancelled_by_us: row.cancelled_by_us,
+        })
+    }
+}
+
+const SELECT_LN: &str = "SELECT id, fattura_id, payment_hash, payment_request, memo, amount_cents, \
+     amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, created_at, \
+     expires_at, state, add_index, settle_index, amt_paid_msat, settled_at, cancelled_by_us FROM ln_invoices";
+
+/// Builds our id from the numero and attempt: `INV-001-LN`, `INV-001-LN-2`; standalone `LN-000001`.
+pub fn ln_invoice_id(numero: Option<&str>, attempt: i64) -> String {
+    match numero {
+        Some(numero) if attempt <= 1 => format!("{numero}-LN"),
+        Some(numero) => format!("{numero}-LN-{attempt}"),
+        None => format!("LN-{attempt:06}"),
+    }
+}
+
+impl Store {
+    /// Records a new invoice as PENDING (before the node is asked), choosing the next id.
+    pub async fn insert_pending_ln_invoice(&self, new: &NewLnInvoice) -> Result<LnInvoice, StoreError> {
+        let amount_cents = eur_to_cents(new.amount_eur)
+            .ok_or_else(|| StoreError::Corrupt(format!("amount {} is not whole cents", new.amount_eur)))?;
+        let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
+        let mut tx = self.begin_write().await?;
+        let attempt: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id IS ?",
+        )
+        .bind(new.fattura_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = ln_invoice_id(new.numero.as_deref(), attempt);
+        sqlx::query(
+            "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, \
+             amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, \
+             created_at, expires_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING')",
+        )
+        .bind(&id)
+        .bind(new.fattura_id)
+        .bind(attempt)
+        .bind(&new.payment_hash)
+        .bind(&new.memo)
+        .bind(amount_cents)
+        .bind(to_i64(new.amount_msat, "amount_msat")?)
+        .bind(new.rate_eur_per_btc.to_string())
+        .bind(&new.rate_source)
+        .bind(new.rate_at)
+        .bind(new.rate_is_fallback)
+        .bind(expiry_secs)
+        .bind(new.created_at)
+        .bind(new.created_at.saturating_add(expiry_secs))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES (?, ?)")
+            .bind(&new.payment_hash)
+            .bind(&new.preimage)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.ln_invoice(&id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("invoice {id} vanished after insert")))
+    }
+
+    /// Marks a PENDING invoice OPEN with what the node answered.
+    pub async fn mark_ln_invoice_open(
+        &self,
+        id: &str,
+        payment_request: &str,
+        add_index: u64,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE ln_invoices SET state = 'OPEN', payment_request = ?, add_index = ?, \
+             created_at = ?, expires_at = ? WHERE id = ? AND state = 'PENDING'",
+        )
+        .bind(payment_request)
+        .bind(to_i64(add_index, "add_index")?)
+        .bind(created_at)
+        .bind(expires_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            events::record(&mut tx, EventKind::InvoiceCreated, id, created_at, None).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a PENDING invoice the node never created (so nothing payable is left behind).
+    pub async fn delete_pending_ln_invoice(&self, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "DELETE FROM ln_preimages WHERE payment_hash = \
+             (SELECT payment_hash FROM ln_invoices WHERE id = ? AND state = 'PENDING')",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM ln_invoices WHERE id = ? AND state = 'PENDING'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a non-settled state (OPEN/ACCEPTED/CANCELED/EXPIRED); returns whether it changed.
+    pub async fn set_ln_state(&self, id: &str, state: LnState, by_us: bool) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE ln_invoices SET state = ?, cancelled_by_us = cancelled_by_us OR ? \
+             WHERE id = ? AND state NOT IN ('SETTLED', 'CANCELED', 'EXPIRED') AND state <> ?",
+        )
+        .bind(state.as_str())
+        .bind(by_us)
+        .bind(id)
+        .bind(state.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let changed = done.rows_affected() == 1;
+        if changed {
+            let kind = match state {
+                LnState::Canceled if by_us => Some(EventKind::InvoiceCancelled),
+                LnState::Canceled | LnState::Expired => Some(EventKind::PaymentFailed),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                events::record(&mut tx, kind, id, crate::invoices::now_secs(), None).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Records a settlement: the invoice, the payment and the EUR invoice's paid amount, in
+    /// one transaction. Returns the payment when this call settled it, `None` if it already was.
+    pub async fn settle_ln_invoice(
+        &self,
+        id: &str,
+        amt_paid_msat: u64,
+        settle_index: Option<u64>,
+        settled_at: i64,
+    ) -> Result<Option<super::Payment>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(invoice) = row.map(LnInvoice::try_from).transpose()? else {
+            return Err(StoreError::Corrupt(format!("no Lightning invoice {id}")));
+        };
+        if invoice.state == LnState::Settled {
+            return Ok(None);
+        }
+        sqlx::query(
+            "UPDATE ln_invoices SET state = 'SETTLED', amt_paid_msat = ?, settle_index = ?, \
+             settled_at = ? WHERE id = ?",
+        )
+        .bind(to_i64(amt_paid_msat, "amt_paid_msat")?)
+        .bind(settle_index.map(|v| to_i64(v, "settle_index")).transpose()?)
+        .bind(settled_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let payment = super::payments::insert(&mut tx, &invoice, amt_paid_msat, settled_at).await?;
+        if let Some(fattura_id) = invoice.fattura_id {
+            let cents = eur_to_cents(payment.amount_eur).unwrap_or(0);
+            fatture::add_paid(&mut tx, fattura_id, cents).await?;
+        }
+        events::record(
+            &mut tx,
+            EventKind::PaymentReceived,
+            id,
+            settled_at,
+            Some((amt_paid_msat, payment.amount_eur)),
+        )
+        .await?;
+        events::advance_indexes(&mut tx, None, settle_index).await?;
+        tx.commit().await?;
+        Ok(Some(payment))
+    }
+
+    /// One invoice by our id.
+    pub async fn ln_invoice(&self, id: &str) -> Result<Option<LnInvoice>, StoreError> {
+        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(LnInvoice::try_from).transpose()
+    }
+
+    /// One invoice by payment hash (hex).
+    pub async fn ln_invoice_by_hash(&self, payment_hash: &str) -> Result<Option<LnInvoice>, StoreError> {
+        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE payment_hash = ?"))
+            .bind(payment_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(LnInvoice::try_from).transpose()
+    }
+
+    /// The preimage we generated for an invoice (hex).
+    pub async fn ln_preimage(&self, payment_hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT preimage FROM ln_preimages WHERE payment_hash = ?")
+            .bind(payment_hash)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Invoices of an EUR invoice that may still be paid (PENDING, OPEN or ACCEPTED), newest first.
+    pub async fn live_ln_invoices_for(&self, fattura_id: i64) -> Result<Vec<LnInvoice>, StoreError> {
+        let rows: Vec<LnRow> = sqlx::query_as(&format!(
+            "{SELECT_LN} WHERE fattura_id = ? AND state IN ('PENDING', 'OPEN', 'ACCEPTED') \
+             ORDER BY attempt DESC"
+        ))
+        .bind(fattura_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(LnInvoice::try_from).collect()
+    }
+
+    /// Invoices matching a filter, newest first.
+    pub async fn list_ln_invoices(&self, filter: &LnInvoiceFilter) -> Result<Vec<LnInvoice>, StoreError> {
+        let rows: Vec<LnRow> = sqlx::query_as(&format!(
+            "{SELECT_LN} WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR fattura_id = ?2) \
+             AND (?3 IS NULL OR created_at >= ?3) ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
+        ))
+        .bind(filter.state.map(LnState::as_str))
+        .bind(filter.fattura_id)
+        .bind(filter.since)
+        .bind(i64::from(filter.limit))
+        .bind(i64::from(filter.offset))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(LnInvoice::try_from).collect()
+    }
+}

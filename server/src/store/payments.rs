@@ -1,0 +1,154 @@
+//! Received Lightning payments, with EUR at the invoice's locked rate.
+
+use rust_decimal::Decimal;
+use sqlx::{FromRow, Sqlite, Transaction};
+
+use super::{cents_to_eur, eur_to_cents, parse_decimal, to_i64, to_u64, LnInvoice, Store, StoreError};
+
+/// A received payment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Payment {
+    /// Payment hash, hex.
+    pub payment_hash: String,
+    /// The Lightning invoice it paid.
+    pub ln_invoice_id: String,
+    /// The EUR invoice it paid, if any.
+    pub fattura_id: Option<i64>,
+    /// Amount received, msat.
+    pub amount_msat: u64,
+    /// EUR value at the locked rate.
+    pub amount_eur: Decimal,
+    /// The locked EUR per BTC.
+    pub rate_eur_per_btc: Decimal,
+    /// Where the rate came from.
+    pub rate_source: String,
+    /// Payment method as recorded on the EUR invoice.
+    pub method: String,
+    /// Settle time (unix seconds).
+    pub settled_at: i64,
+}
+
+#[derive(FromRow)]
+struct PaymentRow {
+    payment_hash: String,
+    ln_invoice_id: String,
+    fattura_id: Option<i64>,
+    amount_msat: i64,
+    amount_cents: i64,
+    rate_eur_per_btc: String,
+    rate_source: String,
+    method: String,
+    settled_at: i64,
+}
+
+impl TryFrom<PaymentRow> for Payment {
+    type Error = StoreError;
+
+    fn try_from(row: PaymentRow) -> Result<Self, Self::Error> {
+        Ok(Payment {
+            amount_msat: to_u64(row.amount_msat, "amount_msat")?,
+            amount_eur: cents_to_eur(row.amount_cents),
+            rate_eur_per_btc: parse_decimal(&row.rate_eur_per_btc, "rate")?,
+            payment_hash: row.payment_hash,
+            ln_invoice_id: row.ln_invoice_id,
+            fattura_id: row.fattura_id,
+            rate_source: row.rate_source,
+            method: row.method,
+            settled_at: row.settled_at,
+        })
+    }
+}
+
+const SELECT_PAYMENT: &str = "SELECT payment_hash, ln_invoice_id, fattura_id, amount_msat, \
+     amount_cents, rate_eur_per_btc, rate_source, method, settled_at FROM payments";
+
+/// EUR value of a paid amount at the invoice's locked rate: the invoice's EUR amount when
+/// the whole invoice was paid, otherwise proportional, rounded to the cent.
+fn eur_for(invoice: &LnInvoice, amt_paid_msat: u64) -> Decimal {
+    if amt_paid_msat >= invoice.amount_msat || invoice.amount_msat == 0 {
+        return invoice.amount_eur;
+    }
+    let share = Decimal::from(amt_paid_msat) / Decimal::from(invoice.amount_msat);
+    (invoice.amount_eur * share).round_dp(2)
+}
+
+/// Inserts the payment for a settled invoice inside the caller's transaction.
+pub(super) async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    invoice: &LnInvoice,
+    amt_paid_msat: u64,
+    settled_at: i64,
+) -> Result<Payment, StoreError> {
+    let amount_eur = eur_for(invoice, amt_paid_msat);
+    let cents = eur_to_cents(amount_eur)
+        .ok_or_else(|| StoreError::Corrupt(format!("payment EUR {amount_eur}")))?;
+    sqlx::query(
+        "INSERT INTO payments (payment_hash, ln_invoice_id, fattura_id, amount_msat, amount_cents, \
+         rate_eur_per_btc, rate_source, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&invoice.payment_hash)
+    .bind(&invoice.id)
+    .bind(invoice.fattura_id)
+    .bind(to_i64(amt_paid_msat, "amount_msat")?)
+    .bind(cents)
+    .bind(invoice.rate_eur_per_btc.to_string())
+    .bind(&invoice.rate_source)
+    .bind(settled_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Payment {
+        payment_hash: invoice.payment_hash.clone(),
+        ln_invoice_id: invoice.id.clone(),
+        fattura_id: invoice.fattura_id,
+        amount_msat: amt_paid_msat,
+        amount_eur,
+        rate_eur_per_btc: invoice.rate_eur_per_btc,
+        rate_source: invoice.rate_source.clone(),
+        method: "Lightning Network".to_string(),
+        settled_at,
+    })
+}
+
+impl Store {
+    /// Payments settled in `[from, to)` (unix seconds), oldest first; `None` bounds are open.
+    pub async fn payments_between(
+        &self,
+        from: Option<i64>,
+        to: Option<i64>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
+            "{SELECT_PAYMENT} WHERE (?1 IS NULL OR settled_at >= ?1) AND (?2 IS NULL OR settled_at < ?2) \
+             ORDER BY settled_at, payment_hash LIMIT ?3 OFFSET ?4"
+        ))
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(Payment::try_from).collect()
+    }
+
+    /// Most recent payments first.
+    pub async fn recent_payments(&self, limit: u32, offset: u32) -> Result<Vec<Payment>, StoreError> {
+        let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
+            "{SELECT_PAYMENT} ORDER BY settled_at DESC, payment_hash LIMIT ? OFFSET ?"
+        ))
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(Payment::try_from).collect()
+    }
+
+    /// One payment by hash (hex).
+    pub async fn payment(&self, payment_hash: &str) -> Result<Option<Payment>, StoreError> {
+        let row: Option<PaymentRow> = sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE payment_hash = ?"))
+            .bind(payment_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(Payment::try_from).transpose()
+    }
+}

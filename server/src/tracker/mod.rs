@@ -1,0 +1,267 @@
+//! The payment tracker: follows the node's invoice stream from the stored add/settle index and
+//! turns every change of one of our invoices into a stored state change (and so an event).
+//!
+//! LND's `SubscribeInvoices` does not stream cancellations, replays nothing for an index of 0
+//! and its settle index can skip, so right after every (re)subscribe and every
+//! `sweep_interval` the tracker also reconciles: it pages `ListInvoices` from the stored add
+//! index and looks up each of our live invoices.
+
+pub mod feed;
+pub mod service;
+
+pub use feed::EventFeed;
+pub use service::PaymentTracking;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use lnd_proto::lnrpc::{self, invoice::InvoiceState, InvoiceSubscription, ListInvoiceRequest};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::invoices::now_secs;
+use crate::lnd::{LndClient, LndError};
+use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store, StoreError};
+
+/// Invoices fetched per `ListInvoices` page during a sweep.
+const SWEEP_PAGE: u64 = 500;
+
+/// Errors of one tracker step (logged by the running tracker, which keeps going).
+#[derive(Debug, thiserror::Error)]
+pub enum TrackerError {
+    /// The node failed or could not be reached.
+    #[error("tracker: node call failed: {0}")]
+    Lnd(#[from] LndError),
+    /// The database failed.
+    #[error("tracker: database failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Timing of the tracker.
+#[derive(Debug, Clone)]
+pub struct TrackerConfig {
+    /// First wait before resubscribing after the stream was lost; doubles up to `max_backoff`.
+    pub initial_backoff: Duration,
+    /// Longest wait between resubscribe attempts.
+    pub max_backoff: Duration,
+    /// How often the reconciliation sweep runs while the stream is up.
+    pub sweep_interval: Duration,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(60),
+            sweep_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The tracker over a node and a store.
+#[derive(Clone)]
+pub struct Tracker {
+    store: Store,
+    lnd: LndClient,
+    cfg: TrackerConfig,
+}
+
+/// A running tracker; dropping it does not stop it, call [`TrackerHandle::stop`].
+pub struct TrackerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl TrackerHandle {
+    /// Asks the tracker to stop and waits until it has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+impl Tracker {
+    /// A tracker over `lnd` recording into `store`.
+    pub fn new(store: Store, lnd: LndClient, cfg: TrackerConfig) -> Self {
+        Tracker { store, lnd, cfg }
+    }
+
+    /// Runs the tracker on the current runtime until [`TrackerHandle::stop`].
+    pub fn spawn(self) -> TrackerHandle {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(async move { self.run(stopped).await });
+        TrackerHandle { stop, task }
+    }
+
+    /// Runs until `stop` becomes true (or its sender is dropped).
+    pub async fn run(&self, mut stop: watch::Receiver<bool>) {
+        let mut backoff = self.cfg.initial_backoff;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            // Subscribe first, then sweep: whatever changed before the subscription is found
+            // by the sweep, whatever changes after it waits in the stream.
+            let subscribed = self.subscribe().await;
+            if let Err(e) = self.sweep().await {
+                tracing::warn!("{e}");
+            }
+            match subscribed {
+                Ok(stream) => {
+                    backoff = self.cfg.initial_backoff;
+                    if self.follow(stream, &mut stop).await {
+                        return;
+                    }
+                    tracing::warn!("tracker: invoice stream ended; resubscribing");
+                }
+                Err(e) => tracing::warn!("tracker: cannot subscribe to invoices: {e}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = stop.changed() => return,
+            }
+            backoff = (backoff * 2).min(self.cfg.max_backoff);
+        }
+    }
+
+    async fn subscribe(&self) -> Result<crate::lnd::InvoiceStream, TrackerError> {
+        let (add_index, settle_index) = self.store.tracker_indexes().await?;
+        Ok(self
+            .lnd
+            .subscribe_invoices(InvoiceSubscription {
+                add_index,
+                settle_index,
+            })
+            .await?)
+    }
+
+    /// Applies stream updates until the stream ends (false) or a stop is asked (true).
+    async fn follow(&self, mut stream: crate::lnd::InvoiceStream, stop: &mut watch::Receiver<bool>) -> bool {
+        let mut sweep = tokio::time::interval(self.cfg.sweep_interval);
+        sweep.tick().await;
+        loop {
+            tokio::select! {
+                item = stream.next() => match item {
+                    Some(Ok(invoice)) => {
+                        if let Err(e) = self.apply(&invoice).await {
+                            tracing::warn!("{e}");
+                        }
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!("tracker: invoice stream failed: {e}");
+                        return false;
+                    }
+                    None => return false,
+                },
+                _ = sweep.tick() => {
+                    if let Err(e) = self.sweep().await {
+                        tracing::warn!("{e}");
+                    }
+                }
+                _ = stop.changed() => return true,
+            }
+        }
+    }
+
+    /// Reconciles with the node: pages `ListInvoices` from the stored add index, then looks up
+    /// every one of our invoices that is not final. Returns how many invoices changed state.
+    pub async fn sweep(&self) -> Result<usize, TrackerError> {
+        let mut changed = 0;
+        let (mut offset, _) = self.store.tracker_indexes().await?;
+        loop {
+            let page = self
+                .lnd
+                .list_invoices(ListInvoiceRequest {
+                    index_offset: offset,
+                    num_max_invoices: SWEEP_PAGE,
+                    ..Default::default()
+                })
+                .await?;
+            for invoice in &page.invoices {
+                changed += usize::from(self.apply(invoice).await?);
+            }
+            if page.invoices.is_empty() || page.last_index_offset <= offset {
+                break;
+            }
+            offset = page.last_index_offset;
+        }
+        for state in [LnState::Open, LnState::Accepted] {
+            let filter = LnInvoiceFilter {
+                state: Some(state),
+                limit: u32::MAX,
+                ..Default::default()
+            };
+            for ours in self.store.list_ln_invoices(&filter).await? {
+                let Ok(hash) = hex::decode(&ours.payment_hash) else {
+                    continue;
+                };
+                match self.lnd.lookup_invoice(hash).await {
+                    Ok(node) => changed += usize::from(self.apply_to(&ours, &node).await?),
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Applies one node invoice to our records; returns whether one of ours changed state.
+    pub async fn apply(&self, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
+        let hash = hex::encode(&node.r_hash);
+        let changed = match self.store.ln_invoice_by_hash(&hash).await? {
+            Some(ours) => self.apply_to(&ours, node).await?,
+            None => false,
+        };
+        let settle_index = (node.state == InvoiceState::Settled as i32).then_some(node.settle_index);
+        self.store
+            .advance_tracker_indexes(Some(node.add_index), settle_index)
+            .await?;
+        Ok(changed)
+    }
+
+    async fn apply_to(&self, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
+        let expires_at = node.creation_date.saturating_add(node.expiry);
+        let mut changed = false;
+        if ours.state == LnState::Pending {
+            self.store
+                .mark_ln_invoice_open(
+                    &ours.id,
+                    &node.payment_request,
+                    node.add_index,
+                    node.creation_date,
+                    expires_at,
+                )
+                .await?;
+            changed = true;
+        }
+        match InvoiceState::try_from(node.state) {
+            Ok(InvoiceState::Settled) => {
+                let paid = u64::try_from(node.amt_paid_msat).unwrap_or(0);
+                let settle_index = (node.settle_index > 0).then_some(node.settle_index);
+                changed |= self
+                    .store
+                    .settle_ln_invoice(&ours.id, paid, settle_index, node.settle_date)
+                    .await?
+                    .is_some();
+            }
+            Ok(InvoiceState::Canceled) => {
+                let state = if now_secs() >= expires_at && !ours.cancelled_by_us {
+                    LnState::Expired
+                } else {
+                    LnState::Canceled
+                };
+                changed |= self.store.set_ln_state(&ours.id, state, false).await?;
+            }
+            Ok(InvoiceState::Accepted) => {
+                changed |= self.store.set_ln_state(&ours.id, LnState::Accepted, false).await?;
+            }
+            Ok(InvoiceState::Open) => {
+                if now_secs() >= expires_at {
+                    changed |= self.store.set_ln_state(&ours.id, LnState::Expired, false).await?;
+                }
+            }
+            Err(_) => {}
+        }
+        Ok(changed)
+    }
+}

@@ -1,0 +1,37 @@
+//! Tracker + webhook dispatcher started together, as `serve` and `lightning watch` run them.
+
+use crate::config::Settings;
+use crate::lnd::LndClient;
+use crate::store::Store;
+use crate::webhooks::{self, Dispatcher, DispatcherConfig, DispatcherHandle, WebhookError};
+
+use super::{Tracker, TrackerConfig, TrackerHandle};
+
+/// The running tracker and dispatcher.
+pub struct PaymentTracking {
+    tracker: TrackerHandle,
+    dispatcher: DispatcherHandle,
+}
+
+impl PaymentTracking {
+    /// Mirrors the `lightning_webhook_*` settings into the `default` endpoint, then starts the
+    /// tracker and the dispatcher on the current runtime.
+    pub async fn start(
+        store: Store,
+        lnd: LndClient,
+        settings: &Settings,
+        tracker_cfg: TrackerConfig,
+        dispatcher_cfg: DispatcherConfig,
+    ) -> Result<PaymentTracking, WebhookError> {
+        webhooks::sync_default_endpoint(&store, settings).await?;
+        let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, settings.webhook_secret.clone())?.spawn();
+        let tracker = Tracker::new(store, lnd, tracker_cfg).spawn();
+        Ok(PaymentTracking { tracker, dispatcher })
+    }
+
+    /// Stops both and waits until they have.
+    pub async fn stop(self) {
+        self.tracker.stop().await;
+        self.dispatcher.stop().await;
+    }
+}

@@ -1,0 +1,412 @@
+//! Webhook delivery from the durable outbox (`webhook_deliveries`): at least once, signed,
+//! retried with exponential backoff and jitter on network errors, timeouts, 5xx, 408 and 429,
+//! final on other 4xx and on redirects (never followed: the receiver must be configured with
+//! its final URL). Each endpoint has a circuit breaker; first attempts per endpoint go out in
+//! event order. Every attempt is logged in `webhook_attempts`.
+
+pub mod signing;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::breaker::CircuitBreaker;
+use crate::config::Settings;
+use crate::store::{AttemptOutcome, Delivery, Store, StoreError, DEFAULT_ENDPOINT};
+
+/// Header: hex HMAC-SHA256(secret, body).
+pub const HEADER_SIGNATURE: &str = "X-Lightning-Signature";
+/// Header: `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+pub const HEADER_SIGNATURE_V2: &str = "X-Lightning-Signature-V2";
+/// Header: the event's stable id.
+pub const HEADER_EVENT_ID: &str = "X-Lightning-Event-Id";
+/// Header: unix seconds of this attempt (the `t` of the V2 signature).
+pub const HEADER_TIMESTAMP: &str = "X-Lightning-Timestamp";
+
+/// The production retry delays after the 1st, 2nd, ... failed attempt (then the delivery fails).
+pub const DEFAULT_RETRY_SCHEDULE: [Duration; 7] = [
+    Duration::from_secs(10),
+    Duration::from_secs(60),
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(30 * 60),
+    Duration::from_secs(2 * 3600),
+    Duration::from_secs(6 * 3600),
+    Duration::from_secs(12 * 3600),
+];
+
+/// Errors of webhook configuration and delivery bookkeeping.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// Webhooks are enabled without a URL.
+    #[error("lightning_webhook_enabled is true but lightning_webhook_url is not set: openfatture config set lightning_webhook_url https://...")]
+    MissingUrl,
+    /// An endpoint has no secret to sign with.
+    #[error("webhook endpoint '{0}' has no secret: set lightning_webhook_secret (or add the endpoint with --secret)")]
+    MissingSecret(String),
+    /// A URL is not http(s).
+    #[error("webhook URL '{0}' is not a valid http:// or https:// URL")]
+    BadUrl(String),
+    /// The HTTP client could not be built.
+    #[error("cannot build the webhook HTTP client: {0}")]
+    Client(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Delivery settings.
+#[derive(Debug, Clone)]
+pub struct DispatcherConfig {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Delay before retry n+1 after the n-th failure; when exhausted the delivery fails.
+    pub retry_schedule: Vec<Duration>,
+    /// Random extra delay added to each retry, in per-mille of the delay (100 = up to +10 %).
+    pub jitter_per_mille: u32,
+    /// How often the outbox is polled.
+    pub poll_interval: Duration,
+    /// Consecutive failures that open an endpoint's breaker.
+    pub breaker_threshold: u32,
+    /// How long an open breaker waits before a trial request.
+    pub breaker_open: Duration,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        DispatcherConfig {
+            timeout: Duration::from_secs(10),
+            retry_schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
+            jitter_per_mille: 100,
+            poll_interval: Duration::from_millis(500),
+            breaker_threshold: 5,
+            breaker_open: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Result of sending one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendResult {
+    /// HTTP status, when a response came.
+    pub status: Option<u16>,
+    /// What went wrong.
+    pub error: Option<String>,
+    /// Time to the answer.
+    pub latency_ms: i64,
+}
+
+impl SendResult {
+    /// 2xx.
+    pub fn is_success(&self) -> bool {
+        matches!(self.status, Some(200..=299))
+    }
+
+    /// Worth retrying: network errors, timeouts, 5xx, 408, 429.
+    pub fn is_retryable(&self) -> bool {
+        match self.status {
+            None => true,
+            Some(status) => status >= 500 || status == 408 || status == 429,
+        }
+    }
+}
+
+/// Delivers outbox rows to endpoints.
+pub struct Dispatcher {
+    store: Store,
+    client: reqwest::Client,
+    cfg: DispatcherConfig,
+    default_secret: Option<SecretString>,
+    breakers: Mutex<HashMap<String, Arc<CircuitBreaker>>>,
+}
+
+/// A running dispatcher.
+pub struct DispatcherHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl DispatcherHandle {
+    /// Asks the dispatcher to stop and waits until it has.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Checks the `lightning_webhook_*` settings: when enabled, a valid URL and a secret are needed.
+pub fn check_settings(settings: &Settings) -> Result<(), WebhookError> {
+    if !settings.webhook_enabled {
+        return Ok(());
+    }
+    let url = settings.webhook_url.as_deref().ok_or(WebhookError::MissingUrl)?;
+    check_url(url)?;
+    if settings.webhook_secret.is_none() {
+        return Err(WebhookError::MissingSecret(DEFAULT_ENDPOINT.into()));
+    }
+    Ok(())
+}
+
+/// Mirrors `lightning_webhook_enabled/url` into the `default` endpoint (its secret stays in
+/// the configuration); disables it when webhooks are off.
+pub async fn sync_default_endpoint(store: &Store, settings: &Settings) -> Result<(), WebhookError> {
+    check_settings(settings)?;
+    match (settings.webhook_enabled, settings.webhook_url.as_deref()) {
+        (true, Some(url)) => {
+            store
+                .upsert_webhook_endpoint(DEFAULT_ENDPOINT, url, None, "*", true)
+                .await?
+        }
+        _ => {
+            store.disable_webhook_endpoint(DEFAULT_ENDPOINT).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses anything but an absolute http(s) URL.
+pub fn check_url(url: &str) -> Result<(), WebhookError> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(()),
+        _ => Err(WebhookError::BadUrl(url.to_string())),
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Dispatcher {
+    /// A dispatcher; `default_secret` signs for the `default` endpoint.
+    pub fn new(
+        store: Store,
+        cfg: DispatcherConfig,
+        default_secret: Option<SecretString>,
+    ) -> Result<Self, WebhookError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(cfg.timeout)
+            .build()
+            .map_err(|e| WebhookError::Client(e.to_string()))?;
+        Ok(Dispatcher {
+            store,
+            client,
+            cfg,
+            default_secret,
+            breakers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Runs on the current runtime until [`DispatcherHandle::stop`].
+    pub fn spawn(self) -> DispatcherHandle {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(async move { self.run(stopped).await });
+        DispatcherHandle { stop, task }
+    }
+
+    /// Polls the outbox until `stop` becomes true.
+    pub async fn run(&self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            if let Err(e) = self.run_once().await {
+                tracing::warn!("webhooks: {e}");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Attempts every due delivery once, endpoint by endpoint in event order; returns how many
+    /// attempts were made.
+    pub async fn run_once(&self) -> Result<usize, WebhookError> {
+        let mut attempts = 0;
+        for endpoint in self.store.webhook_endpoints().await? {
+            if !endpoint.enabled {
+                // Queued deliveries wait until the endpoint is enabled again.
+                continue;
+            }
+            let due = self.store.due_deliveries(&endpoint.name, now_ms(), 100).await?;
+            if due.is_empty() {
+                continue;
+            }
+            let secret = match self.secret_for(&endpoint.name).await? {
+                Some(secret) => secret,
+                None => {
+                    tracing::warn!("{}", WebhookError::MissingSecret(endpoint.name.clone()));
+                    continue;
+                }
+            };
+            let breaker = self.breaker(&endpoint.name);
+            for delivery in due {
+                let Ok(permit) = breaker.try_acquire() else {
+                    break;
+                };
+                let result = self
+                    .send(&endpoint.url, &secret, &delivery.event_id, &delivery.payload)
+                    .await;
+                attempts += 1;
+                if result.is_success() {
+                    permit.success();
+                } else {
+                    permit.failure();
+                }
+                self.record(&endpoint.name, &delivery, &result).await?;
+                if !result.is_success() && result.is_retryable() {
+                    // Keep per-endpoint order: later events wait for the next round.
+                    break;
+                }
+            }
+        }
+        Ok(attempts)
+    }
+
+    async fn secret_for(&self, endpoint: &str) -> Result<Option<SecretString>, WebhookError> {
+        if let Some(own) = self.store.webhook_endpoint_secret(endpoint).await? {
+            return Ok(Some(own));
+        }
+        Ok(if endpoint == DEFAULT_ENDPOINT {
+            self.default_secret.clone()
+        } else {
+            None
+        })
+    }
+
+    fn breaker(&self, endpoint: &str) -> Arc<CircuitBreaker> {
+        let mut breakers = match self.breakers.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        breakers
+            .entry(endpoint.to_string())
+            .or_insert_with(|| {
+                Arc::new(CircuitBreaker::new(
+                    format!("webhook {endpoint}"),
+                    self.cfg.breaker_threshold,
+                    self.cfg.breaker_open,
+                ))
+            })
+            .clone()
+    }
+
+    async fn record(&self, endpoint: &str, delivery: &Delivery, result: &SendResult) -> Result<(), WebhookError> {
+        let outcome = if result.is_success() {
+            AttemptOutcome::Delivered
+        } else if result.is_retryable() {
+            match usize::try_from(delivery.attempts)
+                .ok()
+                .and_then(|n| self.cfg.retry_schedule.get(n))
+            {
+                Some(delay) => AttemptOutcome::RetryAt(now_ms() + self.with_jitter(*delay)),
+                None => AttemptOutcome::Failed,
+            }
+        } else {
+            AttemptOutcome::Failed
+        };
+        self.store
+            .record_delivery_attempt(
+                delivery.event_seq,
+                endpoint,
+                chrono::Utc::now().timestamp(),
+                result.status,
+                result.error.as_deref(),
+                result.latency_ms,
+                outcome,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The delay in ms plus up to `jitter_per_mille` of it at random.
+    fn with_jitter(&self, delay: Duration) -> i64 {
+        let base = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
+        let max_extra = base.saturating_mul(i64::from(self.cfg.jitter_per_mille)) / 1000;
+        let extra = if max_extra > 0 {
+            rand::thread_rng().gen_range(0..=max_extra)
+        } else {
+            0
+        };
+        base.saturating_add(extra)
+    }
+
+    /// POSTs one signed body; never follows redirects.
+    pub async fn send(&self, url: &str, secret: &SecretString, event_id: &str, body: &str) -> SendResult {
+        let secret = secret.expose_secret().as_bytes();
+        let t = chrono::Utc::now().timestamp();
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(HEADER_SIGNATURE, signing::signature(secret, body.as_bytes()))
+            .header(HEADER_SIGNATURE_V2, signing::signature_v2(secret, t, body.as_bytes()))
+            .header(HEADER_EVENT_ID, event_id)
+            .header(HEADER_TIMESTAMP, t.to_string())
+            .body(body.to_string())
+            .send()
+            .await;
+        let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        match response {
+            Ok(response) => {
+                let status = response.status();
+                let error = if status.is_success() {
+                    None
+                } else if status.is_redirection() {
+                    Some(format!(
+                        "HTTP {status}: redirects are not followed; configure the final URL"
+                    ))
+                } else {
+                    Some(format!("HTTP {status}"))
+                };
+                SendResult {
+                    status: Some(status.as_u16()),
+                    error,
+                    latency_ms,
+                }
+            }
+            Err(e) => {
+                let error = if e.is_timeout() {
+                    format!("timed out: {e}")
+                } else {
+                    format!("network error: {e}")
+                };
+                SendResult {
+                    status: None,
+                    error: Some(error),
+                    latency_ms,
+                }
+            }
+        }
+    }
+
+    /// Sends a signed `test` event to an endpoint without storing it.
+    pub async fn send_test(&self, endpoint: &str, url: &str) -> Result<SendResult, WebhookError> {
+        let secret = self
+            .secret_for(endpoint)
+            .await?
+            .ok_or_else(|| WebhookError::MissingSecret(endpoint.into()))?;
+        let mut id_bytes = [0u8; 16];
+        rand::thread_rng().fill(&mut id_bytes);
+        let id = format!("evt_test_{}", hex::encode(id_bytes));
+        let body = crate::store::webhook_body(
+            &id,
+            "test",
+            "TEST-LN",
+            &"0".repeat(64),
+            0,
+            rust_decimal::Decimal::ZERO,
+            chrono::Utc::now().timestamp(),
+            "Test event from openfatture lightning webhooks test",
+            None,
+            None,
+        );
+        Ok(self.send(url, &secret, &id, &body).await)
+    }
+}

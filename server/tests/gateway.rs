@@ -1,0 +1,273 @@
+//! The gateway over real HTTP on 127.0.0.1, backed by a real embedded simnode reached over TLS +
+//! macaroon gRPC (or by a configured LND address that is down).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use openfatture::config::{EnvVars, Home, Settings};
+use openfatture::gateway::{self, GatewayError, NodeKind, RunningGateway, ServeArgs};
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+fn settings_with(
+    home: &Home,
+    env: &[(&str, &str)],
+) -> Result<Settings, Box<dyn std::error::Error>> {
+    Ok(Settings::load_with(
+        home,
+        &EnvVars::from_pairs(env.iter().copied()),
+    )?)
+}
+
+/// A site root that looks like `cargo leptos build` output.
+fn fake_site(dir: &Path) -> std::io::Result<PathBuf> {
+    let root = dir.join("site");
+    std::fs::create_dir_all(root.join("pkg"))?;
+    std::fs::write(
+        root.join("pkg/openfatture.js"),
+        "export default async function init() {}\n",
+    )?;
+    std::fs::write(root.join("pkg/openfatture.wasm"), b"\0asm\x01\0\0\0")?;
+    std::fs::write(root.join("pkg/openfatture.css"), "body{}\n")?;
+    std::fs::write(
+        root.join("favicon.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n",
+    )?;
+    Ok(root)
+}
+
+/// Starts the gateway with the embedded simnode in `dir/simnode`; returns it and the node's pubkey,
+/// learnt by starting that same node directory once beforehand (simnode keeps its identity).
+async fn start_embedded(
+    dir: &Path,
+    site_root: PathBuf,
+) -> Result<(RunningGateway, String), Box<dyn std::error::Error>> {
+    let data_dir = dir.join("simnode");
+    let probe = simnode::start(simnode::SimNodeConfig {
+        data_dir: data_dir.clone(),
+        listen: any_port(),
+        topology: None,
+        alias: None,
+    })
+    .await?;
+    let pubkey = probe.node_pubkey_hex();
+    probe.shutdown().await;
+
+    let home = Home::at(dir);
+    let settings = settings_with(&home, &[])?;
+    let args = ServeArgs {
+        listen: any_port(),
+        simnode_data_dir: Some(data_dir),
+    };
+    let gateway = gateway::start(&settings, &home, args, site_root).await?;
+    Ok((gateway, pubkey))
+}
+
+async fn call_node_status(addr: SocketAddr) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/node_status"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let body: Value = serde_json::from_str(&response.text().await?)?;
+    Ok((status, body))
+}
+
+#[tokio::test]
+async fn node_status_server_function_reports_the_embedded_simnode() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let site_root = fake_site(dir.path())?;
+    let (gateway, pubkey) = start_embedded(dir.path(), site_root).await?;
+    let addr = gateway.local_addr();
+    assert_ne!(addr.port(), 0);
+    let NodeKind::Embedded {
+        host,
+        data_dir,
+        temporary,
+    } = gateway.node_kind().clone()
+    else {
+        return Err("expected the embedded simnode when lightning_host is unset".into());
+    };
+    assert!(!temporary);
+    assert_eq!(data_dir, dir.path().join("simnode"));
+
+    let (status, body) = call_node_status(addr).await?;
+    assert_eq!(status, 200, "body: {body}");
+    assert_eq!(body["alias"], "simnode");
+    assert_eq!(body["pubkey"], Value::String(pubkey));
+    assert_eq!(body["simulated"], true);
+    assert_eq!(body["host"], Value::String(host));
+    assert_eq!(body["network"], "regtest");
+
+    gateway.shutdown().await?;
+    assert!(
+        reqwest::Client::new()
+            .get(format!("http://{addr}/"))
+            .send()
+            .await
+            .is_err(),
+        "the gateway still answers after shutdown"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn serves_the_app_shell_for_client_routes_and_files_from_the_site_root() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let site_root = fake_site(dir.path())?;
+    let (gateway, _pubkey) = start_embedded(dir.path(), site_root).await?;
+    let base = format!("http://{}", gateway.local_addr());
+    let client = reqwest::Client::new();
+
+    for route in ["/", "/invoices/42"] {
+        let response = client.get(format!("{base}{route}")).send().await?;
+        assert_eq!(response.status().as_u16(), 200, "GET {route}");
+        assert!(response.headers()["content-type"]
+            .to_str()?
+            .starts_with("text/html"));
+        let html = response.text().await?;
+        assert!(html.starts_with("<!DOCTYPE html>"), "GET {route}: {html}");
+        assert!(
+            html.contains(r#"import init from "/pkg/openfatture.js";"#),
+            "GET {route}: {html}"
+        );
+        assert!(
+            html.contains(r#"module_or_path: "/pkg/openfatture.wasm""#),
+            "GET {route}: {html}"
+        );
+    }
+
+    let wasm = client
+        .get(format!("{base}/pkg/openfatture.wasm"))
+        .send()
+        .await?;
+    assert_eq!(wasm.status().as_u16(), 200);
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(wasm.bytes().await?.as_ref(), b"\0asm\x01\0\0\0");
+
+    let favicon = client.get(format!("{base}/favicon.svg")).send().await?;
+    assert_eq!(favicon.status().as_u16(), 200);
+
+    let missing_asset = client.get(format!("{base}/pkg/nope.js")).send().await?;
+    assert_eq!(missing_asset.status().as_u16(), 404);
+
+    gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_a_built_site_pages_say_how_to_build_it() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (gateway, _pubkey) = start_embedded(dir.path(), dir.path().join("no-site-here")).await?;
+    let response = reqwest::get(format!("http://{}/", gateway.local_addr())).await?;
+    assert_eq!(response.status().as_u16(), 500);
+    let html = response.text().await?;
+    assert!(html.contains("The web UI is not built"), "{html}");
+    assert!(html.contains("bash scripts/run.sh"), "{html}");
+    // The API still works.
+    let (status, body) = call_node_status(gateway.local_addr()).await?;
+    assert_eq!(status, 200, "body: {body}");
+    gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn configured_lnd_that_is_down_is_reported_through_the_server_function() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    // Real LND-style credentials from a simnode that is then stopped, so its port is closed.
+    let node = simnode::start(simnode::SimNodeConfig {
+        data_dir: dir.path().join("stopped-node"),
+        listen: any_port(),
+        topology: None,
+        alias: None,
+    })
+    .await?;
+    let host = node.grpc_addr().to_string();
+    let cert = node.tls_cert_path();
+    let macaroon = node.macaroon_path(simnode::MacaroonKind::Admin);
+    node.shutdown().await;
+
+    let home = Home::at(dir.path());
+    let cert = cert.to_string_lossy().into_owned();
+    let macaroon = macaroon.to_string_lossy().into_owned();
+    let settings = settings_with(
+        &home,
+        &[
+            ("LIGHTNING_HOST", host.as_str()),
+            ("LIGHTNING_CERT_PATH", cert.as_str()),
+            ("LIGHTNING_MACAROON_PATH", macaroon.as_str()),
+            ("LIGHTNING_MAX_RETRIES", "0"),
+            ("LIGHTNING_TIMEOUT_SECONDS", "5"),
+        ],
+    )?;
+    let args = ServeArgs {
+        listen: any_port(),
+        simnode_data_dir: None,
+    };
+    let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
+    assert_eq!(gateway.node_kind(), &NodeKind::Lnd { host: host.clone() });
+
+    let (status, body) = call_node_status(gateway.local_addr()).await?;
+    assert_eq!(status, 500, "body: {body}");
+    let message = body["Lightning"]
+        .as_str()
+        .ok_or_else(|| format!("not a Lightning error: {body}"))?;
+    assert!(
+        message.contains(&format!("Failed to connect to LND at {host}")),
+        "{message}"
+    );
+    gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn configured_lnd_without_a_certificate_path_fails_at_start_naming_the_key() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let home = Home::at(dir.path());
+    let settings = settings_with(&home, &[("LIGHTNING_HOST", "127.0.0.1:10009")])?;
+    let args = ServeArgs {
+        listen: any_port(),
+        simnode_data_dir: None,
+    };
+    match gateway::start(&settings, &home, args, dir.path().join("site")).await {
+        Err(error @ GatewayError::Lnd(_)) => {
+            assert!(error.to_string().contains("lightning_cert_path"), "{error}");
+            Ok(())
+        }
+        Err(other) => Err(format!("unexpected error: {other}").into()),
+        Ok(gateway) => {
+            gateway.shutdown().await?;
+            Err("started without lightning_cert_path".into())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_busy_listen_address_is_a_clear_error() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let taken = std::net::TcpListener::bind(any_port())?;
+    let home = Home::at(dir.path());
+    let settings = settings_with(&home, &[])?;
+    let args = ServeArgs {
+        listen: taken.local_addr()?,
+        simnode_data_dir: Some(dir.path().join("simnode")),
+    };
+    match gateway::start(&settings, &home, args, dir.path().join("site")).await {
+        Err(error @ GatewayError::Bind { .. }) => {
+            assert!(error.to_string().contains("--listen"), "{error}");
+            Ok(())
+        }
+        Err(other) => Err(format!("unexpected error: {other}").into()),
+        Ok(gateway) => {
+            gateway.shutdown().await?;
+            Err("bound an address that is in use".into())
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `openfatture lightning rates` against local provider servers.
+
+use assert_cmd::Command;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn provider(route: &str, body: String) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(route))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn openfatture(home: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("openfatture").expect("binary");
+    cmd.env_clear().env("HOME", home).env("OPENFATTURE_HOME", home);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rates_command_shows_each_provider_and_the_median() {
+    let cg = provider("/api/v3/simple/price", r#"{"bitcoin":{"eur":45000}}"#.to_string()).await;
+    let cmc = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/cryptocurrency/quotes/latest"))
+        .and(header("X-CMC_PRO_API_KEY", "cmc-key-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"{{"status":{{"error_code":0}},"data":{{"BTC":{{"id":1,"quote":{{"EUR":{{"price":45200,"last_updated":"{}"}}}}}}}}}}"#,
+                chrono::Utc::now().to_rfc3339()
+            ),
+            "application/json",
+        ))
+        .mount(&cmc)
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().to_path_buf();
+    let (cg_uri, cmc_uri) = (cg.uri(), cmc.uri());
+    let run = move |json: bool| {
+        let mut cmd = openfatture(&home);
+        cmd.env("LIGHTNING_COINGECKO_BASE_URL", &cg_uri)
+            .env("LIGHTNING_CMC_ENABLED", "true")
+            .env("LIGHTNING_CMC_API_KEY", "cmc-key-1")
+            .env("LIGHTNING_CMC_BASE_URL", &cmc_uri);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.args(["lightning", "rates"]).output().expect("runs")
+    };
+    let out = tokio::task::spawn_blocking(move || (run(false), run(true))).await.expect("join");
+    let (text, json) = out;
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(text.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&text.stderr));
+    assert!(stdout.contains("💱 Rate: 45,100 EUR/BTC (source: median(coingecko,coinmarketcap))"), "{stdout}");
+    assert!(stdout.contains("coingecko") && stdout.contains("coinmarketcap"), "{stdout}");
+    assert!(!stdout.contains("cmc-key-1"));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(value["quote"]["eur_per_btc"], "45100");
+    assert_eq!(value["providers"].as_array().expect("providers").len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
+    let down = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&down).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = openfatture(dir.path());
+    cmd.env("LIGHTNING_COINGECKO_BASE_URL", down.uri())
+        .env("LIGHTNING_MAX_RETRIES", "0")
+        .args(["lightning", "rates"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.expect("join");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no BTC/EUR rate available") && err.contains("openfatture config set lightning_fallback_rate 45000.00"), "{err}");
+}

@@ -1,0 +1,110 @@
+//! The control surface's HTTP server: `POST /v1/pay` and `POST /v1/fault`, bearer-token auth.
+
+use std::sync::Arc;
+
+use axum::extract::{Json, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{ErrorBody, FaultCommand, PayRequest};
+use crate::core::{now_ms, NodeCore};
+use crate::ledger::LedgerError;
+
+/// What every handler needs.
+#[derive(Clone)]
+struct ControlState {
+    core: Arc<NodeCore>,
+    token: Arc<SecretString>,
+}
+
+/// The control routes over `core`, guarded by `token`.
+pub(crate) fn router(core: Arc<NodeCore>, token: SecretString) -> Router {
+    Router::new()
+        .route("/v1/pay", post(pay))
+        .route("/v1/fault", post(fault))
+        .with_state(ControlState {
+            core,
+            token: Arc::new(token),
+        })
+}
+
+fn error(status: StatusCode, kind: &str, message: String) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: message,
+            kind: kind.to_string(),
+        }),
+    )
+        .into_response()
+}
+
+/// Whether the request carries `Authorization: Bearer TOKEN`.
+fn authorized(headers: &HeaderMap, token: &SecretString) -> bool {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|p| constant_time_eq(p.as_bytes(), token.expose_secret().as_bytes()))
+}
+
+fn unauthorized() -> Response {
+    error(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "missing or wrong bearer token (take it from the data directory's control.json)"
+            .to_string(),
+    )
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn pay(
+    State(state): State<ControlState>,
+    headers: HeaderMap,
+    Json(req): Json<PayRequest>,
+) -> Response {
+    if !authorized(&headers, &state.token) {
+        return unauthorized();
+    }
+    let result = state
+        .core
+        .ledger()
+        .pay(&req.payment_request, &req.options, now_ms());
+    match result {
+        Ok(outcome) => {
+            // A held MPP part has a timeout the watcher must know about.
+            state.core.watcher.notify_one();
+            (StatusCode::OK, Json(outcome)).into_response()
+        }
+        Err(LedgerError::Payment(message)) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, "payment_failed", message)
+        }
+        Err(other) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            other.to_string(),
+        ),
+    }
+}
+
+async fn fault(
+    State(state): State<ControlState>,
+    headers: HeaderMap,
+    Json(command): Json<FaultCommand>,
+) -> Response {
+    if !authorized(&headers, &state.token) {
+        return unauthorized();
+    }
+    tracing::info!(?command, "simnode: fault injected");
+    state.core.faults.apply(&command);
+    if command == FaultCommand::DropStreams {
+        state.core.ledger().drop_subscribers();
+    }
+    (StatusCode::OK, Json(serde_json::json!({}))).into_response()
+}

@@ -1,0 +1,190 @@
+//! Conversions from the node's stored state to LND's protobuf messages.
+
+use std::collections::HashMap;
+
+use lnd_proto::lnrpc;
+
+use crate::bolt11::feature_name;
+use crate::state::{ChannelState, HtlcState, InvoiceState, StoredHopHint, StoredInvoice};
+
+/// An invoice as LND's `CreateRPCInvoice` reports it.
+pub(crate) fn invoice_to_rpc(inv: &StoredInvoice) -> lnrpc::Invoice {
+    let state = match inv.state {
+        InvoiceState::Open => lnrpc::invoice::InvoiceState::Open,
+        InvoiceState::Settled => lnrpc::invoice::InvoiceState::Settled,
+        InvoiceState::Canceled => lnrpc::invoice::InvoiceState::Canceled,
+        InvoiceState::Accepted => lnrpc::invoice::InvoiceState::Accepted,
+    };
+    let mut htlcs: Vec<lnrpc::InvoiceHtlc> = inv
+        .htlcs
+        .iter()
+        .map(|h| lnrpc::InvoiceHtlc {
+            chan_id: h.chan_id,
+            htlc_index: h.htlc_index,
+            amt_msat: h.amt_msat,
+            accept_height: i32::try_from(h.accept_height).unwrap_or(i32::MAX),
+            accept_time: h.accept_time_ms.div_euclid(1000),
+            // LND reports a resolve time only once the HTLC is resolved.
+            resolve_time: if h.state == HtlcState::Accepted {
+                0
+            } else {
+                h.resolve_time_secs
+            },
+            expiry_height: i32::try_from(h.expiry_height).unwrap_or(i32::MAX),
+            state: match h.state {
+                HtlcState::Accepted => lnrpc::InvoiceHtlcState::Accepted,
+                HtlcState::Settled => lnrpc::InvoiceHtlcState::Settled,
+                HtlcState::Canceled => lnrpc::InvoiceHtlcState::Canceled,
+            } as i32,
+            custom_records: HashMap::new(),
+            mpp_total_amt_msat: h.mpp_total_amt_msat,
+        })
+        .collect();
+    htlcs.sort_by_key(|h| h.htlc_index);
+    let route_hints = route_hints_to_rpc(&inv.route_hints);
+    lnrpc::Invoice {
+        memo: inv.memo.clone(),
+        r_preimage: inv.preimage.map(|p| p.to_vec()).unwrap_or_default(),
+        r_hash: inv.payment_hash.to_vec(),
+        value: msat_to_sat_i64(inv.value_msat),
+        value_msat: msat_i64(inv.value_msat),
+        settled: inv.state == InvoiceState::Settled,
+        creation_date: inv.creation_secs(),
+        settle_date: inv.settle_date_secs,
+        payment_request: inv.payment_request.clone(),
+        description_hash: inv.description_hash.map(|h| h.to_vec()).unwrap_or_default(),
+        expiry: i64::try_from(inv.expiry_secs).unwrap_or(i64::MAX),
+        fallback_addr: String::new(),
+        cltv_expiry: inv.cltv_expiry,
+        private: !route_hints.is_empty(),
+        route_hints,
+        add_index: inv.add_index,
+        settle_index: inv.settle_index,
+        amt_paid: msat_i64(inv.amt_paid_msat),
+        amt_paid_sat: msat_to_sat_i64(inv.amt_paid_msat),
+        amt_paid_msat: msat_i64(inv.amt_paid_msat),
+        state: state as i32,
+        htlcs,
+        features: features_to_rpc(&inv.feature_bits),
+        is_keysend: false,
+        payment_addr: inv.payment_addr.to_vec(),
+        is_amp: false,
+    }
+}
+
+/// Route hints in LND's protobuf form.
+pub(crate) fn route_hints_to_rpc(hints: &[Vec<StoredHopHint>]) -> Vec<lnrpc::RouteHint> {
+    hints
+        .iter()
+        .map(|hint| lnrpc::RouteHint {
+            hop_hints: hint
+                .iter()
+                .map(|h| lnrpc::HopHint {
+                    node_id: h.node_id.clone(),
+                    chan_id: h.chan_id,
+                    fee_base_msat: h.fee_base_msat,
+                    fee_proportional_millionths: h.fee_proportional_millionths,
+                    cltv_expiry_delta: h.cltv_expiry_delta,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Route hints from LND's protobuf form.
+pub(crate) fn route_hints_from_rpc(hints: &[lnrpc::RouteHint]) -> Vec<Vec<StoredHopHint>> {
+    hints
+        .iter()
+        .map(|hint| {
+            hint.hop_hints
+                .iter()
+                .map(|h| StoredHopHint {
+                    node_id: h.node_id.clone(),
+                    chan_id: h.chan_id,
+                    fee_base_msat: h.fee_base_msat,
+                    fee_proportional_millionths: h.fee_proportional_millionths,
+                    cltv_expiry_delta: h.cltv_expiry_delta,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A feature-bit list as LND's `map<uint32, Feature>`.
+pub(crate) fn features_to_rpc(bits: &[u32]) -> HashMap<u32, lnrpc::Feature> {
+    bits.iter()
+        .map(|&bit| {
+            let (name, is_known) = feature_name(bit);
+            (
+                bit,
+                lnrpc::Feature {
+                    name: name.to_string(),
+                    is_required: bit % 2 == 0,
+                    is_known,
+                },
+            )
+        })
+        .collect()
+}
+
+/// A channel as LND's `ListChannels` reports it.
+pub(crate) fn channel_to_rpc(c: &ChannelState, now_secs: i64, with_alias: bool) -> lnrpc::Channel {
+    let reserve = c.reserve_sat();
+    let constraints = |reserve_sat: u64| lnrpc::ChannelConstraints {
+        csv_delay: 144,
+        chan_reserve_sat: reserve_sat,
+        dust_limit_sat: 354,
+        max_pending_amt_msat: c.capacity_sat * 1000 * 99 / 100,
+        min_htlc_msat: 1,
+        max_accepted_htlcs: 483,
+    };
+    let lifetime = now_secs.saturating_sub(c.opened_at_secs).max(0);
+    lnrpc::Channel {
+        active: c.active,
+        remote_pubkey: c.peer_pubkey.clone(),
+        channel_point: c.channel_point.clone(),
+        chan_id: c.chan_id,
+        capacity: sat_i64(c.capacity_sat),
+        local_balance: msat_to_sat_i64(c.local_balance_msat),
+        remote_balance: msat_to_sat_i64(c.remote_balance_msat),
+        // Commitment fees are simulated as zero (see `ChannelState`).
+        commit_fee: 0,
+        commit_weight: 772,
+        fee_per_kw: 253,
+        unsettled_balance: msat_to_sat_i64(c.pending_incoming_msat),
+        total_satoshis_sent: 0,
+        total_satoshis_received: msat_to_sat_i64(c.total_received_msat),
+        num_updates: c.num_updates,
+        private: c.private,
+        initiator: true,
+        chan_status_flags: "ChanStatusDefault".to_string(),
+        local_chan_reserve_sat: sat_i64(reserve),
+        remote_chan_reserve_sat: sat_i64(reserve),
+        lifetime,
+        uptime: if c.active { lifetime } else { 0 },
+        push_amount_sat: 0,
+        local_constraints: Some(constraints(reserve)),
+        remote_constraints: Some(constraints(reserve)),
+        peer_alias: if with_alias {
+            c.peer_alias.clone()
+        } else {
+            String::new()
+        },
+        memo: String::new(),
+    }
+}
+
+/// msat as LND's signed msat fields.
+pub(crate) fn msat_i64(msat: u64) -> i64 {
+    i64::try_from(msat).unwrap_or(i64::MAX)
+}
+
+/// msat rounded down to whole sat, as LND's signed sat fields.
+pub(crate) fn msat_to_sat_i64(msat: u64) -> i64 {
+    i64::try_from(msat / 1000).unwrap_or(i64::MAX)
+}
+
+/// sat as LND's signed sat fields.
+pub(crate) fn sat_i64(sat: u64) -> i64 {
+    i64::try_from(sat).unwrap_or(i64::MAX)
+}

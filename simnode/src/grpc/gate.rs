@@ -1,0 +1,170 @@
+//! A tower layer in front of every gRPC call: injected faults first (latency, UNAVAILABLE),
+//! then LND's macaroon check against the method's required permissions.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tonic::body::Body;
+use tonic::Status;
+use tower::{Layer, Service};
+
+use crate::faults::Faults;
+use crate::keys::NodeKeys;
+use crate::macaroon::{verify_metadata, AuthError};
+
+/// The permissions LND requires for each method simnode serves.
+pub(crate) fn required_permissions(path: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    const INFO_READ: &[(&str, &str)] = &[("info", "read")];
+    const OFFCHAIN_READ: &[(&str, &str)] = &[("offchain", "read")];
+    const OFFCHAIN_WRITE: &[(&str, &str)] = &[("offchain", "write")];
+    const INVOICES_READ: &[(&str, &str)] = &[("invoices", "read")];
+    const INVOICES_WRITE: &[(&str, &str)] = &[("invoices", "write")];
+    Some(match path {
+        "/lnrpc.Lightning/GetInfo" => INFO_READ,
+        "/lnrpc.Lightning/ChannelBalance"
+        | "/lnrpc.Lightning/ListChannels"
+        | "/lnrpc.Lightning/DecodePayReq" => OFFCHAIN_READ,
+        "/lnrpc.Lightning/AddInvoice" => INVOICES_WRITE,
+        "/lnrpc.Lightning/LookupInvoice"
+        | "/lnrpc.Lightning/ListInvoices"
+        | "/lnrpc.Lightning/SubscribeInvoices" => INVOICES_READ,
+        "/invoicesrpc.Invoices/CancelInvoice"
+        | "/invoicesrpc.Invoices/AddHoldInvoice"
+        | "/invoicesrpc.Invoices/SettleInvoice" => INVOICES_WRITE,
+        "/invoicesrpc.Invoices/LookupInvoiceV2"
+        | "/invoicesrpc.Invoices/SubscribeSingleInvoice" => INVOICES_READ,
+        "/routerrpc.Router/SendPaymentV2" => OFFCHAIN_WRITE,
+        "/routerrpc.Router/TrackPaymentV2" => OFFCHAIN_READ,
+        _ => return None,
+    })
+}
+
+/// Checks the call's `macaroon` metadata; the error is the status LND would answer.
+fn authorize(headers: &http::HeaderMap, path: &str, keys: &NodeKeys) -> Result<(), Status> {
+    // LND looks the method up before it looks at the macaroon.
+    let required = required_permissions(path)
+        .ok_or_else(|| Status::unknown(AuthError::UnknownMethod(path.to_string()).to_string()))?;
+    let values: Vec<&[u8]> = headers
+        .get_all("macaroon")
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    let grants = verify_metadata(&values, keys.macaroon_root_key())
+        .map_err(|e| Status::unknown(e.to_string()))?;
+    if grants.allows(required, path) {
+        Ok(())
+    } else {
+        Err(Status::unknown(AuthError::PermissionDenied.to_string()))
+    }
+}
+
+/// How much earlier than the caller's deadline an injected delay answers DEADLINE_EXCEEDED.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(5);
+
+/// The call's `grpc-timeout` header (gRPC over HTTP/2 spec: up to 8 digits and a unit).
+fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let text = headers.get("grpc-timeout")?.to_str().ok()?;
+    if text.len() < 2 || text.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = text.split_at(text.len() - 1);
+    let value: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value.checked_mul(3600)?),
+        "M" => Duration::from_secs(value.checked_mul(60)?),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+/// State shared by every [`Gate`].
+pub(crate) struct GateShared {
+    pub(crate) faults: Arc<Faults>,
+    pub(crate) keys: Arc<NodeKeys>,
+}
+
+/// Layer producing [`Gate`] services.
+#[derive(Clone)]
+pub(crate) struct GateLayer {
+    shared: Arc<GateShared>,
+}
+
+impl GateLayer {
+    /// A layer checking calls with `shared`.
+    pub(crate) fn new(shared: GateShared) -> Self {
+        GateLayer {
+            shared: Arc::new(shared),
+        }
+    }
+}
+
+impl<S> Layer<S> for GateLayer {
+    type Service = Gate<S>;
+
+    fn layer(&self, inner: S) -> Gate<S> {
+        Gate {
+            inner,
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Applies faults and macaroon checks, then forwards to the gRPC routes.
+#[derive(Clone)]
+pub(crate) struct Gate<S> {
+    inner: S,
+    shared: Arc<GateShared>,
+}
+
+impl<S> Service<http::Request<Body>> for Gate<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        // The instance that was polled ready handles this call; keep a fresh clone for the next.
+        let fresh = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, fresh);
+        let shared = self.shared.clone();
+        Box::pin(async move {
+            let path = request.uri().path().to_string();
+            let fault = shared.faults.before_call(&path);
+            if !fault.delay.is_zero() {
+                match grpc_timeout(request.headers()) {
+                    // The caller gives up before the delay is over: answer DEADLINE_EXCEEDED just
+                    // before tonic's own timeout would (it would answer CANCELLED), as a
+                    // grpc-go server's context deadline does.
+                    Some(deadline) if deadline <= fault.delay => {
+                        tokio::time::sleep(deadline.saturating_sub(DEADLINE_MARGIN)).await;
+                        return Ok(
+                            Status::deadline_exceeded("context deadline exceeded").into_http()
+                        );
+                    }
+                    _ => tokio::time::sleep(fault.delay).await,
+                }
+            }
+            if fault.unavailable {
+                return Ok(Status::unavailable("simnode fault: node unavailable").into_http());
+            }
+            if let Err(status) = authorize(request.headers(), &path, &shared.keys) {
+                return Ok(status.into_http());
+            }
+            inner.call(request).await
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! `lnrpc.Lightning`: node info, channels, invoices, subscriptions, payment request decoding.
+
+use std::sync::Arc;
+
+use lnd_proto::lnrpc::{self, lightning_server::Lightning};
+use tokio::sync::mpsc;
+use tonic::{Request, Response, Status};
+
+use super::{
+    invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr,
+    unmarshall_amt, InvoiceStream,
+};
+use crate::bolt11;
+use crate::convert::{channel_to_rpc, features_to_rpc, route_hints_from_rpc, route_hints_to_rpc};
+use crate::core::{now_ms, NodeCore};
+use crate::ledger::{InvoiceQuery, NewInvoice};
+
+/// Version string reported by GetInfo: the LND release simnode imitates.
+pub(crate) const VERSION: &str = "0.19.0-beta simnode";
+
+/// The main Lightning service.
+pub(crate) struct LightningService {
+    pub(crate) core: Arc<NodeCore>,
+}
+
+fn amount(msat: u64) -> Option<lnrpc::Amount> {
+    Some(lnrpc::Amount {
+        sat: msat / 1000,
+        msat,
+    })
+}
+
+#[tonic::async_trait]
+impl Lightning for LightningService {
+    async fn channel_balance(
+        &self,
+        _request: Request<lnrpc::ChannelBalanceRequest>,
+    ) -> Result<Response<lnrpc::ChannelBalanceResponse>, Status> {
+        let ledger = self.core.ledger();
+        let (mut local, mut remote, mut unsettled_local) = (0u64, 0u64, 0u64);
+        for c in ledger.channels() {
+            local += c.local_balance_msat;
+            remote += c.remote_balance_msat;
+            // LND counts incoming HTLCs as unsettled local balance.
+            unsettled_local += c.pending_incoming_msat;
+        }
+        Ok(Response::new(lnrpc::ChannelBalanceResponse {
+            balance: i64::try_from(local / 1000).unwrap_or(i64::MAX),
+            pending_open_balance: 0,
+            local_balance: amount(local),
+            remote_balance: amount(remote),
+            unsettled_local_balance: amount(unsettled_local),
+            unsettled_remote_balance: amount(0),
+            pending_open_local_balance: amount(0),
+            pending_open_remote_balance: amount(0),
+        }))
+    }
+
+    async fn get_info(
+        &self,
+        _request: Request<lnrpc::GetInfoRequest>,
+    ) -> Result<Response<lnrpc::GetInfoResponse>, Status> {
+        let info = self.core.ledger().info();
+        Ok(Response::new(lnrpc::GetInfoResponse {
+            version: VERSION.to_string(),
+            commit_hash: "simnode".to_string(),
+            identity_pubkey: self.core.pubkey_hex(),
+            alias: self.core.alias.clone(),
+            color: "#3399ff".to_string(),
+            num_pending_channels: 0,
+            num_active_channels: info.num_active_channels,
+            num_inactive_channels: info.num_inactive_channels,
+            num_peers: info.num_peers,
+            block_height: info.block_height,
+            block_hash: info.block_hash,
+            best_header_timestamp: now_ms() / 1000,
+            synced_to_chain: true,
+            synced_to_graph: true,
+            testnet: false,
+            chains: vec![lnrpc::Chain {
+                chain: "bitcoin".to_string(),
+                network: "regtest".to_string(),
+            }],
+            uris: Vec::new(),
+            features: features_to_rpc(&[0, 9, 12, 14, 17]),
+            wallet_synced: true,
+        }))
+    }
+
+    async fn list_channels(
+        &self,
+        request: Request<lnrpc::ListChannelsRequest>,
+    ) -> Result<Response<lnrpc::ListChannelsResponse>, Status> {
+        let req = request.into_inner();
+        if req.active_only && req.inactive_only {
+            return Err(Status::unknown(
+                "either `active_only` or `inactive_only` can be set, but not both",
+            ));
+        }
+        if req.public_only && req.private_only {
+            return Err(Status::unknown(
+                "either `public_only` or `private_only` can be set, but not both",
+            ));
+        }
+        let peer = (!req.peer.is_empty()).then(|| hex::encode(&req.peer));
+        let now_secs = now_ms() / 1000;
+        let ledger = self.core.ledger();
+        let channels = ledger
+            .channels()
+            .iter()
+            .filter(|c| !req.active_only || c.active)
+            .filter(|c| !(req.inactive_only && c.active))
+            .filter(|c| !(req.public_only && c.private))
+            .filter(|c| !req.private_only || c.private)
+            .filter(|c| peer.as_ref().is_none_or(|p| *p == c.peer_pubkey))
+            .map(|c| channel_to_rpc(c, now_secs, req.peer_alias_lookup))
+            .collect();
+        Ok(Response::new(lnrpc::ListChannelsResponse { channels }))
+    }
+
+    async fn add_invoice(
+        &self,
+        request: Request<lnrpc::Invoice>,
+    ) -> Result<Response<lnrpc::AddInvoiceResponse>, Status> {
+        let req = request.into_inner();
+        refuse_fallback_addr(&req.fallback_addr)?;
+        let value_msat = unmarshall_amt(req.value, req.value_msat)?;
+        let preimage = if req.r_preimage.is_empty() {
+            None
+        } else {
+            Some(make_preimage(&req.r_preimage).map_err(Status::unknown)?)
+        };
+        let added = self
+            .core
+            .ledger()
+            .add_invoice(
+                NewInvoice {
+                    memo: req.memo,
+                    preimage,
+                    hold_hash: None,
+                    value_msat,
+                    description_hash: req.description_hash,
+                    expiry_secs: req.expiry,
+                    cltv_expiry: req.cltv_expiry,
+                    private: req.private,
+                    route_hints: route_hints_from_rpc(&req.route_hints),
+                },
+                now_ms(),
+            )
+            .map_err(ledger_status)?;
+        self.core.watcher.notify_one();
+        Ok(Response::new(lnrpc::AddInvoiceResponse {
+            r_hash: added.payment_hash.to_vec(),
+            payment_request: added.payment_request,
+            add_index: added.add_index,
+            payment_addr: added.payment_addr.to_vec(),
+        }))
+    }
+
+    async fn list_invoices(
+        &self,
+        request: Request<lnrpc::ListInvoiceRequest>,
+    ) -> Result<Response<lnrpc::ListInvoiceResponse>, Status> {
+        let req = request.into_inner();
+        if req.creation_date_start != 0
+            && req.creation_date_end != 0
+            && req.creation_date_start >= req.creation_date_end
+        {
+            return Err(Status::unknown(format!(
+                "start date({}) must be before end date({})",
+                req.creation_date_start, req.creation_date_end
+            )));
+        }
+        let query = InvoiceQuery {
+            index_offset: req.index_offset,
+            num_max_invoices: if req.num_max_invoices == 0 {
+                100
+            } else {
+                req.num_max_invoices
+            },
+            pending_only: req.pending_only,
+            reversed: req.reversed,
+            creation_date_start: i64::try_from(req.creation_date_start).unwrap_or(i64::MAX),
+            creation_date_end: i64::try_from(req.creation_date_end).unwrap_or(i64::MAX),
+        };
+        let (invoices, first_index_offset, last_index_offset) = self.core.ledger().list(&query);
+        Ok(Response::new(lnrpc::ListInvoiceResponse {
+            invoices,
+            first_index_offset,
+            last_index_offset,
+        }))
+    }
+
+    async fn lookup_invoice(
+        &self,
+        request: Request<lnrpc::PaymentHash>,
+    ) -> Result<Response<lnrpc::Invoice>, Status> {
+        let req = request.into_inner();
+        let hash = if req.r_hash_str.is_empty() {
+            req.r_hash
+        } else {
+            hex::decode(&req.r_hash_str)
+                .map_err(|e| Status::unknown(format!("encoding/hex: {e}")))?
+        };
+        if !hash.is_empty() && hash.len() != 32 {
+            return Err(Status::unknown(format!(
+                "payment hash must be exactly 32 bytes, is instead {}",
+                hash.len()
+            )));
+        }
+        let mut key = [0u8; 32];
+        if hash.len() == 32 {
+            key.copy_from_slice(&hash);
+        }
+        let invoice = self.core.ledger().lookup(&key).map_err(lookup_status)?;
+        Ok(Response::new(invoice))
+    }
+
+    type SubscribeInvoicesStream = InvoiceStream;
+
+    async fn subscribe_invoices(
+        &self,
+        request: Request<lnrpc::InvoiceSubscription>,
+    ) -> Result<Response<Self::SubscribeInvoicesStream>, Status> {
+        let req = request.into_inner();
+        let (tx, rx) = mpsc::unbounded_channel();
+        // Take the stop signal before registering, so a drop-streams fault that follows the
+        // registration always ends this stream.
+        let stop = self.core.faults.stream_stop();
+        self.core
+            .ledger()
+            .subscribe_all(req.add_index, req.settle_index, tx);
+        Ok(Response::new(invoice_stream(rx, stop)))
+    }
+
+    async fn decode_pay_req(
+        &self,
+        request: Request<lnrpc::PayReqString>,
+    ) -> Result<Response<lnrpc::PayReq>, Status> {
+        let decoded = bolt11::decode(&request.into_inner().pay_req).map_err(Status::unknown)?;
+        let amount_msat = decoded.amount_msat.unwrap_or(0);
+        Ok(Response::new(lnrpc::PayReq {
+            destination: decoded.destination.to_string(),
+            payment_hash: hex::encode(decoded.payment_hash),
+            num_satoshis: i64::try_from(amount_msat / 1000).unwrap_or(i64::MAX),
+            timestamp: i64::try_from(decoded.timestamp_secs).unwrap_or(i64::MAX),
+            expiry: i64::try_from(decoded.expiry_secs).unwrap_or(i64::MAX),
+            description: decoded.description,
+            description_hash: decoded
+                .description_hash
+                .map(hex::encode)
+                .unwrap_or_default(),
+            fallback_addr: String::new(),
+            cltv_expiry: i64::try_from(decoded.cltv_expiry).unwrap_or(i64::MAX),
+            route_hints: route_hints_to_rpc(&decoded.route_hints),
+            payment_addr: decoded.payment_addr.to_vec(),
+            num_msat: i64::try_from(amount_msat).unwrap_or(i64::MAX),
+            features: features_to_rpc(&decoded.feature_bits),
+        }))
+    }
+}

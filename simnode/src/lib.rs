@@ -1,0 +1,47 @@
+//! simnode: an LND-wire-compatible simulated Lightning node.
+//!
+//! It serves LND's gRPC API subset (`lnrpc.Lightning`, `invoicesrpc.Invoices`,
+//! `routerrpc.Router`) over TLS with LND-style macaroons, keeps real regtest BOLT11 invoices
+//! and simulated channels in its data directory, and offers a small control surface
+//! (HTTP on 127.0.0.1) through which simulated customers pay invoices and tests inject faults.
+//! Any LND client works against it unchanged.
+//!
+//! Data directory layout (LND's where LND has one):
+//! - `tls.cert`, `tls.key` (0600): self-signed ECDSA P-256 certificate marked as a CA;
+//! - `data/chain/bitcoin/regtest/{admin,invoice,readonly}.macaroon` (0600);
+//! - `control.json` (0600): control surface URL and bearer token, removed on shutdown;
+//! - `simnode/keys.json` (0600): node key and macaroon root key;
+//! - `simnode/state.json` (0600): invoices, indexes, channels, block height.
+//!
+//! Command line (see [`cli`]):
+//! `simnode run --data-dir DIR [--listen 127.0.0.1:10009] [--topology FILE] [--alias NAME]`,
+//! `simnode pay --data-dir DIR BOLT11 [--via CHAN_ID] [--amount-msat N]`,
+//! `simnode fault --data-dir DIR latency --ms N [--method NAME] | unavailable --count N | drop-streams | clear`.
+//!
+//! Not simulated yet: `routerrpc` payments (SendPaymentV2/TrackPaymentV2 answer UNIMPLEMENTED),
+//! fallback addresses, AMP and keysend.
+
+#![warn(missing_docs)]
+
+mod bolt11;
+pub mod cli;
+mod control;
+mod convert;
+mod core;
+mod error;
+mod faults;
+mod files;
+mod grpc;
+mod keys;
+mod ledger;
+mod macaroon;
+mod node;
+mod state;
+mod tls;
+mod topology;
+
+pub use control::client::{fault, pay};
+pub use control::{FaultCommand, PayOptions, PayOutcome, PayStatus};
+pub use error::SimNodeError;
+pub use macaroon::MacaroonKind;
+pub use node::{start, RunningNode, SimNodeConfig, MPP_TIMEOUT_ENV};

@@ -1,0 +1,78 @@
+//! Unfinished multi-part payments fail back after the MPP timeout (shortened for this test
+//! binary through `SIMNODE_MPP_TIMEOUT_SECS`; LND's is 120 s).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, TestNode};
+use lnd_proto::lnrpc::{self, invoice::InvoiceState};
+use simnode::{PayOptions, PayStatus};
+
+#[tokio::test]
+async fn held_parts_fail_back_after_the_mpp_timeout() {
+    // Only test in this binary, so setting the variable cannot race another test.
+    std::env::set_var(simnode::MPP_TIMEOUT_ENV, "1");
+    let mut t = TestNode::start().await;
+    let before = t.channels().await;
+    let added = t.add_invoice(10_000, "half paid").await;
+    let part = PayOptions {
+        via_chan_id: None,
+        amount_msat: Some(5_000_000),
+    };
+    let outcome = simnode::pay(&t.data_dir(), &added.payment_request, part)
+        .await
+        .expect("part");
+    assert_eq!(outcome.status, PayStatus::PartAccepted);
+    let held = t.channels().await;
+    let chan = |cs: &[lnrpc::Channel]| {
+        cs.iter()
+            .find(|c| c.chan_id == outcome.chan_id)
+            .cloned()
+            .expect("chan")
+    };
+    assert_eq!(chan(&held).unsettled_balance, 5_000);
+    assert_eq!(
+        chan(&held).remote_balance,
+        chan(&before).remote_balance - 5_000
+    );
+
+    let ln = t.ln.clone();
+    let hash = added.r_hash.clone();
+    let failed_back = eventually(Duration::from_secs(4), || {
+        let mut ln = ln.clone();
+        let hash = hash.clone();
+        async move {
+            let inv = ln
+                .lookup_invoice(lnrpc::PaymentHash {
+                    r_hash: hash,
+                    ..Default::default()
+                })
+                .await
+                .expect("lookup")
+                .into_inner();
+            inv.htlcs
+                .first()
+                .is_some_and(|h| h.state == lnrpc::InvoiceHtlcState::Canceled as i32)
+        }
+    })
+    .await;
+    assert!(failed_back, "part must be canceled after the MPP timeout");
+    let inv = t.lookup(&added.r_hash).await;
+    assert_eq!(
+        inv.state,
+        InvoiceState::Open as i32,
+        "the invoice itself stays open"
+    );
+    let after = t.channels().await;
+    assert_eq!(chan(&after).remote_balance, chan(&before).remote_balance);
+    assert_eq!(chan(&after).unsettled_balance, 0);
+
+    // The full amount can still be paid afterwards.
+    let full = simnode::pay(&t.data_dir(), &added.payment_request, PayOptions::default())
+        .await
+        .expect("full");
+    assert_eq!(full.status, PayStatus::Settled);
+    assert_eq!(full.amount_msat, 10_000_000);
+    t.node.shutdown().await;
+}
