@@ -87,15 +87,9 @@ async fn node_status_server_function_reports_the_embedded_simnode() -> TestResul
     let (gateway, pubkey) = start_embedded(dir.path(), site_root).await?;
     let addr = gateway.local_addr();
     assert_ne!(addr.port(), 0);
-    let NodeKind::Embedded {
-        host,
-        data_dir,
-        temporary,
-    } = gateway.node_kind().clone()
-    else {
+    let NodeKind::Embedded { host, data_dir } = gateway.node_kind().clone() else {
         return Err("expected the embedded simnode when lightning_host is unset".into());
     };
-    assert!(!temporary);
     assert_eq!(data_dir, dir.path().join("simnode"));
 
     let (status, body) = call_node_status(addr).await?;
@@ -270,4 +264,85 @@ async fn a_busy_listen_address_is_a_clear_error() -> TestResult {
             Err("bound an address that is in use".into())
         }
     }
+}
+
+/// `serve` runs the payment tracker: an invoice paid on the embedded node is recorded as paid
+/// in the gateway's database (and the EUR invoice marked paid) without anyone asking.
+#[tokio::test]
+async fn gateway_tracks_payments_into_its_database() -> TestResult {
+    use openfatture::invoices::{CreateRequest, InvoicePolicy, InvoiceService};
+    use openfatture::lnd::{LndClient, LndConfig};
+    use openfatture::rates::{RateService, RatesConfig};
+    use openfatture::store::{FatturaStatus, LnState, NewFattura, Store};
+
+    let dir = tempfile::tempdir()?;
+    let home = Home::at(dir.path());
+    let settings = settings_with(&home, &[])?;
+    let args = ServeArgs { listen: any_port(), simnode_data_dir: None };
+    let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
+    let NodeKind::Embedded { host, data_dir } = gateway.node_kind().clone() else {
+        return Err("expected the embedded simnode".into());
+    };
+    assert_eq!(data_dir, dir.path().join("simnode"), "the simnode lives in the data dir");
+
+    // A second client (as the CLI would be) creates an invoice on the same node and database.
+    let lnd = LndClient::connect(LndConfig {
+        host,
+        tls_cert_path: data_dir.join("tls.cert"),
+        macaroon_path: data_dir.join("data/chain/bitcoin/regtest/invoice.macaroon"),
+        timeout: std::time::Duration::from_secs(10),
+        max_retries: 0,
+    })
+    .await?;
+    let store = Store::open_in(&home.data_dir).await?;
+    let rates = RateService::new(RatesConfig {
+        coingecko_enabled: false,
+        fallback_rate: Some(rust_decimal::Decimal::from(45_000)),
+        ..RatesConfig::default()
+    })?;
+    let policy = InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168 };
+    let service = InvoiceService::new(store.clone(), lnd, std::sync::Arc::new(rates), policy);
+    let fattura = NewFattura {
+        numero: "POS-1".into(),
+        data: chrono::NaiveDate::from_ymd_opt(2025, 1, 15).ok_or("date")?,
+        cedente_piva: String::new(),
+        client_name: "Banco".into(),
+        client_piva: None,
+        client_cf: None,
+        description: String::new(),
+        totale_eur: rust_decimal::Decimal::new(1250, 2),
+        ritenuta_eur: rust_decimal::Decimal::ZERO,
+        bollo_eur: rust_decimal::Decimal::ZERO,
+        due_eur: rust_decimal::Decimal::new(1250, 2),
+        source: "manual".into(),
+    };
+    store.add_fattura(&fattura, 1).await?;
+    let created = service
+        .create(CreateRequest { numero: Some("POS-1".into()), ..CreateRequest::default() })
+        .await?;
+    let bolt11 = created.invoice.payment_request.clone().ok_or("payment request")?;
+    simnode::pay(&data_dir, &bolt11, simnode::PayOptions::default()).await?;
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stored = store.ln_invoice(&created.invoice.id).await?.ok_or("stored")?;
+        if stored.state == LnState::Settled {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("the gateway did not record the payment: {:?}", stored.state).into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let paid = store.fatture_by_numero("POS-1").await?.remove(0);
+    assert_eq!(paid.status(), FatturaStatus::Paid);
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT type FROM events WHERE ln_invoice_id = ? ORDER BY 1")
+            .bind(&created.invoice.id)
+            .fetch_all(store.pool())
+            .await?;
+    assert_eq!(events, vec!["invoice_created".to_string(), "payment_received".to_string()]);
+    store.close().await;
+    gateway.shutdown().await?;
+    Ok(())
 }

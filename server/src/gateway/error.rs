@@ -39,6 +39,9 @@ pub enum GatewayError {
     /// The web server task ended abnormally.
     #[error("the web server task ended abnormally: {0}")]
     ServerTask(String),
+    /// The database or the payment tracker could not start.
+    #[error("cannot start the gateway's services: {0}")]
+    Services(String),
     /// The Ctrl-C / SIGTERM handler could not be installed.
     #[error("cannot listen for Ctrl-C/SIGTERM: {0}")]
     Signal(std::io::Error),

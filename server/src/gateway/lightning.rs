@@ -22,18 +22,14 @@ pub enum NodeKind {
     Embedded {
         /// `127.0.0.1:PORT` of its gRPC endpoint.
         host: String,
-        /// Its data directory.
+        /// Its data directory (kept, so a restart finds its invoices again).
         data_dir: PathBuf,
-        /// Whether the data directory is temporary (deleted on exit).
-        temporary: bool,
     },
 }
 
-/// An embedded simnode and what must live as long as it does.
+/// The embedded simnode.
 struct Embedded {
     node: simnode::RunningNode,
-    /// Deleted on drop, i.e. after the node has stopped.
-    _temp_dir: Option<tempfile::TempDir>,
 }
 
 /// The connected node: a client plus, for the embedded node, the node itself.
@@ -46,10 +42,7 @@ pub(crate) struct NodeConnection {
 impl NodeConnection {
     /// Starts the embedded simnode when `lightning_host` is unset and connects to it; otherwise
     /// prepares the client for the configured LND (the node itself may come up later).
-    pub(crate) async fn open(
-        settings: &Settings,
-        simnode_data_dir: Option<&Path>,
-    ) -> Result<Self, GatewayError> {
+    pub(crate) async fn open(settings: &Settings, simnode_data_dir: &Path) -> Result<Self, GatewayError> {
         match settings.lightning_host {
             None => Self::open_embedded(settings, simnode_data_dir).await,
             Some(_) => Self::open_configured(settings),
@@ -70,29 +63,12 @@ impl NodeConnection {
         })
     }
 
-    async fn open_embedded(
-        settings: &Settings,
-        simnode_data_dir: Option<&Path>,
-    ) -> Result<Self, GatewayError> {
-        let (data_dir, temp_dir) = match simnode_data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| GatewayError::DataDir {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-                (dir.to_path_buf(), None)
-            }
-            None => {
-                let temp = tempfile::Builder::new()
-                    .prefix("openfatture-simnode-")
-                    .tempdir()
-                    .map_err(|source| GatewayError::DataDir {
-                        path: std::env::temp_dir(),
-                        source,
-                    })?;
-                (temp.path().to_path_buf(), Some(temp))
-            }
-        };
+    async fn open_embedded(settings: &Settings, data_dir: &Path) -> Result<Self, GatewayError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| GatewayError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let data_dir = data_dir.to_path_buf();
         let node = simnode::start(simnode::SimNodeConfig {
             data_dir: data_dir.clone(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -118,15 +94,8 @@ impl NodeConnection {
         tracing::info!(%host, data_dir = %data_dir.display(), "embedded simulated node started");
         Ok(NodeConnection {
             client,
-            kind: NodeKind::Embedded {
-                host,
-                data_dir,
-                temporary: temp_dir.is_some(),
-            },
-            embedded: Some(Embedded {
-                node,
-                _temp_dir: temp_dir,
-            }),
+            kind: NodeKind::Embedded { host, data_dir },
+            embedded: Some(Embedded { node }),
         })
     }
 
@@ -152,12 +121,11 @@ impl NodeConnection {
         matches!(self.kind, NodeKind::Embedded { .. })
     }
 
-    /// Stops the embedded node (if any) and then removes its temporary data directory.
+    /// Stops the embedded node, if any.
     pub(crate) async fn shutdown(self) {
-        if let Some(Embedded { node, _temp_dir }) = self.embedded {
+        if let Some(Embedded { node }) = self.embedded {
             node.shutdown().await;
             tracing::info!("embedded simulated node stopped");
-            drop(_temp_dir);
         }
     }
 }

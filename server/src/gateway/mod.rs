@@ -18,10 +18,16 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{Home, Settings};
+use crate::store::Store;
+use crate::tracker::{PaymentTracking, TrackerConfig};
+use crate::webhooks::DispatcherConfig;
 
 pub use error::GatewayError;
 pub use lightning::NodeKind;
 pub use site::{site_root_from_env, SITE_ROOT_ENV};
+
+/// Folder of the embedded simnode inside the data directory.
+pub const SIMNODE_DIR: &str = "simnode";
 
 /// How long in-flight requests get to finish after a shutdown was requested.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -31,7 +37,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct ServeArgs {
     /// Address the web UI listens on.
     pub listen: SocketAddr,
-    /// Data directory of the embedded simnode; `None` uses a temporary directory deleted on exit.
+    /// Data directory of the embedded simnode; `None` means `simnode/` in the data directory.
     pub simnode_data_dir: Option<PathBuf>,
 }
 
@@ -39,6 +45,8 @@ pub struct ServeArgs {
 pub struct RunningGateway {
     local_addr: SocketAddr,
     node: lightning::NodeConnection,
+    store: Store,
+    tracking: PaymentTracking,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -58,6 +66,8 @@ impl RunningGateway {
     pub async fn shutdown(self) -> Result<(), GatewayError> {
         let RunningGateway {
             node,
+            store,
+            tracking,
             stop,
             mut server,
             ..
@@ -75,6 +85,8 @@ impl RunningGateway {
                 Ok(())
             }
         };
+        tracking.stop().await;
+        store.close().await;
         node.shutdown().await;
         result
     }
@@ -108,7 +120,32 @@ pub async fn start(
     };
     let listener = TcpListener::bind(args.listen).await.map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
-    let node = lightning::NodeConnection::open(settings, args.simnode_data_dir.as_deref()).await?;
+    let simnode_dir = args.simnode_data_dir.clone().unwrap_or_else(|| home.data_dir.join(SIMNODE_DIR));
+    let node = lightning::NodeConnection::open(settings, &simnode_dir).await?;
+    let store = match crate::context::open_store(home).await {
+        Ok(store) => store,
+        Err(e) => {
+            node.shutdown().await;
+            return Err(GatewayError::Services(e.to_string()));
+        }
+    };
+    // One tracker turns node updates into events and webhooks while the gateway runs.
+    let tracking = match PaymentTracking::start(
+        store.clone(),
+        node.client().clone(),
+        settings,
+        TrackerConfig::default(),
+        DispatcherConfig::default(),
+    )
+    .await
+    {
+        Ok(tracking) => tracking,
+        Err(e) => {
+            store.close().await;
+            node.shutdown().await;
+            return Err(GatewayError::Services(e.to_string()));
+        }
+    };
 
     let site = site::Site::new(site_root);
     if !site.is_built() {
@@ -127,6 +164,8 @@ pub async fn start(
     Ok(RunningGateway {
         local_addr,
         node,
+        store,
+        tracking,
         stop,
         server,
     })
@@ -139,18 +178,13 @@ pub async fn serve(settings: Settings, home: Home, args: ServeArgs) -> Result<()
     let mut gateway = start(&settings, &home, args, site_root.clone()).await?;
 
     match gateway.node_kind() {
-        NodeKind::Embedded {
-            host,
-            data_dir,
-            temporary,
-        } => {
-            let note = if *temporary {
-                " (temporary, deleted on exit; keep it with --data-dir DIR)"
-            } else {
-                ""
-            };
+        NodeKind::Embedded { host, data_dir } => {
             println!(
-                "No lightning_host configured: started the embedded simulated node (simnode) at {host}, data in {}{note}",
+                "No lightning_host configured: started the embedded simulated node (simnode) at {host}, data in {}",
+                data_dir.display()
+            );
+            println!(
+                "Pay its invoices as a customer would: openfatture simnode pay --data-dir {} BOLT11",
                 data_dir.display()
             );
         }
@@ -170,6 +204,8 @@ pub async fn serve(settings: Settings, home: Home, args: ServeArgs) -> Result<()
         joined = &mut gateway.server => {
             // The server stopped on its own: stop the node, then report why.
             let result = flatten_server_result(joined);
+            gateway.tracking.stop().await;
+            gateway.store.close().await;
             gateway.node.shutdown().await;
             return result.and(Err(GatewayError::ServerTask("the web server stopped unexpectedly".into())));
         }
