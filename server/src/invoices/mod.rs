@@ -399,45 +399,7 @@ impl InvoiceService {
 
     /// Stores what the node says about one of our invoices and returns the stored record.
     async fn record_node_invoice(&self, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<LnInvoice, InvoiceError> {
-        let expires_at = node.creation_date.saturating_add(node.expiry);
-        if ours.state == LnState::Pending {
-            self.store
-                .mark_ln_invoice_open(
-                    &ours.id,
-                    &node.payment_request,
-                    node.add_index,
-                    node.creation_date,
-                    expires_at,
-                )
-                .await?;
-        }
-        match lnrpc::invoice::InvoiceState::try_from(node.state) {
-            Ok(lnrpc::invoice::InvoiceState::Settled) => {
-                let paid = u64::try_from(node.amt_paid_msat).unwrap_or(0);
-                let settle_index = (node.settle_index > 0).then_some(node.settle_index);
-                self.store
-                    .settle_ln_invoice(&ours.id, paid, settle_index, node.settle_date)
-                    .await?;
-            }
-            Ok(lnrpc::invoice::InvoiceState::Canceled) => {
-                // LND cancels unpaid invoices at expiry; anything else cancelled it on purpose.
-                let state = if now_secs() >= expires_at && !ours.cancelled_by_us {
-                    LnState::Expired
-                } else {
-                    LnState::Canceled
-                };
-                self.store.set_ln_state(&ours.id, state, false).await?;
-            }
-            Ok(lnrpc::invoice::InvoiceState::Accepted) => {
-                self.store.set_ln_state(&ours.id, LnState::Accepted, false).await?;
-            }
-            Ok(lnrpc::invoice::InvoiceState::Open) => {
-                if now_secs() >= expires_at {
-                    self.store.set_ln_state(&ours.id, LnState::Expired, false).await?;
-                }
-            }
-            Err(_) => {}
-        }
+        apply_node_invoice(&self.store, ours, node).await?;
         self.store
             .ln_invoice(&ours.id)
             .await?
@@ -487,6 +449,51 @@ impl InvoiceService {
     pub fn store(&self) -> &Store {
         &self.store
     }
+}
+
+/// Records what the node reports about one of our invoices: confirms a PENDING one, records
+/// a settlement (payment + EUR invoice), or marks it ACCEPTED, CANCELED or EXPIRED. Each store
+/// change writes its event in the same transaction. Returns whether anything changed; applying
+/// the same node state twice changes nothing the second time.
+pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<bool, StoreError> {
+    use lnrpc::invoice::InvoiceState;
+    let expires_at = node.creation_date.saturating_add(node.expiry);
+    let mut changed = false;
+    if ours.state == LnState::Pending {
+        store
+            .mark_ln_invoice_open(&ours.id, &node.payment_request, node.add_index, node.creation_date, expires_at)
+            .await?;
+        changed = true;
+    }
+    match InvoiceState::try_from(node.state) {
+        Ok(InvoiceState::Settled) => {
+            let paid = u64::try_from(node.amt_paid_msat).unwrap_or(0);
+            let settle_index = (node.settle_index > 0).then_some(node.settle_index);
+            changed |= store
+                .settle_ln_invoice(&ours.id, paid, settle_index, node.settle_date)
+                .await?
+                .is_some();
+        }
+        Ok(InvoiceState::Canceled) => {
+            // LND cancels unpaid invoices at expiry; anything else cancelled it on purpose.
+            let state = if now_secs() >= expires_at && !ours.cancelled_by_us {
+                LnState::Expired
+            } else {
+                LnState::Canceled
+            };
+            changed |= store.set_ln_state(&ours.id, state, false).await?;
+        }
+        Ok(InvoiceState::Accepted) => {
+            changed |= store.set_ln_state(&ours.id, LnState::Accepted, false).await?;
+        }
+        Ok(InvoiceState::Open) => {
+            if now_secs() >= expires_at {
+                changed |= store.set_ln_state(&ours.id, LnState::Expired, false).await?;
+            }
+        }
+        Err(_) => {}
+    }
+    Ok(changed)
 }
 
 /// Loud warnings a quote carries (fallback rate, providers disagreeing).

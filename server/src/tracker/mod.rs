@@ -19,7 +19,7 @@ use lnd_proto::lnrpc::{self, invoice::InvoiceState, InvoiceSubscription, ListInv
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::invoices::now_secs;
+use crate::invoices::apply_node_invoice;
 use crate::lnd::{LndClient, LndError};
 use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store, StoreError};
 
@@ -220,48 +220,6 @@ impl Tracker {
     }
 
     async fn apply_to(&self, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
-        let expires_at = node.creation_date.saturating_add(node.expiry);
-        let mut changed = false;
-        if ours.state == LnState::Pending {
-            self.store
-                .mark_ln_invoice_open(
-                    &ours.id,
-                    &node.payment_request,
-                    node.add_index,
-                    node.creation_date,
-                    expires_at,
-                )
-                .await?;
-            changed = true;
-        }
-        match InvoiceState::try_from(node.state) {
-            Ok(InvoiceState::Settled) => {
-                let paid = u64::try_from(node.amt_paid_msat).unwrap_or(0);
-                let settle_index = (node.settle_index > 0).then_some(node.settle_index);
-                changed |= self
-                    .store
-                    .settle_ln_invoice(&ours.id, paid, settle_index, node.settle_date)
-                    .await?
-                    .is_some();
-            }
-            Ok(InvoiceState::Canceled) => {
-                let state = if now_secs() >= expires_at && !ours.cancelled_by_us {
-                    LnState::Expired
-                } else {
-                    LnState::Canceled
-                };
-                changed |= self.store.set_ln_state(&ours.id, state, false).await?;
-            }
-            Ok(InvoiceState::Accepted) => {
-                changed |= self.store.set_ln_state(&ours.id, LnState::Accepted, false).await?;
-            }
-            Ok(InvoiceState::Open) => {
-                if now_secs() >= expires_at {
-                    changed |= self.store.set_ln_state(&ours.id, LnState::Expired, false).await?;
-                }
-            }
-            Err(_) => {}
-        }
-        Ok(changed)
+        Ok(apply_node_invoice(&self.store, ours, node).await?)
     }
 }
