@@ -55,6 +55,9 @@ export default defineConfig({
     env: {
       OPENFATTURE_HOME: home,
       LEPTOS_SITE_ROOT: siteRoot,
+      // No internet here: no rate provider, only the configured fallback rate (shown as a banner).
+      LIGHTNING_COINGECKO_ENABLED: 'false',
+      LIGHTNING_FALLBACK_RATE: '45000.00',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
     },
     gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::AppError;
-use crate::model::NodeStatus;
+use crate::model::{NodeStatus, RateStatus};
 
 /// The future every [`Backend`] method returns (boxed so the trait can be used as `dyn Backend`).
 pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
@@ -17,6 +17,8 @@ pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>>
 pub trait Backend: Send + Sync + 'static {
     /// Status of the connected Lightning node (identity, chain, channels, balances).
     fn node_status(&self) -> BackendFuture<'_, NodeStatus>;
+    /// The BTC/EUR rate invoices would use now, its source, and each provider's state.
+    fn rate_status(&self) -> BackendFuture<'_, RateStatus>;
 }
 
 /// Cloneable handle to the gateway's [`Backend`], provided through Leptos context.

@@ -52,3 +52,20 @@ test('a failing node status shows the error text, and Refresh recovers', async (
   await expect(page.getByTestId('node-alias')).toHaveText('simnode');
   await expect(page.getByTestId('node-error')).toHaveCount(0);
 });
+
+test('a fallback rate is shown loudly, and a missing rate says invoices cannot be made', async ({ page }) => {
+  await page.goto('/');
+  const banner = page.getByTestId('rate-fallback-banner');
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('FALLBACK rate in use: 45000.00 EUR/BTC');
+  await expect(page.getByTestId('rate-source')).toHaveText('fallback');
+  await expect(page.getByTestId('rate-value')).toHaveText('45000.00');
+
+  const message = 'no BTC/EUR rate available: coingecko: connection refused';
+  await page.route('**/api/rate_status', (route) =>
+    route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ Unavailable: message }) }),
+  );
+  await page.reload();
+  await expect(page.getByTestId('rate-error')).toContainText(`No BTC/EUR rate: invoices cannot be created. ${message}`);
+  await expect(page.getByTestId('rate-fallback-banner')).toHaveCount(0);
+});

@@ -3,10 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::get_node_status;
+use crate::api::{get_node_status, get_rate_status};
 use crate::error::AppError;
 use crate::format::{format_sat, group_thousands};
-use crate::model::NodeStatus;
+use crate::model::{NodeStatus, RateStatus};
 
 /// Loads the node status from the gateway and shows it, or the error it returned.
 #[component]
@@ -28,6 +28,73 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <RateCard />
+    }
+}
+
+/// The BTC/EUR rate invoices would use now; a fallback or missing rate is shown as a banner.
+#[component]
+fn RateCard() -> impl IntoView {
+    let rate = LocalResource::new(get_rate_status);
+    view! {
+        <section class="card">
+            <div class="card-head">
+                <h2>"BTC/EUR rate"</h2>
+                <button type="button" class="button" on:click=move |_| rate.refetch()>"Update rate"</button>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Asking the rate providers…"</p> }>
+                {move || Suspend::new(async move {
+                    match rate.await {
+                        Ok(rate) => view! { <RateView rate=rate /> }.into_any(),
+                        Err(err) => view! {
+                            <p class="banner banner-error" role="alert" data-testid="rate-error">
+                                {format!("No BTC/EUR rate: invoices cannot be created. {err}")}
+                            </p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The rate, its source and time, the providers, and any loud warning.
+#[component]
+fn RateView(rate: RateStatus) -> impl IntoView {
+    let banner = rate.is_fallback.then(|| {
+        view! {
+            <p class="banner banner-warning" role="alert" data-testid="rate-fallback-banner">
+                {format!(
+                    "FALLBACK rate in use: {} EUR/BTC is the configured lightning_fallback_rate, not a market price: no rate provider is enabled or answering.",
+                    rate.eur_per_btc
+                )}
+            </p>
+        }
+    });
+    let warnings = rate
+        .warnings
+        .iter()
+        .filter(|_| !rate.is_fallback)
+        .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
+        .collect_view();
+    let providers = rate
+        .providers
+        .into_iter()
+        .map(|p| view! { <dt>{p.provider}</dt><dd>{p.health}</dd> })
+        .collect_view();
+    view! {
+        {banner}
+        {warnings}
+        <dl class="facts">
+            <dt>"EUR per BTC"</dt>
+            <dd data-testid="rate-value">{rate.eur_per_btc}</dd>
+            <dt>"Source"</dt>
+            <dd data-testid="rate-source">{rate.source}</dd>
+            <dt>"Fetched"</dt>
+            <dd>{rate.fetched_at}</dd>
+            {providers}
+        </dl>
     }
 }
 

@@ -1,10 +1,13 @@
 //! The gateway's implementation of [`app::backend::Backend`]: what server functions call.
 
 use app::backend::{Backend, BackendFuture, BackendHandle};
-use app::model::NodeStatus;
+use std::sync::Arc;
+
+use app::model::{NodeStatus, ProviderState, RateStatus};
 use app::AppError;
 
 use crate::lnd::{LndClient, LndError};
+use crate::rates::RateService;
 use crate::services;
 
 use super::lightning::NodeConnection;
@@ -14,14 +17,16 @@ struct GatewayBackend {
     client: LndClient,
     host: String,
     simulated: bool,
+    rates: Arc<RateService>,
 }
 
 /// The handle server functions find in their context.
-pub(crate) fn handle(node: &NodeConnection) -> BackendHandle {
+pub(crate) fn handle(node: &NodeConnection, rates: Arc<RateService>) -> BackendHandle {
     BackendHandle::new(GatewayBackend {
         client: node.client().clone(),
         host: node.host().to_string(),
         simulated: node.simulated(),
+        rates,
     })
 }
 
@@ -37,6 +42,27 @@ impl Backend for GatewayBackend {
             services::node::node_status(&self.client, &self.host, self.simulated)
                 .await
                 .map_err(lightning_error)
+        })
+    }
+
+    fn rate_status(&self) -> BackendFuture<'_, RateStatus> {
+        Box::pin(async move {
+            let quote = self.rates.quote().await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let providers = self
+                .rates
+                .status()
+                .providers
+                .into_iter()
+                .map(|p| ProviderState { provider: p.provider, health: p.health.to_string() })
+                .collect();
+            Ok(RateStatus {
+                eur_per_btc: quote.eur_per_btc.to_string(),
+                source: quote.source.clone(),
+                fetched_at: quote.fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                is_fallback: quote.is_fallback,
+                warnings: crate::invoices::quote_warnings(&quote),
+                providers,
+            })
         })
     }
 }

@@ -151,7 +151,16 @@ pub async fn start(
     if !site.is_built() {
         tracing::warn!(site_root = %site.root().display(), "the web UI is not built; pages will say how to build it");
     }
-    let router = routes::router(backend::handle(&node), site);
+    let rates = match crate::rates::RateService::new(crate::context::rates_config(settings)) {
+        Ok(rates) => std::sync::Arc::new(rates),
+        Err(e) => {
+            tracking.stop().await;
+            store.close().await;
+            node.shutdown().await;
+            return Err(GatewayError::Services(e.to_string()));
+        }
+    };
+    let router = routes::router(backend::handle(&node, rates), site);
     let (stop, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
