@@ -40,12 +40,13 @@ pub fn rates_config(settings: &Settings) -> RatesConfig {
     }
 }
 
-/// The invoice expiry policy from the settings.
+/// The invoice policy (expiry bounds, inbound check) from the settings.
 pub fn invoice_policy(settings: &Settings) -> InvoicePolicy {
     InvoicePolicy {
         default_expiry_hours: u64::from(settings.default_expiry_hours),
         min_expiry_hours: u64::from(settings.min_expiry_hours),
         max_expiry_hours: u64::from(settings.max_expiry_hours),
+        block_unreceivable: settings.liquidity_block_unreceivable,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod context;
 pub mod fatturapa;
 pub mod gateway;
 pub mod invoices;
+pub mod liquidity;
 pub mod lnd;
 pub mod money;
 pub mod rates;

@@ -300,7 +300,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
         fallback_rate: Some(rust_decimal::Decimal::from(45_000)),
         ..RatesConfig::default()
     })?;
-    let policy = InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168 };
+    let policy = InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168, block_unreceivable: false };
     let service = InvoiceService::new(store.clone(), lnd, std::sync::Arc::new(rates), policy);
     let fattura = NewFattura {
         numero: "POS-1".into(),

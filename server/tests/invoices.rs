@@ -21,7 +21,7 @@ use tempfile::TempDir;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const POLICY: InvoicePolicy = InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168 };
+const POLICY: InvoicePolicy = InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168, block_unreceivable: false };
 
 struct Harness {
     _dir: TempDir,

@@ -22,6 +22,7 @@ const POLICY: InvoicePolicy = InvoicePolicy {
     default_expiry_hours: 24,
     min_expiry_hours: 1,
     max_expiry_hours: 168,
+    block_unreceivable: false,
 };
 
 struct Harness {

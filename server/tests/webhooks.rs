@@ -446,6 +446,7 @@ async fn killing_watch_right_after_a_settle_never_loses_the_webhook() {
             default_expiry_hours: 24,
             min_expiry_hours: 1,
             max_expiry_hours: 168,
+            block_unreceivable: false,
         },
     );
     let (r, url) = receiver(&[]).await;

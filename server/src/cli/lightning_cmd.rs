@@ -1,7 +1,8 @@
-//! `openfatture lightning status|channels`.
+//! `openfatture lightning status|channels`, routing the other `lightning` subcommands.
 
 use super::format::{compact_sats, grouped};
 use super::{CliError, LightningCommand, Output};
+use super::liquidity_cmd;
 use super::ln_invoice_cmd;
 use super::tracking_cmd;
 use crate::config::{Home, Settings};
@@ -25,6 +26,9 @@ pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command:
         }
         LightningCommand::Payments { command } => return ln_invoice_cmd::run_payments(out, home, command).await,
         LightningCommand::Rates => return ln_invoice_cmd::run_rates(out, settings).await,
+        LightningCommand::Liquidity { command } => {
+            return liquidity_cmd::run_liquidity(out, settings, command).await
+        }
         LightningCommand::Watch(args) => return tracking_cmd::run_watch(out, settings, home, args).await,
         LightningCommand::Webhooks { command } => {
             return tracking_cmd::run_webhooks(out, settings, home, command).await

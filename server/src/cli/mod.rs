@@ -7,10 +7,12 @@ mod config_cmd;
 pub mod format;
 mod invoice_cmd;
 mod lightning_cmd;
+mod liquidity_cmd;
 mod ln_invoice_cmd;
 mod tracking_cmd;
 
 pub use invoice_cmd::{AddArgs, InvoiceCommand};
+pub use liquidity_cmd::LiquidityCommand;
 pub use ln_invoice_cmd::{CreateArgs, ExportFormat, LnInvoiceCommand, PaymentsCommand};
 pub use tracking_cmd::{WatchArgs, WebhooksCommand};
 
@@ -114,6 +116,12 @@ pub enum LightningCommand {
     },
     /// BTC/EUR rate providers, their state and the rate in use.
     Rates,
+    /// Channel liquidity: inbound/outbound balance, what can be received now.
+    Liquidity {
+        /// The liquidity action.
+        #[command(subcommand)]
+        command: LiquidityCommand,
+    },
     /// Track payments and deliver webhooks in the foreground (Ctrl-C to stop).
     Watch(WatchArgs),
     /// Webhook endpoints and deliveries: add, list, remove, deliveries, redeliver, test.

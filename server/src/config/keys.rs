@@ -128,10 +128,11 @@ pub const KEYS: &[KeyDescriptor] = &[
     key("lightning_webhook_url", Url, None, PUBLIC, "Webhook endpoint URL"),
     key("lightning_webhook_secret", Text, None, SECRET, "HMAC-SHA256 secret for the X-Lightning-Signature header"),
     key("lightning_liquidity_enabled", Bool, Some("false"), PUBLIC, "Enable automatic liquidity management"),
-    key("lightning_liquidity_min_ratio", Ratio, Some("0.2"), PUBLIC, "Lowest acceptable local/capacity ratio"),
-    key("lightning_liquidity_target_ratio", Ratio, Some("0.5"), PUBLIC, "Local/capacity ratio rebalancing aims for"),
-    key("lightning_liquidity_max_ratio", Ratio, Some("0.8"), PUBLIC, "Highest acceptable local/capacity ratio"),
+    key("lightning_liquidity_min_ratio", Ratio, Some("0.2"), PUBLIC, "Lowest acceptable inbound (remote/capacity) ratio of a channel"),
+    key("lightning_liquidity_target_ratio", Ratio, Some("0.5"), PUBLIC, "Inbound (remote/capacity) ratio rebalancing aims for"),
+    key("lightning_liquidity_max_ratio", Ratio, Some("0.8"), PUBLIC, "Highest acceptable inbound (remote/capacity) ratio of a channel"),
     key("lightning_liquidity_check_interval", U64 { min: 1 }, Some("3600"), PUBLIC, "Liquidity check interval, seconds"),
+    key("lightning_liquidity_block_unreceivable", Bool, Some("false"), PUBLIC, "Refuse invoices larger than the node can receive now"),
 ];
 
 /// Groups of keys whose values must not decrease from left to right.

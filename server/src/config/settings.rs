@@ -70,6 +70,8 @@ pub struct Settings {
     pub liquidity_max_ratio: Decimal,
     /// `lightning_liquidity_check_interval`.
     pub liquidity_check_interval_secs: u64,
+    /// `lightning_liquidity_block_unreceivable`: refuse invoices above the receivable inbound.
+    pub liquidity_block_unreceivable: bool,
 }
 
 impl Settings {
@@ -111,6 +113,7 @@ impl Settings {
             liquidity_target_ratio: v.decimal("lightning_liquidity_target_ratio")?,
             liquidity_max_ratio: v.decimal("lightning_liquidity_max_ratio")?,
             liquidity_check_interval_secs: v.u64("lightning_liquidity_check_interval")?,
+            liquidity_block_unreceivable: v.bool("lightning_liquidity_block_unreceivable")?,
         })
     }
 }

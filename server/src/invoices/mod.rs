@@ -15,6 +15,7 @@ use rand::RngCore;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use crate::liquidity::{self, InboundCheck};
 use crate::lnd::{LndClient, LndError};
 use crate::money::{self, ConversionError};
 use crate::rates::{RateError, RateQuote, RateService};
@@ -93,6 +94,14 @@ pub enum InvoiceError {
         /// Its state.
         state: &'static str,
     },
+    /// The amount is more than the node's channels can receive now.
+    #[error("{amount_sat} sats is more than this node can receive now (at most {max_receivable_sat} sats): the customer's payment would fail; open a channel or rebalance — see `openfatture lightning liquidity status` (or set lightning_liquidity_block_unreceivable false to only warn)")]
+    Unreceivable {
+        /// The invoice amount, sats (rounded up).
+        amount_sat: u64,
+        /// What the node can receive now, multi-part.
+        max_receivable_sat: u64,
+    },
     /// The node did not confirm the invoice; it is recorded and will be recovered.
     #[error("the node did not confirm invoice {id} ({source}); run the same command again to recover it — no second invoice will be made")]
     Unconfirmed {
@@ -124,6 +133,9 @@ pub struct InvoicePolicy {
     pub min_expiry_hours: u64,
     /// Maximum expiry (`lightning_max_expiry_hours`).
     pub max_expiry_hours: u64,
+    /// Refuse an invoice the node cannot receive now (`lightning_liquidity_block_unreceivable`);
+    /// when false it is created with a warning.
+    pub block_unreceivable: bool,
 }
 
 /// A request to create a Lightning invoice.
@@ -150,7 +162,7 @@ pub struct Created {
     pub invoice: LnInvoice,
     /// True when an existing payable invoice was returned instead of a new one.
     pub reused: bool,
-    /// Loud warnings to show (fallback rate, rate spread).
+    /// Loud warnings to show (fallback rate, rate spread, inbound capacity).
     pub warnings: Vec<String>,
 }
 
@@ -268,6 +280,13 @@ impl InvoiceService {
         let quote = self.rates.quote().await?;
         let amount_msat = money::eur_to_msat(amount_eur, quote.eur_per_btc)?;
         let mut warnings = Vec::new();
+        let inbound = liquidity::check_inbound(&self.lnd, amount_msat).await;
+        if let InboundCheck::Unreceivable { max_receivable_sat } = inbound {
+            if self.policy.block_unreceivable {
+                return Err(InvoiceError::Unreceivable { amount_sat: amount_msat.div_ceil(1000), max_receivable_sat });
+            }
+        }
+        warnings.extend(inbound.warning());
         for old in to_retire {
             self.cancel(&old.id).await?;
             warnings.push(format!(
