@@ -1,6 +1,8 @@
 //! The invoice commands of the `openfatture` binary against a simnode over real TLS: import
 //! FatturaPA, create a Lightning invoice, pay it as a customer, see it settled and exported.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -51,32 +53,11 @@ fn start_node(rt: &tokio::runtime::Runtime, dir: &Path) -> RunningNode {
         .expect("simnode starts")
 }
 
-/// Every row of the database as text (via the sqlite file), to prove refusals change nothing.
+/// Every row of the invoice tables as text, to prove refusals change nothing.
 fn dump(rt: &tokio::runtime::Runtime, home: &Path) -> Vec<String> {
     rt.block_on(async {
         let store = openfatture::store::Store::open_in(home).await.expect("open");
-        let mut rows = Vec::new();
-        for table in ["fatture", "ln_invoices", "payments"] {
-            let sql = format!("SELECT * FROM {table} ORDER BY 1");
-            let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(store.pool())
-                .await
-                .expect("count");
-            let all = sqlx::query(&sql).fetch_all(store.pool()).await.expect("rows");
-            rows.push(format!("{table}: {count} rows, {} fetched", all.len()));
-            for row in all {
-                use sqlx::Row;
-                let cols: Vec<String> = (0..row.len())
-                    .map(|i| {
-                        row.try_get::<Option<String>, _>(i)
-                            .map(|v| v.unwrap_or_default())
-                            .or_else(|_| row.try_get::<Option<i64>, _>(i).map(|v| format!("{v:?}")))
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                rows.push(cols.join("|"));
-            }
-        }
+        let rows = common::dump(&store).await;
         store.close().await;
         rows
     })

@@ -1,6 +1,9 @@
 //! Lightning invoices for EUR invoices, end to end against the simulated node over real
 //! TLS + gRPC, a real SQLite file and a local CoinGecko-shaped HTTP server.
 
+mod common;
+use common::dump;
+
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -16,7 +19,6 @@ use openfatture::store::{FatturaStatus, LnState, NewFattura, Store};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use simnode::{FaultCommand, MacaroonKind, PayOptions, RunningNode, SimNodeConfig};
-use sqlx::Row;
 use tempfile::TempDir;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -99,28 +101,6 @@ fn for_numero(numero: &str) -> CreateRequest {
     CreateRequest { numero: Some(numero.into()), ..CreateRequest::default() }
 }
 
-/// Every row of every table, as text, to prove a refusal changed nothing.
-async fn dump(store: &Store) -> Vec<String> {
-    let mut out = Vec::new();
-    for table in ["fatture", "ln_invoices", "ln_preimages", "payments"] {
-        let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1"))
-            .fetch_all(store.pool())
-            .await
-            .expect("dump");
-        for row in rows {
-            let cols: Vec<String> = (0..row.len())
-                .map(|i| {
-                    row.try_get::<Option<String>, _>(i)
-                        .map(|v| v.unwrap_or_default())
-                        .or_else(|_| row.try_get::<Option<i64>, _>(i).map(|v| format!("{v:?}")))
-                        .unwrap_or_else(|_| "?".into())
-                })
-                .collect();
-            out.push(format!("{table}: {}", cols.join("|")));
-        }
-    }
-    out
-}
 
 async fn node_invoice_count(lnd: &LndClient) -> usize {
     lnd.list_invoices(ListInvoiceRequest { num_max_invoices: 1000, ..Default::default() })

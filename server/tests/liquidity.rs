@@ -2,6 +2,9 @@
 //! `lightning liquidity status --json` command, and the inbound check made before an
 //! invoice is created (warn, refuse, or say the check is unavailable).
 
+mod common;
+use common::dump;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -17,7 +20,6 @@ use openfatture::store::Store;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use simnode::{MacaroonKind, RunningNode, SimNodeConfig};
-use sqlx::Row;
 use tempfile::TempDir;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -125,28 +127,6 @@ async fn node_invoice_count(lnd: &LndClient) -> usize {
         .len()
 }
 
-/// Every row of the invoice tables, to prove a refusal wrote nothing.
-async fn dump(store: &Store) -> Vec<String> {
-    let mut out = Vec::new();
-    for table in ["fatture", "ln_invoices", "ln_preimages", "payments"] {
-        let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1"))
-            .fetch_all(store.pool())
-            .await
-            .expect("dump");
-        for row in rows {
-            let cols: Vec<String> = (0..row.len())
-                .map(|i| {
-                    row.try_get::<Option<String>, _>(i)
-                        .map(|v| v.unwrap_or_default())
-                        .or_else(|_| row.try_get::<Option<i64>, _>(i).map(|v| format!("{v:?}")))
-                        .unwrap_or_else(|_| "?".into())
-                })
-                .collect();
-            out.push(format!("{table}: {}", cols.join("|")));
-        }
-    }
-    out
-}
 
 fn check_known_topology(r: &LiquidityReport) {
     let by_id = |id: u64| r.channels.iter().find(|c| c.chan_id == id).expect("channel");
