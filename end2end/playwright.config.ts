@@ -5,6 +5,7 @@ import { defineConfig } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ADMIN, CASHIER, E2E_SECRETS } from './tests/accounts';
 
 const repoRoot = path.resolve(__dirname, '..');
 const port = Number(process.env.E2E_PORT ?? '3917');
@@ -45,7 +46,11 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: `"${serverBin}" serve --listen 127.0.0.1:${port}`,
+    // A cashier is added like a shop owner would (`openfatture user add`); the admin comes from
+    // OPENFATTURE_ADMIN_USER / OPENFATTURE_ADMIN_PASSWORD, created by `serve` on first start.
+    command:
+      `printf '%s\\n' '${CASHIER.password}' | "${serverBin}" user add ${CASHIER.username} --role cashier --password-stdin; ` +
+      `exec "${serverBin}" serve --listen 127.0.0.1:${port}`,
     cwd: repoRoot,
     url: `${baseURL}/`,
     reuseExistingServer: false,
@@ -54,10 +59,16 @@ export default defineConfig({
     stderr: 'pipe',
     env: {
       OPENFATTURE_HOME: home,
+      OPENFATTURE_ADMIN_USER: ADMIN.username,
+      OPENFATTURE_ADMIN_PASSWORD: ADMIN.password,
       LEPTOS_SITE_ROOT: siteRoot,
       // No internet here: no rate provider, only the configured fallback rate (shown as a banner).
       LIGHTNING_COINGECKO_ENABLED: 'false',
       LIGHTNING_FALLBACK_RATE: '45000.00',
+      // Secrets the gateway holds; tests/secrets.spec.ts proves none reaches the browser.
+      LIGHTNING_COINGECKO_API_KEY: E2E_SECRETS.coingeckoApiKey,
+      LIGHTNING_CMC_API_KEY: E2E_SECRETS.cmcApiKey,
+      LIGHTNING_WEBHOOK_SECRET: E2E_SECRETS.webhookSecret,
       RUST_LOG: process.env.RUST_LOG ?? 'info',
     },
     gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },

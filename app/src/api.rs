@@ -9,11 +9,21 @@ use crate::model::{NodeStatus, RateStatus};
 /// Status of the connected Lightning node. `POST /api/node_status`, JSON reply.
 #[server(prefix = "/api", endpoint = "node_status")]
 pub async fn get_node_status() -> Result<NodeStatus, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
     crate::backend::backend()?.node_status().await
 }
 
 /// The BTC/EUR rate in use, its source and the providers' state. `POST /api/rate_status`.
 #[server(prefix = "/api", endpoint = "rate_status")]
 pub async fn get_rate_status() -> Result<RateStatus, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
     crate::backend::backend()?.rate_status().await
+}
+
+/// Channel liquidity: inbound ratio, what can be received now, flagged channels. Admin.
+/// `POST /api/liquidity_status`.
+#[server(prefix = "/api", endpoint = "liquidity_status")]
+pub async fn get_liquidity() -> Result<crate::model::LiquidityView, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.liquidity().await
 }

@@ -7,8 +7,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::auth::SessionUser;
 use crate::error::AppError;
 use crate::model::{NodeStatus, RateStatus};
+use crate::pages::pos::{InvoiceStatus, PosSale};
 
 /// The future every [`Backend`] method returns (boxed so the trait can be used as `dyn Backend`).
 pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
@@ -19,6 +21,27 @@ pub trait Backend: Send + Sync + 'static {
     fn node_status(&self) -> BackendFuture<'_, NodeStatus>;
     /// The BTC/EUR rate invoices would use now, its source, and each provider's state.
     fn rate_status(&self) -> BackendFuture<'_, RateStatus>;
+    /// Creates a POS invoice for a EUR amount typed at the counter, with an optional note.
+    fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale>;
+    /// The state of one of our Lightning invoices, refreshed from the node.
+    fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus>;
+    /// Cancels one of our unpaid Lightning invoices.
+    fn cancel_invoice(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus>;
+    /// Checks a username and password (or PIN) and starts a session for this request's browser.
+    fn login(&self, username: String, password: String) -> BackendFuture<'_, SignedIn>;
+    /// Creates the first admin with the one-time setup token printed by `serve`, and signs them in.
+    fn setup_admin(&self, token: String, username: String, password: String) -> BackendFuture<'_, SignedIn>;
+    /// Ends this request's session; returns the `Set-Cookie` value that clears the cookie.
+    fn logout(&self) -> BackendFuture<'_, String>;
+}
+
+/// A successful sign-in.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Who signed in.
+    pub user: SessionUser,
+    /// The `Set-Cookie` header value carrying the session token.
+    pub set_cookie: String,
 }
 
 /// Cloneable handle to the gateway's [`Backend`], provided through Leptos context.

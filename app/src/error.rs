@@ -17,6 +17,12 @@ pub enum AppError {
     /// The request was invalid; the text says which value was wrong and what is accepted.
     #[error("{0}")]
     Invalid(String),
+    /// Nobody is signed in, or the session expired.
+    #[error("{0}")]
+    NotSignedIn(String),
+    /// The signed-in user's role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The browser could not talk to the gateway, or the reply was unreadable.
     #[error("could not talk to the OpenFatture gateway: {0}")]
     Transport(String),

@@ -3,12 +3,17 @@
 //! Built twice: for the browser (feature `csr`, mounted by the `frontend` crate) and for the gateway
 //! (feature `ssr`, where the server functions run with the gateway's [`backend::BackendHandle`] in context).
 
+#[cfg(feature = "ssr")]
+pub mod admin;
 pub mod api;
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;
 pub mod error;
 pub mod format;
+pub mod i18n;
+pub mod live;
 pub mod model;
 pub mod pages;
 

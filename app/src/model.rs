@@ -81,3 +81,46 @@ pub struct ProviderState {
     /// `ok`, `failing: …`, `circuit open …`, `disabled`, ….
     pub health: String,
 }
+
+/// Channel liquidity for the dashboard (from the same report as `lightning liquidity status`).
+/// Ratios are exact decimal text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiquidityView {
+    /// Inbound (remote / capacity) ratio over all channels.
+    pub inbound_ratio: String,
+    /// What the node can receive now over all active channels (multi-part), sats.
+    pub receivable_now_sat: u64,
+    /// The largest single-part payment the node can receive now, sats.
+    pub receivable_single_sat: u64,
+    /// 0–100: how close the active channels are to the target inbound ratio.
+    pub balance_score: String,
+    /// Lowest acceptable inbound ratio (`lightning_liquidity_min_ratio`).
+    pub min_ratio: String,
+    /// Highest acceptable inbound ratio (`lightning_liquidity_max_ratio`).
+    pub max_ratio: String,
+    /// Channels outside the bounds.
+    pub flagged_channels: usize,
+    /// Every channel.
+    pub channels: Vec<ChannelLiquidityView>,
+}
+
+/// One channel's liquidity on the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelLiquidityView {
+    /// Short channel id (decimal).
+    pub chan_id: u64,
+    /// Peer alias, else its public key.
+    pub peer: String,
+    /// Whether the channel is active.
+    pub active: bool,
+    /// Capacity, sats.
+    pub capacity_sat: u64,
+    /// Our side, sats.
+    pub local_sat: u64,
+    /// The peer's side (our inbound), sats.
+    pub remote_sat: u64,
+    /// remote / capacity, exact decimal text.
+    pub inbound_ratio: String,
+    /// `ok`, `needs inbound` or `needs outbound`.
+    pub flag: String,
+}

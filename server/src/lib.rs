@@ -3,6 +3,7 @@
 //! Layers: UI/CLI ([`cli`], [`gateway`]) → application services ([`services`])
 //! → ports ([`lnd`], [`rates`], [`store`]); [`config`] supplies the settings.
 
+pub mod auth;
 pub mod breaker;
 pub mod cli;
 pub mod config;

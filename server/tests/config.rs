@@ -214,3 +214,26 @@ fn openfatture_home_holds_config_and_data() {
     assert_eq!(home.config_file, Path::new("/srv/of/config.toml"));
     assert_eq!(home.data_dir, Path::new("/srv/of"));
 }
+
+#[test]
+fn the_webhook_timeout_and_pos_expiry_come_from_the_settings() {
+    let (_dir, home) = home();
+    let defaults = Settings::load_with(&home, &env(&[])).expect("defaults");
+    assert_eq!(
+        openfatture::webhooks::DispatcherConfig::from_settings(&defaults).timeout,
+        std::time::Duration::from_secs(10)
+    );
+    assert_eq!(defaults.pos_expiry_minutes, 15);
+    let set = Settings::load_with(
+        &home,
+        &env(&[("LIGHTNING_WEBHOOK_TIMEOUT", "3"), ("LIGHTNING_POS_EXPIRY_MINUTES", "5")]),
+    )
+    .expect("settings");
+    assert_eq!(
+        openfatture::webhooks::DispatcherConfig::from_settings(&set).timeout,
+        std::time::Duration::from_secs(3)
+    );
+    assert_eq!(set.pos_expiry_minutes, 5);
+    let err = Settings::load_with(&home, &env(&[("LIGHTNING_WEBHOOK_TIMEOUT", "0")])).expect_err("zero timeout");
+    assert!(err.to_string().contains("lightning_webhook_timeout"), "{err}");
+}

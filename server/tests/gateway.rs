@@ -5,10 +5,38 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use openfatture::config::{EnvVars, Home, Settings};
-use openfatture::gateway::{self, GatewayError, NodeKind, RunningGateway, ServeArgs};
+use openfatture::gateway::{self, FirstAdmin, GatewayError, NodeKind, RunningGateway, ServeArgs};
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The admin `serve` creates in these tests.
+const ADMIN: &str = "admin";
+const ADMIN_PASSWORD: &str = "admin-password-1";
+
+fn first_admin() -> Option<FirstAdmin> {
+    Some(FirstAdmin { username: ADMIN.into(), password: ADMIN_PASSWORD.to_string().into() })
+}
+
+/// Signs in as the admin and returns the `Cookie` header value.
+async fn admin_cookie(addr: SocketAddr) -> Result<String, Box<dyn std::error::Error>> {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={ADMIN}&password={ADMIN_PASSWORD}"))
+        .send()
+        .await?;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .ok_or("no session cookie after signing in")?
+        .to_str()?
+        .split(';')
+        .next()
+        .ok_or("empty cookie")?
+        .to_string();
+    Ok(cookie)
+}
 
 fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
@@ -63,14 +91,17 @@ async fn start_embedded(
     let args = ServeArgs {
         listen: any_port(),
         simnode_data_dir: Some(data_dir),
+        first_admin: first_admin(),
     };
     let gateway = gateway::start(&settings, &home, args, site_root).await?;
     Ok((gateway, pubkey))
 }
 
 async fn call_node_status(addr: SocketAddr) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    let cookie = admin_cookie(addr).await?;
     let response = reqwest::Client::new()
         .post(format!("http://{addr}/api/node_status"))
+        .header("cookie", cookie)
         .header("content-type", "application/x-www-form-urlencoded")
         .body("")
         .send()
@@ -204,6 +235,7 @@ async fn configured_lnd_that_is_down_is_reported_through_the_server_function() -
     let args = ServeArgs {
         listen: any_port(),
         simnode_data_dir: None,
+        first_admin: first_admin(),
     };
     let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
     assert_eq!(gateway.node_kind(), &NodeKind::Lnd { host: host.clone() });
@@ -229,6 +261,7 @@ async fn configured_lnd_without_a_certificate_path_fails_at_start_naming_the_key
     let args = ServeArgs {
         listen: any_port(),
         simnode_data_dir: None,
+        first_admin: first_admin(),
     };
     match gateway::start(&settings, &home, args, dir.path().join("site")).await {
         Err(error @ GatewayError::Lnd(_)) => {
@@ -252,6 +285,7 @@ async fn a_busy_listen_address_is_a_clear_error() -> TestResult {
     let args = ServeArgs {
         listen: taken.local_addr()?,
         simnode_data_dir: Some(dir.path().join("simnode")),
+        first_admin: first_admin(),
     };
     match gateway::start(&settings, &home, args, dir.path().join("site")).await {
         Err(error @ GatewayError::Bind { .. }) => {
@@ -278,7 +312,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     let dir = tempfile::tempdir()?;
     let home = Home::at(dir.path());
     let settings = settings_with(&home, &[])?;
-    let args = ServeArgs { listen: any_port(), simnode_data_dir: None };
+    let args = ServeArgs { listen: any_port(), simnode_data_dir: None, first_admin: first_admin() };
     let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
     let NodeKind::Embedded { host, data_dir } = gateway.node_kind().clone() else {
         return Err("expected the embedded simnode".into());

@@ -84,6 +84,12 @@ pub enum FaultKind {
     },
     /// End all open streams now.
     DropStreams,
+    /// Make SendPaymentV2 payments take N milliseconds (past timeout_seconds they time out).
+    SlowPayments {
+        /// Time a payment takes, milliseconds.
+        #[arg(long)]
+        ms: u64,
+    },
     /// Remove all faults.
     Clear,
 }
@@ -94,6 +100,7 @@ impl From<FaultKind> for FaultCommand {
             FaultKind::Latency { ms, method } => FaultCommand::Latency { ms, method },
             FaultKind::Unavailable { count } => FaultCommand::Unavailable { count },
             FaultKind::DropStreams => FaultCommand::DropStreams,
+            FaultKind::SlowPayments { ms } => FaultCommand::SlowPayments { ms },
             FaultKind::Clear => FaultCommand::Clear,
         }
     }

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use lnd_proto::lnrpc;
 
 use crate::bolt11::feature_name;
-use crate::state::{ChannelState, HtlcState, InvoiceState, StoredHopHint, StoredInvoice};
+use crate::state::{
+    ChannelState, HtlcState, InvoiceState, PaymentStatus, StoredHopHint, StoredInvoice,
+    StoredPayment,
+};
 
 /// An invoice as LND's `CreateRPCInvoice` reports it.
 pub(crate) fn invoice_to_rpc(inv: &StoredInvoice) -> lnrpc::Invoice {
@@ -187,4 +190,88 @@ pub(crate) fn msat_to_sat_i64(msat: u64) -> i64 {
 /// sat as LND's signed sat fields.
 pub(crate) fn sat_i64(sat: u64) -> i64 {
     i64::try_from(sat).unwrap_or(i64::MAX)
+}
+
+/// A sent payment as LND's `Payment` (routerrpc streams) reports it.
+pub(crate) fn payment_to_rpc(p: &StoredPayment) -> lnrpc::Payment {
+    use lnrpc::htlc_attempt::HtlcStatus;
+    use lnrpc::payment::PaymentStatus as RpcStatus;
+    let htlcs = p
+        .htlcs
+        .iter()
+        .map(|a| {
+            let total_amt_msat = a
+                .hops
+                .first()
+                .map(|h| h.amt_to_forward_msat + h.fee_msat)
+                .unwrap_or(0);
+            let total_fees_msat: u64 = a.hops.iter().map(|h| h.fee_msat).sum();
+            let route = lnrpc::Route {
+                total_time_lock: a.total_time_lock,
+                total_fees: msat_to_sat_i64(total_fees_msat),
+                total_amt: msat_to_sat_i64(total_amt_msat),
+                hops: a
+                    .hops
+                    .iter()
+                    .map(|h| lnrpc::Hop {
+                        chan_id: h.chan_id,
+                        chan_capacity: sat_i64(h.chan_capacity_sat),
+                        amt_to_forward: msat_to_sat_i64(h.amt_to_forward_msat),
+                        fee: msat_to_sat_i64(h.fee_msat),
+                        expiry: h.expiry,
+                        amt_to_forward_msat: msat_i64(h.amt_to_forward_msat),
+                        fee_msat: msat_i64(h.fee_msat),
+                        pub_key: h.pub_key.clone(),
+                    })
+                    .collect(),
+                total_fees_msat: msat_i64(total_fees_msat),
+                total_amt_msat: msat_i64(total_amt_msat),
+            };
+            let status = match (a.succeeded, a.failure_code) {
+                (true, _) => HtlcStatus::Succeeded,
+                (false, Some(_)) => HtlcStatus::Failed,
+                (false, None) => HtlcStatus::InFlight,
+            };
+            lnrpc::HtlcAttempt {
+                attempt_id: a.attempt_id,
+                status: status as i32,
+                route: Some(route),
+                attempt_time_ns: a.attempt_time_ns,
+                resolve_time_ns: a.resolve_time_ns,
+                failure: a.failure_code.map(|code| lnrpc::Failure {
+                    code,
+                    failure_source_index: a.failure_source_index,
+                    ..Default::default()
+                }),
+                preimage: if a.succeeded {
+                    p.preimage.map(|x| x.to_vec()).unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+    let status = match p.status {
+        PaymentStatus::InFlight => RpcStatus::InFlight,
+        PaymentStatus::Succeeded => RpcStatus::Succeeded,
+        PaymentStatus::Failed => RpcStatus::Failed,
+    };
+    lnrpc::Payment {
+        payment_hash: hex::encode(p.payment_hash),
+        value: msat_to_sat_i64(p.value_msat),
+        creation_date: p.creation_time_ns.div_euclid(1_000_000_000),
+        fee: msat_to_sat_i64(p.fee_msat),
+        // LND reports an all-zero preimage until the payment succeeds.
+        payment_preimage: hex::encode(p.preimage.unwrap_or([0u8; 32])),
+        value_sat: msat_to_sat_i64(p.value_msat),
+        value_msat: msat_i64(p.value_msat),
+        payment_request: p.payment_request.clone(),
+        status: status as i32,
+        fee_sat: msat_to_sat_i64(p.fee_msat),
+        fee_msat: msat_i64(p.fee_msat),
+        creation_time_ns: p.creation_time_ns,
+        htlcs,
+        payment_index: p.payment_index,
+        failure_reason: p.failure_reason,
+    }
 }

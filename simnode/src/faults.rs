@@ -22,6 +22,7 @@ struct Settings {
     latency_ms: u64,
     latency_method: Option<String>,
     unavailable_remaining: u32,
+    payment_delay_ms: u64,
 }
 
 /// The node's current faults, shared by the gRPC layer and the control surface.
@@ -54,6 +55,7 @@ impl Faults {
                 drop(s);
                 self.end_streams();
             }
+            FaultCommand::SlowPayments { ms } => s.payment_delay_ms = *ms,
             FaultCommand::Clear => *s = Settings::default(),
         }
     }
@@ -77,6 +79,12 @@ impl Faults {
             s.unavailable_remaining -= 1;
         }
         CallFault { delay, unavailable }
+    }
+
+    /// How long a SendPaymentV2 payment takes (zero: at once).
+    pub(crate) fn payment_delay(&self) -> Duration {
+        let s = self.settings.lock().unwrap_or_else(|p| p.into_inner());
+        Duration::from_millis(s.payment_delay_ms)
     }
 
     /// Ends every stream opened so far.

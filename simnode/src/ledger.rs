@@ -17,6 +17,10 @@ use crate::state::{
     ChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc, StoredInvoice,
 };
 
+mod send;
+
+pub(crate) use send::SendRequest;
+
 /// LND's `DefaultInvoiceExpiry`: 24 hours.
 pub(crate) const DEFAULT_EXPIRY_SECS: u64 = 86_400;
 /// LND refuses expiries beyond one year.
@@ -54,6 +58,9 @@ pub(crate) enum LedgerError {
     /// A simulated incoming payment failed the way a payer would see it fail.
     #[error("{0}")]
     Payment(String),
+    /// A payment with this hash exists already (LND's wording).
+    #[error("{0}")]
+    AlreadyExists(String),
 }
 
 /// Fields of a new invoice, already unpacked from AddInvoice or AddHoldInvoice.

@@ -11,15 +11,25 @@
 //! - `data/chain/bitcoin/regtest/{admin,invoice,readonly}.macaroon` (0600);
 //! - `control.json` (0600): control surface URL and bearer token, removed on shutdown;
 //! - `simnode/keys.json` (0600): node key and macaroon root key;
-//! - `simnode/state.json` (0600): invoices, indexes, channels, block height.
+//! - `simnode/state.json` (0600): invoices, sent payments, indexes, channels, block height.
 //!
 //! Command line (see [`cli`]):
 //! `simnode run --data-dir DIR [--listen 127.0.0.1:10009] [--topology FILE] [--alias NAME]`,
 //! `simnode pay --data-dir DIR BOLT11 [--via CHAN_ID] [--amount-msat N]`,
-//! `simnode fault --data-dir DIR latency --ms N [--method NAME] | unavailable --count N | drop-streams | clear`.
+//! `simnode fault --data-dir DIR latency --ms N [--method NAME] | unavailable --count N | drop-streams |
+//! slow-payments --ms N | clear`.
 //!
-//! Not simulated yet: `routerrpc` payments (SendPaymentV2/TrackPaymentV2 answer UNIMPLEMENTED),
-//! fallback addresses, AMP and keysend.
+//! `routerrpc` payments: SendPaymentV2 pays our own invoices with circular self-payments
+//! (`allow_self_payment`), out through a channel chosen with `outgoing_chan_ids` and back in
+//! through the channel with `last_hop_pubkey`, as a rebalance does. The two peers are taken to be
+//! connected to each other; each charges its fee policy from the topology (base msat + ppm,
+//! LND's fee formula), fees above `fee_limit_msat` mean no route, and failures carry LND's
+//! reasons (`FAILURE_REASON_NO_ROUTE`, `..._INSUFFICIENT_BALANCE`, `..._INCORRECT_PAYMENT_DETAILS`).
+//! Payments complete at once unless the `slow-payments` fault delays them (past `timeout_seconds`
+//! they fail with `FAILURE_REASON_TIMEOUT`), and are kept in `state.json` for TrackPaymentV2.
+//!
+//! Not simulated: payments to other nodes (they fail with no route), hold invoices paid by
+//! SendPaymentV2, multi-part sends, fallback addresses, AMP and keysend.
 
 #![warn(missing_docs)]
 

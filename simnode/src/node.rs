@@ -205,7 +205,7 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
             core: core.clone(),
         }))
         .add_service(InvoicesServer::new(InvoicesService { core: core.clone() }))
-        .add_service(RouterServer::new(RouterService));
+        .add_service(RouterServer::new(RouterService { core: core.clone() }));
     let grpc_stop = wait_for_stop(stop_rx.clone());
     tasks.push(tokio::spawn(async move {
         if let Err(e) = server

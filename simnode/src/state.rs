@@ -129,12 +129,31 @@ pub(crate) struct ChannelState {
     pub(crate) total_received_msat: u64,
     pub(crate) num_updates: u64,
     pub(crate) opened_at_secs: i64,
+    /// The peer's base fee for forwarding (msat).
+    #[serde(default = "crate::topology::default_fee_base_msat")]
+    pub(crate) peer_fee_base_msat: u64,
+    /// The peer's proportional forwarding fee (parts per million).
+    #[serde(default = "crate::topology::default_fee_rate_ppm")]
+    pub(crate) peer_fee_rate_ppm: u64,
 }
 
 impl ChannelState {
     /// LND's default channel reserve: 1% of the capacity, on each side.
     pub(crate) fn reserve_sat(&self) -> u64 {
         self.capacity_sat / 100
+    }
+
+    /// What the peer charges to forward `amt_msat` (LND's fee formula, rounded down).
+    pub(crate) fn peer_fee_msat(&self, amt_msat: u64) -> u64 {
+        let proportional = u128::from(amt_msat) * u128::from(self.peer_fee_rate_ppm) / 1_000_000;
+        self.peer_fee_base_msat
+            .saturating_add(u64::try_from(proportional).unwrap_or(u64::MAX))
+    }
+
+    /// How much this channel can send: local balance minus our reserve.
+    pub(crate) fn spendable_msat(&self) -> u64 {
+        self.local_balance_msat
+            .saturating_sub(self.reserve_sat() * 1000)
     }
 
     /// How much more this channel can receive: remote balance minus the peer's reserve.
@@ -155,6 +174,70 @@ pub(crate) struct PersistedState {
     pub(crate) channels: Vec<ChannelState>,
     /// Ordered by add index.
     pub(crate) invoices: Vec<StoredInvoice>,
+    /// Payments sent (SendPaymentV2), ordered by payment index.
+    #[serde(default)]
+    pub(crate) payments: Vec<StoredPayment>,
+    /// The last payment index handed out.
+    #[serde(default)]
+    pub(crate) last_payment_index: u64,
+    /// The last HTLC attempt id handed out.
+    #[serde(default)]
+    pub(crate) last_attempt_id: u64,
+}
+
+/// Lifecycle of a sent payment, as LND's `Payment.PaymentStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum PaymentStatus {
+    /// Attempts are under way.
+    InFlight,
+    /// Paid: the preimage is known.
+    Succeeded,
+    /// Failed for good (see the failure reason).
+    Failed,
+}
+
+/// One hop of a route, as LND's `Hop`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredHop {
+    pub(crate) chan_id: u64,
+    pub(crate) chan_capacity_sat: u64,
+    pub(crate) amt_to_forward_msat: u64,
+    pub(crate) fee_msat: u64,
+    pub(crate) expiry: u32,
+    pub(crate) pub_key: String,
+}
+
+/// One HTLC attempt of a payment, as LND's `HTLCAttempt`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredAttempt {
+    pub(crate) attempt_id: u64,
+    pub(crate) succeeded: bool,
+    pub(crate) hops: Vec<StoredHop>,
+    pub(crate) total_time_lock: u32,
+    pub(crate) attempt_time_ns: i64,
+    pub(crate) resolve_time_ns: i64,
+    /// `lnrpc.Failure.FailureCode` of a failed attempt.
+    pub(crate) failure_code: Option<i32>,
+    /// Index in the route of the node that failed the attempt (0 = us).
+    pub(crate) failure_source_index: u32,
+}
+
+/// A payment this node sent, and everything LND reports about it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredPayment {
+    #[serde(with = "hex32")]
+    pub(crate) payment_hash: [u8; 32],
+    #[serde(with = "hex_opt32")]
+    pub(crate) preimage: Option<[u8; 32]>,
+    pub(crate) value_msat: u64,
+    pub(crate) fee_msat: u64,
+    pub(crate) creation_time_ns: i64,
+    pub(crate) payment_request: String,
+    pub(crate) payment_index: u64,
+    pub(crate) status: PaymentStatus,
+    /// `lnrpc.PaymentFailureReason`.
+    pub(crate) failure_reason: i32,
+    pub(crate) htlcs: Vec<StoredAttempt>,
 }
 
 impl PersistedState {
@@ -171,6 +254,9 @@ impl PersistedState {
             last_settle_index: 0,
             channels,
             invoices: Vec::new(),
+            payments: Vec::new(),
+            last_payment_index: 0,
+            last_attempt_id: 0,
         }
     }
 

@@ -9,7 +9,14 @@
 //! active = true              # optional, default true
 //! chan_id = 1099511693312    # optional short channel id, derived when absent
 //! private = false            # optional, default false (private channels become route hints)
+//! fee_base_msat = 1000       # optional: the peer's base fee for forwarding, default 1000 msat
+//! fee_rate_ppm = 1           # optional: the peer's proportional fee, default 1 ppm
 //! ```
+//!
+//! The fee policy is what the peer charges to forward a payment, both into this channel (towards
+//! our node) and on to another of our peers; the defaults are LND's own defaults
+//! (`bitcoin.basefee=1000`, `bitcoin.feerate=1`). Routing-node peers on mainnet commonly charge
+//! 0–1000 msat base and 50–1000 ppm; the default topology uses such values.
 
 use std::path::Path;
 
@@ -33,6 +40,20 @@ struct ChannelSpec {
     chan_id: Option<u64>,
     #[serde(default)]
     private: bool,
+    #[serde(default = "default_fee_base_msat")]
+    fee_base_msat: u64,
+    #[serde(default = "default_fee_rate_ppm")]
+    fee_rate_ppm: u64,
+}
+
+/// LND's default base fee (`bitcoin.basefee`), msat.
+pub(crate) fn default_fee_base_msat() -> u64 {
+    1000
+}
+
+/// LND's default proportional fee (`bitcoin.feerate`), parts per million.
+pub(crate) fn default_fee_rate_ppm() -> u64 {
+    1
 }
 
 fn default_true() -> bool {
@@ -123,14 +144,21 @@ pub(crate) fn load(path: Option<&Path>, now_secs: i64) -> Result<Vec<ChannelStat
             total_received_msat: 0,
             num_updates: 0,
             opened_at_secs: now_secs,
+            peer_fee_base_msat: spec.fee_base_msat,
+            peer_fee_rate_ppm: spec.fee_rate_ppm,
         });
     }
     Ok(channels)
 }
 
-/// Three channels with mixed balances: mostly local, balanced, mostly remote.
+/// Three channels with mixed balances (mostly local, balanced, mostly remote) and typical
+/// routing-node fee policies.
 fn default_specs() -> Vec<ChannelSpec> {
-    let spec = |alias: &str, capacity_sat: u64, local_balance_sat: u64| ChannelSpec {
+    let spec = |alias: &str,
+                capacity_sat: u64,
+                local_balance_sat: u64,
+                fee_base_msat: u64,
+                fee_rate_ppm: u64| ChannelSpec {
         peer_alias: alias.to_string(),
         peer_pubkey: None,
         capacity_sat,
@@ -138,11 +166,13 @@ fn default_specs() -> Vec<ChannelSpec> {
         active: true,
         chan_id: None,
         private: false,
+        fee_base_msat,
+        fee_rate_ppm,
     };
     vec![
-        spec("alice", 2_000_000, 1_800_000),
-        spec("bob", 5_000_000, 2_500_000),
-        spec("carol", 1_000_000, 100_000),
+        spec("alice", 2_000_000, 1_800_000, 1000, 100),
+        spec("bob", 5_000_000, 2_500_000, 0, 250),
+        spec("carol", 1_000_000, 100_000, 1000, 50),
     ]
 }
 

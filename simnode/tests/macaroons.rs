@@ -139,16 +139,20 @@ async fn readonly_macaroon_reads_but_cannot_write() {
 }
 
 #[tokio::test]
-async fn router_calls_pass_auth_and_are_not_simulated_yet() {
+async fn router_calls_pass_auth() {
     let t = TestNode::start().await;
     let mut router = RouterClient::with_interceptor(
         t.channel.clone(),
         Mac::from_file(&t.node.macaroon_path(MacaroonKind::Admin)),
     );
     let err = router
-        .track_payment_v2(routerrpc::TrackPaymentRequest::default())
+        .track_payment_v2(routerrpc::TrackPaymentRequest {
+            payment_hash: vec![7; 32],
+            no_inflight_updates: false,
+        })
         .await
-        .expect_err("not simulated");
-    assert_eq!(err.code(), Code::Unimplemented);
+        .expect_err("no such payment");
+    assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(err.message(), "payment isn't initiated");
     t.node.shutdown().await;
 }

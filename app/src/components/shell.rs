@@ -1,42 +1,144 @@
-//! The application shell: header, navigation and the routed page area.
+//! The application shell: header, navigation (by role), language switch, and the routed page area.
+//! Pages that need a role are wrapped in [`RequireRole`]: signed-out visitors get the sign-in form,
+//! a cashier gets "not allowed" on admin pages. The gateway checks the role again on every call.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::pages::{dashboard::DashboardPage, not_found::NotFoundPage};
+use crate::auth::{logout, whoami, Role};
+use crate::i18n::{lang, provide_i18n, set_lang, tr, use_i18n, Lang};
+use crate::pages::login::{Auth, LoginPage, SetupPage};
+use crate::pages::{
+    dashboard::DashboardPage, invoices::InvoicesPage, not_found::NotFoundPage, payments::PaymentsPage, pos::PosPage,
+    settings::SettingsPage, webhooks::WebhooksPage,
+};
 
-/// Root component of the single-page app. New pages (POS, invoices, payments, settings) get a
-/// `<Route>` here and a link in [`NavBar`].
+/// Root component of the single-page app.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_i18n();
+    let auth = Auth { user: RwSignal::new(None), checked: RwSignal::new(false) };
+    provide_context(auth);
+    leptos::task::spawn_local(async move {
+        if let Ok(user) = whoami().await {
+            auth.user.set(user);
+        }
+        auth.checked.set(true);
+    });
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "OpenFatture Lightning".to_string() } else { format!("{page} · OpenFatture Lightning") }
         } />
         <Router>
+            <crate::components::offline::OfflineBanner />
             <header class="app-header">
                 <a class="brand" href="/">"OpenFatture Lightning"</a>
                 <NavBar />
+                <LangSwitch />
+                <UserBox />
             </header>
             <main class="app-main">
                 <Routes fallback=|| view! { <NotFoundPage /> }>
-                    <Route path=path!("/") view=DashboardPage />
+                    <Route path=path!("/") view=|| view! { <RequireRole role=Role::Cashier><PosPage /></RequireRole> } />
+                    <Route path=path!("/dashboard") view=|| view! { <RequireRole role=Role::Admin><DashboardPage /></RequireRole> } />
+                    <Route path=path!("/invoices") view=|| view! { <RequireRole role=Role::Admin><InvoicesPage /></RequireRole> } />
+                    <Route path=path!("/payments") view=|| view! { <RequireRole role=Role::Admin><PaymentsPage /></RequireRole> } />
+                    <Route path=path!("/webhooks") view=|| view! { <RequireRole role=Role::Admin><WebhooksPage /></RequireRole> } />
+                    <Route path=path!("/settings") view=|| view! { <RequireRole role=Role::Admin><SettingsPage /></RequireRole> } />
+                    <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </main>
-            <footer class="app-footer">"Paid in bitcoin over Lightning, invoiced in euro."</footer>
+            <footer class="app-footer">{move || tr("Paid in bitcoin over Lightning, invoiced in euro.", "Pagato in bitcoin su Lightning, fatturato in euro.")}</footer>
         </Router>
     }
 }
 
-/// Main navigation. Links are highlighted (`aria-current="page"`) by the router.
+/// Shows `children` to users with `role`; the sign-in form to visitors; "not allowed" otherwise.
+#[component]
+pub fn RequireRole(role: Role, children: ChildrenFn) -> impl IntoView {
+    let auth = use_context::<Auth>();
+    move || {
+        let Some(auth) = auth else {
+            return view! { <LoginPage /> }.into_any();
+        };
+        if !auth.checked.get() {
+            return view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }.into_any();
+        }
+        match auth.user.get() {
+            None => view! { <LoginPage /> }.into_any(),
+            Some(user) if user.role.allows(role) => children().into_any(),
+            Some(_) => view! {
+                <section class="card" data-testid="not-allowed">
+                    <h1>{move || tr("Not allowed", "Non consentito")}</h1>
+                    <p>{move || tr("This page needs the admin role.", "Questa pagina richiede il ruolo admin.")}</p>
+                </section>
+            }
+            .into_any(),
+        }
+    }
+}
+
+/// Main navigation: the pages the signed-in role may open.
 #[component]
 fn NavBar() -> impl IntoView {
+    let auth = use_context::<Auth>();
+    let is_admin = move || auth.and_then(|a| a.user.get()).is_some_and(|u| u.role == Role::Admin);
+    let signed_in = move || auth.and_then(|a| a.user.get()).is_some();
     view! {
         <nav class="app-nav" aria-label="Main">
-            <A href="/" exact=true>"Node"</A>
+            <Show when=signed_in>
+                <A href="/" exact=true>{move || tr("POS", "Cassa")}</A>
+            </Show>
+            <Show when=is_admin>
+                <A href="/dashboard">{move || tr("Node", "Nodo")}</A>
+                <A href="/invoices">{move || tr("Invoices", "Fatture")}</A>
+                <A href="/payments">{move || tr("Payments", "Pagamenti")}</A>
+                <A href="/webhooks">{move || tr("Webhooks", "Webhook")}</A>
+                <A href="/settings">{move || tr("Settings", "Impostazioni")}</A>
+            </Show>
         </nav>
+    }
+}
+
+/// IT / EN switch.
+#[component]
+fn LangSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="lang-switch" role="group" aria-label="Language">
+            <button type="button" class="button" aria-pressed=move || (lang() == Lang::It).to_string()
+                data-testid="lang-it" on:click=move |_| set_lang(i18n, Lang::It)>"IT"</button>
+            <button type="button" class="button" aria-pressed=move || (lang() == Lang::En).to_string()
+                data-testid="lang-en" on:click=move |_| set_lang(i18n, Lang::En)>"EN"</button>
+        </div>
+    }
+}
+
+/// Who is signed in, and Sign out.
+#[component]
+fn UserBox() -> impl IntoView {
+    let auth = use_context::<Auth>();
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = logout().await;
+            if let Some(auth) = auth {
+                auth.user.set(None);
+            }
+        });
+    };
+    move || {
+        auth.and_then(|a| a.user.get()).map(|user| {
+            view! {
+                <div class="user-box">
+                    <span data-testid="signed-in-as">{format!("{} ({})", user.username, user.role)}</span>
+                    <button type="button" class="button" data-testid="sign-out" on:click=sign_out>
+                        {move || tr("Sign out", "Esci")}
+                    </button>
+                </div>
+            }
+        })
     }
 }

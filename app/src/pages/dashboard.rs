@@ -1,25 +1,33 @@
-//! The home page: status of the connected Lightning node.
+//! The node dashboard (admin): the connected Lightning node, the BTC/EUR rate, channel liquidity,
+//! the last payments and the circuit breakers (rate providers) and webhook endpoint health.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{get_node_status, get_rate_status};
+use crate::api::{get_liquidity, get_node_status, get_rate_status};
 use crate::error::AppError;
 use crate::format::{format_sat, group_thousands};
-use crate::model::{NodeStatus, RateStatus};
+use crate::i18n::tr;
+use crate::model::{LiquidityView, NodeStatus, RateStatus};
+use crate::pages::payments::{list_payments, PaymentsTable};
+use crate::pages::webhooks::list_webhook_endpoints;
 
 /// Loads the node status from the gateway and shows it, or the error it returned.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let status = LocalResource::new(get_node_status);
+    let rate = LocalResource::new(get_rate_status);
     view! {
         <Title text="Node" />
+        <div class="dashboard">
+        <div class="dashboard-row">
+        <div class="dashboard-col">
         <section class="card">
             <div class="card-head">
-                <h1>"Lightning node"</h1>
-                <button type="button" class="button" on:click=move |_| status.refetch()>"Refresh"</button>
+                <h1>{move || tr("Lightning node", "Nodo Lightning")}</h1>
+                <button type="button" class="button" on:click=move |_| status.refetch()>{move || tr("Refresh", "Aggiorna")}</button>
             </div>
-            <Transition fallback=|| view! { <p class="muted" data-testid="node-loading">"Connecting to the node…"</p> }>
+            <Transition fallback=|| view! { <p class="muted" data-testid="node-loading">{move || tr("Connecting to the node…", "Connessione al nodo…")}</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(node) => view! { <NodeStatusView node=node /> }.into_any(),
@@ -28,27 +36,34 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
-        <RateCard />
+        </div>
+        <div class="dashboard-col">
+        <RateCard rate />
+        <BreakersCard rate />
+        </div>
+        </div>
+        <LiquidityCard />
+        <RecentPaymentsCard />
+        </div>
     }
 }
 
 /// The BTC/EUR rate invoices would use now; a fallback or missing rate is shown as a banner.
 #[component]
-fn RateCard() -> impl IntoView {
-    let rate = LocalResource::new(get_rate_status);
+fn RateCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoView {
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>"BTC/EUR rate"</h2>
-                <button type="button" class="button" on:click=move |_| rate.refetch()>"Update rate"</button>
+                <h2>{move || tr("BTC/EUR rate", "Cambio BTC/EUR")}</h2>
+                <button type="button" class="button" on:click=move |_| rate.refetch()>{move || tr("Update rate", "Aggiorna cambio")}</button>
             </div>
-            <Transition fallback=|| view! { <p class="muted">"Asking the rate providers…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Asking the rate providers…", "Richiesta ai fornitori del cambio…")}</p> }>
                 {move || Suspend::new(async move {
                     match rate.await {
                         Ok(rate) => view! { <RateView rate=rate /> }.into_any(),
                         Err(err) => view! {
                             <p class="banner banner-error" role="alert" data-testid="rate-error">
-                                {format!("No BTC/EUR rate: invoices cannot be created. {err}")}
+                                {move || format!("{} {err}", tr("No BTC/EUR rate: invoices cannot be created.", "Nessun cambio BTC/EUR: non si possono creare fatture."))}
                             </p>
                         }
                         .into_any(),
@@ -62,12 +77,18 @@ fn RateCard() -> impl IntoView {
 /// The rate, its source and time, the providers, and any loud warning.
 #[component]
 fn RateView(rate: RateStatus) -> impl IntoView {
+    let fallback_rate = rate.eur_per_btc.clone();
     let banner = rate.is_fallback.then(|| {
         view! {
             <p class="banner banner-warning" role="alert" data-testid="rate-fallback-banner">
-                {format!(
-                    "FALLBACK rate in use: {} EUR/BTC is the configured lightning_fallback_rate, not a market price: no rate provider is enabled or answering.",
-                    rate.eur_per_btc
+                {move || format!(
+                    "{} {} {}",
+                    tr("FALLBACK rate in use:", "Cambio di RISERVA in uso:"),
+                    fallback_rate,
+                    tr(
+                        "EUR/BTC is the configured lightning_fallback_rate, not a market price: no rate provider is enabled or answering.",
+                        "EUR/BTC è il lightning_fallback_rate configurato, non un prezzo di mercato: nessun fornitore del cambio è attivo o risponde."
+                    )
                 )}
             </p>
         }
@@ -87,11 +108,11 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         {banner}
         {warnings}
         <dl class="facts">
-            <dt>"EUR per BTC"</dt>
+            <dt>{move || tr("EUR per BTC", "EUR per BTC")}</dt>
             <dd data-testid="rate-value">{rate.eur_per_btc}</dd>
-            <dt>"Source"</dt>
+            <dt>{move || tr("Source", "Fonte")}</dt>
             <dd data-testid="rate-source">{rate.source}</dd>
-            <dt>"Fetched"</dt>
+            <dt>{move || tr("Fetched", "Aggiornato")}</dt>
             <dd>{rate.fetched_at}</dd>
             {providers}
         </dl>
@@ -102,7 +123,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
 #[component]
 fn NodeError(err: AppError) -> impl IntoView {
     view! {
-        <p class="badge badge-error" data-testid="node-connection">"Connection failed"</p>
+        <p class="badge badge-error" data-testid="node-connection">{move || tr("Connection failed", "Connessione non riuscita")}</p>
         <p class="error-text" role="alert" data-testid="node-error">{err.to_string()}</p>
     }
 }
@@ -110,42 +131,204 @@ fn NodeError(err: AppError) -> impl IntoView {
 /// The node's identity, chain state, channels and balances.
 #[component]
 fn NodeStatusView(node: NodeStatus) -> impl IntoView {
-    let kind = if node.simulated {
-        "simulated node (simnode)"
-    } else {
-        "LND"
+    let simulated = node.simulated;
+    let host = node.host.clone();
+    let kind = move || {
+        let kind = if simulated { tr("simulated node (simnode)", "nodo simulato (simnode)") } else { "LND" };
+        format!("{kind} {} {host}", tr("at", "su"))
     };
-    let synced = if node.synced_to_chain { "yes" } else { "no" };
+    let synced_to_chain = node.synced_to_chain;
+    let synced = move || if synced_to_chain { tr("yes", "sì") } else { tr("no", "no") };
     view! {
-        <p class="badge badge-ok" data-testid="node-connection">"Connected"</p>
+        <p class="badge badge-ok" data-testid="node-connection">{move || tr("Connected", "Connesso")}</p>
         <dl class="facts">
-            <dt>"Alias"</dt>
+            <dt>{move || tr("Alias", "Alias")}</dt>
             <dd data-testid="node-alias">{node.alias}</dd>
-            <dt>"Public key"</dt>
+            <dt>{move || tr("Public key", "Chiave pubblica")}</dt>
             <dd class="mono" data-testid="node-pubkey">{node.pubkey}</dd>
-            <dt>"Node"</dt>
-            <dd data-testid="node-kind">{format!("{kind} at {}", node.host)}</dd>
-            <dt>"Version"</dt>
+            <dt>{move || tr("Node", "Nodo")}</dt>
+            <dd data-testid="node-kind">{kind}</dd>
+            <dt>{move || tr("Version", "Versione")}</dt>
             <dd>{node.version}</dd>
-            <dt>"Network"</dt>
+            <dt>{move || tr("Network", "Rete")}</dt>
             <dd data-testid="node-network">{node.network}</dd>
-            <dt>"Synced to chain"</dt>
+            <dt>{move || tr("Synced to chain", "Sincronizzato")}</dt>
             <dd>{synced} {format!(" (block {})", group_thousands(u64::from(node.block_height)))}</dd>
         </dl>
-        <h2>"Channels"</h2>
+        <h2>{move || tr("Channels", "Canali")}</h2>
         <dl class="facts">
-            <dt>"Active"</dt>
+            <dt>{move || tr("Active", "Attivi")}</dt>
             <dd data-testid="channels-active">{node.active_channels}</dd>
-            <dt>"Inactive"</dt>
+            <dt>{move || tr("Inactive", "Inattivi")}</dt>
             <dd>{node.inactive_channels}</dd>
-            <dt>"Pending"</dt>
+            <dt>{move || tr("Pending", "In apertura")}</dt>
             <dd>{node.pending_channels}</dd>
-            <dt>"Capacity"</dt>
+            <dt>{move || tr("Capacity", "Capacità")}</dt>
             <dd data-testid="capacity">{format_sat(node.capacity_sat)}</dd>
-            <dt>"Can send (local balance)"</dt>
+            <dt>{move || tr("Can send (local balance)", "Può inviare (saldo locale)")}</dt>
             <dd data-testid="local-balance">{format_sat(node.local_balance_sat)}</dd>
-            <dt>"Can receive (remote balance)"</dt>
+            <dt>{move || tr("Can receive (remote balance)", "Può ricevere (saldo remoto)")}</dt>
             <dd data-testid="remote-balance">{format_sat(node.remote_balance_sat)}</dd>
         </dl>
+    }
+}
+
+/// Channel liquidity: inbound ratio, what can be received now, flagged channels, every channel.
+#[component]
+fn LiquidityCard() -> impl IntoView {
+    let liquidity = LocalResource::new(get_liquidity);
+    view! {
+        <section class="card" data-testid="liquidity-card">
+            <div class="card-head">
+                <h2>{move || tr("Liquidity", "Liquidità")}</h2>
+                <button type="button" class="button" on:click=move |_| liquidity.refetch()>{move || tr("Reload", "Ricarica")}</button>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+                {move || Suspend::new(async move {
+                    match liquidity.await {
+                        Ok(l) => view! { <LiquidityFacts l /> }.into_any(),
+                        Err(e) => view! { <p class="error-text" role="alert" data-testid="liquidity-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The liquidity numbers and the channels table.
+#[component]
+fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
+    let flagged = l.flagged_channels;
+    let bounds = format!("{} – {}", l.min_ratio, l.max_ratio);
+    view! {
+        {(flagged > 0).then(|| view! {
+            <p class="banner banner-warning" role="alert" data-testid="liquidity-flagged-banner">
+                {move || format!("{flagged} {}", tr(
+                    "channel(s) outside the inbound bounds: see `openfatture lightning liquidity status`.",
+                    "canale/i fuori dai limiti di liquidità in entrata: vedi `openfatture lightning liquidity status`."))}
+            </p>
+        })}
+        <dl class="facts">
+            <dt>{move || tr("Inbound ratio (remote / capacity)", "Quota in entrata (remoto / capacità)")}</dt>
+            <dd data-testid="liquidity-inbound-ratio">{l.inbound_ratio.clone()}</dd>
+            <dt>{move || tr("Accepted range", "Intervallo accettato")}</dt>
+            <dd>{bounds}</dd>
+            <dt>{move || tr("Can receive now", "Può ricevere ora")}</dt>
+            <dd data-testid="liquidity-receivable">{format_sat(l.receivable_now_sat)}</dd>
+            <dt>{move || tr("Largest single payment", "Pagamento singolo massimo")}</dt>
+            <dd>{format_sat(l.receivable_single_sat)}</dd>
+            <dt>{move || tr("Balance score", "Punteggio di bilanciamento")}</dt>
+            <dd>{format!("{} / 100", l.balance_score)}</dd>
+            <dt>{move || tr("Flagged channels", "Canali segnalati")}</dt>
+            <dd data-testid="liquidity-flagged">{flagged}</dd>
+        </dl>
+        <div class="table-wrap">
+            <table class="admin-table" data-testid="channels-table">
+                <thead><tr>
+                    <th>{move || tr("Channel", "Canale")}</th>
+                    <th>{move || tr("Peer", "Peer")}</th>
+                    <th class="num">{move || tr("Capacity", "Capacità")}</th>
+                    <th class="num">{move || tr("Local", "Locale")}</th>
+                    <th class="num">{move || tr("Remote", "Remoto")}</th>
+                    <th class="num">{move || tr("Inbound", "Entrata")}</th>
+                    <th>{move || tr("State", "Stato")}</th>
+                </tr></thead>
+                <tbody>
+                    {l.channels.into_iter().map(|c| {
+                        let ok = c.flag == "ok";
+                        let active = c.active;
+                        let flag = c.flag.clone();
+                        view! {
+                            <tr data-testid=format!("channel-row-{}", c.chan_id)>
+                                <td class="mono">{c.chan_id}</td>
+                                <td>{c.peer.clone()}</td>
+                                <td class="num">{format_sat(c.capacity_sat)}</td>
+                                <td class="num">{format_sat(c.local_sat)}</td>
+                                <td class="num">{format_sat(c.remote_sat)}</td>
+                                <td class="num">{c.inbound_ratio.clone()}</td>
+                                <td class=if ok { "" } else { "error-cell" }>
+                                    {move || format!("{} · {}", if active { tr("active", "attivo") } else { tr("inactive", "inattivo") }, flag)}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The last five payments.
+#[component]
+fn RecentPaymentsCard() -> impl IntoView {
+    let payments = LocalResource::new(|| list_payments(5));
+    view! {
+        <section class="card" data-testid="recent-payments">
+            <div class="card-head">
+                <h2>{move || tr("Recent payments", "Pagamenti recenti")}</h2>
+                <a class="button" href="/payments">{move || tr("All payments", "Tutti i pagamenti")}</a>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+                {move || Suspend::new(async move {
+                    match payments.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p class="muted">{move || tr("No payments received yet.", "Nessun pagamento ricevuto finora.")}</p>
+                        }.into_any(),
+                        Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
+                        Err(e) => view! { <p class="error-text" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Circuit breakers: each rate provider's breaker, and each webhook endpoint's delivery health.
+/// LND calls have no circuit breaker (they are retried a bounded number of times instead).
+#[component]
+fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoView {
+    let endpoints = LocalResource::new(list_webhook_endpoints);
+    view! {
+        <section class="card" data-testid="breakers">
+            <h2>{move || tr("Circuit breakers", "Interruttori di circuito")}</h2>
+            <p class="muted">{move || tr(
+                "Rate providers are called through circuit breakers; webhook endpoints show their delivery health. LND calls are retried (lightning_max_retries) without a breaker.",
+                "I fornitori del cambio sono chiamati tramite interruttori di circuito; gli endpoint webhook mostrano lo stato delle consegne. Le chiamate a LND sono ripetute (lightning_max_retries) senza interruttore.")}</p>
+            <dl class="facts">
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match rate.await {
+                            Ok(rate) if rate.providers.is_empty() => view! {
+                                <dt>{move || tr("Rate providers", "Fornitori del cambio")}</dt>
+                                <dd>{move || tr("none enabled (fallback rate)", "nessuno attivo (cambio di riserva)")}</dd>
+                            }.into_any(),
+                            Ok(rate) => rate.providers.into_iter().map(|p| view! {
+                                <dt>{move || tr("Rate: ", "Cambio: ")}{p.provider.clone()}</dt>
+                                <dd data-testid=format!("breaker-rate-{}", p.provider)>{p.health.clone()}</dd>
+                            }).collect_view().into_any(),
+                            Err(e) => view! {
+                                <dt>{move || tr("Rate providers", "Fornitori del cambio")}</dt>
+                                <dd class="error-cell">{e.to_string()}</dd>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match endpoints.await {
+                            Ok(list) if list.is_empty() => view! {
+                                <dt>"Webhook"</dt>
+                                <dd>{move || tr("no endpoints", "nessun endpoint")}</dd>
+                            }.into_any(),
+                            Ok(list) => list.into_iter().map(|e| view! {
+                                <dt>{format!("Webhook: {}", e.name)}</dt>
+                                <dd class=if e.healthy { "" } else { "error-cell" } data-testid=format!("breaker-webhook-{}", e.name)>{e.health.clone()}</dd>
+                            }).collect_view().into_any(),
+                            Err(e) => view! { <dt>"Webhook"</dt><dd class="error-cell">{e.to_string()}</dd> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </dl>
+        </section>
     }
 }

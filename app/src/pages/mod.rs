@@ -1,4 +1,10 @@
 //! One module per routed page.
 
 pub mod dashboard;
+pub mod invoices;
+pub mod login;
 pub mod not_found;
+pub mod payments;
+pub mod pos;
+pub mod settings;
+pub mod webhooks;

@@ -10,7 +10,7 @@ pub fn NotFoundPage() -> impl IntoView {
         <Title text="Not found" />
         <section class="card">
             <h1>"Page not found"</h1>
-            <p>"There is no page at this address. " <a href="/">"Go to the node status page."</a></p>
+            <p>"There is no page at this address. " <a href="/">"Go to the start page."</a></p>
         </section>
     }
 }

@@ -27,7 +27,7 @@ pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command:
         LightningCommand::Payments { command } => return ln_invoice_cmd::run_payments(out, home, command).await,
         LightningCommand::Rates => return ln_invoice_cmd::run_rates(out, settings).await,
         LightningCommand::Liquidity { command } => {
-            return liquidity_cmd::run_liquidity(out, settings, command).await
+            return liquidity_cmd::run_liquidity(out, settings, home, command).await
         }
         LightningCommand::Watch(args) => return tracking_cmd::run_watch(out, settings, home, args).await,
         LightningCommand::Webhooks { command } => {

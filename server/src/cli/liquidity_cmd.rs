@@ -1,25 +1,205 @@
-//! `openfatture lightning liquidity status`.
+//! `openfatture lightning liquidity status` and `... rebalance`.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use rust_decimal::Decimal;
+use serde::Serialize;
 
 use super::format::{compact_sats, grouped};
 use super::{CliError, Output};
-use crate::config::Settings;
-use crate::liquidity::{fetch_report, LiquidityPolicy, LiquidityReport};
+use crate::config::{Home, Settings};
+use crate::liquidity::{
+    execute_move, fetch_report, plan, LiquidityPolicy, LiquidityReport, ManagerSettings, MoveOutcome,
+    RebalanceError, RebalanceLock, RebalanceOptions, RebalancePlan,
+};
 use crate::lnd::{LndClient, LndConfig};
+use crate::store::rebalances::RebalanceTrigger;
 
 /// `openfatture lightning liquidity ...`
 #[derive(Debug, Subcommand)]
 pub enum LiquidityCommand {
     /// Inbound/outbound balance per channel, what can be received now, and a balance score.
     Status,
+    /// Move local balance out of channels with too little inbound into channels with inbound
+    /// to spare, with circular payments to this node (fees are recorded apart).
+    Rebalance(RebalanceArgs),
+}
+
+/// `openfatture lightning liquidity rebalance` options.
+#[derive(Debug, Args)]
+pub struct RebalanceArgs {
+    /// Show the plan only; move nothing and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Total sats to move (default: what the flagged channels need to reach the target ratio).
+    #[arg(long, value_name = "SATS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub amount: Option<u64>,
+    /// Fee cap of each circular payment, ppm of its amount (default lightning_liquidity_max_fee_ppm).
+    #[arg(long, value_name = "N")]
+    pub max_fee_ppm: Option<u64>,
+    /// Channel to move local balance out of (with --to).
+    #[arg(long, value_name = "CHAN", requires = "to")]
+    pub from: Option<u64>,
+    /// Channel to move local balance into (with --from).
+    #[arg(long, value_name = "CHAN", requires = "from")]
+    pub to: Option<u64>,
 }
 
 /// Runs one `lightning liquidity` subcommand.
-pub(super) async fn run_liquidity(out: &Output, settings: &Settings, command: LiquidityCommand) -> Result<(), CliError> {
+pub(super) async fn run_liquidity(
+    out: &Output,
+    settings: &Settings,
+    home: &Home,
+    command: LiquidityCommand,
+) -> Result<(), CliError> {
     match command {
         LiquidityCommand::Status => status(out, settings).await,
+        LiquidityCommand::Rebalance(args) => rebalance(out, settings, home, args).await,
+    }
+}
+
+impl From<RebalanceError> for CliError {
+    fn from(e: RebalanceError) -> Self {
+        match e {
+            RebalanceError::Lnd(e) => CliError::Lnd(e),
+            RebalanceError::Store(e) => CliError::Store(e),
+            other => CliError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// What `rebalance --json` prints.
+#[derive(Debug, Serialize)]
+struct RebalanceReport {
+    dry_run: bool,
+    plan: RebalancePlan,
+    results: Vec<MoveOutcome>,
+    moved_sat: u64,
+    fees_msat: u64,
+}
+
+async fn rebalance(out: &Output, settings: &Settings, home: &Home, args: RebalanceArgs) -> Result<(), CliError> {
+    let manager = ManagerSettings::from_settings(settings);
+    let client = LndClient::connect_lazy(LndConfig::from_settings(settings)?)?;
+    let report = fetch_report(&client, &LiquidityPolicy::from_settings(settings)).await?;
+    let opts = RebalanceOptions {
+        amount_sat: args.amount,
+        max_fee_ppm: args.max_fee_ppm.unwrap_or(manager.max_fee_ppm),
+        from_chan: args.from,
+        to_chan: args.to,
+    };
+    let plan = plan(&report, &opts)?;
+    let mut summary = RebalanceReport { dry_run: args.dry_run, plan, results: Vec::new(), moved_sat: 0, fees_msat: 0 };
+    if summary.plan.moves.is_empty() {
+        if out.json {
+            return out.print_json(&summary);
+        }
+        println!("✅ Nothing to rebalance: no active channel is below the minimum inbound ratio");
+        return Ok(());
+    }
+    if !out.json {
+        print_plan(&summary.plan, args.dry_run);
+    }
+    if args.dry_run {
+        if out.json {
+            return out.print_json(&summary);
+        }
+        println!("(dry run: nothing was moved; run again without --dry-run to carry it out)");
+        return Ok(());
+    }
+    let store = crate::context::open_store(home).await?;
+    let lock = RebalanceLock::acquire(&store, chrono::Utc::now().timestamp()).await?;
+    let result = run_moves(out, &client, &store, &lock, &manager, &mut summary).await;
+    lock.release().await?;
+    result?;
+    let count = summary.plan.moves.len();
+    let failures: Vec<String> = summary.results.iter().filter_map(|r| r.failure.clone()).collect();
+    if out.json {
+        out.print_json(&summary)?;
+    } else {
+        println!(
+            "📦 Moved {} sats in {} of {count} payment(s); fees paid {} msat (recorded as rebalancing costs)",
+            grouped(summary.moved_sat),
+            count - failures.len(),
+            grouped(summary.fees_msat)
+        );
+    }
+    if summary.moved_sat == 0 {
+        return Err(CliError::Invalid(format!("rebalance failed, nothing was moved: {}", failures.join("; "))));
+    }
+    Ok(())
+}
+
+/// Carries out the planned moves one by one, showing progress, under `lock`.
+async fn run_moves(
+    out: &Output,
+    client: &LndClient,
+    store: &crate::store::Store,
+    lock: &RebalanceLock,
+    manager: &ManagerSettings,
+    summary: &mut RebalanceReport,
+) -> Result<(), CliError> {
+    let count = summary.plan.moves.len();
+    for (i, mv) in summary.plan.moves.clone().iter().enumerate() {
+        lock.renew(chrono::Utc::now().timestamp()).await?;
+        let json = out.json;
+        let mut progress = |step: &str| {
+            if !json {
+                println!("   … {}/{count}: {step}", i + 1);
+            }
+        };
+        let outcome = execute_move(
+            client,
+            store,
+            mv,
+            mv.fee_limit_msat,
+            manager.payment_timeout_secs,
+            RebalanceTrigger::Manual,
+            chrono::Utc::now().timestamp(),
+            &mut progress,
+        )
+        .await?;
+        if !out.json {
+            match &outcome.failure {
+                None => println!(
+                    "✅ {}/{count}: moved {} sats from {} to {}, fee {} msat",
+                    i + 1,
+                    grouped(mv.amount_sat),
+                    mv.from_chan_id,
+                    mv.to_chan_id,
+                    grouped(outcome.fee_msat)
+                ),
+                Some(why) => println!("❌ {}/{count}: {why}", i + 1),
+            }
+        }
+        if outcome.succeeded {
+            summary.moved_sat += mv.amount_sat;
+            summary.fees_msat += outcome.fee_msat;
+        }
+        summary.results.push(outcome);
+    }
+    Ok(())
+}
+
+fn print_plan(plan: &RebalancePlan, dry_run: bool) {
+    println!(
+        "{} {} circular payment(s), {} sats in total, fee cap {} ppm (at most {} msat in fees)",
+        if dry_run { "📝 Plan:" } else { "🔄 Rebalancing:" },
+        plan.moves.len(),
+        grouped(plan.total_amount_sat),
+        plan.max_fee_ppm,
+        grouped(plan.max_total_fee_msat)
+    );
+    for (i, m) in plan.moves.iter().enumerate() {
+        println!(
+            "   {}. {} sats out of {} ({}) back in through {} ({}), fee limit {} msat",
+            i + 1,
+            grouped(m.amount_sat),
+            m.from_chan_id,
+            m.from_peer,
+            m.to_chan_id,
+            m.to_peer,
+            grouped(m.fee_limit_msat)
+        );
     }
 }
 

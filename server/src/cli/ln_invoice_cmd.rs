@@ -235,6 +235,7 @@ async fn create(out: &Output, service: &InvoiceService, args: CreateArgs) -> Res
             anno: args.anno,
             amount_eur: args.amount,
             expiry_hours: args.expiry_hours,
+            expiry_minutes: None,
             description: args.description,
             force_new: args.new,
         })

@@ -10,11 +10,13 @@ mod lightning_cmd;
 mod liquidity_cmd;
 mod ln_invoice_cmd;
 mod tracking_cmd;
+mod user_cmd;
 
 pub use invoice_cmd::{AddArgs, InvoiceCommand};
 pub use liquidity_cmd::LiquidityCommand;
 pub use ln_invoice_cmd::{CreateArgs, ExportFormat, LnInvoiceCommand, PaymentsCommand};
 pub use tracking_cmd::{WatchArgs, WebhooksCommand};
+pub use user_cmd::UserCommand;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +63,12 @@ pub enum Command {
     },
     /// Run the web gateway (with an embedded simulated node when no LND is configured).
     Serve(ServeOpts),
+    /// Staff accounts for the web app: add, list, remove.
+    User {
+        /// The user action.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Run or drive a simulated LND node.
     Simnode {
         /// The simnode action.
@@ -238,8 +246,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(opts) => {
             let home = Home::from_vars(&env)?;
             let settings = Settings::load_with(&home, &env)?;
-            let args = ServeArgs { listen: opts.listen, simnode_data_dir: opts.data_dir };
+            let args = ServeArgs {
+                listen: opts.listen,
+                simnode_data_dir: opts.data_dir,
+                first_admin: gateway::FirstAdmin::from_env(&env),
+            };
             gateway::serve(settings, home, args).await.map_err(|e| CliError::Gateway(e.to_string()))
+        }
+        Command::User { command } => {
+            let home = Home::from_vars(&env)?;
+            user_cmd::run(&out, &home, command).await
         }
         Command::Simnode { command } => {
             simnode::cli::run(command).await.map_err(|e| CliError::Simnode(e.to_string()))

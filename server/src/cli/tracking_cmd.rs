@@ -14,9 +14,9 @@ use crate::webhooks::{self, Dispatcher, DispatcherConfig};
 /// Options of `lightning watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// Timeout of one webhook request, in seconds.
-    #[arg(long, default_value_t = 10)]
-    pub webhook_timeout_secs: u64,
+    /// Timeout of one webhook request, in seconds (default: lightning_webhook_timeout).
+    #[arg(long)]
+    pub webhook_timeout_secs: Option<u64>,
     /// Seconds between reconciliation sweeps with the node.
     #[arg(long, default_value_t = 60)]
     pub sweep_interval_secs: u64,
@@ -80,10 +80,10 @@ pub(super) async fn run_watch(out: &Output, settings: &Settings, home: &Home, ar
         sweep_interval: Duration::from_secs(args.sweep_interval_secs.max(1)),
         ..TrackerConfig::default()
     };
-    let dispatcher_cfg = DispatcherConfig {
-        timeout: Duration::from_secs(args.webhook_timeout_secs.max(1)),
-        ..DispatcherConfig::default()
-    };
+    let mut dispatcher_cfg = DispatcherConfig::from_settings(settings);
+    if let Some(secs) = args.webhook_timeout_secs {
+        dispatcher_cfg.timeout = Duration::from_secs(secs.max(1));
+    }
     let tracking = PaymentTracking::start(store.clone(), lnd, settings, tracker_cfg, dispatcher_cfg).await?;
     if out.json {
         out.print_json(&serde_json::json!({ "watching": host }))?;
@@ -286,7 +286,7 @@ fn check_filter(events: &str) -> Result<String, CliError> {
     for name in events.split(',') {
         if EventKind::parse(name).is_none() {
             return Err(CliError::Invalid(format!(
-                "unknown event '{name}' in --events: use * or invoice_created, payment_received, payment_failed, invoice_cancelled"
+                "unknown event '{name}' in --events: use * or invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert"
             )));
         }
     }

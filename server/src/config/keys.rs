@@ -127,12 +127,18 @@ pub const KEYS: &[KeyDescriptor] = &[
     key("lightning_webhook_enabled", Bool, Some("false"), PUBLIC, "Send webhook notifications"),
     key("lightning_webhook_url", Url, None, PUBLIC, "Webhook endpoint URL"),
     key("lightning_webhook_secret", Text, None, SECRET, "HMAC-SHA256 secret for the X-Lightning-Signature header"),
+    key("lightning_webhook_timeout", U64 { min: 1 }, Some("10"), PUBLIC, "Deadline of one webhook delivery attempt, seconds"),
+    key("gateway_tls_cert_path", Path, None, PUBLIC, "PEM certificate (chain) for serving the web app over HTTPS; set together with gateway_tls_key_path"),
+    key("gateway_tls_key_path", Path, None, PUBLIC, "PEM private key of gateway_tls_cert_path"),
+    key("lightning_pos_expiry_minutes", U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)"),
     key("lightning_liquidity_enabled", Bool, Some("false"), PUBLIC, "Enable automatic liquidity management"),
     key("lightning_liquidity_min_ratio", Ratio, Some("0.2"), PUBLIC, "Lowest acceptable inbound (remote/capacity) ratio of a channel"),
     key("lightning_liquidity_target_ratio", Ratio, Some("0.5"), PUBLIC, "Inbound (remote/capacity) ratio rebalancing aims for"),
     key("lightning_liquidity_max_ratio", Ratio, Some("0.8"), PUBLIC, "Highest acceptable inbound (remote/capacity) ratio of a channel"),
     key("lightning_liquidity_check_interval", U64 { min: 1 }, Some("3600"), PUBLIC, "Liquidity check interval, seconds"),
     key("lightning_liquidity_block_unreceivable", Bool, Some("false"), PUBLIC, "Refuse invoices larger than the node can receive now"),
+    key("lightning_liquidity_max_fee_ppm", U64 { min: 0 }, Some("1000"), PUBLIC, "Highest routing fee of one rebalance, parts per million of the amount moved"),
+    key("lightning_liquidity_max_daily_fee_sats", U64 { min: 0 }, Some("1000"), PUBLIC, "Routing fees automatic rebalancing may spend in any 24 hours, sats"),
 ];
 
 /// Groups of keys whose values must not decrease from left to right.

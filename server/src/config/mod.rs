@@ -4,6 +4,7 @@
 //! Secrets (API keys, webhook secret) are never printed: `config get`/`config list`
 //! show only whether they are set.
 
+mod embedded;
 pub mod keys;
 mod settings;
 mod store;
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+pub use embedded::{EmbeddedNode, EMBEDDED_NODE_FILE};
 pub use keys::{find_key, KeyDescriptor, ValueKind, KEYS};
 pub use settings::Settings;
 pub use store::{get, list, set, unset, Entry, Source};

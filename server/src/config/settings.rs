@@ -58,6 +58,16 @@ pub struct Settings {
     pub webhook_enabled: bool,
     /// `lightning_webhook_url`.
     pub webhook_url: Option<String>,
+    /// `lightning_webhook_timeout`: deadline of one delivery attempt.
+    pub webhook_timeout_secs: u64,
+    /// `lightning_pos_expiry_minutes`: how long a POS invoice can be paid.
+    pub pos_expiry_minutes: u64,
+    /// `gateway_tls_cert_path`: serve the web app over HTTPS with this certificate.
+    pub gateway_tls_cert_path: Option<PathBuf>,
+    /// `gateway_tls_key_path`: the private key of that certificate.
+    pub gateway_tls_key_path: Option<PathBuf>,
+    /// With no `lightning_host`: the simulated node embedded by a running `openfatture serve`.
+    pub embedded_node: Option<super::EmbeddedNode>,
     /// `lightning_webhook_secret`.
     pub webhook_secret: Option<SecretString>,
     /// `lightning_liquidity_enabled`.
@@ -72,6 +82,10 @@ pub struct Settings {
     pub liquidity_check_interval_secs: u64,
     /// `lightning_liquidity_block_unreceivable`: refuse invoices above the receivable inbound.
     pub liquidity_block_unreceivable: bool,
+    /// `lightning_liquidity_max_daily_fee_sats`: rebalancing fee budget of any 24 hours.
+    pub liquidity_max_daily_fee_sats: u64,
+    /// `lightning_liquidity_max_fee_ppm`: fee cap of one rebalancing payment.
+    pub liquidity_max_fee_ppm: u64,
 }
 
 impl Settings {
@@ -84,9 +98,15 @@ impl Settings {
     pub fn load_with(home: &Home, env: &EnvVars) -> Result<Settings, ConfigError> {
         let all = Sources::load(home, env)?.resolve_all()?;
         let v = Values(&all);
+        let lightning_host = v.opt_text("lightning_host");
+        let embedded_node = match lightning_host {
+            None => super::EmbeddedNode::read(&home.data_dir),
+            Some(_) => None,
+        };
         Ok(Settings {
+            embedded_node,
             lightning_enabled: v.bool("lightning_enabled")?,
-            lightning_host: v.opt_text("lightning_host"),
+            lightning_host,
             lightning_cert_path: v.opt_path("lightning_cert_path"),
             lightning_macaroon_path: v.opt_path("lightning_macaroon_path"),
             default_expiry_hours: v.u32("lightning_default_expiry_hours")?,
@@ -107,6 +127,10 @@ impl Settings {
             circuit_breaker_timeout_secs: v.u64("lightning_circuit_breaker_timeout")?,
             webhook_enabled: v.bool("lightning_webhook_enabled")?,
             webhook_url: v.opt_text("lightning_webhook_url"),
+            webhook_timeout_secs: v.u64("lightning_webhook_timeout")?,
+            pos_expiry_minutes: v.u64("lightning_pos_expiry_minutes")?,
+            gateway_tls_cert_path: v.opt_path("gateway_tls_cert_path"),
+            gateway_tls_key_path: v.opt_path("gateway_tls_key_path"),
             webhook_secret: v.opt_secret("lightning_webhook_secret"),
             liquidity_enabled: v.bool("lightning_liquidity_enabled")?,
             liquidity_min_ratio: v.decimal("lightning_liquidity_min_ratio")?,
@@ -114,6 +138,8 @@ impl Settings {
             liquidity_max_ratio: v.decimal("lightning_liquidity_max_ratio")?,
             liquidity_check_interval_secs: v.u64("lightning_liquidity_check_interval")?,
             liquidity_block_unreceivable: v.bool("lightning_liquidity_block_unreceivable")?,
+            liquidity_max_daily_fee_sats: v.u64("lightning_liquidity_max_daily_fee_sats")?,
+            liquidity_max_fee_ppm: v.u64("lightning_liquidity_max_fee_ppm")?,
         })
     }
 }

@@ -1,15 +1,21 @@
 //! The gateway's implementation of [`app::backend::Backend`]: what server functions call.
 
-use app::backend::{Backend, BackendFuture, BackendHandle};
+use app::auth::SessionUser;
+use app::backend::{Backend, BackendFuture, BackendHandle, SignedIn};
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
 use app::model::{NodeStatus, ProviderState, RateStatus};
 use app::AppError;
 
+use crate::auth::{AuthError, AuthService};
+use crate::invoices::InvoiceService;
+use app::pages::pos::{InvoiceStatus, PosSale};
 use crate::lnd::{LndClient, LndError};
 use crate::rates::RateService;
 use crate::services;
 
+use super::guard::RequestAuth;
 use super::lightning::NodeConnection;
 
 /// Services backed by one LND connection.
@@ -18,16 +24,60 @@ struct GatewayBackend {
     host: String,
     simulated: bool,
     rates: Arc<RateService>,
+    auth: AuthService,
+    invoices: InvoiceService,
+    pos_expiry_minutes: u64,
+    /// The one-time token of the first-admin setup link, until it is used.
+    setup_token: tokio::sync::Mutex<Option<SecretString>>,
 }
 
 /// The handle server functions find in their context.
-pub(crate) fn handle(node: &NodeConnection, rates: Arc<RateService>) -> BackendHandle {
+pub(crate) fn handle(
+    node: &NodeConnection,
+    rates: Arc<RateService>,
+    auth: AuthService,
+    invoices: InvoiceService,
+    pos_expiry_minutes: u64,
+    setup_token: Option<SecretString>,
+) -> BackendHandle {
     BackendHandle::new(GatewayBackend {
         client: node.client().clone(),
         host: node.host().to_string(),
         simulated: node.simulated(),
         rates,
+        auth,
+        invoices,
+        pos_expiry_minutes,
+        setup_token: tokio::sync::Mutex::new(setup_token),
     })
+}
+
+/// Who sent the server-function call being handled.
+fn request_auth() -> RequestAuth {
+    leptos::prelude::use_context::<RequestAuth>().unwrap_or_default()
+}
+
+/// Turns an account/session failure into the words the UI shows.
+fn auth_error(error: AuthError) -> AppError {
+    match error {
+        AuthError::Store(e) => {
+            tracing::error!("sign-in failed on the database: {e}");
+            AppError::Unavailable("the gateway cannot read its database; try again".into())
+        }
+        AuthError::Hash(e) => {
+            tracing::error!("password hashing failed: {e}");
+            AppError::Unavailable("sign-in is unavailable right now; try again".into())
+        }
+        AuthError::Throttled { .. } => {
+            app::auth::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+            AppError::NotSignedIn(error.to_string())
+        }
+        AuthError::BadCredentials => {
+            app::auth::set_status(axum::http::StatusCode::UNAUTHORIZED);
+            AppError::NotSignedIn(error.to_string())
+        }
+        other => AppError::Invalid(other.to_string()),
+    }
 }
 
 /// Turns an LND failure into the words the UI shows (LND errors never contain secrets).
@@ -37,6 +87,64 @@ fn lightning_error(error: LndError) -> AppError {
 }
 
 impl Backend for GatewayBackend {
+    fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale> {
+        Box::pin(async move { super::pos::charge(&self.invoices, &amount_eur, &note, self.pos_expiry_minutes).await })
+    }
+
+    fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
+        Box::pin(async move {
+            let invoice = self.invoices.refresh(invoice_id.trim()).await.map_err(super::pos::invoice_error)?;
+            Ok(super::pos::state_of(&invoice))
+        })
+    }
+
+    fn cancel_invoice(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
+        Box::pin(async move {
+            let invoice = self.invoices.cancel(invoice_id.trim()).await.map_err(super::pos::invoice_error)?;
+            Ok(super::pos::state_of(&invoice))
+        })
+    }
+
+    fn login(&self, username: String, password: String) -> BackendFuture<'_, SignedIn> {
+        Box::pin(async move {
+            let client = request_auth().client;
+            let password = SecretString::from(password);
+            let (token, user): (SecretString, SessionUser) =
+                self.auth.login(username.trim(), &password, &client).await.map_err(auth_error)?;
+            Ok(SignedIn { user, set_cookie: self.auth.session_cookie(&token) })
+        })
+    }
+
+    fn setup_admin(&self, token: String, username: String, password: String) -> BackendFuture<'_, SignedIn> {
+        Box::pin(async move {
+            let mut slot = self.setup_token.lock().await;
+            let valid = match slot.as_ref() {
+                Some(expected) => constant_time_eq(expected.expose_secret().as_bytes(), token.as_bytes()),
+                None => false,
+            };
+            if !valid || self.auth.has_users().await.map_err(auth_error)? {
+                return Err(auth_error(AuthError::BadSetupToken));
+            }
+            let password = SecretString::from(password);
+            let username = username.trim().to_string();
+            self.auth.add_user(&username, app::auth::Role::Admin, &password).await.map_err(auth_error)?;
+            *slot = None;
+            drop(slot);
+            let client = request_auth().client;
+            let (token, user) = self.auth.login(&username, &password, &client).await.map_err(auth_error)?;
+            Ok(SignedIn { user, set_cookie: self.auth.session_cookie(&token) })
+        })
+    }
+
+    fn logout(&self) -> BackendFuture<'_, String> {
+        Box::pin(async move {
+            if let Some(token) = request_auth().token {
+                self.auth.logout(&token).await.map_err(auth_error)?;
+            }
+            Ok(self.auth.clearing_cookie())
+        })
+    }
+
     fn node_status(&self) -> BackendFuture<'_, NodeStatus> {
         Box::pin(async move {
             services::node::node_status(&self.client, &self.host, self.simulated)
@@ -65,4 +173,9 @@ impl Backend for GatewayBackend {
             })
         })
     }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -42,6 +42,9 @@ pub enum GatewayError {
     /// The database or the payment tracker could not start.
     #[error("cannot start the gateway's services: {0}")]
     Services(String),
+    /// The HTTPS settings are incomplete or the files are unusable.
+    #[error("cannot serve HTTPS: {0}")]
+    Tls(String),
     /// The Ctrl-C / SIGTERM handler could not be installed.
     #[error("cannot listen for Ctrl-C/SIGTERM: {0}")]
     Signal(std::io::Error),

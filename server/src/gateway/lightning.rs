@@ -30,6 +30,8 @@ pub enum NodeKind {
 /// The embedded simnode.
 struct Embedded {
     node: simnode::RunningNode,
+    /// How CLI commands in the same home can reach it.
+    announcement: crate::config::EmbeddedNode,
 }
 
 /// The connected node: a client plus, for the embedded node, the node itself.
@@ -92,10 +94,15 @@ impl NodeConnection {
             }
         };
         tracing::info!(%host, data_dir = %data_dir.display(), "embedded simulated node started");
+        let announcement = crate::config::EmbeddedNode {
+            host: host.clone(),
+            tls_cert_path: node.tls_cert_path(),
+            macaroon_path: node.macaroon_path(simnode::MacaroonKind::Admin),
+        };
         Ok(NodeConnection {
             client,
             kind: NodeKind::Embedded { host, data_dir },
-            embedded: Some(Embedded { node }),
+            embedded: Some(Embedded { node, announcement }),
         })
     }
 
@@ -121,9 +128,14 @@ impl NodeConnection {
         matches!(self.kind, NodeKind::Embedded { .. })
     }
 
+    /// For the embedded node: where it listens, for `embedded-node.json`.
+    pub(crate) fn announcement(&self) -> Option<&crate::config::EmbeddedNode> {
+        self.embedded.as_ref().map(|e| &e.announcement)
+    }
+
     /// Stops the embedded node, if any.
     pub(crate) async fn shutdown(self) {
-        if let Some(Embedded { node }) = self.embedded {
+        if let Some(Embedded { node, .. }) = self.embedded {
             node.shutdown().await;
             tracing::info!("embedded simulated node stopped");
         }

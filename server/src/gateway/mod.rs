@@ -3,9 +3,14 @@
 //! is configured, to an embedded simulated node (simnode) reached over TLS + macaroon exactly
 //! like a real LND.
 
+mod admin;
 mod backend;
 mod error;
+mod guard;
 mod lightning;
+mod listener;
+mod live;
+mod pos;
 mod routes;
 mod site;
 
@@ -17,9 +22,12 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::{Home, Settings};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{EnvVars, Home, Settings};
 use crate::store::Store;
-use crate::tracker::{PaymentTracking, TrackerConfig};
+use crate::auth::AuthService;
+use crate::tracker::{EventFeed, PaymentTracking, TrackerConfig};
 use crate::webhooks::DispatcherConfig;
 
 pub use error::GatewayError;
@@ -29,8 +37,16 @@ pub use site::{site_root_from_env, SITE_ROOT_ENV};
 /// Folder of the embedded simnode inside the data directory.
 pub const SIMNODE_DIR: &str = "simnode";
 
+/// How often the live event feed looks for new events in the database.
+const FEED_POLL: Duration = Duration::from_millis(100);
+
 /// How long in-flight requests get to finish after a shutdown was requested.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Environment variable: name of the admin account `serve` creates when there is none yet.
+pub const ADMIN_USER_ENV: &str = "OPENFATTURE_ADMIN_USER";
+/// Environment variable: that admin's password (or PIN).
+pub const ADMIN_PASSWORD_ENV: &str = "OPENFATTURE_ADMIN_PASSWORD";
 
 /// Options of `openfatture serve`.
 #[derive(Debug, Clone)]
@@ -39,14 +55,39 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     /// Data directory of the embedded simnode; `None` means `simnode/` in the data directory.
     pub simnode_data_dir: Option<PathBuf>,
+    /// The admin account to create when no staff account exists yet.
+    pub first_admin: Option<FirstAdmin>,
+}
+
+/// The first admin account, from `OPENFATTURE_ADMIN_USER` / `OPENFATTURE_ADMIN_PASSWORD`.
+#[derive(Debug, Clone)]
+pub struct FirstAdmin {
+    /// Login name.
+    pub username: String,
+    /// Password or PIN.
+    pub password: SecretString,
+}
+
+impl FirstAdmin {
+    /// Both variables set and non-empty → the account to create.
+    pub fn from_env(env: &EnvVars) -> Option<FirstAdmin> {
+        let username = env.get(ADMIN_USER_ENV).filter(|v| !v.is_empty())?;
+        let password = env.get(ADMIN_PASSWORD_ENV).filter(|v| !v.is_empty())?;
+        Some(FirstAdmin { username: username.to_string(), password: SecretString::from(password.to_string()) })
+    }
 }
 
 /// A started gateway: the web server and the node connection behind it.
 pub struct RunningGateway {
     local_addr: SocketAddr,
+    https: bool,
+    data_dir: PathBuf,
     node: lightning::NodeConnection,
     store: Store,
     tracking: PaymentTracking,
+    liquidity: Option<crate::liquidity::LiquidityManager>,
+    feed: std::sync::Arc<EventFeed>,
+    setup_token: Option<SecretString>,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -55,6 +96,18 @@ impl RunningGateway {
     /// The address the web server listens on (the real port when `:0` was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The one-time link that creates the first admin account, when no staff account existed at start.
+    pub fn setup_url(&self) -> Option<String> {
+        self.setup_token
+            .as_ref()
+            .map(|token| format!("{}/setup?token={}", self.base_url(), token.expose_secret()))
+    }
+
+    /// `http://addr` or `https://addr`.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", if self.https { "https" } else { "http" }, self.local_addr)
     }
 
     /// Which node the gateway talks to.
@@ -66,8 +119,11 @@ impl RunningGateway {
     pub async fn shutdown(self) -> Result<(), GatewayError> {
         let RunningGateway {
             node,
+            data_dir,
             store,
             tracking,
+            liquidity,
+            feed,
             stop,
             mut server,
             ..
@@ -86,7 +142,16 @@ impl RunningGateway {
             }
         };
         tracking.stop().await;
+        if let Some(manager) = liquidity {
+            manager.stop().await;
+        }
+        if let Ok(feed) = std::sync::Arc::try_unwrap(feed) {
+            feed.stop().await;
+        }
         store.close().await;
+        if node.announcement().is_some() {
+            crate::config::EmbeddedNode::remove(&data_dir);
+        }
         node.shutdown().await;
         result
     }
@@ -118,10 +183,19 @@ pub async fn start(
         addr: args.listen,
         source,
     };
+    let tls = listener::tls_from_settings(settings)?;
     let listener = TcpListener::bind(args.listen).await.map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
+    let https = tls.is_some();
+    let listener = listener::GatewayListener::new(listener, tls);
     let simnode_dir = args.simnode_data_dir.clone().unwrap_or_else(|| home.data_dir.join(SIMNODE_DIR));
     let node = lightning::NodeConnection::open(settings, &simnode_dir).await?;
+    // CLI commands in this home use the embedded node while the gateway runs.
+    if let Some(announcement) = node.announcement() {
+        if let Err(e) = announcement.write(&home.data_dir) {
+            tracing::warn!("cannot write {}: {e}", crate::config::EMBEDDED_NODE_FILE);
+        }
+    }
     let store = match crate::context::open_store(home).await {
         Ok(store) => store,
         Err(e) => {
@@ -135,7 +209,7 @@ pub async fn start(
         node.client().clone(),
         settings,
         TrackerConfig::default(),
-        DispatcherConfig::default(),
+        DispatcherConfig::from_settings(settings),
     )
     .await
     {
@@ -160,10 +234,65 @@ pub async fn start(
             return Err(GatewayError::Services(e.to_string()));
         }
     };
-    let router = routes::router(backend::handle(&node, rates), site);
+    let feed = match EventFeed::spawn(store.clone(), FEED_POLL).await {
+        Ok(feed) => std::sync::Arc::new(feed),
+        Err(e) => {
+            tracking.stop().await;
+            store.close().await;
+            node.shutdown().await;
+            return Err(GatewayError::Services(e.to_string()));
+        }
+    };
+    // Under HTTPS the session cookie is marked Secure.
+    let auth = AuthService::new(store.clone(), https);
+    let setup_token = match first_account(&auth, args.first_admin.as_ref()).await {
+        Ok(token) => token,
+        Err(e) => {
+            tracking.stop().await;
+            store.close().await;
+            node.shutdown().await;
+            return Err(GatewayError::Services(e.to_string()));
+        }
+    };
+    let invoice_service = crate::invoices::InvoiceService::new(
+        store.clone(),
+        node.client().clone(),
+        rates.clone(),
+        crate::context::invoice_policy(settings),
+    );
+    let admin = admin::handle(admin::GatewayAdmin {
+        store: store.clone(),
+        invoices: invoice_service.clone(),
+        lnd: node.client().clone(),
+        home: home.clone(),
+    });
+    let state = routes::GatewayState {
+        admin,
+        backend: backend::handle(
+            &node,
+            rates,
+            auth.clone(),
+            invoice_service,
+            settings.pos_expiry_minutes,
+            setup_token.clone(),
+        ),
+        site: std::sync::Arc::new(site),
+        store: store.clone(),
+        feed: feed.clone(),
+    };
+    let router = routes::router(state, auth);
+    // The automatic liquidity manager, when enabled (started last: nothing after it can fail).
+    let liquidity = settings.liquidity_enabled.then(|| {
+        crate::liquidity::LiquidityManager::start(
+            store.clone(),
+            node.client().clone(),
+            crate::liquidity::ManagerSettings::from_settings(settings),
+        )
+    });
+
     let (stop, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
+        axum::serve(listener, router.into_make_service_with_connect_info::<listener::ClientAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stop_rx.await;
             })
@@ -172,12 +301,38 @@ pub async fn start(
     tracing::info!(%local_addr, "web server listening");
     Ok(RunningGateway {
         local_addr,
+        https,
+        data_dir: home.data_dir.clone(),
         node,
         store,
         tracking,
+        liquidity,
+        feed,
+        setup_token,
         stop,
         server,
     })
+}
+
+/// Creates `first_admin` (from the environment) unless that user exists; with no staff account at
+/// all and no `first_admin`, returns a one-time setup token for the first admin instead.
+async fn first_account(
+    auth: &AuthService,
+    first_admin: Option<&FirstAdmin>,
+) -> Result<Option<SecretString>, crate::auth::AuthError> {
+    match first_admin {
+        Some(admin) => {
+            match auth.add_user(&admin.username, app::auth::Role::Admin, &admin.password).await {
+                Ok(()) => tracing::info!(user = %admin.username, "created the admin account from {ADMIN_USER_ENV}"),
+                // Already there (an earlier start): its password is managed with `openfatture user`.
+                Err(crate::auth::AuthError::UserExists(_)) => {}
+                Err(e) => return Err(e),
+            }
+            Ok(None)
+        }
+        None if auth.has_users().await? => Ok(None),
+        None => Ok(Some(crate::auth::new_token())),
+    }
 }
 
 /// Runs `openfatture serve`: starts the gateway, prints where it is, and serves until Ctrl-C or
@@ -206,7 +361,14 @@ pub async fn serve(settings: Settings, home: Home, args: ServeArgs) -> Result<()
             site_root.display()
         );
     }
-    println!("OpenFatture Lightning on http://{}", gateway.local_addr());
+    println!("OpenFatture Lightning on {}", gateway.base_url());
+    if let Some(url) = gateway.setup_url() {
+        println!("No staff account yet. Create the first admin by opening this one-time link:");
+        println!("    {url}");
+        println!(
+            "(or stop and run `openfatture user add NAME --role admin`, or start with {ADMIN_USER_ENV} and {ADMIN_PASSWORD_ENV} set)"
+        );
+    }
 
     let signalled = tokio::select! {
         signal = shutdown_signal() => signal,
@@ -215,6 +377,7 @@ pub async fn serve(settings: Settings, home: Home, args: ServeArgs) -> Result<()
             let result = flatten_server_result(joined);
             gateway.tracking.stop().await;
             gateway.store.close().await;
+            crate::config::EmbeddedNode::remove(&gateway.data_dir);
             gateway.node.shutdown().await;
             return result.and(Err(GatewayError::ServerTask("the web server stopped unexpectedly".into())));
         }

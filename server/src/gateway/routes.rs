@@ -1,50 +1,89 @@
-//! HTTP routes: server functions under `/api`, static files from the site root, and the app's
-//! HTML shell for every other GET (client-side routes).
+//! HTTP routes: server functions under `/api`, the live event stream at `/api/events`, static
+//! files from the site root, and the app's HTML shell for every other GET (client-side routes).
 
 use std::sync::Arc;
 
+use app::auth::{CurrentUser, Role};
 use app::backend::BackendHandle;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{Extension, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
+use super::guard::{self, RequestAuth};
+use super::live;
 use super::site::Site;
+use crate::auth::AuthService;
+use crate::store::Store;
+use crate::tracker::EventFeed;
 
 /// Shared by all handlers.
 #[derive(Clone)]
-struct GatewayState {
-    backend: BackendHandle,
-    site: Arc<Site>,
+pub(crate) struct GatewayState {
+    pub backend: BackendHandle,
+    pub admin: app::admin::AdminHandle,
+    pub site: Arc<Site>,
+    pub store: Store,
+    pub feed: Arc<EventFeed>,
 }
 
 /// The gateway's router.
-pub(crate) fn router(backend: BackendHandle, site: Site) -> Router {
+pub(crate) fn router(state: GatewayState, auth: AuthService) -> Router {
     // Registered explicitly so the server function is served even if the linker drops the
     // automatic registration of a crate it sees no other reference to.
     leptos::server_fn::axum::register_explicit::<app::api::GetNodeStatus>();
-    let state = GatewayState {
-        backend,
-        site: Arc::new(site),
-    };
-    Router::new()
+    let api = Router::new()
+        .route("/api/events", get(live::events))
         .route("/api/{*fn_name}", post(server_fn).get(server_fn))
+        .layer(axum::middleware::from_fn_with_state(auth, guard::authenticate));
+    Router::new()
+        .merge(api)
         .fallback(site_or_shell)
+        .layer(axum::middleware::from_fn(guard::same_origin))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Runs a server function with the gateway's [`BackendHandle`] in its Leptos context.
-async fn server_fn(State(state): State<GatewayState>, request: Request) -> impl IntoResponse {
+/// Runs a server function with the gateway's [`BackendHandle`] and the caller's identity in its
+/// Leptos context.
+async fn server_fn(
+    State(state): State<GatewayState>,
+    Extension(request_auth): Extension<RequestAuth>,
+    request: Request,
+) -> impl IntoResponse {
     let backend = state.backend.clone();
-    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), request)
-        .await
+    let admin = state.admin.clone();
+    leptos_axum::handle_server_fns_with_context(
+        move || {
+            provide_context(backend.clone());
+            provide_context(admin.clone());
+            provide_context(CurrentUser(request_auth.user.clone()));
+            provide_context(request_auth.clone());
+        },
+        request,
+    )
+    .await
+}
+
+/// `None` when the signed-in user of a plain (non-server-function) route has `needed`; otherwise
+/// the refusal to send.
+pub(crate) fn refusal(request_auth: &RequestAuth, needed: Role) -> Option<Response> {
+    match &request_auth.user {
+        Some(user) if user.role.allows(needed) => None,
+        Some(_) => Some((StatusCode::FORBIDDEN, "this needs the admin role\n").into_response()),
+        None => Some((StatusCode::UNAUTHORIZED, "not signed in: sign in to the web app first\n").into_response()),
+    }
+}
+
+/// The `Last-Event-ID` header as an event sequence number.
+pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<i64> {
+    headers.get("last-event-id")?.to_str().ok()?.trim().parse().ok()
 }
 
 /// A file from the site root if there is one; otherwise the app's HTML shell for page routes.
@@ -64,7 +103,7 @@ async fn site_or_shell(State(state): State<GatewayState>, request: Request) -> R
         Err(infallible) => match infallible {},
     };
     if response.status() != StatusCode::NOT_FOUND {
-        return response;
+        return super::site::with_revalidation(&path, response);
     }
     if !is_page_route(&path) {
         return (StatusCode::NOT_FOUND, format!("Not found: {path}\n")).into_response();

@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+
 /// Environment variable naming the site root (set by cargo-leptos; `target/site` otherwise).
 pub const SITE_ROOT_ENV: &str = "LEPTOS_SITE_ROOT";
 /// `output-name` of the web app in `[[workspace.metadata.leptos]]`: `/pkg/openfatture.{js,wasm,css}`.
@@ -14,6 +17,30 @@ const OUTPUT_NAME: &str = "openfatture";
 const PKG_DIR: &str = "pkg";
 /// cargo-leptos' default site root, relative to the workspace.
 const DEFAULT_SITE_ROOT: &str = "target/site";
+/// The service worker script (`public/sw.js`), served from the site root.
+const SERVICE_WORKER_FILE: &str = "sw.js";
+/// The web app manifest (`public/manifest.webmanifest`).
+const MANIFEST_FILE: &str = "manifest.webmanifest";
+/// Browser UI colour: the header background (`--text` in style/main.css, `theme_color` in the manifest).
+const THEME_COLOR: &str = "#1d2430";
+
+/// Whether a file of the site must be revalidated with the gateway on every use
+/// (`Cache-Control: no-cache`): the service worker and the manifest, so that updates reach
+/// installed apps, and `/pkg/...`, whose file names stay the same on every build.
+fn must_revalidate(path: &str) -> bool {
+    path == "/sw.js" || path == "/manifest.webmanifest" || path.starts_with("/pkg/")
+}
+
+/// Adds `Cache-Control: no-cache` to the response for the site file at `path` when it
+/// [must be revalidated](must_revalidate) (and the response does not set its own).
+pub(crate) fn with_revalidation(path: &str, mut response: Response) -> Response {
+    if must_revalidate(path) && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    response
+}
 
 /// Where the built site is: `$LEPTOS_SITE_ROOT`; else `target/site` under the current directory;
 /// else `../site` next to the executable (`target/{debug,release}/openfatture` → `target/site`).
@@ -73,9 +100,33 @@ impl Site {
         }
     }
 
-    /// The HTML shell every client route gets: loads the stylesheet and starts the wasm app.
+    /// Whether the site root holds the service worker (copied from `public/` by cargo-leptos).
+    fn has_service_worker(&self) -> bool {
+        self.root.join(SERVICE_WORKER_FILE).is_file()
+    }
+
+    /// The HTML shell every client route gets: loads the stylesheet, starts the wasm app, links the
+    /// web app manifest and registers the service worker (installable PWA, offline app shell).
     pub(crate) fn index_html(&self) -> String {
         let wasm = self.wasm_file_name();
+        // Service workers exist only in secure contexts: https://, or http://127.0.0.1 / localhost.
+        // On a LAN address over plain http `navigator.serviceWorker` is undefined and nothing happens.
+        // Registered after `load`, so its pre-caching does not compete with the app's first start;
+        // `updateViaCache: "none"`: the browser always asks the gateway for a new /sw.js.
+        let register_service_worker = if self.has_service_worker() {
+            format!(
+                r#"
+if ("serviceWorker" in navigator) {{
+  window.addEventListener("load", () => {{
+    navigator.serviceWorker
+      .register("/{SERVICE_WORKER_FILE}", {{ scope: "/", updateViaCache: "none" }})
+      .catch((error) => console.warn("service worker not registered:", error));
+  }});
+}}"#
+            )
+        } else {
+            String::new()
+        };
         format!(
             r#"<!DOCTYPE html>
 <html lang="en">
@@ -83,12 +134,17 @@ impl Site {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>OpenFatture Lightning</title>
+<meta name="theme-color" content="{THEME_COLOR}">
+<meta name="mobile-web-app-capable" content="yes">
+<meta name="apple-mobile-web-app-title" content="OpenFatture">
+<link rel="manifest" href="/{MANIFEST_FILE}">
 <link rel="icon" type="image/svg+xml" href="/favicon.svg">
+<link rel="apple-touch-icon" href="/icons/apple-touch-icon.png">
 <link rel="stylesheet" href="/{PKG_DIR}/{OUTPUT_NAME}.css">
 <link rel="modulepreload" href="/{PKG_DIR}/{OUTPUT_NAME}.js">
 <script type="module">
 import init from "/{PKG_DIR}/{OUTPUT_NAME}.js";
-init({{ module_or_path: "/{PKG_DIR}/{wasm}" }});
+init({{ module_or_path: "/{PKG_DIR}/{wasm}" }});{register_service_worker}
 </script>
 </head>
 <body>
@@ -155,6 +211,42 @@ mod tests {
         assert!(html.contains(r#"module_or_path: "/pkg/openfatture.wasm""#));
         assert!(html.contains(r#"href="/pkg/openfatture.css""#));
         Ok(())
+    }
+
+    #[test]
+    fn index_links_the_manifest_and_registers_the_service_worker_only_when_present(
+    ) -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let site = Site::new(dir.path().to_path_buf());
+        let html = site.index_html();
+        assert!(html.contains(r#"<link rel="manifest" href="/manifest.webmanifest">"#));
+        assert!(html.contains(r##"<meta name="theme-color" content="#1d2430">"##));
+        assert!(html.contains(r#"<link rel="apple-touch-icon" href="/icons/apple-touch-icon.png">"#));
+        assert!(!html.contains("serviceWorker"));
+
+        std::fs::write(dir.path().join("sw.js"), "")?;
+        let html = site.index_html();
+        assert!(html.contains(r#"if ("serviceWorker" in navigator)"#));
+        assert!(html.contains(r#".register("/sw.js", { scope: "/", updateViaCache: "none" })"#));
+        Ok(())
+    }
+
+    #[test]
+    fn service_worker_manifest_and_pkg_are_revalidated_but_icons_are_not() {
+        assert!(must_revalidate("/sw.js"));
+        assert!(must_revalidate("/manifest.webmanifest"));
+        assert!(must_revalidate("/pkg/openfatture.wasm"));
+        assert!(!must_revalidate("/icons/icon-192.png"));
+        assert!(!must_revalidate("/favicon.svg"));
+        assert!(!must_revalidate("/api/node_status"));
+    }
+
+    #[test]
+    fn revalidated_files_get_no_cache_and_others_are_left_alone() {
+        let sw = with_revalidation("/sw.js", Response::new(axum::body::Body::empty()));
+        assert_eq!(sw.headers().get(header::CACHE_CONTROL).map(|v| v.as_bytes()), Some(&b"no-cache"[..]));
+        let icon = with_revalidation("/icons/icon-192.png", Response::new(axum::body::Body::empty()));
+        assert!(icon.headers().get(header::CACHE_CONTROL).is_none());
     }
 
     #[test]

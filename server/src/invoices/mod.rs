@@ -70,7 +70,13 @@ pub enum InvoiceError {
     /// A standalone invoice needs an amount.
     #[error("a standalone Lightning invoice needs --amount EUR (or pass --numero of an existing invoice)")]
     MissingAmount,
-    /// Expiry outside the configured bounds.
+    /// A POS expiry outside 1–1440 minutes.
+    #[error("POS expiry of {minutes} minutes is outside 1–1440 minutes (lightning_pos_expiry_minutes)")]
+    PosExpiryOutOfBounds {
+        /// The requested minutes.
+        minutes: u64,
+    },
+    /// The expiry is outside the configured bounds.
     #[error("expiry of {hours} hours is outside the allowed {min}–{max} hours (lightning_min_expiry_hours / lightning_max_expiry_hours)")]
     ExpiryOutOfBounds {
         /// Requested hours.
@@ -149,6 +155,9 @@ pub struct CreateRequest {
     pub amount_eur: Option<Decimal>,
     /// Expiry in hours; defaults to the policy's default.
     pub expiry_hours: Option<u64>,
+    /// Expiry in minutes for shop-counter (POS) sales, 1–1440; takes precedence over `expiry_hours`
+    /// and is not bound by the hour limits, which are meant for invoices sent to clients.
+    pub expiry_minutes: Option<u64>,
     /// Free text added to the memo.
     pub description: Option<String>,
     /// Make a new attempt even if a payable one exists (the older one is cancelled).
@@ -181,6 +190,17 @@ pub struct InvoiceService {
     lnd: LndClient,
     rates: Arc<RateService>,
     policy: InvoicePolicy,
+}
+
+/// Longest POS expiry, minutes (one day).
+pub const MAX_POS_EXPIRY_MINUTES: u64 = 24 * 60;
+
+/// A POS expiry in minutes (1–1440) → seconds.
+pub fn pos_expiry_secs(minutes: u64) -> Result<u64, InvoiceError> {
+    if minutes == 0 || minutes > MAX_POS_EXPIRY_MINUTES {
+        return Err(InvoiceError::PosExpiryOutOfBounds { minutes });
+    }
+    Ok(minutes * 60)
 }
 
 /// Current unix time in seconds.
@@ -242,7 +262,10 @@ impl InvoiceService {
     /// same EUR invoice and amount). Every refusal happens before anything is written.
     pub async fn create(&self, req: CreateRequest) -> Result<Created, InvoiceError> {
         let amount = req.amount_eur.map(validate_amount).transpose()?;
-        let expiry_secs = self.expiry_secs(req.expiry_hours)?;
+        let expiry_secs = match req.expiry_minutes {
+            Some(minutes) => pos_expiry_secs(minutes)?,
+            None => self.expiry_secs(req.expiry_hours)?,
+        };
         let fattura = match &req.numero {
             Some(numero) => Some(self.find_fattura(numero, req.anno).await?),
             None => None,

@@ -17,6 +17,7 @@ use lnd_proto::lnrpc::{
     InvoiceSubscription, ListChannelsRequest, ListChannelsResponse, ListInvoiceRequest, ListInvoiceResponse,
     PayReq, PayReqString, PaymentHash,
 };
+use lnd_proto::routerrpc::router_client::RouterClient;
 use tonic::codec::Streaming;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -46,6 +47,8 @@ pub struct LndClient {
     shared: Arc<Shared>,
     lightning: LightningClient<Authed>,
     invoices: InvoicesClient<Authed>,
+    /// `routerrpc.Router` (payments; see `router.rs`).
+    pub(super) router: RouterClient<Authed>,
 }
 
 impl std::fmt::Debug for LndClient {
@@ -87,9 +90,11 @@ impl LndClient {
         let interceptor = MacaroonInterceptor { macaroon: shared.macaroon.clone() };
         let lightning = LightningClient::with_interceptor(channel.clone(), interceptor.clone())
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
-        let invoices = InvoicesClient::with_interceptor(channel, interceptor)
+        let invoices = InvoicesClient::with_interceptor(channel.clone(), interceptor.clone())
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
-        LndClient { shared, lightning, invoices }
+        let router = RouterClient::with_interceptor(channel, interceptor)
+            .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
+        LndClient { shared, lightning, invoices, router }
     }
 
     /// The `host:port` this client talks to.
@@ -102,7 +107,7 @@ impl LndClient {
         &self.shared.cfg
     }
 
-    fn map_status(&self, method: Method, status: &Status) -> LndError {
+    pub(super) fn map_status(&self, method: Method, status: &Status) -> LndError {
         let cfg = &self.shared.cfg;
         from_status(method, status, &cfg.host, &cfg.macaroon_path, cfg.timeout, self.shared.last_connect_failure())
     }

@@ -5,6 +5,7 @@ mod auth;
 mod client;
 mod error;
 mod method;
+mod router;
 mod tls;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use secrecy::SecretString;
 pub use client::{InvoiceStream, LndClient};
 pub use error::LndError;
 pub use method::{Method, Permission};
+pub use router::PaymentStream;
 pub use tls::install_crypto_provider;
 
 use crate::config::Settings;
@@ -38,7 +40,18 @@ pub struct LndConfig {
 
 impl LndConfig {
     /// The connection settings from `settings`, or which key is missing.
+    /// With no `lightning_host`, the simulated node embedded by a running `openfatture serve` in
+    /// the same home is used.
     pub fn from_settings(settings: &Settings) -> Result<LndConfig, LndError> {
+        if let (None, Some(node)) = (&settings.lightning_host, &settings.embedded_node) {
+            return Ok(LndConfig {
+                host: node.host.clone(),
+                tls_cert_path: node.tls_cert_path.clone(),
+                macaroon_path: node.macaroon_path.clone(),
+                timeout: Duration::from_secs(settings.timeout_secs),
+                max_retries: settings.max_retries,
+            });
+        }
         Ok(LndConfig {
             host: settings.lightning_host.clone().ok_or(LndError::NotConfigured { key: "lightning_host" })?,
             tls_cert_path: settings

@@ -23,6 +23,9 @@ pub enum EventKind {
     PaymentFailed,
     /// We cancelled the invoice.
     InvoiceCancelled,
+    /// The liquidity manager found channels outside the liquidity bounds (no invoice:
+    /// `ln_invoice_id` is empty).
+    LiquidityAlert,
 }
 
 impl EventKind {
@@ -33,6 +36,7 @@ impl EventKind {
             EventKind::PaymentReceived => "payment_received",
             EventKind::PaymentFailed => "payment_failed",
             EventKind::InvoiceCancelled => "invoice_cancelled",
+            EventKind::LiquidityAlert => "liquidity_alert",
         }
     }
 
@@ -43,6 +47,7 @@ impl EventKind {
             "payment_received" => EventKind::PaymentReceived,
             "payment_failed" => EventKind::PaymentFailed,
             "invoice_cancelled" => EventKind::InvoiceCancelled,
+            "liquidity_alert" => EventKind::LiquidityAlert,
             _ => return None,
         })
     }

@@ -8,6 +8,8 @@ mod events;
 mod fatture;
 mod ln_invoices;
 mod payments;
+pub mod rebalances;
+mod users;
 
 pub use events::{
     rfc3339, webhook_body, AttemptOutcome, Delivery, DeliveryAttempt, Event, EventKind, WebhookEndpoint,
@@ -16,6 +18,7 @@ pub use events::{
 pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use ln_invoices::{LnInvoice, LnInvoiceFilter, LnState, NewLnInvoice};
 pub use payments::Payment;
+pub use users::{ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

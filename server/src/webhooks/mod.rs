@@ -76,6 +76,13 @@ pub struct DispatcherConfig {
     pub breaker_open: Duration,
 }
 
+impl DispatcherConfig {
+    /// The defaults, with the delivery timeout from `lightning_webhook_timeout`.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        DispatcherConfig { timeout: Duration::from_secs(settings.webhook_timeout_secs.max(1)), ..Self::default() }
+    }
+}
+
 impl Default for DispatcherConfig {
     fn default() -> Self {
         DispatcherConfig {

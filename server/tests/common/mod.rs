@@ -7,10 +7,19 @@ use sqlx::Row;
 /// Tables whose rows a refused command must leave untouched.
 pub const INVOICE_TABLES: [&str; 4] = ["fatture", "ln_invoices", "ln_preimages", "payments"];
 
+/// Every table a web request can change.
+pub const WEB_TABLES: [&str; 8] =
+    ["fatture", "ln_invoices", "ln_preimages", "payments", "users", "events", "webhook_endpoints", "webhook_deliveries"];
+
 /// Every row of the invoice tables as text, to prove a refusal wrote nothing.
 pub async fn dump(store: &Store) -> Vec<String> {
+    dump_tables(store, &INVOICE_TABLES).await
+}
+
+/// Every row of `tables` as text.
+pub async fn dump_tables(store: &Store, tables: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
-    for table in INVOICE_TABLES {
+    for table in tables {
         let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1"))
             .fetch_all(store.pool())
             .await
@@ -29,3 +38,5 @@ pub async fn dump(store: &Store) -> Vec<String> {
     }
     out
 }
+
+pub mod web;

@@ -64,7 +64,13 @@ pub enum FaultCommand {
     },
     /// End every open server stream (SubscribeInvoices, SubscribeSingleInvoice) now.
     DropStreams,
-    /// Remove latency and pending UNAVAILABLE faults.
+    /// SendPaymentV2 payments take `ms` to complete (a slow route); one whose
+    /// `timeout_seconds` passes first fails with FAILURE_REASON_TIMEOUT and moves nothing.
+    SlowPayments {
+        /// Time a payment takes, milliseconds.
+        ms: u64,
+    },
+    /// Remove latency, slow payments and pending UNAVAILABLE faults.
     Clear,
 }
 

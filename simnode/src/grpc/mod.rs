@@ -31,6 +31,7 @@ pub(crate) fn invoice_stream(
 pub(crate) fn ledger_status(err: LedgerError) -> Status {
     match err {
         LedgerError::Persist(_) => Status::internal(err.to_string()),
+        LedgerError::AlreadyExists(_) => Status::already_exists(err.to_string()),
         _ => Status::unknown(err.to_string()),
     }
 }

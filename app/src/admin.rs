@@ -1,0 +1,92 @@
+//! How the admin pages' server functions reach the gateway (server build only): the gateway
+//! implements [`AdminBackend`] and provides an [`AdminHandle`] in every server function's context.
+//! Kept apart from [`crate::backend::Backend`] (node status, POS, sign-in) so each page area grows
+//! in its own module. The data types live next to the pages that show them.
+
+use std::sync::Arc;
+
+use crate::backend::BackendFuture;
+use crate::error::AppError;
+use crate::model::LiquidityView;
+use crate::pages::invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
+use crate::pages::payments::PaymentView;
+use crate::pages::settings::SettingView;
+use crate::pages::webhooks::{DeliveryView, EndpointView, WebhookTestReport};
+
+/// The gateway's admin services as the web app sees them. Every method is called only after the
+/// server function has checked the admin role. No method ever returns a secret.
+pub trait AdminBackend: Send + Sync + 'static {
+    /// EUR invoices whose numero or client contains `search` ('' for all), newest first.
+    fn list_fatture(&self, search: String) -> BackendFuture<'_, Vec<FatturaView>>;
+    /// Lightning invoices, newest first, filtered by state ('' for all) and numero/client search.
+    fn list_ln_invoices(&self, state: String, search: String) -> BackendFuture<'_, Vec<LnInvoiceView>>;
+    /// Creates (or reuses) a Lightning invoice for an EUR invoice; '' means "default" for
+    /// `anno`, `amount_eur` (what is still due) and `expiry_hours`.
+    fn create_ln_invoice(
+        &self,
+        numero: String,
+        anno: String,
+        amount_eur: String,
+        expiry_hours: String,
+    ) -> BackendFuture<'_, LnInvoiceInfo>;
+    /// One Lightning invoice refreshed from the node, with its BOLT11 and QR code.
+    fn ln_invoice_detail(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo>;
+    /// Cancels an unpaid Lightning invoice.
+    fn cancel_ln_invoice(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo>;
+    /// The most recent payments, at most `limit`.
+    fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>>;
+    /// Every payment as the accountant's CSV.
+    fn payments_csv(&self) -> BackendFuture<'_, String>;
+    /// Channel liquidity of the node.
+    fn liquidity(&self) -> BackendFuture<'_, LiquidityView>;
+    /// Webhook endpoints with their delivery health (never their secrets).
+    fn webhook_endpoints(&self) -> BackendFuture<'_, Vec<EndpointView>>;
+    /// Adds or replaces an endpoint; returns every endpoint.
+    fn add_webhook_endpoint(
+        &self,
+        name: String,
+        url: String,
+        secret: String,
+        events: String,
+    ) -> BackendFuture<'_, Vec<EndpointView>>;
+    /// Removes an endpoint; returns the remaining ones.
+    fn remove_webhook_endpoint(&self, name: String) -> BackendFuture<'_, Vec<EndpointView>>;
+    /// The delivery log, newest first.
+    fn webhook_deliveries(&self, failed_only: bool) -> BackendFuture<'_, Vec<DeliveryView>>;
+    /// Queues an event again; returns how many deliveries were queued.
+    fn redeliver_webhook_event(&self, event_id: String) -> BackendFuture<'_, u64>;
+    /// Sends a signed test event to an endpoint.
+    fn test_webhook_endpoint(&self, endpoint: String) -> BackendFuture<'_, WebhookTestReport>;
+    /// Every configuration key (secrets only as set / not set).
+    fn settings(&self) -> BackendFuture<'_, Vec<SettingView>>;
+    /// Validates and saves one key to config.toml, like `openfatture config set`.
+    fn set_setting(&self, key: String, value: String) -> BackendFuture<'_, SettingView>;
+    /// Removes one key from config.toml, like `openfatture config unset`.
+    fn unset_setting(&self, key: String) -> BackendFuture<'_, SettingView>;
+}
+
+/// Cloneable handle to the gateway's [`AdminBackend`], provided through Leptos context.
+#[derive(Clone)]
+pub struct AdminHandle(pub Arc<dyn AdminBackend>);
+
+impl AdminHandle {
+    /// Wraps an implementation.
+    pub fn new(backend: impl AdminBackend) -> Self {
+        Self(Arc::new(backend))
+    }
+}
+
+impl std::ops::Deref for AdminHandle {
+    type Target = dyn AdminBackend;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
+    }
+}
+
+/// The admin backend provided by the gateway for the current server-function call.
+pub fn admin_backend() -> Result<AdminHandle, AppError> {
+    leptos::prelude::use_context::<AdminHandle>().ok_or_else(|| {
+        AppError::Unavailable("the gateway did not provide its admin services to this request (server wiring bug)".into())
+    })
+}

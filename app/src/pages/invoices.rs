@@ -1,0 +1,518 @@
+//! The Invoices page (admin): EUR invoices with what is still due, Lightning invoices with their
+//! state, creating a Lightning invoice for an EUR invoice, its BOLT11 + QR code, refresh and cancel.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::format::format_sat;
+use crate::i18n::tr;
+
+/// An EUR invoice ("fattura") as the Invoices page lists it. Amounts are exact decimal text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FatturaView {
+    /// Row id.
+    pub id: i64,
+    /// Invoice number.
+    pub numero: String,
+    /// Year of the invoice date.
+    pub anno: i32,
+    /// Invoice date, `YYYY-MM-DD`.
+    pub data: String,
+    /// Client name.
+    pub client: String,
+    /// What the invoice is for.
+    pub description: String,
+    /// What the client has to pay in all, EUR.
+    pub due_eur: String,
+    /// Paid so far, EUR.
+    pub paid_eur: String,
+    /// Still to be paid, EUR.
+    pub outstanding_eur: String,
+    /// `unpaid`, `partially paid` or `paid`.
+    pub status: String,
+}
+
+/// One of our Lightning invoices as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LnInvoiceView {
+    /// Our id (`INV-001-LN`, `LN-000001`).
+    pub id: String,
+    /// Numero of the EUR invoice it collects ('' for standalone/POS invoices).
+    pub numero: String,
+    /// Client of that EUR invoice ('' when none).
+    pub client: String,
+    /// EUR amount.
+    pub amount_eur: String,
+    /// Amount in whole sats.
+    pub amount_sat: u64,
+    /// The locked EUR per BTC.
+    pub rate_eur_per_btc: String,
+    /// `PENDING`, `OPEN`, `ACCEPTED`, `SETTLED`, `CANCELED` or `EXPIRED`.
+    pub state: String,
+    /// Creation time, RFC 3339 UTC.
+    pub created_at: String,
+    /// Expiry time, RFC 3339 UTC.
+    pub expires_at: String,
+}
+
+/// One Lightning invoice with what is needed to get it paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LnInvoiceInfo {
+    /// The listed facts.
+    pub invoice: LnInvoiceView,
+    /// BOLT11 payment request ('' while the node has not confirmed it).
+    pub payment_request: String,
+    /// QR code of `LIGHTNING:<BOLT11>` as an SVG document ('' without a payment request).
+    pub qr_svg: String,
+    /// What was paid, whole sats.
+    pub amount_paid_sat: u64,
+    /// The memo in the invoice.
+    pub memo: String,
+    /// True when creating returned an existing payable invoice for the same amount.
+    pub reused: bool,
+    /// Loud warnings (fallback rate, low inbound capacity, an older invoice cancelled).
+    pub warnings: Vec<String>,
+}
+
+/// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
+/// `POST /api/admin_fatture`.
+#[server(prefix = "/api", endpoint = "admin_fatture")]
+pub async fn list_fatture(search: String) -> Result<Vec<FatturaView>, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.list_fatture(search).await
+}
+
+/// Lightning invoices, newest first, with an optional state (`OPEN`, … or '' for all) and a numero
+/// or client search. Admin. `POST /api/admin_ln_invoices`.
+#[server(prefix = "/api", endpoint = "admin_ln_invoices")]
+pub async fn list_ln_invoices(state: String, search: String) -> Result<Vec<LnInvoiceView>, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.list_ln_invoices(state, search).await
+}
+
+/// Creates (or reuses) a Lightning invoice for the EUR invoice `numero` (`anno` '' unless several
+/// years share it): `amount_eur` '' means what is still due, `expiry_hours` '' the configured
+/// default. Admin. `POST /api/admin_create_invoice`.
+#[server(prefix = "/api", endpoint = "admin_create_invoice")]
+pub async fn create_ln_invoice(
+    numero: String,
+    anno: String,
+    amount_eur: String,
+    expiry_hours: String,
+) -> Result<LnInvoiceInfo, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.create_ln_invoice(numero, anno, amount_eur, expiry_hours).await
+}
+
+/// One Lightning invoice, refreshed from the node, with its BOLT11 and QR code. Admin.
+/// `POST /api/admin_ln_invoice`.
+#[server(prefix = "/api", endpoint = "admin_ln_invoice")]
+pub async fn ln_invoice_detail(invoice_id: String) -> Result<LnInvoiceInfo, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.ln_invoice_detail(invoice_id).await
+}
+
+/// Cancels an unpaid Lightning invoice on the node and in our records. Admin.
+/// `POST /api/admin_cancel_ln_invoice`.
+#[server(prefix = "/api", endpoint = "admin_cancel_ln_invoice")]
+pub async fn cancel_ln_invoice(invoice_id: String) -> Result<LnInvoiceInfo, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.cancel_ln_invoice(invoice_id).await
+}
+
+/// The states the filter offers.
+const STATES: [&str; 6] = ["OPEN", "SETTLED", "CANCELED", "EXPIRED", "ACCEPTED", "PENDING"];
+
+/// The words for a fattura status in the current language.
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "paid" => tr("paid", "pagata"),
+        "partially paid" => tr("partially paid", "pagata in parte"),
+        _ => tr("unpaid", "da pagare"),
+    }
+}
+
+/// The words for a Lightning invoice state in the current language (tracked).
+pub fn state_label(state: &str) -> String {
+    if crate::i18n::lang() == crate::i18n::Lang::En {
+        return state.to_string();
+    }
+    match state {
+        "OPEN" => "APERTA",
+        "SETTLED" => "PAGATA",
+        "CANCELED" => "ANNULLATA",
+        "EXPIRED" => "SCADUTA",
+        "ACCEPTED" => "ACCETTATA",
+        "PENDING" => "IN ATTESA",
+        other => other,
+    }
+    .to_string()
+}
+
+/// The Invoices page.
+#[component]
+pub fn InvoicesPage() -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let state_filter = RwSignal::new(String::new());
+    // Bumped after every change so both lists reload.
+    let version = RwSignal::new(0u32);
+    let selected = RwSignal::new(None::<FatturaView>);
+    let detail = RwSignal::new(None::<LnInvoiceInfo>);
+    let error = RwSignal::new(None::<String>);
+
+    let fatture = LocalResource::new(move || {
+        let _ = version.get();
+        list_fatture(search.get())
+    });
+    let ln_invoices = LocalResource::new(move || {
+        let _ = version.get();
+        list_ln_invoices(state_filter.get(), search.get())
+    });
+
+    let show = move |id: String| {
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match ln_invoice_detail(id).await {
+                Ok(d) => detail.set(Some(d)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+
+    view! {
+        <Title text="Invoices" />
+        <section class="card admin-page">
+            <h1>{move || tr("Invoices", "Fatture")}</h1>
+            <div class="admin-filters">
+                <label>
+                    <span>{move || tr("Search numero or client", "Cerca numero o cliente")}</span>
+                    <input type="search" data-testid="invoice-search"
+                        prop:value=move || search.get()
+                        on:input=move |ev| search.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    <span>{move || tr("Lightning status", "Stato Lightning")}</span>
+                    <select data-testid="invoice-status-filter"
+                        on:change=move |ev| state_filter.set(event_target_value(&ev))>
+                        <option value="">{move || tr("All", "Tutti")}</option>
+                        {STATES.into_iter().map(|s| view! { <option value=s>{move || state_label(s)}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="invoice-error">{e}</p> })}
+        </section>
+
+        {move || detail.get().map(|d| view! { <InvoiceDetailCard detail=d set_detail=detail version error /> })}
+
+        {move || selected.get().map(|f| view! { <CreateCard fattura=f selected detail version error /> })}
+
+        <section class="card admin-page">
+            <h2>{move || tr("EUR invoices", "Fatture in euro")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+                {move || Suspend::new(async move {
+                    match fatture.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p class="muted" data-testid="fatture-empty">{move || tr(
+                                "No EUR invoices. Add one with `openfatture invoice add` or import FatturaPA XML with `openfatture invoice import`.",
+                                "Nessuna fattura. Aggiungila con `openfatture invoice add` o importa l'XML FatturaPA con `openfatture invoice import`.")}</p>
+                        }.into_any(),
+                        Ok(rows) => view! { <FattureTable rows selected /> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+
+        <section class="card admin-page">
+            <h2>{move || tr("Lightning invoices", "Fatture Lightning")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+                {move || Suspend::new(async move {
+                    match ln_invoices.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p class="muted" data-testid="ln-invoices-empty">{move || tr("No Lightning invoices match.", "Nessuna fattura Lightning corrisponde.")}</p>
+                        }.into_any(),
+                        Ok(rows) => view! { <LnInvoicesTable rows on_show=show /> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The EUR invoices table; "Lightning invoice" selects a row for the create form.
+#[component]
+fn FattureTable(rows: Vec<FatturaView>, selected: RwSignal<Option<FatturaView>>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="admin-table">
+                <thead><tr>
+                    <th>{move || tr("Numero", "Numero")}</th>
+                    <th>{move || tr("Date", "Data")}</th>
+                    <th>{move || tr("Client", "Cliente")}</th>
+                    <th class="num">{move || tr("Due €", "Dovuto €")}</th>
+                    <th class="num">{move || tr("Paid €", "Pagato €")}</th>
+                    <th>{move || tr("Status", "Stato")}</th>
+                    <th></th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|f| {
+                        let paid = f.status == "paid";
+                        let status = f.status.clone();
+                        let status_attr = f.status.clone();
+                        let pick = f.clone();
+                        view! {
+                            <tr data-testid=format!("fattura-row-{}", f.numero)>
+                                <td>{f.numero.clone()}</td>
+                                <td>{f.data.clone()}</td>
+                                <td>{f.client.clone()}</td>
+                                <td class="num">{f.due_eur.clone()}</td>
+                                <td class="num">{f.paid_eur.clone()}</td>
+                                <td>
+                                    <span class=if paid { "badge badge-ok" } else { "badge" }
+                                        data-testid=format!("fattura-status-{}", f.numero) data-status=status_attr>
+                                        {move || status_label(&status)}
+                                    </span>
+                                </td>
+                                <td>
+                                    <button type="button" class="button" disabled=paid
+                                        data-testid=format!("fattura-select-{}", f.numero)
+                                        on:click=move |_| selected.set(Some(pick.clone()))>
+                                        {move || tr("Lightning invoice…", "Fattura Lightning…")}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The create form for one EUR invoice: amount (default: what is still due) and expiry hours.
+#[component]
+fn CreateCard(
+    fattura: FatturaView,
+    selected: RwSignal<Option<FatturaView>>,
+    detail: RwSignal<Option<LnInvoiceInfo>>,
+    version: RwSignal<u32>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let amount = RwSignal::new(fattura.outstanding_eur.clone());
+    let expiry = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let numero = fattura.numero.clone();
+    let anno = fattura.anno.to_string();
+    let create = move |_| {
+        let (numero, anno) = (numero.clone(), anno.clone());
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match create_ln_invoice(numero, anno, amount.get_untracked(), expiry.get_untracked()).await {
+                Ok(created) => {
+                    detail.set(Some(created));
+                    selected.set(None);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            busy.set(false);
+            version.update(|v| *v += 1);
+        });
+    };
+    view! {
+        <section class="card admin-page" data-testid="invoice-create-form">
+            <h2>{move || tr("New Lightning invoice for ", "Nuova fattura Lightning per ")}{fattura.numero.clone()}</h2>
+            <p class="muted">{format!("{} · {} € ", fattura.client, fattura.outstanding_eur)}{move || tr("still due", "ancora da pagare")}</p>
+            <div class="admin-form">
+                <label>
+                    <span>{move || tr("Amount €", "Importo €")}</span>
+                    <input type="text" inputmode="decimal" data-testid="invoice-amount"
+                        prop:value=move || amount.get()
+                        on:input=move |ev| amount.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    <span>{move || tr("Expiry, hours (empty: default)", "Scadenza, ore (vuoto: predefinita)")}</span>
+                    <input type="number" min="1" data-testid="invoice-expiry"
+                        prop:value=move || expiry.get()
+                        on:input=move |ev| expiry.set(event_target_value(&ev)) />
+                </label>
+            </div>
+            <div class="admin-actions">
+                <button type="button" class="button button-primary" data-testid="invoice-create"
+                    disabled=move || busy.get() on:click=create>
+                    {move || if busy.get() { tr("Creating…", "Creazione…") } else { tr("Create Lightning invoice", "Crea fattura Lightning") }}
+                </button>
+                <button type="button" class="button" on:click=move |_| selected.set(None)>
+                    {move || tr("Close", "Chiudi")}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// One Lightning invoice: state, amounts, BOLT11 + QR, refresh and cancel. Follows the live event
+/// stream so a payment shows up without pressing Refresh.
+#[component]
+fn InvoiceDetailCard(
+    detail: LnInvoiceInfo,
+    set_detail: RwSignal<Option<LnInvoiceInfo>>,
+    version: RwSignal<u32>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let id = detail.invoice.id.clone();
+    let reload = {
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                match ln_invoice_detail(id).await {
+                    Ok(d) => set_detail.set(Some(d)),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+                version.update(|v| *v += 1);
+            });
+        }
+    };
+    if !is_final(&detail.invoice.state) {
+        let reload = reload.clone();
+        let watched = id.clone();
+        crate::live::watch_invoice(id.clone(), move |state| {
+            if state.invoice_id == watched && is_final(&state.state) {
+                reload();
+            }
+        });
+    }
+    let cancel = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                match cancel_ln_invoice(id).await {
+                    Ok(d) => set_detail.set(Some(d)),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+                version.update(|v| *v += 1);
+            });
+        }
+    };
+    let refresh = {
+        let reload = reload.clone();
+        move |_| reload()
+    };
+    let payable = matches!(detail.invoice.state.as_str(), "OPEN" | "PENDING" | "ACCEPTED");
+    let state = detail.invoice.state.clone();
+    let state_attr = detail.invoice.state.clone();
+    let warnings = detail
+        .warnings
+        .iter()
+        .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
+        .collect_view();
+    let inv = detail.invoice.clone();
+    view! {
+        <section class="card admin-page" data-testid="invoice-detail">
+            <div class="card-head">
+                <h2>{inv.id.clone()}</h2>
+                <button type="button" class="button" on:click=move |_| set_detail.set(None)>{move || tr("Close", "Chiudi")}</button>
+            </div>
+            {detail.reused.then(|| view! {
+                <p class="banner banner-warning" data-testid="invoice-reused">{move || tr(
+                    "A payable invoice for this amount already existed: it is shown instead of a new one.",
+                    "Esisteva già una fattura pagabile per questo importo: viene mostrata al posto di una nuova.")}</p>
+            })}
+            {warnings}
+            <div class="invoice-detail">
+                {(!detail.qr_svg.is_empty() && payable).then(|| view! {
+                    <div class="invoice-qr" data-testid="invoice-qr" inner_html=detail.qr_svg.clone()></div>
+                })}
+                <dl class="facts">
+                    <dt>{move || tr("Status", "Stato")}</dt>
+                    <dd><span class="badge" data-testid="invoice-state" data-state=state_attr>{move || state_label(&state)}</span></dd>
+                    <dt>{move || tr("Original invoice", "Fattura originale")}</dt>
+                    <dd>{format!("{} {}", inv.numero, inv.client)}</dd>
+                    <dt>{move || tr("Amount", "Importo")}</dt>
+                    <dd data-testid="invoice-amount-shown">{format!("{} € · {}", inv.amount_eur, format_sat(inv.amount_sat))}</dd>
+                    <dt>{move || tr("Rate", "Cambio")}</dt>
+                    <dd>{format!("1 BTC = {} €", inv.rate_eur_per_btc)}</dd>
+                    <dt>{move || tr("Paid", "Pagato")}</dt>
+                    <dd data-testid="invoice-paid-sat">{format_sat(detail.amount_paid_sat)}</dd>
+                    <dt>{move || tr("Expires", "Scade")}</dt>
+                    <dd>{inv.expires_at.clone()}</dd>
+                    <dt>{move || tr("Memo", "Descrizione")}</dt>
+                    <dd>{detail.memo.clone()}</dd>
+                </dl>
+            </div>
+            {(payable && !detail.payment_request.is_empty()).then(|| view! {
+                <label class="admin-bolt11">
+                    <span>"BOLT11"</span>
+                    <textarea readonly rows="3" class="mono" data-testid="invoice-bolt11">{detail.payment_request.clone()}</textarea>
+                </label>
+            })}
+            <div class="admin-actions">
+                <button type="button" class="button" data-testid="invoice-refresh" on:click=refresh>
+                    {move || tr("Refresh from node", "Aggiorna dal nodo")}
+                </button>
+                {payable.then(|| view! {
+                    <button type="button" class="button" data-testid="invoice-cancel" on:click=cancel>
+                        {move || tr("Cancel invoice", "Annulla fattura")}
+                    </button>
+                })}
+            </div>
+        </section>
+    }
+}
+
+/// Whether a state can no longer change.
+fn is_final(state: &str) -> bool {
+    matches!(state, "SETTLED" | "CANCELED" | "EXPIRED")
+}
+
+/// The Lightning invoices table; "Show" opens one with its QR code.
+#[component]
+fn LnInvoicesTable<F>(rows: Vec<LnInvoiceView>, on_show: F) -> impl IntoView
+where
+    F: Fn(String) + Copy + 'static,
+{
+    view! {
+        <div class="table-wrap">
+            <table class="admin-table">
+                <thead><tr>
+                    <th>"ID"</th>
+                    <th>{move || tr("Original invoice", "Fattura originale")}</th>
+                    <th class="num">"€"</th>
+                    <th class="num">"sat"</th>
+                    <th>{move || tr("Status", "Stato")}</th>
+                    <th>{move || tr("Created", "Creata")}</th>
+                    <th></th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|r| {
+                        let id = r.id.clone();
+                        let state = r.state.clone();
+                        let state_attr = r.state.clone();
+                        view! {
+                            <tr data-testid=format!("invoice-row-{}", r.id)>
+                                <td class="mono">{r.id.clone()}</td>
+                                <td>{format!("{} {}", r.numero, r.client)}</td>
+                                <td class="num">{r.amount_eur.clone()}</td>
+                                <td class="num">{format_sat(r.amount_sat)}</td>
+                                <td data-testid=format!("invoice-row-state-{}", r.id) data-state=state_attr>{move || state_label(&state)}</td>
+                                <td>{r.created_at.clone()}</td>
+                                <td>
+                                    <button type="button" class="button" data-testid=format!("invoice-show-{}", r.id)
+                                        on:click=move |_| on_show(id.clone())>
+                                        {move || tr("Show", "Mostra")}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

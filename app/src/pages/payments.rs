@@ -1,0 +1,160 @@
+//! The Payments page (admin): received payments with EUR, sats, the locked rate, the time and the
+//! original invoice, and the accountant's CSV export as a download.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::format::format_sat;
+use crate::i18n::tr;
+
+/// One received payment as listed. Decimals are exact text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    /// Settle time, RFC 3339 UTC.
+    pub settled_at: String,
+    /// Payment hash, hex.
+    pub payment_hash: String,
+    /// Our Lightning invoice id.
+    pub ln_invoice_id: String,
+    /// Numero of the EUR invoice paid ('' for POS/standalone payments).
+    pub original_invoice: String,
+    /// Client name ('' when none).
+    pub client: String,
+    /// Whole sats received.
+    pub amount_sat: u64,
+    /// EUR at the locked rate.
+    pub amount_eur: String,
+    /// The locked EUR per BTC.
+    pub rate_eur_per_btc: String,
+    /// Where the rate came from.
+    pub rate_source: String,
+}
+
+/// Most payments one page lists.
+pub const MAX_LISTED: u32 = 500;
+
+/// The most recent payments first, at most `limit` (1–500). Admin. `POST /api/admin_payments`.
+#[server(prefix = "/api", endpoint = "admin_payments")]
+pub async fn list_payments(limit: u32) -> Result<Vec<PaymentView>, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.list_payments(limit.clamp(1, MAX_LISTED)).await
+}
+
+/// Every payment as the accountant's CSV (the same file as `openfatture lightning payments export
+/// --format csv`). Admin. `POST /api/admin_payments_csv`.
+#[server(prefix = "/api", endpoint = "admin_payments_csv")]
+pub async fn payments_csv() -> Result<String, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.payments_csv().await
+}
+
+/// A `data:` URL of a CSV text, for a download link (no server round trip on click).
+pub fn csv_data_url(csv: &str) -> String {
+    let mut out = String::from("data:text/csv;charset=utf-8,");
+    for byte in csv.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The Payments page.
+#[component]
+pub fn PaymentsPage() -> impl IntoView {
+    let payments = LocalResource::new(|| list_payments(MAX_LISTED));
+    let csv = LocalResource::new(payments_csv);
+    let reload = move |_| {
+        payments.refetch();
+        csv.refetch();
+    };
+    view! {
+        <Title text="Payments" />
+        <section class="card admin-page">
+            <div class="card-head">
+                <h1>{move || tr("Payments", "Pagamenti")}</h1>
+                <div class="admin-actions">
+                    <button type="button" class="button" data-testid="payments-refresh" on:click=reload>
+                        {move || tr("Refresh", "Aggiorna")}
+                    </button>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match csv.await {
+                                Ok(text) => view! {
+                                    <a class="button button-primary" data-testid="payments-csv" download="payments.csv"
+                                        href=csv_data_url(&text)>
+                                        {move || tr("Download CSV", "Scarica CSV")}
+                                    </a>
+                                }.into_any(),
+                                Err(e) => view! { <span class="error-text">{e.to_string()}</span> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </div>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+                {move || Suspend::new(async move {
+                    match payments.await {
+                        Ok(rows) if rows.is_empty() => view! {
+                            <p class="muted" data-testid="payments-empty">{move || tr("No payments received yet.", "Nessun pagamento ricevuto finora.")}</p>
+                        }.into_any(),
+                        Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="payments-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The payments table (also used by the dashboard's "recent payments").
+#[component]
+pub fn PaymentsTable(rows: Vec<PaymentView>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="admin-table">
+                <thead><tr>
+                    <th>{move || tr("Time (UTC)", "Ora (UTC)")}</th>
+                    <th>{move || tr("Original invoice", "Fattura originale")}</th>
+                    <th class="num">"€"</th>
+                    <th class="num">"sat"</th>
+                    <th class="num">{move || tr("Rate €/BTC", "Cambio €/BTC")}</th>
+                    <th>{move || tr("Lightning invoice", "Fattura Lightning")}</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|p| {
+                        let original = if p.original_invoice.is_empty() {
+                            "—".to_string()
+                        } else {
+                            format!("{} {}", p.original_invoice, p.client)
+                        };
+                        view! {
+                            <tr data-testid=format!("payment-row-{}", p.ln_invoice_id)>
+                                <td>{p.settled_at.clone()}</td>
+                                <td>{original}</td>
+                                <td class="num">{p.amount_eur.clone()}</td>
+                                <td class="num">{format_sat(p.amount_sat)}</td>
+                                <td class="num" title=p.rate_source.clone()>{p.rate_eur_per_btc.clone()}</td>
+                                <td class="mono">{p.ln_invoice_id.clone()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_data_urls_escape_everything_but_unreserved_characters() {
+        assert_eq!(csv_data_url("a,b\n1 €"), "data:text/csv;charset=utf-8,a%2Cb%0A1%20%E2%82%AC");
+    }
+}

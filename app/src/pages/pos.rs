@@ -1,0 +1,394 @@
+//! The shop-counter POS: a keypad for a EUR amount, "Charge" → a full-screen QR code, and a green
+//! "Paid" screen within a second of settlement, driven by the gateway's live event stream.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::format::format_sat;
+use crate::i18n::tr;
+
+/// A POS sale waiting to be paid: what the QR screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosSale {
+    /// Our Lightning invoice id (`LN-000042`).
+    pub invoice_id: String,
+    /// BOLT11 payment request.
+    pub payment_request: String,
+    /// The QR code of `LIGHTNING:<BOLT11>` (upper case: a denser code), as an SVG document.
+    pub qr_svg: String,
+    /// EUR amount, two decimals (`12.50`).
+    pub amount_eur: String,
+    /// Amount in whole sats.
+    pub amount_sat: u64,
+    /// The locked rate, EUR per BTC.
+    pub eur_per_btc: String,
+    /// Where the rate came from (`coingecko`, `fallback`, …).
+    pub rate_source: String,
+    /// Whether the rate is the configured fallback, not a market price.
+    pub rate_is_fallback: bool,
+    /// When the invoice stops being payable (unix seconds).
+    pub expires_at: i64,
+    /// The gateway's clock when it answered (unix seconds), to count down without clock skew.
+    pub server_now: i64,
+    /// Loud warnings (fallback rate, low inbound capacity).
+    pub warnings: Vec<String>,
+}
+
+/// The state of one Lightning invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceStatus {
+    /// Our Lightning invoice id.
+    pub invoice_id: String,
+    /// `PENDING`, `OPEN`, `ACCEPTED`, `SETTLED`, `CANCELED` or `EXPIRED`.
+    pub state: String,
+    /// What was paid, whole sats.
+    pub amount_paid_sat: u64,
+}
+
+/// Creates a POS invoice for `amount_eur` (`12.50` or `12,50`) with an optional note. Cashier.
+/// `POST /api/pos_charge`.
+#[server(prefix = "/api", endpoint = "pos_charge")]
+pub async fn pos_charge(amount_eur: String, note: String) -> Result<PosSale, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
+    crate::backend::backend()?.pos_charge(amount_eur, note).await
+}
+
+/// The current state of a Lightning invoice, refreshed from the node. Cashier. `POST /api/invoice_state`.
+#[server(prefix = "/api", endpoint = "invoice_state")]
+pub async fn invoice_state(invoice_id: String) -> Result<InvoiceStatus, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
+    crate::backend::backend()?.invoice_state(invoice_id).await
+}
+
+/// Cancels an unpaid Lightning invoice (e.g. the customer left). Cashier. `POST /api/cancel_invoice`.
+#[server(prefix = "/api", endpoint = "cancel_invoice")]
+pub async fn cancel_invoice(invoice_id: String) -> Result<InvoiceStatus, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
+    crate::backend::backend()?.cancel_invoice(invoice_id).await
+}
+
+/// Where the sale is.
+#[derive(Debug, Clone, PartialEq)]
+enum Stage {
+    /// Typing the amount.
+    Entry,
+    /// Waiting for the gateway to create the invoice.
+    Creating,
+    /// QR shown, waiting for the payment.
+    Waiting(PosSale),
+    /// Paid.
+    Paid(PosSale, u64),
+    /// Expired (or cancelled by the node) unpaid.
+    Expired(PosSale),
+}
+
+/// Most digits before the decimal separator (up to 9 999 999 EUR).
+const MAX_INTEGER_DIGITS: usize = 7;
+
+/// Applies one keypad key to the amount being typed (`,` is the decimal separator).
+pub fn press_key(amount: &str, key: char) -> String {
+    let mut out = amount.to_string();
+    match key {
+        '⌫' => {
+            out.pop();
+        }
+        'C' => out.clear(),
+        ',' if !out.contains(',') => {
+            if out.is_empty() {
+                out.push('0');
+            }
+            out.push(',');
+        }
+        d if d.is_ascii_digit() => {
+            let (int_part, decimals) = match out.split_once(',') {
+                Some((i, d)) => (i.len(), Some(d.len())),
+                None => (out.len(), None),
+            };
+            let fits = match decimals {
+                Some(n) => n < 2,
+                None => int_part < MAX_INTEGER_DIGITS,
+            };
+            if fits {
+                if out == "0" {
+                    out.clear();
+                }
+                out.push(d);
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The typed amount for display: `12,5` → `12,50 €`; empty → `0,00 €`.
+pub fn display_amount(amount: &str) -> String {
+    let (int_part, decimals) = amount.split_once(',').unwrap_or((amount, ""));
+    let int_part = if int_part.is_empty() { "0" } else { int_part };
+    format!("{int_part},{:0<2} €", decimals)
+}
+
+/// `mm:ss` for a number of seconds (never negative).
+pub fn countdown(secs: i64) -> String {
+    let secs = secs.max(0);
+    format!("{:02}:{:02}", secs / 60, secs % 60)
+}
+
+/// The POS page.
+#[component]
+pub fn PosPage() -> impl IntoView {
+    let amount = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let stage = RwSignal::new(Stage::Entry);
+    let error = RwSignal::new(None::<String>);
+
+    let charge = move || {
+        let typed = amount.get_untracked();
+        let note_text = note.get_untracked();
+        error.set(None);
+        stage.set(Stage::Creating);
+        leptos::task::spawn_local(async move {
+            match pos_charge(typed, note_text).await {
+                Ok(created) => stage.set(Stage::Waiting(created)),
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    stage.set(Stage::Entry);
+                }
+            }
+        });
+    };
+    let new_sale = move || {
+        amount.set(String::new());
+        note.set(String::new());
+        error.set(None);
+        stage.set(Stage::Entry);
+    };
+
+    view! {
+        <Title text="POS" />
+        <section class="pos" data-testid="pos">
+            {move || match stage.get() {
+                Stage::Entry | Stage::Creating => {
+                    let busy = matches!(stage.get_untracked(), Stage::Creating);
+                    view! { <Keypad amount note error busy on_charge=charge /> }.into_any()
+                }
+                Stage::Waiting(sale) => view! { <QrScreen sale stage /> }.into_any(),
+                Stage::Paid(sale, paid_sat) => view! {
+                    <PaidScreen sale paid_sat on_new=new_sale />
+                }.into_any(),
+                Stage::Expired(sale) => view! {
+                    <div class="pos-expired" data-testid="pos-expired" role="alert">
+                        <h1>{move || tr("Expired", "Scaduta")}</h1>
+                        <p>{format!("{} € · {}", sale.amount_eur, format_sat(sale.amount_sat))}</p>
+                        <button type="button" class="button button-primary pos-big" data-testid="pos-recreate"
+                            on:click=move |_| charge()>
+                            {move || tr("Expired, create again", "Scaduta, crea di nuovo")}
+                        </button>
+                        <button type="button" class="button pos-big" on:click=move |_| new_sale()>
+                            {move || tr("New sale", "Nuova vendita")}
+                        </button>
+                    </div>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Amount display, keypad, note and the Charge button.
+#[component]
+fn Keypad(
+    amount: RwSignal<String>,
+    note: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: bool,
+    on_charge: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', ',', '0', '⌫'];
+    let is_zero = move || amount.with(|a| a.chars().all(|c| c == '0' || c == ','));
+    view! {
+        <div class="pos-entry">
+            <output class="pos-amount" data-testid="pos-amount" aria-live="polite">
+                {move || display_amount(&amount.get())}
+            </output>
+            <div class="pos-keypad" role="group" aria-label="Keypad">
+                {keys.into_iter().map(|key| {
+                    let label = key.to_string();
+                    view! {
+                        <button type="button" class="pos-key" data-key=label.clone()
+                            aria-label=if key == '⌫' { "Backspace".to_string() } else { label.clone() }
+                            on:click=move |_| amount.update(|a| *a = press_key(a, key))>
+                            {label.clone()}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+            <label class="pos-note">
+                <span>{move || tr("Note (optional)", "Nota (facoltativa)")}</span>
+                <input type="text" maxlength="120" data-testid="pos-note"
+                    prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev)) />
+            </label>
+            {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="pos-error">{e}</p> })}
+            <div class="pos-actions">
+                <button type="button" class="button pos-big" on:click=move |_| amount.set(String::new())>
+                    "C"
+                </button>
+                <button type="button" class="button button-primary pos-big pos-charge" data-testid="pos-charge"
+                    disabled=move || busy || is_zero()
+                    on:click=move |_| on_charge()>
+                    {move || if busy { tr("Creating…", "Creazione…") } else { tr("Charge", "Incassa") }}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// The QR code, amounts, rate, countdown and copy button; listens for the payment.
+#[component]
+fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
+    let skew = sale.server_now - crate::live::now_secs();
+    let remaining = RwSignal::new(sale.expires_at - sale.server_now);
+    let copied = RwSignal::new(false);
+    let invoice_id = sale.invoice_id.clone();
+
+    // Settle/expiry/cancel events for this invoice move the screen on.
+    let on_state = {
+        let sale = sale.clone();
+        move |state: InvoiceStatus| {
+            if state.invoice_id != sale.invoice_id {
+                return;
+            }
+            match state.state.as_str() {
+                "SETTLED" => {
+                    crate::live::play_paid_sound();
+                    stage.set(Stage::Paid(sale.clone(), state.amount_paid_sat));
+                }
+                "EXPIRED" | "CANCELED" => stage.set(Stage::Expired(sale.clone())),
+                _ => {}
+            }
+        }
+    };
+    crate::live::watch_invoice(invoice_id.clone(), on_state.clone());
+    crate::live::keep_screen_awake();
+
+    // Countdown; at zero ask the gateway (the node decides when an invoice has expired).
+    let check_id = invoice_id.clone();
+    let on_expiry = on_state.clone();
+    let asked = StoredValue::new(false);
+    let expires_at = sale.expires_at;
+    crate::live::every_second(move || {
+        let left = expires_at - (crate::live::now_secs() + skew);
+        remaining.set(left);
+        if left <= 0 && !asked.get_value() {
+            asked.set_value(true);
+            let id = check_id.clone();
+            let apply = on_expiry.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(state) = invoice_state(id).await {
+                    apply(state);
+                }
+            });
+        }
+    });
+
+    let cancel_id = invoice_id.clone();
+    let cancel = move |_| {
+        let id = cancel_id.clone();
+        leptos::task::spawn_local(async move {
+            let _ = cancel_invoice(id).await;
+        });
+        stage.set(Stage::Entry);
+    };
+    let request = sale.payment_request.clone();
+    let copy = move |_| {
+        crate::live::copy_to_clipboard(&request);
+        copied.set(true);
+    };
+    let warnings = sale
+        .warnings
+        .iter()
+        .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
+        .collect_view();
+    let rate_line = format!(
+        "1 BTC = {} € · {}{}",
+        sale.eur_per_btc,
+        sale.rate_source,
+        if sale.rate_is_fallback && sale.rate_source != "fallback" { " (FALLBACK)" } else { "" }
+    );
+    view! {
+        <div class="pos-qr-screen" data-testid="pos-qr-screen">
+            <div class="pos-qr" data-testid="pos-qr" inner_html=sale.qr_svg.clone()></div>
+            <div class="pos-qr-info">
+                <p class="pos-qr-eur" data-testid="pos-qr-eur">{format!("{} €", sale.amount_eur.replace('.', ","))}</p>
+                <p class="pos-qr-sat" data-testid="pos-qr-sat">{format_sat(sale.amount_sat)}</p>
+                <p class="muted" data-testid="pos-rate">{rate_line}</p>
+                <p class="pos-countdown" data-testid="pos-countdown">
+                    {move || tr("Expires in ", "Scade tra ")}{move || countdown(remaining.get())}
+                </p>
+                {warnings}
+                <textarea class="pos-invoice" readonly rows="3" data-testid="pos-invoice">{sale.payment_request.clone()}</textarea>
+                <div class="pos-actions">
+                    <button type="button" class="button pos-big" data-testid="pos-copy" on:click=copy>
+                        {move || if copied.get() { tr("Copied", "Copiato") } else { tr("Copy", "Copia") }}
+                    </button>
+                    <button type="button" class="button pos-big" data-testid="pos-cancel" on:click=cancel>
+                        {move || tr("Cancel", "Annulla")}
+                    </button>
+                </div>
+                <p class="muted">{sale.invoice_id.clone()}</p>
+            </div>
+        </div>
+    }
+}
+
+/// The green "Paid" screen.
+#[component]
+fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) -> impl IntoView {
+    view! {
+        <div class="pos-paid" data-testid="pos-paid" role="status">
+            <div class="pos-paid-mark" aria-hidden="true">"✓"</div>
+            <h1>{move || tr("Paid", "Pagato")}</h1>
+            <p class="pos-qr-eur">{format!("{} €", sale.amount_eur.replace('.', ","))}</p>
+            <p>{format_sat(paid_sat)}</p>
+            <button type="button" class="button button-primary pos-big" data-testid="pos-new-sale"
+                on:click=move |_| on_new()>
+                {move || tr("New sale", "Nuova vendita")}
+            </button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(keys: &str) -> String {
+        keys.chars().fold(String::new(), |a, k| press_key(&a, k))
+    }
+
+    #[test]
+    fn the_keypad_builds_amounts_with_at_most_two_decimals() {
+        assert_eq!(typed("12,50"), "12,50");
+        assert_eq!(typed("12,505"), "12,50");
+        assert_eq!(typed(",5"), "0,5");
+        assert_eq!(typed("007"), "7");
+        assert_eq!(typed("1,,2"), "1,2");
+        assert_eq!(typed("12⌫3"), "13");
+        assert_eq!(typed("99999999"), "9999999");
+        assert_eq!(typed("12C4"), "4");
+    }
+
+    #[test]
+    fn amounts_display_with_two_decimals() {
+        assert_eq!(display_amount(""), "0,00 €");
+        assert_eq!(display_amount("12,5"), "12,50 €");
+        assert_eq!(display_amount("7"), "7,00 €");
+    }
+
+    #[test]
+    fn countdown_is_minutes_and_seconds() {
+        assert_eq!(countdown(905), "15:05");
+        assert_eq!(countdown(-3), "00:00");
+    }
+}

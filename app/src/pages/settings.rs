@@ -1,0 +1,215 @@
+//! The Settings page (admin): every configuration key with its effective value and where it comes
+//! from (environment, config.toml, default). Saving writes config.toml exactly as `openfatture
+//! config set` does. Secrets can be written but never read back: no server function returns them.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::i18n::tr;
+
+/// One configuration key as the Settings page shows it. A secret's value is never included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingView {
+    /// Key name (`lightning_fallback_rate`).
+    pub key: String,
+    /// The effective value for display; '' when unset, and always '' for secrets.
+    pub value: String,
+    /// Whether the key has a value.
+    pub is_set: bool,
+    /// Whether the key is a secret (write-only here).
+    pub secret: bool,
+    /// `env`, `file`, `default` or `unset`.
+    pub source: String,
+    /// The environment variable that overrides the file.
+    pub env_var: String,
+    /// Value type (`bool`, `u64`, `url`, …).
+    pub type_name: String,
+    /// One-line description.
+    pub description: String,
+}
+
+/// Every configuration key in table order. Admin. `POST /api/admin_settings`.
+#[server(prefix = "/api", endpoint = "admin_settings")]
+pub async fn list_settings() -> Result<Vec<SettingView>, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.settings().await
+}
+
+/// Validates `value` for `key` and writes it to config.toml (atomically; on a refusal the file is
+/// left as it was). Admin. `POST /api/admin_setting_set`.
+#[server(prefix = "/api", endpoint = "admin_setting_set")]
+pub async fn save_setting(key: String, value: String) -> Result<SettingView, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.set_setting(key, value).await
+}
+
+/// Removes `key` from config.toml so the environment or the default applies again. Admin.
+/// `POST /api/admin_setting_unset`.
+#[server(prefix = "/api", endpoint = "admin_setting_unset")]
+pub async fn unset_setting(key: String) -> Result<SettingView, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.unset_setting(key).await
+}
+
+/// The words for a value's source in the current language.
+fn source_label(source: &str) -> &'static str {
+    match source {
+        "env" => tr("environment", "ambiente"),
+        "file" => tr("config.toml", "config.toml"),
+        "default" => tr("default", "predefinito"),
+        _ => tr("not set", "non impostato"),
+    }
+}
+
+/// What the last save or reset did (rendered in the current language).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Notice {
+    /// A key was saved; the entry as it is now.
+    Saved(SettingView),
+    /// A key was removed from config.toml.
+    Removed(String),
+    /// The gateway refused or failed (its own words).
+    Error(String),
+}
+
+impl Notice {
+    /// The text in the current language, and whether it reports a failure.
+    fn text(&self) -> (String, bool) {
+        match self {
+            Notice::Saved(saved) => {
+                let shown = if saved.secret { tr("(secret saved)", "(segreto salvato)").to_string() } else { saved.value.clone() };
+                let mut text = format!("{} = {shown}", saved.key);
+                if saved.source == "env" {
+                    text.push_str(&format!(" — {} {}", saved.env_var, tr("overrides the file", "prevale sul file")));
+                }
+                (text, false)
+            }
+            Notice::Removed(key) => (format!("{key}: {}", tr("removed from config.toml", "rimossa da config.toml")), false),
+            Notice::Error(text) => (text.clone(), true),
+        }
+    }
+}
+
+/// The Settings page.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let settings = LocalResource::new(list_settings);
+    let message = RwSignal::new(None::<Notice>);
+    view! {
+        <Title text="Settings" />
+        <section class="card admin-page">
+            <div class="card-head">
+                <h1>{move || tr("Settings", "Impostazioni")}</h1>
+                <button type="button" class="button" on:click=move |_| settings.refetch()>{move || tr("Reload", "Ricarica")}</button>
+            </div>
+            <p class="banner banner-warning" data-testid="settings-restart-note">{move || tr(
+                "Changes are saved to config.toml and take effect after restarting `openfatture serve`. An environment variable overrides the file.",
+                "Le modifiche vengono salvate in config.toml e hanno effetto dopo il riavvio di `openfatture serve`. Una variabile d'ambiente prevale sul file.")}</p>
+            {move || message.get().map(|m| match m.text() {
+                (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="settings-message">{text}</p> }.into_any(),
+                (text, true) => view! { <p class="banner banner-error" role="alert" data-testid="settings-error">{text}</p> }.into_any(),
+            })}
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(rows) => view! {
+                            <div class="settings-list">
+                                {rows.into_iter().map(|s| view! { <SettingRow setting=s message /> }).collect_view()}
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="settings-load-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// One key: its value (or set/not set for a secret), source, an input and Save / Reset.
+#[component]
+fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl IntoView {
+    let current = RwSignal::new(setting.clone());
+    let input = RwSignal::new(if setting.secret { String::new() } else { setting.value.clone() });
+    let key = setting.key.clone();
+    let save = {
+        let key = key.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let key = key.clone();
+            message.set(None);
+            leptos::task::spawn_local(async move {
+                match save_setting(key.clone(), input.get_untracked()).await {
+                    Ok(saved) => {
+                        if saved.secret {
+                            input.set(String::new());
+                        }
+                        current.set(saved.clone());
+                        message.set(Some(Notice::Saved(saved)));
+                    }
+                    Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                }
+            });
+        }
+    };
+    let reset = {
+        let key = key.clone();
+        move |_| {
+            let key = key.clone();
+            message.set(None);
+            leptos::task::spawn_local(async move {
+                match unset_setting(key.clone()).await {
+                    Ok(now) => {
+                        if !now.secret {
+                            input.set(now.value.clone());
+                        }
+                        message.set(Some(Notice::Removed(key)));
+                        current.set(now);
+                    }
+                    Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                }
+            });
+        }
+    };
+    let secret = setting.secret;
+    let input_type = if secret { "password" } else { "text" };
+    view! {
+        <form class="setting-row" data-testid=format!("setting-row-{key}") on:submit=save>
+            <div class="setting-name">
+                <label for=format!("setting-{key}") class="mono">{key.clone()}</label>
+                <span class="muted">{format!("{} · {}", setting.description, setting.type_name)}</span>
+            </div>
+            <div class="setting-now">
+                <span data-testid=format!("setting-value-{key}")>
+                    {move || {
+                        let s = current.get();
+                        if s.secret {
+                            if s.is_set { tr("set", "impostato").to_string() } else { tr("not set", "non impostato").to_string() }
+                        } else if s.is_set {
+                            s.value
+                        } else {
+                            tr("not set", "non impostato").to_string()
+                        }
+                    }}
+                </span>
+                <span class="muted" data-testid=format!("setting-source-{key}")>
+                    {move || format!("({})", source_label(&current.get().source))}
+                </span>
+            </div>
+            <div class="setting-edit">
+                <input id=format!("setting-{key}") type=input_type data-testid=format!("setting-{key}")
+                    autocomplete=if secret { "new-password" } else { "off" }
+                    placeholder=if secret { "••••••" } else { "" }
+                    prop:value=move || input.get()
+                    on:input=move |ev| input.set(event_target_value(&ev)) />
+                <button type="submit" class="button button-primary" data-testid=format!("setting-save-{key}")>
+                    {move || tr("Save", "Salva")}
+                </button>
+                <button type="button" class="button" data-testid=format!("setting-unset-{key}") on:click=reset>
+                    {move || tr("Reset", "Ripristina")}
+                </button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,126 @@
+//! `openfatture user add|list|remove`: staff accounts for the web app.
+
+use std::io::{IsTerminal, Read};
+
+use app::auth::Role;
+use clap::Subcommand;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{CliError, Output};
+use crate::auth::{check_password_policy, AuthError, AuthService};
+use crate::config::Home;
+
+/// `openfatture user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff member who can sign in to the web app.
+    Add {
+        /// Login name: lower-case letters, digits, '.', '_' or '-'.
+        name: String,
+        /// admin (everything) or cashier (POS and invoice status).
+        #[arg(long)]
+        role: String,
+        /// Read the password (or PIN) from standard input instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List staff accounts.
+    List,
+    /// Remove a staff account (their sessions end at once).
+    Remove {
+        /// Login name.
+        name: String,
+    },
+}
+
+impl From<AuthError> for CliError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Store(e) => CliError::Store(e),
+            other => CliError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// Runs one `user` subcommand.
+pub(super) async fn run(out: &Output, home: &Home, command: UserCommand) -> Result<(), CliError> {
+    match command {
+        UserCommand::Add { name, role, password_stdin } => {
+            // Check everything cheap before asking for a password.
+            crate::auth::check_username(&name)?;
+            let role = Role::parse(&role).ok_or_else(|| AuthError::UnknownRole(role.clone()))?;
+            let password = read_password(password_stdin)?;
+            let store = crate::context::open_store(home).await?;
+            let added = AuthService::new(store.clone(), false).add_user(&name, role, &password).await;
+            store.close().await;
+            added?;
+            if out.json {
+                return out.print_json(&serde_json::json!({ "username": name, "role": role }));
+            }
+            println!("✅ Added {role} '{name}'. They can now sign in to the web app.");
+            Ok(())
+        }
+        UserCommand::List => {
+            let store = crate::context::open_store(home).await?;
+            let users = store.users().await;
+            store.close().await;
+            let users = users?;
+            if out.json {
+                let list: Vec<_> = users
+                    .iter()
+                    .map(|u| serde_json::json!({ "username": u.username, "role": u.role, "created_at": u.created_at }))
+                    .collect();
+                return out.print_json(&list);
+            }
+            if users.is_empty() {
+                println!("No staff accounts yet. Add one: openfatture user add NAME --role admin");
+            }
+            for user in users {
+                println!("{:<32} {}", user.username, user.role);
+            }
+            Ok(())
+        }
+        UserCommand::Remove { name } => {
+            let store = crate::context::open_store(home).await?;
+            let removed = store.delete_user(&name).await;
+            store.close().await;
+            if !removed? {
+                return Err(AuthError::NoSuchUser(name).into());
+            }
+            if out.json {
+                return out.print_json(&serde_json::json!({ "removed": name }));
+            }
+            println!("✅ Removed '{name}'; their sessions have ended.");
+            Ok(())
+        }
+    }
+}
+
+/// The new password: from stdin (`--password-stdin`, one line) or asked twice on the terminal.
+fn read_password(from_stdin: bool) -> Result<SecretString, CliError> {
+    if from_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| CliError::Invalid(format!("cannot read the password from standard input: {e}")))?;
+        let line = text.lines().next().unwrap_or_default().to_string();
+        check_password_policy(&line)?;
+        return Ok(SecretString::from(line));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Invalid(
+            "no terminal to ask for the password: pipe it in and add --password-stdin".into(),
+        ));
+    }
+    let first = rpassword::prompt_password("Password or PIN: ")
+        .map_err(|e| CliError::Invalid(format!("cannot read the password: {e}")))?;
+    check_password_policy(&first)?;
+    let again = rpassword::prompt_password("Again: ")
+        .map_err(|e| CliError::Invalid(format!("cannot read the password: {e}")))?;
+    if again != first {
+        return Err(CliError::Invalid("the two passwords differ; nothing was changed".into()));
+    }
+    let secret = SecretString::from(first);
+    debug_assert!(!secret.expose_secret().is_empty());
+    Ok(secret)
+}

@@ -1,0 +1,553 @@
+//! The gateway's implementation of [`app::admin::AdminBackend`]: what the admin pages' server
+//! functions call (invoices, payments, liquidity, webhooks, settings). Every operation goes through
+//! the same services as the command line; nothing here returns a secret.
+
+use std::collections::HashMap;
+
+use app::admin::{AdminBackend, AdminHandle};
+use app::backend::BackendFuture;
+use app::model::{ChannelLiquidityView, LiquidityView};
+use app::pages::invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
+use app::pages::payments::PaymentView;
+use app::pages::settings::SettingView;
+use app::pages::webhooks::{DeliveryView, EndpointView, WebhookTestReport};
+use app::AppError;
+use rust_decimal::Decimal;
+
+use crate::config::{self, ConfigError, EnvVars, Home, Settings};
+use crate::invoices::export;
+use crate::invoices::{CreateRequest, InvoiceService};
+use crate::liquidity::{self, LiquidityPolicy};
+use crate::lnd::LndClient;
+use crate::store::{
+    Delivery, EventKind, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT,
+};
+use crate::webhooks::{self, Dispatcher, DispatcherConfig, WebhookError};
+
+use super::pos::{invoice_error, parse_counter_amount, qr_svg};
+
+/// Most rows a list returns.
+const LIST_LIMIT: u32 = 500;
+/// Deliveries looked at to judge each endpoint's health.
+const HEALTH_WINDOW: u32 = 1000;
+
+/// Admin services over the gateway's database, node and configuration.
+pub(crate) struct GatewayAdmin {
+    /// The database.
+    pub store: Store,
+    /// Lightning invoices (create, refresh, cancel).
+    pub invoices: InvoiceService,
+    /// The node.
+    pub lnd: LndClient,
+    /// Where config.toml and the data directory are.
+    pub home: Home,
+}
+
+/// The handle admin server functions find in their context.
+pub(crate) fn handle(admin: GatewayAdmin) -> AdminHandle {
+    AdminHandle::new(admin)
+}
+
+/// A refusal of the request (HTTP 400): the text says which value was wrong.
+fn invalid(message: String) -> AppError {
+    app::auth::set_status(axum::http::StatusCode::BAD_REQUEST);
+    AppError::Invalid(message)
+}
+
+/// Marks an invoice-service refusal as a bad request (HTTP 400); other errors keep their status.
+fn bad_request(error: AppError) -> AppError {
+    if matches!(error, AppError::Invalid(_)) {
+        app::auth::set_status(axum::http::StatusCode::BAD_REQUEST);
+    }
+    error
+}
+
+/// A database failure: logged in full, shown as a short retry hint.
+fn store_error(error: StoreError) -> AppError {
+    tracing::error!("database error: {error}");
+    AppError::Unavailable("the gateway cannot use its database right now; try again".into())
+}
+
+/// A configuration refusal or failure, in `openfatture config`'s words (secret values are never
+/// part of them).
+fn config_error(error: ConfigError) -> AppError {
+    match error {
+        ConfigError::UnknownKey { .. } | ConfigError::InvalidValue { .. } | ConfigError::OutOfOrder { .. } => {
+            invalid(error.to_string())
+        }
+        other => AppError::Unavailable(other.to_string()),
+    }
+}
+
+/// A webhook refusal or failure.
+fn webhook_error(error: WebhookError) -> AppError {
+    match error {
+        WebhookError::Store(e) => store_error(e),
+        WebhookError::Client(e) => AppError::Unavailable(format!("cannot send webhooks: {e}")),
+        other => invalid(other.to_string()),
+    }
+}
+
+/// EUR with two decimals.
+fn eur(amount: Decimal) -> String {
+    format!("{amount:.2}")
+}
+
+/// The page's view of an EUR invoice.
+fn fattura_view(f: &Fattura) -> FatturaView {
+    FatturaView {
+        id: f.id,
+        numero: f.numero.clone(),
+        anno: f.anno,
+        data: f.data.format("%Y-%m-%d").to_string(),
+        client: f.client_name.clone(),
+        description: f.description.clone(),
+        due_eur: eur(f.due_eur),
+        paid_eur: eur(f.paid_eur),
+        outstanding_eur: eur(f.outstanding_eur()),
+        status: f.status().as_str().to_string(),
+    }
+}
+
+/// The page's view of a Lightning invoice (with its EUR invoice, if any).
+fn ln_view(invoice: &LnInvoice, fattura: Option<&Fattura>) -> LnInvoiceView {
+    LnInvoiceView {
+        id: invoice.id.clone(),
+        numero: fattura.map(|f| f.numero.clone()).unwrap_or_default(),
+        client: fattura.map(|f| f.client_name.clone()).unwrap_or_default(),
+        amount_eur: eur(invoice.amount_eur),
+        amount_sat: invoice.amount_sat(),
+        rate_eur_per_btc: invoice.rate_eur_per_btc.to_string(),
+        state: invoice.state.as_str().to_string(),
+        created_at: export::rfc3339(invoice.created_at),
+        expires_at: export::rfc3339(invoice.expires_at),
+    }
+}
+
+/// Parses an optional whole number typed in a form ('' → `None`).
+fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| invalid(format!("{what} '{text}' is not a whole number")))
+}
+
+/// Checks an endpoint's event filter: `*` or a comma list of known event names.
+fn event_filter(events: &str) -> Result<String, AppError> {
+    let events = events.replace(' ', "");
+    if events.is_empty() || events == "*" {
+        return Ok("*".to_string());
+    }
+    match events.split(',').find(|name| EventKind::parse(name).is_none()) {
+        Some(unknown) => Err(invalid(format!(
+            "unknown event '{unknown}': use * or invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert"
+        ))),
+        None => Ok(events),
+    }
+}
+
+/// An endpoint's delivery health from its newest outbox row: `(words, healthy)`.
+fn endpoint_health(latest: Option<&Delivery>) -> (String, bool) {
+    let Some(d) = latest else {
+        return ("no deliveries yet".to_string(), true);
+    };
+    let answer = match (d.last_status, d.last_error.as_deref()) {
+        (Some(status), Some(error)) => format!("HTTP {status}, {error}"),
+        (Some(status), None) => format!("HTTP {status}"),
+        (None, Some(error)) => error.to_string(),
+        (None, None) => String::new(),
+    };
+    match d.state.as_str() {
+        "DELIVERED" => ("ok: last delivery succeeded".to_string(), true),
+        "FAILED" => (format!("failing: last delivery failed ({answer})"), false),
+        _ if d.attempts > 0 => (format!("retrying after {} failed attempt(s) ({answer})", d.attempts), false),
+        _ => ("queued".to_string(), true),
+    }
+}
+
+/// The page's view of one configuration entry (never a secret's value).
+fn setting_view(entry: &config::Entry) -> SettingView {
+    SettingView {
+        key: entry.key.name.to_string(),
+        value: if entry.key.secret { String::new() } else { entry.value.clone().unwrap_or_default() },
+        is_set: entry.is_set,
+        secret: entry.key.secret,
+        source: entry.source.to_string(),
+        env_var: entry.key.env_var(),
+        type_name: entry.key.kind.type_name().to_string(),
+        description: entry.key.description.to_string(),
+    }
+}
+
+impl GatewayAdmin {
+    /// The configuration as it is now on disk and in the environment.
+    fn current_settings(&self) -> Result<Settings, AppError> {
+        Settings::load(&self.home).map_err(|e| AppError::Unavailable(format!("cannot read the configuration: {e}")))
+    }
+
+    /// The EUR invoice a Lightning invoice collects, if any.
+    async fn fattura_of(&self, invoice: &LnInvoice) -> Result<Option<Fattura>, AppError> {
+        match invoice.fattura_id {
+            Some(id) => self.store.fattura(id).await.map_err(store_error),
+            None => Ok(None),
+        }
+    }
+
+    /// Everything the detail card shows about one invoice.
+    async fn detail(&self, invoice: LnInvoice, reused: bool, warnings: Vec<String>) -> Result<LnInvoiceInfo, AppError> {
+        let fattura = self.fattura_of(&invoice).await?;
+        let payment_request = invoice.payment_request.clone().unwrap_or_default();
+        let qr = if payment_request.is_empty() || invoice.state.is_final() {
+            String::new()
+        } else {
+            qr_svg(&payment_request)?
+        };
+        Ok(LnInvoiceInfo {
+            invoice: ln_view(&invoice, fattura.as_ref()),
+            payment_request,
+            qr_svg: qr,
+            amount_paid_sat: invoice.amt_paid_msat / 1000,
+            memo: invoice.memo.clone(),
+            reused,
+            warnings,
+        })
+    }
+
+    /// Every endpoint with whether it has a secret and its delivery health.
+    async fn endpoint_views(&self) -> Result<Vec<EndpointView>, AppError> {
+        let default_secret_set = self.current_settings().map(|s| s.webhook_secret.is_some()).unwrap_or(false);
+        let endpoints = self.store.webhook_endpoints().await.map_err(store_error)?;
+        let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await.map_err(store_error)?;
+        let mut views = Vec::with_capacity(endpoints.len());
+        for e in endpoints {
+            let secret_set = if e.name == DEFAULT_ENDPOINT {
+                default_secret_set
+            } else {
+                self.store.webhook_endpoint_secret(&e.name).await.map_err(store_error)?.is_some()
+            };
+            let (health, healthy) = endpoint_health(deliveries.iter().find(|d| d.endpoint == e.name));
+            views.push(EndpointView {
+                name: e.name,
+                url: e.url,
+                events: e.events,
+                enabled: e.enabled,
+                secret_set,
+                health,
+                healthy,
+            });
+        }
+        Ok(views)
+    }
+}
+
+impl AdminBackend for GatewayAdmin {
+    fn list_fatture(&self, search: String) -> BackendFuture<'_, Vec<FatturaView>> {
+        Box::pin(async move {
+            let search = search.trim();
+            let found = self
+                .store
+                .list_fatture((!search.is_empty()).then_some(search), LIST_LIMIT, 0)
+                .await
+                .map_err(store_error)?;
+            Ok(found.iter().map(fattura_view).collect())
+        })
+    }
+
+    fn list_ln_invoices(&self, state: String, search: String) -> BackendFuture<'_, Vec<LnInvoiceView>> {
+        Box::pin(async move {
+            let state = match state.trim() {
+                "" => None,
+                text => Some(LnState::parse(text).ok_or_else(|| {
+                    invalid(format!(
+                        "unknown state '{text}': use OPEN, ACCEPTED, SETTLED, CANCELED, EXPIRED or PENDING"
+                    ))
+                })?),
+            };
+            let filter = LnInvoiceFilter { state, limit: LIST_LIMIT, ..LnInvoiceFilter::default() };
+            let invoices = self.store.list_ln_invoices(&filter).await.map_err(store_error)?;
+            let needle = search.trim().to_lowercase();
+            let mut fatture: HashMap<i64, Option<Fattura>> = HashMap::new();
+            let mut rows = Vec::new();
+            for invoice in &invoices {
+                let fattura = match invoice.fattura_id {
+                    Some(id) => {
+                        if let std::collections::hash_map::Entry::Vacant(slot) = fatture.entry(id) {
+                            slot.insert(self.store.fattura(id).await.map_err(store_error)?);
+                        }
+                        fatture.get(&id).and_then(Option::as_ref)
+                    }
+                    None => None,
+                };
+                let row = ln_view(invoice, fattura);
+                let matches = needle.is_empty()
+                    || [&row.id, &row.numero, &row.client].iter().any(|t| t.to_lowercase().contains(&needle));
+                if matches {
+                    rows.push(row);
+                }
+            }
+            Ok(rows)
+        })
+    }
+
+    fn create_ln_invoice(
+        &self,
+        numero: String,
+        anno: String,
+        amount_eur: String,
+        expiry_hours: String,
+    ) -> BackendFuture<'_, LnInvoiceInfo> {
+        Box::pin(async move {
+            let numero = numero.trim().to_string();
+            if numero.is_empty() {
+                return Err(invalid(
+                    "choose the EUR invoice to collect (its numero); add it first with `openfatture invoice add`".into(),
+                ));
+            }
+            let amount = match amount_eur.trim() {
+                "" => None,
+                text => Some(parse_counter_amount(text).map_err(bad_request)?),
+            };
+            let created = self
+                .invoices
+                .create(CreateRequest {
+                    numero: Some(numero),
+                    anno: optional_number(&anno, "year")?,
+                    amount_eur: amount,
+                    expiry_hours: optional_number(&expiry_hours, "expiry in hours")?,
+                    ..CreateRequest::default()
+                })
+                .await
+                .map_err(|e| bad_request(invoice_error(e)))?;
+            self.detail(created.invoice, created.reused, created.warnings).await
+        })
+    }
+
+    fn ln_invoice_detail(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
+        Box::pin(async move {
+            let invoice = self.invoices.refresh(invoice_id.trim()).await.map_err(|e| bad_request(invoice_error(e)))?;
+            self.detail(invoice, false, Vec::new()).await
+        })
+    }
+
+    fn cancel_ln_invoice(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
+        Box::pin(async move {
+            let invoice = self.invoices.cancel(invoice_id.trim()).await.map_err(|e| bad_request(invoice_error(e)))?;
+            self.detail(invoice, false, Vec::new()).await
+        })
+    }
+
+    fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>> {
+        Box::pin(async move {
+            let payments = self.store.recent_payments(limit.clamp(1, LIST_LIMIT), 0).await.map_err(store_error)?;
+            let mut rows = Vec::with_capacity(payments.len());
+            for payment in &payments {
+                let row = export::payment_row(&self.store, payment).await.map_err(store_error)?;
+                rows.push(PaymentView {
+                    settled_at: row.settled_at,
+                    payment_hash: row.payment_hash,
+                    ln_invoice_id: row.ln_invoice_id,
+                    original_invoice: row.original_invoice,
+                    client: row.client,
+                    amount_sat: row.amount_sats,
+                    amount_eur: eur(row.amount_eur),
+                    rate_eur_per_btc: row.rate_eur_per_btc.to_string(),
+                    rate_source: row.rate_source,
+                });
+            }
+            Ok(rows)
+        })
+    }
+
+    fn payments_csv(&self) -> BackendFuture<'_, String> {
+        Box::pin(async move {
+            let rows = export::payments_in_period(&self.store, None, None).await.map_err(store_error)?;
+            Ok(export::to_csv(&rows))
+        })
+    }
+
+    fn liquidity(&self) -> BackendFuture<'_, LiquidityView> {
+        Box::pin(async move {
+            let policy = LiquidityPolicy::from_settings(&self.current_settings()?);
+            let report = liquidity::fetch_report(&self.lnd, &policy).await.map_err(|e| {
+                tracing::warn!(error = %e, "liquidity report failed");
+                AppError::Lightning(e.to_string())
+            })?;
+            let channels: Vec<ChannelLiquidityView> = report
+                .channels
+                .iter()
+                .map(|c| ChannelLiquidityView {
+                    chan_id: c.chan_id,
+                    peer: if c.peer_alias.is_empty() { c.peer_pubkey.clone() } else { c.peer_alias.clone() },
+                    active: c.active,
+                    capacity_sat: c.capacity_sat,
+                    local_sat: c.local_sat,
+                    remote_sat: c.remote_sat,
+                    inbound_ratio: c.inbound_ratio.round_dp(3).normalize().to_string(),
+                    flag: c.flag.label().to_string(),
+                })
+                .collect();
+            Ok(LiquidityView {
+                inbound_ratio: report.totals.inbound_ratio.round_dp(3).normalize().to_string(),
+                receivable_now_sat: report.max_receivable_multipart_sat,
+                receivable_single_sat: report.max_receivable_single_sat,
+                balance_score: report.balance_score.round_dp(0).to_string(),
+                min_ratio: report.policy.min_ratio.normalize().to_string(),
+                max_ratio: report.policy.max_ratio.normalize().to_string(),
+                flagged_channels: report.totals.needs_inbound + report.totals.needs_outbound,
+                channels,
+            })
+        })
+    }
+
+    fn webhook_endpoints(&self) -> BackendFuture<'_, Vec<EndpointView>> {
+        Box::pin(async move { self.endpoint_views().await })
+    }
+
+    fn add_webhook_endpoint(
+        &self,
+        name: String,
+        url: String,
+        secret: String,
+        events: String,
+    ) -> BackendFuture<'_, Vec<EndpointView>> {
+        Box::pin(async move {
+            let name = name.trim();
+            let url = url.trim();
+            if name.is_empty() {
+                return Err(invalid("give the endpoint a name, e.g. erp".into()));
+            }
+            if name == DEFAULT_ENDPOINT {
+                return Err(invalid(
+                    "'default' is lightning_webhook_url: change it on the Settings page (lightning_webhook_url)".into(),
+                ));
+            }
+            webhooks::check_url(url).map_err(webhook_error)?;
+            let events = event_filter(&events)?;
+            if secret.is_empty() {
+                return Err(invalid("the secret must not be empty: the endpoint verifies signatures with it".into()));
+            }
+            self.store
+                .upsert_webhook_endpoint(name, url, Some(&secret), &events, true)
+                .await
+                .map_err(store_error)?;
+            tracing::info!(endpoint = %name, %url, "webhook endpoint saved from the web app");
+            self.endpoint_views().await
+        })
+    }
+
+    fn remove_webhook_endpoint(&self, name: String) -> BackendFuture<'_, Vec<EndpointView>> {
+        Box::pin(async move {
+            let name = name.trim();
+            if !self.store.remove_webhook_endpoint(name).await.map_err(store_error)? {
+                return Err(invalid(format!("no webhook endpoint {name}")));
+            }
+            self.endpoint_views().await
+        })
+    }
+
+    fn webhook_deliveries(&self, failed_only: bool) -> BackendFuture<'_, Vec<DeliveryView>> {
+        Box::pin(async move {
+            let deliveries = self.store.deliveries(failed_only, LIST_LIMIT).await.map_err(store_error)?;
+            Ok(deliveries
+                .into_iter()
+                .map(|d| DeliveryView {
+                    event_id: d.event_id,
+                    event_type: d.event_type,
+                    endpoint: d.endpoint,
+                    state: d.state,
+                    attempts: d.attempts,
+                    last_status: d.last_status,
+                    last_error: d.last_error.unwrap_or_default(),
+                })
+                .collect())
+        })
+    }
+
+    fn redeliver_webhook_event(&self, event_id: String) -> BackendFuture<'_, u64> {
+        Box::pin(async move {
+            let event_id = event_id.trim();
+            self.store
+                .redeliver_event(event_id)
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| invalid(format!("no event {event_id}: see the deliveries list")))
+        })
+    }
+
+    fn test_webhook_endpoint(&self, endpoint: String) -> BackendFuture<'_, WebhookTestReport> {
+        Box::pin(async move {
+            let endpoint = endpoint.trim();
+            let settings = self.current_settings()?;
+            let target = self
+                .store
+                .webhook_endpoints()
+                .await
+                .map_err(store_error)?
+                .into_iter()
+                .find(|e| e.name == endpoint)
+                .ok_or_else(|| invalid(format!("no webhook endpoint {endpoint}")))?;
+            let dispatcher = Dispatcher::new(
+                self.store.clone(),
+                DispatcherConfig::from_settings(&settings),
+                settings.webhook_secret.clone(),
+            )
+            .map_err(webhook_error)?;
+            let result = dispatcher.send_test(&target.name, &target.url).await.map_err(webhook_error)?;
+            Ok(WebhookTestReport {
+                endpoint: target.name,
+                ok: result.is_success(),
+                status: result.status,
+                error: result.error.unwrap_or_default(),
+                latency_ms: result.latency_ms,
+            })
+        })
+    }
+
+    fn settings(&self) -> BackendFuture<'_, Vec<SettingView>> {
+        Box::pin(async move {
+            let entries = config::list(&self.home, &EnvVars::from_process()).map_err(config_error)?;
+            Ok(entries.iter().map(setting_view).collect())
+        })
+    }
+
+    fn set_setting(&self, key: String, value: String) -> BackendFuture<'_, SettingView> {
+        Box::pin(async move {
+            let entry = config::set(&self.home, &EnvVars::from_process(), key.trim(), &value).map_err(config_error)?;
+            tracing::info!(key = %entry.key.name, "configuration changed from the web app");
+            Ok(setting_view(&entry))
+        })
+    }
+
+    fn unset_setting(&self, key: String) -> BackendFuture<'_, SettingView> {
+        Box::pin(async move {
+            let entry = config::unset(&self.home, &EnvVars::from_process(), key.trim()).map_err(config_error)?;
+            tracing::info!(key = %entry.key.name, "configuration key removed from the web app");
+            Ok(setting_view(&entry))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_filters_accept_star_and_known_names_only() -> Result<(), AppError> {
+        assert_eq!(event_filter(" * ")?, "*");
+        assert_eq!(event_filter("")?, "*");
+        assert_eq!(event_filter("payment_received, invoice_created")?, "payment_received,invoice_created");
+        assert!(event_filter("payment_recieved").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn optional_numbers_are_empty_or_whole() -> Result<(), AppError> {
+        assert_eq!(optional_number::<u64>(" ", "x")?, None);
+        assert_eq!(optional_number::<u64>("24", "x")?, Some(24));
+        assert!(optional_number::<u64>("1.5", "x").is_err());
+        Ok(())
+    }
+}

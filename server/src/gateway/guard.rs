@@ -1,0 +1,115 @@
+//! Request guards of the gateway: who is asking (session cookie → [`RequestAuth`]) and whether a
+//! state-changing request comes from our own pages (Origin check).
+
+use app::auth::SessionUser;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::listener::ClientAddr;
+use crate::auth::{token_from_cookie_header, AuthService};
+
+/// Who sent the current request; put into request extensions by [`authenticate`] and into the
+/// server functions' context by the gateway.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestAuth {
+    /// The signed-in user, if the session cookie is valid.
+    pub user: Option<SessionUser>,
+    /// The session token as sent (to end the session on sign-out).
+    pub token: Option<String>,
+    /// The client's address (for sign-in throttling).
+    pub client: String,
+}
+
+/// Looks up the session cookie and records the result as a [`RequestAuth`] extension.
+pub(crate) async fn authenticate(State(auth): State<AuthService>, mut request: Request, next: Next) -> Response {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<ClientAddr>>()
+        .map(|ConnectInfo(ClientAddr(addr))| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let token = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(token_from_cookie_header)
+        .map(str::to_owned);
+    let user = match &token {
+        Some(token) => match auth.session(token).await {
+            Ok(user) => user,
+            Err(e) => {
+                tracing::error!("session lookup failed: {e}");
+                return (StatusCode::SERVICE_UNAVAILABLE, "the gateway cannot read its database; try again\n")
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+    request.extensions_mut().insert(RequestAuth { user, token, client });
+    next.run(request).await
+}
+
+/// Refuses state-changing requests whose `Origin` (or `Sec-Fetch-Site`) shows they come from
+/// another site. Requests without an Origin (command-line clients) pass: the session cookie is
+/// SameSite=Strict, so a browser never sends it cross-site anyway.
+pub(crate) async fn same_origin(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !is_same_origin(request.headers()) {
+        tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
+        return (
+            StatusCode::FORBIDDEN,
+            "cross-site request refused: use the OpenFatture web app served by this gateway\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether the request's Origin matches its Host.
+fn is_same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site == "cross-site" || site == "same-site" {
+            return false;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or("");
+    !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn origins_must_match_the_host() {
+        assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000")])));
+        assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
+        assert!(is_same_origin(&headers(&[("host", "pos.local:443"), ("origin", "https://pos.local:443")])));
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
+    }
+}

@@ -1,0 +1,128 @@
+//! The POS part of the gateway's backend: EUR amount → Lightning invoice + QR code.
+
+use std::str::FromStr;
+
+use app::pages::pos::{InvoiceStatus, PosSale};
+use app::AppError;
+use qrcode::render::svg;
+use qrcode::{EcLevel, QrCode};
+use rust_decimal::Decimal;
+
+use crate::invoices::{CreateRequest, InvoiceError, InvoiceService};
+use crate::store::LnInvoice;
+
+/// Longest note accepted with a POS sale, characters.
+pub const MAX_NOTE_CHARS: usize = 120;
+/// Smallest side of the QR image, pixels.
+const QR_MIN_PX: u32 = 320;
+
+/// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals.
+pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
+    let cleaned = text.trim().replace(',', ".");
+    let amount = Decimal::from_str(&cleaned).map_err(|_| {
+        AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim()))
+    })?;
+    Ok(amount)
+}
+
+/// The QR code (SVG) of a BOLT11 invoice as a `LIGHTNING:` URI in upper case, which QR codes
+/// store in the denser alphanumeric mode.
+pub fn qr_svg(payment_request: &str) -> Result<String, AppError> {
+    let uri = format!("lightning:{payment_request}").to_ascii_uppercase();
+    let code = QrCode::with_error_correction_level(uri.as_bytes(), EcLevel::M)
+        .map_err(|e| AppError::Unavailable(format!("cannot draw the QR code: {e}")))?;
+    Ok(code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(QR_MIN_PX, QR_MIN_PX)
+        .quiet_zone(true)
+        .build())
+}
+
+/// Maps an invoice failure to what the UI shows.
+pub fn invoice_error(error: InvoiceError) -> AppError {
+    match error {
+        InvoiceError::Lnd(e) => {
+            tracing::warn!(error = %e, "Lightning node request failed");
+            AppError::Lightning(e.to_string())
+        }
+        InvoiceError::Store(e) => {
+            tracing::error!("database error: {e}");
+            AppError::Unavailable("the gateway cannot use its database right now; try again".into())
+        }
+        InvoiceError::Rate(e) => AppError::Unavailable(e.to_string()),
+        other => AppError::Invalid(other.to_string()),
+    }
+}
+
+/// The state DTO of a stored invoice.
+pub fn state_of(invoice: &LnInvoice) -> InvoiceStatus {
+    InvoiceStatus {
+        invoice_id: invoice.id.clone(),
+        state: invoice.state.as_str().to_string(),
+        amount_paid_sat: invoice.amt_paid_msat / 1000,
+    }
+}
+
+/// Creates the POS invoice and the QR screen's data.
+pub async fn charge(
+    service: &InvoiceService,
+    amount_eur: &str,
+    note: &str,
+    expiry_minutes: u64,
+) -> Result<PosSale, AppError> {
+    let amount = parse_counter_amount(amount_eur)?;
+    let note = note.trim();
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(AppError::Invalid(format!("the note is too long: at most {MAX_NOTE_CHARS} characters")));
+    }
+    let created = service
+        .create(CreateRequest {
+            amount_eur: Some(amount),
+            description: Some(if note.is_empty() { "POS sale".to_string() } else { note.to_string() }),
+            expiry_minutes: Some(expiry_minutes),
+            ..CreateRequest::default()
+        })
+        .await
+        .map_err(invoice_error)?;
+    let invoice = created.invoice;
+    let payment_request = invoice
+        .payment_request
+        .clone()
+        .ok_or_else(|| AppError::Lightning("the node has not confirmed the invoice yet; try again".into()))?;
+    Ok(PosSale {
+        invoice_id: invoice.id.clone(),
+        qr_svg: qr_svg(&payment_request)?,
+        payment_request,
+        amount_eur: format!("{:.2}", invoice.amount_eur),
+        amount_sat: invoice.amount_sat(),
+        eur_per_btc: invoice.rate_eur_per_btc.to_string(),
+        rate_source: invoice.rate_source.clone(),
+        rate_is_fallback: invoice.rate_is_fallback,
+        expires_at: invoice.expires_at,
+        server_now: crate::invoices::now_secs(),
+        warnings: created.warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_amounts_accept_a_comma() -> Result<(), AppError> {
+        assert_eq!(parse_counter_amount("12,50")?, Decimal::new(1250, 2));
+        assert_eq!(parse_counter_amount(" 7 ")?, Decimal::new(7, 0));
+        assert!(parse_counter_amount("12,5,0").is_err());
+        assert!(parse_counter_amount("NaN").is_err());
+        assert!(parse_counter_amount("").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_qr_is_an_svg_of_the_upper_case_uri() -> Result<(), AppError> {
+        let svg = qr_svg("lnbcrt1u1pexample")?;
+        assert!(svg.contains("<svg"));
+        assert!(svg.contains("<path") || svg.contains("<rect"));
+        Ok(())
+    }
+}

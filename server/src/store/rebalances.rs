@@ -1,0 +1,206 @@
+//! Rebalances and their fees (an accounting cost, kept apart from invoice payments), and the
+//! liquidity alert events the liquidity manager raises.
+
+use rand::RngCore;
+use sqlx::FromRow;
+
+use super::{to_i64, to_u64, Store, StoreError};
+
+/// The event name of liquidity alerts ([`super::EventKind::LiquidityAlert`]).
+const LIQUIDITY_ALERT: &str = "liquidity_alert";
+
+/// Who started a rebalance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RebalanceTrigger {
+    /// `openfatture lightning liquidity rebalance`.
+    Manual,
+    /// The automatic liquidity manager.
+    Auto,
+}
+
+impl RebalanceTrigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            RebalanceTrigger::Manual => "manual",
+            RebalanceTrigger::Auto => "auto",
+        }
+    }
+}
+
+/// A finished rebalance to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRebalance {
+    /// Hash of our own invoice that the circular payment paid, hex.
+    pub payment_hash: String,
+    /// Channel the local balance left through.
+    pub from_chan_id: u64,
+    /// Channel it came back through.
+    pub to_chan_id: u64,
+    /// Amount moved (or attempted).
+    pub amount_msat: u64,
+    /// Routing fees paid (0 for a failed rebalance).
+    pub fee_msat: u64,
+    /// Whether it succeeded.
+    pub succeeded: bool,
+    /// Why it failed.
+    pub failure: Option<String>,
+    /// Who started it.
+    pub trigger: RebalanceTrigger,
+    /// Start, unix seconds.
+    pub started_at: i64,
+    /// End, unix seconds.
+    pub finished_at: i64,
+}
+
+/// A recorded rebalance.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
+pub struct Rebalance {
+    /// Row id.
+    pub id: i64,
+    /// Payment hash, hex.
+    pub payment_hash: String,
+    /// Channel the local balance left through.
+    pub from_chan_id: i64,
+    /// Channel it came back through.
+    pub to_chan_id: i64,
+    /// Amount, msat.
+    pub amount_msat: i64,
+    /// Fees paid, msat.
+    pub fee_msat: i64,
+    /// `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    /// Why it failed.
+    pub failure: Option<String>,
+    /// `manual` or `auto`.
+    pub trigger: String,
+    /// Start, unix seconds.
+    pub started_at: i64,
+    /// End, unix seconds.
+    pub finished_at: i64,
+}
+
+impl Store {
+    /// Records a finished rebalance; returns its id.
+    pub async fn record_rebalance(&self, r: &NewRebalance) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO rebalances (payment_hash, from_chan_id, to_chan_id, amount_msat, fee_msat, status, failure, \
+             trigger, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&r.payment_hash)
+        .bind(to_i64(r.from_chan_id, "from_chan_id")?)
+        .bind(to_i64(r.to_chan_id, "to_chan_id")?)
+        .bind(to_i64(r.amount_msat, "amount_msat")?)
+        .bind(to_i64(r.fee_msat, "fee_msat")?)
+        .bind(if r.succeeded { "SUCCEEDED" } else { "FAILED" })
+        .bind(&r.failure)
+        .bind(r.trigger.as_str())
+        .bind(r.started_at)
+        .bind(r.finished_at)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Routing fees paid by rebalances that finished at or after `since` (unix seconds), msat.
+    pub async fn rebalance_fees_since_msat(&self, since: i64) -> Result<u64, StoreError> {
+        let total: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(fee_msat), 0) FROM rebalances WHERE finished_at >= ?")
+            .bind(since)
+            .fetch_one(self.pool())
+            .await?;
+        to_u64(total, "fee total")
+    }
+
+    /// Recorded rebalances, newest first, at most `limit`.
+    pub async fn rebalances(&self, limit: u32) -> Result<Vec<Rebalance>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, payment_hash, from_chan_id, to_chan_id, amount_msat, fee_msat, status, failure, trigger, \
+             started_at, finished_at FROM rebalances ORDER BY id DESC LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Takes the rebalance lease for `holder` until `now_secs + lease_secs` if it is free,
+    /// expired or already `holder`'s; returns whether it was taken.
+    pub async fn try_take_rebalance_lease(&self, holder: &str, now_secs: i64, lease_secs: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO rebalance_lease (id, holder, expires_at) VALUES (1, ?1, ?2) \
+             ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE rebalance_lease.expires_at <= ?3 OR rebalance_lease.holder = ?1",
+        )
+        .bind(holder)
+        .bind(now_secs.saturating_add(lease_secs))
+        .bind(now_secs)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives the rebalance lease back if `holder` has it.
+    pub async fn release_rebalance_lease(&self, holder: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM rebalance_lease WHERE holder = ?").bind(holder).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Records a `liquidity_alert` event whose webhook body is `fields` (a JSON object) plus
+    /// `id`, `event` and `timestamp`, and queues it for every enabled webhook endpoint whose
+    /// filter accepts it, in one transaction. Returns the event id.
+    pub async fn record_liquidity_alert(&self, fields: serde_json::Value, at: i64) -> Result<String, StoreError> {
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let id = format!("evt_{}", hex::encode(bytes));
+        let mut body = serde_json::Map::new();
+        body.insert("id".into(), serde_json::Value::String(id.clone()));
+        body.insert("event".into(), serde_json::Value::String(LIQUIDITY_ALERT.into()));
+        body.insert("timestamp".into(), serde_json::Value::String(super::rfc3339(at)));
+        if let serde_json::Value::Object(extra) = fields {
+            for (k, v) in extra {
+                body.entry(k).or_insert(v);
+            }
+        }
+        let payload = serde_json::Value::Object(body).to_string();
+        let mut tx = self.begin_write().await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES (?, ?, '', ?, ?) RETURNING seq",
+        )
+        .bind(&id)
+        .bind(LIQUIDITY_ALERT)
+        .bind(&payload)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
+             SELECT ?1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
+             AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || ?2 || ',%'))",
+        )
+        .bind(seq)
+        .bind(LIQUIDITY_ALERT)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Liquidity alert webhook bodies (JSON), newest first, at most `limit`.
+    pub async fn liquidity_alerts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT payload FROM events WHERE type = ? ORDER BY seq DESC LIMIT ?")
+            .bind(LIQUIDITY_ALERT)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EventKind;
+
+    #[test]
+    fn alert_name_is_the_event_kind() {
+        assert_eq!(EventKind::LiquidityAlert.as_str(), LIQUIDITY_ALERT);
+        assert_eq!(EventKind::parse(LIQUIDITY_ALERT), Some(EventKind::LiquidityAlert));
+    }
+}

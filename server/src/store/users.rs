@@ -1,0 +1,162 @@
+//! Staff accounts, sessions and the sign-in throttle (tables from `0003_auth.sql`).
+
+use app::auth::Role;
+
+use super::{Store, StoreError};
+
+/// A stored staff account.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// The throttle state of one key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThrottleState {
+    /// Consecutive failures.
+    pub failures: i64,
+    /// Unix seconds until which sign-ins for the key are refused.
+    pub locked_until: i64,
+}
+
+fn parse_role(text: &str) -> Result<Role, StoreError> {
+    Role::parse(text).ok_or_else(|| StoreError::Corrupt(format!("user role '{text}'")))
+}
+
+impl Store {
+    /// Adds a user; `Ok(false)` when the name is taken (nothing changes then).
+    pub async fn insert_user(&self, user: &UserRecord) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (username) DO NOTHING",
+        )
+        .bind(&user.username)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// One user by name.
+    pub async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<(String, String, String, i64)> =
+            sqlx::query_as("SELECT username, role, password_hash, created_at FROM users WHERE username = ?")
+                .bind(username)
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|(username, role, password_hash, created_at)| {
+            Ok(UserRecord { username, role: parse_role(&role)?, password_hash, created_at })
+        })
+        .transpose()
+    }
+
+    /// All users, by name.
+    pub async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT username, role, password_hash, created_at FROM users ORDER BY username")
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter()
+            .map(|(username, role, password_hash, created_at)| {
+                Ok(UserRecord { username, role: parse_role(&role)?, password_hash, created_at })
+            })
+            .collect()
+    }
+
+    /// Number of users.
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await?)
+    }
+
+    /// Removes a user and their sessions; `Ok(false)` when there was no such user.
+    pub async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM users WHERE username = ?")
+            .bind(username)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Records a session (by the token's SHA-256 hex).
+    pub async fn insert_session(
+        &self,
+        token_sha256: &str,
+        username: &str,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_sha256)
+            .bind(username)
+            .bind(created_at)
+            .bind(expires_at)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The user of an unexpired session.
+    pub async fn session_user(&self, token_sha256: &str, now: i64) -> Result<Option<(String, Role)>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username \
+             WHERE s.token_sha256 = ? AND s.expires_at > ?",
+        )
+        .bind(token_sha256)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|(name, role)| Ok((name, parse_role(&role)?))).transpose()
+    }
+
+    /// Ends a session (and clears expired ones).
+    pub async fn delete_session(&self, token_sha256: &str, now: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ? OR expires_at <= ?")
+            .bind(token_sha256)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The throttle state of `key` (zero when never failed).
+    pub async fn throttle(&self, key: &str) -> Result<ThrottleState, StoreError> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT failures, locked_until FROM login_throttle WHERE key = ?")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|(failures, locked_until)| ThrottleState { failures, locked_until }).unwrap_or_default())
+    }
+
+    /// Stores the throttle state of `key`.
+    pub async fn set_throttle(&self, key: &str, state: ThrottleState) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_throttle (key, failures, locked_until) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
+        )
+        .bind(key)
+        .bind(state.failures)
+        .bind(state.locked_until)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the failures of `key` (after a successful sign-in).
+    pub async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = ?")
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! A gateway on the embedded simnode, with staff accounts, for tests of the web app's server side.
+
+use std::net::SocketAddr;
+
+use app::auth::Role;
+use openfatture::auth::AuthService;
+use openfatture::config::{EnvVars, Home, Settings};
+use openfatture::gateway::{self, FirstAdmin, NodeKind, RunningGateway, ServeArgs};
+use openfatture::store::Store;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Test result with any error.
+pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const CASHIER: &str = "cassa1";
+pub const CASHIER_PIN: &str = "246810";
+
+/// A running gateway with an admin and a cashier, and an HTTP client.
+pub struct Web {
+    pub _dir: TempDir,
+    pub home: Home,
+    pub gateway: RunningGateway,
+    pub http: reqwest::Client,
+}
+
+impl Web {
+    /// A gateway on the embedded simnode with a fallback rate of 45,000 EUR/BTC, an admin (from
+    /// the first-admin settings) and a cashier added like `user add` does.
+    pub async fn start(first_admin: bool) -> Res<Web> {
+        Web::start_with(first_admin, &[("LIGHTNING_COINGECKO_ENABLED", "false"), ("LIGHTNING_FALLBACK_RATE", "45000")])
+            .await
+    }
+
+    /// Like [`Web::start`] with the given environment (settings) instead of the default one.
+    pub async fn start_with(first_admin: bool, env: &[(&str, &str)]) -> Res<Web> {
+        let dir = tempfile::tempdir()?;
+        let home = Home::at(dir.path());
+        let settings = Settings::load_with(&home, &EnvVars::from_pairs(env.iter().copied()))?;
+        let args = ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            simnode_data_dir: None,
+            first_admin: first_admin
+                .then(|| FirstAdmin { username: ADMIN.into(), password: ADMIN_PASSWORD.to_string().into() }),
+        };
+        let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
+        if first_admin {
+            let store = Store::open_in(&home.data_dir).await?;
+            AuthService::new(store.clone(), false)
+                .add_user(CASHIER, Role::Cashier, &CASHIER_PIN.to_string().into())
+                .await?;
+            store.close().await;
+        }
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        Ok(Web { _dir: dir, home, gateway, http })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.gateway.local_addr())
+    }
+
+    /// Calls a server function with form-encoded arguments; returns status, body and Set-Cookie.
+    pub async fn call(&self, endpoint: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Res<(u16, Value, Option<String>)> {
+        let mut request = self.http.post(self.url(&format!("/api/{endpoint}"))).form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let set_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let text = response.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, body, set_cookie))
+    }
+
+    /// Signs in; returns the `Cookie` header value.
+    pub async fn sign_in(&self, user: &str, password: &str) -> Res<String> {
+        let (status, body, set_cookie) = self.call("login", None, &[("username", user), ("password", password)]).await?;
+        if status != 200 {
+            return Err(format!("sign-in of {user} failed: {status} {body}").into());
+        }
+        let cookie = set_cookie.ok_or("no Set-Cookie")?;
+        Ok(cookie.split(';').next().ok_or("empty cookie")?.to_string())
+    }
+
+    pub fn simnode_dir(&self) -> Res<std::path::PathBuf> {
+        match self.gateway.node_kind() {
+            NodeKind::Embedded { data_dir, .. } => Ok(data_dir.clone()),
+            NodeKind::Lnd { .. } => Err("expected the embedded simnode".into()),
+        }
+    }
+
+    pub async fn db_dump(&self) -> Res<Vec<String>> {
+        let store = Store::open_in(&self.home.data_dir).await?;
+        let text = super::dump_tables(&store, &super::WEB_TABLES).await;
+        store.close().await;
+        Ok(text)
+    }
+}
+
+/// The error text of a server-function error body (`{"NotSignedIn": "..."}` etc.).
+pub fn error_text(body: &Value) -> String {
+    body.as_object()
+        .and_then(|o| o.values().next())
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| body.to_string())
+}
+
