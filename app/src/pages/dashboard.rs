@@ -20,30 +20,30 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <Title text="Node" />
         <div class="dashboard">
-        <div class="dashboard-row">
-        <div class="dashboard-col">
-        <section class="card">
-            <div class="card-head">
-                <h1>{move || tr("Lightning node", "Nodo Lightning")}</h1>
-                <button type="button" class="button" on:click=move |_| status.refetch()>{move || tr("Refresh", "Aggiorna")}</button>
+            <div class="dashboard-row">
+                <div class="dashboard-col">
+                    <section class="card">
+                        <div class="card-head">
+                            <h1>{move || tr("Lightning node", "Nodo Lightning")}</h1>
+                            <button type="button" class="button" on:click=move |_| status.refetch()>{move || tr("Refresh", "Aggiorna")}</button>
+                        </div>
+                        <Transition fallback=|| view! { <p class="muted" data-testid="node-loading">{move || tr("Connecting to the node…", "Connessione al nodo…")}</p> }>
+                            {move || Suspend::new(async move {
+                                match status.await {
+                                    Ok(node) => view! { <NodeStatusView node=node /> }.into_any(),
+                                    Err(err) => view! { <NodeError err=err /> }.into_any(),
+                                }
+                            })}
+                        </Transition>
+                    </section>
+                </div>
+                <div class="dashboard-col">
+                    <RateCard rate />
+                    <BreakersCard rate />
+                </div>
             </div>
-            <Transition fallback=|| view! { <p class="muted" data-testid="node-loading">{move || tr("Connecting to the node…", "Connessione al nodo…")}</p> }>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(node) => view! { <NodeStatusView node=node /> }.into_any(),
-                        Err(err) => view! { <NodeError err=err /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-        </div>
-        <div class="dashboard-col">
-        <RateCard rate />
-        <BreakersCard rate />
-        </div>
-        </div>
-        <LiquidityCard />
-        <RecentPaymentsCard />
+            <LiquidityCard />
+            <RecentPaymentsCard />
         </div>
     }
 }

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::{CliError, Output};
 use crate::config::{Home, Settings};
-use crate::store::{EventKind, Store, DEFAULT_ENDPOINT};
+use crate::store::{Store, DEFAULT_ENDPOINT};
 use crate::tracker::{PaymentTracking, TrackerConfig};
 use crate::webhooks::{self, Dispatcher, DispatcherConfig};
 
@@ -128,7 +128,7 @@ async fn webhooks_on(
                 ));
             }
             webhooks::check_url(&url)?;
-            let events = check_filter(&events)?;
+            let events = webhooks::check_event_filter(&events)?;
             if secret.is_empty() {
                 return Err(CliError::Invalid("--secret must not be empty".into()));
             }
@@ -277,18 +277,3 @@ async fn webhooks_on(
     }
 }
 
-/// Checks an event filter: `*` or known event names.
-fn check_filter(events: &str) -> Result<String, CliError> {
-    let events = events.replace(' ', "");
-    if events == "*" {
-        return Ok(events);
-    }
-    for name in events.split(',') {
-        if EventKind::parse(name).is_none() {
-            return Err(CliError::Invalid(format!(
-                "unknown event '{name}' in --events: use * or invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert"
-            )));
-        }
-    }
-    Ok(events)
-}

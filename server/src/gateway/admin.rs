@@ -20,7 +20,7 @@ use crate::invoices::{CreateRequest, InvoiceService};
 use crate::liquidity::{self, LiquidityPolicy};
 use crate::lnd::LndClient;
 use crate::store::{
-    Delivery, EventKind, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT,
+    Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT,
 };
 use crate::webhooks::{self, Dispatcher, DispatcherConfig, WebhookError};
 
@@ -133,20 +133,6 @@ fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Optio
     text.parse()
         .map(Some)
         .map_err(|_| invalid(format!("{what} '{text}' is not a whole number")))
-}
-
-/// Checks an endpoint's event filter: `*` or a comma list of known event names.
-fn event_filter(events: &str) -> Result<String, AppError> {
-    let events = events.replace(' ', "");
-    if events.is_empty() || events == "*" {
-        return Ok("*".to_string());
-    }
-    match events.split(',').find(|name| EventKind::parse(name).is_none()) {
-        Some(unknown) => Err(invalid(format!(
-            "unknown event '{unknown}': use * or invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert"
-        ))),
-        None => Ok(events),
-    }
 }
 
 /// An endpoint's delivery health from its newest outbox row: `(words, healthy)`.
@@ -425,7 +411,7 @@ impl AdminBackend for GatewayAdmin {
                 ));
             }
             webhooks::check_url(url).map_err(webhook_error)?;
-            let events = event_filter(&events)?;
+            let events = webhooks::check_event_filter(&events).map_err(webhook_error)?;
             if secret.is_empty() {
                 return Err(invalid("the secret must not be empty: the endpoint verifies signatures with it".into()));
             }
@@ -533,15 +519,6 @@ impl AdminBackend for GatewayAdmin {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn event_filters_accept_star_and_known_names_only() -> Result<(), AppError> {
-        assert_eq!(event_filter(" * ")?, "*");
-        assert_eq!(event_filter("")?, "*");
-        assert_eq!(event_filter("payment_received, invoice_created")?, "payment_received,invoice_created");
-        assert!(event_filter("payment_recieved").is_err());
-        Ok(())
-    }
 
     #[test]
     fn optional_numbers_are_empty_or_whole() -> Result<(), AppError> {

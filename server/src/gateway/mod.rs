@@ -149,10 +149,7 @@ impl RunningGateway {
             feed.stop().await;
         }
         store.close().await;
-        if node.announcement().is_some() {
-            crate::config::EmbeddedNode::remove(&data_dir);
-        }
-        node.shutdown().await;
+        stop_node(node, &data_dir).await;
         result
     }
 }
@@ -199,7 +196,7 @@ pub async fn start(
     let store = match crate::context::open_store(home).await {
         Ok(store) => store,
         Err(e) => {
-            node.shutdown().await;
+            stop_node(node, &home.data_dir).await;
             return Err(GatewayError::Services(e.to_string()));
         }
     };
@@ -216,71 +213,20 @@ pub async fn start(
         Ok(tracking) => tracking,
         Err(e) => {
             store.close().await;
-            node.shutdown().await;
+            stop_node(node, &home.data_dir).await;
             return Err(GatewayError::Services(e.to_string()));
         }
     };
-
-    let site = site::Site::new(site_root);
-    if !site.is_built() {
-        tracing::warn!(site_root = %site.root().display(), "the web UI is not built; pages will say how to build it");
-    }
-    let rates = match crate::rates::RateService::new(crate::context::rates_config(settings)) {
-        Ok(rates) => std::sync::Arc::new(rates),
+    let web = match web_services(settings, home, &args, &node, &store, https, site_root).await {
+        Ok(web) => web,
         Err(e) => {
             tracking.stop().await;
             store.close().await;
-            node.shutdown().await;
-            return Err(GatewayError::Services(e.to_string()));
+            stop_node(node, &home.data_dir).await;
+            return Err(GatewayError::Services(e));
         }
     };
-    let feed = match EventFeed::spawn(store.clone(), FEED_POLL).await {
-        Ok(feed) => std::sync::Arc::new(feed),
-        Err(e) => {
-            tracking.stop().await;
-            store.close().await;
-            node.shutdown().await;
-            return Err(GatewayError::Services(e.to_string()));
-        }
-    };
-    // Under HTTPS the session cookie is marked Secure.
-    let auth = AuthService::new(store.clone(), https);
-    let setup_token = match first_account(&auth, args.first_admin.as_ref()).await {
-        Ok(token) => token,
-        Err(e) => {
-            tracking.stop().await;
-            store.close().await;
-            node.shutdown().await;
-            return Err(GatewayError::Services(e.to_string()));
-        }
-    };
-    let invoice_service = crate::invoices::InvoiceService::new(
-        store.clone(),
-        node.client().clone(),
-        rates.clone(),
-        crate::context::invoice_policy(settings),
-    );
-    let admin = admin::handle(admin::GatewayAdmin {
-        store: store.clone(),
-        invoices: invoice_service.clone(),
-        lnd: node.client().clone(),
-        home: home.clone(),
-    });
-    let state = routes::GatewayState {
-        admin,
-        backend: backend::handle(
-            &node,
-            rates,
-            auth.clone(),
-            invoice_service,
-            settings.pos_expiry_minutes,
-            setup_token.clone(),
-        ),
-        site: std::sync::Arc::new(site),
-        store: store.clone(),
-        feed: feed.clone(),
-    };
-    let router = routes::router(state, auth);
+    let WebServices { router, feed, setup_token } = web;
     // The automatic liquidity manager, when enabled (started last: nothing after it can fail).
     let liquidity = settings.liquidity_enabled.then(|| {
         crate::liquidity::LiquidityManager::start(
@@ -312,6 +258,70 @@ pub async fn start(
         stop,
         server,
     })
+}
+
+/// What the web server needs, built once the node, store and tracker run.
+struct WebServices {
+    router: axum::Router,
+    feed: std::sync::Arc<EventFeed>,
+    setup_token: Option<SecretString>,
+}
+
+/// Builds the rate service, the live event feed, the staff accounts and the routes.
+async fn web_services(
+    settings: &Settings,
+    home: &Home,
+    args: &ServeArgs,
+    node: &lightning::NodeConnection,
+    store: &Store,
+    https: bool,
+    site_root: PathBuf,
+) -> Result<WebServices, String> {
+    let site = site::Site::new(site_root);
+    if !site.is_built() {
+        tracing::warn!(site_root = %site.root().display(), "the web UI is not built; pages will say how to build it");
+    }
+    let rates = crate::rates::RateService::new(crate::context::rates_config(settings)).map_err(|e| e.to_string())?;
+    let rates = std::sync::Arc::new(rates);
+    // Under HTTPS the session cookie is marked Secure.
+    let auth = AuthService::new(store.clone(), https);
+    let setup_token = first_account(&auth, args.first_admin.as_ref()).await.map_err(|e| e.to_string())?;
+    let feed = std::sync::Arc::new(EventFeed::spawn(store.clone(), FEED_POLL).await.map_err(|e| e.to_string())?);
+    let invoice_service = crate::invoices::InvoiceService::new(
+        store.clone(),
+        node.client().clone(),
+        rates.clone(),
+        crate::context::invoice_policy(settings),
+    );
+    let admin = admin::handle(admin::GatewayAdmin {
+        store: store.clone(),
+        invoices: invoice_service.clone(),
+        lnd: node.client().clone(),
+        home: home.clone(),
+    });
+    let state = routes::GatewayState {
+        admin,
+        backend: backend::handle(
+            node,
+            rates,
+            auth.clone(),
+            invoice_service,
+            settings.pos_expiry_minutes,
+            setup_token.clone(),
+        ),
+        site: std::sync::Arc::new(site),
+        store: store.clone(),
+        feed: feed.clone(),
+    };
+    Ok(WebServices { router: routes::router(state, auth), feed, setup_token })
+}
+
+/// Stops the node and withdraws the embedded node's announcement.
+async fn stop_node(node: lightning::NodeConnection, data_dir: &std::path::Path) {
+    if node.announcement().is_some() {
+        crate::config::EmbeddedNode::remove(data_dir);
+    }
+    node.shutdown().await;
 }
 
 /// Creates `first_admin` (from the environment) unless that user exists; with no staff account at
@@ -377,8 +387,7 @@ pub async fn serve(settings: Settings, home: Home, args: ServeArgs) -> Result<()
             let result = flatten_server_result(joined);
             gateway.tracking.stop().await;
             gateway.store.close().await;
-            crate::config::EmbeddedNode::remove(&gateway.data_dir);
-            gateway.node.shutdown().await;
+            stop_node(gateway.node, &gateway.data_dir).await;
             return result.and(Err(GatewayError::ServerTask("the web server stopped unexpectedly".into())));
         }
     };

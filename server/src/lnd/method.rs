@@ -30,6 +30,10 @@ pub enum Method {
     LookupInvoiceV2,
     /// invoicesrpc.Invoices/SubscribeSingleInvoice
     SubscribeSingleInvoice,
+    /// routerrpc.Router/SendPaymentV2
+    SendPaymentV2,
+    /// routerrpc.Router/TrackPaymentV2
+    TrackPaymentV2,
 }
 
 /// A macaroon permission (`entity:action`) as LND names it.
@@ -43,6 +47,8 @@ pub enum Permission {
     InvoicesRead,
     /// `invoices:write`
     InvoicesWrite,
+    /// `offchain:write`
+    OffchainWrite,
 }
 
 impl Permission {
@@ -53,6 +59,7 @@ impl Permission {
             Permission::OffchainRead => "offchain:read",
             Permission::InvoicesRead => "invoices:read",
             Permission::InvoicesWrite => "invoices:write",
+            Permission::OffchainWrite => "offchain:write",
         }
     }
 
@@ -65,6 +72,7 @@ impl Permission {
             }
             Permission::InvoicesRead => ("a custom macaroon without it", "admin.macaroon, invoice.macaroon or readonly.macaroon"),
             Permission::InvoicesWrite => ("readonly.macaroon", "admin.macaroon or invoice.macaroon"),
+            Permission::OffchainWrite => ("invoice.macaroon or readonly.macaroon", "admin.macaroon"),
         }
     }
 }
@@ -86,6 +94,8 @@ impl Method {
             Method::SettleInvoice => "SettleInvoice",
             Method::LookupInvoiceV2 => "LookupInvoiceV2",
             Method::SubscribeSingleInvoice => "SubscribeSingleInvoice",
+            Method::SendPaymentV2 => "SendPaymentV2",
+            Method::TrackPaymentV2 => "TrackPaymentV2",
         }
     }
 
@@ -93,7 +103,10 @@ impl Method {
     pub fn permission(&self) -> Permission {
         match self {
             Method::GetInfo => Permission::InfoRead,
-            Method::ChannelBalance | Method::ListChannels | Method::DecodePayReq => Permission::OffchainRead,
+            Method::ChannelBalance | Method::ListChannels | Method::DecodePayReq | Method::TrackPaymentV2 => {
+                Permission::OffchainRead
+            }
+            Method::SendPaymentV2 => Permission::OffchainWrite,
             Method::AddInvoice | Method::CancelInvoice | Method::AddHoldInvoice | Method::SettleInvoice => {
                 Permission::InvoicesWrite
             }
@@ -117,6 +130,8 @@ impl Method {
             Method::SettleInvoice => "settle invoices",
             Method::LookupInvoice | Method::LookupInvoiceV2 | Method::ListInvoices => "read invoices",
             Method::SubscribeInvoices | Method::SubscribeSingleInvoice => "follow invoice updates",
+            Method::SendPaymentV2 => "send payments",
+            Method::TrackPaymentV2 => "track payments",
         }
     }
 
@@ -188,6 +203,15 @@ mod tests {
         let hint = Method::AddInvoice.missing_permission_hint(Path::new("/n/readonly.macaroon"));
         assert!(hint.contains("lacks invoices:write (readonly.macaroon cannot create invoices)"), "{hint}");
         assert!(hint.ends_with("use admin.macaroon or invoice.macaroon"), "{hint}");
+    }
+
+    #[test]
+    fn router_calls_need_offchain_permissions() {
+        let hint = Method::SendPaymentV2.missing_permission_hint(Path::new("/n/invoice.macaroon"));
+        assert!(hint.contains("lacks offchain:write"), "{hint}");
+        assert!(hint.ends_with("use admin.macaroon"), "{hint}");
+        assert_eq!(Method::TrackPaymentV2.permission().name(), "offchain:read");
+        assert!(!Method::SendPaymentV2.idempotent());
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub enum WebhookError {
     /// A URL is not http(s).
     #[error("webhook URL '{0}' is not a valid http:// or https:// URL")]
     BadUrl(String),
+    /// An endpoint's event filter names an unknown event.
+    #[error("unknown event '{0}' in the event filter: use * or invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert")]
+    UnknownEvent(String),
     /// The HTTP client could not be built.
     #[error("cannot build the webhook HTTP client: {0}")]
     Client(String),
@@ -173,6 +176,19 @@ pub async fn sync_default_endpoint(store: &Store, settings: &Settings) -> Result
         }
     }
     Ok(())
+}
+
+/// Normalises an endpoint's event filter: `*` (also for an empty filter) or a comma list of known
+/// event names without spaces.
+pub fn check_event_filter(events: &str) -> Result<String, WebhookError> {
+    let events = events.replace(' ', "");
+    if events.is_empty() || events == "*" {
+        return Ok("*".to_string());
+    }
+    match events.split(',').find(|name| crate::store::EventKind::parse(name).is_none()) {
+        Some(unknown) => Err(WebhookError::UnknownEvent(unknown.to_string())),
+        None => Ok(events),
+    }
 }
 
 /// Refuses anything but an absolute http(s) URL.
@@ -415,5 +431,20 @@ impl Dispatcher {
             None,
         );
         Ok(self.send(url, &secret, &id, &body).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_filters_accept_star_and_known_names_only() -> Result<(), WebhookError> {
+        assert_eq!(check_event_filter(" * ")?, "*");
+        assert_eq!(check_event_filter("")?, "*");
+        assert_eq!(check_event_filter("payment_received, liquidity_alert")?, "payment_received,liquidity_alert");
+        let err = check_event_filter("payment_recieved").expect_err("typo");
+        assert!(err.to_string().contains("unknown event 'payment_recieved'"), "{err}");
+        Ok(())
     }
 }
