@@ -5,6 +5,8 @@
 #   - wasm-bindgen-cli, the exact version of the `wasm-bindgen` crate in Cargo.lock
 #   - the npm packages in end2end/ (Playwright, and binaryen for wasm-opt in release builds)
 #   - Chromium from Debian (/usr/bin/chromium) for the browser tests
+#   - PostgreSQL's server programs from Debian, for the storage tests on PostgreSQL (each test starts
+#     its own throw-away server; nothing is started here)
 # Source it (`source scripts/setup.sh`) to also get end2end/node_modules/.bin (wasm-opt) on PATH,
 # or run it (`bash scripts/setup.sh`) just to install.
 
@@ -67,14 +69,17 @@ _of_setup() {
   fi
   export PATH="$repo_root/end2end/node_modules/.bin:$PATH"
 
-  # 5. Chromium for Playwright
-  if [ ! -x /usr/bin/chromium ]; then
-    _of_need apt-get "install Chromium so that /usr/bin/chromium exists"
+  # 5. Debian packages: Chromium for Playwright, PostgreSQL for the storage tests (one apt run)
+  local packages=()
+  if [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then packages+=(postgresql); fi
+  if [ "${#packages[@]}" -gt 0 ]; then
+    _of_need apt-get "install ${packages[*]} from Debian"
     local sudo=""
     if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
-    _of_say "installing Chromium from Debian"
+    _of_say "installing from Debian: ${packages[*]}"
     $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${packages[@]}"
   fi
 }
 

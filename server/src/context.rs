@@ -50,9 +50,13 @@ pub fn invoice_policy(settings: &Settings) -> InvoicePolicy {
     }
 }
 
-/// Opens the database in the home's data directory.
-pub async fn open_store(home: &Home) -> Result<Store, ContextError> {
-    Ok(Store::open_in(&home.data_dir).await?)
+/// Opens the database: `database_url` (PostgreSQL) when set, else the SQLite file in the home's
+/// data directory.
+pub async fn open_store(home: &Home, settings: &Settings) -> Result<Store, ContextError> {
+    match &settings.database_url {
+        Some(url) => Ok(Store::connect(secrecy::ExposeSecret::expose_secret(url)).await?),
+        None => Ok(Store::open_in(&home.data_dir).await?),
+    }
 }
 
 /// A lazily connecting LND client for the configured node.

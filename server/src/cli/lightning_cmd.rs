@@ -24,7 +24,7 @@ pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command:
         LightningCommand::Invoice { command } => {
             return ln_invoice_cmd::run_invoice(out, settings, home, command).await
         }
-        LightningCommand::Payments { command } => return ln_invoice_cmd::run_payments(out, home, command).await,
+        LightningCommand::Payments { command } => return ln_invoice_cmd::run_payments(out, settings, home, command).await,
         LightningCommand::Rates => return ln_invoice_cmd::run_rates(out, settings).await,
         LightningCommand::Liquidity { command } => {
             return liquidity_cmd::run_liquidity(out, settings, home, command).await

@@ -106,7 +106,7 @@ async fn rebalance(out: &Output, settings: &Settings, home: &Home, args: Rebalan
         println!("(dry run: nothing was moved; run again without --dry-run to carry it out)");
         return Ok(());
     }
-    let store = crate::context::open_store(home).await?;
+    let store = crate::context::open_store(home, settings).await?;
     let lock = RebalanceLock::acquire(&store, chrono::Utc::now().timestamp()).await?;
     let result = run_moves(out, &client, &store, &lock, &manager, &mut summary).await;
     lock.release().await?;

@@ -121,7 +121,7 @@ pub enum ExportFormat {
 
 /// Runs `lightning invoice ...`.
 pub(super) async fn run_invoice(out: &Output, settings: &Settings, home: &Home, command: LnInvoiceCommand) -> Result<(), CliError> {
-    let store = crate::context::open_store(home).await?;
+    let store = crate::context::open_store(home, settings).await?;
     let result = async {
         match command {
             LnInvoiceCommand::List { status, numero, since, limit, page } => {
@@ -145,8 +145,13 @@ pub(super) async fn run_invoice(out: &Output, settings: &Settings, home: &Home, 
 }
 
 /// Runs `lightning payments ...`.
-pub(super) async fn run_payments(out: &Output, home: &Home, command: PaymentsCommand) -> Result<(), CliError> {
-    let store = crate::context::open_store(home).await?;
+pub(super) async fn run_payments(
+    out: &Output,
+    settings: &Settings,
+    home: &Home,
+    command: PaymentsCommand,
+) -> Result<(), CliError> {
+    let store = crate::context::open_store(home, settings).await?;
     let result = match command {
         PaymentsCommand::List { limit, page } => payments_list(out, &store, limit, page).await,
         PaymentsCommand::Show { payment_hash } => payment_show(out, &store, &payment_hash).await,

@@ -236,7 +236,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Invoice { command } => {
             let home = Home::from_vars(&env)?;
-            invoice_cmd::run(&out, &home, command).await
+            let settings = Settings::load_with(&home, &env)?;
+            invoice_cmd::run(&out, &settings, &home, command).await
         }
         Command::Lightning { command } => {
             let home = Home::from_vars(&env)?;
@@ -255,7 +256,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::User { command } => {
             let home = Home::from_vars(&env)?;
-            user_cmd::run(&out, &home, command).await
+            let settings = Settings::load_with(&home, &env)?;
+            user_cmd::run(&out, &settings, &home, command).await
         }
         Command::Simnode { command } => {
             simnode::cli::run(command).await.map_err(|e| CliError::Simnode(e.to_string()))

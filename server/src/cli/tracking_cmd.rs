@@ -73,7 +73,7 @@ pub enum WebhooksCommand {
 /// Runs the tracker and the webhook dispatcher until Ctrl-C.
 pub(super) async fn run_watch(out: &Output, settings: &Settings, home: &Home, args: WatchArgs) -> Result<(), CliError> {
     webhooks::check_settings(settings)?;
-    let store = crate::context::open_store(home).await?;
+    let store = crate::context::open_store(home, settings).await?;
     let lnd = crate::context::lnd_client(settings)?;
     let host = lnd.host().to_string();
     let tracker_cfg = TrackerConfig {
@@ -103,7 +103,7 @@ pub(super) async fn run_webhooks(
     home: &Home,
     command: WebhooksCommand,
 ) -> Result<(), CliError> {
-    let store = crate::context::open_store(home).await?;
+    let store = crate::context::open_store(home, settings).await?;
     let result = webhooks_on(out, settings, &store, command).await;
     store.close().await;
     result

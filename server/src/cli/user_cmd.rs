@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{CliError, Output};
 use crate::auth::{check_password_policy, AuthError, AuthService};
-use crate::config::Home;
+use crate::config::{Home, Settings};
 
 /// `openfatture user ...`
 #[derive(Debug, Subcommand)]
@@ -43,14 +43,14 @@ impl From<AuthError> for CliError {
 }
 
 /// Runs one `user` subcommand.
-pub(super) async fn run(out: &Output, home: &Home, command: UserCommand) -> Result<(), CliError> {
+pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command: UserCommand) -> Result<(), CliError> {
     match command {
         UserCommand::Add { name, role, password_stdin } => {
             // Check everything cheap before asking for a password.
             crate::auth::check_username(&name)?;
             let role = Role::parse(&role).ok_or_else(|| AuthError::UnknownRole(role.clone()))?;
             let password = read_password(password_stdin)?;
-            let store = crate::context::open_store(home).await?;
+            let store = crate::context::open_store(home, settings).await?;
             let added = AuthService::new(store.clone(), false).add_user(&name, role, &password).await;
             store.close().await;
             added?;
@@ -61,7 +61,7 @@ pub(super) async fn run(out: &Output, home: &Home, command: UserCommand) -> Resu
             Ok(())
         }
         UserCommand::List => {
-            let store = crate::context::open_store(home).await?;
+            let store = crate::context::open_store(home, settings).await?;
             let users = store.users().await;
             store.close().await;
             let users = users?;
@@ -81,7 +81,7 @@ pub(super) async fn run(out: &Output, home: &Home, command: UserCommand) -> Resu
             Ok(())
         }
         UserCommand::Remove { name } => {
-            let store = crate::context::open_store(home).await?;
+            let store = crate::context::open_store(home, settings).await?;
             let removed = store.delete_user(&name).await;
             store.close().await;
             if !removed? {

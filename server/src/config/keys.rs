@@ -105,6 +105,7 @@ use ValueKind::{Bool, HostPort, Path, PositiveDecimal, Ratio, Text, Url, U32, U6
 /// Every configuration key the product knows, in display order.
 pub const KEYS: &[KeyDescriptor] = &[
     key("lightning_enabled", Bool, Some("false"), PUBLIC, "Enable the Lightning integration"),
+    key("database_url", Text, None, SECRET, "postgres://USER:PASSWORD@HOST/DB to share one PostgreSQL between gateways (unset: SQLite in the data directory)"),
     key("lightning_host", HostPort, None, PUBLIC, "LND gRPC endpoint, host:port (LND's default port is 10009)"),
     key("lightning_cert_path", Path, None, PUBLIC, "LND's tls.cert"),
     key("lightning_macaroon_path", Path, None, PUBLIC, "LND macaroon file (admin.macaroon)"),

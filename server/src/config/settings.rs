@@ -16,6 +16,9 @@ use super::{ConfigError, EnvVars, Home};
 pub struct Settings {
     /// `lightning_enabled`.
     pub lightning_enabled: bool,
+    /// `database_url` (`DATABASE_URL`): PostgreSQL instead of the SQLite file; a secret (it may
+    /// hold a password).
+    pub database_url: Option<SecretString>,
     /// `lightning_host`: LND gRPC `host:port`.
     pub lightning_host: Option<String>,
     /// `lightning_cert_path`: LND's tls.cert, `~` expanded.
@@ -106,6 +109,7 @@ impl Settings {
         Ok(Settings {
             embedded_node,
             lightning_enabled: v.bool("lightning_enabled")?,
+            database_url: v.opt_secret("database_url"),
             lightning_host,
             lightning_cert_path: v.opt_path("lightning_cert_path"),
             lightning_macaroon_path: v.opt_path("lightning_macaroon_path"),

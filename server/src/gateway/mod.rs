@@ -193,7 +193,7 @@ pub async fn start(
             tracing::warn!("cannot write {}: {e}", crate::config::EMBEDDED_NODE_FILE);
         }
     }
-    let store = match crate::context::open_store(home).await {
+    let store = match crate::context::open_store(home, settings).await {
         Ok(store) => store,
         Err(e) => {
             stop_node(node, &home.data_dir).await;

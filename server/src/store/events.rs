@@ -5,7 +5,7 @@
 use rand::RngCore;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Any, FromRow, Transaction};
 
 use super::{cents_to_eur, to_i64, to_u64, Store, StoreError};
 
@@ -73,7 +73,7 @@ pub struct Event {
 }
 
 /// A webhook endpoint (the secret is never part of this value).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WebhookEndpoint {
     /// Unique name (`default` mirrors the configuration).
     pub name: String,
@@ -205,7 +205,7 @@ struct InvoiceFacts {
 /// accepts it, inside the caller's transaction. `paid` overrides the amounts (msat, EUR) for
 /// payments. Returns the event id.
 pub(super) async fn record(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     kind: EventKind,
     ln_invoice_id: &str,
     at: i64,
@@ -213,7 +213,7 @@ pub(super) async fn record(
 ) -> Result<String, StoreError> {
     let facts: InvoiceFacts = sqlx::query_as(
         "SELECT l.payment_hash, l.memo, l.amount_cents, l.amount_msat, f.numero, f.client_name \
-         FROM ln_invoices l LEFT JOIN fatture f ON f.id = l.fattura_id WHERE l.id = ?",
+         FROM ln_invoices l LEFT JOIN fatture f ON f.id = l.fattura_id WHERE l.id = $1",
     )
     .bind(ln_invoice_id)
     .fetch_one(&mut **tx)
@@ -239,7 +239,7 @@ pub(super) async fn record(
         facts.client_name.as_deref(),
     );
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+        "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     )
     .bind(&id)
     .bind(kind.as_str())
@@ -250,8 +250,8 @@ pub(super) async fn record(
     .await?;
     sqlx::query(
         "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
-         SELECT ?1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
-         AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || ?2 || ',%'))",
+         SELECT $1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
+         AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || $2 || ',%'))",
     )
     .bind(seq)
     .bind(kind.as_str())
@@ -262,7 +262,7 @@ pub(super) async fn record(
 
 /// Moves the tracker's resume indexes forward (never back) inside the caller's transaction.
 pub(super) async fn advance_indexes(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     add_index: Option<u64>,
     settle_index: Option<u64>,
 ) -> Result<(), StoreError> {
@@ -272,7 +272,7 @@ pub(super) async fn advance_indexes(
         .transpose()?
         .unwrap_or(0);
     sqlx::query(
-        "UPDATE tracker_state SET add_index = MAX(add_index, ?), settle_index = MAX(settle_index, ?) WHERE id = 1",
+        "UPDATE tracker_state SET add_index = CASE WHEN $1 > add_index THEN $1 ELSE add_index END, settle_index = CASE WHEN $2 > settle_index THEN $2 ELSE settle_index END WHERE id = 1",
     )
     .bind(add)
     .bind(settle)
@@ -286,13 +286,6 @@ const SELECT_DELIVERY: &str = "SELECT d.event_seq, e.id AS event_id, e.type AS e
      FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq";
 
 impl Store {
-    /// Begins a write transaction that takes the write lock at once (`BEGIN IMMEDIATE`), so a
-    /// read-then-write transaction waits for other writers (busy timeout) instead of failing
-    /// with "database is locked" when another connection or process wrote in between.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?)
-    }
-
     /// The tracker's resume position: (add_index, settle_index).
     pub async fn tracker_indexes(&self) -> Result<(u64, u64), StoreError> {
         let (add, settle): (i64, i64) =
@@ -324,7 +317,7 @@ impl Store {
     /// Events in order, after `after_seq`, at most `limit`.
     pub async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after_seq)
         .bind(i64::from(limit))
@@ -335,7 +328,7 @@ impl Store {
     /// One event by its id.
     pub async fn event_by_id(&self, event_id: &str) -> Result<Option<Event>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE id = ?")
+            sqlx::query_as("SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE id = $1")
                 .bind(event_id)
                 .fetch_optional(self.pool())
                 .await?,
@@ -345,7 +338,7 @@ impl Store {
     /// Events of one Lightning invoice, in order.
     pub async fn events_for_invoice(&self, ln_invoice_id: &str) -> Result<Vec<Event>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE ln_invoice_id = ? ORDER BY seq",
+            "SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE ln_invoice_id = $1 ORDER BY seq",
         )
         .bind(ln_invoice_id)
         .fetch_all(self.pool())
@@ -362,7 +355,7 @@ impl Store {
         enabled: bool,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO webhook_endpoints (name, url, secret, events, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+            "INSERT INTO webhook_endpoints (name, url, secret, events, enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret, \
              events = excluded.events, enabled = excluded.enabled",
         )
@@ -370,7 +363,7 @@ impl Store {
         .bind(url)
         .bind(secret)
         .bind(events)
-        .bind(enabled)
+        .bind(i64::from(enabled))
         .bind(chrono::Utc::now().timestamp())
         .execute(self.pool())
         .await?;
@@ -379,7 +372,7 @@ impl Store {
 
     /// Disables the endpoint `name` (nothing new is queued for it); returns whether it existed.
     pub async fn disable_webhook_endpoint(&self, name: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE webhook_endpoints SET enabled = 0 WHERE name = ?")
+        let done = sqlx::query("UPDATE webhook_endpoints SET enabled = 0 WHERE name = $1")
             .bind(name)
             .execute(self.pool())
             .await?;
@@ -391,12 +384,12 @@ impl Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE webhook_deliveries SET state = 'FAILED', last_error = 'endpoint removed' \
-                     WHERE endpoint = ? AND state = 'PENDING'",
+                     WHERE endpoint = $1 AND state = 'PENDING'",
         )
         .bind(name)
         .execute(&mut *tx)
         .await?;
-        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE name = ?")
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)
             .await?;
@@ -406,16 +399,19 @@ impl Store {
 
     /// Every endpoint, by name.
     pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        Ok(
+        let rows: Vec<(String, String, String, i64)> =
             sqlx::query_as("SELECT name, url, events, enabled FROM webhook_endpoints ORDER BY name")
                 .fetch_all(self.pool())
-                .await?,
-        )
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, url, events, enabled)| WebhookEndpoint { name, url, events, enabled: enabled != 0 })
+            .collect())
     }
 
     /// The endpoint's own secret (`None`: it uses lightning_webhook_secret).
     pub async fn webhook_endpoint_secret(&self, name: &str) -> Result<Option<SecretString>, StoreError> {
-        let secret: Option<Option<String>> = sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE name = ?")
+        let secret: Option<Option<String>> = sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE name = $1")
             .bind(name)
             .fetch_optional(self.pool())
             .await?;
@@ -425,8 +421,8 @@ impl Store {
     /// PENDING deliveries of one endpoint due at `now_ms`, in event order.
     pub async fn due_deliveries(&self, endpoint: &str, now_ms: i64, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "{SELECT_DELIVERY} WHERE d.endpoint = ? AND d.state = 'PENDING' AND d.next_attempt_ms <= ? \
-             ORDER BY d.event_seq LIMIT ?"
+            "{SELECT_DELIVERY} WHERE d.endpoint = $1 AND d.state = 'PENDING' AND d.next_attempt_ms <= $2 \
+             ORDER BY d.event_seq LIMIT $3"
         ))
         .bind(endpoint)
         .bind(now_ms)
@@ -438,9 +434,9 @@ impl Store {
     /// Deliveries, newest first; only FAILED ones when `failed_only`.
     pub async fn deliveries(&self, failed_only: bool, limit: u32) -> Result<Vec<Delivery>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "{SELECT_DELIVERY} WHERE (? = 0 OR d.state = 'FAILED') ORDER BY d.event_seq DESC, d.endpoint LIMIT ?"
+            "{SELECT_DELIVERY} WHERE ($1 = 0 OR d.state = 'FAILED') ORDER BY d.event_seq DESC, d.endpoint LIMIT $2"
         ))
-        .bind(failed_only)
+        .bind(i64::from(failed_only))
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?)
@@ -450,7 +446,7 @@ impl Store {
     pub async fn delivery_attempts(&self, event_seq: i64) -> Result<Vec<DeliveryAttempt>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT event_seq, endpoint, attempted_at, http_status, error, latency_ms, outcome \
-             FROM webhook_attempts WHERE event_seq = ? ORDER BY id",
+             FROM webhook_attempts WHERE event_seq = $1 ORDER BY id",
         )
         .bind(event_seq)
         .fetch_all(self.pool())
@@ -477,7 +473,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO webhook_attempts (event_seq, endpoint, attempted_at, http_status, error, latency_ms, outcome) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(event_seq)
         .bind(endpoint)
@@ -489,8 +485,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_ms = ?, \
-             last_status = ?, last_error = ? WHERE event_seq = ? AND endpoint = ?",
+            "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, next_attempt_ms = $2, \
+             last_status = $3, last_error = $4 WHERE event_seq = $5 AND endpoint = $6",
         )
         .bind(state)
         .bind(next_ms)
@@ -508,7 +504,7 @@ impl Store {
     /// accepts it; returns how many deliveries were queued, `None` when no such event exists.
     pub async fn redeliver_event(&self, event_id: &str) -> Result<Option<u64>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let event: Option<(i64, String)> = sqlx::query_as("SELECT seq, type FROM events WHERE id = ?")
+        let event: Option<(i64, String)> = sqlx::query_as("SELECT seq, type FROM events WHERE id = $1")
             .bind(event_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -517,8 +513,8 @@ impl Store {
         };
         let done = sqlx::query(
             "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
-             SELECT ?1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
-             AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || ?2 || ',%')) \
+             SELECT $1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
+             AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || $2 || ',%')) \
              ON CONFLICT (event_seq, endpoint) DO UPDATE SET state = 'PENDING', attempts = 0, next_attempt_ms = 0",
         )
         .bind(seq)

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Any, FromRow, Transaction};
 
 use super::{cents_to_eur, eur_to_cents, Store, StoreError};
 
@@ -180,7 +180,7 @@ fn cents(eur: Decimal, what: &str) -> Result<i64, StoreError> {
 
 /// Inserts one invoice; `Ok(None)` when (numero, anno, cedente) is already there.
 async fn insert_one(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     new: &NewFattura,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
@@ -188,7 +188,7 @@ async fn insert_one(
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO fatture (numero, anno, data, cedente_piva, client_name, client_piva, client_cf, \
          description, totale_cents, ritenuta_cents, bollo_cents, due_cents, source, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (numero, anno, cedente_piva) DO NOTHING RETURNING id",
     )
     .bind(&new.numero)
@@ -240,7 +240,7 @@ impl Store {
 
     /// One invoice by row id.
     pub async fn fattura(&self, id: i64) -> Result<Option<Fattura>, StoreError> {
-        let row: Option<FatturaRow> = sqlx::query_as(&format!("{SELECT_FATTURA} WHERE id = ?"))
+        let row: Option<FatturaRow> = sqlx::query_as(&format!("{SELECT_FATTURA} WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -250,7 +250,7 @@ impl Store {
     /// Every invoice with this numero (several years or sellers may share one).
     pub async fn fatture_by_numero(&self, numero: &str) -> Result<Vec<Fattura>, StoreError> {
         let rows: Vec<FatturaRow> =
-            sqlx::query_as(&format!("{SELECT_FATTURA} WHERE numero = ? ORDER BY anno DESC, id"))
+            sqlx::query_as(&format!("{SELECT_FATTURA} WHERE numero = $1 ORDER BY anno DESC, id"))
                 .bind(numero)
                 .fetch_all(self.pool())
                 .await?;
@@ -266,8 +266,8 @@ impl Store {
     ) -> Result<Vec<Fattura>, StoreError> {
         let pattern = search.map(|s| format!("%{}%", s.to_lowercase()));
         let rows: Vec<FatturaRow> = sqlx::query_as(&format!(
-            "{SELECT_FATTURA} WHERE (?1 IS NULL OR lower(numero) LIKE ?1 OR lower(client_name) LIKE ?1) \
-             ORDER BY data DESC, id DESC LIMIT ?2 OFFSET ?3"
+            "{SELECT_FATTURA} WHERE ($1 IS NULL OR lower(numero) LIKE $1 OR lower(client_name) LIKE $1) \
+             ORDER BY data DESC, id DESC LIMIT $2 OFFSET $3"
         ))
         .bind(pattern)
         .bind(i64::from(limit))
@@ -280,11 +280,11 @@ impl Store {
 
 /// Adds a payment to an invoice's paid amount inside the caller's transaction.
 pub(super) async fn add_paid(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     fattura_id: i64,
     amount_cents: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE fatture SET paid_cents = paid_cents + ? WHERE id = ?")
+    sqlx::query("UPDATE fatture SET paid_cents = paid_cents + $1 WHERE id = $2")
         .bind(amount_cents)
         .bind(fattura_id)
         .execute(&mut **tx)

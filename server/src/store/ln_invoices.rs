@@ -166,7 +166,7 @@ struct LnRow {
     rate_eur_per_btc: String,
     rate_source: String,
     rate_at: i64,
-    rate_is_fallback: bool,
+    rate_is_fallback: i64,
     expiry_secs: i64,
     created_at: i64,
     expires_at: i64,
@@ -175,7 +175,7 @@ struct LnRow {
     settle_index: Option<i64>,
     amt_paid_msat: i64,
     settled_at: Option<i64>,
-    cancelled_by_us: bool,
+    cancelled_by_us: i64,
 }
 
 impl TryFrom<LnRow> for LnInvoice {
@@ -199,11 +199,11 @@ impl TryFrom<LnRow> for LnInvoice {
             memo: row.memo,
             rate_source: row.rate_source,
             rate_at: row.rate_at,
-            rate_is_fallback: row.rate_is_fallback,
+            rate_is_fallback: row.rate_is_fallback != 0,
             created_at: row.created_at,
             expires_at: row.expires_at,
             settled_at: row.settled_at,
-            cancelled_by_us: row.cancelled_by_us,
+            cancelled_by_us: row.cancelled_by_us != 0,
         })
     }
 }
@@ -229,7 +229,7 @@ impl Store {
         let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
         let mut tx = self.begin_write().await?;
         let attempt: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id IS ?",
+            "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id IS NOT DISTINCT FROM $1",
         )
         .bind(new.fattura_id)
         .fetch_one(&mut *tx)
@@ -238,7 +238,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, \
              amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, \
-             created_at, expires_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING')",
+             created_at, expires_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING')",
         )
         .bind(&id)
         .bind(new.fattura_id)
@@ -250,13 +250,13 @@ impl Store {
         .bind(new.rate_eur_per_btc.to_string())
         .bind(&new.rate_source)
         .bind(new.rate_at)
-        .bind(new.rate_is_fallback)
+        .bind(i64::from(new.rate_is_fallback))
         .bind(expiry_secs)
         .bind(new.created_at)
         .bind(new.created_at.saturating_add(expiry_secs))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES (?, ?)")
+        sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES ($1, $2)")
             .bind(&new.payment_hash)
             .bind(&new.preimage)
             .execute(&mut *tx)
@@ -278,8 +278,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE ln_invoices SET state = 'OPEN', payment_request = ?, add_index = ?, \
-             created_at = ?, expires_at = ? WHERE id = ? AND state = 'PENDING'",
+            "UPDATE ln_invoices SET state = 'OPEN', payment_request = $1, add_index = $2, \
+             created_at = $3, expires_at = $4 WHERE id = $5 AND state = 'PENDING'",
         )
         .bind(payment_request)
         .bind(to_i64(add_index, "add_index")?)
@@ -300,12 +300,12 @@ impl Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM ln_preimages WHERE payment_hash = \
-             (SELECT payment_hash FROM ln_invoices WHERE id = ? AND state = 'PENDING')",
+             (SELECT payment_hash FROM ln_invoices WHERE id = $1 AND state = 'PENDING')",
         )
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM ln_invoices WHERE id = ? AND state = 'PENDING'")
+        sqlx::query("DELETE FROM ln_invoices WHERE id = $1 AND state = 'PENDING'")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -317,11 +317,11 @@ impl Store {
     pub async fn set_ln_state(&self, id: &str, state: LnState, by_us: bool) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE ln_invoices SET state = ?, cancelled_by_us = cancelled_by_us OR ? \
-             WHERE id = ? AND state NOT IN ('SETTLED', 'CANCELED', 'EXPIRED') AND state <> ?",
+            "UPDATE ln_invoices SET state = $1, cancelled_by_us = CASE WHEN $2 = 1 THEN 1 ELSE cancelled_by_us END \
+             WHERE id = $3 AND state NOT IN ('SETTLED', 'CANCELED', 'EXPIRED') AND state <> $4",
         )
         .bind(state.as_str())
-        .bind(by_us)
+        .bind(i64::from(by_us))
         .bind(id)
         .bind(state.as_str())
         .execute(&mut *tx)
@@ -351,7 +351,7 @@ impl Store {
         settled_at: i64,
     ) -> Result<Option<super::Payment>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE id = ?"))
+        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -362,8 +362,8 @@ impl Store {
             return Ok(None);
         }
         sqlx::query(
-            "UPDATE ln_invoices SET state = 'SETTLED', amt_paid_msat = ?, settle_index = ?, \
-             settled_at = ? WHERE id = ?",
+            "UPDATE ln_invoices SET state = 'SETTLED', amt_paid_msat = $1, settle_index = $2, \
+             settled_at = $3 WHERE id = $4",
         )
         .bind(to_i64(amt_paid_msat, "amt_paid_msat")?)
         .bind(settle_index.map(|v| to_i64(v, "settle_index")).transpose()?)
@@ -391,7 +391,7 @@ impl Store {
 
     /// One invoice by our id.
     pub async fn ln_invoice(&self, id: &str) -> Result<Option<LnInvoice>, StoreError> {
-        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE id = ?"))
+        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -400,7 +400,7 @@ impl Store {
 
     /// One invoice by payment hash (hex).
     pub async fn ln_invoice_by_hash(&self, payment_hash: &str) -> Result<Option<LnInvoice>, StoreError> {
-        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE payment_hash = ?"))
+        let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE payment_hash = $1"))
             .bind(payment_hash)
             .fetch_optional(self.pool())
             .await?;
@@ -409,7 +409,7 @@ impl Store {
 
     /// The preimage we generated for an invoice (hex).
     pub async fn ln_preimage(&self, payment_hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT preimage FROM ln_preimages WHERE payment_hash = ?")
+        Ok(sqlx::query_scalar("SELECT preimage FROM ln_preimages WHERE payment_hash = $1")
             .bind(payment_hash)
             .fetch_optional(self.pool())
             .await?)
@@ -418,7 +418,7 @@ impl Store {
     /// Invoices of an EUR invoice that may still be paid (PENDING, OPEN or ACCEPTED), newest first.
     pub async fn live_ln_invoices_for(&self, fattura_id: i64) -> Result<Vec<LnInvoice>, StoreError> {
         let rows: Vec<LnRow> = sqlx::query_as(&format!(
-            "{SELECT_LN} WHERE fattura_id = ? AND state IN ('PENDING', 'OPEN', 'ACCEPTED') \
+            "{SELECT_LN} WHERE fattura_id = $1 AND state IN ('PENDING', 'OPEN', 'ACCEPTED') \
              ORDER BY attempt DESC"
         ))
         .bind(fattura_id)
@@ -430,8 +430,8 @@ impl Store {
     /// Invoices matching a filter, newest first.
     pub async fn list_ln_invoices(&self, filter: &LnInvoiceFilter) -> Result<Vec<LnInvoice>, StoreError> {
         let rows: Vec<LnRow> = sqlx::query_as(&format!(
-            "{SELECT_LN} WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR fattura_id = ?2) \
-             AND (?3 IS NULL OR created_at >= ?3) ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
+            "{SELECT_LN} WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR fattura_id = $2) \
+             AND ($3 IS NULL OR created_at >= $3) ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
         ))
         .bind(filter.state.map(LnState::as_str))
         .bind(filter.fattura_id)

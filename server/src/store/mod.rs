@@ -22,10 +22,11 @@ pub use users::{ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
 
 use rust_decimal::Decimal;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use sqlx::{Any, Executor, Transaction};
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "openfatture.sqlite";
@@ -47,6 +48,9 @@ pub enum StoreError {
     /// Applying the schema migrations failed.
     #[error("cannot upgrade the database schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database URL is neither `postgres://` nor `sqlite:`.
+    #[error("database_url '{0}' is not supported: use postgres://USER:PASSWORD@HOST/DB or sqlite://PATH")]
+    BadUrl(String),
     /// A query failed.
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
@@ -55,11 +59,27 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// Which database engine a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file (the default, embedded).
+    Sqlite,
+    /// PostgreSQL, which several gateways can share.
+    Postgres,
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
+
+/// Characters that cannot appear as such in the path part of a `sqlite://` URL.
+const PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(b'?').add(b'#').add(b' ');
+
+/// Most connections per process.
+const MAX_CONNECTIONS: u32 = 8;
 
 impl Store {
     /// Opens (creating if needed) the database file in `data_dir` and applies migrations.
@@ -71,34 +91,87 @@ impl Store {
         Store::open(&data_dir.join(DATABASE_FILE)).await
     }
 
-    /// Opens (creating if needed) the database at `path` and applies migrations.
+    /// Opens (creating if needed) the SQLite database at `path` and applies migrations.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(BUSY_TIMEOUT_SECS));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+        let encoded = percent_encoding::utf8_percent_encode(&path.to_string_lossy(), PATH_ESCAPES).to_string();
+        let url = format!("sqlite://{encoded}?mode=rwc");
+        Store::connect_url(&url, Backend::Sqlite, &path.display().to_string()).await
+    }
+
+    /// Connects to `database_url`: `postgres://…` (or `postgresql://…`) or `sqlite://PATH`, and
+    /// applies migrations.
+    pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
+        let backend = if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if database_url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::BadUrl(redact_url(database_url)));
+        };
+        Store::connect_url(database_url, backend, &redact_url(database_url)).await
+    }
+
+    async fn connect_url(url: &str, backend: Backend, shown: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let options = AnyPoolOptions::new().max_connections(MAX_CONNECTIONS);
+        let options = match backend {
+            // WAL lets readers work while one writer writes; writers wait for each other.
+            Backend::Sqlite => options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(format!("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}", BUSY_TIMEOUT_SECS * 1000).as_str())
+                        .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options.connect(url).await.map_err(|source| StoreError::Open {
+            path: PathBuf::from(shown),
+            source,
+        })?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    /// The database engine.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction. SQLite takes its write lock at once (`BEGIN IMMEDIATE`), so two
+    /// writers never deadlock on a lock upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// The underlying pool, for modules that own their own tables.
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     /// Closes every connection (waits for running queries).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A database URL with its password replaced by `***`, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Received Lightning payments, with EUR at the invoice's locked rate.
 
 use rust_decimal::Decimal;
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Any, FromRow, Transaction};
 
 use super::{cents_to_eur, eur_to_cents, parse_decimal, to_i64, to_u64, LnInvoice, Store, StoreError};
 
@@ -74,7 +74,7 @@ fn eur_for(invoice: &LnInvoice, amt_paid_msat: u64) -> Decimal {
 
 /// Inserts the payment for a settled invoice inside the caller's transaction.
 pub(super) async fn insert(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     invoice: &LnInvoice,
     amt_paid_msat: u64,
     settled_at: i64,
@@ -84,7 +84,7 @@ pub(super) async fn insert(
         .ok_or_else(|| StoreError::Corrupt(format!("payment EUR {amount_eur}")))?;
     sqlx::query(
         "INSERT INTO payments (payment_hash, ln_invoice_id, fattura_id, amount_msat, amount_cents, \
-         rate_eur_per_btc, rate_source, settled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         rate_eur_per_btc, rate_source, settled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&invoice.payment_hash)
     .bind(&invoice.id)
@@ -119,8 +119,8 @@ impl Store {
         offset: u32,
     ) -> Result<Vec<Payment>, StoreError> {
         let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
-            "{SELECT_PAYMENT} WHERE (?1 IS NULL OR settled_at >= ?1) AND (?2 IS NULL OR settled_at < ?2) \
-             ORDER BY settled_at, payment_hash LIMIT ?3 OFFSET ?4"
+            "{SELECT_PAYMENT} WHERE ($1 IS NULL OR settled_at >= $1) AND ($2 IS NULL OR settled_at < $2) \
+             ORDER BY settled_at, payment_hash LIMIT $3 OFFSET $4"
         ))
         .bind(from)
         .bind(to)
@@ -134,7 +134,7 @@ impl Store {
     /// Most recent payments first.
     pub async fn recent_payments(&self, limit: u32, offset: u32) -> Result<Vec<Payment>, StoreError> {
         let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
-            "{SELECT_PAYMENT} ORDER BY settled_at DESC, payment_hash LIMIT ? OFFSET ?"
+            "{SELECT_PAYMENT} ORDER BY settled_at DESC, payment_hash LIMIT $1 OFFSET $2"
         ))
         .bind(i64::from(limit))
         .bind(i64::from(offset))
@@ -145,7 +145,7 @@ impl Store {
 
     /// One payment by hash (hex).
     pub async fn payment(&self, payment_hash: &str) -> Result<Option<Payment>, StoreError> {
-        let row: Option<PaymentRow> = sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE payment_hash = ?"))
+        let row: Option<PaymentRow> = sqlx::query_as(&format!("{SELECT_PAYMENT} WHERE payment_hash = $1"))
             .bind(payment_hash)
             .fetch_optional(self.pool())
             .await?;

@@ -85,7 +85,7 @@ impl Store {
     pub async fn record_rebalance(&self, r: &NewRebalance) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "INSERT INTO rebalances (payment_hash, from_chan_id, to_chan_id, amount_msat, fee_msat, status, failure, \
-             trigger, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             trigger, started_at, finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&r.payment_hash)
         .bind(to_i64(r.from_chan_id, "from_chan_id")?)
@@ -103,7 +103,7 @@ impl Store {
 
     /// Routing fees paid by rebalances that finished at or after `since` (unix seconds), msat.
     pub async fn rebalance_fees_since_msat(&self, since: i64) -> Result<u64, StoreError> {
-        let total: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(fee_msat), 0) FROM rebalances WHERE finished_at >= ?")
+        let total: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(fee_msat), 0) AS BIGINT) FROM rebalances WHERE finished_at >= $1")
             .bind(since)
             .fetch_one(self.pool())
             .await?;
@@ -114,7 +114,7 @@ impl Store {
     pub async fn rebalances(&self, limit: u32) -> Result<Vec<Rebalance>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, payment_hash, from_chan_id, to_chan_id, amount_msat, fee_msat, status, failure, trigger, \
-             started_at, finished_at FROM rebalances ORDER BY id DESC LIMIT ?",
+             started_at, finished_at FROM rebalances ORDER BY id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(self.pool())
@@ -125,9 +125,9 @@ impl Store {
     /// expired or already `holder`'s; returns whether it was taken.
     pub async fn try_take_rebalance_lease(&self, holder: &str, now_secs: i64, lease_secs: i64) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO rebalance_lease (id, holder, expires_at) VALUES (1, ?1, ?2) \
+            "INSERT INTO rebalance_lease (id, holder, expires_at) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-             WHERE rebalance_lease.expires_at <= ?3 OR rebalance_lease.holder = ?1",
+             WHERE rebalance_lease.expires_at <= $3 OR rebalance_lease.holder = $1",
         )
         .bind(holder)
         .bind(now_secs.saturating_add(lease_secs))
@@ -139,7 +139,7 @@ impl Store {
 
     /// Gives the rebalance lease back if `holder` has it.
     pub async fn release_rebalance_lease(&self, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM rebalance_lease WHERE holder = ?").bind(holder).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM rebalance_lease WHERE holder = $1").bind(holder).execute(self.pool()).await?;
         Ok(())
     }
 
@@ -162,7 +162,7 @@ impl Store {
         let payload = serde_json::Value::Object(body).to_string();
         let mut tx = self.begin_write().await?;
         let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES (?, ?, '', ?, ?) RETURNING seq",
+            "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, '', $3, $4) RETURNING seq",
         )
         .bind(&id)
         .bind(LIQUIDITY_ALERT)
@@ -172,8 +172,8 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
-             SELECT ?1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
-             AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || ?2 || ',%'))",
+             SELECT $1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
+             AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || $2 || ',%'))",
         )
         .bind(seq)
         .bind(LIQUIDITY_ALERT)
@@ -185,7 +185,7 @@ impl Store {
 
     /// Liquidity alert webhook bodies (JSON), newest first, at most `limit`.
     pub async fn liquidity_alerts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT payload FROM events WHERE type = ? ORDER BY seq DESC LIMIT ?")
+        Ok(sqlx::query_scalar("SELECT payload FROM events WHERE type = $1 ORDER BY seq DESC LIMIT $2")
             .bind(LIQUIDITY_ALERT)
             .bind(i64::from(limit))
             .fetch_all(self.pool())

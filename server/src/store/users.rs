@@ -34,7 +34,7 @@ impl Store {
     /// Adds a user; `Ok(false)` when the name is taken (nothing changes then).
     pub async fn insert_user(&self, user: &UserRecord) -> Result<bool, StoreError> {
         let result = sqlx::query(
-            "INSERT INTO users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO users (username, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (username) DO NOTHING",
         )
         .bind(&user.username)
@@ -49,7 +49,7 @@ impl Store {
     /// One user by name.
     pub async fn user(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
         let row: Option<(String, String, String, i64)> =
-            sqlx::query_as("SELECT username, role, password_hash, created_at FROM users WHERE username = ?")
+            sqlx::query_as("SELECT username, role, password_hash, created_at FROM users WHERE username = $1")
                 .bind(username)
                 .fetch_optional(self.pool())
                 .await?;
@@ -79,7 +79,7 @@ impl Store {
 
     /// Removes a user and their sessions; `Ok(false)` when there was no such user.
     pub async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
-        let result = sqlx::query("DELETE FROM users WHERE username = ?")
+        let result = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(self.pool())
             .await?;
@@ -94,7 +94,7 @@ impl Store {
         created_at: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_sha256)
             .bind(username)
             .bind(created_at)
@@ -108,7 +108,7 @@ impl Store {
     pub async fn session_user(&self, token_sha256: &str, now: i64) -> Result<Option<(String, Role)>, StoreError> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username \
-             WHERE s.token_sha256 = ? AND s.expires_at > ?",
+             WHERE s.token_sha256 = $1 AND s.expires_at > $2",
         )
         .bind(token_sha256)
         .bind(now)
@@ -119,7 +119,7 @@ impl Store {
 
     /// Ends a session (and clears expired ones).
     pub async fn delete_session(&self, token_sha256: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_sha256 = ? OR expires_at <= ?")
+        sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1 OR expires_at <= $2")
             .bind(token_sha256)
             .bind(now)
             .execute(self.pool())
@@ -130,7 +130,7 @@ impl Store {
     /// The throttle state of `key` (zero when never failed).
     pub async fn throttle(&self, key: &str) -> Result<ThrottleState, StoreError> {
         let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT failures, locked_until FROM login_throttle WHERE key = ?")
+            sqlx::query_as("SELECT failures, locked_until FROM login_throttle WHERE key = $1")
                 .bind(key)
                 .fetch_optional(self.pool())
                 .await?;
@@ -140,7 +140,7 @@ impl Store {
     /// Stores the throttle state of `key`.
     pub async fn set_throttle(&self, key: &str, state: ThrottleState) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO login_throttle (key, failures, locked_until) VALUES (?, ?, ?) \
+            "INSERT INTO login_throttle (key, failures, locked_until) VALUES ($1, $2, $3) \
              ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
         )
         .bind(key)
@@ -153,7 +153,7 @@ impl Store {
 
     /// Forgets the failures of `key` (after a successful sign-in).
     pub async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM login_throttle WHERE key = ?")
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)
             .execute(self.pool())
             .await?;

@@ -39,4 +39,5 @@ pub async fn dump_tables(store: &Store, tables: &[&str]) -> Vec<String> {
     out
 }
 
+pub mod pg;
 pub mod web;

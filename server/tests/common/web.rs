@@ -6,7 +6,6 @@ use app::auth::Role;
 use openfatture::auth::AuthService;
 use openfatture::config::{EnvVars, Home, Settings};
 use openfatture::gateway::{self, FirstAdmin, NodeKind, RunningGateway, ServeArgs};
-use openfatture::store::Store;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -47,7 +46,7 @@ impl Web {
         };
         let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
         if first_admin {
-            let store = Store::open_in(&home.data_dir).await?;
+            let store = openfatture::context::open_store(&home, &settings).await?;
             AuthService::new(store.clone(), false)
                 .add_user(CASHIER, Role::Cashier, &CASHIER_PIN.to_string().into())
                 .await?;
@@ -93,7 +92,7 @@ impl Web {
     }
 
     pub async fn db_dump(&self) -> Res<Vec<String>> {
-        let store = Store::open_in(&self.home.data_dir).await?;
+        let store = openfatture::store::Store::open_in(&self.home.data_dir).await?;
         let text = super::dump_tables(&store, &super::WEB_TABLES).await;
         store.close().await;
         Ok(text)
