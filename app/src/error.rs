@@ -55,8 +55,7 @@ mod tests {
 
     #[test]
     fn transport_errors_say_who_could_not_be_reached() {
-        let err =
-            AppError::from_server_fn_error(ServerFnErrorErr::Request("connection refused".into()));
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Request("connection refused".into()));
         assert_eq!(
             err.to_string(),
             "could not talk to the OpenFatture gateway: error reaching server to call server function: connection refused"

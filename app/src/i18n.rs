@@ -84,7 +84,11 @@ pub fn set_lang(i18n: Option<I18n>, new: Lang) {
 fn initial_lang() -> Lang {
     #[cfg(feature = "csr")]
     {
-        let stored = window().local_storage().ok().flatten().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        let stored = window()
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
         let tag = stored.or_else(|| window().navigator().language()).unwrap_or_default();
         let lang = Lang::from_tag(&tag);
         if let Some(root) = document().document_element() {

@@ -197,7 +197,10 @@ mod tests {
         let state = state_from_event("payment_received", body).expect("state");
         assert_eq!(state.state, "SETTLED");
         assert_eq!(state.amount_paid_sat, 27_778);
-        assert_eq!(state_from_event("payment_failed", body).expect("state").state, "EXPIRED");
+        assert_eq!(
+            state_from_event("payment_failed", body).expect("state").state,
+            "EXPIRED"
+        );
         assert!(state_from_event("invoice_created", body).is_none());
         assert!(state_from_event("payment_received", "not json").is_none());
     }

@@ -77,13 +77,7 @@ impl<E> BreakerError<E> {
 impl<E> From<Rejection> for BreakerError<E> {
     fn from(rejection: Rejection) -> Self {
         match rejection {
-            Rejection::Open {
-                name,
-                retry_in_secs,
-            } => BreakerError::Open {
-                name,
-                retry_in_secs,
-            },
+            Rejection::Open { name, retry_in_secs } => BreakerError::Open { name, retry_in_secs },
             Rejection::TrialInProgress { name } => BreakerError::TrialInProgress { name },
         }
     }
@@ -218,9 +212,7 @@ impl CircuitBreaker {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // The state is a plain enum that is always left consistent, so a poisoned lock is still usable.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Current state for display. An open circuit whose timeout has passed is shown as half-open.
@@ -245,9 +237,7 @@ impl CircuitBreaker {
     /// Consecutive failures recorded while closed (0 when open or half-open).
     pub fn consecutive_failures(&self) -> u32 {
         match self.lock().phase {
-            Phase::Closed {
-                consecutive_failures,
-            } => consecutive_failures,
+            Phase::Closed { consecutive_failures } => consecutive_failures,
             _ => 0,
         }
     }
@@ -265,9 +255,7 @@ impl CircuitBreaker {
                         retry_in_secs: ceil_secs(*until - now),
                     });
                 }
-                inner.phase = Phase::HalfOpen {
-                    trial_in_flight: true,
-                };
+                inner.phase = Phase::HalfOpen { trial_in_flight: true };
                 true
             }
             Phase::HalfOpen { trial_in_flight } => {
@@ -306,9 +294,7 @@ impl CircuitBreaker {
         let mut inner = self.lock();
         let now = Instant::now();
         let opened = match &mut inner.phase {
-            Phase::Closed {
-                consecutive_failures,
-            } => {
+            Phase::Closed { consecutive_failures } => {
                 *consecutive_failures = consecutive_failures.saturating_add(1);
                 *consecutive_failures >= self.failure_threshold
             }

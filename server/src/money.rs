@@ -39,9 +39,7 @@ pub enum ConversionError {
         eur_per_btc: Decimal,
     },
     /// The result does not fit the integer types used (absurd amount or rate).
-    #[error(
-        "converting {amount} at {eur_per_btc} EUR/BTC overflows; check the amount and the rate"
-    )]
+    #[error("converting {amount} at {eur_per_btc} EUR/BTC overflows; check the amount and the rate")]
     Overflow {
         /// The amount given, with its unit.
         amount: String,
@@ -64,10 +62,7 @@ fn pow10(exp: u32) -> Option<u128> {
 }
 
 /// Split a positive rate into (mantissa, scale) with at most `RATE_MAX_DECIMALS` decimals, rounded by `strategy`.
-fn rate_parts(
-    eur_per_btc: Decimal,
-    strategy: RoundingStrategy,
-) -> Result<(u128, u32), ConversionError> {
+fn rate_parts(eur_per_btc: Decimal, strategy: RoundingStrategy) -> Result<(u128, u32), ConversionError> {
     let err = || ConversionError::NonPositiveRate { eur_per_btc };
     if eur_per_btc <= Decimal::ZERO {
         return Err(err());
@@ -127,8 +122,7 @@ pub fn eur_to_msat(amount_eur: Decimal, eur_per_btc: Decimal) -> Result<u64, Con
 /// EUR value of `amount_msat` at `eur_per_btc`, rounded to whole cents with half-up rounding (a value exactly
 /// half a cent rounds away from zero: 0.005 → 0.01). The rate's decimals beyond the 12th are rounded half-up.
 pub fn msat_to_eur(amount_msat: u64, eur_per_btc: Decimal) -> Result<Decimal, ConversionError> {
-    let (rate_mantissa, rate_scale) =
-        rate_parts(eur_per_btc, RoundingStrategy::MidpointAwayFromZero)?;
+    let (rate_mantissa, rate_scale) = rate_parts(eur_per_btc, RoundingStrategy::MidpointAwayFromZero)?;
     let overflow = || ConversionError::Overflow {
         amount: format!("{amount_msat} msat"),
         eur_per_btc,

@@ -17,7 +17,12 @@ fn openfatture(home: &Path) -> Command {
 
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().expect("runs");
-    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf8")
 }
 
@@ -31,7 +36,11 @@ fn config_set_get_list_round_trip() {
 
     let got = stdout_of(openfatture(h).args(["config", "get", "lightning_host"]));
     assert_eq!(got.trim(), "lightning_host = localhost:10009  (file)");
-    let got = stdout_of(openfatture(h).args(["config", "get", "lightning_host"]).env("LIGHTNING_HOST", "node:10010"));
+    let got = stdout_of(
+        openfatture(h)
+            .args(["config", "get", "lightning_host"])
+            .env("LIGHTNING_HOST", "node:10010"),
+    );
     assert_eq!(got.trim(), "lightning_host = node:10010  (env)");
     let got = stdout_of(openfatture(h).args(["config", "get", "lightning_max_expiry_hours"]));
     assert_eq!(got.trim(), "lightning_max_expiry_hours = 168  (default)");
@@ -44,12 +53,23 @@ fn config_set_get_list_round_trip() {
 
     let json = stdout_of(openfatture(h).args(["--json", "config", "list"]));
     let entries: Vec<serde_json::Value> = serde_json::from_str(&json).expect("json list");
-    let cmc = entries.iter().find(|e| e["key"] == "lightning_cmc_api_key").expect("entry");
-    assert_eq!((cmc["value"].clone(), cmc["set"].clone(), cmc["source"].clone()), (serde_json::Value::Null, true.into(), "file".into()));
+    let cmc = entries
+        .iter()
+        .find(|e| e["key"] == "lightning_cmc_api_key")
+        .expect("entry");
+    assert_eq!(
+        (cmc["value"].clone(), cmc["set"].clone(), cmc["source"].clone()),
+        (serde_json::Value::Null, true.into(), "file".into())
+    );
     assert!(!json.contains("cmc-SECRET-123"));
 
-    let one: serde_json::Value =
-        serde_json::from_str(&stdout_of(openfatture(h).args(["config", "get", "lightning_host", "--json"]))).expect("json");
+    let one: serde_json::Value = serde_json::from_str(&stdout_of(openfatture(h).args([
+        "config",
+        "get",
+        "lightning_host",
+        "--json",
+    ])))
+    .expect("json");
     assert_eq!(one["value"], "localhost:10009");
 }
 
@@ -57,13 +77,22 @@ fn config_set_get_list_round_trip() {
 fn errors_exit_1_usage_exits_2_and_json_errors_go_to_stderr() {
     let dir = tempfile::tempdir().expect("tempdir");
     let h = dir.path();
-    let out = openfatture(h).args(["config", "set", "lightning_timeout_seconds", "abc"]).output().expect("runs");
+    let out = openfatture(h)
+        .args(["config", "set", "lightning_timeout_seconds", "abc"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("Error: invalid value `abc` for lightning_timeout_seconds"), "{err}");
+    assert!(
+        err.starts_with("Error: invalid value `abc` for lightning_timeout_seconds"),
+        "{err}"
+    );
     assert!(!h.join("config.toml").exists(), "nothing written");
 
-    let out = openfatture(h).args(["--json", "config", "get", "no_such_key"]).output().expect("runs");
+    let out = openfatture(h)
+        .args(["--json", "config", "get", "no_such_key"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).expect("json error");
     assert!(err["error"].as_str().expect("string").contains("no_such_key"), "{err}");
@@ -76,10 +105,16 @@ fn errors_exit_1_usage_exits_2_and_json_errors_go_to_stderr() {
 #[test]
 fn status_without_lightning_host_explains_how_to_configure() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = openfatture(dir.path()).args(["lightning", "status"]).output().expect("runs");
+    let out = openfatture(dir.path())
+        .args(["lightning", "status"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("openfatture config set lightning_host localhost:10009"), "{stdout}");
+    assert!(
+        stdout.contains("openfatture config set lightning_host localhost:10009"),
+        "{stdout}"
+    );
     assert!(stdout.contains("openfatture serve"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("lightning_host is not set"), "{stderr}");
@@ -130,7 +165,9 @@ fn configure(home: &Path, node: &RunningNode) {
 }
 
 async fn run_blocking(mut cmd: Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.expect("join")
+    tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+        .await
+        .expect("join")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -145,13 +182,23 @@ async fn lightning_status_and_channels_against_simnode() {
     cmd.args(["lightning", "status"]);
     let out = run_blocking(cmd).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("✅ LND Connection: OK"), "{stdout}");
-    assert!(stdout.contains(&format!("🔑 Node: cli-test ({})", node.node_pubkey_hex())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("🔑 Node: cli-test ({})", node.node_pubkey_hex())),
+        "{stdout}"
+    );
     assert!(stdout.contains("🌐 Network: regtest"), "{stdout}");
     assert!(lines.contains(&"📊 Channels: 2 active, 2.0M sats capacity"), "{stdout}");
-    assert!(lines.contains(&"💰 Balance: 1.2M sats local, 800k sats remote"), "{stdout}");
+    assert!(
+        lines.contains(&"💰 Balance: 1.2M sats local, 800k sats remote"),
+        "{stdout}"
+    );
 
     let mut cmd = openfatture(&home);
     cmd.args(["lightning", "status", "--json"]);
@@ -159,7 +206,12 @@ async fn lightning_status_and_channels_against_simnode() {
     assert!(out.status.success());
     let status: NodeStatus = serde_json::from_slice(&out.stdout).expect("NodeStatus json");
     assert_eq!(
-        (status.capacity_sat, status.local_balance_sat, status.remote_balance_sat, status.active_channels),
+        (
+            status.capacity_sat,
+            status.local_balance_sat,
+            status.remote_balance_sat,
+            status.active_channels
+        ),
         (2_000_000, 1_200_000, 800_000, 2)
     );
     assert_eq!(status.alias, "cli-test");
@@ -169,9 +221,15 @@ async fn lightning_status_and_channels_against_simnode() {
     let out = run_blocking(cmd).await;
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{table}");
-    assert!(table.lines().next().is_some_and(|h| h.starts_with("CHANNEL ID")), "{table}");
+    assert!(
+        table.lines().next().is_some_and(|h| h.starts_with("CHANNEL ID")),
+        "{table}"
+    );
     let acme = table.lines().find(|l| l.contains("acme-peer")).expect("acme row");
-    assert!(acme.contains("1,200,000") && acme.contains("700,000") && acme.contains("500,000"), "{acme}");
+    assert!(
+        acme.contains("1,200,000") && acme.contains("700,000") && acme.contains("500,000"),
+        "{acme}"
+    );
 
     let mut cmd = openfatture(&home);
     cmd.args(["--json", "lightning", "channels"]);
@@ -196,5 +254,11 @@ async fn lightning_status_and_channels_against_simnode() {
     let out = run_blocking(cmd).await;
     assert_eq!(out.status.code(), Some(1));
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).expect("json error");
-    assert!(err["error"].as_str().expect("string").starts_with("Failed to connect to LND at"), "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .expect("string")
+            .starts_with("Failed to connect to LND at"),
+        "{err}"
+    );
 }

@@ -23,7 +23,10 @@ fn defaults_apply_without_file_or_env() {
     let s = Settings::load_with(&home, &env(&[])).expect("load");
     assert!(!s.lightning_enabled);
     assert_eq!(s.lightning_host, None);
-    assert_eq!((s.default_expiry_hours, s.min_expiry_hours, s.max_expiry_hours), (24, 1, 168));
+    assert_eq!(
+        (s.default_expiry_hours, s.min_expiry_hours, s.max_expiry_hours),
+        (24, 1, 168)
+    );
     assert_eq!((s.timeout_secs, s.max_retries), (30, 3));
     assert_eq!(s.rate_cache_ttl_secs, 300);
     assert_eq!(s.fallback_rate_eur_per_btc, None);
@@ -36,7 +39,10 @@ fn defaults_apply_without_file_or_env() {
 fn env_beats_file_beats_default() {
     let (_d, home) = home();
     let e = env(&[]);
-    assert_eq!(config::get(&home, &e, "lightning_timeout_seconds").expect("get").source, Source::Default);
+    assert_eq!(
+        config::get(&home, &e, "lightning_timeout_seconds").expect("get").source,
+        Source::Default
+    );
 
     config::set(&home, &e, "lightning_timeout_seconds", "10").expect("set");
     let entry = config::get(&home, &e, "lightning_timeout_seconds").expect("get");
@@ -78,7 +84,11 @@ fn assert_invalid(home: &Home, key: &str, value: &str, expected_fragment: &str) 
     assert!(matches!(e, ConfigError::InvalidValue { .. }), "{key}={value}: {e:?}");
     assert!(text.contains(key) && text.contains(&format!("`{value}`")), "{text}");
     assert!(text.contains(expected_fragment), "{key}={value}: {text}");
-    assert_eq!(std::fs::read(&home.config_file).expect("file"), before, "file untouched after {key}={value}");
+    assert_eq!(
+        std::fs::read(&home.config_file).expect("file"),
+        before,
+        "file untouched after {key}={value}"
+    );
 }
 
 #[test]
@@ -140,10 +150,17 @@ fn unknown_keys_are_refused_on_set_and_in_the_file() {
     assert!(err.to_string().contains("lightning_hots"), "{err}");
     assert_eq!(std::fs::read(&home.config_file).expect("file"), before);
 
-    std::fs::write(&home.config_file, "lightning_enabled = true\nlightning_colour = \"blue\"\n").expect("write");
+    std::fs::write(
+        &home.config_file,
+        "lightning_enabled = true\nlightning_colour = \"blue\"\n",
+    )
+    .expect("write");
     let err = Settings::load_with(&home, &e).expect_err("unknown key in file");
     let text = err.to_string();
-    assert!(text.contains("lightning_colour") && text.contains(&home.config_file.display().to_string()), "{text}");
+    assert!(
+        text.contains("lightning_colour") && text.contains(&home.config_file.display().to_string()),
+        "{text}"
+    );
 }
 
 #[test]
@@ -152,18 +169,27 @@ fn bad_values_in_the_file_or_env_name_key_value_and_origin() {
     std::fs::write(&home.config_file, "lightning_timeout_seconds = \"soon\"\n").expect("write");
     let err = Settings::load_with(&home, &env(&[])).expect_err("bad file value");
     let text = err.to_string();
-    assert!(text.contains("lightning_timeout_seconds") && text.contains("`soon`"), "{text}");
+    assert!(
+        text.contains("lightning_timeout_seconds") && text.contains("`soon`"),
+        "{text}"
+    );
     assert!(text.contains("config file"), "{text}");
 
     std::fs::write(&home.config_file, "lightning_timeout_seconds = 5\n").expect("write");
     let err = Settings::load_with(&home, &env(&[("LIGHTNING_ENABLED", "maybe")])).expect_err("bad env");
     let text = err.to_string();
-    assert!(text.contains("environment variable LIGHTNING_ENABLED") && text.contains("`maybe`"), "{text}");
+    assert!(
+        text.contains("environment variable LIGHTNING_ENABLED") && text.contains("`maybe`"),
+        "{text}"
+    );
 
     std::fs::write(&home.config_file, "this is = = not toml").expect("write");
     let err = config::set(&home, &env(&[]), "lightning_enabled", "true").expect_err("broken file");
     assert!(matches!(err, ConfigError::ParseFile { .. }), "{err:?}");
-    assert_eq!(std::fs::read_to_string(&home.config_file).expect("file"), "this is = = not toml");
+    assert_eq!(
+        std::fs::read_to_string(&home.config_file).expect("file"),
+        "this is = = not toml"
+    );
 }
 
 #[test]
@@ -186,7 +212,10 @@ fn secrets_are_never_shown() {
     }
     let settings = Settings::load_with(&home, &e).expect("load");
     assert!(!format!("{settings:?}").contains(secret));
-    assert_eq!(settings.webhook_secret.as_ref().map(|s| s.expose_secret().to_string()), Some(secret.to_string()));
+    assert_eq!(
+        settings.webhook_secret.as_ref().map(|s| s.expose_secret().to_string()),
+        Some(secret.to_string())
+    );
 
     #[cfg(unix)]
     {
@@ -226,7 +255,10 @@ fn the_webhook_timeout_and_pos_expiry_come_from_the_settings() {
     assert_eq!(defaults.pos_expiry_minutes, 15);
     let set = Settings::load_with(
         &home,
-        &env(&[("LIGHTNING_WEBHOOK_TIMEOUT", "3"), ("LIGHTNING_POS_EXPIRY_MINUTES", "5")]),
+        &env(&[
+            ("LIGHTNING_WEBHOOK_TIMEOUT", "3"),
+            ("LIGHTNING_POS_EXPIRY_MINUTES", "5"),
+        ]),
     )
     .expect("settings");
     assert_eq!(

@@ -15,7 +15,10 @@ const ADMIN: &str = "admin";
 const ADMIN_PASSWORD: &str = "admin-password-1";
 
 fn first_admin() -> Option<FirstAdmin> {
-    Some(FirstAdmin { username: ADMIN.into(), password: ADMIN_PASSWORD.to_string().into() })
+    Some(FirstAdmin {
+        username: ADMIN.into(),
+        password: ADMIN_PASSWORD.to_string().into(),
+    })
 }
 
 /// Signs in as the admin and returns the `Cookie` header value.
@@ -42,14 +45,8 @@ fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-fn settings_with(
-    home: &Home,
-    env: &[(&str, &str)],
-) -> Result<Settings, Box<dyn std::error::Error>> {
-    Ok(Settings::load_with(
-        home,
-        &EnvVars::from_pairs(env.iter().copied()),
-    )?)
+fn settings_with(home: &Home, env: &[(&str, &str)]) -> Result<Settings, Box<dyn std::error::Error>> {
+    Ok(Settings::load_with(home, &EnvVars::from_pairs(env.iter().copied()))?)
 }
 
 /// A site root that looks like `cargo leptos build` output.
@@ -154,9 +151,7 @@ async fn serves_the_app_shell_for_client_routes_and_files_from_the_site_root() -
     for route in ["/", "/invoices/42"] {
         let response = client.get(format!("{base}{route}")).send().await?;
         assert_eq!(response.status().as_u16(), 200, "GET {route}");
-        assert!(response.headers()["content-type"]
-            .to_str()?
-            .starts_with("text/html"));
+        assert!(response.headers()["content-type"].to_str()?.starts_with("text/html"));
         let html = response.text().await?;
         assert!(html.starts_with("<!DOCTYPE html>"), "GET {route}: {html}");
         assert!(
@@ -169,10 +164,7 @@ async fn serves_the_app_shell_for_client_routes_and_files_from_the_site_root() -
         );
     }
 
-    let wasm = client
-        .get(format!("{base}/pkg/openfatture.wasm"))
-        .send()
-        .await?;
+    let wasm = client.get(format!("{base}/pkg/openfatture.wasm")).send().await?;
     assert_eq!(wasm.status().as_u16(), 200);
     assert_eq!(wasm.headers()["content-type"], "application/wasm");
     assert_eq!(wasm.bytes().await?.as_ref(), b"\0asm\x01\0\0\0");
@@ -312,12 +304,20 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     let dir = tempfile::tempdir()?;
     let home = Home::at(dir.path());
     let settings = settings_with(&home, &[])?;
-    let args = ServeArgs { listen: any_port(), simnode_data_dir: None, first_admin: first_admin() };
+    let args = ServeArgs {
+        listen: any_port(),
+        simnode_data_dir: None,
+        first_admin: first_admin(),
+    };
     let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
     let NodeKind::Embedded { host, data_dir } = gateway.node_kind().clone() else {
         return Err("expected the embedded simnode".into());
     };
-    assert_eq!(data_dir, dir.path().join("simnode"), "the simnode lives in the data dir");
+    assert_eq!(
+        data_dir,
+        dir.path().join("simnode"),
+        "the simnode lives in the data dir"
+    );
 
     // A second client (as the CLI would be) creates an invoice on the same node and database.
     let lnd = LndClient::connect(LndConfig {
@@ -334,7 +334,12 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
         fallback_rate: Some(rust_decimal::Decimal::from(45_000)),
         ..RatesConfig::default()
     })?;
-    let policy = InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168, block_unreceivable: false };
+    let policy = InvoicePolicy {
+        default_expiry_hours: 24,
+        min_expiry_hours: 1,
+        max_expiry_hours: 168,
+        block_unreceivable: false,
+    };
     let service = InvoiceService::new(store.clone(), lnd, std::sync::Arc::new(rates), policy);
     let fattura = NewFattura {
         numero: "POS-1".into(),
@@ -352,7 +357,10 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     };
     store.add_fattura(&fattura, 1).await?;
     let created = service
-        .create(CreateRequest { numero: Some("POS-1".into()), ..CreateRequest::default() })
+        .create(CreateRequest {
+            numero: Some("POS-1".into()),
+            ..CreateRequest::default()
+        })
         .await?;
     let bolt11 = created.invoice.payment_request.clone().ok_or("payment request")?;
     simnode::pay(&data_dir, &bolt11, simnode::PayOptions::default()).await?;
@@ -370,12 +378,14 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     }
     let paid = store.fatture_by_numero("POS-1").await?.remove(0);
     assert_eq!(paid.status(), FatturaStatus::Paid);
-    let events: Vec<String> =
-        sqlx::query_scalar("SELECT type FROM events WHERE ln_invoice_id = ? ORDER BY 1")
-            .bind(&created.invoice.id)
-            .fetch_all(store.pool())
-            .await?;
-    assert_eq!(events, vec!["invoice_created".to_string(), "payment_received".to_string()]);
+    let events: Vec<String> = sqlx::query_scalar("SELECT type FROM events WHERE ln_invoice_id = ? ORDER BY 1")
+        .bind(&created.invoice.id)
+        .fetch_all(store.pool())
+        .await?;
+    assert_eq!(
+        events,
+        vec!["invoice_created".to_string(), "payment_received".to_string()]
+    );
     store.close().await;
     gateway.shutdown().await?;
     Ok(())

@@ -23,7 +23,12 @@ use tempfile::TempDir;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const POLICY: InvoicePolicy = InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168, block_unreceivable: false };
+const POLICY: InvoicePolicy = InvoicePolicy {
+    default_expiry_hours: 24,
+    min_expiry_hours: 1,
+    max_expiry_hours: 168,
+    block_unreceivable: false,
+};
 
 struct Harness {
     _dir: TempDir,
@@ -41,8 +46,7 @@ async fn coingecko_at(price: &str) -> MockServer {
     Mock::given(method("GET"))
         .and(path("/api/v3/simple/price"))
         .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(format!(r#"{{"bitcoin":{{"eur":{price}}}}}"#), "application/json"),
+            ResponseTemplate::new(200).set_body_raw(format!(r#"{{"bitcoin":{{"eur":{price}}}}}"#), "application/json"),
         )
         .mount(&server)
         .await;
@@ -53,9 +57,14 @@ async fn harness_with_timeout(timeout: Duration) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim_dir = dir.path().join("simnode");
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let node = simnode::start(SimNodeConfig { data_dir: sim_dir.clone(), listen, topology: None, alias: None })
-        .await
-        .expect("simnode starts");
+    let node = simnode::start(SimNodeConfig {
+        data_dir: sim_dir.clone(),
+        listen,
+        topology: None,
+        alias: None,
+    })
+    .await
+    .expect("simnode starts");
     let lnd = LndClient::connect(LndConfig {
         host: node.grpc_addr().to_string(),
         tls_cert_path: node.tls_cert_path(),
@@ -73,7 +82,15 @@ async fn harness_with_timeout(timeout: Duration) -> Harness {
     })
     .expect("rates");
     let service = InvoiceService::new(store.clone(), lnd.clone(), Arc::new(rates), POLICY);
-    Harness { _dir: dir, sim_dir, node, lnd, store, service, _rates_server: rates_server }
+    Harness {
+        _dir: dir,
+        sim_dir,
+        node,
+        lnd,
+        store,
+        service,
+        _rates_server: rates_server,
+    }
 }
 
 async fn harness() -> Harness {
@@ -98,22 +115,31 @@ fn fattura(numero: &str, total: Decimal) -> NewFattura {
 }
 
 fn for_numero(numero: &str) -> CreateRequest {
-    CreateRequest { numero: Some(numero.into()), ..CreateRequest::default() }
+    CreateRequest {
+        numero: Some(numero.into()),
+        ..CreateRequest::default()
+    }
 }
 
-
 async fn node_invoice_count(lnd: &LndClient) -> usize {
-    lnd.list_invoices(ListInvoiceRequest { num_max_invoices: 1000, ..Default::default() })
-        .await
-        .expect("list invoices")
-        .invoices
-        .len()
+    lnd.list_invoices(ListInvoiceRequest {
+        num_max_invoices: 1000,
+        ..Default::default()
+    })
+    .await
+    .expect("list invoices")
+    .invoices
+    .len()
 }
 
 #[tokio::test]
 async fn create_pay_settle_records_payment_and_marks_original_paid() {
     let h = harness().await;
-    h.store.add_fattura(&fattura("INV-001", dec!(500.00)), 1).await.expect("add").expect("new");
+    h.store
+        .add_fattura(&fattura("INV-001", dec!(500.00)), 1)
+        .await
+        .expect("add")
+        .expect("new");
 
     let created = h.service.create(for_numero("INV-001")).await.expect("create");
     let inv = created.invoice;
@@ -135,7 +161,9 @@ async fn create_pay_settle_records_payment_and_marks_original_paid() {
     assert_eq!(parsed.amount_milli_satoshis(), Some(1_111_112_000));
     assert_eq!(hex::encode(parsed.payment_hash().as_ref() as &[u8]), inv.payment_hash);
 
-    let paid = simnode::pay(&h.sim_dir, &bolt11, PayOptions::default()).await.expect("customer pays");
+    let paid = simnode::pay(&h.sim_dir, &bolt11, PayOptions::default())
+        .await
+        .expect("customer pays");
     assert_eq!(paid.amount_msat, 1_111_112_000);
 
     let status = h.service.refresh("INV-001-LN").await.expect("status");
@@ -160,21 +188,32 @@ async fn create_pay_settle_records_payment_and_marks_original_paid() {
     let rows = export::payments_in_period(&h.store, None, None).await.expect("export");
     let csv = export::to_csv(&rows);
     assert!(csv.starts_with("settled_at,payment_hash,"), "{csv}");
-    assert!(csv.contains(",INV-001-LN,INV-001,Acme Corp,IT01234567890,1111112,500.00,45000,coingecko,Lightning Network"), "{csv}");
+    assert!(
+        csv.contains(",INV-001-LN,INV-001,Acme Corp,IT01234567890,1111112,500.00,45000,coingecko,Lightning Network"),
+        "{csv}"
+    );
     h.node.shutdown().await;
 }
 
 #[tokio::test]
 async fn partial_amount_leaves_rest_due_and_next_invoice_asks_for_it() {
     let h = harness().await;
-    h.store.add_fattura(&fattura("INV-002", dec!(500.00)), 1).await.expect("add");
+    h.store
+        .add_fattura(&fattura("INV-002", dec!(500.00)), 1)
+        .await
+        .expect("add");
     let first = h
         .service
-        .create(CreateRequest { amount_eur: Some(dec!(200.00)), ..for_numero("INV-002") })
+        .create(CreateRequest {
+            amount_eur: Some(dec!(200.00)),
+            ..for_numero("INV-002")
+        })
         .await
         .expect("create");
     let bolt11 = first.invoice.payment_request.clone().expect("bolt11");
-    simnode::pay(&h.sim_dir, &bolt11, PayOptions::default()).await.expect("pay");
+    simnode::pay(&h.sim_dir, &bolt11, PayOptions::default())
+        .await
+        .expect("pay");
     h.service.refresh(&first.invoice.id).await.expect("refresh");
     let f = h.store.fatture_by_numero("INV-002").await.expect("f").remove(0);
     assert_eq!(f.status(), FatturaStatus::PartiallyPaid);
@@ -189,7 +228,10 @@ async fn partial_amount_leaves_rest_due_and_next_invoice_asks_for_it() {
 #[tokio::test]
 async fn create_is_idempotent_and_new_replaces_the_payable_one() {
     let h = harness().await;
-    h.store.add_fattura(&fattura("INV-003", dec!(100.00)), 1).await.expect("add");
+    h.store
+        .add_fattura(&fattura("INV-003", dec!(100.00)), 1)
+        .await
+        .expect("add");
     let a = h.service.create(for_numero("INV-003")).await.expect("a");
     let b = h.service.create(for_numero("INV-003")).await.expect("b");
     assert!(b.reused);
@@ -197,16 +239,36 @@ async fn create_is_idempotent_and_new_replaces_the_payable_one() {
     assert_eq!(a.invoice.payment_request, b.invoice.payment_request);
     assert_eq!(node_invoice_count(&h.lnd).await, 1);
 
-    let c = h.service.create(CreateRequest { force_new: true, ..for_numero("INV-003") }).await.expect("c");
+    let c = h
+        .service
+        .create(CreateRequest {
+            force_new: true,
+            ..for_numero("INV-003")
+        })
+        .await
+        .expect("c");
     assert!(!c.reused);
     assert_eq!(c.invoice.id, "INV-003-LN-2");
-    assert!(c.warnings.iter().any(|w| w.contains("Cancelled INV-003-LN")), "{:?}", c.warnings);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("Cancelled INV-003-LN")),
+        "{:?}",
+        c.warnings
+    );
     let old = h.service.refresh("INV-003-LN").await.expect("old");
     assert_eq!(old.state, LnState::Canceled);
-    let node_old = h.lnd.lookup_invoice(hex::decode(&old.payment_hash).expect("hex")).await.expect("lookup");
+    let node_old = h
+        .lnd
+        .lookup_invoice(hex::decode(&old.payment_hash).expect("hex"))
+        .await
+        .expect("lookup");
     assert_eq!(node_old.state, InvoiceState::Canceled as i32);
     // The cancelled one can no longer be paid.
-    let refused = simnode::pay(&h.sim_dir, old.payment_request.as_deref().expect("pr"), PayOptions::default()).await;
+    let refused = simnode::pay(
+        &h.sim_dir,
+        old.payment_request.as_deref().expect("pr"),
+        PayOptions::default(),
+    )
+    .await;
     assert!(refused.is_err());
     h.node.shutdown().await;
 }
@@ -214,10 +276,19 @@ async fn create_is_idempotent_and_new_replaces_the_payable_one() {
 #[tokio::test]
 async fn a_create_that_times_out_is_recovered_not_duplicated() {
     let h = harness_with_timeout(Duration::from_secs(1)).await;
-    h.store.add_fattura(&fattura("INV-004", dec!(80.00)), 1).await.expect("add");
-    simnode::fault(&h.sim_dir, FaultCommand::Latency { ms: 3_000, method: Some("AddInvoice".into()) })
+    h.store
+        .add_fattura(&fattura("INV-004", dec!(80.00)), 1)
         .await
-        .expect("fault");
+        .expect("add");
+    simnode::fault(
+        &h.sim_dir,
+        FaultCommand::Latency {
+            ms: 3_000,
+            method: Some("AddInvoice".into()),
+        },
+    )
+    .await
+    .expect("fault");
     let first = h.service.create(for_numero("INV-004")).await;
     assert!(matches!(first, Err(InvoiceError::Unconfirmed { .. })), "{first:?}");
     let pending = h.store.ln_invoice("INV-004-LN").await.expect("get").expect("recorded");
@@ -228,7 +299,11 @@ async fn a_create_that_times_out_is_recovered_not_duplicated() {
     assert_eq!(again.invoice.id, "INV-004-LN");
     assert_eq!(again.invoice.payment_hash, pending.payment_hash);
     assert_eq!(again.invoice.state, LnState::Open);
-    assert_eq!(node_invoice_count(&h.lnd).await, 1, "exactly one payable invoice on the node");
+    assert_eq!(
+        node_invoice_count(&h.lnd).await,
+        1,
+        "exactly one payable invoice on the node"
+    );
     let third = h.service.create(for_numero("INV-004")).await.expect("third");
     assert!(third.reused);
     assert_eq!(node_invoice_count(&h.lnd).await, 1);
@@ -255,18 +330,31 @@ async fn standalone_invoices_are_numbered() {
 #[tokio::test]
 async fn cancel_open_invoice_and_refuse_to_cancel_a_settled_one() {
     let h = harness().await;
-    h.store.add_fattura(&fattura("INV-005", dec!(10.00)), 1).await.expect("add");
-    h.store.add_fattura(&fattura("INV-006", dec!(12.50)), 1).await.expect("add");
+    h.store
+        .add_fattura(&fattura("INV-005", dec!(10.00)), 1)
+        .await
+        .expect("add");
+    h.store
+        .add_fattura(&fattura("INV-006", dec!(12.50)), 1)
+        .await
+        .expect("add");
     let open = h.service.create(for_numero("INV-005")).await.expect("create");
     let cancelled = h.service.cancel(&open.invoice.id).await.expect("cancel");
     assert_eq!(cancelled.state, LnState::Canceled);
     assert!(cancelled.cancelled_by_us);
-    assert!(matches!(h.service.cancel(&open.invoice.id).await, Err(InvoiceError::AlreadyFinal { .. })));
+    assert!(matches!(
+        h.service.cancel(&open.invoice.id).await,
+        Err(InvoiceError::AlreadyFinal { .. })
+    ));
 
     let paid = h.service.create(for_numero("INV-006")).await.expect("create");
-    simnode::pay(&h.sim_dir, paid.invoice.payment_request.as_deref().expect("pr"), PayOptions::default())
-        .await
-        .expect("pay");
+    simnode::pay(
+        &h.sim_dir,
+        paid.invoice.payment_request.as_deref().expect("pr"),
+        PayOptions::default(),
+    )
+    .await
+    .expect("pay");
     let before = dump(&h.store).await;
     let err = h.service.cancel(&paid.invoice.id).await.expect_err("settled");
     assert!(matches!(err, InvoiceError::CannotCancelSettled(_)), "{err:?}");
@@ -282,14 +370,21 @@ async fn cancel_open_invoice_and_refuse_to_cancel_a_settled_one() {
 #[tokio::test]
 async fn every_refusal_is_clear_and_changes_nothing() {
     let h = harness().await;
-    h.store.add_fattura(&fattura("INV-010", dec!(500.00)), 1).await.expect("add");
+    h.store
+        .add_fattura(&fattura("INV-010", dec!(500.00)), 1)
+        .await
+        .expect("add");
     let mut paid = fattura("INV-011", dec!(20.00));
     paid.numero = "INV-011".into();
     h.store.add_fattura(&paid, 1).await.expect("add");
     let settled = h.service.create(for_numero("INV-011")).await.expect("create");
-    simnode::pay(&h.sim_dir, settled.invoice.payment_request.as_deref().expect("pr"), PayOptions::default())
-        .await
-        .expect("pay");
+    simnode::pay(
+        &h.sim_dir,
+        settled.invoice.payment_request.as_deref().expect("pr"),
+        PayOptions::default(),
+    )
+    .await
+    .expect("pay");
     h.service.refresh(&settled.invoice.id).await.expect("refresh");
     let nodes_before = node_invoice_count(&h.lnd).await;
     let before = dump(&h.store).await;
@@ -297,33 +392,85 @@ async fn every_refusal_is_clear_and_changes_nothing() {
     let cases: Vec<(CreateRequest, &str)> = vec![
         (for_numero("NOPE-1"), "no invoice with numero NOPE-1"),
         (for_numero("INV-011"), "already paid"),
-        (CreateRequest { amount_eur: Some(dec!(0)), ..for_numero("INV-010") }, "greater than 0"),
-        (CreateRequest { amount_eur: Some(dec!(-5)), ..for_numero("INV-010") }, "greater than 0"),
-        (CreateRequest { amount_eur: Some(dec!(10.001)), ..for_numero("INV-010") }, "more than 2 decimals"),
-        (CreateRequest { amount_eur: Some(dec!(500.01)), ..for_numero("INV-010") }, "more than the 500.00 EUR still due"),
         (
-            CreateRequest { amount_eur: Some(dec!(2_100_000_000_000_000)), ..CreateRequest::default() },
+            CreateRequest {
+                amount_eur: Some(dec!(0)),
+                ..for_numero("INV-010")
+            },
+            "greater than 0",
+        ),
+        (
+            CreateRequest {
+                amount_eur: Some(dec!(-5)),
+                ..for_numero("INV-010")
+            },
+            "greater than 0",
+        ),
+        (
+            CreateRequest {
+                amount_eur: Some(dec!(10.001)),
+                ..for_numero("INV-010")
+            },
+            "more than 2 decimals",
+        ),
+        (
+            CreateRequest {
+                amount_eur: Some(dec!(500.01)),
+                ..for_numero("INV-010")
+            },
+            "more than the 500.00 EUR still due",
+        ),
+        (
+            CreateRequest {
+                amount_eur: Some(dec!(2_100_000_000_000_000)),
+                ..CreateRequest::default()
+            },
             "above the limit",
         ),
-        (CreateRequest { expiry_hours: Some(0), ..for_numero("INV-010") }, "outside the allowed 1–168 hours"),
-        (CreateRequest { expiry_hours: Some(169), ..for_numero("INV-010") }, "outside the allowed 1–168 hours"),
+        (
+            CreateRequest {
+                expiry_hours: Some(0),
+                ..for_numero("INV-010")
+            },
+            "outside the allowed 1–168 hours",
+        ),
+        (
+            CreateRequest {
+                expiry_hours: Some(169),
+                ..for_numero("INV-010")
+            },
+            "outside the allowed 1–168 hours",
+        ),
         (CreateRequest::default(), "needs --amount"),
     ];
     for (req, expected) in cases {
         let err = h.service.create(req.clone()).await.expect_err("refused");
-        assert!(err.to_string().contains(expected), "{req:?}: got '{err}', want '{expected}'");
+        assert!(
+            err.to_string().contains(expected),
+            "{req:?}: got '{err}', want '{expected}'"
+        );
         assert_eq!(dump(&h.store).await, before, "{req:?} changed the database");
     }
-    assert_eq!(node_invoice_count(&h.lnd).await, nodes_before, "no invoice reached the node");
+    assert_eq!(
+        node_invoice_count(&h.lnd).await,
+        nodes_before,
+        "no invoice reached the node"
+    );
     h.node.shutdown().await;
 }
 
 #[tokio::test]
 async fn no_rate_means_no_invoice() {
     let h = harness().await;
-    h.store.add_fattura(&fattura("INV-020", dec!(50.00)), 1).await.expect("add");
+    h.store
+        .add_fattura(&fattura("INV-020", dec!(50.00)), 1)
+        .await
+        .expect("add");
     let down = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&down).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&down)
+        .await;
     let rates = RateService::new(RatesConfig {
         coingecko_base_url: Some(down.uri()),
         max_retries: 0,

@@ -13,7 +13,9 @@ use std::time::Duration;
 use assert_cmd::Command;
 use lnd_proto::lnrpc::ListInvoiceRequest;
 use openfatture::invoices::{CreateRequest, InvoiceError, InvoicePolicy, InvoiceService};
-use openfatture::liquidity::{fetch_report, ChannelFlag, LiquidityPolicy, LiquidityReport, UNAVAILABLE_NO_OFFCHAIN_READ};
+use openfatture::liquidity::{
+    fetch_report, ChannelFlag, LiquidityPolicy, LiquidityReport, UNAVAILABLE_NO_OFFCHAIN_READ,
+};
 use openfatture::lnd::{LndClient, LndConfig};
 use openfatture::rates::{RateService, RatesConfig};
 use openfatture::store::Store;
@@ -57,16 +59,26 @@ chan_id = 104
 const MULTIPART_SAT: u64 = 1_560_000;
 
 const fn policy(block_unreceivable: bool) -> InvoicePolicy {
-    InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168, block_unreceivable }
+    InvoicePolicy {
+        default_expiry_hours: 24,
+        min_expiry_hours: 1,
+        max_expiry_hours: 168,
+        block_unreceivable,
+    }
 }
 
 async fn start_node(dir: &Path) -> RunningNode {
     let topology = dir.join("topology.toml");
     std::fs::write(&topology, TOPOLOGY).expect("write topology");
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    simnode::start(SimNodeConfig { data_dir: dir.join("simnode"), listen, topology: Some(topology), alias: None })
-        .await
-        .expect("simnode starts")
+    simnode::start(SimNodeConfig {
+        data_dir: dir.join("simnode"),
+        listen,
+        topology: Some(topology),
+        alias: None,
+    })
+    .await
+    .expect("simnode starts")
 }
 
 async fn client(node: &RunningNode, kind: MacaroonKind) -> LndClient {
@@ -109,24 +121,40 @@ async fn harness(kind: MacaroonKind, block_unreceivable: bool) -> Harness {
     let lnd = client(&node, kind).await;
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     let rates_server = coingecko().await;
-    let rates = RateService::new(RatesConfig { coingecko_base_url: Some(rates_server.uri()), ..RatesConfig::default() })
-        .expect("rates");
+    let rates = RateService::new(RatesConfig {
+        coingecko_base_url: Some(rates_server.uri()),
+        ..RatesConfig::default()
+    })
+    .expect("rates");
     let service = InvoiceService::new(store.clone(), lnd, Arc::new(rates), policy(block_unreceivable));
-    Harness { _dir: dir, node, admin, store, service, _rates_server: rates_server }
+    Harness {
+        _dir: dir,
+        node,
+        admin,
+        store,
+        service,
+        _rates_server: rates_server,
+    }
 }
 
 fn standalone(amount_eur: Decimal) -> CreateRequest {
-    CreateRequest { amount_eur: Some(amount_eur), description: Some("test".into()), ..CreateRequest::default() }
+    CreateRequest {
+        amount_eur: Some(amount_eur),
+        description: Some("test".into()),
+        ..CreateRequest::default()
+    }
 }
 
 async fn node_invoice_count(lnd: &LndClient) -> usize {
-    lnd.list_invoices(ListInvoiceRequest { num_max_invoices: 1000, ..Default::default() })
-        .await
-        .expect("list invoices")
-        .invoices
-        .len()
+    lnd.list_invoices(ListInvoiceRequest {
+        num_max_invoices: 1000,
+        ..Default::default()
+    })
+    .await
+    .expect("list invoices")
+    .invoices
+    .len()
 }
-
 
 fn check_known_topology(r: &LiquidityReport) {
     let by_id = |id: u64| r.channels.iter().find(|c| c.chan_id == id).expect("channel");
@@ -134,7 +162,10 @@ fn check_known_topology(r: &LiquidityReport) {
     let alice = by_id(101);
     assert_eq!(alice.peer_alias, "alice");
     assert_eq!(alice.peer_pubkey.len(), 66);
-    assert_eq!((alice.local_sat, alice.remote_sat, alice.capacity_sat), (1_800_000, 200_000, 2_000_000));
+    assert_eq!(
+        (alice.local_sat, alice.remote_sat, alice.capacity_sat),
+        (1_800_000, 200_000, 2_000_000)
+    );
     assert_eq!(alice.inbound_ratio, dec!(0.1));
     assert_eq!(alice.flag, ChannelFlag::NeedsInbound);
     assert_eq!(alice.distance_to_target, dec!(-0.4));
@@ -142,9 +173,15 @@ fn check_known_topology(r: &LiquidityReport) {
     assert_eq!(alice.remote_reserve_sat, 20_000);
     assert_eq!(alice.receivable_sat, 180_000);
     let bob = by_id(102);
-    assert_eq!((bob.inbound_ratio, bob.flag, bob.inbound_to_target_sat), (dec!(0.5), ChannelFlag::Ok, 0));
+    assert_eq!(
+        (bob.inbound_ratio, bob.flag, bob.inbound_to_target_sat),
+        (dec!(0.5), ChannelFlag::Ok, 0)
+    );
     let carol = by_id(103);
-    assert_eq!((carol.inbound_ratio, carol.flag), (dec!(0.9), ChannelFlag::NeedsOutbound));
+    assert_eq!(
+        (carol.inbound_ratio, carol.flag),
+        (dec!(0.9), ChannelFlag::NeedsOutbound)
+    );
     assert_eq!(carol.inbound_to_target_sat, -400_000);
     assert_eq!(carol.receivable_sat, 890_000);
     let dave = by_id(104);
@@ -179,7 +216,9 @@ async fn report_needs_offchain_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let node = start_node(dir.path()).await;
     let invoice_only = client(&node, MacaroonKind::Invoice).await;
-    let err = fetch_report(&invoice_only, &LiquidityPolicy::default()).await.expect_err("refused");
+    let err = fetch_report(&invoice_only, &LiquidityPolicy::default())
+        .await
+        .expect_err("refused");
     assert!(err.to_string().contains("offchain:read"), "{err}");
     node.shutdown().await;
 }
@@ -225,7 +264,10 @@ fn cli_status_json_matches_the_report() {
     assert!(text.contains("890,000 sats in one payment"), "{text}");
     assert!(text.contains("1,560,000 sats with multi-part"), "{text}");
     assert!(text.contains("Balance score: 46.7/100"), "{text}");
-    assert!(text.contains("needs inbound") && text.contains("needs outbound"), "{text}");
+    assert!(
+        text.contains("needs inbound") && text.contains("needs outbound"),
+        "{text}"
+    );
     assert!(text.contains("alice"), "{text}");
     rt.block_on(node.shutdown());
 }
@@ -235,7 +277,11 @@ async fn invoice_within_receivable_has_no_inbound_warning() {
     let h = harness(MacaroonKind::Admin, true).await;
     // 500 EUR = 1,111,112 sats: more than one channel takes, less than all of them.
     let created = h.service.create(standalone(dec!(500))).await.expect("created");
-    assert!(created.warnings.iter().all(|w| !w.contains("receive")), "{:?}", created.warnings);
+    assert!(
+        created.warnings.iter().all(|w| !w.contains("receive")),
+        "{:?}",
+        created.warnings
+    );
     assert_eq!(node_invoice_count(&h.admin).await, 1);
     h.node.shutdown().await;
 }
@@ -245,7 +291,11 @@ async fn invoice_above_receivable_is_warned() {
     let h = harness(MacaroonKind::Admin, false).await;
     // 800 EUR = 1,777,778 sats > 1,560,000 receivable.
     let created = h.service.create(standalone(dec!(800))).await.expect("created anyway");
-    let warning = created.warnings.iter().find(|w| w.contains("can receive at most")).expect("inbound warning");
+    let warning = created
+        .warnings
+        .iter()
+        .find(|w| w.contains("can receive at most"))
+        .expect("inbound warning");
     assert!(warning.contains("1560000 sats"), "{warning}");
     assert!(warning.contains("openfatture lightning liquidity status"), "{warning}");
     assert_eq!(node_invoice_count(&h.admin).await, 1);
@@ -258,7 +308,10 @@ async fn invoice_above_receivable_is_refused_when_blocking() {
     let before = dump(&h.store).await;
     let err = h.service.create(standalone(dec!(800))).await.expect_err("refused");
     match &err {
-        InvoiceError::Unreceivable { amount_sat, max_receivable_sat } => {
+        InvoiceError::Unreceivable {
+            amount_sat,
+            max_receivable_sat,
+        } => {
             assert_eq!((*amount_sat, *max_receivable_sat), (1_777_778, MULTIPART_SAT));
         }
         other => panic!("expected Unreceivable, got {other:?}"),
@@ -273,7 +326,11 @@ async fn invoice_above_receivable_is_refused_when_blocking() {
 async fn invoice_macaroon_skips_the_check_with_a_warning() {
     let h = harness(MacaroonKind::Invoice, true).await;
     let created = h.service.create(standalone(dec!(800))).await.expect("created");
-    assert!(created.warnings.iter().any(|w| w == UNAVAILABLE_NO_OFFCHAIN_READ), "{:?}", created.warnings);
+    assert!(
+        created.warnings.iter().any(|w| w == UNAVAILABLE_NO_OFFCHAIN_READ),
+        "{:?}",
+        created.warnings
+    );
     assert_eq!(node_invoice_count(&h.admin).await, 1);
     h.node.shutdown().await;
 }

@@ -15,9 +15,14 @@ const ALIAS: &str = "shop-node";
 
 async fn start_node(dir: &Path) -> RunningNode {
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    simnode::start(SimNodeConfig { data_dir: dir.to_path_buf(), listen, topology: None, alias: Some(ALIAS.into()) })
-        .await
-        .expect("simnode starts")
+    simnode::start(SimNodeConfig {
+        data_dir: dir.to_path_buf(),
+        listen,
+        topology: None,
+        alias: Some(ALIAS.into()),
+    })
+    .await
+    .expect("simnode starts")
 }
 
 fn config(node: &RunningNode, kind: MacaroonKind) -> LndConfig {
@@ -44,19 +49,31 @@ async fn other_node_files() -> (TempDir, PathBuf, PathBuf) {
 async fn happy_path_reads_info_channels_and_balance() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = start_node(dir.path()).await;
-    let client = LndClient::connect(config(&sim, MacaroonKind::Admin)).await.expect("connect");
+    let client = LndClient::connect(config(&sim, MacaroonKind::Admin))
+        .await
+        .expect("connect");
 
     let info = client.get_info().await.expect("get_info");
     assert_eq!(info.alias, ALIAS);
     assert_eq!(info.identity_pubkey, sim.node_pubkey_hex());
 
-    let channels = client.list_channels(ListChannelsRequest::default()).await.expect("list_channels").channels;
+    let channels = client
+        .list_channels(ListChannelsRequest::default())
+        .await
+        .expect("list_channels")
+        .channels;
     assert_eq!(channels.len(), 3);
     let balance = client.channel_balance().await.expect("channel_balance");
     let local: i64 = channels.iter().map(|c| c.local_balance).sum();
     let remote: i64 = channels.iter().map(|c| c.remote_balance).sum();
-    assert_eq!(balance.local_balance.expect("local").sat, u64::try_from(local).expect("positive"));
-    assert_eq!(balance.remote_balance.expect("remote").sat, u64::try_from(remote).expect("positive"));
+    assert_eq!(
+        balance.local_balance.expect("local").sat,
+        u64::try_from(local).expect("positive")
+    );
+    assert_eq!(
+        balance.remote_balance.expect("remote").sat,
+        u64::try_from(remote).expect("positive")
+    );
 
     let status = node::node_status(&client, "the-host", false).await.expect("status");
     assert_eq!(status.alias, ALIAS);
@@ -66,10 +83,14 @@ async fn happy_path_reads_info_channels_and_balance() {
     assert_eq!(status.network, "regtest");
     let views = node::channels(&client).await.expect("channels");
     assert_eq!(views.len(), 3);
-    assert!(views.iter().any(|c| c.peer_alias == "bob" && c.capacity_sat == 5_000_000));
+    assert!(views
+        .iter()
+        .any(|c| c.peer_alias == "bob" && c.capacity_sat == 5_000_000));
 
     // Invoices through the read-only macaroon: reads work.
-    let readonly = LndClient::connect(config(&sim, MacaroonKind::Readonly)).await.expect("connect");
+    let readonly = LndClient::connect(config(&sim, MacaroonKind::Readonly))
+        .await
+        .expect("connect");
     readonly.get_info().await.expect("readonly may read info");
     sim.shutdown().await;
 }
@@ -79,7 +100,10 @@ async fn another_nodes_certificate_is_a_tls_mismatch() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = start_node(dir.path()).await;
     let (_other, other_cert, _) = other_node_files().await;
-    let cfg = LndConfig { tls_cert_path: other_cert.clone(), ..config(&sim, MacaroonKind::Admin) };
+    let cfg = LndConfig {
+        tls_cert_path: other_cert.clone(),
+        ..config(&sim, MacaroonKind::Admin)
+    };
 
     let e = LndClient::connect(cfg.clone()).await.expect_err("must refuse");
     assert!(matches!(e, LndError::TlsMismatch { .. }), "{e:?}");
@@ -105,7 +129,10 @@ async fn foreign_missing_and_unreadable_macaroons_fail_clearly() {
     let sim = start_node(dir.path()).await;
     let (_other, _, other_macaroon) = other_node_files().await;
 
-    let cfg = LndConfig { macaroon_path: other_macaroon.clone(), ..config(&sim, MacaroonKind::Admin) };
+    let cfg = LndConfig {
+        macaroon_path: other_macaroon.clone(),
+        ..config(&sim, MacaroonKind::Admin)
+    };
     let client = LndClient::connect(cfg).await.expect("TLS is fine");
     let e = client.get_info().await.expect_err("foreign macaroon");
     assert!(matches!(e, LndError::Macaroon { .. }), "{e:?}");
@@ -115,19 +142,31 @@ async fn foreign_missing_and_unreadable_macaroons_fail_clearly() {
     assert!(text.contains(&other_macaroon.display().to_string()), "{text}");
 
     let missing = dir.path().join("no-such.macaroon");
-    let cfg = LndConfig { macaroon_path: missing.clone(), ..config(&sim, MacaroonKind::Admin) };
+    let cfg = LndConfig {
+        macaroon_path: missing.clone(),
+        ..config(&sim, MacaroonKind::Admin)
+    };
     let e = LndClient::connect_lazy(cfg).expect_err("missing file");
     assert!(matches!(e, LndError::MacaroonFile { .. }), "{e:?}");
     let text = e.to_string();
-    assert!(text.contains(&missing.display().to_string()) && text.contains("No such file"), "{text}");
+    assert!(
+        text.contains(&missing.display().to_string()) && text.contains("No such file"),
+        "{text}"
+    );
 
     // A directory cannot be read as a file, even by root.
-    let cfg = LndConfig { macaroon_path: dir.path().to_path_buf(), ..config(&sim, MacaroonKind::Admin) };
+    let cfg = LndConfig {
+        macaroon_path: dir.path().to_path_buf(),
+        ..config(&sim, MacaroonKind::Admin)
+    };
     let e = LndClient::connect(cfg).await.expect_err("unreadable file");
     assert!(matches!(e, LndError::MacaroonFile { .. }), "{e:?}");
 
     let bad_cert = dir.path().join("missing-tls.cert");
-    let cfg = LndConfig { tls_cert_path: bad_cert.clone(), ..config(&sim, MacaroonKind::Admin) };
+    let cfg = LndConfig {
+        tls_cert_path: bad_cert.clone(),
+        ..config(&sim, MacaroonKind::Admin)
+    };
     let e = LndClient::connect(cfg).await.expect_err("missing cert");
     assert!(matches!(e, LndError::CertFile { .. }), "{e:?}");
     assert!(e.to_string().contains(&bad_cert.display().to_string()), "{e}");
@@ -142,7 +181,10 @@ async fn invoice_macaroon_cannot_list_channels() {
     let path = cfg.macaroon_path.clone();
     let client = LndClient::connect(cfg).await.expect("connect");
 
-    let e = client.list_channels(ListChannelsRequest::default()).await.expect_err("refused");
+    let e = client
+        .list_channels(ListChannelsRequest::default())
+        .await
+        .expect_err("refused");
     assert_eq!(
         e.to_string(),
         format!(
@@ -154,7 +196,14 @@ async fn invoice_macaroon_cannot_list_channels() {
     let e = client.get_info().await.expect_err("refused");
     assert!(e.to_string().contains("lacks info:read"), "{e}");
     // What it is for still works.
-    client.add_invoice(Invoice { value: 1_000, memo: "ok".into(), ..Invoice::default() }).await.expect("add");
+    client
+        .add_invoice(Invoice {
+            value: 1_000,
+            memo: "ok".into(),
+            ..Invoice::default()
+        })
+        .await
+        .expect("add");
     sim.shutdown().await;
 }
 
@@ -166,17 +215,33 @@ async fn node_down_is_failed_to_connect() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr")
     };
-    let cfg = LndConfig { host: closed.to_string(), max_retries: 2, ..config(&sim, MacaroonKind::Admin) };
+    let cfg = LndConfig {
+        host: closed.to_string(),
+        max_retries: 2,
+        ..config(&sim, MacaroonKind::Admin)
+    };
 
     let e = LndClient::connect(cfg.clone()).await.expect_err("down");
-    assert!(e.to_string().starts_with(&format!("Failed to connect to LND at {closed}: ")), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("Failed to connect to LND at {closed}: ")),
+        "{e}"
+    );
 
     // A lazy client retries the read twice (200 ms, then 400 ms) before giving up.
     let lazy = LndClient::connect_lazy(cfg).expect("files ok");
     let started = Instant::now();
     let e = lazy.get_info().await.expect_err("down");
-    assert!(e.to_string().starts_with(&format!("Failed to connect to LND at {closed}: ")), "{e}");
-    assert!(started.elapsed() >= Duration::from_millis(600), "retried with backoff: {:?}", started.elapsed());
+    assert!(
+        e.to_string()
+            .starts_with(&format!("Failed to connect to LND at {closed}: ")),
+        "{e}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "retried with backoff: {:?}",
+        started.elapsed()
+    );
     sim.shutdown().await;
 }
 
@@ -184,21 +249,44 @@ async fn node_down_is_failed_to_connect() {
 async fn reads_are_retried_on_unavailable_but_writes_are_not() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = start_node(dir.path()).await;
-    let client = LndClient::connect(LndConfig { max_retries: 3, ..config(&sim, MacaroonKind::Admin) })
-        .await
-        .expect("connect");
+    let client = LndClient::connect(LndConfig {
+        max_retries: 3,
+        ..config(&sim, MacaroonKind::Admin)
+    })
+    .await
+    .expect("connect");
 
-    simnode::fault(dir.path(), FaultCommand::Unavailable { count: 2 }).await.expect("fault");
+    simnode::fault(dir.path(), FaultCommand::Unavailable { count: 2 })
+        .await
+        .expect("fault");
     client.get_info().await.expect("third attempt succeeds");
 
-    simnode::fault(dir.path(), FaultCommand::Unavailable { count: 1 }).await.expect("fault");
-    let e = client.add_invoice(Invoice { value: 10, ..Invoice::default() }).await.expect_err("not retried");
+    simnode::fault(dir.path(), FaultCommand::Unavailable { count: 1 })
+        .await
+        .expect("fault");
+    let e = client
+        .add_invoice(Invoice {
+            value: 10,
+            ..Invoice::default()
+        })
+        .await
+        .expect_err("not retried");
     assert!(matches!(e, LndError::Connect { .. }), "{e:?}");
     // The single refusal was used up by the one attempt.
-    client.add_invoice(Invoice { value: 10, ..Invoice::default() }).await.expect("next call works");
+    client
+        .add_invoice(Invoice {
+            value: 10,
+            ..Invoice::default()
+        })
+        .await
+        .expect("next call works");
 
-    let no_retry = LndClient::connect(config(&sim, MacaroonKind::Admin)).await.expect("connect");
-    simnode::fault(dir.path(), FaultCommand::Unavailable { count: 1 }).await.expect("fault");
+    let no_retry = LndClient::connect(config(&sim, MacaroonKind::Admin))
+        .await
+        .expect("connect");
+    simnode::fault(dir.path(), FaultCommand::Unavailable { count: 1 })
+        .await
+        .expect("fault");
     no_retry.get_info().await.expect_err("max_retries 0");
     sim.shutdown().await;
 }
@@ -207,16 +295,33 @@ async fn reads_are_retried_on_unavailable_but_writes_are_not() {
 async fn slow_node_hits_the_deadline() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = start_node(dir.path()).await;
-    let cfg = LndConfig { timeout: Duration::from_secs(1), max_retries: 3, ..config(&sim, MacaroonKind::Admin) };
+    let cfg = LndConfig {
+        timeout: Duration::from_secs(1),
+        max_retries: 3,
+        ..config(&sim, MacaroonKind::Admin)
+    };
     let client = LndClient::connect(cfg).await.expect("connect");
-    simnode::fault(dir.path(), FaultCommand::Latency { ms: 4_000, method: Some("GetInfo".into()) })
-        .await
-        .expect("fault");
+    simnode::fault(
+        dir.path(),
+        FaultCommand::Latency {
+            ms: 4_000,
+            method: Some("GetInfo".into()),
+        },
+    )
+    .await
+    .expect("fault");
 
     let started = Instant::now();
     let e = client.get_info().await.expect_err("too slow");
-    assert_eq!(e.to_string(), "LND did not answer within 1 s (lightning_timeout_seconds)");
-    assert!(started.elapsed() < Duration::from_millis(2_500), "not retried: {:?}", started.elapsed());
+    assert_eq!(
+        e.to_string(),
+        "LND did not answer within 1 s (lightning_timeout_seconds)"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(2_500),
+        "not retried: {:?}",
+        started.elapsed()
+    );
     // Other methods are not delayed.
     client.channel_balance().await.expect("fast method");
     sim.shutdown().await;
@@ -234,24 +339,40 @@ async fn next_update(stream: &mut InvoiceStream) -> Invoice {
 async fn subscribe_invoices_replays_strictly_greater_indexes_then_streams() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim = start_node(dir.path()).await;
-    let client = LndClient::connect(config(&sim, MacaroonKind::Admin)).await.expect("connect");
+    let client = LndClient::connect(config(&sim, MacaroonKind::Admin))
+        .await
+        .expect("connect");
     let mut add_indexes = Vec::new();
     for i in 0..3 {
         let added = client
-            .add_invoice(Invoice { value: 1_000 + i, memo: format!("n{i}"), ..Invoice::default() })
+            .add_invoice(Invoice {
+                value: 1_000 + i,
+                memo: format!("n{i}"),
+                ..Invoice::default()
+            })
             .await
             .expect("add");
         add_indexes.push(added.add_index);
     }
 
     let mut stream = client
-        .subscribe_invoices(InvoiceSubscription { add_index: add_indexes[0], settle_index: 0 })
+        .subscribe_invoices(InvoiceSubscription {
+            add_index: add_indexes[0],
+            settle_index: 0,
+        })
         .await
         .expect("subscribe");
     assert_eq!(next_update(&mut stream).await.add_index, add_indexes[1]);
     assert_eq!(next_update(&mut stream).await.add_index, add_indexes[2]);
 
-    let added = client.add_invoice(Invoice { value: 5_000, memo: "live".into(), ..Invoice::default() }).await.expect("add");
+    let added = client
+        .add_invoice(Invoice {
+            value: 5_000,
+            memo: "live".into(),
+            ..Invoice::default()
+        })
+        .await
+        .expect("add");
     let live = next_update(&mut stream).await;
     assert_eq!(live.add_index, added.add_index);
     assert_eq!(live.memo, "live");

@@ -69,9 +69,14 @@ async fn start_node(dir: &Path, topology: &str) -> RunningNode {
     let path = dir.join("topology.toml");
     std::fs::write(&path, topology).expect("write topology");
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    simnode::start(SimNodeConfig { data_dir: dir.join("simnode"), listen, topology: Some(path), alias: None })
-        .await
-        .expect("simnode starts")
+    simnode::start(SimNodeConfig {
+        data_dir: dir.join("simnode"),
+        listen,
+        topology: Some(path),
+        alias: None,
+    })
+    .await
+    .expect("simnode starts")
 }
 
 async fn client(node: &RunningNode) -> LndClient {
@@ -87,7 +92,12 @@ async fn client(node: &RunningNode) -> LndClient {
 }
 
 fn opts(ppm: u64) -> RebalanceOptions {
-    RebalanceOptions { amount_sat: None, max_fee_ppm: ppm, from_chan: None, to_chan: None }
+    RebalanceOptions {
+        amount_sat: None,
+        max_fee_ppm: ppm,
+        from_chan: None,
+        to_chan: None,
+    }
 }
 
 /// (local, remote) sat of a channel.
@@ -120,9 +130,18 @@ async fn plan_moves_flagged_channels_toward_the_target_and_fees_are_recorded() {
     let mv = &p.moves[0];
     assert_eq!((mv.from_chan_id, mv.to_chan_id, mv.amount_sat), (101, 103, 800_000));
     assert_eq!(mv.fee_limit_msat, 800_000);
-    let outcome = execute_move(&lnd, &store, mv, mv.fee_limit_msat, 30, RebalanceTrigger::Manual, 1_000, &mut |_| {})
-        .await
-        .expect("move");
+    let outcome = execute_move(
+        &lnd,
+        &store,
+        mv,
+        mv.fee_limit_msat,
+        30,
+        RebalanceTrigger::Manual,
+        1_000,
+        &mut |_| {},
+    )
+    .await
+    .expect("move");
     assert!(outcome.succeeded, "{outcome:?}");
     assert_eq!(outcome.fee_msat, FEE_800K_MSAT);
     let after = fetch_report(&lnd, &LiquidityPolicy::default()).await.expect("report");
@@ -132,11 +151,17 @@ async fn plan_moves_flagged_channels_toward_the_target_and_fees_are_recorded() {
     // Every flagged channel moved toward the target; alice reached it (plus the fees).
     for id in [101, 103] {
         let target = before.policy.target_ratio;
-        assert!((ratio(&after, id) - target).abs() < (ratio(&before, id) - target).abs(), "channel {id}");
+        assert!(
+            (ratio(&after, id) - target).abs() < (ratio(&before, id) - target).abs(),
+            "channel {id}"
+        );
     }
     assert_eq!(balances(&lnd, 101).await, (1_800_000 - 800_242, 200_000 + 800_241));
     assert_eq!(balances(&lnd, 103).await, (500_000 + 800_000, 9_500_000 - 800_000));
-    assert_eq!(rebalance_rows(&store).await, vec![("SUCCEEDED".to_string(), 800_000_000, FEE_800K_MSAT as i64, 1_000)]);
+    assert_eq!(
+        rebalance_rows(&store).await,
+        vec![("SUCCEEDED".to_string(), 800_000_000, FEE_800K_MSAT as i64, 1_000)]
+    );
     assert_eq!(store.rebalance_fees_since_msat(0).await.expect("fees"), FEE_800K_MSAT);
     // Nothing is flagged "needs inbound" any more: the next plan is empty.
     assert!(plan(&after, &opts(1000)).expect("plan").moves.is_empty());
@@ -149,14 +174,38 @@ async fn impossible_rebalances_are_clear_errors() {
     let node = start_node(dir.path(), TOPOLOGY).await;
     let lnd = client(&node).await;
     let report = fetch_report(&lnd, &LiquidityPolicy::default()).await.expect("report");
-    let e = plan(&report, &RebalanceOptions { from_chan: Some(999), to_chan: Some(103), ..opts(1000) }).expect_err("unknown");
+    let e = plan(
+        &report,
+        &RebalanceOptions {
+            from_chan: Some(999),
+            to_chan: Some(103),
+            ..opts(1000)
+        },
+    )
+    .expect_err("unknown");
     assert!(matches!(e, RebalanceError::UnknownChannel { chan_id: 999, .. }), "{e}");
     assert!(e.to_string().contains("liquidity status"), "{e}");
-    let e = plan(&report, &RebalanceOptions { from_chan: Some(101), to_chan: Some(103), amount_sat: Some(1_790_000), ..opts(1000) })
-        .expect_err("too much");
+    let e = plan(
+        &report,
+        &RebalanceOptions {
+            from_chan: Some(101),
+            to_chan: Some(103),
+            amount_sat: Some(1_790_000),
+            ..opts(1000)
+        },
+    )
+    .expect_err("too much");
     assert!(e.to_string().contains("lower --amount"), "{e}");
     // bob is at the target: nothing to move from it without --amount.
-    let e = plan(&report, &RebalanceOptions { from_chan: Some(102), to_chan: Some(103), ..opts(1000) }).expect_err("nothing");
+    let e = plan(
+        &report,
+        &RebalanceOptions {
+            from_chan: Some(102),
+            to_chan: Some(103),
+            ..opts(1000)
+        },
+    )
+    .expect_err("nothing");
     assert!(e.to_string().contains("--amount"), "{e}");
     node.shutdown().await;
 
@@ -166,7 +215,10 @@ async fn impossible_rebalances_are_clear_errors() {
     let report = fetch_report(&lnd, &LiquidityPolicy::default()).await.expect("report");
     let e = plan(&report, &opts(1000)).expect_err("no destination");
     assert!(matches!(e, RebalanceError::NoDestination { .. }), "{e}");
-    assert!(e.to_string().contains("201, 202") && e.to_string().contains("open a channel"), "{e}");
+    assert!(
+        e.to_string().contains("201, 202") && e.to_string().contains("open a channel"),
+        "{e}"
+    );
     node.shutdown().await;
 }
 
@@ -206,7 +258,10 @@ async fn db_dump(home: &Path) -> Vec<String> {
     let store = Store::open_in(home).await.expect("store");
     let mut rows = dump(&store).await;
     for table in ["rebalances", "events", "webhook_deliveries"] {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.expect("count");
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
         rows.push(format!("{table}: {n}"));
     }
     store.close().await;
@@ -244,7 +299,10 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     let out = cli(&node, &home, &["--max-fee-ppm", "100"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("nothing was moved") && stderr.contains("raise --max-fee-ppm"), "{stderr}");
+    assert!(
+        stderr.contains("nothing was moved") && stderr.contains("raise --max-fee-ppm"),
+        "{stderr}"
+    );
     let lnd = rt.block_on(client(&node));
     assert_eq!(rt.block_on(balances(&lnd, 101)), (1_800_000, 200_000));
 
@@ -279,8 +337,14 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
     let node = start_node(dir.path(), TOPOLOGY).await;
     let lnd = client(&node).await;
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
-    store.upsert_webhook_endpoint("ops", "http://127.0.0.1:9/hook", None, "liquidity_alert", true).await.expect("ep");
-    store.upsert_webhook_endpoint("shop", "http://127.0.0.1:9/shop", None, "payment_received", true).await.expect("ep");
+    store
+        .upsert_webhook_endpoint("ops", "http://127.0.0.1:9/hook", None, "liquidity_alert", true)
+        .await
+        .expect("ep");
+    store
+        .upsert_webhook_endpoint("shop", "http://127.0.0.1:9/shop", None, "payment_received", true)
+        .await
+        .expect("ep");
     let budget_msat = 500_000; // two 800k moves (241,016 msat each) fit, a third does not.
     let settings = ManagerSettings {
         policy: LiquidityPolicy::default(),
@@ -292,20 +356,35 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
     let start = 1_700_000_000i64;
     for hour in 0..=26 {
         let now = start + hour * 3600;
-        let summary = LiquidityManager::run_once(&store, &lnd, &settings, now).await.expect("run");
-        assert!(summary.alert_event_id.is_some(), "hour {hour}: alice is flagged at every check");
+        let summary = LiquidityManager::run_once(&store, &lnd, &settings, now)
+            .await
+            .expect("run");
+        assert!(
+            summary.alert_event_id.is_some(),
+            "hour {hour}: alice is flagged at every check"
+        );
         if summary.moved_sat == 0 {
             continue;
         }
         // A customer pays the moved sats in through alice: she needs inbound again.
         let value = i64::try_from(summary.moved_sat).expect("fits");
         let inv = lnd
-            .add_invoice(lnd_proto::lnrpc::Invoice { value, ..Default::default() })
+            .add_invoice(lnd_proto::lnrpc::Invoice {
+                value,
+                ..Default::default()
+            })
             .await
             .expect("invoice");
-        simnode::pay(&dir.path().join("simnode"), &inv.payment_request, PayOptions { via_chan_id: Some(101), amount_msat: None })
-            .await
-            .expect("customer pays");
+        simnode::pay(
+            &dir.path().join("simnode"),
+            &inv.payment_request,
+            PayOptions {
+                via_chan_id: Some(101),
+                amount_msat: None,
+            },
+        )
+        .await
+        .expect("customer pays");
     }
     let rows = rebalance_rows(&store).await;
     let succeeded: Vec<&(String, i64, i64, i64)> = rows.iter().filter(|r| r.0 == "SUCCEEDED").collect();
@@ -315,7 +394,11 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
     assert_eq!(hours, vec![0, 1, 24, 25], "{rows:?}");
     assert!(rows.iter().any(|r| r.0 == "FAILED"), "the budget cut some moves");
     for (_, _, _, at) in &rows {
-        let window: i64 = rows.iter().filter(|r| r.3 > at - 86_400 && r.3 <= *at).map(|r| r.2).sum();
+        let window: i64 = rows
+            .iter()
+            .filter(|r| r.3 > at - 86_400 && r.3 <= *at)
+            .map(|r| r.2)
+            .sum();
         assert!(window <= budget_msat as i64, "fees of the 24 h up to {at}: {window}");
     }
     // One alert per check, naming the flagged channels.
@@ -323,7 +406,12 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
     assert_eq!(alerts.len(), 27);
     let first: serde_json::Value = serde_json::from_str(&alerts[26]).expect("json");
     assert_eq!(first["event"], "liquidity_alert");
-    let flagged: Vec<&serde_json::Value> = first["channels"].as_array().expect("channels").iter().map(|c| &c["chan_id"]).collect();
+    let flagged: Vec<&serde_json::Value> = first["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .map(|c| &c["chan_id"])
+        .collect();
     assert_eq!(flagged, ["101", "103"], "{first}");
     // The alerts went to the endpoint that asked for them only.
     let queued = |ep: &'static str| {
@@ -380,12 +468,25 @@ async fn migration_0004_keeps_existing_events_and_outbox() {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join(openfatture::store::DATABASE_FILE);
-    let options = SqliteConnectOptions::new().filename(&db).create_if_missing(true).foreign_keys(true);
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("pool");
+    let options = SqliteConnectOptions::new()
+        .filename(&db)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .expect("pool");
     let mut migrator = sqlx::migrate::Migrator::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite"))
         .await
         .expect("migrations");
-    migrator.migrations = migrator.migrations.iter().filter(|m| m.version < 4).cloned().collect::<Vec<_>>().into();
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < 4)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
     migrator.run(&pool).await.expect("0001-0003");
     for sql in [
         "INSERT INTO ln_invoices (id, attempt, payment_hash, memo, amount_cents, amount_msat, rate_eur_per_btc, rate_source, \
@@ -403,7 +504,10 @@ async fn migration_0004_keeps_existing_events_and_outbox() {
     pool.close().await;
 
     let store = Store::open(&db).await.expect("0004 applies");
-    let events: Vec<(i64, String)> = sqlx::query_as("SELECT seq, id FROM events ORDER BY seq").fetch_all(store.pool()).await.expect("events");
+    let events: Vec<(i64, String)> = sqlx::query_as("SELECT seq, id FROM events ORDER BY seq")
+        .fetch_all(store.pool())
+        .await
+        .expect("events");
     assert_eq!(events, vec![(1, "evt_1".to_string()), (2, "evt_2".to_string())]);
     let kept: (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE event_seq = 2), (SELECT COUNT(*) FROM webhook_attempts WHERE event_seq = 2)",
@@ -413,8 +517,14 @@ async fn migration_0004_keeps_existing_events_and_outbox() {
     .expect("outbox");
     assert_eq!(kept, (1, 1));
     // Numbering continues after the deleted event 3; the alert is queued for the '*' endpoint.
-    store.record_liquidity_alert(serde_json::json!({"needs_inbound": 1}), 10).await.expect("alert");
-    let seq: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM events").fetch_one(store.pool()).await.expect("seq");
+    store
+        .record_liquidity_alert(serde_json::json!({"needs_inbound": 1}), 10)
+        .await
+        .expect("alert");
+    let seq: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM events")
+        .fetch_one(store.pool())
+        .await
+        .expect("seq");
     assert_eq!(seq, 4);
     let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE event_seq = 4")
         .fetch_one(store.pool())
@@ -422,10 +532,12 @@ async fn migration_0004_keeps_existing_events_and_outbox() {
         .expect("queued");
     assert_eq!(queued, 1);
     // Foreign keys still hold: to events, and (by trigger) to ln_invoices.
-    assert!(sqlx::query("INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) VALUES (99, 'ops', 'PENDING', 0)")
-        .execute(store.pool())
-        .await
-        .is_err());
+    assert!(sqlx::query(
+        "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) VALUES (99, 'ops', 'PENDING', 0)"
+    )
+    .execute(store.pool())
+    .await
+    .is_err());
     assert!(sqlx::query("INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ('evt_x', 'invoice_created', 'NOPE', '{}', 1)")
         .execute(store.pool())
         .await
@@ -445,20 +557,38 @@ async fn payment_timeout_is_a_clear_failure() {
     let node = start_node(dir.path(), TOPOLOGY).await;
     let lnd = client(&node).await;
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
-    simnode::fault(&dir.path().join("simnode"), simnode::FaultCommand::SlowPayments { ms: 1500 }).await.expect("fault");
+    simnode::fault(
+        &dir.path().join("simnode"),
+        simnode::FaultCommand::SlowPayments { ms: 1500 },
+    )
+    .await
+    .expect("fault");
     let report = fetch_report(&lnd, &LiquidityPolicy::default()).await.expect("report");
     let p = plan(&report, &opts(1000)).expect("plan");
     let mut steps = Vec::new();
-    let outcome = execute_move(&lnd, &store, &p.moves[0], 800_000, 1, RebalanceTrigger::Manual, 5, &mut |s: &str| {
-        steps.push(s.to_string())
-    })
+    let outcome = execute_move(
+        &lnd,
+        &store,
+        &p.moves[0],
+        800_000,
+        1,
+        RebalanceTrigger::Manual,
+        5,
+        &mut |s: &str| steps.push(s.to_string()),
+    )
     .await
     .expect("move ran");
     assert!(!outcome.succeeded);
-    assert!(outcome.failure.as_deref().unwrap_or("").contains("timed out"), "{outcome:?}");
+    assert!(
+        outcome.failure.as_deref().unwrap_or("").contains("timed out"),
+        "{outcome:?}"
+    );
     assert_eq!(steps.first().map(String::as_str), Some("sending"));
     assert_eq!(balances(&lnd, 101).await, (1_800_000, 200_000));
-    assert_eq!(rebalance_rows(&store).await, vec![("FAILED".to_string(), 800_000_000, 0, 5)]);
+    assert_eq!(
+        rebalance_rows(&store).await,
+        vec![("FAILED".to_string(), 800_000_000, 0, 5)]
+    );
     node.shutdown().await;
 }
 
@@ -476,7 +606,13 @@ async fn send_payment_needs_admin_macaroon() {
     })
     .await
     .expect("connect");
-    let inv = lnd.add_invoice(lnd_proto::lnrpc::Invoice { value: 1000, ..Default::default() }).await.expect("invoice");
+    let inv = lnd
+        .add_invoice(lnd_proto::lnrpc::Invoice {
+            value: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("invoice");
     let err = match lnd
         .send_payment_v2(lnd_proto::routerrpc::SendPaymentRequest {
             payment_request: inv.payment_request,
@@ -489,7 +625,10 @@ async fn send_payment_needs_admin_macaroon() {
         Err(e) => e,
     };
     let text = err.to_string();
-    assert!(text.starts_with("Permission denied for SendPaymentV2") && text.contains("offchain:write"), "{text}");
+    assert!(
+        text.starts_with("Permission denied for SendPaymentV2") && text.contains("offchain:write"),
+        "{text}"
+    );
     let err = match lnd.track_payment_v2(vec![1; 32]).await {
         Ok(_) => panic!("invoice.macaroon must not track payments"),
         Err(e) => e,
@@ -509,7 +648,9 @@ fn a_rebalance_in_another_process_blocks_until_released_or_expired() {
     let home = dir.path().join("home");
     let store = rt.block_on(Store::open_in(&home)).expect("store");
     let now = chrono::Utc::now().timestamp();
-    assert!(rt.block_on(store.try_take_rebalance_lease("other process", now, 900)).expect("lease"));
+    assert!(rt
+        .block_on(store.try_take_rebalance_lease("other process", now, 900))
+        .expect("lease"));
     let out = cli(&node, &home, &[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -522,13 +663,21 @@ fn a_rebalance_in_another_process_blocks_until_released_or_expired() {
         max_fee_ppm: 1000,
         payment_timeout_secs: 30,
     };
-    let summary = rt.block_on(LiquidityManager::run_once(&store, &lnd, &settings, now)).expect("run");
+    let summary = rt
+        .block_on(LiquidityManager::run_once(&store, &lnd, &settings, now))
+        .expect("run");
     assert!(summary.skipped_busy && summary.attempted == 0, "{summary:?}");
     assert!(rt.block_on(rebalance_rows(&store)).is_empty());
     // Expired: the manager takes over, rebalances, and frees the lease for the CLI.
-    let summary = rt.block_on(LiquidityManager::run_once(&store, &lnd, &settings, now + 900)).expect("run");
+    let summary = rt
+        .block_on(LiquidityManager::run_once(&store, &lnd, &settings, now + 900))
+        .expect("run");
     assert_eq!((summary.skipped_busy, summary.succeeded), (false, 1), "{summary:?}");
-    let out = cli(&node, &home, &["--from", "101", "--to", "103", "--amount", "100000", "--json"]);
+    let out = cli(
+        &node,
+        &home,
+        &["--from", "101", "--to", "103", "--amount", "100000", "--json"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["moved_sat"], 100_000);

@@ -63,7 +63,10 @@ async fn no_server_function_reply_contains_a_secret() -> TestResult {
         let bytes = std::fs::read(node_dir.join(format!("data/chain/bitcoin/regtest/{name}.macaroon")))?;
         let hex = hex::encode(&bytes);
         // Any 40-hex-digit window of the macaroon would be a leak; check its middle.
-        secrets.push((format!("{name}.macaroon"), hex[hex.len() / 2 - 20..hex.len() / 2 + 20].to_string()));
+        secrets.push((
+            format!("{name}.macaroon"),
+            hex[hex.len() / 2 - 20..hex.len() / 2 + 20].to_string(),
+        ));
     }
     let key_pem = std::fs::read_to_string(node_dir.join("tls.key"))?;
     let key_body: String = key_pem.lines().filter(|l| !l.starts_with("-----")).collect();
@@ -71,8 +74,13 @@ async fn no_server_function_reply_contains_a_secret() -> TestResult {
 
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
-    let endpoints: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
-    assert!(endpoints.len() >= 8, "expected the app's server functions to be registered, got {endpoints:?}");
+    let endpoints: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_string())
+        .collect();
+    assert!(
+        endpoints.len() >= 8,
+        "expected the app's server functions to be registered, got {endpoints:?}"
+    );
     assert!(endpoints.iter().any(|p| p == "/api/pos_charge"), "{endpoints:?}");
 
     let mut calls = 0;

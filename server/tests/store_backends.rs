@@ -41,8 +41,12 @@ use openfatture::tracker::{Tracker, TrackerConfig};
 use rust_decimal::Decimal;
 use simnode::{MacaroonKind, SimNodeConfig};
 
-const POLICY: InvoicePolicy =
-    InvoicePolicy { default_expiry_hours: 24, min_expiry_hours: 1, max_expiry_hours: 168, block_unreceivable: false };
+const POLICY: InvoicePolicy = InvoicePolicy {
+    default_expiry_hours: 24,
+    min_expiry_hours: 1,
+    max_expiry_hours: 168,
+    block_unreceivable: false,
+};
 
 fn fattura(numero: &str, client: &str, cents: i64) -> NewFattura {
     let total = Decimal::new(cents, 2);
@@ -91,24 +95,72 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
 
     // EUR invoices: add, duplicate refused, search.
     let now = 1_736_900_000;
-    seen.push(format!("add {:?}", store.add_fattura(&fattura("INV-1", "Acme Corp", 50_000), now).await?.map(|f| f.numero)));
-    seen.push(format!("dup {:?}", store.add_fattura(&fattura("INV-1", "Acme Corp", 50_000), now).await?.map(|f| f.numero)));
+    seen.push(format!(
+        "add {:?}",
+        store
+            .add_fattura(&fattura("INV-1", "Acme Corp", 50_000), now)
+            .await?
+            .map(|f| f.numero)
+    ));
+    seen.push(format!(
+        "dup {:?}",
+        store
+            .add_fattura(&fattura("INV-1", "Acme Corp", 50_000), now)
+            .await?
+            .map(|f| f.numero)
+    ));
     store.add_fattura(&fattura("INV-2", "Bar Roma", 1_250), now).await?;
     let found = store.list_fatture(Some("roma"), 10, 0).await?;
-    seen.push(format!("search {:?}", found.iter().map(|f| f.numero.clone()).collect::<Vec<_>>()));
+    seen.push(format!(
+        "search {:?}",
+        found.iter().map(|f| f.numero.clone()).collect::<Vec<_>>()
+    ));
 
     // A webhook endpoint, so settlements queue deliveries.
-    store.upsert_webhook_endpoint("erp", "http://127.0.0.1:9/hook", Some("s3cret"), "payment_received", true).await?;
+    store
+        .upsert_webhook_endpoint(
+            "erp",
+            "http://127.0.0.1:9/hook",
+            Some("s3cret"),
+            "payment_received",
+            true,
+        )
+        .await?;
 
     // Lightning invoices: from a numero, paid; a standalone one cancelled.
-    let created = service.create(CreateRequest { numero: Some("INV-1".into()), ..CreateRequest::default() }).await?;
-    seen.push(format!("created {} {} msat {}", created.invoice.id, created.invoice.amount_msat, created.invoice.state.as_str()));
-    let again = service.create(CreateRequest { numero: Some("INV-1".into()), ..CreateRequest::default() }).await?;
+    let created = service
+        .create(CreateRequest {
+            numero: Some("INV-1".into()),
+            ..CreateRequest::default()
+        })
+        .await?;
+    seen.push(format!(
+        "created {} {} msat {}",
+        created.invoice.id,
+        created.invoice.amount_msat,
+        created.invoice.state.as_str()
+    ));
+    let again = service
+        .create(CreateRequest {
+            numero: Some("INV-1".into()),
+            ..CreateRequest::default()
+        })
+        .await?;
     seen.push(format!("reused {} {}", again.invoice.id, again.reused));
-    let standalone = service.create(CreateRequest { amount_eur: Some(Decimal::new(300, 2)), ..CreateRequest::default() }).await?;
+    let standalone = service
+        .create(CreateRequest {
+            amount_eur: Some(Decimal::new(300, 2)),
+            ..CreateRequest::default()
+        })
+        .await?;
     seen.push(format!("standalone {}", standalone.invoice.id));
     let cancelled = service.cancel(&standalone.invoice.id).await?;
-    seen.push(format!("cancelled {} {} by_us={}", cancelled.id, cancelled.state.as_str(), cancelled.cancelled_by_us));
+    seen.push(format!(
+        "cancelled {} {} by_us={}",
+        cancelled.id,
+        cancelled.state.as_str(),
+        cancelled.cancelled_by_us
+    ));
 
     let bolt11 = created.invoice.payment_request.clone().ok_or("bolt11")?;
     simnode::pay(&dir.path().join("simnode"), &bolt11, simnode::PayOptions::default()).await?;
@@ -116,21 +168,56 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
     tracker.sweep().await?;
     tracker.sweep().await?; // a second look changes nothing
     let settled = store.ln_invoice(&created.invoice.id).await?.ok_or("settled")?;
-    seen.push(format!("settled {} paid {} msat", settled.state.as_str(), settled.amt_paid_msat));
+    seen.push(format!(
+        "settled {} paid {} msat",
+        settled.state.as_str(),
+        settled.amt_paid_msat
+    ));
     let original = store.fatture_by_numero("INV-1").await?.remove(0);
-    seen.push(format!("original {:?} paid {}", original.status() == FatturaStatus::Paid, original.paid_eur));
+    seen.push(format!(
+        "original {:?} paid {}",
+        original.status() == FatturaStatus::Paid,
+        original.paid_eur
+    ));
     let open = store
-        .list_ln_invoices(&LnInvoiceFilter { state: Some(LnState::Settled), limit: 10, ..LnInvoiceFilter::default() })
+        .list_ln_invoices(&LnInvoiceFilter {
+            state: Some(LnState::Settled),
+            limit: 10,
+            ..LnInvoiceFilter::default()
+        })
         .await?;
-    seen.push(format!("settled list {:?}", open.iter().map(|i| i.id.clone()).collect::<Vec<_>>()));
+    seen.push(format!(
+        "settled list {:?}",
+        open.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
+    ));
 
     // Events, the outbox and a delivery attempt.
     let events = store.events_after(0, 100).await?;
-    seen.push(format!("events {:?}", events.iter().map(|e| format!("{}:{}", e.kind, e.ln_invoice_id)).collect::<Vec<_>>()));
+    seen.push(format!(
+        "events {:?}",
+        events
+            .iter()
+            .map(|e| format!("{}:{}", e.kind, e.ln_invoice_id))
+            .collect::<Vec<_>>()
+    ));
     let due = store.due_deliveries("erp", i64::MAX, 10).await?;
-    seen.push(format!("due {:?}", due.iter().map(|d| d.event_type.clone()).collect::<Vec<_>>()));
+    seen.push(format!(
+        "due {:?}",
+        due.iter().map(|d| d.event_type.clone()).collect::<Vec<_>>()
+    ));
     let first = due.first().ok_or("a due delivery")?;
-    store.record_delivery_attempt(first.event_seq, "erp", now, Some(500), Some("boom"), 12, AttemptOutcome::Failed).await?;
+    store
+        .record_delivery_attempt(
+            first.event_seq,
+            "erp",
+            now,
+            Some(500),
+            Some("boom"),
+            12,
+            AttemptOutcome::Failed,
+            Some("w1"),
+        )
+        .await?;
     seen.push(format!("failed deliveries {}", store.deliveries(true, 10).await?.len()));
     seen.push(format!("redeliver {:?}", store.redeliver_event(&first.event_id).await?));
     seen.push(format!("endpoints {:?}", store.webhook_endpoints().await?));
@@ -144,11 +231,27 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
 
     // Staff, sessions and the sign-in throttle.
     let auth = AuthService::new(store.clone(), false);
-    auth.add_user("anna", Role::Admin, &"a long enough password".to_string().into()).await?;
-    let (token, user) = auth.login("anna", &"a long enough password".to_string().into(), "127.0.0.1").await?;
+    auth.add_user("anna", Role::Admin, &"a long enough password".to_string().into())
+        .await?;
+    let (token, user) = auth
+        .login("anna", &"a long enough password".to_string().into(), "127.0.0.1")
+        .await?;
     seen.push(format!("login {} {}", user.username, user.role));
-    seen.push(format!("session {:?}", auth.session(secrecy::ExposeSecret::expose_secret(&token)).await?.map(|u| u.username)));
-    store.set_throttle("user:x", ThrottleState { failures: 3, locked_until: 7 }).await?;
+    seen.push(format!(
+        "session {:?}",
+        auth.session(secrecy::ExposeSecret::expose_secret(&token))
+            .await?
+            .map(|u| u.username)
+    ));
+    store
+        .set_throttle(
+            "user:x",
+            ThrottleState {
+                failures: 3,
+                locked_until: 7,
+            },
+        )
+        .await?;
     seen.push(format!("throttle {:?}", store.throttle("user:x").await?));
 
     // Rebalance accounting.
@@ -183,8 +286,16 @@ async fn a_business_day_looks_the_same_on_sqlite_and_postgres() -> TestResult {
     let on_sqlite = business_day(Store::open_in(dir.path()).await?).await?;
     assert_eq!(on_sqlite, on_postgres);
     // And the day really happened (not two identical empty transcripts).
-    assert!(on_sqlite.iter().any(|l| l == "settled SETTLED paid 1111112000 msat"), "{on_sqlite:#?}");
-    assert!(on_sqlite.iter().any(|l| l.starts_with("events [\"invoice_created:INV-1-LN\"")), "{on_sqlite:#?}");
+    assert!(
+        on_sqlite.iter().any(|l| l == "settled SETTLED paid 1111112000 msat"),
+        "{on_sqlite:#?}"
+    );
+    assert!(
+        on_sqlite
+            .iter()
+            .any(|l| l.starts_with("events [\"invoice_created:INV-1-LN\"")),
+        "{on_sqlite:#?}"
+    );
     Ok(())
 }
 
@@ -196,15 +307,25 @@ async fn the_gateway_and_the_cli_work_on_postgres_through_database_url() -> Test
     let url = pg.new_database("shop")?;
     let web = web_harness::Web::start_with(
         true,
-        &[("LIGHTNING_COINGECKO_ENABLED", "false"), ("LIGHTNING_FALLBACK_RATE", "45000"), ("DATABASE_URL", &url)],
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("DATABASE_URL", &url),
+        ],
     )
     .await?;
     let cookie = web.sign_in(web_harness::CASHIER, web_harness::CASHIER_PIN).await?;
-    let (status, sale, _) = web.call("pos_charge", Some(&cookie), &[("amount_eur", "12,50"), ("note", "")]).await?;
+    let (status, sale, _) = web
+        .call("pos_charge", Some(&cookie), &[("amount_eur", "12,50"), ("note", "")])
+        .await?;
     assert_eq!(status, 200, "{sale}");
     let id = sale["invoice_id"].as_str().ok_or("id")?.to_string();
-    simnode::pay(&web.simnode_dir()?, sale["payment_request"].as_str().ok_or("bolt11")?, simnode::PayOptions::default())
-        .await?;
+    simnode::pay(
+        &web.simnode_dir()?,
+        sale["payment_request"].as_str().ok_or("bolt11")?,
+        simnode::PayOptions::default(),
+    )
+    .await?;
     let store = Store::connect(&url).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -241,7 +362,10 @@ async fn the_gateway_and_the_cli_work_on_postgres_through_database_url() -> Test
     let home = web.home.data_dir.clone();
     let output = tokio::task::spawn_blocking(move || {
         let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
-        cmd.env_clear().env("OPENFATTURE_HOME", &home).env("DATABASE_URL", "postgres://u:pw123@h/db").args(["config", "get", "database_url"]);
+        cmd.env_clear()
+            .env("OPENFATTURE_HOME", &home)
+            .env("DATABASE_URL", "postgres://u:pw123@h/db")
+            .args(["config", "get", "database_url"]);
         cmd.output()
     })
     .await??;

@@ -51,7 +51,11 @@ async fn users_are_added_listed_and_removed() {
     assert!(!anna.contains("a long enough password"));
 
     cli(home).args(["user", "remove", "cassa"]).assert().success();
-    cli(home).args(["user", "list"]).assert().success().stdout(contains("anna").and(contains("cassa").not()));
+    cli(home)
+        .args(["user", "list"])
+        .assert()
+        .success()
+        .stdout(contains("anna").and(contains("cassa").not()));
 }
 
 #[tokio::test]
@@ -65,12 +69,36 @@ async fn bad_accounts_are_refused_and_nothing_changes() {
         .success();
     let before = users_dump(home).await;
     let cases: &[(&[&str], &str, &str)] = &[
-        (&["user", "add", "bob", "--role", "admin", "--password-stdin"], "short\n", "password is too short"),
-        (&["user", "add", "bob", "--role", "cashier", "--password-stdin"], "1234\n", "PIN is too short"),
-        (&["user", "add", "bob", "--role", "boss", "--password-stdin"], "a long enough password\n", "unknown role 'boss'"),
-        (&["user", "add", "Bob Rossi", "--role", "admin", "--password-stdin"], "a long enough password\n", "invalid username"),
-        (&["user", "add", "anna", "--role", "admin", "--password-stdin"], "another long password\n", "already exists"),
-        (&["user", "add", "bob", "--role", "admin"], "a long enough password\n", "--password-stdin"),
+        (
+            &["user", "add", "bob", "--role", "admin", "--password-stdin"],
+            "short\n",
+            "password is too short",
+        ),
+        (
+            &["user", "add", "bob", "--role", "cashier", "--password-stdin"],
+            "1234\n",
+            "PIN is too short",
+        ),
+        (
+            &["user", "add", "bob", "--role", "boss", "--password-stdin"],
+            "a long enough password\n",
+            "unknown role 'boss'",
+        ),
+        (
+            &["user", "add", "Bob Rossi", "--role", "admin", "--password-stdin"],
+            "a long enough password\n",
+            "invalid username",
+        ),
+        (
+            &["user", "add", "anna", "--role", "admin", "--password-stdin"],
+            "another long password\n",
+            "already exists",
+        ),
+        (
+            &["user", "add", "bob", "--role", "admin"],
+            "a long enough password\n",
+            "--password-stdin",
+        ),
         (&["user", "remove", "nobody"], "", "no user named 'nobody'"),
     ];
     for (args, stdin, expected) in cases {

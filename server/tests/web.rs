@@ -18,24 +18,33 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_roles_are_enforced_on_the_se
     let (status, body, _) = web.call("node_status", None, &[]).await?;
     assert_eq!(status, 401, "{body}");
     assert!(error_text(&body).contains("not signed in"), "{body}");
-    let (status, _, _) = web.call("pos_charge", None, &[("amount_eur", "1"), ("note", "")]).await?;
+    let (status, _, _) = web
+        .call("pos_charge", None, &[("amount_eur", "1"), ("note", "")])
+        .await?;
     assert_eq!(status, 401);
     let (_, body, _) = web.call("whoami", None, &[]).await?;
     assert_eq!(body, Value::Null);
 
     // Wrong password: 401 and no cookie, without saying which part was wrong.
-    let (status, body, cookie) = web.call("login", None, &[("username", ADMIN), ("password", "nope-nope-nope")]).await?;
+    let (status, body, cookie) = web
+        .call("login", None, &[("username", ADMIN), ("password", "nope-nope-nope")])
+        .await?;
     assert_eq!(status, 401);
     assert!(cookie.is_none());
     assert_eq!(error_text(&body), "wrong username or password");
 
-    let (status, _, set_cookie) = web.call("login", None, &[("username", CASHIER), ("password", CASHIER_PIN)]).await?;
+    let (status, _, set_cookie) = web
+        .call("login", None, &[("username", CASHIER), ("password", CASHIER_PIN)])
+        .await?;
     assert_eq!(status, 200);
     let set_cookie = set_cookie.ok_or("cookie")?;
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(flag), "{set_cookie} lacks {flag}");
     }
-    assert!(!set_cookie.contains("Secure"), "plain-HTTP gateway must not mark the cookie Secure");
+    assert!(
+        !set_cookie.contains("Secure"),
+        "plain-HTTP gateway must not mark the cookie Secure"
+    );
     let cashier = set_cookie.split(';').next().ok_or("cookie")?.to_string();
 
     // The cashier may use the POS and rates but not the node page: 403 naming the role.
@@ -67,14 +76,21 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_roles_are_enforced_on_the_se
 async fn repeated_failed_sign_ins_lock_the_user_for_a_while() -> TestResult {
     let web = Web::start(true).await?;
     for _ in 0..5 {
-        let (status, _, _) = web.call("login", None, &[("username", CASHIER), ("password", "000000")]).await?;
+        let (status, _, _) = web
+            .call("login", None, &[("username", CASHIER), ("password", "000000")])
+            .await?;
         assert_eq!(status, 401);
     }
     // Now even the right PIN is refused until the lock ends, and the reply says how long.
-    let (status, body, cookie) = web.call("login", None, &[("username", CASHIER), ("password", CASHIER_PIN)]).await?;
+    let (status, body, cookie) = web
+        .call("login", None, &[("username", CASHIER), ("password", CASHIER_PIN)])
+        .await?;
     assert_eq!(status, 429, "{body}");
     assert!(cookie.is_none());
-    assert!(error_text(&body).starts_with("too many failed sign-ins: try again in "), "{body}");
+    assert!(
+        error_text(&body).starts_with("too many failed sign-ins: try again in "),
+        "{body}"
+    );
     // Another user is not locked by the cashier's failures.
     web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     web.gateway.shutdown().await?;
@@ -119,27 +135,57 @@ async fn the_first_admin_is_created_once_through_the_setup_link() -> TestResult 
     let token = url.split("token=").nth(1).ok_or("token")?.to_string();
     let before = web.db_dump().await?;
     let (status, body, _) = web
-        .call("setup_admin", None, &[("token", "wrong"), ("username", "boss"), ("password", "boss-password-1")])
+        .call(
+            "setup_admin",
+            None,
+            &[
+                ("token", "wrong"),
+                ("username", "boss"),
+                ("password", "boss-password-1"),
+            ],
+        )
         .await?;
     assert_ne!(status, 200);
     assert!(error_text(&body).contains("setup link is not valid"), "{body}");
-    let (status, body, _) =
-        web.call("setup_admin", None, &[("token", &token), ("username", "boss"), ("password", "short")]).await?;
+    let (status, body, _) = web
+        .call(
+            "setup_admin",
+            None,
+            &[("token", &token), ("username", "boss"), ("password", "short")],
+        )
+        .await?;
     assert_ne!(status, 200);
     assert!(error_text(&body).contains("too short"), "{body}");
     assert_eq!(web.db_dump().await?, before, "refused setups changed the database");
 
     let (status, body, set_cookie) = web
-        .call("setup_admin", None, &[("token", &token), ("username", "boss"), ("password", "boss-password-1")])
+        .call(
+            "setup_admin",
+            None,
+            &[("token", &token), ("username", "boss"), ("password", "boss-password-1")],
+        )
         .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["role"], "admin");
-    let cookie = set_cookie.ok_or("signed in after setup")?.split(';').next().ok_or("c")?.to_string();
+    let cookie = set_cookie
+        .ok_or("signed in after setup")?
+        .split(';')
+        .next()
+        .ok_or("c")?
+        .to_string();
     let (status, _, _) = web.call("node_status", Some(&cookie), &[]).await?;
     assert_eq!(status, 200);
     // The link works once.
     let (status, body, _) = web
-        .call("setup_admin", None, &[("token", &token), ("username", "boss2"), ("password", "boss-password-2")])
+        .call(
+            "setup_admin",
+            None,
+            &[
+                ("token", &token),
+                ("username", "boss2"),
+                ("password", "boss-password-2"),
+            ],
+        )
         .await?;
     assert_ne!(status, 200);
     assert!(error_text(&body).contains("setup link is not valid"), "{body}");
@@ -165,17 +211,30 @@ async fn a_pos_sale_is_shown_as_a_qr_and_its_settlement_arrives_on_the_event_str
         ("1,234", "more than 2 decimals"),
         ("NaN", "is not an amount in EUR"),
     ] {
-        let (status, body, _) = web.call("pos_charge", Some(&cookie), &[("amount_eur", amount), ("note", "")]).await?;
+        let (status, body, _) = web
+            .call("pos_charge", Some(&cookie), &[("amount_eur", amount), ("note", "")])
+            .await?;
         assert_ne!(status, 200, "{amount} was accepted");
         assert!(error_text(&body).contains(expected), "{amount}: {body}");
     }
     let long_note = "x".repeat(121);
-    let (status, body, _) = web.call("pos_charge", Some(&cookie), &[("amount_eur", "1"), ("note", &long_note)]).await?;
+    let (status, body, _) = web
+        .call(
+            "pos_charge",
+            Some(&cookie),
+            &[("amount_eur", "1"), ("note", &long_note)],
+        )
+        .await?;
     assert_ne!(status, 200);
     assert!(error_text(&body).contains("note is too long"), "{body}");
     assert_eq!(web.db_dump().await?, before, "refused sales changed the database");
 
-    let events = web.http.get(web.url("/api/events")).header("cookie", &cookie).send().await?;
+    let events = web
+        .http
+        .get(web.url("/api/events"))
+        .header("cookie", &cookie)
+        .send()
+        .await?;
     assert_eq!(events.status().as_u16(), 200);
     assert_eq!(
         events.headers().get("content-type").and_then(|v| v.to_str().ok()),
@@ -183,8 +242,13 @@ async fn a_pos_sale_is_shown_as_a_qr_and_its_settlement_arrives_on_the_event_str
     );
     let mut stream = events;
 
-    let (status, sale, _) =
-        web.call("pos_charge", Some(&cookie), &[("amount_eur", "12,50"), ("note", "Caffè e cornetto")]).await?;
+    let (status, sale, _) = web
+        .call(
+            "pos_charge",
+            Some(&cookie),
+            &[("amount_eur", "12,50"), ("note", "Caffè e cornetto")],
+        )
+        .await?;
     assert_eq!(status, 200, "{sale}");
     // 12.50 EUR at 45,000 EUR/BTC = 27,777.7… sats, rounded up.
     assert_eq!(sale["amount_sat"], 27_778);
@@ -193,11 +257,19 @@ async fn a_pos_sale_is_shown_as_a_qr_and_its_settlement_arrives_on_the_event_str
     assert_eq!(sale["rate_source"], "fallback");
     assert_eq!(sale["rate_is_fallback"], true);
     let expires_in = sale["expires_at"].as_i64().ok_or("expires_at")? - sale["server_now"].as_i64().ok_or("now")?;
-    assert!((14 * 60..=15 * 60).contains(&expires_in), "POS invoices expire after 15 minutes, got {expires_in} s");
-    assert!(sale["qr_svg"].as_str().ok_or("svg")?.starts_with("<?xml") || sale["qr_svg"].as_str().ok_or("svg")?.contains("<svg"));
+    assert!(
+        (14 * 60..=15 * 60).contains(&expires_in),
+        "POS invoices expire after 15 minutes, got {expires_in} s"
+    );
+    assert!(
+        sale["qr_svg"].as_str().ok_or("svg")?.starts_with("<?xml")
+            || sale["qr_svg"].as_str().ok_or("svg")?.contains("<svg")
+    );
     let invoice_id = sale["invoice_id"].as_str().ok_or("id")?.to_string();
     let bolt11 = sale["payment_request"].as_str().ok_or("bolt11")?.to_string();
-    let (_, state, _) = web.call("invoice_state", Some(&cookie), &[("invoice_id", &invoice_id)]).await?;
+    let (_, state, _) = web
+        .call("invoice_state", Some(&cookie), &[("invoice_id", &invoice_id)])
+        .await?;
     assert_eq!(state["state"], "OPEN");
 
     simnode::pay(&web.simnode_dir()?, &bolt11, simnode::PayOptions::default()).await?;
@@ -214,7 +286,10 @@ async fn a_pos_sale_is_shown_as_a_qr_and_its_settlement_arrives_on_the_event_str
         Ok(false)
     })
     .await;
-    assert!(matches!(found, Ok(Ok(true))), "no payment_received on the stream; got:\n{buffer}");
+    assert!(
+        matches!(found, Ok(Ok(true))),
+        "no payment_received on the stream; got:\n{buffer}"
+    );
     let data_line = buffer
         .lines()
         .skip_while(|l| *l != "event: payment_received")
@@ -230,13 +305,20 @@ async fn a_pos_sale_is_shown_as_a_qr_and_its_settlement_arrives_on_the_event_str
         .ok_or("id line")?;
     let seq: i64 = id_line.trim_start_matches("id: ").parse()?;
 
-    let (_, state, _) = web.call("invoice_state", Some(&cookie), &[("invoice_id", &invoice_id)]).await?;
+    let (_, state, _) = web
+        .call("invoice_state", Some(&cookie), &[("invoice_id", &invoice_id)])
+        .await?;
     assert_eq!(state["state"], "SETTLED");
     assert_eq!(state["amount_paid_sat"], 27_778);
     // A paid sale cannot be cancelled.
-    let (status, body, _) = web.call("cancel_invoice", Some(&cookie), &[("invoice_id", &invoice_id)]).await?;
+    let (status, body, _) = web
+        .call("cancel_invoice", Some(&cookie), &[("invoice_id", &invoice_id)])
+        .await?;
     assert_ne!(status, 200);
-    assert!(error_text(&body).to_lowercase().contains("settled") || error_text(&body).contains("paid"), "{body}");
+    assert!(
+        error_text(&body).to_lowercase().contains("settled") || error_text(&body).contains("paid"),
+        "{body}"
+    );
 
     // A browser reconnecting with Last-Event-ID gets what came after it from the database.
     let mut replay = web
@@ -256,7 +338,11 @@ async fn a_pos_sale_is_shown_as_a_qr_and_its_settlement_arrives_on_the_event_str
         }
     })
     .await;
-    assert!(replayed.contains(&format!("id: {seq}")), "replay after {} lacks event {seq}:\n{replayed}", seq - 1);
+    assert!(
+        replayed.contains(&format!("id: {seq}")),
+        "replay after {} lacks event {seq}:\n{replayed}",
+        seq - 1
+    );
     web.gateway.shutdown().await?;
     Ok(())
 }
@@ -265,17 +351,25 @@ async fn a_pos_sale_is_shown_as_a_qr_and_its_settlement_arrives_on_the_event_str
 async fn an_unpaid_pos_sale_can_be_cancelled() -> TestResult {
     let web = Web::start(true).await?;
     let cookie = web.sign_in(CASHIER, CASHIER_PIN).await?;
-    let (_, sale, _) = web.call("pos_charge", Some(&cookie), &[("amount_eur", "3"), ("note", "")]).await?;
+    let (_, sale, _) = web
+        .call("pos_charge", Some(&cookie), &[("amount_eur", "3"), ("note", "")])
+        .await?;
     let invoice_id = sale["invoice_id"].as_str().ok_or("id")?.to_string();
-    let (status, state, _) = web.call("cancel_invoice", Some(&cookie), &[("invoice_id", &invoice_id)]).await?;
+    let (status, state, _) = web
+        .call("cancel_invoice", Some(&cookie), &[("invoice_id", &invoice_id)])
+        .await?;
     assert_eq!(status, 200, "{state}");
     assert_eq!(state["state"], "CANCELED");
     let bolt11 = sale["payment_request"].as_str().ok_or("bolt11")?;
     assert!(
-        simnode::pay(&web.simnode_dir()?, bolt11, simnode::PayOptions::default()).await.is_err(),
+        simnode::pay(&web.simnode_dir()?, bolt11, simnode::PayOptions::default())
+            .await
+            .is_err(),
         "a cancelled invoice must not be payable"
     );
-    let (status, body, _) = web.call("invoice_state", Some(&cookie), &[("invoice_id", "LN-999999")]).await?;
+    let (status, body, _) = web
+        .call("invoice_state", Some(&cookie), &[("invoice_id", "LN-999999")])
+        .await?;
     assert_ne!(status, 200);
     assert!(error_text(&body).contains("LN-999999"), "{body}");
     web.gateway.shutdown().await?;
@@ -299,7 +393,11 @@ async fn cli_commands_use_the_embedded_node_while_serve_runs() -> TestResult {
     let output = tokio::task::spawn_blocking(move || run(&args)).await??;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let created: Value = serde_json::from_slice(&output.stdout)?;
-    let id = created["invoice"]["id"].as_str().or_else(|| created["id"].as_str()).ok_or("id")?.to_string();
+    let id = created["invoice"]["id"]
+        .as_str()
+        .or_else(|| created["id"].as_str())
+        .ok_or("id")?
+        .to_string();
     // The gateway's POS sees the invoice the CLI made on the same node.
     let cookie = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let (status, state, _) = web.call("invoice_state", Some(&cookie), &[("invoice_id", &id)]).await?;
@@ -309,11 +407,16 @@ async fn cli_commands_use_the_embedded_node_while_serve_runs() -> TestResult {
     let data_dir = web.home.data_dir.clone();
     assert!(data_dir.join(openfatture::config::EMBEDDED_NODE_FILE).is_file());
     web.gateway.shutdown().await?;
-    assert!(!data_dir.join(openfatture::config::EMBEDDED_NODE_FILE).exists(), "announcement left behind");
+    assert!(
+        !data_dir.join(openfatture::config::EMBEDDED_NODE_FILE).exists(),
+        "announcement left behind"
+    );
     let home = data_dir.clone();
     let output = tokio::task::spawn_blocking(move || {
         let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
-        cmd.env_clear().env("OPENFATTURE_HOME", &home).args(["lightning", "status"]);
+        cmd.env_clear()
+            .env("OPENFATTURE_HOME", &home)
+            .args(["lightning", "status"]);
         cmd.output()
     })
     .await??;
@@ -352,8 +455,13 @@ async fn serve_runs_the_liquidity_manager_when_enabled() -> TestResult {
     };
     assert!(alerts > 0, "no liquidity alert was raised");
     assert!(rebalanced > 0, "the manager did not rebalance");
-    let fees_msat: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(fee_msat), 0) FROM rebalances").fetch_one(store.pool()).await?;
-    assert!(fees_msat <= 1_000_000, "fees {fees_msat} msat exceed the default daily budget of 1000 sats");
+    let fees_msat: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(fee_msat), 0) FROM rebalances")
+        .fetch_one(store.pool())
+        .await?;
+    assert!(
+        fees_msat <= 1_000_000,
+        "fees {fees_msat} msat exceed the default daily budget of 1000 sats"
+    );
     store.close().await;
     web.gateway.shutdown().await?;
     Ok(())

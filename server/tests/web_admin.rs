@@ -23,20 +23,39 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
     ("admin_fatture", &[("search", "")]),
     ("admin_ln_invoices", &[("state", ""), ("search", "")]),
-    ("admin_create_invoice", &[("numero", "F-1"), ("anno", ""), ("amount_eur", ""), ("expiry_hours", "")]),
+    (
+        "admin_create_invoice",
+        &[
+            ("numero", "F-1"),
+            ("anno", ""),
+            ("amount_eur", ""),
+            ("expiry_hours", ""),
+        ],
+    ),
     ("admin_ln_invoice", &[("invoice_id", "F-1-LN")]),
     ("admin_cancel_ln_invoice", &[("invoice_id", "F-1-LN")]),
     ("admin_payments", &[("limit", "5")]),
     ("admin_payments_csv", &[]),
     ("liquidity_status", &[]),
     ("admin_webhooks", &[]),
-    ("admin_webhook_add", &[("name", "erp"), ("url", "http://127.0.0.1:9/hook"), ("secret", "s"), ("events", "*")]),
+    (
+        "admin_webhook_add",
+        &[
+            ("name", "erp"),
+            ("url", "http://127.0.0.1:9/hook"),
+            ("secret", "s"),
+            ("events", "*"),
+        ],
+    ),
     ("admin_webhook_remove", &[("name", "erp")]),
     ("admin_webhook_deliveries", &[("failed", "false")]),
     ("admin_webhook_redeliver", &[("event_id", "evt_0")]),
     ("admin_webhook_test", &[("endpoint", "erp")]),
     ("admin_settings", &[]),
-    ("admin_setting_set", &[("key", "lightning_pos_expiry_minutes"), ("value", "30")]),
+    (
+        "admin_setting_set",
+        &[("key", "lightning_pos_expiry_minutes"), ("value", "30")],
+    ),
     ("admin_setting_unset", &[("key", "lightning_pos_expiry_minutes")]),
 ];
 
@@ -68,7 +87,12 @@ async fn add_fattura(web: &Web, numero: &str, client: &str, due_eur: Decimal) ->
 }
 
 /// Calls `endpoint` as `cookie` and insists on 200.
-async fn ok(web: &Web, cookie: &str, endpoint: &str, form: &[(&str, &str)]) -> Result<Value, Box<dyn std::error::Error>> {
+async fn ok(
+    web: &Web,
+    cookie: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> Result<Value, Box<dyn std::error::Error>> {
     let (status, body, _) = web.call(endpoint, Some(cookie), form).await?;
     if status != 200 {
         return Err(format!("{endpoint} answered {status}: {body}").into());
@@ -110,8 +134,19 @@ async fn every_admin_function_refuses_visitors_with_401_and_cashiers_with_403_an
 
     // The same calls pass the role check for the admin (the cheap, read-only ones all succeed).
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
-    for endpoint in ["admin_fatture", "admin_ln_invoices", "admin_payments", "admin_payments_csv", "admin_webhooks", "admin_settings"] {
-        let form = ADMIN_CALLS.iter().find(|(e, _)| *e == endpoint).map(|(_, f)| *f).unwrap_or(&[]);
+    for endpoint in [
+        "admin_fatture",
+        "admin_ln_invoices",
+        "admin_payments",
+        "admin_payments_csv",
+        "admin_webhooks",
+        "admin_settings",
+    ] {
+        let form = ADMIN_CALLS
+            .iter()
+            .find(|(e, _)| *e == endpoint)
+            .map(|(_, f)| *f)
+            .unwrap_or(&[]);
         ok(&web, &admin, endpoint, form).await?;
     }
     web.gateway.shutdown().await?;
@@ -135,23 +170,52 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
 
     // More than what is due is refused with the service's words; nothing is created.
     let (status, body, _) = web
-        .call("admin_create_invoice", Some(&admin), &[("numero", "2025/017"), ("anno", ""), ("amount_eur", "150"), ("expiry_hours", "")])
+        .call(
+            "admin_create_invoice",
+            Some(&admin),
+            &[
+                ("numero", "2025/017"),
+                ("anno", ""),
+                ("amount_eur", "150"),
+                ("expiry_hours", ""),
+            ],
+        )
         .await?;
     assert_eq!(status, 400, "{body}");
-    assert!(error_text(&body).contains("more than the 100.00 EUR still due"), "{body}");
+    assert!(
+        error_text(&body).contains("more than the 100.00 EUR still due"),
+        "{body}"
+    );
     let (status, body, _) = web
-        .call("admin_create_invoice", Some(&admin), &[("numero", "2025/017"), ("anno", ""), ("amount_eur", ""), ("expiry_hours", "9999")])
+        .call(
+            "admin_create_invoice",
+            Some(&admin),
+            &[
+                ("numero", "2025/017"),
+                ("anno", ""),
+                ("amount_eur", ""),
+                ("expiry_hours", "9999"),
+            ],
+        )
         .await?;
     assert_eq!(status, 400, "{body}");
     assert!(error_text(&body).contains("outside the allowed"), "{body}");
-    assert_eq!(ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "")]).await?, Value::Array(vec![]));
+    assert_eq!(
+        ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "")]).await?,
+        Value::Array(vec![])
+    );
 
     // Default amount: what is still due; 100 EUR at 45,000 EUR/BTC = 222,222.2 sats, rounded up.
     let created = ok(
         &web,
         &admin,
         "admin_create_invoice",
-        &[("numero", "2025/017"), ("anno", "2025"), ("amount_eur", ""), ("expiry_hours", "2")],
+        &[
+            ("numero", "2025/017"),
+            ("anno", "2025"),
+            ("amount_eur", ""),
+            ("expiry_hours", "2"),
+        ],
     )
     .await?;
     let id = created["invoice"]["id"].as_str().ok_or("id")?.to_string();
@@ -165,13 +229,29 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert!(bolt11.starts_with("lnbcrt"), "{bolt11}");
 
     // A second EUR invoice's Lightning invoice is cancelled (and cannot be cancelled twice).
-    let other = ok(&web, &admin, "admin_create_invoice", &[("numero", "2025/018"), ("anno", ""), ("amount_eur", "20,50"), ("expiry_hours", "")]).await?;
+    let other = ok(
+        &web,
+        &admin,
+        "admin_create_invoice",
+        &[
+            ("numero", "2025/018"),
+            ("anno", ""),
+            ("amount_eur", "20,50"),
+            ("expiry_hours", ""),
+        ],
+    )
+    .await?;
     assert_eq!(other["invoice"]["amount_eur"], "20.50");
     let other_id = other["invoice"]["id"].as_str().ok_or("id")?.to_string();
     let cancelled = ok(&web, &admin, "admin_cancel_ln_invoice", &[("invoice_id", &other_id)]).await?;
     assert_eq!(cancelled["invoice"]["state"], "CANCELED");
-    assert_eq!(cancelled["qr_svg"], "", "a cancelled invoice must not show a payable QR code");
-    let (status, body, _) = web.call("admin_cancel_ln_invoice", Some(&admin), &[("invoice_id", &other_id)]).await?;
+    assert_eq!(
+        cancelled["qr_svg"], "",
+        "a cancelled invoice must not show a payable QR code"
+    );
+    let (status, body, _) = web
+        .call("admin_cancel_ln_invoice", Some(&admin), &[("invoice_id", &other_id)])
+        .await?;
     assert_eq!(status, 400, "{body}");
     assert!(error_text(&body).contains("already CANCELED"), "{body}");
 
@@ -189,13 +269,21 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert_eq!(fattura[0]["paid_eur"], "100.00");
 
     // Filters: by state and by numero/client.
-    let settled = ok(&web, &admin, "admin_ln_invoices", &[("state", "SETTLED"), ("search", "")]).await?;
+    let settled = ok(
+        &web,
+        &admin,
+        "admin_ln_invoices",
+        &[("state", "SETTLED"), ("search", "")],
+    )
+    .await?;
     assert_eq!(settled.as_array().map(Vec::len), Some(1), "{settled}");
     assert_eq!(settled[0]["id"], id.as_str());
     let by_client = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "VERDI")]).await?;
     assert_eq!(by_client.as_array().map(Vec::len), Some(1), "{by_client}");
     assert_eq!(by_client[0]["id"], other_id.as_str());
-    let (status, body, _) = web.call("admin_ln_invoices", Some(&admin), &[("state", "PAID"), ("search", "")]).await?;
+    let (status, body, _) = web
+        .call("admin_ln_invoices", Some(&admin), &[("state", "PAID"), ("search", "")])
+        .await?;
     assert_eq!(status, 400, "{body}");
     assert!(error_text(&body).contains("unknown state 'PAID'"), "{body}");
 
@@ -211,74 +299,159 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     let csv = ok(&web, &admin, "admin_payments_csv", &[]).await?;
     let csv = csv.as_str().ok_or("csv text")?;
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("settled_at,payment_hash,ln_invoice_id,original_invoice,client"), "{csv}");
+    assert!(
+        lines[0].starts_with("settled_at,payment_hash,ln_invoice_id,original_invoice,client"),
+        "{csv}"
+    );
     assert_eq!(lines.len(), 2, "{csv}");
-    assert!(lines[1].contains(",2025/017-LN,2025/017,Bianchi & Figli,,222223,100.00,45000,"), "{csv}");
+    assert!(
+        lines[1].contains(",2025/017-LN,2025/017,Bianchi & Figli,,222223,100.00,45000,"),
+        "{csv}"
+    );
 
     // Liquidity of the simnode's channels.
     let liquidity = ok(&web, &admin, "liquidity_status", &[]).await?;
-    assert!(!liquidity["channels"].as_array().ok_or("channels")?.is_empty(), "{liquidity}");
-    assert!(liquidity["receivable_now_sat"].as_u64().ok_or("receivable")? > 0, "{liquidity}");
+    assert!(
+        !liquidity["channels"].as_array().ok_or("channels")?.is_empty(),
+        "{liquidity}"
+    );
+    assert!(
+        liquidity["receivable_now_sat"].as_u64().ok_or("receivable")? > 0,
+        "{liquidity}"
+    );
     web.gateway.shutdown().await?;
     Ok(())
 }
 
 #[tokio::test]
-async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_secrets_never_come_back() -> TestResult {
+async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_secrets_never_come_back() -> TestResult
+{
     let web = Web::start(true).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let mut bodies = Vec::new();
 
     let list = ok(&web, &admin, "admin_settings", &[]).await?;
-    let keys: Vec<&str> = list.as_array().ok_or("array")?.iter().filter_map(|s| s["key"].as_str()).collect();
+    let keys: Vec<&str> = list
+        .as_array()
+        .ok_or("array")?
+        .iter()
+        .filter_map(|s| s["key"].as_str())
+        .collect();
     assert_eq!(keys.len(), openfatture::config::KEYS.len());
-    let pos = list.as_array().ok_or("array")?.iter().find(|s| s["key"] == "lightning_pos_expiry_minutes").ok_or("key")?;
+    let pos = list
+        .as_array()
+        .ok_or("array")?
+        .iter()
+        .find(|s| s["key"] == "lightning_pos_expiry_minutes")
+        .ok_or("key")?;
     assert_eq!(pos["value"], "15");
     assert_eq!(pos["source"], "default");
     bodies.push(list.to_string());
 
     // A public key: saved to config.toml, shown with source "file".
-    let saved = ok(&web, &admin, "admin_setting_set", &[("key", "lightning_pos_expiry_minutes"), ("value", "30")]).await?;
+    let saved = ok(
+        &web,
+        &admin,
+        "admin_setting_set",
+        &[("key", "lightning_pos_expiry_minutes"), ("value", "30")],
+    )
+    .await?;
     assert_eq!(saved["value"], "30");
     assert_eq!(saved["source"], "file");
     let file = std::fs::read(&web.home.config_file)?;
-    assert!(String::from_utf8_lossy(&file).contains("lightning_pos_expiry_minutes = 30"), "{}", String::from_utf8_lossy(&file));
+    assert!(
+        String::from_utf8_lossy(&file).contains("lightning_pos_expiry_minutes = 30"),
+        "{}",
+        String::from_utf8_lossy(&file)
+    );
 
     // Refusals: a bad value, an unknown key, an out-of-order bound; the file stays byte-identical.
     for (key, value, words) in [
-        ("lightning_pos_expiry_minutes", "abc", "invalid value `abc` for lightning_pos_expiry_minutes"),
-        ("lightning_no_such_key", "1", "unknown configuration key `lightning_no_such_key`"),
-        ("lightning_min_expiry_hours", "500", "must not be greater than lightning_default_expiry_hours"),
-        ("lightning_webhook_url", "ftp://x", "expected an http:// or https:// URL"),
+        (
+            "lightning_pos_expiry_minutes",
+            "abc",
+            "invalid value `abc` for lightning_pos_expiry_minutes",
+        ),
+        (
+            "lightning_no_such_key",
+            "1",
+            "unknown configuration key `lightning_no_such_key`",
+        ),
+        (
+            "lightning_min_expiry_hours",
+            "500",
+            "must not be greater than lightning_default_expiry_hours",
+        ),
+        (
+            "lightning_webhook_url",
+            "ftp://x",
+            "expected an http:// or https:// URL",
+        ),
     ] {
-        let (status, body, _) = web.call("admin_setting_set", Some(&admin), &[("key", key), ("value", value)]).await?;
+        let (status, body, _) = web
+            .call("admin_setting_set", Some(&admin), &[("key", key), ("value", value)])
+            .await?;
         assert_eq!(status, 400, "{key}={value}: {body}");
         assert!(error_text(&body).contains(words), "{key}={value}: {body}");
-        assert_eq!(std::fs::read(&web.home.config_file)?, file, "a refused {key} changed config.toml");
+        assert_eq!(
+            std::fs::read(&web.home.config_file)?,
+            file,
+            "a refused {key} changed config.toml"
+        );
     }
 
     // A secret: written, listed only as set, never returned by any function.
     let secret = "whsec-do-not-leak-8c1f0e";
-    let (status, body, _) = web.call("admin_setting_set", Some(&admin), &[("key", "lightning_webhook_secret"), ("value", secret)]).await?;
+    let (status, body, _) = web
+        .call(
+            "admin_setting_set",
+            Some(&admin),
+            &[("key", "lightning_webhook_secret"), ("value", secret)],
+        )
+        .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["is_set"], true);
     assert_eq!(body["value"], "");
     bodies.push(body.to_string());
-    assert!(std::fs::read_to_string(&web.home.config_file)?.contains(secret), "the secret must be saved");
+    assert!(
+        std::fs::read_to_string(&web.home.config_file)?.contains(secret),
+        "the secret must be saved"
+    );
     let list = ok(&web, &admin, "admin_settings", &[]).await?;
-    let entry = list.as_array().ok_or("array")?.iter().find(|s| s["key"] == "lightning_webhook_secret").ok_or("key")?;
+    let entry = list
+        .as_array()
+        .ok_or("array")?
+        .iter()
+        .find(|s| s["key"] == "lightning_webhook_secret")
+        .ok_or("key")?;
     assert_eq!(entry["is_set"], true);
     assert_eq!(entry["secret"], true);
     assert_eq!(entry["value"], "");
     bodies.push(list.to_string());
     for endpoint in ["admin_webhooks", "admin_webhook_deliveries"] {
-        let form: &[(&str, &str)] = if endpoint == "admin_webhook_deliveries" { &[("failed", "false")] } else { &[] };
+        let form: &[(&str, &str)] = if endpoint == "admin_webhook_deliveries" {
+            &[("failed", "false")]
+        } else {
+            &[]
+        };
         bodies.push(ok(&web, &admin, endpoint, form).await?.to_string());
     }
     // A refused secret does not echo it either.
-    let (_, body, _) = web.call("admin_setting_set", Some(&admin), &[("key", "lightning_webhook_secret"), ("value", " ")]).await?;
+    let (_, body, _) = web
+        .call(
+            "admin_setting_set",
+            Some(&admin),
+            &[("key", "lightning_webhook_secret"), ("value", " ")],
+        )
+        .await?;
     bodies.push(body.to_string());
-    let (_, body, _) = web.call("admin_setting_unset", Some(&admin), &[("key", "lightning_pos_expiry_minutes")]).await?;
+    let (_, body, _) = web
+        .call(
+            "admin_setting_unset",
+            Some(&admin),
+            &[("key", "lightning_pos_expiry_minutes")],
+        )
+        .await?;
     assert_eq!(body["source"], "default", "{body}");
     bodies.push(body.to_string());
     for body in &bodies {
@@ -301,7 +474,13 @@ async fn receiver() -> Result<(String, Seen), Box<dyn std::error::Error>> {
         axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
             let record = record.clone();
             async move {
-                let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
                 if let Ok(mut seen) = record.lock() {
                     seen.push((header("x-lightning-event-id"), body, header("x-lightning-signature")));
                 }
@@ -318,7 +497,9 @@ async fn receiver() -> Result<(String, Seen), Box<dyn std::error::Error>> {
 }
 
 fn seen_ids(seen: &Seen) -> Vec<String> {
-    seen.lock().map(|s| s.iter().map(|(id, _, _)| id.clone()).collect()).unwrap_or_default()
+    seen.lock()
+        .map(|s| s.iter().map(|(id, _, _)| id.clone()).collect())
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -330,10 +511,37 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
 
     // Refusals name the problem.
     for (form, words) in [
-        ([("name", "erp"), ("url", "ftp://nope"), ("secret", secret), ("events", "*")], "not a valid http:// or https:// URL"),
-        ([("name", "erp"), ("url", url.as_str()), ("secret", secret), ("events", "paid")], "unknown event 'paid'"),
-        ([("name", "erp"), ("url", url.as_str()), ("secret", ""), ("events", "*")], "secret must not be empty"),
-        ([("name", "default"), ("url", url.as_str()), ("secret", secret), ("events", "*")], "lightning_webhook_url"),
+        (
+            [
+                ("name", "erp"),
+                ("url", "ftp://nope"),
+                ("secret", secret),
+                ("events", "*"),
+            ],
+            "not a valid http:// or https:// URL",
+        ),
+        (
+            [
+                ("name", "erp"),
+                ("url", url.as_str()),
+                ("secret", secret),
+                ("events", "paid"),
+            ],
+            "unknown event 'paid'",
+        ),
+        (
+            [("name", "erp"), ("url", url.as_str()), ("secret", ""), ("events", "*")],
+            "secret must not be empty",
+        ),
+        (
+            [
+                ("name", "default"),
+                ("url", url.as_str()),
+                ("secret", secret),
+                ("events", "*"),
+            ],
+            "lightning_webhook_url",
+        ),
     ] {
         let (status, body, _) = web.call("admin_webhook_add", Some(&admin), &form).await?;
         assert_eq!(status, 400, "{body}");
@@ -341,7 +549,13 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     }
     assert_eq!(ok(&web, &admin, "admin_webhooks", &[]).await?, Value::Array(vec![]));
 
-    let added = ok(&web, &admin, "admin_webhook_add", &[("name", "erp"), ("url", &url), ("secret", secret), ("events", "*")]).await?;
+    let added = ok(
+        &web,
+        &admin,
+        "admin_webhook_add",
+        &[("name", "erp"), ("url", &url), ("secret", secret), ("events", "*")],
+    )
+    .await?;
     assert_eq!(added[0]["name"], "erp");
     assert_eq!(added[0]["url"], url.as_str());
     assert_eq!(added[0]["enabled"], true);
@@ -353,7 +567,12 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     let tested = ok(&web, &admin, "admin_webhook_test", &[("endpoint", "erp")]).await?;
     assert_eq!(tested["ok"], true, "{tested}");
     assert_eq!(tested["status"], 200);
-    let (test_id, body, signature) = seen.lock().map_err(|_| "lock")?.first().cloned().ok_or("no test request")?;
+    let (test_id, body, signature) = seen
+        .lock()
+        .map_err(|_| "lock")?
+        .first()
+        .cloned()
+        .ok_or("no test request")?;
     assert!(test_id.starts_with("evt_test_"), "{test_id}");
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())?;
     mac.update(body.as_bytes());
@@ -361,7 +580,18 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
 
     // A real event (an invoice created) is delivered by the gateway's dispatcher…
     add_fattura(&web, "W-1", "Webhook SRL", Decimal::new(1_000, 2)).await?;
-    let created = ok(&web, &admin, "admin_create_invoice", &[("numero", "W-1"), ("anno", ""), ("amount_eur", ""), ("expiry_hours", "")]).await?;
+    let created = ok(
+        &web,
+        &admin,
+        "admin_create_invoice",
+        &[
+            ("numero", "W-1"),
+            ("anno", ""),
+            ("amount_eur", ""),
+            ("expiry_hours", ""),
+        ],
+    )
+    .await?;
     assert_eq!(created["invoice"]["id"], "W-1-LN");
     let mut event_id = None;
     for _ in 0..150 {
@@ -379,21 +609,34 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     }
     let event_id = event_id.ok_or("the invoice_created event was not delivered to erp")?;
     assert!(seen_ids(&seen).contains(&event_id));
-    assert_eq!(ok(&web, &admin, "admin_webhook_deliveries", &[("failed", "true")]).await?, Value::Array(vec![]));
+    assert_eq!(
+        ok(&web, &admin, "admin_webhook_deliveries", &[("failed", "true")]).await?,
+        Value::Array(vec![])
+    );
     let health = ok(&web, &admin, "admin_webhooks", &[]).await?;
     assert_eq!(health[0]["health"], "ok: last delivery succeeded");
 
     // …and redelivered on request with the same id.
     let queued = ok(&web, &admin, "admin_webhook_redeliver", &[("event_id", &event_id)]).await?;
     assert_eq!(queued, 1);
-    eventually("the redelivery", || async { Ok(seen_ids(&seen).iter().filter(|id| **id == event_id).count() == 2) }).await?;
-    let (status, body, _) = web.call("admin_webhook_redeliver", Some(&admin), &[("event_id", "evt_nope")]).await?;
+    eventually("the redelivery", || async {
+        Ok(seen_ids(&seen).iter().filter(|id| **id == event_id).count() == 2)
+    })
+    .await?;
+    let (status, body, _) = web
+        .call("admin_webhook_redeliver", Some(&admin), &[("event_id", "evt_nope")])
+        .await?;
     assert_eq!(status, 400, "{body}");
     assert!(error_text(&body).contains("no event evt_nope"), "{body}");
 
     // Removing it; a second remove says there is no such endpoint.
-    assert_eq!(ok(&web, &admin, "admin_webhook_remove", &[("name", "erp")]).await?, Value::Array(vec![]));
-    let (status, body, _) = web.call("admin_webhook_remove", Some(&admin), &[("name", "erp")]).await?;
+    assert_eq!(
+        ok(&web, &admin, "admin_webhook_remove", &[("name", "erp")]).await?,
+        Value::Array(vec![])
+    );
+    let (status, body, _) = web
+        .call("admin_webhook_remove", Some(&admin), &[("name", "erp")])
+        .await?;
     assert_eq!(status, 400, "{body}");
     assert!(error_text(&body).contains("no webhook endpoint erp"), "{body}");
     web.gateway.shutdown().await?;

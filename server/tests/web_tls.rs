@@ -13,7 +13,10 @@ fn args() -> ServeArgs {
     ServeArgs {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         simnode_data_dir: None,
-        first_admin: Some(FirstAdmin { username: "admin".into(), password: "admin-password-1".to_string().into() }),
+        first_admin: Some(FirstAdmin {
+            username: "admin".into(),
+            password: "admin-password-1".to_string().into(),
+        }),
     }
 }
 
@@ -57,13 +60,26 @@ async fn https_serves_the_app_with_a_secure_cookie() -> TestResult {
         .send()
         .await?;
     assert_eq!(response.status().as_u16(), 200);
-    let cookie = response.headers().get("set-cookie").ok_or("cookie")?.to_str()?.to_string();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .ok_or("cookie")?
+        .to_str()?
+        .to_string();
     assert!(cookie.contains("; Secure"), "{cookie}");
 
     // Plain HTTP on the same port is not served, and a client not trusting the CA is refused.
-    assert!(reqwest::get(format!("http://127.0.0.1:{port}/api/whoami")).await.is_err());
-    let untrusting = reqwest::Client::builder().resolve("localhost", SocketAddr::from(([127, 0, 0, 1], port))).build()?;
-    assert!(untrusting.get(format!("https://localhost:{port}/")).send().await.is_err());
+    assert!(reqwest::get(format!("http://127.0.0.1:{port}/api/whoami"))
+        .await
+        .is_err());
+    let untrusting = reqwest::Client::builder()
+        .resolve("localhost", SocketAddr::from(([127, 0, 0, 1], port)))
+        .build()?;
+    assert!(untrusting
+        .get(format!("https://localhost:{port}/"))
+        .send()
+        .await
+        .is_err());
     gateway.shutdown().await?;
     Ok(())
 }
@@ -72,8 +88,10 @@ async fn https_serves_the_app_with_a_secure_cookie() -> TestResult {
 async fn a_certificate_without_its_key_is_refused_at_start() -> TestResult {
     let dir = tempfile::tempdir()?;
     let home = Home::at(dir.path());
-    let settings =
-        Settings::load_with(&home, &EnvVars::from_pairs([("GATEWAY_TLS_CERT_PATH", "/nonexistent/gateway.crt")]))?;
+    let settings = Settings::load_with(
+        &home,
+        &EnvVars::from_pairs([("GATEWAY_TLS_CERT_PATH", "/nonexistent/gateway.crt")]),
+    )?;
     match gateway::start(&settings, &home, args(), dir.path().join("site")).await {
         Err(GatewayError::Tls(message)) => {
             assert!(message.contains("gateway_tls_key_path"), "{message}");
@@ -89,7 +107,9 @@ async fn a_certificate_without_its_key_is_refused_at_start() -> TestResult {
         ]),
     )?;
     match gateway::start(&settings, &home, args(), dir.path().join("site")).await {
-        Err(GatewayError::Tls(message)) => assert!(message.contains("cannot read the certificate"), "{message}"),
+        Err(GatewayError::Tls(message)) => {
+            assert!(message.contains("cannot read the certificate"), "{message}")
+        }
         Err(other) => return Err(format!("unexpected error: {other}").into()),
         Ok(_) => return Err("started without readable files".into()),
     }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use bitcoin::hashes::{sha256, Hash};
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use lightning_invoice::{
-    Bolt11Invoice, Bolt11InvoiceDescription, Bolt11InvoiceDescriptionRef, Currency, Description,
-    InvoiceBuilder, PaymentSecret, RouteHint, RouteHintHop, RoutingFees, Sha256,
+    Bolt11Invoice, Bolt11InvoiceDescription, Bolt11InvoiceDescriptionRef, Currency, Description, InvoiceBuilder,
+    PaymentSecret, RouteHint, RouteHintHop, RoutingFees, Sha256,
 };
 
 use crate::state::StoredHopHint;
@@ -30,15 +30,11 @@ pub(crate) struct InvoiceTerms<'a> {
 }
 
 /// Builds and signs a payment request; returns it and the feature bits it carries.
-pub(crate) fn build(
-    terms: &InvoiceTerms<'_>,
-    node_secret: &SecretKey,
-) -> Result<(String, Vec<u32>), String> {
+pub(crate) fn build(terms: &InvoiceTerms<'_>, node_secret: &SecretKey) -> Result<(String, Vec<u32>), String> {
     let description = match terms.description_hash {
         Some(hash) => Bolt11InvoiceDescription::Hash(Sha256(sha256::Hash::from_byte_array(hash))),
         None => Bolt11InvoiceDescription::Direct(
-            Description::new(terms.memo.to_string())
-                .map_err(|e| format!("invalid description: {e}"))?,
+            Description::new(terms.memo.to_string()).map_err(|e| format!("invalid description: {e}"))?,
         ),
     };
     let mut builder = InvoiceBuilder::new(Currency::Regtest)
@@ -58,9 +54,7 @@ pub(crate) fn build(
             let node = hex::decode(&hop.node_id)
                 .ok()
                 .and_then(|b| PublicKey::from_slice(&b).ok())
-                .ok_or_else(|| {
-                    format!("route hint node_id {:?} is not a public key", hop.node_id)
-                })?;
+                .ok_or_else(|| format!("route hint node_id {:?} is not a public key", hop.node_id))?;
             hops.push(RouteHintHop {
                 src_node_id: node,
                 short_channel_id: hop.chan_id,
@@ -68,9 +62,8 @@ pub(crate) fn build(
                     base_msat: hop.fee_base_msat,
                     proportional_millionths: hop.fee_proportional_millionths,
                 },
-                cltv_expiry_delta: u16::try_from(hop.cltv_expiry_delta).map_err(|_| {
-                    format!("cltv_expiry_delta {} is too large", hop.cltv_expiry_delta)
-                })?,
+                cltv_expiry_delta: u16::try_from(hop.cltv_expiry_delta)
+                    .map_err(|_| format!("cltv_expiry_delta {} is too large", hop.cltv_expiry_delta))?,
                 htlc_minimum_msat: None,
                 htlc_maximum_msat: None,
             });
@@ -114,9 +107,7 @@ pub(crate) fn decode(text: &str) -> Result<Decoded, String> {
     if !body[2..].starts_with("bcrt") {
         return Err("invoice not for current active network 'regtest'".to_string());
     }
-    let invoice: Bolt11Invoice = body
-        .parse()
-        .map_err(|e| format!("invalid payment request: {e}"))?;
+    let invoice: Bolt11Invoice = body.parse().map_err(|e| format!("invalid payment request: {e}"))?;
     let destination = invoice.get_payee_pub_key();
     let (description, description_hash) = match invoice.description() {
         Bolt11InvoiceDescriptionRef::Direct(d) => (d.as_inner().0.clone(), None),

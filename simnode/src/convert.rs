@@ -5,10 +5,7 @@ use std::collections::HashMap;
 use lnd_proto::lnrpc;
 
 use crate::bolt11::feature_name;
-use crate::state::{
-    ChannelState, HtlcState, InvoiceState, PaymentStatus, StoredHopHint, StoredInvoice,
-    StoredPayment,
-};
+use crate::state::{ChannelState, HtlcState, InvoiceState, PaymentStatus, StoredHopHint, StoredInvoice, StoredPayment};
 
 /// An invoice as LND's `CreateRPCInvoice` reports it.
 pub(crate) fn invoice_to_rpc(inv: &StoredInvoice) -> lnrpc::Invoice {
@@ -200,11 +197,7 @@ pub(crate) fn payment_to_rpc(p: &StoredPayment) -> lnrpc::Payment {
         .htlcs
         .iter()
         .map(|a| {
-            let total_amt_msat = a
-                .hops
-                .first()
-                .map(|h| h.amt_to_forward_msat + h.fee_msat)
-                .unwrap_or(0);
+            let total_amt_msat = a.hops.first().map(|h| h.amt_to_forward_msat + h.fee_msat).unwrap_or(0);
             let total_fees_msat: u64 = a.hops.iter().map(|h| h.fee_msat).sum();
             let route = lnrpc::Route {
                 total_time_lock: a.total_time_lock,

@@ -24,12 +24,7 @@ pub(crate) struct NodeCore {
 
 impl NodeCore {
     /// Shared state around `ledger`.
-    pub(crate) fn new(
-        ledger: Ledger,
-        keys: Arc<NodeKeys>,
-        alias: String,
-        faults: Arc<Faults>,
-    ) -> Self {
+    pub(crate) fn new(ledger: Ledger, keys: Arc<NodeKeys>, alias: String, faults: Arc<Faults>) -> Self {
         NodeCore {
             ledger: Mutex::new(ledger),
             keys,

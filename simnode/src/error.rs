@@ -67,11 +67,7 @@ pub enum SimNodeError {
 
 impl SimNodeError {
     /// Shorthand for an [`SimNodeError::Io`] error.
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         SimNodeError::Io {
             action,
             path: path.into(),

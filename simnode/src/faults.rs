@@ -89,8 +89,7 @@ impl Faults {
 
     /// Ends every stream opened so far.
     pub(crate) fn end_streams(&self) {
-        self.stream_generation
-            .send_modify(|g| *g = g.wrapping_add(1));
+        self.stream_generation.send_modify(|g| *g = g.wrapping_add(1));
     }
 
     /// A future that completes when streams open now must end.

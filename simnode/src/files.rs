@@ -33,11 +33,7 @@ impl DataPaths {
 
     /// `DIR/data/chain/bitcoin/regtest` where LND keeps its macaroons.
     pub(crate) fn macaroon_dir(&self) -> PathBuf {
-        self.root
-            .join("data")
-            .join("chain")
-            .join("bitcoin")
-            .join("regtest")
+        self.root.join("data").join("chain").join("bitcoin").join("regtest")
     }
 
     /// `DIR/control.json`: URL and bearer token of the control surface (mode 0600).
@@ -93,13 +89,9 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> Result<(
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(if private { 0o600 } else { 0o644 });
         }
-        let mut file = options
-            .open(&tmp)
-            .map_err(|e| SimNodeError::io("create", &tmp, e))?;
-        file.write_all(bytes)
-            .map_err(|e| SimNodeError::io("write", &tmp, e))?;
-        file.sync_all()
-            .map_err(|e| SimNodeError::io("flush", &tmp, e))?;
+        let mut file = options.open(&tmp).map_err(|e| SimNodeError::io("create", &tmp, e))?;
+        file.write_all(bytes).map_err(|e| SimNodeError::io("write", &tmp, e))?;
+        file.sync_all().map_err(|e| SimNodeError::io("flush", &tmp, e))?;
     }
     #[cfg(unix)]
     {

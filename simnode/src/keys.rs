@@ -40,14 +40,11 @@ impl NodeKeys {
         if let Some(bytes) = read_optional(&path)? {
             let file: KeysFile = serde_json::from_slice(&bytes)
                 .map_err(|e| SimNodeError::corrupt(&path, format!("not valid JSON: {e}")))?;
-            let node_secret = decode_key(&file.node_secret_key_hex).ok_or_else(|| {
-                SimNodeError::corrupt(&path, "node_secret_key_hex is not 32 hex bytes")
-            })?;
-            let root = decode_key(&file.macaroon_root_key_hex).ok_or_else(|| {
-                SimNodeError::corrupt(&path, "macaroon_root_key_hex is not 32 hex bytes")
-            })?;
-            return Self::from_parts(node_secret, root)
-                .map_err(|reason| SimNodeError::corrupt(&path, reason));
+            let node_secret = decode_key(&file.node_secret_key_hex)
+                .ok_or_else(|| SimNodeError::corrupt(&path, "node_secret_key_hex is not 32 hex bytes"))?;
+            let root = decode_key(&file.macaroon_root_key_hex)
+                .ok_or_else(|| SimNodeError::corrupt(&path, "macaroon_root_key_hex is not 32 hex bytes"))?;
+            return Self::from_parts(node_secret, root).map_err(|reason| SimNodeError::corrupt(&path, reason));
         }
         let node_secret = loop {
             let candidate = random_32();
@@ -60,8 +57,8 @@ impl NodeKeys {
             node_secret_key_hex: hex::encode(node_secret),
             macaroon_root_key_hex: hex::encode(root),
         };
-        let json = serde_json::to_vec_pretty(&file)
-            .map_err(|e| SimNodeError::Keys(format!("cannot encode keys: {e}")))?;
+        let json =
+            serde_json::to_vec_pretty(&file).map_err(|e| SimNodeError::Keys(format!("cannot encode keys: {e}")))?;
         write_atomic(&path, &json, true)?;
         Self::from_parts(node_secret, root).map_err(SimNodeError::Keys)
     }
@@ -84,8 +81,7 @@ impl NodeKeys {
 
     /// The node's secret key, for signing invoices.
     pub(crate) fn node_secret(&self) -> Result<SecretKey, String> {
-        SecretKey::from_slice(self.node_secret.expose_secret())
-            .map_err(|e| format!("node secret key is invalid: {e}"))
+        SecretKey::from_slice(self.node_secret.expose_secret()).map_err(|e| format!("node secret key is invalid: {e}"))
     }
 
     /// The macaroon root key.

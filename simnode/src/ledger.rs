@@ -13,9 +13,7 @@ use crate::bolt11::{self, InvoiceTerms, MAX_DESCRIPTION_BYTES};
 use crate::control::{PayOptions, PayOutcome, PayStatus};
 use crate::convert::invoice_to_rpc;
 use crate::keys::{random_32, NodeKeys};
-use crate::state::{
-    ChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc, StoredInvoice,
-};
+use crate::state::{ChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc, StoredInvoice};
 
 mod send;
 
@@ -134,12 +132,7 @@ pub(crate) struct Ledger {
 
 impl Ledger {
     /// A ledger over `state`, persisted to `state_path`.
-    pub(crate) fn new(
-        state: PersistedState,
-        state_path: PathBuf,
-        keys: Arc<NodeKeys>,
-        mpp_timeout_ms: i64,
-    ) -> Self {
+    pub(crate) fn new(state: PersistedState, state_path: PathBuf, keys: Arc<NodeKeys>, mpp_timeout_ms: i64) -> Self {
         let mut ledger = Ledger {
             state,
             by_hash: HashMap::new(),
@@ -200,15 +193,9 @@ impl Ledger {
     }
 
     /// Creates an invoice (AddInvoice, or AddHoldInvoice when `hold_hash` is set).
-    pub(crate) fn add_invoice(
-        &mut self,
-        req: NewInvoice,
-        now_ms: i64,
-    ) -> Result<AddedInvoice, LedgerError> {
+    pub(crate) fn add_invoice(&mut self, req: NewInvoice, now_ms: i64) -> Result<AddedInvoice, LedgerError> {
         let (preimage, payment_hash) = match (req.preimage, req.hold_hash) {
-            (Some(_), Some(_)) => {
-                return Err(LedgerError::Invalid("preimage and hash both set".into()))
-            }
+            (Some(_), Some(_)) => return Err(LedgerError::Invalid("preimage and hash both set".into())),
             (Some(p), None) => (Some(p), sha256::Hash::hash(&p).to_byte_array()),
             (None, Some(h)) => (None, h),
             (None, None) => {
@@ -301,9 +288,7 @@ impl Ledger {
             }
         }
         if self.by_hash.contains_key(&payment_hash) {
-            return Err(LedgerError::Invalid(
-                "invoice with payment hash already exists".into(),
-            ));
+            return Err(LedgerError::Invalid("invoice with payment hash already exists".into()));
         }
         let payment_addr = random_32();
         let created_secs = u64::try_from(now_ms.div_euclid(1000)).unwrap_or(0);
@@ -319,8 +304,7 @@ impl Ledger {
             route_hints: &route_hints,
         };
         let secret = self.keys.node_secret().map_err(LedgerError::Invalid)?;
-        let (payment_request, feature_bits) =
-            bolt11::build(&terms, &secret).map_err(LedgerError::Invalid)?;
+        let (payment_request, feature_bits) = bolt11::build(&terms, &secret).map_err(LedgerError::Invalid)?;
 
         let snapshot = self.state.clone();
         self.state.last_add_index += 1;
@@ -347,8 +331,7 @@ impl Ledger {
             hold: req.hold_hash.is_some(),
             feature_bits,
         });
-        self.by_hash
-            .insert(payment_hash, self.state.invoices.len() - 1);
+        self.by_hash.insert(payment_hash, self.state.invoices.len() - 1);
         self.commit(snapshot)?;
         self.notify(self.state.invoices.len() - 1);
         Ok(AddedInvoice {
@@ -387,11 +370,7 @@ impl Ledger {
         };
         let limit = usize::try_from(q.num_max_invoices).unwrap_or(usize::MAX);
         let mut page: Vec<&StoredInvoice> = if q.reversed {
-            let start = if q.index_offset == 0 {
-                u64::MAX
-            } else {
-                q.index_offset
-            };
+            let start = if q.index_offset == 0 { u64::MAX } else { q.index_offset };
             self.state
                 .invoices
                 .iter()
@@ -423,9 +402,7 @@ impl Ledger {
         let idx = *self.by_hash.get(hash).ok_or(LedgerError::NotFound)?;
         match self.state.invoices[idx].state {
             InvoiceState::Canceled => return Ok(()),
-            InvoiceState::Settled => {
-                return Err(LedgerError::State("invoice already settled".into()))
-            }
+            InvoiceState::Settled => return Err(LedgerError::State("invoice already settled".into())),
             InvoiceState::Open | InvoiceState::Accepted => {}
         }
         let snapshot = self.state.clone();
@@ -436,18 +413,12 @@ impl Ledger {
     }
 
     /// SettleInvoice: settles the ACCEPTED hold invoice whose hash is SHA-256(`preimage`).
-    pub(crate) fn settle_hold(
-        &mut self,
-        preimage: [u8; 32],
-        now_ms: i64,
-    ) -> Result<(), LedgerError> {
+    pub(crate) fn settle_hold(&mut self, preimage: [u8; 32], now_ms: i64) -> Result<(), LedgerError> {
         let hash = sha256::Hash::hash(&preimage).to_byte_array();
         let idx = *self.by_hash.get(&hash).ok_or(LedgerError::NotFound)?;
         match self.state.invoices[idx].state {
             InvoiceState::Open => return Err(LedgerError::State("invoice still open".into())),
-            InvoiceState::Canceled => {
-                return Err(LedgerError::State("invoice already canceled".into()))
-            }
+            InvoiceState::Canceled => return Err(LedgerError::State("invoice already canceled".into())),
             // LND's invoices sub-server treats settling a settled invoice as success.
             InvoiceState::Settled => return Ok(()),
             InvoiceState::Accepted => {}
@@ -491,9 +462,10 @@ impl Ledger {
         match inv.state {
             InvoiceState::Settled => return Err(fail("invoice is already paid".into())),
             InvoiceState::Canceled => return Err(fail("invoice is canceled".into())),
-            InvoiceState::Accepted => {
-                return Err(fail("invoice is already paid: its HTLCs are held, waiting for the hold invoice to be settled or canceled".into()))
-            }
+            InvoiceState::Accepted => return Err(fail(
+                "invoice is already paid: its HTLCs are held, waiting for the hold invoice to be settled or canceled"
+                    .into(),
+            )),
             InvoiceState::Open => {}
         }
         if now_ms >= inv.expires_at_ms() {
@@ -511,7 +483,11 @@ impl Ledger {
         let (amount_msat, mpp_total_msat) = if inv.value_msat == 0 {
             match opts.amount_msat {
                 Some(a) if a > 0 => (a, a),
-                _ => return Err(fail("amount must be specified when paying a zero amount invoice (use --amount-msat)".into())),
+                _ => {
+                    return Err(fail(
+                        "amount must be specified when paying a zero amount invoice (use --amount-msat)".into(),
+                    ))
+                }
             }
         } else {
             let remaining = inv.value_msat.saturating_sub(held_msat);
@@ -528,9 +504,7 @@ impl Ledger {
                 Some(a) => (a, inv.value_msat),
             }
         };
-        let chan_idx = self
-            .pick_channel(amount_msat, opts.via_chan_id)
-            .map_err(fail)?;
+        let chan_idx = self.pick_channel(amount_msat, opts.via_chan_id).map_err(fail)?;
 
         let snapshot = self.state.clone();
         let block_height = self.state.block_height;
@@ -550,9 +524,7 @@ impl Ledger {
             accept_height: block_height,
             accept_time_ms: now_ms,
             resolve_time_secs: 0,
-            expiry_height: block_height
-                .saturating_add(cltv)
-                .saturating_add(BLOCK_PADDING),
+            expiry_height: block_height.saturating_add(cltv).saturating_add(BLOCK_PADDING),
             state: HtlcState::Accepted,
             mpp_total_amt_msat: mpp_total_msat,
         });
@@ -620,9 +592,7 @@ impl Ledger {
             .filter(|(_, c)| c.active)
             .max_by_key(|(_, c)| (c.receivable_msat(), std::cmp::Reverse(c.chan_id)));
         let Some((idx, c)) = best else {
-            return Err(
-                "no route: this node has no active channel to receive the payment on".into(),
-            );
+            return Err("no route: this node has no active channel to receive the payment on".into());
         };
         if c.receivable_msat() < amount_msat {
             return Err(format!(
@@ -650,14 +620,8 @@ impl Ledger {
                     htlc.state = HtlcState::Settled;
                     htlc.resolve_time_secs = now_secs;
                     paid += htlc.amt_msat;
-                    if let Some(c) = self
-                        .state
-                        .channels
-                        .iter_mut()
-                        .find(|c| c.chan_id == htlc.chan_id)
-                    {
-                        c.pending_incoming_msat =
-                            c.pending_incoming_msat.saturating_sub(htlc.amt_msat);
+                    if let Some(c) = self.state.channels.iter_mut().find(|c| c.chan_id == htlc.chan_id) {
+                        c.pending_incoming_msat = c.pending_incoming_msat.saturating_sub(htlc.amt_msat);
                         c.local_balance_msat += htlc.amt_msat;
                         c.total_received_msat += htlc.amt_msat;
                         c.num_updates += 1;
@@ -700,12 +664,7 @@ impl Ledger {
             }
             htlc.state = HtlcState::Canceled;
             htlc.resolve_time_secs = now_ms.div_euclid(1000);
-            if let Some(c) = self
-                .state
-                .channels
-                .iter_mut()
-                .find(|c| c.chan_id == htlc.chan_id)
-            {
+            if let Some(c) = self.state.channels.iter_mut().find(|c| c.chan_id == htlc.chan_id) {
                 c.pending_incoming_msat = c.pending_incoming_msat.saturating_sub(htlc.amt_msat);
                 c.remote_balance_msat += htlc.amt_msat;
                 c.num_updates += 1;
@@ -773,12 +732,7 @@ impl Ledger {
     pub(crate) fn subscribe_all(&mut self, add_index: u64, settle_index: u64, tx: InvoiceSender) {
         let mut delivered: HashSet<[u8; 32]> = HashSet::new();
         if add_index > 0 {
-            for inv in self
-                .state
-                .invoices
-                .iter()
-                .filter(|inv| inv.add_index > add_index)
-            {
+            for inv in self.state.invoices.iter().filter(|inv| inv.add_index > add_index) {
                 // LND's subscription only forwards OPEN and SETTLED invoices.
                 if matches!(inv.state, InvoiceState::Open | InvoiceState::Settled) {
                     let _ = tx.send(invoice_to_rpc(inv));
@@ -834,11 +788,7 @@ impl Ledger {
         let rpc = invoice_to_rpc(inv);
         match inv.state {
             InvoiceState::Open => {
-                for sub in self
-                    .all_subscribers
-                    .iter_mut()
-                    .filter(|s| inv.add_index > s.add_index)
-                {
+                for sub in self.all_subscribers.iter_mut().filter(|s| inv.add_index > s.add_index) {
                     if sub.tx.send(rpc.clone()).is_ok() {
                         sub.add_index = inv.add_index;
                     }

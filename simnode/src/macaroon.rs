@@ -37,11 +37,7 @@ impl MacaroonKind {
     }
 
     /// All three kinds.
-    pub(crate) const ALL: [MacaroonKind; 3] = [
-        MacaroonKind::Admin,
-        MacaroonKind::Invoice,
-        MacaroonKind::Readonly,
-    ];
+    pub(crate) const ALL: [MacaroonKind; 3] = [MacaroonKind::Admin, MacaroonKind::Invoice, MacaroonKind::Readonly];
 
     /// The (entity, action) pairs this macaroon grants, as LND's `rpcserver.go` lists them.
     fn permissions(self) -> Vec<(&'static str, &'static str)> {
@@ -97,8 +93,7 @@ const FIELD_VERIFICATION_ID: u64 = 4;
 const FIELD_SIGNATURE: u64 = 6;
 
 /// The message LND (through the macaroon library) gives for any macaroon it cannot verify.
-pub(crate) const SIGNATURE_MISMATCH: &str =
-    "verification failed: signature mismatch after caveat verification";
+pub(crate) const SIGNATURE_MISMATCH: &str = "verification failed: signature mismatch after caveat verification";
 /// The message LND gives when a valid macaroon lacks a needed permission.
 pub(crate) const PERMISSION_DENIED: &str = "permission denied";
 
@@ -223,9 +218,7 @@ fn decode_hex_like_go(text: &[u8]) -> Result<Vec<u8>, AuthError> {
         )));
     }
     if text.len() % 2 == 1 {
-        return Err(AuthError::Hex(
-            "encoding/hex: odd length hex string".to_string(),
-        ));
+        return Err(AuthError::Hex("encoding/hex: odd length hex string".to_string()));
     }
     hex::decode(text).map_err(|e| AuthError::Hex(format!("encoding/hex: {e}")))
 }
@@ -261,8 +254,7 @@ fn verify_binary(bytes: &[u8], root_key: &[u8; 32]) -> Result<Grants, AuthError>
     }
     let mut mac = HmacSha256::new_from_slice(&key).map_err(|_| AuthError::Signature)?;
     mac.update(&message);
-    mac.verify_slice(&signature)
-        .map_err(|_| AuthError::Signature)?;
+    mac.verify_slice(&signature).map_err(|_| AuthError::Signature)?;
     for caveat in &caveats {
         check_first_party(&caveat.id)?;
     }
@@ -272,16 +264,12 @@ fn verify_binary(bytes: &[u8], root_key: &[u8; 32]) -> Result<Grants, AuthError>
 /// Evaluates a first-party caveat condition. Supports LND's `time-before`; others are refused.
 fn check_first_party(id: &[u8]) -> Result<(), AuthError> {
     let condition = String::from_utf8_lossy(id).into_owned();
-    let (name, arg) = condition
-        .split_once(' ')
-        .unwrap_or((condition.as_str(), ""));
+    let (name, arg) = condition.split_once(' ').unwrap_or((condition.as_str(), ""));
     match name {
         "time-before" => {
-            let deadline = chrono::DateTime::parse_from_rfc3339(arg.trim()).map_err(|e| {
-                AuthError::Caveat {
-                    condition: condition.clone(),
-                    reason: format!("cannot parse time: {e}"),
-                }
+            let deadline = chrono::DateTime::parse_from_rfc3339(arg.trim()).map_err(|e| AuthError::Caveat {
+                condition: condition.clone(),
+                reason: format!("cannot parse time: {e}"),
             })?;
             if chrono::Utc::now() >= deadline {
                 return Err(AuthError::Caveat {

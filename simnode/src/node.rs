@@ -105,10 +105,7 @@ impl RunningNode {
     pub async fn shutdown(mut self) {
         self.signal_stop();
         for task in std::mem::take(&mut self.tasks) {
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
+            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
                 tracing::warn!("simnode: a server task did not stop within 5 s");
             }
         }
@@ -151,7 +148,9 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
     let state = match PersistedState::load(&state_path)? {
         Some(state) => {
             if cfg.topology.is_some() {
-                tracing::info!("simnode: existing state found; the topology file is only read for a fresh data directory");
+                tracing::info!(
+                    "simnode: existing state found; the topology file is only read for a fresh data directory"
+                );
             }
             state
         }
@@ -180,12 +179,10 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
     let mut tasks = Vec::new();
 
     // gRPC over TLS.
-    let listener = TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|e| SimNodeError::Bind {
-            addr: cfg.listen,
-            source: e,
-        })?;
+    let listener = TcpListener::bind(cfg.listen).await.map_err(|e| SimNodeError::Bind {
+        addr: cfg.listen,
+        source: e,
+    })?;
     let grpc_addr = listener.local_addr().map_err(|e| SimNodeError::Bind {
         addr: cfg.listen,
         source: e,
@@ -201,9 +198,7 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
             faults: faults.clone(),
             keys: keys.clone(),
         }))
-        .add_service(LightningServer::new(LightningService {
-            core: core.clone(),
-        }))
+        .add_service(LightningServer::new(LightningService { core: core.clone() }))
         .add_service(InvoicesServer::new(InvoicesService { core: core.clone() }))
         .add_service(RouterServer::new(RouterService { core: core.clone() }));
     let grpc_stop = wait_for_stop(stop_rx.clone());
@@ -218,13 +213,10 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
 
     // Control surface.
     let control_addr = SocketAddr::from(([127, 0, 0, 1], 0));
-    let control_listener =
-        TcpListener::bind(control_addr)
-            .await
-            .map_err(|e| SimNodeError::Bind {
-                addr: control_addr,
-                source: e,
-            })?;
+    let control_listener = TcpListener::bind(control_addr).await.map_err(|e| SimNodeError::Bind {
+        addr: control_addr,
+        source: e,
+    })?;
     let control_port = control_listener
         .local_addr()
         .map_err(|e| SimNodeError::Bind {

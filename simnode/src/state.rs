@@ -152,14 +152,12 @@ impl ChannelState {
 
     /// How much this channel can send: local balance minus our reserve.
     pub(crate) fn spendable_msat(&self) -> u64 {
-        self.local_balance_msat
-            .saturating_sub(self.reserve_sat() * 1000)
+        self.local_balance_msat.saturating_sub(self.reserve_sat() * 1000)
     }
 
     /// How much more this channel can receive: remote balance minus the peer's reserve.
     pub(crate) fn receivable_msat(&self) -> u64 {
-        self.remote_balance_msat
-            .saturating_sub(self.reserve_sat() * 1000)
+        self.remote_balance_msat.saturating_sub(self.reserve_sat() * 1000)
     }
 }
 
@@ -244,8 +242,7 @@ impl PersistedState {
     /// A fresh node's state with the given channels.
     pub(crate) fn fresh(channels: Vec<ChannelState>) -> Self {
         use bitcoin::hashes::{sha256d, Hash};
-        let block_hash =
-            sha256d::Hash::hash(format!("simnode-block:{INITIAL_BLOCK_HEIGHT}").as_bytes());
+        let block_hash = sha256d::Hash::hash(format!("simnode-block:{INITIAL_BLOCK_HEIGHT}").as_bytes());
         PersistedState {
             format_version: FORMAT_VERSION,
             block_height: INITIAL_BLOCK_HEIGHT,
@@ -308,19 +305,14 @@ mod hex32 {
 mod hex_opt32 {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(crate) fn serialize<S: Serializer>(
-        bytes: &Option<[u8; 32]>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(bytes: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
         match bytes {
             Some(b) => s.serialize_some(&hex::encode(b)),
             None => s.serialize_none(),
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<[u8; 32]>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
         let Some(text) = Option::<String>::deserialize(d)? else {
             return Ok(None);
         };

@@ -2,8 +2,8 @@
 
 use chrono::{Datelike, Days, Utc};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose, SanType,
 };
 
 use crate::error::SimNodeError;
@@ -27,8 +27,7 @@ pub(crate) struct TlsMaterial {
 pub(crate) fn load_or_create(paths: &DataPaths) -> Result<TlsMaterial, SimNodeError> {
     let cert_path = paths.tls_cert();
     let key_path = paths.tls_key();
-    if let (Some(cert_pem), Some(key_pem)) = (read_optional(&cert_path)?, read_optional(&key_path)?)
-    {
+    if let (Some(cert_pem), Some(key_pem)) = (read_optional(&cert_path)?, read_optional(&key_path)?) {
         return Ok(TlsMaterial {
             cert_pem,
             key_pem: secrecy::SecretBox::new(Box::new(key_pem)),
@@ -70,9 +69,7 @@ fn generate() -> Result<(String, String), SimNodeError> {
 
     let today = Utc::now().date_naive();
     let start = today.checked_sub_days(Days::new(1)).unwrap_or(today);
-    let end = today
-        .checked_add_days(Days::new(VALIDITY_DAYS))
-        .unwrap_or(today);
+    let end = today.checked_add_days(Days::new(VALIDITY_DAYS)).unwrap_or(today);
     params.not_before = rcgen::date_time_ymd(start.year(), start.month() as u8, start.day() as u8);
     params.not_after = rcgen::date_time_ymd(end.year(), end.month() as u8, end.day() as u8);
 

@@ -80,14 +80,10 @@ pub(crate) fn load(path: Option<&Path>, now_secs: i64) -> Result<Vec<ChannelStat
                 path: path.to_path_buf(),
                 reason,
             };
-            let text =
-                std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-            let file: TopologyFile =
-                toml::from_str(&text).map_err(|e| err(format!("invalid TOML: {e}")))?;
+            let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
+            let file: TopologyFile = toml::from_str(&text).map_err(|e| err(format!("invalid TOML: {e}")))?;
             if file.channel.is_empty() {
-                return Err(err(
-                    "no [[channel]] tables; describe at least one channel".to_string()
-                ));
+                return Err(err("no [[channel]] tables; describe at least one channel".to_string()));
             }
             file.channel
         }
@@ -109,14 +105,9 @@ pub(crate) fn load(path: Option<&Path>, now_secs: i64) -> Result<Vec<ChannelStat
         }
         let peer_pubkey = match &spec.peer_pubkey {
             Some(hex_key) => {
-                let bytes = hex::decode(hex_key)
-                    .map_err(|e| fail(format!("peer_pubkey is not hex: {e}")))?;
+                let bytes = hex::decode(hex_key).map_err(|e| fail(format!("peer_pubkey is not hex: {e}")))?;
                 PublicKey::from_slice(&bytes)
-                    .map_err(|e| {
-                        fail(format!(
-                            "peer_pubkey is not a compressed secp256k1 key: {e}"
-                        ))
-                    })?
+                    .map_err(|e| fail(format!("peer_pubkey is not a compressed secp256k1 key: {e}")))?
                     .to_string()
             }
             None => derive_peer_pubkey(&spec.peer_alias).to_string(),
@@ -154,21 +145,18 @@ pub(crate) fn load(path: Option<&Path>, now_secs: i64) -> Result<Vec<ChannelStat
 /// Three channels with mixed balances (mostly local, balanced, mostly remote) and typical
 /// routing-node fee policies.
 fn default_specs() -> Vec<ChannelSpec> {
-    let spec = |alias: &str,
-                capacity_sat: u64,
-                local_balance_sat: u64,
-                fee_base_msat: u64,
-                fee_rate_ppm: u64| ChannelSpec {
-        peer_alias: alias.to_string(),
-        peer_pubkey: None,
-        capacity_sat,
-        local_balance_sat,
-        active: true,
-        chan_id: None,
-        private: false,
-        fee_base_msat,
-        fee_rate_ppm,
-    };
+    let spec =
+        |alias: &str, capacity_sat: u64, local_balance_sat: u64, fee_base_msat: u64, fee_rate_ppm: u64| ChannelSpec {
+            peer_alias: alias.to_string(),
+            peer_pubkey: None,
+            capacity_sat,
+            local_balance_sat,
+            active: true,
+            chan_id: None,
+            private: false,
+            fee_base_msat,
+            fee_rate_ppm,
+        };
     vec![
         spec("alice", 2_000_000, 1_800_000, 1000, 100),
         spec("bob", 5_000_000, 2_500_000, 0, 250),

@@ -100,19 +100,13 @@ async fn run_pay_fault_and_terminate() {
         .args(["unavailable", "--count", "1"])
         .output()
         .expect("simnode fault");
-    assert!(
-        fault.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fault.stderr)
-    );
+    assert!(fault.status.success(), "{}", String::from_utf8_lossy(&fault.stderr));
     let err = ln
         .get_info(lnrpc::GetInfoRequest {})
         .await
         .expect_err("unavailable once");
     assert_eq!(err.code(), tonic::Code::Unavailable);
-    ln.get_info(lnrpc::GetInfoRequest {})
-        .await
-        .expect("available again");
+    ln.get_info(lnrpc::GetInfoRequest {}).await.expect("available again");
 
     let status = Command::new("kill")
         .arg("-TERM")

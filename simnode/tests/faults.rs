@@ -30,12 +30,9 @@ async fn latency_makes_calls_miss_their_deadline_until_cleared() {
     .await
     .expect("fault");
     let err =
-        t.ln.get_info(with_timeout(
-            lnrpc::GetInfoRequest {},
-            Duration::from_millis(150),
-        ))
-        .await
-        .expect_err("too slow");
+        t.ln.get_info(with_timeout(lnrpc::GetInfoRequest {}, Duration::from_millis(150)))
+            .await
+            .expect_err("too slow");
     assert_eq!(err.code(), Code::DeadlineExceeded);
     // Other methods are not delayed.
     let started = Instant::now();
@@ -45,20 +42,13 @@ async fn latency_makes_calls_miss_their_deadline_until_cleared() {
     assert!(started.elapsed() < Duration::from_millis(300));
     // Without a deadline the delayed call still succeeds.
     let started = Instant::now();
-    t.ln.get_info(lnrpc::GetInfoRequest {})
-        .await
-        .expect("GetInfo");
+    t.ln.get_info(lnrpc::GetInfoRequest {}).await.expect("GetInfo");
     assert!(started.elapsed() >= Duration::from_millis(400));
 
-    simnode::fault(&dir, FaultCommand::Clear)
+    simnode::fault(&dir, FaultCommand::Clear).await.expect("clear");
+    t.ln.get_info(with_timeout(lnrpc::GetInfoRequest {}, Duration::from_millis(300)))
         .await
-        .expect("clear");
-    t.ln.get_info(with_timeout(
-        lnrpc::GetInfoRequest {},
-        Duration::from_millis(300),
-    ))
-    .await
-    .expect("fast again");
+        .expect("fast again");
     t.node.shutdown().await;
 }
 
@@ -69,15 +59,10 @@ async fn unavailable_for_the_next_calls_only() {
         .await
         .expect("fault");
     for _ in 0..2 {
-        let err =
-            t.ln.get_info(lnrpc::GetInfoRequest {})
-                .await
-                .expect_err("unavailable");
+        let err = t.ln.get_info(lnrpc::GetInfoRequest {}).await.expect_err("unavailable");
         assert_eq!(err.code(), Code::Unavailable);
     }
-    t.ln.get_info(lnrpc::GetInfoRequest {})
-        .await
-        .expect("third call works");
+    t.ln.get_info(lnrpc::GetInfoRequest {}).await.expect("third call works");
     t.node.shutdown().await;
 }
 
@@ -119,10 +104,7 @@ async fn drop_streams_ends_open_subscriptions() {
 #[tokio::test]
 async fn control_surface_refuses_a_wrong_token() {
     let t = TestNode::start().await;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client");
+    let client = reqwest::Client::builder().no_proxy().build().expect("client");
     let response = client
         .post(format!("{}/v1/fault", t.node.control_url()))
         .bearer_auth("not-the-token")

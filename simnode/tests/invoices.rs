@@ -29,10 +29,7 @@ async fn add_invoice_makes_a_signed_regtest_bolt11() {
         Bolt11InvoiceDescriptionRef::Hash(_) => panic!("memo expected as description"),
     }
     assert!(bolt11.check_signature().is_ok());
-    assert_eq!(
-        bolt11.recover_payee_pub_key().to_string(),
-        t.node.node_pubkey_hex()
-    );
+    assert_eq!(bolt11.recover_payee_pub_key().to_string(), t.node.node_pubkey_hex());
 
     let inv = t.lookup(&added.r_hash).await;
     assert_eq!(inv.state, lnrpc::invoice::InvoiceState::Open as i32);
@@ -64,9 +61,7 @@ async fn add_invoice_makes_a_signed_regtest_bolt11() {
 #[tokio::test]
 async fn value_msat_description_hash_expiry_and_zero_amount() {
     let mut t = TestNode::start().await;
-    let desc_hash = sha256::Hash::hash(b"long description")
-        .to_byte_array()
-        .to_vec();
+    let desc_hash = sha256::Hash::hash(b"long description").to_byte_array().to_vec();
     let added =
         t.ln.add_invoice(lnrpc::Invoice {
             value_msat: 1_500,
@@ -109,10 +104,7 @@ async fn add_invoice_refusals_match_lnd() {
         .await
         .expect_err("both amounts");
     assert_eq!(err.code(), Code::Unknown);
-    assert_eq!(
-        err.message(),
-        "sat and msat arguments are mutually exclusive"
-    );
+    assert_eq!(err.message(), "sat and msat arguments are mutually exclusive");
 
     let err =
         t.ln.add_invoice(lnrpc::Invoice {
@@ -148,10 +140,7 @@ async fn add_invoice_refusals_match_lnd() {
         .await
         .expect("caller preimage")
         .into_inner();
-    assert_eq!(
-        first.r_hash,
-        sha256::Hash::hash(&preimage).to_byte_array().to_vec()
-    );
+    assert_eq!(first.r_hash, sha256::Hash::hash(&preimage).to_byte_array().to_vec());
     let err =
         t.ln.add_invoice(lnrpc::Invoice {
             r_preimage: preimage,
@@ -210,61 +199,29 @@ async fn list_invoices_paginates_like_lnd() {
         reversed,
         ..Default::default()
     };
-    let page =
-        t.ln.list_invoices(list(0, 2, false))
-            .await
-            .expect("list")
-            .into_inner();
+    let page = t.ln.list_invoices(list(0, 2, false)).await.expect("list").into_inner();
     assert_eq!(
-        page.invoices
-            .iter()
-            .map(|i| i.add_index)
-            .collect::<Vec<_>>(),
+        page.invoices.iter().map(|i| i.add_index).collect::<Vec<_>>(),
         vec![1, 2]
     );
     assert_eq!((page.first_index_offset, page.last_index_offset), (1, 2));
-    let page =
-        t.ln.list_invoices(list(2, 2, false))
-            .await
-            .expect("list")
-            .into_inner();
+    let page = t.ln.list_invoices(list(2, 2, false)).await.expect("list").into_inner();
     assert_eq!(
-        page.invoices
-            .iter()
-            .map(|i| i.add_index)
-            .collect::<Vec<_>>(),
+        page.invoices.iter().map(|i| i.add_index).collect::<Vec<_>>(),
         vec![3, 4]
     );
-    let page =
-        t.ln.list_invoices(list(0, 2, true))
-            .await
-            .expect("list")
-            .into_inner();
+    let page = t.ln.list_invoices(list(0, 2, true)).await.expect("list").into_inner();
     assert_eq!(
-        page.invoices
-            .iter()
-            .map(|i| i.add_index)
-            .collect::<Vec<_>>(),
+        page.invoices.iter().map(|i| i.add_index).collect::<Vec<_>>(),
         vec![4, 5]
     );
     assert_eq!((page.first_index_offset, page.last_index_offset), (4, 5));
-    let page =
-        t.ln.list_invoices(list(4, 10, true))
-            .await
-            .expect("list")
-            .into_inner();
+    let page = t.ln.list_invoices(list(4, 10, true)).await.expect("list").into_inner();
     assert_eq!(
-        page.invoices
-            .iter()
-            .map(|i| i.add_index)
-            .collect::<Vec<_>>(),
+        page.invoices.iter().map(|i| i.add_index).collect::<Vec<_>>(),
         vec![1, 2, 3]
     );
-    let page =
-        t.ln.list_invoices(list(5, 10, false))
-            .await
-            .expect("list")
-            .into_inner();
+    let page = t.ln.list_invoices(list(5, 10, false)).await.expect("list").into_inner();
     assert!(page.invoices.is_empty());
     assert_eq!((page.first_index_offset, page.last_index_offset), (0, 0));
 
@@ -275,13 +232,9 @@ async fn list_invoices_paginates_like_lnd() {
             .expect("list")
             .into_inner()
             .invoices;
-    simnode::pay(
-        &t.data_dir(),
-        &all[0].payment_request,
-        simnode::PayOptions::default(),
-    )
-    .await
-    .expect("pay");
+    simnode::pay(&t.data_dir(), &all[0].payment_request, simnode::PayOptions::default())
+        .await
+        .expect("pay");
     t.inv
         .cancel_invoice(lnd_proto::invoicesrpc::CancelInvoiceMsg {
             payment_hash: all[1].r_hash.clone(),
@@ -297,10 +250,7 @@ async fn list_invoices_paginates_like_lnd() {
         .expect("list")
         .into_inner()
         .invoices;
-    assert_eq!(
-        pending.iter().map(|i| i.add_index).collect::<Vec<_>>(),
-        vec![3, 4, 5]
-    );
+    assert_eq!(pending.iter().map(|i| i.add_index).collect::<Vec<_>>(), vec![3, 4, 5]);
     t.node.shutdown().await;
 }
 
@@ -331,9 +281,6 @@ async fn decode_pay_req_fills_lnd_fields() {
         })
         .await
         .expect_err("mainnet prefix");
-    assert_eq!(
-        err.message(),
-        "invoice not for current active network 'regtest'"
-    );
+    assert_eq!(err.message(), "invoice not for current active network 'regtest'");
     t.node.shutdown().await;
 }

@@ -13,10 +13,7 @@ use tonic::Code;
 async fn missing_macaroon_is_refused() {
     let t = TestNode::start().await;
     let mut ln = LightningClient::with_interceptor(t.channel.clone(), Mac::none());
-    let err = ln
-        .get_info(lnrpc::GetInfoRequest {})
-        .await
-        .expect_err("no macaroon");
+    let err = ln.get_info(lnrpc::GetInfoRequest {}).await.expect_err("no macaroon");
     assert_eq!(err.code(), Code::Unknown);
     assert_eq!(err.message(), "expected 1 macaroon, got 0");
     t.node.shutdown().await;
@@ -28,10 +25,7 @@ async fn macaroon_of_another_node_fails_verification() {
     let b = TestNode::start().await;
     let foreign = Mac::from_file(&b.node.macaroon_path(MacaroonKind::Admin));
     let mut ln = LightningClient::with_interceptor(a.channel.clone(), foreign);
-    let err = ln
-        .get_info(lnrpc::GetInfoRequest {})
-        .await
-        .expect_err("wrong root key");
+    let err = ln.get_info(lnrpc::GetInfoRequest {}).await.expect_err("wrong root key");
     assert_eq!(err.code(), Code::Unknown);
     assert_eq!(
         err.message(),
@@ -50,10 +44,7 @@ async fn tampered_macaroon_fails_verification() {
     let path = t.dir.path().join("tampered.macaroon");
     std::fs::write(&path, bytes).expect("write");
     let mut ln = LightningClient::with_interceptor(t.channel.clone(), Mac::from_file(&path));
-    let err = ln
-        .get_info(lnrpc::GetInfoRequest {})
-        .await
-        .expect_err("bad signature");
+    let err = ln.get_info(lnrpc::GetInfoRequest {}).await.expect_err("bad signature");
     assert_eq!(
         err.message(),
         "verification failed: signature mismatch after caveat verification"
@@ -86,9 +77,7 @@ async fn invoice_macaroon_can_add_invoices_but_not_read_channels_or_info() {
         ln.list_channels(lnrpc::ListChannelsRequest::default())
             .await
             .expect_err("ListChannels"),
-        ln.get_info(lnrpc::GetInfoRequest {})
-            .await
-            .expect_err("GetInfo"),
+        ln.get_info(lnrpc::GetInfoRequest {}).await.expect_err("GetInfo"),
         ln.channel_balance(lnrpc::ChannelBalanceRequest {})
             .await
             .expect_err("ChannelBalance"),

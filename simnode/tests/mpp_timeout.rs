@@ -25,17 +25,9 @@ async fn held_parts_fail_back_after_the_mpp_timeout() {
         .expect("part");
     assert_eq!(outcome.status, PayStatus::PartAccepted);
     let held = t.channels().await;
-    let chan = |cs: &[lnrpc::Channel]| {
-        cs.iter()
-            .find(|c| c.chan_id == outcome.chan_id)
-            .cloned()
-            .expect("chan")
-    };
+    let chan = |cs: &[lnrpc::Channel]| cs.iter().find(|c| c.chan_id == outcome.chan_id).cloned().expect("chan");
     assert_eq!(chan(&held).unsettled_balance, 5_000);
-    assert_eq!(
-        chan(&held).remote_balance,
-        chan(&before).remote_balance - 5_000
-    );
+    assert_eq!(chan(&held).remote_balance, chan(&before).remote_balance - 5_000);
 
     let ln = t.ln.clone();
     let hash = added.r_hash.clone();
@@ -59,11 +51,7 @@ async fn held_parts_fail_back_after_the_mpp_timeout() {
     .await;
     assert!(failed_back, "part must be canceled after the MPP timeout");
     let inv = t.lookup(&added.r_hash).await;
-    assert_eq!(
-        inv.state,
-        InvoiceState::Open as i32,
-        "the invoice itself stays open"
-    );
+    assert_eq!(inv.state, InvoiceState::Open as i32, "the invoice itself stays open");
     let after = t.channels().await;
     assert_eq!(chan(&after).remote_balance, chan(&before).remote_balance);
     assert_eq!(chan(&after).unsettled_balance, 0);

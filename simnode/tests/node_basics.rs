@@ -36,11 +36,7 @@ async fn get_info_and_default_topology_look_like_lnd() {
     let capacities: Vec<i64> = channels.iter().map(|c| c.capacity).collect();
     assert_eq!(capacities, vec![2_000_000, 5_000_000, 1_000_000]);
     for c in &channels {
-        assert_eq!(
-            c.local_balance + c.remote_balance,
-            c.capacity,
-            "zero commit fee"
-        );
+        assert_eq!(c.local_balance + c.remote_balance, c.capacity, "zero commit fee");
         assert_eq!(c.local_chan_reserve_sat, c.capacity / 100);
         assert_eq!(c.remote_chan_reserve_sat, c.capacity / 100);
         assert!(c.active);
@@ -74,10 +70,7 @@ async fn get_info_and_default_topology_look_like_lnd() {
             .into_inner();
     let local: i64 = channels.iter().map(|c| c.local_balance).sum();
     let remote: i64 = channels.iter().map(|c| c.remote_balance).sum();
-    assert_eq!(
-        balance.local_balance.as_ref().map(|a| a.sat),
-        Some(local as u64)
-    );
+    assert_eq!(balance.local_balance.as_ref().map(|a| a.sat), Some(local as u64));
     assert_eq!(
         balance.remote_balance.as_ref().map(|a| a.msat),
         Some(remote as u64 * 1000)
@@ -107,10 +100,7 @@ async fn topology_file_sets_channels_and_inactive_ones_count() {
             .await
             .expect("GetInfo")
             .into_inner();
-    assert_eq!(
-        (info.num_active_channels, info.num_inactive_channels),
-        (1, 1)
-    );
+    assert_eq!((info.num_active_channels, info.num_inactive_channels), (1, 1));
     let channels = t.channels().await;
     assert_eq!(channels[0].chan_id, 777);
     assert_eq!(channels[0].remote_balance, 200_000);
@@ -185,10 +175,7 @@ async fn restart_keeps_keys_macaroons_invoices_indexes_and_balances() {
 
     // The old admin macaroon still works against the restarted node.
     let channel = connect(node.grpc_addr(), &node.tls_cert_path()).await;
-    let mut ln = LightningClient::with_interceptor(
-        channel,
-        Mac::from_file(&node.macaroon_path(MacaroonKind::Admin)),
-    );
+    let mut ln = LightningClient::with_interceptor(channel, Mac::from_file(&node.macaroon_path(MacaroonKind::Admin)));
     let info = ln
         .get_info(lnrpc::GetInfoRequest {})
         .await
@@ -204,10 +191,7 @@ async fn restart_keeps_keys_macaroons_invoices_indexes_and_balances() {
         .invoices;
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].r_hash, first.r_hash);
-    assert_eq!(
-        listed[1].state,
-        lnrpc::invoice::InvoiceState::Settled as i32
-    );
+    assert_eq!(listed[1].state, lnrpc::invoice::InvoiceState::Settled as i32);
     assert_eq!(listed[1].settle_index, 1);
 
     let third = ln
@@ -226,11 +210,7 @@ async fn restart_keeps_keys_macaroons_invoices_indexes_and_balances() {
         .expect("ListChannels")
         .into_inner()
         .channels;
-    let balances = |cs: &[lnrpc::Channel]| {
-        cs.iter()
-            .map(|c| (c.chan_id, c.local_balance))
-            .collect::<Vec<_>>()
-    };
+    let balances = |cs: &[lnrpc::Channel]| cs.iter().map(|c| (c.chan_id, c.local_balance)).collect::<Vec<_>>();
     assert_eq!(balances(&channels_before), balances(&channels_after));
     node.shutdown().await;
 }
@@ -251,17 +231,8 @@ async fn files_have_lnd_layout_and_private_permissions() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for file in [
-            "tls.key",
-            "control.json",
-            "simnode/keys.json",
-            "simnode/state.json",
-        ] {
-            let mode = std::fs::metadata(dir.join(file))
-                .expect(file)
-                .permissions()
-                .mode()
-                & 0o777;
+        for file in ["tls.key", "control.json", "simnode/keys.json", "simnode/state.json"] {
+            let mode = std::fs::metadata(dir.join(file)).expect(file).permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{file}");
         }
     }
@@ -273,8 +244,7 @@ async fn files_have_lnd_layout_and_private_permissions() {
 async fn tls_certificate_is_lnd_like() {
     use rustls::pki_types::pem::PemObject;
     let t = TestNode::start().await;
-    let der = rustls::pki_types::CertificateDer::from_pem_file(t.node.tls_cert_path())
-        .expect("PEM certificate");
+    let der = rustls::pki_types::CertificateDer::from_pem_file(t.node.tls_cert_path()).expect("PEM certificate");
     let der: &[u8] = der.as_ref();
     let contains = |pattern: &str| {
         let bytes = hex::decode(pattern).expect("hex pattern");
@@ -285,23 +255,14 @@ async fn tls_certificate_is_lnd_like() {
     // keyUsage, critical: digitalSignature, keyEncipherment, keyCertSign
     assert!(contains("0603551d0f0101ff0404030202a4"), "key usages");
     // extKeyUsage serverAuth
-    assert!(
-        contains("0603551d25040c300a06082b06010505070301"),
-        "server auth"
-    );
+    assert!(contains("0603551d25040c300a06082b06010505070301"), "server auth");
     // SAN IP 127.0.0.1 and ::1, DNS localhost
     assert!(contains("87047f000001"), "SAN 127.0.0.1");
     assert!(contains(&format!("8710{}01", "00".repeat(15))), "SAN ::1");
-    assert!(
-        contains(&format!("8209{}", hex::encode("localhost"))),
-        "SAN localhost"
-    );
+    assert!(contains(&format!("8209{}", hex::encode("localhost"))), "SAN localhost");
     // ecdsa-with-SHA256 signature and a P-256 key
     assert!(contains("06082a8648ce3d040302"), "ecdsa-with-SHA256");
     assert!(contains("06082a8648ce3d030107"), "prime256v1");
-    assert!(
-        contains(&hex::encode("lnd autogenerated cert")),
-        "LND's organisation"
-    );
+    assert!(contains(&hex::encode("lnd autogenerated cert")), "LND's organisation");
     t.node.shutdown().await;
 }

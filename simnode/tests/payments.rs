@@ -29,38 +29,20 @@ async fn payment_settles_moves_balance_and_increments_settle_index() {
     assert!(inv.settled);
     assert_eq!(inv.settle_index, 1);
     assert!(inv.settle_date > 0);
-    assert_eq!(
-        (inv.amt_paid_sat, inv.amt_paid_msat),
-        (100_000, 100_000_000)
-    );
+    assert_eq!((inv.amt_paid_sat, inv.amt_paid_msat), (100_000, 100_000_000));
     assert_eq!(inv.htlcs.len(), 1);
     assert_eq!(inv.htlcs[0].state, lnrpc::InvoiceHtlcState::Settled as i32);
     assert_eq!(inv.htlcs[0].chan_id, outcome.chan_id);
     assert_eq!(outcome.preimage_hex, Some(hex::encode(&inv.r_preimage)));
 
     let after = t.channels().await;
-    let chan = |cs: &[lnrpc::Channel]| {
-        cs.iter()
-            .find(|c| c.chan_id == outcome.chan_id)
-            .cloned()
-            .expect("chan")
-    };
-    assert_eq!(
-        chan(&after).local_balance,
-        chan(&before).local_balance + 100_000
-    );
-    assert_eq!(
-        chan(&after).remote_balance,
-        chan(&before).remote_balance - 100_000
-    );
+    let chan = |cs: &[lnrpc::Channel]| cs.iter().find(|c| c.chan_id == outcome.chan_id).cloned().expect("chan");
+    assert_eq!(chan(&after).local_balance, chan(&before).local_balance + 100_000);
+    assert_eq!(chan(&after).remote_balance, chan(&before).remote_balance - 100_000);
 
-    simnode::pay(
-        &t.data_dir(),
-        &second.payment_request,
-        PayOptions::default(),
-    )
-    .await
-    .expect("pay");
+    simnode::pay(&t.data_dir(), &second.payment_request, PayOptions::default())
+        .await
+        .expect("pay");
     assert_eq!(t.lookup(&second.r_hash).await.settle_index, 2);
 
     let again = simnode::pay(&t.data_dir(), &first.payment_request, PayOptions::default()).await;
@@ -133,18 +115,13 @@ async fn hold_invoice_accepts_then_settles_with_the_preimage() {
         .into_inner();
     let mut updates = t
         .inv
-        .subscribe_single_invoice(invoicesrpc::SubscribeSingleInvoiceRequest {
-            r_hash: hash.clone(),
-        })
+        .subscribe_single_invoice(invoicesrpc::SubscribeSingleInvoiceRequest { r_hash: hash.clone() })
         .await
         .expect("subscribe")
         .into_inner();
     let first = updates.next().await.expect("current state").expect("ok");
     assert_eq!(first.state, InvoiceState::Open as i32);
-    assert!(
-        first.r_preimage.is_empty(),
-        "preimage unknown for hold invoices"
-    );
+    assert!(first.r_preimage.is_empty(), "preimage unknown for hold invoices");
 
     let err = t
         .inv
@@ -163,10 +140,7 @@ async fn hold_invoice_accepts_then_settles_with_the_preimage() {
     let accepted = updates.next().await.expect("accepted").expect("ok");
     assert_eq!(accepted.state, InvoiceState::Accepted as i32);
     assert_eq!(accepted.amt_paid_sat, 10_000);
-    assert_eq!(
-        accepted.htlcs[0].state,
-        lnrpc::InvoiceHtlcState::Accepted as i32
-    );
+    assert_eq!(accepted.htlcs[0].state, lnrpc::InvoiceHtlcState::Accepted as i32);
     let balance =
         t.ln.channel_balance(lnrpc::ChannelBalanceRequest {})
             .await
@@ -208,10 +182,7 @@ async fn canceling_open_and_accepted_invoices() {
         })
         .await
         .expect("cancel open");
-    assert_eq!(
-        t.lookup(&open.r_hash).await.state,
-        InvoiceState::Canceled as i32
-    );
+    assert_eq!(t.lookup(&open.r_hash).await.state, InvoiceState::Canceled as i32);
     t.inv
         .cancel_invoice(invoicesrpc::CancelInvoiceMsg {
             payment_hash: open.r_hash.clone(),
@@ -248,12 +219,7 @@ async fn canceling_open_and_accepted_invoices() {
     assert_eq!(inv.state, InvoiceState::Canceled as i32);
     assert_eq!(inv.htlcs[0].state, lnrpc::InvoiceHtlcState::Canceled as i32);
     let after = t.channels().await;
-    let chan = |cs: &[lnrpc::Channel]| {
-        cs.iter()
-            .find(|c| c.chan_id == outcome.chan_id)
-            .cloned()
-            .expect("chan")
-    };
+    let chan = |cs: &[lnrpc::Channel]| cs.iter().find(|c| c.chan_id == outcome.chan_id).cloned().expect("chan");
     assert_eq!(
         chan(&after).remote_balance,
         chan(&before).remote_balance,
@@ -284,10 +250,7 @@ async fn expired_open_invoices_are_canceled_by_the_watcher() {
         .await
         .expect("AddInvoice")
         .into_inner();
-    assert_eq!(
-        t.lookup(&added.r_hash).await.state,
-        InvoiceState::Open as i32
-    );
+    assert_eq!(t.lookup(&added.r_hash).await.state, InvoiceState::Open as i32);
     let ln = t.ln.clone();
     let hash = added.r_hash.clone();
     let canceled = eventually(Duration::from_secs(4), || {
@@ -328,10 +291,7 @@ async fn partial_payments_settle_when_the_parts_add_up() {
     assert_eq!(first.status, PayStatus::PartAccepted);
     let inv = t.lookup(&added.r_hash).await;
     assert_eq!(inv.state, InvoiceState::Open as i32);
-    assert_eq!(
-        inv.amt_paid_msat, 0,
-        "LND counts no payment while the invoice is open"
-    );
+    assert_eq!(inv.amt_paid_msat, 0, "LND counts no payment while the invoice is open");
     assert_eq!(inv.htlcs.len(), 1);
     assert_eq!(inv.htlcs[0].state, lnrpc::InvoiceHtlcState::Accepted as i32);
     assert_eq!(inv.htlcs[0].mpp_total_amt_msat, 10_000_000);
@@ -367,10 +327,7 @@ async fn zero_amount_invoices_need_an_amount() {
     let err = simnode::pay(&t.data_dir(), &added.payment_request, PayOptions::default())
         .await
         .expect_err("no amount");
-    assert!(
-        err.to_string().contains("amount must be specified"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("amount must be specified"), "{err}");
     let opts = PayOptions {
         via_chan_id: None,
         amount_msat: Some(12_345),
@@ -389,13 +346,9 @@ async fn paying_a_foreign_or_garbage_invoice_fails_clearly() {
     let t = TestNode::start().await;
     let mut other = TestNode::start().await;
     let foreign = other.add_invoice(1_000, "not yours").await;
-    let err = simnode::pay(
-        &t.data_dir(),
-        &foreign.payment_request,
-        PayOptions::default(),
-    )
-    .await
-    .expect_err("foreign");
+    let err = simnode::pay(&t.data_dir(), &foreign.payment_request, PayOptions::default())
+        .await
+        .expect_err("foreign");
     assert!(err.to_string().contains("not to this simnode"), "{err}");
     let err = simnode::pay(&t.data_dir(), "lnbcrt1nonsense", PayOptions::default())
         .await

@@ -49,12 +49,7 @@ async fn two(t: &mut TestNode) -> (lnrpc::Channel, lnrpc::Channel) {
     (alice.expect("alice"), bob.expect("bob"))
 }
 
-fn request(
-    pay_req: &str,
-    out: u64,
-    last_hop: &str,
-    fee_limit_msat: i64,
-) -> routerrpc::SendPaymentRequest {
+fn request(pay_req: &str, out: u64, last_hop: &str, fee_limit_msat: i64) -> routerrpc::SendPaymentRequest {
     routerrpc::SendPaymentRequest {
         payment_request: pay_req.to_string(),
         outgoing_chan_ids: vec![out],
@@ -67,11 +62,7 @@ fn request(
 }
 
 async fn collect(rt: &mut common::Rt, req: routerrpc::SendPaymentRequest) -> Vec<lnrpc::Payment> {
-    let mut stream = rt
-        .send_payment_v2(req)
-        .await
-        .expect("SendPaymentV2")
-        .into_inner();
+    let mut stream = rt.send_payment_v2(req).await.expect("SendPaymentV2").into_inner();
     let mut out = Vec::new();
     while let Some(item) = stream.next().await {
         out.push(item.expect("payment update"));
@@ -92,12 +83,7 @@ async fn circular_payment_moves_balances_charges_fees_and_settles_invoice() {
     let mut rt = router(&t);
     let updates = collect(
         &mut rt,
-        request(
-            &inv.payment_request,
-            alice.chan_id,
-            &bob.remote_pubkey,
-            100_000,
-        ),
+        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000),
     )
     .await;
     assert!(updates.len() >= 2, "{updates:?}");
@@ -173,12 +159,7 @@ async fn failures_follow_lnd() {
 
     // Self-payment without allow_self_payment: refused before the stream.
     let inv = t.add_invoice(10_000, "x").await;
-    let mut req = request(
-        &inv.payment_request,
-        alice.chan_id,
-        &bob.remote_pubkey,
-        100_000,
-    );
+    let mut req = request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000);
     req.allow_self_payment = false;
     let err = rt.send_payment_v2(req).await.expect_err("refused");
     assert_eq!(err.message(), "self-payments not allowed");
@@ -186,20 +167,12 @@ async fn failures_follow_lnd() {
     // Fee limit below the route fee → no route, nothing moves.
     let updates = collect(
         &mut rt,
-        request(
-            &inv.payment_request,
-            alice.chan_id,
-            &bob.remote_pubkey,
-            1_000,
-        ),
+        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 1_000),
     )
     .await;
     let last = updates.last().expect("final");
     assert_eq!(last.status, PaymentStatus::Failed as i32);
-    assert_eq!(
-        last.failure_reason,
-        PaymentFailureReason::FailureReasonNoRoute as i32
-    );
+    assert_eq!(last.failure_reason, PaymentFailureReason::FailureReasonNoRoute as i32);
     let (a, b) = two(&mut t).await;
     assert_eq!(
         (a.local_balance, b.local_balance),
@@ -220,12 +193,7 @@ async fn failures_follow_lnd() {
     let big = t.add_invoice(500_000, "big").await;
     let updates = collect(
         &mut rt,
-        request(
-            &big.payment_request,
-            bob.chan_id,
-            &alice.remote_pubkey,
-            1_000_000,
-        ),
+        request(&big.payment_request, bob.chan_id, &alice.remote_pubkey, 1_000_000),
     )
     .await;
     let last = updates.last().expect("final");
@@ -235,11 +203,7 @@ async fn failures_follow_lnd() {
     );
 
     // Unknown outgoing channel, or a last hop we have no channel with: no route.
-    let updates = collect(
-        &mut rt,
-        request(&inv.payment_request, 42, &bob.remote_pubkey, 100_000),
-    )
-    .await;
+    let updates = collect(&mut rt, request(&inv.payment_request, 42, &bob.remote_pubkey, 100_000)).await;
     assert_eq!(
         updates.last().expect("final").failure_reason,
         PaymentFailureReason::FailureReasonNoRoute as i32
@@ -258,12 +222,7 @@ async fn failures_follow_lnd() {
     // Out and back through the same peer is no circuit.
     let updates = collect(
         &mut rt,
-        request(
-            &inv.payment_request,
-            alice.chan_id,
-            &alice.remote_pubkey,
-            100_000,
-        ),
+        request(&inv.payment_request, alice.chan_id, &alice.remote_pubkey, 100_000),
     )
     .await;
     assert_eq!(
@@ -275,32 +234,19 @@ async fn failures_follow_lnd() {
     // fails at alice with a temporary channel failure, then no route is left.
     let updates = collect(
         &mut rt,
-        request(
-            &big.payment_request,
-            alice.chan_id,
-            &alice.remote_pubkey,
-            1_000_000,
-        ),
+        request(&big.payment_request, alice.chan_id, &alice.remote_pubkey, 1_000_000),
     )
     .await;
     assert_eq!(
         updates.last().expect("final").failure_reason,
         PaymentFailureReason::FailureReasonNoRoute as i32
     );
-    let mut req = request(
-        &big.payment_request,
-        alice.chan_id,
-        &bob.remote_pubkey,
-        1_000_000,
-    );
+    let mut req = request(&big.payment_request, alice.chan_id, &bob.remote_pubkey, 1_000_000);
     req.outgoing_chan_ids = vec![alice.chan_id];
     // bob can push 500,000? bob's side holds 900,000: this one succeeds — and a failed payment
     // with the same hash may be retried, as in LND.
     let updates = collect(&mut rt, req).await;
-    assert_eq!(
-        updates.last().expect("final").status,
-        PaymentStatus::Succeeded as i32
-    );
+    assert_eq!(updates.last().expect("final").status, PaymentStatus::Succeeded as i32);
 
     // A failed payment is tracked with its reason; an unknown hash is not found.
     let mut tracked = rt
@@ -334,30 +280,17 @@ async fn invoice_macaroon_cannot_send_and_payments_survive_restart() {
         Mac::from_file(&t.node.macaroon_path(MacaroonKind::Invoice)),
     );
     let err = inv_rt
-        .send_payment_v2(request(
-            &inv.payment_request,
-            alice.chan_id,
-            &bob.remote_pubkey,
-            10_000,
-        ))
+        .send_payment_v2(request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 10_000))
         .await
         .expect_err("offchain:write");
     assert_eq!(err.message(), "permission denied");
     let mut rt = router(&t);
     let updates = collect(
         &mut rt,
-        request(
-            &inv.payment_request,
-            alice.chan_id,
-            &bob.remote_pubkey,
-            10_000,
-        ),
+        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 10_000),
     )
     .await;
-    assert_eq!(
-        updates.last().expect("final").status,
-        PaymentStatus::Succeeded as i32
-    );
+    assert_eq!(updates.last().expect("final").status, PaymentStatus::Succeeded as i32);
     let data_dir = t.data_dir();
     t.node.shutdown().await;
     let node = simnode::start(simnode::SimNodeConfig {
@@ -369,10 +302,7 @@ async fn invoice_macaroon_cannot_send_and_payments_survive_restart() {
     .await
     .expect("restart");
     let channel = common::connect(node.grpc_addr(), &node.tls_cert_path()).await;
-    let mut rt = RouterClient::with_interceptor(
-        channel,
-        Mac::from_file(&node.macaroon_path(MacaroonKind::Readonly)),
-    );
+    let mut rt = RouterClient::with_interceptor(channel, Mac::from_file(&node.macaroon_path(MacaroonKind::Readonly)));
     let mut tracked = rt
         .track_payment_v2(routerrpc::TrackPaymentRequest {
             payment_hash: inv.r_hash.clone(),
@@ -391,29 +321,18 @@ async fn slow_payment_past_its_timeout_fails_with_timeout() {
     let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
     let (alice, bob) = two(&mut t).await;
     let mut rt = router(&t);
-    simnode::fault(
-        &t.data_dir(),
-        simnode::FaultCommand::SlowPayments { ms: 1500 },
-    )
-    .await
-    .expect("fault");
+    simnode::fault(&t.data_dir(), simnode::FaultCommand::SlowPayments { ms: 1500 })
+        .await
+        .expect("fault");
     let inv = t.add_invoice(10_000, "slow").await;
-    let mut req = request(
-        &inv.payment_request,
-        alice.chan_id,
-        &bob.remote_pubkey,
-        100_000,
-    );
+    let mut req = request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000);
     req.timeout_seconds = 1;
     let started = std::time::Instant::now();
     let updates = collect(&mut rt, req).await;
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     let last = updates.last().expect("final");
     assert_eq!(last.status, PaymentStatus::Failed as i32);
-    assert_eq!(
-        last.failure_reason,
-        PaymentFailureReason::FailureReasonTimeout as i32
-    );
+    assert_eq!(last.failure_reason, PaymentFailureReason::FailureReasonTimeout as i32);
     let (a, _) = two(&mut t).await;
     assert_eq!(a.local_balance, alice.local_balance);
     assert_eq!(
@@ -422,25 +341,14 @@ async fn slow_payment_past_its_timeout_fails_with_timeout() {
     );
 
     // Slow but within the timeout: it succeeds.
-    simnode::fault(
-        &t.data_dir(),
-        simnode::FaultCommand::SlowPayments { ms: 200 },
-    )
-    .await
-    .expect("fault");
+    simnode::fault(&t.data_dir(), simnode::FaultCommand::SlowPayments { ms: 200 })
+        .await
+        .expect("fault");
     let updates = collect(
         &mut rt,
-        request(
-            &inv.payment_request,
-            alice.chan_id,
-            &bob.remote_pubkey,
-            100_000,
-        ),
+        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000),
     )
     .await;
-    assert_eq!(
-        updates.last().expect("final").status,
-        PaymentStatus::Succeeded as i32
-    );
+    assert_eq!(updates.last().expect("final").status, PaymentStatus::Succeeded as i32);
     t.node.shutdown().await;
 }

@@ -22,18 +22,11 @@ async fn next(stream: &mut Streaming<lnrpc::Invoice>) -> lnrpc::Invoice {
 
 async fn assert_quiet(stream: &mut Streaming<lnrpc::Invoice>) {
     if let Ok(item) = tokio::time::timeout(Duration::from_millis(300), stream.next()).await {
-        panic!(
-            "unexpected event {:?}",
-            item.map(|r| r.map(|i| (i.add_index, i.state)))
-        );
+        panic!("unexpected event {:?}", item.map(|r| r.map(|i| (i.add_index, i.state))));
     }
 }
 
-async fn subscribe(
-    t: &mut TestNode,
-    add_index: u64,
-    settle_index: u64,
-) -> Streaming<lnrpc::Invoice> {
+async fn subscribe(t: &mut TestNode, add_index: u64, settle_index: u64) -> Streaming<lnrpc::Invoice> {
     t.ln.subscribe_invoices(lnrpc::InvoiceSubscription {
         add_index,
         settle_index,

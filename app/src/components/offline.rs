@@ -56,12 +56,30 @@ pub fn OfflineBanner() -> impl IntoView {
         None => browser_italian.get(),
     };
     let (first, first_lang, second, second_lang) = (
-        move || if italian() { OFFLINE_TEXT_IT } else { OFFLINE_TEXT_EN },
+        move || {
+            if italian() {
+                OFFLINE_TEXT_IT
+            } else {
+                OFFLINE_TEXT_EN
+            }
+        },
         move || if italian() { "it" } else { "en" },
-        move || if italian() { OFFLINE_TEXT_EN } else { OFFLINE_TEXT_IT },
+        move || {
+            if italian() {
+                OFFLINE_TEXT_EN
+            } else {
+                OFFLINE_TEXT_IT
+            }
+        },
         move || if italian() { "en" } else { "it" },
     );
-    let reconnecting = move || if italian() { RECONNECTING_IT } else { RECONNECTING_EN };
+    let reconnecting = move || {
+        if italian() {
+            RECONNECTING_IT
+        } else {
+            RECONNECTING_EN
+        }
+    };
     view! {
         <Show when=offline>
             <div class="offline-screen" role="alert" aria-live="assertive" data-testid="offline-screen">
@@ -88,10 +106,7 @@ mod watch {
     use wasm_bindgen_futures::JsFuture;
     use web_sys::{AbortSignal, RequestCache, RequestInit};
 
-    use super::{
-        shows_offline, PROBE_INTERVAL_OFFLINE_MS, PROBE_INTERVAL_ONLINE_MS, PROBE_TIMEOUT_MS,
-        PROBE_URL,
-    };
+    use super::{shows_offline, PROBE_INTERVAL_OFFLINE_MS, PROBE_INTERVAL_ONLINE_MS, PROBE_TIMEOUT_MS, PROBE_URL};
     use crate::i18n::Lang;
 
     /// Reads the initial state (online? browser language Italian?), listens to `online`/`offline`

@@ -20,7 +20,10 @@ use crate::pages::{
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_i18n();
-    let auth = Auth { user: RwSignal::new(None), checked: RwSignal::new(false) };
+    let auth = Auth {
+        user: RwSignal::new(None),
+        checked: RwSignal::new(false),
+    };
     provide_context(auth);
     leptos::task::spawn_local(async move {
         if let Ok(user) = whoami().await {

@@ -134,11 +134,21 @@ fn NodeStatusView(node: NodeStatus) -> impl IntoView {
     let simulated = node.simulated;
     let host = node.host.clone();
     let kind = move || {
-        let kind = if simulated { tr("simulated node (simnode)", "nodo simulato (simnode)") } else { "LND" };
+        let kind = if simulated {
+            tr("simulated node (simnode)", "nodo simulato (simnode)")
+        } else {
+            "LND"
+        };
         format!("{kind} {} {host}", tr("at", "su"))
     };
     let synced_to_chain = node.synced_to_chain;
-    let synced = move || if synced_to_chain { tr("yes", "sì") } else { tr("no", "no") };
+    let synced = move || {
+        if synced_to_chain {
+            tr("yes", "sì")
+        } else {
+            tr("no", "no")
+        }
+    };
     view! {
         <p class="badge badge-ok" data-testid="node-connection">{move || tr("Connected", "Connesso")}</p>
         <dl class="facts">

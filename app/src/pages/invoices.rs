@@ -103,7 +103,9 @@ pub async fn create_ln_invoice(
     expiry_hours: String,
 ) -> Result<LnInvoiceInfo, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
-    crate::admin::admin_backend()?.create_ln_invoice(numero, anno, amount_eur, expiry_hours).await
+    crate::admin::admin_backend()?
+        .create_ln_invoice(numero, anno, amount_eur, expiry_hours)
+        .await
 }
 
 /// One Lightning invoice, refreshed from the node, with its BOLT11 and QR code. Admin.

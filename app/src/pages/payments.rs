@@ -39,7 +39,9 @@ pub const MAX_LISTED: u32 = 500;
 #[server(prefix = "/api", endpoint = "admin_payments")]
 pub async fn list_payments(limit: u32) -> Result<Vec<PaymentView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
-    crate::admin::admin_backend()?.list_payments(limit.clamp(1, MAX_LISTED)).await
+    crate::admin::admin_backend()?
+        .list_payments(limit.clamp(1, MAX_LISTED))
+        .await
 }
 
 /// Every payment as the accountant's CSV (the same file as `openfatture lightning payments export
@@ -155,6 +157,9 @@ mod tests {
 
     #[test]
     fn csv_data_urls_escape_everything_but_unreserved_characters() {
-        assert_eq!(csv_data_url("a,b\n1 €"), "data:text/csv;charset=utf-8,a%2Cb%0A1%20%E2%82%AC");
+        assert_eq!(
+            csv_data_url("a,b\n1 €"),
+            "data:text/csv;charset=utf-8,a%2Cb%0A1%20%E2%82%AC"
+        );
     }
 }

@@ -314,7 +314,11 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
         "1 BTC = {} € · {}{}",
         sale.eur_per_btc,
         sale.rate_source,
-        if sale.rate_is_fallback && sale.rate_source != "fallback" { " (FALLBACK)" } else { "" }
+        if sale.rate_is_fallback && sale.rate_source != "fallback" {
+            " (FALLBACK)"
+        } else {
+            ""
+        }
     );
     view! {
         <div class="pos-qr-screen" data-testid="pos-qr-screen">

@@ -79,14 +79,25 @@ impl Notice {
     fn text(&self) -> (String, bool) {
         match self {
             Notice::Saved(saved) => {
-                let shown = if saved.secret { tr("(secret saved)", "(segreto salvato)").to_string() } else { saved.value.clone() };
+                let shown = if saved.secret {
+                    tr("(secret saved)", "(segreto salvato)").to_string()
+                } else {
+                    saved.value.clone()
+                };
                 let mut text = format!("{} = {shown}", saved.key);
                 if saved.source == "env" {
-                    text.push_str(&format!(" — {} {}", saved.env_var, tr("overrides the file", "prevale sul file")));
+                    text.push_str(&format!(
+                        " — {} {}",
+                        saved.env_var,
+                        tr("overrides the file", "prevale sul file")
+                    ));
                 }
                 (text, false)
             }
-            Notice::Removed(key) => (format!("{key}: {}", tr("removed from config.toml", "rimossa da config.toml")), false),
+            Notice::Removed(key) => (
+                format!("{key}: {}", tr("removed from config.toml", "rimossa da config.toml")),
+                false,
+            ),
             Notice::Error(text) => (text.clone(), true),
         }
     }
@@ -131,7 +142,11 @@ pub fn SettingsPage() -> impl IntoView {
 #[component]
 fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl IntoView {
     let current = RwSignal::new(setting.clone());
-    let input = RwSignal::new(if setting.secret { String::new() } else { setting.value.clone() });
+    let input = RwSignal::new(if setting.secret {
+        String::new()
+    } else {
+        setting.value.clone()
+    });
     let key = setting.key.clone();
     let save = {
         let key = key.clone();

@@ -79,7 +79,9 @@ pub async fn add_webhook_endpoint(
     events: String,
 ) -> Result<Vec<EndpointView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
-    crate::admin::admin_backend()?.add_webhook_endpoint(name, url, secret, events).await
+    crate::admin::admin_backend()?
+        .add_webhook_endpoint(name, url, secret, events)
+        .await
 }
 
 /// Removes an endpoint; its pending deliveries are marked failed. Admin.
@@ -147,12 +149,18 @@ impl Notice {
                 false,
             ),
             Notice::TestFailed(r) => (
-                format!("{} {}: {}", tr("Test event failed for", "Evento di prova non consegnato a"), r.endpoint, r.error),
+                format!(
+                    "{} {}: {}",
+                    tr("Test event failed for", "Evento di prova non consegnato a"),
+                    r.endpoint,
+                    r.error
+                ),
                 true,
             ),
-            Notice::Redelivered(id, n) => {
-                (format!("{id}: {} {n}", tr("deliveries queued:", "consegne in coda:")), false)
-            }
+            Notice::Redelivered(id, n) => (
+                format!("{id}: {} {n}", tr("deliveries queued:", "consegne in coda:")),
+                false,
+            ),
             Notice::Error(text) => (text.clone(), true),
         }
     }
@@ -182,7 +190,14 @@ pub fn WebhooksPage() -> impl IntoView {
         message.set(None);
         leptos::task::spawn_local(async move {
             let added = name.get_untracked();
-            match add_webhook_endpoint(added.clone(), url.get_untracked(), secret.get_untracked(), events.get_untracked()).await {
+            match add_webhook_endpoint(
+                added.clone(),
+                url.get_untracked(),
+                secret.get_untracked(),
+                events.get_untracked(),
+            )
+            .await
+            {
                 Ok(_) => {
                     message.set(Some(Notice::Saved(added)));
                     name.set(String::new());

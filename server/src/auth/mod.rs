@@ -84,7 +84,9 @@ pub fn unix_now() -> i64 {
 pub fn check_username(name: &str) -> Result<(), AuthError> {
     let ok = !name.is_empty()
         && name.chars().count() <= MAX_USERNAME_CHARS
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(())
     } else {
@@ -124,7 +126,12 @@ impl AuthService {
         check_username(username)?;
         check_password_policy(password.expose_secret())?;
         let password_hash = hash_password(password)?;
-        let record = UserRecord { username: username.to_string(), role, password_hash, created_at: unix_now() };
+        let record = UserRecord {
+            username: username.to_string(),
+            role,
+            password_hash,
+            created_at: unix_now(),
+        };
         if self.store.insert_user(&record).await? {
             Ok(())
         } else {
@@ -146,17 +153,25 @@ impl AuthService {
         client: &str,
     ) -> Result<(SecretString, SessionUser), AuthError> {
         let now = unix_now();
-        let user_key = format!("user:{}", username.chars().take(MAX_USERNAME_CHARS * 2).collect::<String>());
+        let user_key = format!(
+            "user:{}",
+            username.chars().take(MAX_USERNAME_CHARS * 2).collect::<String>()
+        );
         let address_key = format!("ip:{client}");
         for key in [&user_key, &address_key] {
             let state = self.store.throttle(key).await?;
             if state.locked_until > now {
-                return Err(AuthError::Throttled { retry_after_secs: state.locked_until - now });
+                return Err(AuthError::Throttled {
+                    retry_after_secs: state.locked_until - now,
+                });
             }
         }
         let record = self.store.user(username).await?;
         // Verify even for unknown users, so timing does not tell which names exist.
-        let stored_hash = record.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(password::DUMMY_HASH);
+        let stored_hash = record
+            .as_ref()
+            .map(|u| u.password_hash.as_str())
+            .unwrap_or(password::DUMMY_HASH);
         let verified = verify_password(password, stored_hash)?;
         match record {
             Some(user) if verified => {
@@ -164,10 +179,21 @@ impl AuthService {
                 self.store.clear_throttle(&address_key).await?;
                 let token = new_token();
                 self.store
-                    .insert_session(&token_digest(token.expose_secret()), &user.username, now, now + SESSION_TTL_SECS)
+                    .insert_session(
+                        &token_digest(token.expose_secret()),
+                        &user.username,
+                        now,
+                        now + SESSION_TTL_SECS,
+                    )
                     .await?;
                 tracing::info!(user = %user.username, role = %user.role, "staff signed in");
-                Ok((token, SessionUser { username: user.username, role: user.role }))
+                Ok((
+                    token,
+                    SessionUser {
+                        username: user.username,
+                        role: user.role,
+                    },
+                ))
             }
             _ => {
                 self.record_failure(&user_key, USER_FREE_FAILURES, now).await?;
@@ -183,7 +209,9 @@ impl AuthService {
         let failures = before.failures + 1;
         let lock = lock_secs(failures, free);
         let locked_until = if lock > 0 { now + lock } else { 0 };
-        self.store.set_throttle(key, ThrottleState { failures, locked_until }).await?;
+        self.store
+            .set_throttle(key, ThrottleState { failures, locked_until })
+            .await?;
         Ok(())
     }
 

@@ -52,7 +52,9 @@ pub fn hash_password(password: &SecretString) -> Result<String, AuthError> {
 /// Whether `password` matches the stored PHC hash.
 pub fn verify_password(password: &SecretString, stored: &str) -> Result<bool, AuthError> {
     let parsed = PasswordHash::new(stored).map_err(|e| AuthError::Hash(format!("stored hash unreadable: {e}")))?;
-    Ok(Argon2::default().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
+    Ok(Argon2::default()
+        .verify_password(password.expose_secret().as_bytes(), &parsed)
+        .is_ok())
 }
 
 #[cfg(test)]

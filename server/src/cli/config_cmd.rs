@@ -27,8 +27,17 @@ pub(super) fn run(out: &Output, home: &Home, env: &EnvVars, command: ConfigComma
             if out.json {
                 return out.print_json(&entry_json(&entry));
             }
-            let shown = if entry.key.secret { "(secret saved)".to_string() } else { entry.display_value() };
-            println!("✅ {} = {}  (saved to {})", entry.key.name, shown, home.config_file.display());
+            let shown = if entry.key.secret {
+                "(secret saved)".to_string()
+            } else {
+                entry.display_value()
+            };
+            println!(
+                "✅ {} = {}  (saved to {})",
+                entry.key.name,
+                shown,
+                home.config_file.display()
+            );
             if entry.source == Source::Env {
                 println!(
                     "⚠️  {} is set in the environment and overrides the file (effective value: {})",
@@ -64,7 +73,13 @@ pub(super) fn run(out: &Output, home: &Home, env: &EnvVars, command: ConfigComma
             if out.json {
                 return out.print_json(&entry_json(&entry));
             }
-            println!("✅ {} removed from {}; now {}  ({})", entry.key.name, home.config_file.display(), entry.display_value(), entry.source);
+            println!(
+                "✅ {} removed from {}; now {}  ({})",
+                entry.key.name,
+                home.config_file.display(),
+                entry.display_value(),
+                entry.source
+            );
             Ok(())
         }
         ConfigCommand::Path => {

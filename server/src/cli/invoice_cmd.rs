@@ -81,7 +81,12 @@ pub struct AddArgs {
 }
 
 /// Runs one `invoice` subcommand.
-pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command: InvoiceCommand) -> Result<(), CliError> {
+pub(super) async fn run(
+    out: &Output,
+    settings: &Settings,
+    home: &Home,
+    command: InvoiceCommand,
+) -> Result<(), CliError> {
     let store = crate::context::open_store(home, settings).await?;
     let result = match command {
         InvoiceCommand::Add(args) => add(out, &store, args).await,
@@ -146,7 +151,10 @@ async fn add(out: &Output, store: &Store, args: AddArgs) -> Result<(), CliError>
     if out.json {
         return out.print_json(&fattura);
     }
-    println!("📄 Invoice {} added: {} EUR due from {}", fattura.numero, fattura.due_eur, fattura.client_name);
+    println!(
+        "📄 Invoice {} added: {} EUR due from {}",
+        fattura.numero, fattura.due_eur, fattura.client_name
+    );
     Ok(())
 }
 
@@ -160,7 +168,10 @@ async fn list(out: &Output, store: &Store, search: Option<String>, limit: u32, p
         println!("No invoices. Add one with `openfatture invoice add` or `openfatture invoice import FILE.xml`.");
         return Ok(());
     }
-    println!("{:<16} {:>4} {:<10} {:<28} {:>12} {:>12}  STATUS", "NUMERO", "ANNO", "DATE", "CLIENT", "DUE EUR", "PAID EUR");
+    println!(
+        "{:<16} {:>4} {:<10} {:<28} {:>12} {:>12}  STATUS",
+        "NUMERO", "ANNO", "DATE", "CLIENT", "DUE EUR", "PAID EUR"
+    );
     for f in &rows {
         println!(
             "{:<16} {:>4} {:<10} {:<28} {:>12} {:>12}  {}",
@@ -210,7 +221,12 @@ fn print_fattura(f: &Fattura) {
         "💶 Total {} EUR, ritenuta {} EUR, bollo {} EUR → due {} EUR",
         f.totale_eur, f.ritenuta_eur, f.bollo_eur, f.due_eur
     );
-    println!("✅ Paid {} EUR, outstanding {} EUR: {}", f.paid_eur, f.outstanding_eur(), f.status().as_str());
+    println!(
+        "✅ Paid {} EUR, outstanding {} EUR: {}",
+        f.paid_eur,
+        f.outstanding_eur(),
+        f.status().as_str()
+    );
 }
 
 fn to_new_fattura(inv: &ImportedInvoice, file_name: &str) -> NewFattura {
@@ -240,7 +256,10 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf]) -> Result<(), Cl
     let mut credit_notes = Vec::new();
     let mut errors = Vec::new();
     for path in files {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
         let bytes = match read_limited(path) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -275,7 +294,11 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf]) -> Result<(), Cl
             "skipped_credit_notes": credit_notes,
         }));
     }
-    println!("📥 Imported {} invoice(s): {}", outcome.added.len(), outcome.added.join(", "));
+    println!(
+        "📥 Imported {} invoice(s): {}",
+        outcome.added.len(),
+        outcome.added.join(", ")
+    );
     if !outcome.already_present.is_empty() {
         println!(
             "↩️  Already present, left unchanged: {}",
@@ -283,7 +306,10 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf]) -> Result<(), Cl
         );
     }
     if !credit_notes.is_empty() {
-        println!("⏭️  Credit notes skipped (nothing to collect): {}", credit_notes.join(", "));
+        println!(
+            "⏭️  Credit notes skipped (nothing to collect): {}",
+            credit_notes.join(", ")
+        );
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! `openfatture lightning status|channels`, routing the other `lightning` subcommands.
 
 use super::format::{compact_sats, grouped};
-use super::{CliError, LightningCommand, Output};
 use super::liquidity_cmd;
 use super::ln_invoice_cmd;
 use super::tracking_cmd;
+use super::{CliError, LightningCommand, Output};
 use crate::config::{Home, Settings};
 use crate::lnd::{LndClient, LndConfig};
 use crate::services::node;
@@ -19,12 +19,19 @@ Configure your LND node:
 Or try it with the simulated node that `openfatture serve` embeds.";
 
 /// Runs one `lightning` subcommand.
-pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command: LightningCommand) -> Result<(), CliError> {
+pub(super) async fn run(
+    out: &Output,
+    settings: &Settings,
+    home: &Home,
+    command: LightningCommand,
+) -> Result<(), CliError> {
     let node_command = match command {
         LightningCommand::Invoice { command } => {
             return ln_invoice_cmd::run_invoice(out, settings, home, command).await
         }
-        LightningCommand::Payments { command } => return ln_invoice_cmd::run_payments(out, settings, home, command).await,
+        LightningCommand::Payments { command } => {
+            return ln_invoice_cmd::run_payments(out, settings, home, command).await
+        }
         LightningCommand::Rates => return ln_invoice_cmd::run_rates(out, settings).await,
         LightningCommand::Liquidity { command } => {
             return liquidity_cmd::run_liquidity(out, settings, home, command).await
@@ -71,7 +78,10 @@ async fn status(out: &Output, settings: &Settings, cfg: LndConfig) -> Result<(),
     }
     println!("✅ LND Connection: OK ({})", status.host);
     println!("🔑 Node: {} ({})", status.alias, status.pubkey);
-    println!("🌐 Network: {}, block {}, LND {}", status.network, status.block_height, status.version);
+    println!(
+        "🌐 Network: {}, block {}, LND {}",
+        status.network, status.block_height, status.version
+    );
     if !status.synced_to_chain {
         println!("⚠️  Not synced to chain yet");
     }
@@ -82,7 +92,10 @@ async fn status(out: &Output, settings: &Settings, cfg: LndConfig) -> Result<(),
     if status.pending_channels > 0 {
         channels.push_str(&format!(", {} pending", status.pending_channels));
     }
-    println!("📊 Channels: {channels}, {} sats capacity", compact_sats(status.capacity_sat));
+    println!(
+        "📊 Channels: {channels}, {} sats capacity",
+        compact_sats(status.capacity_sat)
+    );
     println!(
         "💰 Balance: {} sats local, {} sats remote",
         compact_sats(status.local_balance_sat),
@@ -101,13 +114,19 @@ async fn channels(out: &Output, cfg: LndConfig) -> Result<(), CliError> {
         return out.print_json(&channels);
     }
     if channels.is_empty() {
-        println!("No open channels. Receiving payments needs inbound capacity: open a channel to a well-connected peer.");
+        println!(
+            "No open channels. Receiving payments needs inbound capacity: open a channel to a well-connected peer."
+        );
         return Ok(());
     }
     let rows: Vec<[String; 6]> = channels
         .iter()
         .map(|c| {
-            let peer = if c.peer_alias.is_empty() { short_key(&c.remote_pubkey) } else { c.peer_alias.clone() };
+            let peer = if c.peer_alias.is_empty() {
+                short_key(&c.remote_pubkey)
+            } else {
+                c.peer_alias.clone()
+            };
             [
                 c.chan_id.to_string(),
                 peer,
@@ -118,7 +137,14 @@ async fn channels(out: &Output, cfg: LndConfig) -> Result<(), CliError> {
             ]
         })
         .collect();
-    let header = ["CHANNEL ID", "PEER", "ACTIVE", "CAPACITY (sat)", "LOCAL (sat)", "REMOTE (sat)"];
+    let header = [
+        "CHANNEL ID",
+        "PEER",
+        "ACTIVE",
+        "CAPACITY (sat)",
+        "LOCAL (sat)",
+        "REMOTE (sat)",
+    ];
     let mut widths = header.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -146,7 +172,13 @@ fn print_row(cells: &[String; 6], widths: &[usize; 6]) {
         .iter()
         .zip(widths)
         .enumerate()
-        .map(|(i, (cell, w))| if i >= 3 { format!("{cell:>w$}") } else { format!("{cell:<w$}") })
+        .map(|(i, (cell, w))| {
+            if i >= 3 {
+                format!("{cell:>w$}")
+            } else {
+                format!("{cell:<w$}")
+            }
+        })
         .collect();
     println!("{}", line.join("  ").trim_end());
 }

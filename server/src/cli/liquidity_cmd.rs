@@ -8,8 +8,8 @@ use super::format::{compact_sats, grouped};
 use super::{CliError, Output};
 use crate::config::{Home, Settings};
 use crate::liquidity::{
-    execute_move, fetch_report, plan, LiquidityPolicy, LiquidityReport, ManagerSettings, MoveOutcome,
-    RebalanceError, RebalanceLock, RebalanceOptions, RebalancePlan,
+    execute_move, fetch_report, plan, LiquidityPolicy, LiquidityReport, ManagerSettings, MoveOutcome, RebalanceError,
+    RebalanceLock, RebalanceOptions, RebalancePlan,
 };
 use crate::lnd::{LndClient, LndConfig};
 use crate::store::rebalances::RebalanceTrigger;
@@ -88,7 +88,13 @@ async fn rebalance(out: &Output, settings: &Settings, home: &Home, args: Rebalan
         to_chan: args.to,
     };
     let plan = plan(&report, &opts)?;
-    let mut summary = RebalanceReport { dry_run: args.dry_run, plan, results: Vec::new(), moved_sat: 0, fees_msat: 0 };
+    let mut summary = RebalanceReport {
+        dry_run: args.dry_run,
+        plan,
+        results: Vec::new(),
+        moved_sat: 0,
+        fees_msat: 0,
+    };
     if summary.plan.moves.is_empty() {
         if out.json {
             return out.print_json(&summary);
@@ -124,7 +130,10 @@ async fn rebalance(out: &Output, settings: &Settings, home: &Home, args: Rebalan
         );
     }
     if summary.moved_sat == 0 {
-        return Err(CliError::Invalid(format!("rebalance failed, nothing was moved: {}", failures.join("; "))));
+        return Err(CliError::Invalid(format!(
+            "rebalance failed, nothing was moved: {}",
+            failures.join("; ")
+        )));
     }
     Ok(())
 }
@@ -250,22 +259,45 @@ fn print_report(report: &LiquidityReport) {
         percent(p.max_ratio)
     );
     if t.needs_inbound > 0 {
-        println!("⚠️  {} channel(s) need inbound capacity (inbound below {})", t.needs_inbound, percent(p.min_ratio));
+        println!(
+            "⚠️  {} channel(s) need inbound capacity (inbound below {})",
+            t.needs_inbound,
+            percent(p.min_ratio)
+        );
     }
     if t.needs_outbound > 0 {
-        println!("⚠️  {} channel(s) need outbound capacity (inbound above {})", t.needs_outbound, percent(p.max_ratio));
+        println!(
+            "⚠️  {} channel(s) need outbound capacity (inbound above {})",
+            t.needs_outbound,
+            percent(p.max_ratio)
+        );
     }
     if t.needs_inbound == 0 && t.needs_outbound == 0 {
         println!("✅ Every channel is within the bounds");
     }
     println!();
-    let header = ["CHANNEL ID", "PEER", "ACTIVE", "STATUS", "CAPACITY", "LOCAL", "REMOTE", "INBOUND", "TO TARGET", "RESERVE"]
-        .map(String::from);
+    let header = [
+        "CHANNEL ID",
+        "PEER",
+        "ACTIVE",
+        "STATUS",
+        "CAPACITY",
+        "LOCAL",
+        "REMOTE",
+        "INBOUND",
+        "TO TARGET",
+        "RESERVE",
+    ]
+    .map(String::from);
     let rows: Vec<[String; 10]> = report
         .channels
         .iter()
         .map(|c| {
-            let peer = if c.peer_alias.is_empty() { c.peer_pubkey.clone() } else { c.peer_alias.clone() };
+            let peer = if c.peer_alias.is_empty() {
+                c.peer_pubkey.clone()
+            } else {
+                c.peer_alias.clone()
+            };
             let to_target = match c.inbound_to_target_sat {
                 n if n > 0 => format!("+{}", grouped(n.unsigned_abs())),
                 n if n < 0 => format!("-{}", grouped(n.unsigned_abs())),

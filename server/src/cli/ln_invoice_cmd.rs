@@ -120,13 +120,22 @@ pub enum ExportFormat {
 }
 
 /// Runs `lightning invoice ...`.
-pub(super) async fn run_invoice(out: &Output, settings: &Settings, home: &Home, command: LnInvoiceCommand) -> Result<(), CliError> {
+pub(super) async fn run_invoice(
+    out: &Output,
+    settings: &Settings,
+    home: &Home,
+    command: LnInvoiceCommand,
+) -> Result<(), CliError> {
     let store = crate::context::open_store(home, settings).await?;
     let result = async {
         match command {
-            LnInvoiceCommand::List { status, numero, since, limit, page } => {
-                list(out, &store, status, numero, since, limit, page).await
-            }
+            LnInvoiceCommand::List {
+                status,
+                numero,
+                since,
+                limit,
+                page,
+            } => list(out, &store, status, numero, since, limit, page).await,
             command => {
                 let lnd = crate::context::lnd_client(settings)?;
                 let service = crate::context::invoice_service(settings, store.clone(), lnd)?;
@@ -155,9 +164,12 @@ pub(super) async fn run_payments(
     let result = match command {
         PaymentsCommand::List { limit, page } => payments_list(out, &store, limit, page).await,
         PaymentsCommand::Show { payment_hash } => payment_show(out, &store, &payment_hash).await,
-        PaymentsCommand::Export { from, to, format, output } => {
-            payments_export(&store, from, to, format, output).await
-        }
+        PaymentsCommand::Export {
+            from,
+            to,
+            format,
+            output,
+        } => payments_export(&store, from, to, format, output).await,
     };
     store.close().await;
     result
@@ -165,7 +177,8 @@ pub(super) async fn run_payments(
 
 /// Runs `lightning rates`: asks the providers once and shows each one's state.
 pub(super) async fn run_rates(out: &Output, settings: &Settings) -> Result<(), CliError> {
-    let service = RateService::new(crate::context::rates_config(settings)).map_err(crate::context::ContextError::from)?;
+    let service =
+        RateService::new(crate::context::rates_config(settings)).map_err(crate::context::ContextError::from)?;
     let quote = service.quote().await;
     let status = service.status();
     if out.json {
@@ -181,7 +194,10 @@ pub(super) async fn run_rates(out: &Output, settings: &Settings) -> Result<(), C
             .as_ref()
             .map(|q| format!("{} EUR/BTC", format_rate(q.eur_per_btc)))
             .unwrap_or_else(|| "no quote".into());
-        let age = p.last_quote_age_secs.map(|a| format!(", {a} s old")).unwrap_or_default();
+        let age = p
+            .last_quote_age_secs
+            .map(|a| format!(", {a} s old"))
+            .unwrap_or_default();
         println!("• {:<14} {last}{age} — {}", p.provider, p.health);
     }
     match quote {
@@ -223,7 +239,10 @@ fn print_created(invoice: &LnInvoice, reused: bool) {
         invoice.rate_source
     );
     println!("⏰ Expires: {}", local_time(invoice.expires_at));
-    println!("🔗 Payment Request: {}", invoice.payment_request.as_deref().unwrap_or("(pending)"));
+    println!(
+        "🔗 Payment Request: {}",
+        invoice.payment_request.as_deref().unwrap_or("(pending)")
+    );
 }
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS` UTC.
@@ -325,7 +344,13 @@ async fn list(
         }
         None => None,
     };
-    let filter = LnInvoiceFilter { state, fattura_id, since: since.map(export::day_start), limit, offset };
+    let filter = LnInvoiceFilter {
+        state,
+        fattura_id,
+        since: since.map(export::day_start),
+        limit,
+        offset,
+    };
     let rows = store.list_ln_invoices(&filter).await?;
     if out.json {
         return out.print_json(&rows);
@@ -334,7 +359,10 @@ async fn list(
         println!("No Lightning invoices match.");
         return Ok(());
     }
-    println!("{:<18} {:<9} {:>12} {:>14}  {:<20}  MEMO", "ID", "STATUS", "EUR", "SATS", "CREATED");
+    println!(
+        "{:<18} {:<9} {:>12} {:>14}  {:<20}  MEMO",
+        "ID", "STATUS", "EUR", "SATS", "CREATED"
+    );
     for inv in &rows {
         println!(
             "{:<18} {:<9} {:>12} {:>14}  {:<20}  {}",
@@ -362,7 +390,10 @@ async fn payments_list(out: &Output, store: &Store, limit: u32, page: u32) -> Re
         println!("No payments received yet.");
         return Ok(());
     }
-    println!("{:<20}  {:<18} {:>14} {:>12}  {:<14} {:<24} HASH", "SETTLED", "INVOICE", "SATS", "EUR", "ORIGINAL", "CLIENT");
+    println!(
+        "{:<20}  {:<18} {:>14} {:>12}  {:<14} {:<24} HASH",
+        "SETTLED", "INVOICE", "SATS", "EUR", "ORIGINAL", "CLIENT"
+    );
     for r in &rows {
         println!(
             "{:<20}  {:<18} {:>14} {:>12}  {:<14} {:<24} {}",

@@ -214,7 +214,10 @@ pub fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn report_error(error: &CliError, json: bool) {
@@ -252,16 +255,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 simnode_data_dir: opts.data_dir,
                 first_admin: gateway::FirstAdmin::from_env(&env),
             };
-            gateway::serve(settings, home, args).await.map_err(|e| CliError::Gateway(e.to_string()))
+            gateway::serve(settings, home, args)
+                .await
+                .map_err(|e| CliError::Gateway(e.to_string()))
         }
         Command::User { command } => {
             let home = Home::from_vars(&env)?;
             let settings = Settings::load_with(&home, &env)?;
             user_cmd::run(&out, &settings, &home, command).await
         }
-        Command::Simnode { command } => {
-            simnode::cli::run(command).await.map_err(|e| CliError::Simnode(e.to_string()))
-        }
+        Command::Simnode { command } => simnode::cli::run(command)
+            .await
+            .map_err(|e| CliError::Simnode(e.to_string())),
     }
 }
 
@@ -269,7 +274,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 pub(crate) fn paging(limit: u32, page: u32) -> Result<(u32, u32), CliError> {
     const MAX_LIMIT: u32 = 1000;
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(CliError::Invalid(format!("--limit must be between 1 and {MAX_LIMIT} (got {limit})")));
+        return Err(CliError::Invalid(format!(
+            "--limit must be between 1 and {MAX_LIMIT} (got {limit})"
+        )));
     }
     if page == 0 {
         return Err(CliError::Invalid("--page starts at 1".into()));

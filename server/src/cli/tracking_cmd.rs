@@ -276,4 +276,3 @@ async fn webhooks_on(
         }
     }
 }
-

@@ -45,13 +45,19 @@ impl From<AuthError> for CliError {
 /// Runs one `user` subcommand.
 pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command: UserCommand) -> Result<(), CliError> {
     match command {
-        UserCommand::Add { name, role, password_stdin } => {
+        UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
             // Check everything cheap before asking for a password.
             crate::auth::check_username(&name)?;
             let role = Role::parse(&role).ok_or_else(|| AuthError::UnknownRole(role.clone()))?;
             let password = read_password(password_stdin)?;
             let store = crate::context::open_store(home, settings).await?;
-            let added = AuthService::new(store.clone(), false).add_user(&name, role, &password).await;
+            let added = AuthService::new(store.clone(), false)
+                .add_user(&name, role, &password)
+                .await;
             store.close().await;
             added?;
             if out.json {
@@ -118,7 +124,9 @@ fn read_password(from_stdin: bool) -> Result<SecretString, CliError> {
     let again = rpassword::prompt_password("Again: ")
         .map_err(|e| CliError::Invalid(format!("cannot read the password: {e}")))?;
     if again != first {
-        return Err(CliError::Invalid("the two passwords differ; nothing was changed".into()));
+        return Err(CliError::Invalid(
+            "the two passwords differ; nothing was changed".into(),
+        ));
     }
     let secret = SecretString::from(first);
     debug_assert!(!secret.expose_secret().is_empty());

@@ -36,14 +36,10 @@ impl ValueKind {
             ValueKind::Bool => "true or false".to_string(),
             ValueKind::Text => "non-empty text".to_string(),
             ValueKind::Path => "a file path, e.g. ~/.lnd/tls.cert".to_string(),
-            ValueKind::HostPort => {
-                "host:port without a scheme, e.g. localhost:10009".to_string()
-            }
+            ValueKind::HostPort => "host:port without a scheme, e.g. localhost:10009".to_string(),
             ValueKind::U32 { min } => format!("a whole number from {min} to {}", u32::MAX),
             ValueKind::U64 { min } => format!("a whole number from {min} to {}", u64::MAX),
-            ValueKind::PositiveDecimal => {
-                "a decimal number greater than 0, e.g. 45000.00".to_string()
-            }
+            ValueKind::PositiveDecimal => "a decimal number greater than 0, e.g. 45000.00".to_string(),
             ValueKind::Url => "an http:// or https:// URL, e.g. https://example.com/hook".to_string(),
             ValueKind::Ratio => "a decimal number from 0 to 1, e.g. 0.5".to_string(),
         }
@@ -97,7 +93,13 @@ const fn key(
     secret: bool,
     description: &'static str,
 ) -> KeyDescriptor {
-    KeyDescriptor { name, kind, default, secret, description }
+    KeyDescriptor {
+        name,
+        kind,
+        default,
+        secret,
+        description,
+    }
 }
 
 use ValueKind::{Bool, HostPort, Path, PositiveDecimal, Ratio, Text, Url, U32, U64};
@@ -144,8 +146,16 @@ pub const KEYS: &[KeyDescriptor] = &[
 
 /// Groups of keys whose values must not decrease from left to right.
 pub const ORDERED_GROUPS: &[&[&str]] = &[
-    &["lightning_min_expiry_hours", "lightning_default_expiry_hours", "lightning_max_expiry_hours"],
-    &["lightning_liquidity_min_ratio", "lightning_liquidity_target_ratio", "lightning_liquidity_max_ratio"],
+    &[
+        "lightning_min_expiry_hours",
+        "lightning_default_expiry_hours",
+        "lightning_max_expiry_hours",
+    ],
+    &[
+        "lightning_liquidity_min_ratio",
+        "lightning_liquidity_target_ratio",
+        "lightning_liquidity_max_ratio",
+    ],
 ];
 
 /// The descriptor of `name`, if it is a known key (names are matched case-insensitively).

@@ -159,7 +159,10 @@ impl Home {
     /// A home where both the config file and the data live in `dir`.
     pub fn at(dir: impl AsRef<Path>) -> Home {
         let dir = dir.as_ref();
-        Home { config_file: dir.join(CONFIG_FILE_NAME), data_dir: dir.to_path_buf() }
+        Home {
+            config_file: dir.join(CONFIG_FILE_NAME),
+            data_dir: dir.to_path_buf(),
+        }
     }
 }
 

@@ -157,7 +157,9 @@ impl Values<'_> {
     }
 
     fn required<T>(&self, key: &str, pick: impl Fn(&Value) -> Option<T>) -> Result<T, ConfigError> {
-        self.get(key).and_then(pick).ok_or_else(|| ConfigError::NoDefault { key: key.to_string() })
+        self.get(key)
+            .and_then(pick)
+            .ok_or_else(|| ConfigError::NoDefault { key: key.to_string() })
     }
 
     fn bool(&self, key: &str) -> Result<bool, ConfigError> {

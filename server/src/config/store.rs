@@ -84,7 +84,11 @@ impl Sources {
 
     /// Fails on the first key in the file that is not in the key table.
     pub fn check_unknown_file_keys(&self) -> Result<(), ConfigError> {
-        match self.file.keys().find(|k| find_key(k).is_none_or(|d| d.name != k.as_str())) {
+        match self
+            .file
+            .keys()
+            .find(|k| find_key(k).is_none_or(|d| d.name != k.as_str()))
+        {
             Some(k) => Err(ConfigError::UnknownKey {
                 key: k.clone(),
                 origin: format!("in the config file {}; remove that line", self.file_path.display()),
@@ -97,7 +101,11 @@ impl Sources {
     pub fn resolve(&self, key: &'static KeyDescriptor) -> Result<Resolved, ConfigError> {
         let env_var = key.env_var();
         let (raw, source, origin) = if let Some(raw) = self.env.get(&env_var) {
-            (raw.to_string(), Source::Env, format!("from environment variable {env_var}"))
+            (
+                raw.to_string(),
+                Source::Env,
+                format!("from environment variable {env_var}"),
+            )
         } else if let Some(item) = self.file.get(key.name) {
             let origin = format!("from the config file {}", self.file_path.display());
             match toml_to_raw(item) {
@@ -105,7 +113,11 @@ impl Sources {
                 None => {
                     return Err(ConfigError::InvalidValue {
                         key: key.name.to_string(),
-                        value: if key.secret { "(hidden)".to_string() } else { item.to_string() },
+                        value: if key.secret {
+                            "(hidden)".to_string()
+                        } else {
+                            item.to_string()
+                        },
                         origin,
                         expected: key.kind.expected(),
                     })
@@ -114,15 +126,25 @@ impl Sources {
         } else if let Some(default) = key.default {
             (default.to_string(), Source::Default, "built-in default".to_string())
         } else {
-            return Ok(Resolved { value: None, source: Source::Unset });
+            return Ok(Resolved {
+                value: None,
+                source: Source::Unset,
+            });
         };
         let value = parse(key, &raw, self.home_dir.as_deref()).map_err(|refusal| ConfigError::InvalidValue {
             key: key.name.to_string(),
-            value: if key.secret { "(hidden)".to_string() } else { raw.clone() },
+            value: if key.secret {
+                "(hidden)".to_string()
+            } else {
+                raw.clone()
+            },
             origin,
             expected: refusal.expected,
         })?;
-        Ok(Resolved { value: Some(value), source })
+        Ok(Resolved {
+            value: Some(value),
+            source,
+        })
     }
 
     /// Resolves every key, failing on the first invalid one, then checks the ordered groups.
@@ -197,7 +219,10 @@ fn entry(key: &'static KeyDescriptor, resolved: &Resolved) -> Entry {
 }
 
 fn known_key(name: &str) -> Result<&'static KeyDescriptor, ConfigError> {
-    find_key(name).ok_or_else(|| ConfigError::UnknownKey { key: name.to_string(), origin: "given on the command line".to_string() })
+    find_key(name).ok_or_else(|| ConfigError::UnknownKey {
+        key: name.to_string(),
+        origin: "given on the command line".to_string(),
+    })
 }
 
 /// The effective value of one key and where it comes from.
@@ -211,7 +236,10 @@ pub fn get(home: &Home, env: &EnvVars, name: &str) -> Result<Entry, ConfigError>
 pub fn list(home: &Home, env: &EnvVars) -> Result<Vec<Entry>, ConfigError> {
     let sources = Sources::load(home, env)?;
     let all = sources.resolve_all()?;
-    Ok(KEYS.iter().filter_map(|k| all.get(k.name).map(|r| entry(k, r))).collect())
+    Ok(KEYS
+        .iter()
+        .filter_map(|k| all.get(k.name).map(|r| entry(k, r)))
+        .collect())
 }
 
 /// Validates `raw` for `name` and writes it to the config file atomically; returns the new effective entry
@@ -221,13 +249,21 @@ pub fn set(home: &Home, env: &EnvVars, name: &str, raw: &str) -> Result<Entry, C
     let mut sources = Sources::load(home, env)?;
     parse(key, raw, sources.home_dir.as_deref()).map_err(|refusal| ConfigError::InvalidValue {
         key: key.name.to_string(),
-        value: if key.secret { "(hidden)".to_string() } else { raw.trim().to_string() },
+        value: if key.secret {
+            "(hidden)".to_string()
+        } else {
+            raw.trim().to_string()
+        },
         origin: "given on the command line".to_string(),
         expected: refusal.expected,
     })?;
     sources.file.insert(key.name.to_string(), raw_to_toml(key, raw));
     for group in ORDERED_GROUPS.iter().filter(|g| g.contains(&key.name)) {
-        check_order(group, |other| find_key(other).and_then(|k| sources.resolve(k).ok()).and_then(|r| r.value))?;
+        check_order(group, |other| {
+            find_key(other)
+                .and_then(|k| sources.resolve(k).ok())
+                .and_then(|r| r.value)
+        })?;
     }
     write_table(&home.config_file, &sources.file)?;
     Ok(entry(key, &sources.resolve(key)?))
@@ -239,7 +275,11 @@ pub fn unset(home: &Home, env: &EnvVars, name: &str) -> Result<Entry, ConfigErro
     let mut sources = Sources::load(home, env)?;
     if sources.file.remove(key.name).is_some() {
         for group in ORDERED_GROUPS.iter().filter(|g| g.contains(&key.name)) {
-            check_order(group, |other| find_key(other).and_then(|k| sources.resolve(k).ok()).and_then(|r| r.value))?;
+            check_order(group, |other| {
+                find_key(other)
+                    .and_then(|k| sources.resolve(k).ok())
+                    .and_then(|r| r.value)
+            })?;
         }
         write_table(&home.config_file, &sources.file)?;
     }
@@ -251,10 +291,17 @@ fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(toml::Table::new()),
-        Err(source) => return Err(ConfigError::ReadFile { path: path.to_path_buf(), source }),
+        Err(source) => {
+            return Err(ConfigError::ReadFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
-    text.parse::<toml::Table>()
-        .map_err(|e| ConfigError::ParseFile { path: path.to_path_buf(), detail: e.message().to_string() })
+    text.parse::<toml::Table>().map_err(|e| ConfigError::ParseFile {
+        path: path.to_path_buf(),
+        detail: e.message().to_string(),
+    })
 }
 
 /// Writes `table` to a temporary file beside `path` (mode 0600 on Unix) and renames it over `path`.

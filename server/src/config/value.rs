@@ -61,7 +61,9 @@ pub struct Refusal {
 
 /// Parses `raw` as a value of `key`, expanding `~` with `home_dir` for paths.
 pub fn parse(key: &KeyDescriptor, raw: &str, home_dir: Option<&Path>) -> Result<Value, Refusal> {
-    let refuse = || Refusal { expected: key.kind.expected() };
+    let refuse = || Refusal {
+        expected: key.kind.expected(),
+    };
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(refuse());
@@ -145,8 +147,7 @@ fn is_host_port(raw: &str) -> bool {
 fn is_http_url(raw: &str) -> bool {
     match raw.parse::<http::Uri>() {
         Ok(uri) => {
-            matches!(uri.scheme_str(), Some("http") | Some("https"))
-                && uri.host().is_some_and(|h| !h.is_empty())
+            matches!(uri.scheme_str(), Some("http") | Some("https")) && uri.host().is_some_and(|h| !h.is_empty())
         }
         Err(_) => false,
     }
@@ -198,7 +199,10 @@ mod tests {
     #[test]
     fn tilde_expands_only_at_start() {
         let home = Some(Path::new("/home/u"));
-        assert_eq!(expand_tilde("~/.lnd/tls.cert", home), Some(PathBuf::from("/home/u/.lnd/tls.cert")));
+        assert_eq!(
+            expand_tilde("~/.lnd/tls.cert", home),
+            Some(PathBuf::from("/home/u/.lnd/tls.cert"))
+        );
         assert_eq!(expand_tilde("~", home), Some(PathBuf::from("/home/u")));
         assert_eq!(expand_tilde("/a/~/b", home), Some(PathBuf::from("/a/~/b")));
         assert_eq!(expand_tilde("~/x", None), None);

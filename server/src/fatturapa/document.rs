@@ -94,10 +94,7 @@ impl<'a> Node<'a> {
         if let Some(first) = self.element.children.first() {
             return Err(self.invalid(
                 self.element.text.trim(),
-                &format!(
-                    "expected a text value, found a child element <{}>",
-                    clip(&first.name)
-                ),
+                &format!("expected a text value, found a child element <{}>", clip(&first.name)),
             ));
         }
         let value = self.element.text.trim();
@@ -146,12 +143,7 @@ impl<'a> Node<'a> {
 }
 
 /// Adds amounts, reporting overflow against `node` (cannot happen within the 5 MiB limit).
-fn add(
-    sum: Decimal,
-    amount: Decimal,
-    node: &Node<'_>,
-    value: &str,
-) -> Result<Decimal, FatturaPaError> {
+fn add(sum: Decimal, amount: Decimal, node: &Node<'_>, value: &str) -> Result<Decimal, FatturaPaError> {
     sum.checked_add(amount)
         .ok_or_else(|| node.bad_decimal(value, "the sum of the amounts overflows".into()))
 }
@@ -190,11 +182,7 @@ pub(crate) fn extract_invoices(
     let cedente = header.req("CedentePrestatore")?.req("DatiAnagrafici")?;
     let cedente_piva = id_fiscale_iva(&cedente.req("IdFiscaleIVA")?)?;
     let cedente_denominazione = anagrafica_name(&cedente.req("Anagrafica")?)?;
-    let cliente = cliente(
-        &header
-            .req("CessionarioCommittente")?
-            .req("DatiAnagrafici")?,
-    )?;
+    let cliente = cliente(&header.req("CessionarioCommittente")?.req("DatiAnagrafici")?)?;
 
     let bodies = root.all("FatturaElettronicaBody");
     if bodies.is_empty() {
@@ -242,10 +230,7 @@ fn check_formato(header: &Node<'_>, versione: &str) -> Result<(), FatturaPaError
 fn id_fiscale_iva(node: &Node<'_>) -> Result<String, FatturaPaError> {
     let (paese, paese_node) = node.req_text("IdPaese")?;
     if paese.len() != 2 || !paese.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(paese_node.invalid(
-            &paese,
-            "expected a two-letter upper-case country code, e.g. IT",
-        ));
+        return Err(paese_node.invalid(&paese, "expected a two-letter upper-case country code, e.g. IT"));
     }
     let (codice, codice_node) = node.req_text("IdCodice")?;
     if codice.chars().count() > MAX_ID_CODICE_CHARS || codice.chars().any(char::is_whitespace) {
@@ -323,10 +308,7 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if !tipo_ok {
-        return Err(tipo_node.invalid(
-            &tipo_documento,
-            "expected a document type code such as TD01",
-        ));
+        return Err(tipo_node.invalid(&tipo_documento, "expected a document type code such as TD01"));
     }
 
     let (divisa, divisa_node) = generali.req_text("Divisa")?;
@@ -350,10 +332,7 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
 
     let (numero, numero_node) = generali.req_text("Numero")?;
     if numero.chars().count() > MAX_NUMERO_CHARS {
-        return Err(numero_node.invalid(
-            &numero,
-            &format!("longer than {MAX_NUMERO_CHARS} characters"),
-        ));
+        return Err(numero_node.invalid(&numero, &format!("longer than {MAX_NUMERO_CHARS} characters")));
     }
 
     let mut ritenuta_eur = Decimal::ZERO;
@@ -397,15 +376,9 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
 }
 
 /// Sum of `ImponibileImporto + Imposta` over every `DatiRiepilogo`.
-fn riepilogo_total(
-    body: &Node<'_>,
-    beni_servizi: Option<&Node<'_>>,
-) -> Result<Decimal, FatturaPaError> {
-    let missing = || {
-        body.missing(
-            "DatiGenerali/DatiGeneraliDocumento/ImportoTotaleDocumento (or DatiBeniServizi/DatiRiepilogo)",
-        )
-    };
+fn riepilogo_total(body: &Node<'_>, beni_servizi: Option<&Node<'_>>) -> Result<Decimal, FatturaPaError> {
+    let missing =
+        || body.missing("DatiGenerali/DatiGeneraliDocumento/ImportoTotaleDocumento (or DatiBeniServizi/DatiRiepilogo)");
     let riepiloghi = beni_servizi.ok_or_else(missing)?.all("DatiRiepilogo");
     if riepiloghi.is_empty() {
         return Err(missing());
@@ -434,9 +407,8 @@ fn descrizione(
     if let Some(causale) = causale {
         return Ok(causale);
     }
-    let missing = || {
-        body.missing("DatiBeniServizi/DettaglioLinee/Descrizione (or DatiGenerali/DatiGeneraliDocumento/Causale)")
-    };
+    let missing =
+        || body.missing("DatiBeniServizi/DettaglioLinee/Descrizione (or DatiGenerali/DatiGeneraliDocumento/Causale)");
     let beni_servizi = beni_servizi.ok_or_else(missing)?;
     let first_line = beni_servizi
         .all("DettaglioLinee")

@@ -81,9 +81,7 @@ pub enum FatturaPaError {
     },
 
     /// The XML is not well-formed.
-    #[error(
-        "{file}: malformed XML at line {line}, column {column} (byte {byte_offset}): {detail}"
-    )]
+    #[error("{file}: malformed XML at line {line}, column {column} (byte {byte_offset}): {detail}")]
     Malformed {
         /// File name as given by the caller.
         file: String,
@@ -127,9 +125,7 @@ pub enum FatturaPaError {
     },
 
     /// The document has more elements than any real FatturaPA file of the size limit.
-    #[error(
-        "{file}: more than {max_elements} XML elements (line {line}); not a FatturaPA invoice"
-    )]
+    #[error("{file}: more than {max_elements} XML elements (line {line}); not a FatturaPA invoice")]
     TooManyElements {
         /// File name as given by the caller.
         file: String,
@@ -140,9 +136,7 @@ pub enum FatturaPaError {
     },
 
     /// The root element is not `FatturaElettronica`.
-    #[error(
-        "{file}: root element is <{root}>, expected <FatturaElettronica>; not a FatturaPA invoice"
-    )]
+    #[error("{file}: root element is <{root}>, expected <FatturaElettronica>; not a FatturaPA invoice")]
     NotFatturaPa {
         /// File name as given by the caller.
         file: String,

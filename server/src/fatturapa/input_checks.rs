@@ -18,10 +18,7 @@ pub(crate) struct CheckedInput<'a> {
 }
 
 /// Runs every check that does not need an XML parser, in order of cost.
-pub(crate) fn check_input<'a>(
-    bytes: &'a [u8],
-    file: &str,
-) -> Result<CheckedInput<'a>, FatturaPaError> {
+pub(crate) fn check_input<'a>(bytes: &'a [u8], file: &str) -> Result<CheckedInput<'a>, FatturaPaError> {
     if bytes.len() > MAX_FATTURA_BYTES {
         return Err(FatturaPaError::TooLarge {
             file: file.to_owned(),
@@ -30,20 +27,12 @@ pub(crate) fn check_input<'a>(
         });
     }
     if looks_signed(bytes, file) {
-        return Err(FatturaPaError::SignedP7m {
-            file: file.to_owned(),
-        });
+        return Err(FatturaPaError::SignedP7m { file: file.to_owned() });
     }
-    let base_offset = if bytes.starts_with(UTF8_BOM) {
-        UTF8_BOM.len()
-    } else {
-        0
-    };
+    let base_offset = if bytes.starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
     let body = &bytes[base_offset..];
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(FatturaPaError::Empty {
-            file: file.to_owned(),
-        });
+        return Err(FatturaPaError::Empty { file: file.to_owned() });
     }
     if let Some(encoding) = utf16_bom(body) {
         return Err(FatturaPaError::UnsupportedEncoding {
@@ -52,8 +41,7 @@ pub(crate) fn check_input<'a>(
         });
     }
     if let Some(declared) = declared_encoding(body) {
-        let is_utf8 =
-            declared.eq_ignore_ascii_case("utf-8") || declared.eq_ignore_ascii_case("utf8");
+        let is_utf8 = declared.eq_ignore_ascii_case("utf-8") || declared.eq_ignore_ascii_case("utf8");
         // An ASCII-only file reads the same in every ASCII-compatible encoding
         // (ISO-8859-1, windows-1252, US-ASCII...), so only refuse when it matters.
         if !is_utf8 && !body.is_ascii() {
@@ -155,10 +143,7 @@ mod tests {
             declared_encoding(b"<?xml version=\"1.0\" encoding='windows-1252'?><a/>").as_deref(),
             Some("windows-1252")
         );
-        assert_eq!(
-            declared_encoding(b"<?xml version=\"1.0\"?><a encoding=\"x\"/>"),
-            None
-        );
+        assert_eq!(declared_encoding(b"<?xml version=\"1.0\"?><a encoding=\"x\"/>"), None);
         assert_eq!(declared_encoding(b"<a/>"), None);
     }
 
@@ -173,10 +158,7 @@ mod tests {
     fn der_and_base64_envelopes_are_detected() {
         assert!(looks_signed(b"\x30\x80\x06\x09", "a.xml"));
         assert!(looks_signed(b"\x30\x82\x01\x00", "a.xml"));
-        assert!(looks_signed(
-            b"MIIGxQYJKoZIhvcNAQcCoIIGtjCCBrICAQEx",
-            "a.xml"
-        ));
+        assert!(looks_signed(b"MIIGxQYJKoZIhvcNAQcCoIIGtjCCBrICAQEx", "a.xml"));
         assert!(looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml.P7M"));
         assert!(!looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml"));
     }

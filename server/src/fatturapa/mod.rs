@@ -88,10 +88,7 @@ impl ImportedInvoice {
 ///
 /// `file_name` is used in error messages and to recognise `.p7m` files. Any problem
 /// rejects the whole file; no partial result is returned.
-pub fn parse_fattura(
-    bytes: &[u8],
-    file_name: &str,
-) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
+pub fn parse_fattura(bytes: &[u8], file_name: &str) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     let input = input_checks::check_input(bytes, file_name)?;
     let root = xml_tree::parse_tree(input, bytes, file_name)?;
     document::extract_invoices(&root, bytes, file_name)

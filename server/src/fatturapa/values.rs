@@ -21,14 +21,10 @@ pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, String> {
         None => (unsigned, None),
     };
     if text.contains(',') {
-        return Err(
-            "use '.' as the decimal separator, without thousands separators (e.g. 1234.50)".into(),
-        );
+        return Err("use '.' as the decimal separator, without thousands separators (e.g. 1234.50)".into());
     }
     if integer.is_empty() || !integer.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(
-            "expected digits with an optional '-' sign and '.' decimal point (e.g. 1234.50)".into(),
-        );
+        return Err("expected digits with an optional '-' sign and '.' decimal point (e.g. 1234.50)".into());
     }
     if integer.len() > MAX_INTEGER_DIGITS {
         return Err(format!(
@@ -121,10 +117,7 @@ mod tests {
 
     #[test]
     fn amounts_must_be_whole_cents() {
-        assert_eq!(
-            parse_amount_eur("10.5").map(|d| d.to_string()),
-            Ok("10.50".into())
-        );
+        assert_eq!(parse_amount_eur("10.5").map(|d| d.to_string()), Ok("10.50".into()));
         assert_eq!(
             parse_amount_eur("10.50000000").map(|d| d.to_string()),
             Ok("10.50".into())

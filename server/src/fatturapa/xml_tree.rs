@@ -44,11 +44,7 @@ impl Element {
 }
 
 /// Parses the whole document into a tree, or explains why it is not acceptable XML.
-pub(crate) fn parse_tree(
-    input: CheckedInput<'_>,
-    original: &[u8],
-    file: &str,
-) -> Result<Element, FatturaPaError> {
+pub(crate) fn parse_tree(input: CheckedInput<'_>, original: &[u8], file: &str) -> Result<Element, FatturaPaError> {
     let mut reader = Reader::from_str(input.text);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
@@ -125,21 +121,15 @@ pub(crate) fn parse_tree(
                 let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
                 let mut attributes = Vec::new();
                 for attr in start.attributes() {
-                    let attr = attr.map_err(|err| {
-                        malformed(event_start, format!("bad attribute in <{name}>: {err}"))
-                    })?;
+                    let attr =
+                        attr.map_err(|err| malformed(event_start, format!("bad attribute in <{name}>: {err}")))?;
                     let key = attr.key;
-                    if key.as_ref() == b"xmlns"
-                        || key.prefix().is_some_and(|p| p.as_ref() == b"xmlns")
-                    {
+                    if key.as_ref() == b"xmlns" || key.prefix().is_some_and(|p| p.as_ref() == b"xmlns") {
                         continue;
                     }
-                    let value = attr.unescape_value().map_err(|err| {
-                        malformed(
-                            event_start,
-                            format!("bad attribute value in <{name}>: {err}"),
-                        )
-                    })?;
+                    let value = attr
+                        .unescape_value()
+                        .map_err(|err| malformed(event_start, format!("bad attribute value in <{name}>: {err}")))?;
                     check_xml_chars(&value).map_err(|detail| malformed(event_start, detail))?;
                     attributes.push((
                         String::from_utf8_lossy(key.local_name().as_ref()).into_owned(),
@@ -158,10 +148,7 @@ pub(crate) fn parse_tree(
             Event::End(_) => {
                 // check_end_names guarantees an End matches the open Start.
                 let Some(done) = stack.pop() else {
-                    return Err(malformed(
-                        event_start,
-                        "closing tag without an opening tag".into(),
-                    ));
+                    return Err(malformed(event_start, "closing tag without an opening tag".into()));
                 };
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
@@ -183,17 +170,13 @@ pub(crate) fn parse_tree(
                 push_text(&mut stack, &text).map_err(|detail| malformed(event_start, detail))?;
             }
             Event::GeneralRef(reference) => {
-                let ch = resolve_reference(&reference)
-                    .map_err(|detail| malformed(event_start, detail))?;
+                let ch = resolve_reference(&reference).map_err(|detail| malformed(event_start, detail))?;
                 push_text(&mut stack, ch.encode_utf8(&mut [0u8; 4]))
                     .map_err(|detail| malformed(event_start, detail))?;
             }
             Event::Empty(_) => {
                 // Not produced: expand_empty_elements turns `<a/>` into Start + End.
-                return Err(malformed(
-                    event_start,
-                    "unexpected empty-element event".into(),
-                ));
+                return Err(malformed(event_start, "unexpected empty-element event".into()));
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => break,
@@ -201,21 +184,14 @@ pub(crate) fn parse_tree(
     }
 
     if let Some(open) = stack.last() {
-        let path = stack
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect::<Vec<_>>()
-            .join("/");
+        let path = stack.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join("/");
         let (byte_offset, line, column) = position(reader.buffer_position());
         return Err(FatturaPaError::Truncated {
             file: file.to_owned(),
             line,
             column,
             byte_offset,
-            detail: clip_detail(&format!(
-                "end of file inside <{}> (open elements: {path})",
-                open.name
-            )),
+            detail: clip_detail(&format!("end of file inside <{}> (open elements: {path})", open.name)),
         });
     }
     root.ok_or_else(|| malformed(reader.buffer_position(), "no root element".into()))
@@ -309,10 +285,7 @@ fn is_xml_char(ch: char) -> bool {
 
 fn check_xml_chars(text: &str) -> Result<(), String> {
     match text.chars().find(|&c| !is_xml_char(c)) {
-        Some(bad) => Err(format!(
-            "character U+{:04X} is not allowed in XML 1.0",
-            u32::from(bad)
-        )),
+        Some(bad) => Err(format!("character U+{:04X} is not allowed in XML 1.0", u32::from(bad))),
         None => Ok(()),
     }
 }
@@ -334,10 +307,8 @@ mod tests {
 
     #[test]
     fn prefixes_are_dropped_and_entities_resolved() {
-        let root = tree(
-            r#"<p:A xmlns:p="urn:x" p:v="1"><p:B>x &amp; &#65;<![CDATA[<y>]]></p:B><C/></p:A>"#,
-        )
-        .expect("valid");
+        let root =
+            tree(r#"<p:A xmlns:p="urn:x" p:v="1"><p:B>x &amp; &#65;<![CDATA[<y>]]></p:B><C/></p:A>"#).expect("valid");
         assert_eq!(root.name, "A");
         assert_eq!(root.attribute("v"), Some("1"));
         assert_eq!(root.children[0].name, "B");
@@ -361,35 +332,20 @@ mod tests {
     #[test]
     fn element_count_is_limited() {
         let xml = format!("<a>{}</a>", "<b/>".repeat(MAX_ELEMENTS));
-        assert!(matches!(
-            tree(&xml),
-            Err(FatturaPaError::TooManyElements { .. })
-        ));
+        assert!(matches!(tree(&xml), Err(FatturaPaError::TooManyElements { .. })));
         let xml = format!("<a>{}</a>", "<b/>".repeat(MAX_ELEMENTS - 1));
         assert!(tree(&xml).is_ok());
     }
 
     #[test]
     fn control_characters_are_rejected() {
-        assert!(matches!(
-            tree("<a>\u{1}</a>"),
-            Err(FatturaPaError::Malformed { .. })
-        ));
-        assert!(matches!(
-            tree("<a>&#1;</a>"),
-            Err(FatturaPaError::Malformed { .. })
-        ));
+        assert!(matches!(tree("<a>\u{1}</a>"), Err(FatturaPaError::Malformed { .. })));
+        assert!(matches!(tree("<a>&#1;</a>"), Err(FatturaPaError::Malformed { .. })));
     }
 
     #[test]
     fn two_roots_are_rejected() {
-        assert!(matches!(
-            tree("<a/><b/>"),
-            Err(FatturaPaError::Malformed { .. })
-        ));
-        assert!(matches!(
-            tree("<a/>text"),
-            Err(FatturaPaError::Malformed { .. })
-        ));
+        assert!(matches!(tree("<a/><b/>"), Err(FatturaPaError::Malformed { .. })));
+        assert!(matches!(tree("<a/>text"), Err(FatturaPaError::Malformed { .. })));
     }
 }

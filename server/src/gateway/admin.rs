@@ -19,9 +19,7 @@ use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::liquidity::{self, LiquidityPolicy};
 use crate::lnd::LndClient;
-use crate::store::{
-    Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT,
-};
+use crate::store::{Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT};
 use crate::webhooks::{self, Dispatcher, DispatcherConfig, WebhookError};
 
 use super::pos::{invoice_error, parse_counter_amount, qr_svg};
@@ -149,7 +147,10 @@ fn endpoint_health(latest: Option<&Delivery>) -> (String, bool) {
     match d.state.as_str() {
         "DELIVERED" => ("ok: last delivery succeeded".to_string(), true),
         "FAILED" => (format!("failing: last delivery failed ({answer})"), false),
-        _ if d.attempts > 0 => (format!("retrying after {} failed attempt(s) ({answer})", d.attempts), false),
+        _ if d.attempts > 0 => (
+            format!("retrying after {} failed attempt(s) ({answer})", d.attempts),
+            false,
+        ),
         _ => ("queued".to_string(), true),
     }
 }
@@ -158,7 +159,11 @@ fn endpoint_health(latest: Option<&Delivery>) -> (String, bool) {
 fn setting_view(entry: &config::Entry) -> SettingView {
     SettingView {
         key: entry.key.name.to_string(),
-        value: if entry.key.secret { String::new() } else { entry.value.clone().unwrap_or_default() },
+        value: if entry.key.secret {
+            String::new()
+        } else {
+            entry.value.clone().unwrap_or_default()
+        },
         is_set: entry.is_set,
         secret: entry.key.secret,
         source: entry.source.to_string(),
@@ -204,7 +209,10 @@ impl GatewayAdmin {
 
     /// Every endpoint with whether it has a secret and its delivery health.
     async fn endpoint_views(&self) -> Result<Vec<EndpointView>, AppError> {
-        let default_secret_set = self.current_settings().map(|s| s.webhook_secret.is_some()).unwrap_or(false);
+        let default_secret_set = self
+            .current_settings()
+            .map(|s| s.webhook_secret.is_some())
+            .unwrap_or(false);
         let endpoints = self.store.webhook_endpoints().await.map_err(store_error)?;
         let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await.map_err(store_error)?;
         let mut views = Vec::with_capacity(endpoints.len());
@@ -212,7 +220,11 @@ impl GatewayAdmin {
             let secret_set = if e.name == DEFAULT_ENDPOINT {
                 default_secret_set
             } else {
-                self.store.webhook_endpoint_secret(&e.name).await.map_err(store_error)?.is_some()
+                self.store
+                    .webhook_endpoint_secret(&e.name)
+                    .await
+                    .map_err(store_error)?
+                    .is_some()
             };
             let (health, healthy) = endpoint_health(deliveries.iter().find(|d| d.endpoint == e.name));
             views.push(EndpointView {
@@ -252,7 +264,11 @@ impl AdminBackend for GatewayAdmin {
                     ))
                 })?),
             };
-            let filter = LnInvoiceFilter { state, limit: LIST_LIMIT, ..LnInvoiceFilter::default() };
+            let filter = LnInvoiceFilter {
+                state,
+                limit: LIST_LIMIT,
+                ..LnInvoiceFilter::default()
+            };
             let invoices = self.store.list_ln_invoices(&filter).await.map_err(store_error)?;
             let needle = search.trim().to_lowercase();
             let mut fatture: HashMap<i64, Option<Fattura>> = HashMap::new();
@@ -269,7 +285,9 @@ impl AdminBackend for GatewayAdmin {
                 };
                 let row = ln_view(invoice, fattura);
                 let matches = needle.is_empty()
-                    || [&row.id, &row.numero, &row.client].iter().any(|t| t.to_lowercase().contains(&needle));
+                    || [&row.id, &row.numero, &row.client]
+                        .iter()
+                        .any(|t| t.to_lowercase().contains(&needle));
                 if matches {
                     rows.push(row);
                 }
@@ -289,7 +307,8 @@ impl AdminBackend for GatewayAdmin {
             let numero = numero.trim().to_string();
             if numero.is_empty() {
                 return Err(invalid(
-                    "choose the EUR invoice to collect (its numero); add it first with `openfatture invoice add`".into(),
+                    "choose the EUR invoice to collect (its numero); add it first with `openfatture invoice add`"
+                        .into(),
                 ));
             }
             let amount = match amount_eur.trim() {
@@ -313,21 +332,33 @@ impl AdminBackend for GatewayAdmin {
 
     fn ln_invoice_detail(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
         Box::pin(async move {
-            let invoice = self.invoices.refresh(invoice_id.trim()).await.map_err(|e| bad_request(invoice_error(e)))?;
+            let invoice = self
+                .invoices
+                .refresh(invoice_id.trim())
+                .await
+                .map_err(|e| bad_request(invoice_error(e)))?;
             self.detail(invoice, false, Vec::new()).await
         })
     }
 
     fn cancel_ln_invoice(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
         Box::pin(async move {
-            let invoice = self.invoices.cancel(invoice_id.trim()).await.map_err(|e| bad_request(invoice_error(e)))?;
+            let invoice = self
+                .invoices
+                .cancel(invoice_id.trim())
+                .await
+                .map_err(|e| bad_request(invoice_error(e)))?;
             self.detail(invoice, false, Vec::new()).await
         })
     }
 
     fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>> {
         Box::pin(async move {
-            let payments = self.store.recent_payments(limit.clamp(1, LIST_LIMIT), 0).await.map_err(store_error)?;
+            let payments = self
+                .store
+                .recent_payments(limit.clamp(1, LIST_LIMIT), 0)
+                .await
+                .map_err(store_error)?;
             let mut rows = Vec::with_capacity(payments.len());
             for payment in &payments {
                 let row = export::payment_row(&self.store, payment).await.map_err(store_error)?;
@@ -349,7 +380,9 @@ impl AdminBackend for GatewayAdmin {
 
     fn payments_csv(&self) -> BackendFuture<'_, String> {
         Box::pin(async move {
-            let rows = export::payments_in_period(&self.store, None, None).await.map_err(store_error)?;
+            let rows = export::payments_in_period(&self.store, None, None)
+                .await
+                .map_err(store_error)?;
             Ok(export::to_csv(&rows))
         })
     }
@@ -366,7 +399,11 @@ impl AdminBackend for GatewayAdmin {
                 .iter()
                 .map(|c| ChannelLiquidityView {
                     chan_id: c.chan_id,
-                    peer: if c.peer_alias.is_empty() { c.peer_pubkey.clone() } else { c.peer_alias.clone() },
+                    peer: if c.peer_alias.is_empty() {
+                        c.peer_pubkey.clone()
+                    } else {
+                        c.peer_alias.clone()
+                    },
                     active: c.active,
                     capacity_sat: c.capacity_sat,
                     local_sat: c.local_sat,
@@ -413,7 +450,9 @@ impl AdminBackend for GatewayAdmin {
             webhooks::check_url(url).map_err(webhook_error)?;
             let events = webhooks::check_event_filter(&events).map_err(webhook_error)?;
             if secret.is_empty() {
-                return Err(invalid("the secret must not be empty: the endpoint verifies signatures with it".into()));
+                return Err(invalid(
+                    "the secret must not be empty: the endpoint verifies signatures with it".into(),
+                ));
             }
             self.store
                 .upsert_webhook_endpoint(name, url, Some(&secret), &events, true)
@@ -436,7 +475,11 @@ impl AdminBackend for GatewayAdmin {
 
     fn webhook_deliveries(&self, failed_only: bool) -> BackendFuture<'_, Vec<DeliveryView>> {
         Box::pin(async move {
-            let deliveries = self.store.deliveries(failed_only, LIST_LIMIT).await.map_err(store_error)?;
+            let deliveries = self
+                .store
+                .deliveries(failed_only, LIST_LIMIT)
+                .await
+                .map_err(store_error)?;
             Ok(deliveries
                 .into_iter()
                 .map(|d| DeliveryView {
@@ -481,7 +524,10 @@ impl AdminBackend for GatewayAdmin {
                 settings.webhook_secret.clone(),
             )
             .map_err(webhook_error)?;
-            let result = dispatcher.send_test(&target.name, &target.url).await.map_err(webhook_error)?;
+            let result = dispatcher
+                .send_test(&target.name, &target.url)
+                .await
+                .map_err(webhook_error)?;
             Ok(WebhookTestReport {
                 endpoint: target.name,
                 ok: result.is_success(),

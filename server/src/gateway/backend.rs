@@ -10,10 +10,10 @@ use app::AppError;
 
 use crate::auth::{AuthError, AuthService};
 use crate::invoices::InvoiceService;
-use app::pages::pos::{InvoiceStatus, PosSale};
 use crate::lnd::{LndClient, LndError};
 use crate::rates::RateService;
 use crate::services;
+use app::pages::pos::{InvoiceStatus, PosSale};
 
 use super::guard::RequestAuth;
 use super::lightning::NodeConnection;
@@ -93,14 +93,22 @@ impl Backend for GatewayBackend {
 
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
         Box::pin(async move {
-            let invoice = self.invoices.refresh(invoice_id.trim()).await.map_err(super::pos::invoice_error)?;
+            let invoice = self
+                .invoices
+                .refresh(invoice_id.trim())
+                .await
+                .map_err(super::pos::invoice_error)?;
             Ok(super::pos::state_of(&invoice))
         })
     }
 
     fn cancel_invoice(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
         Box::pin(async move {
-            let invoice = self.invoices.cancel(invoice_id.trim()).await.map_err(super::pos::invoice_error)?;
+            let invoice = self
+                .invoices
+                .cancel(invoice_id.trim())
+                .await
+                .map_err(super::pos::invoice_error)?;
             Ok(super::pos::state_of(&invoice))
         })
     }
@@ -109,9 +117,15 @@ impl Backend for GatewayBackend {
         Box::pin(async move {
             let client = request_auth().client;
             let password = SecretString::from(password);
-            let (token, user): (SecretString, SessionUser) =
-                self.auth.login(username.trim(), &password, &client).await.map_err(auth_error)?;
-            Ok(SignedIn { user, set_cookie: self.auth.session_cookie(&token) })
+            let (token, user): (SecretString, SessionUser) = self
+                .auth
+                .login(username.trim(), &password, &client)
+                .await
+                .map_err(auth_error)?;
+            Ok(SignedIn {
+                user,
+                set_cookie: self.auth.session_cookie(&token),
+            })
         })
     }
 
@@ -127,12 +141,22 @@ impl Backend for GatewayBackend {
             }
             let password = SecretString::from(password);
             let username = username.trim().to_string();
-            self.auth.add_user(&username, app::auth::Role::Admin, &password).await.map_err(auth_error)?;
+            self.auth
+                .add_user(&username, app::auth::Role::Admin, &password)
+                .await
+                .map_err(auth_error)?;
             *slot = None;
             drop(slot);
             let client = request_auth().client;
-            let (token, user) = self.auth.login(&username, &password, &client).await.map_err(auth_error)?;
-            Ok(SignedIn { user, set_cookie: self.auth.session_cookie(&token) })
+            let (token, user) = self
+                .auth
+                .login(&username, &password, &client)
+                .await
+                .map_err(auth_error)?;
+            Ok(SignedIn {
+                user,
+                set_cookie: self.auth.session_cookie(&token),
+            })
         })
     }
 
@@ -155,13 +179,20 @@ impl Backend for GatewayBackend {
 
     fn rate_status(&self) -> BackendFuture<'_, RateStatus> {
         Box::pin(async move {
-            let quote = self.rates.quote().await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let quote = self
+                .rates
+                .quote()
+                .await
+                .map_err(|e| AppError::Unavailable(e.to_string()))?;
             let providers = self
                 .rates
                 .status()
                 .providers
                 .into_iter()
-                .map(|p| ProviderState { provider: p.provider, health: p.health.to_string() })
+                .map(|p| ProviderState {
+                    provider: p.provider,
+                    health: p.health.to_string(),
+                })
                 .collect();
             Ok(RateStatus {
                 eur_per_btc: quote.eur_per_btc.to_string(),

@@ -41,7 +41,10 @@ pub(crate) async fn authenticate(State(auth): State<AuthService>, mut request: R
             Ok(user) => user,
             Err(e) => {
                 tracing::error!("session lookup failed: {e}");
-                return (StatusCode::SERVICE_UNAVAILABLE, "the gateway cannot read its database; try again\n")
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the gateway cannot read its database; try again\n",
+                )
                     .into_response();
             }
         },
@@ -106,10 +109,25 @@ mod tests {
     #[test]
     fn origins_must_match_the_host() {
         assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000")])));
-        assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(is_same_origin(&headers(&[("host", "pos.local:443"), ("origin", "https://pos.local:443")])));
-        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
-        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
-        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
+        assert!(is_same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        assert!(is_same_origin(&headers(&[
+            ("host", "pos.local:443"),
+            ("origin", "https://pos.local:443")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://evil.example")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "null")
+        ])));
+        assert!(!is_same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("sec-fetch-site", "cross-site")
+        ])));
     }
 }

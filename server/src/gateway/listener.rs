@@ -93,7 +93,10 @@ fn tls_acceptor(cert_path: &Path, key_path: &Path) -> Result<TlsAcceptor, Gatewa
         .collect::<Result<_, _>>()
         .map_err(|e| GatewayError::Tls(format!("{} is not a PEM certificate: {e}", cert_path.display())))?;
     if certs.is_empty() {
-        return Err(GatewayError::Tls(format!("{} holds no PEM certificate", cert_path.display())));
+        return Err(GatewayError::Tls(format!(
+            "{} holds no PEM certificate",
+            cert_path.display()
+        )));
     }
     let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
         .map_err(|e| GatewayError::Tls(format!("{} is not a PEM private key: {e}", key_path.display())))?

@@ -25,7 +25,10 @@ const REPLAY_LIMIT: u32 = 500;
 const KEEP_ALIVE_SECS: u64 = 15;
 
 fn to_sse(event: &Event) -> SseEvent {
-    SseEvent::default().event(event.kind.clone()).id(event.seq.to_string()).data(event.payload.clone())
+    SseEvent::default()
+        .event(event.kind.clone())
+        .id(event.seq.to_string())
+        .data(event.payload.clone())
 }
 
 /// The SSE handler (cashier or admin).

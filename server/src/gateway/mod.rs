@@ -24,9 +24,9 @@ use tokio::task::JoinHandle;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::auth::AuthService;
 use crate::config::{EnvVars, Home, Settings};
 use crate::store::Store;
-use crate::auth::AuthService;
 use crate::tracker::{EventFeed, PaymentTracking, TrackerConfig};
 use crate::webhooks::DispatcherConfig;
 
@@ -73,7 +73,10 @@ impl FirstAdmin {
     pub fn from_env(env: &EnvVars) -> Option<FirstAdmin> {
         let username = env.get(ADMIN_USER_ENV).filter(|v| !v.is_empty())?;
         let password = env.get(ADMIN_PASSWORD_ENV).filter(|v| !v.is_empty())?;
-        Some(FirstAdmin { username: username.to_string(), password: SecretString::from(password.to_string()) })
+        Some(FirstAdmin {
+            username: username.to_string(),
+            password: SecretString::from(password.to_string()),
+        })
     }
 }
 
@@ -154,9 +157,7 @@ impl RunningGateway {
     }
 }
 
-fn flatten_server_result(
-    joined: Result<std::io::Result<()>, tokio::task::JoinError>,
-) -> Result<(), GatewayError> {
+fn flatten_server_result(joined: Result<std::io::Result<()>, tokio::task::JoinError>) -> Result<(), GatewayError> {
     match joined {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(GatewayError::Serve(e)),
@@ -185,7 +186,10 @@ pub async fn start(
     let local_addr = listener.local_addr().map_err(bind_error)?;
     let https = tls.is_some();
     let listener = listener::GatewayListener::new(listener, tls);
-    let simnode_dir = args.simnode_data_dir.clone().unwrap_or_else(|| home.data_dir.join(SIMNODE_DIR));
+    let simnode_dir = args
+        .simnode_data_dir
+        .clone()
+        .unwrap_or_else(|| home.data_dir.join(SIMNODE_DIR));
     let node = lightning::NodeConnection::open(settings, &simnode_dir).await?;
     // CLI commands in this home use the embedded node while the gateway runs.
     if let Some(announcement) = node.announcement() {
@@ -226,7 +230,11 @@ pub async fn start(
             return Err(GatewayError::Services(e));
         }
     };
-    let WebServices { router, feed, setup_token } = web;
+    let WebServices {
+        router,
+        feed,
+        setup_token,
+    } = web;
     // The automatic liquidity manager, when enabled (started last: nothing after it can fail).
     let liquidity = settings.liquidity_enabled.then(|| {
         crate::liquidity::LiquidityManager::start(
@@ -238,11 +246,14 @@ pub async fn start(
 
     let (stop, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<listener::ClientAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<listener::ClientAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop_rx.await;
+        })
+        .await
     });
     tracing::info!(%local_addr, "web server listening");
     Ok(RunningGateway {
@@ -285,8 +296,14 @@ async fn web_services(
     let rates = std::sync::Arc::new(rates);
     // Under HTTPS the session cookie is marked Secure.
     let auth = AuthService::new(store.clone(), https);
-    let setup_token = first_account(&auth, args.first_admin.as_ref()).await.map_err(|e| e.to_string())?;
-    let feed = std::sync::Arc::new(EventFeed::spawn(store.clone(), FEED_POLL).await.map_err(|e| e.to_string())?);
+    let setup_token = first_account(&auth, args.first_admin.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
+    let feed = std::sync::Arc::new(
+        EventFeed::spawn(store.clone(), FEED_POLL)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
     let invoice_service = crate::invoices::InvoiceService::new(
         store.clone(),
         node.client().clone(),
@@ -313,7 +330,11 @@ async fn web_services(
         store: store.clone(),
         feed: feed.clone(),
     };
-    Ok(WebServices { router: routes::router(state, auth), feed, setup_token })
+    Ok(WebServices {
+        router: routes::router(state, auth),
+        feed,
+        setup_token,
+    })
 }
 
 /// Stops the node and withdraws the embedded node's announcement.
@@ -332,8 +353,13 @@ async fn first_account(
 ) -> Result<Option<SecretString>, crate::auth::AuthError> {
     match first_admin {
         Some(admin) => {
-            match auth.add_user(&admin.username, app::auth::Role::Admin, &admin.password).await {
-                Ok(()) => tracing::info!(user = %admin.username, "created the admin account from {ADMIN_USER_ENV}"),
+            match auth
+                .add_user(&admin.username, app::auth::Role::Admin, &admin.password)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(user = %admin.username, "created the admin account from {ADMIN_USER_ENV}")
+                }
                 // Already there (an earlier start): its password is managed with `openfatture user`.
                 Err(crate::auth::AuthError::UserExists(_)) => {}
                 Err(e) => return Err(e),
@@ -400,8 +426,8 @@ pub async fn serve(settings: Settings, home: Home, args: ServeArgs) -> Result<()
 async fn shutdown_signal() -> Result<(), GatewayError> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .map_err(GatewayError::Signal)?;
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(GatewayError::Signal)?;
         tokio::select! {
             ctrl_c = tokio::signal::ctrl_c() => ctrl_c.map_err(GatewayError::Signal),
             _ = term.recv() => Ok(()),

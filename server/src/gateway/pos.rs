@@ -19,9 +19,8 @@ const QR_MIN_PX: u32 = 320;
 /// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals.
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
     let cleaned = text.trim().replace(',', ".");
-    let amount = Decimal::from_str(&cleaned).map_err(|_| {
-        AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim()))
-    })?;
+    let amount = Decimal::from_str(&cleaned)
+        .map_err(|_| AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
     Ok(amount)
 }
 
@@ -73,12 +72,18 @@ pub async fn charge(
     let amount = parse_counter_amount(amount_eur)?;
     let note = note.trim();
     if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::Invalid(format!("the note is too long: at most {MAX_NOTE_CHARS} characters")));
+        return Err(AppError::Invalid(format!(
+            "the note is too long: at most {MAX_NOTE_CHARS} characters"
+        )));
     }
     let created = service
         .create(CreateRequest {
             amount_eur: Some(amount),
-            description: Some(if note.is_empty() { "POS sale".to_string() } else { note.to_string() }),
+            description: Some(if note.is_empty() {
+                "POS sale".to_string()
+            } else {
+                note.to_string()
+            }),
             expiry_minutes: Some(expiry_minutes),
             ..CreateRequest::default()
         })

@@ -77,7 +77,13 @@ pub(crate) fn refusal(request_auth: &RequestAuth, needed: Role) -> Option<Respon
     match &request_auth.user {
         Some(user) if user.role.allows(needed) => None,
         Some(_) => Some((StatusCode::FORBIDDEN, "this needs the admin role\n").into_response()),
-        None => Some((StatusCode::UNAUTHORIZED, "not signed in: sign in to the web app first\n").into_response()),
+        None => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                "not signed in: sign in to the web app first\n",
+            )
+                .into_response(),
+        ),
     }
 }
 

@@ -52,11 +52,9 @@ pub fn site_root_from_env() -> PathBuf {
     if in_cwd.is_dir() {
         return in_cwd;
     }
-    let next_to_exe = std::env::current_exe().ok().and_then(|exe| {
-        exe.parent()
-            .and_then(Path::parent)
-            .map(|target| target.join("site"))
-    });
+    let next_to_exe = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().and_then(Path::parent).map(|target| target.join("site")));
     match next_to_exe {
         Some(dir) if dir.is_dir() => dir,
         _ => in_cwd,
@@ -214,8 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn index_links_the_manifest_and_registers_the_service_worker_only_when_present(
-    ) -> std::io::Result<()> {
+    fn index_links_the_manifest_and_registers_the_service_worker_only_when_present() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         let site = Site::new(dir.path().to_path_buf());
         let html = site.index_html();
@@ -244,7 +241,10 @@ mod tests {
     #[test]
     fn revalidated_files_get_no_cache_and_others_are_left_alone() {
         let sw = with_revalidation("/sw.js", Response::new(axum::body::Body::empty()));
-        assert_eq!(sw.headers().get(header::CACHE_CONTROL).map(|v| v.as_bytes()), Some(&b"no-cache"[..]));
+        assert_eq!(
+            sw.headers().get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+            Some(&b"no-cache"[..])
+        );
         let icon = with_revalidation("/icons/icon-192.png", Response::new(axum::body::Body::empty()));
         assert!(icon.headers().get(header::CACHE_CONTROL).is_none());
     }

@@ -41,7 +41,10 @@ mod tests {
             fattura_memo("INV-001", "Acme Corp", "Consulenza"),
             "Fattura INV-001 – Acme Corp – Consulenza"
         );
-        assert_eq!(fattura_memo("INV-001", "Acme Corp", "  "), "Fattura INV-001 – Acme Corp");
+        assert_eq!(
+            fattura_memo("INV-001", "Acme Corp", "  "),
+            "Fattura INV-001 – Acme Corp"
+        );
     }
 
     #[test]

@@ -228,7 +228,12 @@ pub fn validate_amount(amount: Decimal) -> Result<Decimal, InvoiceError> {
 impl InvoiceService {
     /// Builds the service over its ports.
     pub fn new(store: Store, lnd: LndClient, rates: Arc<RateService>, policy: InvoicePolicy) -> Self {
-        InvoiceService { store, lnd, rates, policy }
+        InvoiceService {
+            store,
+            lnd,
+            rates,
+            policy,
+        }
     }
 
     /// Checks the expiry against the policy and returns it in seconds.
@@ -294,7 +299,11 @@ impl InvoiceService {
         if let Some(f) = &fattura {
             match self.reusable(f, amount_eur, req.force_new).await? {
                 Reuse::Existing(invoice) => {
-                    return Ok(Created { invoice: *invoice, reused: true, warnings: Vec::new() });
+                    return Ok(Created {
+                        invoice: *invoice,
+                        reused: true,
+                        warnings: Vec::new(),
+                    });
                 }
                 Reuse::Retire(old) => to_retire = old,
             }
@@ -306,7 +315,10 @@ impl InvoiceService {
         let inbound = liquidity::check_inbound(&self.lnd, amount_msat).await;
         if let InboundCheck::Unreceivable { max_receivable_sat } = inbound {
             if self.policy.block_unreceivable {
-                return Err(InvoiceError::Unreceivable { amount_sat: amount_msat.div_ceil(1000), max_receivable_sat });
+                return Err(InvoiceError::Unreceivable {
+                    amount_sat: amount_msat.div_ceil(1000),
+                    max_receivable_sat,
+                });
             }
         }
         warnings.extend(inbound.warning());
@@ -348,26 +360,24 @@ impl InvoiceService {
             .await?;
         let invoice = self.confirm_with_node(pending, &preimage).await?;
         warnings.extend(quote_warnings(&quote));
-        Ok(Created { invoice, reused: false, warnings })
+        Ok(Created {
+            invoice,
+            reused: false,
+            warnings,
+        })
     }
 
     /// Looks at the live invoices of a debt (recovering PENDING ones): returns the payable
     /// one with the same amount, or (none such, or `force_new`) the payable ones to cancel
     /// so that only the new invoice can be paid.
-    async fn reusable(
-        &self,
-        fattura: &Fattura,
-        amount_eur: Decimal,
-        force_new: bool,
-    ) -> Result<Reuse, InvoiceError> {
+    async fn reusable(&self, fattura: &Fattura, amount_eur: Decimal, force_new: bool) -> Result<Reuse, InvoiceError> {
         let mut to_retire = Vec::new();
         for live in self.store.live_ln_invoices_for(fattura.id).await? {
             let live = match live.state {
                 LnState::Pending => self.recover_pending(live).await?,
                 _ => self.refresh(&live.id).await?,
             };
-            let payable = live.state == LnState::Open
-                && live.expires_at - now_secs() >= REUSE_MIN_REMAINING_SECS;
+            let payable = live.state == LnState::Open && live.expires_at - now_secs() >= REUSE_MIN_REMAINING_SECS;
             if !payable {
                 continue;
             }
@@ -396,7 +406,10 @@ impl InvoiceService {
                 // create re-sends the same preimage (the node refuses a duplicate hash).
                 return match self.lookup_node_invoice(&pending.payment_hash).await {
                     Ok(Some(node)) => self.record_node_invoice(&pending, &node).await,
-                    _ => Err(InvoiceError::Unconfirmed { id: pending.id.clone(), source: e }),
+                    _ => Err(InvoiceError::Unconfirmed {
+                        id: pending.id.clone(),
+                        source: e,
+                    }),
                 };
             }
             Err(e) => {
@@ -420,7 +433,10 @@ impl InvoiceService {
         }
         let Some(preimage_hex) = self.store.ln_preimage(&pending.payment_hash).await? else {
             self.store.delete_pending_ln_invoice(&pending.id).await?;
-            return Ok(LnInvoice { state: LnState::Canceled, ..pending });
+            return Ok(LnInvoice {
+                state: LnState::Canceled,
+                ..pending
+            });
         };
         let mut preimage = [0u8; 32];
         hex::decode_to_slice(&preimage_hex, &mut preimage)
@@ -473,12 +489,15 @@ impl InvoiceService {
         match ours.state {
             LnState::Settled => return Err(InvoiceError::CannotCancelSettled(ours.id)),
             state if state.is_final() => {
-                return Err(InvoiceError::AlreadyFinal { id: ours.id, state: state.as_str() })
+                return Err(InvoiceError::AlreadyFinal {
+                    id: ours.id,
+                    state: state.as_str(),
+                })
             }
             _ => {}
         }
-        let hash = hex::decode(&ours.payment_hash)
-            .map_err(|e| StoreError::Corrupt(format!("payment hash of {id}: {e}")))?;
+        let hash =
+            hex::decode(&ours.payment_hash).map_err(|e| StoreError::Corrupt(format!("payment hash of {id}: {e}")))?;
         self.lnd.cancel_invoice(hash).await?;
         self.store.set_ln_state(&ours.id, LnState::Canceled, true).await?;
         self.store
@@ -503,7 +522,13 @@ pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::I
     let mut changed = false;
     if ours.state == LnState::Pending {
         store
-            .mark_ln_invoice_open(&ours.id, &node.payment_request, node.add_index, node.creation_date, expires_at)
+            .mark_ln_invoice_open(
+                &ours.id,
+                &node.payment_request,
+                node.add_index,
+                node.creation_date,
+                expires_at,
+            )
             .await?;
         changed = true;
     }

@@ -170,7 +170,12 @@ impl LiquidityManager {
         let spent = store.rebalance_fees_since_msat(now_secs - DAY_SECS + 1).await?;
         let mut left = settings.max_daily_fee_msat.saturating_sub(spent);
         summary.budget_left_msat = left;
-        let opts = RebalanceOptions { amount_sat: None, max_fee_ppm: settings.max_fee_ppm, from_chan: None, to_chan: None };
+        let opts = RebalanceOptions {
+            amount_sat: None,
+            max_fee_ppm: settings.max_fee_ppm,
+            from_chan: None,
+            to_chan: None,
+        };
         let planned = match plan(report, &opts) {
             Ok(p) => p,
             Err(RebalanceError::NoDestination { .. }) => return Ok(summary),

@@ -34,7 +34,9 @@ const INVOICE_EXPIRY_SECS: i64 = 3600;
 #[derive(Debug, thiserror::Error)]
 pub enum RebalanceError {
     /// `--from`/`--to` names a channel the node does not have.
-    #[error("the node has no channel {chan_id} (--{role}); see `openfatture lightning liquidity status` for channel ids")]
+    #[error(
+        "the node has no channel {chan_id} (--{role}); see `openfatture lightning liquidity status` for channel ids"
+    )]
     UnknownChannel {
         /// The channel id given.
         chan_id: u64,
@@ -144,7 +146,11 @@ pub fn fee_limit_msat(amount_sat: u64, ppm: u64) -> u64 {
 }
 
 fn peer_name(c: &ChannelLiquidity) -> String {
-    if c.peer_alias.is_empty() { c.peer_pubkey.clone() } else { c.peer_alias.clone() }
+    if c.peer_alias.is_empty() {
+        c.peer_pubkey.clone()
+    } else {
+        c.peer_alias.clone()
+    }
 }
 
 /// What a channel can send: local balance minus our reserve.
@@ -160,11 +166,21 @@ fn surplus_sat(c: &ChannelLiquidity) -> u64 {
 /// Local balance `c` can take to come down to the target (0 if at or above it), within what
 /// the peer can push (remote minus its reserve).
 fn room_sat(c: &ChannelLiquidity) -> u64 {
-    u64::try_from(c.inbound_to_target_sat.saturating_neg()).unwrap_or(0).min(c.receivable_sat)
+    u64::try_from(c.inbound_to_target_sat.saturating_neg())
+        .unwrap_or(0)
+        .min(c.receivable_sat)
 }
 
-fn find<'a>(report: &'a LiquidityReport, chan_id: u64, role: &'static str) -> Result<&'a ChannelLiquidity, RebalanceError> {
-    let c = report.channels.iter().find(|c| c.chan_id == chan_id).ok_or(RebalanceError::UnknownChannel { chan_id, role })?;
+fn find<'a>(
+    report: &'a LiquidityReport,
+    chan_id: u64,
+    role: &'static str,
+) -> Result<&'a ChannelLiquidity, RebalanceError> {
+    let c = report
+        .channels
+        .iter()
+        .find(|c| c.chan_id == chan_id)
+        .ok_or(RebalanceError::UnknownChannel { chan_id, role })?;
     if !c.active {
         return Err(RebalanceError::InactiveChannel { chan_id, role });
     }
@@ -191,7 +207,9 @@ pub fn plan(report: &LiquidityReport, opts: &RebalanceOptions) -> Result<Rebalan
     let mut moves = Vec::new();
     if opts.from_chan.is_some() || opts.to_chan.is_some() {
         let (Some(from_id), Some(to_id)) = (opts.from_chan, opts.to_chan) else {
-            return Err(RebalanceError::NothingToMove("give both --from CHAN and --to CHAN, or neither".into()));
+            return Err(RebalanceError::NothingToMove(
+                "give both --from CHAN and --to CHAN, or neither".into(),
+            ));
         };
         let from = find(report, from_id, "from")?;
         let to = find(report, to_id, "to")?;
@@ -210,7 +228,10 @@ pub fn plan(report: &LiquidityReport, opts: &RebalanceOptions) -> Result<Rebalan
         }
         let spendable = spendable_sat(from);
         if amount_sat.saturating_add(fee_limit_msat(amount_sat, ppm).div_ceil(1000)) > spendable {
-            return Err(RebalanceError::InsufficientLocal { chan_id: from_id, spendable_sat: spendable });
+            return Err(RebalanceError::InsufficientLocal {
+                chan_id: from_id,
+                spendable_sat: spendable,
+            });
         }
         moves.push(planned(from, to, amount_sat, ppm));
     } else {
@@ -236,8 +257,17 @@ pub fn plan(report: &LiquidityReport, opts: &RebalanceOptions) -> Result<Rebalan
         let mut left = opts.amount_sat.unwrap_or(u64::MAX);
         for (source, mut need) in sources.iter().copied() {
             while need > 0 && left > 0 {
-                sinks.sort_by_key(|(c, room)| (c.flag != ChannelFlag::NeedsOutbound, std::cmp::Reverse(*room), c.chan_id));
-                let Some(slot) = sinks.iter_mut().find(|(c, room)| *room > 0 && c.peer_pubkey != source.peer_pubkey) else {
+                sinks.sort_by_key(|(c, room)| {
+                    (
+                        c.flag != ChannelFlag::NeedsOutbound,
+                        std::cmp::Reverse(*room),
+                        c.chan_id,
+                    )
+                });
+                let Some(slot) = sinks
+                    .iter_mut()
+                    .find(|(c, room)| *room > 0 && c.peer_pubkey != source.peer_pubkey)
+                else {
                     break;
                 };
                 let amount = need.min(slot.1).min(left);
@@ -249,7 +279,9 @@ pub fn plan(report: &LiquidityReport, opts: &RebalanceOptions) -> Result<Rebalan
         }
         if moves.is_empty() && !sources.is_empty() {
             let needing: Vec<String> = sources.iter().map(|(c, _)| c.chan_id.to_string()).collect();
-            return Err(RebalanceError::NoDestination { needing: needing.join(", ") });
+            return Err(RebalanceError::NoDestination {
+                needing: needing.join(", "),
+            });
         }
     }
     Ok(RebalancePlan {
@@ -295,12 +327,20 @@ impl RebalanceLock {
         if !store.try_take_rebalance_lease(&holder, now_secs, LEASE_SECS).await? {
             return Err(RebalanceError::Busy);
         }
-        Ok(RebalanceLock { _guard: guard, store: store.clone(), holder })
+        Ok(RebalanceLock {
+            _guard: guard,
+            store: store.clone(),
+            holder,
+        })
     }
 
     /// Extends the lease to `now_secs + LEASE_SECS` (before each payment).
     pub async fn renew(&self, now_secs: i64) -> Result<(), RebalanceError> {
-        if self.store.try_take_rebalance_lease(&self.holder, now_secs, LEASE_SECS).await? {
+        if self
+            .store
+            .try_take_rebalance_lease(&self.holder, now_secs, LEASE_SECS)
+            .await?
+        {
             Ok(())
         } else {
             Err(RebalanceError::Busy)
@@ -336,7 +376,10 @@ fn failure_text(reason: i32, fee_limit_msat: u64) -> String {
 }
 
 /// Reads a payment stream to its final update.
-async fn final_update(mut stream: crate::lnd::PaymentStream, progress: &mut (dyn FnMut(&str) + Send)) -> Result<Option<lnrpc::Payment>, LndError> {
+async fn final_update(
+    mut stream: crate::lnd::PaymentStream,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<Option<lnrpc::Payment>, LndError> {
     let mut last = None;
     while let Some(item) = stream.next().await {
         let p = item?;
@@ -424,16 +467,26 @@ pub async fn execute_move(
             finished_at: now_secs,
         })
         .await?;
-    Ok(MoveOutcome { planned: mv.clone(), payment_hash, succeeded, fee_msat, failure })
+    Ok(MoveOutcome {
+        planned: mv.clone(),
+        payment_hash,
+        succeeded,
+        fee_msat,
+        failure,
+    })
 }
 
 /// The final state of a payment by hash (TrackPaymentV2).
-async fn track(lnd: &LndClient, hash: &[u8], progress: &mut (dyn FnMut(&str) + Send)) -> Result<lnrpc::Payment, RebalanceError> {
+async fn track(
+    lnd: &LndClient,
+    hash: &[u8],
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<lnrpc::Payment, RebalanceError> {
     progress("tracking");
     let stream = lnd.track_payment_v2(hash.to_vec()).await?;
-    final_update(stream, progress)
-        .await?
-        .ok_or_else(|| RebalanceError::Failed("the payment's final state is unknown; check it later with lncli trackpayment".into()))
+    final_update(stream, progress).await?.ok_or_else(|| {
+        RebalanceError::Failed("the payment's final state is unknown; check it later with lncli trackpayment".into())
+    })
 }
 
 #[cfg(test)]
@@ -457,19 +510,41 @@ mod tests {
     }
 
     fn opts() -> RebalanceOptions {
-        RebalanceOptions { amount_sat: None, max_fee_ppm: 500, from_chan: None, to_chan: None }
+        RebalanceOptions {
+            amount_sat: None,
+            max_fee_ppm: 500,
+            from_chan: None,
+            to_chan: None,
+        }
     }
 
     #[test]
     fn every_flagged_channel_moves_toward_the_target_without_overshooting() {
         // a, b need inbound (0.1, 0.15); c, d have inbound above the target (0.9, 0.6).
         let r = report(
-            &[chan(1, "a", 1_000_000, 900_000), chan(2, "b", 1_000_000, 850_000), chan(3, "c", 1_000_000, 100_000), chan(4, "d", 1_000_000, 400_000)],
+            &[
+                chan(1, "a", 1_000_000, 900_000),
+                chan(2, "b", 1_000_000, 850_000),
+                chan(3, "c", 1_000_000, 100_000),
+                chan(4, "d", 1_000_000, 400_000),
+            ],
             &LiquidityPolicy::default(),
         );
         let p = plan(&r, &opts()).expect("plan");
-        let out = |id: u64| p.moves.iter().filter(|m| m.from_chan_id == id).map(|m| m.amount_sat).sum::<u64>();
-        let into = |id: u64| p.moves.iter().filter(|m| m.to_chan_id == id).map(|m| m.amount_sat).sum::<u64>();
+        let out = |id: u64| {
+            p.moves
+                .iter()
+                .filter(|m| m.from_chan_id == id)
+                .map(|m| m.amount_sat)
+                .sum::<u64>()
+        };
+        let into = |id: u64| {
+            p.moves
+                .iter()
+                .filter(|m| m.to_chan_id == id)
+                .map(|m| m.amount_sat)
+                .sum::<u64>()
+        };
         // c (needs outbound) is filled first, up to the target: 400,000; d can take 100,000.
         assert_eq!(into(3), 400_000);
         assert_eq!(into(4), 100_000);
@@ -477,25 +552,68 @@ mod tests {
         assert!(out(1) > 0 && out(2) > 0, "{p:?}");
         assert!(out(1) <= 400_000 && out(2) <= 350_000);
         assert_eq!(p.total_amount_sat, 500_000);
-        assert!(p.moves.iter().all(|m| m.fee_limit_msat == fee_limit_msat(m.amount_sat, 500)));
+        assert!(p
+            .moves
+            .iter()
+            .all(|m| m.fee_limit_msat == fee_limit_msat(m.amount_sat, 500)));
     }
 
     #[test]
     fn amount_caps_the_total_and_explicit_channels_are_checked() {
-        let r = report(&[chan(1, "a", 1_000_000, 900_000), chan(3, "c", 1_000_000, 100_000)], &LiquidityPolicy::default());
-        let p = plan(&r, &RebalanceOptions { amount_sat: Some(50_000), ..opts() }).expect("plan");
+        let r = report(
+            &[chan(1, "a", 1_000_000, 900_000), chan(3, "c", 1_000_000, 100_000)],
+            &LiquidityPolicy::default(),
+        );
+        let p = plan(
+            &r,
+            &RebalanceOptions {
+                amount_sat: Some(50_000),
+                ..opts()
+            },
+        )
+        .expect("plan");
         assert_eq!(p.total_amount_sat, 50_000);
-        let p = plan(&r, &RebalanceOptions { from_chan: Some(1), to_chan: Some(3), ..opts() }).expect("plan");
+        let p = plan(
+            &r,
+            &RebalanceOptions {
+                from_chan: Some(1),
+                to_chan: Some(3),
+                ..opts()
+            },
+        )
+        .expect("plan");
         assert_eq!(p.moves[0].amount_sat, 400_000);
-        let e = plan(&r, &RebalanceOptions { from_chan: Some(1), to_chan: Some(1), ..opts() }).expect_err("same");
+        let e = plan(
+            &r,
+            &RebalanceOptions {
+                from_chan: Some(1),
+                to_chan: Some(1),
+                ..opts()
+            },
+        )
+        .expect_err("same");
         assert!(matches!(e, RebalanceError::SamePeer { .. }));
-        let e = plan(&r, &RebalanceOptions { from_chan: Some(1), to_chan: Some(7), ..opts() }).expect_err("unknown");
-        assert_eq!(e.to_string(), "the node has no channel 7 (--to); see `openfatture lightning liquidity status` for channel ids");
+        let e = plan(
+            &r,
+            &RebalanceOptions {
+                from_chan: Some(1),
+                to_chan: Some(7),
+                ..opts()
+            },
+        )
+        .expect_err("unknown");
+        assert_eq!(
+            e.to_string(),
+            "the node has no channel 7 (--to); see `openfatture lightning liquidity status` for channel ids"
+        );
     }
 
     #[test]
     fn balanced_channels_need_no_moves_and_fee_limits_round_down() {
-        let r = report(&[chan(1, "a", 1_000_000, 500_000), chan(2, "b", 1_000_000, 500_000)], &LiquidityPolicy::default());
+        let r = report(
+            &[chan(1, "a", 1_000_000, 500_000), chan(2, "b", 1_000_000, 500_000)],
+            &LiquidityPolicy::default(),
+        );
         assert!(plan(&r, &opts()).expect("plan").moves.is_empty());
         assert_eq!(fee_limit_msat(1, 1), 0);
         assert_eq!(fee_limit_msat(400_000, 1000), 400_000);

@@ -40,7 +40,11 @@ impl LiquidityPolicy {
 impl Default for LiquidityPolicy {
     /// The configuration defaults: 0.2, 0.5, 0.8.
     fn default() -> Self {
-        LiquidityPolicy { min_ratio: Decimal::new(2, 1), target_ratio: Decimal::new(5, 1), max_ratio: Decimal::new(8, 1) }
+        LiquidityPolicy {
+            min_ratio: Decimal::new(2, 1),
+            target_ratio: Decimal::new(5, 1),
+            max_ratio: Decimal::new(8, 1),
+        }
     }
 }
 
@@ -247,7 +251,10 @@ pub fn report(channels: &[lnrpc::Channel], policy: &LiquidityPolicy) -> Liquidit
 /// Lists the node's channels (with peer aliases) and reports on them. Needs `offchain:read`.
 pub async fn fetch_report(lnd: &LndClient, policy: &LiquidityPolicy) -> Result<LiquidityReport, LndError> {
     let response = lnd
-        .list_channels(ListChannelsRequest { peer_alias_lookup: true, ..ListChannelsRequest::default() })
+        .list_channels(ListChannelsRequest {
+            peer_alias_lookup: true,
+            ..ListChannelsRequest::default()
+        })
         .await?;
     Ok(report(&response.channels, policy))
 }
@@ -272,7 +279,11 @@ mod tests {
     #[test]
     fn flags_ratios_and_receivable() {
         let r = report(
-            &[chan(1, 2_000_000, 1_800_000, true), chan(2, 1_000_000, 500_000, true), chan(3, 1_000_000, 100_000, false)],
+            &[
+                chan(1, 2_000_000, 1_800_000, true),
+                chan(2, 1_000_000, 500_000, true),
+                chan(3, 1_000_000, 100_000, false),
+            ],
             &LiquidityPolicy::default(),
         );
         assert_eq!(r.channels[0].inbound_ratio, Decimal::new(1, 1));
@@ -293,7 +304,10 @@ mod tests {
     #[test]
     fn constraints_take_precedence_over_flat_reserve() {
         let mut c = chan(1, 1_000_000, 0, true);
-        c.remote_constraints = Some(lnrpc::ChannelConstraints { chan_reserve_sat: 30_000, ..Default::default() });
+        c.remote_constraints = Some(lnrpc::ChannelConstraints {
+            chan_reserve_sat: 30_000,
+            ..Default::default()
+        });
         let r = report(&[c], &LiquidityPolicy::default());
         assert_eq!(r.channels[0].remote_reserve_sat, 30_000);
         assert_eq!(r.channels[0].local_reserve_sat, 10_000);

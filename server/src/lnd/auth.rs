@@ -13,11 +13,16 @@ use super::error::ConnectFailure;
 
 /// Reads the macaroon at `path` and returns it hex-encoded (files already holding hex are accepted).
 pub(crate) fn read_macaroon(path: &Path) -> Result<SecretString, ConnectFailure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConnectFailure::MacaroonFile { path: path.to_path_buf(), reason: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| ConnectFailure::MacaroonFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let trimmed = bytes.trim_ascii();
     if trimmed.is_empty() {
-        return Err(ConnectFailure::MacaroonFile { path: path.to_path_buf(), reason: "the file is empty".to_string() });
+        return Err(ConnectFailure::MacaroonFile {
+            path: path.to_path_buf(),
+            reason: "the file is empty".to_string(),
+        });
     }
     // LND writes binary macaroons (they start with a version byte, never a hex digit); some tools
     // export them as hex text instead.
@@ -36,7 +41,10 @@ pub(crate) struct MacaroonInterceptor {
 
 impl Interceptor for MacaroonInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let guard = self.macaroon.read().map_err(|_| Status::internal("macaroon lock poisoned"))?;
+        let guard = self
+            .macaroon
+            .read()
+            .map_err(|_| Status::internal("macaroon lock poisoned"))?;
         let mut value = MetadataValue::try_from(guard.expose_secret())
             .map_err(|_| Status::internal("the macaroon is not valid gRPC metadata"))?;
         value.set_sensitive(true);
@@ -73,8 +81,9 @@ mod tests {
 
     #[test]
     fn interceptor_sets_sensitive_metadata() {
-        let mut interceptor =
-            MacaroonInterceptor { macaroon: Arc::new(RwLock::new(SecretString::from("0201"))) };
+        let mut interceptor = MacaroonInterceptor {
+            macaroon: Arc::new(RwLock::new(SecretString::from("0201"))),
+        };
         let request = interceptor.call(Request::new(())).expect("intercept");
         let value = request.metadata().get("macaroon").expect("macaroon header");
         assert_eq!(value.to_str().expect("ascii"), "0201");

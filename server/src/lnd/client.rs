@@ -8,14 +8,14 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use lnd_proto::invoicesrpc::invoices_client::InvoicesClient;
 use lnd_proto::invoicesrpc::{
-    AddHoldInvoiceRequest, AddHoldInvoiceResp, CancelInvoiceMsg, CancelInvoiceResp, LookupInvoiceMsg,
-    SettleInvoiceMsg, SettleInvoiceResp, SubscribeSingleInvoiceRequest,
+    AddHoldInvoiceRequest, AddHoldInvoiceResp, CancelInvoiceMsg, CancelInvoiceResp, LookupInvoiceMsg, SettleInvoiceMsg,
+    SettleInvoiceResp, SubscribeSingleInvoiceRequest,
 };
 use lnd_proto::lnrpc::lightning_client::LightningClient;
 use lnd_proto::lnrpc::{
     AddInvoiceResponse, ChannelBalanceRequest, ChannelBalanceResponse, GetInfoRequest, GetInfoResponse, Invoice,
-    InvoiceSubscription, ListChannelsRequest, ListChannelsResponse, ListInvoiceRequest, ListInvoiceResponse,
-    PayReq, PayReqString, PaymentHash,
+    InvoiceSubscription, ListChannelsRequest, ListChannelsResponse, ListInvoiceRequest, ListInvoiceResponse, PayReq,
+    PayReqString, PaymentHash,
 };
 use lnd_proto::routerrpc::router_client::RouterClient;
 use tonic::codec::Streaming;
@@ -53,7 +53,9 @@ pub struct LndClient {
 
 impl std::fmt::Debug for LndClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LndClient").field("host", &self.shared.cfg.host).finish_non_exhaustive()
+        f.debug_struct("LndClient")
+            .field("host", &self.shared.cfg.host)
+            .finish_non_exhaustive()
     }
 }
 
@@ -73,7 +75,10 @@ impl LndClient {
             Ok(channel) => Ok(LndClient::with_channel(shared, channel)),
             Err(e) => Err(match shared.last_connect_failure() {
                 Some(failure) => failure.into_lnd_error(&shared.cfg.host),
-                None => LndError::Connect { host: shared.cfg.host.clone(), cause: error_chain(&e) },
+                None => LndError::Connect {
+                    host: shared.cfg.host.clone(),
+                    cause: error_chain(&e),
+                },
             }),
         }
     }
@@ -87,14 +92,21 @@ impl LndClient {
     }
 
     fn with_channel(shared: Arc<Shared>, channel: Channel) -> LndClient {
-        let interceptor = MacaroonInterceptor { macaroon: shared.macaroon.clone() };
+        let interceptor = MacaroonInterceptor {
+            macaroon: shared.macaroon.clone(),
+        };
         let lightning = LightningClient::with_interceptor(channel.clone(), interceptor.clone())
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
         let invoices = InvoicesClient::with_interceptor(channel.clone(), interceptor.clone())
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
-        let router = RouterClient::with_interceptor(channel, interceptor)
-            .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
-        LndClient { shared, lightning, invoices, router }
+        let router =
+            RouterClient::with_interceptor(channel, interceptor).max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
+        LndClient {
+            shared,
+            lightning,
+            invoices,
+            router,
+        }
     }
 
     /// The `host:port` this client talks to.
@@ -109,7 +121,14 @@ impl LndClient {
 
     pub(super) fn map_status(&self, method: Method, status: &Status) -> LndError {
         let cfg = &self.shared.cfg;
-        from_status(method, status, &cfg.host, &cfg.macaroon_path, cfg.timeout, self.shared.last_connect_failure())
+        from_status(
+            method,
+            status,
+            &cfg.host,
+            &cfg.macaroon_path,
+            cfg.timeout,
+            self.shared.last_connect_failure(),
+        )
     }
 
     /// Runs a unary call with the deadline, retrying idempotent reads while the node is unreachable.
@@ -120,7 +139,11 @@ impl LndClient {
         Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
     {
         let timeout = self.shared.cfg.timeout;
-        let attempts = if method.idempotent() { self.shared.cfg.max_retries.saturating_add(1) } else { 1 };
+        let attempts = if method.idempotent() {
+            self.shared.cfg.max_retries.saturating_add(1)
+        } else {
+            1
+        };
         let mut attempt = 0;
         loop {
             let mut req = tonic::Request::new(request.clone());
@@ -128,7 +151,9 @@ impl LndClient {
             let error = match tokio::time::timeout(timeout, call(self.clone(), req)).await {
                 Ok(Ok(response)) => return Ok(response.into_inner()),
                 Ok(Err(status)) => self.map_status(method, &status),
-                Err(_elapsed) => LndError::Timeout { timeout_secs: timeout.as_secs() },
+                Err(_elapsed) => LndError::Timeout {
+                    timeout_secs: timeout.as_secs(),
+                },
             };
             attempt += 1;
             if attempt >= attempts || !error.is_transient() {
@@ -153,45 +178,63 @@ impl LndClient {
             Err(status) => return Err(self.map_status(method, &status)),
         };
         let client = self.clone();
-        Ok(Box::pin(streaming.map(move |item| item.map_err(|status| client.map_status(method, &status)))))
+        Ok(Box::pin(streaming.map(move |item| {
+            item.map_err(|status| client.map_status(method, &status))
+        })))
     }
 
     /// `GetInfo`: identity, alias, chain and channel counts.
     pub async fn get_info(&self) -> Result<GetInfoResponse, LndError> {
-        self.unary(Method::GetInfo, GetInfoRequest {}, |mut c, r| async move { c.lightning.get_info(r).await })
-            .await
+        self.unary(Method::GetInfo, GetInfoRequest {}, |mut c, r| async move {
+            c.lightning.get_info(r).await
+        })
+        .await
     }
 
     /// `ChannelBalance`: local and remote balance of all open channels.
     pub async fn channel_balance(&self) -> Result<ChannelBalanceResponse, LndError> {
-        self.unary(Method::ChannelBalance, ChannelBalanceRequest {}, |mut c, r| async move {
-            c.lightning.channel_balance(r).await
-        })
+        self.unary(
+            Method::ChannelBalance,
+            ChannelBalanceRequest {},
+            |mut c, r| async move { c.lightning.channel_balance(r).await },
+        )
         .await
     }
 
     /// `ListChannels`: the open channels.
     pub async fn list_channels(&self, request: ListChannelsRequest) -> Result<ListChannelsResponse, LndError> {
-        self.unary(Method::ListChannels, request, |mut c, r| async move { c.lightning.list_channels(r).await })
-            .await
+        self.unary(Method::ListChannels, request, |mut c, r| async move {
+            c.lightning.list_channels(r).await
+        })
+        .await
     }
 
     /// `AddInvoice`: creates an invoice (never retried).
     pub async fn add_invoice(&self, invoice: Invoice) -> Result<AddInvoiceResponse, LndError> {
-        self.unary(Method::AddInvoice, invoice, |mut c, r| async move { c.lightning.add_invoice(r).await }).await
+        self.unary(Method::AddInvoice, invoice, |mut c, r| async move {
+            c.lightning.add_invoice(r).await
+        })
+        .await
     }
 
     /// `LookupInvoice`: one invoice by its payment hash (32 raw bytes).
     pub async fn lookup_invoice(&self, r_hash: Vec<u8>) -> Result<Invoice, LndError> {
-        let request = PaymentHash { r_hash, ..PaymentHash::default() };
-        self.unary(Method::LookupInvoice, request, |mut c, r| async move { c.lightning.lookup_invoice(r).await })
-            .await
+        let request = PaymentHash {
+            r_hash,
+            ..PaymentHash::default()
+        };
+        self.unary(Method::LookupInvoice, request, |mut c, r| async move {
+            c.lightning.lookup_invoice(r).await
+        })
+        .await
     }
 
     /// `ListInvoices`: a page of invoices by add index.
     pub async fn list_invoices(&self, request: ListInvoiceRequest) -> Result<ListInvoiceResponse, LndError> {
-        self.unary(Method::ListInvoices, request, |mut c, r| async move { c.lightning.list_invoices(r).await })
-            .await
+        self.unary(Method::ListInvoices, request, |mut c, r| async move {
+            c.lightning.list_invoices(r).await
+        })
+        .await
     }
 
     /// `SubscribeInvoices`: replays invoices with an add/settle index strictly greater than the
@@ -205,28 +248,36 @@ impl LndClient {
 
     /// `DecodePayReq`: decodes a BOLT11 payment request.
     pub async fn decode_pay_req(&self, pay_req: PayReqString) -> Result<PayReq, LndError> {
-        self.unary(Method::DecodePayReq, pay_req, |mut c, r| async move { c.lightning.decode_pay_req(r).await })
-            .await
+        self.unary(Method::DecodePayReq, pay_req, |mut c, r| async move {
+            c.lightning.decode_pay_req(r).await
+        })
+        .await
     }
 
     /// `invoicesrpc.CancelInvoice`: cancels an open or accepted invoice by its payment hash
     /// (32 raw bytes); never retried.
     pub async fn cancel_invoice(&self, payment_hash: Vec<u8>) -> Result<CancelInvoiceResp, LndError> {
         let request = CancelInvoiceMsg { payment_hash };
-        self.unary(Method::CancelInvoice, request, |mut c, r| async move { c.invoices.cancel_invoice(r).await })
-            .await
+        self.unary(Method::CancelInvoice, request, |mut c, r| async move {
+            c.invoices.cancel_invoice(r).await
+        })
+        .await
     }
 
     /// `invoicesrpc.AddHoldInvoice`: creates a hold invoice for a known payment hash (never retried).
     pub async fn add_hold_invoice(&self, request: AddHoldInvoiceRequest) -> Result<AddHoldInvoiceResp, LndError> {
-        self.unary(Method::AddHoldInvoice, request, |mut c, r| async move { c.invoices.add_hold_invoice(r).await })
-            .await
+        self.unary(Method::AddHoldInvoice, request, |mut c, r| async move {
+            c.invoices.add_hold_invoice(r).await
+        })
+        .await
     }
 
     /// `invoicesrpc.SettleInvoice`: settles an accepted hold invoice with its preimage (never retried).
     pub async fn settle_invoice(&self, request: SettleInvoiceMsg) -> Result<SettleInvoiceResp, LndError> {
-        self.unary(Method::SettleInvoice, request, |mut c, r| async move { c.invoices.settle_invoice(r).await })
-            .await
+        self.unary(Method::SettleInvoice, request, |mut c, r| async move {
+            c.invoices.settle_invoice(r).await
+        })
+        .await
     }
 
     /// `invoicesrpc.LookupInvoiceV2`: one invoice by hash, payment address or set id.
@@ -256,7 +307,10 @@ fn prepare(cfg: LndConfig) -> Result<(Arc<Shared>, Endpoint), LndError> {
     let macaroon = read_macaroon(&cfg.macaroon_path).map_err(|f| f.into_lnd_error(&cfg.host))?;
     // The scheme is http because TLS is done by our connector, not by tonic.
     let endpoint = Endpoint::from_shared(format!("http://{}", cfg.host))
-        .map_err(|e| LndError::Connect { host: cfg.host.clone(), cause: format!("not a valid host:port ({e})") })?
+        .map_err(|e| LndError::Connect {
+            host: cfg.host.clone(),
+            cause: format!("not a valid host:port ({e})"),
+        })?
         .connect_timeout(cfg.timeout)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20))

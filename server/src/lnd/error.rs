@@ -112,7 +112,9 @@ impl LndError {
 
     /// An "invoice not found" error for `payment_hash_hex`.
     pub fn not_found(payment_hash_hex: &str) -> LndError {
-        LndError::InvoiceNotFound { payment_hash: payment_hash_hex.to_string() }
+        LndError::InvoiceNotFound {
+            payment_hash: payment_hash_hex.to_string(),
+        }
     }
 
     /// Whether the node said it has no such invoice (LookupInvoice / LookupInvoiceV2 / CancelInvoice).
@@ -140,7 +142,13 @@ impl LndError {
     /// connection broke), so the caller must look before repeating a write.
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, LndError::Timeout { .. } | LndError::Connect { .. })
-            || matches!(self, LndError::Rpc { code: Code::Cancelled | Code::Unavailable, .. })
+            || matches!(
+                self,
+                LndError::Rpc {
+                    code: Code::Cancelled | Code::Unavailable,
+                    ..
+                }
+            )
     }
 
     /// The gRPC status code LND answered with, when the error is an answer from LND.
@@ -183,9 +191,18 @@ impl ConnectFailure {
             ConnectFailure::CertFile { path, reason } => LndError::CertFile { path, reason },
             ConnectFailure::CertInvalid { path, reason } => LndError::CertInvalid { path, reason },
             ConnectFailure::MacaroonFile { path, reason } => LndError::MacaroonFile { path, reason },
-            ConnectFailure::Tcp { reason } => LndError::Connect { host: host.to_string(), cause: reason },
-            ConnectFailure::TlsMismatch { path } => LndError::TlsMismatch { path, host: host.to_string() },
-            ConnectFailure::Tls { reason } => LndError::Tls { host: host.to_string(), reason },
+            ConnectFailure::Tcp { reason } => LndError::Connect {
+                host: host.to_string(),
+                cause: reason,
+            },
+            ConnectFailure::TlsMismatch { path } => LndError::TlsMismatch {
+                path,
+                host: host.to_string(),
+            },
+            ConnectFailure::Tls { reason } => LndError::Tls {
+                host: host.to_string(),
+                reason,
+            },
         }
     }
 }
@@ -206,23 +223,55 @@ pub(crate) fn from_status(
         return failure.into_lnd_error(host);
     }
     match status.code() {
-        Code::DeadlineExceeded => return LndError::Timeout { timeout_secs: timeout.as_secs() },
-        Code::Cancelled if lower.contains("timeout expired") => {
-            return LndError::Timeout { timeout_secs: timeout.as_secs() }
+        Code::DeadlineExceeded => {
+            return LndError::Timeout {
+                timeout_secs: timeout.as_secs(),
+            }
         }
-        Code::Unavailable => return LndError::Connect { host: host.to_string(), cause: message.to_string() },
+        Code::Cancelled if lower.contains("timeout expired") => {
+            return LndError::Timeout {
+                timeout_secs: timeout.as_secs(),
+            }
+        }
+        Code::Unavailable => {
+            return LndError::Connect {
+                host: host.to_string(),
+                cause: message.to_string(),
+            }
+        }
         _ => {}
     }
     if lower.contains("permission denied") {
-        return LndError::PermissionDenied { method: method.name(), hint: method.missing_permission_hint(macaroon_path) };
+        return LndError::PermissionDenied {
+            method: method.name(),
+            hint: method.missing_permission_hint(macaroon_path),
+        };
     }
-    let macaroon_refusal = ["verification failed", "expected 1 macaroon", "cannot get macaroon", "invalid macaroon", "macaroon"]
-        .iter()
-        .any(|needle| lower.contains(needle));
-    if macaroon_refusal && matches!(status.code(), Code::Unknown | Code::Unauthenticated | Code::PermissionDenied) {
-        return LndError::Macaroon { detail: message.to_string(), path: macaroon_path.to_path_buf() };
+    let macaroon_refusal = [
+        "verification failed",
+        "expected 1 macaroon",
+        "cannot get macaroon",
+        "invalid macaroon",
+        "macaroon",
+    ]
+    .iter()
+    .any(|needle| lower.contains(needle));
+    if macaroon_refusal
+        && matches!(
+            status.code(),
+            Code::Unknown | Code::Unauthenticated | Code::PermissionDenied
+        )
+    {
+        return LndError::Macaroon {
+            detail: message.to_string(),
+            path: macaroon_path.to_path_buf(),
+        };
     }
-    LndError::Rpc { method: method.name(), code: status.code(), message: message.to_string() }
+    LndError::Rpc {
+        method: method.name(),
+        code: status.code(),
+        message: message.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -243,8 +292,14 @@ mod tests {
     #[test]
     fn lnd_refusals_map_to_clear_errors() {
         let e = map(Status::unknown("expected 1 macaroon, got 0"));
-        assert!(e.to_string().starts_with("Macaroon authentication failed: expected 1 macaroon, got 0."), "{e}");
-        let e = map(Status::unknown("verification failed: signature mismatch after caveat verification"));
+        assert!(
+            e.to_string()
+                .starts_with("Macaroon authentication failed: expected 1 macaroon, got 0."),
+            "{e}"
+        );
+        let e = map(Status::unknown(
+            "verification failed: signature mismatch after caveat verification",
+        ));
         assert!(matches!(e, LndError::Macaroon { .. }), "{e}");
         let e = map(Status::unknown("permission denied"));
         assert_eq!(
@@ -253,11 +308,26 @@ mod tests {
              (invoice.macaroon cannot list channels); use admin.macaroon or readonly.macaroon"
         );
         let e = map(Status::deadline_exceeded("deadline"));
-        assert_eq!(e.to_string(), "LND did not answer within 7 s (lightning_timeout_seconds)");
+        assert_eq!(
+            e.to_string(),
+            "LND did not answer within 7 s (lightning_timeout_seconds)"
+        );
         let e = map(Status::unavailable("tcp connect error"));
-        assert_eq!(e.to_string(), "Failed to connect to LND at localhost:10009: tcp connect error");
+        assert_eq!(
+            e.to_string(),
+            "Failed to connect to LND at localhost:10009: tcp connect error"
+        );
         let e = map(Status::not_found("unable to locate invoice"));
-        assert!(matches!(e, LndError::Rpc { code: Code::NotFound, .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                LndError::Rpc {
+                    code: Code::NotFound,
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.is_not_found());
         let e = map(Status::unknown("invoice with payment hash already exists"));
         assert!(e.is_already_exists() && !e.is_ambiguous(), "{e}");
@@ -272,7 +342,9 @@ mod tests {
             "h:1",
             Path::new("/m"),
             Duration::from_secs(1),
-            Some(ConnectFailure::TlsMismatch { path: PathBuf::from("/c/tls.cert") }),
+            Some(ConnectFailure::TlsMismatch {
+                path: PathBuf::from("/c/tls.cert"),
+            }),
         );
         assert_eq!(
             e.to_string(),

@@ -70,7 +70,10 @@ impl Permission {
             Permission::InfoRead | Permission::OffchainRead => {
                 ("invoice.macaroon", "admin.macaroon or readonly.macaroon")
             }
-            Permission::InvoicesRead => ("a custom macaroon without it", "admin.macaroon, invoice.macaroon or readonly.macaroon"),
+            Permission::InvoicesRead => (
+                "a custom macaroon without it",
+                "admin.macaroon, invoice.macaroon or readonly.macaroon",
+            ),
             Permission::InvoicesWrite => ("readonly.macaroon", "admin.macaroon or invoice.macaroon"),
             Permission::OffchainWrite => ("invoice.macaroon or readonly.macaroon", "admin.macaroon"),
         }
@@ -174,7 +177,12 @@ mod tests {
         for m in [Method::ChannelBalance, Method::ListChannels, Method::DecodePayReq] {
             assert_eq!(m.permission().name(), "offchain:read", "{m:?}");
         }
-        for m in [Method::AddInvoice, Method::CancelInvoice, Method::AddHoldInvoice, Method::SettleInvoice] {
+        for m in [
+            Method::AddInvoice,
+            Method::CancelInvoice,
+            Method::AddHoldInvoice,
+            Method::SettleInvoice,
+        ] {
             assert_eq!(m.permission().name(), "invoices:write", "{m:?}");
         }
         for m in [
@@ -201,7 +209,10 @@ mod tests {
     #[test]
     fn add_invoice_hint_names_invoices_write() {
         let hint = Method::AddInvoice.missing_permission_hint(Path::new("/n/readonly.macaroon"));
-        assert!(hint.contains("lacks invoices:write (readonly.macaroon cannot create invoices)"), "{hint}");
+        assert!(
+            hint.contains("lacks invoices:write (readonly.macaroon cannot create invoices)"),
+            "{hint}"
+        );
         assert!(hint.ends_with("use admin.macaroon or invoice.macaroon"), "{hint}");
     }
 
@@ -218,7 +229,12 @@ mod tests {
     fn only_reads_are_retried() {
         assert!(Method::GetInfo.idempotent());
         assert!(Method::DecodePayReq.idempotent());
-        for m in [Method::AddInvoice, Method::CancelInvoice, Method::SettleInvoice, Method::AddHoldInvoice] {
+        for m in [
+            Method::AddInvoice,
+            Method::CancelInvoice,
+            Method::SettleInvoice,
+            Method::AddHoldInvoice,
+        ] {
             assert!(!m.idempotent(), "{m:?}");
         }
     }

@@ -53,15 +53,19 @@ impl LndConfig {
             });
         }
         Ok(LndConfig {
-            host: settings.lightning_host.clone().ok_or(LndError::NotConfigured { key: "lightning_host" })?,
-            tls_cert_path: settings
-                .lightning_cert_path
+            host: settings
+                .lightning_host
                 .clone()
-                .ok_or(LndError::NotConfigured { key: "lightning_cert_path" })?,
+                .ok_or(LndError::NotConfigured { key: "lightning_host" })?,
+            tls_cert_path: settings.lightning_cert_path.clone().ok_or(LndError::NotConfigured {
+                key: "lightning_cert_path",
+            })?,
             macaroon_path: settings
                 .lightning_macaroon_path
                 .clone()
-                .ok_or(LndError::NotConfigured { key: "lightning_macaroon_path" })?,
+                .ok_or(LndError::NotConfigured {
+                    key: "lightning_macaroon_path",
+                })?,
             timeout: Duration::from_secs(settings.timeout_secs),
             max_retries: settings.max_retries,
         })

@@ -28,23 +28,26 @@ impl LndClient {
             Err(status) => return Err(self.map_status(Method::SendPaymentV2, &status)),
         };
         let client = self.clone();
-        Ok(Box::pin(
-            streaming.map(move |item| item.map_err(|s| client.map_status(Method::SendPaymentV2, &s))),
-        ))
+        Ok(Box::pin(streaming.map(move |item| {
+            item.map_err(|s| client.map_status(Method::SendPaymentV2, &s))
+        })))
     }
 
     /// `routerrpc.TrackPaymentV2`: the state of a payment sent earlier (32-byte hash), then its
     /// updates until it is final. A hash the node never paid is an error with gRPC NOT_FOUND.
     pub async fn track_payment_v2(&self, payment_hash: Vec<u8>) -> Result<PaymentStream, LndError> {
         let mut router = self.router.clone();
-        let request = TrackPaymentRequest { payment_hash, no_inflight_updates: false };
+        let request = TrackPaymentRequest {
+            payment_hash,
+            no_inflight_updates: false,
+        };
         let streaming = match router.track_payment_v2(tonic::Request::new(request)).await {
             Ok(response) => response.into_inner(),
             Err(status) => return Err(self.map_status(Method::TrackPaymentV2, &status)),
         };
         let client = self.clone();
-        Ok(Box::pin(
-            streaming.map(move |item| item.map_err(|s| client.map_status(Method::TrackPaymentV2, &s))),
-        ))
+        Ok(Box::pin(streaming.map(move |item| {
+            item.map_err(|s| client.map_status(Method::TrackPaymentV2, &s))
+        })))
     }
 }

@@ -51,7 +51,9 @@ impl ServerCertVerifier for PinnedCertVerifier {
         if end_entity.as_ref() == self.expected_der.as_ref() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure))
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::ApplicationVerificationFailure,
+            ))
         }
     }
 
@@ -80,12 +82,17 @@ impl ServerCertVerifier for PinnedCertVerifier {
 
 /// Reads the first PEM certificate in `path`.
 pub(crate) fn read_cert(path: &Path) -> Result<CertificateDer<'static>, ConnectFailure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConnectFailure::CertFile { path: path.to_path_buf(), reason: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| ConnectFailure::CertFile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let mut certs = CertificateDer::pem_slice_iter(&bytes);
     match certs.next() {
         Some(Ok(cert)) => Ok(cert),
-        Some(Err(e)) => Err(ConnectFailure::CertInvalid { path: path.to_path_buf(), reason: e.to_string() }),
+        Some(Err(e)) => Err(ConnectFailure::CertInvalid {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }),
         None => Err(ConnectFailure::CertInvalid {
             path: path.to_path_buf(),
             reason: "no BEGIN CERTIFICATE block found".to_string(),
@@ -96,7 +103,10 @@ pub(crate) fn read_cert(path: &Path) -> Result<CertificateDer<'static>, ConnectF
 /// The rustls client configuration pinning `cert`, offering only HTTP/2.
 fn client_config(cert: CertificateDer<'static>) -> Result<rustls::ClientConfig, ConnectFailure> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(PinnedCertVerifier { expected_der: cert, provider: provider.clone() });
+    let verifier = Arc::new(PinnedCertVerifier {
+        expected_der: cert,
+        provider: provider.clone(),
+    });
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ConnectFailure::Tls { reason: e.to_string() })?
@@ -114,8 +124,9 @@ fn server_name(host_port: &str) -> Result<ServerName<'static>, ConnectFailure> {
         Some(rest) => rest.split(']').next().unwrap_or(rest),
         None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
     };
-    ServerName::try_from(host.to_string())
-        .map_err(|_| ConnectFailure::Tls { reason: format!("`{host}` is neither a DNS name nor an IP address") })
+    ServerName::try_from(host.to_string()).map_err(|_| ConnectFailure::Tls {
+        reason: format!("`{host}` is neither a DNS name nor an IP address"),
+    })
 }
 
 /// Dials the node once: re-reads tls.cert and the macaroon, connects TCP and runs the TLS handshake.
@@ -134,9 +145,13 @@ async fn connect_once(shared: Arc<Shared>) -> Result<TokioIo<TlsStream<TcpStream
         let rustls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
         match rustls_error {
             Some(rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure)) => {
-                ConnectFailure::TlsMismatch { path: cfg.tls_cert_path.clone() }
+                ConnectFailure::TlsMismatch {
+                    path: cfg.tls_cert_path.clone(),
+                }
             }
-            Some(other) => ConnectFailure::Tls { reason: other.to_string() },
+            Some(other) => ConnectFailure::Tls {
+                reason: other.to_string(),
+            },
             None => ConnectFailure::Tls { reason: e.to_string() },
         }
     })?;

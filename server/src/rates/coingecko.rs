@@ -78,17 +78,15 @@ impl PriceApi for CoinGecko {
     }
 
     fn parse_price(&self, body: &[u8]) -> Result<Decimal, ProviderError> {
-        let parsed: SimplePrice<'_> =
-            serde_json::from_slice(body).map_err(|e| ProviderError::Malformed {
-                detail: format!("not the simple/price JSON shape: {e}"),
+        let parsed: SimplePrice<'_> = serde_json::from_slice(body).map_err(|e| ProviderError::Malformed {
+            detail: format!("not the simple/price JSON shape: {e}"),
+        })?;
+        let raw = parsed
+            .bitcoin
+            .and_then(|coin| coin.eur)
+            .ok_or_else(|| ProviderError::Malformed {
+                detail: "response has no bitcoin.eur price".to_owned(),
             })?;
-        let raw =
-            parsed
-                .bitcoin
-                .and_then(|coin| coin.eur)
-                .ok_or_else(|| ProviderError::Malformed {
-                    detail: "response has no bitcoin.eur price".to_owned(),
-                })?;
         decimal_from_json_number(raw)
     }
 }

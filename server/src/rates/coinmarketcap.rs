@@ -73,9 +73,7 @@ struct Price<'a> {
 }
 
 fn malformed(detail: impl Into<String>) -> ProviderError {
-    ProviderError::Malformed {
-        detail: detail.into(),
-    }
+    ProviderError::Malformed { detail: detail.into() }
 }
 
 impl PriceApi for CoinMarketCap {
@@ -100,8 +98,8 @@ impl PriceApi for CoinMarketCap {
     }
 
     fn parse_price(&self, body: &[u8]) -> Result<Decimal, ProviderError> {
-        let envelope: Envelope<'_> = serde_json::from_slice(body)
-            .map_err(|e| malformed(format!("not the quotes/latest JSON shape: {e}")))?;
+        let envelope: Envelope<'_> =
+            serde_json::from_slice(body).map_err(|e| malformed(format!("not the quotes/latest JSON shape: {e}")))?;
         if let Some(Status {
             error_code: Some(code),
             error_message,
@@ -126,25 +124,18 @@ impl PriceApi for CoinMarketCap {
             if entries.is_empty() {
                 return Err(malformed("data.BTC is an empty list"));
             }
-            let index = entries
-                .iter()
-                .position(|e| e.id == Some(BITCOIN_ID))
-                .unwrap_or(0);
+            let index = entries.iter().position(|e| e.id == Some(BITCOIN_ID)).unwrap_or(0);
             entries.swap_remove(index)
         } else {
-            serde_json::from_str(raw_btc.get())
-                .map_err(|e| malformed(format!("data.BTC is not a quote: {e}")))?
+            serde_json::from_str(raw_btc.get()).map_err(|e| malformed(format!("data.BTC is not a quote: {e}")))?
         };
         let price = entry
             .quote
             .and_then(|q| q.eur)
             .ok_or_else(|| malformed("response has no data.BTC.quote.EUR"))?;
         if let Some(last_updated) = &price.last_updated {
-            let updated = DateTime::parse_from_rfc3339(last_updated).map_err(|e| {
-                malformed(format!(
-                    "last_updated {last_updated:?} is not a timestamp: {e}"
-                ))
-            })?;
+            let updated = DateTime::parse_from_rfc3339(last_updated)
+                .map_err(|e| malformed(format!("last_updated {last_updated:?} is not a timestamp: {e}")))?;
             let age_secs = (Utc::now() - updated.with_timezone(&Utc)).num_seconds();
             if age_secs > i64::try_from(self.max_quote_age_secs).unwrap_or(i64::MAX) {
                 return Err(ProviderError::StaleQuote {

@@ -16,8 +16,7 @@ pub struct SanityBand {
 impl SanityBand {
     /// `Ok(rate)` if it lies within the band (inclusive) and is positive.
     pub fn check(&self, eur_per_btc: Decimal) -> Result<Decimal, ProviderError> {
-        if eur_per_btc <= Decimal::ZERO || eur_per_btc < self.min_eur || eur_per_btc > self.max_eur
-        {
+        if eur_per_btc <= Decimal::ZERO || eur_per_btc < self.min_eur || eur_per_btc > self.max_eur {
             return Err(ProviderError::OutOfRange {
                 eur_per_btc,
                 min: self.min_eur,
@@ -54,7 +53,5 @@ pub fn spread_percent(values: &[Decimal], median: Decimal) -> Option<Decimal> {
     }
     let max = values.iter().max()?;
     let min = values.iter().min()?;
-    (*max - *min)
-        .checked_div(median)?
-        .checked_mul(Decimal::ONE_HUNDRED)
+    (*max - *min).checked_div(median)?.checked_mul(Decimal::ONE_HUNDRED)
 }

@@ -166,8 +166,7 @@ pub enum RatesConfigError {
 
 /// A key that is present and not blank.
 pub(crate) fn usable_key(key: &Option<SecretString>) -> Option<&SecretString> {
-    key.as_ref()
-        .filter(|k| !k.expose_secret().trim().is_empty())
+    key.as_ref().filter(|k| !k.expose_secret().trim().is_empty())
 }
 
 impl RatesConfig {
@@ -261,10 +260,7 @@ fn check_base_url(provider: &'static str, url: &str) -> Result<(), RatesConfigEr
         url: url.to_owned(),
     };
     let parsed = Url::parse(url).map_err(|_| invalid())?;
-    if !matches!(parsed.scheme(), "http" | "https")
-        || parsed.cannot_be_a_base()
-        || parsed.host().is_none()
-    {
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() || parsed.host().is_none() {
         return Err(invalid());
     }
     Ok(())

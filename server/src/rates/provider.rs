@@ -189,11 +189,7 @@ pub(crate) struct HttpProvider {
 
 impl HttpProvider {
     pub(crate) fn new(client: reqwest::Client, api: Box<dyn PriceApi>, timeout: Duration) -> Self {
-        Self {
-            client,
-            api,
-            timeout,
-        }
+        Self { client, api, timeout }
     }
 
     pub(crate) fn name(&self) -> &'static str {
@@ -201,11 +197,7 @@ impl HttpProvider {
     }
 
     /// Fetch the price, retrying transient failures per `policy`; answers outside `band` are failures.
-    pub(crate) async fn fetch(
-        &self,
-        policy: RetryPolicy,
-        band: SanityBand,
-    ) -> Result<Decimal, FetchFailure> {
+    pub(crate) async fn fetch(&self, policy: RetryPolicy, band: SanityBand) -> Result<Decimal, FetchFailure> {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
@@ -249,26 +241,26 @@ impl HttpProvider {
                 .get(self.api.url())
                 .header(reqwest::header::ACCEPT, "application/json");
             if let Some(key) = self.api.api_key() {
-                let mut value = reqwest::header::HeaderValue::from_str(key.expose_secret().trim())
-                    .map_err(|_| ProviderError::Malformed {
+                let mut value = reqwest::header::HeaderValue::from_str(key.expose_secret().trim()).map_err(|_| {
+                    ProviderError::Malformed {
                         detail: "API key is not a valid header value".to_owned(),
-                    })?;
+                    }
+                })?;
                 value.set_sensitive(true);
                 request = request.header(self.api.key_header(), value);
             }
             let response = request.send().await.map_err(|e| self.network_error(&e))?;
             let status = response.status();
             let retry_after_secs = parse_retry_after(response.headers());
-            let body = read_body_limited(response)
-                .await
-                .map_err(|e| self.network_error(&e))?;
+            let body = read_body_limited(response).await.map_err(|e| self.network_error(&e))?;
             Ok::<_, ProviderError>((status, retry_after_secs, body))
         };
-        let (status, retry_after_secs, body) = tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| ProviderError::Timeout {
-                timeout_secs: self.timeout.as_secs(),
-            })??;
+        let (status, retry_after_secs, body) =
+            tokio::time::timeout(self.timeout, exchange)
+                .await
+                .map_err(|_| ProviderError::Timeout {
+                    timeout_secs: self.timeout.as_secs(),
+                })??;
 
         if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(ProviderError::RateLimited { retry_after_secs });

@@ -112,16 +112,10 @@ impl fmt::Display for ProviderHealth {
                 retry_in_secs,
                 last_error,
             } => {
-                write!(
-                    f,
-                    "circuit open, retry in {retry_in_secs} s (last error: {last_error})"
-                )
+                write!(f, "circuit open, retry in {retry_in_secs} s (last error: {last_error})")
             }
             ProviderHealth::HalfOpen { last_error } => {
-                write!(
-                    f,
-                    "circuit half-open, next fetch is a trial (last error: {last_error})"
-                )
+                write!(f, "circuit half-open, next fetch is a trial (last error: {last_error})")
             }
         }
     }
@@ -196,11 +190,7 @@ impl fmt::Debug for RateService {
         f.debug_struct("RateService")
             .field(
                 "providers",
-                &self
-                    .slots
-                    .iter()
-                    .map(|s| s.provider.name())
-                    .collect::<Vec<_>>(),
+                &self.slots.iter().map(|s| s.provider.name()).collect::<Vec<_>>(),
             )
             .field("disabled", &self.disabled)
             .finish_non_exhaustive()
@@ -209,9 +199,7 @@ impl fmt::Debug for RateService {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Guarded data is plain values always left consistent, so a poisoned lock is still usable.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn age_secs(since: Instant) -> u64 {
@@ -308,9 +296,7 @@ impl RateService {
             .connect_timeout(timeout)
             .user_agent(concat!("openfatture-lightning/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| RatesConfigError::HttpClient {
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| RatesConfigError::HttpClient { detail: e.to_string() })?;
         let breaker_timeout = Duration::from_secs(config.breaker_timeout_secs);
         let slot = |api: Box<dyn super::provider::PriceApi>| {
             let name = api.name();
@@ -339,11 +325,7 @@ impl RateService {
         }
         match (config.cmc_enabled, usable_key(&config.cmc_api_key)) {
             (true, Some(key)) => {
-                let api = CoinMarketCap::new(
-                    &config.cmc_base_url_resolved(),
-                    key.clone(),
-                    config.max_quote_age_secs,
-                );
+                let api = CoinMarketCap::new(&config.cmc_base_url_resolved(), key.clone(), config.max_quote_age_secs);
                 slots.push(slot(Box::new(api)));
             }
             (true, None) => return Err(RatesConfigError::CmcKeyMissing),
@@ -375,10 +357,7 @@ impl RateService {
 
     /// The circuit breaker of provider `name` ("coingecko", "coinmarketcap"), if it is enabled.
     pub fn breaker(&self, name: &str) -> Option<&CircuitBreaker> {
-        self.slots
-            .iter()
-            .find(|s| s.name() == name)
-            .map(|s| &s.breaker)
+        self.slots.iter().find(|s| s.name() == name).map(|s| &s.breaker)
     }
 
     fn cached_younger_than(&self, max_age: Duration) -> Option<Served> {
@@ -419,12 +398,8 @@ impl RateService {
             return Ok(hit.quote);
         }
 
-        let outcomes = futures::future::join_all(
-            self.slots
-                .iter()
-                .map(|slot| slot.fetch(self.policy, self.band)),
-        )
-        .await;
+        let outcomes =
+            futures::future::join_all(self.slots.iter().map(|slot| slot.fetch(self.policy, self.band))).await;
         let mut accepted = Vec::new();
         let mut failures = Vec::new();
         for (slot, outcome) in self.slots.iter().zip(outcomes) {
@@ -491,17 +466,17 @@ impl RateService {
             [only] => only.provider.clone(),
             many => format!(
                 "median({})",
-                many.iter()
-                    .map(|q| q.provider.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
+                many.iter().map(|q| q.provider.as_str()).collect::<Vec<_>>().join(",")
             ),
         };
         let spread_warning = spread_percent(&rates, eur_per_btc)
             .filter(|spread| *spread > self.config.spread_warn_percent)
             .map(|spread| {
-                let answers =
-                    accepted.iter().map(|q| format!("{} {}", q.provider, q.eur_per_btc)).collect::<Vec<_>>().join(", ");
+                let answers = accepted
+                    .iter()
+                    .map(|q| format!("{} {}", q.provider, q.eur_per_btc))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 format!(
                     "providers disagree by {}% (limit {}%): {answers} EUR/BTC; using the median {eur_per_btc}",
                     round2(spread),
@@ -511,11 +486,7 @@ impl RateService {
         if let Some(text) = &spread_warning {
             tracing::warn!(spread = %text, "BTC/EUR providers disagree");
         }
-        let fetched_at = accepted
-            .iter()
-            .map(|q| q.fetched_at)
-            .max()
-            .unwrap_or_else(Utc::now);
+        let fetched_at = accepted.iter().map(|q| q.fetched_at).max().unwrap_or_else(Utc::now);
         Some(RateQuote {
             eur_per_btc,
             source,
@@ -530,8 +501,7 @@ impl RateService {
 
     /// Each provider's last answer and health, plus the last rate handed out (no network calls).
     pub fn status(&self) -> RatesStatus {
-        let mut providers: Vec<ProviderStatus> =
-            self.slots.iter().map(ProviderSlot::status).collect();
+        let mut providers: Vec<ProviderStatus> = self.slots.iter().map(ProviderSlot::status).collect();
         providers.extend(self.disabled.iter().map(|name| ProviderStatus {
             provider: (*name).to_owned(),
             last_quote: None,

@@ -29,11 +29,13 @@ fn status_from(
     balance: &ChannelBalanceResponse,
     channels: &[Channel],
 ) -> NodeStatus {
-    let network = info
-        .chains
-        .first()
-        .map(|c| c.network.clone())
-        .unwrap_or_else(|| if info.testnet { "testnet".to_string() } else { "mainnet".to_string() });
+    let network = info.chains.first().map(|c| c.network.clone()).unwrap_or_else(|| {
+        if info.testnet {
+            "testnet".to_string()
+        } else {
+            "mainnet".to_string()
+        }
+    });
     // `balance` is LND's deprecated total; prefer the per-side amounts when present.
     let local_balance_sat = balance.local_balance.as_ref().map_or(sat(balance.balance), |a| a.sat);
     let remote_balance_sat = balance.remote_balance.as_ref().map_or(0, |a| a.sat);
@@ -58,7 +60,10 @@ fn status_from(
 /// The node's open channels, with peer aliases when LND knows them.
 pub async fn channels(client: &LndClient) -> Result<Vec<ChannelView>, LndError> {
     let response = client
-        .list_channels(ListChannelsRequest { peer_alias_lookup: true, ..ListChannelsRequest::default() })
+        .list_channels(ListChannelsRequest {
+            peer_alias_lookup: true,
+            ..ListChannelsRequest::default()
+        })
         .await?;
     Ok(response.channels.iter().map(channel_view).collect())
 }
@@ -86,19 +91,37 @@ mod tests {
             alias: "shop".into(),
             identity_pubkey: "02ab".into(),
             num_active_channels: 2,
-            chains: vec![Chain { chain: "bitcoin".into(), network: "regtest".into() }],
+            chains: vec![Chain {
+                chain: "bitcoin".into(),
+                network: "regtest".into(),
+            }],
             ..Default::default()
         };
         let balance = ChannelBalanceResponse {
             balance: 1,
-            local_balance: Some(Amount { sat: 1_200_000, msat: 1_200_000_000 }),
-            remote_balance: Some(Amount { sat: 800_000, msat: 800_000_000 }),
+            local_balance: Some(Amount {
+                sat: 1_200_000,
+                msat: 1_200_000_000,
+            }),
+            remote_balance: Some(Amount {
+                sat: 800_000,
+                msat: 800_000_000,
+            }),
             ..Default::default()
         };
         let channels = vec![
-            Channel { capacity: 5_000_000, ..Default::default() },
-            Channel { capacity: 3_000_000, ..Default::default() },
-            Channel { capacity: -1, ..Default::default() },
+            Channel {
+                capacity: 5_000_000,
+                ..Default::default()
+            },
+            Channel {
+                capacity: 3_000_000,
+                ..Default::default()
+            },
+            Channel {
+                capacity: -1,
+                ..Default::default()
+            },
         ];
         let s = status_from("h:1", false, &info, &balance, &channels);
         assert_eq!(s.capacity_sat, 8_000_000);

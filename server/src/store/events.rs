@@ -248,16 +248,33 @@ pub(super) async fn record(
     .bind(at)
     .fetch_one(&mut **tx)
     .await?;
+    queue_deliveries(tx, seq, kind.as_str()).await?;
+    Ok(id)
+}
+
+/// PostgreSQL channel on which gateways hear about new events (see [`Store::listen_url`]).
+pub const EVENTS_CHANNEL: &str = "openfatture_events";
+
+/// In the event's transaction: one outbox row per enabled endpoint whose filter takes `kind`, and
+/// (PostgreSQL) a notification to every listening gateway, sent when the transaction commits.
+pub(super) async fn queue_deliveries(tx: &mut Transaction<'_, Any>, seq: i64, kind: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
          SELECT $1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
          AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || $2 || ',%'))",
     )
     .bind(seq)
-    .bind(kind.as_str())
+    .bind(kind)
     .execute(&mut **tx)
     .await?;
-    Ok(id)
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENTS_CHANNEL)
+            .bind(seq.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Moves the tracker's resume indexes forward (never back) inside the caller's transaction.
@@ -405,7 +422,12 @@ impl Store {
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(name, url, events, enabled)| WebhookEndpoint { name, url, events, enabled: enabled != 0 })
+            .map(|(name, url, events, enabled)| WebhookEndpoint {
+                name,
+                url,
+                events,
+                enabled: enabled != 0,
+            })
             .collect())
     }
 
@@ -429,6 +451,54 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// Claims the next delivery of `endpoint` for `holder` until `now_ms + lease_ms`: the oldest
+    /// PENDING row that is due and unclaimed, and only when no earlier row of the endpoint is
+    /// claimed by anyone (so first attempts keep event order across gateways). On PostgreSQL rows
+    /// another gateway is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite's write lock
+    /// serialises claims. `None` when there is nothing to send now.
+    pub async fn claim_delivery(
+        &self,
+        endpoint: &str,
+        holder: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let lock = match self.backend() {
+            super::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            super::Backend::Sqlite => "",
+        };
+        let mut tx = self.begin_write().await?;
+        if self.backend() == super::Backend::Postgres {
+            // One claimer per endpoint at a time, or a later row could be claimed while an
+            // earlier claim is still uncommitted.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(endpoint)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let claimed: Option<i64> = sqlx::query_scalar(&format!(
+            "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until_ms = $2              WHERE endpoint = $3 AND event_seq = (                  SELECT d.event_seq FROM webhook_deliveries d                  WHERE d.endpoint = $3 AND d.state = 'PENDING' AND d.next_attempt_ms <= $4 AND d.claimed_until_ms <= $4                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries x WHERE x.endpoint = $3 AND x.state = 'PENDING'                                  AND x.claimed_until_ms > $4 AND x.event_seq < d.event_seq)                  ORDER BY d.event_seq LIMIT 1 {lock})              RETURNING event_seq"
+        ))
+        .bind(holder)
+        .bind(now_ms.saturating_add(lease_ms))
+        .bind(endpoint)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let delivery = match claimed {
+            Some(seq) => Some(
+                sqlx::query_as(&format!("{SELECT_DELIVERY} WHERE d.event_seq = $1 AND d.endpoint = $2"))
+                    .bind(seq)
+                    .bind(endpoint)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            ),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(delivery)
     }
 
     /// Deliveries, newest first; only FAILED ones when `failed_only`.
@@ -464,6 +534,7 @@ impl Store {
         error: Option<&str>,
         latency_ms: i64,
         outcome: AttemptOutcome,
+        worker: Option<&str>,
     ) -> Result<(), StoreError> {
         let (state, next_ms, label) = match outcome {
             AttemptOutcome::Delivered => ("DELIVERED", 0, "DELIVERED"),
@@ -472,8 +543,8 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO webhook_attempts (event_seq, endpoint, attempted_at, http_status, error, latency_ms, outcome) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO webhook_attempts (event_seq, endpoint, attempted_at, http_status, error, latency_ms, outcome, worker) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(event_seq)
         .bind(endpoint)
@@ -482,11 +553,13 @@ impl Store {
         .bind(error)
         .bind(latency_ms)
         .bind(label)
+        .bind(worker)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
             "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, next_attempt_ms = $2, \
-             last_status = $3, last_error = $4 WHERE event_seq = $5 AND endpoint = $6",
+             last_status = $3, last_error = $4, claimed_until_ms = 0, claimed_by = NULL \
+             WHERE event_seq = $5 AND endpoint = $6",
         )
         .bind(state)
         .bind(next_ms)

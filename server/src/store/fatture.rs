@@ -151,8 +151,7 @@ impl TryFrom<FatturaRow> for Fattura {
         Ok(Fattura {
             id: row.id,
             numero: row.numero,
-            anno: i32::try_from(row.anno)
-                .map_err(|_| StoreError::Corrupt(format!("anno {}", row.anno)))?,
+            anno: i32::try_from(row.anno).map_err(|_| StoreError::Corrupt(format!("anno {}", row.anno)))?,
             data,
             cedente_piva: row.cedente_piva,
             client_name: row.client_name,
@@ -179,11 +178,7 @@ fn cents(eur: Decimal, what: &str) -> Result<i64, StoreError> {
 }
 
 /// Inserts one invoice; `Ok(None)` when (numero, anno, cedente) is already there.
-async fn insert_one(
-    tx: &mut Transaction<'_, Any>,
-    new: &NewFattura,
-    now: i64,
-) -> Result<Option<i64>, StoreError> {
+async fn insert_one(tx: &mut Transaction<'_, Any>, new: &NewFattura, now: i64) -> Result<Option<i64>, StoreError> {
     use chrono::Datelike;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO fatture (numero, anno, data, cedente_piva, client_name, client_piva, client_cf, \

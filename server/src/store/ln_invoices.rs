@@ -409,10 +409,12 @@ impl Store {
 
     /// The preimage we generated for an invoice (hex).
     pub async fn ln_preimage(&self, payment_hash: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT preimage FROM ln_preimages WHERE payment_hash = $1")
-            .bind(payment_hash)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT preimage FROM ln_preimages WHERE payment_hash = $1")
+                .bind(payment_hash)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     /// Invoices of an EUR invoice that may still be paid (PENDING, OPEN or ACCEPTED), newest first.

@@ -6,6 +6,7 @@
 
 mod events;
 mod fatture;
+mod leader;
 mod ln_invoices;
 mod payments;
 pub mod rebalances;
@@ -13,9 +14,10 @@ mod users;
 
 pub use events::{
     rfc3339, webhook_body, AttemptOutcome, Delivery, DeliveryAttempt, Event, EventKind, WebhookEndpoint,
-    DEFAULT_ENDPOINT,
+    DEFAULT_ENDPOINT, EVENTS_CHANNEL,
 };
 pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
+pub use leader::Leadership;
 pub use ln_invoices::{LnInvoice, LnInvoiceFilter, LnState, NewLnInvoice};
 pub use payments::Payment;
 pub use users::{ThrottleState, UserRecord};
@@ -73,6 +75,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// PostgreSQL only: the URL, for the LISTEN connection of the live event feed.
+    listen_url: Option<std::sync::Arc<secrecy::SecretString>>,
 }
 
 /// Characters that cannot appear as such in the path part of a `sqlite://` URL.
@@ -118,8 +122,14 @@ impl Store {
             // WAL lets readers work while one writer writes; writers wait for each other.
             Backend::Sqlite => options.after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    conn.execute(format!("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}", BUSY_TIMEOUT_SECS * 1000).as_str())
-                        .await?;
+                    conn.execute(
+                        format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}",
+                            BUSY_TIMEOUT_SECS * 1000
+                        )
+                        .as_str(),
+                    )
+                    .await?;
                     Ok(())
                 })
             }),
@@ -133,7 +143,18 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let listen_url =
+            (backend == Backend::Postgres).then(|| std::sync::Arc::new(secrecy::SecretString::from(url.to_string())));
+        Ok(Store {
+            pool,
+            backend,
+            listen_url,
+        })
+    }
+
+    /// PostgreSQL: the URL to LISTEN on for new events ([`EVENTS_CHANNEL`]); `None` on SQLite.
+    pub fn listen_url(&self) -> Option<&secrecy::SecretString> {
+        self.listen_url.as_deref()
     }
 
     /// The database engine.
@@ -167,7 +188,9 @@ pub fn redact_url(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.split_once(':') {
-                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
                 None => url.to_string(),
             }
         }

@@ -80,8 +80,7 @@ pub(super) async fn insert(
     settled_at: i64,
 ) -> Result<Payment, StoreError> {
     let amount_eur = eur_for(invoice, amt_paid_msat);
-    let cents = eur_to_cents(amount_eur)
-        .ok_or_else(|| StoreError::Corrupt(format!("payment EUR {amount_eur}")))?;
+    let cents = eur_to_cents(amount_eur).ok_or_else(|| StoreError::Corrupt(format!("payment EUR {amount_eur}")))?;
     sqlx::query(
         "INSERT INTO payments (payment_hash, ln_invoice_id, fattura_id, amount_msat, amount_cents, \
          rate_eur_per_btc, rate_source, settled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -103,10 +103,12 @@ impl Store {
 
     /// Routing fees paid by rebalances that finished at or after `since` (unix seconds), msat.
     pub async fn rebalance_fees_since_msat(&self, since: i64) -> Result<u64, StoreError> {
-        let total: i64 = sqlx::query_scalar("SELECT CAST(COALESCE(SUM(fee_msat), 0) AS BIGINT) FROM rebalances WHERE finished_at >= $1")
-            .bind(since)
-            .fetch_one(self.pool())
-            .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(fee_msat), 0) AS BIGINT) FROM rebalances WHERE finished_at >= $1",
+        )
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
         to_u64(total, "fee total")
     }
 
@@ -123,7 +125,12 @@ impl Store {
 
     /// Takes the rebalance lease for `holder` until `now_secs + lease_secs` if it is free,
     /// expired or already `holder`'s; returns whether it was taken.
-    pub async fn try_take_rebalance_lease(&self, holder: &str, now_secs: i64, lease_secs: i64) -> Result<bool, StoreError> {
+    pub async fn try_take_rebalance_lease(
+        &self,
+        holder: &str,
+        now_secs: i64,
+        lease_secs: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO rebalance_lease (id, holder, expires_at) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
@@ -139,7 +146,10 @@ impl Store {
 
     /// Gives the rebalance lease back if `holder` has it.
     pub async fn release_rebalance_lease(&self, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM rebalance_lease WHERE holder = $1").bind(holder).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM rebalance_lease WHERE holder = $1")
+            .bind(holder)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -170,26 +180,20 @@ impl Store {
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
-             SELECT $1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
-             AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || $2 || ',%'))",
-        )
-        .bind(seq)
-        .bind(LIQUIDITY_ALERT)
-        .execute(&mut *tx)
-        .await?;
+        super::events::queue_deliveries(&mut tx, seq, LIQUIDITY_ALERT).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     /// Liquidity alert webhook bodies (JSON), newest first, at most `limit`.
     pub async fn liquidity_alerts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT payload FROM events WHERE type = $1 ORDER BY seq DESC LIMIT $2")
-            .bind(LIQUIDITY_ALERT)
-            .bind(i64::from(limit))
-            .fetch_all(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT payload FROM events WHERE type = $1 ORDER BY seq DESC LIMIT $2")
+                .bind(LIQUIDITY_ALERT)
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?,
+        )
     }
 }
 

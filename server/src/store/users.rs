@@ -54,7 +54,12 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?;
         row.map(|(username, role, password_hash, created_at)| {
-            Ok(UserRecord { username, role: parse_role(&role)?, password_hash, created_at })
+            Ok(UserRecord {
+                username,
+                role: parse_role(&role)?,
+                password_hash,
+                created_at,
+            })
         })
         .transpose()
     }
@@ -67,14 +72,21 @@ impl Store {
                 .await?;
         rows.into_iter()
             .map(|(username, role, password_hash, created_at)| {
-                Ok(UserRecord { username, role: parse_role(&role)?, password_hash, created_at })
+                Ok(UserRecord {
+                    username,
+                    role: parse_role(&role)?,
+                    password_hash,
+                    created_at,
+                })
             })
             .collect()
     }
 
     /// Number of users.
     pub async fn user_count(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(self.pool())
+            .await?)
     }
 
     /// Removes a user and their sessions; `Ok(false)` when there was no such user.
@@ -134,7 +146,9 @@ impl Store {
                 .bind(key)
                 .fetch_optional(self.pool())
                 .await?;
-        Ok(row.map(|(failures, locked_until)| ThrottleState { failures, locked_until }).unwrap_or_default())
+        Ok(row
+            .map(|(failures, locked_until)| ThrottleState { failures, locked_until })
+            .unwrap_or_default())
     }
 
     /// Stores the throttle state of `key`.

@@ -1,12 +1,19 @@
-//! A live feed of stored events for browsers (SSE/websocket in the gateway): polls the
-//! `events` table, so it also sees events written by another process (`lightning watch`).
+//! A live feed of stored events for browsers (SSE in the gateway): reads the `events` table, so it
+//! also sees events written by another process (`lightning watch`, another gateway). On PostgreSQL
+//! it LISTENs on [`EVENTS_CHANNEL`] and reads as soon as any gateway commits an event; the poll
+//! stays as a fallback.
 
 use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
-use crate::store::{Event, Store, StoreError};
+use std::sync::Arc;
+
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+
+use crate::store::{Event, Store, StoreError, EVENTS_CHANNEL};
 
 /// Events buffered per slow subscriber before it starts missing some.
 const FEED_CAPACITY: usize = 256;
@@ -27,6 +34,10 @@ impl EventFeed {
         let (sender, _) = broadcast::channel(FEED_CAPACITY);
         let (stop, mut stopped) = watch::channel(false);
         let publish = sender.clone();
+        let wake = Arc::new(Notify::new());
+        let listener = store
+            .listen_url()
+            .map(|url| spawn_listener(url.expose_secret().to_string(), wake.clone()));
         let task = tokio::spawn(async move {
             loop {
                 match store.events_after(last_seq, FEED_PAGE).await {
@@ -41,7 +52,13 @@ impl EventFeed {
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(poll_interval) => {}
-                    _ = stopped.changed() => return,
+                    _ = wake.notified() => {}
+                    _ = stopped.changed() => {
+                        if let Some(listener) = &listener {
+                            listener.abort();
+                        }
+                        return;
+                    }
                 }
             }
         });
@@ -59,3 +76,31 @@ impl EventFeed {
         let _ = self.task.await;
     }
 }
+
+/// Wakes the feed whenever a notification arrives on [`EVENTS_CHANNEL`]; reconnects after errors.
+fn spawn_listener(url: String, wake: Arc<Notify>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(mut listener) => match listener.listen(EVENTS_CHANNEL).await {
+                    Ok(()) => loop {
+                        match listener.recv().await {
+                            Ok(_notification) => wake.notify_one(),
+                            Err(e) => {
+                                tracing::warn!("event feed: LISTEN connection lost: {e}");
+                                break;
+                            }
+                        }
+                    },
+                    Err(e) => tracing::warn!("event feed: cannot LISTEN: {e}"),
+                },
+                Err(e) => tracing::warn!("event feed: cannot connect to LISTEN: {e}"),
+            }
+            // The poll keeps the feed going meanwhile.
+            tokio::time::sleep(LISTEN_RETRY).await;
+        }
+    })
+}
+
+/// Wait before reconnecting the LISTEN connection.
+const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_secs(2);

@@ -7,6 +7,7 @@
 //! index and looks up each of our live invoices.
 
 pub mod feed;
+pub mod leader;
 pub mod service;
 
 pub use feed::EventFeed;

@@ -25,7 +25,7 @@ impl PaymentTracking {
     ) -> Result<PaymentTracking, WebhookError> {
         webhooks::sync_default_endpoint(&store, settings).await?;
         let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, settings.webhook_secret.clone())?.spawn();
-        let tracker = Tracker::new(store, lnd, tracker_cfg).spawn();
+        let tracker = super::leader::spawn_led(Tracker::new(store, lnd, tracker_cfg));
         Ok(PaymentTracking { tracker, dispatcher })
     }
 

@@ -82,7 +82,10 @@ pub struct DispatcherConfig {
 impl DispatcherConfig {
     /// The defaults, with the delivery timeout from `lightning_webhook_timeout`.
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        DispatcherConfig { timeout: Duration::from_secs(settings.webhook_timeout_secs.max(1)), ..Self::default() }
+        DispatcherConfig {
+            timeout: Duration::from_secs(settings.webhook_timeout_secs.max(1)),
+            ..Self::default()
+        }
     }
 }
 
@@ -132,7 +135,15 @@ pub struct Dispatcher {
     cfg: DispatcherConfig,
     default_secret: Option<SecretString>,
     breakers: Mutex<HashMap<String, Arc<CircuitBreaker>>>,
+    /// Names this dispatcher's claims on outbox rows (random per start).
+    worker_id: String,
 }
+
+/// A claim on an outbox row lasts the delivery timeout plus this margin; after that another
+/// gateway may take the row over (its holder is presumed dead).
+const CLAIM_MARGIN: Duration = Duration::from_secs(5);
+/// Most attempts per endpoint in one round.
+const MAX_ATTEMPTS_PER_ROUND: usize = 100;
 
 /// A running dispatcher.
 pub struct DispatcherHandle {
@@ -185,7 +196,10 @@ pub fn check_event_filter(events: &str) -> Result<String, WebhookError> {
     if events.is_empty() || events == "*" {
         return Ok("*".to_string());
     }
-    match events.split(',').find(|name| crate::store::EventKind::parse(name).is_none()) {
+    match events
+        .split(',')
+        .find(|name| crate::store::EventKind::parse(name).is_none())
+    {
         Some(unknown) => Err(WebhookError::UnknownEvent(unknown.to_string())),
         None => Ok(events),
     }
@@ -221,6 +235,7 @@ impl Dispatcher {
             cfg,
             default_secret,
             breakers: Mutex::new(HashMap::new()),
+            worker_id: format!("worker-{:016x}", rand::random::<u64>()),
         })
     }
 
@@ -256,10 +271,6 @@ impl Dispatcher {
                 // Queued deliveries wait until the endpoint is enabled again.
                 continue;
             }
-            let due = self.store.due_deliveries(&endpoint.name, now_ms(), 100).await?;
-            if due.is_empty() {
-                continue;
-            }
             let secret = match self.secret_for(&endpoint.name).await? {
                 Some(secret) => secret,
                 None => {
@@ -268,8 +279,17 @@ impl Dispatcher {
                 }
             };
             let breaker = self.breaker(&endpoint.name);
-            for delivery in due {
+            let lease_ms = i64::try_from((self.cfg.timeout + CLAIM_MARGIN).as_millis()).unwrap_or(i64::MAX);
+            for _ in 0..MAX_ATTEMPTS_PER_ROUND {
                 let Ok(permit) = breaker.try_acquire() else {
+                    break;
+                };
+                // Claimed rows are ours alone: another gateway on the same database skips them.
+                let Some(delivery) = self
+                    .store
+                    .claim_delivery(&endpoint.name, &self.worker_id, now_ms(), lease_ms)
+                    .await?
+                else {
                     break;
                 };
                 let result = self
@@ -342,6 +362,7 @@ impl Dispatcher {
                 result.error.as_deref(),
                 result.latency_ms,
                 outcome,
+                Some(&self.worker_id),
             )
             .await?;
         Ok(())
@@ -442,7 +463,10 @@ mod tests {
     fn event_filters_accept_star_and_known_names_only() -> Result<(), WebhookError> {
         assert_eq!(check_event_filter(" * ")?, "*");
         assert_eq!(check_event_filter("")?, "*");
-        assert_eq!(check_event_filter("payment_received, liquidity_alert")?, "payment_received,liquidity_alert");
+        assert_eq!(
+            check_event_filter("payment_received, liquidity_alert")?,
+            "payment_received,liquidity_alert"
+        );
         let err = check_event_filter("payment_recieved").expect_err("typo");
         assert!(err.to_string().contains("unknown event 'payment_recieved'"), "{err}");
         Ok(())

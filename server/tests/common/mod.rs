@@ -8,8 +8,16 @@ use sqlx::Row;
 pub const INVOICE_TABLES: [&str; 4] = ["fatture", "ln_invoices", "ln_preimages", "payments"];
 
 /// Every table a web request can change.
-pub const WEB_TABLES: [&str; 8] =
-    ["fatture", "ln_invoices", "ln_preimages", "payments", "users", "events", "webhook_endpoints", "webhook_deliveries"];
+pub const WEB_TABLES: [&str; 8] = [
+    "fatture",
+    "ln_invoices",
+    "ln_preimages",
+    "payments",
+    "users",
+    "events",
+    "webhook_endpoints",
+    "webhook_deliveries",
+];
 
 /// Every row of the invoice tables as text, to prove a refusal wrote nothing.
 pub async fn dump(store: &Store) -> Vec<String> {

@@ -25,11 +25,17 @@ fn bin_dir() -> Result<PathBuf, String> {
         .filter(|bin| bin.join("initdb").is_file())
         .collect();
     versions.sort();
-    versions.pop().ok_or_else(|| "no PostgreSQL server programs under /usr/lib/postgresql/*/bin".to_string())
+    versions
+        .pop()
+        .ok_or_else(|| "no PostgreSQL server programs under /usr/lib/postgresql/*/bin".to_string())
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 /// A command run as the `postgres` user when we are root.
@@ -53,7 +59,10 @@ impl PgServer {
     /// what is missing.
     pub fn start() -> Result<PgServer, String> {
         let bin = bin_dir()?;
-        let dir = tempfile::Builder::new().prefix("openfatture-pg-").tempdir().map_err(|e| e.to_string())?;
+        let dir = tempfile::Builder::new()
+            .prefix("openfatture-pg-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
         if is_root() {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -77,11 +86,22 @@ impl PgServer {
         let child = as_server_user(&bin.join("postgres"))
             .arg("-D")
             .arg(&data)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args([
+                "-p",
+                &port.to_string(),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ])
             .arg("-k")
             .arg(dir.path())
             .stdout(Stdio::null())
-            .stderr(if std::env::var_os("PG_TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if std::env::var_os("PG_TEST_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .map_err(|e| format!("cannot start postgres: {e}"))?;
         let server = PgServer { dir, port, child };
@@ -127,7 +147,10 @@ impl PgServer {
             .output()
             .map_err(|e| format!("cannot run createdb: {e}"))?;
         if !created.status.success() {
-            return Err(format!("createdb {name} failed: {}", String::from_utf8_lossy(&created.stderr)));
+            return Err(format!(
+                "createdb {name} failed: {}",
+                String::from_utf8_lossy(&created.stderr)
+            ));
         }
         Ok(format!("postgres://postgres@127.0.0.1:{}/{name}", self.port))
     }

@@ -29,8 +29,14 @@ impl Web {
     /// A gateway on the embedded simnode with a fallback rate of 45,000 EUR/BTC, an admin (from
     /// the first-admin settings) and a cashier added like `user add` does.
     pub async fn start(first_admin: bool) -> Res<Web> {
-        Web::start_with(first_admin, &[("LIGHTNING_COINGECKO_ENABLED", "false"), ("LIGHTNING_FALLBACK_RATE", "45000")])
-            .await
+        Web::start_with(
+            first_admin,
+            &[
+                ("LIGHTNING_COINGECKO_ENABLED", "false"),
+                ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ],
+        )
+        .await
     }
 
     /// Like [`Web::start`] with the given environment (settings) instead of the default one.
@@ -41,8 +47,10 @@ impl Web {
         let args = ServeArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             simnode_data_dir: None,
-            first_admin: first_admin
-                .then(|| FirstAdmin { username: ADMIN.into(), password: ADMIN_PASSWORD.to_string().into() }),
+            first_admin: first_admin.then(|| FirstAdmin {
+                username: ADMIN.into(),
+                password: ADMIN_PASSWORD.to_string().into(),
+            }),
         };
         let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
         if first_admin {
@@ -52,8 +60,15 @@ impl Web {
                 .await?;
             store.close().await;
         }
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-        Ok(Web { _dir: dir, home, gateway, http })
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Web {
+            _dir: dir,
+            home,
+            gateway,
+            http,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -61,14 +76,23 @@ impl Web {
     }
 
     /// Calls a server function with form-encoded arguments; returns status, body and Set-Cookie.
-    pub async fn call(&self, endpoint: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Res<(u16, Value, Option<String>)> {
+    pub async fn call(
+        &self,
+        endpoint: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> Res<(u16, Value, Option<String>)> {
         let mut request = self.http.post(self.url(&format!("/api/{endpoint}"))).form(form);
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
         }
         let response = request.send().await?;
         let status = response.status().as_u16();
-        let set_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = response.text().await?;
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok((status, body, set_cookie))
@@ -76,7 +100,9 @@ impl Web {
 
     /// Signs in; returns the `Cookie` header value.
     pub async fn sign_in(&self, user: &str, password: &str) -> Res<String> {
-        let (status, body, set_cookie) = self.call("login", None, &[("username", user), ("password", password)]).await?;
+        let (status, body, set_cookie) = self
+            .call("login", None, &[("username", user), ("password", password)])
+            .await?;
         if status != 200 {
             return Err(format!("sign-in of {user} failed: {status} {body}").into());
         }
@@ -107,4 +133,3 @@ pub fn error_text(body: &Value) -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| body.to_string())
 }
-

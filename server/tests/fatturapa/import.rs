@@ -11,15 +11,9 @@ use openfatture::fatturapa::{
 use rust_decimal::Decimal;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "fatturapa",
-        name,
-    ]
-    .iter()
-    .collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "fatturapa", name]
+        .iter()
+        .collect();
     std::fs::read(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
 }
 
@@ -45,10 +39,7 @@ fn parse_err(name: &str) -> FatturaPaError {
 fn assert_message(err: &FatturaPaError, parts: &[&str]) {
     let message = err.to_string();
     for part in parts {
-        assert!(
-            message.contains(part),
-            "message {message:?} should contain {part:?}"
-        );
+        assert!(message.contains(part), "message {message:?} should contain {part:?}");
     }
 }
 
@@ -101,8 +92,7 @@ fn fpa12_to_public_administration_with_split_payment() {
             piva: None,
             codice_fiscale: Some("80012345678".into()),
         },
-        descrizione: "Manutenzione straordinaria impianto idrico scuola primaria \"Don Milani\""
-            .into(),
+        descrizione: "Manutenzione straordinaria impianto idrico scuola primaria \"Don Milani\"".into(),
         totale_eur: eur("1220.00"),
         totale_source: TotaleSource::ImportoTotaleDocumento,
         ritenuta_eur: Decimal::ZERO,
@@ -122,23 +112,21 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
         piva: Some("IT01122334455".into()),
         codice_fiscale: Some("RSSNNA70A41F839U".into()),
     };
-    let invoice = |numero: &str, data: NaiveDate, tipo: &str, descrizione: &str, totale: &str| {
-        ImportedInvoice {
-            numero: numero.into(),
-            data,
-            anno: 2024,
-            tipo_documento: tipo.into(),
-            divisa: "EUR".into(),
-            cedente_piva: "IT07654321098".into(),
-            cedente_denominazione: "Tipografia Esposito S.r.l.".into(),
-            cliente: cliente.clone(),
-            descrizione: descrizione.into(),
-            totale_eur: eur(totale),
-            totale_source: TotaleSource::ImportoTotaleDocumento,
-            ritenuta_eur: Decimal::ZERO,
-            bollo_eur: Decimal::ZERO,
-            importo_pagamento_eur: None,
-        }
+    let invoice = |numero: &str, data: NaiveDate, tipo: &str, descrizione: &str, totale: &str| ImportedInvoice {
+        numero: numero.into(),
+        data,
+        anno: 2024,
+        tipo_documento: tipo.into(),
+        divisa: "EUR".into(),
+        cedente_piva: "IT07654321098".into(),
+        cedente_denominazione: "Tipografia Esposito S.r.l.".into(),
+        cliente: cliente.clone(),
+        descrizione: descrizione.into(),
+        totale_eur: eur(totale),
+        totale_source: TotaleSource::ImportoTotaleDocumento,
+        ritenuta_eur: Decimal::ZERO,
+        bollo_eur: Decimal::ZERO,
+        importo_pagamento_eur: None,
     };
     assert_eq!(
         invoices,
@@ -166,10 +154,7 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
             ),
         ]
     );
-    let due: Vec<Decimal> = invoices
-        .iter()
-        .map(ImportedInvoice::amount_due_eur)
-        .collect();
+    let due: Vec<Decimal> = invoices.iter().map(ImportedInvoice::amount_due_eur).collect();
     assert_eq!(due, vec![eur("244.00"), eur("610.00"), eur("61.00")]);
 }
 
@@ -256,14 +241,8 @@ fn dati_pagamento_with_two_instalments_is_summed() {
 
 #[test]
 fn amount_due_prefers_payment_instalments_over_the_formula() {
-    let mut invoice = parse_fixture("IT01234567890_FPR01.xml")
-        .expect("valid")
-        .remove(0);
-    assert_eq!(
-        invoice.amount_due_eur(),
-        eur("802.00"),
-        "1000.00 − 200.00 + 2.00"
-    );
+    let mut invoice = parse_fixture("IT01234567890_FPR01.xml").expect("valid").remove(0);
+    assert_eq!(invoice.amount_due_eur(), eur("802.00"), "1000.00 − 200.00 + 2.00");
     invoice.importo_pagamento_eur = Some(eur("800.00"));
     assert_eq!(invoice.amount_due_eur(), eur("800.00"));
 }
@@ -298,10 +277,7 @@ fn malformed_xml_reports_line_and_column() {
     );
     assert_message(
         &err,
-        &[
-            "bad_malformed.xml: malformed XML at line 55, column 20",
-            "Nummero",
-        ],
+        &["bad_malformed.xml: malformed XML at line 55, column 20", "Nummero"],
     );
 }
 
@@ -374,7 +350,10 @@ fn usd_divisa_is_rejected() {
     );
     assert_message(
         &err,
-        &["bad_usd.xml: FatturaElettronicaBody[1]/DatiGenerali/DatiGeneraliDocumento/Divisa is \"USD\"", "only EUR invoices are supported"],
+        &[
+            "bad_usd.xml: FatturaElettronicaBody[1]/DatiGenerali/DatiGeneraliDocumento/Divisa is \"USD\"",
+            "only EUR invoices are supported",
+        ],
     );
 }
 
@@ -442,15 +421,9 @@ fn importo_totale_must_be_whole_cents() {
 fn comma_decimal_separator_is_rejected_with_a_hint() {
     let xml = String::from_utf8(fixture("IT02345678901_PRIVATO.xml"))
         .expect("utf-8")
-        .replace(
-            "<ImportoTotaleDocumento>36.60<",
-            "<ImportoTotaleDocumento>36,60<",
-        );
+        .replace("<ImportoTotaleDocumento>36.60<", "<ImportoTotaleDocumento>36,60<");
     let err = parse_fattura(xml.as_bytes(), "comma.xml").expect_err("must fail");
-    assert!(
-        matches!(err, FatturaPaError::InvalidDecimal { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, FatturaPaError::InvalidDecimal { .. }), "{err:?}");
     assert_message(
         &err,
         &[
@@ -541,17 +514,11 @@ fn p7m_envelopes_are_rejected() {
             file: "IT01234567890_00001.xml".into()
         }
     );
-    assert_message(
-        &err,
-        &["signed .p7m files are not supported: extract the XML first"],
-    );
+    assert_message(&err, &["signed .p7m files are not supported: extract the XML first"]);
 
     // By name, even when the content is plain XML.
-    let err = parse_fattura(
-        &fixture("IT02345678901_PRIVATO.xml"),
-        "IT02345678901_00001.xml.p7m",
-    )
-    .expect_err("must fail");
+    let err =
+        parse_fattura(&fixture("IT02345678901_PRIVATO.xml"), "IT02345678901_00001.xml.p7m").expect_err("must fail");
     assert!(matches!(err, FatturaPaError::SignedP7m { .. }), "{err:?}");
 
     // Base64-encoded envelope.
@@ -573,15 +540,11 @@ fn non_utf8_content_is_rejected() {
         "{err:?}"
     );
 
-    let declared =
-        String::from_utf8_lossy(&latin1).replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"");
+    let declared = String::from_utf8_lossy(&latin1).replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"");
     let mut declared = declared.into_bytes();
     // from_utf8_lossy turned 0xF2 into U+FFFD; put the raw byte back.
     let replacement = "\u{FFFD}".as_bytes();
-    let pos = declared
-        .windows(3)
-        .position(|w| w == replacement)
-        .expect("marker");
+    let pos = declared.windows(3).position(|w| w == replacement).expect("marker");
     declared.splice(pos..pos + 3, [0xF2]);
     let err = parse_fattura(&declared, "latin1decl.xml").expect_err("must fail");
     assert_eq!(
@@ -599,10 +562,7 @@ fn ascii_file_declaring_another_encoding_is_accepted() {
         .expect("utf-8")
         .replace("encoding=\"UTF-8\"", "encoding=\"windows-1252\"");
     assert!(xml.is_ascii());
-    assert_eq!(
-        parse_fattura(xml.as_bytes(), "ascii.xml").map(|v| v.len()),
-        Ok(1)
-    );
+    assert_eq!(parse_fattura(xml.as_bytes(), "ascii.xml").map(|v| v.len()), Ok(1));
 }
 
 #[test]
@@ -627,9 +587,7 @@ fn missing_cliente_cognome_is_reported() {
         err,
         FatturaPaError::Missing {
             file: "nocognome.xml".into(),
-            path:
-                "FatturaElettronicaHeader/CessionarioCommittente/DatiAnagrafici/Anagrafica/Cognome"
-                    .into(),
+            path: "FatturaElettronicaHeader/CessionarioCommittente/DatiAnagrafici/Anagrafica/Cognome".into(),
         }
     );
 }
@@ -649,15 +607,14 @@ fn missing_cedente_id_fiscale_iva_is_reported() {
 
 #[test]
 fn duplicate_importo_totale_is_rejected() {
-    let xml = String::from_utf8(fixture("IT02345678901_PRIVATO.xml")).expect("utf-8").replace(
+    let xml = String::from_utf8(fixture("IT02345678901_PRIVATO.xml"))
+        .expect("utf-8")
+        .replace(
         "<ImportoTotaleDocumento>36.60</ImportoTotaleDocumento>",
         "<ImportoTotaleDocumento>36.60</ImportoTotaleDocumento><ImportoTotaleDocumento>3.66</ImportoTotaleDocumento>",
     );
     let err = parse_fattura(xml.as_bytes(), "dup.xml").expect_err("must fail");
-    assert!(
-        matches!(err, FatturaPaError::Duplicate { count: 2, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, FatturaPaError::Duplicate { count: 2, .. }), "{err:?}");
     assert_message(
         &err,
         &[
@@ -673,10 +630,7 @@ fn formato_trasmissione_must_match_versione() {
         .expect("utf-8")
         .replace("<FormatoTrasmissione>FPR12<", "<FormatoTrasmissione>FPA12<");
     let err = parse_fattura(xml.as_bytes(), "fmt.xml").expect_err("must fail");
-    assert!(
-        matches!(err, FatturaPaError::InvalidValue { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, FatturaPaError::InvalidValue { .. }), "{err:?}");
     assert_message(
         &err,
         &[
@@ -689,8 +643,7 @@ fn formato_trasmissione_must_match_versione() {
 
 #[test]
 fn a_different_root_element_is_not_fatturapa() {
-    let err =
-        parse_fattura(b"<?xml version=\"1.0\"?><Invoice/>", "ubl.xml").expect_err("must fail");
+    let err = parse_fattura(b"<?xml version=\"1.0\"?><Invoice/>", "ubl.xml").expect_err("must fail");
     assert_eq!(
         err,
         FatturaPaError::NotFatturaPa {
@@ -707,10 +660,7 @@ fn hostile_values_are_clipped_in_messages() {
         .expect("utf-8")
         .replace("<Divisa>EUR</Divisa>", &format!("<Divisa>{huge}</Divisa>"));
     let err = parse_fattura(xml.as_bytes(), "huge_value.xml").expect_err("must fail");
-    assert!(
-        matches!(err, FatturaPaError::UnsupportedCurrency { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, FatturaPaError::UnsupportedCurrency { .. }), "{err:?}");
     assert!(
         err.to_string().len() < 400,
         "message not clipped: {} bytes",

@@ -16,15 +16,9 @@ const VALID_FIXTURES: [&str; 6] = [
 ];
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "fixtures",
-        "fatturapa",
-        name,
-    ]
-    .iter()
-    .collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "fatturapa", name]
+        .iter()
+        .collect();
     std::fs::read(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
 }
 
@@ -75,8 +69,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), xml_byte).prop_map(|(p, b)| Mutation::Set(p, b)),
         (any::<usize>(), snippet).prop_map(|(p, s)| Mutation::Insert(p, s)),
         (any::<usize>(), 1usize..64).prop_map(|(p, n)| Mutation::Delete(p, n)),
-        (any::<usize>(), 1usize..200, any::<usize>())
-            .prop_map(|(f, n, t)| Mutation::Splice(f, n, t)),
+        (any::<usize>(), 1usize..200, any::<usize>()).prop_map(|(f, n, t)| Mutation::Splice(f, n, t)),
     ]
 }
 

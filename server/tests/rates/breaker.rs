@@ -34,45 +34,26 @@ async fn opens_after_threshold_consecutive_failures_and_stops_calling() {
     let breaker = CircuitBreaker::new("test", 3, OPEN);
     let calls = AtomicU32::new(0);
     for _ in 0..2 {
-        assert!(matches!(
-            fail(&breaker, &calls).await,
-            Err(BreakerError::Inner(Boom))
-        ));
+        assert!(matches!(fail(&breaker, &calls).await, Err(BreakerError::Inner(Boom))));
     }
     assert_eq!(breaker.state(), BreakerState::Closed);
     assert_eq!(breaker.consecutive_failures(), 2);
-    assert!(matches!(
-        fail(&breaker, &calls).await,
-        Err(BreakerError::Inner(Boom))
-    ));
+    assert!(matches!(fail(&breaker, &calls).await, Err(BreakerError::Inner(Boom))));
     assert_eq!(breaker.state(), BreakerState::Open { retry_in_secs: 300 });
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 
     // While open the function is not run at all.
     let rejected = succeed(&breaker, &calls).await;
     assert!(
-        matches!(
-            rejected,
-            Err(BreakerError::Open {
-                retry_in_secs: 300,
-                ..
-            })
-        ),
+        matches!(rejected, Err(BreakerError::Open { retry_in_secs: 300, .. })),
         "{rejected:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 
     tokio::time::advance(Duration::from_millis(100_500)).await;
-    assert_eq!(
-        breaker.state(),
-        BreakerState::Open { retry_in_secs: 200 },
-        "rounded up"
-    );
+    assert_eq!(breaker.state(), BreakerState::Open { retry_in_secs: 200 }, "rounded up");
     let message = succeed(&breaker, &calls).await.unwrap_err().to_string();
-    assert!(
-        message.contains("test") && message.contains("200 s"),
-        "{message}"
-    );
+    assert!(message.contains("test") && message.contains("200 s"), "{message}");
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 }
 
@@ -83,11 +64,7 @@ async fn success_resets_the_failure_count() {
     let _ = fail(&breaker, &calls).await;
     assert_eq!(succeed(&breaker, &calls).await.unwrap(), 7);
     let _ = fail(&breaker, &calls).await;
-    assert_eq!(
-        breaker.state(),
-        BreakerState::Closed,
-        "failures were not consecutive"
-    );
+    assert_eq!(breaker.state(), BreakerState::Closed, "failures were not consecutive");
     let _ = fail(&breaker, &calls).await;
     assert!(matches!(breaker.state(), BreakerState::Open { .. }));
 }
@@ -107,10 +84,7 @@ async fn half_opens_after_timeout_allows_one_trial_and_closes_on_success() {
 
     // Exactly one trial: a second caller is turned away while it runs.
     let trial = breaker.try_acquire().expect("trial permit");
-    assert!(matches!(
-        breaker.try_acquire(),
-        Err(Rejection::TrialInProgress { .. })
-    ));
+    assert!(matches!(breaker.try_acquire(), Err(Rejection::TrialInProgress { .. })));
     let second = succeed(&breaker, &calls).await;
     assert!(
         matches!(second, Err(BreakerError::TrialInProgress { .. })),
@@ -130,10 +104,7 @@ async fn failed_trial_reopens_for_a_full_timeout() {
     let _ = fail(&breaker, &calls).await;
     tokio::time::advance(OPEN).await;
     assert_eq!(breaker.state(), BreakerState::HalfOpen);
-    assert!(matches!(
-        fail(&breaker, &calls).await,
-        Err(BreakerError::Inner(Boom))
-    ));
+    assert!(matches!(fail(&breaker, &calls).await, Err(BreakerError::Inner(Boom))));
     assert_eq!(breaker.state(), BreakerState::Open { retry_in_secs: 300 });
     assert!(matches!(
         succeed(&breaker, &calls).await,
@@ -165,9 +136,7 @@ async fn cancelled_trial_call_does_not_wedge_the_breaker() {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Ok::<_, Boom>(())
     });
-    assert!(tokio::time::timeout(Duration::from_secs(1), slow)
-        .await
-        .is_err());
+    assert!(tokio::time::timeout(Duration::from_secs(1), slow).await.is_err());
     let calls = AtomicU32::new(0);
     assert_eq!(succeed(&breaker, &calls).await.unwrap(), 7);
     assert_eq!(breaker.state(), BreakerState::Closed);

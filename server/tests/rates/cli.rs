@@ -50,12 +50,24 @@ async fn rates_command_shows_each_provider_and_the_median() {
         }
         cmd.args(["lightning", "rates"]).output().expect("runs")
     };
-    let out = tokio::task::spawn_blocking(move || (run(false), run(true))).await.expect("join");
+    let out = tokio::task::spawn_blocking(move || (run(false), run(true)))
+        .await
+        .expect("join");
     let (text, json) = out;
     let stdout = String::from_utf8_lossy(&text.stdout);
-    assert!(text.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&text.stderr));
-    assert!(stdout.contains("💱 Rate: 45,100 EUR/BTC (source: median(coingecko,coinmarketcap))"), "{stdout}");
-    assert!(stdout.contains("coingecko") && stdout.contains("coinmarketcap"), "{stdout}");
+    assert!(
+        text.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&text.stderr)
+    );
+    assert!(
+        stdout.contains("💱 Rate: 45,100 EUR/BTC (source: median(coingecko,coinmarketcap))"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("coingecko") && stdout.contains("coinmarketcap"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("cmc-key-1"));
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(value["quote"]["eur_per_btc"], "45100");
@@ -65,14 +77,23 @@ async fn rates_command_shows_each_provider_and_the_median() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
     let down = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&down).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&down)
+        .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = openfatture(dir.path());
     cmd.env("LIGHTNING_COINGECKO_BASE_URL", down.uri())
         .env("LIGHTNING_MAX_RETRIES", "0")
         .args(["lightning", "rates"]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs")).await.expect("join");
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+        .await
+        .expect("join");
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no BTC/EUR rate available") && err.contains("openfatture config set lightning_fallback_rate 45000.00"), "{err}");
+    assert!(
+        err.contains("no BTC/EUR rate available")
+            && err.contains("openfatture config set lightning_fallback_rate 45000.00"),
+        "{err}"
+    );
 }

@@ -13,19 +13,10 @@ fn raw(text: &str) -> Box<RawValue> {
 fn median_of_odd_and_even_counts() {
     assert_eq!(median(&[]), None);
     assert_eq!(median(&[dec!(45000)]), Some(dec!(45000)));
-    assert_eq!(
-        median(&[dec!(47000), dec!(45000), dec!(46000)]),
-        Some(dec!(46000))
-    );
+    assert_eq!(median(&[dec!(47000), dec!(45000), dec!(46000)]), Some(dec!(46000)));
     // Even count: exact mean of the two middle values, no rounding.
-    assert_eq!(
-        median(&[dec!(45000.01), dec!(45000.02)]),
-        Some(dec!(45000.015))
-    );
-    assert_eq!(
-        median(&[dec!(1), dec!(100), dec!(3), dec!(2)]),
-        Some(dec!(2.5))
-    );
+    assert_eq!(median(&[dec!(45000.01), dec!(45000.02)]), Some(dec!(45000.015)));
+    assert_eq!(median(&[dec!(1), dec!(100), dec!(3), dec!(2)]), Some(dec!(2.5)));
 }
 
 #[test]
@@ -66,15 +57,9 @@ fn sanity_band_rejects_zero_negative_and_absurd_values() {
 
 #[test]
 fn json_numbers_parse_from_their_text() {
-    assert_eq!(
-        decimal_from_json_number(&raw("45000.12")),
-        Ok(dec!(45000.12))
-    );
+    assert_eq!(decimal_from_json_number(&raw("45000.12")), Ok(dec!(45000.12)));
     assert_eq!(decimal_from_json_number(&raw("-3")), Ok(dec!(-3)));
-    assert_eq!(
-        decimal_from_json_number(&raw("1e12")),
-        Ok(dec!(1000000000000))
-    );
+    assert_eq!(decimal_from_json_number(&raw("1e12")), Ok(dec!(1000000000000)));
     assert_eq!(decimal_from_json_number(&raw("4.5E+4")), Ok(dec!(45000)));
     assert_eq!(decimal_from_json_number(&raw("4.5e-1")), Ok(dec!(0.45)));
     // 0.1 + 0.2 style values stay exact.

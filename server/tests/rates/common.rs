@@ -21,8 +21,7 @@ pub fn cg_body(price: &str) -> String {
 
 /// CoinMarketCap v1 quotes/latest body (object shape) with `price` as raw JSON text, updated `age_secs` ago.
 pub fn cmc_body_aged(price: &str, age_secs: i64) -> String {
-    let updated = (Utc::now() - chrono::Duration::seconds(age_secs))
-        .to_rfc3339_opts(SecondsFormat::Millis, true);
+    let updated = (Utc::now() - chrono::Duration::seconds(age_secs)).to_rfc3339_opts(SecondsFormat::Millis, true);
     format!(
         r#"{{"status":{{"timestamp":"{updated}","error_code":0,"error_message":null,"elapsed":12,"credit_count":1,"notice":null}},
 "data":{{"BTC":{{"id":1,"name":"Bitcoin","symbol":"BTC","slug":"bitcoin","num_market_pairs":11950,
@@ -66,20 +65,14 @@ pub fn cmc_request() -> wiremock::MockBuilder {
 /// CoinGecko server answering `price`.
 pub async fn cg_server(price: &str) -> MockServer {
     let server = MockServer::start().await;
-    cg_request()
-        .respond_with(json(cg_body(price)))
-        .mount(&server)
-        .await;
+    cg_request().respond_with(json(cg_body(price))).mount(&server).await;
     server
 }
 
 /// CoinMarketCap server answering `price`.
 pub async fn cmc_server(price: &str) -> MockServer {
     let server = MockServer::start().await;
-    cmc_request()
-        .respond_with(json(cmc_body(price)))
-        .mount(&server)
-        .await;
+    cmc_request().respond_with(json(cmc_body(price))).mount(&server).await;
     server
 }
 
@@ -110,11 +103,7 @@ pub fn config(cg: Option<&MockServer>, cmc: Option<&MockServer>) -> RatesConfig 
 
 /// Requests a mock server has received.
 pub async fn hits(server: &MockServer) -> usize {
-    server
-        .received_requests()
-        .await
-        .map(|r| r.len())
-        .unwrap_or(0)
+    server.received_requests().await.map(|r| r.len()).unwrap_or(0)
 }
 
 /// Move tokio's clock forward by `secs` while real sockets keep working (pause, advance, resume).

@@ -1,7 +1,7 @@
 //! EUR ⇄ msat conversion: worked examples, errors, and properties.
 
-use proptest::prelude::*;
 use openfatture::money::{eur_to_msat, msat_to_eur, ConversionError, MAX_SUPPLY_SAT, MSAT_PER_SAT};
+use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -27,10 +27,7 @@ fn fractional_rates_are_exact() {
     // 100 EUR at 45,000.12 EUR/BTC = 222,221.629… sat → 222,222 sat.
     assert_eq!(eur_to_msat(dec!(100), dec!(45000.12)), Ok(222_222_000));
     // 45,000.12 EUR at 45,000.12 EUR/BTC is exactly 1 BTC.
-    assert_eq!(
-        eur_to_msat(dec!(45000.12), dec!(45000.12)),
-        Ok(100_000_000_000)
-    );
+    assert_eq!(eur_to_msat(dec!(45000.12), dec!(45000.12)), Ok(100_000_000_000));
 }
 
 #[test]
@@ -64,10 +61,7 @@ fn invalid_inputs_are_rejected_with_reasons() {
 #[test]
 fn more_than_the_bitcoin_supply_is_rejected() {
     // 21,000,000 BTC at 1 EUR/BTC is exactly the supply: allowed.
-    assert_eq!(
-        eur_to_msat(dec!(21000000), dec!(1)),
-        Ok(MAX_SUPPLY_SAT * MSAT_PER_SAT)
-    );
+    assert_eq!(eur_to_msat(dec!(21000000), dec!(1)), Ok(MAX_SUPPLY_SAT * MSAT_PER_SAT));
     assert!(matches!(
         eur_to_msat(dec!(21000000.01), dec!(1)),
         Err(ConversionError::AboveBitcoinSupply { .. })
@@ -86,10 +80,7 @@ fn more_than_the_bitcoin_supply_is_rejected() {
 #[test]
 fn msat_to_eur_rounds_half_up_to_cents() {
     assert_eq!(msat_to_eur(1_111_112_000, dec!(45000)), Ok(dec!(500.00)));
-    assert_eq!(
-        msat_to_eur(100_000_000_000, dec!(45000.12)),
-        Ok(dec!(45000.12))
-    );
+    assert_eq!(msat_to_eur(100_000_000_000, dec!(45000.12)), Ok(dec!(45000.12)));
     // 1 sat at 500,000 EUR/BTC = 0.005 EUR exactly → 0.01 (half-up).
     assert_eq!(msat_to_eur(1_000, dec!(500000)), Ok(dec!(0.01)));
     // 1 sat at 499,999 EUR/BTC = 0.00499999 EUR → 0.00.

@@ -1,8 +1,6 @@
 //! Each provider against a local HTTP server replaying its real response shapes: key headers, parsing,
 //! retries, timeouts and what is not retried.
 
-
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -111,22 +109,13 @@ async fn coinmarketcap_key_is_sent_in_its_header() {
 #[test]
 fn default_base_urls_follow_the_key_kind() {
     let demo = RatesConfig::default();
-    assert_eq!(
-        demo.coingecko_base_url_resolved(),
-        "https://api.coingecko.com"
-    );
+    assert_eq!(demo.coingecko_base_url_resolved(), "https://api.coingecko.com");
     let pro = RatesConfig {
         coingecko_pro: true,
         ..RatesConfig::default()
     };
-    assert_eq!(
-        pro.coingecko_base_url_resolved(),
-        "https://pro-api.coingecko.com"
-    );
-    assert_eq!(
-        demo.cmc_base_url_resolved(),
-        "https://pro-api.coinmarketcap.com"
-    );
+    assert_eq!(pro.coingecko_base_url_resolved(), "https://pro-api.coingecko.com");
+    assert_eq!(demo.cmc_base_url_resolved(), "https://pro-api.coinmarketcap.com");
     let custom = RatesConfig {
         coingecko_base_url: Some("http://127.0.0.1:9/".to_owned()),
         ..RatesConfig::default()
@@ -167,10 +156,7 @@ fn configuration_errors_are_explicit() {
         coingecko_enabled: false,
         ..RatesConfig::default()
     };
-    assert_eq!(
-        RateService::new(nothing).unwrap_err(),
-        RatesConfigError::NoRateSource
-    );
+    assert_eq!(RateService::new(nothing).unwrap_err(), RatesConfigError::NoRateSource);
     let only_fallback = RatesConfig {
         coingecko_enabled: false,
         fallback_rate: Some(dec!(45000)),
@@ -232,9 +218,7 @@ fn api_keys_never_appear_in_debug_output() {
 async fn a_key_echoed_in_an_error_body_is_redacted() {
     let server = MockServer::start().await;
     cg_request()
-        .respond_with(
-            ResponseTemplate::new(401).set_body_string(r#"{"error":"invalid key cg-secret-xyz"}"#),
-        )
+        .respond_with(ResponseTemplate::new(401).set_body_string(r#"{"error":"invalid key cg-secret-xyz"}"#))
         .mount(&server)
         .await;
     let config = RatesConfig {
@@ -319,10 +303,7 @@ async fn coinmarketcap_error_status_and_bad_key_are_reported() {
     let err = service.quote().await.unwrap_err().to_string();
     assert!(err.contains("API key rejected (HTTP 401)"), "{err}");
     assert!(err.contains("This API Key is invalid."), "{err}");
-    assert!(
-        err.contains("openfatture config get lightning_cmc_api_key"),
-        "{err}"
-    );
+    assert!(err.contains("openfatture config get lightning_cmc_api_key"), "{err}");
 }
 
 #[tokio::test]
@@ -355,15 +336,7 @@ async fn malformed_json_is_not_retried_and_marks_the_provider_failing() {
 
 #[tokio::test]
 async fn absurd_values_are_dropped() {
-    for absurd in [
-        "0",
-        "0.0",
-        "-45000",
-        "1e12",
-        "1000000000000.5",
-        "999.99",
-        "null",
-    ] {
+    for absurd in ["0", "0.0", "-45000", "1e12", "1000000000000.5", "999.99", "null"] {
         let cg = cg_server(absurd).await;
         let cmc = cmc_server("45100").await;
         let service = RateService::new(config(Some(&cg), Some(&cmc))).unwrap();
@@ -373,8 +346,7 @@ async fn absurd_values_are_dropped() {
         assert_eq!(quote.providers.len(), 1);
         let reason = last_error(&service, "coingecko");
         assert!(
-            reason.contains("outside the accepted range")
-                || reason.contains("no bitcoin.eur price"),
+            reason.contains("outside the accepted range") || reason.contains("no bitcoin.eur price"),
             "{absurd}: {reason}"
         );
     }
@@ -425,12 +397,7 @@ async fn retry_after_beyond_the_cap_stops_retrying() {
         ..config(Some(&server), None)
     };
     let started = Instant::now();
-    let err = RateService::new(config)
-        .unwrap()
-        .quote()
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = RateService::new(config).unwrap().quote().await.unwrap_err().to_string();
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(hits(&server).await, 1);
     assert!(err.contains("HTTP 429, retry after 60 s"), "{err}");
@@ -489,10 +456,7 @@ async fn slow_provider_times_out_and_is_retried() {
     let started = Instant::now();
     let err = service.quote().await.unwrap_err().to_string();
     let waited = started.elapsed();
-    assert!(
-        err.contains("no answer within 1 s (after 2 attempts)"),
-        "{err}"
-    );
+    assert!(err.contains("no answer within 1 s (after 2 attempts)"), "{err}");
     assert!(
         waited >= Duration::from_secs(2) && waited < Duration::from_secs(4),
         "{waited:?}"
@@ -518,8 +482,5 @@ async fn unreachable_provider_is_a_connect_error() {
     let service = RateService::new(config).unwrap();
     let err = service.quote().await.unwrap_err().to_string();
     assert!(err.contains("cannot connect to http://127.0.0.1:"), "{err}");
-    assert!(
-        err.contains("after 2 attempts"),
-        "connect errors are retried: {err}"
-    );
+    assert!(err.contains("after 2 attempts"), "connect errors are retried: {err}");
 }

@@ -1,8 +1,6 @@
 //! The rate service end to end against local provider servers: combination, fallback, errors, cache,
 //! staleness and circuit breakers. Long waits (TTL, breaker timeout) are skipped by moving tokio's clock.
 
-
-
 use std::sync::Arc;
 
 use crate::common::*;
@@ -39,24 +37,15 @@ async fn both_providers_ok_gives_the_exact_median() {
         .collect();
     assert_eq!(
         answers,
-        vec![
-            ("coingecko", dec!(45000.12)),
-            ("coinmarketcap", dec!(45100.00))
-        ]
+        vec![("coingecko", dec!(45000.12)), ("coinmarketcap", dec!(45100.00))]
     );
 
     let status = service.status();
     assert!(
-        status
-            .providers
-            .iter()
-            .all(|p| p.health == ProviderHealth::Ok),
+        status.providers.iter().all(|p| p.health == ProviderHealth::Ok),
         "{status:?}"
     );
-    assert_eq!(
-        status.last_quote.as_ref().map(|q| q.eur_per_btc),
-        Some(dec!(45050.06))
-    );
+    assert_eq!(status.last_quote.as_ref().map(|q| q.eur_per_btc), Some(dec!(45050.06)));
     let json = serde_json::to_value(&status).unwrap();
     assert_eq!(json["last_quote"]["eur_per_btc"], "45050.06");
     assert_eq!(json["providers"][0]["health"]["status"], "ok");
@@ -117,18 +106,9 @@ async fn both_down_with_fallback_uses_it_loudly() {
     assert!(quote.providers.is_empty());
     let warning = quote.warning.expect("fallback must carry a warning");
     assert!(warning.contains("FALLBACK"), "{warning}");
-    assert!(
-        warning.contains("coingecko: provider error HTTP 503"),
-        "{warning}"
-    );
-    assert!(
-        warning.contains("coinmarketcap: provider error HTTP 500"),
-        "{warning}"
-    );
-    assert_eq!(
-        service.status().last_quote.map(|q| q.is_fallback),
-        Some(true)
-    );
+    assert!(warning.contains("coingecko: provider error HTTP 503"), "{warning}");
+    assert!(warning.contains("coinmarketcap: provider error HTTP 500"), "{warning}");
+    assert_eq!(service.status().last_quote.map(|q| q.is_fallback), Some(true));
 }
 
 #[tokio::test]
@@ -144,10 +124,7 @@ async fn both_down_without_fallback_explains_what_failed_and_how_to_fix_it() {
     assert!(matches!(err, RateError::NoRate { .. }));
     let text = err.to_string();
     assert!(text.starts_with("no BTC/EUR rate available"), "{text}");
-    assert!(
-        text.contains("coingecko: provider error HTTP 503"),
-        "{text}"
-    );
+    assert!(text.contains("coingecko: provider error HTTP 503"), "{text}");
     assert!(
         text.contains("coinmarketcap: unexpected response: response has no data.BTC"),
         "{text}"
@@ -174,10 +151,7 @@ async fn cached_quote_is_reused_within_ttl_and_refreshed_after() {
 
     jump(2).await; // 301 s: past the 300 s TTL
     cg.reset().await;
-    cg_request()
-        .respond_with(json(cg_body("46000")))
-        .mount(&cg)
-        .await;
+    cg_request().respond_with(json(cg_body("46000"))).mount(&cg).await;
     let third = service.quote().await.unwrap();
     assert_eq!(third.eur_per_btc, dec!(46000));
     assert_eq!(hits(&cg).await, 1, "one new request after the reset");
@@ -210,10 +184,7 @@ async fn stale_quote_is_flagged_within_max_age_and_never_used_beyond_it() {
 
     // The provider breaks; the TTL (300 s) passes but the quote is younger than the 900 s maximum age.
     cg.reset().await;
-    cg_request()
-        .respond_with(ResponseTemplate::new(502))
-        .mount(&cg)
-        .await;
+    cg_request().respond_with(ResponseTemplate::new(502)).mount(&cg).await;
     jump(400).await;
     let stale = service.quote().await.unwrap();
     assert_eq!(stale.eur_per_btc, dec!(45000));
@@ -238,10 +209,7 @@ async fn quote_beyond_max_age_without_fallback_is_an_error() {
     let service = RateService::new(config(Some(&cg), None)).unwrap();
     service.quote().await.unwrap();
     cg.reset().await;
-    cg_request()
-        .respond_with(ResponseTemplate::new(502))
-        .mount(&cg)
-        .await;
+    cg_request().respond_with(ResponseTemplate::new(502)).mount(&cg).await;
     jump(901).await;
     let err = service.quote().await.unwrap_err().to_string();
     assert!(err.contains("coingecko: provider error HTTP 502"), "{err}");
@@ -276,28 +244,16 @@ async fn breaker_opens_skips_the_provider_then_half_opens_and_closes_on_success(
     jump(100).await;
     let quote = service.quote().await.unwrap();
     assert!(quote.is_fallback);
-    assert!(quote
-        .warning
-        .unwrap()
-        .contains("circuit open, retry in 200 s"));
+    assert!(quote.warning.unwrap().contains("circuit open, retry in 200 s"));
     assert_eq!(hits(&cg).await, 2);
 
     // After the timeout one trial is allowed; it succeeds and closes the circuit.
     jump(200).await;
-    assert!(matches!(
-        health(&service, "coingecko"),
-        ProviderHealth::HalfOpen { .. }
-    ));
+    assert!(matches!(health(&service, "coingecko"), ProviderHealth::HalfOpen { .. }));
     cg.reset().await;
-    cg_request()
-        .respond_with(json(cg_body("45500")))
-        .mount(&cg)
-        .await;
+    cg_request().respond_with(json(cg_body("45500"))).mount(&cg).await;
     let quote = service.quote().await.unwrap();
-    assert_eq!(
-        (quote.eur_per_btc, quote.source.as_str()),
-        (dec!(45500), "coingecko")
-    );
+    assert_eq!((quote.eur_per_btc, quote.source.as_str()), (dec!(45500), "coingecko"));
     assert_eq!(hits(&cg).await, 1);
     assert_eq!(health(&service, "coingecko"), ProviderHealth::Ok);
     assert_eq!(
@@ -325,10 +281,7 @@ async fn failed_trial_reopens_the_circuit() {
     assert_eq!(hits(&cg).await, 2);
     assert!(matches!(
         health(&service, "coingecko"),
-        ProviderHealth::CircuitOpen {
-            retry_in_secs: 300,
-            ..
-        }
+        ProviderHealth::CircuitOpen { retry_in_secs: 300, .. }
     ));
     service.quote().await.unwrap();
     assert_eq!(hits(&cg).await, 2, "open again: not called");
@@ -357,10 +310,7 @@ async fn status_lists_disabled_and_unqueried_providers() {
     let status = service.status();
     assert_eq!(status.providers[0].last_quote_age_secs, Some(42));
     assert_eq!(
-        status.providers[0]
-            .last_quote
-            .as_ref()
-            .map(|q| q.eur_per_btc),
+        status.providers[0].last_quote.as_ref().map(|q| q.eur_per_btc),
         Some(dec!(45000))
     );
 }

@@ -15,11 +15,7 @@ use crate::files::DataPaths;
 /// below the invoice amount) one part of a multi-part payment held. Fails with
 /// [`SimNodeError::PaymentFailed`] where LND would fail the payment (unknown, settled,
 /// canceled or expired invoice, no channel with enough inbound liquidity, ...).
-pub async fn pay(
-    data_dir: &Path,
-    bolt11: &str,
-    opts: PayOptions,
-) -> Result<PayOutcome, SimNodeError> {
+pub async fn pay(data_dir: &Path, bolt11: &str, opts: PayOptions) -> Result<PayOutcome, SimNodeError> {
     let body = PayRequest {
         payment_request: bolt11.trim().to_string(),
         options: opts,
@@ -40,15 +36,10 @@ fn read_control_file(data_dir: &Path) -> Result<ControlFile, SimNodeError> {
         url: path.display().to_string(),
         reason: format!("cannot read the control file: {e}"),
     })?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| SimNodeError::corrupt(&path, format!("not a control file: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| SimNodeError::corrupt(&path, format!("not a control file: {e}")))
 }
 
-async fn post<B: Serialize, R: DeserializeOwned>(
-    data_dir: &Path,
-    route: &str,
-    body: &B,
-) -> Result<R, SimNodeError> {
+async fn post<B: Serialize, R: DeserializeOwned>(data_dir: &Path, route: &str, body: &B) -> Result<R, SimNodeError> {
     let control = read_control_file(data_dir)?;
     let url = format!("{}{route}", control.url);
     let unreachable = |reason: String| SimNodeError::ControlUnreachable {
@@ -67,10 +58,7 @@ async fn post<B: Serialize, R: DeserializeOwned>(
         .await
         .map_err(|e| unreachable(e.to_string()))?;
     let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
+    let bytes = response.bytes().await.map_err(|e| unreachable(e.to_string()))?;
     if status.is_success() {
         return serde_json::from_slice(&bytes)
             .map_err(|e| SimNodeError::Rejected(format!("unexpected answer from {url}: {e}")));

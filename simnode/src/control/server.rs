@@ -55,8 +55,7 @@ fn unauthorized() -> Response {
     error(
         StatusCode::UNAUTHORIZED,
         "unauthorized",
-        "missing or wrong bearer token (take it from the data directory's control.json)"
-            .to_string(),
+        "missing or wrong bearer token (take it from the data directory's control.json)".to_string(),
     )
 }
 
@@ -64,40 +63,23 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn pay(
-    State(state): State<ControlState>,
-    headers: HeaderMap,
-    Json(req): Json<PayRequest>,
-) -> Response {
+async fn pay(State(state): State<ControlState>, headers: HeaderMap, Json(req): Json<PayRequest>) -> Response {
     if !authorized(&headers, &state.token) {
         return unauthorized();
     }
-    let result = state
-        .core
-        .ledger()
-        .pay(&req.payment_request, &req.options, now_ms());
+    let result = state.core.ledger().pay(&req.payment_request, &req.options, now_ms());
     match result {
         Ok(outcome) => {
             // A held MPP part has a timeout the watcher must know about.
             state.core.watcher.notify_one();
             (StatusCode::OK, Json(outcome)).into_response()
         }
-        Err(LedgerError::Payment(message)) => {
-            error(StatusCode::UNPROCESSABLE_ENTITY, "payment_failed", message)
-        }
-        Err(other) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            other.to_string(),
-        ),
+        Err(LedgerError::Payment(message)) => error(StatusCode::UNPROCESSABLE_ENTITY, "payment_failed", message),
+        Err(other) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string()),
     }
 }
 
-async fn fault(
-    State(state): State<ControlState>,
-    headers: HeaderMap,
-    Json(command): Json<FaultCommand>,
-) -> Response {
+async fn fault(State(state): State<ControlState>, headers: HeaderMap, Json(command): Json<FaultCommand>) -> Response {
     if !authorized(&headers, &state.token) {
         return unauthorized();
     }

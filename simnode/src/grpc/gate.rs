@@ -24,18 +24,17 @@ pub(crate) fn required_permissions(path: &str) -> Option<&'static [(&'static str
     const INVOICES_WRITE: &[(&str, &str)] = &[("invoices", "write")];
     Some(match path {
         "/lnrpc.Lightning/GetInfo" => INFO_READ,
-        "/lnrpc.Lightning/ChannelBalance"
-        | "/lnrpc.Lightning/ListChannels"
-        | "/lnrpc.Lightning/DecodePayReq" => OFFCHAIN_READ,
+        "/lnrpc.Lightning/ChannelBalance" | "/lnrpc.Lightning/ListChannels" | "/lnrpc.Lightning/DecodePayReq" => {
+            OFFCHAIN_READ
+        }
         "/lnrpc.Lightning/AddInvoice" => INVOICES_WRITE,
-        "/lnrpc.Lightning/LookupInvoice"
-        | "/lnrpc.Lightning/ListInvoices"
-        | "/lnrpc.Lightning/SubscribeInvoices" => INVOICES_READ,
+        "/lnrpc.Lightning/LookupInvoice" | "/lnrpc.Lightning/ListInvoices" | "/lnrpc.Lightning/SubscribeInvoices" => {
+            INVOICES_READ
+        }
         "/invoicesrpc.Invoices/CancelInvoice"
         | "/invoicesrpc.Invoices/AddHoldInvoice"
         | "/invoicesrpc.Invoices/SettleInvoice" => INVOICES_WRITE,
-        "/invoicesrpc.Invoices/LookupInvoiceV2"
-        | "/invoicesrpc.Invoices/SubscribeSingleInvoice" => INVOICES_READ,
+        "/invoicesrpc.Invoices/LookupInvoiceV2" | "/invoicesrpc.Invoices/SubscribeSingleInvoice" => INVOICES_READ,
         "/routerrpc.Router/SendPaymentV2" => OFFCHAIN_WRITE,
         "/routerrpc.Router/TrackPaymentV2" => OFFCHAIN_READ,
         _ => return None,
@@ -47,13 +46,8 @@ fn authorize(headers: &http::HeaderMap, path: &str, keys: &NodeKeys) -> Result<(
     // LND looks the method up before it looks at the macaroon.
     let required = required_permissions(path)
         .ok_or_else(|| Status::unknown(AuthError::UnknownMethod(path.to_string()).to_string()))?;
-    let values: Vec<&[u8]> = headers
-        .get_all("macaroon")
-        .iter()
-        .map(|v| v.as_bytes())
-        .collect();
-    let grants = verify_metadata(&values, keys.macaroon_root_key())
-        .map_err(|e| Status::unknown(e.to_string()))?;
+    let values: Vec<&[u8]> = headers.get_all("macaroon").iter().map(|v| v.as_bytes()).collect();
+    let grants = verify_metadata(&values, keys.macaroon_root_key()).map_err(|e| Status::unknown(e.to_string()))?;
     if grants.allows(required, path) {
         Ok(())
     } else {
@@ -151,9 +145,7 @@ where
                     // grpc-go server's context deadline does.
                     Some(deadline) if deadline <= fault.delay => {
                         tokio::time::sleep(deadline.saturating_sub(DEADLINE_MARGIN)).await;
-                        return Ok(
-                            Status::deadline_exceeded("context deadline exceeded").into_http()
-                        );
+                        return Ok(Status::deadline_exceeded("context deadline exceeded").into_http());
                     }
                     _ => tokio::time::sleep(fault.delay).await,
                 }

@@ -8,8 +8,8 @@ use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
 use super::{
-    invoice_stream, ledger_status, lookup_status, make_hash, make_preimage, refuse_fallback_addr,
-    unmarshall_amt, InvoiceStream,
+    invoice_stream, ledger_status, lookup_status, make_hash, make_preimage, refuse_fallback_addr, unmarshall_amt,
+    InvoiceStream,
 };
 use crate::convert::route_hints_from_rpc;
 use crate::core::{now_ms, NodeCore};
@@ -40,10 +40,7 @@ impl Invoices for InvoicesService {
         request: Request<invoicesrpc::CancelInvoiceMsg>,
     ) -> Result<Response<invoicesrpc::CancelInvoiceResp>, Status> {
         let hash = make_hash(&request.into_inner().payment_hash).map_err(Status::unknown)?;
-        self.core
-            .ledger()
-            .cancel(&hash, now_ms())
-            .map_err(ledger_status)?;
+        self.core.ledger().cancel(&hash, now_ms()).map_err(ledger_status)?;
         Ok(Response::new(invoicesrpc::CancelInvoiceResp {}))
     }
 
@@ -100,9 +97,8 @@ impl Invoices for InvoicesService {
         let req = request.into_inner();
         let result = match req.invoice_ref {
             Some(InvoiceRef::PaymentHash(bytes)) => {
-                let hash = make_hash(&bytes).map_err(|e| {
-                    Status::invalid_argument(format!("unable to parse pay hash: {e}"))
-                })?;
+                let hash = make_hash(&bytes)
+                    .map_err(|e| Status::invalid_argument(format!("unable to parse pay hash: {e}")))?;
                 self.core.ledger().lookup(&hash)
             }
             Some(InvoiceRef::PaymentAddr(addr)) => self.core.ledger().lookup_by_addr(&addr),

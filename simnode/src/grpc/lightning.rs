@@ -7,8 +7,7 @@ use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
 use super::{
-    invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr,
-    unmarshall_amt, InvoiceStream,
+    invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr, unmarshall_amt, InvoiceStream,
 };
 use crate::bolt11;
 use crate::convert::{channel_to_rpc, features_to_rpc, route_hints_from_rpc, route_hints_to_rpc};
@@ -24,10 +23,7 @@ pub(crate) struct LightningService {
 }
 
 fn amount(msat: u64) -> Option<lnrpc::Amount> {
-    Some(lnrpc::Amount {
-        sat: msat / 1000,
-        msat,
-    })
+    Some(lnrpc::Amount { sat: msat / 1000, msat })
 }
 
 #[tonic::async_trait]
@@ -191,16 +187,12 @@ impl Lightning for LightningService {
         }))
     }
 
-    async fn lookup_invoice(
-        &self,
-        request: Request<lnrpc::PaymentHash>,
-    ) -> Result<Response<lnrpc::Invoice>, Status> {
+    async fn lookup_invoice(&self, request: Request<lnrpc::PaymentHash>) -> Result<Response<lnrpc::Invoice>, Status> {
         let req = request.into_inner();
         let hash = if req.r_hash_str.is_empty() {
             req.r_hash
         } else {
-            hex::decode(&req.r_hash_str)
-                .map_err(|e| Status::unknown(format!("encoding/hex: {e}")))?
+            hex::decode(&req.r_hash_str).map_err(|e| Status::unknown(format!("encoding/hex: {e}")))?
         };
         if !hash.is_empty() && hash.len() != 32 {
             return Err(Status::unknown(format!(
@@ -227,16 +219,11 @@ impl Lightning for LightningService {
         // Take the stop signal before registering, so a drop-streams fault that follows the
         // registration always ends this stream.
         let stop = self.core.faults.stream_stop();
-        self.core
-            .ledger()
-            .subscribe_all(req.add_index, req.settle_index, tx);
+        self.core.ledger().subscribe_all(req.add_index, req.settle_index, tx);
         Ok(Response::new(invoice_stream(rx, stop)))
     }
 
-    async fn decode_pay_req(
-        &self,
-        request: Request<lnrpc::PayReqString>,
-    ) -> Result<Response<lnrpc::PayReq>, Status> {
+    async fn decode_pay_req(&self, request: Request<lnrpc::PayReqString>) -> Result<Response<lnrpc::PayReq>, Status> {
         let decoded = bolt11::decode(&request.into_inner().pay_req).map_err(Status::unknown)?;
         let amount_msat = decoded.amount_msat.unwrap_or(0);
         Ok(Response::new(lnrpc::PayReq {
@@ -246,10 +233,7 @@ impl Lightning for LightningService {
             timestamp: i64::try_from(decoded.timestamp_secs).unwrap_or(i64::MAX),
             expiry: i64::try_from(decoded.expiry_secs).unwrap_or(i64::MAX),
             description: decoded.description,
-            description_hash: decoded
-                .description_hash
-                .map(hex::encode)
-                .unwrap_or_default(),
+            description_hash: decoded.description_hash.map(hex::encode).unwrap_or_default(),
             fallback_addr: String::new(),
             cltv_expiry: i64::try_from(decoded.cltv_expiry).unwrap_or(i64::MAX),
             route_hints: route_hints_to_rpc(&decoded.route_hints),

@@ -47,9 +47,7 @@ pub(crate) fn lookup_status(err: LedgerError) -> Status {
 /// LND's `lnrpc.UnmarshallAmt`: a sat/msat pair to msat.
 pub(crate) fn unmarshall_amt(amt_sat: i64, amt_msat: i64) -> Result<u64, Status> {
     if amt_sat != 0 && amt_msat != 0 {
-        return Err(Status::unknown(
-            "sat and msat arguments are mutually exclusive",
-        ));
+        return Err(Status::unknown("sat and msat arguments are mutually exclusive"));
     }
     if amt_sat < 0 || amt_msat < 0 {
         return Err(Status::unknown("amount cannot be negative"));

@@ -88,10 +88,7 @@ impl Router for RouterService {
                 .ledger()
                 .send_payment(&send, now_ms(), false)
                 .map_err(ledger_status)?;
-            return Ok(Response::new(payment_stream(
-                updates,
-                req.no_inflight_updates,
-            )));
+            return Ok(Response::new(payment_stream(updates, req.no_inflight_updates)));
         }
         // A slow payment (fault): the outcome is known only after the delay or the timeout.
         let timeout_secs = match u64::try_from(req.timeout_seconds) {
@@ -109,9 +106,7 @@ impl Router for RouterService {
             match result {
                 Ok(updates) => {
                     for update in updates {
-                        if !(no_inflight_updates
-                            && update.status == lnrpc::payment::PaymentStatus::InFlight as i32)
-                        {
+                        if !(no_inflight_updates && update.status == lnrpc::payment::PaymentStatus::InFlight as i32) {
                             let _ = tx.send(Ok(update));
                         }
                     }
@@ -138,9 +133,6 @@ impl Router for RouterService {
             .ledger()
             .payment(&hash)
             .ok_or_else(|| Status::not_found("payment isn't initiated"))?;
-        Ok(Response::new(payment_stream(
-            vec![payment],
-            req.no_inflight_updates,
-        )))
+        Ok(Response::new(payment_stream(vec![payment], req.no_inflight_updates)))
     }
 }

@@ -10,8 +10,7 @@ use super::{Ledger, LedgerError, BLOCK_PADDING};
 use crate::bolt11;
 use crate::convert::payment_to_rpc;
 use crate::state::{
-    ChannelState, HtlcState, InvoiceState, PaymentStatus, StoredAttempt, StoredHop, StoredHtlc,
-    StoredPayment,
+    ChannelState, HtlcState, InvoiceState, PaymentStatus, StoredAttempt, StoredHop, StoredHtlc, StoredPayment,
 };
 
 /// CLTV delta every simulated peer asks for when forwarding (LND's default).
@@ -51,8 +50,7 @@ impl Circuit {
 
 /// The short channel id simnode shows for the (unsimulated) channel between two of its peers.
 fn link_chan_id(a: &ChannelState, b: &ChannelState) -> u64 {
-    let digest = sha256::Hash::hash(format!("simnode-link:{}:{}", a.chan_id, b.chan_id).as_bytes())
-        .to_byte_array();
+    let digest = sha256::Hash::hash(format!("simnode-link:{}:{}", a.chan_id, b.chan_id).as_bytes()).to_byte_array();
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     // Block height in the top 24 bits below our channels' heights, tx index and output 0.
@@ -103,22 +101,16 @@ impl Ledger {
         let hash = decoded.payment_hash;
         if let Some(existing) = self.state.payments.iter().find(|p| p.payment_hash == hash) {
             match existing.status {
-                PaymentStatus::Succeeded => {
-                    return Err(LedgerError::AlreadyExists("invoice is already paid".into()))
-                }
-                PaymentStatus::InFlight => {
-                    return Err(LedgerError::AlreadyExists(
-                        "payment is in transition".into(),
-                    ))
-                }
+                PaymentStatus::Succeeded => return Err(LedgerError::AlreadyExists("invoice is already paid".into())),
+                PaymentStatus::InFlight => return Err(LedgerError::AlreadyExists("payment is in transition".into())),
                 PaymentStatus::Failed => {}
             }
         }
         let last_hop = match &req.last_hop_pubkey {
             None => None,
             Some(hex_key) => {
-                let bytes = hex::decode(hex_key)
-                    .map_err(|e| LedgerError::Invalid(format!("invalid last_hop_pubkey: {e}")))?;
+                let bytes =
+                    hex::decode(hex_key).map_err(|e| LedgerError::Invalid(format!("invalid last_hop_pubkey: {e}")))?;
                 if bytes.len() != 33 {
                     return Err(LedgerError::Invalid(format!(
                         "invalid vertex length of {}, want 33",
@@ -198,10 +190,7 @@ impl Ledger {
         let channels = &self.state.channels;
         let outgoing: Vec<usize> = (0..channels.len())
             .filter(|&i| channels[i].active)
-            .filter(|&i| {
-                req.outgoing_chan_ids.is_empty()
-                    || req.outgoing_chan_ids.contains(&channels[i].chan_id)
-            })
+            .filter(|&i| req.outgoing_chan_ids.is_empty() || req.outgoing_chan_ids.contains(&channels[i].chan_id))
             .collect();
         let incoming: Vec<usize> = (0..channels.len())
             .filter(|&i| channels[i].active)
@@ -235,33 +224,22 @@ impl Ledger {
                 };
                 // Path finding skips routes over the fee limit and first hops that cannot
                 // carry amount + fees.
-                if c.fee_msat() <= req.fee_limit_msat
-                    && channels[out].spendable_msat() >= amount_msat + c.fee_msat()
-                {
+                if c.fee_msat() <= req.fee_limit_msat && channels[out].spendable_msat() >= amount_msat + c.fee_msat() {
                     circuits.push(c);
                 }
             }
         }
-        circuits.sort_by_key(|c| {
-            (
-                c.fee_msat(),
-                channels[c.out].chan_id,
-                channels[c.inc].chan_id,
-            )
-        });
+        circuits.sort_by_key(|c| (c.fee_msat(), channels[c.out].chan_id, channels[c.inc].chan_id));
 
         let inv_idx = *self
             .by_hash
             .get(&payment.payment_hash)
             .ok_or(PaymentFailureReason::FailureReasonIncorrectPaymentDetails)?;
         let block_height = self.state.block_height;
-        let final_cltv =
-            u32::try_from(self.state.invoices[inv_idx].cltv_expiry).unwrap_or(u32::MAX);
+        let final_cltv = u32::try_from(self.state.invoices[inv_idx].cltv_expiry).unwrap_or(u32::MAX);
         for c in circuits {
             let (out, inc) = (&self.state.channels[c.out], &self.state.channels[c.inc]);
-            let final_expiry = block_height
-                .saturating_add(final_cltv)
-                .saturating_add(BLOCK_PADDING);
+            let final_expiry = block_height.saturating_add(final_cltv).saturating_add(BLOCK_PADDING);
             let hops = vec![
                 StoredHop {
                     chan_id: out.chan_id,

@@ -45,9 +45,7 @@ impl ServerCertVerifier for PinnedCert {
         if end_entity.as_ref() == self.cert.as_ref() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(
-                "server certificate is not tls.cert".into(),
-            ))
+            Err(rustls::Error::General("server certificate is not tls.cert".into()))
         }
     }
 
@@ -57,12 +55,7 @@ impl ServerCertVerifier for PinnedCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -71,18 +64,11 @@ impl ServerCertVerifier for PinnedCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -195,10 +181,7 @@ impl TestNode {
 
     /// A Lightning client with the given macaroon kind.
     pub fn ln_with(&self, kind: MacaroonKind) -> Ln {
-        LightningClient::with_interceptor(
-            self.channel.clone(),
-            Mac::from_file(&self.node.macaroon_path(kind)),
-        )
+        LightningClient::with_interceptor(self.channel.clone(), Mac::from_file(&self.node.macaroon_path(kind)))
     }
 
     /// AddInvoice with a value in sat and a memo.
