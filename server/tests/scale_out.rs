@@ -179,6 +179,16 @@ async fn the_tracker_moves_to_another_gateway_when_its_gateway_is_killed() -> Te
         .next()
         .ok_or("c")?
         .to_string();
+    // The session made on one gateway is good on the other.
+    let who: serde_json::Value = http
+        .post(format!("http://{}/api/whoami", first.addr))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(who["username"], "cassa", "{who}");
     let mut stream = http
         .get(format!("http://{}/api/events", second.addr))
         .header("cookie", &cookie)

@@ -272,6 +272,23 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
             .await?;
     }
     seen.push(format!("fees {}", store.rebalance_fees_since_msat(now).await?));
+    seen.push(format!(
+        "lease a={} b={} a-again={}",
+        store.try_take_rebalance_lease("a", now, 900).await?,
+        store.try_take_rebalance_lease("b", now + 1, 900).await?,
+        store.try_take_rebalance_lease("a", now + 2, 900).await?
+    ));
+    store.release_rebalance_lease("a").await?;
+    seen.push(format!(
+        "lease after release b={}",
+        store.try_take_rebalance_lease("b", now + 3, 900).await?
+    ));
+    store
+        .record_liquidity_alert(serde_json::json!({ "needs_inbound": 1 }), now)
+        .await?;
+    seen.push(format!("alerts {}", store.liquidity_alerts(10).await?.len()));
+    let claimed = store.claim_delivery("erp", "w1", i64::MAX - 1, 1000).await?;
+    seen.push(format!("claim {:?}", claimed.map(|d| d.event_type)));
     seen.push(format!("rebalances {}", store.rebalances(10).await?.len()));
     node.shutdown().await;
     store.close().await;
