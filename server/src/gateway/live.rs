@@ -67,8 +67,17 @@ pub(crate) async fn events(
         };
         futures::future::ready(out)
     });
+    // End the stream when the gateway shuts down, so a graceful shutdown does not wait for browsers.
+    let mut closing = state.closing.clone();
+    let closed = async move {
+        while !*closing.borrow() {
+            if closing.changed().await.is_err() {
+                return;
+            }
+        }
+    };
     let all: std::pin::Pin<Box<dyn Stream<Item = Result<SseEvent, Infallible>> + Send>> =
-        Box::pin(replay.chain(live).map(Ok));
+        Box::pin(replay.chain(live).map(Ok).take_until(closed));
     Sse::new(all)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(KEEP_ALIVE_SECS)))
         .into_response()

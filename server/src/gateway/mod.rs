@@ -90,6 +90,7 @@ pub struct RunningGateway {
     tracking: PaymentTracking,
     liquidity: Option<crate::liquidity::LiquidityManager>,
     feed: std::sync::Arc<EventFeed>,
+    closing: tokio::sync::watch::Sender<bool>,
     setup_token: Option<SecretString>,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
@@ -127,10 +128,13 @@ impl RunningGateway {
             tracking,
             liquidity,
             feed,
+            closing,
             stop,
             mut server,
             ..
         } = self;
+        // Live event streams end first, then the server stops taking requests.
+        let _ = closing.send(true);
         // The server may already have stopped; then nobody listens and that is fine.
         let _ = stop.send(());
         let result = match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
@@ -232,6 +236,7 @@ pub async fn start(
     };
     let WebServices {
         router,
+        closing,
         feed,
         setup_token,
     } = web;
@@ -265,6 +270,7 @@ pub async fn start(
         tracking,
         liquidity,
         feed,
+        closing,
         setup_token,
         stop,
         server,
@@ -274,6 +280,7 @@ pub async fn start(
 /// What the web server needs, built once the node, store and tracker run.
 struct WebServices {
     router: axum::Router,
+    closing: tokio::sync::watch::Sender<bool>,
     feed: std::sync::Arc<EventFeed>,
     setup_token: Option<SecretString>,
 }
@@ -288,6 +295,7 @@ async fn web_services(
     https: bool,
     site_root: PathBuf,
 ) -> Result<WebServices, String> {
+    let (closing_tx, closing) = tokio::sync::watch::channel(false);
     let site = site::Site::new(site_root);
     if !site.is_built() {
         tracing::warn!(site_root = %site.root().display(), "the web UI is not built; pages will say how to build it");
@@ -329,9 +337,11 @@ async fn web_services(
         site: std::sync::Arc::new(site),
         store: store.clone(),
         feed: feed.clone(),
+        closing,
     };
     Ok(WebServices {
         router: routes::router(state, auth),
+        closing: closing_tx,
         feed,
         setup_token,
     })

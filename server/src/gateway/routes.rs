@@ -31,6 +31,8 @@ pub(crate) struct GatewayState {
     pub site: Arc<Site>,
     pub store: Store,
     pub feed: Arc<EventFeed>,
+    /// Becomes true when the gateway shuts down: live event streams end then.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The gateway's router.
