@@ -4,11 +4,12 @@
 //! each received once.
 
 mod common;
+use common::lightning::{invoice_service, start_node};
 use common::pg::PgServer;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,12 +18,10 @@ use app::auth::Role;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use openfatture::auth::AuthService;
-use openfatture::invoices::{CreateRequest, InvoicePolicy, InvoiceService};
-use openfatture::lnd::{LndClient, LndConfig};
-use openfatture::rates::{RateService, RatesConfig};
+use openfatture::invoices::CreateRequest;
 use openfatture::store::{LnState, Store};
 use rust_decimal::Decimal;
-use simnode::{MacaroonKind, RunningNode, SimNodeConfig};
+use simnode::{MacaroonKind, RunningNode};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -106,39 +105,6 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-async fn start_node(dir: &Path) -> Res<RunningNode> {
-    Ok(simnode::start(SimNodeConfig {
-        data_dir: dir.join("simnode"),
-        listen: "127.0.0.1:0".parse()?,
-        topology: None,
-        alias: None,
-    })
-    .await?)
-}
-
-async fn invoice_service(store: &Store, node: &RunningNode) -> Res<InvoiceService> {
-    let lnd = LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
-        timeout: Duration::from_secs(10),
-        max_retries: 0,
-    })
-    .await?;
-    let rates = RateService::new(RatesConfig {
-        coingecko_enabled: false,
-        fallback_rate: Some(Decimal::from(45_000)),
-        ..RatesConfig::default()
-    })?;
-    let policy = InvoicePolicy {
-        default_expiry_hours: 24,
-        min_expiry_hours: 1,
-        max_expiry_hours: 168,
-        block_unreceivable: false,
-    };
-    Ok(InvoiceService::new(store.clone(), lnd, Arc::new(rates), policy))
 }
 
 async fn count(store: &Store, sql: &str) -> Res<i64> {

@@ -1,6 +1,7 @@
 //! The storage layer behaves the same on SQLite and on a real PostgreSQL server.
 
 mod common;
+use common::lightning::{invoice_client, invoice_service, start_node};
 use common::pg::PgServer;
 
 use openfatture::store::{Backend, Store};
@@ -26,27 +27,16 @@ async fn migrations_run_on_postgres_and_sqlite() -> TestResult {
     Ok(())
 }
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::auth::Role;
 use chrono::NaiveDate;
 use openfatture::auth::AuthService;
-use openfatture::invoices::{export, CreateRequest, InvoicePolicy, InvoiceService};
-use openfatture::lnd::{LndClient, LndConfig};
-use openfatture::rates::{RateService, RatesConfig};
+use openfatture::invoices::{export, CreateRequest};
 use openfatture::store::rebalances::{NewRebalance, RebalanceTrigger};
 use openfatture::store::{AttemptOutcome, FatturaStatus, LnInvoiceFilter, LnState, NewFattura, ThrottleState};
 use openfatture::tracker::{Tracker, TrackerConfig};
 use rust_decimal::Decimal;
-use simnode::{MacaroonKind, SimNodeConfig};
-
-const POLICY: InvoicePolicy = InvoicePolicy {
-    default_expiry_hours: 24,
-    min_expiry_hours: 1,
-    max_expiry_hours: 168,
-    block_unreceivable: false,
-};
 
 fn fattura(numero: &str, client: &str, cents: i64) -> NewFattura {
     let total = Decimal::new(cents, 2);
@@ -71,27 +61,9 @@ fn fattura(numero: &str, client: &str, cents: i64) -> NewFattura {
 async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let mut seen = Vec::new();
     let dir = tempfile::tempdir()?;
-    let node = simnode::start(SimNodeConfig {
-        data_dir: dir.path().join("simnode"),
-        listen: "127.0.0.1:0".parse()?,
-        topology: None,
-        alias: None,
-    })
-    .await?;
-    let lnd = LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
-        timeout: Duration::from_secs(10),
-        max_retries: 0,
-    })
-    .await?;
-    let rates = RateService::new(RatesConfig {
-        coingecko_enabled: false,
-        fallback_rate: Some(Decimal::from(45_000)),
-        ..RatesConfig::default()
-    })?;
-    let service = InvoiceService::new(store.clone(), lnd.clone(), Arc::new(rates), POLICY);
+    let node = start_node(dir.path()).await?;
+    let lnd = invoice_client(&node).await?;
+    let service = invoice_service(&store, &node).await?;
 
     // EUR invoices: add, duplicate refused, search.
     let now = 1_736_900_000;

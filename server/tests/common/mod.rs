@@ -47,5 +47,6 @@ pub async fn dump_tables(store: &Store, tables: &[&str]) -> Vec<String> {
     out
 }
 
+pub mod lightning;
 pub mod pg;
 pub mod web;
