@@ -454,10 +454,10 @@ impl Store {
     }
 
     /// Claims the next delivery of `endpoint` for `holder` until `now_ms + lease_ms`: the oldest
-    /// PENDING row that is due and unclaimed, and only when no earlier row of the endpoint is
-    /// claimed by anyone (so first attempts keep event order across gateways). On PostgreSQL rows
-    /// another gateway is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite's write lock
-    /// serialises claims. `None` when there is nothing to send now.
+    /// PENDING row that is due and unclaimed, and only when no row of the endpoint is claimed by
+    /// anyone (one delivery in flight per endpoint, so first attempts keep event order across
+    /// gateways). On PostgreSQL, rows another gateway is claiming are skipped (`FOR UPDATE SKIP
+    /// LOCKED`); SQLite's write lock serialises claims. `None` when there is nothing to send now.
     pub async fn claim_delivery(
         &self,
         endpoint: &str,
@@ -479,7 +479,14 @@ impl Store {
                 .await?;
         }
         let claimed: Option<i64> = sqlx::query_scalar(&format!(
-            "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until_ms = $2              WHERE endpoint = $3 AND event_seq = (                  SELECT d.event_seq FROM webhook_deliveries d                  WHERE d.endpoint = $3 AND d.state = 'PENDING' AND d.next_attempt_ms <= $4 AND d.claimed_until_ms <= $4                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries x WHERE x.endpoint = $3 AND x.state = 'PENDING'                                  AND x.claimed_until_ms > $4 AND x.event_seq < d.event_seq)                  ORDER BY d.event_seq LIMIT 1 {lock})              RETURNING event_seq"
+            "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until_ms = $2 \
+             WHERE endpoint = $3 AND event_seq = ( \
+                 SELECT d.event_seq FROM webhook_deliveries d \
+                 WHERE d.endpoint = $3 AND d.state = 'PENDING' AND d.next_attempt_ms <= $4 \
+                 AND d.claimed_until_ms <= $4 ORDER BY d.event_seq LIMIT 1 {lock}) \
+             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries x \
+                             WHERE x.endpoint = $3 AND x.state = 'PENDING' AND x.claimed_until_ms > $4) \
+             RETURNING event_seq"
         ))
         .bind(holder)
         .bind(now_ms.saturating_add(lease_ms))
