@@ -34,6 +34,8 @@ pub struct NodeStatus {
     pub local_balance_sat: u64,
     /// The peers' side of all channels (our inbound), in sats.
     pub remote_balance_sat: u64,
+    /// The LND circuit breaker: `closed`, `half-open` or `open, retry in N s`.
+    pub breaker: String,
 }
 
 /// One channel row of `lightning channels`.

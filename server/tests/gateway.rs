@@ -326,6 +326,8 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
         macaroon_path: data_dir.join("data/chain/bitcoin/regtest/invoice.macaroon"),
         timeout: std::time::Duration::from_secs(10),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await?;
     let store = Store::open_in(&home.data_dir).await?;

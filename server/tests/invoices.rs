@@ -71,6 +71,8 @@ async fn harness_with_timeout(timeout: Duration) -> Harness {
         macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
         timeout,
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await
     .expect("connect");

@@ -88,6 +88,8 @@ async fn client(node: &RunningNode, kind: MacaroonKind) -> LndClient {
         macaroon_path: node.macaroon_path(kind),
         timeout: Duration::from_secs(10),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await
     .expect("connect")

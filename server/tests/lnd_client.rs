@@ -32,6 +32,8 @@ fn config(node: &RunningNode, kind: MacaroonKind) -> LndConfig {
         macaroon_path: node.macaroon_path(kind),
         timeout: Duration::from_secs(5),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     }
 }
 
@@ -251,6 +253,8 @@ async fn reads_are_retried_on_unavailable_but_writes_are_not() {
     let sim = start_node(dir.path()).await;
     let client = LndClient::connect(LndConfig {
         max_retries: 3,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
         ..config(&sim, MacaroonKind::Admin)
     })
     .await
@@ -298,6 +302,8 @@ async fn slow_node_hits_the_deadline() {
     let cfg = LndConfig {
         timeout: Duration::from_secs(1),
         max_retries: 3,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
         ..config(&sim, MacaroonKind::Admin)
     };
     let client = LndClient::connect(cfg).await.expect("connect");
@@ -377,4 +383,63 @@ async fn subscribe_invoices_replays_strictly_greater_indexes_then_streams() {
     assert_eq!(live.add_index, added.add_index);
     assert_eq!(live.memo, "live");
     sim.shutdown().await;
+}
+
+/// Repeated failures to reach the node open the circuit breaker: calls then fail fast with a
+/// clear message, and one trial call after the open period finds the node back and closes it.
+#[tokio::test]
+async fn an_unreachable_node_opens_the_breaker_and_the_client_recovers_by_itself() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sim = start_node(dir.path()).await;
+    let addr = sim.grpc_addr();
+    let cfg = LndConfig {
+        timeout: Duration::from_secs(2),
+        breaker_failures: 2,
+        breaker_open: Duration::from_secs(1),
+        ..config(&sim, MacaroonKind::Admin)
+    };
+    let client = LndClient::connect(cfg).await.expect("connect");
+    client.get_info().await.expect("up");
+    assert_eq!(client.breaker_state().to_string(), "closed");
+
+    sim.shutdown().await;
+    for _ in 0..2 {
+        let e = client.get_info().await.expect_err("down");
+        assert!(e.to_string().starts_with("Failed to connect to LND at"), "{e}");
+    }
+    // Open: the next call is refused without reaching for the node.
+    let e = client.get_info().await.expect_err("open");
+    assert!(matches!(e, LndError::CircuitOpen { .. }), "{e:?}");
+    assert!(e.to_string().contains("circuit breaker is open"), "{e}");
+    assert!(e.to_string().contains("lightning_circuit_breaker_timeout"), "{e}");
+    assert!(
+        client.breaker_state().to_string().starts_with("open"),
+        "{}",
+        client.breaker_state()
+    );
+
+    // The node comes back on the same address; after the open period one trial call succeeds.
+    let back = simnode::start(SimNodeConfig {
+        data_dir: dir.path().to_path_buf(),
+        listen: addr,
+        topology: None,
+        alias: Some(ALIAS.into()),
+    })
+    .await
+    .expect("simnode restarts");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match client.get_info().await {
+            Ok(info) => {
+                assert_eq!(info.alias, ALIAS);
+                break;
+            }
+            // The breaker may need its open period to pass again before the next trial.
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+            Err(e) => panic!("the client did not recover: {e}"),
+        }
+    }
+    assert_eq!(client.breaker_state().to_string(), "closed");
+    back.shutdown().await;
 }

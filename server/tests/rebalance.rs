@@ -86,6 +86,8 @@ async fn client(node: &RunningNode) -> LndClient {
         macaroon_path: node.macaroon_path(MacaroonKind::Admin),
         timeout: Duration::from_secs(10),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await
     .expect("connect")
@@ -603,6 +605,8 @@ async fn send_payment_needs_admin_macaroon() {
         macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
         timeout: Duration::from_secs(10),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await
     .expect("connect");

@@ -56,6 +56,8 @@ async fn harness() -> Harness {
         macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
         timeout: Duration::from_secs(5),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await
     .expect("connect");

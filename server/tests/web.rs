@@ -466,3 +466,36 @@ async fn serve_runs_the_liquidity_manager_when_enabled() -> TestResult {
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn metrics_show_the_breakers_and_the_outbox_to_loopback() -> TestResult {
+    let web = Web::start(true).await?;
+    let response = web.http.get(web.url("/metrics")).send().await?;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .starts_with("text/plain"));
+    let text = response.text().await?;
+    assert!(
+        text.contains("openfatture_circuit_breaker_state{dependency=\"lnd\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains("openfatture_events_total 0"), "{text}");
+    assert!(
+        text.contains("openfatture_webhook_deliveries{state=\"pending\"} 0"),
+        "{text}"
+    );
+    // A sale shows up in the counters.
+    let cookie = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let (status, _, _) = web
+        .call("pos_charge", Some(&cookie), &[("amount_eur", "2"), ("note", "")])
+        .await?;
+    assert_eq!(status, 200);
+    let text = web.http.get(web.url("/metrics")).send().await?.text().await?;
+    assert!(text.contains("openfatture_events_total 1"), "{text}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}

@@ -422,6 +422,8 @@ async fn killing_watch_right_after_a_settle_never_loses_the_webhook() {
         macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
         timeout: Duration::from_secs(5),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await
     .expect("connect");

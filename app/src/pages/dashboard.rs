@@ -156,6 +156,8 @@ fn NodeStatusView(node: NodeStatus) -> impl IntoView {
             <dd data-testid="node-alias">{node.alias}</dd>
             <dt>{move || tr("Public key", "Chiave pubblica")}</dt>
             <dd class="mono" data-testid="node-pubkey">{node.pubkey}</dd>
+            <dt>{move || tr("Circuit breaker", "Interruttore di circuito")}</dt>
+            <dd data-testid="node-breaker">{node.breaker}</dd>
             <dt>{move || tr("Node", "Nodo")}</dt>
             <dd data-testid="node-kind">{kind}</dd>
             <dt>{move || tr("Version", "Versione")}</dt>
@@ -293,8 +295,8 @@ fn RecentPaymentsCard() -> impl IntoView {
     }
 }
 
-/// Circuit breakers: each rate provider's breaker, and each webhook endpoint's delivery health.
-/// LND calls have no circuit breaker (they are retried a bounded number of times instead).
+/// Circuit breakers: each rate provider's breaker, and each webhook endpoint's delivery health
+/// (the LND breaker is shown on the node card).
 #[component]
 fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoView {
     let endpoints = LocalResource::new(list_webhook_endpoints);
@@ -302,8 +304,8 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
         <section class="card" data-testid="breakers">
             <h2>{move || tr("Circuit breakers", "Interruttori di circuito")}</h2>
             <p class="muted">{move || tr(
-                "Rate providers are called through circuit breakers; webhook endpoints show their delivery health. LND calls are retried (lightning_max_retries) without a breaker.",
-                "I fornitori del cambio sono chiamati tramite interruttori di circuito; gli endpoint webhook mostrano lo stato delle consegne. Le chiamate a LND sono ripetute (lightning_max_retries) senza interruttore.")}</p>
+                "LND (see the node card) and the rate providers are called through circuit breakers; webhook endpoints show their delivery health.",
+                "LND (vedi la scheda del nodo) e i fornitori del cambio sono chiamati tramite interruttori di circuito; gli endpoint webhook mostrano lo stato delle consegne.")}</p>
             <dl class="facts">
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {

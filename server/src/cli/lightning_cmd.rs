@@ -78,6 +78,7 @@ async fn status(out: &Output, settings: &Settings, cfg: LndConfig) -> Result<(),
     }
     println!("✅ LND Connection: OK ({})", status.host);
     println!("🔑 Node: {} ({})", status.alias, status.pubkey);
+    println!("🔌 Circuit breaker: {}", status.breaker);
     println!(
         "🌐 Network: {}, block {}, LND {}",
         status.network, status.block_height, status.version

@@ -85,6 +85,8 @@ impl NodeConnection {
             macaroon_path: node.macaroon_path(simnode::MacaroonKind::Admin),
             timeout: Duration::from_secs(settings.timeout_secs),
             max_retries: settings.max_retries,
+            breaker_failures: settings.circuit_breaker_failures,
+            breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs),
         };
         let client = match LndClient::connect(cfg).await {
             Ok(client) => client,

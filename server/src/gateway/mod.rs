@@ -10,6 +10,7 @@ mod guard;
 mod lightning;
 mod listener;
 mod live;
+mod metrics;
 mod pos;
 mod routes;
 mod site;
@@ -326,6 +327,8 @@ async fn web_services(
     });
     let state = routes::GatewayState {
         admin,
+        lnd: node.client().clone(),
+        rates: rates.clone(),
         backend: backend::handle(
             node,
             rates,

@@ -27,6 +27,8 @@ use crate::tracker::EventFeed;
 #[derive(Clone)]
 pub(crate) struct GatewayState {
     pub backend: BackendHandle,
+    pub lnd: crate::lnd::LndClient,
+    pub rates: Arc<crate::rates::RateService>,
     pub admin: app::admin::AdminHandle,
     pub site: Arc<Site>,
     pub store: Store,
@@ -42,6 +44,7 @@ pub(crate) fn router(state: GatewayState, auth: AuthService) -> Router {
     leptos::server_fn::axum::register_explicit::<app::api::GetNodeStatus>();
     let api = Router::new()
         .route("/api/events", get(live::events))
+        .route("/metrics", get(super::metrics::metrics))
         .route("/api/{*fn_name}", post(server_fn).get(server_fn))
         .layer(axum::middleware::from_fn_with_state(auth, guard::authenticate));
     Router::new()

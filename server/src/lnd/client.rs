@@ -131,8 +131,50 @@ impl LndClient {
         )
     }
 
-    /// Runs a unary call with the deadline, retrying idempotent reads while the node is unreachable.
+    /// The circuit breaker's state (closed, open with seconds to the next trial, half-open).
+    pub fn breaker_state(&self) -> crate::breaker::BreakerState {
+        self.shared.breaker.state()
+    }
+
+    /// A permit to call the node, or the fail-fast error while the breaker is open.
+    pub(super) fn breaker_permit(&self) -> Result<crate::breaker::Permit, LndError> {
+        self.shared.breaker.try_acquire().map_err(|rejection| {
+            let retry_in_secs = match rejection {
+                crate::breaker::Rejection::Open { retry_in_secs, .. } => retry_in_secs,
+                crate::breaker::Rejection::TrialInProgress { .. } => 0,
+            };
+            LndError::CircuitOpen {
+                host: self.shared.cfg.host.clone(),
+                failures: self.shared.cfg.breaker_failures,
+                retry_in_secs,
+            }
+        })
+    }
+
+    /// Reports a call's outcome to the breaker: only an unreachable or too slow node counts as a
+    /// failure; an answer (even a refusal) shows the node is up.
+    pub(super) fn breaker_report<T>(permit: crate::breaker::Permit, result: &Result<T, LndError>) {
+        match result {
+            Err(e) if e.is_transient() || matches!(e, LndError::Timeout { .. }) => permit.failure(),
+            _ => permit.success(),
+        }
+    }
+
+    /// Runs a unary call through the circuit breaker.
     async fn unary<Req, Resp, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<Resp, LndError>
+    where
+        Req: Clone,
+        F: Fn(LndClient, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
+    {
+        let permit = self.breaker_permit()?;
+        let result = self.unary_unguarded(method, request, call).await;
+        Self::breaker_report(permit, &result);
+        result
+    }
+
+    /// Runs a unary call with the deadline, retrying idempotent reads while the node is unreachable.
+    async fn unary_unguarded<Req, Resp, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<Resp, LndError>
     where
         Req: Clone,
         F: Fn(LndClient, tonic::Request<Req>) -> Fut,
@@ -173,10 +215,12 @@ impl LndClient {
         // No deadline on opening: LND (grpc-go) sends a stream's response headers only with
         // its first message, so an idle node would look timed out. A dead connection still
         // fails through the connect timeout and HTTP/2 keep-alive.
-        let streaming = match call(self.clone(), tonic::Request::new(request)).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => return Err(self.map_status(method, &status)),
-        };
+        let permit = self.breaker_permit()?;
+        let opened = call(self.clone(), tonic::Request::new(request))
+            .await
+            .map_err(|status| self.map_status(method, &status));
+        Self::breaker_report(permit, &opened);
+        let streaming = opened?.into_inner();
         let client = self.clone();
         Ok(Box::pin(streaming.map(move |item| {
             item.map_err(|status| client.map_status(method, &status))
@@ -315,10 +359,13 @@ fn prepare(cfg: LndConfig) -> Result<(Arc<Shared>, Endpoint), LndError> {
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(20))
         .keep_alive_while_idle(true);
+    let breaker =
+        crate::breaker::CircuitBreaker::new(format!("LND at {}", cfg.host), cfg.breaker_failures, cfg.breaker_open);
     let shared = Arc::new(Shared {
         cfg,
         macaroon: Arc::new(RwLock::new(macaroon)),
         last_connect_failure: Mutex::new(None),
+        breaker,
     });
     Ok((shared, endpoint))
 }

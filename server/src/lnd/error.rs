@@ -10,6 +10,16 @@ use super::method::Method;
 /// Everything that can go wrong between us and LND.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LndError {
+    /// Recent calls found the node unreachable or too slow, so calls fail fast for a while.
+    #[error("LND at {host} is not answering: after {failures} failed calls the circuit breaker is open and calls fail fast; the next try is in {retry_in_secs} s (lightning_circuit_breaker_timeout). Check that LND is running and reachable; this clears by itself once it answers")]
+    CircuitOpen {
+        /// `host:port`.
+        host: String,
+        /// `lightning_circuit_breaker_failures`.
+        failures: u32,
+        /// Seconds until one trial call is let through.
+        retry_in_secs: u64,
+    },
     /// A connection setting is missing.
     #[error("{key} is not set; configure LND with `openfatture config set {key} ...`, or run `openfatture serve`, which embeds a simulated node")]
     NotConfigured {

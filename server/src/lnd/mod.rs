@@ -36,7 +36,16 @@ pub struct LndConfig {
     pub timeout: Duration,
     /// How many times an idempotent read is retried after the node was unreachable.
     pub max_retries: u32,
+    /// Consecutive failed calls (node unreachable or too slow) that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// How long the open breaker fails calls fast before letting one trial call through.
+    pub breaker_open: Duration,
 }
+
+/// `lightning_circuit_breaker_failures`' default.
+pub const DEFAULT_BREAKER_FAILURES: u32 = 5;
+/// `lightning_circuit_breaker_timeout`'s default.
+pub const DEFAULT_BREAKER_OPEN: Duration = Duration::from_secs(300);
 
 impl LndConfig {
     /// The connection settings from `settings`, or which key is missing.
@@ -50,6 +59,8 @@ impl LndConfig {
                 macaroon_path: node.macaroon_path.clone(),
                 timeout: Duration::from_secs(settings.timeout_secs),
                 max_retries: settings.max_retries,
+                breaker_failures: settings.circuit_breaker_failures,
+                breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs),
             });
         }
         Ok(LndConfig {
@@ -68,6 +79,8 @@ impl LndConfig {
                 })?,
             timeout: Duration::from_secs(settings.timeout_secs),
             max_retries: settings.max_retries,
+            breaker_failures: settings.circuit_breaker_failures,
+            breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs),
         })
     }
 }
@@ -79,6 +92,8 @@ pub(crate) struct Shared {
     macaroon: Arc<RwLock<SecretString>>,
     /// Why the last connection attempt failed, if it did.
     last_connect_failure: Mutex<Option<ConnectFailure>>,
+    /// Opens after repeated unreachable/slow calls, so later calls fail fast until a trial works.
+    breaker: crate::breaker::CircuitBreaker,
 }
 
 impl Shared {

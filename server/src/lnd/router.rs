@@ -23,10 +23,13 @@ impl LndClient {
     pub async fn send_payment_v2(&self, request: SendPaymentRequest) -> Result<PaymentStream, LndError> {
         let mut router = self.router.clone();
         // No deadline on the stream itself: the payment's own timeout_seconds bounds it.
-        let streaming = match router.send_payment_v2(tonic::Request::new(request)).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => return Err(self.map_status(Method::SendPaymentV2, &status)),
-        };
+        let permit = self.breaker_permit()?;
+        let opened = router
+            .send_payment_v2(tonic::Request::new(request))
+            .await
+            .map_err(|status| self.map_status(Method::SendPaymentV2, &status));
+        Self::breaker_report(permit, &opened);
+        let streaming = opened?.into_inner();
         let client = self.clone();
         Ok(Box::pin(streaming.map(move |item| {
             item.map_err(|s| client.map_status(Method::SendPaymentV2, &s))
@@ -41,10 +44,13 @@ impl LndClient {
             payment_hash,
             no_inflight_updates: false,
         };
-        let streaming = match router.track_payment_v2(tonic::Request::new(request)).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => return Err(self.map_status(Method::TrackPaymentV2, &status)),
-        };
+        let permit = self.breaker_permit()?;
+        let opened = router
+            .track_payment_v2(tonic::Request::new(request))
+            .await
+            .map_err(|status| self.map_status(Method::TrackPaymentV2, &status));
+        Self::breaker_report(permit, &opened);
+        let streaming = opened?.into_inner();
         let client = self.clone();
         Ok(Box::pin(streaming.map(move |item| {
             item.map_err(|s| client.map_status(Method::TrackPaymentV2, &s))

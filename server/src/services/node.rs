@@ -18,7 +18,9 @@ pub async fn node_status(client: &LndClient, host: &str, simulated: bool) -> Res
         client.channel_balance(),
         client.list_channels(ListChannelsRequest::default()),
     )?;
-    Ok(status_from(host, simulated, &info, &balance, &channels.channels))
+    let mut status = status_from(host, simulated, &info, &balance, &channels.channels);
+    status.breaker = client.breaker_state().to_string();
+    Ok(status)
 }
 
 /// Builds the status DTO from LND's answers.
@@ -54,6 +56,7 @@ fn status_from(
         capacity_sat: channels.iter().map(|c| sat(c.capacity)).sum(),
         local_balance_sat,
         remote_balance_sat,
+        breaker: crate::breaker::BreakerState::Closed.to_string(),
     }
 }
 

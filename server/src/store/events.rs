@@ -303,6 +303,20 @@ const SELECT_DELIVERY: &str = "SELECT d.event_seq, e.id AS event_id, e.type AS e
      FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq";
 
 impl Store {
+    /// For monitoring: events recorded, and outbox rows PENDING and FAILED.
+    pub async fn outbox_counts(&self) -> Result<(i64, i64, i64), StoreError> {
+        let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+            .fetch_one(self.pool())
+            .await?;
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'PENDING'")
+            .fetch_one(self.pool())
+            .await?;
+        let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'FAILED'")
+            .fetch_one(self.pool())
+            .await?;
+        Ok((events, pending, failed))
+    }
+
     /// The tracker's resume position: (add_index, settle_index).
     pub async fn tracker_indexes(&self) -> Result<(u64, u64), StoreError> {
         let (add, settle): (i64, i64) =

@@ -41,6 +41,8 @@ pub async fn invoice_client(node: &RunningNode) -> Res<LndClient> {
         macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
         timeout: Duration::from_secs(10),
         max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await?)
 }

@@ -1,0 +1,96 @@
+//! `GET /metrics`: Prometheus text for monitoring: the circuit breakers of LND and of each rate
+//! provider, and the event and webhook outbox counts. Shown to loopback clients (a local
+//! Prometheus or an SSH tunnel) and to signed-in admins; no secrets, no amounts.
+
+use app::auth::Role;
+use axum::extract::{ConnectInfo, Extension, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::guard::RequestAuth;
+use super::listener::ClientAddr;
+use super::routes::{refusal, GatewayState};
+use crate::breaker::BreakerState;
+use crate::rates::ProviderHealth;
+
+/// Prometheus value of a breaker state: 0 closed, 1 half-open, 2 open.
+pub(crate) fn breaker_value(state: BreakerState) -> u8 {
+    match state {
+        BreakerState::Closed => 0,
+        BreakerState::HalfOpen => 1,
+        BreakerState::Open { .. } => 2,
+    }
+}
+
+/// The breaker value behind a rate provider's health; `None` when it is disabled.
+fn provider_value(health: &ProviderHealth) -> Option<u8> {
+    match health {
+        ProviderHealth::Disabled => None,
+        ProviderHealth::NotQueried | ProviderHealth::Ok | ProviderHealth::Failing { .. } => Some(0),
+        ProviderHealth::HalfOpen { .. } => Some(1),
+        ProviderHealth::CircuitOpen { .. } => Some(2),
+    }
+}
+
+/// The handler.
+pub(crate) async fn metrics(
+    State(state): State<GatewayState>,
+    ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
+    Extension(request_auth): Extension<RequestAuth>,
+) -> Response {
+    if !client.ip().is_loopback() {
+        if let Some(refused) = refusal(&request_auth, Role::Admin) {
+            return refused;
+        }
+    }
+    let mut out = String::new();
+    out.push_str(
+        "# HELP openfatture_circuit_breaker_state Circuit breaker per dependency: 0 closed, 1 half-open, 2 open.\n",
+    );
+    out.push_str("# TYPE openfatture_circuit_breaker_state gauge\n");
+    out.push_str(&format!(
+        "openfatture_circuit_breaker_state{{dependency=\"lnd\"}} {}\n",
+        breaker_value(state.lnd.breaker_state())
+    ));
+    for provider in state.rates.status().providers {
+        if let Some(value) = provider_value(&provider.health) {
+            out.push_str(&format!(
+                "openfatture_circuit_breaker_state{{dependency=\"rate:{}\"}} {value}\n",
+                provider.provider
+            ));
+        }
+    }
+    match state.store.outbox_counts().await {
+        Ok((events, pending, failed)) => {
+            out.push_str("# HELP openfatture_events_total Events recorded (invoice and liquidity state changes).\n");
+            out.push_str("# TYPE openfatture_events_total counter\n");
+            out.push_str(&format!("openfatture_events_total {events}\n"));
+            out.push_str("# HELP openfatture_webhook_deliveries Webhook outbox rows by state.\n");
+            out.push_str("# TYPE openfatture_webhook_deliveries gauge\n");
+            out.push_str(&format!(
+                "openfatture_webhook_deliveries{{state=\"pending\"}} {pending}\n"
+            ));
+            out.push_str(&format!(
+                "openfatture_webhook_deliveries{{state=\"failed\"}} {failed}\n"
+            ));
+        }
+        Err(e) => {
+            tracing::warn!("metrics: {e}");
+            return (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer\n").into_response();
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaker_states_map_to_numbers() {
+        assert_eq!(breaker_value(BreakerState::Closed), 0);
+        assert_eq!(breaker_value(BreakerState::HalfOpen), 1);
+        assert_eq!(breaker_value(BreakerState::Open { retry_in_secs: 3 }), 2);
+        assert_eq!(provider_value(&ProviderHealth::Disabled), None);
+    }
+}
