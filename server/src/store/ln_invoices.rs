@@ -261,7 +261,7 @@ impl Store {
             .bind(&new.preimage)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit_and_signal(tx).await?;
         self.ln_invoice(&id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("invoice {id} vanished after insert")))
@@ -291,7 +291,7 @@ impl Store {
         if done.rows_affected() == 1 {
             events::record(&mut tx, EventKind::InvoiceCreated, id, created_at, None).await?;
         }
-        tx.commit().await?;
+        self.commit_and_signal(tx).await?;
         Ok(())
     }
 
@@ -309,7 +309,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit_and_signal(tx).await?;
         Ok(())
     }
 
@@ -337,7 +337,7 @@ impl Store {
                 events::record(&mut tx, kind, id, crate::invoices::now_secs(), None).await?;
             }
         }
-        tx.commit().await?;
+        self.commit_and_signal(tx).await?;
         Ok(changed)
     }
 
@@ -385,7 +385,7 @@ impl Store {
         )
         .await?;
         events::advance_indexes(&mut tx, None, settle_index).await?;
-        tx.commit().await?;
+        self.commit_and_signal(tx).await?;
         Ok(Some(payment))
     }
 

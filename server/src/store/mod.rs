@@ -77,6 +77,8 @@ pub struct Store {
     backend: Backend,
     /// PostgreSQL only: the URL, for the LISTEN connection of the live event feed.
     listen_url: Option<std::sync::Arc<secrecy::SecretString>>,
+    /// Signalled after this process commits a change that may have recorded events.
+    events_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// Characters that cannot appear as such in the path part of a `sqlite://` URL.
@@ -149,12 +151,26 @@ impl Store {
             pool,
             backend,
             listen_url,
+            events_signal: std::sync::Arc::default(),
         })
     }
 
     /// PostgreSQL: the URL to LISTEN on for new events ([`EVENTS_CHANNEL`]); `None` on SQLite.
     pub fn listen_url(&self) -> Option<&secrecy::SecretString> {
         self.listen_url.as_deref()
+    }
+
+    /// Wakes this process's live event feed at once after a commit that may have recorded events
+    /// (other processes are seen by polling, or by NOTIFY on PostgreSQL).
+    pub fn events_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.events_signal.clone()
+    }
+
+    /// Commits `tx` and wakes the live event feed.
+    pub(crate) async fn commit_and_signal(&self, tx: Transaction<'static, Any>) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.events_signal.notify_one();
+        Ok(())
     }
 
     /// The database engine.

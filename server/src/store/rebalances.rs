@@ -181,7 +181,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         super::events::queue_deliveries(&mut tx, seq, LIQUIDITY_ALERT).await?;
-        tx.commit().await?;
+        self.commit_and_signal(tx).await?;
         Ok(id)
     }
 

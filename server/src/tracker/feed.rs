@@ -35,6 +35,7 @@ impl EventFeed {
         let (stop, mut stopped) = watch::channel(false);
         let publish = sender.clone();
         let wake = Arc::new(Notify::new());
+        let local = store.events_signal();
         let listener = store
             .listen_url()
             .map(|url| spawn_listener(url.expose_secret().to_string(), wake.clone()));
@@ -53,6 +54,7 @@ impl EventFeed {
                 tokio::select! {
                     _ = tokio::time::sleep(poll_interval) => {}
                     _ = wake.notified() => {}
+                    _ = local.notified() => {}
                     _ = stopped.changed() => {
                         if let Some(listener) = &listener {
                             listener.abort();
