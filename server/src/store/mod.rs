@@ -77,8 +77,8 @@ pub struct Store {
     backend: Backend,
     /// PostgreSQL only: the URL, for the LISTEN connection of the live event feed.
     listen_url: Option<std::sync::Arc<secrecy::SecretString>>,
-    /// Signalled after this process commits a change that may have recorded events.
-    events_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// Ticks after this process commits a change that may have recorded events.
+    events_tick: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Characters that cannot appear as such in the path part of a `sqlite://` URL.
@@ -151,7 +151,7 @@ impl Store {
             pool,
             backend,
             listen_url,
-            events_signal: std::sync::Arc::default(),
+            events_tick: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         })
     }
 
@@ -160,16 +160,17 @@ impl Store {
         self.listen_url.as_deref()
     }
 
-    /// Wakes this process's live event feed at once after a commit that may have recorded events
-    /// (other processes are seen by polling, or by NOTIFY on PostgreSQL).
-    pub fn events_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
-        self.events_signal.clone()
+    /// Changes after every commit of this process that may have recorded events, so the live
+    /// feed and the webhook dispatcher act at once (other processes are seen by polling, or by
+    /// NOTIFY on PostgreSQL).
+    pub fn watch_events(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.events_tick.subscribe()
     }
 
-    /// Commits `tx` and wakes the live event feed.
+    /// Commits `tx` and tells the watchers of [`Store::watch_events`].
     pub(crate) async fn commit_and_signal(&self, tx: Transaction<'static, Any>) -> Result<(), StoreError> {
         tx.commit().await?;
-        self.events_signal.notify_one();
+        self.events_tick.send_modify(|tick| *tick = tick.wrapping_add(1));
         Ok(())
     }
 

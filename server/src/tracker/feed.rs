@@ -35,7 +35,7 @@ impl EventFeed {
         let (stop, mut stopped) = watch::channel(false);
         let publish = sender.clone();
         let wake = Arc::new(Notify::new());
-        let local = store.events_signal();
+        let mut local = store.watch_events();
         let listener = store
             .listen_url()
             .map(|url| spawn_listener(url.expose_secret().to_string(), wake.clone()));
@@ -54,7 +54,7 @@ impl EventFeed {
                 tokio::select! {
                     _ = tokio::time::sleep(poll_interval) => {}
                     _ = wake.notified() => {}
-                    _ = local.notified() => {}
+                    _ = local.changed() => {}
                     _ = stopped.changed() => {
                         if let Some(listener) = &listener {
                             listener.abort();

@@ -248,6 +248,8 @@ impl Dispatcher {
 
     /// Polls the outbox until `stop` becomes true.
     pub async fn run(&self, mut stop: watch::Receiver<bool>) {
+        // New events of this process are sent at once; others are found by the poll.
+        let mut new_events = self.store.watch_events();
         loop {
             if *stop.borrow() {
                 return;
@@ -257,6 +259,7 @@ impl Dispatcher {
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+                _ = new_events.changed() => {}
                 _ = stop.changed() => return,
             }
         }
