@@ -122,6 +122,9 @@ async fn webhooks_on(
             secret,
             events,
         } => {
+            if name.trim().is_empty() {
+                return Err(webhooks::WebhookError::MissingName.into());
+            }
             if name == DEFAULT_ENDPOINT {
                 return Err(CliError::Invalid(
                     "'default' is lightning_webhook_url: change it with `openfatture config set lightning_webhook_url ...`".into(),

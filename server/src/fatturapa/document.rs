@@ -351,7 +351,16 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
 
     let beni_servizi = body.opt("DatiBeniServizi")?;
     let (totale_eur, totale_source) = match generali.opt_text("ImportoTotaleDocumento")? {
-        Some((text, node)) => (node.amount(&text)?, TotaleSource::ImportoTotaleDocumento),
+        Some((text, node)) => {
+            let total = node.amount(&text)?;
+            if total.is_sign_negative() && !total.is_zero() {
+                return Err(node.bad_decimal(
+                    &text,
+                    "a document total cannot be negative (credit notes, TD04/TD08, are not imported)".into(),
+                ));
+            }
+            (total, TotaleSource::ImportoTotaleDocumento)
+        }
         None => (
             riepilogo_total(body, beni_servizi.as_ref())?,
             TotaleSource::DatiRiepilogo,

@@ -35,6 +35,24 @@ pub enum InvoiceError {
     /// No EUR invoice has that numero.
     #[error("no invoice with numero {0}: add it with `openfatture invoice add --numero {0} ...` or import its FatturaPA XML with `openfatture invoice import FILE.xml`")]
     UnknownNumero(String),
+    /// The numero exists, but not for the requested year.
+    #[error("no invoice {numero} of {anno}: {numero} exists for {years}; pass one of those with --anno")]
+    UnknownYear {
+        /// The numero.
+        numero: String,
+        /// The year asked for.
+        anno: i32,
+        /// The years it exists for.
+        years: String,
+    },
+    /// The description is longer than a BOLT11 memo can reasonably carry.
+    #[error("the description is too long ({chars} characters): at most {max} characters")]
+    DescriptionTooLong {
+        /// Its length.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Several EUR invoices share the numero.
     #[error("numero {numero} matches {count} invoices (years {years}): pass --anno YEAR")]
     AmbiguousNumero {
@@ -192,6 +210,9 @@ pub struct InvoiceService {
     policy: InvoicePolicy,
 }
 
+/// Longest description accepted for a Lightning invoice (the memo adds the numero and client).
+pub const MAX_DESCRIPTION_CHARS: usize = 300;
+
 /// Longest POS expiry, minutes (one day).
 pub const MAX_POS_EXPIRY_MINUTES: u64 = 24 * 60;
 
@@ -250,7 +271,11 @@ impl InvoiceService {
     pub async fn find_fattura(&self, numero: &str, anno: Option<i32>) -> Result<Fattura, InvoiceError> {
         let mut found = self.store.fatture_by_numero(numero).await?;
         if let Some(anno) = anno {
+            let years = found.iter().map(|f| f.anno.to_string()).collect::<Vec<_>>().join(", ");
             found.retain(|f| f.anno == anno);
+            if found.is_empty() && !years.is_empty() {
+                return Err(InvoiceError::UnknownYear { numero: numero.to_string(), anno, years });
+            }
         }
         match found.len() {
             0 => Err(InvoiceError::UnknownNumero(numero.to_string())),
@@ -267,6 +292,12 @@ impl InvoiceService {
     /// same EUR invoice and amount). Every refusal happens before anything is written.
     pub async fn create(&self, req: CreateRequest) -> Result<Created, InvoiceError> {
         let amount = req.amount_eur.map(validate_amount).transpose()?;
+        if let Some(description) = &req.description {
+            let chars = description.chars().count();
+            if chars > MAX_DESCRIPTION_CHARS {
+                return Err(InvoiceError::DescriptionTooLong { chars, max: MAX_DESCRIPTION_CHARS });
+            }
+        }
         let expiry_secs = match req.expiry_minutes {
             Some(minutes) => pos_expiry_secs(minutes)?,
             None => self.expiry_secs(req.expiry_hours)?,

@@ -51,6 +51,12 @@ pub enum WebhookError {
     /// A URL is not http(s).
     #[error("webhook URL '{0}' is not a valid http:// or https:// URL")]
     BadUrl(String),
+    /// An endpoint's event filter is empty.
+    #[error("the event filter is empty: use * for all events, or a comma list such as payment_received,payment_failed")]
+    EmptyFilter,
+    /// An endpoint has no name.
+    #[error("give the endpoint a name, e.g. erp")]
+    MissingName,
     /// An endpoint's event filter names an unknown event.
     #[error("unknown event '{0}' in the event filter: use * or invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert")]
     UnknownEvent(String),
@@ -189,12 +195,14 @@ pub async fn sync_default_endpoint(store: &Store, settings: &Settings) -> Result
     Ok(())
 }
 
-/// Normalises an endpoint's event filter: `*` (also for an empty filter) or a comma list of known
-/// event names without spaces.
+/// Normalises an endpoint's event filter: `*` or a comma list of known event names without spaces.
 pub fn check_event_filter(events: &str) -> Result<String, WebhookError> {
     let events = events.replace(' ', "");
-    if events.is_empty() || events == "*" {
-        return Ok("*".to_string());
+    if events.is_empty() {
+        return Err(WebhookError::EmptyFilter);
+    }
+    if events == "*" {
+        return Ok(events);
     }
     match events
         .split(',')
@@ -465,7 +473,7 @@ mod tests {
     #[test]
     fn event_filters_accept_star_and_known_names_only() -> Result<(), WebhookError> {
         assert_eq!(check_event_filter(" * ")?, "*");
-        assert_eq!(check_event_filter("")?, "*");
+        assert!(check_event_filter("").is_err());
         assert_eq!(
             check_event_filter("payment_received, liquidity_alert")?,
             "payment_received,liquidity_alert"

@@ -50,3 +50,53 @@ pub async fn dump_tables(store: &Store, tables: &[&str]) -> Vec<String> {
 pub mod lightning;
 pub mod pg;
 pub mod web;
+
+/// Every table of the schema, for byte-for-byte "nothing changed" checks.
+pub const ALL_TABLES: [&str; 14] = [
+    "fatture",
+    "ln_invoices",
+    "ln_preimages",
+    "payments",
+    "events",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_attempts",
+    "users",
+    "sessions",
+    "login_throttle",
+    "tracker_state",
+    "rebalances",
+    "rebalance_lease",
+];
+
+/// Every row of `tables` with every column rendered exactly (text, integer, real, blob or NULL).
+pub async fn dump_exact(store: &Store, tables: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in tables {
+        let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY 1"))
+            .fetch_all(store.pool())
+            .await
+            .expect("dump");
+        for row in rows {
+            let cols: Vec<String> = (0..row.len())
+                .map(|i| {
+                    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                        return format!("i:{v:?}");
+                    }
+                    if let Ok(v) = row.try_get::<Option<f64>, _>(i) {
+                        return format!("f:{v:?}");
+                    }
+                    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                        return format!("t:{v:?}");
+                    }
+                    match row.try_get::<Option<Vec<u8>>, _>(i) {
+                        Ok(v) => format!("b:{v:?}"),
+                        Err(e) => panic!("{table} column {i} cannot be read: {e}"),
+                    }
+                })
+                .collect();
+            out.push(format!("{table}: {}", cols.join("|")));
+        }
+    }
+    out
+}
