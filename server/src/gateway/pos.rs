@@ -20,7 +20,7 @@ const QR_MIN_PX: u32 = 320;
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
     let cleaned = text.trim().replace(',', ".");
     let amount = Decimal::from_str(&cleaned)
-        .map_err(|_| AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
+        .map_err(|_| invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
     Ok(amount)
 }
 
@@ -37,6 +37,12 @@ pub fn qr_svg(payment_request: &str) -> Result<String, AppError> {
         .build())
 }
 
+/// A refusal of the request (HTTP 400): the text says which value was wrong.
+fn invalid(message: String) -> AppError {
+    app::auth::set_status(axum::http::StatusCode::BAD_REQUEST);
+    AppError::Invalid(message)
+}
+
 /// Maps an invoice failure to what the UI shows.
 pub fn invoice_error(error: InvoiceError) -> AppError {
     match error {
@@ -49,7 +55,7 @@ pub fn invoice_error(error: InvoiceError) -> AppError {
             AppError::Unavailable("the gateway cannot use its database right now; try again".into())
         }
         InvoiceError::Rate(e) => AppError::Unavailable(e.to_string()),
-        other => AppError::Invalid(other.to_string()),
+        other => invalid(other.to_string()),
     }
 }
 
@@ -72,7 +78,7 @@ pub async fn charge(
     let amount = parse_counter_amount(amount_eur)?;
     let note = note.trim();
     if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::Invalid(format!(
+        return Err(invalid(format!(
             "the note is too long: at most {MAX_NOTE_CHARS} characters"
         )));
     }
