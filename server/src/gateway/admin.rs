@@ -449,7 +449,11 @@ impl AdminBackend for GatewayAdmin {
             }
             webhooks::check_url(url).map_err(webhook_error)?;
             // A blank field in the form means every event.
-            let events = if events.trim().is_empty() { "*".to_string() } else { events };
+            let events = if events.trim().is_empty() {
+                "*".to_string()
+            } else {
+                events
+            };
             let events = webhooks::check_event_filter(&events).map_err(webhook_error)?;
             if secret.is_empty() {
                 return Err(invalid(

@@ -274,7 +274,11 @@ impl InvoiceService {
             let years = found.iter().map(|f| f.anno.to_string()).collect::<Vec<_>>().join(", ");
             found.retain(|f| f.anno == anno);
             if found.is_empty() && !years.is_empty() {
-                return Err(InvoiceError::UnknownYear { numero: numero.to_string(), anno, years });
+                return Err(InvoiceError::UnknownYear {
+                    numero: numero.to_string(),
+                    anno,
+                    years,
+                });
             }
         }
         match found.len() {
@@ -295,7 +299,10 @@ impl InvoiceService {
         if let Some(description) = &req.description {
             let chars = description.chars().count();
             if chars > MAX_DESCRIPTION_CHARS {
-                return Err(InvoiceError::DescriptionTooLong { chars, max: MAX_DESCRIPTION_CHARS });
+                return Err(InvoiceError::DescriptionTooLong {
+                    chars,
+                    max: MAX_DESCRIPTION_CHARS,
+                });
             }
         }
         let expiry_secs = match req.expiry_minutes {

@@ -52,7 +52,9 @@ pub enum WebhookError {
     #[error("webhook URL '{0}' is not a valid http:// or https:// URL")]
     BadUrl(String),
     /// An endpoint's event filter is empty.
-    #[error("the event filter is empty: use * for all events, or a comma list such as payment_received,payment_failed")]
+    #[error(
+        "the event filter is empty: use * for all events, or a comma list such as payment_received,payment_failed"
+    )]
     EmptyFilter,
     /// An endpoint has no name.
     #[error("give the endpoint a name, e.g. erp")]
