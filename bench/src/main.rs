@@ -4,13 +4,15 @@
 //!
 //! Options: `--secs N` (seconds per load cell, default 4), `--settles N` (payments timed,
 //! default 100), `--stored N` (invoices stored for the list-page run, default 1,000,000; 0 skips
-//! it), `--wasm FILE` (measure this wasm instead of `target/site/pkg/openfatture.wasm`),
+//! it), `--resume N` (settles replayed at the restart-resume run, default 100,000; 0 skips it),
+//! `--wasm FILE` (measure this wasm instead of `target/site/pkg/openfatture.wasm`),
 //! `--no-build` (use the existing `target/release/openfatture`), `--no-write` (print only).
 
 mod gateway;
 mod listing;
 mod load;
 mod report;
+mod resume;
 mod settle;
 mod wasm;
 
@@ -38,6 +40,7 @@ struct Options {
     secs_per_cell: u64,
     settles: usize,
     stored: u64,
+    resume: u64,
     build: bool,
     write: bool,
     wasm: Option<PathBuf>,
@@ -48,6 +51,7 @@ fn parse_options() -> Result<Options> {
         secs_per_cell: 4,
         settles: 100,
         stored: 1_000_000,
+        resume: 100_000,
         build: true,
         write: true,
         wasm: None,
@@ -63,6 +67,7 @@ fn parse_options() -> Result<Options> {
             "--secs" => options.secs_per_cell = number("--secs")?.max(1),
             "--settles" => options.settles = usize::try_from(number("--settles")?.max(1))?,
             "--stored" => options.stored = number("--stored")?,
+            "--resume" => options.resume = number("--resume")?,
             "--no-build" => options.build = false,
             "--no-write" => options.write = false,
             "--wasm" => {
@@ -71,7 +76,7 @@ fn parse_options() -> Result<Options> {
                 ));
             }
             other => bail!(
-                "unknown option {other}; use --secs N, --settles N, --stored N, --wasm FILE, --no-build, --no-write"
+                "unknown option {other}; use --secs N, --settles N, --stored N, --resume N, --wasm FILE, --no-build, --no-write"
             ),
         }
     }
@@ -102,6 +107,8 @@ pub struct Run {
     pub secs_per_cell: u64,
     /// The list page with many stored invoices, or why it was not measured.
     pub listing: Result<Listing, String>,
+    /// (6) restart resume, or why it was not measured.
+    pub resume: Result<resume::Resume, String>,
 }
 
 /// (5): the admin list page with many stored invoices.
@@ -317,6 +324,15 @@ async fn measure(options: &Options, workspace: &Path, bin: &Path) -> Result<Run>
             .await
             .map_err(|e| format!("{e:#}"))
     };
+    // (6) restart resume.
+    let resume = if options.resume == 0 {
+        Err("skipped (--resume 0)".to_string())
+    } else {
+        eprintln!("restart resume with {} settles to replay…", options.resume);
+        resume::run(bin, &workspace.join("target/site"), options.resume)
+            .await
+            .map_err(|e| format!("{e:#}"))
+    };
     // (3) wasm bundle.
     let wasm_path = options.wasm.clone().unwrap_or_else(|| wasm::default_path(workspace));
     let wasm = wasm::measure(&wasm_path).map_err(|e| format!("{e:#}"));
@@ -332,6 +348,7 @@ async fn measure(options: &Options, workspace: &Path, bin: &Path) -> Result<Run>
         wasm,
         secs_per_cell: options.secs_per_cell,
         listing,
+        resume,
     })
 }
 

@@ -385,8 +385,36 @@ pub fn markdown(run: &Run, machine: &Machine) -> String {
         }
     }
 
-    let _ = writeln!(out, "## Not measured yet\n");
-    let _ = writeln!(out, "- (6) restart resume time with 100,000 settles to replay.\n");
+    let _ = writeln!(out, "## (6) Restart resume\n");
+    match &run.resume {
+        Ok(r) => {
+            let _ = writeln!(
+                out,
+                "While the gateway was stopped, {} of its invoices (1 sat each, recorded OPEN in its \
+                 database, tracker settle index 1) were settled on its simnode: added in {:.1} s, paid in \
+                 {:.1} s ({} concurrent `simnode pay` calls). Then `openfatture serve` was started again \
+                 and timed until every settle was recorded (payment row and `payment_received` event).\n",
+                r.settles,
+                r.setup_add.as_secs_f64(),
+                r.setup_pay.as_secs_f64(),
+                16
+            );
+            let per_sec = r.settles as f64 / r.to_all_recorded.as_secs_f64().max(f64::EPSILON);
+            let _ = writeln!(
+                out,
+                "| settles replayed | spawn → listening | spawn → all recorded | settles/s | peak RSS |\n\
+                 |---:|---:|---:|---:|---:|\n| {} | {} | {:.1} s | {:.0} | {} |\n",
+                r.settles,
+                ms(r.to_listening),
+                r.to_all_recorded.as_secs_f64(),
+                per_sec,
+                mb_from_kib(r.peak_rss_kib)
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(out, "Not measured: {e}\n");
+        }
+    }
 
     if !notes.is_empty() {
         let _ = writeln!(out, "## Why targets are missed, and the fix proposed\n");

@@ -3,6 +3,7 @@
 
 mod common;
 use common::dump;
+use common::lightning::node_invoice_count;
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use lightning_invoice::Bolt11Invoice;
-use lnd_proto::lnrpc::{invoice::InvoiceState, ListInvoiceRequest};
+use lnd_proto::lnrpc::invoice::InvoiceState;
 use openfatture::invoices::{export, CreateRequest, InvoiceError, InvoicePolicy, InvoiceService};
 use openfatture::lnd::{LndClient, LndConfig};
 use openfatture::rates::{RateService, RatesConfig};
@@ -121,17 +122,6 @@ fn for_numero(numero: &str) -> CreateRequest {
         numero: Some(numero.into()),
         ..CreateRequest::default()
     }
-}
-
-async fn node_invoice_count(lnd: &LndClient) -> usize {
-    lnd.list_invoices(ListInvoiceRequest {
-        num_max_invoices: 1000,
-        ..Default::default()
-    })
-    .await
-    .expect("list invoices")
-    .invoices
-    .len()
 }
 
 #[tokio::test]
@@ -499,5 +489,98 @@ async fn no_rate_means_no_invoice() {
     assert_eq!(created.invoice.rate_source, "fallback");
     assert_eq!(created.invoice.amount_msat, 125_000_000); // 50 EUR / 40,000 = 0.00125 BTC
     assert!(!created.warnings.is_empty());
+    h.node.shutdown().await;
+}
+
+/// The sale path records the invoice from AddInvoice's own answer: a LookupInvoice that would
+/// time out does not slow or fail it, and what is stored is exactly what the node holds.
+#[tokio::test]
+async fn a_create_needs_no_lookup_and_records_what_the_node_holds() {
+    let h = harness_with_timeout(Duration::from_secs(1)).await;
+    simnode::fault(
+        &h.sim_dir,
+        FaultCommand::Latency {
+            ms: 3_000,
+            method: Some("LookupInvoice".into()),
+        },
+    )
+    .await
+    .expect("fault");
+    let created = h
+        .service
+        .create(CreateRequest {
+            amount_eur: Some(dec!(12.50)),
+            description: Some("caffè".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("created without LookupInvoice");
+    let ours = created.invoice;
+    assert_eq!(ours.state, LnState::Open);
+    simnode::fault(&h.sim_dir, FaultCommand::Clear).await.expect("clear");
+
+    let hash = hex::decode(&ours.payment_hash).expect("hex");
+    let node = h.lnd.lookup_invoice(hash).await.expect("lookup");
+    assert_eq!(ours.payment_request.as_deref(), Some(node.payment_request.as_str()));
+    assert_eq!(ours.created_at, node.creation_date);
+    assert_eq!(ours.expires_at, node.creation_date + node.expiry);
+    assert_eq!(ours.add_index, Some(node.add_index));
+    assert_eq!(ours.amount_msat, u64::try_from(node.value_msat).expect("msat"));
+    h.node.shutdown().await;
+}
+
+/// The gateway's service remembers the inbound capacity for a few seconds: a second sale right
+/// after the first does not list channels again (a ListChannels that would time out leaves no
+/// "inbound check unavailable" warning), while a fresh service does list them.
+#[tokio::test]
+async fn the_gateway_remembers_inbound_capacity_between_sales() {
+    let h = harness_with_timeout(Duration::from_secs(1)).await;
+    let admin = LndClient::connect(LndConfig {
+        host: h.node.grpc_addr().to_string(),
+        tls_cert_path: h.node.tls_cert_path(),
+        macaroon_path: h.node.macaroon_path(MacaroonKind::Admin),
+        timeout: Duration::from_secs(1),
+        max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
+    })
+    .await
+    .expect("connect");
+    let rates_server = coingecko_at("45000").await;
+    let rates = Arc::new(
+        RateService::new(RatesConfig {
+            coingecko_base_url: Some(rates_server.uri()),
+            ..RatesConfig::default()
+        })
+        .expect("rates"),
+    );
+    let sale = || CreateRequest {
+        amount_eur: Some(dec!(3.20)),
+        ..Default::default()
+    };
+    let cached = InvoiceService::new(h.store.clone(), admin.clone(), rates.clone(), POLICY)
+        .with_inbound_cache(Duration::from_secs(60));
+    let first = cached.create(sale()).await.expect("first sale");
+    assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+
+    simnode::fault(
+        &h.sim_dir,
+        FaultCommand::Latency {
+            ms: 3_000,
+            method: Some("ListChannels".into()),
+        },
+    )
+    .await
+    .expect("fault");
+    let second = cached.create(sale()).await.expect("second sale");
+    assert!(second.warnings.is_empty(), "{:?}", second.warnings);
+
+    let uncached = InvoiceService::new(h.store.clone(), admin, rates, POLICY);
+    let third = uncached.create(sale()).await.expect("third sale");
+    assert!(
+        third.warnings.iter().any(|w| w.contains("inbound check unavailable")),
+        "{:?}",
+        third.warnings
+    );
     h.node.shutdown().await;
 }

@@ -4,24 +4,20 @@
 
 mod common;
 use common::dump;
+use common::lightning::{client, node_invoice_count, openfatture_against, TopologyNode, POLICY};
 
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use assert_cmd::Command;
-use lnd_proto::lnrpc::ListInvoiceRequest;
 use openfatture::invoices::{CreateRequest, InvoiceError, InvoicePolicy, InvoiceService};
 use openfatture::liquidity::{
     fetch_report, ChannelFlag, LiquidityPolicy, LiquidityReport, UNAVAILABLE_NO_OFFCHAIN_READ,
 };
-use openfatture::lnd::{LndClient, LndConfig};
+use openfatture::lnd::LndClient;
 use openfatture::rates::{RateService, RatesConfig};
 use openfatture::store::Store;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use simnode::{MacaroonKind, RunningNode, SimNodeConfig};
+use simnode::{MacaroonKind, RunningNode};
 use tempfile::TempDir;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -58,43 +54,6 @@ chan_id = 104
 /// Receivable now, multi-part: (200k − 20k) + (500k − 10k) + (900k − 10k); dave is inactive.
 const MULTIPART_SAT: u64 = 1_560_000;
 
-const fn policy(block_unreceivable: bool) -> InvoicePolicy {
-    InvoicePolicy {
-        default_expiry_hours: 24,
-        min_expiry_hours: 1,
-        max_expiry_hours: 168,
-        block_unreceivable,
-    }
-}
-
-async fn start_node(dir: &Path) -> RunningNode {
-    let topology = dir.join("topology.toml");
-    std::fs::write(&topology, TOPOLOGY).expect("write topology");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    simnode::start(SimNodeConfig {
-        data_dir: dir.join("simnode"),
-        listen,
-        topology: Some(topology),
-        alias: None,
-    })
-    .await
-    .expect("simnode starts")
-}
-
-async fn client(node: &RunningNode, kind: MacaroonKind) -> LndClient {
-    LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(kind),
-        timeout: Duration::from_secs(10),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect")
-}
-
 /// A CoinGecko look-alike answering 45,000 EUR/BTC.
 async fn coingecko() -> MockServer {
     let server = MockServer::start().await;
@@ -117,10 +76,8 @@ struct Harness {
 
 /// The invoice service over the topology node, authenticated with `kind`.
 async fn harness(kind: MacaroonKind, block_unreceivable: bool) -> Harness {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let admin = client(&node, MacaroonKind::Admin).await;
-    let lnd = client(&node, kind).await;
+    let TopologyNode { dir, node, admin } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
+    let lnd = client(&node, kind).await.expect("connect");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     let rates_server = coingecko().await;
     let rates = RateService::new(RatesConfig {
@@ -128,7 +85,11 @@ async fn harness(kind: MacaroonKind, block_unreceivable: bool) -> Harness {
         ..RatesConfig::default()
     })
     .expect("rates");
-    let service = InvoiceService::new(store.clone(), lnd, Arc::new(rates), policy(block_unreceivable));
+    let policy = InvoicePolicy {
+        block_unreceivable,
+        ..POLICY
+    };
+    let service = InvoiceService::new(store.clone(), lnd, Arc::new(rates), policy);
     Harness {
         _dir: dir,
         node,
@@ -145,17 +106,6 @@ fn standalone(amount_eur: Decimal) -> CreateRequest {
         description: Some("test".into()),
         ..CreateRequest::default()
     }
-}
-
-async fn node_invoice_count(lnd: &LndClient) -> usize {
-    lnd.list_invoices(ListInvoiceRequest {
-        num_max_invoices: 1000,
-        ..Default::default()
-    })
-    .await
-    .expect("list invoices")
-    .invoices
-    .len()
 }
 
 fn check_known_topology(r: &LiquidityReport) {
@@ -205,9 +155,7 @@ fn check_known_topology(r: &LiquidityReport) {
 
 #[tokio::test]
 async fn report_of_a_known_topology() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let admin = client(&node, MacaroonKind::Admin).await;
+    let TopologyNode { dir: _dir, node, admin } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let report = fetch_report(&admin, &LiquidityPolicy::default()).await.expect("report");
     check_known_topology(&report);
     node.shutdown().await;
@@ -215,9 +163,8 @@ async fn report_of_a_known_topology() {
 
 #[tokio::test]
 async fn report_needs_offchain_read() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path()).await;
-    let invoice_only = client(&node, MacaroonKind::Invoice).await;
+    let TopologyNode { dir: _dir, node, .. } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
+    let invoice_only = client(&node, MacaroonKind::Invoice).await.expect("connect");
     let err = fetch_report(&invoice_only, &LiquidityPolicy::default())
         .await
         .expect_err("refused");
@@ -228,18 +175,11 @@ async fn report_needs_offchain_read() {
 #[test]
 fn cli_status_json_matches_the_report() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = rt.block_on(start_node(dir.path()));
+    let TopologyNode { dir, node, .. } = rt.block_on(TopologyNode::start(TOPOLOGY)).expect("simnode starts");
     let home = dir.path().join("home");
     let run = |json: bool| {
-        let mut cmd = Command::cargo_bin("openfatture").expect("binary built");
-        cmd.env_clear()
-            .env("HOME", &home)
-            .env("OPENFATTURE_HOME", &home)
-            .env("LIGHTNING_HOST", node.grpc_addr().to_string())
-            .env("LIGHTNING_CERT_PATH", node.tls_cert_path())
-            .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Admin))
-            .args(["lightning", "liquidity", "status"]);
+        let mut cmd = openfatture_against(&node, &home);
+        cmd.args(["lightning", "liquidity", "status"]);
         if json {
             cmd.arg("--json");
         }

@@ -4,20 +4,19 @@
 
 mod common;
 use common::dump;
+use common::lightning::{invoice_client, openfatture_against, start_node_with, TopologyNode};
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use openfatture::liquidity::{
     execute_move, fetch_report, plan, LiquidityManager, LiquidityPolicy, ManagerSettings, RebalanceError,
     RebalanceOptions,
 };
-use openfatture::lnd::{LndClient, LndConfig};
+use openfatture::lnd::LndClient;
 use openfatture::store::rebalances::RebalanceTrigger;
 use openfatture::store::Store;
-use simnode::{MacaroonKind, PayOptions, RunningNode, SimNodeConfig};
+use simnode::{PayOptions, RunningNode};
 use sqlx::Row;
 
 /// alice (101): inbound 0.1, needs inbound; fees 1000 msat + 100 ppm.
@@ -65,40 +64,24 @@ chan_id = 202
 /// carol 800,000,000 × 200 / 1e6 = 160,000; alice 1000 + 800,160,000 × 100 / 1e6 = 81,016.
 const FEE_800K_MSAT: u64 = 241_016;
 
-async fn start_node(dir: &Path, topology: &str) -> RunningNode {
-    let path = dir.join("topology.toml");
-    std::fs::write(&path, topology).expect("write topology");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    simnode::start(SimNodeConfig {
-        data_dir: dir.join("simnode"),
-        listen,
-        topology: Some(path),
-        alias: None,
-    })
-    .await
-    .expect("simnode starts")
-}
-
-async fn client(node: &RunningNode) -> LndClient {
-    LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Admin),
-        timeout: Duration::from_secs(10),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect")
-}
-
 fn opts(ppm: u64) -> RebalanceOptions {
     RebalanceOptions {
         amount_sat: None,
         max_fee_ppm: ppm,
         from_chan: None,
         to_chan: None,
+    }
+}
+
+/// The manager's settings with the default policy, hourly checks, 1000 ppm per move and
+/// `max_daily_fee_msat` of fees in any 24 hours.
+fn settings(max_daily_fee_msat: u64) -> ManagerSettings {
+    ManagerSettings {
+        policy: LiquidityPolicy::default(),
+        check_interval: Duration::from_secs(3600),
+        max_daily_fee_msat,
+        max_fee_ppm: 1000,
+        payment_timeout_secs: 30,
     }
 }
 
@@ -121,9 +104,7 @@ async fn rebalance_rows(store: &Store) -> Vec<(String, i64, i64, i64)> {
 
 #[tokio::test]
 async fn plan_moves_flagged_channels_toward_the_target_and_fees_are_recorded() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path(), TOPOLOGY).await;
-    let lnd = client(&node).await;
+    let TopologyNode { dir, node, admin: lnd } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     let before = fetch_report(&lnd, &LiquidityPolicy::default()).await.expect("report");
     let p = plan(&before, &opts(1000)).expect("plan");
@@ -172,9 +153,11 @@ async fn plan_moves_flagged_channels_toward_the_target_and_fees_are_recorded() {
 
 #[tokio::test]
 async fn impossible_rebalances_are_clear_errors() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path(), TOPOLOGY).await;
-    let lnd = client(&node).await;
+    let TopologyNode {
+        dir: _dir,
+        node,
+        admin: lnd,
+    } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let report = fetch_report(&lnd, &LiquidityPolicy::default()).await.expect("report");
     let e = plan(
         &report,
@@ -211,9 +194,11 @@ async fn impossible_rebalances_are_clear_errors() {
     assert!(e.to_string().contains("--amount"), "{e}");
     node.shutdown().await;
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path(), ALL_LOCAL).await;
-    let lnd = client(&node).await;
+    let TopologyNode {
+        dir: _dir,
+        node,
+        admin: lnd,
+    } = TopologyNode::start(ALL_LOCAL).await.expect("simnode starts");
     let report = fetch_report(&lnd, &LiquidityPolicy::default()).await.expect("report");
     let e = plan(&report, &opts(1000)).expect_err("no destination");
     assert!(matches!(e, RebalanceError::NoDestination { .. }), "{e}");
@@ -226,14 +211,7 @@ async fn impossible_rebalances_are_clear_errors() {
 
 /// Runs the CLI against `node` with OPENFATTURE_HOME at `home`.
 fn cli(node: &RunningNode, home: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("openfatture")
-        .expect("binary built")
-        .env_clear()
-        .env("HOME", home)
-        .env("OPENFATTURE_HOME", home)
-        .env("LIGHTNING_HOST", node.grpc_addr().to_string())
-        .env("LIGHTNING_CERT_PATH", node.tls_cert_path())
-        .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Admin))
+    openfatture_against(node, home)
         .args(["lightning", "liquidity", "rebalance"])
         .args(args)
         .output()
@@ -273,14 +251,17 @@ async fn db_dump(home: &Path) -> Vec<String> {
 #[test]
 fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = rt.block_on(start_node(dir.path(), TOPOLOGY));
+    let TopologyNode { dir, node, admin: lnd } = rt.block_on(TopologyNode::start(TOPOLOGY)).expect("simnode starts");
     let home = dir.path().join("home");
-    let state = dir.path().join("simnode/simnode/state.json");
+    // The node's snapshot and its append-only change log.
+    let node_files = |d: &std::path::Path| -> (Vec<u8>, Vec<u8>) {
+        let read = |name: &str| std::fs::read(d.join("simnode/simnode").join(name)).expect(name);
+        (read("state.json"), read("state.log"))
+    };
     let db_before = rt.block_on(db_dump(&home));
     let db_file = home.join("openfatture.sqlite");
     let db_bytes = settled_bytes(&db_file);
-    let state_before = std::fs::read(&state).expect("state");
+    let state_before = node_files(dir.path());
 
     let out = cli(&node, &home, &["--dry-run", "--json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -293,7 +274,7 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     let out = cli(&node, &home, &["--dry-run"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("dry run: nothing was moved"));
     // Channel balances, node invoices and the database are exactly as before.
-    assert_eq!(std::fs::read(&state).expect("state"), state_before);
+    assert_eq!(node_files(dir.path()), state_before);
     assert_eq!(std::fs::read(&db_file).expect("db"), db_bytes);
     assert_eq!(rt.block_on(db_dump(&home)), db_before);
 
@@ -305,7 +286,6 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
         stderr.contains("nothing was moved") && stderr.contains("raise --max-fee-ppm"),
         "{stderr}"
     );
-    let lnd = rt.block_on(client(&node));
     assert_eq!(rt.block_on(balances(&lnd, 101)), (1_800_000, 200_000));
 
     // Unknown channel: says where to find channel ids.
@@ -335,9 +315,7 @@ static MANAGER_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 #[tokio::test]
 async fn manager_never_exceeds_the_daily_fee_budget() {
     let _serial = MANAGER_TESTS.lock().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path(), TOPOLOGY).await;
-    let lnd = client(&node).await;
+    let TopologyNode { dir, node, admin: lnd } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     store
         .upsert_webhook_endpoint("ops", "http://127.0.0.1:9/hook", None, "liquidity_alert", true)
@@ -348,13 +326,7 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
         .await
         .expect("ep");
     let budget_msat = 500_000; // two 800k moves (241,016 msat each) fit, a third does not.
-    let settings = ManagerSettings {
-        policy: LiquidityPolicy::default(),
-        check_interval: Duration::from_secs(3600),
-        max_daily_fee_msat: budget_msat,
-        max_fee_ppm: 1000,
-        payment_timeout_secs: 30,
-    };
+    let settings = settings(budget_msat);
     let start = 1_700_000_000i64;
     for hour in 0..=26 {
         let now = start + hour * 3600;
@@ -437,17 +409,9 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
 #[tokio::test]
 async fn started_manager_checks_at_once_and_stops() {
     let _serial = MANAGER_TESTS.lock().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path(), TOPOLOGY).await;
-    let lnd = client(&node).await;
+    let TopologyNode { dir, node, admin: lnd } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
-    let settings = ManagerSettings {
-        policy: LiquidityPolicy::default(),
-        check_interval: Duration::from_secs(3600),
-        max_daily_fee_msat: 1_000_000,
-        max_fee_ppm: 1000,
-        payment_timeout_secs: 30,
-    };
+    let settings = settings(1_000_000);
     let manager = LiquidityManager::start(store.clone(), lnd.clone(), settings);
     let mut moved = false;
     for _ in 0..100 {
@@ -555,9 +519,7 @@ async fn migration_0004_keeps_existing_events_and_outbox() {
 /// A payment that outlasts its timeout_seconds fails with a timeout; nothing moves.
 #[tokio::test]
 async fn payment_timeout_is_a_clear_failure() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path(), TOPOLOGY).await;
-    let lnd = client(&node).await;
+    let TopologyNode { dir, node, admin: lnd } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     simnode::fault(
         &dir.path().join("simnode"),
@@ -598,18 +560,8 @@ async fn payment_timeout_is_a_clear_failure() {
 #[tokio::test]
 async fn send_payment_needs_admin_macaroon() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let node = start_node(dir.path(), TOPOLOGY).await;
-    let lnd = LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
-        timeout: Duration::from_secs(10),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect");
+    let node = start_node_with(dir.path(), TOPOLOGY).await.expect("simnode starts");
+    let lnd = invoice_client(&node).await.expect("connect");
     let inv = lnd
         .add_invoice(lnd_proto::lnrpc::Invoice {
             value: 1000,
@@ -647,8 +599,7 @@ async fn send_payment_needs_admin_macaroon() {
 fn a_rebalance_in_another_process_blocks_until_released_or_expired() {
     let _serial = MANAGER_TESTS.blocking_lock();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let node = rt.block_on(start_node(dir.path(), TOPOLOGY));
+    let TopologyNode { dir, node, admin: lnd } = rt.block_on(TopologyNode::start(TOPOLOGY)).expect("simnode starts");
     let home = dir.path().join("home");
     let store = rt.block_on(Store::open_in(&home)).expect("store");
     let now = chrono::Utc::now().timestamp();
@@ -659,14 +610,7 @@ fn a_rebalance_in_another_process_blocks_until_released_or_expired() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another rebalance is running"), "{stderr}");
-    let lnd = rt.block_on(client(&node));
-    let settings = ManagerSettings {
-        policy: LiquidityPolicy::default(),
-        check_interval: Duration::from_secs(3600),
-        max_daily_fee_msat: 1_000_000,
-        max_fee_ppm: 1000,
-        payment_timeout_secs: 30,
-    };
+    let settings = settings(1_000_000);
     let summary = rt
         .block_on(LiquidityManager::run_once(&store, &lnd, &settings, now))
         .expect("run");

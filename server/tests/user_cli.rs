@@ -4,6 +4,7 @@
 mod common;
 use common::{dump_tables, WEB_TABLES};
 
+use assert_cmd::assert::Assert;
 use assert_cmd::Command;
 use openfatture::store::Store;
 use predicates::prelude::*;
@@ -14,6 +15,19 @@ fn cli(home: &std::path::Path) -> Command {
     let mut cmd = Command::cargo_bin("openfatture").expect("binary");
     cmd.env_clear().env("OPENFATTURE_HOME", home);
     cmd
+}
+
+/// The arguments of `user add USER --role ROLE --password-stdin`.
+fn add_args<'a>(user: &'a str, role: &'a str) -> Vec<&'a str> {
+    vec!["user", "add", user, "--role", role, "--password-stdin"]
+}
+
+/// Runs `user add USER --role ROLE --password-stdin` with `password` and a newline on stdin.
+fn add_user(home: &std::path::Path, user: &str, role: &str, password: &str) -> Assert {
+    cli(home)
+        .args(add_args(user, role))
+        .write_stdin(format!("{password}\n"))
+        .assert()
 }
 
 async fn users_dump(home: &std::path::Path) -> Vec<String> {
@@ -27,17 +41,10 @@ async fn users_dump(home: &std::path::Path) -> Vec<String> {
 async fn users_are_added_listed_and_removed() {
     let dir = tempfile::tempdir().expect("dir");
     let home = dir.path();
-    cli(home)
-        .args(["user", "add", "anna", "--role", "admin", "--password-stdin"])
-        .write_stdin("a long enough password\n")
-        .assert()
+    add_user(home, "anna", "admin", "a long enough password")
         .success()
         .stdout(contains("Added admin 'anna'"));
-    cli(home)
-        .args(["user", "add", "cassa", "--role", "cashier", "--password-stdin"])
-        .write_stdin("135790\n")
-        .assert()
-        .success();
+    add_user(home, "cassa", "cashier", "135790").success();
     let output = cli(home).args(["--json", "user", "list"]).output().expect("run");
     let list: Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(list[0]["username"], "anna");
@@ -62,52 +69,25 @@ async fn users_are_added_listed_and_removed() {
 async fn bad_accounts_are_refused_and_nothing_changes() {
     let dir = tempfile::tempdir().expect("dir");
     let home = dir.path();
-    cli(home)
-        .args(["user", "add", "anna", "--role", "admin", "--password-stdin"])
-        .write_stdin("a long enough password\n")
-        .assert()
-        .success();
+    add_user(home, "anna", "admin", "a long enough password").success();
     let before = users_dump(home).await;
-    let cases: &[(&[&str], &str, &str)] = &[
-        (
-            &["user", "add", "bob", "--role", "admin", "--password-stdin"],
-            "short\n",
-            "password is too short",
-        ),
-        (
-            &["user", "add", "bob", "--role", "cashier", "--password-stdin"],
-            "1234\n",
-            "PIN is too short",
-        ),
-        (
-            &["user", "add", "bob", "--role", "boss", "--password-stdin"],
-            "a long enough password\n",
-            "unknown role 'boss'",
-        ),
-        (
-            &["user", "add", "Bob Rossi", "--role", "admin", "--password-stdin"],
-            "a long enough password\n",
-            "invalid username",
-        ),
-        (
-            &["user", "add", "anna", "--role", "admin", "--password-stdin"],
-            "another long password\n",
-            "already exists",
-        ),
-        (
-            &["user", "add", "bob", "--role", "admin"],
-            "a long enough password\n",
-            "--password-stdin",
-        ),
-        (&["user", "remove", "nobody"], "", "no user named 'nobody'"),
+    let long = "a long enough password\n";
+    let cases: [(Vec<&str>, &str, &str); 7] = [
+        (add_args("bob", "admin"), "short\n", "password is too short"),
+        (add_args("bob", "cashier"), "1234\n", "PIN is too short"),
+        (add_args("bob", "boss"), long, "unknown role 'boss'"),
+        (add_args("Bob Rossi", "admin"), long, "invalid username"),
+        (add_args("anna", "admin"), "another long password\n", "already exists"),
+        (vec!["user", "add", "bob", "--role", "admin"], long, "--password-stdin"),
+        (vec!["user", "remove", "nobody"], "", "no user named 'nobody'"),
     ];
     for (args, stdin, expected) in cases {
         cli(home)
-            .args(*args)
-            .write_stdin(*stdin)
+            .args(&args)
+            .write_stdin(stdin)
             .assert()
             .failure()
-            .stderr(contains(*expected));
+            .stderr(contains(expected));
         assert_eq!(users_dump(home).await, before, "{args:?} changed the database");
     }
 }

@@ -499,3 +499,83 @@ async fn metrics_show_the_breakers_and_the_outbox_to_loopback() -> TestResult {
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+/// A webhook endpoint that refuses every delivery trips its circuit breaker after
+/// `lightning_circuit_breaker_failures` failures; `/metrics` and the dashboard's endpoint list show it.
+#[tokio::test]
+async fn a_failing_webhook_endpoints_open_breaker_shows_in_metrics_and_on_the_dashboard() -> TestResult {
+    use axum::routing::post;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hook_url = format!("http://{}/hook", listener.local_addr()?);
+    let refusals = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = refusals.clone();
+    let refusing = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let counted = counted.clone();
+            async move {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                axum::http::StatusCode::BAD_REQUEST
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, refusing).await });
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_WEBHOOK_ENABLED", "true"),
+            ("LIGHTNING_WEBHOOK_URL", &hook_url),
+            ("LIGHTNING_WEBHOOK_SECRET", "whsec-breaker-0123456789"),
+            ("LIGHTNING_CIRCUIT_BREAKER_FAILURES", "2"),
+            ("LIGHTNING_CIRCUIT_BREAKER_TIMEOUT", "300"),
+        ],
+    )
+    .await?;
+    let text = web.http.get(web.url("/metrics")).send().await?.text().await?;
+    assert!(!text.contains("webhook:default\"} 2"), "{text}");
+
+    let cookie = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    for _ in 0..3 {
+        let (status, _, _) = web
+            .call("pos_charge", Some(&cookie), &[("amount_eur", "1"), ("note", "")])
+            .await?;
+        assert_eq!(status, 200);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let text = loop {
+        let text = web.http.get(web.url("/metrics")).send().await?.text().await?;
+        if text.contains("openfatture_circuit_breaker_state{dependency=\"webhook:default\"} 2")
+            || std::time::Instant::now() > deadline
+        {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        text.contains("openfatture_circuit_breaker_state{dependency=\"webhook:default\"} 2"),
+        "{text}"
+    );
+    // Open after exactly two refusals: the third delivery was not sent.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(refusals.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let (status, endpoints, _) = web.call("admin_webhooks", Some(&admin), &[]).await?;
+    assert_eq!(status, 200, "{endpoints}");
+    let default = endpoints
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["name"] == "default"))
+        .ok_or("no default endpoint")?;
+    assert!(
+        default["health"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("circuit open, next try in"),
+        "{default}"
+    );
+    assert_eq!(default["healthy"], false);
+    web.gateway.shutdown().await?;
+    Ok(())
+}

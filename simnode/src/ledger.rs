@@ -1,8 +1,7 @@
 //! The invoice registry and channel ledger: every state change of invoices and balances,
 //! persisted after each change and pushed to subscribers with LND's delivery rules.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use bitcoin::hashes::{sha256, Hash};
@@ -12,8 +11,11 @@ use tokio::sync::mpsc;
 use crate::bolt11::{self, InvoiceTerms, MAX_DESCRIPTION_BYTES};
 use crate::control::{PayOptions, PayOutcome, PayStatus};
 use crate::convert::invoice_to_rpc;
+use crate::journal::{Journal, JournalEntry};
 use crate::keys::{random_32, NodeKeys};
-use crate::state::{ChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc, StoredInvoice};
+use crate::state::{
+    ChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc, StoredInvoice, StoredPayment,
+};
 
 mod send;
 
@@ -123,7 +125,12 @@ struct SingleSubscriber {
 pub(crate) struct Ledger {
     state: PersistedState,
     by_hash: HashMap<[u8; 32], usize>,
-    state_path: PathBuf,
+    /// (expiry in Unix ms, invoice position) of invoices that were OPEN when listed; entries of
+    /// invoices that changed state since are skipped when reached.
+    expiries: BTreeSet<(i64, usize)>,
+    /// Positions of OPEN invoices that hold parts of a multi-part payment (MPP timeout watch).
+    held: BTreeSet<usize>,
+    journal: Journal,
     keys: Arc<NodeKeys>,
     all_subscribers: Vec<AllSubscriber>,
     single_subscribers: Vec<SingleSubscriber>,
@@ -131,12 +138,14 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
-    /// A ledger over `state`, persisted to `state_path`.
-    pub(crate) fn new(state: PersistedState, state_path: PathBuf, keys: Arc<NodeKeys>, mpp_timeout_ms: i64) -> Self {
+    /// A ledger over `state`, persisted through `journal`.
+    pub(crate) fn new(state: PersistedState, journal: Journal, keys: Arc<NodeKeys>, mpp_timeout_ms: i64) -> Self {
         let mut ledger = Ledger {
             state,
             by_hash: HashMap::new(),
-            state_path,
+            expiries: BTreeSet::new(),
+            held: BTreeSet::new(),
+            journal,
             keys,
             all_subscribers: Vec::new(),
             single_subscribers: Vec::new(),
@@ -154,17 +163,91 @@ impl Ledger {
             .enumerate()
             .map(|(i, inv)| (inv.payment_hash, i))
             .collect();
+        self.expiries.clear();
+        self.held.clear();
+        for idx in 0..self.state.invoices.len() {
+            self.watch_deadlines(idx);
+        }
     }
 
-    /// Saves the state; on failure restores `snapshot` so memory and disk agree.
-    fn commit(&mut self, snapshot: PersistedState) -> Result<(), LedgerError> {
-        if let Err(e) = self.state.save(&self.state_path) {
-            self.state = snapshot;
-            self.reindex();
+    /// Lists invoice `idx`'s deadlines for [`Ledger::expire_due`] when it is OPEN.
+    fn watch_deadlines(&mut self, idx: usize) {
+        let inv = &self.state.invoices[idx];
+        if inv.state != InvoiceState::Open {
+            return;
+        }
+        self.expiries.insert((inv.expires_at_ms(), idx));
+        if inv.htlcs.iter().any(|h| h.state == HtlcState::Accepted) {
+            self.held.insert(idx);
+        }
+    }
+
+    /// Starts a change: remembers what it may modify, to journal it and to undo it on failure.
+    fn begin(&self) -> Change {
+        Change {
+            counters: Counters::of(&self.state),
+            channels: self.state.channels.clone(),
+            invoices_len: self.state.invoices.len(),
+            touched: Vec::new(),
+            payments: None,
+        }
+    }
+
+    /// Records that `change` is about to modify the existing invoice `idx`.
+    fn touch(&self, change: &mut Change, idx: usize) {
+        if idx < change.invoices_len && !change.touched.iter().any(|(i, _)| *i == idx) {
+            change.touched.push((idx, self.state.invoices[idx].clone()));
+        }
+    }
+
+    /// Records that `change` is about to modify the payment list.
+    fn touch_payments(&self, change: &mut Change) {
+        if change.payments.is_none() {
+            change.payments = Some(self.state.payments.clone());
+        }
+    }
+
+    /// Makes `change` durable (one appended journal line); on failure undoes it, so that memory
+    /// and disk agree.
+    fn commit(&mut self, change: Change) -> Result<(), LedgerError> {
+        let mut invoices: Vec<StoredInvoice> = change
+            .touched
+            .iter()
+            .map(|(idx, _)| self.state.invoices[*idx].clone())
+            .collect();
+        invoices.extend(self.state.invoices[change.invoices_len..].iter().cloned());
+        let counters = Counters::of(&self.state);
+        let entry = JournalEntry {
+            block_height: counters.block_height,
+            block_hash: self.state.block_hash.clone(),
+            last_add_index: counters.last_add_index,
+            last_settle_index: counters.last_settle_index,
+            last_payment_index: counters.last_payment_index,
+            last_attempt_id: counters.last_attempt_id,
+            channels: self.state.channels.clone(),
+            invoices,
+            payments: change.payments.as_ref().map(|_| self.state.payments.clone()),
+        };
+        if let Err(e) = self.journal.append(&entry, &self.state) {
             tracing::error!(error = %e, "simnode: cannot persist state");
+            self.undo(change);
             return Err(LedgerError::Persist(e.to_string()));
         }
         Ok(())
+    }
+
+    /// Restores everything `change` recorded.
+    fn undo(&mut self, change: Change) {
+        change.counters.restore(&mut self.state);
+        self.state.channels = change.channels;
+        self.state.invoices.truncate(change.invoices_len);
+        for (idx, before) in change.touched {
+            self.state.invoices[idx] = before;
+        }
+        if let Some(payments) = change.payments {
+            self.state.payments = payments;
+        }
+        self.reindex();
     }
 
     /// The channels.
@@ -306,7 +389,7 @@ impl Ledger {
         let secret = self.keys.node_secret().map_err(LedgerError::Invalid)?;
         let (payment_request, feature_bits) = bolt11::build(&terms, &secret).map_err(LedgerError::Invalid)?;
 
-        let snapshot = self.state.clone();
+        let change = self.begin();
         self.state.last_add_index += 1;
         let add_index = self.state.last_add_index;
         self.state.invoices.push(StoredInvoice {
@@ -332,7 +415,8 @@ impl Ledger {
             feature_bits,
         });
         self.by_hash.insert(payment_hash, self.state.invoices.len() - 1);
-        self.commit(snapshot)?;
+        self.commit(change)?;
+        self.watch_deadlines(self.state.invoices.len() - 1);
         self.notify(self.state.invoices.len() - 1);
         Ok(AddedInvoice {
             payment_hash,
@@ -405,9 +489,10 @@ impl Ledger {
             InvoiceState::Settled => return Err(LedgerError::State("invoice already settled".into())),
             InvoiceState::Open | InvoiceState::Accepted => {}
         }
-        let snapshot = self.state.clone();
+        let mut change = self.begin();
+        self.touch(&mut change, idx);
         self.cancel_at(idx, now_ms);
-        self.commit(snapshot)?;
+        self.commit(change)?;
         self.notify(idx);
         Ok(())
     }
@@ -423,10 +508,11 @@ impl Ledger {
             InvoiceState::Settled => return Ok(()),
             InvoiceState::Accepted => {}
         }
-        let snapshot = self.state.clone();
+        let mut change = self.begin();
+        self.touch(&mut change, idx);
         self.state.invoices[idx].preimage = Some(preimage);
         self.settle_at(idx, now_ms);
-        self.commit(snapshot)?;
+        self.commit(change)?;
         self.notify(idx);
         Ok(())
     }
@@ -506,7 +592,8 @@ impl Ledger {
         };
         let chan_idx = self.pick_channel(amount_msat, opts.via_chan_id).map_err(fail)?;
 
-        let snapshot = self.state.clone();
+        let mut change = self.begin();
+        self.touch(&mut change, idx);
         let block_height = self.state.block_height;
         let channel = &mut self.state.channels[chan_idx];
         let chan_id = channel.chan_id;
@@ -540,7 +627,8 @@ impl Ledger {
             self.settle_at(idx, now_ms);
             PayStatus::Settled
         };
-        self.commit(snapshot)?;
+        self.commit(change)?;
+        self.watch_deadlines(idx);
         if status != PayStatus::PartAccepted {
             self.notify(idx);
         }
@@ -677,30 +765,50 @@ impl Ledger {
     pub(crate) fn expire_due(&mut self, now_ms: i64) -> Option<i64> {
         let mut expired = Vec::new();
         let mut timed_out = Vec::new();
-        let mut next: Option<i64> = None;
+        // OPEN invoices past their expiry, in deadline order; stale entries are dropped.
+        while let Some(&(deadline, idx)) = self.expiries.first() {
+            let inv = &self.state.invoices[idx];
+            if inv.state != InvoiceState::Open || inv.expires_at_ms() != deadline {
+                self.expiries.pop_first();
+                continue;
+            }
+            if deadline > now_ms {
+                break;
+            }
+            self.expiries.pop_first();
+            expired.push(idx);
+        }
+        let mut next: Option<i64> = self.expiries.first().map(|&(deadline, _)| deadline);
         let mut consider = |deadline: i64| next = Some(next.map_or(deadline, |n| n.min(deadline)));
-        for (idx, inv) in self.state.invoices.iter().enumerate() {
-            if inv.state != InvoiceState::Open {
-                continue;
-            }
-            if inv.expires_at_ms() <= now_ms {
-                expired.push(idx);
-                continue;
-            }
-            consider(inv.expires_at_ms());
-            for htlc in inv.htlcs.iter().filter(|h| h.state == HtlcState::Accepted) {
-                let deadline = htlc.accept_time_ms.saturating_add(self.mpp_timeout_ms);
-                if deadline <= now_ms {
-                    timed_out.push((idx, htlc.htlc_index, htlc.chan_id));
-                } else {
-                    consider(deadline);
+        let mut released = Vec::new();
+        for &idx in &self.held {
+            let inv = &self.state.invoices[idx];
+            let mut holding = false;
+            if inv.state == InvoiceState::Open && !expired.contains(&idx) {
+                for htlc in inv.htlcs.iter().filter(|h| h.state == HtlcState::Accepted) {
+                    holding = true;
+                    let deadline = htlc.accept_time_ms.saturating_add(self.mpp_timeout_ms);
+                    if deadline <= now_ms {
+                        timed_out.push((idx, htlc.htlc_index, htlc.chan_id));
+                    } else {
+                        consider(deadline);
+                    }
                 }
             }
+            if !holding {
+                released.push(idx);
+            }
+        }
+        for idx in released {
+            self.held.remove(&idx);
         }
         if expired.is_empty() && timed_out.is_empty() {
             return next;
         }
-        let snapshot = self.state.clone();
+        let mut change = self.begin();
+        for &idx in expired.iter().chain(timed_out.iter().map(|(idx, _, _)| idx)) {
+            self.touch(&mut change, idx);
+        }
         for &(idx, htlc_index, chan_id) in &timed_out {
             tracing::info!(
                 chan_id,
@@ -716,7 +824,7 @@ impl Ledger {
             );
             self.cancel_at(idx, now_ms);
         }
-        if self.commit(snapshot).is_err() {
+        if self.commit(change).is_err() {
             // Retry soon; the error was logged by `commit`.
             return Some(now_ms + 1000);
         }
@@ -826,4 +934,47 @@ pub(crate) fn fmt_msat(msat: u64) -> String {
     } else {
         format!("{msat} msat")
     }
+}
+
+/// The node-wide counters a change may advance.
+#[derive(Clone, Copy)]
+struct Counters {
+    block_height: u32,
+    last_add_index: u64,
+    last_settle_index: u64,
+    last_payment_index: u64,
+    last_attempt_id: u64,
+}
+
+impl Counters {
+    fn of(state: &PersistedState) -> Self {
+        Counters {
+            block_height: state.block_height,
+            last_add_index: state.last_add_index,
+            last_settle_index: state.last_settle_index,
+            last_payment_index: state.last_payment_index,
+            last_attempt_id: state.last_attempt_id,
+        }
+    }
+
+    fn restore(self, state: &mut PersistedState) {
+        state.block_height = self.block_height;
+        state.last_add_index = self.last_add_index;
+        state.last_settle_index = self.last_settle_index;
+        state.last_payment_index = self.last_payment_index;
+        state.last_attempt_id = self.last_attempt_id;
+    }
+}
+
+/// One ledger change in progress: the before-images needed to undo it, and which invoices and
+/// whether the payments it touched (what [`Ledger::commit`] journals).
+struct Change {
+    counters: Counters,
+    channels: Vec<ChannelState>,
+    /// Invoices at and after this position were created by the change.
+    invoices_len: usize,
+    /// Existing invoices the change modifies, with their previous values.
+    touched: Vec<(usize, StoredInvoice)>,
+    /// The payment list before the change, when it touches payments.
+    payments: Option<Vec<StoredPayment>>,
 }

@@ -42,6 +42,7 @@ mod error;
 mod faults;
 mod files;
 mod grpc;
+mod journal;
 mod keys;
 mod ledger;
 mod macaroon;

@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::control::ControlFile;
@@ -25,6 +25,7 @@ use crate::grpc::gate::{GateLayer, GateShared};
 use crate::grpc::invoices::InvoicesService;
 use crate::grpc::lightning::LightningService;
 use crate::grpc::router::RouterService;
+use crate::journal::Journal;
 use crate::keys::{random_32, NodeKeys};
 use crate::ledger::Ledger;
 use crate::macaroon::{self, MacaroonKind};
@@ -144,8 +145,8 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
     let keys = Arc::new(NodeKeys::load_or_create(&paths)?);
     write_macaroons(&paths, &keys)?;
 
-    let state_path = paths.state_file();
-    let state = match PersistedState::load(&state_path)? {
+    let (stored, mut journal) = Journal::open(&paths.state_file())?;
+    let state = match stored {
         Some(state) => {
             if cfg.topology.is_some() {
                 tracing::info!(
@@ -157,7 +158,7 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
         None => {
             let channels = topology::load(cfg.topology.as_deref(), now_ms() / 1000)?;
             let state = PersistedState::fresh(channels);
-            state.save(&state_path)?;
+            journal.snapshot(&state)?;
             state
         }
     };
@@ -166,7 +167,7 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(DEFAULT_MPP_TIMEOUT_SECS);
     let mpp_timeout_ms = i64::try_from(mpp_timeout_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let ledger = Ledger::new(state, state_path, keys.clone(), mpp_timeout_ms);
+    let ledger = Ledger::new(state, journal, keys.clone(), mpp_timeout_ms);
     let faults = Arc::new(Faults::new());
     let alias = cfg
         .alias
@@ -204,7 +205,9 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
     let grpc_stop = wait_for_stop(stop_rx.clone());
     tasks.push(tokio::spawn(async move {
         if let Err(e) = server
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), grpc_stop)
+            // LND (Go) sets TCP_NODELAY on every connection; without it each small response waits for
+            // the client's delayed ACK (about 40 ms per call).
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), grpc_stop)
             .await
         {
             tracing::error!(error = %e, "simnode: gRPC server stopped with an error");

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Mac, TestNode};
+use common::{track, Mac, TestNode};
 use lnd_proto::invoicesrpc::{self, invoices_client::InvoicesClient};
 use lnd_proto::lnrpc::{self, lightning_client::LightningClient};
 use lnd_proto::routerrpc::{self, router_client::RouterClient};
@@ -130,17 +130,8 @@ async fn readonly_macaroon_reads_but_cannot_write() {
 #[tokio::test]
 async fn router_calls_pass_auth() {
     let t = TestNode::start().await;
-    let mut router = RouterClient::with_interceptor(
-        t.channel.clone(),
-        Mac::from_file(&t.node.macaroon_path(MacaroonKind::Admin)),
-    );
-    let err = router
-        .track_payment_v2(routerrpc::TrackPaymentRequest {
-            payment_hash: vec![7; 32],
-            no_inflight_updates: false,
-        })
-        .await
-        .expect_err("no such payment");
+    let mut router = t.router_with(MacaroonKind::Admin);
+    let err = track(&mut router, &[7; 32], false).await.expect_err("no such payment");
     assert_eq!(err.code(), Code::NotFound);
     assert_eq!(err.message(), "payment isn't initiated");
     t.node.shutdown().await;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{connect, Mac, TestNode};
+use common::{connect, restart, Mac, TestNode};
 use lnd_proto::lnrpc::{self, lightning_client::LightningClient};
 use simnode::{MacaroonKind, PayOptions, SimNodeConfig};
 
@@ -52,15 +52,7 @@ async fn get_info_and_default_topology_look_like_lnd() {
         "third channel mostly remote"
     );
 
-    let with_alias =
-        t.ln.list_channels(lnrpc::ListChannelsRequest {
-            peer_alias_lookup: true,
-            ..Default::default()
-        })
-        .await
-        .expect("ListChannels")
-        .into_inner()
-        .channels;
+    let with_alias = t.channels_with_aliases().await;
     assert_eq!(with_alias[0].peer_alias, "alice");
 
     let balance =
@@ -158,14 +150,7 @@ async fn restart_keeps_keys_macaroons_invoices_indexes_and_balances() {
         "control.json removed on shutdown"
     );
 
-    let node = simnode::start(SimNodeConfig {
-        data_dir: data_dir.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        topology: None,
-        alias: None,
-    })
-    .await
-    .expect("restart");
+    let node = restart(data_dir.clone()).await;
     assert_eq!(node.node_pubkey_hex(), pubkey);
     assert_eq!(std::fs::read(node.tls_cert_path()).expect("cert"), cert);
     assert_eq!(
@@ -231,7 +216,13 @@ async fn files_have_lnd_layout_and_private_permissions() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for file in ["tls.key", "control.json", "simnode/keys.json", "simnode/state.json"] {
+        for file in [
+            "tls.key",
+            "control.json",
+            "simnode/keys.json",
+            "simnode/state.json",
+            "simnode/state.log",
+        ] {
             let mode = std::fs::metadata(dir.join(file)).expect(file).permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{file}");
         }

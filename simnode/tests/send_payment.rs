@@ -2,10 +2,10 @@
 
 mod common;
 
-use common::{Mac, TestNode};
+use common::{circular_payment, restart, send_payment, send_payment_final, track, track_first, Mac, TestNode};
 use futures::StreamExt;
 use lnd_proto::lnrpc::{self, payment::PaymentStatus, PaymentFailureReason};
-use lnd_proto::routerrpc::{self, router_client::RouterClient};
+use lnd_proto::routerrpc::router_client::RouterClient;
 use simnode::MacaroonKind;
 use tonic::Code;
 
@@ -26,64 +26,34 @@ fee_base_msat = 0
 fee_rate_ppm = 250
 "#;
 
-fn router(t: &TestNode) -> common::Rt {
-    RouterClient::with_interceptor(
-        t.channel.clone(),
-        Mac::from_file(&t.node.macaroon_path(MacaroonKind::Admin)),
-    )
+/// A node over `TOPOLOGY` and its (alice, bob) channels.
+async fn start() -> (TestNode, lnrpc::Channel, lnrpc::Channel) {
+    let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
+    let (alice, bob) = two(&mut t).await;
+    (t, alice, bob)
 }
 
 /// (alice, bob) channels.
 async fn two(t: &mut TestNode) -> (lnrpc::Channel, lnrpc::Channel) {
-    let chans =
-        t.ln.list_channels(lnrpc::ListChannelsRequest {
-            peer_alias_lookup: true,
-            ..Default::default()
-        })
-        .await
-        .expect("ListChannels")
-        .into_inner()
-        .channels;
+    let chans = t.channels_with_aliases().await;
     let alice = chans.iter().find(|c| c.peer_alias == "alice").cloned();
     let bob = chans.iter().find(|c| c.peer_alias == "bob").cloned();
     (alice.expect("alice"), bob.expect("bob"))
 }
 
-fn request(pay_req: &str, out: u64, last_hop: &str, fee_limit_msat: i64) -> routerrpc::SendPaymentRequest {
-    routerrpc::SendPaymentRequest {
-        payment_request: pay_req.to_string(),
-        outgoing_chan_ids: vec![out],
-        last_hop_pubkey: hex::decode(last_hop).expect("hex"),
-        allow_self_payment: true,
-        fee_limit_msat,
-        timeout_seconds: 30,
-        ..Default::default()
-    }
-}
-
-async fn collect(rt: &mut common::Rt, req: routerrpc::SendPaymentRequest) -> Vec<lnrpc::Payment> {
-    let mut stream = rt.send_payment_v2(req).await.expect("SendPaymentV2").into_inner();
-    let mut out = Vec::new();
-    while let Some(item) = stream.next().await {
-        out.push(item.expect("payment update"));
-    }
-    out
-}
-
 #[tokio::test]
 async fn circular_payment_moves_balances_charges_fees_and_settles_invoice() {
-    let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
-    let (alice, bob) = two(&mut t).await;
+    let (mut t, alice, bob) = start().await;
     let mut sub =
         t.ln.subscribe_invoices(lnrpc::InvoiceSubscription::default())
             .await
             .expect("subscribe")
             .into_inner();
     let inv = t.add_invoice(200_000, "rebalance").await;
-    let mut rt = router(&t);
-    let updates = collect(
+    let mut rt = t.router_with(MacaroonKind::Admin);
+    let updates = send_payment(
         &mut rt,
-        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000),
+        circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000),
     )
     .await;
     assert!(updates.len() >= 2, "{updates:?}");
@@ -127,19 +97,11 @@ async fn circular_payment_moves_balances_charges_fees_and_settles_invoice() {
     assert!(settled);
 
     // TrackPaymentV2 by hash gives the final state; paying again is refused.
-    let mut tracked = rt
-        .track_payment_v2(routerrpc::TrackPaymentRequest {
-            payment_hash: inv.r_hash.clone(),
-            no_inflight_updates: true,
-        })
-        .await
-        .expect("track")
-        .into_inner();
-    let p = tracked.next().await.expect("one update").expect("ok");
+    let p = track_first(&mut rt, &inv.r_hash, true).await;
     assert_eq!(p.status, PaymentStatus::Succeeded as i32);
     assert_eq!(p.fee_msat, 71_005);
     let err = rt
-        .send_payment_v2(request(
+        .send_payment_v2(circular_payment(
             &inv.payment_request,
             alice.chan_id,
             &bob.remote_pubkey,
@@ -153,24 +115,19 @@ async fn circular_payment_moves_balances_charges_fees_and_settles_invoice() {
 
 #[tokio::test]
 async fn failures_follow_lnd() {
-    let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
-    let (alice, bob) = two(&mut t).await;
-    let mut rt = router(&t);
+    let (mut t, alice, bob) = start().await;
+    let mut rt = t.router_with(MacaroonKind::Admin);
 
     // Self-payment without allow_self_payment: refused before the stream.
     let inv = t.add_invoice(10_000, "x").await;
-    let mut req = request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000);
+    let mut req = circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000);
     req.allow_self_payment = false;
     let err = rt.send_payment_v2(req).await.expect_err("refused");
     assert_eq!(err.message(), "self-payments not allowed");
 
     // Fee limit below the route fee → no route, nothing moves.
-    let updates = collect(
-        &mut rt,
-        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 1_000),
-    )
-    .await;
-    let last = updates.last().expect("final");
+    let req = circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 1_000);
+    let last = send_payment_final(&mut rt, req).await;
     assert_eq!(last.status, PaymentStatus::Failed as i32);
     assert_eq!(last.failure_reason, PaymentFailureReason::FailureReasonNoRoute as i32);
     let (a, b) = two(&mut t).await;
@@ -179,158 +136,98 @@ async fn failures_follow_lnd() {
         (alice.local_balance, bob.local_balance)
     );
     // fee_limit 0 allows only zero-fee routes.
-    let updates = collect(
-        &mut rt,
-        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 0),
-    )
-    .await;
-    assert_eq!(
-        updates.last().expect("final").failure_reason,
-        PaymentFailureReason::FailureReasonNoRoute as i32
-    );
+    let req = circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 0);
+    let last = send_payment_final(&mut rt, req).await;
+    assert_eq!(last.failure_reason, PaymentFailureReason::FailureReasonNoRoute as i32);
 
     // Out through bob, which has 100,000 sat local (minus 10,000 reserve): insufficient balance.
     let big = t.add_invoice(500_000, "big").await;
-    let updates = collect(
-        &mut rt,
-        request(&big.payment_request, bob.chan_id, &alice.remote_pubkey, 1_000_000),
-    )
-    .await;
-    let last = updates.last().expect("final");
+    let req = circular_payment(&big.payment_request, bob.chan_id, &alice.remote_pubkey, 1_000_000);
+    let last = send_payment_final(&mut rt, req).await;
     assert_eq!(
         last.failure_reason,
         PaymentFailureReason::FailureReasonInsufficientBalance as i32
     );
 
-    // Unknown outgoing channel, or a last hop we have no channel with: no route.
-    let updates = collect(&mut rt, request(&inv.payment_request, 42, &bob.remote_pubkey, 100_000)).await;
-    assert_eq!(
-        updates.last().expect("final").failure_reason,
-        PaymentFailureReason::FailureReasonNoRoute as i32
-    );
     let stranger = "02".to_string() + &"11".repeat(32);
-    let updates = collect(
-        &mut rt,
-        request(&inv.payment_request, alice.chan_id, &stranger, 100_000),
-    )
-    .await;
-    assert_eq!(
-        updates.last().expect("final").failure_reason,
-        PaymentFailureReason::FailureReasonNoRoute as i32
-    );
-
-    // Out and back through the same peer is no circuit.
-    let updates = collect(
-        &mut rt,
-        request(&inv.payment_request, alice.chan_id, &alice.remote_pubkey, 100_000),
-    )
-    .await;
-    assert_eq!(
-        updates.last().expect("final").failure_reason,
-        PaymentFailureReason::FailureReasonNoRoute as i32
-    );
-
-    // In through alice, whose side holds only 100,000 sat (less her reserve): the attempt
-    // fails at alice with a temporary channel failure, then no route is left.
-    let updates = collect(
-        &mut rt,
-        request(&big.payment_request, alice.chan_id, &alice.remote_pubkey, 1_000_000),
-    )
-    .await;
-    assert_eq!(
-        updates.last().expect("final").failure_reason,
-        PaymentFailureReason::FailureReasonNoRoute as i32
-    );
-    let mut req = request(&big.payment_request, alice.chan_id, &bob.remote_pubkey, 1_000_000);
+    let no_route: [(&str, u64, &str, i64); 4] = [
+        // Unknown outgoing channel: no route.
+        (&inv.payment_request, 42, &bob.remote_pubkey, 100_000),
+        // A last hop we have no channel with: no route.
+        (&inv.payment_request, alice.chan_id, &stranger, 100_000),
+        // Out and back through the same peer is no circuit.
+        (&inv.payment_request, alice.chan_id, &alice.remote_pubkey, 100_000),
+        // In through alice, whose side holds only 100,000 sat (less her reserve): the attempt
+        // fails at alice with a temporary channel failure, then no route is left.
+        (&big.payment_request, alice.chan_id, &alice.remote_pubkey, 1_000_000),
+    ];
+    for (pay_req, out_chan_id, last_hop, fee_limit_msat) in no_route {
+        let req = circular_payment(pay_req, out_chan_id, last_hop, fee_limit_msat);
+        let last = send_payment_final(&mut rt, req).await;
+        assert_eq!(
+            last.failure_reason,
+            PaymentFailureReason::FailureReasonNoRoute as i32,
+            "out {out_chan_id}, last hop {last_hop}"
+        );
+    }
+    let mut req = circular_payment(&big.payment_request, alice.chan_id, &bob.remote_pubkey, 1_000_000);
     req.outgoing_chan_ids = vec![alice.chan_id];
     // bob can push 500,000? bob's side holds 900,000: this one succeeds — and a failed payment
     // with the same hash may be retried, as in LND.
-    let updates = collect(&mut rt, req).await;
-    assert_eq!(updates.last().expect("final").status, PaymentStatus::Succeeded as i32);
+    let last = send_payment_final(&mut rt, req).await;
+    assert_eq!(last.status, PaymentStatus::Succeeded as i32);
 
     // A failed payment is tracked with its reason; an unknown hash is not found.
-    let mut tracked = rt
-        .track_payment_v2(routerrpc::TrackPaymentRequest {
-            payment_hash: inv.r_hash.clone(),
-            no_inflight_updates: false,
-        })
-        .await
-        .expect("track")
-        .into_inner();
-    let p = tracked.next().await.expect("update").expect("ok");
+    let p = track_first(&mut rt, &inv.r_hash, false).await;
     assert_eq!(p.status, PaymentStatus::Failed as i32);
-    let err = rt
-        .track_payment_v2(routerrpc::TrackPaymentRequest {
-            payment_hash: vec![9; 32],
-            no_inflight_updates: false,
-        })
-        .await
-        .expect_err("unknown");
+    let err = track(&mut rt, &[9; 32], false).await.expect_err("unknown");
     assert_eq!(err.code(), Code::NotFound);
     t.node.shutdown().await;
 }
 
 #[tokio::test]
 async fn invoice_macaroon_cannot_send_and_payments_survive_restart() {
-    let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
-    let (alice, bob) = two(&mut t).await;
+    let (mut t, alice, bob) = start().await;
     let inv = t.add_invoice(1_000, "small").await;
-    let mut inv_rt = RouterClient::with_interceptor(
-        t.channel.clone(),
-        Mac::from_file(&t.node.macaroon_path(MacaroonKind::Invoice)),
-    );
+    let mut inv_rt = t.router_with(MacaroonKind::Invoice);
     let err = inv_rt
-        .send_payment_v2(request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 10_000))
+        .send_payment_v2(circular_payment(
+            &inv.payment_request,
+            alice.chan_id,
+            &bob.remote_pubkey,
+            10_000,
+        ))
         .await
         .expect_err("offchain:write");
     assert_eq!(err.message(), "permission denied");
-    let mut rt = router(&t);
-    let updates = collect(
-        &mut rt,
-        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 10_000),
-    )
-    .await;
-    assert_eq!(updates.last().expect("final").status, PaymentStatus::Succeeded as i32);
+    let mut rt = t.router_with(MacaroonKind::Admin);
+    let req = circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 10_000);
+    let last = send_payment_final(&mut rt, req).await;
+    assert_eq!(last.status, PaymentStatus::Succeeded as i32);
     let data_dir = t.data_dir();
     t.node.shutdown().await;
-    let node = simnode::start(simnode::SimNodeConfig {
-        data_dir,
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        topology: None,
-        alias: None,
-    })
-    .await
-    .expect("restart");
+    let node = restart(data_dir).await;
     let channel = common::connect(node.grpc_addr(), &node.tls_cert_path()).await;
     let mut rt = RouterClient::with_interceptor(channel, Mac::from_file(&node.macaroon_path(MacaroonKind::Readonly)));
-    let mut tracked = rt
-        .track_payment_v2(routerrpc::TrackPaymentRequest {
-            payment_hash: inv.r_hash.clone(),
-            no_inflight_updates: false,
-        })
-        .await
-        .expect("readonly may track (offchain:read)")
-        .into_inner();
-    let p = tracked.next().await.expect("update").expect("ok");
+    // readonly may track (offchain:read).
+    let p = track_first(&mut rt, &inv.r_hash, false).await;
     assert_eq!(p.status, PaymentStatus::Succeeded as i32);
     node.shutdown().await;
 }
 
 #[tokio::test]
 async fn slow_payment_past_its_timeout_fails_with_timeout() {
-    let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
-    let (alice, bob) = two(&mut t).await;
-    let mut rt = router(&t);
+    let (mut t, alice, bob) = start().await;
+    let mut rt = t.router_with(MacaroonKind::Admin);
     simnode::fault(&t.data_dir(), simnode::FaultCommand::SlowPayments { ms: 1500 })
         .await
         .expect("fault");
     let inv = t.add_invoice(10_000, "slow").await;
-    let mut req = request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000);
+    let mut req = circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000);
     req.timeout_seconds = 1;
     let started = std::time::Instant::now();
-    let updates = collect(&mut rt, req).await;
+    let last = send_payment_final(&mut rt, req).await;
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
-    let last = updates.last().expect("final");
     assert_eq!(last.status, PaymentStatus::Failed as i32);
     assert_eq!(last.failure_reason, PaymentFailureReason::FailureReasonTimeout as i32);
     let (a, _) = two(&mut t).await;
@@ -344,11 +241,8 @@ async fn slow_payment_past_its_timeout_fails_with_timeout() {
     simnode::fault(&t.data_dir(), simnode::FaultCommand::SlowPayments { ms: 200 })
         .await
         .expect("fault");
-    let updates = collect(
-        &mut rt,
-        request(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000),
-    )
-    .await;
-    assert_eq!(updates.last().expect("final").status, PaymentStatus::Succeeded as i32);
+    let req = circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, 100_000);
+    let last = send_payment_final(&mut rt, req).await;
+    assert_eq!(last.status, PaymentStatus::Succeeded as i32);
     t.node.shutdown().await;
 }

@@ -14,6 +14,7 @@ use app::pages::webhooks::{DeliveryView, EndpointView, WebhookTestReport};
 use app::AppError;
 use rust_decimal::Decimal;
 
+use crate::breaker::BreakerState;
 use crate::config::{self, ConfigError, EnvVars, Home, Settings};
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
@@ -39,6 +40,8 @@ pub(crate) struct GatewayAdmin {
     pub lnd: LndClient,
     /// Where config.toml and the data directory are.
     pub home: Home,
+    /// The webhook endpoints' circuit breakers (this process's dispatcher).
+    pub webhook_breakers: crate::webhooks::EndpointBreakers,
 }
 
 /// The handle admin server functions find in their context.
@@ -215,6 +218,7 @@ impl GatewayAdmin {
             .unwrap_or(false);
         let endpoints = self.store.webhook_endpoints().await.map_err(store_error)?;
         let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await.map_err(store_error)?;
+        let breakers = self.webhook_breakers.states();
         let mut views = Vec::with_capacity(endpoints.len());
         for e in endpoints {
             let secret_set = if e.name == DEFAULT_ENDPOINT {
@@ -226,7 +230,22 @@ impl GatewayAdmin {
                     .map_err(store_error)?
                     .is_some()
             };
-            let (health, healthy) = endpoint_health(deliveries.iter().find(|d| d.endpoint == e.name));
+            let (mut health, mut healthy) = endpoint_health(deliveries.iter().find(|d| d.endpoint == e.name));
+            match breakers
+                .iter()
+                .find(|(name, _)| *name == e.name)
+                .map(|(_, state)| *state)
+            {
+                Some(BreakerState::Open { retry_in_secs }) => {
+                    health = format!("circuit open, next try in {retry_in_secs} s — {health}");
+                    healthy = false;
+                }
+                Some(BreakerState::HalfOpen) => {
+                    health = format!("circuit half-open, trying again — {health}");
+                    healthy = false;
+                }
+                Some(BreakerState::Closed) | None => {}
+            }
             views.push(EndpointView {
                 name: e.name,
                 url: e.url,

@@ -1,6 +1,7 @@
-//! `GET /metrics`: Prometheus text for monitoring: the circuit breakers of LND and of each rate
-//! provider, and the event and webhook outbox counts. Shown to loopback clients (a local
-//! Prometheus or an SSH tunnel) and to signed-in admins; no secrets, no amounts.
+//! `GET /metrics`: Prometheus text for monitoring: the circuit breakers of LND, of each rate
+//! provider and of each webhook endpoint, and the event and webhook outbox counts. Shown to
+//! loopback clients (a local Prometheus or an SSH tunnel) and to signed-in admins; no secrets,
+//! no amounts.
 
 use app::auth::Role;
 use axum::extract::{ConnectInfo, Extension, State};
@@ -32,6 +33,11 @@ fn provider_value(health: &ProviderHealth) -> Option<u8> {
     }
 }
 
+/// Escapes a Prometheus label value (backslash, double quote, newline).
+fn label_value(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
 /// The handler.
 pub(crate) async fn metrics(
     State(state): State<GatewayState>,
@@ -59,6 +65,13 @@ pub(crate) async fn metrics(
                 provider.provider
             ));
         }
+    }
+    for (endpoint, breaker) in state.webhook_breakers.states() {
+        out.push_str(&format!(
+            "openfatture_circuit_breaker_state{{dependency=\"webhook:{}\"}} {}\n",
+            label_value(&endpoint),
+            breaker_value(breaker)
+        ));
     }
     match state.store.outbox_counts().await {
         Ok((events, pending, failed)) => {
@@ -92,5 +105,11 @@ mod tests {
         assert_eq!(breaker_value(BreakerState::HalfOpen), 1);
         assert_eq!(breaker_value(BreakerState::Open { retry_in_secs: 3 }), 2);
         assert_eq!(provider_value(&ProviderHealth::Disabled), None);
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label_value("shop"), "shop");
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

@@ -226,7 +226,12 @@ pub async fn start(
             return Err(GatewayError::Services(e.to_string()));
         }
     };
-    let web = match web_services(settings, home, &args, &node, &store, https, site_root).await {
+    let running = Running {
+        node: &node,
+        store: &store,
+        tracking: &tracking,
+    };
+    let web = match web_services(settings, home, &args, running, https, site_root).await {
         Ok(web) => web,
         Err(e) => {
             tracking.stop().await;
@@ -286,16 +291,23 @@ struct WebServices {
     setup_token: Option<SecretString>,
 }
 
+/// What runs already when the web services are built.
+struct Running<'a> {
+    node: &'a lightning::NodeConnection,
+    store: &'a Store,
+    tracking: &'a PaymentTracking,
+}
+
 /// Builds the rate service, the live event feed, the staff accounts and the routes.
 async fn web_services(
     settings: &Settings,
     home: &Home,
     args: &ServeArgs,
-    node: &lightning::NodeConnection,
-    store: &Store,
+    running: Running<'_>,
     https: bool,
     site_root: PathBuf,
 ) -> Result<WebServices, String> {
+    let Running { node, store, tracking } = running;
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
     let site = site::Site::new(site_root);
     if !site.is_built() {
@@ -318,12 +330,14 @@ async fn web_services(
         node.client().clone(),
         rates.clone(),
         crate::context::invoice_policy(settings),
-    );
+    )
+    .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS));
     let admin = admin::handle(admin::GatewayAdmin {
         store: store.clone(),
         invoices: invoice_service.clone(),
         lnd: node.client().clone(),
         home: home.clone(),
+        webhook_breakers: tracking.webhook_breakers(),
     });
     let state = routes::GatewayState {
         admin,
@@ -340,6 +354,7 @@ async fn web_services(
         site: std::sync::Arc::new(site),
         store: store.clone(),
         feed: feed.clone(),
+        webhook_breakers: tracking.webhook_breakers(),
         closing,
     };
     Ok(WebServices {

@@ -33,6 +33,8 @@ pub(crate) struct GatewayState {
     pub site: Arc<Site>,
     pub store: Store,
     pub feed: Arc<EventFeed>,
+    /// The webhook endpoints' circuit breakers (this process's dispatcher).
+    pub webhook_breakers: crate::webhooks::EndpointBreakers,
     /// Becomes true when the gateway shuts down: live event streams end then.
     pub closing: tokio::sync::watch::Receiver<bool>,
 }

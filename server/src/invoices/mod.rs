@@ -15,7 +15,7 @@ use rand::RngCore;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::liquidity::{self, InboundCheck};
+use crate::liquidity::{self, InboundCache, InboundCheck};
 use crate::lnd::{LndClient, LndError};
 use crate::money::{self, ConversionError};
 use crate::rates::{RateError, RateQuote, RateService};
@@ -208,6 +208,8 @@ pub struct InvoiceService {
     lnd: LndClient,
     rates: Arc<RateService>,
     policy: InvoicePolicy,
+    /// Remembered inbound capacity (the gateway's); `None` checks the node before every invoice.
+    inbound_cache: Option<Arc<InboundCache>>,
 }
 
 /// Longest description accepted for a Lightning invoice (the memo adds the numero and client).
@@ -254,7 +256,15 @@ impl InvoiceService {
             lnd,
             rates,
             policy,
+            inbound_cache: None,
         }
+    }
+
+    /// Trusts a measured inbound capacity for `ttl` instead of listing the node's channels before
+    /// every invoice (for the long-running gateway, where sales come in bursts).
+    pub fn with_inbound_cache(mut self, ttl: std::time::Duration) -> Self {
+        self.inbound_cache = Some(Arc::new(InboundCache::new(ttl)));
+        self
     }
 
     /// Checks the expiry against the policy and returns it in seconds.
@@ -350,7 +360,10 @@ impl InvoiceService {
         let quote = self.rates.quote().await?;
         let amount_msat = money::eur_to_msat(amount_eur, quote.eur_per_btc)?;
         let mut warnings = Vec::new();
-        let inbound = liquidity::check_inbound(&self.lnd, amount_msat).await;
+        let inbound = match &self.inbound_cache {
+            Some(cache) => cache.check(&self.lnd, amount_msat).await,
+            None => liquidity::check_inbound(&self.lnd, amount_msat).await,
+        };
         if let InboundCheck::Unreceivable { max_receivable_sat } = inbound {
             if self.policy.block_unreceivable {
                 return Err(InvoiceError::Unreceivable {
@@ -437,7 +450,11 @@ impl InvoiceService {
             ..Default::default()
         };
         match self.lnd.add_invoice(request).await {
-            Ok(_) => {}
+            Ok(added) => {
+                if let Some(node) = added_invoice(&added, &pending) {
+                    return self.record_node_invoice(&pending, &node).await;
+                }
+            }
             Err(e) if e.is_already_exists() => {}
             Err(e) if e.is_ambiguous() => {
                 // The node may or may not have made it: look, and if it did not, the next
@@ -548,6 +565,31 @@ impl InvoiceService {
     pub fn store(&self) -> &Store {
         &self.store
     }
+}
+
+/// The node's view of a just-added invoice, from AddInvoice's answer alone: the node's payment
+/// request carries its creation date (LND stamps both with the same time) and expiry, so no
+/// LookupInvoice is needed. `None` when the request does not parse or does not match what we
+/// asked for (then the caller looks the invoice up instead).
+fn added_invoice(added: &lnrpc::AddInvoiceResponse, ours: &LnInvoice) -> Option<lnrpc::Invoice> {
+    let bolt11: lightning_invoice::Bolt11Invoice = added.payment_request.parse().ok()?;
+    let hash_matches =
+        hex::encode(bolt11.payment_hash()) == ours.payment_hash && added.r_hash == bolt11.payment_hash()[..];
+    if !hash_matches || bolt11.amount_milli_satoshis() != Some(ours.amount_msat) {
+        return None;
+    }
+    Some(lnrpc::Invoice {
+        memo: ours.memo.clone(),
+        r_hash: added.r_hash.clone(),
+        value_msat: i64::try_from(ours.amount_msat).ok()?,
+        creation_date: i64::try_from(bolt11.duration_since_epoch().as_secs()).ok()?,
+        expiry: i64::try_from(bolt11.expiry_time().as_secs()).ok()?,
+        payment_request: added.payment_request.clone(),
+        add_index: added.add_index,
+        payment_addr: added.payment_addr.clone(),
+        state: lnrpc::invoice::InvoiceState::Open as i32,
+        ..Default::default()
+    })
 }
 
 /// Records what the node reports about one of our invoices: confirms a PENDING one, records

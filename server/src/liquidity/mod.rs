@@ -11,7 +11,7 @@ mod manager;
 mod rebalance;
 mod report;
 
-pub use inbound::{check_inbound, InboundCheck, UNAVAILABLE_NO_OFFCHAIN_READ};
+pub use inbound::{check_inbound, InboundCache, InboundCheck, INBOUND_CACHE_SECS, UNAVAILABLE_NO_OFFCHAIN_READ};
 pub use manager::{LiquidityManager, ManagerSettings, RunSummary};
 pub use rebalance::{
     execute_move, fee_limit_msat, plan, MoveOutcome, PlannedMove, RebalanceError, RebalanceLock, RebalanceOptions,

@@ -13,6 +13,7 @@ pub mod service;
 pub use feed::EventFeed;
 pub use service::PaymentTracking;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -65,6 +66,9 @@ pub struct Tracker {
     store: Store,
     lnd: LndClient,
     cfg: TrackerConfig,
+    /// The (add, settle) indexes this tracker last stored: an update at or below both needs no
+    /// write (the stored indexes only ever grow).
+    stored_indexes: std::sync::Arc<std::sync::Mutex<(u64, u64)>>,
 }
 
 /// A running tracker; dropping it does not stop it, call [`TrackerHandle::stop`].
@@ -84,7 +88,12 @@ impl TrackerHandle {
 impl Tracker {
     /// A tracker over `lnd` recording into `store`.
     pub fn new(store: Store, lnd: LndClient, cfg: TrackerConfig) -> Self {
-        Tracker { store, lnd, cfg }
+        Tracker {
+            store,
+            lnd,
+            cfg,
+            stored_indexes: std::sync::Arc::new(std::sync::Mutex::new((0, 0))),
+        }
     }
 
     /// Runs the tracker on the current runtime until [`TrackerHandle::stop`].
@@ -164,11 +173,26 @@ impl Tracker {
         }
     }
 
-    /// Reconciles with the node: pages `ListInvoices` from the stored add index, then looks up
-    /// every one of our invoices that is not final. Returns how many invoices changed state.
+    /// Reconciles with the node: pages `ListInvoices` from the stored add index, or from the
+    /// oldest of our invoices that is not final if that is older, then looks up those of ours the
+    /// pages did not show (e.g. created before the node reported an add index). Returns how many
+    /// invoices changed state.
     pub async fn sweep(&self) -> Result<usize, TrackerError> {
         let mut changed = 0;
-        let (mut offset, _) = self.store.tracker_indexes().await?;
+        let mut live: HashMap<String, LnInvoice> = HashMap::new();
+        for state in [LnState::Open, LnState::Accepted] {
+            let filter = LnInvoiceFilter {
+                state: Some(state),
+                limit: u32::MAX,
+                ..Default::default()
+            };
+            for ours in self.store.list_ln_invoices(&filter).await? {
+                live.insert(ours.payment_hash.clone(), ours);
+            }
+        }
+        let (stored_add, _) = self.store.tracker_indexes().await?;
+        let oldest_live = live.values().filter_map(|i| i.add_index).min();
+        let mut offset = oldest_live.map_or(stored_add, |add| stored_add.min(add.saturating_sub(1)));
         loop {
             let page = self
                 .lnd
@@ -178,29 +202,37 @@ impl Tracker {
                     ..Default::default()
                 })
                 .await?;
+            let mut last_add = None;
+            let mut last_settle = None;
             for invoice in &page.invoices {
-                changed += usize::from(self.apply(invoice).await?);
+                let hash = hex::encode(&invoice.r_hash);
+                let ours = match live.remove(&hash) {
+                    Some(ours) => Some(ours),
+                    None => self.store.ln_invoice_by_hash(&hash).await?,
+                };
+                if let Some(ours) = ours {
+                    changed += usize::from(self.apply_to(&ours, invoice).await?);
+                }
+                last_add = last_add.max(Some(invoice.add_index));
+                if invoice.state == InvoiceState::Settled as i32 {
+                    last_settle = last_settle.max(Some(invoice.settle_index));
+                }
             }
+            // One index update per page instead of one per invoice.
+            self.advance_indexes(last_add, last_settle).await?;
             if page.invoices.is_empty() || page.last_index_offset <= offset {
                 break;
             }
             offset = page.last_index_offset;
         }
-        for state in [LnState::Open, LnState::Accepted] {
-            let filter = LnInvoiceFilter {
-                state: Some(state),
-                limit: u32::MAX,
-                ..Default::default()
+        for ours in live.into_values() {
+            let Ok(hash) = hex::decode(&ours.payment_hash) else {
+                continue;
             };
-            for ours in self.store.list_ln_invoices(&filter).await? {
-                let Ok(hash) = hex::decode(&ours.payment_hash) else {
-                    continue;
-                };
-                match self.lnd.lookup_invoice(hash).await {
-                    Ok(node) => changed += usize::from(self.apply_to(&ours, &node).await?),
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => return Err(e.into()),
-                }
+            match self.lnd.lookup_invoice(hash).await {
+                Ok(node) => changed += usize::from(self.apply_to(&ours, &node).await?),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(changed)
@@ -214,10 +246,24 @@ impl Tracker {
             None => false,
         };
         let settle_index = (node.state == InvoiceState::Settled as i32).then_some(node.settle_index);
-        self.store
-            .advance_tracker_indexes(Some(node.add_index), settle_index)
-            .await?;
+        self.advance_indexes(Some(node.add_index), settle_index).await?;
         Ok(changed)
+    }
+
+    /// Stores the resume position, unless this tracker stored one at least as far already.
+    async fn advance_indexes(&self, add_index: Option<u64>, settle_index: Option<u64>) -> Result<(), TrackerError> {
+        let known = self.stored_indexes.lock().map(|k| *k).unwrap_or((0, 0));
+        let add_ahead = add_index.is_some_and(|a| a > known.0);
+        let settle_ahead = settle_index.is_some_and(|s| s > known.1);
+        if !add_ahead && !settle_ahead {
+            return Ok(());
+        }
+        self.store.advance_tracker_indexes(add_index, settle_index).await?;
+        if let Ok(mut k) = self.stored_indexes.lock() {
+            k.0 = k.0.max(add_index.unwrap_or(0));
+            k.1 = k.1.max(settle_index.unwrap_or(0));
+        }
+        Ok(())
     }
 
     async fn apply_to(&self, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {

@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::lnd::LndClient;
 use crate::store::Store;
-use crate::webhooks::{self, Dispatcher, DispatcherConfig, DispatcherHandle, WebhookError};
+use crate::webhooks::{self, Dispatcher, DispatcherConfig, DispatcherHandle, EndpointBreakers, WebhookError};
 
 use super::{Tracker, TrackerConfig, TrackerHandle};
 
@@ -11,6 +11,7 @@ use super::{Tracker, TrackerConfig, TrackerHandle};
 pub struct PaymentTracking {
     tracker: TrackerHandle,
     dispatcher: DispatcherHandle,
+    webhook_breakers: EndpointBreakers,
 }
 
 impl PaymentTracking {
@@ -24,9 +25,20 @@ impl PaymentTracking {
         dispatcher_cfg: DispatcherConfig,
     ) -> Result<PaymentTracking, WebhookError> {
         webhooks::sync_default_endpoint(&store, settings).await?;
-        let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, settings.webhook_secret.clone())?.spawn();
+        let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, settings.webhook_secret.clone())?;
+        let webhook_breakers = dispatcher.breakers();
+        let dispatcher = dispatcher.spawn();
         let tracker = super::leader::spawn_led(Tracker::new(store, lnd, tracker_cfg));
-        Ok(PaymentTracking { tracker, dispatcher })
+        Ok(PaymentTracking {
+            tracker,
+            dispatcher,
+            webhook_breakers,
+        })
+    }
+
+    /// The webhook endpoints' circuit breakers, as the running dispatcher sees them.
+    pub fn webhook_breakers(&self) -> EndpointBreakers {
+        self.webhook_breakers.clone()
     }
 
     /// Stops both and waits until they have.

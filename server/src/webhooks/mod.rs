@@ -15,7 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::breaker::CircuitBreaker;
+use crate::breaker::{BreakerState, CircuitBreaker};
 use crate::config::Settings;
 use crate::store::{AttemptOutcome, Delivery, Store, StoreError, DEFAULT_ENDPOINT};
 
@@ -88,10 +88,14 @@ pub struct DispatcherConfig {
 }
 
 impl DispatcherConfig {
-    /// The defaults, with the delivery timeout from `lightning_webhook_timeout`.
+    /// The defaults, with the delivery timeout from `lightning_webhook_timeout` and the breaker
+    /// from `lightning_circuit_breaker_failures` and `_timeout`.
     pub fn from_settings(settings: &crate::config::Settings) -> Self {
         DispatcherConfig {
             timeout: Duration::from_secs(settings.webhook_timeout_secs.max(1)),
+            // The same breaker settings as LND's and the rate providers'.
+            breaker_threshold: settings.circuit_breaker_failures.max(1),
+            breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs.max(1)),
             ..Self::default()
         }
     }
@@ -142,9 +146,42 @@ pub struct Dispatcher {
     client: reqwest::Client,
     cfg: DispatcherConfig,
     default_secret: Option<SecretString>,
-    breakers: Mutex<HashMap<String, Arc<CircuitBreaker>>>,
+    breakers: EndpointBreakers,
     /// Names this dispatcher's claims on outbox rows (random per start).
     worker_id: String,
+}
+
+/// The circuit breaker of each webhook endpoint this process delivers to, shared between the
+/// dispatcher (which trips them) and whoever reports them (`/metrics`, the dashboard).
+#[derive(Clone, Default)]
+pub struct EndpointBreakers(Arc<Mutex<HashMap<String, Arc<CircuitBreaker>>>>);
+
+impl EndpointBreakers {
+    /// Each endpoint's breaker state, by name; endpoints not delivered to yet are absent.
+    pub fn states(&self) -> Vec<(String, BreakerState)> {
+        let breakers = match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut states: Vec<(String, BreakerState)> = breakers
+            .iter()
+            .map(|(name, breaker)| (name.clone(), breaker.state()))
+            .collect();
+        states.sort_by(|a, b| a.0.cmp(&b.0));
+        states
+    }
+
+    /// The breaker of `endpoint`, created closed on first use.
+    fn get(&self, endpoint: &str, threshold: u32, open_for: Duration) -> Arc<CircuitBreaker> {
+        let mut breakers = match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        breakers
+            .entry(endpoint.to_string())
+            .or_insert_with(|| Arc::new(CircuitBreaker::new(format!("webhook {endpoint}"), threshold, open_for)))
+            .clone()
+    }
 }
 
 /// A claim on an outbox row lasts the delivery timeout plus this margin; after that another
@@ -244,7 +281,7 @@ impl Dispatcher {
             client,
             cfg,
             default_secret,
-            breakers: Mutex::new(HashMap::new()),
+            breakers: EndpointBreakers::default(),
             worker_id: format!("worker-{:016x}", rand::random::<u64>()),
         })
     }
@@ -336,20 +373,13 @@ impl Dispatcher {
     }
 
     fn breaker(&self, endpoint: &str) -> Arc<CircuitBreaker> {
-        let mut breakers = match self.breakers.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        breakers
-            .entry(endpoint.to_string())
-            .or_insert_with(|| {
-                Arc::new(CircuitBreaker::new(
-                    format!("webhook {endpoint}"),
-                    self.cfg.breaker_threshold,
-                    self.cfg.breaker_open,
-                ))
-            })
-            .clone()
+        self.breakers
+            .get(endpoint, self.cfg.breaker_threshold, self.cfg.breaker_open)
+    }
+
+    /// The endpoints' breakers, to report their states while this dispatcher runs.
+    pub fn breakers(&self) -> EndpointBreakers {
+        self.breakers.clone()
     }
 
     async fn record(&self, endpoint: &str, delivery: &Delivery, result: &SendResult) -> Result<(), WebhookError> {

@@ -1,15 +1,20 @@
-//! A simulated node and an invoice service over it, at the fallback rate of 45,000 EUR/BTC.
+//! Simulated nodes for the server's tests: a node with the default channels or a given
+//! topology, LND clients of it, an invoice service over it at the fallback rate of
+//! 45,000 EUR/BTC, and the `openfatture` binary pointed at it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use assert_cmd::Command;
+use lnd_proto::lnrpc::ListInvoiceRequest;
 use openfatture::invoices::{InvoicePolicy, InvoiceService};
 use openfatture::lnd::{LndClient, LndConfig};
 use openfatture::rates::{RateService, RatesConfig};
 use openfatture::store::Store;
 use rust_decimal::Decimal;
 use simnode::{MacaroonKind, RunningNode, SimNodeConfig};
+use tempfile::TempDir;
 
 /// Test result with any error.
 pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
@@ -24,27 +29,56 @@ pub const POLICY: InvoicePolicy = InvoicePolicy {
 
 /// A simnode with its data in `dir/simnode` and the default channels.
 pub async fn start_node(dir: &Path) -> Res<RunningNode> {
+    start(dir, None).await
+}
+
+/// A simnode with its data in `dir/simnode` and the channels of `topology` (TOML, written to
+/// `dir/topology.toml`).
+pub async fn start_node_with(dir: &Path, topology: &str) -> Res<RunningNode> {
+    let path = dir.join("topology.toml");
+    std::fs::write(&path, topology)?;
+    start(dir, Some(path)).await
+}
+
+async fn start(dir: &Path, topology: Option<PathBuf>) -> Res<RunningNode> {
     Ok(simnode::start(SimNodeConfig {
         data_dir: dir.join("simnode"),
         listen: "127.0.0.1:0".parse()?,
-        topology: None,
+        topology,
         alias: None,
     })
     .await?)
 }
 
-/// A client of `node` with `invoice.macaroon`, as a merchant's invoicing would use.
-pub async fn invoice_client(node: &RunningNode) -> Res<LndClient> {
+/// A client of `node` with the macaroon `kind`, no retries and a 10 s timeout.
+pub async fn client(node: &RunningNode, kind: MacaroonKind) -> Res<LndClient> {
     Ok(LndClient::connect(LndConfig {
         host: node.grpc_addr().to_string(),
         tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
+        macaroon_path: node.macaroon_path(kind),
         timeout: Duration::from_secs(10),
         max_retries: 0,
         breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
         breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
     })
     .await?)
+}
+
+/// A client of `node` with `invoice.macaroon`, as a merchant's invoicing would use.
+pub async fn invoice_client(node: &RunningNode) -> Res<LndClient> {
+    client(node, MacaroonKind::Invoice).await
+}
+
+/// How many invoices the node behind `lnd` holds (up to 1000).
+pub async fn node_invoice_count(lnd: &LndClient) -> usize {
+    lnd.list_invoices(ListInvoiceRequest {
+        num_max_invoices: 1000,
+        ..Default::default()
+    })
+    .await
+    .expect("list invoices")
+    .invoices
+    .len()
 }
 
 /// Invoices on `node` recorded in `store`, priced at the fallback rate.
@@ -60,4 +94,47 @@ pub async fn invoice_service(store: &Store, node: &RunningNode) -> Res<InvoiceSe
         Arc::new(rates),
         POLICY,
     ))
+}
+
+/// A simnode over a topology in a temporary directory, with an admin client of it.
+pub struct TopologyNode {
+    /// The temporary directory: the node's data in `simnode/`, room for a store or a home.
+    pub dir: TempDir,
+    /// The running node.
+    pub node: RunningNode,
+    /// A client of the node with `admin.macaroon`.
+    pub admin: LndClient,
+}
+
+impl TopologyNode {
+    /// Starts a simnode with the channels of `topology` in a new temporary directory.
+    pub async fn start(topology: &str) -> Res<TopologyNode> {
+        let dir = tempfile::tempdir()?;
+        let node = start_node_with(dir.path(), topology).await?;
+        let admin = client(&node, MacaroonKind::Admin).await?;
+        Ok(TopologyNode { dir, node, admin })
+    }
+
+    /// The node's data directory, for `simnode::pay` and `simnode::fault`.
+    pub fn simnode_dir(&self) -> PathBuf {
+        self.dir.path().join("simnode")
+    }
+
+    /// A store in `dir/data`.
+    pub async fn open_store(&self) -> Res<Store> {
+        Ok(Store::open_in(&self.dir.path().join("data")).await?)
+    }
+}
+
+/// The `openfatture` binary with a clean environment, its home at `home`, and the Lightning
+/// settings of `node` with `admin.macaroon`.
+pub fn openfatture_against(node: &RunningNode, home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("openfatture").expect("binary built");
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("OPENFATTURE_HOME", home)
+        .env("LIGHTNING_HOST", node.grpc_addr().to_string())
+        .env("LIGHTNING_CERT_PATH", node.tls_cert_path())
+        .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Admin));
+    cmd
 }

@@ -122,7 +122,12 @@ impl Ledger {
         };
 
         let now_ns = now_ms.saturating_mul(1_000_000);
-        let snapshot = self.state.clone();
+        let mut change = self.begin();
+        self.touch_payments(&mut change);
+        // A payment to ourselves settles our own invoice with the same hash.
+        if let Some(&idx) = self.by_hash.get(&hash) {
+            self.touch(&mut change, idx);
+        }
         self.state.payments.retain(|p| p.payment_hash != hash);
         self.state.last_payment_index += 1;
         let mut payment = StoredPayment {
@@ -167,7 +172,7 @@ impl Ledger {
             }
         }
         self.state.payments.push(payment.clone());
-        self.commit(snapshot)?;
+        self.commit(change)?;
         if payment.status == PaymentStatus::Succeeded {
             if let Some(&idx) = self.by_hash.get(&hash) {
                 self.notify(idx);

@@ -4,15 +4,16 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use hyper_util::rt::TokioIo;
 use lnd_proto::invoicesrpc::invoices_client::InvoicesClient;
 use lnd_proto::lnrpc;
 use lnd_proto::lnrpc::lightning_client::LightningClient;
-use lnd_proto::routerrpc::router_client::RouterClient;
+use lnd_proto::routerrpc::{self, router_client::RouterClient};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
@@ -24,7 +25,7 @@ use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 use tonic::service::Interceptor;
 use tonic::transport::{Channel, Endpoint, Uri};
-use tonic::{Request, Status};
+use tonic::{Request, Status, Streaming};
 
 /// Accepts exactly one certificate (by DER bytes), still checking handshake signatures.
 #[derive(Debug)]
@@ -184,6 +185,11 @@ impl TestNode {
         LightningClient::with_interceptor(self.channel.clone(), Mac::from_file(&self.node.macaroon_path(kind)))
     }
 
+    /// A Router client with the given macaroon kind.
+    pub fn router_with(&self, kind: MacaroonKind) -> Rt {
+        RouterClient::with_interceptor(self.channel.clone(), Mac::from_file(&self.node.macaroon_path(kind)))
+    }
+
     /// AddInvoice with a value in sat and a memo.
     pub async fn add_invoice(&mut self, value_sat: i64, memo: &str) -> lnrpc::AddInvoiceResponse {
         self.ln
@@ -218,6 +224,90 @@ impl TestNode {
             .into_inner()
             .channels
     }
+
+    /// Channels with the peers' aliases filled in (ListChannels with `peer_alias_lookup`).
+    pub async fn channels_with_aliases(&mut self) -> Vec<lnrpc::Channel> {
+        self.ln
+            .list_channels(lnrpc::ListChannelsRequest {
+                peer_alias_lookup: true,
+                ..Default::default()
+            })
+            .await
+            .expect("ListChannels")
+            .into_inner()
+            .channels
+    }
+}
+
+/// Starts the node kept in `data_dir` again, with its saved channels and default alias.
+pub async fn restart(data_dir: PathBuf) -> RunningNode {
+    simnode::start(SimNodeConfig {
+        data_dir,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        topology: None,
+        alias: None,
+    })
+    .await
+    .expect("restart")
+}
+
+/// A self-payment of `pay_req` out through channel `out_chan_id` and back in from the peer
+/// `last_hop_pubkey_hex`, paying at most `fee_limit_msat` in fees, with a 30 s timeout.
+pub fn circular_payment(
+    pay_req: &str,
+    out_chan_id: u64,
+    last_hop_pubkey_hex: &str,
+    fee_limit_msat: i64,
+) -> routerrpc::SendPaymentRequest {
+    routerrpc::SendPaymentRequest {
+        payment_request: pay_req.to_string(),
+        outgoing_chan_ids: vec![out_chan_id],
+        last_hop_pubkey: hex::decode(last_hop_pubkey_hex).expect("hex"),
+        allow_self_payment: true,
+        fee_limit_msat,
+        timeout_seconds: 30,
+        ..Default::default()
+    }
+}
+
+/// Every update SendPaymentV2 streams for `req`, up to the final one.
+pub async fn send_payment(rt: &mut Rt, req: routerrpc::SendPaymentRequest) -> Vec<lnrpc::Payment> {
+    let mut stream = rt.send_payment_v2(req).await.expect("SendPaymentV2").into_inner();
+    let mut out = Vec::new();
+    while let Some(item) = stream.next().await {
+        out.push(item.expect("payment update"));
+    }
+    out
+}
+
+/// The final update SendPaymentV2 streams for `req`.
+pub async fn send_payment_final(rt: &mut Rt, req: routerrpc::SendPaymentRequest) -> lnrpc::Payment {
+    send_payment(rt, req).await.pop().expect("final")
+}
+
+/// TrackPaymentV2 for `payment_hash`: the stream of updates, or the refusal.
+pub async fn track(
+    rt: &mut Rt,
+    payment_hash: &[u8],
+    no_inflight_updates: bool,
+) -> Result<Streaming<lnrpc::Payment>, Status> {
+    rt.track_payment_v2(routerrpc::TrackPaymentRequest {
+        payment_hash: payment_hash.to_vec(),
+        no_inflight_updates,
+    })
+    .await
+    .map(tonic::Response::into_inner)
+}
+
+/// The first update TrackPaymentV2 streams for `payment_hash`.
+pub async fn track_first(rt: &mut Rt, payment_hash: &[u8], no_inflight_updates: bool) -> lnrpc::Payment {
+    track(rt, payment_hash, no_inflight_updates)
+        .await
+        .expect("TrackPaymentV2")
+        .next()
+        .await
+        .expect("one update")
+        .expect("payment update")
 }
 
 /// Polls `check` every 50 ms until it returns true or `timeout` passes.
