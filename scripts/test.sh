@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of OpenFatture Lightning:
 #   1. cargo test --workspace (unit and integration tests, host)
-#   2. cargo leptos build (debug: gateway + wasm web app)
-#   3. Playwright browser tests in end2end/ against `target/debug/openfatture serve`
+#   2. cargo fuzz: the libFuzzer targets in fuzz/, briefly (scripts/fuzz.sh; FUZZ_SECS per target)
+#   3. cargo leptos build (debug: gateway + wasm web app)
+#   4. Playwright browser tests in end2end/ against `target/debug/openfatture serve`
 # Ends with one line "N passed, M failed" (cargo tests + browser tests) and a non-zero exit status if
 # anything failed. Every stage runs even if an earlier one failed, except that the browser tests need
 # the build.
@@ -50,7 +51,23 @@ if [ "$cargo_status" -ne 0 ]; then
   fi
 fi
 
-# --- 2. cargo leptos build (debug) ---------------------------------------------------------------------
+# --- 2. cargo fuzz (coverage-guided, brief) ----------------------------------------------------------
+# Each target is one test: "fuzz: ok <target>" passes, "fuzz: FAIL <target>" fails.
+say "cargo fuzz (libFuzzer, ${FUZZ_SECS:-20} s per target)"
+fuzz_status=0
+bash "$repo_root/scripts/fuzz.sh" 2>&1 | tee "$log_dir/fuzz.log" || fuzz_status=$?
+fuzz_ok=$(grep -c '^fuzz: ok ' "$log_dir/fuzz.log" || true)
+fuzz_fail=$(grep -c '^fuzz: FAIL ' "$log_dir/fuzz.log" || true)
+passed=$((passed + fuzz_ok))
+failed=$((failed + fuzz_fail))
+if [ "$fuzz_status" -ne 0 ]; then
+  stage_failures+=("scripts/fuzz.sh exited with status $fuzz_status")
+  if [ "$fuzz_fail" -eq 0 ]; then
+    failed=$((failed + 1)) # it failed before judging a target (e.g. installing cargo-fuzz)
+  fi
+fi
+
+# --- 3. cargo leptos build (debug) ---------------------------------------------------------------------
 say "cargo leptos build"
 build_status=0
 cargo leptos build || build_status=$?
@@ -59,7 +76,7 @@ if [ "$build_status" -ne 0 ]; then
   failed=$((failed + 1))
 fi
 
-# --- 3. Playwright -------------------------------------------------------------------------------------
+# --- 4. Playwright -------------------------------------------------------------------------------------
 if [ "$build_status" -eq 0 ]; then
   say "Playwright browser tests (end2end/)"
   # a free port on 127.0.0.1 for the gateway under test

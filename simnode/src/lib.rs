@@ -11,7 +11,8 @@
 //! - `data/chain/bitcoin/regtest/{admin,invoice,readonly}.macaroon` (0600);
 //! - `control.json` (0600): control surface URL and bearer token, removed on shutdown;
 //! - `simnode/keys.json` (0600): node key and macaroon root key;
-//! - `simnode/state.json` (0600): invoices, sent payments, indexes, channels, block height.
+//! - `simnode/state.json` (0600): a snapshot of invoices, sent payments, indexes, channels, block
+//!   height; `simnode/state.log` (0600): one appended, fsynced line per change since that snapshot.
 //!
 //! Command line (see [`cli`]):
 //! `simnode run --data-dir DIR [--listen 127.0.0.1:10009] [--topology FILE] [--alias NAME]`,
@@ -26,7 +27,7 @@
 //! LND's fee formula), fees above `fee_limit_msat` mean no route, and failures carry LND's
 //! reasons (`FAILURE_REASON_NO_ROUTE`, `..._INSUFFICIENT_BALANCE`, `..._INCORRECT_PAYMENT_DETAILS`).
 //! Payments complete at once unless the `slow-payments` fault delays them (past `timeout_seconds`
-//! they fail with `FAILURE_REASON_TIMEOUT`), and are kept in `state.json` for TrackPaymentV2.
+//! they fail with `FAILURE_REASON_TIMEOUT`), and are kept in the state for TrackPaymentV2.
 //!
 //! Not simulated: payments to other nodes (they fail with no route), hold invoices paid by
 //! SendPaymentV2, multi-part sends, fallback addresses, AMP and keysend.
