@@ -12,9 +12,13 @@
 //   cargo-leptos writes a new openfatture.wasm under the same name on every build, and an old wasm
 //   talking to a new gateway's API would be worse than a slow start. The gateway is on the shop's
 //   LAN, so asking it first costs little.
+// - A build made with `cargo leptos build --split` also has /pkg/__wasm_split.<…>.js, which
+//   openfatture.js imports at start-up: it is pre-cached (required) when the gateway has it. The
+//   back-office wasm chunk it loads on demand is cached the first time it is fetched (like every
+//   /pkg file), not before: the POS does not need it.
 //
 // Bump CACHE_VERSION when this file's caching changes; old caches are deleted on activation.
-const CACHE_VERSION = 'v1';
+const CACHE_VERSION = 'v2';
 const CACHE_NAME = `openfatture-shell-${CACHE_VERSION}`;
 const SHELL_URL = '/';
 const NAVIGATION_TIMEOUT_MS = 5000;
@@ -23,6 +27,8 @@ const NAVIGATION_TIMEOUT_MS = 5000;
 const REQUIRED = ['/pkg/openfatture.js', '/pkg/openfatture.css'];
 // cargo-leptos names the wasm openfatture.wasm; a plain wasm-bindgen build openfatture_bg.wasm.
 const WASM_CANDIDATES = ['/pkg/openfatture.wasm', '/pkg/openfatture_bg.wasm'];
+// The loader of the split-off wasm chunks (name fixed by cargo-leptos), present only in `--split` builds.
+const SPLIT_LOADER = '/pkg/__wasm_split.______________________.js';
 // Nice to have offline; a missing one does not stop the installation.
 const OPTIONAL = [
   '/manifest.webmanifest',
@@ -32,7 +38,7 @@ const OPTIONAL = [
   '/icons/icon-maskable-512.png',
   '/icons/apple-touch-icon.png',
 ];
-const STATIC_PATHS = new Set([...REQUIRED, ...WASM_CANDIDATES, ...OPTIONAL]);
+const STATIC_PATHS = new Set([...REQUIRED, ...WASM_CANDIDATES, SPLIT_LOADER, ...OPTIONAL]);
 
 // A copy of `response` that is not marked as redirected (a redirected response cannot answer a
 // navigation), or null if it is not a successful one.
@@ -65,6 +71,13 @@ async function precache() {
     }
   }
   if (!wasmCached) throw new Error('service worker: no /pkg/openfatture*.wasm to pre-cache');
+  // Required when the build has it (the app cannot start without it), absent (404) otherwise.
+  const loader = await fetch(SPLIT_LOADER, { cache: 'no-cache', credentials: 'same-origin' });
+  if (loader.status !== 404) {
+    const copy = await storable(loader);
+    if (!copy) throw new Error(`service worker: could not pre-cache ${SPLIT_LOADER}`);
+    await cache.put(SPLIT_LOADER, copy);
+  }
   await Promise.all(
     OPTIONAL.map(async (url) => {
       try {

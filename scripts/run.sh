@@ -9,7 +9,7 @@ cd "$repo_root"
 # shellcheck source=scripts/setup.sh
 source "$repo_root/scripts/setup.sh"
 
-cargo leptos build --release
+cargo leptos build --release --split
 
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$repo_root/target/site}"
 exec "${CARGO_TARGET_DIR:-$repo_root/target}/release/openfatture" serve "$@"

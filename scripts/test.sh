@@ -2,7 +2,7 @@
 # Runs every test of OpenFatture Lightning:
 #   1. cargo test --workspace (unit and integration tests, host)
 #   2. cargo fuzz: the libFuzzer targets in fuzz/, briefly (scripts/fuzz.sh; FUZZ_SECS per target)
-#   3. cargo leptos build (debug: gateway + wasm web app)
+#   3. cargo leptos build --split (debug: gateway + wasm web app, back office as a lazily loaded chunk)
 #   4. Playwright browser tests in end2end/ against `target/debug/openfatture serve`
 # Ends with one line "N passed, M failed" (cargo tests + browser tests) and a non-zero exit status if
 # anything failed. Every stage runs even if an earlier one failed, except that the browser tests need
@@ -68,11 +68,12 @@ if [ "$fuzz_status" -ne 0 ]; then
 fi
 
 # --- 3. cargo leptos build (debug) ---------------------------------------------------------------------
-say "cargo leptos build"
+say "cargo leptos build --split"
 build_status=0
-cargo leptos build || build_status=$?
+# --split, as scripts/run.sh builds it: the back-office pages become a wasm chunk the POS never loads
+cargo leptos build --split || build_status=$?
 if [ "$build_status" -ne 0 ]; then
-  stage_failures+=("cargo leptos build exited with status $build_status (browser tests not run)")
+  stage_failures+=("cargo leptos build --split exited with status $build_status (browser tests not run)")
   failed=$((failed + 1))
 fi
 

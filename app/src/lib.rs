@@ -3,6 +3,10 @@
 //! Built twice: for the browser (feature `csr`, mounted by the `frontend` crate) and for the gateway
 //! (feature `ssr`, where the server functions run with the gateway's [`backend::BackendHandle`] in context).
 
+// The back-office pages are type-erased whole (`components::back_office`): in the server build the
+// layout of that view's async `resolve` nests deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 #[cfg(feature = "ssr")]
 pub mod admin;
 pub mod api;

@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use crate::gateway::GatewayProcess;
 
 /// Concurrent gRPC / pay calls while setting up.
-const SETUP_CONCURRENCY: usize = 16;
+pub const SETUP_CONCURRENCY: usize = 32;
 /// Amount of each invoice: 1 sat, so 100,000 payments fit in the default channels' inbound room.
 const INVOICE_MSAT: i64 = 1_000;
 /// How long the restarted gateway may take before the run is called failed.

@@ -1,4 +1,7 @@
-//! Size of the app's wasm bundle, raw and compressed with `gzip -9` (as a web server would send it).
+//! Size of what the POS downloads — the app's main wasm module plus the JavaScript that starts it
+//! (`<name>.js` and, in a `--split` build, the chunk loader) — raw and compressed with `gzip -9`
+//! (as a web server would send it), and of the lazily loaded chunks (`split_*.wasm`, the back
+//! office) that only admins fetch.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +17,10 @@ pub struct WasmSize {
     pub raw_bytes: u64,
     /// Bytes after `gzip -9`.
     pub gzip_bytes: u64,
+    /// The JavaScript files loaded with it at start-up: (file name, raw bytes, gzip bytes).
+    pub start_js: Vec<(String, u64, u64)>,
+    /// Lazily loaded wasm chunks next to it, fetched only by the back office: (name, raw, gzip).
+    pub lazy_chunks: Vec<(String, u64, u64)>,
     /// Whether the file still has a `name` or DWARF `.debug_*` section (a debug build, not what
     /// ships: the release build goes through `wasm-opt`, which drops them).
     pub is_debug_build: bool,
@@ -24,31 +31,74 @@ pub fn default_path(workspace: &Path) -> PathBuf {
     workspace.join("target/site/pkg/openfatture.wasm")
 }
 
-/// Measures the wasm file at `path`.
-pub fn measure(path: &Path) -> Result<WasmSize> {
-    let path = path.to_path_buf();
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "reading {} (build it with `cargo leptos build --release`)",
-            path.display()
-        )
-    })?;
+/// `gzip -9` of the file at `path`: its raw and compressed sizes.
+fn gzip_sizes(path: &Path) -> Result<(u64, u64)> {
+    let raw = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
     let output = Command::new("gzip")
         .args(["-9", "-c"])
-        .arg(&path)
+        .arg(path)
         .output()
         .context("running gzip -9 (install gzip)")?;
     if !output.status.success() {
         bail!("gzip -9 {} failed", path.display());
     }
+    Ok((raw, output.stdout.len() as u64))
+}
+
+/// Measures the wasm file at `path`, the start-up JavaScript beside it and the lazy chunks.
+pub fn measure(path: &Path) -> Result<WasmSize> {
+    let path = path.to_path_buf();
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "reading {} (build it with `cargo leptos build --release --split`)",
+            path.display()
+        )
+    })?;
+    let (raw_bytes, gzip_bytes) = gzip_sizes(&path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let mut start_js = Vec::new();
+    let mut lazy_chunks = Vec::new();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    for name in names {
+        let is_start_js = name == format!("{stem}.js") || (name.starts_with("__wasm_split") && name.ends_with(".js"));
+        let is_chunk = name.starts_with("split_") && name.ends_with(".wasm");
+        if is_start_js || is_chunk {
+            let (raw, gzip) = gzip_sizes(&dir.join(&name))?;
+            if is_start_js {
+                start_js.push((name, raw, gzip));
+            } else {
+                lazy_chunks.push((name, raw, gzip));
+            }
+        }
+    }
     Ok(WasmSize {
-        raw_bytes: bytes.len() as u64,
-        gzip_bytes: output.stdout.len() as u64,
+        raw_bytes,
+        gzip_bytes,
+        start_js,
+        lazy_chunks,
         is_debug_build: custom_sections(&bytes)
             .iter()
             .any(|name| name == "name" || name.starts_with(".debug_")),
         path,
     })
+}
+
+impl WasmSize {
+    /// What a cashier's browser downloads for the POS: the main module plus its start-up JS (raw, gzip).
+    pub fn pos_total(&self) -> (u64, u64) {
+        self.start_js
+            .iter()
+            .fold((self.raw_bytes, self.gzip_bytes), |(r, g), (_, raw, gzip)| {
+                (r + raw, g + gzip)
+            })
+    }
 }
 
 /// Names of the custom sections of a wasm module (empty when it is not one).

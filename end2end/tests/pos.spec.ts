@@ -2,7 +2,7 @@
 // from the simulated node, and the screen turns to "Paid" from the live event stream.
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
-import { CASHIER } from './accounts';
+import { ADMIN, CASHIER } from './accounts';
 import { payInvoice, signIn } from './helpers';
 
 const shots = path.join(__dirname, '..', 'screenshots');
@@ -129,4 +129,36 @@ test('a wrong password is refused with a plain message', async ({ page }) => {
   await page.getByTestId('login-password').fill('wrong-password');
   await page.getByTestId('login-submit').click();
   await expect(page.getByTestId('login-error')).toHaveText('wrong username or password');
+});
+
+// scripts/test.sh and scripts/run.sh build with `cargo leptos build --split`: the back office is a
+// separate wasm chunk that only admins fetch, which keeps the POS download small.
+test('a cashier never downloads the back office; an admin fetches it on demand', async ({ browser }) => {
+  const wasmFetched = (page: Page) => {
+    const seen: string[] = [];
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/pkg/') && pathname.endsWith('.wasm')) seen.push(pathname);
+    });
+    return seen;
+  };
+  const { baseURL } = test.info().project.use;
+  const cashierContext = await browser.newContext({ baseURL });
+  const cashier = await cashierContext.newPage();
+  const cashierWasm = wasmFetched(cashier);
+  await signIn(cashier, CASHIER, '/');
+  await typeAmount(cashier, '1');
+  await cashier.getByTestId('pos-charge').click();
+  await expect(cashier.getByTestId('pos-qr').locator('svg')).toBeVisible();
+  expect(cashierWasm).toContain('/pkg/openfatture.wasm');
+  expect(cashierWasm.filter((p) => p !== '/pkg/openfatture.wasm')).toEqual([]);
+  await cashierContext.close();
+
+  const adminContext = await browser.newContext({ baseURL });
+  const admin = await adminContext.newPage();
+  const adminWasm = wasmFetched(admin);
+  await signIn(admin, ADMIN, '/dashboard');
+  await expect(admin.getByTestId('node-connection')).toHaveText('Connected');
+  expect(adminWasm.some((p) => /^\/pkg\/split_.+\.wasm$/.test(p))).toBe(true);
+  await adminContext.close();
 });

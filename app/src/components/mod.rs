@@ -1,4 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod back_office;
 pub mod offline;
 pub mod shell;
+pub mod table;

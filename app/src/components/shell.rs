@@ -8,12 +8,10 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::auth::{logout, whoami, Role};
+use crate::components::back_office::{BackOffice, BackOfficePage};
 use crate::i18n::{lang, provide_i18n, set_lang, tr, use_i18n, Lang};
 use crate::pages::login::{Auth, LoginPage, SetupPage};
-use crate::pages::{
-    dashboard::DashboardPage, invoices::InvoicesPage, not_found::NotFoundPage, payments::PaymentsPage, pos::PosPage,
-    settings::SettingsPage, webhooks::WebhooksPage,
-};
+use crate::pages::{not_found::NotFoundPage, pos::PosPage};
 
 /// Root component of the single-page app.
 #[component]
@@ -46,11 +44,11 @@ pub fn App() -> impl IntoView {
             <main class="app-main">
                 <Routes fallback=|| view! { <NotFoundPage /> }>
                     <Route path=path!("/") view=|| view! { <RequireRole role=Role::Cashier><PosPage /></RequireRole> } />
-                    <Route path=path!("/dashboard") view=|| view! { <RequireRole role=Role::Admin><DashboardPage /></RequireRole> } />
-                    <Route path=path!("/invoices") view=|| view! { <RequireRole role=Role::Admin><InvoicesPage /></RequireRole> } />
-                    <Route path=path!("/payments") view=|| view! { <RequireRole role=Role::Admin><PaymentsPage /></RequireRole> } />
-                    <Route path=path!("/webhooks") view=|| view! { <RequireRole role=Role::Admin><WebhooksPage /></RequireRole> } />
-                    <Route path=path!("/settings") view=|| view! { <RequireRole role=Role::Admin><SettingsPage /></RequireRole> } />
+                    <Route path=path!("/dashboard") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Dashboard /></RequireRole> } />
+                    <Route path=path!("/invoices") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Invoices /></RequireRole> } />
+                    <Route path=path!("/payments") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Payments /></RequireRole> } />
+                    <Route path=path!("/webhooks") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Webhooks /></RequireRole> } />
+                    <Route path=path!("/settings") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Settings /></RequireRole> } />
                     <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </main>

@@ -5,12 +5,24 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{get_liquidity, get_node_status, get_rate_status};
+use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format::{format_sat, group_thousands};
 use crate::i18n::tr;
 use crate::model::{LiquidityView, NodeStatus, RateStatus};
 use crate::pages::payments::{list_payments, PaymentsTable};
 use crate::pages::webhooks::list_webhook_endpoints;
+
+/// The columns of the channel table.
+const CHANNEL_COLUMNS: &[Column] = &[
+    Column::text("Channel", "Canale"),
+    Column::text("Peer", "Peer"),
+    Column::num("Capacity", "Capacità"),
+    Column::num("Local", "Locale"),
+    Column::num("Remote", "Remoto"),
+    Column::num("Inbound", "Entrata"),
+    Column::text("State", "Stato"),
+];
 
 /// Loads the node status from the gateway and shows it, or the error it returned.
 #[component]
@@ -234,39 +246,24 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
             <dt>{move || tr("Flagged channels", "Canali segnalati")}</dt>
             <dd data-testid="liquidity-flagged">{flagged}</dd>
         </dl>
-        <div class="table-wrap">
-            <table class="admin-table" data-testid="channels-table">
-                <thead><tr>
-                    <th>{move || tr("Channel", "Canale")}</th>
-                    <th>{move || tr("Peer", "Peer")}</th>
-                    <th class="num">{move || tr("Capacity", "Capacità")}</th>
-                    <th class="num">{move || tr("Local", "Locale")}</th>
-                    <th class="num">{move || tr("Remote", "Remoto")}</th>
-                    <th class="num">{move || tr("Inbound", "Entrata")}</th>
-                    <th>{move || tr("State", "Stato")}</th>
-                </tr></thead>
-                <tbody>
-                    {l.channels.into_iter().map(|c| {
-                        let ok = c.flag == "ok";
-                        let active = c.active;
-                        let flag = c.flag.clone();
-                        view! {
-                            <tr data-testid=format!("channel-row-{}", c.chan_id)>
-                                <td class="mono">{c.chan_id}</td>
-                                <td>{c.peer.clone()}</td>
-                                <td class="num">{format_sat(c.capacity_sat)}</td>
-                                <td class="num">{format_sat(c.local_sat)}</td>
-                                <td class="num">{format_sat(c.remote_sat)}</td>
-                                <td class="num">{c.inbound_ratio.clone()}</td>
-                                <td class=if ok { "" } else { "error-cell" }>
-                                    {move || format!("{} · {}", if active { tr("active", "attivo") } else { tr("inactive", "inattivo") }, flag)}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable columns=CHANNEL_COLUMNS testid="channels-table" rows={l.channels.into_iter().map(|c| {
+            let ok = c.flag == "ok";
+            let active = c.active;
+            let flag = c.flag.clone();
+            view! {
+                <tr data-testid=format!("channel-row-{}", c.chan_id)>
+                    <td class="mono">{c.chan_id}</td>
+                    <td>{c.peer.clone()}</td>
+                    <td class="num">{format_sat(c.capacity_sat)}</td>
+                    <td class="num">{format_sat(c.local_sat)}</td>
+                    <td class="num">{format_sat(c.remote_sat)}</td>
+                    <td class="num">{c.inbound_ratio.clone()}</td>
+                    <td class=if ok { "" } else { "error-cell" }>
+                        {move || format!("{} · {}", if active { tr("active", "attivo") } else { tr("inactive", "inattivo") }, flag)}
+                    </td>
+                </tr>
+            }
+        }).collect_view()} />
     }
 }
 

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format::format_sat;
 use crate::i18n::tr;
@@ -153,6 +154,28 @@ pub fn state_label(state: &str) -> String {
     .to_string()
 }
 
+/// The columns of the fatture table.
+const FATTURE_COLUMNS: &[Column] = &[
+    Column::text("Numero", "Numero"),
+    Column::text("Date", "Data"),
+    Column::text("Client", "Cliente"),
+    Column::num("Due €", "Dovuto €"),
+    Column::num("Paid €", "Pagato €"),
+    Column::text("Status", "Stato"),
+    Column::untitled(),
+];
+
+/// The columns of the ln invoice table.
+const LN_INVOICE_COLUMNS: &[Column] = &[
+    Column::text("ID", "ID"),
+    Column::text("Original invoice", "Fattura originale"),
+    Column::num("€", "€"),
+    Column::num("sat", "sat"),
+    Column::text("Status", "Stato"),
+    Column::text("Created", "Creata"),
+    Column::untitled(),
+];
+
 /// The Invoices page.
 #[component]
 pub fn InvoicesPage() -> impl IntoView {
@@ -249,49 +272,34 @@ pub fn InvoicesPage() -> impl IntoView {
 #[component]
 fn FattureTable(rows: Vec<FatturaView>, selected: RwSignal<Option<FatturaView>>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table class="admin-table">
-                <thead><tr>
-                    <th>{move || tr("Numero", "Numero")}</th>
-                    <th>{move || tr("Date", "Data")}</th>
-                    <th>{move || tr("Client", "Cliente")}</th>
-                    <th class="num">{move || tr("Due €", "Dovuto €")}</th>
-                    <th class="num">{move || tr("Paid €", "Pagato €")}</th>
-                    <th>{move || tr("Status", "Stato")}</th>
-                    <th></th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|f| {
-                        let paid = f.status == "paid";
-                        let status = f.status.clone();
-                        let status_attr = f.status.clone();
-                        let pick = f.clone();
-                        view! {
-                            <tr data-testid=format!("fattura-row-{}", f.numero)>
-                                <td>{f.numero.clone()}</td>
-                                <td>{f.data.clone()}</td>
-                                <td>{f.client.clone()}</td>
-                                <td class="num">{f.due_eur.clone()}</td>
-                                <td class="num">{f.paid_eur.clone()}</td>
-                                <td>
-                                    <span class=if paid { "badge badge-ok" } else { "badge" }
-                                        data-testid=format!("fattura-status-{}", f.numero) data-status=status_attr>
-                                        {move || status_label(&status)}
-                                    </span>
-                                </td>
-                                <td>
-                                    <button type="button" class="button" disabled=paid
-                                        data-testid=format!("fattura-select-{}", f.numero)
-                                        on:click=move |_| selected.set(Some(pick.clone()))>
-                                        {move || tr("Lightning invoice…", "Fattura Lightning…")}
-                                    </button>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable columns=FATTURE_COLUMNS rows={rows.into_iter().map(|f| {
+            let paid = f.status == "paid";
+            let status = f.status.clone();
+            let status_attr = f.status.clone();
+            let pick = f.clone();
+            view! {
+                <tr data-testid=format!("fattura-row-{}", f.numero)>
+                    <td>{f.numero.clone()}</td>
+                    <td>{f.data.clone()}</td>
+                    <td>{f.client.clone()}</td>
+                    <td class="num">{f.due_eur.clone()}</td>
+                    <td class="num">{f.paid_eur.clone()}</td>
+                    <td>
+                        <span class=if paid { "badge badge-ok" } else { "badge" }
+                            data-testid=format!("fattura-status-{}", f.numero) data-status=status_attr>
+                            {move || status_label(&status)}
+                        </span>
+                    </td>
+                    <td>
+                        <button type="button" class="button" disabled=paid
+                            data-testid=format!("fattura-select-{}", f.numero)
+                            on:click=move |_| selected.set(Some(pick.clone()))>
+                            {move || tr("Lightning invoice…", "Fattura Lightning…")}
+                        </button>
+                    </td>
+                </tr>
+            }
+        }).collect_view()} />
     }
 }
 
@@ -480,41 +488,26 @@ where
     F: Fn(String) + Copy + 'static,
 {
     view! {
-        <div class="table-wrap">
-            <table class="admin-table">
-                <thead><tr>
-                    <th>"ID"</th>
-                    <th>{move || tr("Original invoice", "Fattura originale")}</th>
-                    <th class="num">"€"</th>
-                    <th class="num">"sat"</th>
-                    <th>{move || tr("Status", "Stato")}</th>
-                    <th>{move || tr("Created", "Creata")}</th>
-                    <th></th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|r| {
-                        let id = r.id.clone();
-                        let state = r.state.clone();
-                        let state_attr = r.state.clone();
-                        view! {
-                            <tr data-testid=format!("invoice-row-{}", r.id)>
-                                <td class="mono">{r.id.clone()}</td>
-                                <td>{format!("{} {}", r.numero, r.client)}</td>
-                                <td class="num">{r.amount_eur.clone()}</td>
-                                <td class="num">{format_sat(r.amount_sat)}</td>
-                                <td data-testid=format!("invoice-row-state-{}", r.id) data-state=state_attr>{move || state_label(&state)}</td>
-                                <td>{r.created_at.clone()}</td>
-                                <td>
-                                    <button type="button" class="button" data-testid=format!("invoice-show-{}", r.id)
-                                        on:click=move |_| on_show(id.clone())>
-                                        {move || tr("Show", "Mostra")}
-                                    </button>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable columns=LN_INVOICE_COLUMNS rows={rows.into_iter().map(|r| {
+            let id = r.id.clone();
+            let state = r.state.clone();
+            let state_attr = r.state.clone();
+            view! {
+                <tr data-testid=format!("invoice-row-{}", r.id)>
+                    <td class="mono">{r.id.clone()}</td>
+                    <td>{format!("{} {}", r.numero, r.client)}</td>
+                    <td class="num">{r.amount_eur.clone()}</td>
+                    <td class="num">{format_sat(r.amount_sat)}</td>
+                    <td data-testid=format!("invoice-row-state-{}", r.id) data-state=state_attr>{move || state_label(&state)}</td>
+                    <td>{r.created_at.clone()}</td>
+                    <td>
+                        <button type="button" class="button" data-testid=format!("invoice-show-{}", r.id)
+                            on:click=move |_| on_show(id.clone())>
+                            {move || tr("Show", "Mostra")}
+                        </button>
+                    </td>
+                </tr>
+            }
+        }).collect_view()} />
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format::format_sat;
 use crate::i18n::tr;
@@ -65,6 +66,16 @@ pub fn csv_data_url(csv: &str) -> String {
     out
 }
 
+/// The columns of the payment table.
+const PAYMENT_COLUMNS: &[Column] = &[
+    Column::text("Time (UTC)", "Ora (UTC)"),
+    Column::text("Original invoice", "Fattura originale"),
+    Column::num("€", "€"),
+    Column::num("sat", "sat"),
+    Column::num("Rate €/BTC", "Cambio €/BTC"),
+    Column::text("Lightning invoice", "Fattura Lightning"),
+];
+
 /// The Payments page.
 #[component]
 pub fn PaymentsPage() -> impl IntoView {
@@ -117,37 +128,23 @@ pub fn PaymentsPage() -> impl IntoView {
 #[component]
 pub fn PaymentsTable(rows: Vec<PaymentView>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
-            <table class="admin-table">
-                <thead><tr>
-                    <th>{move || tr("Time (UTC)", "Ora (UTC)")}</th>
-                    <th>{move || tr("Original invoice", "Fattura originale")}</th>
-                    <th class="num">"€"</th>
-                    <th class="num">"sat"</th>
-                    <th class="num">{move || tr("Rate €/BTC", "Cambio €/BTC")}</th>
-                    <th>{move || tr("Lightning invoice", "Fattura Lightning")}</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|p| {
-                        let original = if p.original_invoice.is_empty() {
-                            "—".to_string()
-                        } else {
-                            format!("{} {}", p.original_invoice, p.client)
-                        };
-                        view! {
-                            <tr data-testid=format!("payment-row-{}", p.ln_invoice_id)>
-                                <td>{p.settled_at.clone()}</td>
-                                <td>{original}</td>
-                                <td class="num">{p.amount_eur.clone()}</td>
-                                <td class="num">{format_sat(p.amount_sat)}</td>
-                                <td class="num" title=p.rate_source.clone()>{p.rate_eur_per_btc.clone()}</td>
-                                <td class="mono">{p.ln_invoice_id.clone()}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable columns=PAYMENT_COLUMNS rows={rows.into_iter().map(|p| {
+            let original = if p.original_invoice.is_empty() {
+                "—".to_string()
+            } else {
+                format!("{} {}", p.original_invoice, p.client)
+            };
+            view! {
+                <tr data-testid=format!("payment-row-{}", p.ln_invoice_id)>
+                    <td>{p.settled_at.clone()}</td>
+                    <td>{original}</td>
+                    <td class="num">{p.amount_eur.clone()}</td>
+                    <td class="num">{format_sat(p.amount_sat)}</td>
+                    <td class="num" title=p.rate_source.clone()>{p.rate_eur_per_btc.clone()}</td>
+                    <td class="mono">{p.ln_invoice_id.clone()}</td>
+                </tr>
+            }
+        }).collect_view()} />
     }
 }
 

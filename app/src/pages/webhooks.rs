@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::i18n::tr;
 
@@ -166,6 +167,28 @@ impl Notice {
     }
 }
 
+/// The columns of the endpoint table.
+const ENDPOINT_COLUMNS: &[Column] = &[
+    Column::text("Name", "Nome"),
+    Column::text("URL", "URL"),
+    Column::text("Events", "Eventi"),
+    Column::text("Enabled", "Attivo"),
+    Column::text("Secret", "Segreto"),
+    Column::text("Health", "Stato"),
+    Column::untitled(),
+];
+
+/// The columns of the delivery table.
+const DELIVERY_COLUMNS: &[Column] = &[
+    Column::text("Event", "Evento"),
+    Column::text("Type", "Tipo"),
+    Column::text("Endpoint", "Endpoint"),
+    Column::text("State", "Stato"),
+    Column::num("Attempts", "Tentativi"),
+    Column::text("Last answer", "Ultima risposta"),
+    Column::untitled(),
+];
+
 /// The Webhooks page.
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
@@ -324,52 +347,37 @@ where
     T: Fn(String) + Copy + 'static,
 {
     view! {
-        <div class="table-wrap">
-            <table class="admin-table">
-                <thead><tr>
-                    <th>{move || tr("Name", "Nome")}</th>
-                    <th>"URL"</th>
-                    <th>{move || tr("Events", "Eventi")}</th>
-                    <th>{move || tr("Enabled", "Attivo")}</th>
-                    <th>{move || tr("Secret", "Segreto")}</th>
-                    <th>{move || tr("Health", "Stato")}</th>
-                    <th></th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|e| {
-                        let (remove_name, test_name) = (e.name.clone(), e.name.clone());
-                        let is_default = e.name == "default";
-                        let remove_testid = format!("webhook-remove-{}", e.name);
-                        let enabled = e.enabled;
-                        let secret_set = e.secret_set;
-                        view! {
-                            <tr data-testid=format!("webhook-row-{}", e.name)>
-                                <td>{e.name.clone()}</td>
-                                <td class="mono">{e.url.clone()}</td>
-                                <td>{e.events.clone()}</td>
-                                <td>{move || if enabled { tr("yes", "sì") } else { tr("no", "no") }}</td>
-                                <td data-testid=format!("webhook-secret-{}", e.name)>
-                                    {move || if secret_set { tr("set", "impostato") } else { tr("not set", "non impostato") }}
-                                </td>
-                                <td class=if e.healthy { "" } else { "error-cell" }>{e.health.clone()}</td>
-                                <td class="admin-actions">
-                                    <button type="button" class="button" data-testid=format!("webhook-test-{}", e.name)
-                                        on:click=move |_| on_test(test_name.clone())>
-                                        {move || tr("Send test", "Invia prova")}
-                                    </button>
-                                    {(!is_default).then(|| view! {
-                                        <button type="button" class="button" data-testid=remove_testid.clone()
-                                            on:click=move |_| on_remove(remove_name.clone())>
-                                            {move || tr("Remove", "Rimuovi")}
-                                        </button>
-                                    })}
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable columns=ENDPOINT_COLUMNS rows={rows.into_iter().map(|e| {
+            let (remove_name, test_name) = (e.name.clone(), e.name.clone());
+            let is_default = e.name == "default";
+            let remove_testid = format!("webhook-remove-{}", e.name);
+            let enabled = e.enabled;
+            let secret_set = e.secret_set;
+            view! {
+                <tr data-testid=format!("webhook-row-{}", e.name)>
+                    <td>{e.name.clone()}</td>
+                    <td class="mono">{e.url.clone()}</td>
+                    <td>{e.events.clone()}</td>
+                    <td>{move || if enabled { tr("yes", "sì") } else { tr("no", "no") }}</td>
+                    <td data-testid=format!("webhook-secret-{}", e.name)>
+                        {move || if secret_set { tr("set", "impostato") } else { tr("not set", "non impostato") }}
+                    </td>
+                    <td class=if e.healthy { "" } else { "error-cell" }>{e.health.clone()}</td>
+                    <td class="admin-actions">
+                        <button type="button" class="button" data-testid=format!("webhook-test-{}", e.name)
+                            on:click=move |_| on_test(test_name.clone())>
+                            {move || tr("Send test", "Invia prova")}
+                        </button>
+                        {(!is_default).then(|| view! {
+                            <button type="button" class="button" data-testid=remove_testid.clone()
+                                on:click=move |_| on_remove(remove_name.clone())>
+                                {move || tr("Remove", "Rimuovi")}
+                            </button>
+                        })}
+                    </td>
+                </tr>
+            }
+        }).collect_view()} />
     }
 }
 
@@ -380,43 +388,28 @@ where
     F: Fn(String) + Copy + 'static,
 {
     view! {
-        <div class="table-wrap">
-            <table class="admin-table">
-                <thead><tr>
-                    <th>{move || tr("Event", "Evento")}</th>
-                    <th>{move || tr("Type", "Tipo")}</th>
-                    <th>"Endpoint"</th>
-                    <th>{move || tr("State", "Stato")}</th>
-                    <th class="num">{move || tr("Attempts", "Tentativi")}</th>
-                    <th>{move || tr("Last answer", "Ultima risposta")}</th>
-                    <th></th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|d| {
-                        let id = d.event_id.clone();
-                        let last = match d.last_status {
-                            Some(status) => format!("HTTP {status} {}", d.last_error),
-                            None => d.last_error.clone(),
-                        };
-                        view! {
-                            <tr data-testid=format!("delivery-row-{}-{}", d.event_id, d.endpoint)>
-                                <td class="mono">{d.event_id.clone()}</td>
-                                <td>{d.event_type.clone()}</td>
-                                <td>{d.endpoint.clone()}</td>
-                                <td>{d.state.clone()}</td>
-                                <td class="num">{d.attempts}</td>
-                                <td>{last}</td>
-                                <td>
-                                    <button type="button" class="button" data-testid=format!("redeliver-{}", d.event_id)
-                                        on:click=move |_| on_redeliver(id.clone())>
-                                        {move || tr("Redeliver", "Reinvia")}
-                                    </button>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <AdminTable columns=DELIVERY_COLUMNS rows={rows.into_iter().map(|d| {
+            let id = d.event_id.clone();
+            let last = match d.last_status {
+                Some(status) => format!("HTTP {status} {}", d.last_error),
+                None => d.last_error.clone(),
+            };
+            view! {
+                <tr data-testid=format!("delivery-row-{}-{}", d.event_id, d.endpoint)>
+                    <td class="mono">{d.event_id.clone()}</td>
+                    <td>{d.event_type.clone()}</td>
+                    <td>{d.endpoint.clone()}</td>
+                    <td>{d.state.clone()}</td>
+                    <td class="num">{d.attempts}</td>
+                    <td>{last}</td>
+                    <td>
+                        <button type="button" class="button" data-testid=format!("redeliver-{}", d.event_id)
+                            on:click=move |_| on_redeliver(id.clone())>
+                            {move || tr("Redeliver", "Reinvia")}
+                        </button>
+                    </td>
+                </tr>
+            }
+        }).collect_view()} />
     }
 }

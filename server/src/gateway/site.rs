@@ -21,6 +21,9 @@ const DEFAULT_SITE_ROOT: &str = "target/site";
 const SERVICE_WORKER_FILE: &str = "sw.js";
 /// The web app manifest (`public/manifest.webmanifest`).
 const MANIFEST_FILE: &str = "manifest.webmanifest";
+/// The loader of the lazily fetched back-office wasm chunk, written by `cargo leptos build --split`
+/// (name fixed by cargo-leptos) and imported by `<output>.js` at start-up.
+const SPLIT_LOADER_FILE: &str = "__wasm_split.______________________.js";
 /// Browser UI colour: the header background (`--text` in style/main.css, `theme_color` in the manifest).
 const THEME_COLOR: &str = "#1d2430";
 
@@ -98,6 +101,11 @@ impl Site {
         }
     }
 
+    /// Whether the build was split (`cargo leptos build --split`): the back office is a separate chunk.
+    fn has_split_loader(&self) -> bool {
+        self.pkg_file(SPLIT_LOADER_FILE).is_file()
+    }
+
     /// Whether the site root holds the service worker (copied from `public/` by cargo-leptos).
     fn has_service_worker(&self) -> bool {
         self.root.join(SERVICE_WORKER_FILE).is_file()
@@ -125,6 +133,12 @@ if ("serviceWorker" in navigator) {{
         } else {
             String::new()
         };
+        // Fetched together with the app's JS instead of after it has been parsed.
+        let preload_split_loader = if self.has_split_loader() {
+            format!("\n<link rel=\"modulepreload\" href=\"/{PKG_DIR}/{SPLIT_LOADER_FILE}\">")
+        } else {
+            String::new()
+        };
         format!(
             r#"<!DOCTYPE html>
 <html lang="en">
@@ -139,7 +153,7 @@ if ("serviceWorker" in navigator) {{
 <link rel="icon" type="image/svg+xml" href="/favicon.svg">
 <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png">
 <link rel="stylesheet" href="/{PKG_DIR}/{OUTPUT_NAME}.css">
-<link rel="modulepreload" href="/{PKG_DIR}/{OUTPUT_NAME}.js">
+<link rel="modulepreload" href="/{PKG_DIR}/{OUTPUT_NAME}.js">{preload_split_loader}
 <script type="module">
 import init from "/{PKG_DIR}/{OUTPUT_NAME}.js";
 init({{ module_or_path: "/{PKG_DIR}/{wasm}" }});{register_service_worker}
@@ -208,6 +222,20 @@ mod tests {
         assert!(html.contains(r#"import init from "/pkg/openfatture.js";"#));
         assert!(html.contains(r#"module_or_path: "/pkg/openfatture.wasm""#));
         assert!(html.contains(r#"href="/pkg/openfatture.css""#));
+        Ok(())
+    }
+
+    #[test]
+    fn index_preloads_the_split_loader_only_in_split_builds() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let site = Site::new(dir.path().to_path_buf());
+        std::fs::create_dir_all(dir.path().join("pkg"))?;
+        std::fs::write(dir.path().join("pkg/openfatture.js"), "")?;
+        assert!(!site.index_html().contains("__wasm_split"));
+        std::fs::write(dir.path().join("pkg").join(SPLIT_LOADER_FILE), "")?;
+        assert!(site
+            .index_html()
+            .contains(r#"<link rel="modulepreload" href="/pkg/__wasm_split.______________________.js">"#));
         Ok(())
     }
 
