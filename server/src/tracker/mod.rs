@@ -145,10 +145,12 @@ impl Tracker {
             .await?)
     }
 
-    /// Applies stream updates until the stream ends (false) or a stop is asked (true).
+    /// Applies stream updates until the stream ends (false) or a stop is asked (true). The
+    /// periodic sweep runs alongside, so a long one never holds back the stream's settles.
     async fn follow(&self, mut stream: crate::lnd::InvoiceStream, stop: &mut watch::Receiver<bool>) -> bool {
         let mut sweep = tokio::time::interval(self.cfg.sweep_interval);
         sweep.tick().await;
+        let mut sweeping: Option<futures::future::BoxFuture<'_, Result<usize, TrackerError>>> = None;
         loop {
             tokio::select! {
                 item = stream.next() => match item {
@@ -163,8 +165,17 @@ impl Tracker {
                     }
                     None => return false,
                 },
-                _ = sweep.tick() => {
-                    if let Err(e) = self.sweep().await {
+                _ = sweep.tick(), if sweeping.is_none() => {
+                    sweeping = Some(Box::pin(self.sweep()));
+                }
+                swept = async {
+                    match sweeping.as_mut() {
+                        Some(running) => Some(running.await),
+                        None => None,
+                    }
+                }, if sweeping.is_some() => {
+                    sweeping = None;
+                    if let Some(Err(e)) = swept {
                         tracing::warn!("{e}");
                     }
                 }
@@ -208,7 +219,9 @@ impl Tracker {
                 let hash = hex::encode(&invoice.r_hash);
                 let ours = match live.remove(&hash) {
                     Some(ours) => Some(ours),
-                    None => self.store.ln_invoice_by_hash(&hash).await?,
+                    // Older invoices that are not live are final here, or not ours.
+                    None if invoice.add_index > stored_add => self.store.ln_invoice_by_hash(&hash).await?,
+                    None => None,
                 };
                 if let Some(ours) = ours {
                     changed += usize::from(self.apply_to(&ours, invoice).await?);
