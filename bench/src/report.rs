@@ -474,16 +474,16 @@ event. Reaching 1,000 sales/s needs group commit (the rows of several concurrent
 transaction) or the PostgreSQL store (`database_url`), whose writers do not serialise on one file \
 lock; neither is done yet.";
 
-const NOTE_SSE: &str = "settle → SSE: the live feed reads new events from the database every 100 ms \
-(`FEED_POLL` in server/src/gateway/mod.rs), so a settle waits up to 100 ms plus the tracker's own \
-processing. Proposed fix: have the tracker publish the committed event to the feed's broadcast channel \
-directly (an in-process notify right after the commit), keeping the poll only as the fallback for events \
-written by other gateways sharing a Postgres store (or use Postgres LISTEN/NOTIFY).";
+const NOTE_SSE: &str = "settle → SSE: the median is a few ms (the tracker, live feed and dispatcher \
+are woken by the commit), but the slowest settles waited about 1.5 s. The likeliest cause, not yet \
+confirmed: the tracker's periodic reconciliation sweep (every 60 s). It now runs alongside the \
+invoice stream, but it still pages ListInvoices over every invoice the node holds after (1), 27,000 \
+here, and competes for the ledger lock and the SQLite writer. Session 2's run had 1,300 invoices on \
+the node and a p99 of 7 ms. Proposed fix: sweep only from the stored add index plus the live \
+invoices' own lookups, paged and throttled, and measure (2) with the sweep's timing logged.";
 
-const NOTE_WEBHOOK: &str = "settle → webhook: the dispatcher polls its outbox every 500 ms \
-(`DispatcherConfig::poll_interval`, server/src/webhooks/mod.rs), so p99 is bound to approach 500 ms. \
-Proposed fix: wake the dispatcher through a `tokio::sync::Notify` when an outbox row is committed, \
-keeping the 500 ms poll for retries and for rows written by other gateways.";
+const NOTE_WEBHOOK: &str = "settle → webhook: the same tail as SSE (the dispatcher is woken by the \
+same commit), so the same cause and fix.";
 
 const NOTE_WASM_DEBUG: &str = "wasm: the measured file is a debug build (cargo-leptos' debug site), so \
 the size target is not judged; run `cargo leptos build --release --split` (wasm-release profile + wasm-opt) and \
