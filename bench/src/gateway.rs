@@ -41,7 +41,11 @@ impl GatewayProcess {
             .env("OPENFATTURE_ADMIN_USER", ADMIN_USER)
             .env("OPENFATTURE_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("LEPTOS_SITE_ROOT", site_root)
-            .env("RUST_LOG", "warn")
+            // BENCH_GATEWAY_LOG (an EnvFilter) turns up the gateway's log, e.g. for the tracker.
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_GATEWAY_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env_remove("LIGHTNING_HOST")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

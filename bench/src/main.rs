@@ -238,7 +238,9 @@ async fn raw_cell(client: &LndClient, clients: usize, run_for: Duration) -> Stat
 }
 
 async fn measure(options: &Options, workspace: &Path, bin: &Path) -> Result<Run> {
-    let home_dir = tempfile::Builder::new().prefix("openfatture-bench-").tempdir()?;
+    let mut home_dir = tempfile::Builder::new().prefix("openfatture-bench-").tempdir()?;
+    // BENCH_KEEP_HOME keeps the gateway's home (its log and databases) for a look afterwards.
+    home_dir.disable_cleanup(std::env::var_os("BENCH_KEEP_HOME").is_some());
     let home = home_dir.path();
     let hooks = settle::WebhookReceiver::start().await?;
     hooks.register(home).await?;

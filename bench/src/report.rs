@@ -450,40 +450,35 @@ pub fn markdown(run: &Run, machine: &Machine) -> String {
     out
 }
 
-const NOTE_RATIO: &str = "Gateway p50 vs raw AddInvoice: the simnode now answers AddInvoice in \
-about a millisecond (this session: TCP_NODELAY on its gRPC connections, an append-only `state.log` \
-instead of rewriting `state.json`, and an index of expiry deadlines instead of a scan per call). A POS \
-sale through the gateway does that same AddInvoice plus its own durable work: the session check, one \
-SQLite write transaction recording the invoice PENDING with its preimage before the node is asked (so \
-a crash never leaves a payable invoice the gateway does not know), a second one marking it OPEN with \
-its `invoice_created` event and webhook outbox rows, each ending in an fsync, and the QR code. sqlx runs \
-each SQLite statement on a worker thread, so the dozen statements of a sale are a dozen thread \
-hand-offs. Profiled with `perf record` on the gateway under the 1-client load: kernel wake-ups for \
-those hand-offs lead, then QR mask scoring (about 9 % of samples) and secp256k1 (the embedded \
-simnode signing BOLT11, about 5 %). Removed this session from the sale path: the LookupInvoice after \
-AddInvoice (the invoice is recorded from AddInvoice's answer and its BOLT11) and the ListChannels per \
-sale (the inbound capacity is cached for 5 s). What is left is the gateway's own two fsynced commits \
-and HTTP, which alone cost more than 0.3× of this AddInvoice; meeting 1.3× would need dropping the \
-PENDING record (unsafe) or a node whose AddInvoice is slower. Real LND's AddInvoice (bbolt commit, \
-signing) was not measurable here.";
+const NOTE_RATIO: &str = "Gateway p50 vs raw AddInvoice: the simnode answers AddInvoice in under a \
+millisecond, fsync of its `state.log` included. A POS sale through the gateway does that same \
+AddInvoice plus its own durable work: one SQLite write transaction recording the invoice PENDING with \
+its preimage before the node is asked (so a crash never leaves a payable invoice the gateway does not \
+know), a second one marking it OPEN with its `invoice_created` event and webhook outbox rows, each \
+ending in an fsync (about 0.2-0.3 ms each on this disk), plus HTTP, the session check and the QR code. \
+Timed stage by stage at 1 client (temporary probes, same build): PENDING commit about 1.0 ms, AddInvoice \
+0.8 ms, OPEN commit about 1.2 ms, QR 2.5 ms with the `qrcode` crate, now about 0.4 ms with `fast_qr`. \
+sqlx runs each SQLite statement on a worker thread, so every statement is a thread hand-off. Removed from \
+the sale path so far: the LookupInvoice after AddInvoice, the ListChannels per sale (5 s inbound cache), \
+a write per new invoice by the tracker, SQLite busy-handler sleeps between this process's writers (they \
+now queue in order), the slow QR encoder. The two fsynced commits alone cost more than 0.3× of this \
+AddInvoice, so 1.3× at 1 client needs either dropping the PENDING record or a node whose AddInvoice \
+does its own disk work at LND's speed (bbolt commit, signing); real LND was not measurable here.";
 
-const NOTE_THROUGHPUT: &str = "Throughput: the raw AddInvoice column shows the simnode itself now \
-passes 1,000/s or comes close; the gateway is bound by SQLite's single writer, which each sale takes \
-twice (BEGIN IMMEDIATE … COMMIT with fsync), plus the live feed and webhook dispatcher reading each new \
-event. Reaching 1,000 sales/s needs group commit (the rows of several concurrent sales in one \
-transaction) or the PostgreSQL store (`database_url`), whose writers do not serialise on one file \
-lock; neither is done yet.";
+const NOTE_THROUGHPUT: &str = "Throughput: concurrent sales share SQLite commits (group commit: up to \
+64 sales' changes in one transaction, each in its own savepoint), which lifted the 64-client figure \
+most. What is left is CPU on the 2 cores, shared by the bench's own HTTP and gRPC clients, the \
+embedded simnode (gRPC, BOLT11 signing, its fsynced log), the gateway's HTTP, SQLite statements \
+and QR codes. The PostgreSQL store (`database_url`) lets several gateways share the load.";
 
-const NOTE_SSE: &str = "settle → SSE: the median is a few ms (the tracker, live feed and dispatcher \
-are woken by the commit), but the slowest settles waited about 1.5 s. The likeliest cause, not yet \
-confirmed: the tracker's periodic reconciliation sweep (every 60 s). It now runs alongside the \
-invoice stream, but it still pages ListInvoices over every invoice the node holds after (1), 27,000 \
-here, and competes for the ledger lock and the SQLite writer. Session 2's run had 1,300 invoices on \
-the node and a p99 of 7 ms. Proposed fix: sweep only from the stored add index plus the live \
-invoices' own lookups, paged and throttled, and measure (2) with the sweep's timing logged.";
+const NOTE_SSE: &str = "settle → SSE: over the limit. The tracker applies the node's invoice \
+stream in order, so a settle waits behind anything slow before it (a backlog of add notifications, \
+a database stall). Re-run with `BENCH_DEBUG_SETTLES=1` (each settle's delay) and \
+`BENCH_GATEWAY_LOG=warn,openfatture::tracker=debug` with `BENCH_KEEP_HOME=1` (sweep timings in the \
+gateway's log) to see which.";
 
-const NOTE_WEBHOOK: &str = "settle → webhook: the same tail as SSE (the dispatcher is woken by the \
-same commit), so the same cause and fix.";
+const NOTE_WEBHOOK: &str = "settle → webhook: over the limit. The dispatcher is woken by the same \
+commit as the SSE feed; if SSE is within its limit, look at the dispatcher's log (breaker, retries).";
 
 const NOTE_WASM_DEBUG: &str = "wasm: the measured file is a debug build (cargo-leptos' debug site), so \
 the size target is not judged; run `cargo leptos build --release --split` (wasm-release profile + wasm-opt) and \

@@ -210,6 +210,9 @@ fn channel(paid: &[(String, Instant, Instant)], arrivals: &Arrivals) -> Channel 
     for (id, started, returned) in paid {
         if let Some(at) = first_arrival(arrivals, id) {
             after_pay.push(at.saturating_duration_since(*returned));
+            if std::env::var_os("BENCH_DEBUG_SETTLES").is_some() {
+                eprintln!("settle {id}: {:?} after pay", at.saturating_duration_since(*returned));
+            }
             from_start.push(at.saturating_duration_since(*started));
         }
     }

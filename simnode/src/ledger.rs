@@ -453,24 +453,16 @@ impl Ledger {
                 && (q.creation_date_end == 0 || created <= q.creation_date_end)
         };
         let limit = usize::try_from(q.num_max_invoices).unwrap_or(usize::MAX);
+        // Invoices are kept in add-index order, so the offset is found by binary search (LND
+        // seeks its add-index bucket the same way) instead of a scan from the first invoice.
+        let invoices = &self.state.invoices;
         let mut page: Vec<&StoredInvoice> = if q.reversed {
             let start = if q.index_offset == 0 { u64::MAX } else { q.index_offset };
-            self.state
-                .invoices
-                .iter()
-                .rev()
-                .filter(|inv| inv.add_index < start)
-                .filter(matches)
-                .take(limit)
-                .collect()
+            let end = invoices.partition_point(|inv| inv.add_index < start);
+            invoices[..end].iter().rev().filter(matches).take(limit).collect()
         } else {
-            self.state
-                .invoices
-                .iter()
-                .filter(|inv| inv.add_index > q.index_offset)
-                .filter(matches)
-                .take(limit)
-                .collect()
+            let begin = invoices.partition_point(|inv| inv.add_index <= q.index_offset);
+            invoices[begin..].iter().filter(matches).take(limit).collect()
         };
         if q.reversed {
             page.reverse();

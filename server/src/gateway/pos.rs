@@ -4,8 +4,8 @@ use std::str::FromStr;
 
 use app::pages::pos::{InvoiceStatus, PosSale};
 use app::AppError;
-use qrcode::render::svg;
-use qrcode::{EcLevel, QrCode};
+use fast_qr::convert::{svg::SvgBuilder, Builder, Shape};
+use fast_qr::qr::{QRBuilder, QRCode};
 use rust_decimal::Decimal;
 
 use crate::invoices::{CreateRequest, InvoiceError, InvoiceService};
@@ -13,8 +13,8 @@ use crate::store::LnInvoice;
 
 /// Longest note accepted with a POS sale, characters.
 pub const MAX_NOTE_CHARS: usize = 120;
-/// Smallest side of the QR image, pixels.
-const QR_MIN_PX: u32 = 320;
+/// Light modules around the QR code (the quiet zone QR readers need), in modules.
+const QR_QUIET_ZONE_MODULES: usize = 4;
 
 /// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals.
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
@@ -24,17 +24,23 @@ pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
     Ok(amount)
 }
 
-/// The QR code (SVG) of a BOLT11 invoice as a `LIGHTNING:` URI in upper case, which QR codes
-/// store in the denser alphanumeric mode.
-pub fn qr_svg(payment_request: &str) -> Result<String, AppError> {
+/// The QR code of a BOLT11 invoice as a `LIGHTNING:` URI in upper case, which QR codes store in
+/// the denser alphanumeric mode; error correction level M, as wallets' own QR codes use.
+pub fn qr_code(payment_request: &str) -> Result<QRCode, AppError> {
     let uri = format!("lightning:{payment_request}").to_ascii_uppercase();
-    let code = QrCode::with_error_correction_level(uri.as_bytes(), EcLevel::M)
-        .map_err(|e| AppError::Unavailable(format!("cannot draw the QR code: {e}")))?;
-    Ok(code
-        .render::<svg::Color<'_>>()
-        .min_dimensions(QR_MIN_PX, QR_MIN_PX)
-        .quiet_zone(true)
-        .build())
+    QRBuilder::new(uri)
+        .ecl(fast_qr::ECL::M)
+        .build()
+        .map_err(|e| AppError::Unavailable(format!("cannot draw the QR code: {e:?}")))
+}
+
+/// [`qr_code`] as an SVG image that scales to its container (it has a viewBox, no fixed size).
+pub fn qr_svg(payment_request: &str) -> Result<String, AppError> {
+    let code = qr_code(payment_request)?;
+    Ok(SvgBuilder::default()
+        .shape(Shape::Square)
+        .margin(QR_QUIET_ZONE_MODULES)
+        .to_str(&code))
 }
 
 /// A refusal of the request (HTTP 400): the text says which value was wrong.
@@ -129,11 +135,38 @@ mod tests {
         Ok(())
     }
 
+    /// Pixels per module when the test draws a QR code for the decoder.
+    const PX_PER_MODULE: usize = 4;
+
+    /// Draws `code`'s modules (with the quiet zone) as a greyscale image and decodes it.
+    fn decode(code: &QRCode) -> String {
+        let side = (code.size + 2 * QR_QUIET_ZONE_MODULES) * PX_PER_MODULE;
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+            let module = |p: usize| (p / PX_PER_MODULE).checked_sub(QR_QUIET_ZONE_MODULES);
+            match (module(x), module(y)) {
+                (Some(mx), Some(my)) if mx < code.size && my < code.size && code.data[my * code.size + mx].value() => 0,
+                _ => 255,
+            }
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "one QR code in the image");
+        match grids[0].decode() {
+            Ok((_meta, content)) => content,
+            Err(e) => panic!("the QR code does not decode: {e}"),
+        }
+    }
+
     #[test]
-    fn the_qr_is_an_svg_of_the_upper_case_uri() -> Result<(), AppError> {
-        let svg = qr_svg("lnbcrt1u1pexample")?;
-        assert!(svg.contains("<svg"));
-        assert!(svg.contains("<path") || svg.contains("<rect"));
+    fn the_qr_decodes_to_the_upper_case_lightning_uri() -> Result<(), AppError> {
+        // A real regtest BOLT11 length (about 300 characters) and a short one.
+        let long = format!("lnbcrt277780n1p5{}", "q7sqpj".repeat(48));
+        for bolt11 in ["lnbcrt1u1pexample", long.as_str()] {
+            let code = qr_code(bolt11)?;
+            assert_eq!(decode(&code), format!("LIGHTNING:{}", bolt11.to_ascii_uppercase()));
+        }
+        let svg = qr_svg(&long)?;
+        assert!(svg.starts_with("<svg viewBox=\"0 0 "), "scalable SVG: {}", &svg[..60]);
+        assert!(svg.contains("<path"));
         Ok(())
     }
 }

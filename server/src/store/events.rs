@@ -333,7 +333,7 @@ impl Store {
         settle_index: Option<u64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        advance_indexes(&mut tx, add_index, settle_index).await?;
+        advance_indexes(tx.tx(), add_index, settle_index).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -385,6 +385,7 @@ impl Store {
         events: &str,
         enabled: bool,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO webhook_endpoints (name, url, secret, events, enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret, \
@@ -403,6 +404,7 @@ impl Store {
 
     /// Disables the endpoint `name` (nothing new is queued for it); returns whether it existed.
     pub async fn disable_webhook_endpoint(&self, name: &str) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query("UPDATE webhook_endpoints SET enabled = 0 WHERE name = $1")
             .bind(name)
             .execute(self.pool())

@@ -208,8 +208,8 @@ async fn insert_one(tx: &mut Transaction<'_, Any>, new: &NewFattura, now: i64) -
 impl Store {
     /// Adds one invoice; `Ok(None)` when an invoice with the same numero, year and seller exists.
     pub async fn add_fattura(&self, new: &NewFattura, now: i64) -> Result<Option<Fattura>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let id = insert_one(&mut tx, new, now).await?;
+        let mut tx = self.begin_write().await?;
+        let id = insert_one(tx.tx(), new, now).await?;
         tx.commit().await?;
         match id {
             Some(id) => self.fattura(id).await,
@@ -220,11 +220,11 @@ impl Store {
     /// Adds many invoices in one transaction, skipping those already present.
     pub async fn import_fatture(&self, batch: &[NewFattura], now: i64) -> Result<ImportOutcome, StoreError> {
         use chrono::Datelike;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut outcome = ImportOutcome::default();
         for new in batch {
             let label = format!("{}/{}", new.numero, new.data.year());
-            match insert_one(&mut tx, new, now).await? {
+            match insert_one(tx.tx(), new, now).await? {
                 Some(_) => outcome.added.push(label),
                 None => outcome.already_present.push(label),
             }

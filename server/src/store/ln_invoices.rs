@@ -227,41 +227,59 @@ impl Store {
         let amount_cents = eur_to_cents(new.amount_eur)
             .ok_or_else(|| StoreError::Corrupt(format!("amount {} is not whole cents", new.amount_eur)))?;
         let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
-        let mut tx = self.begin_write().await?;
-        let attempt: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id IS NOT DISTINCT FROM $1",
-        )
-        .bind(new.fattura_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = ln_invoice_id(new.numero.as_deref(), attempt);
-        sqlx::query(
-            "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, \
-             amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, \
-             created_at, expires_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING')",
-        )
-        .bind(&id)
-        .bind(new.fattura_id)
-        .bind(attempt)
-        .bind(&new.payment_hash)
-        .bind(&new.memo)
-        .bind(amount_cents)
-        .bind(to_i64(new.amount_msat, "amount_msat")?)
-        .bind(new.rate_eur_per_btc.to_string())
-        .bind(&new.rate_source)
-        .bind(new.rate_at)
-        .bind(i64::from(new.rate_is_fallback))
-        .bind(expiry_secs)
-        .bind(new.created_at)
-        .bind(new.created_at.saturating_add(expiry_secs))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES ($1, $2)")
-            .bind(&new.payment_hash)
-            .bind(&new.preimage)
-            .execute(&mut *tx)
+        let new = new.clone();
+        let id = self
+            .write_grouped(Box::new(move |tx| {
+                Box::pin(async move {
+                    // Two forms so both engines answer from the (fattura_id, attempt) index.
+                    let attempt: i64 = match new.fattura_id {
+                        Some(fattura_id) => {
+                            sqlx::query_scalar(
+                                "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id = $1",
+                            )
+                            .bind(fattura_id)
+                            .fetch_one(&mut **tx)
+                            .await?
+                        }
+                        None => {
+                            sqlx::query_scalar(
+                                "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id IS NULL",
+                            )
+                            .fetch_one(&mut **tx)
+                            .await?
+                        }
+                    };
+                    let id = ln_invoice_id(new.numero.as_deref(), attempt);
+                    sqlx::query(
+                        "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, \
+                         amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, \
+                         created_at, expires_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING')",
+                    )
+                    .bind(&id)
+                    .bind(new.fattura_id)
+                    .bind(attempt)
+                    .bind(&new.payment_hash)
+                    .bind(&new.memo)
+                    .bind(amount_cents)
+                    .bind(to_i64(new.amount_msat, "amount_msat")?)
+                    .bind(new.rate_eur_per_btc.to_string())
+                    .bind(&new.rate_source)
+                    .bind(new.rate_at)
+                    .bind(i64::from(new.rate_is_fallback))
+                    .bind(expiry_secs)
+                    .bind(new.created_at)
+                    .bind(new.created_at.saturating_add(expiry_secs))
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES ($1, $2)")
+                        .bind(&new.payment_hash)
+                        .bind(&new.preimage)
+                        .execute(&mut **tx)
+                        .await?;
+                    Ok(id)
+                })
+            }))
             .await?;
-        self.commit_and_signal(tx).await?;
         self.ln_invoice(&id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("invoice {id} vanished after insert")))
@@ -276,23 +294,28 @@ impl Store {
         created_at: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE ln_invoices SET state = 'OPEN', payment_request = $1, add_index = $2, \
-             created_at = $3, expires_at = $4 WHERE id = $5 AND state = 'PENDING'",
-        )
-        .bind(payment_request)
-        .bind(to_i64(add_index, "add_index")?)
-        .bind(created_at)
-        .bind(expires_at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            events::record(&mut tx, EventKind::InvoiceCreated, id, created_at, None).await?;
-        }
-        self.commit_and_signal(tx).await?;
-        Ok(())
+        let (id, payment_request) = (id.to_string(), payment_request.to_string());
+        let add_index = to_i64(add_index, "add_index")?;
+        self.write_grouped(Box::new(move |tx| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE ln_invoices SET state = 'OPEN', payment_request = $1, add_index = $2, \
+                     created_at = $3, expires_at = $4 WHERE id = $5 AND state = 'PENDING'",
+                )
+                .bind(&payment_request)
+                .bind(add_index)
+                .bind(created_at)
+                .bind(expires_at)
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    events::record(tx, EventKind::InvoiceCreated, &id, created_at, None).await?;
+                }
+                Ok(())
+            })
+        }))
+        .await
     }
 
     /// Removes a PENDING invoice the node never created (so nothing payable is left behind).
@@ -334,7 +357,7 @@ impl Store {
                 _ => None,
             };
             if let Some(kind) = kind {
-                events::record(&mut tx, kind, id, crate::invoices::now_secs(), None).await?;
+                events::record(tx.tx(), kind, id, crate::invoices::now_secs(), None).await?;
             }
         }
         self.commit_and_signal(tx).await?;
@@ -371,20 +394,20 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let payment = super::payments::insert(&mut tx, &invoice, amt_paid_msat, settled_at).await?;
+        let payment = super::payments::insert(tx.tx(), &invoice, amt_paid_msat, settled_at).await?;
         if let Some(fattura_id) = invoice.fattura_id {
             let cents = eur_to_cents(payment.amount_eur).unwrap_or(0);
-            fatture::add_paid(&mut tx, fattura_id, cents).await?;
+            fatture::add_paid(tx.tx(), fattura_id, cents).await?;
         }
         events::record(
-            &mut tx,
+            tx.tx(),
             EventKind::PaymentReceived,
             id,
             settled_at,
             Some((amt_paid_msat, payment.amount_eur)),
         )
         .await?;
-        events::advance_indexes(&mut tx, None, settle_index).await?;
+        events::advance_indexes(tx.tx(), None, settle_index).await?;
         self.commit_and_signal(tx).await?;
         Ok(Some(payment))
     }

@@ -6,6 +6,7 @@
 
 mod events;
 mod fatture;
+mod group;
 mod leader;
 mod ln_invoices;
 mod payments;
@@ -59,6 +60,9 @@ pub enum StoreError {
     /// A stored value is not what the schema promises (corrupted or edited by hand).
     #[error("corrupt value in the database: {0}")]
     Corrupt(String),
+    /// The shared transaction of a group of changes could not be committed (nothing was stored).
+    #[error("database commit failed: {0}")]
+    GroupCommit(String),
 }
 
 /// Which database engine a [`Store`] runs on.
@@ -79,6 +83,43 @@ pub struct Store {
     listen_url: Option<std::sync::Arc<secrecy::SecretString>>,
     /// Ticks after this process commits a change that may have recorded events.
     events_tick: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// SQLite only: this process's writers queue here, in order, instead of polling SQLite's
+    /// write lock with its busy handler (which sleeps 1, 2, 5… ms between tries).
+    write_turn: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite only: commits concurrent hot-path changes together ([`Store::write_grouped`]).
+    committer: Option<group::GroupCommitter>,
+}
+
+/// A write transaction that, on SQLite, also holds this process's write turn until it ends.
+/// Dereferences to the connection, so `&mut *tx` runs statements in it.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commits, then gives the write turn to the next writer.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// The transaction, for helpers that take one.
+    pub(crate) fn tx(&mut self) -> &mut Transaction<'static, Any> {
+        &mut self.tx
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 /// Characters that cannot appear as such in the path part of a `sqlite://` URL.
@@ -147,11 +188,18 @@ impl Store {
         }
         let listen_url =
             (backend == Backend::Postgres).then(|| std::sync::Arc::new(secrecy::SecretString::from(url.to_string())));
+        let events_tick = std::sync::Arc::new(tokio::sync::watch::channel(0).0);
+        let write_turn = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        let committer = write_turn
+            .as_ref()
+            .map(|turn| group::GroupCommitter::start(pool.clone(), turn.clone(), events_tick.clone()));
         Ok(Store {
             pool,
             backend,
             listen_url,
-            events_tick: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
+            events_tick,
+            write_turn,
+            committer,
         })
     }
 
@@ -168,7 +216,7 @@ impl Store {
     }
 
     /// Commits `tx` and tells the watchers of [`Store::watch_events`].
-    pub(crate) async fn commit_and_signal(&self, tx: Transaction<'static, Any>) -> Result<(), StoreError> {
+    pub(crate) async fn commit_and_signal(&self, tx: WriteTx) -> Result<(), StoreError> {
         tx.commit().await?;
         self.events_tick.send_modify(|tick| *tick = tick.wrapping_add(1));
         Ok(())
@@ -181,11 +229,38 @@ impl Store {
 
     /// Starts a write transaction. SQLite takes its write lock at once (`BEGIN IMMEDIATE`), so two
     /// writers never deadlock on a lock upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(match self.backend {
+    /// On SQLite this first waits for this process's write turn (see [`Store::write_turn`]).
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let turn = self.write_turn().await;
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
-        })
+        };
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// Makes `change` in a write transaction and returns its answer once committed. On SQLite
+    /// the changes of concurrent callers share one transaction and one fsync (group commit),
+    /// each in its own savepoint, so a failing change leaves the others intact. Watchers of
+    /// [`Store::watch_events`] are told after the commit.
+    pub(crate) async fn write_grouped<T: Send + 'static>(&self, change: group::Change<T>) -> Result<T, StoreError> {
+        if let Some(committer) = &self.committer {
+            return committer.write(change).await;
+        }
+        let mut tx = self.begin_write().await?;
+        let value = change(tx.tx()).await?;
+        self.commit_and_signal(tx).await?;
+        Ok(value)
+    }
+
+    /// SQLite: waits for this process's turn to write and holds it until the guard drops. A
+    /// single-statement write outside [`Store::begin_write`] takes it too. `None` on PostgreSQL,
+    /// whose writers do not exclude each other.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.write_turn {
+            Some(turn) => Some(turn.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// The underlying pool, for modules that own their own tables.

@@ -131,6 +131,7 @@ impl Store {
         now_secs: i64,
         lease_secs: i64,
     ) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "INSERT INTO rebalance_lease (id, holder, expires_at) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
@@ -146,6 +147,7 @@ impl Store {
 
     /// Gives the rebalance lease back if `holder` has it.
     pub async fn release_rebalance_lease(&self, holder: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM rebalance_lease WHERE holder = $1")
             .bind(holder)
             .execute(self.pool())
@@ -180,7 +182,7 @@ impl Store {
         .bind(at)
         .fetch_one(&mut *tx)
         .await?;
-        super::events::queue_deliveries(&mut tx, seq, LIQUIDITY_ALERT).await?;
+        super::events::queue_deliveries(tx.tx(), seq, LIQUIDITY_ALERT).await?;
         self.commit_and_signal(tx).await?;
         Ok(id)
     }

@@ -33,6 +33,7 @@ fn parse_role(text: &str) -> Result<Role, StoreError> {
 impl Store {
     /// Adds a user; `Ok(false)` when the name is taken (nothing changes then).
     pub async fn insert_user(&self, user: &UserRecord) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let result = sqlx::query(
             "INSERT INTO users (username, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (username) DO NOTHING",
@@ -91,6 +92,7 @@ impl Store {
 
     /// Removes a user and their sessions; `Ok(false)` when there was no such user.
     pub async fn delete_user(&self, username: &str) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let result = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(self.pool())
@@ -106,6 +108,7 @@ impl Store {
         created_at: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_sha256)
             .bind(username)
@@ -131,6 +134,7 @@ impl Store {
 
     /// Ends a session (and clears expired ones).
     pub async fn delete_session(&self, token_sha256: &str, now: i64) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1 OR expires_at <= $2")
             .bind(token_sha256)
             .bind(now)
@@ -153,6 +157,7 @@ impl Store {
 
     /// Stores the throttle state of `key`.
     pub async fn set_throttle(&self, key: &str, state: ThrottleState) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO login_throttle (key, failures, locked_until) VALUES ($1, $2, $3) \
              ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until",
@@ -167,6 +172,7 @@ impl Store {
 
     /// Forgets the failures of `key` (after a successful sign-in).
     pub async fn clear_throttle(&self, key: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM login_throttle WHERE key = $1")
             .bind(key)
             .execute(self.pool())

@@ -27,6 +27,10 @@ use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store, StoreError};
 
 /// Invoices fetched per `ListInvoices` page during a sweep.
 const SWEEP_PAGE: u64 = 500;
+/// Least time between two writes of the resume add index for stream updates that change
+/// nothing else (each new invoice's add notification): replaying a second of adds after a
+/// crash is harmless, a write transaction per new invoice is not.
+const ADD_INDEX_WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Errors of one tracker step (logged by the running tracker, which keeps going).
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +70,21 @@ pub struct Tracker {
     store: Store,
     lnd: LndClient,
     cfg: TrackerConfig,
-    /// The (add, settle) indexes this tracker last stored: an update at or below both needs no
-    /// write (the stored indexes only ever grow).
-    stored_indexes: std::sync::Arc<std::sync::Mutex<(u64, u64)>>,
+    /// The resume indexes this tracker stored, and the add index it saw but has not stored yet.
+    indexes: std::sync::Arc<std::sync::Mutex<ResumeIndexes>>,
+}
+
+/// What the tracker knows of its stored resume position.
+#[derive(Debug, Default)]
+struct ResumeIndexes {
+    /// Add index last stored (the stored indexes only ever grow).
+    stored_add: u64,
+    /// Settle index last stored.
+    stored_settle: u64,
+    /// Highest add index seen but not stored yet (0: none).
+    unstored_add: u64,
+    /// When the indexes were last written.
+    written_at: Option<std::time::Instant>,
 }
 
 /// A running tracker; dropping it does not stop it, call [`TrackerHandle::stop`].
@@ -92,7 +108,7 @@ impl Tracker {
             store,
             lnd,
             cfg,
-            stored_indexes: std::sync::Arc::new(std::sync::Mutex::new((0, 0))),
+            indexes: std::sync::Arc::new(std::sync::Mutex::new(ResumeIndexes::default())),
         }
     }
 
@@ -151,7 +167,9 @@ impl Tracker {
         let mut sweep = tokio::time::interval(self.cfg.sweep_interval);
         sweep.tick().await;
         let mut sweeping: Option<futures::future::BoxFuture<'_, Result<usize, TrackerError>>> = None;
-        loop {
+        let mut flush = tokio::time::interval(ADD_INDEX_WRITE_INTERVAL);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let stopped = loop {
             tokio::select! {
                 item = stream.next() => match item {
                     Some(Ok(invoice)) => {
@@ -161,10 +179,15 @@ impl Tracker {
                     }
                     Some(Err(e)) => {
                         tracing::warn!("tracker: invoice stream failed: {e}");
-                        return false;
+                        break false;
                     }
-                    None => return false,
+                    None => break false,
                 },
+                _ = flush.tick() => {
+                    if let Err(e) = self.flush_add_index().await {
+                        tracing::warn!("{e}");
+                    }
+                }
                 _ = sweep.tick(), if sweeping.is_none() => {
                     sweeping = Some(Box::pin(self.sweep()));
                 }
@@ -179,9 +202,13 @@ impl Tracker {
                         tracing::warn!("{e}");
                     }
                 }
-                _ = stop.changed() => return true,
+                _ = stop.changed() => break true,
             }
+        };
+        if let Err(e) = self.flush_add_index().await {
+            tracing::warn!("{e}");
         }
+        stopped
     }
 
     /// Reconciles with the node: pages `ListInvoices` from the stored add index, or from the
@@ -189,6 +216,7 @@ impl Tracker {
     /// pages did not show (e.g. created before the node reported an add index). Returns how many
     /// invoices changed state.
     pub async fn sweep(&self) -> Result<usize, TrackerError> {
+        let started = std::time::Instant::now();
         let mut changed = 0;
         let mut live: HashMap<String, LnInvoice> = HashMap::new();
         for state in [LnState::Open, LnState::Accepted] {
@@ -201,6 +229,7 @@ impl Tracker {
                 live.insert(ours.payment_hash.clone(), ours);
             }
         }
+        let live_count = live.len();
         let (stored_add, _) = self.store.tracker_indexes().await?;
         let oldest_live = live.values().filter_map(|i| i.add_index).min();
         let mut offset = oldest_live.map_or(stored_add, |add| stored_add.min(add.saturating_sub(1)));
@@ -232,7 +261,7 @@ impl Tracker {
                 }
             }
             // One index update per page instead of one per invoice.
-            self.advance_indexes(last_add, last_settle).await?;
+            self.advance_indexes(last_add, last_settle, true).await?;
             if page.invoices.is_empty() || page.last_index_offset <= offset {
                 break;
             }
@@ -248,6 +277,12 @@ impl Tracker {
                 Err(e) => return Err(e.into()),
             }
         }
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis(),
+            live = live_count,
+            changed,
+            "tracker: sweep done"
+        );
         Ok(changed)
     }
 
@@ -259,22 +294,68 @@ impl Tracker {
             None => false,
         };
         let settle_index = (node.state == InvoiceState::Settled as i32).then_some(node.settle_index);
-        self.advance_indexes(Some(node.add_index), settle_index).await?;
+        // A settle (or any change) writes at once; a bare add notification may wait.
+        self.advance_indexes(Some(node.add_index), settle_index, changed)
+            .await?;
         Ok(changed)
     }
 
-    /// Stores the resume position, unless this tracker stored one at least as far already.
-    async fn advance_indexes(&self, add_index: Option<u64>, settle_index: Option<u64>) -> Result<(), TrackerError> {
-        let known = self.stored_indexes.lock().map(|k| *k).unwrap_or((0, 0));
-        let add_ahead = add_index.is_some_and(|a| a > known.0);
-        let settle_ahead = settle_index.is_some_and(|s| s > known.1);
-        if !add_ahead && !settle_ahead {
-            return Ok(());
+    /// Stores the resume position, unless this tracker stored one at least as far already. An
+    /// add index alone (`urgent` false, no settle index ahead) is only remembered when the
+    /// indexes were written less than [`ADD_INDEX_WRITE_INTERVAL`] ago; [`Tracker::flush_add_index`]
+    /// writes it later.
+    async fn advance_indexes(
+        &self,
+        add_index: Option<u64>,
+        settle_index: Option<u64>,
+        urgent: bool,
+    ) -> Result<(), TrackerError> {
+        let (add, settle) = {
+            let Ok(mut known) = self.indexes.lock() else {
+                return Ok(self.store.advance_tracker_indexes(add_index, settle_index).await?);
+            };
+            let add_ahead = add_index.is_some_and(|a| a > known.stored_add);
+            let settle_ahead = settle_index.is_some_and(|s| s > known.stored_settle);
+            if !add_ahead && !settle_ahead {
+                return Ok(());
+            }
+            let recent = known
+                .written_at
+                .is_some_and(|at| at.elapsed() < ADD_INDEX_WRITE_INTERVAL);
+            if !urgent && !settle_ahead && recent {
+                known.unstored_add = known.unstored_add.max(add_index.unwrap_or(0));
+                return Ok(());
+            }
+            let add = add_index.unwrap_or(0).max(known.unstored_add);
+            (
+                (add > known.stored_add).then_some(add),
+                settle_index.filter(|_| settle_ahead),
+            )
+        };
+        self.write_indexes(add, settle).await
+    }
+
+    /// Writes an add index [`Tracker::advance_indexes`] held back, if any.
+    async fn flush_add_index(&self) -> Result<(), TrackerError> {
+        let pending = match self.indexes.lock() {
+            Ok(known) => (known.unstored_add > known.stored_add).then_some(known.unstored_add),
+            Err(_) => None,
+        };
+        match pending {
+            Some(add) => self.write_indexes(Some(add), None).await,
+            None => Ok(()),
         }
-        self.store.advance_tracker_indexes(add_index, settle_index).await?;
-        if let Ok(mut k) = self.stored_indexes.lock() {
-            k.0 = k.0.max(add_index.unwrap_or(0));
-            k.1 = k.1.max(settle_index.unwrap_or(0));
+    }
+
+    async fn write_indexes(&self, add: Option<u64>, settle: Option<u64>) -> Result<(), TrackerError> {
+        self.store.advance_tracker_indexes(add, settle).await?;
+        if let Ok(mut known) = self.indexes.lock() {
+            known.stored_add = known.stored_add.max(add.unwrap_or(0));
+            known.stored_settle = known.stored_settle.max(settle.unwrap_or(0));
+            if known.unstored_add <= known.stored_add {
+                known.unstored_add = 0;
+            }
+            known.written_at = Some(std::time::Instant::now());
         }
         Ok(())
     }
