@@ -526,6 +526,8 @@ async fn a_create_needs_no_lookup_and_records_what_the_node_holds() {
     assert_eq!(ours.expires_at, node.creation_date + node.expiry);
     assert_eq!(ours.add_index, Some(node.add_index));
     assert_eq!(ours.amount_msat, u64::try_from(node.value_msat).expect("msat"));
+    // The answer (built without reading the row back) is the stored row.
+    assert_eq!(h.store.ln_invoice(&ours.id).await.expect("read"), Some(ours));
     h.node.shutdown().await;
 }
 

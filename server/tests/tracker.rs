@@ -370,3 +370,44 @@ async fn the_event_feed_publishes_new_events_in_order() {
     running.stop().await;
     feed.stop().await;
 }
+
+/// The tracker holds back the add index of bare add notifications (no write per new invoice)
+/// but stores it within about a second, so a restart resumes after the burst.
+#[tokio::test]
+async fn a_burst_of_new_invoices_is_stored_as_the_resume_add_index_soon_after() {
+    let h = harness().await;
+    let running = Tracker::new(h.store.clone(), h.lnd.clone(), fast()).spawn();
+    // Let the first subscribe and sweep finish.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Invoices another application made on the node: for the tracker they are bare adds.
+    let mut last_add = 0;
+    for sat in 1..=6 {
+        let added = h
+            .lnd
+            .add_invoice(lnd_proto::lnrpc::Invoice {
+                value: 1000 * sat,
+                ..Default::default()
+            })
+            .await
+            .expect("add invoice");
+        last_add = added.add_index;
+    }
+    let mut stored = 0;
+    for _ in 0..100 {
+        stored = h.store.tracker_indexes().await.expect("indexes").0;
+        if stored >= last_add {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored, last_add, "the add index of the last new invoice is stored");
+    // A settle right after the burst is recorded (and its settle index stored) as usual.
+    let paid = standalone(&h, 7).await;
+    pay(&h, &paid).await;
+    assert_eq!(
+        wait_for_events(&h.store, &paid.id, 2).await,
+        ["invoice_created", "payment_received"]
+    );
+    assert!(h.store.tracker_indexes().await.expect("indexes").1 >= 1);
+    running.stop().await;
+}

@@ -136,6 +136,11 @@ async fn created_event(store: &Store, n: u8) -> String {
         })
         .await
         .expect("insert");
+    // What the insert answers is what a read of the row gives.
+    assert_eq!(
+        store.ln_invoice(&invoice.id).await.expect("read"),
+        Some(invoice.clone())
+    );
     store
         .mark_ln_invoice_open(&invoice.id, "lnbcrt1test", u64::from(n), 1_700_000_000, 1_700_003_600)
         .await

@@ -1,9 +1,10 @@
 //! Lightning invoices for EUR invoices: create (idempotently), refresh, cancel, list.
 //!
 //! Flow: UI/CLI → this service → ports (`lnd`, `rates`, `store`). The service generates
-//! the preimage itself and records the invoice as PENDING before asking the node, so a
-//! create that times out is recovered (looked up, or re-sent with the same preimage, which
-//! the node refuses to duplicate) instead of leaving two payable invoices for one debt.
+//! the preimage itself and records the invoice as PENDING (while the node is asked, at the
+//! same time), so a create that times out is recovered (looked up, or re-sent with the same
+//! preimage, which the node refuses to duplicate) instead of leaving two payable invoices for
+//! one debt. The BOLT11 is shown only once both are done.
 
 pub mod export;
 pub mod memo;
@@ -391,25 +392,31 @@ impl InvoiceService {
         let mut preimage = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut preimage);
         let payment_hash = Sha256::digest(preimage);
-        let pending = self
-            .store
-            .insert_pending_ln_invoice(&NewLnInvoice {
-                fattura_id: fattura.as_ref().map(|f| f.id),
-                numero: fattura.as_ref().map(|f| f.numero.clone()),
-                payment_hash: hex::encode(payment_hash),
-                preimage: hex::encode(preimage),
-                memo,
-                amount_eur,
-                amount_msat,
-                rate_eur_per_btc: quote.eur_per_btc,
-                rate_source: quote.source.clone(),
-                rate_at: quote.fetched_at.timestamp(),
-                rate_is_fallback: quote.is_fallback,
-                expiry_secs,
-                created_at: now_secs(),
-            })
-            .await?;
-        let invoice = self.confirm_with_node(pending, &preimage).await?;
+        let new = NewLnInvoice {
+            fattura_id: fattura.as_ref().map(|f| f.id),
+            numero: fattura.as_ref().map(|f| f.numero.clone()),
+            payment_hash: hex::encode(payment_hash),
+            preimage: hex::encode(preimage),
+            memo,
+            amount_eur,
+            amount_msat,
+            rate_eur_per_btc: quote.eur_per_btc,
+            rate_source: quote.source.clone(),
+            rate_at: quote.fetched_at.timestamp(),
+            rate_is_fallback: quote.is_fallback,
+            expiry_secs,
+            created_at: now_secs(),
+        };
+        // The PENDING record and the node's invoice are made at the same time: what must hold
+        // is that the record (with its preimage) is stored before anyone sees the BOLT11, which
+        // happens only after both. If the record fails, the node keeps an invoice nobody was
+        // shown, which expires unpaid.
+        let request = node_request(&new.memo, new.amount_msat, new.expiry_secs, &preimage);
+        let (pending, added) = tokio::join!(
+            self.store.insert_pending_ln_invoice(&new),
+            self.lnd.add_invoice(request)
+        );
+        let invoice = self.record_added(pending?, added).await?;
         warnings.extend(quote_warnings(&quote));
         Ok(Created {
             invoice,
@@ -442,17 +449,31 @@ impl InvoiceService {
 
     /// Asks the node to create a recorded PENDING invoice, recovering from ambiguous failures.
     async fn confirm_with_node(&self, pending: LnInvoice, preimage: &[u8; 32]) -> Result<LnInvoice, InvoiceError> {
-        let request = lnrpc::Invoice {
-            memo: pending.memo.clone(),
-            r_preimage: preimage.to_vec(),
-            value_msat: i64::try_from(pending.amount_msat).unwrap_or(i64::MAX),
-            expiry: i64::try_from(pending.expiry_secs).unwrap_or(i64::MAX),
-            ..Default::default()
-        };
-        match self.lnd.add_invoice(request).await {
+        let request = node_request(&pending.memo, pending.amount_msat, pending.expiry_secs, preimage);
+        let added = self.lnd.add_invoice(request).await;
+        self.record_added(pending, added).await
+    }
+
+    /// Records the node's answer to the AddInvoice of a recorded PENDING invoice, recovering
+    /// from ambiguous failures.
+    async fn record_added(
+        &self,
+        pending: LnInvoice,
+        added: Result<lnrpc::AddInvoiceResponse, LndError>,
+    ) -> Result<LnInvoice, InvoiceError> {
+        match added {
             Ok(added) => {
                 if let Some(node) = added_invoice(&added, &pending) {
-                    return self.record_node_invoice(&pending, &node).await;
+                    // A new OPEN invoice: record it and answer without reading the row back.
+                    apply_node_invoice(&self.store, &pending, &node).await?;
+                    return Ok(LnInvoice {
+                        state: LnState::Open,
+                        payment_request: Some(node.payment_request),
+                        add_index: Some(node.add_index),
+                        created_at: node.creation_date,
+                        expires_at: node.creation_date.saturating_add(node.expiry),
+                        ..pending
+                    });
                 }
             }
             Err(e) if e.is_already_exists() => {}
@@ -571,6 +592,17 @@ impl InvoiceService {
 /// request carries its creation date (LND stamps both with the same time) and expiry, so no
 /// LookupInvoice is needed. `None` when the request does not parse or does not match what we
 /// asked for (then the caller looks the invoice up instead).
+/// The AddInvoice request for our invoice: our preimage, amount in msat, expiry in seconds.
+fn node_request(memo: &str, amount_msat: u64, expiry_secs: u64, preimage: &[u8; 32]) -> lnrpc::Invoice {
+    lnrpc::Invoice {
+        memo: memo.to_string(),
+        r_preimage: preimage.to_vec(),
+        value_msat: i64::try_from(amount_msat).unwrap_or(i64::MAX),
+        expiry: i64::try_from(expiry_secs).unwrap_or(i64::MAX),
+        ..Default::default()
+    }
+}
+
 fn added_invoice(added: &lnrpc::AddInvoiceResponse, ours: &LnInvoice) -> Option<lnrpc::Invoice> {
     let bolt11: lightning_invoice::Bolt11Invoice = added.payment_request.parse().ok()?;
     let hash_matches =

@@ -227,9 +227,34 @@ impl Store {
         let amount_cents = eur_to_cents(new.amount_eur)
             .ok_or_else(|| StoreError::Corrupt(format!("amount {} is not whole cents", new.amount_eur)))?;
         let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
-        let new = new.clone();
+        // What the row holds once inserted (amount and rate as they read back), so the caller
+        // needs no second query.
+        let stored = |id: String| LnInvoice {
+            id,
+            fattura_id: new.fattura_id,
+            payment_hash: new.payment_hash.clone(),
+            payment_request: None,
+            memo: new.memo.clone(),
+            amount_eur: super::cents_to_eur(amount_cents),
+            amount_msat: new.amount_msat,
+            rate_eur_per_btc: new.rate_eur_per_btc,
+            rate_source: new.rate_source.clone(),
+            rate_at: new.rate_at,
+            rate_is_fallback: new.rate_is_fallback,
+            expiry_secs: new.expiry_secs,
+            created_at: new.created_at,
+            expires_at: new.created_at.saturating_add(expiry_secs),
+            state: LnState::Pending,
+            add_index: None,
+            settle_index: None,
+            amt_paid_msat: 0,
+            settled_at: None,
+            cancelled_by_us: false,
+        };
+        let owned = new.clone();
         let id = self
             .write_grouped(Box::new(move |tx| {
+                let new = owned;
                 Box::pin(async move {
                     // Two forms so both engines answer from the (fattura_id, attempt) index.
                     let attempt: i64 = match new.fattura_id {
@@ -280,9 +305,7 @@ impl Store {
                 })
             }))
             .await?;
-        self.ln_invoice(&id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("invoice {id} vanished after insert")))
+        Ok(stored(id))
     }
 
     /// Marks a PENDING invoice OPEN with what the node answered.
