@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod live;
 pub mod model;
 pub mod pages;
+pub mod qr;
 
 pub use components::shell::App;
 pub use error::AppError;

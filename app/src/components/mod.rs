@@ -2,5 +2,6 @@
 
 pub mod back_office;
 pub mod offline;
+pub mod qr;
 pub mod shell;
 pub mod table;

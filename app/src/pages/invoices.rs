@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+use crate::components::qr::QrCode;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format::format_sat;
@@ -63,10 +64,8 @@ pub struct LnInvoiceView {
 pub struct LnInvoiceInfo {
     /// The listed facts.
     pub invoice: LnInvoiceView,
-    /// BOLT11 payment request ('' while the node has not confirmed it).
+    /// BOLT11 payment request ('' while the node has not confirmed it); the page draws its QR code.
     pub payment_request: String,
-    /// QR code of `LIGHTNING:<BOLT11>` as an SVG document ('' without a payment request).
-    pub qr_svg: String,
     /// What was paid, whole sats.
     pub amount_paid_sat: u64,
     /// The memo in the invoice.
@@ -436,8 +435,8 @@ fn InvoiceDetailCard(
             })}
             {warnings}
             <div class="invoice-detail">
-                {(!detail.qr_svg.is_empty() && payable).then(|| view! {
-                    <div class="invoice-qr" data-testid="invoice-qr" inner_html=detail.qr_svg.clone()></div>
+                {(!detail.payment_request.is_empty() && payable).then(|| view! {
+                    <QrCode payment_request=detail.payment_request.clone() class="invoice-qr" testid="invoice-qr"/>
                 })}
                 <dl class="facts">
                     <dt>{move || tr("Status", "Stato")}</dt>

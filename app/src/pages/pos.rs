@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+use crate::components::qr::QrCode;
 use crate::error::AppError;
 use crate::format::format_sat;
 use crate::i18n::tr;
@@ -14,10 +15,8 @@ use crate::i18n::tr;
 pub struct PosSale {
     /// Our Lightning invoice id (`LN-000042`).
     pub invoice_id: String,
-    /// BOLT11 payment request.
+    /// BOLT11 payment request (the screen draws its QR code itself, see [`crate::qr`]).
     pub payment_request: String,
-    /// The QR code of `LIGHTNING:<BOLT11>` (upper case: a denser code), as an SVG document.
-    pub qr_svg: String,
     /// EUR amount, two decimals (`12.50`).
     pub amount_eur: String,
     /// Amount in whole sats.
@@ -322,7 +321,7 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
     );
     view! {
         <div class="pos-qr-screen" data-testid="pos-qr-screen">
-            <div class="pos-qr" data-testid="pos-qr" inner_html=sale.qr_svg.clone()></div>
+            <QrCode payment_request=sale.payment_request.clone() class="pos-qr" testid="pos-qr"/>
             <div class="pos-qr-info">
                 <p class="pos-qr-eur" data-testid="pos-qr-eur">{format!("{} €", sale.amount_eur.replace('.', ","))}</p>
                 <p class="pos-qr-sat" data-testid="pos-qr-sat">{format_sat(sale.amount_sat)}</p>

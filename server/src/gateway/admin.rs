@@ -23,7 +23,7 @@ use crate::lnd::LndClient;
 use crate::store::{Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT};
 use crate::webhooks::{self, Dispatcher, DispatcherConfig, WebhookError};
 
-use super::pos::{invoice_error, parse_counter_amount, qr_svg};
+use super::pos::{invoice_error, parse_counter_amount};
 
 /// Most rows a list returns.
 const LIST_LIMIT: u32 = 500;
@@ -194,15 +194,9 @@ impl GatewayAdmin {
     async fn detail(&self, invoice: LnInvoice, reused: bool, warnings: Vec<String>) -> Result<LnInvoiceInfo, AppError> {
         let fattura = self.fattura_of(&invoice).await?;
         let payment_request = invoice.payment_request.clone().unwrap_or_default();
-        let qr = if payment_request.is_empty() || invoice.state.is_final() {
-            String::new()
-        } else {
-            qr_svg(&payment_request)?
-        };
         Ok(LnInvoiceInfo {
             invoice: ln_view(&invoice, fattura.as_ref()),
             payment_request,
-            qr_svg: qr,
             amount_paid_sat: invoice.amt_paid_msat / 1000,
             memo: invoice.memo.clone(),
             reused,
