@@ -229,7 +229,8 @@ pub fn markdown(run: &Run, machine: &Machine) -> String {
     let _ = writeln!(
         out,
         "Closed loop, {} s per cell. Gateway: `POST /api/pos_charge` (`amount_eur=12,50`, signed-in \
-         session; EUR → sat at the fallback rate, AddInvoice, SQLite rows, QR SVG). Raw: `AddInvoice` \
+         session; EUR → sat at the fallback rate, AddInvoice, SQLite rows; the POS page draws the QR code \
+         from the BOLT11 itself). Raw: `AddInvoice` \
          of the same 27,778 sat over one TLS + macaroon gRPC connection to the same simnode.\n",
         run.secs_per_cell
     );

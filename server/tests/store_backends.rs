@@ -119,6 +119,14 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
         })
         .await?;
     seen.push(format!("reused {} {}", again.invoice.id, again.reused));
+    // The invoice_created payload names the EUR invoice and its client (read with the OPEN change).
+    for event in store.events_for_invoice(&created.invoice.id).await? {
+        let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
+        seen.push(format!(
+            "event {} for {} {}",
+            event.kind, payload["metadata"]["original_invoice"], payload["metadata"]["client"]
+        ));
+    }
     let standalone = service
         .create(CreateRequest {
             amount_eur: Some(Decimal::new(300, 2)),
@@ -283,6 +291,12 @@ async fn a_business_day_looks_the_same_on_sqlite_and_postgres() -> TestResult {
         on_sqlite
             .iter()
             .any(|l| l.starts_with("events [\"invoice_created:INV-1-LN\"")),
+        "{on_sqlite:#?}"
+    );
+    assert!(
+        on_sqlite
+            .iter()
+            .any(|l| l == "event invoice_created for \"INV-1\" \"Acme Corp\""),
         "{on_sqlite:#?}"
     );
     Ok(())

@@ -1,10 +1,12 @@
 //! Lightning invoices for EUR invoices: create (idempotently), refresh, cancel, list.
 //!
-//! Flow: UI/CLI → this service → ports (`lnd`, `rates`, `store`). The service generates
-//! the preimage itself and records the invoice as PENDING (while the node is asked, at the
-//! same time), so a create that times out is recovered (looked up, or re-sent with the same
-//! preimage, which the node refuses to duplicate) instead of leaving two payable invoices for
-//! one debt. The BOLT11 is shown only once both are done.
+//! Flow: UI/CLI → this service → ports (`lnd`, `rates`, `store`). The service generates the
+//! preimage itself and asks the node first; when the node has made the invoice it is recorded
+//! OPEN with its `invoice_created` event in one transaction, and only after that commit is the
+//! BOLT11 shown to anyone. A crash in between leaves a node invoice nobody has seen, which
+//! expires unpaid. A create whose answer is ambiguous (a timeout) is recorded PENDING with its
+//! preimage and recovered (looked up, or re-sent with the same preimage, which the node refuses
+//! to duplicate) instead of leaving two payable invoices for one debt.
 
 pub mod export;
 pub mod memo;
@@ -20,7 +22,7 @@ use crate::liquidity::{self, InboundCache, InboundCheck};
 use crate::lnd::{LndClient, LndError};
 use crate::money::{self, ConversionError};
 use crate::rates::{RateError, RateQuote, RateService};
-use crate::store::{Fattura, FatturaStatus, LnInvoice, LnState, NewLnInvoice, Store, StoreError};
+use crate::store::{Fattura, FatturaStatus, LnInvoice, LnState, NewLnInvoice, NodeOpened, Store, StoreError};
 use lnd_proto::lnrpc;
 
 /// Seconds in an hour.
@@ -407,16 +409,11 @@ impl InvoiceService {
             expiry_secs,
             created_at: now_secs(),
         };
-        // The PENDING record and the node's invoice are made at the same time: what must hold
-        // is that the record (with its preimage) is stored before anyone sees the BOLT11, which
-        // happens only after both. If the record fails, the node keeps an invoice nobody was
-        // shown, which expires unpaid.
+        // The node is asked first; the invoice is recorded once it is known, and the BOLT11 is
+        // shown only after that commit (see the module doc).
         let request = node_request(&new.memo, new.amount_msat, new.expiry_secs, &preimage);
-        let (pending, added) = tokio::join!(
-            self.store.insert_pending_ln_invoice(&new),
-            self.lnd.add_invoice(request)
-        );
-        let invoice = self.record_added(pending?, added).await?;
+        let added = self.lnd.add_invoice(request).await;
+        let invoice = self.record_new(&new, added).await?;
         warnings.extend(quote_warnings(&quote));
         Ok(Created {
             invoice,
@@ -454,6 +451,27 @@ impl InvoiceService {
         self.record_added(pending, added).await
     }
 
+    /// Records a new invoice after the node's answer to its AddInvoice. When the node made it
+    /// (the usual case) that is one transaction storing it OPEN with its event. A refusal records
+    /// nothing. Any other answer (a timeout, a duplicate, an odd BOLT11) is recorded PENDING
+    /// with its preimage first and resolved like an interrupted create.
+    async fn record_new(
+        &self,
+        new: &NewLnInvoice,
+        added: Result<lnrpc::AddInvoiceResponse, LndError>,
+    ) -> Result<LnInvoice, InvoiceError> {
+        let added = match added {
+            Ok(response) => match added_invoice(&response, &new.payment_hash, new.amount_msat) {
+                Some(node) => return Ok(self.store.insert_open_ln_invoice(new, &node).await?),
+                None => Ok(response),
+            },
+            Err(e) if e.is_already_exists() || e.is_ambiguous() => Err(e),
+            Err(e) => return Err(e.into()),
+        };
+        let pending = self.store.insert_pending_ln_invoice(new).await?;
+        self.record_added(pending, added).await
+    }
+
     /// Records the node's answer to the AddInvoice of a recorded PENDING invoice, recovering
     /// from ambiguous failures.
     async fn record_added(
@@ -463,17 +481,18 @@ impl InvoiceService {
     ) -> Result<LnInvoice, InvoiceError> {
         match added {
             Ok(added) => {
-                if let Some(node) = added_invoice(&added, &pending) {
+                if let Some(node) = added_invoice(&added, &pending.payment_hash, pending.amount_msat) {
                     // A new OPEN invoice: record it and answer without reading the row back.
-                    apply_node_invoice(&self.store, &pending, &node).await?;
-                    return Ok(LnInvoice {
-                        state: LnState::Open,
-                        payment_request: Some(node.payment_request),
-                        add_index: Some(node.add_index),
-                        created_at: node.creation_date,
-                        expires_at: node.creation_date.saturating_add(node.expiry),
-                        ..pending
-                    });
+                    self.store
+                        .mark_ln_invoice_open(
+                            &pending.id,
+                            &node.payment_request,
+                            node.add_index,
+                            node.created_at,
+                            node.expires_at,
+                        )
+                        .await?;
+                    return Ok(pending.opened(&node));
                 }
             }
             Err(e) if e.is_already_exists() => {}
@@ -603,24 +622,31 @@ fn node_request(memo: &str, amount_msat: u64, expiry_secs: u64, preimage: &[u8; 
     }
 }
 
-fn added_invoice(added: &lnrpc::AddInvoiceResponse, ours: &LnInvoice) -> Option<lnrpc::Invoice> {
-    let bolt11: lightning_invoice::Bolt11Invoice = added.payment_request.parse().ok()?;
-    let hash_matches =
-        hex::encode(bolt11.payment_hash()) == ours.payment_hash && added.r_hash == bolt11.payment_hash()[..];
-    if !hash_matches || bolt11.amount_milli_satoshis() != Some(ours.amount_msat) {
+/// The node's answer to our AddInvoice as the OPEN invoice it made, if its BOLT11 is for our
+/// payment hash (hex) and amount. The BOLT11 is decoded without checking its signature (an
+/// elliptic curve key recovery, the costliest part of decoding): it comes from our own node over
+/// its authenticated connection, and a payer's wallet checks the signature anyway.
+fn added_invoice(added: &lnrpc::AddInvoiceResponse, payment_hash: &str, amount_msat: u64) -> Option<NodeOpened> {
+    let signed: lightning_invoice::SignedRawBolt11Invoice = added.payment_request.parse().ok()?;
+    let raw = signed.raw_invoice();
+    let hash = &raw.payment_hash()?.0[..];
+    let hash_matches = hex::encode(hash) == payment_hash && added.r_hash == hash;
+    let invoiced_msat = raw
+        .amount_pico_btc()
+        .filter(|pico| pico % 10 == 0)
+        .map(|pico| pico / 10);
+    if !hash_matches || invoiced_msat != Some(amount_msat) {
         return None;
     }
-    Some(lnrpc::Invoice {
-        memo: ours.memo.clone(),
-        r_hash: added.r_hash.clone(),
-        value_msat: i64::try_from(ours.amount_msat).ok()?,
-        creation_date: i64::try_from(bolt11.duration_since_epoch().as_secs()).ok()?,
-        expiry: i64::try_from(bolt11.expiry_time().as_secs()).ok()?,
+    let expiry_secs = raw
+        .expiry_time()
+        .map_or(lightning_invoice::DEFAULT_EXPIRY_TIME, |expiry| expiry.as_seconds());
+    let created_at = i64::try_from(raw.data.timestamp.as_unix_timestamp()).ok()?;
+    Some(NodeOpened {
         payment_request: added.payment_request.clone(),
         add_index: added.add_index,
-        payment_addr: added.payment_addr.clone(),
-        state: lnrpc::invoice::InvoiceState::Open as i32,
-        ..Default::default()
+        created_at,
+        expires_at: created_at.saturating_add(i64::try_from(expiry_secs).ok()?),
     })
 }
 

@@ -191,8 +191,9 @@ pub fn webhook_body(
     )
 }
 
+/// What an event's payload says about its invoice.
 #[derive(FromRow)]
-struct InvoiceFacts {
+pub(super) struct InvoiceFacts {
     payment_hash: String,
     memo: String,
     amount_cents: i64,
@@ -200,6 +201,12 @@ struct InvoiceFacts {
     numero: Option<String>,
     client_name: Option<String>,
 }
+
+/// The columns of [`InvoiceFacts`] as a `RETURNING` list of a statement changing one row of
+/// `ln_invoices`, so a change and its event need no separate read.
+pub(super) const INVOICE_FACTS_RETURNING: &str = "payment_hash, memo, amount_cents, amount_msat, \
+     (SELECT f.numero FROM fatture f WHERE f.id = ln_invoices.fattura_id) AS numero, \
+     (SELECT f.client_name FROM fatture f WHERE f.id = ln_invoices.fattura_id) AS client_name";
 
 /// Records an event for `ln_invoice_id` and queues it for every enabled endpoint whose filter
 /// accepts it, inside the caller's transaction. `paid` overrides the amounts (msat, EUR) for
@@ -218,6 +225,18 @@ pub(super) async fn record(
     .bind(ln_invoice_id)
     .fetch_one(&mut **tx)
     .await?;
+    record_with_facts(tx, kind, ln_invoice_id, at, paid, facts).await
+}
+
+/// [`record`] with the invoice's facts already read (see [`INVOICE_FACTS_RETURNING`]).
+pub(super) async fn record_with_facts(
+    tx: &mut Transaction<'_, Any>,
+    kind: EventKind,
+    ln_invoice_id: &str,
+    at: i64,
+    paid: Option<(u64, Decimal)>,
+    facts: InvoiceFacts,
+) -> Result<String, StoreError> {
     let (amount_msat, amount_eur) = match paid {
         Some(paid) => paid,
         None => (

@@ -1,9 +1,11 @@
 //! Group commit for SQLite: the changes of concurrent writers (POS sales, mostly) are made in
-//! one transaction, each in its own savepoint, and share its single COMMIT and fsync. Every
-//! writer is answered only after that commit, so an answer still means "on disk".
+//! one transaction and share its single COMMIT and fsync. Every writer is answered only after
+//! that commit, so an answer still means "on disk".
 //!
-//! One change failing rolls back its own savepoint only; the others commit. A failed COMMIT
-//! fails every change of the group, and nothing of it is stored.
+//! The changes first run one after the other with nothing between them. If one fails, that
+//! transaction is rolled back and the group runs again, each change in its own savepoint, so
+//! the failing change leaves nothing and the others commit. A failed COMMIT fails every change
+//! of the group, and nothing of it is stored.
 
 use futures::future::BoxFuture;
 use sqlx::{Any, AnyPool, Transaction};
@@ -16,46 +18,50 @@ const MAX_GROUP: usize = 64;
 /// Changes waiting for the committer before writers wait to queue.
 const QUEUE_DEPTH: usize = 1024;
 
-/// One writer's change: it runs inside the group's transaction and returns its answer.
+/// One writer's change: it runs inside the group's transaction and returns its answer. It may
+/// run twice (see the module doc), each time from the same state of the database.
 pub(crate) type Change<T> =
-    Box<dyn for<'c> FnOnce(&'c mut Transaction<'static, Any>) -> BoxFuture<'c, Result<T, StoreError>> + Send>;
-
-/// Answers a writer once the group's outcome is known: `Err` carries the COMMIT's failure.
-type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
+    Box<dyn for<'c> Fn(&'c mut Transaction<'static, Any>) -> BoxFuture<'c, Result<T, StoreError>> + Send>;
 
 /// A queued change with its writer's answer channel, whatever its answer type.
 trait Queued: Send {
-    /// Runs the change in `tx`; says whether it succeeded and how to answer its writer.
-    fn run<'c>(self: Box<Self>, tx: &'c mut Transaction<'static, Any>) -> BoxFuture<'c, (bool, Finish)>;
-    /// Answers the writer with a failure without running the change.
-    fn fail(self: Box<Self>, why: String);
+    /// Runs the change in `tx` and keeps its outcome; says whether it succeeded.
+    fn run<'a>(&'a mut self, tx: &'a mut Transaction<'static, Any>) -> BoxFuture<'a, bool>;
+    /// Whether the change's last run succeeded.
+    fn succeeded(&self) -> bool;
+    /// Answers the writer: its change's outcome once `committed` is `Ok`, else the reason
+    /// nothing was stored.
+    fn finish(self: Box<Self>, committed: Result<(), String>);
 }
 
 struct Job<T> {
     change: Change<T>,
+    outcome: Option<Result<T, StoreError>>,
     answer: oneshot::Sender<Result<T, StoreError>>,
 }
 
 impl<T: Send + 'static> Queued for Job<T> {
-    fn run<'c>(self: Box<Self>, tx: &'c mut Transaction<'static, Any>) -> BoxFuture<'c, (bool, Finish)> {
-        let Job { change, answer } = *self;
+    fn run<'a>(&'a mut self, tx: &'a mut Transaction<'static, Any>) -> BoxFuture<'a, bool> {
         Box::pin(async move {
-            let outcome = change(tx).await;
+            let outcome = (self.change)(tx).await;
             let succeeded = outcome.is_ok();
-            let finish: Finish = Box::new(move |committed| {
-                let reply = match (outcome, committed) {
-                    (Ok(value), Ok(())) => Ok(value),
-                    (Err(e), _) => Err(e),
-                    (Ok(_), Err(why)) => Err(StoreError::GroupCommit(why)),
-                };
-                let _ = answer.send(reply);
-            });
-            (succeeded, finish)
+            self.outcome = Some(outcome);
+            succeeded
         })
     }
 
-    fn fail(self: Box<Self>, why: String) {
-        let _ = self.answer.send(Err(StoreError::GroupCommit(why)));
+    fn succeeded(&self) -> bool {
+        matches!(self.outcome, Some(Ok(_)))
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let reply = match (self.outcome, committed) {
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (_, Err(why)) => Err(StoreError::GroupCommit(why)),
+            (None, Ok(())) => Err(StoreError::GroupCommit("the change was not run".into())),
+        };
+        let _ = self.answer.send(reply);
     }
 }
 
@@ -95,7 +101,11 @@ impl GroupCommitter {
     /// Queues `change` and waits until the group it joined has committed.
     pub(crate) async fn write<T: Send + 'static>(&self, change: Change<T>) -> Result<T, StoreError> {
         let (answer, answered) = oneshot::channel();
-        let job: Box<dyn Queued> = Box::new(Job { change, answer });
+        let job: Box<dyn Queued> = Box::new(Job {
+            change,
+            outcome: None,
+            answer,
+        });
         if self.queue.send(job).await.is_err() {
             return Err(StoreError::GroupCommit("the database writer has stopped".into()));
         }
@@ -105,73 +115,68 @@ impl GroupCommitter {
     }
 }
 
-/// Runs one group in one transaction; returns whether anything was committed.
-async fn commit_group(pool: &AnyPool, group: Vec<Box<dyn Queued>>) -> bool {
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
-        Err(e) => {
-            let why = e.to_string();
-            for job in group {
-                job.fail(why.clone());
-            }
-            return false;
-        }
-    };
-    let alone = group.len() == 1;
-    let mut finishes: Vec<Finish> = Vec::with_capacity(group.len());
-    let mut any_succeeded = false;
-    let mut jobs = group.into_iter();
-    while let Some(job) = jobs.next() {
-        if alone {
-            let (succeeded, finish) = job.run(&mut tx).await;
-            if !succeeded {
-                // Nothing of a failed change may be committed: roll the whole transaction back.
-                drop(tx);
-                finish(Ok(()));
-                return false;
-            }
-            finishes.push(finish);
-            any_succeeded = true;
-            break;
-        }
-        if let Err(e) = sqlx::query("SAVEPOINT group_change").execute(&mut *tx).await {
-            return abandon(e.to_string(), finishes, Some(job), jobs);
-        }
-        let (succeeded, finish) = job.run(&mut tx).await;
-        finishes.push(finish);
-        if !succeeded {
-            if let Err(e) = sqlx::query("ROLLBACK TO group_change").execute(&mut *tx).await {
-                return abandon(e.to_string(), finishes, None, jobs);
-            }
-        }
-        if let Err(e) = sqlx::query("RELEASE group_change").execute(&mut *tx).await {
-            return abandon(e.to_string(), finishes, None, jobs);
-        }
-        any_succeeded |= succeeded;
+/// How one run of a group ended.
+enum Pass {
+    /// The transaction committed (or its COMMIT failed: the reason).
+    Ended(Result<(), String>),
+    /// A change failed (without savepoints): the transaction was rolled back.
+    ChangeFailed,
+}
+
+/// Runs one group; answers every writer; returns whether anything was committed.
+async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Queued>>) -> bool {
+    let mut pass = run_group(pool, &mut group, false).await;
+    if matches!(pass, Pass::ChangeFailed) && group.len() > 1 {
+        pass = run_group(pool, &mut group, true).await;
     }
-    let committed = tx.commit().await.map_err(|e| e.to_string());
-    let stored = committed.is_ok() && any_succeeded;
-    for finish in finishes {
-        finish(committed.clone());
+    let (committed, ended) = match pass {
+        Pass::Ended(committed) => (committed, true),
+        // A lone failing change: nothing was committed and its own error is its answer.
+        Pass::ChangeFailed => (Ok(()), false),
+    };
+    let stored = ended && committed.is_ok() && group.iter().any(|job| job.succeeded());
+    for job in group {
+        job.finish(committed.clone());
     }
     stored
 }
 
-/// A savepoint statement failed: the transaction (dropped by the caller's return) rolls back
-/// and every change of the group fails with `why`.
-fn abandon(
-    why: String,
-    finishes: Vec<Finish>,
-    current: Option<Box<dyn Queued>>,
-    rest: impl Iterator<Item = Box<dyn Queued>>,
-) -> bool {
-    for finish in finishes {
-        finish(Err(why.clone()));
+/// Runs every change of `group` in one transaction and commits it. Without `savepoints` it
+/// stops at the first failing change and rolls everything back; with them, a failing change
+/// is rolled back to its savepoint and the others go on.
+async fn run_group(pool: &AnyPool, group: &mut [Box<dyn Queued>], savepoints: bool) -> Pass {
+    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+        Ok(tx) => tx,
+        Err(e) => return Pass::Ended(Err(e.to_string())),
+    };
+    let mut any_succeeded = false;
+    for job in group.iter_mut() {
+        if savepoints {
+            if let Err(e) = sqlx::query("SAVEPOINT group_change").execute(&mut *tx).await {
+                return Pass::Ended(Err(e.to_string()));
+            }
+        }
+        let succeeded = job.run(&mut tx).await;
+        if !succeeded && !savepoints {
+            // Dropping the transaction rolls it back.
+            return Pass::ChangeFailed;
+        }
+        if savepoints {
+            if !succeeded {
+                if let Err(e) = sqlx::query("ROLLBACK TO group_change").execute(&mut *tx).await {
+                    return Pass::Ended(Err(e.to_string()));
+                }
+            }
+            if let Err(e) = sqlx::query("RELEASE group_change").execute(&mut *tx).await {
+                return Pass::Ended(Err(e.to_string()));
+            }
+        }
+        any_succeeded |= succeeded;
     }
-    for job in current.into_iter().chain(rest) {
-        job.fail(why.clone());
+    if !any_succeeded {
+        return Pass::Ended(Ok(()));
     }
-    false
+    Pass::Ended(tx.commit().await.map_err(|e| e.to_string()))
 }
 
 #[cfg(test)]
@@ -181,6 +186,7 @@ mod tests {
     /// A change that adds user `name`, then fails when `fail` is set.
     fn add_user(name: String, fail: bool) -> super::Change<String> {
         Box::new(move |tx| {
+            let name = name.clone();
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO users (username, role, password_hash, created_at) VALUES ($1, 'cashier', 'x', 0)",

@@ -221,15 +221,54 @@ pub fn ln_invoice_id(numero: Option<&str>, attempt: i64) -> String {
     }
 }
 
+/// What the node answered about an invoice it made: it is OPEN, payable with this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeOpened {
+    /// BOLT11 payment request.
+    pub payment_request: String,
+    /// The node's add index of the invoice.
+    pub add_index: u64,
+    /// The node's creation time (unix seconds).
+    pub created_at: i64,
+    /// When it stops being payable (unix seconds).
+    pub expires_at: i64,
+}
+
+impl LnInvoice {
+    /// This invoice once the node has made it: OPEN with the node's request, index and times.
+    pub fn opened(self, node: &NodeOpened) -> LnInvoice {
+        LnInvoice {
+            state: LnState::Open,
+            payment_request: Some(node.payment_request.clone()),
+            add_index: Some(node.add_index),
+            created_at: node.created_at,
+            expires_at: node.expires_at,
+            ..self
+        }
+    }
+}
+
 impl Store {
-    /// Records a new invoice as PENDING (before the node is asked), choosing the next id.
+    /// Records a new invoice as PENDING (the node's answer is not known), choosing the next id.
     pub async fn insert_pending_ln_invoice(&self, new: &NewLnInvoice) -> Result<LnInvoice, StoreError> {
+        self.insert_ln_invoice(new, None).await
+    }
+
+    /// Records a new invoice the node has made: OPEN, with its `invoice_created` event and
+    /// webhook outbox rows, in one transaction; chooses the next id.
+    pub async fn insert_open_ln_invoice(&self, new: &NewLnInvoice, node: &NodeOpened) -> Result<LnInvoice, StoreError> {
+        self.insert_ln_invoice(new, Some(node)).await
+    }
+
+    /// Inserts a new invoice, PENDING or (with the node's answer) OPEN; answers the row as
+    /// stored without reading it back.
+    async fn insert_ln_invoice(&self, new: &NewLnInvoice, node: Option<&NodeOpened>) -> Result<LnInvoice, StoreError> {
         let amount_cents = eur_to_cents(new.amount_eur)
             .ok_or_else(|| StoreError::Corrupt(format!("amount {} is not whole cents", new.amount_eur)))?;
         let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
-        // What the row holds once inserted (amount and rate as they read back), so the caller
-        // needs no second query.
-        let stored = |id: String| LnInvoice {
+        let add_index = node.map(|n| to_i64(n.add_index, "add_index")).transpose()?;
+        // What the row holds once inserted (amount and rate as they read back).
+        let pending = |id: String| LnInvoice {
             id,
             fattura_id: new.fattura_id,
             payment_hash: new.payment_hash.clone(),
@@ -251,10 +290,10 @@ impl Store {
             settled_at: None,
             cancelled_by_us: false,
         };
-        let owned = new.clone();
+        let (owned, node_owned) = (new.clone(), node.cloned());
         let id = self
             .write_grouped(Box::new(move |tx| {
-                let new = owned;
+                let (new, node) = (owned.clone(), node_owned.clone());
                 Box::pin(async move {
                     // Two forms so both engines answer from the (fattura_id, attempt) index.
                     let attempt: i64 = match new.fattura_id {
@@ -275,11 +314,22 @@ impl Store {
                         }
                     };
                     let id = ln_invoice_id(new.numero.as_deref(), attempt);
-                    sqlx::query(
+                    let (state, created_at, expires_at) = match &node {
+                        Some(node) => (LnState::Open, node.created_at, node.expires_at),
+                        None => (
+                            LnState::Pending,
+                            new.created_at,
+                            new.created_at.saturating_add(expiry_secs),
+                        ),
+                    };
+                    let facts: events::InvoiceFacts = sqlx::query_as(&format!(
                         "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, \
                          amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, \
-                         created_at, expires_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING')",
-                    )
+                         created_at, expires_at, state, payment_request, add_index) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                         RETURNING {}",
+                        events::INVOICE_FACTS_RETURNING
+                    ))
                     .bind(&id)
                     .bind(new.fattura_id)
                     .bind(attempt)
@@ -292,20 +342,29 @@ impl Store {
                     .bind(new.rate_at)
                     .bind(i64::from(new.rate_is_fallback))
                     .bind(expiry_secs)
-                    .bind(new.created_at)
-                    .bind(new.created_at.saturating_add(expiry_secs))
-                    .execute(&mut **tx)
+                    .bind(created_at)
+                    .bind(expires_at)
+                    .bind(state.as_str())
+                    .bind(node.as_ref().map(|n| n.payment_request.clone()))
+                    .bind(add_index)
+                    .fetch_one(&mut **tx)
                     .await?;
                     sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES ($1, $2)")
                         .bind(&new.payment_hash)
                         .bind(&new.preimage)
                         .execute(&mut **tx)
                         .await?;
+                    if node.is_some() {
+                        events::record_with_facts(tx, EventKind::InvoiceCreated, &id, created_at, None, facts).await?;
+                    }
                     Ok(id)
                 })
             }))
             .await?;
-        Ok(stored(id))
+        Ok(match node {
+            Some(node) => pending(id).opened(node),
+            None => pending(id),
+        })
     }
 
     /// Marks a PENDING invoice OPEN with what the node answered.
@@ -320,20 +379,22 @@ impl Store {
         let (id, payment_request) = (id.to_string(), payment_request.to_string());
         let add_index = to_i64(add_index, "add_index")?;
         self.write_grouped(Box::new(move |tx| {
+            let (id, payment_request) = (id.clone(), payment_request.clone());
             Box::pin(async move {
-                let done = sqlx::query(
+                let opened: Option<events::InvoiceFacts> = sqlx::query_as(&format!(
                     "UPDATE ln_invoices SET state = 'OPEN', payment_request = $1, add_index = $2, \
-                     created_at = $3, expires_at = $4 WHERE id = $5 AND state = 'PENDING'",
-                )
+                     created_at = $3, expires_at = $4 WHERE id = $5 AND state = 'PENDING' RETURNING {}",
+                    events::INVOICE_FACTS_RETURNING
+                ))
                 .bind(&payment_request)
                 .bind(add_index)
                 .bind(created_at)
                 .bind(expires_at)
                 .bind(&id)
-                .execute(&mut **tx)
+                .fetch_optional(&mut **tx)
                 .await?;
-                if done.rows_affected() == 1 {
-                    events::record(tx, EventKind::InvoiceCreated, &id, created_at, None).await?;
+                if let Some(facts) = opened {
+                    events::record_with_facts(tx, EventKind::InvoiceCreated, &id, created_at, None, facts).await?;
                 }
                 Ok(())
             })

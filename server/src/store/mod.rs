@@ -19,7 +19,7 @@ pub use events::{
 };
 pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use leader::Leadership;
-pub use ln_invoices::{LnInvoice, LnInvoiceFilter, LnState, NewLnInvoice};
+pub use ln_invoices::{LnInvoice, LnInvoiceFilter, LnState, NewLnInvoice, NodeOpened};
 pub use payments::Payment;
 pub use users::{ThrottleState, UserRecord};
 
