@@ -453,28 +453,27 @@ pub fn markdown(run: &Run, machine: &Machine) -> String {
 
 const NOTE_RATIO: &str = "Gateway p50 vs raw AddInvoice: the simnode answers AddInvoice in under a \
 millisecond, fsync of its `state.log` included. A POS sale through the gateway does that same \
-AddInvoice plus its own durable work: a SQLite transaction recording the invoice PENDING with its \
-preimage (made while the node is asked, at the same time), then one marking it OPEN with its \
-`invoice_created` event and webhook outbox rows, each ending in an fsync (about 0.2-0.3 ms on this \
-disk), plus HTTP, the session check and the QR code. Timed stage by stage at 1 client with temporary \
-probes (before the changes below): PENDING commit about 1.0 ms, AddInvoice 0.8 ms, OPEN commit about \
-1.2 ms, QR 2.5 ms. Removed or shortened since: the LookupInvoice after AddInvoice, the ListChannels per \
-sale (5 s inbound cache), a write per new invoice by the tracker, SQLite busy-handler sleeps between \
-this process's writers (they now queue in order), the wait for the PENDING commit before AddInvoice, \
-the read-back of rows just written, and the QR encoder (`fast_qr` and one SVG path of runs: about \
-0.3 ms). What is left at 1 client is AddInvoice, then the OPEN commit, HTTP and the QR, one after the \
-other: the OPEN commit's fsync alone is 0.3× of this AddInvoice, so 1.3× is out of reach without \
-giving up a durable record before the BOLT11 is shown. Against real LND, whose AddInvoice does its own \
-bbolt commit and signing in several milliseconds, the same overhead is a far smaller ratio; LND \
-itself was not measurable here.";
+AddInvoice, then its own durable work: one SQLite transaction storing the invoice OPEN with its \
+preimage, its `invoice_created` event and webhook outbox rows, ending in an fsync (about 0.2-0.3 ms \
+on this disk), before the BOLT11 is answered; plus HTTP and the session check. Profiled and removed \
+from the sale path: the LookupInvoice after AddInvoice, the ListChannels per sale (5 s inbound \
+cache), a write per new invoice by the tracker, SQLite busy-handler sleeps between this process's \
+writers (they now queue in order), a second transaction per sale (the PENDING record before the \
+node was asked: a crash between the node's answer and the commit now leaves an invoice nobody has \
+seen, which expires unpaid; only an ambiguous answer such as a timeout is recorded PENDING), the \
+read-back of rows just written, the BOLT11 signature's key recovery when the gateway decodes its own \
+node's answer, and the QR code (2.5 ms with the `qrcode` crate; the POS page now draws it from the \
+BOLT11). What is left at 1 client runs one after the other: AddInvoice, then the commit (its fsync \
+alone is about 0.3× of this AddInvoice), so 1.3× is out of reach without answering before the \
+invoice is on disk. Against real LND, whose AddInvoice does its own bbolt commit and signing in \
+several milliseconds, the same overhead is a far smaller ratio; LND itself was not measurable here.";
 
 const NOTE_THROUGHPUT: &str = "Throughput: concurrent sales share SQLite commits (group commit: up to \
-64 sales' changes in one transaction, each in its own savepoint). What is left is CPU on the 2 cores, \
-shared by the bench's own HTTP and gRPC clients, the embedded simnode (gRPC, BOLT11 signing, its \
-fsynced log) and the gateway (HTTP, SQLite statements, QR codes). Profiled with `perf record` under 64 \
-`ab` clients: both cores about 80 % busy; QR encoding about 9 % of samples, secp256k1 about 6 %, the \
-rest spread over thread wake-ups, HTTP, gRPC and SQLite. The PostgreSQL store (`database_url`) lets \
-several gateways share the load.";
+64 sales in one transaction; savepoints only when one of them fails, then the group runs again). \
+What is left is CPU on the 2 cores, shared by the bench's own HTTP and gRPC clients, the embedded \
+simnode (gRPC, BOLT11 signing, its fsynced log: about 16 % of the gateway process's CPU under \
+load) and the gateway (HTTP, SQLite, thread wake-ups between the async runtime and SQLite's worker \
+threads). The PostgreSQL store (`database_url`) lets several gateways share the load.";
 
 const NOTE_SSE: &str = "settle → SSE: over the limit. The tracker applies the node's invoice \
 stream in order, so a settle waits behind anything slow before it (a backlog of add notifications, \
