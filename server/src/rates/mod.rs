@@ -14,4 +14,7 @@ pub mod service;
 pub use combine::{median, spread_percent, SanityBand};
 pub use config::{RatesConfig, RatesConfigError};
 pub use provider::{decimal_from_json_number, ProviderError};
-pub use service::{ProviderHealth, ProviderQuote, ProviderStatus, RateError, RateQuote, RateService, RatesStatus};
+pub use service::{
+    ProviderHealth, ProviderQuote, ProviderStatus, RateError, RateQuote, RateService, RatesStatus,
+    DEGRADED_RATE_LOG_INTERVAL_SECS,
+};

@@ -172,7 +172,13 @@ struct State {
     cached: Option<Served>,
     /// The last quote handed out, whatever its kind (for status).
     last_served: Option<Served>,
+    /// When a stale or fallback rate was last logged.
+    degraded_logged_at: Option<Instant>,
 }
+
+/// A stale or fallback rate is logged at most once in this long (each quote still carries its
+/// warning for the screen): a shop running on the fallback rate would otherwise log every sale.
+pub const DEGRADED_RATE_LOG_INTERVAL_SECS: u64 = 60;
 
 /// Produces BTC/EUR rates from the configured providers; share it (e.g. in an `Arc`) across requests.
 pub struct RateService {
@@ -430,7 +436,9 @@ impl RateService {
                  answers now ({failures})",
                 quote.eur_per_btc, quote.source
             ));
-            tracing::warn!(age_secs = age, failures = %failures, "serving a stale BTC/EUR rate");
+            if self.log_degraded_now() {
+                tracing::warn!(age_secs = age, failures = %failures, "serving a stale BTC/EUR rate");
+            }
             self.remember(&quote, stale.at, false);
             return Ok(quote);
         }
@@ -440,7 +448,9 @@ impl RateService {
                 "WARNING: using the configured FALLBACK rate of {rate} EUR/BTC, not a market price, because no \
                  provider answers ({failures}); the amount in BTC may differ from the market value"
             );
-            tracing::warn!(fallback_rate = %rate, failures = %failures, "serving the fallback BTC/EUR rate");
+            if self.log_degraded_now() {
+                tracing::warn!(fallback_rate = %rate, failures = %failures, "serving the fallback BTC/EUR rate");
+            }
             let quote = RateQuote {
                 eur_per_btc: rate,
                 source: "fallback".to_owned(),
@@ -456,6 +466,19 @@ impl RateService {
         }
 
         Err(RateError::NoRate { details: failures })
+    }
+
+    /// Whether a stale or fallback rate should be logged now (see [`DEGRADED_RATE_LOG_INTERVAL_SECS`]).
+    fn log_degraded_now(&self) -> bool {
+        let now = Instant::now();
+        let mut state = lock(&self.state);
+        let due = state
+            .degraded_logged_at
+            .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(DEGRADED_RATE_LOG_INTERVAL_SECS));
+        if due {
+            state.degraded_logged_at = Some(now);
+        }
+        due
     }
 
     /// Combine accepted answers (in provider order) into one quote; `None` when there are none.

@@ -162,8 +162,10 @@ impl Store {
         sqlx::any::install_default_drivers();
         let options = AnyPoolOptions::new().max_connections(MAX_CONNECTIONS);
         let options = match backend {
-            // WAL lets readers work while one writer writes; writers wait for each other.
-            Backend::Sqlite => options.after_connect(|conn, _meta| {
+            // WAL lets readers work while one writer writes; writers wait for each other. A
+            // connection to a local file does not go away, so it is not pinged before each use
+            // (a round trip to its worker thread per query).
+            Backend::Sqlite => options.test_before_acquire(false).after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(
                         format!(
