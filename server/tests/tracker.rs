@@ -411,3 +411,94 @@ async fn a_burst_of_new_invoices_is_stored_as_the_resume_add_index_soon_after() 
     assert!(h.store.tracker_indexes().await.expect("indexes").1 >= 1);
     running.stop().await;
 }
+
+/// A run of stream updates is applied in order with its new invoices looked up in one query:
+/// invoices recorded PENDING (creates whose answer was lost) become OPEN once each, another
+/// application's invoice is ignored, a settle among them is recorded; the same run again
+/// changes nothing.
+#[tokio::test]
+async fn a_run_of_stream_updates_resolves_pending_invoices_and_settles_once() {
+    use sha2::{Digest, Sha256};
+    let h = harness().await;
+    let mut pending = Vec::new();
+    for n in 1..=3u8 {
+        let preimage = [n; 32];
+        let hash = hex::encode(Sha256::digest(preimage));
+        let ours = h
+            .store
+            .insert_pending_ln_invoice(&openfatture::store::NewLnInvoice {
+                fattura_id: None,
+                numero: None,
+                payment_hash: hash,
+                preimage: hex::encode(preimage),
+                memo: format!("lost answer {n}"),
+                amount_eur: Decimal::new(1250, 2),
+                amount_msat: 27_778_000,
+                rate_eur_per_btc: Decimal::from(45000),
+                rate_source: "test".into(),
+                rate_at: 1_700_000_000,
+                rate_is_fallback: false,
+                expiry_secs: 3600,
+                created_at: 1_700_000_000,
+            })
+            .await
+            .expect("pending");
+        h.lnd
+            .add_invoice(lnd_proto::lnrpc::Invoice {
+                memo: ours.memo.clone(),
+                r_preimage: preimage.to_vec(),
+                value_msat: 27_778_000,
+                expiry: 3600,
+                ..Default::default()
+            })
+            .await
+            .expect("node makes it");
+        pending.push(ours);
+    }
+    let foreign = h
+        .lnd
+        .add_invoice(lnd_proto::lnrpc::Invoice {
+            value: 5_000,
+            ..Default::default()
+        })
+        .await
+        .expect("foreign");
+    let settled = standalone(&h, 3).await;
+    pay(&h, &settled).await;
+
+    let lookup = |hash: String| {
+        let lnd = h.lnd.clone();
+        async move {
+            lnd.lookup_invoice(hex::decode(hash).expect("hex"))
+                .await
+                .expect("lookup")
+        }
+    };
+    let batch = vec![
+        lookup(pending[0].payment_hash.clone()).await,
+        lookup(hex::encode(&foreign.r_hash)).await,
+        lookup(pending[1].payment_hash.clone()).await,
+        lookup(settled.payment_hash.clone()).await,
+        lookup(pending[2].payment_hash.clone()).await,
+    ];
+    let tracker = Tracker::new(h.store.clone(), h.lnd.clone(), fast());
+    for _ in 0..2 {
+        tracker.apply_batch(&batch).await;
+        for (ours, node) in pending.iter().zip([&batch[0], &batch[2], &batch[4]]) {
+            let now = h.store.ln_invoice(&ours.id).await.expect("read").expect("row");
+            assert_eq!(now.state, LnState::Open, "{}", ours.id);
+            assert_eq!(now.payment_request.as_deref(), Some(node.payment_request.as_str()));
+            assert_eq!(kinds(&h.store, &ours.id).await, ["invoice_created"]);
+        }
+        assert_eq!(
+            kinds(&h.store, &settled.id).await,
+            ["invoice_created", "payment_received"]
+        );
+        assert!(h
+            .store
+            .ln_invoice_by_hash(&hex::encode(&foreign.r_hash))
+            .await
+            .expect("read")
+            .is_none());
+    }
+}

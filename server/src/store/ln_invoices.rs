@@ -514,6 +514,33 @@ impl Store {
         row.map(LnInvoice::try_from).transpose()
     }
 
+    /// Ours among the invoices with these payment hashes (hex), by hash, in one query. The list
+    /// is padded to a power of two so that few statement shapes are prepared.
+    pub async fn ln_invoices_by_hashes(
+        &self,
+        payment_hashes: &[String],
+    ) -> Result<std::collections::HashMap<String, LnInvoice>, StoreError> {
+        let Some(last) = payment_hashes.last() else {
+            return Ok(std::collections::HashMap::new());
+        };
+        let slots = payment_hashes.len().next_power_of_two();
+        let placeholders = (1..=slots).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("{SELECT_LN} WHERE payment_hash IN ({placeholders})");
+        let mut query = sqlx::query_as::<_, LnRow>(&sql);
+        for hash in payment_hashes
+            .iter()
+            .chain(std::iter::repeat_n(last, slots - payment_hashes.len()))
+        {
+            query = query.bind(hash);
+        }
+        query
+            .fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(|row| LnInvoice::try_from(row).map(|invoice| (invoice.payment_hash.clone(), invoice)))
+            .collect()
+    }
+
     /// The preimage we generated for an invoice (hex).
     pub async fn ln_preimage(&self, payment_hash: &str) -> Result<Option<String>, StoreError> {
         Ok(

@@ -16,7 +16,7 @@ pub use service::PaymentTracking;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lnd_proto::lnrpc::{self, invoice::InvoiceState, InvoiceSubscription, ListInvoiceRequest};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -31,6 +31,8 @@ const SWEEP_PAGE: u64 = 500;
 /// nothing else (each new invoice's add notification): replaying a second of adds after a
 /// crash is harmless, a write transaction per new invoice is not.
 const ADD_INDEX_WRITE_INTERVAL: Duration = Duration::from_secs(1);
+/// Most stream updates applied together (their new invoices looked up with one query).
+const STREAM_BATCH_MAX: usize = 64;
 
 /// Errors of one tracker step (logged by the running tracker, which keeps going).
 #[derive(Debug, thiserror::Error)]
@@ -173,8 +175,28 @@ impl Tracker {
             tokio::select! {
                 item = stream.next() => match item {
                     Some(Ok(invoice)) => {
-                        if let Err(e) = self.apply(&invoice).await {
-                            tracing::warn!("{e}");
+                        // Take whatever else the stream already holds, so that a burst of new
+                        // invoices is looked up with one query.
+                        let mut batch = vec![invoice];
+                        let mut ended = None;
+                        while batch.len() < STREAM_BATCH_MAX {
+                            match stream.next().now_or_never() {
+                                Some(Some(Ok(next))) => batch.push(next),
+                                Some(other) => {
+                                    ended = Some(other);
+                                    break;
+                                }
+                                None => break,
+                            }
+                        }
+                        self.apply_batch(&batch).await;
+                        match ended {
+                            Some(Some(Err(e))) => {
+                                tracing::warn!("tracker: invoice stream failed: {e}");
+                                break false;
+                            }
+                            Some(None) => break false,
+                            Some(Some(Ok(_))) | None => {}
                         }
                     }
                     Some(Err(e)) => {
@@ -286,18 +308,56 @@ impl Tracker {
         Ok(changed)
     }
 
-    /// Applies one node invoice to our records; returns whether one of ours changed state.
-    pub async fn apply(&self, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
-        let hash = hex::encode(&node.r_hash);
-        let changed = match self.store.ln_invoice_by_hash(&hash).await? {
+    /// Applies a run of stream updates in order, logging failures. The bare adds among them (new
+    /// OPEN invoices, most of a busy stream) are looked up with one query.
+    pub async fn apply_batch(&self, batch: &[lnrpc::Invoice]) {
+        let is_add = |invoice: &lnrpc::Invoice| invoice.state == InvoiceState::Open as i32;
+        let added: Vec<String> = batch
+            .iter()
+            .filter(|invoice| is_add(invoice))
+            .map(|invoice| hex::encode(&invoice.r_hash))
+            .collect();
+        let mut ours = match added.len() {
+            0 | 1 => None,
+            _ => match self.store.ln_invoices_by_hashes(&added).await {
+                Ok(found) => Some(found),
+                Err(e) => {
+                    tracing::warn!("tracker: {e}");
+                    None
+                }
+            },
+        };
+        for invoice in batch {
+            let applied = match ours.as_mut() {
+                Some(found) if is_add(invoice) => {
+                    self.apply_known(found.remove(&hex::encode(&invoice.r_hash)), invoice)
+                        .await
+                }
+                _ => self.apply(invoice).await,
+            };
+            if let Err(e) = applied {
+                tracing::warn!("{e}");
+            }
+        }
+    }
+
+    /// [`Tracker::apply`] with our record of the invoice already read (`None`: not ours).
+    async fn apply_known(&self, ours: Option<LnInvoice>, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
+        let changed = match ours {
             Some(ours) => self.apply_to(&ours, node).await?,
             None => false,
         };
         let settle_index = (node.state == InvoiceState::Settled as i32).then_some(node.settle_index);
-        // A settle (or any change) writes at once; a bare add notification may wait.
         self.advance_indexes(Some(node.add_index), settle_index, changed)
             .await?;
         Ok(changed)
+    }
+
+    /// Applies one node invoice to our records; returns whether one of ours changed state.
+    pub async fn apply(&self, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
+        let ours = self.store.ln_invoice_by_hash(&hex::encode(&node.r_hash)).await?;
+        // A settle (or any change) writes the indexes at once; a bare add notification may wait.
+        self.apply_known(ours, node).await
     }
 
     /// Stores the resume position, unless this tracker stored one at least as far already. An
