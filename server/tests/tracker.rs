@@ -2,6 +2,8 @@
 //! our invoices becomes exactly one event, across dropped streams, node restarts and
 //! duplicate reports.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -426,21 +428,11 @@ async fn a_run_of_stream_updates_resolves_pending_invoices_and_settles_once() {
         let hash = hex::encode(Sha256::digest(preimage));
         let ours = h
             .store
-            .insert_pending_ln_invoice(&openfatture::store::NewLnInvoice {
-                fattura_id: None,
-                numero: None,
-                payment_hash: hash,
-                preimage: hex::encode(preimage),
-                memo: format!("lost answer {n}"),
-                amount_eur: Decimal::new(1250, 2),
-                amount_msat: 27_778_000,
-                rate_eur_per_btc: Decimal::from(45000),
-                rate_source: "test".into(),
-                rate_at: 1_700_000_000,
-                rate_is_fallback: false,
-                expiry_secs: 3600,
-                created_at: 1_700_000_000,
-            })
+            .insert_pending_ln_invoice(&common::new_standalone_invoice(
+                hash,
+                hex::encode(preimage),
+                format!("lost answer {n}"),
+            ))
             .await
             .expect("pending");
         h.lnd

@@ -3,6 +3,8 @@
 //! redirects, ordering and redelivery; and end to end from a simnode settle.
 
 use std::collections::VecDeque;
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use hmac::{Hmac, Mac};
-use openfatture::store::{NewLnInvoice, Store, DEFAULT_ENDPOINT};
+use openfatture::store::{Store, DEFAULT_ENDPOINT};
 use openfatture::webhooks::{Dispatcher, DispatcherConfig};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -119,21 +121,11 @@ async fn new_store() -> (TempDir, Store) {
 /// Records a Lightning invoice and confirms it, which emits `invoice_created`; returns the event id.
 async fn created_event(store: &Store, n: u8) -> String {
     let invoice = store
-        .insert_pending_ln_invoice(&NewLnInvoice {
-            fattura_id: None,
-            numero: None,
-            payment_hash: hex::encode([n; 32]),
-            preimage: hex::encode([n.wrapping_add(100); 32]),
-            memo: format!("Test {n}"),
-            amount_eur: Decimal::new(1250, 2),
-            amount_msat: 27_778_000,
-            rate_eur_per_btc: Decimal::from(45000),
-            rate_source: "test".into(),
-            rate_at: 1_700_000_000,
-            rate_is_fallback: false,
-            expiry_secs: 3600,
-            created_at: 1_700_000_000,
-        })
+        .insert_pending_ln_invoice(&common::new_standalone_invoice(
+            hex::encode([n; 32]),
+            hex::encode([n.wrapping_add(100); 32]),
+            format!("Test {n}"),
+        ))
         .await
         .expect("insert");
     // What the insert answers is what a read of the row gives.

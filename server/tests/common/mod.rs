@@ -47,6 +47,30 @@ pub async fn dump_tables(store: &Store, tables: &[&str]) -> Vec<String> {
     out
 }
 
+/// A standalone Lightning invoice of 12.50 EUR at 45,000 EUR/BTC (27,778 sat, one hour), to
+/// record straight into a store.
+pub fn new_standalone_invoice(
+    payment_hash: String,
+    preimage: String,
+    memo: String,
+) -> openfatture::store::NewLnInvoice {
+    openfatture::store::NewLnInvoice {
+        fattura_id: None,
+        numero: None,
+        payment_hash,
+        preimage,
+        memo,
+        amount_eur: rust_decimal::Decimal::new(1250, 2),
+        amount_msat: 27_778_000,
+        rate_eur_per_btc: rust_decimal::Decimal::from(45000),
+        rate_source: "test".into(),
+        rate_at: 1_700_000_000,
+        rate_is_fallback: false,
+        expiry_secs: 3600,
+        created_at: 1_700_000_000,
+    }
+}
+
 pub mod lightning;
 pub mod pg;
 pub mod web;
