@@ -607,10 +607,6 @@ impl InvoiceService {
     }
 }
 
-/// The node's view of a just-added invoice, from AddInvoice's answer alone: the node's payment
-/// request carries its creation date (LND stamps both with the same time) and expiry, so no
-/// LookupInvoice is needed. `None` when the request does not parse or does not match what we
-/// asked for (then the caller looks the invoice up instead).
 /// The AddInvoice request for our invoice: our preimage, amount in msat, expiry in seconds.
 fn node_request(memo: &str, amount_msat: u64, expiry_secs: u64, preimage: &[u8; 32]) -> lnrpc::Invoice {
     lnrpc::Invoice {
@@ -625,7 +621,9 @@ fn node_request(memo: &str, amount_msat: u64, expiry_secs: u64, preimage: &[u8; 
 /// The node's answer to our AddInvoice as the OPEN invoice it made, if its BOLT11 is for our
 /// payment hash (hex) and amount. The BOLT11 is decoded without checking its signature (an
 /// elliptic curve key recovery, the costliest part of decoding): it comes from our own node over
-/// its authenticated connection, and a payer's wallet checks the signature anyway.
+/// its authenticated connection, and a payer's wallet checks the signature anyway. The request
+/// carries the creation date (LND stamps both with the same time) and expiry, so no LookupInvoice
+/// is needed; `None` (the caller then looks the invoice up) when it does not parse or match.
 fn added_invoice(added: &lnrpc::AddInvoiceResponse, payment_hash: &str, amount_msat: u64) -> Option<NodeOpened> {
     let signed: lightning_invoice::SignedRawBolt11Invoice = added.payment_request.parse().ok()?;
     let raw = signed.raw_invoice();
