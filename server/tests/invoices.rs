@@ -96,6 +96,32 @@ async fn harness_with_timeout(timeout: Duration) -> Harness {
     }
 }
 
+/// Another client of the harness's node, with macaroon `kind` and a 1 s deadline.
+async fn node_client(h: &Harness, kind: MacaroonKind) -> LndClient {
+    LndClient::connect(LndConfig {
+        host: h.node.grpc_addr().to_string(),
+        tls_cert_path: h.node.tls_cert_path(),
+        macaroon_path: h.node.macaroon_path(kind),
+        timeout: Duration::from_secs(1),
+        max_retries: 0,
+        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
+        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
+    })
+    .await
+    .expect("connect")
+}
+
+/// A rate service asking `server` (a CoinGecko stand-in).
+fn rates_from(server: &MockServer) -> Arc<RateService> {
+    Arc::new(
+        RateService::new(RatesConfig {
+            coingecko_base_url: Some(server.uri()),
+            ..RatesConfig::default()
+        })
+        .expect("rates"),
+    )
+}
+
 async fn harness() -> Harness {
     harness_with_timeout(Duration::from_secs(10)).await
 }
@@ -537,25 +563,9 @@ async fn a_create_needs_no_lookup_and_records_what_the_node_holds() {
 #[tokio::test]
 async fn the_gateway_remembers_inbound_capacity_between_sales() {
     let h = harness_with_timeout(Duration::from_secs(1)).await;
-    let admin = LndClient::connect(LndConfig {
-        host: h.node.grpc_addr().to_string(),
-        tls_cert_path: h.node.tls_cert_path(),
-        macaroon_path: h.node.macaroon_path(MacaroonKind::Admin),
-        timeout: Duration::from_secs(1),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect");
+    let admin = node_client(&h, MacaroonKind::Admin).await;
     let rates_server = coingecko_at("45000").await;
-    let rates = Arc::new(
-        RateService::new(RatesConfig {
-            coingecko_base_url: Some(rates_server.uri()),
-            ..RatesConfig::default()
-        })
-        .expect("rates"),
-    );
+    let rates = rates_from(&rates_server);
     let sale = || CreateRequest {
         amount_eur: Some(dec!(3.20)),
         ..Default::default()
@@ -584,5 +594,80 @@ async fn the_gateway_remembers_inbound_capacity_between_sales() {
         "{:?}",
         third.warnings
     );
+    h.node.shutdown().await;
+}
+
+/// The gateway's service answers a sale once the PENDING record (with its preimage) is stored
+/// and the node has made the invoice; the OPEN record and its one `invoice_created` event follow
+/// with the store's next commit, and match what the node holds.
+#[tokio::test]
+async fn the_gateway_answers_once_the_record_is_stored_and_opens_it_with_the_next_commit() {
+    let h = harness().await;
+    let gateway = h.service.clone().record_open_soon();
+    let created = gateway
+        .create(CreateRequest {
+            amount_eur: Some(dec!(12.50)),
+            description: Some("banco".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("created");
+    let answered = created.invoice;
+    assert_eq!(answered.state, LnState::Open);
+    // Durable before the answer: the row (PENDING or already OPEN) and its preimage.
+    let stored = h.store.ln_invoice(&answered.id).await.expect("read").expect("row");
+    assert!(matches!(stored.state, LnState::Pending | LnState::Open), "{stored:?}");
+    assert!(h
+        .store
+        .ln_preimage(&answered.payment_hash)
+        .await
+        .expect("read")
+        .is_some());
+    // A second sale's commit carries the first one's OPEN record.
+    let second = gateway
+        .create(CreateRequest {
+            amount_eur: Some(dec!(3)),
+            ..Default::default()
+        })
+        .await
+        .expect("second")
+        .invoice;
+    h.store.flush().await.expect("flush");
+    for ours in [&answered, &second] {
+        assert_eq!(h.store.ln_invoice(&ours.id).await.expect("read").as_ref(), Some(ours));
+        let events = h.store.events_for_invoice(&ours.id).await.expect("events");
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["invoice_created"], "{}", ours.id);
+        let node = h
+            .lnd
+            .lookup_invoice(hex::decode(&ours.payment_hash).expect("hex"))
+            .await
+            .expect("lookup");
+        assert_eq!(ours.payment_request.as_deref(), Some(node.payment_request.as_str()));
+    }
+    h.node.shutdown().await;
+}
+
+/// A create the node refuses outright (here: a macaroon without invoice rights) leaves no
+/// record behind, although the record was stored while the node was being asked.
+#[tokio::test]
+async fn a_refused_create_leaves_no_record() {
+    let h = harness().await;
+    let readonly = node_client(&h, MacaroonKind::Readonly).await;
+    let rates_server = coingecko_at("45000").await;
+    let gateway = InvoiceService::new(h.store.clone(), readonly, rates_from(&rates_server), POLICY).record_open_soon();
+    let before = dump(&h.store).await;
+    let refused = gateway
+        .create(CreateRequest {
+            amount_eur: Some(dec!(5)),
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        matches!(&refused, Err(InvoiceError::Lnd(e)) if !e.is_ambiguous()),
+        "{refused:?}"
+    );
+    h.store.flush().await.expect("flush");
+    assert_eq!(dump(&h.store).await, before, "the database is as it was");
     h.node.shutdown().await;
 }

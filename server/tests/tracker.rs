@@ -476,6 +476,8 @@ async fn a_run_of_stream_updates_resolves_pending_invoices_and_settles_once() {
     let tracker = Tracker::new(h.store.clone(), h.lnd.clone(), fast());
     for _ in 0..2 {
         tracker.apply_batch(&batch).await;
+        // New invoices' OPEN records ride with the store's next commit.
+        h.store.flush().await.expect("flush");
         for (ours, node) in pending.iter().zip([&batch[0], &batch[2], &batch[4]]) {
             let now = h.store.ln_invoice(&ours.id).await.expect("read").expect("row");
             assert_eq!(now.state, LnState::Open, "{}", ours.id);
@@ -493,4 +495,45 @@ async fn a_run_of_stream_updates_resolves_pending_invoices_and_settles_once() {
             .expect("read")
             .is_none());
     }
+}
+
+/// A create whose OPEN record was lost (a crash right after the sale was answered) leaves a
+/// PENDING record of an invoice the node made. The tracker's sweep completes it, even when the
+/// stored add index had already passed that invoice (its add was seen before the record was).
+#[tokio::test]
+async fn a_sweep_completes_an_invoice_left_pending() {
+    use sha2::{Digest, Sha256};
+    let h = harness().await;
+    let preimage = [42u8; 32];
+    let ours = h
+        .store
+        .insert_pending_ln_invoice(&common::new_standalone_invoice(
+            hex::encode(Sha256::digest(preimage)),
+            hex::encode(preimage),
+            "answered, then crashed".into(),
+        ))
+        .await
+        .expect("pending");
+    let added = h
+        .lnd
+        .add_invoice(lnd_proto::lnrpc::Invoice {
+            memo: ours.memo.clone(),
+            r_preimage: preimage.to_vec(),
+            value_msat: 27_778_000,
+            expiry: 3600,
+            ..Default::default()
+        })
+        .await
+        .expect("node makes it");
+    h.store
+        .advance_tracker_indexes(Some(added.add_index), None)
+        .await
+        .expect("indexes");
+    let tracker = Tracker::new(h.store.clone(), h.lnd.clone(), fast());
+    assert_eq!(tracker.sweep().await.expect("sweep"), 1);
+    let now = h.store.ln_invoice(&ours.id).await.expect("read").expect("row");
+    assert_eq!(now.state, LnState::Open);
+    assert_eq!(now.payment_request.as_deref(), Some(added.payment_request.as_str()));
+    assert_eq!(kinds(&h.store, &ours.id).await, ["invoice_created"]);
+    assert_eq!(tracker.sweep().await.expect("second sweep"), 0);
 }

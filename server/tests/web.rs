@@ -490,7 +490,15 @@ async fn metrics_show_the_breakers_and_the_outbox_to_loopback() -> TestResult {
         .call("pos_charge", Some(&cookie), &[("amount_eur", "2"), ("note", "")])
         .await?;
     assert_eq!(status, 200);
-    let text = web.http.get(web.url("/metrics")).send().await?.text().await?;
+    // Its `invoice_created` event is committed just after the sale is answered.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let text = loop {
+        let text = web.http.get(web.url("/metrics")).send().await?.text().await?;
+        if text.contains("openfatture_events_total 1") || tokio::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
     assert!(text.contains("openfatture_events_total 1"), "{text}");
     web.gateway.shutdown().await?;
     Ok(())

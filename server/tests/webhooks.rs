@@ -134,7 +134,15 @@ async fn created_event(store: &Store, n: u8) -> String {
         Some(invoice.clone())
     );
     store
-        .mark_ln_invoice_open(&invoice.id, "lnbcrt1test", u64::from(n), 1_700_000_000, 1_700_003_600)
+        .mark_ln_invoice_open(
+            &invoice.id,
+            &openfatture::store::NodeOpened {
+                payment_request: "lnbcrt1test".into(),
+                add_index: u64::from(n),
+                created_at: 1_700_000_000,
+                expires_at: 1_700_003_600,
+            },
+        )
         .await
         .expect("open");
     store

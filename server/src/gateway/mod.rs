@@ -331,7 +331,8 @@ async fn web_services(
         rates.clone(),
         crate::context::invoice_policy(settings),
     )
-    .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS));
+    .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS))
+    .record_open_soon();
     let admin = admin::handle(admin::GatewayAdmin {
         store: store.clone(),
         invoices: invoice_service.clone(),

@@ -1,12 +1,16 @@
 //! Lightning invoices for EUR invoices: create (idempotently), refresh, cancel, list.
 //!
 //! Flow: UI/CLI → this service → ports (`lnd`, `rates`, `store`). The service generates the
-//! preimage itself and asks the node first; when the node has made the invoice it is recorded
-//! OPEN with its `invoice_created` event in one transaction, and only after that commit is the
-//! BOLT11 shown to anyone. A crash in between leaves a node invoice nobody has seen, which
-//! expires unpaid. A create whose answer is ambiguous (a timeout) is recorded PENDING with its
-//! preimage and recovered (looked up, or re-sent with the same preimage, which the node refuses
-//! to duplicate) instead of leaving two payable invoices for one debt.
+//! preimage itself. A create records the invoice PENDING (amount, locked rate, preimage) while
+//! the node makes it, both at once, and shows the BOLT11 only when both are done: whatever is
+//! shown is then recoverable from our disk and the node. The PENDING record becomes OPEN with
+//! its `invoice_created` event in a second commit (the gateway queues it with its next commit
+//! instead of waiting: [`InvoiceService::record_open_soon`]); a PENDING record found later is
+//! looked up on the node and completed. A clean refusal by the node deletes the record; an
+//! ambiguous answer (a timeout) leaves it PENDING to be recovered (looked up, or re-sent with
+//! the same preimage, which the node refuses to duplicate) instead of leaving two payable
+//! invoices for one debt. A crash after the node's answer but before our record commits leaves
+//! a node invoice nobody has seen, which expires unpaid.
 
 pub mod export;
 pub mod memo;
@@ -213,6 +217,8 @@ pub struct InvoiceService {
     policy: InvoicePolicy,
     /// Remembered inbound capacity (the gateway's); `None` checks the node before every invoice.
     inbound_cache: Option<Arc<InboundCache>>,
+    /// Queue the OPEN record of a new invoice instead of waiting for it (the gateway's).
+    open_soon: bool,
 }
 
 /// Longest description accepted for a Lightning invoice (the memo adds the numero and client).
@@ -260,7 +266,18 @@ impl InvoiceService {
             rates,
             policy,
             inbound_cache: None,
+            open_soon: false,
         }
+    }
+
+    /// Answers a create as soon as the PENDING record is on disk and the node has made the
+    /// invoice, and queues the OPEN record with the store's next commit instead of waiting for
+    /// it (for the long-running gateway; a CLI command would exit before it is stored). Its
+    /// `invoice_created` event follows within milliseconds; if a crash loses it, the tracker
+    /// completes the PENDING record from the node.
+    pub fn record_open_soon(mut self) -> Self {
+        self.open_soon = true;
+        self
     }
 
     /// Trusts a measured inbound capacity for `ttl` instead of listing the node's channels before
@@ -409,11 +426,14 @@ impl InvoiceService {
             expiry_secs,
             created_at: now_secs(),
         };
-        // The node is asked first; the invoice is recorded once it is known, and the BOLT11 is
-        // shown only after that commit (see the module doc).
+        // The record and the node's invoice are made at once; the BOLT11 is shown only when both
+        // exist (see the module doc).
         let request = node_request(&new.memo, new.amount_msat, new.expiry_secs, &preimage);
-        let added = self.lnd.add_invoice(request).await;
-        let invoice = self.record_new(&new, added).await?;
+        let (added, pending) = tokio::join!(
+            self.lnd.add_invoice(request),
+            self.store.insert_pending_ln_invoice(&new)
+        );
+        let invoice = self.record_new(pending?, added).await?;
         warnings.extend(quote_warnings(&quote));
         Ok(Created {
             invoice,
@@ -451,24 +471,24 @@ impl InvoiceService {
         self.record_added(pending, added).await
     }
 
-    /// Records a new invoice after the node's answer to its AddInvoice. When the node made it
-    /// (the usual case) that is one transaction storing it OPEN with its event. A refusal records
-    /// nothing. Any other answer (a timeout, a duplicate, an odd BOLT11) is recorded PENDING
-    /// with its preimage first and resolved like an interrupted create.
+    /// Completes the record of a new invoice with the node's answer to its AddInvoice: when the
+    /// node made it (the usual case) it is recorded OPEN with its event, now or soon (see
+    /// [`InvoiceService::record_open_soon`]); any other answer is handled by
+    /// [`InvoiceService::record_added`].
     async fn record_new(
         &self,
-        new: &NewLnInvoice,
+        pending: LnInvoice,
         added: Result<lnrpc::AddInvoiceResponse, LndError>,
     ) -> Result<LnInvoice, InvoiceError> {
-        let added = match added {
-            Ok(response) => match added_invoice(&response, &new.payment_hash, new.amount_msat) {
-                Some(node) => return Ok(self.store.insert_open_ln_invoice(new, &node).await?),
-                None => Ok(response),
-            },
-            Err(e) if e.is_already_exists() || e.is_ambiguous() => Err(e),
-            Err(e) => return Err(e.into()),
-        };
-        let pending = self.store.insert_pending_ln_invoice(new).await?;
+        if !self.open_soon {
+            return self.record_added(pending, added).await;
+        }
+        if let Ok(response) = &added {
+            if let Some(node) = added_invoice(response, &pending.payment_hash, pending.amount_msat) {
+                self.store.mark_ln_invoice_open_soon(&pending.id, &node).await?;
+                return Ok(pending.opened(&node));
+            }
+        }
         self.record_added(pending, added).await
     }
 
@@ -483,15 +503,7 @@ impl InvoiceService {
             Ok(added) => {
                 if let Some(node) = added_invoice(&added, &pending.payment_hash, pending.amount_msat) {
                     // A new OPEN invoice: record it and answer without reading the row back.
-                    self.store
-                        .mark_ln_invoice_open(
-                            &pending.id,
-                            &node.payment_request,
-                            node.add_index,
-                            node.created_at,
-                            node.expires_at,
-                        )
-                        .await?;
+                    self.store.mark_ln_invoice_open(&pending.id, &node).await?;
                     return Ok(pending.opened(&node));
                 }
             }
@@ -648,6 +660,16 @@ fn added_invoice(added: &lnrpc::AddInvoiceResponse, payment_hash: &str, amount_m
     })
 }
 
+/// What a node invoice says about where it stands once made: request, add index, times.
+pub fn node_opened(node: &lnrpc::Invoice) -> NodeOpened {
+    NodeOpened {
+        payment_request: node.payment_request.clone(),
+        add_index: node.add_index,
+        created_at: node.creation_date,
+        expires_at: node.creation_date.saturating_add(node.expiry),
+    }
+}
+
 /// Records what the node reports about one of our invoices: confirms a PENDING one, records
 /// a settlement (payment + EUR invoice), or marks it ACCEPTED, CANCELED or EXPIRED. Each store
 /// change writes its event in the same transaction. Returns whether anything changed; applying
@@ -657,15 +679,7 @@ pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::I
     let expires_at = node.creation_date.saturating_add(node.expiry);
     let mut changed = false;
     if ours.state == LnState::Pending {
-        store
-            .mark_ln_invoice_open(
-                &ours.id,
-                &node.payment_request,
-                node.add_index,
-                node.creation_date,
-                expires_at,
-            )
-            .await?;
+        store.mark_ln_invoice_open(&ours.id, &node_opened(node)).await?;
         changed = true;
     }
     match InvoiceState::try_from(node.state) {

@@ -6,6 +6,11 @@
 //! transaction is rolled back and the group runs again, each change in its own savepoint, so
 //! the failing change leaves nothing and the others commit. A failed COMMIT fails every change
 //! of the group, and nothing of it is stored.
+//!
+//! A change may also be queued to be made *soon* ([`GroupCommitter::write_soon`]): its writer
+//! does not wait, and it does not start a group of its own at once. It rides with the next
+//! waited-for change (sharing that fsync), or is committed alone after [`SOON_WAIT`]. Nothing
+//! may depend on such a change being on disk; a crash can lose it.
 
 use futures::future::BoxFuture;
 use sqlx::{Any, AnyPool, Transaction};
@@ -17,6 +22,9 @@ use super::StoreError;
 const MAX_GROUP: usize = 64;
 /// Changes waiting for the committer before writers wait to queue.
 const QUEUE_DEPTH: usize = 1024;
+/// Longest a change queued with [`GroupCommitter::write_soon`] waits for a waited-for change to
+/// share its commit with.
+pub(crate) const SOON_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// One writer's change: it runs inside the group's transaction and returns its answer. It may
 /// run twice (see the module doc), each time from the same state of the database.
@@ -29,6 +37,8 @@ trait Queued: Send {
     fn run<'a>(&'a mut self, tx: &'a mut Transaction<'static, Any>) -> BoxFuture<'a, bool>;
     /// Whether the change's last run succeeded.
     fn succeeded(&self) -> bool;
+    /// Whether nobody waits for this change (queued with [`GroupCommitter::write_soon`]).
+    fn is_soon(&self) -> bool;
     /// Answers the writer: its change's outcome once `committed` is `Ok`, else the reason
     /// nothing was stored.
     fn finish(self: Box<Self>, committed: Result<(), String>);
@@ -37,7 +47,10 @@ trait Queued: Send {
 struct Job<T> {
     change: Change<T>,
     outcome: Option<Result<T, StoreError>>,
-    answer: oneshot::Sender<Result<T, StoreError>>,
+    /// The waiting writer; `None` for a change queued with [`GroupCommitter::write_soon`].
+    answer: Option<oneshot::Sender<Result<T, StoreError>>>,
+    /// What the change is, for the log line when a change nobody waits for fails.
+    what: &'static str,
 }
 
 impl<T: Send + 'static> Queued for Job<T> {
@@ -54,6 +67,10 @@ impl<T: Send + 'static> Queued for Job<T> {
         matches!(self.outcome, Some(Ok(_)))
     }
 
+    fn is_soon(&self) -> bool {
+        self.answer.is_none()
+    }
+
     fn finish(self: Box<Self>, committed: Result<(), String>) {
         let reply = match (self.outcome, committed) {
             (Some(Err(e)), _) => Err(e),
@@ -61,7 +78,16 @@ impl<T: Send + 'static> Queued for Job<T> {
             (_, Err(why)) => Err(StoreError::GroupCommit(why)),
             (None, Ok(())) => Err(StoreError::GroupCommit("the change was not run".into())),
         };
-        let _ = self.answer.send(reply);
+        match self.answer {
+            Some(answer) => {
+                let _ = answer.send(reply);
+            }
+            None => {
+                if let Err(e) = reply {
+                    tracing::warn!("{}: not stored ({e}); it will be recovered later", self.what);
+                }
+            }
+        }
     }
 }
 
@@ -83,10 +109,22 @@ impl GroupCommitter {
         tokio::spawn(async move {
             while let Some(first) = jobs.recv().await {
                 let mut group = vec![first];
-                while group.len() < MAX_GROUP {
-                    match jobs.try_recv() {
-                        Ok(job) => group.push(job),
-                        Err(_) => break,
+                take_queued(&mut jobs, &mut group);
+                if group.iter().all(|job| job.is_soon()) {
+                    // Nobody waits yet: give a waited-for change a moment to share this commit.
+                    let deadline = tokio::time::sleep(SOON_WAIT);
+                    tokio::pin!(deadline);
+                    while group.len() < MAX_GROUP && group.iter().all(|job| job.is_soon()) {
+                        tokio::select! {
+                            job = jobs.recv() => match job {
+                                Some(job) => {
+                                    group.push(job);
+                                    take_queued(&mut jobs, &mut group);
+                                }
+                                None => break,
+                            },
+                            () = &mut deadline => break,
+                        }
                     }
                 }
                 let _turn = write_turn.lock().await;
@@ -101,17 +139,50 @@ impl GroupCommitter {
     /// Queues `change` and waits until the group it joined has committed.
     pub(crate) async fn write<T: Send + 'static>(&self, change: Change<T>) -> Result<T, StoreError> {
         let (answer, answered) = oneshot::channel();
-        let job: Box<dyn Queued> = Box::new(Job {
+        self.enqueue(Job {
             change,
             outcome: None,
-            answer,
-        });
-        if self.queue.send(job).await.is_err() {
-            return Err(StoreError::GroupCommit("the database writer has stopped".into()));
+            answer: Some(answer),
+            what: "",
+        })
+        .await?;
+        answered.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// Queues `change` to be committed soon (see the module doc) and returns at once; a failure
+    /// is logged with `what`.
+    pub(crate) async fn write_soon(&self, what: &'static str, change: Change<()>) -> Result<(), StoreError> {
+        self.enqueue(Job {
+            change,
+            outcome: None,
+            answer: None,
+            what,
+        })
+        .await
+    }
+
+    /// Waits until every change queued before this call has been committed (or has failed).
+    pub(crate) async fn flush(&self) -> Result<(), StoreError> {
+        self.write(Box::new(|_tx| Box::pin(async { Ok(()) }))).await
+    }
+
+    async fn enqueue<T: Send + 'static>(&self, job: Job<T>) -> Result<(), StoreError> {
+        self.queue.send(Box::new(job)).await.map_err(|_| stopped())
+    }
+}
+
+/// The error when the committer task is gone.
+fn stopped() -> StoreError {
+    StoreError::GroupCommit("the database writer has stopped".into())
+}
+
+/// Moves changes already queued into `group`, up to [`MAX_GROUP`].
+fn take_queued(jobs: &mut mpsc::Receiver<Box<dyn Queued>>, group: &mut Vec<Box<dyn Queued>>) {
+    while group.len() < MAX_GROUP {
+        match jobs.try_recv() {
+            Ok(job) => group.push(job),
+            Err(_) => break,
         }
-        answered
-            .await
-            .unwrap_or_else(|_| Err(StoreError::GroupCommit("the database writer has stopped".into())))
     }
 }
 
@@ -250,6 +321,55 @@ mod tests {
         assert!(store.users().await?.is_empty());
         assert_eq!(store.write_grouped(add_user("next".into(), false)).await?, "next");
         assert_eq!(store.user_count().await?, 1);
+        Ok(())
+    }
+
+    /// [`add_user`] for [`GroupCommitter::write_soon`], which takes changes without an answer.
+    fn add_user_soon(name: &str, fail: bool) -> super::Change<()> {
+        let change = add_user(name.to_string(), fail);
+        Box::new(move |tx| {
+            let run = change(tx);
+            Box::pin(async move { run.await.map(|_| ()) })
+        })
+    }
+
+    #[tokio::test]
+    async fn a_change_nobody_waits_for_rides_with_the_next_waited_for_one() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open_in(dir.path()).await?;
+        let ticks = store.watch_events();
+        let first_tick = *ticks.borrow();
+        store.write_soon("adding a user", add_user_soon("soon", false)).await?;
+        // Queued, not committed: a waited-for change a moment later shares its commit.
+        assert_eq!(store.write_grouped(add_user("waited".into(), false)).await?, "waited");
+        let names: Vec<String> = store.users().await?.into_iter().map(|u| u.username).collect();
+        assert_eq!(names, ["soon", "waited"]);
+        assert_eq!(ticks.borrow().wrapping_sub(first_tick), 1, "one commit for both");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_change_nobody_waits_for_is_committed_alone_soon_or_at_a_flush() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open_in(dir.path()).await?;
+        store.write_soon("adding a user", add_user_soon("alone", false)).await?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while store.user_count().await? == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "never committed");
+            tokio::time::sleep(super::SOON_WAIT / 4).await;
+        }
+        // A flush commits what is queued at once; a failing queued change is only logged and
+        // leaves nothing.
+        store
+            .write_soon("adding a user", add_user_soon("flushed", false))
+            .await?;
+        store
+            .write_soon("adding a user", add_user_soon("refused", true))
+            .await?;
+        store.flush().await?;
+        let names: Vec<String> = store.users().await?.into_iter().map(|u| u.username).collect();
+        assert_eq!(names, ["alone", "flushed"]);
         Ok(())
     }
 }

@@ -248,52 +248,46 @@ impl LnInvoice {
     }
 }
 
+/// The change marking PENDING invoice `id` OPEN (see [`Store::mark_ln_invoice_open`]).
+fn open_change(id: &str, node: &NodeOpened) -> Result<super::group::Change<()>, StoreError> {
+    let (id, node) = (id.to_string(), node.clone());
+    let add_index = to_i64(node.add_index, "add_index")?;
+    Ok(Box::new(move |tx| {
+        let (id, node) = (id.clone(), node.clone());
+        Box::pin(async move {
+            let opened: Option<events::InvoiceFacts> = sqlx::query_as(&format!(
+                "UPDATE ln_invoices SET state = 'OPEN', payment_request = $1, add_index = $2, \
+                 created_at = $3, expires_at = $4 WHERE id = $5 AND state = 'PENDING' RETURNING {}",
+                events::INVOICE_FACTS_RETURNING
+            ))
+            .bind(&node.payment_request)
+            .bind(add_index)
+            .bind(node.created_at)
+            .bind(node.expires_at)
+            .bind(&id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(facts) = opened {
+                events::record_with_facts(tx, EventKind::InvoiceCreated, &id, node.created_at, None, facts).await?;
+            }
+            Ok(())
+        })
+    }))
+}
+
 impl Store {
-    /// Records a new invoice as PENDING (the node's answer is not known), choosing the next id.
+    /// Records a new invoice as PENDING (the node has not confirmed it yet), with its preimage,
+    /// choosing the next id; answers the row as stored without reading it back.
     pub async fn insert_pending_ln_invoice(&self, new: &NewLnInvoice) -> Result<LnInvoice, StoreError> {
-        self.insert_ln_invoice(new, None).await
-    }
-
-    /// Records a new invoice the node has made: OPEN, with its `invoice_created` event and
-    /// webhook outbox rows, in one transaction; chooses the next id.
-    pub async fn insert_open_ln_invoice(&self, new: &NewLnInvoice, node: &NodeOpened) -> Result<LnInvoice, StoreError> {
-        self.insert_ln_invoice(new, Some(node)).await
-    }
-
-    /// Inserts a new invoice, PENDING or (with the node's answer) OPEN; answers the row as
-    /// stored without reading it back.
-    async fn insert_ln_invoice(&self, new: &NewLnInvoice, node: Option<&NodeOpened>) -> Result<LnInvoice, StoreError> {
         let amount_cents = eur_to_cents(new.amount_eur)
             .ok_or_else(|| StoreError::Corrupt(format!("amount {} is not whole cents", new.amount_eur)))?;
         let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
-        let add_index = node.map(|n| to_i64(n.add_index, "add_index")).transpose()?;
-        // What the row holds once inserted (amount and rate as they read back).
-        let pending = |id: String| LnInvoice {
-            id,
-            fattura_id: new.fattura_id,
-            payment_hash: new.payment_hash.clone(),
-            payment_request: None,
-            memo: new.memo.clone(),
-            amount_eur: super::cents_to_eur(amount_cents),
-            amount_msat: new.amount_msat,
-            rate_eur_per_btc: new.rate_eur_per_btc,
-            rate_source: new.rate_source.clone(),
-            rate_at: new.rate_at,
-            rate_is_fallback: new.rate_is_fallback,
-            expiry_secs: new.expiry_secs,
-            created_at: new.created_at,
-            expires_at: new.created_at.saturating_add(expiry_secs),
-            state: LnState::Pending,
-            add_index: None,
-            settle_index: None,
-            amt_paid_msat: 0,
-            settled_at: None,
-            cancelled_by_us: false,
-        };
-        let (owned, node_owned) = (new.clone(), node.cloned());
+        let amount_msat = to_i64(new.amount_msat, "amount_msat")?;
+        let expires_at = new.created_at.saturating_add(expiry_secs);
+        let owned = new.clone();
         let id = self
             .write_grouped(Box::new(move |tx| {
-                let (new, node) = (owned.clone(), node_owned.clone());
+                let new = owned.clone();
                 Box::pin(async move {
                     // Two forms so both engines answer from the (fattura_id, attempt) index.
                     let attempt: i64 = match new.fattura_id {
@@ -314,92 +308,73 @@ impl Store {
                         }
                     };
                     let id = ln_invoice_id(new.numero.as_deref(), attempt);
-                    let (state, created_at, expires_at) = match &node {
-                        Some(node) => (LnState::Open, node.created_at, node.expires_at),
-                        None => (
-                            LnState::Pending,
-                            new.created_at,
-                            new.created_at.saturating_add(expiry_secs),
-                        ),
-                    };
-                    let facts: events::InvoiceFacts = sqlx::query_as(&format!(
+                    sqlx::query(
                         "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, \
                          amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, \
-                         created_at, expires_at, state, payment_request, add_index) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-                         RETURNING {}",
-                        events::INVOICE_FACTS_RETURNING
-                    ))
+                         created_at, expires_at, state) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING')",
+                    )
                     .bind(&id)
                     .bind(new.fattura_id)
                     .bind(attempt)
                     .bind(&new.payment_hash)
                     .bind(&new.memo)
                     .bind(amount_cents)
-                    .bind(to_i64(new.amount_msat, "amount_msat")?)
+                    .bind(amount_msat)
                     .bind(new.rate_eur_per_btc.to_string())
                     .bind(&new.rate_source)
                     .bind(new.rate_at)
                     .bind(i64::from(new.rate_is_fallback))
                     .bind(expiry_secs)
-                    .bind(created_at)
+                    .bind(new.created_at)
                     .bind(expires_at)
-                    .bind(state.as_str())
-                    .bind(node.as_ref().map(|n| n.payment_request.clone()))
-                    .bind(add_index)
-                    .fetch_one(&mut **tx)
+                    .execute(&mut **tx)
                     .await?;
                     sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES ($1, $2)")
                         .bind(&new.payment_hash)
                         .bind(&new.preimage)
                         .execute(&mut **tx)
                         .await?;
-                    if node.is_some() {
-                        events::record_with_facts(tx, EventKind::InvoiceCreated, &id, created_at, None, facts).await?;
-                    }
                     Ok(id)
                 })
             }))
             .await?;
-        Ok(match node {
-            Some(node) => pending(id).opened(node),
-            None => pending(id),
+        Ok(LnInvoice {
+            id,
+            fattura_id: new.fattura_id,
+            payment_hash: new.payment_hash.clone(),
+            payment_request: None,
+            memo: new.memo.clone(),
+            amount_eur: super::cents_to_eur(amount_cents),
+            amount_msat: new.amount_msat,
+            rate_eur_per_btc: new.rate_eur_per_btc,
+            rate_source: new.rate_source.clone(),
+            rate_at: new.rate_at,
+            rate_is_fallback: new.rate_is_fallback,
+            expiry_secs: new.expiry_secs,
+            created_at: new.created_at,
+            expires_at,
+            state: LnState::Pending,
+            add_index: None,
+            settle_index: None,
+            amt_paid_msat: 0,
+            settled_at: None,
+            cancelled_by_us: false,
         })
     }
 
-    /// Marks a PENDING invoice OPEN with what the node answered.
-    pub async fn mark_ln_invoice_open(
-        &self,
-        id: &str,
-        payment_request: &str,
-        add_index: u64,
-        created_at: i64,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        let (id, payment_request) = (id.to_string(), payment_request.to_string());
-        let add_index = to_i64(add_index, "add_index")?;
-        self.write_grouped(Box::new(move |tx| {
-            let (id, payment_request) = (id.clone(), payment_request.clone());
-            Box::pin(async move {
-                let opened: Option<events::InvoiceFacts> = sqlx::query_as(&format!(
-                    "UPDATE ln_invoices SET state = 'OPEN', payment_request = $1, add_index = $2, \
-                     created_at = $3, expires_at = $4 WHERE id = $5 AND state = 'PENDING' RETURNING {}",
-                    events::INVOICE_FACTS_RETURNING
-                ))
-                .bind(&payment_request)
-                .bind(add_index)
-                .bind(created_at)
-                .bind(expires_at)
-                .bind(&id)
-                .fetch_optional(&mut **tx)
-                .await?;
-                if let Some(facts) = opened {
-                    events::record_with_facts(tx, EventKind::InvoiceCreated, &id, created_at, None, facts).await?;
-                }
-                Ok(())
-            })
-        }))
-        .await
+    /// Marks a PENDING invoice OPEN with what the node answered, with its `invoice_created`
+    /// event; does nothing if it is no longer PENDING.
+    pub async fn mark_ln_invoice_open(&self, id: &str, node: &NodeOpened) -> Result<(), StoreError> {
+        self.write_grouped(open_change(id, node)?).await
+    }
+
+    /// [`Store::mark_ln_invoice_open`] without waiting: committed with the next waited-for change
+    /// or within a few milliseconds (see [`Store::write_soon`]). If a crash loses it, the invoice
+    /// stays PENDING until the tracker or the next look at it finds it on the node.
+    pub async fn mark_ln_invoice_open_soon(&self, id: &str, node: &NodeOpened) -> Result<(), StoreError> {
+        self.write_soon("recording a new invoice as OPEN", open_change(id, node)?)
+            .await
     }
 
     /// Removes a PENDING invoice the node never created (so nothing payable is left behind).

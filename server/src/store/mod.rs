@@ -255,6 +255,25 @@ impl Store {
         Ok(value)
     }
 
+    /// Makes `change` soon without waiting for it: on SQLite it is committed with the next
+    /// waited-for change, or alone within [`group::SOON_WAIT`]; a failure is only logged (as
+    /// `what`). For changes that something else recovers if they are lost in a crash. On
+    /// PostgreSQL it is made at once.
+    pub(crate) async fn write_soon(&self, what: &'static str, change: group::Change<()>) -> Result<(), StoreError> {
+        match &self.committer {
+            Some(committer) => committer.write_soon(what, change).await,
+            None => self.write_grouped(change).await,
+        }
+    }
+
+    /// Commits every change queued with [`Store::write_soon`] before this call.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        match &self.committer {
+            Some(committer) => committer.flush().await,
+            None => Ok(()),
+        }
+    }
+
     /// SQLite: waits for this process's turn to write and holds it until the guard drops. A
     /// single-statement write outside [`Store::begin_write`] takes it too. `None` on PostgreSQL,
     /// whose writers do not exclude each other.
@@ -270,8 +289,12 @@ impl Store {
         &self.pool
     }
 
-    /// Closes every connection (waits for running queries).
+    /// Commits what [`Store::write_soon`] queued, then closes every connection (waits for
+    /// running queries).
     pub async fn close(&self) {
+        if let Err(e) = self.flush().await {
+            tracing::warn!("{e}");
+        }
         self.pool.close().await;
     }
 }

@@ -241,7 +241,8 @@ impl Tracker {
         let started = std::time::Instant::now();
         let mut changed = 0;
         let mut live: HashMap<String, LnInvoice> = HashMap::new();
-        for state in [LnState::Open, LnState::Accepted] {
+        // PENDING ones too: a create whose OPEN record a crash lost, or whose answer never came.
+        for state in [LnState::Pending, LnState::Open, LnState::Accepted] {
             let filter = LnInvoiceFilter {
                 state: Some(state),
                 limit: u32::MAX,
@@ -344,6 +345,14 @@ impl Tracker {
     /// [`Tracker::apply`] with our record of the invoice already read (`None`: not ours).
     async fn apply_known(&self, ours: Option<LnInvoice>, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
         let changed = match ours {
+            // A new invoice whose create is still recording it: its creator (or a later look)
+            // completes the record, so this one rides with the store's next commit.
+            Some(ours) if ours.state == LnState::Pending && node.state == InvoiceState::Open as i32 => {
+                self.store
+                    .mark_ln_invoice_open_soon(&ours.id, &crate::invoices::node_opened(node))
+                    .await?;
+                true
+            }
             Some(ours) => self.apply_to(&ours, node).await?,
             None => false,
         };
