@@ -453,20 +453,22 @@ pub fn markdown(run: &Run, machine: &Machine) -> String {
 
 const NOTE_RATIO: &str = "Gateway p50 vs raw AddInvoice: the simnode answers AddInvoice in under a \
 millisecond, fsync of its `state.log` included. A POS sale through the gateway does that same \
-AddInvoice, then its own durable work: one SQLite transaction storing the invoice OPEN with its \
-preimage, its `invoice_created` event and webhook outbox rows, ending in an fsync (about 0.2-0.3 ms \
-on this disk), before the BOLT11 is answered; plus HTTP and the session check. Profiled and removed \
-from the sale path: the LookupInvoice after AddInvoice, the ListChannels per sale (5 s inbound \
-cache), a write per new invoice by the tracker, SQLite busy-handler sleeps between this process's \
-writers (they now queue in order), a second transaction per sale (the PENDING record before the \
-node was asked: a crash between the node's answer and the commit now leaves an invoice nobody has \
-seen, which expires unpaid; only an ambiguous answer such as a timeout is recorded PENDING), the \
+AddInvoice and, at the same time, its own durable work: one SQLite transaction storing the invoice \
+PENDING with its amount, locked rate and preimage, ending in an fsync (about 0.3-0.6 ms on this \
+disk); the BOLT11 is answered only when both are done, so whatever a customer sees can be recovered \
+from our disk and the node. The OPEN record with its `invoice_created` event and webhook outbox rows \
+rides with the next sale's commit (or commits alone within 5 ms). Plus HTTP and the session check \
+(about 0.17 ms together, measured on a server function that only checks the session). Profiled and \
+removed from the sale path: the LookupInvoice after AddInvoice, the ListChannels per sale (5 s \
+inbound cache), a write per new invoice by the tracker, SQLite busy-handler sleeps between this \
+process's writers (they now queue in order), a second commit per sale that the sale waited for, the \
 read-back of rows just written, the BOLT11 signature's key recovery when the gateway decodes its own \
 node's answer, and the QR code (2.5 ms with the `qrcode` crate; the POS page now draws it from the \
-BOLT11). What is left at 1 client runs one after the other: AddInvoice, then the commit (its fsync \
-alone is about 0.3× of this AddInvoice), so 1.3× is out of reach without answering before the \
+BOLT11). What is left at 1 client is the longer of AddInvoice and our commit, which on this disk \
+and through sqlx (one hand-off to SQLite's worker thread per statement) is the commit; its fsync \
+alone is about half of this AddInvoice, so 1.3× is out of reach without answering before the \
 invoice is on disk. Against real LND, whose AddInvoice does its own bbolt commit and signing in \
-several milliseconds, the same overhead is a far smaller ratio; LND itself was not measurable here.";
+several milliseconds, our commit would be hidden behind it; LND itself was not measurable here.";
 
 const NOTE_THROUGHPUT: &str = "Throughput: concurrent sales share SQLite commits (group commit: up to \
 64 sales in one transaction; savepoints only when one of them fails, then the group runs again). \
