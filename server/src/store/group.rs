@@ -12,6 +12,8 @@
 //! waited-for change (sharing that fsync), or is committed alone after [`SOON_WAIT`]. Nothing
 //! may depend on such a change being on disk; a crash can lose it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use futures::future::BoxFuture;
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
@@ -51,6 +53,8 @@ struct Job<T> {
     answer: Option<oneshot::Sender<Result<T, StoreError>>>,
     /// What the change is, for the log line when a change nobody waits for fails.
     what: &'static str,
+    /// For a change nobody waits for: the count of such changes not finished yet.
+    soon_unfinished: Option<std::sync::Arc<AtomicUsize>>,
 }
 
 impl<T: Send + 'static> Queued for Job<T> {
@@ -72,6 +76,9 @@ impl<T: Send + 'static> Queued for Job<T> {
     }
 
     fn finish(self: Box<Self>, committed: Result<(), String>) {
+        if let Some(unfinished) = &self.soon_unfinished {
+            unfinished.fetch_sub(1, Ordering::AcqRel);
+        }
         let reply = match (self.outcome, committed) {
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(value)), Ok(())) => Ok(value),
@@ -95,6 +102,8 @@ impl<T: Send + 'static> Queued for Job<T> {
 #[derive(Clone, Debug)]
 pub(crate) struct GroupCommitter {
     queue: mpsc::Sender<Box<dyn Queued>>,
+    /// Changes queued with [`GroupCommitter::write_soon`] and not finished yet.
+    soon_unfinished: std::sync::Arc<AtomicUsize>,
 }
 
 impl GroupCommitter {
@@ -143,7 +152,10 @@ impl GroupCommitter {
                 }
             }
         });
-        GroupCommitter { queue }
+        GroupCommitter {
+            queue,
+            soon_unfinished: std::sync::Arc::new(AtomicUsize::new(0)),
+        }
     }
 
     /// Queues `change` and waits until the group it joined has committed.
@@ -154,6 +166,7 @@ impl GroupCommitter {
             outcome: None,
             answer: Some(answer),
             what: "",
+            soon_unfinished: None,
         })
         .await?;
         answered.await.unwrap_or_else(|_| Err(stopped()))
@@ -162,17 +175,28 @@ impl GroupCommitter {
     /// Queues `change` to be committed soon (see the module doc) and returns at once; a failure
     /// is logged with `what`.
     pub(crate) async fn write_soon(&self, what: &'static str, change: Change<()>) -> Result<(), StoreError> {
-        self.enqueue(Job {
-            change,
-            outcome: None,
-            answer: None,
-            what,
-        })
-        .await
+        self.soon_unfinished.fetch_add(1, Ordering::AcqRel);
+        let queued = self
+            .enqueue(Job {
+                change,
+                outcome: None,
+                answer: None,
+                what,
+                soon_unfinished: Some(self.soon_unfinished.clone()),
+            })
+            .await;
+        if queued.is_err() {
+            self.soon_unfinished.fetch_sub(1, Ordering::AcqRel);
+        }
+        queued
     }
 
-    /// Waits until every change queued before this call has been committed (or has failed).
+    /// Waits until every change queued with [`GroupCommitter::write_soon`] before this call has
+    /// been committed (or has failed); returns at once when there is none.
     pub(crate) async fn flush(&self) -> Result<(), StoreError> {
+        if self.soon_unfinished.load(Ordering::Acquire) == 0 {
+            return Ok(());
+        }
         self.write(Box::new(|_tx| Box::pin(async { Ok(()) }))).await
     }
 
@@ -372,6 +396,11 @@ mod tests {
     {
         let dir = tempfile::tempdir()?;
         let store = Store::open_in(dir.path()).await?;
+        // With nothing queued, a flush (as at every close) writes nothing.
+        let ticks = store.watch_events();
+        let first_tick = *ticks.borrow();
+        store.flush().await?;
+        assert_eq!(*ticks.borrow(), first_tick);
         store.write_soon("adding a user", add_user_soon("alone", false)).await?;
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
         while store.user_count().await? == 0 {
