@@ -414,37 +414,47 @@ async fn a_burst_of_new_invoices_is_stored_as_the_resume_add_index_soon_after() 
     running.stop().await;
 }
 
+/// An invoice recorded PENDING (with `preimage`) that the node has made: a create whose OPEN
+/// record never came. Returns our record and the node's answer.
+async fn pending_on_node(
+    h: &Harness,
+    preimage: [u8; 32],
+    memo: String,
+) -> (openfatture::store::LnInvoice, lnd_proto::lnrpc::AddInvoiceResponse) {
+    use sha2::{Digest, Sha256};
+    let ours = h
+        .store
+        .insert_pending_ln_invoice(&common::new_standalone_invoice(
+            hex::encode(Sha256::digest(preimage)),
+            hex::encode(preimage),
+            memo,
+        ))
+        .await
+        .expect("pending");
+    let added = h
+        .lnd
+        .add_invoice(lnd_proto::lnrpc::Invoice {
+            memo: ours.memo.clone(),
+            r_preimage: preimage.to_vec(),
+            value_msat: 27_778_000,
+            expiry: 3600,
+            ..Default::default()
+        })
+        .await
+        .expect("node makes it");
+    (ours, added)
+}
+
 /// A run of stream updates is applied in order with its new invoices looked up in one query:
 /// invoices recorded PENDING (creates whose answer was lost) become OPEN once each, another
 /// application's invoice is ignored, a settle among them is recorded; the same run again
 /// changes nothing.
 #[tokio::test]
 async fn a_run_of_stream_updates_resolves_pending_invoices_and_settles_once() {
-    use sha2::{Digest, Sha256};
     let h = harness().await;
     let mut pending = Vec::new();
     for n in 1..=3u8 {
-        let preimage = [n; 32];
-        let hash = hex::encode(Sha256::digest(preimage));
-        let ours = h
-            .store
-            .insert_pending_ln_invoice(&common::new_standalone_invoice(
-                hash,
-                hex::encode(preimage),
-                format!("lost answer {n}"),
-            ))
-            .await
-            .expect("pending");
-        h.lnd
-            .add_invoice(lnd_proto::lnrpc::Invoice {
-                memo: ours.memo.clone(),
-                r_preimage: preimage.to_vec(),
-                value_msat: 27_778_000,
-                expiry: 3600,
-                ..Default::default()
-            })
-            .await
-            .expect("node makes it");
+        let (ours, _) = pending_on_node(&h, [n; 32], format!("lost answer {n}")).await;
         pending.push(ours);
     }
     let foreign = h
@@ -502,29 +512,8 @@ async fn a_run_of_stream_updates_resolves_pending_invoices_and_settles_once() {
 /// stored add index had already passed that invoice (its add was seen before the record was).
 #[tokio::test]
 async fn a_sweep_completes_an_invoice_left_pending() {
-    use sha2::{Digest, Sha256};
     let h = harness().await;
-    let preimage = [42u8; 32];
-    let ours = h
-        .store
-        .insert_pending_ln_invoice(&common::new_standalone_invoice(
-            hex::encode(Sha256::digest(preimage)),
-            hex::encode(preimage),
-            "answered, then crashed".into(),
-        ))
-        .await
-        .expect("pending");
-    let added = h
-        .lnd
-        .add_invoice(lnd_proto::lnrpc::Invoice {
-            memo: ours.memo.clone(),
-            r_preimage: preimage.to_vec(),
-            value_msat: 27_778_000,
-            expiry: 3600,
-            ..Default::default()
-        })
-        .await
-        .expect("node makes it");
+    let (ours, added) = pending_on_node(&h, [42; 32], "answered, then crashed".into()).await;
     h.store
         .advance_tracker_indexes(Some(added.add_index), None)
         .await

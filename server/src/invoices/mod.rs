@@ -433,7 +433,7 @@ impl InvoiceService {
             self.lnd.add_invoice(request),
             self.store.insert_pending_ln_invoice(&new)
         );
-        let invoice = self.record_new(pending?, added).await?;
+        let invoice = self.record_added(pending?, added, self.open_soon).await?;
         warnings.extend(quote_warnings(&quote));
         Ok(Created {
             invoice,
@@ -468,42 +468,28 @@ impl InvoiceService {
     async fn confirm_with_node(&self, pending: LnInvoice, preimage: &[u8; 32]) -> Result<LnInvoice, InvoiceError> {
         let request = node_request(&pending.memo, pending.amount_msat, pending.expiry_secs, preimage);
         let added = self.lnd.add_invoice(request).await;
-        self.record_added(pending, added).await
-    }
-
-    /// Completes the record of a new invoice with the node's answer to its AddInvoice: when the
-    /// node made it (the usual case) it is recorded OPEN with its event, now or soon (see
-    /// [`InvoiceService::record_open_soon`]); any other answer is handled by
-    /// [`InvoiceService::record_added`].
-    async fn record_new(
-        &self,
-        pending: LnInvoice,
-        added: Result<lnrpc::AddInvoiceResponse, LndError>,
-    ) -> Result<LnInvoice, InvoiceError> {
-        if !self.open_soon {
-            return self.record_added(pending, added).await;
-        }
-        if let Ok(response) = &added {
-            if let Some(node) = added_invoice(response, &pending.payment_hash, pending.amount_msat) {
-                self.store.mark_ln_invoice_open_soon(&pending.id, &node).await?;
-                return Ok(pending.opened(&node));
-            }
-        }
-        self.record_added(pending, added).await
+        self.record_added(pending, added, false).await
     }
 
     /// Records the node's answer to the AddInvoice of a recorded PENDING invoice, recovering
-    /// from ambiguous failures.
+    /// from ambiguous failures. When the node made it (the usual case) it is recorded OPEN with
+    /// its event, queued with the store's next commit when `open_soon` (see
+    /// [`InvoiceService::record_open_soon`]).
     async fn record_added(
         &self,
         pending: LnInvoice,
         added: Result<lnrpc::AddInvoiceResponse, LndError>,
+        open_soon: bool,
     ) -> Result<LnInvoice, InvoiceError> {
         match added {
             Ok(added) => {
                 if let Some(node) = added_invoice(&added, &pending.payment_hash, pending.amount_msat) {
                     // A new OPEN invoice: record it and answer without reading the row back.
-                    self.store.mark_ln_invoice_open(&pending.id, &node).await?;
+                    if open_soon {
+                        self.store.mark_ln_invoice_open_soon(&pending.id, &node).await?;
+                    } else {
+                        self.store.mark_ln_invoice_open(&pending.id, &node).await?;
+                    }
                     return Ok(pending.opened(&node));
                 }
             }
