@@ -299,6 +299,11 @@ async fn a_business_day_looks_the_same_on_sqlite_and_postgres() -> TestResult {
             .any(|l| l == "event invoice_created for \"INV-1\" \"Acme Corp\""),
         "{on_sqlite:#?}"
     );
+    // The outbox took the settle for the endpoint that filters on it, and nothing else.
+    assert!(
+        on_sqlite.iter().any(|l| l == "due [\"payment_received\"]"),
+        "{on_sqlite:#?}"
+    );
     Ok(())
 }
 
@@ -376,5 +381,81 @@ async fn the_gateway_and_the_cli_work_on_postgres_through_database_url() -> Test
     assert!(!shown.contains("pw123"), "{shown}");
     store.close().await;
     web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// The ids `store` chooses for new invoices: standalone ones after the last attempt was 0, 1,
+/// 999_998, 999_999 and 12_345_677, then two for one debt.
+async fn ids_chosen(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut ids = Vec::new();
+    let new = |n: u32, fattura: Option<(i64, &str)>| openfatture::store::NewLnInvoice {
+        fattura_id: fattura.map(|(id, _)| id),
+        numero: fattura.map(|(_, numero)| numero.to_string()),
+        payment_hash: format!("{n:064x}"),
+        preimage: format!("{:064x}", n + 1000),
+        memo: "m".into(),
+        amount_eur: Decimal::new(100, 2),
+        amount_msat: 2_222_223,
+        rate_eur_per_btc: Decimal::new(45_000, 0),
+        rate_source: "fallback".into(),
+        rate_at: 1,
+        rate_is_fallback: true,
+        expiry_secs: 60,
+        created_at: 1,
+    };
+    // A standalone row with attempt `attempt`, as if that many had been made.
+    let seed = |attempt: i64| {
+        format!(
+            "INSERT INTO ln_invoices (id, attempt, payment_hash, memo, amount_cents, amount_msat, rate_eur_per_btc, \
+             rate_source, rate_at, expiry_secs, created_at, expires_at, state) \
+             VALUES ('seed-{attempt}', {attempt}, 'seed-{attempt}', 'm', 100, 1000, '45000', 'x', 1, 60, 1, 61, 'CANCELED')"
+        )
+    };
+    for n in 1..=2 {
+        ids.push(store.insert_pending_ln_invoice(&new(n, None)).await?.id);
+    }
+    sqlx::query(&seed(999_998)).execute(store.pool()).await?;
+    for n in 3..=4 {
+        ids.push(store.insert_pending_ln_invoice(&new(n, None)).await?.id);
+    }
+    sqlx::query(&seed(12_345_677)).execute(store.pool()).await?;
+    ids.push(store.insert_pending_ln_invoice(&new(5, None)).await?.id);
+    let fattura = store
+        .add_fattura(&fattura("INV-9", "Acme Corp", 100), 1)
+        .await?
+        .ok_or("INV-9 added")?;
+    for n in 6..=7 {
+        ids.push(
+            store
+                .insert_pending_ln_invoice(&new(n, Some((fattura.id, "INV-9"))))
+                .await?
+                .id,
+        );
+    }
+    // Each answer is the row's id as stored.
+    for id in &ids {
+        store.ln_invoice(id).await?.ok_or(format!("{id} stored"))?;
+    }
+    Ok(ids)
+}
+
+#[tokio::test]
+async fn invoice_ids_are_chosen_alike_on_sqlite_and_postgres() -> TestResult {
+    let expected = [
+        "LN-000001",
+        "LN-000002",
+        "LN-999999",
+        "LN-1000000",
+        "LN-12345678",
+        "INV-9-LN",
+        "INV-9-LN-2",
+    ];
+    let dir = tempfile::tempdir()?;
+    assert_eq!(ids_chosen(Store::open_in(dir.path()).await?).await?, expected);
+    let pg = PgServer::start()?;
+    assert_eq!(
+        ids_chosen(Store::connect(&pg.new_database("ids")?).await?).await?,
+        expected
+    );
     Ok(())
 }

@@ -208,9 +208,9 @@ pub(super) const INVOICE_FACTS_RETURNING: &str = "payment_hash, memo, amount_cen
      (SELECT f.numero FROM fatture f WHERE f.id = ln_invoices.fattura_id) AS numero, \
      (SELECT f.client_name FROM fatture f WHERE f.id = ln_invoices.fattura_id) AS client_name";
 
-/// Records an event for `ln_invoice_id` and queues it for every enabled endpoint whose filter
-/// accepts it, inside the caller's transaction. `paid` overrides the amounts (msat, EUR) for
-/// payments. Returns the event id.
+/// Records an event for `ln_invoice_id` inside the caller's transaction (the database queues it
+/// for every enabled endpoint whose filter accepts it, see [`insert_event`]). `paid` overrides
+/// the amounts (msat, EUR) for payments. Returns the event id.
 pub(super) async fn record(
     tx: &mut Transaction<'_, Any>,
     kind: EventKind,
@@ -257,42 +257,34 @@ pub(super) async fn record_with_facts(
         facts.numero.as_deref(),
         facts.client_name.as_deref(),
     );
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
-    )
-    .bind(&id)
-    .bind(kind.as_str())
-    .bind(ln_invoice_id)
-    .bind(&payload)
-    .bind(at)
-    .fetch_one(&mut **tx)
-    .await?;
-    queue_deliveries(tx, seq, kind.as_str()).await?;
+    insert_event(tx, &id, kind.as_str(), ln_invoice_id, &payload, at).await?;
     Ok(id)
 }
 
-/// PostgreSQL channel on which gateways hear about new events (see [`Store::listen_url`]).
+/// PostgreSQL channel on which gateways hear about new events (see [`Store::listen_url`]); the
+/// trigger of migration `0003_outbox_trigger` notifies it.
 pub const EVENTS_CHANNEL: &str = "openfatture_events";
 
-/// In the event's transaction: one outbox row per enabled endpoint whose filter takes `kind`, and
-/// (PostgreSQL) a notification to every listening gateway, sent when the transaction commits.
-pub(super) async fn queue_deliveries(tx: &mut Transaction<'_, Any>, seq: i64, kind: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (event_seq, endpoint, state, next_attempt_ms) \
-         SELECT $1, name, 'PENDING', 0 FROM webhook_endpoints WHERE enabled = 1 \
-         AND (events = '*' OR (',' || REPLACE(events, ' ', '') || ',') LIKE ('%,' || $2 || ',%'))",
-    )
-    .bind(seq)
-    .bind(kind)
-    .execute(&mut **tx)
-    .await?;
-    if tx.backend_name() == "PostgreSQL" {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(EVENTS_CHANNEL)
-            .bind(seq.to_string())
-            .execute(&mut **tx)
-            .await?;
-    }
+/// Inserts an event in the caller's transaction. The database's trigger on `events` (migrations
+/// `sqlite/0006_outbox_trigger`, `postgres/0003_outbox_trigger`) queues it, in the same statement,
+/// for every enabled endpoint whose filter takes `kind` and, on PostgreSQL, notifies
+/// [`EVENTS_CHANNEL`] when the transaction commits.
+pub(super) async fn insert_event(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    kind: &str,
+    ln_invoice_id: &str,
+    payload: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(kind)
+        .bind(ln_invoice_id)
+        .bind(payload)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

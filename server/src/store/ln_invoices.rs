@@ -212,15 +212,6 @@ const SELECT_LN: &str = "SELECT id, fattura_id, payment_hash, payment_request, m
      amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, created_at, \
      expires_at, state, add_index, settle_index, amt_paid_msat, settled_at, cancelled_by_us FROM ln_invoices";
 
-/// Builds our id from the numero and attempt: `INV-001-LN`, `INV-001-LN-2`; standalone `LN-000001`.
-pub fn ln_invoice_id(numero: Option<&str>, attempt: i64) -> String {
-    match numero {
-        Some(numero) if attempt <= 1 => format!("{numero}-LN"),
-        Some(numero) => format!("{numero}-LN-{attempt}"),
-        None => format!("LN-{attempt:06}"),
-    }
-}
-
 /// What the node answered about an invoice it made: it is OPEN, payable with this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeOpened {
@@ -275,6 +266,33 @@ fn open_change(id: &str, node: &NodeOpened) -> Result<super::group::Change<()>, 
     }))
 }
 
+/// The insert of a new PENDING invoice, which picks its own attempt (one more than the debt's
+/// last, or the standalone invoices' last) and makes its id from it: `NUMERO-LN`, `NUMERO-LN-2`…
+/// or, standalone, `LN-000001`. Values: `$1` fattura id (or NULL), `$2`…`$12`
+/// the row's columns, `$13` the numero when there is one. It answers the id.
+fn insert_pending_sql(for_fattura: bool, with_numero: bool) -> String {
+    // Two forms so both engines answer from the (fattura_id, attempt) index.
+    let same_debt = if for_fattura {
+        "fattura_id = $1"
+    } else {
+        "fattura_id IS NULL"
+    };
+    let id = if with_numero {
+        "$13 || CASE WHEN next.n <= 1 THEN '-LN' ELSE '-LN-' || CAST(next.n AS TEXT) END"
+    } else {
+        // Six digits at least: 1000000 + n drops its leading 1.
+        "'LN-' || CASE WHEN next.n >= 1000000 THEN CAST(next.n AS TEXT) \
+         ELSE SUBSTR(CAST(1000000 + next.n AS TEXT), 2) END"
+    };
+    format!(
+        "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, amount_msat, \
+         rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, created_at, expires_at, state) \
+         SELECT {id}, $1, next.n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'PENDING' \
+         FROM (SELECT COALESCE(MAX(attempt), 0) + 1 AS n FROM ln_invoices WHERE {same_debt}) AS next \
+         RETURNING id"
+    )
+}
+
 impl Store {
     /// Records a new invoice as PENDING (the node has not confirmed it yet), with its preimage,
     /// choosing the next id; answers the row as stored without reading it back.
@@ -289,47 +307,27 @@ impl Store {
             .write_grouped(Box::new(move |tx| {
                 let new = owned.clone();
                 Box::pin(async move {
-                    // Two forms so both engines answer from the (fattura_id, attempt) index.
-                    let attempt: i64 = match new.fattura_id {
-                        Some(fattura_id) => {
-                            sqlx::query_scalar(
-                                "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id = $1",
-                            )
-                            .bind(fattura_id)
-                            .fetch_one(&mut **tx)
-                            .await?
-                        }
-                        None => {
-                            sqlx::query_scalar(
-                                "SELECT COALESCE(MAX(attempt), 0) + 1 FROM ln_invoices WHERE fattura_id IS NULL",
-                            )
-                            .fetch_one(&mut **tx)
-                            .await?
-                        }
+                    // The next attempt and the id made from it are chosen by the insert itself:
+                    // one statement, read and write under the transaction's write lock.
+                    let sql = insert_pending_sql(new.fattura_id.is_some(), new.numero.is_some());
+                    let query = sqlx::query_scalar(&sql)
+                        .bind(new.fattura_id)
+                        .bind(&new.payment_hash)
+                        .bind(&new.memo)
+                        .bind(amount_cents)
+                        .bind(amount_msat)
+                        .bind(new.rate_eur_per_btc.to_string())
+                        .bind(&new.rate_source)
+                        .bind(new.rate_at)
+                        .bind(i64::from(new.rate_is_fallback))
+                        .bind(expiry_secs)
+                        .bind(new.created_at)
+                        .bind(expires_at);
+                    let query = match &new.numero {
+                        Some(numero) => query.bind(numero),
+                        None => query,
                     };
-                    let id = ln_invoice_id(new.numero.as_deref(), attempt);
-                    sqlx::query(
-                        "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, \
-                         amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, \
-                         created_at, expires_at, state) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'PENDING')",
-                    )
-                    .bind(&id)
-                    .bind(new.fattura_id)
-                    .bind(attempt)
-                    .bind(&new.payment_hash)
-                    .bind(&new.memo)
-                    .bind(amount_cents)
-                    .bind(amount_msat)
-                    .bind(new.rate_eur_per_btc.to_string())
-                    .bind(&new.rate_source)
-                    .bind(new.rate_at)
-                    .bind(i64::from(new.rate_is_fallback))
-                    .bind(expiry_secs)
-                    .bind(new.created_at)
-                    .bind(expires_at)
-                    .execute(&mut **tx)
-                    .await?;
+                    let id: String = query.fetch_one(&mut **tx).await?;
                     sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES ($1, $2)")
                         .bind(&new.payment_hash)
                         .bind(&new.preimage)

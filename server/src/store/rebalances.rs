@@ -173,16 +173,7 @@ impl Store {
         }
         let payload = serde_json::Value::Object(body).to_string();
         let mut tx = self.begin_write().await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, '', $3, $4) RETURNING seq",
-        )
-        .bind(&id)
-        .bind(LIQUIDITY_ALERT)
-        .bind(&payload)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await?;
-        super::events::queue_deliveries(tx.tx(), seq, LIQUIDITY_ALERT).await?;
+        super::events::insert_event(tx.tx(), &id, LIQUIDITY_ALERT, "", &payload, at).await?;
         self.commit_and_signal(tx).await?;
         Ok(id)
     }
