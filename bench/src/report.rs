@@ -454,28 +454,30 @@ pub fn markdown(run: &Run, machine: &Machine) -> String {
 const NOTE_RATIO: &str = "Gateway p50 vs raw AddInvoice: the simnode answers AddInvoice in under a \
 millisecond, fsync of its `state.log` included. A POS sale through the gateway does that same \
 AddInvoice and, at the same time, its own durable work: one SQLite transaction storing the invoice \
-PENDING with its amount, locked rate and preimage, ending in an fsync (about 0.3-0.6 ms on this \
-disk); the BOLT11 is answered only when both are done, so whatever a customer sees can be recovered \
-from our disk and the node. The OPEN record with its `invoice_created` event and webhook outbox rows \
-rides with the next sale's commit (or commits alone within 5 ms). Plus HTTP and the session check \
-(about 0.17 ms together, measured on a server function that only checks the session). Profiled and \
-removed from the sale path: the LookupInvoice after AddInvoice, the ListChannels per sale (5 s \
-inbound cache), a write per new invoice by the tracker, SQLite busy-handler sleeps between this \
-process's writers (they now queue in order), a second commit per sale that the sale waited for, the \
-read-back of rows just written, the BOLT11 signature's key recovery when the gateway decodes its own \
-node's answer, and the QR code (2.5 ms with the `qrcode` crate; the POS page now draws it from the \
-BOLT11). What is left at 1 client is the longer of AddInvoice and our commit, which on this disk \
-and through sqlx (one hand-off to SQLite's worker thread per statement) is the commit; its fsync \
-alone is about half of this AddInvoice, so 1.3× is out of reach without answering before the \
-invoice is on disk. Against real LND, whose AddInvoice does its own bbolt commit and signing in \
-several milliseconds, our commit would be hidden behind it; LND itself was not measurable here.";
+PENDING with its amount, locked rate and preimage, ending in an fsync; the BOLT11 is answered only \
+when both are done, so whatever a customer sees can be recovered from our disk and the node. The \
+OPEN record with its `invoice_created` event rides with the next sale's commit (or commits alone \
+within 5 ms); the event's webhook outbox rows are written by the database's trigger in the same \
+statement, and the insert picks its own attempt and id. The commits run on a thread of their own. \
+Plus HTTP and the session check. Profiled and removed from the sale path: the LookupInvoice after \
+AddInvoice, the ListChannels per sale (5 s inbound cache), a write per new invoice by the tracker, \
+SQLite busy-handler sleeps between this process's writers (they now queue in order), a second commit \
+per sale that the sale waited for, the read-back of rows just written, the BOLT11 signature's key \
+recovery when the gateway decodes its own node's answer, the QR code (the POS page draws it from \
+the BOLT11), two statements per sale, and the committer's wake-ups queued behind HTTP tasks. Why \
+1.3× is out of reach here: a build of the gateway with every database write taken off the sale path \
+(an experiment, not shipped) measured 1.44-1.49× at 1 client, where the full sale path measured \
+2.30-2.41× in the same hour, so HTTP, the session check and AddInvoice from inside a busy process on 2 cores already \
+exceed 1.3×; the rest is our own durable record, which we will not answer before. Against real \
+LND, whose AddInvoice does its own bbolt commit and signing in several milliseconds, our commit \
+would be hidden behind it; LND itself was not measurable here.";
 
 const NOTE_THROUGHPUT: &str = "Throughput: concurrent sales share SQLite commits (group commit: up to \
 64 sales in one transaction; savepoints only when one of them fails, then the group runs again). \
 What is left is CPU on the 2 cores, shared by the bench's own HTTP and gRPC clients, the embedded \
 simnode (gRPC, BOLT11 signing, its fsynced log: about 16 % of the gateway process's CPU under \
-load) and the gateway (HTTP, SQLite, thread wake-ups between the async runtime and SQLite's worker \
-threads). The PostgreSQL store (`database_url`) lets several gateways share the load.";
+load) and the gateway (HTTP, SQLite, thread wake-ups between the async runtime, the committer's thread \
+and SQLite's worker threads). The PostgreSQL store (`database_url`) lets several gateways share the load.";
 
 const NOTE_SSE: &str = "settle → SSE: over the limit. The tracker applies the node's invoice \
 stream in order, so a settle waits behind anything slow before it (a backlog of add notifications, \
