@@ -49,12 +49,20 @@ trait Queued: Send {
 struct Job<T> {
     change: Change<T>,
     outcome: Option<Result<T, StoreError>>,
-    /// The waiting writer; `None` for a change queued with [`GroupCommitter::write_soon`].
-    answer: Option<oneshot::Sender<Result<T, StoreError>>>,
-    /// What the change is, for the log line when a change nobody waits for fails.
-    what: &'static str,
-    /// For a change nobody waits for: the count of such changes not finished yet.
-    soon_unfinished: Option<std::sync::Arc<AtomicUsize>>,
+    waiter: Waiter<T>,
+}
+
+/// Who hears of a change's outcome.
+enum Waiter<T> {
+    /// The writer, waiting for the commit.
+    Writer(oneshot::Sender<Result<T, StoreError>>),
+    /// Nobody (a change queued with [`GroupCommitter::write_soon`]).
+    Nobody {
+        /// What the change is, for the log line when it fails.
+        what: &'static str,
+        /// The count of such changes not finished yet.
+        unfinished: std::sync::Arc<AtomicUsize>,
+    },
 }
 
 impl<T: Send + 'static> Queued for Job<T> {
@@ -72,26 +80,24 @@ impl<T: Send + 'static> Queued for Job<T> {
     }
 
     fn is_soon(&self) -> bool {
-        self.answer.is_none()
+        matches!(self.waiter, Waiter::Nobody { .. })
     }
 
     fn finish(self: Box<Self>, committed: Result<(), String>) {
-        if let Some(unfinished) = &self.soon_unfinished {
-            unfinished.fetch_sub(1, Ordering::AcqRel);
-        }
         let reply = match (self.outcome, committed) {
             (Some(Err(e)), _) => Err(e),
             (Some(Ok(value)), Ok(())) => Ok(value),
             (_, Err(why)) => Err(StoreError::GroupCommit(why)),
             (None, Ok(())) => Err(StoreError::GroupCommit("the change was not run".into())),
         };
-        match self.answer {
-            Some(answer) => {
+        match self.waiter {
+            Waiter::Writer(answer) => {
                 let _ = answer.send(reply);
             }
-            None => {
+            Waiter::Nobody { what, unfinished } => {
+                unfinished.fetch_sub(1, Ordering::AcqRel);
                 if let Err(e) = reply {
-                    tracing::warn!("{}: not stored ({e}); it will be recovered later", self.what);
+                    tracing::warn!("{what}: not stored ({e}); it will be recovered later");
                 }
             }
         }
@@ -165,9 +171,7 @@ impl GroupCommitter {
         self.enqueue(Job {
             change,
             outcome: None,
-            answer: Some(answer),
-            what: "",
-            soon_unfinished: None,
+            waiter: Waiter::Writer(answer),
         })
         .await?;
         answered.await.unwrap_or_else(|_| Err(stopped()))
@@ -181,9 +185,10 @@ impl GroupCommitter {
             .enqueue(Job {
                 change,
                 outcome: None,
-                answer: None,
-                what,
-                soon_unfinished: Some(self.soon_unfinished.clone()),
+                waiter: Waiter::Nobody {
+                    what,
+                    unfinished: self.soon_unfinished.clone(),
+                },
             })
             .await;
         if queued.is_err() {

@@ -266,18 +266,23 @@ fn open_change(id: &str, node: &NodeOpened) -> Result<super::group::Change<()>, 
     }))
 }
 
+/// The insert of a new PENDING invoice (see [`insert_pending_sql`]), made once: for a debt, or
+/// for a standalone invoice.
+static INSERT_PENDING: std::sync::LazyLock<[String; 2]> =
+    std::sync::LazyLock::new(|| [insert_pending_sql(true), insert_pending_sql(false)]);
+
 /// The insert of a new PENDING invoice, which picks its own attempt (one more than the debt's
 /// last, or the standalone invoices' last) and makes its id from it: `NUMERO-LN`, `NUMERO-LN-2`…
-/// or, standalone, `LN-000001`. Values: `$1` fattura id (or NULL), `$2`…`$12`
-/// the row's columns, `$13` the numero when there is one. It answers the id.
-fn insert_pending_sql(for_fattura: bool, with_numero: bool) -> String {
+/// or, standalone, `LN-000001`. Values: `$1` fattura id (or NULL), `$2`…`$12` the row's columns,
+/// and for a debt `$13` its numero. It answers the id.
+fn insert_pending_sql(for_fattura: bool) -> String {
     // Two forms so both engines answer from the (fattura_id, attempt) index.
     let same_debt = if for_fattura {
         "fattura_id = $1"
     } else {
         "fattura_id IS NULL"
     };
-    let id = if with_numero {
+    let id = if for_fattura {
         "$13 || CASE WHEN next.n <= 1 THEN '-LN' ELSE '-LN-' || CAST(next.n AS TEXT) END"
     } else {
         // Six digits at least: 1000000 + n drops its leading 1.
@@ -309,8 +314,13 @@ impl Store {
                 Box::pin(async move {
                     // The next attempt and the id made from it are chosen by the insert itself:
                     // one statement, read and write under the transaction's write lock.
-                    let sql = insert_pending_sql(new.fattura_id.is_some(), new.numero.is_some());
-                    let query = sqlx::query_scalar(&sql)
+                    let [for_debt, standalone] = &*INSERT_PENDING;
+                    let (sql, numero) = match (new.fattura_id, &new.numero) {
+                        (Some(_), Some(numero)) => (for_debt, Some(numero)),
+                        (None, None) => (standalone, None),
+                        _ => return Err(StoreError::Corrupt("an invoice for a debt needs its numero".into())),
+                    };
+                    let query = sqlx::query_scalar(sql)
                         .bind(new.fattura_id)
                         .bind(&new.payment_hash)
                         .bind(&new.memo)
@@ -323,7 +333,7 @@ impl Store {
                         .bind(expiry_secs)
                         .bind(new.created_at)
                         .bind(expires_at);
-                    let query = match &new.numero {
+                    let query = match numero {
                         Some(numero) => query.bind(numero),
                         None => query,
                     };
