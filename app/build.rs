@@ -1,7 +1,7 @@
 //! Sets `cfg(wasm_split_build)` when the browser app is built for wasm-splitting, i.e. by
 //! `cargo leptos build --split`, which links the wasm with `-Clink-args=--emit-relocs`.
 //!
-//! Only then may the back office be a wasm split point (`components::back_office`): a split
+//! Only then may the back office be a wasm split point (`router::back_office`): a split
 //! point imports a placeholder module that only cargo-leptos' splitter resolves, so in any other
 //! wasm build (plain `cargo leptos build`) the app would not start.
 

@@ -63,33 +63,19 @@ pub struct SessionUser {
 pub struct CurrentUser(pub Option<SessionUser>);
 
 /// The signed-in user if they have at least `needed`; otherwise an error that says what to do
-/// (and sets HTTP 401 / 403).
+/// (the gateway answers it with HTTP 401 / 403).
 #[cfg(feature = "ssr")]
 pub fn require(needed: Role) -> Result<SessionUser, AppError> {
     let current = use_context::<CurrentUser>().unwrap_or_default();
     match current.0 {
-        None => {
-            set_status(http::StatusCode::UNAUTHORIZED);
-            Err(AppError::NotSignedIn(
-                "you are not signed in (or your session expired): sign in again".into(),
-            ))
-        }
+        None => Err(AppError::NotSignedIn(
+            "you are not signed in (or your session expired): sign in again".into(),
+        )),
         Some(user) if user.role.allows(needed) => Ok(user),
-        Some(user) => {
-            set_status(http::StatusCode::FORBIDDEN);
-            Err(AppError::Forbidden(format!(
-                "{} is signed in as {}; this needs the {} role (ask an admin)",
-                user.username, user.role, needed
-            )))
-        }
-    }
-}
-
-/// Sets the HTTP status of the current server-function response.
-#[cfg(feature = "ssr")]
-pub fn set_status(status: http::StatusCode) {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
+        Some(user) => Err(AppError::Forbidden(format!(
+            "{} is signed in as {}; this needs the {} role (ask an admin)",
+            user.username, user.role, needed
+        ))),
     }
 }
 

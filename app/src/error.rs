@@ -1,5 +1,6 @@
 //! The error every server function returns: plain words a person can act on, serialisable so the
-//! browser receives exactly what the gateway said.
+//! browser receives exactly what the gateway said. The gateway chooses each variant's HTTP status
+//! in one place (its web error boundary).
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -23,6 +24,9 @@ pub enum AppError {
     /// The signed-in user's role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts (for example failed sign-ins): the text says when to try again.
+    #[error("{0}")]
+    Throttled(String),
     /// The browser could not talk to the gateway, or the reply was unreadable.
     #[error("could not talk to the OpenFatture gateway: {0}")]
     Transport(String),

@@ -3,7 +3,7 @@
 //! Built twice: for the browser (feature `csr`, mounted by the `frontend` crate) and for the gateway
 //! (feature `ssr`, where the server functions run with the gateway's [`backend::BackendHandle`] in context).
 
-// The back-office pages are type-erased whole (`components::back_office`): in the server build the
+// The back-office pages are type-erased whole (`router::back_office`): in the server build the
 // layout of that view's async `resolve` nests deeper than the default limit of 128.
 #![recursion_limit = "256"]
 
@@ -21,6 +21,7 @@ pub mod live;
 pub mod model;
 pub mod pages;
 pub mod qr;
+pub mod router;
 
-pub use components::shell::App;
 pub use error::AppError;
+pub use router::App;

@@ -1,7 +1,16 @@
 //! OpenFatture Lightning: the gateway and the `openfatture` CLI.
 //!
-//! Layers: UI/CLI ([`cli`], [`gateway`]) → application services ([`services`])
-//! → ports ([`lnd`], [`rates`], [`store`]); [`config`] supplies the settings.
+//! Layers, each importing only from the ones below it:
+//! 1. entry points: [`cli`] (the `openfatture` commands) and [`gateway`] (`openfatture serve`:
+//!    the web app's server functions, live events, metrics);
+//! 2. wiring: [`context`] builds the services from the settings, for both entry points;
+//! 3. domain services, one concern each: [`invoices`] (Lightning invoices for EUR invoices),
+//!    [`tracker`] (payments seen on the node), [`webhooks`] (signed delivery), [`liquidity`]
+//!    (inbound capacity, rebalancing), [`node`] (node status and care), [`auth`] (staff sign-in);
+//! 4. ports to the outside: [`lnd`] (the node over gRPC), [`rates`] (BTC/EUR providers over
+//!    HTTP), [`store`] (SQLite or PostgreSQL);
+//! 5. the floor, importing nothing of ours: [`config`], [`fatturapa`] (the XML reader), [`money`],
+//!    [`breaker`], [`time`].
 
 pub mod auth;
 pub mod breaker;
@@ -14,8 +23,9 @@ pub mod invoices;
 pub mod liquidity;
 pub mod lnd;
 pub mod money;
+pub mod node;
 pub mod rates;
-pub mod services;
 pub mod store;
+pub mod time;
 pub mod tracker;
 pub mod webhooks;

@@ -233,7 +233,7 @@ async fn configured_lnd_that_is_down_is_reported_through_the_server_function() -
     assert_eq!(gateway.node_kind(), &NodeKind::Lnd { host: host.clone() });
 
     let (status, body) = call_node_status(gateway.local_addr()).await?;
-    assert_eq!(status, 500, "body: {body}");
+    assert_eq!(status, 503, "body: {body}");
     let message = body["Lightning"]
         .as_str()
         .ok_or_else(|| format!("not a Lightning error: {body}"))?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use lnd_proto::lnrpc::{Invoice, InvoiceSubscription, ListChannelsRequest};
 use openfatture::lnd::{InvoiceStream, LndClient, LndConfig, LndError};
-use openfatture::services::node;
+use openfatture::node;
 use simnode::{FaultCommand, MacaroonKind, RunningNode, SimNodeConfig};
 use tempfile::TempDir;
 

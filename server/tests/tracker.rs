@@ -346,7 +346,7 @@ async fn a_settle_on_the_node_is_one_signed_payment_received_webhook() {
 async fn the_event_feed_publishes_new_events_in_order() {
     let h = harness().await;
     let old = standalone(&h, 1).await;
-    let feed = openfatture::tracker::EventFeed::spawn(h.store.clone(), Duration::from_millis(20))
+    let feed = openfatture::gateway::EventFeed::spawn(h.store.clone(), Duration::from_millis(20))
         .await
         .expect("feed");
     let mut rx = feed.subscribe();

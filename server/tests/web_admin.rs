@@ -637,3 +637,48 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    add_fattura(&web, "OLD-1", "Zanzibar Srl", Decimal::new(10_000, 2)).await?;
+    let created = ok(
+        &web,
+        &admin,
+        "admin_create_invoice",
+        &[
+            ("numero", "OLD-1"),
+            ("anno", ""),
+            ("amount_eur", ""),
+            ("expiry_hours", ""),
+        ],
+    )
+    .await?;
+    assert_eq!(created["invoice"]["id"], "OLD-1-LN", "{created}");
+    // 500 newer POS-like invoices: a full page of the list without the one searched for.
+    let store = Store::open_in(&web.home.data_dir).await?;
+    let later = chrono::Utc::now().timestamp() + 60;
+    for i in 0..500_i64 {
+        let mut new =
+            common::new_standalone_invoice(format!("{i:064x}"), format!("{:064x}", i + 1_000), format!("sale {i}"));
+        new.created_at = later + i;
+        store.insert_pending_ln_invoice(&new).await?;
+    }
+    store.close().await;
+
+    let all = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "")]).await?;
+    assert_eq!(all.as_array().map(Vec::len), Some(500), "one page of the newest");
+    for needle in ["zanzibar", "OLD-1", "old-1-ln"] {
+        let found = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", needle)]).await?;
+        let ids: Vec<&str> = found
+            .as_array()
+            .map(|rows| rows.iter().filter_map(|r| r["id"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(ids, ["OLD-1-LN"], "search {needle}: {found}");
+    }
+    // LIKE's wildcards are searched for literally.
+    let none = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "%")]).await?;
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+    Ok(())
+}

@@ -1,7 +1,5 @@
-//! Building blocks shared by the pages.
+//! Building blocks shared by the pages (no page and no route is imported here).
 
-pub mod back_office;
 pub mod offline;
 pub mod qr;
-pub mod shell;
 pub mod table;

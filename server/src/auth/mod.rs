@@ -14,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::store::{Store, StoreError, ThrottleState, UserRecord};
+use crate::time::now_secs;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "of_session";
@@ -75,11 +76,6 @@ pub struct AuthService {
     secure_cookies: bool,
 }
 
-/// Current unix time in seconds.
-pub fn unix_now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 /// Checks a username: 1–32 of `a-z 0-9 . _ -`.
 pub fn check_username(name: &str) -> Result<(), AuthError> {
     let ok = !name.is_empty()
@@ -130,7 +126,7 @@ impl AuthService {
             username: username.to_string(),
             role,
             password_hash,
-            created_at: unix_now(),
+            created_at: now_secs(),
         };
         if self.store.insert_user(&record).await? {
             Ok(())
@@ -152,7 +148,7 @@ impl AuthService {
         password: &SecretString,
         client: &str,
     ) -> Result<(SecretString, SessionUser), AuthError> {
-        let now = unix_now();
+        let now = now_secs();
         let user_key = format!(
             "user:{}",
             username.chars().take(MAX_USERNAME_CHARS * 2).collect::<String>()
@@ -217,13 +213,13 @@ impl AuthService {
 
     /// The user of a session token, if the session is valid.
     pub async fn session(&self, token: &str) -> Result<Option<SessionUser>, AuthError> {
-        let found = self.store.session_user(&token_digest(token), unix_now()).await?;
+        let found = self.store.session_user(&token_digest(token), now_secs()).await?;
         Ok(found.map(|(username, role)| SessionUser { username, role }))
     }
 
     /// Ends a session.
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        self.store.delete_session(&token_digest(token), unix_now()).await?;
+        self.store.delete_session(&token_digest(token), now_secs()).await?;
         Ok(())
     }
 

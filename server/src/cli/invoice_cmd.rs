@@ -9,8 +9,9 @@ use rust_decimal::Decimal;
 use super::{CliError, Output};
 use crate::config::{Home, Settings};
 use crate::fatturapa::{parse_fattura, ImportedInvoice};
-use crate::invoices::{now_secs, validate_amount};
+use crate::invoices::validate_amount;
 use crate::store::{Fattura, NewFattura, Store};
+use crate::time::now_secs;
 
 /// Rows per page of `invoice list` unless `--limit` says otherwise.
 const DEFAULT_PAGE: u32 = 50;

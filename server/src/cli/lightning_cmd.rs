@@ -7,7 +7,7 @@ use super::tracking_cmd;
 use super::{CliError, LightningCommand, Output};
 use crate::config::{Home, Settings};
 use crate::lnd::{LndClient, LndConfig};
-use crate::services::node;
+use crate::node;
 
 /// The commands that configure LND, as in the spec's Quick Start.
 const HOW_TO_CONFIGURE: &str = "\

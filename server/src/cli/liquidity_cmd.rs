@@ -113,7 +113,7 @@ async fn rebalance(out: &Output, settings: &Settings, home: &Home, args: Rebalan
         return Ok(());
     }
     let store = crate::context::open_store(home, settings).await?;
-    let lock = RebalanceLock::acquire(&store, chrono::Utc::now().timestamp()).await?;
+    let lock = RebalanceLock::acquire(&store, crate::time::now_secs()).await?;
     let result = run_moves(out, &client, &store, &lock, &manager, &mut summary).await;
     lock.release().await?;
     result?;
@@ -149,7 +149,7 @@ async fn run_moves(
 ) -> Result<(), CliError> {
     let count = summary.plan.moves.len();
     for (i, mv) in summary.plan.moves.clone().iter().enumerate() {
-        lock.renew(chrono::Utc::now().timestamp()).await?;
+        lock.renew(crate::time::now_secs()).await?;
         let json = out.json;
         let mut progress = |step: &str| {
             if !json {
@@ -163,7 +163,7 @@ async fn run_moves(
             mv.fee_limit_msat,
             manager.payment_timeout_secs,
             RebalanceTrigger::Manual,
-            chrono::Utc::now().timestamp(),
+            crate::time::now_secs(),
             &mut progress,
         )
         .await?;

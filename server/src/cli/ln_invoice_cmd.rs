@@ -10,10 +10,11 @@ use super::format::grouped;
 use super::invoice_cmd::truncate;
 use super::{CliError, Output};
 use crate::config::{Home, Settings};
-use crate::invoices::export::{self, rfc3339};
+use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::rates::RateService;
 use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store};
+use crate::time::rfc3339;
 
 /// Rows per page unless `--limit` says otherwise.
 const DEFAULT_PAGE: u32 = 50;
@@ -348,6 +349,7 @@ async fn list(
         state,
         fattura_id,
         since: since.map(export::day_start),
+        search: None,
         limit,
         offset,
     };

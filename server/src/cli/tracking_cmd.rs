@@ -193,7 +193,7 @@ async fn webhooks_on(
                 let status = a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
                 println!(
                     "{}  {}  status={status}  {} ms  {}  {}",
-                    crate::store::rfc3339(a.attempted_at),
+                    crate::time::rfc3339(a.attempted_at),
                     a.endpoint,
                     a.latency_ms,
                     a.outcome,

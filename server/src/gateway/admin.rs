@@ -15,15 +15,16 @@ use app::AppError;
 use rust_decimal::Decimal;
 
 use crate::breaker::BreakerState;
-use crate::config::{self, ConfigError, EnvVars, Home, Settings};
+use crate::config::{self, EnvVars, Home, Settings};
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::liquidity::{self, LiquidityPolicy};
 use crate::lnd::LndClient;
-use crate::store::{Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT};
-use crate::webhooks::{self, Dispatcher, DispatcherConfig, WebhookError};
+use crate::store::{Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, DEFAULT_ENDPOINT};
+use crate::time::rfc3339;
+use crate::webhooks::{self, Dispatcher, DispatcherConfig};
 
-use super::pos::{invoice_error, parse_counter_amount};
+use super::pos::parse_counter_amount;
 
 /// Most rows a list returns.
 const LIST_LIMIT: u32 = 500;
@@ -47,46 +48,6 @@ pub(crate) struct GatewayAdmin {
 /// The handle admin server functions find in their context.
 pub(crate) fn handle(admin: GatewayAdmin) -> AdminHandle {
     AdminHandle::new(admin)
-}
-
-/// A refusal of the request (HTTP 400): the text says which value was wrong.
-fn invalid(message: String) -> AppError {
-    app::auth::set_status(axum::http::StatusCode::BAD_REQUEST);
-    AppError::Invalid(message)
-}
-
-/// Marks an invoice-service refusal as a bad request (HTTP 400); other errors keep their status.
-fn bad_request(error: AppError) -> AppError {
-    if matches!(error, AppError::Invalid(_)) {
-        app::auth::set_status(axum::http::StatusCode::BAD_REQUEST);
-    }
-    error
-}
-
-/// A database failure: logged in full, shown as a short retry hint.
-fn store_error(error: StoreError) -> AppError {
-    tracing::error!("database error: {error}");
-    AppError::Unavailable("the gateway cannot use its database right now; try again".into())
-}
-
-/// A configuration refusal or failure, in `openfatture config`'s words (secret values are never
-/// part of them).
-fn config_error(error: ConfigError) -> AppError {
-    match error {
-        ConfigError::UnknownKey { .. } | ConfigError::InvalidValue { .. } | ConfigError::OutOfOrder { .. } => {
-            invalid(error.to_string())
-        }
-        other => AppError::Unavailable(other.to_string()),
-    }
-}
-
-/// A webhook refusal or failure.
-fn webhook_error(error: WebhookError) -> AppError {
-    match error {
-        WebhookError::Store(e) => store_error(e),
-        WebhookError::Client(e) => AppError::Unavailable(format!("cannot send webhooks: {e}")),
-        other => invalid(other.to_string()),
-    }
 }
 
 /// EUR with two decimals.
@@ -120,8 +81,8 @@ fn ln_view(invoice: &LnInvoice, fattura: Option<&Fattura>) -> LnInvoiceView {
         amount_sat: invoice.amount_sat(),
         rate_eur_per_btc: invoice.rate_eur_per_btc.to_string(),
         state: invoice.state.as_str().to_string(),
-        created_at: export::rfc3339(invoice.created_at),
-        expires_at: export::rfc3339(invoice.expires_at),
+        created_at: rfc3339(invoice.created_at),
+        expires_at: rfc3339(invoice.expires_at),
     }
 }
 
@@ -133,7 +94,7 @@ fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Optio
     }
     text.parse()
         .map(Some)
-        .map_err(|_| invalid(format!("{what} '{text}' is not a whole number")))
+        .map_err(|_| AppError::Invalid(format!("{what} '{text}' is not a whole number")))
 }
 
 /// An endpoint's delivery health from its newest outbox row: `(words, healthy)`.
@@ -179,13 +140,14 @@ fn setting_view(entry: &config::Entry) -> SettingView {
 impl GatewayAdmin {
     /// The configuration as it is now on disk and in the environment.
     fn current_settings(&self) -> Result<Settings, AppError> {
+        // A bad config.toml is the gateway's problem, not this request's: never a 400.
         Settings::load(&self.home).map_err(|e| AppError::Unavailable(format!("cannot read the configuration: {e}")))
     }
 
     /// The EUR invoice a Lightning invoice collects, if any.
     async fn fattura_of(&self, invoice: &LnInvoice) -> Result<Option<Fattura>, AppError> {
         match invoice.fattura_id {
-            Some(id) => self.store.fattura(id).await.map_err(store_error),
+            Some(id) => Ok(self.store.fattura(id).await?),
             None => Ok(None),
         }
     }
@@ -210,19 +172,15 @@ impl GatewayAdmin {
             .current_settings()
             .map(|s| s.webhook_secret.is_some())
             .unwrap_or(false);
-        let endpoints = self.store.webhook_endpoints().await.map_err(store_error)?;
-        let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await.map_err(store_error)?;
+        let endpoints = self.store.webhook_endpoints().await?;
+        let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await?;
         let breakers = self.webhook_breakers.states();
         let mut views = Vec::with_capacity(endpoints.len());
         for e in endpoints {
             let secret_set = if e.name == DEFAULT_ENDPOINT {
                 default_secret_set
             } else {
-                self.store
-                    .webhook_endpoint_secret(&e.name)
-                    .await
-                    .map_err(store_error)?
-                    .is_some()
+                self.store.webhook_endpoint_secret(&e.name).await?.is_some()
             };
             let (mut health, mut healthy) = endpoint_health(deliveries.iter().find(|d| d.endpoint == e.name));
             match breakers
@@ -261,8 +219,7 @@ impl AdminBackend for GatewayAdmin {
             let found = self
                 .store
                 .list_fatture((!search.is_empty()).then_some(search), LIST_LIMIT, 0)
-                .await
-                .map_err(store_error)?;
+                .await?;
             Ok(found.iter().map(fattura_view).collect())
         })
     }
@@ -272,38 +229,32 @@ impl AdminBackend for GatewayAdmin {
             let state = match state.trim() {
                 "" => None,
                 text => Some(LnState::parse(text).ok_or_else(|| {
-                    invalid(format!(
+                    AppError::Invalid(format!(
                         "unknown state '{text}': use OPEN, ACCEPTED, SETTLED, CANCELED, EXPIRED or PENDING"
                     ))
                 })?),
             };
+            let search = search.trim();
             let filter = LnInvoiceFilter {
                 state,
+                search: (!search.is_empty()).then(|| search.to_string()),
                 limit: LIST_LIMIT,
                 ..LnInvoiceFilter::default()
             };
-            let invoices = self.store.list_ln_invoices(&filter).await.map_err(store_error)?;
-            let needle = search.trim().to_lowercase();
+            let invoices = self.store.list_ln_invoices(&filter).await?;
             let mut fatture: HashMap<i64, Option<Fattura>> = HashMap::new();
             let mut rows = Vec::new();
             for invoice in &invoices {
                 let fattura = match invoice.fattura_id {
                     Some(id) => {
                         if let std::collections::hash_map::Entry::Vacant(slot) = fatture.entry(id) {
-                            slot.insert(self.store.fattura(id).await.map_err(store_error)?);
+                            slot.insert(self.store.fattura(id).await?);
                         }
                         fatture.get(&id).and_then(Option::as_ref)
                     }
                     None => None,
                 };
-                let row = ln_view(invoice, fattura);
-                let matches = needle.is_empty()
-                    || [&row.id, &row.numero, &row.client]
-                        .iter()
-                        .any(|t| t.to_lowercase().contains(&needle));
-                if matches {
-                    rows.push(row);
-                }
+                rows.push(ln_view(invoice, fattura));
             }
             Ok(rows)
         })
@@ -319,14 +270,14 @@ impl AdminBackend for GatewayAdmin {
         Box::pin(async move {
             let numero = numero.trim().to_string();
             if numero.is_empty() {
-                return Err(invalid(
+                return Err(AppError::Invalid(
                     "choose the EUR invoice to collect (its numero); add it first with `openfatture invoice add`"
                         .into(),
                 ));
             }
             let amount = match amount_eur.trim() {
                 "" => None,
-                text => Some(parse_counter_amount(text).map_err(bad_request)?),
+                text => Some(parse_counter_amount(text)?),
             };
             let created = self
                 .invoices
@@ -337,44 +288,31 @@ impl AdminBackend for GatewayAdmin {
                     expiry_hours: optional_number(&expiry_hours, "expiry in hours")?,
                     ..CreateRequest::default()
                 })
-                .await
-                .map_err(|e| bad_request(invoice_error(e)))?;
+                .await?;
             self.detail(created.invoice, created.reused, created.warnings).await
         })
     }
 
     fn ln_invoice_detail(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
         Box::pin(async move {
-            let invoice = self
-                .invoices
-                .refresh(invoice_id.trim())
-                .await
-                .map_err(|e| bad_request(invoice_error(e)))?;
+            let invoice = self.invoices.refresh(invoice_id.trim()).await?;
             self.detail(invoice, false, Vec::new()).await
         })
     }
 
     fn cancel_ln_invoice(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
         Box::pin(async move {
-            let invoice = self
-                .invoices
-                .cancel(invoice_id.trim())
-                .await
-                .map_err(|e| bad_request(invoice_error(e)))?;
+            let invoice = self.invoices.cancel(invoice_id.trim()).await?;
             self.detail(invoice, false, Vec::new()).await
         })
     }
 
     fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>> {
         Box::pin(async move {
-            let payments = self
-                .store
-                .recent_payments(limit.clamp(1, LIST_LIMIT), 0)
-                .await
-                .map_err(store_error)?;
+            let payments = self.store.recent_payments(limit.clamp(1, LIST_LIMIT), 0).await?;
             let mut rows = Vec::with_capacity(payments.len());
             for payment in &payments {
-                let row = export::payment_row(&self.store, payment).await.map_err(store_error)?;
+                let row = export::payment_row(&self.store, payment).await?;
                 rows.push(PaymentView {
                     settled_at: row.settled_at,
                     payment_hash: row.payment_hash,
@@ -393,9 +331,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn payments_csv(&self) -> BackendFuture<'_, String> {
         Box::pin(async move {
-            let rows = export::payments_in_period(&self.store, None, None)
-                .await
-                .map_err(store_error)?;
+            let rows = export::payments_in_period(&self.store, None, None).await?;
             Ok(export::to_csv(&rows))
         })
     }
@@ -403,10 +339,7 @@ impl AdminBackend for GatewayAdmin {
     fn liquidity(&self) -> BackendFuture<'_, LiquidityView> {
         Box::pin(async move {
             let policy = LiquidityPolicy::from_settings(&self.current_settings()?);
-            let report = liquidity::fetch_report(&self.lnd, &policy).await.map_err(|e| {
-                tracing::warn!(error = %e, "liquidity report failed");
-                AppError::Lightning(e.to_string())
-            })?;
+            let report = liquidity::fetch_report(&self.lnd, &policy).await?;
             let channels: Vec<ChannelLiquidityView> = report
                 .channels
                 .iter()
@@ -453,30 +386,29 @@ impl AdminBackend for GatewayAdmin {
             let name = name.trim();
             let url = url.trim();
             if name.is_empty() {
-                return Err(invalid("give the endpoint a name, e.g. erp".into()));
+                return Err(AppError::Invalid("give the endpoint a name, e.g. erp".into()));
             }
             if name == DEFAULT_ENDPOINT {
-                return Err(invalid(
+                return Err(AppError::Invalid(
                     "'default' is lightning_webhook_url: change it on the Settings page (lightning_webhook_url)".into(),
                 ));
             }
-            webhooks::check_url(url).map_err(webhook_error)?;
+            webhooks::check_url(url)?;
             // A blank field in the form means every event.
             let events = if events.trim().is_empty() {
                 "*".to_string()
             } else {
                 events
             };
-            let events = webhooks::check_event_filter(&events).map_err(webhook_error)?;
+            let events = webhooks::check_event_filter(&events)?;
             if secret.is_empty() {
-                return Err(invalid(
+                return Err(AppError::Invalid(
                     "the secret must not be empty: the endpoint verifies signatures with it".into(),
                 ));
             }
             self.store
                 .upsert_webhook_endpoint(name, url, Some(&secret), &events, true)
-                .await
-                .map_err(store_error)?;
+                .await?;
             tracing::info!(endpoint = %name, %url, "webhook endpoint saved from the web app");
             self.endpoint_views().await
         })
@@ -485,8 +417,8 @@ impl AdminBackend for GatewayAdmin {
     fn remove_webhook_endpoint(&self, name: String) -> BackendFuture<'_, Vec<EndpointView>> {
         Box::pin(async move {
             let name = name.trim();
-            if !self.store.remove_webhook_endpoint(name).await.map_err(store_error)? {
-                return Err(invalid(format!("no webhook endpoint {name}")));
+            if !self.store.remove_webhook_endpoint(name).await? {
+                return Err(AppError::Invalid(format!("no webhook endpoint {name}")));
             }
             self.endpoint_views().await
         })
@@ -494,11 +426,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn webhook_deliveries(&self, failed_only: bool) -> BackendFuture<'_, Vec<DeliveryView>> {
         Box::pin(async move {
-            let deliveries = self
-                .store
-                .deliveries(failed_only, LIST_LIMIT)
-                .await
-                .map_err(store_error)?;
+            let deliveries = self.store.deliveries(failed_only, LIST_LIMIT).await?;
             Ok(deliveries
                 .into_iter()
                 .map(|d| DeliveryView {
@@ -519,9 +447,8 @@ impl AdminBackend for GatewayAdmin {
             let event_id = event_id.trim();
             self.store
                 .redeliver_event(event_id)
-                .await
-                .map_err(store_error)?
-                .ok_or_else(|| invalid(format!("no event {event_id}: see the deliveries list")))
+                .await?
+                .ok_or_else(|| AppError::Invalid(format!("no event {event_id}: see the deliveries list")))
         })
     }
 
@@ -532,21 +459,16 @@ impl AdminBackend for GatewayAdmin {
             let target = self
                 .store
                 .webhook_endpoints()
-                .await
-                .map_err(store_error)?
+                .await?
                 .into_iter()
                 .find(|e| e.name == endpoint)
-                .ok_or_else(|| invalid(format!("no webhook endpoint {endpoint}")))?;
+                .ok_or_else(|| AppError::Invalid(format!("no webhook endpoint {endpoint}")))?;
             let dispatcher = Dispatcher::new(
                 self.store.clone(),
                 DispatcherConfig::from_settings(&settings),
                 settings.webhook_secret.clone(),
-            )
-            .map_err(webhook_error)?;
-            let result = dispatcher
-                .send_test(&target.name, &target.url)
-                .await
-                .map_err(webhook_error)?;
+            )?;
+            let result = dispatcher.send_test(&target.name, &target.url).await?;
             Ok(WebhookTestReport {
                 endpoint: target.name,
                 ok: result.is_success(),
@@ -559,14 +481,14 @@ impl AdminBackend for GatewayAdmin {
 
     fn settings(&self) -> BackendFuture<'_, Vec<SettingView>> {
         Box::pin(async move {
-            let entries = config::list(&self.home, &EnvVars::from_process()).map_err(config_error)?;
+            let entries = config::list(&self.home, &EnvVars::from_process())?;
             Ok(entries.iter().map(setting_view).collect())
         })
     }
 
     fn set_setting(&self, key: String, value: String) -> BackendFuture<'_, SettingView> {
         Box::pin(async move {
-            let entry = config::set(&self.home, &EnvVars::from_process(), key.trim(), &value).map_err(config_error)?;
+            let entry = config::set(&self.home, &EnvVars::from_process(), key.trim(), &value)?;
             tracing::info!(key = %entry.key.name, "configuration changed from the web app");
             Ok(setting_view(&entry))
         })
@@ -574,7 +496,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn unset_setting(&self, key: String) -> BackendFuture<'_, SettingView> {
         Box::pin(async move {
-            let entry = config::unset(&self.home, &EnvVars::from_process(), key.trim()).map_err(config_error)?;
+            let entry = config::unset(&self.home, &EnvVars::from_process(), key.trim())?;
             tracing::info!(key = %entry.key.name, "configuration key removed from the web app");
             Ok(setting_view(&entry))
         })

@@ -6,13 +6,11 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
 use app::model::{NodeStatus, ProviderState, RateStatus};
-use app::AppError;
 
 use crate::auth::{AuthError, AuthService};
 use crate::invoices::InvoiceService;
-use crate::lnd::{LndClient, LndError};
+use crate::lnd::LndClient;
 use crate::rates::RateService;
-use crate::services;
 use app::pages::pos::{InvoiceStatus, PosSale};
 
 use super::guard::RequestAuth;
@@ -57,35 +55,6 @@ fn request_auth() -> RequestAuth {
     leptos::prelude::use_context::<RequestAuth>().unwrap_or_default()
 }
 
-/// Turns an account/session failure into the words the UI shows.
-fn auth_error(error: AuthError) -> AppError {
-    match error {
-        AuthError::Store(e) => {
-            tracing::error!("sign-in failed on the database: {e}");
-            AppError::Unavailable("the gateway cannot read its database; try again".into())
-        }
-        AuthError::Hash(e) => {
-            tracing::error!("password hashing failed: {e}");
-            AppError::Unavailable("sign-in is unavailable right now; try again".into())
-        }
-        AuthError::Throttled { .. } => {
-            app::auth::set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
-            AppError::NotSignedIn(error.to_string())
-        }
-        AuthError::BadCredentials => {
-            app::auth::set_status(axum::http::StatusCode::UNAUTHORIZED);
-            AppError::NotSignedIn(error.to_string())
-        }
-        other => AppError::Invalid(other.to_string()),
-    }
-}
-
-/// Turns an LND failure into the words the UI shows (LND errors never contain secrets).
-fn lightning_error(error: LndError) -> AppError {
-    tracing::warn!(%error, "Lightning node request failed");
-    AppError::Lightning(error.to_string())
-}
-
 impl Backend for GatewayBackend {
     fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale> {
         Box::pin(async move { super::pos::charge(&self.invoices, &amount_eur, &note, self.pos_expiry_minutes).await })
@@ -93,22 +62,14 @@ impl Backend for GatewayBackend {
 
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
         Box::pin(async move {
-            let invoice = self
-                .invoices
-                .refresh(invoice_id.trim())
-                .await
-                .map_err(super::pos::invoice_error)?;
+            let invoice = self.invoices.refresh(invoice_id.trim()).await?;
             Ok(super::pos::state_of(&invoice))
         })
     }
 
     fn cancel_invoice(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
         Box::pin(async move {
-            let invoice = self
-                .invoices
-                .cancel(invoice_id.trim())
-                .await
-                .map_err(super::pos::invoice_error)?;
+            let invoice = self.invoices.cancel(invoice_id.trim()).await?;
             Ok(super::pos::state_of(&invoice))
         })
     }
@@ -117,11 +78,8 @@ impl Backend for GatewayBackend {
         Box::pin(async move {
             let client = request_auth().client;
             let password = SecretString::from(password);
-            let (token, user): (SecretString, SessionUser) = self
-                .auth
-                .login(username.trim(), &password, &client)
-                .await
-                .map_err(auth_error)?;
+            let (token, user): (SecretString, SessionUser) =
+                self.auth.login(username.trim(), &password, &client).await?;
             Ok(SignedIn {
                 user,
                 set_cookie: self.auth.session_cookie(&token),
@@ -136,23 +94,16 @@ impl Backend for GatewayBackend {
                 Some(expected) => constant_time_eq(expected.expose_secret().as_bytes(), token.as_bytes()),
                 None => false,
             };
-            if !valid || self.auth.has_users().await.map_err(auth_error)? {
-                return Err(auth_error(AuthError::BadSetupToken));
+            if !valid || self.auth.has_users().await? {
+                return Err(AuthError::BadSetupToken.into());
             }
             let password = SecretString::from(password);
             let username = username.trim().to_string();
-            self.auth
-                .add_user(&username, app::auth::Role::Admin, &password)
-                .await
-                .map_err(auth_error)?;
+            self.auth.add_user(&username, app::auth::Role::Admin, &password).await?;
             *slot = None;
             drop(slot);
             let client = request_auth().client;
-            let (token, user) = self
-                .auth
-                .login(&username, &password, &client)
-                .await
-                .map_err(auth_error)?;
+            let (token, user) = self.auth.login(&username, &password, &client).await?;
             Ok(SignedIn {
                 user,
                 set_cookie: self.auth.session_cookie(&token),
@@ -163,27 +114,19 @@ impl Backend for GatewayBackend {
     fn logout(&self) -> BackendFuture<'_, String> {
         Box::pin(async move {
             if let Some(token) = request_auth().token {
-                self.auth.logout(&token).await.map_err(auth_error)?;
+                self.auth.logout(&token).await?;
             }
             Ok(self.auth.clearing_cookie())
         })
     }
 
     fn node_status(&self) -> BackendFuture<'_, NodeStatus> {
-        Box::pin(async move {
-            services::node::node_status(&self.client, &self.host, self.simulated)
-                .await
-                .map_err(lightning_error)
-        })
+        Box::pin(async move { Ok(crate::node::node_status(&self.client, &self.host, self.simulated).await?) })
     }
 
     fn rate_status(&self) -> BackendFuture<'_, RateStatus> {
         Box::pin(async move {
-            let quote = self
-                .rates
-                .quote()
-                .await
-                .map_err(|e| AppError::Unavailable(e.to_string()))?;
+            let quote = self.rates.quote().await?;
             let providers = self
                 .rates
                 .status()

@@ -1,7 +1,7 @@
 //! Request guards of the gateway: who is asking (session cookie → [`RequestAuth`]) and whether a
 //! state-changing request comes from our own pages (Origin check).
 
-use app::auth::SessionUser;
+use app::auth::{Role, SessionUser};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -20,6 +20,24 @@ pub(crate) struct RequestAuth {
     pub token: Option<String>,
     /// The client's address (for sign-in throttling).
     pub client: String,
+}
+
+impl RequestAuth {
+    /// `None` when the signed-in user of a plain (non-server-function) route has `needed`;
+    /// otherwise the refusal to send (401 signed out, 403 wrong role).
+    pub(crate) fn refusal(&self, needed: Role) -> Option<Response> {
+        match &self.user {
+            Some(user) if user.role.allows(needed) => None,
+            Some(_) => Some((StatusCode::FORBIDDEN, "this needs the admin role\n").into_response()),
+            None => Some(
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "not signed in: sign in to the web app first\n",
+                )
+                    .into_response(),
+            ),
+        }
+    }
 }
 
 /// Looks up the session cookie and records the result as a [`RequestAuth`] extension.

@@ -16,7 +16,7 @@ use futures::stream::{self, Stream, StreamExt};
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::guard::RequestAuth;
-use super::routes::{last_event_id, refusal, GatewayState};
+use super::state::GatewayState;
 use crate::store::Event;
 
 /// Most missed events replayed to a reconnecting browser.
@@ -31,13 +31,18 @@ fn to_sse(event: &Event) -> SseEvent {
         .data(event.payload.clone())
 }
 
+/// The `Last-Event-ID` header as an event sequence number.
+fn last_event_id(headers: &HeaderMap) -> Option<i64> {
+    headers.get("last-event-id")?.to_str().ok()?.trim().parse().ok()
+}
+
 /// The SSE handler (cashier or admin).
 pub(crate) async fn events(
     State(state): State<GatewayState>,
     Extension(request_auth): Extension<RequestAuth>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = refusal(&request_auth, Role::Cashier) {
+    if let Some(refused) = request_auth.refusal(Role::Cashier) {
         return refused;
     }
     // Subscribe before reading the backlog, so nothing falls between the two.

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::guard::RequestAuth;
 use super::listener::ClientAddr;
-use super::routes::{refusal, GatewayState};
+use super::state::GatewayState;
 use crate::breaker::BreakerState;
 use crate::rates::ProviderHealth;
 
@@ -45,7 +45,7 @@ pub(crate) async fn metrics(
     Extension(request_auth): Extension<RequestAuth>,
 ) -> Response {
     if !client.ip().is_loopback() {
-        if let Some(refused) = refusal(&request_auth, Role::Admin) {
+        if let Some(refused) = request_auth.refusal(Role::Admin) {
             return refused;
         }
     }

@@ -6,6 +6,7 @@
 mod admin;
 mod backend;
 mod error;
+mod feed;
 mod guard;
 mod lightning;
 mod listener;
@@ -14,6 +15,8 @@ mod metrics;
 mod pos;
 mod routes;
 mod site;
+mod state;
+mod web_error;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,10 +31,11 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::auth::AuthService;
 use crate::config::{EnvVars, Home, Settings};
 use crate::store::Store;
-use crate::tracker::{EventFeed, PaymentTracking, TrackerConfig};
+use crate::tracker::{PaymentTracking, TrackerConfig};
 use crate::webhooks::DispatcherConfig;
 
 pub use error::GatewayError;
+pub use feed::EventFeed;
 pub use lightning::NodeKind;
 pub use site::{site_root_from_env, SITE_ROOT_ENV};
 
@@ -340,7 +344,7 @@ async fn web_services(
         home: home.clone(),
         webhook_breakers: tracking.webhook_breakers(),
     });
-    let state = routes::GatewayState {
+    let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),
         rates: rates.clone(),

@@ -7,7 +7,7 @@ use app::pages::pos::{InvoiceStatus, PosSale};
 use app::AppError;
 use rust_decimal::Decimal;
 
-use crate::invoices::{CreateRequest, InvoiceError, InvoiceService};
+use crate::invoices::{CreateRequest, InvoiceService};
 use crate::store::LnInvoice;
 
 /// Longest note accepted with a POS sale, characters.
@@ -17,30 +17,8 @@ pub const MAX_NOTE_CHARS: usize = 120;
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
     let cleaned = text.trim().replace(',', ".");
     let amount = Decimal::from_str(&cleaned)
-        .map_err(|_| invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
+        .map_err(|_| AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
     Ok(amount)
-}
-
-/// A refusal of the request (HTTP 400): the text says which value was wrong.
-fn invalid(message: String) -> AppError {
-    app::auth::set_status(axum::http::StatusCode::BAD_REQUEST);
-    AppError::Invalid(message)
-}
-
-/// Maps an invoice failure to what the UI shows.
-pub fn invoice_error(error: InvoiceError) -> AppError {
-    match error {
-        InvoiceError::Lnd(e) => {
-            tracing::warn!(error = %e, "Lightning node request failed");
-            AppError::Lightning(e.to_string())
-        }
-        InvoiceError::Store(e) => {
-            tracing::error!("database error: {e}");
-            AppError::Unavailable("the gateway cannot use its database right now; try again".into())
-        }
-        InvoiceError::Rate(e) => AppError::Unavailable(e.to_string()),
-        other => invalid(other.to_string()),
-    }
 }
 
 /// The state DTO of a stored invoice.
@@ -62,7 +40,7 @@ pub async fn charge(
     let amount = parse_counter_amount(amount_eur)?;
     let note = note.trim();
     if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(invalid(format!(
+        return Err(AppError::Invalid(format!(
             "the note is too long: at most {MAX_NOTE_CHARS} characters"
         )));
     }
@@ -77,8 +55,7 @@ pub async fn charge(
             expiry_minutes: Some(expiry_minutes),
             ..CreateRequest::default()
         })
-        .await
-        .map_err(invoice_error)?;
+        .await?;
     let invoice = created.invoice;
     let payment_request = invoice
         .payment_request
@@ -93,7 +70,7 @@ pub async fn charge(
         rate_source: invoice.rate_source.clone(),
         rate_is_fallback: invoice.rate_is_fallback,
         expires_at: invoice.expires_at,
-        server_now: crate::invoices::now_secs(),
+        server_now: crate::time::now_secs(),
         warnings: created.warnings,
     })
 }

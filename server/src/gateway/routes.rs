@@ -1,13 +1,10 @@
 //! HTTP routes: server functions under `/api`, the live event stream at `/api/events`, static
 //! files from the site root, and the app's HTML shell for every other GET (client-side routes).
 
-use std::sync::Arc;
-
-use app::auth::{CurrentUser, Role};
-use app::backend::BackendHandle;
+use app::auth::CurrentUser;
 use axum::body::Body;
 use axum::extract::{Extension, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,26 +15,9 @@ use tower_http::trace::TraceLayer;
 
 use super::guard::{self, RequestAuth};
 use super::live;
-use super::site::Site;
+use super::state::GatewayState;
+use super::web_error;
 use crate::auth::AuthService;
-use crate::store::Store;
-use crate::tracker::EventFeed;
-
-/// Shared by all handlers.
-#[derive(Clone)]
-pub(crate) struct GatewayState {
-    pub backend: BackendHandle,
-    pub lnd: crate::lnd::LndClient,
-    pub rates: Arc<crate::rates::RateService>,
-    pub admin: app::admin::AdminHandle,
-    pub site: Arc<Site>,
-    pub store: Store,
-    pub feed: Arc<EventFeed>,
-    /// The webhook endpoints' circuit breakers (this process's dispatcher).
-    pub webhook_breakers: crate::webhooks::EndpointBreakers,
-    /// Becomes true when the gateway shuts down: live event streams end then.
-    pub closing: tokio::sync::watch::Receiver<bool>,
-}
 
 /// The gateway's router.
 pub(crate) fn router(state: GatewayState, auth: AuthService) -> Router {
@@ -57,16 +37,16 @@ pub(crate) fn router(state: GatewayState, auth: AuthService) -> Router {
         .with_state(state)
 }
 
-/// Runs a server function with the gateway's [`BackendHandle`] and the caller's identity in its
-/// Leptos context.
+/// Runs a server function with the gateway's backend handles and the caller's identity in its
+/// Leptos context; a failure gets its HTTP status at the web error boundary.
 async fn server_fn(
     State(state): State<GatewayState>,
     Extension(request_auth): Extension<RequestAuth>,
     request: Request,
-) -> impl IntoResponse {
+) -> Response {
     let backend = state.backend.clone();
     let admin = state.admin.clone();
-    leptos_axum::handle_server_fns_with_context(
+    let response = leptos_axum::handle_server_fns_with_context(
         move || {
             provide_context(backend.clone());
             provide_context(admin.clone());
@@ -76,27 +56,8 @@ async fn server_fn(
         request,
     )
     .await
-}
-
-/// `None` when the signed-in user of a plain (non-server-function) route has `needed`; otherwise
-/// the refusal to send.
-pub(crate) fn refusal(request_auth: &RequestAuth, needed: Role) -> Option<Response> {
-    match &request_auth.user {
-        Some(user) if user.role.allows(needed) => None,
-        Some(_) => Some((StatusCode::FORBIDDEN, "this needs the admin role\n").into_response()),
-        None => Some(
-            (
-                StatusCode::UNAUTHORIZED,
-                "not signed in: sign in to the web app first\n",
-            )
-                .into_response(),
-        ),
-    }
-}
-
-/// The `Last-Event-ID` header as an event sequence number.
-pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<i64> {
-    headers.get("last-event-id")?.to_str().ok()?.trim().parse().ok()
+    .into_response();
+    web_error::with_error_status(response).await
 }
 
 /// A file from the site root if there is one; otherwise the app's HTML shell for page routes.

@@ -1,11 +1,12 @@
 //! Received payments for the accountant: rows joined with the original EUR invoice,
 //! written as CSV or JSON.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::store::{Payment, Store, StoreError};
+use crate::time::rfc3339;
 
 /// Page size used when walking all payments of a period.
 const EXPORT_PAGE: u32 = 1000;
@@ -35,13 +36,6 @@ pub struct PaymentRow {
     pub rate_source: String,
     /// Payment method.
     pub method: String,
-}
-
-/// Formats unix seconds as RFC 3339 UTC.
-pub fn rfc3339(secs: i64) -> String {
-    DateTime::<Utc>::from_timestamp(secs, 0)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|| secs.to_string())
 }
 
 /// Unix seconds at 00:00 UTC of a date.

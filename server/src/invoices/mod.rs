@@ -16,7 +16,6 @@ pub mod export;
 pub mod memo;
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::RngCore;
 use rust_decimal::Decimal;
@@ -27,6 +26,7 @@ use crate::lnd::{LndClient, LndError};
 use crate::money::{self, ConversionError};
 use crate::rates::{RateError, RateQuote, RateService};
 use crate::store::{Fattura, FatturaStatus, LnInvoice, LnState, NewLnInvoice, NodeOpened, Store, StoreError};
+use crate::time::now_secs;
 use lnd_proto::lnrpc;
 
 /// Seconds in an hour.
@@ -233,14 +233,6 @@ pub fn pos_expiry_secs(minutes: u64) -> Result<u64, InvoiceError> {
         return Err(InvoiceError::PosExpiryOutOfBounds { minutes });
     }
     Ok(minutes * 60)
-}
-
-/// Current unix time in seconds.
-pub fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Checks an EUR amount: positive, whole cents, below the absurdity limit.

@@ -87,7 +87,7 @@ impl LiquidityManager {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
-                let now = chrono::Utc::now().timestamp();
+                let now = crate::time::now_secs();
                 match LiquidityManager::run_once(&store, &lnd, &settings, now).await {
                     Ok(summary) => tracing::info!(?summary, "liquidity check done"),
                     Err(e) => tracing::warn!(error = %e, "liquidity check failed"),

@@ -1,31 +1,6 @@
-//! Turning provider answers into one rate: sanity band, median, and spread warning.
+//! Turning the accepted provider answers into one rate: median and spread warning.
 
 use rust_decimal::Decimal;
-
-use super::provider::ProviderError;
-
-/// The accepted range of EUR per BTC answers; anything else is treated as a provider failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SanityBand {
-    /// Lowest accepted rate (must be > 0).
-    pub min_eur: Decimal,
-    /// Highest accepted rate.
-    pub max_eur: Decimal,
-}
-
-impl SanityBand {
-    /// `Ok(rate)` if it lies within the band (inclusive) and is positive.
-    pub fn check(&self, eur_per_btc: Decimal) -> Result<Decimal, ProviderError> {
-        if eur_per_btc <= Decimal::ZERO || eur_per_btc < self.min_eur || eur_per_btc > self.max_eur {
-            return Err(ProviderError::OutOfRange {
-                eur_per_btc,
-                min: self.min_eur,
-                max: self.max_eur,
-            });
-        }
-        Ok(eur_per_btc)
-    }
-}
 
 /// The median of `values`: the middle value, or for an even count the exact mean of the two middle values.
 /// `None` for an empty slice.

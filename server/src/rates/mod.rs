@@ -11,8 +11,9 @@ pub mod config;
 pub mod provider;
 pub mod service;
 
-pub use combine::{median, spread_percent, SanityBand};
+pub use combine::{median, spread_percent};
 pub use config::{RatesConfig, RatesConfigError};
+pub use provider::SanityBand;
 pub use provider::{decimal_from_json_number, ProviderError};
 pub use service::{
     ProviderHealth, ProviderQuote, ProviderStatus, RateError, RateQuote, RateService, RatesStatus,

@@ -1,4 +1,5 @@
-//! What every rate provider shares: its error type, one HTTP attempt with a time limit, and retries with backoff.
+//! What every rate provider shares: its error type, the sanity band its answers must fall in, one
+//! HTTP attempt with a time limit, and retries with backoff.
 
 use std::time::Duration;
 
@@ -8,14 +9,35 @@ use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::value::RawValue;
 
-use super::combine::SanityBand;
-
 /// Longest response body read from a provider; real answers are a few hundred bytes.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Longest backoff between retries when the provider gives no Retry-After.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Characters of a response body quoted in error messages.
 const BODY_EXCERPT_CHARS: usize = 200;
+
+/// The accepted range of EUR per BTC answers; anything else is treated as a provider failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SanityBand {
+    /// Lowest accepted rate (must be > 0).
+    pub min_eur: Decimal,
+    /// Highest accepted rate.
+    pub max_eur: Decimal,
+}
+
+impl SanityBand {
+    /// `Ok(rate)` if it lies within the band (inclusive) and is positive.
+    pub fn check(&self, eur_per_btc: Decimal) -> Result<Decimal, ProviderError> {
+        if eur_per_btc <= Decimal::ZERO || eur_per_btc < self.min_eur || eur_per_btc > self.max_eur {
+            return Err(ProviderError::OutOfRange {
+                eur_per_btc,
+                min: self.min_eur,
+                max: self.max_eur,
+            });
+        }
+        Ok(eur_per_btc)
+    }
+}
 
 /// Why one provider gave no usable rate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,8 +11,9 @@ use tokio::time::Instant;
 
 use super::coingecko::{self, CoinGecko};
 use super::coinmarketcap::{self, CoinMarketCap};
-use super::combine::{median, spread_percent, SanityBand};
+use super::combine::{median, spread_percent};
 use super::config::{usable_key, RatesConfig, RatesConfigError};
+use super::provider::SanityBand;
 use super::provider::{HttpProvider, RetryPolicy};
 use crate::breaker::{BreakerState, CircuitBreaker, Rejection};
 

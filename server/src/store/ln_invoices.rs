@@ -148,6 +148,9 @@ pub struct LnInvoiceFilter {
     pub fattura_id: Option<i64>,
     /// Only invoices created at or after this time (unix seconds).
     pub since: Option<i64>,
+    /// Only invoices whose id, or whose EUR invoice's numero or client, contains this text
+    /// (ASCII case-insensitive). Applied before the page is cut, so older matches are found too.
+    pub search: Option<String>,
     /// Page size.
     pub limit: u32,
     /// Rows to skip.
@@ -206,6 +209,21 @@ impl TryFrom<LnRow> for LnInvoice {
             cancelled_by_us: row.cancelled_by_us != 0,
         })
     }
+}
+
+/// A `LIKE` pattern matching text that contains `needle` (lower-cased, its `%`, `_` and `\`
+/// escaped with `\`).
+fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 const SELECT_LN: &str = "SELECT id, fattura_id, payment_hash, payment_request, memo, amount_cents, \
@@ -424,7 +442,7 @@ impl Store {
                 _ => None,
             };
             if let Some(kind) = kind {
-                events::record(tx.tx(), kind, id, crate::invoices::now_secs(), None).await?;
+                events::record(tx.tx(), kind, id, crate::time::now_secs(), None).await?;
             }
         }
         self.commit_and_signal(tx).await?;
@@ -550,13 +568,17 @@ impl Store {
     pub async fn list_ln_invoices(&self, filter: &LnInvoiceFilter) -> Result<Vec<LnInvoice>, StoreError> {
         let rows: Vec<LnRow> = sqlx::query_as(&format!(
             "{SELECT_LN} WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR fattura_id = $2) \
-             AND ($3 IS NULL OR created_at >= $3) ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
+             AND ($3 IS NULL OR created_at >= $3) \
+             AND ($6 IS NULL OR LOWER(id) LIKE $6 ESCAPE '\\' OR fattura_id IN (SELECT f.id FROM fatture f \
+                  WHERE LOWER(f.numero) LIKE $6 ESCAPE '\\' OR LOWER(f.client_name) LIKE $6 ESCAPE '\\')) \
+             ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
         ))
         .bind(filter.state.map(LnState::as_str))
         .bind(filter.fattura_id)
         .bind(filter.since)
         .bind(i64::from(filter.limit))
         .bind(i64::from(filter.offset))
+        .bind(filter.search.as_deref().map(contains_pattern))
         .fetch_all(self.pool())
         .await?;
         rows.into_iter().map(LnInvoice::try_from).collect()

@@ -6,11 +6,9 @@
 //! `sweep_interval` the tracker also reconciles: it pages `ListInvoices` from the stored add
 //! index and looks up each of our live invoices.
 
-pub mod feed;
 pub mod leader;
 pub mod service;
 
-pub use feed::EventFeed;
 pub use service::PaymentTracking;
 
 use std::collections::HashMap;

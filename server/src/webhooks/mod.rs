@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use crate::breaker::{BreakerState, CircuitBreaker};
 use crate::config::Settings;
 use crate::store::{AttemptOutcome, Delivery, Store, StoreError, DEFAULT_ENDPOINT};
+use crate::time::{now_ms, now_secs};
 
 /// Header: hex HMAC-SHA256(secret, body).
 pub const HEADER_SIGNATURE: &str = "X-Lightning-Signature";
@@ -260,10 +261,6 @@ pub fn check_url(url: &str) -> Result<(), WebhookError> {
     }
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 impl Dispatcher {
     /// A dispatcher; `default_secret` signs for the `default` endpoint.
     pub fn new(
@@ -400,7 +397,7 @@ impl Dispatcher {
             .record_delivery_attempt(
                 delivery.event_seq,
                 endpoint,
-                chrono::Utc::now().timestamp(),
+                now_secs(),
                 result.status,
                 result.error.as_deref(),
                 result.latency_ms,
@@ -426,7 +423,7 @@ impl Dispatcher {
     /// POSTs one signed body; never follows redirects.
     pub async fn send(&self, url: &str, secret: &SecretString, event_id: &str, body: &str) -> SendResult {
         let secret = secret.expose_secret().as_bytes();
-        let t = chrono::Utc::now().timestamp();
+        let t = now_secs();
         let started = Instant::now();
         let response = self
             .client
@@ -489,7 +486,7 @@ impl Dispatcher {
             &"0".repeat(64),
             0,
             rust_decimal::Decimal::ZERO,
-            chrono::Utc::now().timestamp(),
+            now_secs(),
             "Test event from openfatture lightning webhooks test",
             None,
             None,

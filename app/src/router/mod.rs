@@ -1,6 +1,9 @@
-//! The application shell: header, navigation (by role), language switch, and the routed page area.
-//! Pages that need a role are wrapped in [`RequireRole`]: signed-out visitors get the sign-in form,
-//! a cashier gets "not allowed" on admin pages. The gateway checks the role again on every call.
+//! The router: the application shell (header, navigation by role, language switch) and which
+//! page each path shows. Pages that need a role are wrapped in [`RequireRole`]: signed-out
+//! visitors get the sign-in form, a cashier gets "not allowed" on admin pages. The gateway checks
+//! the role again on every call. The only module that imports pages.
+
+pub mod back_office;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Title};
@@ -8,10 +11,10 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::auth::{logout, whoami, Role};
-use crate::components::back_office::{BackOffice, BackOfficePage};
 use crate::i18n::{lang, provide_i18n, set_lang, tr, use_i18n, Lang};
 use crate::pages::login::{Auth, LoginPage, SetupPage};
 use crate::pages::{not_found::NotFoundPage, pos::PosPage};
+use back_office::{BackOffice, BackOfficePage};
 
 /// Root component of the single-page app.
 #[component]

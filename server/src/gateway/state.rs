@@ -1,0 +1,33 @@
+//! The state every gateway handler shares: the backend handles server functions use, the
+//! services behind the plain routes, the site and the live event feed.
+
+use std::sync::Arc;
+
+use app::backend::BackendHandle;
+
+use super::feed::EventFeed;
+use super::site::Site;
+use crate::store::Store;
+
+/// Shared by all handlers.
+#[derive(Clone)]
+pub(crate) struct GatewayState {
+    /// What the POS and sign-in server functions call.
+    pub backend: BackendHandle,
+    /// The node (status and metrics).
+    pub lnd: crate::lnd::LndClient,
+    /// BTC/EUR quotes (metrics show the providers' breakers).
+    pub rates: Arc<crate::rates::RateService>,
+    /// What the admin server functions call.
+    pub admin: app::admin::AdminHandle,
+    /// The built web app (static files and the HTML shell).
+    pub site: Arc<Site>,
+    /// The database (event replay, outbox counts).
+    pub store: Store,
+    /// New events as they are recorded, for the live streams.
+    pub feed: Arc<EventFeed>,
+    /// The webhook endpoints' circuit breakers (this process's dispatcher).
+    pub webhook_breakers: crate::webhooks::EndpointBreakers,
+    /// Becomes true when the gateway shuts down: live event streams end then.
+    pub closing: tokio::sync::watch::Receiver<bool>,
+}
