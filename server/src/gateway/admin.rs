@@ -18,10 +18,10 @@ use crate::breaker::BreakerState;
 use crate::config::{self, ConfigError, EnvVars, Home, Settings};
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
-use crate::liquidity::{self, LiquidityPolicy};
+use crate::liquidity;
 use crate::lnd::LndClient;
 use crate::store::{Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, StoreError, DEFAULT_ENDPOINT};
-use crate::webhooks::{self, Dispatcher, DispatcherConfig, WebhookError};
+use crate::webhooks::{self, Dispatcher, WebhookError};
 
 use super::pos::{invoice_error, parse_counter_amount};
 
@@ -208,7 +208,7 @@ impl GatewayAdmin {
     async fn endpoint_views(&self) -> Result<Vec<EndpointView>, AppError> {
         let default_secret_set = self
             .current_settings()
-            .map(|s| s.webhook_secret.is_some())
+            .map(|s| s.lightning_webhook_secret.is_some())
             .unwrap_or(false);
         let endpoints = self.store.webhook_endpoints().await.map_err(store_error)?;
         let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await.map_err(store_error)?;
@@ -402,7 +402,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn liquidity(&self) -> BackendFuture<'_, LiquidityView> {
         Box::pin(async move {
-            let policy = LiquidityPolicy::from_settings(&self.current_settings()?);
+            let policy = self.current_settings()?.liquidity_policy();
             let report = liquidity::fetch_report(&self.lnd, &policy).await.map_err(|e| {
                 tracing::warn!(error = %e, "liquidity report failed");
                 AppError::Lightning(e.to_string())
@@ -539,8 +539,8 @@ impl AdminBackend for GatewayAdmin {
                 .ok_or_else(|| invalid(format!("no webhook endpoint {endpoint}")))?;
             let dispatcher = Dispatcher::new(
                 self.store.clone(),
-                DispatcherConfig::from_settings(&settings),
-                settings.webhook_secret.clone(),
+                settings.dispatcher_config(),
+                settings.lightning_webhook_secret.clone(),
             )
             .map_err(webhook_error)?;
             let result = dispatcher
