@@ -6,7 +6,8 @@
 //! ([`KEYS`]: `openfatture config set/get/list`, the web settings page, the `KEY` environment
 //! override and `config.toml`), the typed field of [`Settings`] and its loading. Services never
 //! read [`Settings`]: they get their own config types, built in `config/convert.rs`; a setting a
-//! service needs is added there too.
+//! service needs is read there too. Two keys that must keep an order (a minimum below a maximum)
+//! also get a group in `keys::ORDERED_GROUPS`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

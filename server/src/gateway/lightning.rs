@@ -1,10 +1,11 @@
 //! The gateway's Lightning node: the configured LND, or an embedded simnode started for this
 //! process. Either way it is reached through [`LndClient`] over TLS with a macaroon.
 
-use crate::config::Settings;
-use crate::lnd::LndClient;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+use crate::config::Settings;
+use crate::lnd::LndClient;
 
 use super::error::GatewayError;
 
