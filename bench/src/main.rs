@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use openfatture::config::{EmbeddedNode, EnvVars, Home, Settings};
-use openfatture::lnd::{LndClient, LndConfig};
+use openfatture::lnd::LndClient;
 
 use crate::gateway::GatewayProcess;
 use crate::load::Stats;
@@ -196,7 +196,7 @@ async fn raw_client(home: &Path) -> Result<LndClient> {
     // The same settings a CLI command in this home would use: the embedded node, admin macaroon.
     let env = EnvVars::from_pairs([("LIGHTNING_COINGECKO_ENABLED", "false")]);
     let settings = Settings::load_with(&Home::at(home), &env)?;
-    let mut config = LndConfig::from_settings(&settings)?;
+    let mut config = settings.lnd_config()?;
     config.max_retries = 0;
     Ok(LndClient::connect(config).await?)
 }

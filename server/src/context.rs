@@ -1,11 +1,19 @@
-//! Wires the service graph from the settings: store, LND client, rate service and the
-//! services built on them. The CLI and the gateway both start here.
+//! The one wiring path: [`Services`] builds the service graph from the settings (store, LND
+//! client, rate service, invoice service, staff accounts, payment tracking with webhooks, the
+//! liquidity manager). The CLI commands and the gateway both build their services here; the
+//! gateway adds only what is its own (router, listener, embedded simnode, live feed).
 
+use std::sync::Arc;
+
+use crate::auth::AuthService;
 use crate::config::{Home, Settings};
-use crate::invoices::{InvoicePolicy, InvoiceService};
-use crate::lnd::{LndClient, LndConfig, LndError};
-use crate::rates::{RateService, RatesConfig, RatesConfigError};
+use crate::invoices::InvoiceService;
+use crate::liquidity::LiquidityManager;
+use crate::lnd::{LndClient, LndError};
+use crate::rates::{RateService, RatesConfigError};
 use crate::store::{Store, StoreError};
+use crate::tracker::{PaymentTracking, TrackerConfig};
+use crate::webhooks::{DispatcherConfig, WebhookError};
 
 /// Something needed to build the services is missing or broken.
 #[derive(Debug, thiserror::Error)]
@@ -21,51 +29,83 @@ pub enum ContextError {
     Rates(#[from] RatesConfigError),
 }
 
-/// The rate-service settings from the product's settings.
-pub fn rates_config(settings: &Settings) -> RatesConfig {
-    RatesConfig {
-        coingecko_enabled: settings.coingecko_enabled,
-        coingecko_api_key: settings.coingecko_api_key.clone(),
-        coingecko_pro: settings.coingecko_pro,
-        coingecko_base_url: settings.coingecko_base_url.clone(),
-        cmc_enabled: settings.cmc_enabled,
-        cmc_api_key: settings.cmc_api_key.clone(),
-        cmc_base_url: settings.cmc_base_url.clone(),
-        fallback_rate: settings.fallback_rate_eur_per_btc,
-        cache_ttl_secs: settings.rate_cache_ttl_secs,
-        max_retries: settings.max_retries,
-        breaker_failures: settings.circuit_breaker_failures,
-        breaker_timeout_secs: settings.circuit_breaker_timeout_secs,
-        ..RatesConfig::default()
+/// Builds each service from the settings of one home; every piece is built on demand, so a
+/// command that needs only the database never touches LND.
+#[derive(Debug, Clone, Copy)]
+pub struct Services<'a> {
+    home: &'a Home,
+    settings: &'a Settings,
+}
+
+impl<'a> Services<'a> {
+    /// The builder for `home` with its loaded `settings`.
+    pub fn new(home: &'a Home, settings: &'a Settings) -> Services<'a> {
+        Services { home, settings }
+    }
+
+    /// Where the configuration and the data are.
+    pub fn home(&self) -> &'a Home {
+        self.home
+    }
+
+    /// The settings the services are built from.
+    pub fn settings(&self) -> &'a Settings {
+        self.settings
+    }
+
+    /// Opens the database: `database_url` (PostgreSQL) when set, else the SQLite file in the
+    /// home's data directory.
+    pub async fn store(&self) -> Result<Store, StoreError> {
+        match &self.settings.database_url {
+            Some(url) => Store::connect(secrecy::ExposeSecret::expose_secret(url)).await,
+            None => Store::open_in(&self.home.data_dir).await,
+        }
+    }
+
+    /// A lazily connecting LND client for the configured node (or the embedded node announced by
+    /// a running gateway). The certificate and macaroon are read now.
+    pub fn lnd(&self) -> Result<LndClient, LndError> {
+        LndClient::connect_lazy(self.settings.lnd_config()?)
+    }
+
+    /// The BTC/EUR rate service.
+    pub fn rates(&self) -> Result<Arc<RateService>, RatesConfigError> {
+        Ok(Arc::new(RateService::new(self.settings.rates_config())?))
+    }
+
+    /// The invoice service over `store`, the node behind `lnd` and `rates`, with the configured
+    /// invoice policy.
+    pub fn invoices(&self, store: Store, lnd: LndClient, rates: Arc<RateService>) -> InvoiceService {
+        InvoiceService::new(store, lnd, rates, self.settings.invoice_policy())
+    }
+
+    /// Staff accounts and sessions; `secure_cookies` marks the session cookie Secure (HTTPS).
+    pub fn auth(&self, store: Store, secure_cookies: bool) -> AuthService {
+        AuthService::new(store, secure_cookies)
+    }
+
+    /// Mirrors the configured `default` webhook endpoint into the store, then starts the payment
+    /// tracker and the webhook dispatcher (`dispatcher` as given, usually
+    /// [`Settings::dispatcher_config`]).
+    pub async fn payment_tracking(
+        &self,
+        store: Store,
+        lnd: LndClient,
+        tracker: TrackerConfig,
+        dispatcher: DispatcherConfig,
+    ) -> Result<PaymentTracking, WebhookError> {
+        PaymentTracking::start(store, lnd, &self.settings.default_endpoint(), tracker, dispatcher).await
+    }
+
+    /// The automatic liquidity manager, started when `lightning_liquidity_enabled`.
+    pub fn liquidity_manager(&self, store: Store, lnd: LndClient) -> Option<LiquidityManager> {
+        self.settings
+            .lightning_liquidity_enabled
+            .then(|| LiquidityManager::start(store, lnd, self.settings.liquidity_manager()))
     }
 }
 
-/// The invoice policy (expiry bounds, inbound check) from the settings.
-pub fn invoice_policy(settings: &Settings) -> InvoicePolicy {
-    InvoicePolicy {
-        default_expiry_hours: u64::from(settings.default_expiry_hours),
-        min_expiry_hours: u64::from(settings.min_expiry_hours),
-        max_expiry_hours: u64::from(settings.max_expiry_hours),
-        block_unreceivable: settings.liquidity_block_unreceivable,
-    }
-}
-
-/// Opens the database: `database_url` (PostgreSQL) when set, else the SQLite file in the home's
-/// data directory.
+/// Opens the database of `home` as configured (see [`Services::store`]).
 pub async fn open_store(home: &Home, settings: &Settings) -> Result<Store, ContextError> {
-    match &settings.database_url {
-        Some(url) => Ok(Store::connect(secrecy::ExposeSecret::expose_secret(url)).await?),
-        None => Ok(Store::open_in(&home.data_dir).await?),
-    }
-}
-
-/// A lazily connecting LND client for the configured node.
-pub fn lnd_client(settings: &Settings) -> Result<LndClient, ContextError> {
-    Ok(LndClient::connect_lazy(LndConfig::from_settings(settings)?)?)
-}
-
-/// The invoice service over the configured node, rates and the given store.
-pub fn invoice_service(settings: &Settings, store: Store, lnd: LndClient) -> Result<InvoiceService, ContextError> {
-    let rates = std::sync::Arc::new(RateService::new(rates_config(settings))?);
-    Ok(InvoiceService::new(store, lnd, rates, invoice_policy(settings)))
+    Ok(Services::new(home, settings).store().await?)
 }

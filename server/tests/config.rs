@@ -24,14 +24,18 @@ fn defaults_apply_without_file_or_env() {
     assert!(!s.lightning_enabled);
     assert_eq!(s.lightning_host, None);
     assert_eq!(
-        (s.default_expiry_hours, s.min_expiry_hours, s.max_expiry_hours),
+        (
+            s.lightning_default_expiry_hours,
+            s.lightning_min_expiry_hours,
+            s.lightning_max_expiry_hours
+        ),
         (24, 1, 168)
     );
-    assert_eq!((s.timeout_secs, s.max_retries), (30, 3));
-    assert_eq!(s.rate_cache_ttl_secs, 300);
-    assert_eq!(s.fallback_rate_eur_per_btc, None);
-    assert_eq!(s.liquidity_target_ratio.to_string(), "0.5");
-    assert!(s.coingecko_enabled && !s.cmc_enabled);
+    assert_eq!((s.lightning_timeout_seconds, s.lightning_max_retries), (30, 3));
+    assert_eq!(s.lightning_rate_cache_ttl, 300);
+    assert_eq!(s.lightning_fallback_rate, None);
+    assert_eq!(s.lightning_liquidity_target_ratio.to_string(), "0.5");
+    assert!(s.lightning_coingecko_enabled && !s.lightning_cmc_enabled);
     assert!(!home.config_file.exists(), "loading never creates the file");
 }
 
@@ -47,17 +51,28 @@ fn env_beats_file_beats_default() {
     config::set(&home, &e, "lightning_timeout_seconds", "10").expect("set");
     let entry = config::get(&home, &e, "lightning_timeout_seconds").expect("get");
     assert_eq!((entry.value.as_deref(), entry.source), (Some("10"), Source::File));
-    assert_eq!(Settings::load_with(&home, &e).expect("load").timeout_secs, 10);
+    assert_eq!(
+        Settings::load_with(&home, &e).expect("load").lightning_timeout_seconds,
+        10
+    );
 
     let with_env = env(&[("LIGHTNING_TIMEOUT_SECONDS", "20")]);
     let entry = config::get(&home, &with_env, "lightning_timeout_seconds").expect("get");
     assert_eq!((entry.value.as_deref(), entry.source), (Some("20"), Source::Env));
-    assert_eq!(Settings::load_with(&home, &with_env).expect("load").timeout_secs, 20);
+    assert_eq!(
+        Settings::load_with(&home, &with_env)
+            .expect("load")
+            .lightning_timeout_seconds,
+        20
+    );
 
     // Setting a key that the environment overrides still saves it, and says the env wins.
     let entry = config::set(&home, &with_env, "lightning_timeout_seconds", "11").expect("set");
     assert_eq!(entry.source, Source::Env);
-    assert_eq!(Settings::load_with(&home, &e).expect("load").timeout_secs, 11);
+    assert_eq!(
+        Settings::load_with(&home, &e).expect("load").lightning_timeout_seconds,
+        11
+    );
 }
 
 #[test]
@@ -213,7 +228,10 @@ fn secrets_are_never_shown() {
     let settings = Settings::load_with(&home, &e).expect("load");
     assert!(!format!("{settings:?}").contains(secret));
     assert_eq!(
-        settings.webhook_secret.as_ref().map(|s| s.expose_secret().to_string()),
+        settings
+            .lightning_webhook_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_string()),
         Some(secret.to_string())
     );
 
@@ -248,11 +266,8 @@ fn openfatture_home_holds_config_and_data() {
 fn the_webhook_timeout_and_pos_expiry_come_from_the_settings() {
     let (_dir, home) = home();
     let defaults = Settings::load_with(&home, &env(&[])).expect("defaults");
-    assert_eq!(
-        openfatture::webhooks::DispatcherConfig::from_settings(&defaults).timeout,
-        std::time::Duration::from_secs(10)
-    );
-    assert_eq!(defaults.pos_expiry_minutes, 15);
+    assert_eq!(defaults.dispatcher_config().timeout, std::time::Duration::from_secs(10));
+    assert_eq!(defaults.lightning_pos_expiry_minutes, 15);
     let set = Settings::load_with(
         &home,
         &env(&[
@@ -261,11 +276,8 @@ fn the_webhook_timeout_and_pos_expiry_come_from_the_settings() {
         ]),
     )
     .expect("settings");
-    assert_eq!(
-        openfatture::webhooks::DispatcherConfig::from_settings(&set).timeout,
-        std::time::Duration::from_secs(3)
-    );
-    assert_eq!(set.pos_expiry_minutes, 5);
+    assert_eq!(set.dispatcher_config().timeout, std::time::Duration::from_secs(3));
+    assert_eq!(set.lightning_pos_expiry_minutes, 5);
     let err = Settings::load_with(&home, &env(&[("LIGHTNING_WEBHOOK_TIMEOUT", "0")])).expect_err("zero timeout");
     assert!(err.to_string().contains("lightning_webhook_timeout"), "{err}");
 }

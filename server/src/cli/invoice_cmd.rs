@@ -7,7 +7,7 @@ use clap::Subcommand;
 use rust_decimal::Decimal;
 
 use super::{CliError, Output};
-use crate::config::{Home, Settings};
+use crate::context::Services;
 use crate::fatturapa::{parse_fattura, ImportedInvoice};
 use crate::invoices::validate_amount;
 use crate::store::{Fattura, NewFattura, Store};
@@ -82,13 +82,8 @@ pub struct AddArgs {
 }
 
 /// Runs one `invoice` subcommand.
-pub(super) async fn run(
-    out: &Output,
-    settings: &Settings,
-    home: &Home,
-    command: InvoiceCommand,
-) -> Result<(), CliError> {
-    let store = crate::context::open_store(home, settings).await?;
+pub(super) async fn run(out: &Output, services: Services<'_>, command: InvoiceCommand) -> Result<(), CliError> {
+    let store = services.store().await?;
     let result = match command {
         InvoiceCommand::Add(args) => add(out, &store, args).await,
         InvoiceCommand::List { search, limit, page } => list(out, &store, search, limit, page).await,

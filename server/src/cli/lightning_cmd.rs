@@ -5,7 +5,8 @@ use super::liquidity_cmd;
 use super::ln_invoice_cmd;
 use super::tracking_cmd;
 use super::{CliError, LightningCommand, Output};
-use crate::config::{Home, Settings};
+use crate::config::Settings;
+use crate::context::Services;
 use crate::lnd::{LndClient, LndConfig};
 use crate::node;
 
@@ -19,30 +20,17 @@ Configure your LND node:
 Or try it with the simulated node that `openfatture serve` embeds.";
 
 /// Runs one `lightning` subcommand.
-pub(super) async fn run(
-    out: &Output,
-    settings: &Settings,
-    home: &Home,
-    command: LightningCommand,
-) -> Result<(), CliError> {
+pub(super) async fn run(out: &Output, services: Services<'_>, command: LightningCommand) -> Result<(), CliError> {
     let node_command = match command {
-        LightningCommand::Invoice { command } => {
-            return ln_invoice_cmd::run_invoice(out, settings, home, command).await
-        }
-        LightningCommand::Payments { command } => {
-            return ln_invoice_cmd::run_payments(out, settings, home, command).await
-        }
-        LightningCommand::Rates => return ln_invoice_cmd::run_rates(out, settings).await,
-        LightningCommand::Liquidity { command } => {
-            return liquidity_cmd::run_liquidity(out, settings, home, command).await
-        }
-        LightningCommand::Watch(args) => return tracking_cmd::run_watch(out, settings, home, args).await,
-        LightningCommand::Webhooks { command } => {
-            return tracking_cmd::run_webhooks(out, settings, home, command).await
-        }
+        LightningCommand::Invoice { command } => return ln_invoice_cmd::run_invoice(out, services, command).await,
+        LightningCommand::Payments { command } => return ln_invoice_cmd::run_payments(out, services, command).await,
+        LightningCommand::Rates => return ln_invoice_cmd::run_rates(out, services).await,
+        LightningCommand::Liquidity { command } => return liquidity_cmd::run_liquidity(out, services, command).await,
+        LightningCommand::Watch(args) => return tracking_cmd::run_watch(out, services, args).await,
+        LightningCommand::Webhooks { command } => return tracking_cmd::run_webhooks(out, services, command).await,
         node_command => node_command,
     };
-    let cfg = match LndConfig::from_settings(settings) {
+    let cfg = match services.settings().lnd_config() {
         Ok(cfg) => cfg,
         Err(e) => {
             if !out.json {
@@ -54,7 +42,7 @@ pub(super) async fn run(
     };
     match node_command {
         LightningCommand::Channels => channels(out, cfg).await,
-        _ => status(out, settings, cfg).await,
+        _ => status(out, services.settings(), cfg).await,
     }
 }
 

@@ -6,12 +6,12 @@ use serde::Serialize;
 
 use super::format::{compact_sats, grouped};
 use super::{CliError, Output};
-use crate::config::{Home, Settings};
+use crate::context::Services;
 use crate::liquidity::{
-    execute_move, fetch_report, plan, LiquidityPolicy, LiquidityReport, ManagerSettings, MoveOutcome, RebalanceError,
-    RebalanceLock, RebalanceOptions, RebalancePlan,
+    execute_move, fetch_report, plan, LiquidityReport, ManagerSettings, MoveOutcome, RebalanceError, RebalanceLock,
+    RebalanceOptions, RebalancePlan,
 };
-use crate::lnd::{LndClient, LndConfig};
+use crate::lnd::LndClient;
 use crate::store::rebalances::RebalanceTrigger;
 
 /// `openfatture lightning liquidity ...`
@@ -47,13 +47,12 @@ pub struct RebalanceArgs {
 /// Runs one `lightning liquidity` subcommand.
 pub(super) async fn run_liquidity(
     out: &Output,
-    settings: &Settings,
-    home: &Home,
+    services: Services<'_>,
     command: LiquidityCommand,
 ) -> Result<(), CliError> {
     match command {
-        LiquidityCommand::Status => status(out, settings).await,
-        LiquidityCommand::Rebalance(args) => rebalance(out, settings, home, args).await,
+        LiquidityCommand::Status => status(out, services).await,
+        LiquidityCommand::Rebalance(args) => rebalance(out, services, args).await,
     }
 }
 
@@ -77,10 +76,10 @@ struct RebalanceReport {
     fees_msat: u64,
 }
 
-async fn rebalance(out: &Output, settings: &Settings, home: &Home, args: RebalanceArgs) -> Result<(), CliError> {
-    let manager = ManagerSettings::from_settings(settings);
-    let client = LndClient::connect_lazy(LndConfig::from_settings(settings)?)?;
-    let report = fetch_report(&client, &LiquidityPolicy::from_settings(settings)).await?;
+async fn rebalance(out: &Output, services: Services<'_>, args: RebalanceArgs) -> Result<(), CliError> {
+    let manager = services.settings().liquidity_manager();
+    let client = services.lnd()?;
+    let report = fetch_report(&client, &manager.policy).await?;
     let opts = RebalanceOptions {
         amount_sat: args.amount,
         max_fee_ppm: args.max_fee_ppm.unwrap_or(manager.max_fee_ppm),
@@ -112,7 +111,7 @@ async fn rebalance(out: &Output, settings: &Settings, home: &Home, args: Rebalan
         println!("(dry run: nothing was moved; run again without --dry-run to carry it out)");
         return Ok(());
     }
-    let store = crate::context::open_store(home, settings).await?;
+    let store = services.store().await?;
     let lock = RebalanceLock::acquire(&store, crate::time::now_secs()).await?;
     let result = run_moves(out, &client, &store, &lock, &manager, &mut summary).await;
     lock.release().await?;
@@ -212,9 +211,9 @@ fn print_plan(plan: &RebalancePlan, dry_run: bool) {
     }
 }
 
-async fn status(out: &Output, settings: &Settings) -> Result<(), CliError> {
-    let client = LndClient::connect_lazy(LndConfig::from_settings(settings)?)?;
-    let report = fetch_report(&client, &LiquidityPolicy::from_settings(settings)).await?;
+async fn status(out: &Output, services: Services<'_>) -> Result<(), CliError> {
+    let client = services.lnd()?;
+    let report = fetch_report(&client, &services.settings().liquidity_policy()).await?;
     if out.json {
         return out.print_json(&report);
     }

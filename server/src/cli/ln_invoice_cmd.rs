@@ -9,10 +9,9 @@ use rust_decimal::Decimal;
 use super::format::grouped;
 use super::invoice_cmd::truncate;
 use super::{CliError, Output};
-use crate::config::{Home, Settings};
+use crate::context::Services;
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
-use crate::rates::RateService;
 use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store};
 use crate::time::rfc3339;
 
@@ -123,11 +122,10 @@ pub enum ExportFormat {
 /// Runs `lightning invoice ...`.
 pub(super) async fn run_invoice(
     out: &Output,
-    settings: &Settings,
-    home: &Home,
+    services: Services<'_>,
     command: LnInvoiceCommand,
 ) -> Result<(), CliError> {
-    let store = crate::context::open_store(home, settings).await?;
+    let store = services.store().await?;
     let result = async {
         match command {
             LnInvoiceCommand::List {
@@ -138,8 +136,8 @@ pub(super) async fn run_invoice(
                 page,
             } => list(out, &store, status, numero, since, limit, page).await,
             command => {
-                let lnd = crate::context::lnd_client(settings)?;
-                let service = crate::context::invoice_service(settings, store.clone(), lnd)?;
+                let lnd = services.lnd()?;
+                let service = services.invoices(store.clone(), lnd, services.rates()?);
                 match command {
                     LnInvoiceCommand::Create(args) => create(out, &service, args).await,
                     LnInvoiceCommand::Status { id } => status(out, &service, &id).await,
@@ -157,11 +155,10 @@ pub(super) async fn run_invoice(
 /// Runs `lightning payments ...`.
 pub(super) async fn run_payments(
     out: &Output,
-    settings: &Settings,
-    home: &Home,
+    services: Services<'_>,
     command: PaymentsCommand,
 ) -> Result<(), CliError> {
-    let store = crate::context::open_store(home, settings).await?;
+    let store = services.store().await?;
     let result = match command {
         PaymentsCommand::List { limit, page } => payments_list(out, &store, limit, page).await,
         PaymentsCommand::Show { payment_hash } => payment_show(out, &store, &payment_hash).await,
@@ -177,9 +174,8 @@ pub(super) async fn run_payments(
 }
 
 /// Runs `lightning rates`: asks the providers once and shows each one's state.
-pub(super) async fn run_rates(out: &Output, settings: &Settings) -> Result<(), CliError> {
-    let service =
-        RateService::new(crate::context::rates_config(settings)).map_err(crate::context::ContextError::from)?;
+pub(super) async fn run_rates(out: &Output, services: Services<'_>) -> Result<(), CliError> {
+    let service = services.rates()?;
     let quote = service.quote().await;
     let status = service.status();
     if out.json {

@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, EnvVars, Home, Settings};
+use crate::context::Services;
 use crate::gateway::{self, ServeArgs};
 use crate::lnd::LndError;
 
@@ -160,9 +161,9 @@ pub enum CliError {
     /// A problem talking to LND.
     #[error(transparent)]
     Lnd(#[from] LndError),
-    /// The gateway stopped with an error.
-    #[error("{0}")]
-    Gateway(String),
+    /// The gateway could not start, or stopped with an error.
+    #[error(transparent)]
+    Gateway(#[from] gateway::GatewayError),
     /// A simnode command failed.
     #[error("{0}")]
     Simnode(String),
@@ -175,6 +176,9 @@ pub enum CliError {
     /// The services could not be set up.
     #[error(transparent)]
     Context(#[from] crate::context::ContextError),
+    /// The rate settings do not fit together.
+    #[error(transparent)]
+    Rates(#[from] crate::rates::RatesConfigError),
     /// An invoice operation was refused or failed.
     #[error(transparent)]
     Invoice(#[from] crate::invoices::InvoiceError),
@@ -240,12 +244,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Invoice { command } => {
             let home = Home::from_vars(&env)?;
             let settings = Settings::load_with(&home, &env)?;
-            invoice_cmd::run(&out, &settings, &home, command).await
+            invoice_cmd::run(&out, Services::new(&home, &settings), command).await
         }
         Command::Lightning { command } => {
             let home = Home::from_vars(&env)?;
             let settings = Settings::load_with(&home, &env)?;
-            lightning_cmd::run(&out, &settings, &home, command).await
+            lightning_cmd::run(&out, Services::new(&home, &settings), command).await
         }
         Command::Serve(opts) => {
             let home = Home::from_vars(&env)?;
@@ -255,14 +259,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 simnode_data_dir: opts.data_dir,
                 first_admin: gateway::FirstAdmin::from_env(&env),
             };
-            gateway::serve(settings, home, args)
-                .await
-                .map_err(|e| CliError::Gateway(e.to_string()))
+            Ok(gateway::serve(settings, home, args).await?)
         }
         Command::User { command } => {
             let home = Home::from_vars(&env)?;
             let settings = Settings::load_with(&home, &env)?;
-            user_cmd::run(&out, &settings, &home, command).await
+            user_cmd::run(&out, Services::new(&home, &settings), command).await
         }
         Command::Simnode { command } => simnode::cli::run(command)
             .await

@@ -6,10 +6,10 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::{CliError, Output};
-use crate::config::{Home, Settings};
+use crate::context::Services;
 use crate::store::{Store, DEFAULT_ENDPOINT};
-use crate::tracker::{PaymentTracking, TrackerConfig};
-use crate::webhooks::{self, Dispatcher, DispatcherConfig};
+use crate::tracker::TrackerConfig;
+use crate::webhooks::{self, DefaultEndpointSettings, Dispatcher, DispatcherConfig};
 
 /// Options of `lightning watch`.
 #[derive(Debug, Args)]
@@ -71,20 +71,23 @@ pub enum WebhooksCommand {
 }
 
 /// Runs the tracker and the webhook dispatcher until Ctrl-C.
-pub(super) async fn run_watch(out: &Output, settings: &Settings, home: &Home, args: WatchArgs) -> Result<(), CliError> {
-    webhooks::check_settings(settings)?;
-    let store = crate::context::open_store(home, settings).await?;
-    let lnd = crate::context::lnd_client(settings)?;
+pub(super) async fn run_watch(out: &Output, services: Services<'_>, args: WatchArgs) -> Result<(), CliError> {
+    let settings = services.settings();
+    webhooks::check_settings(&settings.default_endpoint())?;
+    let store = services.store().await?;
+    let lnd = services.lnd()?;
     let host = lnd.host().to_string();
     let tracker_cfg = TrackerConfig {
         sweep_interval: Duration::from_secs(args.sweep_interval_secs.max(1)),
         ..TrackerConfig::default()
     };
-    let mut dispatcher_cfg = DispatcherConfig::from_settings(settings);
+    let mut dispatcher_cfg = settings.dispatcher_config();
     if let Some(secs) = args.webhook_timeout_secs {
         dispatcher_cfg.timeout = Duration::from_secs(secs.max(1));
     }
-    let tracking = PaymentTracking::start(store.clone(), lnd, settings, tracker_cfg, dispatcher_cfg).await?;
+    let tracking = services
+        .payment_tracking(store.clone(), lnd, tracker_cfg, dispatcher_cfg)
+        .await?;
     if out.json {
         out.print_json(&serde_json::json!({ "watching": host }))?;
     } else {
@@ -99,19 +102,18 @@ pub(super) async fn run_watch(out: &Output, settings: &Settings, home: &Home, ar
 /// Runs one `lightning webhooks` subcommand.
 pub(super) async fn run_webhooks(
     out: &Output,
-    settings: &Settings,
-    home: &Home,
+    services: Services<'_>,
     command: WebhooksCommand,
 ) -> Result<(), CliError> {
-    let store = crate::context::open_store(home, settings).await?;
-    let result = webhooks_on(out, settings, &store, command).await;
+    let store = services.store().await?;
+    let result = webhooks_on(out, &services.settings().default_endpoint(), &store, command).await;
     store.close().await;
     result
 }
 
 async fn webhooks_on(
     out: &Output,
-    settings: &Settings,
+    default_endpoint: &DefaultEndpointSettings,
     store: &Store,
     command: WebhooksCommand,
 ) -> Result<(), CliError> {
@@ -145,7 +147,7 @@ async fn webhooks_on(
             Ok(())
         }
         WebhooksCommand::List => {
-            webhooks::sync_default_endpoint(store, settings).await?;
+            webhooks::sync_default_endpoint(store, default_endpoint).await?;
             let endpoints = store.webhook_endpoints().await?;
             if out.json {
                 return out.print_json(&endpoints);
@@ -239,7 +241,7 @@ async fn webhooks_on(
             }
         }
         WebhooksCommand::Test { endpoint } => {
-            webhooks::sync_default_endpoint(store, settings).await?;
+            webhooks::sync_default_endpoint(store, default_endpoint).await?;
             let Some(target) = store
                 .webhook_endpoints()
                 .await?
@@ -253,7 +255,7 @@ async fn webhooks_on(
             let dispatcher = Dispatcher::new(
                 store.clone(),
                 DispatcherConfig::default(),
-                settings.webhook_secret.clone(),
+                default_endpoint.secret.clone(),
             )?;
             let result = dispatcher.send_test(&target.name, &target.url).await?;
             if out.json {

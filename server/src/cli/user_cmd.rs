@@ -7,8 +7,8 @@ use clap::Subcommand;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{CliError, Output};
-use crate::auth::{check_password_policy, AuthError, AuthService};
-use crate::config::{Home, Settings};
+use crate::auth::{check_password_policy, AuthError};
+use crate::context::Services;
 
 /// `openfatture user ...`
 #[derive(Debug, Subcommand)]
@@ -43,7 +43,7 @@ impl From<AuthError> for CliError {
 }
 
 /// Runs one `user` subcommand.
-pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command: UserCommand) -> Result<(), CliError> {
+pub(super) async fn run(out: &Output, services: Services<'_>, command: UserCommand) -> Result<(), CliError> {
     match command {
         UserCommand::Add {
             name,
@@ -54,8 +54,9 @@ pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command:
             crate::auth::check_username(&name)?;
             let role = Role::parse(&role).ok_or_else(|| AuthError::UnknownRole(role.clone()))?;
             let password = read_password(password_stdin)?;
-            let store = crate::context::open_store(home, settings).await?;
-            let added = AuthService::new(store.clone(), false)
+            let store = services.store().await?;
+            let added = services
+                .auth(store.clone(), false)
                 .add_user(&name, role, &password)
                 .await;
             store.close().await;
@@ -67,7 +68,7 @@ pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command:
             Ok(())
         }
         UserCommand::List => {
-            let store = crate::context::open_store(home, settings).await?;
+            let store = services.store().await?;
             let users = store.users().await;
             store.close().await;
             let users = users?;
@@ -87,7 +88,7 @@ pub(super) async fn run(out: &Output, settings: &Settings, home: &Home, command:
             Ok(())
         }
         UserCommand::Remove { name } => {
-            let store = crate::context::open_store(home, settings).await?;
+            let store = services.store().await?;
             let removed = store.delete_user(&name).await;
             store.close().await;
             if !removed? {

@@ -1,4 +1,6 @@
-//! The table of configuration keys: every setting is one line in [`KEYS`].
+//! What a configuration key is ([`KeyDescriptor`], [`ValueKind`]) and the checks between keys.
+//! The keys themselves are declared, one line each, in `config/settings.rs`; [`KEYS`] follows
+//! from that declaration.
 
 /// How a configuration value is parsed and validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,66 +85,7 @@ impl KeyDescriptor {
     }
 }
 
-const PUBLIC: bool = false;
-const SECRET: bool = true;
-
-const fn key(
-    name: &'static str,
-    kind: ValueKind,
-    default: Option<&'static str>,
-    secret: bool,
-    description: &'static str,
-) -> KeyDescriptor {
-    KeyDescriptor {
-        name,
-        kind,
-        default,
-        secret,
-        description,
-    }
-}
-
-use ValueKind::{Bool, HostPort, Path, PositiveDecimal, Ratio, Text, Url, U32, U64};
-
-/// Every configuration key the product knows, in display order.
-pub const KEYS: &[KeyDescriptor] = &[
-    key("lightning_enabled", Bool, Some("false"), PUBLIC, "Enable the Lightning integration"),
-    key("database_url", Text, None, SECRET, "postgres://USER:PASSWORD@HOST/DB to share one PostgreSQL between gateways (unset: SQLite in the data directory)"),
-    key("lightning_host", HostPort, None, PUBLIC, "LND gRPC endpoint, host:port (LND's default port is 10009)"),
-    key("lightning_cert_path", Path, None, PUBLIC, "LND's tls.cert"),
-    key("lightning_macaroon_path", Path, None, PUBLIC, "LND macaroon file (admin.macaroon)"),
-    key("lightning_default_expiry_hours", U32 { min: 1 }, Some("24"), PUBLIC, "Default Lightning invoice expiry, hours"),
-    key("lightning_min_expiry_hours", U32 { min: 1 }, Some("1"), PUBLIC, "Shortest allowed invoice expiry, hours"),
-    key("lightning_max_expiry_hours", U32 { min: 1 }, Some("168"), PUBLIC, "Longest allowed invoice expiry, hours"),
-    key("lightning_coingecko_enabled", Bool, Some("true"), PUBLIC, "Use CoinGecko for the BTC/EUR rate"),
-    key("lightning_coingecko_api_key", Text, None, SECRET, "CoinGecko API key (optional)"),
-    key("lightning_coingecko_pro", Bool, Some("false"), PUBLIC, "The CoinGecko API key is a paid (pro) key"),
-    key("lightning_coingecko_base_url", Url, None, PUBLIC, "CoinGecko API base URL (unset: the public or pro API)"),
-    key("lightning_cmc_enabled", Bool, Some("false"), PUBLIC, "Use CoinMarketCap for the BTC/EUR rate"),
-    key("lightning_cmc_api_key", Text, None, SECRET, "CoinMarketCap API key"),
-    key("lightning_cmc_base_url", Url, None, PUBLIC, "CoinMarketCap API base URL (unset: https://pro-api.coinmarketcap.com)"),
-    key("lightning_fallback_rate", PositiveDecimal, None, PUBLIC, "BTC/EUR rate used when every provider fails, EUR per BTC"),
-    key("lightning_rate_cache_ttl", U64 { min: 1 }, Some("300"), PUBLIC, "How long a fetched BTC/EUR rate is reused, seconds"),
-    key("lightning_timeout_seconds", U64 { min: 1 }, Some("30"), PUBLIC, "Deadline of each LND call, seconds"),
-    key("lightning_max_retries", U32 { min: 0 }, Some("3"), PUBLIC, "Retries of idempotent LND reads on transient failures"),
-    key("lightning_circuit_breaker_failures", U32 { min: 1 }, Some("5"), PUBLIC, "Consecutive failures that open the circuit breaker"),
-    key("lightning_circuit_breaker_timeout", U64 { min: 1 }, Some("300"), PUBLIC, "How long an open circuit breaker waits before retrying, seconds"),
-    key("lightning_webhook_enabled", Bool, Some("false"), PUBLIC, "Send webhook notifications"),
-    key("lightning_webhook_url", Url, None, PUBLIC, "Webhook endpoint URL"),
-    key("lightning_webhook_secret", Text, None, SECRET, "HMAC-SHA256 secret for the X-Lightning-Signature header"),
-    key("lightning_webhook_timeout", U64 { min: 1 }, Some("10"), PUBLIC, "Deadline of one webhook delivery attempt, seconds"),
-    key("gateway_tls_cert_path", Path, None, PUBLIC, "PEM certificate (chain) for serving the web app over HTTPS; set together with gateway_tls_key_path"),
-    key("gateway_tls_key_path", Path, None, PUBLIC, "PEM private key of gateway_tls_cert_path"),
-    key("lightning_pos_expiry_minutes", U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)"),
-    key("lightning_liquidity_enabled", Bool, Some("false"), PUBLIC, "Enable automatic liquidity management"),
-    key("lightning_liquidity_min_ratio", Ratio, Some("0.2"), PUBLIC, "Lowest acceptable inbound (remote/capacity) ratio of a channel"),
-    key("lightning_liquidity_target_ratio", Ratio, Some("0.5"), PUBLIC, "Inbound (remote/capacity) ratio rebalancing aims for"),
-    key("lightning_liquidity_max_ratio", Ratio, Some("0.8"), PUBLIC, "Highest acceptable inbound (remote/capacity) ratio of a channel"),
-    key("lightning_liquidity_check_interval", U64 { min: 1 }, Some("3600"), PUBLIC, "Liquidity check interval, seconds"),
-    key("lightning_liquidity_block_unreceivable", Bool, Some("false"), PUBLIC, "Refuse invoices larger than the node can receive now"),
-    key("lightning_liquidity_max_fee_ppm", U64 { min: 0 }, Some("1000"), PUBLIC, "Highest routing fee of one rebalance, parts per million of the amount moved"),
-    key("lightning_liquidity_max_daily_fee_sats", U64 { min: 0 }, Some("1000"), PUBLIC, "Routing fees automatic rebalancing may spend in any 24 hours, sats"),
-];
+pub use super::settings::KEYS;
 
 /// Groups of keys whose values must not decrease from left to right.
 pub const ORDERED_GROUPS: &[&[&str]] = &[

@@ -1,9 +1,16 @@
-//! Configuration: where it lives ([`Home`]), the key table ([`keys`]), how values are
-//! resolved (environment variable > `config.toml` > default) and the typed [`Settings`].
+//! Configuration: where it lives ([`Home`]), the keys and the typed [`Settings`] (both declared,
+//! one line per key, in `config/settings.rs`), how values are resolved (environment variable >
+//! `config.toml` > default) and, in `config/convert.rs`, the one place where the settings become
+//! each service's own config type.
+//!
+//! **A new setting** is one line in the `settings!` declaration in `config/settings.rs` (its field
+//! is named like its key); if a service needs it, one more line in the method of
+//! `config/convert.rs` that builds that service's config.
 //!
 //! Secrets (API keys, webhook secret) are never printed: `config get`/`config list`
 //! show only whether they are set.
 
+mod convert;
 mod embedded;
 pub mod keys;
 mod settings;

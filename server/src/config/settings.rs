@@ -1,4 +1,13 @@
-//! The typed, validated settings the rest of the program reads.
+//! The settings declaration: **a new setting is one line here**, in the [`settings!`] list below.
+//!
+//! Each line names the key (the field is named exactly like the key, so grepping a key finds
+//! every reader), its Rust type, how its text is validated ([`ValueKind`]), its default, whether
+//! it is a secret and its one-line description. From that one line follow the key table
+//! ([`KEYS`]: `openfatture config set/get/list`, the web settings page, the `KEY` environment
+//! override and `config.toml`), the typed field of [`Settings`] and its loading. Services never
+//! read [`Settings`]: they get their own config types, built in `config/convert.rs`; a setting a
+//! service needs is read there too. Two keys that must keep an order (a minimum below a maximum)
+//! also get a group in `keys::ORDERED_GROUPS`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -6,89 +15,92 @@ use std::path::PathBuf;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 
+use super::keys::{KeyDescriptor, ValueKind};
 use super::store::{Resolved, Sources};
 use super::value::Value;
-use super::{ConfigError, EnvVars, Home};
+use super::{ConfigError, EmbeddedNode, EnvVars, Home};
 
-/// Every setting, loaded from environment, `config.toml` and defaults, and validated.
-/// `Debug` never shows secrets (they are [`SecretString`]s).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// `lightning_enabled`.
-    pub lightning_enabled: bool,
-    /// `database_url` (`DATABASE_URL`): PostgreSQL instead of the SQLite file; a secret (it may
-    /// hold a password).
-    pub database_url: Option<SecretString>,
-    /// `lightning_host`: LND gRPC `host:port`.
-    pub lightning_host: Option<String>,
-    /// `lightning_cert_path`: LND's tls.cert, `~` expanded.
-    pub lightning_cert_path: Option<PathBuf>,
-    /// `lightning_macaroon_path`: the macaroon file, `~` expanded.
-    pub lightning_macaroon_path: Option<PathBuf>,
-    /// `lightning_default_expiry_hours`.
-    pub default_expiry_hours: u32,
-    /// `lightning_min_expiry_hours`.
-    pub min_expiry_hours: u32,
-    /// `lightning_max_expiry_hours`.
-    pub max_expiry_hours: u32,
-    /// `lightning_coingecko_enabled`.
-    pub coingecko_enabled: bool,
-    /// `lightning_coingecko_api_key`.
-    pub coingecko_api_key: Option<SecretString>,
-    /// `lightning_coingecko_pro`: the API key is a pro key.
-    pub coingecko_pro: bool,
-    /// `lightning_coingecko_base_url`; `None` means the provider's standard API.
-    pub coingecko_base_url: Option<String>,
-    /// `lightning_cmc_enabled`.
-    pub cmc_enabled: bool,
-    /// `lightning_cmc_api_key`.
-    pub cmc_api_key: Option<SecretString>,
-    /// `lightning_cmc_base_url`; `None` means the provider's standard API.
-    pub cmc_base_url: Option<String>,
-    /// `lightning_fallback_rate`: EUR per BTC used when every provider fails.
-    pub fallback_rate_eur_per_btc: Option<Decimal>,
-    /// `lightning_rate_cache_ttl`.
-    pub rate_cache_ttl_secs: u64,
-    /// `lightning_timeout_seconds`: deadline of each LND call.
-    pub timeout_secs: u64,
-    /// `lightning_max_retries`: retries of idempotent LND reads.
-    pub max_retries: u32,
-    /// `lightning_circuit_breaker_failures`.
-    pub circuit_breaker_failures: u32,
-    /// `lightning_circuit_breaker_timeout`.
-    pub circuit_breaker_timeout_secs: u64,
-    /// `lightning_webhook_enabled`.
-    pub webhook_enabled: bool,
-    /// `lightning_webhook_url`.
-    pub webhook_url: Option<String>,
-    /// `lightning_webhook_timeout`: deadline of one delivery attempt.
-    pub webhook_timeout_secs: u64,
-    /// `lightning_pos_expiry_minutes`: how long a POS invoice can be paid.
-    pub pos_expiry_minutes: u64,
-    /// `gateway_tls_cert_path`: serve the web app over HTTPS with this certificate.
-    pub gateway_tls_cert_path: Option<PathBuf>,
-    /// `gateway_tls_key_path`: the private key of that certificate.
-    pub gateway_tls_key_path: Option<PathBuf>,
-    /// With no `lightning_host`: the simulated node embedded by a running `openfatture serve`.
-    pub embedded_node: Option<super::EmbeddedNode>,
-    /// `lightning_webhook_secret`.
-    pub webhook_secret: Option<SecretString>,
-    /// `lightning_liquidity_enabled`.
-    pub liquidity_enabled: bool,
-    /// `lightning_liquidity_min_ratio`.
-    pub liquidity_min_ratio: Decimal,
-    /// `lightning_liquidity_target_ratio`.
-    pub liquidity_target_ratio: Decimal,
-    /// `lightning_liquidity_max_ratio`.
-    pub liquidity_max_ratio: Decimal,
-    /// `lightning_liquidity_check_interval`.
-    pub liquidity_check_interval_secs: u64,
-    /// `lightning_liquidity_block_unreceivable`: refuse invoices above the receivable inbound.
-    pub liquidity_block_unreceivable: bool,
-    /// `lightning_liquidity_max_daily_fee_sats`: rebalancing fee budget of any 24 hours.
-    pub liquidity_max_daily_fee_sats: u64,
-    /// `lightning_liquidity_max_fee_ppm`: fee cap of one rebalancing payment.
-    pub liquidity_max_fee_ppm: u64,
+const PUBLIC: bool = false;
+const SECRET: bool = true;
+
+/// Declares every setting: the key table [`KEYS`], the fields of [`Settings`] and their loading.
+macro_rules! settings {
+    ($( $name:ident: $ty:ty = ($kind:expr, $default:expr, $secret:expr, $description:literal); )*) => {
+        /// Every configuration key the product knows, in display order.
+        pub const KEYS: &[KeyDescriptor] = &[$(
+            KeyDescriptor {
+                name: stringify!($name),
+                kind: $kind,
+                default: $default,
+                secret: $secret,
+                description: $description,
+            },
+        )*];
+
+        /// Every setting, loaded from environment, `config.toml` and defaults, and validated. Each
+        /// field is named after its key. `Debug` never shows secrets (they are [`SecretString`]s).
+        #[derive(Debug, Clone)]
+        pub struct Settings {
+            $(
+                #[doc = concat!("`", stringify!($name), "`: ", $description, ".")]
+                pub $name: $ty,
+            )*
+            /// With no `lightning_host`: the simulated node embedded by a running `openfatture serve`.
+            pub embedded_node: Option<EmbeddedNode>,
+        }
+
+        impl Settings {
+            /// The typed settings from every key's resolved value.
+            fn from_resolved(all: &HashMap<&'static str, Resolved>) -> Result<Settings, ConfigError> {
+                let value = |key: &str| all.get(key).and_then(|r| r.value.as_ref());
+                Ok(Settings {
+                    $( $name: FromValue::from_value(stringify!($name), value(stringify!($name)))?, )*
+                    embedded_node: None,
+                })
+            }
+        }
+    };
+}
+
+use ValueKind::{Bool, HostPort, Path, PositiveDecimal, Ratio, Text, Url, U32, U64};
+
+settings! {
+    lightning_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable the Lightning integration");
+    database_url: Option<SecretString> = (Text, None, SECRET, "postgres://USER:PASSWORD@HOST/DB to share one PostgreSQL between gateways (unset: SQLite in the data directory)");
+    lightning_host: Option<String> = (HostPort, None, PUBLIC, "LND gRPC endpoint, host:port (LND's default port is 10009)");
+    lightning_cert_path: Option<PathBuf> = (Path, None, PUBLIC, "LND's tls.cert");
+    lightning_macaroon_path: Option<PathBuf> = (Path, None, PUBLIC, "LND macaroon file (admin.macaroon)");
+    lightning_default_expiry_hours: u32 = (U32 { min: 1 }, Some("24"), PUBLIC, "Default Lightning invoice expiry, hours");
+    lightning_min_expiry_hours: u32 = (U32 { min: 1 }, Some("1"), PUBLIC, "Shortest allowed invoice expiry, hours");
+    lightning_max_expiry_hours: u32 = (U32 { min: 1 }, Some("168"), PUBLIC, "Longest allowed invoice expiry, hours");
+    lightning_coingecko_enabled: bool = (Bool, Some("true"), PUBLIC, "Use CoinGecko for the BTC/EUR rate");
+    lightning_coingecko_api_key: Option<SecretString> = (Text, None, SECRET, "CoinGecko API key (optional)");
+    lightning_coingecko_pro: bool = (Bool, Some("false"), PUBLIC, "The CoinGecko API key is a paid (pro) key");
+    lightning_coingecko_base_url: Option<String> = (Url, None, PUBLIC, "CoinGecko API base URL (unset: the public or pro API)");
+    lightning_cmc_enabled: bool = (Bool, Some("false"), PUBLIC, "Use CoinMarketCap for the BTC/EUR rate");
+    lightning_cmc_api_key: Option<SecretString> = (Text, None, SECRET, "CoinMarketCap API key");
+    lightning_cmc_base_url: Option<String> = (Url, None, PUBLIC, "CoinMarketCap API base URL (unset: https://pro-api.coinmarketcap.com)");
+    lightning_fallback_rate: Option<Decimal> = (PositiveDecimal, None, PUBLIC, "BTC/EUR rate used when every provider fails, EUR per BTC");
+    lightning_rate_cache_ttl: u64 = (U64 { min: 1 }, Some("300"), PUBLIC, "How long a fetched BTC/EUR rate is reused, seconds");
+    lightning_timeout_seconds: u64 = (U64 { min: 1 }, Some("30"), PUBLIC, "Deadline of each LND call, seconds");
+    lightning_max_retries: u32 = (U32 { min: 0 }, Some("3"), PUBLIC, "Retries of idempotent LND reads on transient failures");
+    lightning_circuit_breaker_failures: u32 = (U32 { min: 1 }, Some("5"), PUBLIC, "Consecutive failures that open the circuit breaker");
+    lightning_circuit_breaker_timeout: u64 = (U64 { min: 1 }, Some("300"), PUBLIC, "How long an open circuit breaker waits before retrying, seconds");
+    lightning_webhook_enabled: bool = (Bool, Some("false"), PUBLIC, "Send webhook notifications");
+    lightning_webhook_url: Option<String> = (Url, None, PUBLIC, "Webhook endpoint URL");
+    lightning_webhook_secret: Option<SecretString> = (Text, None, SECRET, "HMAC-SHA256 secret for the X-Lightning-Signature header");
+    lightning_webhook_timeout: u64 = (U64 { min: 1 }, Some("10"), PUBLIC, "Deadline of one webhook delivery attempt, seconds");
+    gateway_tls_cert_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM certificate (chain) for serving the web app over HTTPS; set together with gateway_tls_key_path");
+    gateway_tls_key_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM private key of gateway_tls_cert_path");
+    lightning_pos_expiry_minutes: u64 = (U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)");
+    lightning_liquidity_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable automatic liquidity management");
+    lightning_liquidity_min_ratio: Decimal = (Ratio, Some("0.2"), PUBLIC, "Lowest acceptable inbound (remote/capacity) ratio of a channel");
+    lightning_liquidity_target_ratio: Decimal = (Ratio, Some("0.5"), PUBLIC, "Inbound (remote/capacity) ratio rebalancing aims for");
+    lightning_liquidity_max_ratio: Decimal = (Ratio, Some("0.8"), PUBLIC, "Highest acceptable inbound (remote/capacity) ratio of a channel");
+    lightning_liquidity_check_interval: u64 = (U64 { min: 1 }, Some("3600"), PUBLIC, "Liquidity check interval, seconds");
+    lightning_liquidity_block_unreceivable: bool = (Bool, Some("false"), PUBLIC, "Refuse invoices larger than the node can receive now");
+    lightning_liquidity_max_fee_ppm: u64 = (U64 { min: 0 }, Some("1000"), PUBLIC, "Highest routing fee of one rebalance, parts per million of the amount moved");
+    lightning_liquidity_max_daily_fee_sats: u64 = (U64 { min: 0 }, Some("1000"), PUBLIC, "Routing fees automatic rebalancing may spend in any 24 hours, sats");
 }
 
 impl Settings {
@@ -100,121 +112,85 @@ impl Settings {
     /// Loads and validates the settings for `home` using `env` as the environment.
     pub fn load_with(home: &Home, env: &EnvVars) -> Result<Settings, ConfigError> {
         let all = Sources::load(home, env)?.resolve_all()?;
-        let v = Values(&all);
-        let lightning_host = v.opt_text("lightning_host");
-        let embedded_node = match lightning_host {
-            None => super::EmbeddedNode::read(&home.data_dir),
-            Some(_) => None,
-        };
-        Ok(Settings {
-            embedded_node,
-            lightning_enabled: v.bool("lightning_enabled")?,
-            database_url: v.opt_secret("database_url"),
-            lightning_host,
-            lightning_cert_path: v.opt_path("lightning_cert_path"),
-            lightning_macaroon_path: v.opt_path("lightning_macaroon_path"),
-            default_expiry_hours: v.u32("lightning_default_expiry_hours")?,
-            min_expiry_hours: v.u32("lightning_min_expiry_hours")?,
-            max_expiry_hours: v.u32("lightning_max_expiry_hours")?,
-            coingecko_enabled: v.bool("lightning_coingecko_enabled")?,
-            coingecko_api_key: v.opt_secret("lightning_coingecko_api_key"),
-            coingecko_pro: v.bool("lightning_coingecko_pro")?,
-            coingecko_base_url: v.opt_text("lightning_coingecko_base_url"),
-            cmc_enabled: v.bool("lightning_cmc_enabled")?,
-            cmc_api_key: v.opt_secret("lightning_cmc_api_key"),
-            cmc_base_url: v.opt_text("lightning_cmc_base_url"),
-            fallback_rate_eur_per_btc: v.opt_decimal("lightning_fallback_rate"),
-            rate_cache_ttl_secs: v.u64("lightning_rate_cache_ttl")?,
-            timeout_secs: v.u64("lightning_timeout_seconds")?,
-            max_retries: v.u32("lightning_max_retries")?,
-            circuit_breaker_failures: v.u32("lightning_circuit_breaker_failures")?,
-            circuit_breaker_timeout_secs: v.u64("lightning_circuit_breaker_timeout")?,
-            webhook_enabled: v.bool("lightning_webhook_enabled")?,
-            webhook_url: v.opt_text("lightning_webhook_url"),
-            webhook_timeout_secs: v.u64("lightning_webhook_timeout")?,
-            pos_expiry_minutes: v.u64("lightning_pos_expiry_minutes")?,
-            gateway_tls_cert_path: v.opt_path("gateway_tls_cert_path"),
-            gateway_tls_key_path: v.opt_path("gateway_tls_key_path"),
-            webhook_secret: v.opt_secret("lightning_webhook_secret"),
-            liquidity_enabled: v.bool("lightning_liquidity_enabled")?,
-            liquidity_min_ratio: v.decimal("lightning_liquidity_min_ratio")?,
-            liquidity_target_ratio: v.decimal("lightning_liquidity_target_ratio")?,
-            liquidity_max_ratio: v.decimal("lightning_liquidity_max_ratio")?,
-            liquidity_check_interval_secs: v.u64("lightning_liquidity_check_interval")?,
-            liquidity_block_unreceivable: v.bool("lightning_liquidity_block_unreceivable")?,
-            liquidity_max_daily_fee_sats: v.u64("lightning_liquidity_max_daily_fee_sats")?,
-            liquidity_max_fee_ppm: v.u64("lightning_liquidity_max_fee_ppm")?,
-        })
+        let mut settings = Settings::from_resolved(&all)?;
+        if settings.lightning_host.is_none() {
+            settings.embedded_node = EmbeddedNode::read(&home.data_dir);
+        }
+        Ok(settings)
     }
 }
 
-/// Typed access to resolved values by key name.
-struct Values<'a>(&'a HashMap<&'static str, Resolved>);
+/// A field type of [`Settings`], read from its key's resolved value. Plain types need a value
+/// (every such key has a default); `Option` types are `None` when the key is unset.
+trait FromValue: Sized {
+    /// The typed value of `key`, from its resolved `value`.
+    fn from_value(key: &str, value: Option<&Value>) -> Result<Self, ConfigError>;
+}
 
-impl Values<'_> {
-    fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key).and_then(|r| r.value.as_ref())
-    }
+/// Implements [`FromValue`] for a required type and for its `Option`.
+macro_rules! from_value {
+    ($ty:ty, $variant:ident, $take:expr) => {
+        impl FromValue for $ty {
+            fn from_value(key: &str, value: Option<&Value>) -> Result<Self, ConfigError> {
+                match value {
+                    Some(Value::$variant(v)) => Ok($take(v)),
+                    _ => Err(ConfigError::NoDefault { key: key.to_string() }),
+                }
+            }
+        }
 
-    fn required<T>(&self, key: &str, pick: impl Fn(&Value) -> Option<T>) -> Result<T, ConfigError> {
-        self.get(key)
-            .and_then(pick)
-            .ok_or_else(|| ConfigError::NoDefault { key: key.to_string() })
-    }
+        impl FromValue for Option<$ty> {
+            fn from_value(key: &str, value: Option<&Value>) -> Result<Self, ConfigError> {
+                match value {
+                    Some(Value::$variant(v)) => Ok(Some($take(v))),
+                    None => Ok(None),
+                    // A field type that does not fit its key's kind (a bug in the declaration).
+                    Some(_) => Err(ConfigError::NoDefault { key: key.to_string() }),
+                }
+            }
+        }
+    };
+}
 
-    fn bool(&self, key: &str) -> Result<bool, ConfigError> {
-        self.required(key, |v| match v {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        })
-    }
+from_value!(bool, Bool, |v: &bool| *v);
+from_value!(u32, U32, |v: &u32| *v);
+from_value!(u64, U64, |v: &u64| *v);
+from_value!(Decimal, Decimal, |v: &Decimal| *v);
+from_value!(String, Text, |v: &String| v.clone());
+from_value!(PathBuf, Path, |v: &PathBuf| v.clone());
+from_value!(SecretString, Secret, |v: &SecretString| v.clone());
 
-    fn u32(&self, key: &str) -> Result<u32, ConfigError> {
-        self.required(key, |v| match v {
-            Value::U32(n) => Some(*n),
-            _ => None,
-        })
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn u64(&self, key: &str) -> Result<u64, ConfigError> {
-        self.required(key, |v| match v {
-            Value::U64(n) => Some(*n),
-            _ => None,
-        })
-    }
-
-    fn decimal(&self, key: &str) -> Result<Decimal, ConfigError> {
-        self.required(key, |v| match v {
-            Value::Decimal(d) => Some(*d),
-            _ => None,
-        })
-    }
-
-    fn opt_text(&self, key: &str) -> Option<String> {
-        match self.get(key) {
-            Some(Value::Text(s)) => Some(s.clone()),
-            _ => None,
+    /// A valid value of each kind, so every key can be set at once.
+    fn sample(kind: ValueKind) -> &'static str {
+        match kind {
+            Bool => "true",
+            Text => "text",
+            Path => "/tmp/file",
+            HostPort => "localhost:10009",
+            U32 { .. } | U64 { .. } => "5",
+            PositiveDecimal => "45000",
+            Url => "https://example.com/x",
+            Ratio => "0.5",
         }
     }
 
-    fn opt_path(&self, key: &str) -> Option<PathBuf> {
-        match self.get(key) {
-            Some(Value::Path(p)) => Some(p.clone()),
-            _ => None,
-        }
+    #[test]
+    fn every_field_type_fits_its_key_kind() {
+        let dir = tempfile::tempdir().expect("dir");
+        let env = EnvVars::from_pairs(KEYS.iter().map(|k| (k.env_var(), sample(k.kind).to_string())));
+        let settings = Settings::load_with(&Home::at(dir.path()), &env).expect("every key set");
+        assert_eq!(settings.lightning_rate_cache_ttl, 5);
+        assert!(settings.lightning_webhook_secret.is_some() && settings.database_url.is_some());
     }
 
-    fn opt_secret(&self, key: &str) -> Option<SecretString> {
-        match self.get(key) {
-            Some(Value::Secret(s)) => Some(s.clone()),
-            _ => None,
-        }
-    }
-
-    fn opt_decimal(&self, key: &str) -> Option<Decimal> {
-        match self.get(key) {
-            Some(Value::Decimal(d)) => Some(*d),
-            _ => None,
-        }
+    #[test]
+    fn defaults_load() {
+        let dir = tempfile::tempdir().expect("dir");
+        let settings = Settings::load_with(&Home::at(dir.path()), &EnvVars::default()).expect("defaults");
+        assert_eq!(settings.lightning_pos_expiry_minutes, 15);
     }
 }

@@ -18,11 +18,11 @@ use crate::breaker::BreakerState;
 use crate::config::{self, EnvVars, Home, Settings};
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
-use crate::liquidity::{self, LiquidityPolicy};
+use crate::liquidity;
 use crate::lnd::LndClient;
 use crate::store::{Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, DEFAULT_ENDPOINT};
 use crate::time::rfc3339;
-use crate::webhooks::{self, Dispatcher, DispatcherConfig};
+use crate::webhooks::{self, Dispatcher};
 
 use super::pos::parse_counter_amount;
 
@@ -170,7 +170,7 @@ impl GatewayAdmin {
     async fn endpoint_views(&self) -> Result<Vec<EndpointView>, AppError> {
         let default_secret_set = self
             .current_settings()
-            .map(|s| s.webhook_secret.is_some())
+            .map(|s| s.lightning_webhook_secret.is_some())
             .unwrap_or(false);
         let endpoints = self.store.webhook_endpoints().await?;
         let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await?;
@@ -338,7 +338,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn liquidity(&self) -> BackendFuture<'_, LiquidityView> {
         Box::pin(async move {
-            let policy = LiquidityPolicy::from_settings(&self.current_settings()?);
+            let policy = self.current_settings()?.liquidity_policy();
             let report = liquidity::fetch_report(&self.lnd, &policy).await?;
             let channels: Vec<ChannelLiquidityView> = report
                 .channels
@@ -465,8 +465,8 @@ impl AdminBackend for GatewayAdmin {
                 .ok_or_else(|| AppError::Invalid(format!("no webhook endpoint {endpoint}")))?;
             let dispatcher = Dispatcher::new(
                 self.store.clone(),
-                DispatcherConfig::from_settings(&settings),
-                settings.webhook_secret.clone(),
+                settings.dispatcher_config(),
+                settings.lightning_webhook_secret.clone(),
             )?;
             let result = dispatcher.send_test(&target.name, &target.url).await?;
             Ok(WebhookTestReport {

@@ -3,7 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::auth::AuthError;
 use crate::lnd::LndError;
+use crate::rates::RatesConfigError;
+use crate::store::StoreError;
+use crate::webhooks::WebhookError;
 
 /// Errors of `openfatture serve`; each says what failed and how to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +43,18 @@ pub enum GatewayError {
     /// The web server task ended abnormally.
     #[error("the web server task ended abnormally: {0}")]
     ServerTask(String),
-    /// The database or the payment tracker could not start.
+    /// The database could not be opened or read (also by the live event feed).
     #[error("cannot start the gateway's services: {0}")]
-    Services(String),
+    Store(#[from] StoreError),
+    /// The rate settings do not fit together.
+    #[error("cannot start the gateway's services: {0}")]
+    Rates(#[from] RatesConfigError),
+    /// The webhook settings are incomplete, or the payment tracker could not start.
+    #[error("cannot start the gateway's services: {0}")]
+    Webhooks(#[from] WebhookError),
+    /// The first staff account could not be created or looked up.
+    #[error("cannot start the gateway's services: {0}")]
+    Auth(#[from] AuthError),
     /// The HTTPS settings are incomplete or the files are unusable.
     #[error("cannot serve HTTPS: {0}")]
     Tls(String),

@@ -3,10 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::config::Settings;
-use crate::lnd::{LndClient, LndConfig};
+use crate::lnd::LndClient;
 
 use super::error::GatewayError;
 
@@ -52,7 +51,7 @@ impl NodeConnection {
     }
 
     fn open_configured(settings: &Settings) -> Result<Self, GatewayError> {
-        let cfg = LndConfig::from_settings(settings).map_err(GatewayError::Lnd)?;
+        let cfg = settings.lnd_config().map_err(GatewayError::Lnd)?;
         let host = cfg.host.clone();
         // Reads the certificate and macaroon now (so a wrong path fails at start-up); connects on
         // first use, so the gateway can start before LND and the UI shows connection errors.
@@ -79,15 +78,11 @@ impl NodeConnection {
         })
         .await?;
         let host = node.grpc_addr().to_string();
-        let cfg = LndConfig {
-            host: host.clone(),
-            tls_cert_path: node.tls_cert_path(),
-            macaroon_path: node.macaroon_path(simnode::MacaroonKind::Admin),
-            timeout: Duration::from_secs(settings.timeout_secs),
-            max_retries: settings.max_retries,
-            breaker_failures: settings.circuit_breaker_failures,
-            breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs),
-        };
+        let cfg = settings.lnd_config_at(
+            host.clone(),
+            node.tls_cert_path(),
+            node.macaroon_path(simnode::MacaroonKind::Admin),
+        );
         let client = match LndClient::connect(cfg).await {
             Ok(client) => client,
             Err(e) => {

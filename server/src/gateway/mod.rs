@@ -2,6 +2,9 @@
 //! server functions at `/api/{fn}`, backed by a connection to LND — or, when no `lightning_host`
 //! is configured, to an embedded simulated node (simnode) reached over TLS + macaroon exactly
 //! like a real LND.
+//!
+//! The services come from [`crate::context::Services`], as for the CLI; what is built here is
+//! the gateway's own: the listener, the embedded node, the live event feed and the router.
 
 mod admin;
 mod backend;
@@ -30,9 +33,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::AuthService;
 use crate::config::{EnvVars, Home, Settings};
+use crate::context::Services;
 use crate::store::Store;
 use crate::tracker::{PaymentTracking, TrackerConfig};
-use crate::webhooks::DispatcherConfig;
 
 pub use error::GatewayError;
 pub use feed::EventFeed;
@@ -206,28 +209,29 @@ pub async fn start(
             tracing::warn!("cannot write {}: {e}", crate::config::EMBEDDED_NODE_FILE);
         }
     }
-    let store = match crate::context::open_store(home, settings).await {
+    let services = Services::new(home, settings);
+    let store = match services.store().await {
         Ok(store) => store,
         Err(e) => {
             stop_node(node, &home.data_dir).await;
-            return Err(GatewayError::Services(e.to_string()));
+            return Err(e.into());
         }
     };
     // One tracker turns node updates into events and webhooks while the gateway runs.
-    let tracking = match PaymentTracking::start(
-        store.clone(),
-        node.client().clone(),
-        settings,
-        TrackerConfig::default(),
-        DispatcherConfig::from_settings(settings),
-    )
-    .await
+    let tracking = match services
+        .payment_tracking(
+            store.clone(),
+            node.client().clone(),
+            TrackerConfig::default(),
+            settings.dispatcher_config(),
+        )
+        .await
     {
         Ok(tracking) => tracking,
         Err(e) => {
             store.close().await;
             stop_node(node, &home.data_dir).await;
-            return Err(GatewayError::Services(e.to_string()));
+            return Err(e.into());
         }
     };
     let running = Running {
@@ -235,13 +239,13 @@ pub async fn start(
         store: &store,
         tracking: &tracking,
     };
-    let web = match web_services(settings, home, &args, running, https, site_root).await {
+    let web = match web_services(services, &args, running, https, site_root).await {
         Ok(web) => web,
         Err(e) => {
             tracking.stop().await;
             store.close().await;
             stop_node(node, &home.data_dir).await;
-            return Err(GatewayError::Services(e));
+            return Err(e);
         }
     };
     let WebServices {
@@ -251,13 +255,7 @@ pub async fn start(
         setup_token,
     } = web;
     // The automatic liquidity manager, when enabled (started last: nothing after it can fail).
-    let liquidity = settings.liquidity_enabled.then(|| {
-        crate::liquidity::LiquidityManager::start(
-            store.clone(),
-            node.client().clone(),
-            crate::liquidity::ManagerSettings::from_settings(settings),
-        )
-    });
+    let liquidity = services.liquidity_manager(store.clone(), node.client().clone());
 
     let (stop, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -304,44 +302,32 @@ struct Running<'a> {
 
 /// Builds the rate service, the live event feed, the staff accounts and the routes.
 async fn web_services(
-    settings: &Settings,
-    home: &Home,
+    services: Services<'_>,
     args: &ServeArgs,
     running: Running<'_>,
     https: bool,
     site_root: PathBuf,
-) -> Result<WebServices, String> {
+) -> Result<WebServices, GatewayError> {
     let Running { node, store, tracking } = running;
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
     let site = site::Site::new(site_root);
     if !site.is_built() {
         tracing::warn!(site_root = %site.root().display(), "the web UI is not built; pages will say how to build it");
     }
-    let rates = crate::rates::RateService::new(crate::context::rates_config(settings)).map_err(|e| e.to_string())?;
-    let rates = std::sync::Arc::new(rates);
+    let rates = services.rates()?;
     // Under HTTPS the session cookie is marked Secure.
-    let auth = AuthService::new(store.clone(), https);
-    let setup_token = first_account(&auth, args.first_admin.as_ref())
-        .await
-        .map_err(|e| e.to_string())?;
-    let feed = std::sync::Arc::new(
-        EventFeed::spawn(store.clone(), FEED_POLL)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    let invoice_service = crate::invoices::InvoiceService::new(
-        store.clone(),
-        node.client().clone(),
-        rates.clone(),
-        crate::context::invoice_policy(settings),
-    )
-    .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS))
-    .record_open_soon();
+    let auth = services.auth(store.clone(), https);
+    let setup_token = first_account(&auth, args.first_admin.as_ref()).await?;
+    let feed = std::sync::Arc::new(EventFeed::spawn(store.clone(), FEED_POLL).await?);
+    let invoice_service = services
+        .invoices(store.clone(), node.client().clone(), rates.clone())
+        .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS))
+        .record_open_soon();
     let admin = admin::handle(admin::GatewayAdmin {
         store: store.clone(),
         invoices: invoice_service.clone(),
         lnd: node.client().clone(),
-        home: home.clone(),
+        home: services.home().clone(),
         webhook_breakers: tracking.webhook_breakers(),
     });
     let state = state::GatewayState {
@@ -353,7 +339,7 @@ async fn web_services(
             rates,
             auth.clone(),
             invoice_service,
-            settings.pos_expiry_minutes,
+            services.settings().lightning_pos_expiry_minutes,
             setup_token.clone(),
         ),
         site: std::sync::Arc::new(site),

@@ -15,7 +15,6 @@ use tokio::task::JoinHandle;
 
 use super::rebalance::{execute_move, plan, RebalanceError, RebalanceLock, RebalanceOptions};
 use super::report::{fetch_report, LiquidityPolicy};
-use crate::config::Settings;
 use crate::lnd::LndClient;
 use crate::store::rebalances::RebalanceTrigger;
 use crate::store::Store;
@@ -36,19 +35,6 @@ pub struct ManagerSettings {
     pub max_fee_ppm: u64,
     /// `timeout_seconds` of each payment (`lightning_timeout_seconds`).
     pub payment_timeout_secs: u32,
-}
-
-impl ManagerSettings {
-    /// The settings from the configuration.
-    pub fn from_settings(settings: &Settings) -> ManagerSettings {
-        ManagerSettings {
-            policy: LiquidityPolicy::from_settings(settings),
-            check_interval: Duration::from_secs(settings.liquidity_check_interval_secs.max(1)),
-            max_daily_fee_msat: settings.liquidity_max_daily_fee_sats.saturating_mul(1000),
-            max_fee_ppm: settings.liquidity_max_fee_ppm,
-            payment_timeout_secs: u32::try_from(settings.timeout_secs).unwrap_or(u32::MAX),
-        }
-    }
 }
 
 /// What one check did.

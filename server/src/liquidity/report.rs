@@ -6,7 +6,6 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 
-use crate::config::Settings;
 use crate::lnd::{LndClient, LndError};
 
 /// Decimal places kept in ratios.
@@ -24,17 +23,6 @@ pub struct LiquidityPolicy {
     pub target_ratio: Decimal,
     /// Above this a channel needs outbound capacity (`lightning_liquidity_max_ratio`).
     pub max_ratio: Decimal,
-}
-
-impl LiquidityPolicy {
-    /// The policy from the settings.
-    pub fn from_settings(settings: &Settings) -> LiquidityPolicy {
-        LiquidityPolicy {
-            min_ratio: settings.liquidity_min_ratio,
-            target_ratio: settings.liquidity_target_ratio,
-            max_ratio: settings.liquidity_max_ratio,
-        }
-    }
 }
 
 impl Default for LiquidityPolicy {

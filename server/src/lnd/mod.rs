@@ -20,7 +20,6 @@ pub use method::{Method, Permission};
 pub use router::PaymentStream;
 pub use tls::install_crypto_provider;
 
-use crate::config::Settings;
 use error::ConnectFailure;
 
 /// How to reach and authenticate to one LND node.
@@ -46,44 +45,6 @@ pub struct LndConfig {
 pub const DEFAULT_BREAKER_FAILURES: u32 = 5;
 /// `lightning_circuit_breaker_timeout`'s default.
 pub const DEFAULT_BREAKER_OPEN: Duration = Duration::from_secs(300);
-
-impl LndConfig {
-    /// The connection settings from `settings`, or which key is missing.
-    /// With no `lightning_host`, the simulated node embedded by a running `openfatture serve` in
-    /// the same home is used.
-    pub fn from_settings(settings: &Settings) -> Result<LndConfig, LndError> {
-        if let (None, Some(node)) = (&settings.lightning_host, &settings.embedded_node) {
-            return Ok(LndConfig {
-                host: node.host.clone(),
-                tls_cert_path: node.tls_cert_path.clone(),
-                macaroon_path: node.macaroon_path.clone(),
-                timeout: Duration::from_secs(settings.timeout_secs),
-                max_retries: settings.max_retries,
-                breaker_failures: settings.circuit_breaker_failures,
-                breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs),
-            });
-        }
-        Ok(LndConfig {
-            host: settings
-                .lightning_host
-                .clone()
-                .ok_or(LndError::NotConfigured { key: "lightning_host" })?,
-            tls_cert_path: settings.lightning_cert_path.clone().ok_or(LndError::NotConfigured {
-                key: "lightning_cert_path",
-            })?,
-            macaroon_path: settings
-                .lightning_macaroon_path
-                .clone()
-                .ok_or(LndError::NotConfigured {
-                    key: "lightning_macaroon_path",
-                })?,
-            timeout: Duration::from_secs(settings.timeout_secs),
-            max_retries: settings.max_retries,
-            breaker_failures: settings.circuit_breaker_failures,
-            breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs),
-        })
-    }
-}
 
 /// State shared by the client handles, the connector and the macaroon interceptor.
 pub(crate) struct Shared {

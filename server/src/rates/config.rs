@@ -13,25 +13,28 @@ pub const COINGECKO_PRO_BASE_URL: &str = "https://pro-api.coingecko.com";
 /// Default CoinMarketCap base URL.
 pub const CMC_BASE_URL: &str = "https://pro-api.coinmarketcap.com";
 
-/// Settings for [`super::RateService`]. `Default` gives the product defaults (CoinGecko on, CoinMarketCap off,
-/// no fallback rate).
+/// What [`super::RateService`] works with. The product fills the fields that are settings from
+/// its configuration keys (`Settings::rates_config` in `config/convert.rs`, where each field's
+/// key is named); the others are the service's own tuning. `Default` gives the service's
+/// defaults (CoinGecko on, CoinMarketCap off, no fallback rate), which a test keeps equal to the
+/// keys' defaults.
 #[derive(Clone, Debug)]
 pub struct RatesConfig {
-    /// Ask CoinGecko (`lightning_coingecko_enabled`).
+    /// Ask CoinGecko.
     pub coingecko_enabled: bool,
-    /// CoinGecko API key (`lightning_coingecko_api_key`); a demo key unless `coingecko_pro`. Empty counts as unset.
+    /// CoinGecko API key; a demo key unless `coingecko_pro`. Empty counts as unset.
     pub coingecko_api_key: Option<SecretString>,
     /// The key is a CoinGecko pro key: sent as `x-cg-pro-api-key` to the pro API (requires a key).
     pub coingecko_pro: bool,
     /// CoinGecko base URL; `None` means the public demo API, or the pro API when `coingecko_pro`.
     pub coingecko_base_url: Option<String>,
-    /// Ask CoinMarketCap (`lightning_cmc_enabled`); requires `cmc_api_key`.
+    /// Ask CoinMarketCap; requires `cmc_api_key`.
     pub cmc_enabled: bool,
-    /// CoinMarketCap API key (`lightning_cmc_api_key`). Empty counts as unset.
+    /// CoinMarketCap API key. Empty counts as unset.
     pub cmc_api_key: Option<SecretString>,
     /// CoinMarketCap base URL; `None` means `https://pro-api.coinmarketcap.com`.
     pub cmc_base_url: Option<String>,
-    /// Rate used (loudly flagged) when no provider answers (`lightning_fallback_rate`), in EUR per BTC.
+    /// Rate used (loudly flagged) when no provider answers, in EUR per BTC.
     pub fallback_rate: Option<Decimal>,
     /// A combined quote younger than this is served from cache without asking providers.
     pub cache_ttl_secs: u64,

@@ -1,9 +1,10 @@
 //! Tracker + webhook dispatcher started together, as `serve` and `lightning watch` run them.
 
-use crate::config::Settings;
 use crate::lnd::LndClient;
 use crate::store::Store;
-use crate::webhooks::{self, Dispatcher, DispatcherConfig, DispatcherHandle, EndpointBreakers, WebhookError};
+use crate::webhooks::{
+    self, DefaultEndpointSettings, Dispatcher, DispatcherConfig, DispatcherHandle, EndpointBreakers, WebhookError,
+};
 
 use super::{Tracker, TrackerConfig, TrackerHandle};
 
@@ -20,12 +21,12 @@ impl PaymentTracking {
     pub async fn start(
         store: Store,
         lnd: LndClient,
-        settings: &Settings,
+        default_endpoint: &DefaultEndpointSettings,
         tracker_cfg: TrackerConfig,
         dispatcher_cfg: DispatcherConfig,
     ) -> Result<PaymentTracking, WebhookError> {
-        webhooks::sync_default_endpoint(&store, settings).await?;
-        let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, settings.webhook_secret.clone())?;
+        webhooks::sync_default_endpoint(&store, default_endpoint).await?;
+        let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, default_endpoint.secret.clone())?;
         let webhook_breakers = dispatcher.breakers();
         let dispatcher = dispatcher.spawn();
         let tracker = super::leader::spawn_led(Tracker::new(store, lnd, tracker_cfg));

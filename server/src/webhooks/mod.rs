@@ -16,7 +16,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::breaker::{BreakerState, CircuitBreaker};
-use crate::config::Settings;
 use crate::store::{AttemptOutcome, Delivery, Store, StoreError, DEFAULT_ENDPOINT};
 use crate::time::{now_ms, now_secs};
 
@@ -86,20 +85,6 @@ pub struct DispatcherConfig {
     pub breaker_threshold: u32,
     /// How long an open breaker waits before a trial request.
     pub breaker_open: Duration,
-}
-
-impl DispatcherConfig {
-    /// The defaults, with the delivery timeout from `lightning_webhook_timeout` and the breaker
-    /// from `lightning_circuit_breaker_failures` and `_timeout`.
-    pub fn from_settings(settings: &crate::config::Settings) -> Self {
-        DispatcherConfig {
-            timeout: Duration::from_secs(settings.webhook_timeout_secs.max(1)),
-            // The same breaker settings as LND's and the rate providers'.
-            breaker_threshold: settings.circuit_breaker_failures.max(1),
-            breaker_open: Duration::from_secs(settings.circuit_breaker_timeout_secs.max(1)),
-            ..Self::default()
-        }
-    }
 }
 
 impl Default for DispatcherConfig {
@@ -205,14 +190,25 @@ impl DispatcherHandle {
     }
 }
 
+/// The `default` endpoint as configured (`lightning_webhook_enabled`, `_url`, `_secret`).
+#[derive(Debug, Clone, Default)]
+pub struct DefaultEndpointSettings {
+    /// Webhooks are sent to the configured URL.
+    pub enabled: bool,
+    /// The endpoint URL.
+    pub url: Option<String>,
+    /// The secret its deliveries are signed with.
+    pub secret: Option<SecretString>,
+}
+
 /// Checks the `lightning_webhook_*` settings: when enabled, a valid URL and a secret are needed.
-pub fn check_settings(settings: &Settings) -> Result<(), WebhookError> {
-    if !settings.webhook_enabled {
+pub fn check_settings(settings: &DefaultEndpointSettings) -> Result<(), WebhookError> {
+    if !settings.enabled {
         return Ok(());
     }
-    let url = settings.webhook_url.as_deref().ok_or(WebhookError::MissingUrl)?;
+    let url = settings.url.as_deref().ok_or(WebhookError::MissingUrl)?;
     check_url(url)?;
-    if settings.webhook_secret.is_none() {
+    if settings.secret.is_none() {
         return Err(WebhookError::MissingSecret(DEFAULT_ENDPOINT.into()));
     }
     Ok(())
@@ -220,9 +216,9 @@ pub fn check_settings(settings: &Settings) -> Result<(), WebhookError> {
 
 /// Mirrors `lightning_webhook_enabled/url` into the `default` endpoint (its secret stays in
 /// the configuration); disables it when webhooks are off.
-pub async fn sync_default_endpoint(store: &Store, settings: &Settings) -> Result<(), WebhookError> {
+pub async fn sync_default_endpoint(store: &Store, settings: &DefaultEndpointSettings) -> Result<(), WebhookError> {
     check_settings(settings)?;
-    match (settings.webhook_enabled, settings.webhook_url.as_deref()) {
+    match (settings.enabled, settings.url.as_deref()) {
         (true, Some(url)) => {
             store
                 .upsert_webhook_endpoint(DEFAULT_ENDPOINT, url, None, "*", true)

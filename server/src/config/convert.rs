@@ -1,0 +1,159 @@
+//! Every conversion from the flat [`Settings`] to a service's own config type lives here, so the
+//! services (`lnd`, `rates`, `invoices`, `webhooks`, `liquidity`, `tracker`) never import
+//! `crate::config`. A setting a service needs: declare its key in `config/settings.rs`, then read
+//! it in the one method below that builds that service's config.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::invoices::InvoicePolicy;
+use crate::liquidity::{LiquidityPolicy, ManagerSettings};
+use crate::lnd::{LndConfig, LndError};
+use crate::rates::RatesConfig;
+use crate::webhooks::{DefaultEndpointSettings, DispatcherConfig};
+
+use super::Settings;
+
+impl Settings {
+    /// How to reach the configured LND node, or which key is missing. With no `lightning_host`,
+    /// the simulated node embedded by a running `openfatture serve` in the same home is used.
+    pub fn lnd_config(&self) -> Result<LndConfig, LndError> {
+        if let (None, Some(node)) = (&self.lightning_host, &self.embedded_node) {
+            return Ok(self.lnd_config_at(
+                node.host.clone(),
+                node.tls_cert_path.clone(),
+                node.macaroon_path.clone(),
+            ));
+        }
+        let host = self
+            .lightning_host
+            .clone()
+            .ok_or(LndError::NotConfigured { key: "lightning_host" })?;
+        let tls_cert_path = self.lightning_cert_path.clone().ok_or(LndError::NotConfigured {
+            key: "lightning_cert_path",
+        })?;
+        let macaroon_path = self.lightning_macaroon_path.clone().ok_or(LndError::NotConfigured {
+            key: "lightning_macaroon_path",
+        })?;
+        Ok(self.lnd_config_at(host, tls_cert_path, macaroon_path))
+    }
+
+    /// The connection to the node at `host` with these files, with the configured deadline,
+    /// retries and circuit breaker (`lightning_timeout_seconds`, `lightning_max_retries`,
+    /// `lightning_circuit_breaker_*`).
+    pub fn lnd_config_at(&self, host: String, tls_cert_path: PathBuf, macaroon_path: PathBuf) -> LndConfig {
+        LndConfig {
+            host,
+            tls_cert_path,
+            macaroon_path,
+            timeout: Duration::from_secs(self.lightning_timeout_seconds),
+            max_retries: self.lightning_max_retries,
+            breaker_failures: self.lightning_circuit_breaker_failures,
+            breaker_open: Duration::from_secs(self.lightning_circuit_breaker_timeout),
+        }
+    }
+
+    /// The rate service's settings: the `lightning_coingecko_*`, `lightning_cmc_*`, fallback
+    /// rate, cache, retries and circuit breaker keys; the rate service's own tuning otherwise.
+    pub fn rates_config(&self) -> RatesConfig {
+        RatesConfig {
+            coingecko_enabled: self.lightning_coingecko_enabled,
+            coingecko_api_key: self.lightning_coingecko_api_key.clone(),
+            coingecko_pro: self.lightning_coingecko_pro,
+            coingecko_base_url: self.lightning_coingecko_base_url.clone(),
+            cmc_enabled: self.lightning_cmc_enabled,
+            cmc_api_key: self.lightning_cmc_api_key.clone(),
+            cmc_base_url: self.lightning_cmc_base_url.clone(),
+            fallback_rate: self.lightning_fallback_rate,
+            cache_ttl_secs: self.lightning_rate_cache_ttl,
+            max_retries: self.lightning_max_retries,
+            breaker_failures: self.lightning_circuit_breaker_failures,
+            breaker_timeout_secs: self.lightning_circuit_breaker_timeout,
+            ..RatesConfig::default()
+        }
+    }
+
+    /// The invoice policy: expiry bounds and the inbound check.
+    pub fn invoice_policy(&self) -> InvoicePolicy {
+        InvoicePolicy {
+            default_expiry_hours: u64::from(self.lightning_default_expiry_hours),
+            min_expiry_hours: u64::from(self.lightning_min_expiry_hours),
+            max_expiry_hours: u64::from(self.lightning_max_expiry_hours),
+            block_unreceivable: self.lightning_liquidity_block_unreceivable,
+        }
+    }
+
+    /// Webhook delivery: the defaults, with the delivery timeout from `lightning_webhook_timeout`
+    /// and the breaker from `lightning_circuit_breaker_failures` and `_timeout` (the same breaker
+    /// settings as LND's and the rate providers').
+    pub fn dispatcher_config(&self) -> DispatcherConfig {
+        DispatcherConfig {
+            timeout: Duration::from_secs(self.lightning_webhook_timeout.max(1)),
+            breaker_threshold: self.lightning_circuit_breaker_failures.max(1),
+            breaker_open: Duration::from_secs(self.lightning_circuit_breaker_timeout.max(1)),
+            ..DispatcherConfig::default()
+        }
+    }
+
+    /// The `default` webhook endpoint as configured (`lightning_webhook_enabled`, `_url`, `_secret`).
+    pub fn default_endpoint(&self) -> DefaultEndpointSettings {
+        DefaultEndpointSettings {
+            enabled: self.lightning_webhook_enabled,
+            url: self.lightning_webhook_url.clone(),
+            secret: self.lightning_webhook_secret.clone(),
+        }
+    }
+
+    /// The ratios channels are judged against (`lightning_liquidity_*_ratio`).
+    pub fn liquidity_policy(&self) -> LiquidityPolicy {
+        LiquidityPolicy {
+            min_ratio: self.lightning_liquidity_min_ratio,
+            target_ratio: self.lightning_liquidity_target_ratio,
+            max_ratio: self.lightning_liquidity_max_ratio,
+        }
+    }
+
+    /// What the automatic liquidity manager works with.
+    pub fn liquidity_manager(&self) -> ManagerSettings {
+        ManagerSettings {
+            policy: self.liquidity_policy(),
+            check_interval: Duration::from_secs(self.lightning_liquidity_check_interval.max(1)),
+            max_daily_fee_msat: self.lightning_liquidity_max_daily_fee_sats.saturating_mul(1000),
+            max_fee_ppm: self.lightning_liquidity_max_fee_ppm,
+            payment_timeout_secs: u32::try_from(self.lightning_timeout_seconds).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{EnvVars, Home};
+
+    fn defaults() -> Settings {
+        let dir = tempfile::tempdir().expect("dir");
+        Settings::load_with(&Home::at(dir.path()), &EnvVars::default()).expect("defaults")
+    }
+
+    #[test]
+    fn the_rate_keys_defaults_are_the_rate_services_defaults() {
+        let from_keys = defaults().rates_config();
+        let service = RatesConfig::default();
+        assert_eq!(from_keys.coingecko_enabled, service.coingecko_enabled);
+        assert_eq!(from_keys.coingecko_pro, service.coingecko_pro);
+        assert_eq!(from_keys.coingecko_base_url, service.coingecko_base_url);
+        assert_eq!(from_keys.cmc_enabled, service.cmc_enabled);
+        assert_eq!(from_keys.cmc_base_url, service.cmc_base_url);
+        assert_eq!(from_keys.fallback_rate, service.fallback_rate);
+        assert_eq!(from_keys.cache_ttl_secs, service.cache_ttl_secs);
+        assert_eq!(from_keys.max_retries, service.max_retries);
+        assert_eq!(from_keys.breaker_failures, service.breaker_failures);
+        assert_eq!(from_keys.breaker_timeout_secs, service.breaker_timeout_secs);
+        assert!(from_keys.coingecko_api_key.is_none() && from_keys.cmc_api_key.is_none());
+    }
+
+    #[test]
+    fn the_liquidity_keys_defaults_are_the_policys_defaults() {
+        assert_eq!(defaults().liquidity_policy(), LiquidityPolicy::default());
+    }
+}
