@@ -2,7 +2,10 @@
 //! Events), a once-a-second timer, the "paid" sound, keeping the screen awake and the clipboard.
 //! Without the `csr` feature (server build, unit tests) they do nothing.
 
-use crate::pages::pos::InvoiceStatus;
+use std::future::Future;
+
+use crate::error::AppError;
+use crate::model::{InvoiceState, InvoiceStatus};
 
 /// The event stream URL served by the gateway.
 pub const EVENTS_URL: &str = "/api/events";
@@ -17,16 +20,20 @@ pub fn state_from_event(event: &str, body: &str) -> Option<InvoiceStatus> {
         amount_sats: u64,
     }
     let state = match event {
-        "payment_received" => "SETTLED",
-        "payment_failed" => "EXPIRED",
-        "invoice_cancelled" => "CANCELED",
+        "payment_received" => InvoiceState::Settled,
+        "payment_failed" => InvoiceState::Expired,
+        "invoice_cancelled" => InvoiceState::Canceled,
         _ => return None,
     };
     let body: Body = serde_json::from_str(body).ok()?;
     Some(InvoiceStatus {
         invoice_id: body.invoice_id,
-        state: state.to_string(),
-        amount_paid_sat: if state == "SETTLED" { body.amount_sats } else { 0 },
+        state,
+        amount_paid_sat: if state == InvoiceState::Settled {
+            body.amount_sats
+        } else {
+            0
+        },
     })
 }
 
@@ -52,12 +59,16 @@ mod browser {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::{JsCast, JsValue};
 
-    use super::{state_from_event, EVENTS_URL};
-    use crate::pages::pos::{invoice_state, InvoiceStatus};
+    use super::{state_from_event, AppError, Future, InvoiceStatus, EVENTS_URL};
 
     /// Calls `on_state` when the invoice is paid, expires or is cancelled; on every (re)connection
-    /// it also asks the gateway for the invoice's state, so nothing missed while disconnected is lost.
-    pub fn watch_invoice(invoice_id: String, on_state: impl Fn(InvoiceStatus) + Clone + 'static) {
+    /// it also asks the gateway for the invoice's state with `ask` (a server function of the
+    /// calling page), so nothing missed while disconnected is lost.
+    pub fn watch_invoice<A, F>(invoice_id: String, on_state: impl Fn(InvoiceStatus) + Clone + 'static, ask: A)
+    where
+        A: Fn(String) -> F + Clone + 'static,
+        F: Future<Output = Result<InvoiceStatus, AppError>> + 'static,
+    {
         let Ok(source) = web_sys::EventSource::new(EVENTS_URL) else {
             return;
         };
@@ -76,10 +87,10 @@ mod browser {
         }
         let apply = on_state.clone();
         let on_open = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_msg: web_sys::MessageEvent| {
-            let id = invoice_id.clone();
             let apply = apply.clone();
+            let asked = ask(invoice_id.clone());
             leptos::task::spawn_local(async move {
-                if let Ok(state) = invoice_state(id).await {
+                if let Ok(state) = asked.await {
                     apply(state);
                 }
             });
@@ -173,7 +184,12 @@ pub use browser::{copy_to_clipboard, every_second, keep_screen_awake, play_paid_
 
 /// No-op outside the browser.
 #[cfg(not(feature = "csr"))]
-pub fn watch_invoice(_invoice_id: String, _on_state: impl Fn(InvoiceStatus) + Clone + 'static) {}
+pub fn watch_invoice<A, F>(_invoice_id: String, _on_state: impl Fn(InvoiceStatus) + Clone + 'static, _ask: A)
+where
+    A: Fn(String) -> F + Clone + 'static,
+    F: Future<Output = Result<InvoiceStatus, AppError>> + 'static,
+{
+}
 /// No-op outside the browser.
 #[cfg(not(feature = "csr"))]
 pub fn every_second(_tick: impl Fn() + 'static) {}
@@ -195,11 +211,11 @@ mod tests {
     fn settle_events_carry_the_paid_amount() {
         let body = r#"{"event":"payment_received","invoice_id":"LN-000001","amount_sats":27778}"#;
         let state = state_from_event("payment_received", body).expect("state");
-        assert_eq!(state.state, "SETTLED");
+        assert_eq!(state.state, InvoiceState::Settled);
         assert_eq!(state.amount_paid_sat, 27_778);
         assert_eq!(
             state_from_event("payment_failed", body).expect("state").state,
-            "EXPIRED"
+            InvoiceState::Expired
         );
         assert!(state_from_event("invoice_created", body).is_none());
         assert!(state_from_event("payment_received", "not json").is_none());

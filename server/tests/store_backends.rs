@@ -34,7 +34,9 @@ use chrono::NaiveDate;
 use openfatture::auth::AuthService;
 use openfatture::invoices::{export, CreateRequest};
 use openfatture::store::rebalances::{NewRebalance, RebalanceTrigger};
-use openfatture::store::{AttemptOutcome, FatturaStatus, LnInvoiceFilter, LnState, NewFattura, ThrottleState};
+use openfatture::store::{
+    AttemptOutcome, FatturaStatus, InvoiceState as LnState, LnInvoiceFilter, NewFattura, ThrottleState,
+};
 use openfatture::tracker::{Tracker, TrackerConfig};
 use rust_decimal::Decimal;
 

@@ -3,48 +3,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::components::qr::QrCode;
 use crate::error::AppError;
 use crate::format::format_sat;
 use crate::i18n::tr;
-
-/// A POS sale waiting to be paid: what the QR screen shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PosSale {
-    /// Our Lightning invoice id (`LN-000042`).
-    pub invoice_id: String,
-    /// BOLT11 payment request (the screen draws its QR code itself, see [`crate::qr`]).
-    pub payment_request: String,
-    /// EUR amount, two decimals (`12.50`).
-    pub amount_eur: String,
-    /// Amount in whole sats.
-    pub amount_sat: u64,
-    /// The locked rate, EUR per BTC.
-    pub eur_per_btc: String,
-    /// Where the rate came from (`coingecko`, `fallback`, …).
-    pub rate_source: String,
-    /// Whether the rate is the configured fallback, not a market price.
-    pub rate_is_fallback: bool,
-    /// When the invoice stops being payable (unix seconds).
-    pub expires_at: i64,
-    /// The gateway's clock when it answered (unix seconds), to count down without clock skew.
-    pub server_now: i64,
-    /// Loud warnings (fallback rate, low inbound capacity).
-    pub warnings: Vec<String>,
-}
-
-/// The state of one Lightning invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvoiceStatus {
-    /// Our Lightning invoice id.
-    pub invoice_id: String,
-    /// `PENDING`, `OPEN`, `ACCEPTED`, `SETTLED`, `CANCELED` or `EXPIRED`.
-    pub state: String,
-    /// What was paid, whole sats.
-    pub amount_paid_sat: u64,
-}
+// `model::InvoiceState` is named with its module: the `invoice_state` server function below
+// defines a struct `InvoiceState` here.
+use crate::model::{self, InvoiceStatus, PosSale};
 
 /// Creates a POS invoice for `amount_eur` (`12.50` or `12,50`) with an optional note. Cashier.
 /// `POST /api/pos_charge`.
@@ -258,17 +224,17 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
             if state.invoice_id != sale.invoice_id {
                 return;
             }
-            match state.state.as_str() {
-                "SETTLED" => {
+            match state.state {
+                model::InvoiceState::Settled => {
                     crate::live::play_paid_sound();
                     stage.set(Stage::Paid(sale.clone(), state.amount_paid_sat));
                 }
-                "EXPIRED" | "CANCELED" => stage.set(Stage::Expired(sale.clone())),
-                _ => {}
+                model::InvoiceState::Expired | model::InvoiceState::Canceled => stage.set(Stage::Expired(sale.clone())),
+                model::InvoiceState::Pending | model::InvoiceState::Open | model::InvoiceState::Accepted => {}
             }
         }
     };
-    crate::live::watch_invoice(invoice_id.clone(), on_state.clone());
+    crate::live::watch_invoice(invoice_id.clone(), on_state.clone(), invoice_state);
     crate::live::keep_screen_awake();
 
     // Countdown; at zero ask the gateway (the node decides when an invoice has expired).

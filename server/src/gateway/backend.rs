@@ -13,7 +13,7 @@ use crate::invoices::InvoiceService;
 use crate::lnd::{LndClient, LndError};
 use crate::rates::RateService;
 use crate::services;
-use app::pages::pos::{InvoiceStatus, PosSale};
+use app::model::{InvoiceStatus, PosSale};
 
 use super::guard::RequestAuth;
 use super::lightning::NodeConnection;

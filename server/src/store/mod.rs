@@ -13,13 +13,14 @@ mod payments;
 pub mod rebalances;
 mod users;
 
+pub use app::model::InvoiceState;
 pub use events::{
     rfc3339, webhook_body, AttemptOutcome, Delivery, DeliveryAttempt, Event, EventKind, WebhookEndpoint,
     DEFAULT_ENDPOINT, EVENTS_CHANNEL,
 };
 pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use leader::Leadership;
-pub use ln_invoices::{LnInvoice, LnInvoiceFilter, LnState, NewLnInvoice, NodeOpened};
+pub use ln_invoices::{LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::Payment;
 pub use users::{ThrottleState, UserRecord};
 
