@@ -7,6 +7,7 @@
 //! anything else from the crate, nothing here renders, and no secret ever goes in here. Amounts
 //! carry their unit in the field name; decimals travel as their exact text.
 
+mod event;
 mod invoices;
 mod node;
 mod payments;
@@ -17,6 +18,7 @@ mod settings;
 mod state;
 mod webhooks;
 
+pub use event::{EventBody, EventKind, EventMetadata};
 pub use invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;

@@ -45,8 +45,8 @@ enum Stage {
     Waiting(PosSale),
     /// Paid.
     Paid(PosSale, u64),
-    /// Expired (or cancelled by the node) unpaid.
-    Expired(PosSale),
+    /// Ended unpaid: expired, or cancelled (by the node, another till or the back office).
+    Ended(PosSale, model::InvoiceState),
 }
 
 /// Most digits before the decimal separator (up to 9 999 999 EUR).
@@ -92,6 +92,22 @@ pub fn display_amount(amount: &str) -> String {
     let (int_part, decimals) = amount.split_once(',').unwrap_or((amount, ""));
     let int_part = if int_part.is_empty() { "0" } else { int_part };
     format!("{int_part},{:0<2} €", decimals)
+}
+
+/// The title of the screen of a sale that ended unpaid, in the current language (tracked).
+fn ended_title(state: model::InvoiceState) -> &'static str {
+    match state {
+        model::InvoiceState::Canceled => tr("Cancelled", "Annullata"),
+        _ => tr("Expired", "Scaduta"),
+    }
+}
+
+/// The "create it again" button of a sale that ended unpaid, in the current language (tracked).
+fn ended_again(state: model::InvoiceState) -> &'static str {
+    match state {
+        model::InvoiceState::Canceled => tr("Cancelled, create again", "Annullata, crea di nuovo"),
+        _ => tr("Expired, create again", "Scaduta, crea di nuovo"),
+    }
 }
 
 /// `mm:ss` for a number of seconds (never negative).
@@ -142,13 +158,13 @@ pub fn PosPage() -> impl IntoView {
                 Stage::Paid(sale, paid_sat) => view! {
                     <PaidScreen sale paid_sat on_new=new_sale />
                 }.into_any(),
-                Stage::Expired(sale) => view! {
-                    <div class="pos-expired" data-testid="pos-expired" role="alert">
-                        <h1>{move || tr("Expired", "Scaduta")}</h1>
+                Stage::Ended(sale, state) => view! {
+                    <div class="pos-expired" data-testid="pos-expired" data-state=state.as_str() role="alert">
+                        <h1>{move || ended_title(state)}</h1>
                         <p>{format!("{} € · {}", sale.amount_eur, format_sat(sale.amount_sat))}</p>
                         <button type="button" class="button button-primary pos-big" data-testid="pos-recreate"
                             on:click=move |_| charge()>
-                            {move || tr("Expired, create again", "Scaduta, crea di nuovo")}
+                            {move || ended_again(state)}
                         </button>
                         <button type="button" class="button pos-big" on:click=move |_| new_sale()>
                             {move || tr("New sale", "Nuova vendita")}
@@ -229,7 +245,9 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
                     crate::live::play_paid_sound();
                     stage.set(Stage::Paid(sale.clone(), state.amount_paid_sat));
                 }
-                model::InvoiceState::Expired | model::InvoiceState::Canceled => stage.set(Stage::Expired(sale.clone())),
+                model::InvoiceState::Expired | model::InvoiceState::Canceled => {
+                    stage.set(Stage::Ended(sale.clone(), state.state))
+                }
                 model::InvoiceState::Pending | model::InvoiceState::Open | model::InvoiceState::Accepted => {}
             }
         }

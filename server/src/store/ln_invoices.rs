@@ -1,10 +1,10 @@
 //! Lightning invoices we created, their locked rate and their lifecycle.
 
-use app::model::InvoiceState;
+use app::model::{EventKind, InvoiceState};
 use rust_decimal::Decimal;
 use sqlx::FromRow;
 
-use super::events::{self, EventKind};
+use super::events;
 use super::{cents_to_eur, eur_to_cents, fatture, parse_decimal, to_i64, to_u64, Store, StoreError};
 
 /// A Lightning invoice about to be requested from the node.
