@@ -1,17 +1,16 @@
 //! How the admin pages' server functions reach the gateway (server build only): the gateway
 //! implements [`AdminBackend`] and provides an [`AdminHandle`] in every server function's context.
 //! Kept apart from [`crate::backend::Backend`] (node status, POS, sign-in) so each page area grows
-//! in its own module. The data types live next to the pages that show them.
+//! in its own module. The data types are in [`crate::model`].
 
 use std::sync::Arc;
 
 use crate::backend::BackendFuture;
 use crate::error::AppError;
-use crate::model::LiquidityView;
-use crate::pages::invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
-use crate::pages::payments::PaymentView;
-use crate::pages::settings::SettingView;
-use crate::pages::webhooks::{DeliveryView, EndpointView, WebhookTestReport};
+use crate::model::{
+    DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, PaymentView, SettingView,
+    WebhookTestReport,
+};
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the
 /// server function has checked the admin role. No method ever returns a secret.

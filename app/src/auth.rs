@@ -1,62 +1,16 @@
-//! Staff sign-in: roles, the signed-in user, and the server functions to sign in and out.
+//! Staff sign-in: who the current request's user is, the role check, and the server functions to
+//! sign in and out. Roles and the signed-in user themselves are wire types in [`crate::model`].
 //!
 //! The gateway checks the session cookie of every `/api` request and provides the result as a
 //! [`CurrentUser`] in the server function's context; server functions call [`require`] with the
 //! role they need. Roles are checked on the server, never only hidden in the UI.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-
-/// What a staff member may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Takes payments at the counter (POS) and looks up invoice status.
-    Cashier,
-    /// Everything: node, invoices, payments, webhooks, settings.
-    Admin,
-}
-
-impl Role {
-    /// The name used in the database and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Cashier => "cashier",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses `admin` or `cashier`.
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "cashier" => Some(Role::Cashier),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-
-    /// Whether this role includes everything `needed` may do.
-    pub fn allows(self, needed: Role) -> bool {
-        self >= needed
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The signed-in staff member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionUser {
-    /// Login name.
-    pub username: String,
-    /// Their role.
-    pub role: Role,
-}
+/// Re-exported from [`crate::model`]: the gateway and the server functions name them from here,
+/// next to [`require`].
+pub use crate::model::{Role, SessionUser};
 
 /// The user of the current request, as established by the gateway from the session cookie.
 #[derive(Debug, Clone, Default)]
@@ -120,19 +74,4 @@ pub async fn logout() -> Result<(), AppError> {
     let backend = crate::backend::backend()?;
     let clear = backend.logout().await?;
     set_cookie(&clear)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn admin_includes_cashier_but_not_the_reverse() {
-        assert!(Role::Admin.allows(Role::Cashier));
-        assert!(Role::Admin.allows(Role::Admin));
-        assert!(Role::Cashier.allows(Role::Cashier));
-        assert!(!Role::Cashier.allows(Role::Admin));
-        assert_eq!(Role::parse("admin"), Some(Role::Admin));
-        assert_eq!(Role::parse("Admin"), None);
-    }
 }

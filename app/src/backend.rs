@@ -7,10 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::auth::SessionUser;
 use crate::error::AppError;
-use crate::model::{NodeStatus, RateStatus};
-use crate::pages::pos::{InvoiceStatus, PosSale};
+use crate::model::{InvoiceStatus, NodeStatus, PosSale, RateStatus, SessionUser};
 
 /// The future every [`Backend`] method returns (boxed so the trait can be used as `dyn Backend`).
 pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
@@ -35,7 +33,8 @@ pub trait Backend: Send + Sync + 'static {
     fn logout(&self) -> BackendFuture<'_, String>;
 }
 
-/// A successful sign-in.
+/// A successful sign-in. Not a wire type (it stays in the gateway's process): it carries the
+/// session token in its cookie, so it does not belong in [`crate::model`].
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     /// Who signed in.

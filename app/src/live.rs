@@ -2,32 +2,64 @@
 //! Events), a once-a-second timer, the "paid" sound, keeping the screen awake and the clipboard.
 //! Without the `csr` feature (server build, unit tests) they do nothing.
 
-use crate::pages::pos::InvoiceStatus;
+use std::future::Future;
+
+use crate::error::AppError;
+use crate::model::{EventBody, EventKind, InvoiceState, InvoiceStatus};
 
 /// The event stream URL served by the gateway.
 pub const EVENTS_URL: &str = "/api/events";
 
-/// The invoice state an event announces: `(event name, JSON body)` → state, for events about
-/// an invoice's end (`payment_received`, `payment_failed`, `invoice_cancelled`).
-pub fn state_from_event(event: &str, body: &str) -> Option<InvoiceStatus> {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        invoice_id: String,
-        #[serde(default)]
-        amount_sats: u64,
+/// What one event of the live stream tells a screen waiting on an invoice's end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// The invoice is now in this (final) state.
+    State(InvoiceStatus),
+    /// The invoice (this id) ended unpaid: it expired, or the node cancelled it. The event
+    /// (`payment_failed`) does not say which, so the gateway is asked.
+    EndedUnpaid(String),
+}
+
+/// What an event tells about its invoice's end: `(event name, JSON body)`, for the events that end
+/// an invoice ([`EventKind::ends_invoice`]: `payment_received`, `payment_failed`,
+/// `invoice_cancelled`); `None` for other events and for bodies that are not an [`EventBody`].
+pub fn heard_from_event(event: &str, body: &str) -> Option<Heard> {
+    let kind = EventKind::parse(event).filter(|kind| kind.ends_invoice())?;
+    let body = EventBody::from_json(body).ok()?;
+    match *kind.invoice_states() {
+        [state] => Some(Heard::State(InvoiceStatus {
+            invoice_id: body.invoice_id,
+            state,
+            amount_paid_sat: if state == InvoiceState::Settled {
+                body.amount_sats
+            } else {
+                0
+            },
+        })),
+        _ => Some(Heard::EndedUnpaid(body.invoice_id)),
     }
-    let state = match event {
-        "payment_received" => "SETTLED",
-        "payment_failed" => "EXPIRED",
-        "invoice_cancelled" => "CANCELED",
-        _ => return None,
-    };
-    let body: Body = serde_json::from_str(body).ok()?;
-    Some(InvoiceStatus {
-        invoice_id: body.invoice_id,
-        state: state.to_string(),
-        amount_paid_sat: if state == "SETTLED" { body.amount_sats } else { 0 },
-    })
+}
+
+/// The invoice state an event leaves its invoice in, asking the gateway with `ask` (the
+/// `invoice_state` server function, or the page's own) when the event alone does not say
+/// (`payment_failed`: expired, or cancelled by the node). When asking fails the invoice is
+/// taken as expired: it has ended unpaid either way.
+pub async fn state_from_event<A, F>(event: &str, body: &str, ask: A) -> Option<InvoiceStatus>
+where
+    A: FnOnce(String) -> F,
+    F: Future<Output = Result<InvoiceStatus, AppError>>,
+{
+    match heard_from_event(event, body)? {
+        Heard::State(state) => Some(state),
+        Heard::EndedUnpaid(invoice_id) => Some(match ask(invoice_id.clone()).await {
+            Ok(state) => state,
+            Err(_) => InvoiceStatus {
+                invoice_id,
+                state: InvoiceState::Expired,
+                amount_paid_sat: 0,
+            },
+        }),
+    }
 }
 
 /// Current unix time in seconds (the browser's clock).
@@ -52,34 +84,43 @@ mod browser {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::{JsCast, JsValue};
 
-    use super::{state_from_event, EVENTS_URL};
-    use crate::pages::pos::{invoice_state, InvoiceStatus};
+    use super::{state_from_event, AppError, EventKind, Future, InvoiceStatus, EVENTS_URL};
 
     /// Calls `on_state` when the invoice is paid, expires or is cancelled; on every (re)connection
-    /// it also asks the gateway for the invoice's state, so nothing missed while disconnected is lost.
-    pub fn watch_invoice(invoice_id: String, on_state: impl Fn(InvoiceStatus) + Clone + 'static) {
+    /// it also asks the gateway for the invoice's state with `ask` (a server function of the
+    /// calling page), so nothing missed while disconnected is lost.
+    pub fn watch_invoice<A, F>(invoice_id: String, on_state: impl Fn(InvoiceStatus) + Clone + 'static, ask: A)
+    where
+        A: Fn(String) -> F + Clone + 'static,
+        F: Future<Output = Result<InvoiceStatus, AppError>> + 'static,
+    {
         let Ok(source) = web_sys::EventSource::new(EVENTS_URL) else {
             return;
         };
         let mut closures: Vec<Closure<dyn FnMut(web_sys::MessageEvent)>> = Vec::new();
-        for name in ["payment_received", "payment_failed", "invoice_cancelled"] {
+        for kind in EventKind::ALL.into_iter().filter(|kind| kind.ends_invoice()) {
             let apply = on_state.clone();
+            let ask = ask.clone();
             let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |msg: web_sys::MessageEvent| {
                 if let Some(text) = msg.data().as_string() {
-                    if let Some(state) = state_from_event(name, &text) {
-                        apply(state);
-                    }
+                    let apply = apply.clone();
+                    let ask = ask.clone();
+                    leptos::task::spawn_local(async move {
+                        if let Some(state) = state_from_event(kind.as_str(), &text, ask).await {
+                            apply(state);
+                        }
+                    });
                 }
             });
-            let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+            let _ = source.add_event_listener_with_callback(kind.as_str(), closure.as_ref().unchecked_ref());
             closures.push(closure);
         }
         let apply = on_state.clone();
         let on_open = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_msg: web_sys::MessageEvent| {
-            let id = invoice_id.clone();
             let apply = apply.clone();
+            let asked = ask(invoice_id.clone());
             leptos::task::spawn_local(async move {
-                if let Ok(state) = invoice_state(id).await {
+                if let Ok(state) = asked.await {
                     apply(state);
                 }
             });
@@ -173,7 +214,12 @@ pub use browser::{copy_to_clipboard, every_second, keep_screen_awake, play_paid_
 
 /// No-op outside the browser.
 #[cfg(not(feature = "csr"))]
-pub fn watch_invoice(_invoice_id: String, _on_state: impl Fn(InvoiceStatus) + Clone + 'static) {}
+pub fn watch_invoice<A, F>(_invoice_id: String, _on_state: impl Fn(InvoiceStatus) + Clone + 'static, _ask: A)
+where
+    A: Fn(String) -> F + Clone + 'static,
+    F: Future<Output = Result<InvoiceStatus, AppError>> + 'static,
+{
+}
 /// No-op outside the browser.
 #[cfg(not(feature = "csr"))]
 pub fn every_second(_tick: impl Fn() + 'static) {}
@@ -190,18 +236,100 @@ pub fn copy_to_clipboard(_text: &str) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::EventMetadata;
+
+    /// A payload as the store writes it.
+    fn payload(kind: EventKind, invoice_id: &str, amount_sats: u64) -> String {
+        EventBody {
+            id: "evt_1".into(),
+            event: kind.as_str().into(),
+            invoice_id: invoice_id.into(),
+            payment_hash: "ab".into(),
+            amount_sats,
+            amount_eur: "12.50".into(),
+            timestamp: "2026-01-02T03:04:05Z".into(),
+            description: "POS sale".into(),
+            metadata: EventMetadata::default(),
+        }
+        .to_json()
+        .expect("payload")
+    }
+
+    /// Runs a future that completes without waiting (the fake gateways below answer at once).
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => panic!("the fake gateway answers at once"),
+        }
+    }
+
+    /// A gateway that must not be asked.
+    fn not_asked(_invoice_id: String) -> std::future::Ready<Result<InvoiceStatus, AppError>> {
+        panic!("the event alone says the state: the gateway must not be asked")
+    }
+
+    /// A gateway that answers `state` for every invoice.
+    fn gateway_says(state: InvoiceState) -> impl FnOnce(String) -> std::future::Ready<Result<InvoiceStatus, AppError>> {
+        move |invoice_id| {
+            std::future::ready(Ok(InvoiceStatus {
+                invoice_id,
+                state,
+                amount_paid_sat: 0,
+            }))
+        }
+    }
 
     #[test]
     fn settle_events_carry_the_paid_amount() {
-        let body = r#"{"event":"payment_received","invoice_id":"LN-000001","amount_sats":27778}"#;
-        let state = state_from_event("payment_received", body).expect("state");
-        assert_eq!(state.state, "SETTLED");
+        let body = payload(EventKind::PaymentReceived, "LN-000001", 27_778);
+        let state = ready(state_from_event("payment_received", &body, not_asked)).expect("state");
+        assert_eq!(state.state, InvoiceState::Settled);
+        assert_eq!(state.invoice_id, "LN-000001");
         assert_eq!(state.amount_paid_sat, 27_778);
+        assert!(ready(state_from_event("invoice_created", &body, not_asked)).is_none());
+        assert!(ready(state_from_event("liquidity_alert", &body, not_asked)).is_none());
+        assert!(ready(state_from_event("payment_received", "not json", not_asked)).is_none());
+    }
+
+    /// `payment_failed` is raised both when an invoice expires and when the node cancels it: the
+    /// screen must end on what the gateway says (CANCELED for a node-cancelled invoice), not on
+    /// EXPIRED for both, as it did.
+    #[test]
+    fn an_invoice_the_node_cancelled_ends_canceled_not_expired() {
+        let body = payload(EventKind::PaymentFailed, "LN-000002", 0);
         assert_eq!(
-            state_from_event("payment_failed", body).expect("state").state,
-            "EXPIRED"
+            heard_from_event("payment_failed", &body),
+            Some(Heard::EndedUnpaid("LN-000002".into()))
         );
-        assert!(state_from_event("invoice_created", body).is_none());
-        assert!(state_from_event("payment_received", "not json").is_none());
+        let cancelled = ready(state_from_event(
+            "payment_failed",
+            &body,
+            gateway_says(InvoiceState::Canceled),
+        ));
+        assert_eq!(
+            cancelled,
+            Some(InvoiceStatus {
+                invoice_id: "LN-000002".into(),
+                state: InvoiceState::Canceled,
+                amount_paid_sat: 0,
+            })
+        );
+        let expired = ready(state_from_event(
+            "payment_failed",
+            &body,
+            gateway_says(InvoiceState::Expired),
+        ));
+        assert_eq!(expired.map(|s| s.state), Some(InvoiceState::Expired));
+        // The gateway cannot be reached: the invoice has ended unpaid either way.
+        let unreachable = ready(state_from_event("payment_failed", &body, |_id| {
+            std::future::ready(Err(AppError::Unavailable("offline".into())))
+        }));
+        assert_eq!(unreachable.map(|s| s.state), Some(InvoiceState::Expired));
+        // Our own cancel says CANCELED by itself.
+        let body = payload(EventKind::InvoiceCancelled, "LN-000003", 0);
+        let ours = ready(state_from_event("invoice_cancelled", &body, not_asked));
+        assert_eq!(ours.map(|s| s.state), Some(InvoiceState::Canceled));
     }
 }

@@ -299,7 +299,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     use openfatture::invoices::{CreateRequest, InvoicePolicy, InvoiceService};
     use openfatture::lnd::{LndClient, LndConfig};
     use openfatture::rates::{RateService, RatesConfig};
-    use openfatture::store::{FatturaStatus, LnState, NewFattura, Store};
+    use openfatture::store::{FatturaStatus, InvoiceState as LnState, NewFattura, Store};
 
     let dir = tempfile::tempdir()?;
     let home = Home::at(dir.path());

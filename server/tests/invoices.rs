@@ -16,7 +16,7 @@ use lnd_proto::lnrpc::invoice::InvoiceState;
 use openfatture::invoices::{export, CreateRequest, InvoiceError, InvoicePolicy, InvoiceService};
 use openfatture::lnd::{LndClient, LndConfig};
 use openfatture::rates::{RateService, RatesConfig};
-use openfatture::store::{FatturaStatus, LnState, NewFattura, Store};
+use openfatture::store::{FatturaStatus, InvoiceState as LnState, NewFattura, Store};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use simnode::{FaultCommand, MacaroonKind, PayOptions, RunningNode, SimNodeConfig};

@@ -19,7 +19,7 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use openfatture::auth::AuthService;
 use openfatture::invoices::CreateRequest;
-use openfatture::store::{LnState, Store};
+use openfatture::store::{InvoiceState as LnState, Store};
 use rust_decimal::Decimal;
 use simnode::{MacaroonKind, RunningNode};
 

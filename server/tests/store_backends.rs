@@ -4,7 +4,7 @@ mod common;
 use common::lightning::{invoice_client, invoice_service, start_node};
 use common::pg::PgServer;
 
-use openfatture::store::{Backend, Store};
+use openfatture::store::{Backend, EventKind, Store};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -34,7 +34,9 @@ use chrono::NaiveDate;
 use openfatture::auth::AuthService;
 use openfatture::invoices::{export, CreateRequest};
 use openfatture::store::rebalances::{NewRebalance, RebalanceTrigger};
-use openfatture::store::{AttemptOutcome, FatturaStatus, LnInvoiceFilter, LnState, NewFattura, ThrottleState};
+use openfatture::store::{
+    AttemptOutcome, FatturaStatus, InvoiceState as LnState, LnInvoiceFilter, NewFattura, ThrottleState,
+};
 use openfatture::tracker::{Tracker, TrackerConfig};
 use rust_decimal::Decimal;
 
@@ -458,4 +460,59 @@ async fn invoice_ids_are_chosen_alike_on_sqlite_and_postgres() -> TestResult {
         expected
     );
     Ok(())
+}
+
+/// Event names come from the `event_types` table, which the store fills from `EventKind::ALL` at
+/// open: a name added there is accepted by `events` without a migration, an unknown name is
+/// refused, and whether an event names an invoice follows the table's `about_invoice`.
+async fn event_types_decide(url: &str) -> TestResult {
+    let store = Store::connect(url).await?;
+    let known: Vec<(String, i64)> = sqlx::query_as("SELECT name, about_invoice FROM event_types")
+        .fetch_all(store.pool())
+        .await?;
+    for kind in EventKind::ALL {
+        let row = (kind.as_str().to_string(), i64::from(kind.about_invoice()));
+        assert!(known.contains(&row), "{row:?} missing from {known:?}");
+    }
+    let insert = |id: &'static str, kind: &'static str, ln_invoice_id: &'static str| {
+        sqlx::query("INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, $3, '{}', 1)")
+            .bind(id)
+            .bind(kind)
+            .bind(ln_invoice_id)
+    };
+    assert!(
+        insert("evt_1", "till_closed", "").execute(store.pool()).await.is_err(),
+        "unknown name"
+    );
+    sqlx::query("INSERT INTO event_types (name, about_invoice) VALUES ('till_closed', 0)")
+        .execute(store.pool())
+        .await?;
+    insert("evt_2", "till_closed", "").execute(store.pool()).await?;
+    // About no invoice: it must not name one; about an invoice: it must.
+    assert!(insert("evt_3", "invoice_created", "")
+        .execute(store.pool())
+        .await
+        .is_err());
+    insert("evt_4", "liquidity_alert", "").execute(store.pool()).await?;
+    store.close().await;
+    // Opening again keeps the added name and adds nothing twice.
+    let again = Store::connect(url).await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_types")
+        .fetch_one(again.pool())
+        .await?;
+    assert_eq!(count, i64::try_from(EventKind::ALL.len())? + 1);
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT type FROM events ORDER BY seq")
+        .fetch_all(again.pool())
+        .await?;
+    assert_eq!(kinds, ["till_closed", "liquidity_alert"]);
+    again.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_new_event_name_needs_a_row_not_a_migration_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    event_types_decide(&format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display())).await?;
+    let pg = PgServer::start()?;
+    event_types_decide(&pg.url()).await
 }

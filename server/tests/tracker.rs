@@ -12,7 +12,7 @@ use std::time::Duration;
 use openfatture::invoices::{CreateRequest, InvoicePolicy, InvoiceService};
 use openfatture::lnd::{LndClient, LndConfig};
 use openfatture::rates::{RateService, RatesConfig};
-use openfatture::store::{LnState, Store};
+use openfatture::store::{InvoiceState as LnState, Store};
 use openfatture::tracker::{Tracker, TrackerConfig};
 use rust_decimal::Decimal;
 use simnode::{FaultCommand, MacaroonKind, PayOptions, RunningNode, SimNodeConfig};

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use hmac::{Hmac, Mac};
-use openfatture::store::{Store, DEFAULT_ENDPOINT};
+use openfatture::store::{EventKind, Store, DEFAULT_ENDPOINT};
 use openfatture::webhooks::{Dispatcher, DispatcherConfig};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
@@ -716,4 +716,50 @@ fn watch_refuses_webhooks_enabled_without_a_url_or_secret() {
     assert!(run(None, Some("s")).contains("lightning_webhook_url is not set"));
     assert!(run(Some("https://example.invalid/hook"), None).contains("lightning_webhook_secret"));
     assert!(run(Some("ftp://example.invalid/hook"), Some("s")).contains("http:// or https://"));
+}
+
+/// `lightning webhooks add --events`: the help names every event kind (written by hand, it lacked
+/// `liquidity_alert`), every one of them is accepted as a filter, and a refusal names them all.
+#[test]
+fn webhooks_add_names_every_event_in_its_help_and_accepts_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = "http://127.0.0.1:9/hook";
+    let help = stdout_of(cli(dir.path(), url).args(["lightning", "webhooks", "add", "--help"]));
+    assert!(help.contains("liquidity_alert"), "{help}");
+    for kind in EventKind::ALL {
+        assert!(help.contains(kind.as_str()), "{kind} missing from: {help}");
+    }
+    let every = EventKind::ALL.map(|k| k.as_str()).join(",");
+    stdout_of(cli(dir.path(), url).args([
+        "lightning",
+        "webhooks",
+        "add",
+        "ops",
+        url,
+        "--secret",
+        "s",
+        "--events",
+        &every,
+    ]));
+    let listed = stdout_of(cli(dir.path(), url).args(["--json", "lightning", "webhooks", "list"]));
+    assert!(listed.contains(&every), "{listed}");
+    let bad = cli(dir.path(), url)
+        .args([
+            "lightning",
+            "webhooks",
+            "add",
+            "x",
+            url,
+            "--secret",
+            "s",
+            "--events",
+            "paid",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(1));
+    let refusal = String::from_utf8_lossy(&bad.stderr);
+    for kind in EventKind::ALL {
+        assert!(refusal.contains(kind.as_str()), "{kind} missing from: {refusal}");
+    }
 }

@@ -3,78 +3,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::components::qr::QrCode;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format::format_sat;
 use crate::i18n::tr;
-
-/// An EUR invoice ("fattura") as the Invoices page lists it. Amounts are exact decimal text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FatturaView {
-    /// Row id.
-    pub id: i64,
-    /// Invoice number.
-    pub numero: String,
-    /// Year of the invoice date.
-    pub anno: i32,
-    /// Invoice date, `YYYY-MM-DD`.
-    pub data: String,
-    /// Client name.
-    pub client: String,
-    /// What the invoice is for.
-    pub description: String,
-    /// What the client has to pay in all, EUR.
-    pub due_eur: String,
-    /// Paid so far, EUR.
-    pub paid_eur: String,
-    /// Still to be paid, EUR.
-    pub outstanding_eur: String,
-    /// `unpaid`, `partially paid` or `paid`.
-    pub status: String,
-}
-
-/// One of our Lightning invoices as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LnInvoiceView {
-    /// Our id (`INV-001-LN`, `LN-000001`).
-    pub id: String,
-    /// Numero of the EUR invoice it collects ('' for standalone/POS invoices).
-    pub numero: String,
-    /// Client of that EUR invoice ('' when none).
-    pub client: String,
-    /// EUR amount.
-    pub amount_eur: String,
-    /// Amount in whole sats.
-    pub amount_sat: u64,
-    /// The locked EUR per BTC.
-    pub rate_eur_per_btc: String,
-    /// `PENDING`, `OPEN`, `ACCEPTED`, `SETTLED`, `CANCELED` or `EXPIRED`.
-    pub state: String,
-    /// Creation time, RFC 3339 UTC.
-    pub created_at: String,
-    /// Expiry time, RFC 3339 UTC.
-    pub expires_at: String,
-}
-
-/// One Lightning invoice with what is needed to get it paid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LnInvoiceInfo {
-    /// The listed facts.
-    pub invoice: LnInvoiceView,
-    /// BOLT11 payment request ('' while the node has not confirmed it); the page draws its QR code.
-    pub payment_request: String,
-    /// What was paid, whole sats.
-    pub amount_paid_sat: u64,
-    /// The memo in the invoice.
-    pub memo: String,
-    /// True when creating returned an existing payable invoice for the same amount.
-    pub reused: bool,
-    /// Loud warnings (fallback rate, low inbound capacity, an older invoice cancelled).
-    pub warnings: Vec<String>,
-}
+use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView};
 
 /// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
 /// `POST /api/admin_fatture`.
@@ -124,9 +59,6 @@ pub async fn cancel_ln_invoice(invoice_id: String) -> Result<LnInvoiceInfo, AppE
     crate::admin::admin_backend()?.cancel_ln_invoice(invoice_id).await
 }
 
-/// The states the filter offers.
-const STATES: [&str; 6] = ["OPEN", "SETTLED", "CANCELED", "EXPIRED", "ACCEPTED", "PENDING"];
-
 /// The words for a fattura status in the current language.
 fn status_label(status: &str) -> &'static str {
     match status {
@@ -137,20 +69,18 @@ fn status_label(status: &str) -> &'static str {
 }
 
 /// The words for a Lightning invoice state in the current language (tracked).
-pub fn state_label(state: &str) -> String {
+pub fn state_label(state: InvoiceState) -> &'static str {
     if crate::i18n::lang() == crate::i18n::Lang::En {
-        return state.to_string();
+        return state.as_str();
     }
     match state {
-        "OPEN" => "APERTA",
-        "SETTLED" => "PAGATA",
-        "CANCELED" => "ANNULLATA",
-        "EXPIRED" => "SCADUTA",
-        "ACCEPTED" => "ACCETTATA",
-        "PENDING" => "IN ATTESA",
-        other => other,
+        InvoiceState::Open => "APERTA",
+        InvoiceState::Settled => "PAGATA",
+        InvoiceState::Canceled => "ANNULLATA",
+        InvoiceState::Expired => "SCADUTA",
+        InvoiceState::Accepted => "ACCETTATA",
+        InvoiceState::Pending => "IN ATTESA",
     }
-    .to_string()
 }
 
 /// The columns of the fatture table.
@@ -222,7 +152,7 @@ pub fn InvoicesPage() -> impl IntoView {
                     <select data-testid="invoice-status-filter"
                         on:change=move |ev| state_filter.set(event_target_value(&ev))>
                         <option value="">{move || tr("All", "Tutti")}</option>
-                        {STATES.into_iter().map(|s| view! { <option value=s>{move || state_label(s)}</option> }).collect_view()}
+                        {InvoiceState::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{move || state_label(s)}</option> }).collect_view()}
                     </select>
                 </label>
             </div>
@@ -386,14 +316,18 @@ fn InvoiceDetailCard(
             });
         }
     };
-    if !is_final(&detail.invoice.state) {
+    if !detail.invoice.state.is_final() {
         let reload = reload.clone();
         let watched = id.clone();
-        crate::live::watch_invoice(id.clone(), move |state| {
-            if state.invoice_id == watched && is_final(&state.state) {
-                reload();
-            }
-        });
+        crate::live::watch_invoice(
+            id.clone(),
+            move |state| {
+                if state.invoice_id == watched && state.state.is_final() {
+                    reload();
+                }
+            },
+            |id| async move { ln_invoice_detail(id).await.map(|d| d.status()) },
+        );
     }
     let cancel = {
         let id = id.clone();
@@ -413,9 +347,9 @@ fn InvoiceDetailCard(
         let reload = reload.clone();
         move |_| reload()
     };
-    let payable = matches!(detail.invoice.state.as_str(), "OPEN" | "PENDING" | "ACCEPTED");
-    let state = detail.invoice.state.clone();
-    let state_attr = detail.invoice.state.clone();
+    let payable = detail.invoice.state.is_payable();
+    let state = detail.invoice.state;
+    let state_attr = detail.invoice.state.as_str();
     let warnings = detail
         .warnings
         .iter()
@@ -440,7 +374,7 @@ fn InvoiceDetailCard(
                 })}
                 <dl class="facts">
                     <dt>{move || tr("Status", "Stato")}</dt>
-                    <dd><span class="badge" data-testid="invoice-state" data-state=state_attr>{move || state_label(&state)}</span></dd>
+                    <dd><span class="badge" data-testid="invoice-state" data-state=state_attr>{move || state_label(state)}</span></dd>
                     <dt>{move || tr("Original invoice", "Fattura originale")}</dt>
                     <dd>{format!("{} {}", inv.numero, inv.client)}</dd>
                     <dt>{move || tr("Amount", "Importo")}</dt>
@@ -475,11 +409,6 @@ fn InvoiceDetailCard(
     }
 }
 
-/// Whether a state can no longer change.
-fn is_final(state: &str) -> bool {
-    matches!(state, "SETTLED" | "CANCELED" | "EXPIRED")
-}
-
 /// The Lightning invoices table; "Show" opens one with its QR code.
 #[component]
 fn LnInvoicesTable<F>(rows: Vec<LnInvoiceView>, on_show: F) -> impl IntoView
@@ -489,15 +418,15 @@ where
     view! {
         <AdminTable columns=LN_INVOICE_COLUMNS rows={rows.into_iter().map(|r| {
             let id = r.id.clone();
-            let state = r.state.clone();
-            let state_attr = r.state.clone();
+            let state = r.state;
+            let state_attr = r.state.as_str();
             view! {
                 <tr data-testid=format!("invoice-row-{}", r.id)>
                     <td class="mono">{r.id.clone()}</td>
                     <td>{format!("{} {}", r.numero, r.client)}</td>
                     <td class="num">{r.amount_eur.clone()}</td>
                     <td class="num">{format_sat(r.amount_sat)}</td>
-                    <td data-testid=format!("invoice-row-state-{}", r.id) data-state=state_attr>{move || state_label(&state)}</td>
+                    <td data-testid=format!("invoice-row-state-{}", r.id) data-state=state_attr>{move || state_label(state)}</td>
                     <td>{r.created_at.clone()}</td>
                     <td>
                         <button type="button" class="button" data-testid=format!("invoice-show-{}", r.id)

@@ -4,8 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::auth::{login, setup_admin, SessionUser};
+use crate::auth::{login, setup_admin};
 use crate::i18n::tr;
+use crate::model::SessionUser;
 
 /// The signed-in user, shared by the shell and the pages.
 #[derive(Debug, Clone, Copy)]

@@ -3,48 +3,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::components::qr::QrCode;
 use crate::error::AppError;
 use crate::format::format_sat;
 use crate::i18n::tr;
-
-/// A POS sale waiting to be paid: what the QR screen shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PosSale {
-    /// Our Lightning invoice id (`LN-000042`).
-    pub invoice_id: String,
-    /// BOLT11 payment request (the screen draws its QR code itself, see [`crate::qr`]).
-    pub payment_request: String,
-    /// EUR amount, two decimals (`12.50`).
-    pub amount_eur: String,
-    /// Amount in whole sats.
-    pub amount_sat: u64,
-    /// The locked rate, EUR per BTC.
-    pub eur_per_btc: String,
-    /// Where the rate came from (`coingecko`, `fallback`, …).
-    pub rate_source: String,
-    /// Whether the rate is the configured fallback, not a market price.
-    pub rate_is_fallback: bool,
-    /// When the invoice stops being payable (unix seconds).
-    pub expires_at: i64,
-    /// The gateway's clock when it answered (unix seconds), to count down without clock skew.
-    pub server_now: i64,
-    /// Loud warnings (fallback rate, low inbound capacity).
-    pub warnings: Vec<String>,
-}
-
-/// The state of one Lightning invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvoiceStatus {
-    /// Our Lightning invoice id.
-    pub invoice_id: String,
-    /// `PENDING`, `OPEN`, `ACCEPTED`, `SETTLED`, `CANCELED` or `EXPIRED`.
-    pub state: String,
-    /// What was paid, whole sats.
-    pub amount_paid_sat: u64,
-}
+// `model::InvoiceState` is named with its module: the `invoice_state` server function below
+// defines a struct `InvoiceState` here.
+use crate::model::{self, InvoiceStatus, PosSale};
 
 /// Creates a POS invoice for `amount_eur` (`12.50` or `12,50`) with an optional note. Cashier.
 /// `POST /api/pos_charge`.
@@ -79,8 +45,8 @@ enum Stage {
     Waiting(PosSale),
     /// Paid.
     Paid(PosSale, u64),
-    /// Expired (or cancelled by the node) unpaid.
-    Expired(PosSale),
+    /// Ended unpaid: expired, or cancelled (by the node, another till or the back office).
+    Ended(PosSale, model::InvoiceState),
 }
 
 /// Most digits before the decimal separator (up to 9 999 999 EUR).
@@ -126,6 +92,22 @@ pub fn display_amount(amount: &str) -> String {
     let (int_part, decimals) = amount.split_once(',').unwrap_or((amount, ""));
     let int_part = if int_part.is_empty() { "0" } else { int_part };
     format!("{int_part},{:0<2} €", decimals)
+}
+
+/// The title of the screen of a sale that ended unpaid, in the current language (tracked).
+fn ended_title(state: model::InvoiceState) -> &'static str {
+    match state {
+        model::InvoiceState::Canceled => tr("Cancelled", "Annullata"),
+        _ => tr("Expired", "Scaduta"),
+    }
+}
+
+/// The "create it again" button of a sale that ended unpaid, in the current language (tracked).
+fn ended_again(state: model::InvoiceState) -> &'static str {
+    match state {
+        model::InvoiceState::Canceled => tr("Cancelled, create again", "Annullata, crea di nuovo"),
+        _ => tr("Expired, create again", "Scaduta, crea di nuovo"),
+    }
 }
 
 /// `mm:ss` for a number of seconds (never negative).
@@ -176,13 +158,13 @@ pub fn PosPage() -> impl IntoView {
                 Stage::Paid(sale, paid_sat) => view! {
                     <PaidScreen sale paid_sat on_new=new_sale />
                 }.into_any(),
-                Stage::Expired(sale) => view! {
-                    <div class="pos-expired" data-testid="pos-expired" role="alert">
-                        <h1>{move || tr("Expired", "Scaduta")}</h1>
+                Stage::Ended(sale, state) => view! {
+                    <div class="pos-expired" data-testid="pos-expired" data-state=state.as_str() role="alert">
+                        <h1>{move || ended_title(state)}</h1>
                         <p>{format!("{} € · {}", sale.amount_eur, format_sat(sale.amount_sat))}</p>
                         <button type="button" class="button button-primary pos-big" data-testid="pos-recreate"
                             on:click=move |_| charge()>
-                            {move || tr("Expired, create again", "Scaduta, crea di nuovo")}
+                            {move || ended_again(state)}
                         </button>
                         <button type="button" class="button pos-big" on:click=move |_| new_sale()>
                             {move || tr("New sale", "Nuova vendita")}
@@ -258,17 +240,19 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
             if state.invoice_id != sale.invoice_id {
                 return;
             }
-            match state.state.as_str() {
-                "SETTLED" => {
+            match state.state {
+                model::InvoiceState::Settled => {
                     crate::live::play_paid_sound();
                     stage.set(Stage::Paid(sale.clone(), state.amount_paid_sat));
                 }
-                "EXPIRED" | "CANCELED" => stage.set(Stage::Expired(sale.clone())),
-                _ => {}
+                model::InvoiceState::Expired | model::InvoiceState::Canceled => {
+                    stage.set(Stage::Ended(sale.clone(), state.state))
+                }
+                model::InvoiceState::Pending | model::InvoiceState::Open | model::InvoiceState::Accepted => {}
             }
         }
     };
-    crate::live::watch_invoice(invoice_id.clone(), on_state.clone());
+    crate::live::watch_invoice(invoice_id.clone(), on_state.clone(), invoice_state);
     crate::live::keep_screen_awake();
 
     // Countdown; at zero ask the gateway (the node decides when an invoice has expired).

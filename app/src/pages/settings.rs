@@ -4,31 +4,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::i18n::tr;
-
-/// One configuration key as the Settings page shows it. A secret's value is never included.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SettingView {
-    /// Key name (`lightning_fallback_rate`).
-    pub key: String,
-    /// The effective value for display; '' when unset, and always '' for secrets.
-    pub value: String,
-    /// Whether the key has a value.
-    pub is_set: bool,
-    /// Whether the key is a secret (write-only here).
-    pub secret: bool,
-    /// `env`, `file`, `default` or `unset`.
-    pub source: String,
-    /// The environment variable that overrides the file.
-    pub env_var: String,
-    /// Value type (`bool`, `u64`, `url`, …).
-    pub type_name: String,
-    /// One-line description.
-    pub description: String,
-}
+use crate::model::SettingView;
 
 /// Every configuration key in table order. Admin. `POST /api/admin_settings`.
 #[server(prefix = "/api", endpoint = "admin_settings")]

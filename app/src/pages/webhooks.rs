@@ -4,64 +4,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::i18n::tr;
-
-/// A webhook endpoint as shown. Never carries the secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EndpointView {
-    /// Unique name (`default` mirrors `lightning_webhook_url`).
-    pub name: String,
-    /// Where events are POSTed.
-    pub url: String,
-    /// `*` or comma-separated event names.
-    pub events: String,
-    /// Whether new events are queued for it.
-    pub enabled: bool,
-    /// Whether it has a secret to sign with (its own, or `lightning_webhook_secret` for `default`).
-    pub secret_set: bool,
-    /// Delivery health from the outbox: `ok`, `no deliveries yet`, `retrying: …`, `failing: …`.
-    pub health: String,
-    /// Whether deliveries are currently succeeding (or none were tried).
-    pub healthy: bool,
-}
-
-/// One outbox row (an event for an endpoint).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryView {
-    /// Event id (`evt_…`).
-    pub event_id: String,
-    /// Event name.
-    pub event_type: String,
-    /// Endpoint name.
-    pub endpoint: String,
-    /// `PENDING`, `DELIVERED` or `FAILED`.
-    pub state: String,
-    /// Attempts made.
-    pub attempts: i64,
-    /// HTTP status of the last attempt, if a response came.
-    pub last_status: Option<i64>,
-    /// Error of the last attempt ('' when none).
-    pub last_error: String,
-}
-
-/// What a test event got back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WebhookTestReport {
-    /// Endpoint name.
-    pub endpoint: String,
-    /// Whether the endpoint answered 2xx.
-    pub ok: bool,
-    /// HTTP status, if a response came.
-    pub status: Option<u16>,
-    /// What went wrong ('' when it worked).
-    pub error: String,
-    /// Time to the answer, ms.
-    pub latency_ms: i64,
-}
+use crate::model::{DeliveryView, EndpointView, WebhookTestReport};
 
 /// Every endpoint, by name. Admin. `POST /api/admin_webhooks`.
 #[server(prefix = "/api", endpoint = "admin_webhooks")]

@@ -10,8 +10,9 @@ use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::auth::{logout, whoami, Role};
+use crate::auth::{logout, whoami};
 use crate::i18n::{lang, provide_i18n, set_lang, tr, use_i18n, Lang};
+use crate::model::Role;
 use crate::pages::login::{Auth, LoginPage, SetupPage};
 use crate::pages::{not_found::NotFoundPage, pos::PosPage};
 use back_office::{BackOffice, BackOfficePage};

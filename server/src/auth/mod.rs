@@ -8,7 +8,7 @@ mod password;
 
 pub use password::{check_password_policy, hash_password, verify_password};
 
-use app::auth::{Role, SessionUser};
+use app::model::{Role, SessionUser};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -40,8 +40,8 @@ pub enum AuthError {
     /// The password or PIN is too weak or too long.
     #[error("{0}")]
     WeakPassword(String),
-    /// The role is not admin or cashier.
-    #[error("unknown role '{0}': use admin or cashier")]
+    /// The role is none of [`Role::ALL`].
+    #[error("unknown role '{0}': use {roles}", roles = Role::names())]
     UnknownRole(String),
     /// A user with that name exists already.
     #[error("a user named '{0}' already exists; choose another name")]

@@ -12,11 +12,16 @@ use super::{CliError, Output};
 use crate::context::Services;
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
-use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store};
+use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store};
 use crate::time::rfc3339;
 
 /// Rows per page unless `--limit` says otherwise.
 const DEFAULT_PAGE: u32 = 50;
+
+/// The help of `lightning invoice list --status`: every invoice state, from [`InvoiceState::ALL`].
+pub fn status_help() -> String {
+    format!("Only this state: {}.", InvoiceState::names(", ", true))
+}
 
 /// `openfatture lightning invoice ...`
 #[derive(Debug, Subcommand)]
@@ -25,8 +30,8 @@ pub enum LnInvoiceCommand {
     Create(CreateArgs),
     /// List Lightning invoices, newest first.
     List {
-        /// Only this state: open, settled, canceled, expired, pending, accepted.
-        #[arg(long)]
+        /// Only this state (one of `InvoiceState::ALL`, see [`status_help`]).
+        #[arg(long, help = status_help())]
         status: Option<String>,
         /// Only invoices for this EUR invoice number.
         #[arg(long)]
@@ -324,10 +329,8 @@ async fn list(
 ) -> Result<(), CliError> {
     let (limit, offset) = super::paging(limit, page)?;
     let state = match status {
-        Some(s) => Some(LnState::parse(&s).ok_or_else(|| {
-            CliError::Invalid(format!(
-                "unknown status '{s}': use open, settled, canceled, expired, pending or accepted"
-            ))
+        Some(s) => Some(InvoiceState::parse(&s).ok_or_else(|| {
+            CliError::Invalid(format!("unknown status '{s}': use {}", InvoiceState::names(", ", true)))
         })?),
         None => None,
     };

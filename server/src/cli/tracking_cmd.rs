@@ -22,6 +22,11 @@ pub struct WatchArgs {
     pub sweep_interval_secs: u64,
 }
 
+/// The help of `lightning webhooks add --events`: every event name, from `EventKind::ALL`.
+pub fn events_help() -> String {
+    format!("Events to send: {}.", webhooks::event_filter_help())
+}
+
 /// `openfatture lightning webhooks ...`
 #[derive(Debug, Subcommand)]
 pub enum WebhooksCommand {
@@ -34,8 +39,8 @@ pub enum WebhooksCommand {
         /// Secret the endpoint verifies signatures with.
         #[arg(long)]
         secret: String,
-        /// Events to send: `*` or a comma list of invoice_created, payment_received, payment_failed, invoice_cancelled.
-        #[arg(long, default_value = "*")]
+        /// Events to send (see [`events_help`]).
+        #[arg(long, default_value = "*", help = events_help())]
         events: String,
     },
     /// List endpoints (secrets are never shown).

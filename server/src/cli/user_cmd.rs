@@ -2,13 +2,18 @@
 
 use std::io::{IsTerminal, Read};
 
-use app::auth::Role;
+use app::model::Role;
 use clap::Subcommand;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{CliError, Output};
 use crate::auth::{check_password_policy, AuthError};
 use crate::context::Services;
+
+/// The help of `user add --role`: every role with what it may do, from [`Role::ALL`].
+pub fn role_help() -> String {
+    format!("{}.", Role::help())
+}
 
 /// `openfatture user ...`
 #[derive(Debug, Subcommand)]
@@ -17,8 +22,8 @@ pub enum UserCommand {
     Add {
         /// Login name: lower-case letters, digits, '.', '_' or '-'.
         name: String,
-        /// admin (everything) or cashier (POS and invoice status).
-        #[arg(long)]
+        /// The role (one of `Role::ALL`, see [`role_help`]).
+        #[arg(long, help = role_help())]
         role: String,
         /// Read the password (or PIN) from standard input instead of asking for it.
         #[arg(long)]

@@ -6,11 +6,10 @@ use std::collections::HashMap;
 
 use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
-use app::model::{ChannelLiquidityView, LiquidityView};
-use app::pages::invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
-use app::pages::payments::PaymentView;
-use app::pages::settings::SettingView;
-use app::pages::webhooks::{DeliveryView, EndpointView, WebhookTestReport};
+use app::model::{
+    ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
+    PaymentView, SettingView, WebhookTestReport,
+};
 use app::AppError;
 use rust_decimal::Decimal;
 
@@ -20,7 +19,7 @@ use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::liquidity;
 use crate::lnd::LndClient;
-use crate::store::{Delivery, Fattura, LnInvoice, LnInvoiceFilter, LnState, Store, DEFAULT_ENDPOINT};
+use crate::store::{Delivery, Fattura, InvoiceState, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
 use crate::time::rfc3339;
 use crate::webhooks::{self, Dispatcher};
 
@@ -80,7 +79,7 @@ fn ln_view(invoice: &LnInvoice, fattura: Option<&Fattura>) -> LnInvoiceView {
         amount_eur: eur(invoice.amount_eur),
         amount_sat: invoice.amount_sat(),
         rate_eur_per_btc: invoice.rate_eur_per_btc.to_string(),
-        state: invoice.state.as_str().to_string(),
+        state: invoice.state,
         created_at: rfc3339(invoice.created_at),
         expires_at: rfc3339(invoice.expires_at),
     }
@@ -228,9 +227,10 @@ impl AdminBackend for GatewayAdmin {
         Box::pin(async move {
             let state = match state.trim() {
                 "" => None,
-                text => Some(LnState::parse(text).ok_or_else(|| {
+                text => Some(InvoiceState::parse(text).ok_or_else(|| {
                     AppError::Invalid(format!(
-                        "unknown state '{text}': use OPEN, ACCEPTED, SETTLED, CANCELED, EXPIRED or PENDING"
+                        "unknown state '{text}': use {}",
+                        InvoiceState::names(", ", false)
                     ))
                 })?),
             };

@@ -11,7 +11,7 @@ use crate::auth::{AuthError, AuthService};
 use crate::invoices::InvoiceService;
 use crate::lnd::LndClient;
 use crate::rates::RateService;
-use app::pages::pos::{InvoiceStatus, PosSale};
+use app::model::{InvoiceStatus, PosSale};
 
 use super::guard::RequestAuth;
 use super::lightning::NodeConnection;

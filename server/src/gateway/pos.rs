@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use app::pages::pos::{InvoiceStatus, PosSale};
+use app::model::{InvoiceStatus, PosSale};
 use app::AppError;
 use rust_decimal::Decimal;
 
@@ -25,7 +25,7 @@ pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
 pub fn state_of(invoice: &LnInvoice) -> InvoiceStatus {
     InvoiceStatus {
         invoice_id: invoice.id.clone(),
-        state: invoice.state.as_str().to_string(),
+        state: invoice.state,
         amount_paid_sat: invoice.amt_paid_msat / 1000,
     }
 }

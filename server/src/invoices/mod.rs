@@ -25,7 +25,7 @@ use crate::liquidity::{self, InboundCache, InboundCheck};
 use crate::lnd::{LndClient, LndError};
 use crate::money::{self, ConversionError};
 use crate::rates::{RateError, RateQuote, RateService};
-use crate::store::{Fattura, FatturaStatus, LnInvoice, LnState, NewLnInvoice, NodeOpened, Store, StoreError};
+use crate::store::{Fattura, FatturaStatus, InvoiceState, LnInvoice, NewLnInvoice, NodeOpened, Store, StoreError};
 use crate::time::now_secs;
 use lnd_proto::lnrpc;
 
@@ -441,10 +441,10 @@ impl InvoiceService {
         let mut to_retire = Vec::new();
         for live in self.store.live_ln_invoices_for(fattura.id).await? {
             let live = match live.state {
-                LnState::Pending => self.recover_pending(live).await?,
+                InvoiceState::Pending => self.recover_pending(live).await?,
                 _ => self.refresh(&live.id).await?,
             };
-            let payable = live.state == LnState::Open && live.expires_at - now_secs() >= REUSE_MIN_REMAINING_SECS;
+            let payable = live.state == InvoiceState::Open && live.expires_at - now_secs() >= REUSE_MIN_REMAINING_SECS;
             if !payable {
                 continue;
             }
@@ -519,7 +519,7 @@ impl InvoiceService {
         let Some(preimage_hex) = self.store.ln_preimage(&pending.payment_hash).await? else {
             self.store.delete_pending_ln_invoice(&pending.id).await?;
             return Ok(LnInvoice {
-                state: LnState::Canceled,
+                state: InvoiceState::Canceled,
                 ..pending
             });
         };
@@ -559,7 +559,7 @@ impl InvoiceService {
         if ours.state.is_final() {
             return Ok(ours);
         }
-        if ours.state == LnState::Pending {
+        if ours.state == InvoiceState::Pending {
             return self.recover_pending(ours).await;
         }
         match self.lookup_node_invoice(&ours.payment_hash).await? {
@@ -572,7 +572,7 @@ impl InvoiceService {
     pub async fn cancel(&self, id: &str) -> Result<LnInvoice, InvoiceError> {
         let ours = self.refresh(id).await?;
         match ours.state {
-            LnState::Settled => return Err(InvoiceError::CannotCancelSettled(ours.id)),
+            InvoiceState::Settled => return Err(InvoiceError::CannotCancelSettled(ours.id)),
             state if state.is_final() => {
                 return Err(InvoiceError::AlreadyFinal {
                     id: ours.id,
@@ -584,7 +584,7 @@ impl InvoiceService {
         let hash =
             hex::decode(&ours.payment_hash).map_err(|e| StoreError::Corrupt(format!("payment hash of {id}: {e}")))?;
         self.lnd.cancel_invoice(hash).await?;
-        self.store.set_ln_state(&ours.id, LnState::Canceled, true).await?;
+        self.store.set_ln_state(&ours.id, InvoiceState::Canceled, true).await?;
         self.store
             .ln_invoice(&ours.id)
             .await?
@@ -653,15 +653,15 @@ pub fn node_opened(node: &lnrpc::Invoice) -> NodeOpened {
 /// change writes its event in the same transaction. Returns whether anything changed; applying
 /// the same node state twice changes nothing the second time.
 pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<bool, StoreError> {
-    use lnrpc::invoice::InvoiceState;
+    use lnrpc::invoice::InvoiceState as NodeState;
     let expires_at = node.creation_date.saturating_add(node.expiry);
     let mut changed = false;
-    if ours.state == LnState::Pending {
+    if ours.state == InvoiceState::Pending {
         store.mark_ln_invoice_open(&ours.id, &node_opened(node)).await?;
         changed = true;
     }
-    match InvoiceState::try_from(node.state) {
-        Ok(InvoiceState::Settled) => {
+    match NodeState::try_from(node.state) {
+        Ok(NodeState::Settled) => {
             let paid = u64::try_from(node.amt_paid_msat).unwrap_or(0);
             let settle_index = (node.settle_index > 0).then_some(node.settle_index);
             changed |= store
@@ -669,21 +669,21 @@ pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::I
                 .await?
                 .is_some();
         }
-        Ok(InvoiceState::Canceled) => {
+        Ok(NodeState::Canceled) => {
             // LND cancels unpaid invoices at expiry; anything else cancelled it on purpose.
             let state = if now_secs() >= expires_at && !ours.cancelled_by_us {
-                LnState::Expired
+                InvoiceState::Expired
             } else {
-                LnState::Canceled
+                InvoiceState::Canceled
             };
             changed |= store.set_ln_state(&ours.id, state, false).await?;
         }
-        Ok(InvoiceState::Accepted) => {
-            changed |= store.set_ln_state(&ours.id, LnState::Accepted, false).await?;
+        Ok(NodeState::Accepted) => {
+            changed |= store.set_ln_state(&ours.id, InvoiceState::Accepted, false).await?;
         }
-        Ok(InvoiceState::Open) => {
+        Ok(NodeState::Open) => {
             if now_secs() >= expires_at {
-                changed |= store.set_ln_state(&ours.id, LnState::Expired, false).await?;
+                changed |= store.set_ln_state(&ours.id, InvoiceState::Expired, false).await?;
             }
         }
         Err(_) => {}

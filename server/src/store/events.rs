@@ -2,56 +2,17 @@
 //! the tracker's resume position. Events and their outbox rows are written inside the
 //! transaction of the state change that causes them, so a crash can never lose one.
 
+use app::model::{EventBody, EventKind, EventMetadata};
 use rand::RngCore;
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{cents_to_eur, to_i64, to_u64, Store, StoreError};
+use crate::time::rfc3339;
 
 /// Name of the endpoint that mirrors `lightning_webhook_url` / `lightning_webhook_secret`.
 pub const DEFAULT_ENDPOINT: &str = "default";
-
-/// What happened to one of our Lightning invoices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    /// The node confirmed a new invoice (PENDING → OPEN).
-    InvoiceCreated,
-    /// The invoice was paid (SETTLED).
-    PaymentReceived,
-    /// The invoice expired or the node cancelled it unpaid.
-    PaymentFailed,
-    /// We cancelled the invoice.
-    InvoiceCancelled,
-    /// The liquidity manager found channels outside the liquidity bounds (no invoice:
-    /// `ln_invoice_id` is empty).
-    LiquidityAlert,
-}
-
-impl EventKind {
-    /// The event name used in webhooks (`payment_received`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::InvoiceCreated => "invoice_created",
-            EventKind::PaymentReceived => "payment_received",
-            EventKind::PaymentFailed => "payment_failed",
-            EventKind::InvoiceCancelled => "invoice_cancelled",
-            EventKind::LiquidityAlert => "liquidity_alert",
-        }
-    }
-
-    /// Parses an event name.
-    pub fn parse(text: &str) -> Option<EventKind> {
-        Some(match text {
-            "invoice_created" => EventKind::InvoiceCreated,
-            "payment_received" => EventKind::PaymentReceived,
-            "payment_failed" => EventKind::PaymentFailed,
-            "invoice_cancelled" => EventKind::InvoiceCancelled,
-            "liquidity_alert" => EventKind::LiquidityAlert,
-            _ => return None,
-        })
-    }
-}
 
 /// A stored event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
@@ -148,47 +109,18 @@ fn new_event_id() -> String {
     format!("evt_{}", hex::encode(bytes))
 }
 
-/// A JSON string literal.
-fn json_str(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
+/// An EUR amount as the webhook body's `amount_eur`: the exact decimal rounded to two places, as
+/// text (written as a JSON number by [`EventBody`]).
+pub fn eur_text(amount_eur: Decimal) -> String {
+    amount_eur.round_dp(2).to_string()
 }
 
-/// RFC 3339 UTC time of a unix second.
-pub fn rfc3339(unix_secs: i64) -> String {
-    chrono::DateTime::from_timestamp(unix_secs, 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// The webhook body: exactly the spec's fields plus `id`. `amount_eur` is an exact decimal number.
-#[allow(clippy::too_many_arguments)]
-pub fn webhook_body(
-    id: &str,
-    event: &str,
-    invoice_id: &str,
-    payment_hash: &str,
-    amount_sats: u64,
-    amount_eur: Decimal,
-    timestamp_secs: i64,
-    description: &str,
-    original_invoice: Option<&str>,
-    client: Option<&str>,
-) -> String {
-    let opt = |v: Option<&str>| v.map(json_str).unwrap_or_else(|| "null".into());
-    format!(
-        "{{\"id\":{},\"event\":{},\"invoice_id\":{},\"payment_hash\":{},\"amount_sats\":{},\"amount_eur\":{},\
-         \"timestamp\":{},\"description\":{},\"metadata\":{{\"original_invoice\":{},\"client\":{}}}}}",
-        json_str(id),
-        json_str(event),
-        json_str(invoice_id),
-        json_str(payment_hash),
-        amount_sats,
-        amount_eur.round_dp(2),
-        json_str(&rfc3339(timestamp_secs)),
-        json_str(description),
-        opt(original_invoice),
-        opt(client),
-    )
+/// The webhook payload of `body` ([`EventBody::to_json`]). It fails only on an amount that is
+/// not decimal text, which [`eur_text`] never makes: reported as a value the database could not
+/// be given.
+pub fn event_payload(body: &EventBody) -> Result<String, StoreError> {
+    body.to_json()
+        .map_err(|e| StoreError::Query(sqlx::Error::Encode(Box::new(e))))
 }
 
 /// What an event's payload says about its invoice.
@@ -245,19 +177,21 @@ pub(super) async fn record_with_facts(
         ),
     };
     let id = new_event_id();
-    let payload = webhook_body(
-        &id,
-        kind.as_str(),
-        ln_invoice_id,
-        &facts.payment_hash,
-        amount_msat / 1000,
-        amount_eur,
-        at,
-        &facts.memo,
-        facts.numero.as_deref(),
-        facts.client_name.as_deref(),
-    );
-    insert_event(tx, &id, kind.as_str(), ln_invoice_id, &payload, at).await?;
+    let payload = event_payload(&EventBody {
+        id: id.clone(),
+        event: kind.as_str().to_string(),
+        invoice_id: ln_invoice_id.to_string(),
+        payment_hash: facts.payment_hash,
+        amount_sats: amount_msat / 1000,
+        amount_eur: eur_text(amount_eur),
+        timestamp: rfc3339(at),
+        description: facts.memo,
+        metadata: EventMetadata {
+            original_invoice: facts.numero,
+            client: facts.client_name,
+        },
+    })?;
+    insert_event(tx, &id, kind, ln_invoice_id, &payload, at).await?;
     Ok(id)
 }
 
@@ -272,14 +206,14 @@ pub const EVENTS_CHANNEL: &str = "openfatture_events";
 pub(super) async fn insert_event(
     tx: &mut Transaction<'_, Any>,
     id: &str,
-    kind: &str,
+    kind: EventKind,
     ln_invoice_id: &str,
     payload: &str,
     at: i64,
 ) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(ln_invoice_id)
         .bind(payload)
         .bind(at)
@@ -314,6 +248,39 @@ const SELECT_DELIVERY: &str = "SELECT d.event_seq, e.id AS event_id, e.type AS e
      FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq";
 
 impl Store {
+    /// Records a `liquidity_alert` event whose webhook body is `fields` (a JSON object) plus
+    /// `id`, `event` and `timestamp`, and queues it for every enabled webhook endpoint whose
+    /// filter accepts it, in one transaction. Returns the event id.
+    pub async fn record_liquidity_alert(&self, fields: serde_json::Value, at: i64) -> Result<String, StoreError> {
+        let kind = EventKind::LiquidityAlert;
+        let id = new_event_id();
+        let mut body = serde_json::Map::new();
+        body.insert("id".into(), serde_json::Value::String(id.clone()));
+        body.insert("event".into(), serde_json::Value::String(kind.as_str().into()));
+        body.insert("timestamp".into(), serde_json::Value::String(rfc3339(at)));
+        if let serde_json::Value::Object(extra) = fields {
+            for (k, v) in extra {
+                body.entry(k).or_insert(v);
+            }
+        }
+        let payload = serde_json::Value::Object(body).to_string();
+        let mut tx = self.begin_write().await?;
+        insert_event(tx.tx(), &id, kind, "", &payload, at).await?;
+        self.commit_and_signal(tx).await?;
+        Ok(id)
+    }
+
+    /// Liquidity alert webhook bodies (JSON), newest first, at most `limit`.
+    pub async fn liquidity_alerts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT payload FROM events WHERE type = $1 ORDER BY seq DESC LIMIT $2")
+                .bind(EventKind::LiquidityAlert.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+
     /// For monitoring: events recorded, and outbox rows PENDING and FAILED.
     pub async fn outbox_counts(&self) -> Result<(i64, i64, i64), StoreError> {
         let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
@@ -407,7 +374,7 @@ impl Store {
         .bind(secret)
         .bind(events)
         .bind(i64::from(enabled))
-        .bind(chrono::Utc::now().timestamp())
+        .bind(crate::time::now_secs())
         .execute(self.pool())
         .await?;
         Ok(())
@@ -630,5 +597,95 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(Some(done.rows_affected()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    /// The hand-written body the store wrote before [`EventBody`], kept as the reference: the
+    /// payload is a contract with webhook receivers and must not change by a byte.
+    #[allow(clippy::too_many_arguments)]
+    fn body_as_before(
+        id: &str,
+        event: &str,
+        invoice_id: &str,
+        payment_hash: &str,
+        amount_sats: u64,
+        amount_eur: Decimal,
+        timestamp_secs: i64,
+        description: &str,
+        original_invoice: Option<&str>,
+        client: Option<&str>,
+    ) -> String {
+        let json_str = |text: &str| serde_json::Value::String(text.to_string()).to_string();
+        let opt = |v: Option<&str>| v.map(json_str).unwrap_or_else(|| "null".into());
+        format!(
+            "{{\"id\":{},\"event\":{},\"invoice_id\":{},\"payment_hash\":{},\"amount_sats\":{},\"amount_eur\":{},\
+             \"timestamp\":{},\"description\":{},\"metadata\":{{\"original_invoice\":{},\"client\":{}}}}}",
+            json_str(id),
+            json_str(event),
+            json_str(invoice_id),
+            json_str(payment_hash),
+            amount_sats,
+            amount_eur.round_dp(2),
+            json_str(&rfc3339(timestamp_secs)),
+            json_str(description),
+            opt(original_invoice),
+            opt(client),
+        )
+    }
+
+    #[test]
+    fn event_bodies_are_byte_for_byte_the_former_payloads() -> Result<(), StoreError> {
+        let cases = [
+            (
+                EventKind::PaymentReceived.as_str(),
+                dec!(500.00),
+                Some("INV-001"),
+                Some("Rossi \"&\" Figli"),
+            ),
+            (EventKind::InvoiceCreated.as_str(), dec!(12.345), None, None),
+            (EventKind::PaymentFailed.as_str(), dec!(7), Some("2026/7"), None),
+            (
+                EventKind::InvoiceCancelled.as_str(),
+                dec!(0.1),
+                None,
+                Some("Café ☕\n\t"),
+            ),
+            ("test", Decimal::ZERO, None, None),
+        ];
+        for (event, amount_eur, original_invoice, client) in cases {
+            let expected = body_as_before(
+                "evt_00ff",
+                event,
+                "INV-001-LN",
+                "ab12",
+                27_778,
+                amount_eur,
+                1_767_323_045,
+                "Fattura \"1\" / pagamento\u{7f}\u{1}",
+                original_invoice,
+                client,
+            );
+            let body = EventBody {
+                id: "evt_00ff".into(),
+                event: event.into(),
+                invoice_id: "INV-001-LN".into(),
+                payment_hash: "ab12".into(),
+                amount_sats: 27_778,
+                amount_eur: eur_text(amount_eur),
+                timestamp: rfc3339(1_767_323_045),
+                description: "Fattura \"1\" / pagamento\u{7f}\u{1}".into(),
+                metadata: EventMetadata {
+                    original_invoice: original_invoice.map(str::to_string),
+                    client: client.map(str::to_string),
+                },
+            };
+            assert_eq!(event_payload(&body)?, expected);
+        }
+        Ok(())
     }
 }

@@ -1,60 +1,11 @@
 //! Lightning invoices we created, their locked rate and their lifecycle.
 
+use app::model::{EventKind, InvoiceState};
 use rust_decimal::Decimal;
 use sqlx::FromRow;
 
-use super::events::{self, EventKind};
+use super::events;
 use super::{cents_to_eur, eur_to_cents, fatture, parse_decimal, to_i64, to_u64, Store, StoreError};
-
-/// Lifecycle of one of our Lightning invoices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum LnState {
-    /// Recorded, the node has not confirmed it yet (a create that may have timed out).
-    Pending,
-    /// Payable.
-    Open,
-    /// A hold invoice's payment is held, not yet settled.
-    Accepted,
-    /// Paid.
-    Settled,
-    /// Cancelled (by us, or by the node).
-    Canceled,
-    /// Expired unpaid.
-    Expired,
-}
-
-impl LnState {
-    /// The stored and displayed name (`OPEN`, `SETTLED`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LnState::Pending => "PENDING",
-            LnState::Open => "OPEN",
-            LnState::Accepted => "ACCEPTED",
-            LnState::Settled => "SETTLED",
-            LnState::Canceled => "CANCELED",
-            LnState::Expired => "EXPIRED",
-        }
-    }
-
-    /// Parses a stored or user-given name, case-insensitively.
-    pub fn parse(text: &str) -> Option<LnState> {
-        Some(match text.to_ascii_uppercase().as_str() {
-            "PENDING" => LnState::Pending,
-            "OPEN" => LnState::Open,
-            "ACCEPTED" => LnState::Accepted,
-            "SETTLED" => LnState::Settled,
-            "CANCELED" | "CANCELLED" => LnState::Canceled,
-            "EXPIRED" => LnState::Expired,
-            _ => return None,
-        })
-    }
-
-    /// Whether the invoice can no longer change.
-    pub fn is_final(self) -> bool {
-        matches!(self, LnState::Settled | LnState::Canceled | LnState::Expired)
-    }
-}
 
 /// A Lightning invoice about to be requested from the node.
 #[derive(Debug, Clone)]
@@ -119,7 +70,7 @@ pub struct LnInvoice {
     /// Expiry time (unix seconds).
     pub expires_at: i64,
     /// Current state.
-    pub state: LnState,
+    pub state: InvoiceState,
     /// The node's add index.
     pub add_index: Option<u64>,
     /// The node's settle index.
@@ -143,7 +94,7 @@ impl LnInvoice {
 #[derive(Debug, Clone, Default)]
 pub struct LnInvoiceFilter {
     /// Only this state.
-    pub state: Option<LnState>,
+    pub state: Option<InvoiceState>,
     /// Only invoices paying this EUR invoice.
     pub fattura_id: Option<i64>,
     /// Only invoices created at or after this time (unix seconds).
@@ -186,7 +137,7 @@ impl TryFrom<LnRow> for LnInvoice {
 
     fn try_from(row: LnRow) -> Result<Self, Self::Error> {
         Ok(LnInvoice {
-            state: LnState::parse(&row.state)
+            state: InvoiceState::parse(&row.state)
                 .ok_or_else(|| StoreError::Corrupt(format!("invoice state '{}'", row.state)))?,
             amount_eur: cents_to_eur(row.amount_cents),
             amount_msat: to_u64(row.amount_msat, "amount_msat")?,
@@ -247,7 +198,7 @@ impl LnInvoice {
     /// This invoice once the node has made it: OPEN with the node's request, index and times.
     pub fn opened(self, node: &NodeOpened) -> LnInvoice {
         LnInvoice {
-            state: LnState::Open,
+            state: InvoiceState::Open,
             payment_request: Some(node.payment_request.clone()),
             add_index: Some(node.add_index),
             created_at: node.created_at,
@@ -380,7 +331,7 @@ impl Store {
             expiry_secs: new.expiry_secs,
             created_at: new.created_at,
             expires_at,
-            state: LnState::Pending,
+            state: InvoiceState::Pending,
             add_index: None,
             settle_index: None,
             amt_paid_msat: 0,
@@ -422,7 +373,7 @@ impl Store {
     }
 
     /// Sets a non-settled state (OPEN/ACCEPTED/CANCELED/EXPIRED); returns whether it changed.
-    pub async fn set_ln_state(&self, id: &str, state: LnState, by_us: bool) -> Result<bool, StoreError> {
+    pub async fn set_ln_state(&self, id: &str, state: InvoiceState, by_us: bool) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE ln_invoices SET state = $1, cancelled_by_us = CASE WHEN $2 = 1 THEN 1 ELSE cancelled_by_us END \
@@ -437,8 +388,8 @@ impl Store {
         let changed = done.rows_affected() == 1;
         if changed {
             let kind = match state {
-                LnState::Canceled if by_us => Some(EventKind::InvoiceCancelled),
-                LnState::Canceled | LnState::Expired => Some(EventKind::PaymentFailed),
+                InvoiceState::Canceled if by_us => Some(EventKind::InvoiceCancelled),
+                InvoiceState::Canceled | InvoiceState::Expired => Some(EventKind::PaymentFailed),
                 _ => None,
             };
             if let Some(kind) = kind {
@@ -466,7 +417,7 @@ impl Store {
         let Some(invoice) = row.map(LnInvoice::try_from).transpose()? else {
             return Err(StoreError::Corrupt(format!("no Lightning invoice {id}")));
         };
-        if invoice.state == LnState::Settled {
+        if invoice.state == InvoiceState::Settled {
             return Ok(None);
         }
         sqlx::query(
@@ -573,7 +524,7 @@ impl Store {
                   WHERE LOWER(f.numero) LIKE $6 ESCAPE '\\' OR LOWER(f.client_name) LIKE $6 ESCAPE '\\')) \
              ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
         ))
-        .bind(filter.state.map(LnState::as_str))
+        .bind(filter.state.map(InvoiceState::as_str))
         .bind(filter.fattura_id)
         .bind(filter.since)
         .bind(i64::from(filter.limit))

@@ -13,13 +13,14 @@ mod payments;
 pub mod rebalances;
 mod users;
 
+pub use app::model::{EventKind, InvoiceState};
 pub use events::{
-    rfc3339, webhook_body, AttemptOutcome, Delivery, DeliveryAttempt, Event, EventKind, WebhookEndpoint,
-    DEFAULT_ENDPOINT, EVENTS_CHANNEL,
+    eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
+    EVENTS_CHANNEL,
 };
 pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use leader::Leadership;
-pub use ln_invoices::{LnInvoice, LnInvoiceFilter, LnState, NewLnInvoice, NodeOpened};
+pub use ln_invoices::{LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::Payment;
 pub use users::{ThrottleState, UserRecord};
 
@@ -188,6 +189,7 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
         }
+        register_event_kinds(&pool).await?;
         let listen_url =
             (backend == Backend::Postgres).then(|| std::sync::Arc::new(secrecy::SecretString::from(url.to_string())));
         let events_tick = std::sync::Arc::new(tokio::sync::watch::channel(0).0);
@@ -297,6 +299,25 @@ impl Store {
         }
         self.pool.close().await;
     }
+}
+
+/// Makes sure every name of [`EventKind::ALL`] is in the `event_types` table that `events.type`
+/// refers to (migrations `sqlite/0007_event_types`, `postgres/0004_event_types`), so a new event
+/// kind needs no migration: one statement at open, which leaves existing rows as they are.
+async fn register_event_kinds(pool: &AnyPool) -> Result<(), StoreError> {
+    let rows: Vec<String> = (0..EventKind::ALL.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "INSERT INTO event_types (name, about_invoice) VALUES {} ON CONFLICT (name) DO NOTHING",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for kind in EventKind::ALL {
+        query = query.bind(kind.as_str()).bind(i64::from(kind.about_invoice()));
+    }
+    query.execute(pool).await?;
+    Ok(())
 }
 
 /// A database URL with its password replaced by `***`, for messages.

@@ -1,13 +1,8 @@
-//! Rebalances and their fees (an accounting cost, kept apart from invoice payments), and the
-//! liquidity alert events the liquidity manager raises.
+//! Rebalances and their fees (an accounting cost, kept apart from invoice payments).
 
-use rand::RngCore;
 use sqlx::FromRow;
 
 use super::{to_i64, to_u64, Store, StoreError};
-
-/// The event name of liquidity alerts ([`super::EventKind::LiquidityAlert`]).
-const LIQUIDITY_ALERT: &str = "liquidity_alert";
 
 /// Who started a rebalance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -153,51 +148,5 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
-    }
-
-    /// Records a `liquidity_alert` event whose webhook body is `fields` (a JSON object) plus
-    /// `id`, `event` and `timestamp`, and queues it for every enabled webhook endpoint whose
-    /// filter accepts it, in one transaction. Returns the event id.
-    pub async fn record_liquidity_alert(&self, fields: serde_json::Value, at: i64) -> Result<String, StoreError> {
-        let mut bytes = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let id = format!("evt_{}", hex::encode(bytes));
-        let mut body = serde_json::Map::new();
-        body.insert("id".into(), serde_json::Value::String(id.clone()));
-        body.insert("event".into(), serde_json::Value::String(LIQUIDITY_ALERT.into()));
-        body.insert("timestamp".into(), serde_json::Value::String(super::rfc3339(at)));
-        if let serde_json::Value::Object(extra) = fields {
-            for (k, v) in extra {
-                body.entry(k).or_insert(v);
-            }
-        }
-        let payload = serde_json::Value::Object(body).to_string();
-        let mut tx = self.begin_write().await?;
-        super::events::insert_event(tx.tx(), &id, LIQUIDITY_ALERT, "", &payload, at).await?;
-        self.commit_and_signal(tx).await?;
-        Ok(id)
-    }
-
-    /// Liquidity alert webhook bodies (JSON), newest first, at most `limit`.
-    pub async fn liquidity_alerts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT payload FROM events WHERE type = $1 ORDER BY seq DESC LIMIT $2")
-                .bind(LIQUIDITY_ALERT)
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?,
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::EventKind;
-
-    #[test]
-    fn alert_name_is_the_event_kind() {
-        assert_eq!(EventKind::LiquidityAlert.as_str(), LIQUIDITY_ALERT);
-        assert_eq!(EventKind::parse(LIQUIDITY_ALERT), Some(EventKind::LiquidityAlert));
     }
 }

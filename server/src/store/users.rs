@@ -1,6 +1,6 @@
 //! Staff accounts, sessions and the sign-in throttle (tables from `0003_auth.sql`).
 
-use app::auth::Role;
+use app::model::Role;
 
 use super::{Store, StoreError};
 

@@ -15,13 +15,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use lnd_proto::lnrpc::{self, invoice::InvoiceState, InvoiceSubscription, ListInvoiceRequest};
+use lnd_proto::lnrpc::{self, invoice::InvoiceState as NodeState, InvoiceSubscription, ListInvoiceRequest};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::invoices::apply_node_invoice;
 use crate::lnd::{LndClient, LndError};
-use crate::store::{LnInvoice, LnInvoiceFilter, LnState, Store, StoreError};
+use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store, StoreError};
 
 /// Invoices fetched per `ListInvoices` page during a sweep.
 const SWEEP_PAGE: u64 = 500;
@@ -240,7 +240,7 @@ impl Tracker {
         let mut changed = 0;
         let mut live: HashMap<String, LnInvoice> = HashMap::new();
         // PENDING ones too: a create whose OPEN record a crash lost, or whose answer never came.
-        for state in [LnState::Pending, LnState::Open, LnState::Accepted] {
+        for state in [InvoiceState::Pending, InvoiceState::Open, InvoiceState::Accepted] {
             let filter = LnInvoiceFilter {
                 state: Some(state),
                 limit: u32::MAX,
@@ -277,7 +277,7 @@ impl Tracker {
                     changed += usize::from(self.apply_to(&ours, invoice).await?);
                 }
                 last_add = last_add.max(Some(invoice.add_index));
-                if invoice.state == InvoiceState::Settled as i32 {
+                if invoice.state == NodeState::Settled as i32 {
                     last_settle = last_settle.max(Some(invoice.settle_index));
                 }
             }
@@ -310,7 +310,7 @@ impl Tracker {
     /// Applies a run of stream updates in order, logging failures. The bare adds among them (new
     /// OPEN invoices, most of a busy stream) are looked up with one query.
     pub async fn apply_batch(&self, batch: &[lnrpc::Invoice]) {
-        let is_add = |invoice: &lnrpc::Invoice| invoice.state == InvoiceState::Open as i32;
+        let is_add = |invoice: &lnrpc::Invoice| invoice.state == NodeState::Open as i32;
         let added: Vec<String> = batch
             .iter()
             .filter(|invoice| is_add(invoice))
@@ -345,7 +345,7 @@ impl Tracker {
         let changed = match ours {
             // A new invoice whose create is still recording it: its creator (or a later look)
             // completes the record, so this one rides with the store's next commit.
-            Some(ours) if ours.state == LnState::Pending && node.state == InvoiceState::Open as i32 => {
+            Some(ours) if ours.state == InvoiceState::Pending && node.state == NodeState::Open as i32 => {
                 self.store
                     .mark_ln_invoice_open_soon(&ours.id, &crate::invoices::node_opened(node))
                     .await?;
@@ -354,7 +354,7 @@ impl Tracker {
             Some(ours) => self.apply_to(&ours, node).await?,
             None => false,
         };
-        let settle_index = (node.state == InvoiceState::Settled as i32).then_some(node.settle_index);
+        let settle_index = (node.state == NodeState::Settled as i32).then_some(node.settle_index);
         self.advance_indexes(Some(node.add_index), settle_index, changed)
             .await?;
         Ok(changed)

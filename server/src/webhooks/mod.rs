@@ -16,13 +16,15 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::breaker::{BreakerState, CircuitBreaker};
-use crate::store::{AttemptOutcome, Delivery, Store, StoreError, DEFAULT_ENDPOINT};
-use crate::time::{now_ms, now_secs};
+use crate::store::{AttemptOutcome, Delivery, EventKind, Store, StoreError, DEFAULT_ENDPOINT};
+use crate::time::{now_ms, now_secs, rfc3339};
 
 /// Header: hex HMAC-SHA256(secret, body).
 pub const HEADER_SIGNATURE: &str = "X-Lightning-Signature";
 /// Header: `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 pub const HEADER_SIGNATURE_V2: &str = "X-Lightning-Signature-V2";
+/// The event name of test deliveries (`webhooks test`): never stored, so not an event kind.
+pub const TEST_EVENT: &str = "test";
 /// Header: the event's stable id.
 pub const HEADER_EVENT_ID: &str = "X-Lightning-Event-Id";
 /// Header: unix seconds of this attempt (the `t` of the V2 signature).
@@ -59,8 +61,8 @@ pub enum WebhookError {
     /// An endpoint has no name.
     #[error("give the endpoint a name, e.g. erp")]
     MissingName,
-    /// An endpoint's event filter names an unknown event.
-    #[error("unknown event '{0}' in the event filter: use * or invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert")]
+    /// An endpoint's event filter names an unknown event (none of [`EventKind::ALL`]).
+    #[error("unknown event '{0}' in the event filter: use * or {events}", events = EventKind::names(", "))]
     UnknownEvent(String),
     /// The HTTP client could not be built.
     #[error("cannot build the webhook HTTP client: {0}")]
@@ -231,6 +233,12 @@ pub async fn sync_default_endpoint(store: &Store, settings: &DefaultEndpointSett
     Ok(())
 }
 
+/// What an endpoint's event filter may be, for help texts: `*` or a comma list of the names of
+/// [`EventKind::ALL`].
+pub fn event_filter_help() -> String {
+    format!("`*` or a comma list of {}", EventKind::names(", "))
+}
+
 /// Normalises an endpoint's event filter: `*` or a comma list of known event names without spaces.
 pub fn check_event_filter(events: &str) -> Result<String, WebhookError> {
     let events = events.replace(' ', "");
@@ -240,10 +248,7 @@ pub fn check_event_filter(events: &str) -> Result<String, WebhookError> {
     if events == "*" {
         return Ok(events);
     }
-    match events
-        .split(',')
-        .find(|name| crate::store::EventKind::parse(name).is_none())
-    {
+    match events.split(',').find(|name| EventKind::parse(name).is_none()) {
         Some(unknown) => Err(WebhookError::UnknownEvent(unknown.to_string())),
         None => Ok(events),
     }
@@ -475,18 +480,17 @@ impl Dispatcher {
         let mut id_bytes = [0u8; 16];
         rand::thread_rng().fill(&mut id_bytes);
         let id = format!("evt_test_{}", hex::encode(id_bytes));
-        let body = crate::store::webhook_body(
-            &id,
-            "test",
-            "TEST-LN",
-            &"0".repeat(64),
-            0,
-            rust_decimal::Decimal::ZERO,
-            now_secs(),
-            "Test event from openfatture lightning webhooks test",
-            None,
-            None,
-        );
+        let body = crate::store::event_payload(&app::model::EventBody {
+            id: id.clone(),
+            event: TEST_EVENT.to_string(),
+            invoice_id: "TEST-LN".to_string(),
+            payment_hash: "0".repeat(64),
+            amount_sats: 0,
+            amount_eur: crate::store::eur_text(rust_decimal::Decimal::ZERO),
+            timestamp: rfc3339(now_secs()),
+            description: "Test event from openfatture lightning webhooks test".to_string(),
+            metadata: app::model::EventMetadata::default(),
+        })?;
         Ok(self.send(url, &secret, &id, &body).await)
     }
 }

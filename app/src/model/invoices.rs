@@ -1,0 +1,82 @@
+//! EUR invoices ("fatture") and our Lightning invoices as the Invoices page lists and shows them.
+
+use serde::{Deserialize, Serialize};
+
+use super::pos::InvoiceStatus;
+use super::state::InvoiceState;
+
+/// An EUR invoice ("fattura") as the Invoices page lists it. Amounts are exact decimal text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FatturaView {
+    /// Row id.
+    pub id: i64,
+    /// Invoice number.
+    pub numero: String,
+    /// Year of the invoice date.
+    pub anno: i32,
+    /// Invoice date, `YYYY-MM-DD`.
+    pub data: String,
+    /// Client name.
+    pub client: String,
+    /// What the invoice is for.
+    pub description: String,
+    /// What the client has to pay in all, EUR.
+    pub due_eur: String,
+    /// Paid so far, EUR.
+    pub paid_eur: String,
+    /// Still to be paid, EUR.
+    pub outstanding_eur: String,
+    /// `unpaid`, `partially paid` or `paid`.
+    pub status: String,
+}
+
+/// One of our Lightning invoices as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LnInvoiceView {
+    /// Our id (`INV-001-LN`, `LN-000001`).
+    pub id: String,
+    /// Numero of the EUR invoice it collects ('' for standalone/POS invoices).
+    pub numero: String,
+    /// Client of that EUR invoice ('' when none).
+    pub client: String,
+    /// EUR amount.
+    pub amount_eur: String,
+    /// Amount in whole sats.
+    pub amount_sat: u64,
+    /// The locked EUR per BTC.
+    pub rate_eur_per_btc: String,
+    /// Its state when read.
+    pub state: InvoiceState,
+    /// Creation time, RFC 3339 UTC.
+    pub created_at: String,
+    /// Expiry time, RFC 3339 UTC.
+    pub expires_at: String,
+}
+
+/// One Lightning invoice with what is needed to get it paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LnInvoiceInfo {
+    /// The listed facts.
+    pub invoice: LnInvoiceView,
+    /// BOLT11 payment request ('' while the node has not confirmed it); the page draws its QR code.
+    pub payment_request: String,
+    /// What was paid, whole sats.
+    pub amount_paid_sat: u64,
+    /// The memo in the invoice.
+    pub memo: String,
+    /// True when creating returned an existing payable invoice for the same amount.
+    pub reused: bool,
+    /// Loud warnings (fallback rate, low inbound capacity, an older invoice cancelled).
+    pub warnings: Vec<String>,
+}
+
+impl LnInvoiceInfo {
+    /// The invoice's state as the POS and the live event stream carry it.
+    pub fn status(&self) -> InvoiceStatus {
+        InvoiceStatus {
+            invoice_id: self.invoice.id.clone(),
+            state: self.invoice.state,
+            amount_paid_sat: self.amount_paid_sat,
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Every type that crosses the wire between the gateway and the browser (server-function replies,
+//! the live event stream's bodies) and the closed lists both sides name: invoice states, event
+//! kinds, staff roles. One concern per file; re-exported here, so users write
+//! `crate::model::PosSale` / `app::model::InvoiceState`.
+//!
+//! The bottom layer of the app: pages → `backend`/`admin`/`api` → `model`. Nothing here imports
+//! anything else from the crate, nothing here renders, and no secret ever goes in here. Amounts
+//! carry their unit in the field name; decimals travel as their exact text.
+
+mod event;
+mod invoices;
+mod node;
+mod payments;
+mod pos;
+mod rates;
+mod session;
+mod settings;
+mod state;
+mod webhooks;
+
+pub use event::{EventBody, EventKind, EventMetadata};
+pub use invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
+pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
+pub use payments::PaymentView;
+pub use pos::{InvoiceStatus, PosSale};
+pub use rates::{ProviderState, RateStatus};
+pub use session::{Role, SessionUser};
+pub use settings::SettingView;
+pub use state::InvoiceState;
+pub use webhooks::{DeliveryView, EndpointView, WebhookTestReport};

@@ -1,0 +1,41 @@
+//! The POS screen's data: a sale waiting to be paid and the state of its invoice.
+
+use serde::{Deserialize, Serialize};
+
+use super::state::InvoiceState;
+
+/// A POS sale waiting to be paid: what the QR screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosSale {
+    /// Our Lightning invoice id (`LN-000042`).
+    pub invoice_id: String,
+    /// BOLT11 payment request (the screen draws its QR code itself).
+    pub payment_request: String,
+    /// EUR amount, two decimals (`12.50`).
+    pub amount_eur: String,
+    /// Amount in whole sats.
+    pub amount_sat: u64,
+    /// The locked rate, EUR per BTC.
+    pub eur_per_btc: String,
+    /// Where the rate came from (`coingecko`, `fallback`, …).
+    pub rate_source: String,
+    /// Whether the rate is the configured fallback, not a market price.
+    pub rate_is_fallback: bool,
+    /// When the invoice stops being payable (unix seconds).
+    pub expires_at: i64,
+    /// The gateway's clock when it answered (unix seconds), to count down without clock skew.
+    pub server_now: i64,
+    /// Loud warnings (fallback rate, low inbound capacity).
+    pub warnings: Vec<String>,
+}
+
+/// The state of one Lightning invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceStatus {
+    /// Our Lightning invoice id.
+    pub invoice_id: String,
+    /// Its state now.
+    pub state: InvoiceState,
+    /// What was paid, whole sats.
+    pub amount_paid_sat: u64,
+}
