@@ -1,4 +1,5 @@
-//! Helpers shared by the server's integration tests.
+//! Helpers shared by the server's integration tests: each test binary (`tests/<area>/main.rs`)
+//! includes this directory as its `common` module.
 #![allow(dead_code)]
 
 use openfatture::store::Store;
@@ -71,8 +72,15 @@ pub fn new_standalone_invoice(
     }
 }
 
+/// Taken by every test that runs the liquidity manager in its process (directly, or inside a
+/// gateway started with `lightning_liquidity_enabled`): the manager needs the library's
+/// process-wide rebalance lock (`openfatture::liquidity::REBALANCE_LOCK`), so such tests run one
+/// at a time, whichever module of a test binary they are in.
+pub static LIQUIDITY_MANAGER_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub mod lightning;
 pub mod pg;
+pub mod rates;
 pub mod web;
 
 /// Every table of the schema, for byte-for-byte "nothing changed" checks.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::*;
+use crate::common::rates::*;
 use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig, RatesConfigError};
 use rust_decimal_macros::dec;
 use secrecy::SecretString;

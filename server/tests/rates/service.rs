@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::common::*;
+use crate::common::rates::*;
 use openfatture::breaker::BreakerState;
 use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig};
 use rust_decimal_macros::dec;

@@ -1,6 +1,6 @@
 //! The storage layer behaves the same on SQLite and on a real PostgreSQL server.
 
-mod common;
+use crate::common;
 use common::lightning::{invoice_client, invoice_service, start_node};
 use common::pg::PgServer;
 

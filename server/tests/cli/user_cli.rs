@@ -1,7 +1,7 @@
 //! `openfatture user add|list|remove` through the binary: accounts are created with a hashed
 //! password, refusals say what to fix and leave the database unchanged.
 
-mod common;
+use crate::common;
 use common::{dump_tables, WEB_TABLES};
 
 use assert_cmd::assert::Assert;

@@ -1,7 +1,7 @@
 //! Lightning invoices for EUR invoices, end to end against the simulated node over real
 //! TLS + gRPC, a real SQLite file and a local CoinGecko-shaped HTTP server.
 
-mod common;
+use crate::common;
 use common::dump;
 use common::lightning::node_invoice_count;
 

@@ -4,7 +4,7 @@
 //! keys, the webhook secrets and the staff passwords. (Served assets are scanned by the browser
 //! test `end2end/tests/secrets.spec.ts`.)
 
-mod common;
+use crate::common;
 use common::web::{Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 
 use wiremock::matchers::{method, path};

@@ -3,7 +3,7 @@
 //! or refused with a clear error, never panic. The real, coverage-guided fuzzers are run by
 //! hand with `cargo +nightly fuzz run <target>` (see `fuzz/README.md`).
 
-#[path = "../../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/lib.rs"]
 mod bodies;
 
 use std::path::{Path, PathBuf};

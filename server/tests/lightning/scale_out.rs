@@ -3,7 +3,7 @@
 //! events reach browsers on any instance, and webhook deliveries are shared by all instances,
 //! each received once.
 
-mod common;
+use crate::common;
 use common::lightning::{invoice_service, start_node};
 use common::pg::PgServer;
 

@@ -2,7 +2,7 @@
 //! staff sign-in and roles, cookies, sign-in throttling, the Origin guard, the first-admin setup
 //! link, the POS server functions, and the live event stream (SSE) a POS screen waits on.
 
-mod common;
+use crate::common;
 use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 
 use std::time::Duration;
@@ -423,6 +423,8 @@ async fn cli_commands_use_the_embedded_node_while_serve_runs() -> TestResult {
 
 #[tokio::test]
 async fn serve_runs_the_liquidity_manager_when_enabled() -> TestResult {
+    // The manager takes the process-wide rebalance lock: no other manager test may run meanwhile.
+    let _serial = common::LIQUIDITY_MANAGER_TESTS.lock().await;
     // The embedded node's default channels: alice has 10 % inbound (needs inbound), carol 90 %.
     let web = Web::start_with(
         true,

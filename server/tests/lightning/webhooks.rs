@@ -3,7 +3,7 @@
 //! redirects, ordering and redelivery; and end to end from a simnode settle.
 
 use std::collections::VecDeque;
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

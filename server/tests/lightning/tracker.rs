@@ -2,7 +2,7 @@
 //! our invoices becomes exactly one event, across dropped streams, node restarts and
 //! duplicate reports.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

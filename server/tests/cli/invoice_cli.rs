@@ -1,7 +1,7 @@
 //! The invoice commands of the `openfatture` binary against a simnode over real TLS: import
 //! FatturaPA, create a Lightning invoice, pay it as a customer, see it settled and exported.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! config.toml (refusals leave it byte-identical, secrets never come back), and webhook
 //! endpoints against a local receiver.
 
-mod common;
+use crate::common;
 use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 
 use std::sync::{Arc, Mutex};

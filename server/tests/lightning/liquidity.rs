@@ -2,7 +2,7 @@
 //! `lightning liquidity status --json` command, and the inbound check made before an
 //! invoice is created (warn, refuse, or say the check is unavailable).
 
-mod common;
+use crate::common;
 use common::dump;
 use common::lightning::{client, node_invoice_count, openfatture_against, TopologyNode, POLICY};
 

@@ -5,7 +5,7 @@
 //! runs with `OPENFATTURE_HOME` set to the gateway's home (so it uses the same database, config
 //! file and embedded node), and server functions are called over HTTP with a signed-in admin.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! with fees recorded apart, dry runs, fee caps, impossible requests, the CLI, and the
 //! automatic manager's rolling daily fee budget over a simulated day and a half.
 
-mod common;
+use crate::common;
 use common::dump;
 use common::lightning::{invoice_client, openfatture_against, start_node_with, TopologyNode};
 
@@ -309,12 +309,9 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     rt.block_on(node.shutdown());
 }
 
-/// The manager tests share the process-wide rebalance lock: run them one at a time.
-static MANAGER_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 #[tokio::test]
 async fn manager_never_exceeds_the_daily_fee_budget() {
-    let _serial = MANAGER_TESTS.lock().await;
+    let _serial = common::LIQUIDITY_MANAGER_TESTS.lock().await;
     let TopologyNode { dir, node, admin: lnd } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     store
@@ -408,7 +405,7 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
 
 #[tokio::test]
 async fn started_manager_checks_at_once_and_stops() {
-    let _serial = MANAGER_TESTS.lock().await;
+    let _serial = common::LIQUIDITY_MANAGER_TESTS.lock().await;
     let TopologyNode { dir, node, admin: lnd } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     let settings = settings(1_000_000);
@@ -597,7 +594,7 @@ async fn send_payment_needs_admin_macaroon() {
 /// manager until it is released or expires.
 #[test]
 fn a_rebalance_in_another_process_blocks_until_released_or_expired() {
-    let _serial = MANAGER_TESTS.blocking_lock();
+    let _serial = common::LIQUIDITY_MANAGER_TESTS.blocking_lock();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let TopologyNode { dir, node, admin: lnd } = rt.block_on(TopologyNode::start(TOPOLOGY)).expect("simnode starts");
     let home = dir.path().join("home");

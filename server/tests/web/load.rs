@@ -1,7 +1,7 @@
 //! A small, bounded load test on loopback: many POS clients at once create and pay invoices; every
 //! settle reaches every browser stream once and the webhook receiver once.
 
-mod common;
+use crate::common;
 use common::web::{Web, CASHIER, CASHIER_PIN};
 
 use std::collections::HashMap;
