@@ -1,6 +1,6 @@
 //! The `simnode` binary end to end: run, pay (success and LND-like failure), fault, SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
 //! Macaroon refusals exactly as LND words them, and per-method permissions.
 
-mod common;
+use crate::common;
 
 use common::{track, Mac, TestNode};
 use lnd_proto::invoicesrpc::{self, invoices_client::InvoicesClient};

@@ -1,6 +1,6 @@
 //! AddInvoice, BOLT11 content, validation errors, lookups, listing and DecodePayReq.
 
-mod common;
+use crate::common;
 
 use bitcoin::hashes::{sha256, Hash};
 use common::TestNode;

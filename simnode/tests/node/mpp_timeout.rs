@@ -1,18 +1,28 @@
-//! Unfinished multi-part payments fail back after the MPP timeout (shortened for this test
-//! binary through `SIMNODE_MPP_TIMEOUT_SECS`; LND's is 120 s).
+//! Unfinished multi-part payments fail back after the MPP timeout (shortened through
+//! `SIMNODE_MPP_TIMEOUT_SECS`; LND's is 120 s).
+//!
+//! The node reads that variable from its process's environment, and the other tests of this
+//! binary run in the same process: so the test runs again in a child process of this binary,
+//! with the variable set there only (the parent's environment is never changed).
 
-mod common;
+use crate::common;
 
+use std::process::Command;
 use std::time::Duration;
 
 use common::{eventually, TestNode};
 use lnd_proto::lnrpc::{self, invoice::InvoiceState};
 use simnode::{PayOptions, PayStatus};
 
+/// Set (only) in the child process that runs the test's body.
+const CHILD_ENV: &str = "SIMNODE_TESTS_MPP_TIMEOUT_CHILD";
+
 #[tokio::test]
 async fn held_parts_fail_back_after_the_mpp_timeout() {
-    // Only test in this binary, so setting the variable cannot race another test.
-    std::env::set_var(simnode::MPP_TIMEOUT_ENV, "1");
+    if std::env::var_os(CHILD_ENV).is_none() {
+        in_a_child_process("held_parts_fail_back_after_the_mpp_timeout");
+        return;
+    }
     let mut t = TestNode::start().await;
     let before = t.channels().await;
     let added = t.add_invoice(10_000, "half paid").await;
@@ -63,4 +73,24 @@ async fn held_parts_fail_back_after_the_mpp_timeout() {
     assert_eq!(full.status, PayStatus::Settled);
     assert_eq!(full.amount_msat, 10_000_000);
     t.node.shutdown().await;
+}
+
+/// Runs the test `name` of this module alone in a child process of this test binary, with a 1 s
+/// MPP timeout in the child's environment; fails unless exactly that one test ran and passed.
+fn in_a_child_process(name: &str) {
+    let module = module_path!().split_once("::").map_or("", |(_crate, path)| path);
+    let test = format!("{module}::{name}");
+    let output = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([test.as_str(), "--exact", "--test-threads=1", "--nocapture"])
+        .env(simnode::MPP_TIMEOUT_ENV, "1")
+        .env(CHILD_ENV, "1")
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{test} in a child process failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
 }

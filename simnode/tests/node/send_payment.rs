@@ -1,6 +1,6 @@
 //! SendPaymentV2 / TrackPaymentV2: circular self-payments over real TLS gRPC.
 
-mod common;
+use crate::common;
 
 use common::{circular_payment, restart, send_payment, send_payment_final, track, track_first, Mac, TestNode};
 use futures::StreamExt;

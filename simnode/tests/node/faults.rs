@@ -1,6 +1,6 @@
 //! Injected faults as a client sees them: deadline exceeded, UNAVAILABLE, streams ending.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Start, GetInfo, channels, topology and restart persistence over real TLS gRPC.
 
-mod common;
+use crate::common;
 
 use common::{connect, restart, Mac, TestNode};
 use lnd_proto::lnrpc::{self, lightning_client::LightningClient};

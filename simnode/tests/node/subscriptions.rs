@@ -1,7 +1,7 @@
 //! SubscribeInvoices with LND's semantics: backlog strictly after the given indexes, only OPEN
 //! and SETTLED invoices, no duplicates, and live add/settle events (cancel/accept not streamed).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Simulated incoming payments through the control surface: settle, liquidity, hold invoices,
 //! cancel, expiry and multi-part payments.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
