@@ -81,11 +81,7 @@ fn web_owned(
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/fatturapa")
-        .join(name)
-        .display()
-        .to_string()
+    common::fixture_path(name).display().to_string()
 }
 
 /// A valid FatturaPA fixture with `from` replaced by `to`, written to `dir/name`.
@@ -327,11 +323,8 @@ async fn run_cli(
 ) -> Res<(Option<i32>, String, String)> {
     let home = home.to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
-        let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary built");
-        cmd.env_clear()
-            .env("HOME", &home)
-            .env("OPENFATTURE_HOME", &home)
-            .env("LIGHTNING_COINGECKO_ENABLED", "false")
+        let mut cmd = common::openfatture(&home);
+        cmd.env("LIGHTNING_COINGECKO_ENABLED", "false")
             .env("LIGHTNING_FALLBACK_RATE", "45000")
             .args(&args)
             .write_stdin("")

@@ -1,30 +1,15 @@
 //! The `openfatture` binary: config round trip, `lightning status|channels` against a running
 //! simnode, `--json` output and exit codes.
 
-use std::net::SocketAddr;
+use crate::common;
+
 use std::path::Path;
 
 use app::model::{ChannelView, NodeStatus};
 use assert_cmd::Command;
+use common::lightning::sim_config;
+use common::{openfatture, stdout_of};
 use simnode::{MacaroonKind, RunningNode, SimNodeConfig};
-
-/// The binary with a clean environment: only HOME and OPENFATTURE_HOME.
-fn openfatture(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("openfatture").expect("binary built");
-    cmd.env_clear().env("HOME", home).env("OPENFATTURE_HOME", home);
-    cmd
-}
-
-fn stdout_of(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
-}
 
 #[test]
 fn config_set_get_list_round_trip() {
@@ -136,12 +121,10 @@ local_balance_sat = 500000
 async fn start_node(dir: &Path) -> RunningNode {
     let topology = dir.join("topology.toml");
     std::fs::write(&topology, TOPOLOGY).expect("topology");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
     simnode::start(SimNodeConfig {
-        data_dir: dir.join("node"),
-        listen,
         topology: Some(topology),
         alias: Some("cli-test".into()),
+        ..sim_config(&dir.join("node"))
     })
     .await
     .expect("simnode starts")

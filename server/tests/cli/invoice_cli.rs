@@ -4,25 +4,19 @@
 use crate::common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
-use simnode::{MacaroonKind, RunningNode, SimNodeConfig};
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/fatturapa")
-        .join(name)
-}
+use common::fixture_path as fixture;
+use common::lightning::start_node_at;
+use common::stdout_of as ok;
+use simnode::{MacaroonKind, RunningNode};
 
 /// The binary with a clean environment, pointed at `node` (invoice.macaroon) and at a fixed
 /// fallback rate with the rate providers off, so no network is needed.
 fn openfatture(home: &Path, node: Option<&RunningNode>) -> Command {
-    let mut cmd = Command::cargo_bin("openfatture").expect("binary built");
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("OPENFATTURE_HOME", home)
-        .env("LIGHTNING_COINGECKO_ENABLED", "false")
+    let mut cmd = common::openfatture(home);
+    cmd.env("LIGHTNING_COINGECKO_ENABLED", "false")
         .env("LIGHTNING_FALLBACK_RATE", "45000.00");
     if let Some(node) = node {
         cmd.env("LIGHTNING_HOST", node.grpc_addr().to_string())
@@ -30,17 +24,6 @@ fn openfatture(home: &Path, node: Option<&RunningNode>) -> Command {
             .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Invoice));
     }
     cmd
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf8")
 }
 
 fn fails(cmd: &mut Command) -> String {
@@ -56,13 +39,7 @@ fn fails(cmd: &mut Command) -> String {
 
 fn start_node(rt: &tokio::runtime::Runtime, dir: &Path) -> RunningNode {
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    rt.block_on(simnode::start(SimNodeConfig {
-        data_dir: dir.to_path_buf(),
-        listen,
-        topology: None,
-        alias: None,
-    }))
-    .expect("simnode starts")
+    rt.block_on(start_node_at(dir, listen)).expect("simnode starts")
 }
 
 /// Every row of the invoice tables as text, to prove refusals change nothing.

@@ -2,20 +2,14 @@
 //! password, refusals say what to fix and leave the database unchanged.
 
 use crate::common;
+use common::openfatture as cli;
 use common::{dump_tables, WEB_TABLES};
 
 use assert_cmd::assert::Assert;
-use assert_cmd::Command;
 use openfatture::store::Store;
 use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
-
-fn cli(home: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("openfatture").expect("binary");
-    cmd.env_clear().env("OPENFATTURE_HOME", home);
-    cmd
-}
 
 /// The arguments of `user add USER --role ROLE --password-stdin`.
 fn add_args<'a>(user: &'a str, role: &'a str) -> Vec<&'a str> {

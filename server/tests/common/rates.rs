@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use openfatture::rates::RatesConfig;
+use openfatture::rates::{ProviderHealth, RateService, RatesConfig};
 use secrecy::SecretString;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -99,6 +99,17 @@ pub fn config(cg: Option<&MockServer>, cmc: Option<&MockServer>) -> RatesConfig 
         retry_backoff_base_ms: 10,
         ..RatesConfig::default()
     }
+}
+
+/// The health `service` reports for `provider`.
+pub fn health(service: &RateService, provider: &str) -> ProviderHealth {
+    service
+        .status()
+        .providers
+        .into_iter()
+        .find(|p| p.provider == provider)
+        .expect("provider listed")
+        .health
 }
 
 /// Requests a mock server has received.

@@ -3,7 +3,7 @@
 
 use crate::common;
 use common::dump;
-use common::lightning::node_invoice_count;
+use common::lightning::{client_with_timeout, coingecko_at, node_invoice_count, rates_from, start_node_at, POLICY};
 
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -13,23 +13,16 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use lightning_invoice::Bolt11Invoice;
 use lnd_proto::lnrpc::invoice::InvoiceState;
-use openfatture::invoices::{export, CreateRequest, InvoiceError, InvoicePolicy, InvoiceService};
-use openfatture::lnd::{LndClient, LndConfig};
+use openfatture::invoices::{export, CreateRequest, InvoiceError, InvoiceService};
+use openfatture::lnd::LndClient;
 use openfatture::rates::{RateService, RatesConfig};
 use openfatture::store::{FatturaStatus, LnState, NewFattura, Store};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use simnode::{FaultCommand, MacaroonKind, PayOptions, RunningNode, SimNodeConfig};
+use simnode::{FaultCommand, MacaroonKind, PayOptions, RunningNode};
 use tempfile::TempDir;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const POLICY: InvoicePolicy = InvoicePolicy {
-    default_expiry_hours: 24,
-    min_expiry_hours: 1,
-    max_expiry_hours: 168,
-    block_unreceivable: false,
-};
 
 struct Harness {
     _dir: TempDir,
@@ -41,50 +34,17 @@ struct Harness {
     _rates_server: MockServer,
 }
 
-/// A CoinGecko look-alike answering 45,000 EUR/BTC.
-async fn coingecko_at(price: &str) -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v3/simple/price"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(format!(r#"{{"bitcoin":{{"eur":{price}}}}}"#), "application/json"),
-        )
-        .mount(&server)
-        .await;
-    server
-}
-
 async fn harness_with_timeout(timeout: Duration) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim_dir = dir.path().join("simnode");
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let node = simnode::start(SimNodeConfig {
-        data_dir: sim_dir.clone(),
-        listen,
-        topology: None,
-        alias: None,
-    })
-    .await
-    .expect("simnode starts");
-    let lnd = LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
-        timeout,
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect");
+    let node = start_node_at(&sim_dir, listen).await.expect("simnode starts");
+    let lnd = client_with_timeout(&node, MacaroonKind::Invoice, timeout)
+        .await
+        .expect("connect");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     let rates_server = coingecko_at("45000").await;
-    let rates = RateService::new(RatesConfig {
-        coingecko_base_url: Some(rates_server.uri()),
-        ..RatesConfig::default()
-    })
-    .expect("rates");
-    let service = InvoiceService::new(store.clone(), lnd.clone(), Arc::new(rates), POLICY);
+    let service = InvoiceService::new(store.clone(), lnd.clone(), rates_from(&rates_server), POLICY);
     Harness {
         _dir: dir,
         sim_dir,
@@ -98,28 +58,9 @@ async fn harness_with_timeout(timeout: Duration) -> Harness {
 
 /// Another client of the harness's node, with macaroon `kind` and a 1 s deadline.
 async fn node_client(h: &Harness, kind: MacaroonKind) -> LndClient {
-    LndClient::connect(LndConfig {
-        host: h.node.grpc_addr().to_string(),
-        tls_cert_path: h.node.tls_cert_path(),
-        macaroon_path: h.node.macaroon_path(kind),
-        timeout: Duration::from_secs(1),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect")
-}
-
-/// A rate service asking `server` (a CoinGecko stand-in).
-fn rates_from(server: &MockServer) -> Arc<RateService> {
-    Arc::new(
-        RateService::new(RatesConfig {
-            coingecko_base_url: Some(server.uri()),
-            ..RatesConfig::default()
-        })
-        .expect("rates"),
-    )
+    client_with_timeout(&h.node, kind, Duration::from_secs(1))
+        .await
+        .expect("connect")
 }
 
 async fn harness() -> Harness {

@@ -4,23 +4,21 @@
 
 use crate::common;
 use common::dump;
-use common::lightning::{client, node_invoice_count, openfatture_against, TopologyNode, POLICY};
-
-use std::sync::Arc;
+use common::lightning::{
+    client, coingecko_at, node_invoice_count, openfatture_against, rates_from, TopologyNode, POLICY,
+};
 
 use openfatture::invoices::{CreateRequest, InvoiceError, InvoicePolicy, InvoiceService};
 use openfatture::liquidity::{
     fetch_report, ChannelFlag, LiquidityPolicy, LiquidityReport, UNAVAILABLE_NO_OFFCHAIN_READ,
 };
 use openfatture::lnd::LndClient;
-use openfatture::rates::{RateService, RatesConfig};
 use openfatture::store::Store;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use simnode::{MacaroonKind, RunningNode};
 use tempfile::TempDir;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 /// alice: inbound 0.1 (needs inbound); bob: 0.5 (ok); carol: 0.9 (needs outbound);
 /// dave: 0.5 but inactive. Reserves are 1% of capacity (simnode).
@@ -54,17 +52,6 @@ chan_id = 104
 /// Receivable now, multi-part: (200k − 20k) + (500k − 10k) + (900k − 10k); dave is inactive.
 const MULTIPART_SAT: u64 = 1_560_000;
 
-/// A CoinGecko look-alike answering 45,000 EUR/BTC.
-async fn coingecko() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v3/simple/price"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"bitcoin":{"eur":45000}}"#, "application/json"))
-        .mount(&server)
-        .await;
-    server
-}
-
 struct Harness {
     _dir: TempDir,
     node: RunningNode,
@@ -79,17 +66,12 @@ async fn harness(kind: MacaroonKind, block_unreceivable: bool) -> Harness {
     let TopologyNode { dir, node, admin } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let lnd = client(&node, kind).await.expect("connect");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
-    let rates_server = coingecko().await;
-    let rates = RateService::new(RatesConfig {
-        coingecko_base_url: Some(rates_server.uri()),
-        ..RatesConfig::default()
-    })
-    .expect("rates");
+    let rates_server = coingecko_at("45000").await;
     let policy = InvoicePolicy {
         block_unreceivable,
         ..POLICY
     };
-    let service = InvoiceService::new(store.clone(), lnd, Arc::new(rates), policy);
+    let service = InvoiceService::new(store.clone(), lnd, rates_from(&rates_server), policy);
     Harness {
         _dir: dir,
         node,

@@ -1,9 +1,11 @@
 //! The LND client over real TLS and gRPC against the simulated node (simnode) on 127.0.0.1.
 
-use std::net::SocketAddr;
+use crate::common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::lightning::{lnd_config, sim_config};
 use futures::StreamExt;
 use lnd_proto::lnrpc::{Invoice, InvoiceSubscription, ListChannelsRequest};
 use openfatture::lnd::{InvoiceStream, LndClient, LndConfig, LndError};
@@ -14,27 +16,16 @@ use tempfile::TempDir;
 const ALIAS: &str = "shop-node";
 
 async fn start_node(dir: &Path) -> RunningNode {
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
     simnode::start(SimNodeConfig {
-        data_dir: dir.to_path_buf(),
-        listen,
-        topology: None,
         alias: Some(ALIAS.into()),
+        ..sim_config(dir)
     })
     .await
     .expect("simnode starts")
 }
 
 fn config(node: &RunningNode, kind: MacaroonKind) -> LndConfig {
-    LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(kind),
-        timeout: Duration::from_secs(5),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    }
+    lnd_config(node, kind, Duration::from_secs(5))
 }
 
 /// A node whose files (certificate, macaroons) belong to another identity.

@@ -23,8 +23,8 @@ use openfatture::store::{LnState, Store};
 use rust_decimal::Decimal;
 use simnode::{MacaroonKind, RunningNode};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
+use common::Res;
+use common::TestResult;
 
 const LEADER_LINE: &str = "this gateway now runs the payment tracker";
 

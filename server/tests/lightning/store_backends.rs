@@ -6,7 +6,7 @@ use common::pg::PgServer;
 
 use openfatture::store::{Backend, Store};
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+use common::TestResult;
 
 #[tokio::test]
 async fn migrations_run_on_postgres_and_sqlite() -> TestResult {

@@ -9,23 +9,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use openfatture::invoices::{CreateRequest, InvoicePolicy, InvoiceService};
-use openfatture::lnd::{LndClient, LndConfig};
-use openfatture::rates::{RateService, RatesConfig};
+use common::lightning::{client_with_timeout, coingecko_at, rates_from, start_node_at, POLICY};
+use openfatture::invoices::{CreateRequest, InvoiceService};
+use openfatture::lnd::LndClient;
 use openfatture::store::{LnState, Store};
 use openfatture::tracker::{Tracker, TrackerConfig};
 use rust_decimal::Decimal;
-use simnode::{FaultCommand, MacaroonKind, PayOptions, RunningNode, SimNodeConfig};
+use simnode::{FaultCommand, MacaroonKind, PayOptions, RunningNode};
 use tempfile::TempDir;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const POLICY: InvoicePolicy = InvoicePolicy {
-    default_expiry_hours: 24,
-    min_expiry_hours: 1,
-    max_expiry_hours: 168,
-    block_unreceivable: false,
-};
+use wiremock::MockServer;
 
 struct Harness {
     _dir: TempDir,
@@ -38,44 +30,19 @@ struct Harness {
 }
 
 async fn start_node(sim_dir: &std::path::Path, listen: SocketAddr) -> RunningNode {
-    simnode::start(SimNodeConfig {
-        data_dir: sim_dir.to_path_buf(),
-        listen,
-        topology: None,
-        alias: None,
-    })
-    .await
-    .expect("simnode starts")
+    start_node_at(sim_dir, listen).await.expect("simnode starts")
 }
 
 async fn harness() -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim_dir = dir.path().join("simnode");
     let node = start_node(&sim_dir, "127.0.0.1:0".parse().expect("addr")).await;
-    let lnd = LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
-        timeout: Duration::from_secs(5),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect");
+    let lnd = client_with_timeout(&node, MacaroonKind::Invoice, Duration::from_secs(5))
+        .await
+        .expect("connect");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
-    let rates = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v3/simple/price"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"bitcoin":{"eur":45000}}"#, "application/json"))
-        .mount(&rates)
-        .await;
-    let rate_service = RateService::new(RatesConfig {
-        coingecko_base_url: Some(rates.uri()),
-        ..RatesConfig::default()
-    })
-    .expect("rates");
-    let service = InvoiceService::new(store.clone(), lnd.clone(), Arc::new(rate_service), POLICY);
+    let rates = coingecko_at("45000").await;
+    let service = InvoiceService::new(store.clone(), lnd.clone(), rates_from(&rates), POLICY);
     Harness {
         _dir: dir,
         sim_dir,

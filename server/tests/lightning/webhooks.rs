@@ -2,9 +2,9 @@
 //! HMAC code (and once with the spec's Python `verify_webhook`), plus retries, final failures,
 //! redirects, ordering and redelivery; and end to end from a simnode settle.
 
-use std::collections::VecDeque;
 use crate::common;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use common::stdout_of;
 use hmac::{Hmac, Mac};
 use openfatture::store::{Store, DEFAULT_ENDPOINT};
 use openfatture::webhooks::{Dispatcher, DispatcherConfig};
@@ -398,13 +399,10 @@ async fn extra_endpoints_have_their_own_secret_and_filter() {
 /// times. Iterations: `WEBHOOK_CRASH_LOOPS` (default 20, a few seconds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_watch_right_after_a_settle_never_loses_the_webhook() {
-    use openfatture::invoices::{CreateRequest, InvoicePolicy, InvoiceService};
-    use openfatture::lnd::{LndClient, LndConfig};
-    use openfatture::rates::{RateService, RatesConfig};
+    use common::lightning::{client_with_timeout, coingecko_at, rates_from, start_node_at, POLICY};
+    use openfatture::invoices::{CreateRequest, InvoiceService};
     use rand::Rng;
-    use simnode::{MacaroonKind, PayOptions, SimNodeConfig};
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use simnode::{MacaroonKind, PayOptions};
 
     let loops: usize = std::env::var("WEBHOOK_CRASH_LOOPS")
         .ok()
@@ -413,49 +411,15 @@ async fn killing_watch_right_after_a_settle_never_loses_the_webhook() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
     let sim_dir = dir.path().join("simnode");
-    let node = simnode::start(SimNodeConfig {
-        data_dir: sim_dir.clone(),
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        topology: None,
-        alias: None,
-    })
-    .await
-    .expect("simnode");
-    let lnd = LndClient::connect(LndConfig {
-        host: node.grpc_addr().to_string(),
-        tls_cert_path: node.tls_cert_path(),
-        macaroon_path: node.macaroon_path(MacaroonKind::Invoice),
-        timeout: Duration::from_secs(5),
-        max_retries: 0,
-        breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
-        breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await
-    .expect("connect");
+    let node = start_node_at(&sim_dir, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("simnode");
+    let lnd = client_with_timeout(&node, MacaroonKind::Invoice, Duration::from_secs(5))
+        .await
+        .expect("connect");
     let store = Store::open_in(&home).await.expect("store");
-    let rates = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v3/simple/price"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"bitcoin":{"eur":45000}}"#, "application/json"))
-        .mount(&rates)
-        .await;
-    let service = InvoiceService::new(
-        store.clone(),
-        lnd,
-        Arc::new(
-            RateService::new(RatesConfig {
-                coingecko_base_url: Some(rates.uri()),
-                ..RatesConfig::default()
-            })
-            .expect("rates"),
-        ),
-        InvoicePolicy {
-            default_expiry_hours: 24,
-            min_expiry_hours: 1,
-            max_expiry_hours: 168,
-            block_unreceivable: false,
-        },
-    );
+    let rates = coingecko_at("45000").await;
+    let service = InvoiceService::new(store.clone(), lnd, rates_from(&rates), POLICY);
     let (r, url) = receiver(&[]).await;
     let watch = || {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_openfatture"));
@@ -528,20 +492,11 @@ async fn killing_watch_right_after_a_settle_never_loses_the_webhook() {
 }
 
 fn cli(home: &std::path::Path, url: &str) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("OPENFATTURE_HOME", home)
-        .env("LIGHTNING_WEBHOOK_ENABLED", "true")
+    let mut cmd = common::openfatture(home);
+    cmd.env("LIGHTNING_WEBHOOK_ENABLED", "true")
         .env("LIGHTNING_WEBHOOK_URL", url)
         .env("LIGHTNING_WEBHOOK_SECRET", SECRET);
     cmd
-}
-
-fn stdout_of(cmd: &mut assert_cmd::Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -693,11 +648,8 @@ fn watch_refuses_webhooks_enabled_without_a_url_or_secret() {
     std::fs::write(&cert, "not used").expect("cert");
     std::fs::write(&macaroon, [2u8, 1, 3]).expect("macaroon");
     let run = |url: Option<&str>, secret: Option<&str>| {
-        let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
+        let mut cmd = common::openfatture(dir.path());
         cmd.args(["lightning", "watch"])
-            .env_clear()
-            .env("HOME", dir.path())
-            .env("OPENFATTURE_HOME", dir.path())
             .env("LIGHTNING_HOST", "127.0.0.1:1")
             .env("LIGHTNING_CERT_PATH", &cert)
             .env("LIGHTNING_MACAROON_PATH", &macaroon)

@@ -10,16 +10,6 @@ use secrecy::SecretString;
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn health(service: &RateService, provider: &str) -> ProviderHealth {
-    service
-        .status()
-        .providers
-        .into_iter()
-        .find(|p| p.provider == provider)
-        .expect("provider listed")
-        .health
-}
-
 fn last_error(service: &RateService, provider: &str) -> String {
     match health(service, provider) {
         ProviderHealth::Failing { last_error, .. }

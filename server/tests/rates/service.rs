@@ -9,16 +9,6 @@ use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig};
 use rust_decimal_macros::dec;
 use wiremock::ResponseTemplate;
 
-fn health(service: &RateService, provider: &str) -> ProviderHealth {
-    service
-        .status()
-        .providers
-        .into_iter()
-        .find(|p| p.provider == provider)
-        .expect("provider listed")
-        .health
-}
-
 #[tokio::test]
 async fn both_providers_ok_gives_the_exact_median() {
     let cg = cg_server("45000.12").await;

@@ -1,25 +1,17 @@
 //! The gateway over real HTTP on 127.0.0.1, backed by a real embedded simnode reached over TLS +
 //! macaroon gRPC (or by a configured LND address that is down).
 
+use crate::common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use openfatture::config::{EnvVars, Home, Settings};
-use openfatture::gateway::{self, FirstAdmin, GatewayError, NodeKind, RunningGateway, ServeArgs};
+use common::lightning::sim_config;
+use common::web::{any_port, first_admin, settings_with, ADMIN, ADMIN_PASSWORD};
+use common::TestResult;
+use openfatture::config::Home;
+use openfatture::gateway::{self, GatewayError, NodeKind, RunningGateway, ServeArgs};
 use serde_json::Value;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-/// The admin `serve` creates in these tests.
-const ADMIN: &str = "admin";
-const ADMIN_PASSWORD: &str = "admin-password-1";
-
-fn first_admin() -> Option<FirstAdmin> {
-    Some(FirstAdmin {
-        username: ADMIN.into(),
-        password: ADMIN_PASSWORD.to_string().into(),
-    })
-}
 
 /// Signs in as the admin and returns the `Cookie` header value.
 async fn admin_cookie(addr: SocketAddr) -> Result<String, Box<dyn std::error::Error>> {
@@ -39,14 +31,6 @@ async fn admin_cookie(addr: SocketAddr) -> Result<String, Box<dyn std::error::Er
         .ok_or("empty cookie")?
         .to_string();
     Ok(cookie)
-}
-
-fn any_port() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 0))
-}
-
-fn settings_with(home: &Home, env: &[(&str, &str)]) -> Result<Settings, Box<dyn std::error::Error>> {
-    Ok(Settings::load_with(home, &EnvVars::from_pairs(env.iter().copied()))?)
 }
 
 /// A site root that looks like `cargo leptos build` output.
@@ -73,13 +57,7 @@ async fn start_embedded(
     site_root: PathBuf,
 ) -> Result<(RunningGateway, String), Box<dyn std::error::Error>> {
     let data_dir = dir.join("simnode");
-    let probe = simnode::start(simnode::SimNodeConfig {
-        data_dir: data_dir.clone(),
-        listen: any_port(),
-        topology: None,
-        alias: None,
-    })
-    .await?;
+    let probe = simnode::start(sim_config(&data_dir)).await?;
     let pubkey = probe.node_pubkey_hex();
     probe.shutdown().await;
 
@@ -88,7 +66,7 @@ async fn start_embedded(
     let args = ServeArgs {
         listen: any_port(),
         simnode_data_dir: Some(data_dir),
-        first_admin: first_admin(),
+        first_admin: Some(first_admin()),
     };
     let gateway = gateway::start(&settings, &home, args, site_root).await?;
     Ok((gateway, pubkey))
@@ -199,13 +177,7 @@ async fn without_a_built_site_pages_say_how_to_build_it() -> TestResult {
 async fn configured_lnd_that_is_down_is_reported_through_the_server_function() -> TestResult {
     let dir = tempfile::tempdir()?;
     // Real LND-style credentials from a simnode that is then stopped, so its port is closed.
-    let node = simnode::start(simnode::SimNodeConfig {
-        data_dir: dir.path().join("stopped-node"),
-        listen: any_port(),
-        topology: None,
-        alias: None,
-    })
-    .await?;
+    let node = simnode::start(sim_config(&dir.path().join("stopped-node"))).await?;
     let host = node.grpc_addr().to_string();
     let cert = node.tls_cert_path();
     let macaroon = node.macaroon_path(simnode::MacaroonKind::Admin);
@@ -227,7 +199,7 @@ async fn configured_lnd_that_is_down_is_reported_through_the_server_function() -
     let args = ServeArgs {
         listen: any_port(),
         simnode_data_dir: None,
-        first_admin: first_admin(),
+        first_admin: Some(first_admin()),
     };
     let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
     assert_eq!(gateway.node_kind(), &NodeKind::Lnd { host: host.clone() });
@@ -253,7 +225,7 @@ async fn configured_lnd_without_a_certificate_path_fails_at_start_naming_the_key
     let args = ServeArgs {
         listen: any_port(),
         simnode_data_dir: None,
-        first_admin: first_admin(),
+        first_admin: Some(first_admin()),
     };
     match gateway::start(&settings, &home, args, dir.path().join("site")).await {
         Err(error @ GatewayError::Lnd(_)) => {
@@ -277,7 +249,7 @@ async fn a_busy_listen_address_is_a_clear_error() -> TestResult {
     let args = ServeArgs {
         listen: taken.local_addr()?,
         simnode_data_dir: Some(dir.path().join("simnode")),
-        first_admin: first_admin(),
+        first_admin: Some(first_admin()),
     };
     match gateway::start(&settings, &home, args, dir.path().join("site")).await {
         Err(error @ GatewayError::Bind { .. }) => {
@@ -307,7 +279,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     let args = ServeArgs {
         listen: any_port(),
         simnode_data_dir: None,
-        first_admin: first_admin(),
+        first_admin: Some(first_admin()),
     };
     let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
     let NodeKind::Embedded { host, data_dir } = gateway.node_kind().clone() else {

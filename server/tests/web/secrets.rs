@@ -7,10 +7,8 @@
 use crate::common;
 use common::web::{Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+use common::lightning::coingecko_at;
+use common::TestResult;
 
 const COINGECKO_KEY: &str = "CG-secret-key-0123456789abcdef";
 const CMC_KEY: &str = "cmc-secret-key-fedcba9876543210";
@@ -29,12 +27,7 @@ const PLAUSIBLE: &[(&str, &str)] = &[
 
 #[tokio::test]
 async fn no_server_function_reply_contains_a_secret() -> TestResult {
-    let coingecko = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v3/simple/price"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(r#"{"bitcoin":{"eur":45000.00}}"#, "application/json"))
-        .mount(&coingecko)
-        .await;
+    let coingecko = coingecko_at("45000.00").await;
     let base = coingecko.uri();
     let web = Web::start_with(
         true,

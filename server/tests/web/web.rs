@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+use common::TestResult;
 
 #[tokio::test]
 async fn sign_in_sets_a_strict_http_only_cookie_and_roles_are_enforced_on_the_server() -> TestResult {

@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sha2::Sha256;
 
-type TestResult = Result<(), Box<dyn std::error::Error>>;
+use common::TestResult;
 
 /// Every admin server function with arguments it accepts.
 const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[

@@ -1,22 +1,21 @@
 //! The gateway over HTTPS (`gateway_tls_cert_path` / `gateway_tls_key_path`): a client that trusts
 //! the shop's CA gets the app and a `Secure` session cookie; incomplete settings are refused.
 
+use crate::common;
+
 use std::net::SocketAddr;
 
+use common::web::{any_port, first_admin};
+use common::TestResult;
 use openfatture::config::{EnvVars, Home, Settings};
-use openfatture::gateway::{self, FirstAdmin, GatewayError, ServeArgs};
+use openfatture::gateway::{self, GatewayError, ServeArgs};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn args() -> ServeArgs {
     ServeArgs {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        listen: any_port(),
         simnode_data_dir: None,
-        first_admin: Some(FirstAdmin {
-            username: "admin".into(),
-            password: "admin-password-1".to_string().into(),
-        }),
+        first_admin: Some(first_admin()),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{eventually, TestNode};
+use common::{eventually_invoice, TestNode};
 use lnd_proto::lnrpc::{self, invoice::InvoiceState};
 use simnode::{PayOptions, PayStatus};
 
@@ -39,24 +39,10 @@ async fn held_parts_fail_back_after_the_mpp_timeout() {
     assert_eq!(chan(&held).unsettled_balance, 5_000);
     assert_eq!(chan(&held).remote_balance, chan(&before).remote_balance - 5_000);
 
-    let ln = t.ln.clone();
-    let hash = added.r_hash.clone();
-    let failed_back = eventually(Duration::from_secs(4), || {
-        let mut ln = ln.clone();
-        let hash = hash.clone();
-        async move {
-            let inv = ln
-                .lookup_invoice(lnrpc::PaymentHash {
-                    r_hash: hash,
-                    ..Default::default()
-                })
-                .await
-                .expect("lookup")
-                .into_inner();
-            inv.htlcs
-                .first()
-                .is_some_and(|h| h.state == lnrpc::InvoiceHtlcState::Canceled as i32)
-        }
+    let failed_back = eventually_invoice(&t.ln, &added.r_hash, Duration::from_secs(4), |inv| {
+        inv.htlcs
+            .first()
+            .is_some_and(|h| h.state == lnrpc::InvoiceHtlcState::Canceled as i32)
     })
     .await;
     assert!(failed_back, "part must be canceled after the MPP timeout");

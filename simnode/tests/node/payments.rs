@@ -6,7 +6,7 @@ use crate::common;
 use std::time::Duration;
 
 use bitcoin::hashes::{sha256, Hash};
-use common::{eventually, TestNode};
+use common::{eventually_invoice, TestNode};
 use futures::StreamExt;
 use lnd_proto::invoicesrpc;
 use lnd_proto::lnrpc::{self, invoice::InvoiceState};
@@ -251,22 +251,8 @@ async fn expired_open_invoices_are_canceled_by_the_watcher() {
         .expect("AddInvoice")
         .into_inner();
     assert_eq!(t.lookup(&added.r_hash).await.state, InvoiceState::Open as i32);
-    let ln = t.ln.clone();
-    let hash = added.r_hash.clone();
-    let canceled = eventually(Duration::from_secs(4), || {
-        let mut ln = ln.clone();
-        let hash = hash.clone();
-        async move {
-            let inv = ln
-                .lookup_invoice(lnrpc::PaymentHash {
-                    r_hash: hash,
-                    ..Default::default()
-                })
-                .await
-                .expect("lookup")
-                .into_inner();
-            inv.state == InvoiceState::Canceled as i32
-        }
+    let canceled = eventually_invoice(&t.ln, &added.r_hash, Duration::from_secs(4), |inv| {
+        inv.state == InvoiceState::Canceled as i32
     })
     .await;
     assert!(canceled, "invoice with 1 s expiry must be canceled");
