@@ -3,7 +3,7 @@
 //! Each function feeds one input to a real parser of the product and checks that it either
 //! accepts it (with sane results) or refuses it with a non-empty message — never a panic.
 //! The `cargo fuzz` targets in `fuzz_targets/` call them, and so does the server's normal test
-//! suite (`server/tests/fuzz_corpus.rs` includes this file), over the seed corpus in
+//! suite (`server/tests/properties/fuzz_corpus.rs` includes this file), over the seed corpus in
 //! `corpus/<target>/` plus deterministic mutations, so every CI run exercises them briefly.
 
 use std::path::Path;

@@ -2,6 +2,7 @@
 //! topology, LND clients of it, an invoice service over it at the fallback rate of
 //! 45,000 EUR/BTC, and the `openfatture` binary pointed at it.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +16,10 @@ use openfatture::store::Store;
 use rust_decimal::Decimal;
 use simnode::{MacaroonKind, RunningNode, SimNodeConfig};
 use tempfile::TempDir;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer};
 
-/// Test result with any error.
-pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+pub use super::Res;
 
 /// The expiry bounds of the user guide's defaults.
 pub const POLICY: InvoicePolicy = InvoicePolicy {
@@ -42,26 +44,77 @@ pub async fn start_node_with(dir: &Path, topology: &str) -> Res<RunningNode> {
 
 async fn start(dir: &Path, topology: Option<PathBuf>) -> Res<RunningNode> {
     Ok(simnode::start(SimNodeConfig {
-        data_dir: dir.join("simnode"),
-        listen: "127.0.0.1:0".parse()?,
         topology,
-        alias: None,
+        ..sim_config(&dir.join("simnode"))
     })
     .await?)
 }
 
-/// A client of `node` with the macaroon `kind`, no retries and a 10 s timeout.
-pub async fn client(node: &RunningNode, kind: MacaroonKind) -> Res<LndClient> {
-    Ok(LndClient::connect(LndConfig {
+/// A simnode with its data in `data_dir` and the default channels, listening on `listen` (port 0:
+/// any free port; a node restarted on the same directory can take its former address).
+pub async fn start_node_at(data_dir: &Path, listen: SocketAddr) -> Res<RunningNode> {
+    Ok(simnode::start(SimNodeConfig {
+        listen,
+        ..sim_config(data_dir)
+    })
+    .await?)
+}
+
+/// The settings of a simnode with its data in `data_dir`, on any free loopback port, with the
+/// default channels and alias.
+pub fn sim_config(data_dir: &Path) -> SimNodeConfig {
+    SimNodeConfig {
+        data_dir: data_dir.to_path_buf(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        topology: None,
+        alias: None,
+    }
+}
+
+/// The settings of a client of `node` with the macaroon `kind`, no retries, the default breaker
+/// and the deadline `timeout`.
+pub fn lnd_config(node: &RunningNode, kind: MacaroonKind, timeout: Duration) -> LndConfig {
+    LndConfig {
         host: node.grpc_addr().to_string(),
         tls_cert_path: node.tls_cert_path(),
         macaroon_path: node.macaroon_path(kind),
-        timeout: Duration::from_secs(10),
+        timeout,
         max_retries: 0,
         breaker_failures: openfatture::lnd::DEFAULT_BREAKER_FAILURES,
         breaker_open: openfatture::lnd::DEFAULT_BREAKER_OPEN,
-    })
-    .await?)
+    }
+}
+
+/// A client of `node` with the macaroon `kind`, no retries and a 10 s timeout.
+pub async fn client(node: &RunningNode, kind: MacaroonKind) -> Res<LndClient> {
+    client_with_timeout(node, kind, Duration::from_secs(10)).await
+}
+
+/// A client of `node` with the macaroon `kind`, no retries and the deadline `timeout`.
+pub async fn client_with_timeout(node: &RunningNode, kind: MacaroonKind, timeout: Duration) -> Res<LndClient> {
+    Ok(LndClient::connect(lnd_config(node, kind, timeout)).await?)
+}
+
+/// A CoinGecko look-alike answering `price` EUR/BTC (raw JSON number text) to its price path.
+pub async fn coingecko_at(price: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(super::rates::CG_PATH))
+        .respond_with(super::rates::json(super::rates::cg_body(price)))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A rate service with the default settings asking `server` (a CoinGecko stand-in).
+pub fn rates_from(server: &MockServer) -> Arc<RateService> {
+    Arc::new(
+        RateService::new(RatesConfig {
+            coingecko_base_url: Some(server.uri()),
+            ..RatesConfig::default()
+        })
+        .expect("rates"),
+    )
 }
 
 /// A client of `node` with `invoice.macaroon`, as a merchant's invoicing would use.
@@ -129,11 +182,8 @@ impl TopologyNode {
 /// The `openfatture` binary with a clean environment, its home at `home`, and the Lightning
 /// settings of `node` with `admin.macaroon`.
 pub fn openfatture_against(node: &RunningNode, home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("openfatture").expect("binary built");
-    cmd.env_clear()
-        .env("HOME", home)
-        .env("OPENFATTURE_HOME", home)
-        .env("LIGHTNING_HOST", node.grpc_addr().to_string())
+    let mut cmd = super::openfatture(home);
+    cmd.env("LIGHTNING_HOST", node.grpc_addr().to_string())
         .env("LIGHTNING_CERT_PATH", node.tls_cert_path())
         .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Admin));
     cmd

@@ -9,11 +9,28 @@ use openfatture::gateway::{self, FirstAdmin, NodeKind, RunningGateway, ServeArgs
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// Test result with any error.
-pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
+pub use super::Res;
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// The first admin `serve` creates in these tests: [`ADMIN`] with [`ADMIN_PASSWORD`].
+pub fn first_admin() -> FirstAdmin {
+    FirstAdmin {
+        username: ADMIN.into(),
+        password: ADMIN_PASSWORD.to_string().into(),
+    }
+}
+
+/// Any free port on 127.0.0.1.
+pub fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// The settings of `home` with the environment `env` (and nothing of this process's).
+pub fn settings_with(home: &Home, env: &[(&str, &str)]) -> Res<Settings> {
+    Ok(Settings::load_with(home, &EnvVars::from_pairs(env.iter().copied()))?)
+}
 pub const CASHIER: &str = "cassa1";
 pub const CASHIER_PIN: &str = "246810";
 
@@ -43,14 +60,11 @@ impl Web {
     pub async fn start_with(first_admin: bool, env: &[(&str, &str)]) -> Res<Web> {
         let dir = tempfile::tempdir()?;
         let home = Home::at(dir.path());
-        let settings = Settings::load_with(&home, &EnvVars::from_pairs(env.iter().copied()))?;
+        let settings = settings_with(&home, env)?;
         let args = ServeArgs {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listen: any_port(),
             simnode_data_dir: None,
-            first_admin: first_admin.then(|| FirstAdmin {
-                username: ADMIN.into(),
-                password: ADMIN_PASSWORD.to_string().into(),
-            }),
+            first_admin: first_admin.then(self::first_admin),
         };
         let gateway = gateway::start(&settings, &home, args, dir.path().join("site")).await?;
         if first_admin {

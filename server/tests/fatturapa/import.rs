@@ -1,21 +1,16 @@
 //! Fixture-based tests for FatturaPA import: every valid fixture gives exact fields,
 //! every bad file gives the right error variant with a message naming file and element.
 
-use std::path::PathBuf;
+use crate::common;
+
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use common::read_fixture as fixture;
 use openfatture::fatturapa::{
     parse_fattura, Cliente, FatturaPaError, ImportedInvoice, TotaleSource, MAX_FATTURA_BYTES,
 };
 use rust_decimal::Decimal;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "fatturapa", name]
-        .iter()
-        .collect();
-    std::fs::read(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
-}
 
 fn parse_fixture(name: &str) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     parse_fattura(&fixture(name), name)

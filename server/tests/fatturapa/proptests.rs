@@ -1,8 +1,9 @@
 //! Property tests: the FatturaPA parser never panics, on arbitrary bytes or on
 //! mutated valid invoices, and an accepted mutation still yields sane invoices.
 
-use std::path::PathBuf;
+use crate::common;
 
+use common::read_fixture as fixture;
 use openfatture::fatturapa::{parse_fattura, ImportedInvoice};
 use proptest::prelude::*;
 
@@ -14,13 +15,6 @@ const VALID_FIXTURES: [&str; 6] = [
     "IT03456789012_NOTOTALE.xml",
     "IT04567890123_RATE.xml",
 ];
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "fatturapa", name]
-        .iter()
-        .collect();
-    std::fs::read(&path).unwrap_or_else(|err| panic!("read {}: {err}", path.display()))
-}
 
 /// One edit to apply to a valid document.
 #[derive(Debug, Clone)]

@@ -3,22 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::*;
+use crate::common::rates::*;
 use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig, RatesConfigError};
 use rust_decimal_macros::dec;
 use secrecy::SecretString;
 use wiremock::matchers::{header, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn health(service: &RateService, provider: &str) -> ProviderHealth {
-    service
-        .status()
-        .providers
-        .into_iter()
-        .find(|p| p.provider == provider)
-        .expect("provider listed")
-        .health
-}
 
 fn last_error(service: &RateService, provider: &str) -> String {
     match health(service, provider) {

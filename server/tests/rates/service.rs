@@ -3,21 +3,11 @@
 
 use std::sync::Arc;
 
-use crate::common::*;
+use crate::common::rates::*;
 use openfatture::breaker::BreakerState;
 use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig};
 use rust_decimal_macros::dec;
 use wiremock::ResponseTemplate;
-
-fn health(service: &RateService, provider: &str) -> ProviderHealth {
-    service
-        .status()
-        .providers
-        .into_iter()
-        .find(|p| p.provider == provider)
-        .expect("provider listed")
-        .health
-}
 
 #[tokio::test]
 async fn both_providers_ok_gives_the_exact_median() {

@@ -325,3 +325,24 @@ where
     }
     false
 }
+
+/// Looks the invoice `r_hash` up through `ln` every 50 ms until `check` holds for it or `timeout`
+/// passes.
+pub async fn eventually_invoice(ln: &Ln, r_hash: &[u8], timeout: Duration, check: fn(&lnrpc::Invoice) -> bool) -> bool {
+    eventually(timeout, || {
+        let mut ln = ln.clone();
+        let hash = r_hash.to_vec();
+        async move {
+            let inv = ln
+                .lookup_invoice(lnrpc::PaymentHash {
+                    r_hash: hash,
+                    ..Default::default()
+                })
+                .await
+                .expect("lookup")
+                .into_inner();
+            check(&inv)
+        }
+    })
+    .await
+}

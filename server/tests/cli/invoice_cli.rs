@@ -1,0 +1,339 @@
+//! The invoice commands of the `openfatture` binary against a simnode over real TLS: import
+//! FatturaPA, create a Lightning invoice, pay it as a customer, see it settled and exported.
+
+use crate::common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::fixture_path as fixture;
+use common::lightning::start_node_at;
+use common::stdout_of as ok;
+use simnode::{MacaroonKind, RunningNode};
+
+/// The binary with a clean environment, pointed at `node` (invoice.macaroon) and at a fixed
+/// fallback rate with the rate providers off, so no network is needed.
+fn openfatture(home: &Path, node: Option<&RunningNode>) -> Command {
+    let mut cmd = common::openfatture(home);
+    cmd.env("LIGHTNING_COINGECKO_ENABLED", "false")
+        .env("LIGHTNING_FALLBACK_RATE", "45000.00");
+    if let Some(node) = node {
+        cmd.env("LIGHTNING_HOST", node.grpc_addr().to_string())
+            .env("LIGHTNING_CERT_PATH", node.tls_cert_path())
+            .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Invoice));
+    }
+    cmd
+}
+
+fn fails(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).expect("utf8")
+}
+
+fn start_node(rt: &tokio::runtime::Runtime, dir: &Path) -> RunningNode {
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    rt.block_on(start_node_at(dir, listen)).expect("simnode starts")
+}
+
+/// Every row of the invoice tables as text, to prove refusals change nothing.
+fn dump(rt: &tokio::runtime::Runtime, home: &Path) -> Vec<String> {
+    rt.block_on(async {
+        let store = openfatture::store::Store::open_in(home).await.expect("open");
+        let rows = common::dump(&store).await;
+        store.close().await;
+        rows
+    })
+}
+
+#[test]
+fn import_create_pay_settle_and_export() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let node = start_node(&rt, &dir.path().join("node"));
+
+    // Import a FatturaPA file (ritenuta + bollo) and a multi-body one; a second import is a no-op.
+    let out = ok(openfatture(&home, None)
+        .args(["invoice", "import"])
+        .arg(fixture("IT01234567890_FPR01.xml"))
+        .arg(fixture("IT07654321098_MULTI.xml")));
+    assert!(
+        out.contains("Imported 3 invoice(s): 12/2024/2024, 2024/001/2024, 2024/002/2024"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Credit notes skipped (nothing to collect): 2024/NC1/2024 (TD04)"),
+        "{out}"
+    );
+    let again = ok(openfatture(&home, None)
+        .args(["invoice", "import"])
+        .arg(fixture("IT01234567890_FPR01.xml")));
+    assert!(
+        again.contains("Imported 0 invoice(s)") && again.contains("Already present, left unchanged: 12/2024/2024"),
+        "{again}"
+    );
+    let shown = ok(openfatture(&home, None).args(["invoice", "show", "12/2024"]));
+    assert!(shown.contains("→ due 802.00 EUR"), "{shown}");
+
+    // Manual invoice, then the spec's create command.
+    ok(openfatture(&home, None).args([
+        "invoice",
+        "add",
+        "--numero",
+        "INV-001",
+        "--client",
+        "Acme Corp",
+        "--total",
+        "500.00",
+        "--client-piva",
+        "IT01234567890",
+    ]));
+    let out = ok(openfatture(&home, Some(&node)).args([
+        "lightning",
+        "invoice",
+        "create",
+        "--numero",
+        "INV-001",
+        "--amount",
+        "500.00",
+    ]));
+    assert!(out.contains("⚡ Lightning Invoice Created"), "{out}");
+    assert!(out.contains("📄 Invoice: INV-001-LN"), "{out}");
+    assert!(
+        out.contains("💰 Amount: 500.00 EUR (1,111,112 sats @ 45,000 EUR/BTC, fallback)"),
+        "{out}"
+    );
+    let bolt11 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("🔗 Payment Request: "))
+        .expect("payment request line")
+        .to_string();
+    assert!(bolt11.starts_with("lnbcrt11111120n1"), "{bolt11}");
+
+    // Same command again: the open invoice comes back, not a second one.
+    let again = ok(openfatture(&home, Some(&node)).args([
+        "lightning",
+        "invoice",
+        "create",
+        "--numero",
+        "INV-001",
+        "--amount",
+        "500.00",
+    ]));
+    assert!(again.contains("reused") && again.contains(&bolt11), "{again}");
+
+    // The customer pays through the simnode's control surface.
+    let node_dir = dir.path().join("node");
+    ok(openfatture(&home, None)
+        .args(["simnode", "pay", "--data-dir"])
+        .arg(&node_dir)
+        .arg(&bolt11));
+
+    let status = ok(openfatture(&home, Some(&node)).args(["lightning", "invoice", "status", "INV-001-LN"]));
+    assert!(
+        status.contains("📌 Status: SETTLED") && status.contains("✅ Paid: 1,111,112 sats"),
+        "{status}"
+    );
+    let list = ok(openfatture(&home, None).args(["lightning", "payments", "list"]));
+    assert!(
+        list.contains("INV-001-LN")
+            && list.contains("1,111,112")
+            && list.contains("500.00")
+            && list.contains("Acme Corp"),
+        "{list}"
+    );
+    let shown = ok(openfatture(&home, None).args(["invoice", "show", "INV-001"]));
+    assert!(shown.contains("Paid 500.00 EUR, outstanding 0.00 EUR: paid"), "{shown}");
+    let listed = ok(openfatture(&home, None).args(["lightning", "invoice", "list", "--status", "settled"]));
+    assert!(listed.contains("INV-001-LN") && listed.contains("SETTLED"), "{listed}");
+
+    let today = chrono::Utc::now().date_naive().to_string();
+    let csv = ok(openfatture(&home, None).args(["lightning", "payments", "export", "--from", &today, "--to", &today]));
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("settled_at,payment_hash,ln_invoice_id,original_invoice,client,client_piva,amount_sats,amount_eur,rate_eur_per_btc,rate_source,method"));
+    let row = lines.next().expect("one row");
+    assert!(
+        row.ends_with(",INV-001-LN,INV-001,Acme Corp,IT01234567890,1111112,500.00,45000.00,fallback,Lightning Network"),
+        "{row}"
+    );
+    let json = ok(openfatture(&home, None).args(["lightning", "payments", "export", "--format", "json"]));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json).expect("json");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["amount_sats"], 1_111_112);
+    let hash = rows[0]["payment_hash"].as_str().expect("hash").to_string();
+    let one = ok(openfatture(&home, None).args(["lightning", "payments", "show", &hash]));
+    assert!(one.contains("Original invoice: INV-001 — Acme Corp"), "{one}");
+
+    // A period without payments exports only the header.
+    let empty = ok(openfatture(&home, None).args([
+        "lightning",
+        "payments",
+        "export",
+        "--from",
+        "2001-01-01",
+        "--to",
+        "2001-12-31",
+    ]));
+    assert_eq!(empty.lines().count(), 1);
+
+    // Cancelling the settled one is refused.
+    let err = fails(openfatture(&home, Some(&node)).args(["lightning", "invoice", "cancel", "INV-001-LN"]));
+    assert!(err.contains("already paid (SETTLED) and cannot be cancelled"), "{err}");
+    rt.block_on(node.shutdown());
+}
+
+#[test]
+fn bad_input_is_refused_clearly_and_changes_nothing() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let node = start_node(&rt, &dir.path().join("node"));
+    ok(openfatture(&home, None).args([
+        "invoice", "add", "--numero", "INV-100", "--client", "Acme", "--total", "100.00",
+    ]));
+    let before = dump(&rt, &home);
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "invoice", "add", "--numero", "INV-100", "--client", "Acme", "--total", "100.00",
+            ],
+            "already exists",
+        ),
+        (
+            vec!["invoice", "add", "--numero", "X", "--client", "Acme", "--total", "0"],
+            "greater than 0",
+        ),
+        (
+            vec![
+                "invoice", "add", "--numero", "X", "--client", "Acme", "--total", "1.005",
+            ],
+            "more than 2 decimals",
+        ),
+        (
+            vec![
+                "invoice",
+                "add",
+                "--numero",
+                "X",
+                "--client",
+                "Acme",
+                "--total",
+                "10",
+                "--ritenuta",
+                "20",
+            ],
+            "larger than the total",
+        ),
+        (
+            vec!["invoice", "add", "--numero", " ", "--client", "Acme", "--total", "10"],
+            "--numero must not be empty",
+        ),
+        (
+            vec!["lightning", "invoice", "create", "--numero", "NOPE"],
+            "no invoice with numero NOPE",
+        ),
+        (
+            vec![
+                "lightning",
+                "invoice",
+                "create",
+                "--numero",
+                "INV-100",
+                "--amount",
+                "100.01",
+            ],
+            "more than the 100.00 EUR still due",
+        ),
+        (
+            vec!["lightning", "invoice", "create", "--numero", "INV-100", "--amount=-1"],
+            "greater than 0",
+        ),
+        (
+            vec![
+                "lightning",
+                "invoice",
+                "create",
+                "--numero",
+                "INV-100",
+                "--expiry-hours",
+                "500",
+            ],
+            "outside the allowed 1–168 hours",
+        ),
+        (
+            vec!["lightning", "invoice", "create", "--amount", "99999999999"],
+            "above the limit",
+        ),
+        (
+            vec!["lightning", "invoice", "status", "INV-999-LN"],
+            "no Lightning invoice INV-999-LN",
+        ),
+        (
+            vec!["lightning", "invoice", "list", "--status", "paid-ish"],
+            "unknown status 'paid-ish'",
+        ),
+        (
+            vec!["lightning", "invoice", "list", "--limit", "0"],
+            "--limit must be between 1 and 1000",
+        ),
+        (
+            vec!["lightning", "payments", "show", "zz"],
+            "expected 64 hex characters",
+        ),
+        (
+            vec![
+                "lightning",
+                "payments",
+                "export",
+                "--from",
+                "2025-02-01",
+                "--to",
+                "2025-01-01",
+            ],
+            "is after --to",
+        ),
+    ];
+    for (args, expected) in &cases {
+        let err = fails(openfatture(&home, Some(&node)).args(args));
+        assert!(err.contains(expected), "{args:?}: got '{err}', want '{expected}'");
+        assert_eq!(dump(&rt, &home), before, "{args:?} changed the database");
+    }
+
+    // Bad FatturaPA files: each named with its element; nothing imported, even the good file.
+    for (bad, expected) in [
+        (
+            "bad_missing_numero_body2.xml",
+            "bad_missing_numero_body2.xml: missing FatturaElettronicaBody[2]/DatiGenerali/DatiGeneraliDocumento/Numero",
+        ),
+        ("bad_billion_laughs.xml", "bad_billion_laughs.xml"),
+        ("bad_xxe.xml", "bad_xxe.xml"),
+        ("bad_malformed.xml", "bad_malformed.xml"),
+        ("bad_usd.xml", "only EUR"),
+    ] {
+        let err = fails(
+            openfatture(&home, None)
+                .args(["invoice", "import"])
+                .arg(fixture("IT01234567890_FPR01.xml"))
+                .arg(fixture(bad)),
+        );
+        assert!(
+            err.contains("nothing imported") && err.contains(expected),
+            "{bad}: {err}"
+        );
+        assert_eq!(dump(&rt, &home), before, "{bad} changed the database");
+    }
+    let big = dir.path().join("huge.xml");
+    std::fs::write(&big, vec![b' '; 6 * 1024 * 1024]).expect("write");
+    let err = fails(openfatture(&home, None).args(["invoice", "import"]).arg(&big));
+    assert!(err.contains("huge.xml") && err.contains("larger than"), "{err}");
+    assert_eq!(dump(&rt, &home), before);
+    rt.block_on(node.shutdown());
+}

@@ -1,0 +1,16 @@
+//! Lightning against the simulated node over real TLS + gRPC: the LND client, invoices, the
+//! payment tracker, webhooks, liquidity and rebalancing, the storage backends (SQLite and a real
+//! PostgreSQL) and several gateways sharing one database. One test binary; every module shares
+//! `common/`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod invoices;
+mod liquidity;
+mod lnd_client;
+mod rebalance;
+mod scale_out;
+mod store_backends;
+mod tracker;
+mod webhooks;

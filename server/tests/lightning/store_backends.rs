@@ -1,0 +1,516 @@
+//! The storage layer behaves the same on SQLite and on a real PostgreSQL server.
+
+use crate::common;
+use common::lightning::{invoice_client, invoice_service, start_node};
+use common::pg::PgServer;
+
+use openfatture::store::{Backend, EventKind, Store};
+
+use common::TestResult;
+
+#[tokio::test]
+async fn migrations_run_on_postgres_and_sqlite() -> TestResult {
+    let pg = PgServer::start()?;
+    let store = Store::connect(&pg.url()).await?;
+    assert_eq!(store.backend(), Backend::Postgres);
+    assert_eq!(store.tracker_indexes().await?, (0, 0));
+    store.close().await;
+    // Connecting again finds the schema in place.
+    let again = Store::connect(&pg.url()).await?;
+    assert_eq!(again.tracker_indexes().await?, (0, 0));
+    again.close().await;
+
+    let dir = tempfile::tempdir()?;
+    let sqlite = Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display())).await?;
+    assert_eq!(sqlite.backend(), Backend::Sqlite);
+    assert_eq!(sqlite.tracker_indexes().await?, (0, 0));
+    Ok(())
+}
+
+use std::time::Duration;
+
+use app::auth::Role;
+use chrono::NaiveDate;
+use openfatture::auth::AuthService;
+use openfatture::invoices::{export, CreateRequest};
+use openfatture::store::rebalances::{NewRebalance, RebalanceTrigger};
+use openfatture::store::{AttemptOutcome, FatturaStatus, InvoiceState, LnInvoiceFilter, NewFattura, ThrottleState};
+use openfatture::tracker::{Tracker, TrackerConfig};
+use rust_decimal::Decimal;
+
+fn fattura(numero: &str, client: &str, cents: i64) -> NewFattura {
+    let total = Decimal::new(cents, 2);
+    NewFattura {
+        numero: numero.into(),
+        data: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap_or_default(),
+        cedente_piva: "IT01234567890".into(),
+        client_name: client.into(),
+        client_piva: None,
+        client_cf: None,
+        description: "Consulenza".into(),
+        totale_eur: total,
+        ritenuta_eur: Decimal::ZERO,
+        bollo_eur: Decimal::ZERO,
+        due_eur: total,
+        source: "manual".into(),
+    }
+}
+
+/// Runs one business day against `store` (a fresh database) and a fresh simnode, and returns what
+/// can be observed, with times and random ids left out. Both backends must give the same lines.
+async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut seen = Vec::new();
+    let dir = tempfile::tempdir()?;
+    let node = start_node(dir.path()).await?;
+    let lnd = invoice_client(&node).await?;
+    let service = invoice_service(&store, &node).await?;
+
+    // EUR invoices: add, duplicate refused, search.
+    let now = 1_736_900_000;
+    seen.push(format!(
+        "add {:?}",
+        store
+            .add_fattura(&fattura("INV-1", "Acme Corp", 50_000), now)
+            .await?
+            .map(|f| f.numero)
+    ));
+    seen.push(format!(
+        "dup {:?}",
+        store
+            .add_fattura(&fattura("INV-1", "Acme Corp", 50_000), now)
+            .await?
+            .map(|f| f.numero)
+    ));
+    store.add_fattura(&fattura("INV-2", "Bar Roma", 1_250), now).await?;
+    let found = store.list_fatture(Some("roma"), 10, 0).await?;
+    seen.push(format!(
+        "search {:?}",
+        found.iter().map(|f| f.numero.clone()).collect::<Vec<_>>()
+    ));
+
+    // A webhook endpoint, so settlements queue deliveries.
+    store
+        .upsert_webhook_endpoint(
+            "erp",
+            "http://127.0.0.1:9/hook",
+            Some("s3cret"),
+            "payment_received",
+            true,
+        )
+        .await?;
+
+    // Lightning invoices: from a numero, paid; a standalone one cancelled.
+    let created = service
+        .create(CreateRequest {
+            numero: Some("INV-1".into()),
+            ..CreateRequest::default()
+        })
+        .await?;
+    seen.push(format!(
+        "created {} {} msat {}",
+        created.invoice.id,
+        created.invoice.amount_msat,
+        created.invoice.state.as_str()
+    ));
+    let again = service
+        .create(CreateRequest {
+            numero: Some("INV-1".into()),
+            ..CreateRequest::default()
+        })
+        .await?;
+    seen.push(format!("reused {} {}", again.invoice.id, again.reused));
+    // The invoice_created payload names the EUR invoice and its client (read with the OPEN change).
+    for event in store.events_for_invoice(&created.invoice.id).await? {
+        let payload: serde_json::Value = serde_json::from_str(&event.payload)?;
+        seen.push(format!(
+            "event {} for {} {}",
+            event.kind, payload["metadata"]["original_invoice"], payload["metadata"]["client"]
+        ));
+    }
+    let standalone = service
+        .create(CreateRequest {
+            amount_eur: Some(Decimal::new(300, 2)),
+            ..CreateRequest::default()
+        })
+        .await?;
+    seen.push(format!("standalone {}", standalone.invoice.id));
+    let cancelled = service.cancel(&standalone.invoice.id).await?;
+    seen.push(format!(
+        "cancelled {} {} by_us={}",
+        cancelled.id,
+        cancelled.state.as_str(),
+        cancelled.cancelled_by_us
+    ));
+
+    let bolt11 = created.invoice.payment_request.clone().ok_or("bolt11")?;
+    simnode::pay(&dir.path().join("simnode"), &bolt11, simnode::PayOptions::default()).await?;
+    let tracker = Tracker::new(store.clone(), lnd.clone(), TrackerConfig::default());
+    tracker.sweep().await?;
+    tracker.sweep().await?; // a second look changes nothing
+    let settled = store.ln_invoice(&created.invoice.id).await?.ok_or("settled")?;
+    seen.push(format!(
+        "settled {} paid {} msat",
+        settled.state.as_str(),
+        settled.amt_paid_msat
+    ));
+    let original = store.fatture_by_numero("INV-1").await?.remove(0);
+    seen.push(format!(
+        "original {:?} paid {}",
+        original.status() == FatturaStatus::Paid,
+        original.paid_eur
+    ));
+    let open = store
+        .list_ln_invoices(&LnInvoiceFilter {
+            state: Some(InvoiceState::Settled),
+            limit: 10,
+            ..LnInvoiceFilter::default()
+        })
+        .await?;
+    seen.push(format!(
+        "settled list {:?}",
+        open.iter().map(|i| i.id.clone()).collect::<Vec<_>>()
+    ));
+
+    // Events, the outbox and a delivery attempt.
+    let events = store.events_after(0, 100).await?;
+    seen.push(format!(
+        "events {:?}",
+        events
+            .iter()
+            .map(|e| format!("{}:{}", e.kind, e.ln_invoice_id))
+            .collect::<Vec<_>>()
+    ));
+    let due = store.due_deliveries("erp", i64::MAX, 10).await?;
+    seen.push(format!(
+        "due {:?}",
+        due.iter().map(|d| d.event_type.clone()).collect::<Vec<_>>()
+    ));
+    let first = due.first().ok_or("a due delivery")?;
+    store
+        .record_delivery_attempt(
+            first.event_seq,
+            "erp",
+            now,
+            Some(500),
+            Some("boom"),
+            12,
+            AttemptOutcome::Failed,
+            Some("w1"),
+        )
+        .await?;
+    seen.push(format!("failed deliveries {}", store.deliveries(true, 10).await?.len()));
+    seen.push(format!("redeliver {:?}", store.redeliver_event(&first.event_id).await?));
+    seen.push(format!("endpoints {:?}", store.webhook_endpoints().await?));
+
+    // Payments and the accountant's export.
+    let rows = export::payments_in_period(&store, None, None).await?;
+    let csv = export::to_csv(&rows);
+    // Settle time and payment hash differ per run; the rest of the row must not.
+    let row: Option<Vec<&str>> = csv.lines().nth(1).map(|l| l.split(',').skip(2).collect());
+    seen.push(format!("csv lines {} first {:?}", csv.lines().count(), row));
+
+    // Staff, sessions and the sign-in throttle.
+    let auth = AuthService::new(store.clone(), false);
+    auth.add_user("anna", Role::Admin, &"a long enough password".to_string().into())
+        .await?;
+    let (token, user) = auth
+        .login("anna", &"a long enough password".to_string().into(), "127.0.0.1")
+        .await?;
+    seen.push(format!("login {} {}", user.username, user.role));
+    seen.push(format!(
+        "session {:?}",
+        auth.session(secrecy::ExposeSecret::expose_secret(&token))
+            .await?
+            .map(|u| u.username)
+    ));
+    store
+        .set_throttle(
+            "user:x",
+            ThrottleState {
+                failures: 3,
+                locked_until: 7,
+            },
+        )
+        .await?;
+    seen.push(format!("throttle {:?}", store.throttle("user:x").await?));
+
+    // Rebalance accounting.
+    for (fee, ok) in [(1_500, true), (0, false)] {
+        store
+            .record_rebalance(&NewRebalance {
+                payment_hash: "00".repeat(32),
+                from_chan_id: 101,
+                to_chan_id: u64::MAX >> 1,
+                amount_msat: 100_000_000,
+                fee_msat: fee,
+                succeeded: ok,
+                failure: (!ok).then(|| "no route".to_string()),
+                trigger: RebalanceTrigger::Auto,
+                started_at: now,
+                finished_at: now + 1,
+            })
+            .await?;
+    }
+    seen.push(format!("fees {}", store.rebalance_fees_since_msat(now).await?));
+    seen.push(format!(
+        "lease a={} b={} a-again={}",
+        store.try_take_rebalance_lease("a", now, 900).await?,
+        store.try_take_rebalance_lease("b", now + 1, 900).await?,
+        store.try_take_rebalance_lease("a", now + 2, 900).await?
+    ));
+    store.release_rebalance_lease("a").await?;
+    seen.push(format!(
+        "lease after release b={}",
+        store.try_take_rebalance_lease("b", now + 3, 900).await?
+    ));
+    store
+        .record_liquidity_alert(serde_json::json!({ "needs_inbound": 1 }), now)
+        .await?;
+    seen.push(format!("alerts {}", store.liquidity_alerts(10).await?.len()));
+    let claimed = store.claim_delivery("erp", "w1", i64::MAX - 1, 1000).await?;
+    seen.push(format!("claim {:?}", claimed.map(|d| d.event_type)));
+    seen.push(format!("rebalances {}", store.rebalances(10).await?.len()));
+    node.shutdown().await;
+    store.close().await;
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn a_business_day_looks_the_same_on_sqlite_and_postgres() -> TestResult {
+    let pg = PgServer::start()?;
+    let on_postgres = business_day(Store::connect(&pg.new_database("day")?).await?).await?;
+    let dir = tempfile::tempdir()?;
+    let on_sqlite = business_day(Store::open_in(dir.path()).await?).await?;
+    assert_eq!(on_sqlite, on_postgres);
+    // And the day really happened (not two identical empty transcripts).
+    assert!(
+        on_sqlite.iter().any(|l| l == "settled SETTLED paid 1111112000 msat"),
+        "{on_sqlite:#?}"
+    );
+    assert!(
+        on_sqlite
+            .iter()
+            .any(|l| l.starts_with("events [\"invoice_created:INV-1-LN\"")),
+        "{on_sqlite:#?}"
+    );
+    assert!(
+        on_sqlite
+            .iter()
+            .any(|l| l == "event invoice_created for \"INV-1\" \"Acme Corp\""),
+        "{on_sqlite:#?}"
+    );
+    // The outbox took the settle for the endpoint that filters on it, and nothing else.
+    assert!(
+        on_sqlite.iter().any(|l| l == "due [\"payment_received\"]"),
+        "{on_sqlite:#?}"
+    );
+    Ok(())
+}
+
+use common::web as web_harness;
+
+#[tokio::test]
+async fn the_gateway_and_the_cli_work_on_postgres_through_database_url() -> TestResult {
+    let pg = PgServer::start()?;
+    let url = pg.new_database("shop")?;
+    let web = web_harness::Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("DATABASE_URL", &url),
+        ],
+    )
+    .await?;
+    let cookie = web.sign_in(web_harness::CASHIER, web_harness::CASHIER_PIN).await?;
+    let (status, sale, _) = web
+        .call("pos_charge", Some(&cookie), &[("amount_eur", "12,50"), ("note", "")])
+        .await?;
+    assert_eq!(status, 200, "{sale}");
+    let id = sale["invoice_id"].as_str().ok_or("id")?.to_string();
+    simnode::pay(
+        &web.simnode_dir()?,
+        sale["payment_request"].as_str().ok_or("bolt11")?,
+        simnode::PayOptions::default(),
+    )
+    .await?;
+    let store = Store::connect(&url).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let invoice = store.ln_invoice(&id).await?.ok_or("invoice in PostgreSQL")?;
+        if invoice.state == InvoiceState::Settled {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!("not settled in PostgreSQL: {:?}", invoice.state).into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.recent_payments(10, 0).await?.len(), 1);
+    assert!(
+        !web.home.data_dir.join(openfatture::store::DATABASE_FILE).exists(),
+        "with DATABASE_URL no SQLite file is made"
+    );
+
+    // The CLI in the same setup reads the same database.
+    let home = web.home.data_dir.clone();
+    let cli_url = url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
+        cmd.env_clear()
+            .env("OPENFATTURE_HOME", &home)
+            .env("DATABASE_URL", &cli_url)
+            .args(["--json", "lightning", "payments", "list"]);
+        cmd.output()
+    })
+    .await??;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&id));
+    // The URL (a secret: it may carry a password) is shown only as set.
+    let home = web.home.data_dir.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
+        cmd.env_clear()
+            .env("OPENFATTURE_HOME", &home)
+            .env("DATABASE_URL", "postgres://u:pw123@h/db")
+            .args(["config", "get", "database_url"]);
+        cmd.output()
+    })
+    .await??;
+    let shown = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(!shown.contains("pw123"), "{shown}");
+    store.close().await;
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// The ids `store` chooses for new invoices: standalone ones after the last attempt was 0, 1,
+/// 999_998, 999_999 and 12_345_677, then two for one debt.
+async fn ids_chosen(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut ids = Vec::new();
+    let new = |n: u32, fattura: Option<(i64, &str)>| openfatture::store::NewLnInvoice {
+        fattura_id: fattura.map(|(id, _)| id),
+        numero: fattura.map(|(_, numero)| numero.to_string()),
+        payment_hash: format!("{n:064x}"),
+        preimage: format!("{:064x}", n + 1000),
+        memo: "m".into(),
+        amount_eur: Decimal::new(100, 2),
+        amount_msat: 2_222_223,
+        rate_eur_per_btc: Decimal::new(45_000, 0),
+        rate_source: "fallback".into(),
+        rate_at: 1,
+        rate_is_fallback: true,
+        expiry_secs: 60,
+        created_at: 1,
+    };
+    // A standalone row with attempt `attempt`, as if that many had been made.
+    let seed = |attempt: i64| {
+        format!(
+            "INSERT INTO ln_invoices (id, attempt, payment_hash, memo, amount_cents, amount_msat, rate_eur_per_btc, \
+             rate_source, rate_at, expiry_secs, created_at, expires_at, state) \
+             VALUES ('seed-{attempt}', {attempt}, 'seed-{attempt}', 'm', 100, 1000, '45000', 'x', 1, 60, 1, 61, 'CANCELED')"
+        )
+    };
+    for n in 1..=2 {
+        ids.push(store.insert_pending_ln_invoice(&new(n, None)).await?.id);
+    }
+    sqlx::query(&seed(999_998)).execute(store.pool()).await?;
+    for n in 3..=4 {
+        ids.push(store.insert_pending_ln_invoice(&new(n, None)).await?.id);
+    }
+    sqlx::query(&seed(12_345_677)).execute(store.pool()).await?;
+    ids.push(store.insert_pending_ln_invoice(&new(5, None)).await?.id);
+    let fattura = store
+        .add_fattura(&fattura("INV-9", "Acme Corp", 100), 1)
+        .await?
+        .ok_or("INV-9 added")?;
+    for n in 6..=7 {
+        ids.push(
+            store
+                .insert_pending_ln_invoice(&new(n, Some((fattura.id, "INV-9"))))
+                .await?
+                .id,
+        );
+    }
+    // Each answer is the row's id as stored.
+    for id in &ids {
+        store.ln_invoice(id).await?.ok_or(format!("{id} stored"))?;
+    }
+    Ok(ids)
+}
+
+#[tokio::test]
+async fn invoice_ids_are_chosen_alike_on_sqlite_and_postgres() -> TestResult {
+    let expected = [
+        "LN-000001",
+        "LN-000002",
+        "LN-999999",
+        "LN-1000000",
+        "LN-12345678",
+        "INV-9-LN",
+        "INV-9-LN-2",
+    ];
+    let dir = tempfile::tempdir()?;
+    assert_eq!(ids_chosen(Store::open_in(dir.path()).await?).await?, expected);
+    let pg = PgServer::start()?;
+    assert_eq!(
+        ids_chosen(Store::connect(&pg.new_database("ids")?).await?).await?,
+        expected
+    );
+    Ok(())
+}
+
+/// Event names come from the `event_types` table, which the store fills from `EventKind::ALL` at
+/// open: a name added there is accepted by `events` without a migration, an unknown name is
+/// refused, and whether an event names an invoice follows the table's `about_invoice`.
+async fn event_types_decide(url: &str) -> TestResult {
+    let store = Store::connect(url).await?;
+    let known: Vec<(String, i64)> = sqlx::query_as("SELECT name, about_invoice FROM event_types")
+        .fetch_all(store.pool())
+        .await?;
+    for kind in EventKind::ALL {
+        let row = (kind.as_str().to_string(), i64::from(kind.about_invoice()));
+        assert!(known.contains(&row), "{row:?} missing from {known:?}");
+    }
+    let insert = |id: &'static str, kind: &'static str, ln_invoice_id: &'static str| {
+        sqlx::query("INSERT INTO events (id, type, ln_invoice_id, payload, created_at) VALUES ($1, $2, $3, '{}', 1)")
+            .bind(id)
+            .bind(kind)
+            .bind(ln_invoice_id)
+    };
+    assert!(
+        insert("evt_1", "till_closed", "").execute(store.pool()).await.is_err(),
+        "unknown name"
+    );
+    sqlx::query("INSERT INTO event_types (name, about_invoice) VALUES ('till_closed', 0)")
+        .execute(store.pool())
+        .await?;
+    insert("evt_2", "till_closed", "").execute(store.pool()).await?;
+    // About no invoice: it must not name one; about an invoice: it must.
+    assert!(insert("evt_3", "invoice_created", "")
+        .execute(store.pool())
+        .await
+        .is_err());
+    insert("evt_4", "liquidity_alert", "").execute(store.pool()).await?;
+    store.close().await;
+    // Opening again keeps the added name and adds nothing twice.
+    let again = Store::connect(url).await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM event_types")
+        .fetch_one(again.pool())
+        .await?;
+    assert_eq!(count, i64::try_from(EventKind::ALL.len())? + 1);
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT type FROM events ORDER BY seq")
+        .fetch_all(again.pool())
+        .await?;
+    assert_eq!(kinds, ["till_closed", "liquidity_alert"]);
+    again.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_new_event_name_needs_a_row_not_a_migration_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    event_types_decide(&format!("sqlite://{}?mode=rwc", dir.path().join("db.sqlite").display())).await?;
+    let pg = PgServer::start()?;
+    event_types_decide(&pg.url()).await
+}

@@ -1,0 +1,13 @@
+//! The gateway and the web app's server side over real HTTP(S) on 127.0.0.1, on the embedded
+//! simnode: sign-in and roles, POS and admin server functions, TLS, secrets, a small load test.
+//! One test binary; every module shares `common/`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod gateway;
+mod load;
+mod secrets;
+mod web;
+mod web_admin;
+mod web_tls;

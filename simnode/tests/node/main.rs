@@ -1,0 +1,16 @@
+//! The simulated node over real TLS gRPC and through its binary: GetInfo, channels and topology,
+//! invoices, payments and subscriptions, SendPaymentV2, macaroons, faults, the MPP timeout.
+//! One test binary; every module shares `common/`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod faults;
+mod invoices;
+mod macaroons;
+mod mpp_timeout;
+mod node_basics;
+mod payments;
+mod send_payment;
+mod subscriptions;
