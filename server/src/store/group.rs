@@ -417,6 +417,10 @@ mod tests {
         assert_eq!(committer.write(add_user("waited".into(), false)).await?, "waited");
         let names: Vec<String> = store.users().await?.into_iter().map(|u| u.username).collect();
         assert_eq!(names, ["soon", "waited"]);
+        // The committer answers the writer before it signals the commit: wait for the signal.
+        let mut signals = ticks.subscribe();
+        tokio::time::timeout(std::time::Duration::from_secs(5), signals.wait_for(|tick| *tick > 0)).await??;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert_eq!(*ticks.borrow(), 1, "one commit for both");
         Ok(())
     }
