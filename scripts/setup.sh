@@ -29,6 +29,7 @@ _of_setup() {
   _of_need rustup "install Rust with rustup (https://rustup.rs); the wasm target is added through it"
   _of_need node "install Node.js 20 or newer (https://nodejs.org or NodeSource packages)"
   _of_need npm "install npm (it comes with Node.js 20 or newer)"
+  _of_need python3 "install Python 3 (Debian: apt-get install python3): the tests check the import graph with it"
   local node_major
   node_major="$(node -p 'process.versions.node.split(".")[0]')"
   if [ "$node_major" -lt 20 ]; then

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of OpenFatture Lightning:
+#   0. cargo fmt --check, cargo clippy -D warnings (host, all targets; and the browser build for wasm32)
+#      and the import-graph check (scripts/import_graph.py: no import loops between files)
 #   1. cargo test --workspace (unit and integration tests, host)
 #   2. cargo fuzz: the libFuzzer targets in fuzz/, briefly (scripts/fuzz.sh; FUZZ_SECS per target)
 #   3. cargo leptos build --split (debug: gateway + wasm web app, back office as a lazily loaded chunk)
@@ -27,6 +29,24 @@ say() { printf '\n==> %s\n' "$*"; }
 # The same value cargo-leptos gives the server build: without it, switching between `cargo test` and
 # `cargo leptos build` would recompile leptos and everything above it each time.
 export LEPTOS_OUTPUT_NAME="${LEPTOS_OUTPUT_NAME:-openfatture}"
+
+# --- 0. the compiler and the house as caretakers --------------------------------------------------
+# Each check counts as one test: "passed" when clean, "failed" otherwise.
+check() {
+  local name="$1"
+  shift
+  say "$name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    stage_failures+=("$name")
+  fi
+}
+check "cargo fmt --check" cargo fmt --all --check
+check "cargo clippy (host, all targets)" cargo clippy --workspace --all-targets --color never -- -D warnings
+check "cargo clippy (browser build, wasm32)" cargo clippy -p frontend --target wasm32-unknown-unknown --color never -- -D warnings
+check "import graph (no loops between files)" python3 "$repo_root/scripts/import_graph.py"
 
 # --- 1. cargo test ------------------------------------------------------------------------------------
 say "cargo test --workspace"

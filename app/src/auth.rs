@@ -41,7 +41,12 @@ pub async fn whoami() -> Result<Option<SessionUser>, AppError> {
 
 /// Signs in with a username and password (or PIN); sets the session cookie. `POST /api/login`.
 #[server(prefix = "/api", endpoint = "login")]
-pub async fn login(username: String, password: String) -> Result<SessionUser, AppError> {
+pub async fn login(
+    /// Login name.
+    username: String,
+    /// Password or PIN, as typed.
+    password: String,
+) -> Result<SessionUser, AppError> {
     let backend = crate::backend::backend()?;
     let signed_in = backend.login(username, password).await?;
     set_cookie(&signed_in.set_cookie)?;
@@ -50,7 +55,14 @@ pub async fn login(username: String, password: String) -> Result<SessionUser, Ap
 
 /// Creates the first admin account with the one-time setup token and signs in. `POST /api/setup_admin`.
 #[server(prefix = "/api", endpoint = "setup_admin")]
-pub async fn setup_admin(token: String, username: String, password: String) -> Result<SessionUser, AppError> {
+pub async fn setup_admin(
+    /// The one-time setup token from the link `serve` printed.
+    token: String,
+    /// Login name.
+    username: String,
+    /// Password or PIN, as typed.
+    password: String,
+) -> Result<SessionUser, AppError> {
     let backend = crate::backend::backend()?;
     let signed_in = backend.setup_admin(token, username, password).await?;
     set_cookie(&signed_in.set_cookie)?;

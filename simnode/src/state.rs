@@ -130,11 +130,21 @@ pub(crate) struct ChannelState {
     pub(crate) num_updates: u64,
     pub(crate) opened_at_secs: i64,
     /// The peer's base fee for forwarding (msat).
-    #[serde(default = "crate::topology::default_fee_base_msat")]
+    #[serde(default = "default_fee_base_msat")]
     pub(crate) peer_fee_base_msat: u64,
     /// The peer's proportional forwarding fee (parts per million).
-    #[serde(default = "crate::topology::default_fee_rate_ppm")]
+    #[serde(default = "default_fee_rate_ppm")]
     pub(crate) peer_fee_rate_ppm: u64,
+}
+
+/// LND's default base fee (`bitcoin.basefee`), msat.
+pub(crate) fn default_fee_base_msat() -> u64 {
+    1000
+}
+
+/// LND's default proportional fee (`bitcoin.feerate`), parts per million.
+pub(crate) fn default_fee_rate_ppm() -> u64 {
+    1
 }
 
 impl ChannelState {

@@ -40,20 +40,10 @@ struct ChannelSpec {
     chan_id: Option<u64>,
     #[serde(default)]
     private: bool,
-    #[serde(default = "default_fee_base_msat")]
+    #[serde(default = "crate::state::default_fee_base_msat")]
     fee_base_msat: u64,
-    #[serde(default = "default_fee_rate_ppm")]
+    #[serde(default = "crate::state::default_fee_rate_ppm")]
     fee_rate_ppm: u64,
-}
-
-/// LND's default base fee (`bitcoin.basefee`), msat.
-pub(crate) fn default_fee_base_msat() -> u64 {
-    1000
-}
-
-/// LND's default proportional fee (`bitcoin.feerate`), parts per million.
-pub(crate) fn default_fee_rate_ppm() -> u64 {
-    1
 }
 
 fn default_true() -> bool {

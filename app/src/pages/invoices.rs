@@ -14,7 +14,10 @@ use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView};
 /// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
 /// `POST /api/admin_fatture`.
 #[server(prefix = "/api", endpoint = "admin_fatture")]
-pub async fn list_fatture(search: String) -> Result<Vec<FatturaView>, AppError> {
+pub async fn list_fatture(
+    /// Text the numero, client or id must contain ('' for all).
+    search: String,
+) -> Result<Vec<FatturaView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.list_fatture(search).await
 }
@@ -22,7 +25,12 @@ pub async fn list_fatture(search: String) -> Result<Vec<FatturaView>, AppError> 
 /// Lightning invoices, newest first, with an optional state (`OPEN`, … or '' for all) and a numero
 /// or client search. Admin. `POST /api/admin_ln_invoices`.
 #[server(prefix = "/api", endpoint = "admin_ln_invoices")]
-pub async fn list_ln_invoices(state: String, search: String) -> Result<Vec<LnInvoiceView>, AppError> {
+pub async fn list_ln_invoices(
+    /// Only invoices in this state ('' for all).
+    state: String,
+    /// Text the numero, client or id must contain ('' for all).
+    search: String,
+) -> Result<Vec<LnInvoiceView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.list_ln_invoices(state, search).await
 }
@@ -32,9 +40,13 @@ pub async fn list_ln_invoices(state: String, search: String) -> Result<Vec<LnInv
 /// default. Admin. `POST /api/admin_create_invoice`.
 #[server(prefix = "/api", endpoint = "admin_create_invoice")]
 pub async fn create_ln_invoice(
+    /// Numero of the EUR invoice to collect.
     numero: String,
+    /// Its year ('' when the numero is unique).
     anno: String,
+    /// Amount in EUR as typed ('' for what is still due).
     amount_eur: String,
+    /// Hours the invoice stays payable ('' for the default).
     expiry_hours: String,
 ) -> Result<LnInvoiceInfo, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
@@ -46,7 +58,10 @@ pub async fn create_ln_invoice(
 /// One Lightning invoice, refreshed from the node, with its BOLT11 and QR code. Admin.
 /// `POST /api/admin_ln_invoice`.
 #[server(prefix = "/api", endpoint = "admin_ln_invoice")]
-pub async fn ln_invoice_detail(invoice_id: String) -> Result<LnInvoiceInfo, AppError> {
+pub async fn ln_invoice_detail(
+    /// Our Lightning invoice id.
+    invoice_id: String,
+) -> Result<LnInvoiceInfo, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.ln_invoice_detail(invoice_id).await
 }
@@ -54,7 +69,10 @@ pub async fn ln_invoice_detail(invoice_id: String) -> Result<LnInvoiceInfo, AppE
 /// Cancels an unpaid Lightning invoice on the node and in our records. Admin.
 /// `POST /api/admin_cancel_ln_invoice`.
 #[server(prefix = "/api", endpoint = "admin_cancel_ln_invoice")]
-pub async fn cancel_ln_invoice(invoice_id: String) -> Result<LnInvoiceInfo, AppError> {
+pub async fn cancel_ln_invoice(
+    /// Our Lightning invoice id.
+    invoice_id: String,
+) -> Result<LnInvoiceInfo, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.cancel_ln_invoice(invoice_id).await
 }

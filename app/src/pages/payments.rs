@@ -15,7 +15,10 @@ pub const MAX_LISTED: u32 = 500;
 
 /// The most recent payments first, at most `limit` (1–500). Admin. `POST /api/admin_payments`.
 #[server(prefix = "/api", endpoint = "admin_payments")]
-pub async fn list_payments(limit: u32) -> Result<Vec<PaymentView>, AppError> {
+pub async fn list_payments(
+    /// Most rows to return.
+    limit: u32,
+) -> Result<Vec<PaymentView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?
         .list_payments(limit.clamp(1, MAX_LISTED))
@@ -103,7 +106,10 @@ pub fn PaymentsPage() -> impl IntoView {
 
 /// The payments table (also used by the dashboard's "recent payments").
 #[component]
-pub fn PaymentsTable(rows: Vec<PaymentView>) -> impl IntoView {
+pub fn PaymentsTable(
+    /// The payments to show.
+    rows: Vec<PaymentView>,
+) -> impl IntoView {
     view! {
         <AdminTable columns=PAYMENT_COLUMNS rows={rows.into_iter().map(|p| {
             let original = if p.original_invoice.is_empty() {

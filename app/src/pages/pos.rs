@@ -15,21 +15,32 @@ use crate::model::{self, InvoiceStatus, PosSale};
 /// Creates a POS invoice for `amount_eur` (`12.50` or `12,50`) with an optional note. Cashier.
 /// `POST /api/pos_charge`.
 #[server(prefix = "/api", endpoint = "pos_charge")]
-pub async fn pos_charge(amount_eur: String, note: String) -> Result<PosSale, AppError> {
+pub async fn pos_charge(
+    /// Amount in EUR as typed ('' for what is still due).
+    amount_eur: String,
+    /// Optional note shown on the sale.
+    note: String,
+) -> Result<PosSale, AppError> {
     crate::auth::require(crate::auth::Role::Cashier)?;
     crate::backend::backend()?.pos_charge(amount_eur, note).await
 }
 
 /// The current state of a Lightning invoice, refreshed from the node. Cashier. `POST /api/invoice_state`.
 #[server(prefix = "/api", endpoint = "invoice_state")]
-pub async fn invoice_state(invoice_id: String) -> Result<InvoiceStatus, AppError> {
+pub async fn invoice_state(
+    /// Our Lightning invoice id.
+    invoice_id: String,
+) -> Result<InvoiceStatus, AppError> {
     crate::auth::require(crate::auth::Role::Cashier)?;
     crate::backend::backend()?.invoice_state(invoice_id).await
 }
 
 /// Cancels an unpaid Lightning invoice (e.g. the customer left). Cashier. `POST /api/cancel_invoice`.
 #[server(prefix = "/api", endpoint = "cancel_invoice")]
-pub async fn cancel_invoice(invoice_id: String) -> Result<InvoiceStatus, AppError> {
+pub async fn cancel_invoice(
+    /// Our Lightning invoice id.
+    invoice_id: String,
+) -> Result<InvoiceStatus, AppError> {
     crate::auth::require(crate::auth::Role::Cashier)?;
     crate::backend::backend()?.cancel_invoice(invoice_id).await
 }

@@ -19,7 +19,12 @@ pub async fn list_settings() -> Result<Vec<SettingView>, AppError> {
 /// Validates `value` for `key` and writes it to config.toml (atomically; on a refusal the file is
 /// left as it was). Admin. `POST /api/admin_setting_set`.
 #[server(prefix = "/api", endpoint = "admin_setting_set")]
-pub async fn save_setting(key: String, value: String) -> Result<SettingView, AppError> {
+pub async fn save_setting(
+    /// Configuration key, e.g. `lightning_pos_expiry_minutes`.
+    key: String,
+    /// Its new value, as text.
+    value: String,
+) -> Result<SettingView, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.set_setting(key, value).await
 }
@@ -27,7 +32,10 @@ pub async fn save_setting(key: String, value: String) -> Result<SettingView, App
 /// Removes `key` from config.toml so the environment or the default applies again. Admin.
 /// `POST /api/admin_setting_unset`.
 #[server(prefix = "/api", endpoint = "admin_setting_unset")]
-pub async fn unset_setting(key: String) -> Result<SettingView, AppError> {
+pub async fn unset_setting(
+    /// Configuration key, e.g. `lightning_pos_expiry_minutes`.
+    key: String,
+) -> Result<SettingView, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.unset_setting(key).await
 }

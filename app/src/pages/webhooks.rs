@@ -21,9 +21,13 @@ pub async fn list_webhook_endpoints() -> Result<Vec<EndpointView>, AppError> {
 /// Admin. `POST /api/admin_webhook_add`.
 #[server(prefix = "/api", endpoint = "admin_webhook_add")]
 pub async fn add_webhook_endpoint(
+    /// Endpoint name.
     name: String,
+    /// Where events are POSTed.
     url: String,
+    /// Secret the receiver verifies signatures with.
     secret: String,
+    /// `*` or comma-separated event names ('' for all).
     events: String,
 ) -> Result<Vec<EndpointView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
@@ -35,7 +39,10 @@ pub async fn add_webhook_endpoint(
 /// Removes an endpoint; its pending deliveries are marked failed. Admin.
 /// `POST /api/admin_webhook_remove`.
 #[server(prefix = "/api", endpoint = "admin_webhook_remove")]
-pub async fn remove_webhook_endpoint(name: String) -> Result<Vec<EndpointView>, AppError> {
+pub async fn remove_webhook_endpoint(
+    /// Endpoint name.
+    name: String,
+) -> Result<Vec<EndpointView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.remove_webhook_endpoint(name).await
 }
@@ -43,7 +50,10 @@ pub async fn remove_webhook_endpoint(name: String) -> Result<Vec<EndpointView>, 
 /// The delivery log, newest first (only failed ones when `failed`). Admin.
 /// `POST /api/admin_webhook_deliveries`.
 #[server(prefix = "/api", endpoint = "admin_webhook_deliveries")]
-pub async fn list_webhook_deliveries(failed: bool) -> Result<Vec<DeliveryView>, AppError> {
+pub async fn list_webhook_deliveries(
+    /// Only failed deliveries.
+    failed: bool,
+) -> Result<Vec<DeliveryView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.webhook_deliveries(failed).await
 }
@@ -51,14 +61,20 @@ pub async fn list_webhook_deliveries(failed: bool) -> Result<Vec<DeliveryView>, 
 /// Queues an event again (same id and body) for every matching endpoint; returns how many
 /// deliveries were queued. Admin. `POST /api/admin_webhook_redeliver`.
 #[server(prefix = "/api", endpoint = "admin_webhook_redeliver")]
-pub async fn redeliver_webhook_event(event_id: String) -> Result<u64, AppError> {
+pub async fn redeliver_webhook_event(
+    /// Id of the event to queue again (`evt_…`).
+    event_id: String,
+) -> Result<u64, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.redeliver_webhook_event(event_id).await
 }
 
 /// Sends a signed `test` event to an endpoint now. Admin. `POST /api/admin_webhook_test`.
 #[server(prefix = "/api", endpoint = "admin_webhook_test")]
-pub async fn test_webhook_endpoint(endpoint: String) -> Result<WebhookTestReport, AppError> {
+pub async fn test_webhook_endpoint(
+    /// Name of the endpoint to test.
+    endpoint: String,
+) -> Result<WebhookTestReport, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.test_webhook_endpoint(endpoint).await
 }

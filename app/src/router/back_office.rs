@@ -62,7 +62,10 @@ async fn back_office_view(page: BackOffice) -> Result<AnyView, SplitLoaderError>
 /// Shows a back-office page once its code has loaded ("Loading…" until then; an error with a
 /// retry button if it could not be fetched).
 #[component]
-pub fn BackOfficePage(page: BackOffice) -> impl IntoView {
+pub fn BackOfficePage(
+    /// Which back-office page.
+    page: BackOffice,
+) -> impl IntoView {
     let attempt = RwSignal::new(0_u32);
     let content = move || {
         attempt.track();

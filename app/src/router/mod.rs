@@ -63,7 +63,12 @@ pub fn App() -> impl IntoView {
 
 /// Shows `children` to users with `role`; the sign-in form to visitors; "not allowed" otherwise.
 #[component]
-pub fn RequireRole(role: Role, children: ChildrenFn) -> impl IntoView {
+pub fn RequireRole(
+    /// The role the page needs.
+    role: Role,
+    /// The page.
+    children: ChildrenFn,
+) -> impl IntoView {
     let auth = use_context::<Auth>();
     move || {
         let Some(auth) = auth else {

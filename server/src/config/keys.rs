@@ -85,8 +85,6 @@ impl KeyDescriptor {
     }
 }
 
-pub use super::settings::KEYS;
-
 /// Groups of keys whose values must not decrease from left to right.
 pub const ORDERED_GROUPS: &[&[&str]] = &[
     &[
@@ -101,14 +99,10 @@ pub const ORDERED_GROUPS: &[&[&str]] = &[
     ],
 ];
 
-/// The descriptor of `name`, if it is a known key (names are matched case-insensitively).
-pub fn find_key(name: &str) -> Option<&'static KeyDescriptor> {
-    KEYS.iter().find(|k| k.name.eq_ignore_ascii_case(name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::settings::{find_key, KEYS};
 
     #[test]
     fn key_names_are_unique_and_lower_case() {

@@ -1,16 +1,15 @@
 //! Configuration: where it lives ([`Home`]), the keys and the typed [`Settings`] (both declared,
 //! one line per key, in `config/settings.rs`), how values are resolved (environment variable >
-//! `config.toml` > default) and, in `config/convert.rs`, the one place where the settings become
+//! `config.toml` > default) and, in `context/convert.rs`, the one place where the settings become
 //! each service's own config type.
 //!
 //! **A new setting** is one line in the `settings!` declaration in `config/settings.rs` (its field
 //! is named like its key); if a service needs it, one more line in the method of
-//! `config/convert.rs` that builds that service's config.
+//! `context/convert.rs` that builds that service's config.
 //!
 //! Secrets (API keys, webhook secret) are never printed: `config get`/`config list`
 //! show only whether they are set.
 
-mod convert;
 mod embedded;
 pub mod keys;
 mod settings;
@@ -22,8 +21,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 pub use embedded::{EmbeddedNode, EMBEDDED_NODE_FILE};
-pub use keys::{find_key, KeyDescriptor, ValueKind, KEYS};
+pub use keys::{KeyDescriptor, ValueKind};
 pub use settings::Settings;
+pub use settings::{find_key, KEYS};
 pub use store::{get, list, set, unset, Entry, Source};
 pub use value::{expand_tilde, Value};
 

@@ -5,7 +5,7 @@
 //! it is a secret and its one-line description. From that one line follow the key table
 //! ([`KEYS`]: `openfatture config set/get/list`, the web settings page, the `KEY` environment
 //! override and `config.toml`), the typed field of [`Settings`] and its loading. Services never
-//! read [`Settings`]: they get their own config types, built in `config/convert.rs`; a setting a
+//! read [`Settings`]: they get their own config types, built in `context/convert.rs`; a setting a
 //! service needs is read there too. Two keys that must keep an order (a minimum below a maximum)
 //! also get a group in `keys::ORDERED_GROUPS`.
 
@@ -16,9 +16,8 @@ use rust_decimal::Decimal;
 use secrecy::SecretString;
 
 use super::keys::{KeyDescriptor, ValueKind};
-use super::store::{Resolved, Sources};
 use super::value::Value;
-use super::{ConfigError, EmbeddedNode, EnvVars, Home};
+use super::{ConfigError, EmbeddedNode};
 
 const PUBLIC: bool = false;
 const SECRET: bool = true;
@@ -50,9 +49,9 @@ macro_rules! settings {
         }
 
         impl Settings {
-            /// The typed settings from every key's resolved value.
-            fn from_resolved(all: &HashMap<&'static str, Resolved>) -> Result<Settings, ConfigError> {
-                let value = |key: &str| all.get(key).and_then(|r| r.value.as_ref());
+            /// The typed settings from every key's resolved value (`None`: unset).
+            pub(super) fn from_values(all: &HashMap<&'static str, Option<Value>>) -> Result<Settings, ConfigError> {
+                let value = |key: &str| all.get(key).and_then(Option::as_ref);
                 Ok(Settings {
                     $( $name: FromValue::from_value(stringify!($name), value(stringify!($name)))?, )*
                     embedded_node: None,
@@ -103,21 +102,9 @@ settings! {
     lightning_liquidity_max_daily_fee_sats: u64 = (U64 { min: 0 }, Some("1000"), PUBLIC, "Routing fees automatic rebalancing may spend in any 24 hours, sats");
 }
 
-impl Settings {
-    /// Loads and validates the settings for `home` using the process environment.
-    pub fn load(home: &Home) -> Result<Settings, ConfigError> {
-        Settings::load_with(home, &EnvVars::from_process())
-    }
-
-    /// Loads and validates the settings for `home` using `env` as the environment.
-    pub fn load_with(home: &Home, env: &EnvVars) -> Result<Settings, ConfigError> {
-        let all = Sources::load(home, env)?.resolve_all()?;
-        let mut settings = Settings::from_resolved(&all)?;
-        if settings.lightning_host.is_none() {
-            settings.embedded_node = EmbeddedNode::read(&home.data_dir);
-        }
-        Ok(settings)
-    }
+/// The descriptor of `name`, if it is a known key (names are matched case-insensitively).
+pub fn find_key(name: &str) -> Option<&'static KeyDescriptor> {
+    KEYS.iter().find(|k| k.name.eq_ignore_ascii_case(name))
 }
 
 /// A field type of [`Settings`], read from its key's resolved value. Plain types need a value
@@ -163,6 +150,7 @@ from_value!(SecretString, Secret, |v: &SecretString| v.clone());
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{EnvVars, Home};
 
     /// A valid value of each kind, so every key can be set at once.
     fn sample(kind: ValueKind) -> &'static str {

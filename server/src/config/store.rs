@@ -4,9 +4,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::keys::{find_key, KeyDescriptor, ValueKind, KEYS, ORDERED_GROUPS};
+use super::keys::{KeyDescriptor, ValueKind, ORDERED_GROUPS};
+use super::settings::{find_key, Settings, KEYS};
 use super::value::{parse, Value};
-use super::{ConfigError, EnvVars, Home};
+use super::{ConfigError, EmbeddedNode, EnvVars, Home};
 
 /// Where an effective value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -158,6 +159,27 @@ impl Sources {
             check_order(group, |name| all.get(name).and_then(|r| r.value.clone()))?;
         }
         Ok(all)
+    }
+}
+
+impl Settings {
+    /// Loads and validates the settings for `home` using the process environment.
+    pub fn load(home: &Home) -> Result<Settings, ConfigError> {
+        Settings::load_with(home, &EnvVars::from_process())
+    }
+
+    /// Loads and validates the settings for `home` using `env` as the environment.
+    pub fn load_with(home: &Home, env: &EnvVars) -> Result<Settings, ConfigError> {
+        let values = Sources::load(home, env)?
+            .resolve_all()?
+            .into_iter()
+            .map(|(key, resolved)| (key, resolved.value))
+            .collect();
+        let mut settings = Settings::from_values(&values)?;
+        if settings.lightning_host.is_none() {
+            settings.embedded_node = EmbeddedNode::read(&home.data_dir);
+        }
+        Ok(settings)
     }
 }
 

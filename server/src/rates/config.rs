@@ -14,7 +14,7 @@ pub const COINGECKO_PRO_BASE_URL: &str = "https://pro-api.coingecko.com";
 pub const CMC_BASE_URL: &str = "https://pro-api.coinmarketcap.com";
 
 /// What [`super::RateService`] works with. The product fills the fields that are settings from
-/// its configuration keys (`Settings::rates_config` in `config/convert.rs`, where each field's
+/// its configuration keys (`Settings::rates_config` in `context/convert.rs`, where each field's
 /// key is named); the others are the service's own tuning. `Default` gives the service's
 /// defaults (CoinGecko on, CoinMarketCap off, no fallback rate), which a test keeps equal to the
 /// keys' defaults.

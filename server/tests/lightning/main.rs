@@ -3,6 +3,9 @@
 //! PostgreSQL) and several gateways sharing one database. One test binary; every module shares
 //! `common/`.
 
+// A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

@@ -2,6 +2,9 @@
 //! simnode: sign-in and roles, POS and admin server functions, TLS, secrets, a small load test.
 //! One test binary; every module shares `common/`.
 
+// A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

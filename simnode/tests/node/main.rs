@@ -2,6 +2,9 @@
 //! invoices, payments and subscriptions, SendPaymentV2, macaroons, faults, the MPP timeout.
 //! One test binary; every module shares `common/`.
 
+// A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../common/mod.rs"]
 mod common;
 

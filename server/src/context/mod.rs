@@ -3,6 +3,8 @@
 //! liquidity manager). The CLI commands and the gateway both build their services here; the
 //! gateway adds only what is its own (router, listener, embedded simnode, live feed).
 
+mod convert;
+
 use std::sync::Arc;
 
 use crate::auth::AuthService;

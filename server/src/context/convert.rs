@@ -1,7 +1,8 @@
-//! Every conversion from the flat [`Settings`] to a service's own config type lives here, so the
-//! services (`lnd`, `rates`, `invoices`, `webhooks`, `liquidity`, `tracker`) never import
-//! `crate::config`. A setting a service needs: declare its key in `config/settings.rs`, then read
-//! it in the one method below that builds that service's config.
+//! Every conversion from the flat [`Settings`] to a service's own config type lives here, in the
+//! wiring layer, so the services (`lnd`, `rates`, `invoices`, `webhooks`, `liquidity`, `tracker`)
+//! never import `crate::config` and `config` imports no service. A setting a service needs:
+//! declare its key in `config/settings.rs`, then read it in the one method below that builds that
+//! service's config.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use crate::lnd::{LndConfig, LndError};
 use crate::rates::RatesConfig;
 use crate::webhooks::{DefaultEndpointSettings, DispatcherConfig};
 
-use super::Settings;
+use crate::config::Settings;
 
 impl Settings {
     /// How to reach the configured LND node, or which key is missing. With no `lightning_host`,
