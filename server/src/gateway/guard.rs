@@ -77,7 +77,7 @@ pub(crate) async fn authenticate(State(auth): State<AuthService>, mut request: R
 /// SameSite=Strict, so a browser never sends it cross-site anyway.
 pub(crate) async fn same_origin(request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !is_same_origin(request.headers()) {
+    if !safe && !is_same_origin(request.headers(), request_authority(&request)) {
         tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
         return (
             StatusCode::FORBIDDEN,
@@ -88,8 +88,18 @@ pub(crate) async fn same_origin(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Whether the request's Origin matches its Host.
-fn is_same_origin(headers: &HeaderMap) -> bool {
+/// The host (and port) the client addressed: the request target's authority — where HTTP/2's
+/// `:authority` lands, an HTTP/2 request having no `Host` — or else the `Host` header (HTTP/1.1).
+fn request_authority(request: &Request) -> Option<&str> {
+    request
+        .uri()
+        .authority()
+        .map(|authority| authority.as_str())
+        .or_else(|| request.headers().get(header::HOST).and_then(|v| v.to_str().ok()))
+}
+
+/// Whether the request's Origin matches the authority it was sent to ([`request_authority`]).
+fn is_same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site == "cross-site" || site == "same-site" {
             return false;
@@ -101,7 +111,7 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+    let Some(host) = authority else {
         return false;
     };
     let origin_host = origin
@@ -124,28 +134,61 @@ mod tests {
         map
     }
 
+    fn same_origin(pairs: &[(&'static str, &'static str)]) -> bool {
+        let headers = headers(pairs);
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        is_same_origin(&headers, host)
+    }
+
     #[test]
     fn origins_must_match_the_host() {
-        assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000")])));
-        assert!(is_same_origin(&headers(&[
+        assert!(same_origin(&[("host", "127.0.0.1:3000")]));
+        assert!(same_origin(&[
             ("host", "127.0.0.1:3000"),
             ("origin", "http://127.0.0.1:3000")
-        ])));
-        assert!(is_same_origin(&headers(&[
+        ]));
+        assert!(same_origin(&[
             ("host", "pos.local:443"),
             ("origin", "https://pos.local:443")
-        ])));
-        assert!(!is_same_origin(&headers(&[
+        ]));
+        assert!(!same_origin(&[
             ("host", "127.0.0.1:3000"),
             ("origin", "http://evil.example")
-        ])));
-        assert!(!is_same_origin(&headers(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "null")
-        ])));
-        assert!(!is_same_origin(&headers(&[
+        ]));
+        assert!(!same_origin(&[("host", "127.0.0.1:3000"), ("origin", "null")]));
+        assert!(!same_origin(&[
             ("host", "127.0.0.1:3000"),
             ("sec-fetch-site", "cross-site")
-        ])));
+        ]));
+        assert!(!same_origin(&[("origin", "https://pos.local:8443")]));
+    }
+
+    fn request(uri: &str, pairs: &[(&'static str, &'static str)]) -> Request {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        *request.headers_mut() = headers(pairs);
+        request
+    }
+
+    #[test]
+    fn an_http2_request_is_checked_against_its_authority() {
+        // HTTP/2: no Host header, the `:authority` is in the URI.
+        let h2 = request(
+            "https://pos.local:8443/api/login",
+            &[("origin", "https://pos.local:8443")],
+        );
+        assert_eq!(request_authority(&h2), Some("pos.local:8443"));
+        assert!(is_same_origin(h2.headers(), request_authority(&h2)));
+        let foreign = request(
+            "https://pos.local:8443/api/login",
+            &[("origin", "https://evil.example")],
+        );
+        assert!(!is_same_origin(foreign.headers(), request_authority(&foreign)));
+        // HTTP/1.1: origin-form target, the Host header.
+        let h1 = request("/api/login", &[("host", "pos.local:8443")]);
+        assert_eq!(request_authority(&h1), Some("pos.local:8443"));
     }
 }

@@ -195,9 +195,9 @@ pub async fn start(
     };
     let tls = listener::tls_from_settings(settings)?;
     let listener = TcpListener::bind(args.listen).await.map_err(bind_error)?;
-    let local_addr = listener.local_addr().map_err(bind_error)?;
     let https = tls.is_some();
     let listener = listener::GatewayListener::new(listener, tls);
+    let local_addr = listener.local_addr().map_err(bind_error)?;
     let simnode_dir = args
         .simnode_data_dir
         .clone()
@@ -258,16 +258,7 @@ pub async fn start(
     let liquidity = services.liquidity_manager(store.clone(), node.client().clone());
 
     let (stop, stop_rx) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<listener::ClientAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop_rx.await;
-        })
-        .await
-    });
+    let server = tokio::spawn(listener.serve(router, stop_rx));
     tracing::info!(%local_addr, "web server listening");
     Ok(RunningGateway {
         local_addr,
