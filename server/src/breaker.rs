@@ -10,7 +10,6 @@
 //! `std::sync::Mutex` that is never held across an `.await`.
 
 use std::fmt;
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -38,47 +37,6 @@ impl fmt::Display for BreakerState {
             BreakerState::Closed => f.write_str("closed"),
             BreakerState::Open { retry_in_secs } => write!(f, "open, retry in {retry_in_secs} s"),
             BreakerState::HalfOpen => f.write_str("half-open"),
-        }
-    }
-}
-
-/// Why a call did not produce a value: rejected by the breaker, or the call's own error.
-#[derive(Debug, thiserror::Error)]
-pub enum BreakerError<E> {
-    /// The circuit is open after repeated failures; the call was not made.
-    #[error("circuit breaker for {name} is open after repeated failures; next attempt in {retry_in_secs} s")]
-    Open {
-        /// Name of the guarded dependency.
-        name: String,
-        /// Seconds until a trial call is allowed.
-        retry_in_secs: u64,
-    },
-    /// The circuit is half-open and its single trial call is already running; the call was not made.
-    #[error("circuit breaker for {name} is half-open and a trial call is already in progress; try again shortly")]
-    TrialInProgress {
-        /// Name of the guarded dependency.
-        name: String,
-    },
-    /// The call was made and failed with its own error.
-    #[error(transparent)]
-    Inner(E),
-}
-
-impl<E> BreakerError<E> {
-    /// The call's own error, if the call was made.
-    pub fn into_inner(self) -> Option<E> {
-        match self {
-            BreakerError::Inner(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl<E> From<Rejection> for BreakerError<E> {
-    fn from(rejection: Rejection) -> Self {
-        match rejection {
-            Rejection::Open { name, retry_in_secs } => BreakerError::Open { name, retry_in_secs },
-            Rejection::TrialInProgress { name } => BreakerError::TrialInProgress { name },
         }
     }
 }
@@ -195,19 +153,9 @@ impl CircuitBreaker {
         }
     }
 
-    /// Name of the guarded dependency.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     /// Consecutive failures needed to open the circuit.
     pub fn failure_threshold(&self) -> u32 {
         self.failure_threshold
-    }
-
-    /// How long the circuit stays open before a trial call is allowed.
-    pub fn open_timeout(&self) -> Duration {
-        self.open_timeout
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -314,25 +262,6 @@ impl CircuitBreaker {
                 open_secs = self.open_timeout.as_secs(),
                 "circuit opened after repeated failures"
             );
-        }
-    }
-
-    /// Run `f` if the breaker allows it and record its outcome (`Err` counts as a failure).
-    pub async fn call<F, Fut, T, E>(&self, f: F) -> Result<T, BreakerError<E>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        let permit = self.try_acquire()?;
-        match f().await {
-            Ok(value) => {
-                permit.success();
-                Ok(value)
-            }
-            Err(e) => {
-                permit.failure();
-                Err(BreakerError::Inner(e))
-            }
         }
     }
 }

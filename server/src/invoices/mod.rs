@@ -590,11 +590,6 @@ impl InvoiceService {
             .await?
             .ok_or_else(|| InvoiceError::UnknownLnInvoice(ours.id.clone()))
     }
-
-    /// The store, for listings.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
 /// The AddInvoice request for our invoice: our preimage, amount in msat, expiry in seconds.

@@ -7,15 +7,12 @@ use std::time::Duration;
 
 use futures::{Stream, StreamExt};
 use lnd_proto::invoicesrpc::invoices_client::InvoicesClient;
-use lnd_proto::invoicesrpc::{
-    AddHoldInvoiceRequest, AddHoldInvoiceResp, CancelInvoiceMsg, CancelInvoiceResp, LookupInvoiceMsg, SettleInvoiceMsg,
-    SettleInvoiceResp, SubscribeSingleInvoiceRequest,
-};
+use lnd_proto::invoicesrpc::{CancelInvoiceMsg, CancelInvoiceResp};
 use lnd_proto::lnrpc::lightning_client::LightningClient;
 use lnd_proto::lnrpc::{
     AddInvoiceResponse, ChannelBalanceRequest, ChannelBalanceResponse, GetInfoRequest, GetInfoResponse, Invoice,
-    InvoiceSubscription, ListChannelsRequest, ListChannelsResponse, ListInvoiceRequest, ListInvoiceResponse, PayReq,
-    PayReqString, PaymentHash,
+    InvoiceSubscription, ListChannelsRequest, ListChannelsResponse, ListInvoiceRequest, ListInvoiceResponse,
+    PaymentHash,
 };
 use lnd_proto::routerrpc::router_client::RouterClient;
 use tonic::codec::Streaming;
@@ -112,11 +109,6 @@ impl LndClient {
     /// The `host:port` this client talks to.
     pub fn host(&self) -> &str {
         &self.shared.cfg.host
-    }
-
-    /// The configuration this client was built from.
-    pub fn config(&self) -> &LndConfig {
-        &self.shared.cfg
     }
 
     pub(super) fn map_status(&self, method: Method, status: &Status) -> LndError {
@@ -290,55 +282,12 @@ impl LndClient {
         .await
     }
 
-    /// `DecodePayReq`: decodes a BOLT11 payment request.
-    pub async fn decode_pay_req(&self, pay_req: PayReqString) -> Result<PayReq, LndError> {
-        self.unary(Method::DecodePayReq, pay_req, |mut c, r| async move {
-            c.lightning.decode_pay_req(r).await
-        })
-        .await
-    }
-
     /// `invoicesrpc.CancelInvoice`: cancels an open or accepted invoice by its payment hash
     /// (32 raw bytes); never retried.
     pub async fn cancel_invoice(&self, payment_hash: Vec<u8>) -> Result<CancelInvoiceResp, LndError> {
         let request = CancelInvoiceMsg { payment_hash };
         self.unary(Method::CancelInvoice, request, |mut c, r| async move {
             c.invoices.cancel_invoice(r).await
-        })
-        .await
-    }
-
-    /// `invoicesrpc.AddHoldInvoice`: creates a hold invoice for a known payment hash (never retried).
-    pub async fn add_hold_invoice(&self, request: AddHoldInvoiceRequest) -> Result<AddHoldInvoiceResp, LndError> {
-        self.unary(Method::AddHoldInvoice, request, |mut c, r| async move {
-            c.invoices.add_hold_invoice(r).await
-        })
-        .await
-    }
-
-    /// `invoicesrpc.SettleInvoice`: settles an accepted hold invoice with its preimage (never retried).
-    pub async fn settle_invoice(&self, request: SettleInvoiceMsg) -> Result<SettleInvoiceResp, LndError> {
-        self.unary(Method::SettleInvoice, request, |mut c, r| async move {
-            c.invoices.settle_invoice(r).await
-        })
-        .await
-    }
-
-    /// `invoicesrpc.LookupInvoiceV2`: one invoice by hash, payment address or set id.
-    pub async fn lookup_invoice_v2(&self, request: LookupInvoiceMsg) -> Result<Invoice, LndError> {
-        self.unary(Method::LookupInvoiceV2, request, |mut c, r| async move {
-            c.invoices.lookup_invoice_v2(r).await
-        })
-        .await
-    }
-
-    /// `invoicesrpc.SubscribeSingleInvoice`: the invoice's current state, then every change.
-    pub async fn subscribe_single_invoice(
-        &self,
-        request: SubscribeSingleInvoiceRequest,
-    ) -> Result<InvoiceStream, LndError> {
-        self.stream(Method::SubscribeSingleInvoice, request, |mut c, r| async move {
-            c.invoices.subscribe_single_invoice(r).await
         })
         .await
     }

@@ -127,7 +127,7 @@ impl LndError {
         }
     }
 
-    /// Whether the node said it has no such invoice (LookupInvoice / LookupInvoiceV2 / CancelInvoice).
+    /// Whether the node said it has no such invoice (LookupInvoice / CancelInvoice).
     pub fn is_not_found(&self) -> bool {
         match self {
             LndError::InvoiceNotFound { .. } => true,
@@ -140,7 +140,7 @@ impl LndError {
         }
     }
 
-    /// Whether AddInvoice/AddHoldInvoice was refused because an invoice with that hash exists.
+    /// Whether AddInvoice was refused because an invoice with that hash exists.
     pub fn is_already_exists(&self) -> bool {
         match self {
             LndError::Rpc { code, message, .. } => *code == Code::AlreadyExists || message.contains("already exists"),

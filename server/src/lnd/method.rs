@@ -18,18 +18,8 @@ pub enum Method {
     ListInvoices,
     /// lnrpc.Lightning/SubscribeInvoices
     SubscribeInvoices,
-    /// lnrpc.Lightning/DecodePayReq
-    DecodePayReq,
     /// invoicesrpc.Invoices/CancelInvoice
     CancelInvoice,
-    /// invoicesrpc.Invoices/AddHoldInvoice
-    AddHoldInvoice,
-    /// invoicesrpc.Invoices/SettleInvoice
-    SettleInvoice,
-    /// invoicesrpc.Invoices/LookupInvoiceV2
-    LookupInvoiceV2,
-    /// invoicesrpc.Invoices/SubscribeSingleInvoice
-    SubscribeSingleInvoice,
     /// routerrpc.Router/SendPaymentV2
     SendPaymentV2,
     /// routerrpc.Router/TrackPaymentV2
@@ -91,12 +81,7 @@ impl Method {
             Method::LookupInvoice => "LookupInvoice",
             Method::ListInvoices => "ListInvoices",
             Method::SubscribeInvoices => "SubscribeInvoices",
-            Method::DecodePayReq => "DecodePayReq",
             Method::CancelInvoice => "CancelInvoice",
-            Method::AddHoldInvoice => "AddHoldInvoice",
-            Method::SettleInvoice => "SettleInvoice",
-            Method::LookupInvoiceV2 => "LookupInvoiceV2",
-            Method::SubscribeSingleInvoice => "SubscribeSingleInvoice",
             Method::SendPaymentV2 => "SendPaymentV2",
             Method::TrackPaymentV2 => "TrackPaymentV2",
         }
@@ -106,18 +91,10 @@ impl Method {
     pub fn permission(&self) -> Permission {
         match self {
             Method::GetInfo => Permission::InfoRead,
-            Method::ChannelBalance | Method::ListChannels | Method::DecodePayReq | Method::TrackPaymentV2 => {
-                Permission::OffchainRead
-            }
+            Method::ChannelBalance | Method::ListChannels | Method::TrackPaymentV2 => Permission::OffchainRead,
             Method::SendPaymentV2 => Permission::OffchainWrite,
-            Method::AddInvoice | Method::CancelInvoice | Method::AddHoldInvoice | Method::SettleInvoice => {
-                Permission::InvoicesWrite
-            }
-            Method::LookupInvoice
-            | Method::ListInvoices
-            | Method::SubscribeInvoices
-            | Method::LookupInvoiceV2
-            | Method::SubscribeSingleInvoice => Permission::InvoicesRead,
+            Method::AddInvoice | Method::CancelInvoice => Permission::InvoicesWrite,
+            Method::LookupInvoice | Method::ListInvoices | Method::SubscribeInvoices => Permission::InvoicesRead,
         }
     }
 
@@ -127,12 +104,10 @@ impl Method {
             Method::GetInfo => "read the node info",
             Method::ChannelBalance => "read channel balances",
             Method::ListChannels => "list channels",
-            Method::DecodePayReq => "decode payment requests",
-            Method::AddInvoice | Method::AddHoldInvoice => "create invoices",
+            Method::AddInvoice => "create invoices",
             Method::CancelInvoice => "cancel invoices",
-            Method::SettleInvoice => "settle invoices",
-            Method::LookupInvoice | Method::LookupInvoiceV2 | Method::ListInvoices => "read invoices",
-            Method::SubscribeInvoices | Method::SubscribeSingleInvoice => "follow invoice updates",
+            Method::LookupInvoice | Method::ListInvoices => "read invoices",
+            Method::SubscribeInvoices => "follow invoice updates",
             Method::SendPaymentV2 => "send payments",
             Method::TrackPaymentV2 => "track payments",
         }
@@ -147,7 +122,6 @@ impl Method {
                 | Method::ListChannels
                 | Method::LookupInvoice
                 | Method::ListInvoices
-                | Method::DecodePayReq
         )
     }
 
@@ -174,24 +148,13 @@ mod tests {
     #[test]
     fn permissions_match_lnd() {
         assert_eq!(Method::GetInfo.permission().name(), "info:read");
-        for m in [Method::ChannelBalance, Method::ListChannels, Method::DecodePayReq] {
+        for m in [Method::ChannelBalance, Method::ListChannels] {
             assert_eq!(m.permission().name(), "offchain:read", "{m:?}");
         }
-        for m in [
-            Method::AddInvoice,
-            Method::CancelInvoice,
-            Method::AddHoldInvoice,
-            Method::SettleInvoice,
-        ] {
+        for m in [Method::AddInvoice, Method::CancelInvoice] {
             assert_eq!(m.permission().name(), "invoices:write", "{m:?}");
         }
-        for m in [
-            Method::LookupInvoice,
-            Method::ListInvoices,
-            Method::SubscribeInvoices,
-            Method::LookupInvoiceV2,
-            Method::SubscribeSingleInvoice,
-        ] {
+        for m in [Method::LookupInvoice, Method::ListInvoices, Method::SubscribeInvoices] {
             assert_eq!(m.permission().name(), "invoices:read", "{m:?}");
         }
     }
@@ -228,13 +191,7 @@ mod tests {
     #[test]
     fn only_reads_are_retried() {
         assert!(Method::GetInfo.idempotent());
-        assert!(Method::DecodePayReq.idempotent());
-        for m in [
-            Method::AddInvoice,
-            Method::CancelInvoice,
-            Method::SettleInvoice,
-            Method::AddHoldInvoice,
-        ] {
+        for m in [Method::AddInvoice, Method::CancelInvoice] {
             assert!(!m.idempotent(), "{m:?}");
         }
     }

@@ -357,11 +357,6 @@ impl RateService {
         })
     }
 
-    /// The settings in use.
-    pub fn config(&self) -> &RatesConfig {
-        &self.config
-    }
-
     /// The circuit breaker of provider `name` ("coingecko", "coinmarketcap"), if it is enabled.
     pub fn breaker(&self, name: &str) -> Option<&CircuitBreaker> {
         self.slots.iter().find(|s| s.name() == name).map(|s| &s.breaker)

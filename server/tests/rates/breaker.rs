@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use openfatture::breaker::{BreakerError, BreakerState, CircuitBreaker, Rejection};
+use openfatture::breaker::{BreakerState, CircuitBreaker, Rejection};
 
 const OPEN: Duration = Duration::from_secs(300);
 
@@ -11,22 +11,38 @@ const OPEN: Duration = Duration::from_secs(300);
 #[error("boom")]
 struct Boom;
 
-async fn fail(breaker: &CircuitBreaker, calls: &AtomicU32) -> Result<(), BreakerError<Boom>> {
-    breaker
-        .call(|| async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Err::<(), _>(Boom)
-        })
-        .await
+/// Why a guarded call gave no value: the breaker turned it away, or it failed by itself.
+#[derive(Debug, thiserror::Error)]
+enum Called {
+    #[error(transparent)]
+    Rejected(Rejection),
+    #[error(transparent)]
+    Inner(Boom),
 }
 
-async fn succeed(breaker: &CircuitBreaker, calls: &AtomicU32) -> Result<u32, BreakerError<Boom>> {
-    breaker
-        .call(|| async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, Boom>(7)
-        })
-        .await
+/// A call guarded as the product guards its calls (LND, rates, webhooks): ask for a permit, then
+/// record the outcome on it.
+async fn guarded(breaker: &CircuitBreaker, calls: &AtomicU32, outcome: Result<u32, Boom>) -> Result<u32, Called> {
+    let permit = breaker.try_acquire().map_err(Called::Rejected)?;
+    calls.fetch_add(1, Ordering::SeqCst);
+    match outcome {
+        Ok(value) => {
+            permit.success();
+            Ok(value)
+        }
+        Err(e) => {
+            permit.failure();
+            Err(Called::Inner(e))
+        }
+    }
+}
+
+async fn fail(breaker: &CircuitBreaker, calls: &AtomicU32) -> Result<u32, Called> {
+    guarded(breaker, calls, Err(Boom)).await
+}
+
+async fn succeed(breaker: &CircuitBreaker, calls: &AtomicU32) -> Result<u32, Called> {
+    guarded(breaker, calls, Ok(7)).await
 }
 
 #[tokio::test(start_paused = true)]
@@ -34,18 +50,21 @@ async fn opens_after_threshold_consecutive_failures_and_stops_calling() {
     let breaker = CircuitBreaker::new("test", 3, OPEN);
     let calls = AtomicU32::new(0);
     for _ in 0..2 {
-        assert!(matches!(fail(&breaker, &calls).await, Err(BreakerError::Inner(Boom))));
+        assert!(matches!(fail(&breaker, &calls).await, Err(Called::Inner(Boom))));
     }
     assert_eq!(breaker.state(), BreakerState::Closed);
     assert_eq!(breaker.consecutive_failures(), 2);
-    assert!(matches!(fail(&breaker, &calls).await, Err(BreakerError::Inner(Boom))));
+    assert!(matches!(fail(&breaker, &calls).await, Err(Called::Inner(Boom))));
     assert_eq!(breaker.state(), BreakerState::Open { retry_in_secs: 300 });
     assert_eq!(calls.load(Ordering::SeqCst), 3);
 
     // While open the function is not run at all.
     let rejected = succeed(&breaker, &calls).await;
     assert!(
-        matches!(rejected, Err(BreakerError::Open { retry_in_secs: 300, .. })),
+        matches!(
+            rejected,
+            Err(Called::Rejected(Rejection::Open { retry_in_secs: 300, .. }))
+        ),
         "{rejected:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -87,7 +106,7 @@ async fn half_opens_after_timeout_allows_one_trial_and_closes_on_success() {
     assert!(matches!(breaker.try_acquire(), Err(Rejection::TrialInProgress { .. })));
     let second = succeed(&breaker, &calls).await;
     assert!(
-        matches!(second, Err(BreakerError::TrialInProgress { .. })),
+        matches!(second, Err(Called::Rejected(Rejection::TrialInProgress { .. }))),
         "{second:?}"
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -104,11 +123,11 @@ async fn failed_trial_reopens_for_a_full_timeout() {
     let _ = fail(&breaker, &calls).await;
     tokio::time::advance(OPEN).await;
     assert_eq!(breaker.state(), BreakerState::HalfOpen);
-    assert!(matches!(fail(&breaker, &calls).await, Err(BreakerError::Inner(Boom))));
+    assert!(matches!(fail(&breaker, &calls).await, Err(Called::Inner(Boom))));
     assert_eq!(breaker.state(), BreakerState::Open { retry_in_secs: 300 });
     assert!(matches!(
         succeed(&breaker, &calls).await,
-        Err(BreakerError::Open { .. })
+        Err(Called::Rejected(Rejection::Open { .. }))
     ));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
@@ -132,10 +151,12 @@ async fn cancelled_trial_call_does_not_wedge_the_breaker() {
     breaker.record_failure();
     tokio::time::advance(OPEN).await;
     // The trial call never finishes within the timeout and is dropped.
-    let slow = breaker.call(|| async {
+    let slow = async {
+        let permit = breaker.try_acquire().map_err(Called::Rejected)?;
         tokio::time::sleep(Duration::from_secs(3600)).await;
-        Ok::<_, Boom>(())
-    });
+        permit.success();
+        Ok::<_, Called>(())
+    };
     assert!(tokio::time::timeout(Duration::from_secs(1), slow).await.is_err());
     let calls = AtomicU32::new(0);
     assert_eq!(succeed(&breaker, &calls).await.unwrap(), 7);
@@ -175,8 +196,6 @@ fn state_serialises_for_json_output_and_displays() {
         r#"{"state":"half_open"}"#
     );
     assert_eq!(open.to_string(), "open, retry in 42 s");
-    let inner: BreakerError<Boom> = BreakerError::Inner(Boom);
-    assert_eq!(inner.to_string(), "boom");
 }
 
 #[tokio::test(start_paused = true)]
