@@ -147,3 +147,40 @@ pub fn error_text(body: &Value) -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| body.to_string())
 }
+
+/// A shop CA and a certificate for `localhost` signed by it, written as PEM files for
+/// `gateway_tls_cert_path` / `gateway_tls_key_path`.
+pub struct TestCertificate {
+    /// The CA certificate a client trusts, PEM.
+    pub ca_pem: String,
+    /// The same, DER.
+    pub ca_der: Vec<u8>,
+    /// The server certificate file.
+    pub cert_path: std::path::PathBuf,
+    /// Its private key file.
+    pub key_path: std::path::PathBuf,
+}
+
+impl TestCertificate {
+    /// Makes the CA and the `localhost` certificate and writes them into `dir`.
+    pub fn for_localhost(dir: &std::path::Path) -> Res<TestCertificate> {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate()?;
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key)?;
+        let issuer = Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate()?;
+        let server_cert = CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&server_key, &issuer)?;
+        let cert_path = dir.join("gateway.crt");
+        let key_path = dir.join("gateway.key");
+        std::fs::write(&cert_path, server_cert.pem())?;
+        std::fs::write(&key_path, server_key.serialize_pem())?;
+        Ok(TestCertificate {
+            ca_pem: ca_cert.pem(),
+            ca_der: ca_cert.der().to_vec(),
+            cert_path,
+            key_path,
+        })
+    }
+}

@@ -11,9 +11,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::web::{Res, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
+use common::web::{Res, TestCertificate, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -32,17 +31,8 @@ struct Https {
 impl Https {
     async fn start() -> Res<Https> {
         let certs = tempfile::tempdir()?;
-        let ca_key = KeyPair::generate()?;
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_cert = ca_params.self_signed(&ca_key)?;
-        let issuer = Issuer::new(ca_params, ca_key);
-        let server_key = KeyPair::generate()?;
-        let server_cert = CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&server_key, &issuer)?;
-        let cert_path = certs.path().join("gateway.crt");
-        let key_path = certs.path().join("gateway.key");
-        std::fs::write(&cert_path, server_cert.pem())?;
-        std::fs::write(&key_path, server_key.serialize_pem())?;
+        let certificate = TestCertificate::for_localhost(certs.path())?;
+        let (cert_path, key_path) = (&certificate.cert_path, &certificate.key_path);
         let web = Web::start_with(
             true,
             &[
@@ -57,8 +47,8 @@ impl Https {
         Ok(Https {
             web,
             _certs: certs,
-            ca_pem: ca_cert.pem(),
-            ca_der: ca_cert.der().to_vec(),
+            ca_pem: certificate.ca_pem,
+            ca_der: certificate.ca_der,
         })
     }
 

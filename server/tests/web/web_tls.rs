@@ -5,11 +5,10 @@ use crate::common;
 
 use std::net::SocketAddr;
 
-use common::web::{any_port, first_admin};
+use common::web::{any_port, first_admin, TestCertificate};
 use common::TestResult;
 use openfatture::config::{EnvVars, Home, Settings};
 use openfatture::gateway::{self, GatewayError, ServeArgs};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
 fn args() -> ServeArgs {
     ServeArgs {
@@ -23,17 +22,8 @@ fn args() -> ServeArgs {
 async fn https_serves_the_app_with_a_secure_cookie() -> TestResult {
     let dir = tempfile::tempdir()?;
     // A shop CA and a server certificate for localhost signed by it.
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca_params.self_signed(&ca_key)?;
-    let issuer = Issuer::new(ca_params, ca_key);
-    let server_key = KeyPair::generate()?;
-    let server_cert = CertificateParams::new(vec!["localhost".to_string()])?.signed_by(&server_key, &issuer)?;
-    let cert_path = dir.path().join("gateway.crt");
-    let key_path = dir.path().join("gateway.key");
-    std::fs::write(&cert_path, server_cert.pem())?;
-    std::fs::write(&key_path, server_key.serialize_pem())?;
+    let certificate = TestCertificate::for_localhost(dir.path())?;
+    let (cert_path, key_path) = (&certificate.cert_path, &certificate.key_path);
 
     let home = Home::at(dir.path());
     let settings = Settings::load_with(
@@ -50,7 +40,7 @@ async fn https_serves_the_app_with_a_secure_cookie() -> TestResult {
     let port = gateway.local_addr().port();
 
     let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca_cert.pem().as_bytes())?)
+        .add_root_certificate(reqwest::Certificate::from_pem(certificate.ca_pem.as_bytes())?)
         .resolve("localhost", SocketAddr::from(([127, 0, 0, 1], port)))
         .build()?;
     let response = client
