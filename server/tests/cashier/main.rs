@@ -1,6 +1,8 @@
-//! What a cashier may reach (issue 30, item 7), over real HTTP on 127.0.0.1 against a gateway on
-//! the embedded simnode: a cashier watches and cancels only POS sales (any other invoice answers
-//! 404 and stays as it was); an admin keeps everything.
+//! What a cashier may reach (issue 30, items 7 and 8), over real HTTP on 127.0.0.1 against a
+//! gateway on the embedded simnode: a cashier watches and cancels only POS sales (any other
+//! invoice answers 404 and stays as it was), and the live event stream gives a cashier only POS
+//! sales' events, cut to what the POS screen reads, replayed only within the POS expiry window;
+//! an admin keeps everything.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -8,6 +10,7 @@ use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 
 use std::time::Duration;
 
+use app::model::InvoiceState;
 use chrono::NaiveDate;
 use openfatture::store::{NewFattura, Store};
 use rust_decimal::Decimal;
@@ -17,7 +20,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Client of the admin's EUR invoices: must never reach a cashier.
 const CLIENT: &str = "Rossi Costruzioni SRL";
-/// Note of the POS sales.
+/// Note of the POS sales: must never reach a cashier's event stream.
 const NOTE: &str = "Caffè del banco";
 
 /// Records an EUR invoice of `due_eur` for [`CLIENT`] straight into the gateway's database.
@@ -94,6 +97,69 @@ async fn pos_sale(web: &Web, cashier: &str, amount_eur: &str) -> Result<(String,
     ))
 }
 
+/// Opens `/api/events` as `cookie`, with `Last-Event-ID` when given.
+async fn open_stream(
+    web: &Web,
+    cookie: &str,
+    last_event_id: Option<&str>,
+) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+    let mut request = web.http.get(web.url("/api/events")).header("cookie", cookie);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    let response = request.send().await?;
+    assert_eq!(response.status().as_u16(), 200);
+    Ok(response)
+}
+
+/// Reads `stream` until its text contains `until` or `wait` passes; answers the text read.
+async fn read_until(stream: &mut reqwest::Response, until: &str, wait: Duration) -> String {
+    let mut text = String::new();
+    let _ = tokio::time::timeout(wait, async {
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains(until) {
+                break;
+            }
+        }
+    })
+    .await;
+    text
+}
+
+/// The `(event, data)` of every message in an SSE text.
+fn messages(text: &str) -> Vec<(String, String)> {
+    text.split("\n\n")
+        .filter_map(|message| {
+            let field = |name: &str| {
+                message
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name).map(|v| v.trim_start().to_string()))
+            };
+            Some((field("event:")?, field("data:")?))
+        })
+        .collect()
+}
+
+/// Asserts that a cashier's stream text shows nothing of the admin's invoices or of any memo.
+fn assert_nothing_private(text: &str, admin_ids: &[&str]) {
+    for secret in [
+        CLIENT,
+        "Consulenza",
+        NOTE,
+        "Caff",
+        "description",
+        "metadata",
+        "payment_hash",
+        "client",
+    ]
+    .iter()
+    .chain(admin_ids)
+    {
+        assert!(!text.contains(secret), "a cashier's stream shows '{secret}':\n{text}");
+    }
+}
+
 #[tokio::test]
 async fn a_cashier_watches_and_cancels_only_pos_sales() -> TestResult {
     let web = Web::start(true).await?;
@@ -152,6 +218,120 @@ async fn a_cashier_watches_and_cancels_only_pos_sales() -> TestResult {
     assert_eq!(state["state"], "CANCELED", "{state}");
     let state = ok(&web, &admin, "cancel_invoice", &[("invoice_id", &fattura_invoice)]).await?;
     assert_eq!(state["state"], "CANCELED", "{state}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cashiers_event_stream_carries_only_pos_sales_and_only_what_the_pos_reads() -> TestResult {
+    let web = Web::start(true).await?;
+    add_fattura(&web, "2025/017", Decimal::from(100)).await?;
+    add_fattura(&web, "2025/018", Decimal::from(80)).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+
+    // Live: a cashier's stream open while an admin invoices a client and a sale is rung up.
+    let mut live = open_stream(&web, &cashier, None).await?;
+    let fattura_invoice = admin_invoice(&web, &admin, "2025/017").await?;
+    let (sale, bolt11) = pos_sale(&web, &cashier, "12,50").await?;
+    simnode::pay(&web.simnode_dir()?, &bolt11, simnode::PayOptions::default()).await?;
+    let live_text = read_until(&mut live, "event: payment_received", Duration::from_secs(15)).await;
+    let live_messages = messages(&live_text);
+    assert_eq!(
+        live_messages
+            .iter()
+            .map(|(event, _)| event.as_str())
+            .collect::<Vec<_>>(),
+        ["invoice_created", "payment_received"],
+        "{live_text}"
+    );
+    assert_nothing_private(&live_text, &["2025/017"]);
+
+    // Replay from the start: only the sale's events, each only the name, the invoice and its sats.
+    let second_fattura_invoice = admin_invoice(&web, &admin, "2025/018").await?;
+    let mut replay = open_stream(&web, &cashier, Some("0")).await?;
+    let replay_text = read_until(&mut replay, "event: payment_received", Duration::from_secs(5)).await;
+    // Anything else would have come with the backlog, before the live part.
+    let replay_text = replay_text + &read_until(&mut replay, "never", Duration::from_millis(500)).await;
+    let replayed = messages(&replay_text);
+    assert_eq!(
+        replayed.iter().map(|(event, _)| event.as_str()).collect::<Vec<_>>(),
+        ["invoice_created", "payment_received"],
+        "{replay_text}"
+    );
+    assert_nothing_private(&replay_text, &["2025/017", "2025/018"]);
+    for (event, data) in &replayed {
+        let body: Value = serde_json::from_str(data)?;
+        let mut fields: Vec<&str> = body.as_object().ok_or("object")?.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["amount_sats", "event", "invoice_id"], "{data}");
+        assert_eq!(body["event"], event.as_str());
+        assert_eq!(body["invoice_id"], sale.as_str());
+        assert_eq!(body["amount_sats"], 27_778);
+    }
+    // The POS screen still turns green on it.
+    let (event, data) = &replayed[1];
+    match app::live::heard_from_event(event, data) {
+        Some(app::live::Heard::State(state)) => {
+            assert_eq!(state.invoice_id, sale);
+            assert_eq!(state.state, InvoiceState::Settled);
+            assert_eq!(state.amount_paid_sat, 27_778);
+        }
+        other => return Err(format!("the POS does not read a paid sale from {data}: {other:?}").into()),
+    }
+
+    // An admin's replay still has everything, in full.
+    let mut full = open_stream(&web, &admin, Some("0")).await?;
+    let full_text = read_until(&mut full, &second_fattura_invoice, Duration::from_secs(5)).await;
+    for expected in [
+        fattura_invoice.as_str(),
+        &second_fattura_invoice,
+        &sale,
+        CLIENT,
+        NOTE,
+        "\"metadata\"",
+    ] {
+        assert!(
+            full_text.contains(expected),
+            "an admin's replay lacks {expected}:\n{full_text}"
+        );
+    }
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cashier_replays_only_within_the_pos_expiry_window() -> TestResult {
+    let web = Web::start(true).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let (old_sale, _) = pos_sale(&web, &cashier, "3").await?;
+    ok(&web, &cashier, "cancel_invoice", &[("invoice_id", &old_sale)]).await?;
+    // The first sale's events happened 16 minutes ago: past the 15-minute POS expiry.
+    let store = Store::open_in(&web.home.data_dir).await?;
+    sqlx::query("UPDATE events SET created_at = created_at - 960 WHERE ln_invoice_id = $1")
+        .bind(&old_sale)
+        .execute(store.pool())
+        .await?;
+    store.close().await;
+    let (new_sale, _) = pos_sale(&web, &cashier, "5").await?;
+
+    let mut replay = open_stream(&web, &cashier, Some("0")).await?;
+    let text = read_until(&mut replay, &new_sale, Duration::from_secs(5)).await;
+    let text = text + &read_until(&mut replay, "never", Duration::from_millis(500)).await;
+    assert!(text.contains(&new_sale), "the recent sale is missing:\n{text}");
+    assert!(
+        !text.contains(&old_sale),
+        "a sale older than the POS expiry was replayed:\n{text}"
+    );
+
+    // An admin's replay is not cut.
+    let mut full = open_stream(&web, &admin, Some("0")).await?;
+    let text = read_until(&mut full, &new_sale, Duration::from_secs(5)).await;
+    assert!(
+        text.contains(&old_sale),
+        "an admin's replay lacks the old sale:\n{text}"
+    );
     web.gateway.shutdown().await?;
     Ok(())
 }
