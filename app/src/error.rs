@@ -24,6 +24,10 @@ pub enum AppError {
     /// The signed-in user's role does not allow this.
     #[error("{0}")]
     Forbidden(String),
+    /// There is no such thing for this user: it does not exist, or the signed-in user's role may
+    /// not see it (the same answer either way, so nothing tells which).
+    #[error("{0}")]
+    NotFound(String),
     /// Too many attempts (for example failed sign-ins): the text says when to try again.
     #[error("{0}")]
     Throttled(String),

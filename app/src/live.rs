@@ -293,6 +293,31 @@ mod tests {
         assert!(ready(state_from_event("payment_received", "not json", not_asked)).is_none());
     }
 
+    /// A cashier's stream carries only the event name, the invoice and its sats: the screen still
+    /// turns green on it, and an ending without payment still asks the gateway.
+    #[test]
+    fn a_cashiers_cut_down_body_still_ends_the_sale() {
+        let body = r#"{"event":"payment_received","invoice_id":"LN-000007","amount_sats":27778}"#;
+        let state = ready(state_from_event("payment_received", body, not_asked)).expect("state");
+        assert_eq!(state.state, InvoiceState::Settled);
+        assert_eq!(state.invoice_id, "LN-000007");
+        assert_eq!(state.amount_paid_sat, 27_778);
+        let body = r#"{"event":"invoice_cancelled","invoice_id":"LN-000007","amount_sats":27778}"#;
+        let state = ready(state_from_event("invoice_cancelled", body, not_asked)).expect("state");
+        assert_eq!(state.state, InvoiceState::Canceled);
+        let body = r#"{"event":"payment_failed","invoice_id":"LN-000007","amount_sats":27778}"#;
+        let state = ready(state_from_event(
+            "payment_failed",
+            body,
+            gateway_says(InvoiceState::Expired),
+        ))
+        .expect("state");
+        assert_eq!(
+            (state.invoice_id.as_str(), state.state),
+            ("LN-000007", InvoiceState::Expired)
+        );
+    }
+
     /// `payment_failed` is raised both when an invoice expires and when the node cancels it: the
     /// screen must end on what the gateway says (CANCELED for a node-cancelled invoice), not on
     /// EXPIRED for both, as it did.

@@ -96,29 +96,39 @@ impl std::fmt::Display for EventKind {
 /// with that text (never through an `f64`, which could round it): the app has no decimal type
 /// (the browser only reads the field), so the gateway formats the decimal and this type checks
 /// and copies the digits.
+///
+/// Reading, only `event`, `invoice_id` and `amount_sats` are required: a cashier's live stream
+/// carries just those (the POS screen reads nothing else; no client, numero or description), and
+/// the other fields are then empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventBody {
     /// Stable event id (`evt_…`), the same on every redelivery.
+    #[serde(default)]
     pub id: String,
     /// The event name: an [`EventKind`]'s, or `test` for a test delivery (see [`EventBody::kind`]).
     pub event: String,
     /// Our Lightning invoice id.
     pub invoice_id: String,
     /// Payment hash, hex.
+    #[serde(default)]
     pub payment_hash: String,
     /// Whole sats (paid, for payments; else the invoice's amount).
     pub amount_sats: u64,
     /// EUR as exact decimal text with at most two decimals, written as a JSON number.
     #[serde(
+        default,
         serialize_with = "decimal_text::serialize",
         deserialize_with = "decimal_text::deserialize"
     )]
     pub amount_eur: String,
     /// When it happened, RFC 3339 UTC.
+    #[serde(default)]
     pub timestamp: String,
     /// The invoice's memo.
+    #[serde(default)]
     pub description: String,
     /// The EUR invoice the Lightning invoice collects, if any.
+    #[serde(default)]
     pub metadata: EventMetadata,
 }
 

@@ -62,6 +62,7 @@ impl Backend for GatewayBackend {
 
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
         Box::pin(async move {
+            super::pos::check_visible(&self.invoices, &request_auth(), invoice_id.trim()).await?;
             let invoice = self.invoices.refresh(invoice_id.trim()).await?;
             Ok(super::pos::state_of(&invoice))
         })
@@ -69,6 +70,7 @@ impl Backend for GatewayBackend {
 
     fn cancel_invoice(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {
         Box::pin(async move {
+            super::pos::check_visible(&self.invoices, &request_auth(), invoice_id.trim()).await?;
             let invoice = self.invoices.cancel(invoice_id.trim()).await?;
             Ok(super::pos::state_of(&invoice))
         })

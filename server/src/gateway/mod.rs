@@ -321,6 +321,7 @@ async fn web_services(
         home: services.home().clone(),
         webhook_breakers: tracking.webhook_breakers(),
     });
+    let pos_expiry_minutes = services.settings().lightning_pos_expiry_minutes;
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),
@@ -330,13 +331,14 @@ async fn web_services(
             rates,
             auth.clone(),
             invoice_service,
-            services.settings().lightning_pos_expiry_minutes,
+            pos_expiry_minutes,
             setup_token.clone(),
         ),
         site: std::sync::Arc::new(site),
         store: store.clone(),
         feed: feed.clone(),
         webhook_breakers: tracking.webhook_breakers(),
+        pos_expiry_minutes,
         closing,
     };
     Ok(WebServices {

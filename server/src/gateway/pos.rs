@@ -7,8 +7,12 @@ use app::model::{InvoiceStatus, PosSale};
 use app::AppError;
 use rust_decimal::Decimal;
 
+use app::auth::Role;
+
 use crate::invoices::{CreateRequest, InvoiceService};
-use crate::store::LnInvoice;
+use crate::store::{InvoiceOrigin, LnInvoice};
+
+use super::guard::RequestAuth;
 
 /// Longest note accepted with a POS sale, characters.
 pub const MAX_NOTE_CHARS: usize = 120;
@@ -30,7 +34,21 @@ pub fn state_of(invoice: &LnInvoice) -> InvoiceStatus {
     }
 }
 
-/// Creates the POS invoice and the QR screen's data.
+/// Refuses, as "not found", an invoice the signed-in user may not watch or cancel. Admins may
+/// watch and cancel every invoice; cashiers only POS sales ([`InvoiceOrigin::Pos`]; once tills
+/// exist, only their own till's). Every other id, unknown ones included, gets the same
+/// [`AppError::NotFound`], so a cashier cannot tell an admin's invoice from no invoice.
+pub async fn check_visible(service: &InvoiceService, auth: &RequestAuth, invoice_id: &str) -> Result<(), AppError> {
+    if auth.user.as_ref().is_some_and(|user| user.role == Role::Admin) {
+        return Ok(());
+    }
+    match service.stored(invoice_id).await? {
+        Some(invoice) if invoice.origin == InvoiceOrigin::Pos => Ok(()),
+        _ => Err(AppError::NotFound(format!("there is no POS sale '{invoice_id}'"))),
+    }
+}
+
+/// Creates the POS invoice (stored as a POS sale, [`InvoiceOrigin::Pos`]) and the QR screen's data.
 pub async fn charge(
     service: &InvoiceService,
     amount_eur: &str,
@@ -45,16 +63,19 @@ pub async fn charge(
         )));
     }
     let created = service
-        .create(CreateRequest {
-            amount_eur: Some(amount),
-            description: Some(if note.is_empty() {
-                "POS sale".to_string()
-            } else {
-                note.to_string()
-            }),
-            expiry_minutes: Some(expiry_minutes),
-            ..CreateRequest::default()
-        })
+        .create_from(
+            CreateRequest {
+                amount_eur: Some(amount),
+                description: Some(if note.is_empty() {
+                    "POS sale".to_string()
+                } else {
+                    note.to_string()
+                }),
+                expiry_minutes: Some(expiry_minutes),
+                ..CreateRequest::default()
+            },
+            InvoiceOrigin::Pos,
+        )
         .await?;
     let invoice = created.invoice;
     let payment_request = invoice

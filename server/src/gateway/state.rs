@@ -28,6 +28,9 @@ pub(crate) struct GatewayState {
     pub feed: Arc<EventFeed>,
     /// The webhook endpoints' circuit breakers (this process's dispatcher).
     pub webhook_breakers: crate::webhooks::EndpointBreakers,
+    /// How long a POS sale can be paid (`lightning_pos_expiry_minutes`): how far back a
+    /// cashier's event stream replays.
+    pub pos_expiry_minutes: u64,
     /// Becomes true when the gateway shuts down: live event streams end then.
     pub closing: tokio::sync::watch::Receiver<bool>,
 }

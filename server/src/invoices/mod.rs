@@ -25,7 +25,9 @@ use crate::liquidity::{self, InboundCache, InboundCheck};
 use crate::lnd::{LndClient, LndError};
 use crate::money::{self, ConversionError};
 use crate::rates::{RateError, RateQuote, RateService};
-use crate::store::{Fattura, FatturaStatus, InvoiceState, LnInvoice, NewLnInvoice, NodeOpened, Store, StoreError};
+use crate::store::{
+    Fattura, FatturaStatus, InvoiceOrigin, InvoiceState, LnInvoice, NewLnInvoice, NodeOpened, Store, StoreError,
+};
 use crate::time::now_secs;
 use lnd_proto::lnrpc;
 
@@ -317,6 +319,13 @@ impl InvoiceService {
     /// Creates a Lightning invoice (or returns the payable one that already exists for the
     /// same EUR invoice and amount). Every refusal happens before anything is written.
     pub async fn create(&self, req: CreateRequest) -> Result<Created, InvoiceError> {
+        self.create_from(req, InvoiceOrigin::Office).await
+    }
+
+    /// [`InvoiceService::create`] for an invoice made by `origin` (the POS screen's charge gives
+    /// [`InvoiceOrigin::Pos`]), which is stored with the invoice: it decides who may watch and
+    /// cancel it.
+    pub async fn create_from(&self, req: CreateRequest, origin: InvoiceOrigin) -> Result<Created, InvoiceError> {
         let amount = req.amount_eur.map(validate_amount).transpose()?;
         if let Some(description) = &req.description {
             let chars = description.chars().count();
@@ -423,7 +432,7 @@ impl InvoiceService {
         let request = node_request(&new.memo, new.amount_msat, new.expiry_secs, &preimage);
         let (added, pending) = tokio::join!(
             self.lnd.add_invoice(request),
-            self.store.insert_pending_ln_invoice(&new)
+            self.store.insert_pending_ln_invoice_from(&new, origin)
         );
         let invoice = self.record_added(pending?, added, self.open_soon).await?;
         warnings.extend(quote_warnings(&quote));
@@ -547,6 +556,11 @@ impl InvoiceService {
             .ln_invoice(&ours.id)
             .await?
             .ok_or_else(|| InvoiceError::UnknownLnInvoice(ours.id.clone()))
+    }
+
+    /// Our record of invoice `id` as stored (the node is not asked), if there is one.
+    pub async fn stored(&self, id: &str) -> Result<Option<LnInvoice>, InvoiceError> {
+        Ok(self.store.ln_invoice(id).await?)
     }
 
     /// Our record of an invoice, refreshed from the node unless it is final.

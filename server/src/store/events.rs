@@ -31,6 +31,12 @@ pub struct Event {
     pub payload: String,
     /// When it happened (unix seconds).
     pub created_at: i64,
+    /// Who made the event's invoice (`office`, `pos`; see [`super::InvoiceOrigin`]), empty for
+    /// events about no invoice. Filled by [`Store::events_after`] (the live feed), for the
+    /// cashiers' stream; never part of the payload or of listings.
+    #[sqlx(default)]
+    #[serde(skip)]
+    pub invoice_origin: String,
 }
 
 /// A webhook endpoint (the secret is never part of this value).
@@ -323,12 +329,30 @@ impl Store {
             .await?)
     }
 
-    /// Events in order, after `after_seq`, at most `limit`.
+    /// Events in order, after `after_seq`, at most `limit`, each with its invoice's origin.
     pub async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT seq, id, type, ln_invoice_id, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT e.seq, e.id, e.type, e.ln_invoice_id, e.payload, e.created_at, \
+             COALESCE(i.origin, '') AS invoice_origin \
+             FROM events e LEFT JOIN ln_invoices i ON i.id = e.ln_invoice_id \
+             WHERE e.seq > $1 ORDER BY e.seq LIMIT $2",
         )
         .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// The events of POS sales ([`super::InvoiceOrigin::Pos`]) in order, after `after_seq` and
+    /// recorded at or after `since` (unix seconds), at most `limit`: a cashier's replay.
+    pub async fn pos_events_after(&self, after_seq: i64, since: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT e.seq, e.id, e.type, e.ln_invoice_id, e.payload, e.created_at, i.origin AS invoice_origin \
+             FROM events e JOIN ln_invoices i ON i.id = e.ln_invoice_id \
+             WHERE e.seq > $1 AND e.created_at >= $2 AND i.origin = 'pos' ORDER BY e.seq LIMIT $3",
+        )
+        .bind(after_seq)
+        .bind(since)
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?)

@@ -81,6 +81,41 @@ pub struct LnInvoice {
     pub settled_at: Option<i64>,
     /// Whether we cancelled it.
     pub cancelled_by_us: bool,
+    /// Who made it: a POS sale, or anything else (see [`InvoiceOrigin`]).
+    pub origin: InvoiceOrigin,
+}
+
+/// Who made a Lightning invoice, as stored in its `origin` column. Cashiers may watch and cancel
+/// only POS sales (once tills exist: only their own till's), and their live event stream carries
+/// only POS sales' events.
+///
+/// Invoices stored before the column existed are [`InvoiceOrigin::Office`]: a cashier cannot see
+/// pre-upgrade POS sales (their memo is free text, not a reliable mark).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvoiceOrigin {
+    /// The CLI, the admin pages, imports: everything but the shop counter.
+    #[default]
+    Office,
+    /// A sale rung up on the POS screen.
+    Pos,
+}
+
+impl InvoiceOrigin {
+    /// The stored name (`office`, `pos`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceOrigin::Office => "office",
+            InvoiceOrigin::Pos => "pos",
+        }
+    }
+
+    /// Parses a stored name (exactly).
+    pub fn parse(text: &str) -> Option<InvoiceOrigin> {
+        [InvoiceOrigin::Office, InvoiceOrigin::Pos]
+            .into_iter()
+            .find(|origin| origin.as_str() == text)
+    }
 }
 
 impl LnInvoice {
@@ -130,6 +165,7 @@ struct LnRow {
     amt_paid_msat: i64,
     settled_at: Option<i64>,
     cancelled_by_us: i64,
+    origin: String,
 }
 
 impl TryFrom<LnRow> for LnInvoice {
@@ -137,6 +173,8 @@ impl TryFrom<LnRow> for LnInvoice {
 
     fn try_from(row: LnRow) -> Result<Self, Self::Error> {
         Ok(LnInvoice {
+            origin: InvoiceOrigin::parse(&row.origin)
+                .ok_or_else(|| StoreError::Corrupt(format!("invoice origin '{}'", row.origin)))?,
             state: InvoiceState::parse(&row.state)
                 .ok_or_else(|| StoreError::Corrupt(format!("invoice state '{}'", row.state)))?,
             amount_eur: cents_to_eur(row.amount_cents),
@@ -179,7 +217,7 @@ fn contains_pattern(needle: &str) -> String {
 
 const SELECT_LN: &str = "SELECT id, fattura_id, payment_hash, payment_request, memo, amount_cents, \
      amount_msat, rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, created_at, \
-     expires_at, state, add_index, settle_index, amt_paid_msat, settled_at, cancelled_by_us FROM ln_invoices";
+     expires_at, state, add_index, settle_index, amt_paid_msat, settled_at, cancelled_by_us, origin FROM ln_invoices";
 
 /// What the node answered about an invoice it made: it is OPEN, payable with this request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,8 +280,8 @@ static INSERT_PENDING: std::sync::LazyLock<[String; 2]> =
 
 /// The insert of a new PENDING invoice, which picks its own attempt (one more than the debt's
 /// last, or the standalone invoices' last) and makes its id from it: `NUMERO-LN`, `NUMERO-LN-2`…
-/// or, standalone, `LN-000001`. Values: `$1` fattura id (or NULL), `$2`…`$12` the row's columns,
-/// and for a debt `$13` its numero. It answers the id.
+/// or, standalone, `LN-000001`. Values: `$1` fattura id (or NULL), `$2`…`$13` the row's columns
+/// (`$13` its origin), and for a debt `$14` its numero. It answers the id.
 fn insert_pending_sql(for_fattura: bool) -> String {
     // Two forms so both engines answer from the (fattura_id, attempt) index.
     let same_debt = if for_fattura {
@@ -252,7 +290,7 @@ fn insert_pending_sql(for_fattura: bool) -> String {
         "fattura_id IS NULL"
     };
     let id = if for_fattura {
-        "$13 || CASE WHEN next.n <= 1 THEN '-LN' ELSE '-LN-' || CAST(next.n AS TEXT) END"
+        "$14 || CASE WHEN next.n <= 1 THEN '-LN' ELSE '-LN-' || CAST(next.n AS TEXT) END"
     } else {
         // Six digits at least: 1000000 + n drops its leading 1.
         "'LN-' || CASE WHEN next.n >= 1000000 THEN CAST(next.n AS TEXT) \
@@ -260,8 +298,8 @@ fn insert_pending_sql(for_fattura: bool) -> String {
     };
     format!(
         "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, amount_msat, \
-         rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, created_at, expires_at, state) \
-         SELECT {id}, $1, next.n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'PENDING' \
+         rate_eur_per_btc, rate_source, rate_at, rate_is_fallback, expiry_secs, created_at, expires_at, origin, state) \
+         SELECT {id}, $1, next.n, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'PENDING' \
          FROM (SELECT COALESCE(MAX(attempt), 0) + 1 AS n FROM ln_invoices WHERE {same_debt}) AS next \
          RETURNING id"
     )
@@ -269,8 +307,19 @@ fn insert_pending_sql(for_fattura: bool) -> String {
 
 impl Store {
     /// Records a new invoice as PENDING (the node has not confirmed it yet), with its preimage,
-    /// choosing the next id; answers the row as stored without reading it back.
+    /// choosing the next id; answers the row as stored without reading it back. Its origin is
+    /// [`InvoiceOrigin::Office`] (see [`Store::insert_pending_ln_invoice_from`]).
     pub async fn insert_pending_ln_invoice(&self, new: &NewLnInvoice) -> Result<LnInvoice, StoreError> {
+        self.insert_pending_ln_invoice_from(new, InvoiceOrigin::Office).await
+    }
+
+    /// [`Store::insert_pending_ln_invoice`] for an invoice made by `origin` (stored in the same
+    /// insert, so a POS sale is never, even briefly, recorded as anything else).
+    pub async fn insert_pending_ln_invoice_from(
+        &self,
+        new: &NewLnInvoice,
+        origin: InvoiceOrigin,
+    ) -> Result<LnInvoice, StoreError> {
         let amount_cents = eur_to_cents(new.amount_eur)
             .ok_or_else(|| StoreError::Corrupt(format!("amount {} is not whole cents", new.amount_eur)))?;
         let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
@@ -301,7 +350,8 @@ impl Store {
                         .bind(i64::from(new.rate_is_fallback))
                         .bind(expiry_secs)
                         .bind(new.created_at)
-                        .bind(expires_at);
+                        .bind(expires_at)
+                        .bind(origin.as_str());
                     let query = match numero {
                         Some(numero) => query.bind(numero),
                         None => query,
@@ -337,6 +387,7 @@ impl Store {
             amt_paid_msat: 0,
             settled_at: None,
             cancelled_by_us: false,
+            origin,
         })
     }
 

@@ -20,7 +20,7 @@ pub use events::{
 };
 pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use leader::Leadership;
-pub use ln_invoices::{LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
+pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::Payment;
 pub use users::{ThrottleState, UserRecord};
 

@@ -19,7 +19,7 @@ use axum::http::HeaderMap;
 use axum::routing::post;
 use openfatture::auth::AuthService;
 use openfatture::invoices::CreateRequest;
-use openfatture::store::{InvoiceState, Store};
+use openfatture::store::{InvoiceOrigin, InvoiceState, Store};
 use rust_decimal::Decimal;
 use simnode::{MacaroonKind, RunningNode};
 
@@ -162,13 +162,17 @@ async fn the_tracker_moves_to_another_gateway_when_its_gateway_is_killed() -> Te
         .await?;
     assert_eq!(stream.status().as_u16(), 200);
 
+    // POS sales: a cashier's stream carries only those (issue 30, item 8).
     let mut invoices = Vec::new();
     for i in 0..10 {
         let created = service
-            .create(CreateRequest {
-                amount_eur: Some(Decimal::from(5 + i)),
-                ..CreateRequest::default()
-            })
+            .create_from(
+                CreateRequest {
+                    amount_eur: Some(Decimal::from(5 + i)),
+                    ..CreateRequest::default()
+                },
+                InvoiceOrigin::Pos,
+            )
             .await?;
         invoices.push(created.invoice);
     }

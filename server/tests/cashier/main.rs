@@ -1,0 +1,340 @@
+//! What a cashier may reach (issue 30, items 7 and 8), over real HTTP on 127.0.0.1 against a
+//! gateway on the embedded simnode: a cashier watches and cancels only POS sales (any other
+//! invoice answers 404 and stays as it was), and the live event stream gives a cashier only POS
+//! sales' events, cut to what the POS screen reads, replayed only within the POS expiry window;
+//! an admin keeps everything.
+
+// A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
+
+use std::time::Duration;
+
+use app::model::InvoiceState;
+use chrono::NaiveDate;
+use openfatture::store::{NewFattura, Store};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Client of the admin's EUR invoices: must never reach a cashier.
+const CLIENT: &str = "Rossi Costruzioni SRL";
+/// Note of the POS sales: must never reach a cashier's event stream.
+const NOTE: &str = "Caffè del banco";
+
+/// Records an EUR invoice of `due_eur` for [`CLIENT`] straight into the gateway's database.
+async fn add_fattura(web: &Web, numero: &str, due_eur: Decimal) -> TestResult {
+    let store = Store::open_in(&web.home.data_dir).await?;
+    let added = store
+        .add_fattura(
+            &NewFattura {
+                numero: numero.into(),
+                data: NaiveDate::from_ymd_opt(2025, 3, 1).ok_or("date")?,
+                cedente_piva: String::new(),
+                client_name: CLIENT.into(),
+                client_piva: None,
+                client_cf: None,
+                description: "Consulenza riservata".into(),
+                totale_eur: due_eur,
+                ritenuta_eur: Decimal::ZERO,
+                bollo_eur: Decimal::ZERO,
+                due_eur,
+                source: "manual".into(),
+            },
+            1_740_000_000,
+        )
+        .await?;
+    store.close().await;
+    added.ok_or("fattura already present")?;
+    Ok(())
+}
+
+/// Calls `endpoint` as `cookie` and insists on 200.
+async fn ok(
+    web: &Web,
+    cookie: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let (status, body, _) = web.call(endpoint, Some(cookie), form).await?;
+    if status != 200 {
+        return Err(format!("{endpoint} answered {status}: {body}").into());
+    }
+    Ok(body)
+}
+
+/// An admin's Lightning invoice for EUR invoice `numero` (its id, `NUMERO-LN`).
+async fn admin_invoice(web: &Web, admin: &str, numero: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let created = ok(
+        web,
+        admin,
+        "admin_create_invoice",
+        &[
+            ("numero", numero),
+            ("anno", ""),
+            ("amount_eur", ""),
+            ("expiry_hours", ""),
+        ],
+    )
+    .await?;
+    assert_eq!(created["invoice"]["state"], "OPEN", "{created}");
+    Ok(created["invoice"]["id"].as_str().ok_or("id")?.to_string())
+}
+
+/// A POS sale rung up by `cashier`: its invoice id and BOLT11.
+async fn pos_sale(web: &Web, cashier: &str, amount_eur: &str) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let sale = ok(
+        web,
+        cashier,
+        "pos_charge",
+        &[("amount_eur", amount_eur), ("note", NOTE)],
+    )
+    .await?;
+    Ok((
+        sale["invoice_id"].as_str().ok_or("invoice_id")?.to_string(),
+        sale["payment_request"].as_str().ok_or("payment_request")?.to_string(),
+    ))
+}
+
+/// Opens `/api/events` as `cookie`, with `Last-Event-ID` when given.
+async fn open_stream(
+    web: &Web,
+    cookie: &str,
+    last_event_id: Option<&str>,
+) -> Result<reqwest::Response, Box<dyn std::error::Error>> {
+    let mut request = web.http.get(web.url("/api/events")).header("cookie", cookie);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    let response = request.send().await?;
+    assert_eq!(response.status().as_u16(), 200);
+    Ok(response)
+}
+
+/// Reads `stream` until its text contains `until` or `wait` passes; answers the text read.
+async fn read_until(stream: &mut reqwest::Response, until: &str, wait: Duration) -> String {
+    let mut text = String::new();
+    let _ = tokio::time::timeout(wait, async {
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if text.contains(until) {
+                break;
+            }
+        }
+    })
+    .await;
+    text
+}
+
+/// The `(event, data)` of every message in an SSE text.
+fn messages(text: &str) -> Vec<(String, String)> {
+    text.split("\n\n")
+        .filter_map(|message| {
+            let field = |name: &str| {
+                message
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name).map(|v| v.trim_start().to_string()))
+            };
+            Some((field("event:")?, field("data:")?))
+        })
+        .collect()
+}
+
+/// Asserts that a cashier's stream text shows nothing of the admin's invoices or of any memo.
+fn assert_nothing_private(text: &str, admin_ids: &[&str]) {
+    for secret in [
+        CLIENT,
+        "Consulenza",
+        NOTE,
+        "Caff",
+        "description",
+        "metadata",
+        "payment_hash",
+        "client",
+    ]
+    .iter()
+    .chain(admin_ids)
+    {
+        assert!(!text.contains(secret), "a cashier's stream shows '{secret}':\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_cashier_watches_and_cancels_only_pos_sales() -> TestResult {
+    let web = Web::start(true).await?;
+    add_fattura(&web, "2025/017", Decimal::from(100)).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let fattura_invoice = admin_invoice(&web, &admin, "2025/017").await?;
+    assert_eq!(fattura_invoice, "2025/017-LN");
+
+    // The admin's invoice for a client's fattura: not found for a cashier, and left as it was
+    // (once its OPEN state, written soon after the create, is in the database).
+    let mut before = web.db_dump().await?;
+    for _ in 0..100 {
+        if before.iter().any(|row| row.starts_with("events:")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        before = web.db_dump().await?;
+    }
+    let mut refusals = Vec::new();
+    for endpoint in ["invoice_state", "cancel_invoice"] {
+        for id in [fattura_invoice.as_str(), " 2025/017-LN ", "LN-999999"] {
+            let (status, body, _) = web.call(endpoint, Some(&cashier), &[("invoice_id", id)]).await?;
+            assert_eq!(status, 404, "{endpoint} {id:?} as a cashier: {body}");
+            assert!(body.get("NotFound").is_some(), "{endpoint} {id:?}: {body}");
+            assert!(!error_text(&body).contains(CLIENT), "{body}");
+            refusals.push(error_text(&body).replace(id.trim(), "ID"));
+        }
+    }
+    refusals.dedup();
+    assert_eq!(
+        refusals.len(),
+        1,
+        "an admin's invoice must read like no invoice: {refusals:?}"
+    );
+    assert_eq!(
+        web.db_dump().await?,
+        before,
+        "a cashier's refused calls changed the database"
+    );
+    let state = ok(&web, &admin, "invoice_state", &[("invoice_id", &fattura_invoice)]).await?;
+    assert_eq!(
+        state["state"], "OPEN",
+        "the cashier cancelled the admin's invoice: {state}"
+    );
+
+    // The cashier's own POS sale: watched and cancelled.
+    let (sale, _) = pos_sale(&web, &cashier, "4,20").await?;
+    let state = ok(&web, &cashier, "invoice_state", &[("invoice_id", &sale)]).await?;
+    assert_eq!(state["state"], "OPEN", "{state}");
+    let state = ok(&web, &cashier, "cancel_invoice", &[("invoice_id", &sale)]).await?;
+    assert_eq!(state["state"], "CANCELED", "{state}");
+
+    // Admins keep full access: POS sales and fattura invoices alike.
+    let state = ok(&web, &admin, "invoice_state", &[("invoice_id", &sale)]).await?;
+    assert_eq!(state["state"], "CANCELED", "{state}");
+    let state = ok(&web, &admin, "cancel_invoice", &[("invoice_id", &fattura_invoice)]).await?;
+    assert_eq!(state["state"], "CANCELED", "{state}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cashiers_event_stream_carries_only_pos_sales_and_only_what_the_pos_reads() -> TestResult {
+    let web = Web::start(true).await?;
+    add_fattura(&web, "2025/017", Decimal::from(100)).await?;
+    add_fattura(&web, "2025/018", Decimal::from(80)).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+
+    // Live: a cashier's stream open while an admin invoices a client and a sale is rung up.
+    let mut live = open_stream(&web, &cashier, None).await?;
+    let fattura_invoice = admin_invoice(&web, &admin, "2025/017").await?;
+    let (sale, bolt11) = pos_sale(&web, &cashier, "12,50").await?;
+    simnode::pay(&web.simnode_dir()?, &bolt11, simnode::PayOptions::default()).await?;
+    let live_text = read_until(&mut live, "event: payment_received", Duration::from_secs(15)).await;
+    let live_messages = messages(&live_text);
+    assert_eq!(
+        live_messages
+            .iter()
+            .map(|(event, _)| event.as_str())
+            .collect::<Vec<_>>(),
+        ["invoice_created", "payment_received"],
+        "{live_text}"
+    );
+    assert_nothing_private(&live_text, &["2025/017"]);
+
+    // Replay from the start: only the sale's events, each only the name, the invoice and its sats.
+    let second_fattura_invoice = admin_invoice(&web, &admin, "2025/018").await?;
+    let mut replay = open_stream(&web, &cashier, Some("0")).await?;
+    let replay_text = read_until(&mut replay, "event: payment_received", Duration::from_secs(5)).await;
+    // Anything else would have come with the backlog, before the live part.
+    let replay_text = replay_text + &read_until(&mut replay, "never", Duration::from_millis(500)).await;
+    let replayed = messages(&replay_text);
+    assert_eq!(
+        replayed.iter().map(|(event, _)| event.as_str()).collect::<Vec<_>>(),
+        ["invoice_created", "payment_received"],
+        "{replay_text}"
+    );
+    assert_nothing_private(&replay_text, &["2025/017", "2025/018"]);
+    for (event, data) in &replayed {
+        let body: Value = serde_json::from_str(data)?;
+        let mut fields: Vec<&str> = body.as_object().ok_or("object")?.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["amount_sats", "event", "invoice_id"], "{data}");
+        assert_eq!(body["event"], event.as_str());
+        assert_eq!(body["invoice_id"], sale.as_str());
+        assert_eq!(body["amount_sats"], 27_778);
+    }
+    // The POS screen still turns green on it.
+    let (event, data) = &replayed[1];
+    match app::live::heard_from_event(event, data) {
+        Some(app::live::Heard::State(state)) => {
+            assert_eq!(state.invoice_id, sale);
+            assert_eq!(state.state, InvoiceState::Settled);
+            assert_eq!(state.amount_paid_sat, 27_778);
+        }
+        other => return Err(format!("the POS does not read a paid sale from {data}: {other:?}").into()),
+    }
+
+    // An admin's replay still has everything, in full.
+    let mut full = open_stream(&web, &admin, Some("0")).await?;
+    let full_text = read_until(&mut full, &second_fattura_invoice, Duration::from_secs(5)).await;
+    for expected in [
+        fattura_invoice.as_str(),
+        &second_fattura_invoice,
+        &sale,
+        CLIENT,
+        NOTE,
+        "\"metadata\"",
+    ] {
+        assert!(
+            full_text.contains(expected),
+            "an admin's replay lacks {expected}:\n{full_text}"
+        );
+    }
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cashier_replays_only_within_the_pos_expiry_window() -> TestResult {
+    let web = Web::start(true).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let (old_sale, _) = pos_sale(&web, &cashier, "3").await?;
+    ok(&web, &cashier, "cancel_invoice", &[("invoice_id", &old_sale)]).await?;
+    // The first sale's events happened 16 minutes ago: past the 15-minute POS expiry.
+    let store = Store::open_in(&web.home.data_dir).await?;
+    sqlx::query("UPDATE events SET created_at = created_at - 960 WHERE ln_invoice_id = $1")
+        .bind(&old_sale)
+        .execute(store.pool())
+        .await?;
+    store.close().await;
+    let (new_sale, _) = pos_sale(&web, &cashier, "5").await?;
+
+    let mut replay = open_stream(&web, &cashier, Some("0")).await?;
+    let text = read_until(&mut replay, &new_sale, Duration::from_secs(5)).await;
+    let text = text + &read_until(&mut replay, "never", Duration::from_millis(500)).await;
+    assert!(text.contains(&new_sale), "the recent sale is missing:\n{text}");
+    assert!(
+        !text.contains(&old_sale),
+        "a sale older than the POS expiry was replayed:\n{text}"
+    );
+
+    // An admin's replay is not cut.
+    let mut full = open_stream(&web, &admin, Some("0")).await?;
+    let text = read_until(&mut full, &new_sale, Duration::from_secs(5)).await;
+    assert!(
+        text.contains(&old_sale),
+        "an admin's replay lacks the old sale:\n{text}"
+    );
+    web.gateway.shutdown().await?;
+    Ok(())
+}
