@@ -6,7 +6,10 @@
 //! default 100), `--stored N` (invoices stored for the list-page run, default 1,000,000; 0 skips
 //! it), `--resume N` (settles replayed at the restart-resume run, default 100,000; 0 skips it),
 //! `--wasm FILE` (measure this wasm instead of `target/site/pkg/openfatture.wasm`),
-//! `--no-build` (use the existing `target/release/openfatture`), `--no-write` (print only).
+//! `--no-build` (use the existing `target/release/openfatture`), `--no-write` (print only),
+//! `--signins N` (sequential sign-ins before the RSS reading of (7), default 100; 0 skips it),
+//! `--signin-only` (run only (7) and print it; fast), `--bin FILE` (measure this gateway binary,
+//! e.g. a debug build, instead of building the release one).
 
 mod gateway;
 mod listing;
@@ -14,6 +17,7 @@ mod load;
 mod report;
 mod resume;
 mod settle;
+mod signin;
 mod wasm;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +48,9 @@ struct Options {
     build: bool,
     write: bool,
     wasm: Option<PathBuf>,
+    signins: usize,
+    signin_only: bool,
+    bin: Option<PathBuf>,
 }
 
 fn parse_options() -> Result<Options> {
@@ -55,6 +62,9 @@ fn parse_options() -> Result<Options> {
         build: true,
         write: true,
         wasm: None,
+        signins: 100,
+        signin_only: false,
+        bin: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -70,13 +80,20 @@ fn parse_options() -> Result<Options> {
             "--resume" => options.resume = number("--resume")?,
             "--no-build" => options.build = false,
             "--no-write" => options.write = false,
+            "--signins" => options.signins = usize::try_from(number("--signins")?)?,
+            "--signin-only" => options.signin_only = true,
+            "--bin" => {
+                options.bin = Some(PathBuf::from(
+                    args.next().ok_or_else(|| anyhow!("--bin needs a file"))?,
+                ));
+            }
             "--wasm" => {
                 options.wasm = Some(PathBuf::from(
                     args.next().ok_or_else(|| anyhow!("--wasm needs a file"))?,
                 ));
             }
             other => bail!(
-                "unknown option {other}; use --secs N, --settles N, --stored N, --resume N, --wasm FILE, --no-build, --no-write"
+                "unknown option {other}; use --secs N, --settles N, --stored N, --resume N, --wasm FILE, --no-build, --no-write, --signins N, --signin-only, --bin FILE"
             ),
         }
     }
@@ -391,10 +408,37 @@ async fn measure_listing(
 async fn main() -> Result<()> {
     let options = parse_options()?;
     let workspace = workspace_root();
-    let bin = gateway_binary(&workspace, options.build)?;
+    let bin = match &options.bin {
+        Some(bin) => bin.clone(),
+        None => gateway_binary(&workspace, options.build)?,
+    };
     openfatture::lnd::install_crypto_provider();
+    let site_root = workspace.join("target/site");
+    let sign_in_section = if options.signins == 0 {
+        String::new()
+    } else {
+        eprintln!("sign-in cost: {} sign-ins, then a flood…", options.signins);
+        match signin::run(
+            &bin,
+            &site_root,
+            options.signins,
+            Duration::from_secs(options.secs_per_cell),
+        )
+        .await
+        {
+            Ok(run) => signin::markdown(&run),
+            Err(e) => format!("## Sign-in cost\n\nnot measured: {e:#}\n"),
+        }
+    };
+    if options.signin_only {
+        println!("{sign_in_section}");
+        return Ok(());
+    }
     let run = measure(&options, &workspace, &bin).await?;
-    let markdown = report::markdown(&run, &report::Machine::detect());
+    let markdown = format!(
+        "{}\n{sign_in_section}",
+        report::markdown(&run, &report::Machine::detect())
+    );
     println!("{markdown}");
     if options.write {
         let path = workspace.join("bench/RESULTS.md");

@@ -6,23 +6,30 @@
 
 mod password;
 
-pub use password::{check_password_policy, hash_password, verify_password};
+pub use password::{check_password_policy, hash_password, verify_password, verify_password_async};
 
 use app::model::{Role, SessionUser};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crate::store::{Store, StoreError, ThrottleState, UserRecord};
+use crate::store::{Reservation, Store, StoreError, ThrottleState, UserRecord};
 use crate::time::now_secs;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "of_session";
 /// How long a session lasts after sign-in: one long shop day.
 pub const SESSION_TTL_SECS: i64 = 12 * 3600;
-/// Failures allowed per user before sign-ins for that user are locked for a while.
+/// Failures allowed per user and client address before sign-ins for that user from that address
+/// are locked for a while (and, counted over all addresses, before that user's sign-ins are slowed).
 pub const USER_FREE_FAILURES: i64 = 5;
-/// Failures allowed per client address before it is locked for a while.
+/// One recorded failure is forgotten per this many seconds without attempts.
+pub const FAILURE_DECAY_SECS: i64 = 10 * 60;
+/// The soft per-user delay grows by this much per failure beyond [`USER_FREE_FAILURES`].
+pub const SOFT_DELAY_STEP_MS: u64 = 250;
+/// The soft per-user delay never exceeds this.
+pub const SOFT_DELAY_MAX_MS: u64 = 2_000;
+/// Failures allowed per client address (over all users) before it is locked for a while.
 pub const ADDRESS_FREE_FAILURES: i64 = 20;
 /// The first lock lasts this long; every further failure doubles it.
 pub const FIRST_LOCK_SECS: i64 = 30;
@@ -102,6 +109,38 @@ pub fn new_token() -> SecretString {
     SecretString::from(hex::encode(bytes))
 }
 
+/// `failures` recorded at `last_attempt_at`, less one per [`FAILURE_DECAY_SECS`] since.
+fn decayed_failures(failures: i64, last_attempt_at: i64, now: i64) -> i64 {
+    let decay = (now - last_attempt_at).max(0) / FAILURE_DECAY_SECS;
+    (failures - decay).max(0)
+}
+
+/// The decision of one reservation on a hard-locked key allowing `free` failures: refused while
+/// locked; otherwise counted as a failure (undone on success), and when that count reaches `free`
+/// the key is locked at once, so later attempts are refused even while this one is verified.
+fn reserve(state: ThrottleState, last_attempt_at: i64, now: i64, free: i64) -> Option<ThrottleState> {
+    if state.locked_until > now {
+        return None;
+    }
+    let failures = decayed_failures(state.failures, last_attempt_at, now) + 1;
+    let lock = lock_secs(failures, free);
+    Some(ThrottleState {
+        failures,
+        locked_until: if lock > 0 { now + lock } else { 0 },
+    })
+}
+
+/// The delay before verifying a sign-in of a user with `failures` recent failures from all
+/// addresses together: none for the first [`USER_FREE_FAILURES`], then [`SOFT_DELAY_STEP_MS`] more
+/// per failure up to [`SOFT_DELAY_MAX_MS`]. Never a lock: the right password still signs in.
+pub fn soft_delay_ms(failures: i64) -> u64 {
+    if failures < USER_FREE_FAILURES {
+        return 0;
+    }
+    let steps = u64::try_from(failures - USER_FREE_FAILURES + 1).unwrap_or(u64::MAX);
+    steps.saturating_mul(SOFT_DELAY_STEP_MS).min(SOFT_DELAY_MAX_MS)
+}
+
 /// How long `key` is locked after `failures` consecutive failures, allowing `free` of them.
 fn lock_secs(failures: i64, free: i64) -> i64 {
     if failures < free {
@@ -121,7 +160,7 @@ impl AuthService {
     pub async fn add_user(&self, username: &str, role: Role, password: &SecretString) -> Result<(), AuthError> {
         check_username(username)?;
         check_password_policy(password.expose_secret())?;
-        let password_hash = hash_password(password)?;
+        let password_hash = password::hash_password_async(password).await?;
         let record = UserRecord {
             username: username.to_string(),
             role,
@@ -140,8 +179,14 @@ impl AuthService {
         Ok(self.store.user_count().await? > 0)
     }
 
-    /// Checks the credentials (throttled per user and per `client` address) and starts a session.
-    /// Returns the token for the cookie and the user.
+    /// Checks the credentials and starts a session. Returns the token for the cookie and the user.
+    ///
+    /// Throttling: every attempt is first reserved atomically on its (user, `client` address) key
+    /// and on its address key, so parallel guesses cannot all be evaluated; a key is locked for a
+    /// while after [`USER_FREE_FAILURES`] (per user and address) or [`ADDRESS_FREE_FAILURES`] (per
+    /// address) failures. A user's failures from all addresses together only slow that user's
+    /// sign-ins a little ([`soft_delay_ms`]), so no stranger can lock a cashier out everywhere.
+    /// Failures decay by one every [`FAILURE_DECAY_SECS`].
     pub async fn login(
         &self,
         username: &str,
@@ -149,30 +194,44 @@ impl AuthService {
         client: &str,
     ) -> Result<(SecretString, SessionUser), AuthError> {
         let now = now_secs();
-        let user_key = format!(
-            "user:{}",
-            username.chars().take(MAX_USERNAME_CHARS * 2).collect::<String>()
-        );
+        let shown_user: String = username.chars().take(MAX_USERNAME_CHARS * 2).collect();
+        let user_key = format!("user:{shown_user}");
+        let pair_key = format!("pair:{shown_user}@{client}");
         let address_key = format!("ip:{client}");
-        for key in [&user_key, &address_key] {
-            let state = self.store.throttle(key).await?;
-            if state.locked_until > now {
-                return Err(AuthError::Throttled {
-                    retry_after_secs: state.locked_until - now,
-                });
+        for (key, row_user, free) in [
+            (&address_key, "", ADDRESS_FREE_FAILURES),
+            (&pair_key, shown_user.as_str(), USER_FREE_FAILURES),
+        ] {
+            let reservation = self
+                .store
+                .reserve_attempt(key, row_user, now, |state, last_attempt_at| {
+                    reserve(state, last_attempt_at, now, free)
+                })
+                .await?;
+            if let Reservation::Refused(state) = reservation {
+                let retry_after_secs = (state.locked_until - now).max(1);
+                tracing::warn!(user = %shown_user, client, retry_after_secs, "throttled staff sign-in");
+                return Err(AuthError::Throttled { retry_after_secs });
             }
+        }
+        let user_state = self.store.throttle(&user_key).await?;
+        let delay_ms = soft_delay_ms(user_state.failures);
+        if delay_ms > 0 {
+            tracing::warn!(user = %shown_user, client, delay_ms, "slowed staff sign-in after failures");
+            tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
         }
         let record = self.store.user(username).await?;
         // Verify even for unknown users, so timing does not tell which names exist.
         let stored_hash = record
             .as_ref()
-            .map(|u| u.password_hash.as_str())
-            .unwrap_or(password::DUMMY_HASH);
-        let verified = verify_password(password, stored_hash)?;
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| password::DUMMY_HASH.to_string());
+        let verified = verify_password_async(password, &stored_hash).await?;
         match record {
             Some(user) if verified => {
-                self.store.clear_throttle(&user_key).await?;
-                self.store.clear_throttle(&address_key).await?;
+                for key in [&user_key, &pair_key, &address_key] {
+                    self.store.clear_throttle(key).await?;
+                }
                 let token = new_token();
                 self.store
                     .insert_session(
@@ -192,23 +251,31 @@ impl AuthService {
                 ))
             }
             _ => {
-                self.record_failure(&user_key, USER_FREE_FAILURES, now).await?;
-                self.record_failure(&address_key, ADDRESS_FREE_FAILURES, now).await?;
-                tracing::warn!(client, "failed staff sign-in");
+                // The pair and address keys counted this attempt when it was reserved; the
+                // per-user count (the soft delay) is raised now.
+                self.store
+                    .reserve_attempt(&user_key, &shown_user, now, |state, last_attempt_at| {
+                        Some(ThrottleState {
+                            failures: decayed_failures(state.failures, last_attempt_at, now) + 1,
+                            locked_until: 0,
+                        })
+                    })
+                    .await?;
+                tracing::warn!(user = %shown_user, client, "failed staff sign-in");
                 Err(AuthError::BadCredentials)
             }
         }
     }
 
-    async fn record_failure(&self, key: &str, free: i64, now: i64) -> Result<(), AuthError> {
-        let before = self.store.throttle(key).await?;
-        let failures = before.failures + 1;
-        let lock = lock_secs(failures, free);
-        let locked_until = if lock > 0 { now + lock } else { 0 };
-        self.store
-            .set_throttle(key, ThrottleState { failures, locked_until })
-            .await?;
-        Ok(())
+    /// Clears every sign-in throttle of `username` (`openfatture user unlock`); returns how many
+    /// throttle rows there were.
+    pub async fn unlock_user(&self, username: &str) -> Result<u64, AuthError> {
+        if self.store.user(username).await?.is_none() {
+            return Err(AuthError::NoSuchUser(username.to_string()));
+        }
+        let cleared = self.store.clear_user_throttle(username).await?;
+        tracing::info!(user = %username, cleared, "sign-in throttle cleared");
+        Ok(cleared)
     }
 
     /// The user of a session token, if the session is valid.
@@ -261,6 +328,43 @@ mod tests {
         assert_eq!(lock_secs(5, 5), 30);
         assert_eq!(lock_secs(6, 5), 60);
         assert_eq!(lock_secs(100, 5), MAX_LOCK_SECS);
+    }
+
+    #[test]
+    fn failures_decay_and_reservations_lock_at_the_limit() {
+        assert_eq!(decayed_failures(5, 0, FAILURE_DECAY_SECS * 2), 3);
+        assert_eq!(decayed_failures(1, 0, FAILURE_DECAY_SECS * 9), 0);
+        let fifth = reserve(
+            ThrottleState {
+                failures: 4,
+                locked_until: 0,
+            },
+            100,
+            100,
+            5,
+        );
+        assert_eq!(
+            fifth,
+            Some(ThrottleState {
+                failures: 5,
+                locked_until: 130
+            })
+        );
+        assert_eq!(
+            reserve(
+                ThrottleState {
+                    failures: 5,
+                    locked_until: 130
+                },
+                100,
+                101,
+                5
+            ),
+            None
+        );
+        assert_eq!(soft_delay_ms(4), 0);
+        assert_eq!(soft_delay_ms(5), SOFT_DELAY_STEP_MS);
+        assert_eq!(soft_delay_ms(500), SOFT_DELAY_MAX_MS);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Password and PIN hashing (argon2id) and the strength rule.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use std::sync::{LazyLock, Mutex};
+
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::AuthError;
@@ -57,6 +59,142 @@ pub fn verify_password(password: &SecretString, stored: &str) -> Result<bool, Au
         .is_ok())
 }
 
+/// Password hashes computed at once by the async functions. Each holds one argon2 memory buffer
+/// (19 MiB with the default parameters, kept for reuse), so this bounds both the memory hashing
+/// uses and the blocking threads it occupies; further sign-ins wait their turn.
+pub const CONCURRENT_HASHES: usize = 2;
+
+/// The hashing turns and the memory buffers that go with them.
+struct HashingPool {
+    turns: tokio::sync::Semaphore,
+    /// Buffers not in use; at most [`CONCURRENT_HASHES`] are ever made.
+    buffers: Mutex<Vec<Vec<Block>>>,
+}
+
+static HASHING: LazyLock<HashingPool> = LazyLock::new(|| HashingPool {
+    turns: tokio::sync::Semaphore::new(CONCURRENT_HASHES),
+    buffers: Mutex::new(Vec::new()),
+});
+
+/// Runs `work` with a reused argon2 memory buffer on a blocking thread, at most
+/// [`CONCURRENT_HASHES`] at once: the tokio workers never hash, and the allocator never sees the
+/// buffers come and go (glibc kept them per thread arena: RSS grew by ~19 MiB per worker thread).
+async fn with_hashing_buffer<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, AuthError> {
+    let _turn = HASHING
+        .turns
+        .acquire()
+        .await
+        .map_err(|e| AuthError::Hash(format!("hashing closed: {e}")))?;
+    let mut buffer = HASHING
+        .buffers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .pop()
+        .unwrap_or_default();
+    let (answer, buffer) = tokio::task::spawn_blocking(move || {
+        let answer = work(&mut buffer);
+        (answer, buffer)
+    })
+    .await
+    .map_err(|e| AuthError::Hash(format!("hashing task failed: {e}")))?;
+    HASHING
+        .buffers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(buffer);
+    answer
+}
+
+/// argon2 over `buffer` (grown to the parameters' size when smaller).
+fn argon2_into(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    buffer: &mut Vec<Block>,
+) -> Result<(), AuthError> {
+    if buffer.len() < params.block_count() {
+        buffer.resize(params.block_count(), Block::default());
+    }
+    argon2
+        .hash_password_into_with_memory(password, salt, out, &mut buffer[..params.block_count()])
+        .map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+/// [`verify_password`] on a blocking thread with a reused buffer (see [`CONCURRENT_HASHES`]).
+pub async fn verify_password_async(password: &SecretString, stored: &str) -> Result<bool, AuthError> {
+    let password = password.clone();
+    let stored = stored.to_string();
+    with_hashing_buffer(move |buffer| verify_with_buffer(&password, &stored, buffer)).await
+}
+
+/// [`hash_password`] on a blocking thread with a reused buffer (see [`CONCURRENT_HASHES`]).
+pub async fn hash_password_async(password: &SecretString) -> Result<String, AuthError> {
+    let password = password.clone();
+    with_hashing_buffer(move |buffer| hash_with_buffer(&password, buffer)).await
+}
+
+/// Whether `password` matches the stored PHC hash, computed in `buffer`.
+fn verify_with_buffer(password: &SecretString, stored: &str, buffer: &mut Vec<Block>) -> Result<bool, AuthError> {
+    let unreadable = |e: argon2::password_hash::Error| AuthError::Hash(format!("stored hash unreadable: {e}"));
+    let parsed = PasswordHash::new(stored).map_err(unreadable)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(unreadable)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|e| AuthError::Hash(format!("stored hash unreadable: {e}")))?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(unreadable)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(AuthError::Hash("stored hash unreadable: no salt or hash".into()));
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(unreadable)?;
+    let mut out = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    argon2_into(
+        &argon2,
+        &params,
+        password.expose_secret().as_bytes(),
+        salt_bytes,
+        &mut out,
+        buffer,
+    )?;
+    // `Output` compares in constant time.
+    Ok(Output::new(&out).map_err(unreadable)? == expected)
+}
+
+/// A new argon2id PHC hash of `password` (default parameters, random salt), computed in `buffer`.
+fn hash_with_buffer(password: &SecretString, buffer: &mut Vec<Block>) -> Result<String, AuthError> {
+    let failed = |e: argon2::password_hash::Error| AuthError::Hash(e.to_string());
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(failed)?;
+    let params = Params::default();
+    let mut out = vec![0u8; params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)];
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    argon2_into(
+        &argon2,
+        &params,
+        password.expose_secret().as_bytes(),
+        salt_bytes,
+        &mut out,
+        buffer,
+    )?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: (&params).try_into().map_err(failed)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(failed)?),
+    };
+    Ok(hash.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +207,19 @@ mod tests {
         assert_ne!(a, b);
         assert!(verify_password(&pw, &a)?);
         assert!(!verify_password(&SecretString::from("wrong horse battery"), &a)?);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn pooled_hashing_matches_the_library() -> Result<(), AuthError> {
+        let pw = SecretString::from("correct horse battery");
+        let library = hash_password(&pw)?;
+        assert!(verify_password_async(&pw, &library).await?);
+        assert!(!verify_password_async(&SecretString::from("wrong horse battery"), &library).await?);
+        let pooled = hash_password_async(&pw).await?;
+        assert!(pooled.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{pooled}");
+        assert!(verify_password(&pw, &pooled)?);
+        assert!(!verify_password_async(&pw, DUMMY_HASH).await?);
         Ok(())
     }
 

@@ -1,4 +1,4 @@
-//! `openfatture user add|list|remove`: staff accounts for the web app.
+//! `openfatture user add|list|remove|unlock`: staff accounts for the web app.
 
 use std::io::{IsTerminal, Read};
 
@@ -33,6 +33,11 @@ pub enum UserCommand {
     List,
     /// Remove a staff account (their sessions end at once).
     Remove {
+        /// Login name.
+        name: String,
+    },
+    /// Clear a staff member's failed sign-ins: lifts every sign-in lock and delay on them.
+    Unlock {
         /// Login name.
         name: String,
     },
@@ -103,6 +108,17 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: UserComma
                 return out.print_json(&serde_json::json!({ "removed": name }));
             }
             println!("✅ Removed '{name}'; their sessions have ended.");
+            Ok(())
+        }
+        UserCommand::Unlock { name } => {
+            let store = services.store().await?;
+            let cleared = services.auth(store.clone(), false).unlock_user(&name).await;
+            store.close().await;
+            let cleared = cleared?;
+            if out.json {
+                return out.print_json(&serde_json::json!({ "unlocked": name, "throttle_rows_cleared": cleared }));
+            }
+            println!("✅ Unlocked '{name}': they can sign in again from every address.");
             Ok(())
         }
     }

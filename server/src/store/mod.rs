@@ -22,7 +22,7 @@ pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use leader::Leadership;
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::Payment;
-pub use users::{ThrottleState, UserRecord};
+pub use users::{Reservation, ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

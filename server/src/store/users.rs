@@ -26,6 +26,15 @@ pub struct ThrottleState {
     pub locked_until: i64,
 }
 
+/// The answer of [`Store::reserve_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt may go ahead; this state (counting it) is stored.
+    Granted(ThrottleState),
+    /// The attempt is refused; the state as it is.
+    Refused(ThrottleState),
+}
+
 fn parse_role(text: &str) -> Result<Role, StoreError> {
     Role::parse(text).ok_or_else(|| StoreError::Corrupt(format!("user role '{text}'")))
 }
@@ -168,6 +177,62 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// Reserves one sign-in attempt on `key` atomically: in one write transaction (the row locked
+    /// on PostgreSQL, the write lock held on SQLite) the current state and the unix second of the
+    /// last attempt are given to `decide`, which answers the state to store (the attempt is
+    /// granted and counted) or `None` (refused; nothing changes). Concurrent reservations of one
+    /// key therefore see each other's counts: none is lost, however many run at once.
+    /// `username` is recorded with the row ('' for rows not about one user).
+    pub async fn reserve_attempt(
+        &self,
+        key: &str,
+        username: &str,
+        now: i64,
+        decide: impl FnOnce(ThrottleState, i64) -> Option<ThrottleState>,
+    ) -> Result<Reservation, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let (failures, locked_until, last_attempt_at): (i64, i64, i64) = sqlx::query_as(
+            "INSERT INTO login_throttle (key, failures, locked_until, username, updated_at) \
+             VALUES ($1, 0, 0, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures \
+             RETURNING failures, locked_until, updated_at",
+        )
+        .bind(key)
+        .bind(username)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let current = ThrottleState { failures, locked_until };
+        let reservation = match decide(current, last_attempt_at) {
+            Some(next) => {
+                sqlx::query(
+                    "UPDATE login_throttle SET failures = $2, locked_until = $3, updated_at = $4 WHERE key = $1",
+                )
+                .bind(key)
+                .bind(next.failures)
+                .bind(next.locked_until)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                Reservation::Granted(next)
+            }
+            None => Reservation::Refused(current),
+        };
+        tx.commit().await?;
+        Ok(reservation)
+    }
+
+    /// Forgets every throttle row about `username` (per-user and per user-and-address); returns
+    /// how many there were.
+    pub async fn clear_user_throttle(&self, username: &str) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
+        let result = sqlx::query("DELETE FROM login_throttle WHERE username = $1")
+            .bind(username)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
     }
 
     /// Forgets the failures of `key` (after a successful sign-in).
