@@ -3,6 +3,9 @@
 //! stranger's wrong guesses lock only their own address, not the cashier everywhere; and
 //! `openfatture user unlock NAME` lifts a lock.
 
+// A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../common/mod.rs"]
 mod common;
 
