@@ -14,8 +14,7 @@ use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 use std::time::Duration;
 
 use app::model::InvoiceState;
-use chrono::NaiveDate;
-use openfatture::store::{NewFattura, Store};
+use openfatture::store::Store;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -26,74 +25,29 @@ const CLIENT: &str = "Rossi Costruzioni SRL";
 /// Note of the POS sales: must never reach a cashier's event stream.
 const NOTE: &str = "Caffè del banco";
 
-/// Records an EUR invoice of `due_eur` for [`CLIENT`] straight into the gateway's database.
-async fn add_fattura(web: &Web, numero: &str, due_eur: Decimal) -> TestResult {
-    let store = Store::open_in(&web.home.data_dir).await?;
-    let added = store
-        .add_fattura(
-            &NewFattura {
-                numero: numero.into(),
-                data: NaiveDate::from_ymd_opt(2025, 3, 1).ok_or("date")?,
-                cedente_piva: String::new(),
-                client_name: CLIENT.into(),
-                client_piva: None,
-                client_cf: None,
-                description: "Consulenza riservata".into(),
-                totale_eur: due_eur,
-                ritenuta_eur: Decimal::ZERO,
-                bollo_eur: Decimal::ZERO,
-                due_eur,
-                source: "manual".into(),
-            },
-            1_740_000_000,
-        )
-        .await?;
-    store.close().await;
-    added.ok_or("fattura already present")?;
-    Ok(())
-}
-
-/// Calls `endpoint` as `cookie` and insists on 200.
-async fn ok(
-    web: &Web,
-    cookie: &str,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> Result<Value, Box<dyn std::error::Error>> {
-    let (status, body, _) = web.call(endpoint, Some(cookie), form).await?;
-    if status != 200 {
-        return Err(format!("{endpoint} answered {status}: {body}").into());
-    }
-    Ok(body)
-}
-
 /// An admin's Lightning invoice for EUR invoice `numero` (its id, `NUMERO-LN`).
 async fn admin_invoice(web: &Web, admin: &str, numero: &str) -> Result<String, Box<dyn std::error::Error>> {
-    let created = ok(
-        web,
-        admin,
-        "admin_create_invoice",
-        &[
-            ("numero", numero),
-            ("anno", ""),
-            ("amount_eur", ""),
-            ("expiry_hours", ""),
-        ],
-    )
-    .await?;
+    let created = web
+        .ok(
+            admin,
+            "admin_create_invoice",
+            &[
+                ("numero", numero),
+                ("anno", ""),
+                ("amount_eur", ""),
+                ("expiry_hours", ""),
+            ],
+        )
+        .await?;
     assert_eq!(created["invoice"]["state"], "OPEN", "{created}");
     Ok(created["invoice"]["id"].as_str().ok_or("id")?.to_string())
 }
 
 /// A POS sale rung up by `cashier`: its invoice id and BOLT11.
 async fn pos_sale(web: &Web, cashier: &str, amount_eur: &str) -> Result<(String, String), Box<dyn std::error::Error>> {
-    let sale = ok(
-        web,
-        cashier,
-        "pos_charge",
-        &[("amount_eur", amount_eur), ("note", NOTE)],
-    )
-    .await?;
+    let sale = web
+        .ok(cashier, "pos_charge", &[("amount_eur", amount_eur), ("note", NOTE)])
+        .await?;
     Ok((
         sale["invoice_id"].as_str().ok_or("invoice_id")?.to_string(),
         sale["payment_request"].as_str().ok_or("payment_request")?.to_string(),
@@ -166,7 +120,8 @@ fn assert_nothing_private(text: &str, admin_ids: &[&str]) {
 #[tokio::test]
 async fn a_cashier_watches_and_cancels_only_pos_sales() -> TestResult {
     let web = Web::start(true).await?;
-    add_fattura(&web, "2025/017", Decimal::from(100)).await?;
+    web.add_fattura("2025/017", CLIENT, "Consulenza riservata", Decimal::from(100))
+        .await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let fattura_invoice = admin_invoice(&web, &admin, "2025/017").await?;
@@ -203,7 +158,9 @@ async fn a_cashier_watches_and_cancels_only_pos_sales() -> TestResult {
         before,
         "a cashier's refused calls changed the database"
     );
-    let state = ok(&web, &admin, "invoice_state", &[("invoice_id", &fattura_invoice)]).await?;
+    let state = web
+        .ok(&admin, "invoice_state", &[("invoice_id", &fattura_invoice)])
+        .await?;
     assert_eq!(
         state["state"], "OPEN",
         "the cashier cancelled the admin's invoice: {state}"
@@ -211,15 +168,17 @@ async fn a_cashier_watches_and_cancels_only_pos_sales() -> TestResult {
 
     // The cashier's own POS sale: watched and cancelled.
     let (sale, _) = pos_sale(&web, &cashier, "4,20").await?;
-    let state = ok(&web, &cashier, "invoice_state", &[("invoice_id", &sale)]).await?;
+    let state = web.ok(&cashier, "invoice_state", &[("invoice_id", &sale)]).await?;
     assert_eq!(state["state"], "OPEN", "{state}");
-    let state = ok(&web, &cashier, "cancel_invoice", &[("invoice_id", &sale)]).await?;
+    let state = web.ok(&cashier, "cancel_invoice", &[("invoice_id", &sale)]).await?;
     assert_eq!(state["state"], "CANCELED", "{state}");
 
     // Admins keep full access: POS sales and fattura invoices alike.
-    let state = ok(&web, &admin, "invoice_state", &[("invoice_id", &sale)]).await?;
+    let state = web.ok(&admin, "invoice_state", &[("invoice_id", &sale)]).await?;
     assert_eq!(state["state"], "CANCELED", "{state}");
-    let state = ok(&web, &admin, "cancel_invoice", &[("invoice_id", &fattura_invoice)]).await?;
+    let state = web
+        .ok(&admin, "cancel_invoice", &[("invoice_id", &fattura_invoice)])
+        .await?;
     assert_eq!(state["state"], "CANCELED", "{state}");
     web.gateway.shutdown().await?;
     Ok(())
@@ -228,8 +187,10 @@ async fn a_cashier_watches_and_cancels_only_pos_sales() -> TestResult {
 #[tokio::test]
 async fn a_cashiers_event_stream_carries_only_pos_sales_and_only_what_the_pos_reads() -> TestResult {
     let web = Web::start(true).await?;
-    add_fattura(&web, "2025/017", Decimal::from(100)).await?;
-    add_fattura(&web, "2025/018", Decimal::from(80)).await?;
+    web.add_fattura("2025/017", CLIENT, "Consulenza riservata", Decimal::from(100))
+        .await?;
+    web.add_fattura("2025/018", CLIENT, "Consulenza riservata", Decimal::from(80))
+        .await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
 
@@ -309,7 +270,7 @@ async fn a_cashier_replays_only_within_the_pos_expiry_window() -> TestResult {
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let (old_sale, _) = pos_sale(&web, &cashier, "3").await?;
-    ok(&web, &cashier, "cancel_invoice", &[("invoice_id", &old_sale)]).await?;
+    web.ok(&cashier, "cancel_invoice", &[("invoice_id", &old_sale)]).await?;
     // The first sale's events happened 16 minutes ago: past the 15-minute POS expiry.
     let store = Store::open_in(&web.home.data_dir).await?;
     sqlx::query("UPDATE events SET created_at = created_at - 960 WHERE ln_invoice_id = $1")

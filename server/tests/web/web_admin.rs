@@ -10,9 +10,8 @@ use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use hmac::{Hmac, Mac};
-use openfatture::store::{NewFattura, Store};
+use openfatture::store::Store;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sha2::Sha256;
@@ -59,47 +58,6 @@ const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
     ("admin_setting_unset", &[("key", "lightning_pos_expiry_minutes")]),
 ];
 
-/// Adds an EUR invoice to the registry as `openfatture invoice add` does.
-async fn add_fattura(web: &Web, numero: &str, client: &str, due_eur: Decimal) -> TestResult {
-    let store = Store::open_in(&web.home.data_dir).await?;
-    let added = store
-        .add_fattura(
-            &NewFattura {
-                numero: numero.into(),
-                data: NaiveDate::from_ymd_opt(2025, 3, 1).ok_or("date")?,
-                cedente_piva: String::new(),
-                client_name: client.into(),
-                client_piva: None,
-                client_cf: None,
-                description: "Consulenza".into(),
-                totale_eur: due_eur,
-                ritenuta_eur: Decimal::ZERO,
-                bollo_eur: Decimal::ZERO,
-                due_eur,
-                source: "manual".into(),
-            },
-            1_740_000_000,
-        )
-        .await?;
-    store.close().await;
-    added.ok_or("fattura already present")?;
-    Ok(())
-}
-
-/// Calls `endpoint` as `cookie` and insists on 200.
-async fn ok(
-    web: &Web,
-    cookie: &str,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> Result<Value, Box<dyn std::error::Error>> {
-    let (status, body, _) = web.call(endpoint, Some(cookie), form).await?;
-    if status != 200 {
-        return Err(format!("{endpoint} answered {status}: {body}").into());
-    }
-    Ok(body)
-}
-
 /// Polls `check` every 100 ms for up to 15 s.
 async fn eventually<F, Fut>(what: &str, mut check: F) -> TestResult
 where
@@ -118,7 +76,8 @@ where
 #[tokio::test]
 async fn every_admin_function_refuses_visitors_with_401_and_cashiers_with_403_and_changes_nothing() -> TestResult {
     let web = Web::start(true).await?;
-    add_fattura(&web, "F-1", "Rossi SRL", Decimal::new(10_000, 2)).await?;
+    web.add_fattura("F-1", "Rossi SRL", "Consulenza", Decimal::new(10_000, 2))
+        .await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let before = web.db_dump().await?;
     for (endpoint, form) in ADMIN_CALLS {
@@ -147,7 +106,7 @@ async fn every_admin_function_refuses_visitors_with_401_and_cashiers_with_403_an
             .find(|(e, _)| *e == endpoint)
             .map(|(_, f)| *f)
             .unwrap_or(&[]);
-        ok(&web, &admin, endpoint, form).await?;
+        web.ok(&admin, endpoint, form).await?;
     }
     web.gateway.shutdown().await?;
     Ok(())
@@ -156,12 +115,14 @@ async fn every_admin_function_refuses_visitors_with_401_and_cashiers_with_403_an
 #[tokio::test]
 async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv() -> TestResult {
     let web = Web::start(true).await?;
-    add_fattura(&web, "2025/017", "Bianchi & Figli", Decimal::new(10_000, 2)).await?;
-    add_fattura(&web, "2025/018", "Verdi SpA", Decimal::new(5_000, 2)).await?;
+    web.add_fattura("2025/017", "Bianchi & Figli", "Consulenza", Decimal::new(10_000, 2))
+        .await?;
+    web.add_fattura("2025/018", "Verdi SpA", "Consulenza", Decimal::new(5_000, 2))
+        .await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
 
     // Search by client finds only that invoice, unpaid, with 100 EUR still due.
-    let found = ok(&web, &admin, "admin_fatture", &[("search", "bianchi")]).await?;
+    let found = web.ok(&admin, "admin_fatture", &[("search", "bianchi")]).await?;
     let rows = found.as_array().ok_or("array")?;
     assert_eq!(rows.len(), 1, "{found}");
     assert_eq!(rows[0]["numero"], "2025/017");
@@ -201,23 +162,24 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert_eq!(status, 400, "{body}");
     assert!(error_text(&body).contains("outside the allowed"), "{body}");
     assert_eq!(
-        ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "")]).await?,
+        web.ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
+            .await?,
         Value::Array(vec![])
     );
 
     // Default amount: what is still due; 100 EUR at 45,000 EUR/BTC = 222,222.2 sats, rounded up.
-    let created = ok(
-        &web,
-        &admin,
-        "admin_create_invoice",
-        &[
-            ("numero", "2025/017"),
-            ("anno", "2025"),
-            ("amount_eur", ""),
-            ("expiry_hours", "2"),
-        ],
-    )
-    .await?;
+    let created = web
+        .ok(
+            &admin,
+            "admin_create_invoice",
+            &[
+                ("numero", "2025/017"),
+                ("anno", "2025"),
+                ("amount_eur", ""),
+                ("expiry_hours", "2"),
+            ],
+        )
+        .await?;
     let id = created["invoice"]["id"].as_str().ok_or("id")?.to_string();
     assert_eq!(id, "2025/017-LN");
     assert_eq!(created["invoice"]["state"], "OPEN");
@@ -228,21 +190,23 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert!(bolt11.starts_with("lnbcrt"), "{bolt11}");
 
     // A second EUR invoice's Lightning invoice is cancelled (and cannot be cancelled twice).
-    let other = ok(
-        &web,
-        &admin,
-        "admin_create_invoice",
-        &[
-            ("numero", "2025/018"),
-            ("anno", ""),
-            ("amount_eur", "20,50"),
-            ("expiry_hours", ""),
-        ],
-    )
-    .await?;
+    let other = web
+        .ok(
+            &admin,
+            "admin_create_invoice",
+            &[
+                ("numero", "2025/018"),
+                ("anno", ""),
+                ("amount_eur", "20,50"),
+                ("expiry_hours", ""),
+            ],
+        )
+        .await?;
     assert_eq!(other["invoice"]["amount_eur"], "20.50");
     let other_id = other["invoice"]["id"].as_str().ok_or("id")?.to_string();
-    let cancelled = ok(&web, &admin, "admin_cancel_ln_invoice", &[("invoice_id", &other_id)]).await?;
+    let cancelled = web
+        .ok(&admin, "admin_cancel_ln_invoice", &[("invoice_id", &other_id)])
+        .await?;
     assert_eq!(cancelled["invoice"]["state"], "CANCELED");
     let (status, body, _) = web
         .call("admin_cancel_ln_invoice", Some(&admin), &[("invoice_id", &other_id)])
@@ -253,27 +217,25 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     // The customer pays; the status refreshed from the node turns SETTLED, the EUR invoice paid.
     simnode::pay(&web.simnode_dir()?, &bolt11, simnode::PayOptions::default()).await?;
     eventually("the invoice to be settled", || async {
-        let detail = ok(&web, &admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
+        let detail = web.ok(&admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
         Ok(detail["invoice"]["state"] == "SETTLED")
     })
     .await?;
-    let detail = ok(&web, &admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
+    let detail = web.ok(&admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
     assert_eq!(detail["amount_paid_sat"], 222_223);
-    let fattura = ok(&web, &admin, "admin_fatture", &[("search", "2025/017")]).await?;
+    let fattura = web.ok(&admin, "admin_fatture", &[("search", "2025/017")]).await?;
     assert_eq!(fattura[0]["status"], "paid", "{fattura}");
     assert_eq!(fattura[0]["paid_eur"], "100.00");
 
     // Filters: by state and by numero/client.
-    let settled = ok(
-        &web,
-        &admin,
-        "admin_ln_invoices",
-        &[("state", "SETTLED"), ("search", "")],
-    )
-    .await?;
+    let settled = web
+        .ok(&admin, "admin_ln_invoices", &[("state", "SETTLED"), ("search", "")])
+        .await?;
     assert_eq!(settled.as_array().map(Vec::len), Some(1), "{settled}");
     assert_eq!(settled[0]["id"], id.as_str());
-    let by_client = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "VERDI")]).await?;
+    let by_client = web
+        .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "VERDI")])
+        .await?;
     assert_eq!(by_client.as_array().map(Vec::len), Some(1), "{by_client}");
     assert_eq!(by_client[0]["id"], other_id.as_str());
     let (status, body, _) = web
@@ -283,7 +245,7 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert!(error_text(&body).contains("unknown state 'PAID'"), "{body}");
 
     // Payments: EUR, sats, rate, time and the original invoice; the CSV has the same row.
-    let payments = ok(&web, &admin, "admin_payments", &[("limit", "5")]).await?;
+    let payments = web.ok(&admin, "admin_payments", &[("limit", "5")]).await?;
     assert_eq!(payments.as_array().map(Vec::len), Some(1), "{payments}");
     assert_eq!(payments[0]["ln_invoice_id"], id.as_str());
     assert_eq!(payments[0]["original_invoice"], "2025/017");
@@ -291,7 +253,7 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert_eq!(payments[0]["amount_sat"], 222_223);
     assert_eq!(payments[0]["rate_eur_per_btc"], "45000");
     assert!(payments[0]["settled_at"].as_str().ok_or("time")?.ends_with('Z'));
-    let csv = ok(&web, &admin, "admin_payments_csv", &[]).await?;
+    let csv = web.ok(&admin, "admin_payments_csv", &[]).await?;
     let csv = csv.as_str().ok_or("csv text")?;
     let lines: Vec<&str> = csv.lines().collect();
     assert!(
@@ -305,7 +267,7 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     );
 
     // Liquidity of the simnode's channels.
-    let liquidity = ok(&web, &admin, "liquidity_status", &[]).await?;
+    let liquidity = web.ok(&admin, "liquidity_status", &[]).await?;
     assert!(
         !liquidity["channels"].as_array().ok_or("channels")?.is_empty(),
         "{liquidity}"
@@ -325,7 +287,7 @@ async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let mut bodies = Vec::new();
 
-    let list = ok(&web, &admin, "admin_settings", &[]).await?;
+    let list = web.ok(&admin, "admin_settings", &[]).await?;
     let keys: Vec<&str> = list
         .as_array()
         .ok_or("array")?
@@ -344,13 +306,13 @@ async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_
     bodies.push(list.to_string());
 
     // A public key: saved to config.toml, shown with source "file".
-    let saved = ok(
-        &web,
-        &admin,
-        "admin_setting_set",
-        &[("key", "lightning_pos_expiry_minutes"), ("value", "30")],
-    )
-    .await?;
+    let saved = web
+        .ok(
+            &admin,
+            "admin_setting_set",
+            &[("key", "lightning_pos_expiry_minutes"), ("value", "30")],
+        )
+        .await?;
     assert_eq!(saved["value"], "30");
     assert_eq!(saved["source"], "file");
     let file = std::fs::read(&web.home.config_file)?;
@@ -412,7 +374,7 @@ async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_
         std::fs::read_to_string(&web.home.config_file)?.contains(secret),
         "the secret must be saved"
     );
-    let list = ok(&web, &admin, "admin_settings", &[]).await?;
+    let list = web.ok(&admin, "admin_settings", &[]).await?;
     let entry = list
         .as_array()
         .ok_or("array")?
@@ -429,7 +391,7 @@ async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_
         } else {
             &[]
         };
-        bodies.push(ok(&web, &admin, endpoint, form).await?.to_string());
+        bodies.push(web.ok(&admin, endpoint, form).await?.to_string());
     }
     // A refused secret does not echo it either.
     let (_, body, _) = web
@@ -542,15 +504,15 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
         assert_eq!(status, 400, "{body}");
         assert!(error_text(&body).contains(words), "{body}");
     }
-    assert_eq!(ok(&web, &admin, "admin_webhooks", &[]).await?, Value::Array(vec![]));
+    assert_eq!(web.ok(&admin, "admin_webhooks", &[]).await?, Value::Array(vec![]));
 
-    let added = ok(
-        &web,
-        &admin,
-        "admin_webhook_add",
-        &[("name", "erp"), ("url", &url), ("secret", secret), ("events", "*")],
-    )
-    .await?;
+    let added = web
+        .ok(
+            &admin,
+            "admin_webhook_add",
+            &[("name", "erp"), ("url", &url), ("secret", secret), ("events", "*")],
+        )
+        .await?;
     assert_eq!(added[0]["name"], "erp");
     assert_eq!(added[0]["url"], url.as_str());
     assert_eq!(added[0]["enabled"], true);
@@ -559,7 +521,7 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     assert!(!added.to_string().contains(secret));
 
     // A signed test event reaches the receiver, verifiable with the secret.
-    let tested = ok(&web, &admin, "admin_webhook_test", &[("endpoint", "erp")]).await?;
+    let tested = web.ok(&admin, "admin_webhook_test", &[("endpoint", "erp")]).await?;
     assert_eq!(tested["ok"], true, "{tested}");
     assert_eq!(tested["status"], 200);
     let (test_id, body, signature) = seen
@@ -574,23 +536,26 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     assert_eq!(signature, hex::encode(mac.finalize().into_bytes()));
 
     // A real event (an invoice created) is delivered by the gateway's dispatcher…
-    add_fattura(&web, "W-1", "Webhook SRL", Decimal::new(1_000, 2)).await?;
-    let created = ok(
-        &web,
-        &admin,
-        "admin_create_invoice",
-        &[
-            ("numero", "W-1"),
-            ("anno", ""),
-            ("amount_eur", ""),
-            ("expiry_hours", ""),
-        ],
-    )
-    .await?;
+    web.add_fattura("W-1", "Webhook SRL", "Consulenza", Decimal::new(1_000, 2))
+        .await?;
+    let created = web
+        .ok(
+            &admin,
+            "admin_create_invoice",
+            &[
+                ("numero", "W-1"),
+                ("anno", ""),
+                ("amount_eur", ""),
+                ("expiry_hours", ""),
+            ],
+        )
+        .await?;
     assert_eq!(created["invoice"]["id"], "W-1-LN");
     let mut event_id = None;
     for _ in 0..150 {
-        let deliveries = ok(&web, &admin, "admin_webhook_deliveries", &[("failed", "false")]).await?;
+        let deliveries = web
+            .ok(&admin, "admin_webhook_deliveries", &[("failed", "false")])
+            .await?;
         event_id = deliveries
             .as_array()
             .ok_or("array")?
@@ -605,14 +570,17 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     let event_id = event_id.ok_or("the invoice_created event was not delivered to erp")?;
     assert!(seen_ids(&seen).contains(&event_id));
     assert_eq!(
-        ok(&web, &admin, "admin_webhook_deliveries", &[("failed", "true")]).await?,
+        web.ok(&admin, "admin_webhook_deliveries", &[("failed", "true")])
+            .await?,
         Value::Array(vec![])
     );
-    let health = ok(&web, &admin, "admin_webhooks", &[]).await?;
+    let health = web.ok(&admin, "admin_webhooks", &[]).await?;
     assert_eq!(health[0]["health"], "ok: last delivery succeeded");
 
     // …and redelivered on request with the same id.
-    let queued = ok(&web, &admin, "admin_webhook_redeliver", &[("event_id", &event_id)]).await?;
+    let queued = web
+        .ok(&admin, "admin_webhook_redeliver", &[("event_id", &event_id)])
+        .await?;
     assert_eq!(queued, 1);
     eventually("the redelivery", || async {
         Ok(seen_ids(&seen).iter().filter(|id| **id == event_id).count() == 2)
@@ -626,7 +594,7 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
 
     // Removing it; a second remove says there is no such endpoint.
     assert_eq!(
-        ok(&web, &admin, "admin_webhook_remove", &[("name", "erp")]).await?,
+        web.ok(&admin, "admin_webhook_remove", &[("name", "erp")]).await?,
         Value::Array(vec![])
     );
     let (status, body, _) = web
@@ -642,19 +610,20 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
 async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult {
     let web = Web::start(true).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
-    add_fattura(&web, "OLD-1", "Zanzibar Srl", Decimal::new(10_000, 2)).await?;
-    let created = ok(
-        &web,
-        &admin,
-        "admin_create_invoice",
-        &[
-            ("numero", "OLD-1"),
-            ("anno", ""),
-            ("amount_eur", ""),
-            ("expiry_hours", ""),
-        ],
-    )
-    .await?;
+    web.add_fattura("OLD-1", "Zanzibar Srl", "Consulenza", Decimal::new(10_000, 2))
+        .await?;
+    let created = web
+        .ok(
+            &admin,
+            "admin_create_invoice",
+            &[
+                ("numero", "OLD-1"),
+                ("anno", ""),
+                ("amount_eur", ""),
+                ("expiry_hours", ""),
+            ],
+        )
+        .await?;
     assert_eq!(created["invoice"]["id"], "OLD-1-LN", "{created}");
     // 500 newer POS-like invoices: a full page of the list without the one searched for.
     let store = Store::open_in(&web.home.data_dir).await?;
@@ -667,10 +636,14 @@ async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult
     }
     store.close().await;
 
-    let all = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "")]).await?;
+    let all = web
+        .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
+        .await?;
     assert_eq!(all.as_array().map(Vec::len), Some(500), "one page of the newest");
     for needle in ["zanzibar", "OLD-1", "old-1-ln"] {
-        let found = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", needle)]).await?;
+        let found = web
+            .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", needle)])
+            .await?;
         let ids: Vec<&str> = found
             .as_array()
             .map(|rows| rows.iter().filter_map(|r| r["id"].as_str()).collect())
@@ -678,7 +651,9 @@ async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult
         assert_eq!(ids, ["OLD-1-LN"], "search {needle}: {found}");
     }
     // LIKE's wildcards are searched for literally.
-    let none = ok(&web, &admin, "admin_ln_invoices", &[("state", ""), ("search", "%")]).await?;
+    let none = web
+        .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "%")])
+        .await?;
     assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
     Ok(())
 }
