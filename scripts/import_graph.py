@@ -9,6 +9,10 @@ An import is a `crate::…` or `super::…` path in a file's code (tests exclude
 file of the deepest module it names. A module's own submodules are not counted (a `mod.rs` that
 declares and re-exports its children is not an import of them). LAYERS below is the stated
 architecture (README, "Architecture"): a module may import its own layer or any lower one.
+
+In the crates listed in PRIVATE_FILES, only the crate root may declare `pub mod`: below it every
+file is private (`mod` or `pub(crate) mod`) and its area's `mod.rs` re-exports by name what the
+binary, the bench and the tests use, so the compiler reports whatever nothing uses.
 """
 
 import os
@@ -38,6 +42,11 @@ LAYERS = {
     "simnode/src": {},
     "bench/src": {},
 }
+
+# crates whose files below the root are private (see the module doc)
+PRIVATE_FILES = ["server/src", "simnode/src"]
+
+PUB_MOD_RE = re.compile(r"^\s*pub\s+mod\s+(\w+)\s*;", re.MULTILINE)
 
 PATH_RE = re.compile(r"\b(crate|super)::")
 
@@ -190,6 +199,13 @@ def main():
                     problems.append(
                         f"{src}: {m} (layer {layers[top]}) imports {t} from a higher layer ({layers[t_top]})"
                     )
+    for src in PRIVATE_FILES:
+        src_dir = os.path.join(ROOT, src)
+        for module, text in module_files(src_dir).items():
+            if module == "":
+                continue
+            for name in PUB_MOD_RE.findall(without_comments(without_tests(text))):
+                problems.append(f"{src}: {module} declares `pub mod {name}`: make it private and re-export what is used")
     for p in problems:
         print(p)
     print(f"import graph: {len(problems)} problem(s)")

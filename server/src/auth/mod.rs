@@ -6,7 +6,7 @@
 
 mod password;
 
-pub use password::{check_password_policy, hash_password, verify_password, verify_password_async};
+pub use password::{check_password_policy, verify_password_async};
 
 use app::model::{Role, SessionUser};
 use rand::RngCore;

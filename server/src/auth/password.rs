@@ -2,7 +2,7 @@
 
 use std::sync::{LazyLock, Mutex};
 
-use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -42,8 +42,11 @@ pub fn check_password_policy(password: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Hashes a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &SecretString) -> Result<String, AuthError> {
+/// Hashes a password with argon2id and a random salt (PHC string); tests only (the service uses
+/// [`hash_password_async`]).
+#[cfg(test)]
+fn hash_password(password: &SecretString) -> Result<String, AuthError> {
+    use argon2::password_hash::PasswordHasher;
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     Argon2::default()
         .hash_password(password.expose_secret().as_bytes(), &salt)
@@ -51,8 +54,11 @@ pub fn hash_password(password: &SecretString) -> Result<String, AuthError> {
         .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
-/// Whether `password` matches the stored PHC hash.
-pub fn verify_password(password: &SecretString, stored: &str) -> Result<bool, AuthError> {
+/// Whether `password` matches the stored PHC hash; tests only (the service uses
+/// [`verify_password_async`]).
+#[cfg(test)]
+fn verify_password(password: &SecretString, stored: &str) -> Result<bool, AuthError> {
+    use argon2::password_hash::PasswordVerifier;
     let parsed = PasswordHash::new(stored).map_err(|e| AuthError::Hash(format!("stored hash unreadable: {e}")))?;
     Ok(Argon2::default()
         .verify_password(password.expose_secret().as_bytes(), &parsed)
@@ -124,14 +130,16 @@ fn argon2_into(
         .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
-/// [`verify_password`] on a blocking thread with a reused buffer (see [`CONCURRENT_HASHES`]).
+/// Whether `password` matches the stored PHC hash, computed on a blocking thread with a reused
+/// buffer (see [`CONCURRENT_HASHES`]).
 pub async fn verify_password_async(password: &SecretString, stored: &str) -> Result<bool, AuthError> {
     let password = password.clone();
     let stored = stored.to_string();
     with_hashing_buffer(move |buffer| verify_with_buffer(&password, &stored, buffer)).await
 }
 
-/// [`hash_password`] on a blocking thread with a reused buffer (see [`CONCURRENT_HASHES`]).
+/// Hashes a password with argon2id and a random salt (PHC string) on a blocking thread with a
+/// reused buffer (see [`CONCURRENT_HASHES`]).
 pub async fn hash_password_async(password: &SecretString) -> Result<String, AuthError> {
     let password = password.clone();
     with_hashing_buffer(move |buffer| hash_with_buffer(&password, buffer)).await

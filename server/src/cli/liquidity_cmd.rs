@@ -12,7 +12,7 @@ use crate::liquidity::{
     RebalanceOptions, RebalancePlan,
 };
 use crate::lnd::LndClient;
-use crate::store::rebalances::RebalanceTrigger;
+use crate::store::RebalanceTrigger;
 
 /// `openfatture lightning liquidity ...`
 #[derive(Debug, Subcommand)]

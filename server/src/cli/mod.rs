@@ -4,7 +4,7 @@
 //! `{"error": "..."}`. Exit codes: 0 success, 1 failure, 2 usage error.
 
 mod config_cmd;
-pub mod format;
+mod format;
 mod invoice_cmd;
 mod lightning_cmd;
 mod liquidity_cmd;

@@ -11,7 +11,7 @@
 //! show only whether they are set.
 
 mod embedded;
-pub mod keys;
+mod keys;
 mod settings;
 mod store;
 mod value;
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use embedded::{EmbeddedNode, EMBEDDED_NODE_FILE};
 pub use keys::{KeyDescriptor, ValueKind};
 pub use settings::Settings;
-pub use settings::{find_key, KEYS};
+pub use settings::KEYS;
 pub use store::{get, list, set, unset, Entry, Source};
 pub use value::{expand_tilde, Value};
 

@@ -156,7 +156,7 @@ fn is_http_url(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::find_key;
+    use crate::config::settings::find_key;
 
     fn ok(key: &str, raw: &str) -> bool {
         let desc = find_key(key).expect("known key");

@@ -40,7 +40,7 @@ use crate::tracker::{PaymentTracking, TrackerConfig};
 pub use error::GatewayError;
 pub use feed::EventFeed;
 pub use lightning::NodeKind;
-pub use site::{site_root_from_env, SITE_ROOT_ENV};
+use site::site_root_from_env;
 
 /// Folder of the embedded simnode inside the data directory.
 pub const SIMNODE_DIR: &str = "simnode";

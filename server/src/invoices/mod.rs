@@ -12,8 +12,10 @@
 //! invoices for one debt. A crash after the node's answer but before our record commits leaves
 //! a node invoice nobody has seen, which expires unpaid.
 
-pub mod export;
-pub mod memo;
+pub(crate) mod export;
+mod memo;
+
+pub use export::{payments_in_period, to_csv, PaymentRow};
 
 use std::sync::Arc;
 

@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use super::rebalance::{execute_move, plan, RebalanceError, RebalanceLock, RebalanceOptions};
 use super::report::{fetch_report, LiquidityPolicy};
 use crate::lnd::LndClient;
-use crate::store::rebalances::RebalanceTrigger;
+use crate::store::RebalanceTrigger;
 use crate::store::Store;
 
 /// Seconds in the budget window.

@@ -15,7 +15,7 @@ pub use inbound::{check_inbound, InboundCache, InboundCheck, INBOUND_CACHE_SECS,
 pub use manager::{LiquidityManager, ManagerSettings, RunSummary};
 pub use rebalance::{
     execute_move, fee_limit_msat, plan, MoveOutcome, PlannedMove, RebalanceError, RebalanceLock, RebalanceOptions,
-    RebalancePlan, LEASE_SECS, REBALANCE_LOCK,
+    RebalancePlan, REBALANCE_LOCK,
 };
 pub use report::{
     fetch_report, report, ChannelFlag, ChannelLiquidity, LiquidityPolicy, LiquidityReport, LiquidityTotals,

@@ -18,7 +18,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::report::{ChannelFlag, ChannelLiquidity, LiquidityReport};
 use crate::lnd::{LndClient, LndError};
-use crate::store::rebalances::{NewRebalance, RebalanceTrigger};
+use crate::store::{NewRebalance, RebalanceTrigger};
 use crate::store::{Store, StoreError};
 
 /// Held while a rebalance runs; shared by the CLI path and the liquidity manager.

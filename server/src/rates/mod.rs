@@ -4,12 +4,12 @@
 //! Prices are read from the JSON text of each number straight into [`rust_decimal::Decimal`]
 //! (via `serde_json::value::RawValue`), never through `f64`.
 
-pub mod coingecko;
-pub mod coinmarketcap;
-pub mod combine;
-pub mod config;
-pub mod provider;
-pub mod service;
+mod coingecko;
+mod coinmarketcap;
+mod combine;
+mod config;
+mod provider;
+mod service;
 
 pub use combine::{median, spread_percent};
 pub use config::{RatesConfig, RatesConfigError};

@@ -10,7 +10,7 @@ mod group;
 mod leader;
 mod ln_invoices;
 mod payments;
-pub mod rebalances;
+mod rebalances;
 mod users;
 
 pub use app::model::{EventKind, InvoiceState};
@@ -22,6 +22,7 @@ pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use leader::Leadership;
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::Payment;
+pub use rebalances::{NewRebalance, RebalanceTrigger};
 pub use users::{Reservation, ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,5 @@
 //! Rebalances and their fees (an accounting cost, kept apart from invoice payments).
 
-use sqlx::FromRow;
-
 use super::{to_i64, to_u64, Store, StoreError};
 
 /// Who started a rebalance.
@@ -48,33 +46,6 @@ pub struct NewRebalance {
     pub finished_at: i64,
 }
 
-/// A recorded rebalance.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, FromRow)]
-pub struct Rebalance {
-    /// Row id.
-    pub id: i64,
-    /// Payment hash, hex.
-    pub payment_hash: String,
-    /// Channel the local balance left through.
-    pub from_chan_id: i64,
-    /// Channel it came back through.
-    pub to_chan_id: i64,
-    /// Amount, msat.
-    pub amount_msat: i64,
-    /// Fees paid, msat.
-    pub fee_msat: i64,
-    /// `SUCCEEDED` or `FAILED`.
-    pub status: String,
-    /// Why it failed.
-    pub failure: Option<String>,
-    /// `manual` or `auto`.
-    pub trigger: String,
-    /// Start, unix seconds.
-    pub started_at: i64,
-    /// End, unix seconds.
-    pub finished_at: i64,
-}
-
 impl Store {
     /// Records a finished rebalance; returns its id.
     pub async fn record_rebalance(&self, r: &NewRebalance) -> Result<i64, StoreError> {
@@ -105,17 +76,6 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         to_u64(total, "fee total")
-    }
-
-    /// Recorded rebalances, newest first, at most `limit`.
-    pub async fn rebalances(&self, limit: u32) -> Result<Vec<Rebalance>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, payment_hash, from_chan_id, to_chan_id, amount_msat, fee_msat, status, failure, trigger, \
-             started_at, finished_at FROM rebalances ORDER BY id DESC LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?)
     }
 
     /// Takes the rebalance lease for `holder` until `now_secs + lease_secs` if it is free,

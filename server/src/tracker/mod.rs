@@ -6,8 +6,8 @@
 //! `sweep_interval` the tracker also reconciles: it pages `ListInvoices` from the stored add
 //! index and looks up each of our live invoices.
 
-pub mod leader;
-pub mod service;
+mod leader;
+mod service;
 
 pub use service::PaymentTracking;
 

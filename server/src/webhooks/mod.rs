@@ -4,7 +4,9 @@
 //! its final URL). Each endpoint has a circuit breaker; first attempts per endpoint go out in
 //! event order. Every attempt is logged in `webhook_attempts`.
 
-pub mod signing;
+mod signing;
+
+pub use signing::{signature, signature_v2};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use lightning_invoice::Bolt11Invoice;
 use lnd_proto::lnrpc::invoice::InvoiceState;
-use openfatture::invoices::{export, CreateRequest, InvoiceError, InvoiceService};
+use openfatture::invoices::{payments_in_period, to_csv, CreateRequest, InvoiceError, InvoiceService};
 use openfatture::lnd::LndClient;
 use openfatture::rates::{RateService, RatesConfig};
 use openfatture::store::{FatturaStatus, InvoiceState as LnState, NewFattura, Store};
@@ -144,8 +144,8 @@ async fn create_pay_settle_records_payment_and_marks_original_paid() {
     h.service.refresh("INV-001-LN").await.expect("status again");
     assert_eq!(h.store.recent_payments(10, 0).await.expect("payments").len(), 1);
 
-    let rows = export::payments_in_period(&h.store, None, None).await.expect("export");
-    let csv = export::to_csv(&rows);
+    let rows = payments_in_period(&h.store, None, None).await.expect("export");
+    let csv = to_csv(&rows);
     assert!(csv.starts_with("settled_at,payment_hash,"), "{csv}");
     assert!(
         csv.contains(",INV-001-LN,INV-001,Acme Corp,IT01234567890,1111112,500.00,45000,coingecko,Lightning Network"),

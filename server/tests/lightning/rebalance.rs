@@ -14,7 +14,7 @@ use openfatture::liquidity::{
     RebalanceOptions,
 };
 use openfatture::lnd::LndClient;
-use openfatture::store::rebalances::RebalanceTrigger;
+use openfatture::store::RebalanceTrigger;
 use openfatture::store::Store;
 use simnode::{PayOptions, RunningNode};
 use sqlx::Row;

@@ -5,7 +5,6 @@
 
 use hmac::{Hmac, Mac};
 use openfatture::money::{eur_to_msat, ConversionError, MSAT_PER_SAT};
-use openfatture::webhooks::signing;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use sha2::Sha256;
@@ -135,7 +134,7 @@ proptest! {
 
     #[test]
     fn v1_signature_is_the_hex_hmac_of_the_raw_body(secret in bytes(80), body in bytes(600)) {
-        let header = signing::signature(&secret, &body);
+        let header = openfatture::webhooks::signature(&secret, &body);
         prop_assert_eq!(header.len(), 64);
         prop_assert!(header.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         prop_assert_eq!(&header, &reference_hmac(&secret, &body));
@@ -144,7 +143,7 @@ proptest! {
 
     #[test]
     fn v1_tampering_fails(secret in bytes(80), body in bytes(600), flip in any::<prop::sample::Index>(), bit in 0u8..8) {
-        let header = signing::signature(&secret, &body);
+        let header = openfatture::webhooks::signature(&secret, &body);
         if !body.is_empty() {
             let mut tampered = body.clone();
             tampered[flip.index(body.len())] ^= 1 << bit;
@@ -165,7 +164,7 @@ proptest! {
         t in 0i64..=4_102_444_800i64,
         shift in 1i64..=1_000_000i64,
     ) {
-        let header = signing::signature_v2(&secret, t, &body);
+        let header = openfatture::webhooks::signature_v2(&secret, t, &body);
         prop_assert!(header.starts_with(&format!("t={t},v1=")), "{}", header);
         let v1 = header.rsplit_once("v1=").map(|(_, v)| v.to_string()).unwrap_or_default();
         let mut message = format!("{t}.").into_bytes();
@@ -186,6 +185,6 @@ proptest! {
         other_body.push(b'}');
         prop_assert!(!verify_v2(&secret, &other_body, &header, t, 300));
         // The V1 header of the same body is not a valid V2 signature and vice versa.
-        prop_assert_ne!(signing::signature(&secret, &body), signing::signature_v2(&secret, t, &body));
+        prop_assert_ne!(openfatture::webhooks::signature(&secret, &body), openfatture::webhooks::signature_v2(&secret, t, &body));
     }
 }
