@@ -2,6 +2,8 @@
 // Playwright starts the gateway (`openfatture serve`) with a fresh OPENFATTURE_HOME, so the embedded
 // simulated node (simnode) is used. The browser is the system Chromium; browsers are never downloaded.
 import { defineConfig } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,12 +11,33 @@ import { ADMIN, CASHIER, E2E_SECRETS } from './tests/accounts';
 
 const repoRoot = path.resolve(__dirname, '..');
 const port = Number(process.env.E2E_PORT ?? '3917');
-const baseURL = `http://127.0.0.1:${port}`;
+// E2E_HTTPS=1: the gateway serves HTTPS (HTTP/2 offered) with a certificate made here, as a shop
+// serves its tablet; Chromium trusts exactly that key (its SPKI hash), as an installed CA would.
+const https = process.env.E2E_HTTPS === '1';
+const baseURL = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
 const serverBin = process.env.OPENFATTURE_BIN ?? path.join(repoRoot, 'target', 'debug', 'openfatture');
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? path.join(repoRoot, 'target', 'site');
 // Playwright loads this file in the runner and in every worker: create the home once and share it.
 const home = process.env.E2E_OPENFATTURE_HOME ?? fs.mkdtempSync(path.join(os.tmpdir(), 'openfatture-e2e-'));
 process.env.E2E_OPENFATTURE_HOME = home;
+const tls = https ? testCertificate(home) : undefined;
+
+/** A self-signed P-256 certificate for 127.0.0.1 in `dir` (made once), and its key's SPKI hash. */
+function testCertificate(dir: string): { cert: string; key: string; spki: string } {
+  const cert = path.join(dir, 'e2e-tls.crt');
+  const key = path.join(dir, 'e2e-tls.key');
+  if (!fs.existsSync(cert)) {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ], { stdio: 'ignore' });
+  }
+  const pem = execFileSync('openssl', ['x509', '-in', cert, '-pubkey', '-noout']);
+  const spkiDer = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'der'], { input: pem });
+  const spki = crypto.createHash('sha256').update(spkiDer).digest('base64');
+  return { cert, key, spki };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -28,6 +51,9 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: 'test-results/results.json' }]],
   use: {
     baseURL,
+    // The browser trusts the test certificate by its SPKI hash (launch flag below); this lets the
+    // Node-side `request` fixture fetch over the same HTTPS.
+    ignoreHTTPSErrors: https,
     trace: 'off',
     screenshot: 'only-on-failure',
     launchOptions: {
@@ -41,6 +67,7 @@ export default defineConfig({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        ...(tls ? [`--ignore-certificate-errors-spki-list=${tls.spki}`] : []),
       ],
     },
   },
@@ -53,6 +80,7 @@ export default defineConfig({
       `exec "${serverBin}" serve --listen 127.0.0.1:${port}`,
     cwd: repoRoot,
     url: `${baseURL}/`,
+    ignoreHTTPSErrors: https,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe',
@@ -70,6 +98,7 @@ export default defineConfig({
       LIGHTNING_CMC_API_KEY: E2E_SECRETS.cmcApiKey,
       LIGHTNING_WEBHOOK_SECRET: E2E_SECRETS.webhookSecret,
       RUST_LOG: process.env.RUST_LOG ?? 'info',
+      ...(tls ? { GATEWAY_TLS_CERT_PATH: tls.cert, GATEWAY_TLS_KEY_PATH: tls.key } : {}),
     },
     gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
   },
