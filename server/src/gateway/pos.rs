@@ -1,13 +1,14 @@
 //! The POS part of the gateway's backend: EUR amount → Lightning invoice (the POS screen draws
 //! its QR code from the BOLT11 itself).
 
+use std::str::FromStr;
+
+use app::auth::Role;
 use app::i18n::{amount_error_text, note_too_long_text, pos_over_max_text, text_error_text, Lang};
 use app::model::{check_free_text, parse_amount_cents, AmountError, InvoiceStatus, PosSale, TextField};
 use app::AppError;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
-
-use app::auth::Role;
 
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::store::{InvoiceOrigin, LnInvoice};
@@ -27,9 +28,10 @@ pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
 /// [`parse_counter_amount`] with its refusal worded in `lang`.
 fn parse_amount_in(text: &str, lang: Lang) -> Result<Decimal, AppError> {
     let refuse = |error: AmountError| AppError::Invalid(amount_error_text(&error, lang));
-    let cents = parse_amount_cents(text).map_err(refuse)?;
-    let cents = i64::try_from(cents).map_err(|_| refuse(AmountError::TooLong))?;
-    Ok(Decimal::new(cents, 2))
+    parse_amount_cents(text).map_err(refuse)?;
+    // Now plain digits with at most one separator: read with the scale it was typed with (`150`
+    // stays `150`, `12,50` is `12.50`), as amounts were stored before.
+    Decimal::from_str(&text.replace(',', ".")).map_err(|_| refuse(AmountError::TooLong))
 }
 
 /// Whole cents of a EUR amount, rounded down (for messages).
