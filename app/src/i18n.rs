@@ -226,9 +226,16 @@ mod tests {
         );
         assert!(pos_over_max_text(100_000, Lang::En).contains("1,000.00 €"));
         let space = AmountError::NotADigit { found: ' ' };
-        assert!(amount_error_text(&space, Lang::It).contains("uno spazio"), "{}", amount_error_text(&space, Lang::It));
+        assert!(
+            amount_error_text(&space, Lang::It).contains("uno spazio"),
+            "{}",
+            amount_error_text(&space, Lang::It)
+        );
         assert_eq!(amount_error_text(&space, Lang::En), space.to_string());
-        let bidi = TextError::Bidi { field: TextField::Note, found: '\u{202E}' };
+        let bidi = TextError::Bidi {
+            field: TextField::Note,
+            found: '\u{202E}',
+        };
         assert!(text_error_text(&bidi, Lang::It).starts_with("la nota contiene"));
         assert!(text_error_text(&bidi, Lang::It).contains("U+202E"));
     }

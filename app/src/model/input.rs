@@ -48,7 +48,9 @@ pub enum AmountError {
     #[error("put the cents after the decimal comma, or leave the comma out: 5 or 5,00, not 5,")]
     NoDecimals,
     /// More than [`MAX_AMOUNT_DECIMALS`] decimals (`1,005`, or `1.000` meant as a thousand).
-    #[error("amount has more than 2 decimals: use whole cents, like 12,50 (and no thousands separator: 1000, not 1.000)")]
+    #[error(
+        "amount has more than 2 decimals: use whole cents, like 12,50 (and no thousands separator: 1000, not 1.000)"
+    )]
     TooManyDecimals,
 }
 
@@ -260,8 +262,8 @@ mod tests {
             );
         }
         for c in [
-            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
-            '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+            '\u{200E}', '\u{200F}', '\u{061C}',
         ] {
             let text = format!("Fattura {c}1202");
             assert_eq!(
@@ -277,6 +279,9 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(message.contains("description") && message.contains("U+202E"), "{message}");
+        assert!(
+            message.contains("description") && message.contains("U+202E"),
+            "{message}"
+        );
     }
 }

@@ -407,7 +407,17 @@ mod tests {
 
     #[test]
     fn the_keypad_only_builds_amounts_the_parser_accepts() {
-        for keys in ["12,50", "12,505", ",5", "007", "1,,2", "99999999", "1,", "0,01", "9999999,99"] {
+        for keys in [
+            "12,50",
+            "12,505",
+            ",5",
+            "007",
+            "1,,2",
+            "99999999",
+            "1,",
+            "0,01",
+            "9999999,99",
+        ] {
             let amount = typed(keys);
             if amount.ends_with(',') {
                 continue; // still typing: Charge sends it only once it parses
@@ -422,7 +432,10 @@ mod tests {
         let refusal = check_sale("1.234,56", "", Lang::It).err().unwrap_or_default();
         assert!(refusal.contains("separatore delle migliaia"), "{refusal}");
         let refusal = check_sale("5", "tavolo \u{202E}7", Lang::En).err().unwrap_or_default();
-        assert!(refusal.contains("text-direction") && refusal.contains("U+202E"), "{refusal}");
+        assert!(
+            refusal.contains("text-direction") && refusal.contains("U+202E"),
+            "{refusal}"
+        );
         assert!(check_sale("0", "", Lang::En).is_err());
     }
 

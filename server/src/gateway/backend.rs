@@ -1,8 +1,8 @@
 //! The gateway's implementation of [`app::backend::Backend`]: what server functions call.
 
 use app::auth::SessionUser;
-use app::i18n::Lang;
 use app::backend::{Backend, BackendFuture, BackendHandle, SignedIn};
+use app::i18n::Lang;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 

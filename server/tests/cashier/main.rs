@@ -441,7 +441,10 @@ async fn a_cashiers_sale_above_pos_max_amount_eur_is_refused_and_an_admins_is_no
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let (status, text, _) = try_sale(&web, &cashier, "20,51", "", "it").await?;
     assert_eq!(status, 403, "{text}");
-    assert_eq!(text, "Importo oltre il massimo di 20,50 € per la cassa: chiedi al titolare");
+    assert_eq!(
+        text,
+        "Importo oltre il massimo di 20,50 € per la cassa: chiedi al titolare"
+    );
     web.ok(&cashier, "pos_charge", &[("amount_eur", "20,50"), ("note", "")])
         .await?;
     web.gateway.shutdown().await?;
@@ -481,7 +484,11 @@ async fn a_note_with_a_control_or_text_direction_character_is_refused_and_create
 
     // Accents, symbols and right-to-left letters themselves are fine.
     let sale = web
-        .ok(&cashier, "pos_charge", &[("amount_eur", "5"), ("note", "Caffè – 2× € שלום")])
+        .ok(
+            &cashier,
+            "pos_charge",
+            &[("amount_eur", "5"), ("note", "Caffè – 2× € שלום")],
+        )
         .await?;
     assert!(sale["invoice_id"].is_string(), "{sale}");
     web.gateway.shutdown().await?;
