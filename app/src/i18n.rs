@@ -2,9 +2,13 @@
 //! starts with "it"), can be switched in the header, and the choice is remembered in the browser.
 //!
 //! Texts live next to the components that show them, as `tr("English", "Italiano")` pairs: no
-//! lookup table to keep in sync, and a missing translation is impossible to write.
+//! lookup table to keep in sync, and a missing translation is impossible to write. Messages with
+//! values in them (refused amounts and notes, which the gateway also sends) are functions of a
+//! [`Lang`] below; their English text is the error's own `Display`.
 
 use leptos::prelude::*;
+
+use crate::model::{code_point, describe_char, AmountError, TextError, TextField};
 
 /// The app's languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +85,97 @@ pub fn set_lang(i18n: Option<I18n>, new: Lang) {
     }
 }
 
+/// A EUR amount of whole cents as a message in `lang` writes it: `1.000,00 €` in Italian,
+/// `1,000.00 €` in English.
+pub fn eur_text(cents: u64, lang: Lang) -> String {
+    let (group, decimal) = match lang {
+        Lang::It => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    let digits = (cents / 100).to_string();
+    let mut euros = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            euros.push(group);
+        }
+        euros.push(ch);
+    }
+    format!("{euros}{decimal}{:02} €", cents % 100)
+}
+
+/// Why a typed amount was refused, in `lang` (English: the error's own text).
+pub fn amount_error_text(error: &AmountError, lang: Lang) -> String {
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    match error {
+        AmountError::Empty => "scrivi un importo in euro, per esempio 12,50".into(),
+        AmountError::TooLong => {
+            "importo troppo lungo: al massimo 7 cifre prima della virgola e 2 dopo (fino a 9999999,99 €)".into()
+        }
+        AmountError::Sign => {
+            "l'importo deve essere maggiore di 0 € e scritto senza segno (+ o -), per esempio 12,50".into()
+        }
+        AmountError::Zero => "l'importo deve essere maggiore di 0 €".into(),
+        AmountError::NotADigit { found } => {
+            let shown = if *found == ' ' { "uno spazio".to_string() } else { describe_char(found) };
+            format!(
+                "questo non è un importo in euro: {shown} non è ammesso; scrivi solo cifre e al massimo una virgola, per esempio 12,50"
+            )
+        }
+        AmountError::Grouping => {
+            "scrivi l'importo senza separatore delle migliaia e con al massimo una virgola: 1234,56, non 1.234,56".into()
+        }
+        AmountError::NoLeadingDigit => "metti una cifra prima della virgola: 0,50, non ,50".into(),
+        AmountError::NoDecimals => {
+            "metti i centesimi dopo la virgola, oppure togli la virgola: 5 o 5,00, non 5,".into()
+        }
+        AmountError::TooManyDecimals => {
+            "l'importo ha più di 2 decimali: usa i centesimi, per esempio 12,50 (e niente separatore delle migliaia: 1000, non 1.000)".into()
+        }
+    }
+}
+
+/// Why a note or description was refused, in `lang` (English: the error's own text).
+pub fn text_error_text(error: &TextError, lang: Lang) -> String {
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    let field = |field: &TextField| match field {
+        TextField::Note => "la nota",
+        TextField::Description => "la descrizione",
+    };
+    match error {
+        TextError::Control { field: f, found } => format!(
+            "{} contiene un carattere di controllo invisibile ({}): riscrivila senza",
+            field(f),
+            code_point(found)
+        ),
+        TextError::Bidi { field: f, found } => format!(
+            "{} contiene un carattere che cambia la direzione del testo ({}), che può farla leggere diversamente da ciò che dice: toglilo",
+            field(f),
+            code_point(found)
+        ),
+    }
+}
+
+/// The refusal of a POS note longer than `max_chars` characters, in `lang`.
+pub fn note_too_long_text(max_chars: usize, lang: Lang) -> String {
+    match lang {
+        Lang::It => format!("la nota è troppo lunga: al massimo {max_chars} caratteri"),
+        Lang::En => format!("the note is too long: at most {max_chars} characters"),
+    }
+}
+
+/// The refusal of a cashier's POS sale above `pos_max_amount_eur` (`max_cents`), in `lang`.
+pub fn pos_over_max_text(max_cents: u64, lang: Lang) -> String {
+    let max = eur_text(max_cents, lang);
+    match lang {
+        Lang::It => format!("Importo oltre il massimo di {max} per la cassa: chiedi al titolare"),
+        Lang::En => format!("Amount above the till's maximum of {max}: ask the owner"),
+    }
+}
+
 fn initial_lang() -> Lang {
     #[cfg(feature = "csr")]
     {
@@ -113,5 +208,35 @@ mod tests {
         assert_eq!(Lang::from_tag("IT"), Lang::It);
         assert_eq!(Lang::from_tag("en-GB"), Lang::En);
         assert_eq!(Lang::from_tag(""), Lang::En);
+    }
+
+    #[test]
+    fn euro_amounts_in_messages_follow_the_language() {
+        assert_eq!(eur_text(100_000, Lang::It), "1.000,00 €");
+        assert_eq!(eur_text(100_000, Lang::En), "1,000.00 €");
+        assert_eq!(eur_text(123_456_789, Lang::It), "1.234.567,89 €");
+        assert_eq!(eur_text(5, Lang::It), "0,05 €");
+    }
+
+    #[test]
+    fn refusals_read_in_both_languages() {
+        assert_eq!(
+            pos_over_max_text(100_000, Lang::It),
+            "Importo oltre il massimo di 1.000,00 € per la cassa: chiedi al titolare"
+        );
+        assert!(pos_over_max_text(100_000, Lang::En).contains("1,000.00 €"));
+        let space = AmountError::NotADigit { found: ' ' };
+        assert!(
+            amount_error_text(&space, Lang::It).contains("uno spazio"),
+            "{}",
+            amount_error_text(&space, Lang::It)
+        );
+        assert_eq!(amount_error_text(&space, Lang::En), space.to_string());
+        let bidi = TextError::Bidi {
+            field: TextField::Note,
+            found: '\u{202E}',
+        };
+        assert!(text_error_text(&bidi, Lang::It).starts_with("la nota contiene"));
+        assert!(text_error_text(&bidi, Lang::It).contains("U+202E"));
     }
 }

@@ -1,6 +1,7 @@
 //! Every type that crosses the wire between the gateway and the browser (server-function replies,
 //! the live event stream's bodies) and the closed lists both sides name: invoice states, event
-//! kinds, staff roles. One concern per file; re-exported here, so users write
+//! kinds, staff roles; and `input`, the one parser of typed amounts and the one check of free text,
+//! run by both sides. One concern per file; re-exported here, so users write
 //! `crate::model::PosSale` / `app::model::InvoiceState`.
 //!
 //! The bottom layer of the app: pages → `backend`/`admin`/`api` → `model`. Nothing here imports
@@ -8,6 +9,7 @@
 //! carry their unit in the field name; decimals travel as their exact text.
 
 mod event;
+mod input;
 mod invoices;
 mod node;
 mod payments;
@@ -19,6 +21,10 @@ mod state;
 mod webhooks;
 
 pub use event::{EventBody, EventKind, EventMetadata};
+pub use input::{
+    check_free_text, code_point, describe_char, is_bidi_control, is_unsafe_text_char, parse_amount_cents, AmountError,
+    TextError, TextField, MAX_AMOUNT_CHARS, MAX_AMOUNT_DECIMALS, MAX_AMOUNT_INTEGER_DIGITS,
+};
 pub use invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;

@@ -7,22 +7,28 @@ use leptos_meta::Title;
 use crate::components::qr::QrCode;
 use crate::error::AppError;
 use crate::format::format_sat;
-use crate::i18n::tr;
+use crate::i18n::{amount_error_text, text_error_text, tr, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
 
-/// Creates a POS invoice for `amount_eur` (`12.50` or `12,50`) with an optional note. Cashier.
-/// `POST /api/pos_charge`.
+/// Creates a POS invoice for `amount_eur` (plain decimal EUR: `12,50` or `12.50`, see
+/// [`model::parse_amount_cents`]) with an optional note. Cashier (a cashier's sale is capped by
+/// `pos_max_amount_eur`). Refusals are worded in `lang`. `POST /api/pos_charge`.
 #[server(prefix = "/api", endpoint = "pos_charge")]
 pub async fn pos_charge(
-    /// Amount in EUR as typed ('' for what is still due).
+    /// Amount in EUR as typed.
     amount_eur: String,
     /// Optional note shown on the sale.
     note: String,
+    /// The language of refusals, `it` or `en` (absent: English).
+    #[server(default)]
+    lang: String,
 ) -> Result<PosSale, AppError> {
     crate::auth::require(crate::auth::Role::Cashier)?;
-    crate::backend::backend()?.pos_charge(amount_eur, note).await
+    crate::backend::backend()?
+        .pos_charge(amount_eur, note, Lang::from_tag(&lang))
+        .await
 }
 
 /// The current state of a Lightning invoice, refreshed from the node. Cashier. `POST /api/invoice_state`.
@@ -98,6 +104,14 @@ pub fn press_key(amount: &str, key: char) -> String {
     out
 }
 
+/// What the gateway would refuse in a sale, checked in the browser first with the same parser
+/// and text check (the gateway checks again): the refusal in `lang`.
+pub fn check_sale(amount: &str, note: &str, lang: Lang) -> Result<(), String> {
+    model::parse_amount_cents(amount).map_err(|e| amount_error_text(&e, lang))?;
+    model::check_free_text(model::TextField::Note, note).map_err(|e| text_error_text(&e, lang))?;
+    Ok(())
+}
+
 /// The typed amount for display: `12,5` → `12,50 €`; empty → `0,00 €`.
 pub fn display_amount(amount: &str) -> String {
     let (int_part, decimals) = amount.split_once(',').unwrap_or((amount, ""));
@@ -134,14 +148,21 @@ pub fn PosPage() -> impl IntoView {
     let note = RwSignal::new(String::new());
     let stage = RwSignal::new(Stage::Entry);
     let error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
 
     let charge = move || {
         let typed = amount.get_untracked();
         let note_text = note.get_untracked();
+        let lang = i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En);
+        if let Err(refusal) = check_sale(&typed, &note_text, lang) {
+            error.set(Some(refusal));
+            stage.set(Stage::Entry);
+            return;
+        }
         error.set(None);
         stage.set(Stage::Creating);
         leptos::task::spawn_local(async move {
-            match pos_charge(typed, note_text).await {
+            match pos_charge(typed, note_text, lang.tag().to_string()).await {
                 Ok(created) => stage.set(Stage::Waiting(created)),
                 Err(e) => {
                     error.set(Some(e.to_string()));
@@ -382,6 +403,40 @@ mod tests {
         assert_eq!(display_amount(""), "0,00 €");
         assert_eq!(display_amount("12,5"), "12,50 €");
         assert_eq!(display_amount("7"), "7,00 €");
+    }
+
+    #[test]
+    fn the_keypad_only_builds_amounts_the_parser_accepts() {
+        for keys in [
+            "12,50",
+            "12,505",
+            ",5",
+            "007",
+            "1,,2",
+            "99999999",
+            "1,",
+            "0,01",
+            "9999999,99",
+        ] {
+            let amount = typed(keys);
+            if amount.ends_with(',') {
+                continue; // still typing: Charge sends it only once it parses
+            }
+            assert!(model::parse_amount_cents(&amount).is_ok(), "{keys:?} → {amount:?}");
+        }
+    }
+
+    #[test]
+    fn a_sale_is_checked_before_it_is_sent() {
+        assert_eq!(check_sale("12,50", " Caffè ", Lang::It), Ok(()));
+        let refusal = check_sale("1.234,56", "", Lang::It).err().unwrap_or_default();
+        assert!(refusal.contains("separatore delle migliaia"), "{refusal}");
+        let refusal = check_sale("5", "tavolo \u{202E}7", Lang::En).err().unwrap_or_default();
+        assert!(
+            refusal.contains("text-direction") && refusal.contains("U+202E"),
+            "{refusal}"
+        );
+        assert!(check_sale("0", "", Lang::En).is_err());
     }
 
     #[test]

@@ -74,13 +74,15 @@ impl Settings {
         }
     }
 
-    /// The invoice policy: expiry bounds and the inbound check.
+    /// The invoice policy: expiry bounds, the inbound check and a cashier's POS maximum
+    /// (`pos_max_amount_eur`).
     pub fn invoice_policy(&self) -> InvoicePolicy {
         InvoicePolicy {
             default_expiry_hours: u64::from(self.lightning_default_expiry_hours),
             min_expiry_hours: u64::from(self.lightning_min_expiry_hours),
             max_expiry_hours: u64::from(self.lightning_max_expiry_hours),
             block_unreceivable: self.lightning_liquidity_block_unreceivable,
+            pos_max_amount_eur: self.pos_max_amount_eur,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use app::auth::SessionUser;
 use app::backend::{Backend, BackendFuture, BackendHandle, SignedIn};
+use app::i18n::Lang;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
@@ -56,8 +57,15 @@ fn request_auth() -> RequestAuth {
 }
 
 impl Backend for GatewayBackend {
-    fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale> {
-        Box::pin(async move { super::pos::charge(&self.invoices, &amount_eur, &note, self.pos_expiry_minutes).await })
+    fn pos_charge(&self, amount_eur: String, note: String, lang: Lang) -> BackendFuture<'_, PosSale> {
+        Box::pin(async move {
+            let sale = super::pos::Sale {
+                amount_eur: &amount_eur,
+                note: &note,
+                lang,
+            };
+            super::pos::charge(&self.invoices, &request_auth(), sale, self.pos_expiry_minutes).await
+        })
     }
 
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {

@@ -3,11 +3,12 @@
 
 use std::str::FromStr;
 
-use app::model::{InvoiceStatus, PosSale};
-use app::AppError;
-use rust_decimal::Decimal;
-
 use app::auth::Role;
+use app::i18n::{amount_error_text, note_too_long_text, pos_over_max_text, text_error_text, Lang};
+use app::model::{check_free_text, parse_amount_cents, AmountError, InvoiceStatus, PosSale, TextField};
+use app::AppError;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
 
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::store::{InvoiceOrigin, LnInvoice};
@@ -17,12 +18,36 @@ use super::guard::RequestAuth;
 /// Longest note accepted with a POS sale, characters.
 pub const MAX_NOTE_CHARS: usize = 120;
 
-/// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals.
+/// Parses an amount typed by staff with the one strict parser of the app and the gateway
+/// ([`parse_amount_cents`]): `12,50` or `12.50`, at most two decimals, no sign, spaces, exponent
+/// or thousands grouping. Refusals in English.
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
-    let cleaned = text.trim().replace(',', ".");
-    let amount = Decimal::from_str(&cleaned)
-        .map_err(|_| AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
-    Ok(amount)
+    parse_amount_in(text, Lang::En)
+}
+
+/// [`parse_counter_amount`] with its refusal worded in `lang`.
+fn parse_amount_in(text: &str, lang: Lang) -> Result<Decimal, AppError> {
+    let refuse = |error: AmountError| AppError::Invalid(amount_error_text(&error, lang));
+    parse_amount_cents(text).map_err(refuse)?;
+    // Now plain digits with at most one separator: read with the scale it was typed with (`150`
+    // stays `150`, `12,50` is `12.50`), as amounts were stored before.
+    Decimal::from_str(&text.replace(',', ".")).map_err(|_| refuse(AmountError::TooLong))
+}
+
+/// Whole cents of a EUR amount, rounded down (for messages).
+fn whole_cents(amount_eur: Decimal) -> u64 {
+    (amount_eur * Decimal::ONE_HUNDRED).trunc().to_u64().unwrap_or(u64::MAX)
+}
+
+/// A sale as it arrives from the POS screen.
+#[derive(Debug, Clone, Copy)]
+pub struct Sale<'a> {
+    /// The amount as typed.
+    pub amount_eur: &'a str,
+    /// The note as typed.
+    pub note: &'a str,
+    /// The language refusals are worded in.
+    pub lang: Lang,
 }
 
 /// The state DTO of a stored invoice.
@@ -49,18 +74,27 @@ pub async fn check_visible(service: &InvoiceService, auth: &RequestAuth, invoice
 }
 
 /// Creates the POS invoice (stored as a POS sale, [`InvoiceOrigin::Pos`]) and the QR screen's data.
+/// Checks again what the browser checked (never trusting it): the amount with the one parser, the
+/// note's length and characters; and a cashier's sale against `pos_max_amount_eur` (admins are
+/// not capped by it, only by the parser's 9 999 999,99 EUR). Every refusal comes before anything
+/// is written.
 pub async fn charge(
     service: &InvoiceService,
-    amount_eur: &str,
-    note: &str,
+    auth: &RequestAuth,
+    sale: Sale<'_>,
     expiry_minutes: u64,
 ) -> Result<PosSale, AppError> {
-    let amount = parse_counter_amount(amount_eur)?;
-    let note = note.trim();
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::Invalid(format!(
-            "the note is too long: at most {MAX_NOTE_CHARS} characters"
-        )));
+    let lang = sale.lang;
+    let amount = parse_amount_in(sale.amount_eur, lang)?;
+    if sale.note.chars().count() > MAX_NOTE_CHARS {
+        return Err(AppError::Invalid(note_too_long_text(MAX_NOTE_CHARS, lang)));
+    }
+    check_free_text(TextField::Note, sale.note).map_err(|e| AppError::Invalid(text_error_text(&e, lang)))?;
+    let note = sale.note.trim();
+    let is_admin = auth.user.as_ref().is_some_and(|user| user.role == Role::Admin);
+    let max_eur = service.pos_max_amount_eur();
+    if !is_admin && amount > max_eur {
+        return Err(AppError::Forbidden(pos_over_max_text(whole_cents(max_eur), lang)));
     }
     let created = service
         .create_from(
@@ -101,12 +135,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counter_amounts_accept_a_comma() -> Result<(), AppError> {
+    fn counter_amounts_use_the_strict_parser() -> Result<(), AppError> {
         assert_eq!(parse_counter_amount("12,50")?, Decimal::new(1250, 2));
-        assert_eq!(parse_counter_amount(" 7 ")?, Decimal::new(7, 0));
-        assert!(parse_counter_amount("12,5,0").is_err());
-        assert!(parse_counter_amount("NaN").is_err());
-        assert!(parse_counter_amount("").is_err());
+        assert_eq!(parse_counter_amount("7")?, Decimal::new(7, 0));
+        assert_eq!(parse_counter_amount("9999999.99")?, Decimal::new(999_999_999, 2));
+        for bad in ["12,5,0", "NaN", "", " 7", "1e3", "+5", "-5", ".5", "5.", "1.234,56"] {
+            assert!(parse_counter_amount(bad).is_err(), "{bad:?}");
+        }
         Ok(())
+    }
+
+    #[test]
+    fn the_maximum_reads_in_whole_cents() {
+        assert_eq!(whole_cents(Decimal::new(1000, 0)), 100_000);
+        assert_eq!(whole_cents(Decimal::new(12_345, 3)), 1234);
     }
 }

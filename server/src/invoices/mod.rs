@@ -56,6 +56,9 @@ pub enum InvoiceError {
         /// The years it exists for.
         years: String,
     },
+    /// The description carries a control or text-direction character.
+    #[error(transparent)]
+    UnsafeText(#[from] app::model::TextError),
     /// The description is longer than a BOLT11 memo can reasonably carry.
     #[error("the description is too long ({chars} characters): at most {max} characters")]
     DescriptionTooLong {
@@ -171,6 +174,8 @@ pub struct InvoicePolicy {
     /// Refuse an invoice the node cannot receive now (`lightning_liquidity_block_unreceivable`);
     /// when false it is created with a warning.
     pub block_unreceivable: bool,
+    /// Largest POS sale a cashier may charge, EUR (`pos_max_amount_eur`); the gateway applies it.
+    pub pos_max_amount_eur: Decimal,
 }
 
 /// A request to create a Lightning invoice.
@@ -283,6 +288,11 @@ impl InvoiceService {
         self
     }
 
+    /// The largest POS sale a cashier may charge, EUR (`pos_max_amount_eur`).
+    pub fn pos_max_amount_eur(&self) -> Decimal {
+        self.policy.pos_max_amount_eur
+    }
+
     /// Checks the expiry against the policy and returns it in seconds.
     pub fn expiry_secs(&self, hours: Option<u64>) -> Result<u64, InvoiceError> {
         let hours = hours.unwrap_or(self.policy.default_expiry_hours);
@@ -330,6 +340,7 @@ impl InvoiceService {
     pub async fn create_from(&self, req: CreateRequest, origin: InvoiceOrigin) -> Result<Created, InvoiceError> {
         let amount = req.amount_eur.map(validate_amount).transpose()?;
         if let Some(description) = &req.description {
+            app::model::check_free_text(app::model::TextField::Description, description)?;
             let chars = description.chars().count();
             if chars > MAX_DESCRIPTION_CHARS {
                 return Err(InvoiceError::DescriptionTooLong {

@@ -2,7 +2,10 @@
 //! gateway on the embedded simnode: a cashier watches and cancels only POS sales (any other
 //! invoice answers 404 and stays as it was), and the live event stream gives a cashier only POS
 //! sales' events, cut to what the POS screen reads, replayed only within the POS expiry window;
-//! an admin keeps everything.
+//! an admin keeps everything. And what a cashier may type (item 14): amounts only as plain
+//! decimal EUR, at most `pos_max_amount_eur` (admins are not capped by it), notes without control
+//! or text-direction characters; every refusal says why, in the till's language, and creates
+//! nothing.
 
 // A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -296,6 +299,198 @@ async fn a_cashier_replays_only_within_the_pos_expiry_window() -> TestResult {
         text.contains(&old_sale),
         "an admin's replay lacks the old sale:\n{text}"
     );
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// How many Lightning invoices the gateway's database holds.
+async fn invoice_count(web: &Web) -> Result<i64, Box<dyn std::error::Error>> {
+    let store = Store::open_in(&web.home.data_dir).await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ln_invoices")
+        .fetch_one(store.pool())
+        .await?;
+    store.close().await;
+    Ok(count)
+}
+
+/// Rings up a sale as `cookie` with `lang` (empty: not sent); status and error text (or body).
+async fn try_sale(
+    web: &Web,
+    cookie: &str,
+    amount_eur: &str,
+    note: &str,
+    lang: &str,
+) -> Result<(u16, String, Value), Box<dyn std::error::Error>> {
+    let mut form = vec![("amount_eur", amount_eur), ("note", note)];
+    if !lang.is_empty() {
+        form.push(("lang", lang));
+    }
+    let (status, body, _) = web.call("pos_charge", Some(cookie), &form).await?;
+    Ok((status, error_text(&body), body))
+}
+
+#[tokio::test]
+async fn a_pos_amount_that_is_not_plain_decimal_eur_is_refused_with_its_reason_and_creates_nothing() -> TestResult {
+    let web = Web::start(true).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let long = "1".repeat(5000);
+    let cases: Vec<(&str, &str)> = vec![
+        ("1e3", "'e' is not allowed"),
+        ("1_000", "'_' is not allowed"),
+        ("+5", "without a sign"),
+        ("-5", "without a sign"),
+        (".5", "put a digit before the decimal comma"),
+        (",50", "put a digit before the decimal comma"),
+        ("5.", "put the cents after the decimal comma"),
+        (" 5", "a space is not allowed"),
+        ("5 ", "a space is not allowed"),
+        ("0", "greater than 0"),
+        ("0,00", "greater than 0"),
+        ("1.234,56", "without a thousands separator"),
+        ("1,234.56", "without a thousands separator"),
+        ("1.000", "more than 2 decimals"),
+        ("1,005", "more than 2 decimals"),
+        ("12345678", "too long"),
+        (long.as_str(), "too long"),
+        ("", "type an amount in EUR"),
+        ("NaN", "'N' is not allowed"),
+        ("12\u{202E}", "U+202E is not allowed"),
+    ];
+    let before = web.db_dump().await?;
+    let count = invoice_count(&web).await?;
+    for cookie in [&cashier, &admin] {
+        for (amount, expected) in &cases {
+            let (status, text, body) = try_sale(&web, cookie, amount, "", "").await?;
+            let shown: String = amount.chars().take(20).collect();
+            assert_eq!(status, 400, "{shown:?}: {body}");
+            assert!(body.get("Invalid").is_some(), "{shown:?}: {body}");
+            assert!(text.contains(expected), "{shown:?}: expected '{expected}' in: {text}");
+            assert!(text.len() < 300, "{shown:?}: the refusal echoes the input: {text}");
+        }
+    }
+    // In Italian when the till says so.
+    for (amount, expected) in [
+        ("1.234,56", "scrivi l'importo senza separatore delle migliaia"),
+        ("1e3", "'e' non è ammesso"),
+        (" 5", "uno spazio non è ammesso"),
+        ("+5", "senza segno"),
+        ("5,", "metti i centesimi dopo la virgola"),
+    ] {
+        let (status, text, _) = try_sale(&web, &cashier, amount, "", "it").await?;
+        assert_eq!(status, 400, "{amount:?}: {text}");
+        assert!(text.contains(expected), "{amount:?}: expected '{expected}' in: {text}");
+    }
+    assert_eq!(invoice_count(&web).await?, count, "a refused amount created an invoice");
+    assert_eq!(web.db_dump().await?, before, "refused amounts changed the database");
+
+    // Both separators are accepted, with one or two decimals.
+    for (amount, eur) in [("12,5", "12.50"), ("12.50", "12.50"), ("0,01", "0.01")] {
+        let sale = web
+            .ok(&cashier, "pos_charge", &[("amount_eur", amount), ("note", "")])
+            .await?;
+        assert_eq!(sale["amount_eur"], eur, "{amount}: {sale}");
+    }
+    assert_eq!(invoice_count(&web).await?, count + 3);
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cashiers_sale_above_pos_max_amount_eur_is_refused_and_an_admins_is_not() -> TestResult {
+    // The default maximum: 1000 EUR.
+    let web = Web::start(true).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let before = web.db_dump().await?;
+    let (status, text, body) = try_sale(&web, &cashier, "1000,01", "", "it").await?;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        text,
+        "Importo oltre il massimo di 1.000,00 € per la cassa: chiedi al titolare"
+    );
+    let (status, text, _) = try_sale(&web, &cashier, "2500", "", "en").await?;
+    assert_eq!(status, 403);
+    assert_eq!(text, "Amount above the till's maximum of 1,000.00 €: ask the owner");
+    let (status, text, _) = try_sale(&web, &cashier, "2500", "", "").await?;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(web.db_dump().await?, before, "a refused sale changed the database");
+    let count = invoice_count(&web).await?;
+    // Up to the maximum a cashier charges; an admin is not capped by it.
+    let sale = web
+        .ok(&cashier, "pos_charge", &[("amount_eur", "1000"), ("note", "")])
+        .await?;
+    assert_eq!(sale["amount_eur"], "1000.00");
+    let sale = web
+        .ok(&admin, "pos_charge", &[("amount_eur", "2500,00"), ("note", "")])
+        .await?;
+    assert_eq!(sale["amount_eur"], "2500.00");
+    assert_eq!(invoice_count(&web).await?, count + 2);
+    web.gateway.shutdown().await?;
+
+    // The setting moves the cap.
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("POS_MAX_AMOUNT_EUR", "20.5"),
+        ],
+    )
+    .await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let (status, text, _) = try_sale(&web, &cashier, "20,51", "", "it").await?;
+    assert_eq!(status, 403, "{text}");
+    assert_eq!(
+        text,
+        "Importo oltre il massimo di 20,50 € per la cassa: chiedi al titolare"
+    );
+    web.ok(&cashier, "pos_charge", &[("amount_eur", "20,50"), ("note", "")])
+        .await?;
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_note_with_a_control_or_text_direction_character_is_refused_and_creates_nothing() -> TestResult {
+    let web = Web::start(true).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let before = web.db_dump().await?;
+    let count = invoice_count(&web).await?;
+    for cookie in [&cashier, &admin] {
+        for (note, expected) in [
+            ("Caffè \u{202E}onrotir", "text-direction character (U+202E)"),
+            ("\u{2066}tavolo 4\u{2069}", "text-direction character (U+2066)"),
+            ("tavolo\u{200F} 4", "text-direction character (U+200F)"),
+            ("riga 1\nriga 2", "invisible control character (U+000A)"),
+            ("beep\u{7}", "invisible control character (U+0007)"),
+            ("\u{1B}[31mrosso", "invisible control character (U+001B)"),
+        ] {
+            let (status, text, body) = try_sale(&web, cookie, "5", note, "").await?;
+            assert_eq!(status, 400, "{note:?}: {body}");
+            assert!(text.starts_with("the note contains"), "{note:?}: {text}");
+            assert!(text.contains(expected), "{note:?}: expected '{expected}' in: {text}");
+        }
+    }
+    let (status, text, _) = try_sale(&web, &cashier, "5", "Caffè \u{202E}x", "it").await?;
+    assert_eq!(status, 400);
+    assert!(
+        text.starts_with("la nota contiene un carattere che cambia la direzione del testo (U+202E)"),
+        "{text}"
+    );
+    assert_eq!(invoice_count(&web).await?, count, "a refused note created an invoice");
+    assert_eq!(web.db_dump().await?, before, "refused notes changed the database");
+
+    // Accents, symbols and right-to-left letters themselves are fine.
+    let sale = web
+        .ok(
+            &cashier,
+            "pos_charge",
+            &[("amount_eur", "5"), ("note", "Caffè – 2× € שלום")],
+        )
+        .await?;
+    assert!(sale["invoice_id"].is_string(), "{sale}");
     web.gateway.shutdown().await?;
     Ok(())
 }

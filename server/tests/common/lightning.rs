@@ -27,6 +27,7 @@ pub const POLICY: InvoicePolicy = InvoicePolicy {
     min_expiry_hours: 1,
     max_expiry_hours: 168,
     block_unreceivable: false,
+    pos_max_amount_eur: rust_decimal::Decimal::ONE_THOUSAND,
 };
 
 /// A simnode with its data in `dir/simnode` and the default channels.

@@ -313,6 +313,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
         min_expiry_hours: 1,
         max_expiry_hours: 168,
         block_unreceivable: false,
+        pos_max_amount_eur: rust_decimal::Decimal::ONE_THOUSAND,
     };
     let service = InvoiceService::new(store.clone(), lnd, std::sync::Arc::new(rates), policy);
     let fattura = NewFattura {
