@@ -8,9 +8,9 @@
 use app::auth::Role;
 use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
-use axum::response::{IntoResponse, Response};
 
 use super::guard::RequestAuth;
 use super::listener::ClientAddr;

@@ -178,12 +178,33 @@ mod tests {
     #[test]
     fn ranges_are_classified() {
         for forbidden in ["169.254.169.254", "0.0.0.0", "224.0.0.1", "255.255.255.255"] {
-            assert!(matches!(classify(v4(forbidden)), AddressClass::Forbidden(_)), "{forbidden}");
+            assert!(
+                matches!(classify(v4(forbidden)), AddressClass::Forbidden(_)),
+                "{forbidden}"
+            );
         }
-        for forbidden in ["fe80::1", "::", "ff02::1", "::ffff:169.254.169.254", "::169.254.169.254"] {
-            assert!(matches!(classify(v6(forbidden)), AddressClass::Forbidden(_)), "{forbidden}");
+        for forbidden in [
+            "fe80::1",
+            "::",
+            "ff02::1",
+            "::ffff:169.254.169.254",
+            "::169.254.169.254",
+        ] {
+            assert!(
+                matches!(classify(v6(forbidden)), AddressClass::Forbidden(_)),
+                "{forbidden}"
+            );
         }
-        for private in ["127.0.0.1", "127.1.2.3", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "100.127.255.255"] {
+        for private in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "100.64.0.1",
+            "100.127.255.255",
+        ] {
             assert!(matches!(classify(v4(private)), AddressClass::Private(_)), "{private}");
         }
         for private in ["::1", "fc00::1", "fd12:3456::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"] {
@@ -207,10 +228,19 @@ mod tests {
     #[test]
     fn credentials_and_ip_literals_are_checked_in_urls() {
         let url = |text: &str| reqwest::Url::parse(text).expect("url");
-        assert_eq!(check_url(&url("https://u:p@example.com/x"), true), Err(Refused::Credentials));
-        assert_eq!(check_url(&url("https://u@example.com/x"), true), Err(Refused::Credentials));
+        assert_eq!(
+            check_url(&url("https://u:p@example.com/x"), true),
+            Err(Refused::Credentials)
+        );
+        assert_eq!(
+            check_url(&url("https://u@example.com/x"), true),
+            Err(Refused::Credentials)
+        );
         assert!(check_url(&url("http://[::ffff:a9fe:a9fe]/x"), true).is_err());
-        assert!(check_url(&url("http://2130706433/x"), false).is_err(), "127.0.0.1 as a number");
+        assert!(
+            check_url(&url("http://2130706433/x"), false).is_err(),
+            "127.0.0.1 as a number"
+        );
         assert!(check_url(&url("https://example.com/x"), false).is_ok());
     }
 }

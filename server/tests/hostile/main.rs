@@ -291,7 +291,11 @@ async fn metrics_with_a_token_need_the_bearer_even_from_loopback() -> Res<()> {
         assert_eq!(metrics(Some(wrong), None).await?.status().as_u16(), 401, "{wrong:?}");
     }
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
-    assert_eq!(metrics(None, Some(&admin)).await?.status().as_u16(), 401, "a session is not the token");
+    assert_eq!(
+        metrics(None, Some(&admin)).await?.status().as_u16(),
+        401,
+        "a session is not the token"
+    );
     let right = metrics(Some(TOKEN), None).await?;
     assert_eq!(right.status().as_u16(), 200);
     assert!(right.text().await?.contains("openfatture_circuit_breaker_state"));

@@ -847,7 +847,12 @@ async fn credentials_in_a_webhook_url_are_refused_everywhere() {
         assert_eq!(set.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&set.stderr);
         assert!(stderr.contains("without user:password@"), "{stderr}");
-        assert!(!home.join("config.toml").exists() || !std::fs::read_to_string(home.join("config.toml")).expect("read").contains("pass"));
+        assert!(
+            !home.join("config.toml").exists()
+                || !std::fs::read_to_string(home.join("config.toml"))
+                    .expect("read")
+                    .contains("pass")
+        );
     })
     .await
     .expect("cli");

@@ -797,7 +797,12 @@ async fn the_webhook_test_button_refuses_loopback_by_default_and_shows_no_networ
     web.ok(
         &admin,
         "admin_webhook_add",
-        &[("name", "closed"), ("url", &closed), ("secret", "s3cret"), ("events", "*")],
+        &[
+            ("name", "closed"),
+            ("url", &closed),
+            ("secret", "s3cret"),
+            ("events", "*"),
+        ],
     )
     .await?;
     let tested = web.ok(&admin, "admin_webhook_test", &[("endpoint", "closed")]).await?;
