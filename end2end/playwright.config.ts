@@ -97,6 +97,8 @@ export default defineConfig({
       LIGHTNING_COINGECKO_API_KEY: E2E_SECRETS.coingeckoApiKey,
       LIGHTNING_CMC_API_KEY: E2E_SECRETS.cmcApiKey,
       LIGHTNING_WEBHOOK_SECRET: E2E_SECRETS.webhookSecret,
+      // The webhook test receiver listens on 127.0.0.1 (private addresses are refused by default).
+      LIGHTNING_WEBHOOK_ALLOW_PRIVATE: 'true',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
       ...(tls ? { GATEWAY_TLS_CERT_PATH: tls.cert, GATEWAY_TLS_KEY_PATH: tls.key } : {}),
     },

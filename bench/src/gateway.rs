@@ -38,6 +38,8 @@ impl GatewayProcess {
             .env("OPENFATTURE_HOME", home)
             .env("LIGHTNING_COINGECKO_ENABLED", "false")
             .env("LIGHTNING_FALLBACK_RATE", "45000")
+            // The bench's webhook receiver listens on 127.0.0.1.
+            .env("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("OPENFATTURE_ADMIN_USER", ADMIN_USER)
             .env("OPENFATTURE_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("LEPTOS_SITE_ROOT", site_root)

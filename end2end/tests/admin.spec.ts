@@ -184,6 +184,11 @@ test('an admin edits a setting, sees it after a reload, gets refusals explained,
   await expect(page.getByTestId('settings-message')).toHaveText(`${secretKey}: removed from config.toml`);
   expect(fs.readFileSync(path.join(home, 'config.toml'), 'utf8')).not.toContain(secret);
 
+  // Keys that decide where secrets go are read-only here: only `openfatture config set` changes them.
+  await expect(page.getByTestId('setting-cli-only-lightning_coingecko_base_url')).toContainText('openfatture config set');
+  await expect(page.getByTestId('setting-lightning_coingecko_base_url')).toHaveCount(0);
+  await expect(page.getByTestId('setting-save-lightning_host')).toHaveCount(0);
+
   // Put the expiry back (Reset removes it from config.toml).
   await page.getByTestId(`setting-unset-${key}`).click();
   await expect(page.getByTestId(`setting-source-${key}`)).toHaveText('(default)');

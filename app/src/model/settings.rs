@@ -21,4 +21,7 @@ pub struct SettingView {
     pub type_name: String,
     /// One-line description.
     pub description: String,
+    /// Settable only with `openfatture config set` on the gateway's machine (paths, node
+    /// address, base URLs, the database): shown read-only.
+    pub cli_only: bool,
 }

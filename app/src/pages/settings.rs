@@ -1,6 +1,8 @@
 //! The Settings page (admin): every configuration key with its effective value and where it comes
 //! from (environment, config.toml, default). Saving writes config.toml exactly as `openfatture
 //! config set` does. Secrets can be written but never read back: no server function returns them.
+//! Keys that decide where secrets or data go (paths, the node, base URLs, the database) are shown
+//! read-only: only `openfatture config set` on the gateway's machine changes them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -176,6 +178,33 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
     };
     let secret = setting.secret;
     let input_type = if secret { "password" } else { "text" };
+    let edit = if setting.cli_only {
+        view! {
+            <div class="setting-edit">
+                <span class="muted" data-testid=format!("setting-cli-only-{key}")>{move || tr(
+                    "Change it with `openfatture config set` on the gateway's machine",
+                    "Si cambia con `openfatture config set` sulla macchina del gateway")}</span>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="setting-edit">
+                <input id=format!("setting-{key}") type=input_type data-testid=format!("setting-{key}")
+                    autocomplete=if secret { "new-password" } else { "off" }
+                    placeholder=if secret { "••••••" } else { "" }
+                    prop:value=move || input.get()
+                    on:input=move |ev| input.set(event_target_value(&ev)) />
+                <button type="submit" class="button button-primary" data-testid=format!("setting-save-{key}")>
+                    {move || tr("Save", "Salva")}
+                </button>
+                <button type="button" class="button" data-testid=format!("setting-unset-{key}") on:click=reset>
+                    {move || tr("Reset", "Ripristina")}
+                </button>
+            </div>
+        }
+        .into_any()
+    };
     view! {
         <form class="setting-row" data-testid=format!("setting-row-{key}") on:submit=save>
             <div class="setting-name">
@@ -199,19 +228,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
                     {move || format!("({})", source_label(&current.get().source))}
                 </span>
             </div>
-            <div class="setting-edit">
-                <input id=format!("setting-{key}") type=input_type data-testid=format!("setting-{key}")
-                    autocomplete=if secret { "new-password" } else { "off" }
-                    placeholder=if secret { "••••••" } else { "" }
-                    prop:value=move || input.get()
-                    on:input=move |ev| input.set(event_target_value(&ev)) />
-                <button type="submit" class="button button-primary" data-testid=format!("setting-save-{key}")>
-                    {move || tr("Save", "Salva")}
-                </button>
-                <button type="button" class="button" data-testid=format!("setting-unset-{key}") on:click=reset>
-                    {move || tr("Reset", "Ripristina")}
-                </button>
-            </div>
+            {edit}
         </form>
     }
 }

@@ -111,7 +111,15 @@ pub(super) async fn run_webhooks(
     command: WebhooksCommand,
 ) -> Result<(), CliError> {
     let store = services.store().await?;
-    let result = webhooks_on(out, &services.settings().default_endpoint(), &store, command).await;
+    let settings = services.settings();
+    let result = webhooks_on(
+        out,
+        &settings.default_endpoint(),
+        settings.dispatcher_config(),
+        &store,
+        command,
+    )
+    .await;
     store.close().await;
     result
 }
@@ -119,6 +127,7 @@ pub(super) async fn run_webhooks(
 async fn webhooks_on(
     out: &Output,
     default_endpoint: &DefaultEndpointSettings,
+    dispatcher_cfg: DispatcherConfig,
     store: &Store,
     command: WebhooksCommand,
 ) -> Result<(), CliError> {
@@ -257,11 +266,7 @@ async fn webhooks_on(
                     "no webhook endpoint {endpoint}: see `openfatture lightning webhooks list`"
                 )));
             };
-            let dispatcher = Dispatcher::new(
-                store.clone(),
-                DispatcherConfig::default(),
-                default_endpoint.secret.clone(),
-            )?;
+            let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, default_endpoint.secret.clone())?;
             let result = dispatcher.send_test(&target.name, &target.url).await?;
             if out.json {
                 return out.print_json(&serde_json::json!({

@@ -42,7 +42,9 @@ impl ValueKind {
             ValueKind::U32 { min } => format!("a whole number from {min} to {}", u32::MAX),
             ValueKind::U64 { min } => format!("a whole number from {min} to {}", u64::MAX),
             ValueKind::PositiveDecimal => "a decimal number greater than 0, e.g. 45000.00".to_string(),
-            ValueKind::Url => "an http:// or https:// URL, e.g. https://example.com/hook".to_string(),
+            ValueKind::Url => {
+                "an http:// or https:// URL without user:password@, e.g. https://example.com/hook".to_string()
+            }
             ValueKind::Ratio => "a decimal number from 0 to 1, e.g. 0.5".to_string(),
         }
     }
@@ -83,7 +85,24 @@ impl KeyDescriptor {
     pub fn env_var(&self) -> String {
         self.name.to_ascii_uppercase()
     }
+
+    /// Whether the key decides where secrets or data go (a file path, a node address, a
+    /// provider's base URL, the database, the webhook address checks): such keys are set only
+    /// with `openfatture config set` on the gateway's machine, never from the web app.
+    pub fn cli_only(&self) -> bool {
+        matches!(self.kind, ValueKind::Path | ValueKind::HostPort)
+            || self.name.ends_with("_base_url")
+            || CLI_ONLY.contains(&self.name)
+    }
 }
+
+/// Keys that are CLI-only besides every path, `host:port` and `*_base_url` key (see
+/// [`KeyDescriptor::cli_only`]).
+pub const CLI_ONLY: &[&str] = &["database_url", "lightning_webhook_allow_private"];
+
+/// Why the web app refuses a CLI-only key.
+pub const CLI_ONLY_REFUSAL: &str =
+    "this setting can be changed only with `openfatture config set` on the gateway's machine";
 
 /// Groups of keys whose values must not decrease from left to right.
 pub const ORDERED_GROUPS: &[&[&str]] = &[
@@ -110,6 +129,28 @@ mod tests {
             assert_eq!(a.name, a.name.to_ascii_lowercase());
             assert!(KEYS[i + 1..].iter().all(|b| b.name != a.name), "duplicate {}", a.name);
         }
+    }
+
+    #[test]
+    fn keys_that_repoint_secrets_are_cli_only() {
+        for name in [
+            "lightning_coingecko_base_url",
+            "lightning_cmc_base_url",
+            "lightning_host",
+            "lightning_cert_path",
+            "lightning_macaroon_path",
+            "gateway_tls_cert_path",
+            "gateway_tls_key_path",
+            "database_url",
+            "lightning_webhook_allow_private",
+        ] {
+            assert!(find_key(name).is_some_and(KeyDescriptor::cli_only), "{name}");
+        }
+        for name in CLI_ONLY {
+            assert!(find_key(name).is_some(), "{name}");
+        }
+        assert!(find_key("lightning_pos_expiry_minutes").is_some_and(|k| !k.cli_only()));
+        assert!(find_key("lightning_webhook_url").is_some_and(|k| !k.cli_only()));
     }
 
     #[test]

@@ -21,9 +21,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 pub use embedded::{EmbeddedNode, EMBEDDED_NODE_FILE};
-pub use keys::{KeyDescriptor, ValueKind};
+pub use keys::{KeyDescriptor, ValueKind, CLI_ONLY_REFUSAL};
 pub use settings::Settings;
-pub use settings::KEYS;
+pub use settings::{find_key, KEYS};
 pub use store::{get, list, set, unset, Entry, Source};
 pub use value::{expand_tilde, Value};
 

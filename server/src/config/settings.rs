@@ -89,8 +89,10 @@ settings! {
     lightning_webhook_url: Option<String> = (Url, None, PUBLIC, "Webhook endpoint URL");
     lightning_webhook_secret: Option<SecretString> = (Text, None, SECRET, "HMAC-SHA256 secret for the X-Lightning-Signature header");
     lightning_webhook_timeout: u64 = (U64 { min: 1 }, Some("10"), PUBLIC, "Deadline of one webhook delivery attempt, seconds");
+    lightning_webhook_allow_private: bool = (Bool, Some("false"), PUBLIC, "Deliver webhooks to loopback and private addresses (127/8, 10/8, 172.16/12, 192.168/16, 100.64/10, ::1, fc00::/7); link-local and metadata addresses are refused always");
     gateway_tls_cert_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM certificate (chain) for serving the web app over HTTPS; set together with gateway_tls_key_path");
     gateway_tls_key_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM private key of gateway_tls_cert_path");
+    gateway_metrics_token: Option<SecretString> = (Text, None, SECRET, "Bearer token /metrics requires from any address when set (unset: loopback clients and signed-in admins only)");
     lightning_pos_expiry_minutes: u64 = (U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)");
     pos_max_amount_eur: Decimal = (PositiveDecimal, Some("1000"), PUBLIC, "Largest POS sale a cashier may charge, EUR (admins are not capped by it)");
     lightning_liquidity_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable automatic liquidity management");

@@ -143,11 +143,13 @@ fn is_host_port(raw: &str) -> bool {
     !host.is_empty() && matches!(port.parse::<u16>(), Ok(p) if p > 0)
 }
 
-/// Whether `raw` is an absolute `http` or `https` URL with a host.
+/// Whether `raw` is an absolute `http` or `https` URL with a host and no `user:password@`.
 fn is_http_url(raw: &str) -> bool {
     match raw.parse::<http::Uri>() {
         Ok(uri) => {
-            matches!(uri.scheme_str(), Some("http") | Some("https")) && uri.host().is_some_and(|h| !h.is_empty())
+            matches!(uri.scheme_str(), Some("http") | Some("https"))
+                && uri.host().is_some_and(|h| !h.is_empty())
+                && !uri.authority().is_some_and(|a| a.as_str().contains('@'))
         }
         Err(_) => false,
     }
@@ -181,6 +183,8 @@ mod tests {
         assert!(ok("lightning_webhook_url", "http://127.0.0.1:8080/x"));
         assert!(!ok("lightning_webhook_url", "ftp://example.com"));
         assert!(!ok("lightning_webhook_url", "example.com"));
+        assert!(!ok("lightning_webhook_url", "https://user:pass@example.com/hook"));
+        assert!(!ok("lightning_webhook_url", "https://user@example.com/hook"));
         assert!(ok("lightning_liquidity_min_ratio", "0"));
         assert!(ok("lightning_liquidity_min_ratio", "1"));
         assert!(!ok("lightning_liquidity_min_ratio", "1.01"));

@@ -88,12 +88,14 @@ impl Settings {
 
     /// Webhook delivery: the defaults, with the delivery timeout from `lightning_webhook_timeout`
     /// and the breaker from `lightning_circuit_breaker_failures` and `_timeout` (the same breaker
-    /// settings as LND's and the rate providers').
+    /// settings as LND's and the rate providers'); private destinations only with
+    /// `lightning_webhook_allow_private`.
     pub fn dispatcher_config(&self) -> DispatcherConfig {
         DispatcherConfig {
             timeout: Duration::from_secs(self.lightning_webhook_timeout.max(1)),
             breaker_threshold: self.lightning_circuit_breaker_failures.max(1),
             breaker_open: Duration::from_secs(self.lightning_circuit_breaker_timeout.max(1)),
+            allow_private: self.lightning_webhook_allow_private,
             ..DispatcherConfig::default()
         }
     }

@@ -133,6 +133,20 @@ fn setting_view(entry: &config::Entry) -> SettingView {
         env_var: entry.key.env_var(),
         type_name: entry.key.kind.type_name().to_string(),
         description: entry.key.description.to_string(),
+        cli_only: entry.key.cli_only(),
+    }
+}
+
+/// Refuses a key the web app may not change: one that decides where secrets or data go
+/// ([`config::KeyDescriptor::cli_only`]). Unknown keys pass, for `config::set` to name them.
+fn refuse_cli_only(key: &str) -> Result<(), AppError> {
+    match config::find_key(key) {
+        Some(found) if found.cli_only() => Err(AppError::Forbidden(format!(
+            "{}: {}",
+            found.name,
+            config::CLI_ONLY_REFUSAL
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -488,6 +502,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn set_setting(&self, key: String, value: String) -> BackendFuture<'_, SettingView> {
         Box::pin(async move {
+            refuse_cli_only(key.trim())?;
             let entry = config::set(&self.home, &EnvVars::from_process(), key.trim(), &value)?;
             tracing::info!(key = %entry.key.name, "configuration changed from the web app");
             Ok(setting_view(&entry))
@@ -496,6 +511,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn unset_setting(&self, key: String) -> BackendFuture<'_, SettingView> {
         Box::pin(async move {
+            refuse_cli_only(key.trim())?;
             let entry = config::unset(&self.home, &EnvVars::from_process(), key.trim())?;
             tracing::info!(key = %entry.key.name, "configuration key removed from the web app");
             Ok(setting_view(&entry))

@@ -1,12 +1,16 @@
 //! `GET /metrics`: Prometheus text for monitoring: the circuit breakers of LND, of each rate
-//! provider and of each webhook endpoint, and the event and webhook outbox counts. Shown to
-//! loopback clients (a local Prometheus or an SSH tunnel) and to signed-in admins; no secrets,
-//! no amounts.
+//! provider and of each webhook endpoint, and the event and webhook outbox counts. With
+//! `gateway_metrics_token` set, shown to whoever sends `Authorization: Bearer <token>` (from any
+//! address, loopback included: behind a reverse proxy every client looks loopback); without it,
+//! to loopback clients (a local Prometheus or an SSH tunnel) and signed-in admins. No secrets, no
+//! amounts.
 
 use app::auth::Role;
 use axum::extract::{ConnectInfo, Extension, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 
 use super::guard::RequestAuth;
 use super::listener::ClientAddr;
@@ -38,15 +42,45 @@ fn label_value(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
+/// Whether `headers` carry `Authorization: Bearer <token>`, compared in constant time (over
+/// SHA-256 digests, so neither the token's content nor its length shows in the timing).
+fn bearer_matches(headers: &HeaderMap, token: &SecretString) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let given = Sha256::digest(given.trim().as_bytes());
+    let expected = Sha256::digest(token.expose_secret().as_bytes());
+    given.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
 /// The handler.
 pub(crate) async fn metrics(
     State(state): State<GatewayState>,
     ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
     Extension(request_auth): Extension<RequestAuth>,
+    headers: HeaderMap,
 ) -> Response {
-    if !client.ip().is_loopback() {
-        if let Some(refused) = request_auth.refusal(Role::Admin) {
-            return refused;
+    match &state.metrics_token {
+        Some(token) => {
+            if !bearer_matches(&headers, token) {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(header::WWW_AUTHENTICATE, "Bearer")],
+                    "send Authorization: Bearer <gateway_metrics_token>\n",
+                )
+                    .into_response();
+            }
+        }
+        None => {
+            if !client.ip().is_loopback() {
+                if let Some(refused) = request_auth.refusal(Role::Admin) {
+                    return refused;
+                }
+            }
         }
     }
     let mut out = String::new();
@@ -105,6 +139,21 @@ mod tests {
         assert_eq!(breaker_value(BreakerState::HalfOpen), 1);
         assert_eq!(breaker_value(BreakerState::Open { retry_in_secs: 3 }), 2);
         assert_eq!(provider_value(&ProviderHealth::Disabled), None);
+    }
+
+    #[test]
+    fn only_the_right_bearer_token_matches() {
+        let token = SecretString::from("metrics-token-1");
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, value.parse().expect("header"));
+            headers
+        };
+        assert!(bearer_matches(&with("Bearer metrics-token-1"), &token));
+        assert!(!bearer_matches(&with("Bearer metrics-token-2"), &token));
+        assert!(!bearer_matches(&with("Bearer metrics-token-11"), &token));
+        assert!(!bearer_matches(&with("Basic metrics-token-1"), &token));
+        assert!(!bearer_matches(&HeaderMap::new(), &token));
     }
 
     #[test]

@@ -339,6 +339,7 @@ async fn web_services(
         feed: feed.clone(),
         webhook_breakers: tracking.webhook_breakers(),
         pos_expiry_minutes,
+        metrics_token: services.settings().gateway_metrics_token.clone(),
         closing,
     };
     Ok(WebServices {

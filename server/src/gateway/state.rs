@@ -31,6 +31,8 @@ pub(crate) struct GatewayState {
     /// How long a POS sale can be paid (`lightning_pos_expiry_minutes`): how far back a
     /// cashier's event stream replays.
     pub pos_expiry_minutes: u64,
+    /// `gateway_metrics_token`: when set, `/metrics` answers only `Authorization: Bearer <it>`.
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Becomes true when the gateway shuts down: live event streams end then.
     pub closing: tokio::sync::watch::Receiver<bool>,
 }

@@ -2,8 +2,12 @@
 //! retried with exponential backoff and jitter on network errors, timeouts, 5xx, 408 and 429,
 //! final on other 4xx and on redirects (never followed: the receiver must be configured with
 //! its final URL). Each endpoint has a circuit breaker; first attempts per endpoint go out in
-//! event order. Every attempt is logged in `webhook_attempts`.
+//! event order. Every attempt is logged in `webhook_attempts`. Destinations are checked by
+//! [`destination`] (no link-local or metadata addresses, no private ones unless allowed, no
+//! `user:password@`), and what a failed attempt records says only refused, unreachable or the
+//! HTTP status, so a test delivery cannot be used to scan the network.
 
+mod destination;
 mod signing;
 
 pub use signing::{signature, signature_v2};
@@ -55,6 +59,9 @@ pub enum WebhookError {
     /// A URL is not http(s).
     #[error("webhook URL '{0}' is not a valid http:// or https:// URL")]
     BadUrl(String),
+    /// A URL webhooks never go to (credentials in it, a link-local or metadata address).
+    #[error("webhook URL refused: {0}")]
+    Refused(#[from] destination::Refused),
     /// An endpoint's event filter is empty.
     #[error(
         "the event filter is empty: use * for all events, or a comma list such as payment_received,payment_failed"
@@ -89,6 +96,8 @@ pub struct DispatcherConfig {
     pub breaker_threshold: u32,
     /// How long an open breaker waits before a trial request.
     pub breaker_open: Duration,
+    /// Loopback and private addresses are acceptable destinations (`lightning_webhook_allow_private`).
+    pub allow_private: bool,
 }
 
 impl Default for DispatcherConfig {
@@ -100,6 +109,7 @@ impl Default for DispatcherConfig {
             poll_interval: Duration::from_millis(500),
             breaker_threshold: 5,
             breaker_open: Duration::from_secs(60),
+            allow_private: false,
         }
     }
 }
@@ -109,10 +119,13 @@ impl Default for DispatcherConfig {
 pub struct SendResult {
     /// HTTP status, when a response came.
     pub status: Option<u16>,
-    /// What went wrong.
+    /// What went wrong: `refused: <why>`, `unreachable` or `HTTP <status>`, never
+    /// the network error's detail.
     pub error: Option<String>,
     /// Time to the answer.
     pub latency_ms: i64,
+    /// The destination was refused before anything was sent (final: not retried).
+    pub refused: bool,
 }
 
 impl SendResult {
@@ -121,8 +134,11 @@ impl SendResult {
         matches!(self.status, Some(200..=299))
     }
 
-    /// Worth retrying: network errors, timeouts, 5xx, 408, 429.
+    /// Worth retrying: network errors, timeouts, 5xx, 408, 429 (never a refused destination).
     pub fn is_retryable(&self) -> bool {
+        if self.refused {
+            return false;
+        }
         match self.status {
             None => true,
             Some(status) => status >= 500 || status == 408 || status == 429,
@@ -256,10 +272,14 @@ pub fn check_event_filter(events: &str) -> Result<String, WebhookError> {
     }
 }
 
-/// Refuses anything but an absolute http(s) URL.
+/// Refuses anything but an absolute http(s) URL, URLs with `user:password@` and addresses
+/// webhooks never go to (link-local, metadata, multicast). Private addresses are checked at
+/// delivery, against `lightning_webhook_allow_private` as it is then.
 pub fn check_url(url: &str) -> Result<(), WebhookError> {
     match reqwest::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => Ok(()),
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(destination::check_url(&parsed, true)?)
+        }
         _ => Err(WebhookError::BadUrl(url.to_string())),
     }
 }
@@ -271,8 +291,11 @@ impl Dispatcher {
         cfg: DispatcherConfig,
         default_secret: Option<SecretString>,
     ) -> Result<Self, WebhookError> {
+        // No proxy: the destination checks must see the address actually connected to.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(destination::CheckedResolver::shared(cfg.allow_private))
             .timeout(cfg.timeout)
             .build()
             .map_err(|e| WebhookError::Client(e.to_string()))?;
@@ -423,14 +446,27 @@ impl Dispatcher {
         base.saturating_add(extra)
     }
 
-    /// POSTs one signed body; never follows redirects.
+    /// POSTs one signed body to a checked destination; never follows redirects.
     pub async fn send(&self, url: &str, secret: &SecretString, event_id: &str, body: &str) -> SendResult {
+        let refused = |why: String| SendResult {
+            status: None,
+            error: Some(format!("refused: {why}")),
+            latency_ms: 0,
+            refused: true,
+        };
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => parsed,
+            _ => return refused("not an http:// or https:// URL".to_string()),
+        };
+        if let Err(why) = destination::check_url(&parsed, self.cfg.allow_private) {
+            return refused(why.to_string());
+        }
         let secret = secret.expose_secret().as_bytes();
         let t = now_secs();
         let started = Instant::now();
         let response = self
             .client
-            .post(url)
+            .post(parsed)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(HEADER_SIGNATURE, signing::signature(secret, body.as_bytes()))
             .header(HEADER_SIGNATURE_V2, signing::signature_v2(secret, t, body.as_bytes()))
@@ -456,18 +492,22 @@ impl Dispatcher {
                     status: Some(status.as_u16()),
                     error,
                     latency_ms,
+                    refused: false,
                 }
             }
             Err(e) => {
-                let error = if e.is_timeout() {
-                    format!("timed out: {e}")
-                } else {
-                    format!("network error: {e}")
-                };
+                if let Some(why) = destination::refusal_in(&e) {
+                    return refused(why.to_string());
+                }
+                // The detail (connection refused, reset, TLS, DNS) stays in the server's log:
+                // shown to a user it would make the test delivery a port scanner.
+                let timed_out = e.is_timeout();
+                tracing::info!(error = %e.without_url(), timed_out, "webhook attempt failed");
                 SendResult {
                     status: None,
-                    error: Some(error),
+                    error: Some("unreachable".to_string()),
                     latency_ms,
+                    refused: false,
                 }
             }
         }

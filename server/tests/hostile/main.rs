@@ -254,3 +254,58 @@ async fn an_event_stream_outlives_the_header_timeout() -> Res<()> {
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+/// Issue 30 item 13: with `gateway_metrics_token` set, `/metrics` answers only the right bearer
+/// token, loopback included (behind a reverse proxy every client is loopback), and a signed-in
+/// admin without it too gets 401; without the token, loopback still gets 200.
+#[tokio::test]
+async fn metrics_with_a_token_need_the_bearer_even_from_loopback() -> Res<()> {
+    const TOKEN: &str = "metrics-token-7f3a9c";
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("GATEWAY_METRICS_TOKEN", TOKEN),
+        ],
+    )
+    .await?;
+    let metrics = |bearer: Option<&str>, cookie: Option<&str>| {
+        let mut request = web.http.get(web.url("/metrics"));
+        if let Some(bearer) = bearer {
+            request = request.header("authorization", format!("Bearer {bearer}"));
+        }
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send()
+    };
+    let missing = metrics(None, None).await?;
+    assert_eq!(missing.status().as_u16(), 401);
+    assert_eq!(
+        missing.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+    assert!(!missing.text().await?.contains(TOKEN));
+    for wrong in ["metrics-token-7f3a9", "metrics-token-7f3a9d", "", "Bearer"] {
+        assert_eq!(metrics(Some(wrong), None).await?.status().as_u16(), 401, "{wrong:?}");
+    }
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    assert_eq!(
+        metrics(None, Some(&admin)).await?.status().as_u16(),
+        401,
+        "a session is not the token"
+    );
+    let right = metrics(Some(TOKEN), None).await?;
+    assert_eq!(right.status().as_u16(), 200);
+    assert!(right.text().await?.contains("openfatture_circuit_breaker_state"));
+    web.gateway.shutdown().await?;
+
+    // No token: loopback is enough, as before.
+    let web = Web::start(true).await?;
+    let open = web.http.get(web.url("/metrics")).send().await?;
+    assert_eq!(open.status().as_u16(), 200);
+    assert!(open.text().await?.contains("openfatture_circuit_breaker_state"));
+    web.gateway.shutdown().await?;
+    Ok(())
+}

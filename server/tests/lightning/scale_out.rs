@@ -50,6 +50,8 @@ impl Gateway {
             .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Admin))
             .env("LIGHTNING_COINGECKO_ENABLED", "false")
             .env("LIGHTNING_FALLBACK_RATE", "45000")
+            // The test's webhook receiver listens on 127.0.0.1.
+            .env("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log)?)

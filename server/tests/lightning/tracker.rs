@@ -274,6 +274,7 @@ async fn a_settle_on_the_node_is_one_signed_payment_received_webhook() {
     let cfg = openfatture::webhooks::DispatcherConfig {
         poll_interval: Duration::from_millis(20),
         retry_schedule: vec![Duration::from_millis(20); 3],
+        allow_private: true,
         ..Default::default()
     };
     let dispatcher = openfatture::webhooks::Dispatcher::new(h.store.clone(), cfg, None)

@@ -110,6 +110,8 @@ fn fast_config(schedule_ms: &[u64]) -> DispatcherConfig {
         poll_interval: Duration::from_millis(10),
         breaker_threshold: 100,
         breaker_open: Duration::from_millis(10),
+        // The receivers these tests start listen on 127.0.0.1.
+        allow_private: true,
     }
 }
 
@@ -296,7 +298,8 @@ async fn receiver_down_then_up_is_delivered() {
     let log = store.delivery_attempts(delivery.event_seq).await.expect("log");
     let statuses: Vec<Option<i64>> = log.iter().map(|a| a.http_status).collect();
     assert_eq!(statuses, vec![None, None, Some(503), Some(503), Some(200)]);
-    assert!(log[0].error.as_deref().unwrap_or("").contains("network error"));
+    // Only "unreachable": the network error's detail would make deliveries a port scanner.
+    assert_eq!(log[0].error.as_deref(), Some("unreachable"));
 }
 
 #[tokio::test]
@@ -433,6 +436,7 @@ async fn killing_watch_right_after_a_settle_never_loses_the_webhook() {
             .env("LIGHTNING_WEBHOOK_ENABLED", "true")
             .env("LIGHTNING_WEBHOOK_URL", &url)
             .env("LIGHTNING_WEBHOOK_SECRET", SECRET)
+            .env("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
@@ -495,7 +499,8 @@ fn cli(home: &std::path::Path, url: &str) -> assert_cmd::Command {
     let mut cmd = common::openfatture(home);
     cmd.env("LIGHTNING_WEBHOOK_ENABLED", "true")
         .env("LIGHTNING_WEBHOOK_URL", url)
-        .env("LIGHTNING_WEBHOOK_SECRET", SECRET);
+        .env("LIGHTNING_WEBHOOK_SECRET", SECRET)
+        .env("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true");
     cmd
 }
 
@@ -714,4 +719,170 @@ fn webhooks_add_names_every_event_in_its_help_and_accepts_them() {
     for kind in EventKind::ALL {
         assert!(refusal.contains(kind.as_str()), "{kind} missing from: {refusal}");
     }
+}
+
+/// A TCP listener on 127.0.0.1 that only counts the connections it is offered; its port.
+async fn counting_listener() -> (Arc<std::sync::atomic::AtomicUsize>, u16) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    (count, port)
+}
+
+fn connections(count: &std::sync::atomic::AtomicUsize) -> usize {
+    count.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Delivers one event to `url` with `allow_private`; the failed delivery's last error (the
+/// delivery must have failed after exactly one attempt: a refusal is final).
+async fn refused_delivery(url: &str, allow_private: bool) -> String {
+    let (_dir, store) = new_store().await;
+    store
+        .upsert_webhook_endpoint(DEFAULT_ENDPOINT, url, None, "*", true)
+        .await
+        .expect("endpoint");
+    let cfg = DispatcherConfig {
+        allow_private,
+        ..fast_config(&[10, 10, 10])
+    };
+    let d = Dispatcher::new(store.clone(), cfg, Some(SecretString::from(SECRET))).expect("dispatcher");
+    created_event(&store, 40).await;
+    drain(&store, &d).await;
+    let failed = store.deliveries(true, 10).await.expect("failed");
+    assert_eq!(failed.len(), 1, "{url}: the delivery is marked failed");
+    assert_eq!(failed[0].attempts, 1, "{url}: a refusal is not retried");
+    assert_eq!(failed[0].last_status, None);
+    failed[0].last_error.clone().unwrap_or_default()
+}
+
+/// Issue 30 item 9: loopback is refused by default (the local listener sees no connection) and
+/// reached with `allow_private`.
+#[tokio::test]
+async fn a_loopback_webhook_is_refused_by_default_and_sent_with_allow_private() {
+    let (count, port) = counting_listener().await;
+    let error = refused_delivery(&format!("http://127.0.0.1:{port}/hook"), false).await;
+    assert!(
+        error.starts_with("refused: 127.0.0.1 is a loopback address")
+            && error.contains("lightning_webhook_allow_private"),
+        "{error}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(connections(&count), 0, "nothing was sent");
+
+    let (_dir, store) = new_store().await;
+    let (r, url) = receiver(&[]).await;
+    let d = dispatcher(&store, &url, &[10]).await; // allow_private: true
+    created_event(&store, 41).await;
+    drain(&store, &d).await;
+    assert_eq!(r.got.lock().expect("lock").len(), 1, "delivered with allow_private");
+}
+
+/// A name is resolved, then every address checked: `localhost` (127.0.0.1 / ::1) is refused by
+/// default although the URL holds no address.
+#[tokio::test]
+async fn a_name_resolving_to_loopback_is_refused_by_default() {
+    let (count, port) = counting_listener().await;
+    let error = refused_delivery(&format!("http://localhost:{port}/hook"), false).await;
+    assert!(
+        error.starts_with("refused: ") && error.contains("is a loopback address"),
+        "{error}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(connections(&count), 0, "nothing was sent");
+}
+
+/// Link-local (cloud metadata) addresses are refused even with `allow_private`, in every form.
+#[tokio::test]
+async fn the_metadata_address_is_refused_even_with_allow_private() {
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        "http://[fe80::1]/hook",
+        "http://0.0.0.0:9/hook",
+        "http://224.0.0.1/hook",
+    ] {
+        let error = refused_delivery(url, true).await;
+        assert!(
+            error.starts_with("refused: ") && error.contains("webhooks never go there"),
+            "{url}: {error}"
+        );
+        // And they cannot be configured in the first place.
+        assert!(openfatture::webhooks::check_url(url).is_err(), "{url}");
+    }
+}
+
+/// `user:password@` is refused when an endpoint is added, when the URL is configured, and at
+/// delivery (for a row written by an older version).
+#[tokio::test]
+async fn credentials_in_a_webhook_url_are_refused_everywhere() {
+    let (count, port) = counting_listener().await;
+    let url = format!("http://user:pass@127.0.0.1:{port}/hook");
+    let error = refused_delivery(&url, true).await;
+    assert!(error.contains("user:password@"), "{error}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(connections(&count), 0, "nothing was sent");
+
+    let err = openfatture::webhooks::check_url(&url).expect_err("refused");
+    assert!(err.to_string().contains("user:password@"), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (home, u) = (dir.path().to_path_buf(), url.clone());
+    tokio::task::spawn_blocking(move || {
+        let add = cli(&home, "https://example.invalid/hook")
+            .args(["lightning", "webhooks", "add", "erp", &u, "--secret", "s"])
+            .output()
+            .expect("runs");
+        assert_eq!(add.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&add.stderr).contains("user:password@"));
+        let set = common::openfatture(&home)
+            .args(["config", "set", "lightning_webhook_url", &u])
+            .output()
+            .expect("runs");
+        assert_eq!(set.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&set.stderr);
+        assert!(stderr.contains("without user:password@"), "{stderr}");
+        assert!(
+            !home.join("config.toml").exists()
+                || !std::fs::read_to_string(home.join("config.toml"))
+                    .expect("read")
+                    .contains("pass")
+        );
+    })
+    .await
+    .expect("cli");
+}
+
+/// `webhooks test` to a closed port says only "unreachable": no connection error detail that
+/// would tell a closed port from a filtered one or name the peer's answer.
+#[tokio::test]
+async fn a_test_delivery_to_a_closed_port_says_only_unreachable() {
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let dead = format!("http://{}/hook", probe.local_addr().expect("addr"));
+    drop(probe);
+    let (_dir, store) = new_store().await;
+    let d = dispatcher(&store, &dead, &[10]).await;
+    let result = d.send_test(DEFAULT_ENDPOINT, &dead).await.expect("test");
+    assert_eq!(result.error.as_deref(), Some("unreachable"), "{result:?}");
+    assert_eq!(result.status, None);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        cli(&home, &dead)
+            .args(["lightning", "webhooks", "test"])
+            .output()
+            .expect("runs")
+    })
+    .await
+    .expect("cli");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(": unreachable"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("connection refused"), "{stderr}");
 }

@@ -63,7 +63,17 @@ async fn collect(mut stream: reqwest::Response, ids: Vec<String>) -> Result<Hash
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_pos_sales_each_reach_every_stream_and_the_webhook_once() -> TestResult {
-    let web = Web::start(true).await.map_err(|e| e.to_string())?;
+    // The webhook receiver below listens on 127.0.0.1.
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     // A webhook receiver counting event ids.
     let received: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
     let counter = received.clone();

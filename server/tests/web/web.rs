@@ -535,6 +535,7 @@ async fn a_failing_webhook_endpoints_open_breaker_shows_in_metrics_and_on_the_da
             ("LIGHTNING_WEBHOOK_ENABLED", "true"),
             ("LIGHTNING_WEBHOOK_URL", &hook_url),
             ("LIGHTNING_WEBHOOK_SECRET", "whsec-breaker-0123456789"),
+            ("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true"),
             ("LIGHTNING_CIRCUIT_BREAKER_FAILURES", "2"),
             ("LIGHTNING_CIRCUIT_BREAKER_TIMEOUT", "300"),
         ],

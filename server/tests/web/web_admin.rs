@@ -459,9 +459,31 @@ fn seen_ids(seen: &Seen) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A gateway whose webhooks may go to loopback (the receivers here listen on 127.0.0.1): its
+/// dispatcher from the start settings, the admin's test button from config.toml, written as
+/// `openfatture config set` does (the web app cannot set this key).
+async fn start_allowing_private_webhooks() -> Result<Web, Box<dyn std::error::Error>> {
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ],
+    )
+    .await?;
+    openfatture::config::set(
+        &web.home,
+        &openfatture::config::EnvVars::default(),
+        "lightning_webhook_allow_private",
+        "true",
+    )?;
+    Ok(web)
+}
+
 #[tokio::test]
 async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_showing_secrets() -> TestResult {
-    let web = Web::start(true).await?;
+    let web = start_allowing_private_webhooks().await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let (url, seen) = receiver().await?;
     let secret = "erp-signing-secret-51d2";
@@ -655,5 +677,141 @@ async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult
         .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "%")])
         .await?;
     assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+    Ok(())
+}
+
+/// Issue 30 item 10: keys that decide where secrets or data go are CLI-only. An admin web session
+/// can neither set nor reset them (403 with the way to do it; config.toml unchanged), the settings
+/// list marks them read-only, and `openfatture config set` still sets them.
+#[tokio::test]
+async fn keys_that_repoint_secrets_are_refused_from_the_web_and_set_by_the_cli() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    // Something in config.toml already, so "unchanged" compares real bytes.
+    web.ok(
+        &admin,
+        "admin_setting_set",
+        &[("key", "lightning_pos_expiry_minutes"), ("value", "20")],
+    )
+    .await?;
+    let before = std::fs::read(&web.home.config_file)?;
+    let cli_only = [
+        ("lightning_coingecko_base_url", "https://attacker.example/api"),
+        ("lightning_cmc_base_url", "https://attacker.example/cmc"),
+        ("lightning_host", "attacker.example:10009"),
+        ("lightning_cert_path", "/tmp/attacker.cert"),
+        ("lightning_macaroon_path", "/tmp/attacker.macaroon"),
+        ("gateway_tls_cert_path", "/tmp/attacker.crt"),
+        ("gateway_tls_key_path", "/tmp/attacker.key"),
+        ("database_url", "postgres://attacker.example/db"),
+        ("lightning_webhook_allow_private", "true"),
+    ];
+    for (key, value) in cli_only {
+        for (function, form) in [
+            ("admin_setting_set", vec![("key", key), ("value", value)]),
+            ("admin_setting_unset", vec![("key", key)]),
+        ] {
+            let (status, body, _) = web.call(function, Some(&admin), &form).await?;
+            assert_eq!(status, 403, "{function} {key}: {body}");
+            assert!(
+                error_text(&body).contains(
+                    "this setting can be changed only with `openfatture config set` on the gateway's machine"
+                ),
+                "{function} {key}: {body}"
+            );
+        }
+        // Also in another spelling of the key.
+        let (status, _, _) = web
+            .call(
+                "admin_setting_set",
+                Some(&admin),
+                &[("key", &key.to_ascii_uppercase()), ("value", value)],
+            )
+            .await?;
+        assert_eq!(status, 403, "{key} upper case");
+        assert_eq!(
+            std::fs::read(&web.home.config_file)?,
+            before,
+            "a refused {key} changed config.toml"
+        );
+    }
+    let list = web.ok(&admin, "admin_settings", &[]).await?;
+    for row in list.as_array().ok_or("array")? {
+        let key = row["key"].as_str().ok_or("key")?;
+        let expected = cli_only.iter().any(|(k, _)| *k == key);
+        assert_eq!(row["cli_only"], expected, "{row}");
+    }
+
+    // The command line on the gateway's machine still sets them.
+    let home = web.home.data_dir.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        common::openfatture(&home)
+            .args([
+                "config",
+                "set",
+                "lightning_coingecko_base_url",
+                "https://api.coingecko.example/api/v3",
+            ])
+            .output()
+    })
+    .await??;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&web.home.config_file)?
+        .contains("lightning_coingecko_base_url = \"https://api.coingecko.example/api/v3\""));
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// Issue 30 item 9: the admin's test button refuses loopback by default (nothing is sent) and,
+/// where it sends, reports only the HTTP status or "unreachable", never the network error.
+#[tokio::test]
+async fn the_webhook_test_button_refuses_loopback_by_default_and_shows_no_network_detail() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let (url, seen) = receiver().await?;
+    web.ok(
+        &admin,
+        "admin_webhook_add",
+        &[("name", "erp"), ("url", &url), ("secret", "s3cret"), ("events", "*")],
+    )
+    .await?;
+    let tested = web.ok(&admin, "admin_webhook_test", &[("endpoint", "erp")]).await?;
+    assert_eq!(tested["ok"], false, "{tested}");
+    let error = tested["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("refused: 127.0.0.1 is a loopback address"),
+        "{tested}"
+    );
+    assert!(seen_ids(&seen).is_empty(), "nothing was sent");
+
+    // Allowed on the gateway's machine: a closed port is only "unreachable".
+    openfatture::config::set(
+        &web.home,
+        &openfatture::config::EnvVars::default(),
+        "lightning_webhook_allow_private",
+        "true",
+    )?;
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let closed = format!("http://{}/hook", probe.local_addr()?);
+    drop(probe);
+    web.ok(
+        &admin,
+        "admin_webhook_add",
+        &[
+            ("name", "closed"),
+            ("url", &closed),
+            ("secret", "s3cret"),
+            ("events", "*"),
+        ],
+    )
+    .await?;
+    let tested = web.ok(&admin, "admin_webhook_test", &[("endpoint", "closed")]).await?;
+    assert_eq!(tested["ok"], false, "{tested}");
+    assert_eq!(tested["error"], "unreachable", "{tested}");
+    assert_eq!(tested["status"], Value::Null, "{tested}");
+    let tested = web.ok(&admin, "admin_webhook_test", &[("endpoint", "erp")]).await?;
+    assert_eq!(tested["ok"], true, "{tested}");
+    assert_eq!(seen_ids(&seen).len(), 1);
+    web.gateway.shutdown().await?;
     Ok(())
 }
