@@ -318,7 +318,10 @@ fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
     let limit = crate::fatturapa::MAX_FATTURA_BYTES as u64;
     let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(format!("{}: cannot read: it is a directory, not a FatturaPA XML file", path.display()));
+        return Err(format!(
+            "{}: cannot read: it is a directory, not a FatturaPA XML file",
+            path.display()
+        ));
     }
     let mut bytes = Vec::new();
     file.take(limit + 1)

@@ -367,13 +367,19 @@ fn import_of_a_fifo_stops_at_the_size_limit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
     let fifo = dir.path().join("feed.xml");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
     assert!(made.success(), "mkfifo failed");
     // A writer with more than the limit to give (8 MiB); it stops when the reader goes away.
     let writer_path = fifo.clone();
     let writer = std::thread::spawn(move || {
         use std::io::Write;
-        let mut pipe = std::fs::OpenOptions::new().write(true).open(&writer_path).expect("open fifo");
+        let mut pipe = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&writer_path)
+            .expect("open fifo");
         let chunk = vec![b' '; 64 * 1024];
         let mut written = 0usize;
         while written < 8 * 1024 * 1024 {

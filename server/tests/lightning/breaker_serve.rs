@@ -56,7 +56,10 @@ async fn a_sale_goes_through_within_the_open_time_after_lnd_comes_back() -> Res<
     let (status, body, _) = web.call("pos_charge", Some(&cashier), &sale).await?;
     assert_ne!(status, 200);
     assert!(error_text(&body).contains("circuit breaker is open"), "{body}");
-    assert!(asked.elapsed() < Duration::from_millis(500), "an open breaker answers at once");
+    assert!(
+        asked.elapsed() < Duration::from_millis(500),
+        "an open breaker answers at once"
+    );
 
     // LND is back on the same address: a sale succeeds within the open time plus a second.
     let back = simnode::start(SimNodeConfig {

@@ -238,10 +238,7 @@ fn half_open_lets_exactly_one_of_many_concurrent_callers_probe() {
         assert!(took < Duration::from_millis(100), "a caller waited {took:?}");
         match answer {
             Ok(permit) => probes.push(permit),
-            Err(rejection) => assert!(
-                matches!(rejection, Rejection::TrialInProgress { .. }),
-                "{rejection:?}"
-            ),
+            Err(rejection) => assert!(matches!(rejection, Rejection::TrialInProgress { .. }), "{rejection:?}"),
         }
     }
     assert_eq!(probes.len(), 1, "exactly one probe goes through");
@@ -257,7 +254,11 @@ fn half_open_lets_exactly_one_of_many_concurrent_callers_probe() {
 fn the_default_open_time_is_thirty_seconds() {
     let dir = tempfile::tempdir().unwrap();
     let home = openfatture::config::Home::at(dir.path());
-    let settings = openfatture::config::Settings::load_with(&home, &openfatture::config::EnvVars::from_pairs(std::iter::empty::<(&str, &str)>())).unwrap();
+    let settings = openfatture::config::Settings::load_with(
+        &home,
+        &openfatture::config::EnvVars::from_pairs(std::iter::empty::<(&str, &str)>()),
+    )
+    .unwrap();
     assert_eq!(settings.lightning_circuit_breaker_timeout, 30);
     let cfg = settings.lnd_config_at("127.0.0.1:1".into(), "cert".into(), "macaroon".into());
     assert_eq!(cfg.breaker_open, Duration::from_secs(30));
