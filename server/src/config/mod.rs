@@ -12,6 +12,7 @@
 
 mod embedded;
 pub mod keys;
+pub mod private_files;
 mod settings;
 mod store;
 mod value;
