@@ -42,7 +42,13 @@ fn mode(path: &Path) -> u32 {
 }
 
 fn assert_mode(path: &Path, want: u32) {
-    assert_eq!(mode(path), want, "{} is {:04o}, want {want:04o}", path.display(), mode(path));
+    assert_eq!(
+        mode(path),
+        want,
+        "{} is {:04o}, want {want:04o}",
+        path.display(),
+        mode(path)
+    );
 }
 
 /// The SQLite database and whichever of its -wal/-shm files exist now.
@@ -69,7 +75,9 @@ fn files_made_by_the_cli_are_owner_only_whatever_the_umask() {
     assert_mode(&home.join("config.toml"), 0o600);
     run_ok(
         &home,
-        &["invoice", "add", "--numero", "INV-1", "--client", "Rossi", "--total", "10"],
+        &[
+            "invoice", "add", "--numero", "INV-1", "--client", "Rossi", "--total", "10",
+        ],
     );
     assert_mode(&home, 0o700);
     for file in database_files(&home) {
@@ -142,7 +150,11 @@ fn serve_makes_the_data_directory_database_and_node_keys_owner_only() {
         serde_json::from_str(&std::fs::read_to_string(&announced).expect("read")).expect("json");
     let node_dir = home.join(openfatture::gateway::SIMNODE_DIR);
     assert_mode(&node_dir, 0o700);
-    assert!(node.macaroon_path.starts_with(&node_dir), "{}", node.macaroon_path.display());
+    assert!(
+        node.macaroon_path.starts_with(&node_dir),
+        "{}",
+        node.macaroon_path.display()
+    );
     assert_mode(&node.macaroon_path, 0o600);
     assert_mode(&node_dir.join("tls.key"), 0o600);
     drop(serving);
