@@ -55,6 +55,28 @@ pub fn tighten_file(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Tightens every file under `dir` (recursively, not following symbolic links) like
+/// [`tighten_file`], except public certificates (`*.cert`): for a node directory whose keys and
+/// macaroons an older version may have left readable by others. A missing `dir` is fine.
+pub fn tighten_files_under(dir: &Path) -> io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let path = entry.path();
+        if kind.is_dir() {
+            tighten_files_under(&path)?;
+        } else if kind.is_file() && path.extension().is_none_or(|ext| ext != "cert") {
+            tighten(&path, PRIVATE_FILE_MODE)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
 fn set_exact(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -121,6 +143,22 @@ mod tests {
         assert_eq!(mode(&db), 0o600);
         assert_eq!(std::fs::read(&db)?, b"kept", "an existing file is never truncated");
         tighten_file(&data.join("absent"))?;
+
+        let node = data.join("node");
+        std::fs::create_dir_all(node.join("data/chain"))?;
+        for (name, loose) in [
+            ("tls.key", 0o644),
+            ("tls.cert", 0o644),
+            ("data/chain/admin.macaroon", 0o640),
+        ] {
+            std::fs::write(node.join(name), b"x")?;
+            std::fs::set_permissions(node.join(name), std::fs::Permissions::from_mode(loose))?;
+        }
+        tighten_files_under(&node)?;
+        assert_eq!(mode(&node.join("tls.key")), 0o600);
+        assert_eq!(mode(&node.join("data/chain/admin.macaroon")), 0o600);
+        assert_eq!(mode(&node.join("tls.cert")), 0o644, "a certificate is public");
+        tighten_files_under(&data.join("absent"))?;
         Ok(())
     }
 }

@@ -70,6 +70,11 @@ impl NodeConnection {
             path: data_dir.to_path_buf(),
             source,
         })?;
+        // Keys and macaroons an older version may have left readable by others.
+        crate::config::private_files::tighten_files_under(data_dir).map_err(|source| GatewayError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
         let data_dir = data_dir.to_path_buf();
         let node = simnode::start(simnode::SimNodeConfig {
             data_dir: data_dir.clone(),

@@ -119,43 +119,65 @@ impl Drop for Serving {
     }
 }
 
+/// Starts `serve` in `home` and waits until its node is announced and its database exists.
+fn start_serving(home: &Path) -> Serving {
+    let mut cmd = with_umask_022(home, &["serve", "--listen", "127.0.0.1:0"]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut serving = Serving(cmd.spawn().expect("serve starts"));
+    let announced = home.join(openfatture::config::EMBEDDED_NODE_FILE);
+    let db = home.join(openfatture::store::DATABASE_FILE);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(announced.exists() && db.exists()) {
+        if let Some(status) = serving.0.try_wait().expect("wait") {
+            panic!("serve ended early: {status}");
+        }
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The store is opened (and its files tightened) right after the node is announced.
+    std::thread::sleep(Duration::from_millis(500));
+    serving
+}
+
+/// The embedded node's admin macaroon, as announced by `serve`.
+fn announced_macaroon(home: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(home.join(openfatture::config::EMBEDDED_NODE_FILE)).expect("read");
+    let node: openfatture::config::EmbeddedNode = serde_json::from_str(&text).expect("json");
+    node.macaroon_path
+}
+
 #[test]
 fn serve_makes_the_data_directory_database_and_node_keys_owner_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path().join("home");
-    let mut cmd = with_umask_022(&home, &["serve", "--listen", "127.0.0.1:0"]);
-    cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    let mut serving = Serving(cmd.spawn().expect("serve starts"));
-    let announced = home.join(openfatture::config::EMBEDDED_NODE_FILE);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !announced.exists() {
-        if let Some(status) = serving.0.try_wait().expect("wait") {
-            panic!("serve ended early: {status}");
-        }
-        assert!(Instant::now() < deadline, "serve did not announce its node");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // The store opens right after the node is announced.
-    let db = home.join(openfatture::store::DATABASE_FILE);
-    while !db.exists() {
-        assert!(Instant::now() < deadline, "serve did not create its database");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    assert_mode(&home, 0o700);
-    for file in database_files(&home) {
-        assert_mode(&file, 0o600);
-    }
-    let node: openfatture::config::EmbeddedNode =
-        serde_json::from_str(&std::fs::read_to_string(&announced).expect("read")).expect("json");
     let node_dir = home.join(openfatture::gateway::SIMNODE_DIR);
-    assert_mode(&node_dir, 0o700);
-    assert!(
-        node.macaroon_path.starts_with(&node_dir),
-        "{}",
-        node.macaroon_path.display()
-    );
-    assert_mode(&node.macaroon_path, 0o600);
-    assert_mode(&node_dir.join("tls.key"), 0o600);
+    let serving = start_serving(&home);
+    let macaroon = announced_macaroon(&home);
+    assert!(macaroon.starts_with(&node_dir), "{}", macaroon.display());
+    let check = || {
+        assert_mode(&home, 0o700);
+        for file in database_files(&home) {
+            assert_mode(&file, 0o600);
+        }
+        assert_mode(&node_dir, 0o700);
+        assert_mode(&macaroon, 0o600);
+        assert_mode(&node_dir.join("tls.key"), 0o600);
+    };
+    check();
+    drop(serving);
+
+    // As an older version (or a careless copy) left them: readable by everyone.
+    std::fs::remove_file(home.join(openfatture::config::EMBEDDED_NODE_FILE)).ok();
+    for (path, loose) in [
+        (home.clone(), 0o755),
+        (node_dir.clone(), 0o755),
+        (macaroon.clone(), 0o644),
+        (node_dir.join("tls.key"), 0o644),
+        (home.join(openfatture::store::DATABASE_FILE), 0o644),
+    ] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(loose)).expect("chmod");
+    }
+    let serving = start_serving(&home);
+    check();
     drop(serving);
 }
