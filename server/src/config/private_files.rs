@@ -97,7 +97,18 @@ fn tighten(path: &Path, private_mode: u32) -> io::Result<()> {
         return Ok(());
     }
     let tightened = (mode & 0o700) | (private_mode & 0o700);
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(tightened))?;
+    if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(tightened)) {
+        if e.kind() != io::ErrorKind::PermissionDenied {
+            return Err(e);
+        }
+        // Someone else's file (a shared directory set up by hand): say so, but carry on.
+        tracing::warn!(
+            path = %path.display(),
+            mode = %format!("{mode:04o}"),
+            "others may read this file and it is not ours to change: make it owner-only ({tightened:04o})"
+        );
+        return Ok(());
+    }
     tracing::info!(
         path = %path.display(),
         from = %format!("{mode:04o}"),
