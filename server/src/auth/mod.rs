@@ -37,6 +37,10 @@ pub const FIRST_LOCK_SECS: i64 = 30;
 pub const MAX_LOCK_SECS: i64 = 15 * 60;
 /// Longest accepted username.
 pub const MAX_USERNAME_CHARS: usize = 32;
+/// Most sessions one user keeps: a sign-in beyond this ends that user's oldest session.
+pub const MAX_SESSIONS_PER_USER: i64 = 20;
+/// How often `serve` removes expired sessions and spent sign-in throttle rows.
+pub const PURGE_EVERY_SECS: u64 = 10 * 60;
 
 /// Errors of sign-in and account management; the text is shown to the person as is.
 #[derive(Debug, thiserror::Error)]
@@ -233,14 +237,24 @@ impl AuthService {
                     self.store.clear_throttle(key).await?;
                 }
                 let token = new_token();
-                self.store
+                let evicted = self
+                    .store
                     .insert_session(
                         &token_digest(token.expose_secret()),
                         &user.username,
                         now,
                         now + SESSION_TTL_SECS,
+                        MAX_SESSIONS_PER_USER,
                     )
                     .await?;
+                if evicted > 0 {
+                    tracing::info!(
+                        user = %user.username,
+                        evicted,
+                        max = MAX_SESSIONS_PER_USER,
+                        "ended the oldest sessions beyond the per-user cap"
+                    );
+                }
                 tracing::info!(user = %user.username, role = %user.role, "staff signed in");
                 Ok((
                     token,
@@ -278,6 +292,13 @@ impl AuthService {
         Ok(cleared)
     }
 
+    /// Removes the sessions expired by now and the throttle rows whose failures have all decayed
+    /// and which lock nothing; returns (sessions, throttle rows) removed. `serve` runs this every
+    /// [`PURGE_EVERY_SECS`] ([`spawn_purge`]).
+    pub async fn purge(&self) -> Result<(u64, u64), AuthError> {
+        Ok(self.store.purge_sign_in_rows(now_secs(), FAILURE_DECAY_SECS).await?)
+    }
+
     /// The user of a session token, if the session is valid.
     pub async fn session(&self, token: &str) -> Result<Option<SessionUser>, AuthError> {
         let found = self.store.session_user(&token_digest(token), now_secs()).await?;
@@ -306,6 +327,38 @@ impl AuthService {
             if self.secure_cookies { "; Secure" } else { "" }
         )
     }
+}
+
+/// Starts the periodic purge of expired sessions and spent throttle rows on `store` (at once,
+/// then every [`PURGE_EVERY_SECS`]); it ends by itself once the store is closed. A failed purge is
+/// logged and tried again at the next tick.
+pub fn spawn_purge(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let auth = AuthService::new(store.clone(), false);
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(PURGE_EVERY_SECS));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if store.pool().is_closed() {
+                break;
+            }
+            match auth.purge().await {
+                Ok((0, 0)) => {}
+                Ok((sessions, throttle_rows)) => {
+                    tracing::debug!(
+                        sessions,
+                        throttle_rows,
+                        "purged expired sessions and sign-in throttle rows"
+                    )
+                }
+                Err(e) if store.pool().is_closed() => {
+                    tracing::debug!("session purge stopped: {e}");
+                    break;
+                }
+                Err(e) => tracing::warn!("cannot purge expired sessions: {e}"),
+            }
+        }
+    })
 }
 
 /// The session token in a `Cookie` header, if any.

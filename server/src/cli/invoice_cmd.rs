@@ -310,19 +310,30 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf]) -> Result<(), Cl
     Ok(())
 }
 
-/// Reads a file, refusing one larger than the FatturaPA limit before reading it whole.
+/// Reads a file, refusing one larger than the FatturaPA limit. At most the limit plus one byte is
+/// read whatever the file is (a regular file, `/dev/zero`, a FIFO), so the size is never taken on
+/// trust from metadata and an endless source cannot fill the memory.
 fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    use std::io::Read;
     let limit = crate::fatturapa::MAX_FATTURA_BYTES as u64;
-    if meta.len() > limit {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(format!(
-            "{}: file is {} bytes, larger than the {} bytes a FatturaPA file may have",
-            path.display(),
-            meta.len(),
-            limit
+            "{}: cannot read: it is a directory, not a FatturaPA XML file",
+            path.display()
         ));
     }
-    std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{}: larger than the {limit} bytes a FatturaPA file may have (reading stopped there); check that this is the right file",
+            path.display()
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Cuts text to `max` characters for table columns.

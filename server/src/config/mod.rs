@@ -12,6 +12,7 @@
 
 mod embedded;
 mod keys;
+pub(crate) mod private_files;
 mod settings;
 mod store;
 mod value;

@@ -308,8 +308,12 @@ pub fn unset(home: &Home, env: &EnvVars, name: &str) -> Result<Entry, ConfigErro
     Ok(entry(key, &sources.resolve(key)?))
 }
 
-/// Reads `path` as a TOML table; a missing file is an empty table.
+/// Reads `path` as a TOML table; a missing file is an empty table. A file readable by others
+/// (it may hold API keys and the webhook secret) is tightened to 0600 first.
 fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
+    if let Err(e) = super::private_files::tighten_file(path) {
+        tracing::warn!(path = %path.display(), "cannot make the config file owner-only: {e}");
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(toml::Table::new()),
@@ -337,7 +341,7 @@ fn write_table(path: &Path, table: &toml::Table) -> Result<(), ConfigError> {
         let p = p.to_path_buf();
         move |source| ConfigError::WriteFile { path: p, source }
     };
-    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+    super::private_files::ensure_private_dir(dir).map_err(write_err(dir))?;
     let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("config.toml");
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {

@@ -65,7 +65,13 @@ impl NodeConnection {
     }
 
     async fn open_embedded(settings: &Settings, data_dir: &Path) -> Result<Self, GatewayError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| GatewayError::DataDir {
+        // Owner-only (0700): the node's TLS key and macaroons live here.
+        crate::config::private_files::ensure_private_dir(data_dir).map_err(|source| GatewayError::DataDir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        // Keys and macaroons an older version may have left readable by others.
+        crate::config::private_files::tighten_files_under(data_dir).map_err(|source| GatewayError::DataDir {
             path: data_dir.to_path_buf(),
             source,
         })?;

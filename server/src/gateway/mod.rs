@@ -256,6 +256,7 @@ pub async fn start(
     } = web;
     // The automatic liquidity manager, when enabled (started last: nothing after it can fail).
     let liquidity = services.liquidity_manager(store.clone(), node.client().clone());
+    crate::auth::spawn_purge(store.clone()); // expired sessions and spent sign-in throttle rows
 
     let (stop, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(listener.serve(router, stop_rx));

@@ -44,7 +44,7 @@ pub struct LndConfig {
 /// `lightning_circuit_breaker_failures`' default.
 pub const DEFAULT_BREAKER_FAILURES: u32 = 5;
 /// `lightning_circuit_breaker_timeout`'s default.
-pub const DEFAULT_BREAKER_OPEN: Duration = Duration::from_secs(300);
+pub const DEFAULT_BREAKER_OPEN: Duration = Duration::from_secs(30);
 
 /// State shared by the client handles, the connector and the macaroon interceptor.
 pub(crate) struct Shared {

@@ -79,7 +79,7 @@ impl Default for RatesConfig {
             retry_backoff_base_ms: 500,
             retry_after_cap_secs: 10,
             breaker_failures: 5,
-            breaker_timeout_secs: 300,
+            breaker_timeout_secs: 30,
             sanity_min_eur: Decimal::from(1_000),
             sanity_max_eur: Decimal::from(10_000_000),
             spread_warn_percent: Decimal::from(2),

@@ -131,20 +131,32 @@ const PATH_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.ad
 const MAX_CONNECTIONS: u32 = 8;
 
 impl Store {
-    /// Opens (creating if needed) the database file in `data_dir` and applies migrations.
+    /// Opens (creating if needed) the database file in `data_dir` and applies migrations. The
+    /// data directory is made (or tightened to) 0700, since it holds the database and the
+    /// embedded node's keys.
     pub async fn open_in(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Open {
+        crate::config::private_files::ensure_private_dir(data_dir).map_err(|e| StoreError::Open {
             path: data_dir.to_path_buf(),
             source: sqlx::Error::Io(e),
         })?;
         Store::open(&data_dir.join(DATABASE_FILE)).await
     }
 
-    /// Opens (creating if needed) the SQLite database at `path` and applies migrations.
+    /// Opens (creating if needed) the SQLite database at `path` and applies migrations. The file
+    /// and its `-wal` and `-shm` companions are owner-only (0600): created so, tightened if looser
+    /// (they hold password hashes and webhook secrets).
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        let io_error = |e| StoreError::Open {
+            path: path.to_path_buf(),
+            source: sqlx::Error::Io(e),
+        };
+        // SQLite gives the -wal and -shm files the database file's mode, so that goes first.
+        crate::config::private_files::create_private_file(path).map_err(io_error)?;
         let encoded = percent_encoding::utf8_percent_encode(&path.to_string_lossy(), PATH_ESCAPES).to_string();
         let url = format!("sqlite://{encoded}?mode=rwc");
-        Store::connect_url(&url, Backend::Sqlite, &path.display().to_string()).await
+        let store = Store::connect_url(&url, Backend::Sqlite, &path.display().to_string()).await?;
+        tighten_sqlite_files(path).map_err(io_error)?;
+        Ok(store)
     }
 
     /// Connects to `database_url`: `postgres://…` (or `postgresql://…`) or `sqlite://PATH`, and
@@ -157,7 +169,14 @@ impl Store {
         } else {
             return Err(StoreError::BadUrl(redact_url(database_url)));
         };
-        Store::connect_url(database_url, backend, &redact_url(database_url)).await
+        let store = Store::connect_url(database_url, backend, &redact_url(database_url)).await?;
+        if let Some(path) = sqlite_url_path(database_url) {
+            tighten_sqlite_files(&path).map_err(|e| StoreError::Open {
+                path,
+                source: sqlx::Error::Io(e),
+            })?;
+        }
+        Ok(store)
     }
 
     async fn connect_url(url: &str, backend: Backend, shown: &str) -> Result<Store, StoreError> {
@@ -319,6 +338,28 @@ async fn register_event_kinds(pool: &AnyPool) -> Result<(), StoreError> {
     }
     query.execute(pool).await?;
     Ok(())
+}
+
+/// Tightens the SQLite database at `path` and its `-wal` and `-shm` files to 0600.
+fn tighten_sqlite_files(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut companion = path.as_os_str().to_owned();
+        companion.push(suffix);
+        crate::config::private_files::tighten_file(Path::new(&companion))?;
+    }
+    Ok(())
+}
+
+/// The file of a `sqlite://PATH[?…]` URL (percent-decoded); `None` for other URLs and in-memory
+/// databases.
+fn sqlite_url_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
+    Some(PathBuf::from(decoded.into_owned()))
 }
 
 /// A database URL with its password replaced by `***`, for messages.

@@ -109,23 +109,69 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Records a session (by the token's SHA-256 hex).
+    /// Records a session (by the token's SHA-256 hex) and keeps at most `max_per_user` unexpired
+    /// sessions of `username`: the oldest ones beyond that (and the user's expired ones) are
+    /// removed in the same transaction. Returns how many sessions were removed.
     pub async fn insert_session(
         &self,
         token_sha256: &str,
         username: &str,
         created_at: i64,
         expires_at: i64,
-    ) -> Result<(), StoreError> {
-        let _turn = self.write_turn().await;
-        sqlx::query("INSERT INTO sessions (token_sha256, username, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_sha256)
-            .bind(username)
-            .bind(created_at)
-            .bind(expires_at)
-            .execute(self.pool())
-            .await?;
-        Ok(())
+        max_per_user: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if self.backend() == super::Backend::Postgres {
+            // Concurrent sign-ins of one user take turns, so each gets its own `seq`.
+            sqlx::query("SELECT username FROM users WHERE username = $1 FOR UPDATE")
+                .bind(username)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO sessions (token_sha256, username, created_at, expires_at, seq) VALUES ($1, $2, $3, $4, \
+             (SELECT COALESCE(MAX(seq), 0) + 1 FROM sessions WHERE username = $2))",
+        )
+        .bind(token_sha256)
+        .bind(username)
+        .bind(created_at)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let evicted = sqlx::query(
+            "DELETE FROM sessions WHERE username = $1 AND token_sha256 NOT IN \
+             (SELECT token_sha256 FROM sessions WHERE username = $1 AND expires_at > $2 \
+              ORDER BY seq DESC LIMIT $3)",
+        )
+        .bind(username)
+        .bind(created_at)
+        .bind(max_per_user.max(1))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(evicted)
+    }
+
+    /// Removes the sessions expired at `now` and the sign-in throttle rows that no longer hold
+    /// anything back: not locked at `now`, and every failure decayed (one per `decay_secs` since
+    /// the last attempt). Returns (sessions, throttle rows) removed.
+    pub async fn purge_sign_in_rows(&self, now: i64, decay_secs: i64) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let throttle =
+            sqlx::query("DELETE FROM login_throttle WHERE locked_until <= $1 AND updated_at + failures * $2 <= $1")
+                .bind(now)
+                .bind(decay_secs.max(1))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        tx.commit().await?;
+        Ok((sessions, throttle))
     }
 
     /// The user of an unexpired session.

@@ -337,3 +337,66 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
     assert_eq!(dump(&rt, &home), before);
     rt.block_on(node.shutdown());
 }
+
+/// Runs `cmd` on a thread and fails the test when it does not end within `limit`: an import that
+/// reads an endless source to its end would never end.
+fn fails_within(mut cmd: Command, limit: std::time::Duration) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(fails(&mut cmd));
+    });
+    rx.recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("the import did not end within {limit:?}"))
+}
+
+#[test]
+fn import_of_dev_zero_stops_at_the_size_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let mut cmd = openfatture(&home, None);
+    cmd.args(["invoice", "import", "/dev/zero"]);
+    let err = fails_within(cmd, std::time::Duration::from_secs(20));
+    assert!(
+        err.contains("/dev/zero: larger than the 5242880 bytes a FatturaPA file may have"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_of_a_fifo_stops_at_the_size_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let fifo = dir.path().join("feed.xml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed");
+    // A writer with more than the limit to give (8 MiB); it stops when the reader goes away.
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut pipe = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&writer_path)
+            .expect("open fifo");
+        let chunk = vec![b' '; 64 * 1024];
+        let mut written = 0usize;
+        while written < 8 * 1024 * 1024 {
+            match pipe.write(&chunk) {
+                Ok(n) => written += n,
+                Err(_) => break, // the reader closed the pipe (EPIPE)
+            }
+        }
+        written
+    });
+    let mut cmd = openfatture(&home, None);
+    cmd.args(["invoice", "import"]).arg(&fifo);
+    let err = fails_within(cmd, std::time::Duration::from_secs(20));
+    assert!(
+        err.contains("feed.xml: larger than the 5242880 bytes a FatturaPA file may have"),
+        "{err}"
+    );
+    let written = writer.join().expect("writer");
+    assert!(written < 8 * 1024 * 1024, "the import read all {written} bytes");
+}

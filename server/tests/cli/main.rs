@@ -10,5 +10,6 @@ mod common;
 mod bad_input;
 mod cli;
 mod config;
+mod file_modes;
 mod invoice_cli;
 mod user_cli;

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod breaker_serve;
 mod invoices;
 mod liquidity;
 mod lnd_client;

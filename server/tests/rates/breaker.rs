@@ -205,3 +205,62 @@ async fn zero_threshold_is_treated_as_one() {
     breaker.record_failure();
     assert!(matches!(breaker.state(), BreakerState::Open { .. }));
 }
+
+/// Half-open lets exactly one probe through however many callers arrive at once: 16 threads
+/// ask together after the open time; one gets the trial permit, the 15 others are refused at
+/// once ("trial in progress"), and once the probe succeeds everyone passes again.
+#[test]
+fn half_open_lets_exactly_one_of_many_concurrent_callers_probe() {
+    let open = Duration::from_millis(50);
+    let breaker = CircuitBreaker::new("lnd", 1, open);
+    breaker.record_failure();
+    std::thread::sleep(open + Duration::from_millis(20));
+    assert_eq!(breaker.state(), BreakerState::HalfOpen);
+    let callers = 16;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(callers));
+    let answers: Vec<_> = (0..callers)
+        .map(|_| {
+            let breaker = breaker.clone();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                let asked = std::time::Instant::now();
+                let answer = breaker.try_acquire();
+                (answer, asked.elapsed())
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let mut probes = Vec::new();
+    for (answer, took) in answers {
+        assert!(took < Duration::from_millis(100), "a caller waited {took:?}");
+        match answer {
+            Ok(permit) => probes.push(permit),
+            Err(rejection) => assert!(matches!(rejection, Rejection::TrialInProgress { .. }), "{rejection:?}"),
+        }
+    }
+    assert_eq!(probes.len(), 1, "exactly one probe goes through");
+    assert!(matches!(breaker.try_acquire(), Err(Rejection::TrialInProgress { .. })));
+    probes.pop().unwrap().success();
+    assert_eq!(breaker.state(), BreakerState::Closed);
+    breaker.try_acquire().expect("closed again").success();
+}
+
+/// `serve`'s LND breaker (and the rate providers' and webhooks', which share the setting) stays
+/// open 30 s by default, so a short LND blip stops sales for seconds, not minutes.
+#[test]
+fn the_default_open_time_is_thirty_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = openfatture::config::Home::at(dir.path());
+    let settings = openfatture::config::Settings::load_with(
+        &home,
+        &openfatture::config::EnvVars::from_pairs(std::iter::empty::<(&str, &str)>()),
+    )
+    .unwrap();
+    assert_eq!(settings.lightning_circuit_breaker_timeout, 30);
+    let cfg = settings.lnd_config_at("127.0.0.1:1".into(), "cert".into(), "macaroon".into());
+    assert_eq!(cfg.breaker_open, Duration::from_secs(30));
+    assert_eq!(openfatture::lnd::DEFAULT_BREAKER_OPEN, Duration::from_secs(30));
+}

@@ -313,6 +313,7 @@ async fn failed_trial_reopens_the_circuit() {
     let cg = failing_server(503).await;
     let config = RatesConfig {
         breaker_failures: 1,
+        breaker_timeout_secs: 300,
         fallback_rate: Some(dec!(45000)),
         ..config(Some(&cg), None)
     };

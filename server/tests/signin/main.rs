@@ -164,3 +164,191 @@ async fn user_unlock_lifts_the_lock() -> TestResult {
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+/// Rows of `table` (on either backend).
+/// Now, unix seconds (the store's clock).
+fn now_secs() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+}
+
+async fn count(store: &Store, table: &str) -> Result<i64, Box<dyn std::error::Error>> {
+    Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(store.pool())
+        .await?)
+}
+
+/// A purge removes expired sessions and throttle rows whose failures have all decayed, and
+/// keeps live sessions, recent failures and running locks.
+async fn purge_removes_only_spent_rows(store: Store) -> TestResult {
+    use openfatture::auth::MAX_SESSIONS_PER_USER;
+    use openfatture::store::ThrottleState;
+    let auth = service_with_cashier(store.clone()).await?;
+    let now = now_secs();
+    let cap = MAX_SESSIONS_PER_USER;
+    // (A sign-in also ends the user's own expired sessions, so the live one comes first here.)
+    store.insert_session("live", NAME, now, now + 3600, cap).await?;
+    store
+        .insert_session("expired", NAME, now - 100_000, now - 1, cap)
+        .await?;
+    let failed =
+        |failures, locked_until| move |_: ThrottleState, _: i64| Some(ThrottleState { failures, locked_until });
+    // Two failures two hours ago: decayed long since (one per FAILURE_DECAY_SECS, 10 minutes).
+    store
+        .reserve_attempt("pair:old@10.0.0.1", NAME, now - 7200, failed(2, 0))
+        .await?;
+    // One failure a minute ago: still counts.
+    store
+        .reserve_attempt("pair:recent@10.0.0.2", NAME, now - 60, failed(1, 0))
+        .await?;
+    // An old row that is still locked.
+    store
+        .reserve_attempt("ip:10.0.0.3", "", now - 7200, failed(1, now + 600))
+        .await?;
+    assert_eq!(count(&store, "sessions").await?, 2);
+    assert_eq!(count(&store, "login_throttle").await?, 3);
+
+    let (sessions, throttle) = auth.purge().await?;
+    assert_eq!((sessions, throttle), (1, 1));
+    let kept: Vec<String> = sqlx::query_scalar("SELECT token_sha256 FROM sessions")
+        .fetch_all(store.pool())
+        .await?;
+    assert_eq!(kept, ["live"]);
+    let mut keys: Vec<String> = sqlx::query_scalar("SELECT key FROM login_throttle")
+        .fetch_all(store.pool())
+        .await?;
+    keys.sort();
+    assert_eq!(keys, ["ip:10.0.0.3", "pair:recent@10.0.0.2"]);
+    assert_eq!(auth.purge().await?, (0, 0), "nothing left to purge");
+    Ok(())
+}
+
+/// Signing in beyond [`MAX_SESSIONS_PER_USER`] ends the user's oldest session, also when every
+/// sign-in falls in the same second.
+async fn sessions_are_capped_per_user(store: Store) -> TestResult {
+    use openfatture::auth::MAX_SESSIONS_PER_USER;
+    let auth = service_with_cashier(store.clone()).await?;
+    let now = now_secs();
+    for i in 0..MAX_SESSIONS_PER_USER {
+        let evicted = store
+            .insert_session(&format!("s{i:02}"), NAME, now, now + 3600, MAX_SESSIONS_PER_USER)
+            .await?;
+        assert_eq!(evicted, 0);
+    }
+    let evicted = store
+        .insert_session("newest", NAME, now, now + 3600, MAX_SESSIONS_PER_USER)
+        .await?;
+    assert_eq!(evicted, 1);
+    assert_eq!(count(&store, "sessions").await?, MAX_SESSIONS_PER_USER);
+    let oldest: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_sha256 = 's00'")
+        .fetch_one(store.pool())
+        .await?;
+    assert_eq!(oldest, 0, "the oldest session is the one ended");
+    drop(auth);
+    Ok(())
+}
+
+#[tokio::test]
+async fn purge_removes_only_spent_rows_on_sqlite() -> TestResult {
+    let (_dir, store) = sqlite_store().await?;
+    purge_removes_only_spent_rows(store).await
+}
+
+#[tokio::test]
+async fn sessions_are_capped_per_user_on_sqlite() -> TestResult {
+    let (_dir, store) = sqlite_store().await?;
+    sessions_are_capped_per_user(store).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_and_session_cap_on_postgres() -> TestResult {
+    let pg = PgServer::start()?;
+    purge_removes_only_spent_rows(Store::connect(&pg.new_database("purge")?).await?).await?;
+    sessions_are_capped_per_user(Store::connect(&pg.new_database("cap")?).await?).await?;
+    Ok(())
+}
+
+/// Over HTTP: the 21st sign-in of the cashier ends the first session (its cookie no longer
+/// works); the second one still does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_in_beyond_the_cap_ends_the_oldest_session() -> TestResult {
+    use openfatture::auth::MAX_SESSIONS_PER_USER;
+    let web = Web::start(true).await?;
+    let mut cookies = Vec::new();
+    for _ in 0..MAX_SESSIONS_PER_USER {
+        cookies.push(web.sign_in(CASHIER, CASHIER_PIN).await?);
+    }
+    let (_, me, _) = web.call("whoami", Some(&cookies[0]), &[]).await?;
+    assert_ne!(
+        me,
+        serde_json::Value::Null,
+        "the first session works before the cap is passed"
+    );
+    let newest = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let (_, me, _) = web.call("whoami", Some(&cookies[0]), &[]).await?;
+    assert_eq!(me, serde_json::Value::Null, "the oldest session still works: {me}");
+    let (status, _, _) = web
+        .call("pos_charge", Some(&cookies[0]), &[("amount_eur", "1"), ("note", "")])
+        .await?;
+    assert_eq!(status, 401);
+    for cookie in [&cookies[1], &newest] {
+        let (_, me, _) = web.call("whoami", Some(cookie), &[]).await?;
+        assert_ne!(me, serde_json::Value::Null);
+    }
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// `serve` purges by itself: an expired session and a spent throttle row left in the database
+/// are gone soon after the gateway starts (the purge runs at once, then every 10 minutes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_purges_expired_sessions_by_itself() -> TestResult {
+    use openfatture::auth::MAX_SESSIONS_PER_USER;
+    use openfatture::store::ThrottleState;
+    let dir = tempfile::tempdir()?;
+    let home = openfatture::config::Home::at(dir.path());
+    let store = Store::open_in(&home.data_dir).await?;
+    service_with_cashier(store.clone()).await?;
+    let now = now_secs();
+    store
+        .insert_session("expired", NAME, now - 100_000, now - 10, MAX_SESSIONS_PER_USER)
+        .await?;
+    store
+        .reserve_attempt("pair:x@10.9.9.9", NAME, now - 86_400, |_, _| {
+            Some(ThrottleState {
+                failures: 3,
+                locked_until: 0,
+            })
+        })
+        .await?;
+    store.close().await;
+
+    let settings = common::web::settings_with(
+        &home,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+        ],
+    )?;
+    let args = openfatture::gateway::ServeArgs {
+        listen: common::web::any_port(),
+        simnode_data_dir: None,
+        first_admin: None,
+    };
+    let gateway = openfatture::gateway::start(&settings, &home, args, dir.path().join("site")).await?;
+    let store = Store::open_in(&home.data_dir).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = count(&store, "sessions").await? + count(&store, "login_throttle").await?;
+        if left == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{left} spent rows still there");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.close().await;
+    gateway.shutdown().await?;
+    Ok(())
+}
