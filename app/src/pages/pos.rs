@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::qr::QrCode;
-use crate::error::AppError;
+use crate::error::{AppError, PosError};
 use crate::format::format_sat;
-use crate::i18n::tr;
+use crate::i18n::{lang, tr, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
@@ -134,6 +134,7 @@ pub fn PosPage() -> impl IntoView {
     let note = RwSignal::new(String::new());
     let stage = RwSignal::new(Stage::Entry);
     let error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
 
     let charge = move || {
         let typed = amount.get_untracked();
@@ -144,7 +145,9 @@ pub fn PosPage() -> impl IntoView {
             match pos_charge(typed, note_text).await {
                 Ok(created) => stage.set(Stage::Waiting(created)),
                 Err(e) => {
-                    error.set(Some(e.to_string()));
+                    // A short text in the cashier's language; the detail is in the gateway's log.
+                    let lang = i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En);
+                    error.set(Some(PosError::of(&e).text(lang).to_string()));
                     stage.set(Stage::Entry);
                 }
             }
@@ -163,7 +166,7 @@ pub fn PosPage() -> impl IntoView {
             {move || match stage.get() {
                 Stage::Entry | Stage::Creating => {
                     let busy = matches!(stage.get_untracked(), Stage::Creating);
-                    view! { <Keypad amount note error busy on_charge=charge /> }.into_any()
+                    view! { <RateLabel /> <Keypad amount note error busy on_charge=charge /> }.into_any()
                 }
                 Stage::Waiting(sale) => view! { <QrScreen sale stage /> }.into_any(),
                 Stage::Paid(sale, paid_sat) => view! {
@@ -184,6 +187,26 @@ pub fn PosPage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The small label of the rate sales use now (live, fallback, demo, unavailable), above the amount.
+#[component]
+fn RateLabel() -> impl IntoView {
+    let rate = LocalResource::new(crate::api::get_rate_status);
+    let state = move || match rate.get() {
+        Some(Ok(status)) => Some(status.state),
+        Some(Err(_)) => Some(model::RateState::Unavailable),
+        None => None,
+    };
+    move || {
+        state().map(|state| {
+            view! {
+                <p class="pos-rate-state muted" data-testid="pos-rate-state" data-state=state.as_str()>
+                    {move || state.label(lang())}
+                </p>
+            }
+        })
     }
 }
 
@@ -304,23 +327,20 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
         .iter()
         .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
         .collect_view();
-    let rate_line = format!(
-        "1 BTC = {} € · {}{}",
-        sale.eur_per_btc,
-        sale.rate_source,
-        if sale.rate_is_fallback && sale.rate_source != "fallback" {
-            " (FALLBACK)"
-        } else {
-            ""
+    let (eur_per_btc, rate_source, rate_state) = (sale.eur_per_btc.clone(), sale.rate_source.clone(), sale.rate_state);
+    let rate_line = move || match rate_state {
+        model::RateState::Live | model::RateState::Stale => {
+            format!("1 BTC = {eur_per_btc} € · {} ({rate_source})", rate_state.label(lang()))
         }
-    );
+        _ => format!("1 BTC = {eur_per_btc} € · {}", rate_state.label(lang())),
+    };
     view! {
         <div class="pos-qr-screen" data-testid="pos-qr-screen">
             <QrCode payment_request=sale.payment_request.clone() class="pos-qr" testid="pos-qr"/>
             <div class="pos-qr-info">
                 <p class="pos-qr-eur" data-testid="pos-qr-eur">{format!("{} €", sale.amount_eur.replace('.', ","))}</p>
                 <p class="pos-qr-sat" data-testid="pos-qr-sat">{format_sat(sale.amount_sat)}</p>
-                <p class="muted" data-testid="pos-rate">{rate_line}</p>
+                <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}</p>
                 <p class="pos-countdown" data-testid="pos-countdown">
                     {move || tr("Expires in ", "Scade tra ")}{move || countdown(remaining.get())}
                 </p>

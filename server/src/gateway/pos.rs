@@ -3,8 +3,8 @@
 
 use std::str::FromStr;
 
-use app::model::{InvoiceStatus, PosSale};
-use app::AppError;
+use app::model::{InvoiceStatus, PosSale, RateState};
+use app::{AppError, PosError};
 use rust_decimal::Decimal;
 
 use app::auth::Role;
@@ -17,11 +17,11 @@ use super::guard::RequestAuth;
 /// Longest note accepted with a POS sale, characters.
 pub const MAX_NOTE_CHARS: usize = 120;
 
-/// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals.
+/// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals; anything
+/// else is [`PosError::InvalidAmount`].
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
     let cleaned = text.trim().replace(',', ".");
-    let amount = Decimal::from_str(&cleaned)
-        .map_err(|_| AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
+    let amount = Decimal::from_str(&cleaned).map_err(|_| AppError::Pos(PosError::InvalidAmount))?;
     Ok(amount)
 }
 
@@ -49,6 +49,7 @@ pub async fn check_visible(service: &InvoiceService, auth: &RequestAuth, invoice
 }
 
 /// Creates the POS invoice (stored as a POS sale, [`InvoiceOrigin::Pos`]) and the QR screen's data.
+/// Refusals are [`PosError`] codes for the cashier; their detail goes to the log.
 pub async fn charge(
     service: &InvoiceService,
     amount_eur: &str,
@@ -58,9 +59,7 @@ pub async fn charge(
     let amount = parse_counter_amount(amount_eur)?;
     let note = note.trim();
     if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::Invalid(format!(
-            "the note is too long: at most {MAX_NOTE_CHARS} characters"
-        )));
+        return Err(AppError::Pos(PosError::NoteTooLong));
     }
     let created = service
         .create_from(
@@ -76,12 +75,13 @@ pub async fn charge(
             },
             InvoiceOrigin::Pos,
         )
-        .await?;
+        .await
+        .map_err(super::web_error::for_cashier)?;
     let invoice = created.invoice;
-    let payment_request = invoice
-        .payment_request
-        .clone()
-        .ok_or_else(|| AppError::Lightning("the node has not confirmed the invoice yet; try again".into()))?;
+    let payment_request = invoice.payment_request.clone().ok_or_else(|| {
+        tracing::warn!(invoice = %invoice.id, "POS sale without a payment request from the node");
+        AppError::Pos(PosError::NotConfirmed)
+    })?;
     Ok(PosSale {
         invoice_id: invoice.id.clone(),
         payment_request,
@@ -90,6 +90,7 @@ pub async fn charge(
         eur_per_btc: invoice.rate_eur_per_btc.to_string(),
         rate_source: invoice.rate_source.clone(),
         rate_is_fallback: invoice.rate_is_fallback,
+        rate_state: RateState::of_recorded(&invoice.rate_source, invoice.rate_is_fallback),
         expires_at: invoice.expires_at,
         server_now: crate::time::now_secs(),
         warnings: created.warnings,
