@@ -17,11 +17,11 @@ use super::guard::RequestAuth;
 /// Longest note accepted with a POS sale, characters.
 pub const MAX_NOTE_CHARS: usize = 120;
 
-/// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals; anything
-/// else is [`PosError::InvalidAmount`].
+/// Parses an amount typed at the counter: `12.50` or `12,50`, at most two decimals.
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
     let cleaned = text.trim().replace(',', ".");
-    let amount = Decimal::from_str(&cleaned).map_err(|_| AppError::Pos(PosError::InvalidAmount))?;
+    let amount = Decimal::from_str(&cleaned)
+        .map_err(|_| AppError::Invalid(format!("'{}' is not an amount in EUR: type it like 12,50", text.trim())))?;
     Ok(amount)
 }
 
@@ -56,7 +56,10 @@ pub async fn charge(
     note: &str,
     expiry_minutes: u64,
 ) -> Result<PosSale, AppError> {
-    let amount = parse_counter_amount(amount_eur)?;
+    let amount = parse_counter_amount(amount_eur).map_err(|error| {
+        tracing::info!(%error, "POS sale refused");
+        AppError::Pos(PosError::InvalidAmount)
+    })?;
     let note = note.trim();
     if note.chars().count() > MAX_NOTE_CHARS {
         return Err(AppError::Pos(PosError::NoteTooLong));

@@ -299,3 +299,134 @@ async fn a_cashier_replays_only_within_the_pos_expiry_window() -> TestResult {
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+/// Log lines written while a test runs (the gateway runs on the test's thread).
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Settings with CoinGecko at a local port that refuses connections, one attempt, no fallback.
+fn unreachable_provider() -> [(&'static str, String); 2] {
+    [
+        ("LIGHTNING_COINGECKO_BASE_URL", common::rates::refused_url()),
+        ("LIGHTNING_MAX_RETRIES", "0".to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn the_embedded_demo_sells_at_the_labelled_demo_rate_when_no_provider_answers() -> TestResult {
+    let env = unreachable_provider();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let web = Web::start_with(true, &env).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+
+    let sale = web
+        .ok(&cashier, "pos_charge", &[("amount_eur", "12,50"), ("note", "")])
+        .await?;
+    assert_eq!(sale["rate_source"], "demo", "{sale}");
+    assert_eq!(sale["rate_state"], "demo", "{sale}");
+    assert_eq!(sale["eur_per_btc"], "50000", "{sale}");
+    assert_eq!(sale["rate_is_fallback"], false, "{sale}");
+    assert_eq!(sale["amount_sat"], 25_000, "{sale}");
+    let id = sale["invoice_id"].as_str().ok_or("invoice_id")?;
+
+    let store = Store::open_in(&web.home.data_dir).await?;
+    let recorded = store.ln_invoice(id).await?.ok_or("no invoice")?;
+    store.close().await;
+    assert_eq!(recorded.rate_source, "demo");
+    assert_eq!(recorded.rate_eur_per_btc, Decimal::from(50_000));
+
+    // The POS rate label: "demo", with nothing technical for a cashier; the admin sees the providers.
+    let status = web.ok(&cashier, "rate_status", &[]).await?;
+    assert_eq!(status["state"], "demo", "{status}");
+    assert_eq!(status["providers"], serde_json::json!([]), "{status}");
+    assert_eq!(status["warnings"], serde_json::json!([]), "{status}");
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let status = web.ok(&admin, "rate_status", &[]).await?;
+    assert_eq!(status["state"], "demo", "{status}");
+    assert!(status["providers"].to_string().contains("coingecko"), "{status}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_a_real_node_and_no_rate_the_cashier_gets_a_short_code_and_the_log_the_detail() -> TestResult {
+    let log = CapturedLog::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // The simnode started as a separate node, configured like a real LND.
+    let node_dir = tempfile::tempdir()?;
+    let node = common::lightning::start_node(node_dir.path()).await?;
+    let host = node.grpc_addr().to_string();
+    let cert = node.tls_cert_path().to_string_lossy().into_owned();
+    let macaroon = node
+        .macaroon_path(simnode::MacaroonKind::Admin)
+        .to_string_lossy()
+        .into_owned();
+    let provider = unreachable_provider();
+    let mut env: Vec<(&str, &str)> = provider.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([
+        ("LIGHTNING_HOST", host.as_str()),
+        ("LIGHTNING_CERT_PATH", cert.as_str()),
+        ("LIGHTNING_MACAROON_PATH", macaroon.as_str()),
+    ]);
+    let web = Web::start_with(true, &env).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let before = web.db_dump().await?;
+
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let (status, body, _) = web
+            .call("pos_charge", Some(&cashier), &[("amount_eur", "12,50"), ("note", "")])
+            .await?;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body, serde_json::json!({ "Pos": "rate_unavailable" }));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+    assert_eq!(web.db_dump().await?, before, "a refused sale writes nothing");
+
+    // The POS rate label reads "unavailable" from the same short code.
+    let (status, body, _) = web.call("rate_status", Some(&cashier), &[]).await?;
+    assert_eq!((status, body), (503, serde_json::json!({ "Pos": "rate_unavailable" })));
+
+    // The technical detail is in the log (and for admins), never in the cashier's reply.
+    let logged = log.text();
+    assert!(
+        logged.contains("POS sale refused") && logged.contains("rate_unavailable"),
+        "{logged}"
+    );
+    assert!(logged.contains("coingecko:"), "the reason is logged:\n{logged}");
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let (status, body, _) = web.call("rate_status", Some(&admin), &[]).await?;
+    assert_eq!(status, 503);
+    assert!(error_text(&body).contains("no BTC/EUR rate available"), "{body}");
+    web.gateway.shutdown().await?;
+    node.shutdown().await;
+    Ok(())
+}
