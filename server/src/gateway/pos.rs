@@ -96,8 +96,24 @@ pub async fn charge(
         rate_state: RateState::of_recorded(&invoice.rate_source, invoice.rate_is_fallback),
         expires_at: invoice.expires_at,
         server_now: crate::time::now_secs(),
-        warnings: created.warnings,
+        warnings: cashier_warnings(created.warnings),
     })
+}
+
+/// The sale's warnings a cashier sees: the rate's own (fallback, stale, demo, providers
+/// disagreeing; every one names the rate in `EUR/BTC`) are logged instead, since the QR screen
+/// labels the rate's kind and their detail (which provider failed, why) is for the manager.
+fn cashier_warnings(warnings: Vec<String>) -> Vec<String> {
+    warnings
+        .into_iter()
+        .filter(|warning| {
+            let about_the_rate = warning.contains("EUR/BTC");
+            if about_the_rate {
+                tracing::info!(%warning, "POS sale at a flagged rate");
+            }
+            !about_the_rate
+        })
+        .collect()
 }
 
 #[cfg(test)]
