@@ -8,7 +8,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::AppError;
-use crate::i18n::Lang;
 use crate::model::{InvoiceStatus, NodeStatus, PosSale, RateStatus, SessionUser};
 
 /// The future every [`Backend`] method returns (boxed so the trait can be used as `dyn Backend`).
@@ -21,8 +20,8 @@ pub trait Backend: Send + Sync + 'static {
     /// The BTC/EUR rate invoices would use now, its source, and each provider's state.
     fn rate_status(&self) -> BackendFuture<'_, RateStatus>;
     /// Creates a POS invoice for a EUR amount typed at the counter, with an optional note;
-    /// refusals are worded in `lang`.
-    fn pos_charge(&self, amount_eur: String, note: String, lang: Lang) -> BackendFuture<'_, PosSale>;
+    /// refusals are [`crate::error::PosError`] codes.
+    fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale>;
     /// The state of one of our Lightning invoices, refreshed from the node.
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus>;
     /// Cancels one of our unpaid Lightning invoices.

@@ -34,6 +34,120 @@ pub enum AppError {
     /// The browser could not talk to the gateway, or the reply was unreadable.
     #[error("could not talk to the OpenFatture gateway: {0}")]
     Transport(String),
+    /// A refusal at the counter, as a code the POS shows in the cashier's language
+    /// (`PosError::text` in `i18n`); the technical detail stays in the gateway's log.
+    #[error("POS error {}", .0.code())]
+    Pos(PosError),
+}
+
+/// Every error the POS can show a cashier: short, in the UI's language, saying what to do. The
+/// gateway sends POS refusals as these codes ([`AppError::Pos`]); any other [`AppError`] the POS
+/// meets is shown as one of them too ([`PosError::of`]), so the POS never shows a technical text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PosError {
+    /// No BTC/EUR rate: no provider answers and no fallback is set.
+    RateUnavailable,
+    /// The Lightning node cannot be reached or refused the invoice.
+    NodeUnavailable,
+    /// The node cannot receive this amount now (inbound capacity).
+    CannotReceive,
+    /// The node did not confirm the invoice; charging again recovers it.
+    NotConfirmed,
+    /// The typed amount is not an amount in EUR with at most two decimals.
+    InvalidAmount,
+    /// The amount is zero or negative.
+    AmountTooSmall,
+    /// The amount is above the limit for one sale.
+    AmountTooLarge,
+    /// The note is longer than allowed.
+    NoteTooLong,
+    /// The note holds an invisible control or text-direction character.
+    UnsafeNote,
+    /// A cashier's sale above `pos_max_amount_eur`.
+    OverTillMaximum,
+    /// The sale does not exist (or is not a POS sale).
+    SaleNotFound,
+    /// The sale is already paid.
+    SaleAlreadyPaid,
+    /// The sale has already ended (expired or cancelled).
+    SaleEnded,
+    /// The session ended: sign in again.
+    SignedOut,
+    /// The signed-in account may not do this.
+    NotAllowed,
+    /// Too many attempts in a short time.
+    TooManyAttempts,
+    /// The gateway cannot use its database right now.
+    Busy,
+    /// The browser cannot reach the gateway.
+    NoConnection,
+    /// Anything else.
+    Unexpected,
+}
+
+impl PosError {
+    /// Every variant, for the test that checks each has both texts.
+    pub const ALL: [PosError; 19] = [
+        PosError::RateUnavailable,
+        PosError::NodeUnavailable,
+        PosError::CannotReceive,
+        PosError::NotConfirmed,
+        PosError::InvalidAmount,
+        PosError::AmountTooSmall,
+        PosError::AmountTooLarge,
+        PosError::NoteTooLong,
+        PosError::UnsafeNote,
+        PosError::OverTillMaximum,
+        PosError::SaleNotFound,
+        PosError::SaleAlreadyPaid,
+        PosError::SaleEnded,
+        PosError::SignedOut,
+        PosError::NotAllowed,
+        PosError::TooManyAttempts,
+        PosError::Busy,
+        PosError::NoConnection,
+        PosError::Unexpected,
+    ];
+
+    /// The code on the wire and in the log (`rate_unavailable`).
+    pub fn code(self) -> &'static str {
+        match self {
+            PosError::RateUnavailable => "rate_unavailable",
+            PosError::NodeUnavailable => "node_unavailable",
+            PosError::CannotReceive => "cannot_receive",
+            PosError::NotConfirmed => "not_confirmed",
+            PosError::InvalidAmount => "invalid_amount",
+            PosError::AmountTooSmall => "amount_too_small",
+            PosError::AmountTooLarge => "amount_too_large",
+            PosError::NoteTooLong => "note_too_long",
+            PosError::UnsafeNote => "unsafe_note",
+            PosError::OverTillMaximum => "over_till_maximum",
+            PosError::SaleNotFound => "sale_not_found",
+            PosError::SaleAlreadyPaid => "sale_already_paid",
+            PosError::SaleEnded => "sale_ended",
+            PosError::SignedOut => "signed_out",
+            PosError::NotAllowed => "not_allowed",
+            PosError::TooManyAttempts => "too_many_attempts",
+            PosError::Busy => "busy",
+            PosError::NoConnection => "no_connection",
+            PosError::Unexpected => "unexpected",
+        }
+    }
+
+    /// What the POS shows for any error of a server function it called.
+    pub fn of(error: &AppError) -> PosError {
+        match error {
+            AppError::Pos(code) => *code,
+            AppError::NotSignedIn(_) => PosError::SignedOut,
+            AppError::Forbidden(_) => PosError::NotAllowed,
+            AppError::NotFound(_) => PosError::SaleNotFound,
+            AppError::Throttled(_) => PosError::TooManyAttempts,
+            AppError::Transport(_) => PosError::NoConnection,
+            AppError::Lightning(_) => PosError::NodeUnavailable,
+            AppError::Unavailable(_) | AppError::Invalid(_) => PosError::Unexpected,
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -68,6 +182,16 @@ mod tests {
             err.to_string(),
             "could not talk to the OpenFatture gateway: error reaching server to call server function: connection refused"
         );
+    }
+
+    #[test]
+    fn pos_codes_travel_as_their_code() {
+        for code in PosError::ALL {
+            let wire = serde_json::to_string(&AppError::Pos(code)).unwrap_or_default();
+            assert_eq!(wire, format!(r#"{{"Pos":"{}"}}"#, code.code()));
+            assert_eq!(AppError::de(AppError::Pos(code).ser()), AppError::Pos(code));
+            assert_eq!(PosError::of(&AppError::Pos(code)), code);
+        }
     }
 
     #[test]

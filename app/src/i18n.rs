@@ -159,23 +159,6 @@ pub fn text_error_text(error: &TextError, lang: Lang) -> String {
     }
 }
 
-/// The refusal of a POS note longer than `max_chars` characters, in `lang`.
-pub fn note_too_long_text(max_chars: usize, lang: Lang) -> String {
-    match lang {
-        Lang::It => format!("la nota è troppo lunga: al massimo {max_chars} caratteri"),
-        Lang::En => format!("the note is too long: at most {max_chars} characters"),
-    }
-}
-
-/// The refusal of a cashier's POS sale above `pos_max_amount_eur` (`max_cents`), in `lang`.
-pub fn pos_over_max_text(max_cents: u64, lang: Lang) -> String {
-    let max = eur_text(max_cents, lang);
-    match lang {
-        Lang::It => format!("Importo oltre il massimo di {max} per la cassa: chiedi al titolare"),
-        Lang::En => format!("Amount above the till's maximum of {max}: ask the owner"),
-    }
-}
-
 fn initial_lang() -> Lang {
     #[cfg(feature = "csr")]
     {
@@ -197,6 +180,169 @@ fn initial_lang() -> Lang {
         Lang::En
     }
 }
+
+// ---- POS errors and rate labels (issue 31 §2): every text a cashier can see for a refusal, and
+// the rate state's label. Short, saying what to do; no technical words (those go to the log).
+
+impl crate::error::PosError {
+    /// The cashier's text for this error in `lang`: short, and it says what to do.
+    pub fn text(self, lang: Lang) -> &'static str {
+        use crate::error::PosError as E;
+        let (en, it) = match self {
+            E::RateUnavailable => (
+                "BTC/EUR rate unavailable: tell the manager",
+                "Cambio BTC/EUR non disponibile: avvisa il responsabile",
+            ),
+            E::NodeUnavailable => (
+                "Lightning payments unavailable now: tell the manager",
+                "Pagamenti Lightning non disponibili ora: avvisa il responsabile",
+            ),
+            E::CannotReceive => (
+                "This amount cannot be received now: try less or tell the manager",
+                "Importo non ricevibile ora: prova un importo minore o avvisa il responsabile",
+            ),
+            E::NotConfirmed => (
+                "The sale was not confirmed: press Charge again",
+                "Vendita non confermata: premi di nuovo Incassa",
+            ),
+            E::InvalidAmount => (
+                "Amount not valid: type it like 12,50",
+                "Importo non valido: scrivilo come 12,50",
+            ),
+            E::AmountTooSmall => (
+                "Type an amount greater than zero",
+                "Inserisci un importo maggiore di zero",
+            ),
+            E::AmountTooLarge => (
+                "Amount too large: check it and type it again",
+                "Importo troppo alto: controllalo e riscrivilo",
+            ),
+            E::NoteTooLong => (
+                "Note too long: shorten it and press Charge again",
+                "Nota troppo lunga: accorciala e premi di nuovo Incassa",
+            ),
+            E::UnsafeNote => (
+                "The note has an invisible or text-direction character: retype it",
+                "La nota ha un carattere invisibile o di direzione: riscrivila",
+            ),
+            E::OverTillMaximum => (
+                "Amount above the till's maximum: ask the owner",
+                "Importo oltre il massimo per la cassa: chiedi al titolare",
+            ),
+            E::SaleNotFound => (
+                "Sale not found: start a new sale",
+                "Vendita non trovata: inizia una nuova vendita",
+            ),
+            E::SaleAlreadyPaid => (
+                "This sale is already paid: nothing to do",
+                "Vendita già pagata: non serve altro",
+            ),
+            E::SaleEnded => (
+                "This sale has already ended: start a new one",
+                "Vendita già chiusa: iniziane una nuova",
+            ),
+            E::SignedOut => ("Session ended: sign in again", "Sessione scaduta: accedi di nuovo"),
+            E::NotAllowed => (
+                "Not allowed for your account: ask the manager",
+                "Non consentito al tuo profilo: chiedi al responsabile",
+            ),
+            E::TooManyAttempts => (
+                "Too many attempts: wait a minute and try again",
+                "Troppi tentativi: attendi un minuto e riprova",
+            ),
+            E::Busy => (
+                "The till cannot save now: try again in a moment",
+                "La cassa non riesce a salvare ora: riprova tra poco",
+            ),
+            E::NoConnection => (
+                "No connection to the till: check the network and try again",
+                "Nessuna connessione alla cassa: controlla la rete e riprova",
+            ),
+            E::Unexpected => (
+                "Something went wrong: try again, then tell the manager",
+                "Qualcosa non ha funzionato: riprova, poi avvisa il responsabile",
+            ),
+        };
+        match lang {
+            Lang::En => en,
+            Lang::It => it,
+        }
+    }
+}
+
+impl crate::model::RateState {
+    /// The small label of this kind of rate in `lang` ("demo rate" / "cambio dimostrativo").
+    pub fn label(self, lang: Lang) -> &'static str {
+        use crate::model::RateState as S;
+        let (en, it) = match self {
+            S::Live => ("live rate", "cambio in tempo reale"),
+            S::Stale => ("rate not updated", "cambio non aggiornato"),
+            S::Fallback => ("fallback rate", "cambio di riserva"),
+            S::Demo => ("demo rate", "cambio dimostrativo"),
+            S::Unavailable => ("rate unavailable", "cambio non disponibile"),
+        };
+        match lang {
+            Lang::En => en,
+            Lang::It => it,
+        }
+    }
+}
+
+#[cfg(test)]
+mod pos_texts {
+    use super::Lang;
+    use crate::error::PosError;
+    use crate::model::RateState;
+
+    /// Words a cashier must never read: they belong in the log.
+    const TECHNICAL: [&str; 6] = ["http", "dns", "curl", "grpc", "lnd", "error:"];
+
+    #[test]
+    fn every_pos_error_has_a_short_plain_italian_and_english_text() {
+        for error in PosError::ALL {
+            for lang in [Lang::En, Lang::It] {
+                let text = error.text(lang);
+                assert!(!text.trim().is_empty(), "{error:?} {lang:?}");
+                assert!(text.chars().count() <= 90, "{error:?} {lang:?} too long: {text}");
+                let lower = text.to_lowercase();
+                for word in TECHNICAL {
+                    assert!(!lower.contains(word), "{error:?} {lang:?} says {word:?}: {text}");
+                }
+            }
+            assert_ne!(
+                error.text(Lang::En),
+                error.text(Lang::It),
+                "{error:?} is not translated"
+            );
+        }
+        let codes: std::collections::HashSet<_> = PosError::ALL.iter().map(|e| e.code()).collect();
+        assert_eq!(codes.len(), PosError::ALL.len(), "codes are distinct");
+    }
+
+    #[test]
+    fn the_rate_unavailable_text_says_what_to_do() {
+        assert_eq!(
+            PosError::RateUnavailable.text(Lang::It),
+            "Cambio BTC/EUR non disponibile: avvisa il responsabile"
+        );
+        assert_eq!(
+            PosError::RateUnavailable.text(Lang::En),
+            "BTC/EUR rate unavailable: tell the manager"
+        );
+    }
+
+    #[test]
+    fn every_rate_state_has_both_labels() {
+        for state in RateState::ALL {
+            assert!(!state.label(Lang::En).is_empty() && !state.label(Lang::It).is_empty());
+            assert_ne!(state.label(Lang::En), state.label(Lang::It), "{state:?}");
+        }
+        assert_eq!(RateState::Demo.label(Lang::En), "demo rate");
+        assert_eq!(RateState::Demo.label(Lang::It), "cambio dimostrativo");
+    }
+}
+
+// ---- end of the POS errors and rate labels block.
 
 #[cfg(test)]
 mod tests {
@@ -220,11 +366,6 @@ mod tests {
 
     #[test]
     fn refusals_read_in_both_languages() {
-        assert_eq!(
-            pos_over_max_text(100_000, Lang::It),
-            "Importo oltre il massimo di 1.000,00 € per la cassa: chiedi al titolare"
-        );
-        assert!(pos_over_max_text(100_000, Lang::En).contains("1,000.00 €"));
         let space = AmountError::NotADigit { found: ' ' };
         assert!(
             amount_error_text(&space, Lang::It).contains("uno spazio"),

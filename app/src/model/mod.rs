@@ -29,7 +29,7 @@ pub use invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView};
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;
 pub use pos::{InvoiceStatus, PosSale};
-pub use rates::{ProviderState, RateStatus};
+pub use rates::{ProviderState, RateState, RateStatus};
 pub use session::{Role, SessionUser};
 pub use settings::SettingView;
 pub use state::InvoiceState;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::rates::RateState;
 use super::state::InvoiceState;
 
 /// A POS sale waiting to be paid: what the QR screen shows.
@@ -17,10 +18,12 @@ pub struct PosSale {
     pub amount_sat: u64,
     /// The locked rate, EUR per BTC.
     pub eur_per_btc: String,
-    /// Where the rate came from (`coingecko`, `fallback`, …).
+    /// Where the rate came from (`coingecko`, `fallback`, `demo`, …).
     pub rate_source: String,
     /// Whether the rate is the configured fallback, not a market price.
     pub rate_is_fallback: bool,
+    /// What kind of rate it is (live, fallback, demo), for its label on the QR screen.
+    pub rate_state: RateState,
     /// When the invoice stops being payable (unix seconds).
     pub expires_at: i64,
     /// The gateway's clock when it answered (unix seconds), to count down without clock skew.

@@ -90,6 +90,23 @@ fn RateCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoView 
 #[component]
 fn RateView(rate: RateStatus) -> impl IntoView {
     let fallback_rate = rate.eur_per_btc.clone();
+    let demo_rate = rate.eur_per_btc.clone();
+    let is_demo = rate.state == crate::model::RateState::Demo;
+    let demo_banner = is_demo.then(|| {
+        view! {
+            <p class="banner banner-warning" role="alert" data-testid="rate-demo-banner">
+                {move || format!(
+                    "{} {} {}",
+                    tr("DEMO rate in use:", "Cambio DIMOSTRATIVO in uso:"),
+                    demo_rate,
+                    tr(
+                        "EUR/BTC is the demo rate of the embedded simulated node, not a market price: no rate provider answers and no lightning_fallback_rate is set.",
+                        "EUR/BTC è il cambio dimostrativo del nodo simulato integrato, non un prezzo di mercato: nessun fornitore del cambio risponde e lightning_fallback_rate non è impostato."
+                    )
+                )}
+            </p>
+        }
+    });
     let banner = rate.is_fallback.then(|| {
         view! {
             <p class="banner banner-warning" role="alert" data-testid="rate-fallback-banner">
@@ -108,7 +125,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
     let warnings = rate
         .warnings
         .iter()
-        .filter(|_| !rate.is_fallback)
+        .filter(|_| !rate.is_fallback && !is_demo)
         .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
         .collect_view();
     let providers = rate
@@ -116,14 +133,18 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         .into_iter()
         .map(|p| view! { <dt>{p.provider}</dt><dd>{p.health}</dd> })
         .collect_view();
+    let state = rate.state;
     view! {
+        {demo_banner}
         {banner}
         {warnings}
         <dl class="facts">
             <dt>{move || tr("EUR per BTC", "EUR per BTC")}</dt>
             <dd data-testid="rate-value">{rate.eur_per_btc}</dd>
             <dt>{move || tr("Source", "Fonte")}</dt>
-            <dd data-testid="rate-source">{rate.source}</dd>
+            <dd data-testid="rate-source">{rate.source}" · "
+                <span data-testid="rate-state" data-state=state.as_str()>{move || state.label(crate::i18n::lang())}</span>
+            </dd>
             <dt>{move || tr("Fetched", "Aggiornato")}</dt>
             <dd>{rate.fetched_at}</dd>
             {providers}

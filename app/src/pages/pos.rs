@@ -5,30 +5,25 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::qr::QrCode;
-use crate::error::AppError;
+use crate::error::{AppError, PosError};
 use crate::format::format_sat;
-use crate::i18n::{amount_error_text, text_error_text, tr, use_i18n, Lang};
+use crate::i18n::{amount_error_text, lang, text_error_text, tr, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
 
 /// Creates a POS invoice for `amount_eur` (plain decimal EUR: `12,50` or `12.50`, see
 /// [`model::parse_amount_cents`]) with an optional note. Cashier (a cashier's sale is capped by
-/// `pos_max_amount_eur`). Refusals are worded in `lang`. `POST /api/pos_charge`.
+/// `pos_max_amount_eur`). Refusals are [`crate::error::PosError`] codes. `POST /api/pos_charge`.
 #[server(prefix = "/api", endpoint = "pos_charge")]
 pub async fn pos_charge(
     /// Amount in EUR as typed.
     amount_eur: String,
     /// Optional note shown on the sale.
     note: String,
-    /// The language of refusals, `it` or `en` (absent: English).
-    #[server(default)]
-    lang: String,
 ) -> Result<PosSale, AppError> {
     crate::auth::require(crate::auth::Role::Cashier)?;
-    crate::backend::backend()?
-        .pos_charge(amount_eur, note, Lang::from_tag(&lang))
-        .await
+    crate::backend::backend()?.pos_charge(amount_eur, note).await
 }
 
 /// The current state of a Lightning invoice, refreshed from the node. Cashier. `POST /api/invoice_state`.
@@ -162,10 +157,12 @@ pub fn PosPage() -> impl IntoView {
         error.set(None);
         stage.set(Stage::Creating);
         leptos::task::spawn_local(async move {
-            match pos_charge(typed, note_text, lang.tag().to_string()).await {
+            match pos_charge(typed, note_text).await {
                 Ok(created) => stage.set(Stage::Waiting(created)),
                 Err(e) => {
-                    error.set(Some(e.to_string()));
+                    // A short text in the cashier's language; the detail is in the gateway's log.
+                    let lang = i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En);
+                    error.set(Some(PosError::of(&e).text(lang).to_string()));
                     stage.set(Stage::Entry);
                 }
             }
@@ -184,7 +181,7 @@ pub fn PosPage() -> impl IntoView {
             {move || match stage.get() {
                 Stage::Entry | Stage::Creating => {
                     let busy = matches!(stage.get_untracked(), Stage::Creating);
-                    view! { <Keypad amount note error busy on_charge=charge /> }.into_any()
+                    view! { <RateLabel /> <Keypad amount note error busy on_charge=charge /> }.into_any()
                 }
                 Stage::Waiting(sale) => view! { <QrScreen sale stage /> }.into_any(),
                 Stage::Paid(sale, paid_sat) => view! {
@@ -205,6 +202,26 @@ pub fn PosPage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The small label of the rate sales use now (live, fallback, demo, unavailable), above the amount.
+#[component]
+fn RateLabel() -> impl IntoView {
+    let rate = LocalResource::new(crate::api::get_rate_status);
+    let state = move || match rate.get() {
+        Some(Ok(status)) => Some(status.state),
+        Some(Err(_)) => Some(model::RateState::Unavailable),
+        None => None,
+    };
+    move || {
+        state().map(|state| {
+            view! {
+                <p class="pos-rate-state muted" data-testid="pos-rate-state" data-state=state.as_str()>
+                    {move || state.label(lang())}
+                </p>
+            }
+        })
     }
 }
 
@@ -325,23 +342,20 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
         .iter()
         .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
         .collect_view();
-    let rate_line = format!(
-        "1 BTC = {} € · {}{}",
-        sale.eur_per_btc,
-        sale.rate_source,
-        if sale.rate_is_fallback && sale.rate_source != "fallback" {
-            " (FALLBACK)"
-        } else {
-            ""
+    let (eur_per_btc, rate_source, rate_state) = (sale.eur_per_btc.clone(), sale.rate_source.clone(), sale.rate_state);
+    let rate_line = move || match rate_state {
+        model::RateState::Live | model::RateState::Stale => {
+            format!("1 BTC = {eur_per_btc} € · {} ({rate_source})", rate_state.label(lang()))
         }
-    );
+        _ => format!("1 BTC = {eur_per_btc} € · {}", rate_state.label(lang())),
+    };
     view! {
         <div class="pos-qr-screen" data-testid="pos-qr-screen">
             <QrCode payment_request=sale.payment_request.clone() class="pos-qr" testid="pos-qr"/>
             <div class="pos-qr-info">
                 <p class="pos-qr-eur" data-testid="pos-qr-eur">{format!("{} €", sale.amount_eur.replace('.', ","))}</p>
                 <p class="pos-qr-sat" data-testid="pos-qr-sat">{format_sat(sale.amount_sat)}</p>
-                <p class="muted" data-testid="pos-rate">{rate_line}</p>
+                <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}</p>
                 <p class="pos-countdown" data-testid="pos-countdown">
                     {move || tr("Expires in ", "Scade tra ")}{move || countdown(remaining.get())}
                 </p>

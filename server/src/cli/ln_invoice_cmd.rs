@@ -204,13 +204,26 @@ pub(super) async fn run_rates(out: &Output, services: Services<'_>) -> Result<()
     }
     match quote {
         Ok(q) => {
-            println!("💱 Rate: {} EUR/BTC (source: {})", format_rate(q.eur_per_btc), q.source);
+            println!(
+                "💱 Rate: {} EUR/BTC (source: {})",
+                format_rate(q.eur_per_btc),
+                rate_source_label(&q.source)
+            );
             for w in crate::invoices::quote_warnings(&q) {
                 println!("⚠️  {w}");
             }
             Ok(())
         }
         Err(e) => Err(crate::invoices::InvoiceError::from(e).into()),
+    }
+}
+
+/// A rate source as shown: the demo rate says it is one (`demo rate, not a market price`).
+pub(super) fn rate_source_label(source: &str) -> String {
+    if source == "demo" {
+        "demo rate, not a market price".to_owned()
+    } else {
+        source.to_owned()
     }
 }
 
@@ -238,7 +251,7 @@ fn print_created(invoice: &LnInvoice, reused: bool) {
         invoice.amount_eur,
         grouped(invoice.amount_sat()),
         format_rate(invoice.rate_eur_per_btc),
-        invoice.rate_source
+        rate_source_label(&invoice.rate_source)
     );
     println!("⏰ Expires: {}", local_time(invoice.expires_at));
     println!(
@@ -284,7 +297,7 @@ fn print_status(invoice: &LnInvoice) {
         invoice.amount_eur,
         grouped(invoice.amount_sat()),
         format_rate(invoice.rate_eur_per_btc),
-        invoice.rate_source
+        rate_source_label(&invoice.rate_source)
     );
     if invoice.amt_paid_msat > 0 {
         println!("✅ Paid: {} sats", grouped(invoice.amt_paid_msat / 1000));
@@ -436,7 +449,7 @@ async fn payment_show(out: &Output, store: &Store, payment_hash: &str) -> Result
         grouped(row.amount_sats),
         row.amount_eur,
         format_rate(row.rate_eur_per_btc),
-        row.rate_source
+        rate_source_label(&row.rate_source)
     );
     println!("🕒 Settled: {}", row.settled_at);
     println!("💳 Method: {}", row.method);

@@ -55,7 +55,8 @@ impl Settings {
     }
 
     /// The rate service's settings: the `lightning_coingecko_*`, `lightning_cmc_*`, fallback
-    /// rate, cache, retries and circuit breaker keys; the rate service's own tuning otherwise.
+    /// rate, cache, retries and circuit breaker keys; the demo rate only for the embedded
+    /// simulated node (no `lightning_host`); the rate service's own tuning otherwise.
     pub fn rates_config(&self) -> RatesConfig {
         RatesConfig {
             coingecko_enabled: self.lightning_coingecko_enabled,
@@ -66,6 +67,9 @@ impl Settings {
             cmc_api_key: self.lightning_cmc_api_key.clone(),
             cmc_base_url: self.lightning_cmc_base_url.clone(),
             fallback_rate: self.lightning_fallback_rate,
+            // No `lightning_host`: the node is the embedded simulated node (regtest demo), where
+            // a labelled demo rate beats refusing every sale when no provider answers.
+            demo_rate_allowed: self.lightning_host.is_none(),
             cache_ttl_secs: self.lightning_rate_cache_ttl,
             max_retries: self.lightning_max_retries,
             breaker_failures: self.lightning_circuit_breaker_failures,
@@ -155,6 +159,19 @@ mod tests {
         assert_eq!(from_keys.breaker_failures, service.breaker_failures);
         assert_eq!(from_keys.breaker_timeout_secs, service.breaker_timeout_secs);
         assert!(from_keys.coingecko_api_key.is_none() && from_keys.cmc_api_key.is_none());
+    }
+
+    #[test]
+    fn only_the_embedded_node_may_use_the_demo_rate() -> Result<(), Box<dyn std::error::Error>> {
+        assert!(
+            defaults().rates_config().demo_rate_allowed,
+            "no lightning_host: embedded simnode"
+        );
+        let dir = tempfile::tempdir()?;
+        let env = EnvVars::from_pairs([("LIGHTNING_HOST", "127.0.0.1:10009")]);
+        let real = Settings::load_with(&Home::at(dir.path()), &env)?;
+        assert!(!real.rates_config().demo_rate_allowed);
+        Ok(())
     }
 
     #[test]

@@ -2,11 +2,10 @@
 
 use app::auth::SessionUser;
 use app::backend::{Backend, BackendFuture, BackendHandle, SignedIn};
-use app::i18n::Lang;
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
-use app::model::{NodeStatus, ProviderState, RateStatus};
+use app::model::{NodeStatus, ProviderState, RateState, RateStatus};
 
 use crate::auth::{AuthError, AuthService};
 use crate::invoices::InvoiceService;
@@ -57,12 +56,11 @@ fn request_auth() -> RequestAuth {
 }
 
 impl Backend for GatewayBackend {
-    fn pos_charge(&self, amount_eur: String, note: String, lang: Lang) -> BackendFuture<'_, PosSale> {
+    fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale> {
         Box::pin(async move {
             let sale = super::pos::Sale {
                 amount_eur: &amount_eur,
                 note: &note,
-                lang,
             };
             super::pos::charge(&self.invoices, &request_auth(), sale, self.pos_expiry_minutes).await
         })
@@ -136,23 +134,52 @@ impl Backend for GatewayBackend {
 
     fn rate_status(&self) -> BackendFuture<'_, RateStatus> {
         Box::pin(async move {
-            let quote = self.rates.quote().await?;
-            let providers = self
-                .rates
-                .status()
-                .providers
-                .into_iter()
-                .map(|p| ProviderState {
-                    provider: p.provider,
-                    health: p.health.to_string(),
-                })
-                .collect();
+            // Admins see the providers' health and the full reasons; a cashier (the POS rate label)
+            // sees only the rate and its kind, and a short code when there is none.
+            let admin = request_auth()
+                .user
+                .is_some_and(|user| user.role == app::auth::Role::Admin);
+            let quote = match self.rates.quote().await {
+                Ok(quote) => quote,
+                Err(error) if !admin => {
+                    tracing::warn!(%error, "no BTC/EUR rate for the POS");
+                    return Err(app::AppError::Pos(app::PosError::RateUnavailable));
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let providers = if admin {
+                self.rates
+                    .status()
+                    .providers
+                    .into_iter()
+                    .map(|p| ProviderState {
+                        provider: p.provider,
+                        health: p.health.to_string(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let state = if quote.is_demo {
+                RateState::Demo
+            } else if quote.is_fallback {
+                RateState::Fallback
+            } else if quote.is_stale {
+                RateState::Stale
+            } else {
+                RateState::Live
+            };
             Ok(RateStatus {
                 eur_per_btc: quote.eur_per_btc.to_string(),
                 source: quote.source.clone(),
                 fetched_at: quote.fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 is_fallback: quote.is_fallback,
-                warnings: crate::invoices::quote_warnings(&quote),
+                state,
+                warnings: if admin {
+                    crate::invoices::quote_warnings(&quote)
+                } else {
+                    Vec::new()
+                },
                 providers,
             })
         })

@@ -4,10 +4,9 @@
 use std::str::FromStr;
 
 use app::auth::Role;
-use app::i18n::{amount_error_text, note_too_long_text, pos_over_max_text, text_error_text, Lang};
-use app::model::{check_free_text, parse_amount_cents, AmountError, InvoiceStatus, PosSale, TextField};
-use app::AppError;
-use rust_decimal::prelude::ToPrimitive;
+use app::i18n::{amount_error_text, Lang};
+use app::model::{check_free_text, parse_amount_cents, AmountError, InvoiceStatus, PosSale, RateState, TextField};
+use app::{AppError, PosError};
 use rust_decimal::Decimal;
 
 use crate::invoices::{CreateRequest, InvoiceService};
@@ -34,11 +33,6 @@ fn parse_amount_in(text: &str, lang: Lang) -> Result<Decimal, AppError> {
     Decimal::from_str(&text.replace(',', ".")).map_err(|_| refuse(AmountError::TooLong))
 }
 
-/// Whole cents of a EUR amount, rounded down (for messages).
-fn whole_cents(amount_eur: Decimal) -> u64 {
-    (amount_eur * Decimal::ONE_HUNDRED).trunc().to_u64().unwrap_or(u64::MAX)
-}
-
 /// A sale as it arrives from the POS screen.
 #[derive(Debug, Clone, Copy)]
 pub struct Sale<'a> {
@@ -46,8 +40,6 @@ pub struct Sale<'a> {
     pub amount_eur: &'a str,
     /// The note as typed.
     pub note: &'a str,
-    /// The language refusals are worded in.
-    pub lang: Lang,
 }
 
 /// The state DTO of a stored invoice.
@@ -77,24 +69,36 @@ pub async fn check_visible(service: &InvoiceService, auth: &RequestAuth, invoice
 /// Checks again what the browser checked (never trusting it): the amount with the one parser, the
 /// note's length and characters; and a cashier's sale against `pos_max_amount_eur` (admins are
 /// not capped by it, only by the parser's 9 999 999,99 EUR). Every refusal comes before anything
-/// is written.
+/// is written, as a [`PosError`] code for the cashier; its detail goes to the log.
 pub async fn charge(
     service: &InvoiceService,
     auth: &RequestAuth,
     sale: Sale<'_>,
     expiry_minutes: u64,
 ) -> Result<PosSale, AppError> {
-    let lang = sale.lang;
-    let amount = parse_amount_in(sale.amount_eur, lang)?;
+    parse_amount_cents(sale.amount_eur).map_err(|error| {
+        tracing::info!(%error, "POS sale refused: amount");
+        AppError::Pos(match error {
+            AmountError::Zero | AmountError::Sign => PosError::AmountTooSmall,
+            AmountError::TooLong => PosError::AmountTooLarge,
+            _ => PosError::InvalidAmount,
+        })
+    })?;
+    // The same text, now known to be plain digits, with the scale it was typed with.
+    let amount = parse_counter_amount(sale.amount_eur).map_err(|_| AppError::Pos(PosError::InvalidAmount))?;
     if sale.note.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::Invalid(note_too_long_text(MAX_NOTE_CHARS, lang)));
+        return Err(AppError::Pos(PosError::NoteTooLong));
     }
-    check_free_text(TextField::Note, sale.note).map_err(|e| AppError::Invalid(text_error_text(&e, lang)))?;
+    check_free_text(TextField::Note, sale.note).map_err(|error| {
+        tracing::info!(%error, "POS sale refused: note");
+        AppError::Pos(PosError::UnsafeNote)
+    })?;
     let note = sale.note.trim();
     let is_admin = auth.user.as_ref().is_some_and(|user| user.role == Role::Admin);
     let max_eur = service.pos_max_amount_eur();
     if !is_admin && amount > max_eur {
-        return Err(AppError::Forbidden(pos_over_max_text(whole_cents(max_eur), lang)));
+        tracing::info!(%amount, %max_eur, "POS sale refused: above pos_max_amount_eur");
+        return Err(AppError::Pos(PosError::OverTillMaximum));
     }
     let created = service
         .create_from(
@@ -110,12 +114,13 @@ pub async fn charge(
             },
             InvoiceOrigin::Pos,
         )
-        .await?;
+        .await
+        .map_err(super::web_error::for_cashier)?;
     let invoice = created.invoice;
-    let payment_request = invoice
-        .payment_request
-        .clone()
-        .ok_or_else(|| AppError::Lightning("the node has not confirmed the invoice yet; try again".into()))?;
+    let payment_request = invoice.payment_request.clone().ok_or_else(|| {
+        tracing::warn!(invoice = %invoice.id, "POS sale without a payment request from the node");
+        AppError::Pos(PosError::NotConfirmed)
+    })?;
     Ok(PosSale {
         invoice_id: invoice.id.clone(),
         payment_request,
@@ -124,10 +129,27 @@ pub async fn charge(
         eur_per_btc: invoice.rate_eur_per_btc.to_string(),
         rate_source: invoice.rate_source.clone(),
         rate_is_fallback: invoice.rate_is_fallback,
+        rate_state: RateState::of_recorded(&invoice.rate_source, invoice.rate_is_fallback),
         expires_at: invoice.expires_at,
         server_now: crate::time::now_secs(),
-        warnings: created.warnings,
+        warnings: cashier_warnings(created.warnings),
     })
+}
+
+/// The sale's warnings a cashier sees: the rate's own (fallback, stale, demo, providers
+/// disagreeing; every one names the rate in `EUR/BTC`) are logged instead, since the QR screen
+/// labels the rate's kind and their detail (which provider failed, why) is for the manager.
+fn cashier_warnings(warnings: Vec<String>) -> Vec<String> {
+    warnings
+        .into_iter()
+        .filter(|warning| {
+            let about_the_rate = warning.contains("EUR/BTC");
+            if about_the_rate {
+                tracing::info!(%warning, "POS sale at a flagged rate");
+            }
+            !about_the_rate
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -143,11 +165,5 @@ mod tests {
             assert!(parse_counter_amount(bad).is_err(), "{bad:?}");
         }
         Ok(())
-    }
-
-    #[test]
-    fn the_maximum_reads_in_whole_cents() {
-        assert_eq!(whole_cents(Decimal::new(1000, 0)), 100_000);
-        assert_eq!(whole_cents(Decimal::new(12_345, 3)), 1234);
     }
 }

@@ -5,7 +5,7 @@
 //! Handlers only write `service.call().await?`; nothing else in the gateway sets a status or
 //! words for a failure.
 
-use app::AppError;
+use app::{AppError, PosError};
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -34,7 +34,55 @@ pub(crate) fn status_of(error: &AppError) -> StatusCode {
         AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::Lightning(_) | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AppError::Pos(code) => pos_status_of(*code),
     }
+}
+
+/// The HTTP status of a refusal at the counter, by its code.
+fn pos_status_of(code: PosError) -> StatusCode {
+    match code {
+        PosError::InvalidAmount
+        | PosError::AmountTooSmall
+        | PosError::AmountTooLarge
+        | PosError::NoteTooLong
+        | PosError::UnsafeNote
+        | PosError::SaleAlreadyPaid
+        | PosError::SaleEnded => StatusCode::BAD_REQUEST,
+        PosError::SignedOut => StatusCode::UNAUTHORIZED,
+        PosError::NotAllowed | PosError::OverTillMaximum => StatusCode::FORBIDDEN,
+        PosError::SaleNotFound => StatusCode::NOT_FOUND,
+        PosError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        PosError::RateUnavailable
+        | PosError::NodeUnavailable
+        | PosError::CannotReceive
+        | PosError::NotConfirmed
+        | PosError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        PosError::NoConnection | PosError::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// What a cashier is told when a sale fails: a [`PosError`] code the POS shows in the cashier's
+/// language. The technical detail (which provider failed and why, what the node said) goes to
+/// the log, and to admins through their own pages, never to the till.
+pub(crate) fn for_cashier(error: InvoiceError) -> AppError {
+    let code = match &error {
+        InvoiceError::Rate(_) => PosError::RateUnavailable,
+        InvoiceError::Lnd(_) => PosError::NodeUnavailable,
+        InvoiceError::Unreceivable { .. } => PosError::CannotReceive,
+        InvoiceError::Unconfirmed { .. } => PosError::NotConfirmed,
+        InvoiceError::AmountNotPositive(_) | InvoiceError::MissingAmount => PosError::AmountTooSmall,
+        InvoiceError::AmountTooPrecise(_) => PosError::InvalidAmount,
+        InvoiceError::AmountAbsurd(_) | InvoiceError::Conversion(_) => PosError::AmountTooLarge,
+        InvoiceError::DescriptionTooLong { .. } => PosError::NoteTooLong,
+        InvoiceError::UnsafeText(_) => PosError::UnsafeNote,
+        InvoiceError::UnknownLnInvoice(_) => PosError::SaleNotFound,
+        InvoiceError::CannotCancelSettled(_) => PosError::SaleAlreadyPaid,
+        InvoiceError::AlreadyFinal { .. } => PosError::SaleEnded,
+        InvoiceError::Store(_) => PosError::Busy,
+        _ => PosError::Unexpected,
+    };
+    tracing::warn!(code = code.code(), error = %error, "POS sale refused");
+    AppError::Pos(code)
 }
 
 /// Gives a server function's error response the status of its [`AppError`]. Server functions
@@ -80,6 +128,9 @@ impl From<LndError> for AppError {
 
 impl From<RateError> for AppError {
     fn from(error: RateError) -> Self {
+        // For admins (the dashboard): the full reason and how to fix it. Cashiers get
+        // `for_cashier`'s code instead.
+        tracing::warn!(%error, "no BTC/EUR rate");
         AppError::Unavailable(error.to_string())
     }
 }
@@ -161,6 +212,9 @@ mod tests {
             (AppError::Throttled("wait".into()), 429),
             (AppError::Unavailable("later".into()), 503),
             (AppError::Lightning("node down".into()), 503),
+            (AppError::Pos(PosError::RateUnavailable), 503),
+            (AppError::Pos(PosError::InvalidAmount), 400),
+            (AppError::Pos(PosError::SignedOut), 401),
         ];
         for (error, status) in cases {
             let response = with_error_status(error_response(&error)).await;

@@ -12,6 +12,10 @@ pub const COINGECKO_DEMO_BASE_URL: &str = "https://api.coingecko.com";
 pub const COINGECKO_PRO_BASE_URL: &str = "https://pro-api.coingecko.com";
 /// Default CoinMarketCap base URL.
 pub const CMC_BASE_URL: &str = "https://pro-api.coinmarketcap.com";
+/// The demo rate, EUR per BTC: 50,000.00. Used only with the embedded simulated node (regtest
+/// demo, no real money) when no provider answers and no fallback rate is set; such quotes have
+/// source `"demo"` and are labelled "demo rate" / "cambio dimostrativo" wherever they show.
+pub const DEMO_RATE_EUR_PER_BTC: Decimal = Decimal::from_parts(50_000, 0, 0, false, 0);
 
 /// What [`super::RateService`] works with. The product fills the fields that are settings from
 /// its configuration keys (`Settings::rates_config` in `context/convert.rs`, where each field's
@@ -36,6 +40,14 @@ pub struct RatesConfig {
     pub cmc_base_url: Option<String>,
     /// Rate used (loudly flagged) when no provider answers, in EUR per BTC.
     pub fallback_rate: Option<Decimal>,
+    /// The node is the embedded simulated node (no `lightning_host`): when no provider answers
+    /// and no fallback rate is set, use [`DEMO_RATE_EUR_PER_BTC`] (source `"demo"`) instead of
+    /// refusing. Never set for a real node.
+    pub demo_rate_allowed: bool,
+    /// After a provider's failed fetch, it is not asked again for this long (quotes answer at once
+    /// from the stale, fallback or demo rate, or the error); its circuit breaker takes over after
+    /// `breaker_failures` such failures. 0 asks it on every quote.
+    pub failure_retry_secs: u64,
     /// A combined quote younger than this is served from cache without asking providers.
     pub cache_ttl_secs: u64,
     /// A cached quote older than this is never used, not even when every provider fails.
@@ -72,6 +84,8 @@ impl Default for RatesConfig {
             cmc_api_key: None,
             cmc_base_url: None,
             fallback_rate: None,
+            demo_rate_allowed: false,
+            failure_retry_secs: 30,
             cache_ttl_secs: 300,
             max_quote_age_secs: 900,
             provider_timeout_secs: 5,
@@ -242,7 +256,7 @@ impl RatesConfig {
             check_key("CoinMarketCap", &self.cmc_api_key)?;
             check_base_url("CoinMarketCap", &self.cmc_base_url_resolved())?;
         }
-        if !self.coingecko_enabled && !self.cmc_enabled && self.fallback_rate.is_none() {
+        if !self.coingecko_enabled && !self.cmc_enabled && self.fallback_rate.is_none() && !self.demo_rate_allowed {
             return Err(RatesConfigError::NoRateSource);
         }
         Ok(())

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::coingecko::{self, CoinGecko};
 use super::coinmarketcap::{self, CoinMarketCap};
 use super::combine::{median, spread_percent};
-use super::config::{usable_key, RatesConfig, RatesConfigError};
+use super::config::{usable_key, RatesConfig, RatesConfigError, DEMO_RATE_EUR_PER_BTC};
 use super::provider::SanityBand;
 use super::provider::{HttpProvider, RetryPolicy};
 use crate::breaker::{BreakerState, CircuitBreaker, Rejection};
@@ -33,18 +33,21 @@ pub struct ProviderQuote {
 pub struct RateQuote {
     /// EUR per BTC; always > 0.
     pub eur_per_btc: Decimal,
-    /// "coingecko", "coinmarketcap", "median(coingecko,coinmarketcap)" or "fallback".
+    /// "coingecko", "coinmarketcap", "median(coingecko,coinmarketcap)", "fallback" or "demo".
     pub source: String,
     /// When the providers answered (for a fallback: when the fallback was chosen).
     pub fetched_at: DateTime<Utc>,
     /// The configured fallback rate is used because no provider answered: show `warning` loudly.
     pub is_fallback: bool,
+    /// The demo rate ([`DEMO_RATE_EUR_PER_BTC`], source `"demo"`) is used: the node is the embedded
+    /// simulated node, no provider answered and no fallback rate is set. Label it "demo rate".
+    pub is_demo: bool,
     /// A cached quote older than the cache TTL (but within the maximum age) is used because no provider
     /// answered: show `warning` loudly.
     pub is_stale: bool,
     /// Set when providers disagree by more than the configured spread.
     pub spread_warning: Option<String>,
-    /// Set for fallback and stale quotes: what happened, to show prominently.
+    /// Set for fallback, demo and stale quotes: what happened, to show prominently.
     pub warning: Option<String>,
     /// The provider answers this rate was computed from (empty for a fallback).
     pub providers: Vec<ProviderQuote>,
@@ -153,6 +156,8 @@ struct Health {
     last_quote: Option<(ProviderQuote, Instant)>,
     last_error: Option<String>,
     last_ok: Option<bool>,
+    /// After a failed fetch: not asked again before this (see `RatesConfig::failure_retry_secs`).
+    retry_at: Option<Instant>,
 }
 
 struct ProviderSlot {
@@ -222,8 +227,27 @@ impl ProviderSlot {
         self.provider.name()
     }
 
-    /// Ask the provider (through its breaker); `Err` is a one-line reason.
-    async fn fetch(&self, policy: RetryPolicy, band: SanityBand) -> Result<ProviderQuote, String> {
+    /// While a failed provider rests (see `RatesConfig::failure_retry_secs`): why it is not asked.
+    fn resting(&self) -> Option<String> {
+        let health = lock(&self.health);
+        let retry_at = health.retry_at?;
+        let now = Instant::now();
+        if now >= retry_at {
+            return None;
+        }
+        let retry_in_secs = retry_at.saturating_duration_since(now).as_secs_f64().ceil();
+        let last_error = health.last_error.as_deref().unwrap_or("none");
+        Some(format!(
+            "not asked: failed recently, retry in {retry_in_secs} s (last error: {last_error})"
+        ))
+    }
+
+    /// Ask the provider (through its breaker, unless it rests after a failure); `Err` is a
+    /// one-line reason. A resting or open provider answers at once, without any network call.
+    async fn fetch(&self, policy: RetryPolicy, band: SanityBand, rest: Duration) -> Result<ProviderQuote, String> {
+        if let Some(reason) = self.resting() {
+            return Err(reason);
+        }
         let permit = match self.breaker.try_acquire() {
             Ok(permit) => permit,
             Err(rejection) => {
@@ -253,6 +277,7 @@ impl ProviderSlot {
                 let mut health = lock(&self.health);
                 health.last_quote = Some((quote.clone(), Instant::now()));
                 health.last_ok = Some(true);
+                health.retry_at = None;
                 Ok(quote)
             }
             Err(failure) => {
@@ -262,6 +287,7 @@ impl ProviderSlot {
                 let mut health = lock(&self.health);
                 health.last_error = Some(reason.clone());
                 health.last_ok = Some(false);
+                health.retry_at = (!rest.is_zero()).then(|| Instant::now() + rest);
                 Err(reason)
             }
         }
@@ -388,7 +414,9 @@ impl RateService {
     ///
     /// Order: a cached quote younger than `cache_ttl_secs`; else every enabled provider at once (each behind
     /// its circuit breaker, with retries) combined by median; else — loudly flagged — the last live quote if
-    /// younger than `max_quote_age_secs`, else the fallback rate; else [`RateError::NoRate`].
+    /// younger than `max_quote_age_secs`, else the fallback rate, else (embedded simulated node only) the
+    /// demo rate; else [`RateError::NoRate`]. A provider that failed is not asked again for
+    /// `failure_retry_secs` (then its breaker decides), so after one failure quotes answer at once.
     pub async fn quote(&self) -> Result<RateQuote, RateError> {
         let ttl = Duration::from_secs(self.config.cache_ttl_secs);
         if let Some(hit) = self.cached_younger_than(ttl) {
@@ -400,8 +428,9 @@ impl RateService {
             return Ok(hit.quote);
         }
 
+        let rest = Duration::from_secs(self.config.failure_retry_secs);
         let outcomes =
-            futures::future::join_all(self.slots.iter().map(|slot| slot.fetch(self.policy, self.band))).await;
+            futures::future::join_all(self.slots.iter().map(|slot| slot.fetch(self.policy, self.band, rest))).await;
         let mut accepted = Vec::new();
         let mut failures = Vec::new();
         for (slot, outcome) in self.slots.iter().zip(outcomes) {
@@ -452,9 +481,33 @@ impl RateService {
                 source: "fallback".to_owned(),
                 fetched_at: Utc::now(),
                 is_fallback: true,
+                is_demo: false,
                 is_stale: false,
                 spread_warning: None,
                 warning: Some(warning),
+                providers: Vec::new(),
+            };
+            self.remember(&quote, Instant::now(), false);
+            return Ok(quote);
+        }
+
+        if self.config.demo_rate_allowed {
+            let rate = DEMO_RATE_EUR_PER_BTC;
+            if self.log_degraded_now() {
+                tracing::warn!(demo_rate = %rate, failures = %failures, "serving the demo BTC/EUR rate (embedded simulated node)");
+            }
+            let quote = RateQuote {
+                eur_per_btc: rate,
+                source: "demo".to_owned(),
+                fetched_at: Utc::now(),
+                is_fallback: false,
+                is_demo: true,
+                is_stale: false,
+                spread_warning: None,
+                warning: Some(format!(
+                    "DEMO RATE of {rate} EUR/BTC, not a market price: the node is the embedded simulated node \
+                     and no rate provider answers ({failures})"
+                )),
                 providers: Vec::new(),
             };
             self.remember(&quote, Instant::now(), false);
@@ -511,6 +564,7 @@ impl RateService {
             source,
             fetched_at,
             is_fallback: false,
+            is_demo: false,
             is_stale: false,
             spread_warning,
             warning: None,

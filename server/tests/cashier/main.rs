@@ -4,8 +4,8 @@
 //! sales' events, cut to what the POS screen reads, replayed only within the POS expiry window;
 //! an admin keeps everything. And what a cashier may type (item 14): amounts only as plain
 //! decimal EUR, at most `pos_max_amount_eur` (admins are not capped by it), notes without control
-//! or text-direction characters; every refusal says why, in the till's language, and creates
-//! nothing.
+//! or text-direction characters; every refusal is a short code the till shows in its language
+//! (the reason goes to the log) and creates nothing.
 
 // A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -313,73 +313,81 @@ async fn invoice_count(web: &Web) -> Result<i64, Box<dyn std::error::Error>> {
     Ok(count)
 }
 
-/// Rings up a sale as `cookie` with `lang` (empty: not sent); status and error text (or body).
+/// Rings up a sale as `cookie`; status and body.
 async fn try_sale(
     web: &Web,
     cookie: &str,
     amount_eur: &str,
     note: &str,
-    lang: &str,
-) -> Result<(u16, String, Value), Box<dyn std::error::Error>> {
-    let mut form = vec![("amount_eur", amount_eur), ("note", note)];
-    if !lang.is_empty() {
-        form.push(("lang", lang));
-    }
-    let (status, body, _) = web.call("pos_charge", Some(cookie), &form).await?;
-    Ok((status, error_text(&body), body))
+) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+    let (status, body, _) = web
+        .call(
+            "pos_charge",
+            Some(cookie),
+            &[("amount_eur", amount_eur), ("note", note)],
+        )
+        .await?;
+    Ok((status, body))
+}
+
+/// A POS refusal's body: its code (`PosError`), which the POS shows in the cashier's language.
+fn pos_code(code: &str) -> Value {
+    serde_json::json!({ "Pos": code })
 }
 
 #[tokio::test]
-async fn a_pos_amount_that_is_not_plain_decimal_eur_is_refused_with_its_reason_and_creates_nothing() -> TestResult {
+async fn a_pos_amount_that_is_not_plain_decimal_eur_is_refused_with_a_code_logs_its_reason_and_creates_nothing(
+) -> TestResult {
     let web = Web::start(true).await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let long = "1".repeat(5000);
-    let cases: Vec<(&str, &str)> = vec![
-        ("1e3", "'e' is not allowed"),
-        ("1_000", "'_' is not allowed"),
-        ("+5", "without a sign"),
-        ("-5", "without a sign"),
-        (".5", "put a digit before the decimal comma"),
-        (",50", "put a digit before the decimal comma"),
-        ("5.", "put the cents after the decimal comma"),
-        (" 5", "a space is not allowed"),
-        ("5 ", "a space is not allowed"),
-        ("0", "greater than 0"),
-        ("0,00", "greater than 0"),
-        ("1.234,56", "without a thousands separator"),
-        ("1,234.56", "without a thousands separator"),
-        ("1.000", "more than 2 decimals"),
-        ("1,005", "more than 2 decimals"),
-        ("12345678", "too long"),
-        (long.as_str(), "too long"),
-        ("", "type an amount in EUR"),
-        ("NaN", "'N' is not allowed"),
-        ("12\u{202E}", "U+202E is not allowed"),
+    let log = CapturedLog::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // The amount, the code the till gets, and the reason the log gets.
+    let cases: Vec<(&str, &str, &str)> = vec![
+        ("1e3", "invalid_amount", "'e' is not allowed"),
+        ("1_000", "invalid_amount", "'_' is not allowed"),
+        ("+5", "amount_too_small", "without a sign"),
+        ("-5", "amount_too_small", "without a sign"),
+        (".5", "invalid_amount", "put a digit before the decimal comma"),
+        (",50", "invalid_amount", "put a digit before the decimal comma"),
+        ("5.", "invalid_amount", "put the cents after the decimal comma"),
+        (" 5", "invalid_amount", "a space is not allowed"),
+        ("5 ", "invalid_amount", "a space is not allowed"),
+        ("0", "amount_too_small", "greater than 0"),
+        ("0,00", "amount_too_small", "greater than 0"),
+        ("1.234,56", "invalid_amount", "without a thousands separator"),
+        ("1,234.56", "invalid_amount", "without a thousands separator"),
+        ("1.000", "invalid_amount", "more than 2 decimals"),
+        ("1,005", "invalid_amount", "more than 2 decimals"),
+        ("12345678", "amount_too_large", "too long"),
+        (long.as_str(), "amount_too_large", "too long"),
+        ("", "invalid_amount", "type an amount in EUR"),
+        ("NaN", "invalid_amount", "'N' is not allowed"),
+        ("12\u{202E}", "invalid_amount", "U+202E is not allowed"),
     ];
     let before = web.db_dump().await?;
     let count = invoice_count(&web).await?;
     for cookie in [&cashier, &admin] {
-        for (amount, expected) in &cases {
-            let (status, text, body) = try_sale(&web, cookie, amount, "", "").await?;
+        for (amount, code, reason) in &cases {
             let shown: String = amount.chars().take(20).collect();
+            let logged_before = log.text().len();
+            let (status, body) = try_sale(&web, cookie, amount, "").await?;
             assert_eq!(status, 400, "{shown:?}: {body}");
-            assert!(body.get("Invalid").is_some(), "{shown:?}: {body}");
-            assert!(text.contains(expected), "{shown:?}: expected '{expected}' in: {text}");
-            assert!(text.len() < 300, "{shown:?}: the refusal echoes the input: {text}");
+            assert_eq!(body, pos_code(code), "{shown:?}");
+            let logged = log.text()[logged_before..].to_string();
+            assert!(
+                logged.contains(reason),
+                "{shown:?}: expected '{reason}' in the log: {logged}"
+            );
+            assert!(logged.len() < 1000, "{shown:?}: the log echoes the input: {logged}");
         }
-    }
-    // In Italian when the till says so.
-    for (amount, expected) in [
-        ("1.234,56", "scrivi l'importo senza separatore delle migliaia"),
-        ("1e3", "'e' non è ammesso"),
-        (" 5", "uno spazio non è ammesso"),
-        ("+5", "senza segno"),
-        ("5,", "metti i centesimi dopo la virgola"),
-    ] {
-        let (status, text, _) = try_sale(&web, &cashier, amount, "", "it").await?;
-        assert_eq!(status, 400, "{amount:?}: {text}");
-        assert!(text.contains(expected), "{amount:?}: expected '{expected}' in: {text}");
     }
     assert_eq!(invoice_count(&web).await?, count, "a refused amount created an invoice");
     assert_eq!(web.db_dump().await?, before, "refused amounts changed the database");
@@ -403,17 +411,10 @@ async fn a_cashiers_sale_above_pos_max_amount_eur_is_refused_and_an_admins_is_no
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let before = web.db_dump().await?;
-    let (status, text, body) = try_sale(&web, &cashier, "1000,01", "", "it").await?;
-    assert_eq!(status, 403, "{body}");
-    assert_eq!(
-        text,
-        "Importo oltre il massimo di 1.000,00 € per la cassa: chiedi al titolare"
-    );
-    let (status, text, _) = try_sale(&web, &cashier, "2500", "", "en").await?;
-    assert_eq!(status, 403);
-    assert_eq!(text, "Amount above the till's maximum of 1,000.00 €: ask the owner");
-    let (status, text, _) = try_sale(&web, &cashier, "2500", "", "").await?;
-    assert_eq!(status, 403, "{text}");
+    for amount in ["1000,01", "2500"] {
+        let (status, body) = try_sale(&web, &cashier, amount, "").await?;
+        assert_eq!((status, body), (403, pos_code("over_till_maximum")), "{amount}");
+    }
     assert_eq!(web.db_dump().await?, before, "a refused sale changed the database");
     let count = invoice_count(&web).await?;
     // Up to the maximum a cashier charges; an admin is not capped by it.
@@ -439,12 +440,8 @@ async fn a_cashiers_sale_above_pos_max_amount_eur_is_refused_and_an_admins_is_no
     )
     .await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
-    let (status, text, _) = try_sale(&web, &cashier, "20,51", "", "it").await?;
-    assert_eq!(status, 403, "{text}");
-    assert_eq!(
-        text,
-        "Importo oltre il massimo di 20,50 € per la cassa: chiedi al titolare"
-    );
+    let (status, body) = try_sale(&web, &cashier, "20,51", "").await?;
+    assert_eq!((status, body), (403, pos_code("over_till_maximum")));
     web.ok(&cashier, "pos_charge", &[("amount_eur", "20,50"), ("note", "")])
         .await?;
     web.gateway.shutdown().await?;
@@ -459,26 +456,18 @@ async fn a_note_with_a_control_or_text_direction_character_is_refused_and_create
     let before = web.db_dump().await?;
     let count = invoice_count(&web).await?;
     for cookie in [&cashier, &admin] {
-        for (note, expected) in [
-            ("Caffè \u{202E}onrotir", "text-direction character (U+202E)"),
-            ("\u{2066}tavolo 4\u{2069}", "text-direction character (U+2066)"),
-            ("tavolo\u{200F} 4", "text-direction character (U+200F)"),
-            ("riga 1\nriga 2", "invisible control character (U+000A)"),
-            ("beep\u{7}", "invisible control character (U+0007)"),
-            ("\u{1B}[31mrosso", "invisible control character (U+001B)"),
+        for note in [
+            "Caffè \u{202E}onrotir",
+            "\u{2066}tavolo 4\u{2069}",
+            "tavolo\u{200F} 4",
+            "riga 1\nriga 2",
+            "beep\u{7}",
+            "\u{1B}[31mrosso",
         ] {
-            let (status, text, body) = try_sale(&web, cookie, "5", note, "").await?;
-            assert_eq!(status, 400, "{note:?}: {body}");
-            assert!(text.starts_with("the note contains"), "{note:?}: {text}");
-            assert!(text.contains(expected), "{note:?}: expected '{expected}' in: {text}");
+            let (status, body) = try_sale(&web, cookie, "5", note).await?;
+            assert_eq!((status, body), (400, pos_code("unsafe_note")), "{note:?}");
         }
     }
-    let (status, text, _) = try_sale(&web, &cashier, "5", "Caffè \u{202E}x", "it").await?;
-    assert_eq!(status, 400);
-    assert!(
-        text.starts_with("la nota contiene un carattere che cambia la direzione del testo (U+202E)"),
-        "{text}"
-    );
     assert_eq!(invoice_count(&web).await?, count, "a refused note created an invoice");
     assert_eq!(web.db_dump().await?, before, "refused notes changed the database");
 
@@ -492,5 +481,138 @@ async fn a_note_with_a_control_or_text_direction_character_is_refused_and_create
         .await?;
     assert!(sale["invoice_id"].is_string(), "{sale}");
     web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// Log lines written while a test runs (the gateway runs on the test's thread).
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Settings with CoinGecko at a local port that refuses connections, one attempt, no fallback.
+fn unreachable_provider() -> [(&'static str, String); 2] {
+    [
+        ("LIGHTNING_COINGECKO_BASE_URL", common::rates::refused_url()),
+        ("LIGHTNING_MAX_RETRIES", "0".to_string()),
+    ]
+}
+
+#[tokio::test]
+async fn the_embedded_demo_sells_at_the_labelled_demo_rate_when_no_provider_answers() -> TestResult {
+    let env = unreachable_provider();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let web = Web::start_with(true, &env).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+
+    let sale = web
+        .ok(&cashier, "pos_charge", &[("amount_eur", "12,50"), ("note", "")])
+        .await?;
+    assert_eq!(sale["rate_source"], "demo", "{sale}");
+    assert_eq!(sale["rate_state"], "demo", "{sale}");
+    assert_eq!(sale["eur_per_btc"], "50000", "{sale}");
+    assert_eq!(sale["rate_is_fallback"], false, "{sale}");
+    assert_eq!(sale["amount_sat"], 25_000, "{sale}");
+    // The label says "demo rate"; which provider failed and why is not the cashier's to read.
+    assert!(!sale.to_string().contains("coingecko"), "{sale}");
+    let id = sale["invoice_id"].as_str().ok_or("invoice_id")?;
+
+    let store = Store::open_in(&web.home.data_dir).await?;
+    let recorded = store.ln_invoice(id).await?.ok_or("no invoice")?;
+    store.close().await;
+    assert_eq!(recorded.rate_source, "demo");
+    assert_eq!(recorded.rate_eur_per_btc, Decimal::from(50_000));
+
+    // The POS rate label: "demo", with nothing technical for a cashier; the admin sees the providers.
+    let status = web.ok(&cashier, "rate_status", &[]).await?;
+    assert_eq!(status["state"], "demo", "{status}");
+    assert_eq!(status["providers"], serde_json::json!([]), "{status}");
+    assert_eq!(status["warnings"], serde_json::json!([]), "{status}");
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let status = web.ok(&admin, "rate_status", &[]).await?;
+    assert_eq!(status["state"], "demo", "{status}");
+    assert!(status["providers"].to_string().contains("coingecko"), "{status}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn with_a_real_node_and_no_rate_the_cashier_gets_a_short_code_and_the_log_the_detail() -> TestResult {
+    let log = CapturedLog::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // The simnode started as a separate node, configured like a real LND.
+    let node_dir = tempfile::tempdir()?;
+    let node = common::lightning::start_node(node_dir.path()).await?;
+    let host = node.grpc_addr().to_string();
+    let cert = node.tls_cert_path().to_string_lossy().into_owned();
+    let macaroon = node
+        .macaroon_path(simnode::MacaroonKind::Admin)
+        .to_string_lossy()
+        .into_owned();
+    let provider = unreachable_provider();
+    let mut env: Vec<(&str, &str)> = provider.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([
+        ("LIGHTNING_HOST", host.as_str()),
+        ("LIGHTNING_CERT_PATH", cert.as_str()),
+        ("LIGHTNING_MACAROON_PATH", macaroon.as_str()),
+    ]);
+    let web = Web::start_with(true, &env).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let before = web.db_dump().await?;
+
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let (status, body, _) = web
+            .call("pos_charge", Some(&cashier), &[("amount_eur", "12,50"), ("note", "")])
+            .await?;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body, serde_json::json!({ "Pos": "rate_unavailable" }));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+    assert_eq!(web.db_dump().await?, before, "a refused sale writes nothing");
+
+    // The POS rate label reads "unavailable" from the same short code.
+    let (status, body, _) = web.call("rate_status", Some(&cashier), &[]).await?;
+    assert_eq!((status, body), (503, serde_json::json!({ "Pos": "rate_unavailable" })));
+
+    // The technical detail is in the log (and for admins), never in the cashier's reply.
+    let logged = log.text();
+    assert!(
+        logged.contains("POS sale refused") && logged.contains("rate_unavailable"),
+        "{logged}"
+    );
+    assert!(logged.contains("coingecko:"), "the reason is logged:\n{logged}");
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let (status, body, _) = web.call("rate_status", Some(&admin), &[]).await?;
+    assert_eq!(status, 503);
+    assert!(error_text(&body).contains("no BTC/EUR rate available"), "{body}");
+    web.gateway.shutdown().await?;
+    node.shutdown().await;
     Ok(())
 }

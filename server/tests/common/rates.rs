@@ -86,7 +86,8 @@ pub async fn failing_server(status: u16) -> MockServer {
     server
 }
 
-/// Settings pointing at the given mock servers (a provider is enabled iff its server is given); fast retries.
+/// Settings pointing at the given mock servers (a provider is enabled iff its server is given); fast
+/// retries, no rest after a failure.
 pub fn config(cg: Option<&MockServer>, cmc: Option<&MockServer>) -> RatesConfig {
     RatesConfig {
         coingecko_enabled: cg.is_some(),
@@ -97,6 +98,9 @@ pub fn config(cg: Option<&MockServer>, cmc: Option<&MockServer>) -> RatesConfig 
         provider_timeout_secs: 2,
         max_retries: 0,
         retry_backoff_base_ms: 10,
+        // Ask the providers on every quote, so the breaker tests count each failure; the tests of
+        // the rest after a failure set their own.
+        failure_retry_secs: 0,
         ..RatesConfig::default()
     }
 }
@@ -132,4 +136,46 @@ impl wiremock::Match for HeaderAbsent {
     fn matches(&self, request: &Request) -> bool {
         !request.headers.contains_key(self.0)
     }
+}
+
+/// A local TCP listener that accepts connections and never answers; counts the connections.
+pub struct SilentServer {
+    pub url: String,
+    pub accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SilentServer {
+    pub async fn start() -> SilentServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(socket); // never read, never answered, never closed
+            }
+        });
+        SilentServer { url, accepted, task }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `http://127.0.0.1:PORT` of a port that refuses connections (bound once, then closed).
+pub fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    format!("http://{addr}")
 }

@@ -83,8 +83,10 @@ async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
         .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = openfatture(dir.path());
+    // A real node is configured: no demo rate (see the next test for the embedded demo).
     cmd.env("LIGHTNING_COINGECKO_BASE_URL", down.uri())
         .env("LIGHTNING_MAX_RETRIES", "0")
+        .env("LIGHTNING_HOST", "127.0.0.1:10009")
         .args(["lightning", "rates"]);
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
         .await
@@ -96,4 +98,34 @@ async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
             && err.contains("openfatture config set lightning_fallback_rate 45000.00"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rates_command_of_the_embedded_demo_shows_the_labelled_demo_rate() {
+    let down = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&down)
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = openfatture(dir.path());
+    // No lightning_host: the node is the embedded simulated node.
+    cmd.env("LIGHTNING_COINGECKO_BASE_URL", down.uri())
+        .env("LIGHTNING_MAX_RETRIES", "0")
+        .args(["lightning", "rates"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+        .await
+        .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("💱 Rate: 50,000 EUR/BTC (source: demo rate, not a market price)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("DEMO RATE"), "{stdout}");
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::common::rates::*;
 use openfatture::breaker::BreakerState;
-use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig};
+use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig, DEMO_RATE_EUR_PER_BTC};
 use rust_decimal_macros::dec;
 use wiremock::ResponseTemplate;
 
@@ -360,4 +360,138 @@ async fn status_lists_disabled_and_unqueried_providers() {
         status.providers[0].last_quote.as_ref().map(|q| q.eur_per_btc),
         Some(dec!(45000))
     );
+}
+
+/// Settings with only CoinGecko at `url`, one attempt of at most 1 s, and the product's rest
+/// after a failure.
+fn one_provider_at(url: &str) -> RatesConfig {
+    RatesConfig {
+        coingecko_enabled: true,
+        coingecko_base_url: Some(url.to_owned()),
+        provider_timeout_secs: 1,
+        max_retries: 0,
+        failure_retry_secs: RatesConfig::default().failure_retry_secs,
+        ..RatesConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_provider_that_never_answers_makes_only_the_first_quote_wait() {
+    let silent = SilentServer::start().await;
+    let service = RateService::new(RatesConfig {
+        fallback_rate: Some(dec!(45000)),
+        ..one_provider_at(&silent.url)
+    })
+    .unwrap();
+
+    let started = std::time::Instant::now();
+    assert!(service.quote().await.unwrap().is_fallback);
+    let first = started.elapsed();
+    assert!(
+        first >= std::time::Duration::from_millis(900),
+        "the first quote waits for the timeout: {first:?}"
+    );
+    assert_eq!(silent.connections(), 1);
+
+    let mut slowest = std::time::Duration::ZERO;
+    let all = std::time::Instant::now();
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        let quote = service.quote().await.unwrap();
+        let took = started.elapsed();
+        assert!(quote.is_fallback);
+        assert!(
+            quote
+                .warning
+                .as_deref()
+                .is_some_and(|w| w.contains("failed recently, retry in")),
+            "{quote:?}"
+        );
+        assert!(
+            took < std::time::Duration::from_millis(50),
+            "a quote after the failure took {took:?}"
+        );
+        slowest = slowest.max(took);
+    }
+    eprintln!(
+        "first quote {first:?}; next 20: slowest {slowest:?}, mean {:?}",
+        all.elapsed() / 20
+    );
+    assert_eq!(
+        silent.connections(),
+        1,
+        "the provider is not asked again while it rests"
+    );
+    assert!(matches!(health(&service, "coingecko"), ProviderHealth::Failing { .. }));
+}
+
+#[tokio::test]
+async fn without_any_rate_the_error_also_comes_at_once_after_the_first_failure() {
+    let silent = SilentServer::start().await;
+    let service = RateService::new(one_provider_at(&silent.url)).unwrap();
+    assert!(matches!(service.quote().await, Err(RateError::NoRate { .. })));
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        assert!(matches!(service.quote().await, Err(RateError::NoRate { .. })));
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
+    }
+    assert_eq!(silent.connections(), 1);
+}
+
+#[tokio::test]
+async fn a_rested_provider_is_asked_again_after_the_retry_time() {
+    let cg = failing_server(503).await;
+    let service = RateService::new(RatesConfig {
+        fallback_rate: Some(dec!(45000)),
+        ..one_provider_at(&cg.uri())
+    })
+    .unwrap();
+    assert!(service.quote().await.unwrap().is_fallback);
+    assert!(service.quote().await.unwrap().is_fallback);
+    assert_eq!(hits(&cg).await, 1, "resting");
+    jump(RatesConfig::default().failure_retry_secs).await;
+    cg.reset().await;
+    cg_request().respond_with(json(cg_body("45500"))).mount(&cg).await;
+    let quote = service.quote().await.unwrap();
+    assert_eq!((quote.eur_per_btc, quote.source.as_str()), (dec!(45500), "coingecko"));
+}
+
+#[tokio::test]
+async fn the_demo_rate_is_used_only_where_allowed_and_says_so() {
+    let refused = refused_url();
+    let demo = RateService::new(RatesConfig {
+        demo_rate_allowed: true,
+        ..one_provider_at(&refused)
+    })
+    .unwrap();
+    let quote = demo.quote().await.unwrap();
+    assert_eq!(quote.eur_per_btc, DEMO_RATE_EUR_PER_BTC);
+    assert_eq!(DEMO_RATE_EUR_PER_BTC, dec!(50000));
+    assert_eq!(quote.source, "demo");
+    assert!(quote.is_demo && !quote.is_fallback);
+    assert!(
+        quote.warning.as_deref().is_some_and(|w| w.contains("DEMO RATE")),
+        "{quote:?}"
+    );
+
+    // A configured fallback wins over the demo rate.
+    let fallback = RateService::new(RatesConfig {
+        demo_rate_allowed: true,
+        fallback_rate: Some(dec!(45000)),
+        ..one_provider_at(&refused)
+    })
+    .unwrap();
+    assert_eq!(fallback.quote().await.unwrap().source, "fallback");
+
+    // A real node (no demo) still refuses.
+    let real = RateService::new(one_provider_at(&refused)).unwrap();
+    assert!(matches!(real.quote().await, Err(RateError::NoRate { .. })));
+
+    // With every provider off, the demo rate is still a rate source for the embedded node.
+    let offline = RatesConfig {
+        coingecko_enabled: false,
+        demo_rate_allowed: true,
+        ..RatesConfig::default()
+    };
+    assert_eq!(RateService::new(offline).unwrap().quote().await.unwrap().source, "demo");
 }
