@@ -91,6 +91,7 @@ settings! {
     lightning_webhook_timeout: u64 = (U64 { min: 1 }, Some("10"), PUBLIC, "Deadline of one webhook delivery attempt, seconds");
     gateway_tls_cert_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM certificate (chain) for serving the web app over HTTPS; set together with gateway_tls_key_path");
     gateway_tls_key_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM private key of gateway_tls_cert_path");
+    gateway_public_names: Option<String> = (Text, None, PUBLIC, "Comma-separated host names (name or name:port) browsers may use to reach the web app besides its listen address and localhost, e.g. pos.shop.lan; other Host headers are refused (DNS rebinding)");
     lightning_pos_expiry_minutes: u64 = (U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)");
     lightning_liquidity_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable automatic liquidity management");
     lightning_liquidity_min_ratio: Decimal = (Ratio, Some("0.2"), PUBLIC, "Lowest acceptable inbound (remote/capacity) ratio of a channel");
