@@ -266,11 +266,7 @@ async fn raw(addr: SocketAddr, request: &[u8]) -> Res<String> {
 
 /// The status code of a raw HTTP/1.1 answer.
 fn status_of(answer: &str) -> u16 {
-    answer
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
+    answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
 }
 
 /// A `GET path` with `Host: host`, connection closed after the answer.
@@ -300,7 +296,13 @@ fn fake_site(web: &Web) -> Res<()> {
 
 /// Asserts the security headers every response carries; `what` names the response.
 fn assert_security_headers(headers: &reqwest::header::HeaderMap, what: &str, https: bool) -> Res<()> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
     let csp = get("content-security-policy");
     for directive in [
         "default-src 'self'",
@@ -346,10 +348,7 @@ async fn every_response_carries_the_security_headers_and_the_shell_its_script_ha
         .ok_or("no inline script in the shell")?;
     assert!(script.contains("import init from"), "{script}");
     let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()));
-    let csp = headers
-        .get("content-security-policy")
-        .ok_or("no CSP")?
-        .to_str()?;
+    let csp = headers.get("content-security-policy").ok_or("no CSP")?.to_str()?;
     assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
 
     let asset = web.http.get(web.url("/pkg/openfatture.js")).send().await?;
@@ -419,7 +418,11 @@ async fn a_forged_host_is_refused_and_the_gateways_own_names_are_served() -> Res
     assert_eq!(status_of(&answer), 400, "{answer}");
 
     // Its listen address and the loopback names with its port.
-    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}"), format!("[::1]:{port}")] {
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
         let answer = raw(addr, &login_with_host(&host)).await?;
         assert_eq!(status_of(&answer), 200, "Host {host}: {answer}");
     }
@@ -468,7 +471,10 @@ async fn a_name_in_gateway_public_names_is_served() -> Res<()> {
         }
         Err(e) => e.to_string(),
     };
-    assert!(error.contains("gateway_public_names") && error.contains("pos shop"), "{error}");
+    assert!(
+        error.contains("gateway_public_names") && error.contains("pos shop"),
+        "{error}"
+    );
     Ok(())
 }
 
@@ -509,7 +515,11 @@ async fn a_body_over_the_limit_is_413_and_malformed_input_400() -> Res<()> {
     assert_eq!(status, 400, "{body}");
     // Just under the limit is read (and refused for the wrong password, not for its size).
     let (status, _, _) = web
-        .call("login", None, &[("username", ADMIN), ("password", &"y".repeat(1024 * 1024))])
+        .call(
+            "login",
+            None,
+            &[("username", ADMIN), ("password", &"y".repeat(1024 * 1024))],
+        )
         .await?;
     assert_eq!(status, 401);
     web.gateway.shutdown().await?;
@@ -622,7 +632,11 @@ async fn the_setup_token_reaches_no_log_line_and_logs_off_a_terminal_have_no_col
     assert_ne!(page.status().as_u16(), 421);
     let setup = |token: String, username: &'static str| {
         http.post(format!("{base}/api/setup_admin"))
-            .form(&[("token", token.as_str()), ("username", username), ("password", ADMIN_PASSWORD)])
+            .form(&[
+                ("token", token.as_str()),
+                ("username", username),
+                ("password", ADMIN_PASSWORD),
+            ])
             .send()
     };
     assert_eq!(setup("wrong".into(), ADMIN).await?.status().as_u16(), 403);
@@ -633,7 +647,10 @@ async fn the_setup_token_reaches_no_log_line_and_logs_off_a_terminal_have_no_col
     let log = std::fs::read_to_string(&serve.stderr)?;
     // The trace log did record those requests (so the check below looks at something).
     assert!(log.contains("/setup"), "no request to /setup in the trace log");
-    assert!(log.contains("/api/setup_admin"), "no setup_admin request in the trace log");
+    assert!(
+        log.contains("/api/setup_admin"),
+        "no setup_admin request in the trace log"
+    );
     if let Some(line) = log.lines().find(|line| line.contains(&token)) {
         return Err(format!("the setup token is in a log line: {line}").into());
     }
