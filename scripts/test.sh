@@ -99,6 +99,27 @@ fi
 
 # --- 4. Playwright -------------------------------------------------------------------------------------
 if [ "$build_status" -eq 0 ]; then
+  # The wasm the browser downloads names no path of this machine (its home, the checkout, the
+  # target dir): panic locations are remapped by .cargo/config.toml.
+  say "no build-machine paths in the wasm"
+  wasm_paths=0
+  for wasm in "$repo_root"/target/site/pkg/*.wasm; do
+    [ -f "$wasm" ] || continue
+    for prefix in "$HOME/" "$repo_root/" "$target_dir/" "${CARGO_HOME:-$HOME/.cargo}/"; do
+      count="$(strings "$wasm" | grep -cF -- "$prefix" || true)"
+      if [ "$count" -gt 0 ]; then
+        echo "$(basename "$wasm"): $count strings contain $prefix, e.g.: $(strings "$wasm" | grep -F -- "$prefix" | head -n 1 | cut -c1-160)"
+        wasm_paths=$((wasm_paths + count))
+      fi
+    done
+  done
+  if [ "$wasm_paths" -eq 0 ]; then
+    passed=$((passed + 1))
+  else
+    stage_failures+=("the wasm carries $wasm_paths build-machine paths (see --remap-path-prefix in .cargo/config.toml)")
+    failed=$((failed + 1))
+  fi
+
   say "Playwright browser tests (end2end/)"
   # a free port on 127.0.0.1 for the gateway under test
   E2E_PORT="${E2E_PORT:-$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}"

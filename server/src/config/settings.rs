@@ -93,6 +93,7 @@ settings! {
     gateway_tls_cert_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM certificate (chain) for serving the web app over HTTPS; set together with gateway_tls_key_path");
     gateway_tls_key_path: Option<PathBuf> = (Path, None, PUBLIC, "PEM private key of gateway_tls_cert_path");
     gateway_metrics_token: Option<SecretString> = (Text, None, SECRET, "Bearer token /metrics requires from any address when set (unset: loopback clients and signed-in admins only)");
+    gateway_public_names: Option<String> = (Text, None, PUBLIC, "Comma-separated host names (name or name:port) browsers may use to reach the web app besides its listen address and localhost, e.g. pos.shop.lan; other Host headers are refused (DNS rebinding)");
     lightning_pos_expiry_minutes: u64 = (U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)");
     pos_max_amount_eur: Decimal = (PositiveDecimal, Some("1000"), PUBLIC, "Largest POS sale a cashier may charge, EUR (admins are not capped by it)");
     lightning_liquidity_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable automatic liquidity management");

@@ -58,6 +58,9 @@ pub enum GatewayError {
     /// The HTTPS settings are incomplete or the files are unusable.
     #[error("cannot serve HTTPS: {0}")]
     Tls(String),
+    /// A gateway setting is unusable (the message names it and the fix).
+    #[error("{0}")]
+    Config(String),
     /// The Ctrl-C / SIGTERM handler could not be installed.
     #[error("cannot listen for Ctrl-C/SIGTERM: {0}")]
     Signal(std::io::Error),

@@ -64,6 +64,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Connection for T {}
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ClientAddr(pub SocketAddr);
 
+/// The local address a request's connection arrived on (the Host check, when bound to all
+/// interfaces).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServerAddr(pub SocketAddr);
+
 /// The gateway's listener.
 pub(crate) struct GatewayListener {
     tcp: TcpListener,
@@ -157,6 +162,7 @@ impl Server {
         mut closing: watch::Receiver<bool>,
         _permit: OwnedSemaphorePermit,
     ) {
+        let local = stream.local_addr().ok();
         let io: Box<dyn Connection> = match &self.tls {
             None => Box::new(stream),
             Some(acceptor) => {
@@ -180,11 +186,17 @@ impl Server {
                 }
             }
         };
-        self.serve_http(io, addr, closing).await;
+        self.serve_http(io, addr, local, closing).await;
     }
 
     /// Serves HTTP/1.1 or HTTP/2 on `io` until the client or the server closes it.
-    async fn serve_http(&self, io: Box<dyn Connection>, addr: SocketAddr, mut closing: watch::Receiver<bool>) {
+    async fn serve_http(
+        &self,
+        io: Box<dyn Connection>,
+        addr: SocketAddr,
+        local: Option<SocketAddr>,
+        mut closing: watch::Receiver<bool>,
+    ) {
         // Set by the first request: until then the connection has `HEADER_READ_TIMEOUT` to send
         // one (hyper's own header timeout starts only once it knows HTTP/1 from HTTP/2).
         let asked = Arc::new(AtomicBool::new(false));
@@ -193,6 +205,9 @@ impl Server {
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             seen.store(true, Ordering::Relaxed);
             request.extensions_mut().insert(ConnectInfo(ClientAddr(addr)));
+            if let Some(local) = local {
+                request.extensions_mut().insert(ServerAddr(local));
+            }
             let router = router.clone();
             async move {
                 Ok::<_, Infallible>(

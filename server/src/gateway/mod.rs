@@ -11,6 +11,7 @@ mod backend;
 mod error;
 mod feed;
 mod guard;
+mod headers;
 mod lightning;
 mod listener;
 mod live;
@@ -198,6 +199,7 @@ pub async fn start(
     let https = tls.is_some();
     let listener = listener::GatewayListener::new(listener, tls);
     let local_addr = listener.local_addr().map_err(bind_error)?;
+    let host_policy = headers::HostPolicy::new(local_addr, settings.gateway_public_names.as_deref(), https)?;
     let simnode_dir = args
         .simnode_data_dir
         .clone()
@@ -238,6 +240,7 @@ pub async fn start(
         node: &node,
         store: &store,
         tracking: &tracking,
+        host_policy,
     };
     let web = match web_services(services, &args, running, https, site_root).await {
         Ok(web) => web,
@@ -290,6 +293,8 @@ struct Running<'a> {
     node: &'a lightning::NodeConnection,
     store: &'a Store,
     tracking: &'a PaymentTracking,
+    /// Which Host names the web server answers to.
+    host_policy: headers::HostPolicy,
 }
 
 /// Builds the rate service, the live event feed, the staff accounts and the routes.
@@ -300,7 +305,12 @@ async fn web_services(
     https: bool,
     site_root: PathBuf,
 ) -> Result<WebServices, GatewayError> {
-    let Running { node, store, tracking } = running;
+    let Running {
+        node,
+        store,
+        tracking,
+        host_policy,
+    } = running;
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
     let site = site::Site::new(site_root);
     if !site.is_built() {
@@ -344,7 +354,7 @@ async fn web_services(
         closing,
     };
     Ok(WebServices {
-        router: routes::router(state, auth),
+        router: routes::router(state, auth, host_policy),
         closing: closing_tx,
         feed,
         setup_token,

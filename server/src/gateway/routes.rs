@@ -8,19 +8,26 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use futures::StreamExt;
 use leptos::prelude::provide_context;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use super::guard::{self, RequestAuth};
+use super::headers::{self, HostPolicy};
 use super::live;
 use super::state::GatewayState;
 use super::web_error;
 use crate::auth::AuthService;
 
+/// Largest request body a server function accepts, bytes (axum's default body limit, which the
+/// server functions also apply); a larger one is answered 413.
+pub(crate) const MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
+
 /// The gateway's router.
-pub(crate) fn router(state: GatewayState, auth: AuthService) -> Router {
+pub(crate) fn router(state: GatewayState, auth: AuthService, host_policy: HostPolicy) -> Router {
+    let host_policy = std::sync::Arc::new(host_policy);
     // Registered explicitly so the server function is served even if the linker drops the
     // automatic registration of a crate it sees no other reference to.
     leptos::server_fn::axum::register_explicit::<app::api::GetNodeStatus>();
@@ -33,7 +40,23 @@ pub(crate) fn router(state: GatewayState, auth: AuthService) -> Router {
         .merge(api)
         .fallback(site_or_shell)
         .layer(axum::middleware::from_fn(guard::same_origin))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            host_policy.clone(),
+            headers::check_host,
+        ))
+        // Spans name the path only: a query string can carry a secret (the one-time setup link).
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            tracing::debug_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                version = ?request.version(),
+            )
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            host_policy,
+            headers::security_headers,
+        ))
         .with_state(state)
 }
 
@@ -44,6 +67,10 @@ async fn server_fn(
     Extension(request_auth): Extension<RequestAuth>,
     request: Request,
 ) -> Response {
+    let request = match buffered(request).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
     let backend = state.backend.clone();
     let admin = state.admin.clone();
     let response = leptos_axum::handle_server_fns_with_context(
@@ -58,6 +85,43 @@ async fn server_fn(
     .await
     .into_response();
     web_error::with_error_status(response).await
+}
+
+/// The request with its body read into memory, or the refusal: 413 when it is larger than
+/// [`MAX_REQUEST_BODY_BYTES`] (by its `Content-Length` or as it arrives), 400 when it breaks off.
+async fn buffered(request: Request) -> Result<Request, Response> {
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body too large: at most {MAX_REQUEST_BODY_BYTES} bytes\n"),
+        )
+            .into_response()
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_REQUEST_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let (parts, body) = request.into_parts();
+    let mut chunks = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("could not read the request body: {e}\n"),
+            )
+                .into_response()
+        })?;
+        if bytes.len() + chunk.len() > MAX_REQUEST_BODY_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// A file from the site root if there is one; otherwise the app's HTML shell for page routes.
@@ -90,7 +154,16 @@ async fn site_or_shell(State(state): State<GatewayState>, request: Request) -> R
         )
             .into_response();
     }
-    (no_cache(), Html(state.site.index_html())).into_response()
+    let shell = state.site.shell();
+    let csp = headers::content_security_policy(&[headers::script_hash(&shell.boot_script)]);
+    let mut response = (no_cache(), Html(shell.html)).into_response();
+    match HeaderValue::from_str(&csp) {
+        Ok(csp) => {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        Err(e) => tracing::error!("the shell's Content-Security-Policy is not a header value: {e}"),
+    }
+    response
 }
 
 /// Whether `path` can be a client-side route (not an asset, not the API).

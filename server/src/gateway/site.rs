@@ -64,6 +64,14 @@ pub fn site_root_from_env() -> PathBuf {
     }
 }
 
+/// The app's HTML shell and the text of its one inline script.
+pub(crate) struct Shell {
+    /// The page.
+    pub html: String,
+    /// The inline boot script, exactly as between `<script type="module">` and `</script>`.
+    pub boot_script: String,
+}
+
 /// The site root and the pages generated from it.
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
@@ -111,9 +119,15 @@ impl Site {
         self.root.join(SERVICE_WORKER_FILE).is_file()
     }
 
+    /// The HTML shell every client route gets (see [`Site::shell`]).
+    #[cfg(test)]
+    pub(crate) fn index_html(&self) -> String {
+        self.shell().html
+    }
+
     /// The HTML shell every client route gets: loads the stylesheet, starts the wasm app, links the
     /// web app manifest and registers the service worker (installable PWA, offline app shell).
-    pub(crate) fn index_html(&self) -> String {
+    pub(crate) fn shell(&self) -> Shell {
         let wasm = self.wasm_file_name();
         // Service workers exist only in secure contexts: https://, or http://127.0.0.1 / localhost.
         // On a LAN address over plain http `navigator.serviceWorker` is undefined and nothing happens.
@@ -139,7 +153,14 @@ if ("serviceWorker" in navigator) {{
         } else {
             String::new()
         };
-        format!(
+        // Its exact text is hashed into the page's Content-Security-Policy.
+        let boot_script = format!(
+            r#"
+import init from "/{PKG_DIR}/{OUTPUT_NAME}.js";
+init({{ module_or_path: "/{PKG_DIR}/{wasm}" }});{register_service_worker}
+"#
+        );
+        let html = format!(
             r#"<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -154,17 +175,15 @@ if ("serviceWorker" in navigator) {{
 <link rel="apple-touch-icon" href="/icons/apple-touch-icon.png">
 <link rel="stylesheet" href="/{PKG_DIR}/{OUTPUT_NAME}.css">
 <link rel="modulepreload" href="/{PKG_DIR}/{OUTPUT_NAME}.js">{preload_split_loader}
-<script type="module">
-import init from "/{PKG_DIR}/{OUTPUT_NAME}.js";
-init({{ module_or_path: "/{PKG_DIR}/{wasm}" }});{register_service_worker}
-</script>
+<script type="module">{boot_script}</script>
 </head>
 <body>
 <noscript>OpenFatture Lightning needs JavaScript and WebAssembly enabled.</noscript>
 </body>
 </html>
 "#
-        )
+        );
+        Shell { html, boot_script }
     }
 
     /// The page served instead of the app when the site root holds no build.

@@ -156,6 +156,8 @@ impl From<AuthError> for AppError {
             }
             AuthError::Throttled { .. } => AppError::Throttled(error.to_string()),
             AuthError::BadCredentials => AppError::NotSignedIn(error.to_string()),
+            // A wrong or used setup link: the request is understood and refused (403).
+            AuthError::BadSetupToken => AppError::Forbidden(error.to_string()),
             other => AppError::Invalid(other.to_string()),
         }
     }

@@ -255,6 +255,414 @@ async fn an_event_stream_outlives_the_header_timeout() -> Res<()> {
     Ok(())
 }
 
+/// Sends `request` as raw bytes on a new connection to `addr` and returns the whole answer.
+async fn raw(addr: SocketAddr, request: &[u8]) -> Res<String> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(request).await?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await??;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
+
+/// The status code of a raw HTTP/1.1 answer.
+fn status_of(answer: &str) -> u16 {
+    answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0)
+}
+
+/// A `GET path` with `Host: host`, connection closed after the answer.
+fn get_with_host(path: &str, host: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+/// A sign-in POST with `Host: host` and the matching Origin.
+fn login_with_host(host: &str) -> Vec<u8> {
+    let body = format!("username={ADMIN}&password={ADMIN_PASSWORD}");
+    format!(
+        "POST /api/login HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Writes a built site (an app script, no wasm needed) into the test gateway's site root.
+fn fake_site(web: &Web) -> Res<()> {
+    let pkg = web._dir.path().join("site/pkg");
+    std::fs::create_dir_all(&pkg)?;
+    std::fs::write(pkg.join("openfatture.js"), "export default function init() {}\n")?;
+    std::fs::write(pkg.join("openfatture.wasm"), "")?;
+    Ok(())
+}
+
+/// Asserts the security headers every response carries; `what` names the response.
+fn assert_security_headers(headers: &reqwest::header::HeaderMap, what: &str, https: bool) -> Res<()> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let csp = get("content-security-policy");
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(directive), "{what}: CSP without {directive}: {csp:?}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{what}: {csp}");
+    assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(get("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(get("x-frame-options"), "DENY", "{what}");
+    assert_eq!(
+        headers.contains_key("strict-transport-security"),
+        https,
+        "{what}: HSTS only under TLS"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_the_shell_its_script_hash() -> Res<()> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let web = Web::start(true).await?;
+    fake_site(&web)?;
+    let cookie = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+
+    let shell = web.http.get(web.url("/invoices")).send().await?;
+    assert_eq!(shell.status().as_u16(), 200);
+    let headers = shell.headers().clone();
+    assert_security_headers(&headers, "the HTML shell", false)?;
+    // The shell's inline boot script is allowed by its exact hash, and nothing else inline.
+    let html = shell.text().await?;
+    let script = html
+        .split("<script type=\"module\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .ok_or("no inline script in the shell")?;
+    assert!(script.contains("import init from"), "{script}");
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()));
+    let csp = headers.get("content-security-policy").ok_or("no CSP")?.to_str()?;
+    assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+
+    let asset = web.http.get(web.url("/pkg/openfatture.js")).send().await?;
+    assert_eq!(asset.status().as_u16(), 200);
+    assert_security_headers(asset.headers(), "a /pkg asset", false)?;
+    let missing = web.http.get(web.url("/nope.png")).send().await?;
+    assert_eq!(missing.status().as_u16(), 404);
+    assert_security_headers(missing.headers(), "a 404", false)?;
+    let api = web
+        .http
+        .post(web.url("/api/node_status"))
+        .header("cookie", &cookie)
+        .send()
+        .await?;
+    assert_security_headers(api.headers(), "a server function", false)?;
+    let refused = web
+        .http
+        .post(web.url("/api/login"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await?;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert_security_headers(refused.headers(), "a cross-site refusal", false)?;
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn hsts_is_sent_under_tls() -> Res<()> {
+    let https = Https::start().await?;
+    let client = https.http1()?;
+    for path in ["/", "/api/nope", "/pkg/missing.js"] {
+        let response = client.get(format!("{}{path}", https.origin())).send().await?;
+        assert_security_headers(response.headers(), path, true)?;
+        let hsts = response
+            .headers()
+            .get("strict-transport-security")
+            .ok_or("no HSTS")?
+            .to_str()?;
+        assert!(hsts.starts_with("max-age="), "{hsts}");
+    }
+    https.web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_forged_host_is_refused_and_the_gateways_own_names_are_served() -> Res<()> {
+    let web = Web::start(true).await?;
+    let addr = web.gateway.local_addr();
+    let port = addr.port();
+
+    // A DNS-rebinding page: the browser sends its own site's name as Host.
+    for host in [
+        "evil.example".to_string(),
+        format!("evil.example:{port}"),
+        format!("localhost:{}", port + 1),
+    ] {
+        for request in [get_with_host("/", &host), login_with_host(&host)] {
+            let answer = raw(addr, &request).await?;
+            assert_eq!(status_of(&answer), 421, "Host {host}: {answer}");
+            assert!(answer.contains("gateway_public_names"), "{answer}");
+            assert!(!answer.to_ascii_lowercase().contains("set-cookie"), "{answer}");
+        }
+    }
+    // No Host at all (HTTP/1.0).
+    let answer = raw(addr, b"GET / HTTP/1.0\r\n\r\n").await?;
+    assert_eq!(status_of(&answer), 400, "{answer}");
+
+    // Its listen address and the loopback names with its port.
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let answer = raw(addr, &login_with_host(&host)).await?;
+        assert_eq!(status_of(&answer), 200, "Host {host}: {answer}");
+    }
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_name_in_gateway_public_names_is_served() -> Res<()> {
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("GATEWAY_PUBLIC_NAMES", "pos.shop.lan, till.shop.lan:8443"),
+        ],
+    )
+    .await?;
+    let addr = web.gateway.local_addr();
+    // Behind a proxy (no port, any port) or on the port given.
+    for host in ["pos.shop.lan", "POS.shop.lan:8080", "till.shop.lan:8443"] {
+        let answer = raw(addr, &login_with_host(host)).await?;
+        assert_eq!(status_of(&answer), 200, "Host {host}: {answer}");
+        let answer = raw(addr, &get_with_host("/", host)).await?;
+        assert_ne!(status_of(&answer), 421, "Host {host}: {answer}");
+    }
+    for host in ["till.shop.lan", "shop.lan", "evil.example"] {
+        let answer = raw(addr, &login_with_host(host)).await?;
+        assert_eq!(status_of(&answer), 421, "Host {host}: {answer}");
+    }
+    web.gateway.shutdown().await?;
+
+    // A malformed name stops the start with the fix.
+    let dir = tempfile::tempdir()?;
+    let home = openfatture::config::Home::at(dir.path());
+    let settings = common::web::settings_with(&home, &[("GATEWAY_PUBLIC_NAMES", "pos shop")])?;
+    let args = openfatture::gateway::ServeArgs {
+        listen: common::web::any_port(),
+        simnode_data_dir: None,
+        first_admin: None,
+    };
+    let error = match openfatture::gateway::start(&settings, &home, args, dir.path().join("site")).await {
+        Ok(gateway) => {
+            gateway.shutdown().await?;
+            return Err("a malformed gateway_public_names was accepted".into());
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        error.contains("gateway_public_names") && error.contains("pos shop"),
+        "{error}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_and_malformed_input_400() -> Res<()> {
+    let web = Web::start(true).await?;
+    let addr = web.gateway.local_addr();
+    let big = format!("username={ADMIN}&password={}", "x".repeat(3 * 1024 * 1024));
+
+    // Declared by Content-Length.
+    let response = web
+        .http
+        .post(web.url("/api/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big.clone())
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 413);
+    assert!(response.text().await?.contains("too large"));
+
+    // Chunked, no length declared: counted as it arrives.
+    let mut request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for chunk in big.as_bytes().chunks(64 * 1024) {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let answer = raw(addr, &request).await?;
+    assert_eq!(status_of(&answer), 413, "{}", answer.lines().next().unwrap_or(""));
+
+    // Malformed: missing arguments.
+    let (status, body, _) = web.call("login", None, &[("username", ADMIN)]).await?;
+    assert_eq!(status, 400, "{body}");
+    // Just under the limit is read (and refused for the wrong password, not for its size).
+    let (status, _, _) = web
+        .call(
+            "login",
+            None,
+            &[("username", ADMIN), ("password", &"y".repeat(1024 * 1024))],
+        )
+        .await?;
+    assert_eq!(status, 401);
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_setup_token_is_403() -> Res<()> {
+    let web = Web::start(false).await?;
+    let url = web.gateway.setup_url().ok_or("no setup link without staff accounts")?;
+    let token = url.split("token=").nth(1).ok_or("no token in the link")?.to_string();
+    let wrong = format!("{}x", &token[..token.len() - 1]);
+    for bad in [wrong.as_str(), ""] {
+        let (status, body, _) = web
+            .call(
+                "setup_admin",
+                None,
+                &[("token", bad), ("username", ADMIN), ("password", ADMIN_PASSWORD)],
+            )
+            .await?;
+        assert_eq!(status, 403, "token {bad:?}: {body}");
+    }
+    let (status, body, _) = web
+        .call(
+            "setup_admin",
+            None,
+            &[("token", &token), ("username", ADMIN), ("password", ADMIN_PASSWORD)],
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    // Used once: now refused too.
+    let (status, _, _) = web
+        .call(
+            "setup_admin",
+            None,
+            &[("token", &token), ("username", "second"), ("password", ADMIN_PASSWORD)],
+        )
+        .await?;
+    assert_eq!(status, 403);
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// `openfatture serve` as a process with `RUST_LOG=trace`, stdout and stderr captured to files
+/// (not a terminal); killed when dropped.
+struct ServeProcess {
+    child: std::process::Child,
+    stdout: std::path::PathBuf,
+    stderr: std::path::PathBuf,
+    _home: TempDir,
+}
+
+impl ServeProcess {
+    fn start() -> Res<ServeProcess> {
+        let home = tempfile::tempdir()?;
+        let stdout = home.path().join("serve.out");
+        let stderr = home.path().join("serve.log");
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("openfatture"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env_clear()
+            .env("OPENFATTURE_HOME", home.path())
+            .env("LIGHTNING_COINGECKO_ENABLED", "false")
+            .env("LIGHTNING_FALLBACK_RATE", "45000")
+            .env("RUST_LOG", "trace")
+            .stdout(std::fs::File::create(&stdout)?)
+            .stderr(std::fs::File::create(&stderr)?)
+            .spawn()?;
+        Ok(ServeProcess {
+            child,
+            stdout,
+            stderr,
+            _home: home,
+        })
+    }
+
+    /// The one-time setup link `serve` printed, once it has printed it.
+    async fn setup_url(&self) -> Res<String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let out = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+            if let Some(url) = out.lines().map(str::trim).find(|line| line.contains("/setup?token=")) {
+                return Ok(url.to_string());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("serve printed no setup link within 60 s:\n{out}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_setup_token_reaches_no_log_line_and_logs_off_a_terminal_have_no_colour_codes() -> Res<()> {
+    let serve = ServeProcess::start()?;
+    let url = serve.setup_url().await?;
+    let token = url.split("token=").nth(1).ok_or("no token in the link")?.to_string();
+    assert!(token.len() >= 20, "{token}");
+    let base = url.split("/setup").next().ok_or("no base URL")?.to_string();
+    let http = reqwest::Client::new();
+
+    // The owner opens the link (the token is in the query string) and creates the admin.
+    let page = http.get(&url).send().await?;
+    assert_ne!(page.status().as_u16(), 421);
+    let setup = |token: String, username: &'static str| {
+        http.post(format!("{base}/api/setup_admin"))
+            .form(&[
+                ("token", token.as_str()),
+                ("username", username),
+                ("password", ADMIN_PASSWORD),
+            ])
+            .send()
+    };
+    assert_eq!(setup("wrong".into(), ADMIN).await?.status().as_u16(), 403);
+    assert_eq!(setup(token.clone(), ADMIN).await?.status().as_u16(), 200);
+    assert_eq!(setup(token.clone(), "second").await?.status().as_u16(), 403);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let log = std::fs::read_to_string(&serve.stderr)?;
+    // The trace log did record those requests (so the check below looks at something).
+    assert!(log.contains("/setup"), "no request to /setup in the trace log");
+    assert!(
+        log.contains("/api/setup_admin"),
+        "no setup_admin request in the trace log"
+    );
+    if let Some(line) = log.lines().find(|line| line.contains(&token)) {
+        return Err(format!("the setup token is in a log line: {line}").into());
+    }
+    let out = std::fs::read_to_string(&serve.stdout)?;
+    for (name, text) in [("log (stderr)", &log), ("stdout", &out)] {
+        if let Some(line) = text.lines().find(|line| line.contains("\x1b[")) {
+            return Err(format!("ANSI escape codes in the {name}, which is not a terminal: {line:?}").into());
+        }
+    }
+    Ok(())
+}
+
 /// Issue 30 item 13: with `gateway_metrics_token` set, `/metrics` answers only the right bearer
 /// token, loopback included (behind a reverse proxy every client is loopback), and a signed-in
 /// admin without it too gets 401; without the token, loopback still gets 200.
