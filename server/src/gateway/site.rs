@@ -515,7 +515,12 @@ mod tests {
         let first = site.file(get("/pkg/openfatture.js")).await;
         assert_eq!(first.status(), StatusCode::OK);
         let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
-        for if_none_match in [etag.clone(), format!("W/{etag}"), format!("\"other\", {etag}"), "*".into()] {
+        for if_none_match in [
+            etag.clone(),
+            format!("W/{etag}"),
+            format!("\"other\", {etag}"),
+            "*".into(),
+        ] {
             let request = axum::http::Request::get("/pkg/openfatture.js")
                 .header(header::IF_NONE_MATCH, &if_none_match)
                 .body(Body::empty())
