@@ -69,100 +69,6 @@ pub fn site_root_from_env() -> PathBuf {
     }
 }
 
-/// One file of the site compiled into the binary; `build.rs` writes the tables of them, sorted
-/// by `path`, with the content type and ETag worked out at build time.
-#[derive(Debug)]
-pub(crate) struct EmbeddedFile {
-    /// The URL path, from `/` (`/pkg/openfatture.wasm`).
-    path: &'static str,
-    /// The content.
-    bytes: &'static [u8],
-    /// `Content-Type`, as `ServeDir` sends it for a file of that name.
-    content_type: &'static str,
-    /// Strong ETag, quotes included.
-    etag: &'static str,
-}
-
-/// The built site compiled into this binary (feature `embed-site`), sorted by path.
-#[cfg(feature = "embed-site")]
-const EMBEDDED_SITE: Option<&[EmbeddedFile]> = Some(include!(concat!(env!("OUT_DIR"), "/site_embedded.rs")));
-/// No site is compiled into this binary (feature `embed-site` off).
-#[cfg(not(feature = "embed-site"))]
-const EMBEDDED_SITE: Option<&[EmbeddedFile]> = None;
-
-/// Where the files of the site come from.
-#[derive(Debug, Clone)]
-enum SiteFiles {
-    /// A directory (`LEPTOS_SITE_ROOT`, `target/site`).
-    Dir(PathBuf),
-    /// Compiled into the binary, sorted by path.
-    Embedded(&'static [EmbeddedFile]),
-}
-
-impl SiteFiles {
-    /// Whether the site has the file at `relative` (`pkg/openfatture.js`).
-    fn has(&self, relative: &str) -> bool {
-        match self {
-            SiteFiles::Dir(root) => root.join(relative).is_file(),
-            SiteFiles::Embedded(files) => find(files, &format!("/{relative}")).is_some(),
-        }
-    }
-
-    /// The file the GET or HEAD `request` asks for, or 404.
-    async fn serve(&self, request: Request) -> Response {
-        match self {
-            SiteFiles::Dir(root) => {
-                let file = ServeDir::new(root).append_index_html_on_directories(false);
-                match file.oneshot(request).await {
-                    Ok(response) => response.map(Body::new),
-                    Err(infallible) => match infallible {},
-                }
-            }
-            SiteFiles::Embedded(files) => {
-                let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8();
-                match path.ok().and_then(|path| find(files, &path)) {
-                    Some(file) => embedded_response(file, &request),
-                    None => StatusCode::NOT_FOUND.into_response(),
-                }
-            }
-        }
-    }
-}
-
-/// The embedded file at URL path `path`.
-fn find(files: &'static [EmbeddedFile], path: &str) -> Option<&'static EmbeddedFile> {
-    let index = files.binary_search_by(|file| file.path.cmp(path)).ok()?;
-    files.get(index)
-}
-
-/// `file` as `ServeDir` would answer it (content type and length; no body for HEAD), with its
-/// ETag; `304 Not Modified` when the request's `If-None-Match` names that ETag.
-fn embedded_response(file: &'static EmbeddedFile, request: &Request) -> Response {
-    let etag = HeaderValue::from_static(file.etag);
-    let cached = request
-        .headers()
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == file.etag);
-    if cached {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
-    }
-    let body = if request.method() == Method::HEAD {
-        Body::empty()
-    } else {
-        Body::from(file.bytes)
-    };
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.bytes.len()));
-    headers.insert(header::ETAG, etag);
-    response
-}
-
 /// The site root and the pages generated from it.
 #[derive(Debug, Clone)]
 pub(crate) struct Site {
@@ -322,6 +228,100 @@ fn html_escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// One file of the site compiled into the binary; `build.rs` writes the tables of them, sorted
+/// by `path`, with the content type and ETag worked out at build time.
+#[derive(Debug)]
+pub(crate) struct EmbeddedFile {
+    /// The URL path, from `/` (`/pkg/openfatture.wasm`).
+    path: &'static str,
+    /// The content.
+    bytes: &'static [u8],
+    /// `Content-Type`, as `ServeDir` sends it for a file of that name.
+    content_type: &'static str,
+    /// Strong ETag, quotes included.
+    etag: &'static str,
+}
+
+/// The built site compiled into this binary (feature `embed-site`), sorted by path.
+#[cfg(feature = "embed-site")]
+const EMBEDDED_SITE: Option<&[EmbeddedFile]> = Some(include!(concat!(env!("OUT_DIR"), "/site_embedded.rs")));
+/// No site is compiled into this binary (feature `embed-site` off).
+#[cfg(not(feature = "embed-site"))]
+const EMBEDDED_SITE: Option<&[EmbeddedFile]> = None;
+
+/// Where the files of the site come from.
+#[derive(Debug, Clone)]
+enum SiteFiles {
+    /// A directory (`LEPTOS_SITE_ROOT`, `target/site`).
+    Dir(PathBuf),
+    /// Compiled into the binary, sorted by path.
+    Embedded(&'static [EmbeddedFile]),
+}
+
+impl SiteFiles {
+    /// Whether the site has the file at `relative` (`pkg/openfatture.js`).
+    fn has(&self, relative: &str) -> bool {
+        match self {
+            SiteFiles::Dir(root) => root.join(relative).is_file(),
+            SiteFiles::Embedded(files) => find(files, &format!("/{relative}")).is_some(),
+        }
+    }
+
+    /// The file the GET or HEAD `request` asks for, or 404.
+    async fn serve(&self, request: Request) -> Response {
+        match self {
+            SiteFiles::Dir(root) => {
+                let file = ServeDir::new(root).append_index_html_on_directories(false);
+                match file.oneshot(request).await {
+                    Ok(response) => response.map(Body::new),
+                    Err(infallible) => match infallible {},
+                }
+            }
+            SiteFiles::Embedded(files) => {
+                let path = percent_encoding::percent_decode_str(request.uri().path()).decode_utf8();
+                match path.ok().and_then(|path| find(files, &path)) {
+                    Some(file) => embedded_response(file, &request),
+                    None => StatusCode::NOT_FOUND.into_response(),
+                }
+            }
+        }
+    }
+}
+
+/// The embedded file at URL path `path`.
+fn find(files: &'static [EmbeddedFile], path: &str) -> Option<&'static EmbeddedFile> {
+    let index = files.binary_search_by(|file| file.path.cmp(path)).ok()?;
+    files.get(index)
+}
+
+/// `file` as `ServeDir` would answer it (content type and length; no body for HEAD), with its
+/// ETag; `304 Not Modified` when the request's `If-None-Match` names that ETag.
+fn embedded_response(file: &'static EmbeddedFile, request: &Request) -> Response {
+    let etag = HeaderValue::from_static(file.etag);
+    let cached = request
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == file.etag);
+    if cached {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+    }
+    let body = if request.method() == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(file.bytes)
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.bytes.len()));
+    headers.insert(header::ETAG, etag);
+    response
 }
 
 #[cfg(test)]
