@@ -155,6 +155,17 @@ if [ "$build_status" -eq 0 ]; then
   fi
 fi
 
+# The release package's systemd unit: hardening lines present, `systemd-analyze verify` clean
+# (scripts/package.sh; skipped with the reason when systemd-analyze is not installed).
+check_package_unit() {
+  if command -v systemd-analyze >/dev/null 2>&1; then
+    check "systemd unit (packaging/openfatture.service)" bash "$repo_root/scripts/package.sh" --check-unit "$target_dir/debug/openfatture"
+  else
+    say "skipped: systemd-analyze verify packaging/openfatture.service (systemd-analyze is not installed)"
+  fi
+}
+check_package_unit
+
 echo
 for failure in "${stage_failures[@]+"${stage_failures[@]}"}"; do
   echo "FAILED: $failure"

@@ -2,7 +2,6 @@
 //! files from the site root, and the app's HTML shell for every other GET (client-side routes).
 
 use app::auth::CurrentUser;
-use axum::body::Body;
 use axum::extract::{Extension, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -10,8 +9,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use futures::StreamExt;
 use leptos::prelude::provide_context;
-use tower::ServiceExt;
-use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use super::guard::{self, RequestAuth};
@@ -135,11 +132,7 @@ async fn site_or_shell(State(state): State<GatewayState>, request: Request) -> R
             .into_response();
     }
     let path = request.uri().path().to_owned();
-    let file = ServeDir::new(state.site.root()).append_index_html_on_directories(false);
-    let response = match file.oneshot(request).await {
-        Ok(response) => response.map(Body::new),
-        Err(infallible) => match infallible {},
-    };
+    let response = state.site.file(request).await;
     if response.status() != StatusCode::NOT_FOUND {
         return super::site::with_revalidation(&path, response);
     }

@@ -11,6 +11,7 @@ mod common;
 mod gateway;
 mod load;
 mod secrets;
+mod site_files;
 mod web;
 mod web_admin;
 mod web_tls;
