@@ -2,6 +2,7 @@
 //! files from the site root, and the app's HTML shell for every other GET (client-side routes).
 
 use app::auth::CurrentUser;
+use axum::body::Body;
 use axum::extract::{Extension, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
