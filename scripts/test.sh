@@ -5,7 +5,8 @@
 #   1. cargo test --workspace (unit and integration tests, host)
 #   2. cargo fuzz: the libFuzzer targets in fuzz/, briefly (scripts/fuzz.sh; FUZZ_SECS per target)
 #   3. cargo leptos build --split (debug: gateway + wasm web app, back office as a lazily loaded chunk)
-#   4. Playwright browser tests in end2end/ against `target/debug/openfatture serve`
+#   4. Playwright browser tests in end2end/ against `target/debug/openfatture serve`, over HTTP and
+#      again over HTTPS (HTTP/2)
 # Ends with one line "N passed, M failed" (cargo tests + browser tests) and a non-zero exit status if
 # anything failed. Every stage runs even if an earlier one failed, except that the browser tests need
 # the build.
@@ -120,39 +121,44 @@ if [ "$build_status" -eq 0 ]; then
     failed=$((failed + 1))
   fi
 
-  say "Playwright browser tests (end2end/)"
-  # a free port on 127.0.0.1 for the gateway under test
-  E2E_PORT="${E2E_PORT:-$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}"
-  export E2E_PORT
-  e2e_home="$(mktemp -d "${TMPDIR:-/tmp}/openfatture-e2e-home.XXXXXX")"
-  export E2E_OPENFATTURE_HOME="$e2e_home"
+  # Twice: over plain HTTP, then over HTTPS with HTTP/2 (E2E_HTTPS=1: a certificate made by
+  # playwright.config.ts, as a shop serves its tablet); each pass on a fresh gateway and home.
   export LEPTOS_SITE_ROOT="$repo_root/target/site"
   export OPENFATTURE_BIN="$target_dir/debug/openfatture"
   mkdir -p "$repo_root/end2end/screenshots"
-  rm -f "$repo_root/end2end/test-results/results.json"
-  e2e_status=0
-  (cd "$repo_root/end2end" && ./node_modules/.bin/playwright test) || e2e_status=$?
-  rm -rf "$e2e_home"
-  results="$repo_root/end2end/test-results/results.json"
-  if [ -f "$results" ]; then
-    read -r e2e_passed e2e_failed < <(
-      node -e '
-        const s = require(process.argv[1]).stats;
-        console.log(`${s.expected + (s.flaky || 0)} ${s.unexpected}`);
-      ' "$results"
-    )
-  else
-    e2e_passed=0
-    e2e_failed=0
-  fi
-  passed=$((passed + e2e_passed))
-  failed=$((failed + e2e_failed))
-  if [ "$e2e_status" -ne 0 ]; then
-    stage_failures+=("playwright exited with status $e2e_status")
-    if [ "$e2e_failed" -eq 0 ]; then
-      failed=$((failed + 1)) # e.g. the server did not start
+  for e2e_https in 0 1; do
+    scheme="HTTP"
+    if [ "$e2e_https" = 1 ]; then scheme="HTTPS"; fi
+    say "Playwright browser tests (end2end/) over $scheme"
+    # a free port on 127.0.0.1 for the gateway under test
+    E2E_PORT="$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+    e2e_home="$(mktemp -d "${TMPDIR:-/tmp}/openfatture-e2e-home.XXXXXX")"
+    results="$repo_root/end2end/test-results/results.json"
+    rm -f "$results"
+    e2e_status=0
+    (cd "$repo_root/end2end" && E2E_PORT="$E2E_PORT" E2E_HTTPS="$e2e_https" E2E_OPENFATTURE_HOME="$e2e_home" \
+      ./node_modules/.bin/playwright test) || e2e_status=$?
+    rm -rf "$e2e_home"
+    if [ -f "$results" ]; then
+      read -r e2e_passed e2e_failed < <(
+        node -e '
+          const s = require(process.argv[1]).stats;
+          console.log(`${s.expected + (s.flaky || 0)} ${s.unexpected}`);
+        ' "$results"
+      )
+    else
+      e2e_passed=0
+      e2e_failed=0
     fi
-  fi
+    passed=$((passed + e2e_passed))
+    failed=$((failed + e2e_failed))
+    if [ "$e2e_status" -ne 0 ]; then
+      stage_failures+=("playwright over $scheme exited with status $e2e_status")
+      if [ "$e2e_failed" -eq 0 ]; then
+        failed=$((failed + 1)) # e.g. the server did not start
+      fi
+    fi
+  done
 fi
 
 # The release package's systemd unit: hardening lines present, `systemd-analyze verify` clean

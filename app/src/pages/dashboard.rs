@@ -142,9 +142,9 @@ fn RateView(rate: RateStatus) -> impl IntoView {
             <dt>{move || tr("EUR per BTC", "EUR per BTC")}</dt>
             <dd data-testid="rate-value">{rate.eur_per_btc}</dd>
             <dt>{move || tr("Source", "Fonte")}</dt>
-            <dd data-testid="rate-source">{rate.source}" · "
-                <span data-testid="rate-state" data-state=state.as_str()>{move || state.label(crate::i18n::lang())}</span>
-            </dd>
+            <dd data-testid="rate-source">{rate.source}</dd>
+            <dt>{move || tr("Rate kind", "Tipo di cambio")}</dt>
+            <dd data-testid="rate-state" data-state=state.as_str()>{move || state.label(crate::i18n::lang())}</dd>
             <dt>{move || tr("Fetched", "Aggiornato")}</dt>
             <dd>{rate.fetched_at}</dd>
             {providers}
