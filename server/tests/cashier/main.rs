@@ -12,6 +12,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+use common::log::CapturedLog;
 use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 
 use std::time::Duration;
@@ -342,13 +343,7 @@ async fn a_pos_amount_that_is_not_plain_decimal_eur_is_refused_with_a_code_logs_
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let long = "1".repeat(5000);
-    let log = CapturedLog::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = CapturedLog::start();
     // The amount, the code the till gets, and the reason the log gets.
     let cases: Vec<(&str, &str, &str)> = vec![
         ("1e3", "invalid_amount", "'e' is not allowed"),
@@ -484,32 +479,6 @@ async fn a_note_with_a_control_or_text_direction_character_is_refused_and_create
     Ok(())
 }
 
-/// Log lines written while a test runs (the gateway runs on the test's thread).
-#[derive(Clone, Default)]
-struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLog {
-    fn text(&self) -> String {
-        self.0
-            .lock()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
-    }
-}
-
 /// Settings with CoinGecko at a local port that refuses connections, one attempt, no fallback.
 fn unreachable_provider() -> [(&'static str, String); 2] {
     [
@@ -558,13 +527,7 @@ async fn the_embedded_demo_sells_at_the_labelled_demo_rate_when_no_provider_answ
 
 #[tokio::test]
 async fn with_a_real_node_and_no_rate_the_cashier_gets_a_short_code_and_the_log_the_detail() -> TestResult {
-    let log = CapturedLog::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = CapturedLog::start();
 
     // The simnode started as a separate node, configured like a real LND.
     let node_dir = tempfile::tempdir()?;

@@ -94,6 +94,7 @@ pub fn new_standalone_invoice(
 pub static LIQUIDITY_MANAGER_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub mod lightning;
+pub mod log;
 pub mod pg;
 pub mod rates;
 pub mod web;

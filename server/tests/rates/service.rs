@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::common::log::CapturedLog;
 use crate::common::rates::*;
 use openfatture::breaker::BreakerState;
 use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig, DEMO_RATE_EUR_PER_BTC};
@@ -101,43 +102,9 @@ async fn both_down_with_fallback_uses_it_loudly() {
     assert_eq!(service.status().last_quote.map(|q| q.is_fallback), Some(true));
 }
 
-/// Log lines written while a test runs, for counting them.
-#[derive(Clone, Default)]
-struct CapturedLog(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl CapturedLog {
-    fn count(&self, needle: &str) -> usize {
-        let text = self
-            .0
-            .lock()
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        text.matches(needle).count()
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_fallback_only_shop_logs_the_fallback_once_a_minute_not_per_sale() {
-    let log = CapturedLog::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (log, _guard) = CapturedLog::start();
     let service = RateService::new(RatesConfig {
         fallback_rate: Some(dec!(45000)),
         ..config(None, None)
