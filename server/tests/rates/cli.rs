@@ -74,8 +74,9 @@ async fn rates_command_shows_each_provider_and_the_median() {
     assert_eq!(value["providers"].as_array().expect("providers").len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
+/// `openfatture lightning rates` with CoinGecko answering 500, one attempt, no fallback rate, and
+/// `lightning_host` set to `host` (none: the embedded simulated node).
+async fn rates_with_the_provider_down(host: Option<&str>) -> std::process::Output {
     let down = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(500))
@@ -83,14 +84,21 @@ async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
         .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = openfatture(dir.path());
-    // A real node is configured: no demo rate (see the next test for the embedded demo).
     cmd.env("LIGHTNING_COINGECKO_BASE_URL", down.uri())
         .env("LIGHTNING_MAX_RETRIES", "0")
-        .env("LIGHTNING_HOST", "127.0.0.1:10009")
         .args(["lightning", "rates"]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
+    if let Some(host) = host {
+        cmd.env("LIGHTNING_HOST", host);
+    }
+    tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
         .await
-        .expect("join");
+        .expect("join")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
+    // A real node is configured: no demo rate (see the next test for the embedded demo).
+    let out = rates_with_the_provider_down(Some("127.0.0.1:10009")).await;
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -102,20 +110,8 @@ async fn rates_command_fails_clearly_when_nothing_answers_and_no_fallback() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rates_command_of_the_embedded_demo_shows_the_labelled_demo_rate() {
-    let down = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&down)
-        .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut cmd = openfatture(dir.path());
     // No lightning_host: the node is the embedded simulated node.
-    cmd.env("LIGHTNING_COINGECKO_BASE_URL", down.uri())
-        .env("LIGHTNING_MAX_RETRIES", "0")
-        .args(["lightning", "rates"]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("runs"))
-        .await
-        .expect("join");
+    let out = rates_with_the_provider_down(None).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
