@@ -149,10 +149,7 @@ impl Build {
         }
         if project.erase_components {
             let flags = std::env::var("RUSTFLAGS").unwrap_or_default();
-            command.env(
-                "RUSTFLAGS",
-                format!("{flags} --cfg erase_components").trim().to_string(),
-            );
+            command.env("RUSTFLAGS", format!("{flags} --cfg erase_components").trim());
         }
         Build { command }
     }

@@ -13,7 +13,6 @@ use crate::{BuildOptions, Error};
 /// Keys cargo-leptos reads that change nothing in what `build` makes (watching, end-to-end tests,
 /// the name of the binary it would run).
 const IGNORED_KEYS: &[&str] = &[
-    "name",
     "bin-exe-name",
     "end2end-cmd",
     "end2end-dir",
@@ -34,6 +33,8 @@ const IGNORED_KEYS: &[&str] = &[
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct ProjectConfig {
+    /// The project name: the output name unless `output-name` or `LEPTOS_OUTPUT_NAME` says otherwise.
+    name: String,
     #[serde(default)]
     output_name: String,
     #[serde(default = "default_site_addr")]
@@ -205,11 +206,17 @@ impl Project {
     pub(crate) fn read(workspace: &Workspace, options: BuildOptions) -> Result<Project, Error> {
         let manifest = workspace.workspace_root.join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).map_err(Error::io(&manifest))?;
-        Project::parse(&text, &manifest, workspace, options)
+        Project::parse(&text, &manifest, workspace, options, std::env::vars())
     }
 
-    fn parse(text: &str, manifest: &Path, workspace: &Workspace, options: BuildOptions) -> Result<Project, Error> {
-        let config = config_from_manifest(text, manifest)?;
+    fn parse(
+        text: &str,
+        manifest: &Path,
+        workspace: &Workspace,
+        options: BuildOptions,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<Project, Error> {
+        let config = config_from_manifest(text, manifest, vars)?;
         let root = workspace.workspace_root.clone();
         let lib_package = workspace.package(&config.lib_package)?;
         let bin_package = workspace.package(&config.bin_package)?;
@@ -226,7 +233,7 @@ impl Project {
                 ))
             })?;
         let output_name = if config.output_name.is_empty() {
-            config.lib_package.replace('-', "_")
+            config.name.clone()
         } else {
             config.output_name.clone()
         };
@@ -336,7 +343,11 @@ fn path_string(path: &Path) -> String {
 }
 
 /// The one `[[workspace.metadata.leptos]]` entry, refusing keys whose effect this tool lacks.
-fn config_from_manifest(text: &str, manifest: &Path) -> Result<ProjectConfig, Error> {
+fn config_from_manifest(
+    text: &str,
+    manifest: &Path,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<ProjectConfig, Error> {
     let where_ = manifest.display();
     let value: toml::Value =
         toml::from_str(text).map_err(|e| Error::Config(format!("{where_} is not valid TOML: {e}")))?;
@@ -367,6 +378,7 @@ fn config_from_manifest(text: &str, manifest: &Path) -> Result<ProjectConfig, Er
             keys.join(", ")
         )));
     }
+    overlay_env(&mut config, vars)?;
     if config.hash_files {
         return Err(Error::Config(format!(
             "{where_}: hash-files = true is not implemented by `cargo xtask build`; set it to false or build with cargo-leptos"
@@ -384,6 +396,28 @@ fn config_from_manifest(text: &str, manifest: &Path) -> Result<ProjectConfig, Er
         }
     }
     Ok(config)
+}
+
+/// The `LEPTOS_*` variables cargo-leptos lets the environment override the config with (`config/dotenvs.rs`;
+/// `.cargo/config.toml` sets `LEPTOS_OUTPUT_NAME` for every cargo run, this one included).
+fn overlay_env(config: &mut ProjectConfig, vars: impl Iterator<Item = (String, String)>) -> Result<(), Error> {
+    for (key, value) in vars {
+        let bad = |e: &dyn std::fmt::Display| Error::Config(format!("{key}={value}: {e}"));
+        match key.as_str() {
+            "LEPTOS_OUTPUT_NAME" => config.output_name = value,
+            "LEPTOS_SITE_ROOT" => config.site_root = value.into(),
+            "LEPTOS_SITE_PKG_DIR" => config.site_pkg_dir = value.into(),
+            "LEPTOS_STYLE_FILE" => config.style_file = Some(value.into()),
+            "LEPTOS_ASSETS_DIR" => config.assets_dir = Some(value.into()),
+            "LEPTOS_SITE_ADDR" => config.site_addr = value,
+            "LEPTOS_RELOAD_PORT" => config.reload_port = value.parse().map_err(|e| bad(&e))?,
+            "LEPTOS_BIN_TARGET" => config.bin_target = value,
+            "LEPTOS_HASH_FILES" => config.hash_files = value.parse().map_err(|e| bad(&e))?,
+            "LEPTOS_JS_MINIFY" => config.js_minify = Some(value.parse().map_err(|e| bad(&e))?),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -428,16 +462,21 @@ disable-erase-components = true
 browserquery = "defaults"
 "#;
 
-    #[test]
-    fn paths_and_profiles_follow_cargo_leptos() {
-        let debug = Project::parse(
-            MANIFEST,
+    fn parse(text: &str, release: bool, vars: &[(&str, &str)]) -> Result<Project, Error> {
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Project::parse(
+            text,
             Path::new("Cargo.toml"),
             &workspace(),
-            BuildOptions { release: false },
+            BuildOptions { release },
+            vars.into_iter(),
         )
-        .unwrap();
-        assert_eq!(debug.output_name, "frontend");
+    }
+
+    #[test]
+    fn paths_and_profiles_follow_cargo_leptos() {
+        let debug = parse(MANIFEST, false, &[]).unwrap();
+        assert_eq!(debug.output_name, "openfatture");
         assert_eq!(
             debug.wasm_source,
             PathBuf::from("/tgt/front/wasm32-unknown-unknown/debug/frontend.wasm")
@@ -446,17 +485,12 @@ browserquery = "defaults"
         assert_eq!(debug.pkg_dir(), PathBuf::from("/ws/target/site/pkg"));
         assert!(!debug.erase_components);
         let envs = debug.envs();
+        assert!(envs.contains(&("LEPTOS_OUTPUT_NAME", "openfatture".into())));
         assert!(envs.contains(&("LEPTOS_SITE_ROOT", "target/site".into())));
         assert!(envs.contains(&("LEPTOS_LIB_DIR", "frontend".into())));
         assert!(envs.contains(&("LEPTOS_BIN_DIR", "server".into())));
 
-        let release = Project::parse(
-            MANIFEST,
-            Path::new("Cargo.toml"),
-            &workspace(),
-            BuildOptions { release: true },
-        )
-        .unwrap();
+        let release = parse(MANIFEST, true, &[]).unwrap();
         assert_eq!(release.lib.profile, Profile::Named("wasm-release".into()));
         assert_eq!(release.bin.profile, Profile::Release);
         assert_eq!(
@@ -464,6 +498,22 @@ browserquery = "defaults"
             PathBuf::from("/tgt/front/wasm32-unknown-unknown/wasm-release/frontend.wasm")
         );
         assert_eq!(release.server_exe, PathBuf::from("/tgt/release/openfatture"));
+    }
+
+    #[test]
+    fn the_environment_overrides_the_config_as_in_cargo_leptos() {
+        let vars = [
+            ("LEPTOS_OUTPUT_NAME", "shop"),
+            ("LEPTOS_SITE_ROOT", "/srv/site"),
+            ("PATH", "/bin"),
+        ];
+        let overlaid = parse(MANIFEST, false, &vars).unwrap();
+        assert_eq!(overlaid.output_name, "shop");
+        assert_eq!(overlaid.site_root, PathBuf::from("/srv/site"));
+        assert!(matches!(
+            parse(MANIFEST, false, &[("LEPTOS_RELOAD_PORT", "x")]),
+            Err(Error::Config(_))
+        ));
     }
 
     #[test]
@@ -475,21 +525,16 @@ browserquery = "defaults"
             "style-file2 = 1",
         ] {
             let text = format!("{MANIFEST}{extra}\n");
-            let result = Project::parse(
-                &text,
-                Path::new("Cargo.toml"),
-                &workspace(),
-                BuildOptions { release: false },
+            assert!(
+                matches!(parse(&text, false, &[]), Err(Error::Config(_))),
+                "{extra} was accepted"
             );
-            assert!(matches!(result, Err(Error::Config(_))), "{extra} was accepted");
         }
         let scss = MANIFEST.replace("style/main.css", "style/main.scss");
-        assert!(Project::parse(
-            &scss,
-            Path::new("Cargo.toml"),
-            &workspace(),
-            BuildOptions { release: false }
-        )
-        .is_err());
+        assert!(matches!(parse(&scss, false, &[]), Err(Error::Config(_))));
+        assert!(matches!(
+            parse(MANIFEST, false, &[("LEPTOS_HASH_FILES", "true")]),
+            Err(Error::Config(_))
+        ));
     }
 }
