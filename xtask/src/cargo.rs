@@ -51,6 +51,34 @@ fn cargo_program() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
+/// What `cargo run` sets for the program it runs (this one), not for the builds it starts.
+fn is_run_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
+/// A `cargo` command in the workspace root, without the variables `cargo run` gave this tool: build
+/// scripts track some of them (ring's, `CARGO_MANIFEST_DIR`), so passing them on would rebuild
+/// everything above ring on each switch between `cargo xtask build` and plain cargo.
+fn cargo_command(workspace: &Workspace) -> Command {
+    let mut command = Command::new(cargo_program());
+    command.current_dir(&workspace.workspace_root);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_run_variable) {
+            command.env_remove(&name);
+        }
+    }
+    command
+}
+
 impl Workspace {
     /// Asks `cargo metadata` about the workspace this tool belongs to.
     pub(crate) fn locate() -> Result<Workspace, Error> {
@@ -106,9 +134,8 @@ pub(crate) struct Build {
 impl Build {
     /// `cargo build` of the wasm lib, as cargo-leptos's `build_cargo_front_cmd` with `--split`.
     pub(crate) fn front(workspace: &Workspace, project: &Project) -> Build {
-        let mut command = Command::new(cargo_program());
+        let mut command = cargo_command(workspace);
         command
-            .current_dir(&workspace.workspace_root)
             .arg("build")
             .arg(format!("--package={}", project.lib.package))
             .arg("--lib")
@@ -136,9 +163,8 @@ impl Build {
 
     /// `cargo build` of the gateway binary, as cargo-leptos's `build_cargo_server_cmd`.
     pub(crate) fn server(workspace: &Workspace, project: &Project) -> Build {
-        let mut command = Command::new(cargo_program());
+        let mut command = cargo_command(workspace);
         command
-            .current_dir(&workspace.workspace_root)
             .arg("build")
             .arg(format!("--package={}", project.bin.package))
             .arg(format!("--bin={}", project.bin_target));
@@ -218,4 +244,32 @@ pub(crate) fn describe(command: &Command) -> String {
         .map(|part| part.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_cargo_run_sets_for_this_tool_are_not_passed_on() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION",
+            "CARGO_CRATE_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+        ] {
+            assert!(is_run_variable(name), "{name}");
+        }
+        for name in [
+            "CARGO_TARGET_DIR",
+            "CARGO_HOME",
+            "CARGO",
+            "CARGO_BUILD_JOBS",
+            "LEPTOS_OUTPUT_NAME",
+            "RUSTFLAGS",
+        ] {
+            assert!(!is_run_variable(name), "{name}");
+        }
+    }
 }
