@@ -9,7 +9,8 @@ cd "$repo_root"
 # shellcheck source=scripts/setup.sh
 source "$repo_root/scripts/setup.sh"
 
-cargo leptos build --release --split
+# the site (wasm split into lazily loaded chunks, wasm-opt) and the gateway, as `cargo leptos build --release --split`
+cargo xtask build --release
 
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$repo_root/target/site}"
 exec "${CARGO_TARGET_DIR:-$repo_root/target}/release/openfatture" serve "$@"

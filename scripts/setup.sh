@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing OpenFatture Lightning needs, skipping whatever is already there:
 #   - the wasm32-unknown-unknown Rust target
-#   - cargo-leptos 0.3.10 (builds the web app)
-#   - wasm-bindgen-cli, the exact version of the `wasm-bindgen` crate in Cargo.lock
 #   - the npm packages in end2end/ (Playwright, and binaryen for wasm-opt in release builds)
 #   - Chromium from Debian (/usr/bin/chromium) for the browser tests
 #   - PostgreSQL's server programs from Debian, for the storage tests on PostgreSQL (each test starts
 #     its own throw-away server; nothing is started here)
+# Nothing else: the web app is built by `cargo xtask build` (xtask/, a workspace member), which runs
+# wasm-bindgen and the wasm splitting in-process, so neither cargo-leptos nor wasm-bindgen-cli is installed.
 # Source it (`source scripts/setup.sh`) to also get end2end/node_modules/.bin (wasm-opt) on PATH,
 # or run it (`bash scripts/setup.sh`) just to install.
 
@@ -14,7 +14,6 @@ _of_setup() {
   set -euo pipefail
   local repo_root
   repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  local cargo_leptos_version="0.3.10"
 
   _of_say() { printf '[setup] %s\n' "$*" >&2; }
   _of_need() {
@@ -43,26 +42,7 @@ _of_setup() {
     rustup target add wasm32-unknown-unknown
   fi
 
-  # 2. cargo-leptos (no_downloads: never fetch tools from GitHub; they come from npm/cargo here)
-  if ! cargo leptos --version 2>/dev/null | grep -q " ${cargo_leptos_version}\$"; then
-    _of_say "installing cargo-leptos ${cargo_leptos_version} (about 11 minutes on 2 cores, once)"
-    cargo install cargo-leptos --version "${cargo_leptos_version}" --locked --features no_downloads
-  fi
-
-  # 3. wasm-bindgen-cli matching Cargo.lock
-  local wbg_version
-  wbg_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$repo_root/Cargo.lock")"
-  if [ -z "$wbg_version" ]; then
-    _of_say "could not find the wasm-bindgen version in $repo_root/Cargo.lock"
-    return 1
-  fi
-  if ! wasm-bindgen --version 2>/dev/null | grep -q " ${wbg_version}\$"; then
-    _of_say "installing wasm-bindgen-cli ${wbg_version} (about 2 minutes, once)"
-    # no --locked: its lockfile pins a crate version some registries lack
-    cargo install wasm-bindgen-cli --version "${wbg_version}"
-  fi
-
-  # 4. npm packages for the browser tests and wasm-opt (never `npx playwright install`: we use system Chromium)
+  # 2. npm packages for the browser tests and wasm-opt (never `npx playwright install`: we use system Chromium)
   if [ ! -x "$repo_root/end2end/node_modules/.bin/playwright" ] || [ ! -x "$repo_root/end2end/node_modules/.bin/wasm-opt" ] \
     || [ "$repo_root/end2end/package-lock.json" -nt "$repo_root/end2end/node_modules/.package-lock.json" ]; then
     _of_say "installing npm packages in end2end/"
@@ -70,7 +50,7 @@ _of_setup() {
   fi
   export PATH="$repo_root/end2end/node_modules/.bin:$PATH"
 
-  # 5. Debian packages: Chromium for Playwright, PostgreSQL for the storage tests (one apt run)
+  # 3. Debian packages: Chromium for Playwright, PostgreSQL for the storage tests (one apt run)
   local packages=()
   if [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
   if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then packages+=(postgresql); fi

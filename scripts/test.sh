@@ -4,7 +4,7 @@
 #      and the import-graph check (scripts/import_graph.py: no import loops between files)
 #   1. cargo test --workspace (unit and integration tests, host)
 #   2. cargo fuzz: the libFuzzer targets in fuzz/, briefly (scripts/fuzz.sh; FUZZ_SECS per target)
-#   3. cargo leptos build --split (debug: gateway + wasm web app, back office as a lazily loaded chunk)
+#   3. cargo xtask build (debug: gateway + wasm web app, back office as a lazily loaded chunk; xtask/)
 #   4. Playwright browser tests in end2end/ against `target/debug/openfatture serve`, over HTTP and
 #      again over HTTPS (HTTP/2)
 # Ends with one line "N passed, M failed" (cargo tests + browser tests) and a non-zero exit status if
@@ -88,13 +88,13 @@ if [ "$fuzz_status" -ne 0 ]; then
   fi
 fi
 
-# --- 3. cargo leptos build (debug) ---------------------------------------------------------------------
-say "cargo leptos build --split"
+# --- 3. cargo xtask build (debug) ----------------------------------------------------------------------
+say "cargo xtask build"
 build_status=0
-# --split, as scripts/run.sh builds it: the back-office pages become a wasm chunk the POS never loads
-cargo leptos build --split || build_status=$?
+# split, as scripts/run.sh builds it: the back-office pages become a wasm chunk the POS never loads
+cargo xtask build || build_status=$?
 if [ "$build_status" -ne 0 ]; then
-  stage_failures+=("cargo leptos build --split exited with status $build_status (browser tests not run)")
+  stage_failures+=("cargo xtask build exited with status $build_status (browser tests not run)")
   failed=$((failed + 1))
 fi
 

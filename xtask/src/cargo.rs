@@ -1,0 +1,275 @@
+//! Asking cargo about the workspace, and running `cargo build` with the arguments and environment
+//! cargo-leptos 0.3.10 gives it (`compile/front.rs`, `compile/server.rs`, `config/project.rs`).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+
+use serde::Deserialize;
+
+use crate::leptos::Project;
+use crate::Error;
+
+/// The rustflag wasm splitting needs: relocations kept in the linked wasm.
+const SPLIT_RUSTFLAG: &str = "-Clink-args=--emit-relocs";
+/// The wasm target.
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// The workspace as `cargo metadata` describes it.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Workspace {
+    /// The directory of the workspace `Cargo.toml`.
+    pub(crate) workspace_root: PathBuf,
+    /// The target directory (honours `CARGO_TARGET_DIR` and `.cargo/config.toml`).
+    pub(crate) target_directory: PathBuf,
+    /// The workspace members.
+    pub(crate) packages: Vec<Package>,
+}
+
+/// A workspace member.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Package {
+    /// The package name.
+    pub(crate) name: String,
+    /// Its `Cargo.toml`.
+    pub(crate) manifest_path: PathBuf,
+    /// Its lib, bin, test… targets.
+    pub(crate) targets: Vec<Target>,
+}
+
+/// A build target of a package.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Target {
+    /// The target name (for a lib, the crate name).
+    pub(crate) name: String,
+    /// Its kinds (`lib`, `cdylib`, `bin`…).
+    pub(crate) kind: Vec<String>,
+}
+
+/// The cargo that runs this tool (`CARGO`), or the one on PATH.
+fn cargo_program() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// What `cargo run` sets for the program it runs (this one), not for the builds it starts.
+fn is_run_variable(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+        )
+}
+
+/// A `cargo` command in the workspace root, without the variables `cargo run` gave this tool: build
+/// scripts track some of them (ring's, `CARGO_MANIFEST_DIR`), so passing them on would rebuild
+/// everything above ring on each switch between `cargo xtask build` and plain cargo.
+fn cargo_command(workspace: &Workspace) -> Command {
+    let mut command = Command::new(cargo_program());
+    command.current_dir(&workspace.workspace_root);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_run_variable) {
+            command.env_remove(&name);
+        }
+    }
+    command
+}
+
+impl Workspace {
+    /// Asks `cargo metadata` about the workspace this tool belongs to.
+    pub(crate) fn locate() -> Result<Workspace, Error> {
+        // `cargo run` sets CARGO_MANIFEST_DIR for the program too; the compiled-in one is the fallback.
+        let xtask_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let manifest = xtask_dir
+            .parent()
+            .map(|root| root.join("Cargo.toml"))
+            .ok_or_else(|| Error::Config(format!("{} has no parent directory", xtask_dir.display())))?;
+        let mut command = Command::new(cargo_program());
+        command
+            .args(["metadata", "--no-deps", "--format-version=1", "--manifest-path"])
+            .arg(&manifest);
+        let line = describe(&command);
+        let output = command.output().map_err(|source| Error::Spawn {
+            program: line.clone(),
+            source,
+        })?;
+        if !output.status.success() {
+            eprint!("{}", String::from_utf8_lossy(&output.stderr));
+            return Err(Error::Failed {
+                command: line,
+                status: output.status,
+            });
+        }
+        serde_json::from_slice(&output.stdout)
+            .map_err(|e| Error::Config(format!("`{line}` printed something unexpected: {e}")))
+    }
+
+    /// The workspace member called `name`.
+    pub(crate) fn package(&self, name: &str) -> Result<&Package, Error> {
+        self.packages.iter().find(|p| p.name == name).ok_or_else(|| {
+            Error::Config(format!(
+                "no workspace member is called `{name}` (Cargo.toml, [[workspace.metadata.leptos]])"
+            ))
+        })
+    }
+
+    /// The directory of `package` relative to the workspace root (`frontend`, `server`).
+    pub(crate) fn relative_dir(&self, package: &Package) -> PathBuf {
+        let dir = package.manifest_path.parent().unwrap_or(&self.workspace_root);
+        dir.strip_prefix(&self.workspace_root).unwrap_or(dir).to_path_buf()
+    }
+}
+
+/// A `cargo build` to run.
+pub(crate) struct Build {
+    command: Command,
+}
+
+impl Build {
+    /// `cargo build` of the wasm lib, as cargo-leptos's `build_cargo_front_cmd` with `--split`.
+    pub(crate) fn front(workspace: &Workspace, project: &Project) -> Build {
+        let mut command = cargo_command(workspace);
+        command
+            .arg("build")
+            .arg(format!("--package={}", project.lib.package))
+            .arg("--lib")
+            .arg(format!("--target-dir={}", project.front_target_dir.display()))
+            .arg(format!("--target={WASM_TARGET}"));
+        features(&mut command, &project.lib);
+        project.lib.profile.add_to(&mut command);
+        for (name, value) in project.envs() {
+            command.env(name, value);
+        }
+        // cargo-leptos sets RUSTFLAGS to the configured wasm rustflags plus this flag. Without
+        // RUSTFLAGS in the environment, `--config` adds it to the ones .cargo/config.toml gives.
+        match std::env::var("RUSTFLAGS") {
+            Ok(flags) if !flags.trim().is_empty() => {
+                command.env("RUSTFLAGS", format!("{} {SPLIT_RUSTFLAG}", flags.trim()));
+            }
+            _ => {
+                command.arg(format!(
+                    "--config=target.{WASM_TARGET}.rustflags=[\"{SPLIT_RUSTFLAG}\"]"
+                ));
+            }
+        }
+        Build { command }
+    }
+
+    /// `cargo build` of the gateway binary, as cargo-leptos's `build_cargo_server_cmd`.
+    pub(crate) fn server(workspace: &Workspace, project: &Project) -> Build {
+        let mut command = cargo_command(workspace);
+        command
+            .arg("build")
+            .arg(format!("--package={}", project.bin.package))
+            .arg(format!("--bin={}", project.bin_target));
+        features(&mut command, &project.bin);
+        project.bin.profile.add_to(&mut command);
+        for (name, value) in project.envs() {
+            command.env(name, value);
+        }
+        if project.erase_components {
+            let flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+            command.env("RUSTFLAGS", format!("{flags} --cfg erase_components").trim());
+        }
+        Build { command }
+    }
+
+    /// Runs the build to its end.
+    pub(crate) fn run(self) -> Result<(), Error> {
+        self.spawn()?.wait()
+    }
+
+    /// Starts the build.
+    pub(crate) fn spawn(mut self) -> Result<Running, Error> {
+        let line = describe(&self.command);
+        eprintln!("[xtask] {line}");
+        let child = self.command.spawn().map_err(|source| Error::Spawn {
+            program: line.clone(),
+            source,
+        })?;
+        Ok(Running { line, child })
+    }
+}
+
+fn features(command: &mut Command, package: &crate::leptos::Crate) {
+    if !package.default_features {
+        command.arg("--no-default-features");
+    }
+    if !package.features.is_empty() {
+        command.arg(format!("--features={}", package.features.join(",")));
+    }
+}
+
+/// A started `cargo build`.
+pub(crate) struct Running {
+    line: String,
+    child: Child,
+}
+
+impl Running {
+    /// Waits for the build; an error if it failed.
+    pub(crate) fn wait(mut self) -> Result<(), Error> {
+        let status = self.child.wait().map_err(|source| Error::Spawn {
+            program: self.line.clone(),
+            source,
+        })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::Failed {
+                command: self.line,
+                status,
+            })
+        }
+    }
+
+    /// Stops the build (another part of the build failed).
+    pub(crate) fn stop(mut self) {
+        // it may have ended already: nothing to report either way
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The command line, for messages.
+pub(crate) fn describe(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_cargo_run_sets_for_this_tool_are_not_passed_on() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_PKG_VERSION",
+            "CARGO_CRATE_NAME",
+            "CARGO_PRIMARY_PACKAGE",
+        ] {
+            assert!(is_run_variable(name), "{name}");
+        }
+        for name in [
+            "CARGO_TARGET_DIR",
+            "CARGO_HOME",
+            "CARGO",
+            "CARGO_BUILD_JOBS",
+            "LEPTOS_OUTPUT_NAME",
+            "RUSTFLAGS",
+        ] {
+            assert!(!is_run_variable(name), "{name}");
+        }
+    }
+}
