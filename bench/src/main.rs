@@ -32,6 +32,9 @@ use openfatture::lnd::LndClient;
 use crate::gateway::GatewayProcess;
 use crate::load::Stats;
 
+/// The heading of `bench/RESULTS.md`'s part measured by hand; a run keeps it, below its own.
+const KEPT_HEADING: &str = "## Measured by hand";
+
 /// Concurrent clients of the invoice-creation comparison.
 const CONCURRENCY: [usize; 3] = [1, 8, 64];
 /// EUR amount of a load-test sale, and the same amount in sat at the 45,000 EUR/BTC fallback rate
@@ -442,6 +445,16 @@ async fn main() -> Result<()> {
     println!("{markdown}");
     if options.write {
         let path = workspace.join("bench/RESULTS.md");
+        // Figures measured by hand (each with its date and command) stay below the new run's.
+        let kept = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|old| old.find(KEPT_HEADING).map(|at| old[at..].to_string()))
+            .unwrap_or_default();
+        let markdown = if kept.is_empty() {
+            markdown
+        } else {
+            format!("{markdown}\n{kept}")
+        };
         std::fs::write(&path, &markdown).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
