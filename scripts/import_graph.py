@@ -41,6 +41,7 @@ LAYERS = {
     },
     "simnode/src": {},
     "bench/src": {},
+    "xtask/src": {},
 }
 
 # crates whose files below the root are private (see the module doc)

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::cargo::{describe, Build, Workspace};
+use crate::cargo::Build;
 use crate::leptos::Project;
+use crate::workspace::{describe, Workspace};
 use crate::Error;
 
 /// The module the split chunks import their loaders from (cargo-leptos's name, kept so the layout matches).

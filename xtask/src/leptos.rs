@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::cargo::{Workspace, WASM_TARGET};
+use crate::workspace::{Workspace, WASM_TARGET};
 use crate::{BuildOptions, Error};
 
 /// Keys cargo-leptos reads that change nothing in what `build` makes (watching, end-to-end tests,
@@ -423,7 +423,7 @@ fn overlay_env(config: &mut ProjectConfig, vars: impl Iterator<Item = (String, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cargo::{Package, Target};
+    use crate::workspace::{Package, Target};
 
     fn workspace() -> Workspace {
         let package = |name: &str, kind: &str| Package {

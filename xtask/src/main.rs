@@ -17,6 +17,7 @@ mod cargo;
 mod front;
 mod leptos;
 mod site;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -105,7 +106,7 @@ fn parse_args(args: &[String]) -> Result<BuildOptions, Error> {
 
 fn build(options: BuildOptions) -> Result<(), Error> {
     let started = Instant::now();
-    let workspace = cargo::Workspace::locate()?;
+    let workspace = workspace::Workspace::locate()?;
     let project = leptos::Project::read(&workspace, options)?;
     site::empty_dir(&project.site_root)?;
 
