@@ -86,6 +86,16 @@ impl Web {
         Ok(body)
     }
 
+    /// Calls server function `endpoint` as `cookie` and insists on a refusal with `status`; the
+    /// error's text.
+    pub async fn refused(&self, cookie: &str, endpoint: &str, form: &[(&str, &str)], status: u16) -> Res<String> {
+        let (got, body, _) = self.call(endpoint, Some(cookie), form).await?;
+        if got != status {
+            return Err(format!("{endpoint} answered {got}, not {status}: {body}").into());
+        }
+        Ok(error_text(&body))
+    }
+
     /// A gateway on the embedded simnode with a fallback rate of 45,000 EUR/BTC, an admin (from
     /// the first-admin settings) and a cashier added like `user add` does.
     pub async fn start(first_admin: bool) -> Res<Web> {

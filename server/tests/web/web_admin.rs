@@ -130,37 +130,34 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert_eq!(rows[0]["outstanding_eur"], "100.00");
 
     // More than what is due is refused with the service's words; nothing is created.
-    let (status, body, _) = web
-        .call(
+    let refusal = web
+        .refused(
+            &admin,
             "admin_create_invoice",
-            Some(&admin),
             &[
                 ("numero", "2025/017"),
                 ("anno", ""),
                 ("amount_eur", "150"),
                 ("expiry_hours", ""),
             ],
+            400,
         )
         .await?;
-    assert_eq!(status, 400, "{body}");
-    assert!(
-        error_text(&body).contains("more than the 100.00 EUR still due"),
-        "{body}"
-    );
-    let (status, body, _) = web
-        .call(
+    assert!(refusal.contains("more than the 100.00 EUR still due"), "{refusal}");
+    let refusal = web
+        .refused(
+            &admin,
             "admin_create_invoice",
-            Some(&admin),
             &[
                 ("numero", "2025/017"),
                 ("anno", ""),
                 ("amount_eur", ""),
                 ("expiry_hours", "9999"),
             ],
+            400,
         )
         .await?;
-    assert_eq!(status, 400, "{body}");
-    assert!(error_text(&body).contains("outside the allowed"), "{body}");
+    assert!(refusal.contains("outside the allowed"), "{refusal}");
     assert_eq!(
         web.ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
             .await?,
