@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crate::backend::BackendFuture;
 use crate::error::AppError;
 use crate::model::{
-    DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, PaymentView, SettingView,
-    WebhookTestReport,
+    DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, PaymentView, ReloadStatus,
+    SettingView, WebhookTestReport,
 };
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the
@@ -62,6 +62,8 @@ pub trait AdminBackend: Send + Sync + 'static {
     fn set_setting(&self, key: String, value: String) -> BackendFuture<'_, SettingView>;
     /// Removes one key from config.toml, like `openfatture config unset`.
     fn unset_setting(&self, key: String) -> BackendFuture<'_, SettingView>;
+    /// Whether the running gateway has config.toml's settings in force, and what needs a restart.
+    fn settings_status(&self) -> BackendFuture<'_, ReloadStatus>;
 }
 
 /// Cloneable handle to the gateway's [`AdminBackend`], provided through Leptos context.

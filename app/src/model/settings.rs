@@ -24,4 +24,19 @@ pub struct SettingView {
     /// Settable only with `openfatture config set` on the gateway's machine (paths, node
     /// address, base URLs, the database): shown read-only.
     pub cli_only: bool,
+    /// A change applies without restarting the gateway.
+    pub live: bool,
+}
+
+/// Whether the running gateway has the settings in config.toml in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadStatus {
+    /// When the settings in force were loaded (unix seconds).
+    pub loaded_at_unix: i64,
+    /// Why the current config.toml was not applied (the previous settings stay in force); None when it was.
+    pub error: Option<String>,
+    /// Keys changed since the start whose new value applies only after a restart.
+    pub restart_needed: Vec<String>,
+    /// Why the last node change (host, cert, macaroon) was not applied; None when it was or there was none.
+    pub node_error: Option<String>,
 }

@@ -9,13 +9,22 @@ use leptos_meta::Title;
 
 use crate::error::AppError;
 use crate::i18n::tr;
-use crate::model::SettingView;
+use crate::model::{ReloadStatus, SettingView};
 
 /// Every configuration key in table order. Admin. `POST /api/admin_settings`.
 #[server(prefix = "/api", endpoint = "admin_settings")]
 pub async fn list_settings() -> Result<Vec<SettingView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.settings().await
+}
+
+/// Whether the running gateway has config.toml's settings in force: when they were loaded, why
+/// the file was not applied, which changed keys need a restart, why a node change failed. Admin.
+/// `POST /api/admin_settings_status`.
+#[server(prefix = "/api", endpoint = "admin_settings_status")]
+pub async fn settings_status() -> Result<ReloadStatus, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.settings_status().await
 }
 
 /// Validates `value` for `key` and writes it to config.toml (atomically; on a refusal the file is

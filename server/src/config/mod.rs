@@ -12,6 +12,7 @@
 
 mod embedded;
 mod keys;
+mod live;
 pub(crate) mod private_files;
 mod settings;
 mod store;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use embedded::{EmbeddedNode, EMBEDDED_NODE_FILE};
 pub use keys::{KeyDescriptor, ValueKind, CLI_ONLY_REFUSAL};
+pub use live::{applies_live, HubStatus, SettingsHub, CONFIG_POLL_INTERVAL_MS, RESTART_KEYS};
 pub use settings::Settings;
 pub use settings::{find_key, KEYS};
 pub use store::{get, list, set, unset, Entry, Source};
@@ -104,8 +106,17 @@ pub enum ConfigError {
 }
 
 /// A snapshot of environment variables, so resolution can be tested without touching the process.
-#[derive(Debug, Clone, Default)]
+/// `Debug` shows the names only (values may be secrets).
+#[derive(Clone, Default)]
 pub struct EnvVars(HashMap<String, String>);
+
+impl std::fmt::Debug for EnvVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_tuple("EnvVars").field(&names).finish()
+    }
+}
 
 impl EnvVars {
     /// The current process environment (variables that are not valid UTF-8 are skipped).

@@ -46,6 +46,8 @@ macro_rules! settings {
             )*
             /// With no `lightning_host`: the simulated node embedded by a running `openfatture serve`.
             pub embedded_node: Option<EmbeddedNode>,
+            /// The environment the settings were loaded with (a reload uses it again).
+            pub loaded_env: super::EnvVars,
         }
 
         impl Settings {
@@ -55,6 +57,7 @@ macro_rules! settings {
                 Ok(Settings {
                     $( $name: FromValue::from_value(stringify!($name), value(stringify!($name)))?, )*
                     embedded_node: None,
+                    loaded_env: super::EnvVars::default(),
                 })
             }
         }

@@ -176,6 +176,7 @@ impl Settings {
             .map(|(key, resolved)| (key, resolved.value))
             .collect();
         let mut settings = Settings::from_values(&values)?;
+        settings.loaded_env = env.clone();
         if settings.lightning_host.is_none() {
             settings.embedded_node = EmbeddedNode::read(&home.data_dir);
         }

@@ -8,13 +8,13 @@ use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
 use app::model::{
     ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
-    PaymentView, SettingView, WebhookTestReport,
+    PaymentView, ReloadStatus, SettingView, WebhookTestReport,
 };
 use app::AppError;
 use rust_decimal::Decimal;
 
 use crate::breaker::BreakerState;
-use crate::config::{self, EnvVars, Home, Settings};
+use crate::config::{self, Settings};
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::liquidity;
@@ -38,8 +38,8 @@ pub(crate) struct GatewayAdmin {
     pub invoices: InvoiceService,
     /// The node.
     pub lnd: LndClient,
-    /// Where config.toml and the data directory are.
-    pub home: Home,
+    /// Applies settings changes to the running gateway (and knows where config.toml is).
+    pub reloader: std::sync::Arc<super::reload::Reloader>,
     /// The webhook endpoints' circuit breakers (this process's dispatcher).
     pub webhook_breakers: crate::webhooks::EndpointBreakers,
 }
@@ -134,6 +134,7 @@ fn setting_view(entry: &config::Entry) -> SettingView {
         type_name: entry.key.kind.type_name().to_string(),
         description: entry.key.description.to_string(),
         cli_only: entry.key.cli_only(),
+        live: config::applies_live(entry.key.name),
     }
 }
 
@@ -152,9 +153,9 @@ fn refuse_cli_only(key: &str) -> Result<(), AppError> {
 
 impl GatewayAdmin {
     /// The configuration as it is now on disk and in the environment.
-    fn current_settings(&self) -> Result<Settings, AppError> {
-        // A bad config.toml is the gateway's problem, not this request's: never a 400.
-        Settings::load(&self.home).map_err(|e| AppError::Unavailable(format!("cannot read the configuration: {e}")))
+    fn current_settings(&self) -> Result<std::sync::Arc<Settings>, AppError> {
+        // The settings in force (a bad config.toml keeps the previous ones).
+        Ok(self.reloader.hub().current())
     }
 
     /// The EUR invoice a Lightning invoice collects, if any.
@@ -495,7 +496,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn settings(&self) -> BackendFuture<'_, Vec<SettingView>> {
         Box::pin(async move {
-            let entries = config::list(&self.home, &EnvVars::from_process())?;
+            let entries = self.reloader.hub().list()?;
             Ok(entries.iter().map(setting_view).collect())
         })
     }
@@ -503,8 +504,9 @@ impl AdminBackend for GatewayAdmin {
     fn set_setting(&self, key: String, value: String) -> BackendFuture<'_, SettingView> {
         Box::pin(async move {
             refuse_cli_only(key.trim())?;
-            let entry = config::set(&self.home, &EnvVars::from_process(), key.trim(), &value)?;
+            let entry = self.reloader.hub().set(key.trim(), &value)?;
             tracing::info!(key = %entry.key.name, "configuration changed from the web app");
+            self.reloader.apply().await;
             Ok(setting_view(&entry))
         })
     }
@@ -512,9 +514,22 @@ impl AdminBackend for GatewayAdmin {
     fn unset_setting(&self, key: String) -> BackendFuture<'_, SettingView> {
         Box::pin(async move {
             refuse_cli_only(key.trim())?;
-            let entry = config::unset(&self.home, &EnvVars::from_process(), key.trim())?;
+            let entry = self.reloader.hub().unset(key.trim())?;
             tracing::info!(key = %entry.key.name, "configuration key removed from the web app");
+            self.reloader.apply().await;
             Ok(setting_view(&entry))
+        })
+    }
+
+    fn settings_status(&self) -> BackendFuture<'_, ReloadStatus> {
+        Box::pin(async move {
+            let status = self.reloader.hub().status();
+            Ok(ReloadStatus {
+                loaded_at_unix: status.loaded_at_unix,
+                error: status.error,
+                restart_needed: status.restart_needed,
+                node_error: status.node_error,
+            })
         })
     }
 }

@@ -3,14 +3,13 @@
 use app::auth::SessionUser;
 use app::backend::{Backend, BackendFuture, BackendHandle, SignedIn};
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::Arc;
 
 use app::model::{NodeStatus, ProviderState, RateState, RateStatus};
 
 use crate::auth::{AuthError, AuthService};
 use crate::invoices::InvoiceService;
+use crate::config::SettingsHub;
 use crate::lnd::LndClient;
-use crate::rates::RateService;
 use app::model::{InvoiceStatus, PosSale};
 
 use super::guard::RequestAuth;
@@ -19,12 +18,12 @@ use super::lightning::NodeConnection;
 /// Services backed by one LND connection.
 struct GatewayBackend {
     client: LndClient,
-    host: String,
     simulated: bool,
-    rates: Arc<RateService>,
     auth: AuthService,
+    /// Lightning invoices; its rate service is the one in use.
     invoices: InvoiceService,
-    pos_expiry_minutes: u64,
+    /// The settings in force (`lightning_pos_expiry_minutes`).
+    settings: SettingsHub,
     /// The one-time token of the first-admin setup link, until it is used.
     setup_token: tokio::sync::Mutex<Option<SecretString>>,
 }
@@ -32,20 +31,17 @@ struct GatewayBackend {
 /// The handle server functions find in their context.
 pub(crate) fn handle(
     node: &NodeConnection,
-    rates: Arc<RateService>,
     auth: AuthService,
     invoices: InvoiceService,
-    pos_expiry_minutes: u64,
+    settings: SettingsHub,
     setup_token: Option<SecretString>,
 ) -> BackendHandle {
     BackendHandle::new(GatewayBackend {
         client: node.client().clone(),
-        host: node.host().to_string(),
         simulated: node.simulated(),
-        rates,
         auth,
         invoices,
-        pos_expiry_minutes,
+        settings,
         setup_token: tokio::sync::Mutex::new(setup_token),
     })
 }
@@ -62,7 +58,8 @@ impl Backend for GatewayBackend {
                 amount_eur: &amount_eur,
                 note: &note,
             };
-            super::pos::charge(&self.invoices, &request_auth(), sale, self.pos_expiry_minutes).await
+            let pos_expiry_minutes = self.settings.current().lightning_pos_expiry_minutes;
+            super::pos::charge(&self.invoices, &request_auth(), sale, pos_expiry_minutes).await
         })
     }
 
@@ -129,7 +126,7 @@ impl Backend for GatewayBackend {
     }
 
     fn node_status(&self) -> BackendFuture<'_, NodeStatus> {
-        Box::pin(async move { Ok(crate::node::node_status(&self.client, &self.host, self.simulated).await?) })
+        Box::pin(async move { Ok(crate::node::node_status(&self.client, &self.client.host(), self.simulated).await?) })
     }
 
     fn rate_status(&self) -> BackendFuture<'_, RateStatus> {
@@ -139,7 +136,8 @@ impl Backend for GatewayBackend {
             let admin = request_auth()
                 .user
                 .is_some_and(|user| user.role == app::auth::Role::Admin);
-            let quote = match self.rates.quote().await {
+            let rates = self.invoices.rates();
+            let quote = match rates.quote().await {
                 Ok(quote) => quote,
                 Err(error) if !admin => {
                     tracing::warn!(%error, "no BTC/EUR rate for the POS");
@@ -148,7 +146,7 @@ impl Backend for GatewayBackend {
                 Err(error) => return Err(error.into()),
             };
             let providers = if admin {
-                self.rates
+                rates
                     .status()
                     .providers
                     .into_iter()

@@ -53,6 +53,17 @@ pub(crate) struct HostPolicy {
     https: bool,
 }
 
+/// The [`HostPolicy`] in force, swapped when `gateway_public_names` changes.
+pub(crate) type LiveHostPolicy = Arc<std::sync::RwLock<Arc<HostPolicy>>>;
+
+/// The policy in force now.
+fn policy_now(live: &LiveHostPolicy) -> Arc<HostPolicy> {
+    match live.read() {
+        Ok(policy) => policy.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
 /// One entry of `gateway_public_names`: a host name, with the one port it is valid for or any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PublicName {
@@ -73,6 +84,11 @@ impl HostPolicy {
             public_names,
             https,
         })
+    }
+
+    /// The same gateway's policy with `public_names` as the new `gateway_public_names`.
+    pub(crate) fn with_public_names(&self, public_names: Option<&str>) -> Result<Self, GatewayError> {
+        HostPolicy::new(self.listen, public_names, self.https)
     }
 
     /// Whether a request addressed to `authority` (its `Host` or `:authority`) that arrived on the
@@ -138,7 +154,8 @@ fn parse_public_names(list: &str) -> Result<Vec<PublicName>, GatewayError> {
 
 /// Refuses (421) a request whose `Host`/`:authority` is not one of this gateway's names
 /// ([`HostPolicy`]), and a request that names none (400).
-pub(crate) async fn check_host(State(policy): State<Arc<HostPolicy>>, request: Request, next: Next) -> Response {
+pub(crate) async fn check_host(State(policy): State<LiveHostPolicy>, request: Request, next: Next) -> Response {
+    let policy = policy_now(&policy);
     let authority = request
         .uri()
         .authority()
@@ -171,7 +188,8 @@ pub(crate) async fn check_host(State(policy): State<Arc<HostPolicy>>, request: R
 }
 
 /// Adds the security headers to every response (a response that sets its own CSP keeps it).
-pub(crate) async fn security_headers(State(policy): State<Arc<HostPolicy>>, request: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(State(policy): State<LiveHostPolicy>, request: Request, next: Next) -> Response {
+    let policy = policy_now(&policy);
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {

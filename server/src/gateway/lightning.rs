@@ -119,13 +119,6 @@ impl NodeConnection {
         &self.kind
     }
 
-    /// `host:port` of the node's gRPC endpoint.
-    pub(crate) fn host(&self) -> &str {
-        match &self.kind {
-            NodeKind::Lnd { host } | NodeKind::Embedded { host, .. } => host,
-        }
-    }
-
     /// Whether this is the embedded simulated node.
     pub(crate) fn simulated(&self) -> bool {
         matches!(self.kind, NodeKind::Embedded { .. })

@@ -110,7 +110,7 @@ pub(crate) async fn events(
         _ => Audience::Cashier,
     };
     let replay_since_secs = crate::time::now_secs()
-        .saturating_sub(i64::try_from(state.pos_expiry_minutes.saturating_mul(60)).unwrap_or(i64::MAX));
+        .saturating_sub(i64::try_from(state.settings.current().lightning_pos_expiry_minutes.saturating_mul(60)).unwrap_or(i64::MAX));
     let backlog = match last_event_id(&headers) {
         Some(seq) => {
             let replayed = match audience {

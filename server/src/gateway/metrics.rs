@@ -64,7 +64,7 @@ pub(crate) async fn metrics(
     Extension(request_auth): Extension<RequestAuth>,
     headers: HeaderMap,
 ) -> Response {
-    match &state.metrics_token {
+    match &state.settings.current().gateway_metrics_token {
         Some(token) => {
             if !bearer_matches(&headers, token) {
                 return (
@@ -92,7 +92,7 @@ pub(crate) async fn metrics(
         "openfatture_circuit_breaker_state{{dependency=\"lnd\"}} {}\n",
         breaker_value(state.lnd.breaker_state())
     ));
-    for provider in state.rates.status().providers {
+    for provider in state.invoices.rates().status().providers {
         if let Some(value) = provider_value(&provider.health) {
             out.push_str(&format!(
                 "openfatture_circuit_breaker_state{{dependency=\"rate:{}\"}} {value}\n",

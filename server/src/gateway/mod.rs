@@ -17,6 +17,7 @@ mod listener;
 mod live;
 mod metrics;
 mod pos;
+mod reload;
 mod routes;
 mod site;
 mod state;
@@ -33,10 +34,11 @@ use tokio::task::JoinHandle;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::AuthService;
-use crate::config::{EnvVars, Home, Settings};
+use crate::config::{EnvVars, Home, Settings, SettingsHub};
 use crate::context::Services;
 use crate::store::Store;
-use crate::tracker::{PaymentTracking, TrackerConfig};
+use crate::invoices::InvoiceService;
+use crate::tracker::TrackerConfig;
 
 pub use error::GatewayError;
 pub use feed::EventFeed;
@@ -96,8 +98,8 @@ pub struct RunningGateway {
     data_dir: PathBuf,
     node: lightning::NodeConnection,
     store: Store,
-    tracking: PaymentTracking,
-    liquidity: Option<crate::liquidity::LiquidityManager>,
+    /// Applies settings changes; owns the tracker, the dispatcher and the liquidity manager.
+    reloader: std::sync::Arc<reload::Reloader>,
     feed: std::sync::Arc<EventFeed>,
     closing: tokio::sync::watch::Sender<bool>,
     setup_token: Option<SecretString>,
@@ -134,8 +136,7 @@ impl RunningGateway {
             node,
             data_dir,
             store,
-            tracking,
-            liquidity,
+            reloader,
             feed,
             closing,
             stop,
@@ -157,10 +158,7 @@ impl RunningGateway {
                 Ok(())
             }
         };
-        tracking.stop().await;
-        if let Some(manager) = liquidity {
-            manager.stop().await;
-        }
+        reloader.stop().await;
         if let Ok(feed) = std::sync::Arc::try_unwrap(feed) {
             feed.stop().await;
         }
@@ -200,6 +198,8 @@ pub async fn start(
     let listener = listener::GatewayListener::new(listener, tls);
     let local_addr = listener.local_addr().map_err(bind_error)?;
     let host_policy = headers::HostPolicy::new(local_addr, settings.gateway_public_names.as_deref(), https)?;
+    let host_policy: headers::LiveHostPolicy =
+        std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(host_policy)));
     let simnode_dir = args
         .simnode_data_dir
         .clone()
@@ -219,6 +219,18 @@ pub async fn start(
             return Err(e.into());
         }
     };
+    let rates = match services.rates() {
+        Ok(rates) => rates,
+        Err(e) => {
+            store.close().await;
+            stop_node(node, &home.data_dir).await;
+            return Err(e.into());
+        }
+    };
+    let invoice_service = services
+        .invoices(store.clone(), node.client().clone(), rates)
+        .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS))
+        .record_open_soon();
     // One tracker turns node updates into events and webhooks while the gateway runs.
     let tracking = match services
         .payment_tracking(
@@ -236,16 +248,35 @@ pub async fn start(
             return Err(e.into());
         }
     };
+    // The automatic liquidity manager, when enabled.
+    let liquidity = services.liquidity_manager(store.clone(), node.client().clone());
+    let webhook_breakers = tracking.webhook_breakers();
+    // The settings in force, kept current from config.toml, and what applies them.
+    let hub = SettingsHub::new(home, settings.clone());
+    let reloader = std::sync::Arc::new(reload::Reloader::new(
+        hub.clone(),
+        reload::Parts {
+            store: store.clone(),
+            lnd: node.client().clone(),
+            invoices: invoice_service.clone(),
+            host_policy: host_policy.clone(),
+            embedded: node.simulated(),
+            tracking,
+            liquidity,
+        },
+    ));
     let running = Running {
         node: &node,
         store: &store,
-        tracking: &tracking,
+        reloader: &reloader,
+        invoices: invoice_service,
+        webhook_breakers,
         host_policy,
     };
     let web = match web_services(services, &args, running, https, site_root).await {
         Ok(web) => web,
         Err(e) => {
-            tracking.stop().await;
+            reloader.stop().await;
             store.close().await;
             stop_node(node, &home.data_dir).await;
             return Err(e);
@@ -257,8 +288,8 @@ pub async fn start(
         feed,
         setup_token,
     } = web;
-    // The automatic liquidity manager, when enabled (started last: nothing after it can fail).
-    let liquidity = services.liquidity_manager(store.clone(), node.client().clone());
+    reloader.spawn(closing.subscribe());
+    hub.spawn_watcher(closing.subscribe());
     crate::auth::spawn_purge(store.clone()); // expired sessions and spent sign-in throttle rows
 
     let (stop, stop_rx) = oneshot::channel::<()>();
@@ -270,8 +301,7 @@ pub async fn start(
         data_dir: home.data_dir.clone(),
         node,
         store,
-        tracking,
-        liquidity,
+        reloader,
         feed,
         closing,
         setup_token,
@@ -292,9 +322,14 @@ struct WebServices {
 struct Running<'a> {
     node: &'a lightning::NodeConnection,
     store: &'a Store,
-    tracking: &'a PaymentTracking,
+    /// Applies settings changes.
+    reloader: &'a std::sync::Arc<reload::Reloader>,
+    /// Lightning invoices (with the rate service in use).
+    invoices: InvoiceService,
+    /// The webhook endpoints' circuit breakers.
+    webhook_breakers: crate::webhooks::EndpointBreakers,
     /// Which Host names the web server answers to.
-    host_policy: headers::HostPolicy,
+    host_policy: headers::LiveHostPolicy,
 }
 
 /// Builds the rate service, the live event feed, the staff accounts and the routes.
@@ -308,7 +343,9 @@ async fn web_services(
     let Running {
         node,
         store,
-        tracking,
+        reloader,
+        invoices: invoice_service,
+        webhook_breakers,
         host_policy,
     } = running;
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
@@ -316,41 +353,28 @@ async fn web_services(
     if !site.is_built() {
         tracing::warn!(site_root = %site.root().display(), "the web UI is not built; pages will say how to build it");
     }
-    let rates = services.rates()?;
     // Under HTTPS the session cookie is marked Secure.
     let auth = services.auth(store.clone(), https);
     let setup_token = first_account(&auth, args.first_admin.as_ref()).await?;
     let feed = std::sync::Arc::new(EventFeed::spawn(store.clone(), FEED_POLL).await?);
-    let invoice_service = services
-        .invoices(store.clone(), node.client().clone(), rates.clone())
-        .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS))
-        .record_open_soon();
     let admin = admin::handle(admin::GatewayAdmin {
         store: store.clone(),
         invoices: invoice_service.clone(),
         lnd: node.client().clone(),
-        home: services.home().clone(),
-        webhook_breakers: tracking.webhook_breakers(),
+        reloader: reloader.clone(),
+        webhook_breakers: webhook_breakers.clone(),
     });
-    let pos_expiry_minutes = services.settings().lightning_pos_expiry_minutes;
+    let hub = reloader.hub().clone();
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),
-        rates: rates.clone(),
-        backend: backend::handle(
-            node,
-            rates,
-            auth.clone(),
-            invoice_service,
-            pos_expiry_minutes,
-            setup_token.clone(),
-        ),
+        invoices: invoice_service.clone(),
+        backend: backend::handle(node, auth.clone(), invoice_service, hub.clone(), setup_token.clone()),
         site: std::sync::Arc::new(site),
         store: store.clone(),
         feed: feed.clone(),
-        webhook_breakers: tracking.webhook_breakers(),
-        pos_expiry_minutes,
-        metrics_token: services.settings().gateway_metrics_token.clone(),
+        webhook_breakers,
+        settings: hub,
         closing,
     };
     Ok(WebServices {
@@ -435,7 +459,7 @@ pub async fn serve(settings: Settings, home: Home, args: ServeArgs) -> Result<()
         joined = &mut gateway.server => {
             // The server stopped on its own: stop the node, then report why.
             let result = flatten_server_result(joined);
-            gateway.tracking.stop().await;
+            gateway.reloader.stop().await;
             gateway.store.close().await;
             stop_node(gateway.node, &gateway.data_dir).await;
             return result.and(Err(GatewayError::ServerTask("the web server stopped unexpectedly".into())));

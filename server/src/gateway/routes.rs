@@ -13,7 +13,7 @@ use leptos::prelude::provide_context;
 use tower_http::trace::TraceLayer;
 
 use super::guard::{self, RequestAuth};
-use super::headers::{self, HostPolicy};
+use super::headers::{self, LiveHostPolicy};
 use super::live;
 use super::state::GatewayState;
 use super::web_error;
@@ -24,8 +24,7 @@ use crate::auth::AuthService;
 pub(crate) const MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// The gateway's router.
-pub(crate) fn router(state: GatewayState, auth: AuthService, host_policy: HostPolicy) -> Router {
-    let host_policy = std::sync::Arc::new(host_policy);
+pub(crate) fn router(state: GatewayState, auth: AuthService, host_policy: LiveHostPolicy) -> Router {
     // Registered explicitly so the server function is served even if the linker drops the
     // automatic registration of a crate it sees no other reference to.
     leptos::server_fn::axum::register_explicit::<app::api::GetNodeStatus>();

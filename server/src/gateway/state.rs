@@ -16,8 +16,9 @@ pub(crate) struct GatewayState {
     pub backend: BackendHandle,
     /// The node (status and metrics).
     pub lnd: crate::lnd::LndClient,
-    /// BTC/EUR quotes (metrics show the providers' breakers).
-    pub rates: Arc<crate::rates::RateService>,
+    /// Lightning invoices; its rate service (BTC/EUR quotes) is the one in use (metrics show
+    /// the providers' breakers).
+    pub invoices: crate::invoices::InvoiceService,
     /// What the admin server functions call.
     pub admin: app::admin::AdminHandle,
     /// The built web app (static files and the HTML shell).
@@ -28,11 +29,10 @@ pub(crate) struct GatewayState {
     pub feed: Arc<EventFeed>,
     /// The webhook endpoints' circuit breakers (this process's dispatcher).
     pub webhook_breakers: crate::webhooks::EndpointBreakers,
-    /// How long a POS sale can be paid (`lightning_pos_expiry_minutes`): how far back a
-    /// cashier's event stream replays.
-    pub pos_expiry_minutes: u64,
-    /// `gateway_metrics_token`: when set, `/metrics` answers only `Authorization: Bearer <it>`.
-    pub metrics_token: Option<secrecy::SecretString>,
+    /// The settings in force: `lightning_pos_expiry_minutes` (how far back a cashier's event
+    /// stream replays) and `gateway_metrics_token` (when set, `/metrics` answers only
+    /// `Authorization: Bearer <it>`).
+    pub settings: crate::config::SettingsHub,
     /// Becomes true when the gateway shuts down: live event streams end then.
     pub closing: tokio::sync::watch::Receiver<bool>,
 }

@@ -222,12 +222,18 @@ enum Reuse {
 pub struct InvoiceService {
     store: Store,
     lnd: LndClient,
-    rates: Arc<RateService>,
-    policy: InvoicePolicy,
+    /// The rate service and the policy in use; a running gateway swaps them on a settings change.
+    live: Arc<std::sync::RwLock<LiveParts>>,
     /// Remembered inbound capacity (the gateway's); `None` checks the node before every invoice.
     inbound_cache: Option<Arc<InboundCache>>,
     /// Queue the OPEN record of a new invoice instead of waiting for it (the gateway's).
     open_soon: bool,
+}
+
+/// What an [`InvoiceService`] and its clones use now, swappable while they run.
+struct LiveParts {
+    rates: Arc<RateService>,
+    policy: InvoicePolicy,
 }
 
 /// Longest description accepted for a Lightning invoice (the memo adds the numero and client).
@@ -264,8 +270,7 @@ impl InvoiceService {
         InvoiceService {
             store,
             lnd,
-            rates,
-            policy,
+            live: Arc::new(std::sync::RwLock::new(LiveParts { rates, policy })),
             inbound_cache: None,
             open_soon: false,
         }
@@ -288,15 +293,48 @@ impl InvoiceService {
         self
     }
 
+    /// The rate service in use.
+    pub fn rates(&self) -> Arc<RateService> {
+        match self.live.read() {
+            Ok(live) => live.rates.clone(),
+            Err(poisoned) => poisoned.into_inner().rates.clone(),
+        }
+    }
+
+    /// The policy in use.
+    pub fn policy(&self) -> InvoicePolicy {
+        match self.live.read() {
+            Ok(live) => live.policy,
+            Err(poisoned) => poisoned.into_inner().policy,
+        }
+    }
+
+    /// Uses `rates` from now on (this service and its clones).
+    pub fn set_rates(&self, rates: Arc<RateService>) {
+        match self.live.write() {
+            Ok(mut live) => live.rates = rates,
+            Err(poisoned) => poisoned.into_inner().rates = rates,
+        }
+    }
+
+    /// Uses `policy` from now on (this service and its clones).
+    pub fn set_policy(&self, policy: InvoicePolicy) {
+        match self.live.write() {
+            Ok(mut live) => live.policy = policy,
+            Err(poisoned) => poisoned.into_inner().policy = policy,
+        }
+    }
+
     /// The largest POS sale a cashier may charge, EUR (`pos_max_amount_eur`).
     pub fn pos_max_amount_eur(&self) -> Decimal {
-        self.policy.pos_max_amount_eur
+        self.policy().pos_max_amount_eur
     }
 
     /// Checks the expiry against the policy and returns it in seconds.
     pub fn expiry_secs(&self, hours: Option<u64>) -> Result<u64, InvoiceError> {
-        let hours = hours.unwrap_or(self.policy.default_expiry_hours);
-        let (min, max) = (self.policy.min_expiry_hours, self.policy.max_expiry_hours);
+        let policy = self.policy();
+        let hours = hours.unwrap_or(policy.default_expiry_hours);
+        let (min, max) = (policy.min_expiry_hours, policy.max_expiry_hours);
         if hours < min || hours > max {
             return Err(InvoiceError::ExpiryOutOfBounds { hours, min, max });
         }
@@ -391,7 +429,7 @@ impl InvoiceService {
             }
         }
 
-        let quote = self.rates.quote().await?;
+        let quote = self.rates().quote().await?;
         let amount_msat = money::eur_to_msat(amount_eur, quote.eur_per_btc)?;
         let mut warnings = Vec::new();
         let inbound = match &self.inbound_cache {
@@ -399,7 +437,7 @@ impl InvoiceService {
             None => liquidity::check_inbound(&self.lnd, amount_msat).await,
         };
         if let InboundCheck::Unreceivable { max_receivable_sat } = inbound {
-            if self.policy.block_unreceivable {
+            if self.policy().block_unreceivable {
                 return Err(InvoiceError::Unreceivable {
                     amount_sat: amount_msat.div_ceil(1000),
                     max_receivable_sat,

@@ -38,9 +38,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Longest delay between retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// A connection to one LND node. Cloning is cheap and clones share the connection.
+/// One connection to one LND node: what [`LndClient`] holds and can swap.
 #[derive(Clone)]
-pub struct LndClient {
+pub(super) struct Conn {
     shared: Arc<Shared>,
     lightning: LightningClient<Authed>,
     invoices: InvoicesClient<Authed>,
@@ -48,11 +48,22 @@ pub struct LndClient {
     pub(super) router: RouterClient<Authed>,
 }
 
+/// A connection to an LND node. Cloning is cheap and clones share the connection; after
+/// [`LndClient::replace_with`] every clone talks to the new node.
+#[derive(Clone)]
+pub struct LndClient {
+    cell: Arc<Cell>,
+}
+
+/// The connection in use and a counter of replacements, for those who follow it.
+struct Cell {
+    conn: RwLock<Arc<Conn>>,
+    generation: tokio::sync::watch::Sender<u64>,
+}
+
 impl std::fmt::Debug for LndClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LndClient")
-            .field("host", &self.shared.cfg.host)
-            .finish_non_exhaustive()
+        f.debug_struct("LndClient").field("host", &self.host()).finish_non_exhaustive()
     }
 }
 
@@ -69,7 +80,7 @@ impl LndClient {
         let (shared, endpoint) = prepare(cfg)?;
         let connector = LndConnector { shared: shared.clone() };
         match endpoint.connect_with_connector(connector).await {
-            Ok(channel) => Ok(LndClient::with_channel(shared, channel)),
+            Ok(channel) => Ok(LndClient::from_conn(Conn::with_channel(shared, channel))),
             Err(e) => Err(match shared.last_connect_failure() {
                 Some(failure) => failure.into_lnd_error(&shared.cfg.host),
                 None => LndError::Connect {
@@ -85,10 +96,103 @@ impl LndClient {
     pub fn connect_lazy(cfg: LndConfig) -> Result<LndClient, LndError> {
         let (shared, endpoint) = prepare(cfg)?;
         let channel = endpoint.connect_with_connector_lazy(LndConnector { shared: shared.clone() });
-        Ok(LndClient::with_channel(shared, channel))
+        Ok(LndClient::from_conn(Conn::with_channel(shared, channel)))
     }
 
-    fn with_channel(shared: Arc<Shared>, channel: Channel) -> LndClient {
+    fn from_conn(conn: Conn) -> LndClient {
+        LndClient {
+            cell: Arc::new(Cell {
+                conn: RwLock::new(Arc::new(conn)),
+                generation: tokio::sync::watch::Sender::new(0),
+            }),
+        }
+    }
+
+    /// The connection in use now.
+    pub(super) fn conn(&self) -> Arc<Conn> {
+        match self.cell.conn.read() {
+            Ok(conn) => conn.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Makes this client and every clone of it use `other`'s connection from now on (calls under
+    /// way finish on the old one); those following [`LndClient::changes`] are told.
+    pub fn replace_with(&self, other: &LndClient) {
+        let conn = other.conn();
+        match self.cell.conn.write() {
+            Ok(mut slot) => *slot = conn,
+            Err(poisoned) => *poisoned.into_inner() = conn,
+        }
+        self.cell.generation.send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
+    /// Changes each time [`LndClient::replace_with`] switches the connection (e.g. for streams to
+    /// open again on the new node).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.cell.generation.subscribe()
+    }
+
+    /// The `host:port` this client talks to.
+    pub fn host(&self) -> String {
+        self.conn().shared.cfg.host.clone()
+    }
+
+    /// The configuration of the connection in use (host, files, deadlines).
+    pub fn config(&self) -> LndConfig {
+        self.conn().shared.cfg.clone()
+    }
+
+    /// The circuit breaker's state (closed, open with seconds to the next trial, half-open).
+    pub fn breaker_state(&self) -> crate::breaker::BreakerState {
+        self.conn().shared.breaker.state()
+    }
+
+    /// `GetInfo`: identity, alias, chain and channel counts.
+    pub async fn get_info(&self) -> Result<GetInfoResponse, LndError> {
+        self.conn().get_info().await
+    }
+
+    /// `ChannelBalance`: local and remote balance of all open channels.
+    pub async fn channel_balance(&self) -> Result<ChannelBalanceResponse, LndError> {
+        self.conn().channel_balance().await
+    }
+
+    /// `ListChannels`: the open channels.
+    pub async fn list_channels(&self, request: ListChannelsRequest) -> Result<ListChannelsResponse, LndError> {
+        self.conn().list_channels(request).await
+    }
+
+    /// `AddInvoice`: creates an invoice (never retried).
+    pub async fn add_invoice(&self, invoice: Invoice) -> Result<AddInvoiceResponse, LndError> {
+        self.conn().add_invoice(invoice).await
+    }
+
+    /// `LookupInvoice`: one invoice by its payment hash (32 raw bytes).
+    pub async fn lookup_invoice(&self, r_hash: Vec<u8>) -> Result<Invoice, LndError> {
+        self.conn().lookup_invoice(r_hash).await
+    }
+
+    /// `ListInvoices`: a page of invoices by add index.
+    pub async fn list_invoices(&self, request: ListInvoiceRequest) -> Result<ListInvoiceResponse, LndError> {
+        self.conn().list_invoices(request).await
+    }
+
+    /// `SubscribeInvoices`: replays invoices with an add/settle index strictly greater than the
+    /// given ones, then streams every add and settle.
+    pub async fn subscribe_invoices(&self, request: InvoiceSubscription) -> Result<InvoiceStream, LndError> {
+        self.conn().subscribe_invoices(request).await
+    }
+
+    /// `invoicesrpc.CancelInvoice`: cancels an open or accepted invoice by its payment hash
+    /// (32 raw bytes); never retried.
+    pub async fn cancel_invoice(&self, payment_hash: Vec<u8>) -> Result<CancelInvoiceResp, LndError> {
+        self.conn().cancel_invoice(payment_hash).await
+    }
+}
+
+impl Conn {
+    fn with_channel(shared: Arc<Shared>, channel: Channel) -> Conn {
         let interceptor = MacaroonInterceptor {
             macaroon: shared.macaroon.clone(),
         };
@@ -98,17 +202,12 @@ impl LndClient {
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
         let router =
             RouterClient::with_interceptor(channel, interceptor).max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
-        LndClient {
+        Conn {
             shared,
             lightning,
             invoices,
             router,
         }
-    }
-
-    /// The `host:port` this client talks to.
-    pub fn host(&self) -> &str {
-        &self.shared.cfg.host
     }
 
     pub(super) fn map_status(&self, method: Method, status: &Status) -> LndError {
@@ -121,11 +220,6 @@ impl LndClient {
             cfg.timeout,
             self.shared.last_connect_failure(),
         )
-    }
-
-    /// The circuit breaker's state (closed, open with seconds to the next trial, half-open).
-    pub fn breaker_state(&self) -> crate::breaker::BreakerState {
-        self.shared.breaker.state()
     }
 
     /// A permit to call the node, or the fail-fast error while the breaker is open.
@@ -156,7 +250,7 @@ impl LndClient {
     async fn unary<Req, Resp, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<Resp, LndError>
     where
         Req: Clone,
-        F: Fn(LndClient, tonic::Request<Req>) -> Fut,
+        F: Fn(Conn, tonic::Request<Req>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
     {
         let permit = self.breaker_permit()?;
@@ -169,7 +263,7 @@ impl LndClient {
     async fn unary_unguarded<Req, Resp, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<Resp, LndError>
     where
         Req: Clone,
-        F: Fn(LndClient, tonic::Request<Req>) -> Fut,
+        F: Fn(Conn, tonic::Request<Req>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<Resp>, Status>>,
     {
         let timeout = self.shared.cfg.timeout;
@@ -201,7 +295,7 @@ impl LndClient {
     /// Opens a server stream (the deadline covers opening only) and maps its errors.
     async fn stream<Req, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<InvoiceStream, LndError>
     where
-        F: FnOnce(LndClient, tonic::Request<Req>) -> Fut,
+        F: FnOnce(Conn, tonic::Request<Req>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<Streaming<Invoice>>, Status>>,
     {
         // No deadline on opening: LND (grpc-go) sends a stream's response headers only with
@@ -220,7 +314,7 @@ impl LndClient {
     }
 
     /// `GetInfo`: identity, alias, chain and channel counts.
-    pub async fn get_info(&self) -> Result<GetInfoResponse, LndError> {
+    pub(super) async fn get_info(&self) -> Result<GetInfoResponse, LndError> {
         self.unary(Method::GetInfo, GetInfoRequest {}, |mut c, r| async move {
             c.lightning.get_info(r).await
         })
@@ -228,7 +322,7 @@ impl LndClient {
     }
 
     /// `ChannelBalance`: local and remote balance of all open channels.
-    pub async fn channel_balance(&self) -> Result<ChannelBalanceResponse, LndError> {
+    pub(super) async fn channel_balance(&self) -> Result<ChannelBalanceResponse, LndError> {
         self.unary(
             Method::ChannelBalance,
             ChannelBalanceRequest {},
@@ -238,7 +332,7 @@ impl LndClient {
     }
 
     /// `ListChannels`: the open channels.
-    pub async fn list_channels(&self, request: ListChannelsRequest) -> Result<ListChannelsResponse, LndError> {
+    pub(super) async fn list_channels(&self, request: ListChannelsRequest) -> Result<ListChannelsResponse, LndError> {
         self.unary(Method::ListChannels, request, |mut c, r| async move {
             c.lightning.list_channels(r).await
         })
@@ -246,7 +340,7 @@ impl LndClient {
     }
 
     /// `AddInvoice`: creates an invoice (never retried).
-    pub async fn add_invoice(&self, invoice: Invoice) -> Result<AddInvoiceResponse, LndError> {
+    pub(super) async fn add_invoice(&self, invoice: Invoice) -> Result<AddInvoiceResponse, LndError> {
         self.unary(Method::AddInvoice, invoice, |mut c, r| async move {
             c.lightning.add_invoice(r).await
         })
@@ -254,7 +348,7 @@ impl LndClient {
     }
 
     /// `LookupInvoice`: one invoice by its payment hash (32 raw bytes).
-    pub async fn lookup_invoice(&self, r_hash: Vec<u8>) -> Result<Invoice, LndError> {
+    pub(super) async fn lookup_invoice(&self, r_hash: Vec<u8>) -> Result<Invoice, LndError> {
         let request = PaymentHash {
             r_hash,
             ..PaymentHash::default()
@@ -266,7 +360,7 @@ impl LndClient {
     }
 
     /// `ListInvoices`: a page of invoices by add index.
-    pub async fn list_invoices(&self, request: ListInvoiceRequest) -> Result<ListInvoiceResponse, LndError> {
+    pub(super) async fn list_invoices(&self, request: ListInvoiceRequest) -> Result<ListInvoiceResponse, LndError> {
         self.unary(Method::ListInvoices, request, |mut c, r| async move {
             c.lightning.list_invoices(r).await
         })
@@ -275,7 +369,7 @@ impl LndClient {
 
     /// `SubscribeInvoices`: replays invoices with an add/settle index strictly greater than the
     /// given ones, then streams every add and settle.
-    pub async fn subscribe_invoices(&self, request: InvoiceSubscription) -> Result<InvoiceStream, LndError> {
+    pub(super) async fn subscribe_invoices(&self, request: InvoiceSubscription) -> Result<InvoiceStream, LndError> {
         self.stream(Method::SubscribeInvoices, request, |mut c, r| async move {
             c.lightning.subscribe_invoices(r).await
         })
@@ -284,7 +378,7 @@ impl LndClient {
 
     /// `invoicesrpc.CancelInvoice`: cancels an open or accepted invoice by its payment hash
     /// (32 raw bytes); never retried.
-    pub async fn cancel_invoice(&self, payment_hash: Vec<u8>) -> Result<CancelInvoiceResp, LndError> {
+    pub(super) async fn cancel_invoice(&self, payment_hash: Vec<u8>) -> Result<CancelInvoiceResp, LndError> {
         let request = CancelInvoiceMsg { payment_hash };
         self.unary(Method::CancelInvoice, request, |mut c, r| async move {
             c.invoices.cancel_invoice(r).await

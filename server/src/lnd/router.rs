@@ -10,7 +10,7 @@ use futures::{Stream, StreamExt};
 use lnd_proto::lnrpc::Payment;
 use lnd_proto::routerrpc::{SendPaymentRequest, TrackPaymentRequest};
 
-use super::client::LndClient;
+use super::client::{Conn, LndClient};
 use super::error::LndError;
 use super::method::Method;
 
@@ -21,6 +21,20 @@ impl LndClient {
     /// `routerrpc.SendPaymentV2`: sends a payment and streams its updates until it succeeds or
     /// fails. Never retried (not idempotent); after a lost stream use [`LndClient::track_payment_v2`].
     pub async fn send_payment_v2(&self, request: SendPaymentRequest) -> Result<PaymentStream, LndError> {
+        self.conn().send_payment_v2(request).await
+    }
+
+    /// `routerrpc.TrackPaymentV2`: the state of a payment sent earlier (32-byte hash), then its
+    /// updates until it is final. A hash the node never paid is an error with gRPC NOT_FOUND.
+    pub async fn track_payment_v2(&self, payment_hash: Vec<u8>) -> Result<PaymentStream, LndError> {
+        self.conn().track_payment_v2(payment_hash).await
+    }
+}
+
+impl Conn {
+    /// `routerrpc.SendPaymentV2`: sends a payment and streams its updates until it succeeds or
+    /// fails. Never retried (not idempotent); after a lost stream use [`LndClient::track_payment_v2`].
+    pub(super) async fn send_payment_v2(&self, request: SendPaymentRequest) -> Result<PaymentStream, LndError> {
         let mut router = self.router.clone();
         // No deadline on the stream itself: the payment's own timeout_seconds bounds it.
         let permit = self.breaker_permit()?;
@@ -38,7 +52,7 @@ impl LndClient {
 
     /// `routerrpc.TrackPaymentV2`: the state of a payment sent earlier (32-byte hash), then its
     /// updates until it is final. A hash the node never paid is an error with gRPC NOT_FOUND.
-    pub async fn track_payment_v2(&self, payment_hash: Vec<u8>) -> Result<PaymentStream, LndError> {
+    pub(super) async fn track_payment_v2(&self, payment_hash: Vec<u8>) -> Result<PaymentStream, LndError> {
         let mut router = self.router.clone();
         let request = TrackPaymentRequest {
             payment_hash,

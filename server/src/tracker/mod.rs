@@ -126,6 +126,10 @@ impl Tracker {
             if *stop.borrow() {
                 return;
             }
+            // A switch to another node (a live settings change) ends the stream and subscribes
+            // again, on the new node.
+            let mut node_changes = self.lnd.changes();
+            let generation = *node_changes.borrow_and_update();
             // Subscribe first, then sweep: whatever changed before the subscription is found
             // by the sweep, whatever changes after it waits in the stream.
             let subscribed = self.subscribe().await;
@@ -135,8 +139,13 @@ impl Tracker {
             match subscribed {
                 Ok(stream) => {
                     backoff = self.cfg.initial_backoff;
-                    if self.follow(stream, &mut stop).await {
+                    if self.follow(stream, &mut stop, &mut node_changes).await {
                         return;
+                    }
+                    if *node_changes.borrow() != generation {
+                        tracing::info!("tracker: the node changed; subscribing to the new one");
+                        backoff = self.cfg.initial_backoff;
+                        continue;
                     }
                     tracing::warn!("tracker: invoice stream ended; resubscribing");
                 }
@@ -163,7 +172,12 @@ impl Tracker {
 
     /// Applies stream updates until the stream ends (false) or a stop is asked (true). The
     /// periodic sweep runs alongside, so a long one never holds back the stream's settles.
-    async fn follow(&self, mut stream: crate::lnd::InvoiceStream, stop: &mut watch::Receiver<bool>) -> bool {
+    async fn follow(
+        &self,
+        mut stream: crate::lnd::InvoiceStream,
+        stop: &mut watch::Receiver<bool>,
+        node_changes: &mut watch::Receiver<u64>,
+    ) -> bool {
         let mut sweep = tokio::time::interval(self.cfg.sweep_interval);
         sweep.tick().await;
         let mut sweeping: Option<futures::future::BoxFuture<'_, Result<usize, TrackerError>>> = None;
@@ -223,6 +237,7 @@ impl Tracker {
                     }
                 }
                 _ = stop.changed() => break true,
+                Ok(()) = node_changes.changed() => break false,
             }
         };
         if let Err(e) = self.flush_add_index().await {

@@ -42,6 +42,24 @@ impl PaymentTracking {
         self.webhook_breakers.clone()
     }
 
+    /// Mirrors a changed `default` endpoint into the store and replaces the dispatcher with one
+    /// built from `dispatcher_cfg` (keeping the endpoints' breakers). On an error the running
+    /// dispatcher stays.
+    pub async fn reconfigure_webhooks(
+        &mut self,
+        store: Store,
+        default_endpoint: &DefaultEndpointSettings,
+        dispatcher_cfg: DispatcherConfig,
+    ) -> Result<(), WebhookError> {
+        webhooks::sync_default_endpoint(&store, default_endpoint).await?;
+        let dispatcher = Dispatcher::new(store, dispatcher_cfg, default_endpoint.secret.clone())?
+            .with_breakers(self.webhook_breakers.clone())
+            .spawn();
+        let old = std::mem::replace(&mut self.dispatcher, dispatcher);
+        old.stop().await;
+        Ok(())
+    }
+
     /// Stops both and waits until they have.
     pub async fn stop(self) {
         self.tracker.stop().await;

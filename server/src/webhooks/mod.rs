@@ -309,6 +309,12 @@ impl Dispatcher {
         })
     }
 
+    /// Shares `breakers` (a dispatcher this one replaces) instead of starting with closed ones.
+    pub fn with_breakers(mut self, breakers: EndpointBreakers) -> Self {
+        self.breakers = breakers;
+        self
+    }
+
     /// Runs on the current runtime until [`DispatcherHandle::stop`].
     pub fn spawn(self) -> DispatcherHandle {
         let (stop, stopped) = watch::channel(false);
