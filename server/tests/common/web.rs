@@ -111,8 +111,16 @@ impl Web {
 
     /// Like [`Web::start`] with the given environment (settings) instead of the default one.
     pub async fn start_with(first_admin: bool, env: &[(&str, &str)]) -> Res<Web> {
+        Web::start_with_config(first_admin, env, None).await
+    }
+
+    /// Like [`Web::start_with`], with `config_toml` (when given) written to config.toml first.
+    pub async fn start_with_config(first_admin: bool, env: &[(&str, &str)], config_toml: Option<&str>) -> Res<Web> {
         let dir = tempfile::tempdir()?;
         let home = Home::at(dir.path());
+        if let Some(text) = config_toml {
+            std::fs::write(&home.config_file, text)?;
+        }
         let settings = settings_with(&home, env)?;
         let args = ServeArgs {
             listen: any_port(),
@@ -136,6 +144,14 @@ impl Web {
             gateway,
             http,
         })
+    }
+
+    /// Replaces config.toml atomically (as `openfatture config set` does).
+    pub fn write_config(&self, text: &str) -> Res<()> {
+        let tmp = self.home.data_dir.join(".config.toml.test-tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &self.home.config_file)?;
+        Ok(())
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -9,6 +9,7 @@
 mod common;
 
 mod gateway;
+mod live_settings;
 mod load;
 mod secrets;
 mod site_files;

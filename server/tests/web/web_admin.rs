@@ -56,6 +56,7 @@ const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
         &[("key", "lightning_pos_expiry_minutes"), ("value", "30")],
     ),
     ("admin_setting_unset", &[("key", "lightning_pos_expiry_minutes")]),
+    ("admin_settings_status", &[]),
 ];
 
 /// Polls `check` every 100 ms for up to 15 s.
