@@ -230,9 +230,25 @@ async fn a_node_change_is_tested_first_a_broken_one_is_reported_and_a_working_on
         Ok(status(&web, &admin).await?["node_error"].is_null().then_some(()))
     })
     .await?;
-    sell().await?;
+    let sale = sell().await?;
     assert_eq!(node_invoice_count(&second_lnd).await, 1);
     assert_eq!(node_invoice_count(&first_lnd).await, 3);
+    // The tracker follows the new node: its payment is recorded without anyone asking for it.
+    let bolt11 = sale["payment_request"].as_str().ok_or("bolt11")?;
+    let invoice_id = sale["invoice_id"].as_str().ok_or("invoice_id")?;
+    simnode::pay(&nodes.path().join("b").join("simnode"), bolt11, simnode::PayOptions::default()).await?;
+    within_deadline("the payment on the second node recorded", || async {
+        let list = web
+            .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
+            .await?;
+        let settled = list.as_array().is_some_and(|all| {
+            all.iter().any(|i| {
+                i["id"] == invoice_id && i["state"].as_str().is_some_and(|s| s.eq_ignore_ascii_case("settled"))
+            })
+        });
+        Ok(settled.then_some(()))
+    })
+    .await?;
     let node = web.ok(&admin, "node_status", &[]).await?;
     assert!(node.to_string().contains(&second.grpc_addr().to_string()), "{node}");
     web.gateway.shutdown().await?;
