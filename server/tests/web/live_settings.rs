@@ -256,3 +256,48 @@ async fn a_node_change_is_tested_first_a_broken_one_is_reported_and_a_working_on
     second.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_metrics_token_the_public_names_and_the_default_webhook_apply_from_the_settings_page() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let set = |key: &'static str, value: &'static str| {
+        let admin = admin.clone();
+        let web = &web;
+        async move { web.ok(&admin, "admin_setting_set", &[("key", key), ("value", value)]).await }
+    };
+
+    let metrics = || web.http.get(web.url("/metrics"));
+    assert_eq!(metrics().send().await?.status(), 200);
+    set("gateway_metrics_token", "metrics-token-123").await?;
+    assert_eq!(metrics().send().await?.status(), 401);
+    let with_token = metrics().bearer_auth("metrics-token-123").send().await?;
+    assert_eq!(with_token.status(), 200);
+
+    let as_pos = || web.http.get(web.url("/")).header(reqwest::header::HOST, "pos.shop.lan");
+    assert_eq!(as_pos().send().await?.status(), 421);
+    set("gateway_public_names", "pos.shop.lan").await?;
+    assert_ne!(as_pos().send().await?.status(), 421);
+
+    let default_endpoint = || async {
+        let endpoints = web.ok(&admin, "admin_webhooks", &[]).await?;
+        Ok::<_, Box<dyn std::error::Error>>(
+            endpoints
+                .as_array()
+                .and_then(|all| all.iter().find(|e| e["name"] == "default").cloned()),
+        )
+    };
+    assert!(
+        default_endpoint().await?.is_none_or(|e| e["enabled"] == false),
+        "no default webhook configured yet"
+    );
+    set("lightning_webhook_url", "https://hooks.example/openfatture").await?;
+    set("lightning_webhook_secret", "webhook-secret-1").await?;
+    set("lightning_webhook_enabled", "true").await?;
+    let endpoint = default_endpoint().await?.ok_or("the default endpoint is mirrored")?;
+    assert_eq!(endpoint["url"], "https://hooks.example/openfatture", "{endpoint}");
+    assert_eq!(endpoint["enabled"], true, "{endpoint}");
+    assert_eq!(endpoint["secret_set"], true, "{endpoint}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
