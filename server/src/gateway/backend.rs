@@ -7,8 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use app::model::{NodeStatus, ProviderState, RateState, RateStatus};
 
 use crate::auth::{AuthError, AuthService};
-use crate::invoices::InvoiceService;
 use crate::config::SettingsHub;
+use crate::invoices::InvoiceService;
 use crate::lnd::LndClient;
 use app::model::{InvoiceStatus, PosSale};
 

@@ -109,8 +109,9 @@ pub(crate) async fn events(
         Some(user) if user.role == Role::Admin => Audience::Admin,
         _ => Audience::Cashier,
     };
-    let replay_since_secs = crate::time::now_secs()
-        .saturating_sub(i64::try_from(state.settings.current().lightning_pos_expiry_minutes.saturating_mul(60)).unwrap_or(i64::MAX));
+    let replay_since_secs = crate::time::now_secs().saturating_sub(
+        i64::try_from(state.settings.current().lightning_pos_expiry_minutes.saturating_mul(60)).unwrap_or(i64::MAX),
+    );
     let backlog = match last_event_id(&headers) {
         Some(seq) => {
             let replayed = match audience {

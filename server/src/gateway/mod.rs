@@ -36,8 +36,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::auth::AuthService;
 use crate::config::{EnvVars, Home, Settings, SettingsHub};
 use crate::context::Services;
-use crate::store::Store;
 use crate::invoices::InvoiceService;
+use crate::store::Store;
 use crate::tracker::TrackerConfig;
 
 pub use error::GatewayError;

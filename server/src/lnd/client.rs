@@ -63,7 +63,9 @@ struct Cell {
 
 impl std::fmt::Debug for LndClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LndClient").field("host", &self.host()).finish_non_exhaustive()
+        f.debug_struct("LndClient")
+            .field("host", &self.host())
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,7 +126,9 @@ impl LndClient {
             Ok(mut slot) => *slot = conn,
             Err(poisoned) => *poisoned.into_inner() = conn,
         }
-        self.cell.generation.send_modify(|generation| *generation = generation.wrapping_add(1));
+        self.cell
+            .generation
+            .send_modify(|generation| *generation = generation.wrapping_add(1));
     }
 
     /// Changes each time [`LndClient::replace_with`] switches the connection (e.g. for streams to

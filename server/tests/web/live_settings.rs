@@ -36,7 +36,9 @@ where
 
 /// A POS sale of 1 EUR by `cookie`; its expiry in seconds from now.
 async fn sale_expiry_secs(web: &Web, cookie: &str) -> Res<i64> {
-    let sale = web.ok(cookie, "pos_charge", &[("amount_eur", "1"), ("note", "")]).await?;
+    let sale = web
+        .ok(cookie, "pos_charge", &[("amount_eur", "1"), ("note", "")])
+        .await?;
     Ok(sale["expires_at"].as_i64().ok_or("expires_at")? - sale["server_now"].as_i64().ok_or("server_now")?)
 }
 
@@ -49,7 +51,9 @@ async fn a_pos_expiry_saved_on_the_settings_page_applies_to_the_next_sale_withou
     let web = Web::start(true).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     assert!((14 * 60..=15 * 60).contains(&sale_expiry_secs(&web, &admin).await?));
-    let before = status(&web, &admin).await?["loaded_at_unix"].as_i64().ok_or("loaded_at")?;
+    let before = status(&web, &admin).await?["loaded_at_unix"]
+        .as_i64()
+        .ok_or("loaded_at")?;
 
     web.ok(
         &admin,
@@ -59,15 +63,25 @@ async fn a_pos_expiry_saved_on_the_settings_page_applies_to_the_next_sale_withou
     .await?;
     // No waiting: the save's answer comes once the change is in force.
     let expires_in = sale_expiry_secs(&web, &admin).await?;
-    assert!((29 * 60..=30 * 60).contains(&expires_in), "expected 30 minutes, got {expires_in} s");
+    assert!(
+        (29 * 60..=30 * 60).contains(&expires_in),
+        "expected 30 minutes, got {expires_in} s"
+    );
     let now = status(&web, &admin).await?;
     assert_eq!(now["error"], Value::Null, "{now}");
     assert!(now["loaded_at_unix"].as_i64().ok_or("loaded_at")? >= before);
 
-    web.ok(&admin, "admin_setting_unset", &[("key", "lightning_pos_expiry_minutes")])
-        .await?;
+    web.ok(
+        &admin,
+        "admin_setting_unset",
+        &[("key", "lightning_pos_expiry_minutes")],
+    )
+    .await?;
     let expires_in = sale_expiry_secs(&web, &admin).await?;
-    assert!((14 * 60..=15 * 60).contains(&expires_in), "back to 15 minutes, got {expires_in} s");
+    assert!(
+        (14 * 60..=15 * 60).contains(&expires_in),
+        "back to 15 minutes, got {expires_in} s"
+    );
     web.gateway.shutdown().await?;
     Ok(())
 }
@@ -89,7 +103,9 @@ async fn a_rate_provider_changed_in_config_toml_is_asked_within_seconds() -> Tes
         Ok((rate["eur_per_btc"] == "60000").then_some(()))
     })
     .await?;
-    let sale = web.ok(&admin, "pos_charge", &[("amount_eur", "6"), ("note", "")]).await?;
+    let sale = web
+        .ok(&admin, "pos_charge", &[("amount_eur", "6"), ("note", "")])
+        .await?;
     assert_eq!(sale["eur_per_btc"], "60000", "{sale}");
     assert_eq!(sale["amount_sat"], 10_000);
     web.gateway.shutdown().await?;
@@ -124,7 +140,10 @@ async fn a_bad_config_toml_keeps_the_settings_in_force_says_why_and_fixing_it_ap
     })
     .await?;
     let expires_in = sale_expiry_secs(&web, &admin).await?;
-    assert!((4 * 60..=5 * 60).contains(&expires_in), "expected 5 minutes, got {expires_in} s");
+    assert!(
+        (4 * 60..=5 * 60).contains(&expires_in),
+        "expected 5 minutes, got {expires_in} s"
+    );
     web.gateway.shutdown().await?;
     Ok(())
 }
@@ -157,7 +176,10 @@ async fn keys_that_need_a_restart_are_reported_and_marked_not_live() -> TestResu
     assert_eq!(restart, serde_json::json!(["gateway_tls_cert_path"]));
     // The rest of the file applies all the same; the gateway still serves plain HTTP.
     let expires_in = sale_expiry_secs(&web, &admin).await?;
-    assert!((6 * 60..=7 * 60).contains(&expires_in), "expected 7 minutes, got {expires_in} s");
+    assert!(
+        (6 * 60..=7 * 60).contains(&expires_in),
+        "expected 7 minutes, got {expires_in} s"
+    );
     web.gateway.shutdown().await?;
     Ok(())
 }
@@ -210,7 +232,11 @@ async fn a_node_change_is_tested_first_a_broken_one_is_reported_and_a_working_on
     let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
     let silent_addr = silent.local_addr()?.to_string();
     drop(silent);
-    web.write_config(&node_config(&silent_addr, &first.tls_cert_path(), &admin_macaroon(&first)))?;
+    web.write_config(&node_config(
+        &silent_addr,
+        &first.tls_cert_path(),
+        &admin_macaroon(&first),
+    ))?;
     let why = within_deadline("the silent host in the status", || async {
         let error = status(&web, &admin).await?["node_error"].as_str().map(str::to_owned);
         Ok(error.filter(|e| e.contains(&silent_addr)))
@@ -236,7 +262,12 @@ async fn a_node_change_is_tested_first_a_broken_one_is_reported_and_a_working_on
     // The tracker follows the new node: its payment is recorded without anyone asking for it.
     let bolt11 = sale["payment_request"].as_str().ok_or("bolt11")?;
     let invoice_id = sale["invoice_id"].as_str().ok_or("invoice_id")?;
-    simnode::pay(&nodes.path().join("b").join("simnode"), bolt11, simnode::PayOptions::default()).await?;
+    simnode::pay(
+        &nodes.path().join("b").join("simnode"),
+        bolt11,
+        simnode::PayOptions::default(),
+    )
+    .await?;
     within_deadline("the payment on the second node recorded", || async {
         let list = web
             .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
@@ -264,7 +295,10 @@ async fn the_metrics_token_the_public_names_and_the_default_webhook_apply_from_t
     let set = |key: &'static str, value: &'static str| {
         let admin = admin.clone();
         let web = &web;
-        async move { web.ok(&admin, "admin_setting_set", &[("key", key), ("value", value)]).await }
+        async move {
+            web.ok(&admin, "admin_setting_set", &[("key", key), ("value", value)])
+                .await
+        }
     };
 
     let metrics = || web.http.get(web.url("/metrics"));
