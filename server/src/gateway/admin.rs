@@ -153,9 +153,11 @@ fn refuse_cli_only(key: &str) -> Result<(), AppError> {
 
 impl GatewayAdmin {
     /// The configuration as it is now on disk and in the environment.
-    fn current_settings(&self) -> Result<std::sync::Arc<Settings>, AppError> {
-        // The settings in force (a bad config.toml keeps the previous ones).
-        Ok(self.reloader.hub().current())
+    async fn current_settings(&self) -> std::sync::Arc<Settings> {
+        // The file as it is now (not as the watcher last saw it); a bad config.toml keeps the
+        // previous settings in force.
+        self.reloader.reload_now().await;
+        self.reloader.hub().current()
     }
 
     /// The EUR invoice a Lightning invoice collects, if any.
@@ -182,10 +184,7 @@ impl GatewayAdmin {
 
     /// Every endpoint with whether it has a secret and its delivery health.
     async fn endpoint_views(&self) -> Result<Vec<EndpointView>, AppError> {
-        let default_secret_set = self
-            .current_settings()
-            .map(|s| s.lightning_webhook_secret.is_some())
-            .unwrap_or(false);
+        let default_secret_set = self.current_settings().await.lightning_webhook_secret.is_some();
         let endpoints = self.store.webhook_endpoints().await?;
         let deliveries = self.store.deliveries(false, HEALTH_WINDOW).await?;
         let breakers = self.webhook_breakers.states();
@@ -353,7 +352,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn liquidity(&self) -> BackendFuture<'_, LiquidityView> {
         Box::pin(async move {
-            let policy = self.current_settings()?.liquidity_policy();
+            let policy = self.current_settings().await.liquidity_policy();
             let report = liquidity::fetch_report(&self.lnd, &policy).await?;
             let channels: Vec<ChannelLiquidityView> = report
                 .channels
@@ -470,7 +469,7 @@ impl AdminBackend for GatewayAdmin {
     fn test_webhook_endpoint(&self, endpoint: String) -> BackendFuture<'_, WebhookTestReport> {
         Box::pin(async move {
             let endpoint = endpoint.trim();
-            let settings = self.current_settings()?;
+            let settings = self.current_settings().await;
             let target = self
                 .store
                 .webhook_endpoints()
@@ -523,6 +522,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn settings_status(&self) -> BackendFuture<'_, ReloadStatus> {
         Box::pin(async move {
+            self.reloader.reload_now().await;
             let status = self.reloader.hub().status();
             Ok(ReloadStatus {
                 loaded_at_unix: status.loaded_at_unix,

@@ -82,6 +82,14 @@ impl Reloader {
         &self.hub
     }
 
+    /// Looks at config.toml now and applies it if it changed (what the watcher would do at its
+    /// next look).
+    pub(crate) async fn reload_now(&self) {
+        let hub = self.hub.clone();
+        let _ = tokio::task::spawn_blocking(move || hub.reload()).await;
+        self.apply().await;
+    }
+
     /// Applies the hub's current settings, if they are not applied yet.
     pub(crate) async fn apply(&self) {
         let mut applied = self.applied.lock().await;
