@@ -335,3 +335,23 @@ async fn the_metrics_token_the_public_names_and_the_default_webhook_apply_from_t
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn openfatture_config_set_on_the_same_home_is_picked_up_by_the_running_gateway() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    assert!((14 * 60..=15 * 60).contains(&sale_expiry_secs(&web, &admin).await?));
+    let home = web.home.data_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        common::stdout_of(common::openfatture(&home).args(["config", "set", "lightning_pos_expiry_minutes", "9"]))
+    })
+    .await?;
+    // Only the POS path (not an admin call, which looks at the file itself): the watcher's doing.
+    within_deadline("the expiry set by the command line", || async {
+        let expires_in = sale_expiry_secs(&web, &admin).await?;
+        Ok((8 * 60..=9 * 60).contains(&expires_in).then_some(()))
+    })
+    .await?;
+    web.gateway.shutdown().await?;
+    Ok(())
+}
