@@ -31,6 +31,6 @@ pub use payments::PaymentView;
 pub use pos::{InvoiceStatus, PosSale};
 pub use rates::{ProviderState, RateState, RateStatus};
 pub use session::{Role, SessionUser};
-pub use settings::SettingView;
+pub use settings::{SettingKind, SettingProblem, SettingRefusal, SettingView};
 pub use state::InvoiceState;
 pub use webhooks::{DeliveryView, EndpointView, WebhookTestReport};

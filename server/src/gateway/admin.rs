@@ -132,6 +132,7 @@ fn setting_view(entry: &config::Entry) -> SettingView {
         source: entry.source.to_string(),
         env_var: entry.key.env_var(),
         type_name: entry.key.kind.type_name().to_string(),
+        kind: super::web_error::setting_kind(&entry.key.kind),
         description: entry.key.description.to_string(),
         cli_only: entry.key.cli_only(),
     }
@@ -141,11 +142,10 @@ fn setting_view(entry: &config::Entry) -> SettingView {
 /// ([`config::KeyDescriptor::cli_only`]). Unknown keys pass, for `config::set` to name them.
 fn refuse_cli_only(key: &str) -> Result<(), AppError> {
     match config::find_key(key) {
-        Some(found) if found.cli_only() => Err(AppError::Forbidden(format!(
-            "{}: {}",
-            found.name,
-            config::CLI_ONLY_REFUSAL
-        ))),
+        Some(found) if found.cli_only() => Err(AppError::Setting(app::model::SettingRefusal {
+            key: found.name.to_string(),
+            problem: app::model::SettingProblem::CliOnly,
+        })),
         _ => Ok(()),
     }
 }
