@@ -94,7 +94,7 @@ pub fn SetupPage() -> impl IntoView {
                     if let Some(auth) = auth {
                         auth.user.set(Some(user));
                     }
-                    navigate("/dashboard", Default::default());
+                    navigate("/welcome", Default::default());
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }

@@ -9,3 +9,4 @@ pub mod pos;
 pub mod setting_labels;
 pub mod settings;
 pub mod webhooks;
+pub mod welcome;

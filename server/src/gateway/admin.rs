@@ -8,7 +8,7 @@ use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
 use app::model::{
     ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
-    PaymentView, SettingView, WebhookTestReport,
+    NodeCheck, PaymentView, SettingView, WebhookTestReport,
 };
 use app::AppError;
 use rust_decimal::Decimal;
@@ -516,6 +516,10 @@ impl AdminBackend for GatewayAdmin {
             tracing::info!(key = %entry.key.name, "configuration key removed from the web app");
             Ok(setting_view(&entry))
         })
+    }
+
+    fn connect_node(&self, host: String, cert_pem: String, macaroon_hex: String) -> BackendFuture<'_, NodeCheck> {
+        Box::pin(async move { super::node_setup::connect_node(&self.home, &host, &cert_pem, &macaroon_hex).await })
     }
 }
 
