@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crate::backend::BackendFuture;
 use crate::error::AppError;
 use crate::model::{
-    DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, PaymentView, ReloadStatus,
-    SettingView, WebhookTestReport,
+    DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck, PaymentView,
+    ReloadStatus, SettingView, WebhookTestReport,
 };
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the
@@ -64,6 +64,9 @@ pub trait AdminBackend: Send + Sync + 'static {
     fn unset_setting(&self, key: String) -> BackendFuture<'_, SettingView>;
     /// Whether the running gateway has config.toml's settings in force, and what needs a restart.
     fn settings_status(&self) -> BackendFuture<'_, ReloadStatus>;
+    /// Tests the shop's own LND at `host` with this certificate (PEM) and macaroon (hex), and on
+    /// success keeps them in the data directory and points the configuration at them.
+    fn connect_node(&self, host: String, cert_pem: String, macaroon_hex: String) -> BackendFuture<'_, NodeCheck>;
 }
 
 /// Cloneable handle to the gateway's [`AdminBackend`], provided through Leptos context.

@@ -38,6 +38,10 @@ pub enum AppError {
     /// (`PosError::text` in `i18n`); the technical detail stays in the gateway's log.
     #[error("POS error {}", .0.code())]
     Pos(PosError),
+    /// A configuration change was refused (the page words it in the user's language); nothing
+    /// was written.
+    #[error("{0}")]
+    Setting(crate::model::SettingRefusal),
 }
 
 /// Every error the POS can show a cashier: short, in the UI's language, saying what to do. The
@@ -145,7 +149,7 @@ impl PosError {
             AppError::Throttled(_) => PosError::TooManyAttempts,
             AppError::Transport(_) => PosError::NoConnection,
             AppError::Lightning(_) => PosError::NodeUnavailable,
-            AppError::Unavailable(_) | AppError::Invalid(_) => PosError::Unexpected,
+            AppError::Unavailable(_) | AppError::Invalid(_) | AppError::Setting(_) => PosError::Unexpected,
         }
     }
 }

@@ -123,7 +123,7 @@ test('an open invoice can be cancelled, and the page speaks Italian', async ({ p
 test('a cashier cannot open Settings, in the UI or through the server', async ({ page }) => {
   await signIn(page, CASHIER, '/settings');
   await expect(page.getByTestId('not-allowed')).toBeVisible();
-  await expect(page.getByTestId('settings-restart-note')).toHaveCount(0);
+  await expect(page.getByTestId('settings-welcome')).toHaveCount(0);
   for (const [endpoint, form] of [
     ['admin_settings', {}],
     ['admin_setting_set', { key: 'lightning_pos_expiry_minutes', value: '5' }],
@@ -139,7 +139,8 @@ test('a cashier cannot open Settings, in the UI or through the server', async ({
 test('an admin edits a setting, sees it after a reload, gets refusals explained, and secrets stay hidden', async ({ page }) => {
   const problems = watchProblems(page, true);
   await signIn(page, ADMIN, '/settings');
-  await expect(page.getByTestId('settings-restart-note')).toContainText('restarting `openfatture serve`');
+  await expect(page.getByTestId('settings-welcome')).toBeVisible();
+  await expect(page.getByTestId('settings-restart-needed')).toHaveCount(0);
   await expectTouchTargets(page);
   // Values from the environment say so.
   await expect(page.getByTestId('setting-source-lightning_fallback_rate')).toHaveText('(environment)');
@@ -147,7 +148,7 @@ test('an admin edits a setting, sees it after a reload, gets refusals explained,
   const key = 'lightning_pos_expiry_minutes';
   await page.getByTestId(`setting-${key}`).fill('20');
   await page.getByTestId(`setting-save-${key}`).click();
-  await expect(page.getByTestId('settings-message')).toHaveText(`${key} = 20`);
+  await expect(page.getByTestId('settings-message')).toHaveText('Saved: Time to pay at the counter (minutes) = 20 — applied now');
   await expect(page.getByTestId(`setting-source-${key}`)).toHaveText('(config.toml)');
   await page.reload();
   await expect(page.getByTestId(`setting-value-${key}`)).toHaveText('20');
@@ -156,7 +157,9 @@ test('an admin edits a setting, sees it after a reload, gets refusals explained,
   // A bad value is refused with the reason, and nothing changes.
   await page.getByTestId(`setting-${key}`).fill('soon');
   await page.getByTestId(`setting-save-${key}`).click();
-  await expect(page.getByTestId('settings-error')).toContainText(`invalid value \`soon\` for ${key}`);
+  await expect(page.getByTestId('settings-error')).toHaveText(
+    'Time to pay at the counter (minutes): not a valid value; expected a whole number of at least 1. Nothing was changed.',
+  );
   await page.reload();
   await expect(page.getByTestId(`setting-value-${key}`)).toHaveText('20');
 
@@ -172,7 +175,7 @@ test('an admin edits a setting, sees it after a reload, gets refusals explained,
   await secretInput.fill(secret);
   await page.getByTestId(`setting-save-${secretKey}`).click();
   await expect(page.getByTestId('settings-message')).toHaveText(
-    `${secretKey} = (secret saved) — LIGHTNING_WEBHOOK_SECRET overrides the file`,
+    'Saved: Webhook signing secret = (secret saved) — applied now — LIGHTNING_WEBHOOK_SECRET overrides the file',
   );
   await expect(secretInput).toHaveValue('');
   expect(fs.readFileSync(path.join(home, 'config.toml'), 'utf8')).toContain(secret);
@@ -181,7 +184,7 @@ test('an admin edits a setting, sees it after a reload, gets refusals explained,
   const html = await page.content();
   for (const hidden of [secret, ...Object.values(E2E_SECRETS)]) expect(html).not.toContain(hidden);
   await page.getByTestId(`setting-unset-${secretKey}`).click();
-  await expect(page.getByTestId('settings-message')).toHaveText(`${secretKey}: removed from config.toml`);
+  await expect(page.getByTestId('settings-message')).toHaveText('Webhook signing secret: removed from config.toml');
   expect(fs.readFileSync(path.join(home, 'config.toml'), 'utf8')).not.toContain(secret);
 
   // Keys that decide where secrets go are read-only here: only `openfatture config set` changes them.
@@ -193,6 +196,52 @@ test('an admin edits a setting, sees it after a reload, gets refusals explained,
   await page.getByTestId(`setting-unset-${key}`).click();
   await expect(page.getByTestId(`setting-source-${key}`)).toHaveText('(default)');
   expect(problems).toEqual([]);
+});
+
+test.describe('with an Italian browser', () => {
+  test.use({ locale: 'it-IT' });
+
+  test('Settings are grouped by purpose with Italian labels, and a refusal is worded in Italian', async ({ page }) => {
+    const problems = watchProblems(page, true);
+    await signIn(page, ADMIN, '/settings');
+    // Groups in page order, each under its Italian heading; the key stays visible, small.
+    await expect(page.getByTestId('settings-group-shop')).toBeVisible();
+    const headings = await page.locator('.settings-group h2').allTextContents();
+    expect(headings.slice(0, 7)).toEqual([
+      'Dati del negozio',
+      'Nodo Lightning',
+      'Cambio BTC/EUR',
+      'Fatture e richieste di pagamento',
+      'Cassa (POS)',
+      'Webhook',
+      'Liquidità',
+    ]);
+    const shop = page.getByTestId('settings-group-shop');
+    await expect(shop.getByTestId('setting-label-shop_vat_number')).toHaveText('Partita IVA');
+    await expect(shop.getByTestId('setting-row-shop_vat_number')).toContainText('shop_vat_number');
+    await expect(page.getByTestId('settings-group-pos').getByTestId('setting-label-lightning_pos_expiry_minutes'))
+      .toHaveText('Tempo per pagare in cassa (minuti)');
+    await expectTouchTargets(page);
+
+    // A partita IVA with a wrong check digit is refused in Italian, and config.toml is untouched.
+    const before = fs.existsSync(path.join(home, 'config.toml')) ? fs.readFileSync(path.join(home, 'config.toml'), 'utf8') : '';
+    await page.getByTestId('setting-shop_vat_number').fill('01234567890');
+    await page.getByTestId('setting-save-shop_vat_number').click();
+    await expect(page.getByTestId('settings-error')).toHaveText(
+      'Partita IVA: valore non valido; serve una partita IVA italiana: 11 cifre con la cifra di controllo giusta. Non è cambiato nulla.',
+    );
+    const after = fs.existsSync(path.join(home, 'config.toml')) ? fs.readFileSync(path.join(home, 'config.toml'), 'utf8') : '';
+    expect(after).toBe(before);
+    // A valid one (with the IT prefix) is kept as its 11 digits.
+    await page.getByTestId('setting-shop_vat_number').fill('IT06363391001');
+    await page.getByTestId('setting-save-shop_vat_number').click();
+    await expect(page.getByTestId('settings-message')).toHaveText('Salvato: Partita IVA = 06363391001 — già in vigore');
+    // A yes/no setting is a choice, not free text.
+    await expect(page.getByTestId('setting-lightning_webhook_enabled')).toHaveJSProperty('tagName', 'SELECT');
+    await page.getByTestId('setting-unset-shop_vat_number').click();
+    await expect(page.getByTestId('settings-message')).toHaveText('Partita IVA: rimossa da config.toml');
+    expect(problems).toEqual([]);
+  });
 });
 
 test('the dashboard at tablet size shows the node, liquidity, payments and breakers', async ({ page }) => {

@@ -17,6 +17,7 @@ mod pos;
 mod rates;
 mod session;
 mod settings;
+mod setup;
 mod state;
 mod webhooks;
 
@@ -31,6 +32,7 @@ pub use payments::PaymentView;
 pub use pos::{InvoiceStatus, PosSale};
 pub use rates::{ProviderState, RateState, RateStatus};
 pub use session::{Role, SessionUser};
-pub use settings::{ReloadStatus, SettingView};
+pub use settings::{ReloadStatus, SettingKind, SettingProblem, SettingRefusal, SettingView};
+pub use setup::NodeCheck;
 pub use state::InvoiceState;
 pub use webhooks::{DeliveryView, EndpointView, WebhookTestReport};

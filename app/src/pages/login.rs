@@ -94,7 +94,7 @@ pub fn SetupPage() -> impl IntoView {
                     if let Some(auth) = auth {
                         auth.user.set(Some(user));
                     }
-                    navigate("/dashboard", Default::default());
+                    navigate("/welcome", Default::default());
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -116,7 +116,7 @@ pub fn SetupPage() -> impl IntoView {
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>
                 {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
-                <button type="submit" class="button button-primary pos-big">{move || tr("Create", "Crea")}</button>
+                <button type="submit" class="button button-primary pos-big" data-testid="setup-submit">{move || tr("Create", "Crea")}</button>
             </form>
         </section>
     }

@@ -6,5 +6,7 @@ pub mod login;
 pub mod not_found;
 pub mod payments;
 pub mod pos;
+pub mod setting_labels;
 pub mod settings;
 pub mod webhooks;
+pub mod welcome;

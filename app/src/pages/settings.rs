@@ -1,15 +1,18 @@
-//! The Settings page (admin): every configuration key with its effective value and where it comes
-//! from (environment, config.toml, default). Saving writes config.toml exactly as `openfatture
-//! config set` does. Secrets can be written but never read back: no server function returns them.
-//! Keys that decide where secrets or data go (paths, the node, base URLs, the database) are shown
-//! read-only: only `openfatture config set` on the gateway's machine changes them.
+//! The Settings page (admin): every configuration key, grouped by purpose (shop data, node, rates,
+//! invoices, POS, webhooks, liquidity, email, web server), with a plain label in the user's language,
+//! the key itself shown small, its effective value and where it comes from (environment,
+//! config.toml, default). Saving writes config.toml exactly as `openfatture config set` does.
+//! Secrets can be written but never read back: no server function returns them. Keys that decide
+//! where secrets or data go (paths, the node, base URLs, the database) are shown read-only: only
+//! `openfatture config set` on the gateway's machine changes them.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::setting_labels::{label_of, page_order, refusal_text, Group};
 use crate::error::AppError;
-use crate::i18n::tr;
-use crate::model::{ReloadStatus, SettingView};
+use crate::i18n::{lang, tr, Lang};
+use crate::model::{ReloadStatus, SettingKind, SettingView};
 
 /// Every configuration key in table order. Admin. `POST /api/admin_settings`.
 #[server(prefix = "/api", endpoint = "admin_settings")]
@@ -61,6 +64,15 @@ fn source_label(source: &str) -> &'static str {
     }
 }
 
+/// An error of a settings call in `lang`: a refused change by its label, anything else as the
+/// gateway said it.
+fn error_text(error: &AppError, lang: Lang) -> String {
+    match error {
+        AppError::Setting(refusal) => refusal_text(refusal, lang),
+        other => other.to_string(),
+    }
+}
+
 /// What the last save or reset did (rendered in the current language).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Notice {
@@ -68,44 +80,82 @@ enum Notice {
     Saved(SettingView),
     /// A key was removed from config.toml.
     Removed(String),
-    /// The gateway refused or failed (its own words).
-    Error(String),
+    /// The gateway refused or failed.
+    Error(AppError),
 }
 
 impl Notice {
-    /// The text in the current language, and whether it reports a failure.
-    fn text(&self) -> (String, bool) {
+    /// The text in `lang`, and whether it reports a failure.
+    fn text(&self, lang: Lang) -> (String, bool) {
+        let name = |key: &str| super::setting_labels::name_in(key, lang);
         match self {
             Notice::Saved(saved) => {
                 let shown = if saved.secret {
-                    tr("(secret saved)", "(segreto salvato)").to_string()
+                    pick(lang, "(secret saved)", "(segreto salvato)").to_string()
                 } else {
                     saved.value.clone()
                 };
-                let mut text = format!("{} = {shown}", saved.key);
+                let mut text = format!("{}: {} = {shown}", pick(lang, "Saved", "Salvato"), name(&saved.key));
+                text.push_str(if saved.live {
+                    pick(lang, " — applied now", " — già in vigore")
+                } else {
+                    pick(lang, " — applies after a restart", " — vale dopo il riavvio")
+                });
                 if saved.source == "env" {
                     text.push_str(&format!(
                         " — {} {}",
                         saved.env_var,
-                        tr("overrides the file", "prevale sul file")
+                        pick(lang, "overrides the file", "prevale sul file")
                     ));
                 }
                 (text, false)
             }
             Notice::Removed(key) => (
-                format!("{key}: {}", tr("removed from config.toml", "rimossa da config.toml")),
+                format!(
+                    "{}: {}",
+                    name(key),
+                    pick(lang, "removed from config.toml", "rimossa da config.toml")
+                ),
                 false,
             ),
-            Notice::Error(text) => (text.clone(), true),
+            Notice::Error(error) => (error_text(error, lang), true),
         }
     }
+}
+
+fn pick(lang: Lang, en: &'static str, it: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::It => it,
+    }
+}
+
+/// The settings of one group, in page order.
+fn grouped(mut rows: Vec<SettingView>) -> Vec<(Group, Vec<SettingView>)> {
+    rows.sort_by_key(|row| page_order(&row.key));
+    let mut groups: Vec<(Group, Vec<SettingView>)> = Vec::new();
+    for row in rows {
+        let group = label_of(&row.key).map_or(Group::Other, |l| l.group);
+        match groups.last_mut() {
+            Some((last, members)) if *last == group => members.push(row),
+            _ => groups.push((group, vec![row])),
+        }
+    }
+    groups
 }
 
 /// The Settings page.
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let settings = LocalResource::new(list_settings);
+    let status = LocalResource::new(settings_status);
     let message = RwSignal::new(None::<Notice>);
+    // After each save or reset, ask again whether the gateway has the file in force.
+    Effect::new(move |_| {
+        if message.get().is_some() {
+            status.refetch();
+        }
+    });
     view! {
         <Title text="Settings" />
         <section class="card admin-page">
@@ -113,21 +163,38 @@ pub fn SettingsPage() -> impl IntoView {
                 <h1>{move || tr("Settings", "Impostazioni")}</h1>
                 <button type="button" class="button" on:click=move |_| settings.refetch()>{move || tr("Reload", "Ricarica")}</button>
             </div>
-            <p class="banner banner-warning" data-testid="settings-restart-note">{move || tr(
-                "Changes are saved to config.toml and take effect after restarting `openfatture serve`. An environment variable overrides the file.",
-                "Le modifiche vengono salvate in config.toml e hanno effetto dopo il riavvio di `openfatture serve`. Una variabile d'ambiente prevale sul file.")}</p>
-            {move || message.get().map(|m| match m.text() {
+            <p class="muted">{move || tr(
+                "Changes apply at once, without restarting the gateway, also when config.toml is edited or `openfatture config set` is used. An environment variable overrides the file.",
+                "Le modifiche valgono subito, senza riavviare il gateway, anche quando si modifica config.toml o si usa `openfatture config set`. Una variabile d'ambiente prevale sul file.")}
+                " "<a href="/welcome" data-testid="settings-welcome">{move || tr("First-run guide", "Guida iniziale")}</a>
+            </p>
+            <ReloadBanner status />
+            {move || message.get().map(|m| match m.text(lang()) {
                 (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="settings-message">{text}</p> }.into_any(),
                 (text, true) => view! { <p class="banner banner-error" role="alert" data-testid="settings-error">{text}</p> }.into_any(),
             })}
             <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
                 {move || Suspend::new(async move {
                     match settings.await {
-                        Ok(rows) => view! {
-                            <div class="settings-list">
-                                {rows.into_iter().map(|s| view! { <SettingRow setting=s message /> }).collect_view()}
-                            </div>
-                        }.into_any(),
+                        Ok(rows) => {
+                            let groups = grouped(rows);
+                            let index = groups.iter().map(|(group, _)| {
+                                let group = *group;
+                                view! { <a href=format!("#settings-{}", group.id()) class="chip">{move || group.title(lang())}</a> }
+                            }).collect_view();
+                            view! {
+                                <nav class="settings-index" aria-label="Settings groups">{index}</nav>
+                                {groups.into_iter().map(|(group, rows)| view! {
+                                    <section class="settings-group" id=format!("settings-{}", group.id())
+                                        data-testid=format!("settings-group-{}", group.id())>
+                                        <h2>{move || group.title(lang())}</h2>
+                                        <div class="settings-list">
+                                            {rows.into_iter().map(|s| view! { <SettingRow setting=s message /> }).collect_view()}
+                                        </div>
+                                    </section>
+                                }).collect_view()}
+                            }.into_any()
+                        }
                         Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="settings-load-error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
@@ -136,7 +203,111 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// One key: its value (or set/not set for a secret), source, an input and Save / Reset.
+/// Whether the gateway has config.toml in force: a file it could not apply (the previous
+/// settings stay), a node change that failed, or changed keys that wait for a restart.
+#[component]
+fn ReloadBanner(status: LocalResource<Result<ReloadStatus, AppError>>) -> impl IntoView {
+    move || {
+        let Some(Ok(status)) = status.get() else {
+            return None;
+        };
+        let lang = lang();
+        let mut lines = Vec::new();
+        if let Some(error) = &status.error {
+            lines.push((
+                format!(
+                    "{} {error}",
+                    pick(
+                        lang,
+                        "config.toml could not be applied; the previous settings stay in force:",
+                        "config.toml non è stato applicato; restano in vigore le impostazioni precedenti:"
+                    )
+                ),
+                "settings-reload-error",
+            ));
+        }
+        if let Some(error) = &status.node_error {
+            lines.push((
+                format!(
+                    "{} {error}",
+                    pick(
+                        lang,
+                        "The new node settings were not applied; the gateway keeps the node it had:",
+                        "Le nuove impostazioni del nodo non sono state applicate; il gateway resta sul nodo di prima:"
+                    )
+                ),
+                "settings-node-error",
+            ));
+        }
+        if !status.restart_needed.is_empty() {
+            let names: Vec<String> = status
+                .restart_needed
+                .iter()
+                .map(|key| super::setting_labels::name_in(key, lang))
+                .collect();
+            lines.push((
+                format!(
+                    "{} {}",
+                    pick(
+                        lang,
+                        "Restart `openfatture serve` to apply:",
+                        "Riavvia `openfatture serve` per applicare:"
+                    ),
+                    names.join(", ")
+                ),
+                "settings-restart-needed",
+            ));
+        }
+        Some(
+            lines
+                .into_iter()
+                .map(|(text, id)| view! { <p class="banner banner-error" role="alert" data-testid=id>{text}</p> })
+                .collect_view(),
+        )
+    }
+}
+
+/// The input for a value of `kind`: a yes/no choice for booleans, a number field for whole
+/// numbers, a password field for secrets, text otherwise.
+fn value_input(setting: &SettingView, input: RwSignal<String>) -> impl IntoView {
+    let key = setting.key.clone();
+    let id = format!("setting-{key}");
+    if setting.kind == SettingKind::Bool && !setting.secret {
+        return view! {
+            <select id=id.clone() data-testid=id prop:value=move || input.get()
+                on:change=move |ev| input.set(event_target_value(&ev))>
+                <option value="true">{move || tr("Yes", "Sì")}</option>
+                <option value="false">{move || tr("No", "No")}</option>
+            </select>
+        }
+        .into_any();
+    }
+    let secret = setting.secret;
+    let (input_type, inputmode) = match setting.kind {
+        _ if secret => ("password", "text"),
+        SettingKind::Whole { .. } => ("text", "numeric"),
+        SettingKind::PositiveDecimal | SettingKind::Ratio => ("text", "decimal"),
+        SettingKind::Url => ("url", "url"),
+        _ => ("text", "text"),
+    };
+    let placeholder = match setting.kind {
+        _ if secret => "••••••",
+        SettingKind::TimeZone => "Europe/Rome",
+        SettingKind::VatNumber => "01234567897",
+        _ => "",
+    };
+    view! {
+        <input id=id.clone() type=input_type inputmode=inputmode data-testid=id
+            autocomplete=if secret { "new-password" } else { "off" }
+            placeholder=placeholder
+            prop:value=move || input.get()
+            on:input=move |ev| input.set(event_target_value(&ev)) />
+    }
+    .into_any()
+}
+
+/// One key: its plain label with the key small under it, its value (or set/not set for a
+/// secret), source, an input and Save / Reset.
 #[component]
 fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl IntoView {
     let current = RwSignal::new(setting.clone());
@@ -161,7 +332,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
                         current.set(saved.clone());
                         message.set(Some(Notice::Saved(saved)));
                     }
-                    Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                    Err(e) => message.set(Some(Notice::Error(e))),
                 }
             });
         }
@@ -180,13 +351,11 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
                         message.set(Some(Notice::Removed(key)));
                         current.set(now);
                     }
-                    Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                    Err(e) => message.set(Some(Notice::Error(e))),
                 }
             });
         }
     };
-    let secret = setting.secret;
-    let input_type = if secret { "password" } else { "text" };
     let edit = if setting.cli_only {
         view! {
             <div class="setting-edit">
@@ -199,11 +368,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
     } else {
         view! {
             <div class="setting-edit">
-                <input id=format!("setting-{key}") type=input_type data-testid=format!("setting-{key}")
-                    autocomplete=if secret { "new-password" } else { "off" }
-                    placeholder=if secret { "••••••" } else { "" }
-                    prop:value=move || input.get()
-                    on:input=move |ev| input.set(event_target_value(&ev)) />
+                {value_input(&setting, input)}
                 <button type="submit" class="button button-primary" data-testid=format!("setting-save-{key}")>
                     {move || tr("Save", "Salva")}
                 </button>
@@ -214,11 +379,16 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
         }
         .into_any()
     };
+    let label = label_of(&key);
+    let shown_name = {
+        let key = key.clone();
+        move || label.map_or_else(|| key.clone(), |l| l.text(lang()).to_string())
+    };
     view! {
         <form class="setting-row" data-testid=format!("setting-row-{key}") on:submit=save>
             <div class="setting-name">
-                <label for=format!("setting-{key}") class="mono">{key.clone()}</label>
-                <span class="muted">{format!("{} · {}", setting.description, setting.type_name)}</span>
+                <label for=format!("setting-{key}") data-testid=format!("setting-label-{key}")>{shown_name}</label>
+                <span class="mono setting-key" title=setting.description.clone()>{key.clone()}</span>
             </div>
             <div class="setting-now">
                 <span data-testid=format!("setting-value-{key}")>
@@ -226,6 +396,8 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
                         let s = current.get();
                         if s.secret {
                             if s.is_set { tr("set", "impostato").to_string() } else { tr("not set", "non impostato").to_string() }
+                        } else if s.kind == SettingKind::Bool && s.is_set {
+                            if s.value == "true" { tr("yes", "sì").to_string() } else { tr("no", "no").to_string() }
                         } else if s.is_set {
                             s.value
                         } else {

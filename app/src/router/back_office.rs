@@ -17,7 +17,7 @@ use leptos::wasm_split::SplitLoaderError;
 use crate::i18n::tr;
 use crate::pages::{
     dashboard::DashboardPage, invoices::InvoicesPage, payments::PaymentsPage, settings::SettingsPage,
-    webhooks::WebhooksPage,
+    webhooks::WebhooksPage, welcome::WelcomePage,
 };
 
 /// A back-office page.
@@ -33,6 +33,8 @@ pub enum BackOffice {
     Webhooks,
     /// Configuration (`/settings`).
     Settings,
+    /// The first-run guide (`/welcome`).
+    Welcome,
 }
 
 /// Builds a back-office page.
@@ -43,6 +45,7 @@ fn build_page(page: BackOffice) -> AnyView {
         BackOffice::Payments => view! { <PaymentsPage /> }.into_any(),
         BackOffice::Webhooks => view! { <WebhooksPage /> }.into_any(),
         BackOffice::Settings => view! { <SettingsPage /> }.into_any(),
+        BackOffice::Welcome => view! { <WelcomePage /> }.into_any(),
     }
 }
 

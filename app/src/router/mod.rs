@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/payments") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Payments /></RequireRole> } />
                     <Route path=path!("/webhooks") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Webhooks /></RequireRole> } />
                     <Route path=path!("/settings") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Settings /></RequireRole> } />
+                    <Route path=path!("/welcome") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Welcome /></RequireRole> } />
                     <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </main>

@@ -29,6 +29,11 @@ pub enum ValueKind {
     Url,
     /// A decimal number from 0 to 1 inclusive.
     Ratio,
+    /// An Italian VAT number (partita IVA): 11 digits whose last is the check digit, with or
+    /// without the `IT` prefix; stored as the 11 digits.
+    VatNumber,
+    /// A time zone name of the IANA database (`Europe/Rome`).
+    TimeZone,
 }
 
 impl ValueKind {
@@ -46,6 +51,10 @@ impl ValueKind {
                 "an http:// or https:// URL without user:password@, e.g. https://example.com/hook".to_string()
             }
             ValueKind::Ratio => "a decimal number from 0 to 1, e.g. 0.5".to_string(),
+            ValueKind::VatNumber => {
+                "an Italian VAT number (partita IVA): 11 digits with a valid check digit, e.g. 01234567897".to_string()
+            }
+            ValueKind::TimeZone => "a time zone of the IANA database, e.g. Europe/Rome".to_string(),
         }
     }
 
@@ -61,6 +70,8 @@ impl ValueKind {
             ValueKind::PositiveDecimal => "decimal",
             ValueKind::Url => "url",
             ValueKind::Ratio => "ratio",
+            ValueKind::VatNumber => "partita IVA",
+            ValueKind::TimeZone => "time zone",
         }
     }
 }

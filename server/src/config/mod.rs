@@ -28,7 +28,7 @@ pub use live::{applies_live, HubStatus, SettingsHub, CONFIG_POLL_INTERVAL_MS, RE
 pub use settings::Settings;
 pub use settings::{find_key, KEYS};
 pub use store::{get, list, set, unset, Entry, Source};
-pub use value::{expand_tilde, Value};
+pub use value::{expand_tilde, parse as parse_value, Value};
 
 /// Environment variable that, when set, names the directory holding `config.toml` and the data.
 pub const HOME_ENV: &str = "OPENFATTURE_HOME";

@@ -64,7 +64,7 @@ macro_rules! settings {
     };
 }
 
-use ValueKind::{Bool, HostPort, Path, PositiveDecimal, Ratio, Text, Url, U32, U64};
+use ValueKind::{Bool, HostPort, Path, PositiveDecimal, Ratio, Text, TimeZone, Url, VatNumber, U32, U64};
 
 settings! {
     lightning_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable the Lightning integration");
@@ -107,6 +107,10 @@ settings! {
     lightning_liquidity_block_unreceivable: bool = (Bool, Some("false"), PUBLIC, "Refuse invoices larger than the node can receive now");
     lightning_liquidity_max_fee_ppm: u64 = (U64 { min: 0 }, Some("1000"), PUBLIC, "Highest routing fee of one rebalance, parts per million of the amount moved");
     lightning_liquidity_max_daily_fee_sats: u64 = (U64 { min: 0 }, Some("1000"), PUBLIC, "Routing fees automatic rebalancing may spend in any 24 hours, sats");
+    shop_name: Option<String> = (Text, None, PUBLIC, "The shop's or business's name, as on its fatture (shown to clients on receipts and payment pages)");
+    shop_vat_number: Option<String> = (VatNumber, None, PUBLIC, "The business's partita IVA: 11 digits, `IT` optional");
+    shop_address: Option<String> = (Text, None, PUBLIC, "The business's address, one line (street, postcode, town)");
+    shop_timezone: String = (TimeZone, Some("Europe/Rome"), PUBLIC, "Time zone of the shop's dates and days (IANA name)");
 }
 
 /// The descriptor of `name`, if it is a known key (names are matched case-insensitively).
@@ -170,6 +174,8 @@ mod tests {
             PositiveDecimal => "45000",
             Url => "https://example.com/x",
             Ratio => "0.5",
+            VatNumber => "06363391001",
+            TimeZone => "Europe/Rome",
         }
     }
 
@@ -187,5 +193,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let settings = Settings::load_with(&Home::at(dir.path()), &EnvVars::default()).expect("defaults");
         assert_eq!(settings.lightning_pos_expiry_minutes, 15);
+        assert_eq!(settings.shop_timezone, "Europe/Rome");
+        assert_eq!(settings.shop_vat_number, None);
     }
 }

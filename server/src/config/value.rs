@@ -109,7 +109,41 @@ pub fn parse(key: &KeyDescriptor, raw: &str, home_dir: Option<&Path>) -> Result<
                 Err(refuse())
             }
         }
+        ValueKind::VatNumber => vat_number(raw).map(Value::Text).ok_or_else(refuse),
+        ValueKind::TimeZone => match raw.parse::<chrono_tz::Tz>() {
+            Ok(zone) => Ok(Value::Text(zone.name().to_string())),
+            Err(_) => Err(refuse()),
+        },
     }
+}
+
+/// The 11 digits of an Italian VAT number (partita IVA) when `raw` is one: an optional `IT`
+/// prefix, spaces ignored, and a valid check digit (the Luhn-style rule of the Agenzia delle
+/// Entrate: odd positions summed, even positions doubled with 9 subtracted above 9).
+pub fn vat_number(raw: &str) -> Option<String> {
+    let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    let digits = compact
+        .strip_prefix("IT")
+        .or_else(|| compact.strip_prefix("it"))
+        .unwrap_or(&compact);
+    if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) || digits == "00000000000" {
+        return None;
+    }
+    let values: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = values[..10]
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 0 {
+                d
+            } else if d * 2 > 9 {
+                d * 2 - 9
+            } else {
+                d * 2
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10 == values[10]).then(|| digits.to_string())
 }
 
 /// Expands a leading `~` or `~/` with `home_dir`; other paths are returned unchanged.
@@ -198,6 +232,27 @@ mod tests {
         assert!(ok("lightning_fallback_rate", "45000.00"));
         assert!(!ok("lightning_fallback_rate", "0"));
         assert!(!ok("lightning_fallback_rate", "abc"));
+    }
+
+    #[test]
+    fn vat_numbers_need_their_check_digit() {
+        // Agenzia delle Entrate's own: 06363391001; a widely published example: 01234567897.
+        assert_eq!(vat_number("06363391001").as_deref(), Some("06363391001"));
+        assert_eq!(vat_number("IT 01234567897").as_deref(), Some("01234567897"));
+        assert_eq!(vat_number("01234567890"), None, "wrong check digit");
+        assert_eq!(vat_number("0636339100"), None, "10 digits");
+        assert_eq!(vat_number("0636339100A"), None);
+        assert_eq!(vat_number("00000000000"), None);
+        assert!(ok("shop_vat_number", "IT06363391001"));
+        assert!(!ok("shop_vat_number", "06363391002"));
+    }
+
+    #[test]
+    fn time_zones_come_from_the_iana_database() {
+        assert!(ok("shop_timezone", "Europe/Rome"));
+        assert!(ok("shop_timezone", "UTC"));
+        assert!(!ok("shop_timezone", "Europe/Milano"));
+        assert!(!ok("shop_timezone", "+01:00"));
     }
 
     #[test]

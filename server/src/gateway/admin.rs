@@ -8,7 +8,7 @@ use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
 use app::model::{
     ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
-    PaymentView, ReloadStatus, SettingView, WebhookTestReport,
+    NodeCheck, PaymentView, ReloadStatus, SettingView, WebhookTestReport,
 };
 use app::AppError;
 use rust_decimal::Decimal;
@@ -132,6 +132,7 @@ fn setting_view(entry: &config::Entry) -> SettingView {
         source: entry.source.to_string(),
         env_var: entry.key.env_var(),
         type_name: entry.key.kind.type_name().to_string(),
+        kind: super::web_error::setting_kind(&entry.key.kind),
         description: entry.key.description.to_string(),
         cli_only: entry.key.cli_only(),
         live: config::applies_live(entry.key.name),
@@ -142,11 +143,10 @@ fn setting_view(entry: &config::Entry) -> SettingView {
 /// ([`config::KeyDescriptor::cli_only`]). Unknown keys pass, for `config::set` to name them.
 fn refuse_cli_only(key: &str) -> Result<(), AppError> {
     match config::find_key(key) {
-        Some(found) if found.cli_only() => Err(AppError::Forbidden(format!(
-            "{}: {}",
-            found.name,
-            config::CLI_ONLY_REFUSAL
-        ))),
+        Some(found) if found.cli_only() => Err(AppError::Setting(app::model::SettingRefusal {
+            key: found.name.to_string(),
+            problem: app::model::SettingProblem::CliOnly,
+        })),
         _ => Ok(()),
     }
 }
@@ -530,6 +530,18 @@ impl AdminBackend for GatewayAdmin {
                 restart_needed: status.restart_needed,
                 node_error: status.node_error,
             })
+        })
+    }
+
+    fn connect_node(&self, host: String, cert_pem: String, macaroon_hex: String) -> BackendFuture<'_, NodeCheck> {
+        Box::pin(async move {
+            let mut check =
+                super::node_setup::connect_node(self.reloader.hub(), &host, &cert_pem, &macaroon_hex).await?;
+            self.reloader.apply().await;
+            let status = self.reloader.hub().status();
+            check.applied =
+                status.node_error.is_none() && !status.restart_needed.iter().any(|key| key == "lightning_host");
+            Ok(check)
         })
     }
 }

@@ -16,6 +16,7 @@ mod lightning;
 mod listener;
 mod live;
 mod metrics;
+mod node_setup;
 mod pos;
 mod reload;
 mod routes;

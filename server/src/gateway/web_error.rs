@@ -5,6 +5,7 @@
 //! Handlers only write `service.call().await?`; nothing else in the gateway sets a status or
 //! words for a failure.
 
+use app::model::{SettingProblem, SettingRefusal};
 use app::{AppError, PosError};
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -35,6 +36,10 @@ pub(crate) fn status_of(error: &AppError) -> StatusCode {
         AppError::Lightning(_) | AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         AppError::Pos(code) => pos_status_of(*code),
+        AppError::Setting(refusal) => match refusal.problem {
+            SettingProblem::CliOnly => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        },
     }
 }
 
@@ -167,14 +172,60 @@ impl From<ConfigError> for AppError {
     fn from(error: ConfigError) -> Self {
         // In `openfatture config`'s words; secret values are never part of them.
         match error {
-            ConfigError::UnknownKey { .. } | ConfigError::InvalidValue { .. } | ConfigError::OutOfOrder { .. } => {
-                AppError::Invalid(error.to_string())
-            }
+            ConfigError::UnknownKey { key, .. } => AppError::Setting(SettingRefusal {
+                key,
+                problem: SettingProblem::UnknownKey,
+            }),
+            ConfigError::InvalidValue { ref key, .. } => match crate::config::find_key(key) {
+                Some(found) => AppError::Setting(SettingRefusal {
+                    key: found.name.to_string(),
+                    problem: SettingProblem::Invalid {
+                        kind: setting_kind(&found.kind),
+                    },
+                }),
+                None => AppError::Invalid(error.to_string()),
+            },
+            ConfigError::OutOfOrder {
+                lower_key,
+                lower_value,
+                upper_key,
+                upper_value,
+            } => AppError::Setting(SettingRefusal {
+                key: lower_key.clone(),
+                problem: SettingProblem::OutOfOrder {
+                    lower_key,
+                    lower_value,
+                    upper_key,
+                    upper_value,
+                },
+            }),
             other => {
                 tracing::error!("configuration error: {other}");
                 AppError::Unavailable(other.to_string())
             }
         }
+    }
+}
+
+/// What a valid value of a key of `kind` is, for the page.
+pub(super) fn setting_kind(kind: &crate::config::ValueKind) -> app::model::SettingKind {
+    use crate::config::ValueKind as V;
+    use app::model::SettingKind as K;
+    match *kind {
+        V::Bool => K::Bool,
+        V::Text => K::Text,
+        V::Path => K::Path,
+        V::HostPort => K::HostPort,
+        V::U32 { min } => K::Whole {
+            min: u64::from(min),
+            max: u64::from(u32::MAX),
+        },
+        V::U64 { min } => K::Whole { min, max: u64::MAX },
+        V::PositiveDecimal => K::PositiveDecimal,
+        V::Url => K::Url,
+        V::Ratio => K::Ratio,
+        V::VatNumber => K::VatNumber,
+        V::TimeZone => K::TimeZone,
     }
 }
 
@@ -217,6 +268,22 @@ mod tests {
             (AppError::Pos(PosError::RateUnavailable), 503),
             (AppError::Pos(PosError::InvalidAmount), 400),
             (AppError::Pos(PosError::SignedOut), 401),
+            (
+                AppError::Setting(SettingRefusal {
+                    key: "lightning_host".into(),
+                    problem: SettingProblem::CliOnly,
+                }),
+                403,
+            ),
+            (
+                AppError::Setting(SettingRefusal {
+                    key: "lightning_pos_expiry_minutes".into(),
+                    problem: SettingProblem::Invalid {
+                        kind: app::model::SettingKind::Whole { min: 1, max: 1440 },
+                    },
+                }),
+                400,
+            ),
         ];
         for (error, status) in cases {
             let response = with_error_status(error_response(&error)).await;

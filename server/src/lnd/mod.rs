@@ -4,6 +4,7 @@
 mod auth;
 mod client;
 mod error;
+mod grants;
 mod method;
 mod router;
 mod tls;
@@ -16,6 +17,7 @@ use secrecy::SecretString;
 
 pub use client::{InvoiceStream, LndClient};
 pub use error::LndError;
+pub use grants::{macaroon_bytes, macaroon_grants, MacaroonReadError};
 pub use method::{Method, Permission};
 pub use router::PaymentStream;
 pub use tls::install_crypto_provider;

@@ -11,6 +11,7 @@ mod common;
 mod gateway;
 mod live_settings;
 mod load;
+mod node_connect;
 mod secrets;
 mod site_files;
 mod web;

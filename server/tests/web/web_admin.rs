@@ -278,6 +278,18 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     Ok(())
 }
 
+/// Every key the gateway knows has a group and a plain label on the Settings page (in English
+/// and Italian).
+#[test]
+fn every_setting_has_a_plain_label_in_its_group() {
+    use app::pages::setting_labels::{label_of, Group};
+    for key in openfatture::config::KEYS {
+        let label = label_of(key.name);
+        assert!(label.is_some(), "{} has no label on the Settings page", key.name);
+        assert!(label.is_some_and(|l| l.group != Group::Other), "{}", key.name);
+    }
+}
+
 #[tokio::test]
 async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_secrets_never_come_back() -> TestResult
 {
@@ -321,39 +333,71 @@ async fn settings_are_written_like_config_set_refusals_leave_the_file_alone_and_
     );
 
     // Refusals: a bad value, an unknown key, an out-of-order bound; the file stays byte-identical.
-    for (key, value, words) in [
+    // Each comes as data (the key and what was wrong), which the page words in the user's language.
+    for (key, value, problem, detail) in [
         (
             "lightning_pos_expiry_minutes",
             "abc",
-            "invalid value `abc` for lightning_pos_expiry_minutes",
+            "invalid",
+            serde_json::json!({"type": "whole", "min": 1, "max": u64::MAX}),
         ),
-        (
-            "lightning_no_such_key",
-            "1",
-            "unknown configuration key `lightning_no_such_key`",
-        ),
+        ("lightning_no_such_key", "1", "unknown_key", Value::Null),
         (
             "lightning_min_expiry_hours",
             "500",
-            "must not be greater than lightning_default_expiry_hours",
+            "out_of_order",
+            serde_json::json!("lightning_default_expiry_hours"),
         ),
         (
             "lightning_webhook_url",
             "ftp://x",
-            "expected an http:// or https:// URL",
+            "invalid",
+            serde_json::json!({"type": "url"}),
+        ),
+        (
+            "shop_vat_number",
+            "01234567890",
+            "invalid",
+            serde_json::json!({"type": "vat_number"}),
+        ),
+        (
+            "shop_timezone",
+            "Europe/Milano",
+            "invalid",
+            serde_json::json!({"type": "time_zone"}),
         ),
     ] {
         let (status, body, _) = web
             .call("admin_setting_set", Some(&admin), &[("key", key), ("value", value)])
             .await?;
         assert_eq!(status, 400, "{key}={value}: {body}");
-        assert!(error_text(&body).contains(words), "{key}={value}: {body}");
+        let refusal = &body["Setting"];
+        assert_eq!(refusal["key"], key, "{body}");
+        assert_eq!(refusal["problem"]["problem"], problem, "{key}={value}: {body}");
+        match problem {
+            "invalid" => assert_eq!(refusal["problem"]["kind"], detail, "{body}"),
+            "out_of_order" => assert_eq!(refusal["problem"]["upper_key"], detail, "{body}"),
+            _ => {}
+        }
         assert_eq!(
             std::fs::read(&web.home.config_file)?,
             file,
             "a refused {key} changed config.toml"
         );
     }
+    // A valid partita IVA is stored as its 11 digits; the time zone by its IANA name.
+    let saved = web
+        .ok(
+            &admin,
+            "admin_setting_set",
+            &[("key", "shop_vat_number"), ("value", "IT 06363391001")],
+        )
+        .await?;
+    assert_eq!(saved["value"], "06363391001");
+    assert_eq!(saved["kind"]["type"], "vat_number");
+    web.ok(&admin, "admin_setting_unset", &[("key", "shop_vat_number")])
+        .await?;
+    assert!(!std::fs::read_to_string(&web.home.config_file)?.contains("shop_vat_number"));
 
     // A secret: written, listed only as set, never returned by any function.
     let secret = "whsec-do-not-leak-8c1f0e";
@@ -711,12 +755,11 @@ async fn keys_that_repoint_secrets_are_refused_from_the_web_and_set_by_the_cli()
         ] {
             let (status, body, _) = web.call(function, Some(&admin), &form).await?;
             assert_eq!(status, 403, "{function} {key}: {body}");
-            assert!(
-                error_text(&body).contains(
-                    "this setting can be changed only with `openfatture config set` on the gateway's machine"
-                ),
+            assert_eq!(
+                body["Setting"]["problem"]["problem"], "cli_only",
                 "{function} {key}: {body}"
             );
+            assert_eq!(body["Setting"]["key"], key, "{function} {key}: {body}");
         }
         // Also in another spelling of the key.
         let (status, _, _) = web

@@ -1,0 +1,455 @@
+//! The first-run guide (`/welcome`, admin), opened right after `/setup` created the first admin
+//! and again from Settings at any time. Five steps, each can be skipped and redone later: shop
+//! data, the Lightning node (the embedded demo node, or the shop's own LND: its address,
+//! `tls.cert` and a macaroon, tested before anything is kept, with what the macaroon allows),
+//! the BTC/EUR rate (asked live), a first cashier, and a test webhook.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::setting_labels::refusal_text;
+use super::settings::{list_settings, save_setting};
+use crate::api::{get_node_status, get_rate_status};
+use crate::error::AppError;
+use crate::i18n::{lang, tr};
+use crate::model::NodeCheck;
+
+/// Tests the shop's own LND and, when it works, keeps its certificate and macaroon in the data
+/// directory and points the configuration at them; a failed test changes nothing. Admin.
+/// `POST /api/admin_node_connect`.
+#[server(prefix = "/api", endpoint = "admin_node_connect")]
+pub async fn connect_node(
+    /// The node's gRPC `host:port`.
+    host: String,
+    /// Its `tls.cert`, PEM text.
+    cert_pem: String,
+    /// A macaroon as hex text (admin.macaroon, or one baked with info, invoices and offchain).
+    macaroon_hex: String,
+) -> Result<NodeCheck, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?
+        .connect_node(host, cert_pem, macaroon_hex)
+        .await
+}
+
+/// A step of the guide, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Shop,
+    Node,
+    Rates,
+    Cashier,
+    Webhook,
+    Done,
+}
+
+impl Step {
+    const ALL: [Step; 6] = [
+        Step::Shop,
+        Step::Node,
+        Step::Rates,
+        Step::Cashier,
+        Step::Webhook,
+        Step::Done,
+    ];
+
+    fn id(self) -> &'static str {
+        match self {
+            Step::Shop => "shop",
+            Step::Node => "node",
+            Step::Rates => "rates",
+            Step::Cashier => "cashier",
+            Step::Webhook => "webhook",
+            Step::Done => "done",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Step::Shop => tr("Your shop", "Il tuo negozio"),
+            Step::Node => tr("Lightning node", "Nodo Lightning"),
+            Step::Rates => tr("BTC/EUR rate", "Cambio BTC/EUR"),
+            Step::Cashier => tr("First cashier", "Primo cassiere"),
+            Step::Webhook => tr("Webhook", "Webhook"),
+            Step::Done => tr("Ready", "Pronto"),
+        }
+    }
+
+    fn next(self) -> Step {
+        let at = Step::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        Step::ALL.get(at + 1).copied().unwrap_or(Step::Done)
+    }
+
+    fn previous(self) -> Step {
+        let at = Step::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        Step::ALL[at.saturating_sub(1)]
+    }
+}
+
+/// An error of a call in the current language (refused settings by their label).
+fn error_words(error: &AppError) -> String {
+    match error {
+        AppError::Setting(refusal) => refusal_text(refusal, lang()),
+        other => other.to_string(),
+    }
+}
+
+/// The guide.
+#[component]
+pub fn WelcomePage() -> impl IntoView {
+    let step = RwSignal::new(Step::Shop);
+    let steps = Step::ALL
+        .iter()
+        .map(|&s| {
+            view! {
+                <li class:current=move || step.get() == s data-testid=format!("welcome-step-{}", s.id())>
+                    <button type="button" class="link-button" on:click=move |_| step.set(s)>{move || s.title()}</button>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <Title text="Welcome" />
+        <section class="card admin-page welcome" data-testid="welcome">
+            <h1>{move || tr("Set up your shop", "Configura il negozio")}</h1>
+            <p class="muted">{move || tr(
+                "A few steps to your first sale. Every step can be skipped and done later from Settings.",
+                "Pochi passi fino alla prima vendita. Ogni passo si può saltare e rifare più tardi dalle Impostazioni.")}</p>
+            <ol class="welcome-steps">{steps}</ol>
+            {move || match step.get() {
+                Step::Shop => view! { <ShopStep step /> }.into_any(),
+                Step::Node => view! { <NodeStep step /> }.into_any(),
+                Step::Rates => view! { <RatesStep step /> }.into_any(),
+                Step::Cashier => view! { <CashierStep step /> }.into_any(),
+                Step::Webhook => view! { <WebhookStep step /> }.into_any(),
+                Step::Done => view! { <DoneStep step /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Back and Skip buttons under a step.
+#[component]
+fn StepNav(step: RwSignal<Step>) -> impl IntoView {
+    view! {
+        <div class="admin-actions welcome-nav">
+            <button type="button" class="button" data-testid="welcome-back"
+                on:click=move |_| step.update(|s| *s = s.previous())>{move || tr("Back", "Indietro")}</button>
+            <button type="button" class="button" data-testid="welcome-skip"
+                on:click=move |_| step.update(|s| *s = s.next())>{move || tr("Skip", "Salta")}</button>
+        </div>
+    }
+}
+
+/// Shop data: name, partita IVA, address, time zone (saved as the `shop_*` settings).
+#[component]
+fn ShopStep(step: RwSignal<Step>) -> impl IntoView {
+    const KEYS: [&str; 4] = ["shop_name", "shop_vat_number", "shop_address", "shop_timezone"];
+    let values: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    // Prefill with what is configured.
+    let current = LocalResource::new(list_settings);
+    Effect::new(move |_| {
+        if let Some(Ok(rows)) = current.get() {
+            for (key, value) in KEYS.iter().zip(values) {
+                if let Some(row) = rows.iter().find(|r| r.key == *key) {
+                    value.set(row.value.clone());
+                }
+            }
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            for (key, value) in KEYS.iter().zip(values) {
+                let text = value.get_untracked();
+                if text.trim().is_empty() {
+                    continue;
+                }
+                if let Err(e) = save_setting(key.to_string(), text).await {
+                    error.set(Some(error_words(&e)));
+                    busy.set(false);
+                    return;
+                }
+            }
+            busy.set(false);
+            step.set(Step::Node);
+        });
+    };
+    let field = move |i: usize, label: fn() -> &'static str, placeholder: &'static str| {
+        let value = values[i];
+        let id = format!("welcome-{}", KEYS[i]);
+        view! {
+            <label for=id.clone()>{label}
+                <input id=id.clone() data-testid=id.clone() placeholder=placeholder prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev)) />
+            </label>
+        }
+    };
+    view! {
+        <form class="admin-form welcome-form" on:submit=save data-testid="welcome-shop">
+            <h2>{move || tr("Your shop", "Il tuo negozio")}</h2>
+            <p class="muted">{move || tr("As on your fatture; shown to clients on receipts and payment pages.",
+                "Come sulle tue fatture; i clienti li vedono su ricevute e pagine di pagamento.")}</p>
+            {field(0, || tr("Business name", "Ragione sociale"), "")}
+            {field(1, || tr("VAT number (partita IVA)", "Partita IVA"), "01234567897")}
+            {field(2, || tr("Address", "Indirizzo"), "")}
+            {field(3, || tr("Time zone", "Fuso orario"), "Europe/Rome")}
+            {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="welcome-error">{e}</p> })}
+            <div class="admin-actions">
+                <button type="submit" class="button button-primary" data-testid="welcome-shop-save" prop:disabled=move || busy.get()>
+                    {move || tr("Save and continue", "Salva e continua")}
+                </button>
+            </div>
+        </form>
+        <StepNav step />
+    }
+}
+
+/// The node: which one is in use, a live test, and the form to connect the shop's own LND.
+#[component]
+fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
+    let status = LocalResource::new(get_node_status);
+    let host = RwSignal::new(String::new());
+    let cert = RwSignal::new(String::new());
+    let macaroon = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<NodeCheck, String>>);
+    let busy = RwSignal::new(false);
+    let connect = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        result.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = connect_node(host.get_untracked(), cert.get_untracked(), macaroon.get_untracked()).await;
+            result.set(Some(answer.map_err(|e| error_words(&e))));
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="welcome-node" data-testid="welcome-node">
+            <h2>{move || tr("Lightning node", "Nodo Lightning")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Asking the node…", "Interrogo il nodo…")}</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(node) if node.simulated => view! {
+                            <p class="banner banner-warning" data-testid="welcome-node-now">{move || tr(
+                                "Now: the embedded demo node (simulated, regtest). Sales work end to end, but no real bitcoin moves. Connect your own LND below when you are ready.",
+                                "Ora: il nodo dimostrativo integrato (simulato, regtest). Le vendite funzionano dall'inizio alla fine, ma non si muovono bitcoin veri. Collega qui sotto il tuo LND quando sei pronto.")}</p>
+                        }.into_any(),
+                        Ok(node) => view! {
+                            <p class="banner banner-ok" data-testid="welcome-node-now">
+                                {move || tr("Connected to", "Collegato a")}" "{node.alias.clone()}" ("{node.network.clone()}", "{node.host.clone()}")"
+                            </p>
+                        }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-node-now">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="admin-actions">
+                <button type="button" class="button" data-testid="welcome-node-test" on:click=move |_| status.refetch()>
+                    {move || tr("Test the connection again", "Prova di nuovo la connessione")}
+                </button>
+            </div>
+            <form class="admin-form welcome-form" on:submit=connect>
+                <h3>{move || tr("Connect your own LND", "Collega il tuo LND")}</h3>
+                <label for="welcome-node-host">{move || tr("Address (host:port, LND's gRPC port is 10009)", "Indirizzo (host:porta, la porta gRPC di LND è 10009)")}
+                    <input id="welcome-node-host" data-testid="welcome-node-host" placeholder="192.168.1.20:10009"
+                        prop:value=move || host.get() on:input=move |ev| host.set(event_target_value(&ev)) />
+                </label>
+                <label for="welcome-node-cert" class="wide">{move || tr("tls.cert (paste the file's text)", "tls.cert (incolla il testo del file)")}
+                    <textarea id="welcome-node-cert" data-testid="welcome-node-cert" rows="4" placeholder="-----BEGIN CERTIFICATE-----"
+                        prop:value=move || cert.get() on:input=move |ev| cert.set(event_target_value(&ev))></textarea>
+                </label>
+                <label for="welcome-node-macaroon" class="wide">{move || tr(
+                    "Macaroon as hex (xxd -p -c 10000 admin.macaroon)", "Macaroon in esadecimale (xxd -p -c 10000 admin.macaroon)")}
+                    <textarea id="welcome-node-macaroon" data-testid="welcome-node-macaroon" rows="3" autocomplete="off"
+                        prop:value=move || macaroon.get() on:input=move |ev| macaroon.set(event_target_value(&ev))></textarea>
+                </label>
+                <div class="admin-actions">
+                    <button type="submit" class="button button-primary" data-testid="welcome-node-connect" prop:disabled=move || busy.get()>
+                        {move || tr("Test and connect", "Prova e collega")}
+                    </button>
+                </div>
+            </form>
+            {move || result.get().map(|r| match r {
+                Ok(check) => view! { <NodeCheckView check /> }.into_any(),
+                Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-error">{e}</p> }.into_any(),
+            })}
+            <div class="admin-actions">
+                <button type="button" class="button button-primary" data-testid="welcome-next"
+                    on:click=move |_| step.set(Step::Rates)>{move || tr("Continue", "Continua")}</button>
+            </div>
+        </div>
+        <StepNav step />
+    }
+}
+
+/// What a connected node is and what its macaroon allows.
+#[component]
+fn NodeCheckView(check: NodeCheck) -> impl IntoView {
+    let can = |yes: bool| if yes { "✓" } else { "✗" };
+    let NodeCheck {
+        alias,
+        network,
+        version,
+        grants,
+        can_read_channels,
+        can_send,
+        ..
+    } = check;
+    view! {
+        <div class="banner banner-ok" role="status" data-testid="welcome-node-connected">
+            <p>{move || tr("Connected and saved:", "Collegato e salvato:")}" "{alias.clone()}" · "{network.clone()}" · LND "{version.clone()}</p>
+            <ul class="welcome-grants">
+                <li data-testid="welcome-can-take-payments">{can(true)}" "{move || tr("take payments (invoices)", "incassare (richieste di pagamento)")}</li>
+                <li data-testid="welcome-can-read-channels">{can(can_read_channels)}" "{move || tr("read channels and balances", "leggere canali e saldi")}</li>
+                <li data-testid="welcome-can-send">{can(can_send)}" "{move || tr("send payments (refunds, rebalancing)", "inviare pagamenti (rimborsi, ribilanciamento)")}</li>
+            </ul>
+            <p class="mono setting-key" data-testid="welcome-grants">{grants.join(" ")}</p>
+        </div>
+    }
+}
+
+/// The rate sales would use now, asked live, with each source's state.
+#[component]
+fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
+    let rate = LocalResource::new(get_rate_status);
+    view! {
+        <div data-testid="welcome-rates">
+            <h2>{move || tr("BTC/EUR rate", "Cambio BTC/EUR")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || tr("Asking the sources…", "Interrogo le fonti…")}</p> }>
+                {move || Suspend::new(async move {
+                    match rate.await {
+                        Ok(rate) => {
+                            let kind = rate.state.label(crate::i18n::lang());
+                            view! {
+                                <p class="banner banner-ok" data-testid="welcome-rate">
+                                    {format!("1 BTC = {} EUR · {} · {kind}", rate.eur_per_btc, rate.source)}
+                                </p>
+                                <ul data-testid="welcome-rate-providers">
+                                    {rate.providers.into_iter().map(|p| view! { <li>{format!("{}: {}", p.provider, p.health)}</li> }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-rate">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="muted">{move || tr("Sources and keys are under Settings → BTC/EUR rates.", "Fonti e chiavi sono in Impostazioni → Cambio BTC/EUR.")}</p>
+            <div class="admin-actions">
+                <button type="button" class="button" data-testid="welcome-rates-test" on:click=move |_| rate.refetch()>{move || tr("Ask again", "Chiedi di nuovo")}</button>
+                <button type="button" class="button button-primary" data-testid="welcome-next" on:click=move |_| step.set(Step::Cashier)>{move || tr("Continue", "Continua")}</button>
+            </div>
+        </div>
+        <StepNav step />
+    }
+}
+
+/// A first cashier account.
+#[component]
+fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
+    view! {
+        <div data-testid="welcome-cashier">
+            <h2>{move || tr("First cashier", "Primo cassiere")}</h2>
+            <p class="muted">{move || tr(
+                "Cashiers sign in on the shop's tablet with a PIN and can only take payments.",
+                "I cassieri accedono dal tablet del negozio con un PIN e possono solo incassare.")}</p>
+            <div class="admin-actions">
+                <button type="button" class="button button-primary" data-testid="welcome-next" on:click=move |_| step.set(Step::Webhook)>{move || tr("Continue", "Continua")}</button>
+            </div>
+        </div>
+        <StepNav step />
+    }
+}
+
+/// A webhook endpoint for the shop's own systems, added and sent a test event.
+#[component]
+fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
+    let url = RwSignal::new(String::new());
+    let secret = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let added = super::webhooks::add_webhook_endpoint(
+                "shop".to_string(),
+                url.get_untracked(),
+                secret.get_untracked(),
+                "*".to_string(),
+            )
+            .await;
+            let answer = match added {
+                Err(e) => Err(error_words(&e)),
+                Ok(_) => match super::webhooks::test_webhook_endpoint("shop".to_string()).await {
+                    Ok(report) if report.ok => Ok(format!(
+                        "{} (HTTP {}, {} ms)",
+                        tr("The test event arrived", "L'evento di prova è arrivato"),
+                        report.status.unwrap_or_default(),
+                        report.latency_ms
+                    )),
+                    Ok(report) => Err(format!(
+                        "{}: {}",
+                        tr(
+                            "The endpoint was saved, but the test failed",
+                            "L'indirizzo è salvato, ma la prova non è riuscita"
+                        ),
+                        report.error
+                    )),
+                    Err(e) => Err(error_words(&e)),
+                },
+            };
+            outcome.set(Some(answer));
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="admin-form welcome-form" on:submit=send data-testid="welcome-webhook">
+            <h2>{move || tr("Webhook", "Webhook")}</h2>
+            <p class="muted">{move || tr(
+                "Your own system (accounting, e-shop) is told of every payment with a signed POST. Optional.",
+                "Il tuo sistema (contabilità, e-shop) riceve ogni pagamento con una POST firmata. Facoltativo.")}</p>
+            <label for="welcome-webhook-url">{move || tr("Address", "Indirizzo")}
+                <input id="welcome-webhook-url" data-testid="welcome-webhook-url" type="url" placeholder="https://erp.example.it/hook"
+                    prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
+            </label>
+            <label for="welcome-webhook-secret">{move || tr("Signing secret (your system checks it)", "Segreto di firma (il tuo sistema lo verifica)")}
+                <input id="welcome-webhook-secret" data-testid="welcome-webhook-secret" type="password" autocomplete="new-password"
+                    prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev)) />
+            </label>
+            <div class="admin-actions">
+                <button type="submit" class="button button-primary" data-testid="welcome-webhook-send" prop:disabled=move || busy.get()>
+                    {move || tr("Save and send a test", "Salva e invia una prova")}
+                </button>
+            </div>
+            {move || outcome.get().map(|o| match o {
+                Ok(text) => view! { <p class="banner banner-ok" role="status" data-testid="welcome-webhook-result">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-webhook-result">{text}</p> }.into_any(),
+            })}
+            <div class="admin-actions">
+                <button type="button" class="button" data-testid="welcome-next" on:click=move |_| step.set(Step::Done)>{move || tr("Continue", "Continua")}</button>
+            </div>
+        </form>
+        <StepNav step />
+    }
+}
+
+/// The end: where to go next.
+#[component]
+fn DoneStep(step: RwSignal<Step>) -> impl IntoView {
+    view! {
+        <div data-testid="welcome-done">
+            <h2>{move || tr("Ready for the first sale", "Pronto per la prima vendita")}</h2>
+            <div class="admin-actions">
+                <a class="button button-primary" href="/" data-testid="welcome-to-pos">{move || tr("Open the counter (POS)", "Apri la cassa (POS)")}</a>
+                <a class="button" href="/dashboard">{move || tr("Dashboard", "Cruscotto")}</a>
+                <button type="button" class="button" on:click=move |_| step.set(Step::Shop)>{move || tr("Start again", "Ricomincia")}</button>
+            </div>
+        </div>
+    }
+}
