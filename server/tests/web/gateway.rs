@@ -306,7 +306,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     let rates = RateService::new(RatesConfig {
         coingecko_enabled: false,
         fallback_rate: Some(rust_decimal::Decimal::from(45_000)),
-        ..RatesConfig::default()
+        ..common::rates::defaults_offline()
     })?;
     let policy = InvoicePolicy {
         default_expiry_hours: 24,
