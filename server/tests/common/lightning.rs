@@ -108,12 +108,13 @@ pub async fn coingecko_at(price: &str) -> MockServer {
 }
 
 /// A rate service with the default settings asking only `server` (a CoinGecko stand-in, with a
-/// demo key).
+/// demo key); its one answer is enough (`min_sources` 1), so quotes carry no "single source" mark.
 pub fn rates_from(server: &MockServer) -> Arc<RateService> {
     Arc::new(
         RateService::new(RatesConfig {
             coingecko_base_url: Some(server.uri()),
             coingecko_api_key: Some(super::rates::CG_KEY.to_string().into()),
+            min_sources: 1,
             ..super::rates::defaults_offline()
         })
         .expect("rates"),

@@ -194,6 +194,8 @@ async fn configured_lnd_that_is_down_is_reported_through_the_server_function() -
             ("LIGHTNING_MACAROON_PATH", macaroon.as_str()),
             ("LIGHTNING_MAX_RETRIES", "0"),
             ("LIGHTNING_TIMEOUT_SECONDS", "5"),
+            // A real node needs a rate source; the key-less providers are off in tests.
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
         ],
     )?;
     let args = ServeArgs {
