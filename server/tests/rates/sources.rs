@@ -376,3 +376,48 @@ async fn coingecko_with_a_key_receives_it_only_in_the_header() {
     assert!(!log.text().contains(KEY), "{}", log.text());
     assert!(!serde_json::to_string(&quote).unwrap().contains(KEY));
 }
+
+#[tokio::test]
+async fn the_dashboard_and_the_pos_label_get_the_mark_and_the_admin_the_coingecko_notice() {
+    use crate::common::web::{Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
+    let kraken = kraken_server("45000").await;
+    let kraken_url = kraken.uri();
+    // Kraken alone (Web turns the other key-less ones off); CoinGecko enabled, as by default,
+    // without a key; a real-looking setup otherwise (no fallback).
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_KRAKEN_ENABLED", "true"),
+            ("LIGHTNING_KRAKEN_BASE_URL", kraken_url.as_str()),
+        ],
+    )
+    .await
+    .unwrap();
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await.unwrap();
+    let status = web.ok(&admin, "rate_status", &[]).await.unwrap();
+    assert_eq!(status["eur_per_btc"], "45000", "{status}");
+    assert_eq!(status["source"], "kraken");
+    assert_eq!(status["sources_mark"], "single source", "{status}");
+    assert_eq!(
+        status["notices"],
+        serde_json::json!(["CoinGecko needs an API key since 2026 (a free demo key works)"])
+    );
+    let warnings = status["warnings"].to_string();
+    assert!(warnings.contains("single source: the rate 45000 EUR/BTC rests on kraken 45000"), "{warnings}");
+    let coingecko = status["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["provider"] == "coingecko")
+        .cloned()
+        .unwrap();
+    assert!(coingecko["health"].as_str().unwrap().contains("needs an API key"), "{coingecko}");
+
+    // The cashier's POS label gets the mark, not the admin's details.
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await.unwrap();
+    let status = web.ok(&cashier, "rate_status", &[]).await.unwrap();
+    assert_eq!(status["sources_mark"], "single source", "{status}");
+    assert_eq!(status["notices"], serde_json::json!([]));
+    assert_eq!(status["providers"], serde_json::json!([]));
+    web.gateway.shutdown().await.unwrap();
+}
