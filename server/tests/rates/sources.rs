@@ -403,7 +403,10 @@ async fn the_dashboard_and_the_pos_label_get_the_mark_and_the_admin_the_coingeck
         serde_json::json!(["CoinGecko needs an API key since 2026 (a free demo key works)"])
     );
     let warnings = status["warnings"].to_string();
-    assert!(warnings.contains("single source: the rate 45000 EUR/BTC rests on kraken 45000"), "{warnings}");
+    assert!(
+        warnings.contains("single source: the rate 45000 EUR/BTC rests on kraken 45000"),
+        "{warnings}"
+    );
     let coingecko = status["providers"]
         .as_array()
         .unwrap()
@@ -411,7 +414,10 @@ async fn the_dashboard_and_the_pos_label_get_the_mark_and_the_admin_the_coingeck
         .find(|p| p["provider"] == "coingecko")
         .cloned()
         .unwrap();
-    assert!(coingecko["health"].as_str().unwrap().contains("needs an API key"), "{coingecko}");
+    assert!(
+        coingecko["health"].as_str().unwrap().contains("needs an API key"),
+        "{coingecko}"
+    );
 
     // The cashier's POS label gets the mark, not the admin's details.
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await.unwrap();
