@@ -92,6 +92,9 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: siteRoot,
       // No internet here: no rate provider, only the configured fallback rate (shown as a banner).
       LIGHTNING_COINGECKO_ENABLED: 'false',
+      LIGHTNING_KRAKEN_ENABLED: 'false',
+      LIGHTNING_BITSTAMP_ENABLED: 'false',
+      LIGHTNING_COINBASE_ENABLED: 'false',
       LIGHTNING_FALLBACK_RATE: '45000.00',
       // Secrets the gateway holds; tests/secrets.spec.ts proves none reaches the browser.
       LIGHTNING_COINGECKO_API_KEY: E2E_SECRETS.coingeckoApiKey,

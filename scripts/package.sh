@@ -67,7 +67,7 @@ check_binary() {
   # a copy with nothing around it: the binary also looks for ../site next to itself
   cp "$binary" "$work/bin/openfatture"
   (cd "$work/empty" && exec env -u LEPTOS_SITE_ROOT OPENFATTURE_HOME="$work/home" \
-    LIGHTNING_COINGECKO_ENABLED=false LIGHTNING_FALLBACK_RATE=45000 "$work/bin/openfatture" serve --listen 127.0.0.1:0 \
+    LIGHTNING_COINGECKO_ENABLED=false LIGHTNING_KRAKEN_ENABLED=false LIGHTNING_BITSTAMP_ENABLED=false LIGHTNING_COINBASE_ENABLED=false LIGHTNING_FALLBACK_RATE=45000 "$work/bin/openfatture" serve --listen 127.0.0.1:0 \
     >"$work/serve.log" 2>&1) &
   pid=$!
   for _ in $(seq 1 300); do

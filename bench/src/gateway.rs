@@ -37,6 +37,9 @@ impl GatewayProcess {
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("OPENFATTURE_HOME", home)
             .env("LIGHTNING_COINGECKO_ENABLED", "false")
+            .env("LIGHTNING_KRAKEN_ENABLED", "false")
+            .env("LIGHTNING_BITSTAMP_ENABLED", "false")
+            .env("LIGHTNING_COINBASE_ENABLED", "false")
             .env("LIGHTNING_FALLBACK_RATE", "45000")
             // The bench's webhook receiver listens on 127.0.0.1.
             .env("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true")

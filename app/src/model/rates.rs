@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct RateStatus {
     /// EUR per BTC, exact decimal text.
     pub eur_per_btc: String,
-    /// `coingecko`, `coinmarketcap`, `median(…)`, `fallback` or `demo`.
+    /// `kraken`, `bitstamp`, `coinbase`, `coingecko`, `coinmarketcap`, `median(…)`, `fallback` or `demo`.
     pub source: String,
     /// When the rate was fetched, RFC 3339 UTC.
     pub fetched_at: String,
@@ -20,6 +20,12 @@ pub struct RateStatus {
     pub warnings: Vec<String>,
     /// Each enabled provider's state.
     pub providers: Vec<ProviderState>,
+    /// Set when fewer provider answers than `lightning_rate_min_sources` agree: "single source",
+    /// "2 of 4" or "providers disagree"; shown next to the rate, never silently left out.
+    pub sources_mark: Option<String>,
+    /// What the admin is told about the set-up, e.g. "CoinGecko needs an API key since 2026 (a
+    /// free demo key works)" when CoinGecko is enabled without a key.
+    pub notices: Vec<String>,
 }
 
 /// One rate provider's state as the dashboard shows it.

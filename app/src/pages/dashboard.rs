@@ -133,16 +133,29 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         .into_iter()
         .map(|p| view! { <dt>{p.provider}</dt><dd>{p.health}</dd> })
         .collect_view();
+    let notices = rate
+        .notices
+        .iter()
+        .map(|n| view! { <p class="banner banner-warning" data-testid="rate-notice">{n.clone()}</p> })
+        .collect_view();
+    let sources_mark = rate.sources_mark.map(|mark| {
+        view! {
+            <dt>{move || tr("Agreeing sources", "Fonti concordi")}</dt>
+            <dd class="error-cell" data-testid="rate-sources-mark">{mark}</dd>
+        }
+    });
     let state = rate.state;
     view! {
         {demo_banner}
         {banner}
         {warnings}
+        {notices}
         <dl class="facts">
             <dt>{move || tr("EUR per BTC", "EUR per BTC")}</dt>
             <dd data-testid="rate-value">{rate.eur_per_btc}</dd>
             <dt>{move || tr("Source", "Fonte")}</dt>
             <dd data-testid="rate-source">{rate.source}</dd>
+            {sources_mark}
             <dt>{move || tr("Rate kind", "Tipo di cambio")}</dt>
             <dd data-testid="rate-state" data-state=state.as_str()>{move || state.label(crate::i18n::lang())}</dd>
             <dt>{move || tr("Fetched", "Aggiornato")}</dt>

@@ -210,15 +210,16 @@ pub fn PosPage() -> impl IntoView {
 fn RateLabel() -> impl IntoView {
     let rate = LocalResource::new(crate::api::get_rate_status);
     let state = move || match rate.get() {
-        Some(Ok(status)) => Some(status.state),
-        Some(Err(_)) => Some(model::RateState::Unavailable),
+        Some(Ok(status)) => Some((status.state, status.sources_mark)),
+        Some(Err(_)) => Some((model::RateState::Unavailable, None)),
         None => None,
     };
     move || {
-        state().map(|state| {
+        state().map(|(state, mark)| {
+            let mark = mark.map(|m| format!(" · {m}")).unwrap_or_default();
             view! {
                 <p class="pos-rate-state muted" data-testid="pos-rate-state" data-state=state.as_str()>
-                    {move || state.label(lang())}
+                    {move || state.label(lang())}{mark}
                 </p>
             }
         })

@@ -1,4 +1,4 @@
-//! `openfatture lightning status|channels`, routing the other `lightning` subcommands.
+//! `openfatture lightning status|channels|rates`, routing the other `lightning` subcommands.
 
 use super::format::{compact_sats, grouped};
 use super::liquidity_cmd;
@@ -24,7 +24,7 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: Lightning
     let node_command = match command {
         LightningCommand::Invoice { command } => return ln_invoice_cmd::run_invoice(out, services, command).await,
         LightningCommand::Payments { command } => return ln_invoice_cmd::run_payments(out, services, command).await,
-        LightningCommand::Rates => return ln_invoice_cmd::run_rates(out, services).await,
+        LightningCommand::Rates => return run_rates(out, services).await,
         LightningCommand::Liquidity { command } => return liquidity_cmd::run_liquidity(out, services, command).await,
         LightningCommand::Watch(args) => return tracking_cmd::run_watch(out, services, args).await,
         LightningCommand::Webhooks { command } => return tracking_cmd::run_webhooks(out, services, command).await,
@@ -44,6 +44,85 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: Lightning
         LightningCommand::Channels => channels(out, cfg).await,
         _ => status(out, services.settings(), cfg).await,
     }
+}
+
+/// `openfatture lightning rates`: asks every provider once (unless the cached rate is fresh), then
+/// lists each provider (enabled, key needed/set, last price, its deviation from the rate, latency,
+/// breaker, whether it is in the rate), the answers dropped and the rate with its mark.
+async fn run_rates(out: &Output, services: Services<'_>) -> Result<(), CliError> {
+    let service = services.rates()?;
+    let quote = service.quote().await;
+    let status = service.status();
+    if out.json {
+        let quote_json = match &quote {
+            Ok(q) => serde_json::to_value(q)?,
+            Err(e) => serde_json::json!({ "error": e.to_string() }),
+        };
+        return out.print_json(&serde_json::json!({
+            "quote": quote_json,
+            "providers": status.providers,
+            "notices": status.notices,
+            "min_sources": status.min_sources,
+            "max_deviation_percent": status.max_deviation_percent,
+        }));
+    }
+    for p in &status.providers {
+        println!("• {:<14} {}", p.provider, provider_line(p));
+    }
+    for notice in &status.notices {
+        println!("ℹ️  {notice}");
+    }
+    match quote {
+        Ok(q) => {
+            for d in &q.dropped {
+                println!("✂️  {}", d.reason);
+            }
+            let mark = q.sources_mark.as_deref().map(|m| format!("; {m}")).unwrap_or_default();
+            println!(
+                "💱 Rate: {} EUR/BTC (source: {}{mark})",
+                ln_invoice_cmd::format_rate(q.eur_per_btc),
+                ln_invoice_cmd::rate_source_label(&q.source)
+            );
+            for w in crate::invoices::quote_warnings(&q) {
+                println!("⚠️  {w}");
+            }
+            Ok(())
+        }
+        Err(e) => Err(crate::invoices::InvoiceError::from(e).into()),
+    }
+}
+
+/// One provider's facts on one line.
+fn provider_line(p: &crate::rates::ProviderStatus) -> String {
+    if !p.enabled {
+        return "disabled".to_owned();
+    }
+    let mut parts = Vec::new();
+    parts.push(match (p.key_needed, p.key_set) {
+        (false, _) => "no key needed".to_owned(),
+        (true, true) => "key set".to_owned(),
+        (true, false) => "key needed, not set".to_owned(),
+    });
+    if let Some(q) = &p.last_quote {
+        let age = p
+            .last_quote_age_secs
+            .map(|a| format!(" ({a} s old)"))
+            .unwrap_or_default();
+        parts.push(format!("{} EUR/BTC{age}", ln_invoice_cmd::format_rate(q.eur_per_btc)));
+    }
+    if let Some(d) = p.deviation_percent {
+        parts.push(format!("{d}% from the rate"));
+    }
+    if let Some(ms) = p.latency_ms {
+        parts.push(format!("{ms} ms"));
+    }
+    if let Some(breaker) = p.breaker {
+        parts.push(format!("breaker {breaker}"));
+    }
+    if p.in_rate {
+        parts.push("in the rate".to_owned());
+    }
+    format!("{} — {}", parts.join(", "), p.health)
 }
 
 async fn status(out: &Output, settings: &Settings, cfg: LndConfig) -> Result<(), CliError> {

@@ -1,4 +1,4 @@
-//! `openfatture lightning invoice …`, `lightning payments …` and `lightning rates`.
+//! `openfatture lightning invoice …` and `lightning payments …`.
 
 use std::path::PathBuf;
 
@@ -176,46 +176,6 @@ pub(super) async fn run_payments(
     };
     store.close().await;
     result
-}
-
-/// Runs `lightning rates`: asks the providers once and shows each one's state.
-pub(super) async fn run_rates(out: &Output, services: Services<'_>) -> Result<(), CliError> {
-    let service = services.rates()?;
-    let quote = service.quote().await;
-    let status = service.status();
-    if out.json {
-        let quote_json = match &quote {
-            Ok(q) => serde_json::to_value(q)?,
-            Err(e) => serde_json::json!({ "error": e.to_string() }),
-        };
-        return out.print_json(&serde_json::json!({ "quote": quote_json, "providers": status.providers }));
-    }
-    for p in &status.providers {
-        let last = p
-            .last_quote
-            .as_ref()
-            .map(|q| format!("{} EUR/BTC", format_rate(q.eur_per_btc)))
-            .unwrap_or_else(|| "no quote".into());
-        let age = p
-            .last_quote_age_secs
-            .map(|a| format!(", {a} s old"))
-            .unwrap_or_default();
-        println!("• {:<14} {last}{age} — {}", p.provider, p.health);
-    }
-    match quote {
-        Ok(q) => {
-            println!(
-                "💱 Rate: {} EUR/BTC (source: {})",
-                format_rate(q.eur_per_btc),
-                rate_source_label(&q.source)
-            );
-            for w in crate::invoices::quote_warnings(&q) {
-                println!("⚠️  {w}");
-            }
-            Ok(())
-        }
-        Err(e) => Err(crate::invoices::InvoiceError::from(e).into()),
-    }
 }
 
 /// A rate source as shown: the demo rate says it is one (`demo rate, not a market price`).

@@ -147,6 +147,9 @@ mod tests {
         for name in [
             "lightning_coingecko_base_url",
             "lightning_cmc_base_url",
+            "lightning_kraken_base_url",
+            "lightning_bitstamp_base_url",
+            "lightning_coinbase_base_url",
             "lightning_host",
             "lightning_cert_path",
             "lightning_macaroon_path",

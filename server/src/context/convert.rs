@@ -54,11 +54,21 @@ impl Settings {
         }
     }
 
-    /// The rate service's settings: the `lightning_coingecko_*`, `lightning_cmc_*`, fallback
-    /// rate, cache, retries and circuit breaker keys; the demo rate only for the embedded
+    /// The rate service's settings: the `lightning_kraken_*`, `lightning_bitstamp_*`,
+    /// `lightning_coinbase_*`, `lightning_coingecko_*`, `lightning_cmc_*`, fallback rate,
+    /// `lightning_rate_max_deviation_percent`, `lightning_rate_min_sources`, cache, retries and
+    /// circuit breaker keys; the demo rate only for the embedded
     /// simulated node (no `lightning_host`); the rate service's own tuning otherwise.
     pub fn rates_config(&self) -> RatesConfig {
         RatesConfig {
+            kraken_enabled: self.lightning_kraken_enabled,
+            kraken_base_url: self.lightning_kraken_base_url.clone(),
+            bitstamp_enabled: self.lightning_bitstamp_enabled,
+            bitstamp_base_url: self.lightning_bitstamp_base_url.clone(),
+            coinbase_enabled: self.lightning_coinbase_enabled,
+            coinbase_base_url: self.lightning_coinbase_base_url.clone(),
+            max_deviation_percent: self.lightning_rate_max_deviation_percent,
+            min_sources: self.lightning_rate_min_sources,
             coingecko_enabled: self.lightning_coingecko_enabled,
             coingecko_api_key: self.lightning_coingecko_api_key.clone(),
             coingecko_pro: self.lightning_coingecko_pro,
@@ -148,6 +158,14 @@ mod tests {
     fn the_rate_keys_defaults_are_the_rate_services_defaults() {
         let from_keys = defaults().rates_config();
         let service = RatesConfig::default();
+        assert_eq!(from_keys.kraken_enabled, service.kraken_enabled);
+        assert_eq!(from_keys.kraken_base_url, service.kraken_base_url);
+        assert_eq!(from_keys.bitstamp_enabled, service.bitstamp_enabled);
+        assert_eq!(from_keys.bitstamp_base_url, service.bitstamp_base_url);
+        assert_eq!(from_keys.coinbase_enabled, service.coinbase_enabled);
+        assert_eq!(from_keys.coinbase_base_url, service.coinbase_base_url);
+        assert_eq!(from_keys.max_deviation_percent, service.max_deviation_percent);
+        assert_eq!(from_keys.min_sources, service.min_sources);
         assert_eq!(from_keys.coingecko_enabled, service.coingecko_enabled);
         assert_eq!(from_keys.coingecko_pro, service.coingecko_pro);
         assert_eq!(from_keys.coingecko_base_url, service.coingecko_base_url);

@@ -145,18 +145,19 @@ impl Backend for GatewayBackend {
                 }
                 Err(error) => return Err(error.into()),
             };
-            let providers = if admin {
-                rates
-                    .status()
+            let (providers, notices) = if admin {
+                let status = rates.status();
+                let providers = status
                     .providers
                     .into_iter()
                     .map(|p| ProviderState {
                         provider: p.provider,
                         health: p.health.to_string(),
                     })
-                    .collect()
+                    .collect();
+                (providers, status.notices)
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
             let state = if quote.is_demo {
                 RateState::Demo
@@ -179,6 +180,8 @@ impl Backend for GatewayBackend {
                     Vec::new()
                 },
                 providers,
+                sources_mark: quote.sources_mark.clone(),
+                notices,
             })
         })
     }

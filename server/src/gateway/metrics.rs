@@ -30,7 +30,7 @@ pub(crate) fn breaker_value(state: BreakerState) -> u8 {
 /// The breaker value behind a rate provider's health; `None` when it is disabled.
 fn provider_value(health: &ProviderHealth) -> Option<u8> {
     match health {
-        ProviderHealth::Disabled => None,
+        ProviderHealth::Disabled | ProviderHealth::KeyMissing { .. } => None,
         ProviderHealth::NotQueried | ProviderHealth::Ok | ProviderHealth::Failing { .. } => Some(0),
         ProviderHealth::HalfOpen { .. } => Some(1),
         ProviderHealth::CircuitOpen { .. } => Some(2),

@@ -751,7 +751,8 @@ pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::I
     Ok(changed)
 }
 
-/// Loud warnings a quote carries (fallback rate, providers disagreeing).
+/// Loud warnings a quote carries (fallback rate, providers disagreeing, fewer agreeing answers
+/// than `lightning_rate_min_sources`).
 pub fn quote_warnings(quote: &RateQuote) -> Vec<String> {
     let mut warnings: Vec<String> = quote.warning.iter().cloned().collect();
     if quote.is_fallback && quote.warning.is_none() {
@@ -761,5 +762,6 @@ pub fn quote_warnings(quote: &RateQuote) -> Vec<String> {
         ));
     }
     warnings.extend(quote.spread_warning.iter().cloned());
+    warnings.extend(quote.sources_warning());
     warnings
 }

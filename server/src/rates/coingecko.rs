@@ -61,6 +61,10 @@ impl PriceApi for CoinGecko {
         self.api_key.as_ref()
     }
 
+    fn key_needed(&self) -> bool {
+        true
+    }
+
     fn key_header(&self) -> &'static str {
         if self.pro {
             PRO_KEY_HEADER

@@ -89,6 +89,10 @@ impl PriceApi for CoinMarketCap {
         Some(&self.api_key)
     }
 
+    fn key_needed(&self) -> bool {
+        true
+    }
+
     fn key_header(&self) -> &'static str {
         KEY_HEADER
     }

@@ -12,6 +12,14 @@ pub const COINGECKO_DEMO_BASE_URL: &str = "https://api.coingecko.com";
 pub const COINGECKO_PRO_BASE_URL: &str = "https://pro-api.coingecko.com";
 /// Default CoinMarketCap base URL.
 pub const CMC_BASE_URL: &str = "https://pro-api.coinmarketcap.com";
+/// Default Kraken base URL (public API, no key).
+pub const KRAKEN_BASE_URL: &str = "https://api.kraken.com";
+/// Default Bitstamp base URL (public API, no key).
+pub const BITSTAMP_BASE_URL: &str = "https://www.bitstamp.net";
+/// Default Coinbase base URL (public API, no key).
+pub const COINBASE_BASE_URL: &str = "https://api.coinbase.com";
+/// What `lightning rates`, the dashboard and the settings say about CoinGecko enabled without a key.
+pub const COINGECKO_KEY_NOTICE: &str = "CoinGecko needs an API key since 2026 (a free demo key works)";
 /// The demo rate, EUR per BTC: 50,000.00. Used only with the embedded simulated node (regtest
 /// demo, no real money) when no provider answers and no fallback rate is set; such quotes have
 /// source `"demo"` and are labelled "demo rate" / "cambio dimostrativo" wherever they show.
@@ -24,7 +32,19 @@ pub const DEMO_RATE_EUR_PER_BTC: Decimal = Decimal::from_parts(50_000, 0, 0, fal
 /// keys' defaults.
 #[derive(Clone, Debug)]
 pub struct RatesConfig {
-    /// Ask CoinGecko.
+    /// Ask Kraken's public ticker (no key).
+    pub kraken_enabled: bool,
+    /// Kraken base URL; `None` means [`KRAKEN_BASE_URL`].
+    pub kraken_base_url: Option<String>,
+    /// Ask Bitstamp's public ticker (no key).
+    pub bitstamp_enabled: bool,
+    /// Bitstamp base URL; `None` means [`BITSTAMP_BASE_URL`].
+    pub bitstamp_base_url: Option<String>,
+    /// Ask Coinbase's public spot price (no key).
+    pub coinbase_enabled: bool,
+    /// Coinbase base URL; `None` means [`COINBASE_BASE_URL`].
+    pub coinbase_base_url: Option<String>,
+    /// Ask CoinGecko; it is asked only when `coingecko_api_key` is set (see [`COINGECKO_KEY_NOTICE`]).
     pub coingecko_enabled: bool,
     /// CoinGecko API key; a demo key unless `coingecko_pro`. Empty counts as unset.
     pub coingecko_api_key: Option<SecretString>,
@@ -54,6 +74,14 @@ pub struct RatesConfig {
     pub max_quote_age_secs: u64,
     /// Time limit for one HTTP attempt to one provider.
     pub provider_timeout_secs: u64,
+    /// Time budget of one quote, milliseconds: every provider is asked at once and a provider
+    /// that has not answered (retries included) when it ends is a failure of this quote.
+    pub quote_budget_ms: u64,
+    /// An answer further than this percentage from the median of the other answers is dropped
+    /// (with three answers or more; two answers that disagree are both kept and marked).
+    pub max_deviation_percent: Decimal,
+    /// Agreeing answers a rate needs not to be marked "single source" / "n of m".
+    pub min_sources: u32,
     /// Extra attempts after a transient failure (timeout, connect error, HTTP 5xx, HTTP 429).
     pub max_retries: u32,
     /// First retry delay when the provider gives no Retry-After; doubles each retry, capped at 5 s.
@@ -76,6 +104,12 @@ pub struct RatesConfig {
 impl Default for RatesConfig {
     fn default() -> Self {
         Self {
+            kraken_enabled: true,
+            kraken_base_url: None,
+            bitstamp_enabled: true,
+            bitstamp_base_url: None,
+            coinbase_enabled: true,
+            coinbase_base_url: None,
             coingecko_enabled: true,
             coingecko_api_key: None,
             coingecko_pro: false,
@@ -88,7 +122,10 @@ impl Default for RatesConfig {
             failure_retry_secs: 30,
             cache_ttl_secs: 300,
             max_quote_age_secs: 900,
-            provider_timeout_secs: 5,
+            provider_timeout_secs: 2,
+            quote_budget_ms: 2_500,
+            max_deviation_percent: Decimal::ONE,
+            min_sources: 2,
             max_retries: 3,
             retry_backoff_base_ms: 500,
             retry_after_cap_secs: 10,
@@ -133,11 +170,29 @@ pub enum RatesConfigError {
     },
     /// No provider is enabled and no fallback rate is set, so no rate can ever be produced.
     #[error(
-        "no BTC/EUR rate source: every provider is disabled and no fallback rate is set; enable one with \
-         `openfatture config set lightning_coingecko_enabled true` or set \
+        "no BTC/EUR rate source: every provider is disabled (or, like CoinGecko without a key, cannot be \
+         asked) and no fallback rate is set; enable a key-less one with \
+         `openfatture config set lightning_kraken_enabled true` or set \
          `openfatture config set lightning_fallback_rate 45000.00`"
     )]
     NoRateSource,
+    /// The quote budget is zero or longer than allowed.
+    #[error("the quote time budget must be from 1 to {max_ms} ms (got {budget_ms} ms)")]
+    InvalidBudget {
+        /// Budget given.
+        budget_ms: u64,
+        /// Largest budget accepted.
+        max_ms: u64,
+    },
+    /// The maximum deviation is not positive.
+    #[error("lightning_rate_max_deviation_percent must be greater than 0 (got {max_deviation_percent})")]
+    InvalidMaxDeviation {
+        /// Percentage given.
+        max_deviation_percent: Decimal,
+    },
+    /// `min_sources` is zero.
+    #[error("lightning_rate_min_sources must be at least 1 (got 0)")]
+    ZeroMinSources,
     /// The fallback rate is zero, negative or outside the sanity band.
     #[error("fallback rate {fallback_rate} EUR/BTC is outside the accepted range {min}–{max} EUR/BTC; fix `lightning_fallback_rate`")]
     FallbackOutOfRange {
@@ -197,6 +252,26 @@ impl RatesConfig {
         url.trim_end_matches('/').to_owned()
     }
 
+    /// The Kraken base URL in effect, without a trailing slash.
+    pub fn kraken_base_url_resolved(&self) -> String {
+        resolved(&self.kraken_base_url, KRAKEN_BASE_URL)
+    }
+
+    /// The Bitstamp base URL in effect, without a trailing slash.
+    pub fn bitstamp_base_url_resolved(&self) -> String {
+        resolved(&self.bitstamp_base_url, BITSTAMP_BASE_URL)
+    }
+
+    /// The Coinbase base URL in effect, without a trailing slash.
+    pub fn coinbase_base_url_resolved(&self) -> String {
+        resolved(&self.coinbase_base_url, COINBASE_BASE_URL)
+    }
+
+    /// CoinGecko is enabled but cannot be asked: it needs a key since 2026 and none is set.
+    pub fn coingecko_needs_key(&self) -> bool {
+        self.coingecko_enabled && usable_key(&self.coingecko_api_key).is_none()
+    }
+
     /// The CoinMarketCap base URL in effect, without a trailing slash.
     pub fn cmc_base_url_resolved(&self) -> String {
         self.cmc_base_url
@@ -237,6 +312,29 @@ impl RatesConfig {
         if self.provider_timeout_secs == 0 {
             return Err(RatesConfigError::ZeroTimeout);
         }
+        if self.quote_budget_ms == 0 || self.quote_budget_ms > MAX_QUOTE_BUDGET_MS {
+            return Err(RatesConfigError::InvalidBudget {
+                budget_ms: self.quote_budget_ms,
+                max_ms: MAX_QUOTE_BUDGET_MS,
+            });
+        }
+        if self.max_deviation_percent <= Decimal::ZERO {
+            return Err(RatesConfigError::InvalidMaxDeviation {
+                max_deviation_percent: self.max_deviation_percent,
+            });
+        }
+        if self.min_sources == 0 {
+            return Err(RatesConfigError::ZeroMinSources);
+        }
+        for (enabled, name, url) in [
+            (self.kraken_enabled, "Kraken", self.kraken_base_url_resolved()),
+            (self.bitstamp_enabled, "Bitstamp", self.bitstamp_base_url_resolved()),
+            (self.coinbase_enabled, "Coinbase", self.coinbase_base_url_resolved()),
+        ] {
+            if enabled {
+                check_base_url(name, &url)?;
+            }
+        }
         if self.spread_warn_percent < Decimal::ZERO {
             return Err(RatesConfigError::NegativeSpreadThreshold {
                 spread_warn_percent: self.spread_warn_percent,
@@ -256,11 +354,24 @@ impl RatesConfig {
             check_key("CoinMarketCap", &self.cmc_api_key)?;
             check_base_url("CoinMarketCap", &self.cmc_base_url_resolved())?;
         }
-        if !self.coingecko_enabled && !self.cmc_enabled && self.fallback_rate.is_none() && !self.demo_rate_allowed {
+        let any_provider = self.kraken_enabled
+            || self.bitstamp_enabled
+            || self.coinbase_enabled
+            || (self.coingecko_enabled && !self.coingecko_needs_key())
+            || self.cmc_enabled;
+        if !any_provider && self.fallback_rate.is_none() && !self.demo_rate_allowed {
             return Err(RatesConfigError::NoRateSource);
         }
         Ok(())
     }
+}
+
+/// Longest quote budget accepted, milliseconds (the product uses 2,500 ms; tests of slow retries
+/// may give more).
+pub const MAX_QUOTE_BUDGET_MS: u64 = 60_000;
+
+fn resolved(url: &Option<String>, default: &str) -> String {
+    url.as_deref().unwrap_or(default).trim_end_matches('/').to_owned()
 }
 
 fn check_key(provider: &'static str, key: &Option<SecretString>) -> Result<(), RatesConfigError> {

@@ -96,6 +96,18 @@ pub enum ProviderError {
         /// Start of the response body.
         body: String,
     },
+    /// The provider reported errors as text inside its response (Kraken's `error` array).
+    #[error("provider reported: {message}")]
+    Reported {
+        /// The provider's messages, joined with "; ".
+        message: String,
+    },
+    /// The provider did not answer within what is left of the quote's time budget.
+    #[error("no answer within the quote's time budget of {budget_ms} ms; the quote went on without it")]
+    OverBudget {
+        /// The budget of one quote, milliseconds.
+        budget_ms: u64,
+    },
     /// The provider reported an error inside a successful response.
     #[error("provider reported error {code}: {message}")]
     Api {
@@ -157,12 +169,22 @@ pub(crate) trait PriceApi: Send + Sync {
     fn name(&self) -> &'static str;
     /// The full URL requested (no secrets in it).
     fn url(&self) -> &str;
-    /// The API key, to attach as a header and to redact from quoted bodies.
-    fn api_key(&self) -> Option<&SecretString>;
+    /// The API key, to attach as a header and to redact from quoted bodies (key-less providers: none).
+    fn api_key(&self) -> Option<&SecretString> {
+        None
+    }
     /// Header that carries the API key.
-    fn key_header(&self) -> &'static str;
+    fn key_header(&self) -> &'static str {
+        ""
+    }
+    /// The provider needs an API key.
+    fn key_needed(&self) -> bool {
+        false
+    }
     /// How to check the key when the provider rejects it.
-    fn key_hint(&self) -> String;
+    fn key_hint(&self) -> String {
+        "this provider needs no key; check its base URL with `openfatture config list`".to_owned()
+    }
     /// Extract the EUR per BTC price from a successful response body.
     fn parse_price(&self, body: &[u8]) -> Result<Decimal, ProviderError>;
 }
@@ -218,14 +240,39 @@ impl HttpProvider {
         self.api.name()
     }
 
-    /// Fetch the price, retrying transient failures per `policy`; answers outside `band` are failures.
-    pub(crate) async fn fetch(&self, policy: RetryPolicy, band: SanityBand) -> Result<Decimal, FetchFailure> {
+    /// The provider needs an API key.
+    pub(crate) fn key_needed(&self) -> bool {
+        self.api.key_needed()
+    }
+
+    /// An API key is set for it.
+    pub(crate) fn key_set(&self) -> bool {
+        self.api.api_key().is_some()
+    }
+
+    /// Fetch the price, retrying transient failures per `policy`, all before `deadline` (the end of
+    /// the quote's budget of `budget_ms`); answers outside `band` are failures. A retry that could
+    /// not start before the deadline is not made: the last error stands.
+    pub(crate) async fn fetch(
+        &self,
+        policy: RetryPolicy,
+        band: SanityBand,
+        deadline: tokio::time::Instant,
+        budget_ms: u64,
+    ) -> Result<Decimal, FetchFailure> {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let error = match self.fetch_once().await.and_then(|rate| band.check(rate)) {
-                Ok(rate) => return Ok(rate),
-                Err(error) => error,
+            let attempt = tokio::time::timeout_at(deadline, self.fetch_once());
+            let error = match attempt.await {
+                Ok(outcome) => match outcome.and_then(|rate| band.check(rate)) {
+                    Ok(rate) => return Ok(rate),
+                    Err(error) => error,
+                },
+                Err(_) => {
+                    let error = ProviderError::OverBudget { budget_ms };
+                    return Err(FetchFailure { error, attempts });
+                }
             };
             let retries_done = attempts - 1;
             if !error.is_transient() || retries_done >= policy.max_retries {
@@ -244,6 +291,9 @@ impl HttpProvider {
                 }
                 _ => policy.backoff(retries_done),
             };
+            if tokio::time::Instant::now() + delay >= deadline {
+                return Err(FetchFailure { error, attempts });
+            }
             tracing::debug!(
                 provider = self.name(),
                 attempt = attempts,
@@ -393,5 +443,44 @@ pub fn decimal_from_json_number(raw: &RawValue) -> Result<Decimal, ProviderError
     };
     parsed.map_err(|e| ProviderError::Malformed {
         detail: format!("price {text} is not representable: {e}"),
+    })
+}
+
+/// Parse a price given as a JSON string (`"45000.12"`, as Kraken, Bitstamp and Coinbase send it) or a
+/// JSON number into a `Decimal`, from its text, never through `f64`.
+pub fn decimal_from_json_price(raw: &RawValue) -> Result<Decimal, ProviderError> {
+    let text = raw.get().trim();
+    if text.starts_with('"') {
+        let inner: String = serde_json::from_str(text).map_err(|e| ProviderError::Malformed {
+            detail: format!("price is not a JSON string: {e}"),
+        })?;
+        decimal_from_price_text(&inner)
+    } else {
+        decimal_from_json_number(raw)
+    }
+}
+
+/// Parse a price written as decimal text (`45000.12`, `4.5e4`) into a `Decimal`; anything else
+/// (empty, `NaN`, `1,5`, letters) is [`ProviderError::Malformed`].
+pub fn decimal_from_price_text(text: &str) -> Result<Decimal, ProviderError> {
+    let text = text.trim();
+    let shown: String = text.chars().take(40).collect();
+    let well_formed = !text.is_empty()
+        && text.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
+    if !well_formed {
+        return Err(ProviderError::Malformed {
+            detail: format!("price {shown:?} is not a decimal number"),
+        });
+    }
+    let parsed = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text)
+    } else {
+        text.parse::<Decimal>()
+    };
+    parsed.map_err(|e| ProviderError::Malformed {
+        detail: format!("price {shown:?} is not representable: {e}"),
     })
 }

@@ -9,10 +9,13 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::bitstamp::{self, Bitstamp};
+use super::coinbase::{self, Coinbase};
 use super::coingecko::{self, CoinGecko};
 use super::coinmarketcap::{self, CoinMarketCap};
-use super::combine::{median, spread_percent};
-use super::config::{usable_key, RatesConfig, RatesConfigError, DEMO_RATE_EUR_PER_BTC};
+use super::combine::{deviation_percent, median, outliers, spread_percent};
+use super::config::{usable_key, RatesConfig, RatesConfigError, COINGECKO_KEY_NOTICE, DEMO_RATE_EUR_PER_BTC};
+use super::kraken::{self, Kraken};
 use super::provider::SanityBand;
 use super::provider::{HttpProvider, RetryPolicy};
 use crate::breaker::{BreakerState, CircuitBreaker, Rejection};
@@ -20,12 +23,35 @@ use crate::breaker::{BreakerState, CircuitBreaker, Rejection};
 /// One provider's accepted answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProviderQuote {
-    /// Provider name ("coingecko", "coinmarketcap").
+    /// Provider name ("kraken", "bitstamp", "coinbase", "coingecko", "coinmarketcap").
     pub provider: String,
     /// EUR per BTC.
     pub eur_per_btc: Decimal,
     /// When the answer arrived.
     pub fetched_at: DateTime<Utc>,
+}
+
+/// An answer within the sanity band that was left out of the rate because it lies too far from
+/// the median of the other answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DroppedAnswer {
+    /// The provider's answer.
+    pub answer: ProviderQuote,
+    /// How far it lies from `others_median_eur_per_btc`, percent (rounded to 2 places).
+    pub deviation_percent: Decimal,
+    /// The median of the other answers it was compared with, EUR per BTC.
+    pub others_median_eur_per_btc: Decimal,
+    /// Why it was dropped, one line.
+    pub reason: String,
+}
+
+/// A provider that gave no usable answer for a quote, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderFailure {
+    /// Provider name.
+    pub provider: String,
+    /// Why, one line (never contains an API key).
+    pub reason: String,
 }
 
 /// The BTC/EUR rate to use, with where it came from and anything the user must be told.
@@ -51,6 +77,54 @@ pub struct RateQuote {
     pub warning: Option<String>,
     /// The provider answers this rate was computed from (empty for a fallback).
     pub providers: Vec<ProviderQuote>,
+    /// Answers left out as outliers, with their deviation.
+    pub dropped: Vec<DroppedAnswer>,
+    /// Providers asked that gave no usable answer, with the reason.
+    pub failures: Vec<ProviderFailure>,
+    /// Providers that could be asked for this quote (enabled, with a key where one is needed).
+    pub sources_asked: u32,
+    /// Answers the rate was computed from (that agree within the maximum deviation).
+    pub sources_agreeing: u32,
+    /// Set when fewer answers than `min_sources` agree: "single source", "2 of 4" or
+    /// "providers disagree"; shown on the quote, in `lightning rates` and on the dashboard.
+    pub sources_mark: Option<String>,
+}
+
+impl RateQuote {
+    /// A quote not computed from provider answers (fallback, demo), with `failures` as the reasons.
+    fn without_answers(eur_per_btc: Decimal, source: &str, failures: Vec<ProviderFailure>, asked: u32) -> Self {
+        RateQuote {
+            eur_per_btc,
+            source: source.to_owned(),
+            fetched_at: Utc::now(),
+            is_fallback: false,
+            is_demo: false,
+            is_stale: false,
+            spread_warning: None,
+            warning: None,
+            providers: Vec::new(),
+            dropped: Vec::new(),
+            failures,
+            sources_asked: asked,
+            sources_agreeing: 0,
+            sources_mark: None,
+        }
+    }
+
+    /// The one-line warning of a `sources_mark`, naming the answers used.
+    pub fn sources_warning(&self) -> Option<String> {
+        let mark = self.sources_mark.as_ref()?;
+        let used = self
+            .providers
+            .iter()
+            .map(|q| format!("{} {}", q.provider, q.eur_per_btc))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(format!(
+            "{mark}: the rate {} EUR/BTC rests on {used} ({} of {} providers asked agree)",
+            self.eur_per_btc, self.sources_agreeing, self.sources_asked
+        ))
+    }
 }
 
 /// No usable rate could be produced.
@@ -59,9 +133,9 @@ pub enum RateError {
     /// Every provider failed, no recent quote is cached and no fallback rate is set.
     #[error(
         "no BTC/EUR rate available: {details}. To fix: check that the providers are reachable \
-         (curl \"https://api.coingecko.com/api/v3/simple/price?ids=bitcoin&vs_currencies=eur\"), check API keys \
-         (openfatture config get lightning_coingecko_api_key), or enable a fallback rate: \
-         openfatture config set lightning_fallback_rate 45000.00"
+         (curl \"https://api.kraken.com/0/public/Ticker?pair=XBTEUR\"; `openfatture lightning rates` lists \
+         each one), check API keys (openfatture config get lightning_coingecko_api_key), or enable a \
+         fallback rate: openfatture config set lightning_fallback_rate 45000.00"
     )]
     NoRate {
         /// Each provider and why it failed.
@@ -75,6 +149,11 @@ pub enum RateError {
 pub enum ProviderHealth {
     /// Turned off in the settings.
     Disabled,
+    /// Enabled, but not asked because it needs an API key and none is set.
+    KeyMissing {
+        /// What to tell the user ([`COINGECKO_KEY_NOTICE`]).
+        notice: String,
+    },
     /// Enabled but not asked yet.
     NotQueried,
     /// The last fetch succeeded.
@@ -104,6 +183,7 @@ impl fmt::Display for ProviderHealth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProviderHealth::Disabled => f.write_str("disabled"),
+            ProviderHealth::KeyMissing { notice } => write!(f, "not asked: {notice}"),
             ProviderHealth::NotQueried => f.write_str("not queried yet"),
             ProviderHealth::Ok => f.write_str("ok"),
             ProviderHealth::Failing {
@@ -130,6 +210,20 @@ impl fmt::Display for ProviderHealth {
 pub struct ProviderStatus {
     /// Provider name.
     pub provider: String,
+    /// Turned on in the settings.
+    pub enabled: bool,
+    /// The provider needs an API key.
+    pub key_needed: bool,
+    /// An API key is set for it.
+    pub key_set: bool,
+    /// How long its last fetch took, milliseconds (retries included).
+    pub latency_ms: Option<u64>,
+    /// How far its last answer lies from the rate last handed out, percent (2 places).
+    pub deviation_percent: Option<Decimal>,
+    /// Its last answer is one of those the rate last handed out was computed from.
+    pub in_rate: bool,
+    /// Its circuit breaker (`None` when it is not asked at all).
+    pub breaker: Option<BreakerState>,
     /// Its last accepted answer.
     pub last_quote: Option<ProviderQuote>,
     /// Seconds since that answer.
@@ -149,6 +243,12 @@ pub struct RatesStatus {
     pub last_quote_age_secs: Option<u64>,
     /// The configured fallback rate, if any.
     pub fallback_rate: Option<Decimal>,
+    /// Agreeing answers a rate needs not to be marked (`lightning_rate_min_sources`).
+    pub min_sources: u32,
+    /// Largest deviation from the others' median an answer may have (`lightning_rate_max_deviation_percent`).
+    pub max_deviation_percent: Decimal,
+    /// What to tell the user about the set-up (CoinGecko enabled without a key).
+    pub notices: Vec<String>,
 }
 
 #[derive(Default)]
@@ -156,6 +256,8 @@ struct Health {
     last_quote: Option<(ProviderQuote, Instant)>,
     last_error: Option<String>,
     last_ok: Option<bool>,
+    /// How long the last fetch took.
+    last_latency: Option<Duration>,
     /// After a failed fetch: not asked again before this (see `RatesConfig::failure_retry_secs`).
     retry_at: Option<Instant>,
 }
@@ -164,6 +266,19 @@ struct ProviderSlot {
     provider: HttpProvider,
     breaker: CircuitBreaker,
     health: Mutex<Health>,
+}
+
+/// What one quote asks of every provider.
+#[derive(Clone, Copy)]
+struct Ask {
+    policy: RetryPolicy,
+    band: SanityBand,
+    /// How long a provider that failed rests.
+    rest: Duration,
+    /// When the quote's time budget ends.
+    deadline: Instant,
+    /// The budget, for messages.
+    budget_ms: u64,
 }
 
 #[derive(Clone)]
@@ -182,6 +297,15 @@ struct State {
     degraded_logged_at: Option<Instant>,
 }
 
+/// The order providers are listed in, whatever their state.
+const PROVIDER_ORDER: [&str; 5] = [
+    kraken::NAME,
+    bitstamp::NAME,
+    coinbase::NAME,
+    coingecko::NAME,
+    coinmarketcap::NAME,
+];
+
 /// A stale or fallback rate is logged at most once in this long (each quote still carries its
 /// warning for the screen): a shop running on the fallback rate would otherwise log every sale.
 pub const DEGRADED_RATE_LOG_INTERVAL_SECS: u64 = 60;
@@ -193,6 +317,8 @@ pub struct RateService {
     band: SanityBand,
     slots: Vec<ProviderSlot>,
     disabled: Vec<&'static str>,
+    /// Enabled providers not asked for want of an API key.
+    key_missing: Vec<&'static str>,
     state: Mutex<State>,
     refresh: tokio::sync::Mutex<()>,
 }
@@ -205,6 +331,7 @@ impl fmt::Debug for RateService {
                 &self.slots.iter().map(|s| s.provider.name()).collect::<Vec<_>>(),
             )
             .field("disabled", &self.disabled)
+            .field("key_missing", &self.key_missing)
             .finish_non_exhaustive()
     }
 }
@@ -244,7 +371,14 @@ impl ProviderSlot {
 
     /// Ask the provider (through its breaker, unless it rests after a failure); `Err` is a
     /// one-line reason. A resting or open provider answers at once, without any network call.
-    async fn fetch(&self, policy: RetryPolicy, band: SanityBand, rest: Duration) -> Result<ProviderQuote, String> {
+    async fn fetch(&self, ask: Ask) -> Result<ProviderQuote, String> {
+        let Ask {
+            policy,
+            band,
+            rest,
+            deadline,
+            budget_ms,
+        } = ask;
         if let Some(reason) = self.resting() {
             return Err(reason);
         }
@@ -266,7 +400,14 @@ impl ProviderSlot {
                 return Err(reason);
             }
         };
-        match self.provider.fetch(policy, band).await {
+        let started = Instant::now();
+        let outcome = self
+            .provider
+            .fetch(policy, band, deadline, budget_ms)
+            .await
+            .map_err(|failure| failure.to_string());
+        lock(&self.health).last_latency = Some(started.elapsed());
+        match outcome {
             Ok(eur_per_btc) => {
                 permit.success();
                 let quote = ProviderQuote {
@@ -280,9 +421,8 @@ impl ProviderSlot {
                 health.retry_at = None;
                 Ok(quote)
             }
-            Err(failure) => {
+            Err(reason) => {
                 permit.failure();
-                let reason = failure.to_string();
                 tracing::warn!(provider = self.name(), error = %reason, "BTC/EUR rate provider failed");
                 let mut health = lock(&self.health);
                 health.last_error = Some(reason.clone());
@@ -313,6 +453,15 @@ impl ProviderSlot {
         };
         ProviderStatus {
             provider: self.name().to_owned(),
+            enabled: true,
+            key_needed: self.provider.key_needed(),
+            key_set: self.provider.key_set(),
+            latency_ms: health
+                .last_latency
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            deviation_percent: None,
+            in_rate: false,
+            breaker: Some(self.breaker.state()),
             last_quote: health.last_quote.as_ref().map(|(q, _)| q.clone()),
             last_quote_age_secs: health.last_quote.as_ref().map(|(_, at)| age_secs(*at)),
             health: state,
@@ -346,15 +495,35 @@ impl RateService {
 
         let mut slots = Vec::new();
         let mut disabled = Vec::new();
-        if config.coingecko_enabled {
-            let api = CoinGecko::new(
-                &config.coingecko_base_url_resolved(),
-                usable_key(&config.coingecko_api_key).cloned(),
-                config.coingecko_pro,
-            );
+        let mut key_missing = Vec::new();
+        if config.kraken_enabled {
+            slots.push(slot(Box::new(Kraken::new(&config.kraken_base_url_resolved()))));
+        } else {
+            disabled.push(kraken::NAME);
+        }
+        if config.bitstamp_enabled {
+            let api = Bitstamp::new(&config.bitstamp_base_url_resolved(), config.max_quote_age_secs);
             slots.push(slot(Box::new(api)));
         } else {
-            disabled.push(coingecko::NAME);
+            disabled.push(bitstamp::NAME);
+        }
+        if config.coinbase_enabled {
+            slots.push(slot(Box::new(Coinbase::new(&config.coinbase_base_url_resolved()))));
+        } else {
+            disabled.push(coinbase::NAME);
+        }
+        // Since 2026 CoinGecko answers only with a key: without one it is never asked.
+        match (config.coingecko_enabled, usable_key(&config.coingecko_api_key)) {
+            (true, Some(key)) => {
+                let api = CoinGecko::new(
+                    &config.coingecko_base_url_resolved(),
+                    Some(key.clone()),
+                    config.coingecko_pro,
+                );
+                slots.push(slot(Box::new(api)));
+            }
+            (true, None) => key_missing.push(coingecko::NAME),
+            (false, _) => disabled.push(coingecko::NAME),
         }
         match (config.cmc_enabled, usable_key(&config.cmc_api_key)) {
             (true, Some(key)) => {
@@ -378,12 +547,13 @@ impl RateService {
             config,
             slots,
             disabled,
+            key_missing,
             state: Mutex::new(State::default()),
             refresh: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// The circuit breaker of provider `name` ("coingecko", "coinmarketcap"), if it is enabled.
+    /// The circuit breaker of provider `name` ("kraken", "coingecko", …), if it is asked.
     pub fn breaker(&self, name: &str) -> Option<&CircuitBreaker> {
         self.slots.iter().find(|s| s.name() == name).map(|s| &s.breaker)
     }
@@ -413,7 +583,8 @@ impl RateService {
     /// The current BTC/EUR rate.
     ///
     /// Order: a cached quote younger than `cache_ttl_secs`; else every enabled provider at once (each behind
-    /// its circuit breaker, with retries) combined by median; else — loudly flagged — the last live quote if
+    /// its circuit breaker, with retries, all within `quote_budget_ms`), outliers dropped, the rest
+    /// combined by median and marked when fewer than `min_sources` agree; else — loudly flagged — the last live quote if
     /// younger than `max_quote_age_secs`, else the fallback rate, else (embedded simulated node only) the
     /// demo rate; else [`RateError::NoRate`]. A provider that failed is not asked again for
     /// `failure_retry_secs` (then its breaker decides), so after one failure quotes answer at once.
@@ -428,28 +599,43 @@ impl RateService {
             return Ok(hit.quote);
         }
 
-        let rest = Duration::from_secs(self.config.failure_retry_secs);
-        let outcomes =
-            futures::future::join_all(self.slots.iter().map(|slot| slot.fetch(self.policy, self.band, rest))).await;
+        let ask = Ask {
+            policy: self.policy,
+            band: self.band,
+            rest: Duration::from_secs(self.config.failure_retry_secs),
+            deadline: Instant::now() + Duration::from_millis(self.config.quote_budget_ms),
+            budget_ms: self.config.quote_budget_ms,
+        };
+        let outcomes = futures::future::join_all(self.slots.iter().map(|slot| slot.fetch(ask))).await;
         let mut accepted = Vec::new();
-        let mut failures = Vec::new();
+        let mut failed = Vec::new();
         for (slot, outcome) in self.slots.iter().zip(outcomes) {
             match outcome {
                 Ok(quote) => accepted.push(quote),
-                Err(reason) => failures.push(format!("{}: {reason}", slot.name())),
+                Err(reason) => failed.push(ProviderFailure {
+                    provider: slot.name().to_owned(),
+                    reason,
+                }),
             }
         }
 
-        if let Some(quote) = self.combine(accepted) {
+        if let Some(quote) = self.combine(accepted, failed.clone()) {
             self.remember(&quote, Instant::now(), true);
             return Ok(quote);
         }
 
-        let failures = if failures.is_empty() {
+        let mut reasons: Vec<String> = failed.iter().map(|f| format!("{}: {}", f.provider, f.reason)).collect();
+        reasons.extend(
+            self.key_missing
+                .iter()
+                .map(|name| format!("{name}: not asked: {COINGECKO_KEY_NOTICE}")),
+        );
+        let failures = if reasons.is_empty() {
             "no rate provider is enabled".to_owned()
         } else {
-            failures.join("; ")
+            reasons.join("; ")
         };
+        let asked = self.sources_asked();
 
         let max_age = Duration::from_secs(self.config.max_quote_age_secs);
         if let Some(stale) = self.cached_younger_than(max_age) {
@@ -477,15 +663,9 @@ impl RateService {
                 tracing::warn!(fallback_rate = %rate, failures = %failures, "serving the fallback BTC/EUR rate");
             }
             let quote = RateQuote {
-                eur_per_btc: rate,
-                source: "fallback".to_owned(),
-                fetched_at: Utc::now(),
                 is_fallback: true,
-                is_demo: false,
-                is_stale: false,
-                spread_warning: None,
                 warning: Some(warning),
-                providers: Vec::new(),
+                ..RateQuote::without_answers(rate, "fallback", failed, asked)
             };
             self.remember(&quote, Instant::now(), false);
             return Ok(quote);
@@ -497,18 +677,12 @@ impl RateService {
                 tracing::warn!(demo_rate = %rate, failures = %failures, "serving the demo BTC/EUR rate (embedded simulated node)");
             }
             let quote = RateQuote {
-                eur_per_btc: rate,
-                source: "demo".to_owned(),
-                fetched_at: Utc::now(),
-                is_fallback: false,
                 is_demo: true,
-                is_stale: false,
-                spread_warning: None,
                 warning: Some(format!(
                     "DEMO RATE of {rate} EUR/BTC, not a market price: the node is the embedded simulated node \
                      and no rate provider answers ({failures})"
                 )),
-                providers: Vec::new(),
+                ..RateQuote::without_answers(rate, "demo", failed, asked)
             };
             self.remember(&quote, Instant::now(), false);
             return Ok(quote);
@@ -530,11 +704,55 @@ impl RateService {
         due
     }
 
-    /// Combine accepted answers (in provider order) into one quote; `None` when there are none.
-    fn combine(&self, accepted: Vec<ProviderQuote>) -> Option<RateQuote> {
-        let rates: Vec<Decimal> = accepted.iter().map(|q| q.eur_per_btc).collect();
+    /// Providers a quote asks (enabled, with a key where one is needed).
+    fn sources_asked(&self) -> u32 {
+        u32::try_from(self.slots.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Combine accepted answers (in provider order) into one quote: outliers dropped, the median
+    /// of the rest, marked when fewer than `min_sources` agree; `None` when there are none.
+    fn combine(&self, accepted: Vec<ProviderQuote>, failures: Vec<ProviderFailure>) -> Option<RateQuote> {
+        let all_rates: Vec<Decimal> = accepted.iter().map(|q| q.eur_per_btc).collect();
+        let max_deviation = self.config.max_deviation_percent;
+        let verdicts = outliers(&all_rates, max_deviation);
+        let mut kept = Vec::new();
+        let mut dropped = Vec::new();
+        for (quote, verdict) in accepted.iter().zip(verdicts) {
+            match verdict {
+                Some((deviation, others_median)) => {
+                    let deviation = round2(deviation);
+                    let reason = format!(
+                        "{} answered {} EUR/BTC, {deviation}% from the median {others_median} of the others \
+                         (limit {max_deviation}%); answer dropped",
+                        quote.provider, quote.eur_per_btc
+                    );
+                    tracing::warn!(provider = %quote.provider, reason = %reason, "BTC/EUR outlier dropped");
+                    dropped.push(DroppedAnswer {
+                        answer: quote.clone(),
+                        deviation_percent: deviation,
+                        others_median_eur_per_btc: others_median,
+                        reason,
+                    });
+                }
+                None => kept.push(quote.clone()),
+            }
+        }
+        let rates: Vec<Decimal> = kept.iter().map(|q| q.eur_per_btc).collect();
         let eur_per_btc = median(&rates)?;
-        let source = match accepted.as_slice() {
+        // The kept answers agree, unless they are two that lie further apart than the limit.
+        let two_disagree = rates.len() == 2 && deviation_percent(rates[0], rates[1]).is_some_and(|d| d > max_deviation);
+        let agreeing = if two_disagree {
+            0
+        } else {
+            u32::try_from(kept.len()).unwrap_or(u32::MAX)
+        };
+        let asked = self.sources_asked();
+        let sources_mark = (agreeing < self.config.min_sources).then(|| match agreeing {
+            0 => "providers disagree".to_owned(),
+            1 => "single source".to_owned(),
+            n => format!("{n} of {asked}"),
+        });
+        let source = match kept.as_slice() {
             [only] => only.provider.clone(),
             many => format!(
                 "median({})",
@@ -544,7 +762,7 @@ impl RateService {
         let spread_warning = spread_percent(&rates, eur_per_btc)
             .filter(|spread| *spread > self.config.spread_warn_percent)
             .map(|spread| {
-                let answers = accepted
+                let answers = kept
                     .iter()
                     .map(|q| format!("{} {}", q.provider, q.eur_per_btc))
                     .collect::<Vec<_>>()
@@ -558,7 +776,7 @@ impl RateService {
         if let Some(text) = &spread_warning {
             tracing::warn!(spread = %text, "BTC/EUR providers disagree");
         }
-        let fetched_at = accepted.iter().map(|q| q.fetched_at).max().unwrap_or_else(Utc::now);
+        let fetched_at = kept.iter().map(|q| q.fetched_at).max().unwrap_or_else(Utc::now);
         Some(RateQuote {
             eur_per_btc,
             source,
@@ -568,25 +786,71 @@ impl RateService {
             is_stale: false,
             spread_warning,
             warning: None,
-            providers: accepted,
+            providers: kept,
+            dropped,
+            failures,
+            sources_asked: asked,
+            sources_agreeing: agreeing,
+            sources_mark,
         })
     }
 
     /// Each provider's last answer and health, plus the last rate handed out (no network calls).
     pub fn status(&self) -> RatesStatus {
+        let state = lock(&self.state);
+        let last_quote = state.last_served.as_ref().map(|s| s.quote.clone());
+        let last_quote_age_secs = state.last_served.as_ref().map(|s| age_secs(s.at));
+        drop(state);
         let mut providers: Vec<ProviderStatus> = self.slots.iter().map(ProviderSlot::status).collect();
-        providers.extend(self.disabled.iter().map(|name| ProviderStatus {
-            provider: (*name).to_owned(),
+        if let Some(rate) = last_quote.as_ref().filter(|q| !q.providers.is_empty()) {
+            for p in &mut providers {
+                if let Some(answer) = &p.last_quote {
+                    p.deviation_percent = deviation_percent(answer.eur_per_btc, rate.eur_per_btc).map(round2);
+                    p.in_rate = rate.providers.contains(answer);
+                }
+            }
+        }
+        let not_asked = |name: &str, enabled: bool, health: ProviderHealth| ProviderStatus {
+            provider: name.to_owned(),
+            enabled,
+            key_needed: matches!(name, n if n == coingecko::NAME || n == coinmarketcap::NAME),
+            key_set: false,
+            latency_ms: None,
+            deviation_percent: None,
+            in_rate: false,
+            breaker: None,
             last_quote: None,
             last_quote_age_secs: None,
-            health: ProviderHealth::Disabled,
+            health,
+        };
+        providers.extend(self.key_missing.iter().map(|name| {
+            not_asked(
+                name,
+                true,
+                ProviderHealth::KeyMissing {
+                    notice: COINGECKO_KEY_NOTICE.to_owned(),
+                },
+            )
         }));
-        let state = lock(&self.state);
+        providers.extend(
+            self.disabled
+                .iter()
+                .map(|name| not_asked(name, false, ProviderHealth::Disabled)),
+        );
+        providers.sort_by_key(|p| PROVIDER_ORDER.iter().position(|name| *name == p.provider));
+        let notices = if self.key_missing.is_empty() {
+            Vec::new()
+        } else {
+            vec![COINGECKO_KEY_NOTICE.to_owned()]
+        };
         RatesStatus {
             providers,
-            last_quote: state.last_served.as_ref().map(|s| s.quote.clone()),
-            last_quote_age_secs: state.last_served.as_ref().map(|s| age_secs(s.at)),
+            last_quote,
+            last_quote_age_secs,
             fallback_rate: self.config.fallback_rate,
+            min_sources: self.config.min_sources,
+            max_deviation_percent: self.config.max_deviation_percent,
+            notices,
         }
     }
 }

@@ -484,10 +484,12 @@ async fn a_note_with_a_control_or_text_direction_character_is_refused_and_create
     Ok(())
 }
 
-/// Settings with CoinGecko at a local port that refuses connections, one attempt, no fallback.
-fn unreachable_provider() -> [(&'static str, String); 2] {
+/// Settings with CoinGecko (with a key, so it is asked) at a local port that refuses
+/// connections, one attempt, no fallback; the key-less providers are off (`Web` turns them off).
+fn unreachable_provider() -> [(&'static str, String); 3] {
     [
         ("LIGHTNING_COINGECKO_BASE_URL", common::rates::refused_url()),
+        ("LIGHTNING_COINGECKO_API_KEY", common::rates::CG_KEY.to_string()),
         ("LIGHTNING_MAX_RETRIES", "0".to_string()),
     ]
 }

@@ -330,7 +330,8 @@ async fn run_cli(
     let home = home.to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = common::openfatture(&home);
-        cmd.env("LIGHTNING_COINGECKO_ENABLED", "false")
+        cmd.envs(common::rates::KEYLESS_OFF)
+            .env("LIGHTNING_COINGECKO_ENABLED", "false")
             .env("LIGHTNING_FALLBACK_RATE", "45000")
             .args(&args)
             .write_stdin("")

@@ -15,6 +15,7 @@ fn with_umask_022(home: &Path, args: &[&str]) -> std::process::Command {
     cmd.env_clear()
         .env("HOME", home)
         .env("OPENFATTURE_HOME", home)
+        .envs(crate::common::rates::KEYLESS_OFF)
         .env("LIGHTNING_COINGECKO_ENABLED", "false")
         .env("LIGHTNING_FALLBACK_RATE", "45000")
         .arg("-c")

@@ -16,7 +16,8 @@ use simnode::{MacaroonKind, RunningNode};
 /// fallback rate with the rate providers off, so no network is needed.
 fn openfatture(home: &Path, node: Option<&RunningNode>) -> Command {
     let mut cmd = common::openfatture(home);
-    cmd.env("LIGHTNING_COINGECKO_ENABLED", "false")
+    cmd.envs(common::rates::KEYLESS_OFF)
+        .env("LIGHTNING_COINGECKO_ENABLED", "false")
         .env("LIGHTNING_FALLBACK_RATE", "45000.00");
     if let Some(node) = node {
         cmd.env("LIGHTNING_HOST", node.grpc_addr().to_string())

@@ -107,12 +107,15 @@ pub async fn coingecko_at(price: &str) -> MockServer {
     server
 }
 
-/// A rate service with the default settings asking `server` (a CoinGecko stand-in).
+/// A rate service with the default settings asking only `server` (a CoinGecko stand-in, with a
+/// demo key); its one answer is enough (`min_sources` 1), so quotes carry no "single source" mark.
 pub fn rates_from(server: &MockServer) -> Arc<RateService> {
     Arc::new(
         RateService::new(RatesConfig {
             coingecko_base_url: Some(server.uri()),
-            ..RatesConfig::default()
+            coingecko_api_key: Some(super::rates::CG_KEY.to_string().into()),
+            min_sources: 1,
+            ..super::rates::defaults_offline()
         })
         .expect("rates"),
     )
@@ -140,7 +143,7 @@ pub async fn invoice_service(store: &Store, node: &RunningNode) -> Res<InvoiceSe
     let rates = RateService::new(RatesConfig {
         coingecko_enabled: false,
         fallback_rate: Some(Decimal::from(45_000)),
-        ..RatesConfig::default()
+        ..super::rates::defaults_offline()
     })?;
     Ok(InvoiceService::new(
         store.clone(),

@@ -13,6 +13,122 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 pub const CG_PATH: &str = "/api/v3/simple/price";
 pub const CMC_PATH: &str = "/v1/cryptocurrency/quotes/latest";
 pub const CMC_KEY: &str = "cmc-test-key-0123";
+/// A CoinGecko demo key for tests: since 2026 CoinGecko is asked only with a key.
+pub const CG_KEY: &str = "CG-test-demo-key-0123";
+
+/// Settings (environment) that turn the key-less providers off, so a gateway or CLI under test
+/// asks only the local servers the test names, never the public internet.
+pub const KEYLESS_OFF: [(&str, &str); 3] = [
+    ("LIGHTNING_KRAKEN_ENABLED", "false"),
+    ("LIGHTNING_BITSTAMP_ENABLED", "false"),
+    ("LIGHTNING_COINBASE_ENABLED", "false"),
+];
+
+/// The rate service's defaults with the key-less providers (Kraken, Bitstamp, Coinbase) off: a
+/// test turns on and points at local servers only what it uses.
+pub fn defaults_offline() -> RatesConfig {
+    RatesConfig {
+        kraken_enabled: false,
+        bitstamp_enabled: false,
+        coinbase_enabled: false,
+        ..RatesConfig::default()
+    }
+}
+
+pub const KRAKEN_PATH: &str = "/0/public/Ticker";
+pub const BITSTAMP_PATH: &str = "/api/v2/ticker/btceur/";
+pub const COINBASE_PATH: &str = "/v2/prices/BTC-EUR/spot";
+
+/// Kraken Ticker body (XBTEUR) with last trade price `price` (its text, sent as a JSON string).
+pub fn kraken_body(price: &str) -> String {
+    format!(
+        r#"{{"error":[],"result":{{"XXBTZEUR":{{"a":["{price}","1","1.000"],"b":["{price}","2","2.000"],
+"c":["{price}","0.00125000"],"v":["812.3","1711.9"],"p":["{price}","{price}"],"t":[21000,43000],
+"l":["{price}","{price}"],"h":["{price}","{price}"],"o":"{price}"}}}}}}"#
+    )
+}
+
+/// Bitstamp ticker body with last price `price` (sent as a JSON string) and a timestamp `age_secs` old.
+pub fn bitstamp_body_aged(price: &str, age_secs: i64) -> String {
+    let at = Utc::now().timestamp() - age_secs;
+    format!(
+        r#"{{"timestamp":"{at}","open":"{price}","high":"{price}","low":"{price}","last":"{price}",
+"volume":"412.1","vwap":"{price}","bid":"{price}","ask":"{price}","side":"0","open_24":"{price}",
+"percent_change_24":"0.50"}}"#
+    )
+}
+
+/// Bitstamp ticker body updated just now.
+pub fn bitstamp_body(price: &str) -> String {
+    bitstamp_body_aged(price, 2)
+}
+
+/// Coinbase spot price body with amount `price` (sent as a JSON string).
+pub fn coinbase_body(price: &str) -> String {
+    format!(r#"{{"data":{{"amount":"{price}","base":"BTC","currency":"EUR"}}}}"#)
+}
+
+/// The Kraken price request.
+pub fn kraken_request() -> wiremock::MockBuilder {
+    Mock::given(method("GET"))
+        .and(path(KRAKEN_PATH))
+        .and(query_param("pair", "XBTEUR"))
+}
+
+/// The Bitstamp price request.
+pub fn bitstamp_request() -> wiremock::MockBuilder {
+    Mock::given(method("GET")).and(path(BITSTAMP_PATH))
+}
+
+/// The Coinbase price request.
+pub fn coinbase_request() -> wiremock::MockBuilder {
+    Mock::given(method("GET")).and(path(COINBASE_PATH))
+}
+
+/// A Kraken look-alike answering `price`.
+pub async fn kraken_server(price: &str) -> MockServer {
+    let server = MockServer::start().await;
+    kraken_request()
+        .respond_with(json(kraken_body(price)))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A Bitstamp look-alike answering `price`.
+pub async fn bitstamp_server(price: &str) -> MockServer {
+    let server = MockServer::start().await;
+    bitstamp_request()
+        .respond_with(json(bitstamp_body(price)))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// A Coinbase look-alike answering `price`.
+pub async fn coinbase_server(price: &str) -> MockServer {
+    let server = MockServer::start().await;
+    coinbase_request()
+        .respond_with(json(coinbase_body(price)))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The three key-less providers at the given servers, the product's tuning otherwise (timeouts,
+/// retries, budget, deviation, min sources), CoinGecko and CoinMarketCap off.
+pub fn keyless_config(kraken: &MockServer, bitstamp: &MockServer, coinbase: &MockServer) -> RatesConfig {
+    RatesConfig {
+        kraken_enabled: true,
+        kraken_base_url: Some(kraken.uri()),
+        bitstamp_enabled: true,
+        bitstamp_base_url: Some(bitstamp.uri()),
+        coinbase_enabled: true,
+        coinbase_base_url: Some(coinbase.uri()),
+        coingecko_enabled: false,
+        ..RatesConfig::default()
+    }
+}
 
 /// CoinGecko simple/price body with `price` as raw JSON text.
 pub fn cg_body(price: &str) -> String {
@@ -91,6 +207,7 @@ pub async fn failing_server(status: u16) -> MockServer {
 pub fn config(cg: Option<&MockServer>, cmc: Option<&MockServer>) -> RatesConfig {
     RatesConfig {
         coingecko_enabled: cg.is_some(),
+        coingecko_api_key: cg.map(|_| SecretString::from(CG_KEY)),
         coingecko_base_url: cg.map(|s| s.uri()),
         cmc_enabled: cmc.is_some(),
         cmc_api_key: cmc.map(|_| SecretString::from(CMC_KEY)),
@@ -101,7 +218,7 @@ pub fn config(cg: Option<&MockServer>, cmc: Option<&MockServer>) -> RatesConfig 
         // Ask the providers on every quote, so the breaker tests count each failure; the tests of
         // the rest after a failure set their own.
         failure_retry_secs: 0,
-        ..RatesConfig::default()
+        ..defaults_offline()
     }
 }
 

@@ -27,9 +27,12 @@ pub fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-/// The settings of `home` with the environment `env` (and nothing of this process's).
+/// The settings of `home` with the environment `env` (and nothing of this process's), the
+/// key-less rate providers off unless `env` turns them on ([`super::rates::KEYLESS_OFF`]): a test
+/// gateway never asks the public internet.
 pub fn settings_with(home: &Home, env: &[(&str, &str)]) -> Res<Settings> {
-    Ok(Settings::load_with(home, &EnvVars::from_pairs(env.iter().copied()))?)
+    let pairs = super::rates::KEYLESS_OFF.iter().chain(env.iter()).copied();
+    Ok(Settings::load_with(home, &EnvVars::from_pairs(pairs))?)
 }
 pub const CASHIER: &str = "cassa1";
 pub const CASHIER_PIN: &str = "246810";

@@ -432,8 +432,9 @@ async fn no_rate_means_no_invoice() {
         .await;
     let rates = RateService::new(RatesConfig {
         coingecko_base_url: Some(down.uri()),
+        coingecko_api_key: Some(common::rates::CG_KEY.to_string().into()),
         max_retries: 0,
-        ..RatesConfig::default()
+        ..common::rates::defaults_offline()
     })
     .expect("rates");
     let service = InvoiceService::new(h.store.clone(), h.lnd.clone(), Arc::new(rates), POLICY);
@@ -445,9 +446,10 @@ async fn no_rate_means_no_invoice() {
     // With a fallback rate the invoice is made, and the record says so.
     let fallback = RateService::new(RatesConfig {
         coingecko_base_url: Some(down.uri()),
+        coingecko_api_key: Some(common::rates::CG_KEY.to_string().into()),
         max_retries: 0,
         fallback_rate: Some(dec!(40000)),
-        ..RatesConfig::default()
+        ..common::rates::defaults_offline()
     })
     .expect("rates");
     let service = InvoiceService::new(h.store.clone(), h.lnd.clone(), Arc::new(fallback), POLICY);

@@ -1,6 +1,8 @@
 //! Pure combination and parsing rules.
 
-use openfatture::rates::{decimal_from_json_number, median, spread_percent, ProviderError, SanityBand};
+use openfatture::rates::{
+    decimal_from_json_number, decimal_from_json_price, median, outliers, spread_percent, ProviderError, SanityBand,
+};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::value::RawValue;
@@ -73,6 +75,49 @@ fn json_numbers_parse_from_their_text() {
                 decimal_from_json_number(&raw(bad)),
                 Err(ProviderError::Malformed { .. })
             ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn one_liar_is_the_only_outlier_and_is_measured_against_the_others() {
+    // The liar drags the honest answers' "others" away too; only the furthest goes.
+    let verdicts = outliers(&[dec!(45000), dec!(47250), dec!(45100)], dec!(1));
+    assert_eq!(verdicts[0], None);
+    assert_eq!(verdicts[2], None);
+    let (deviation, others) = verdicts[1].unwrap();
+    assert_eq!(others, dec!(45050));
+    assert_eq!(deviation.round_dp(2), dec!(4.88));
+    // Two liars among five, on either side.
+    let verdicts = outliers(
+        &[dec!(45000), dec!(40000), dec!(45050), dec!(50000), dec!(45020)],
+        dec!(1),
+    );
+    let dropped: Vec<usize> = (0..5).filter(|i| verdicts[*i].is_some()).collect();
+    assert_eq!(dropped, vec![1, 3]);
+    // Within the limit, and with fewer than three answers, nothing is dropped.
+    assert!(outliers(&[dec!(45000), dec!(45400), dec!(45100)], dec!(1))
+        .iter()
+        .all(Option::is_none));
+    assert!(outliers(&[dec!(45000), dec!(90000)], dec!(1))
+        .iter()
+        .all(Option::is_none));
+}
+
+#[test]
+fn prices_sent_as_strings_parse_from_their_text() {
+    assert_eq!(
+        decimal_from_json_price(&raw(r#""45000.123456789012345678""#))
+            .unwrap()
+            .to_string(),
+        "45000.123456789012345678"
+    );
+    assert_eq!(decimal_from_json_price(&raw("45000.5")).unwrap(), dec!(45000.5));
+    assert_eq!(decimal_from_json_price(&raw(r#""4.5e4""#)).unwrap(), dec!(45000));
+    for bad in [r#""""#, r#""NaN""#, r#""45,000.00""#, r#""abc""#, "null", r#"" ""#] {
+        assert!(
+            matches!(decimal_from_json_price(&raw(bad)), Err(ProviderError::Malformed { .. })),
             "{bad}"
         );
     }

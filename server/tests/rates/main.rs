@@ -13,3 +13,4 @@ mod combine;
 mod money;
 mod providers;
 mod service;
+mod sources;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::rates::*;
-use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig, RatesConfigError};
+use openfatture::rates::{ProviderHealth, RateError, RateService, RatesConfig, RatesConfigError, COINGECKO_KEY_NOTICE};
 use rust_decimal_macros::dec;
 use secrecy::SecretString;
 use wiremock::matchers::{header, method};
@@ -60,22 +60,41 @@ async fn coingecko_pro_key_is_sent_in_the_pro_header() {
 }
 
 #[tokio::test]
-async fn no_key_header_is_sent_without_a_key() {
+async fn coingecko_without_a_key_is_never_called_and_says_why() {
     let server = MockServer::start().await;
     cg_request()
-        .and(HeaderAbsent("x-cg-demo-api-key"))
-        .and(HeaderAbsent("x-cg-pro-api-key"))
         .respond_with(json(cg_body("45000.12")))
-        .expect(1)
+        .expect(0)
         .mount(&server)
         .await;
-    // A blank key (as a settings store may hold) counts as no key.
-    let config = RatesConfig {
-        coingecko_api_key: Some(SecretString::from("  ")),
-        ..config(Some(&server), None)
-    };
-    let quote = RateService::new(config).unwrap().quote().await.unwrap();
-    assert_eq!(quote.eur_per_btc, dec!(45000.12));
+    let kraken = kraken_server("45100").await;
+    // No key, and a blank key (as a settings store may hold), count as no key.
+    for key in [None, Some(SecretString::from("  "))] {
+        let config = RatesConfig {
+            coingecko_api_key: key,
+            kraken_enabled: true,
+            kraken_base_url: Some(kraken.uri()),
+            ..config(Some(&server), None)
+        };
+        let service = RateService::new(config).unwrap();
+        let quote = service.quote().await.unwrap();
+        assert_eq!((quote.eur_per_btc, quote.source.as_str()), (dec!(45100), "kraken"));
+        assert_eq!(
+            health(&service, "coingecko"),
+            ProviderHealth::KeyMissing {
+                notice: COINGECKO_KEY_NOTICE.to_owned()
+            }
+        );
+        assert_eq!(
+            COINGECKO_KEY_NOTICE,
+            "CoinGecko needs an API key since 2026 (a free demo key works)"
+        );
+        let status = service.status();
+        assert_eq!(status.notices, vec![COINGECKO_KEY_NOTICE.to_owned()]);
+        let cg = status.providers.iter().find(|p| p.provider == "coingecko").unwrap();
+        assert!(cg.enabled && cg.key_needed && !cg.key_set && cg.breaker.is_none());
+    }
+    assert_eq!(hits(&server).await, 0, "CoinGecko without a key must never be called");
 }
 
 #[tokio::test]
@@ -100,15 +119,18 @@ async fn coinmarketcap_key_is_sent_in_its_header() {
 fn default_base_urls_follow_the_key_kind() {
     let demo = RatesConfig::default();
     assert_eq!(demo.coingecko_base_url_resolved(), "https://api.coingecko.com");
+    assert_eq!(demo.kraken_base_url_resolved(), "https://api.kraken.com");
+    assert_eq!(demo.bitstamp_base_url_resolved(), "https://www.bitstamp.net");
+    assert_eq!(demo.coinbase_base_url_resolved(), "https://api.coinbase.com");
     let pro = RatesConfig {
         coingecko_pro: true,
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert_eq!(pro.coingecko_base_url_resolved(), "https://pro-api.coingecko.com");
     assert_eq!(demo.cmc_base_url_resolved(), "https://pro-api.coinmarketcap.com");
     let custom = RatesConfig {
         coingecko_base_url: Some("http://127.0.0.1:9/".to_owned()),
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert_eq!(custom.coingecko_base_url_resolved(), "http://127.0.0.1:9");
 }
@@ -117,7 +139,7 @@ fn default_base_urls_follow_the_key_kind() {
 fn configuration_errors_are_explicit() {
     let cmc_without_key = RatesConfig {
         cmc_enabled: true,
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     let err = RateService::new(cmc_without_key).unwrap_err();
     assert_eq!(err, RatesConfigError::CmcKeyMissing);
@@ -126,7 +148,7 @@ fn configuration_errors_are_explicit() {
     let cmc_blank_key = RatesConfig {
         cmc_enabled: true,
         cmc_api_key: Some(SecretString::from("")),
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert_eq!(
         RateService::new(cmc_blank_key).unwrap_err(),
@@ -135,7 +157,7 @@ fn configuration_errors_are_explicit() {
 
     let pro_without_key = RatesConfig {
         coingecko_pro: true,
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert_eq!(
         RateService::new(pro_without_key).unwrap_err(),
@@ -144,19 +166,58 @@ fn configuration_errors_are_explicit() {
 
     let nothing = RatesConfig {
         coingecko_enabled: false,
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert_eq!(RateService::new(nothing).unwrap_err(), RatesConfigError::NoRateSource);
+    // CoinGecko enabled without a key cannot be asked: no source either, and the error says
+    // how to get a key-less one.
+    let err = RateService::new(defaults_offline()).unwrap_err();
+    assert_eq!(err, RatesConfigError::NoRateSource);
+    assert!(err.to_string().contains("lightning_kraken_enabled true"), "{err}");
+    let keyless_url = RatesConfig {
+        bitstamp_enabled: true,
+        bitstamp_base_url: Some("ftp://bitstamp.example".to_owned()),
+        ..defaults_offline()
+    };
+    assert!(matches!(
+        RateService::new(keyless_url),
+        Err(RatesConfigError::InvalidBaseUrl {
+            provider: "Bitstamp",
+            ..
+        })
+    ));
+    assert_eq!(
+        RateService::new(RatesConfig {
+            min_sources: 0,
+            ..RatesConfig::default()
+        })
+        .unwrap_err(),
+        RatesConfigError::ZeroMinSources
+    );
+    assert!(matches!(
+        RateService::new(RatesConfig {
+            max_deviation_percent: dec!(0),
+            ..RatesConfig::default()
+        }),
+        Err(RatesConfigError::InvalidMaxDeviation { .. })
+    ));
+    assert!(matches!(
+        RateService::new(RatesConfig {
+            quote_budget_ms: 0,
+            ..RatesConfig::default()
+        }),
+        Err(RatesConfigError::InvalidBudget { .. })
+    ));
     let only_fallback = RatesConfig {
         coingecko_enabled: false,
         fallback_rate: Some(dec!(45000)),
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert!(RateService::new(only_fallback).is_ok());
 
     let absurd_fallback = RatesConfig {
         fallback_rate: Some(dec!(0)),
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert!(matches!(
         RateService::new(absurd_fallback),
@@ -165,7 +226,7 @@ fn configuration_errors_are_explicit() {
 
     let bad_url = RatesConfig {
         coingecko_base_url: Some("api.coingecko.com".to_owned()),
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert!(matches!(
         RateService::new(bad_url),
@@ -174,7 +235,7 @@ fn configuration_errors_are_explicit() {
 
     let bad_key = RatesConfig {
         coingecko_api_key: Some(SecretString::from("a\nb")),
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     let err = RateService::new(bad_key).unwrap_err();
     assert!(matches!(err, RatesConfigError::InvalidApiKey { .. }));
@@ -182,7 +243,7 @@ fn configuration_errors_are_explicit() {
 
     let ttl_over_max_age = RatesConfig {
         cache_ttl_secs: 1000,
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert!(matches!(
         RateService::new(ttl_over_max_age),
@@ -196,7 +257,7 @@ fn api_keys_never_appear_in_debug_output() {
         coingecko_api_key: Some(SecretString::from("cg-secret-xyz")),
         cmc_enabled: true,
         cmc_api_key: Some(SecretString::from("cmc-secret-xyz")),
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     let shown = format!("{config:?}");
     assert!(!shown.contains("secret-xyz"), "{shown}");
@@ -440,6 +501,7 @@ async fn slow_provider_times_out_and_is_retried() {
     let config = RatesConfig {
         provider_timeout_secs: 1,
         max_retries: 1,
+        quote_budget_ms: 10_000,
         ..config(Some(&server), None)
     };
     let service = RateService::new(config).unwrap();
@@ -467,6 +529,7 @@ async fn unreachable_provider_is_a_connect_error() {
     };
     let config = RatesConfig {
         coingecko_enabled: true,
+        coingecko_api_key: Some(SecretString::from(CG_KEY)),
         ..config
     };
     let service = RateService::new(config).unwrap();

@@ -33,13 +33,18 @@ async fn both_providers_ok_gives_the_exact_median() {
 
     let status = service.status();
     assert!(
-        status.providers.iter().all(|p| p.health == ProviderHealth::Ok),
+        status
+            .providers
+            .iter()
+            .filter(|p| p.enabled)
+            .all(|p| p.health == ProviderHealth::Ok),
         "{status:?}"
     );
     assert_eq!(status.last_quote.as_ref().map(|q| q.eur_per_btc), Some(dec!(45050.06)));
     let json = serde_json::to_value(&status).unwrap();
     assert_eq!(json["last_quote"]["eur_per_btc"], "45050.06");
-    assert_eq!(json["providers"][0]["health"]["status"], "ok");
+    assert_eq!(json["providers"][3]["provider"], "coingecko");
+    assert_eq!(json["providers"][3]["health"]["status"], "ok");
 }
 
 #[tokio::test]
@@ -315,6 +320,9 @@ async fn status_lists_disabled_and_unqueried_providers() {
     assert_eq!(
         lines,
         vec![
+            ("kraken", "disabled".to_owned()),
+            ("bitstamp", "disabled".to_owned()),
+            ("coinbase", "disabled".to_owned()),
             ("coingecko", "not queried yet".to_owned()),
             ("coinmarketcap", "disabled".to_owned())
         ]
@@ -322,11 +330,10 @@ async fn status_lists_disabled_and_unqueried_providers() {
     service.quote().await.unwrap();
     jump(42).await;
     let status = service.status();
-    assert_eq!(status.providers[0].last_quote_age_secs, Some(42));
-    assert_eq!(
-        status.providers[0].last_quote.as_ref().map(|q| q.eur_per_btc),
-        Some(dec!(45000))
-    );
+    let cg_status = status.providers.iter().find(|p| p.provider == "coingecko").unwrap();
+    assert_eq!(cg_status.last_quote_age_secs, Some(42));
+    assert_eq!(cg_status.last_quote.as_ref().map(|q| q.eur_per_btc), Some(dec!(45000)));
+    assert!(cg_status.in_rate && cg_status.key_set && cg_status.enabled);
 }
 
 /// Settings with only CoinGecko at `url`, one attempt of at most 1 s, and the product's rest
@@ -334,11 +341,12 @@ async fn status_lists_disabled_and_unqueried_providers() {
 fn one_provider_at(url: &str) -> RatesConfig {
     RatesConfig {
         coingecko_enabled: true,
+        coingecko_api_key: Some(CG_KEY.to_string().into()),
         coingecko_base_url: Some(url.to_owned()),
         provider_timeout_secs: 1,
         max_retries: 0,
         failure_retry_secs: RatesConfig::default().failure_retry_secs,
-        ..RatesConfig::default()
+        ..defaults_offline()
     }
 }
 
@@ -458,7 +466,7 @@ async fn the_demo_rate_is_used_only_where_allowed_and_says_so() {
     let offline = RatesConfig {
         coingecko_enabled: false,
         demo_rate_allowed: true,
-        ..RatesConfig::default()
+        ..defaults_offline()
     };
     assert_eq!(RateService::new(offline).unwrap().quote().await.unwrap().source, "demo");
 }

@@ -194,6 +194,8 @@ async fn configured_lnd_that_is_down_is_reported_through_the_server_function() -
             ("LIGHTNING_MACAROON_PATH", macaroon.as_str()),
             ("LIGHTNING_MAX_RETRIES", "0"),
             ("LIGHTNING_TIMEOUT_SECONDS", "5"),
+            // A real node needs a rate source; the key-less providers are off in tests.
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
         ],
     )?;
     let args = ServeArgs {
@@ -306,7 +308,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
     let rates = RateService::new(RatesConfig {
         coingecko_enabled: false,
         fallback_rate: Some(rust_decimal::Decimal::from(45_000)),
-        ..RatesConfig::default()
+        ..common::rates::defaults_offline()
     })?;
     let policy = InvoicePolicy {
         default_expiry_hours: 24,

@@ -381,6 +381,7 @@ async fn cli_commands_use_the_embedded_node_while_serve_runs() -> TestResult {
         let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
         cmd.env_clear()
             .env("OPENFATTURE_HOME", &home)
+            .envs(common::rates::KEYLESS_OFF)
             .env("LIGHTNING_COINGECKO_ENABLED", "false")
             .env("LIGHTNING_FALLBACK_RATE", "45000")
             .args(args);

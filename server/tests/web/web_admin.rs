@@ -740,6 +740,9 @@ async fn keys_that_repoint_secrets_are_refused_from_the_web_and_set_by_the_cli()
     let cli_only = [
         ("lightning_coingecko_base_url", "https://attacker.example/api"),
         ("lightning_cmc_base_url", "https://attacker.example/cmc"),
+        ("lightning_kraken_base_url", "https://attacker.example/kraken"),
+        ("lightning_bitstamp_base_url", "https://attacker.example/bitstamp"),
+        ("lightning_coinbase_base_url", "https://attacker.example/coinbase"),
         ("lightning_host", "attacker.example:10009"),
         ("lightning_cert_path", "/tmp/attacker.cert"),
         ("lightning_macaroon_path", "/tmp/attacker.macaroon"),

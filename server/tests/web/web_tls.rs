@@ -32,6 +32,9 @@ async fn https_serves_the_app_with_a_secure_cookie() -> TestResult {
             ("GATEWAY_TLS_CERT_PATH", cert_path.to_str().ok_or("path")?),
             ("GATEWAY_TLS_KEY_PATH", key_path.to_str().ok_or("path")?),
             ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_KRAKEN_ENABLED", "false"),
+            ("LIGHTNING_BITSTAMP_ENABLED", "false"),
+            ("LIGHTNING_COINBASE_ENABLED", "false"),
             ("LIGHTNING_FALLBACK_RATE", "45000"),
         ]),
     )?;
