@@ -17,6 +17,7 @@ mod pos;
 mod rates;
 mod session;
 mod settings;
+mod staff;
 mod state;
 mod webhooks;
 
@@ -32,5 +33,6 @@ pub use pos::{InvoiceStatus, PosSale};
 pub use rates::{ProviderState, RateState, RateStatus};
 pub use session::{Role, SessionUser};
 pub use settings::SettingView;
+pub use staff::StaffView;
 pub use state::InvoiceState;
 pub use webhooks::{DeliveryView, EndpointView, WebhookTestReport};

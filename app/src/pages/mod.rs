@@ -7,4 +7,5 @@ pub mod not_found;
 pub mod payments;
 pub mod pos;
 pub mod settings;
+pub mod staff;
 pub mod webhooks;

@@ -1,4 +1,4 @@
-//! The back-office pages (node, invoices, payments, webhooks, settings), loaded on demand.
+//! The back-office pages (node, invoices, payments, webhooks, settings, staff), loaded on demand.
 //!
 //! Their code sits behind one wasm split point: built with `cargo leptos build --split`, it goes
 //! into a separate wasm chunk that the browser fetches the first time an admin opens one of these
@@ -17,7 +17,7 @@ use leptos::wasm_split::SplitLoaderError;
 use crate::i18n::tr;
 use crate::pages::{
     dashboard::DashboardPage, invoices::InvoicesPage, payments::PaymentsPage, settings::SettingsPage,
-    webhooks::WebhooksPage,
+    staff::StaffPage, webhooks::WebhooksPage,
 };
 
 /// A back-office page.
@@ -33,6 +33,8 @@ pub enum BackOffice {
     Webhooks,
     /// Configuration (`/settings`).
     Settings,
+    /// Staff accounts and their sessions (`/staff`).
+    Staff,
 }
 
 /// Builds a back-office page.
@@ -43,6 +45,7 @@ fn build_page(page: BackOffice) -> AnyView {
         BackOffice::Payments => view! { <PaymentsPage /> }.into_any(),
         BackOffice::Webhooks => view! { <WebhooksPage /> }.into_any(),
         BackOffice::Settings => view! { <SettingsPage /> }.into_any(),
+        BackOffice::Staff => view! { <StaffPage /> }.into_any(),
     }
 }
 

@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/payments") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Payments /></RequireRole> } />
                     <Route path=path!("/webhooks") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Webhooks /></RequireRole> } />
                     <Route path=path!("/settings") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Settings /></RequireRole> } />
+                    <Route path=path!("/staff") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Staff /></RequireRole> } />
                     <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </main>
@@ -108,6 +109,7 @@ fn NavBar() -> impl IntoView {
                 <A href="/payments">{move || tr("Payments", "Pagamenti")}</A>
                 <A href="/webhooks">{move || tr("Webhooks", "Webhook")}</A>
                 <A href="/settings">{move || tr("Settings", "Impostazioni")}</A>
+                <A href="/staff">{move || tr("Staff", "Personale")}</A>
             </Show>
         </nav>
     }

@@ -8,8 +8,9 @@ use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
 use app::model::{
     ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
-    PaymentView, SettingView, WebhookTestReport,
+    PaymentView, SettingView, StaffView, WebhookTestReport,
 };
+use app::i18n::Lang;
 use app::AppError;
 use rust_decimal::Decimal;
 
@@ -516,6 +517,45 @@ impl AdminBackend for GatewayAdmin {
             tracing::info!(key = %entry.key.name, "configuration key removed from the web app");
             Ok(setting_view(&entry))
         })
+    }
+
+    fn staff(&self, actor: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::list(&self.store, &actor).await })
+    }
+
+    fn add_staff(
+        &self,
+        actor: String,
+        lang: Lang,
+        username: String,
+        role: String,
+        password: String,
+        confirm: String,
+    ) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::add(&self.store, &actor, lang, &username, &role, password, &confirm).await })
+    }
+
+    fn remove_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::remove(&self.store, &actor, lang, &username).await })
+    }
+
+    fn reset_staff_password(
+        &self,
+        actor: String,
+        lang: Lang,
+        username: String,
+        password: String,
+        confirm: String,
+    ) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::reset_password(&self.store, &actor, lang, &username, password, &confirm).await })
+    }
+
+    fn end_staff_sessions(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::end_sessions(&self.store, &actor, lang, &username).await })
+    }
+
+    fn unlock_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::unlock(&self.store, &actor, lang, &username).await })
     }
 }
 

@@ -19,6 +19,7 @@ mod metrics;
 mod pos;
 mod routes;
 mod site;
+mod staff;
 mod state;
 mod web_error;
 

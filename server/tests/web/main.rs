@@ -12,6 +12,7 @@ mod gateway;
 mod load;
 mod secrets;
 mod site_files;
+mod staff;
 mod web;
 mod web_admin;
 mod web_tls;
