@@ -9,7 +9,7 @@ use leptos_meta::Title;
 
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
-use crate::i18n::{lang, tr};
+use crate::i18n::{tr, use_i18n, I18n, Lang};
 use crate::model::{Role, StaffView};
 
 /// The calling admin's name (the server-function side of "not yourself").
@@ -41,7 +41,7 @@ pub async fn add_staff(
 ) -> Result<Vec<StaffView>, AppError> {
     let actor = admin()?;
     crate::admin::admin_backend()?
-        .add_staff(actor, crate::i18n::Lang::from_tag(&lang), username, role, password, confirm)
+        .add_staff(actor, Lang::from_tag(&lang), username, role, password, confirm)
         .await
 }
 
@@ -56,7 +56,7 @@ pub async fn remove_staff(
 ) -> Result<Vec<StaffView>, AppError> {
     let actor = admin()?;
     crate::admin::admin_backend()?
-        .remove_staff(actor, crate::i18n::Lang::from_tag(&lang), username)
+        .remove_staff(actor, Lang::from_tag(&lang), username)
         .await
 }
 
@@ -75,7 +75,7 @@ pub async fn reset_staff_password(
 ) -> Result<Vec<StaffView>, AppError> {
     let actor = admin()?;
     crate::admin::admin_backend()?
-        .reset_staff_password(actor, crate::i18n::Lang::from_tag(&lang), username, password, confirm)
+        .reset_staff_password(actor, Lang::from_tag(&lang), username, password, confirm)
         .await
 }
 
@@ -89,7 +89,7 @@ pub async fn end_staff_sessions(
 ) -> Result<Vec<StaffView>, AppError> {
     let actor = admin()?;
     crate::admin::admin_backend()?
-        .end_staff_sessions(actor, crate::i18n::Lang::from_tag(&lang), username)
+        .end_staff_sessions(actor, Lang::from_tag(&lang), username)
         .await
 }
 
@@ -103,8 +103,14 @@ pub async fn unlock_staff(
 ) -> Result<Vec<StaffView>, AppError> {
     let actor = admin()?;
     crate::admin::admin_backend()?
-        .unlock_staff(actor, crate::i18n::Lang::from_tag(&lang), username)
+        .unlock_staff(actor, Lang::from_tag(&lang), username)
         .await
+}
+
+/// The page's language tag for a server function (`en`, `it`). Read from the [`I18n`] fetched
+/// while rendering: event handlers and tasks run without context.
+fn lang_tag(i18n: Option<I18n>) -> String {
+    i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En).tag().to_string()
 }
 
 /// A role's name in the current language (tracked).
@@ -190,6 +196,7 @@ pub fn StaffPage() -> impl IntoView {
     // The account whose removal awaits confirmation, and the one whose password is being reset.
     let confirming = RwSignal::new(None::<String>);
     let resetting = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
 
     let finish = move |result: Result<Vec<StaffView>, AppError>, done: Notice| {
         match result {
@@ -211,11 +218,11 @@ pub fn StaffPage() -> impl IntoView {
                 resetting.set(Some(username));
             }
             RowAction::EndSessions => leptos::task::spawn_local(async move {
-                let result = end_staff_sessions(username.clone(), lang().tag().to_string()).await;
+                let result = end_staff_sessions(username.clone(), lang_tag(i18n)).await;
                 finish(result, Notice::SessionsEnded(username));
             }),
             RowAction::Unlock => leptos::task::spawn_local(async move {
-                let result = unlock_staff(username.clone(), lang().tag().to_string()).await;
+                let result = unlock_staff(username.clone(), lang_tag(i18n)).await;
                 finish(result, Notice::Unlocked(username));
             }),
         }
@@ -226,7 +233,7 @@ pub fn StaffPage() -> impl IntoView {
         };
         confirming.set(None);
         leptos::task::spawn_local(async move {
-            let result = remove_staff(username.clone(), lang().tag().to_string()).await;
+            let result = remove_staff(username.clone(), lang_tag(i18n)).await;
             finish(result, Notice::Removed(username));
         });
     };
@@ -328,6 +335,7 @@ fn ResetForm(
 ) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
+    let i18n = use_i18n();
     let shown = username.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -338,7 +346,7 @@ fn ResetForm(
                 username.clone(),
                 password.get_untracked(),
                 confirm.get_untracked(),
-                lang().tag().to_string(),
+                lang_tag(i18n),
             )
             .await;
             match result {
@@ -381,6 +389,7 @@ fn ResetForm(
 fn AddForm(message: RwSignal<Option<Notice>>, version: RwSignal<u32>) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Cashier.as_str().to_string());
+    let i18n = use_i18n();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
@@ -393,7 +402,7 @@ fn AddForm(message: RwSignal<Option<Notice>>, version: RwSignal<u32>) -> impl In
                 role.get_untracked(),
                 password.get_untracked(),
                 confirm.get_untracked(),
-                lang().tag().to_string(),
+                lang_tag(i18n),
             )
             .await;
             match result {
