@@ -144,18 +144,30 @@ impl Notice {
         match self {
             Notice::Added(name) => (format!("{} {name}", tr("Added", "Aggiunto")), false),
             Notice::Removed(name) => (
-                format!("{} {name}", tr("Removed; their sessions ended:", "Rimosso; sessioni chiuse:")),
+                format!(
+                    "{} {name}",
+                    tr("Removed; their sessions ended:", "Rimosso; sessioni chiuse:")
+                ),
                 false,
             ),
             Notice::PasswordReset(name) => (
                 format!(
                     "{} {name}",
-                    tr("New password set; sessions ended for", "Nuova password impostata; sessioni chiuse per")
+                    tr(
+                        "New password set; sessions ended for",
+                        "Nuova password impostata; sessioni chiuse per"
+                    )
                 ),
                 false,
             ),
-            Notice::SessionsEnded(name) => (format!("{} {name}", tr("Sessions ended for", "Sessioni chiuse per")), false),
-            Notice::Unlocked(name) => (format!("{} {name}", tr("Sign-in unlocked for", "Accesso sbloccato per")), false),
+            Notice::SessionsEnded(name) => (
+                format!("{} {name}", tr("Sessions ended for", "Sessioni chiuse per")),
+                false,
+            ),
+            Notice::Unlocked(name) => (
+                format!("{} {name}", tr("Sign-in unlocked for", "Accesso sbloccato per")),
+                false,
+            ),
             Notice::Error(text) => (text.clone(), true),
         }
     }

@@ -16,8 +16,8 @@ use leptos::wasm_split::SplitLoaderError;
 
 use crate::i18n::tr;
 use crate::pages::{
-    dashboard::DashboardPage, invoices::InvoicesPage, payments::PaymentsPage, settings::SettingsPage,
-    staff::StaffPage, webhooks::WebhooksPage,
+    dashboard::DashboardPage, invoices::InvoicesPage, payments::PaymentsPage, settings::SettingsPage, staff::StaffPage,
+    webhooks::WebhooksPage,
 };
 
 /// A back-office page.

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
+use app::i18n::Lang;
 use app::model::{
     ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
     PaymentView, SettingView, StaffView, WebhookTestReport,
 };
-use app::i18n::Lang;
 use app::AppError;
 use rust_decimal::Decimal;
 
@@ -532,7 +532,9 @@ impl AdminBackend for GatewayAdmin {
         password: String,
         confirm: String,
     ) -> BackendFuture<'_, Vec<StaffView>> {
-        Box::pin(async move { super::staff::add(&self.store, &actor, lang, &username, &role, password, &confirm).await })
+        Box::pin(
+            async move { super::staff::add(&self.store, &actor, lang, &username, &role, password, &confirm).await },
+        )
     }
 
     fn remove_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
@@ -547,7 +549,9 @@ impl AdminBackend for GatewayAdmin {
         password: String,
         confirm: String,
     ) -> BackendFuture<'_, Vec<StaffView>> {
-        Box::pin(async move { super::staff::reset_password(&self.store, &actor, lang, &username, password, &confirm).await })
+        Box::pin(
+            async move { super::staff::reset_password(&self.store, &actor, lang, &username, password, &confirm).await },
+        )
     }
 
     fn end_staff_sessions(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {

@@ -32,7 +32,10 @@ fn refusal(lang: Lang, error: AuthError) -> AppError {
         AuthError::WeakPassword(problem) => (problem.to_string(), problem.italian()),
         AuthError::UnknownRole(role) => (
             error.to_string(),
-            format!("ruolo '{role}' sconosciuto: usa {}", Role::names().replace(" or ", " o ")),
+            format!(
+                "ruolo '{role}' sconosciuto: usa {}",
+                Role::names().replace(" or ", " o ")
+            ),
         ),
         AuthError::UserExists(name) => (
             error.to_string(),

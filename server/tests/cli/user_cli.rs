@@ -134,7 +134,9 @@ async fn passwd_sets_a_new_pin_and_ends_sessions_and_logout_ends_sessions() {
     add_user(home, "anna", "admin", "a long enough password").success();
     add_user(home, "cassa", "cashier", "135790").success();
     let old = sign_in(home, "cassa", "135790").await.expect("signed in");
-    let anna = sign_in(home, "anna", "a long enough password").await.expect("signed in");
+    let anna = sign_in(home, "anna", "a long enough password")
+        .await
+        .expect("signed in");
     assert_eq!(sessions_of(home, "cassa").await, 1);
 
     cli(home)
@@ -145,7 +147,10 @@ async fn passwd_sets_a_new_pin_and_ends_sessions_and_logout_ends_sessions() {
         .stdout(contains("New password set for 'cassa'; 1 session(s) ended"));
     assert!(!session_valid(home, &old).await, "the old session outlived passwd");
     assert!(session_valid(home, &anna).await, "passwd ended someone else's session");
-    assert!(sign_in(home, "cassa", "135790").await.is_err(), "the old PIN still signs in");
+    assert!(
+        sign_in(home, "cassa", "135790").await.is_err(),
+        "the old PIN still signs in"
+    );
     let new = sign_in(home, "cassa", "975311").await.expect("the new PIN signs in");
 
     let output = cli(home)
@@ -163,8 +168,16 @@ async fn passwd_sets_a_new_pin_and_ends_sessions_and_logout_ends_sessions() {
     // only admin cannot be removed.
     let before = users_dump(home).await;
     for (args, stdin, expected) in [
-        (vec!["user", "passwd", "cassa", "--password-stdin"], "12\n", "PIN is too short"),
-        (vec!["user", "passwd", "nobody", "--password-stdin"], "975311\n", "no user named 'nobody'"),
+        (
+            vec!["user", "passwd", "cassa", "--password-stdin"],
+            "12\n",
+            "PIN is too short",
+        ),
+        (
+            vec!["user", "passwd", "nobody", "--password-stdin"],
+            "975311\n",
+            "no user named 'nobody'",
+        ),
         (vec!["user", "passwd", "cassa"], "975311\n", "--password-stdin"),
         (vec!["user", "logout", "nobody"], "", "no user named 'nobody'"),
         (vec!["user", "remove", "anna"], "", "'anna' is the only admin"),
@@ -178,5 +191,8 @@ async fn passwd_sets_a_new_pin_and_ends_sessions_and_logout_ends_sessions() {
         assert_eq!(users_dump(home).await, before, "{args:?} changed the database");
     }
     assert!(session_valid(home, &anna).await, "a refusal ended the admin's session");
-    assert!(sign_in(home, "cassa", "975311").await.is_ok(), "a refused passwd changed the PIN");
+    assert!(
+        sign_in(home, "cassa", "975311").await.is_ok(),
+        "a refused passwd changed the PIN"
+    );
 }

@@ -93,7 +93,11 @@ async fn an_admin_adds_a_cashier_resets_their_pin_ends_their_sessions_and_remove
     assert_eq!(added["active_sessions"], 0);
     assert_eq!(added["locked"], false);
     let first = web.sign_in("cassa2", "112233").await?;
-    assert_eq!(session_probe(&web, &first).await?, 400, "the new cashier's session works");
+    assert_eq!(
+        session_probe(&web, &first).await?,
+        400,
+        "the new cashier's session works"
+    );
     let list = web.ok(&admin, "admin_staff", &[]).await?;
     assert_eq!(row(&list, "cassa2").ok_or("cassa2")?["active_sessions"], 1);
 
@@ -111,7 +115,11 @@ async fn an_admin_adds_a_cashier_resets_their_pin_ends_their_sessions_and_remove
         )
         .await?;
     assert_eq!(row(&list, "cassa2").ok_or("cassa2")?["active_sessions"], 0);
-    assert_eq!(session_probe(&web, &first).await?, 401, "the old session outlived the reset");
+    assert_eq!(
+        session_probe(&web, &first).await?,
+        401,
+        "the old session outlived the reset"
+    );
     let (status, _, _) = web
         .call("login", None, &[("username", "cassa2"), ("password", "112233")])
         .await?;
@@ -122,7 +130,11 @@ async fn an_admin_adds_a_cashier_resets_their_pin_ends_their_sessions_and_remove
     // End their sessions: the cookie is refused; the admin's own session is untouched.
     web.ok(&admin, "admin_staff_logout", &[("username", "cassa2"), ("lang", "en")])
         .await?;
-    assert_eq!(session_probe(&web, &second).await?, 401, "the session outlived 'end sessions'");
+    assert_eq!(
+        session_probe(&web, &second).await?,
+        401,
+        "the session outlived 'end sessions'"
+    );
     web.ok(&admin, "admin_staff", &[]).await?;
 
     // Remove them: signed out at once, and they can no longer sign in.
@@ -131,7 +143,11 @@ async fn an_admin_adds_a_cashier_resets_their_pin_ends_their_sessions_and_remove
         .ok(&admin, "admin_staff_remove", &[("username", "cassa2"), ("lang", "en")])
         .await?;
     assert!(row(&list, "cassa2").is_none(), "{list}");
-    assert_eq!(session_probe(&web, &third).await?, 401, "the session outlived the removal");
+    assert_eq!(
+        session_probe(&web, &third).await?,
+        401,
+        "the session outlived the removal"
+    );
     let (status, _, _) = web
         .call("login", None, &[("username", "cassa2"), ("password", "445566")])
         .await?;
@@ -152,22 +168,45 @@ async fn cashiers_are_refused_and_admins_cannot_remove_themselves_or_end_their_o
         let (status, _, _) = web.call(endpoint, None, form).await?;
         assert_eq!(status, 401, "{endpoint} signed out");
     }
-    assert_eq!(accounts(&web).await?, before, "a cashier's call changed accounts or sessions");
+    assert_eq!(
+        accounts(&web).await?,
+        before,
+        "a cashier's call changed accounts or sessions"
+    );
 
     // The only admin removing themselves, or ending their own sessions: refused, nothing changes.
     let text = web
-        .refused(&admin, "admin_staff_remove", &[("username", ADMIN), ("lang", "en")], 403)
+        .refused(
+            &admin,
+            "admin_staff_remove",
+            &[("username", ADMIN), ("lang", "en")],
+            403,
+        )
         .await?;
     assert!(text.contains("cannot remove your own account"), "{text}");
     let text = web
-        .refused(&admin, "admin_staff_remove", &[("username", ADMIN), ("lang", "it")], 403)
+        .refused(
+            &admin,
+            "admin_staff_remove",
+            &[("username", ADMIN), ("lang", "it")],
+            403,
+        )
         .await?;
     assert!(text.contains("non puoi rimuovere il tuo account"), "{text}");
     let text = web
-        .refused(&admin, "admin_staff_logout", &[("username", ADMIN), ("lang", "en")], 403)
+        .refused(
+            &admin,
+            "admin_staff_logout",
+            &[("username", ADMIN), ("lang", "en")],
+            403,
+        )
         .await?;
     assert!(text.contains("use Sign out"), "{text}");
-    assert_eq!(accounts(&web).await?, before, "a refused self-removal changed something");
+    assert_eq!(
+        accounts(&web).await?,
+        before,
+        "a refused self-removal changed something"
+    );
     assert_eq!(session_probe(&web, &cashier).await?, 400, "the cashier was signed out");
 
     // A second admin may remove the first; then they are the only admin and cannot go either.
@@ -190,11 +229,21 @@ async fn cashiers_are_refused_and_admins_cannot_remove_themselves_or_end_their_o
     assert_eq!(status, 401, "the removed admin's session still works");
     let before = accounts(&web).await?;
     let text = web
-        .refused(&capo, "admin_staff_remove", &[("username", "capo"), ("lang", "en")], 403)
+        .refused(
+            &capo,
+            "admin_staff_remove",
+            &[("username", "capo"), ("lang", "en")],
+            403,
+        )
         .await?;
     assert!(text.contains("cannot remove your own account"), "{text}");
     let text = web
-        .refused(&capo, "admin_staff_remove", &[("username", "nobody"), ("lang", "en")], 400)
+        .refused(
+            &capo,
+            "admin_staff_remove",
+            &[("username", "nobody"), ("lang", "en")],
+            400,
+        )
         .await?;
     assert!(text.contains("no staff member named 'nobody'"), "{text}");
     assert_eq!(accounts(&web).await?, before, "a refused removal changed something");
@@ -207,24 +256,49 @@ async fn bad_new_accounts_and_pins_are_refused_in_the_pages_language_and_change_
     let web = Web::start(true).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let before = accounts(&web).await?;
-    let add = |name: &'static str, role: &'static str, password: &'static str, confirm: &'static str, lang: &'static str| {
-        [
-            ("username", name),
-            ("role", role),
-            ("password", password),
-            ("confirm", confirm),
-            ("lang", lang),
-        ]
-    };
+    let add =
+        |name: &'static str, role: &'static str, password: &'static str, confirm: &'static str, lang: &'static str| {
+            [
+                ("username", name),
+                ("role", role),
+                ("password", password),
+                ("confirm", confirm),
+                ("lang", lang),
+            ]
+        };
     for (form, expected) in [
-        (add("nuova", "cashier", "123", "123", "it"), "il PIN è troppo corto: usa almeno 6 cifre"),
-        (add("nuova", "cashier", "123", "123", "en"), "the PIN is too short: use at least 6 digits"),
-        (add("nuova", "admin", "corta", "corta", "it"), "la password è troppo corta"),
-        (add("nuova", "cashier", "112233", "112234", "it"), "le due password sono diverse"),
-        (add("nuova", "cashier", "112233", "112234", "en"), "the two passwords differ"),
-        (add("Nuova Cassa", "cashier", "112233", "112233", "it"), "nome utente 'Nuova Cassa' non valido"),
-        (add("nuova", "capo", "112233", "112233", "it"), "ruolo 'capo' sconosciuto: usa admin o cashier"),
-        (add(CASHIER, "cashier", "112233", "112233", "it"), "esiste già un utente di nome 'cassa1'"),
+        (
+            add("nuova", "cashier", "123", "123", "it"),
+            "il PIN è troppo corto: usa almeno 6 cifre",
+        ),
+        (
+            add("nuova", "cashier", "123", "123", "en"),
+            "the PIN is too short: use at least 6 digits",
+        ),
+        (
+            add("nuova", "admin", "corta", "corta", "it"),
+            "la password è troppo corta",
+        ),
+        (
+            add("nuova", "cashier", "112233", "112234", "it"),
+            "le due password sono diverse",
+        ),
+        (
+            add("nuova", "cashier", "112233", "112234", "en"),
+            "the two passwords differ",
+        ),
+        (
+            add("Nuova Cassa", "cashier", "112233", "112233", "it"),
+            "nome utente 'Nuova Cassa' non valido",
+        ),
+        (
+            add("nuova", "capo", "112233", "112233", "it"),
+            "ruolo 'capo' sconosciuto: usa admin o cashier",
+        ),
+        (
+            add(CASHIER, "cashier", "112233", "112233", "it"),
+            "esiste già un utente di nome 'cassa1'",
+        ),
     ] {
         let text = web.refused(&admin, "admin_staff_add", &form, 400).await?;
         assert!(text.contains(expected), "{form:?}: {text}");
@@ -248,7 +322,11 @@ async fn bad_new_accounts_and_pins_are_refused_in_the_pages_language_and_change_
         .await?;
     assert!(text.contains("il PIN è troppo corto"), "{text}");
     assert_eq!(accounts(&web).await?, before_reset, "a refused reset changed something");
-    assert_eq!(session_probe(&web, &cashier).await?, 400, "a refused reset ended the session");
+    assert_eq!(
+        session_probe(&web, &cashier).await?,
+        400,
+        "a refused reset ended the session"
+    );
     let list = web.ok(&admin, "admin_staff", &[]).await?;
     assert!(row(&list, "nuova").is_none(), "{list}");
     web.gateway.shutdown().await?;
