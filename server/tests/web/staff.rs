@@ -2,7 +2,8 @@
 //! cashier who can then sign in, resets their PIN (their old session ends, the new PIN works),
 //! ends their sessions and removes them; cashiers are refused every staff function; an admin
 //! cannot remove themselves or end their own sessions; weak PINs are refused in the page's
-//! language; every refusal leaves accounts and sessions as they were.
+//! language; a locked cashier shows as locked until unlocked; every refusal leaves accounts and
+//! sessions as they were.
 
 use crate::common;
 use common::web::{Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
@@ -329,6 +330,44 @@ async fn bad_new_accounts_and_pins_are_refused_in_the_pages_language_and_change_
     );
     let list = web.ok(&admin, "admin_staff", &[]).await?;
     assert!(row(&list, "nuova").is_none(), "{list}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_locked_cashier_is_shown_locked_and_unlocked_from_the_page() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    for _ in 0..5 {
+        let (status, _, _) = web
+            .call("login", None, &[("username", CASHIER), ("password", "000000")])
+            .await?;
+        assert_eq!(status, 401);
+    }
+    let (status, _, _) = web
+        .call("login", None, &[("username", CASHIER), ("password", CASHIER_PIN)])
+        .await?;
+    assert_eq!(status, 429, "five failures did not lock the cashier");
+    let list = web.ok(&admin, "admin_staff", &[]).await?;
+    let locked = row(&list, CASHIER).ok_or("cashier listed")?;
+    assert_eq!(locked["locked"], true, "{list}");
+    assert!(!locked["locked_until"].as_str().unwrap_or_default().is_empty());
+    assert_eq!(row(&list, ADMIN).ok_or("admin listed")?["locked"], false);
+
+    let list = web
+        .ok(&admin, "admin_staff_unlock", &[("username", CASHIER), ("lang", "en")])
+        .await?;
+    assert_eq!(row(&list, CASHIER).ok_or("cashier listed")?["locked"], false, "{list}");
+    web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let text = web
+        .refused(
+            &admin,
+            "admin_staff_unlock",
+            &[("username", "nobody"), ("lang", "it")],
+            400,
+        )
+        .await?;
+    assert!(text.contains("nessun utente di nome 'nobody'"), "{text}");
     web.gateway.shutdown().await?;
     Ok(())
 }
