@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use crate::backend::BackendFuture;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::model::{
     DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck, PaymentView,
-    ReloadStatus, SettingView, WebhookTestReport,
+    ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the
@@ -67,6 +68,34 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// Tests the shop's own LND at `host` with this certificate (PEM) and macaroon (hex), and on
     /// success keeps them in the data directory and points the configuration at them.
     fn connect_node(&self, host: String, cert_pem: String, macaroon_hex: String) -> BackendFuture<'_, NodeCheck>;
+    /// Every staff account with its session count and lock state; `actor` is the calling admin.
+    fn staff(&self, actor: String) -> BackendFuture<'_, Vec<StaffView>>;
+    /// Adds a staff member (`role` one of [`crate::model::Role::ALL`]; the password twice, under
+    /// the CLI's policy); refusals in `lang`. Returns every account.
+    fn add_staff(
+        &self,
+        actor: String,
+        lang: Lang,
+        username: String,
+        role: String,
+        password: String,
+        confirm: String,
+    ) -> BackendFuture<'_, Vec<StaffView>>;
+    /// Removes a staff member and ends their sessions; never `actor`, never the only admin.
+    fn remove_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>>;
+    /// Sets a new password or PIN (twice) for a staff member and ends their sessions.
+    fn reset_staff_password(
+        &self,
+        actor: String,
+        lang: Lang,
+        username: String,
+        password: String,
+        confirm: String,
+    ) -> BackendFuture<'_, Vec<StaffView>>;
+    /// Ends every session of a staff member other than `actor`.
+    fn end_staff_sessions(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>>;
+    /// Lifts every sign-in lock on a staff member, like `openfatture user unlock`.
+    fn unlock_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>>;
 }
 
 /// Cloneable handle to the gateway's [`AdminBackend`], provided through Leptos context.

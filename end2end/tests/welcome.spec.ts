@@ -133,6 +133,7 @@ test.describe('a fresh gateway', () => {
     // 4. A first cashier.
     await page.getByTestId('welcome-cashier-name').fill(CASHIER.username);
     await page.getByTestId('welcome-cashier-pin').fill(CASHIER.password);
+    await page.getByTestId('welcome-cashier-confirm').fill(CASHIER.password);
     await page.getByTestId('welcome-cashier-add').click();
     await expect(page.getByTestId('welcome-cashier-result')).toContainText(CASHIER.username);
     await page.getByTestId('welcome-next').click();
@@ -190,7 +191,7 @@ test.describe('a fresh gateway', () => {
     const admin = await signInAt(browser, base, OWNER);
     // The owner adds the cashier in the back office.
     await admin.goto('/staff');
-    await admin.getByTestId('staff-add-name').fill(CASHIER.username);
+    await admin.getByTestId('staff-add-username').fill(CASHIER.username);
     await admin.getByTestId('staff-add-password').fill(CASHIER.password);
     await admin.getByTestId('staff-add-confirm').fill(CASHIER.password);
     await admin.getByTestId('staff-add-submit').click();

@@ -18,6 +18,7 @@ mod rates;
 mod session;
 mod settings;
 mod setup;
+mod staff;
 mod state;
 mod webhooks;
 
@@ -34,5 +35,6 @@ pub use rates::{ProviderState, RateState, RateStatus};
 pub use session::{Role, SessionUser};
 pub use settings::{ReloadStatus, SettingKind, SettingProblem, SettingRefusal, SettingView};
 pub use setup::NodeCheck;
+pub use staff::StaffView;
 pub use state::InvoiceState;
 pub use webhooks::{DeliveryView, EndpointView, WebhookTestReport};

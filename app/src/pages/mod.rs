@@ -8,5 +8,6 @@ pub mod payments;
 pub mod pos;
 pub mod setting_labels;
 pub mod settings;
+pub mod staff;
 pub mod webhooks;
 pub mod welcome;

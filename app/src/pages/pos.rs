@@ -144,6 +144,7 @@ pub fn PosPage() -> impl IntoView {
     let stage = RwSignal::new(Stage::Entry);
     let error = RwSignal::new(None::<String>);
     let i18n = use_i18n();
+    let auth = crate::pages::login::use_auth();
 
     let charge = move || {
         let typed = amount.get_untracked();
@@ -162,8 +163,15 @@ pub fn PosPage() -> impl IntoView {
                 Err(e) => {
                     // A short text in the cashier's language; the detail is in the gateway's log.
                     let lang = i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En);
-                    error.set(Some(PosError::of(&e).text(lang).to_string()));
+                    let code = PosError::of(&e);
+                    error.set(Some(code.text(lang).to_string()));
                     stage.set(Stage::Entry);
+                    if code == PosError::SignedOut {
+                        // The session ended (signed out elsewhere, or by an admin): sign in again.
+                        if let Some(auth) = auth {
+                            auth.user.set(None);
+                        }
+                    }
                 }
             }
         });

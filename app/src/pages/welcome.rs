@@ -348,19 +348,77 @@ fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
     }
 }
 
-/// A first cashier account.
+/// A first cashier account (name and PIN, as on the Staff page).
 #[component]
 fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let busy = RwSignal::new(false);
+    let i18n = crate::i18n::use_i18n();
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        outcome.set(None);
+        // The language is read here: the async task below runs outside the reactive owner.
+        let lang = i18n.map_or(crate::i18n::Lang::En, |i| i.0.get_untracked());
+        leptos::task::spawn_local(async move {
+            let username = name.get_untracked().trim().to_string();
+            let answer = super::staff::add_staff(
+                username.clone(),
+                "cashier".to_string(),
+                pin.get_untracked(),
+                confirm.get_untracked(),
+                lang.tag().to_string(),
+            )
+            .await;
+            outcome.set(Some(match answer {
+                Ok(_) => Ok(match lang {
+                    crate::i18n::Lang::En => format!("{username} can now sign in at the counter with their PIN."),
+                    crate::i18n::Lang::It => format!("{username} ora può accedere alla cassa con il suo PIN."),
+                }),
+                Err(AppError::Setting(refusal)) => Err(refusal_text(&refusal, lang)),
+                Err(e) => Err(e.to_string()),
+            }));
+            if matches!(outcome.get_untracked(), Some(Ok(_))) {
+                pin.set(String::new());
+                confirm.set(String::new());
+            }
+            busy.set(false);
+        });
+    };
     view! {
-        <div data-testid="welcome-cashier">
+        <form class="admin-form welcome-form" on:submit=add data-testid="welcome-cashier">
             <h2>{move || tr("First cashier", "Primo cassiere")}</h2>
             <p class="muted">{move || tr(
-                "Cashiers sign in on the shop's tablet with a PIN and can only take payments.",
-                "I cassieri accedono dal tablet del negozio con un PIN e possono solo incassare.")}</p>
+                "Cashiers sign in on the shop's tablet with a PIN and can only take payments. More people: Staff.",
+                "I cassieri accedono dal tablet del negozio con un PIN e possono solo incassare. Altre persone: Personale.")}</p>
+            <label for="welcome-cashier-name">{move || tr("Name (lower case, e.g. anna)", "Nome (minuscolo, es. anna)")}
+                <input id="welcome-cashier-name" data-testid="welcome-cashier-name" autocapitalize="none" autocomplete="off"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            </label>
+            <label for="welcome-cashier-pin">{move || tr("PIN (6+ digits)", "PIN (6+ cifre)")}
+                <input id="welcome-cashier-pin" data-testid="welcome-cashier-pin" type="password" inputmode="numeric" autocomplete="new-password"
+                    prop:value=move || pin.get() on:input=move |ev| pin.set(event_target_value(&ev)) />
+            </label>
+            <label for="welcome-cashier-confirm">{move || tr("PIN again", "Ripeti il PIN")}
+                <input id="welcome-cashier-confirm" data-testid="welcome-cashier-confirm" type="password" inputmode="numeric" autocomplete="new-password"
+                    prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
+            </label>
             <div class="admin-actions">
-                <button type="button" class="button button-primary" data-testid="welcome-next" on:click=move |_| step.set(Step::Webhook)>{move || tr("Continue", "Continua")}</button>
+                <button type="submit" class="button button-primary" data-testid="welcome-cashier-add" prop:disabled=move || busy.get()>
+                    {move || tr("Add the cashier", "Aggiungi il cassiere")}
+                </button>
             </div>
-        </div>
+            {move || outcome.get().map(|o| match o {
+                Ok(text) => view! { <p class="banner banner-ok" role="status" data-testid="welcome-cashier-result">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-cashier-result">{text}</p> }.into_any(),
+            })}
+            <div class="admin-actions">
+                <button type="button" class="button" data-testid="welcome-next" on:click=move |_| step.set(Step::Webhook)>{move || tr("Continue", "Continua")}</button>
+            </div>
+        </form>
         <StepNav step />
     }
 }

@@ -1,4 +1,4 @@
-//! The back-office pages (node, invoices, payments, webhooks, settings), loaded on demand.
+//! The back-office pages (node, invoices, payments, webhooks, settings, staff), loaded on demand.
 //!
 //! Their code sits behind one wasm split point: built with `cargo leptos build --split`, it goes
 //! into a separate wasm chunk that the browser fetches the first time an admin opens one of these
@@ -16,7 +16,7 @@ use leptos::wasm_split::SplitLoaderError;
 
 use crate::i18n::tr;
 use crate::pages::{
-    dashboard::DashboardPage, invoices::InvoicesPage, payments::PaymentsPage, settings::SettingsPage,
+    dashboard::DashboardPage, invoices::InvoicesPage, payments::PaymentsPage, settings::SettingsPage, staff::StaffPage,
     webhooks::WebhooksPage, welcome::WelcomePage,
 };
 
@@ -35,6 +35,8 @@ pub enum BackOffice {
     Settings,
     /// The first-run guide (`/welcome`).
     Welcome,
+    /// Staff accounts and their sessions (`/staff`).
+    Staff,
 }
 
 /// Builds a back-office page.
@@ -46,6 +48,7 @@ fn build_page(page: BackOffice) -> AnyView {
         BackOffice::Webhooks => view! { <WebhooksPage /> }.into_any(),
         BackOffice::Settings => view! { <SettingsPage /> }.into_any(),
         BackOffice::Welcome => view! { <WelcomePage /> }.into_any(),
+        BackOffice::Staff => view! { <StaffPage /> }.into_any(),
     }
 }
 

@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/webhooks") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Webhooks /></RequireRole> } />
                     <Route path=path!("/settings") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Settings /></RequireRole> } />
                     <Route path=path!("/welcome") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Welcome /></RequireRole> } />
+                    <Route path=path!("/staff") view=|| view! { <RequireRole role=Role::Admin><BackOfficePage page=BackOffice::Staff /></RequireRole> } />
                     <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </main>
@@ -109,6 +110,7 @@ fn NavBar() -> impl IntoView {
                 <A href="/payments">{move || tr("Payments", "Pagamenti")}</A>
                 <A href="/webhooks">{move || tr("Webhooks", "Webhook")}</A>
                 <A href="/settings">{move || tr("Settings", "Impostazioni")}</A>
+                <A href="/staff">{move || tr("Staff", "Personale")}</A>
             </Show>
         </nav>
     }

@@ -6,14 +6,14 @@
 
 mod password;
 
-pub use password::{check_password_policy, verify_password_async};
+pub use password::{check_password_policy, verify_password_async, PasswordProblem};
 
 use app::model::{Role, SessionUser};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crate::store::{Reservation, Store, StoreError, ThrottleState, UserRecord};
+use crate::store::{Removal, Reservation, StaffRow, Store, StoreError, ThrottleState, UserRecord};
 use crate::time::now_secs;
 
 /// Name of the session cookie.
@@ -50,7 +50,7 @@ pub enum AuthError {
     InvalidUsername(String),
     /// The password or PIN is too weak or too long.
     #[error("{0}")]
-    WeakPassword(String),
+    WeakPassword(PasswordProblem),
     /// The role is none of [`Role::ALL`].
     #[error("unknown role '{0}': use {roles}", roles = Role::names())]
     UnknownRole(String),
@@ -60,6 +60,9 @@ pub enum AuthError {
     /// No user with that name.
     #[error("no user named '{0}'; see `openfatture user list`")]
     NoSuchUser(String),
+    /// The user is the only admin: removing them would leave nobody to manage the shop.
+    #[error("'{0}' is the only admin and cannot be removed; add another admin first")]
+    LastAdmin(String),
     /// Wrong username or password (deliberately not saying which).
     #[error("wrong username or password")]
     BadCredentials,
@@ -290,6 +293,50 @@ impl AuthService {
         let cleared = self.store.clear_user_throttle(username).await?;
         tracing::info!(user = %username, cleared, "sign-in throttle cleared");
         Ok(cleared)
+    }
+
+    /// Every staff account with its active session count and latest sign-in lock, by name.
+    pub async fn staff(&self) -> Result<Vec<StaffRow>, AuthError> {
+        Ok(self.store.staff_rows(now_secs()).await?)
+    }
+
+    /// Removes a staff member and ends their sessions; never the only admin.
+    pub async fn remove_user(&self, username: &str) -> Result<(), AuthError> {
+        match self.store.delete_user_keeping_an_admin(username).await? {
+            Removal::Removed => {
+                tracing::info!(user = %username, "staff account removed");
+                Ok(())
+            }
+            Removal::NoSuchUser => Err(AuthError::NoSuchUser(username.to_string())),
+            Removal::LastAdmin => Err(AuthError::LastAdmin(username.to_string())),
+        }
+    }
+
+    /// Sets a new password (or PIN) for `username` and ends all their sessions; returns how many
+    /// sessions ended. A refused password changes nothing.
+    pub async fn set_password(&self, username: &str, password: &SecretString) -> Result<u64, AuthError> {
+        check_password_policy(password.expose_secret())?;
+        if self.store.user(username).await?.is_none() {
+            return Err(AuthError::NoSuchUser(username.to_string()));
+        }
+        let password_hash = password::hash_password_async(password).await?;
+        let ended = self
+            .store
+            .set_password_hash(username, &password_hash)
+            .await?
+            .ok_or_else(|| AuthError::NoSuchUser(username.to_string()))?;
+        tracing::info!(user = %username, sessions_ended = ended, "staff password reset");
+        Ok(ended)
+    }
+
+    /// Ends every session of `username` (they must sign in again); returns how many ended.
+    pub async fn end_sessions(&self, username: &str) -> Result<u64, AuthError> {
+        if self.store.user(username).await?.is_none() {
+            return Err(AuthError::NoSuchUser(username.to_string()));
+        }
+        let ended = self.store.delete_user_sessions(username).await?;
+        tracing::info!(user = %username, sessions_ended = ended, "staff sessions ended");
+        Ok(ended)
     }
 
     /// Removes the sessions expired by now and the throttle rows whose failures have all decayed

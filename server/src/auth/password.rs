@@ -20,24 +20,47 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 pub(super) const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c2ltdWxhdGVkc2FsdA$0MSsBtn2vV0Vd8k1xvbDmuVwK4lWq3dH4EMjF3xE0tQ";
 
+/// Why a password or PIN is refused; `Display` is the English text the CLI prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    /// Longer than [`MAX_PASSWORD_CHARS`].
+    #[error("the password is too long: at most {MAX_PASSWORD_CHARS} characters")]
+    TooLong,
+    /// All digits, but fewer than [`MIN_PIN_DIGITS`].
+    #[error("the PIN is too short: use at least {MIN_PIN_DIGITS} digits (or a password of at least {MIN_PASSWORD_CHARS} characters)")]
+    PinTooShort,
+    /// Not all digits, and fewer than [`MIN_PASSWORD_CHARS`] characters.
+    #[error("the password is too short: use at least {MIN_PASSWORD_CHARS} characters (or a PIN of at least {MIN_PIN_DIGITS} digits)")]
+    PasswordTooShort,
+}
+
+impl PasswordProblem {
+    /// The same refusal in Italian (the back office's language).
+    pub fn italian(self) -> String {
+        match self {
+            PasswordProblem::TooLong => format!("la password è troppo lunga: al massimo {MAX_PASSWORD_CHARS} caratteri"),
+            PasswordProblem::PinTooShort => format!(
+                "il PIN è troppo corto: usa almeno {MIN_PIN_DIGITS} cifre (o una password di almeno {MIN_PASSWORD_CHARS} caratteri)"
+            ),
+            PasswordProblem::PasswordTooShort => format!(
+                "la password è troppo corta: usa almeno {MIN_PASSWORD_CHARS} caratteri (o un PIN di almeno {MIN_PIN_DIGITS} cifre)"
+            ),
+        }
+    }
+}
+
 /// A PIN is at least 6 digits; any other password at least 10 characters.
 pub fn check_password_policy(password: &str) -> Result<(), AuthError> {
     let chars = password.chars().count();
     if chars > MAX_PASSWORD_CHARS {
-        return Err(AuthError::WeakPassword(format!(
-            "the password is too long: at most {MAX_PASSWORD_CHARS} characters"
-        )));
+        return Err(AuthError::WeakPassword(PasswordProblem::TooLong));
     }
     let is_pin = !password.is_empty() && password.chars().all(|c| c.is_ascii_digit());
     if is_pin && chars < MIN_PIN_DIGITS {
-        return Err(AuthError::WeakPassword(format!(
-            "the PIN is too short: use at least {MIN_PIN_DIGITS} digits (or a password of at least {MIN_PASSWORD_CHARS} characters)"
-        )));
+        return Err(AuthError::WeakPassword(PasswordProblem::PinTooShort));
     }
     if !is_pin && chars < MIN_PASSWORD_CHARS {
-        return Err(AuthError::WeakPassword(format!(
-            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters (or a PIN of at least {MIN_PIN_DIGITS} digits)"
-        )));
+        return Err(AuthError::WeakPassword(PasswordProblem::PasswordTooShort));
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `openfatture user add|list|remove|unlock`: staff accounts for the web app.
+//! `openfatture user add|list|remove|passwd|logout|unlock`: staff accounts for the web app.
 
 use std::io::{IsTerminal, Read};
 
@@ -31,8 +31,21 @@ pub enum UserCommand {
     },
     /// List staff accounts.
     List,
-    /// Remove a staff account (their sessions end at once).
+    /// Remove a staff account (their sessions end at once); never the only admin.
     Remove {
+        /// Login name.
+        name: String,
+    },
+    /// Set a new password or PIN for a staff member; their sessions end at once.
+    Passwd {
+        /// Login name.
+        name: String,
+        /// Read the new password (or PIN) from standard input instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// End every session of a staff member: they must sign in again.
+    Logout {
         /// Login name.
         name: String,
     },
@@ -99,15 +112,50 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: UserComma
         }
         UserCommand::Remove { name } => {
             let store = services.store().await?;
-            let removed = store.delete_user(&name).await;
+            let removed = services.auth(store.clone(), false).remove_user(&name).await;
             store.close().await;
-            if !removed? {
-                return Err(AuthError::NoSuchUser(name).into());
-            }
+            removed?;
             if out.json {
                 return out.print_json(&serde_json::json!({ "removed": name }));
             }
             println!("✅ Removed '{name}'; their sessions have ended.");
+            Ok(())
+        }
+        UserCommand::Passwd { name, password_stdin } => {
+            // Check everything cheap before asking for a password.
+            crate::auth::check_username(&name)?;
+            let store = services.store().await?;
+            let exists = store.user(&name).await;
+            if !matches!(exists, Ok(Some(_))) {
+                store.close().await;
+                exists?;
+                return Err(AuthError::NoSuchUser(name).into());
+            }
+            let password = match read_password(password_stdin) {
+                Ok(password) => password,
+                Err(e) => {
+                    store.close().await;
+                    return Err(e);
+                }
+            };
+            let ended = services.auth(store.clone(), false).set_password(&name, &password).await;
+            store.close().await;
+            let ended = ended?;
+            if out.json {
+                return out.print_json(&serde_json::json!({ "username": name, "sessions_ended": ended }));
+            }
+            println!("✅ New password set for '{name}'; {ended} session(s) ended: they sign in with the new one.");
+            Ok(())
+        }
+        UserCommand::Logout { name } => {
+            let store = services.store().await?;
+            let ended = services.auth(store.clone(), false).end_sessions(&name).await;
+            store.close().await;
+            let ended = ended?;
+            if out.json {
+                return out.print_json(&serde_json::json!({ "username": name, "sessions_ended": ended }));
+            }
+            println!("✅ Ended {ended} session(s) of '{name}': they must sign in again.");
             Ok(())
         }
         UserCommand::Unlock { name } => {

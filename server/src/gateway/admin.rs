@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
+use app::i18n::Lang;
 use app::model::{
     ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
-    NodeCheck, PaymentView, ReloadStatus, SettingView, WebhookTestReport,
+    NodeCheck, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
 use app::AppError;
 use rust_decimal::Decimal;
@@ -543,6 +544,49 @@ impl AdminBackend for GatewayAdmin {
                 status.node_error.is_none() && !status.restart_needed.iter().any(|key| key == "lightning_host");
             Ok(check)
         })
+    }
+
+    fn staff(&self, actor: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::list(&self.store, &actor).await })
+    }
+
+    fn add_staff(
+        &self,
+        actor: String,
+        lang: Lang,
+        username: String,
+        role: String,
+        password: String,
+        confirm: String,
+    ) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(
+            async move { super::staff::add(&self.store, &actor, lang, &username, &role, password, &confirm).await },
+        )
+    }
+
+    fn remove_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::remove(&self.store, &actor, lang, &username).await })
+    }
+
+    fn reset_staff_password(
+        &self,
+        actor: String,
+        lang: Lang,
+        username: String,
+        password: String,
+        confirm: String,
+    ) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(
+            async move { super::staff::reset_password(&self.store, &actor, lang, &username, password, &confirm).await },
+        )
+    }
+
+    fn end_staff_sessions(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::end_sessions(&self.store, &actor, lang, &username).await })
+    }
+
+    fn unlock_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
+        Box::pin(async move { super::staff::unlock(&self.store, &actor, lang, &username).await })
     }
 }
 

@@ -21,6 +21,7 @@ mod pos;
 mod reload;
 mod routes;
 mod site;
+mod staff;
 mod state;
 mod web_error;
 

@@ -23,7 +23,7 @@ pub use leader::Leadership;
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::Payment;
 pub use rebalances::{NewRebalance, RebalanceTrigger};
-pub use users::{Reservation, ThrottleState, UserRecord};
+pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

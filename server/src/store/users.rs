@@ -17,6 +17,32 @@ pub struct UserRecord {
     pub created_at: i64,
 }
 
+/// A staff account as the back office lists it: no password hash, with live counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRow {
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Sessions not yet expired.
+    pub active_sessions: i64,
+    /// The latest sign-in lock on this user (any address), unix seconds; 0 when never locked.
+    pub locked_until: i64,
+}
+
+/// The answer of [`Store::delete_user_keeping_an_admin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The user and their sessions are gone.
+    Removed,
+    /// There is no such user; nothing changed.
+    NoSuchUser,
+    /// The user is the only admin; nothing changed.
+    LastAdmin,
+}
+
 /// The throttle state of one key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ThrottleState {
@@ -107,6 +133,99 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// Every user with their unexpired session count at `now` and their latest sign-in lock, by
+    /// name.
+    pub async fn staff_rows(&self, now: i64) -> Result<Vec<StaffRow>, StoreError> {
+        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT u.username, u.role, u.created_at, \
+             (SELECT COUNT(*) FROM sessions s WHERE s.username = u.username AND s.expires_at > $1), \
+             (SELECT COALESCE(MAX(t.locked_until), 0) FROM login_throttle t WHERE t.username = u.username) \
+             FROM users u ORDER BY u.username",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(username, role, created_at, active_sessions, locked_until)| {
+                Ok(StaffRow {
+                    username,
+                    role: parse_role(&role)?,
+                    created_at,
+                    active_sessions,
+                    locked_until,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes a user and their sessions unless they are the only admin, in one write
+    /// transaction (the admins' rows locked on PostgreSQL), so two removals at once cannot leave
+    /// no admin.
+    pub async fn delete_user_keeping_an_admin(&self, username: &str) -> Result<Removal, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let admins_query = if self.backend() == super::Backend::Postgres {
+            "SELECT username FROM users WHERE role = 'admin' FOR UPDATE"
+        } else {
+            "SELECT username FROM users WHERE role = 'admin'"
+        };
+        let admins: Vec<(String,)> = sqlx::query_as(admins_query).fetch_all(&mut *tx).await?;
+        let role: Option<(String,)> = sqlx::query_as("SELECT role FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let outcome = match role {
+            None => Removal::NoSuchUser,
+            Some((role,)) if role == Role::Admin.as_str() && admins.len() <= 1 => Removal::LastAdmin,
+            Some(_) => {
+                sqlx::query("DELETE FROM sessions WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM users WHERE username = $1")
+                    .bind(username)
+                    .execute(&mut *tx)
+                    .await?;
+                Removal::Removed
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Replaces a user's password hash and ends all their sessions in one transaction; the
+    /// number of sessions ended, or `None` when there is no such user (nothing changes then).
+    pub async fn set_password_hash(&self, username: &str, password_hash: &str) -> Result<Option<u64>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query("UPDATE users SET password_hash = $2 WHERE username = $1")
+            .bind(username)
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if updated != 1 {
+            // Dropping the transaction rolls it back.
+            drop(tx);
+            return Ok(None);
+        }
+        let ended = sqlx::query("DELETE FROM sessions WHERE username = $1")
+            .bind(username)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Some(ended))
+    }
+
+    /// Ends every session of `username`; how many there were.
+    pub async fn delete_user_sessions(&self, username: &str) -> Result<u64, StoreError> {
+        let _turn = self.write_turn().await;
+        let result = sqlx::query("DELETE FROM sessions WHERE username = $1")
+            .bind(username)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
     }
 
     /// Records a session (by the token's SHA-256 hex) and keeps at most `max_per_user` unexpired

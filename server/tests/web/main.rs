@@ -14,6 +14,7 @@ mod load;
 mod node_connect;
 mod secrets;
 mod site_files;
+mod staff;
 mod web;
 mod web_admin;
 mod web_tls;
