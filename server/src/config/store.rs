@@ -270,7 +270,7 @@ pub fn list(home: &Home, env: &EnvVars) -> Result<Vec<Entry>, ConfigError> {
 pub fn set(home: &Home, env: &EnvVars, name: &str, raw: &str) -> Result<Entry, ConfigError> {
     let key = known_key(name)?;
     let mut sources = Sources::load(home, env)?;
-    parse(key, raw, sources.home_dir.as_deref()).map_err(|refusal| ConfigError::InvalidValue {
+    let parsed = parse(key, raw, sources.home_dir.as_deref()).map_err(|refusal| ConfigError::InvalidValue {
         key: key.name.to_string(),
         value: if key.secret {
             "(hidden)".to_string()
@@ -280,7 +280,12 @@ pub fn set(home: &Home, env: &EnvVars, name: &str, raw: &str) -> Result<Entry, C
         origin: "given on the command line".to_string(),
         expected: refusal.expected,
     })?;
-    sources.file.insert(key.name.to_string(), raw_to_toml(key, raw));
+    // A partita IVA is kept as its 11 digits, a time zone by its database name.
+    let written = match key.kind {
+        ValueKind::VatNumber | ValueKind::TimeZone => parsed.display(),
+        _ => raw.to_string(),
+    };
+    sources.file.insert(key.name.to_string(), raw_to_toml(key, &written));
     for group in ORDERED_GROUPS.iter().filter(|g| g.contains(&key.name)) {
         check_order(group, |other| {
             find_key(other)
