@@ -6,8 +6,11 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
+# only what running needs (Chromium and PostgreSQL are for the tests)
+export OPENFATTURE_SETUP_FOR=run
 # shellcheck source=scripts/setup.sh
 source "$repo_root/scripts/setup.sh"
+unset OPENFATTURE_SETUP_FOR
 
 # the site (wasm split into lazily loaded chunks, wasm-opt) and the gateway, as `cargo leptos build --release --split`
 cargo xtask build --release

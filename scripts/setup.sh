@@ -9,6 +9,8 @@
 # wasm-bindgen and the wasm splitting in-process, so neither cargo-leptos nor wasm-bindgen-cli is installed.
 # Source it (`source scripts/setup.sh`) to also get end2end/node_modules/.bin (wasm-opt) on PATH,
 # or run it (`bash scripts/setup.sh`) just to install.
+# OPENFATTURE_SETUP_FOR=run (what scripts/run.sh sets) installs only what running the product needs (the wasm
+# target and the npm packages, for wasm-opt): Chromium and PostgreSQL are for the tests, so a first run skips them.
 
 _of_setup() {
   set -euo pipefail
@@ -50,7 +52,10 @@ _of_setup() {
   fi
   export PATH="$repo_root/end2end/node_modules/.bin:$PATH"
 
-  # 3. Debian packages: Chromium for Playwright, PostgreSQL for the storage tests (one apt run)
+  # 3. Debian packages: Chromium for Playwright, PostgreSQL for the storage tests (one apt run); not to run
+  if [ "${OPENFATTURE_SETUP_FOR:-test}" = run ]; then
+    return 0
+  fi
   local packages=()
   if [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
   if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then packages+=(postgresql); fi
