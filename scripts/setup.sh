@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing OpenFatture Lightning needs, skipping whatever is already there:
 #   - the wasm32-unknown-unknown Rust target
-#   - the npm packages in end2end/ (Playwright, and binaryen for wasm-opt in release builds)
+#   - the npm packages in end2end/ (Playwright; binaryen for wasm-opt and esbuild to minify, in release builds)
 #   - Chromium from Debian (/usr/bin/chromium) for the browser tests
 #   - PostgreSQL's server programs from Debian, for the storage tests on PostgreSQL (each test starts
 #     its own throw-away server; nothing is started here)
@@ -45,7 +45,7 @@ _of_setup() {
   fi
 
   # 2. npm packages for the browser tests and wasm-opt (never `npx playwright install`: we use system Chromium)
-  if [ ! -x "$repo_root/end2end/node_modules/.bin/playwright" ] || [ ! -x "$repo_root/end2end/node_modules/.bin/wasm-opt" ] \
+  if [ ! -x "$repo_root/end2end/node_modules/.bin/playwright" ] || [ ! -x "$repo_root/end2end/node_modules/.bin/wasm-opt" ] || [ ! -x "$repo_root/end2end/node_modules/.bin/esbuild" ] \
     || [ "$repo_root/end2end/package-lock.json" -nt "$repo_root/end2end/node_modules/.package-lock.json" ]; then
     _of_say "installing npm packages in end2end/"
     (cd "$repo_root/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

@@ -84,23 +84,9 @@ fn bindgen(project: &Project, input: &Path, pkg_dir: &Path) -> Result<(), Error>
     bindgen.generate(pkg_dir).map_err(|e| Error::Bindgen(format!("{e:#}")))
 }
 
-/// The wasm-opt of npm binaryen in `end2end/`, else one on PATH.
-fn wasm_opt(project: &Project) -> Result<PathBuf, Error> {
-    let local = project.root.join("end2end/node_modules/.bin/wasm-opt");
-    if local.is_file() {
-        return Ok(local);
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("wasm-opt"))
-        .find(|candidate| candidate.is_file())
-        .ok_or(Error::NoWasmOpt)
-}
-
 /// Runs wasm-opt on every wasm file in place, all at once (cargo-leptos: one per core).
 fn optimize(project: &Project, files: &[PathBuf]) -> Result<(), Error> {
-    let program = wasm_opt(project)?;
+    let program = project.npm_tool("wasm-opt").ok_or(Error::NoWasmOpt)?;
     let mut running = Vec::new();
     for file in files {
         let mut command = Command::new(&program);

@@ -306,6 +306,20 @@ impl Project {
         self.site_root.join(&self.site_pkg_dir)
     }
 
+    /// A program from npm in `end2end/node_modules/.bin` (what `scripts/setup.sh` installs), else one
+    /// of that name on PATH.
+    pub(crate) fn npm_tool(&self, name: &str) -> Option<PathBuf> {
+        let local = self.root.join("end2end/node_modules/.bin").join(name);
+        if local.is_file() {
+            return Some(local);
+        }
+        std::env::var_os("PATH")
+            .iter()
+            .flat_map(std::env::split_paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    }
+
     /// The site's package directory relative to the site root, for the assets' reserved names.
     pub(crate) fn pkg_dir_name(&self) -> &Path {
         &self.site_pkg_dir

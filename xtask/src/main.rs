@@ -8,14 +8,16 @@
 //! 3. splits the lazily loaded chunks out of the wasm (`wasm_split_cli_support`, the library
 //!    cargo-leptos uses), runs wasm-bindgen in-process (`wasm-bindgen-cli-support`) and, in release,
 //!    `wasm-opt` from `end2end/node_modules/.bin` (npm binaryen);
-//! 4. copies the style sheet to `<site>/pkg/<output-name>.css` and the assets into the site root.
+//! 4. copies the style sheet to `<site>/pkg/<output-name>.css` and the assets into the site root;
+//! 5. in release, minifies the JavaScript and the style sheet with esbuild (npm, in `end2end/`).
 //!
-//! Not done, unlike cargo-leptos: the CSS is copied as written (cargo-leptos reprints it with
-//! lightningcss, adding vendor prefixes and minifying in release) and the release JS is not minified.
+//! Not done, unlike cargo-leptos: the CSS gets no vendor prefixes (cargo-leptos reprints it with
+//! lightningcss).
 
 mod cargo;
 mod front;
 mod leptos;
+mod minify;
 mod site;
 mod workspace;
 
@@ -68,6 +70,12 @@ pub(crate) enum Error {
          (it installs npm binaryen in end2end/)"
     )]
     NoWasmOpt,
+    /// A release build minifies with esbuild and there is none.
+    #[error(
+        "esbuild not found in end2end/node_modules/.bin or on PATH: run `bash scripts/setup.sh` \
+         (it installs npm esbuild in end2end/)"
+    )]
+    NoEsbuild,
 }
 
 impl Error {
@@ -115,7 +123,14 @@ fn build(options: BuildOptions) -> Result<(), Error> {
     let server = cargo::Build::server(&workspace, &project).spawn()?;
     let front = front::build(&workspace, &project)
         .and_then(|()| site::style(&project))
-        .and_then(|()| site::assets(&project));
+        .and_then(|()| site::assets(&project))
+        .and_then(|()| {
+            if project.release {
+                minify::minify(&project)
+            } else {
+                Ok(())
+            }
+        });
     if let Err(error) = front {
         server.stop();
         return Err(error);
