@@ -308,6 +308,7 @@ fn NodeCheckView(check: NodeCheck) -> impl IntoView {
         grants,
         can_read_channels,
         can_send,
+        applied,
         ..
     } = check;
     view! {
@@ -319,6 +320,12 @@ fn NodeCheckView(check: NodeCheck) -> impl IntoView {
                 <li data-testid="welcome-can-send">{can(can_send)}" "{move || tr("send payments (refunds, rebalancing)", "inviare pagamenti (rimborsi, ribilanciamento)")}</li>
             </ul>
             <p class="mono setting-key" data-testid="welcome-grants">{grants.join(" ")}</p>
+            <p data-testid="welcome-node-applied">{move || if applied {
+                tr("Sales go to this node from now on.", "Da ora le vendite vanno a questo nodo.")
+            } else {
+                tr("Saved: the gateway uses this node after a restart of `openfatture serve` (see Settings).",
+                    "Salvato: il gateway userà questo nodo dopo il riavvio di `openfatture serve` (vedi Impostazioni).")
+            }}</p>
         </div>
     }
 }

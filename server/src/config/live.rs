@@ -221,8 +221,9 @@ fn fingerprint(path: &std::path::Path) -> Option<Fingerprint> {
 }
 
 /// The keys whose value in `now` differs from `started` and that the running gateway cannot
-/// take: [`RESTART_KEYS`], and `lightning_host` when it switches between the embedded node and a
-/// configured one.
+/// take: [`RESTART_KEYS`], and `lightning_host` when it is removed from a gateway started on a
+/// configured node (the embedded node starts only with the gateway; the other way, from the
+/// embedded node to a configured one, applies live).
 fn restart_needed(started: &Settings, now: &Settings) -> Vec<String> {
     let mut keys = Vec::new();
     let secret = |s: &Option<secrecy::SecretString>| s.as_ref().map(|v| v.expose_secret().to_string());
@@ -235,7 +236,7 @@ fn restart_needed(started: &Settings, now: &Settings) -> Vec<String> {
     if started.gateway_tls_key_path != now.gateway_tls_key_path {
         keys.push("gateway_tls_key_path".to_string());
     }
-    if started.lightning_host.is_none() != now.lightning_host.is_none() {
+    if started.lightning_host.is_some() && now.lightning_host.is_none() {
         keys.push("lightning_host".to_string());
     }
     keys

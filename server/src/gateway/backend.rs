@@ -18,7 +18,9 @@ use super::lightning::NodeConnection;
 /// Services backed by one LND connection.
 struct GatewayBackend {
     client: LndClient,
-    simulated: bool,
+    /// The embedded simnode's address when the gateway started one: the node is simulated while
+    /// the client still points there.
+    embedded_host: Option<String>,
     auth: AuthService,
     /// Lightning invoices; its rate service is the one in use.
     invoices: InvoiceService,
@@ -26,6 +28,13 @@ struct GatewayBackend {
     settings: SettingsHub,
     /// The one-time token of the first-admin setup link, until it is used.
     setup_token: tokio::sync::Mutex<Option<SecretString>>,
+}
+
+impl GatewayBackend {
+    /// Whether the node in use is the embedded simulated node.
+    fn simulated(&self) -> bool {
+        self.embedded_host.as_deref() == Some(self.client.host().as_str())
+    }
 }
 
 /// The handle server functions find in their context.
@@ -38,7 +47,7 @@ pub(crate) fn handle(
 ) -> BackendHandle {
     BackendHandle::new(GatewayBackend {
         client: node.client().clone(),
-        simulated: node.simulated(),
+        embedded_host: node.simulated().then(|| node.client().host()),
         auth,
         invoices,
         settings,
@@ -126,7 +135,9 @@ impl Backend for GatewayBackend {
     }
 
     fn node_status(&self) -> BackendFuture<'_, NodeStatus> {
-        Box::pin(async move { Ok(crate::node::node_status(&self.client, &self.client.host(), self.simulated).await?) })
+        Box::pin(
+            async move { Ok(crate::node::node_status(&self.client, &self.client.host(), self.simulated()).await?) },
+        )
     }
 
     fn rate_status(&self) -> BackendFuture<'_, RateStatus> {

@@ -35,8 +35,9 @@ pub(crate) struct Reloader {
     lnd: LndClient,
     invoices: InvoiceService,
     host_policy: LiveHostPolicy,
-    /// The gateway runs the embedded simulated node (its address is not in the settings).
-    embedded: bool,
+    /// The node in use is the embedded simulated node (its address is not in the settings); false
+    /// once a configured node took over.
+    on_embedded: std::sync::atomic::AtomicBool,
     applied: tokio::sync::Mutex<Applied>,
 }
 
@@ -68,7 +69,7 @@ impl Reloader {
             lnd: parts.lnd,
             invoices: parts.invoices,
             host_policy: parts.host_policy,
-            embedded: parts.embedded,
+            on_embedded: std::sync::atomic::AtomicBool::new(parts.embedded),
             applied: tokio::sync::Mutex::new(Applied {
                 settings,
                 tracking: Some(parts.tracking),
@@ -166,7 +167,7 @@ impl Reloader {
         if !rates_changed(old, new) {
             return;
         }
-        match crate::rates::RateService::new(new.rates_config()) {
+        match crate::rates::RateService::new_refusing_without_source(new.rates_config()) {
             Ok(rates) => {
                 self.invoices.set_rates(Arc::new(rates));
                 tracing::info!("BTC/EUR rate settings applied");
@@ -210,6 +211,10 @@ impl Reloader {
         match test_node(wanted).await {
             Ok(client) => {
                 self.lnd.replace_with(&client);
+                // From the embedded demo node to the shop's own: the embedded node stays up, unused,
+                // until the gateway stops (its invoices can still be looked at from the CLI).
+                self.on_embedded
+                    .store(new.lightning_host.is_none(), std::sync::atomic::Ordering::SeqCst);
                 self.hub.set_node_error(None);
                 tracing::info!(%host, "now using the node at {host}");
             }
@@ -221,16 +226,18 @@ impl Reloader {
     }
 
     /// The node connection the settings ask for; `None` when it cannot change without a restart
-    /// (a switch between the embedded node and a configured one) or the configuration is
-    /// incomplete (recorded as the node error).
+    /// (from a configured node back to the embedded one, which starts only with the gateway) or
+    /// the configuration is incomplete (recorded as the node error).
     fn wanted_node(&self, new: &Settings) -> Option<LndConfig> {
-        match (&new.lightning_host, self.embedded) {
+        let on_embedded = self.on_embedded.load(std::sync::atomic::Ordering::SeqCst);
+        match (&new.lightning_host, on_embedded) {
             // The embedded node stays; its deadlines and breaker may change.
             (None, true) => {
                 let now = self.lnd.config();
                 Some(new.lnd_config_at(now.host, now.tls_cert_path, now.macaroon_path))
             }
-            (Some(_), false) => match new.lnd_config() {
+            // The shop's own node, also in place of the embedded one.
+            (Some(_), _) => match new.lnd_config() {
                 Ok(cfg) => Some(cfg),
                 Err(e) => {
                     self.hub.set_node_error(Some(e.to_string()));

@@ -364,6 +364,17 @@ impl RatesConfig {
         }
         Ok(())
     }
+
+    /// [`RatesConfig::validate`] without the check that some rate source is set: for a running
+    /// gateway, where settings that leave no source must give a service that refuses every
+    /// quote, not keep the previous service (which may allow the demo rate of a node no longer in
+    /// use).
+    pub fn validate_values(&self) -> Result<(), RatesConfigError> {
+        match self.validate() {
+            Err(RatesConfigError::NoRateSource) => Ok(()),
+            other => other,
+        }
+    }
 }
 
 /// Longest quote budget accepted, milliseconds (the product uses 2,500 ms; tests of slow retries

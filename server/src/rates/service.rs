@@ -473,6 +473,17 @@ impl RateService {
     /// Check `config` and set up one HTTP client and one circuit breaker per enabled provider.
     pub fn new(config: RatesConfig) -> Result<Self, RatesConfigError> {
         config.validate()?;
+        Self::build(config)
+    }
+
+    /// Like [`RateService::new`], but settings with no rate source at all are accepted: every
+    /// quote is then refused. What a running gateway installs when its settings change.
+    pub fn new_refusing_without_source(config: RatesConfig) -> Result<Self, RatesConfigError> {
+        config.validate_values()?;
+        Self::build(config)
+    }
+
+    fn build(config: RatesConfig) -> Result<Self, RatesConfigError> {
         let timeout = config.provider_timeout();
         let client = reqwest::Client::builder()
             .connect_timeout(timeout)

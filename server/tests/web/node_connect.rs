@@ -163,3 +163,54 @@ async fn an_lnd_given_in_the_guide_is_tested_kept_owner_only_and_takes_the_sales
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn from_the_embedded_demo_node_the_guide_switches_to_the_shops_own_without_a_restart() -> TestResult {
+    let nodes = tempfile::tempdir()?;
+    let own = start_node(&nodes.path().join("own")).await?;
+    let own_lnd = client(&own, MacaroonKind::Admin).await?;
+    // The default gateway: no lightning_host, so the embedded simulated node and its demo rate.
+    let web = Web::start_with(true, &[("LIGHTNING_COINGECKO_ENABLED", "false")]).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let status = web.ok(&admin, "node_status", &[]).await?;
+    assert_eq!(status["simulated"], true, "{status}");
+    assert_eq!(web.ok(&admin, "rate_status", &[]).await?["state"], "demo");
+
+    let cert_pem = std::fs::read_to_string(own.tls_cert_path())?;
+    let macaroon = hex::encode(std::fs::read(own.macaroon_path(MacaroonKind::Admin))?);
+    let host = own.grpc_addr().to_string();
+    let check = web
+        .ok(
+            &admin,
+            "admin_node_connect",
+            &[("host", &host), ("cert_pem", &cert_pem), ("macaroon_hex", &macaroon)],
+        )
+        .await?;
+    assert_eq!(check["applied"], true, "{check}");
+    let reload = web.ok(&admin, "admin_settings_status", &[]).await?;
+    assert_eq!(reload["restart_needed"], serde_json::json!([]), "{reload}");
+    assert_eq!(reload["node_error"], Value::Null, "{reload}");
+
+    // The dashboard says it is a real node now, and the demo rate is gone with the demo node: with
+    // no provider and no fallback rate, a sale is refused rather than priced at a made-up rate.
+    let status = web.ok(&admin, "node_status", &[]).await?;
+    assert_eq!(status["simulated"], false, "{status}");
+    assert_eq!(status["host"], host.as_str());
+    let (code, body, _) = web
+        .call("pos_charge", Some(&admin), &[("amount_eur", "1"), ("note", "")])
+        .await?;
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(node_invoice_count(&own_lnd).await, 0);
+    // With a fallback rate set, the sale goes to the shop's node.
+    web.ok(
+        &admin,
+        "admin_setting_set",
+        &[("key", "lightning_fallback_rate"), ("value", "45000")],
+    )
+    .await?;
+    web.ok(&admin, "pos_charge", &[("amount_eur", "1"), ("note", "")])
+        .await?;
+    assert_eq!(node_invoice_count(&own_lnd).await, 1);
+    web.gateway.shutdown().await?;
+    Ok(())
+}
