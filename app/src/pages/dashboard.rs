@@ -146,6 +146,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
     });
     let state = rate.state;
     let eur_per_btc = rate.eur_per_btc;
+    let fetched_at = rate.fetched_at;
     view! {
         {demo_banner}
         {banner}
@@ -160,7 +161,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
             <dt>{move || tr("Rate kind", "Tipo di cambio")}</dt>
             <dd data-testid="rate-state" data-state=state.as_str()>{move || state.label(crate::i18n::lang())}</dd>
             <dt>{move || tr("Fetched", "Aggiornato")}</dt>
-            <dd>{rate.fetched_at}</dd>
+            <dd data-testid="rate-fetched">{move || format::when_relative(lang(), &fetched_at)}</dd>
             {providers}
         </dl>
     }

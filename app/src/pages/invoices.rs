@@ -394,6 +394,7 @@ fn InvoiceDetailCard(
     let inv = detail.invoice.clone();
     let (amount_eur, amount_sat, rate_eur_per_btc) =
         (inv.amount_eur.clone(), inv.amount_sat, inv.rate_eur_per_btc.clone());
+    let expires_at = inv.expires_at.clone();
     view! {
         <section class="card admin-page" data-testid="invoice-detail">
             <div class="card-head">
@@ -422,7 +423,7 @@ fn InvoiceDetailCard(
                     <dt>{move || tr("Paid", "Pagato")}</dt>
                     <dd data-testid="invoice-paid-sat">{move || format::sats(lang(), detail.amount_paid_sat)}</dd>
                     <dt>{move || tr("Expires", "Scade")}</dt>
-                    <dd>{inv.expires_at.clone()}</dd>
+                    <dd data-testid="invoice-expires">{move || format::when_relative(lang(), &expires_at)}</dd>
                     <dt>{move || tr("Memo", "Descrizione")}</dt>
                     <dd>{detail.memo.clone()}</dd>
                 </dl>
@@ -459,6 +460,7 @@ where
             let state = r.state;
             let state_attr = r.state.as_str();
             let amount_eur = r.amount_eur.clone();
+            let created_at = r.created_at.clone();
             view! {
                 <tr data-testid=format!("invoice-row-{}", r.id)>
                     <td class="mono">{r.id.clone()}</td>
@@ -466,7 +468,7 @@ where
                     <td class="num">{move || format::decimal2(lang(), &amount_eur)}</td>
                     <td class="num">{move || format::sats(lang(), r.amount_sat)}</td>
                     <td data-testid=format!("invoice-row-state-{}", r.id) data-state=state_attr>{move || state_label(state)}</td>
-                    <td>{r.created_at.clone()}</td>
+                    <td data-testid=format!("invoice-row-created-{}", r.id)>{move || format::when(lang(), &created_at)}</td>
                     <td>
                         <button type="button" class="button" data-testid=format!("invoice-show-{}", r.id)
                             on:click=move |_| on_show(id.clone())>

@@ -48,7 +48,7 @@ pub fn csv_data_url(csv: &str) -> String {
 
 /// The columns of the payment table.
 const PAYMENT_COLUMNS: &[Column] = &[
-    Column::text("Time (UTC)", "Ora (UTC)"),
+    Column::text("Time", "Ora"),
     Column::text("Original invoice", "Fattura originale"),
     Column::num("€", "€"),
     Column::num("sat", "sat"),
@@ -118,9 +118,10 @@ pub fn PaymentsTable(
                 format!("{} {}", p.original_invoice, p.client)
             };
             let (amount_eur, rate_eur_per_btc) = (p.amount_eur.clone(), p.rate_eur_per_btc.clone());
+            let settled_at = p.settled_at.clone();
             view! {
                 <tr data-testid=format!("payment-row-{}", p.ln_invoice_id)>
-                    <td>{p.settled_at.clone()}</td>
+                    <td data-testid=format!("payment-time-{}", p.ln_invoice_id)>{move || format::when(lang(), &settled_at)}</td>
                     <td>{original}</td>
                     <td class="num">{move || format::decimal2(lang(), &amount_eur)}</td>
                     <td class="num">{move || format::sats(lang(), p.amount_sat)}</td>

@@ -355,3 +355,29 @@ async fn openfatture_config_set_on_the_same_home_is_picked_up_by_the_running_gat
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn pages_get_the_shop_time_zone_and_the_gateway_clock_and_follow_a_saved_zone() -> TestResult {
+    let web = Web::start(true).await?;
+    let (status, _, _) = web.call("shop_clock", None, &[]).await?;
+    assert_eq!(status, 401, "the shop's clock is for signed-in staff");
+
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let clock = web.ok(&admin, "shop_clock", &[]).await?;
+    assert_eq!(clock["timezone"], "Europe/Rome", "{clock}");
+    let now_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let gateway_now = clock["now_unix_secs"].as_i64().ok_or("now_unix_secs")?;
+    assert!(gateway_now.abs_diff(i64::try_from(now_secs)?) <= 5, "{clock}");
+
+    web.ok(
+        &admin,
+        "admin_setting_set",
+        &[("key", "shop_timezone"), ("value", "America/New_York")],
+    )
+    .await?;
+    let clock = web.ok(&admin, "shop_clock", &[]).await?;
+    assert_eq!(clock["timezone"], "America/New_York", "{clock}");
+    Ok(())
+}
