@@ -346,22 +346,18 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
         crate::live::copy_to_clipboard(&request);
         copied.set(true);
     };
-    let warnings = sale
-        .warnings
-        .iter()
-        .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
-        .collect_view();
-    let (eur_per_btc, rate_source, rate_state) = (sale.eur_per_btc.clone(), sale.rate_source.clone(), sale.rate_state);
-    let rate_line = move || match rate_state {
-        model::RateState::Live | model::RateState::Stale => {
-            format!(
-                "{} · {} ({rate_source})",
-                format::rate(lang(), &eur_per_btc),
-                rate_state.label(lang())
-            )
+    // The customer reads this screen: the rate as a plain fact, and owner matters (a rate that is
+    // not live, low inbound capacity) only as a small flag whose words are in its tooltip.
+    let (eur_per_btc, rate_state) = (sale.eur_per_btc.clone(), sale.rate_state);
+    let rate_line = move || format::rate(lang(), &eur_per_btc);
+    let low_inbound = sale.low_inbound;
+    let staff_flag = staff_flag_text(rate_state, low_inbound).map(|text| {
+        view! {
+            <span class="pos-staff-flag" data-testid="pos-staff-flag" data-state=rate_state.as_str()
+                data-low-inbound=low_inbound.to_string()
+                title=move || text(lang()) aria-label=move || text(lang())>"⚑"</span>
         }
-        _ => format!("{} · {}", format::rate(lang(), &eur_per_btc), rate_state.label(lang())),
-    };
+    });
     let (amount_eur, amount_sat) = (sale.amount_eur.clone(), sale.amount_sat);
     view! {
         <div class="pos-qr-screen" data-testid="pos-qr-screen">
@@ -369,11 +365,10 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
             <div class="pos-qr-info">
                 <p class="pos-qr-eur" data-testid="pos-qr-eur">{move || format::money(lang(), &amount_eur)}</p>
                 <p class="pos-qr-sat" data-testid="pos-qr-sat">{move || format::sats(lang(), amount_sat)}</p>
-                <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}</p>
+                <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}" "{staff_flag}</p>
                 <p class="pos-countdown" data-testid="pos-countdown">
                     {move || tr("Expires in ", "Scade tra ")}{move || countdown(remaining.get())}
                 </p>
-                {warnings}
                 <textarea class="pos-invoice" readonly rows="3" data-testid="pos-invoice">{sale.payment_request.clone()}</textarea>
                 <div class="pos-actions">
                     <button type="button" class="button pos-big" data-testid="pos-copy" on:click=copy>
@@ -387,6 +382,25 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// What the staff flag on the QR screen says (its tooltip) in a language; `None` when all is
+/// well (a live rate, enough inbound capacity).
+fn staff_flag_text(rate_state: model::RateState, low_inbound: bool) -> Option<impl Fn(Lang) -> String + Copy> {
+    let rate_flagged = rate_state != model::RateState::Live;
+    (rate_flagged || low_inbound).then_some(move |lang: Lang| {
+        let mut parts: Vec<&str> = Vec::new();
+        if rate_flagged {
+            parts.push(rate_state.label(lang));
+        }
+        if low_inbound {
+            parts.push(match lang {
+                Lang::En => "low inbound capacity: see the dashboard",
+                Lang::It => "poca capacità in entrata: vedi il cruscotto",
+            });
+        }
+        parts.join(" · ")
+    })
 }
 
 /// The green "Paid" screen.
@@ -467,6 +481,24 @@ mod tests {
             "{refusal}"
         );
         assert!(check_sale("0", "", Lang::En).is_err());
+    }
+
+    #[test]
+    fn the_staff_flag_is_translated_and_only_there_when_something_needs_the_owner() {
+        use model::RateState as S;
+        assert!(staff_flag_text(S::Live, false).is_none());
+        let text = staff_flag_text(S::Fallback, true).map(|t| (t(Lang::It), t(Lang::En)));
+        assert_eq!(
+            text,
+            Some((
+                "cambio di riserva · poca capacità in entrata: vedi il cruscotto".to_string(),
+                "fallback rate · low inbound capacity: see the dashboard".to_string()
+            ))
+        );
+        assert_eq!(
+            staff_flag_text(S::Live, true).map(|t| t(Lang::It)).as_deref(),
+            Some("poca capacità in entrata: vedi il cruscotto")
+        );
     }
 
     #[test]
