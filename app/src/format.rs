@@ -199,9 +199,14 @@ pub fn when(lang: Lang, iso_utc: &str) -> String {
 /// [`when`] followed by how long ago or until, when that is under a day: `07/12/2026 11:52 (tra
 /// 14 min)`. Tracked: refreshes as the shop's clock ticks.
 pub fn when_relative(lang: Lang, iso_utc: &str) -> String {
-    let Some(unix_secs) = parse_rfc3339_secs(iso_utc) else {
-        return iso_utc.to_string();
-    };
+    match parse_rfc3339_secs(iso_utc) {
+        Some(unix_secs) => when_secs_relative(lang, unix_secs),
+        None => iso_utc.to_string(),
+    }
+}
+
+/// [`when_relative`] for a time in unix seconds.
+pub fn when_secs_relative(lang: Lang, unix_secs: i64) -> String {
     let (timezone, now) = shop_time();
     let absolute = date_time(lang, &timezone, unix_secs);
     match now
