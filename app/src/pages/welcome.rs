@@ -11,7 +11,7 @@ use super::setting_labels::refusal_text;
 use super::settings::{list_settings, save_setting};
 use crate::api::{get_node_status, get_rate_status};
 use crate::error::AppError;
-use crate::i18n::{lang, tr};
+use crate::i18n::tr;
 use crate::model::NodeCheck;
 
 /// Tests the shop's own LND and, when it works, keeps its certificate and macaroon in the data
@@ -86,12 +86,18 @@ impl Step {
     }
 }
 
-/// An error of a call in the current language (refused settings by their label).
-fn error_words(error: &AppError) -> String {
+/// An error of a call in `lang` (refused settings by their label). The language is read while
+/// rendering ([`page_lang`]): the async tasks that call this run outside the reactive owner.
+fn error_words(error: &AppError, lang: crate::i18n::Lang) -> String {
     match error {
-        AppError::Setting(refusal) => refusal_text(refusal, lang()),
+        AppError::Setting(refusal) => refusal_text(refusal, lang),
         other => other.to_string(),
     }
+}
+
+/// The language of the page, from the [`crate::i18n::I18n`] fetched while rendering.
+fn page_lang(i18n: Option<crate::i18n::I18n>) -> crate::i18n::Lang {
+    i18n.map_or(crate::i18n::Lang::En, |i| i.0.get_untracked())
 }
 
 /// The guide.
@@ -159,8 +165,10 @@ fn ShopStep(step: RwSignal<Step>) -> impl IntoView {
             }
         }
     });
+    let i18n = crate::i18n::use_i18n();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let lang = page_lang(i18n);
         error.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -170,7 +178,7 @@ fn ShopStep(step: RwSignal<Step>) -> impl IntoView {
                     continue;
                 }
                 if let Err(e) = save_setting(key.to_string(), text).await {
-                    error.set(Some(error_words(&e)));
+                    error.set(Some(error_words(&e, lang)));
                     busy.set(false);
                     return;
                 }
@@ -218,13 +226,15 @@ fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
     let macaroon = RwSignal::new(String::new());
     let result = RwSignal::new(None::<Result<NodeCheck, String>>);
     let busy = RwSignal::new(false);
+    let i18n = crate::i18n::use_i18n();
     let connect = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let lang = page_lang(i18n);
         busy.set(true);
         result.set(None);
         leptos::task::spawn_local(async move {
             let answer = connect_node(host.get_untracked(), cert.get_untracked(), macaroon.get_untracked()).await;
-            result.set(Some(answer.map_err(|e| error_words(&e))));
+            result.set(Some(answer.map_err(|e| error_words(&e, lang))));
             busy.set(false);
         });
     };
@@ -430,8 +440,14 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
     let secret = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let busy = RwSignal::new(false);
+    let i18n = crate::i18n::use_i18n();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let lang = page_lang(i18n);
+        let pick = move |en: &'static str, it: &'static str| match lang {
+            crate::i18n::Lang::En => en,
+            crate::i18n::Lang::It => it,
+        };
         busy.set(true);
         outcome.set(None);
         leptos::task::spawn_local(async move {
@@ -443,23 +459,23 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
             )
             .await;
             let answer = match added {
-                Err(e) => Err(error_words(&e)),
+                Err(e) => Err(error_words(&e, lang)),
                 Ok(_) => match super::webhooks::test_webhook_endpoint("shop".to_string()).await {
                     Ok(report) if report.ok => Ok(format!(
                         "{} (HTTP {}, {} ms)",
-                        tr("The test event arrived", "L'evento di prova è arrivato"),
+                        pick("The test event arrived", "L'evento di prova è arrivato"),
                         report.status.unwrap_or_default(),
                         report.latency_ms
                     )),
                     Ok(report) => Err(format!(
                         "{}: {}",
-                        tr(
+                        pick(
                             "The endpoint was saved, but the test failed",
                             "L'indirizzo è salvato, ma la prova non è riuscita"
                         ),
                         report.error
                     )),
-                    Err(e) => Err(error_words(&e)),
+                    Err(e) => Err(error_words(&e, lang)),
                 },
             };
             outcome.set(Some(answer));
