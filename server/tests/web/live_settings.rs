@@ -91,7 +91,13 @@ async fn a_rate_provider_changed_in_config_toml_is_asked_within_seconds() -> Tes
     let first = coingecko_at("40000").await;
     let second = coingecko_at("60000").await;
     let config = |url: &str| format!("lightning_coingecko_base_url = \"{url}\"\nlightning_max_retries = 0\n");
-    let web = Web::start_with_config(true, &[], Some(&config(&first.uri()))).await?;
+    // CoinGecko is asked only with a key (a demo key works; the local stand-in ignores it).
+    let web = Web::start_with_config(
+        true,
+        &[("LIGHTNING_COINGECKO_API_KEY", "e2e-demo-key")],
+        Some(&config(&first.uri())),
+    )
+    .await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let rate = web.ok(&admin, "rate_status", &[]).await?;
     assert_eq!(rate["eur_per_btc"], "40000", "{rate}");
