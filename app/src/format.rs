@@ -75,6 +75,27 @@ pub fn decimal2(lang: Lang, value: &str) -> String {
     }
 }
 
+/// A plain decimal (`"0.125"`, `"1234"`) in `lang` with the decimals it has: `0,125` / `0.125`,
+/// the whole part grouped. Text that is not a plain decimal is shown as it came.
+pub fn decimal(lang: Lang, value: &str) -> String {
+    let (sign, digits) = match value.trim().strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", value.trim()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || (digits.contains('.') && fraction.is_empty())
+    {
+        return value.to_string();
+    }
+    let whole = group_digits(whole, group_separator(lang));
+    if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}{}{fraction}", decimal_separator(lang))
+    }
+}
+
 /// The BTC/EUR rate: `1 BTC = 45.000,00 €` in Italian, `1 BTC = €45,000.00` in English.
 pub fn rate(lang: Lang, eur_per_btc: &str) -> String {
     format!("1 BTC = {}", money(lang, eur_per_btc))
@@ -469,6 +490,16 @@ mod tests {
         assert_eq!(sats(Lang::It, 999), "999 sat");
         assert_eq!(integer(Lang::En, 0), "0");
         assert_eq!(integer(Lang::It, u64::MAX), "18.446.744.073.709.551.615");
+    }
+
+    #[test]
+    fn plain_decimals_keep_their_decimals_in_each_language() {
+        assert_eq!(decimal(Lang::It, "0.125"), "0,125");
+        assert_eq!(decimal(Lang::En, "0.125"), "0.125");
+        assert_eq!(decimal(Lang::It, "1234"), "1.234");
+        assert_eq!(decimal(Lang::It, "-1234.5"), "-1.234,5");
+        assert_eq!(decimal(Lang::It, "1."), "1.");
+        assert_eq!(decimal(Lang::It, "n/a"), "n/a");
     }
 
     #[test]

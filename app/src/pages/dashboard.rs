@@ -259,7 +259,14 @@ fn LiquidityCard() -> impl IntoView {
 #[component]
 fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
     let flagged = l.flagged_channels;
-    let bounds = format!("{} – {}", l.min_ratio, l.max_ratio);
+    let (min_ratio, max_ratio, inbound_ratio) = (l.min_ratio.clone(), l.max_ratio.clone(), l.inbound_ratio.clone());
+    let bounds = move || {
+        format!(
+            "{} – {}",
+            format::decimal(lang(), &min_ratio),
+            format::decimal(lang(), &max_ratio)
+        )
+    };
     view! {
         {(flagged > 0).then(|| view! {
             <p class="banner banner-warning" role="alert" data-testid="liquidity-flagged-banner">
@@ -270,7 +277,7 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
         })}
         <dl class="facts">
             <dt>{move || tr("Inbound ratio (remote / capacity)", "Quota in entrata (remoto / capacità)")}</dt>
-            <dd data-testid="liquidity-inbound-ratio">{l.inbound_ratio.clone()}</dd>
+            <dd data-testid="liquidity-inbound-ratio">{move || format::decimal(lang(), &inbound_ratio)}</dd>
             <dt>{move || tr("Accepted range", "Intervallo accettato")}</dt>
             <dd>{bounds}</dd>
             <dt>{move || tr("Can receive now", "Può ricevere ora")}</dt>
@@ -286,6 +293,7 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
             let ok = c.flag == "ok";
             let active = c.active;
             let flag = c.flag.clone();
+            let channel_ratio = c.inbound_ratio.clone();
             view! {
                 <tr data-testid=format!("channel-row-{}", c.chan_id)>
                     <td class="mono">{c.chan_id}</td>
@@ -293,7 +301,7 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
                     <td class="num">{move || format::sats(lang(), c.capacity_sat)}</td>
                     <td class="num">{move || format::sats(lang(), c.local_sat)}</td>
                     <td class="num">{move || format::sats(lang(), c.remote_sat)}</td>
-                    <td class="num">{c.inbound_ratio.clone()}</td>
+                    <td class="num">{move || format::decimal(lang(), &channel_ratio)}</td>
                     <td class=if ok { "" } else { "error-cell" }>
                         {move || format!("{} · {}", if active { tr("active", "attivo") } else { tr("inactive", "inattivo") }, flag)}
                     </td>
