@@ -48,6 +48,7 @@ check "cargo fmt --check" cargo fmt --all --check
 check "cargo clippy (host, all targets)" cargo clippy --workspace --all-targets --color never -- -D warnings
 check "cargo clippy (browser build, wasm32)" cargo clippy -p frontend --target wasm32-unknown-unknown --color never -- -D warnings
 check "import graph (no loops between files)" python3 "$repo_root/scripts/import_graph.py"
+check "amounts formatted only by app/src/format.rs" python3 "$repo_root/scripts/check_formats.py"
 
 # --- 1. cargo test ------------------------------------------------------------------------------------
 say "cargo test --workspace"

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{NodeStatus, RateStatus};
+use crate::model::{NodeStatus, RateStatus, ShopClock};
 
 /// Status of the connected Lightning node. `POST /api/node_status`, JSON reply.
 #[server(prefix = "/api", endpoint = "node_status")]
@@ -18,6 +18,14 @@ pub async fn get_node_status() -> Result<NodeStatus, AppError> {
 pub async fn get_rate_status() -> Result<RateStatus, AppError> {
     crate::auth::require(crate::auth::Role::Cashier)?;
     crate::backend::backend()?.rate_status().await
+}
+
+/// The shop's time zone (`shop_timezone`) and the gateway's clock: every page shows times on the
+/// shop's wall clock with them. Any signed-in staff member. `POST /api/shop_clock`.
+#[server(prefix = "/api", endpoint = "shop_clock")]
+pub async fn get_shop_clock() -> Result<ShopClock, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
+    crate::backend::backend()?.shop_clock().await
 }
 
 /// Channel liquidity: inbound ratio, what can be received now, flagged channels. Admin.

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::AppError;
-use crate::model::{InvoiceStatus, NodeStatus, PosSale, RateStatus, SessionUser};
+use crate::model::{InvoiceStatus, NodeStatus, PosSale, RateStatus, SessionUser, ShopClock};
 
 /// The future every [`Backend`] method returns (boxed so the trait can be used as `dyn Backend`).
 pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
@@ -19,6 +19,8 @@ pub trait Backend: Send + Sync + 'static {
     fn node_status(&self) -> BackendFuture<'_, NodeStatus>;
     /// The BTC/EUR rate invoices would use now, its source, and each provider's state.
     fn rate_status(&self) -> BackendFuture<'_, RateStatus>;
+    /// The shop's time zone and the gateway's clock, to show times on the shop's wall clock.
+    fn shop_clock(&self) -> BackendFuture<'_, ShopClock>;
     /// Creates a POS invoice for a EUR amount typed at the counter, with an optional note;
     /// refusals are [`crate::error::PosError`] codes.
     fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale>;

@@ -58,10 +58,10 @@ test('a fallback rate is shown loudly, and a missing rate says invoices cannot b
   await signIn(page, ADMIN, '/dashboard');
   const banner = page.getByTestId('rate-fallback-banner');
   await expect(banner).toBeVisible();
-  await expect(banner).toContainText('FALLBACK rate in use: 45000.00 EUR/BTC');
+  await expect(banner).toContainText('FALLBACK rate in use: 1 BTC = €45,000.00');
   await expect(page.getByTestId('rate-source')).toHaveText('fallback');
   await expect(page.getByTestId('rate-state')).toHaveText('fallback rate');
-  await expect(page.getByTestId('rate-value')).toHaveText('45000.00');
+  await expect(page.getByTestId('rate-value')).toHaveText('€45,000.00');
 
   const message = 'no BTC/EUR rate available: coingecko: connection refused';
   await page.route('**/api/rate_status', (route) =>

@@ -21,9 +21,9 @@ test.describe('POS at tablet size', () => {
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
 
     await signIn(page, CASHIER, '/');
-    await expect(page.getByTestId('pos-amount')).toHaveText('0,00 €');
+    await expect(page.getByTestId('pos-amount')).toHaveText('€0.00');
     await typeAmount(page, '12,50');
-    await expect(page.getByTestId('pos-amount')).toHaveText('12,50 €');
+    await expect(page.getByTestId('pos-amount')).toHaveText('€12.50');
     await page.getByTestId('pos-note').fill('Caffè e cornetto');
     // Every key is a comfortable touch target.
     for (const key of await page.locator('.pos-key').all()) {
@@ -35,11 +35,14 @@ test.describe('POS at tablet size', () => {
     await page.getByTestId('pos-charge').click();
     const qr = page.getByTestId('pos-qr').locator('svg');
     await expect(qr).toBeVisible();
-    await expect(page.getByTestId('pos-qr-eur')).toHaveText('12,50 €');
+    await expect(page.getByTestId('pos-qr-eur')).toHaveText('€12.50');
     // 12.50 EUR at the fallback 45,000 EUR/BTC = 27,777.8 sats, rounded up.
-    await expect(page.getByTestId('pos-qr-sat')).toHaveText('27\u202F778 sat');
-    await expect(page.getByTestId('pos-rate')).toContainText('45000.00');
-    await expect(page.getByTestId('pos-rate')).toContainText('fallback');
+    await expect(page.getByTestId('pos-qr-sat')).toHaveText('27,778 sat');
+    await expect(page.getByTestId('pos-rate')).toContainText('1 BTC = €45,000.00');
+    // The customer-facing screen names no owner matter: the fallback rate is a small staff flag.
+    await expect(page.getByTestId('pos-rate')).not.toContainText('fallback');
+    await expect(page.getByTestId('pos-staff-flag')).toHaveAttribute('data-state', 'fallback');
+    await expect(page.getByTestId('pos-staff-flag')).toHaveAttribute('title', /fallback rate/);
     await expect(page.getByTestId('pos-countdown')).toContainText(/1[45]:\d\d/);
     const bolt11 = (await page.getByTestId('pos-invoice').inputValue()).trim();
     expect(bolt11).toMatch(/^lnbcrt/);
@@ -47,11 +50,11 @@ test.describe('POS at tablet size', () => {
 
     await payInvoice(bolt11);
     await expect(page.getByTestId('pos-paid')).toBeVisible({ timeout: 5_000 });
-    await expect(page.getByTestId('pos-paid')).toContainText('27\u202F778 sat');
+    await expect(page.getByTestId('pos-paid')).toContainText('27,778 sat');
     await page.screenshot({ path: path.join(shots, 'paid.png') });
 
     await page.getByTestId('pos-new-sale').click();
-    await expect(page.getByTestId('pos-amount')).toHaveText('0,00 €');
+    await expect(page.getByTestId('pos-amount')).toHaveText('€0.00');
     expect(problems).toEqual([]);
   });
 
@@ -72,7 +75,7 @@ test.describe('POS at tablet size', () => {
     await expect(page.getByTestId('pos-qr').locator('svg')).toBeVisible();
     const secondBolt11 = (await page.getByTestId('pos-invoice').inputValue()).trim();
     expect(secondBolt11).not.toEqual(firstBolt11);
-    await expect(page.getByTestId('pos-qr-eur')).toHaveText('3,00 €');
+    await expect(page.getByTestId('pos-qr-eur')).toHaveText('€3.00');
     // Leaving the sale cancels the unpaid invoice.
     await page.getByTestId('pos-cancel').click();
     await expect(page.getByTestId('pos-amount')).toBeVisible();

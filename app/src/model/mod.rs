@@ -8,6 +8,7 @@
 //! anything else from the crate, nothing here renders, and no secret ever goes in here. Amounts
 //! carry their unit in the field name; decimals travel as their exact text.
 
+mod clock;
 mod event;
 mod input;
 mod invoices;
@@ -22,6 +23,7 @@ mod staff;
 mod state;
 mod webhooks;
 
+pub use clock::ShopClock;
 pub use event::{EventBody, EventKind, EventMetadata};
 pub use input::{
     check_free_text, code_point, describe_char, is_bidi_control, is_unsafe_text_char, parse_amount_cents, AmountError,

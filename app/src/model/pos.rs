@@ -28,8 +28,12 @@ pub struct PosSale {
     pub expires_at: i64,
     /// The gateway's clock when it answered (unix seconds), to count down without clock skew.
     pub server_now: i64,
-    /// Loud warnings (fallback rate, low inbound capacity).
+    /// The owner-facing warnings the gateway kept for a cashier (low inbound capacity), in English
+    /// for the log and the API: the customer-facing screens never show them.
     pub warnings: Vec<String>,
+    /// The node may not be able to receive this payment now (low or unknown inbound capacity):
+    /// shown only as the POS's small staff indicator; the detail is on the dashboard.
+    pub low_inbound: bool,
 }
 
 /// The state of one Lightning invoice.

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use crate::api::{get_liquidity, get_node_status, get_rate_status};
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
-use crate::format::{format_sat, group_thousands};
-use crate::i18n::tr;
+use crate::format;
+use crate::i18n::{lang, tr};
 use crate::model::{LiquidityView, NodeStatus, RateStatus};
 use crate::pages::payments::{list_payments, PaymentsTable};
 use crate::pages::webhooks::list_webhook_endpoints;
@@ -96,12 +96,12 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         view! {
             <p class="banner banner-warning" role="alert" data-testid="rate-demo-banner">
                 {move || format!(
-                    "{} {} {}",
+                    "{} {}: {}",
                     tr("DEMO rate in use:", "Cambio DIMOSTRATIVO in uso:"),
-                    demo_rate,
+                    format::rate(lang(), &demo_rate),
                     tr(
-                        "EUR/BTC is the demo rate of the embedded simulated node, not a market price: no rate provider answers and no lightning_fallback_rate is set.",
-                        "EUR/BTC è il cambio dimostrativo del nodo simulato integrato, non un prezzo di mercato: nessun fornitore del cambio risponde e lightning_fallback_rate non è impostato."
+                        "the demo rate of the embedded simulated node, not a market price: no rate provider answers and no lightning_fallback_rate is set.",
+                        "il cambio dimostrativo del nodo simulato integrato, non un prezzo di mercato: nessun fornitore del cambio risponde e lightning_fallback_rate non è impostato."
                     )
                 )}
             </p>
@@ -111,12 +111,12 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         view! {
             <p class="banner banner-warning" role="alert" data-testid="rate-fallback-banner">
                 {move || format!(
-                    "{} {} {}",
+                    "{} {}: {}",
                     tr("FALLBACK rate in use:", "Cambio di RISERVA in uso:"),
-                    fallback_rate,
+                    format::rate(lang(), &fallback_rate),
                     tr(
-                        "EUR/BTC is the configured lightning_fallback_rate, not a market price: no rate provider is enabled or answering.",
-                        "EUR/BTC è il lightning_fallback_rate configurato, non un prezzo di mercato: nessun fornitore del cambio è attivo o risponde."
+                        "the configured lightning_fallback_rate, not a market price: no rate provider is enabled or answering.",
+                        "il lightning_fallback_rate configurato, non un prezzo di mercato: nessun fornitore del cambio è attivo o risponde."
                     )
                 )}
             </p>
@@ -145,6 +145,8 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         }
     });
     let state = rate.state;
+    let eur_per_btc = rate.eur_per_btc;
+    let fetched_at = rate.fetched_at;
     view! {
         {demo_banner}
         {banner}
@@ -152,14 +154,14 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         {notices}
         <dl class="facts">
             <dt>{move || tr("EUR per BTC", "EUR per BTC")}</dt>
-            <dd data-testid="rate-value">{rate.eur_per_btc}</dd>
+            <dd data-testid="rate-value">{move || format::money(lang(), &eur_per_btc)}</dd>
             <dt>{move || tr("Source", "Fonte")}</dt>
             <dd data-testid="rate-source">{rate.source}</dd>
             {sources_mark}
             <dt>{move || tr("Rate kind", "Tipo di cambio")}</dt>
             <dd data-testid="rate-state" data-state=state.as_str()>{move || state.label(crate::i18n::lang())}</dd>
             <dt>{move || tr("Fetched", "Aggiornato")}</dt>
-            <dd>{rate.fetched_at}</dd>
+            <dd data-testid="rate-fetched">{move || format::when_relative(lang(), &fetched_at)}</dd>
             {providers}
         </dl>
     }
@@ -211,7 +213,7 @@ fn NodeStatusView(node: NodeStatus) -> impl IntoView {
             <dt>{move || tr("Network", "Rete")}</dt>
             <dd data-testid="node-network">{node.network}</dd>
             <dt>{move || tr("Synced to chain", "Sincronizzato")}</dt>
-            <dd>{synced} {format!(" (block {})", group_thousands(u64::from(node.block_height)))}</dd>
+            <dd>{synced} {move || format!(" ({} {})", tr("block", "blocco"), format::integer(lang(), u64::from(node.block_height)))}</dd>
         </dl>
         <h2>{move || tr("Channels", "Canali")}</h2>
         <dl class="facts">
@@ -222,11 +224,11 @@ fn NodeStatusView(node: NodeStatus) -> impl IntoView {
             <dt>{move || tr("Pending", "In apertura")}</dt>
             <dd>{node.pending_channels}</dd>
             <dt>{move || tr("Capacity", "Capacità")}</dt>
-            <dd data-testid="capacity">{format_sat(node.capacity_sat)}</dd>
+            <dd data-testid="capacity">{move || format::sats(lang(), node.capacity_sat)}</dd>
             <dt>{move || tr("Can send (local balance)", "Può inviare (saldo locale)")}</dt>
-            <dd data-testid="local-balance">{format_sat(node.local_balance_sat)}</dd>
+            <dd data-testid="local-balance">{move || format::sats(lang(), node.local_balance_sat)}</dd>
             <dt>{move || tr("Can receive (remote balance)", "Può ricevere (saldo remoto)")}</dt>
-            <dd data-testid="remote-balance">{format_sat(node.remote_balance_sat)}</dd>
+            <dd data-testid="remote-balance">{move || format::sats(lang(), node.remote_balance_sat)}</dd>
         </dl>
     }
 }
@@ -257,7 +259,14 @@ fn LiquidityCard() -> impl IntoView {
 #[component]
 fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
     let flagged = l.flagged_channels;
-    let bounds = format!("{} – {}", l.min_ratio, l.max_ratio);
+    let (min_ratio, max_ratio, inbound_ratio) = (l.min_ratio.clone(), l.max_ratio.clone(), l.inbound_ratio.clone());
+    let bounds = move || {
+        format!(
+            "{} – {}",
+            format::decimal(lang(), &min_ratio),
+            format::decimal(lang(), &max_ratio)
+        )
+    };
     view! {
         {(flagged > 0).then(|| view! {
             <p class="banner banner-warning" role="alert" data-testid="liquidity-flagged-banner">
@@ -268,13 +277,13 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
         })}
         <dl class="facts">
             <dt>{move || tr("Inbound ratio (remote / capacity)", "Quota in entrata (remoto / capacità)")}</dt>
-            <dd data-testid="liquidity-inbound-ratio">{l.inbound_ratio.clone()}</dd>
+            <dd data-testid="liquidity-inbound-ratio">{move || format::decimal(lang(), &inbound_ratio)}</dd>
             <dt>{move || tr("Accepted range", "Intervallo accettato")}</dt>
             <dd>{bounds}</dd>
             <dt>{move || tr("Can receive now", "Può ricevere ora")}</dt>
-            <dd data-testid="liquidity-receivable">{format_sat(l.receivable_now_sat)}</dd>
+            <dd data-testid="liquidity-receivable">{move || format::sats(lang(), l.receivable_now_sat)}</dd>
             <dt>{move || tr("Largest single payment", "Pagamento singolo massimo")}</dt>
-            <dd>{format_sat(l.receivable_single_sat)}</dd>
+            <dd>{move || format::sats(lang(), l.receivable_single_sat)}</dd>
             <dt>{move || tr("Balance score", "Punteggio di bilanciamento")}</dt>
             <dd>{format!("{} / 100", l.balance_score)}</dd>
             <dt>{move || tr("Flagged channels", "Canali segnalati")}</dt>
@@ -284,14 +293,15 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
             let ok = c.flag == "ok";
             let active = c.active;
             let flag = c.flag.clone();
+            let channel_ratio = c.inbound_ratio.clone();
             view! {
                 <tr data-testid=format!("channel-row-{}", c.chan_id)>
                     <td class="mono">{c.chan_id}</td>
                     <td>{c.peer.clone()}</td>
-                    <td class="num">{format_sat(c.capacity_sat)}</td>
-                    <td class="num">{format_sat(c.local_sat)}</td>
-                    <td class="num">{format_sat(c.remote_sat)}</td>
-                    <td class="num">{c.inbound_ratio.clone()}</td>
+                    <td class="num">{move || format::sats(lang(), c.capacity_sat)}</td>
+                    <td class="num">{move || format::sats(lang(), c.local_sat)}</td>
+                    <td class="num">{move || format::sats(lang(), c.remote_sat)}</td>
+                    <td class="num">{move || format::decimal(lang(), &channel_ratio)}</td>
                     <td class=if ok { "" } else { "error-cell" }>
                         {move || format!("{} · {}", if active { tr("active", "attivo") } else { tr("inactive", "inattivo") }, flag)}
                     </td>

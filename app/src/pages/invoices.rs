@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use crate::components::qr::QrCode;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
-use crate::format::format_sat;
-use crate::i18n::tr;
+use crate::format;
+use crate::i18n::{lang, tr};
 use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView};
 
 /// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
@@ -224,13 +224,14 @@ fn FattureTable(rows: Vec<FatturaView>, selected: RwSignal<Option<FatturaView>>)
             let status = f.status.clone();
             let status_attr = f.status.clone();
             let pick = f.clone();
+            let (due_eur, paid_eur) = (f.due_eur.clone(), f.paid_eur.clone());
             view! {
                 <tr data-testid=format!("fattura-row-{}", f.numero)>
                     <td>{f.numero.clone()}</td>
                     <td>{f.data.clone()}</td>
                     <td>{f.client.clone()}</td>
-                    <td class="num">{f.due_eur.clone()}</td>
-                    <td class="num">{f.paid_eur.clone()}</td>
+                    <td class="num">{move || format::decimal2(lang(), &due_eur)}</td>
+                    <td class="num">{move || format::decimal2(lang(), &paid_eur)}</td>
                     <td>
                         <span class=if paid { "badge badge-ok" } else { "badge" }
                             data-testid=format!("fattura-status-{}", f.numero) data-status=status_attr>
@@ -280,16 +281,33 @@ fn CreateCard(
             version.update(|v| *v += 1);
         });
     };
+    let (client, outstanding_eur) = (fattura.client.clone(), fattura.outstanding_eur.clone());
+    let due_eur = fattura.outstanding_eur.clone();
+    // What Create will ask for, as the parser reads it (`12,50` and `12.50` alike), or why not.
+    let charge_preview = move || {
+        let typed = amount.get();
+        let typed = typed.trim();
+        let typed = if typed.is_empty() { due_eur.as_str() } else { typed };
+        match crate::model::parse_amount_cents(typed) {
+            Ok(cents) => format!(
+                "{} {}",
+                tr("Will charge", "Verrà richiesto"),
+                format::money_cents(lang(), i128::from(cents))
+            ),
+            Err(e) => crate::i18n::amount_error_text(&e, lang()),
+        }
+    };
     view! {
         <section class="card admin-page" data-testid="invoice-create-form">
             <h2>{move || tr("New Lightning invoice for ", "Nuova fattura Lightning per ")}{fattura.numero.clone()}</h2>
-            <p class="muted">{format!("{} · {} € ", fattura.client, fattura.outstanding_eur)}{move || tr("still due", "ancora da pagare")}</p>
+            <p class="muted">{move || format!("{} · {} {}", client, format::money(lang(), &outstanding_eur), tr("still due", "ancora da pagare"))}</p>
             <div class="admin-form">
                 <label>
                     <span>{move || tr("Amount €", "Importo €")}</span>
                     <input type="text" inputmode="decimal" data-testid="invoice-amount"
                         prop:value=move || amount.get()
                         on:input=move |ev| amount.set(event_target_value(&ev)) />
+                    <small class="muted" data-testid="invoice-amount-preview">{charge_preview}</small>
                 </label>
                 <label>
                     <span>{move || tr("Expiry, hours (empty: default)", "Scadenza, ore (vuoto: predefinita)")}</span>
@@ -374,6 +392,9 @@ fn InvoiceDetailCard(
         .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
         .collect_view();
     let inv = detail.invoice.clone();
+    let (amount_eur, amount_sat, rate_eur_per_btc) =
+        (inv.amount_eur.clone(), inv.amount_sat, inv.rate_eur_per_btc.clone());
+    let expires_at = inv.expires_at.clone();
     view! {
         <section class="card admin-page" data-testid="invoice-detail">
             <div class="card-head">
@@ -396,13 +417,13 @@ fn InvoiceDetailCard(
                     <dt>{move || tr("Original invoice", "Fattura originale")}</dt>
                     <dd>{format!("{} {}", inv.numero, inv.client)}</dd>
                     <dt>{move || tr("Amount", "Importo")}</dt>
-                    <dd data-testid="invoice-amount-shown">{format!("{} € · {}", inv.amount_eur, format_sat(inv.amount_sat))}</dd>
+                    <dd data-testid="invoice-amount-shown">{move || format!("{} · {}", format::money(lang(), &amount_eur), format::sats(lang(), amount_sat))}</dd>
                     <dt>{move || tr("Rate", "Cambio")}</dt>
-                    <dd>{format!("1 BTC = {} €", inv.rate_eur_per_btc)}</dd>
+                    <dd data-testid="invoice-rate">{move || format::rate(lang(), &rate_eur_per_btc)}</dd>
                     <dt>{move || tr("Paid", "Pagato")}</dt>
-                    <dd data-testid="invoice-paid-sat">{format_sat(detail.amount_paid_sat)}</dd>
+                    <dd data-testid="invoice-paid-sat">{move || format::sats(lang(), detail.amount_paid_sat)}</dd>
                     <dt>{move || tr("Expires", "Scade")}</dt>
-                    <dd>{inv.expires_at.clone()}</dd>
+                    <dd data-testid="invoice-expires">{move || format::when_relative(lang(), &expires_at)}</dd>
                     <dt>{move || tr("Memo", "Descrizione")}</dt>
                     <dd>{detail.memo.clone()}</dd>
                 </dl>
@@ -438,14 +459,16 @@ where
             let id = r.id.clone();
             let state = r.state;
             let state_attr = r.state.as_str();
+            let amount_eur = r.amount_eur.clone();
+            let created_at = r.created_at.clone();
             view! {
                 <tr data-testid=format!("invoice-row-{}", r.id)>
                     <td class="mono">{r.id.clone()}</td>
                     <td>{format!("{} {}", r.numero, r.client)}</td>
-                    <td class="num">{r.amount_eur.clone()}</td>
-                    <td class="num">{format_sat(r.amount_sat)}</td>
+                    <td class="num">{move || format::decimal2(lang(), &amount_eur)}</td>
+                    <td class="num">{move || format::sats(lang(), r.amount_sat)}</td>
                     <td data-testid=format!("invoice-row-state-{}", r.id) data-state=state_attr>{move || state_label(state)}</td>
-                    <td>{r.created_at.clone()}</td>
+                    <td data-testid=format!("invoice-row-created-{}", r.id)>{move || format::when(lang(), &created_at)}</td>
                     <td>
                         <button type="button" class="button" data-testid=format!("invoice-show-{}", r.id)
                             on:click=move |_| on_show(id.clone())>

@@ -6,8 +6,8 @@ use leptos_meta::Title;
 
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
-use crate::format::format_sat;
-use crate::i18n::tr;
+use crate::format;
+use crate::i18n::{lang, tr};
 use crate::model::PaymentView;
 
 /// Most payments one page lists.
@@ -48,7 +48,7 @@ pub fn csv_data_url(csv: &str) -> String {
 
 /// The columns of the payment table.
 const PAYMENT_COLUMNS: &[Column] = &[
-    Column::text("Time (UTC)", "Ora (UTC)"),
+    Column::text("Time", "Ora"),
     Column::text("Original invoice", "Fattura originale"),
     Column::num("€", "€"),
     Column::num("sat", "sat"),
@@ -117,13 +117,15 @@ pub fn PaymentsTable(
             } else {
                 format!("{} {}", p.original_invoice, p.client)
             };
+            let (amount_eur, rate_eur_per_btc) = (p.amount_eur.clone(), p.rate_eur_per_btc.clone());
+            let settled_at = p.settled_at.clone();
             view! {
                 <tr data-testid=format!("payment-row-{}", p.ln_invoice_id)>
-                    <td>{p.settled_at.clone()}</td>
+                    <td data-testid=format!("payment-time-{}", p.ln_invoice_id)>{move || format::when(lang(), &settled_at)}</td>
                     <td>{original}</td>
-                    <td class="num">{p.amount_eur.clone()}</td>
-                    <td class="num">{format_sat(p.amount_sat)}</td>
-                    <td class="num" title=p.rate_source.clone()>{p.rate_eur_per_btc.clone()}</td>
+                    <td class="num">{move || format::decimal2(lang(), &amount_eur)}</td>
+                    <td class="num">{move || format::sats(lang(), p.amount_sat)}</td>
+                    <td class="num" title=p.rate_source.clone()>{move || format::decimal2(lang(), &rate_eur_per_btc)}</td>
                     <td class="mono">{p.ln_invoice_id.clone()}</td>
                 </tr>
             }

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::components::qr::QrCode;
 use crate::error::{AppError, PosError};
-use crate::format::format_sat;
+use crate::format;
 use crate::i18n::{amount_error_text, lang, text_error_text, tr, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
@@ -107,11 +107,11 @@ pub fn check_sale(amount: &str, note: &str, lang: Lang) -> Result<(), String> {
     Ok(())
 }
 
-/// The typed amount for display: `12,5` → `12,50 €`; empty → `0,00 €`.
-pub fn display_amount(amount: &str) -> String {
-    let (int_part, decimals) = amount.split_once(',').unwrap_or((amount, ""));
-    let int_part = if int_part.is_empty() { "0" } else { int_part };
-    format!("{int_part},{:0<2} €", decimals)
+/// The typed amount for display in `lang`, what Charge will ask for: `12,5` → `12,50 €` (Italian)
+/// or `€12.50` (English); empty → zero.
+pub fn display_amount(amount: &str, lang: Lang) -> String {
+    let amount = if amount.is_empty() { "0" } else { amount };
+    format::money(lang, amount)
 }
 
 /// The title of the screen of a sale that ended unpaid, in the current language (tracked).
@@ -198,7 +198,7 @@ pub fn PosPage() -> impl IntoView {
                 Stage::Ended(sale, state) => view! {
                     <div class="pos-expired" data-testid="pos-expired" data-state=state.as_str() role="alert">
                         <h1>{move || ended_title(state)}</h1>
-                        <p>{format!("{} € · {}", sale.amount_eur, format_sat(sale.amount_sat))}</p>
+                        <p>{move || format!("{} · {}", format::money(lang(), &sale.amount_eur), format::sats(lang(), sale.amount_sat))}</p>
                         <button type="button" class="button button-primary pos-big" data-testid="pos-recreate"
                             on:click=move |_| charge()>
                             {move || ended_again(state)}
@@ -248,7 +248,7 @@ fn Keypad(
     view! {
         <div class="pos-entry">
             <output class="pos-amount" data-testid="pos-amount" aria-live="polite">
-                {move || display_amount(&amount.get())}
+                {move || display_amount(&amount.get(), lang())}
             </output>
             <div class="pos-keypad" role="group" aria-label="Keypad">
                 {keys.into_iter().map(|key| {
@@ -346,29 +346,29 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
         crate::live::copy_to_clipboard(&request);
         copied.set(true);
     };
-    let warnings = sale
-        .warnings
-        .iter()
-        .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
-        .collect_view();
-    let (eur_per_btc, rate_source, rate_state) = (sale.eur_per_btc.clone(), sale.rate_source.clone(), sale.rate_state);
-    let rate_line = move || match rate_state {
-        model::RateState::Live | model::RateState::Stale => {
-            format!("1 BTC = {eur_per_btc} € · {} ({rate_source})", rate_state.label(lang()))
+    // The customer reads this screen: the rate as a plain fact, and owner matters (a rate that is
+    // not live, low inbound capacity) only as a small flag whose words are in its tooltip.
+    let (eur_per_btc, rate_state) = (sale.eur_per_btc.clone(), sale.rate_state);
+    let rate_line = move || format::rate(lang(), &eur_per_btc);
+    let low_inbound = sale.low_inbound;
+    let staff_flag = staff_flag_text(rate_state, low_inbound).map(|text| {
+        view! {
+            <span class="pos-staff-flag" data-testid="pos-staff-flag" data-state=rate_state.as_str()
+                data-low-inbound=low_inbound.to_string()
+                title=move || text(lang()) aria-label=move || text(lang())>"⚑"</span>
         }
-        _ => format!("1 BTC = {eur_per_btc} € · {}", rate_state.label(lang())),
-    };
+    });
+    let (amount_eur, amount_sat) = (sale.amount_eur.clone(), sale.amount_sat);
     view! {
         <div class="pos-qr-screen" data-testid="pos-qr-screen">
             <QrCode payment_request=sale.payment_request.clone() class="pos-qr" testid="pos-qr"/>
             <div class="pos-qr-info">
-                <p class="pos-qr-eur" data-testid="pos-qr-eur">{format!("{} €", sale.amount_eur.replace('.', ","))}</p>
-                <p class="pos-qr-sat" data-testid="pos-qr-sat">{format_sat(sale.amount_sat)}</p>
-                <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}</p>
+                <p class="pos-qr-eur" data-testid="pos-qr-eur">{move || format::money(lang(), &amount_eur)}</p>
+                <p class="pos-qr-sat" data-testid="pos-qr-sat">{move || format::sats(lang(), amount_sat)}</p>
+                <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}" "{staff_flag}</p>
                 <p class="pos-countdown" data-testid="pos-countdown">
                     {move || tr("Expires in ", "Scade tra ")}{move || countdown(remaining.get())}
                 </p>
-                {warnings}
                 <textarea class="pos-invoice" readonly rows="3" data-testid="pos-invoice">{sale.payment_request.clone()}</textarea>
                 <div class="pos-actions">
                     <button type="button" class="button pos-big" data-testid="pos-copy" on:click=copy>
@@ -384,6 +384,25 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
     }
 }
 
+/// What the staff flag on the QR screen says (its tooltip) in a language; `None` when all is
+/// well (a live rate, enough inbound capacity).
+fn staff_flag_text(rate_state: model::RateState, low_inbound: bool) -> Option<impl Fn(Lang) -> String + Copy> {
+    let rate_flagged = rate_state != model::RateState::Live;
+    (rate_flagged || low_inbound).then_some(move |lang: Lang| {
+        let mut parts: Vec<&str> = Vec::new();
+        if rate_flagged {
+            parts.push(rate_state.label(lang));
+        }
+        if low_inbound {
+            parts.push(match lang {
+                Lang::En => "low inbound capacity: see the dashboard",
+                Lang::It => "poca capacità in entrata: vedi il cruscotto",
+            });
+        }
+        parts.join(" · ")
+    })
+}
+
 /// The green "Paid" screen.
 #[component]
 fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) -> impl IntoView {
@@ -391,8 +410,8 @@ fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) 
         <div class="pos-paid" data-testid="pos-paid" role="status">
             <div class="pos-paid-mark" aria-hidden="true">"✓"</div>
             <h1>{move || tr("Paid", "Pagato")}</h1>
-            <p class="pos-qr-eur">{format!("{} €", sale.amount_eur.replace('.', ","))}</p>
-            <p>{format_sat(paid_sat)}</p>
+            <p class="pos-qr-eur" data-testid="pos-paid-eur">{move || format::money(lang(), &sale.amount_eur)}</p>
+            <p data-testid="pos-paid-sat">{move || format::sats(lang(), paid_sat)}</p>
             <button type="button" class="button button-primary pos-big" data-testid="pos-new-sale"
                 on:click=move |_| on_new()>
                 {move || tr("New sale", "Nuova vendita")}
@@ -423,9 +442,11 @@ mod tests {
 
     #[test]
     fn amounts_display_with_two_decimals() {
-        assert_eq!(display_amount(""), "0,00 €");
-        assert_eq!(display_amount("12,5"), "12,50 €");
-        assert_eq!(display_amount("7"), "7,00 €");
+        assert_eq!(display_amount("", Lang::It), "0,00\u{a0}€");
+        assert_eq!(display_amount("12,5", Lang::It), "12,50\u{a0}€");
+        assert_eq!(display_amount("7", Lang::It), "7,00\u{a0}€");
+        assert_eq!(display_amount("1234,5", Lang::It), "1.234,50\u{a0}€");
+        assert_eq!(display_amount("1234,5", Lang::En), "€1,234.50");
     }
 
     #[test]
@@ -460,6 +481,24 @@ mod tests {
             "{refusal}"
         );
         assert!(check_sale("0", "", Lang::En).is_err());
+    }
+
+    #[test]
+    fn the_staff_flag_is_translated_and_only_there_when_something_needs_the_owner() {
+        use model::RateState as S;
+        assert!(staff_flag_text(S::Live, false).is_none());
+        let text = staff_flag_text(S::Fallback, true).map(|t| (t(Lang::It), t(Lang::En)));
+        assert_eq!(
+            text,
+            Some((
+                "cambio di riserva · poca capacità in entrata: vedi il cruscotto".to_string(),
+                "fallback rate · low inbound capacity: see the dashboard".to_string()
+            ))
+        );
+        assert_eq!(
+            staff_flag_text(S::Live, true).map(|t| t(Lang::It)).as_deref(),
+            Some("poca capacità in entrata: vedi il cruscotto")
+        );
     }
 
     #[test]

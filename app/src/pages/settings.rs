@@ -169,6 +169,14 @@ pub fn SettingsPage() -> impl IntoView {
                 " "<a href="/welcome" data-testid="settings-welcome">{move || tr("First-run guide", "Guida iniziale")}</a>
             </p>
             <ReloadBanner status />
+            {move || match status.get() {
+                Some(Ok(s)) => Some(view! {
+                    <p class="muted" data-testid="settings-loaded-at">
+                        {move || format!("{} {}", tr("In force since", "In vigore dal"), crate::format::when_secs_relative(lang(), s.loaded_at_unix))}
+                    </p>
+                }),
+                _ => None,
+            }}
             {move || message.get().map(|m| match m.text(lang()) {
                 (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="settings-message">{text}</p> }.into_any(),
                 (text, true) => view! { <p class="banner banner-error" role="alert" data-testid="settings-error">{text}</p> }.into_any(),

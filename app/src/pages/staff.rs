@@ -9,7 +9,8 @@ use leptos_meta::Title;
 
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
-use crate::i18n::{tr, use_i18n, I18n, Lang};
+use crate::format;
+use crate::i18n::{lang, tr, use_i18n, I18n, Lang};
 use crate::model::{Role, StaffView};
 
 /// The calling admin's name (the server-function side of "not yourself").
@@ -309,6 +310,7 @@ where
             let role = s.role;
             let locked = s.locked;
             let locked_until = s.locked_until.clone();
+            let created_at = s.created_at.clone();
             view! {
                 <tr data-testid=format!("staff-row-{}", s.username)>
                     <td>
@@ -316,11 +318,11 @@ where
                         {s.is_you.then(|| view! { <span class="muted">{move || tr(" (you)", " (tu)")}</span> })}
                     </td>
                     <td data-testid=format!("staff-role-{}", s.username)>{move || role_label(role)}</td>
-                    <td class="mono">{s.created_at.clone()}</td>
+                    <td>{move || format::when(lang(), &created_at)}</td>
                     <td class="num" data-testid=format!("staff-sessions-{}", s.username)>{s.active_sessions}</td>
                     <td data-testid=format!("staff-locked-{}", s.username) class=locked.then_some("error-cell")>
                         {move || if locked {
-                            format!("{} {locked_until}", tr("locked until", "bloccato fino a"))
+                            format!("{} {}", tr("locked until", "bloccato fino a"), format::when_relative(lang(), &locked_until))
                         } else {
                             tr("ok", "ok").to_string()
                         }}

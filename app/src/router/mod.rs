@@ -27,11 +27,22 @@ pub fn App() -> impl IntoView {
         checked: RwSignal::new(false),
     };
     provide_context(auth);
+    let shop_time = crate::format::provide_shop_time();
     leptos::task::spawn_local(async move {
         if let Ok(user) = whoami().await {
             auth.user.set(user);
         }
         auth.checked.set(true);
+    });
+    // Once someone is signed in, times follow the shop's time zone and the gateway's clock.
+    Effect::new(move |_| {
+        if auth.user.get().is_some() {
+            leptos::task::spawn_local(async move {
+                if let Ok(clock) = crate::api::get_shop_clock().await {
+                    shop_time.set(clock);
+                }
+            });
+        }
     });
     view! {
         <Title formatter=|page: String| {

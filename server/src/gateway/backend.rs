@@ -4,7 +4,7 @@ use app::auth::SessionUser;
 use app::backend::{Backend, BackendFuture, BackendHandle, SignedIn};
 use secrecy::{ExposeSecret, SecretString};
 
-use app::model::{NodeStatus, ProviderState, RateState, RateStatus};
+use app::model::{NodeStatus, ProviderState, RateState, RateStatus, ShopClock};
 
 use crate::auth::{AuthError, AuthService};
 use crate::config::SettingsHub;
@@ -138,6 +138,15 @@ impl Backend for GatewayBackend {
         Box::pin(
             async move { Ok(crate::node::node_status(&self.client, &self.client.host(), self.simulated()).await?) },
         )
+    }
+
+    fn shop_clock(&self) -> BackendFuture<'_, ShopClock> {
+        Box::pin(async move {
+            Ok(ShopClock {
+                timezone: self.settings.current().shop_timezone.clone(),
+                now_unix_secs: crate::time::now_secs(),
+            })
+        })
     }
 
     fn rate_status(&self) -> BackendFuture<'_, RateStatus> {

@@ -121,6 +121,7 @@ pub async fn charge(
         tracing::warn!(invoice = %invoice.id, "POS sale without a payment request from the node");
         AppError::Pos(PosError::NotConfirmed)
     })?;
+    let warnings = cashier_warnings(created.warnings);
     Ok(PosSale {
         invoice_id: invoice.id.clone(),
         payment_request,
@@ -132,7 +133,8 @@ pub async fn charge(
         rate_state: RateState::of_recorded(&invoice.rate_source, invoice.rate_is_fallback),
         expires_at: invoice.expires_at,
         server_now: crate::time::now_secs(),
-        warnings: cashier_warnings(created.warnings),
+        low_inbound: !warnings.is_empty(),
+        warnings,
     })
 }
 

@@ -586,3 +586,23 @@ async fn with_a_real_node_and_no_rate_the_cashier_gets_a_short_code_and_the_log_
     node.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_sale_above_what_the_node_can_receive_raises_only_the_staff_flag() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let small = web
+        .ok(&admin, "pos_charge", &[("amount_eur", "1"), ("note", "")])
+        .await?;
+    assert_eq!(small["low_inbound"], false, "{small}");
+    assert_eq!(small["warnings"], serde_json::json!([]), "{small}");
+    // Far above any channel of the simulated node: the sale is made (blocking is off by default)
+    // and carries the flag the POS shows to staff, not text for the customer's screen.
+    let huge = web
+        .ok(&admin, "pos_charge", &[("amount_eur", "9999999"), ("note", "")])
+        .await?;
+    assert_eq!(huge["low_inbound"], true, "{huge}");
+    assert!(huge["warnings"].to_string().contains("can receive at most"), "{huge}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}

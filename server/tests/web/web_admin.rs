@@ -859,3 +859,41 @@ async fn the_webhook_test_button_refuses_loopback_by_default_and_shows_no_networ
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_invoice_form_takes_a_comma_or_a_dot_and_refuses_grouped_amounts_creating_nothing() -> TestResult {
+    let web = Web::start(true).await?;
+    web.add_fattura("2025/031", "Neri SRL", "Consulenza", Decimal::new(10_000, 2))
+        .await?;
+    web.add_fattura("2025/032", "Blu SNC", "Consulenza", Decimal::new(500_000, 2))
+        .await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let form = |numero: &'static str, amount: &'static str| {
+        [
+            ("numero", numero),
+            ("anno", ""),
+            ("amount_eur", amount),
+            ("expiry_hours", ""),
+        ]
+    };
+    // A grouped amount is refused in words a person can act on, and nothing is made.
+    let refusal = web
+        .refused(&admin, "admin_create_invoice", &form("2025/032", "1.234,56"), 400)
+        .await?;
+    assert!(refusal.contains("thousands"), "{refusal}");
+    assert_eq!(
+        web.ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
+            .await?,
+        Value::Array(vec![])
+    );
+    let comma = web
+        .ok(&admin, "admin_create_invoice", &form("2025/031", "12,50"))
+        .await?;
+    assert_eq!(comma["invoice"]["amount_eur"], "12.50", "{comma}");
+    let dot = web
+        .ok(&admin, "admin_create_invoice", &form("2025/032", "1234.5"))
+        .await?;
+    assert_eq!(dot["invoice"]["amount_eur"], "1234.50", "{dot}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+// Numbers, money and times in the browser's language (issue 34): a POS sale, an invoice detail and
+// the Settings page in Chromium with an Italian and with an American browser. Money follows CLDR
+// (`1.234,50 €` / `€1,234.50`), sats are grouped, the rate has two decimals, times are on the shop's
+// clock (Europe/Rome by default) and the Italian customer-facing screens carry no English.
+import { expect, test, type Page } from '@playwright/test';
+import { ADMIN, CASHIER } from './accounts';
+import { cli, payInvoice, signIn } from './helpers';
+
+const NBSP = '\u00a0';
+/** English words that must not appear on an Italian customer-facing screen. */
+const ENGLISH = /\b(warning|fallback|expires|copy|copied|cancel|rate|inbound|paid|new sale|demo)\b/i;
+
+async function typeAmount(page: Page, keys: string) {
+  for (const key of keys) {
+    await page.locator(`.pos-key[data-key="${key}"]`).click();
+  }
+}
+
+/** `dd/mm/yyyy HH:MM` of now in Europe/Rome, and of one minute later (a minute may turn). */
+function romeNow(): string[] {
+  const fmt = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Rome', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  });
+  const now = Date.now();
+  return [now, now + 60_000].map((t) => fmt.format(new Date(t)).replace(',', ''));
+}
+
+/** Adds an EUR invoice with the CLI, then creates its Lightning invoice typing `typed` (2 h). */
+async function invoiceDetail(page: Page, numero: string, typed: string, preview: string) {
+  await cli(['invoice', 'add', '--numero', numero, '--client', 'Rossi Arredamenti', '--total', '1234.50', '--description', 'Arredo']);
+  await signIn(page, ADMIN, '/invoices');
+  await page.getByTestId('invoice-search').fill(numero);
+  await page.getByTestId(`fattura-select-${numero}`).click();
+  await page.getByTestId('invoice-amount').fill(typed);
+  await expect(page.getByTestId('invoice-amount-preview')).toHaveText(preview);
+  await page.getByTestId('invoice-expiry').fill('2');
+  await page.getByTestId('invoice-create').click();
+  await expect(page.getByTestId('invoice-qr').locator('svg')).toBeVisible();
+}
+
+test.describe('with an Italian browser', () => {
+  test.use({ locale: 'it-IT' });
+
+  test('a sale speaks Italian to the customer, with Italian numbers and no owner warning', async ({ page }) => {
+    await signIn(page, CASHIER, '/');
+    await typeAmount(page, '12,5');
+    await expect(page.getByTestId('pos-amount')).toHaveText(`12,50${NBSP}€`);
+    await page.getByTestId('pos-charge').click();
+    await expect(page.getByTestId('pos-qr').locator('svg')).toBeVisible();
+    await expect(page.getByTestId('pos-qr-eur')).toHaveText(`12,50${NBSP}€`);
+    await expect(page.getByTestId('pos-qr-sat')).toHaveText('27.778 sat');
+    await expect(page.getByTestId('pos-rate')).toContainText(`1 BTC = 45.000,00${NBSP}€`);
+    // The fallback rate is only a small flag for staff, its words in Italian.
+    await expect(page.getByTestId('pos-staff-flag')).toHaveAttribute('title', 'cambio di riserva');
+    await expect(page.getByTestId('pos-countdown')).toContainText(/Scade tra 1[45]:\d\d/);
+    const customerText = await page.locator('.pos-qr-info').evaluate((el) => {
+      const copy = el.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll('textarea, p.muted:last-child').forEach((n) => n.remove());
+      return copy.innerText;
+    });
+    expect(customerText).not.toMatch(ENGLISH);
+
+    const bolt11 = (await page.getByTestId('pos-invoice').inputValue()).trim();
+    await payInvoice(bolt11);
+    await expect(page.getByTestId('pos-paid')).toBeVisible({ timeout: 5_000 });
+    await expect(page.getByTestId('pos-paid-eur')).toHaveText(`12,50${NBSP}€`);
+    await expect(page.getByTestId('pos-paid-sat')).toHaveText('27.778 sat');
+    expect(await page.getByTestId('pos-paid').innerText()).not.toMatch(ENGLISH);
+  });
+
+  test('an invoice detail shows grouped amounts, the rate and the shop time in Italian', async ({ page }) => {
+    const numero = `LOC-IT-${Date.now()}`;
+    // A person types a comma; the form says what it will charge.
+    await invoiceDetail(page, numero, '1234,50', `Verrà richiesto 1.234,50${NBSP}€`);
+    // 1234.50 EUR at 45,000 EUR/BTC = 2,743,333.3 sats, rounded up.
+    await expect(page.getByTestId('invoice-amount-shown')).toHaveText(`1.234,50${NBSP}€ · 2.743.334 sat`);
+    await expect(page.getByTestId('invoice-rate')).toHaveText(`1 BTC = 45.000,00${NBSP}€`);
+    await expect(page.getByTestId('invoice-expires')).toHaveText(/^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2} \(tra [12] h\)$/);
+    const created = (await page.getByTestId(`invoice-row-created-${numero}-LN`).innerText()).trim();
+    expect(romeNow()).toContain(created);
+  });
+
+  test('the Settings page says since when its settings are in force, on the shop clock', async ({ page }) => {
+    await signIn(page, ADMIN, '/settings');
+    await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In vigore dal \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}( \((adesso|\d+ (min|h) fa)\))?$/);
+  });
+});
+
+test.describe('with an American browser', () => {
+  test.use({ locale: 'en-US' });
+
+  test('a sale shows euro amounts the English way', async ({ page }) => {
+    await signIn(page, CASHIER, '/');
+    await typeAmount(page, '12,5');
+    await expect(page.getByTestId('pos-amount')).toHaveText('€12.50');
+    await page.getByTestId('pos-charge').click();
+    await expect(page.getByTestId('pos-qr-eur')).toHaveText('€12.50');
+    await expect(page.getByTestId('pos-qr-sat')).toHaveText('27,778 sat');
+    await expect(page.getByTestId('pos-rate')).toContainText('1 BTC = €45,000.00');
+    await page.getByTestId('pos-cancel').click();
+  });
+
+  test('an invoice detail shows English amounts and times', async ({ page }) => {
+    const numero = `LOC-EN-${Date.now()}`;
+    await invoiceDetail(page, numero, '1234.50', 'Will charge €1,234.50');
+    await expect(page.getByTestId('invoice-amount-shown')).toHaveText('€1,234.50 · 2,743,334 sat');
+    await expect(page.getByTestId('invoice-rate')).toHaveText('1 BTC = €45,000.00');
+    await expect(page.getByTestId('invoice-expires')).toHaveText(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} \(in [12] h\)$/);
+  });
+
+  test('the Settings page shows its load time in English', async ({ page }) => {
+    await signIn(page, ADMIN, '/settings');
+    await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In force since [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2}/);
+  });
+});
