@@ -6,7 +6,7 @@ use super::error::{clip, FatturaPaError};
 use super::input_checks::line_col;
 use super::values::{parse_amount_eur, parse_date};
 use super::xml_tree::Element;
-use super::{Cliente, ImportedInvoice, TotaleSource};
+use super::{Cliente, DueStep, ImportedInvoice, Installment, TotaleSource};
 
 const ROOT: &str = "FatturaElettronica";
 const SUPPORTED_VERSIONI: [&str; 2] = ["FPA12", "FPR12"];
@@ -207,6 +207,10 @@ pub(crate) fn extract_invoices(
                 ritenuta_eur: parts.ritenuta_eur,
                 bollo_eur: parts.bollo_eur,
                 importo_pagamento_eur: parts.importo_pagamento_eur,
+                split_payment_iva_eur: parts.split_payment_iva_eur,
+                installments: parts.installments,
+                derivation: parts.derivation,
+                collegate: parts.collegate,
             })
         })
         .collect()
@@ -296,6 +300,10 @@ struct BodyParts {
     ritenuta_eur: Decimal,
     bollo_eur: Decimal,
     importo_pagamento_eur: Option<Decimal>,
+    split_payment_iva_eur: Decimal,
+    installments: Vec<Installment>,
+    derivation: Vec<DueStep>,
+    collegate: Vec<String>,
 }
 
 fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
@@ -335,10 +343,21 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
         return Err(numero_node.invalid(&numero, &format!("longer than {MAX_NUMERO_CHARS} characters")));
     }
 
+    let mut ritenuta_steps = Vec::new();
     let mut ritenuta_eur = Decimal::ZERO;
     for ritenuta in generali.all("DatiRitenuta") {
         let (text, node) = ritenuta.req_text("ImportoRitenuta")?;
-        ritenuta_eur = add(ritenuta_eur, node.amount(&text)?, &node, &text)?;
+        let amount = node.amount(&text)?;
+        ritenuta_eur = add(ritenuta_eur, amount, &node, &text)?;
+        let tipo = ritenuta
+            .opt_text("TipoRitenuta")?
+            .map(|(tipo, _)| format!(" {tipo}"))
+            .unwrap_or_default();
+        ritenuta_steps.push(DueStep {
+            what: format!("− withholding tax (ritenuta{tipo})"),
+            element: node.path.clone(),
+            amount_eur: -amount,
+        });
     }
 
     let bollo_eur = match generali.opt("DatiBollo")? {
@@ -350,25 +369,37 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
     };
 
     let beni_servizi = body.opt("DatiBeniServizi")?;
+    let mut derivation = Vec::new();
     let (totale_eur, totale_source) = match generali.opt_text("ImportoTotaleDocumento")? {
         Some((text, node)) => {
             let total = node.amount(&text)?;
-            if total.is_sign_negative() && !total.is_zero() {
-                return Err(node.bad_decimal(
-                    &text,
-                    "a document total cannot be negative (credit notes, TD04/TD08, are not imported)".into(),
-                ));
-            }
+            derivation.push(DueStep {
+                what: "document total".into(),
+                element: node.path.clone(),
+                amount_eur: total,
+            });
             (total, TotaleSource::ImportoTotaleDocumento)
         }
-        None => (
-            riepilogo_total(body, beni_servizi.as_ref())?,
-            TotaleSource::DatiRiepilogo,
-        ),
+        None => {
+            let mut total = riepilogo_total(body, beni_servizi.as_ref(), &mut derivation)?;
+            if let Some((text, node)) = generali.opt_text("Arrotondamento")? {
+                let amount = node.amount(&text)?;
+                total = add(total, amount, &node, &text)?;
+                derivation.push(DueStep {
+                    what: "document rounding".into(),
+                    element: node.path.clone(),
+                    amount_eur: amount,
+                });
+            }
+            (total, TotaleSource::DatiRiepilogo)
+        }
     };
+    derivation.extend(ritenuta_steps);
+    let split_payment_iva_eur = split_payment_iva(beni_servizi.as_ref(), &mut derivation)?;
 
     let descrizione = descrizione(&generali, body, beni_servizi.as_ref())?;
-    let importo_pagamento_eur = importo_pagamento(body)?;
+    let (importo_pagamento_eur, installments) = importo_pagamento(body)?;
+    let collegate = collegate(body)?;
 
     Ok(BodyParts {
         numero,
@@ -381,11 +412,19 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
         ritenuta_eur,
         bollo_eur,
         importo_pagamento_eur,
+        split_payment_iva_eur,
+        installments,
+        derivation,
+        collegate,
     })
 }
 
-/// Sum of `ImponibileImporto + Imposta` over every `DatiRiepilogo`.
-fn riepilogo_total(body: &Node<'_>, beni_servizi: Option<&Node<'_>>) -> Result<Decimal, FatturaPaError> {
+/// Sum of `ImponibileImporto + Imposta` over every `DatiRiepilogo`, each term a derivation step.
+fn riepilogo_total(
+    body: &Node<'_>,
+    beni_servizi: Option<&Node<'_>>,
+    derivation: &mut Vec<DueStep>,
+) -> Result<Decimal, FatturaPaError> {
     let missing =
         || body.missing("DatiGenerali/DatiGeneraliDocumento/ImportoTotaleDocumento (or DatiBeniServizi/DatiRiepilogo)");
     let riepiloghi = beni_servizi.ok_or_else(missing)?.all("DatiRiepilogo");
@@ -394,9 +433,15 @@ fn riepilogo_total(body: &Node<'_>, beni_servizi: Option<&Node<'_>>) -> Result<D
     }
     let mut total = Decimal::ZERO;
     for riepilogo in &riepiloghi {
-        for field in ["ImponibileImporto", "Imposta"] {
+        for (field, what) in [("ImponibileImporto", "taxable amount"), ("Imposta", "VAT")] {
             let (text, node) = riepilogo.req_text(field)?;
-            total = add(total, node.amount(&text)?, &node, &text)?;
+            let amount = node.amount(&text)?;
+            total = add(total, amount, &node, &text)?;
+            derivation.push(DueStep {
+                what: format!("+ {what}"),
+                element: node.path.clone(),
+                amount_eur: amount,
+            });
         }
     }
     Ok(total)
@@ -427,22 +472,103 @@ fn descrizione(
     Ok(first_line.req_text("Descrizione")?.0)
 }
 
-/// Sum of every `DatiPagamento/DettaglioPagamento/ImportoPagamento`, or `None` without `DatiPagamento`.
-fn importo_pagamento(body: &Node<'_>) -> Result<Option<Decimal>, FatturaPaError> {
+/// Sum of the `Imposta` of every `DatiRiepilogo` with `EsigibilitaIVA = S` (split payment: the
+/// public administration pays that VAT to the Erario, not to the seller), each a derivation step.
+fn split_payment_iva(
+    beni_servizi: Option<&Node<'_>>,
+    derivation: &mut Vec<DueStep>,
+) -> Result<Decimal, FatturaPaError> {
+    let Some(beni_servizi) = beni_servizi else {
+        return Ok(Decimal::ZERO);
+    };
+    let mut total = Decimal::ZERO;
+    for riepilogo in beni_servizi.all("DatiRiepilogo") {
+        let split = matches!(riepilogo.opt_text("EsigibilitaIVA")?, Some((esigibilita, _)) if esigibilita == "S");
+        if !split {
+            continue;
+        }
+        let (text, node) = riepilogo.req_text("Imposta")?;
+        let amount = node.amount(&text)?;
+        total = add(total, amount, &node, &text)?;
+        derivation.push(DueStep {
+            what: "− split-payment VAT (EsigibilitaIVA S, paid by the client to the Erario)".into(),
+            element: node.path.clone(),
+            amount_eur: -amount,
+        });
+    }
+    Ok(total)
+}
+
+/// `DatiFattureCollegate/IdDocumento` of the body: the invoices a credit note refers to.
+fn collegate(body: &Node<'_>) -> Result<Vec<String>, FatturaPaError> {
+    let generali = body.req("DatiGenerali")?;
+    let mut numeri = Vec::new();
+    for collegata in generali.all("DatiFattureCollegate") {
+        if let Some((numero, _)) = collegata.opt_text("IdDocumento")? {
+            numeri.push(numero);
+        }
+    }
+    Ok(numeri)
+}
+
+/// What the `DatiPagamento` blocks ask: the sum of their instalments (`None` without any
+/// `DatiPagamento`) and the instalments themselves. Under `TP02` (payment in full), several
+/// `DettaglioPagamento` lines with one same amount are alternative ways to pay that amount
+/// (e.g. two bank accounts), so it is counted once. Several blocks (a TP03 advance and TP01
+/// instalments) add up.
+fn importo_pagamento(body: &Node<'_>) -> Result<(Option<Decimal>, Vec<Installment>), FatturaPaError> {
     let pagamenti = body.all("DatiPagamento");
     if pagamenti.is_empty() {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     let mut total = Decimal::ZERO;
+    let mut installments = Vec::new();
     for pagamento in &pagamenti {
+        let condizioni = pagamento
+            .opt_text("CondizioniPagamento")?
+            .map(|(c, _)| c)
+            .unwrap_or_default();
         let dettagli = pagamento.all("DettaglioPagamento");
         if dettagli.is_empty() {
             return Err(pagamento.missing("DettaglioPagamento"));
         }
+        let mut lines = Vec::new();
         for dettaglio in &dettagli {
             let (text, node) = dettaglio.req_text("ImportoPagamento")?;
-            total = add(total, node.amount(&text)?, &node, &text)?;
+            let amount = node.amount(&text)?;
+            let scadenza = match dettaglio.opt_text("DataScadenzaPagamento")? {
+                Some((text, node)) => Some(parse_date(&text).map_err(|reason| FatturaPaError::InvalidDate {
+                    file: node.ctx.file.to_owned(),
+                    path: node.path.clone(),
+                    value: clip(&text),
+                    line: node.line(),
+                    reason,
+                })?),
+                None => None,
+            };
+            let modalita = dettaglio.opt_text("ModalitaPagamento")?.map(|(m, _)| m);
+            lines.push((
+                Installment {
+                    condizioni: condizioni.clone(),
+                    modalita,
+                    scadenza,
+                    amount_eur: amount,
+                    element: node.path.clone(),
+                },
+                node,
+                text,
+            ));
+        }
+        let alternatives = condizioni == "TP02"
+            && lines.len() > 1
+            && lines.iter().all(|(l, _, _)| l.amount_eur == lines[0].0.amount_eur);
+        if alternatives {
+            lines.truncate(1);
+        }
+        for (installment, node, text) in lines {
+            total = add(total, installment.amount_eur, &node, &text)?;
+            installments.push(installment);
         }
     }
-    Ok(Some(total))
+    Ok((Some(total), installments))
 }

@@ -6,5 +6,6 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod amount_due;
 mod import;
 mod proptests;
