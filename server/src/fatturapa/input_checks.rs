@@ -1,5 +1,9 @@
 //! Checks on the raw bytes before any XML parsing: size limit, empty input,
-//! signed `.p7m` envelopes and character encoding.
+//! signed `.p7m` envelopes and character encoding (the XML declaration is honoured:
+//! UTF-8, with or without BOM, and the single-byte encodings such as ISO-8859-1 and
+//! windows-1252 are decoded with `encoding_rs`).
+
+use std::borrow::Cow;
 
 use super::error::FatturaPaError;
 
@@ -9,12 +13,21 @@ pub const MAX_FATTURA_BYTES: usize = 5 * 1024 * 1024;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The XML text to parse, with the number of bytes skipped before it (a UTF-8 BOM).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct CheckedInput<'a> {
-    /// The document text, without the byte-order mark.
-    pub text: &'a str,
+    /// The document text, without the byte-order mark; decoded to UTF-8 when the file declares
+    /// a single-byte encoding.
+    pub text: Cow<'a, str>,
     /// Offset of `text` in the original bytes (3 when a UTF-8 BOM was skipped, else 0).
     pub base_offset: usize,
+}
+
+impl CheckedInput<'_> {
+    /// True when the text was decoded from another encoding (positions then count in the
+    /// decoded text, not the original bytes).
+    pub(crate) fn transcoded(&self) -> bool {
+        matches!(self.text, Cow::Owned(_))
+    }
 }
 
 /// Runs every check that does not need an XML parser, in order of cost.
@@ -42,17 +55,16 @@ pub(crate) fn check_input<'a>(bytes: &'a [u8], file: &str) -> Result<CheckedInpu
     }
     if let Some(declared) = declared_encoding(body) {
         let is_utf8 = declared.eq_ignore_ascii_case("utf-8") || declared.eq_ignore_ascii_case("utf8");
-        // An ASCII-only file reads the same in every ASCII-compatible encoding
-        // (ISO-8859-1, windows-1252, US-ASCII...), so only refuse when it matters.
+        // An ASCII-only file reads the same in every ASCII-compatible encoding.
         if !is_utf8 && !body.is_ascii() {
-            return Err(FatturaPaError::UnsupportedEncoding {
-                file: file.to_owned(),
-                encoding: declared,
-            });
+            return decode_declared(body, &declared, file);
         }
     }
     match std::str::from_utf8(body) {
-        Ok(text) => Ok(CheckedInput { text, base_offset }),
+        Ok(text) => Ok(CheckedInput {
+            text: Cow::Borrowed(text),
+            base_offset,
+        }),
         Err(err) => {
             let byte_offset = base_offset + err.valid_up_to();
             let (line, column) = line_col(bytes, byte_offset);
@@ -64,6 +76,26 @@ pub(crate) fn check_input<'a>(bytes: &'a [u8], file: &str) -> Result<CheckedInpu
             })
         }
     }
+}
+
+/// Decodes a file in the single-byte encoding its XML declaration names (ISO-8859-1,
+/// windows-1252, ISO-8859-15...). Multi-byte encodings other than UTF-8 are refused.
+fn decode_declared<'a>(body: &[u8], declared: &str, file: &str) -> Result<CheckedInput<'a>, FatturaPaError> {
+    let unsupported = || FatturaPaError::UnsupportedEncoding {
+        file: file.to_owned(),
+        encoding: super::error::clip(declared),
+    };
+    let encoding = encoding_rs::Encoding::for_label(declared.trim().as_bytes()).ok_or_else(unsupported)?;
+    if !encoding.is_single_byte() || !encoding.is_ascii_compatible() {
+        return Err(unsupported());
+    }
+    let text = encoding
+        .decode_without_bom_handling_and_without_replacement(body)
+        .ok_or_else(unsupported)?;
+    Ok(CheckedInput {
+        text: Cow::Owned(text.into_owned()),
+        base_offset: 0,
+    })
 }
 
 /// True when the name ends in `.p7m` or the bytes start like a DER/BER PKCS#7

@@ -210,6 +210,12 @@ impl ImportedInvoice {
 /// rejects the whole file; no partial result is returned.
 pub fn parse_fattura(bytes: &[u8], file_name: &str) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     let input = input_checks::check_input(bytes, file_name)?;
-    let root = xml_tree::parse_tree(input, bytes, file_name)?;
-    document::extract_invoices(&root, bytes, file_name)
+    // Positions in errors count in the decoded text when the file was in another encoding.
+    let original = if input.transcoded() {
+        input.text.as_bytes()
+    } else {
+        bytes
+    };
+    let root = xml_tree::parse_tree(&input, original, file_name)?;
+    document::extract_invoices(&root, original, file_name)
 }

@@ -9,3 +9,4 @@ mod common;
 mod amount_due;
 mod import;
 mod proptests;
+mod wild;
