@@ -10,6 +10,9 @@ use super::{Cliente, DueStep, ImportedInvoice, Installment, TotaleSource};
 
 const ROOT: &str = "FatturaElettronica";
 const SUPPORTED_VERSIONI: [&str; 2] = ["FPA12", "FPR12"];
+/// Root of the fattura semplificata (TD07, TD08, TD09), `versione` FSM10.
+const ROOT_SEMPLIFICATA: &str = "FatturaElettronicaSemplificata";
+const VERSIONE_SEMPLIFICATA: &str = "FSM10";
 /// `String20Type`: longest invoice number allowed by the schema.
 const MAX_NUMERO_CHARS: usize = 20;
 /// `String28Type`: longest `IdCodice` allowed by the schema.
@@ -155,6 +158,9 @@ pub(crate) fn extract_invoices(
     file: &str,
 ) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     let ctx = Ctx { file, original };
+    if root.name == ROOT_SEMPLIFICATA {
+        return extract_semplificata(root, &ctx);
+    }
     if root.name != ROOT {
         return Err(FatturaPaError::NotFatturaPa {
             file: file.to_owned(),
@@ -309,39 +315,7 @@ struct BodyParts {
 fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
     let generali = body.req("DatiGenerali")?.req("DatiGeneraliDocumento")?;
 
-    let (tipo_documento, tipo_node) = generali.req_text("TipoDocumento")?;
-    let tipo_ok = tipo_documento.len() == 4
-        && tipo_documento.starts_with("TD")
-        && tipo_documento
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if !tipo_ok {
-        return Err(tipo_node.invalid(&tipo_documento, "expected a document type code such as TD01"));
-    }
-
-    let (divisa, divisa_node) = generali.req_text("Divisa")?;
-    if divisa != "EUR" {
-        return Err(FatturaPaError::UnsupportedCurrency {
-            file: divisa_node.ctx.file.to_owned(),
-            path: divisa_node.path.clone(),
-            divisa: clip(&divisa),
-            line: divisa_node.line(),
-        });
-    }
-
-    let (data_text, data_node) = generali.req_text("Data")?;
-    let data = parse_date(&data_text).map_err(|reason| FatturaPaError::InvalidDate {
-        file: data_node.ctx.file.to_owned(),
-        path: data_node.path.clone(),
-        value: clip(&data_text),
-        line: data_node.line(),
-        reason,
-    })?;
-
-    let (numero, numero_node) = generali.req_text("Numero")?;
-    if numero.chars().count() > MAX_NUMERO_CHARS {
-        return Err(numero_node.invalid(&numero, &format!("longer than {MAX_NUMERO_CHARS} characters")));
-    }
+    let (tipo_documento, divisa, data, numero) = identity(&generali)?;
 
     let mut ritenuta_steps = Vec::new();
     let mut ritenuta_eur = Decimal::ZERO;
@@ -417,6 +391,45 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
         derivation,
         collegate,
     })
+}
+
+/// `TipoDocumento`, `Divisa` (EUR only), `Data` and `Numero` of a `DatiGeneraliDocumento`.
+fn identity(generali: &Node<'_>) -> Result<(String, String, chrono::NaiveDate, String), FatturaPaError> {
+    let (tipo_documento, tipo_node) = generali.req_text("TipoDocumento")?;
+    let tipo_ok = tipo_documento.len() == 4
+        && tipo_documento.starts_with("TD")
+        && tipo_documento
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !tipo_ok {
+        return Err(tipo_node.invalid(&tipo_documento, "expected a document type code such as TD01"));
+    }
+
+    let (divisa, divisa_node) = generali.req_text("Divisa")?;
+    if divisa != "EUR" {
+        return Err(FatturaPaError::UnsupportedCurrency {
+            file: divisa_node.ctx.file.to_owned(),
+            path: divisa_node.path.clone(),
+            divisa: clip(&divisa),
+            line: divisa_node.line(),
+        });
+    }
+
+    let (data_text, data_node) = generali.req_text("Data")?;
+    let data = parse_date(&data_text).map_err(|reason| FatturaPaError::InvalidDate {
+        file: data_node.ctx.file.to_owned(),
+        path: data_node.path.clone(),
+        value: clip(&data_text),
+        line: data_node.line(),
+        reason,
+    })?;
+
+    let (numero, numero_node) = generali.req_text("Numero")?;
+    if numero.chars().count() > MAX_NUMERO_CHARS {
+        return Err(numero_node.invalid(&numero, &format!("longer than {MAX_NUMERO_CHARS} characters")));
+    }
+
+    Ok((tipo_documento, divisa, data, numero))
 }
 
 /// Sum of `ImponibileImporto + Imposta` over every `DatiRiepilogo`, each term a derivation step.
@@ -571,4 +584,105 @@ fn importo_pagamento(body: &Node<'_>) -> Result<(Option<Decimal>, Vec<Installmen
         }
     }
     Ok((Some(total), installments))
+}
+
+/// The fattura semplificata (`FatturaElettronicaSemplificata`, FSM10): one invoice per body,
+/// whose amount is the sum of its `DatiBeniServizi/Importo` (each including IVA).
+fn extract_semplificata(root: &Element, ctx: &Ctx<'_>) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
+    let file = ctx.file;
+    match root.attribute("versione").map(str::trim) {
+        Some(VERSIONE_SEMPLIFICATA) => {}
+        other => {
+            return Err(FatturaPaError::UnsupportedVersione {
+                file: file.to_owned(),
+                found: clip(other.unwrap_or("(missing)")),
+            });
+        }
+    }
+    let root = Node {
+        element: root,
+        path: String::new(),
+        ctx,
+    };
+    let header = root.req("FatturaElettronicaHeader")?;
+    check_formato(&header, VERSIONE_SEMPLIFICATA)?;
+    let cedente = header.req("CedentePrestatore")?;
+    let cedente_piva = id_fiscale_iva(&cedente.req("IdFiscaleIVA")?)?;
+    let cedente_denominazione = anagrafica_name(&cedente)?;
+    let cessionario = header.req("CessionarioCommittente")?;
+    let identificativi = cessionario.req("IdentificativiFiscali")?;
+    let piva = match identificativi.opt("IdFiscaleIVA")? {
+        Some(id) => Some(id_fiscale_iva(&id)?),
+        None => None,
+    };
+    let codice_fiscale = identificativi
+        .opt_text("CodiceFiscale")?
+        .map(|(cf, _)| cf.to_ascii_uppercase());
+    if piva.is_none() && codice_fiscale.is_none() {
+        return Err(identificativi.missing("IdFiscaleIVA (or CodiceFiscale)"));
+    }
+    let denominazione = match cessionario.opt("AltriDatiIdentificativi")? {
+        Some(altri) => anagrafica_name(&altri)?,
+        None => piva.clone().or_else(|| codice_fiscale.clone()).unwrap_or_default(),
+    };
+    let cliente = Cliente {
+        denominazione,
+        piva,
+        codice_fiscale,
+    };
+    let bodies = root.all("FatturaElettronicaBody");
+    if bodies.is_empty() {
+        return Err(root.missing("FatturaElettronicaBody"));
+    }
+    let mut invoices = Vec::new();
+    for body in &bodies {
+        let generali_all = body.req("DatiGenerali")?;
+        let generali = generali_all.req("DatiGeneraliDocumento")?;
+        let (tipo_documento, divisa, data, numero) = identity(&generali)?;
+        let mut totale_eur = Decimal::ZERO;
+        let mut derivation = Vec::new();
+        let mut descrizione = None;
+        let beni = body.all("DatiBeniServizi");
+        if beni.is_empty() {
+            return Err(body.missing("DatiBeniServizi"));
+        }
+        for bene in &beni {
+            if descrizione.is_none() {
+                descrizione = Some(bene.req_text("Descrizione")?.0);
+            }
+            let (text, node) = bene.req_text("Importo")?;
+            let amount = node.amount(&text)?;
+            totale_eur = add(totale_eur, amount, &node, &text)?;
+            derivation.push(DueStep {
+                what: "+ amount including IVA".into(),
+                element: node.path.clone(),
+                amount_eur: amount,
+            });
+        }
+        let mut collegate = Vec::new();
+        for rettificata in generali_all.all("DatiFatturaRettificata") {
+            collegate.push(rettificata.req_text("NumeroFR")?.0);
+        }
+        invoices.push(ImportedInvoice {
+            numero,
+            anno: chrono::Datelike::year(&data),
+            data,
+            tipo_documento,
+            divisa,
+            cedente_piva: cedente_piva.clone(),
+            cedente_denominazione: cedente_denominazione.clone(),
+            cliente: cliente.clone(),
+            descrizione: descrizione.unwrap_or_default(),
+            totale_eur,
+            totale_source: TotaleSource::SemplificataImporti,
+            ritenuta_eur: Decimal::ZERO,
+            bollo_eur: Decimal::ZERO,
+            importo_pagamento_eur: None,
+            split_payment_iva_eur: Decimal::ZERO,
+            installments: Vec::new(),
+            derivation,
+            collegate,
+        });
+    }
+    Ok(invoices)
 }

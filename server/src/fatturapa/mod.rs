@@ -1,5 +1,6 @@
 //! Import of Italian FatturaPA electronic invoices (FatturaElettronica 1.2.x,
-//! `versione` FPA12 or FPR12) into [`ImportedInvoice`] records.
+//! `versione` FPA12 or FPR12, and the fattura semplificata, FSM10) into [`ImportedInvoice`]
+//! records, with the amount due by the document's own rules.
 //!
 //! Entry point: [`parse_fattura`]. Parsing is all-or-nothing per file, refuses DTDs
 //! (XXE / entity expansion), signed `.p7m` envelopes and files over
@@ -155,8 +156,10 @@ pub enum TotaleSource {
     /// Read from `DatiGeneraliDocumento/ImportoTotaleDocumento`.
     ImportoTotaleDocumento,
     /// `ImportoTotaleDocumento` was absent: sum of every `DatiRiepilogo`
-    /// `ImponibileImporto` + `Imposta`.
+    /// `ImponibileImporto` + `Imposta`, plus the document's `Arrotondamento`.
     DatiRiepilogo,
+    /// A fattura semplificata (FSM10): the sum of every `DatiBeniServizi/Importo` (IVA included).
+    SemplificataImporti,
 }
 
 impl ImportedInvoice {

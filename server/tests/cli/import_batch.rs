@@ -219,7 +219,8 @@ fn installments_and_purchase_invoices() {
     let out = ok(openfatture(home)
         .args(["invoice", "import"])
         .arg(fixture("IT08800880083_PAGAMENTI.xml"))
-        .arg(fixture("IT03300330033_ACQUISTO.xml")));
+        .arg(fixture("IT03300330033_ACQUISTO.xml"))
+        .arg(fixture("IT06363391001_FSM10.xml")));
     assert!(
         out.contains("G-77/2025 (TD01): purchase invoice: the merchant (IT08800880083, shop_vat_number) is the CessionarioCommittente"),
         "{out}"
@@ -229,7 +230,12 @@ fn installments_and_purchase_invoices() {
         out.contains("DatiPagamento asks 120.00 EUR but the document's figures give 122.00 EUR"),
         "{out}"
     );
-    // 3 × 1220.00; 610.00 once (two IBANs); 500.00 + 2 × 360.00; 98.17 + 21.60 − 5.00; 120.00.
+    // 3 × 1220.00; 610.00 once (two IBANs); 500.00 + 2 × 360.00; 98.17 + 21.60 − 5.00; 120.00;
+    // the fattura semplificata S-45: 61.00 + 10.00 = 71.00, less its TD08 credit note 10.00 = 61.00.
+    assert!(
+        out.contains("S-46/2025 (TD08): credit note of 10.00 EUR reduces invoice S-45/2025"),
+        "{out}"
+    );
     assert_eq!(
         list_numeri(home),
         vec![
@@ -237,7 +243,8 @@ fn installments_and_purchase_invoices() {
             "F-102 610.00",
             "F-103 1220.00",
             "F-104 114.77",
-            "F-105 120.00"
+            "F-105 120.00",
+            "S-45 61.00"
         ]
     );
     let shown = ok(openfatture(home).args(["invoice", "show", "F-101"]));

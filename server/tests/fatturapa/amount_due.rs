@@ -8,7 +8,7 @@ use crate::common;
 use std::str::FromStr;
 
 use common::read_fixture as fixture;
-use openfatture::fatturapa::{parse_fattura, ImportedInvoice};
+use openfatture::fatturapa::{parse_fattura, DocumentKind, ImportedInvoice};
 use rust_decimal::Decimal;
 
 fn eur(s: &str) -> Decimal {
@@ -140,4 +140,50 @@ fn importo_pagamento_rules_installments_alternatives_and_negative_lines() {
     assert!(invoices[..4].iter().all(|i| i.due_warning().is_none()));
     let warning = invoices[4].due_warning().expect("disagreement warned");
     assert!(warning.contains("120.00") && warning.contains("122.00"), "{warning}");
+}
+
+#[test]
+fn fattura_semplificata_fsm10_sums_its_amounts_including_iva() {
+    let invoices = parse("IT06363391001_FSM10.xml");
+    // S-45: 61.00 + 10.00 = 71.00 (each Importo includes IVA). S-46 is its credit note (TD08).
+    assert_eq!(due(&invoices), vec![eur("71.00"), eur("10.00")]);
+    assert_eq!(invoices[0].tipo_documento, "TD07");
+    assert_eq!(invoices[0].cedente_denominazione, "Bar Tabacchi Centrale di Luca Sala");
+    assert_eq!(invoices[0].cliente.denominazione, "Mario Rossi");
+    assert_eq!(invoices[0].cliente.codice_fiscale.as_deref(), Some("RSSMRA80A01L219X"));
+    assert_eq!(invoices[0].descrizione, "Rinfresco per 10 persone");
+    assert_eq!(invoices[0].kind(), DocumentKind::Collectible);
+    assert_eq!(invoices[1].kind(), DocumentKind::CreditNote);
+    assert_eq!(invoices[1].collegate, vec!["S-45".to_string()]);
+}
+
+#[test]
+fn document_kinds_follow_the_tipo_documento_table() {
+    for tipo in [
+        "TD01", "TD02", "TD03", "TD05", "TD06", "TD07", "TD09", "TD24", "TD25", "TD26",
+    ] {
+        assert_eq!(DocumentKind::of(tipo), DocumentKind::Collectible, "{tipo}");
+    }
+    for tipo in ["TD04", "TD08"] {
+        assert_eq!(DocumentKind::of(tipo), DocumentKind::CreditNote, "{tipo}");
+    }
+    for tipo in [
+        "TD16", "TD17", "TD18", "TD19", "TD20", "TD21", "TD22", "TD23", "TD27", "TD28",
+    ] {
+        assert_eq!(DocumentKind::of(tipo), DocumentKind::SelfInvoice, "{tipo}");
+    }
+    assert_eq!(DocumentKind::of("TD29"), DocumentKind::BuyerCommunication);
+    assert_eq!(DocumentKind::of("TD99"), DocumentKind::Unknown);
+}
+
+#[test]
+fn negative_self_invoices_are_valid_files() {
+    let invoices = parse("IT04455667701_AUTOFATTURE.xml");
+    // AF-2 (TD17) −610.00 and AF-4 (TD19) −244.00 are corrections, not errors of the file.
+    let totals: Vec<Decimal> = invoices.iter().map(|i| i.totale_eur).collect();
+    assert_eq!(
+        totals,
+        vec![eur("610.00"), eur("-610.00"), eur("1220.00"), eur("-244.00")]
+    );
+    assert!(invoices.iter().all(|i| i.kind() == DocumentKind::SelfInvoice));
 }
