@@ -7,6 +7,7 @@
 mod common;
 
 mod amount_due;
+mod due_properties;
 mod import;
 mod proptests;
 mod wild;
