@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 
 use super::{CliError, Output};
 use crate::context::Services;
-use crate::fatturapa::{parse_fattura, DocumentKind, DueDetail, ImportedInvoice};
+use crate::fatturapa::{
+    is_zip, parse_fattura, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, ImportedInvoice, MAX_ARCHIVE_BYTES,
+};
 use crate::invoices::validate_amount;
 use crate::store::{Fattura, NewFattura, Store};
 use crate::time::now_secs;
@@ -44,7 +46,7 @@ pub enum InvoiceCommand {
     /// Import FatturaPA XML files (FPA12/FPR12), each file in its own transaction: every good file
     /// is stored, each bad one reported; invoices already present are left as they are.
     Import {
-        /// One or more .xml files.
+        /// One or more .xml, .xml.p7m or .zip files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Show what would be stored, store nothing.
@@ -324,10 +326,13 @@ struct DocumentResult {
 struct FileResult {
     /// The file name.
     file: String,
-    /// `imported` (stored or already present), `skipped` (nothing to collect), `refused`.
+    /// `imported` (stored or already present), `skipped` (nothing to collect), `refused`,
+    /// `ignored` (an SDI receipt or another file of an archive).
     status: &'static str,
     /// Why the file was refused.
     reason: Option<String>,
+    /// Why a file of an archive was ignored.
+    note: Option<String>,
     /// One entry per document.
     documents: Vec<DocumentResult>,
 }
@@ -343,7 +348,15 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf], options: &Import
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let result = match read_limited(path) {
+        if name.to_ascii_lowercase().ends_with(".zip") {
+            import_archive(store, path, &name, options, &mut results).await?;
+            continue;
+        }
+        let result = match read_limited(path, crate::fatturapa::MAX_FATTURA_BYTES) {
+            Ok(bytes) if is_zip(&bytes) => refused(
+                name.clone(),
+                format!("{name}: a zip archive must be named *.zip to be unpacked"),
+            ),
             Ok(bytes) => import_file(store, &bytes, &name, options).await?,
             Err(reason) => refused(name, reason),
         };
@@ -371,8 +384,45 @@ fn refused(file: String, reason: String) -> FileResult {
         file,
         status: "refused",
         reason: Some(reason),
+        note: None,
         documents: Vec::new(),
     }
+}
+
+/// Imports every FatturaPA file of a `.zip` archive, each as its own file (`archive.zip/name`);
+/// SDI receipts and metadata are listed as ignored. An archive over the limits is refused whole.
+async fn import_archive(
+    store: &Store,
+    path: &std::path::Path,
+    name: &str,
+    options: &ImportOptions,
+    results: &mut Vec<FileResult>,
+) -> Result<(), CliError> {
+    let entries =
+        read_limited(path, MAX_ARCHIVE_BYTES).and_then(|bytes| unpack_zip(&bytes, name).map_err(|e| e.to_string()));
+    let entries = match entries {
+        Ok(entries) => entries,
+        Err(reason) => {
+            results.push(refused(name.to_string(), reason));
+            return Ok(());
+        }
+    };
+    for entry in entries {
+        match entry {
+            ArchiveEntry::Invoice { name: inner, bytes } => {
+                let full = format!("{name}/{inner}");
+                results.push(import_file(store, &bytes, &full, options).await?);
+            }
+            ArchiveEntry::Ignored { name: inner, reason } => results.push(FileResult {
+                file: format!("{name}/{inner}"),
+                status: "ignored",
+                reason: None,
+                note: Some(reason),
+                documents: Vec::new(),
+            }),
+        }
+    }
+    Ok(())
 }
 
 fn skipped(inv: &ImportedInvoice, message: String) -> DocumentResult {
@@ -513,6 +563,7 @@ async fn import_file(store: &Store, bytes: &[u8], name: &str, options: &ImportOp
         file: name.to_string(),
         status,
         reason: None,
+        note: None,
         documents,
     })
 }
@@ -591,15 +642,18 @@ fn print_results(results: &[FileResult], dry_run: bool) {
         if let Some(reason) = &result.reason {
             println!("❌ refused: {reason}");
         }
+        if let Some(note) = &result.note {
+            println!("🗂️  {}: ignored, {note}", result.file);
+        }
     }
 }
 
 /// Reads a file, refusing one larger than the FatturaPA limit. At most the limit plus one byte is
 /// read whatever the file is (a regular file, `/dev/zero`, a FIFO), so the size is never taken on
 /// trust from metadata and an endless source cannot fill the memory.
-fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
+fn read_limited(path: &std::path::Path, limit_bytes: usize) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let limit = crate::fatturapa::MAX_FATTURA_BYTES as u64;
+    let limit = limit_bytes as u64;
     let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(format!(

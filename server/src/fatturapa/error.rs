@@ -40,6 +40,15 @@ pub enum FatturaPaError {
         file: String,
     },
 
+    /// A `.zip` archive that cannot be read or is over the limits (a zip bomb).
+    #[error("{file}: {reason}")]
+    BadArchive {
+        /// File name as given by the caller.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// The file declares (or is in) a character encoding other than UTF-8.
     #[error("{file}: unsupported character encoding {encoding}; re-save the invoice as UTF-8")]
     UnsupportedEncoding {

@@ -6,6 +6,7 @@
 //! (XXE / entity expansion), signed `.p7m` envelopes and files over
 //! [`MAX_FATTURA_BYTES`], and never uses floating point for amounts.
 
+mod archive;
 mod document;
 mod error;
 mod input_checks;
@@ -16,6 +17,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use archive::{
+    is_zip, unpack_zip, ArchiveEntry, MAX_ARCHIVE_BYTES, MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_UNPACKED_BYTES,
+    MAX_COMPRESSION_RATIO,
+};
 pub use error::FatturaPaError;
 pub use input_checks::MAX_FATTURA_BYTES;
 

@@ -259,3 +259,82 @@ fn installments_and_purchase_invoices() {
         "{shown}"
     );
 }
+
+/// Writes a zip archive of `(name, bytes)` entries, deflated.
+fn write_zip(path: &Path, entries: &[(&str, Vec<u8>)]) {
+    use std::io::Write;
+    let file = std::fs::File::create(path).expect("create zip");
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        zip.start_file(*name, options).expect("entry");
+        zip.write_all(bytes).expect("write entry");
+    }
+    zip.finish().expect("finish zip");
+}
+
+#[test]
+fn zip_archives_are_unpacked_receipts_ignored_and_a_zip_bomb_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let archive = dir.path().join("fatture_2025.zip");
+    let read = |name: &str| std::fs::read(fixture(name)).expect("fixture");
+    write_zip(
+        &archive,
+        &[
+            ("2025/IT06600660066_BOLLO.xml", read("IT06600660066_BOLLO.xml")),
+            ("IT06600660066_BOLLO_MT_001.xml", b"<FileMetadati/>".to_vec()),
+            ("IT06600660066_BOLLO_RC_001.xml", b"<RicevutaConsegna/>".to_vec()),
+            ("leggimi.pdf", b"%PDF-1.4".to_vec()),
+            ("IT07700770077_RITENUTE.xml", read("IT07700770077_RITENUTE.xml")),
+        ],
+    );
+    let json = ok(openfatture(home).args(["--json", "invoice", "import"]).arg(&archive));
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        per_file(&json),
+        vec![
+            (
+                s("fatture_2025.zip/2025/IT06600660066_BOLLO.xml"),
+                s("imported"),
+                vec![(s("B-1/2025"), s("imported")), (s("B-2/2025"), s("imported"))]
+            ),
+            (
+                s("fatture_2025.zip/IT06600660066_BOLLO_MT_001.xml"),
+                s("ignored"),
+                vec![]
+            ),
+            (
+                s("fatture_2025.zip/IT06600660066_BOLLO_RC_001.xml"),
+                s("ignored"),
+                vec![]
+            ),
+            (s("fatture_2025.zip/leggimi.pdf"), s("ignored"), vec![]),
+            (
+                s("fatture_2025.zip/IT07700770077_RITENUTE.xml"),
+                s("imported"),
+                vec![(s("17/2025/2025"), s("imported"))]
+            ),
+        ]
+    );
+    assert!(
+        json.contains("an SDI receipt or metadata file, not an invoice"),
+        "{json}"
+    );
+    // 152.00, 200.00 (bollo never added), 1268.80 − 200.00 − 50.00 = 1018.80.
+    assert_eq!(list_numeri(home), vec!["17/2025 1018.80", "B-1 152.00", "B-2 200.00"]);
+
+    // A zip bomb: 5 MiB of one byte deflate to a few KiB; refused, nothing stored from it.
+    let bomb = dir.path().join("bomb.zip");
+    let mut huge = read("IT05500550055_SPLIT_PA.xml");
+    huge.extend(std::iter::repeat_n(b' ', 5 * 1024 * 1024 - huge.len()));
+    write_zip(&bomb, &[("IT05500550055_SPLIT_PA.xml", huge)]);
+    assert!(std::fs::metadata(&bomb).expect("bomb").len() < 64 * 1024);
+    let (_, stderr) = refused_run(openfatture(home).args(["invoice", "import"]).arg(&bomb));
+    assert!(
+        stderr.contains("bomb.zip: IT05500550055_SPLIT_PA.xml unpacks to more than")
+            && stderr.contains("refused as a zip bomb"),
+        "{stderr}"
+    );
+    assert_eq!(list_numeri(home), vec!["17/2025 1018.80", "B-1 152.00", "B-2 200.00"]);
+}
