@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use super::{CliError, Output};
 use crate::context::Services;
 use crate::fatturapa::{
-    is_zip, parse_fattura, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, ImportedInvoice, MAX_ARCHIVE_BYTES,
+    is_zip, parse_fattura_file, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, ImportedInvoice, Signer,
+    MAX_ARCHIVE_BYTES,
 };
 use crate::invoices::validate_amount;
 use crate::store::{Fattura, NewFattura, Store};
@@ -333,6 +334,8 @@ struct FileResult {
     reason: Option<String>,
     /// Why a file of an archive was ignored.
     note: Option<String>,
+    /// Who signed a `.p7m` file (its content digest checked).
+    signer: Option<Signer>,
     /// One entry per document.
     documents: Vec<DocumentResult>,
 }
@@ -385,6 +388,7 @@ fn refused(file: String, reason: String) -> FileResult {
         status: "refused",
         reason: Some(reason),
         note: None,
+        signer: None,
         documents: Vec::new(),
     }
 }
@@ -418,6 +422,7 @@ async fn import_archive(
                 status: "ignored",
                 reason: None,
                 note: Some(reason),
+                signer: None,
                 documents: Vec::new(),
             }),
         }
@@ -461,8 +466,8 @@ fn skip_reason(inv: &ImportedInvoice, merchant_vat_id: Option<&str>) -> Option<S
 /// Parses one file and stores its invoices in one transaction (or, with `--dry-run`, says what
 /// would be stored).
 async fn import_file(store: &Store, bytes: &[u8], name: &str, options: &ImportOptions) -> Result<FileResult, CliError> {
-    let invoices = match parse_fattura(bytes, name) {
-        Ok(invoices) => invoices,
+    let (invoices, signer) = match parse_fattura_file(bytes, name) {
+        Ok(parsed) => (parsed.invoices, parsed.signer),
         Err(e) => return Ok(refused(name.to_string(), e.to_string())),
     };
     let mut documents = Vec::new();
@@ -564,6 +569,7 @@ async fn import_file(store: &Store, bytes: &[u8], name: &str, options: &ImportOp
         status,
         reason: None,
         note: None,
+        signer,
         documents,
     })
 }
@@ -641,6 +647,12 @@ fn print_results(results: &[FileResult], dry_run: bool) {
         }
         if let Some(reason) = &result.reason {
             println!("❌ refused: {reason}");
+        }
+        if let Some(signer) = &result.signer {
+            println!(
+                "🔏 {}: signed by {} (certificate valid {} to {}); content digest checked",
+                result.file, signer.subject, signer.not_before, signer.not_after
+            );
         }
         if let Some(note) = &result.note {
             println!("🗂️  {}: ignored, {note}", result.file);

@@ -39,7 +39,8 @@ pub(crate) fn check_input<'a>(bytes: &'a [u8], file: &str) -> Result<CheckedInpu
             max_bytes: MAX_FATTURA_BYTES,
         });
     }
-    if looks_signed(bytes, file) {
+    // Unwrapped `.p7m` files arrive here as their content; an envelope still here is nested.
+    if super::p7m::looks_signed(bytes, "") {
         return Err(FatturaPaError::SignedP7m { file: file.to_owned() });
     }
     let base_offset = if bytes.starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
@@ -96,20 +97,6 @@ fn decode_declared<'a>(body: &[u8], declared: &str, file: &str) -> Result<Checke
         text: Cow::Owned(text.into_owned()),
         base_offset: 0,
     })
-}
-
-/// True when the name ends in `.p7m` or the bytes start like a DER/BER PKCS#7
-/// structure (a SEQUENCE with a long or indefinite length), raw or base64-encoded.
-fn looks_signed(bytes: &[u8], file: &str) -> bool {
-    if file.to_ascii_lowercase().ends_with(".p7m") {
-        return true;
-    }
-    if matches!(bytes, [0x30, 0x80..=0x84, ..]) {
-        return true;
-    }
-    // Base64 of 0x30 0x80 / 0x30 0x82 / 0x30 0x83 starts with "MIA", "MII", "MIM".
-    let trimmed = trim_ascii_start(bytes);
-    trimmed.starts_with(b"MII") || trimmed.starts_with(b"MIA") || trimmed.starts_with(b"MIM")
 }
 
 fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
@@ -184,14 +171,5 @@ mod tests {
         assert_eq!(line_col(b"ab\ncd", 0), (1, 1));
         assert_eq!(line_col(b"ab\ncd", 4), (2, 2));
         assert_eq!(line_col(b"ab", 99), (1, 3));
-    }
-
-    #[test]
-    fn der_and_base64_envelopes_are_detected() {
-        assert!(looks_signed(b"\x30\x80\x06\x09", "a.xml"));
-        assert!(looks_signed(b"\x30\x82\x01\x00", "a.xml"));
-        assert!(looks_signed(b"MIIGxQYJKoZIhvcNAQcCoIIGtjCCBrICAQEx", "a.xml"));
-        assert!(looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml.P7M"));
-        assert!(!looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml"));
     }
 }

@@ -2,14 +2,16 @@
 //! `versione` FPA12 or FPR12, and the fattura semplificata, FSM10) into [`ImportedInvoice`]
 //! records, with the amount due by the document's own rules.
 //!
-//! Entry point: [`parse_fattura`]. Parsing is all-or-nothing per file, refuses DTDs
-//! (XXE / entity expansion), signed `.p7m` envelopes and files over
-//! [`MAX_FATTURA_BYTES`], and never uses floating point for amounts.
+//! Entry points: [`parse_fattura_file`] (plain XML or signed `.p7m`), [`parse_fattura`] (XML)
+//! and [`unpack_zip`] (archives). Parsing is all-or-nothing per file, refuses DTDs
+//! (XXE / entity expansion) and files over [`MAX_FATTURA_BYTES`], and never uses floating
+//! point for amounts.
 
 mod archive;
 mod document;
 mod error;
 mod input_checks;
+mod p7m;
 mod values;
 mod xml_tree;
 
@@ -23,6 +25,7 @@ pub use archive::{
 };
 pub use error::FatturaPaError;
 pub use input_checks::MAX_FATTURA_BYTES;
+pub use p7m::Signer;
 
 /// One invoice (one `FatturaElettronicaBody`) read from a FatturaPA file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,10 +215,42 @@ impl ImportedInvoice {
     }
 }
 
+/// A parsed file: its invoices and, for a signed `.p7m`, who signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFile {
+    /// One invoice per `FatturaElettronicaBody`.
+    pub invoices: Vec<ImportedInvoice>,
+    /// The signer of a `.p7m` file (its content digest checked), `None` for plain XML.
+    pub signer: Option<Signer>,
+}
+
+/// Parses one FatturaPA file, plain XML or signed `.p7m` (CAdES, DER or base64): the signed
+/// content is unwrapped and its digest checked before the XML is read.
+pub fn parse_fattura_file(bytes: &[u8], file_name: &str) -> Result<ParsedFile, FatturaPaError> {
+    if bytes.len() > MAX_FATTURA_BYTES {
+        return Err(FatturaPaError::TooLarge {
+            file: file_name.to_owned(),
+            size_bytes: bytes.len(),
+            max_bytes: MAX_FATTURA_BYTES,
+        });
+    }
+    if p7m::looks_signed(bytes, file_name) {
+        let (content, signer) = p7m::unwrap_signed(bytes, file_name)?;
+        return Ok(ParsedFile {
+            invoices: parse_fattura(&content, file_name)?,
+            signer: Some(signer),
+        });
+    }
+    Ok(ParsedFile {
+        invoices: parse_fattura(bytes, file_name)?,
+        signer: None,
+    })
+}
+
 /// Parses one FatturaPA XML file into one invoice per `FatturaElettronicaBody`.
 ///
-/// `file_name` is used in error messages and to recognise `.p7m` files. Any problem
-/// rejects the whole file; no partial result is returned.
+/// `file_name` is used in error messages. Any problem rejects the whole file; no partial result
+/// is returned. Signed files go through [`parse_fattura_file`].
 pub fn parse_fattura(bytes: &[u8], file_name: &str) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     let input = input_checks::check_input(bytes, file_name)?;
     // Positions in errors count in the decoded text when the file was in another encoding.

@@ -338,3 +338,48 @@ fn zip_archives_are_unpacked_receipts_ignored_and_a_zip_bomb_refused() {
     );
     assert_eq!(list_numeri(home), vec!["17/2025 1018.80", "B-1 152.00", "B-2 200.00"]);
 }
+
+#[test]
+fn signed_p7m_files_are_imported_with_their_signer_also_inside_a_zip() {
+    use common::p7m::{cades_base64, cades_der, SIGNER_SUBJECT};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let read = |name: &str| std::fs::read(fixture(name)).expect("fixture");
+    let signed = dir.path().join("IT07700770077_17.xml.p7m");
+    let ritenute = read("IT07700770077_RITENUTE.xml");
+    std::fs::write(&signed, cades_base64(&ritenute)).expect("write");
+    let archive = dir.path().join("firmate.zip");
+    let bollo = read("IT06600660066_BOLLO.xml");
+    write_zip(&archive, &[("IT06600660066_B.xml.p7m", cades_der(&bollo, &bollo))]);
+    let tampered = dir.path().join("IT05500550055_PA.xml.p7m");
+    let split = read("IT05500550055_SPLIT_PA.xml");
+    let changed = String::from_utf8(split.clone())
+        .expect("utf8")
+        .replace("1220.00", "1320.00");
+    std::fs::write(&tampered, cades_der(changed.as_bytes(), &split)).expect("write");
+
+    let (out, stderr) = refused_run(
+        openfatture(home)
+            .args(["invoice", "import"])
+            .arg(&signed)
+            .arg(&archive)
+            .arg(&tampered),
+    );
+    assert!(
+        out.contains(&format!("🔏 IT07700770077_17.xml.p7m: signed by {SIGNER_SUBJECT}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "🔏 firmate.zip/IT06600660066_B.xml.p7m: signed by {SIGNER_SUBJECT}"
+        )),
+        "{out}"
+    );
+    assert!(
+        stderr.contains("IT05500550055_PA.xml.p7m: bad signed (.p7m) file: the content's digest does not match"),
+        "{stderr}"
+    );
+    // 1018.80 from the signed parcella, 152.00 and 200.00 from the nested signed file; nothing
+    // from the file changed after signing.
+    assert_eq!(list_numeri(home), vec!["17/2025 1018.80", "B-1 152.00", "B-2 200.00"]);
+}

@@ -549,7 +549,9 @@ fn oversized_file_is_rejected_without_parsing() {
 }
 
 #[test]
-fn p7m_envelopes_are_rejected() {
+fn p7m_envelopes_are_not_read_as_xml() {
+    // `parse_fattura` reads XML: an envelope there is refused with a hint; `parse_fattura_file`
+    // unwraps signed files (tests in `signed.rs`).
     let der = [
         0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02,
     ];
@@ -560,12 +562,10 @@ fn p7m_envelopes_are_rejected() {
             file: "IT01234567890_00001.xml".into()
         }
     );
-    assert_message(&err, &["signed .p7m files are not supported: extract the XML first"]);
-
-    // By name, even when the content is plain XML.
-    let err =
-        parse_fattura(&fixture("IT02345678901_PRIVATO.xml"), "IT02345678901_00001.xml.p7m").expect_err("must fail");
-    assert!(matches!(err, FatturaPaError::SignedP7m { .. }), "{err:?}");
+    assert_message(
+        &err,
+        &["a signed (CAdES/PKCS#7) envelope where the invoice XML was expected; name the file *.xml.p7m"],
+    );
 
     // Base64-encoded envelope.
     let err = parse_fattura(b"MIAGCSqGSIb3DQEHAqCAMIACAQEx", "b64.xml").expect_err("must fail");

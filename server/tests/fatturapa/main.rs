@@ -10,4 +10,5 @@ mod amount_due;
 mod due_properties;
 mod import;
 mod proptests;
+mod signed;
 mod wild;
