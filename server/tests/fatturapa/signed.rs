@@ -68,3 +68,22 @@ fn broken_envelopes_and_non_fatturapa_content_are_refused() {
     let err = parse_fattura_file(&cades_der(other, other), "order.xml.p7m").expect_err("refused");
     assert!(matches!(err, FatturaPaError::NotFatturaPa { .. }), "{err:?}");
 }
+
+#[test]
+fn a_p7m_made_by_openssl_cms_is_read_too() {
+    // The fuzz seeds were signed with `openssl cms -sign -binary -nodetach -outform DER` (a
+    // different CMS writer from the tests' own), the second is the same in base64.
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/fatturapa_parse");
+    for name in ["signed_der.p7m", "signed_base64.p7m"] {
+        let bytes = std::fs::read(seeds.join(name)).expect("seed");
+        let parsed = parse_fattura_file(&bytes, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // B-1 152.00 and B-2 200.00: the bollo is never added.
+        let due: Vec<String> = parsed.invoices.iter().map(|i| i.amount_due_eur().to_string()).collect();
+        assert_eq!(due, vec!["152.00", "200.00"], "{name}");
+        assert_eq!(
+            parsed.signer.expect("signer").subject,
+            "CN=Seed Signer,O=Fuzz Seed,C=IT",
+            "{name}"
+        );
+    }
+}
