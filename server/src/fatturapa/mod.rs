@@ -115,6 +115,30 @@ pub struct DueDetail {
     pub credit_notes: Vec<String>,
 }
 
+impl DueDetail {
+    /// What to collect next when the invoice has several installments: the rest of the first
+    /// installment not yet covered by `paid_eur` (installments are paid in document order),
+    /// never more than `due_eur − paid_eur`. `None` with fewer than two installments or when
+    /// nothing is left.
+    pub fn next_installment_eur(&self, due_eur: Decimal, paid_eur: Decimal) -> Option<Decimal> {
+        if self.installments.len() < 2 {
+            return None;
+        }
+        let outstanding = due_eur - paid_eur;
+        if outstanding <= Decimal::ZERO {
+            return None;
+        }
+        let mut through = Decimal::ZERO;
+        for installment in &self.installments {
+            through += installment.amount_eur;
+            if through > paid_eur {
+                return Some((through - paid_eur).min(outstanding));
+            }
+        }
+        Some(outstanding)
+    }
+}
+
 /// What kind of document a `TipoDocumento` is, for collecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DocumentKind {

@@ -422,3 +422,37 @@ fn import_of_a_fifo_stops_at_the_size_limit() {
     let written = writer.join().expect("writer");
     assert!(written < 8 * 1024 * 1024, "the import read all {written} bytes");
 }
+
+#[test]
+fn an_invoice_with_installments_is_collected_one_installment_at_a_time() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let node = start_node(&rt, &dir.path().join("node"));
+    ok(openfatture(&home, None)
+        .args(["invoice", "import"])
+        .arg(fixture("IT08800880083_PAGAMENTI.xml")));
+    // F-101: three TP01 installments of 1220.00: the next unpaid one is asked by default.
+    let out = ok(openfatture(&home, Some(&node)).args(["lightning", "invoice", "create", "--numero", "F-101"]));
+    assert!(out.contains("💰 Amount: 1220.00 EUR"), "{out}");
+    // --all-installments asks the whole 3660.00 (a new invoice replaces the payable one).
+    let out = ok(openfatture(&home, Some(&node)).args([
+        "lightning",
+        "invoice",
+        "create",
+        "--numero",
+        "F-101",
+        "--all-installments",
+        "--new",
+    ]));
+    assert!(out.contains("💰 Amount: 3660.00 EUR"), "{out}");
+    // F-102 has one payment (two IBANs for the same 610.00): the whole amount.
+    let out = ok(openfatture(&home, Some(&node)).args(["lightning", "invoice", "create", "--numero", "F-102"]));
+    assert!(out.contains("💰 Amount: 610.00 EUR"), "{out}");
+    let shown = ok(openfatture(&home, None).args(["invoice", "show", "F-101"]));
+    assert!(
+        shown.contains("💶 Due 3660.00 EUR") && shown.contains("Installments:"),
+        "{shown}"
+    );
+    rt.block_on(node.shutdown());
+}

@@ -187,3 +187,25 @@ fn negative_self_invoices_are_valid_files() {
     );
     assert!(invoices.iter().all(|i| i.kind() == DocumentKind::SelfInvoice));
 }
+
+#[test]
+fn the_next_installment_is_what_the_payments_so_far_leave_of_the_installments_in_order() {
+    let invoices = parse("IT08800880083_PAGAMENTI.xml");
+    let next = |index: usize, paid: &str| {
+        let invoice = &invoices[index];
+        invoice
+            .due_detail()
+            .next_installment_eur(invoice.amount_due_eur(), eur(paid))
+    };
+    // F-101: 1220.00 × 3 (3660.00).
+    assert_eq!(next(0, "0"), Some(eur("1220.00")));
+    assert_eq!(next(0, "1220.00"), Some(eur("1220.00")));
+    assert_eq!(next(0, "1500.00"), Some(eur("940.00")), "2440.00 − 1500.00");
+    assert_eq!(next(0, "2440.00"), Some(eur("1220.00")));
+    assert_eq!(next(0, "3660.00"), None);
+    // F-103: TP03 advance 500.00, then 360.00 + 360.00.
+    assert_eq!(next(2, "0"), Some(eur("500.00")));
+    assert_eq!(next(2, "500.00"), Some(eur("360.00")));
+    // F-102: one payment (alternative TP02 lines): no installments to step through.
+    assert_eq!(next(1, "0"), None);
+}
