@@ -383,3 +383,21 @@ fn signed_p7m_files_are_imported_with_their_signer_also_inside_a_zip() {
     // from the file changed after signing.
     assert_eq!(list_numeri(home), vec!["17/2025 1018.80", "B-1 152.00", "B-2 200.00"]);
 }
+
+#[test]
+fn a_file_carrying_the_same_invoice_twice_stores_it_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let xml = std::fs::read_to_string(fixture("IT07700770077_RITENUTE.xml")).expect("fixture");
+    let start = xml.find("<FatturaElettronicaBody>").expect("body");
+    let end = xml.find("</FatturaElettronicaBody>").expect("body end") + "</FatturaElettronicaBody>".len();
+    let twice = format!("{}{}{}", &xml[..end], &xml[start..end], &xml[end..]);
+    let file = dir.path().join("twice.xml");
+    std::fs::write(&file, twice).expect("write");
+    let out = ok(openfatture(home).args(["invoice", "import"]).arg(&file));
+    assert!(
+        out.contains("the file carries invoice 17/2025/2025 twice: stored once"),
+        "{out}"
+    );
+    assert_eq!(list_numeri(home), vec!["17/2025 1018.80"]);
+}
