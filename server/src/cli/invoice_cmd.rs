@@ -276,6 +276,12 @@ fn print_due_detail(f: &Fattura, detail: &DueDetail) {
     for note in &detail.credit_notes {
         println!("   Credit note {note}");
     }
+    if let Some(signer) = &detail.signed_by {
+        println!(
+            "🔏 Signed by {} (certificate valid {} to {}); content digest checked",
+            signer.subject, signer.not_before, signer.not_after
+        );
+    }
     if let Some(warning) = &detail.warning {
         println!("⚠️  {warning}");
     }
@@ -506,7 +512,9 @@ async fn import_file(store: &Store, bytes: &[u8], name: &str, options: &ImportOp
             ));
             continue;
         }
-        batch.push((new, inv.due_detail()));
+        let mut detail = inv.due_detail();
+        detail.signed_by = signer.clone();
+        batch.push((new, detail));
     }
     let mut stored = Vec::new();
     for (new, _) in &batch {

@@ -113,6 +113,9 @@ pub struct DueDetail {
     pub warning: Option<String>,
     /// Credit notes that reduced the amount due: `numero/anno: amount EUR`.
     pub credit_notes: Vec<String>,
+    /// Who signed the `.p7m` file the invoice came from (content digest checked), if signed.
+    #[serde(default)]
+    pub signed_by: Option<Signer>,
 }
 
 impl DueDetail {
@@ -230,6 +233,7 @@ impl ImportedInvoice {
             bollo_eur: self.bollo_eur,
             warning: self.due_warning(),
             credit_notes: Vec::new(),
+            signed_by: None,
         }
     }
 

@@ -379,6 +379,8 @@ fn signed_p7m_files_are_imported_with_their_signer_also_inside_a_zip() {
         stderr.contains("IT05500550055_PA.xml.p7m: bad signed (.p7m) file: the content's digest does not match"),
         "{stderr}"
     );
+    let shown = ok(openfatture(home).args(["invoice", "show", "17/2025"]));
+    assert!(shown.contains(&format!("🔏 Signed by {SIGNER_SUBJECT}")), "{shown}");
     // 1018.80 from the signed parcella, 152.00 and 200.00 from the nested signed file; nothing
     // from the file changed after signing.
     assert_eq!(list_numeri(home), vec!["17/2025 1018.80", "B-1 152.00", "B-2 200.00"]);
