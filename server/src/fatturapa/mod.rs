@@ -8,6 +8,7 @@
 //! point for amounts.
 
 mod archive;
+mod ber;
 mod document;
 mod error;
 mod input_checks;

@@ -1,5 +1,5 @@
-//! Signed FatturaPA files (`*.xml.p7m`): CAdES, a CMS `SignedData` in DER or in base64-encoded
-//! DER. The signed content is unwrapped with the RustCrypto `cms`/`der` crates, its digest is
+//! Signed FatturaPA files (`*.xml.p7m`): CAdES, a CMS `SignedData` in DER (or BER, re-encoded)
+//! or in base64. The signed content is unwrapped with the RustCrypto `cms`/`der` crates, its digest is
 //! checked against the `messageDigest` signed attribute, and the signer's certificate subject and
 //! validity are reported. The certificate chain and the signature value are not verified here.
 
@@ -70,8 +70,24 @@ pub(crate) fn unwrap_signed(bytes: &[u8], file: &str) -> Result<(Vec<u8>, Signer
             .map_err(|e| bad(format!("neither DER nor base64-encoded DER ({e})")))?;
         std::borrow::Cow::Owned(decoded)
     };
-    let info = ContentInfo::from_der(&der_bytes)
-        .map_err(|e| bad(format!("not a CMS/CAdES envelope in DER ({})", clip(&e.to_string()))))?;
+    // Strict DER first; BER (indefinite lengths, chunked content) re-encoded in DER otherwise.
+    let info = match ContentInfo::from_der(&der_bytes) {
+        Ok(info) => info,
+        Err(der_error) => {
+            let reencoded = super::ber::ber_to_der(&der_bytes).map_err(|_| {
+                bad(format!(
+                    "not a CMS/CAdES envelope in DER or BER ({})",
+                    clip(&der_error.to_string())
+                ))
+            })?;
+            ContentInfo::from_der(&reencoded).map_err(|e| {
+                bad(format!(
+                    "not a CMS/CAdES envelope in DER or BER ({})",
+                    clip(&e.to_string())
+                ))
+            })?
+        }
+    };
     if info.content_type != ID_SIGNED_DATA {
         return Err(bad(format!(
             "the envelope holds {} instead of signed data",

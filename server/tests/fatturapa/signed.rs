@@ -87,3 +87,24 @@ fn a_p7m_made_by_openssl_cms_is_read_too() {
         );
     }
 }
+
+#[test]
+fn a_ber_p7m_with_indefinite_lengths_and_chunked_content_is_read() {
+    // Made with `openssl cms -sign -binary -nodetach -stream -outform DER`: BER, indefinite
+    // lengths (30 80 ...) and the content as a constructed OCTET STRING, as streaming signers write.
+    let name = "IT06600660066_BOLLO_BER.xml.p7m";
+    let bytes = fixture(name);
+    assert_eq!(
+        &bytes[..2],
+        &[0x30, 0x80],
+        "the fixture is BER with an indefinite length"
+    );
+    let parsed = parse_fattura_file(&bytes, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let due: Vec<String> = parsed.invoices.iter().map(|i| i.amount_due_eur().to_string()).collect();
+    // B-1 152.00 (bollo as a line), B-2 200.00 (bollo never added).
+    assert_eq!(due, vec!["152.00", "200.00"]);
+    assert_eq!(
+        parsed.signer.expect("signer").subject,
+        "CN=Seed Signer,O=Fuzz Seed,C=IT"
+    );
+}
