@@ -1,4 +1,5 @@
-//! Fuzzes the FatturaPA XML parser (`openfatture::fatturapa::parse_fattura`).
+//! Fuzzes the FatturaPA import readers: XML, signed `.p7m` and `.zip` archives
+//! (`openfatture::fatturapa::{parse_fattura_file, unpack_zip}`).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

@@ -16,11 +16,36 @@ use rust_decimal::Decimal;
 /// Rates (EUR per BTC) every parsed amount is converted at: tiny, typical and huge.
 const RATES: [&str; 5] = ["0.000000000001", "1", "45000", "45000.123456789", "99999999999999"];
 
-/// FatturaPA XML → invoices: `parse_fattura` returns invoices with sane amounts or a clear error.
-/// Returns whether the file was accepted.
+/// FatturaPA files as the import reads them → invoices: plain XML, signed `.p7m` (DER or base64)
+/// and `.zip` archives of them; invoices with sane amounts or a clear error. Returns whether
+/// something was accepted.
 pub fn fatturapa_parse(data: &[u8]) -> bool {
-    match openfatture::fatturapa::parse_fattura(data, "fuzz.xml") {
-        Ok(invoices) => {
+    if openfatture::fatturapa::is_zip(data) {
+        return match openfatture::fatturapa::unpack_zip(data, "fuzz.zip") {
+            Ok(entries) => {
+                let mut accepted = false;
+                for entry in entries {
+                    if let openfatture::fatturapa::ArchiveEntry::Invoice { name, bytes } = entry {
+                        accepted |= fatturapa_file(&bytes, &name);
+                    }
+                }
+                accepted
+            }
+            Err(error) => {
+                assert!(!error.to_string().is_empty(), "empty error message");
+                false
+            }
+        };
+    }
+    fatturapa_file(data, "fuzz.xml")
+}
+
+/// One FatturaPA file, XML or signed: `parse_fattura_file` returns invoices with sane amounts
+/// or a clear error.
+fn fatturapa_file(data: &[u8], name: &str) -> bool {
+    match openfatture::fatturapa::parse_fattura_file(data, name) {
+        Ok(parsed) => {
+            let invoices = parsed.invoices;
             assert!(!invoices.is_empty(), "an accepted file has at least one invoice");
             for invoice in invoices {
                 assert!(
@@ -31,8 +56,11 @@ pub fn fatturapa_parse(data: &[u8]) -> bool {
                 for amount in [invoice.totale_eur, invoice.ritenuta_eur, invoice.bollo_eur] {
                     assert!(amount.normalize().scale() <= 2, "amount {amount} is not in whole cents");
                 }
-                // Must not overflow or panic.
+                // Must not overflow or panic, and the derivation adds up to the computation.
                 let _ = invoice.amount_due_eur();
+                let _ = invoice.due_warning();
+                let steps: Decimal = invoice.derivation.iter().map(|s| s.amount_eur).sum();
+                assert_eq!(steps, invoice.computed_due_eur(), "the derivation does not add up");
             }
             true
         }

@@ -8,7 +8,10 @@ use rust_decimal::Decimal;
 
 use super::{CliError, Output};
 use crate::context::Services;
-use crate::fatturapa::{parse_fattura, ImportedInvoice};
+use crate::fatturapa::{
+    is_zip, parse_fattura_file, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, ImportedInvoice, Signer,
+    MAX_ARCHIVE_BYTES,
+};
 use crate::invoices::validate_amount;
 use crate::store::{Fattura, NewFattura, Store};
 use crate::time::now_secs;
@@ -41,11 +44,15 @@ pub enum InvoiceCommand {
         #[arg(long)]
         anno: Option<i32>,
     },
-    /// Import FatturaPA XML files (FPA12/FPR12); invoices already present are left as they are.
+    /// Import FatturaPA XML files (FPA12/FPR12), each file in its own transaction: every good file
+    /// is stored, each bad one reported; invoices already present are left as they are.
     Import {
-        /// One or more .xml files.
+        /// One or more .xml, .xml.p7m or .zip files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Show what would be stored, store nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -88,7 +95,13 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: InvoiceCo
         InvoiceCommand::Add(args) => add(out, &store, args).await,
         InvoiceCommand::List { search, limit, page } => list(out, &store, search, limit, page).await,
         InvoiceCommand::Show { numero, anno } => show(out, &store, &numero, anno).await,
-        InvoiceCommand::Import { files } => import(out, &store, &files).await,
+        InvoiceCommand::Import { files, dry_run } => {
+            let options = ImportOptions {
+                dry_run,
+                merchant_vat_id: services.settings().merchant_vat_id(),
+            };
+            import(out, &store, &files, &options).await
+        }
     };
     store.close().await;
     result
@@ -213,16 +226,65 @@ fn print_fattura(f: &Fattura) {
     if !f.description.is_empty() {
         println!("📝 {}", f.description);
     }
-    println!(
-        "💶 Total {} EUR, ritenuta {} EUR, bollo {} EUR → due {} EUR",
-        f.totale_eur, f.ritenuta_eur, f.bollo_eur, f.due_eur
-    );
+    match &f.due_detail {
+        Some(detail) => print_due_detail(f, detail),
+        None => println!(
+            "💶 Total {} EUR, ritenuta {} EUR, bollo {} EUR → due {} EUR",
+            f.totale_eur, f.ritenuta_eur, f.bollo_eur, f.due_eur
+        ),
+    }
     println!(
         "✅ Paid {} EUR, outstanding {} EUR: {}",
         f.paid_eur,
         f.outstanding_eur(),
         f.status().as_str()
     );
+}
+
+/// How an imported invoice's amount due was found: each step with its source element.
+fn print_due_detail(f: &Fattura, detail: &DueDetail) {
+    println!("💶 Due {} EUR", f.due_eur);
+    println!("   Computed from the document: {} EUR", detail.computed_eur);
+    for step in &detail.derivation {
+        println!("     {:>12}  {}  ({})", step.amount_eur, step.what, step.element);
+    }
+    if detail.from_importo_pagamento {
+        println!("   Used: DatiPagamento/DettaglioPagamento/ImportoPagamento (the seller's own statement)");
+    } else {
+        println!("   Used: the computation above");
+    }
+    if !detail.installments.is_empty() {
+        println!("   Installments:");
+        for i in &detail.installments {
+            let scadenza = i.scadenza.map_or_else(|| "no due date".to_string(), |d| d.to_string());
+            println!(
+                "     {:>12}  {} due {}{}  ({})",
+                i.amount_eur,
+                i.condizioni,
+                scadenza,
+                i.modalita.as_deref().map(|m| format!(", {m}")).unwrap_or_default(),
+                i.element
+            );
+        }
+    }
+    if !detail.bollo_eur.is_zero() {
+        println!(
+            "   Bollo {} EUR (DatiBollo/ImportoBollo): paid by the seller, information only, not added",
+            detail.bollo_eur
+        );
+    }
+    for note in &detail.credit_notes {
+        println!("   Credit note {note}");
+    }
+    if let Some(signer) = &detail.signed_by {
+        println!(
+            "🔏 Signed by {} (certificate valid {} to {}); content digest checked",
+            signer.subject, signer.not_before, signer.not_after
+        );
+    }
+    if let Some(warning) = &detail.warning {
+        println!("⚠️  {warning}");
+    }
 }
 
 fn to_new_fattura(inv: &ImportedInvoice, file_name: &str) -> NewFattura {
@@ -242,80 +304,376 @@ fn to_new_fattura(inv: &ImportedInvoice, file_name: &str) -> NewFattura {
     }
 }
 
-/// Document types that are credit notes (the seller owes the client): not collected.
-const CREDIT_NOTE_TYPES: [&str; 2] = ["TD04", "TD08"];
+/// What `invoice import` was asked besides the files.
+struct ImportOptions {
+    /// Store nothing, report what would be stored.
+    dry_run: bool,
+    /// The merchant's VAT id (`shop_vat_number`), to recognise purchase invoices.
+    merchant_vat_id: Option<String>,
+}
 
-/// Parses every file first; if any is bad, nothing at all is imported. Credit notes are
-/// skipped (there is nothing to collect).
-async fn import(out: &Output, store: &Store, files: &[PathBuf]) -> Result<(), CliError> {
-    let mut batch = Vec::new();
-    let mut credit_notes = Vec::new();
-    let mut errors = Vec::new();
+/// What happened to one document of a file.
+#[derive(Debug, serde::Serialize)]
+struct DocumentResult {
+    /// `numero/anno`.
+    invoice: String,
+    /// `TipoDocumento`.
+    tipo_documento: String,
+    /// `imported`, `would_import`, `already_present`, `already_present_differs`, `skipped`,
+    /// `credit_applied`.
+    outcome: &'static str,
+    /// The amount due, for invoices to collect.
+    due_eur: Option<Decimal>,
+    /// Why it was skipped, or what differs, or a warning.
+    message: Option<String>,
+}
+
+/// What happened to one file.
+#[derive(Debug, serde::Serialize)]
+struct FileResult {
+    /// The file name.
+    file: String,
+    /// `imported` (stored or already present), `skipped` (nothing to collect), `refused`,
+    /// `ignored` (an SDI receipt or another file of an archive).
+    status: &'static str,
+    /// Why the file was refused.
+    reason: Option<String>,
+    /// Why a file of an archive was ignored.
+    note: Option<String>,
+    /// Who signed a `.p7m` file (its content digest checked).
+    signer: Option<Signer>,
+    /// One entry per document.
+    documents: Vec<DocumentResult>,
+}
+
+/// Imports each file in its own transaction: a bad file is reported and never stops the others.
+/// Credit notes linked to an imported invoice reduce its amount due; self-invoices, TD29 and
+/// purchase invoices are skipped with a message. Fails (after importing the good files) when
+/// any file was refused.
+async fn import(out: &Output, store: &Store, files: &[PathBuf], options: &ImportOptions) -> Result<(), CliError> {
+    let mut results = Vec::new();
     for path in files {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        let bytes = match read_limited(path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
+        if name.to_ascii_lowercase().ends_with(".zip") {
+            import_archive(store, path, &name, options, &mut results).await?;
+            continue;
+        }
+        let result = match read_limited(path, crate::fatturapa::MAX_FATTURA_BYTES) {
+            Ok(bytes) if is_zip(&bytes) => refused(
+                name.clone(),
+                format!("{name}: a zip archive must be named *.zip to be unpacked"),
+            ),
+            Ok(bytes) => import_file(store, &bytes, &name, options).await?,
+            Err(reason) => refused(name, reason),
         };
-        match parse_fattura(&bytes, &name) {
-            Ok(invoices) => {
-                for inv in &invoices {
-                    if CREDIT_NOTE_TYPES.contains(&inv.tipo_documento.as_str()) {
-                        credit_notes.push(format!("{}/{} ({})", inv.numero, inv.anno, inv.tipo_documento));
-                    } else {
-                        batch.push(to_new_fattura(inv, &name));
-                    }
-                }
+        results.push(result);
+    }
+    let refusals: Vec<String> = results.iter().filter_map(|r| r.reason.clone()).collect();
+    if out.json {
+        out.print_json(&serde_json::json!({ "dry_run": options.dry_run, "files": results }))?;
+    } else {
+        print_results(&results, options.dry_run);
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(format!(
+            "{} file(s) refused, nothing of them imported; fix them and run the import again:\n  {}",
+            refusals.len(),
+            refusals.join("\n  ")
+        )))
+    }
+}
+
+fn refused(file: String, reason: String) -> FileResult {
+    FileResult {
+        file,
+        status: "refused",
+        reason: Some(reason),
+        note: None,
+        signer: None,
+        documents: Vec::new(),
+    }
+}
+
+/// Imports every FatturaPA file of a `.zip` archive, each as its own file (`archive.zip/name`);
+/// SDI receipts and metadata are listed as ignored. An archive over the limits is refused whole.
+async fn import_archive(
+    store: &Store,
+    path: &std::path::Path,
+    name: &str,
+    options: &ImportOptions,
+    results: &mut Vec<FileResult>,
+) -> Result<(), CliError> {
+    let entries =
+        read_limited(path, MAX_ARCHIVE_BYTES).and_then(|bytes| unpack_zip(&bytes, name).map_err(|e| e.to_string()));
+    let entries = match entries {
+        Ok(entries) => entries,
+        Err(reason) => {
+            results.push(refused(name.to_string(), reason));
+            return Ok(());
+        }
+    };
+    for entry in entries {
+        match entry {
+            ArchiveEntry::Invoice { name: inner, bytes } => {
+                let full = format!("{name}/{inner}");
+                results.push(import_file(store, &bytes, &full, options).await?);
             }
-            Err(e) => errors.push(e.to_string()),
+            ArchiveEntry::Ignored { name: inner, reason } => results.push(FileResult {
+                file: format!("{name}/{inner}"),
+                status: "ignored",
+                reason: None,
+                note: Some(reason),
+                signer: None,
+                documents: Vec::new(),
+            }),
         }
     }
-    if !errors.is_empty() {
-        return Err(CliError::Invalid(format!(
-            "nothing imported; fix these files and run the import again:\n  {}",
-            errors.join("\n  ")
-        )));
-    }
-    let outcome = store.import_fatture(&batch, now_secs()).await?;
-    if out.json {
-        return out.print_json(&serde_json::json!({
-            "added": outcome.added,
-            "already_present": outcome.already_present,
-            "skipped_credit_notes": credit_notes,
-        }));
-    }
-    println!(
-        "📥 Imported {} invoice(s): {}",
-        outcome.added.len(),
-        outcome.added.join(", ")
-    );
-    if !outcome.already_present.is_empty() {
-        println!(
-            "↩️  Already present, left unchanged: {}",
-            outcome.already_present.join(", ")
-        );
-    }
-    if !credit_notes.is_empty() {
-        println!(
-            "⏭️  Credit notes skipped (nothing to collect): {}",
-            credit_notes.join(", ")
-        );
-    }
     Ok(())
+}
+
+fn skipped(inv: &ImportedInvoice, message: String) -> DocumentResult {
+    DocumentResult {
+        invoice: format!("{}/{}", inv.numero, inv.anno),
+        tipo_documento: inv.tipo_documento.clone(),
+        outcome: "skipped",
+        due_eur: None,
+        message: Some(message),
+    }
+}
+
+/// Why a document is not collected, or `None` for an invoice to collect.
+fn skip_reason(inv: &ImportedInvoice, merchant_vat_id: Option<&str>) -> Option<String> {
+    let tipo = &inv.tipo_documento;
+    if let Some(own) = merchant_vat_id {
+        if inv.cliente.piva.as_deref() == Some(own) && inv.cedente_piva != own {
+            return Some(format!(
+                "purchase invoice: the merchant ({own}, shop_vat_number) is the CessionarioCommittente; \
+                 only the merchant's own invoices are collected"
+            ));
+        }
+    }
+    match inv.kind() {
+        DocumentKind::Collectible | DocumentKind::CreditNote => None,
+        DocumentKind::SelfInvoice => Some(format!(
+            "{tipo} is a self-invoice or reverse-charge integration (autofattura): nothing is collected from a client"
+        )),
+        DocumentKind::BuyerCommunication => Some(format!(
+            "{tipo} is the buyer's communication of an invoice its supplier omitted or got wrong: nothing is collected"
+        )),
+        DocumentKind::Unknown => Some(format!("{tipo} is not a document type this importer collects")),
+    }
+}
+
+/// Parses one file and stores its invoices in one transaction (or, with `--dry-run`, says what
+/// would be stored).
+async fn import_file(store: &Store, bytes: &[u8], name: &str, options: &ImportOptions) -> Result<FileResult, CliError> {
+    let (invoices, signer) = match parse_fattura_file(bytes, name) {
+        Ok(parsed) => (parsed.invoices, parsed.signer),
+        Err(e) => return Ok(refused(name.to_string(), e.to_string())),
+    };
+    let mut documents = Vec::new();
+    let mut batch: Vec<(NewFattura, DueDetail)> = Vec::new();
+    let mut credit_notes = Vec::new();
+    for inv in &invoices {
+        if let Some(reason) = skip_reason(inv, options.merchant_vat_id.as_deref()) {
+            documents.push(skipped(inv, reason));
+            continue;
+        }
+        if inv.kind() == DocumentKind::CreditNote {
+            credit_notes.push(inv);
+            continue;
+        }
+        let due = inv.amount_due_eur();
+        if due <= Decimal::ZERO {
+            return Ok(refused(
+                name.to_string(),
+                format!(
+                    "{name}: invoice {}/{} ({}) has an amount due of {due} EUR: a document total cannot be negative \
+                     or zero for an invoice to collect (a credit note is TD04/TD08)",
+                    inv.numero, inv.anno, inv.tipo_documento
+                ),
+            ));
+        }
+        let new = to_new_fattura(inv, name);
+        if batch.iter().any(|(b, _)| {
+            b.numero == new.numero && b.data.year() == new.data.year() && b.cedente_piva == new.cedente_piva
+        }) {
+            documents.push(skipped(
+                inv,
+                format!(
+                    "the file carries invoice {}/{} twice: stored once",
+                    inv.numero, inv.anno
+                ),
+            ));
+            continue;
+        }
+        let mut detail = inv.due_detail();
+        detail.signed_by = signer.clone();
+        batch.push((new, detail));
+    }
+    let mut stored = Vec::new();
+    for (new, _) in &batch {
+        stored.push(
+            store
+                .fattura_by_key(&new.numero, new.data.year(), &new.cedente_piva)
+                .await?,
+        );
+    }
+    let ids = if options.dry_run {
+        Vec::new()
+    } else {
+        store.import_fatture_detailed(&batch, now_secs()).await?
+    };
+    for (index, ((new, detail), existing)) in batch.iter().zip(stored).enumerate() {
+        let label = format!("{}/{}", new.numero, new.data.year());
+        let tipo = invoices
+            .iter()
+            .find(|i| i.numero == new.numero && i.anno == new.data.year())
+            .map(|i| i.tipo_documento.clone())
+            .unwrap_or_default();
+        let (outcome, message) = match existing {
+            Some(old) if old.totale_eur != new.totale_eur || old.due_eur != new.due_eur && old.due_detail.as_ref().is_none_or(|d| d.credit_notes.is_empty()) => (
+                "already_present_differs",
+                Some(format!(
+                    "already stored with total {} EUR and due {} EUR; this file says total {} EUR and due {} EUR: left unchanged, check which is right",
+                    old.totale_eur, old.due_eur, new.totale_eur, new.due_eur
+                )),
+            ),
+            Some(_) => ("already_present", None),
+            None if options.dry_run => ("would_import", detail.warning.clone()),
+            None => match ids.get(index) {
+                Some(Some(_)) => ("imported", detail.warning.clone()),
+                _ => ("already_present", None),
+            },
+        };
+        documents.push(DocumentResult {
+            invoice: label,
+            tipo_documento: tipo,
+            outcome,
+            due_eur: Some(new.due_eur),
+            message,
+        });
+    }
+    for note in credit_notes {
+        documents.push(apply_credit_note(store, note, options.dry_run).await?);
+    }
+    let status = if documents.iter().any(|d| {
+        matches!(
+            d.outcome,
+            "imported" | "would_import" | "already_present" | "already_present_differs" | "credit_applied"
+        )
+    }) {
+        "imported"
+    } else {
+        "skipped"
+    };
+    Ok(FileResult {
+        file: name.to_string(),
+        status,
+        reason: None,
+        note: None,
+        signer,
+        documents,
+    })
+}
+
+/// A credit note (TD04/TD08) that names an imported invoice of the same seller in
+/// `DatiFattureCollegate` reduces that invoice's amount due; otherwise it is skipped.
+async fn apply_credit_note(store: &Store, note: &ImportedInvoice, dry_run: bool) -> Result<DocumentResult, CliError> {
+    let label = format!("{}/{}", note.numero, note.anno);
+    let amount = note.amount_due_eur().abs();
+    for numero in &note.collegate {
+        let mut found = store.fatture_by_numero(numero).await?;
+        found.retain(|f| f.cedente_piva == note.cedente_piva);
+        let [target] = found.as_slice() else {
+            continue;
+        };
+        let message = format!(
+            "credit note of {amount} EUR reduces invoice {}/{} (due {} EUR before)",
+            target.numero, target.anno, target.due_eur
+        );
+        if !dry_run && !store.apply_credit_note(target.id, &label, amount).await? {
+            return Ok(skipped(
+                note,
+                format!(
+                    "credit note already applied to invoice {}/{}",
+                    target.numero, target.anno
+                ),
+            ));
+        }
+        return Ok(DocumentResult {
+            invoice: label,
+            tipo_documento: note.tipo_documento.clone(),
+            outcome: "credit_applied",
+            due_eur: None,
+            message: Some(message),
+        });
+    }
+    Ok(skipped(
+        note,
+        format!(
+            "credit note ({}) names no imported invoice in DatiFattureCollegate: nothing to collect",
+            note.tipo_documento
+        ),
+    ))
+}
+
+fn print_results(results: &[FileResult], dry_run: bool) {
+    let verb = if dry_run { "Would import" } else { "Imported" };
+    let mut added = Vec::new();
+    let mut present = Vec::new();
+    for result in results {
+        for d in &result.documents {
+            match d.outcome {
+                "imported" | "would_import" => added.push(d.invoice.clone()),
+                "already_present" => present.push(d.invoice.clone()),
+                _ => {}
+            }
+        }
+    }
+    println!("📥 {verb} {} invoice(s): {}", added.len(), added.join(", "));
+    if !present.is_empty() {
+        println!("↩️  Already present, left unchanged: {}", present.join(", "));
+    }
+    for result in results {
+        for d in &result.documents {
+            let Some(message) = &d.message else { continue };
+            let icon = match d.outcome {
+                "skipped" => "⏭️ ",
+                "credit_applied" => "🧾",
+                _ => "⚠️ ",
+            };
+            println!(
+                "{icon} {}: {} ({}): {message}",
+                result.file, d.invoice, d.tipo_documento
+            );
+        }
+        if let Some(reason) = &result.reason {
+            println!("❌ refused: {reason}");
+        }
+        if let Some(signer) = &result.signer {
+            println!(
+                "🔏 {}: signed by {} (certificate valid {} to {}); content digest checked",
+                result.file, signer.subject, signer.not_before, signer.not_after
+            );
+        }
+        if let Some(note) = &result.note {
+            println!("🗂️  {}: ignored, {note}", result.file);
+        }
+    }
 }
 
 /// Reads a file, refusing one larger than the FatturaPA limit. At most the limit plus one byte is
 /// read whatever the file is (a regular file, `/dev/zero`, a FIFO), so the size is never taken on
 /// trust from metadata and an endless source cannot fill the memory.
-fn read_limited(path: &std::path::Path) -> Result<Vec<u8>, String> {
+fn read_limited(path: &std::path::Path, limit_bytes: usize) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let limit = crate::fatturapa::MAX_FATTURA_BYTES as u64;
+    let limit = limit_bytes as u64;
     let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(format!(

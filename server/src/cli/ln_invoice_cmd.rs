@@ -79,6 +79,10 @@ pub struct CreateArgs {
     /// Make a new invoice even if a payable one exists (the old one is cancelled).
     #[arg(long)]
     pub new: bool,
+    /// For an imported invoice with installments (DatiPagamento), collect the whole amount
+    /// still due instead of the next unpaid installment.
+    #[arg(long)]
+    pub all_installments: bool,
 }
 
 /// `openfatture lightning payments ...`
@@ -144,7 +148,10 @@ pub(super) async fn run_invoice(
                 let lnd = services.lnd()?;
                 let service = services.invoices(store.clone(), lnd, services.rates()?);
                 match command {
-                    LnInvoiceCommand::Create(args) => create(out, &service, args).await,
+                    LnInvoiceCommand::Create(args) => {
+                        let args = next_installment(&store, args).await?;
+                        create(out, &service, args).await
+                    }
                     LnInvoiceCommand::Status { id } => status(out, &service, &id).await,
                     LnInvoiceCommand::Cancel { id } => cancel(out, &service, &id).await,
                     LnInvoiceCommand::List { .. } => Ok(()),
@@ -225,6 +232,36 @@ fn local_time(secs: i64) -> String {
     chrono::DateTime::<chrono::Utc>::from_timestamp(secs, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_else(|| secs.to_string())
+}
+
+/// Without `--amount` or `--all-installments`, an imported invoice with installments is
+/// collected one installment at a time: the amount becomes the next unpaid installment.
+async fn next_installment(store: &Store, mut args: CreateArgs) -> Result<CreateArgs, CliError> {
+    if args.amount.is_some() || args.all_installments {
+        return Ok(args);
+    }
+    let Some(numero) = args.numero.as_deref() else {
+        return Ok(args);
+    };
+    let mut found = store.fatture_by_numero(numero).await?;
+    if let Some(anno) = args.anno {
+        found.retain(|f| f.anno == anno);
+    }
+    if let [fattura] = found.as_slice() {
+        if let Some(detail) = &fattura.due_detail {
+            if let Some(next) = detail.next_installment_eur(fattura.due_eur, fattura.paid_eur) {
+                eprintln!(
+                    "ℹ️  Invoice {}/{} has {} installments: collecting the next one, {next} EUR (--all-installments for the whole {} EUR)",
+                    fattura.numero,
+                    fattura.anno,
+                    detail.installments.len(),
+                    fattura.outstanding_eur()
+                );
+                args.amount = Some(next);
+            }
+        }
+    }
+    Ok(args)
 }
 
 async fn create(out: &Output, service: &InvoiceService, args: CreateArgs) -> Result<(), CliError> {

@@ -88,6 +88,14 @@ impl Settings {
         }
     }
 
+    /// The merchant's own VAT id as FatturaPA writes it (`IT` + 11 digits), from `shop_vat_number`:
+    /// the FatturaPA import skips invoices where it is the buyer (purchase invoices).
+    pub fn merchant_vat_id(&self) -> Option<String> {
+        let vat = self.shop_vat_number.as_deref()?.trim().to_ascii_uppercase();
+        let digits = vat.strip_prefix("IT").unwrap_or(&vat);
+        (!digits.is_empty()).then(|| format!("IT{digits}"))
+    }
+
     /// The invoice policy: expiry bounds, the inbound check and a cashier's POS maximum
     /// (`pos_max_amount_eur`).
     pub fn invoice_policy(&self) -> InvoicePolicy {

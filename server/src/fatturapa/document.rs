@@ -6,10 +6,13 @@ use super::error::{clip, FatturaPaError};
 use super::input_checks::line_col;
 use super::values::{parse_amount_eur, parse_date};
 use super::xml_tree::Element;
-use super::{Cliente, ImportedInvoice, TotaleSource};
+use super::{Cliente, DueStep, ImportedInvoice, Installment, TotaleSource};
 
 const ROOT: &str = "FatturaElettronica";
 const SUPPORTED_VERSIONI: [&str; 2] = ["FPA12", "FPR12"];
+/// Root of the fattura semplificata (TD07, TD08, TD09), `versione` FSM10.
+const ROOT_SEMPLIFICATA: &str = "FatturaElettronicaSemplificata";
+const VERSIONE_SEMPLIFICATA: &str = "FSM10";
 /// `String20Type`: longest invoice number allowed by the schema.
 const MAX_NUMERO_CHARS: usize = 20;
 /// `String28Type`: longest `IdCodice` allowed by the schema.
@@ -155,6 +158,9 @@ pub(crate) fn extract_invoices(
     file: &str,
 ) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     let ctx = Ctx { file, original };
+    if root.name == ROOT_SEMPLIFICATA {
+        return extract_semplificata(root, &ctx);
+    }
     if root.name != ROOT {
         return Err(FatturaPaError::NotFatturaPa {
             file: file.to_owned(),
@@ -207,6 +213,10 @@ pub(crate) fn extract_invoices(
                 ritenuta_eur: parts.ritenuta_eur,
                 bollo_eur: parts.bollo_eur,
                 importo_pagamento_eur: parts.importo_pagamento_eur,
+                split_payment_iva_eur: parts.split_payment_iva_eur,
+                installments: parts.installments,
+                derivation: parts.derivation,
+                collegate: parts.collegate,
             })
         })
         .collect()
@@ -296,11 +306,95 @@ struct BodyParts {
     ritenuta_eur: Decimal,
     bollo_eur: Decimal,
     importo_pagamento_eur: Option<Decimal>,
+    split_payment_iva_eur: Decimal,
+    installments: Vec<Installment>,
+    derivation: Vec<DueStep>,
+    collegate: Vec<String>,
 }
 
 fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
     let generali = body.req("DatiGenerali")?.req("DatiGeneraliDocumento")?;
 
+    let (tipo_documento, divisa, data, numero) = identity(&generali)?;
+
+    let mut ritenuta_steps = Vec::new();
+    let mut ritenuta_eur = Decimal::ZERO;
+    for ritenuta in generali.all("DatiRitenuta") {
+        let (text, node) = ritenuta.req_text("ImportoRitenuta")?;
+        let amount = node.amount(&text)?;
+        ritenuta_eur = add(ritenuta_eur, amount, &node, &text)?;
+        let tipo = ritenuta
+            .opt_text("TipoRitenuta")?
+            .map(|(tipo, _)| format!(" {tipo}"))
+            .unwrap_or_default();
+        ritenuta_steps.push(DueStep {
+            what: format!("− withholding tax (ritenuta{tipo})"),
+            element: node.path.clone(),
+            amount_eur: -amount,
+        });
+    }
+
+    let bollo_eur = match generali.opt("DatiBollo")? {
+        Some(bollo) => match bollo.opt_text("ImportoBollo")? {
+            Some((text, node)) => node.amount(&text)?,
+            None => Decimal::ZERO,
+        },
+        None => Decimal::ZERO,
+    };
+
+    let beni_servizi = body.opt("DatiBeniServizi")?;
+    let mut derivation = Vec::new();
+    let (totale_eur, totale_source) = match generali.opt_text("ImportoTotaleDocumento")? {
+        Some((text, node)) => {
+            let total = node.amount(&text)?;
+            derivation.push(DueStep {
+                what: "document total".into(),
+                element: node.path.clone(),
+                amount_eur: total,
+            });
+            (total, TotaleSource::ImportoTotaleDocumento)
+        }
+        None => {
+            let mut total = riepilogo_total(body, beni_servizi.as_ref(), &mut derivation)?;
+            if let Some((text, node)) = generali.opt_text("Arrotondamento")? {
+                let amount = node.amount(&text)?;
+                total = add(total, amount, &node, &text)?;
+                derivation.push(DueStep {
+                    what: "document rounding".into(),
+                    element: node.path.clone(),
+                    amount_eur: amount,
+                });
+            }
+            (total, TotaleSource::DatiRiepilogo)
+        }
+    };
+    derivation.extend(ritenuta_steps);
+    let split_payment_iva_eur = split_payment_iva(beni_servizi.as_ref(), &mut derivation)?;
+
+    let descrizione = descrizione(&generali, body, beni_servizi.as_ref())?;
+    let (importo_pagamento_eur, installments) = importo_pagamento(body)?;
+    let collegate = collegate(body)?;
+
+    Ok(BodyParts {
+        numero,
+        data,
+        tipo_documento,
+        divisa,
+        descrizione,
+        totale_eur,
+        totale_source,
+        ritenuta_eur,
+        bollo_eur,
+        importo_pagamento_eur,
+        split_payment_iva_eur,
+        installments,
+        derivation,
+        collegate,
+    })
+}
+
+/// `TipoDocumento`, `Divisa` (EUR only), `Data` and `Numero` of a `DatiGeneraliDocumento`.
+fn identity(generali: &Node<'_>) -> Result<(String, String, chrono::NaiveDate, String), FatturaPaError> {
     let (tipo_documento, tipo_node) = generali.req_text("TipoDocumento")?;
     let tipo_ok = tipo_documento.len() == 4
         && tipo_documento.starts_with("TD")
@@ -335,57 +429,15 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
         return Err(numero_node.invalid(&numero, &format!("longer than {MAX_NUMERO_CHARS} characters")));
     }
 
-    let mut ritenuta_eur = Decimal::ZERO;
-    for ritenuta in generali.all("DatiRitenuta") {
-        let (text, node) = ritenuta.req_text("ImportoRitenuta")?;
-        ritenuta_eur = add(ritenuta_eur, node.amount(&text)?, &node, &text)?;
-    }
-
-    let bollo_eur = match generali.opt("DatiBollo")? {
-        Some(bollo) => match bollo.opt_text("ImportoBollo")? {
-            Some((text, node)) => node.amount(&text)?,
-            None => Decimal::ZERO,
-        },
-        None => Decimal::ZERO,
-    };
-
-    let beni_servizi = body.opt("DatiBeniServizi")?;
-    let (totale_eur, totale_source) = match generali.opt_text("ImportoTotaleDocumento")? {
-        Some((text, node)) => {
-            let total = node.amount(&text)?;
-            if total.is_sign_negative() && !total.is_zero() {
-                return Err(node.bad_decimal(
-                    &text,
-                    "a document total cannot be negative (credit notes, TD04/TD08, are not imported)".into(),
-                ));
-            }
-            (total, TotaleSource::ImportoTotaleDocumento)
-        }
-        None => (
-            riepilogo_total(body, beni_servizi.as_ref())?,
-            TotaleSource::DatiRiepilogo,
-        ),
-    };
-
-    let descrizione = descrizione(&generali, body, beni_servizi.as_ref())?;
-    let importo_pagamento_eur = importo_pagamento(body)?;
-
-    Ok(BodyParts {
-        numero,
-        data,
-        tipo_documento,
-        divisa,
-        descrizione,
-        totale_eur,
-        totale_source,
-        ritenuta_eur,
-        bollo_eur,
-        importo_pagamento_eur,
-    })
+    Ok((tipo_documento, divisa, data, numero))
 }
 
-/// Sum of `ImponibileImporto + Imposta` over every `DatiRiepilogo`.
-fn riepilogo_total(body: &Node<'_>, beni_servizi: Option<&Node<'_>>) -> Result<Decimal, FatturaPaError> {
+/// Sum of `ImponibileImporto + Imposta` over every `DatiRiepilogo`, each term a derivation step.
+fn riepilogo_total(
+    body: &Node<'_>,
+    beni_servizi: Option<&Node<'_>>,
+    derivation: &mut Vec<DueStep>,
+) -> Result<Decimal, FatturaPaError> {
     let missing =
         || body.missing("DatiGenerali/DatiGeneraliDocumento/ImportoTotaleDocumento (or DatiBeniServizi/DatiRiepilogo)");
     let riepiloghi = beni_servizi.ok_or_else(missing)?.all("DatiRiepilogo");
@@ -394,9 +446,15 @@ fn riepilogo_total(body: &Node<'_>, beni_servizi: Option<&Node<'_>>) -> Result<D
     }
     let mut total = Decimal::ZERO;
     for riepilogo in &riepiloghi {
-        for field in ["ImponibileImporto", "Imposta"] {
+        for (field, what) in [("ImponibileImporto", "taxable amount"), ("Imposta", "VAT")] {
             let (text, node) = riepilogo.req_text(field)?;
-            total = add(total, node.amount(&text)?, &node, &text)?;
+            let amount = node.amount(&text)?;
+            total = add(total, amount, &node, &text)?;
+            derivation.push(DueStep {
+                what: format!("+ {what}"),
+                element: node.path.clone(),
+                amount_eur: amount,
+            });
         }
     }
     Ok(total)
@@ -427,22 +485,204 @@ fn descrizione(
     Ok(first_line.req_text("Descrizione")?.0)
 }
 
-/// Sum of every `DatiPagamento/DettaglioPagamento/ImportoPagamento`, or `None` without `DatiPagamento`.
-fn importo_pagamento(body: &Node<'_>) -> Result<Option<Decimal>, FatturaPaError> {
+/// Sum of the `Imposta` of every `DatiRiepilogo` with `EsigibilitaIVA = S` (split payment: the
+/// public administration pays that VAT to the Erario, not to the seller), each a derivation step.
+fn split_payment_iva(
+    beni_servizi: Option<&Node<'_>>,
+    derivation: &mut Vec<DueStep>,
+) -> Result<Decimal, FatturaPaError> {
+    let Some(beni_servizi) = beni_servizi else {
+        return Ok(Decimal::ZERO);
+    };
+    let mut total = Decimal::ZERO;
+    for riepilogo in beni_servizi.all("DatiRiepilogo") {
+        let split = matches!(riepilogo.opt_text("EsigibilitaIVA")?, Some((esigibilita, _)) if esigibilita == "S");
+        if !split {
+            continue;
+        }
+        let (text, node) = riepilogo.req_text("Imposta")?;
+        let amount = node.amount(&text)?;
+        total = add(total, amount, &node, &text)?;
+        derivation.push(DueStep {
+            what: "− split-payment VAT (EsigibilitaIVA S, paid by the client to the Erario)".into(),
+            element: node.path.clone(),
+            amount_eur: -amount,
+        });
+    }
+    Ok(total)
+}
+
+/// `DatiFattureCollegate/IdDocumento` of the body: the invoices a credit note refers to.
+fn collegate(body: &Node<'_>) -> Result<Vec<String>, FatturaPaError> {
+    let generali = body.req("DatiGenerali")?;
+    let mut numeri = Vec::new();
+    for collegata in generali.all("DatiFattureCollegate") {
+        if let Some((numero, _)) = collegata.opt_text("IdDocumento")? {
+            numeri.push(numero);
+        }
+    }
+    Ok(numeri)
+}
+
+/// What the `DatiPagamento` blocks ask: the sum of their instalments (`None` without any
+/// `DatiPagamento`) and the instalments themselves. Under `TP02` (payment in full), several
+/// `DettaglioPagamento` lines with one same amount are alternative ways to pay that amount
+/// (e.g. two bank accounts), so it is counted once. Several blocks (a TP03 advance and TP01
+/// instalments) add up.
+fn importo_pagamento(body: &Node<'_>) -> Result<(Option<Decimal>, Vec<Installment>), FatturaPaError> {
     let pagamenti = body.all("DatiPagamento");
     if pagamenti.is_empty() {
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     let mut total = Decimal::ZERO;
+    let mut installments = Vec::new();
     for pagamento in &pagamenti {
+        let condizioni = pagamento
+            .opt_text("CondizioniPagamento")?
+            .map(|(c, _)| c)
+            .unwrap_or_default();
         let dettagli = pagamento.all("DettaglioPagamento");
         if dettagli.is_empty() {
             return Err(pagamento.missing("DettaglioPagamento"));
         }
+        let mut lines = Vec::new();
         for dettaglio in &dettagli {
             let (text, node) = dettaglio.req_text("ImportoPagamento")?;
-            total = add(total, node.amount(&text)?, &node, &text)?;
+            let amount = node.amount(&text)?;
+            let scadenza = match dettaglio.opt_text("DataScadenzaPagamento")? {
+                Some((text, node)) => Some(parse_date(&text).map_err(|reason| FatturaPaError::InvalidDate {
+                    file: node.ctx.file.to_owned(),
+                    path: node.path.clone(),
+                    value: clip(&text),
+                    line: node.line(),
+                    reason,
+                })?),
+                None => None,
+            };
+            let modalita = dettaglio.opt_text("ModalitaPagamento")?.map(|(m, _)| m);
+            lines.push((
+                Installment {
+                    condizioni: condizioni.clone(),
+                    modalita,
+                    scadenza,
+                    amount_eur: amount,
+                    element: node.path.clone(),
+                },
+                node,
+                text,
+            ));
+        }
+        let alternatives = condizioni == "TP02"
+            && lines.len() > 1
+            && lines.iter().all(|(l, _, _)| l.amount_eur == lines[0].0.amount_eur);
+        if alternatives {
+            lines.truncate(1);
+        }
+        for (installment, node, text) in lines {
+            total = add(total, installment.amount_eur, &node, &text)?;
+            installments.push(installment);
         }
     }
-    Ok(Some(total))
+    Ok((Some(total), installments))
+}
+
+/// The fattura semplificata (`FatturaElettronicaSemplificata`, FSM10): one invoice per body,
+/// whose amount is the sum of its `DatiBeniServizi/Importo` (each including IVA).
+fn extract_semplificata(root: &Element, ctx: &Ctx<'_>) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
+    let file = ctx.file;
+    match root.attribute("versione").map(str::trim) {
+        Some(VERSIONE_SEMPLIFICATA) => {}
+        other => {
+            return Err(FatturaPaError::UnsupportedVersione {
+                file: file.to_owned(),
+                found: clip(other.unwrap_or("(missing)")),
+            });
+        }
+    }
+    let root = Node {
+        element: root,
+        path: String::new(),
+        ctx,
+    };
+    let header = root.req("FatturaElettronicaHeader")?;
+    check_formato(&header, VERSIONE_SEMPLIFICATA)?;
+    let cedente = header.req("CedentePrestatore")?;
+    let cedente_piva = id_fiscale_iva(&cedente.req("IdFiscaleIVA")?)?;
+    let cedente_denominazione = anagrafica_name(&cedente)?;
+    let cessionario = header.req("CessionarioCommittente")?;
+    let identificativi = cessionario.req("IdentificativiFiscali")?;
+    let piva = match identificativi.opt("IdFiscaleIVA")? {
+        Some(id) => Some(id_fiscale_iva(&id)?),
+        None => None,
+    };
+    let codice_fiscale = identificativi
+        .opt_text("CodiceFiscale")?
+        .map(|(cf, _)| cf.to_ascii_uppercase());
+    if piva.is_none() && codice_fiscale.is_none() {
+        return Err(identificativi.missing("IdFiscaleIVA (or CodiceFiscale)"));
+    }
+    let denominazione = match cessionario.opt("AltriDatiIdentificativi")? {
+        Some(altri) => anagrafica_name(&altri)?,
+        None => piva.clone().or_else(|| codice_fiscale.clone()).unwrap_or_default(),
+    };
+    let cliente = Cliente {
+        denominazione,
+        piva,
+        codice_fiscale,
+    };
+    let bodies = root.all("FatturaElettronicaBody");
+    if bodies.is_empty() {
+        return Err(root.missing("FatturaElettronicaBody"));
+    }
+    let mut invoices = Vec::new();
+    for body in &bodies {
+        let generali_all = body.req("DatiGenerali")?;
+        let generali = generali_all.req("DatiGeneraliDocumento")?;
+        let (tipo_documento, divisa, data, numero) = identity(&generali)?;
+        let mut totale_eur = Decimal::ZERO;
+        let mut derivation = Vec::new();
+        let mut descrizione = None;
+        let beni = body.all("DatiBeniServizi");
+        if beni.is_empty() {
+            return Err(body.missing("DatiBeniServizi"));
+        }
+        for bene in &beni {
+            if descrizione.is_none() {
+                descrizione = Some(bene.req_text("Descrizione")?.0);
+            }
+            let (text, node) = bene.req_text("Importo")?;
+            let amount = node.amount(&text)?;
+            totale_eur = add(totale_eur, amount, &node, &text)?;
+            derivation.push(DueStep {
+                what: "+ amount including IVA".into(),
+                element: node.path.clone(),
+                amount_eur: amount,
+            });
+        }
+        let mut collegate = Vec::new();
+        for rettificata in generali_all.all("DatiFatturaRettificata") {
+            collegate.push(rettificata.req_text("NumeroFR")?.0);
+        }
+        invoices.push(ImportedInvoice {
+            numero,
+            anno: chrono::Datelike::year(&data),
+            data,
+            tipo_documento,
+            divisa,
+            cedente_piva: cedente_piva.clone(),
+            cedente_denominazione: cedente_denominazione.clone(),
+            cliente: cliente.clone(),
+            descrizione: descrizione.unwrap_or_default(),
+            totale_eur,
+            totale_source: TotaleSource::SemplificataImporti,
+            ritenuta_eur: Decimal::ZERO,
+            bollo_eur: Decimal::ZERO,
+            importo_pagamento_eur: None,
+            split_payment_iva_eur: Decimal::ZERO,
+            installments: Vec::new(),
+            derivation,
+            collegate,
+        });
+    }
+    Ok(invoices)
 }

@@ -30,14 +30,32 @@ pub enum FatturaPaError {
         file: String,
     },
 
-    /// The file is a CAdES/PKCS#7 signed envelope (`.p7m`), which is not unpacked here.
+    /// The content of a signed file is itself a signed envelope (or a `.xml` file holds one).
     #[error(
-        "{file}: signed .p7m files are not supported: extract the XML first \
-         (e.g. `openssl cms -verify -noverify -inform DER -in FILE.xml.p7m -out FILE.xml`)"
+        "{file}: a signed (CAdES/PKCS#7) envelope where the invoice XML was expected; \
+         name the file *.xml.p7m, or extract the XML (`openssl cms -verify -noverify -inform DER -in FILE.xml.p7m -out FILE.xml`)"
     )]
     SignedP7m {
         /// File name as given by the caller.
         file: String,
+    },
+
+    /// A signed `.p7m` file whose envelope is broken or whose content does not match its signature.
+    #[error("{file}: bad signed (.p7m) file: {reason}")]
+    BadSignature {
+        /// File name as given by the caller.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A `.zip` archive that cannot be read or is over the limits (a zip bomb).
+    #[error("{file}: {reason}")]
+    BadArchive {
+        /// File name as given by the caller.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
     },
 
     /// The file declares (or is in) a character encoding other than UTF-8.

@@ -1,5 +1,9 @@
 //! Checks on the raw bytes before any XML parsing: size limit, empty input,
-//! signed `.p7m` envelopes and character encoding.
+//! signed `.p7m` envelopes and character encoding (the XML declaration is honoured:
+//! UTF-8, with or without BOM, and the single-byte encodings such as ISO-8859-1 and
+//! windows-1252 are decoded with `encoding_rs`).
+
+use std::borrow::Cow;
 
 use super::error::FatturaPaError;
 
@@ -9,12 +13,21 @@ pub const MAX_FATTURA_BYTES: usize = 5 * 1024 * 1024;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The XML text to parse, with the number of bytes skipped before it (a UTF-8 BOM).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct CheckedInput<'a> {
-    /// The document text, without the byte-order mark.
-    pub text: &'a str,
+    /// The document text, without the byte-order mark; decoded to UTF-8 when the file declares
+    /// a single-byte encoding.
+    pub text: Cow<'a, str>,
     /// Offset of `text` in the original bytes (3 when a UTF-8 BOM was skipped, else 0).
     pub base_offset: usize,
+}
+
+impl CheckedInput<'_> {
+    /// True when the text was decoded from another encoding (positions then count in the
+    /// decoded text, not the original bytes).
+    pub(crate) fn transcoded(&self) -> bool {
+        matches!(self.text, Cow::Owned(_))
+    }
 }
 
 /// Runs every check that does not need an XML parser, in order of cost.
@@ -26,7 +39,8 @@ pub(crate) fn check_input<'a>(bytes: &'a [u8], file: &str) -> Result<CheckedInpu
             max_bytes: MAX_FATTURA_BYTES,
         });
     }
-    if looks_signed(bytes, file) {
+    // Unwrapped `.p7m` files arrive here as their content; an envelope still here is nested.
+    if super::p7m::looks_signed(bytes, "") {
         return Err(FatturaPaError::SignedP7m { file: file.to_owned() });
     }
     let base_offset = if bytes.starts_with(UTF8_BOM) { UTF8_BOM.len() } else { 0 };
@@ -42,17 +56,16 @@ pub(crate) fn check_input<'a>(bytes: &'a [u8], file: &str) -> Result<CheckedInpu
     }
     if let Some(declared) = declared_encoding(body) {
         let is_utf8 = declared.eq_ignore_ascii_case("utf-8") || declared.eq_ignore_ascii_case("utf8");
-        // An ASCII-only file reads the same in every ASCII-compatible encoding
-        // (ISO-8859-1, windows-1252, US-ASCII...), so only refuse when it matters.
+        // An ASCII-only file reads the same in every ASCII-compatible encoding.
         if !is_utf8 && !body.is_ascii() {
-            return Err(FatturaPaError::UnsupportedEncoding {
-                file: file.to_owned(),
-                encoding: declared,
-            });
+            return decode_declared(body, &declared, file);
         }
     }
     match std::str::from_utf8(body) {
-        Ok(text) => Ok(CheckedInput { text, base_offset }),
+        Ok(text) => Ok(CheckedInput {
+            text: Cow::Borrowed(text),
+            base_offset,
+        }),
         Err(err) => {
             let byte_offset = base_offset + err.valid_up_to();
             let (line, column) = line_col(bytes, byte_offset);
@@ -66,18 +79,24 @@ pub(crate) fn check_input<'a>(bytes: &'a [u8], file: &str) -> Result<CheckedInpu
     }
 }
 
-/// True when the name ends in `.p7m` or the bytes start like a DER/BER PKCS#7
-/// structure (a SEQUENCE with a long or indefinite length), raw or base64-encoded.
-fn looks_signed(bytes: &[u8], file: &str) -> bool {
-    if file.to_ascii_lowercase().ends_with(".p7m") {
-        return true;
+/// Decodes a file in the single-byte encoding its XML declaration names (ISO-8859-1,
+/// windows-1252, ISO-8859-15...). Multi-byte encodings other than UTF-8 are refused.
+fn decode_declared<'a>(body: &[u8], declared: &str, file: &str) -> Result<CheckedInput<'a>, FatturaPaError> {
+    let unsupported = || FatturaPaError::UnsupportedEncoding {
+        file: file.to_owned(),
+        encoding: super::error::clip(declared),
+    };
+    let encoding = encoding_rs::Encoding::for_label(declared.trim().as_bytes()).ok_or_else(unsupported)?;
+    if !encoding.is_single_byte() || !encoding.is_ascii_compatible() {
+        return Err(unsupported());
     }
-    if matches!(bytes, [0x30, 0x80..=0x84, ..]) {
-        return true;
-    }
-    // Base64 of 0x30 0x80 / 0x30 0x82 / 0x30 0x83 starts with "MIA", "MII", "MIM".
-    let trimmed = trim_ascii_start(bytes);
-    trimmed.starts_with(b"MII") || trimmed.starts_with(b"MIA") || trimmed.starts_with(b"MIM")
+    let text = encoding
+        .decode_without_bom_handling_and_without_replacement(body)
+        .ok_or_else(unsupported)?;
+    Ok(CheckedInput {
+        text: Cow::Owned(text.into_owned()),
+        base_offset: 0,
+    })
 }
 
 fn trim_ascii_start(bytes: &[u8]) -> &[u8] {
@@ -152,14 +171,5 @@ mod tests {
         assert_eq!(line_col(b"ab\ncd", 0), (1, 1));
         assert_eq!(line_col(b"ab\ncd", 4), (2, 2));
         assert_eq!(line_col(b"ab", 99), (1, 3));
-    }
-
-    #[test]
-    fn der_and_base64_envelopes_are_detected() {
-        assert!(looks_signed(b"\x30\x80\x06\x09", "a.xml"));
-        assert!(looks_signed(b"\x30\x82\x01\x00", "a.xml"));
-        assert!(looks_signed(b"MIIGxQYJKoZIhvcNAQcCoIIGtjCCBrICAQEx", "a.xml"));
-        assert!(looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml.P7M"));
-        assert!(!looks_signed(b"<?xml version=\"1.0\"?>", "IT01_1.xml"));
     }
 }

@@ -44,8 +44,8 @@ impl Element {
 }
 
 /// Parses the whole document into a tree, or explains why it is not acceptable XML.
-pub(crate) fn parse_tree(input: CheckedInput<'_>, original: &[u8], file: &str) -> Result<Element, FatturaPaError> {
-    let mut reader = Reader::from_str(input.text);
+pub(crate) fn parse_tree(input: &CheckedInput<'_>, original: &[u8], file: &str) -> Result<Element, FatturaPaError> {
+    let mut reader = Reader::from_str(&input.text);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
     config.check_end_names = true;
@@ -296,8 +296,8 @@ mod tests {
 
     fn tree(xml: &str) -> Result<Element, FatturaPaError> {
         parse_tree(
-            CheckedInput {
-                text: xml,
+            &CheckedInput {
+                text: std::borrow::Cow::Borrowed(xml),
                 base_offset: 0,
             },
             xml.as_bytes(),

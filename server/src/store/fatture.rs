@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{cents_to_eur, eur_to_cents, Store, StoreError};
+use crate::fatturapa::DueDetail;
 
 /// An EUR invoice to add to the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +94,8 @@ pub struct Fattura {
     pub source: String,
     /// When it was added (unix seconds).
     pub created_at: i64,
+    /// How the amount due was found (imported FatturaPA only).
+    pub due_detail: Option<DueDetail>,
 }
 
 impl Fattura {
@@ -140,12 +143,21 @@ struct FatturaRow {
     paid_cents: i64,
     source: String,
     created_at: i64,
+    due_detail: String,
 }
 
 impl TryFrom<FatturaRow> for Fattura {
     type Error = StoreError;
 
     fn try_from(row: FatturaRow) -> Result<Self, Self::Error> {
+        let due_detail = if row.due_detail.is_empty() {
+            None
+        } else {
+            Some(
+                serde_json::from_str(&row.due_detail)
+                    .map_err(|e| StoreError::Corrupt(format!("fattura {} due_detail: {e}", row.id)))?,
+            )
+        };
         let data = NaiveDate::parse_from_str(&row.data, "%Y-%m-%d")
             .map_err(|e| StoreError::Corrupt(format!("fattura date '{}': {e}", row.data)))?;
         Ok(Fattura {
@@ -165,13 +177,14 @@ impl TryFrom<FatturaRow> for Fattura {
             paid_eur: cents_to_eur(row.paid_cents),
             source: row.source,
             created_at: row.created_at,
+            due_detail,
         })
     }
 }
 
 const SELECT_FATTURA: &str = "SELECT id, numero, anno, data, cedente_piva, client_name, client_piva, \
      client_cf, description, totale_cents, ritenuta_cents, bollo_cents, due_cents, paid_cents, \
-     source, created_at FROM fatture";
+     source, created_at, due_detail FROM fatture";
 
 fn cents(eur: Decimal, what: &str) -> Result<i64, StoreError> {
     eur_to_cents(eur).ok_or_else(|| StoreError::Corrupt(format!("{what} {eur} is not whole cents")))
@@ -231,6 +244,81 @@ impl Store {
         }
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// Adds the invoices of one file in one transaction with how each amount due was found,
+    /// skipping those already present (numero, anno, seller): what was added, and the ids of the
+    /// invoices already present (to compare amounts).
+    pub async fn import_fatture_detailed(
+        &self,
+        batch: &[(NewFattura, DueDetail)],
+        now: i64,
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let mut ids = Vec::new();
+        for (new, detail) in batch {
+            let id = insert_one(tx.tx(), new, now).await?;
+            if let Some(id) = id {
+                let json = serde_json::to_string(detail)
+                    .map_err(|e| StoreError::Corrupt(format!("due_detail of {}: {e}", new.numero)))?;
+                sqlx::query("UPDATE fatture SET due_detail = $1 WHERE id = $2")
+                    .bind(json)
+                    .bind(id)
+                    .execute(&mut **tx.tx())
+                    .await?;
+            }
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// The invoice with this numero, year and seller, if stored.
+    pub async fn fattura_by_key(
+        &self,
+        numero: &str,
+        anno: i32,
+        cedente_piva: &str,
+    ) -> Result<Option<Fattura>, StoreError> {
+        let row: Option<FatturaRow> = sqlx::query_as(&format!(
+            "{SELECT_FATTURA} WHERE numero = $1 AND anno = $2 AND cedente_piva = $3"
+        ))
+        .bind(numero)
+        .bind(anno)
+        .bind(cedente_piva)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(Fattura::try_from).transpose()
+    }
+
+    /// Lowers an invoice's amount due by a credit note (never below zero), recording it in its
+    /// due detail; `Ok(false)` when the note was already applied.
+    pub async fn apply_credit_note(&self, id: i64, note: &str, amount_eur: Decimal) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row: Option<FatturaRow> = sqlx::query_as(&format!("{SELECT_FATTURA} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut **tx.tx())
+            .await?;
+        let Some(fattura) = row.map(Fattura::try_from).transpose()? else {
+            return Ok(false);
+        };
+        let mut detail = fattura.due_detail.unwrap_or_default();
+        let entry = format!("{note}: −{amount_eur} EUR");
+        if detail.credit_notes.iter().any(|c| c.starts_with(&format!("{note}:"))) {
+            return Ok(false);
+        }
+        detail.credit_notes.push(entry);
+        let due = (fattura.due_eur - amount_eur).max(Decimal::ZERO);
+        let json = serde_json::to_string(&detail)
+            .map_err(|e| StoreError::Corrupt(format!("due_detail of {}: {e}", fattura.numero)))?;
+        sqlx::query("UPDATE fatture SET due_cents = $1, due_detail = $2 WHERE id = $3")
+            .bind(cents(due, "amount due")?)
+            .bind(json)
+            .bind(id)
+            .execute(&mut **tx.tx())
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// One invoice by row id.

@@ -261,7 +261,7 @@ fn rows(files: &Files, dir: &Path, node_host: &str, node_cert: &str) -> Vec<Row>
         cli_owned("import: UTF-16 garbage", import(&files.utf16_garbage), "utf16.xml: unsupported character encoding"),
         cli_owned("import: a directory", import(&files.directory), "a-directory.xml: cannot read"),
         cli_owned("import: missing file", import(&files.missing), "does-not-exist.xml: cannot read: No such file"),
-        cli_owned("import: good file with a bad one", vec!["invoice".into(), "import".into(), fx("IT01234567890_FPR01.xml"), files.nan_total.clone()], "nothing imported; fix these files"),
+        cli_owned("import: two bad files", vec!["invoice".into(), "import".into(), files.nan_total.clone(), files.precise_total.clone()], "2 file(s) refused, nothing of them imported"),
         // ---- CLI: webhook endpoint settings ----
         cli("webhooks add: empty event filter", hook(&["erp2", "http://127.0.0.1:9/h", "--secret", "s3cret", "--events", ""]), "the event filter is empty: use * for all events"),
         cli("webhooks add: empty name", hook(&["", "http://127.0.0.1:9/h", "--secret", "s3cret"]), "give the endpoint a name"),

@@ -69,8 +69,11 @@ fn import_create_pay_settle_and_export() {
         out.contains("Imported 3 invoice(s): 12/2024/2024, 2024/001/2024, 2024/002/2024"),
         "{out}"
     );
+    // The credit note names 2024/002 in DatiFattureCollegate: it lowers its amount due.
     assert!(
-        out.contains("Credit notes skipped (nothing to collect): 2024/NC1/2024 (TD04)"),
+        out.contains(
+            "2024/NC1/2024 (TD04): credit note of 61.00 EUR reduces invoice 2024/002/2024 (due 610.00 EUR before)"
+        ),
         "{out}"
     );
     let again = ok(openfatture(&home, None)
@@ -81,7 +84,30 @@ fn import_create_pay_settle_and_export() {
         "{again}"
     );
     let shown = ok(openfatture(&home, None).args(["invoice", "show", "12/2024"]));
-    assert!(shown.contains("→ due 802.00 EUR"), "{shown}");
+    // 1000.00 − 200.00 ritenuta; the 2.00 bollo is shown, never added.
+    assert!(shown.contains("💶 Due 800.00 EUR"), "{shown}");
+    assert!(shown.contains("-200.00  − withholding tax (ritenuta RT01)"), "{shown}");
+    assert!(
+        shown.contains("Bollo 2.00 EUR (DatiBollo/ImportoBollo): paid by the seller, information only, not added"),
+        "{shown}"
+    );
+    let credited = ok(openfatture(&home, None).args(["invoice", "show", "2024/002"]));
+    assert!(
+        credited.contains("💶 Due 549.00 EUR") && credited.contains("Credit note 2024/NC1/2024: −61.00 EUR"),
+        "{credited}"
+    );
+    let again = ok(openfatture(&home, None)
+        .args(["invoice", "import"])
+        .arg(fixture("IT07654321098_MULTI.xml")));
+    assert!(
+        again.contains("credit note already applied to invoice 2024/002/2024"),
+        "{again}"
+    );
+    let credited = ok(openfatture(&home, None).args(["invoice", "show", "2024/002"]));
+    assert!(
+        credited.contains("💶 Due 549.00 EUR"),
+        "a credit note is applied once: {credited}"
+    );
 
     // Manual invoice, then the spec's create command.
     ok(openfatture(&home, None).args([
@@ -308,7 +334,7 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
         assert_eq!(dump(&rt, &home), before, "{args:?} changed the database");
     }
 
-    // Bad FatturaPA files: each named with its element; nothing imported, even the good file.
+    // Bad FatturaPA files: each named with its element; nothing of the bad file imported.
     for (bad, expected) in [
         (
             "bad_missing_numero_body2.xml",
@@ -319,14 +345,9 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
         ("bad_malformed.xml", "bad_malformed.xml"),
         ("bad_usd.xml", "only EUR"),
     ] {
-        let err = fails(
-            openfatture(&home, None)
-                .args(["invoice", "import"])
-                .arg(fixture("IT01234567890_FPR01.xml"))
-                .arg(fixture(bad)),
-        );
+        let err = fails(openfatture(&home, None).args(["invoice", "import"]).arg(fixture(bad)));
         assert!(
-            err.contains("nothing imported") && err.contains(expected),
+            err.contains("1 file(s) refused, nothing of them imported") && err.contains(expected),
             "{bad}: {err}"
         );
         assert_eq!(dump(&rt, &home), before, "{bad} changed the database");
@@ -400,4 +421,38 @@ fn import_of_a_fifo_stops_at_the_size_limit() {
     );
     let written = writer.join().expect("writer");
     assert!(written < 8 * 1024 * 1024, "the import read all {written} bytes");
+}
+
+#[test]
+fn an_invoice_with_installments_is_collected_one_installment_at_a_time() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let node = start_node(&rt, &dir.path().join("node"));
+    ok(openfatture(&home, None)
+        .args(["invoice", "import"])
+        .arg(fixture("IT08800880083_PAGAMENTI.xml")));
+    // F-101: three TP01 installments of 1220.00: the next unpaid one is asked by default.
+    let out = ok(openfatture(&home, Some(&node)).args(["lightning", "invoice", "create", "--numero", "F-101"]));
+    assert!(out.contains("💰 Amount: 1220.00 EUR"), "{out}");
+    // --all-installments asks the whole 3660.00 (a new invoice replaces the payable one).
+    let out = ok(openfatture(&home, Some(&node)).args([
+        "lightning",
+        "invoice",
+        "create",
+        "--numero",
+        "F-101",
+        "--all-installments",
+        "--new",
+    ]));
+    assert!(out.contains("💰 Amount: 3660.00 EUR"), "{out}");
+    // F-102 has one payment (two IBANs for the same 610.00): the whole amount.
+    let out = ok(openfatture(&home, Some(&node)).args(["lightning", "invoice", "create", "--numero", "F-102"]));
+    assert!(out.contains("💰 Amount: 610.00 EUR"), "{out}");
+    let shown = ok(openfatture(&home, None).args(["invoice", "show", "F-101"]));
+    assert!(
+        shown.contains("💶 Due 3660.00 EUR") && shown.contains("Installments:"),
+        "{shown}"
+    );
+    rt.block_on(node.shutdown());
 }

@@ -11,5 +11,6 @@ mod bad_input;
 mod cli;
 mod config;
 mod file_modes;
+mod import_batch;
 mod invoice_cli;
 mod user_cli;

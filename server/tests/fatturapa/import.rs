@@ -16,6 +16,19 @@ fn parse_fixture(name: &str) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     parse_fattura(&fixture(name), name)
 }
 
+/// The invoices without their derivation and instalments (checked by the amount-due tests).
+fn without_derivation(invoices: &[ImportedInvoice]) -> Vec<ImportedInvoice> {
+    invoices
+        .iter()
+        .cloned()
+        .map(|mut inv| {
+            inv.derivation.clear();
+            inv.installments.clear();
+            inv
+        })
+        .collect()
+}
+
 fn eur(s: &str) -> Decimal {
     Decimal::from_str(s).expect("test literal")
 }
@@ -64,9 +77,14 @@ fn fpr12_with_ritenuta_and_bollo_virtuale() {
         ritenuta_eur: eur("200.00"),
         bollo_eur: eur("2.00"),
         importo_pagamento_eur: None,
+        split_payment_iva_eur: Decimal::ZERO,
+        installments: Vec::new(),
+        derivation: Vec::new(),
+        collegate: Vec::new(),
     };
-    assert_eq!(invoices, vec![expected]);
-    assert_eq!(invoices[0].amount_due_eur(), eur("802.00"));
+    assert_eq!(without_derivation(&invoices), vec![expected]);
+    // 1000.00 total − 200.00 ritenuta = 800.00; the 2.00 bollo is never added on top.
+    assert_eq!(invoices[0].amount_due_eur(), eur("800.00"));
     assert_eq!(invoices[0].totale_eur.to_string(), "1000.00");
 }
 
@@ -93,10 +111,17 @@ fn fpa12_to_public_administration_with_split_payment() {
         ritenuta_eur: Decimal::ZERO,
         bollo_eur: Decimal::ZERO,
         importo_pagamento_eur: Some(eur("1000.00")),
+        split_payment_iva_eur: eur("220.00"),
+        installments: Vec::new(),
+        derivation: Vec::new(),
+        collegate: Vec::new(),
     };
-    assert_eq!(invoices, vec![expected]);
-    // Split payment: the PA pays only the taxable amount, as DatiPagamento says.
+    assert_eq!(without_derivation(&invoices), vec![expected]);
+    // Split payment: the PA pays only the taxable amount, as DatiPagamento says, and the
+    // computation agrees: 1220.00 − 220.00 VAT with EsigibilitaIVA S = 1000.00.
     assert_eq!(invoices[0].amount_due_eur(), eur("1000.00"));
+    assert_eq!(invoices[0].computed_due_eur(), eur("1000.00"));
+    assert_eq!(invoices[0].due_warning(), None);
 }
 
 #[test]
@@ -122,9 +147,13 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
         ritenuta_eur: Decimal::ZERO,
         bollo_eur: Decimal::ZERO,
         importo_pagamento_eur: None,
+        split_payment_iva_eur: Decimal::ZERO,
+        installments: Vec::new(),
+        derivation: Vec::new(),
+        collegate: Vec::new(),
     };
     assert_eq!(
-        invoices,
+        without_derivation(&invoices),
         vec![
             invoice(
                 "2024/001",
@@ -140,13 +169,16 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
                 "Ordine n. 88 del 12/02/2024",
                 "610.00"
             ),
-            invoice(
-                "2024/NC1",
-                date(2024, 3, 5),
-                "TD04",
-                "Storno parziale fattura 2024/002 - 10 cataloghi difettosi",
-                "61.00"
-            ),
+            ImportedInvoice {
+                collegate: vec!["2024/002".into()],
+                ..invoice(
+                    "2024/NC1",
+                    date(2024, 3, 5),
+                    "TD04",
+                    "Storno parziale fattura 2024/002 - 10 cataloghi difettosi",
+                    "61.00"
+                )
+            },
         ]
     );
     let due: Vec<Decimal> = invoices.iter().map(ImportedInvoice::amount_due_eur).collect();
@@ -175,8 +207,12 @@ fn persona_fisica_cliente_with_codice_fiscale_only() {
         ritenuta_eur: Decimal::ZERO,
         bollo_eur: Decimal::ZERO,
         importo_pagamento_eur: None,
+        split_payment_iva_eur: Decimal::ZERO,
+        installments: Vec::new(),
+        derivation: Vec::new(),
+        collegate: Vec::new(),
     };
-    assert_eq!(invoices, vec![expected]);
+    assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("36.60"));
 }
 
@@ -202,8 +238,12 @@ fn missing_importo_totale_is_summed_from_dati_riepilogo() {
         ritenuta_eur: Decimal::ZERO,
         bollo_eur: Decimal::ZERO,
         importo_pagamento_eur: None,
+        split_payment_iva_eur: Decimal::ZERO,
+        installments: Vec::new(),
+        derivation: Vec::new(),
+        collegate: Vec::new(),
     };
-    assert_eq!(invoices, vec![expected]);
+    assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("177.00"));
 }
 
@@ -229,17 +269,28 @@ fn dati_pagamento_with_two_instalments_is_summed() {
         ritenuta_eur: Decimal::ZERO,
         bollo_eur: Decimal::ZERO,
         importo_pagamento_eur: Some(eur("2440.00")),
+        split_payment_iva_eur: Decimal::ZERO,
+        installments: Vec::new(),
+        derivation: Vec::new(),
+        collegate: Vec::new(),
     };
-    assert_eq!(invoices, vec![expected]);
+    assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("2440.00"));
 }
 
 #[test]
 fn amount_due_prefers_payment_instalments_over_the_formula() {
     let mut invoice = parse_fixture("IT01234567890_FPR01.xml").expect("valid").remove(0);
-    assert_eq!(invoice.amount_due_eur(), eur("802.00"), "1000.00 − 200.00 + 2.00");
-    invoice.importo_pagamento_eur = Some(eur("800.00"));
-    assert_eq!(invoice.amount_due_eur(), eur("800.00"));
+    assert_eq!(
+        invoice.amount_due_eur(),
+        eur("800.00"),
+        "1000.00 − 200.00, bollo not added"
+    );
+    assert_eq!(invoice.due_warning(), None);
+    invoice.importo_pagamento_eur = Some(eur("790.00"));
+    assert_eq!(invoice.amount_due_eur(), eur("790.00"));
+    let warning = invoice.due_warning().expect("a disagreement is warned");
+    assert!(warning.contains("790.00") && warning.contains("800.00"), "{warning}");
 }
 
 #[test]
@@ -498,7 +549,9 @@ fn oversized_file_is_rejected_without_parsing() {
 }
 
 #[test]
-fn p7m_envelopes_are_rejected() {
+fn p7m_envelopes_are_not_read_as_xml() {
+    // `parse_fattura` reads XML: an envelope there is refused with a hint; `parse_fattura_file`
+    // unwraps signed files (tests in `signed.rs`).
     let der = [
         0x30, 0x80, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02,
     ];
@@ -509,12 +562,10 @@ fn p7m_envelopes_are_rejected() {
             file: "IT01234567890_00001.xml".into()
         }
     );
-    assert_message(&err, &["signed .p7m files are not supported: extract the XML first"]);
-
-    // By name, even when the content is plain XML.
-    let err =
-        parse_fattura(&fixture("IT02345678901_PRIVATO.xml"), "IT02345678901_00001.xml.p7m").expect_err("must fail");
-    assert!(matches!(err, FatturaPaError::SignedP7m { .. }), "{err:?}");
+    assert_message(
+        &err,
+        &["a signed (CAdES/PKCS#7) envelope where the invoice XML was expected; name the file *.xml.p7m"],
+    );
 
     // Base64-encoded envelope.
     let err = parse_fattura(b"MIAGCSqGSIb3DQEHAqCAMIACAQEx", "b64.xml").expect_err("must fail");
@@ -541,14 +592,9 @@ fn non_utf8_content_is_rejected() {
     let replacement = "\u{FFFD}".as_bytes();
     let pos = declared.windows(3).position(|w| w == replacement).expect("marker");
     declared.splice(pos..pos + 3, [0xF2]);
-    let err = parse_fattura(&declared, "latin1decl.xml").expect_err("must fail");
-    assert_eq!(
-        err,
-        FatturaPaError::UnsupportedEncoding {
-            file: "latin1decl.xml".into(),
-            encoding: "ISO-8859-1".into()
-        }
-    );
+    // Declared, it is decoded: the name comes through exactly.
+    let invoices = parse_fattura(&declared, "latin1decl.xml").expect("ISO-8859-1 is decoded");
+    assert!(format!("{invoices:?}").contains("Niccolò"), "{invoices:?}");
 }
 
 #[test]

@@ -6,5 +6,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod amount_due;
+mod due_properties;
 mod import;
 mod proptests;
+mod signed;
+mod wild;
