@@ -155,7 +155,9 @@ test.describe('a fresh gateway', () => {
     await till.getByTestId('pos-charge').click();
     await expect(till.getByTestId('pos-qr').locator('svg')).toBeVisible();
     expect(Date.now() - before).toBeLessThan(5_000);
-    await expect(till.getByTestId('pos-rate')).toContainText('cambio dimostrativo');
+    // The customer's screen shows the rate as a fact; the staff flag says it is the demo rate.
+    await expect(till.getByTestId('pos-rate')).toHaveAttribute('data-state', 'demo');
+    await expect(till.getByTestId('pos-staff-flag')).toHaveAttribute('title', /cambio dimostrativo/);
     await expect(till.getByTestId('pos-countdown')).toContainText(/1[45]:\d\d/);
     await till.getByTestId('pos-cancel').click();
 

@@ -341,10 +341,11 @@ fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match rate.await {
                         Ok(rate) => {
-                            let kind = rate.state.label(crate::i18n::lang());
+                            let lang = crate::i18n::lang();
+                            let kind = rate.state.label(lang);
                             view! {
                                 <p class="banner banner-ok" data-testid="welcome-rate">
-                                    {format!("1 BTC = {} EUR · {} · {kind}", rate.eur_per_btc, rate.source)}
+                                    {format!("{} · {} · {kind}", crate::format::rate(lang, &rate.eur_per_btc), rate.source)}
                                 </p>
                                 <ul data-testid="welcome-rate-providers">
                                     {rate.providers.into_iter().map(|p| view! { <li>{format!("{}: {}", p.provider, p.health)}</li> }).collect_view()}
