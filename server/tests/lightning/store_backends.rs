@@ -402,6 +402,7 @@ async fn ids_chosen(store: Store) -> Result<Vec<String>, Box<dyn std::error::Err
         rate_is_fallback: true,
         expiry_secs: 60,
         created_at: 1,
+        rate_evidence: Vec::new(),
     };
     // A standalone row with attempt `attempt`, as if that many had been made.
     let seed = |attempt: i64| {
