@@ -17,6 +17,7 @@ use serde_json::Value;
 async fn cli(home: &std::path::Path, args: &[&str]) -> common::Res<String> {
     let home = home.to_path_buf();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let shown = args.join(" ");
     let output = tokio::task::spawn_blocking(move || {
         let mut cmd = assert_cmd::Command::cargo_bin("openfatture").expect("binary");
         cmd.env_clear()
@@ -28,7 +29,7 @@ async fn cli(home: &std::path::Path, args: &[&str]) -> common::Res<String> {
     })
     .await??;
     if !output.status.success() {
-        return Err(format!("{args:?}: {}", String::from_utf8_lossy(&output.stderr)).into());
+        return Err(format!("{shown}: {}", String::from_utf8_lossy(&output.stderr)).into());
     }
     Ok(String::from_utf8(output.stdout)?)
 }
