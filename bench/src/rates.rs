@@ -173,7 +173,12 @@ pub async fn run(quotes: usize, slow_quotes: usize) -> Result<RatesRun> {
     }
 
     // The product's breaker (5 failures): quotes until it opens, then timed.
-    let service = RateService::new(config(&kraken, &bitstamp, &refused, RatesConfig::default().breaker_failures))?;
+    let service = RateService::new(config(
+        &kraken,
+        &bitstamp,
+        &refused,
+        RatesConfig::default().breaker_failures,
+    ))?;
     let mut tripping = 0;
     while !matches!(
         service.breaker("coinbase").map(|b| b.state()),

@@ -457,7 +457,10 @@ fn evidence_line(item: &RateEvidenceView) -> String {
 fn rate_evidence_view(detail: &LnInvoiceInfo) -> impl IntoView {
     let items = detail.rate_evidence.clone();
     let settled = detail.invoice.state == InvoiceState::Settled;
-    let settle_rate = (detail.settle_rate_eur_per_btc.clone(), detail.settle_rate_source.clone());
+    let settle_rate = (
+        detail.settle_rate_eur_per_btc.clone(),
+        detail.settle_rate_source.clone(),
+    );
     view! {
         <div class="rate-evidence" data-testid="invoice-rate-evidence">
             <h3>{move || tr("Where the rate came from", "Da dove viene il cambio")}</h3>

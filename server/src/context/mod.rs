@@ -97,7 +97,15 @@ impl<'a> Services<'a> {
         dispatcher: DispatcherConfig,
         rates: Option<RateHandle>,
     ) -> Result<PaymentTracking, WebhookError> {
-        PaymentTracking::start(store, lnd, &self.settings.default_endpoint(), tracker, dispatcher, rates).await
+        PaymentTracking::start(
+            store,
+            lnd,
+            &self.settings.default_endpoint(),
+            tracker,
+            dispatcher,
+            rates,
+        )
+        .await
     }
 
     /// The automatic liquidity manager, started when `lightning_liquidity_enabled`.

@@ -8,8 +8,8 @@ use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
-    ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, RateEvidenceView,
-    NodeCheck, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
+    ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
+    NodeCheck, PaymentView, RateEvidenceView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
 use app::AppError;
 use rust_decimal::Decimal;

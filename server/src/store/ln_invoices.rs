@@ -411,10 +411,11 @@ impl Store {
     /// Removes a PENDING invoice the node never created (so nothing payable is left behind).
     pub async fn delete_pending_ln_invoice(&self, id: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        let pending: Option<String> = sqlx::query_scalar("SELECT id FROM ln_invoices WHERE id = $1 AND state = 'PENDING'")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let pending: Option<String> =
+            sqlx::query_scalar("SELECT id FROM ln_invoices WHERE id = $1 AND state = 'PENDING'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(pending) = pending {
             super::rate_evidence::delete(tx.tx(), &pending).await?;
         }

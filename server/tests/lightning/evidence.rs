@@ -18,8 +18,7 @@ use rust_decimal_macros::dec;
 use simnode::{MacaroonKind, PayOptions};
 
 #[tokio::test]
-async fn an_invoice_keeps_the_answers_used_and_the_dropped_one_and_a_settlement_with_an_empty_cache_asks_no_provider(
-) {
+async fn an_invoice_keeps_the_answers_used_and_the_dropped_one_and_a_settlement_with_an_empty_cache_asks_no_provider() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sim_dir = dir.path().join("simnode");
     let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
@@ -77,7 +76,10 @@ async fn an_invoice_keeps_the_answers_used_and_the_dropped_one_and_a_settlement_
     }
     assert_eq!(evidence[0].reason, None);
     let reason = evidence[2].reason.as_deref().expect("reason");
-    assert!(reason.contains("coinbase answered 63000.0 EUR/BTC") && reason.contains("dropped"), "{reason}");
+    assert!(
+        reason.contains("coinbase answered 63000.0 EUR/BTC") && reason.contains("dropped"),
+        "{reason}"
+    );
 
     // Settlement by a tracker whose rate service has never quoted (empty cache): none recorded,
     // and no provider is asked on the settlement path.
@@ -93,7 +95,11 @@ async fn an_invoice_keeps_the_answers_used_and_the_dropped_one_and_a_settlement_
     tracker.sweep().await.expect("sweep");
     let settled = store.ln_invoice(&invoice.id).await.expect("read").expect("stored");
     assert_eq!(settled.state, InvoiceState::Settled);
-    let payment = store.payment(&invoice.payment_hash).await.expect("read").expect("payment");
+    let payment = store
+        .payment(&invoice.payment_hash)
+        .await
+        .expect("read")
+        .expect("payment");
     assert_eq!(payment.settle_rate, None);
     assert_eq!(
         [hits(&kraken).await, hits(&bitstamp).await, hits(&coinbase).await],
@@ -107,7 +113,12 @@ async fn an_invoice_keeps_the_answers_used_and_the_dropped_one_and_a_settlement_
     assert_eq!(rows[0].settle_rate_source, NO_SETTLE_RATE);
     assert_eq!(rows[0].rate_evidence, evidence);
     let csv = to_csv(&rows);
-    assert!(csv.contains(&format!(",60005.25,\"median(kraken,bitstamp)\",Lightning Network,,{NO_SETTLE_RATE},,")), "{csv}");
+    assert!(
+        csv.contains(&format!(
+            ",60005.25,\"median(kraken,bitstamp)\",Lightning Network,,{NO_SETTLE_RATE},,"
+        )),
+        "{csv}"
+    );
 
     // The evidence is still there when the database is opened again (nothing asks the network).
     store.close().await;

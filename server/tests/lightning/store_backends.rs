@@ -144,10 +144,28 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
 
     let bolt11 = created.invoice.payment_request.clone().ok_or("bolt11")?;
     simnode::pay(&dir.path().join("simnode"), &bolt11, simnode::PayOptions::default()).await?;
-    let tracker = Tracker::new(store.clone(), lnd.clone(), TrackerConfig::default());
+    let tracker = Tracker::new(store.clone(), lnd.clone(), TrackerConfig::default()).with_rates(service.rate_handle());
     tracker.sweep().await?;
     tracker.sweep().await?; // a second look changes nothing
     let settled = store.ln_invoice(&created.invoice.id).await?.ok_or("settled")?;
+    // The rate evidence and the rate in force at settlement (the service's cache), stored alike.
+    let evidence = store.rate_evidence(&created.invoice.id).await?;
+    seen.push(format!(
+        "evidence {:?}",
+        evidence
+            .iter()
+            .map(|e| (
+                e.provider.clone(),
+                e.verdict.as_str(),
+                e.eur_per_btc.map(|p| p.to_string())
+            ))
+            .collect::<Vec<_>>()
+    ));
+    let payment = store.payment(&settled.payment_hash).await?.ok_or("payment")?;
+    seen.push(format!(
+        "settle rate {:?}",
+        payment.settle_rate.map(|r| (r.eur_per_btc.to_string(), r.source))
+    ));
     seen.push(format!(
         "settled {} paid {} msat",
         settled.state.as_str(),
@@ -283,6 +301,16 @@ async fn a_business_day_looks_the_same_on_sqlite_and_postgres() -> TestResult {
     let on_sqlite = business_day(Store::open_in(dir.path()).await?).await?;
     assert_eq!(on_sqlite, on_postgres);
     // And the day really happened (not two identical empty transcripts).
+    assert!(
+        on_sqlite
+            .iter()
+            .any(|l| l.starts_with("evidence [(\"") && l.contains("\"used\"")),
+        "{on_sqlite:#?}"
+    );
+    assert!(
+        on_sqlite.iter().any(|l| l.starts_with("settle rate Some((")),
+        "{on_sqlite:#?}"
+    );
     assert!(
         on_sqlite.iter().any(|l| l == "settled SETTLED paid 1111112000 msat"),
         "{on_sqlite:#?}"

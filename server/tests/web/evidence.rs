@@ -76,7 +76,10 @@ async fn a_pos_sale_keeps_its_rate_evidence_and_its_settlement_rate_across_a_gat
 
     // Restart the gateway on the same home, with the rate servers gone.
     let Web {
-        _dir, home, gateway, http,
+        _dir,
+        home,
+        gateway,
+        http,
     } = web;
     gateway.shutdown().await?;
     drop((kraken, bitstamp, coinbase));
@@ -118,16 +121,23 @@ async fn a_pos_sale_keeps_its_rate_evidence_and_its_settlement_rate_across_a_gat
     .collect();
     assert_eq!(summary, expected, "{detail}");
     assert!(
-        evidence[2]["reason"].as_str().unwrap_or("").contains("coinbase answered 63000.0 EUR/BTC"),
+        evidence[2]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("coinbase answered 63000.0 EUR/BTC"),
         "{detail}"
     );
-    assert!(evidence[0]["answered_at"].as_str().unwrap_or("").ends_with('Z'), "{detail}");
+    assert!(
+        evidence[0]["answered_at"].as_str().unwrap_or("").ends_with('Z'),
+        "{detail}"
+    );
     // The rate in force at settlement came from the gateway's rate cache (warm from the sale).
     assert_eq!(detail["settle_rate_eur_per_btc"], "60005.25", "{detail}");
     assert_eq!(detail["settle_rate_source"], "median(kraken,bitstamp)", "{detail}");
 
     // `lightning invoice status ID --json`.
-    let status: Value = serde_json::from_str(&cli(&web.home.data_dir, &["--json", "lightning", "invoice", "status", &id]).await?)?;
+    let status: Value =
+        serde_json::from_str(&cli(&web.home.data_dir, &["--json", "lightning", "invoice", "status", &id]).await?)?;
     assert_eq!(status["id"], Value::String(id.clone()));
     assert_eq!(status["rate_evidence"].as_array().map(Vec::len), Some(3), "{status}");
     assert_eq!(status["rate_evidence"][2]["verdict"], "dropped", "{status}");
@@ -135,7 +145,11 @@ async fn a_pos_sale_keeps_its_rate_evidence_and_its_settlement_rate_across_a_gat
     assert_eq!(status["settle_rate"]["eur_per_btc"], "60005.25", "{status}");
 
     // The payments export: both rates, the old columns first.
-    let csv = cli(&web.home.data_dir, &["lightning", "payments", "export", "--format", "csv"]).await?;
+    let csv = cli(
+        &web.home.data_dir,
+        &["lightning", "payments", "export", "--format", "csv"],
+    )
+    .await?;
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
@@ -149,8 +163,17 @@ async fn a_pos_sale_keeps_its_rate_evidence_and_its_settlement_rate_across_a_gat
         row.contains(",60005.25,\"median(kraken,bitstamp)\",Lightning Network,60005.25,\"median(kraken,bitstamp)\","),
         "{row}"
     );
-    assert!(row.contains("used kraken 60000.50 at ") && row.contains("dropped coinbase 63000.0 at "), "{row}");
-    let json: Value = serde_json::from_str(&cli(&web.home.data_dir, &["lightning", "payments", "export", "--format", "json"]).await?)?;
+    assert!(
+        row.contains("used kraken 60000.50 at ") && row.contains("dropped coinbase 63000.0 at "),
+        "{row}"
+    );
+    let json: Value = serde_json::from_str(
+        &cli(
+            &web.home.data_dir,
+            &["lightning", "payments", "export", "--format", "json"],
+        )
+        .await?,
+    )?;
     assert_eq!(json[0]["rate_eur_per_btc"], "60005.25", "{json}");
     assert_eq!(json[0]["settle_rate_eur_per_btc"], "60005.25", "{json}");
     assert_eq!(json[0]["rate_evidence"].as_array().map(Vec::len), Some(3), "{json}");
