@@ -90,7 +90,13 @@ async fn a_pos_expiry_saved_on_the_settings_page_applies_to_the_next_sale_withou
 async fn a_rate_provider_changed_in_config_toml_is_asked_within_seconds() -> TestResult {
     let first = coingecko_at("40000").await;
     let second = coingecko_at("60000").await;
-    let config = |url: &str| format!("lightning_coingecko_base_url = \"{url}\"\nlightning_max_retries = 0\n");
+    // Since 2026 CoinGecko is asked only with a key (a demo key, sent in a header).
+    let config = |url: &str| {
+        format!(
+            "lightning_coingecko_base_url = \"{url}\"\nlightning_coingecko_api_key = \"{}\"\nlightning_max_retries = 0\n",
+            common::rates::CG_KEY
+        )
+    };
     let web = Web::start_with_config(true, &[], Some(&config(&first.uri()))).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let rate = web.ok(&admin, "rate_status", &[]).await?;
