@@ -96,6 +96,16 @@ pub fn decimal(lang: Lang, value: &str) -> String {
     }
 }
 
+/// A BTC/EUR price exactly as a provider answered it (every decimal kept, none added), in
+/// `lang`: `1 BTC = 60.000,505 €` / `1 BTC = €60,000.505`. For the rate evidence.
+pub fn rate_exact(lang: Lang, eur_per_btc: &str) -> String {
+    let number = decimal(lang, eur_per_btc);
+    match lang {
+        Lang::It => format!("1 BTC = {number}{NBSP}€"),
+        Lang::En => format!("1 BTC = €{number}"),
+    }
+}
+
 /// The BTC/EUR rate: `1 BTC = 45.000,00 €` in Italian, `1 BTC = €45,000.00` in English.
 pub fn rate(lang: Lang, eur_per_btc: &str) -> String {
     format!("1 BTC = {}", money(lang, eur_per_btc))

@@ -9,11 +9,14 @@
 //! `--no-build` (use the existing `target/release/openfatture`), `--no-write` (print only),
 //! `--signins N` (sequential sign-ins before the RSS reading of (7), default 100; 0 skips it),
 //! `--signin-only` (run only (7) and print it; fast), `--bin FILE` (measure this gateway binary,
-//! e.g. a debug build, instead of building the release one).
+//! e.g. a debug build, instead of building the release one), `--quotes N` (rate quotes timed per
+//! scenario of (8), default 200; 0 skips it), `--rates-only` (run only (8) and print it; needs
+//! no gateway build).
 
 mod gateway;
 mod listing;
 mod load;
+mod rates;
 mod report;
 mod resume;
 mod settle;
@@ -35,6 +38,9 @@ use crate::load::Stats;
 /// The heading of `bench/RESULTS.md`'s part measured by hand; a run keeps it, below its own.
 const KEPT_HEADING: &str = "## Measured by hand";
 
+/// Quotes timed per rate scenario that waits on a dead provider (each takes up to the 2.5 s budget).
+const RATES_SLOW_QUOTES: usize = 8;
+
 /// Concurrent clients of the invoice-creation comparison.
 const CONCURRENCY: [usize; 3] = [1, 8, 64];
 /// EUR amount of a load-test sale, and the same amount in sat at the 45,000 EUR/BTC fallback rate
@@ -54,6 +60,8 @@ struct Options {
     signins: usize,
     signin_only: bool,
     bin: Option<PathBuf>,
+    quotes: usize,
+    rates_only: bool,
 }
 
 fn parse_options() -> Result<Options> {
@@ -68,6 +76,8 @@ fn parse_options() -> Result<Options> {
         signins: 100,
         signin_only: false,
         bin: None,
+        quotes: 200,
+        rates_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -85,6 +95,8 @@ fn parse_options() -> Result<Options> {
             "--no-write" => options.write = false,
             "--signins" => options.signins = usize::try_from(number("--signins")?)?,
             "--signin-only" => options.signin_only = true,
+            "--quotes" => options.quotes = usize::try_from(number("--quotes")?)?,
+            "--rates-only" => options.rates_only = true,
             "--bin" => {
                 options.bin = Some(PathBuf::from(
                     args.next().ok_or_else(|| anyhow!("--bin needs a file"))?,
@@ -96,7 +108,7 @@ fn parse_options() -> Result<Options> {
                 ));
             }
             other => bail!(
-                "unknown option {other}; use --secs N, --settles N, --stored N, --resume N, --wasm FILE, --no-build, --no-write, --signins N, --signin-only, --bin FILE"
+                "unknown option {other}; use --secs N, --settles N, --stored N, --resume N, --wasm FILE, --no-build, --no-write, --signins N, --signin-only, --bin FILE, --quotes N, --rates-only"
             ),
         }
     }
@@ -411,11 +423,24 @@ async fn measure_listing(
 async fn main() -> Result<()> {
     let options = parse_options()?;
     let workspace = workspace_root();
+    openfatture::lnd::install_crypto_provider();
+    let rates_section = if options.quotes == 0 {
+        String::new()
+    } else {
+        eprintln!("rate quote latency: {} quotes per scenario…", options.quotes);
+        match rates::run(options.quotes, RATES_SLOW_QUOTES).await {
+            Ok(run) => rates::markdown(&run),
+            Err(e) => format!("## (8) Rate quote latency\n\nnot measured: {e:#}\n"),
+        }
+    };
+    if options.rates_only {
+        println!("{rates_section}");
+        return Ok(());
+    }
     let bin = match &options.bin {
         Some(bin) => bin.clone(),
         None => gateway_binary(&workspace, options.build)?,
     };
-    openfatture::lnd::install_crypto_provider();
     let site_root = workspace.join("target/site");
     let sign_in_section = if options.signins == 0 {
         String::new()
@@ -439,7 +464,7 @@ async fn main() -> Result<()> {
     }
     let run = measure(&options, &workspace, &bin).await?;
     let markdown = format!(
-        "{}\n{sign_in_section}",
+        "{}\n{sign_in_section}\n{rates_section}",
         report::markdown(&run, &report::Machine::detect())
     );
     println!("{markdown}");

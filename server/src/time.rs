@@ -21,6 +21,14 @@ pub fn rfc3339(unix_secs: i64) -> String {
         .unwrap_or_else(|| unix_secs.to_string())
 }
 
+/// Unix milliseconds as RFC 3339 UTC with milliseconds (`2025-01-15T10:30:00.250Z`), or the
+/// plain number for a moment outside chrono's range.
+pub fn rfc3339_ms(unix_ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(unix_ms)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+        .unwrap_or_else(|| unix_ms.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

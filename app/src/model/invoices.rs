@@ -68,6 +68,27 @@ pub struct LnInvoiceInfo {
     pub reused: bool,
     /// Loud warnings (fallback rate, low inbound capacity, an older invoice cancelled).
     pub warnings: Vec<String>,
+    /// The provider answers its locked rate came from, those dropped and those failed.
+    pub rate_evidence: Vec<RateEvidenceView>,
+    /// Once paid: the EUR per BTC in force at settlement ('' when unpaid or none was cached).
+    pub settle_rate_eur_per_btc: String,
+    /// Where that rate came from ('' when unpaid or none was cached).
+    pub settle_rate_source: String,
+}
+
+/// One provider's part in a locked rate, as the invoice detail shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateEvidenceView {
+    /// Provider name ("kraken", "bitstamp", …).
+    pub provider: String,
+    /// `used`, `dropped` or `failed`.
+    pub verdict: String,
+    /// The price it answered, EUR per BTC, exact decimal text ('' when it failed).
+    pub eur_per_btc: String,
+    /// When its answer arrived, RFC 3339 UTC with milliseconds ('' when it failed).
+    pub answered_at: String,
+    /// Why it was dropped or failed ('' when used).
+    pub reason: String,
 }
 
 impl LnInvoiceInfo {

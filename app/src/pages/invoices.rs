@@ -9,7 +9,7 @@ use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
 use crate::i18n::{lang, tr};
-use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView};
+use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView, RateEvidenceView};
 
 /// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
 /// `POST /api/admin_fatture`.
@@ -395,6 +395,7 @@ fn InvoiceDetailCard(
     let (amount_eur, amount_sat, rate_eur_per_btc) =
         (inv.amount_eur.clone(), inv.amount_sat, inv.rate_eur_per_btc.clone());
     let expires_at = inv.expires_at.clone();
+    let evidence = rate_evidence_view(&detail);
     view! {
         <section class="card admin-page" data-testid="invoice-detail">
             <div class="card-head">
@@ -428,6 +429,7 @@ fn InvoiceDetailCard(
                     <dd>{detail.memo.clone()}</dd>
                 </dl>
             </div>
+            {evidence}
             {(payable && !detail.payment_request.is_empty()).then(|| view! {
                 <label class="admin-bolt11">
                     <span>"BOLT11"</span>
@@ -445,6 +447,70 @@ fn InvoiceDetailCard(
                 })}
             </div>
         </section>
+    }
+}
+
+/// What a provider's verdict is called on screen.
+fn verdict_label(verdict: &str) -> String {
+    match verdict {
+        "used" => tr("used", "usato").to_owned(),
+        "dropped" => tr("dropped", "scartato").to_owned(),
+        _ => tr("failed", "non riuscito").to_owned(),
+    }
+}
+
+/// One line of the rate evidence in `lang`: provider, verdict, price as answered, time, reason.
+fn evidence_line(item: &RateEvidenceView, lang: crate::i18n::Lang) -> String {
+    let mut line = format!("{} · {}", item.provider, verdict_label(&item.verdict));
+    if !item.eur_per_btc.is_empty() {
+        line.push_str(" · ");
+        line.push_str(&format::rate_exact(lang, &item.eur_per_btc));
+    }
+    if !item.answered_at.is_empty() {
+        line.push_str(" · ");
+        line.push_str(&format::when(lang, &item.answered_at));
+    }
+    if !item.reason.is_empty() {
+        line.push_str(&format!(" · {}", item.reason));
+    }
+    line
+}
+
+/// The rate evidence and, once paid, the rate in force at settlement.
+fn rate_evidence_view(detail: &LnInvoiceInfo) -> impl IntoView {
+    let items = detail.rate_evidence.clone();
+    let settled = detail.invoice.state == InvoiceState::Settled;
+    let settle_rate = (
+        detail.settle_rate_eur_per_btc.clone(),
+        detail.settle_rate_source.clone(),
+    );
+    view! {
+        <div class="rate-evidence" data-testid="invoice-rate-evidence">
+            <h3>{move || tr("Where the rate came from", "Da dove viene il cambio")}</h3>
+            {if items.is_empty() {
+                view! { <p>{move || tr("No provider answers were recorded for this invoice.", "Per questa fattura non sono state registrate risposte dei fornitori.")}</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {items.iter().map(|item| {
+                            let item = item.clone();
+                            let verdict = item.verdict.clone();
+                            view! { <li data-testid="rate-evidence-item" data-verdict=verdict>{move || evidence_line(&item, lang())}</li> }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {settled.then(|| {
+                let (rate, source) = settle_rate.clone();
+                view! {
+                    <p data-testid="invoice-settle-rate">{move || if rate.is_empty() {
+                        tr("Rate at settlement: none cached at that moment.", "Cambio all'incasso: nessuno in memoria in quel momento.").to_owned()
+                    } else {
+                        format!("{}: {} ({})", tr("Rate at settlement", "Cambio all'incasso"), format::rate(lang(), &rate), source)
+                    }}</p>
+                }
+            })}
+        </div>
     }
 }
 

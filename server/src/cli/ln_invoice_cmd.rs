@@ -11,7 +11,7 @@ use super::invoice_cmd::truncate;
 use super::{CliError, Output};
 use crate::context::Services;
 use crate::invoices::export;
-use crate::invoices::{CreateRequest, InvoiceService};
+use crate::invoices::{CreateRequest, InvoiceService, RateRecord};
 use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store};
 use crate::time::rfc3339;
 
@@ -309,12 +309,49 @@ fn print_status(invoice: &LnInvoice) {
     }
 }
 
+/// `lightning invoice status --json`: the invoice's fields, its rate evidence and settlement rate.
+#[derive(serde::Serialize)]
+struct StatusJson<'a> {
+    #[serde(flatten)]
+    invoice: &'a LnInvoice,
+    #[serde(flatten)]
+    record: &'a RateRecord,
+}
+
+/// The rate evidence and the settlement rate, for people.
+fn print_rate_record(invoice: &LnInvoice, record: &RateRecord) {
+    if record.rate_evidence.is_empty() {
+        println!("🧾 Rate evidence: none recorded (invoice made before evidence was kept)");
+    } else {
+        println!("🧾 Rate evidence:");
+        for line in export::evidence_text(&record.rate_evidence).split("; ") {
+            println!("   {line}");
+        }
+    }
+    if invoice.state == InvoiceState::Settled {
+        match &record.settle_rate {
+            Some(rate) => println!(
+                "📈 Rate at settlement: {} EUR/BTC ({}, {})",
+                format_rate(rate.eur_per_btc),
+                rate_source_label(&rate.source),
+                rfc3339(rate.at_secs)
+            ),
+            None => println!("📈 Rate at settlement: {}", export::NO_SETTLE_RATE),
+        }
+    }
+}
+
 async fn status(out: &Output, service: &InvoiceService, id: &str) -> Result<(), CliError> {
     let invoice = service.refresh(id).await?;
+    let record = service.rate_record(&invoice.id).await?;
     if out.json {
-        return out.print_json(&invoice);
+        return out.print_json(&StatusJson {
+            invoice: &invoice,
+            record: &record,
+        });
     }
     print_status(&invoice);
+    print_rate_record(&invoice, &record);
     Ok(())
 }
 

@@ -90,8 +90,10 @@ pub(super) async fn run_watch(out: &Output, services: Services<'_>, args: WatchA
     if let Some(secs) = args.webhook_timeout_secs {
         dispatcher_cfg.timeout = Duration::from_secs(secs.max(1));
     }
+    // This process makes no quotes, so its rate cache is empty: settlements it records carry
+    // no rate in force (the gateway's tracker records one).
     let tracking = services
-        .payment_tracking(store.clone(), lnd, tracker_cfg, dispatcher_cfg)
+        .payment_tracking(store.clone(), lnd, tracker_cfg, dispatcher_cfg, None)
         .await?;
     if out.json {
         out.print_json(&serde_json::json!({ "watching": host }))?;

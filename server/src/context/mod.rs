@@ -12,7 +12,7 @@ use crate::config::{Home, Settings};
 use crate::invoices::InvoiceService;
 use crate::liquidity::LiquidityManager;
 use crate::lnd::{LndClient, LndError};
-use crate::rates::{RateService, RatesConfigError};
+use crate::rates::{RateHandle, RateService, RatesConfigError};
 use crate::store::{Store, StoreError};
 use crate::tracker::{PaymentTracking, TrackerConfig};
 use crate::webhooks::{DispatcherConfig, WebhookError};
@@ -88,15 +88,24 @@ impl<'a> Services<'a> {
 
     /// Mirrors the configured `default` webhook endpoint into the store, then starts the payment
     /// tracker and the webhook dispatcher (`dispatcher` as given, usually
-    /// [`Settings::dispatcher_config`]).
+    /// [`Settings::dispatcher_config`]); each settlement records the rate `rates` has cached then.
     pub async fn payment_tracking(
         &self,
         store: Store,
         lnd: LndClient,
         tracker: TrackerConfig,
         dispatcher: DispatcherConfig,
+        rates: Option<RateHandle>,
     ) -> Result<PaymentTracking, WebhookError> {
-        PaymentTracking::start(store, lnd, &self.settings.default_endpoint(), tracker, dispatcher).await
+        PaymentTracking::start(
+            store,
+            lnd,
+            &self.settings.default_endpoint(),
+            tracker,
+            dispatcher,
+            rates,
+        )
+        .await
     }
 
     /// The automatic liquidity manager, started when `lightning_liquidity_enabled`.

@@ -9,7 +9,7 @@ use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
     ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
-    NodeCheck, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
+    NodeCheck, PaymentView, RateEvidenceView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
 use app::AppError;
 use rust_decimal::Decimal;
@@ -21,7 +21,7 @@ use crate::invoices::{CreateRequest, InvoiceService};
 use crate::liquidity;
 use crate::lnd::LndClient;
 use crate::store::{Delivery, Fattura, InvoiceState, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
-use crate::time::rfc3339;
+use crate::time::{rfc3339, rfc3339_ms};
 use crate::webhooks::{self, Dispatcher};
 
 use super::pos::parse_counter_amount;
@@ -173,7 +173,22 @@ impl GatewayAdmin {
     async fn detail(&self, invoice: LnInvoice, reused: bool, warnings: Vec<String>) -> Result<LnInvoiceInfo, AppError> {
         let fattura = self.fattura_of(&invoice).await?;
         let payment_request = invoice.payment_request.clone().unwrap_or_default();
+        let record = self.invoices.rate_record(&invoice.id).await?;
+        let settle_rate = record.settle_rate.as_ref();
         Ok(LnInvoiceInfo {
+            rate_evidence: record
+                .rate_evidence
+                .iter()
+                .map(|item| RateEvidenceView {
+                    provider: item.provider.clone(),
+                    verdict: item.verdict.as_str().to_owned(),
+                    eur_per_btc: item.eur_per_btc.map(|p| p.to_string()).unwrap_or_default(),
+                    answered_at: item.answered_at_ms.map(rfc3339_ms).unwrap_or_default(),
+                    reason: item.reason.clone().unwrap_or_default(),
+                })
+                .collect(),
+            settle_rate_eur_per_btc: settle_rate.map(|r| r.eur_per_btc.to_string()).unwrap_or_default(),
+            settle_rate_source: settle_rate.map(|r| r.source.clone()).unwrap_or_default(),
             invoice: ln_view(&invoice, fattura.as_ref()),
             payment_request,
             amount_paid_sat: invoice.amt_paid_msat / 1000,

@@ -240,6 +240,7 @@ pub async fn start(
             node.client().clone(),
             TrackerConfig::default(),
             settings.dispatcher_config(),
+            Some(invoice_service.rate_handle()),
         )
         .await
     {

@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::store::{Payment, Store, StoreError};
-use crate::time::rfc3339;
+use crate::store::{EvidenceVerdict, Payment, RateEvidence, Store, StoreError};
+use crate::time::{rfc3339, rfc3339_ms};
 
 /// Page size used when walking all payments of a period.
 const EXPORT_PAGE: u32 = 1000;
@@ -36,7 +36,19 @@ pub struct PaymentRow {
     pub rate_source: String,
     /// Payment method.
     pub method: String,
+    /// The rate in force when it settled (the rate cache's then), EUR per BTC; `None` when the
+    /// cache held none (see `settle_rate_source`).
+    pub settle_rate_eur_per_btc: Option<Decimal>,
+    /// Where that rate came from, or [`NO_SETTLE_RATE`] when none was cached.
+    pub settle_rate_source: String,
+    /// When that rate's provider answers arrived, RFC 3339 UTC ('' when none).
+    pub settle_rate_at: String,
+    /// The provider answers the locked rate came from, those dropped and those failed.
+    pub rate_evidence: Vec<RateEvidence>,
 }
+
+/// `settle_rate_source` of a payment whose settlement found no rate in the cache.
+pub const NO_SETTLE_RATE: &str = "none: no rate cached at settlement";
 
 /// Unix seconds at 00:00 UTC of a date.
 pub fn day_start(date: NaiveDate) -> i64 {
@@ -61,6 +73,17 @@ pub async fn payment_row(store: &Store, payment: &Payment) -> Result<PaymentRow,
         rate_eur_per_btc: payment.rate_eur_per_btc,
         rate_source: payment.rate_source.clone(),
         method: payment.method.clone(),
+        settle_rate_eur_per_btc: payment.settle_rate.as_ref().map(|r| r.eur_per_btc),
+        settle_rate_source: payment
+            .settle_rate
+            .as_ref()
+            .map_or_else(|| NO_SETTLE_RATE.to_owned(), |r| r.source.clone()),
+        settle_rate_at: payment
+            .settle_rate
+            .as_ref()
+            .map(|r| rfc3339(r.at_secs))
+            .unwrap_or_default(),
+        rate_evidence: store.rate_evidence(&payment.ln_invoice_id).await?,
     })
 }
 
@@ -88,7 +111,7 @@ pub async fn payments_in_period(
 }
 
 /// The CSV header line's columns.
-pub const CSV_COLUMNS: [&str; 11] = [
+pub const CSV_COLUMNS: [&str; 15] = [
     "settled_at",
     "payment_hash",
     "ln_invoice_id",
@@ -100,7 +123,41 @@ pub const CSV_COLUMNS: [&str; 11] = [
     "rate_eur_per_btc",
     "rate_source",
     "method",
+    "settle_rate_eur_per_btc",
+    "settle_rate_source",
+    "settle_rate_at",
+    "rate_evidence",
 ];
+
+/// The rate evidence as one CSV field: `used kraken 61000.5 at 2026-…Z; dropped coinbase 64000
+/// at 2026-…Z (reason); failed bitstamp (reason)`.
+pub fn evidence_text(evidence: &[RateEvidence]) -> String {
+    evidence
+        .iter()
+        .map(|item| {
+            let mut text = format!(
+                "{} {}",
+                match item.verdict {
+                    EvidenceVerdict::Used => "used",
+                    EvidenceVerdict::Dropped => "dropped",
+                    EvidenceVerdict::Failed => "failed",
+                },
+                item.provider
+            );
+            if let Some(price) = item.eur_per_btc {
+                text.push_str(&format!(" {price}"));
+            }
+            if let Some(at_ms) = item.answered_at_ms {
+                text.push_str(&format!(" at {}", rfc3339_ms(at_ms)));
+            }
+            if let Some(reason) = &item.reason {
+                text.push_str(&format!(" ({reason})"));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// Quotes a CSV field when it holds a separator, quote or line break (RFC 4180); a leading
 /// `=`, `+`, `-` or `@` is prefixed with `'` so spreadsheets do not run it as a formula.
@@ -134,6 +191,10 @@ pub fn to_csv(rows: &[PaymentRow]) -> String {
             row.rate_eur_per_btc.to_string(),
             row.rate_source.clone(),
             row.method.clone(),
+            row.settle_rate_eur_per_btc.map(|r| r.to_string()).unwrap_or_default(),
+            row.settle_rate_source.clone(),
+            row.settle_rate_at.clone(),
+            evidence_text(&row.rate_evidence),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));

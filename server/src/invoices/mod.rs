@@ -15,7 +15,7 @@
 pub(crate) mod export;
 mod memo;
 
-pub use export::{payments_in_period, to_csv, PaymentRow};
+pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
 
 use std::sync::Arc;
 
@@ -26,9 +26,10 @@ use sha2::{Digest, Sha256};
 use crate::liquidity::{self, InboundCache, InboundCheck};
 use crate::lnd::{LndClient, LndError};
 use crate::money::{self, ConversionError};
-use crate::rates::{RateError, RateQuote, RateService};
+use crate::rates::{RateError, RateHandle, RateQuote, RateService};
 use crate::store::{
-    Fattura, FatturaStatus, InvoiceOrigin, InvoiceState, LnInvoice, NewLnInvoice, NodeOpened, Store, StoreError,
+    EvidenceVerdict, Fattura, FatturaStatus, InvoiceOrigin, InvoiceState, LnInvoice, NewLnInvoice, NodeOpened,
+    RateEvidence, SettleRate, Store, StoreError,
 };
 use crate::time::now_secs;
 use lnd_proto::lnrpc;
@@ -209,6 +210,16 @@ pub struct Created {
     pub warnings: Vec<String>,
 }
 
+/// What explains an invoice's EUR figures, from our records alone (no network).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RateRecord {
+    /// The provider answers its locked rate came from, those dropped and those failed (empty
+    /// for invoices made before evidence was kept).
+    pub rate_evidence: Vec<RateEvidence>,
+    /// Once paid: the rate in force at settlement, `None` when the rate cache held none.
+    pub settle_rate: Option<SettleRate>,
+}
+
 /// What the reuse check found.
 enum Reuse {
     /// A payable invoice for the same debt and amount.
@@ -222,7 +233,9 @@ enum Reuse {
 pub struct InvoiceService {
     store: Store,
     lnd: LndClient,
-    /// The rate service and the policy in use; a running gateway swaps them on a settings change.
+    /// The rate service in use; a running gateway swaps it on a settings change.
+    rates: RateHandle,
+    /// The policy in use; a running gateway swaps it on a settings change.
     live: Arc<std::sync::RwLock<LiveParts>>,
     /// Remembered inbound capacity (the gateway's); `None` checks the node before every invoice.
     inbound_cache: Option<Arc<InboundCache>>,
@@ -232,7 +245,6 @@ pub struct InvoiceService {
 
 /// What an [`InvoiceService`] and its clones use now, swappable while they run.
 struct LiveParts {
-    rates: Arc<RateService>,
     policy: InvoicePolicy,
 }
 
@@ -270,7 +282,8 @@ impl InvoiceService {
         InvoiceService {
             store,
             lnd,
-            live: Arc::new(std::sync::RwLock::new(LiveParts { rates, policy })),
+            rates: RateHandle::new(rates),
+            live: Arc::new(std::sync::RwLock::new(LiveParts { policy })),
             inbound_cache: None,
             open_soon: false,
         }
@@ -295,10 +308,13 @@ impl InvoiceService {
 
     /// The rate service in use.
     pub fn rates(&self) -> Arc<RateService> {
-        match self.live.read() {
-            Ok(live) => live.rates.clone(),
-            Err(poisoned) => poisoned.into_inner().rates.clone(),
-        }
+        self.rates.current()
+    }
+
+    /// A handle on the rate service in use that follows [`InvoiceService::set_rates`] (the
+    /// tracker reads the rate in force at settlement through it).
+    pub fn rate_handle(&self) -> RateHandle {
+        self.rates.clone()
     }
 
     /// The policy in use.
@@ -311,10 +327,7 @@ impl InvoiceService {
 
     /// Uses `rates` from now on (this service and its clones).
     pub fn set_rates(&self, rates: Arc<RateService>) {
-        match self.live.write() {
-            Ok(mut live) => live.rates = rates,
-            Err(poisoned) => poisoned.into_inner().rates = rates,
-        }
+        self.rates.replace(rates);
     }
 
     /// Uses `policy` from now on (this service and its clones).
@@ -477,6 +490,7 @@ impl InvoiceService {
             rate_is_fallback: quote.is_fallback,
             expiry_secs,
             created_at: now_secs(),
+            rate_evidence: rate_evidence(&quote),
         };
         // The record and the node's invoice are made at once; the BOLT11 is shown only when both
         // exist (see the module doc).
@@ -602,7 +616,7 @@ impl InvoiceService {
 
     /// Stores what the node says about one of our invoices and returns the stored record.
     async fn record_node_invoice(&self, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<LnInvoice, InvoiceError> {
-        apply_node_invoice(&self.store, ours, node).await?;
+        apply_node_invoice(&self.store, ours, node, Some(&self.rates())).await?;
         self.store
             .ln_invoice(&ours.id)
             .await?
@@ -612,6 +626,23 @@ impl InvoiceService {
     /// Our record of invoice `id` as stored (the node is not asked), if there is one.
     pub async fn stored(&self, id: &str) -> Result<Option<LnInvoice>, InvoiceError> {
         Ok(self.store.ln_invoice(id).await?)
+    }
+
+    /// The rate evidence and settlement rate of invoice `id`, from the store alone.
+    pub async fn rate_record(&self, id: &str) -> Result<RateRecord, InvoiceError> {
+        let invoice = self
+            .store
+            .ln_invoice(id)
+            .await?
+            .ok_or_else(|| InvoiceError::UnknownLnInvoice(id.to_string()))?;
+        let settle_rate = match self.store.payment(&invoice.payment_hash).await? {
+            Some(payment) => payment.settle_rate,
+            None => None,
+        };
+        Ok(RateRecord {
+            rate_evidence: self.store.rate_evidence(id).await?,
+            settle_rate,
+        })
     }
 
     /// Our record of an invoice, refreshed from the node unless it is final.
@@ -710,9 +741,16 @@ pub fn node_opened(node: &lnrpc::Invoice) -> NodeOpened {
 
 /// Records what the node reports about one of our invoices: confirms a PENDING one, records
 /// a settlement (payment + EUR invoice), or marks it ACCEPTED, CANCELED or EXPIRED. Each store
-/// change writes its event in the same transaction. Returns whether anything changed; applying
-/// the same node state twice changes nothing the second time.
-pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<bool, StoreError> {
+/// change writes its event in the same transaction. A settlement records next to the locked
+/// rate the rate in force then, read from `rates`' cache ([`settle_rate`]; no provider is asked).
+/// Returns whether anything changed; applying the same node state twice changes nothing the
+/// second time.
+pub async fn apply_node_invoice(
+    store: &Store,
+    ours: &LnInvoice,
+    node: &lnrpc::Invoice,
+    rates: Option<&RateService>,
+) -> Result<bool, StoreError> {
     use lnrpc::invoice::InvoiceState as NodeState;
     let expires_at = node.creation_date.saturating_add(node.expiry);
     let mut changed = false;
@@ -724,8 +762,13 @@ pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::I
         Ok(NodeState::Settled) => {
             let paid = u64::try_from(node.amt_paid_msat).unwrap_or(0);
             let settle_index = (node.settle_index > 0).then_some(node.settle_index);
+            let in_force = if ours.state == InvoiceState::Settled {
+                None
+            } else {
+                settle_rate(rates, &ours.id)
+            };
             changed |= store
-                .settle_ln_invoice(&ours.id, paid, settle_index, node.settle_date)
+                .settle_ln_invoice(&ours.id, paid, settle_index, node.settle_date, in_force.as_ref())
                 .await?
                 .is_some();
         }
@@ -749,6 +792,47 @@ pub async fn apply_node_invoice(store: &Store, ours: &LnInvoice, node: &lnrpc::I
         Err(_) => {}
     }
     Ok(changed)
+}
+
+/// The rate in force now for the settlement of invoice `id`, from the rate cache alone (see
+/// [`RateService::in_force`]); `None`, logged, when the cache holds none (or no rate service).
+pub fn settle_rate(rates: Option<&RateService>, id: &str) -> Option<SettleRate> {
+    let quote = rates.and_then(RateService::in_force);
+    if quote.is_none() {
+        tracing::info!(invoice = %id, "no BTC/EUR rate cached at settlement: none recorded next to the locked rate");
+    }
+    quote.map(|q| SettleRate {
+        eur_per_btc: q.eur_per_btc,
+        source: q.source,
+        at_secs: q.fetched_at.timestamp(),
+    })
+}
+
+/// The evidence of a quote as stored with an invoice: the answers used, those dropped (with
+/// the reason) and the providers that failed (with the reason), in that order.
+pub fn rate_evidence(quote: &RateQuote) -> Vec<RateEvidence> {
+    let used = quote.providers.iter().map(|answer| RateEvidence {
+        provider: answer.provider.clone(),
+        verdict: EvidenceVerdict::Used,
+        eur_per_btc: Some(answer.eur_per_btc),
+        answered_at_ms: Some(answer.fetched_at.timestamp_millis()),
+        reason: None,
+    });
+    let dropped = quote.dropped.iter().map(|dropped| RateEvidence {
+        provider: dropped.answer.provider.clone(),
+        verdict: EvidenceVerdict::Dropped,
+        eur_per_btc: Some(dropped.answer.eur_per_btc),
+        answered_at_ms: Some(dropped.answer.fetched_at.timestamp_millis()),
+        reason: Some(dropped.reason.clone()),
+    });
+    let failed = quote.failures.iter().map(|failure| RateEvidence {
+        provider: failure.provider.clone(),
+        verdict: EvidenceVerdict::Failed,
+        eur_per_btc: None,
+        answered_at_ms: None,
+        reason: Some(failure.reason.clone()),
+    });
+    used.chain(dropped).chain(failed).collect()
 }
 
 /// Loud warnings a quote carries (fallback rate, providers disagreeing, fewer agreeing answers

@@ -13,12 +13,14 @@ mod coingecko;
 mod coinmarketcap;
 mod combine;
 mod config;
+mod handle;
 mod kraken;
 mod provider;
 mod service;
 
 pub use combine::{deviation_percent, median, outliers, spread_percent};
 pub use config::{RatesConfig, RatesConfigError, COINGECKO_KEY_NOTICE, DEMO_RATE_EUR_PER_BTC};
+pub use handle::RateHandle;
 pub use provider::SanityBand;
 pub use provider::{decimal_from_json_number, decimal_from_json_price, decimal_from_price_text, ProviderError};
 pub use service::{

@@ -578,6 +578,13 @@ impl RateService {
             .cloned()
     }
 
+    /// The rate in force now, from the cache alone (no provider is asked): the last quote
+    /// computed from live answers if younger than `max_quote_age_secs`, else `None`.
+    pub fn in_force(&self) -> Option<RateQuote> {
+        self.cached_younger_than(Duration::from_secs(self.config.max_quote_age_secs))
+            .map(|served| served.quote)
+    }
+
     /// Record `quote` (obtained at `at`) as the last one handed out, and as the live cache when `cache`.
     fn remember(&self, quote: &RateQuote, at: Instant, cache: bool) {
         let served = Served {

@@ -36,6 +36,8 @@ pub struct NewLnInvoice {
     pub expiry_secs: u64,
     /// Creation time (unix seconds).
     pub created_at: i64,
+    /// The provider answers the rate came from, those dropped and those failed (stored with it).
+    pub rate_evidence: Vec<super::RateEvidence>,
 }
 
 /// A stored Lightning invoice.
@@ -362,6 +364,7 @@ impl Store {
                         .bind(&new.preimage)
                         .execute(&mut **tx)
                         .await?;
+                    super::rate_evidence::insert(tx, &id, &new.rate_evidence).await?;
                     Ok(id)
                 })
             }))
@@ -408,6 +411,14 @@ impl Store {
     /// Removes a PENDING invoice the node never created (so nothing payable is left behind).
     pub async fn delete_pending_ln_invoice(&self, id: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
+        let pending: Option<String> =
+            sqlx::query_scalar("SELECT id FROM ln_invoices WHERE id = $1 AND state = 'PENDING'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(pending) = pending {
+            super::rate_evidence::delete(tx.tx(), &pending).await?;
+        }
         sqlx::query(
             "DELETE FROM ln_preimages WHERE payment_hash = \
              (SELECT payment_hash FROM ln_invoices WHERE id = $1 AND state = 'PENDING')",
@@ -451,14 +462,15 @@ impl Store {
         Ok(changed)
     }
 
-    /// Records a settlement: the invoice, the payment and the EUR invoice's paid amount, in
-    /// one transaction. Returns the payment when this call settled it, `None` if it already was.
+    /// Records a settlement: the invoice, the payment (with `settle_rate`, the rate in force
+    /// then, if any) and the EUR invoice's paid amount, in one transaction. Returns the payment when this call settled it, `None` if it already was.
     pub async fn settle_ln_invoice(
         &self,
         id: &str,
         amt_paid_msat: u64,
         settle_index: Option<u64>,
         settled_at: i64,
+        settle_rate: Option<&super::SettleRate>,
     ) -> Result<Option<super::Payment>, StoreError> {
         let mut tx = self.begin_write().await?;
         let row: Option<LnRow> = sqlx::query_as(&format!("{SELECT_LN} WHERE id = $1"))
@@ -481,7 +493,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let payment = super::payments::insert(tx.tx(), &invoice, amt_paid_msat, settled_at).await?;
+        let payment = super::payments::insert(tx.tx(), &invoice, amt_paid_msat, settled_at, settle_rate).await?;
         if let Some(fattura_id) = invoice.fattura_id {
             let cents = eur_to_cents(payment.amount_eur).unwrap_or(0);
             fatture::add_paid(tx.tx(), fattura_id, cents).await?;

@@ -10,6 +10,7 @@ mod group;
 mod leader;
 mod ln_invoices;
 mod payments;
+mod rate_evidence;
 mod rebalances;
 mod users;
 
@@ -21,7 +22,8 @@ pub use events::{
 pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
 pub use leader::Leadership;
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
-pub use payments::Payment;
+pub use payments::{Payment, SettleRate};
+pub use rate_evidence::{EvidenceVerdict, RateEvidence};
 pub use rebalances::{NewRebalance, RebalanceTrigger};
 pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
 

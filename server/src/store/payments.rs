@@ -26,6 +26,19 @@ pub struct Payment {
     pub method: String,
     /// Settle time (unix seconds).
     pub settled_at: i64,
+    /// The rate in force when it settled (the rate cache's then); `None` when none was cached.
+    pub settle_rate: Option<SettleRate>,
+}
+
+/// The BTC/EUR rate in force at a moment, as the rate cache held it (no provider asked).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SettleRate {
+    /// EUR per BTC.
+    pub eur_per_btc: Decimal,
+    /// Where it came from ("median(kraken,bitstamp)", …).
+    pub source: String,
+    /// When its provider answers arrived (unix seconds).
+    pub at_secs: i64,
 }
 
 #[derive(FromRow)]
@@ -39,13 +52,25 @@ struct PaymentRow {
     rate_source: String,
     method: String,
     settled_at: i64,
+    settle_rate_eur_per_btc: Option<String>,
+    settle_rate_source: Option<String>,
+    settle_rate_at: Option<i64>,
 }
 
 impl TryFrom<PaymentRow> for Payment {
     type Error = StoreError;
 
     fn try_from(row: PaymentRow) -> Result<Self, Self::Error> {
+        let settle_rate = match (row.settle_rate_eur_per_btc, row.settle_rate_source, row.settle_rate_at) {
+            (Some(rate), Some(source), Some(at_secs)) => Some(SettleRate {
+                eur_per_btc: parse_decimal(&rate, "settle rate")?,
+                source,
+                at_secs,
+            }),
+            _ => None,
+        };
         Ok(Payment {
+            settle_rate,
             amount_msat: to_u64(row.amount_msat, "amount_msat")?,
             amount_eur: cents_to_eur(row.amount_cents),
             rate_eur_per_btc: parse_decimal(&row.rate_eur_per_btc, "rate")?,
@@ -60,7 +85,8 @@ impl TryFrom<PaymentRow> for Payment {
 }
 
 const SELECT_PAYMENT: &str = "SELECT payment_hash, ln_invoice_id, fattura_id, amount_msat, \
-     amount_cents, rate_eur_per_btc, rate_source, method, settled_at FROM payments";
+     amount_cents, rate_eur_per_btc, rate_source, method, settled_at, settle_rate_eur_per_btc, \
+     settle_rate_source, settle_rate_at FROM payments";
 
 /// EUR value of a paid amount at the invoice's locked rate: the invoice's EUR amount when
 /// the whole invoice was paid, otherwise proportional, rounded to the cent.
@@ -78,12 +104,14 @@ pub(super) async fn insert(
     invoice: &LnInvoice,
     amt_paid_msat: u64,
     settled_at: i64,
+    settle_rate: Option<&SettleRate>,
 ) -> Result<Payment, StoreError> {
     let amount_eur = eur_for(invoice, amt_paid_msat);
     let cents = eur_to_cents(amount_eur).ok_or_else(|| StoreError::Corrupt(format!("payment EUR {amount_eur}")))?;
     sqlx::query(
         "INSERT INTO payments (payment_hash, ln_invoice_id, fattura_id, amount_msat, amount_cents, \
-         rate_eur_per_btc, rate_source, settled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         rate_eur_per_btc, rate_source, settled_at, settle_rate_eur_per_btc, settle_rate_source, settle_rate_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&invoice.payment_hash)
     .bind(&invoice.id)
@@ -93,6 +121,9 @@ pub(super) async fn insert(
     .bind(invoice.rate_eur_per_btc.to_string())
     .bind(&invoice.rate_source)
     .bind(settled_at)
+    .bind(settle_rate.map(|r| r.eur_per_btc.to_string()))
+    .bind(settle_rate.map(|r| r.source.clone()))
+    .bind(settle_rate.map(|r| r.at_secs))
     .execute(&mut **tx)
     .await?;
     Ok(Payment {
@@ -105,6 +136,7 @@ pub(super) async fn insert(
         rate_source: invoice.rate_source.clone(),
         method: "Lightning Network".to_string(),
         settled_at,
+        settle_rate: settle_rate.cloned(),
     })
 }
 

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::invoices::apply_node_invoice;
 use crate::lnd::{LndClient, LndError};
+use crate::rates::RateHandle;
 use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store, StoreError};
 
 /// Invoices fetched per `ListInvoices` page during a sweep.
@@ -70,6 +71,8 @@ pub struct Tracker {
     store: Store,
     lnd: LndClient,
     cfg: TrackerConfig,
+    /// Where the rate in force at a settlement is read from (its cache only); `None` records none.
+    rates: Option<RateHandle>,
     /// The resume indexes this tracker stored, and the add index it saw but has not stored yet.
     indexes: std::sync::Arc<std::sync::Mutex<ResumeIndexes>>,
 }
@@ -108,8 +111,15 @@ impl Tracker {
             store,
             lnd,
             cfg,
+            rates: None,
             indexes: std::sync::Arc::new(std::sync::Mutex::new(ResumeIndexes::default())),
         }
+    }
+
+    /// Records at each settlement the rate `rates` has cached then (no provider is asked).
+    pub fn with_rates(mut self, rates: RateHandle) -> Self {
+        self.rates = Some(rates);
+        self
     }
 
     /// Runs the tracker on the current runtime until [`TrackerHandle::stop`].
@@ -443,6 +453,7 @@ impl Tracker {
     }
 
     async fn apply_to(&self, ours: &LnInvoice, node: &lnrpc::Invoice) -> Result<bool, TrackerError> {
-        Ok(apply_node_invoice(&self.store, ours, node).await?)
+        let rates = self.rates.as_ref().map(RateHandle::current);
+        Ok(apply_node_invoice(&self.store, ours, node, rates.as_deref()).await?)
     }
 }

@@ -1,6 +1,7 @@
 //! Tracker + webhook dispatcher started together, as `serve` and `lightning watch` run them.
 
 use crate::lnd::LndClient;
+use crate::rates::RateHandle;
 use crate::store::Store;
 use crate::webhooks::{
     self, DefaultEndpointSettings, Dispatcher, DispatcherConfig, DispatcherHandle, EndpointBreakers, WebhookError,
@@ -17,19 +18,25 @@ pub struct PaymentTracking {
 
 impl PaymentTracking {
     /// Mirrors the `lightning_webhook_*` settings into the `default` endpoint, then starts the
-    /// tracker and the dispatcher on the current runtime.
+    /// tracker (recording at each settlement the rate `rates` has cached then) and the dispatcher
+    /// on the current runtime.
     pub async fn start(
         store: Store,
         lnd: LndClient,
         default_endpoint: &DefaultEndpointSettings,
         tracker_cfg: TrackerConfig,
         dispatcher_cfg: DispatcherConfig,
+        rates: Option<RateHandle>,
     ) -> Result<PaymentTracking, WebhookError> {
         webhooks::sync_default_endpoint(&store, default_endpoint).await?;
         let dispatcher = Dispatcher::new(store.clone(), dispatcher_cfg, default_endpoint.secret.clone())?;
         let webhook_breakers = dispatcher.breakers();
         let dispatcher = dispatcher.spawn();
-        let tracker = super::leader::spawn_led(Tracker::new(store, lnd, tracker_cfg));
+        let mut tracker = Tracker::new(store, lnd, tracker_cfg);
+        if let Some(rates) = rates {
+            tracker = tracker.with_rates(rates);
+        }
+        let tracker = super::leader::spawn_led(tracker);
         Ok(PaymentTracking {
             tracker,
             dispatcher,

@@ -184,10 +184,12 @@ fn import_create_pay_settle_and_export() {
     let today = chrono::Utc::now().date_naive().to_string();
     let csv = ok(openfatture(&home, None).args(["lightning", "payments", "export", "--from", &today, "--to", &today]));
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("settled_at,payment_hash,ln_invoice_id,original_invoice,client,client_piva,amount_sats,amount_eur,rate_eur_per_btc,rate_source,method"));
+    assert_eq!(lines.next(), Some("settled_at,payment_hash,ln_invoice_id,original_invoice,client,client_piva,amount_sats,amount_eur,rate_eur_per_btc,rate_source,method,settle_rate_eur_per_btc,settle_rate_source,settle_rate_at,rate_evidence"));
     let row = lines.next().expect("one row");
+    // Settled by a CLI command, whose rate cache is empty (the fallback rate is not a cached
+    // market rate): no rate in force is recorded, and the export says so.
     assert!(
-        row.ends_with(",INV-001-LN,INV-001,Acme Corp,IT01234567890,1111112,500.00,45000.00,fallback,Lightning Network"),
+        row.ends_with(",INV-001-LN,INV-001,Acme Corp,IT01234567890,1111112,500.00,45000.00,fallback,Lightning Network,,none: no rate cached at settlement,,"),
         "{row}"
     );
     let json = ok(openfatture(&home, None).args(["lightning", "payments", "export", "--format", "json"]));

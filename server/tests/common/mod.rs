@@ -84,6 +84,7 @@ pub fn new_standalone_invoice(
         rate_is_fallback: false,
         expiry_secs: 3600,
         created_at: 1_700_000_000,
+        rate_evidence: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@
 mod common;
 
 mod breaker_serve;
+mod evidence;
 mod invoices;
 mod liquidity;
 mod lnd_client;

@@ -1,7 +1,7 @@
 //! The storage layer behaves the same on SQLite and on a real PostgreSQL server.
 
 use crate::common;
-use common::lightning::{invoice_client, invoice_service, start_node};
+use common::lightning::{invoice_client, start_node};
 use common::pg::PgServer;
 
 use openfatture::store::{Backend, EventKind, Store};
@@ -63,7 +63,19 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
     let dir = tempfile::tempdir()?;
     let node = start_node(dir.path()).await?;
     let lnd = invoice_client(&node).await?;
-    let service = invoice_service(&store, &node).await?;
+    // Three local key-less providers agreeing on 45,000 EUR/BTC: the rate evidence is stored.
+    let (kraken, bitstamp, coinbase) = (
+        common::rates::kraken_server("45000.00").await,
+        common::rates::bitstamp_server("45000.0").await,
+        common::rates::coinbase_server("45000").await,
+    );
+    let rates = openfatture::rates::RateService::new(common::rates::keyless_config(&kraken, &bitstamp, &coinbase))?;
+    let service = openfatture::invoices::InvoiceService::new(
+        store.clone(),
+        lnd.clone(),
+        std::sync::Arc::new(rates),
+        common::lightning::POLICY,
+    );
 
     // EUR invoices: add, duplicate refused, search.
     let now = 1_736_900_000;
@@ -144,10 +156,28 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
 
     let bolt11 = created.invoice.payment_request.clone().ok_or("bolt11")?;
     simnode::pay(&dir.path().join("simnode"), &bolt11, simnode::PayOptions::default()).await?;
-    let tracker = Tracker::new(store.clone(), lnd.clone(), TrackerConfig::default());
+    let tracker = Tracker::new(store.clone(), lnd.clone(), TrackerConfig::default()).with_rates(service.rate_handle());
     tracker.sweep().await?;
     tracker.sweep().await?; // a second look changes nothing
     let settled = store.ln_invoice(&created.invoice.id).await?.ok_or("settled")?;
+    // The rate evidence and the rate in force at settlement (the service's cache), stored alike.
+    let evidence = store.rate_evidence(&created.invoice.id).await?;
+    seen.push(format!(
+        "evidence {:?}",
+        evidence
+            .iter()
+            .map(|e| (
+                e.provider.clone(),
+                e.verdict.as_str(),
+                e.eur_per_btc.map(|p| p.to_string())
+            ))
+            .collect::<Vec<_>>()
+    ));
+    let payment = store.payment(&settled.payment_hash).await?.ok_or("payment")?;
+    seen.push(format!(
+        "settle rate {:?}",
+        payment.settle_rate.map(|r| (r.eur_per_btc.to_string(), r.source))
+    ));
     seen.push(format!(
         "settled {} paid {} msat",
         settled.state.as_str(),
@@ -206,7 +236,8 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
     let rows = payments_in_period(&store, None, None).await?;
     let csv = to_csv(&rows);
     // Settle time and payment hash differ per run; the rest of the row must not.
-    let row: Option<Vec<&str>> = csv.lines().nth(1).map(|l| l.split(',').skip(2).collect());
+    // Up to the settlement rate's source: its time and the evidence's times differ run to run.
+    let row: Option<Vec<&str>> = csv.lines().nth(1).map(|l| l.split(',').skip(2).take(15).collect());
     seen.push(format!("csv lines {} first {:?}", csv.lines().count(), row));
 
     // Staff, sessions and the sign-in throttle.
@@ -283,6 +314,16 @@ async fn a_business_day_looks_the_same_on_sqlite_and_postgres() -> TestResult {
     let on_sqlite = business_day(Store::open_in(dir.path()).await?).await?;
     assert_eq!(on_sqlite, on_postgres);
     // And the day really happened (not two identical empty transcripts).
+    assert!(
+        on_sqlite
+            .iter()
+            .any(|l| l.starts_with("evidence [(\"") && l.contains("\"used\"")),
+        "{on_sqlite:#?}"
+    );
+    assert!(
+        on_sqlite.iter().any(|l| l.starts_with("settle rate Some((")),
+        "{on_sqlite:#?}"
+    );
     assert!(
         on_sqlite.iter().any(|l| l == "settled SETTLED paid 1111112000 msat"),
         "{on_sqlite:#?}"
@@ -402,6 +443,7 @@ async fn ids_chosen(store: Store) -> Result<Vec<String>, Box<dyn std::error::Err
         rate_is_fallback: true,
         expiry_secs: 60,
         created_at: 1,
+        rate_evidence: Vec::new(),
     };
     // A standalone row with attempt `attempt`, as if that many had been made.
     let seed = |attempt: i64| {

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod evidence;
 mod gateway;
 mod live_settings;
 mod load;
