@@ -60,13 +60,20 @@ impl Build {
         }
         // cargo-leptos sets RUSTFLAGS to the configured wasm rustflags plus this flag. Without
         // RUSTFLAGS in the environment, `--config` adds it to the ones .cargo/config.toml gives.
+        // Also the remapping of this machine's Cargo and rustup homes, wherever they are: the
+        // config file can only list the usual places, and panic locations in the wasm name every
+        // dependency's source path.
+        let mut flags = vec![SPLIT_RUSTFLAG.to_string()];
+        flags.extend(home_remaps());
         match std::env::var("RUSTFLAGS") {
-            Ok(flags) if !flags.trim().is_empty() => {
-                command.env("RUSTFLAGS", format!("{} {SPLIT_RUSTFLAG}", flags.trim()));
+            Ok(given) if !given.trim().is_empty() => {
+                command.env("RUSTFLAGS", format!("{} {}", given.trim(), flags.join(" ")));
             }
             _ => {
+                let quoted: Vec<String> = flags.iter().map(|f| toml_string(f)).collect();
                 command.arg(format!(
-                    "--config=target.{WASM_TARGET}.rustflags=[\"{SPLIT_RUSTFLAG}\"]"
+                    "--config=target.{WASM_TARGET}.rustflags=[{}]",
+                    quoted.join(",")
                 ));
             }
         }
@@ -149,9 +156,39 @@ impl Running {
     }
 }
 
+/// `--remap-path-prefix` flags that hide this machine's Cargo home (`CARGO_HOME`, else
+/// `~/.cargo`) and rustup home (`RUSTUP_HOME`, else `~/.rustup`) from the wasm.
+fn home_remaps() -> Vec<String> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let dir = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(default)))
+    };
+    [
+        (dir("CARGO_HOME", ".cargo"), "/cargo"),
+        (dir("RUSTUP_HOME", ".rustup"), "/rustup"),
+    ]
+    .into_iter()
+    .filter_map(|(from, to)| from.map(|from| format!("--remap-path-prefix={}={to}", from.display())))
+    .collect()
+}
+
+/// `text` as a TOML basic string.
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_homes_are_remapped_and_quoted_for_toml() {
+        assert_eq!(toml_string(r#"a"b\c"#), r#""a\"b\\c""#);
+        let remaps = home_remaps();
+        assert!(remaps.iter().any(|f| f.ends_with("=/cargo")), "{remaps:?}");
+    }
 
     #[test]
     fn variables_cargo_run_sets_for_this_tool_are_not_passed_on() {
