@@ -1,10 +1,15 @@
 //! Italian and English. The language starts from the browser's (`navigator.language`, Italian when it
 //! starts with "it"), can be switched in the header, and the choice is remembered in the browser.
 //!
-//! Texts live next to the components that show them, as `tr("English", "Italiano")` pairs: no
-//! lookup table to keep in sync, and a missing translation is impossible to write. Messages with
-//! values in them (refused amounts and notes, which the gateway also sends) are functions of a
-//! [`Lang`] below; their English text is the error's own `Display`.
+//! Every text comes from one catalogue per language (`en.rs`, `it.rs`, see [`catalogue`]), looked
+//! up by key: [`t`] in the current language, [`text_in`] in a given one, [`fill`] for texts with
+//! values in them. The catalogue tests fail when a key is missing in one language.
+
+mod catalogue;
+mod en;
+mod it;
+
+pub use catalogue::{fill, text_in};
 
 use leptos::prelude::*;
 
@@ -55,6 +60,11 @@ pub fn provide_i18n() -> I18n {
 /// The current language (English if none was provided).
 pub fn lang() -> Lang {
     use_context::<I18n>().map(|i| i.0.get()).unwrap_or(Lang::En)
+}
+
+/// The text of `key` in the current language (tracked: call it inside a reactive closure).
+pub fn t(key: &str) -> &'static str {
+    text_in(lang(), key)
 }
 
 /// The text for the current language (tracked: call it inside a reactive closure).
@@ -187,86 +197,7 @@ fn initial_lang() -> Lang {
 impl crate::error::PosError {
     /// The cashier's text for this error in `lang`: short, and it says what to do.
     pub fn text(self, lang: Lang) -> &'static str {
-        use crate::error::PosError as E;
-        let (en, it) = match self {
-            E::RateUnavailable => (
-                "BTC/EUR rate unavailable: tell the manager",
-                "Cambio BTC/EUR non disponibile: avvisa il responsabile",
-            ),
-            E::NodeUnavailable => (
-                "Lightning payments unavailable now: tell the manager",
-                "Pagamenti Lightning non disponibili ora: avvisa il responsabile",
-            ),
-            E::CannotReceive => (
-                "This amount cannot be received now: try less or tell the manager",
-                "Importo non ricevibile ora: prova un importo minore o avvisa il responsabile",
-            ),
-            E::NotConfirmed => (
-                "The sale was not confirmed: press Charge again",
-                "Vendita non confermata: premi di nuovo Incassa",
-            ),
-            E::InvalidAmount => (
-                "Amount not valid: type it like 12,50",
-                "Importo non valido: scrivilo come 12,50",
-            ),
-            E::AmountTooSmall => (
-                "Type an amount greater than zero",
-                "Inserisci un importo maggiore di zero",
-            ),
-            E::AmountTooLarge => (
-                "Amount too large: check it and type it again",
-                "Importo troppo alto: controllalo e riscrivilo",
-            ),
-            E::NoteTooLong => (
-                "Note too long: shorten it and press Charge again",
-                "Nota troppo lunga: accorciala e premi di nuovo Incassa",
-            ),
-            E::UnsafeNote => (
-                "The note has an invisible or text-direction character: retype it",
-                "La nota ha un carattere invisibile o di direzione: riscrivila",
-            ),
-            E::OverTillMaximum => (
-                "Amount above the till's maximum: ask the owner",
-                "Importo oltre il massimo per la cassa: chiedi al titolare",
-            ),
-            E::SaleNotFound => (
-                "Sale not found: start a new sale",
-                "Vendita non trovata: inizia una nuova vendita",
-            ),
-            E::SaleAlreadyPaid => (
-                "This sale is already paid: nothing to do",
-                "Vendita già pagata: non serve altro",
-            ),
-            E::SaleEnded => (
-                "This sale has already ended: start a new one",
-                "Vendita già chiusa: iniziane una nuova",
-            ),
-            E::SignedOut => ("Session ended: sign in again", "Sessione scaduta: accedi di nuovo"),
-            E::NotAllowed => (
-                "Not allowed for your account: ask the manager",
-                "Non consentito al tuo profilo: chiedi al responsabile",
-            ),
-            E::TooManyAttempts => (
-                "Too many attempts: wait a minute and try again",
-                "Troppi tentativi: attendi un minuto e riprova",
-            ),
-            E::Busy => (
-                "The till cannot save now: try again in a moment",
-                "La cassa non riesce a salvare ora: riprova tra poco",
-            ),
-            E::NoConnection => (
-                "No connection to the till: check the network and try again",
-                "Nessuna connessione alla cassa: controlla la rete e riprova",
-            ),
-            E::Unexpected => (
-                "Something went wrong: try again, then tell the manager",
-                "Qualcosa non ha funzionato: riprova, poi avvisa il responsabile",
-            ),
-        };
-        match lang {
-            Lang::En => en,
-            Lang::It => it,
-        }
+        text_in(lang, &format!("pos.error.{}", self.code()))
     }
 }
 
@@ -274,17 +205,14 @@ impl crate::model::RateState {
     /// The small label of this kind of rate in `lang` ("demo rate" / "cambio dimostrativo").
     pub fn label(self, lang: Lang) -> &'static str {
         use crate::model::RateState as S;
-        let (en, it) = match self {
-            S::Live => ("live rate", "cambio in tempo reale"),
-            S::Stale => ("rate not updated", "cambio non aggiornato"),
-            S::Fallback => ("fallback rate", "cambio di riserva"),
-            S::Demo => ("demo rate", "cambio dimostrativo"),
-            S::Unavailable => ("rate unavailable", "cambio non disponibile"),
+        let key = match self {
+            S::Live => "rate.state.live",
+            S::Stale => "rate.state.stale",
+            S::Fallback => "rate.state.fallback",
+            S::Demo => "rate.state.demo",
+            S::Unavailable => "rate.state.unavailable",
         };
-        match lang {
-            Lang::En => en,
-            Lang::It => it,
-        }
+        text_in(lang, key)
     }
 }
 
