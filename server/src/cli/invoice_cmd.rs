@@ -8,10 +8,8 @@ use rust_decimal::Decimal;
 
 use super::{CliError, Output};
 use crate::context::Services;
-use crate::fatturapa::{
-    is_zip, parse_fattura_file, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, ImportedInvoice, Signer,
-    MAX_ARCHIVE_BYTES,
-};
+use crate::fatturapa::{DueDetail, MAX_ARCHIVE_BYTES, MAX_FATTURA_BYTES};
+use crate::invoices::import::{import_named, refused, FileResult, ImportOptions};
 use crate::invoices::validate_amount;
 use crate::store::{Fattura, NewFattura, Store};
 use crate::time::now_secs;
@@ -287,65 +285,6 @@ fn print_due_detail(f: &Fattura, detail: &DueDetail) {
     }
 }
 
-fn to_new_fattura(inv: &ImportedInvoice, file_name: &str) -> NewFattura {
-    NewFattura {
-        numero: inv.numero.clone(),
-        data: inv.data,
-        cedente_piva: inv.cedente_piva.clone(),
-        client_name: inv.cliente.denominazione.clone(),
-        client_piva: inv.cliente.piva.clone(),
-        client_cf: inv.cliente.codice_fiscale.clone(),
-        description: inv.descrizione.clone(),
-        totale_eur: inv.totale_eur,
-        ritenuta_eur: inv.ritenuta_eur,
-        bollo_eur: inv.bollo_eur,
-        due_eur: inv.amount_due_eur().max(Decimal::ZERO),
-        source: format!("fatturapa:{file_name}"),
-    }
-}
-
-/// What `invoice import` was asked besides the files.
-struct ImportOptions {
-    /// Store nothing, report what would be stored.
-    dry_run: bool,
-    /// The merchant's VAT id (`shop_vat_number`), to recognise purchase invoices.
-    merchant_vat_id: Option<String>,
-}
-
-/// What happened to one document of a file.
-#[derive(Debug, serde::Serialize)]
-struct DocumentResult {
-    /// `numero/anno`.
-    invoice: String,
-    /// `TipoDocumento`.
-    tipo_documento: String,
-    /// `imported`, `would_import`, `already_present`, `already_present_differs`, `skipped`,
-    /// `credit_applied`.
-    outcome: &'static str,
-    /// The amount due, for invoices to collect.
-    due_eur: Option<Decimal>,
-    /// Why it was skipped, or what differs, or a warning.
-    message: Option<String>,
-}
-
-/// What happened to one file.
-#[derive(Debug, serde::Serialize)]
-struct FileResult {
-    /// The file name.
-    file: String,
-    /// `imported` (stored or already present), `skipped` (nothing to collect), `refused`,
-    /// `ignored` (an SDI receipt or another file of an archive).
-    status: &'static str,
-    /// Why the file was refused.
-    reason: Option<String>,
-    /// Why a file of an archive was ignored.
-    note: Option<String>,
-    /// Who signed a `.p7m` file (its content digest checked).
-    signer: Option<Signer>,
-    /// One entry per document.
-    documents: Vec<DocumentResult>,
-}
-
 /// Imports each file in its own transaction: a bad file is reported and never stops the others.
 /// Credit notes linked to an imported invoice reduce its amount due; self-invoices, TD29 and
 /// purchase invoices are skipped with a message. Fails (after importing the good files) when
@@ -357,19 +296,15 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf], options: &Import
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        if name.to_ascii_lowercase().ends_with(".zip") {
-            import_archive(store, path, &name, options, &mut results).await?;
-            continue;
-        }
-        let result = match read_limited(path, crate::fatturapa::MAX_FATTURA_BYTES) {
-            Ok(bytes) if is_zip(&bytes) => refused(
-                name.clone(),
-                format!("{name}: a zip archive must be named *.zip to be unpacked"),
-            ),
-            Ok(bytes) => import_file(store, &bytes, &name, options).await?,
-            Err(reason) => refused(name, reason),
+        let limit = if name.to_ascii_lowercase().ends_with(".zip") {
+            MAX_ARCHIVE_BYTES
+        } else {
+            MAX_FATTURA_BYTES
         };
-        results.push(result);
+        match read_limited(path, limit) {
+            Ok(bytes) => results.extend(import_named(store, &name, &bytes, options).await?),
+            Err(reason) => results.push(refused(name, reason)),
+        }
     }
     let refusals: Vec<String> = results.iter().filter_map(|r| r.reason.clone()).collect();
     if out.json {
@@ -386,241 +321,6 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf], options: &Import
             refusals.join("\n  ")
         )))
     }
-}
-
-fn refused(file: String, reason: String) -> FileResult {
-    FileResult {
-        file,
-        status: "refused",
-        reason: Some(reason),
-        note: None,
-        signer: None,
-        documents: Vec::new(),
-    }
-}
-
-/// Imports every FatturaPA file of a `.zip` archive, each as its own file (`archive.zip/name`);
-/// SDI receipts and metadata are listed as ignored. An archive over the limits is refused whole.
-async fn import_archive(
-    store: &Store,
-    path: &std::path::Path,
-    name: &str,
-    options: &ImportOptions,
-    results: &mut Vec<FileResult>,
-) -> Result<(), CliError> {
-    let entries =
-        read_limited(path, MAX_ARCHIVE_BYTES).and_then(|bytes| unpack_zip(&bytes, name).map_err(|e| e.to_string()));
-    let entries = match entries {
-        Ok(entries) => entries,
-        Err(reason) => {
-            results.push(refused(name.to_string(), reason));
-            return Ok(());
-        }
-    };
-    for entry in entries {
-        match entry {
-            ArchiveEntry::Invoice { name: inner, bytes } => {
-                let full = format!("{name}/{inner}");
-                results.push(import_file(store, &bytes, &full, options).await?);
-            }
-            ArchiveEntry::Ignored { name: inner, reason } => results.push(FileResult {
-                file: format!("{name}/{inner}"),
-                status: "ignored",
-                reason: None,
-                note: Some(reason),
-                signer: None,
-                documents: Vec::new(),
-            }),
-        }
-    }
-    Ok(())
-}
-
-fn skipped(inv: &ImportedInvoice, message: String) -> DocumentResult {
-    DocumentResult {
-        invoice: format!("{}/{}", inv.numero, inv.anno),
-        tipo_documento: inv.tipo_documento.clone(),
-        outcome: "skipped",
-        due_eur: None,
-        message: Some(message),
-    }
-}
-
-/// Why a document is not collected, or `None` for an invoice to collect.
-fn skip_reason(inv: &ImportedInvoice, merchant_vat_id: Option<&str>) -> Option<String> {
-    let tipo = &inv.tipo_documento;
-    if let Some(own) = merchant_vat_id {
-        if inv.cliente.piva.as_deref() == Some(own) && inv.cedente_piva != own {
-            return Some(format!(
-                "purchase invoice: the merchant ({own}, shop_vat_number) is the CessionarioCommittente; \
-                 only the merchant's own invoices are collected"
-            ));
-        }
-    }
-    match inv.kind() {
-        DocumentKind::Collectible | DocumentKind::CreditNote => None,
-        DocumentKind::SelfInvoice => Some(format!(
-            "{tipo} is a self-invoice or reverse-charge integration (autofattura): nothing is collected from a client"
-        )),
-        DocumentKind::BuyerCommunication => Some(format!(
-            "{tipo} is the buyer's communication of an invoice its supplier omitted or got wrong: nothing is collected"
-        )),
-        DocumentKind::Unknown => Some(format!("{tipo} is not a document type this importer collects")),
-    }
-}
-
-/// Parses one file and stores its invoices in one transaction (or, with `--dry-run`, says what
-/// would be stored).
-async fn import_file(store: &Store, bytes: &[u8], name: &str, options: &ImportOptions) -> Result<FileResult, CliError> {
-    let (invoices, signer) = match parse_fattura_file(bytes, name) {
-        Ok(parsed) => (parsed.invoices, parsed.signer),
-        Err(e) => return Ok(refused(name.to_string(), e.to_string())),
-    };
-    let mut documents = Vec::new();
-    let mut batch: Vec<(NewFattura, DueDetail)> = Vec::new();
-    let mut credit_notes = Vec::new();
-    for inv in &invoices {
-        if let Some(reason) = skip_reason(inv, options.merchant_vat_id.as_deref()) {
-            documents.push(skipped(inv, reason));
-            continue;
-        }
-        if inv.kind() == DocumentKind::CreditNote {
-            credit_notes.push(inv);
-            continue;
-        }
-        let due = inv.amount_due_eur();
-        if due <= Decimal::ZERO {
-            return Ok(refused(
-                name.to_string(),
-                format!(
-                    "{name}: invoice {}/{} ({}) has an amount due of {due} EUR: a document total cannot be negative \
-                     or zero for an invoice to collect (a credit note is TD04/TD08)",
-                    inv.numero, inv.anno, inv.tipo_documento
-                ),
-            ));
-        }
-        let new = to_new_fattura(inv, name);
-        if batch.iter().any(|(b, _)| {
-            b.numero == new.numero && b.data.year() == new.data.year() && b.cedente_piva == new.cedente_piva
-        }) {
-            documents.push(skipped(
-                inv,
-                format!(
-                    "the file carries invoice {}/{} twice: stored once",
-                    inv.numero, inv.anno
-                ),
-            ));
-            continue;
-        }
-        let mut detail = inv.due_detail();
-        detail.signed_by = signer.clone();
-        batch.push((new, detail));
-    }
-    let mut stored = Vec::new();
-    for (new, _) in &batch {
-        stored.push(
-            store
-                .fattura_by_key(&new.numero, new.data.year(), &new.cedente_piva)
-                .await?,
-        );
-    }
-    let ids = if options.dry_run {
-        Vec::new()
-    } else {
-        store.import_fatture_detailed(&batch, now_secs()).await?
-    };
-    for (index, ((new, detail), existing)) in batch.iter().zip(stored).enumerate() {
-        let label = format!("{}/{}", new.numero, new.data.year());
-        let tipo = invoices
-            .iter()
-            .find(|i| i.numero == new.numero && i.anno == new.data.year())
-            .map(|i| i.tipo_documento.clone())
-            .unwrap_or_default();
-        let (outcome, message) = match existing {
-            Some(old) if old.totale_eur != new.totale_eur || old.due_eur != new.due_eur && old.due_detail.as_ref().is_none_or(|d| d.credit_notes.is_empty()) => (
-                "already_present_differs",
-                Some(format!(
-                    "already stored with total {} EUR and due {} EUR; this file says total {} EUR and due {} EUR: left unchanged, check which is right",
-                    old.totale_eur, old.due_eur, new.totale_eur, new.due_eur
-                )),
-            ),
-            Some(_) => ("already_present", None),
-            None if options.dry_run => ("would_import", detail.warning.clone()),
-            None => match ids.get(index) {
-                Some(Some(_)) => ("imported", detail.warning.clone()),
-                _ => ("already_present", None),
-            },
-        };
-        documents.push(DocumentResult {
-            invoice: label,
-            tipo_documento: tipo,
-            outcome,
-            due_eur: Some(new.due_eur),
-            message,
-        });
-    }
-    for note in credit_notes {
-        documents.push(apply_credit_note(store, note, options.dry_run).await?);
-    }
-    let status = if documents.iter().any(|d| {
-        matches!(
-            d.outcome,
-            "imported" | "would_import" | "already_present" | "already_present_differs" | "credit_applied"
-        )
-    }) {
-        "imported"
-    } else {
-        "skipped"
-    };
-    Ok(FileResult {
-        file: name.to_string(),
-        status,
-        reason: None,
-        note: None,
-        signer,
-        documents,
-    })
-}
-
-/// A credit note (TD04/TD08) that names an imported invoice of the same seller in
-/// `DatiFattureCollegate` reduces that invoice's amount due; otherwise it is skipped.
-async fn apply_credit_note(store: &Store, note: &ImportedInvoice, dry_run: bool) -> Result<DocumentResult, CliError> {
-    let label = format!("{}/{}", note.numero, note.anno);
-    let amount = note.amount_due_eur().abs();
-    for numero in &note.collegate {
-        let mut found = store.fatture_by_numero(numero).await?;
-        found.retain(|f| f.cedente_piva == note.cedente_piva);
-        let [target] = found.as_slice() else {
-            continue;
-        };
-        let message = format!(
-            "credit note of {amount} EUR reduces invoice {}/{} (due {} EUR before)",
-            target.numero, target.anno, target.due_eur
-        );
-        if !dry_run && !store.apply_credit_note(target.id, &label, amount).await? {
-            return Ok(skipped(
-                note,
-                format!(
-                    "credit note already applied to invoice {}/{}",
-                    target.numero, target.anno
-                ),
-            ));
-        }
-        return Ok(DocumentResult {
-            invoice: label,
-            tipo_documento: note.tipo_documento.clone(),
-            outcome: "credit_applied",
-            due_eur: None,
-            message: Some(message),
-        });
-    }
-    Ok(skipped(
-        note,
-        format!(
-            "credit note ({}) names no imported invoice in DatiFattureCollegate: nothing to collect",
-            note.tipo_documento
-        ),
-    ))
 }
 
 fn print_results(results: &[FileResult], dry_run: bool) {

@@ -145,7 +145,7 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Adds amounts, reporting overflow against `node` (cannot happen within the 5 MiB limit).
+/// Adds amounts, reporting overflow against `node` (cannot happen within the file size limit).
 fn add(sum: Decimal, amount: Decimal, node: &Node<'_>, value: &str) -> Result<Decimal, FatturaPaError> {
     sum.checked_add(amount)
         .ok_or_else(|| node.bad_decimal(value, "the sum of the amounts overflows".into()))

@@ -7,8 +7,10 @@ use std::borrow::Cow;
 
 use super::error::FatturaPaError;
 
-/// Largest FatturaPA file accepted, in bytes (5 MiB).
-pub const MAX_FATTURA_BYTES: usize = 5 * 1024 * 1024;
+/// Largest FatturaPA file accepted, in bytes (16 MiB). The SDI takes files up to 5 MB, but a
+/// base64-encoded `.p7m` of such a file is a third larger, and files exported by invoicing software
+/// before transmission may carry larger attachments (`Allegati`).
+pub const MAX_FATTURA_BYTES: usize = 16 * 1024 * 1024;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 

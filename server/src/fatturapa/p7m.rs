@@ -1,7 +1,10 @@
 //! Signed FatturaPA files (`*.xml.p7m`): CAdES, a CMS `SignedData` in DER (or BER, re-encoded)
 //! or in base64. The signed content is unwrapped with the RustCrypto `cms`/`der` crates, its digest is
 //! checked against the `messageDigest` signed attribute, and the signer's certificate subject and
-//! validity are reported. The certificate chain and the signature value are not verified here.
+//! validity are reported, and the signature value is verified with the public key of that
+//! certificate over the signed attributes (RSA PKCS#1 v1.5 or PSS, ECDSA P-256/P-384; SHA-256/384/512).
+//! The certificate's chain to a qualified trust service is not checked: that needs the EU trusted
+//! lists, which an offline gateway does not have; the subject and validity are shown instead.
 
 use base64::Engine as _;
 use cms::cert::x509::Certificate;
@@ -20,6 +23,25 @@ const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.84
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const ID_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2");
 const ID_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3");
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
+const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const ECDSA_WITH_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+const CURVE_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const CURVE_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+
+/// The digest a signer used, by its algorithm identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DigestKind {
+    Sha256,
+    Sha384,
+    Sha512,
+}
 
 /// Who signed a `.p7m` file, from the certificate that the signature names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,15 +134,20 @@ pub(crate) fn unwrap_signed(bytes: &[u8], file: &str) -> Result<(Vec<u8>, Signer
         .iter()
         .next()
         .ok_or_else(|| bad("no signer in the envelope".into()))?;
-    let digest = match signer_info.digest_alg.oid {
-        oid if oid == ID_SHA256 => sha2::Sha256::digest(&content).to_vec(),
-        oid if oid == ID_SHA384 => sha2::Sha384::digest(&content).to_vec(),
-        oid if oid == ID_SHA512 => sha2::Sha512::digest(&content).to_vec(),
+    let digest_kind = match signer_info.digest_alg.oid {
+        oid if oid == ID_SHA256 => DigestKind::Sha256,
+        oid if oid == ID_SHA384 => DigestKind::Sha384,
+        oid if oid == ID_SHA512 => DigestKind::Sha512,
         oid => {
             return Err(bad(format!(
                 "unsupported digest algorithm {oid} (SHA-256, -384, -512 are)"
             )))
         }
+    };
+    let digest = match digest_kind {
+        DigestKind::Sha256 => sha2::Sha256::digest(&content).to_vec(),
+        DigestKind::Sha384 => sha2::Sha384::digest(&content).to_vec(),
+        DigestKind::Sha512 => sha2::Sha512::digest(&content).to_vec(),
     };
     let attrs = signer_info
         .signed_attrs
@@ -141,6 +168,17 @@ pub(crate) fn unwrap_signed(bytes: &[u8], file: &str) -> Result<(Vec<u8>, Signer
     }
     let certificate = signer_certificate(&signed, &signer_info.sid)
         .ok_or_else(|| bad("the signer's certificate is not in the envelope".into()))?;
+    let signed_bytes = attrs
+        .to_der()
+        .map_err(|e| bad(format!("unreadable signed attributes ({})", clip(&e.to_string()))))?;
+    verify_signature(
+        certificate,
+        &signer_info.signature_algorithm.oid,
+        digest_kind,
+        &signed_bytes,
+        signer_info.signature.as_bytes(),
+    )
+    .map_err(bad)?;
     let validity = &certificate.tbs_certificate.validity;
     let signer = Signer {
         subject: certificate.tbs_certificate.subject.to_string(),
@@ -148,6 +186,69 @@ pub(crate) fn unwrap_signed(bytes: &[u8], file: &str) -> Result<(Vec<u8>, Signer
         not_after: validity.not_after.to_date_time().to_string(),
     };
     Ok((content, signer))
+}
+
+/// Checks `signature` over `signed_bytes` (the DER of the signed attributes) with the public key of
+/// `certificate`; the reason in words when it does not verify or the algorithm is not supported.
+fn verify_signature(
+    certificate: &Certificate,
+    signature_alg: &ObjectIdentifier,
+    digest: DigestKind,
+    signed_bytes: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
+    use ring::signature as sig;
+    let spki = &certificate.tbs_certificate.subject_public_key_info;
+    let key_bytes = spki.subject_public_key.raw_bytes();
+    let key_alg = spki.algorithm.oid;
+    let algorithm: &'static dyn sig::VerificationAlgorithm = if key_alg == RSA_ENCRYPTION {
+        let hash = match *signature_alg {
+            oid if oid == SHA256_WITH_RSA => DigestKind::Sha256,
+            oid if oid == SHA384_WITH_RSA => DigestKind::Sha384,
+            oid if oid == SHA512_WITH_RSA => DigestKind::Sha512,
+            oid if oid == RSA_ENCRYPTION || oid == RSA_PSS => digest,
+            oid => return Err(format!("unsupported signature algorithm {oid} for an RSA key")),
+        };
+        match (*signature_alg == RSA_PSS, hash) {
+            (false, DigestKind::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
+            (false, DigestKind::Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,
+            (false, DigestKind::Sha512) => &sig::RSA_PKCS1_2048_8192_SHA512,
+            (true, DigestKind::Sha256) => &sig::RSA_PSS_2048_8192_SHA256,
+            (true, DigestKind::Sha384) => &sig::RSA_PSS_2048_8192_SHA384,
+            (true, DigestKind::Sha512) => &sig::RSA_PSS_2048_8192_SHA512,
+        }
+    } else if key_alg == EC_PUBLIC_KEY {
+        let curve: ObjectIdentifier = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.decode_as().ok())
+            .ok_or_else(|| "the signer's EC key names no curve".to_string())?;
+        let hash = match *signature_alg {
+            oid if oid == ECDSA_WITH_SHA256 => DigestKind::Sha256,
+            oid if oid == ECDSA_WITH_SHA384 => DigestKind::Sha384,
+            oid if oid == ECDSA_WITH_SHA512 => DigestKind::Sha512,
+            oid if oid == EC_PUBLIC_KEY => digest,
+            oid => return Err(format!("unsupported signature algorithm {oid} for an EC key")),
+        };
+        match (curve, hash) {
+            (c, DigestKind::Sha256) if c == CURVE_P256 => &sig::ECDSA_P256_SHA256_ASN1,
+            (c, DigestKind::Sha384) if c == CURVE_P256 => &sig::ECDSA_P256_SHA384_ASN1,
+            (c, DigestKind::Sha256) if c == CURVE_P384 => &sig::ECDSA_P384_SHA256_ASN1,
+            (c, DigestKind::Sha384) if c == CURVE_P384 => &sig::ECDSA_P384_SHA384_ASN1,
+            (c, h) => return Err(format!("unsupported EC signature: curve {c} with {h:?}")),
+        }
+    } else {
+        return Err(format!(
+            "unsupported signer key algorithm {key_alg} (RSA and ECDSA P-256/P-384 are)"
+        ));
+    };
+    sig::UnparsedPublicKey::new(algorithm, key_bytes)
+        .verify(signed_bytes, signature)
+        .map_err(|_| {
+            "the signature value does not verify with the signer's certificate: the file was altered or badly signed"
+                .to_string()
+        })
 }
 
 /// The certificate the signer identifier names, or the only one when it names none found.

@@ -14,7 +14,7 @@ use super::input_checks::{line_col, CheckedInput};
 /// Deepest element nesting accepted. FatturaPA 1.2 needs about 8 levels.
 pub(crate) const MAX_DEPTH: usize = 32;
 
-/// Most elements accepted in one document. A real 5 MiB invoice (thousands of lines)
+/// Most elements accepted in one document. A real 5 MB invoice (thousands of lines)
 /// has well under 200,000; the cap bounds memory on hostile input (~150 bytes per element).
 pub(crate) const MAX_ELEMENTS: usize = 500_000;
 

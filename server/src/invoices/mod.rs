@@ -13,6 +13,7 @@
 //! a node invoice nobody has seen, which expires unpaid.
 
 pub(crate) mod export;
+pub mod import;
 mod memo;
 
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};

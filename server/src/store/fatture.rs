@@ -218,6 +218,94 @@ async fn insert_one(tx: &mut Transaction<'_, Any>, new: &NewFattura, now: i64) -
     Ok(id)
 }
 
+/// A credit note (TD04/TD08) to apply to the invoice it names.
+#[derive(Debug, Clone)]
+pub struct CreditNote {
+    /// `numero/anno` of the credit note, recorded on the invoice it reduces.
+    pub label: String,
+    /// The seller's VAT id: only the same seller's invoices are reduced.
+    pub cedente_piva: String,
+    /// The numeri of `DatiFattureCollegate`, tried in order.
+    pub collegate: Vec<String>,
+    /// How much it takes off.
+    pub amount_eur: Decimal,
+}
+
+/// What a credit note did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreditOutcome {
+    /// It lowered this invoice's amount due from `due_before_eur`.
+    Applied {
+        /// The invoice's numero.
+        numero: String,
+        /// The invoice's year.
+        anno: i32,
+        /// The amount due before the note.
+        due_before_eur: Decimal,
+    },
+    /// It had already been applied to this invoice.
+    AlreadyApplied {
+        /// The invoice's numero.
+        numero: String,
+        /// The invoice's year.
+        anno: i32,
+    },
+    /// No stored invoice of the same seller matches exactly one of its collegate numeri.
+    NoTarget,
+}
+
+/// What [`Store::import_file_documents`] did.
+#[derive(Debug, Clone)]
+pub struct FileImport {
+    /// Per invoice of the batch: its new id, or `None` when already present.
+    pub ids: Vec<Option<i64>>,
+    /// Per credit note, in order.
+    pub credits: Vec<CreditOutcome>,
+}
+
+/// Lowers the amount due of the invoice `note` names (never below zero) inside `tx`, recording
+/// the note in its due detail once.
+async fn apply_credit_note(tx: &mut super::WriteTx, note: &CreditNote) -> Result<CreditOutcome, StoreError> {
+    for numero in &note.collegate {
+        let mut rows: Vec<FatturaRow> =
+            sqlx::query_as(&format!("{SELECT_FATTURA} WHERE numero = $1 AND cedente_piva = $2"))
+                .bind(numero)
+                .bind(&note.cedente_piva)
+                .fetch_all(&mut **tx.tx())
+                .await?;
+        let (Some(row), None) = (rows.pop(), rows.pop()) else {
+            continue;
+        };
+        let fattura = Fattura::try_from(row)?;
+        let mut detail = fattura.due_detail.clone().unwrap_or_default();
+        let marker = format!("{}:", note.label);
+        if detail.credit_notes.iter().any(|c| c.starts_with(&marker)) {
+            return Ok(CreditOutcome::AlreadyApplied {
+                numero: fattura.numero,
+                anno: fattura.anno,
+            });
+        }
+        detail
+            .credit_notes
+            .push(format!("{}: −{} EUR", note.label, note.amount_eur));
+        let due = (fattura.due_eur - note.amount_eur).max(Decimal::ZERO);
+        let json = serde_json::to_string(&detail)
+            .map_err(|e| StoreError::Corrupt(format!("due_detail of {}: {e}", fattura.numero)))?;
+        sqlx::query("UPDATE fatture SET due_cents = $1, due_detail = $2 WHERE id = $3")
+            .bind(cents(due, "amount due")?)
+            .bind(json)
+            .bind(fattura.id)
+            .execute(&mut **tx.tx())
+            .await?;
+        return Ok(CreditOutcome::Applied {
+            numero: fattura.numero,
+            anno: fattura.anno,
+            due_before_eur: fattura.due_eur,
+        });
+    }
+    Ok(CreditOutcome::NoTarget)
+}
+
 impl Store {
     /// Adds one invoice; `Ok(None)` when an invoice with the same numero, year and seller exists.
     pub async fn add_fattura(&self, new: &NewFattura, now: i64) -> Result<Option<Fattura>, StoreError> {
@@ -246,14 +334,17 @@ impl Store {
         Ok(outcome)
     }
 
-    /// Adds the invoices of one file in one transaction with how each amount due was found,
-    /// skipping those already present (numero, anno, seller): what was added, and the ids of the
-    /// invoices already present (to compare amounts).
-    pub async fn import_fatture_detailed(
+    /// Stores the invoices of one file and applies its linked credit notes, all in one
+    /// transaction (rolled back instead with `dry_run`, so a dry run reports exactly what a real
+    /// import would do). Invoices already present (numero, anno, seller) are skipped: the id of
+    /// each added invoice, or `None`, and what each credit note did.
+    pub async fn import_file_documents(
         &self,
         batch: &[(NewFattura, DueDetail)],
+        credit_notes: &[CreditNote],
         now: i64,
-    ) -> Result<Vec<Option<i64>>, StoreError> {
+        dry_run: bool,
+    ) -> Result<FileImport, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut ids = Vec::new();
         for (new, detail) in batch {
@@ -269,8 +360,14 @@ impl Store {
             }
             ids.push(id);
         }
-        tx.commit().await?;
-        Ok(ids)
+        let mut credits = Vec::new();
+        for note in credit_notes {
+            credits.push(apply_credit_note(&mut tx, note).await?);
+        }
+        if !dry_run {
+            tx.commit().await?;
+        }
+        Ok(FileImport { ids, credits })
     }
 
     /// The invoice with this numero, year and seller, if stored.
@@ -289,36 +386,6 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         row.map(Fattura::try_from).transpose()
-    }
-
-    /// Lowers an invoice's amount due by a credit note (never below zero), recording it in its
-    /// due detail; `Ok(false)` when the note was already applied.
-    pub async fn apply_credit_note(&self, id: i64, note: &str, amount_eur: Decimal) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let row: Option<FatturaRow> = sqlx::query_as(&format!("{SELECT_FATTURA} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut **tx.tx())
-            .await?;
-        let Some(fattura) = row.map(Fattura::try_from).transpose()? else {
-            return Ok(false);
-        };
-        let mut detail = fattura.due_detail.unwrap_or_default();
-        let entry = format!("{note}: −{amount_eur} EUR");
-        if detail.credit_notes.iter().any(|c| c.starts_with(&format!("{note}:"))) {
-            return Ok(false);
-        }
-        detail.credit_notes.push(entry);
-        let due = (fattura.due_eur - amount_eur).max(Decimal::ZERO);
-        let json = serde_json::to_string(&detail)
-            .map_err(|e| StoreError::Corrupt(format!("due_detail of {}: {e}", fattura.numero)))?;
-        sqlx::query("UPDATE fatture SET due_cents = $1, due_detail = $2 WHERE id = $3")
-            .bind(cents(due, "amount due")?)
-            .bind(json)
-            .bind(id)
-            .execute(&mut **tx.tx())
-            .await?;
-        tx.commit().await?;
-        Ok(true)
     }
 
     /// One invoice by row id.

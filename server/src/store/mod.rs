@@ -19,7 +19,7 @@ pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
     EVENTS_CHANNEL,
 };
-pub use fatture::{Fattura, FatturaStatus, ImportOutcome, NewFattura};
+pub use fatture::{CreditNote, CreditOutcome, Fattura, FatturaStatus, FileImport, ImportOutcome, NewFattura};
 pub use leader::Leadership;
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::{Payment, SettleRate};

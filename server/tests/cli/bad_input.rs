@@ -249,7 +249,7 @@ fn rows(files: &Files, dir: &Path, node_host: &str, node_cert: &str) -> Vec<Row>
         cli_owned("import: unknown versione", import(&fx("bad_versione.xml")), "only FatturaPA 1.2 invoices"),
         cli_owned("import: second body without numero", import(&fx("bad_missing_numero_body2.xml")), "missing FatturaElettronicaBody[2]/DatiGenerali/DatiGeneraliDocumento/Numero"),
         cli_owned("import: binary garbage", import(&files.not_xml), "not_xml.xml: unsupported character encoding"),
-        cli_owned("import: oversized", import(&files.oversized), "larger than the 5242880 bytes a FatturaPA file may have"),
+        cli_owned("import: oversized", import(&files.oversized), "larger than the 16777216 bytes a FatturaPA file may have"),
         cli_owned("import: deep nesting", import(&files.deep), "deep.xml: elements nested deeper than 32 levels"),
         cli_owned("import: NaN total", import(&files.nan_total), "nan.xml: bad decimal \"NaN\""),
         cli_owned("import: huge total", import(&files.huge_total), "more than 15 digits before the decimal point"),

@@ -403,3 +403,28 @@ fn a_file_carrying_the_same_invoice_twice_stores_it_once() {
     );
     assert_eq!(list_numeri(home), vec!["17/2025 1018.80"]);
 }
+
+#[test]
+fn a_credit_note_in_the_same_file_as_its_invoice_is_applied_in_the_files_transaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    // The fattura semplificata S-45 (61.00 + 10.00 = 71.00) and its TD08 S-46 (10.00) in one file:
+    // a dry run runs the file's whole transaction and rolls it back, so it already sees S-45 when
+    // the credit note looks for it, and stores nothing.
+    let dry = ok(openfatture(home)
+        .args(["invoice", "import", "--dry-run"])
+        .arg(fixture("IT06363391001_FSM10.xml")));
+    assert!(
+        dry.contains("S-46/2025 (TD08): credit note of 10.00 EUR reduces invoice S-45/2025 (due 71.00 EUR before)"),
+        "{dry}"
+    );
+    assert_eq!(list_numeri(home), Vec::<String>::new(), "a dry run stores nothing");
+    let out = ok(openfatture(home)
+        .args(["invoice", "import"])
+        .arg(fixture("IT06363391001_FSM10.xml")));
+    assert!(
+        out.contains("credit note of 10.00 EUR reduces invoice S-45/2025"),
+        "{out}"
+    );
+    assert_eq!(list_numeri(home), vec!["S-45 61.00"]);
+}

@@ -355,7 +355,7 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
         assert_eq!(dump(&rt, &home), before, "{bad} changed the database");
     }
     let big = dir.path().join("huge.xml");
-    std::fs::write(&big, vec![b' '; 6 * 1024 * 1024]).expect("write");
+    std::fs::write(&big, vec![b' '; 17 * 1024 * 1024]).expect("write");
     let err = fails(openfatture(&home, None).args(["invoice", "import"]).arg(&big));
     assert!(err.contains("huge.xml") && err.contains("larger than"), "{err}");
     assert_eq!(dump(&rt, &home), before);
@@ -381,7 +381,7 @@ fn import_of_dev_zero_stops_at_the_size_limit() {
     cmd.args(["invoice", "import", "/dev/zero"]);
     let err = fails_within(cmd, std::time::Duration::from_secs(20));
     assert!(
-        err.contains("/dev/zero: larger than the 5242880 bytes a FatturaPA file may have"),
+        err.contains("/dev/zero: larger than the 16777216 bytes a FatturaPA file may have"),
         "{err}"
     );
 }
@@ -396,7 +396,7 @@ fn import_of_a_fifo_stops_at_the_size_limit() {
         .status()
         .expect("mkfifo runs");
     assert!(made.success(), "mkfifo failed");
-    // A writer with more than the limit to give (8 MiB); it stops when the reader goes away.
+    // A writer with more than the limit to give (24 MiB); it stops when the reader goes away.
     let writer_path = fifo.clone();
     let writer = std::thread::spawn(move || {
         use std::io::Write;
@@ -406,7 +406,7 @@ fn import_of_a_fifo_stops_at_the_size_limit() {
             .expect("open fifo");
         let chunk = vec![b' '; 64 * 1024];
         let mut written = 0usize;
-        while written < 8 * 1024 * 1024 {
+        while written < 24 * 1024 * 1024 {
             match pipe.write(&chunk) {
                 Ok(n) => written += n,
                 Err(_) => break, // the reader closed the pipe (EPIPE)
@@ -418,11 +418,11 @@ fn import_of_a_fifo_stops_at_the_size_limit() {
     cmd.args(["invoice", "import"]).arg(&fifo);
     let err = fails_within(cmd, std::time::Duration::from_secs(20));
     assert!(
-        err.contains("feed.xml: larger than the 5242880 bytes a FatturaPA file may have"),
+        err.contains("feed.xml: larger than the 16777216 bytes a FatturaPA file may have"),
         "{err}"
     );
     let written = writer.join().expect("writer");
-    assert!(written < 8 * 1024 * 1024, "the import read all {written} bytes");
+    assert!(written < 24 * 1024 * 1024, "the import read all {written} bytes");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Signed FatturaPA files for the tests: a CAdES `SignedData` (DER) around a content, signed by a
-//! certificate the test makes with rcgen. The signature value is a placeholder: the importer
-//! checks the content digest against the signed `messageDigest`, not the signature value.
+//! certificate the test makes with rcgen (ECDSA P-256 or P-384): a real signature over the signed
+//! attributes, which the importer verifies with the certificate's key.
 
 use cms::cert::x509::attr::Attribute;
 use cms::cert::x509::spki::AlgorithmIdentifierOwned;
@@ -12,6 +12,7 @@ use cms::signed_data::{
 };
 use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
+use rcgen::SigningKey as _;
 use sha2::Digest;
 
 const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -19,6 +20,18 @@ const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.1
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
 const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const ECDSA_WITH_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+
+/// How the test envelope is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signing {
+    /// ECDSA on P-256 with SHA-256 (the default of rcgen).
+    P256,
+    /// ECDSA on P-384 with SHA-384.
+    P384,
+    /// P-256, with one byte of the signature value changed after signing.
+    BrokenValue,
+}
 
 /// The subject of the test signer's certificate, as the importer reports it (RFC 4514).
 pub const SIGNER_SUBJECT: &str = "CN=Mario Rossi,O=Esempio S.r.l.,C=IT";
@@ -26,7 +39,18 @@ pub const SIGNER_SUBJECT: &str = "CN=Mario Rossi,O=Esempio S.r.l.,C=IT";
 /// A DER CAdES envelope holding `content`, whose signed digest is that of `signed_content`
 /// (pass the same bytes for a good signature, different ones for a file changed after signing).
 pub fn cades_der(content: &[u8], signed_content: &[u8]) -> Vec<u8> {
-    let key = rcgen::KeyPair::generate().expect("key");
+    cades_der_signed(content, signed_content, Signing::P256)
+}
+
+/// [`cades_der`] signed as `signing` says.
+pub fn cades_der_signed(content: &[u8], signed_content: &[u8], signing: Signing) -> Vec<u8> {
+    let (key, signature_oid) = match signing {
+        Signing::P256 | Signing::BrokenValue => (rcgen::KeyPair::generate().expect("key"), ECDSA_WITH_SHA256),
+        Signing::P384 => (
+            rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).expect("key"),
+            ECDSA_WITH_SHA384,
+        ),
+    };
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
     let mut name = rcgen::DistinguishedName::new();
     name.push(rcgen::DnType::CountryName, "IT");
@@ -48,6 +72,12 @@ pub fn cades_der(content: &[u8], signed_content: &[u8]) -> Vec<u8> {
         oid: ID_SHA256,
         parameters: None,
     };
+    let signed_attrs = SetOfVec::try_from(vec![message_digest]).expect("attrs");
+    let mut signature = key.sign(&signed_attrs.to_der().expect("attrs der")).expect("sign");
+    if signing == Signing::BrokenValue {
+        let last = signature.len() - 3;
+        signature[last] ^= 0x01;
+    }
     let signer_info = SignerInfo {
         version: CmsVersion::V1,
         sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
@@ -55,12 +85,12 @@ pub fn cades_der(content: &[u8], signed_content: &[u8]) -> Vec<u8> {
             serial_number: certificate.tbs_certificate.serial_number.clone(),
         }),
         digest_alg: sha256.clone(),
-        signed_attrs: Some(SetOfVec::try_from(vec![message_digest]).expect("attrs")),
+        signed_attrs: Some(signed_attrs),
         signature_algorithm: AlgorithmIdentifierOwned {
-            oid: ECDSA_WITH_SHA256,
+            oid: signature_oid,
             parameters: None,
         },
-        signature: OctetString::new(vec![0u8; 64]).expect("signature"),
+        signature: OctetString::new(signature).expect("signature"),
         unsigned_attrs: None,
     };
     let signed = SignedData {

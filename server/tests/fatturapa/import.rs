@@ -540,7 +540,7 @@ fn oversized_file_is_rejected_without_parsing() {
             max_bytes: MAX_FATTURA_BYTES
         }
     );
-    assert_message(&err, &["huge.xml", "5242880-byte limit"]);
+    assert_message(&err, &["huge.xml", "16777216-byte limit"]);
 
     // Exactly at the limit is accepted.
     bytes.truncate(MAX_FATTURA_BYTES - 3);

@@ -6,7 +6,7 @@ use crate::common;
 
 use std::str::FromStr;
 
-use common::p7m::{cades_base64, cades_der, SIGNER_SUBJECT};
+use common::p7m::{cades_base64, cades_der, cades_der_signed, Signing, SIGNER_SUBJECT};
 use common::read_fixture as fixture;
 use openfatture::fatturapa::{parse_fattura_file, FatturaPaError};
 use rust_decimal::Decimal;
@@ -46,6 +46,38 @@ fn a_file_changed_after_signing_is_refused() {
             .contains("changed.xml.p7m: bad signed (.p7m) file: the content's digest does not match"),
         "{err}"
     );
+}
+
+#[test]
+fn the_signature_value_is_verified_with_the_signers_key() {
+    let xml = fixture("IT07700770077_RITENUTE.xml");
+    // ECDSA P-384 with SHA-384 verifies like P-256 (RSA: the openssl-made files below).
+    let parsed = parse_fattura_file(&cades_der_signed(&xml, &xml, Signing::P384), "p384.xml.p7m")
+        .unwrap_or_else(|e| panic!("P-384: {e}"));
+    assert_eq!(parsed.signer.expect("signer").subject, SIGNER_SUBJECT);
+
+    // Content and signed digest intact, one byte of the signature value changed: refused.
+    let err = parse_fattura_file(&cades_der_signed(&xml, &xml, Signing::BrokenValue), "forged.xml.p7m")
+        .expect_err("a broken signature value is refused");
+    assert!(matches!(err, FatturaPaError::BadSignature { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(
+            "forged.xml.p7m: bad signed (.p7m) file: the signature value does not verify with the signer's certificate"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_rsa_signature_made_by_openssl_with_one_byte_changed_is_refused() {
+    // The RSA signature value sits at the end of the openssl-made DER envelope (no unsigned
+    // attributes): flip a byte inside it, leaving content and signed attributes as signed.
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/fatturapa_parse");
+    let mut bytes = std::fs::read(seeds.join("signed_der.p7m")).expect("seed");
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0x40;
+    let err = parse_fattura_file(&bytes, "rsa_forged.xml.p7m").expect_err("refused");
+    assert!(err.to_string().contains("the signature value does not verify"), "{err}");
 }
 
 #[test]

@@ -67,3 +67,27 @@ fn what_real_exporters_write_is_read() {
     assert_eq!(invoices[0].amount_due_eur(), eur("244.00"));
     assert_eq!(invoices[0].due_warning(), None);
 }
+
+#[test]
+fn an_invoice_with_several_megabytes_of_attachments_is_imported_and_its_base64_p7m_too() {
+    use base64::Engine as _;
+    let xml = String::from_utf8(fixture("IT07700770077_RITENUTE.xml")).expect("utf8");
+    // A 5 MB PDF as `Allegati` (base64: 6.7 MB of text), after DatiPagamento as the schema orders it.
+    let pdf = vec![0x25u8; 5_000_000];
+    let attachment = format!(
+        "<Allegati><NomeAttachment>contratto.pdf</NomeAttachment><FormatoAttachment>PDF</FormatoAttachment>\
+         <Attachment>{}</Attachment></Allegati>",
+        base64::engine::general_purpose::STANDARD.encode(&pdf)
+    );
+    let end = xml.rfind("</FatturaElettronicaBody>").expect("body end");
+    let big = format!("{}{attachment}{}", &xml[..end], &xml[end..]);
+    assert!(big.len() > 6_500_000, "{}", big.len());
+    let invoices = parse_fattura(big.as_bytes(), "allegati.xml").expect("a file with attachments is valid");
+    // 1268.80 − 200.00 − 50.00 = 1018.80, as without the attachment.
+    assert_eq!(invoices[0].amount_due_eur(), eur("1018.80"));
+    // Signed and base64-encoded as some tools save it: 9 MB, still within the limit.
+    let signed = common::p7m::cades_base64(big.as_bytes());
+    assert!(signed.len() > 8_500_000, "{}", signed.len());
+    let parsed = openfatture::fatturapa::parse_fattura_file(&signed, "allegati.xml.p7m").expect("signed");
+    assert_eq!(parsed.invoices[0].amount_due_eur(), eur("1018.80"));
+}
