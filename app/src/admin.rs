@@ -9,8 +9,8 @@ use crate::backend::BackendFuture;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{
-    DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck, PaymentView,
-    ReloadStatus, SettingView, StaffView, WebhookTestReport,
+    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck,
+    PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the
@@ -18,6 +18,9 @@ use crate::model::{
 pub trait AdminBackend: Send + Sync + 'static {
     /// EUR invoices whose numero or client contains `search` ('' for all), newest first.
     fn list_fatture(&self, search: String) -> BackendFuture<'_, Vec<FatturaView>>;
+    /// How the EUR invoice with row id `id` is to be paid: its amount-due derivation and
+    /// instalments (`None` for an invoice added by hand, which has neither).
+    fn fattura_due(&self, id: i64) -> BackendFuture<'_, Option<FatturaDueView>>;
     /// Lightning invoices, newest first, filtered by state ('' for all) and numero/client search.
     fn list_ln_invoices(&self, state: String, search: String) -> BackendFuture<'_, Vec<LnInvoiceView>>;
     /// Creates (or reuses) a Lightning invoice for an EUR invoice; '' means "default" for

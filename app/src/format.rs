@@ -280,6 +280,25 @@ const MONTHS_EN: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
+/// A calendar date (`YYYY-MM-DD`, no time and no zone: an invoice date, a due date) in `lang`:
+/// `01/02/2026` in Italian, `Feb 1, 2026` in English. Other text is shown as it came.
+pub fn calendar_date(lang: Lang, ymd: &str) -> String {
+    let mut parts = ymd.trim().splitn(3, '-');
+    let (Some(year), Some(month), Some(day)) = (parts.next(), parts.next(), parts.next()) else {
+        return ymd.to_string();
+    };
+    let (Ok(year), Ok(month), Ok(day)) = (year.parse::<u16>(), month.parse::<u8>(), day.parse::<u8>()) else {
+        return ymd.to_string();
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return ymd.to_string();
+    }
+    match lang {
+        Lang::It => format!("{day:02}/{month:02}/{year:04}"),
+        Lang::En => format!("{} {day}, {year:04}", MONTHS_EN[usize::from(month - 1)]),
+    }
+}
+
 /// How far `unix_secs` is from `now_unix_secs`, when under a day: `2 min fa` / `2 min ago`,
 /// `tra 14 min` / `in 14 min`, `3 h fa` / `3 h ago`, `adesso` / `just now` under a minute.
 pub fn relative(lang: Lang, unix_secs: i64, now_unix_secs: i64) -> Option<String> {
@@ -559,5 +578,14 @@ mod tests {
         assert_eq!(relative(Lang::It, now - 3 * 3_600, now).as_deref(), Some("3 h fa"));
         assert_eq!(relative(Lang::It, now + 10, now).as_deref(), Some("adesso"));
         assert_eq!(relative(Lang::It, now - 2 * 86_400, now), None);
+    }
+
+    #[test]
+    fn calendar_dates_follow_the_language() {
+        assert_eq!(calendar_date(Lang::It, "2026-02-01"), "01/02/2026");
+        assert_eq!(calendar_date(Lang::En, "2026-02-01"), "Feb 1, 2026");
+        assert_eq!(calendar_date(Lang::En, "2025-12-31"), "Dec 31, 2025");
+        assert_eq!(calendar_date(Lang::It, ""), "");
+        assert_eq!(calendar_date(Lang::It, "2026-13-01"), "2026-13-01");
     }
 }

@@ -101,3 +101,66 @@ impl LnInvoiceInfo {
         }
     }
 }
+
+/// How an imported EUR invoice's amount due was found and how it is to be paid, for the
+/// Invoices page. Amounts are exact decimal text; dates `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FatturaDueView {
+    /// True when the amount due is what the document's `ImportoPagamento` asks.
+    pub from_importo_pagamento: bool,
+    /// The computation from the document's figures, step by step.
+    pub derivation: Vec<DueStepView>,
+    /// The computation's result, EUR.
+    pub computed_eur: String,
+    /// The instalments of `DatiPagamento`, in document order, with how much of each is paid.
+    pub installments: Vec<InstallmentView>,
+    /// What to collect next when there are several instalments (the rest of the first one not
+    /// yet paid), or `None`.
+    pub next_installment_eur: Option<String>,
+    /// `DatiBollo/ImportoBollo`, information only (never added), EUR ('0.00' when none).
+    pub bollo_eur: String,
+    /// Set when `ImportoPagamento` and the computation disagree (both figures in it).
+    pub warning: Option<String>,
+    /// Credit notes that reduced the amount due (`numero/anno: −amount EUR`).
+    pub credit_notes: Vec<String>,
+    /// Who signed the `.p7m` file it came from (signature verified), if signed.
+    pub signer: Option<SignerView>,
+}
+
+/// One step of an amount-due computation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueStepView {
+    /// What the step is: `total`, `rounding`, `taxable`, `vat`, `withholding`, `split_vat`,
+    /// `gross` (a fattura semplificata's amount including IVA) or `other`.
+    pub kind: String,
+    /// `TipoRitenuta` for a withholding step (`RT01`…), else ''.
+    pub detail: String,
+    /// Path of the source element in the document.
+    pub element: String,
+    /// The amount added (negative when subtracted), EUR.
+    pub amount_eur: String,
+}
+
+/// One instalment of `DatiPagamento/DettaglioPagamento`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallmentView {
+    /// `DataScadenzaPagamento`, `YYYY-MM-DD`, or '' when the document gives none.
+    pub due_date: String,
+    /// `ImportoPagamento`, EUR.
+    pub amount_eur: String,
+    /// Paid of it so far (instalments are paid in document order), EUR.
+    pub paid_eur: String,
+    /// `TP01` instalments, `TP02` full, `TP03` advance.
+    pub condizioni: String,
+}
+
+/// The signer of a `.p7m` file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerView {
+    /// The certificate subject (RFC 4514).
+    pub subject: String,
+    /// Start of the certificate's validity, RFC 3339.
+    pub not_before: String,
+    /// End of the certificate's validity, RFC 3339.
+    pub not_after: String,
+}

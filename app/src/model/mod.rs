@@ -29,7 +29,10 @@ pub use input::{
     check_free_text, code_point, describe_char, is_bidi_control, is_unsafe_text_char, parse_amount_cents, AmountError,
     TextError, TextField, MAX_AMOUNT_CHARS, MAX_AMOUNT_DECIMALS, MAX_AMOUNT_INTEGER_DIGITS,
 };
-pub use invoices::{FatturaView, LnInvoiceInfo, LnInvoiceView, RateEvidenceView};
+pub use invoices::{
+    DueStepView, FatturaDueView, FatturaView, InstallmentView, LnInvoiceInfo, LnInvoiceView, RateEvidenceView,
+    SignerView,
+};
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;
 pub use pos::{InvoiceStatus, PosSale};

@@ -224,11 +224,11 @@ fn FattureTable(rows: Vec<FatturaView>, selected: RwSignal<Option<FatturaView>>)
             let status = f.status.clone();
             let status_attr = f.status.clone();
             let pick = f.clone();
-            let (due_eur, paid_eur) = (f.due_eur.clone(), f.paid_eur.clone());
+            let (due_eur, paid_eur, data) = (f.due_eur.clone(), f.paid_eur.clone(), f.data.clone());
             view! {
                 <tr data-testid=format!("fattura-row-{}", f.numero)>
                     <td>{f.numero.clone()}</td>
-                    <td>{f.data.clone()}</td>
+                    <td>{move || format::calendar_date(lang(), &data)}</td>
                     <td>{f.client.clone()}</td>
                     <td class="num">{move || format::decimal2(lang(), &due_eur)}</td>
                     <td class="num">{move || format::decimal2(lang(), &paid_eur)}</td>
@@ -316,6 +316,7 @@ fn CreateCard(
                         on:input=move |ev| expiry.set(event_target_value(&ev)) />
                 </label>
             </div>
+            <super::invoice_due::FatturaDueCard id=fattura.id outstanding_eur=fattura.outstanding_eur.clone() amount />
             <div class="admin-actions">
                 <button type="button" class="button button-primary" data-testid="invoice-create"
                     disabled=move || busy.get() on:click=create>

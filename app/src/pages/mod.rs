@@ -1,6 +1,7 @@
 //! One module per routed page.
 
 pub mod dashboard;
+pub mod invoice_due;
 pub mod invoices;
 pub mod login;
 pub mod not_found;

@@ -8,14 +8,16 @@ use app::admin::{AdminBackend, AdminHandle};
 use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
-    ChannelLiquidityView, DeliveryView, EndpointView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
-    NodeCheck, PaymentView, RateEvidenceView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
+    ChannelLiquidityView, DeliveryView, DueStepView, EndpointView, FatturaDueView, FatturaView, InstallmentView,
+    LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck, PaymentView, RateEvidenceView, ReloadStatus, SettingView,
+    SignerView, StaffView, WebhookTestReport,
 };
 use app::AppError;
 use rust_decimal::Decimal;
 
 use crate::breaker::BreakerState;
 use crate::config::{self, Settings};
+use crate::fatturapa::DueDetail;
 use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::liquidity;
@@ -69,6 +71,70 @@ fn fattura_view(f: &Fattura) -> FatturaView {
         outstanding_eur: eur(f.outstanding_eur()),
         status: f.status().as_str().to_string(),
     }
+}
+
+/// The page's view of how an imported invoice is to be paid.
+fn fattura_due_view(f: &Fattura, detail: &DueDetail) -> FatturaDueView {
+    let mut paid_left = f.paid_eur;
+    let installments = detail
+        .installments
+        .iter()
+        .map(|i| {
+            let paid = paid_left.min(i.amount_eur).max(Decimal::ZERO);
+            paid_left -= paid;
+            InstallmentView {
+                due_date: i.scadenza.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+                amount_eur: eur(i.amount_eur),
+                paid_eur: eur(paid),
+                condizioni: i.condizioni.clone(),
+            }
+        })
+        .collect();
+    FatturaDueView {
+        from_importo_pagamento: detail.from_importo_pagamento,
+        derivation: detail
+            .derivation
+            .iter()
+            .map(|step| {
+                let (kind, tipo) = step_kind(&step.what);
+                DueStepView {
+                    kind: kind.to_string(),
+                    detail: tipo,
+                    element: step.element.clone(),
+                    amount_eur: eur(step.amount_eur),
+                }
+            })
+            .collect(),
+        computed_eur: eur(detail.computed_eur),
+        installments,
+        next_installment_eur: detail.next_installment_eur(f.due_eur, f.paid_eur).map(eur),
+        bollo_eur: eur(detail.bollo_eur),
+        warning: detail.warning.clone(),
+        credit_notes: detail.credit_notes.clone(),
+        signer: detail.signed_by.as_ref().map(|s| SignerView {
+            subject: s.subject.clone(),
+            not_before: s.not_before.clone(),
+            not_after: s.not_after.clone(),
+        }),
+    }
+}
+
+/// The kind of a derivation step from the importer's description of it, and the `TipoRitenuta`
+/// of a withholding step; the page words each kind in its language.
+fn step_kind(what: &str) -> (&'static str, String) {
+    if let Some(rest) = what.strip_prefix("− withholding tax (ritenuta") {
+        return ("withholding", rest.trim_end_matches(')').trim().to_string());
+    }
+    let kind = match what {
+        "document total" => "total",
+        "document rounding" => "rounding",
+        "+ taxable amount" => "taxable",
+        "+ VAT" => "vat",
+        "+ amount including IVA" => "gross",
+        w if w.starts_with("− split-payment VAT") => "split_vat",
+        _ => "other",
+    };
+    (kind, String::new())
 }
 
 /// The page's view of a Lightning invoice (with its EUR invoice, if any).
@@ -250,6 +316,17 @@ impl AdminBackend for GatewayAdmin {
                 .list_fatture((!search.is_empty()).then_some(search), LIST_LIMIT, 0)
                 .await?;
             Ok(found.iter().map(fattura_view).collect())
+        })
+    }
+
+    fn fattura_due(&self, id: i64) -> BackendFuture<'_, Option<FatturaDueView>> {
+        Box::pin(async move {
+            let fattura = self
+                .store
+                .fattura(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no EUR invoice with id {id}")))?;
+            Ok(fattura.due_detail.as_ref().map(|d| fattura_due_view(&fattura, d)))
         })
     }
 
@@ -615,5 +692,27 @@ mod tests {
         assert_eq!(optional_number::<u64>("24", "x")?, Some(24));
         assert!(optional_number::<u64>("1.5", "x").is_err());
         Ok(())
+    }
+
+    #[test]
+    fn every_derivation_step_of_the_importer_has_a_kind() {
+        assert_eq!(step_kind("document total"), ("total", String::new()));
+        assert_eq!(step_kind("document rounding"), ("rounding", String::new()));
+        assert_eq!(step_kind("+ taxable amount"), ("taxable", String::new()));
+        assert_eq!(step_kind("+ VAT"), ("vat", String::new()));
+        assert_eq!(step_kind("+ amount including IVA"), ("gross", String::new()));
+        assert_eq!(
+            step_kind("− withholding tax (ritenuta RT02)"),
+            ("withholding", "RT02".to_string())
+        );
+        assert_eq!(
+            step_kind("− withholding tax (ritenuta)"),
+            ("withholding", String::new())
+        );
+        assert_eq!(
+            step_kind("− split-payment VAT (EsigibilitaIVA S, paid by the client to the Erario)").0,
+            "split_vat"
+        );
+        assert_eq!(step_kind("something new").0, "other");
     }
 }

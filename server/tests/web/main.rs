@@ -9,6 +9,7 @@
 mod common;
 
 mod evidence;
+mod fattura_due;
 mod gateway;
 mod live_settings;
 mod load;

@@ -21,6 +21,7 @@ use common::TestResult;
 /// Every admin server function with arguments it accepts.
 const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
     ("admin_fatture", &[("search", "")]),
+    ("admin_fattura_due", &[("id", "1")]),
     ("admin_ln_invoices", &[("state", ""), ("search", "")]),
     (
         "admin_create_invoice",
