@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use super::{CliError, Output};
 use crate::context::Services;
 use crate::fatturapa::{DueDetail, MAX_ARCHIVE_BYTES, MAX_FATTURA_BYTES};
-use crate::invoices::import::{import_named, refused, FileResult, ImportOptions};
 use crate::invoices::validate_amount;
+use crate::invoices::{import_named, refused, FileResult, ImportOptions};
 use crate::store::{Fattura, NewFattura, Store};
 use crate::time::now_secs;
 

@@ -13,10 +13,11 @@
 //! a node invoice nobody has seen, which expires unpaid.
 
 pub(crate) mod export;
-pub mod import;
+mod import;
 mod memo;
 
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
+pub use import::{import_named, refused, DocumentResult, FileResult, ImportOptions};
 
 use std::sync::Arc;
 

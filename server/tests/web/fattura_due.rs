@@ -5,7 +5,7 @@ use crate::common;
 
 use common::web::{Web, ADMIN, ADMIN_PASSWORD};
 use common::TestResult;
-use openfatture::invoices::import::{import_named, ImportOptions};
+use openfatture::invoices::{import_named, ImportOptions};
 use openfatture::store::Store;
 use rust_decimal::Decimal;
 
