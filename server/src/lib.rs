@@ -23,6 +23,7 @@ pub mod breaker;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod courtesy;
 pub mod fatturapa;
 pub mod gateway;
 pub mod invoices;

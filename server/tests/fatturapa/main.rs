@@ -7,6 +7,7 @@
 mod common;
 
 mod amount_due;
+mod courtesy;
 mod due_properties;
 mod import;
 mod proptests;
