@@ -67,14 +67,6 @@ pub fn t(key: &str) -> &'static str {
     text_in(lang(), key)
 }
 
-/// The text for the current language (tracked: call it inside a reactive closure).
-pub fn tr(en: &'static str, it: &'static str) -> &'static str {
-    match lang() {
-        Lang::En => en,
-        Lang::It => it,
-    }
-}
-
 /// The [`I18n`] in context (fetch it while rendering; event handlers may run without context).
 pub fn use_i18n() -> Option<I18n> {
     use_context::<I18n>()

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::components::qr::QrCode;
 use crate::error::{AppError, PosError};
 use crate::format;
-use crate::i18n::{amount_error_text, lang, text_error_text, tr, use_i18n, Lang};
+use crate::i18n::{amount_error_text, lang, t, text_error_text, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
@@ -117,16 +117,16 @@ pub fn display_amount(amount: &str, lang: Lang) -> String {
 /// The title of the screen of a sale that ended unpaid, in the current language (tracked).
 fn ended_title(state: model::InvoiceState) -> &'static str {
     match state {
-        model::InvoiceState::Canceled => tr("Cancelled", "Annullata"),
-        _ => tr("Expired", "Scaduta"),
+        model::InvoiceState::Canceled => t("pos.cancelled"),
+        _ => t("pos.expired"),
     }
 }
 
 /// The "create it again" button of a sale that ended unpaid, in the current language (tracked).
 fn ended_again(state: model::InvoiceState) -> &'static str {
     match state {
-        model::InvoiceState::Canceled => tr("Cancelled, create again", "Annullata, crea di nuovo"),
-        _ => tr("Expired, create again", "Scaduta, crea di nuovo"),
+        model::InvoiceState::Canceled => t("pos.cancelled_create_again"),
+        _ => t("pos.expired_create_again"),
     }
 }
 
@@ -204,7 +204,7 @@ pub fn PosPage() -> impl IntoView {
                             {move || ended_again(state)}
                         </button>
                         <button type="button" class="button pos-big" on:click=move |_| new_sale()>
-                            {move || tr("New sale", "Nuova vendita")}
+                            {move || t("pos.new_sale")}
                         </button>
                     </div>
                 }.into_any(),
@@ -263,7 +263,7 @@ fn Keypad(
                 }).collect_view()}
             </div>
             <label class="pos-note">
-                <span>{move || tr("Note (optional)", "Nota (facoltativa)")}</span>
+                <span>{move || t("pos.note_optional")}</span>
                 <input type="text" maxlength="120" data-testid="pos-note"
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev)) />
@@ -276,7 +276,7 @@ fn Keypad(
                 <button type="button" class="button button-primary pos-big pos-charge" data-testid="pos-charge"
                     disabled=move || busy || is_zero()
                     on:click=move |_| on_charge()>
-                    {move || if busy { tr("Creating…", "Creazione…") } else { tr("Charge", "Incassa") }}
+                    {move || if busy { t("common.creating") } else { t("pos.charge") }}
                 </button>
             </div>
         </div>
@@ -367,15 +367,15 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
                 <p class="pos-qr-sat" data-testid="pos-qr-sat">{move || format::sats(lang(), amount_sat)}</p>
                 <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}" "{staff_flag}</p>
                 <p class="pos-countdown" data-testid="pos-countdown">
-                    {move || tr("Expires in ", "Scade tra ")}{move || countdown(remaining.get())}
+                    {move || t("pos.expires_in")}{move || countdown(remaining.get())}
                 </p>
                 <textarea class="pos-invoice" readonly rows="3" data-testid="pos-invoice">{sale.payment_request.clone()}</textarea>
                 <div class="pos-actions">
                     <button type="button" class="button pos-big" data-testid="pos-copy" on:click=copy>
-                        {move || if copied.get() { tr("Copied", "Copiato") } else { tr("Copy", "Copia") }}
+                        {move || if copied.get() { t("pos.copied") } else { t("pos.copy") }}
                     </button>
                     <button type="button" class="button pos-big" data-testid="pos-cancel" on:click=cancel>
-                        {move || tr("Cancel", "Annulla")}
+                        {move || t("common.cancel")}
                     </button>
                 </div>
                 <p class="muted">{sale.invoice_id.clone()}</p>
@@ -409,12 +409,12 @@ fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) 
     view! {
         <div class="pos-paid" data-testid="pos-paid" role="status">
             <div class="pos-paid-mark" aria-hidden="true">"✓"</div>
-            <h1>{move || tr("Paid", "Pagato")}</h1>
+            <h1>{move || t("common.paid")}</h1>
             <p class="pos-qr-eur" data-testid="pos-paid-eur">{move || format::money(lang(), &sale.amount_eur)}</p>
             <p data-testid="pos-paid-sat">{move || format::sats(lang(), paid_sat)}</p>
             <button type="button" class="button button-primary pos-big" data-testid="pos-new-sale"
                 on:click=move |_| on_new()>
-                {move || tr("New sale", "Nuova vendita")}
+                {move || t("pos.new_sale")}
             </button>
         </div>
     }

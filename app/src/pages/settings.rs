@@ -11,7 +11,7 @@ use leptos_meta::Title;
 
 use super::setting_labels::{label_of, page_order, refusal_text, Group};
 use crate::error::AppError;
-use crate::i18n::{lang, tr, Lang};
+use crate::i18n::{lang, t, Lang};
 use crate::model::{ReloadStatus, SettingKind, SettingView};
 
 /// Every configuration key in table order. Admin. `POST /api/admin_settings`.
@@ -57,10 +57,10 @@ pub async fn unset_setting(
 /// The words for a value's source in the current language.
 fn source_label(source: &str) -> &'static str {
     match source {
-        "env" => tr("environment", "ambiente"),
-        "file" => tr("config.toml", "config.toml"),
-        "default" => tr("default", "predefinito"),
-        _ => tr("not set", "non impostato"),
+        "env" => t("settings.environment"),
+        "file" => t("settings.config_toml"),
+        "default" => t("settings.default"),
+        _ => t("common.not_set"),
     }
 }
 
@@ -160,19 +160,17 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings" />
         <section class="card admin-page">
             <div class="card-head">
-                <h1>{move || tr("Settings", "Impostazioni")}</h1>
-                <button type="button" class="button" on:click=move |_| settings.refetch()>{move || tr("Reload", "Ricarica")}</button>
+                <h1>{move || t("common.settings")}</h1>
+                <button type="button" class="button" on:click=move |_| settings.refetch()>{move || t("common.reload")}</button>
             </div>
-            <p class="muted">{move || tr(
-                "Changes apply at once, without restarting the gateway, also when config.toml is edited or `openfatture config set` is used. An environment variable overrides the file.",
-                "Le modifiche valgono subito, senza riavviare il gateway, anche quando si modifica config.toml o si usa `openfatture config set`. Una variabile d'ambiente prevale sul file.")}
-                " "<a href="/welcome" data-testid="settings-welcome">{move || tr("First-run guide", "Guida iniziale")}</a>
+            <p class="muted">{move || t("settings.changes_apply_at_once_without")}
+                " "<a href="/welcome" data-testid="settings-welcome">{move || t("settings.first_run_guide")}</a>
             </p>
             <ReloadBanner status />
             {move || match status.get() {
                 Some(Ok(s)) => Some(view! {
                     <p class="muted" data-testid="settings-loaded-at">
-                        {move || format!("{} {}", tr("In force since", "In vigore dal"), crate::format::when_secs_relative(lang(), s.loaded_at_unix))}
+                        {move || format!("{} {}", t("settings.in_force_since"), crate::format::when_secs_relative(lang(), s.loaded_at_unix))}
                     </p>
                 }),
                 _ => None,
@@ -181,7 +179,7 @@ pub fn SettingsPage() -> impl IntoView {
                 (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="settings-message">{text}</p> }.into_any(),
                 (text, true) => view! { <p class="banner banner-error" role="alert" data-testid="settings-error">{text}</p> }.into_any(),
             })}
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match settings.await {
                         Ok(rows) => {
@@ -284,8 +282,8 @@ fn value_input(setting: &SettingView, input: RwSignal<String>) -> impl IntoView 
         return view! {
             <select id=id.clone() data-testid=id prop:value=move || input.get()
                 on:change=move |ev| input.set(event_target_value(&ev))>
-                <option value="true">{move || tr("Yes", "Sì")}</option>
-                <option value="false">{move || tr("No", "No")}</option>
+                <option value="true">{move || t("settings.yes")}</option>
+                <option value="false">{move || t("settings.no")}</option>
             </select>
         }
         .into_any();
@@ -367,9 +365,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
     let edit = if setting.cli_only {
         view! {
             <div class="setting-edit">
-                <span class="muted" data-testid=format!("setting-cli-only-{key}")>{move || tr(
-                    "Change it with `openfatture config set` on the gateway's machine",
-                    "Si cambia con `openfatture config set` sulla macchina del gateway")}</span>
+                <span class="muted" data-testid=format!("setting-cli-only-{key}")>{move || t("settings.change_it_with_openfatture_config")}</span>
             </div>
         }
         .into_any()
@@ -378,10 +374,10 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
             <div class="setting-edit">
                 {value_input(&setting, input)}
                 <button type="submit" class="button button-primary" data-testid=format!("setting-save-{key}")>
-                    {move || tr("Save", "Salva")}
+                    {move || t("settings.save")}
                 </button>
                 <button type="button" class="button" data-testid=format!("setting-unset-{key}") on:click=reset>
-                    {move || tr("Reset", "Ripristina")}
+                    {move || t("settings.reset")}
                 </button>
             </div>
         }
@@ -403,13 +399,13 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
                     {move || {
                         let s = current.get();
                         if s.secret {
-                            if s.is_set { tr("set", "impostato").to_string() } else { tr("not set", "non impostato").to_string() }
+                            if s.is_set { t("common.set").to_string() } else { t("common.not_set").to_string() }
                         } else if s.kind == SettingKind::Bool && s.is_set {
-                            if s.value == "true" { tr("yes", "sì").to_string() } else { tr("no", "no").to_string() }
+                            if s.value == "true" { t("common.yes").to_string() } else { t("common.no").to_string() }
                         } else if s.is_set {
                             s.value
                         } else {
-                            tr("not set", "non impostato").to_string()
+                            t("common.not_set").to_string()
                         }
                     }}
                 </span>
