@@ -11,7 +11,7 @@ use leptos_meta::Title;
 
 use super::setting_labels::{label_of, page_order, refusal_text, Group};
 use crate::error::AppError;
-use crate::i18n::{lang, t, Lang};
+use crate::i18n::{lang, t, text_in, Lang};
 use crate::model::{ReloadStatus, SettingKind, SettingView};
 
 /// Every configuration key in table order. Admin. `POST /api/admin_settings`.
@@ -91,21 +91,25 @@ impl Notice {
         match self {
             Notice::Saved(saved) => {
                 let shown = if saved.secret {
-                    pick(lang, "(secret saved)", "(segreto salvato)").to_string()
+                    text_in(lang, "settings.notice.secret_saved").to_string()
                 } else {
                     saved.value.clone()
                 };
-                let mut text = format!("{}: {} = {shown}", pick(lang, "Saved", "Salvato"), name(&saved.key));
+                let mut text = format!(
+                    "{}: {} = {shown}",
+                    text_in(lang, "settings.notice.saved"),
+                    name(&saved.key)
+                );
                 text.push_str(if saved.live {
-                    pick(lang, " — applied now", " — già in vigore")
+                    text_in(lang, "settings.notice.applied_now")
                 } else {
-                    pick(lang, " — applies after a restart", " — vale dopo il riavvio")
+                    text_in(lang, "settings.notice.applies_after_restart")
                 });
                 if saved.source == "env" {
                     text.push_str(&format!(
                         " — {} {}",
                         saved.env_var,
-                        pick(lang, "overrides the file", "prevale sul file")
+                        text_in(lang, "settings.notice.env_overrides_file")
                     ));
                 }
                 (text, false)
@@ -114,19 +118,12 @@ impl Notice {
                 format!(
                     "{}: {}",
                     name(key),
-                    pick(lang, "removed from config.toml", "rimossa da config.toml")
+                    text_in(lang, "settings.notice.removed_from_config")
                 ),
                 false,
             ),
             Notice::Error(error) => (error_text(error, lang), true),
         }
-    }
-}
-
-fn pick(lang: Lang, en: &'static str, it: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::It => it,
     }
 }
 
@@ -221,27 +218,13 @@ fn ReloadBanner(status: LocalResource<Result<ReloadStatus, AppError>>) -> impl I
         let mut lines = Vec::new();
         if let Some(error) = &status.error {
             lines.push((
-                format!(
-                    "{} {error}",
-                    pick(
-                        lang,
-                        "config.toml could not be applied; the previous settings stay in force:",
-                        "config.toml non è stato applicato; restano in vigore le impostazioni precedenti:"
-                    )
-                ),
+                format!("{} {error}", text_in(lang, "settings.reload.config_not_applied")),
                 "settings-reload-error",
             ));
         }
         if let Some(error) = &status.node_error {
             lines.push((
-                format!(
-                    "{} {error}",
-                    pick(
-                        lang,
-                        "The new node settings were not applied; the gateway keeps the node it had:",
-                        "Le nuove impostazioni del nodo non sono state applicate; il gateway resta sul nodo di prima:"
-                    )
-                ),
+                format!("{} {error}", text_in(lang, "settings.reload.node_not_applied")),
                 "settings-node-error",
             ));
         }
@@ -254,11 +237,7 @@ fn ReloadBanner(status: LocalResource<Result<ReloadStatus, AppError>>) -> impl I
             lines.push((
                 format!(
                     "{} {}",
-                    pick(
-                        lang,
-                        "Restart `openfatture serve` to apply:",
-                        "Riavvia `openfatture serve` per applicare:"
-                    ),
+                    text_in(lang, "settings.reload.restart_to_apply"),
                     names.join(", ")
                 ),
                 "settings-restart-needed",

@@ -11,7 +11,7 @@ use super::setting_labels::refusal_text;
 use super::settings::{list_settings, save_setting};
 use crate::api::{get_node_status, get_rate_status};
 use crate::error::AppError;
-use crate::i18n::{t, Lang};
+use crate::i18n::{fill, t, text_in, Lang};
 use crate::model::NodeCheck;
 
 /// Tests the shop's own LND and, when it works, keeps its certificate and macaroon in the data
@@ -385,10 +385,10 @@ fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
             )
             .await;
             outcome.set(Some(match answer {
-                Ok(_) => Ok(match lang {
-                    crate::i18n::Lang::En => format!("{username} can now sign in at the counter with their PIN."),
-                    crate::i18n::Lang::It => format!("{username} ora può accedere alla cassa con il suo PIN."),
-                }),
+                Ok(_) => Ok(fill(
+                    text_in(lang, "welcome.cashier_can_sign_in"),
+                    &[("username", &username)],
+                )),
                 Err(AppError::Setting(refusal)) => Err(refusal_text(&refusal, lang)),
                 Err(e) => Err(e.to_string()),
             }));
@@ -445,7 +445,6 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
         busy.set(true);
         outcome.set(None);
         let lang = lang_now(i18n);
-        let pick = move |en: &'static str, it: &'static str| if lang == Lang::It { it } else { en };
         leptos::task::spawn_local(async move {
             let added = super::webhooks::add_webhook_endpoint(
                 "shop".to_string(),
@@ -459,11 +458,15 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
                 Ok(_) => match super::webhooks::test_webhook_endpoint("shop".to_string()).await {
                     Ok(report) if report.ok => Ok(format!(
                         "{} (HTTP {}, {} ms)",
-                        pick("The test event arrived", "L'evento di prova è arrivato"),
+                        text_in(lang, "welcome.test_event_arrived"),
                         report.status.unwrap_or_default(),
                         report.latency_ms
                     )),
-                    Ok(report) => Err(format!("{}: {}", t("welcome.the_endpoint_was_saved_but"), report.error)),
+                    Ok(report) => Err(format!(
+                        "{}: {}",
+                        text_in(lang, "welcome.the_endpoint_was_saved_but"),
+                        report.error
+                    )),
                     Err(e) => Err(error_words(&e, lang)),
                 },
             };
