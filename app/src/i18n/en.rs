@@ -427,4 +427,20 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("setting.refusal.invalid", "{name}: not a valid value; expected {expected}. Nothing was changed."),
     ("setting.refusal.out_of_order", "{lower} ({lower_value}) must not be greater than {upper} ({upper_value}); change one of them. Nothing was changed."),
     ("setting.refusal.cli_only", "{name} can be changed only with `openfatture config set` on the gateway's machine."),
+
+    ("amount_error.empty", "type an amount in EUR, like 12,50"),
+    ("amount_error.too_long", "the amount is too long: at most 7 digits before the decimal comma and 2 after (up to 9999999,99 EUR)"),
+    ("amount_error.sign", "amount must be greater than 0 EUR and typed without a sign (+ or -), like 12,50"),
+    ("amount_error.zero", "amount must be greater than 0 EUR"),
+    ("amount_error.not_a_digit", "this is not an amount in EUR: {found} is not allowed; type only digits and at most one decimal comma, like 12,50"),
+    ("amount_error.a_space", "a space"),
+    ("amount_error.grouping", "type the amount without a thousands separator and with one decimal comma at most: 1234,56, not 1.234,56"),
+    ("amount_error.no_leading_digit", "put a digit before the decimal comma: 0,50, not ,50"),
+    ("amount_error.no_decimals", "put the cents after the decimal comma, or leave the comma out: 5 or 5,00, not 5,"),
+    ("amount_error.too_many_decimals", "amount has more than 2 decimals: use whole cents, like 12,50 (and no thousands separator: 1000, not 1.000)"),
+
+    ("text_error.control", "the {field} contains an invisible control character ({code}): retype it without it"),
+    ("text_error.bidi", "the {field} contains a text-direction character ({code}), which can make it read differently from what it says: remove it"),
+    ("text_error.field.note", "note"),
+    ("text_error.field.description", "description"),
 ];

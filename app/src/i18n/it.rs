@@ -430,4 +430,20 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("setting.refusal.invalid", "{name}: valore non valido; serve {expected}. Non è cambiato nulla."),
     ("setting.refusal.out_of_order", "{lower} ({lower_value}) non può superare {upper} ({upper_value}); cambia uno dei due. Non è cambiato nulla."),
     ("setting.refusal.cli_only", "{name} si cambia solo con `openfatture config set` sulla macchina del gateway."),
+
+    ("amount_error.empty", "scrivi un importo in euro, per esempio 12,50"),
+    ("amount_error.too_long", "importo troppo lungo: al massimo 7 cifre prima della virgola e 2 dopo (fino a 9999999,99 €)"),
+    ("amount_error.sign", "l'importo deve essere maggiore di 0 € e scritto senza segno (+ o -), per esempio 12,50"),
+    ("amount_error.zero", "l'importo deve essere maggiore di 0 €"),
+    ("amount_error.not_a_digit", "questo non è un importo in euro: {found} non è ammesso; scrivi solo cifre e al massimo una virgola, per esempio 12,50"),
+    ("amount_error.a_space", "uno spazio"),
+    ("amount_error.grouping", "scrivi l'importo senza separatore delle migliaia e con al massimo una virgola: 1234,56, non 1.234,56"),
+    ("amount_error.no_leading_digit", "metti una cifra prima della virgola: 0,50, non ,50"),
+    ("amount_error.no_decimals", "metti i centesimi dopo la virgola, oppure togli la virgola: 5 o 5,00, non 5,"),
+    ("amount_error.too_many_decimals", "l'importo ha più di 2 decimali: usa i centesimi, per esempio 12,50 (e niente separatore delle migliaia: 1000, non 1.000)"),
+
+    ("text_error.control", "{field} contiene un carattere di controllo invisibile ({code}): riscrivila senza"),
+    ("text_error.bidi", "{field} contiene un carattere che cambia la direzione del testo ({code}), che può farla leggere diversamente da ciò che dice: toglilo"),
+    ("text_error.field.note", "la nota"),
+    ("text_error.field.description", "la descrizione"),
 ];
