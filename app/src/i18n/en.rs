@@ -443,4 +443,8 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("text_error.bidi", "the {field} contains a text-direction character ({code}), which can make it read differently from what it says: remove it"),
     ("text_error.field.note", "note"),
     ("text_error.field.description", "description"),
+
+    ("time.just_now", "just now"),
+    ("time.in", "in {amount}"),
+    ("time.ago", "{amount} ago"),
 ];

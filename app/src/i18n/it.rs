@@ -446,4 +446,8 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("text_error.bidi", "{field} contiene un carattere che cambia la direzione del testo ({code}), che può farla leggere diversamente da ciò che dice: toglilo"),
     ("text_error.field.note", "la nota"),
     ("text_error.field.description", "la descrizione"),
+
+    ("time.just_now", "adesso"),
+    ("time.in", "tra {amount}"),
+    ("time.ago", "{amount} fa"),
 ];
