@@ -102,6 +102,8 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("nav.this_page_needs_the_admin", "This page needs the admin role."),
     ("nav.pos", "POS"),
     ("nav.sign_out", "Sign out"),
+    ("nav.main_label", "Main"),
+    ("nav.language_label", "Language"),
 
     ("dashboard.column.channel", "Channel"),
     ("dashboard.column.peer", "Peer"),
@@ -223,6 +225,9 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("pos.expires_in", "Expires in "),
     ("pos.copied", "Copied"),
     ("pos.copy", "Copy"),
+    ("pos.keypad.label", "Keypad"),
+    ("pos.keypad.backspace", "Backspace"),
+    ("pos.staff_flag.low_inbound", "low inbound capacity: see the dashboard"),
 
     ("settings.environment", "environment"),
     ("settings.config_toml", "config.toml"),
@@ -244,6 +249,7 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("settings.reload.config_not_applied", "config.toml could not be applied; the previous settings stay in force:"),
     ("settings.reload.node_not_applied", "The new node settings were not applied; the gateway keeps the node it had:"),
     ("settings.reload.restart_to_apply", "Restart `openfatture serve` to apply:"),
+    ("settings.groups_label", "Settings groups"),
 
     ("staff.admin", "admin"),
     ("staff.cashier", "cashier"),
@@ -447,4 +453,23 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("time.just_now", "just now"),
     ("time.in", "in {amount}"),
     ("time.ago", "{amount} ago"),
+
+    ("title.node", "Node"),
+    ("title.invoices", "Invoices"),
+    ("title.payments", "Payments"),
+    ("title.pos", "POS"),
+    ("title.settings", "Settings"),
+    ("title.staff", "Staff"),
+    ("title.webhooks", "Webhooks"),
+    ("title.welcome", "Welcome"),
+    ("title.sign_in", "Sign in"),
+    ("title.setup", "Setup"),
+    ("title.not_found", "Not found"),
+
+    ("not_found.title", "Page not found"),
+    ("not_found.no_page", "There is no page at this address."),
+    ("not_found.go_to_start", "Go to the start page."),
+
+    ("offline.text", "offline — cannot take payments"),
+    ("offline.reconnecting", "Reconnecting by itself as soon as the network and the gateway are back."),
 ];

@@ -105,6 +105,8 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("nav.this_page_needs_the_admin", "Questa pagina richiede il ruolo admin."),
     ("nav.pos", "Cassa"),
     ("nav.sign_out", "Esci"),
+    ("nav.main_label", "Principale"),
+    ("nav.language_label", "Lingua"),
 
     ("dashboard.column.channel", "Canale"),
     ("dashboard.column.peer", "Peer"),
@@ -226,6 +228,9 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("pos.expires_in", "Scade tra "),
     ("pos.copied", "Copiato"),
     ("pos.copy", "Copia"),
+    ("pos.keypad.label", "Tastierino"),
+    ("pos.keypad.backspace", "Cancella"),
+    ("pos.staff_flag.low_inbound", "poca capacità in entrata: vedi il cruscotto"),
 
     ("settings.environment", "ambiente"),
     ("settings.config_toml", "config.toml"),
@@ -247,6 +252,7 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("settings.reload.config_not_applied", "config.toml non è stato applicato; restano in vigore le impostazioni precedenti:"),
     ("settings.reload.node_not_applied", "Le nuove impostazioni del nodo non sono state applicate; il gateway resta sul nodo di prima:"),
     ("settings.reload.restart_to_apply", "Riavvia `openfatture serve` per applicare:"),
+    ("settings.groups_label", "Gruppi di impostazioni"),
 
     ("staff.admin", "admin"),
     ("staff.cashier", "cassiere"),
@@ -450,4 +456,23 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("time.just_now", "adesso"),
     ("time.in", "tra {amount}"),
     ("time.ago", "{amount} fa"),
+
+    ("title.node", "Nodo"),
+    ("title.invoices", "Fatture"),
+    ("title.payments", "Pagamenti"),
+    ("title.pos", "Cassa"),
+    ("title.settings", "Impostazioni"),
+    ("title.staff", "Personale"),
+    ("title.webhooks", "Webhook"),
+    ("title.welcome", "Benvenuto"),
+    ("title.sign_in", "Accedi"),
+    ("title.setup", "Configurazione"),
+    ("title.not_found", "Non trovata"),
+
+    ("not_found.title", "Pagina non trovata"),
+    ("not_found.no_page", "Non c'è nessuna pagina a questo indirizzo."),
+    ("not_found.go_to_start", "Vai alla pagina iniziale."),
+
+    ("offline.text", "offline — impossibile incassare pagamenti"),
+    ("offline.reconnecting", "Si riconnette da solo appena rete e gateway tornano disponibili."),
 ];

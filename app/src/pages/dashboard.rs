@@ -30,7 +30,7 @@ pub fn DashboardPage() -> impl IntoView {
     let status = LocalResource::new(get_node_status);
     let rate = LocalResource::new(get_rate_status);
     view! {
-        <Title text="Node" />
+        <Title text=move || t("title.node") />
         <div class="dashboard">
             <div class="dashboard-row">
                 <div class="dashboard-col">

@@ -155,7 +155,7 @@ pub fn InvoicesPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Invoices" />
+        <Title text=move || t("title.invoices") />
         <section class="card admin-page">
             <h1>{move || t("common.invoices")}</h1>
             <div class="admin-filters">

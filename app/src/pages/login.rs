@@ -49,7 +49,7 @@ pub fn LoginPage() -> impl IntoView {
         });
     };
     view! {
-        <Title text="Sign in" />
+        <Title text=move || t("title.sign_in") />
         <section class="card login">
             <h1>{move || t("login.sign_in")}</h1>
             <form on:submit=submit>
@@ -101,7 +101,7 @@ pub fn SetupPage() -> impl IntoView {
         });
     };
     view! {
-        <Title text="Setup" />
+        <Title text=move || t("title.setup") />
         <section class="card login">
             <h1>{move || t("login.create_the_first_admin")}</h1>
             <form on:submit=submit>

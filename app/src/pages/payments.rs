@@ -66,7 +66,7 @@ pub fn PaymentsPage() -> impl IntoView {
         csv.refetch();
     };
     view! {
-        <Title text="Payments" />
+        <Title text=move || t("title.payments") />
         <section class="card admin-page">
             <div class="card-head">
                 <h1>{move || t("common.payments")}</h1>

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::components::qr::QrCode;
 use crate::error::{AppError, PosError};
 use crate::format;
-use crate::i18n::{amount_error_text, lang, t, text_error_text, use_i18n, Lang};
+use crate::i18n::{amount_error_text, lang, t, text_error_text, text_in, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
@@ -184,7 +184,7 @@ pub fn PosPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="POS" />
+        <Title text=move || t("title.pos") />
         <section class="pos" data-testid="pos">
             {move || match stage.get() {
                 Stage::Entry | Stage::Creating => {
@@ -250,14 +250,17 @@ fn Keypad(
             <output class="pos-amount" data-testid="pos-amount" aria-live="polite">
                 {move || display_amount(&amount.get(), lang())}
             </output>
-            <div class="pos-keypad" role="group" aria-label="Keypad">
+            <div class="pos-keypad" role="group" aria-label=move || t("pos.keypad.label")>
                 {keys.into_iter().map(|key| {
-                    let label = key.to_string();
+                    // `data-key` names the key whatever the language; the decimal key shows the
+                    // language's decimal mark (`,` / `.`), and types a comma either way.
+                    let data_key = key.to_string();
+                    let label = move || key_label(key, lang());
                     view! {
-                        <button type="button" class="pos-key" data-key=label.clone()
-                            aria-label=if key == '⌫' { "Backspace".to_string() } else { label.clone() }
+                        <button type="button" class="pos-key" data-key=data_key
+                            aria-label=move || if key == '⌫' { t("pos.keypad.backspace").to_string() } else { label() }
                             on:click=move |_| amount.update(|a| *a = press_key(a, key))>
-                            {label.clone()}
+                            {label}
                         </button>
                     }
                 }).collect_view()}
@@ -394,13 +397,18 @@ fn staff_flag_text(rate_state: model::RateState, low_inbound: bool) -> Option<im
             parts.push(rate_state.label(lang));
         }
         if low_inbound {
-            parts.push(match lang {
-                Lang::En => "low inbound capacity: see the dashboard",
-                Lang::It => "poca capacità in entrata: vedi il cruscotto",
-            });
+            parts.push(text_in(lang, "pos.staff_flag.low_inbound"));
         }
         parts.join(" · ")
     })
+}
+
+/// What a keypad key shows in `lang`: the decimal key (`,`) shows the language's decimal mark.
+fn key_label(key: char, lang: Lang) -> String {
+    match (key, lang) {
+        (',', Lang::En) => ".".to_string(),
+        _ => key.to_string(),
+    }
 }
 
 /// The green "Paid" screen.

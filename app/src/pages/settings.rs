@@ -154,7 +154,7 @@ pub fn SettingsPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Settings" />
+        <Title text=move || t("title.settings") />
         <section class="card admin-page">
             <div class="card-head">
                 <h1>{move || t("common.settings")}</h1>
@@ -186,7 +186,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 view! { <a href=format!("#settings-{}", group.id()) class="chip">{move || group.title(lang())}</a> }
                             }).collect_view();
                             view! {
-                                <nav class="settings-index" aria-label="Settings groups">{index}</nav>
+                                <nav class="settings-index" aria-label=move || t("settings.groups_label")>{index}</nav>
                                 {groups.into_iter().map(|(group, rows)| view! {
                                     <section class="settings-group" id=format!("settings-{}", group.id())
                                         data-testid=format!("settings-group-{}", group.id())>

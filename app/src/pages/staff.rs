@@ -231,7 +231,7 @@ pub fn StaffPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Staff" />
+        <Title text=move || t("title.staff") />
         <section class="card admin-page">
             <div class="card-head">
                 <h1>{move || t("common.staff")}</h1>

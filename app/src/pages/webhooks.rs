@@ -221,7 +221,7 @@ pub fn WebhooksPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Webhooks" />
+        <Title text=move || t("title.webhooks") />
         <section class="card admin-page">
             <h1>{move || t("common.webhooks")}</h1>
             {move || message.get().map(|m| match m.text() {

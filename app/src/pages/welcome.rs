@@ -115,7 +115,7 @@ pub fn WelcomePage() -> impl IntoView {
         })
         .collect_view();
     view! {
-        <Title text="Welcome" />
+        <Title text=move || t("title.welcome") />
         <section class="card admin-page welcome" data-testid="welcome">
             <h1>{move || t("welcome.set_up_your_shop")}</h1>
             <p class="muted">{move || t("welcome.a_few_steps_to_your")}</p>

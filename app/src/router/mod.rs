@@ -111,7 +111,7 @@ fn NavBar() -> impl IntoView {
     let is_admin = move || auth.and_then(|a| a.user.get()).is_some_and(|u| u.role == Role::Admin);
     let signed_in = move || auth.and_then(|a| a.user.get()).is_some();
     view! {
-        <nav class="app-nav" aria-label="Main">
+        <nav class="app-nav" aria-label=move || t("nav.main_label")>
             <Show when=signed_in>
                 <A href="/" exact=true>{move || t("nav.pos")}</A>
             </Show>
@@ -132,7 +132,7 @@ fn NavBar() -> impl IntoView {
 fn LangSwitch() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="lang-switch" role="group" aria-label="Language">
+        <div class="lang-switch" role="group" aria-label=move || t("nav.language_label")>
             <button type="button" class="button" aria-pressed=move || (lang() == Lang::It).to_string()
                 data-testid="lang-it" on:click=move |_| set_lang(i18n, Lang::It)>"IT"</button>
             <button type="button" class="button" aria-pressed=move || (lang() == Lang::En).to_string()
