@@ -145,6 +145,9 @@ pub fn PosPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let i18n = use_i18n();
     let auth = crate::pages::login::use_auth();
+    // Whether the last sale came back with low inbound capacity: the staff flag stays on the
+    // keypad screen too, until a sale comes back without it.
+    let low_inbound = RwSignal::new(false);
 
     let charge = move || {
         let typed = amount.get_untracked();
@@ -159,7 +162,10 @@ pub fn PosPage() -> impl IntoView {
         stage.set(Stage::Creating);
         leptos::task::spawn_local(async move {
             match pos_charge(typed, note_text).await {
-                Ok(created) => stage.set(Stage::Waiting(created)),
+                Ok(created) => {
+                    low_inbound.set(created.low_inbound);
+                    stage.set(Stage::Waiting(created));
+                }
                 Err(e) => {
                     // A short text in the cashier's language; the detail is in the gateway's log.
                     let lang = i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En);
@@ -189,7 +195,7 @@ pub fn PosPage() -> impl IntoView {
             {move || match stage.get() {
                 Stage::Entry | Stage::Creating => {
                     let busy = matches!(stage.get_untracked(), Stage::Creating);
-                    view! { <RateLabel /> <Keypad amount note error busy on_charge=charge /> }.into_any()
+                    view! { <RateLabel low_inbound /> <Keypad amount note error busy on_charge=charge /> }.into_any()
                 }
                 Stage::Waiting(sale) => view! { <QrScreen sale stage /> }.into_any(),
                 Stage::Paid(sale, paid_sat) => view! {
@@ -213,21 +219,32 @@ pub fn PosPage() -> impl IntoView {
     }
 }
 
-/// The small label of the rate sales use now (live, fallback, demo, unavailable), above the amount.
+/// The small label of the rate sales use now (live, fallback, demo, unavailable), above the amount,
+/// and the staff flag when the last sale reported low inbound capacity.
 #[component]
-fn RateLabel() -> impl IntoView {
+fn RateLabel(low_inbound: RwSignal<bool>) -> impl IntoView {
     let rate = LocalResource::new(crate::api::get_rate_status);
     let state = move || match rate.get() {
         Some(Ok(status)) => Some((status.state, status.sources_mark)),
         Some(Err(_)) => Some((model::RateState::Unavailable, None)),
         None => None,
     };
+    let flag = move || {
+        low_inbound.get().then(|| {
+            let text = move || text_in(lang(), "pos.staff_flag.low_inbound");
+            view! {
+                " "
+                <span class="pos-staff-flag" data-testid="pos-keypad-flag" data-low-inbound="true"
+                    title=text aria-label=text>"⚑"</span>
+            }
+        })
+    };
     move || {
         state().map(|(state, mark)| {
             let mark = mark.map(|m| format!(" · {m}")).unwrap_or_default();
             view! {
                 <p class="pos-rate-state muted" data-testid="pos-rate-state" data-state=state.as_str()>
-                    {move || state.label(lang())}{mark}
+                    {move || state.label(lang())}{mark}{flag}
                 </p>
             }
         })

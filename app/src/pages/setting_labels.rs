@@ -140,6 +140,11 @@ const LABELS: &[(&str, Group)] = &[
     ("database_url", Group::Gateway),
 ];
 
+/// Every labelled configuration key, in page order (their labels are `setting.<key>.label`).
+pub fn labelled_keys() -> impl Iterator<Item = &'static str> {
+    LABELS.iter().map(|(key, _)| *key)
+}
+
 /// The group and plain labels of `key`, if it has them.
 pub fn label_of(key: &str) -> Option<Label> {
     LABELS
