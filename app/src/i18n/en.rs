@@ -160,6 +160,8 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("dashboard.none_enabled_fallback_rate", "none enabled (fallback rate)"),
     ("dashboard.rate", "Rate: "),
     ("dashboard.no_endpoints", "no endpoints"),
+    ("dashboard.breaker.webhook", "Webhook"),
+    ("dashboard.breaker.webhook_named", "Webhook: {name}"),
 
     ("invoices.paid", "paid"),
     ("invoices.partially_paid", "partially paid"),
@@ -203,6 +205,12 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("invoices.rate_at_settlement_none_cached", "Rate at settlement: none cached at that moment."),
     ("invoices.rate_at_settlement", "Rate at settlement"),
     ("invoices.show", "Show"),
+    ("invoices.state.open", "OPEN"),
+    ("invoices.state.settled", "SETTLED"),
+    ("invoices.state.canceled", "CANCELED"),
+    ("invoices.state.expired", "EXPIRED"),
+    ("invoices.state.accepted", "ACCEPTED"),
+    ("invoices.state.pending", "PENDING"),
 
     ("login.sign_in", "Sign in"),
     ("login.password_or_pin", "Password or PIN"),

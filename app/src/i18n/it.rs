@@ -163,6 +163,8 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("dashboard.none_enabled_fallback_rate", "nessuno attivo (cambio di riserva)"),
     ("dashboard.rate", "Cambio: "),
     ("dashboard.no_endpoints", "nessun endpoint"),
+    ("dashboard.breaker.webhook", "Webhook"),
+    ("dashboard.breaker.webhook_named", "Webhook: {name}"),
 
     ("invoices.paid", "pagata"),
     ("invoices.partially_paid", "pagata in parte"),
@@ -206,6 +208,12 @@ pub(crate) const TEXTS: super::catalogue::Catalogue = &[
     ("invoices.rate_at_settlement_none_cached", "Cambio all'incasso: nessuno in memoria in quel momento."),
     ("invoices.rate_at_settlement", "Cambio all'incasso"),
     ("invoices.show", "Mostra"),
+    ("invoices.state.open", "APERTA"),
+    ("invoices.state.settled", "PAGATA"),
+    ("invoices.state.canceled", "ANNULLATA"),
+    ("invoices.state.expired", "SCADUTA"),
+    ("invoices.state.accepted", "ACCETTATA"),
+    ("invoices.state.pending", "IN ATTESA"),
 
     ("login.sign_in", "Accedi"),
     ("login.password_or_pin", "Password o PIN"),

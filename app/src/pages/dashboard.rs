@@ -8,7 +8,7 @@ use crate::api::{get_liquidity, get_node_status, get_rate_status};
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
-use crate::i18n::{lang, t};
+use crate::i18n::{fill, lang, t};
 use crate::model::{LiquidityView, NodeStatus, RateStatus};
 use crate::pages::payments::{list_payments, PaymentsTable};
 use crate::pages::webhooks::list_webhook_endpoints;
@@ -360,14 +360,17 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
                     {move || Suspend::new(async move {
                         match endpoints.await {
                             Ok(list) if list.is_empty() => view! {
-                                <dt>"Webhook"</dt>
+                                <dt>{move || t("dashboard.breaker.webhook")}</dt>
                                 <dd>{move || t("dashboard.no_endpoints")}</dd>
                             }.into_any(),
-                            Ok(list) => list.into_iter().map(|e| view! {
-                                <dt>{format!("Webhook: {}", e.name)}</dt>
+                            Ok(list) => list.into_iter().map(|e| {
+                                let name = e.name.clone();
+                                view! {
+                                <dt>{move || fill(t("dashboard.breaker.webhook_named"), &[("name", &name)])}</dt>
                                 <dd class=if e.healthy { "" } else { "error-cell" } data-testid=format!("breaker-webhook-{}", e.name)>{e.health.clone()}</dd>
+                                }
                             }).collect_view().into_any(),
-                            Err(e) => view! { <dt>"Webhook"</dt><dd class="error-cell">{e.to_string()}</dd> }.into_any(),
+                            Err(e) => view! { <dt>{move || t("dashboard.breaker.webhook")}</dt><dd class="error-cell">{e.to_string()}</dd> }.into_any(),
                         }
                     })}
                 </Transition>

@@ -88,16 +88,18 @@ fn status_label(status: &str) -> &'static str {
 
 /// The words for a Lightning invoice state in the current language (tracked).
 pub fn state_label(state: InvoiceState) -> &'static str {
-    if crate::i18n::lang() == crate::i18n::Lang::En {
-        return state.as_str();
-    }
+    t(state_key(state))
+}
+
+/// The catalogue key of a Lightning invoice state's words (English: the state's own name).
+fn state_key(state: InvoiceState) -> &'static str {
     match state {
-        InvoiceState::Open => "APERTA",
-        InvoiceState::Settled => "PAGATA",
-        InvoiceState::Canceled => "ANNULLATA",
-        InvoiceState::Expired => "SCADUTA",
-        InvoiceState::Accepted => "ACCETTATA",
-        InvoiceState::Pending => "IN ATTESA",
+        InvoiceState::Open => "invoices.state.open",
+        InvoiceState::Settled => "invoices.state.settled",
+        InvoiceState::Canceled => "invoices.state.canceled",
+        InvoiceState::Expired => "invoices.state.expired",
+        InvoiceState::Accepted => "invoices.state.accepted",
+        InvoiceState::Pending => "invoices.state.pending",
     }
 }
 
@@ -540,5 +542,19 @@ where
                 </tr>
             }
         }).collect_view()} />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{text_in, Lang};
+
+    #[test]
+    fn english_states_read_as_their_names_and_italian_differs() {
+        for state in InvoiceState::ALL {
+            assert_eq!(text_in(Lang::En, state_key(state)), state.as_str());
+            assert_ne!(text_in(Lang::It, state_key(state)), state.as_str(), "{state:?}");
+        }
     }
 }
