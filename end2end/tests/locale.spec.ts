@@ -7,6 +7,17 @@ import { ADMIN, CASHIER } from './accounts';
 import { cli, payInvoice, signIn } from './helpers';
 
 const NBSP = '\u00a0';
+/** The dashboard's English labels (those whose Italian differs): none may show in Italian. */
+const DASHBOARD_EN = [
+  'Lightning node', 'Refresh', 'BTC/EUR rate', 'Update rate', 'Connected', 'Public key', 'Circuit breaker',
+  'Version', 'Network', 'Synced to chain', 'Channels', 'Capacity', 'Can send', 'Can receive', 'Liquidity',
+  'Reload', 'Inbound ratio', 'Accepted range', 'Largest single payment', 'Balance score', 'Flagged channels',
+  'Recent payments', 'All payments', 'No payments received yet', 'Circuit breakers', 'Rate providers',
+  'Rate kind', 'Fetched', 'Source', 'Agreeing sources', 'rate in use', 'Invoices', 'Payments', 'Settings',
+  'Staff', 'Sign out', 'Paid in bitcoin', 'Channel', 'Remote', 'Inbound', 'State', 'live rate', 'fallback rate',
+  'demo rate', 'just now', 'ago',
+];
+
 /** English words that must not appear on an Italian customer-facing screen. */
 const ENGLISH = /\b(warning|fallback|expires|copy|copied|cancel|rate|inbound|paid|new sale|demo)\b/i;
 
@@ -78,6 +89,28 @@ test.describe('with an Italian browser', () => {
     await expect(page.getByTestId('invoice-expires')).toHaveText(/^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2} \(tra [12] h\)$/);
     const created = (await page.getByTestId(`invoice-row-created-${numero}-LN`).innerText()).trim();
     expect(romeNow()).toContain(created);
+  });
+
+  test('the dashboard shows Italian money, grouped sats, Italian times and no English label', async ({ page }) => {
+    await signIn(page, ADMIN, '/dashboard');
+    await expect(page.getByTestId('node-connection')).toHaveText('Connesso');
+    await expect(page).toHaveTitle('Nodo · OpenFatture Lightning');
+    // The rate as money (`45.000,00 €`), every sats amount grouped with dots.
+    await expect(page.getByTestId('rate-value')).toHaveText(`45.000,00${NBSP}€`);
+    const grouped = /^\d{1,3}(\.\d{3})+ sat$/;
+    for (const id of ['capacity', 'local-balance', 'remote-balance', 'liquidity-receivable']) {
+      await expect(page.getByTestId(id)).toHaveText(grouped);
+    }
+    await expect(page.getByTestId('rate-fetched')).toHaveText(
+      /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}( \((adesso|tra \d+ (min|h)|\d+ (min|h) fa)\))?$/,
+    );
+    await expect(page.getByTestId('liquidity-inbound-ratio')).toHaveText(/^\d+(,\d+)?$/);
+    await expect(page.getByTestId('breakers')).not.toContainText('Caricamento');
+    await expect(page.getByTestId('recent-payments')).not.toContainText('Caricamento');
+    const text = await page.locator('body').innerText();
+    for (const label of DASHBOARD_EN) {
+      expect(text, `English "${label}" on the Italian dashboard`).not.toMatch(new RegExp(`\\b${label}\\b`));
+    }
   });
 
   test('the Settings page says since when its settings are in force, on the shop clock', async ({ page }) => {
