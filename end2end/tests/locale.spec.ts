@@ -54,6 +54,8 @@ test.describe('with an Italian browser', () => {
 
   test('a sale speaks Italian to the customer, with Italian numbers and no owner warning', async ({ page }) => {
     await signIn(page, CASHIER, '/');
+    // The decimal key shows the Italian decimal mark.
+    await expect(page.locator('.pos-key[data-key=","]')).toHaveText(',');
     await typeAmount(page, '12,5');
     await expect(page.getByTestId('pos-amount')).toHaveText(`12,50${NBSP}€`);
     await page.getByTestId('pos-charge').click();
@@ -124,6 +126,8 @@ test.describe('with an American browser', () => {
 
   test('a sale shows euro amounts the English way', async ({ page }) => {
     await signIn(page, CASHIER, '/');
+    // The decimal key shows the English decimal mark (and types the same decimal).
+    await expect(page.locator('.pos-key[data-key=","]')).toHaveText('.');
     await typeAmount(page, '12,5');
     await expect(page.getByTestId('pos-amount')).toHaveText('€12.50');
     await page.getByTestId('pos-charge').click();

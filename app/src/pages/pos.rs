@@ -447,6 +447,18 @@ fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_decimal_key_shows_the_languages_mark() {
+        assert_eq!(key_label(',', Lang::It), ",");
+        assert_eq!(key_label(',', Lang::En), ".");
+        assert_eq!(key_label('7', Lang::En), "7");
+        assert_eq!(
+            press_key("12", ','),
+            "12,",
+            "the decimal key types the same mark in both languages"
+        );
+    }
+
     use super::*;
 
     fn typed(keys: &str) -> String {
