@@ -23,10 +23,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::{en, it, Lang};
-
-/// One language's texts: `(key, text)` pairs.
-pub(crate) type Catalogue = &'static [(&'static str, &'static str)];
+use super::{en, it, Catalogue, Lang};
 
 /// The catalogue of `lang`.
 fn catalogue(lang: Lang) -> Catalogue {

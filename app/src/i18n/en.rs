@@ -2,7 +2,7 @@
 //! One `(key, text)` pair per text; keys as in `en.rs`. `{name}` marks a value filled in.
 
 /// Every text in this language.
-pub(crate) const TEXTS: super::catalogue::Catalogue = &[
+pub(crate) const TEXTS: super::Catalogue = &[
     (
         "pos.error.rate_unavailable",
         "BTC/EUR rate unavailable: tell the manager",

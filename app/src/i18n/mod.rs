@@ -11,6 +11,9 @@ mod it;
 
 pub use catalogue::{fill, text_in};
 
+/// One language's texts: `(key, text)` pairs (the type of `en::TEXTS`, `it::TEXTS`).
+pub(crate) type Catalogue = &'static [(&'static str, &'static str)];
+
 use leptos::prelude::*;
 
 use crate::model::{code_point, describe_char, AmountError, TextError, TextField};
