@@ -19,7 +19,7 @@ pub fn QrCode(
         Some(svg) => view! { <div class=class data-testid=testid inner_html=svg></div> }.into_any(),
         None => view! {
             <p class="banner banner-warning" role="alert" data-testid=testid>
-                {move || t("qr.this_invoice_is_too_long")}
+                {move || t("qr.too_long")}
             </p>
         }
         .into_any(),

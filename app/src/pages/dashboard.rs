@@ -75,7 +75,7 @@ fn RateCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoView 
                         Ok(rate) => view! { <RateView rate=rate /> }.into_any(),
                         Err(err) => view! {
                             <p class="banner banner-error" role="alert" data-testid="rate-error">
-                                {move || format!("{} {err}", t("dashboard.no_btc_eur_rate_invoices"))}
+                                {move || format!("{} {err}", t("dashboard.rate_none"))}
                             </p>
                         }
                         .into_any(),
@@ -99,7 +99,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
                     "{} {}: {}",
                     t("dashboard.demo_rate_in_use"),
                     format::rate(lang(), &demo_rate),
-                    t("dashboard.the_demo_rate_of_the")
+                    t("dashboard.demo_rate_explained")
                 )}
             </p>
         }
@@ -111,7 +111,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
                     "{} {}: {}",
                     t("dashboard.fallback_rate_in_use"),
                     format::rate(lang(), &fallback_rate),
-                    t("dashboard.the_configured_lightning_fallback_rate")
+                    t("dashboard.fallback_rate_explained")
                 )}
             </p>
         }
@@ -181,7 +181,7 @@ fn NodeStatusView(node: NodeStatus) -> impl IntoView {
         } else {
             "LND"
         };
-        format!("{kind} {} {host}", t("dashboard.at"))
+        format!("{kind} {} {host}", t("dashboard.node.at_host"))
     };
     let synced_to_chain = node.synced_to_chain;
     let synced = move || {
@@ -264,11 +264,11 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
     view! {
         {(flagged > 0).then(|| view! {
             <p class="banner banner-warning" role="alert" data-testid="liquidity-flagged-banner">
-                {move || format!("{flagged} {}", t("dashboard.channel_s_outside_the_inbound"))}
+                {move || format!("{flagged} {}", t("dashboard.liquidity.flagged_banner"))}
             </p>
         })}
         <dl class="facts">
-            <dt>{move || t("dashboard.inbound_ratio_remote_capacity")}</dt>
+            <dt>{move || t("dashboard.inbound_ratio")}</dt>
             <dd data-testid="liquidity-inbound-ratio">{move || format::decimal(lang(), &inbound_ratio)}</dd>
             <dt>{move || t("dashboard.accepted_range")}</dt>
             <dd>{bounds}</dd>
@@ -295,7 +295,7 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
                     <td class="num">{move || format::sats(lang(), c.remote_sat)}</td>
                     <td class="num">{move || format::decimal(lang(), &channel_ratio)}</td>
                     <td class=if ok { "" } else { "error-cell" }>
-                        {move || format!("{} · {}", if active { t("dashboard.active_2") } else { t("dashboard.inactive_2") }, flag)}
+                        {move || format!("{} · {}", if active { t("dashboard.channel.active") } else { t("dashboard.channel.inactive") }, flag)}
                     </td>
                 </tr>
             }
@@ -336,17 +336,17 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
     view! {
         <section class="card" data-testid="breakers">
             <h2>{move || t("dashboard.circuit_breakers")}</h2>
-            <p class="muted">{move || t("dashboard.lnd_see_the_node_card")}</p>
+            <p class="muted">{move || t("dashboard.breakers.intro")}</p>
             <dl class="facts">
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match rate.await {
                             Ok(rate) if rate.providers.is_empty() => view! {
                                 <dt>{move || t("dashboard.rate_providers")}</dt>
-                                <dd>{move || t("dashboard.none_enabled_fallback_rate")}</dd>
+                                <dd>{move || t("dashboard.no_rate_provider_enabled")}</dd>
                             }.into_any(),
                             Ok(rate) => rate.providers.into_iter().map(|p| view! {
-                                <dt>{move || t("dashboard.rate")}{p.provider.clone()}</dt>
+                                <dt>{move || t("dashboard.breakers.rate_label")}{p.provider.clone()}</dt>
                                 <dd data-testid=format!("breaker-rate-{}", p.provider)>{p.health.clone()}</dd>
                             }).collect_view().into_any(),
                             Err(e) => view! {

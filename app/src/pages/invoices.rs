@@ -189,7 +189,7 @@ pub fn InvoicesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match fatture.await {
                         Ok(rows) if rows.is_empty() => view! {
-                            <p class="muted" data-testid="fatture-empty">{move || t("invoices.no_eur_invoices_add_one")}</p>
+                            <p class="muted" data-testid="fatture-empty">{move || t("invoices.eur_empty")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <FattureTable rows selected /> }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -310,7 +310,7 @@ fn CreateCard(
                     <small class="muted" data-testid="invoice-amount-preview">{charge_preview}</small>
                 </label>
                 <label>
-                    <span>{move || t("invoices.expiry_hours_empty_default")}</span>
+                    <span>{move || t("invoices.expiry_hours")}</span>
                     <input type="number" min="1" data-testid="invoice-expiry"
                         prop:value=move || expiry.get()
                         on:input=move |ev| expiry.set(event_target_value(&ev)) />
@@ -403,7 +403,7 @@ fn InvoiceDetailCard(
                 <button type="button" class="button" on:click=move |_| set_detail.set(None)>{move || t("invoices.close")}</button>
             </div>
             {detail.reused.then(|| view! {
-                <p class="banner banner-warning" data-testid="invoice-reused">{move || t("invoices.a_payable_invoice_for_this")}</p>
+                <p class="banner banner-warning" data-testid="invoice-reused">{move || t("invoices.existing_invoice_shown")}</p>
             })}
             {warnings}
             <div class="invoice-detail">
@@ -486,7 +486,7 @@ fn rate_evidence_view(detail: &LnInvoiceInfo) -> impl IntoView {
         <div class="rate-evidence" data-testid="invoice-rate-evidence">
             <h3>{move || t("invoices.where_the_rate_came_from")}</h3>
             {if items.is_empty() {
-                view! { <p>{move || t("invoices.no_provider_answers_were_recorded")}</p> }.into_any()
+                view! { <p>{move || t("invoices.evidence_none")}</p> }.into_any()
             } else {
                 view! {
                     <ul>
@@ -502,7 +502,7 @@ fn rate_evidence_view(detail: &LnInvoiceInfo) -> impl IntoView {
                 let (rate, source) = settle_rate.clone();
                 view! {
                     <p data-testid="invoice-settle-rate">{move || if rate.is_empty() {
-                        t("invoices.rate_at_settlement_none_cached").to_owned()
+                        t("invoices.settlement_rate_none").to_owned()
                     } else {
                         format!("{}: {} ({})", t("invoices.rate_at_settlement"), format::rate(lang(), &rate), source)
                     }}</p>

@@ -111,7 +111,7 @@ pub fn SetupPage() -> impl IntoView {
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || t("login.password_10_characters_or_pin")}</span>
+                    <span>{move || t("login.new_password_or_pin")}</span>
                     <input type="password" autocomplete="new-password" required data-testid="setup-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>

@@ -160,7 +160,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <h1>{move || t("common.settings")}</h1>
                 <button type="button" class="button" on:click=move |_| settings.refetch()>{move || t("common.reload")}</button>
             </div>
-            <p class="muted">{move || t("settings.changes_apply_at_once_without")}
+            <p class="muted">{move || t("settings.intro")}
                 " "<a href="/welcome" data-testid="settings-welcome">{move || t("settings.first_run_guide")}</a>
             </p>
             <ReloadBanner status />
@@ -344,7 +344,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
     let edit = if setting.cli_only {
         view! {
             <div class="setting-edit">
-                <span class="muted" data-testid=format!("setting-cli-only-{key}")>{move || t("settings.change_it_with_openfatture_config")}</span>
+                <span class="muted" data-testid=format!("setting-cli-only-{key}")>{move || t("settings.cli_only_hint")}</span>
             </div>
         }
         .into_any()

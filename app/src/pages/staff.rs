@@ -144,8 +144,8 @@ impl Notice {
     fn text(&self) -> (String, bool) {
         match self {
             Notice::Added(name) => (format!("{} {name}", t("staff.added")), false),
-            Notice::Removed(name) => (format!("{} {name}", t("staff.removed_their_sessions_ended")), false),
-            Notice::PasswordReset(name) => (format!("{} {name}", t("staff.new_password_set_sessions_ended")), false),
+            Notice::Removed(name) => (format!("{} {name}", t("staff.removed_sessions_ended")), false),
+            Notice::PasswordReset(name) => (format!("{} {name}", t("staff.password_set_sessions_ended")), false),
             Notice::SessionsEnded(name) => (format!("{} {name}", t("staff.sessions_ended_for")), false),
             Notice::Unlocked(name) => (format!("{} {name}", t("staff.sign_in_unlocked_for")), false),
             Notice::Error(text) => (text.clone(), true),
@@ -243,7 +243,7 @@ pub fn StaffPage() -> impl IntoView {
             })}
             {move || confirming.get().map(|name| view! {
                 <div class="banner banner-warning" role="alertdialog" data-testid="staff-confirm-remove">
-                    <p>{move || t("staff.remove_this_account_their_sessions")} " " <strong>{name.clone()}</strong></p>
+                    <p>{move || t("staff.confirm_remove")} " " <strong>{name.clone()}</strong></p>
                     <div class="admin-actions">
                         <button type="button" class="button button-primary" data-testid="staff-confirm-remove-yes" on:click=confirm_remove>
                             {move || t("common.remove")}
@@ -356,7 +356,7 @@ fn ResetForm(
         <form class="admin-form" data-testid="staff-reset-form" on:submit=save>
             <h2>{move || t("staff.new_pin_or_password_for")} " " {shown}</h2>
             <label>
-                <span>{move || t("staff.pin_6_digits_or_password")}</span>
+                <span>{move || t("staff.new_pin_or_password_input")}</span>
                 <input type="password" required autocomplete="new-password" data-testid="staff-reset-password"
                     prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
             </label>
@@ -415,7 +415,7 @@ fn AddForm(message: RwSignal<Option<Notice>>, version: RwSignal<u32>) -> impl In
             <h2>{move || t("staff.add_a_staff_member")}</h2>
             <form class="admin-form" on:submit=add>
                 <label>
-                    <span>{move || t("staff.username_a_z_0_9")}</span>
+                    <span>{move || t("staff.username_input")}</span>
                     <input type="text" required autocapitalize="none" autocomplete="off" data-testid="staff-add-username"
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
                 </label>
@@ -428,7 +428,7 @@ fn AddForm(message: RwSignal<Option<Notice>>, version: RwSignal<u32>) -> impl In
                     </select>
                 </label>
                 <label>
-                    <span>{move || t("staff.pin_6_digits_or_password")}</span>
+                    <span>{move || t("staff.new_pin_or_password_input")}</span>
                     <input type="password" required autocomplete="new-password" data-testid="staff-add-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>

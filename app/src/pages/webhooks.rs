@@ -253,12 +253,12 @@ pub fn WebhooksPage() -> impl IntoView {
                         prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || t("webhooks.secret_never_shown_again")}</span>
+                    <span>{move || t("webhooks.secret_input")}</span>
                     <input type="password" required autocomplete="new-password" data-testid="webhook-secret"
                         prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || t("webhooks.events_or_a_comma_list")}</span>
+                    <span>{move || t("webhooks.events_input")}</span>
                     <input type="text" data-testid="webhook-events"
                         prop:value=move || events.get() on:input=move |ev| events.set(event_target_value(&ev)) />
                 </label>

@@ -118,7 +118,7 @@ pub fn WelcomePage() -> impl IntoView {
         <Title text=move || t("title.welcome") />
         <section class="card admin-page welcome" data-testid="welcome">
             <h1>{move || t("welcome.set_up_your_shop")}</h1>
-            <p class="muted">{move || t("welcome.a_few_steps_to_your")}</p>
+            <p class="muted">{move || t("welcome.intro")}</p>
             <ol class="welcome-steps">{steps}</ol>
             {move || match step.get() {
                 Step::Shop => view! { <ShopStep step /> }.into_any(),
@@ -198,7 +198,7 @@ fn ShopStep(step: RwSignal<Step>) -> impl IntoView {
     view! {
         <form class="admin-form welcome-form" on:submit=save data-testid="welcome-shop">
             <h2>{move || t("welcome.your_shop")}</h2>
-            <p class="muted">{move || t("welcome.as_on_your_fatture_shown")}</p>
+            <p class="muted">{move || t("welcome.shop_hint")}</p>
             {field(0, || t("welcome.business_name"), "")}
             {field(1, || t("welcome.vat_number_partita_iva"), "01234567897")}
             {field(2, || t("welcome.address"), "")}
@@ -242,7 +242,7 @@ fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(node) if node.simulated => view! {
-                            <p class="banner banner-warning" data-testid="welcome-node-now">{move || t("welcome.now_the_embedded_demo_node")}</p>
+                            <p class="banner banner-warning" data-testid="welcome-node-now">{move || t("welcome.node_demo_now")}</p>
                         }.into_any(),
                         Ok(node) => view! {
                             <p class="banner banner-ok" data-testid="welcome-node-now">
@@ -260,15 +260,15 @@ fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
             </div>
             <form class="admin-form welcome-form" on:submit=connect>
                 <h3>{move || t("welcome.connect_your_own_lnd")}</h3>
-                <label for="welcome-node-host">{move || t("welcome.address_host_port_lnd_s")}
+                <label for="welcome-node-host">{move || t("welcome.node_address")}
                     <input id="welcome-node-host" data-testid="welcome-node-host" placeholder="192.168.1.20:10009"
                         prop:value=move || host.get() on:input=move |ev| host.set(event_target_value(&ev)) />
                 </label>
-                <label for="welcome-node-cert" class="wide">{move || t("welcome.tls_cert_paste_the_file")}
+                <label for="welcome-node-cert" class="wide">{move || t("welcome.node_tls_cert")}
                     <textarea id="welcome-node-cert" data-testid="welcome-node-cert" rows="4" placeholder="-----BEGIN CERTIFICATE-----"
                         prop:value=move || cert.get() on:input=move |ev| cert.set(event_target_value(&ev))></textarea>
                 </label>
-                <label for="welcome-node-macaroon" class="wide">{move || t("welcome.macaroon_as_hex_xxd_p")}
+                <label for="welcome-node-macaroon" class="wide">{move || t("welcome.node_macaroon_hex")}
                     <textarea id="welcome-node-macaroon" data-testid="welcome-node-macaroon" rows="3" autocomplete="off"
                         prop:value=move || macaroon.get() on:input=move |ev| macaroon.set(event_target_value(&ev))></textarea>
                 </label>
@@ -309,15 +309,15 @@ fn NodeCheckView(check: NodeCheck) -> impl IntoView {
         <div class="banner banner-ok" role="status" data-testid="welcome-node-connected">
             <p>{move || t("welcome.connected_and_saved")}" "{alias.clone()}" · "{network.clone()}" · LND "{version.clone()}</p>
             <ul class="welcome-grants">
-                <li data-testid="welcome-can-take-payments">{can(true)}" "{move || t("welcome.take_payments_invoices")}</li>
-                <li data-testid="welcome-can-read-channels">{can(can_read_channels)}" "{move || t("welcome.read_channels_and_balances")}</li>
-                <li data-testid="welcome-can-send">{can(can_send)}" "{move || t("welcome.send_payments_refunds_rebalancing")}</li>
+                <li data-testid="welcome-can-take-payments">{can(true)}" "{move || t("welcome.node_can_receive")}</li>
+                <li data-testid="welcome-can-read-channels">{can(can_read_channels)}" "{move || t("welcome.node_can_read")}</li>
+                <li data-testid="welcome-can-send">{can(can_send)}" "{move || t("welcome.node_can_send")}</li>
             </ul>
             <p class="mono setting-key" data-testid="welcome-grants">{grants.join(" ")}</p>
             <p data-testid="welcome-node-applied">{move || if applied {
                 t("welcome.sales_go_to_this_node")
             } else {
-                t("welcome.saved_the_gateway_uses_this")
+                t("welcome.node_saved_restart")
             }}</p>
         </div>
     }
@@ -349,7 +349,7 @@ fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p class="muted">{move || t("welcome.sources_and_keys_are_under")}</p>
+            <p class="muted">{move || t("welcome.rates_hint")}</p>
             <div class="admin-actions">
                 <button type="button" class="button" data-testid="welcome-rates-test" on:click=move |_| rate.refetch()>{move || t("welcome.ask_again")}</button>
                 <button type="button" class="button button-primary" data-testid="welcome-next" on:click=move |_| step.set(Step::Cashier)>{move || t("welcome.continue")}</button>
@@ -402,8 +402,8 @@ fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
     view! {
         <form class="admin-form welcome-form" on:submit=add data-testid="welcome-cashier">
             <h2>{move || t("welcome.first_cashier")}</h2>
-            <p class="muted">{move || t("welcome.cashiers_sign_in_on_the")}</p>
-            <label for="welcome-cashier-name">{move || t("welcome.name_lower_case_e_g")}
+            <p class="muted">{move || t("welcome.cashier_hint")}</p>
+            <label for="welcome-cashier-name">{move || t("welcome.cashier_name")}
                 <input id="welcome-cashier-name" data-testid="welcome-cashier-name" autocapitalize="none" autocomplete="off"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             </label>
@@ -464,7 +464,7 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
                     )),
                     Ok(report) => Err(format!(
                         "{}: {}",
-                        text_in(lang, "welcome.the_endpoint_was_saved_but"),
+                        text_in(lang, "welcome.webhook_test_failed"),
                         report.error
                     )),
                     Err(e) => Err(error_words(&e, lang)),
@@ -477,12 +477,12 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
     view! {
         <form class="admin-form welcome-form" on:submit=send data-testid="welcome-webhook">
             <h2>{move || t("welcome.webhook")}</h2>
-            <p class="muted">{move || t("welcome.your_own_system_accounting_e")}</p>
+            <p class="muted">{move || t("welcome.webhook_hint")}</p>
             <label for="welcome-webhook-url">{move || t("welcome.address")}
                 <input id="welcome-webhook-url" data-testid="welcome-webhook-url" type="url" placeholder="https://erp.example.it/hook"
                     prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
             </label>
-            <label for="welcome-webhook-secret">{move || t("welcome.signing_secret_your_system_checks")}
+            <label for="welcome-webhook-secret">{move || t("welcome.webhook_secret")}
                 <input id="welcome-webhook-secret" data-testid="welcome-webhook-secret" type="password" autocomplete="new-password"
                     prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev)) />
             </label>

@@ -81,7 +81,7 @@ pub fn BackOfficePage(
                 Err(_) => view! {
                     <section class="card" role="alert" data-testid="page-load-error">
                         <p class="banner banner-error">
-                            {move || t("back_office.this_page_could_not_be")}
+                            {move || t("back_office.load_failed")}
                         </p>
                         <button type="button" class="button" on:click=move |_| attempt.update(|n| *n += 1)>
                             {move || t("back_office.try_again")}

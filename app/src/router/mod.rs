@@ -69,7 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </main>
-            <footer class="app-footer">{move || t("nav.paid_in_bitcoin_over_lightning")}</footer>
+            <footer class="app-footer">{move || t("nav.footer")}</footer>
         </Router>
     }
 }
@@ -96,7 +96,7 @@ pub fn RequireRole(
             Some(_) => view! {
                 <section class="card" data-testid="not-allowed">
                     <h1>{move || t("nav.not_allowed")}</h1>
-                    <p>{move || t("nav.this_page_needs_the_admin")}</p>
+                    <p>{move || t("nav.admin_only")}</p>
                 </section>
             }
             .into_any(),
