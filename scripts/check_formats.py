@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""Refuses ad-hoc formatting of amounts in the browser app's pages and components.
+"""Refuses ad-hoc formatting of amounts, and texts outside the catalogues, in the browser app's
+pages and components.
 
     python3 scripts/check_formats.py     # exit 0 when every amount goes through app/src/format.rs
+                                         # and every text through the catalogues (app/src/i18n)
 
 Money, sats and rates are shown in the UI's language only by `app/src/format.rs` (`12.345,67 €` /
 `€12,345.67`, `432.956 sat` / `432,956 sat`). In the files below, a line is refused when it
 formats a `€` by hand (`format!(…€…)`), shows an amount field raw in a view (`{x.amount_eur.clone()}`,
 `{sale.amount_sat}`), swaps decimal marks by hand (`.replace('.', ",")`), or appends ` sat` itself.
+
+Texts come from one catalogue per language (`app/src/i18n/en.rs`, `it.rs`, looked up with
+`t("area.name")`): a line is also refused when it writes an English/Italian pair in code
+(`tr("Paid", "Pagato")`, `pick(lang, "…", "…")`, `say(lang, …)`), or picks a text by language
+(`Lang::It => "…"`).
 """
 
 import os
@@ -23,6 +30,10 @@ RULES = [
      "shows an amount field raw: use format::money / format::decimal2 / format::sats"),
     (re.compile(r"\.replace\('\.',\s*\",\"\)"), "swaps decimal marks by hand: use format::money"),
     (re.compile(r'format!\("[^"]*\{[^}]*\} sat"'), "appends ` sat` by hand: use format::sats"),
+    (re.compile(r'(?<![\w.])(?:tr|pick|say)\(\s*(?:lang,\s*)?(?:"|$)'),
+     "writes an English/Italian pair in code: put the text in app/src/i18n/en.rs and it.rs, use t(key)"),
+    (re.compile(r'Lang::(?:En|It)\s*=>\s*(?:format!\(\s*)?"[^"]*[A-Za-z]'),
+     "picks a text by language: put it in app/src/i18n/en.rs and it.rs, use t(key) / text_in(lang, key)"),
 ]
 
 
@@ -57,9 +68,10 @@ def main() -> int:
     for p in problems:
         print(p)
     if problems:
-        print(f"{len(problems)} ad-hoc amount format(s); see app/src/format.rs")
+        print(f"{len(problems)} ad-hoc amount format(s) or text(s) outside the catalogues;"
+              " see app/src/format.rs and app/src/i18n")
         return 1
-    print("amounts: every page formats through app/src/format.rs")
+    print("amounts: every page formats through app/src/format.rs; texts come from app/src/i18n")
     return 0
 
 

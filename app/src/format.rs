@@ -7,7 +7,7 @@
 //! amounts themselves: `scripts/check_formats.py` refuses it.
 //!
 //! Times travel as ISO 8601 UTC (the API and exports keep it) and are shown on the shop's wall
-//! clock (`shop_timezone`): `07/12/2026 11:52` in Italian, `Dec 7, 2026, 11:52` in English, with
+//! clock (`shop_timezone`): `07/12/2026 11:52` in Italian, `Dec 7, 2026, 11:52 AM` in English, with
 //! relative times where they help (`scade tra 14 min`, `2 min fa`). The browser converts with
 //! `Intl.DateTimeFormat` and a `timeZone`: its ICU knows every IANA zone and its rules, so the wasm
 //! carries no time-zone database, and relative times tick on the browser's clock corrected by the
@@ -15,7 +15,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::Lang;
+use crate::i18n::{fill, text_in, Lang};
 
 /// The no-break space between an Italian amount and its `€`.
 const NBSP: char = '\u{00A0}';
@@ -249,8 +249,8 @@ pub fn when_secs_relative(lang: Lang, unix_secs: i64) -> String {
     }
 }
 
-/// A moment on the wall clock of `timezone`: `07/12/2026 11:52` (Italian), `Dec 7, 2026, 11:52`
-/// (English). Falls back to UTC, marked ` UTC`, when the zone cannot be applied.
+/// A moment on the wall clock of `timezone`: `07/12/2026 11:52` (Italian), `Dec 7, 2026, 11:52 AM`
+/// (English, en-US's 12-hour clock). Falls back to UTC, marked ` UTC`, when the zone cannot be applied.
 pub fn date_time(lang: Lang, timezone: &str, unix_secs: i64) -> String {
     let (civil, utc_mark) = match zoned(timezone, unix_secs) {
         Some(civil) => (civil, ""),
@@ -270,7 +270,14 @@ pub fn date_time(lang: Lang, timezone: &str, unix_secs: i64) -> String {
                 .get(usize::from(month.saturating_sub(1)))
                 .copied()
                 .unwrap_or("?");
-            format!("{name} {day}, {year:04}, {hour:02}:{minute:02}{utc_mark}")
+            // en-US: a 12-hour clock, 12 AM at midnight and 12 PM at noon.
+            let (hour_12, half) = match hour {
+                0 => (12, "AM"),
+                1..=11 => (hour, "AM"),
+                12 => (12, "PM"),
+                _ => (hour - 12, "PM"),
+            };
+            format!("{name} {day}, {year:04}, {hour_12}:{minute:02} {half}{utc_mark}")
         }
     }
 }
@@ -305,10 +312,7 @@ pub fn relative(lang: Lang, unix_secs: i64, now_unix_secs: i64) -> Option<String
     let delta = unix_secs - now_unix_secs;
     let magnitude = delta.unsigned_abs();
     if magnitude < 60 {
-        return Some(match lang {
-            Lang::It => "adesso".to_string(),
-            Lang::En => "just now".to_string(),
-        });
+        return Some(text_in(lang, "time.just_now").to_string());
     }
     let amount = if magnitude < 3_600 {
         format!("{} min", magnitude / 60)
@@ -317,12 +321,8 @@ pub fn relative(lang: Lang, unix_secs: i64, now_unix_secs: i64) -> Option<String
     } else {
         return None;
     };
-    Some(match (lang, delta > 0) {
-        (Lang::It, true) => format!("tra {amount}"),
-        (Lang::It, false) => format!("{amount} fa"),
-        (Lang::En, true) => format!("in {amount}"),
-        (Lang::En, false) => format!("{amount} ago"),
-    })
+    let key = if delta > 0 { "time.in" } else { "time.ago" };
+    Some(fill(text_in(lang, key), &[("amount", &amount)]))
 }
 
 /// A wall-clock reading.
@@ -556,7 +556,15 @@ mod tests {
         // 2024-02-29T09:05:00Z: a leap day.
         let secs = parse_rfc3339_secs("2024-02-29T09:05:00Z").unwrap_or_default();
         assert_eq!(date_time(Lang::It, "Europe/Rome", secs), "29/02/2024 09:05 UTC");
-        assert_eq!(date_time(Lang::En, "Europe/Rome", secs), "Feb 29, 2024, 09:05 UTC");
+        assert_eq!(date_time(Lang::En, "Europe/Rome", secs), "Feb 29, 2024, 9:05 AM UTC");
+        assert_eq!(date_time(Lang::En, "UTC", 0), "Jan 1, 1970, 12:00 AM UTC");
+        // 2026-12-07T12:01:00Z (noon) and 23:59.
+        assert_eq!(date_time(Lang::En, "UTC", 1_796_644_860), "Dec 7, 2026, 12:01 PM UTC");
+        assert_eq!(date_time(Lang::It, "UTC", 1_796_644_860), "07/12/2026 12:01 UTC");
+        assert_eq!(
+            date_time(Lang::En, "UTC", 1_796_644_860 + 11 * 3_600 + 58 * 60),
+            "Dec 7, 2026, 11:59 PM UTC"
+        );
         assert_eq!(date_time(Lang::It, "UTC", 0), "01/01/1970 00:00 UTC");
         assert_eq!(when(Lang::It, "not a time"), "not a time");
         assert_eq!(when(Lang::It, "2026-12-03T22:52:54Z"), "03/12/2026 22:52 UTC");

@@ -7,6 +7,17 @@ import { ADMIN, CASHIER } from './accounts';
 import { cli, payInvoice, signIn } from './helpers';
 
 const NBSP = '\u00a0';
+/** The dashboard's English labels (those whose Italian differs): none may show in Italian. */
+const DASHBOARD_EN = [
+  'Lightning node', 'Refresh', 'BTC/EUR rate', 'Update rate', 'Connected', 'Public key', 'Circuit breaker',
+  'Version', 'Network', 'Synced to chain', 'Channels', 'Capacity', 'Can send', 'Can receive', 'Liquidity',
+  'Reload', 'Inbound ratio', 'Accepted range', 'Largest single payment', 'Balance score', 'Flagged channels',
+  'Recent payments', 'All payments', 'No payments received yet', 'Circuit breakers', 'Rate providers',
+  'Rate kind', 'Fetched', 'Source', 'Agreeing sources', 'rate in use', 'Invoices', 'Payments', 'Settings',
+  'Staff', 'Sign out', 'Paid in bitcoin', 'Channel', 'Remote', 'Inbound', 'State', 'live rate', 'fallback rate',
+  'demo rate', 'just now', 'ago',
+];
+
 /** English words that must not appear on an Italian customer-facing screen. */
 const ENGLISH = /\b(warning|fallback|expires|copy|copied|cancel|rate|inbound|paid|new sale|demo)\b/i;
 
@@ -43,6 +54,8 @@ test.describe('with an Italian browser', () => {
 
   test('a sale speaks Italian to the customer, with Italian numbers and no owner warning', async ({ page }) => {
     await signIn(page, CASHIER, '/');
+    // The decimal key shows the Italian decimal mark.
+    await expect(page.locator('.pos-key[data-key=","]')).toHaveText(',');
     await typeAmount(page, '12,5');
     await expect(page.getByTestId('pos-amount')).toHaveText(`12,50${NBSP}€`);
     await page.getByTestId('pos-charge').click();
@@ -80,6 +93,28 @@ test.describe('with an Italian browser', () => {
     expect(romeNow()).toContain(created);
   });
 
+  test('the dashboard shows Italian money, grouped sats, Italian times and no English label', async ({ page }) => {
+    await signIn(page, ADMIN, '/dashboard');
+    await expect(page.getByTestId('node-connection')).toHaveText('Connesso');
+    await expect(page).toHaveTitle('Nodo · OpenFatture Lightning');
+    // The rate as money (`45.000,00 €`), every sats amount grouped with dots.
+    await expect(page.getByTestId('rate-value')).toHaveText(`45.000,00${NBSP}€`);
+    const grouped = /^\d{1,3}(\.\d{3})+ sat$/;
+    for (const id of ['capacity', 'local-balance', 'remote-balance', 'liquidity-receivable']) {
+      await expect(page.getByTestId(id)).toHaveText(grouped);
+    }
+    await expect(page.getByTestId('rate-fetched')).toHaveText(
+      /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}( \((adesso|tra \d+ (min|h)|\d+ (min|h) fa)\))?$/,
+    );
+    await expect(page.getByTestId('liquidity-inbound-ratio')).toHaveText(/^\d+(,\d+)?$/);
+    await expect(page.getByTestId('breakers')).not.toContainText('Caricamento');
+    await expect(page.getByTestId('recent-payments')).not.toContainText('Caricamento');
+    const text = await page.locator('body').innerText();
+    for (const label of DASHBOARD_EN) {
+      expect(text, `English "${label}" on the Italian dashboard`).not.toMatch(new RegExp(`\\b${label}\\b`));
+    }
+  });
+
   test('the Settings page says since when its settings are in force, on the shop clock', async ({ page }) => {
     await signIn(page, ADMIN, '/settings');
     await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In vigore dal \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}( \((adesso|\d+ (min|h) fa)\))?$/);
@@ -91,6 +126,8 @@ test.describe('with an American browser', () => {
 
   test('a sale shows euro amounts the English way', async ({ page }) => {
     await signIn(page, CASHIER, '/');
+    // The decimal key shows the English decimal mark (and types the same decimal).
+    await expect(page.locator('.pos-key[data-key=","]')).toHaveText('.');
     await typeAmount(page, '12,5');
     await expect(page.getByTestId('pos-amount')).toHaveText('€12.50');
     await page.getByTestId('pos-charge').click();
@@ -105,11 +142,11 @@ test.describe('with an American browser', () => {
     await invoiceDetail(page, numero, '1234.50', 'Will charge €1,234.50');
     await expect(page.getByTestId('invoice-amount-shown')).toHaveText('€1,234.50 · 2,743,334 sat');
     await expect(page.getByTestId('invoice-rate')).toHaveText('1 BTC = €45,000.00');
-    await expect(page.getByTestId('invoice-expires')).toHaveText(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} \(in [12] h\)$/);
+    await expect(page.getByTestId('invoice-expires')).toHaveText(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} (AM|PM) \(in [12] h\)$/);
   });
 
   test('the Settings page shows its load time in English', async ({ page }) => {
     await signIn(page, ADMIN, '/settings');
-    await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In force since [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2}/);
+    await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In force since [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} (AM|PM)/);
   });
 });

@@ -12,7 +12,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{use_i18n, Lang};
+use crate::i18n::{text_in, use_i18n, Lang};
 
 /// What the probe asks the gateway for: a small static file that is always there.
 pub const PROBE_URL: &str = "/favicon.svg";
@@ -24,13 +24,6 @@ pub const PROBE_INTERVAL_ONLINE_MS: u64 = 15_000;
 pub const PROBE_TIMEOUT_MS: u32 = 4_000;
 /// Failed probes in a row before the gateway counts as unreachable (one slow answer is no outage).
 pub const FAILURES_BEFORE_OFFLINE: u32 = 2;
-
-/// The offline screen's text in English.
-pub const OFFLINE_TEXT_EN: &str = "offline — cannot take payments";
-/// The offline screen's text in Italian.
-pub const OFFLINE_TEXT_IT: &str = "offline — impossibile incassare pagamenti";
-const RECONNECTING_EN: &str = "Reconnecting by itself as soon as the network and the gateway are back.";
-const RECONNECTING_IT: &str = "Si riconnette da solo appena rete e gateway tornano disponibili.";
 
 /// Whether the offline screen is shown, given the browser's `navigator.onLine` and the number of
 /// gateway probes that failed in a row.
@@ -55,31 +48,21 @@ pub fn OfflineBanner() -> impl IntoView {
         Some(i18n) => i18n.0.get() == Lang::It,
         None => browser_italian.get(),
     };
-    let (first, first_lang, second, second_lang) = (
-        move || {
-            if italian() {
-                OFFLINE_TEXT_IT
-            } else {
-                OFFLINE_TEXT_EN
-            }
-        },
-        move || if italian() { "it" } else { "en" },
-        move || {
-            if italian() {
-                OFFLINE_TEXT_EN
-            } else {
-                OFFLINE_TEXT_IT
-            }
-        },
-        move || if italian() { "en" } else { "it" },
-    );
-    let reconnecting = move || {
+    // The app's language first, the other one under it (the catalogue's `offline.*`).
+    let langs = move || {
         if italian() {
-            RECONNECTING_IT
+            (Lang::It, Lang::En)
         } else {
-            RECONNECTING_EN
+            (Lang::En, Lang::It)
         }
     };
+    let (first, first_lang, second, second_lang) = (
+        move || text_in(langs().0, "offline.text"),
+        move || langs().0.tag(),
+        move || text_in(langs().1, "offline.text"),
+        move || langs().1.tag(),
+    );
+    let reconnecting = move || text_in(langs().0, "offline.reconnecting");
     view! {
         <Show when=offline>
             <div class="offline-screen" role="alert" aria-live="assertive" data-testid="offline-screen">

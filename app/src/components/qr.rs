@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::tr;
+use crate::i18n::t;
 
 /// The QR code of `payment_request` (see [`crate::qr::svg`]) in a `div` of `class`, or a
 /// warning to copy the invoice instead when it cannot be drawn.
@@ -19,9 +19,7 @@ pub fn QrCode(
         Some(svg) => view! { <div class=class data-testid=testid inner_html=svg></div> }.into_any(),
         None => view! {
             <p class="banner banner-warning" role="alert" data-testid=testid>
-                {move || tr(
-                    "This invoice is too long for a QR code: copy it into the wallet instead.",
-                    "Questa fattura è troppo lunga per un codice QR: copiala nel wallet.")}
+                {move || t("qr.too_long")}
             </p>
         }
         .into_any(),

@@ -3,34 +3,35 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::tr;
+use crate::i18n::t;
 
-/// One column of an [`AdminTable`]: its title in English and Italian, and whether it holds numbers
-/// (right-aligned, `class="num"`).
+/// One column of an [`AdminTable`]: the catalogue key of its title (empty: no title), and whether
+/// it holds numbers (right-aligned, `class="num"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
-    /// Title in English.
-    pub en: &'static str,
-    /// Title in Italian.
-    pub it: &'static str,
+    /// Catalogue key of the title (`dashboard.column.channel`); empty for no title.
+    pub key: &'static str,
     /// Whether the column holds numbers.
     pub numeric: bool,
 }
 
 impl Column {
-    /// A text column.
-    pub const fn text(en: &'static str, it: &'static str) -> Column {
-        Column { en, it, numeric: false }
+    /// A text column titled by the catalogue text of `key`.
+    pub const fn text(key: &'static str) -> Column {
+        Column { key, numeric: false }
     }
 
-    /// A numeric column.
-    pub const fn num(en: &'static str, it: &'static str) -> Column {
-        Column { en, it, numeric: true }
+    /// A numeric column titled by the catalogue text of `key`.
+    pub const fn num(key: &'static str) -> Column {
+        Column { key, numeric: true }
     }
 
     /// A column without a title (e.g. the row's buttons).
     pub const fn untitled() -> Column {
-        Column::text("", "")
+        Column {
+            key: "",
+            numeric: false,
+        }
     }
 }
 
@@ -49,8 +50,8 @@ pub fn AdminTable(
     let headings = columns
         .iter()
         .map(|column| {
-            let Column { en, it, numeric } = *column;
-            view! { <th class=numeric.then_some("num")>{move || tr(en, it)}</th> }
+            let Column { key, numeric } = *column;
+            view! { <th class=numeric.then_some("num")>{move || if key.is_empty() { "" } else { t(key) }}</th> }
         })
         .collect_view();
     view! {

@@ -11,6 +11,9 @@ mod it;
 
 pub use catalogue::{fill, text_in};
 
+/// One language's texts: `(key, text)` pairs (the type of `en::TEXTS`, `it::TEXTS`).
+pub(crate) type Catalogue = &'static [(&'static str, &'static str)];
+
 use leptos::prelude::*;
 
 use crate::model::{code_point, describe_char, AmountError, TextError, TextField};
@@ -67,14 +70,6 @@ pub fn t(key: &str) -> &'static str {
     text_in(lang(), key)
 }
 
-/// The text for the current language (tracked: call it inside a reactive closure).
-pub fn tr(en: &'static str, it: &'static str) -> &'static str {
-    match lang() {
-        Lang::En => en,
-        Lang::It => it,
-    }
-}
-
 /// The [`I18n`] in context (fetch it while rendering; event handlers may run without context).
 pub fn use_i18n() -> Option<I18n> {
     use_context::<I18n>()
@@ -113,60 +108,40 @@ pub fn eur_text(cents: u64, lang: Lang) -> String {
     format!("{euros}{decimal}{:02} €", cents % 100)
 }
 
-/// Why a typed amount was refused, in `lang` (English: the error's own text).
+/// Why a typed amount was refused, in `lang` (`amount_error.*`; the English texts are the
+/// error's own, which a test checks).
 pub fn amount_error_text(error: &AmountError, lang: Lang) -> String {
-    if lang == Lang::En {
-        return error.to_string();
-    }
-    match error {
-        AmountError::Empty => "scrivi un importo in euro, per esempio 12,50".into(),
-        AmountError::TooLong => {
-            "importo troppo lungo: al massimo 7 cifre prima della virgola e 2 dopo (fino a 9999999,99 €)".into()
-        }
-        AmountError::Sign => {
-            "l'importo deve essere maggiore di 0 € e scritto senza segno (+ o -), per esempio 12,50".into()
-        }
-        AmountError::Zero => "l'importo deve essere maggiore di 0 €".into(),
-        AmountError::NotADigit { found } => {
-            let shown = if *found == ' ' { "uno spazio".to_string() } else { describe_char(found) };
-            format!(
-                "questo non è un importo in euro: {shown} non è ammesso; scrivi solo cifre e al massimo una virgola, per esempio 12,50"
-            )
-        }
-        AmountError::Grouping => {
-            "scrivi l'importo senza separatore delle migliaia e con al massimo una virgola: 1234,56, non 1.234,56".into()
-        }
-        AmountError::NoLeadingDigit => "metti una cifra prima della virgola: 0,50, non ,50".into(),
-        AmountError::NoDecimals => {
-            "metti i centesimi dopo la virgola, oppure togli la virgola: 5 o 5,00, non 5,".into()
-        }
-        AmountError::TooManyDecimals => {
-            "l'importo ha più di 2 decimali: usa i centesimi, per esempio 12,50 (e niente separatore delle migliaia: 1000, non 1.000)".into()
-        }
-    }
+    let key = match error {
+        AmountError::Empty => "amount_error.empty",
+        AmountError::TooLong => "amount_error.too_long",
+        AmountError::Sign => "amount_error.sign",
+        AmountError::Zero => "amount_error.zero",
+        AmountError::NotADigit { .. } => "amount_error.not_a_digit",
+        AmountError::Grouping => "amount_error.grouping",
+        AmountError::NoLeadingDigit => "amount_error.no_leading_digit",
+        AmountError::NoDecimals => "amount_error.no_decimals",
+        AmountError::TooManyDecimals => "amount_error.too_many_decimals",
+    };
+    let found = match error {
+        AmountError::NotADigit { found: ' ' } => text_in(lang, "amount_error.a_space").to_string(),
+        AmountError::NotADigit { found } => describe_char(found),
+        _ => String::new(),
+    };
+    fill(text_in(lang, key), &[("found", &found)])
 }
 
-/// Why a note or description was refused, in `lang` (English: the error's own text).
+/// Why a note or description was refused, in `lang` (`text_error.*`; the English texts are the
+/// error's own, which a test checks).
 pub fn text_error_text(error: &TextError, lang: Lang) -> String {
-    if lang == Lang::En {
-        return error.to_string();
-    }
-    let field = |field: &TextField| match field {
-        TextField::Note => "la nota",
-        TextField::Description => "la descrizione",
+    let (key, field, found) = match error {
+        TextError::Control { field, found } => ("text_error.control", field, found),
+        TextError::Bidi { field, found } => ("text_error.bidi", field, found),
     };
-    match error {
-        TextError::Control { field: f, found } => format!(
-            "{} contiene un carattere di controllo invisibile ({}): riscrivila senza",
-            field(f),
-            code_point(found)
-        ),
-        TextError::Bidi { field: f, found } => format!(
-            "{} contiene un carattere che cambia la direzione del testo ({}), che può farla leggere diversamente da ciò che dice: toglilo",
-            field(f),
-            code_point(found)
-        ),
-    }
+    let field = match field {
+        TextField::Note => text_in(lang, "text_error.field.note"),
+        TextField::Description => text_in(lang, "text_error.field.description"),
+    };
+    fill(text_in(lang, key), &[("field", field), ("code", &code_point(found))])
 }
 
 fn initial_lang() -> Lang {
@@ -290,6 +265,39 @@ mod tests {
         assert_eq!(eur_text(100_000, Lang::En), "1,000.00 €");
         assert_eq!(eur_text(123_456_789, Lang::It), "1.234.567,89 €");
         assert_eq!(eur_text(5, Lang::It), "0,05 €");
+    }
+
+    #[test]
+    fn english_refusals_are_the_errors_own_words() {
+        let amounts = [
+            AmountError::Empty,
+            AmountError::TooLong,
+            AmountError::Sign,
+            AmountError::Zero,
+            AmountError::NotADigit { found: ' ' },
+            AmountError::NotADigit { found: 'e' },
+            AmountError::NotADigit { found: '\u{202E}' },
+            AmountError::Grouping,
+            AmountError::NoLeadingDigit,
+            AmountError::NoDecimals,
+            AmountError::TooManyDecimals,
+        ];
+        for error in amounts {
+            assert_eq!(amount_error_text(&error, Lang::En), error.to_string());
+            assert_ne!(amount_error_text(&error, Lang::It), error.to_string(), "{error:?}");
+        }
+        for field in [TextField::Note, TextField::Description] {
+            for error in [
+                TextError::Control { field, found: '\t' },
+                TextError::Bidi {
+                    field,
+                    found: '\u{202E}',
+                },
+            ] {
+                assert_eq!(text_error_text(&error, Lang::En), error.to_string());
+                assert_ne!(text_error_text(&error, Lang::It), error.to_string(), "{error:?}");
+            }
+        }
     }
 
     #[test]

@@ -8,20 +8,20 @@ use crate::api::{get_liquidity, get_node_status, get_rate_status};
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
-use crate::i18n::{lang, tr};
+use crate::i18n::{fill, lang, t};
 use crate::model::{LiquidityView, NodeStatus, RateStatus};
 use crate::pages::payments::{list_payments, PaymentsTable};
 use crate::pages::webhooks::list_webhook_endpoints;
 
 /// The columns of the channel table.
 const CHANNEL_COLUMNS: &[Column] = &[
-    Column::text("Channel", "Canale"),
-    Column::text("Peer", "Peer"),
-    Column::num("Capacity", "Capacità"),
-    Column::num("Local", "Locale"),
-    Column::num("Remote", "Remoto"),
-    Column::num("Inbound", "Entrata"),
-    Column::text("State", "Stato"),
+    Column::text("dashboard.column.channel"),
+    Column::text("dashboard.column.peer"),
+    Column::num("dashboard.column.capacity"),
+    Column::num("dashboard.column.local"),
+    Column::num("dashboard.column.remote"),
+    Column::num("dashboard.column.inbound"),
+    Column::text("common.column.state"),
 ];
 
 /// Loads the node status from the gateway and shows it, or the error it returned.
@@ -30,16 +30,16 @@ pub fn DashboardPage() -> impl IntoView {
     let status = LocalResource::new(get_node_status);
     let rate = LocalResource::new(get_rate_status);
     view! {
-        <Title text="Node" />
+        <Title text=move || t("title.node") />
         <div class="dashboard">
             <div class="dashboard-row">
                 <div class="dashboard-col">
                     <section class="card">
                         <div class="card-head">
-                            <h1>{move || tr("Lightning node", "Nodo Lightning")}</h1>
-                            <button type="button" class="button" on:click=move |_| status.refetch()>{move || tr("Refresh", "Aggiorna")}</button>
+                            <h1>{move || t("common.lightning_node")}</h1>
+                            <button type="button" class="button" on:click=move |_| status.refetch()>{move || t("common.refresh")}</button>
                         </div>
-                        <Transition fallback=|| view! { <p class="muted" data-testid="node-loading">{move || tr("Connecting to the node…", "Connessione al nodo…")}</p> }>
+                        <Transition fallback=|| view! { <p class="muted" data-testid="node-loading">{move || t("dashboard.connecting_to_the_node")}</p> }>
                             {move || Suspend::new(async move {
                                 match status.await {
                                     Ok(node) => view! { <NodeStatusView node=node /> }.into_any(),
@@ -66,16 +66,16 @@ fn RateCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoView 
     view! {
         <section class="card">
             <div class="card-head">
-                <h2>{move || tr("BTC/EUR rate", "Cambio BTC/EUR")}</h2>
-                <button type="button" class="button" on:click=move |_| rate.refetch()>{move || tr("Update rate", "Aggiorna cambio")}</button>
+                <h2>{move || t("common.btc_eur_rate")}</h2>
+                <button type="button" class="button" on:click=move |_| rate.refetch()>{move || t("dashboard.update_rate")}</button>
             </div>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Asking the rate providers…", "Richiesta ai fornitori del cambio…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("dashboard.asking_the_rate_providers")}</p> }>
                 {move || Suspend::new(async move {
                     match rate.await {
                         Ok(rate) => view! { <RateView rate=rate /> }.into_any(),
                         Err(err) => view! {
                             <p class="banner banner-error" role="alert" data-testid="rate-error">
-                                {move || format!("{} {err}", tr("No BTC/EUR rate: invoices cannot be created.", "Nessun cambio BTC/EUR: non si possono creare fatture."))}
+                                {move || format!("{} {err}", t("dashboard.rate_none"))}
                             </p>
                         }
                         .into_any(),
@@ -97,12 +97,9 @@ fn RateView(rate: RateStatus) -> impl IntoView {
             <p class="banner banner-warning" role="alert" data-testid="rate-demo-banner">
                 {move || format!(
                     "{} {}: {}",
-                    tr("DEMO rate in use:", "Cambio DIMOSTRATIVO in uso:"),
+                    t("dashboard.demo_rate_in_use"),
                     format::rate(lang(), &demo_rate),
-                    tr(
-                        "the demo rate of the embedded simulated node, not a market price: no rate provider answers and no lightning_fallback_rate is set.",
-                        "il cambio dimostrativo del nodo simulato integrato, non un prezzo di mercato: nessun fornitore del cambio risponde e lightning_fallback_rate non è impostato."
-                    )
+                    t("dashboard.demo_rate_explained")
                 )}
             </p>
         }
@@ -112,12 +109,9 @@ fn RateView(rate: RateStatus) -> impl IntoView {
             <p class="banner banner-warning" role="alert" data-testid="rate-fallback-banner">
                 {move || format!(
                     "{} {}: {}",
-                    tr("FALLBACK rate in use:", "Cambio di RISERVA in uso:"),
+                    t("dashboard.fallback_rate_in_use"),
                     format::rate(lang(), &fallback_rate),
-                    tr(
-                        "the configured lightning_fallback_rate, not a market price: no rate provider is enabled or answering.",
-                        "il lightning_fallback_rate configurato, non un prezzo di mercato: nessun fornitore del cambio è attivo o risponde."
-                    )
+                    t("dashboard.fallback_rate_explained")
                 )}
             </p>
         }
@@ -140,7 +134,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         .collect_view();
     let sources_mark = rate.sources_mark.map(|mark| {
         view! {
-            <dt>{move || tr("Agreeing sources", "Fonti concordi")}</dt>
+            <dt>{move || t("dashboard.agreeing_sources")}</dt>
             <dd class="error-cell" data-testid="rate-sources-mark">{mark}</dd>
         }
     });
@@ -153,14 +147,14 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         {warnings}
         {notices}
         <dl class="facts">
-            <dt>{move || tr("EUR per BTC", "EUR per BTC")}</dt>
+            <dt>{move || t("dashboard.eur_per_btc")}</dt>
             <dd data-testid="rate-value">{move || format::money(lang(), &eur_per_btc)}</dd>
-            <dt>{move || tr("Source", "Fonte")}</dt>
+            <dt>{move || t("dashboard.source")}</dt>
             <dd data-testid="rate-source">{rate.source}</dd>
             {sources_mark}
-            <dt>{move || tr("Rate kind", "Tipo di cambio")}</dt>
+            <dt>{move || t("dashboard.rate_kind")}</dt>
             <dd data-testid="rate-state" data-state=state.as_str()>{move || state.label(crate::i18n::lang())}</dd>
-            <dt>{move || tr("Fetched", "Aggiornato")}</dt>
+            <dt>{move || t("dashboard.fetched")}</dt>
             <dd data-testid="rate-fetched">{move || format::when_relative(lang(), &fetched_at)}</dd>
             {providers}
         </dl>
@@ -171,7 +165,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
 #[component]
 fn NodeError(err: AppError) -> impl IntoView {
     view! {
-        <p class="badge badge-error" data-testid="node-connection">{move || tr("Connection failed", "Connessione non riuscita")}</p>
+        <p class="badge badge-error" data-testid="node-connection">{move || t("dashboard.connection_failed")}</p>
         <p class="error-text" role="alert" data-testid="node-error">{err.to_string()}</p>
     }
 }
@@ -183,51 +177,51 @@ fn NodeStatusView(node: NodeStatus) -> impl IntoView {
     let host = node.host.clone();
     let kind = move || {
         let kind = if simulated {
-            tr("simulated node (simnode)", "nodo simulato (simnode)")
+            t("dashboard.simulated_node_simnode")
         } else {
             "LND"
         };
-        format!("{kind} {} {host}", tr("at", "su"))
+        format!("{kind} {} {host}", t("dashboard.node.at_host"))
     };
     let synced_to_chain = node.synced_to_chain;
     let synced = move || {
         if synced_to_chain {
-            tr("yes", "sì")
+            t("common.yes")
         } else {
-            tr("no", "no")
+            t("common.no")
         }
     };
     view! {
-        <p class="badge badge-ok" data-testid="node-connection">{move || tr("Connected", "Connesso")}</p>
+        <p class="badge badge-ok" data-testid="node-connection">{move || t("dashboard.connected")}</p>
         <dl class="facts">
-            <dt>{move || tr("Alias", "Alias")}</dt>
+            <dt>{move || t("dashboard.alias")}</dt>
             <dd data-testid="node-alias">{node.alias}</dd>
-            <dt>{move || tr("Public key", "Chiave pubblica")}</dt>
+            <dt>{move || t("dashboard.public_key")}</dt>
             <dd class="mono" data-testid="node-pubkey">{node.pubkey}</dd>
-            <dt>{move || tr("Circuit breaker", "Interruttore di circuito")}</dt>
+            <dt>{move || t("dashboard.circuit_breaker")}</dt>
             <dd data-testid="node-breaker">{node.breaker}</dd>
-            <dt>{move || tr("Node", "Nodo")}</dt>
+            <dt>{move || t("common.node")}</dt>
             <dd data-testid="node-kind">{kind}</dd>
-            <dt>{move || tr("Version", "Versione")}</dt>
+            <dt>{move || t("dashboard.version")}</dt>
             <dd>{node.version}</dd>
-            <dt>{move || tr("Network", "Rete")}</dt>
+            <dt>{move || t("dashboard.network")}</dt>
             <dd data-testid="node-network">{node.network}</dd>
-            <dt>{move || tr("Synced to chain", "Sincronizzato")}</dt>
-            <dd>{synced} {move || format!(" ({} {})", tr("block", "blocco"), format::integer(lang(), u64::from(node.block_height)))}</dd>
+            <dt>{move || t("dashboard.synced_to_chain")}</dt>
+            <dd>{synced} {move || format!(" ({} {})", t("dashboard.block"), format::integer(lang(), u64::from(node.block_height)))}</dd>
         </dl>
-        <h2>{move || tr("Channels", "Canali")}</h2>
+        <h2>{move || t("dashboard.channels")}</h2>
         <dl class="facts">
-            <dt>{move || tr("Active", "Attivi")}</dt>
+            <dt>{move || t("dashboard.active")}</dt>
             <dd data-testid="channels-active">{node.active_channels}</dd>
-            <dt>{move || tr("Inactive", "Inattivi")}</dt>
+            <dt>{move || t("dashboard.inactive")}</dt>
             <dd>{node.inactive_channels}</dd>
-            <dt>{move || tr("Pending", "In apertura")}</dt>
+            <dt>{move || t("dashboard.pending")}</dt>
             <dd>{node.pending_channels}</dd>
-            <dt>{move || tr("Capacity", "Capacità")}</dt>
+            <dt>{move || t("dashboard.capacity")}</dt>
             <dd data-testid="capacity">{move || format::sats(lang(), node.capacity_sat)}</dd>
-            <dt>{move || tr("Can send (local balance)", "Può inviare (saldo locale)")}</dt>
+            <dt>{move || t("dashboard.can_send_local_balance")}</dt>
             <dd data-testid="local-balance">{move || format::sats(lang(), node.local_balance_sat)}</dd>
-            <dt>{move || tr("Can receive (remote balance)", "Può ricevere (saldo remoto)")}</dt>
+            <dt>{move || t("dashboard.can_receive_remote_balance")}</dt>
             <dd data-testid="remote-balance">{move || format::sats(lang(), node.remote_balance_sat)}</dd>
         </dl>
     }
@@ -240,10 +234,10 @@ fn LiquidityCard() -> impl IntoView {
     view! {
         <section class="card" data-testid="liquidity-card">
             <div class="card-head">
-                <h2>{move || tr("Liquidity", "Liquidità")}</h2>
-                <button type="button" class="button" on:click=move |_| liquidity.refetch()>{move || tr("Reload", "Ricarica")}</button>
+                <h2>{move || t("dashboard.liquidity")}</h2>
+                <button type="button" class="button" on:click=move |_| liquidity.refetch()>{move || t("common.reload")}</button>
             </div>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match liquidity.await {
                         Ok(l) => view! { <LiquidityFacts l /> }.into_any(),
@@ -270,23 +264,21 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
     view! {
         {(flagged > 0).then(|| view! {
             <p class="banner banner-warning" role="alert" data-testid="liquidity-flagged-banner">
-                {move || format!("{flagged} {}", tr(
-                    "channel(s) outside the inbound bounds: see `openfatture lightning liquidity status`.",
-                    "canale/i fuori dai limiti di liquidità in entrata: vedi `openfatture lightning liquidity status`."))}
+                {move || format!("{flagged} {}", t("dashboard.liquidity.flagged_banner"))}
             </p>
         })}
         <dl class="facts">
-            <dt>{move || tr("Inbound ratio (remote / capacity)", "Quota in entrata (remoto / capacità)")}</dt>
+            <dt>{move || t("dashboard.inbound_ratio")}</dt>
             <dd data-testid="liquidity-inbound-ratio">{move || format::decimal(lang(), &inbound_ratio)}</dd>
-            <dt>{move || tr("Accepted range", "Intervallo accettato")}</dt>
+            <dt>{move || t("dashboard.accepted_range")}</dt>
             <dd>{bounds}</dd>
-            <dt>{move || tr("Can receive now", "Può ricevere ora")}</dt>
+            <dt>{move || t("dashboard.can_receive_now")}</dt>
             <dd data-testid="liquidity-receivable">{move || format::sats(lang(), l.receivable_now_sat)}</dd>
-            <dt>{move || tr("Largest single payment", "Pagamento singolo massimo")}</dt>
+            <dt>{move || t("dashboard.largest_single_payment")}</dt>
             <dd>{move || format::sats(lang(), l.receivable_single_sat)}</dd>
-            <dt>{move || tr("Balance score", "Punteggio di bilanciamento")}</dt>
+            <dt>{move || t("dashboard.balance_score")}</dt>
             <dd>{format!("{} / 100", l.balance_score)}</dd>
-            <dt>{move || tr("Flagged channels", "Canali segnalati")}</dt>
+            <dt>{move || t("dashboard.flagged_channels")}</dt>
             <dd data-testid="liquidity-flagged">{flagged}</dd>
         </dl>
         <AdminTable columns=CHANNEL_COLUMNS testid="channels-table" rows={l.channels.into_iter().map(|c| {
@@ -303,7 +295,7 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
                     <td class="num">{move || format::sats(lang(), c.remote_sat)}</td>
                     <td class="num">{move || format::decimal(lang(), &channel_ratio)}</td>
                     <td class=if ok { "" } else { "error-cell" }>
-                        {move || format!("{} · {}", if active { tr("active", "attivo") } else { tr("inactive", "inattivo") }, flag)}
+                        {move || format!("{} · {}", if active { t("dashboard.channel.active") } else { t("dashboard.channel.inactive") }, flag)}
                     </td>
                 </tr>
             }
@@ -318,14 +310,14 @@ fn RecentPaymentsCard() -> impl IntoView {
     view! {
         <section class="card" data-testid="recent-payments">
             <div class="card-head">
-                <h2>{move || tr("Recent payments", "Pagamenti recenti")}</h2>
-                <a class="button" href="/payments">{move || tr("All payments", "Tutti i pagamenti")}</a>
+                <h2>{move || t("dashboard.recent_payments")}</h2>
+                <a class="button" href="/payments">{move || t("dashboard.all_payments")}</a>
             </div>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match payments.await {
                         Ok(rows) if rows.is_empty() => view! {
-                            <p class="muted">{move || tr("No payments received yet.", "Nessun pagamento ricevuto finora.")}</p>
+                            <p class="muted">{move || t("common.no_payments_received_yet")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
                         Err(e) => view! { <p class="error-text" role="alert">{e.to_string()}</p> }.into_any(),
@@ -343,24 +335,22 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
     let endpoints = LocalResource::new(list_webhook_endpoints);
     view! {
         <section class="card" data-testid="breakers">
-            <h2>{move || tr("Circuit breakers", "Interruttori di circuito")}</h2>
-            <p class="muted">{move || tr(
-                "LND (see the node card) and the rate providers are called through circuit breakers; webhook endpoints show their delivery health.",
-                "LND (vedi la scheda del nodo) e i fornitori del cambio sono chiamati tramite interruttori di circuito; gli endpoint webhook mostrano lo stato delle consegne.")}</p>
+            <h2>{move || t("dashboard.circuit_breakers")}</h2>
+            <p class="muted">{move || t("dashboard.breakers.intro")}</p>
             <dl class="facts">
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match rate.await {
                             Ok(rate) if rate.providers.is_empty() => view! {
-                                <dt>{move || tr("Rate providers", "Fornitori del cambio")}</dt>
-                                <dd>{move || tr("none enabled (fallback rate)", "nessuno attivo (cambio di riserva)")}</dd>
+                                <dt>{move || t("dashboard.rate_providers")}</dt>
+                                <dd>{move || t("dashboard.no_rate_provider_enabled")}</dd>
                             }.into_any(),
                             Ok(rate) => rate.providers.into_iter().map(|p| view! {
-                                <dt>{move || tr("Rate: ", "Cambio: ")}{p.provider.clone()}</dt>
+                                <dt>{move || t("dashboard.breakers.rate_label")}{p.provider.clone()}</dt>
                                 <dd data-testid=format!("breaker-rate-{}", p.provider)>{p.health.clone()}</dd>
                             }).collect_view().into_any(),
                             Err(e) => view! {
-                                <dt>{move || tr("Rate providers", "Fornitori del cambio")}</dt>
+                                <dt>{move || t("dashboard.rate_providers")}</dt>
                                 <dd class="error-cell">{e.to_string()}</dd>
                             }.into_any(),
                         }
@@ -370,14 +360,17 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
                     {move || Suspend::new(async move {
                         match endpoints.await {
                             Ok(list) if list.is_empty() => view! {
-                                <dt>"Webhook"</dt>
-                                <dd>{move || tr("no endpoints", "nessun endpoint")}</dd>
+                                <dt>{move || t("dashboard.breaker.webhook")}</dt>
+                                <dd>{move || t("dashboard.no_endpoints")}</dd>
                             }.into_any(),
-                            Ok(list) => list.into_iter().map(|e| view! {
-                                <dt>{format!("Webhook: {}", e.name)}</dt>
+                            Ok(list) => list.into_iter().map(|e| {
+                                let name = e.name.clone();
+                                view! {
+                                <dt>{move || fill(t("dashboard.breaker.webhook_named"), &[("name", &name)])}</dt>
                                 <dd class=if e.healthy { "" } else { "error-cell" } data-testid=format!("breaker-webhook-{}", e.name)>{e.health.clone()}</dd>
+                                }
                             }).collect_view().into_any(),
-                            Err(e) => view! { <dt>"Webhook"</dt><dd class="error-cell">{e.to_string()}</dd> }.into_any(),
+                            Err(e) => view! { <dt>{move || t("dashboard.breaker.webhook")}</dt><dd class="error-cell">{e.to_string()}</dd> }.into_any(),
                         }
                     })}
                 </Transition>

@@ -8,7 +8,7 @@ use crate::components::qr::QrCode;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
-use crate::i18n::{lang, tr};
+use crate::i18n::{lang, t};
 use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView, RateEvidenceView};
 
 /// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
@@ -80,46 +80,48 @@ pub async fn cancel_ln_invoice(
 /// The words for a fattura status in the current language.
 fn status_label(status: &str) -> &'static str {
     match status {
-        "paid" => tr("paid", "pagata"),
-        "partially paid" => tr("partially paid", "pagata in parte"),
-        _ => tr("unpaid", "da pagare"),
+        "paid" => t("invoices.paid"),
+        "partially paid" => t("invoices.partially_paid"),
+        _ => t("invoices.unpaid"),
     }
 }
 
 /// The words for a Lightning invoice state in the current language (tracked).
 pub fn state_label(state: InvoiceState) -> &'static str {
-    if crate::i18n::lang() == crate::i18n::Lang::En {
-        return state.as_str();
-    }
+    t(state_key(state))
+}
+
+/// The catalogue key of a Lightning invoice state's words (English: the state's own name).
+fn state_key(state: InvoiceState) -> &'static str {
     match state {
-        InvoiceState::Open => "APERTA",
-        InvoiceState::Settled => "PAGATA",
-        InvoiceState::Canceled => "ANNULLATA",
-        InvoiceState::Expired => "SCADUTA",
-        InvoiceState::Accepted => "ACCETTATA",
-        InvoiceState::Pending => "IN ATTESA",
+        InvoiceState::Open => "invoices.state.open",
+        InvoiceState::Settled => "invoices.state.settled",
+        InvoiceState::Canceled => "invoices.state.canceled",
+        InvoiceState::Expired => "invoices.state.expired",
+        InvoiceState::Accepted => "invoices.state.accepted",
+        InvoiceState::Pending => "invoices.state.pending",
     }
 }
 
 /// The columns of the fatture table.
 const FATTURE_COLUMNS: &[Column] = &[
-    Column::text("Numero", "Numero"),
-    Column::text("Date", "Data"),
-    Column::text("Client", "Cliente"),
-    Column::num("Due €", "Dovuto €"),
-    Column::num("Paid €", "Pagato €"),
-    Column::text("Status", "Stato"),
+    Column::text("invoices.column.numero"),
+    Column::text("invoices.column.date"),
+    Column::text("invoices.column.client"),
+    Column::num("invoices.column.due_eur"),
+    Column::num("invoices.column.paid_eur"),
+    Column::text("invoices.column.status"),
     Column::untitled(),
 ];
 
 /// The columns of the ln invoice table.
 const LN_INVOICE_COLUMNS: &[Column] = &[
-    Column::text("ID", "ID"),
-    Column::text("Original invoice", "Fattura originale"),
-    Column::num("€", "€"),
-    Column::num("sat", "sat"),
-    Column::text("Status", "Stato"),
-    Column::text("Created", "Creata"),
+    Column::text("invoices.column.id"),
+    Column::text("common.column.original_invoice"),
+    Column::num("common.column.eur"),
+    Column::num("common.column.sat"),
+    Column::text("invoices.column.status"),
+    Column::text("invoices.column.created"),
     Column::untitled(),
 ];
 
@@ -155,21 +157,21 @@ pub fn InvoicesPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Invoices" />
+        <Title text=move || t("title.invoices") />
         <section class="card admin-page">
-            <h1>{move || tr("Invoices", "Fatture")}</h1>
+            <h1>{move || t("common.invoices")}</h1>
             <div class="admin-filters">
                 <label>
-                    <span>{move || tr("Search numero or client", "Cerca numero o cliente")}</span>
+                    <span>{move || t("invoices.search_numero_or_client")}</span>
                     <input type="search" data-testid="invoice-search"
                         prop:value=move || search.get()
                         on:input=move |ev| search.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || tr("Lightning status", "Stato Lightning")}</span>
+                    <span>{move || t("invoices.lightning_status")}</span>
                     <select data-testid="invoice-status-filter"
                         on:change=move |ev| state_filter.set(event_target_value(&ev))>
-                        <option value="">{move || tr("All", "Tutti")}</option>
+                        <option value="">{move || t("invoices.all")}</option>
                         {InvoiceState::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{move || state_label(s)}</option> }).collect_view()}
                     </select>
                 </label>
@@ -182,14 +184,12 @@ pub fn InvoicesPage() -> impl IntoView {
         {move || selected.get().map(|f| view! { <CreateCard fattura=f selected detail version error /> })}
 
         <section class="card admin-page">
-            <h2>{move || tr("EUR invoices", "Fatture in euro")}</h2>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <h2>{move || t("invoices.eur_invoices")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match fatture.await {
                         Ok(rows) if rows.is_empty() => view! {
-                            <p class="muted" data-testid="fatture-empty">{move || tr(
-                                "No EUR invoices. Add one with `openfatture invoice add` or import FatturaPA XML with `openfatture invoice import`.",
-                                "Nessuna fattura. Aggiungila con `openfatture invoice add` o importa l'XML FatturaPA con `openfatture invoice import`.")}</p>
+                            <p class="muted" data-testid="fatture-empty">{move || t("invoices.eur_empty")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <FattureTable rows selected /> }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -199,12 +199,12 @@ pub fn InvoicesPage() -> impl IntoView {
         </section>
 
         <section class="card admin-page">
-            <h2>{move || tr("Lightning invoices", "Fatture Lightning")}</h2>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <h2>{move || t("invoices.lightning_invoices")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match ln_invoices.await {
                         Ok(rows) if rows.is_empty() => view! {
-                            <p class="muted" data-testid="ln-invoices-empty">{move || tr("No Lightning invoices match.", "Nessuna fattura Lightning corrisponde.")}</p>
+                            <p class="muted" data-testid="ln-invoices-empty">{move || t("invoices.no_lightning_invoices_match")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <LnInvoicesTable rows on_show=show /> }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -242,7 +242,7 @@ fn FattureTable(rows: Vec<FatturaView>, selected: RwSignal<Option<FatturaView>>)
                         <button type="button" class="button" disabled=paid
                             data-testid=format!("fattura-select-{}", f.numero)
                             on:click=move |_| selected.set(Some(pick.clone()))>
-                            {move || tr("Lightning invoice…", "Fattura Lightning…")}
+                            {move || t("invoices.lightning_invoice")}
                         </button>
                     </td>
                 </tr>
@@ -291,7 +291,7 @@ fn CreateCard(
         match crate::model::parse_amount_cents(typed) {
             Ok(cents) => format!(
                 "{} {}",
-                tr("Will charge", "Verrà richiesto"),
+                t("invoices.will_charge"),
                 format::money_cents(lang(), i128::from(cents))
             ),
             Err(e) => crate::i18n::amount_error_text(&e, lang()),
@@ -299,18 +299,18 @@ fn CreateCard(
     };
     view! {
         <section class="card admin-page" data-testid="invoice-create-form">
-            <h2>{move || tr("New Lightning invoice for ", "Nuova fattura Lightning per ")}{fattura.numero.clone()}</h2>
-            <p class="muted">{move || format!("{} · {} {}", client, format::money(lang(), &outstanding_eur), tr("still due", "ancora da pagare"))}</p>
+            <h2>{move || t("invoices.new_lightning_invoice_for")}{fattura.numero.clone()}</h2>
+            <p class="muted">{move || format!("{} · {} {}", client, format::money(lang(), &outstanding_eur), t("invoices.still_due"))}</p>
             <div class="admin-form">
                 <label>
-                    <span>{move || tr("Amount €", "Importo €")}</span>
+                    <span>{move || t("invoices.amount_eur")}</span>
                     <input type="text" inputmode="decimal" data-testid="invoice-amount"
                         prop:value=move || amount.get()
                         on:input=move |ev| amount.set(event_target_value(&ev)) />
                     <small class="muted" data-testid="invoice-amount-preview">{charge_preview}</small>
                 </label>
                 <label>
-                    <span>{move || tr("Expiry, hours (empty: default)", "Scadenza, ore (vuoto: predefinita)")}</span>
+                    <span>{move || t("invoices.expiry_hours")}</span>
                     <input type="number" min="1" data-testid="invoice-expiry"
                         prop:value=move || expiry.get()
                         on:input=move |ev| expiry.set(event_target_value(&ev)) />
@@ -320,10 +320,10 @@ fn CreateCard(
             <div class="admin-actions">
                 <button type="button" class="button button-primary" data-testid="invoice-create"
                     disabled=move || busy.get() on:click=create>
-                    {move || if busy.get() { tr("Creating…", "Creazione…") } else { tr("Create Lightning invoice", "Crea fattura Lightning") }}
+                    {move || if busy.get() { t("common.creating") } else { t("invoices.create_lightning_invoice") }}
                 </button>
                 <button type="button" class="button" on:click=move |_| selected.set(None)>
-                    {move || tr("Close", "Chiudi")}
+                    {move || t("invoices.close")}
                 </button>
             </div>
         </section>
@@ -401,12 +401,10 @@ fn InvoiceDetailCard(
         <section class="card admin-page" data-testid="invoice-detail">
             <div class="card-head">
                 <h2>{inv.id.clone()}</h2>
-                <button type="button" class="button" on:click=move |_| set_detail.set(None)>{move || tr("Close", "Chiudi")}</button>
+                <button type="button" class="button" on:click=move |_| set_detail.set(None)>{move || t("invoices.close")}</button>
             </div>
             {detail.reused.then(|| view! {
-                <p class="banner banner-warning" data-testid="invoice-reused">{move || tr(
-                    "A payable invoice for this amount already existed: it is shown instead of a new one.",
-                    "Esisteva già una fattura pagabile per questo importo: viene mostrata al posto di una nuova.")}</p>
+                <p class="banner banner-warning" data-testid="invoice-reused">{move || t("invoices.existing_invoice_shown")}</p>
             })}
             {warnings}
             <div class="invoice-detail">
@@ -414,19 +412,19 @@ fn InvoiceDetailCard(
                     <QrCode payment_request=detail.payment_request.clone() class="invoice-qr" testid="invoice-qr"/>
                 })}
                 <dl class="facts">
-                    <dt>{move || tr("Status", "Stato")}</dt>
+                    <dt>{move || t("invoices.status")}</dt>
                     <dd><span class="badge" data-testid="invoice-state" data-state=state_attr>{move || state_label(state)}</span></dd>
-                    <dt>{move || tr("Original invoice", "Fattura originale")}</dt>
+                    <dt>{move || t("common.original_invoice")}</dt>
                     <dd>{format!("{} {}", inv.numero, inv.client)}</dd>
-                    <dt>{move || tr("Amount", "Importo")}</dt>
+                    <dt>{move || t("invoices.amount")}</dt>
                     <dd data-testid="invoice-amount-shown">{move || format!("{} · {}", format::money(lang(), &amount_eur), format::sats(lang(), amount_sat))}</dd>
-                    <dt>{move || tr("Rate", "Cambio")}</dt>
+                    <dt>{move || t("invoices.rate")}</dt>
                     <dd data-testid="invoice-rate">{move || format::rate(lang(), &rate_eur_per_btc)}</dd>
-                    <dt>{move || tr("Paid", "Pagato")}</dt>
+                    <dt>{move || t("common.paid")}</dt>
                     <dd data-testid="invoice-paid-sat">{move || format::sats(lang(), detail.amount_paid_sat)}</dd>
-                    <dt>{move || tr("Expires", "Scade")}</dt>
+                    <dt>{move || t("invoices.expires")}</dt>
                     <dd data-testid="invoice-expires">{move || format::when_relative(lang(), &expires_at)}</dd>
-                    <dt>{move || tr("Memo", "Descrizione")}</dt>
+                    <dt>{move || t("invoices.memo")}</dt>
                     <dd>{detail.memo.clone()}</dd>
                 </dl>
             </div>
@@ -439,11 +437,11 @@ fn InvoiceDetailCard(
             })}
             <div class="admin-actions">
                 <button type="button" class="button" data-testid="invoice-refresh" on:click=refresh>
-                    {move || tr("Refresh from node", "Aggiorna dal nodo")}
+                    {move || t("invoices.refresh_from_node")}
                 </button>
                 {payable.then(|| view! {
                     <button type="button" class="button" data-testid="invoice-cancel" on:click=cancel>
-                        {move || tr("Cancel invoice", "Annulla fattura")}
+                        {move || t("invoices.cancel_invoice")}
                     </button>
                 })}
             </div>
@@ -454,9 +452,9 @@ fn InvoiceDetailCard(
 /// What a provider's verdict is called on screen.
 fn verdict_label(verdict: &str) -> String {
     match verdict {
-        "used" => tr("used", "usato").to_owned(),
-        "dropped" => tr("dropped", "scartato").to_owned(),
-        _ => tr("failed", "non riuscito").to_owned(),
+        "used" => t("invoices.used").to_owned(),
+        "dropped" => t("invoices.dropped").to_owned(),
+        _ => t("invoices.failed").to_owned(),
     }
 }
 
@@ -487,9 +485,9 @@ fn rate_evidence_view(detail: &LnInvoiceInfo) -> impl IntoView {
     );
     view! {
         <div class="rate-evidence" data-testid="invoice-rate-evidence">
-            <h3>{move || tr("Where the rate came from", "Da dove viene il cambio")}</h3>
+            <h3>{move || t("invoices.where_the_rate_came_from")}</h3>
             {if items.is_empty() {
-                view! { <p>{move || tr("No provider answers were recorded for this invoice.", "Per questa fattura non sono state registrate risposte dei fornitori.")}</p> }.into_any()
+                view! { <p>{move || t("invoices.evidence_none")}</p> }.into_any()
             } else {
                 view! {
                     <ul>
@@ -505,9 +503,9 @@ fn rate_evidence_view(detail: &LnInvoiceInfo) -> impl IntoView {
                 let (rate, source) = settle_rate.clone();
                 view! {
                     <p data-testid="invoice-settle-rate">{move || if rate.is_empty() {
-                        tr("Rate at settlement: none cached at that moment.", "Cambio all'incasso: nessuno in memoria in quel momento.").to_owned()
+                        t("invoices.settlement_rate_none").to_owned()
                     } else {
-                        format!("{}: {} ({})", tr("Rate at settlement", "Cambio all'incasso"), format::rate(lang(), &rate), source)
+                        format!("{}: {} ({})", t("invoices.rate_at_settlement"), format::rate(lang(), &rate), source)
                     }}</p>
                 }
             })}
@@ -539,11 +537,25 @@ where
                     <td>
                         <button type="button" class="button" data-testid=format!("invoice-show-{}", r.id)
                             on:click=move |_| on_show(id.clone())>
-                            {move || tr("Show", "Mostra")}
+                            {move || t("invoices.show")}
                         </button>
                     </td>
                 </tr>
             }
         }).collect_view()} />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{text_in, Lang};
+
+    #[test]
+    fn english_states_read_as_their_names_and_italian_differs() {
+        for state in InvoiceState::ALL {
+            assert_eq!(text_in(Lang::En, state_key(state)), state.as_str());
+            assert_ne!(text_in(Lang::It, state_key(state)), state.as_str(), "{state:?}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::auth::{login, setup_admin};
-use crate::i18n::tr;
+use crate::i18n::t;
 use crate::model::SessionUser;
 
 /// The signed-in user, shared by the shell and the pages.
@@ -49,25 +49,25 @@ pub fn LoginPage() -> impl IntoView {
         });
     };
     view! {
-        <Title text="Sign in" />
+        <Title text=move || t("title.sign_in") />
         <section class="card login">
-            <h1>{move || tr("Sign in", "Accedi")}</h1>
+            <h1>{move || t("login.sign_in")}</h1>
             <form on:submit=submit>
                 <label>
-                    <span>{move || tr("Username", "Utente")}</span>
+                    <span>{move || t("common.username")}</span>
                     <input type="text" name="username" autocomplete="username" autocapitalize="none" required
                         data-testid="login-username"
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || tr("Password or PIN", "Password o PIN")}</span>
+                    <span>{move || t("login.password_or_pin")}</span>
                     <input type="password" name="password" autocomplete="current-password" required
                         data-testid="login-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>
                 {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="login-error">{e}</p> })}
                 <button type="submit" class="button button-primary pos-big" data-testid="login-submit" disabled=move || busy.get()>
-                    {move || tr("Sign in", "Accedi")}
+                    {move || t("login.sign_in")}
                 </button>
             </form>
         </section>
@@ -101,22 +101,22 @@ pub fn SetupPage() -> impl IntoView {
         });
     };
     view! {
-        <Title text="Setup" />
+        <Title text=move || t("title.setup") />
         <section class="card login">
-            <h1>{move || tr("Create the first admin", "Crea il primo amministratore")}</h1>
+            <h1>{move || t("login.create_the_first_admin")}</h1>
             <form on:submit=submit>
                 <label>
-                    <span>{move || tr("Username", "Utente")}</span>
+                    <span>{move || t("common.username")}</span>
                     <input type="text" required data-testid="setup-username"
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || tr("Password (10+ characters) or PIN (6+ digits)", "Password (10+ caratteri) o PIN (6+ cifre)")}</span>
+                    <span>{move || t("login.new_password_or_pin")}</span>
                     <input type="password" autocomplete="new-password" required data-testid="setup-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>
                 {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert">{e}</p> })}
-                <button type="submit" class="button button-primary pos-big" data-testid="setup-submit">{move || tr("Create", "Crea")}</button>
+                <button type="submit" class="button button-primary pos-big" data-testid="setup-submit">{move || t("login.create")}</button>
             </form>
         </section>
     }

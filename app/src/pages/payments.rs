@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
-use crate::i18n::{lang, tr};
+use crate::i18n::{lang, t};
 use crate::model::PaymentView;
 
 /// Most payments one page lists.
@@ -48,12 +48,12 @@ pub fn csv_data_url(csv: &str) -> String {
 
 /// The columns of the payment table.
 const PAYMENT_COLUMNS: &[Column] = &[
-    Column::text("Time", "Ora"),
-    Column::text("Original invoice", "Fattura originale"),
-    Column::num("€", "€"),
-    Column::num("sat", "sat"),
-    Column::num("Rate €/BTC", "Cambio €/BTC"),
-    Column::text("Lightning invoice", "Fattura Lightning"),
+    Column::text("payments.column.time"),
+    Column::text("common.column.original_invoice"),
+    Column::num("common.column.eur"),
+    Column::num("common.column.sat"),
+    Column::num("payments.column.rate_eur_btc"),
+    Column::text("payments.column.lightning_invoice"),
 ];
 
 /// The Payments page.
@@ -66,13 +66,13 @@ pub fn PaymentsPage() -> impl IntoView {
         csv.refetch();
     };
     view! {
-        <Title text="Payments" />
+        <Title text=move || t("title.payments") />
         <section class="card admin-page">
             <div class="card-head">
-                <h1>{move || tr("Payments", "Pagamenti")}</h1>
+                <h1>{move || t("common.payments")}</h1>
                 <div class="admin-actions">
                     <button type="button" class="button" data-testid="payments-refresh" on:click=reload>
-                        {move || tr("Refresh", "Aggiorna")}
+                        {move || t("common.refresh")}
                     </button>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -80,7 +80,7 @@ pub fn PaymentsPage() -> impl IntoView {
                                 Ok(text) => view! {
                                     <a class="button button-primary" data-testid="payments-csv" download="payments.csv"
                                         href=csv_data_url(&text)>
-                                        {move || tr("Download CSV", "Scarica CSV")}
+                                        {move || t("payments.download_csv")}
                                     </a>
                                 }.into_any(),
                                 Err(e) => view! { <span class="error-text">{e.to_string()}</span> }.into_any(),
@@ -89,11 +89,11 @@ pub fn PaymentsPage() -> impl IntoView {
                     </Transition>
                 </div>
             </div>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match payments.await {
                         Ok(rows) if rows.is_empty() => view! {
-                            <p class="muted" data-testid="payments-empty">{move || tr("No payments received yet.", "Nessun pagamento ricevuto finora.")}</p>
+                            <p class="muted" data-testid="payments-empty">{move || t("common.no_payments_received_yet")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="payments-error">{e.to_string()}</p> }.into_any(),

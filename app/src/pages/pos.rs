@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::components::qr::QrCode;
 use crate::error::{AppError, PosError};
 use crate::format;
-use crate::i18n::{amount_error_text, lang, text_error_text, tr, use_i18n, Lang};
+use crate::i18n::{amount_error_text, lang, t, text_error_text, text_in, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
@@ -117,16 +117,16 @@ pub fn display_amount(amount: &str, lang: Lang) -> String {
 /// The title of the screen of a sale that ended unpaid, in the current language (tracked).
 fn ended_title(state: model::InvoiceState) -> &'static str {
     match state {
-        model::InvoiceState::Canceled => tr("Cancelled", "Annullata"),
-        _ => tr("Expired", "Scaduta"),
+        model::InvoiceState::Canceled => t("pos.cancelled"),
+        _ => t("pos.expired"),
     }
 }
 
 /// The "create it again" button of a sale that ended unpaid, in the current language (tracked).
 fn ended_again(state: model::InvoiceState) -> &'static str {
     match state {
-        model::InvoiceState::Canceled => tr("Cancelled, create again", "Annullata, crea di nuovo"),
-        _ => tr("Expired, create again", "Scaduta, crea di nuovo"),
+        model::InvoiceState::Canceled => t("pos.cancelled_create_again"),
+        _ => t("pos.expired_create_again"),
     }
 }
 
@@ -145,6 +145,9 @@ pub fn PosPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let i18n = use_i18n();
     let auth = crate::pages::login::use_auth();
+    // Whether the last sale came back with low inbound capacity: the staff flag stays on the
+    // keypad screen too, until a sale comes back without it.
+    let low_inbound = RwSignal::new(false);
 
     let charge = move || {
         let typed = amount.get_untracked();
@@ -159,7 +162,10 @@ pub fn PosPage() -> impl IntoView {
         stage.set(Stage::Creating);
         leptos::task::spawn_local(async move {
             match pos_charge(typed, note_text).await {
-                Ok(created) => stage.set(Stage::Waiting(created)),
+                Ok(created) => {
+                    low_inbound.set(created.low_inbound);
+                    stage.set(Stage::Waiting(created));
+                }
                 Err(e) => {
                     // A short text in the cashier's language; the detail is in the gateway's log.
                     let lang = i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En);
@@ -184,12 +190,12 @@ pub fn PosPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="POS" />
+        <Title text=move || t("title.pos") />
         <section class="pos" data-testid="pos">
             {move || match stage.get() {
                 Stage::Entry | Stage::Creating => {
                     let busy = matches!(stage.get_untracked(), Stage::Creating);
-                    view! { <RateLabel /> <Keypad amount note error busy on_charge=charge /> }.into_any()
+                    view! { <RateLabel low_inbound /> <Keypad amount note error busy on_charge=charge /> }.into_any()
                 }
                 Stage::Waiting(sale) => view! { <QrScreen sale stage /> }.into_any(),
                 Stage::Paid(sale, paid_sat) => view! {
@@ -204,7 +210,7 @@ pub fn PosPage() -> impl IntoView {
                             {move || ended_again(state)}
                         </button>
                         <button type="button" class="button pos-big" on:click=move |_| new_sale()>
-                            {move || tr("New sale", "Nuova vendita")}
+                            {move || t("pos.new_sale")}
                         </button>
                     </div>
                 }.into_any(),
@@ -213,21 +219,32 @@ pub fn PosPage() -> impl IntoView {
     }
 }
 
-/// The small label of the rate sales use now (live, fallback, demo, unavailable), above the amount.
+/// The small label of the rate sales use now (live, fallback, demo, unavailable), above the amount,
+/// and the staff flag when the last sale reported low inbound capacity.
 #[component]
-fn RateLabel() -> impl IntoView {
+fn RateLabel(low_inbound: RwSignal<bool>) -> impl IntoView {
     let rate = LocalResource::new(crate::api::get_rate_status);
     let state = move || match rate.get() {
         Some(Ok(status)) => Some((status.state, status.sources_mark)),
         Some(Err(_)) => Some((model::RateState::Unavailable, None)),
         None => None,
     };
+    let flag = move || {
+        low_inbound.get().then(|| {
+            let text = move || text_in(lang(), "pos.staff_flag.low_inbound");
+            view! {
+                " "
+                <span class="pos-staff-flag" data-testid="pos-keypad-flag" data-low-inbound="true"
+                    title=text aria-label=text>"⚑"</span>
+            }
+        })
+    };
     move || {
         state().map(|(state, mark)| {
             let mark = mark.map(|m| format!(" · {m}")).unwrap_or_default();
             view! {
                 <p class="pos-rate-state muted" data-testid="pos-rate-state" data-state=state.as_str()>
-                    {move || state.label(lang())}{mark}
+                    {move || state.label(lang())}{mark}{flag}
                 </p>
             }
         })
@@ -250,20 +267,23 @@ fn Keypad(
             <output class="pos-amount" data-testid="pos-amount" aria-live="polite">
                 {move || display_amount(&amount.get(), lang())}
             </output>
-            <div class="pos-keypad" role="group" aria-label="Keypad">
+            <div class="pos-keypad" role="group" aria-label=move || t("pos.keypad.label")>
                 {keys.into_iter().map(|key| {
-                    let label = key.to_string();
+                    // `data-key` names the key whatever the language; the decimal key shows the
+                    // language's decimal mark (`,` / `.`), and types a comma either way.
+                    let data_key = key.to_string();
+                    let label = move || key_label(key, lang());
                     view! {
-                        <button type="button" class="pos-key" data-key=label.clone()
-                            aria-label=if key == '⌫' { "Backspace".to_string() } else { label.clone() }
+                        <button type="button" class="pos-key" data-key=data_key
+                            aria-label=move || if key == '⌫' { t("pos.keypad.backspace").to_string() } else { label() }
                             on:click=move |_| amount.update(|a| *a = press_key(a, key))>
-                            {label.clone()}
+                            {label}
                         </button>
                     }
                 }).collect_view()}
             </div>
             <label class="pos-note">
-                <span>{move || tr("Note (optional)", "Nota (facoltativa)")}</span>
+                <span>{move || t("pos.note_optional")}</span>
                 <input type="text" maxlength="120" data-testid="pos-note"
                     prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev)) />
@@ -276,7 +296,7 @@ fn Keypad(
                 <button type="button" class="button button-primary pos-big pos-charge" data-testid="pos-charge"
                     disabled=move || busy || is_zero()
                     on:click=move |_| on_charge()>
-                    {move || if busy { tr("Creating…", "Creazione…") } else { tr("Charge", "Incassa") }}
+                    {move || if busy { t("common.creating") } else { t("pos.charge") }}
                 </button>
             </div>
         </div>
@@ -367,15 +387,15 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
                 <p class="pos-qr-sat" data-testid="pos-qr-sat">{move || format::sats(lang(), amount_sat)}</p>
                 <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}" "{staff_flag}</p>
                 <p class="pos-countdown" data-testid="pos-countdown">
-                    {move || tr("Expires in ", "Scade tra ")}{move || countdown(remaining.get())}
+                    {move || t("pos.expires_in")}{move || countdown(remaining.get())}
                 </p>
                 <textarea class="pos-invoice" readonly rows="3" data-testid="pos-invoice">{sale.payment_request.clone()}</textarea>
                 <div class="pos-actions">
                     <button type="button" class="button pos-big" data-testid="pos-copy" on:click=copy>
-                        {move || if copied.get() { tr("Copied", "Copiato") } else { tr("Copy", "Copia") }}
+                        {move || if copied.get() { t("pos.copied") } else { t("pos.copy") }}
                     </button>
                     <button type="button" class="button pos-big" data-testid="pos-cancel" on:click=cancel>
-                        {move || tr("Cancel", "Annulla")}
+                        {move || t("common.cancel")}
                     </button>
                 </div>
                 <p class="muted">{sale.invoice_id.clone()}</p>
@@ -394,13 +414,18 @@ fn staff_flag_text(rate_state: model::RateState, low_inbound: bool) -> Option<im
             parts.push(rate_state.label(lang));
         }
         if low_inbound {
-            parts.push(match lang {
-                Lang::En => "low inbound capacity: see the dashboard",
-                Lang::It => "poca capacità in entrata: vedi il cruscotto",
-            });
+            parts.push(text_in(lang, "pos.staff_flag.low_inbound"));
         }
         parts.join(" · ")
     })
+}
+
+/// What a keypad key shows in `lang`: the decimal key (`,`) shows the language's decimal mark.
+fn key_label(key: char, lang: Lang) -> String {
+    match (key, lang) {
+        (',', Lang::En) => ".".to_string(),
+        _ => key.to_string(),
+    }
 }
 
 /// The green "Paid" screen.
@@ -409,12 +434,12 @@ fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) 
     view! {
         <div class="pos-paid" data-testid="pos-paid" role="status">
             <div class="pos-paid-mark" aria-hidden="true">"✓"</div>
-            <h1>{move || tr("Paid", "Pagato")}</h1>
+            <h1>{move || t("common.paid")}</h1>
             <p class="pos-qr-eur" data-testid="pos-paid-eur">{move || format::money(lang(), &sale.amount_eur)}</p>
             <p data-testid="pos-paid-sat">{move || format::sats(lang(), paid_sat)}</p>
             <button type="button" class="button button-primary pos-big" data-testid="pos-new-sale"
                 on:click=move |_| on_new()>
-                {move || tr("New sale", "Nuova vendita")}
+                {move || t("pos.new_sale")}
             </button>
         </div>
     }
@@ -422,6 +447,18 @@ fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_decimal_key_shows_the_languages_mark() {
+        assert_eq!(key_label(',', Lang::It), ",");
+        assert_eq!(key_label(',', Lang::En), ".");
+        assert_eq!(key_label('7', Lang::En), "7");
+        assert_eq!(
+            press_key("12", ','),
+            "12,",
+            "the decimal key types the same mark in both languages"
+        );
+    }
+
     use super::*;
 
     fn typed(keys: &str) -> String {

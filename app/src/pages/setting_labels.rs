@@ -1,8 +1,9 @@
-//! The Settings page's words: which group each configuration key belongs to, its plain label in
-//! English and Italian, and a refused change worded in the user's language. The key itself stays
+//! The Settings page's words: which group each configuration key belongs to, its plain label (the
+//! catalogue's `setting.<key>.label`; groups `setting.group.<id>.title`), and a refused change
+//! worded in the user's language (`setting.kind.*`, `setting.refusal.*`). The key itself stays
 //! visible, small, under its label (it is what `openfatture config set` and the docs use).
 
-use crate::i18n::Lang;
+use crate::i18n::{fill, text_in, Lang};
 use crate::model::{SettingKind, SettingProblem, SettingRefusal};
 
 /// A part of the Settings page, in page order.
@@ -63,19 +64,7 @@ impl Group {
 
     /// The group's heading in `lang`.
     pub fn title(self, lang: Lang) -> &'static str {
-        let (en, it) = match self {
-            Group::Shop => ("Shop data", "Dati del negozio"),
-            Group::Node => ("Lightning node", "Nodo Lightning"),
-            Group::Rates => ("BTC/EUR rates", "Cambio BTC/EUR"),
-            Group::Invoices => ("Invoices", "Fatture e richieste di pagamento"),
-            Group::Pos => ("Shop counter (POS)", "Cassa (POS)"),
-            Group::Webhooks => ("Webhooks", "Webhook"),
-            Group::Liquidity => ("Liquidity", "Liquidità"),
-            Group::Email => ("Email", "Email"),
-            Group::Gateway => ("Web server and security", "Server web e sicurezza"),
-            Group::Other => ("Other", "Altro"),
-        };
-        pick(lang, en, it)
+        text_in(lang, &format!("setting.group.{}.title", self.id()))
     }
 }
 
@@ -84,336 +73,91 @@ impl Group {
 pub struct Label {
     /// Its group.
     pub group: Group,
-    /// Plain English.
-    pub en: &'static str,
-    /// Plain Italian.
-    pub it: &'static str,
+    /// The configuration key (its label is the catalogue's `setting.<key>.label`).
+    pub key: &'static str,
 }
 
 impl Label {
     /// The label in `lang`.
     pub fn text(&self, lang: Lang) -> &'static str {
-        pick(lang, self.en, self.it)
+        text_in(lang, &format!("setting.{}.label", self.key))
     }
 }
 
 /// Every labelled key, in page order within its group.
-const LABELS: &[(&str, Group, &str, &str)] = &[
-    ("shop_name", Group::Shop, "Business name", "Ragione sociale"),
-    (
-        "shop_vat_number",
-        Group::Shop,
-        "VAT number (partita IVA)",
-        "Partita IVA",
-    ),
-    ("shop_address", Group::Shop, "Address", "Indirizzo"),
-    ("shop_timezone", Group::Shop, "Time zone", "Fuso orario"),
-    (
-        "lightning_enabled",
-        Group::Node,
-        "Lightning payments on",
-        "Pagamenti Lightning attivi",
-    ),
-    (
-        "lightning_host",
-        Group::Node,
-        "LND address (host:port)",
-        "Indirizzo di LND (host:porta)",
-    ),
-    (
-        "lightning_cert_path",
-        Group::Node,
-        "LND TLS certificate file",
-        "File del certificato TLS di LND",
-    ),
-    (
-        "lightning_macaroon_path",
-        Group::Node,
-        "LND macaroon file",
-        "File del macaroon di LND",
-    ),
-    (
-        "lightning_timeout_seconds",
-        Group::Node,
-        "Deadline of a node call (seconds)",
-        "Tempo massimo di una chiamata al nodo (secondi)",
-    ),
-    (
-        "lightning_max_retries",
-        Group::Node,
-        "Retries of node reads",
-        "Tentativi di lettura dal nodo",
-    ),
-    (
-        "lightning_circuit_breaker_failures",
-        Group::Node,
-        "Failures in a row before pausing calls",
-        "Errori di fila prima di sospendere le chiamate",
-    ),
-    (
-        "lightning_circuit_breaker_timeout",
-        Group::Node,
-        "Pause after repeated failures (seconds)",
-        "Pausa dopo errori ripetuti (secondi)",
-    ),
-    (
-        "lightning_kraken_enabled",
-        Group::Rates,
-        "Ask Kraken",
-        "Chiedi a Kraken",
-    ),
-    (
-        "lightning_bitstamp_enabled",
-        Group::Rates,
-        "Ask Bitstamp",
-        "Chiedi a Bitstamp",
-    ),
-    (
-        "lightning_coinbase_enabled",
-        Group::Rates,
-        "Ask Coinbase",
-        "Chiedi a Coinbase",
-    ),
-    (
-        "lightning_coingecko_enabled",
-        Group::Rates,
-        "Ask CoinGecko (needs an API key)",
-        "Chiedi a CoinGecko (serve una chiave API)",
-    ),
-    (
-        "lightning_coingecko_api_key",
-        Group::Rates,
-        "CoinGecko API key",
-        "Chiave API di CoinGecko",
-    ),
-    (
-        "lightning_coingecko_pro",
-        Group::Rates,
-        "The CoinGecko key is a paid (pro) key",
-        "La chiave CoinGecko è a pagamento (pro)",
-    ),
-    (
-        "lightning_cmc_enabled",
-        Group::Rates,
-        "Ask CoinMarketCap (needs an API key)",
-        "Chiedi a CoinMarketCap (serve una chiave API)",
-    ),
-    (
-        "lightning_cmc_api_key",
-        Group::Rates,
-        "CoinMarketCap API key",
-        "Chiave API di CoinMarketCap",
-    ),
-    (
-        "lightning_rate_max_deviation_percent",
-        Group::Rates,
-        "Drop a source further than this from the others (%)",
-        "Scarta una fonte che si discosta più di così dalle altre (%)",
-    ),
-    (
-        "lightning_rate_min_sources",
-        Group::Rates,
-        "Sources that should agree",
-        "Fonti che devono concordare",
-    ),
-    (
-        "lightning_fallback_rate",
-        Group::Rates,
-        "Fixed rate when no source answers (EUR per BTC)",
-        "Cambio fisso se nessuna fonte risponde (EUR per BTC)",
-    ),
-    (
-        "lightning_rate_cache_ttl",
-        Group::Rates,
-        "Reuse a fetched rate for (seconds)",
-        "Riusa un cambio ottenuto per (secondi)",
-    ),
-    (
-        "lightning_kraken_base_url",
-        Group::Rates,
-        "Kraken address",
-        "Indirizzo di Kraken",
-    ),
-    (
-        "lightning_bitstamp_base_url",
-        Group::Rates,
-        "Bitstamp address",
-        "Indirizzo di Bitstamp",
-    ),
-    (
-        "lightning_coinbase_base_url",
-        Group::Rates,
-        "Coinbase address",
-        "Indirizzo di Coinbase",
-    ),
-    (
-        "lightning_coingecko_base_url",
-        Group::Rates,
-        "CoinGecko address",
-        "Indirizzo di CoinGecko",
-    ),
-    (
-        "lightning_cmc_base_url",
-        Group::Rates,
-        "CoinMarketCap address",
-        "Indirizzo di CoinMarketCap",
-    ),
-    (
-        "lightning_default_expiry_hours",
-        Group::Invoices,
-        "A payment request is valid for (hours)",
-        "Una richiesta di pagamento vale per (ore)",
-    ),
-    (
-        "lightning_min_expiry_hours",
-        Group::Invoices,
-        "Shortest validity (hours)",
-        "Validità minima (ore)",
-    ),
-    (
-        "lightning_max_expiry_hours",
-        Group::Invoices,
-        "Longest validity (hours)",
-        "Validità massima (ore)",
-    ),
-    (
-        "lightning_pos_expiry_minutes",
-        Group::Pos,
-        "Time to pay at the counter (minutes)",
-        "Tempo per pagare in cassa (minuti)",
-    ),
-    (
-        "pos_max_amount_eur",
-        Group::Pos,
-        "Largest sale a cashier may charge (EUR)",
-        "Importo massimo di una vendita per un cassiere (EUR)",
-    ),
-    (
-        "lightning_webhook_enabled",
-        Group::Webhooks,
-        "Send webhooks",
-        "Invia webhook",
-    ),
-    (
-        "lightning_webhook_url",
-        Group::Webhooks,
-        "Webhook address",
-        "Indirizzo del webhook",
-    ),
-    (
-        "lightning_webhook_secret",
-        Group::Webhooks,
-        "Webhook signing secret",
-        "Segreto di firma dei webhook",
-    ),
-    (
-        "lightning_webhook_timeout",
-        Group::Webhooks,
-        "Deadline of one delivery (seconds)",
-        "Tempo massimo di una consegna (secondi)",
-    ),
-    (
-        "lightning_webhook_allow_private",
-        Group::Webhooks,
-        "Allow addresses on the local network",
-        "Consenti indirizzi della rete locale",
-    ),
-    (
-        "lightning_liquidity_enabled",
-        Group::Liquidity,
-        "Manage liquidity automatically",
-        "Gestisci la liquidità in automatico",
-    ),
-    (
-        "lightning_liquidity_min_ratio",
-        Group::Liquidity,
-        "Lowest inbound share of a channel (0–1)",
-        "Quota minima in entrata di un canale (0–1)",
-    ),
-    (
-        "lightning_liquidity_target_ratio",
-        Group::Liquidity,
-        "Inbound share to aim for (0–1)",
-        "Quota in entrata da raggiungere (0–1)",
-    ),
-    (
-        "lightning_liquidity_max_ratio",
-        Group::Liquidity,
-        "Highest inbound share of a channel (0–1)",
-        "Quota massima in entrata di un canale (0–1)",
-    ),
-    (
-        "lightning_liquidity_check_interval",
-        Group::Liquidity,
-        "Check every (seconds)",
-        "Controlla ogni (secondi)",
-    ),
-    (
-        "lightning_liquidity_block_unreceivable",
-        Group::Liquidity,
-        "Refuse requests the node cannot receive now",
-        "Rifiuta richieste che il nodo ora non può ricevere",
-    ),
-    (
-        "lightning_liquidity_max_fee_ppm",
-        Group::Liquidity,
-        "Highest fee of one rebalance (parts per million)",
-        "Commissione massima di un ribilanciamento (parti per milione)",
-    ),
-    (
-        "lightning_liquidity_max_daily_fee_sats",
-        Group::Liquidity,
-        "Rebalancing fees in any 24 hours (sats)",
-        "Commissioni di ribilanciamento in 24 ore (sats)",
-    ),
-    (
-        "gateway_public_names",
-        Group::Gateway,
-        "Other names of this server (e.g. pos.shop.lan)",
-        "Altri nomi di questo server (es. pos.negozio.lan)",
-    ),
-    (
-        "gateway_metrics_token",
-        Group::Gateway,
-        "Access token for /metrics",
-        "Token di accesso a /metrics",
-    ),
-    (
-        "gateway_tls_cert_path",
-        Group::Gateway,
-        "HTTPS certificate file",
-        "File del certificato HTTPS",
-    ),
-    (
-        "gateway_tls_key_path",
-        Group::Gateway,
-        "HTTPS private key file",
-        "File della chiave privata HTTPS",
-    ),
-    (
-        "database_url",
-        Group::Gateway,
-        "Shared PostgreSQL database",
-        "Database PostgreSQL condiviso",
-    ),
+const LABELS: &[(&str, Group)] = &[
+    ("shop_name", Group::Shop),
+    ("shop_vat_number", Group::Shop),
+    ("shop_address", Group::Shop),
+    ("shop_timezone", Group::Shop),
+    ("lightning_enabled", Group::Node),
+    ("lightning_host", Group::Node),
+    ("lightning_cert_path", Group::Node),
+    ("lightning_macaroon_path", Group::Node),
+    ("lightning_timeout_seconds", Group::Node),
+    ("lightning_max_retries", Group::Node),
+    ("lightning_circuit_breaker_failures", Group::Node),
+    ("lightning_circuit_breaker_timeout", Group::Node),
+    ("lightning_kraken_enabled", Group::Rates),
+    ("lightning_bitstamp_enabled", Group::Rates),
+    ("lightning_coinbase_enabled", Group::Rates),
+    ("lightning_coingecko_enabled", Group::Rates),
+    ("lightning_coingecko_api_key", Group::Rates),
+    ("lightning_coingecko_pro", Group::Rates),
+    ("lightning_cmc_enabled", Group::Rates),
+    ("lightning_cmc_api_key", Group::Rates),
+    ("lightning_rate_max_deviation_percent", Group::Rates),
+    ("lightning_rate_min_sources", Group::Rates),
+    ("lightning_fallback_rate", Group::Rates),
+    ("lightning_rate_cache_ttl", Group::Rates),
+    ("lightning_kraken_base_url", Group::Rates),
+    ("lightning_bitstamp_base_url", Group::Rates),
+    ("lightning_coinbase_base_url", Group::Rates),
+    ("lightning_coingecko_base_url", Group::Rates),
+    ("lightning_cmc_base_url", Group::Rates),
+    ("lightning_default_expiry_hours", Group::Invoices),
+    ("lightning_min_expiry_hours", Group::Invoices),
+    ("lightning_max_expiry_hours", Group::Invoices),
+    ("lightning_pos_expiry_minutes", Group::Pos),
+    ("pos_max_amount_eur", Group::Pos),
+    ("lightning_webhook_enabled", Group::Webhooks),
+    ("lightning_webhook_url", Group::Webhooks),
+    ("lightning_webhook_secret", Group::Webhooks),
+    ("lightning_webhook_timeout", Group::Webhooks),
+    ("lightning_webhook_allow_private", Group::Webhooks),
+    ("lightning_liquidity_enabled", Group::Liquidity),
+    ("lightning_liquidity_min_ratio", Group::Liquidity),
+    ("lightning_liquidity_target_ratio", Group::Liquidity),
+    ("lightning_liquidity_max_ratio", Group::Liquidity),
+    ("lightning_liquidity_check_interval", Group::Liquidity),
+    ("lightning_liquidity_block_unreceivable", Group::Liquidity),
+    ("lightning_liquidity_max_fee_ppm", Group::Liquidity),
+    ("lightning_liquidity_max_daily_fee_sats", Group::Liquidity),
+    ("gateway_public_names", Group::Gateway),
+    ("gateway_metrics_token", Group::Gateway),
+    ("gateway_tls_cert_path", Group::Gateway),
+    ("gateway_tls_key_path", Group::Gateway),
+    ("database_url", Group::Gateway),
 ];
+
+/// Every labelled configuration key, in page order (their labels are `setting.<key>.label`).
+pub fn labelled_keys() -> impl Iterator<Item = &'static str> {
+    LABELS.iter().map(|(key, _)| *key)
+}
 
 /// The group and plain labels of `key`, if it has them.
 pub fn label_of(key: &str) -> Option<Label> {
     LABELS
         .iter()
-        .find(|(name, ..)| *name == key)
-        .map(|&(_, group, en, it)| Label { group, en, it })
+        .find(|(name, _)| *name == key)
+        .map(|&(key, group)| Label { group, key })
 }
 
 /// Where `key` sorts on the page: its group, then its place in the group.
 pub fn page_order(key: &str) -> (usize, usize) {
     let group = label_of(key).map_or(Group::Other, |l| l.group);
     let group_index = Group::ALL.iter().position(|g| *g == group).unwrap_or(Group::ALL.len());
-    let place = LABELS
-        .iter()
-        .position(|(name, ..)| *name == key)
-        .unwrap_or(LABELS.len());
+    let place = LABELS.iter().position(|(name, _)| *name == key).unwrap_or(LABELS.len());
     (group_index, place)
 }
 
@@ -422,80 +166,52 @@ pub fn name_in(key: &str, lang: Lang) -> String {
     label_of(key).map_or_else(|| key.to_string(), |l| l.text(lang).to_string())
 }
 
-/// What a valid value of `kind` looks like, in `lang`.
+/// What a valid value of `kind` looks like, in `lang` (`setting.kind.*`).
 pub fn expected_in(kind: SettingKind, lang: Lang) -> String {
-    match lang {
-        Lang::En => kind.to_string(),
-        Lang::It => match kind {
-            SettingKind::Bool => "sì o no".to_string(),
-            SettingKind::Text => "un testo non vuoto".to_string(),
-            SettingKind::Path => "il percorso di un file, es. ~/.lnd/tls.cert".to_string(),
-            SettingKind::HostPort => "host:porta senza schema, es. localhost:10009".to_string(),
-            SettingKind::Whole { min, .. } if kind.unbounded() => format!("un numero intero non minore di {min}"),
-            SettingKind::Whole { min, max } => format!("un numero intero da {min} a {max}"),
-            SettingKind::PositiveDecimal => {
-                "un numero maggiore di 0, con il punto per i decimali, es. 45000.00".to_string()
-            }
-            SettingKind::Url => {
-                "un indirizzo http:// o https:// senza utente:password@, es. https://esempio.it/hook".to_string()
-            }
-            SettingKind::Ratio => "un numero da 0 a 1, con il punto per i decimali, es. 0.5".to_string(),
-            SettingKind::VatNumber => "una partita IVA italiana: 11 cifre con la cifra di controllo giusta".to_string(),
-            SettingKind::TimeZone => "un fuso orario come Europe/Rome".to_string(),
-        },
-    }
+    let key = match kind {
+        SettingKind::Bool => "setting.kind.bool",
+        SettingKind::Text => "setting.kind.text",
+        SettingKind::Path => "setting.kind.path",
+        SettingKind::HostPort => "setting.kind.host_port",
+        SettingKind::Whole { .. } if kind.unbounded() => "setting.kind.whole_at_least",
+        SettingKind::Whole { .. } => "setting.kind.whole_range",
+        SettingKind::PositiveDecimal => "setting.kind.positive_decimal",
+        SettingKind::Url => "setting.kind.url",
+        SettingKind::Ratio => "setting.kind.ratio",
+        SettingKind::VatNumber => "setting.kind.vat_number",
+        SettingKind::TimeZone => "setting.kind.time_zone",
+    };
+    let (min, max) = match kind {
+        SettingKind::Whole { min, max } => (min.to_string(), max.to_string()),
+        _ => (String::new(), String::new()),
+    };
+    fill(text_in(lang, key), &[("min", &min), ("max", &max)])
 }
 
-/// A refused change in `lang`, naming the setting by its label.
+/// A refused change in `lang`, naming the setting by its label (`setting.refusal.*`).
 pub fn refusal_text(refusal: &SettingRefusal, lang: Lang) -> String {
     let name = name_in(&refusal.key, lang);
-    match (&refusal.problem, lang) {
-        (SettingProblem::UnknownKey, Lang::En) => format!("There is no setting called `{}`.", refusal.key),
-        (SettingProblem::UnknownKey, Lang::It) => format!("Non esiste un'impostazione `{}`.", refusal.key),
-        (SettingProblem::Invalid { kind }, Lang::En) => {
-            format!(
-                "{name}: not a valid value; expected {}. Nothing was changed.",
-                expected_in(*kind, lang)
-            )
-        }
-        (SettingProblem::Invalid { kind }, Lang::It) => {
-            format!(
-                "{name}: valore non valido; serve {}. Non è cambiato nulla.",
-                expected_in(*kind, lang)
-            )
-        }
-        (
-            SettingProblem::OutOfOrder {
-                lower_key,
-                lower_value,
-                upper_key,
-                upper_value,
-            },
-            _,
-        ) => {
-            let (lower, upper) = (name_in(lower_key, lang), name_in(upper_key, lang));
-            match lang {
-                Lang::En => format!(
-                    "{lower} ({lower_value}) must not be greater than {upper} ({upper_value}); change one of them. Nothing was changed."
-                ),
-                Lang::It => format!(
-                    "{lower} ({lower_value}) non può superare {upper} ({upper_value}); cambia uno dei due. Non è cambiato nulla."
-                ),
-            }
-        }
-        (SettingProblem::CliOnly, Lang::En) => {
-            format!("{name} can be changed only with `openfatture config set` on the gateway's machine.")
-        }
-        (SettingProblem::CliOnly, Lang::It) => {
-            format!("{name} si cambia solo con `openfatture config set` sulla macchina del gateway.")
-        }
-    }
-}
-
-fn pick(lang: Lang, en: &'static str, it: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::It => it,
+    match &refusal.problem {
+        SettingProblem::UnknownKey => fill(text_in(lang, "setting.refusal.unknown_key"), &[("key", &refusal.key)]),
+        SettingProblem::Invalid { kind } => fill(
+            text_in(lang, "setting.refusal.invalid"),
+            &[("name", &name), ("expected", &expected_in(*kind, lang))],
+        ),
+        SettingProblem::OutOfOrder {
+            lower_key,
+            lower_value,
+            upper_key,
+            upper_value,
+        } => fill(
+            text_in(lang, "setting.refusal.out_of_order"),
+            &[
+                ("lower", &name_in(lower_key, lang)),
+                ("lower_value", lower_value),
+                ("upper", &name_in(upper_key, lang)),
+                ("upper_value", upper_value),
+            ],
+        ),
+        SettingProblem::CliOnly => fill(text_in(lang, "setting.refusal.cli_only"), &[("name", &name)]),
     }
 }
 
@@ -505,9 +221,37 @@ mod tests {
 
     #[test]
     fn labels_are_unique_and_both_languages_are_written() {
-        for (i, (key, _, en, it)) in LABELS.iter().enumerate() {
-            assert!(LABELS[i + 1..].iter().all(|(other, ..)| other != key), "{key} twice");
-            assert!(!en.is_empty() && !it.is_empty(), "{key}");
+        for (i, (key, _)) in LABELS.iter().enumerate() {
+            assert!(LABELS[i + 1..].iter().all(|(other, _)| other != key), "{key} twice");
+            for lang in [Lang::En, Lang::It] {
+                let label = name_in(key, lang);
+                assert!(!label.is_empty() && label != *key && label != "?", "{key} {lang:?}");
+            }
+        }
+        for group in Group::ALL {
+            assert_ne!(group.title(Lang::En), "?", "{group:?}");
+            assert_ne!(group.title(Lang::It), "?", "{group:?}");
+        }
+    }
+
+    #[test]
+    fn english_kinds_read_as_the_cli_words_them() {
+        let kinds = [
+            SettingKind::Bool,
+            SettingKind::Text,
+            SettingKind::Path,
+            SettingKind::HostPort,
+            SettingKind::Whole { min: 1, max: u64::MAX },
+            SettingKind::Whole { min: 1, max: 10 },
+            SettingKind::PositiveDecimal,
+            SettingKind::Url,
+            SettingKind::Ratio,
+            SettingKind::VatNumber,
+            SettingKind::TimeZone,
+        ];
+        for kind in kinds {
+            assert_eq!(expected_in(kind, Lang::En), kind.to_string());
+            assert_ne!(expected_in(kind, Lang::It), kind.to_string(), "{kind:?}");
         }
     }
 

@@ -11,7 +11,7 @@ use leptos_meta::Title;
 
 use super::setting_labels::{label_of, page_order, refusal_text, Group};
 use crate::error::AppError;
-use crate::i18n::{lang, tr, Lang};
+use crate::i18n::{lang, t, text_in, Lang};
 use crate::model::{ReloadStatus, SettingKind, SettingView};
 
 /// Every configuration key in table order. Admin. `POST /api/admin_settings`.
@@ -57,10 +57,10 @@ pub async fn unset_setting(
 /// The words for a value's source in the current language.
 fn source_label(source: &str) -> &'static str {
     match source {
-        "env" => tr("environment", "ambiente"),
-        "file" => tr("config.toml", "config.toml"),
-        "default" => tr("default", "predefinito"),
-        _ => tr("not set", "non impostato"),
+        "env" => t("settings.environment"),
+        "file" => t("settings.config_toml"),
+        "default" => t("settings.default"),
+        _ => t("common.not_set"),
     }
 }
 
@@ -91,21 +91,25 @@ impl Notice {
         match self {
             Notice::Saved(saved) => {
                 let shown = if saved.secret {
-                    pick(lang, "(secret saved)", "(segreto salvato)").to_string()
+                    text_in(lang, "settings.notice.secret_saved").to_string()
                 } else {
                     saved.value.clone()
                 };
-                let mut text = format!("{}: {} = {shown}", pick(lang, "Saved", "Salvato"), name(&saved.key));
+                let mut text = format!(
+                    "{}: {} = {shown}",
+                    text_in(lang, "settings.notice.saved"),
+                    name(&saved.key)
+                );
                 text.push_str(if saved.live {
-                    pick(lang, " — applied now", " — già in vigore")
+                    text_in(lang, "settings.notice.applied_now")
                 } else {
-                    pick(lang, " — applies after a restart", " — vale dopo il riavvio")
+                    text_in(lang, "settings.notice.applies_after_restart")
                 });
                 if saved.source == "env" {
                     text.push_str(&format!(
                         " — {} {}",
                         saved.env_var,
-                        pick(lang, "overrides the file", "prevale sul file")
+                        text_in(lang, "settings.notice.env_overrides_file")
                     ));
                 }
                 (text, false)
@@ -114,19 +118,12 @@ impl Notice {
                 format!(
                     "{}: {}",
                     name(key),
-                    pick(lang, "removed from config.toml", "rimossa da config.toml")
+                    text_in(lang, "settings.notice.removed_from_config")
                 ),
                 false,
             ),
             Notice::Error(error) => (error_text(error, lang), true),
         }
-    }
-}
-
-fn pick(lang: Lang, en: &'static str, it: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::It => it,
     }
 }
 
@@ -157,22 +154,20 @@ pub fn SettingsPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Settings" />
+        <Title text=move || t("title.settings") />
         <section class="card admin-page">
             <div class="card-head">
-                <h1>{move || tr("Settings", "Impostazioni")}</h1>
-                <button type="button" class="button" on:click=move |_| settings.refetch()>{move || tr("Reload", "Ricarica")}</button>
+                <h1>{move || t("common.settings")}</h1>
+                <button type="button" class="button" on:click=move |_| settings.refetch()>{move || t("common.reload")}</button>
             </div>
-            <p class="muted">{move || tr(
-                "Changes apply at once, without restarting the gateway, also when config.toml is edited or `openfatture config set` is used. An environment variable overrides the file.",
-                "Le modifiche valgono subito, senza riavviare il gateway, anche quando si modifica config.toml o si usa `openfatture config set`. Una variabile d'ambiente prevale sul file.")}
-                " "<a href="/welcome" data-testid="settings-welcome">{move || tr("First-run guide", "Guida iniziale")}</a>
+            <p class="muted">{move || t("settings.intro")}
+                " "<a href="/welcome" data-testid="settings-welcome">{move || t("settings.first_run_guide")}</a>
             </p>
             <ReloadBanner status />
             {move || match status.get() {
                 Some(Ok(s)) => Some(view! {
                     <p class="muted" data-testid="settings-loaded-at">
-                        {move || format!("{} {}", tr("In force since", "In vigore dal"), crate::format::when_secs_relative(lang(), s.loaded_at_unix))}
+                        {move || format!("{} {}", t("settings.in_force_since"), crate::format::when_secs_relative(lang(), s.loaded_at_unix))}
                     </p>
                 }),
                 _ => None,
@@ -181,7 +176,7 @@ pub fn SettingsPage() -> impl IntoView {
                 (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="settings-message">{text}</p> }.into_any(),
                 (text, true) => view! { <p class="banner banner-error" role="alert" data-testid="settings-error">{text}</p> }.into_any(),
             })}
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match settings.await {
                         Ok(rows) => {
@@ -191,7 +186,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 view! { <a href=format!("#settings-{}", group.id()) class="chip">{move || group.title(lang())}</a> }
                             }).collect_view();
                             view! {
-                                <nav class="settings-index" aria-label="Settings groups">{index}</nav>
+                                <nav class="settings-index" aria-label=move || t("settings.groups_label")>{index}</nav>
                                 {groups.into_iter().map(|(group, rows)| view! {
                                     <section class="settings-group" id=format!("settings-{}", group.id())
                                         data-testid=format!("settings-group-{}", group.id())>
@@ -223,27 +218,13 @@ fn ReloadBanner(status: LocalResource<Result<ReloadStatus, AppError>>) -> impl I
         let mut lines = Vec::new();
         if let Some(error) = &status.error {
             lines.push((
-                format!(
-                    "{} {error}",
-                    pick(
-                        lang,
-                        "config.toml could not be applied; the previous settings stay in force:",
-                        "config.toml non è stato applicato; restano in vigore le impostazioni precedenti:"
-                    )
-                ),
+                format!("{} {error}", text_in(lang, "settings.reload.config_not_applied")),
                 "settings-reload-error",
             ));
         }
         if let Some(error) = &status.node_error {
             lines.push((
-                format!(
-                    "{} {error}",
-                    pick(
-                        lang,
-                        "The new node settings were not applied; the gateway keeps the node it had:",
-                        "Le nuove impostazioni del nodo non sono state applicate; il gateway resta sul nodo di prima:"
-                    )
-                ),
+                format!("{} {error}", text_in(lang, "settings.reload.node_not_applied")),
                 "settings-node-error",
             ));
         }
@@ -256,11 +237,7 @@ fn ReloadBanner(status: LocalResource<Result<ReloadStatus, AppError>>) -> impl I
             lines.push((
                 format!(
                     "{} {}",
-                    pick(
-                        lang,
-                        "Restart `openfatture serve` to apply:",
-                        "Riavvia `openfatture serve` per applicare:"
-                    ),
+                    text_in(lang, "settings.reload.restart_to_apply"),
                     names.join(", ")
                 ),
                 "settings-restart-needed",
@@ -284,8 +261,8 @@ fn value_input(setting: &SettingView, input: RwSignal<String>) -> impl IntoView 
         return view! {
             <select id=id.clone() data-testid=id prop:value=move || input.get()
                 on:change=move |ev| input.set(event_target_value(&ev))>
-                <option value="true">{move || tr("Yes", "Sì")}</option>
-                <option value="false">{move || tr("No", "No")}</option>
+                <option value="true">{move || t("settings.yes")}</option>
+                <option value="false">{move || t("settings.no")}</option>
             </select>
         }
         .into_any();
@@ -367,9 +344,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
     let edit = if setting.cli_only {
         view! {
             <div class="setting-edit">
-                <span class="muted" data-testid=format!("setting-cli-only-{key}")>{move || tr(
-                    "Change it with `openfatture config set` on the gateway's machine",
-                    "Si cambia con `openfatture config set` sulla macchina del gateway")}</span>
+                <span class="muted" data-testid=format!("setting-cli-only-{key}")>{move || t("settings.cli_only_hint")}</span>
             </div>
         }
         .into_any()
@@ -378,10 +353,10 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
             <div class="setting-edit">
                 {value_input(&setting, input)}
                 <button type="submit" class="button button-primary" data-testid=format!("setting-save-{key}")>
-                    {move || tr("Save", "Salva")}
+                    {move || t("settings.save")}
                 </button>
                 <button type="button" class="button" data-testid=format!("setting-unset-{key}") on:click=reset>
-                    {move || tr("Reset", "Ripristina")}
+                    {move || t("settings.reset")}
                 </button>
             </div>
         }
@@ -403,13 +378,13 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
                     {move || {
                         let s = current.get();
                         if s.secret {
-                            if s.is_set { tr("set", "impostato").to_string() } else { tr("not set", "non impostato").to_string() }
+                            if s.is_set { t("common.set").to_string() } else { t("common.not_set").to_string() }
                         } else if s.kind == SettingKind::Bool && s.is_set {
-                            if s.value == "true" { tr("yes", "sì").to_string() } else { tr("no", "no").to_string() }
+                            if s.value == "true" { t("common.yes").to_string() } else { t("common.no").to_string() }
                         } else if s.is_set {
                             s.value
                         } else {
-                            tr("not set", "non impostato").to_string()
+                            t("common.not_set").to_string()
                         }
                     }}
                 </span>

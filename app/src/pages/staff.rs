@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
-use crate::i18n::{lang, tr, use_i18n, I18n, Lang};
+use crate::i18n::{lang, t, use_i18n, I18n, Lang};
 use crate::model::{Role, StaffView};
 
 /// The calling admin's name (the server-function side of "not yourself").
@@ -117,8 +117,8 @@ fn lang_tag(i18n: Option<I18n>) -> String {
 /// A role's name in the current language (tracked).
 fn role_label(role: Role) -> &'static str {
     match role {
-        Role::Admin => tr("admin", "admin"),
-        Role::Cashier => tr("cashier", "cassiere"),
+        Role::Admin => t("staff.admin"),
+        Role::Cashier => t("staff.cashier"),
     }
 }
 
@@ -143,32 +143,11 @@ impl Notice {
     /// The text in the current language, and whether it reports a failure.
     fn text(&self) -> (String, bool) {
         match self {
-            Notice::Added(name) => (format!("{} {name}", tr("Added", "Aggiunto")), false),
-            Notice::Removed(name) => (
-                format!(
-                    "{} {name}",
-                    tr("Removed; their sessions ended:", "Rimosso; sessioni chiuse:")
-                ),
-                false,
-            ),
-            Notice::PasswordReset(name) => (
-                format!(
-                    "{} {name}",
-                    tr(
-                        "New password set; sessions ended for",
-                        "Nuova password impostata; sessioni chiuse per"
-                    )
-                ),
-                false,
-            ),
-            Notice::SessionsEnded(name) => (
-                format!("{} {name}", tr("Sessions ended for", "Sessioni chiuse per")),
-                false,
-            ),
-            Notice::Unlocked(name) => (
-                format!("{} {name}", tr("Sign-in unlocked for", "Accesso sbloccato per")),
-                false,
-            ),
+            Notice::Added(name) => (format!("{} {name}", t("staff.added")), false),
+            Notice::Removed(name) => (format!("{} {name}", t("staff.removed_sessions_ended")), false),
+            Notice::PasswordReset(name) => (format!("{} {name}", t("staff.password_set_sessions_ended")), false),
+            Notice::SessionsEnded(name) => (format!("{} {name}", t("staff.sessions_ended_for")), false),
+            Notice::Unlocked(name) => (format!("{} {name}", t("staff.sign_in_unlocked_for")), false),
             Notice::Error(text) => (text.clone(), true),
         }
     }
@@ -189,11 +168,11 @@ enum RowAction {
 
 /// The columns of the staff table (no "last sign-in": sign-ins are not recorded by time).
 const STAFF_COLUMNS: &[Column] = &[
-    Column::text("Username", "Utente"),
-    Column::text("Role", "Ruolo"),
-    Column::text("Created", "Creato"),
-    Column::num("Sessions", "Sessioni"),
-    Column::text("Sign-in", "Accesso"),
+    Column::text("common.column.username"),
+    Column::text("staff.column.role"),
+    Column::text("staff.column.created"),
+    Column::num("staff.column.sessions"),
+    Column::text("staff.column.sign_in"),
     Column::untitled(),
 ];
 
@@ -252,11 +231,11 @@ pub fn StaffPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Staff" />
+        <Title text=move || t("title.staff") />
         <section class="card admin-page">
             <div class="card-head">
-                <h1>{move || tr("Staff", "Personale")}</h1>
-                <button type="button" class="button" on:click=move |_| version.update(|v| *v += 1)>{move || tr("Reload", "Ricarica")}</button>
+                <h1>{move || t("common.staff")}</h1>
+                <button type="button" class="button" on:click=move |_| version.update(|v| *v += 1)>{move || t("common.reload")}</button>
             </div>
             {move || message.get().map(|m| match m.text() {
                 (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="staff-message">{text}</p> }.into_any(),
@@ -264,19 +243,19 @@ pub fn StaffPage() -> impl IntoView {
             })}
             {move || confirming.get().map(|name| view! {
                 <div class="banner banner-warning" role="alertdialog" data-testid="staff-confirm-remove">
-                    <p>{move || tr("Remove this account? Their sessions end at once:", "Rimuovere questo account? Le sue sessioni si chiudono subito:")} " " <strong>{name.clone()}</strong></p>
+                    <p>{move || t("staff.confirm_remove")} " " <strong>{name.clone()}</strong></p>
                     <div class="admin-actions">
                         <button type="button" class="button button-primary" data-testid="staff-confirm-remove-yes" on:click=confirm_remove>
-                            {move || tr("Remove", "Rimuovi")}
+                            {move || t("common.remove")}
                         </button>
                         <button type="button" class="button" data-testid="staff-confirm-remove-no" on:click=move |_| confirming.set(None)>
-                            {move || tr("Cancel", "Annulla")}
+                            {move || t("common.cancel")}
                         </button>
                     </div>
                 </div>
             })}
             {move || resetting.get().map(|name| view! { <ResetForm username=name resetting message version /> })}
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match staff.await {
                         Ok(rows) => view! { <StaffTable rows on_action /> }.into_any(),
@@ -298,12 +277,12 @@ where
     view! {
         <AdminTable columns=STAFF_COLUMNS testid="staff-table" rows={rows.into_iter().map(|s| {
             let name = s.username.clone();
-            let button = move |action: RowAction, testid: &str, en: &'static str, it: &'static str| {
+            let button = move |action: RowAction, testid: &str, key: &'static str| {
                 let name = name.clone();
                 view! {
                     <button type="button" class="button" data-testid=format!("{testid}-{name}")
                         on:click=move |_| on_action(action, name.clone())>
-                        {move || tr(en, it)}
+                        {move || t(key)}
                     </button>
                 }
             };
@@ -315,23 +294,23 @@ where
                 <tr data-testid=format!("staff-row-{}", s.username)>
                     <td>
                         {s.username.clone()}
-                        {s.is_you.then(|| view! { <span class="muted">{move || tr(" (you)", " (tu)")}</span> })}
+                        {s.is_you.then(|| view! { <span class="muted">{move || t("staff.you")}</span> })}
                     </td>
                     <td data-testid=format!("staff-role-{}", s.username)>{move || role_label(role)}</td>
                     <td>{move || format::when(lang(), &created_at)}</td>
                     <td class="num" data-testid=format!("staff-sessions-{}", s.username)>{s.active_sessions}</td>
                     <td data-testid=format!("staff-locked-{}", s.username) class=locked.then_some("error-cell")>
                         {move || if locked {
-                            format!("{} {}", tr("locked until", "bloccato fino a"), format::when_relative(lang(), &locked_until))
+                            format!("{} {}", t("staff.locked_until"), format::when_relative(lang(), &locked_until))
                         } else {
-                            tr("ok", "ok").to_string()
+                            t("staff.ok").to_string()
                         }}
                     </td>
                     <td class="admin-actions">
-                        {button(RowAction::AskReset, "staff-reset", "New PIN or password", "Nuovo PIN o password")}
-                        {(!s.is_you).then(|| button(RowAction::EndSessions, "staff-logout", "End sessions", "Chiudi sessioni"))}
-                        {locked.then(|| button(RowAction::Unlock, "staff-unlock", "Unlock", "Sblocca"))}
-                        {(!s.is_you).then(|| button(RowAction::AskRemove, "staff-remove", "Remove", "Rimuovi"))}
+                        {button(RowAction::AskReset, "staff-reset", "staff.new_pin_or_password")}
+                        {(!s.is_you).then(|| button(RowAction::EndSessions, "staff-logout", "staff.end_sessions"))}
+                        {locked.then(|| button(RowAction::Unlock, "staff-unlock", "staff.unlock"))}
+                        {(!s.is_you).then(|| button(RowAction::AskRemove, "staff-remove", "common.remove"))}
                     </td>
                 </tr>
             }
@@ -375,23 +354,23 @@ fn ResetForm(
     };
     view! {
         <form class="admin-form" data-testid="staff-reset-form" on:submit=save>
-            <h2>{move || tr("New PIN or password for", "Nuovo PIN o password per")} " " {shown}</h2>
+            <h2>{move || t("staff.new_pin_or_password_for")} " " {shown}</h2>
             <label>
-                <span>{move || tr("PIN (6+ digits) or password (10+ characters)", "PIN (6+ cifre) o password (10+ caratteri)")}</span>
+                <span>{move || t("staff.new_pin_or_password_input")}</span>
                 <input type="password" required autocomplete="new-password" data-testid="staff-reset-password"
                     prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
             </label>
             <label>
-                <span>{move || tr("Again", "Ripeti")}</span>
+                <span>{move || t("staff.again")}</span>
                 <input type="password" required autocomplete="new-password" data-testid="staff-reset-confirm"
                     prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
             </label>
             <div class="admin-actions">
                 <button type="submit" class="button button-primary" data-testid="staff-reset-save">
-                    {move || tr("Set and end their sessions", "Imposta e chiudi le sue sessioni")}
+                    {move || t("staff.set_and_end_their_sessions")}
                 </button>
                 <button type="button" class="button" on:click=move |_| resetting.set(None)>
-                    {move || tr("Cancel", "Annulla")}
+                    {move || t("common.cancel")}
                 </button>
             </div>
         </form>
@@ -433,15 +412,15 @@ fn AddForm(message: RwSignal<Option<Notice>>, version: RwSignal<u32>) -> impl In
     };
     view! {
         <section class="card admin-page">
-            <h2>{move || tr("Add a staff member", "Aggiungi una persona")}</h2>
+            <h2>{move || t("staff.add_a_staff_member")}</h2>
             <form class="admin-form" on:submit=add>
                 <label>
-                    <span>{move || tr("Username (a-z, 0-9, '.', '_', '-')", "Utente (a-z, 0-9, '.', '_', '-')")}</span>
+                    <span>{move || t("staff.username_input")}</span>
                     <input type="text" required autocapitalize="none" autocomplete="off" data-testid="staff-add-username"
                         prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || tr("Role", "Ruolo")}</span>
+                    <span>{move || t("staff.role")}</span>
                     <select data-testid="staff-add-role" on:change=move |ev| role.set(event_target_value(&ev))>
                         {Role::ALL.into_iter().map(|r| view! {
                             <option value=r.as_str() selected=move || role.get() == r.as_str()>{move || role_label(r)}</option>
@@ -449,18 +428,18 @@ fn AddForm(message: RwSignal<Option<Notice>>, version: RwSignal<u32>) -> impl In
                     </select>
                 </label>
                 <label>
-                    <span>{move || tr("PIN (6+ digits) or password (10+ characters)", "PIN (6+ cifre) o password (10+ caratteri)")}</span>
+                    <span>{move || t("staff.new_pin_or_password_input")}</span>
                     <input type="password" required autocomplete="new-password" data-testid="staff-add-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || tr("Again", "Ripeti")}</span>
+                    <span>{move || t("staff.again")}</span>
                     <input type="password" required autocomplete="new-password" data-testid="staff-add-confirm"
                         prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
                 </label>
                 <div class="admin-actions">
                     <button type="submit" class="button button-primary" data-testid="staff-add-submit">
-                        {move || tr("Add", "Aggiungi")}
+                        {move || t("staff.add")}
                     </button>
                 </div>
             </form>

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
-use crate::i18n::tr;
+use crate::i18n::t;
 use crate::model::{DeliveryView, EndpointView, WebhookTestReport};
 
 /// Every endpoint, by name. Admin. `POST /api/admin_webhooks`.
@@ -100,12 +100,12 @@ impl Notice {
     /// The text in the current language, and whether it reports a failure.
     fn text(&self) -> (String, bool) {
         match self {
-            Notice::Saved(name) => (format!("{} {name}", tr("Saved endpoint", "Endpoint salvato")), false),
-            Notice::Removed(name) => (format!("{} {name}", tr("Removed endpoint", "Endpoint rimosso")), false),
+            Notice::Saved(name) => (format!("{} {name}", t("webhooks.saved_endpoint")), false),
+            Notice::Removed(name) => (format!("{} {name}", t("webhooks.removed_endpoint")), false),
             Notice::TestDelivered(r) => (
                 format!(
                     "{} {} · HTTP {} · {} ms",
-                    tr("Test event delivered to", "Evento di prova consegnato a"),
+                    t("webhooks.test_event_delivered_to"),
                     r.endpoint,
                     r.status.unwrap_or(0),
                     r.latency_ms
@@ -113,18 +113,10 @@ impl Notice {
                 false,
             ),
             Notice::TestFailed(r) => (
-                format!(
-                    "{} {}: {}",
-                    tr("Test event failed for", "Evento di prova non consegnato a"),
-                    r.endpoint,
-                    r.error
-                ),
+                format!("{} {}: {}", t("webhooks.test_event_failed_for"), r.endpoint, r.error),
                 true,
             ),
-            Notice::Redelivered(id, n) => (
-                format!("{id}: {} {n}", tr("deliveries queued:", "consegne in coda:")),
-                false,
-            ),
+            Notice::Redelivered(id, n) => (format!("{id}: {} {n}", t("webhooks.deliveries_queued")), false),
             Notice::Error(text) => (text.clone(), true),
         }
     }
@@ -132,23 +124,23 @@ impl Notice {
 
 /// The columns of the endpoint table.
 const ENDPOINT_COLUMNS: &[Column] = &[
-    Column::text("Name", "Nome"),
-    Column::text("URL", "URL"),
-    Column::text("Events", "Eventi"),
-    Column::text("Enabled", "Attivo"),
-    Column::text("Secret", "Segreto"),
-    Column::text("Health", "Stato"),
+    Column::text("webhooks.column.name"),
+    Column::text("webhooks.column.url"),
+    Column::text("webhooks.column.events"),
+    Column::text("webhooks.column.enabled"),
+    Column::text("webhooks.column.secret"),
+    Column::text("webhooks.column.health"),
     Column::untitled(),
 ];
 
 /// The columns of the delivery table.
 const DELIVERY_COLUMNS: &[Column] = &[
-    Column::text("Event", "Evento"),
-    Column::text("Type", "Tipo"),
-    Column::text("Endpoint", "Endpoint"),
-    Column::text("State", "Stato"),
-    Column::num("Attempts", "Tentativi"),
-    Column::text("Last answer", "Ultima risposta"),
+    Column::text("webhooks.column.event"),
+    Column::text("webhooks.column.type"),
+    Column::text("webhooks.column.endpoint"),
+    Column::text("common.column.state"),
+    Column::num("webhooks.column.attempts"),
+    Column::text("webhooks.column.last_answer"),
     Column::untitled(),
 ];
 
@@ -229,29 +221,29 @@ pub fn WebhooksPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Webhooks" />
+        <Title text=move || t("title.webhooks") />
         <section class="card admin-page">
-            <h1>{move || tr("Webhooks", "Webhook")}</h1>
+            <h1>{move || t("common.webhooks")}</h1>
             {move || message.get().map(|m| match m.text() {
                 (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="webhook-message">{text}</p> }.into_any(),
                 (text, true) => view! { <p class="banner banner-error" role="alert" data-testid="webhook-error">{text}</p> }.into_any(),
             })}
-            <h2>{move || tr("Endpoints", "Endpoint")}</h2>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <h2>{move || t("webhooks.endpoints")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match endpoints.await {
                         Ok(rows) if rows.is_empty() => view! {
-                            <p class="muted" data-testid="webhooks-empty">{move || tr("No endpoints yet.", "Nessun endpoint.")}</p>
+                            <p class="muted" data-testid="webhooks-empty">{move || t("webhooks.no_endpoints_yet")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <EndpointsTable rows on_remove on_test /> }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
-            <h2>{move || tr("Add an endpoint", "Aggiungi un endpoint")}</h2>
+            <h2>{move || t("webhooks.add_an_endpoint")}</h2>
             <form class="admin-form" on:submit=add>
                 <label>
-                    <span>{move || tr("Name", "Nome")}</span>
+                    <span>{move || t("webhooks.name")}</span>
                     <input type="text" required data-testid="webhook-name"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                 </label>
@@ -261,37 +253,37 @@ pub fn WebhooksPage() -> impl IntoView {
                         prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || tr("Secret (never shown again)", "Segreto (non verrà più mostrato)")}</span>
+                    <span>{move || t("webhooks.secret_input")}</span>
                     <input type="password" required autocomplete="new-password" data-testid="webhook-secret"
                         prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev)) />
                 </label>
                 <label>
-                    <span>{move || tr("Events (* or a comma list)", "Eventi (* o un elenco separato da virgole)")}</span>
+                    <span>{move || t("webhooks.events_input")}</span>
                     <input type="text" data-testid="webhook-events"
                         prop:value=move || events.get() on:input=move |ev| events.set(event_target_value(&ev)) />
                 </label>
                 <div class="admin-actions">
                     <button type="submit" class="button button-primary" data-testid="webhook-add">
-                        {move || tr("Save endpoint", "Salva endpoint")}
+                        {move || t("webhooks.save_endpoint")}
                     </button>
                 </div>
             </form>
         </section>
         <section class="card admin-page">
             <div class="card-head">
-                <h2>{move || tr("Deliveries", "Consegne")}</h2>
+                <h2>{move || t("webhooks.deliveries")}</h2>
                 <label class="admin-check">
                     <input type="checkbox" data-testid="deliveries-failed"
                         prop:checked=move || failed_only.get()
                         on:change=move |ev| failed_only.set(event_target_checked(&ev)) />
-                    <span>{move || tr("Failed only", "Solo fallite")}</span>
+                    <span>{move || t("webhooks.failed_only")}</span>
                 </label>
             </div>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match deliveries.await {
                         Ok(rows) if rows.is_empty() => view! {
-                            <p class="muted" data-testid="deliveries-empty">{move || tr("No deliveries.", "Nessuna consegna.")}</p>
+                            <p class="muted" data-testid="deliveries-empty">{move || t("webhooks.no_deliveries")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <DeliveriesTable rows on_redeliver /> }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -321,20 +313,20 @@ where
                     <td>{e.name.clone()}</td>
                     <td class="mono">{e.url.clone()}</td>
                     <td>{e.events.clone()}</td>
-                    <td>{move || if enabled { tr("yes", "sì") } else { tr("no", "no") }}</td>
+                    <td>{move || if enabled { t("common.yes") } else { t("common.no") }}</td>
                     <td data-testid=format!("webhook-secret-{}", e.name)>
-                        {move || if secret_set { tr("set", "impostato") } else { tr("not set", "non impostato") }}
+                        {move || if secret_set { t("common.set") } else { t("common.not_set") }}
                     </td>
                     <td class=if e.healthy { "" } else { "error-cell" }>{e.health.clone()}</td>
                     <td class="admin-actions">
                         <button type="button" class="button" data-testid=format!("webhook-test-{}", e.name)
                             on:click=move |_| on_test(test_name.clone())>
-                            {move || tr("Send test", "Invia prova")}
+                            {move || t("webhooks.send_test")}
                         </button>
                         {(!is_default).then(|| view! {
                             <button type="button" class="button" data-testid=remove_testid.clone()
                                 on:click=move |_| on_remove(remove_name.clone())>
-                                {move || tr("Remove", "Rimuovi")}
+                                {move || t("common.remove")}
                             </button>
                         })}
                     </td>
@@ -368,7 +360,7 @@ where
                     <td>
                         <button type="button" class="button" data-testid=format!("redeliver-{}", d.event_id)
                             on:click=move |_| on_redeliver(id.clone())>
-                            {move || tr("Redeliver", "Reinvia")}
+                            {move || t("webhooks.redeliver")}
                         </button>
                     </td>
                 </tr>

@@ -11,7 +11,7 @@ use super::setting_labels::refusal_text;
 use super::settings::{list_settings, save_setting};
 use crate::api::{get_node_status, get_rate_status};
 use crate::error::AppError;
-use crate::i18n::{tr, Lang};
+use crate::i18n::{fill, t, text_in, Lang};
 use crate::model::NodeCheck;
 
 /// Tests the shop's own LND and, when it works, keeps its certificate and macaroon in the data
@@ -66,12 +66,12 @@ impl Step {
 
     fn title(self) -> &'static str {
         match self {
-            Step::Shop => tr("Your shop", "Il tuo negozio"),
-            Step::Node => tr("Lightning node", "Nodo Lightning"),
-            Step::Rates => tr("BTC/EUR rate", "Cambio BTC/EUR"),
-            Step::Cashier => tr("First cashier", "Primo cassiere"),
-            Step::Webhook => tr("Webhook", "Webhook"),
-            Step::Done => tr("Ready", "Pronto"),
+            Step::Shop => t("welcome.your_shop"),
+            Step::Node => t("common.lightning_node"),
+            Step::Rates => t("common.btc_eur_rate"),
+            Step::Cashier => t("welcome.first_cashier"),
+            Step::Webhook => t("welcome.webhook"),
+            Step::Done => t("welcome.ready"),
         }
     }
 
@@ -115,12 +115,10 @@ pub fn WelcomePage() -> impl IntoView {
         })
         .collect_view();
     view! {
-        <Title text="Welcome" />
+        <Title text=move || t("title.welcome") />
         <section class="card admin-page welcome" data-testid="welcome">
-            <h1>{move || tr("Set up your shop", "Configura il negozio")}</h1>
-            <p class="muted">{move || tr(
-                "A few steps to your first sale. Every step can be skipped and done later from Settings.",
-                "Pochi passi fino alla prima vendita. Ogni passo si può saltare e rifare più tardi dalle Impostazioni.")}</p>
+            <h1>{move || t("welcome.set_up_your_shop")}</h1>
+            <p class="muted">{move || t("welcome.intro")}</p>
             <ol class="welcome-steps">{steps}</ol>
             {move || match step.get() {
                 Step::Shop => view! { <ShopStep step /> }.into_any(),
@@ -140,9 +138,9 @@ fn StepNav(step: RwSignal<Step>) -> impl IntoView {
     view! {
         <div class="admin-actions welcome-nav">
             <button type="button" class="button" data-testid="welcome-back"
-                on:click=move |_| step.update(|s| *s = s.previous())>{move || tr("Back", "Indietro")}</button>
+                on:click=move |_| step.update(|s| *s = s.previous())>{move || t("welcome.back")}</button>
             <button type="button" class="button" data-testid="welcome-skip"
-                on:click=move |_| step.update(|s| *s = s.next())>{move || tr("Skip", "Salta")}</button>
+                on:click=move |_| step.update(|s| *s = s.next())>{move || t("welcome.skip")}</button>
         </div>
     }
 }
@@ -199,17 +197,16 @@ fn ShopStep(step: RwSignal<Step>) -> impl IntoView {
     };
     view! {
         <form class="admin-form welcome-form" on:submit=save data-testid="welcome-shop">
-            <h2>{move || tr("Your shop", "Il tuo negozio")}</h2>
-            <p class="muted">{move || tr("As on your fatture; shown to clients on receipts and payment pages.",
-                "Come sulle tue fatture; i clienti li vedono su ricevute e pagine di pagamento.")}</p>
-            {field(0, || tr("Business name", "Ragione sociale"), "")}
-            {field(1, || tr("VAT number (partita IVA)", "Partita IVA"), "01234567897")}
-            {field(2, || tr("Address", "Indirizzo"), "")}
-            {field(3, || tr("Time zone", "Fuso orario"), "Europe/Rome")}
+            <h2>{move || t("welcome.your_shop")}</h2>
+            <p class="muted">{move || t("welcome.shop_hint")}</p>
+            {field(0, || t("welcome.business_name"), "")}
+            {field(1, || t("welcome.vat_number_partita_iva"), "01234567897")}
+            {field(2, || t("welcome.address"), "")}
+            {field(3, || t("welcome.time_zone"), "Europe/Rome")}
             {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="welcome-error">{e}</p> })}
             <div class="admin-actions">
                 <button type="submit" class="button button-primary" data-testid="welcome-shop-save" prop:disabled=move || busy.get()>
-                    {move || tr("Save and continue", "Salva e continua")}
+                    {move || t("welcome.save_and_continue")}
                 </button>
             </div>
         </form>
@@ -240,18 +237,16 @@ fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
     };
     view! {
         <div class="welcome-node" data-testid="welcome-node">
-            <h2>{move || tr("Lightning node", "Nodo Lightning")}</h2>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Asking the node…", "Interrogo il nodo…")}</p> }>
+            <h2>{move || t("common.lightning_node")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || t("welcome.asking_the_node")}</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(node) if node.simulated => view! {
-                            <p class="banner banner-warning" data-testid="welcome-node-now">{move || tr(
-                                "Now: the embedded demo node (simulated, regtest). Sales work end to end, but no real bitcoin moves. Connect your own LND below when you are ready.",
-                                "Ora: il nodo dimostrativo integrato (simulato, regtest). Le vendite funzionano dall'inizio alla fine, ma non si muovono bitcoin veri. Collega qui sotto il tuo LND quando sei pronto.")}</p>
+                            <p class="banner banner-warning" data-testid="welcome-node-now">{move || t("welcome.node_demo_now")}</p>
                         }.into_any(),
                         Ok(node) => view! {
                             <p class="banner banner-ok" data-testid="welcome-node-now">
-                                {move || tr("Connected to", "Collegato a")}" "{node.alias.clone()}" ("{node.network.clone()}", "{node.host.clone()}")"
+                                {move || t("welcome.connected_to")}" "{node.alias.clone()}" ("{node.network.clone()}", "{node.host.clone()}")"
                             </p>
                         }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-node-now">{e.to_string()}</p> }.into_any(),
@@ -260,27 +255,26 @@ fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
             </Transition>
             <div class="admin-actions">
                 <button type="button" class="button" data-testid="welcome-node-test" on:click=move |_| status.refetch()>
-                    {move || tr("Test the connection again", "Prova di nuovo la connessione")}
+                    {move || t("welcome.test_the_connection_again")}
                 </button>
             </div>
             <form class="admin-form welcome-form" on:submit=connect>
-                <h3>{move || tr("Connect your own LND", "Collega il tuo LND")}</h3>
-                <label for="welcome-node-host">{move || tr("Address (host:port, LND's gRPC port is 10009)", "Indirizzo (host:porta, la porta gRPC di LND è 10009)")}
+                <h3>{move || t("welcome.connect_your_own_lnd")}</h3>
+                <label for="welcome-node-host">{move || t("welcome.node_address")}
                     <input id="welcome-node-host" data-testid="welcome-node-host" placeholder="192.168.1.20:10009"
                         prop:value=move || host.get() on:input=move |ev| host.set(event_target_value(&ev)) />
                 </label>
-                <label for="welcome-node-cert" class="wide">{move || tr("tls.cert (paste the file's text)", "tls.cert (incolla il testo del file)")}
+                <label for="welcome-node-cert" class="wide">{move || t("welcome.node_tls_cert")}
                     <textarea id="welcome-node-cert" data-testid="welcome-node-cert" rows="4" placeholder="-----BEGIN CERTIFICATE-----"
                         prop:value=move || cert.get() on:input=move |ev| cert.set(event_target_value(&ev))></textarea>
                 </label>
-                <label for="welcome-node-macaroon" class="wide">{move || tr(
-                    "Macaroon as hex (xxd -p -c 10000 admin.macaroon)", "Macaroon in esadecimale (xxd -p -c 10000 admin.macaroon)")}
+                <label for="welcome-node-macaroon" class="wide">{move || t("welcome.node_macaroon_hex")}
                     <textarea id="welcome-node-macaroon" data-testid="welcome-node-macaroon" rows="3" autocomplete="off"
                         prop:value=move || macaroon.get() on:input=move |ev| macaroon.set(event_target_value(&ev))></textarea>
                 </label>
                 <div class="admin-actions">
                     <button type="submit" class="button button-primary" data-testid="welcome-node-connect" prop:disabled=move || busy.get()>
-                        {move || tr("Test and connect", "Prova e collega")}
+                        {move || t("welcome.test_and_connect")}
                     </button>
                 </div>
             </form>
@@ -290,7 +284,7 @@ fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
             })}
             <div class="admin-actions">
                 <button type="button" class="button button-primary" data-testid="welcome-next"
-                    on:click=move |_| step.set(Step::Rates)>{move || tr("Continue", "Continua")}</button>
+                    on:click=move |_| step.set(Step::Rates)>{move || t("welcome.continue")}</button>
             </div>
         </div>
         <StepNav step />
@@ -313,18 +307,17 @@ fn NodeCheckView(check: NodeCheck) -> impl IntoView {
     } = check;
     view! {
         <div class="banner banner-ok" role="status" data-testid="welcome-node-connected">
-            <p>{move || tr("Connected and saved:", "Collegato e salvato:")}" "{alias.clone()}" · "{network.clone()}" · LND "{version.clone()}</p>
+            <p>{move || t("welcome.connected_and_saved")}" "{alias.clone()}" · "{network.clone()}" · LND "{version.clone()}</p>
             <ul class="welcome-grants">
-                <li data-testid="welcome-can-take-payments">{can(true)}" "{move || tr("take payments (invoices)", "incassare (richieste di pagamento)")}</li>
-                <li data-testid="welcome-can-read-channels">{can(can_read_channels)}" "{move || tr("read channels and balances", "leggere canali e saldi")}</li>
-                <li data-testid="welcome-can-send">{can(can_send)}" "{move || tr("send payments (refunds, rebalancing)", "inviare pagamenti (rimborsi, ribilanciamento)")}</li>
+                <li data-testid="welcome-can-take-payments">{can(true)}" "{move || t("welcome.node_can_receive")}</li>
+                <li data-testid="welcome-can-read-channels">{can(can_read_channels)}" "{move || t("welcome.node_can_read")}</li>
+                <li data-testid="welcome-can-send">{can(can_send)}" "{move || t("welcome.node_can_send")}</li>
             </ul>
             <p class="mono setting-key" data-testid="welcome-grants">{grants.join(" ")}</p>
             <p data-testid="welcome-node-applied">{move || if applied {
-                tr("Sales go to this node from now on.", "Da ora le vendite vanno a questo nodo.")
+                t("welcome.sales_go_to_this_node")
             } else {
-                tr("Saved: the gateway uses this node after a restart of `openfatture serve` (see Settings).",
-                    "Salvato: il gateway userà questo nodo dopo il riavvio di `openfatture serve` (vedi Impostazioni).")
+                t("welcome.node_saved_restart")
             }}</p>
         </div>
     }
@@ -336,8 +329,8 @@ fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
     let rate = LocalResource::new(get_rate_status);
     view! {
         <div data-testid="welcome-rates">
-            <h2>{move || tr("BTC/EUR rate", "Cambio BTC/EUR")}</h2>
-            <Transition fallback=|| view! { <p class="muted">{move || tr("Asking the sources…", "Interrogo le fonti…")}</p> }>
+            <h2>{move || t("common.btc_eur_rate")}</h2>
+            <Transition fallback=|| view! { <p class="muted">{move || t("welcome.asking_the_sources")}</p> }>
                 {move || Suspend::new(async move {
                     match rate.await {
                         Ok(rate) => {
@@ -356,10 +349,10 @@ fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
                     }
                 })}
             </Transition>
-            <p class="muted">{move || tr("Sources and keys are under Settings → BTC/EUR rates.", "Fonti e chiavi sono in Impostazioni → Cambio BTC/EUR.")}</p>
+            <p class="muted">{move || t("welcome.rates_hint")}</p>
             <div class="admin-actions">
-                <button type="button" class="button" data-testid="welcome-rates-test" on:click=move |_| rate.refetch()>{move || tr("Ask again", "Chiedi di nuovo")}</button>
-                <button type="button" class="button button-primary" data-testid="welcome-next" on:click=move |_| step.set(Step::Cashier)>{move || tr("Continue", "Continua")}</button>
+                <button type="button" class="button" data-testid="welcome-rates-test" on:click=move |_| rate.refetch()>{move || t("welcome.ask_again")}</button>
+                <button type="button" class="button button-primary" data-testid="welcome-next" on:click=move |_| step.set(Step::Cashier)>{move || t("welcome.continue")}</button>
             </div>
         </div>
         <StepNav step />
@@ -392,10 +385,10 @@ fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
             )
             .await;
             outcome.set(Some(match answer {
-                Ok(_) => Ok(match lang {
-                    crate::i18n::Lang::En => format!("{username} can now sign in at the counter with their PIN."),
-                    crate::i18n::Lang::It => format!("{username} ora può accedere alla cassa con il suo PIN."),
-                }),
+                Ok(_) => Ok(fill(
+                    text_in(lang, "welcome.cashier_can_sign_in"),
+                    &[("username", &username)],
+                )),
                 Err(AppError::Setting(refusal)) => Err(refusal_text(&refusal, lang)),
                 Err(e) => Err(e.to_string()),
             }));
@@ -408,25 +401,23 @@ fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
     };
     view! {
         <form class="admin-form welcome-form" on:submit=add data-testid="welcome-cashier">
-            <h2>{move || tr("First cashier", "Primo cassiere")}</h2>
-            <p class="muted">{move || tr(
-                "Cashiers sign in on the shop's tablet with a PIN and can only take payments. More people: Staff.",
-                "I cassieri accedono dal tablet del negozio con un PIN e possono solo incassare. Altre persone: Personale.")}</p>
-            <label for="welcome-cashier-name">{move || tr("Name (lower case, e.g. anna)", "Nome (minuscolo, es. anna)")}
+            <h2>{move || t("welcome.first_cashier")}</h2>
+            <p class="muted">{move || t("welcome.cashier_hint")}</p>
+            <label for="welcome-cashier-name">{move || t("welcome.cashier_name")}
                 <input id="welcome-cashier-name" data-testid="welcome-cashier-name" autocapitalize="none" autocomplete="off"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             </label>
-            <label for="welcome-cashier-pin">{move || tr("PIN (6+ digits)", "PIN (6+ cifre)")}
+            <label for="welcome-cashier-pin">{move || t("welcome.pin_6_digits")}
                 <input id="welcome-cashier-pin" data-testid="welcome-cashier-pin" type="password" inputmode="numeric" autocomplete="new-password"
                     prop:value=move || pin.get() on:input=move |ev| pin.set(event_target_value(&ev)) />
             </label>
-            <label for="welcome-cashier-confirm">{move || tr("PIN again", "Ripeti il PIN")}
+            <label for="welcome-cashier-confirm">{move || t("welcome.pin_again")}
                 <input id="welcome-cashier-confirm" data-testid="welcome-cashier-confirm" type="password" inputmode="numeric" autocomplete="new-password"
                     prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
             </label>
             <div class="admin-actions">
                 <button type="submit" class="button button-primary" data-testid="welcome-cashier-add" prop:disabled=move || busy.get()>
-                    {move || tr("Add the cashier", "Aggiungi il cassiere")}
+                    {move || t("welcome.add_the_cashier")}
                 </button>
             </div>
             {move || outcome.get().map(|o| match o {
@@ -434,7 +425,7 @@ fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
                 Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-cashier-result">{text}</p> }.into_any(),
             })}
             <div class="admin-actions">
-                <button type="button" class="button" data-testid="welcome-next" on:click=move |_| step.set(Step::Webhook)>{move || tr("Continue", "Continua")}</button>
+                <button type="button" class="button" data-testid="welcome-next" on:click=move |_| step.set(Step::Webhook)>{move || t("welcome.continue")}</button>
             </div>
         </form>
         <StepNav step />
@@ -454,7 +445,6 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
         busy.set(true);
         outcome.set(None);
         let lang = lang_now(i18n);
-        let pick = move |en: &'static str, it: &'static str| if lang == Lang::It { it } else { en };
         leptos::task::spawn_local(async move {
             let added = super::webhooks::add_webhook_endpoint(
                 "shop".to_string(),
@@ -468,16 +458,13 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
                 Ok(_) => match super::webhooks::test_webhook_endpoint("shop".to_string()).await {
                     Ok(report) if report.ok => Ok(format!(
                         "{} (HTTP {}, {} ms)",
-                        pick("The test event arrived", "L'evento di prova è arrivato"),
+                        text_in(lang, "welcome.test_event_arrived"),
                         report.status.unwrap_or_default(),
                         report.latency_ms
                     )),
                     Ok(report) => Err(format!(
                         "{}: {}",
-                        tr(
-                            "The endpoint was saved, but the test failed",
-                            "L'indirizzo è salvato, ma la prova non è riuscita"
-                        ),
+                        text_in(lang, "welcome.webhook_test_failed"),
                         report.error
                     )),
                     Err(e) => Err(error_words(&e, lang)),
@@ -489,21 +476,19 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
     };
     view! {
         <form class="admin-form welcome-form" on:submit=send data-testid="welcome-webhook">
-            <h2>{move || tr("Webhook", "Webhook")}</h2>
-            <p class="muted">{move || tr(
-                "Your own system (accounting, e-shop) is told of every payment with a signed POST. Optional.",
-                "Il tuo sistema (contabilità, e-shop) riceve ogni pagamento con una POST firmata. Facoltativo.")}</p>
-            <label for="welcome-webhook-url">{move || tr("Address", "Indirizzo")}
+            <h2>{move || t("welcome.webhook")}</h2>
+            <p class="muted">{move || t("welcome.webhook_hint")}</p>
+            <label for="welcome-webhook-url">{move || t("welcome.address")}
                 <input id="welcome-webhook-url" data-testid="welcome-webhook-url" type="url" placeholder="https://erp.example.it/hook"
                     prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev)) />
             </label>
-            <label for="welcome-webhook-secret">{move || tr("Signing secret (your system checks it)", "Segreto di firma (il tuo sistema lo verifica)")}
+            <label for="welcome-webhook-secret">{move || t("welcome.webhook_secret")}
                 <input id="welcome-webhook-secret" data-testid="welcome-webhook-secret" type="password" autocomplete="new-password"
                     prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev)) />
             </label>
             <div class="admin-actions">
                 <button type="submit" class="button button-primary" data-testid="welcome-webhook-send" prop:disabled=move || busy.get()>
-                    {move || tr("Save and send a test", "Salva e invia una prova")}
+                    {move || t("welcome.save_and_send_a_test")}
                 </button>
             </div>
             {move || outcome.get().map(|o| match o {
@@ -511,7 +496,7 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
                 Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-webhook-result">{text}</p> }.into_any(),
             })}
             <div class="admin-actions">
-                <button type="button" class="button" data-testid="welcome-next" on:click=move |_| step.set(Step::Done)>{move || tr("Continue", "Continua")}</button>
+                <button type="button" class="button" data-testid="welcome-next" on:click=move |_| step.set(Step::Done)>{move || t("welcome.continue")}</button>
             </div>
         </form>
         <StepNav step />
@@ -523,11 +508,11 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
 fn DoneStep(step: RwSignal<Step>) -> impl IntoView {
     view! {
         <div data-testid="welcome-done">
-            <h2>{move || tr("Ready for the first sale", "Pronto per la prima vendita")}</h2>
+            <h2>{move || t("welcome.ready_for_the_first_sale")}</h2>
             <div class="admin-actions">
-                <a class="button button-primary" href="/" data-testid="welcome-to-pos">{move || tr("Open the counter (POS)", "Apri la cassa (POS)")}</a>
-                <a class="button" href="/dashboard">{move || tr("Dashboard", "Cruscotto")}</a>
-                <button type="button" class="button" on:click=move |_| step.set(Step::Shop)>{move || tr("Start again", "Ricomincia")}</button>
+                <a class="button button-primary" href="/" data-testid="welcome-to-pos">{move || t("welcome.open_the_counter_pos")}</a>
+                <a class="button" href="/dashboard">{move || t("welcome.dashboard")}</a>
+                <button type="button" class="button" on:click=move |_| step.set(Step::Shop)>{move || t("welcome.start_again")}</button>
             </div>
         </div>
     }

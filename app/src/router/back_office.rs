@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos::wasm_split::wasm_split;
 use leptos::wasm_split::SplitLoaderError;
 
-use crate::i18n::tr;
+use crate::i18n::t;
 use crate::pages::{
     dashboard::DashboardPage, invoices::InvoicesPage, payments::PaymentsPage, settings::SettingsPage, staff::StaffPage,
     webhooks::WebhooksPage, welcome::WelcomePage,
@@ -81,13 +81,10 @@ pub fn BackOfficePage(
                 Err(_) => view! {
                     <section class="card" role="alert" data-testid="page-load-error">
                         <p class="banner banner-error">
-                            {move || tr(
-                                "This page could not be loaded from the gateway: check the connection and try again.",
-                                "Impossibile caricare questa pagina dal gateway: controlla la connessione e riprova.",
-                            )}
+                            {move || t("back_office.load_failed")}
                         </p>
                         <button type="button" class="button" on:click=move |_| attempt.update(|n| *n += 1)>
-                            {move || tr("Try again", "Riprova")}
+                            {move || t("back_office.try_again")}
                         </button>
                     </section>
                 }
@@ -96,7 +93,7 @@ pub fn BackOfficePage(
         })
     };
     view! {
-        <Suspense fallback=move || view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }>
+        <Suspense fallback=move || view! { <p class="muted">{move || t("common.loading")}</p> }>
             {content}
         </Suspense>
     }

@@ -11,7 +11,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::auth::{logout, whoami};
-use crate::i18n::{lang, provide_i18n, set_lang, tr, use_i18n, Lang};
+use crate::i18n::{lang, provide_i18n, set_lang, t, use_i18n, Lang};
 use crate::model::Role;
 use crate::pages::login::{Auth, LoginPage, SetupPage};
 use crate::pages::{not_found::NotFoundPage, pos::PosPage};
@@ -69,7 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/setup") view=SetupPage />
                 </Routes>
             </main>
-            <footer class="app-footer">{move || tr("Paid in bitcoin over Lightning, invoiced in euro.", "Pagato in bitcoin su Lightning, fatturato in euro.")}</footer>
+            <footer class="app-footer">{move || t("nav.footer")}</footer>
         </Router>
     }
 }
@@ -88,15 +88,15 @@ pub fn RequireRole(
             return view! { <LoginPage /> }.into_any();
         };
         if !auth.checked.get() {
-            return view! { <p class="muted">{move || tr("Loading…", "Caricamento…")}</p> }.into_any();
+            return view! { <p class="muted">{move || t("common.loading")}</p> }.into_any();
         }
         match auth.user.get() {
             None => view! { <LoginPage /> }.into_any(),
             Some(user) if user.role.allows(role) => children().into_any(),
             Some(_) => view! {
                 <section class="card" data-testid="not-allowed">
-                    <h1>{move || tr("Not allowed", "Non consentito")}</h1>
-                    <p>{move || tr("This page needs the admin role.", "Questa pagina richiede il ruolo admin.")}</p>
+                    <h1>{move || t("nav.not_allowed")}</h1>
+                    <p>{move || t("nav.admin_only")}</p>
                 </section>
             }
             .into_any(),
@@ -111,17 +111,17 @@ fn NavBar() -> impl IntoView {
     let is_admin = move || auth.and_then(|a| a.user.get()).is_some_and(|u| u.role == Role::Admin);
     let signed_in = move || auth.and_then(|a| a.user.get()).is_some();
     view! {
-        <nav class="app-nav" aria-label="Main">
+        <nav class="app-nav" aria-label=move || t("nav.main_label")>
             <Show when=signed_in>
-                <A href="/" exact=true>{move || tr("POS", "Cassa")}</A>
+                <A href="/" exact=true>{move || t("nav.pos")}</A>
             </Show>
             <Show when=is_admin>
-                <A href="/dashboard">{move || tr("Node", "Nodo")}</A>
-                <A href="/invoices">{move || tr("Invoices", "Fatture")}</A>
-                <A href="/payments">{move || tr("Payments", "Pagamenti")}</A>
-                <A href="/webhooks">{move || tr("Webhooks", "Webhook")}</A>
-                <A href="/settings">{move || tr("Settings", "Impostazioni")}</A>
-                <A href="/staff">{move || tr("Staff", "Personale")}</A>
+                <A href="/dashboard">{move || t("common.node")}</A>
+                <A href="/invoices">{move || t("common.invoices")}</A>
+                <A href="/payments">{move || t("common.payments")}</A>
+                <A href="/webhooks">{move || t("common.webhooks")}</A>
+                <A href="/settings">{move || t("common.settings")}</A>
+                <A href="/staff">{move || t("common.staff")}</A>
             </Show>
         </nav>
     }
@@ -132,7 +132,7 @@ fn NavBar() -> impl IntoView {
 fn LangSwitch() -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="lang-switch" role="group" aria-label="Language">
+        <div class="lang-switch" role="group" aria-label=move || t("nav.language_label")>
             <button type="button" class="button" aria-pressed=move || (lang() == Lang::It).to_string()
                 data-testid="lang-it" on:click=move |_| set_lang(i18n, Lang::It)>"IT"</button>
             <button type="button" class="button" aria-pressed=move || (lang() == Lang::En).to_string()
@@ -159,7 +159,7 @@ fn UserBox() -> impl IntoView {
                 <div class="user-box">
                     <span data-testid="signed-in-as">{format!("{} ({})", user.username, user.role)}</span>
                     <button type="button" class="button" data-testid="sign-out" on:click=sign_out>
-                        {move || tr("Sign out", "Esci")}
+                        {move || t("nav.sign_out")}
                     </button>
                 </div>
             }
