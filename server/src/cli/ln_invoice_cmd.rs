@@ -338,7 +338,12 @@ async fn link(
     Ok(())
 }
 
-async fn create(out: &Output, service: &InvoiceService, base_url: Option<&str>, args: CreateArgs) -> Result<(), CliError> {
+async fn create(
+    out: &Output,
+    service: &InvoiceService,
+    base_url: Option<&str>,
+    args: CreateArgs,
+) -> Result<(), CliError> {
     let created = service
         .create(CreateRequest {
             numero: args.numero,

@@ -210,7 +210,13 @@ mod tests {
     fn public_base_url_is_an_http_address_without_query_or_fragment() {
         assert!(ok("public_base_url", "https://pay.example.com"));
         assert!(ok("public_base_url", "http://192.168.1.5:3000/shop/"));
-        for bad in ["ftp://x.example", "https://x.example/?a=1", "https://x.example/#f", "https://u:p@x.example", "x.example"] {
+        for bad in [
+            "ftp://x.example",
+            "https://x.example/?a=1",
+            "https://x.example/#f",
+            "https://u:p@x.example",
+            "x.example",
+        ] {
             assert!(!ok("public_base_url", bad), "{bad}");
         }
     }

@@ -18,6 +18,7 @@ mod live;
 mod metrics;
 mod node_setup;
 mod pos;
+mod public;
 mod reload;
 mod routes;
 mod site;
@@ -368,6 +369,7 @@ async fn web_services(
         webhook_breakers: webhook_breakers.clone(),
     });
     let hub = reloader.hub().clone();
+    let invoice_service_for_links = invoice_service.clone();
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),
@@ -378,6 +380,8 @@ async fn web_services(
         feed: feed.clone(),
         webhook_breakers,
         settings: hub,
+        links: crate::invoices::LinkService::new(store.clone(), invoice_service_for_links),
+        public_limits: std::sync::Arc::new(public::PublicLimits::default()),
         closing,
     };
     Ok(WebServices {

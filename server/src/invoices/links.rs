@@ -63,7 +63,10 @@ pub fn token_hash(token: &str) -> String {
 
 /// Whether `text` has a token's shape (43 base64url characters).
 pub fn is_token_shaped(text: &str) -> bool {
-    text.len() == TOKEN_CHARS && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    text.len() == TOKEN_CHARS
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The link of `token`: `{base}/pay/{token}`, or the bare path when no public address is set.
@@ -87,7 +90,9 @@ pub(crate) async fn issue_if_none(store: &Store, invoice: &LnInvoice) -> Result<
         return Ok(None);
     }
     let (token, hash) = new_token();
-    let added = store.add_payment_link_if_none(&target_of(invoice), &hash, now_secs()).await?;
+    let added = store
+        .add_payment_link_if_none(&target_of(invoice), &hash, now_secs())
+        .await?;
     Ok(added.then_some(token))
 }
 
@@ -124,7 +129,10 @@ impl PayTarget {
             InvoiceState::Open => now >= self.invoice.expires_at,
             _ => false,
         };
-        over && self.fattura.as_ref().is_some_and(|f| f.outstanding_eur() > rust_decimal::Decimal::ZERO)
+        over && self
+            .fattura
+            .as_ref()
+            .is_some_and(|f| f.outstanding_eur() > rust_decimal::Decimal::ZERO)
     }
 }
 
@@ -251,13 +259,11 @@ impl LinkService {
             return Err(LinkError::NothingDue);
         };
         if !current.can_requote(now_secs()) {
-            return Err(
-                if fattura.outstanding_eur() > rust_decimal::Decimal::ZERO {
-                    LinkError::StillPayable
-                } else {
-                    LinkError::NothingDue
-                },
-            );
+            return Err(if fattura.outstanding_eur() > rust_decimal::Decimal::ZERO {
+                LinkError::StillPayable
+            } else {
+                LinkError::NothingDue
+            });
         }
         let created = self
             .invoices

@@ -67,7 +67,12 @@ fn target_binds(target: &LinkTarget) -> (Option<i64>, Option<String>) {
 impl Store {
     /// Stores a new live link with `token_hash` for `target`, revoking the live one it replaces,
     /// in one transaction.
-    pub async fn replace_payment_link(&self, target: &LinkTarget, token_hash: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn replace_payment_link(
+        &self,
+        target: &LinkTarget,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let (fattura_id, ln_invoice_id) = target_binds(target);
         let mut tx = self.begin_write().await?;
         sqlx::query(
