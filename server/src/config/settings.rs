@@ -183,6 +183,7 @@ mod tests {
             U32 { .. } | U64 { .. } => "5",
             PositiveDecimal => "45000",
             Url => "https://example.com/x",
+            BaseUrl => "https://pay.example.com",
             Ratio => "0.5",
             VatNumber => "06363391001",
             TimeZone => "Europe/Rome",

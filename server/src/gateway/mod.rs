@@ -379,9 +379,15 @@ async fn web_services(
         store: store.clone(),
         feed: feed.clone(),
         webhook_breakers,
-        settings: hub,
-        links: crate::invoices::LinkService::new(store.clone(), invoice_service_for_links),
-        public_limits: std::sync::Arc::new(public::PublicLimits::default()),
+        settings: hub.clone(),
+        public: public::PublicState {
+            links: crate::invoices::LinkService::new(store.clone(), invoice_service_for_links),
+            limits: std::sync::Arc::new(public::PublicLimits::default()),
+            store: store.clone(),
+            feed: feed.clone(),
+            settings: hub.clone(),
+            closing: closing.clone(),
+        },
         closing,
     };
     Ok(WebServices {

@@ -35,7 +35,7 @@ pub(crate) fn router(state: GatewayState, auth: AuthService, host_policy: LiveHo
         .layer(axum::middleware::from_fn_with_state(auth, guard::authenticate));
     Router::new()
         .merge(api)
-        .merge(super::public::router())
+        .merge(super::public::router(state.public.clone()))
         .fallback(site_or_shell)
         .layer(axum::middleware::from_fn(guard::same_origin))
         .layer(axum::middleware::from_fn_with_state(

@@ -33,10 +33,8 @@ pub(crate) struct GatewayState {
     /// stream replays) and `gateway_metrics_token` (when set, `/metrics` answers only
     /// `Authorization: Bearer <it>`).
     pub settings: crate::config::SettingsHub,
-    /// Payment links: the public payment page's lookups and new quotes.
-    pub links: crate::invoices::LinkService,
-    /// The public pages' per-address limits.
-    pub public_limits: Arc<super::public::PublicLimits>,
+    /// What the public pages (the payment page) use.
+    pub public: super::public::PublicState,
     /// Becomes true when the gateway shuts down: live event streams end then.
     pub closing: tokio::sync::watch::Receiver<bool>,
 }

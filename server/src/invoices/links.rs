@@ -141,12 +141,18 @@ impl PayTarget {
 pub struct LinkService {
     store: Store,
     invoices: InvoiceService,
+    /// New quotes one at a time, so two at once cannot both find no payable invoice and make two.
+    requoting: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl LinkService {
     /// The service.
     pub fn new(store: Store, invoices: InvoiceService) -> Self {
-        LinkService { store, invoices }
+        LinkService {
+            store,
+            invoices,
+            requoting: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+        }
     }
 
     /// The link of Lightning invoice `id`: a new one if none is live or `replace` is asked (the
@@ -249,6 +255,7 @@ impl LinkService {
     /// only when its current invoice cannot be paid any more. The new invoice replaces the old on
     /// the same link. `None` when the token is not a live link.
     pub async fn requote(&self, token: &str, allowed: bool) -> Result<Option<LnInvoice>, LinkError> {
+        let _one_at_a_time = self.requoting.lock().await;
         let Some(current) = self.open(token).await? else {
             return Ok(None);
         };

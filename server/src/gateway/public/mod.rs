@@ -25,7 +25,6 @@ use tokio_stream::wrappers::BroadcastStream;
 pub(crate) use limits::PublicLimits;
 
 use super::listener::ClientAddr;
-use super::state::GatewayState;
 use crate::invoices::{LinkError, PayTarget};
 use crate::store::LinkTarget;
 
@@ -39,8 +38,25 @@ const PAY_CSS: &str = include_str!("pay.css");
 /// Comment lines sent this often keep proxies from closing an idle stream.
 const KEEP_ALIVE_SECS: u64 = 15;
 
-/// The public routes.
-pub(crate) fn router() -> Router<GatewayState> {
+/// What the public pages use; nothing of the staff side.
+#[derive(Clone)]
+pub(crate) struct PublicState {
+    /// Payment links: lookups and new quotes.
+    pub links: crate::invoices::LinkService,
+    /// The per-address limits.
+    pub limits: std::sync::Arc<PublicLimits>,
+    /// The database (which invoice an event is about).
+    pub store: crate::store::Store,
+    /// New events as they are recorded.
+    pub feed: std::sync::Arc<super::feed::EventFeed>,
+    /// The settings in force (shop, time zone, `lightning_pay_page_requote`).
+    pub settings: crate::config::SettingsHub,
+    /// Becomes true when the gateway shuts down: event streams end then.
+    pub closing: tokio::sync::watch::Receiver<bool>,
+}
+
+/// The public routes over their own state.
+pub(crate) fn router<S: Clone + Send + Sync + 'static>(state: PublicState) -> Router<S> {
     Router::new()
         .route("/pay/{token}", get(pay_page))
         .route("/pay/{token}/receipt", get(receipt_page))
@@ -48,6 +64,7 @@ pub(crate) fn router() -> Router<GatewayState> {
         .route("/pay/{token}/quote", post(new_quote))
         .route("/pay-assets/pay.js", get(script))
         .route("/pay-assets/pay.css", get(style))
+        .with_state(state)
 }
 
 /// The answer to any path nothing serves, and to a token that is not a live link.
@@ -146,7 +163,7 @@ fn unavailable(lang: Lang, error: &LinkError) -> Response {
 }
 
 /// The payee as the page names it: the shop settings, else the fattura's seller.
-fn merchant(state: &GatewayState, target: &PayTarget) -> page::Merchant {
+fn merchant(state: &PublicState, target: &PayTarget) -> page::Merchant {
     let settings = state.settings.current();
     let fattura_vat = target
         .fattura
@@ -161,7 +178,7 @@ fn merchant(state: &GatewayState, target: &PayTarget) -> page::Merchant {
 }
 
 /// Renders the page (or the receipt) of live link `token`.
-async fn render(state: &GatewayState, token: &str, lang: Lang, receipt: bool) -> Result<Option<String>, LinkError> {
+async fn render(state: &PublicState, token: &str, lang: Lang, receipt: bool) -> Result<Option<String>, LinkError> {
     let Some(target) = state.links.open(token).await? else {
         return Ok(None);
     };
@@ -186,7 +203,7 @@ async fn render(state: &GatewayState, token: &str, lang: Lang, receipt: bool) ->
 
 /// `GET /pay/{token}`.
 async fn pay_page(
-    State(state): State<GatewayState>,
+    State(state): State<PublicState>,
     Path(token): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     request: Request,
@@ -196,7 +213,7 @@ async fn pay_page(
 
 /// `GET /pay/{token}/receipt`.
 async fn receipt_page(
-    State(state): State<GatewayState>,
+    State(state): State<PublicState>,
     Path(token): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     request: Request,
@@ -205,7 +222,7 @@ async fn receipt_page(
 }
 
 async fn page_or_receipt(
-    state: GatewayState,
+    state: PublicState,
     token: String,
     query: HashMap<String, String>,
     request: Request,
@@ -213,7 +230,7 @@ async fn page_or_receipt(
 ) -> Response {
     let lang = page_lang(&query, request.headers());
     let ip = client_ip(request.extensions().get::<ConnectInfo<ClientAddr>>());
-    if !state.public_limits.page(ip) {
+    if !state.limits.page(ip) {
         return too_many(lang);
     }
     match render(&state, &token, lang, receipt).await {
@@ -225,14 +242,14 @@ async fn page_or_receipt(
 
 /// `POST /pay/{token}/quote`: a new invoice for what is still due, then back to the page.
 async fn new_quote(
-    State(state): State<GatewayState>,
+    State(state): State<PublicState>,
     Path(token): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     request: Request,
 ) -> Response {
     let lang = page_lang(&query, request.headers());
     let ip = client_ip(request.extensions().get::<ConnectInfo<ClientAddr>>());
-    if !state.public_limits.quote(ip) {
+    if !state.limits.quote(ip) {
         return too_many(lang);
     }
     let allowed = state.settings.current().lightning_pay_page_requote;
@@ -248,7 +265,7 @@ async fn new_quote(
 
 /// Whether an event about Lightning invoice `ln_invoice_id` concerns `target`, remembering answers.
 async fn concerns(
-    state: &GatewayState,
+    state: &PublicState,
     target: &LinkTarget,
     ln_invoice_id: &str,
     known: &mut HashMap<String, bool>,
@@ -273,10 +290,10 @@ async fn concerns(
 
 /// `GET /pay/{token}/events`: one `state` message (naming only the event) whenever an invoice of
 /// this link changes; the page then reloads.
-async fn pay_events(State(state): State<GatewayState>, Path(token): Path<String>, request: Request) -> Response {
+async fn pay_events(State(state): State<PublicState>, Path(token): Path<String>, request: Request) -> Response {
     let ip = client_ip(request.extensions().get::<ConnectInfo<ClientAddr>>());
     let lang = page_lang(&HashMap::new(), request.headers());
-    let Some(slot) = state.public_limits.stream(ip) else {
+    let Some(slot) = state.limits.stream(ip) else {
         return too_many(lang);
     };
     // Subscribe first, so a change between the lookup and the subscription is not missed.
