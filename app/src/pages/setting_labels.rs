@@ -109,6 +109,18 @@ const LABELS: &[(&str, Group, &str, &str)] = &[
     ("shop_address", Group::Shop, "Address", "Indirizzo"),
     ("shop_timezone", Group::Shop, "Time zone", "Fuso orario"),
     (
+        "public_base_url",
+        Group::Invoices,
+        "Public address of payment links",
+        "Indirizzo pubblico dei link di pagamento",
+    ),
+    (
+        "lightning_pay_page_requote",
+        Group::Invoices,
+        "Clients may ask for a new quote",
+        "Il cliente può chiedere una nuova quotazione",
+    ),
+    (
         "lightning_enabled",
         Group::Node,
         "Lightning payments on",
