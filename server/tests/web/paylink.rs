@@ -117,13 +117,15 @@ fn decode_qr(html: &str) -> String {
     grids[0].decode().expect("decodes").1
 }
 
-/// Reads an SSE response until a `state` message arrives or `within` passes; whether it did.
-async fn wait_for_state(stream: &mut reqwest::Response, within: Duration) -> bool {
+/// Reads an SSE response until a `state` message about `event` arrives or `within` passes;
+/// whether it did.
+async fn wait_for(stream: &mut reqwest::Response, event: &str, within: Duration) -> bool {
     let mut buffer = String::new();
+    let wanted = format!("data: {{\"event\":\"{event}\"}}");
     let found = tokio::time::timeout(within, async {
         while let Ok(Some(chunk)) = stream.chunk().await {
             buffer.push_str(&String::from_utf8_lossy(&chunk));
-            if buffer.contains("event: state") {
+            if buffer.contains("event: state") && buffer.contains(&wanted) {
                 return true;
             }
         }
@@ -214,7 +216,7 @@ async fn a_payment_link_shows_the_invoice_and_turns_paid_live_with_the_proof() -
     simnode::pay(&web.simnode_dir()?, &bolt11, simnode::PayOptions::default()).await?;
     let paid_at = Instant::now();
     assert!(
-        wait_for_state(&mut stream, Duration::from_secs(5)).await,
+        wait_for(&mut stream, "payment_received", Duration::from_secs(5)).await,
         "no state change on the stream"
     );
     assert!(
@@ -223,7 +225,7 @@ async fn a_payment_link_shows_the_invoice_and_turns_paid_live_with_the_proof() -
         paid_at.elapsed()
     );
     assert!(
-        !wait_for_state(&mut other_stream, Duration::from_millis(500)).await,
+        !wait_for(&mut other_stream, "payment_received", Duration::from_millis(500)).await,
         "another link's stream heard of this payment"
     );
 
@@ -295,6 +297,23 @@ async fn unknown_and_revoked_links_answer_exactly_like_an_unknown_path() -> Test
         "the revoked link came back"
     );
 
+    // A POS sale gets no payment link, and none can be made for it.
+    let cashier = web.sign_in(common::web::CASHIER, common::web::CASHIER_PIN).await?;
+    let sale = web
+        .ok(&cashier, "pos_charge", &[("amount_eur", "3,50"), ("note", "")])
+        .await?;
+    let sale_id = sale["invoice_id"].as_str().ok_or("sale id")?.to_string();
+    let refused = cli(&web, &["lightning", "invoice", "link", &sale_id]).await?;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8(refused.stderr)?.contains("POS sales have no payment link"));
+    let store = openfatture::store::Store::open_in(&web.home.data_dir).await?;
+    let pos_links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payment_links WHERE ln_invoice_id = $1")
+        .bind(&sale_id)
+        .fetch_one(store.pool())
+        .await?;
+    store.close().await;
+    assert_eq!(pos_links, 0);
+
     // Page loads are limited per address: 60 a minute.
     let mut limited_after = None;
     for n in 0..70 {
@@ -322,7 +341,7 @@ async fn a_new_quote_asks_only_what_is_still_due_after_partial_payment_and_cance
     let bolt11 = first["invoice"]["payment_request"].as_str().ok_or("bolt11")?;
     let mut stream = web.http.get(web.url(&format!("/pay/{token}/events"))).send().await?;
     simnode::pay(&web.simnode_dir()?, bolt11, simnode::PayOptions::default()).await?;
-    assert!(wait_for_state(&mut stream, Duration::from_secs(5)).await);
+    assert!(wait_for(&mut stream, "payment_received", Duration::from_secs(5)).await);
     drop(stream);
     let (_, _, page) = get(&web, &format!("/pay/{token}"), "it").await?;
     assert!(page.contains("Pagato") && page.contains("id=\"requote\""), "{page}");
