@@ -284,3 +284,37 @@ impl LinkService {
         Ok(Some(created.invoice))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_43_url_safe_characters_of_32_random_bytes_and_only_their_hash_is_kept() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let (token, hash) = new_token();
+            let text = token.expose_secret();
+            assert!(is_token_shaped(text), "{text}");
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap();
+            assert_eq!(bytes.len(), TOKEN_BYTES);
+            assert_eq!(hash, token_hash(text));
+            assert_eq!(hash.len(), 64);
+            assert!(!hash.contains(text));
+            assert!(seen.insert(text.to_string()), "a token repeated");
+        }
+        assert!(!is_token_shaped("short"));
+        assert!(!is_token_shaped(&"a".repeat(42)));
+        assert!(!is_token_shaped(&format!("{}/", "a".repeat(42))));
+    }
+
+    #[test]
+    fn the_link_is_the_base_and_the_path() {
+        let token = SecretString::from("t".repeat(43));
+        assert_eq!(
+            payment_url(Some("https://pay.example.com/"), &token),
+            format!("https://pay.example.com/pay/{}", "t".repeat(43))
+        );
+        assert_eq!(payment_url(None, &token), format!("/pay/{}", "t".repeat(43)));
+    }
+}

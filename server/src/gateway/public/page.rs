@@ -324,3 +324,19 @@ fn document(lang: Lang, title: &str, body: &str) -> String {
         lang.tag()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_attributes_are_escaped() {
+        assert_eq!(
+            escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(remaining(3 * 3600 + 5 * 60 + 7), "3:05:07");
+        assert_eq!(remaining(65), "1:05");
+        assert_eq!(remaining(-5), "0:00");
+    }
+}
