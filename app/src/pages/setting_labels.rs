@@ -118,6 +118,8 @@ const LABELS: &[(&str, Group)] = &[
     ("lightning_default_expiry_hours", Group::Invoices),
     ("lightning_min_expiry_hours", Group::Invoices),
     ("lightning_max_expiry_hours", Group::Invoices),
+    ("public_base_url", Group::Invoices),
+    ("lightning_pay_page_requote", Group::Invoices),
     ("lightning_pos_expiry_minutes", Group::Pos),
     ("pos_max_amount_eur", Group::Pos),
     ("lightning_webhook_enabled", Group::Webhooks),

@@ -11,7 +11,7 @@ use super::invoice_cmd::truncate;
 use super::{CliError, Output};
 use crate::context::Services;
 use crate::invoices::export;
-use crate::invoices::{CreateRequest, InvoiceService, RateRecord};
+use crate::invoices::{payment_url, CreateRequest, Created, InvoiceService, LinkOutcome, LinkService, RateRecord};
 use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store};
 use crate::time::rfc3339;
 
@@ -55,6 +55,18 @@ pub enum LnInvoiceCommand {
     Cancel {
         /// Lightning invoice id.
         id: String,
+    },
+    /// The client's payment link of a Lightning invoice (of its fattura, when it has one): a new
+    /// link when none is live; a live one cannot be shown again (only its hash is kept).
+    Link {
+        /// Lightning invoice id.
+        id: String,
+        /// Replace the live link with a new one (the old one stops working).
+        #[arg(long, conflicts_with = "revoke")]
+        new: bool,
+        /// Revoke the live link: it then answers 404.
+        #[arg(long)]
+        revoke: bool,
     },
 }
 
@@ -145,12 +157,17 @@ pub(super) async fn run_invoice(
                 page,
             } => list(out, &store, status, numero, since, limit, page).await,
             command => {
+                let base_url = services.settings().public_base_url.as_deref();
                 let lnd = services.lnd()?;
                 let service = services.invoices(store.clone(), lnd, services.rates()?);
                 match command {
                     LnInvoiceCommand::Create(args) => {
                         let args = next_installment(&store, args).await?;
-                        create(out, &service, args).await
+                        create(out, &service, base_url, args).await
+                    }
+                    LnInvoiceCommand::Link { id, new, revoke } => {
+                        let links = LinkService::new(store.clone(), service);
+                        link(out, &links, base_url, &id, new, revoke).await
                     }
                     LnInvoiceCommand::Status { id } => status(out, &service, &id).await,
                     LnInvoiceCommand::Cancel { id } => cancel(out, &service, &id).await,
@@ -264,7 +281,69 @@ async fn next_installment(store: &Store, mut args: CreateArgs) -> Result<CreateA
     Ok(args)
 }
 
-async fn create(out: &Output, service: &InvoiceService, args: CreateArgs) -> Result<(), CliError> {
+/// `lightning invoice create --json`: the create's fields and the payment link made with it.
+#[derive(serde::Serialize)]
+struct CreatedJson<'a> {
+    #[serde(flatten)]
+    created: &'a Created,
+    /// The client's payment link, when one was made now (`null` when the fattura's live link
+    /// was made before: see `lightning invoice link`).
+    payment_url: Option<String>,
+}
+
+/// Prints a payment link, noting when it is only a path for want of `public_base_url`.
+fn print_link(base_url: Option<&str>, url: &str) {
+    println!("🌐 Payment link: {url}");
+    if base_url.is_none() {
+        println!("   (public_base_url is not set: put the address clients reach the gateway at before it, or set it with `openfatture config set public_base_url https://…`)");
+    }
+}
+
+/// `lightning invoice link ID [--new|--revoke]`.
+async fn link(
+    out: &Output,
+    links: &LinkService,
+    base_url: Option<&str>,
+    id: &str,
+    new: bool,
+    revoke: bool,
+) -> Result<(), CliError> {
+    let outcome = if revoke {
+        links.revoke(id).await?
+    } else {
+        links.link(id, new).await?
+    };
+    let (state, url) = match &outcome {
+        LinkOutcome::Issued(token) => ("issued", Some(payment_url(base_url, token))),
+        LinkOutcome::LiveHidden => ("live", None),
+        LinkOutcome::Revoked => ("revoked", None),
+        LinkOutcome::NoneLive => ("none", None),
+    };
+    if out.json {
+        return out.print_json(&serde_json::json!({ "invoice_id": id, "link": state, "payment_url": url }));
+    }
+    match outcome {
+        LinkOutcome::Issued(_) => {
+            if let Some(url) = &url {
+                print_link(base_url, url);
+            }
+            println!("   Only a hash of this link is stored: it cannot be shown again; `--new` makes another (the old one then stops working).");
+        }
+        LinkOutcome::LiveHidden => println!(
+            "🌐 {id} has a live payment link, but only its hash is stored, so it cannot be shown again: `openfatture lightning invoice link {id} --new` makes a new one (the old one then stops working)."
+        ),
+        LinkOutcome::Revoked => println!("🚫 Payment link of {id} revoked: it now answers 404."),
+        LinkOutcome::NoneLive => println!("ℹ️  {id} has no live payment link: nothing to revoke."),
+    }
+    Ok(())
+}
+
+async fn create(
+    out: &Output,
+    service: &InvoiceService,
+    base_url: Option<&str>,
+    args: CreateArgs,
+) -> Result<(), CliError> {
     let created = service
         .create(CreateRequest {
             numero: args.numero,
@@ -279,10 +358,22 @@ async fn create(out: &Output, service: &InvoiceService, args: CreateArgs) -> Res
     for warning in &created.warnings {
         eprintln!("⚠️  WARNING: {warning}");
     }
+    let url = created.payment_token.as_ref().map(|token| payment_url(base_url, token));
     if out.json {
-        return out.print_json(&created);
+        return out.print_json(&CreatedJson {
+            created: &created,
+            payment_url: url,
+        });
     }
     print_created(&created.invoice, created.reused);
+    match &url {
+        Some(url) => print_link(base_url, url),
+        None if created.invoice.origin == crate::store::InvoiceOrigin::Office => println!(
+            "🌐 Payment link: already sent for this invoice (the same link shows the new quote); `openfatture lightning invoice link {} --new` makes a new one",
+            created.invoice.id
+        ),
+        None => {}
+    }
     Ok(())
 }
 

@@ -182,6 +182,9 @@ pub enum CliError {
     /// An invoice operation was refused or failed.
     #[error(transparent)]
     Invoice(#[from] crate::invoices::InvoiceError),
+    /// A payment link operation failed.
+    #[error(transparent)]
+    Link(#[from] crate::invoices::LinkError),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),

@@ -27,6 +27,8 @@ pub enum ValueKind {
     PositiveDecimal,
     /// An `http://` or `https://` URL.
     Url,
+    /// An `http://` or `https://` address links are built on: no user, query or fragment.
+    BaseUrl,
     /// A decimal number from 0 to 1 inclusive.
     Ratio,
     /// An Italian VAT number (partita IVA): 11 digits whose last is the check digit, with or
@@ -50,6 +52,9 @@ impl ValueKind {
             ValueKind::Url => {
                 "an http:// or https:// URL without user:password@, e.g. https://example.com/hook".to_string()
             }
+            ValueKind::BaseUrl => {
+                "an http:// or https:// address without user:password@, ?query or #fragment, e.g. https://pay.example.com".to_string()
+            }
             ValueKind::Ratio => "a decimal number from 0 to 1, e.g. 0.5".to_string(),
             ValueKind::VatNumber => {
                 "an Italian VAT number (partita IVA): 11 digits with a valid check digit, e.g. 01234567897".to_string()
@@ -69,6 +74,7 @@ impl ValueKind {
             ValueKind::U64 { .. } => "u64",
             ValueKind::PositiveDecimal => "decimal",
             ValueKind::Url => "url",
+            ValueKind::BaseUrl => "url",
             ValueKind::Ratio => "ratio",
             ValueKind::VatNumber => "partita IVA",
             ValueKind::TimeZone => "time zone",

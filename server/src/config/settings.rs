@@ -64,7 +64,7 @@ macro_rules! settings {
     };
 }
 
-use ValueKind::{Bool, HostPort, Path, PositiveDecimal, Ratio, Text, TimeZone, Url, VatNumber, U32, U64};
+use ValueKind::{BaseUrl, Bool, HostPort, Path, PositiveDecimal, Ratio, Text, TimeZone, Url, VatNumber, U32, U64};
 
 settings! {
     lightning_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable the Lightning integration");
@@ -119,6 +119,8 @@ settings! {
     shop_vat_number: Option<String> = (VatNumber, None, PUBLIC, "The business's partita IVA: 11 digits, `IT` optional");
     shop_address: Option<String> = (Text, None, PUBLIC, "The business's address, one line (street, postcode, town)");
     shop_timezone: String = (TimeZone, Some("Europe/Rome"), PUBLIC, "Time zone of the shop's dates and days (IANA name)");
+    public_base_url: Option<String> = (BaseUrl, None, PUBLIC, "Address clients open payment links at, e.g. https://pay.example.com (unset: the gateway's own address); its host must be the listen address or in gateway_public_names");
+    lightning_pay_page_requote: bool = (Bool, Some("true"), PUBLIC, "Let a client whose payment link's invoice expired or was cancelled ask for a new quote of what is still due");
 }
 
 /// The descriptor of `name`, if it is a known key (names are matched case-insensitively).
@@ -181,6 +183,7 @@ mod tests {
             U32 { .. } | U64 { .. } => "5",
             PositiveDecimal => "45000",
             Url => "https://example.com/x",
+            BaseUrl => "https://pay.example.com",
             Ratio => "0.5",
             VatNumber => "06363391001",
             TimeZone => "Europe/Rome",

@@ -109,6 +109,13 @@ pub fn parse(key: &KeyDescriptor, raw: &str, home_dir: Option<&Path>) -> Result<
                 Err(refuse())
             }
         }
+        ValueKind::BaseUrl => {
+            if is_http_url(raw) && !raw.contains(['?', '#']) {
+                Ok(Value::Text(raw.trim_end_matches('/').to_string()))
+            } else {
+                Err(refuse())
+            }
+        }
         ValueKind::VatNumber => vat_number(raw).map(Value::Text).ok_or_else(refuse),
         ValueKind::TimeZone => match raw.parse::<chrono_tz::Tz>() {
             Ok(zone) => Ok(Value::Text(zone.name().to_string())),
@@ -197,6 +204,21 @@ mod tests {
     fn ok(key: &str, raw: &str) -> bool {
         let desc = find_key(key).expect("known key");
         parse(desc, raw, Some(Path::new("/home/u"))).is_ok()
+    }
+
+    #[test]
+    fn public_base_url_is_an_http_address_without_query_or_fragment() {
+        assert!(ok("public_base_url", "https://pay.example.com"));
+        assert!(ok("public_base_url", "http://192.168.1.5:3000/shop/"));
+        for bad in [
+            "ftp://x.example",
+            "https://x.example/?a=1",
+            "https://x.example/#f",
+            "https://u:p@x.example",
+            "x.example",
+        ] {
+            assert!(!ok("public_base_url", bad), "{bad}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod live;
 mod metrics;
 mod node_setup;
 mod pos;
+mod public;
 mod reload;
 mod routes;
 mod site;
@@ -368,6 +369,7 @@ async fn web_services(
         webhook_breakers: webhook_breakers.clone(),
     });
     let hub = reloader.hub().clone();
+    let invoice_service_for_links = invoice_service.clone();
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),
@@ -377,7 +379,15 @@ async fn web_services(
         store: store.clone(),
         feed: feed.clone(),
         webhook_breakers,
-        settings: hub,
+        settings: hub.clone(),
+        public: public::PublicState {
+            links: crate::invoices::LinkService::new(store.clone(), invoice_service_for_links),
+            limits: std::sync::Arc::new(public::PublicLimits::default()),
+            store: store.clone(),
+            feed: feed.clone(),
+            settings: hub.clone(),
+            closing: closing.clone(),
+        },
         closing,
     };
     Ok(WebServices {

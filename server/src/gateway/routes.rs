@@ -35,6 +35,7 @@ pub(crate) fn router(state: GatewayState, auth: AuthService, host_policy: LiveHo
         .layer(axum::middleware::from_fn_with_state(auth, guard::authenticate));
     Router::new()
         .merge(api)
+        .merge(super::public::router(state.public.clone()))
         .fallback(site_or_shell)
         .layer(axum::middleware::from_fn(guard::same_origin))
         .layer(axum::middleware::from_fn_with_state(
@@ -137,7 +138,8 @@ async fn site_or_shell(State(state): State<GatewayState>, request: Request) -> R
         return super::site::with_revalidation(&path, response);
     }
     if !is_page_route(&path) {
-        return (StatusCode::NOT_FOUND, format!("Not found: {path}\n")).into_response();
+        // The same answer as a payment link that does not exist (nothing tells them apart).
+        return super::public::not_found();
     }
     if !state.site.is_built() {
         return (

@@ -33,6 +33,8 @@ pub(crate) struct GatewayState {
     /// stream replays) and `gateway_metrics_token` (when set, `/metrics` answers only
     /// `Authorization: Bearer <it>`).
     pub settings: crate::config::SettingsHub,
+    /// What the public pages (the payment page) use.
+    pub public: super::public::PublicState,
     /// Becomes true when the gateway shuts down: live event streams end then.
     pub closing: tokio::sync::watch::Receiver<bool>,
 }

@@ -222,7 +222,7 @@ pub(super) fn setting_kind(kind: &crate::config::ValueKind) -> app::model::Setti
         },
         V::U64 { min } => K::Whole { min, max: u64::MAX },
         V::PositiveDecimal => K::PositiveDecimal,
-        V::Url => K::Url,
+        V::Url | V::BaseUrl => K::Url,
         V::Ratio => K::Ratio,
         V::VatNumber => K::VatNumber,
         V::TimeZone => K::TimeZone,

@@ -14,10 +14,15 @@
 
 pub(crate) mod export;
 mod import;
+mod links;
 mod memo;
 
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
 pub use import::{import_named, refused, DocumentResult, FileResult, ImportOptions};
+pub use links::{
+    is_token_shaped, new_token, payment_url, token_hash, LinkError, LinkOutcome, LinkService, PayTarget, PAY_PATH,
+    TOKEN_BYTES, TOKEN_CHARS,
+};
 
 use std::sync::Arc;
 
@@ -210,6 +215,10 @@ pub struct Created {
     pub reused: bool,
     /// Loud warnings to show (fallback rate, rate spread, inbound capacity).
     pub warnings: Vec<String>,
+    /// The token of the payment link made with it, shown once (none for POS sales, nor when
+    /// its fattura already has a live link); never serialized.
+    #[serde(skip)]
+    pub payment_token: Option<secrecy::SecretString>,
 }
 
 /// What explains an invoice's EUR figures, from our records alone (no network).
@@ -434,10 +443,12 @@ impl InvoiceService {
         if let Some(f) = &fattura {
             match self.reusable(f, amount_eur, req.force_new).await? {
                 Reuse::Existing(invoice) => {
+                    let payment_token = links::issue_if_none(&self.store, &invoice).await?;
                     return Ok(Created {
                         invoice: *invoice,
                         reused: true,
                         warnings: Vec::new(),
+                        payment_token,
                     });
                 }
                 Reuse::Retire(old) => to_retire = old,
@@ -503,10 +514,12 @@ impl InvoiceService {
         );
         let invoice = self.record_added(pending?, added, self.open_soon).await?;
         warnings.extend(quote_warnings(&quote));
+        let payment_token = links::issue_if_none(&self.store, &invoice).await?;
         Ok(Created {
             invoice,
             reused: false,
             warnings,
+            payment_token,
         })
     }
 

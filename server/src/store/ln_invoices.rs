@@ -578,6 +578,18 @@ impl Store {
         rows.into_iter().map(LnInvoice::try_from).collect()
     }
 
+    /// The newest Lightning invoice of an EUR invoice made outside the POS, if any (the one its
+    /// payment link shows).
+    pub async fn latest_office_ln_invoice_for(&self, fattura_id: i64) -> Result<Option<LnInvoice>, StoreError> {
+        let row: Option<LnRow> = sqlx::query_as(&format!(
+            "{SELECT_LN} WHERE fattura_id = $1 AND origin = 'office' ORDER BY attempt DESC LIMIT 1"
+        ))
+        .bind(fattura_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(LnInvoice::try_from).transpose()
+    }
+
     /// Invoices matching a filter, newest first.
     pub async fn list_ln_invoices(&self, filter: &LnInvoiceFilter) -> Result<Vec<LnInvoice>, StoreError> {
         let rows: Vec<LnRow> = sqlx::query_as(&format!(

@@ -8,6 +8,7 @@ mod events;
 mod fatture;
 mod group;
 mod leader;
+mod links;
 mod ln_invoices;
 mod payments;
 mod rate_evidence;
@@ -21,6 +22,7 @@ pub use events::{
 };
 pub use fatture::{CreditNote, CreditOutcome, Fattura, FatturaStatus, FileImport, ImportOutcome, NewFattura};
 pub use leader::Leadership;
+pub use links::{LinkTarget, PaymentLink};
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};

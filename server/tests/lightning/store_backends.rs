@@ -556,3 +556,85 @@ async fn a_new_event_name_needs_a_row_not_a_migration_on_sqlite_and_postgres() -
     let pg = PgServer::start()?;
     event_types_decide(&pg.url()).await
 }
+
+/// Payment links (issue 35 §1) on `store`: one live link per target, replaced and revoked the same
+/// way; what was observed, as lines.
+async fn payment_links(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::LinkTarget;
+    let mut seen = Vec::new();
+    let fattura_id = store
+        .add_fattura(&fattura("L-1", "Acme Corp", 10_000), 1_736_900_000)
+        .await?
+        .ok_or("added")?
+        .id;
+    let standalone = store
+        .insert_pending_ln_invoice(&common::new_standalone_invoice(
+            "aa".repeat(32),
+            "bb".repeat(32),
+            "memo".into(),
+        ))
+        .await?;
+    let debt = LinkTarget::Fattura(fattura_id);
+    let own = LinkTarget::LnInvoice(standalone.id.clone());
+    seen.push(format!(
+        "first {}",
+        store.add_payment_link_if_none(&debt, "h1", 10).await?
+    ));
+    seen.push(format!(
+        "second {}",
+        store.add_payment_link_if_none(&debt, "h2", 11).await?
+    ));
+    seen.push(format!("own {}", store.add_payment_link_if_none(&own, "h4", 12).await?));
+    let live = store.live_payment_link(&debt).await?.ok_or("live")?;
+    seen.push(format!("live {} {:?}", live.token_hash, live.target == debt));
+    store.replace_payment_link(&debt, "h3", 13).await?;
+    let old = store.payment_link_by_hash("h1").await?.ok_or("old")?;
+    seen.push(format!("replaced old revoked at {:?}", old.revoked_at));
+    seen.push(format!(
+        "live now {:?}",
+        store.live_payment_link(&debt).await?.map(|l| l.token_hash)
+    ));
+    // The schema itself refuses a second live link for one fattura.
+    let second_live = sqlx::query(
+        "INSERT INTO payment_links (token_hash, fattura_id, ln_invoice_id, created_at) VALUES ('h5', $1, NULL, 14)",
+    )
+    .bind(fattura_id)
+    .execute(store.pool())
+    .await;
+    seen.push(format!("second live refused {}", second_live.is_err()));
+    seen.push(format!("revoke {}", store.revoke_payment_link(&debt, 15).await?));
+    seen.push(format!("revoke again {}", store.revoke_payment_link(&debt, 16).await?));
+    seen.push(format!("live after {:?}", store.live_payment_link(&debt).await?));
+    seen.push(format!(
+        "own still {:?}",
+        store.live_payment_link(&own).await?.map(|l| l.token_hash)
+    ));
+    store.close().await;
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn payment_links_behave_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = payment_links(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "first true",
+            "second false",
+            "own true",
+            "live h1 true",
+            "replaced old revoked at Some(13)",
+            "live now Some(\"h3\")",
+            "second live refused true",
+            "revoke true",
+            "revoke again false",
+            "live after None",
+            "own still Some(\"h4\")",
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = payment_links(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}

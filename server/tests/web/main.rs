@@ -14,6 +14,7 @@ mod gateway;
 mod live_settings;
 mod load;
 mod node_connect;
+mod paylink;
 mod secrets;
 mod site_files;
 mod staff;

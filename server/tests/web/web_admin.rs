@@ -751,6 +751,8 @@ async fn keys_that_repoint_secrets_are_refused_from_the_web_and_set_by_the_cli()
         ("gateway_tls_key_path", "/tmp/attacker.key"),
         ("database_url", "postgres://attacker.example/db"),
         ("lightning_webhook_allow_private", "true"),
+        // Payment links would send clients to another site (issue 35).
+        ("public_base_url", "https://attacker.example"),
     ];
     for (key, value) in cli_only {
         for (function, form) in [

@@ -1,0 +1,320 @@
+//! Payment links: the client's way to the payment page `/pay/{token}`. A token is 32 bytes from
+//! the operating system's random source, written base64url without padding (43 characters); only
+//! its SHA-256 is stored, so a token is shown once, when it is made. A link belongs to a fattura
+//! (every new quote of it keeps the link) or to a standalone Lightning invoice; POS sales get
+//! none. Lookups compare the stored hash in constant time; a revoked link opens nothing.
+
+use base64::Engine as _;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{CreateRequest, InvoiceError, InvoiceService};
+use crate::store::{Fattura, InvoiceOrigin, InvoiceState, LinkTarget, LnInvoice, Store, StoreError};
+use crate::time::now_secs;
+
+/// Random bytes in a token (256 bits).
+pub const TOKEN_BYTES: usize = 32;
+/// Characters of a token: 32 bytes in base64url without padding.
+pub const TOKEN_CHARS: usize = 43;
+/// The path of the payment page under the public address.
+pub const PAY_PATH: &str = "/pay/";
+
+/// Refusals of link operations.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// No Lightning invoice with that id.
+    #[error("no Lightning invoice {0}: see `openfatture lightning invoice list`")]
+    UnknownLnInvoice(String),
+    /// POS sales are paid at the counter and have no payment link.
+    #[error("{0} is a POS sale, paid at the counter: POS sales have no payment link")]
+    PosSale(String),
+    /// A new quote was asked while the current invoice can still be paid.
+    #[error("the current Lightning invoice can still be paid: no new quote needed")]
+    StillPayable,
+    /// Nothing is due any more, or the link is not for a fattura.
+    #[error("nothing is left to pay on this link")]
+    NothingDue,
+    /// The merchant does not allow new quotes from the payment page.
+    #[error("new quotes from the payment page are turned off (lightning_pay_page_requote)")]
+    RequoteOff,
+    /// Making the new invoice failed.
+    #[error(transparent)]
+    Invoice(#[from] InvoiceError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new token: its text (to show once) and the hex SHA-256 that is stored.
+pub fn new_token() -> (SecretString, String) {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (SecretString::from(token), hash)
+}
+
+/// The hex SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether `text` has a token's shape (43 base64url characters).
+pub fn is_token_shaped(text: &str) -> bool {
+    text.len() == TOKEN_CHARS
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The link of `token`: `{base}/pay/{token}`, or the bare path when no public address is set.
+pub fn payment_url(public_base_url: Option<&str>, token: &SecretString) -> String {
+    let base = public_base_url.unwrap_or("").trim_end_matches('/');
+    format!("{base}{PAY_PATH}{}", token.expose_secret())
+}
+
+/// What a link's target is for an invoice: its fattura, or the invoice itself if standalone.
+fn target_of(invoice: &LnInvoice) -> LinkTarget {
+    match invoice.fattura_id {
+        Some(id) => LinkTarget::Fattura(id),
+        None => LinkTarget::LnInvoice(invoice.id.clone()),
+    }
+}
+
+/// Makes a link for a newly created (or reused) invoice unless its target has a live one; the
+/// new token, shown once. POS sales get none.
+pub(crate) async fn issue_if_none(store: &Store, invoice: &LnInvoice) -> Result<Option<SecretString>, StoreError> {
+    if invoice.origin == InvoiceOrigin::Pos {
+        return Ok(None);
+    }
+    let (token, hash) = new_token();
+    let added = store
+        .add_payment_link_if_none(&target_of(invoice), &hash, now_secs())
+        .await?;
+    Ok(added.then_some(token))
+}
+
+/// What `lightning invoice link ID` found or did.
+#[derive(Debug)]
+pub enum LinkOutcome {
+    /// A new link (none was live, or the live one was replaced): the token, shown once.
+    Issued(SecretString),
+    /// A link is live; only its hash is stored, so it cannot be shown again.
+    LiveHidden,
+    /// The live link was revoked.
+    Revoked,
+    /// There was no live link to revoke.
+    NoneLive,
+}
+
+/// Everything the payment page shows about a link, read from our records.
+#[derive(Debug, Clone)]
+pub struct PayTarget {
+    /// The Lightning invoice shown (the newest attempt for a fattura).
+    pub invoice: LnInvoice,
+    /// The fattura, if the link is for one.
+    pub fattura: Option<Fattura>,
+    /// The preimage (hex), once the invoice is paid: the client's proof of payment.
+    pub preimage: Option<String>,
+}
+
+impl PayTarget {
+    /// Whether a new quote could be made now: the invoice cannot be paid any more (expired,
+    /// cancelled, or paid) and the fattura still has something due.
+    pub fn can_requote(&self, now: i64) -> bool {
+        let over = match self.invoice.state {
+            InvoiceState::Expired | InvoiceState::Canceled | InvoiceState::Settled => true,
+            InvoiceState::Open => now >= self.invoice.expires_at,
+            _ => false,
+        };
+        over && self
+            .fattura
+            .as_ref()
+            .is_some_and(|f| f.outstanding_eur() > rust_decimal::Decimal::ZERO)
+    }
+}
+
+/// Payment links over the store and the invoice service.
+#[derive(Clone)]
+pub struct LinkService {
+    store: Store,
+    invoices: InvoiceService,
+    /// New quotes one at a time, so two at once cannot both find no payable invoice and make two.
+    requoting: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+impl LinkService {
+    /// The service.
+    pub fn new(store: Store, invoices: InvoiceService) -> Self {
+        LinkService {
+            store,
+            invoices,
+            requoting: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// The link of Lightning invoice `id`: a new one if none is live or `replace` is asked (the
+    /// old one then stops working); `LiveHidden` when one is live and may not be replaced.
+    pub async fn link(&self, id: &str, replace: bool) -> Result<LinkOutcome, LinkError> {
+        let invoice = self.linkable(id).await?;
+        let target = target_of(&invoice);
+        let (token, hash) = new_token();
+        if replace {
+            self.store.replace_payment_link(&target, &hash, now_secs()).await?;
+            return Ok(LinkOutcome::Issued(token));
+        }
+        if self.store.add_payment_link_if_none(&target, &hash, now_secs()).await? {
+            Ok(LinkOutcome::Issued(token))
+        } else {
+            Ok(LinkOutcome::LiveHidden)
+        }
+    }
+
+    /// Revokes the live link of Lightning invoice `id` (of its fattura, if it has one).
+    pub async fn revoke(&self, id: &str) -> Result<LinkOutcome, LinkError> {
+        let invoice = self.linkable(id).await?;
+        if self.store.revoke_payment_link(&target_of(&invoice), now_secs()).await? {
+            Ok(LinkOutcome::Revoked)
+        } else {
+            Ok(LinkOutcome::NoneLive)
+        }
+    }
+
+    async fn linkable(&self, id: &str) -> Result<LnInvoice, LinkError> {
+        let invoice = self
+            .store
+            .ln_invoice(id)
+            .await?
+            .ok_or_else(|| LinkError::UnknownLnInvoice(id.to_string()))?;
+        if invoice.origin == InvoiceOrigin::Pos {
+            return Err(LinkError::PosSale(invoice.id));
+        }
+        Ok(invoice)
+    }
+
+    /// What the live link `token` opens, refreshed from the node; `None` for a token that is not
+    /// a live link (malformed, unknown or revoked: all alike to the caller).
+    pub async fn open(&self, token: &str) -> Result<Option<PayTarget>, LinkError> {
+        let Some(target) = self.live_target(token).await? else {
+            return Ok(None);
+        };
+        let (invoice_id, fattura) = match target {
+            LinkTarget::Fattura(fattura_id) => match self.store.latest_office_ln_invoice_for(fattura_id).await? {
+                Some(invoice) => (invoice.id, self.store.fattura(fattura_id).await?),
+                None => return Ok(None),
+            },
+            LinkTarget::LnInvoice(id) => (id, None),
+        };
+        let invoice = match self.invoices.refresh(&invoice_id).await {
+            Ok(invoice) => invoice,
+            // The node unreachable: show what we know.
+            Err(InvoiceError::Lnd(e)) => {
+                tracing::warn!("payment page: the node did not answer: {e}");
+                match self.store.ln_invoice(&invoice_id).await? {
+                    Some(invoice) => invoice,
+                    None => return Ok(None),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // The fattura as it stands after the refresh (a settlement adds to what was paid).
+        let fattura = match fattura {
+            Some(f) => self.store.fattura(f.id).await?,
+            None => None,
+        };
+        let preimage = if invoice.state == InvoiceState::Settled {
+            self.store.ln_preimage(&invoice.payment_hash).await?
+        } else {
+            None
+        };
+        Ok(Some(PayTarget {
+            invoice,
+            fattura,
+            preimage,
+        }))
+    }
+
+    /// The target of live link `token`, compared in constant time; `None` otherwise.
+    pub async fn live_target(&self, token: &str) -> Result<Option<LinkTarget>, LinkError> {
+        // A malformed token is hashed and looked up like any other, so it takes as long.
+        let hash = token_hash(token);
+        let found = self.store.payment_link_by_hash(&hash).await?;
+        let Some(link) = found else {
+            return Ok(None);
+        };
+        let same: bool = link.token_hash.as_bytes().ct_eq(hash.as_bytes()).into();
+        if !same || link.revoked_at.is_some() || !is_token_shaped(token) {
+            return Ok(None);
+        }
+        Ok(Some(link.target))
+    }
+
+    /// A new quote on link `token` for what is still due on its fattura, at the current rate:
+    /// only when its current invoice cannot be paid any more. The new invoice replaces the old on
+    /// the same link. `None` when the token is not a live link.
+    pub async fn requote(&self, token: &str, allowed: bool) -> Result<Option<LnInvoice>, LinkError> {
+        let _one_at_a_time = self.requoting.lock().await;
+        let Some(current) = self.open(token).await? else {
+            return Ok(None);
+        };
+        if !allowed {
+            return Err(LinkError::RequoteOff);
+        }
+        let Some(fattura) = current.fattura.clone() else {
+            return Err(LinkError::NothingDue);
+        };
+        if !current.can_requote(now_secs()) {
+            return Err(if fattura.outstanding_eur() > rust_decimal::Decimal::ZERO {
+                LinkError::StillPayable
+            } else {
+                LinkError::NothingDue
+            });
+        }
+        let created = self
+            .invoices
+            .create(CreateRequest {
+                numero: Some(fattura.numero.clone()),
+                anno: Some(fattura.anno),
+                amount_eur: None,
+                ..CreateRequest::default()
+            })
+            .await?;
+        Ok(Some(created.invoice))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_43_url_safe_characters_of_32_random_bytes_and_only_their_hash_is_kept() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            let (token, hash) = new_token();
+            let text = token.expose_secret();
+            assert!(is_token_shaped(text), "{text}");
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).unwrap();
+            assert_eq!(bytes.len(), TOKEN_BYTES);
+            assert_eq!(hash, token_hash(text));
+            assert_eq!(hash.len(), 64);
+            assert!(!hash.contains(text));
+            assert!(seen.insert(text.to_string()), "a token repeated");
+        }
+        assert!(!is_token_shaped("short"));
+        assert!(!is_token_shaped(&"a".repeat(42)));
+        assert!(!is_token_shaped(&format!("{}/", "a".repeat(42))));
+    }
+
+    #[test]
+    fn the_link_is_the_base_and_the_path() {
+        let token = SecretString::from("t".repeat(43));
+        assert_eq!(
+            payment_url(Some("https://pay.example.com/"), &token),
+            format!("https://pay.example.com/pay/{}", "t".repeat(43))
+        );
+        assert_eq!(payment_url(None, &token), format!("/pay/{}", "t".repeat(43)));
+    }
+}

@@ -1,0 +1,169 @@
+//! Payment links (`/pay/{token}`): only the SHA-256 of each token is stored, never the token; a
+//! link belongs to a fattura or to a standalone Lightning invoice, and at most one per target is
+//! live (unrevoked) at a time (a partial unique index in both engines).
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError};
+
+/// What a payment link opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// An EUR invoice: the page shows its latest Lightning invoice (a new quote keeps the link).
+    Fattura(i64),
+    /// A standalone Lightning invoice (our id).
+    LnInvoice(String),
+}
+
+/// A stored payment link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLink {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// What it opens.
+    pub target: LinkTarget,
+    /// When it was made (unix seconds).
+    pub created_at: i64,
+    /// When it was revoked (unix seconds), if it was.
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+struct LinkRow {
+    token_hash: String,
+    fattura_id: Option<i64>,
+    ln_invoice_id: Option<String>,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TryFrom<LinkRow> for PaymentLink {
+    type Error = StoreError;
+    fn try_from(row: LinkRow) -> Result<Self, StoreError> {
+        let target = match (row.fattura_id, row.ln_invoice_id) {
+            (Some(id), None) => LinkTarget::Fattura(id),
+            (None, Some(id)) => LinkTarget::LnInvoice(id),
+            _ => return Err(StoreError::Corrupt("payment link with no single target".into())),
+        };
+        Ok(PaymentLink {
+            token_hash: row.token_hash,
+            target,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+const SELECT_LINK: &str = "SELECT token_hash, fattura_id, ln_invoice_id, created_at, revoked_at FROM payment_links";
+
+/// The columns and value of a target, for queries.
+fn target_binds(target: &LinkTarget) -> (Option<i64>, Option<String>) {
+    match target {
+        LinkTarget::Fattura(id) => (Some(*id), None),
+        LinkTarget::LnInvoice(id) => (None, Some(id.clone())),
+    }
+}
+
+impl Store {
+    /// Stores a new live link with `token_hash` for `target`, revoking the live one it replaces,
+    /// in one transaction.
+    pub async fn replace_payment_link(
+        &self,
+        target: &LinkTarget,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (fattura_id, ln_invoice_id) = target_binds(target);
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE payment_links SET revoked_at = $1 WHERE revoked_at IS NULL \
+             AND (fattura_id = $2 OR ln_invoice_id = $3)",
+        )
+        .bind(now)
+        .bind(fattura_id)
+        .bind(ln_invoice_id.clone())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO payment_links (token_hash, fattura_id, ln_invoice_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(fattura_id)
+        .bind(ln_invoice_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores a new live link for `target` unless one is live already; whether it stored it.
+    pub async fn add_payment_link_if_none(
+        &self,
+        target: &LinkTarget,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (fattura_id, ln_invoice_id) = target_binds(target);
+        let mut tx = self.begin_write().await?;
+        let live: Option<String> = sqlx::query_scalar(
+            "SELECT token_hash FROM payment_links WHERE revoked_at IS NULL AND (fattura_id = $1 OR ln_invoice_id = $2)",
+        )
+        .bind(fattura_id)
+        .bind(ln_invoice_id.clone())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if live.is_some() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO payment_links (token_hash, fattura_id, ln_invoice_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(fattura_id)
+        .bind(ln_invoice_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The live link of `target`, if there is one.
+    pub async fn live_payment_link(&self, target: &LinkTarget) -> Result<Option<PaymentLink>, StoreError> {
+        let (fattura_id, ln_invoice_id) = target_binds(target);
+        let row: Option<LinkRow> = sqlx::query_as(&format!(
+            "{SELECT_LINK} WHERE revoked_at IS NULL AND (fattura_id = $1 OR ln_invoice_id = $2)"
+        ))
+        .bind(fattura_id)
+        .bind(ln_invoice_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(PaymentLink::try_from).transpose()
+    }
+
+    /// The link whose token hashes to `token_hash` (revoked or not), if any.
+    pub async fn payment_link_by_hash(&self, token_hash: &str) -> Result<Option<PaymentLink>, StoreError> {
+        let row: Option<LinkRow> = sqlx::query_as(&format!("{SELECT_LINK} WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(PaymentLink::try_from).transpose()
+    }
+
+    /// Revokes the live link of `target`; whether there was one.
+    pub async fn revoke_payment_link(&self, target: &LinkTarget, now: i64) -> Result<bool, StoreError> {
+        let (fattura_id, ln_invoice_id) = target_binds(target);
+        let _turn = self.write_turn().await;
+        let done = sqlx::query(
+            "UPDATE payment_links SET revoked_at = $1 WHERE revoked_at IS NULL \
+             AND (fattura_id = $2 OR ln_invoice_id = $3)",
+        )
+        .bind(now)
+        .bind(fattura_id)
+        .bind(ln_invoice_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
