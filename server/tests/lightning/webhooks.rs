@@ -347,7 +347,9 @@ async fn redirects_are_not_followed() {
 async fn first_attempts_follow_event_order_and_redelivery_reuses_the_id() {
     let (_dir, store) = new_store().await;
     let (r, url) = receiver(&[503]).await;
-    let d = dispatcher(&store, &url, &[30, 30]).await;
+    // The retry waits 300 ms: long enough on a loaded machine for the two later first attempts
+    // (one delivery a round) to go before it, as they must; 30 ms let the retry overtake them.
+    let d = dispatcher(&store, &url, &[300, 300]).await;
     let mut ids = Vec::new();
     for n in 7..10 {
         ids.push(created_event(&store, n).await);
