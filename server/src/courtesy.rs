@@ -78,9 +78,11 @@ pub struct CourtesyCopy {
     pub seller: Party,
     /// The client (cessionario/committente).
     pub client: Party,
-    /// The invoice's lines.
+    /// What the invoice is for, shown when its lines are not known (an invoice added by hand).
+    pub description: String,
+    /// The invoice's lines (empty when not known).
     pub lines: Vec<Line>,
-    /// The IVA summary.
+    /// The IVA summary (empty when not known).
     pub vat_summary: Vec<VatSummary>,
     /// `ImportoTotaleDocumento`, EUR.
     pub total_eur: Decimal,
@@ -312,30 +314,39 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
     w.party("Cedente / prestatore (seller)", &copy.seller);
     w.party("Cessionario / committente (client)", &copy.client);
 
-    w.line(
-        b"F3",
-        9.0,
-        &format!(
-            "{} {} {} {} {}",
-            cell("Descrizione / Description", 44, false),
-            cell("Q.tà", 8, true),
-            cell("Prezzo", 14, true),
-            cell("IVA", 6, true),
-            cell("Importo", 16, true)
-        ),
-    );
-    for (index, line) in copy.lines.iter().enumerate() {
-        if index > 0 && index % LINES_PER_PAGE == 0 {
-            pages.push(std::mem::replace(&mut w, Writer::new()).content);
-            w.line(b"F2", 11.0, &format!("Fattura n. {} (segue / continued)", copy.numero));
+    if copy.lines.is_empty() {
+        w.line(b"F2", 10.0, "Descrizione / Description");
+        for part in wrap(&copy.description, TABLE_COLUMNS) {
+            w.line(b"F1", 10.0, &part);
         }
-        w.line(b"F3", 9.0, &line_row(line));
-        for more in wrap(&line.description, 44).iter().skip(1) {
-            w.line(b"F3", 9.0, more);
+    } else {
+        w.line(
+            b"F3",
+            9.0,
+            &format!(
+                "{} {} {} {} {}",
+                cell("Descrizione / Description", 44, false),
+                cell("Q.tà", 8, true),
+                cell("Prezzo", 14, true),
+                cell("IVA", 6, true),
+                cell("Importo", 16, true)
+            ),
+        );
+        for (index, line) in copy.lines.iter().enumerate() {
+            if index > 0 && index % LINES_PER_PAGE == 0 {
+                pages.push(std::mem::replace(&mut w, Writer::new()).content);
+                w.line(b"F2", 11.0, &format!("Fattura n. {} (segue / continued)", copy.numero));
+            }
+            w.line(b"F3", 9.0, &line_row(line));
+            for more in wrap(&line.description, 44).iter().skip(1) {
+                w.line(b"F3", 9.0, more);
+            }
         }
     }
     w.gap(6.0);
-    w.line(b"F2", 10.0, "Riepilogo IVA / VAT summary");
+    if !copy.vat_summary.is_empty() {
+        w.line(b"F2", 10.0, "Riepilogo IVA / VAT summary");
+    }
     for row in &copy.vat_summary {
         let rate = match &row.natura {
             Some(natura) => format!("{}% {natura}", plain(row.vat_percent)),

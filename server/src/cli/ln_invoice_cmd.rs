@@ -68,6 +68,15 @@ pub enum LnInvoiceCommand {
         #[arg(long)]
         revoke: bool,
     },
+    /// The courtesy copy (copia di cortesia) of a Lightning invoice's fattura as a PDF, with the
+    /// QR code of a new payment link (the link made before for it stops working).
+    Share {
+        /// Lightning invoice id.
+        id: String,
+        /// Where to write the PDF.
+        #[arg(long)]
+        pdf: PathBuf,
+    },
 }
 
 /// Options of `lightning invoice create`.
@@ -168,6 +177,10 @@ pub(super) async fn run_invoice(
                     LnInvoiceCommand::Link { id, new, revoke } => {
                         let links = LinkService::new(store.clone(), service);
                         link(out, &links, base_url, &id, new, revoke).await
+                    }
+                    LnInvoiceCommand::Share { id, pdf } => {
+                        let links = LinkService::new(store.clone(), service);
+                        share(out, &links, services.settings(), &id, &pdf).await
                     }
                     LnInvoiceCommand::Status { id } => status(out, &service, &id).await,
                     LnInvoiceCommand::Cancel { id } => cancel(out, &service, &id).await,
@@ -297,6 +310,49 @@ fn print_link(base_url: Option<&str>, url: &str) {
     if base_url.is_none() {
         println!("   (public_base_url is not set: put the address clients reach the gateway at before it, or set it with `openfatture config set public_base_url https://…`)");
     }
+}
+
+/// `lightning invoice share ID --pdf FILE`: writes the courtesy copy with a new payment link.
+async fn share(
+    out: &Output,
+    links: &LinkService,
+    settings: &crate::config::Settings,
+    id: &str,
+    pdf: &std::path::Path,
+) -> Result<(), CliError> {
+    let base_url = settings.public_base_url.as_deref().ok_or_else(|| {
+        CliError::Invalid(
+            "set the address clients open payment links at first, e.g. `openfatture config set public_base_url https://pay.example.it`: the PDF's QR code must open a page the client can reach"
+                .into(),
+        )
+    })?;
+    let seller = crate::courtesy::Party {
+        name: settings.shop_name.clone().unwrap_or_default(),
+        vat_number: settings.shop_vat_number.as_ref().map(|v| format!("IT{v}")),
+        tax_code: None,
+        address: settings.shop_address.clone(),
+    };
+    let copy = links.courtesy_copy(id, seller, base_url).await?;
+    std::fs::write(pdf, &copy.pdf)
+        .map_err(|e| CliError::Invalid(format!("{}: cannot write the PDF: {e}", pdf.display())))?;
+    if out.json {
+        return out.print_json(&serde_json::json!({
+            "invoice_id": id,
+            "pdf": pdf.display().to_string(),
+            "bytes": copy.pdf.len(),
+            "due_eur": copy.due_eur.to_string(),
+            "payment_url": copy.payment_url,
+        }));
+    }
+    println!(
+        "📄 Courtesy copy of {id} written to {} ({} bytes): {} EUR to pay with Lightning",
+        pdf.display(),
+        copy.pdf.len(),
+        copy.due_eur
+    );
+    println!("🌐 Payment link: {}", copy.payment_url);
+    println!("   A new link was made for this copy: a link given out before for this invoice stops working.");
+    Ok(())
 }
 
 /// `lightning invoice link ID [--new|--revoke]`.

@@ -45,6 +45,9 @@ pub enum LinkError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The courtesy copy could not be drawn.
+    #[error(transparent)]
+    Courtesy(#[from] crate::courtesy::CourtesyError),
 }
 
 /// A new token: its text (to show once) and the hex SHA-256 that is stored.
@@ -182,7 +185,12 @@ impl LinkService {
         }
     }
 
-    async fn linkable(&self, id: &str) -> Result<LnInvoice, LinkError> {
+    /// The store this service reads.
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(super) async fn linkable(&self, id: &str) -> Result<LnInvoice, LinkError> {
         let invoice = self
             .store
             .ln_invoice(id)

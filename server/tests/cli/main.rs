@@ -13,4 +13,5 @@ mod config;
 mod file_modes;
 mod import_batch;
 mod invoice_cli;
+mod share;
 mod user_cli;

@@ -28,6 +28,7 @@ fn sample(lines: usize) -> CourtesyCopy {
             tax_code: None,
             address: None,
         },
+        description: "Fornitura caffè".into(),
         lines: (0..lines)
             .map(|i| Line {
                 description: format!("Fornitura caffè, lotto {i}"),
@@ -131,6 +132,17 @@ fn many_lines_continue_on_further_pages_and_the_qr_stays_whole() {
     assert!(text.contains("Fornitura caffè, lotto 74"), "the last line is there");
     assert!(text.contains("(segue / continued)"));
     assert_eq!(qr_of(&pdf), copy.payment_url);
+}
+
+#[test]
+fn an_invoice_added_by_hand_shows_its_description_instead_of_lines() {
+    let mut copy = sample(0);
+    copy.vat_summary.clear();
+    copy.description = "Consulenza informatica, novembre 2026".into();
+    let text = text_of(&render(&copy).expect("rendered"));
+    assert!(text.contains("Consulenza informatica, novembre 2026"), "{text}");
+    assert!(!text.contains("Riepilogo IVA"), "no empty VAT summary: {text}");
+    assert_eq!(qr_of(&render(&copy).expect("rendered")), copy.payment_url);
 }
 
 #[test]

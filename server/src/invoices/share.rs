@@ -1,0 +1,109 @@
+//! Sharing an invoice with the client: the courtesy copy (copia di cortesia) PDF of the fattura,
+//! whose QR code and link open the payment page. Only a hash of a link is stored, so each copy
+//! carries a new link of the invoice (or of its fattura) and the one made before stops working.
+
+use rust_decimal::Decimal;
+
+use super::links::{payment_url, LinkError, LinkOutcome, LinkService};
+use crate::courtesy::{render, CourtesyCopy, Party};
+use crate::store::{Fattura, LnInvoice};
+
+/// A courtesy copy made for a client.
+#[derive(Debug)]
+pub struct SharedCopy {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// The payment link its QR code opens.
+    pub payment_url: String,
+    /// What the client is asked to pay now, EUR.
+    pub due_eur: Decimal,
+}
+
+/// The withholdings of a fattura as the importer found them (`TipoRitenuta`, amount), or its
+/// total withholding when the types are not known.
+fn withholdings(fattura: &Fattura) -> Vec<(String, Decimal)> {
+    let typed: Vec<(String, Decimal)> = fattura
+        .due_detail
+        .iter()
+        .flat_map(|d| d.derivation.iter())
+        .filter_map(|step| {
+            let tipo = step.what.strip_prefix("− withholding tax (ritenuta")?;
+            Some((tipo.trim_end_matches(')').trim().to_string(), -step.amount_eur))
+        })
+        .collect();
+    if typed.is_empty() && !fattura.ritenuta_eur.is_zero() {
+        return vec![(String::new(), fattura.ritenuta_eur)];
+    }
+    typed
+}
+
+/// The courtesy copy's content for `invoice` (and its fattura, if any).
+fn copy_of(invoice: &LnInvoice, fattura: Option<&Fattura>, seller: Party, url: String) -> CourtesyCopy {
+    match fattura {
+        Some(f) => CourtesyCopy {
+            numero: f.numero.clone(),
+            date: f.data.format("%Y-%m-%d").to_string(),
+            seller: Party {
+                vat_number: seller
+                    .vat_number
+                    .clone()
+                    .or_else(|| (!f.cedente_piva.is_empty()).then(|| f.cedente_piva.clone())),
+                ..seller
+            },
+            client: Party {
+                name: f.client_name.clone(),
+                vat_number: f.client_piva.clone(),
+                tax_code: f.client_cf.clone(),
+                address: None,
+            },
+            description: f.description.clone(),
+            lines: Vec::new(),
+            vat_summary: Vec::new(),
+            total_eur: f.totale_eur,
+            withholdings: withholdings(f),
+            bollo_eur: f.bollo_eur,
+            due_eur: f.outstanding_eur(),
+            payment_url: url,
+        },
+        None => CourtesyCopy {
+            numero: invoice.id.clone(),
+            date: crate::time::rfc3339(invoice.created_at)
+                .get(..10)
+                .unwrap_or_default()
+                .to_string(),
+            seller,
+            client: Party::default(),
+            description: invoice.memo.clone(),
+            lines: Vec::new(),
+            vat_summary: Vec::new(),
+            total_eur: invoice.amount_eur,
+            withholdings: Vec::new(),
+            bollo_eur: Decimal::ZERO,
+            due_eur: invoice.amount_eur,
+            payment_url: url,
+        },
+    }
+}
+
+impl LinkService {
+    /// The courtesy copy of Lightning invoice `id` with a new payment link under
+    /// `public_base_url` (an earlier link of the same invoice or fattura stops working).
+    pub async fn courtesy_copy(&self, id: &str, seller: Party, public_base_url: &str) -> Result<SharedCopy, LinkError> {
+        let invoice = self.linkable(id).await?;
+        let fattura = match invoice.fattura_id {
+            Some(fid) => self.store().fattura(fid).await?,
+            None => None,
+        };
+        let LinkOutcome::Issued(token) = self.link(id, true).await? else {
+            return Err(LinkError::NothingDue);
+        };
+        let url = payment_url(Some(public_base_url), &token);
+        let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
+        let due_eur = copy.due_eur;
+        Ok(SharedCopy {
+            pdf: render(&copy)?,
+            payment_url: url,
+            due_eur,
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! `openfatture lightning invoice share ID --pdf FILE` (issue 35 §2): the courtesy copy of an
+//! imported fattura, read back with an independent PDF reader; its QR decodes to the payment link
+//! printed, which is a new link of the fattura.
+
+use crate::common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::fixture_path as fixture;
+use common::lightning::start_node_at;
+use common::stdout_of as ok;
+use simnode::{MacaroonKind, RunningNode};
+
+const BASE: &str = "https://pay.example.it";
+
+fn openfatture(home: &Path, node: &RunningNode) -> Command {
+    let mut cmd = common::openfatture(home);
+    cmd.envs(common::rates::KEYLESS_OFF)
+        .env("LIGHTNING_COINGECKO_ENABLED", "false")
+        .env("LIGHTNING_FALLBACK_RATE", "45000.00")
+        .env("SHOP_NAME", "Studio Verdi")
+        .env("LIGHTNING_HOST", node.grpc_addr().to_string())
+        .env("LIGHTNING_CERT_PATH", node.tls_cert_path())
+        .env("LIGHTNING_MACAROON_PATH", node.macaroon_path(MacaroonKind::Invoice));
+    cmd
+}
+
+/// The PDF's text and the text of its drawn QR code.
+fn read_pdf(path: &Path) -> (String, String) {
+    let bytes = std::fs::read(path).expect("the PDF was written");
+    let doc = lopdf::Document::load_mem(&bytes).expect("a PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).expect("text");
+    let last = *doc.get_pages().values().last().expect("page");
+    let content = lopdf::content::Content::decode(&doc.get_page_content(last)).expect("content");
+    let squares: Vec<(f32, f32, f32)> = content
+        .operations
+        .iter()
+        .filter(|op| op.operator == "re")
+        .map(|op| {
+            let v: Vec<f32> = op.operands.iter().map(|o| o.as_float().expect("number")).collect();
+            (v[0], v[1], v[2])
+        })
+        .collect();
+    let module = squares[0].2;
+    let min_x = squares.iter().map(|s| s.0).fold(f32::MAX, f32::min);
+    let max_y = squares.iter().map(|s| s.1).fold(f32::MIN, f32::max);
+    let cells: std::collections::BTreeSet<(usize, usize)> = squares
+        .iter()
+        .map(|(x, y, _)| {
+            (
+                ((x - min_x) / module).round() as usize,
+                ((max_y - y) / module).round() as usize,
+            )
+        })
+        .collect();
+    let n = cells.iter().map(|c| c.0.max(c.1)).max().expect("cells") + 1;
+    let side = (n + 8) * 4;
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+        let m = |p: usize| (p / 4).checked_sub(4);
+        match (m(x), m(y)) {
+            (Some(mx), Some(my)) if cells.contains(&(mx, my)) => 0,
+            _ => 255,
+        }
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    (text, grids[0].decode().expect("decodes").1)
+}
+
+#[test]
+fn the_courtesy_copy_of_an_imported_fattura_carries_a_new_payment_link() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let node = rt
+        .block_on(start_node_at(&dir.path().join("node"), listen))
+        .expect("simnode");
+
+    ok(openfatture(&home, &node)
+        .args(["invoice", "import"])
+        .arg(fixture("IT07700770077_RITENUTE.xml")));
+    ok(openfatture(&home, &node).args(["lightning", "invoice", "create", "--numero", "17/2025"]));
+    let pdf = dir.path().join("17-2025.pdf");
+
+    // Without the public address the QR would open nothing: refused, no file written.
+    let refused = openfatture(&home, &node)
+        .args(["lightning", "invoice", "share", "17/2025-LN", "--pdf"])
+        .arg(&pdf)
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("openfatture config set public_base_url"), "{err}");
+    assert!(!pdf.exists());
+
+    let json = ok(openfatture(&home, &node)
+        .env("PUBLIC_BASE_URL", BASE)
+        .args(["--json", "lightning", "invoice", "share", "17/2025-LN", "--pdf"])
+        .arg(&pdf));
+    let shared: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let url = shared["payment_url"].as_str().expect("url").to_string();
+    assert!(
+        url.starts_with("https://pay.example.it/pay/") && url.len() == BASE.len() + 5 + 43,
+        "{url}"
+    );
+    // 1268.80 total − 200.00 (RT01) − 50.00 (RT02) = 1018.80 due.
+    assert_eq!(shared["due_eur"], "1018.80");
+
+    let (text, qr) = read_pdf(&pdf);
+    assert_eq!(qr, url, "the QR code opens the printed link");
+    for expected in [
+        "Fattura n. 17/2025",
+        "Studio Verdi",
+        "1.268,80 €",
+        "1.018,80 €",
+        url.as_str(),
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
+    }
+
+    // A second copy carries another link (only hashes are stored): the first stops working.
+    let again = ok(openfatture(&home, &node)
+        .env("PUBLIC_BASE_URL", BASE)
+        .args(["--json", "lightning", "invoice", "share", "17/2025-LN", "--pdf"])
+        .arg(&pdf));
+    let second: serde_json::Value = serde_json::from_str(&again).expect("json");
+    assert_ne!(second["payment_url"], shared["payment_url"]);
+    rt.block_on(node.shutdown());
+}
