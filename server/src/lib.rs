@@ -29,6 +29,7 @@ pub mod gateway;
 pub mod invoices;
 pub mod liquidity;
 pub mod lnd;
+pub mod mail;
 pub mod money;
 pub mod node;
 pub mod rates;

@@ -69,13 +69,17 @@ pub enum LnInvoiceCommand {
         revoke: bool,
     },
     /// The courtesy copy (copia di cortesia) of a Lightning invoice's fattura as a PDF, with the
-    /// QR code of a new payment link (the link made before for it stops working).
+    /// QR code of a new payment link (the link made before for it stops working): written to a
+    /// file, emailed to the client with the link, or both.
     Share {
         /// Lightning invoice id.
         id: String,
         /// Where to write the PDF.
+        #[arg(long, required_unless_present = "email")]
+        pdf: Option<PathBuf>,
+        /// Email the link and the PDF to this address (the `smtp_*` settings).
         #[arg(long)]
-        pdf: PathBuf,
+        email: Option<String>,
     },
 }
 
@@ -178,9 +182,9 @@ pub(super) async fn run_invoice(
                         let links = LinkService::new(store.clone(), service);
                         link(out, &links, base_url, &id, new, revoke).await
                     }
-                    LnInvoiceCommand::Share { id, pdf } => {
+                    LnInvoiceCommand::Share { id, pdf, email } => {
                         let links = LinkService::new(store.clone(), service);
-                        share(out, &links, services.settings(), &id, &pdf).await
+                        share(out, &links, services.settings(), &id, pdf.as_deref(), email.as_deref()).await
                     }
                     LnInvoiceCommand::Status { id } => status(out, &service, &id).await,
                     LnInvoiceCommand::Cancel { id } => cancel(out, &service, &id).await,
@@ -312,13 +316,27 @@ fn print_link(base_url: Option<&str>, url: &str) {
     }
 }
 
-/// `lightning invoice share ID --pdf FILE`: writes the courtesy copy with a new payment link.
+/// The email that carries a payment link and its courtesy copy.
+fn share_email(to: &str, numero: &str, due_eur: Decimal, url: &str, pdf: Vec<u8>) -> crate::mail::OutgoingMail {
+    crate::mail::OutgoingMail {
+        to: to.to_string(),
+        subject: format!("Fattura {numero}: pagamento con Lightning / payment with Lightning"),
+        body: format!(
+            "Gentile cliente,\n\nper pagare la fattura {numero} ({due_eur} EUR) con Bitcoin Lightning apra questo link:\n{url}\n\nLa pagina mostra l'importo in sat al cambio del momento, il codice QR per il wallet e conferma il pagamento. In allegato la copia di cortesia della fattura (il documento fiscale è quello trasmesso tramite SdI).\n\n---\n\nDear client,\n\nto pay invoice {numero} ({due_eur} EUR) with Bitcoin Lightning, open this link:\n{url}\n\nThe page shows the amount in sats at the current rate and the QR code for your wallet, and confirms the payment. The courtesy copy of the invoice is attached.\n"
+        ),
+        pdf: Some((format!("fattura-{}.pdf", numero.replace(['/', '\\', ' '], "-")), pdf)),
+    }
+}
+
+/// `lightning invoice share ID [--pdf FILE] [--email ADDRESS]`: the courtesy copy with a new
+/// payment link, written to a file and/or emailed. An email is checked before anything is made.
 async fn share(
     out: &Output,
     links: &LinkService,
     settings: &crate::config::Settings,
     id: &str,
-    pdf: &std::path::Path,
+    pdf: Option<&std::path::Path>,
+    email: Option<&str>,
 ) -> Result<(), CliError> {
     let base_url = settings.public_base_url.as_deref().ok_or_else(|| {
         CliError::Invalid(
@@ -326,6 +344,13 @@ async fn share(
                 .into(),
         )
     })?;
+    let mailer = match email {
+        Some(address) => {
+            crate::mail::check_address(address)?;
+            Some(settings.mailer()?)
+        }
+        None => None,
+    };
     let seller = crate::courtesy::Party {
         name: settings.shop_name.clone().unwrap_or_default(),
         vat_number: settings.shop_vat_number.as_ref().map(|v| format!("IT{v}")),
@@ -333,23 +358,43 @@ async fn share(
         address: settings.shop_address.clone(),
     };
     let copy = links.courtesy_copy(id, seller, base_url).await?;
-    std::fs::write(pdf, &copy.pdf)
-        .map_err(|e| CliError::Invalid(format!("{}: cannot write the PDF: {e}", pdf.display())))?;
+    if let Some(path) = pdf {
+        std::fs::write(path, &copy.pdf)
+            .map_err(|e| CliError::Invalid(format!("{}: cannot write the PDF: {e}", path.display())))?;
+    }
+    if let (Some(mailer), Some(address)) = (&mailer, email) {
+        let numero = copy.numero.clone();
+        mailer
+            .send(&share_email(
+                address,
+                &numero,
+                copy.due_eur,
+                &copy.payment_url,
+                copy.pdf.clone(),
+            ))
+            .await?;
+    }
     if out.json {
         return out.print_json(&serde_json::json!({
             "invoice_id": id,
-            "pdf": pdf.display().to_string(),
+            "pdf": pdf.map(|p| p.display().to_string()),
+            "emailed_to": email,
             "bytes": copy.pdf.len(),
             "due_eur": copy.due_eur.to_string(),
             "payment_url": copy.payment_url,
         }));
     }
-    println!(
-        "📄 Courtesy copy of {id} written to {} ({} bytes): {} EUR to pay with Lightning",
-        pdf.display(),
-        copy.pdf.len(),
-        copy.due_eur
-    );
+    if let Some(path) = pdf {
+        println!(
+            "📄 Courtesy copy of {id} written to {} ({} bytes): {} EUR to pay with Lightning",
+            path.display(),
+            copy.pdf.len(),
+            copy.due_eur
+        );
+    }
+    if let Some(address) = email {
+        println!("✉️  Payment link and courtesy copy of {id} sent to {address}");
+    }
     println!("🌐 Payment link: {}", copy.payment_url);
     println!("   A new link was made for this copy: a link given out before for this invoice stops working.");
     Ok(())

@@ -185,6 +185,9 @@ pub enum CliError {
     /// A payment link operation failed.
     #[error(transparent)]
     Link(#[from] crate::invoices::LinkError),
+    /// An email could not be sent.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),

@@ -36,6 +36,8 @@ pub enum ValueKind {
     VatNumber,
     /// A time zone name of the IANA database (`Europe/Rome`).
     TimeZone,
+    /// How an SMTP connection is protected: `none`, `starttls` or `tls`.
+    SmtpSecurity,
 }
 
 impl ValueKind {
@@ -60,6 +62,9 @@ impl ValueKind {
                 "an Italian VAT number (partita IVA): 11 digits with a valid check digit, e.g. 01234567897".to_string()
             }
             ValueKind::TimeZone => "a time zone of the IANA database, e.g. Europe/Rome".to_string(),
+            ValueKind::SmtpSecurity => {
+                "none, starttls (a plain connection upgraded, port 587) or tls (TLS from the start, port 465)".to_string()
+            }
         }
     }
 
@@ -78,6 +83,7 @@ impl ValueKind {
             ValueKind::Ratio => "ratio",
             ValueKind::VatNumber => "partita IVA",
             ValueKind::TimeZone => "time zone",
+            ValueKind::SmtpSecurity => "none|starttls|tls",
         }
     }
 }

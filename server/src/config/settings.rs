@@ -64,7 +64,9 @@ macro_rules! settings {
     };
 }
 
-use ValueKind::{BaseUrl, Bool, HostPort, Path, PositiveDecimal, Ratio, Text, TimeZone, Url, VatNumber, U32, U64};
+use ValueKind::{
+    BaseUrl, Bool, HostPort, Path, PositiveDecimal, Ratio, SmtpSecurity, Text, TimeZone, Url, VatNumber, U32, U64,
+};
 
 settings! {
     lightning_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable the Lightning integration");
@@ -121,6 +123,12 @@ settings! {
     shop_timezone: String = (TimeZone, Some("Europe/Rome"), PUBLIC, "Time zone of the shop's dates and days (IANA name)");
     public_base_url: Option<String> = (BaseUrl, None, PUBLIC, "Address clients open payment links at, e.g. https://pay.example.com (unset: the gateway's own address); its host must be the listen address or in gateway_public_names");
     lightning_pay_page_requote: bool = (Bool, Some("true"), PUBLIC, "Let a client whose payment link's invoice expired or was cancelled ask for a new quote of what is still due");
+    smtp_host: Option<String> = (Text, None, PUBLIC, "SMTP server that sends payment links and courtesy copies to clients, e.g. smtp.example.it (unset: no email)");
+    smtp_port: u32 = (U32 { min: 1 }, Some("587"), PUBLIC, "SMTP server port (587 with starttls, 465 with tls, 25 with none)");
+    smtp_security: String = (SmtpSecurity, Some("starttls"), PUBLIC, "SMTP connection security: none, starttls or tls");
+    smtp_username: Option<String> = (Text, None, PUBLIC, "SMTP account name, when the server asks for one");
+    smtp_password: Option<SecretString> = (Text, None, SECRET, "SMTP account password");
+    smtp_from: Option<String> = (Text, None, PUBLIC, "Sender of the emails to clients, e.g. Studio Verdi <fatture@verdi.it>");
 }
 
 /// The descriptor of `name`, if it is a known key (names are matched case-insensitively).
@@ -187,6 +195,7 @@ mod tests {
             Ratio => "0.5",
             VatNumber => "06363391001",
             TimeZone => "Europe/Rome",
+            SmtpSecurity => "tls",
         }
     }
 

@@ -282,7 +282,7 @@ pub fn set(home: &Home, env: &EnvVars, name: &str, raw: &str) -> Result<Entry, C
     })?;
     // A partita IVA is kept as its 11 digits, a time zone by its database name.
     let written = match key.kind {
-        ValueKind::VatNumber | ValueKind::TimeZone => parsed.display(),
+        ValueKind::VatNumber | ValueKind::TimeZone | ValueKind::SmtpSecurity => parsed.display(),
         _ => raw.to_string(),
     };
     sources.file.insert(key.name.to_string(), raw_to_toml(key, &written));

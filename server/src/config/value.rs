@@ -117,6 +117,10 @@ pub fn parse(key: &KeyDescriptor, raw: &str, home_dir: Option<&Path>) -> Result<
             }
         }
         ValueKind::VatNumber => vat_number(raw).map(Value::Text).ok_or_else(refuse),
+        ValueKind::SmtpSecurity => match raw.trim().to_ascii_lowercase().as_str() {
+            word @ ("none" | "starttls" | "tls") => Ok(Value::Text(word.to_string())),
+            _ => Err(refuse()),
+        },
         ValueKind::TimeZone => match raw.parse::<chrono_tz::Tz>() {
             Ok(zone) => Ok(Value::Text(zone.name().to_string())),
             Err(_) => Err(refuse()),

@@ -10,12 +10,36 @@ use std::time::Duration;
 use crate::invoices::InvoicePolicy;
 use crate::liquidity::{LiquidityPolicy, ManagerSettings};
 use crate::lnd::{LndConfig, LndError};
+use crate::mail::{MailConfig, MailError, Mailer, SmtpSecurity};
 use crate::rates::RatesConfig;
 use crate::webhooks::{DefaultEndpointSettings, DispatcherConfig};
 
 use crate::config::Settings;
 
 impl Settings {
+    /// The mailer of the `smtp_*` settings, or why there is none: `smtp_host` and `smtp_from`
+    /// are needed; a port above 65535 or a sender that is not an address is refused.
+    pub fn mailer(&self) -> Result<Mailer, MailError> {
+        let missing = |key: &str| {
+            MailError::Compose(format!(
+                "email is not set up: set {key} (`openfatture config set {key} …`), with smtp_port, smtp_security and the account if the server asks for one"
+            ))
+        };
+        let host = self.smtp_host.clone().ok_or_else(|| missing("smtp_host"))?;
+        let from = self.smtp_from.clone().ok_or_else(|| missing("smtp_from"))?;
+        let port = u16::try_from(self.smtp_port)
+            .map_err(|_| MailError::Compose(format!("smtp_port {} is not a port: use 1 to 65535", self.smtp_port)))?;
+        let security = SmtpSecurity::parse(&self.smtp_security).unwrap_or(SmtpSecurity::StartTls);
+        Mailer::new(MailConfig {
+            host,
+            port,
+            security,
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            from,
+        })
+    }
+
     /// How to reach the configured LND node, or which key is missing. With no `lightning_host`,
     /// the simulated node embedded by a running `openfatture serve` in the same home is used.
     pub fn lnd_config(&self) -> Result<LndConfig, LndError> {

@@ -226,6 +226,7 @@ pub(super) fn setting_kind(kind: &crate::config::ValueKind) -> app::model::Setti
         V::Ratio => K::Ratio,
         V::VatNumber => K::VatNumber,
         V::TimeZone => K::TimeZone,
+        V::SmtpSecurity => K::Text,
     }
 }
 

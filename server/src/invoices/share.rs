@@ -15,6 +15,8 @@ pub struct SharedCopy {
     pub pdf: Vec<u8>,
     /// The payment link its QR code opens.
     pub payment_url: String,
+    /// The numero shown (the fattura's, or the invoice id).
+    pub numero: String,
     /// What the client is asked to pay now, EUR.
     pub due_eur: Decimal,
 }
@@ -99,11 +101,11 @@ impl LinkService {
         };
         let url = payment_url(Some(public_base_url), &token);
         let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
-        let due_eur = copy.due_eur;
         Ok(SharedCopy {
             pdf: render(&copy)?,
             payment_url: url,
-            due_eur,
+            numero: copy.numero,
+            due_eur: copy.due_eur,
         })
     }
 }

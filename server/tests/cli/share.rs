@@ -131,3 +131,98 @@ fn the_courtesy_copy_of_an_imported_fattura_carries_a_new_payment_link() {
     assert_ne!(second["payment_url"], shared["payment_url"]);
     rt.block_on(node.shutdown());
 }
+
+#[test]
+fn share_by_email_delivers_the_link_and_the_pdf_to_a_real_smtp_server() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let node = rt
+        .block_on(start_node_at(&dir.path().join("node"), listen))
+        .expect("simnode");
+    // The sink turns the first connection away with 421: the send is tried again.
+    let sink = rt.block_on(common::smtp::SmtpSink::start(1));
+    let smtp = |cmd: &mut Command| {
+        cmd.env("PUBLIC_BASE_URL", BASE)
+            .env("SMTP_HOST", "127.0.0.1")
+            .env("SMTP_PORT", sink.addr.port().to_string())
+            .env("SMTP_SECURITY", "none")
+            .env("SMTP_USERNAME", "studio")
+            .env("SMTP_PASSWORD", "smtp-secret-1")
+            .env("SMTP_FROM", "Studio Verdi <fatture@verdi.example>");
+    };
+    ok(openfatture(&home, &node)
+        .args(["invoice", "import"])
+        .arg(fixture("IT07700770077_RITENUTE.xml")));
+    ok(openfatture(&home, &node).args(["lightning", "invoice", "create", "--numero", "17/2025"]));
+
+    // Not an address: refused before anything is made or sent.
+    let mut bad = openfatture(&home, &node);
+    smtp(&mut bad);
+    let out = bad
+        .args([
+            "lightning",
+            "invoice",
+            "share",
+            "17/2025-LN",
+            "--email",
+            "mario at example",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an email address"));
+    assert!(sink.messages().is_empty());
+
+    let mut cmd = openfatture(&home, &node);
+    smtp(&mut cmd);
+    let out = ok(cmd.args([
+        "--json",
+        "lightning",
+        "invoice",
+        "share",
+        "17/2025-LN",
+        "--email",
+        "cliente@example.it",
+    ]));
+    let shared: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let url = shared["payment_url"].as_str().expect("url");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "one email");
+    assert!(
+        *sink.connections.lock().expect("lock") >= 2,
+        "tried again after the 421"
+    );
+    let mail = &messages[0];
+    assert_eq!(mail.from, "fatture@verdi.example");
+    assert_eq!(mail.to, vec!["cliente@example.it".to_string()]);
+    assert_eq!(mail.auth.as_deref(), Some("\0studio\0smtp-secret-1"));
+    assert!(mail.data.contains("Subject: Fattura 17/2025"), "{}", mail.data);
+    assert!(mail.data.contains(url), "the link is in the body");
+    assert!(mail.data.contains("application/pdf"), "the PDF is attached");
+    assert!(mail.data.contains("fattura-17-2025.pdf"));
+
+    // SMTP down: a clear error naming the server, after the retries.
+    let mut down = openfatture(&home, &node);
+    smtp(&mut down);
+    let out = down
+        .env("SMTP_PORT", "1")
+        .args([
+            "lightning",
+            "invoice",
+            "share",
+            "17/2025-LN",
+            "--email",
+            "cliente@example.it",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the SMTP server 127.0.0.1:1 did not take the email after 3 attempt(s)"),
+        "{err}"
+    );
+    rt.block_on(node.shutdown());
+}

@@ -99,6 +99,7 @@ pub mod log;
 pub mod p7m;
 pub mod pg;
 pub mod rates;
+pub mod smtp;
 pub mod web;
 
 /// Every table of the schema, for byte-for-byte "nothing changed" checks.
