@@ -19,6 +19,8 @@ pub enum EventKind {
     PaymentFailed,
     /// We cancelled the invoice.
     InvoiceCancelled,
+    /// Its payment link went out to the client by email (the invoice's state is unchanged).
+    InvoiceSent,
     /// The liquidity manager found channels outside the liquidity bounds (about no invoice:
     /// its `ln_invoice_id` is empty and its body is not an [`EventBody`]).
     LiquidityAlert,
@@ -26,11 +28,12 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every event kind, in the order help texts list them.
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::InvoiceCreated,
         EventKind::PaymentReceived,
         EventKind::PaymentFailed,
         EventKind::InvoiceCancelled,
+        EventKind::InvoiceSent,
         EventKind::LiquidityAlert,
     ];
 
@@ -41,6 +44,7 @@ impl EventKind {
             EventKind::PaymentReceived => "payment_received",
             EventKind::PaymentFailed => "payment_failed",
             EventKind::InvoiceCancelled => "invoice_cancelled",
+            EventKind::InvoiceSent => "invoice_sent",
             EventKind::LiquidityAlert => "liquidity_alert",
         }
     }
@@ -65,6 +69,12 @@ impl EventKind {
             EventKind::PaymentReceived => &[InvoiceState::Settled],
             EventKind::PaymentFailed => &[InvoiceState::Expired, InvoiceState::Canceled],
             EventKind::InvoiceCancelled => &[InvoiceState::Canceled],
+            EventKind::InvoiceSent => &[
+                InvoiceState::Open,
+                InvoiceState::Expired,
+                InvoiceState::Canceled,
+                InvoiceState::Settled,
+            ],
             EventKind::LiquidityAlert => &[],
         }
     }
@@ -257,7 +267,7 @@ mod tests {
         assert_eq!(EventKind::parse("test"), None);
         assert_eq!(
             EventKind::names(", "),
-            "invoice_created, payment_received, payment_failed, invoice_cancelled, liquidity_alert"
+            "invoice_created, payment_received, payment_failed, invoice_cancelled, invoice_sent, liquidity_alert"
         );
         let ending: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.ends_invoice()).collect();
         assert_eq!(

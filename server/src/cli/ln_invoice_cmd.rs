@@ -373,6 +373,7 @@ async fn share(
                 copy.pdf.clone(),
             ))
             .await?;
+        links.record_sent(id).await?;
     }
     if out.json {
         return out.print_json(&serde_json::json!({

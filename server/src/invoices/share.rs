@@ -88,6 +88,13 @@ fn copy_of(invoice: &LnInvoice, fattura: Option<&Fattura>, seller: Party, url: S
 }
 
 impl LinkService {
+    /// Records that the payment link of Lightning invoice `id` went out by email: an
+    /// `invoice_sent` event and its webhooks.
+    pub async fn record_sent(&self, id: &str) -> Result<(), LinkError> {
+        self.store().record_invoice_sent(id, crate::time::now_secs()).await?;
+        Ok(())
+    }
+
     /// The courtesy copy of Lightning invoice `id` with a new payment link under
     /// `public_base_url` (an earlier link of the same invoice or fattura stops working).
     pub async fn courtesy_copy(&self, id: &str, seller: Party, public_base_url: &str) -> Result<SharedCopy, LinkError> {

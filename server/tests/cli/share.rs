@@ -202,6 +202,14 @@ fn share_by_email_delivers_the_link_and_the_pdf_to_a_real_smtp_server() {
     assert!(mail.data.contains(url), "the link is in the body");
     assert!(mail.data.contains("application/pdf"), "the PDF is attached");
     assert!(mail.data.contains("fattura-17-2025.pdf"));
+    // The sending is an `invoice_sent` event (and its webhooks).
+    let kinds: Vec<String> = rt.block_on(async {
+        let store = openfatture::store::Store::open_in(&home).await.expect("store");
+        let events = store.events_for_invoice("17/2025-LN").await.expect("events");
+        store.close().await;
+        events.iter().map(|e| e.kind.clone()).collect()
+    });
+    assert_eq!(kinds.iter().filter(|k| *k == "invoice_sent").count(), 1, "{kinds:?}");
 
     // SMTP down: a clear error naming the server, after the retries.
     let mut down = openfatture(&home, &node);
