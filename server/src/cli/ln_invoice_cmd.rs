@@ -351,7 +351,7 @@ async fn share(
         }
         None => None,
     };
-    let seller = crate::courtesy::Party {
+    let seller = crate::render::Party {
         name: settings.shop_name.clone().unwrap_or_default(),
         vat_number: settings.shop_vat_number.as_ref().map(|v| format!("IT{v}")),
         tax_code: None,

@@ -47,7 +47,7 @@ pub enum LinkError {
     Store(#[from] StoreError),
     /// The courtesy copy could not be drawn.
     #[error(transparent)]
-    Courtesy(#[from] crate::courtesy::CourtesyError),
+    Courtesy(#[from] crate::render::CourtesyError),
 }
 
 /// A new token: its text (to show once) and the hex SHA-256 that is stored.

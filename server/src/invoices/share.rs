@@ -5,7 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::links::{payment_url, LinkError, LinkOutcome, LinkService};
-use crate::courtesy::{render, CourtesyCopy, Party};
+use crate::render::{courtesy_pdf, CourtesyCopy, Party};
 use crate::store::{Fattura, LnInvoice};
 
 /// A courtesy copy made for a client.
@@ -109,7 +109,7 @@ impl LinkService {
         let url = payment_url(Some(public_base_url), &token);
         let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
         Ok(SharedCopy {
-            pdf: render(&copy)?,
+            pdf: courtesy_pdf(&copy)?,
             payment_url: url,
             numero: copy.numero,
             due_eur: copy.due_eur,

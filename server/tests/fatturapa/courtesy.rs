@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use openfatture::courtesy::{render, CourtesyCopy, CourtesyError, Line, Party, VatSummary};
+use openfatture::render::{courtesy_pdf as render, CourtesyCopy, CourtesyError, Line, Party, VatSummary};
 use rust_decimal::Decimal;
 
 fn d(s: &str) -> Decimal {
