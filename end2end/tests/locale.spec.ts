@@ -118,6 +118,8 @@ test.describe('with an Italian browser', () => {
   test('the Settings page says since when its settings are in force, on the shop clock', async ({ page }) => {
     await signIn(page, ADMIN, '/settings');
     await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In vigore dal \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}( \((adesso|\d+ (min|h) fa)\))?$/);
+    // What each setting does, in Italian too.
+    await expect(page.getByTestId('setting-description-shop_timezone')).toHaveAttribute('title', 'Fuso orario di date e giornate del negozio (nome IANA)');
   });
 });
 
@@ -148,5 +150,6 @@ test.describe('with an American browser', () => {
   test('the Settings page shows its load time in English', async ({ page }) => {
     await signIn(page, ADMIN, '/settings');
     await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In force since [A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} (AM|PM)/);
+    await expect(page.getByTestId('setting-description-shop_timezone')).toHaveAttribute('title', "Time zone of the shop's dates and days (IANA name)");
   });
 });

@@ -301,6 +301,10 @@ mod tests {
                 "setting.{}.label",
                 labelled_keys().map(|k| format!("setting.{k}.label")).collect(),
             ),
+            (
+                "setting.{}.description",
+                labelled_keys().map(|k| format!("setting.{k}.description")).collect(),
+            ),
         ]
     }
 

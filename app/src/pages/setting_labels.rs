@@ -82,6 +82,12 @@ impl Label {
     pub fn text(&self, lang: Lang) -> &'static str {
         text_in(lang, &format!("setting.{}.label", self.key))
     }
+
+    /// What the setting does, in `lang` (the English text is the key's own description, as
+    /// `openfatture config list` prints it).
+    pub fn description(&self, lang: Lang) -> &'static str {
+        text_in(lang, &format!("setting.{}.description", self.key))
+    }
 }
 
 /// Every labelled key, in page order within its group.

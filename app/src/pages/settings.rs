@@ -363,6 +363,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
         .into_any()
     };
     let label = label_of(&key);
+    let description = setting.description.clone();
     let shown_name = {
         let key = key.clone();
         move || label.map_or_else(|| key.clone(), |l| l.text(lang()).to_string())
@@ -371,7 +372,7 @@ fn SettingRow(setting: SettingView, message: RwSignal<Option<Notice>>) -> impl I
         <form class="setting-row" data-testid=format!("setting-row-{key}") on:submit=save>
             <div class="setting-name">
                 <label for=format!("setting-{key}") data-testid=format!("setting-label-{key}")>{shown_name}</label>
-                <span class="mono setting-key" title=setting.description.clone()>{key.clone()}</span>
+                <span class="mono setting-key" data-testid=format!("setting-description-{key}") title=move || label.map_or_else(|| description.clone(), |l| l.description(lang()).to_string())>{key.clone()}</span>
             </div>
             <div class="setting-now">
                 <span data-testid=format!("setting-value-{key}")>

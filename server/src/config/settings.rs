@@ -200,6 +200,23 @@ mod tests {
     }
 
     #[test]
+    fn the_apps_english_setting_descriptions_are_the_keys_own() {
+        for key in KEYS {
+            let catalogue_key = format!("setting.{}.description", key.name);
+            assert_eq!(
+                app::i18n::text_in(app::i18n::Lang::En, &catalogue_key),
+                key.description,
+                "{catalogue_key}: the app's English text must be the key's description"
+            );
+            assert_ne!(
+                app::i18n::text_in(app::i18n::Lang::It, &catalogue_key),
+                key.description,
+                "{catalogue_key} has no Italian text"
+            );
+        }
+    }
+
+    #[test]
     fn every_field_type_fits_its_key_kind() {
         let dir = tempfile::tempdir().expect("dir");
         let env = EnvVars::from_pairs(KEYS.iter().map(|k| (k.env_var(), sample(k.kind).to_string())));
