@@ -611,4 +611,17 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.description", "SMTP account name, when the server asks for one"),
     ("setting.smtp_password.description", "SMTP account password"),
     ("setting.smtp_from.description", "Sender of the emails to clients, e.g. Studio Verdi <fatture@verdi.it>"),
+
+    ("staff.refusal.invalid_username", "invalid username '{name}': use 1–32 lower-case letters, digits, '.', '_' or '-'"),
+    ("staff.refusal.password_too_long", "the password is too long: at most {max} characters"),
+    ("staff.refusal.pin_too_short", "the PIN is too short: use at least {pin} digits (or a password of at least {password} characters)"),
+    ("staff.refusal.password_too_short", "the password is too short: use at least {password} characters (or a PIN of at least {pin} digits)"),
+    ("staff.refusal.unknown_role", "unknown role '{role}': use {roles}"),
+    ("staff.refusal.or", " or "),
+    ("staff.refusal.user_exists", "a user named '{name}' already exists; choose another name"),
+    ("staff.refusal.no_such_user", "no staff member named '{name}': reload the list"),
+    ("staff.refusal.last_admin", "'{name}' is the only admin and cannot be removed; add another admin first"),
+    ("staff.refusal.passwords_differ", "the two passwords differ; nothing was changed"),
+    ("staff.refusal.remove_self", "you cannot remove your own account; another admin can"),
+    ("staff.refusal.end_own_sessions", "you cannot end your own sessions here; use Sign out"),
 ];

@@ -614,4 +614,17 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.description", "Nome dell'account SMTP, quando il server lo chiede"),
     ("setting.smtp_password.description", "Password dell'account SMTP"),
     ("setting.smtp_from.description", "Mittente delle email ai clienti, per esempio Studio Verdi <fatture@verdi.it>"),
+
+    ("staff.refusal.invalid_username", "nome utente '{name}' non valido: usa da 1 a 32 lettere minuscole, cifre, '.', '_' o '-'"),
+    ("staff.refusal.password_too_long", "la password è troppo lunga: al massimo {max} caratteri"),
+    ("staff.refusal.pin_too_short", "il PIN è troppo corto: usa almeno {pin} cifre (o una password di almeno {password} caratteri)"),
+    ("staff.refusal.password_too_short", "la password è troppo corta: usa almeno {password} caratteri (o un PIN di almeno {pin} cifre)"),
+    ("staff.refusal.unknown_role", "ruolo '{role}' sconosciuto: usa {roles}"),
+    ("staff.refusal.or", " o "),
+    ("staff.refusal.user_exists", "esiste già un utente di nome '{name}': scegli un altro nome"),
+    ("staff.refusal.no_such_user", "nessun utente di nome '{name}': ricarica l'elenco"),
+    ("staff.refusal.last_admin", "'{name}' è l'unico admin e non può essere rimosso: aggiungi prima un altro admin"),
+    ("staff.refusal.passwords_differ", "le due password sono diverse: nulla è stato modificato"),
+    ("staff.refusal.remove_self", "non puoi rimuovere il tuo account: può farlo un altro admin"),
+    ("staff.refusal.end_own_sessions", "non puoi chiudere qui le tue sessioni: usa Esci"),
 ];

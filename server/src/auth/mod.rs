@@ -6,7 +6,10 @@
 
 mod password;
 
-pub use password::{check_password_policy, verify_password_async, PasswordProblem};
+pub use password::{
+    check_password_policy, verify_password_async, PasswordProblem, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    MIN_PIN_DIGITS,
+};
 
 use app::model::{Role, SessionUser};
 use rand::RngCore;

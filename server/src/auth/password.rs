@@ -34,21 +34,6 @@ pub enum PasswordProblem {
     PasswordTooShort,
 }
 
-impl PasswordProblem {
-    /// The same refusal in Italian (the back office's language).
-    pub fn italian(self) -> String {
-        match self {
-            PasswordProblem::TooLong => format!("la password è troppo lunga: al massimo {MAX_PASSWORD_CHARS} caratteri"),
-            PasswordProblem::PinTooShort => format!(
-                "il PIN è troppo corto: usa almeno {MIN_PIN_DIGITS} cifre (o una password di almeno {MIN_PASSWORD_CHARS} caratteri)"
-            ),
-            PasswordProblem::PasswordTooShort => format!(
-                "la password è troppo corta: usa almeno {MIN_PASSWORD_CHARS} caratteri (o un PIN di almeno {MIN_PIN_DIGITS} cifre)"
-            ),
-        }
-    }
-}
-
 /// A PIN is at least 6 digits; any other password at least 10 characters.
 pub fn check_password_policy(password: &str) -> Result<(), AuthError> {
     let chars = password.chars().count();

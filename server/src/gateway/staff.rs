@@ -4,57 +4,60 @@
 //! own sessions from the web (the only admin can never be removed, which `AuthService` enforces
 //! for both). Every refusal is in the page's language and changes nothing.
 
-use app::i18n::Lang;
+use app::i18n::{fill, text_in, Lang};
 use app::model::{Role, StaffView};
 use app::AppError;
 use secrecy::SecretString;
 
-use crate::auth::{check_password_policy, check_username, AuthError, AuthService};
+use crate::auth::{
+    check_password_policy, check_username, AuthError, AuthService, PasswordProblem, MAX_PASSWORD_CHARS,
+    MIN_PASSWORD_CHARS, MIN_PIN_DIGITS,
+};
 use crate::store::{StaffRow, Store};
 use crate::time::{now_secs, rfc3339};
 
-/// `en` or `it`, as the page's language asks.
-fn say(lang: Lang, en: String, it: String) -> String {
-    match lang {
-        Lang::En => en,
-        Lang::It => it,
-    }
+/// The catalogue's text `key` in `lang` with its `{name}` values filled.
+fn word(lang: Lang, key: &str, values: &[(&str, &str)]) -> String {
+    fill(text_in(lang, key), values)
 }
 
-/// An account-management refusal in `lang`; anything else (database, hashing) as the gateway's
-/// one error boundary words it.
+/// The role names joined with the language's "or" (`admin or cashier`).
+fn role_names(lang: Lang) -> String {
+    let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    names.join(text_in(lang, "staff.refusal.or"))
+}
+
+/// An account-management refusal in `lang` (English: the words `openfatture user` prints);
+/// anything else (database, hashing) as the gateway's one error boundary words it.
 fn refusal(lang: Lang, error: AuthError) -> AppError {
-    let (en, it) = match &error {
-        AuthError::InvalidUsername(name) => (
-            error.to_string(),
-            format!("nome utente '{name}' non valido: usa da 1 a 32 lettere minuscole, cifre, '.', '_' o '-'"),
+    let text = match &error {
+        AuthError::InvalidUsername(name) => word(lang, "staff.refusal.invalid_username", &[("name", name)]),
+        AuthError::WeakPassword(problem) => {
+            let (max, pin, password) = (
+                MAX_PASSWORD_CHARS.to_string(),
+                MIN_PIN_DIGITS.to_string(),
+                MIN_PASSWORD_CHARS.to_string(),
+            );
+            let key = match problem {
+                PasswordProblem::TooLong => "staff.refusal.password_too_long",
+                PasswordProblem::PinTooShort => "staff.refusal.pin_too_short",
+                PasswordProblem::PasswordTooShort => "staff.refusal.password_too_short",
+            };
+            word(lang, key, &[("max", &max), ("pin", &pin), ("password", &password)])
+        }
+        AuthError::UnknownRole(role) => word(
+            lang,
+            "staff.refusal.unknown_role",
+            &[("role", role), ("roles", &role_names(lang))],
         ),
-        AuthError::WeakPassword(problem) => (problem.to_string(), problem.italian()),
-        AuthError::UnknownRole(role) => (
-            error.to_string(),
-            format!(
-                "ruolo '{role}' sconosciuto: usa {}",
-                Role::names().replace(" or ", " o ")
-            ),
-        ),
-        AuthError::UserExists(name) => (
-            error.to_string(),
-            format!("esiste già un utente di nome '{name}': scegli un altro nome"),
-        ),
-        AuthError::NoSuchUser(name) => (
-            format!("no staff member named '{name}': reload the list"),
-            format!("nessun utente di nome '{name}': ricarica l'elenco"),
-        ),
+        AuthError::UserExists(name) => word(lang, "staff.refusal.user_exists", &[("name", name)]),
+        AuthError::NoSuchUser(name) => word(lang, "staff.refusal.no_such_user", &[("name", name)]),
         AuthError::LastAdmin(name) => {
-            return AppError::Forbidden(say(
-                lang,
-                error.to_string(),
-                format!("'{name}' è l'unico admin e non può essere rimosso: aggiungi prima un altro admin"),
-            ))
+            return AppError::Forbidden(word(lang, "staff.refusal.last_admin", &[("name", name)]))
         }
         _ => return error.into(),
     };
-    AppError::Invalid(say(lang, en, it))
+    AppError::Invalid(text)
 }
 
 /// The page's view of one account.
@@ -92,11 +95,7 @@ fn check_confirmation(lang: Lang, password: &str, confirm: &str) -> Result<(), A
     if password == confirm {
         return Ok(());
     }
-    Err(AppError::Invalid(say(
-        lang,
-        "the two passwords differ; nothing was changed".into(),
-        "le due password sono diverse: nulla è stato modificato".into(),
-    )))
+    Err(AppError::Invalid(word(lang, "staff.refusal.passwords_differ", &[])))
 }
 
 /// Adds an account: the name, role and password are all checked before anything is written.
@@ -125,11 +124,7 @@ pub(super) async fn add(
 /// Removes an account other than `actor`'s; never the only admin.
 pub(super) async fn remove(store: &Store, actor: &str, lang: Lang, username: &str) -> Result<Vec<StaffView>, AppError> {
     if username == actor {
-        return Err(AppError::Forbidden(say(
-            lang,
-            "you cannot remove your own account; another admin can".into(),
-            "non puoi rimuovere il tuo account: può farlo un altro admin".into(),
-        )));
+        return Err(AppError::Forbidden(word(lang, "staff.refusal.remove_self", &[])));
     }
     auth(store).remove_user(username).await.map_err(|e| refusal(lang, e))?;
     tracing::info!(user = %username, by = %actor, "staff account removed from the web app");
@@ -163,11 +158,7 @@ pub(super) async fn end_sessions(
     username: &str,
 ) -> Result<Vec<StaffView>, AppError> {
     if username == actor {
-        return Err(AppError::Forbidden(say(
-            lang,
-            "you cannot end your own sessions here; use Sign out".into(),
-            "non puoi chiudere qui le tue sessioni: usa Esci".into(),
-        )));
+        return Err(AppError::Forbidden(word(lang, "staff.refusal.end_own_sessions", &[])));
     }
     auth(store).end_sessions(username).await.map_err(|e| refusal(lang, e))?;
     tracing::info!(user = %username, by = %actor, "staff sessions ended from the web app");
@@ -179,4 +170,32 @@ pub(super) async fn unlock(store: &Store, actor: &str, lang: Lang, username: &st
     auth(store).unlock_user(username).await.map_err(|e| refusal(lang, e))?;
     tracing::info!(user = %username, by = %actor, "staff sign-in locks lifted from the web app");
     list(store, actor).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page's English refusals are the words `openfatture user` prints, and Italian differs.
+    #[test]
+    fn english_refusals_are_the_clis_words_and_italian_is_written() {
+        let cases: [fn() -> AuthError; 7] = [
+            || AuthError::InvalidUsername("Bad Name".into()),
+            || AuthError::WeakPassword(PasswordProblem::TooLong),
+            || AuthError::WeakPassword(PasswordProblem::PinTooShort),
+            || AuthError::WeakPassword(PasswordProblem::PasswordTooShort),
+            || AuthError::UnknownRole("boss".into()),
+            || AuthError::UserExists("mario".into()),
+            || AuthError::LastAdmin("admin".into()),
+        ];
+        for case in cases {
+            let cli = case().to_string();
+            assert_eq!(refusal(Lang::En, case()).to_string(), cli);
+            assert_ne!(refusal(Lang::It, case()).to_string(), cli, "{cli} has no Italian text");
+        }
+        assert_eq!(
+            refusal(Lang::It, AuthError::UnknownRole("boss".into())).to_string(),
+            "ruolo 'boss' sconosciuto: usa admin o cashier"
+        );
+    }
 }
