@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{watch, Notify};
+use lnd_proto::lnrpc;
+use tokio::sync::{broadcast, watch, Notify};
 
 use crate::faults::Faults;
 use crate::keys::NodeKeys;
@@ -20,7 +21,12 @@ pub(crate) struct NodeCore {
     pub(crate) faults: Arc<Faults>,
     /// Wakes the expiry watcher when a new deadline may exist.
     pub(crate) watcher: Notify,
+    /// Channel events (SubscribeChannelEvents) for every open subscription.
+    pub(crate) channel_events: broadcast::Sender<lnrpc::ChannelEventUpdate>,
 }
+
+/// Channel events a slow subscriber may fall behind by before it skips some.
+const CHANNEL_EVENT_BUFFER: usize = 256;
 
 impl NodeCore {
     /// Shared state around `ledger`.
@@ -31,6 +37,7 @@ impl NodeCore {
             alias,
             faults,
             watcher: Notify::new(),
+            channel_events: broadcast::Sender::new(CHANNEL_EVENT_BUFFER),
         }
     }
 
@@ -39,6 +46,11 @@ impl NodeCore {
     /// so a poisoned lock is simply taken over.
     pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Streams `event` to every SubscribeChannelEvents subscriber (none listening is fine).
+    pub(crate) fn emit_channel_event(&self, event: lnrpc::ChannelEventUpdate) {
+        let _ = self.channel_events.send(event);
     }
 
     /// The node's identity public key, hex.

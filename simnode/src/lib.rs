@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+mod backup;
 mod bolt11;
 pub mod cli;
 mod control;

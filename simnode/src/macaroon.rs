@@ -176,9 +176,6 @@ pub(crate) enum AuthError {
     /// The macaroon is valid but does not grant the method's permissions.
     #[error("{}", PERMISSION_DENIED)]
     PermissionDenied,
-    /// The method is not in the permission table.
-    #[error("{0}: unknown permissions required for method")]
-    UnknownMethod(String),
 }
 
 /// A verified macaroon's grants.

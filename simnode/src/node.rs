@@ -9,6 +9,7 @@ use std::time::Duration;
 use lnd_proto::invoicesrpc::invoices_server::InvoicesServer;
 use lnd_proto::lnrpc::lightning_server::LightningServer;
 use lnd_proto::routerrpc::router_server::RouterServer;
+use lnd_proto::verrpc::versioner_server::VersionerServer;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -25,6 +26,7 @@ use crate::grpc::gate::{GateLayer, GateShared};
 use crate::grpc::invoices::InvoicesService;
 use crate::grpc::lightning::LightningService;
 use crate::grpc::router::RouterService;
+use crate::grpc::version::VersionService;
 use crate::journal::Journal;
 use crate::keys::{random_32, NodeKeys};
 use crate::ledger::Ledger;
@@ -201,7 +203,8 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
         }))
         .add_service(LightningServer::new(LightningService { core: core.clone() }))
         .add_service(InvoicesServer::new(InvoicesService { core: core.clone() }))
-        .add_service(RouterServer::new(RouterService { core: core.clone() }));
+        .add_service(RouterServer::new(RouterService { core: core.clone() }))
+        .add_service(VersionerServer::new(VersionService));
     let grpc_stop = wait_for_stop(stop_rx.clone());
     tasks.push(tokio::spawn(async move {
         if let Err(e) = server
