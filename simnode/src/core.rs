@@ -9,12 +9,15 @@ use tokio::sync::{broadcast, watch, Notify};
 use crate::faults::Faults;
 use crate::keys::NodeKeys;
 use crate::ledger::Ledger;
+use crate::root_keys::RootKeys;
 
 /// The running node's shared state.
 pub(crate) struct NodeCore {
     ledger: Mutex<Ledger>,
     /// Node key and macaroon root key.
     pub(crate) keys: Arc<NodeKeys>,
+    /// Macaroon root keys by id (BakeMacaroon, DeleteMacaroonID, the gRPC gate).
+    pub(crate) root_keys: Arc<RootKeys>,
     /// Alias reported by GetInfo.
     pub(crate) alias: String,
     /// Injected faults.
@@ -30,10 +33,17 @@ const CHANNEL_EVENT_BUFFER: usize = 256;
 
 impl NodeCore {
     /// Shared state around `ledger`.
-    pub(crate) fn new(ledger: Ledger, keys: Arc<NodeKeys>, alias: String, faults: Arc<Faults>) -> Self {
+    pub(crate) fn new(
+        ledger: Ledger,
+        keys: Arc<NodeKeys>,
+        root_keys: Arc<RootKeys>,
+        alias: String,
+        faults: Arc<Faults>,
+    ) -> Self {
         NodeCore {
             ledger: Mutex::new(ledger),
             keys,
+            root_keys,
             alias,
             faults,
             watcher: Notify::new(),

@@ -49,6 +49,7 @@ mod keys;
 mod ledger;
 mod macaroon;
 mod node;
+mod root_keys;
 mod state;
 mod tls;
 mod topology;

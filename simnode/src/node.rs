@@ -31,6 +31,7 @@ use crate::journal::Journal;
 use crate::keys::{random_32, NodeKeys};
 use crate::ledger::Ledger;
 use crate::macaroon::{self, MacaroonKind};
+use crate::root_keys::RootKeys;
 use crate::state::PersistedState;
 use crate::{tls, topology};
 
@@ -176,7 +177,8 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
         .clone()
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| DEFAULT_ALIAS.to_string());
-    let core = Arc::new(NodeCore::new(ledger, keys.clone(), alias, faults.clone()));
+    let root_keys = Arc::new(RootKeys::load(&paths, keys.clone())?);
+    let core = Arc::new(NodeCore::new(ledger, keys.clone(), root_keys, alias, faults.clone()));
 
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -199,7 +201,7 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
         .map_err(|e| SimNodeError::Tls(e.to_string()))?
         .layer(GateLayer::new(GateShared {
             faults: faults.clone(),
-            keys: keys.clone(),
+            root_keys: core.root_keys.clone(),
         }))
         .add_service(LightningServer::new(LightningService { core: core.clone() }))
         .add_service(InvoicesServer::new(InvoicesService { core: core.clone() }))

@@ -12,8 +12,8 @@ use tonic::Status;
 use tower::{Layer, Service};
 
 use crate::faults::Faults;
-use crate::keys::NodeKeys;
-use crate::macaroon::{verify_metadata, AuthError};
+use crate::macaroon::{verify_metadata_with, AuthError};
+use crate::root_keys::RootKeys;
 
 const INFO_READ: &[(&str, &str)] = &[("info", "read")];
 const OFFCHAIN_READ: &[(&str, &str)] = &[("offchain", "read")];
@@ -57,6 +57,9 @@ pub(crate) const METHOD_PERMISSIONS: &[(&str, &[(&str, &str)])] = &[
     ("/invoicesrpc.Invoices/LookupInvoiceV2", INVOICES_READ),
     ("/invoicesrpc.Invoices/SubscribeSingleInvoice", INVOICES_READ),
     ("/lnrpc.Lightning/UpdateChannelPolicy", OFFCHAIN_WRITE),
+    ("/lnrpc.Lightning/BakeMacaroon", &[("macaroon", "generate")]),
+    ("/lnrpc.Lightning/DeleteMacaroonID", &[("macaroon", "write")]),
+    ("/lnrpc.Lightning/CheckMacaroonPermissions", &[("macaroon", "read")]),
     ("/routerrpc.Router/SendPaymentV2", OFFCHAIN_WRITE),
     ("/routerrpc.Router/TrackPaymentV2", OFFCHAIN_READ),
     ("/verrpc.Versioner/GetVersion", INFO_READ),
@@ -92,11 +95,11 @@ fn unimplemented(path: &str) -> Status {
 }
 
 /// Checks the call's `macaroon` metadata; the error is the status LND would answer.
-fn authorize(headers: &http::HeaderMap, path: &str, keys: &NodeKeys) -> Result<(), Status> {
+fn authorize(headers: &http::HeaderMap, path: &str, root_keys: &RootKeys) -> Result<(), Status> {
     // A method simnode does not serve never reaches LND's permission check.
     let required = required_permissions(path).ok_or_else(|| unimplemented(path))?;
     let values: Vec<&[u8]> = headers.get_all("macaroon").iter().map(|v| v.as_bytes()).collect();
-    let grants = verify_metadata(&values, keys.macaroon_root_key()).map_err(|e| Status::unknown(e.to_string()))?;
+    let grants = verify_metadata_with(&values, |id| root_keys.get(id)).map_err(|e| Status::unknown(e.to_string()))?;
     if grants.allows(required, path) {
         Ok(())
     } else {
@@ -130,7 +133,7 @@ fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
 /// State shared by every [`Gate`].
 pub(crate) struct GateShared {
     pub(crate) faults: Arc<Faults>,
-    pub(crate) keys: Arc<NodeKeys>,
+    pub(crate) root_keys: Arc<RootKeys>,
 }
 
 /// Layer producing [`Gate`] services.
@@ -203,7 +206,7 @@ where
             if fault.unavailable {
                 return Ok(Status::unavailable("simnode fault: node unavailable").into_http());
             }
-            if let Err(status) = authorize(request.headers(), &path, &shared.keys) {
+            if let Err(status) = authorize(request.headers(), &path, &shared.root_keys) {
                 return Ok(status.into_http());
             }
             inner.call(request).await

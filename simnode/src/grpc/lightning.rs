@@ -13,7 +13,7 @@ use super::{
     channel_event_stream, invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr,
     unmarshall_amt, ChannelEventStream, InvoiceStream,
 };
-use super::{policy, wallet};
+use super::{macaroons, policy, wallet};
 use crate::convert::{channel_to_rpc, features_to_rpc, route_hints_from_rpc, route_hints_to_rpc};
 use crate::core::{now_ms, NodeCore};
 use crate::ledger::{InvoiceQuery, NewInvoice};
@@ -374,6 +374,30 @@ impl Lightning for LightningService {
         Ok(Response::new(lnrpc::PolicyUpdateResponse {
             failed_updates: failed.iter().map(policy::failed_to_rpc).collect(),
         }))
+    }
+
+    async fn bake_macaroon(
+        &self,
+        request: Request<lnrpc::BakeMacaroonRequest>,
+    ) -> Result<Response<lnrpc::BakeMacaroonResponse>, Status> {
+        let macaroon = macaroons::bake(&self.core.root_keys, &request.into_inner())?;
+        Ok(Response::new(lnrpc::BakeMacaroonResponse { macaroon }))
+    }
+
+    async fn delete_macaroon_id(
+        &self,
+        request: Request<lnrpc::DeleteMacaroonIdRequest>,
+    ) -> Result<Response<lnrpc::DeleteMacaroonIdResponse>, Status> {
+        let deleted = macaroons::delete(&self.core.root_keys, &request.into_inner())?;
+        Ok(Response::new(lnrpc::DeleteMacaroonIdResponse { deleted }))
+    }
+
+    async fn check_macaroon_permissions(
+        &self,
+        request: Request<lnrpc::CheckMacPermRequest>,
+    ) -> Result<Response<lnrpc::CheckMacPermResponse>, Status> {
+        macaroons::check(&self.core.root_keys, &request.into_inner())?;
+        Ok(Response::new(lnrpc::CheckMacPermResponse { valid: true }))
     }
 
     async fn list_payments(

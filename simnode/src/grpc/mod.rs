@@ -3,6 +3,7 @@
 pub(crate) mod gate;
 pub(crate) mod invoices;
 pub(crate) mod lightning;
+pub(crate) mod macaroons;
 pub(crate) mod policy;
 pub(crate) mod router;
 pub(crate) mod tools;
