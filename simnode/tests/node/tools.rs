@@ -365,11 +365,23 @@ async fn raw_call(t: &TestNode, path: &'static str) -> tonic::Status {
 #[tokio::test]
 async fn unknown_and_removed_methods_answer_unimplemented() {
     let t = TestNode::start().await;
-    // Removed in LND 0.21.
+    // Removed in LND 0.21 (SendPaymentSync, SendToRouteSync, v1 TrackPayment).
     for (path, method, service) in [
         ("/lnrpc.Lightning/SendPaymentSync", "SendPaymentSync", "lnrpc.Lightning"),
         ("/lnrpc.Lightning/SendToRouteSync", "SendToRouteSync", "lnrpc.Lightning"),
         ("/routerrpc.Router/TrackPayment", "TrackPayment", "routerrpc.Router"),
+        // In LND but not simulated.
+        ("/lnrpc.Lightning/QueryRoutes", "QueryRoutes", "lnrpc.Lightning"),
+        (
+            "/lnrpc.Lightning/SubscribeChannelGraph",
+            "SubscribeChannelGraph",
+            "lnrpc.Lightning",
+        ),
+        (
+            "/routerrpc.Router/SubscribeHtlcEvents",
+            "SubscribeHtlcEvents",
+            "routerrpc.Router",
+        ),
     ] {
         let status = raw_call(&t, path).await;
         assert_eq!(status.code(), Code::Unimplemented, "{path}: {status:?}");
