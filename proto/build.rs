@@ -2,7 +2,7 @@
 //! descriptor set to tonic-prost-build for client and server code.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["lightning.proto", "invoices.proto", "router.proto"];
+    let files = ["lightning.proto", "invoices.proto", "router.proto", "verrpc.proto"];
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }

@@ -1,8 +1,8 @@
 //! LND's gRPC API subset used by OpenFatture Lightning, generated from `proto/`.
 //!
-//! `lnrpc` is the main Lightning service, `invoicesrpc` the invoices sub-server
-//! and `routerrpc` the router sub-server; each has a `*_client` and `*_server`
-//! module as tonic generates them.
+//! `lnrpc` is the main Lightning service, `invoicesrpc` the invoices sub-server,
+//! `routerrpc` the router sub-server and `verrpc` the version sub-server; each
+//! has a `*_client` and `*_server` module as tonic generates them.
 
 #![allow(clippy::all, missing_docs)]
 
@@ -19,4 +19,9 @@ pub mod invoicesrpc {
 /// The `routerrpc.Router` sub-server.
 pub mod routerrpc {
     tonic::include_proto!("routerrpc");
+}
+
+/// The `verrpc.Versioner` sub-server.
+pub mod verrpc {
+    tonic::include_proto!("verrpc");
 }

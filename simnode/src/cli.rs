@@ -92,6 +92,28 @@ pub enum FaultKind {
     },
     /// Remove all faults.
     Clear,
+    /// Force-close a channel: it moves to ClosedChannels (LOCAL_FORCE_CLOSE, or
+    /// REMOTE_FORCE_CLOSE with --remote) with a closing txid.
+    ForceClose {
+        /// Short channel id of the channel (ListChannels' chan_id).
+        #[arg(long)]
+        chan_id: u64,
+        /// The peer force-closed (REMOTE_FORCE_CLOSE) rather than us.
+        #[arg(long)]
+        remote: bool,
+    },
+    /// Take a peer offline: ListPeers loses it and its channels become inactive.
+    PeerOffline {
+        /// The peer's pubkey (hex) or alias.
+        #[arg(long)]
+        peer: String,
+    },
+    /// Bring a peer back online: its channels become active again.
+    PeerOnline {
+        /// The peer's pubkey (hex) or alias.
+        #[arg(long)]
+        peer: String,
+    },
 }
 
 impl From<FaultKind> for FaultCommand {
@@ -102,6 +124,9 @@ impl From<FaultKind> for FaultCommand {
             FaultKind::DropStreams => FaultCommand::DropStreams,
             FaultKind::SlowPayments { ms } => FaultCommand::SlowPayments { ms },
             FaultKind::Clear => FaultCommand::Clear,
+            FaultKind::ForceClose { chan_id, remote } => FaultCommand::ForceClose { chan_id, remote },
+            FaultKind::PeerOffline { peer } => FaultCommand::PeerOffline { peer },
+            FaultKind::PeerOnline { peer } => FaultCommand::PeerOnline { peer },
         }
     }
 }

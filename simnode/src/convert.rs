@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use lnd_proto::lnrpc;
 
 use crate::bolt11::feature_name;
-use crate::state::{ChannelState, HtlcState, InvoiceState, PaymentStatus, StoredHopHint, StoredInvoice, StoredPayment};
+use crate::state::{
+    ChannelState, CloseType, ClosedChannelState, HtlcState, InvoiceState, PaymentStatus, StoredHopHint, StoredInvoice,
+    StoredPayment,
+};
 
 /// An invoice as LND's `CreateRPCInvoice` reports it.
 pub(crate) fn invoice_to_rpc(inv: &StoredInvoice) -> lnrpc::Invoice {
@@ -266,5 +269,74 @@ pub(crate) fn payment_to_rpc(p: &StoredPayment) -> lnrpc::Payment {
         htlcs,
         payment_index: p.payment_index,
         failure_reason: p.failure_reason,
+    }
+}
+
+/// The regtest genesis block hash, as LND's `ChannelCloseSummary.chain_hash` shows it.
+const REGTEST_GENESIS_HASH: &str = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
+
+/// A closed channel as LND's `ClosedChannels` (and the CLOSED_CHANNEL channel event) reports it.
+pub(crate) fn closed_channel_to_rpc(c: &ClosedChannelState) -> lnrpc::ChannelCloseSummary {
+    use lnrpc::channel_close_summary::ClosureType;
+    let local_sat = msat_to_sat_i64(c.channel.local_balance_msat);
+    // Our output of our own commitment is time-locked (to_self_delay); after a cooperative or
+    // remote close it is ours at once.
+    let (settled, time_locked) = match c.close_type {
+        CloseType::LocalForce => (0, local_sat),
+        CloseType::Cooperative | CloseType::RemoteForce => (local_sat, 0),
+    };
+    lnrpc::ChannelCloseSummary {
+        channel_point: c.channel.channel_point.clone(),
+        chan_id: c.channel.chan_id,
+        chain_hash: REGTEST_GENESIS_HASH.to_string(),
+        closing_tx_hash: c.closing_txid.clone(),
+        remote_pubkey: c.channel.peer_pubkey.clone(),
+        capacity: sat_i64(c.channel.capacity_sat),
+        close_height: c.close_height,
+        settled_balance: settled,
+        time_locked_balance: time_locked,
+        close_type: match c.close_type {
+            CloseType::Cooperative => ClosureType::CooperativeClose,
+            CloseType::LocalForce => ClosureType::LocalForceClose,
+            CloseType::RemoteForce => ClosureType::RemoteForceClose,
+        } as i32,
+    }
+}
+
+/// A `txid:index` channel point as LND's `ChannelPoint` in channel events: the txid's bytes in
+/// wire (reversed display) order.
+pub(crate) fn channel_point_to_rpc(point: &str) -> lnrpc::ChannelPoint {
+    let (txid_hex, index) = point.split_once(':').unwrap_or((point, "0"));
+    let mut bytes = hex::decode(txid_hex).unwrap_or_default();
+    bytes.reverse();
+    lnrpc::ChannelPoint {
+        funding_txid: Some(lnrpc::channel_point::FundingTxid::FundingTxidBytes(bytes)),
+        output_index: index.parse().unwrap_or(0),
+    }
+}
+
+/// The channel events LND streams when `c` becomes active or inactive.
+pub(crate) fn activity_event(c: &ChannelState) -> lnrpc::ChannelEventUpdate {
+    use lnrpc::channel_event_update::{Channel, UpdateType};
+    let point = channel_point_to_rpc(&c.channel_point);
+    if c.active {
+        lnrpc::ChannelEventUpdate {
+            r#type: UpdateType::ActiveChannel as i32,
+            channel: Some(Channel::ActiveChannel(point)),
+        }
+    } else {
+        lnrpc::ChannelEventUpdate {
+            r#type: UpdateType::InactiveChannel as i32,
+            channel: Some(Channel::InactiveChannel(point)),
+        }
+    }
+}
+
+/// The CLOSED_CHANNEL event of a closed channel.
+pub(crate) fn closed_event(c: &ClosedChannelState) -> lnrpc::ChannelEventUpdate {
+    use lnrpc::channel_event_update::{Channel, UpdateType};
+    lnrpc::ChannelEventUpdate {
+        r#type: UpdateType::ClosedChannel as i32,
+        channel: Some(Channel::ClosedChannel(closed_channel_to_rpc(c))),
     }
 }

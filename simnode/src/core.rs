@@ -3,34 +3,51 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{watch, Notify};
+use lnd_proto::lnrpc;
+use tokio::sync::{broadcast, watch, Notify};
 
 use crate::faults::Faults;
 use crate::keys::NodeKeys;
 use crate::ledger::Ledger;
+use crate::root_keys::RootKeys;
 
 /// The running node's shared state.
 pub(crate) struct NodeCore {
     ledger: Mutex<Ledger>,
     /// Node key and macaroon root key.
     pub(crate) keys: Arc<NodeKeys>,
+    /// Macaroon root keys by id (BakeMacaroon, DeleteMacaroonID, the gRPC gate).
+    pub(crate) root_keys: Arc<RootKeys>,
     /// Alias reported by GetInfo.
     pub(crate) alias: String,
     /// Injected faults.
     pub(crate) faults: Arc<Faults>,
     /// Wakes the expiry watcher when a new deadline may exist.
     pub(crate) watcher: Notify,
+    /// Channel events (SubscribeChannelEvents) for every open subscription.
+    pub(crate) channel_events: broadcast::Sender<lnrpc::ChannelEventUpdate>,
 }
+
+/// Channel events a slow subscriber may fall behind by before it skips some.
+const CHANNEL_EVENT_BUFFER: usize = 256;
 
 impl NodeCore {
     /// Shared state around `ledger`.
-    pub(crate) fn new(ledger: Ledger, keys: Arc<NodeKeys>, alias: String, faults: Arc<Faults>) -> Self {
+    pub(crate) fn new(
+        ledger: Ledger,
+        keys: Arc<NodeKeys>,
+        root_keys: Arc<RootKeys>,
+        alias: String,
+        faults: Arc<Faults>,
+    ) -> Self {
         NodeCore {
             ledger: Mutex::new(ledger),
             keys,
+            root_keys,
             alias,
             faults,
             watcher: Notify::new(),
+            channel_events: broadcast::Sender::new(CHANNEL_EVENT_BUFFER),
         }
     }
 
@@ -39,6 +56,11 @@ impl NodeCore {
     /// so a poisoned lock is simply taken over.
     pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Streams `event` to every SubscribeChannelEvents subscriber (none listening is fine).
+    pub(crate) fn emit_channel_event(&self, event: lnrpc::ChannelEventUpdate) {
+        let _ = self.channel_events.send(event);
     }
 
     /// The node's identity public key, hex.

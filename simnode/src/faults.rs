@@ -57,6 +57,8 @@ impl Faults {
             }
             FaultCommand::SlowPayments { ms } => s.payment_delay_ms = *ms,
             FaultCommand::Clear => *s = Settings::default(),
+            // Channel faults change the ledger; the control surface applies them there.
+            FaultCommand::ForceClose { .. } | FaultCommand::PeerOffline { .. } | FaultCommand::PeerOnline { .. } => {}
         }
     }
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimNodeError;
-use crate::state::{ChannelState, PersistedState, StoredInvoice, StoredPayment};
+use crate::state::{ChannelState, ClosedChannelState, PersistedState, StoredInvoice, StoredPayment};
 
 /// Fewest changes between two snapshots, so that a small state is not rewritten on every change.
 const MIN_CHANGES_PER_SNAPSHOT: u64 = 1_000;
@@ -33,6 +33,9 @@ pub(crate) struct JournalEntry {
     pub(crate) invoices: Vec<StoredInvoice>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) payments: Option<Vec<StoredPayment>>,
+    /// The whole closed-channel list when the change closed a channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) closed_channels: Option<Vec<ClosedChannelState>>,
 }
 
 impl JournalEntry {
@@ -63,6 +66,9 @@ impl JournalEntry {
         }
         if let Some(payments) = self.payments {
             state.payments = payments;
+        }
+        if let Some(closed) = self.closed_channels {
+            state.closed_channels = closed;
         }
         Ok(())
     }
@@ -243,6 +249,7 @@ mod tests {
             channels: state.channels.clone(),
             invoices,
             payments: None,
+            closed_channels: None,
         }
     }
 

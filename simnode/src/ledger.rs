@@ -14,10 +14,15 @@ use crate::convert::invoice_to_rpc;
 use crate::journal::{Journal, JournalEntry};
 use crate::keys::{random_32, NodeKeys};
 use crate::state::{
-    ChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc, StoredInvoice, StoredPayment,
+    ChannelState, ClosedChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc,
+    StoredInvoice, StoredPayment,
 };
 
+mod faults;
+mod policy;
 mod send;
+
+pub(crate) use policy::{FailedPolicyUpdate, PolicyFailure, PolicyUpdate};
 
 pub(crate) use send::SendRequest;
 
@@ -190,6 +195,7 @@ impl Ledger {
             invoices_len: self.state.invoices.len(),
             touched: Vec::new(),
             payments: None,
+            closed: None,
         }
     }
 
@@ -227,6 +233,7 @@ impl Ledger {
             channels: self.state.channels.clone(),
             invoices,
             payments: change.payments.as_ref().map(|_| self.state.payments.clone()),
+            closed_channels: change.closed.as_ref().map(|_| self.state.closed_channels.clone()),
         };
         if let Err(e) = self.journal.append(&entry, &self.state) {
             tracing::error!(error = %e, "simnode: cannot persist state");
@@ -247,12 +254,25 @@ impl Ledger {
         if let Some(payments) = change.payments {
             self.state.payments = payments;
         }
+        if let Some(closed) = change.closed {
+            self.state.closed_channels = closed;
+        }
         self.reindex();
     }
 
     /// The channels.
     pub(crate) fn channels(&self) -> &[ChannelState] {
         &self.state.channels
+    }
+
+    /// Payments sent, in payment-index order.
+    pub(crate) fn payments(&self) -> &[StoredPayment] {
+        &self.state.payments
+    }
+
+    /// Closed channels, in closing order.
+    pub(crate) fn closed_channels(&self) -> &[ClosedChannelState] {
+        &self.state.closed_channels
     }
 
     /// Figures for GetInfo.
@@ -969,4 +989,6 @@ struct Change {
     touched: Vec<(usize, StoredInvoice)>,
     /// The payment list before the change, when it touches payments.
     payments: Option<Vec<StoredPayment>>,
+    /// The closed-channel list before the change, when it closes a channel.
+    closed: Option<Vec<ClosedChannelState>>,
 }

@@ -119,9 +119,18 @@ struct OpProto {
 
 /// Mints a new macaroon of `kind` under `root_key`, in v2 binary form.
 pub(crate) fn mint(kind: MacaroonKind, root_key: &[u8; 32]) -> Vec<u8> {
+    mint_ops(&kind.permissions(), ROOT_KEY_ID, root_key)
+}
+
+/// Mints a macaroon granting `permissions` under root key `root_key` stored as `storage_id`
+/// (BakeMacaroon), in v2 binary form.
+pub(crate) fn mint_ops(permissions: &[(&str, &str)], storage_id: &[u8], root_key: &[u8; 32]) -> Vec<u8> {
     let mut grouped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (entity, action) in kind.permissions() {
-        grouped.entry(entity).or_default().push(action);
+    for &(entity, action) in permissions {
+        let actions = grouped.entry(entity).or_default();
+        if !actions.contains(&action) {
+            actions.push(action);
+        }
     }
     let ops = grouped
         .into_iter()
@@ -137,7 +146,7 @@ pub(crate) fn mint(kind: MacaroonKind, root_key: &[u8; 32]) -> Vec<u8> {
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let id_proto = MacaroonIdProto {
         nonce,
-        storage_id: ROOT_KEY_ID.to_vec(),
+        storage_id: storage_id.to_vec(),
         ops,
     };
     let mut id = vec![ID_VERSION];
@@ -176,9 +185,6 @@ pub(crate) enum AuthError {
     /// The macaroon is valid but does not grant the method's permissions.
     #[error("{}", PERMISSION_DENIED)]
     PermissionDenied,
-    /// The method is not in the permission table.
-    #[error("{0}: unknown permissions required for method")]
-    UnknownMethod(String),
 }
 
 /// A verified macaroon's grants.
@@ -199,8 +205,16 @@ impl Grants {
     }
 }
 
-/// Checks the `macaroon` metadata values of a call against `root_key`.
+/// Checks the `macaroon` metadata values of a call against `root_key` (root key id "0" only).
 pub(crate) fn verify_metadata(values: &[&[u8]], root_key: &[u8; 32]) -> Result<Grants, AuthError> {
+    verify_metadata_with(values, |id| (id == ROOT_KEY_ID).then_some(*root_key))
+}
+
+/// Checks the `macaroon` metadata values of a call, looking the root key up by its id.
+pub(crate) fn verify_metadata_with(
+    values: &[&[u8]],
+    root_key: impl Fn(&[u8]) -> Option<[u8; 32]>,
+) -> Result<Grants, AuthError> {
     let [value] = values else {
         return Err(AuthError::Count(values.len()));
     };
@@ -229,16 +243,18 @@ struct Caveat {
     third_party: bool,
 }
 
-/// Parses and verifies a v2 binary macaroon.
-fn verify_binary(bytes: &[u8], root_key: &[u8; 32]) -> Result<Grants, AuthError> {
+/// Parses and verifies a v2 binary macaroon, looking its root key up by id.
+pub(crate) fn verify_binary(
+    bytes: &[u8],
+    root_key_for: impl Fn(&[u8]) -> Option<[u8; 32]>,
+) -> Result<Grants, AuthError> {
     let (id, caveats, signature) = parse_v2(bytes).ok_or(AuthError::Signature)?;
     if id.first() != Some(&ID_VERSION) {
         return Err(AuthError::Signature);
     }
     let id_proto = MacaroonIdProto::decode(&id[1..]).map_err(|_| AuthError::Signature)?;
-    if id_proto.storage_id != ROOT_KEY_ID {
-        return Err(AuthError::Signature);
-    }
+    let root_key = root_key_for(&id_proto.storage_id).ok_or(AuthError::Signature)?;
+    let root_key = &root_key;
     // The signature chain: HMAC(derived key, id), then HMAC(previous signature, caveat id) per
     // caveat. The last link is checked with the MAC's constant-time comparison.
     let mut key = derive_key(root_key).to_vec();

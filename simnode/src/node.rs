@@ -9,6 +9,7 @@ use std::time::Duration;
 use lnd_proto::invoicesrpc::invoices_server::InvoicesServer;
 use lnd_proto::lnrpc::lightning_server::LightningServer;
 use lnd_proto::routerrpc::router_server::RouterServer;
+use lnd_proto::verrpc::versioner_server::VersionerServer;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -25,10 +26,12 @@ use crate::grpc::gate::{GateLayer, GateShared};
 use crate::grpc::invoices::InvoicesService;
 use crate::grpc::lightning::LightningService;
 use crate::grpc::router::RouterService;
+use crate::grpc::version::VersionService;
 use crate::journal::Journal;
 use crate::keys::{random_32, NodeKeys};
 use crate::ledger::Ledger;
 use crate::macaroon::{self, MacaroonKind};
+use crate::root_keys::RootKeys;
 use crate::state::PersistedState;
 use crate::{tls, topology};
 
@@ -174,7 +177,8 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
         .clone()
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| DEFAULT_ALIAS.to_string());
-    let core = Arc::new(NodeCore::new(ledger, keys.clone(), alias, faults.clone()));
+    let root_keys = Arc::new(RootKeys::load(&paths, keys.clone())?);
+    let core = Arc::new(NodeCore::new(ledger, keys.clone(), root_keys, alias, faults.clone()));
 
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -197,11 +201,12 @@ pub async fn start(cfg: SimNodeConfig) -> Result<RunningNode, SimNodeError> {
         .map_err(|e| SimNodeError::Tls(e.to_string()))?
         .layer(GateLayer::new(GateShared {
             faults: faults.clone(),
-            keys: keys.clone(),
+            root_keys: core.root_keys.clone(),
         }))
         .add_service(LightningServer::new(LightningService { core: core.clone() }))
         .add_service(InvoicesServer::new(InvoicesService { core: core.clone() }))
-        .add_service(RouterServer::new(RouterService { core: core.clone() }));
+        .add_service(RouterServer::new(RouterService { core: core.clone() }))
+        .add_service(VersionerServer::new(VersionService));
     let grpc_stop = wait_for_stop(stop_rx.clone());
     tasks.push(tokio::spawn(async move {
         if let Err(e) = server

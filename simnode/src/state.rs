@@ -135,6 +135,33 @@ pub(crate) struct ChannelState {
     /// The peer's proportional forwarding fee (parts per million).
     #[serde(default = "default_fee_rate_ppm")]
     pub(crate) peer_fee_rate_ppm: u64,
+    /// Our own forwarding policy on this channel (UpdateChannelPolicy).
+    #[serde(default)]
+    pub(crate) own_policy: OwnPolicy,
+}
+
+/// Our side's forwarding policy of a channel, as UpdateChannelPolicy sets it; LND's defaults
+/// (`bitcoin.basefee`, `bitcoin.feerate`, `bitcoin.timelockdelta`, `bitcoin.minhtlc`) until then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct OwnPolicy {
+    pub(crate) fee_base_msat: u64,
+    pub(crate) fee_rate_ppm: u32,
+    pub(crate) time_lock_delta: u32,
+    pub(crate) min_htlc_msat: u64,
+    /// None: LND's default, the capacity less the channel reserve.
+    pub(crate) max_htlc_msat: Option<u64>,
+}
+
+impl Default for OwnPolicy {
+    fn default() -> Self {
+        OwnPolicy {
+            fee_base_msat: 1000,
+            fee_rate_ppm: 1,
+            time_lock_delta: 80,
+            min_htlc_msat: 1000,
+            max_htlc_msat: None,
+        }
+    }
 }
 
 /// LND's default base fee (`bitcoin.basefee`), msat.
@@ -191,6 +218,33 @@ pub(crate) struct PersistedState {
     /// The last HTLC attempt id handed out.
     #[serde(default)]
     pub(crate) last_attempt_id: u64,
+    /// Channels that are closed (ClosedChannels), in closing order.
+    #[serde(default)]
+    pub(crate) closed_channels: Vec<ClosedChannelState>,
+}
+
+/// How a channel was closed, as LND's `ChannelCloseSummary.ClosureType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum CloseType {
+    /// Both sides signed a closing transaction.
+    Cooperative,
+    /// We broadcast our commitment transaction.
+    LocalForce,
+    /// The peer broadcast its commitment transaction.
+    RemoteForce,
+}
+
+/// A channel that is closed, with its state at the close.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ClosedChannelState {
+    /// The channel as it was when it closed.
+    pub(crate) channel: ChannelState,
+    /// Txid (hex, display order) of the closing transaction.
+    pub(crate) closing_txid: String,
+    /// Block height at which the funding output was spent.
+    pub(crate) close_height: u32,
+    /// How it closed.
+    pub(crate) close_type: CloseType,
 }
 
 /// Lifecycle of a sent payment, as LND's `Payment.PaymentStatus`.
@@ -264,6 +318,7 @@ impl PersistedState {
             payments: Vec::new(),
             last_payment_index: 0,
             last_attempt_id: 0,
+            closed_channels: Vec::new(),
         }
     }
 

@@ -25,7 +25,7 @@ use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use serde::Deserialize;
 
 use crate::error::SimNodeError;
-use crate::state::ChannelState;
+use crate::state::{ChannelState, OwnPolicy};
 
 /// One `[[channel]]` table of the topology file.
 #[derive(Debug, Clone, Deserialize)]
@@ -127,6 +127,7 @@ pub(crate) fn load(path: Option<&Path>, now_secs: i64) -> Result<Vec<ChannelStat
             opened_at_secs: now_secs,
             peer_fee_base_msat: spec.fee_base_msat,
             peer_fee_rate_ppm: spec.fee_rate_ppm,
+            own_policy: OwnPolicy::default(),
         });
     }
     Ok(channels)

@@ -72,6 +72,25 @@ pub enum FaultCommand {
     },
     /// Remove latency, slow payments and pending UNAVAILABLE faults.
     Clear,
+    /// Force-close channel `chan_id`: it leaves the open channels for ClosedChannels with
+    /// close type REMOTE_FORCE_CLOSE (`remote`) or LOCAL_FORCE_CLOSE and a closing txid.
+    ForceClose {
+        /// Short channel id of the channel.
+        chan_id: u64,
+        /// The peer broadcast its commitment (else we did).
+        remote: bool,
+    },
+    /// Take peer `peer` (pubkey hex or alias) offline: ListPeers loses it and its channels
+    /// become inactive.
+    PeerOffline {
+        /// Pubkey hex or alias.
+        peer: String,
+    },
+    /// Bring peer `peer` back online: its channels become active again.
+    PeerOnline {
+        /// Pubkey hex or alias.
+        peer: String,
+    },
 }
 
 /// Content of `DIR/control.json`.

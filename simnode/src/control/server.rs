@@ -10,6 +10,7 @@ use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ErrorBody, FaultCommand, PayRequest};
+use crate::convert::{activity_event, closed_event};
 use crate::core::{now_ms, NodeCore};
 use crate::ledger::LedgerError;
 
@@ -84,9 +85,40 @@ async fn fault(State(state): State<ControlState>, headers: HeaderMap, Json(comma
         return unauthorized();
     }
     tracing::info!(?command, "simnode: fault injected");
-    state.core.faults.apply(&command);
-    if command == FaultCommand::DropStreams {
-        state.core.ledger().drop_subscribers();
+    let core = &state.core;
+    let result = match &command {
+        FaultCommand::ForceClose { chan_id, remote } => {
+            let closed = core.ledger().force_close(*chan_id, *remote);
+            closed.map(|closed| {
+                // The link goes down first, then the close is reported (LND's order).
+                if closed.channel.active {
+                    let mut inactive = closed.channel.clone();
+                    inactive.active = false;
+                    core.emit_channel_event(activity_event(&inactive));
+                }
+                core.emit_channel_event(closed_event(&closed));
+            })
+        }
+        FaultCommand::PeerOffline { peer } | FaultCommand::PeerOnline { peer } => {
+            let online = matches!(command, FaultCommand::PeerOnline { .. });
+            let changed = core.ledger().set_peer_online(peer, online);
+            changed.map(|changed| {
+                for c in &changed {
+                    core.emit_channel_event(activity_event(c));
+                }
+            })
+        }
+        other => {
+            state.core.faults.apply(other);
+            if *other == FaultCommand::DropStreams {
+                state.core.ledger().drop_subscribers();
+            }
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({}))).into_response(),
+        Err(LedgerError::Persist(message)) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
+        Err(other) => error(StatusCode::BAD_REQUEST, "bad_request", other.to_string()),
     }
-    (StatusCode::OK, Json(serde_json::json!({}))).into_response()
 }

@@ -12,42 +12,94 @@ use tonic::Status;
 use tower::{Layer, Service};
 
 use crate::faults::Faults;
-use crate::keys::NodeKeys;
-use crate::macaroon::{verify_metadata, AuthError};
+use crate::macaroon::{verify_metadata_with, AuthError};
+use crate::root_keys::RootKeys;
 
-/// The permissions LND requires for each method simnode serves.
+const INFO_READ: &[(&str, &str)] = &[("info", "read")];
+const OFFCHAIN_READ: &[(&str, &str)] = &[("offchain", "read")];
+const OFFCHAIN_WRITE: &[(&str, &str)] = &[("offchain", "write")];
+const INVOICES_READ: &[(&str, &str)] = &[("invoices", "read")];
+const INVOICES_WRITE: &[(&str, &str)] = &[("invoices", "write")];
+const ONCHAIN_READ: &[(&str, &str)] = &[("onchain", "read")];
+const PEERS_READ: &[(&str, &str)] = &[("peers", "read")];
+
+/// Every method simnode serves with the permissions LND 0.21 requires for it (`rpcserver.go`
+/// `MainRPCServerPermissions` and the sub-servers' `macPermissions`).
+pub(crate) const METHOD_PERMISSIONS: &[(&str, &[(&str, &str)])] = &[
+    ("/lnrpc.Lightning/GetInfo", INFO_READ),
+    ("/lnrpc.Lightning/DescribeGraph", INFO_READ),
+    ("/lnrpc.Lightning/GetNodeInfo", INFO_READ),
+    ("/lnrpc.Lightning/GetNetworkInfo", INFO_READ),
+    ("/lnrpc.Lightning/ListPermissions", INFO_READ),
+    ("/lnrpc.Lightning/ChannelBalance", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/ListChannels", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/DecodePayReq", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/PendingChannels", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/ClosedChannels", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/FeeReport", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/ForwardingHistory", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/SubscribeChannelEvents", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/ListPayments", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/ExportAllChannelBackups", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/VerifyChanBackup", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/SubscribeChannelBackups", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/WalletBalance", ONCHAIN_READ),
+    ("/lnrpc.Lightning/GetTransactions", ONCHAIN_READ),
+    ("/lnrpc.Lightning/ListUnspent", ONCHAIN_READ),
+    ("/lnrpc.Lightning/ListPeers", PEERS_READ),
+    ("/lnrpc.Lightning/AddInvoice", INVOICES_WRITE),
+    ("/lnrpc.Lightning/LookupInvoice", INVOICES_READ),
+    ("/lnrpc.Lightning/ListInvoices", INVOICES_READ),
+    ("/lnrpc.Lightning/SubscribeInvoices", INVOICES_READ),
+    ("/invoicesrpc.Invoices/CancelInvoice", INVOICES_WRITE),
+    ("/invoicesrpc.Invoices/AddHoldInvoice", INVOICES_WRITE),
+    ("/invoicesrpc.Invoices/SettleInvoice", INVOICES_WRITE),
+    ("/invoicesrpc.Invoices/LookupInvoiceV2", INVOICES_READ),
+    ("/invoicesrpc.Invoices/SubscribeSingleInvoice", INVOICES_READ),
+    ("/lnrpc.Lightning/UpdateChannelPolicy", OFFCHAIN_WRITE),
+    ("/lnrpc.Lightning/BakeMacaroon", &[("macaroon", "generate")]),
+    ("/lnrpc.Lightning/DeleteMacaroonID", &[("macaroon", "write")]),
+    ("/lnrpc.Lightning/CheckMacaroonPermissions", &[("macaroon", "read")]),
+    ("/routerrpc.Router/SendPaymentV2", OFFCHAIN_WRITE),
+    ("/routerrpc.Router/TrackPaymentV2", OFFCHAIN_READ),
+    ("/verrpc.Versioner/GetVersion", INFO_READ),
+];
+
+/// The permissions LND requires for `path`, if simnode serves it.
 pub(crate) fn required_permissions(path: &str) -> Option<&'static [(&'static str, &'static str)]> {
-    const INFO_READ: &[(&str, &str)] = &[("info", "read")];
-    const OFFCHAIN_READ: &[(&str, &str)] = &[("offchain", "read")];
-    const OFFCHAIN_WRITE: &[(&str, &str)] = &[("offchain", "write")];
-    const INVOICES_READ: &[(&str, &str)] = &[("invoices", "read")];
-    const INVOICES_WRITE: &[(&str, &str)] = &[("invoices", "write")];
-    Some(match path {
-        "/lnrpc.Lightning/GetInfo" => INFO_READ,
-        "/lnrpc.Lightning/ChannelBalance" | "/lnrpc.Lightning/ListChannels" | "/lnrpc.Lightning/DecodePayReq" => {
-            OFFCHAIN_READ
+    METHOD_PERMISSIONS
+        .iter()
+        .find(|(method, _)| *method == path)
+        .map(|(_, permissions)| *permissions)
+}
+
+/// The gRPC services simnode registers.
+const SERVICES: [&str; 4] = [
+    "lnrpc.Lightning",
+    "invoicesrpc.Invoices",
+    "routerrpc.Router",
+    "verrpc.Versioner",
+];
+
+/// What grpc-go answers for a method the server does not register: UNIMPLEMENTED, before any
+/// interceptor (so before LND's macaroon check) runs.
+fn unimplemented(path: &str) -> Status {
+    let trimmed = path.trim_start_matches('/');
+    match trimmed.split_once('/') {
+        Some((service, method)) if SERVICES.contains(&service) => {
+            Status::unimplemented(format!("unknown method {method} for service {service}"))
         }
-        "/lnrpc.Lightning/AddInvoice" => INVOICES_WRITE,
-        "/lnrpc.Lightning/LookupInvoice" | "/lnrpc.Lightning/ListInvoices" | "/lnrpc.Lightning/SubscribeInvoices" => {
-            INVOICES_READ
-        }
-        "/invoicesrpc.Invoices/CancelInvoice"
-        | "/invoicesrpc.Invoices/AddHoldInvoice"
-        | "/invoicesrpc.Invoices/SettleInvoice" => INVOICES_WRITE,
-        "/invoicesrpc.Invoices/LookupInvoiceV2" | "/invoicesrpc.Invoices/SubscribeSingleInvoice" => INVOICES_READ,
-        "/routerrpc.Router/SendPaymentV2" => OFFCHAIN_WRITE,
-        "/routerrpc.Router/TrackPaymentV2" => OFFCHAIN_READ,
-        _ => return None,
-    })
+        Some((service, _)) => Status::unimplemented(format!("unknown service {service}")),
+        _ => Status::unimplemented(format!("malformed method name: {path:?}")),
+    }
 }
 
 /// Checks the call's `macaroon` metadata; the error is the status LND would answer.
-fn authorize(headers: &http::HeaderMap, path: &str, keys: &NodeKeys) -> Result<(), Status> {
-    // LND looks the method up before it looks at the macaroon.
-    let required = required_permissions(path)
-        .ok_or_else(|| Status::unknown(AuthError::UnknownMethod(path.to_string()).to_string()))?;
+fn authorize(headers: &http::HeaderMap, path: &str, root_keys: &RootKeys) -> Result<(), Status> {
+    // A method simnode does not serve never reaches LND's permission check.
+    let required = required_permissions(path).ok_or_else(|| unimplemented(path))?;
     let values: Vec<&[u8]> = headers.get_all("macaroon").iter().map(|v| v.as_bytes()).collect();
-    let grants = verify_metadata(&values, keys.macaroon_root_key()).map_err(|e| Status::unknown(e.to_string()))?;
+    let grants = verify_metadata_with(&values, |id| root_keys.get(id)).map_err(|e| Status::unknown(e.to_string()))?;
     if grants.allows(required, path) {
         Ok(())
     } else {
@@ -81,7 +133,7 @@ fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
 /// State shared by every [`Gate`].
 pub(crate) struct GateShared {
     pub(crate) faults: Arc<Faults>,
-    pub(crate) keys: Arc<NodeKeys>,
+    pub(crate) root_keys: Arc<RootKeys>,
 }
 
 /// Layer producing [`Gate`] services.
@@ -154,7 +206,7 @@ where
             if fault.unavailable {
                 return Ok(Status::unavailable("simnode fault: node unavailable").into_http());
             }
-            if let Err(status) = authorize(request.headers(), &path, &shared.keys) {
+            if let Err(status) = authorize(request.headers(), &path, &shared.root_keys) {
                 return Ok(status.into_http());
             }
             inner.call(request).await

@@ -2,20 +2,29 @@
 
 use std::sync::Arc;
 
+use futures::{Stream, StreamExt};
 use lnd_proto::lnrpc::{self, lightning_server::Lightning};
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
+use super::gate::METHOD_PERMISSIONS;
+use super::tools::{self, Graph, OwnNode};
 use super::{
-    invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr, unmarshall_amt, InvoiceStream,
+    channel_event_stream, invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr,
+    unmarshall_amt, ChannelEventStream, InvoiceStream,
 };
-use crate::bolt11;
+use super::{macaroons, policy, wallet};
 use crate::convert::{channel_to_rpc, features_to_rpc, route_hints_from_rpc, route_hints_to_rpc};
 use crate::core::{now_ms, NodeCore};
 use crate::ledger::{InvoiceQuery, NewInvoice};
+use crate::{backup, bolt11};
 
-/// Version string reported by GetInfo: the LND release simnode imitates.
-pub(crate) const VERSION: &str = "0.19.0-beta simnode";
+/// Version string reported by GetInfo: the LND release simnode imitates, as LND formats it
+/// (`build.Version() + " commit=" + build.Commit`).
+pub(crate) const VERSION: &str = "0.21.2-beta commit=v0.21.2-beta";
+
+/// A server stream of channel backup snapshots.
+pub(crate) type BackupStream = std::pin::Pin<Box<dyn Stream<Item = Result<lnrpc::ChanBackupSnapshot, Status>> + Send>>;
 
 /// The main Lightning service.
 pub(crate) struct LightningService {
@@ -59,10 +68,10 @@ impl Lightning for LightningService {
         let info = self.core.ledger().info();
         Ok(Response::new(lnrpc::GetInfoResponse {
             version: VERSION.to_string(),
-            commit_hash: "simnode".to_string(),
+            commit_hash: super::version::COMMIT_HASH.to_string(),
             identity_pubkey: self.core.pubkey_hex(),
             alias: self.core.alias.clone(),
-            color: "#3399ff".to_string(),
+            color: tools::NODE_COLOR.to_string(),
             num_pending_channels: 0,
             num_active_channels: info.num_active_channels,
             num_inactive_channels: info.num_inactive_channels,
@@ -78,7 +87,7 @@ impl Lightning for LightningService {
                 network: "regtest".to_string(),
             }],
             uris: Vec::new(),
-            features: features_to_rpc(&[0, 9, 12, 14, 17]),
+            features: features_to_rpc(&tools::NODE_FEATURE_BITS),
             wallet_synced: true,
         }))
     }
@@ -241,5 +250,230 @@ impl Lightning for LightningService {
             num_msat: i64::try_from(amount_msat).unwrap_or(i64::MAX),
             features: features_to_rpc(&decoded.feature_bits),
         }))
+    }
+
+    async fn wallet_balance(
+        &self,
+        request: Request<lnrpc::WalletBalanceRequest>,
+    ) -> Result<Response<lnrpc::WalletBalanceResponse>, Status> {
+        let ledger = self.core.ledger();
+        tools::wallet_balance(&request.into_inner(), ledger.channels()).map(Response::new)
+    }
+
+    async fn list_peers(
+        &self,
+        _request: Request<lnrpc::ListPeersRequest>,
+    ) -> Result<Response<lnrpc::ListPeersResponse>, Status> {
+        Ok(Response::new(tools::list_peers(self.core.ledger().channels())))
+    }
+
+    async fn pending_channels(
+        &self,
+        _request: Request<lnrpc::PendingChannelsRequest>,
+    ) -> Result<Response<lnrpc::PendingChannelsResponse>, Status> {
+        Ok(Response::new(tools::pending_channels()))
+    }
+
+    async fn closed_channels(
+        &self,
+        request: Request<lnrpc::ClosedChannelsRequest>,
+    ) -> Result<Response<lnrpc::ClosedChannelsResponse>, Status> {
+        let ledger = self.core.ledger();
+        Ok(Response::new(tools::closed_channels(
+            &request.into_inner(),
+            ledger.closed_channels(),
+        )))
+    }
+
+    async fn describe_graph(
+        &self,
+        request: Request<lnrpc::ChannelGraphRequest>,
+    ) -> Result<Response<lnrpc::ChannelGraph>, Status> {
+        let req = request.into_inner();
+        let graph = self.graph(req.include_unannounced);
+        Ok(Response::new(lnrpc::ChannelGraph {
+            nodes: graph.nodes,
+            edges: graph.edges,
+        }))
+    }
+
+    async fn get_node_info(
+        &self,
+        request: Request<lnrpc::NodeInfoRequest>,
+    ) -> Result<Response<lnrpc::NodeInfo>, Status> {
+        // GetNodeInfo walks the public graph (ForEachNodeChannel over announced channels).
+        self.graph(false).node_info(&request.into_inner()).map(Response::new)
+    }
+
+    async fn get_network_info(
+        &self,
+        _request: Request<lnrpc::NetworkInfoRequest>,
+    ) -> Result<Response<lnrpc::NetworkInfo>, Status> {
+        Ok(Response::new(self.graph(false).network_info()))
+    }
+
+    async fn get_transactions(
+        &self,
+        request: Request<lnrpc::GetTransactionsRequest>,
+    ) -> Result<Response<lnrpc::TransactionDetails>, Status> {
+        let block_height = self.core.ledger().info().block_height;
+        wallet::get_transactions(&request.into_inner(), &self.core.keys, block_height).map(Response::new)
+    }
+
+    async fn list_unspent(
+        &self,
+        request: Request<lnrpc::ListUnspentRequest>,
+    ) -> Result<Response<lnrpc::ListUnspentResponse>, Status> {
+        let block_height = self.core.ledger().info().block_height;
+        wallet::list_unspent(&request.into_inner(), &self.core.keys, block_height).map(Response::new)
+    }
+
+    async fn forwarding_history(
+        &self,
+        request: Request<lnrpc::ForwardingHistoryRequest>,
+    ) -> Result<Response<lnrpc::ForwardingHistoryResponse>, Status> {
+        // The simulated peers never route through this node: the forwarding log is empty.
+        let req = request.into_inner();
+        Ok(Response::new(lnrpc::ForwardingHistoryResponse {
+            forwarding_events: Vec::new(),
+            last_offset_index: req.index_offset,
+        }))
+    }
+
+    async fn list_permissions(
+        &self,
+        _request: Request<lnrpc::ListPermissionsRequest>,
+    ) -> Result<Response<lnrpc::ListPermissionsResponse>, Status> {
+        let method_permissions = METHOD_PERMISSIONS
+            .iter()
+            .map(|(method, permissions)| {
+                let permissions = permissions
+                    .iter()
+                    .map(|(entity, action)| lnrpc::MacaroonPermission {
+                        entity: entity.to_string(),
+                        action: action.to_string(),
+                    })
+                    .collect();
+                (method.to_string(), lnrpc::MacaroonPermissionList { permissions })
+            })
+            .collect();
+        Ok(Response::new(lnrpc::ListPermissionsResponse { method_permissions }))
+    }
+
+    async fn update_channel_policy(
+        &self,
+        request: Request<lnrpc::PolicyUpdateRequest>,
+    ) -> Result<Response<lnrpc::PolicyUpdateResponse>, Status> {
+        let req = request.into_inner();
+        let (target, update) = policy::parse_update(&req)?;
+        let failed = self
+            .core
+            .ledger()
+            .update_policy(target.as_deref(), &update)
+            .map_err(ledger_status)?;
+        Ok(Response::new(lnrpc::PolicyUpdateResponse {
+            failed_updates: failed.iter().map(policy::failed_to_rpc).collect(),
+        }))
+    }
+
+    async fn bake_macaroon(
+        &self,
+        request: Request<lnrpc::BakeMacaroonRequest>,
+    ) -> Result<Response<lnrpc::BakeMacaroonResponse>, Status> {
+        let macaroon = macaroons::bake(&self.core.root_keys, &request.into_inner())?;
+        Ok(Response::new(lnrpc::BakeMacaroonResponse { macaroon }))
+    }
+
+    async fn delete_macaroon_id(
+        &self,
+        request: Request<lnrpc::DeleteMacaroonIdRequest>,
+    ) -> Result<Response<lnrpc::DeleteMacaroonIdResponse>, Status> {
+        let deleted = macaroons::delete(&self.core.root_keys, &request.into_inner())?;
+        Ok(Response::new(lnrpc::DeleteMacaroonIdResponse { deleted }))
+    }
+
+    async fn check_macaroon_permissions(
+        &self,
+        request: Request<lnrpc::CheckMacPermRequest>,
+    ) -> Result<Response<lnrpc::CheckMacPermResponse>, Status> {
+        macaroons::check(&self.core.root_keys, &request.into_inner())?;
+        Ok(Response::new(lnrpc::CheckMacPermResponse { valid: true }))
+    }
+
+    async fn list_payments(
+        &self,
+        request: Request<lnrpc::ListPaymentsRequest>,
+    ) -> Result<Response<lnrpc::ListPaymentsResponse>, Status> {
+        let ledger = self.core.ledger();
+        tools::list_payments(&request.into_inner(), ledger.payments()).map(Response::new)
+    }
+
+    async fn export_all_channel_backups(
+        &self,
+        _request: Request<lnrpc::ChanBackupExportRequest>,
+    ) -> Result<Response<lnrpc::ChanBackupSnapshot>, Status> {
+        let ledger = self.core.ledger();
+        backup::export_all(&self.core.keys, ledger.channels()).map(Response::new)
+    }
+
+    async fn verify_chan_backup(
+        &self,
+        request: Request<lnrpc::ChanBackupSnapshot>,
+    ) -> Result<Response<lnrpc::VerifyChanBackupResponse>, Status> {
+        let chan_points = backup::verify(&self.core.keys, &request.into_inner())?;
+        Ok(Response::new(lnrpc::VerifyChanBackupResponse { chan_points }))
+    }
+
+    type SubscribeChannelBackupsStream = BackupStream;
+
+    async fn subscribe_channel_backups(
+        &self,
+        _request: Request<lnrpc::ChannelBackupSubscription>,
+    ) -> Result<Response<Self::SubscribeChannelBackupsStream>, Status> {
+        use lnrpc::channel_event_update::UpdateType;
+        let stop = self.core.faults.stream_stop();
+        let events = channel_event_stream(self.core.channel_events.subscribe(), stop);
+        let core = self.core.clone();
+        // A new snapshot whenever the set of open channels changes.
+        let snapshots = events.filter_map(move |event| {
+            let core = core.clone();
+            async move {
+                let event = event.ok()?;
+                let changed =
+                    event.r#type == UpdateType::OpenChannel as i32 || event.r#type == UpdateType::ClosedChannel as i32;
+                changed.then(|| backup::export_all(&core.keys, core.ledger().channels()))
+            }
+        });
+        Ok(Response::new(Box::pin(snapshots)))
+    }
+
+    type SubscribeChannelEventsStream = ChannelEventStream;
+
+    async fn subscribe_channel_events(
+        &self,
+        _request: Request<lnrpc::ChannelEventSubscription>,
+    ) -> Result<Response<Self::SubscribeChannelEventsStream>, Status> {
+        let stop = self.core.faults.stream_stop();
+        let rx = self.core.channel_events.subscribe();
+        Ok(Response::new(channel_event_stream(rx, stop)))
+    }
+
+    async fn fee_report(
+        &self,
+        _request: Request<lnrpc::FeeReportRequest>,
+    ) -> Result<Response<lnrpc::FeeReportResponse>, Status> {
+        Ok(Response::new(tools::fee_report(self.core.ledger().channels())))
+    }
+}
+
+impl LightningService {
+    /// The channel graph around this node, now.
+    fn graph(&self, include_unannounced: bool) -> Graph {
+        let pubkey = self.core.pubkey_hex();
+        let own = OwnNode {
+            pubkey: &pubkey,
+            alias: &self.core.alias,
+        };
+        Graph::build(&own, self.core.ledger().channels(), include_unannounced)
     }
 }

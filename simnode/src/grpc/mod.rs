@@ -3,14 +3,19 @@
 pub(crate) mod gate;
 pub(crate) mod invoices;
 pub(crate) mod lightning;
+pub(crate) mod macaroons;
+pub(crate) mod policy;
 pub(crate) mod router;
+pub(crate) mod tools;
+pub(crate) mod version;
+pub(crate) mod wallet;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use lnd_proto::lnrpc;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::Status;
 
@@ -25,6 +30,27 @@ pub(crate) fn invoice_stream(
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> InvoiceStream {
     Box::pin(UnboundedReceiverStream::new(rx).map(Ok).take_until(stop))
+}
+
+/// A server stream of channel events.
+pub(crate) type ChannelEventStream = Pin<Box<dyn Stream<Item = Result<lnrpc::ChannelEventUpdate, Status>> + Send>>;
+
+/// Channel events from `rx` as a gRPC stream that also ends when `stop` completes; a subscriber
+/// that fell behind skips what it missed.
+pub(crate) fn channel_event_stream(
+    rx: broadcast::Receiver<lnrpc::ChannelEventUpdate>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> ChannelEventStream {
+    let events = futures::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(event) => return Some((Ok(event), rx)),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Box::pin(events.take_until(stop))
 }
 
 /// LND returns plain Go errors (status UNKNOWN with the error text) for nearly everything.

@@ -108,6 +108,53 @@ async fn run_pay_fault_and_terminate() {
     assert_eq!(err.code(), tonic::Code::Unavailable);
     ln.get_info(lnrpc::GetInfoRequest {}).await.expect("available again");
 
+    // Channel faults from the command line: a peer offline, then a force close.
+    let fault_cli = |args: &[&str]| {
+        simnode()
+            .args(["fault", "--data-dir"])
+            .arg(&data_dir)
+            .args(args)
+            .output()
+            .expect("simnode fault")
+    };
+    let channels = ln
+        .list_channels(lnrpc::ListChannelsRequest::default())
+        .await
+        .expect("ListChannels")
+        .into_inner()
+        .channels;
+    let out = fault_cli(&["peer-offline", "--peer", "bob"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let peers = ln
+        .list_peers(lnrpc::ListPeersRequest::default())
+        .await
+        .expect("ListPeers")
+        .into_inner()
+        .peers;
+    assert_eq!(peers.len(), channels.len() - 1);
+    let chan_id = channels[0].chan_id.to_string();
+    let out = fault_cli(&["force-close", "--chan-id", &chan_id, "--remote"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let closed = ln
+        .closed_channels(lnrpc::ClosedChannelsRequest::default())
+        .await
+        .expect("ClosedChannels")
+        .into_inner()
+        .channels;
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].chan_id, channels[0].chan_id);
+    assert_eq!(
+        closed[0].close_type,
+        lnrpc::channel_close_summary::ClosureType::RemoteForceClose as i32
+    );
+    let out = fault_cli(&["force-close", "--chan-id", &chan_id]);
+    assert!(!out.status.success(), "a closed channel cannot close again");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("no open channel with chan_id {chan_id}")),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let status = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())

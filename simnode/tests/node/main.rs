@@ -17,3 +17,4 @@ mod node_basics;
 mod payments;
 mod send_payment;
 mod subscriptions;
+mod tools;

@@ -17,7 +17,7 @@ async fn get_info_and_default_topology_look_like_lnd() {
     assert_eq!(info.identity_pubkey, t.node.node_pubkey_hex());
     assert_eq!(info.identity_pubkey.len(), 66);
     assert_eq!(info.alias, "test-node");
-    assert!(info.version.starts_with("0.19.0-beta"), "{}", info.version);
+    assert!(info.version.starts_with("0.21.2-beta commit="), "{}", info.version);
     assert_eq!(
         info.chains,
         vec![lnrpc::Chain {

@@ -246,3 +246,97 @@ async fn slow_payment_past_its_timeout_fails_with_timeout() {
     assert_eq!(last.status, PaymentStatus::Succeeded as i32);
     t.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn list_payments_pages_like_lnd() {
+    let (mut t, alice, bob) = start().await;
+    let mut rt = t.router_with(MacaroonKind::Admin);
+    let mut hashes = Vec::new();
+    for (i, fee_limit_msat) in [100_000, 1_000, 100_000].into_iter().enumerate() {
+        let inv = t.add_invoice(10_000, &format!("p{i}")).await;
+        let req = circular_payment(&inv.payment_request, alice.chan_id, &bob.remote_pubkey, fee_limit_msat);
+        let last = send_payment_final(&mut rt, req).await;
+        hashes.push((last.payment_index, last.status));
+    }
+    let succeeded = PaymentStatus::Succeeded as i32;
+    assert_eq!(
+        hashes.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+        vec![succeeded, PaymentStatus::Failed as i32, succeeded]
+    );
+    let mut ro = t.ln_with(MacaroonKind::Readonly);
+    let list = |req: lnrpc::ListPaymentsRequest| {
+        let mut ro = ro.clone();
+        async move { ro.list_payments(req).await.expect("ListPayments").into_inner() }
+    };
+    let indexes = |r: &lnrpc::ListPaymentsResponse| r.payments.iter().map(|p| p.payment_index).collect::<Vec<_>>();
+    let (i1, i2, i3) = (hashes[0].0, hashes[1].0, hashes[2].0);
+
+    // Only completed payments by default; the failed one needs include_incomplete.
+    let done = list(lnrpc::ListPaymentsRequest::default()).await;
+    assert_eq!(indexes(&done), vec![i1, i3]);
+    assert_eq!((done.first_index_offset, done.last_index_offset), (i1, i3));
+    assert_eq!(done.total_num_payments, 0, "only counted when asked");
+    let all = list(lnrpc::ListPaymentsRequest {
+        include_incomplete: true,
+        count_total_payments: true,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(indexes(&all), vec![i1, i2, i3]);
+    assert_eq!(all.total_num_payments, 3);
+    // Succeeded payments carry their attempts; the unroutable one never made any.
+    assert!(all.payments[0].htlcs.len() == 1 && all.payments[2].htlcs.len() == 1);
+    assert!(all.payments[1].htlcs.is_empty());
+    assert!(all.payments[0].htlcs[0]
+        .route
+        .as_ref()
+        .is_some_and(|r| !r.hops.is_empty()));
+
+    // Forward from an exclusive offset, one at a time.
+    let page = list(lnrpc::ListPaymentsRequest {
+        include_incomplete: true,
+        index_offset: i1,
+        max_payments: 1,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(indexes(&page), vec![i2]);
+    // Backwards: the newest ones before the offset, still oldest first.
+    let back = list(lnrpc::ListPaymentsRequest {
+        include_incomplete: true,
+        reversed: true,
+        max_payments: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(indexes(&back), vec![i2, i3]);
+    assert_eq!(back.first_index_offset, i2);
+    // omit_hops strips the routes' hops.
+    let slim = list(lnrpc::ListPaymentsRequest {
+        omit_hops: true,
+        ..Default::default()
+    })
+    .await;
+    assert!(slim
+        .payments
+        .iter()
+        .flat_map(|p| &p.htlcs)
+        .all(|h| h.route.as_ref().is_none_or(|r| r.hops.is_empty())));
+
+    let err = ro
+        .list_payments(lnrpc::ListPaymentsRequest {
+            creation_date_start: 20,
+            creation_date_end: 10,
+            ..Default::default()
+        })
+        .await
+        .expect_err("bad dates");
+    assert_eq!(err.message(), "start date(20) must be before end date(10)");
+    let err = t
+        .ln_with(MacaroonKind::Invoice)
+        .list_payments(lnrpc::ListPaymentsRequest::default())
+        .await
+        .expect_err("offchain:read");
+    assert_eq!(err.message(), "permission denied");
+    t.node.shutdown().await;
+}

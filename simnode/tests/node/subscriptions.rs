@@ -158,3 +158,48 @@ async fn single_invoice_stream_starts_with_the_current_state_and_sees_cancel() {
     assert_eq!(err.message(), "invalid hash length of 3, want 32");
     t.node.shutdown().await;
 }
+
+#[tokio::test]
+async fn single_invoice_stream_sees_a_hold_invoice_accepted_then_settled() {
+    let t = TestNode::start().await;
+    let mut inv = t.inv.clone();
+    let preimage = [9u8; 32];
+    use bitcoin::hashes::{sha256, Hash};
+    let hash = sha256::Hash::hash(&preimage).to_byte_array().to_vec();
+    let hold = inv
+        .add_hold_invoice(invoicesrpc::AddHoldInvoiceRequest {
+            hash: hash.clone(),
+            value: 4_000,
+            ..Default::default()
+        })
+        .await
+        .expect("hold")
+        .into_inner();
+    let mut stream = inv
+        .subscribe_single_invoice(invoicesrpc::SubscribeSingleInvoiceRequest { r_hash: hash })
+        .await
+        .expect("subscribe")
+        .into_inner();
+    assert_eq!(next(&mut stream).await.state, OPEN);
+    simnode::pay(&t.data_dir(), &hold.payment_request, PayOptions::default())
+        .await
+        .expect("pay");
+    assert_eq!(next(&mut stream).await.state, InvoiceState::Accepted as i32);
+    inv.settle_invoice(invoicesrpc::SettleInvoiceMsg {
+        preimage: preimage.to_vec(),
+    })
+    .await
+    .expect("settle");
+    let settled = next(&mut stream).await;
+    assert_eq!(settled.state, SETTLED);
+    assert_eq!(settled.r_preimage, preimage.to_vec());
+    assert_eq!(settled.amt_paid_sat, 4_000);
+    assert!(
+        tokio::time::timeout(Duration::from_secs(3), stream.next())
+            .await
+            .expect("ends")
+            .is_none(),
+        "final state ends the stream"
+    );
+    t.node.shutdown().await;
+}
