@@ -30,44 +30,7 @@ fn openfatture(home: &Path, node: &RunningNode) -> Command {
 /// The PDF's text and the text of its drawn QR code.
 fn read_pdf(path: &Path) -> (String, String) {
     let bytes = std::fs::read(path).expect("the PDF was written");
-    let doc = lopdf::Document::load_mem(&bytes).expect("a PDF");
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    let text = doc.extract_text(&pages).expect("text");
-    let last = *doc.get_pages().values().last().expect("page");
-    let content = lopdf::content::Content::decode(&doc.get_page_content(last)).expect("content");
-    let squares: Vec<(f32, f32, f32)> = content
-        .operations
-        .iter()
-        .filter(|op| op.operator == "re")
-        .map(|op| {
-            let v: Vec<f32> = op.operands.iter().map(|o| o.as_float().expect("number")).collect();
-            (v[0], v[1], v[2])
-        })
-        .collect();
-    let module = squares[0].2;
-    let min_x = squares.iter().map(|s| s.0).fold(f32::MAX, f32::min);
-    let max_y = squares.iter().map(|s| s.1).fold(f32::MIN, f32::max);
-    let cells: std::collections::BTreeSet<(usize, usize)> = squares
-        .iter()
-        .map(|(x, y, _)| {
-            (
-                ((x - min_x) / module).round() as usize,
-                ((max_y - y) / module).round() as usize,
-            )
-        })
-        .collect();
-    let n = cells.iter().map(|c| c.0.max(c.1)).max().expect("cells") + 1;
-    let side = (n + 8) * 4;
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
-        let m = |p: usize| (p / 4).checked_sub(4);
-        match (m(x), m(y)) {
-            (Some(mx), Some(my)) if cells.contains(&(mx, my)) => 0,
-            _ => 255,
-        }
-    });
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code");
-    (text, grids[0].decode().expect("decodes").1)
+    (common::pdf::text_of(&bytes), common::pdf::qr_of(&bytes))
 }
 
 #[test]

@@ -97,6 +97,7 @@ pub static LIQUIDITY_MANAGER_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex:
 pub mod lightning;
 pub mod log;
 pub mod p7m;
+pub mod pdf;
 pub mod pg;
 pub mod rates;
 pub mod smtp;
