@@ -2,7 +2,7 @@
 //! link belongs to a fattura or to a standalone Lightning invoice, and at most one per target is
 //! live (unrevoked) at a time (a partial unique index in both engines).
 
-use sqlx::FromRow;
+use sqlx::{Any, FromRow, Transaction};
 
 use super::{Store, StoreError};
 
@@ -64,6 +64,26 @@ fn target_binds(target: &LinkTarget) -> (Option<i64>, Option<String>) {
     }
 }
 
+/// Adds a live link row for `target` inside `tx`.
+async fn insert_link(
+    tx: &mut Transaction<'_, Any>,
+    token_hash: &str,
+    target: &LinkTarget,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (fattura_id, ln_invoice_id) = target_binds(target);
+    sqlx::query(
+        "INSERT INTO payment_links (token_hash, fattura_id, ln_invoice_id, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(fattura_id)
+    .bind(ln_invoice_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Stores a new live link with `token_hash` for `target`, revoking the live one it replaces,
     /// in one transaction.
@@ -81,18 +101,10 @@ impl Store {
         )
         .bind(now)
         .bind(fattura_id)
-        .bind(ln_invoice_id.clone())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO payment_links (token_hash, fattura_id, ln_invoice_id, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_hash)
-        .bind(fattura_id)
         .bind(ln_invoice_id)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
+        insert_link(tx.tx(), token_hash, target, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -110,21 +122,13 @@ impl Store {
             "SELECT token_hash FROM payment_links WHERE revoked_at IS NULL AND (fattura_id = $1 OR ln_invoice_id = $2)",
         )
         .bind(fattura_id)
-        .bind(ln_invoice_id.clone())
+        .bind(ln_invoice_id)
         .fetch_optional(&mut *tx)
         .await?;
         if live.is_some() {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO payment_links (token_hash, fattura_id, ln_invoice_id, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_hash)
-        .bind(fattura_id)
-        .bind(ln_invoice_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_link(tx.tx(), token_hash, target, now).await?;
         tx.commit().await?;
         Ok(true)
     }
