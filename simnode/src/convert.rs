@@ -6,8 +6,8 @@ use lnd_proto::lnrpc;
 
 use crate::bolt11::feature_name;
 use crate::state::{
-    ChannelState, CloseType, ClosedChannelState, HtlcState, InvoiceState, PaymentStatus, StoredHopHint, StoredInvoice,
-    StoredPayment,
+    ChannelState, CloseType, ClosedChannelState, HtlcState, InvoiceState, PaymentStatus, StoredHop, StoredHopHint,
+    StoredInvoice, StoredPayment,
 };
 
 /// An invoice as LND's `CreateRPCInvoice` reports it.
@@ -192,6 +192,43 @@ pub(crate) fn sat_i64(sat: u64) -> i64 {
     i64::try_from(sat).unwrap_or(i64::MAX)
 }
 
+/// A route as LND's `MarshallRoute` reports it: each hop's fee is what that hop's node keeps
+/// (what reaches it minus what it forwards), and `chan_capacity` is the amount reaching the hop
+/// in sat (LND does not know the capacity there and fills in the incoming amount).
+// LND still fills the deprecated `tlv_payload` (always true since legacy payloads went away).
+#[allow(deprecated)]
+pub(crate) fn route_to_rpc(hops: &[StoredHop], total_time_lock: u32) -> lnrpc::Route {
+    let total_amt_msat = hops.first().map(|h| h.amt_to_forward_msat + h.fee_msat).unwrap_or(0);
+    let total_fees_msat: u64 = hops.iter().map(|h| h.fee_msat).sum();
+    let mut incoming_msat = total_amt_msat;
+    let hops = hops
+        .iter()
+        .map(|h| {
+            let hop = lnrpc::Hop {
+                chan_id: h.chan_id,
+                chan_capacity: msat_to_sat_i64(incoming_msat),
+                amt_to_forward: msat_to_sat_i64(h.amt_to_forward_msat),
+                fee: msat_to_sat_i64(h.fee_msat),
+                expiry: h.expiry,
+                amt_to_forward_msat: msat_i64(h.amt_to_forward_msat),
+                fee_msat: msat_i64(h.fee_msat),
+                pub_key: h.pub_key.clone(),
+                tlv_payload: true,
+            };
+            incoming_msat = h.amt_to_forward_msat;
+            hop
+        })
+        .collect();
+    lnrpc::Route {
+        total_time_lock,
+        total_fees: msat_to_sat_i64(total_fees_msat),
+        total_amt: msat_to_sat_i64(total_amt_msat),
+        hops,
+        total_fees_msat: msat_i64(total_fees_msat),
+        total_amt_msat: msat_i64(total_amt_msat),
+    }
+}
+
 /// A sent payment as LND's `Payment` (routerrpc streams) reports it.
 pub(crate) fn payment_to_rpc(p: &StoredPayment) -> lnrpc::Payment {
     use lnrpc::htlc_attempt::HtlcStatus;
@@ -200,29 +237,7 @@ pub(crate) fn payment_to_rpc(p: &StoredPayment) -> lnrpc::Payment {
         .htlcs
         .iter()
         .map(|a| {
-            let total_amt_msat = a.hops.first().map(|h| h.amt_to_forward_msat + h.fee_msat).unwrap_or(0);
-            let total_fees_msat: u64 = a.hops.iter().map(|h| h.fee_msat).sum();
-            let route = lnrpc::Route {
-                total_time_lock: a.total_time_lock,
-                total_fees: msat_to_sat_i64(total_fees_msat),
-                total_amt: msat_to_sat_i64(total_amt_msat),
-                hops: a
-                    .hops
-                    .iter()
-                    .map(|h| lnrpc::Hop {
-                        chan_id: h.chan_id,
-                        chan_capacity: sat_i64(h.chan_capacity_sat),
-                        amt_to_forward: msat_to_sat_i64(h.amt_to_forward_msat),
-                        fee: msat_to_sat_i64(h.fee_msat),
-                        expiry: h.expiry,
-                        amt_to_forward_msat: msat_i64(h.amt_to_forward_msat),
-                        fee_msat: msat_i64(h.fee_msat),
-                        pub_key: h.pub_key.clone(),
-                    })
-                    .collect(),
-                total_fees_msat: msat_i64(total_fees_msat),
-                total_amt_msat: msat_i64(total_amt_msat),
-            };
+            let route = route_to_rpc(&a.hops, a.total_time_lock);
             let status = match (a.succeeded, a.failure_code) {
                 (true, _) => HtlcStatus::Succeeded,
                 (false, Some(_)) => HtlcStatus::Failed,
@@ -312,6 +327,20 @@ pub(crate) fn channel_point_to_rpc(point: &str) -> lnrpc::ChannelPoint {
     lnrpc::ChannelPoint {
         funding_txid: Some(lnrpc::channel_point::FundingTxid::FundingTxidBytes(bytes)),
         output_index: index.parse().unwrap_or(0),
+    }
+}
+
+/// SubscribeChannelGraph's update when a channel's funding output is spent.
+pub(crate) fn closed_graph_update(closed: &ClosedChannelState) -> lnrpc::GraphTopologyUpdate {
+    let c = &closed.channel;
+    lnrpc::GraphTopologyUpdate {
+        closed_chans: vec![lnrpc::ClosedChannelUpdate {
+            chan_id: c.chan_id,
+            capacity: sat_i64(c.capacity_sat),
+            closed_height: closed.close_height,
+            chan_point: Some(channel_point_to_rpc(&c.channel_point)),
+        }],
+        ..Default::default()
     }
 }
 

@@ -26,6 +26,8 @@ pub(crate) struct NodeCore {
     pub(crate) watcher: Notify,
     /// Channel events (SubscribeChannelEvents) for every open subscription.
     pub(crate) channel_events: broadcast::Sender<lnrpc::ChannelEventUpdate>,
+    /// Channel graph changes (SubscribeChannelGraph) for every open subscription.
+    pub(crate) graph_events: broadcast::Sender<lnrpc::GraphTopologyUpdate>,
 }
 
 /// Channel events a slow subscriber may fall behind by before it skips some.
@@ -48,6 +50,7 @@ impl NodeCore {
             faults,
             watcher: Notify::new(),
             channel_events: broadcast::Sender::new(CHANNEL_EVENT_BUFFER),
+            graph_events: broadcast::Sender::new(CHANNEL_EVENT_BUFFER),
         }
     }
 
@@ -61,6 +64,11 @@ impl NodeCore {
     /// Streams `event` to every SubscribeChannelEvents subscriber (none listening is fine).
     pub(crate) fn emit_channel_event(&self, event: lnrpc::ChannelEventUpdate) {
         let _ = self.channel_events.send(event);
+    }
+
+    /// Streams `update` to every SubscribeChannelGraph subscriber (none listening is fine).
+    pub(crate) fn emit_graph_update(&self, update: lnrpc::GraphTopologyUpdate) {
+        let _ = self.graph_events.send(update);
     }
 
     /// The node's identity public key, hex.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use bitcoin::hashes::{sha256, Hash};
 use lnd_proto::lnrpc;
-use tokio::sync::mpsc;
+use lnd_proto::routerrpc;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::bolt11::{self, InvoiceTerms, MAX_DESCRIPTION_BYTES};
 use crate::control::{PayOptions, PayOutcome, PayStatus};
@@ -19,11 +20,15 @@ use crate::state::{
 };
 
 mod faults;
+mod htlc_events;
 mod policy;
+mod routes;
 mod send;
 
 pub(crate) use policy::{FailedPolicyUpdate, PolicyFailure, PolicyUpdate};
 
+pub(crate) use htlc_events::subscribed as htlc_subscribed;
+pub(crate) use routes::{FoundRoute, RouteQuery};
 pub(crate) use send::SendRequest;
 
 /// LND's `DefaultInvoiceExpiry`: 24 hours.
@@ -140,7 +145,14 @@ pub(crate) struct Ledger {
     all_subscribers: Vec<AllSubscriber>,
     single_subscribers: Vec<SingleSubscriber>,
     mpp_timeout_ms: i64,
+    /// SubscribeHtlcEvents subscribers.
+    htlc_events: broadcast::Sender<routerrpc::HtlcEvent>,
+    /// HTLC events of the change under way, sent once it is committed.
+    htlc_outbox: Vec<routerrpc::HtlcEvent>,
 }
+
+/// HTLC events a slow subscriber may fall behind by before it skips some.
+const HTLC_EVENT_BUFFER: usize = 1024;
 
 impl Ledger {
     /// A ledger over `state`, persisted through `journal`.
@@ -155,6 +167,8 @@ impl Ledger {
             all_subscribers: Vec::new(),
             single_subscribers: Vec::new(),
             mpp_timeout_ms,
+            htlc_events: broadcast::Sender::new(HTLC_EVENT_BUFFER),
+            htlc_outbox: Vec::new(),
         };
         ledger.reindex();
         ledger
@@ -238,7 +252,12 @@ impl Ledger {
         if let Err(e) = self.journal.append(&entry, &self.state) {
             tracing::error!(error = %e, "simnode: cannot persist state");
             self.undo(change);
+            self.htlc_outbox.clear();
             return Err(LedgerError::Persist(e.to_string()));
+        }
+        for event in self.htlc_outbox.drain(..) {
+            // Nobody listening is fine.
+            let _ = self.htlc_events.send(event);
         }
         Ok(())
     }
@@ -529,6 +548,11 @@ impl Ledger {
         Ok(())
     }
 
+    /// A new SubscribeHtlcEvents subscription: events of changes committed from now on.
+    pub(crate) fn subscribe_htlc_events(&self) -> broadcast::Receiver<routerrpc::HtlcEvent> {
+        self.htlc_events.subscribe()
+    }
+
     /// A payment from a simulated customer into one of our invoices.
     pub(crate) fn pay(
         &mut self,
@@ -713,10 +737,16 @@ impl Ledger {
         self.state.last_settle_index += 1;
         let settle_index = self.state.last_settle_index;
         let inv = &mut self.state.invoices[idx];
+        let preimage = inv.preimage.unwrap_or_default();
         let mut paid = 0u64;
         for htlc in inv.htlcs.iter_mut() {
             match htlc.state {
                 HtlcState::Accepted => {
+                    self.htlc_outbox.extend(htlc_events::receive_settled(
+                        (htlc.chan_id, htlc.htlc_index),
+                        preimage,
+                        now_ms.saturating_mul(1_000_000),
+                    ));
                     htlc.state = HtlcState::Settled;
                     htlc.resolve_time_secs = now_secs;
                     paid += htlc.amt_msat;

@@ -8,7 +8,11 @@
 //! GetTransactions, ListPeers, PendingChannels, ClosedChannels, FeeReport, DescribeGraph,
 //! GetNodeInfo, GetNetworkInfo, ListPayments, ForwardingHistory), channel backups
 //! (ExportAllChannelBackups, VerifyChanBackup, SubscribeChannelBackups: blobs MACed with a key
-//! derived from the node key), SubscribeChannelEvents, UpdateChannelPolicy and BakeMacaroon /
+//! derived from the node key), SubscribeChannelEvents, SubscribeChannelGraph (our policy updates,
+//! closed channels), routerrpc's SubscribeHtlcEvents (subscribed, forward, settle, fail and final
+//! events of what we send and receive), QueryRoutes (one free hop to a peer, or a circle back to
+//! us through two peers at their fees; no mission control, so its success probability is 1, or
+//! 0.6 a hop beyond our own with `use_mission_control`), UpdateChannelPolicy and BakeMacaroon /
 //! CheckMacaroonPermissions / DeleteMacaroonID (root keys by id, as LND). It keeps real regtest
 //! BOLT11 invoices and simulated channels in its data directory, and offers a small control surface
 //! (HTTP on 127.0.0.1) through which simulated customers pay invoices and tests inject faults.

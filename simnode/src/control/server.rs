@@ -10,7 +10,7 @@ use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ErrorBody, FaultCommand, PayRequest};
-use crate::convert::{activity_event, closed_event};
+use crate::convert::{activity_event, closed_event, closed_graph_update};
 use crate::core::{now_ms, NodeCore};
 use crate::ledger::LedgerError;
 
@@ -97,6 +97,7 @@ async fn fault(State(state): State<ControlState>, headers: HeaderMap, Json(comma
                     core.emit_channel_event(activity_event(&inactive));
                 }
                 core.emit_channel_event(closed_event(&closed));
+                core.emit_graph_update(closed_graph_update(&closed));
             })
         }
         FaultCommand::PeerOffline { peer } | FaultCommand::PeerOnline { peer } => {

@@ -62,6 +62,9 @@ pub(crate) const METHOD_PERMISSIONS: &[(&str, &[(&str, &str)])] = &[
     ("/lnrpc.Lightning/CheckMacaroonPermissions", &[("macaroon", "read")]),
     ("/routerrpc.Router/SendPaymentV2", OFFCHAIN_WRITE),
     ("/routerrpc.Router/TrackPaymentV2", OFFCHAIN_READ),
+    ("/routerrpc.Router/SubscribeHtlcEvents", OFFCHAIN_READ),
+    ("/lnrpc.Lightning/QueryRoutes", INFO_READ),
+    ("/lnrpc.Lightning/SubscribeChannelGraph", INFO_READ),
     ("/verrpc.Versioner/GetVersion", INFO_READ),
 ];
 

@@ -10,10 +10,10 @@ use tonic::{Request, Response, Status};
 use super::gate::METHOD_PERMISSIONS;
 use super::tools::{self, Graph, OwnNode};
 use super::{
-    channel_event_stream, invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr,
-    unmarshall_amt, ChannelEventStream, InvoiceStream,
+    broadcast_stream, invoice_stream, ledger_status, lookup_status, make_preimage, refuse_fallback_addr,
+    unmarshall_amt, ChannelEventStream, GraphStream, InvoiceStream,
 };
-use super::{macaroons, policy, wallet};
+use super::{macaroons, policy, routes, wallet};
 use crate::convert::{channel_to_rpc, features_to_rpc, route_hints_from_rpc, route_hints_to_rpc};
 use crate::core::{now_ms, NodeCore};
 use crate::ledger::{InvoiceQuery, NewInvoice};
@@ -366,11 +366,21 @@ impl Lightning for LightningService {
     ) -> Result<Response<lnrpc::PolicyUpdateResponse>, Status> {
         let req = request.into_inner();
         let (target, update) = policy::parse_update(&req)?;
-        let failed = self
-            .core
-            .ledger()
-            .update_policy(target.as_deref(), &update)
-            .map_err(ledger_status)?;
+        let (failed, graph_update) = {
+            let mut ledger = self.core.ledger();
+            let failed = ledger
+                .update_policy(target.as_deref(), &update)
+                .map_err(ledger_status)?;
+            let updated = ledger.channels().iter().filter(|c| {
+                target.as_deref().is_none_or(|t| t == c.channel_point)
+                    && !failed.iter().any(|f| f.channel_point == c.channel_point)
+            });
+            let graph_update = tools::own_policy_updates(&self.core.pubkey_hex(), updated);
+            (failed, graph_update)
+        };
+        if !graph_update.channel_updates.is_empty() {
+            self.core.emit_graph_update(graph_update);
+        }
         Ok(Response::new(lnrpc::PolicyUpdateResponse {
             failed_updates: failed.iter().map(policy::failed_to_rpc).collect(),
         }))
@@ -432,7 +442,7 @@ impl Lightning for LightningService {
     ) -> Result<Response<Self::SubscribeChannelBackupsStream>, Status> {
         use lnrpc::channel_event_update::UpdateType;
         let stop = self.core.faults.stream_stop();
-        let events = channel_event_stream(self.core.channel_events.subscribe(), stop);
+        let events = broadcast_stream(self.core.channel_events.subscribe(), stop);
         let core = self.core.clone();
         // A new snapshot whenever the set of open channels changes.
         let snapshots = events.filter_map(move |event| {
@@ -455,7 +465,29 @@ impl Lightning for LightningService {
     ) -> Result<Response<Self::SubscribeChannelEventsStream>, Status> {
         let stop = self.core.faults.stream_stop();
         let rx = self.core.channel_events.subscribe();
-        Ok(Response::new(channel_event_stream(rx, stop)))
+        Ok(Response::new(broadcast_stream(rx, stop)))
+    }
+
+    async fn query_routes(
+        &self,
+        request: Request<lnrpc::QueryRoutesRequest>,
+    ) -> Result<Response<lnrpc::QueryRoutesResponse>, Status> {
+        let query = routes::parse(&request.into_inner())?;
+        let found = self.core.ledger().query_routes(&query).map_err(ledger_status)?;
+        Ok(Response::new(routes::response(&found)))
+    }
+
+    type SubscribeChannelGraphStream = GraphStream;
+
+    async fn subscribe_channel_graph(
+        &self,
+        _request: Request<lnrpc::GraphTopologySubscription>,
+    ) -> Result<Response<Self::SubscribeChannelGraphStream>, Status> {
+        let stop = self.core.faults.stream_stop();
+        Ok(Response::new(broadcast_stream(
+            self.core.graph_events.subscribe(),
+            stop,
+        )))
     }
 
     async fn fee_report(

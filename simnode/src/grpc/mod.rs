@@ -6,6 +6,7 @@ pub(crate) mod lightning;
 pub(crate) mod macaroons;
 pub(crate) mod policy;
 pub(crate) mod router;
+pub(crate) mod routes;
 pub(crate) mod tools;
 pub(crate) mod version;
 pub(crate) mod wallet;
@@ -32,15 +33,21 @@ pub(crate) fn invoice_stream(
     Box::pin(UnboundedReceiverStream::new(rx).map(Ok).take_until(stop))
 }
 
-/// A server stream of channel events.
-pub(crate) type ChannelEventStream = Pin<Box<dyn Stream<Item = Result<lnrpc::ChannelEventUpdate, Status>> + Send>>;
+/// A server stream of `T`.
+pub(crate) type EventStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
-/// Channel events from `rx` as a gRPC stream that also ends when `stop` completes; a subscriber
-/// that fell behind skips what it missed.
-pub(crate) fn channel_event_stream(
-    rx: broadcast::Receiver<lnrpc::ChannelEventUpdate>,
+/// A server stream of channel events.
+pub(crate) type ChannelEventStream = EventStream<lnrpc::ChannelEventUpdate>;
+
+/// A server stream of channel graph changes.
+pub(crate) type GraphStream = EventStream<lnrpc::GraphTopologyUpdate>;
+
+/// Events from `rx` as a gRPC stream that also ends when `stop` completes; a subscriber that
+/// fell behind skips what it missed.
+pub(crate) fn broadcast_stream<T: Clone + Send + 'static>(
+    rx: broadcast::Receiver<T>,
     stop: impl Future<Output = ()> + Send + 'static,
-) -> ChannelEventStream {
+) -> EventStream<T> {
     let events = futures::stream::unfold(rx, |mut rx| async move {
         loop {
             match rx.recv().await {

@@ -12,9 +12,9 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::{ledger_status, make_hash, unmarshall_amt};
+use super::{broadcast_stream, ledger_status, make_hash, unmarshall_amt, EventStream};
 use crate::core::{now_ms, NodeCore};
-use crate::ledger::SendRequest;
+use crate::ledger::{htlc_subscribed, SendRequest};
 
 /// LND's `routerrpc.DefaultPaymentTimeout`, used when `timeout_seconds` is 0.
 const DEFAULT_PAYMENT_TIMEOUT_SECS: u64 = 60;
@@ -73,6 +73,19 @@ fn unpack(req: &routerrpc::SendPaymentRequest) -> Result<SendRequest, Status> {
 
 #[tonic::async_trait]
 impl Router for RouterService {
+    type SubscribeHtlcEventsStream = EventStream<routerrpc::HtlcEvent>;
+
+    async fn subscribe_htlc_events(
+        &self,
+        _request: Request<routerrpc::SubscribeHtlcEventsRequest>,
+    ) -> Result<Response<Self::SubscribeHtlcEventsStream>, Status> {
+        let rx = self.core.ledger().subscribe_htlc_events();
+        let stop = self.core.faults.stream_stop();
+        // LND first sends a subscribed event: the point from which events follow.
+        let first = stream::once(async { Ok(htlc_subscribed()) });
+        Ok(Response::new(Box::pin(first.chain(broadcast_stream(rx, stop)))))
+    }
+
     type SendPaymentV2Stream = PaymentStream;
 
     async fn send_payment_v2(

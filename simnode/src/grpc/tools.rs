@@ -9,7 +9,7 @@ use tonic::Status;
 
 use super::wallet::WALLET_CONFIRMED_SAT;
 use crate::convert::payment_to_rpc;
-use crate::convert::{closed_channel_to_rpc, features_to_rpc, msat_to_sat_i64, sat_i64};
+use crate::convert::{channel_point_to_rpc, closed_channel_to_rpc, features_to_rpc, msat_to_sat_i64, sat_i64};
 use crate::state::{ChannelState, CloseType, ClosedChannelState, OwnPolicy, PaymentStatus, StoredPayment};
 
 /// LND reserves this much on-chain per anchor channel for fee bumping (`anchorChanReservedValue`).
@@ -177,6 +177,27 @@ fn policy(p: &OwnPolicy, c: &ChannelState) -> lnrpc::RoutingPolicy {
         last_update: u32::try_from(c.opened_at_secs).unwrap_or(0),
         inbound_fee_base_msat: 0,
         inbound_fee_rate_milli_msat: 0,
+    }
+}
+
+/// SubscribeChannelGraph's update after our policy changed on `channels`: one edge update each,
+/// advertised by us towards the peer.
+pub(crate) fn own_policy_updates<'a>(
+    own_pubkey: &str,
+    channels: impl Iterator<Item = &'a ChannelState>,
+) -> lnrpc::GraphTopologyUpdate {
+    lnrpc::GraphTopologyUpdate {
+        channel_updates: channels
+            .map(|c| lnrpc::ChannelEdgeUpdate {
+                chan_id: c.chan_id,
+                chan_point: Some(channel_point_to_rpc(&c.channel_point)),
+                capacity: sat_i64(c.capacity_sat),
+                routing_policy: Some(policy(&c.own_policy, c)),
+                advertising_node: own_pubkey.to_string(),
+                connecting_node: c.peer_pubkey.clone(),
+            })
+            .collect(),
+        ..Default::default()
     }
 }
 

@@ -6,7 +6,7 @@
 use bitcoin::hashes::{sha256, Hash};
 use lnd_proto::lnrpc::{self, failure::FailureCode, PaymentFailureReason};
 
-use super::{Ledger, LedgerError, BLOCK_PADDING};
+use super::{htlc_events, Ledger, LedgerError, BLOCK_PADDING};
 use crate::bolt11;
 use crate::convert::payment_to_rpc;
 use crate::state::{
@@ -14,7 +14,7 @@ use crate::state::{
 };
 
 /// CLTV delta every simulated peer asks for when forwarding (LND's default).
-const PEER_CLTV_DELTA: u32 = 80;
+pub(super) const PEER_CLTV_DELTA: u32 = 80;
 
 /// A SendPaymentV2 request, already unpacked and checked field by field.
 pub(crate) struct SendRequest {
@@ -49,7 +49,7 @@ impl Circuit {
 }
 
 /// The short channel id simnode shows for the (unsimulated) channel between two of its peers.
-fn link_chan_id(a: &ChannelState, b: &ChannelState) -> u64 {
+pub(super) fn link_chan_id(a: &ChannelState, b: &ChannelState) -> u64 {
     let digest = sha256::Hash::hash(format!("simnode-link:{}:{}", a.chan_id, b.chan_id).as_bytes()).to_byte_array();
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
@@ -282,11 +282,20 @@ impl Ledger {
                 failure_code: None,
                 failure_source_index: 0,
             };
+            let outgoing_key = (out.chan_id, out.next_htlc_index);
+            let total_msat = amount_msat + c.fee_msat();
+            self.htlc_outbox.push(htlc_events::send_forward(
+                outgoing_key,
+                attempt.total_time_lock,
+                total_msat,
+                now_ns,
+            ));
             // The last peer cannot push the amount to us: it fails the HTLC back.
             if inc.receivable_msat() < amount_msat {
                 attempt.failure_code = Some(FailureCode::TemporaryChannelFailure as i32);
                 attempt.failure_source_index = 2;
                 payment.htlcs.push(attempt);
+                self.htlc_outbox.push(htlc_events::send_fail(outgoing_key, now_ns));
                 continue;
             }
             let inv = &self.state.invoices[inv_idx];
@@ -298,9 +307,9 @@ impl Ledger {
                 attempt.failure_code = Some(FailureCode::IncorrectOrUnknownPaymentDetails as i32);
                 attempt.failure_source_index = 3;
                 payment.htlcs.push(attempt);
+                self.htlc_outbox.push(htlc_events::send_fail(outgoing_key, now_ns));
                 return Err(PaymentFailureReason::FailureReasonIncorrectPaymentDetails);
             }
-            let total_msat = amount_msat + c.fee_msat();
             let out = &mut self.state.channels[c.out];
             out.local_balance_msat -= total_msat;
             out.remote_balance_msat += total_msat;
@@ -330,6 +339,11 @@ impl Ledger {
             attempt.succeeded = true;
             payment.htlcs.push(attempt);
             payment.preimage = self.state.invoices[inv_idx].preimage;
+            self.htlc_outbox.push(htlc_events::send_settle(
+                outgoing_key,
+                payment.preimage.unwrap_or_default(),
+                now_ns,
+            ));
             payment.fee_msat = c.fee_msat();
             payment.status = PaymentStatus::Succeeded;
             return Ok(());

@@ -15,6 +15,7 @@ mod macaroons;
 mod mpp_timeout;
 mod node_basics;
 mod payments;
+mod routes;
 mod send_payment;
 mod subscriptions;
 mod tools;

@@ -371,15 +371,11 @@ async fn unknown_and_removed_methods_answer_unimplemented() {
         ("/lnrpc.Lightning/SendToRouteSync", "SendToRouteSync", "lnrpc.Lightning"),
         ("/routerrpc.Router/TrackPayment", "TrackPayment", "routerrpc.Router"),
         // In LND but not simulated.
-        ("/lnrpc.Lightning/QueryRoutes", "QueryRoutes", "lnrpc.Lightning"),
+        ("/lnrpc.Lightning/OpenChannelSync", "OpenChannelSync", "lnrpc.Lightning"),
+        ("/lnrpc.Lightning/ConnectPeer", "ConnectPeer", "lnrpc.Lightning"),
         (
-            "/lnrpc.Lightning/SubscribeChannelGraph",
-            "SubscribeChannelGraph",
-            "lnrpc.Lightning",
-        ),
-        (
-            "/routerrpc.Router/SubscribeHtlcEvents",
-            "SubscribeHtlcEvents",
+            "/routerrpc.Router/EstimateRouteFee",
+            "EstimateRouteFee",
             "routerrpc.Router",
         ),
     ] {
