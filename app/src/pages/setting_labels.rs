@@ -104,6 +104,8 @@ const LABELS: &[(&str, Group)] = &[
     ("lightning_max_retries", Group::Node),
     ("lightning_circuit_breaker_failures", Group::Node),
     ("lightning_circuit_breaker_timeout", Group::Node),
+    ("lightning_backup_keep", Group::Node),
+    ("lightning_backup_dir", Group::Node),
     ("lightning_kraken_enabled", Group::Rates),
     ("lightning_bitstamp_enabled", Group::Rates),
     ("lightning_coinbase_enabled", Group::Rates),

@@ -3,6 +3,7 @@
 //! Every command accepts `--json` for machine-readable output; errors then go to stderr as
 //! `{"error": "..."}`. Exit codes: 0 success, 1 failure, 2 usage error.
 
+mod backup_cmd;
 mod config_cmd;
 mod format;
 mod invoice_cmd;
@@ -12,6 +13,7 @@ mod ln_invoice_cmd;
 mod tracking_cmd;
 mod user_cmd;
 
+pub use backup_cmd::BackupCommand;
 pub use invoice_cmd::{AddArgs, InvoiceCommand};
 pub use liquidity_cmd::LiquidityCommand;
 pub use ln_invoice_cmd::{CreateArgs, ExportFormat, LnInvoiceCommand, PaymentsCommand};
@@ -138,6 +140,12 @@ pub enum LightningCommand {
         /// The webhooks action.
         #[command(subcommand)]
         command: WebhooksCommand,
+    },
+    /// Static channel backups: export from the node, verify a file, list the stored ones.
+    Backup {
+        /// The backup action.
+        #[command(subcommand)]
+        command: BackupCommand,
     },
 }
 

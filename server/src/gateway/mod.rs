@@ -295,6 +295,13 @@ pub async fn start(
     reloader.spawn(closing.subscribe());
     hub.spawn_watcher(closing.subscribe());
     crate::auth::spawn_purge(store.clone()); // expired sessions and spent sign-in throttle rows
+                                             // Every channel backup the node streams, stored (and written to lightning_backup_dir).
+    crate::node::spawn_keeper(
+        store.clone(),
+        node.client().clone(),
+        hub.subscribe(),
+        closing.subscribe(),
+    );
 
     let (stop, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(listener.serve(router, stop_rx));

@@ -42,7 +42,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub(super) struct Conn {
     shared: Arc<Shared>,
-    lightning: LightningClient<Authed>,
+    pub(super) lightning: LightningClient<Authed>,
     invoices: InvoicesClient<Authed>,
     /// `routerrpc.Router` (payments; see `router.rs`).
     pub(super) router: RouterClient<Authed>,
@@ -251,7 +251,7 @@ impl Conn {
     }
 
     /// Runs a unary call through the circuit breaker.
-    async fn unary<Req, Resp, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<Resp, LndError>
+    pub(super) async fn unary<Req, Resp, F, Fut>(&self, method: Method, request: Req, call: F) -> Result<Resp, LndError>
     where
         Req: Clone,
         F: Fn(Conn, tonic::Request<Req>) -> Fut,

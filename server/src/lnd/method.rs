@@ -24,6 +24,12 @@ pub enum Method {
     SendPaymentV2,
     /// routerrpc.Router/TrackPaymentV2
     TrackPaymentV2,
+    /// lnrpc.Lightning/ExportAllChannelBackups
+    ExportAllChannelBackups,
+    /// lnrpc.Lightning/VerifyChanBackup
+    VerifyChanBackup,
+    /// lnrpc.Lightning/SubscribeChannelBackups
+    SubscribeChannelBackups,
 }
 
 /// A macaroon permission (`entity:action`) as LND names it.
@@ -84,6 +90,9 @@ impl Method {
             Method::CancelInvoice => "CancelInvoice",
             Method::SendPaymentV2 => "SendPaymentV2",
             Method::TrackPaymentV2 => "TrackPaymentV2",
+            Method::ExportAllChannelBackups => "ExportAllChannelBackups",
+            Method::VerifyChanBackup => "VerifyChanBackup",
+            Method::SubscribeChannelBackups => "SubscribeChannelBackups",
         }
     }
 
@@ -91,7 +100,12 @@ impl Method {
     pub fn permission(&self) -> Permission {
         match self {
             Method::GetInfo => Permission::InfoRead,
-            Method::ChannelBalance | Method::ListChannels | Method::TrackPaymentV2 => Permission::OffchainRead,
+            Method::ChannelBalance
+            | Method::ListChannels
+            | Method::TrackPaymentV2
+            | Method::ExportAllChannelBackups
+            | Method::VerifyChanBackup
+            | Method::SubscribeChannelBackups => Permission::OffchainRead,
             Method::SendPaymentV2 => Permission::OffchainWrite,
             Method::AddInvoice | Method::CancelInvoice => Permission::InvoicesWrite,
             Method::LookupInvoice | Method::ListInvoices | Method::SubscribeInvoices => Permission::InvoicesRead,
@@ -110,6 +124,8 @@ impl Method {
             Method::SubscribeInvoices => "follow invoice updates",
             Method::SendPaymentV2 => "send payments",
             Method::TrackPaymentV2 => "track payments",
+            Method::ExportAllChannelBackups | Method::SubscribeChannelBackups => "back up channels",
+            Method::VerifyChanBackup => "verify channel backups",
         }
     }
 
@@ -122,6 +138,8 @@ impl Method {
                 | Method::ListChannels
                 | Method::LookupInvoice
                 | Method::ListInvoices
+                | Method::ExportAllChannelBackups
+                | Method::VerifyChanBackup
         )
     }
 

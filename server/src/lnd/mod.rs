@@ -2,6 +2,7 @@
 //! macaroon, with per-call deadlines, retries of idempotent reads and clear errors.
 
 mod auth;
+mod backups;
 mod client;
 mod error;
 mod grants;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+pub use backups::BackupStream;
 pub use client::{InvoiceStream, LndClient};
 pub use error::LndError;
 pub use grants::{macaroon_bytes, macaroon_grants, MacaroonReadError};

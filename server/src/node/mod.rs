@@ -2,6 +2,10 @@
 //! channels and balances today; backups, channel alerts, fees and macaroons belong here too).
 //! Built on the LND port ([`crate::lnd`]); used by the CLI and the gateway.
 
+mod backups;
 mod status;
 
+pub use backups::{
+    chan_point_text, keep_snapshot, spawn_keeper, write_backup_file, BackupError, BackupPolicy, BACKUP_FILE_NAME,
+};
 pub use status::{channels, node_status};

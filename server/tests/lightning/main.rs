@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backups;
 mod breaker_serve;
 mod evidence;
 mod invoices;

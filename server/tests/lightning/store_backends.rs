@@ -638,3 +638,50 @@ async fn payment_links_behave_alike_on_sqlite_and_postgres() -> TestResult {
     assert_eq!(postgres, sqlite);
     Ok(())
 }
+
+/// Channel backups through `store`: duplicates skipped, pruned to the newest two, newest first.
+async fn channel_backups(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let points = |n: usize| (0..n).map(|i| format!("{}:{i}", "ab".repeat(32))).collect::<Vec<_>>();
+    let mut seen = Vec::new();
+    for (at, packed, n) in [
+        (1, b"one".as_slice(), 3),
+        (2, b"one", 3),
+        (3, b"two", 2),
+        (4, b"three", 1),
+    ] {
+        let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(packed));
+        let stored = store.add_channel_backup(at, &points(n), packed, &digest, 2).await?;
+        seen.push(format!("{at} stored {stored}"));
+    }
+    for b in store.channel_backups().await? {
+        seen.push(format!(
+            "kept at {} {} channels {}",
+            b.taken_at_ms,
+            b.chan_points.len(),
+            String::from_utf8_lossy(&b.packed)
+        ));
+    }
+    store.close().await;
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn channel_backups_behave_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = channel_backups(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "1 stored true",
+            "2 stored false",
+            "3 stored true",
+            "4 stored true",
+            "kept at 4 1 channels three",
+            "kept at 3 2 channels two",
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = channel_backups(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}
