@@ -9,6 +9,7 @@
 //! carry their unit in the field name; decimals travel as their exact text.
 
 mod clock;
+mod counter;
 mod event;
 mod input;
 mod invoices;
@@ -24,6 +25,7 @@ mod state;
 mod webhooks;
 
 pub use clock::ShopClock;
+pub use counter::{tip_cents_for_percent, TillView, VatRate, TIP_PERCENTS};
 pub use event::{EventBody, EventKind, EventMetadata};
 pub use input::{
     check_free_text, code_point, describe_char, is_bidi_control, is_unsafe_text_char, parse_amount_cents, AmountError,

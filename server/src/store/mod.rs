@@ -4,6 +4,7 @@
 //! msat. Times are unix seconds (UTC). Every multi-row change runs in one
 //! transaction so a failure leaves the database as it was.
 
+mod counter;
 mod events;
 mod fatture;
 mod group;
@@ -16,6 +17,7 @@ mod rebalances;
 mod users;
 
 pub use app::model::{EventKind, InvoiceState};
+pub use counter::{NewPosSale, PosSaleRow, TillChange, TillOutcome, TillRow};
 pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
     EVENTS_CHANNEL,
