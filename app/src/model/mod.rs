@@ -37,7 +37,7 @@ pub use invoices::{
 };
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;
-pub use pos::{InvoiceStatus, PosSale};
+pub use pos::{InvoiceStatus, PosChargeRequest, PosSale};
 pub use rates::{ProviderState, RateState, RateStatus};
 pub use session::{Role, SessionUser};
 pub use settings::{ReloadStatus, SettingKind, SettingProblem, SettingRefusal, SettingView};
