@@ -44,7 +44,7 @@ test.describe('the counter at tablet size', () => {
     await expect(breakdown).toHaveAttribute('data-tip', '1.21');
     await expect(breakdown).toHaveAttribute('data-vat-rate', '10');
     await expect(breakdown).toContainText('Tip €1.21');
-    await expect(breakdown).toContainText('VAT 10% €1.10');
+    await expect(breakdown).toContainText('VAT (10% €1.10)');
     const bolt11 = (await page.getByTestId('pos-invoice').inputValue()).trim();
 
     await payInvoice(bolt11);
