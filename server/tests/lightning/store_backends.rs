@@ -650,10 +650,22 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
             .collect::<Vec<_>>()
     };
     seen.push(format!("start {:?}", names(store.tills().await?)));
-    let bar = store.add_till("Bar", Some("10.0.0.5:9100"), "10", 100).await?.ok_or("added")?;
-    seen.push(format!("again {:?}", store.add_till("Bar", None, "22", 101).await?.is_some()));
+    let bar = store
+        .add_till("Bar", Some("10.0.0.5:9100"), "10", 100)
+        .await?
+        .ok_or("added")?;
+    seen.push(format!(
+        "again {:?}",
+        store.add_till("Bar", None, "22", 101).await?.is_some()
+    ));
     let taken = store
-        .change_till("Cassa", &TillChange { name: Some("Bar".into()), ..TillChange::default() })
+        .change_till(
+            "Cassa",
+            &TillChange {
+                name: Some("Bar".into()),
+                ..TillChange::default()
+            },
+        )
         .await?;
     seen.push(format!("rename onto Bar {}", taken == TillOutcome::NameTaken));
     let changed = store
@@ -666,9 +678,16 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
             },
         )
         .await?;
-    seen.push(format!("changed {}", matches!(changed, TillOutcome::Done(ref t) if t.id == bar.id)));
+    seen.push(format!(
+        "changed {}",
+        matches!(changed, TillOutcome::Done(ref t) if t.id == bar.id)
+    ));
     let invoice = store
-        .insert_pending_ln_invoice(&common::new_standalone_invoice("cc".repeat(32), "dd".repeat(32), "POS".into()))
+        .insert_pending_ln_invoice(&common::new_standalone_invoice(
+            "cc".repeat(32),
+            "dd".repeat(32),
+            "POS".into(),
+        ))
         .await?;
     store
         .insert_pos_sale(&NewPosSale {
@@ -684,9 +703,17 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
             created_at: 1_700_000_100,
         })
         .await?;
-    store.settle_ln_invoice(&invoice.id, 29_578_000, None, 1_700_000_130, None).await?;
-    seen.push(format!("removed {}", matches!(store.remove_till("Banco").await?, TillOutcome::Done(_))));
-    seen.push(format!("last {}", store.remove_till("Cassa").await? == TillOutcome::LastTill));
+    store
+        .settle_ln_invoice(&invoice.id, 29_578_000, None, 1_700_000_130, None)
+        .await?;
+    seen.push(format!(
+        "removed {}",
+        matches!(store.remove_till("Banco").await?, TillOutcome::Done(_))
+    ));
+    seen.push(format!(
+        "last {}",
+        store.remove_till("Cassa").await? == TillOutcome::LastTill
+    ));
     seen.push(format!("left {:?}", names(store.tills().await?)));
     for row in store.pos_sales_between(1_700_000_000, 1_700_000_200).await? {
         seen.push(format!(
@@ -702,7 +729,10 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
             row.amt_paid_msat
         ));
     }
-    seen.push(format!("outside {}", store.pos_sales_between(1_700_000_101, 1_700_000_200).await?.len()));
+    seen.push(format!(
+        "outside {}",
+        store.pos_sales_between(1_700_000_101, 1_700_000_200).await?.len()
+    ));
     store.close().await;
     Ok(seen)
 }
