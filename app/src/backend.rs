@@ -8,7 +8,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::AppError;
-use crate::model::{InvoiceStatus, NodeStatus, PosSale, RateStatus, SessionUser, ShopClock};
+use crate::model::{
+    InvoiceStatus, NodeStatus, PosChargeRequest, PosSale, RateStatus, SessionUser, ShopClock, TillView,
+};
 
 /// The future every [`Backend`] method returns (boxed so the trait can be used as `dyn Backend`).
 pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
@@ -21,9 +23,11 @@ pub trait Backend: Send + Sync + 'static {
     fn rate_status(&self) -> BackendFuture<'_, RateStatus>;
     /// The shop's time zone and the gateway's clock, to show times on the shop's wall clock.
     fn shop_clock(&self) -> BackendFuture<'_, ShopClock>;
-    /// Creates a POS invoice for a EUR amount typed at the counter, with an optional note;
-    /// refusals are [`crate::error::PosError`] codes.
-    fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale>;
+    /// Creates a POS invoice for a gross EUR amount typed at the counter, with an optional note,
+    /// IVA rate, tip and till; refusals are [`crate::error::PosError`] codes.
+    fn pos_charge(&self, request: PosChargeRequest) -> BackendFuture<'_, PosSale>;
+    /// The shop's tills, the default one first.
+    fn pos_tills(&self) -> BackendFuture<'_, Vec<TillView>>;
     /// The state of one of our Lightning invoices, refreshed from the node.
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus>;
     /// Cancels one of our unpaid Lightning invoices.

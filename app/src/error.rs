@@ -88,11 +88,17 @@ pub enum PosError {
     NoConnection,
     /// Anything else.
     Unexpected,
+    /// The IVA rate is not 22, 10, 5, 4 or 0 with a Natura code.
+    InvalidVatRate,
+    /// The tip is not an amount in EUR with at most two decimals.
+    InvalidTip,
+    /// The till chosen on this POS no longer exists.
+    UnknownTill,
 }
 
 impl PosError {
     /// Every variant, for the test that checks each has both texts.
-    pub const ALL: [PosError; 19] = [
+    pub const ALL: [PosError; 22] = [
         PosError::RateUnavailable,
         PosError::NodeUnavailable,
         PosError::CannotReceive,
@@ -112,6 +118,9 @@ impl PosError {
         PosError::Busy,
         PosError::NoConnection,
         PosError::Unexpected,
+        PosError::InvalidVatRate,
+        PosError::InvalidTip,
+        PosError::UnknownTill,
     ];
 
     /// The code on the wire and in the log (`rate_unavailable`).
@@ -136,6 +145,9 @@ impl PosError {
             PosError::Busy => "busy",
             PosError::NoConnection => "no_connection",
             PosError::Unexpected => "unexpected",
+            PosError::InvalidVatRate => "invalid_vat_rate",
+            PosError::InvalidTip => "invalid_tip",
+            PosError::UnknownTill => "unknown_till",
         }
     }
 

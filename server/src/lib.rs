@@ -6,7 +6,8 @@
 //! 2. wiring: [`context`] builds the services from the settings, for both entry points;
 //! 3. domain services, one concern each: [`invoices`] (Lightning invoices for EUR invoices),
 //!    [`tracker`] (payments seen on the node), [`webhooks`] (signed delivery), [`liquidity`]
-//!    (inbound capacity, rebalancing), [`node`] (node status and care), [`auth`] (staff sign-in);
+//!    (inbound capacity, rebalancing), [`node`] (node status and care), [`auth`] (staff sign-in),
+//!    [`counter`] (the shop counter: tills, IVA, tips, the day's figures);
 //! 4. ports to the outside: [`lnd`] (the node over gRPC), [`rates`] (BTC/EUR providers over
 //!    HTTP), [`store`] (SQLite or PostgreSQL);
 //! 5. the floor, importing nothing of ours: [`config`], [`fatturapa`] (the XML reader), [`money`],
@@ -23,6 +24,7 @@ pub mod breaker;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod counter;
 pub mod fatturapa;
 pub mod gateway;
 pub mod invoices;

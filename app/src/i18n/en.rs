@@ -58,6 +58,10 @@ pub(crate) const TEXTS: super::Catalogue = &[
         "pos.error.unexpected",
         "Something went wrong: try again, then tell the manager",
     ),
+    // The counter's refusals (issue 36).
+    ("pos.error.invalid_vat_rate", "VAT rate not valid: pick 22, 10, 5, 4 or 0 %"),
+    ("pos.error.invalid_tip", "Tip not valid: type it like 1,50"),
+    ("pos.error.unknown_till", "This till no longer exists: pick another one"),
     ("rate.state.live", "live rate"),
     ("rate.state.stale", "rate not updated"),
     ("rate.state.fallback", "fallback rate"),
@@ -236,6 +240,13 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("pos.keypad.label", "Keypad"),
     ("pos.keypad.backspace", "Backspace"),
     ("pos.staff_flag.low_inbound", "low inbound capacity: see the dashboard"),
+    // The counter (issue 36): till, cashier, VAT and tip on the POS screens.
+    ("pos.counter.till", "Till"),
+    ("pos.counter.cashier", "Cashier"),
+    ("pos.counter.vat", "VAT"),
+    ("pos.counter.tip", "Tip"),
+    ("pos.counter.no_tip", "No tip"),
+    ("pos.counter.custom_tip", "Other"),
 
     ("settings.environment", "environment"),
     ("settings.config_toml", "config.toml"),

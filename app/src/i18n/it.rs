@@ -61,6 +61,10 @@ pub(crate) const TEXTS: super::Catalogue = &[
         "pos.error.unexpected",
         "Qualcosa non ha funzionato: riprova, poi avvisa il responsabile",
     ),
+    // The counter's refusals (issue 36).
+    ("pos.error.invalid_vat_rate", "Aliquota IVA non valida: scegli 22, 10, 5, 4 o 0 %"),
+    ("pos.error.invalid_tip", "Mancia non valida: scrivila come 1,50"),
+    ("pos.error.unknown_till", "Questa cassa non esiste più: scegline un'altra"),
     ("rate.state.live", "cambio in tempo reale"),
     ("rate.state.stale", "cambio non aggiornato"),
     ("rate.state.fallback", "cambio di riserva"),
@@ -239,6 +243,13 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("pos.keypad.label", "Tastierino"),
     ("pos.keypad.backspace", "Cancella"),
     ("pos.staff_flag.low_inbound", "poca capacità in entrata: vedi il cruscotto"),
+    // The counter (issue 36): till, cashier, VAT and tip on the POS screens.
+    ("pos.counter.till", "Cassa"),
+    ("pos.counter.cashier", "Cassiere"),
+    ("pos.counter.vat", "IVA"),
+    ("pos.counter.tip", "Mancia"),
+    ("pos.counter.no_tip", "Nessuna mancia"),
+    ("pos.counter.custom_tip", "Altra"),
 
     ("settings.environment", "ambiente"),
     ("settings.config_toml", "config.toml"),

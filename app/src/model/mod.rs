@@ -9,6 +9,7 @@
 //! carry their unit in the field name; decimals travel as their exact text.
 
 mod clock;
+mod counter;
 mod event;
 mod input;
 mod invoices;
@@ -24,6 +25,7 @@ mod state;
 mod webhooks;
 
 pub use clock::ShopClock;
+pub use counter::{tip_cents_for_percent, TillView, VatRate, TIP_PERCENTS};
 pub use event::{EventBody, EventKind, EventMetadata};
 pub use input::{
     check_free_text, code_point, describe_char, is_bidi_control, is_unsafe_text_char, parse_amount_cents, AmountError,
@@ -35,7 +37,7 @@ pub use invoices::{
 };
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;
-pub use pos::{InvoiceStatus, PosSale};
+pub use pos::{InvoiceStatus, PosChargeRequest, PosSale};
 pub use rates::{ProviderState, RateState, RateStatus};
 pub use session::{Role, SessionUser};
 pub use settings::{ReloadStatus, SettingKind, SettingProblem, SettingRefusal, SettingView};

@@ -12,8 +12,20 @@ pub struct PosSale {
     pub invoice_id: String,
     /// BOLT11 payment request (the screen draws its QR code itself).
     pub payment_request: String,
-    /// EUR amount, two decimals (`12.50`).
+    /// EUR amount the invoice asks for, two decimals (`12.50`): the gross plus the tip.
     pub amount_eur: String,
+    /// The sale's gross (IVA included, tip not), two decimals.
+    pub gross_eur: String,
+    /// The IVA inside the gross, two decimals.
+    pub vat_eur: String,
+    /// The IVA rate (`22`, `0:N2`).
+    pub vat_rate: String,
+    /// The tip, two decimals (`0.00` without one).
+    pub tip_eur: String,
+    /// The till it was rung up at.
+    pub till: String,
+    /// Who rang it up.
+    pub cashier: String,
     /// Amount in whole sats.
     pub amount_sat: u64,
     /// The locked rate, EUR per BTC.
@@ -34,6 +46,22 @@ pub struct PosSale {
     /// The node may not be able to receive this payment now (low or unknown inbound capacity):
     /// shown only as the POS's small staff indicator; the detail is on the dashboard.
     pub low_inbound: bool,
+}
+
+/// A sale as the POS sends it: the gross amount typed, the note and, all optional, the IVA rate
+/// (the till's default when empty), the tip and the till (the default till when empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosChargeRequest {
+    /// Gross EUR amount as typed (IVA included).
+    pub amount_eur: String,
+    /// Optional note.
+    pub note: String,
+    /// IVA rate (`22`, `0:N2`); the till's default when `None` or empty.
+    pub vat_rate: Option<String>,
+    /// Tip in EUR as typed; none when `None` or empty.
+    pub tip_eur: Option<String>,
+    /// The till's name; the default till when `None` or empty.
+    pub till: Option<String>,
 }
 
 /// The state of one Lightning invoice.

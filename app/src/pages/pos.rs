@@ -12,18 +12,41 @@ use crate::i18n::{amount_error_text, lang, t, text_error_text, text_in, use_i18n
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
 
-/// Creates a POS invoice for `amount_eur` (plain decimal EUR: `12,50` or `12.50`, see
-/// [`model::parse_amount_cents`]) with an optional note. Cashier (a cashier's sale is capped by
-/// `pos_max_amount_eur`). Refusals are [`crate::error::PosError`] codes. `POST /api/pos_charge`.
+/// Creates a POS invoice for the gross `amount_eur` (IVA included; plain decimal EUR: `12,50` or
+/// `12.50`, see [`model::parse_amount_cents`]) plus the tip, with an optional note. Optional:
+/// `vat_rate` (`22`, `10`, `5`, `4`, `0:N2`; the till's default), `tip_eur`, `till` (the default
+/// till). Cashier (a cashier's sale is capped by `pos_max_amount_eur`). Refusals are
+/// [`crate::error::PosError`] codes. `POST /api/pos_charge`.
 #[server(prefix = "/api", endpoint = "pos_charge")]
 pub async fn pos_charge(
-    /// Amount in EUR as typed.
+    /// Gross amount in EUR as typed.
     amount_eur: String,
     /// Optional note shown on the sale.
     note: String,
+    /// IVA rate; the till's default when left out.
+    vat_rate: Option<String>,
+    /// Tip in EUR; none when left out.
+    tip_eur: Option<String>,
+    /// The till's name; the default till when left out.
+    till: Option<String>,
 ) -> Result<PosSale, AppError> {
     crate::auth::require(crate::auth::Role::Cashier)?;
-    crate::backend::backend()?.pos_charge(amount_eur, note).await
+    let request = model::PosChargeRequest {
+        amount_eur,
+        note,
+        vat_rate,
+        tip_eur,
+        till,
+    };
+    crate::backend::backend()?.pos_charge(request).await
+}
+
+/// The shop's tills, the default one first, for the POS's till choice. Cashier.
+/// `POST /api/pos_tills`.
+#[server(prefix = "/api", endpoint = "pos_tills")]
+pub async fn pos_tills() -> Result<Vec<model::TillView>, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
+    crate::backend::backend()?.pos_tills().await
 }
 
 /// The current state of a Lightning invoice, refreshed from the node. Cashier. `POST /api/invoice_state`.
@@ -59,6 +82,63 @@ enum Stage {
     Paid(PosSale, u64),
     /// Ended unpaid: expired, or cancelled (by the node, another till or the back office).
     Ended(PosSale, model::InvoiceState),
+}
+
+/// The tip chosen on the keypad screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TipChoice {
+    /// A percentage of the gross (0 is no tip).
+    Percent(u8),
+    /// An amount typed by the cashier.
+    Custom(String),
+}
+
+/// The tip to send for the typed gross `amount` (`12,50`): `None` for no tip, else its EUR text
+/// (`1.25` for a percentage, rounded half-up to the cent; a custom tip as typed).
+pub fn tip_text(amount: &str, choice: &TipChoice) -> Option<String> {
+    match choice {
+        TipChoice::Percent(0) => None,
+        TipChoice::Percent(percent) => {
+            let gross_cents = model::parse_amount_cents(amount).ok()?;
+            let tip = model::tip_cents_for_percent(gross_cents, *percent);
+            (tip > 0).then(|| format!("{}.{:02}", tip / 100, tip % 100))
+        }
+        TipChoice::Custom(text) => {
+            let text = text.trim();
+            (!text.is_empty()).then(|| text.to_string())
+        }
+    }
+}
+
+/// Key under which this POS remembers its till in `localStorage`.
+const TILL_STORAGE_KEY: &str = "openfatture.pos.till";
+
+/// The till this POS chose before (remembered in the browser), if any.
+fn stored_till() -> Option<String> {
+    #[cfg(feature = "csr")]
+    {
+        window()
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(TILL_STORAGE_KEY).ok().flatten())
+            .filter(|name| !name.is_empty())
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        let _ = TILL_STORAGE_KEY;
+        None
+    }
+}
+
+/// Remembers this POS's till in the browser.
+fn store_till(name: &str) {
+    #[cfg(feature = "csr")]
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.set_item(TILL_STORAGE_KEY, name);
+    }
+    #[cfg(not(feature = "csr"))]
+    let _ = name;
 }
 
 /// Most digits before the decimal separator (up to 9 999 999 EUR).
@@ -148,10 +228,37 @@ pub fn PosPage() -> impl IntoView {
     // Whether the last sale came back with low inbound capacity: the staff flag stays on the
     // keypad screen too, until a sale comes back without it.
     let low_inbound = RwSignal::new(false);
+    // The counter: the till (remembered in this browser), the IVA rate (the till's default until
+    // one is tapped) and the tip.
+    let tills = LocalResource::new(pos_tills);
+    let chosen_till = RwSignal::new(stored_till());
+    let vat_choice = RwSignal::new(None::<model::VatRate>);
+    let tip = RwSignal::new(TipChoice::Percent(0));
+    // The till in use: the chosen one while it exists, else the default (first) one.
+    let till = Signal::derive(move || {
+        let list = match tills.get() {
+            Some(Ok(list)) => list,
+            _ => return None,
+        };
+        let chosen = chosen_till.get();
+        list.iter()
+            .find(|t| Some(&t.name) == chosen.as_ref())
+            .or_else(|| list.first())
+            .cloned()
+    });
+    let vat_rate = Signal::derive(move || {
+        vat_choice
+            .get()
+            .or_else(|| till.get().and_then(|t| model::VatRate::parse(&t.vat_rate)))
+            .unwrap_or(model::VatRate::STANDARD)
+    });
 
     let charge = move || {
         let typed = amount.get_untracked();
         let note_text = note.get_untracked();
+        let tip_eur = tip_text(&typed, &tip.get_untracked());
+        let rate = Some(vat_rate.get_untracked().code());
+        let till_name = till.get_untracked().filter(|t| !t.is_default).map(|t| t.name);
         let lang = i18n.map(|i| i.0.get_untracked()).unwrap_or(Lang::En);
         if let Err(refusal) = check_sale(&typed, &note_text, lang) {
             error.set(Some(refusal));
@@ -161,7 +268,7 @@ pub fn PosPage() -> impl IntoView {
         error.set(None);
         stage.set(Stage::Creating);
         leptos::task::spawn_local(async move {
-            match pos_charge(typed, note_text).await {
+            match pos_charge(typed, note_text, rate, tip_eur, till_name).await {
                 Ok(created) => {
                     low_inbound.set(created.low_inbound);
                     stage.set(Stage::Waiting(created));
@@ -185,6 +292,8 @@ pub fn PosPage() -> impl IntoView {
     let new_sale = move || {
         amount.set(String::new());
         note.set(String::new());
+        tip.set(TipChoice::Percent(0));
+        vat_choice.set(None);
         error.set(None);
         stage.set(Stage::Entry);
     };
@@ -195,7 +304,12 @@ pub fn PosPage() -> impl IntoView {
             {move || match stage.get() {
                 Stage::Entry | Stage::Creating => {
                     let busy = matches!(stage.get_untracked(), Stage::Creating);
-                    view! { <RateLabel low_inbound /> <Keypad amount note error busy on_charge=charge /> }.into_any()
+                    view! {
+                        <CounterHeader tills till chosen_till />
+                        <RateLabel low_inbound />
+                        <Keypad amount note error busy on_charge=charge />
+                        <SaleChoices vat_choice vat_rate tip />
+                    }.into_any()
                 }
                 Stage::Waiting(sale) => view! { <QrScreen sale stage /> }.into_any(),
                 Stage::Paid(sale, paid_sat) => view! {
@@ -216,6 +330,96 @@ pub fn PosPage() -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The till and cashier of this POS; a till choice when the shop has more than one (remembered
+/// in this browser).
+#[component]
+fn CounterHeader(
+    tills: LocalResource<Result<Vec<model::TillView>, AppError>>,
+    till: Signal<Option<model::TillView>>,
+    chosen_till: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let auth = crate::pages::login::use_auth();
+    let cashier = move || auth.and_then(|a| a.user.get()).map(|u| u.username).unwrap_or_default();
+    let names = move || match tills.get() {
+        Some(Ok(list)) => list.into_iter().map(|t| t.name).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let choose = move |ev| {
+        let name = event_target_value(&ev);
+        store_till(&name);
+        chosen_till.set(Some(name));
+    };
+    view! {
+        <p class="pos-counter muted" data-testid="pos-counter">
+            <span>{move || t("pos.counter.till")}": "</span>
+            {move || {
+                let list = names();
+                let current = till.get().map(|t| t.name).unwrap_or_default();
+                if list.len() > 1 {
+                    view! {
+                        <select data-testid="pos-till" aria-label=move || t("pos.counter.till") on:change=choose>
+                            {list.into_iter().map(|name| {
+                                let selected = name == current;
+                                view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                    }.into_any()
+                } else {
+                    view! { <strong data-testid="pos-till-name">{current}</strong> }.into_any()
+                }
+            }}
+            " · "<span>{move || t("pos.counter.cashier")}": "</span>
+            <strong data-testid="pos-cashier">{cashier}</strong>
+        </p>
+    }
+}
+
+/// The sale's IVA rate (one tap; the till's default until tapped) and the tip (none, 5, 10,
+/// 15 % or another amount).
+#[component]
+fn SaleChoices(
+    vat_choice: RwSignal<Option<model::VatRate>>,
+    vat_rate: Signal<model::VatRate>,
+    tip: RwSignal<TipChoice>,
+) -> impl IntoView {
+    let custom = RwSignal::new(String::new());
+    view! {
+        <div class="pos-choices" role="group" aria-label=move || t("pos.counter.vat")>
+            <span class="pos-choice-label">{move || t("pos.counter.vat")}</span>
+            {model::VatRate::CHOICES.into_iter().map(|rate| {
+                view! {
+                    <button type="button" class="button pos-choice" data-testid="pos-vat" data-rate=rate.code()
+                        aria-pressed=move || (vat_rate.get() == rate).to_string()
+                        on:click=move |_| vat_choice.set(Some(rate))>
+                        {rate.label()}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+        <div class="pos-choices" role="group" aria-label=move || t("pos.counter.tip")>
+            <span class="pos-choice-label">{move || t("pos.counter.tip")}</span>
+            {model::TIP_PERCENTS.into_iter().map(|percent| {
+                let label = move || if percent == 0 { t("pos.counter.no_tip").to_string() } else { format!("{percent}%") };
+                view! {
+                    <button type="button" class="button pos-choice" data-testid="pos-tip" data-percent=percent.to_string()
+                        aria-pressed=move || (tip.get() == TipChoice::Percent(percent)).to_string()
+                        on:click=move |_| tip.set(TipChoice::Percent(percent))>
+                        {label}
+                    </button>
+                }
+            }).collect_view()}
+            <input type="text" inputmode="decimal" class="pos-custom-tip" data-testid="pos-tip-custom"
+                placeholder=move || t("pos.counter.custom_tip") aria-label=move || t("pos.counter.custom_tip")
+                prop:value=move || custom.get()
+                on:input=move |ev| {
+                    let text = event_target_value(&ev);
+                    custom.set(text.clone());
+                    tip.set(if text.trim().is_empty() { TipChoice::Percent(0) } else { TipChoice::Custom(text) });
+                } />
+        </div>
     }
 }
 
@@ -379,11 +583,35 @@ fn QrScreen(sale: PosSale, stage: RwSignal<Stage>) -> impl IntoView {
         }
     });
     let (amount_eur, amount_sat) = (sale.amount_eur.clone(), sale.amount_sat);
+    let has_tip = sale.tip_eur != "0.00";
+    let (gross_eur, tip_eur, vat_eur) = (sale.gross_eur.clone(), sale.tip_eur.clone(), sale.vat_eur.clone());
+    let vat_label = model::VatRate::parse(&sale.vat_rate)
+        .map(|r| r.label())
+        .unwrap_or_else(|| sale.vat_rate.clone());
+    let breakdown = move || {
+        let mut line = format!(
+            "{} {} ({} {})",
+            format::money(lang(), &gross_eur),
+            t("pos.counter.vat"),
+            vat_label,
+            format::money(lang(), &vat_eur)
+        );
+        if has_tip {
+            line.push_str(&format!(
+                " + {} {}",
+                t("pos.counter.tip"),
+                format::money(lang(), &tip_eur)
+            ));
+        }
+        line
+    };
+    let tip_shown = sale.tip_eur.clone();
     view! {
         <div class="pos-qr-screen" data-testid="pos-qr-screen">
             <QrCode payment_request=sale.payment_request.clone() class="pos-qr" testid="pos-qr"/>
             <div class="pos-qr-info">
                 <p class="pos-qr-eur" data-testid="pos-qr-eur">{move || format::money(lang(), &amount_eur)}</p>
+                <p class="muted" data-testid="pos-qr-breakdown" data-tip=tip_shown data-vat-rate=sale.vat_rate.clone()>{breakdown}</p>
                 <p class="pos-qr-sat" data-testid="pos-qr-sat">{move || format::sats(lang(), amount_sat)}</p>
                 <p class="muted" data-testid="pos-rate" data-state=rate_state.as_str()>{rate_line}" "{staff_flag}</p>
                 <p class="pos-countdown" data-testid="pos-countdown">
@@ -460,6 +688,23 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn tips_are_a_share_of_the_gross_or_typed() {
+        assert_eq!(tip_text("12,50", &TipChoice::Percent(0)), None);
+        assert_eq!(tip_text("10", &TipChoice::Percent(10)), Some("1.00".to_string()));
+        assert_eq!(tip_text("12,50", &TipChoice::Percent(15)), Some("1.88".to_string()));
+        assert_eq!(
+            tip_text("0,05", &TipChoice::Percent(5)),
+            None,
+            "a tip that rounds to nothing"
+        );
+        assert_eq!(
+            tip_text("10", &TipChoice::Custom(" 2,50 ".into())),
+            Some("2,50".to_string())
+        );
+        assert_eq!(tip_text("10", &TipChoice::Custom(" ".into())), None);
+    }
 
     fn typed(keys: &str) -> String {
         keys.chars().fold(String::new(), |a, k| press_key(&a, k))

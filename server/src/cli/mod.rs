@@ -1,4 +1,4 @@
-//! The `openfatture` command line: `config`, `lightning`, `serve` and `simnode`.
+//! The `openfatture` command line: `config`, `invoice`, `lightning`, `pos`, `serve`, `user` and `simnode`.
 //!
 //! Every command accepts `--json` for machine-readable output; errors then go to stderr as
 //! `{"error": "..."}`. Exit codes: 0 success, 1 failure, 2 usage error.
@@ -10,6 +10,7 @@ mod invoice_cmd;
 mod lightning_cmd;
 mod liquidity_cmd;
 mod ln_invoice_cmd;
+mod pos_cmd;
 mod tracking_cmd;
 mod user_cmd;
 
@@ -17,6 +18,7 @@ pub use backup_cmd::BackupCommand;
 pub use invoice_cmd::{AddArgs, InvoiceCommand};
 pub use liquidity_cmd::LiquidityCommand;
 pub use ln_invoice_cmd::{CreateArgs, ExportFormat, LnInvoiceCommand, PaymentsCommand};
+pub use pos_cmd::{PosCommand, TillCommand};
 pub use tracking_cmd::{WatchArgs, WebhooksCommand};
 pub use user_cmd::UserCommand;
 
@@ -63,6 +65,12 @@ pub enum Command {
         /// The lightning action.
         #[command(subcommand)]
         command: LightningCommand,
+    },
+    /// The shop counter: tills and the day's figures.
+    Pos {
+        /// The counter action.
+        #[command(subcommand)]
+        command: PosCommand,
     },
     /// Run the web gateway (with an embedded simulated node when no LND is configured).
     Serve(ServeOpts),
@@ -267,6 +275,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let home = Home::from_vars(&env)?;
             let settings = Settings::load_with(&home, &env)?;
             lightning_cmd::run(&out, Services::new(&home, &settings), command).await
+        }
+        Command::Pos { command } => {
+            let home = Home::from_vars(&env)?;
+            let settings = Settings::load_with(&home, &env)?;
+            pos_cmd::run(&out, Services::new(&home, &settings), command).await
         }
         Command::Serve(opts) => {
             let home = Home::from_vars(&env)?;

@@ -10,7 +10,9 @@ use crate::auth::{AuthError, AuthService};
 use crate::config::SettingsHub;
 use crate::invoices::InvoiceService;
 use crate::lnd::LndClient;
-use app::model::{InvoiceStatus, PosSale};
+use app::model::{InvoiceStatus, PosChargeRequest, PosSale, TillView};
+
+use crate::counter::CounterService;
 
 use super::guard::RequestAuth;
 use super::lightning::NodeConnection;
@@ -24,6 +26,8 @@ struct GatewayBackend {
     auth: AuthService,
     /// Lightning invoices; its rate service is the one in use.
     invoices: InvoiceService,
+    /// The counter: tills and the sales' IVA, tip, till and cashier.
+    counter: CounterService,
     /// The settings in force (`lightning_pos_expiry_minutes`).
     settings: SettingsHub,
     /// The one-time token of the first-admin setup link, until it is used.
@@ -42,6 +46,7 @@ pub(crate) fn handle(
     node: &NodeConnection,
     auth: AuthService,
     invoices: InvoiceService,
+    counter: CounterService,
     settings: SettingsHub,
     setup_token: Option<SecretString>,
 ) -> BackendHandle {
@@ -50,6 +55,7 @@ pub(crate) fn handle(
         embedded_host: node.simulated().then(|| node.client().host()),
         auth,
         invoices,
+        counter,
         settings,
         setup_token: tokio::sync::Mutex::new(setup_token),
     })
@@ -61,15 +67,22 @@ fn request_auth() -> RequestAuth {
 }
 
 impl Backend for GatewayBackend {
-    fn pos_charge(&self, amount_eur: String, note: String) -> BackendFuture<'_, PosSale> {
+    fn pos_charge(&self, request: PosChargeRequest) -> BackendFuture<'_, PosSale> {
         Box::pin(async move {
             let sale = super::pos::Sale {
-                amount_eur: &amount_eur,
-                note: &note,
+                amount_eur: &request.amount_eur,
+                note: &request.note,
+                vat_rate: request.vat_rate.as_deref(),
+                tip_eur: request.tip_eur.as_deref(),
+                till: request.till.as_deref(),
             };
             let pos_expiry_minutes = self.settings.current().lightning_pos_expiry_minutes;
-            super::pos::charge(&self.invoices, &request_auth(), sale, pos_expiry_minutes).await
+            super::pos::charge(&self.invoices, &self.counter, &request_auth(), sale, pos_expiry_minutes).await
         })
+    }
+
+    fn pos_tills(&self) -> BackendFuture<'_, Vec<TillView>> {
+        Box::pin(async move { super::pos::tills(&self.counter).await })
     }
 
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {

@@ -5,10 +5,13 @@ use std::str::FromStr;
 
 use app::auth::Role;
 use app::i18n::{amount_error_text, Lang};
-use app::model::{check_free_text, parse_amount_cents, AmountError, InvoiceStatus, PosSale, RateState, TextField};
+use app::model::{
+    check_free_text, parse_amount_cents, AmountError, InvoiceStatus, PosSale, RateState, TextField, TillView, VatRate,
+};
 use app::{AppError, PosError};
 use rust_decimal::Decimal;
 
+use crate::counter::{split_gross, CounterError, CounterService, SaleRecord};
 use crate::invoices::{CreateRequest, InvoiceService};
 use crate::store::{InvoiceOrigin, LnInvoice};
 
@@ -40,6 +43,42 @@ pub struct Sale<'a> {
     pub amount_eur: &'a str,
     /// The note as typed.
     pub note: &'a str,
+    /// The IVA rate as sent (`22`, `0:N2`); the till's default when `None` or empty.
+    pub vat_rate: Option<&'a str>,
+    /// The tip as typed; none when `None` or empty.
+    pub tip_eur: Option<&'a str>,
+    /// The till's name; the default till when `None` or empty.
+    pub till: Option<&'a str>,
+}
+
+/// A tip as typed: empty or zero is no tip; otherwise the one amount parser's rules.
+pub fn parse_tip(text: Option<&str>) -> Result<Decimal, PosError> {
+    let text = text.unwrap_or("").trim();
+    if text.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    match parse_amount_cents(text) {
+        Ok(_) => parse_counter_amount(text).map_err(|_| PosError::InvalidTip),
+        Err(AmountError::Zero) => Ok(Decimal::ZERO),
+        Err(error) => {
+            tracing::info!(%error, "POS sale refused: tip");
+            Err(PosError::InvalidTip)
+        }
+    }
+}
+
+/// The shop's tills as the POS lists them, the default one first.
+pub async fn tills(counter: &CounterService) -> Result<Vec<TillView>, AppError> {
+    let tills = counter.tills().await?;
+    Ok(tills
+        .into_iter()
+        .enumerate()
+        .map(|(i, till)| TillView {
+            name: till.name,
+            vat_rate: till.vat_rate,
+            is_default: i == 0,
+        })
+        .collect())
 }
 
 /// The state DTO of a stored invoice.
@@ -72,6 +111,7 @@ pub async fn check_visible(service: &InvoiceService, auth: &RequestAuth, invoice
 /// is written, as a [`PosError`] code for the cashier; its detail goes to the log.
 pub async fn charge(
     service: &InvoiceService,
+    counter: &CounterService,
     auth: &RequestAuth,
     sale: Sale<'_>,
     expiry_minutes: u64,
@@ -94,16 +134,38 @@ pub async fn charge(
         AppError::Pos(PosError::UnsafeNote)
     })?;
     let note = sale.note.trim();
+    let tip_eur = parse_tip(sale.tip_eur).map_err(AppError::Pos)?;
+    let till = counter.till_for_sale(sale.till).await.map_err(|error| match error {
+        CounterError::UnknownTill(_) => {
+            tracing::info!(%error, "POS sale refused: till");
+            AppError::Pos(PosError::UnknownTill)
+        }
+        other => other.into(),
+    })?;
+    let vat_rate = match sale.vat_rate.map(str::trim).filter(|text| !text.is_empty()) {
+        Some(text) => VatRate::parse(text).ok_or_else(|| {
+            tracing::info!(vat_rate = %text, "POS sale refused: IVA rate");
+            AppError::Pos(PosError::InvalidVatRate)
+        })?,
+        None => VatRate::parse(&till.vat_rate).unwrap_or(VatRate::STANDARD),
+    };
+    let split = split_gross(amount, vat_rate);
+    // The invoice asks for the gross and the tip; limits apply to what the customer pays.
+    let total_eur = split.gross_eur + tip_eur;
+    if parse_amount_cents(&format!("{total_eur:.2}")).is_err() {
+        return Err(AppError::Pos(PosError::AmountTooLarge));
+    }
     let is_admin = auth.user.as_ref().is_some_and(|user| user.role == Role::Admin);
     let max_eur = service.pos_max_amount_eur();
-    if !is_admin && amount > max_eur {
-        tracing::info!(%amount, %max_eur, "POS sale refused: above pos_max_amount_eur");
+    if !is_admin && total_eur > max_eur {
+        tracing::info!(%total_eur, %max_eur, "POS sale refused: above pos_max_amount_eur");
         return Err(AppError::Pos(PosError::OverTillMaximum));
     }
+    let cashier = auth.user.as_ref().map_or("", |user| user.username.as_str());
     let created = service
         .create_from(
             CreateRequest {
-                amount_eur: Some(amount),
+                amount_eur: Some(total_eur),
                 description: Some(if note.is_empty() {
                     "POS sale".to_string()
                 } else {
@@ -121,11 +183,34 @@ pub async fn charge(
         tracing::warn!(invoice = %invoice.id, "POS sale without a payment request from the node");
         AppError::Pos(PosError::NotConfirmed)
     })?;
+    let record = SaleRecord {
+        invoice_id: &invoice.id,
+        till: &till,
+        cashier,
+        vat_rate,
+        split,
+        tip_eur,
+        created_at: invoice.created_at,
+    };
+    if let Err(error) = counter.record_sale(&record).await {
+        // A sale the day's figures would miss must not be paid: cancel its invoice.
+        tracing::error!(invoice = %invoice.id, %error, "POS sale not recorded at the counter; cancelling its invoice");
+        if let Err(cancel) = service.cancel(&invoice.id).await {
+            tracing::error!(invoice = %invoice.id, error = %cancel, "cannot cancel the unrecorded POS sale");
+        }
+        return Err(AppError::Pos(PosError::Busy));
+    }
     let warnings = cashier_warnings(created.warnings);
     Ok(PosSale {
         invoice_id: invoice.id.clone(),
         payment_request,
         amount_eur: format!("{:.2}", invoice.amount_eur),
+        gross_eur: format!("{:.2}", split.gross_eur),
+        vat_eur: format!("{:.2}", split.vat_eur),
+        vat_rate: vat_rate.code(),
+        tip_eur: format!("{tip_eur:.2}"),
+        till: till.name.clone(),
+        cashier: cashier.to_string(),
         amount_sat: invoice.amount_sat(),
         eur_per_btc: invoice.rate_eur_per_btc.to_string(),
         rate_source: invoice.rate_source.clone(),
@@ -167,5 +252,16 @@ mod tests {
             assert!(parse_counter_amount(bad).is_err(), "{bad:?}");
         }
         Ok(())
+    }
+
+    #[test]
+    fn tips_are_optional_amounts() {
+        assert_eq!(parse_tip(None), Ok(Decimal::ZERO));
+        assert_eq!(parse_tip(Some(" ")), Ok(Decimal::ZERO));
+        assert_eq!(parse_tip(Some("0,00")), Ok(Decimal::ZERO));
+        assert_eq!(parse_tip(Some("1,50")), Ok(Decimal::new(150, 2)));
+        for bad in ["-1", "1,505", "abc", "1e2", "+1"] {
+            assert_eq!(parse_tip(Some(bad)), Err(PosError::InvalidTip), "{bad}");
+        }
     }
 }

@@ -51,6 +51,9 @@ fn pos_status_of(code: PosError) -> StatusCode {
         | PosError::AmountTooLarge
         | PosError::NoteTooLong
         | PosError::UnsafeNote
+        | PosError::InvalidVatRate
+        | PosError::InvalidTip
+        | PosError::UnknownTill
         | PosError::SaleAlreadyPaid
         | PosError::SaleEnded => StatusCode::BAD_REQUEST,
         PosError::SignedOut => StatusCode::UNAUTHORIZED,
@@ -146,6 +149,15 @@ impl From<InvoiceError> for AppError {
             InvoiceError::Lnd(e) => e.into(),
             InvoiceError::Store(e) => e.into(),
             InvoiceError::Rate(e) => e.into(),
+            other => AppError::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::counter::CounterError> for AppError {
+    fn from(error: crate::counter::CounterError) -> Self {
+        match error {
+            crate::counter::CounterError::Store(e) => e.into(),
             other => AppError::Invalid(other.to_string()),
         }
     }

@@ -5,6 +5,7 @@
 //! transaction so a failure leaves the database as it was.
 
 mod backups;
+mod counter;
 mod events;
 mod fatture;
 mod group;
@@ -18,6 +19,7 @@ mod users;
 
 pub use app::model::{EventKind, InvoiceState};
 pub use backups::ChannelBackup;
+pub use counter::{NewPosSale, PosSaleRow, TillChange, TillOutcome, TillRow};
 pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
     EVENTS_CHANNEL,

@@ -13,5 +13,6 @@ mod config;
 mod file_modes;
 mod import_batch;
 mod invoice_cli;
+mod pos_cli;
 mod share;
 mod user_cli;

@@ -639,6 +639,128 @@ async fn payment_links_behave_alike_on_sqlite_and_postgres() -> TestResult {
     Ok(())
 }
 
+/// Tills and POS sales (issue 36) on `store`: what each step answers.
+async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::{NewPosSale, TillChange, TillOutcome};
+    let mut seen = Vec::new();
+    let names = |tills: Vec<openfatture::store::TillRow>| {
+        tills
+            .into_iter()
+            .map(|t| format!("{}/{}/{:?}", t.name, t.vat_rate, t.printer_address))
+            .collect::<Vec<_>>()
+    };
+    seen.push(format!("start {:?}", names(store.tills().await?)));
+    let bar = store
+        .add_till("Bar", Some("10.0.0.5:9100"), "10", 100)
+        .await?
+        .ok_or("added")?;
+    seen.push(format!(
+        "again {:?}",
+        store.add_till("Bar", None, "22", 101).await?.is_some()
+    ));
+    let taken = store
+        .change_till(
+            "Cassa",
+            &TillChange {
+                name: Some("Bar".into()),
+                ..TillChange::default()
+            },
+        )
+        .await?;
+    seen.push(format!("rename onto Bar {}", taken == TillOutcome::NameTaken));
+    let changed = store
+        .change_till(
+            "Bar",
+            &TillChange {
+                name: Some("Banco".into()),
+                printer_address: Some(None),
+                vat_rate: Some("0:N2".into()),
+            },
+        )
+        .await?;
+    seen.push(format!(
+        "changed {}",
+        matches!(changed, TillOutcome::Done(ref t) if t.id == bar.id)
+    ));
+    let invoice = store
+        .insert_pending_ln_invoice(&common::new_standalone_invoice(
+            "cc".repeat(32),
+            "dd".repeat(32),
+            "POS".into(),
+        ))
+        .await?;
+    store
+        .insert_pos_sale(&NewPosSale {
+            invoice_id: invoice.id.clone(),
+            till_id: bar.id,
+            till_name: "Banco".into(),
+            cashier: "anna".into(),
+            gross_cents: 1210,
+            vat_rate: "10".into(),
+            vat_cents: 110,
+            net_cents: 1100,
+            tip_cents: 121,
+            created_at: 1_700_000_100,
+        })
+        .await?;
+    store
+        .settle_ln_invoice(&invoice.id, 29_578_000, None, 1_700_000_130, None)
+        .await?;
+    seen.push(format!(
+        "removed {}",
+        matches!(store.remove_till("Banco").await?, TillOutcome::Done(_))
+    ));
+    seen.push(format!(
+        "last {}",
+        store.remove_till("Cassa").await? == TillOutcome::LastTill
+    ));
+    seen.push(format!("left {:?}", names(store.tills().await?)));
+    for row in store.pos_sales_between(1_700_000_000, 1_700_000_200).await? {
+        seen.push(format!(
+            "sale {} {} {} {} {} {} {} {} {}",
+            row.till_name,
+            row.cashier,
+            row.gross_cents,
+            row.vat_rate,
+            row.vat_cents,
+            row.net_cents,
+            row.tip_cents,
+            row.state,
+            row.amt_paid_msat
+        ));
+    }
+    seen.push(format!(
+        "outside {}",
+        store.pos_sales_between(1_700_000_101, 1_700_000_200).await?.len()
+    ));
+    store.close().await;
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn tills_and_pos_sales_behave_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = counter_tables(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "start [\"Cassa/22/None\"]",
+            "again false",
+            "rename onto Bar true",
+            "changed true",
+            "removed true",
+            "last true",
+            "left [\"Cassa/22/None\"]",
+            "sale Banco anna 1210 10 110 1100 121 SETTLED 29578000",
+            "outside 0",
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = counter_tables(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}
+
 /// Channel backups through `store`: duplicates skipped, pruned to the newest two, newest first.
 async fn channel_backups(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let points = |n: usize| (0..n).map(|i| format!("{}:{i}", "ab".repeat(32))).collect::<Vec<_>>();

@@ -1,0 +1,214 @@
+//! `openfatture pos till add|set|list|remove` and `openfatture pos day`: the shop counter's tills
+//! and the day's figures (issue 36).
+
+use clap::Subcommand;
+
+use super::{CliError, Output};
+use crate::context::Services;
+use crate::counter::{CounterError, DayFilter, DayReport, FiguresView};
+use crate::store::TillRow;
+
+/// `openfatture pos ...`
+#[derive(Debug, Subcommand)]
+pub enum PosCommand {
+    /// The shop's tills: add, set, list, remove.
+    Till {
+        /// The till action.
+        #[command(subcommand)]
+        command: TillCommand,
+    },
+    /// The day's figures at the counter (today, or --date), by till and cashier and in total.
+    Day {
+        /// The day, YYYY-MM-DD on the shop's clock (shop_timezone); today when left out.
+        #[arg(long)]
+        date: Option<String>,
+        /// Only this till's sales.
+        #[arg(long)]
+        till: Option<String>,
+        /// Only this cashier's sales.
+        #[arg(long)]
+        cashier: Option<String>,
+    },
+}
+
+/// `openfatture pos till ...`
+#[derive(Debug, Subcommand)]
+pub enum TillCommand {
+    /// Add a till.
+    Add {
+        /// Its name, like "Cassa 1".
+        name: String,
+        /// Its ESC/POS receipt printer, HOST:PORT.
+        #[arg(long)]
+        printer: Option<String>,
+        /// Its default IVA rate: 22, 10, 5, 4, or 0 with its Natura code (0:N2). Default 22.
+        #[arg(long)]
+        vat_rate: Option<String>,
+    },
+    /// Change a till's name, printer (empty removes it) or default IVA rate.
+    Set {
+        /// The till's name now.
+        name: String,
+        /// A new name.
+        #[arg(long = "name", id = "new_name")]
+        new_name: Option<String>,
+        /// Its ESC/POS receipt printer, HOST:PORT ("" removes it).
+        #[arg(long)]
+        printer: Option<String>,
+        /// Its default IVA rate: 22, 10, 5, 4, or 0:N1 … 0:N7.
+        #[arg(long)]
+        vat_rate: Option<String>,
+    },
+    /// List the tills (the first is the default one).
+    List,
+    /// Remove a till (never the last one); its sales keep its name.
+    Remove {
+        /// The till's name.
+        name: String,
+    },
+}
+
+impl From<CounterError> for CliError {
+    fn from(error: CounterError) -> Self {
+        match error {
+            CounterError::Store(e) => CliError::Store(e),
+            other => CliError::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// A till as `till list --json` prints it.
+fn till_json(till: &TillRow, is_default: bool) -> serde_json::Value {
+    serde_json::json!({
+        "name": till.name,
+        "printer": till.printer_address,
+        "vat_rate": till.vat_rate,
+        "default": is_default,
+    })
+}
+
+/// Runs one `pos` subcommand.
+pub(super) async fn run(out: &Output, services: Services<'_>, command: PosCommand) -> Result<(), CliError> {
+    let store = services.store().await?;
+    let counter = crate::counter::CounterService::new(store.clone());
+    let result = match command {
+        PosCommand::Till { command } => till(out, &counter, command).await,
+        PosCommand::Day { date, till, cashier } => {
+            let filter = DayFilter { till, cashier };
+            match counter
+                .day(date.as_deref(), &services.settings().shop_timezone, &filter)
+                .await
+            {
+                Ok(report) if out.json => out.print_json(&report),
+                Ok(report) => {
+                    print_day(&report);
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    };
+    store.close().await;
+    result
+}
+
+async fn till(out: &Output, counter: &crate::counter::CounterService, command: TillCommand) -> Result<(), CliError> {
+    match command {
+        TillCommand::Add {
+            name,
+            printer,
+            vat_rate,
+        } => {
+            let till = counter.add_till(&name, printer.as_deref(), vat_rate.as_deref()).await?;
+            if out.json {
+                return out.print_json(&till_json(&till, false));
+            }
+            println!("✅ Added till '{}' (IVA {}).", till.name, till.vat_rate);
+            Ok(())
+        }
+        TillCommand::Set {
+            name,
+            new_name,
+            printer,
+            vat_rate,
+        } => {
+            if new_name.is_none() && printer.is_none() && vat_rate.is_none() {
+                return Err(CliError::Invalid(
+                    "nothing to change: give --name, --printer or --vat-rate".into(),
+                ));
+            }
+            let till = counter
+                .change_till(&name, new_name.as_deref(), printer.as_deref(), vat_rate.as_deref())
+                .await?;
+            if out.json {
+                return out.print_json(&till_json(&till, false));
+            }
+            println!(
+                "✅ Till '{}': IVA {}, printer {}.",
+                till.name,
+                till.vat_rate,
+                till.printer_address.as_deref().unwrap_or("none")
+            );
+            Ok(())
+        }
+        TillCommand::List => {
+            let tills = counter.tills().await?;
+            if out.json {
+                let list: Vec<_> = tills.iter().enumerate().map(|(i, t)| till_json(t, i == 0)).collect();
+                return out.print_json(&list);
+            }
+            for (i, till) in tills.iter().enumerate() {
+                println!(
+                    "{:<24} IVA {:<6} printer {:<24}{}",
+                    till.name,
+                    till.vat_rate,
+                    till.printer_address.as_deref().unwrap_or("none"),
+                    if i == 0 { " (default)" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        TillCommand::Remove { name } => {
+            let till = counter.remove_till(&name).await?;
+            if out.json {
+                return out.print_json(&serde_json::json!({ "removed": till.name }));
+            }
+            println!("✅ Removed till '{}'; its sales keep its name.", till.name);
+            Ok(())
+        }
+    }
+}
+
+/// The day's figures as text.
+fn print_day(report: &DayReport) {
+    println!("Day {} ({})", report.date, report.timezone);
+    print_figures("Total", &report.total);
+    for figures in &report.by_till {
+        print_figures(&format!("Till {}", figures.name.as_deref().unwrap_or("")), figures);
+    }
+    for figures in &report.by_cashier {
+        print_figures(&format!("Cashier {}", figures.name.as_deref().unwrap_or("")), figures);
+    }
+}
+
+fn print_figures(title: &str, f: &FiguresView) {
+    let vat: Vec<String> = f.vat_eur.iter().map(|(rate, eur)| format!("{rate}%: {eur}")).collect();
+    println!(
+        "  {title}: {} sales, gross {} EUR, IVA {:.2} EUR [{}], net {} EUR, tips {} EUR, refunds {} EUR, \
+         {} sats received; {} expired, {} cancelled, {} open",
+        f.sales,
+        f.gross_eur,
+        f.vat_eur
+            .values()
+            .filter_map(|v| v.parse::<rust_decimal::Decimal>().ok())
+            .sum::<rust_decimal::Decimal>(),
+        vat.join(", "),
+        f.net_eur,
+        f.tips_eur,
+        f.refunds_eur,
+        f.sats_received,
+        f.expired,
+        f.cancelled,
+        f.open
+    );
+}

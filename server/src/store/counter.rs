@@ -1,0 +1,226 @@
+//! The shop counter's tables: tills and the POS sales' till, cashier, IVA and tip (the sale's
+//! amount, state and sats are its Lightning invoice's). Amounts are integer cents; IVA rates are
+//! stored as their text (`22`, `0:N2`), which the counter service parses.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError};
+
+/// A stored till.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct TillRow {
+    /// Its id (the first one is the default till).
+    pub id: i64,
+    /// Its name, unique (`Cassa 1`).
+    pub name: String,
+    /// `HOST:PORT` of its ESC/POS printer, if any.
+    pub printer_address: Option<String>,
+    /// Its default IVA rate as stored (`22`, `0:N2`).
+    pub vat_rate: String,
+    /// When it was added (unix seconds; 0 for the one the migration made).
+    pub created_at: i64,
+}
+
+/// What changes in a till; `None` keeps a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TillChange {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new printer address (`Some(None)` removes it).
+    pub printer_address: Option<Option<String>>,
+    /// A new default IVA rate, as stored.
+    pub vat_rate: Option<String>,
+}
+
+/// The outcome of a till change or removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TillOutcome {
+    /// Done; the till as it is now (as it was, for a removal).
+    Done(TillRow),
+    /// No till has that name.
+    NotFound,
+    /// Another till already has the new name.
+    NameTaken,
+    /// It is the last till: a counter always keeps one.
+    LastTill,
+}
+
+/// A POS sale's counter figures, stored next to its Lightning invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPosSale {
+    /// Our Lightning invoice id.
+    pub invoice_id: String,
+    /// The till's id.
+    pub till_id: i64,
+    /// The till's name (kept if the till is removed).
+    pub till_name: String,
+    /// The signed-in staff user who rang it up.
+    pub cashier: String,
+    /// Gross (IVA included), cents.
+    pub gross_cents: i64,
+    /// IVA rate as stored (`22`, `0:N2`).
+    pub vat_rate: String,
+    /// IVA, cents.
+    pub vat_cents: i64,
+    /// Net (gross − IVA), cents.
+    pub net_cents: i64,
+    /// Tip, cents (no IVA on it).
+    pub tip_cents: i64,
+    /// When it was rung up (unix seconds).
+    pub created_at: i64,
+}
+
+/// A POS sale with its invoice's state, for the day's figures.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PosSaleRow {
+    /// Our Lightning invoice id.
+    pub invoice_id: String,
+    /// The till's name.
+    pub till_name: String,
+    /// Who rang it up.
+    pub cashier: String,
+    /// Gross, cents.
+    pub gross_cents: i64,
+    /// IVA rate as stored.
+    pub vat_rate: String,
+    /// IVA, cents.
+    pub vat_cents: i64,
+    /// Net, cents.
+    pub net_cents: i64,
+    /// Tip, cents.
+    pub tip_cents: i64,
+    /// When it was rung up (unix seconds).
+    pub created_at: i64,
+    /// The invoice's state (`SETTLED`, `EXPIRED`, …).
+    pub state: String,
+    /// What the node received, msat.
+    pub amt_paid_msat: i64,
+}
+
+const SELECT_TILL: &str = "SELECT id, name, printer_address, vat_rate, created_at FROM tills";
+
+impl Store {
+    /// Every till, the default (first) one first.
+    pub async fn tills(&self) -> Result<Vec<TillRow>, StoreError> {
+        let sql = format!("{SELECT_TILL} ORDER BY id");
+        Ok(sqlx::query_as::<_, TillRow>(&sql).fetch_all(&self.pool).await?)
+    }
+
+    /// Adds a till; `None` when one already has that name (nothing changes).
+    pub async fn add_till(
+        &self,
+        name: &str,
+        printer_address: Option<&str>,
+        vat_rate: &str,
+        now: i64,
+    ) -> Result<Option<TillRow>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        if till_named(&mut tx, name).await?.is_some() {
+            return Ok(None);
+        }
+        sqlx::query("INSERT INTO tills (name, printer_address, vat_rate, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(name)
+            .bind(printer_address)
+            .bind(vat_rate)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let added = till_named(&mut tx, name).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// Changes the till named `name`.
+    pub async fn change_till(&self, name: &str, change: &TillChange) -> Result<TillOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(till) = till_named(&mut tx, name).await? else {
+            return Ok(TillOutcome::NotFound);
+        };
+        if let Some(new_name) = &change.name {
+            if new_name != name && till_named(&mut tx, new_name).await?.is_some() {
+                return Ok(TillOutcome::NameTaken);
+            }
+        }
+        let new_name = change.name.clone().unwrap_or(till.name);
+        let printer = change.printer_address.clone().unwrap_or(till.printer_address);
+        let vat_rate = change.vat_rate.clone().unwrap_or(till.vat_rate);
+        sqlx::query("UPDATE tills SET name = $1, printer_address = $2, vat_rate = $3 WHERE id = $4")
+            .bind(&new_name)
+            .bind(printer)
+            .bind(vat_rate)
+            .bind(till.id)
+            .execute(&mut *tx)
+            .await?;
+        let changed = till_named(&mut tx, &new_name).await?;
+        tx.commit().await?;
+        Ok(changed.map_or(TillOutcome::NotFound, TillOutcome::Done))
+    }
+
+    /// Removes the till named `name`, never the last one; its sales keep its name.
+    pub async fn remove_till(&self, name: &str) -> Result<TillOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let Some(till) = till_named(&mut tx, name).await? else {
+            return Ok(TillOutcome::NotFound);
+        };
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tills").fetch_one(&mut *tx).await?;
+        if count <= 1 {
+            return Ok(TillOutcome::LastTill);
+        }
+        sqlx::query("UPDATE pos_sales SET till_id = NULL WHERE till_id = $1")
+            .bind(till.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM tills WHERE id = $1")
+            .bind(till.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(TillOutcome::Done(till))
+    }
+
+    /// Records a POS sale's counter figures (its Lightning invoice exists already).
+    pub async fn insert_pos_sale(&self, sale: &NewPosSale) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO pos_sales (invoice_id, till_id, till_name, cashier, gross_cents, vat_rate, vat_cents, \
+             net_cents, tip_cents, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&sale.invoice_id)
+        .bind(sale.till_id)
+        .bind(&sale.till_name)
+        .bind(&sale.cashier)
+        .bind(sale.gross_cents)
+        .bind(&sale.vat_rate)
+        .bind(sale.vat_cents)
+        .bind(sale.net_cents)
+        .bind(sale.tip_cents)
+        .bind(sale.created_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The POS sales rung up in `[from, to)` (unix seconds) with their invoices' state, oldest first.
+    pub async fn pos_sales_between(&self, from: i64, to: i64) -> Result<Vec<PosSaleRow>, StoreError> {
+        Ok(sqlx::query_as::<_, PosSaleRow>(
+            "SELECT s.invoice_id, s.till_name, s.cashier, s.gross_cents, s.vat_rate, s.vat_cents, s.net_cents, \
+             s.tip_cents, s.created_at, i.state, i.amt_paid_msat FROM pos_sales s \
+             JOIN ln_invoices i ON i.id = s.invoice_id \
+             WHERE s.created_at >= $1 AND s.created_at < $2 ORDER BY s.created_at, s.invoice_id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// The till named exactly `name`, in `tx`.
+async fn till_named(tx: &mut super::WriteTx, name: &str) -> Result<Option<TillRow>, StoreError> {
+    let sql = format!("{SELECT_TILL} WHERE name = $1");
+    Ok(sqlx::query_as::<_, TillRow>(&sql)
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?)
+}
