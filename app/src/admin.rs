@@ -123,8 +123,7 @@ impl std::ops::Deref for AdminHandle {
 /// The admin backend provided by the gateway for the current server-function call.
 pub fn admin_backend() -> Result<AdminHandle, AppError> {
     leptos::prelude::use_context::<AdminHandle>().ok_or_else(|| {
-        AppError::Unavailable(
-            "the gateway did not provide its admin services to this request (server wiring bug)".into(),
-        )
+        leptos::logging::error!("the gateway did not provide its admin services to this request (server wiring bug)");
+        AppError::Unavailable(crate::error::Refusal::code("error.unexpected"))
     })
 }

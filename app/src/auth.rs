@@ -8,6 +8,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::error::Refusal;
 /// Re-exported from [`crate::model`]: the gateway and the server functions name them from here,
 /// next to [`require`].
 pub use crate::model::{Role, SessionUser};
@@ -22,13 +24,15 @@ pub struct CurrentUser(pub Option<SessionUser>);
 pub fn require(needed: Role) -> Result<SessionUser, AppError> {
     let current = use_context::<CurrentUser>().unwrap_or_default();
     match current.0 {
-        None => Err(AppError::NotSignedIn(
-            "you are not signed in (or your session expired): sign in again".into(),
-        )),
+        None => Err(AppError::NotSignedIn(Refusal::code("error.not_signed_in"))),
         Some(user) if user.role.allows(needed) => Ok(user),
-        Some(user) => Err(AppError::Forbidden(format!(
-            "{} is signed in as {}; this needs the {} role (ask an admin)",
-            user.username, user.role, needed
+        Some(user) => Err(AppError::Forbidden(Refusal::new(
+            "error.forbidden",
+            &[
+                ("user", &user.username),
+                ("role", user.role.as_str()),
+                ("needed", needed.as_str()),
+            ],
         ))),
     }
 }
@@ -73,8 +77,8 @@ pub async fn setup_admin(
 #[cfg(feature = "ssr")]
 fn set_cookie(value: &str) -> Result<(), AppError> {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        let value = http::HeaderValue::from_str(value)
-            .map_err(|_| AppError::Unavailable("the session cookie could not be set".into()))?;
+        let value =
+            http::HeaderValue::from_str(value).map_err(|_| AppError::Unavailable(Refusal::code("error.unexpected")))?;
         response.insert_header(http::header::SET_COOKIE, value);
     }
     Ok(())

@@ -72,10 +72,7 @@ impl std::ops::Deref for BackendHandle {
 /// The backend provided by the gateway for the current server-function call.
 pub fn backend() -> Result<BackendHandle, AppError> {
     leptos::prelude::use_context::<BackendHandle>().ok_or_else(|| {
-        AppError::Unavailable(
-            "the gateway did not provide its services to this request (server wiring bug: \
-             serve server functions with handle_server_fns_with_context and provide a BackendHandle)"
-                .into(),
-        )
+        leptos::logging::error!("the gateway did not provide its services (serve server functions with handle_server_fns_with_context and provide a BackendHandle) to this request (server wiring bug)");
+        AppError::Unavailable(crate::error::Refusal::code("error.unexpected"))
     })
 }

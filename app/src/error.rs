@@ -1,37 +1,77 @@
-//! The error every server function returns: plain words a person can act on, serialisable so the
-//! browser receives exactly what the gateway said. The gateway chooses each variant's HTTP status
-//! in one place (its web error boundary).
+//! The error every server function returns, serialisable: each refusal travels as a catalogue key
+//! and named values ([`Refusal`]), which the browser words in the user's language
+//! (`AppError::text` in `i18n`). The gateway chooses each variant's HTTP status in one place (its
+//! web error boundary); technical details (what the node or the database said) stay in its log.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// Why a request from the web app could not be completed. The text is shown to the user as is.
+/// A refusal as data: the catalogue key of its text (`error.invoice.unknown_numero`) and the
+/// text's `{name}` values. The page words it in its language (`Refusal::text` in `i18n`); its
+/// `Display` is the English text (for logs and the tests). A value named `…_eur` is an amount in
+/// EUR (`12.50`), written as the language writes money; a value named `x_text` is the catalogue
+/// key of a word filled in for `{x}` in the language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    /// The catalogue key of the text.
+    pub code: String,
+    /// The text's named values, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<(String, String)>,
+}
+
+impl Refusal {
+    /// The refusal `code` with the named `values`.
+    pub fn new(code: &str, values: &[(&str, &str)]) -> Refusal {
+        Refusal {
+            code: code.to_string(),
+            values: values
+                .iter()
+                .map(|(name, value)| ((*name).to_string(), (*value).to_string()))
+                .collect(),
+        }
+    }
+
+    /// The refusal `code`, which has no values.
+    pub fn code(code: &str) -> Refusal {
+        Refusal::new(code, &[])
+    }
+
+    /// The value named `name`, if any.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a request from the web app could not be completed. Each variant but [`AppError::Transport`]
+/// carries what the page shows, as data the page words in its language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// The Lightning node could not be reached or refused the request.
     #[error("{0}")]
-    Lightning(String),
+    Lightning(Refusal),
     /// The gateway cannot serve the request in its current state (for example, not configured).
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Refusal),
     /// The request was invalid; the text says which value was wrong and what is accepted.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Refusal),
     /// Nobody is signed in, or the session expired.
     #[error("{0}")]
-    NotSignedIn(String),
+    NotSignedIn(Refusal),
     /// The signed-in user's role does not allow this.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Refusal),
     /// There is no such thing for this user: it does not exist, or the signed-in user's role may
     /// not see it (the same answer either way, so nothing tells which).
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Refusal),
     /// Too many attempts (for example failed sign-ins): the text says when to try again.
     #[error("{0}")]
-    Throttled(String),
-    /// The browser could not talk to the gateway, or the reply was unreadable.
+    Throttled(Refusal),
+    /// The browser could not talk to the gateway, or the reply was unreadable (made in the
+    /// browser: the detail is for the console, the page shows `error.transport`).
     #[error("could not talk to the OpenFatture gateway: {0}")]
     Transport(String),
     /// A refusal at the counter, as a code the POS shows in the cashier's language
@@ -42,6 +82,22 @@ pub enum AppError {
     /// was written.
     #[error("{0}")]
     Setting(crate::model::SettingRefusal),
+}
+
+impl AppError {
+    /// The refusal this error carries, if it is one of the worded variants.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            AppError::Lightning(r)
+            | AppError::Unavailable(r)
+            | AppError::Invalid(r)
+            | AppError::NotSignedIn(r)
+            | AppError::Forbidden(r)
+            | AppError::NotFound(r)
+            | AppError::Throttled(r) => Some(r),
+            AppError::Transport(_) | AppError::Pos(_) | AppError::Setting(_) => None,
+        }
+    }
 }
 
 /// Every error the POS can show a cashier: short, in the UI's language, saying what to do. The
@@ -172,9 +228,13 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
-                AppError::Invalid(format!("invalid request: {msg}"))
+                leptos::logging::warn!("a server function's arguments were refused: {msg}");
+                AppError::Invalid(Refusal::code("error.bad_request"))
             }
-            ServerFnErrorErr::ServerError(msg) => AppError::Unavailable(msg),
+            ServerFnErrorErr::ServerError(msg) => {
+                leptos::logging::warn!("a server function failed: {msg}");
+                AppError::Unavailable(Refusal::code("error.unexpected"))
+            }
             other => AppError::Transport(other.to_string()),
         }
     }
@@ -186,7 +246,7 @@ mod tests {
 
     #[test]
     fn round_trips_through_the_server_fn_encoding() {
-        let err = AppError::Lightning("node at 127.0.0.1:10009 is unreachable".into());
+        let err = AppError::Lightning(Refusal::new("error.node", &[("host", "127.0.0.1:10009")]));
         let bytes = err.ser();
         assert_eq!(AppError::de(bytes), err);
     }
@@ -211,10 +271,19 @@ mod tests {
     }
 
     #[test]
-    fn display_is_the_plain_message() {
+    fn refusals_travel_as_code_and_values() {
+        let err = AppError::Invalid(Refusal::new("error.invoice.unknown_numero", &[("numero", "7")]));
+        let wire = serde_json::to_string(&err).unwrap_or_default();
         assert_eq!(
-            AppError::Unavailable("not configured".into()).to_string(),
-            "not configured"
+            wire,
+            r#"{"Invalid":{"code":"error.invoice.unknown_numero","values":[["numero","7"]]}}"#
         );
+        assert_eq!(AppError::de(err.ser()), err);
+        let bare = serde_json::to_string(&AppError::NotSignedIn(Refusal::code("error.not_signed_in")));
+        assert_eq!(
+            bare.unwrap_or_default(),
+            r#"{"NotSignedIn":{"code":"error.not_signed_in"}}"#
+        );
+        assert_eq!(err.refusal().and_then(|r| r.value("numero")), Some("7"));
     }
 }

@@ -23,5 +23,5 @@ pub mod pages;
 pub mod qr;
 pub mod router;
 
-pub use error::{AppError, PosError};
+pub use error::{AppError, PosError, Refusal};
 pub use router::App;

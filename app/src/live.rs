@@ -349,7 +349,9 @@ mod tests {
         assert_eq!(expired.map(|s| s.state), Some(InvoiceState::Expired));
         // The gateway cannot be reached: the invoice has ended unpaid either way.
         let unreachable = ready(state_from_event("payment_failed", &body, |_id| {
-            std::future::ready(Err(AppError::Unavailable("offline".into())))
+            std::future::ready(Err(AppError::Unavailable(crate::error::Refusal::code(
+                "error.database",
+            ))))
         }));
         assert_eq!(unreachable.map(|s| s.state), Some(InvoiceState::Expired));
         // Our own cancel says CANCELED by itself.

@@ -132,7 +132,7 @@ test('a cashier cannot open Settings, in the UI or through the server', async ({
   ] as const) {
     const response = await page.request.post(`/api/${endpoint}`, { form });
     expect(response.status(), endpoint).toBe(403);
-    expect(await response.text()).toContain('needs the admin role');
+    expect(await response.text()).toContain('"error.forbidden"');
   }
 });
 

@@ -37,11 +37,13 @@ test('an unknown client route shows the not-found page inside the app shell', as
   expect(problems).toEqual([]);
 });
 
-test('a failing node status shows the error text, and Refresh recovers', async ({ page }) => {
-  const message = 'Failed to connect to LND at 127.0.0.1:10009: connection refused';
-  // The gateway encodes a server-function error as the JSON of app::AppError with status 500.
+test('a failing node status shows what to do, and Refresh recovers', async ({ page }) => {
+  // The gateway encodes a server-function error as the JSON of app::AppError: a refusal's code,
+  // which the page words in its language (what the node said stays in the gateway's log).
+  const message =
+    'the Lightning node did not answer or refused the request: check that it is running, then try again (the gateway log has the details)';
   await page.route('**/api/node_status', (route) =>
-    route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ Lightning: message }) }),
+    route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ Lightning: { code: 'error.node' } }) }),
   );
   await signIn(page, ADMIN, '/dashboard');
   await expect(page.getByTestId('node-connection')).toHaveText('Connection failed');
@@ -63,9 +65,10 @@ test('a fallback rate is shown loudly, and a missing rate says invoices cannot b
   await expect(page.getByTestId('rate-state')).toHaveText('fallback rate');
   await expect(page.getByTestId('rate-value')).toHaveText('€45,000.00');
 
-  const message = 'no BTC/EUR rate available: coingecko: connection refused';
+  const message =
+    'no BTC/EUR rate is available: check the rate providers, or set lightning_fallback_rate (the gateway log has the details)';
   await page.route('**/api/rate_status', (route) =>
-    route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ Unavailable: message }) }),
+    route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ Unavailable: { code: 'error.rate' } }) }),
   );
   await page.reload();
   await expect(page.getByTestId('rate-error')).toContainText(`No BTC/EUR rate: invoices cannot be created. ${message}`);

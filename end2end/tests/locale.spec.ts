@@ -115,6 +115,40 @@ test.describe('with an Italian browser', () => {
     }
   });
 
+  test("an admin page words the gateway's refusal in Italian", async ({ page }) => {
+    // The gateway sends the refusal as a code with its values; the page words it (issue 34).
+    await signIn(page, ADMIN, '/webhooks');
+    await page.getByTestId('webhook-name').fill('erp-it');
+    await page.getByTestId('webhook-url').fill('http://127.0.0.1:9/hook');
+    await page.getByTestId('webhook-secret').fill('e2e-endpoint-secret-it');
+    await page.getByTestId('webhook-events').fill('payment_recieved');
+    await page.getByTestId('webhook-add').click();
+    const error = page.getByTestId('webhook-error');
+    await expect(error).toContainText("evento 'payment_recieved' sconosciuto nel filtro: usa * o ");
+    await expect(error).not.toContainText('unknown event');
+  });
+
+  test('a sale above what the node can receive leaves the low-inbound flag on the keypad', async ({ page }) => {
+    // 9.999.999 € at the fallback rate is far beyond the simulated node's inbound capacity;
+    // lightning_liquidity_block_unreceivable is off by default, so the sale is made with a warning
+    // that reaches staff only as a small flag (an admin is not capped by pos_max_amount_eur).
+    await signIn(page, ADMIN, '/');
+    await expect(page.getByTestId('pos-keypad-flag')).toHaveCount(0);
+    await typeAmount(page, '9999999');
+    await page.getByTestId('pos-charge').click();
+    await expect(page.getByTestId('pos-qr').locator('svg')).toBeVisible();
+    await page.getByTestId('pos-cancel').click();
+    const flag = page.getByTestId('pos-keypad-flag');
+    await expect(flag).toBeVisible();
+    await expect(flag).toHaveAttribute('title', 'poca capacità in entrata: vedi il cruscotto');
+    // A sale that fits clears it.
+    await typeAmount(page, '1');
+    await page.getByTestId('pos-charge').click();
+    await expect(page.getByTestId('pos-qr').locator('svg')).toBeVisible();
+    await page.getByTestId('pos-cancel').click();
+    await expect(page.getByTestId('pos-keypad-flag')).toHaveCount(0);
+  });
+
   test('the Settings page says since when its settings are in force, on the shop clock', async ({ page }) => {
     await signIn(page, ADMIN, '/settings');
     await expect(page.getByTestId('settings-loaded-at')).toHaveText(/^In vigore dal \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}( \((adesso|\d+ (min|h) fa)\))?$/);

@@ -53,9 +53,32 @@ const STORAGE_KEY: &str = "openfatture.lang";
 #[derive(Debug, Clone, Copy)]
 pub struct I18n(pub RwSignal<Lang>);
 
+/// The language last chosen, for code that runs outside any component (event handlers, async
+/// tasks): 0 English, 1 Italian.
+static CURRENT_LANG: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+fn remember_lang(lang: Lang) {
+    let n = match lang {
+        Lang::En => 0,
+        Lang::It => 1,
+    };
+    CURRENT_LANG.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The page's language now, untracked, from anywhere (an event handler or an async task, which
+/// run without the component's context): the choice last set by [`provide_i18n`] or [`set_lang`].
+pub fn current_lang() -> Lang {
+    match CURRENT_LANG.load(std::sync::atomic::Ordering::Relaxed) {
+        1 => Lang::It,
+        _ => Lang::En,
+    }
+}
+
 /// Puts the language into context: the remembered choice, else the browser's language.
 pub fn provide_i18n() -> I18n {
-    let i18n = I18n(RwSignal::new(initial_lang()));
+    let initial = initial_lang();
+    remember_lang(initial);
+    let i18n = I18n(RwSignal::new(initial));
     provide_context(i18n);
     i18n
 }
@@ -77,6 +100,7 @@ pub fn use_i18n() -> Option<I18n> {
 
 /// Switches the language of `i18n` and remembers the choice in the browser.
 pub fn set_lang(i18n: Option<I18n>, new: Lang) {
+    remember_lang(new);
     if let Some(i18n) = i18n {
         i18n.0.set(new);
     }
@@ -111,6 +135,13 @@ pub fn eur_text(cents: u64, lang: Lang) -> String {
 /// Why a typed amount was refused, in `lang` (`amount_error.*`; the English texts are the
 /// error's own, which a test checks).
 pub fn amount_error_text(error: &AmountError, lang: Lang) -> String {
+    amount_refusal(error).text(lang)
+}
+
+/// Why a typed amount was refused, as a refusal the page words (`amount_error.*`): the gateway
+/// sends it when it refuses an amount the browser let through.
+pub fn amount_refusal(error: &AmountError) -> crate::error::Refusal {
+    use crate::error::Refusal;
     let key = match error {
         AmountError::Empty => "amount_error.empty",
         AmountError::TooLong => "amount_error.too_long",
@@ -122,12 +153,11 @@ pub fn amount_error_text(error: &AmountError, lang: Lang) -> String {
         AmountError::NoDecimals => "amount_error.no_decimals",
         AmountError::TooManyDecimals => "amount_error.too_many_decimals",
     };
-    let found = match error {
-        AmountError::NotADigit { found: ' ' } => text_in(lang, "amount_error.a_space").to_string(),
-        AmountError::NotADigit { found } => describe_char(found),
-        _ => String::new(),
-    };
-    fill(text_in(lang, key), &[("found", &found)])
+    match error {
+        AmountError::NotADigit { found: ' ' } => Refusal::new(key, &[("found_text", "amount_error.a_space")]),
+        AmountError::NotADigit { found } => Refusal::new(key, &[("found", &describe_char(found))]),
+        _ => Refusal::code(key),
+    }
 }
 
 /// Why a note or description was refused, in `lang` (`text_error.*`; the English texts are the
@@ -246,6 +276,135 @@ mod pos_texts {
 }
 
 // ---- end of the POS errors and rate labels block.
+
+// ---- Gateway refusals (issue 34): every `AppError` worded in the page's language from its code
+// and values (`error.*`, and the `amount_error.*`, `text_error.*`, `staff.refusal.*` texts the
+// gateway names). The English text is also the error's `Display`, for logs and tests.
+
+impl crate::error::Refusal {
+    /// This refusal in `lang`: the catalogue text of its code with its values filled in (amounts
+    /// in `…_eur` values written as `lang` writes money, `x_text` values worded in `lang`).
+    pub fn text(&self, lang: Lang) -> String {
+        let worded: Vec<(String, String)> = self
+            .values
+            .iter()
+            .map(|(name, value)| match name.strip_suffix("_text") {
+                Some(base) => (base.to_string(), text_in(lang, value).to_string()),
+                None if name.ends_with("_eur") => (name.clone(), eur_value_text(value, lang)),
+                None => (name.clone(), value.clone()),
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = worded.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        fill(text_in(lang, &self.code), &pairs)
+    }
+}
+
+impl std::fmt::Display for crate::error::Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+impl crate::error::AppError {
+    /// What the page shows for this error in `lang`: short, saying what to do, never a technical
+    /// detail (those stay in the gateway's log or the browser's console).
+    pub fn text(&self, lang: Lang) -> String {
+        use crate::error::AppError as E;
+        match self {
+            E::Pos(code) => code.text(lang).to_string(),
+            E::Transport(detail) => {
+                leptos::logging::warn!("could not talk to the gateway: {detail}");
+                text_in(lang, "error.transport").to_string()
+            }
+            E::Setting(refusal) => fill(text_in(lang, "error.setting"), &[("key", &refusal.key)]),
+            E::Lightning(r)
+            | E::Unavailable(r)
+            | E::Invalid(r)
+            | E::NotSignedIn(r)
+            | E::Forbidden(r)
+            | E::NotFound(r)
+            | E::Throttled(r) => r.text(lang),
+        }
+    }
+}
+
+/// A decimal EUR amount (`12.5`, `1234.56`) as `lang` writes money; anything else as given.
+fn eur_value_text(value: &str, lang: Lang) -> String {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let fraction = fraction.trim_end_matches('0');
+    let digits_ok = !whole.is_empty()
+        && whole.len() <= 15
+        && fraction.len() <= 2
+        && whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit());
+    if !digits_ok {
+        return value.to_string();
+    }
+    let cents_part = format!("{fraction:0<2}");
+    match (whole.parse::<u64>(), cents_part.parse::<u64>()) {
+        (Ok(euros), Ok(cents)) => euros
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(cents))
+            .map_or_else(|| value.to_string(), |total| eur_text(total, lang)),
+        _ => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod refusal_texts {
+    use super::{text_in, Lang};
+    use crate::error::{AppError, Refusal};
+
+    /// Every `error.*` key of the catalogue: the codes the gateway and the browser send.
+    fn error_codes() -> Vec<&'static str> {
+        super::catalogue::keys()
+            .into_iter()
+            .filter(|k| k.starts_with("error."))
+            .collect()
+    }
+
+    #[test]
+    fn every_error_code_is_worded_in_both_languages_without_technical_words() {
+        let codes = error_codes();
+        assert!(codes.len() >= 30, "only {} error codes", codes.len());
+        for code in codes {
+            let (en, it) = (text_in(Lang::En, code), text_in(Lang::It, code));
+            assert_ne!(en, it, "{code} is not translated");
+            for text in [en, it] {
+                let lower = text.to_lowercase();
+                for word in ["grpc", "sqlx", "sqlite", "postgres", "tonic", "status:"] {
+                    assert!(!lower.contains(word), "{code} says {word:?}: {text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_are_worded_in_the_pages_language_with_money_and_words_of_that_language() {
+        let above = Refusal::new(
+            "error.invoice.amount_above_due",
+            &[("amount_eur", "1500"), ("due_eur", "1220.5"), ("numero", "2025/7")],
+        );
+        assert_eq!(
+            above.text(Lang::En),
+            "amount 1,500.00 € is more than the 1,220.50 € still due on invoice 2025/7"
+        );
+        assert_eq!(
+            above.text(Lang::It),
+            "l'importo 1.500,00 € supera i 1.220,50 € ancora da pagare sulla fattura 2025/7"
+        );
+        assert_eq!(above.to_string(), above.text(Lang::En));
+        let space = Refusal::new("amount_error.not_a_digit", &[("found_text", "amount_error.a_space")]);
+        assert!(space.text(Lang::It).contains("uno spazio"), "{}", space.text(Lang::It));
+        let transport = AppError::Transport("connection refused".into());
+        assert!(!transport.text(Lang::It).contains("refused"));
+        assert_eq!(
+            AppError::Throttled(Refusal::new("error.sign_in.throttled", &[("secs", "30")])).text(Lang::It),
+            "troppi accessi falliti: riprova tra 30 s"
+        );
+    }
+}
+
+// ---- end of the gateway refusals block.
 
 #[cfg(test)]
 mod tests {

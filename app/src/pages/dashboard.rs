@@ -75,7 +75,7 @@ fn RateCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoView 
                         Ok(rate) => view! { <RateView rate=rate /> }.into_any(),
                         Err(err) => view! {
                             <p class="banner banner-error" role="alert" data-testid="rate-error">
-                                {move || format!("{} {err}", t("dashboard.rate_none"))}
+                                {move || format!("{} {}", t("dashboard.rate_none"), err.text(lang()))}
                             </p>
                         }
                         .into_any(),
@@ -166,7 +166,7 @@ fn RateView(rate: RateStatus) -> impl IntoView {
 fn NodeError(err: AppError) -> impl IntoView {
     view! {
         <p class="badge badge-error" data-testid="node-connection">{move || t("dashboard.connection_failed")}</p>
-        <p class="error-text" role="alert" data-testid="node-error">{err.to_string()}</p>
+        <p class="error-text" role="alert" data-testid="node-error">{move || err.text(lang())}</p>
     }
 }
 
@@ -241,7 +241,7 @@ fn LiquidityCard() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match liquidity.await {
                         Ok(l) => view! { <LiquidityFacts l /> }.into_any(),
-                        Err(e) => view! { <p class="error-text" role="alert" data-testid="liquidity-error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error-text" role="alert" data-testid="liquidity-error">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -320,7 +320,7 @@ fn RecentPaymentsCard() -> impl IntoView {
                             <p class="muted">{move || t("common.no_payments_received_yet")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
-                        Err(e) => view! { <p class="error-text" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error-text" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -351,7 +351,7 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
                             }).collect_view().into_any(),
                             Err(e) => view! {
                                 <dt>{move || t("dashboard.rate_providers")}</dt>
-                                <dd class="error-cell">{e.to_string()}</dd>
+                                <dd class="error-cell">{move || e.text(lang())}</dd>
                             }.into_any(),
                         }
                     })}
@@ -370,7 +370,7 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
                                 <dd class=if e.healthy { "" } else { "error-cell" } data-testid=format!("breaker-webhook-{}", e.name)>{e.health.clone()}</dd>
                                 }
                             }).collect_view().into_any(),
-                            Err(e) => view! { <dt>{move || t("dashboard.breaker.webhook")}</dt><dd class="error-cell">{e.to_string()}</dd> }.into_any(),
+                            Err(e) => view! { <dt>{move || t("dashboard.breaker.webhook")}</dt><dd class="error-cell">{move || e.text(lang())}</dd> }.into_any(),
                         }
                     })}
                 </Transition>

@@ -82,7 +82,7 @@ pub fn FatturaDueCard(
                     match due.await {
                         Ok(Some(view)) => Some(view! { <DueDetail view outstanding_eur amount /> }.into_any()),
                         Ok(None) => None,
-                        Err(e) => Some(view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any()),
+                        Err(e) => Some(view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any()),
                     }
                 })
             }}

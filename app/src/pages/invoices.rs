@@ -8,7 +8,7 @@ use crate::components::qr::QrCode;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
-use crate::i18n::{lang, t};
+use crate::i18n::{current_lang, lang, t};
 use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView, RateEvidenceView};
 
 /// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
@@ -150,7 +150,7 @@ pub fn InvoicesPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match ln_invoice_detail(id).await {
                 Ok(d) => detail.set(Some(d)),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text(current_lang()))),
             }
             version.update(|v| *v += 1);
         });
@@ -192,7 +192,7 @@ pub fn InvoicesPage() -> impl IntoView {
                             <p class="muted" data-testid="fatture-empty">{move || t("invoices.eur_empty")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <FattureTable rows selected /> }.into_any(),
-                        Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -207,7 +207,7 @@ pub fn InvoicesPage() -> impl IntoView {
                             <p class="muted" data-testid="ln-invoices-empty">{move || t("invoices.no_lightning_invoices_match")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <LnInvoicesTable rows on_show=show /> }.into_any(),
-                        Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -275,7 +275,7 @@ fn CreateCard(
                     detail.set(Some(created));
                     selected.set(None);
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text(current_lang()))),
             }
             busy.set(false);
             version.update(|v| *v += 1);
@@ -347,7 +347,7 @@ fn InvoiceDetailCard(
             leptos::task::spawn_local(async move {
                 match ln_invoice_detail(id).await {
                     Ok(d) => set_detail.set(Some(d)),
-                    Err(e) => error.set(Some(e.to_string())),
+                    Err(e) => error.set(Some(e.text(current_lang()))),
                 }
                 version.update(|v| *v += 1);
             });
@@ -374,7 +374,7 @@ fn InvoiceDetailCard(
             leptos::task::spawn_local(async move {
                 match cancel_ln_invoice(id).await {
                     Ok(d) => set_detail.set(Some(d)),
-                    Err(e) => error.set(Some(e.to_string())),
+                    Err(e) => error.set(Some(e.text(current_lang()))),
                 }
                 version.update(|v| *v += 1);
             });

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::auth::{login, setup_admin};
-use crate::i18n::t;
+use crate::i18n::{current_lang, t};
 use crate::model::SessionUser;
 
 /// The signed-in user, shared by the shell and the pages.
@@ -43,7 +43,7 @@ pub fn LoginPage() -> impl IntoView {
                         auth.user.set(Some(user));
                     }
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text(current_lang()))),
             }
             busy.set(false);
         });
@@ -96,7 +96,7 @@ pub fn SetupPage() -> impl IntoView {
                     }
                     navigate("/welcome", Default::default());
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text(current_lang()))),
             }
         });
     };

@@ -83,7 +83,7 @@ pub fn PaymentsPage() -> impl IntoView {
                                         {move || t("payments.download_csv")}
                                     </a>
                                 }.into_any(),
-                                Err(e) => view! { <span class="error-text">{e.to_string()}</span> }.into_any(),
+                                Err(e) => view! { <span class="error-text">{move || e.text(lang())}</span> }.into_any(),
                             }
                         })}
                     </Transition>
@@ -96,7 +96,7 @@ pub fn PaymentsPage() -> impl IntoView {
                             <p class="muted" data-testid="payments-empty">{move || t("common.no_payments_received_yet")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
-                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="payments-error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="payments-error">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>

@@ -69,7 +69,7 @@ fn source_label(source: &str) -> &'static str {
 fn error_text(error: &AppError, lang: Lang) -> String {
     match error {
         AppError::Setting(refusal) => refusal_text(refusal, lang),
-        other => other.to_string(),
+        other => other.text(lang),
     }
 }
 
@@ -198,7 +198,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 }).collect_view()}
                             }.into_any()
                         }
-                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="settings-load-error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="settings-load-error">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>

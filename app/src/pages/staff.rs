@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
-use crate::i18n::{lang, t, use_i18n, I18n, Lang};
+use crate::i18n::{current_lang, lang, t, use_i18n, I18n, Lang};
 use crate::model::{Role, StaffView};
 
 /// The calling admin's name (the server-function side of "not yourself").
@@ -193,7 +193,7 @@ pub fn StaffPage() -> impl IntoView {
     let finish = move |result: Result<Vec<StaffView>, AppError>, done: Notice| {
         match result {
             Ok(_) => message.set(Some(done)),
-            Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+            Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
         }
         version.update(|v| *v += 1);
     };
@@ -259,7 +259,7 @@ pub fn StaffPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match staff.await {
                         Ok(rows) => view! { <StaffTable rows on_action /> }.into_any(),
-                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="staff-load-error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="staff-load-error">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -347,7 +347,7 @@ fn ResetForm(
                     resetting.set(None);
                     message.set(Some(Notice::PasswordReset(username)));
                 }
-                Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
             }
             version.update(|v| *v += 1);
         });
@@ -405,7 +405,7 @@ fn AddForm(message: RwSignal<Option<Notice>>, version: RwSignal<u32>) -> impl In
                     password.set(String::new());
                     confirm.set(String::new());
                 }
-                Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
             }
             version.update(|v| *v += 1);
         });

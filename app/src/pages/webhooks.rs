@@ -7,7 +7,7 @@ use leptos_meta::Title;
 
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
-use crate::i18n::t;
+use crate::i18n::{current_lang, lang, t};
 use crate::model::{DeliveryView, EndpointView, WebhookTestReport};
 
 /// Every endpoint, by name. Admin. `POST /api/admin_webhooks`.
@@ -183,7 +183,7 @@ pub fn WebhooksPage() -> impl IntoView {
                     secret.set(String::new());
                     events.set("*".to_string());
                 }
-                Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
             }
             version.update(|v| *v += 1);
         });
@@ -193,7 +193,7 @@ pub fn WebhooksPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match remove_webhook_endpoint(endpoint.clone()).await {
                 Ok(_) => message.set(Some(Notice::Removed(endpoint))),
-                Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
             }
             version.update(|v| *v += 1);
         });
@@ -204,7 +204,7 @@ pub fn WebhooksPage() -> impl IntoView {
             match test_webhook_endpoint(endpoint).await {
                 Ok(r) if r.ok => message.set(Some(Notice::TestDelivered(r))),
                 Ok(r) => message.set(Some(Notice::TestFailed(r))),
-                Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
             }
             version.update(|v| *v += 1);
         });
@@ -214,7 +214,7 @@ pub fn WebhooksPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match redeliver_webhook_event(event_id.clone()).await {
                 Ok(n) => message.set(Some(Notice::Redelivered(event_id, n))),
-                Err(e) => message.set(Some(Notice::Error(e.to_string()))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
             }
             version.update(|v| *v += 1);
         });
@@ -236,7 +236,7 @@ pub fn WebhooksPage() -> impl IntoView {
                             <p class="muted" data-testid="webhooks-empty">{move || t("webhooks.no_endpoints_yet")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <EndpointsTable rows on_remove on_test /> }.into_any(),
-                        Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -286,7 +286,7 @@ pub fn WebhooksPage() -> impl IntoView {
                             <p class="muted" data-testid="deliveries-empty">{move || t("webhooks.no_deliveries")}</p>
                         }.into_any(),
                         Ok(rows) => view! { <DeliveriesTable rows on_redeliver /> }.into_any(),
-                        Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>

@@ -11,7 +11,7 @@ use super::setting_labels::refusal_text;
 use super::settings::{list_settings, save_setting};
 use crate::api::{get_node_status, get_rate_status};
 use crate::error::AppError;
-use crate::i18n::{fill, t, text_in, Lang};
+use crate::i18n::{fill, lang, t, text_in, Lang};
 use crate::model::NodeCheck;
 
 /// Tests the shop's own LND and, when it works, keeps its certificate and macaroon in the data
@@ -90,7 +90,7 @@ impl Step {
 fn error_words(error: &AppError, lang: Lang) -> String {
     match error {
         AppError::Setting(refusal) => refusal_text(refusal, lang),
-        other => other.to_string(),
+        other => other.text(lang),
     }
 }
 
@@ -249,7 +249,7 @@ fn NodeStep(step: RwSignal<Step>) -> impl IntoView {
                                 {move || t("welcome.connected_to")}" "{node.alias.clone()}" ("{node.network.clone()}", "{node.host.clone()}")"
                             </p>
                         }.into_any(),
-                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-node-now">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-node-now">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -345,7 +345,7 @@ fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }
-                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-rate">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="welcome-rate">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -390,7 +390,7 @@ fn CashierStep(step: RwSignal<Step>) -> impl IntoView {
                     &[("username", &username)],
                 )),
                 Err(AppError::Setting(refusal)) => Err(refusal_text(&refusal, lang)),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(error_words(&e, lang)),
             }));
             if matches!(outcome.get_untracked(), Some(Ok(_))) {
                 pin.set(String::new());

@@ -12,7 +12,7 @@ use app::model::{
     LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck, PaymentView, RateEvidenceView, ReloadStatus, SettingView,
     SignerView, StaffView, WebhookTestReport,
 };
-use app::AppError;
+use app::{AppError, Refusal};
 use rust_decimal::Decimal;
 
 use crate::breaker::BreakerState;
@@ -152,15 +152,16 @@ fn ln_view(invoice: &LnInvoice, fattura: Option<&Fattura>) -> LnInvoiceView {
     }
 }
 
-/// Parses an optional whole number typed in a form ('' → `None`).
-fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, AppError> {
+/// Parses an optional whole number typed in a form ('' → `None`); `code` is the refusal's
+/// catalogue key (which names the field).
+fn optional_number<T: std::str::FromStr>(text: &str, code: &str) -> Result<Option<T>, AppError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
     text.parse()
         .map(Some)
-        .map_err(|_| AppError::Invalid(format!("{what} '{text}' is not a whole number")))
+        .map_err(|_| AppError::Invalid(Refusal::new(code, &[("text", text)])))
 }
 
 /// An endpoint's delivery health from its newest outbox row: `(words, healthy)`.
@@ -321,11 +322,12 @@ impl AdminBackend for GatewayAdmin {
 
     fn fattura_due(&self, id: i64) -> BackendFuture<'_, Option<FatturaDueView>> {
         Box::pin(async move {
-            let fattura = self
-                .store
-                .fattura(id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("no EUR invoice with id {id}")))?;
+            let fattura = self.store.fattura(id).await?.ok_or_else(|| {
+                AppError::NotFound(Refusal::new(
+                    "error.invoice.no_such_fattura",
+                    &[("id", &id.to_string())],
+                ))
+            })?;
             Ok(fattura.due_detail.as_ref().map(|d| fattura_due_view(&fattura, d)))
         })
     }
@@ -335,9 +337,9 @@ impl AdminBackend for GatewayAdmin {
             let state = match state.trim() {
                 "" => None,
                 text => Some(InvoiceState::parse(text).ok_or_else(|| {
-                    AppError::Invalid(format!(
-                        "unknown state '{text}': use {}",
-                        InvoiceState::names(", ", false)
+                    AppError::Invalid(Refusal::new(
+                        "error.invoice.unknown_state",
+                        &[("state", text), ("states", &InvoiceState::names(", ", false))],
                     ))
                 })?),
             };
@@ -377,10 +379,7 @@ impl AdminBackend for GatewayAdmin {
         Box::pin(async move {
             let numero = numero.trim().to_string();
             if numero.is_empty() {
-                return Err(AppError::Invalid(
-                    "choose the EUR invoice to collect (its numero); add it first with `openfatture invoice add`"
-                        .into(),
-                ));
+                return Err(AppError::Invalid(Refusal::code("error.invoice.choose_fattura")));
             }
             let amount = match amount_eur.trim() {
                 "" => None,
@@ -390,9 +389,9 @@ impl AdminBackend for GatewayAdmin {
                 .invoices
                 .create(CreateRequest {
                     numero: Some(numero),
-                    anno: optional_number(&anno, "year")?,
+                    anno: optional_number(&anno, "error.not_whole.year")?,
                     amount_eur: amount,
-                    expiry_hours: optional_number(&expiry_hours, "expiry in hours")?,
+                    expiry_hours: optional_number(&expiry_hours, "error.not_whole.expiry_hours")?,
                     ..CreateRequest::default()
                 })
                 .await?;
@@ -493,12 +492,10 @@ impl AdminBackend for GatewayAdmin {
             let name = name.trim();
             let url = url.trim();
             if name.is_empty() {
-                return Err(AppError::Invalid("give the endpoint a name, e.g. erp".into()));
+                return Err(AppError::Invalid(Refusal::code("error.webhook.missing_name")));
             }
             if name == DEFAULT_ENDPOINT {
-                return Err(AppError::Invalid(
-                    "'default' is lightning_webhook_url: change it on the Settings page (lightning_webhook_url)".into(),
-                ));
+                return Err(AppError::Invalid(Refusal::code("error.webhook.default_endpoint")));
             }
             webhooks::check_url(url)?;
             // A blank field in the form means every event.
@@ -509,9 +506,7 @@ impl AdminBackend for GatewayAdmin {
             };
             let events = webhooks::check_event_filter(&events)?;
             if secret.is_empty() {
-                return Err(AppError::Invalid(
-                    "the secret must not be empty: the endpoint verifies signatures with it".into(),
-                ));
+                return Err(AppError::Invalid(Refusal::code("error.webhook.empty_secret")));
             }
             self.store
                 .upsert_webhook_endpoint(name, url, Some(&secret), &events, true)
@@ -525,7 +520,10 @@ impl AdminBackend for GatewayAdmin {
         Box::pin(async move {
             let name = name.trim();
             if !self.store.remove_webhook_endpoint(name).await? {
-                return Err(AppError::Invalid(format!("no webhook endpoint {name}")));
+                return Err(AppError::Invalid(Refusal::new(
+                    "error.webhook.no_endpoint",
+                    &[("name", name)],
+                )));
             }
             self.endpoint_views().await
         })
@@ -555,7 +553,7 @@ impl AdminBackend for GatewayAdmin {
             self.store
                 .redeliver_event(event_id)
                 .await?
-                .ok_or_else(|| AppError::Invalid(format!("no event {event_id}: see the deliveries list")))
+                .ok_or_else(|| AppError::Invalid(Refusal::new("error.webhook.no_event", &[("id", event_id)])))
         })
     }
 
@@ -569,7 +567,7 @@ impl AdminBackend for GatewayAdmin {
                 .await?
                 .into_iter()
                 .find(|e| e.name == endpoint)
-                .ok_or_else(|| AppError::Invalid(format!("no webhook endpoint {endpoint}")))?;
+                .ok_or_else(|| AppError::Invalid(Refusal::new("error.webhook.no_endpoint", &[("name", endpoint)])))?;
             let dispatcher = Dispatcher::new(
                 self.store.clone(),
                 settings.dispatcher_config(),

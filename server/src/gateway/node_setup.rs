@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use app::model::{NodeCheck, SettingKind, SettingProblem, SettingRefusal};
-use app::AppError;
+use app::{AppError, Refusal};
 
 use crate::config::{self, private_files, Settings, SettingsHub};
 use crate::lnd::{macaroon_bytes, macaroon_grants, LndClient};
@@ -41,32 +41,32 @@ pub(super) async fn connect_node(
             problem: SettingProblem::Invalid { kind },
         })
     };
-    let host_key = config::find_key("lightning_host").ok_or_else(|| AppError::Invalid("lightning_host".into()))?;
+    let host_key =
+        config::find_key("lightning_host").ok_or_else(|| AppError::Invalid(Refusal::code("error.unexpected")))?;
     config::parse_value(host_key, host, None).map_err(|_| key("lightning_host", SettingKind::HostPort))?;
     let cert_pem = cert_pem.trim();
     if cert_pem.len() > MAX_CERT_BYTES || !cert_pem.starts_with("-----BEGIN CERTIFICATE-----") {
-        return Err(AppError::Invalid(
-            "the certificate must be LND's tls.cert: PEM text starting with -----BEGIN CERTIFICATE-----".into(),
-        ));
+        return Err(AppError::Invalid(Refusal::code("error.node_connect.certificate")));
     }
     if macaroon_text.len() > MAX_MACAROON_HEX_CHARS {
-        return Err(AppError::Invalid("the macaroon is too long for an LND macaroon".into()));
+        return Err(AppError::Invalid(Refusal::code("error.node_connect.macaroon_too_long")));
     }
     let macaroon = macaroon_bytes(macaroon_text.as_bytes()).map_err(|e| {
-        AppError::Invalid(format!(
-            "{e}; paste it as hex, e.g. the output of `xxd -p -c 10000 admin.macaroon`"
-        ))
+        tracing::info!("a pasted macaroon was refused: {e}");
+        AppError::Invalid(Refusal::code("error.node_connect.macaroon_hex"))
     })?;
-    let grants = macaroon_grants(&macaroon).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let grants = macaroon_grants(&macaroon).map_err(|e| {
+        tracing::info!("a pasted macaroon was refused: {e}");
+        AppError::Invalid(Refusal::code("error.node_connect.macaroon_unreadable"))
+    })?;
     let missing: Vec<&str> = PAYMENT_GRANTS
         .into_iter()
         .filter(|needed| !grants.iter().any(|g| g == needed))
         .collect();
     if !missing.is_empty() {
-        return Err(AppError::Invalid(format!(
-            "this macaroon cannot take payments (it lacks {}): use admin.macaroon, or bake one with \
-             `lncli bakemacaroon info:read invoices:read invoices:write offchain:read`",
-            missing.join(", ")
+        return Err(AppError::Invalid(Refusal::new(
+            "error.node_connect.macaroon_grants",
+            &[("missing", &missing.join(", "))],
         )));
     }
 
@@ -126,18 +126,22 @@ async fn test_node(
     let mut cfg = settings.lnd_config_at(host.to_string(), cert.to_path_buf(), macaroon.to_path_buf());
     cfg.timeout = TEST_CALL_TIMEOUT;
     cfg.max_retries = 0;
-    let client = LndClient::connect_lazy(cfg).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let client = LndClient::connect_lazy(cfg).map_err(|e| {
+        tracing::warn!(%host, "cannot set up a test connection to a new node: {e}");
+        AppError::Invalid(Refusal::new("error.node_connect.refused", &[("host", host)]))
+    })?;
     match tokio::time::timeout(TEST_CALL_TIMEOUT, client.get_info()).await {
         Ok(Ok(info)) => Ok(info),
         Ok(Err(e)) => {
             tracing::warn!(%host, "test connection to a new node failed: {e}");
-            Err(AppError::Lightning(format!(
-                "the node at {host} did not accept the connection: {e}. Nothing was changed."
+            Err(AppError::Lightning(Refusal::new(
+                "error.node_connect.refused",
+                &[("host", host)],
             )))
         }
-        Err(_) => Err(AppError::Lightning(format!(
-            "the node at {host} did not answer within {} s. Nothing was changed.",
-            TEST_CALL_TIMEOUT.as_secs()
+        Err(_) => Err(AppError::Lightning(Refusal::new(
+            "error.node_connect.timeout",
+            &[("host", host), ("secs", &TEST_CALL_TIMEOUT.as_secs().to_string())],
         ))),
     }
 }
@@ -155,5 +159,5 @@ fn path_text(path: &Path) -> String {
 
 fn unavailable(path: &Path, error: &std::io::Error) -> AppError {
     tracing::error!(path = %path.display(), "cannot write a node file: {error}");
-    AppError::Unavailable("the gateway cannot write to its data directory; see its log".into())
+    AppError::Unavailable(Refusal::code("error.data_dir"))
 }

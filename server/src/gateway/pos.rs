@@ -4,11 +4,11 @@
 use std::str::FromStr;
 
 use app::auth::Role;
-use app::i18n::{amount_error_text, Lang};
+use app::i18n::amount_refusal;
 use app::model::{
     check_free_text, parse_amount_cents, AmountError, InvoiceStatus, PosSale, RateState, TextField, TillView, VatRate,
 };
-use app::{AppError, PosError};
+use app::{AppError, PosError, Refusal};
 use rust_decimal::Decimal;
 
 use crate::counter::{split_gross, CounterError, CounterService, SaleRecord};
@@ -22,14 +22,9 @@ pub const MAX_NOTE_CHARS: usize = 120;
 
 /// Parses an amount typed by staff with the one strict parser of the app and the gateway
 /// ([`parse_amount_cents`]): `12,50` or `12.50`, at most two decimals, no sign, spaces, exponent
-/// or thousands grouping. Refusals in English.
+/// or thousands grouping. A refusal travels as its code, which the page words.
 pub fn parse_counter_amount(text: &str) -> Result<Decimal, AppError> {
-    parse_amount_in(text, Lang::En)
-}
-
-/// [`parse_counter_amount`] with its refusal worded in `lang`.
-fn parse_amount_in(text: &str, lang: Lang) -> Result<Decimal, AppError> {
-    let refuse = |error: AmountError| AppError::Invalid(amount_error_text(&error, lang));
+    let refuse = |error: AmountError| AppError::Invalid(amount_refusal(&error));
     parse_amount_cents(text).map_err(refuse)?;
     // Now plain digits with at most one separator: read with the scale it was typed with (`150`
     // stays `150`, `12,50` is `12.50`), as amounts were stored before.
@@ -100,7 +95,10 @@ pub async fn check_visible(service: &InvoiceService, auth: &RequestAuth, invoice
     }
     match service.stored(invoice_id).await? {
         Some(invoice) if invoice.origin == InvoiceOrigin::Pos => Ok(()),
-        _ => Err(AppError::NotFound(format!("there is no POS sale '{invoice_id}'"))),
+        _ => Err(AppError::NotFound(Refusal::new(
+            "error.sale.not_found",
+            &[("id", invoice_id)],
+        ))),
     }
 }
 

@@ -4,60 +4,24 @@
 //! own sessions from the web (the only admin can never be removed, which `AuthService` enforces
 //! for both). Every refusal is in the page's language and changes nothing.
 
-use app::i18n::{fill, text_in, Lang};
+use app::i18n::Lang;
 use app::model::{Role, StaffView};
-use app::AppError;
+use app::{AppError, Refusal};
 use secrecy::SecretString;
 
-use crate::auth::{
-    check_password_policy, check_username, AuthError, AuthService, PasswordProblem, MAX_PASSWORD_CHARS,
-    MIN_PASSWORD_CHARS, MIN_PIN_DIGITS,
-};
+use crate::auth::{check_password_policy, check_username, AuthError, AuthService};
 use crate::store::{StaffRow, Store};
 use crate::time::{now_secs, rfc3339};
 
-/// The catalogue's text `key` in `lang` with its `{name}` values filled.
-fn word(lang: Lang, key: &str, values: &[(&str, &str)]) -> String {
-    fill(text_in(lang, key), values)
+/// A staff refusal: the catalogue key and its `{name}` values, which the page words.
+fn word(key: &str, values: &[(&str, &str)]) -> Refusal {
+    Refusal::new(key, values)
 }
 
-/// The role names joined with the language's "or" (`admin or cashier`).
-fn role_names(lang: Lang) -> String {
-    let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-    names.join(text_in(lang, "staff.refusal.or"))
-}
-
-/// An account-management refusal in `lang` (English: the words `openfatture user` prints);
-/// anything else (database, hashing) as the gateway's one error boundary words it.
+/// An account-management refusal (the page words it in `lang`; the role names are joined with
+/// `lang`'s "or"); anything else (database, hashing) as the gateway's one error boundary words it.
 fn refusal(lang: Lang, error: AuthError) -> AppError {
-    let text = match &error {
-        AuthError::InvalidUsername(name) => word(lang, "staff.refusal.invalid_username", &[("name", name)]),
-        AuthError::WeakPassword(problem) => {
-            let (max, pin, password) = (
-                MAX_PASSWORD_CHARS.to_string(),
-                MIN_PIN_DIGITS.to_string(),
-                MIN_PASSWORD_CHARS.to_string(),
-            );
-            let key = match problem {
-                PasswordProblem::TooLong => "staff.refusal.password_too_long",
-                PasswordProblem::PinTooShort => "staff.refusal.pin_too_short",
-                PasswordProblem::PasswordTooShort => "staff.refusal.password_too_short",
-            };
-            word(lang, key, &[("max", &max), ("pin", &pin), ("password", &password)])
-        }
-        AuthError::UnknownRole(role) => word(
-            lang,
-            "staff.refusal.unknown_role",
-            &[("role", role), ("roles", &role_names(lang))],
-        ),
-        AuthError::UserExists(name) => word(lang, "staff.refusal.user_exists", &[("name", name)]),
-        AuthError::NoSuchUser(name) => word(lang, "staff.refusal.no_such_user", &[("name", name)]),
-        AuthError::LastAdmin(name) => {
-            return AppError::Forbidden(word(lang, "staff.refusal.last_admin", &[("name", name)]))
-        }
-        _ => return error.into(),
-    };
-    AppError::Invalid(text)
+    super::web_error::account_refusal(lang, error)
 }
 
 /// The page's view of one account.
@@ -91,11 +55,11 @@ pub(super) async fn list(store: &Store, actor: &str) -> Result<Vec<StaffView>, A
 }
 
 /// Refuses two different typed passwords.
-fn check_confirmation(lang: Lang, password: &str, confirm: &str) -> Result<(), AppError> {
+fn check_confirmation(password: &str, confirm: &str) -> Result<(), AppError> {
     if password == confirm {
         return Ok(());
     }
-    Err(AppError::Invalid(word(lang, "staff.refusal.passwords_differ", &[])))
+    Err(AppError::Invalid(word("staff.refusal.passwords_differ", &[])))
 }
 
 /// Adds an account: the name, role and password are all checked before anything is written.
@@ -112,7 +76,7 @@ pub(super) async fn add(
     check_username(username).map_err(|e| refusal(lang, e))?;
     let role = Role::parse(role.trim()).ok_or_else(|| refusal(lang, AuthError::UnknownRole(role.to_string())))?;
     check_password_policy(&password).map_err(|e| refusal(lang, e))?;
-    check_confirmation(lang, &password, confirm)?;
+    check_confirmation(&password, confirm)?;
     auth(store)
         .add_user(username, role, &SecretString::from(password))
         .await
@@ -124,7 +88,7 @@ pub(super) async fn add(
 /// Removes an account other than `actor`'s; never the only admin.
 pub(super) async fn remove(store: &Store, actor: &str, lang: Lang, username: &str) -> Result<Vec<StaffView>, AppError> {
     if username == actor {
-        return Err(AppError::Forbidden(word(lang, "staff.refusal.remove_self", &[])));
+        return Err(AppError::Forbidden(word("staff.refusal.remove_self", &[])));
     }
     auth(store).remove_user(username).await.map_err(|e| refusal(lang, e))?;
     tracing::info!(user = %username, by = %actor, "staff account removed from the web app");
@@ -141,7 +105,7 @@ pub(super) async fn reset_password(
     confirm: &str,
 ) -> Result<Vec<StaffView>, AppError> {
     check_password_policy(&password).map_err(|e| refusal(lang, e))?;
-    check_confirmation(lang, &password, confirm)?;
+    check_confirmation(&password, confirm)?;
     auth(store)
         .set_password(username, &SecretString::from(password))
         .await
@@ -158,7 +122,7 @@ pub(super) async fn end_sessions(
     username: &str,
 ) -> Result<Vec<StaffView>, AppError> {
     if username == actor {
-        return Err(AppError::Forbidden(word(lang, "staff.refusal.end_own_sessions", &[])));
+        return Err(AppError::Forbidden(word("staff.refusal.end_own_sessions", &[])));
     }
     auth(store).end_sessions(username).await.map_err(|e| refusal(lang, e))?;
     tracing::info!(user = %username, by = %actor, "staff sessions ended from the web app");
@@ -175,6 +139,12 @@ pub(super) async fn unlock(store: &Store, actor: &str, lang: Lang, username: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::PasswordProblem;
+
+    /// What the page shows for `error` in `lang`.
+    fn shown(lang: Lang, error: AuthError) -> String {
+        refusal(lang, error).text(lang)
+    }
 
     /// The page's English refusals are the words `openfatture user` prints, and Italian differs.
     #[test]
@@ -190,11 +160,11 @@ mod tests {
         ];
         for case in cases {
             let cli = case().to_string();
-            assert_eq!(refusal(Lang::En, case()).to_string(), cli);
-            assert_ne!(refusal(Lang::It, case()).to_string(), cli, "{cli} has no Italian text");
+            assert_eq!(shown(Lang::En, case()), cli);
+            assert_ne!(shown(Lang::It, case()), cli, "{cli} has no Italian text");
         }
         assert_eq!(
-            refusal(Lang::It, AuthError::UnknownRole("boss".into())).to_string(),
+            shown(Lang::It, AuthError::UnknownRole("boss".into())),
             "ruolo 'boss' sconosciuto: usa admin o cashier"
         );
     }

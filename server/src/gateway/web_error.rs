@@ -1,26 +1,25 @@
 //! The web layer's one error boundary: every service error becomes an [`AppError`] here (logged in
-//! full when it is ours to fix, shown as plain words), and every [`AppError`] a server function
-//! returns gets its HTTP status here, from its variant alone.
+//! full when it is ours to fix), as a [`Refusal`]: a catalogue key and named values, which the
+//! browser words in the user's language. Technical details (what the node, a rate provider or the
+//! database said) go to the log, never to the page. Every [`AppError`] a server function returns
+//! gets its HTTP status here, from its variant alone. The CLI keeps the services' English texts.
 //!
-//! Handlers only write `service.call().await?`; nothing else in the gateway sets a status or
-//! words for a failure.
+//! Handlers only write `service.call().await?`; nothing else in the gateway sets a status.
 
-use app::model::{SettingProblem, SettingRefusal};
-use app::{AppError, PosError};
+use app::i18n::{text_in, Lang};
+use app::model::{code_point, Role, SettingProblem, SettingRefusal, TextError};
+use app::{AppError, PosError, Refusal};
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, PasswordProblem, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, MIN_PIN_DIGITS};
 use crate::config::ConfigError;
 use crate::invoices::InvoiceError;
 use crate::lnd::LndError;
 use crate::rates::RateError;
 use crate::store::StoreError;
-use crate::webhooks::WebhookError;
-
-/// What the user reads when the database fails (the cause goes to the log).
-const DATABASE_UNAVAILABLE: &str = "the gateway cannot use its database right now; try again";
+use crate::webhooks::{Refused, WebhookError};
 
 /// Largest error body the boundary reads back to choose its status, bytes.
 const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
@@ -122,35 +121,124 @@ pub(crate) async fn with_error_status(response: Response) -> Response {
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         tracing::error!("database error: {error}");
-        AppError::Unavailable(DATABASE_UNAVAILABLE.into())
+        AppError::Unavailable(Refusal::code("error.database"))
     }
 }
 
 impl From<LndError> for AppError {
     fn from(error: LndError) -> Self {
-        // LND errors never contain secrets: the user sees what the node said.
+        // What the node said goes to the log; the page says what to do.
         tracing::warn!(%error, "Lightning node request failed");
-        AppError::Lightning(error.to_string())
+        let code = match error {
+            LndError::NotConfigured { .. }
+            | LndError::CertFile { .. }
+            | LndError::CertInvalid { .. }
+            | LndError::MacaroonFile { .. }
+            | LndError::TlsMismatch { .. }
+            | LndError::Tls { .. }
+            | LndError::Macaroon { .. }
+            | LndError::PermissionDenied { .. } => "error.node_setup",
+            _ => "error.node",
+        };
+        AppError::Lightning(Refusal::code(code))
     }
 }
 
 impl From<RateError> for AppError {
     fn from(error: RateError) -> Self {
-        // For admins (the dashboard): the full reason and how to fix it. Cashiers get
-        // `for_cashier`'s code instead.
+        // Which providers failed and why: in the log (and on the dashboard's provider list).
+        // Cashiers get `for_cashier`'s code instead.
         tracing::warn!(%error, "no BTC/EUR rate");
-        AppError::Unavailable(error.to_string())
+        AppError::Unavailable(Refusal::code("error.rate"))
     }
+}
+
+/// A free-text refusal (`text_error.*`) with its field worded in the page's language.
+fn text_refusal(error: &TextError) -> Refusal {
+    use app::model::TextField;
+    let (code, field, found) = match error {
+        TextError::Control { field, found } => ("text_error.control", field, found),
+        TextError::Bidi { field, found } => ("text_error.bidi", field, found),
+    };
+    let field = match field {
+        TextField::Note => "text_error.field.note",
+        TextField::Description => "text_error.field.description",
+    };
+    Refusal::new(code, &[("field_text", field), ("code", &code_point(found))])
 }
 
 impl From<InvoiceError> for AppError {
     fn from(error: InvoiceError) -> Self {
-        match error {
-            InvoiceError::Lnd(e) => e.into(),
-            InvoiceError::Store(e) => e.into(),
-            InvoiceError::Rate(e) => e.into(),
-            other => AppError::Invalid(other.to_string()),
-        }
+        use InvoiceError as E;
+        let s = |v: &dyn ToString| v.to_string();
+        let refusal = match &error {
+            E::Lnd(_) | E::Store(_) | E::Rate(_) => {
+                return match error {
+                    E::Lnd(e) => e.into(),
+                    E::Store(e) => e.into(),
+                    E::Rate(e) => e.into(),
+                    _ => AppError::Unavailable(Refusal::code("error.unexpected")),
+                }
+            }
+            E::UnknownNumero(numero) => Refusal::new("error.invoice.unknown_numero", &[("numero", numero)]),
+            E::UnknownYear { numero, anno, years } => Refusal::new(
+                "error.invoice.unknown_year",
+                &[("numero", numero), ("anno", &s(anno)), ("years", years)],
+            ),
+            E::UnsafeText(text) => text_refusal(text),
+            E::DescriptionTooLong { chars, max } => Refusal::new(
+                "error.invoice.description_too_long",
+                &[("chars", &s(chars)), ("max", &s(max))],
+            ),
+            E::AmbiguousNumero { numero, count, years } => Refusal::new(
+                "error.invoice.ambiguous_numero",
+                &[("numero", numero), ("count", &s(count)), ("years", years)],
+            ),
+            E::AlreadyPaid(numero) => Refusal::new("error.invoice.already_paid", &[("numero", numero)]),
+            E::AmountNotPositive(_) | E::MissingAmount => Refusal::code("error.invoice.amount_not_positive"),
+            E::AmountTooPrecise(amount) => Refusal::new("error.invoice.amount_too_precise", &[("amount", &s(amount))]),
+            E::AmountAbsurd(amount) => Refusal::new(
+                "error.invoice.amount_too_large",
+                &[
+                    ("amount_eur", &s(amount)),
+                    ("max_eur", &s(&crate::invoices::MAX_INVOICE_EUR)),
+                ],
+            ),
+            E::AmountAboveDue { amount, due, numero } => Refusal::new(
+                "error.invoice.amount_above_due",
+                &[("amount_eur", &s(amount)), ("due_eur", &s(due)), ("numero", numero)],
+            ),
+            E::PosExpiryOutOfBounds { minutes } => {
+                Refusal::new("error.invoice.pos_expiry", &[("minutes", &s(minutes))])
+            }
+            E::ExpiryOutOfBounds { hours, min, max } => Refusal::new(
+                "error.invoice.expiry",
+                &[("hours", &s(hours)), ("min", &s(min)), ("max", &s(max))],
+            ),
+            E::UnknownLnInvoice(id) => {
+                return AppError::NotFound(Refusal::new("error.invoice.unknown_ln_invoice", &[("id", id)]))
+            }
+            E::CannotCancelSettled(id) => Refusal::new("error.invoice.cannot_cancel_settled", &[("id", id)]),
+            E::AlreadyFinal { id, state } => {
+                Refusal::new("error.invoice.already_final", &[("id", id), ("state", state)])
+            }
+            E::Unreceivable {
+                amount_sat,
+                max_receivable_sat,
+            } => Refusal::new(
+                "error.invoice.unreceivable",
+                &[("amount_sat", &s(amount_sat)), ("max_sat", &s(max_receivable_sat))],
+            ),
+            E::Unconfirmed { id, source } => {
+                tracing::warn!(%id, error = %source, "the node did not confirm an invoice");
+                return AppError::Lightning(Refusal::new("error.invoice.unconfirmed", &[("id", id)]));
+            }
+            E::Conversion(e) => {
+                tracing::warn!(error = %e, "an amount could not be converted to sats");
+                Refusal::code("error.invoice.conversion")
+            }
+        };
+        AppError::Invalid(refusal)
     }
 }
 
@@ -158,9 +246,47 @@ impl From<crate::counter::CounterError> for AppError {
     fn from(error: crate::counter::CounterError) -> Self {
         match error {
             crate::counter::CounterError::Store(e) => e.into(),
-            other => AppError::Invalid(other.to_string()),
+            other => {
+                // Counter refusals reach the POS as PosError codes; anything else is a request
+                // the page should not have made.
+                tracing::warn!(error = %other, "counter request refused");
+                AppError::Invalid(Refusal::new("error.bad_request", &[]))
+            }
         }
     }
+}
+
+/// An account refusal (`staff.refusal.*`): the role names joined with `lang`'s "or".
+pub(super) fn account_refusal(lang: Lang, error: AuthError) -> AppError {
+    let code = |key: &str, values: &[(&str, &str)]| Refusal::new(key, values);
+    let refusal = match &error {
+        AuthError::InvalidUsername(name) => code("staff.refusal.invalid_username", &[("name", name)]),
+        AuthError::WeakPassword(problem) => {
+            let (max, pin, password) = (
+                MAX_PASSWORD_CHARS.to_string(),
+                MIN_PIN_DIGITS.to_string(),
+                MIN_PASSWORD_CHARS.to_string(),
+            );
+            let key = match problem {
+                PasswordProblem::TooLong => "staff.refusal.password_too_long",
+                PasswordProblem::PinTooShort => "staff.refusal.pin_too_short",
+                PasswordProblem::PasswordTooShort => "staff.refusal.password_too_short",
+            };
+            code(key, &[("max", &max), ("pin", &pin), ("password", &password)])
+        }
+        AuthError::UnknownRole(role) => {
+            let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            let roles = names.join(text_in(lang, "staff.refusal.or"));
+            code("staff.refusal.unknown_role", &[("role", role), ("roles", &roles)])
+        }
+        AuthError::UserExists(name) => code("staff.refusal.user_exists", &[("name", name)]),
+        AuthError::NoSuchUser(name) => code("staff.refusal.no_such_user", &[("name", name)]),
+        AuthError::LastAdmin(name) => {
+            return AppError::Forbidden(code("staff.refusal.last_admin", &[("name", name)]));
+        }
+        _ => return error.into(),
+    };
+    AppError::Invalid(refusal)
 }
 
 impl From<AuthError> for AppError {
@@ -169,13 +295,16 @@ impl From<AuthError> for AppError {
             AuthError::Store(e) => e.into(),
             AuthError::Hash(e) => {
                 tracing::error!("password hashing failed: {e}");
-                AppError::Unavailable("sign-in is unavailable right now; try again".into())
+                AppError::Unavailable(Refusal::code("error.sign_in.unavailable"))
             }
-            AuthError::Throttled { .. } => AppError::Throttled(error.to_string()),
-            AuthError::BadCredentials => AppError::NotSignedIn(error.to_string()),
+            AuthError::Throttled { retry_after_secs } => AppError::Throttled(Refusal::new(
+                "error.sign_in.throttled",
+                &[("secs", &retry_after_secs.to_string())],
+            )),
+            AuthError::BadCredentials => AppError::NotSignedIn(Refusal::code("error.sign_in.wrong")),
             // A wrong or used setup link: the request is understood and refused (403).
-            AuthError::BadSetupToken => AppError::Forbidden(error.to_string()),
-            other => AppError::Invalid(other.to_string()),
+            AuthError::BadSetupToken => AppError::Forbidden(Refusal::code("error.sign_in.setup_link")),
+            other => account_refusal(Lang::En, other),
         }
     }
 }
@@ -195,7 +324,10 @@ impl From<ConfigError> for AppError {
                         kind: setting_kind(&found.kind),
                     },
                 }),
-                None => AppError::Invalid(error.to_string()),
+                None => {
+                    tracing::warn!("configuration refused: {error}");
+                    AppError::Invalid(Refusal::code("error.unexpected"))
+                }
             },
             ConfigError::OutOfOrder {
                 lower_key,
@@ -213,7 +345,7 @@ impl From<ConfigError> for AppError {
             }),
             other => {
                 tracing::error!("configuration error: {other}");
-                AppError::Unavailable(other.to_string())
+                AppError::Unavailable(Refusal::code("error.config"))
             }
         }
     }
@@ -246,8 +378,32 @@ impl From<WebhookError> for AppError {
     fn from(error: WebhookError) -> Self {
         match error {
             WebhookError::Store(e) => e.into(),
-            WebhookError::Client(e) => AppError::Unavailable(format!("cannot send webhooks: {e}")),
-            other => AppError::Invalid(other.to_string()),
+            WebhookError::Client(e) => {
+                tracing::error!("cannot build the webhook HTTP client: {e}");
+                AppError::Unavailable(Refusal::code("error.webhook.client"))
+            }
+            WebhookError::MissingUrl => AppError::Invalid(Refusal::code("error.webhook.missing_url")),
+            WebhookError::MissingSecret(name) => {
+                AppError::Invalid(Refusal::new("error.webhook.missing_secret", &[("name", &name)]))
+            }
+            WebhookError::BadUrl(url) => AppError::Invalid(Refusal::new("error.webhook.bad_url", &[("url", &url)])),
+            WebhookError::Refused(Refused::Credentials) => {
+                AppError::Invalid(Refusal::code("error.webhook.url_credentials"))
+            }
+            WebhookError::Refused(Refused::Forbidden { addr, .. }) => AppError::Invalid(Refusal::new(
+                "error.webhook.url_forbidden",
+                &[("addr", &addr.to_string())],
+            )),
+            WebhookError::Refused(Refused::Private { addr, .. }) => AppError::Invalid(Refusal::new(
+                "error.webhook.url_private",
+                &[("addr", &addr.to_string())],
+            )),
+            WebhookError::EmptyFilter => AppError::Invalid(Refusal::code("error.webhook.empty_filter")),
+            WebhookError::MissingName => AppError::Invalid(Refusal::code("error.webhook.missing_name")),
+            WebhookError::UnknownEvent(event) => AppError::Invalid(Refusal::new(
+                "error.webhook.unknown_event",
+                &[("event", &event), ("events", &app::model::EventKind::names(", "))],
+            )),
         }
     }
 }
@@ -271,13 +427,22 @@ mod tests {
     #[tokio::test]
     async fn each_variant_gets_its_status_and_keeps_its_words() {
         let cases = [
-            (AppError::Invalid("bad".into()), 400),
-            (AppError::NotSignedIn("sign in".into()), 401),
-            (AppError::Forbidden("admin only".into()), 403),
-            (AppError::NotFound("no such sale".into()), 404),
-            (AppError::Throttled("wait".into()), 429),
-            (AppError::Unavailable("later".into()), 503),
-            (AppError::Lightning("node down".into()), 503),
+            (AppError::Invalid(Refusal::code("error.bad_request")), 400),
+            (AppError::NotSignedIn(Refusal::code("error.not_signed_in")), 401),
+            (
+                AppError::Forbidden(Refusal::new("error.forbidden", &[("user", "cassa1")])),
+                403,
+            ),
+            (
+                AppError::NotFound(Refusal::new("error.invoice.unknown_ln_invoice", &[("id", "x")])),
+                404,
+            ),
+            (
+                AppError::Throttled(Refusal::new("error.sign_in.throttled", &[("secs", "30")])),
+                429,
+            ),
+            (AppError::Unavailable(Refusal::code("error.database")), 503),
+            (AppError::Lightning(Refusal::code("error.node")), 503),
             (AppError::Pos(PosError::RateUnavailable), 503),
             (AppError::Pos(PosError::InvalidAmount), 400),
             (AppError::Pos(PosError::SignedOut), 401),
@@ -308,6 +473,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn technical_details_stay_in_the_log() {
+        let node = AppError::from(LndError::Connect {
+            host: "127.0.0.1:10009".into(),
+            cause: "tcp connect error: connection refused".into(),
+        });
+        assert_eq!(node, AppError::Lightning(Refusal::code("error.node")));
+        for lang in [Lang::En, Lang::It] {
+            assert!(!node.text(lang).contains("10009"), "{}", node.text(lang));
+        }
+    }
+
     #[tokio::test]
     async fn other_responses_pass_untouched() {
         let mut response = Response::new(Body::from("ok"));
@@ -323,6 +500,7 @@ mod tests {
         let throttled = AppError::from(AuthError::Throttled { retry_after_secs: 30 });
         assert_eq!(status_of(&throttled), StatusCode::TOO_MANY_REQUESTS);
         assert!(throttled.to_string().contains("30 s"), "{throttled}");
+        assert_eq!(throttled.text(Lang::It), "troppi accessi falliti: riprova tra 30 s");
         assert_eq!(
             status_of(&AppError::from(AuthError::BadCredentials)),
             StatusCode::UNAUTHORIZED

@@ -10,6 +10,7 @@
 mod destination;
 mod signing;
 
+pub(crate) use destination::Refused;
 pub use signing::{signature, signature_v2};
 
 use std::collections::HashMap;

@@ -572,7 +572,7 @@ async fn with_a_real_node_and_no_rate_the_cashier_gets_a_short_code_and_the_log_
     let (status, body, _) = web.call("rate_status", Some(&cashier), &[]).await?;
     assert_eq!((status, body), (503, serde_json::json!({ "Pos": "rate_unavailable" })));
 
-    // The technical detail is in the log (and for admins), never in the cashier's reply.
+    // The technical detail is in the log, never in a reply: admins read what to do.
     let logged = log.text();
     assert!(
         logged.contains("POS sale refused") && logged.contains("rate_unavailable"),
@@ -582,7 +582,9 @@ async fn with_a_real_node_and_no_rate_the_cashier_gets_a_short_code_and_the_log_
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let (status, body, _) = web.call("rate_status", Some(&admin), &[]).await?;
     assert_eq!(status, 503);
-    assert!(error_text(&body).contains("no BTC/EUR rate available"), "{body}");
+    assert_eq!(body["Unavailable"]["code"], "error.rate", "{body}");
+    assert!(error_text(&body).contains("lightning_fallback_rate"), "{body}");
+    assert!(!body.to_string().contains("coingecko"), "{body}");
     web.gateway.shutdown().await?;
     node.shutdown().await;
     Ok(())

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use app::auth::Role;
+use app::i18n::Lang;
 use openfatture::auth::AuthService;
 use openfatture::config::{EnvVars, Home, Settings};
 use openfatture::gateway::{self, FirstAdmin, NodeKind, RunningGateway, ServeArgs};
@@ -96,7 +97,11 @@ impl Web {
         if got != status {
             return Err(format!("{endpoint} answered {got}, not {status}: {body}").into());
         }
-        Ok(error_text(&body))
+        let lang = form
+            .iter()
+            .find(|(name, _)| *name == "lang")
+            .map_or(Lang::En, |(_, tag)| Lang::from_tag(tag));
+        Ok(error_text_in(&body, lang))
     }
 
     /// A gateway on the embedded simnode with a fallback rate of 45,000 EUR/BTC, an admin (from
@@ -211,13 +216,22 @@ impl Web {
     }
 }
 
-/// The error text of a server-function error body (`{"NotSignedIn": "..."}` etc.).
+/// The English text a page shows for a server-function error body (`{"NotSignedIn": {"code":
+/// …}}` etc.); a POS refusal as its code (`note_too_long`).
 pub fn error_text(body: &Value) -> String {
-    body.as_object()
-        .and_then(|o| o.values().next())
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| body.to_string())
+    error_text_in(body, Lang::En)
+}
+
+/// The text a page in `lang` shows for a server-function error body, worded by the app's own
+/// code (`AppError::text`) as the browser words it; a POS refusal as its code.
+pub fn error_text_in(body: &Value, lang: Lang) -> String {
+    if let Some(code) = body.get("Pos").and_then(Value::as_str) {
+        return code.to_owned();
+    }
+    match serde_json::from_value::<app::AppError>(body.clone()) {
+        Ok(error) => error.text(lang),
+        Err(_) => body.to_string(),
+    }
 }
 
 /// A shop CA and a certificate for `localhost` signed by it, written as PEM files for

@@ -15,6 +15,7 @@ mod live_settings;
 mod load;
 mod node_connect;
 mod paylink;
+mod refusal_language;
 mod secrets;
 mod site_files;
 mod staff;

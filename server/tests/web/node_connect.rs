@@ -98,7 +98,7 @@ async fn an_lnd_given_in_the_guide_is_tested_kept_owner_only_and_takes_the_sales
     ] {
         let (got, body, _) = call(host, cert, macaroon).await?;
         assert_eq!(got, status, "{what}: {body}");
-        assert!(body.to_string().contains(words), "{what}: {body}");
+        assert!(common::web::error_text(&body).contains(words), "{what}: {body}");
         assert_eq!(
             std::fs::read(&web.home.config_file)?,
             config_before,

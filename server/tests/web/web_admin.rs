@@ -145,7 +145,7 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
             400,
         )
         .await?;
-    assert!(refusal.contains("more than the 100.00 EUR still due"), "{refusal}");
+    assert!(refusal.contains("more than the 100.00 € still due"), "{refusal}");
     let refusal = web
         .refused(
             &admin,

@@ -1,0 +1,136 @@
+//! Refusals the gateway words itself reach an Italian page in Italian (issue 34). The gateway
+//! sends each refusal as a catalogue key with named values; the page words it in its own language
+//! (the one the browser chose and remembers: it never travels to the gateway) with the app's code,
+//! `AppError::text`, which these tests call on the real replies. Technical details stay in the
+//! gateway's log.
+
+use std::time::Duration;
+
+use crate::common;
+
+use app::i18n::Lang;
+use app::AppError;
+use common::log::CapturedLog;
+use common::web::{Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
+use common::TestResult;
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+/// The refusal in `body` as the Italian and the English page show it.
+fn worded(body: &Value) -> Result<(String, String), String> {
+    let error: AppError = serde_json::from_value(body.clone()).map_err(|e| format!("not an AppError ({e}): {body}"))?;
+    Ok((error.text(Lang::It), error.text(Lang::En)))
+}
+
+/// Calls `endpoint` as `cookie`, insists on `status`, and returns the refusal in Italian (checked
+/// to differ from the English words, and to hold no `{placeholder}` left unfilled).
+async fn italian(
+    web: &Web,
+    cookie: Option<&str>,
+    endpoint: &str,
+    form: &[(&str, &str)],
+    status: u16,
+) -> common::Res<String> {
+    let (got, body, _) = web.call(endpoint, cookie, form).await?;
+    assert_eq!(got, status, "{endpoint}: {body}");
+    let (it, en) = worded(&body)?;
+    assert_ne!(it, en, "{endpoint}: the Italian page shows English: {body}");
+    assert!(!it.contains('{') && !it.contains('?'), "{endpoint}: {it}");
+    Ok(it)
+}
+
+#[tokio::test]
+async fn an_italian_page_reads_the_gateways_refusals_in_italian() -> TestResult {
+    let (log, _guard) = CapturedLog::start();
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_MAX_RETRIES", "0"),
+        ],
+    )
+    .await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    web.add_fattura("2025/041", "Rossi Arredamenti", "Arredo", Decimal::new(100, 0))
+        .await?;
+    let before = web.db_dump().await?;
+
+    // A bad amount on an admin server function: the amount parser's words, and the service's
+    // refusal with its money written the Italian way.
+    let create = |amount: &'static str| {
+        [
+            ("numero", "2025/041"),
+            ("anno", ""),
+            ("amount_eur", amount),
+            ("expiry_hours", ""),
+        ]
+    };
+    let text = italian(&web, Some(&admin), "admin_create_invoice", &create("1.234,56"), 400).await?;
+    assert!(text.contains("separatore delle migliaia"), "{text}");
+    let text = italian(&web, Some(&admin), "admin_create_invoice", &create("150"), 400).await?;
+    assert_eq!(
+        text,
+        "l'importo 150,00 € supera i 100,00 € ancora da pagare sulla fattura 2025/041"
+    );
+
+    // A missing invoice (404).
+    let text = italian(&web, Some(&admin), "admin_fattura_due", &[("id", "987654")], 404).await?;
+    assert_eq!(text, "nessuna fattura in EUR con id 987654: ricarica l'elenco");
+
+    // Signed out, and the wrong role.
+    let text = italian(&web, None, "admin_fattura_due", &[("id", "1")], 401).await?;
+    assert!(text.starts_with("non hai effettuato l'accesso"), "{text}");
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let text = italian(&web, Some(&cashier), "admin_fattura_due", &[("id", "1")], 403).await?;
+    assert_eq!(
+        text,
+        "cassa1 ha effettuato l'accesso come cashier; serve il ruolo admin (chiedi a un admin)"
+    );
+    assert_eq!(web.db_dump().await?, before, "a refused call changed the database");
+
+    // A node error: the node refuses every call for a while; the page reads what to do, and what
+    // the node said is in the gateway's log only.
+    simnode::fault(&web.simnode_dir()?, simnode::FaultCommand::Unavailable { count: 1_000 }).await?;
+    let text = italian(&web, Some(&admin), "node_status", &[], 503).await?;
+    assert!(text.starts_with("il nodo Lightning non ha risposto"), "{text}");
+    let (_, body, _) = web.call("node_status", Some(&admin), &[]).await?;
+    assert_eq!(body["Lightning"]["code"], "error.node", "{body}");
+    assert!(!body.to_string().to_lowercase().contains("unavailable"), "{body}");
+    assert!(
+        log.text().contains("Lightning node request failed"),
+        "the node's words are logged:\n{}",
+        log.text()
+    );
+    simnode::fault(&web.simnode_dir()?, simnode::FaultCommand::Clear).await?;
+
+    // Sign-in throttling.
+    let mut throttled = None;
+    for _ in 0..=openfatture::auth::USER_FREE_FAILURES {
+        let (status, body, _) = web
+            .call("login", None, &[("username", CASHIER), ("password", "000000")])
+            .await?;
+        if status == 429 {
+            throttled = Some(body);
+            break;
+        }
+        assert_eq!(status, 401, "{body}");
+        assert_eq!(worded(&body)?.0, "nome utente o password errati");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let body = match throttled {
+        Some(body) => body,
+        None => {
+            let (status, body, _) = web
+                .call("login", None, &[("username", CASHIER), ("password", CASHIER_PIN)])
+                .await?;
+            assert_eq!(status, 429, "{body}");
+            body
+        }
+    };
+    let (it, en) = worded(&body)?;
+    assert!(it.starts_with("troppi accessi falliti: riprova tra "), "{it}");
+    assert!(en.starts_with("too many failed sign-ins: try again in "), "{en}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
