@@ -240,6 +240,44 @@ impl From<WebhookError> for AppError {
     }
 }
 
+impl From<crate::invoices::ManualError> for AppError {
+    fn from(error: crate::invoices::ManualError) -> Self {
+        match error {
+            crate::invoices::ManualError::Store(e) => e.into(),
+            other => AppError::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::invoices::LinkError> for AppError {
+    fn from(error: crate::invoices::LinkError) -> Self {
+        match error {
+            crate::invoices::LinkError::Invoice(e) => e.into(),
+            crate::invoices::LinkError::Store(e) => e.into(),
+            crate::invoices::LinkError::Mail(e) => e.into(),
+            crate::invoices::LinkError::UnknownLnInvoice(_) => AppError::NotFound(error.to_string()),
+            crate::invoices::LinkError::Courtesy(e) => {
+                tracing::error!("courtesy copy not drawn: {e}");
+                AppError::Unavailable(format!("the courtesy copy could not be drawn: {e}"))
+            }
+            other => AppError::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::mail::MailError> for AppError {
+    fn from(error: crate::mail::MailError) -> Self {
+        use crate::mail::MailError;
+        match error {
+            MailError::BadAddress { .. } => AppError::Invalid(error.to_string()),
+            other => {
+                tracing::warn!("email not sent: {other}");
+                AppError::Unavailable(other.to_string())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
