@@ -76,6 +76,9 @@ pub struct LnInvoiceInfo {
     pub settle_rate_source: String,
     /// Its payment link: `live`, `revoked` or `none` (POS sales have none).
     pub link_state: String,
+    /// The payment link made with it just now ('' otherwise: only its hash is stored, so a link
+    /// is shown once).
+    pub payment_url: String,
 }
 
 /// One provider's part in a locked rate, as the invoice detail shows it.

@@ -181,6 +181,9 @@ pub fn InvoicesPage() -> impl IntoView {
 
         {move || detail.get().map(|d| view! { <InvoiceDetailCard detail=d set_detail=detail version error /> })}
 
+        <super::invoice_upload::UploadCard version />
+        <super::invoice_upload::AddFatturaCard version />
+
         {move || selected.get().map(|f| view! { <CreateCard fattura=f selected detail version error /> })}
 
         <section class="card admin-page">
@@ -429,6 +432,10 @@ fn InvoiceDetailCard(
                 </dl>
             </div>
             {evidence}
+            {(!inv.numero.is_empty()).then(|| view! {
+                <super::invoice_share::ShareCard invoice_id=inv.id.clone() numero=inv.numero.clone()
+                    link_state=detail.link_state.clone() payment_url=detail.payment_url.clone() version />
+            })}
             {(payable && !detail.payment_request.is_empty()).then(|| view! {
                 <label class="admin-bolt11">
                     <span>"BOLT11"</span>

@@ -264,6 +264,7 @@ impl GatewayAdmin {
             reused,
             warnings,
             link_state: self.links.link_state(&invoice.id).await?.as_str().to_string(),
+            payment_url: String::new(),
         })
     }
 
@@ -399,7 +400,12 @@ impl AdminBackend for GatewayAdmin {
                     ..CreateRequest::default()
                 })
                 .await?;
-            self.detail(created.invoice, created.reused, created.warnings).await
+            let base_url = self.current_settings().await.public_base_url.clone();
+            let mut info = self.detail(created.invoice, created.reused, created.warnings).await?;
+            if let Some(token) = &created.payment_token {
+                info.payment_url = crate::invoices::payment_url(base_url.as_deref(), token);
+            }
+            Ok(info)
         })
     }
 
