@@ -9,8 +9,8 @@ use crate::backend::BackendFuture;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{
-    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, NewFatturaForm,
-    NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
+    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
+    NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the

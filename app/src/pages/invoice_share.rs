@@ -1,14 +1,13 @@
 //! Sharing a Lightning invoice of a fattura with the client, on the Invoices page: its payment
 //! link (shown only when made, since only a hash is stored; copy, open, a new one), the courtesy
 //! copy PDF (`GET /api/admin/invoices/{id}/courtesy.pdf`, with a new link), the email form (the
-//! `smtp_*` settings), the link's state, and every attempt (Lightning invoice) of the fattura.
+//! `smtp_*` settings) and the link's state. The Invoices page lists every attempt below it.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::format;
-use crate::i18n::{fill, lang, t};
-use crate::model::{LnInvoiceView, PaymentLinkView};
+use crate::i18n::{fill, t};
+use crate::model::PaymentLinkView;
 
 /// A new payment link for a Lightning invoice (of its fattura, if any); the link before it stops
 /// working. Admin. `POST /api/admin_new_payment_link`.
@@ -50,13 +49,11 @@ fn link_state_text(state: &str) -> &'static str {
     }
 }
 
-/// The share card of Lightning invoice `invoice_id` (of fattura `numero`).
+/// The share card of Lightning invoice `invoice_id` (of a fattura).
 #[component]
 pub fn ShareCard(
     /// Our Lightning invoice id.
     invoice_id: String,
-    /// The fattura's numero.
-    numero: String,
     /// `live`, `revoked` or `none`.
     link_state: String,
     /// The link made just now ('' when none).
@@ -158,49 +155,6 @@ pub fn ShareCard(
                 Ok(text) => view! { <p class="banner" role="status" data-testid="share-done">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="share-error">{text}</p> }.into_any(),
             })}
-            <Attempts numero version />
         </div>
-    }
-}
-
-/// Every Lightning invoice made for fattura `numero`, newest first.
-#[component]
-fn Attempts(numero: String, version: RwSignal<u32>) -> impl IntoView {
-    let wanted = numero.clone();
-    let attempts = LocalResource::new(move || {
-        let _ = version.get();
-        super::invoices::list_ln_invoices(String::new(), wanted.clone())
-    });
-    view! {
-        <h3>{move || t("share.attempts")}</h3>
-        <Transition fallback=|| ()>
-            {move || {
-                let numero = numero.clone();
-                Suspend::new(async move {
-                    match attempts.await {
-                        Ok(rows) => {
-                            let rows: Vec<LnInvoiceView> = rows.into_iter().filter(|r| r.numero == numero).collect();
-                            view! {
-                                <ul data-testid="share-attempts">
-                                    {rows.into_iter().map(|r| {
-                                        let (amount_eur, rate, created) = (r.amount_eur.clone(), r.rate_eur_per_btc.clone(), r.created_at.clone());
-                                        let state = r.state;
-                                        view! {
-                                            <li data-testid="share-attempt" data-state=r.state.as_str()>
-                                                <span class="mono">{r.id.clone()}</span>" · "
-                                                {move || super::invoices::state_label(state)}" · "
-                                                {move || format!("{} · {} · {}", format::money(lang(), &amount_eur), format::sats(lang(), r.amount_sat), format::rate(lang(), &rate))}" · "
-                                                {move || format::when(lang(), &created)}
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            }.into_any()
-                        }
-                        Err(e) => view! { <p class="banner banner-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
     }
 }

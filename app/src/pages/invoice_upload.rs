@@ -72,10 +72,7 @@ fn outcome_text(outcome: &str) -> &'static str {
 /// parser's words.
 fn reason_text(file: &ImportedFileView) -> String {
     match file.code.as_str() {
-        "too_large" => fill(
-            t("invoices.upload.too_large"),
-            &[("max", &MAX_UPLOAD_MIB.to_string())],
-        ),
+        "too_large" => fill(t("invoices.upload.too_large"), &[("max", &MAX_UPLOAD_MIB.to_string())]),
         _ => file.reason.clone(),
     }
 }
@@ -298,7 +295,11 @@ pub fn AddFatturaCard(
             busy.set(false);
         });
     };
-    let field = move |key: &'static str, testid: &'static str, kind: &'static str, get: fn(&NewFatturaForm) -> String, set: fn(&mut NewFatturaForm, String)| {
+    let field = move |key: &'static str,
+                      testid: &'static str,
+                      kind: &'static str,
+                      get: fn(&NewFatturaForm) -> String,
+                      set: fn(&mut NewFatturaForm, String)| {
         view! {
             <label>
                 <span>{move || t(key)}</span>

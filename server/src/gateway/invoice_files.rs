@@ -169,7 +169,12 @@ pub(crate) async fn courtesy_pdf(
         Ok(base_url) => base_url,
         Err(e) => return (StatusCode::CONFLICT, format!("{e}\n")).into_response(),
     };
-    let copy = match state.public.links.courtesy_copy(id.trim(), settings.seller(), base_url).await {
+    let copy = match state
+        .public
+        .links
+        .courtesy_copy(id.trim(), settings.seller(), base_url)
+        .await
+    {
         Ok(copy) => copy,
         Err(e) => {
             let error = AppError::from(e);
@@ -194,7 +199,13 @@ pub(crate) async fn courtesy_pdf(
 /// `text` with only letters, digits, `-`, `_` and `.` (others become `-`), for a file name.
 fn safe_file_part(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 

@@ -124,11 +124,8 @@ pub async fn add_manual(store: &Store, typed: ManualFattura) -> Result<Fattura, 
         due_eur: total - ritenuta + bollo,
         source: "manual".into(),
     };
-    store
-        .add_fattura(&new, now_secs())
-        .await?
-        .ok_or(ManualError::Exists {
-            numero,
-            anno: typed.data.year(),
-        })
+    store.add_fattura(&new, now_secs()).await?.ok_or(ManualError::Exists {
+        numero,
+        anno: typed.data.year(),
+    })
 }

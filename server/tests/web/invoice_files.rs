@@ -78,7 +78,10 @@ async fn uploads_are_admin_only_import_like_the_cli_and_refuse_bad_or_large_file
     assert_eq!(status, 413, "{body}");
     assert_eq!(body[0]["status"], "refused", "{body}");
     assert_eq!(body[0]["code"], "too_large", "{body}");
-    assert!(body[0]["reason"].as_str().unwrap_or("").contains("larger than"), "{body}");
+    assert!(
+        body[0]["reason"].as_str().unwrap_or("").contains("larger than"),
+        "{body}"
+    );
     assert_eq!(web.db_dump().await?, before, "a too large upload changed the database");
 
     // A bad file: refused with the parser's reason, nothing stored.
@@ -120,10 +123,29 @@ async fn uploads_are_admin_only_import_like_the_cli_and_refuse_bad_or_large_file
         upload(&web, Some(&admin), "bad_date.xml", common::read_fixture("bad_date.xml")),
     );
     let (rate, multi, bad) = (rate?, multi?, bad?);
-    assert_eq!((rate.0, rate.1[0]["status"].clone()), (200, "imported".into()), "{}", rate.1);
-    assert_eq!((multi.0, multi.1[0]["status"].clone()), (200, "imported".into()), "{}", multi.1);
-    assert!(multi.1[0]["documents"].as_array().ok_or("docs")?.len() > 1, "{}", multi.1);
-    assert_eq!((bad.0, bad.1[0]["status"].clone()), (422, "refused".into()), "{}", bad.1);
+    assert_eq!(
+        (rate.0, rate.1[0]["status"].clone()),
+        (200, "imported".into()),
+        "{}",
+        rate.1
+    );
+    assert_eq!(
+        (multi.0, multi.1[0]["status"].clone()),
+        (200, "imported".into()),
+        "{}",
+        multi.1
+    );
+    assert!(
+        multi.1[0]["documents"].as_array().ok_or("docs")?.len() > 1,
+        "{}",
+        multi.1
+    );
+    assert_eq!(
+        (bad.0, bad.1[0]["status"].clone()),
+        (422, "refused".into()),
+        "{}",
+        bad.1
+    );
     assert!(fatture(&web, &admin).await?.iter().any(|(n, _)| n == "25/0007"));
     web.gateway.shutdown().await?;
     Ok(())
@@ -160,7 +182,11 @@ async fn an_invoice_added_by_hand_is_checked_in_the_page_language_and_stored_onc
     assert_eq!(web.db_dump().await?, before, "a refused form changed the database");
 
     let added = web
-        .ok(&admin, "admin_add_fattura", &form("H-1", "IT01234567890", "1250,50", "en"))
+        .ok(
+            &admin,
+            "admin_add_fattura",
+            &form("H-1", "IT01234567890", "1250,50", "en"),
+        )
         .await?;
     assert_eq!(added["numero"], "H-1", "{added}");
     assert_eq!(added["due_eur"], "1250.50", "{added}");
@@ -201,7 +227,12 @@ async fn invoice_for_f1(web: &Web, admin: &str) -> common::Res<Value> {
     web.ok(
         admin,
         "admin_create_invoice",
-        &[("numero", "F-1"), ("anno", ""), ("amount_eur", ""), ("expiry_hours", "")],
+        &[
+            ("numero", "F-1"),
+            ("anno", ""),
+            ("amount_eur", ""),
+            ("expiry_hours", ""),
+        ],
     )
     .await
 }
@@ -255,7 +286,10 @@ async fn the_courtesy_pdf_is_admin_only_carries_the_numero_and_a_new_link() -> T
             .to_string()
     };
     assert_eq!(header("content-type"), "application/pdf");
-    assert_eq!(header("content-disposition"), "attachment; filename=\"fattura-F-1.pdf\"");
+    assert_eq!(
+        header("content-disposition"),
+        "attachment; filename=\"fattura-F-1.pdf\""
+    );
     let pdf = response.bytes().await?.to_vec();
     assert!(pdf.starts_with(b"%PDF"));
     assert!(common::pdf::text_of(&pdf).contains("F-1"));
