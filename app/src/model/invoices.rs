@@ -79,6 +79,8 @@ pub struct LnInvoiceInfo {
     /// The payment link made with it just now ('' otherwise: only its hash is stored, so a link
     /// is shown once).
     pub payment_url: String,
+    /// The client's email or PEC from its FatturaPA file ('' when unknown).
+    pub client_email: String,
 }
 
 /// One provider's part in a locked rate, as the invoice detail shows it.

@@ -58,13 +58,15 @@ pub fn ShareCard(
     link_state: String,
     /// The link made just now ('' when none).
     payment_url: String,
+    /// The client's email or PEC from the FatturaPA file ('' when unknown): the form starts from it.
+    client_email: String,
     /// Bumped after a change so the lists reload.
     version: RwSignal<u32>,
 ) -> impl IntoView {
     let state = RwSignal::new(link_state);
     let url = RwSignal::new(payment_url);
     let copied = RwSignal::new(false);
-    let address = RwSignal::new(String::new());
+    let address = RwSignal::new(client_email);
     let busy = RwSignal::new(false);
     let message = RwSignal::new(None::<Result<String, String>>);
     let id = StoredValue::new(invoice_id.clone());

@@ -265,6 +265,10 @@ impl GatewayAdmin {
             warnings,
             link_state: self.links.link_state(&invoice.id).await?.as_str().to_string(),
             payment_url: String::new(),
+            client_email: fattura
+                .as_ref()
+                .and_then(|f| f.client_email.clone())
+                .unwrap_or_default(),
         })
     }
 

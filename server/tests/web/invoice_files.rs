@@ -380,3 +380,31 @@ async fn the_share_email_reaches_a_real_smtp_server_and_a_refusal_changes_nothin
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_clients_email_from_the_fatturapa_file_starts_the_share_form() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let xml = String::from_utf8(common::read_fixture("IT01234567890_FPR01.xml"))?.replace(
+        "</CessionarioCommittente>",
+        "<Contatti><Email>cliente@rossi.example</Email></Contatti></CessionarioCommittente>",
+    );
+    let (status, body) = upload(&web, Some(&admin), "IT01234567890_FPR01.xml", xml.into_bytes()).await?;
+    assert_eq!(status, 200, "{body}");
+    web.add_fattura("F-2", "Bianchi", "by hand", Decimal::new(5_000, 2))
+        .await?;
+    let create = |numero: &'static str| {
+        [
+            ("numero", numero),
+            ("anno", ""),
+            ("amount_eur", ""),
+            ("expiry_hours", ""),
+        ]
+    };
+    let imported = web.ok(&admin, "admin_create_invoice", &create("12/2024")).await?;
+    assert_eq!(imported["client_email"], "cliente@rossi.example", "{imported}");
+    let by_hand = web.ok(&admin, "admin_create_invoice", &create("F-2")).await?;
+    assert_eq!(by_hand["client_email"], "", "{by_hand}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
