@@ -1,6 +1,7 @@
 // Invoices in the back office (issue 35 §3), end to end in a real browser: an admin uploads a
 // FatturaPA file through the file picker, creates its Lightning invoice, and emails the payment
-// link to an SMTP server this spec starts; a signed-out phone (360×740) opens the link taken from
+// link (the address prefilled from the file's CessionarioCommittente contacts) to an SMTP server
+// this spec starts; a signed-out phone (360×740) opens the link taken from
 // the email the server received, the simulated customer pays, and the page shows Paid.
 import { expect, test } from '@playwright/test';
 import fs from 'node:fs';
@@ -70,8 +71,13 @@ test('an admin uploads a FatturaPA file, emails its payment link, and the client
     }
     // The fixture (244.00 EUR due) under a numero of its own, so the spec can run again.
     const numero = `SH-${Date.now()}`;
-    const xml = fs.readFileSync(FIXTURE, 'utf8').replace('<Numero>X-1</Numero>', `<Numero>${numero}</Numero>`);
+    // With the client's email in its CessionarioCommittente contacts: the share form starts from it.
+    const xml = fs
+      .readFileSync(FIXTURE, 'utf8')
+      .replace('<Numero>X-1</Numero>', `<Numero>${numero}</Numero>`)
+      .replace('</CessionarioCommittente>', '<Contatti><Email>cliente@example.it</Email></Contatti></CessionarioCommittente>');
     expect(xml).toContain(numero);
+    expect(xml).toContain('cliente@example.it');
 
     await signIn(page, ADMIN, '/invoices');
     await page.getByTestId('invoice-upload-input').setInputFiles({
@@ -89,9 +95,9 @@ test('an admin uploads a FatturaPA file, emails its payment link, and the client
     const share = page.getByTestId('invoice-share');
     await expect(share.getByTestId('share-link-state')).toHaveAttribute('data-state', 'live');
     await expect(share.getByTestId('share-link')).toHaveValue(new RegExp(`^${base}/pay/[A-Za-z0-9_-]{43}$`));
-    await expect(share.getByTestId('share-attempt')).toHaveCount(1);
+    await expect(page.getByTestId('share-attempt')).toHaveCount(1);
 
-    await share.getByTestId('share-email').fill('cliente@example.it');
+    await expect(share.getByTestId('share-email')).toHaveValue('cliente@example.it');
     await share.getByTestId('share-send').click();
     await expect(share.getByTestId('share-done')).toContainText('cliente@example.it');
     await expect.poll(() => sink.messages.length).toBe(1);
