@@ -9,8 +9,8 @@ use crate::backend::BackendFuture;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{
-    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck,
-    PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
+    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
+    NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the
@@ -36,6 +36,14 @@ pub trait AdminBackend: Send + Sync + 'static {
     fn ln_invoice_detail(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo>;
     /// Cancels an unpaid Lightning invoice.
     fn cancel_ln_invoice(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo>;
+    /// Adds an EUR invoice typed by hand, like `openfatture invoice add`; refusals in `lang`.
+    fn add_fattura(&self, lang: Lang, form: NewFatturaForm) -> BackendFuture<'_, FatturaView>;
+    /// A new payment link for a Lightning invoice (of its fattura, if any): the link before it
+    /// stops working.
+    fn new_payment_link(&self, invoice_id: String) -> BackendFuture<'_, PaymentLinkView>;
+    /// Emails the courtesy copy with a new payment link to `address` over the `smtp_*` settings;
+    /// nothing changes when the address, the settings or the SMTP server refuse.
+    fn email_payment_link(&self, invoice_id: String, address: String) -> BackendFuture<'_, PaymentLinkView>;
     /// The most recent payments, at most `limit`.
     fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>>;
     /// Every payment as the accountant's CSV.

@@ -74,6 +74,13 @@ pub struct LnInvoiceInfo {
     pub settle_rate_eur_per_btc: String,
     /// Where that rate came from ('' when unpaid or none was cached).
     pub settle_rate_source: String,
+    /// Its payment link: `live`, `revoked` or `none` (POS sales have none).
+    pub link_state: String,
+    /// The payment link made with it just now ('' otherwise: only its hash is stored, so a link
+    /// is shown once).
+    pub payment_url: String,
+    /// The client's email or PEC from its FatturaPA file ('' when unknown).
+    pub client_email: String,
 }
 
 /// One provider's part in a locked rate, as the invoice detail shows it.
@@ -163,4 +170,68 @@ pub struct SignerView {
     pub not_before: String,
     /// End of the certificate's validity, RFC 3339.
     pub not_after: String,
+}
+
+/// What the back office's upload did with one FatturaPA file (or one file of a `.zip`), as the
+/// gateway's upload route `POST /api/admin/fatture/import?name=FILE` answers (a JSON array).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedFileView {
+    /// The file name (`archive.zip/inner.xml` for a file of an archive).
+    pub file: String,
+    /// `imported` (stored or already present), `skipped` (nothing to collect), `refused`
+    /// (nothing of it stored), `ignored` (a receipt or another file of an archive).
+    pub status: String,
+    /// What refused it: `too_large` (over the upload limit) or '' (the parser's words in
+    /// `reason`).
+    pub code: String,
+    /// Why it was refused or ignored, in the parser's words ('' otherwise).
+    pub reason: String,
+    /// One entry per document in the file.
+    pub documents: Vec<ImportedDocumentView>,
+}
+
+/// What the upload did with one document of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedDocumentView {
+    /// `numero/anno`.
+    pub invoice: String,
+    /// `TipoDocumento`.
+    pub tipo_documento: String,
+    /// `imported`, `already_present`, `already_present_differs`, `skipped`, `credit_applied`.
+    pub outcome: String,
+    /// The amount due, EUR ('' when none).
+    pub due_eur: String,
+    /// Why it was skipped, what differs, or a warning ('' when none).
+    pub message: String,
+}
+
+/// An EUR invoice typed by hand in the back office (amounts as typed; date `YYYY-MM-DD`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewFatturaForm {
+    /// Invoice number.
+    pub numero: String,
+    /// Invoice date, `YYYY-MM-DD` ('' for today).
+    pub data: String,
+    /// Client name.
+    pub client: String,
+    /// Client VAT number (P.IVA) or fiscal code (CF) ('' when none).
+    pub client_tax_id: String,
+    /// Document total, EUR, as typed (`12,50` or `12.50`).
+    pub amount_eur: String,
+    /// What the invoice is for.
+    pub description: String,
+}
+
+/// A payment link as the share card shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentLinkView {
+    /// The Lightning invoice it was made for.
+    pub invoice_id: String,
+    /// The link, when one was made now ('' otherwise: only a hash is stored, so a link cannot be
+    /// shown again).
+    pub payment_url: String,
+    /// `live`, `revoked` or `none`.
+    pub link_state: String,
+    /// Where it was emailed ('' when it was not).
+    pub emailed_to: String,
 }

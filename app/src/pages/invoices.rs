@@ -181,6 +181,9 @@ pub fn InvoicesPage() -> impl IntoView {
 
         {move || detail.get().map(|d| view! { <InvoiceDetailCard detail=d set_detail=detail version error /> })}
 
+        <super::invoice_upload::UploadCard version />
+        <super::invoice_upload::AddFatturaCard version />
+
         {move || selected.get().map(|f| view! { <CreateCard fattura=f selected detail version error /> })}
 
         <section class="card admin-page">
@@ -429,6 +432,12 @@ fn InvoiceDetailCard(
                 </dl>
             </div>
             {evidence}
+            {(!inv.numero.is_empty()).then(|| view! {
+                <super::invoice_share::ShareCard invoice_id=inv.id.clone()
+                    link_state=detail.link_state.clone() payment_url=detail.payment_url.clone()
+                    client_email=detail.client_email.clone() version />
+                <Attempts numero=inv.numero.clone() version />
+            })}
             {(payable && !detail.payment_request.is_empty()).then(|| view! {
                 <label class="admin-bolt11">
                     <span>"BOLT11"</span>
@@ -446,6 +455,48 @@ fn InvoiceDetailCard(
                 })}
             </div>
         </section>
+    }
+}
+
+/// Every Lightning invoice made for fattura `numero`, newest first.
+#[component]
+fn Attempts(numero: String, version: RwSignal<u32>) -> impl IntoView {
+    let wanted = numero.clone();
+    let attempts = LocalResource::new(move || {
+        let _ = version.get();
+        list_ln_invoices(String::new(), wanted.clone())
+    });
+    view! {
+        <h3>{move || t("share.attempts")}</h3>
+        <Transition fallback=|| ()>
+            {move || {
+                let numero = numero.clone();
+                Suspend::new(async move {
+                    match attempts.await {
+                        Ok(rows) => {
+                            let rows: Vec<LnInvoiceView> = rows.into_iter().filter(|r| r.numero == numero).collect();
+                            view! {
+                                <ul data-testid="share-attempts">
+                                    {rows.into_iter().map(|r| {
+                                        let (amount_eur, rate, created) = (r.amount_eur.clone(), r.rate_eur_per_btc.clone(), r.created_at.clone());
+                                        let state = r.state;
+                                        view! {
+                                            <li data-testid="share-attempt" data-state=r.state.as_str()>
+                                                <span class="mono">{r.id.clone()}</span>" · "
+                                                {move || state_label(state)}" · "
+                                                {move || format!("{} · {} · {}", format::money(lang(), &amount_eur), format::sats(lang(), r.amount_sat), format::rate(lang(), &rate))}" · "
+                                                {move || format::when(lang(), &created)}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod dashboard;
 pub mod invoice_due;
+pub mod invoice_share;
+pub mod invoice_upload;
 pub mod invoices;
 pub mod login;
 pub mod not_found;

@@ -2,17 +2,16 @@
 
 use std::path::PathBuf;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::Subcommand;
 use rust_decimal::Decimal;
 
 use super::{CliError, Output};
 use crate::context::Services;
 use crate::fatturapa::{DueDetail, MAX_ARCHIVE_BYTES, MAX_FATTURA_BYTES};
-use crate::invoices::validate_amount;
+use crate::invoices::{add_manual, ManualError, ManualFattura};
 use crate::invoices::{import_named, refused, FileResult, ImportOptions};
-use crate::store::{Fattura, NewFattura, Store};
-use crate::time::now_secs;
+use crate::store::{Fattura, Store};
 
 /// Rows per page of `invoice list` unless `--limit` says otherwise.
 const DEFAULT_PAGE: u32 = 50;
@@ -105,55 +104,22 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: InvoiceCo
     result
 }
 
-/// Checks a non-negative EUR amount in whole cents.
-fn cents_amount(value: Decimal, what: &str) -> Result<Decimal, CliError> {
-    if value < Decimal::ZERO {
-        return Err(CliError::Invalid(format!("{what} must not be negative (got {value})")));
-    }
-    if value.normalize().scale() > 2 {
-        return Err(CliError::Invalid(format!(
-            "{what} {value} has more than 2 decimals: use whole cents, e.g. 12.50"
-        )));
-    }
-    Ok(value.round_dp(2))
-}
-
 async fn add(out: &Output, store: &Store, args: AddArgs) -> Result<(), CliError> {
-    let numero = args.numero.trim().to_string();
-    if numero.is_empty() {
-        return Err(CliError::Invalid("--numero must not be empty".into()));
-    }
-    if args.client.trim().is_empty() {
-        return Err(CliError::Invalid("--client must not be empty".into()));
-    }
-    let total = validate_amount(args.total)?;
-    let ritenuta = cents_amount(args.ritenuta, "--ritenuta")?;
-    let bollo = cents_amount(args.bollo, "--bollo")?;
-    if ritenuta > total {
-        return Err(CliError::Invalid(format!(
-            "--ritenuta {ritenuta} is larger than the total {total}"
-        )));
-    }
-    let data = args.date.unwrap_or_else(|| Utc::now().date_naive());
-    let new = NewFattura {
-        numero: numero.clone(),
-        data,
-        cedente_piva: String::new(),
-        client_name: args.client.trim().to_string(),
-        client_piva: args.client_piva.filter(|s| !s.trim().is_empty()),
-        client_cf: args.client_cf.filter(|s| !s.trim().is_empty()),
-        description: args.description.trim().to_string(),
-        totale_eur: total,
-        ritenuta_eur: ritenuta,
-        bollo_eur: bollo,
-        due_eur: total - ritenuta + bollo,
-        source: "manual".into(),
+    let typed = ManualFattura {
+        numero: args.numero,
+        data: args.date.unwrap_or_else(|| Utc::now().date_naive()),
+        client: args.client,
+        client_piva: args.client_piva,
+        client_cf: args.client_cf,
+        description: args.description,
+        total_eur: args.total,
+        ritenuta_eur: args.ritenuta,
+        bollo_eur: args.bollo,
     };
-    let Some(fattura) = store.add_fattura(&new, now_secs()).await? else {
-        return Err(CliError::Invalid(format!(
-            "invoice {numero} of {} already exists: see `openfatture invoice show {numero}`",
-            data.year()
-        )));
+    let fattura = match add_manual(store, typed).await {
+        Ok(fattura) => fattura,
+        Err(ManualError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(CliError::Invalid(e.to_string())),
     };
     if out.json {
         return out.print_json(&fattura);

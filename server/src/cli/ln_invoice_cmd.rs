@@ -316,18 +316,6 @@ fn print_link(base_url: Option<&str>, url: &str) {
     }
 }
 
-/// The email that carries a payment link and its courtesy copy.
-fn share_email(to: &str, numero: &str, due_eur: Decimal, url: &str, pdf: Vec<u8>) -> crate::mail::OutgoingMail {
-    crate::mail::OutgoingMail {
-        to: to.to_string(),
-        subject: format!("Fattura {numero}: pagamento con Lightning / payment with Lightning"),
-        body: format!(
-            "Gentile cliente,\n\nper pagare la fattura {numero} ({due_eur} EUR) con Bitcoin Lightning apra questo link:\n{url}\n\nLa pagina mostra l'importo in sat al cambio del momento, il codice QR per il wallet e conferma il pagamento. In allegato la copia di cortesia della fattura (il documento fiscale è quello trasmesso tramite SdI).\n\n---\n\nDear client,\n\nto pay invoice {numero} ({due_eur} EUR) with Bitcoin Lightning, open this link:\n{url}\n\nThe page shows the amount in sats at the current rate and the QR code for your wallet, and confirms the payment. The courtesy copy of the invoice is attached.\n"
-        ),
-        pdf: Some((format!("fattura-{}.pdf", numero.replace(['/', '\\', ' '], "-")), pdf)),
-    }
-}
-
 /// `lightning invoice share ID [--pdf FILE] [--email ADDRESS]`: the courtesy copy with a new
 /// payment link, written to a file and/or emailed. An email is checked before anything is made.
 async fn share(
@@ -351,13 +339,7 @@ async fn share(
         }
         None => None,
     };
-    let seller = crate::render::Party {
-        name: settings.shop_name.clone().unwrap_or_default(),
-        vat_number: settings.shop_vat_number.as_ref().map(|v| format!("IT{v}")),
-        tax_code: None,
-        address: settings.shop_address.clone(),
-    };
-    let copy = links.courtesy_copy(id, seller, base_url).await?;
+    let copy = links.courtesy_copy(id, settings.seller(), base_url).await?;
     if let Some(path) = pdf {
         std::fs::write(path, &copy.pdf)
             .map_err(|e| CliError::Invalid(format!("{}: cannot write the PDF: {e}", path.display())))?;
@@ -365,7 +347,7 @@ async fn share(
     if let (Some(mailer), Some(address)) = (&mailer, email) {
         let numero = copy.numero.clone();
         mailer
-            .send(&share_email(
+            .send(&crate::invoices::share_email(
                 address,
                 &numero,
                 copy.due_eur,

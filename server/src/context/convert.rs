@@ -40,6 +40,16 @@ impl Settings {
         })
     }
 
+    /// The merchant as the courtesy copy names it (`shop_name`, `shop_vat_number`, `shop_address`).
+    pub fn seller(&self) -> crate::render::Party {
+        crate::render::Party {
+            name: self.shop_name.clone().unwrap_or_default(),
+            vat_number: self.shop_vat_number.as_ref().map(|v| format!("IT{v}")),
+            tax_code: None,
+            address: self.shop_address.clone(),
+        }
+    }
+
     /// How to reach the configured LND node, or which key is missing. With no `lightning_host`,
     /// the simulated node embedded by a running `openfatture serve` in the same home is used.
     pub fn lnd_config(&self) -> Result<LndConfig, LndError> {

@@ -188,7 +188,9 @@ pub(crate) fn extract_invoices(
     let cedente = header.req("CedentePrestatore")?.req("DatiAnagrafici")?;
     let cedente_piva = id_fiscale_iva(&cedente.req("IdFiscaleIVA")?)?;
     let cedente_denominazione = anagrafica_name(&cedente.req("Anagrafica")?)?;
-    let cliente = cliente(&header.req("CessionarioCommittente")?.req("DatiAnagrafici")?)?;
+    let cessionario = header.req("CessionarioCommittente")?;
+    let mut cliente = cliente(&cessionario.req("DatiAnagrafici")?)?;
+    cliente.email = client_email(&header, &cessionario)?;
 
     let bodies = root.all("FatturaElettronicaBody");
     if bodies.is_empty() {
@@ -291,7 +293,35 @@ fn cliente(node: &Node<'_>) -> Result<Cliente, FatturaPaError> {
         denominazione,
         piva,
         codice_fiscale,
+        email: None,
     })
+}
+
+/// The client's address for email: `CessionarioCommittente/Contatti/Email` or `PEC`, else
+/// `DatiTrasmissione/PECDestinatario`; only text shaped like an address (`x@y.z`, no spaces).
+fn client_email(header: &Node<'_>, cessionario: &Node<'_>) -> Result<Option<String>, FatturaPaError> {
+    let shaped = |text: String| {
+        let text = text.trim().to_string();
+        let ok = text.len() <= 256
+            && !text.chars().any(char::is_whitespace)
+            && text
+                .split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && !host.contains('@'));
+        ok.then_some(text)
+    };
+    if let Some(contatti) = cessionario.opt("Contatti")? {
+        for name in ["Email", "PEC"] {
+            if let Some(found) = contatti.opt_text(name)?.and_then(|(text, _)| shaped(text)) {
+                return Ok(Some(found));
+            }
+        }
+    }
+    if let Some(dati) = header.opt("DatiTrasmissione")? {
+        if let Some(found) = dati.opt_text("PECDestinatario")?.and_then(|(text, _)| shaped(text)) {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
 /// Fields read from one `FatturaElettronicaBody`.
@@ -629,6 +659,7 @@ fn extract_semplificata(root: &Element, ctx: &Ctx<'_>) -> Result<Vec<ImportedInv
         denominazione,
         piva,
         codice_fiscale,
+        email: None,
     };
     let bodies = root.all("FatturaElettronicaBody");
     if bodies.is_empty() {

@@ -184,6 +184,9 @@ pub struct Cliente {
     pub piva: Option<String>,
     /// Italian tax code (`CodiceFiscale`), upper-cased, if given.
     pub codice_fiscale: Option<String>,
+    /// Where to write to the client: `CessionarioCommittente/Contatti/Email` (or `PEC`), else
+    /// `DatiTrasmissione/PECDestinatario`, if given and shaped like an address.
+    pub email: Option<String>,
 }
 
 /// Source of [`ImportedInvoice::totale_eur`].

@@ -9,8 +9,8 @@ use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
     ChannelLiquidityView, DeliveryView, DueStepView, EndpointView, FatturaDueView, FatturaView, InstallmentView,
-    LiquidityView, LnInvoiceInfo, LnInvoiceView, NodeCheck, PaymentView, RateEvidenceView, ReloadStatus, SettingView,
-    SignerView, StaffView, WebhookTestReport,
+    LiquidityView, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView,
+    RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, WebhookTestReport,
 };
 use app::{AppError, Refusal};
 use rust_decimal::Decimal;
@@ -19,7 +19,7 @@ use crate::breaker::BreakerState;
 use crate::config::{self, Settings};
 use crate::fatturapa::DueDetail;
 use crate::invoices::export;
-use crate::invoices::{CreateRequest, InvoiceService};
+use crate::invoices::{CreateRequest, InvoiceService, LinkOutcome, LinkService};
 use crate::liquidity;
 use crate::lnd::LndClient;
 use crate::store::{Delivery, Fattura, InvoiceState, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
@@ -45,6 +45,8 @@ pub(crate) struct GatewayAdmin {
     pub reloader: std::sync::Arc<super::reload::Reloader>,
     /// The webhook endpoints' circuit breakers (this process's dispatcher).
     pub webhook_breakers: crate::webhooks::EndpointBreakers,
+    /// Payment links (the same service as the payment page's).
+    pub links: LinkService,
 }
 
 /// The handle admin server functions find in their context.
@@ -262,6 +264,12 @@ impl GatewayAdmin {
             memo: invoice.memo.clone(),
             reused,
             warnings,
+            link_state: self.links.link_state(&invoice.id).await?.as_str().to_string(),
+            payment_url: String::new(),
+            client_email: fattura
+                .as_ref()
+                .and_then(|f| f.client_email.clone())
+                .unwrap_or_default(),
         })
     }
 
@@ -395,7 +403,12 @@ impl AdminBackend for GatewayAdmin {
                     ..CreateRequest::default()
                 })
                 .await?;
-            self.detail(created.invoice, created.reused, created.warnings).await
+            let base_url = self.current_settings().await.public_base_url.clone();
+            let mut info = self.detail(created.invoice, created.reused, created.warnings).await?;
+            if let Some(token) = &created.payment_token {
+                info.payment_url = crate::invoices::payment_url(base_url.as_deref(), token);
+            }
+            Ok(info)
         })
     }
 
@@ -410,6 +423,52 @@ impl AdminBackend for GatewayAdmin {
         Box::pin(async move {
             let invoice = self.invoices.cancel(invoice_id.trim()).await?;
             self.detail(invoice, false, Vec::new()).await
+        })
+    }
+
+    fn add_fattura(&self, _lang: Lang, form: NewFatturaForm) -> BackendFuture<'_, FatturaView> {
+        Box::pin(async move {
+            let typed = super::invoice_files::manual_fattura(&form)?;
+            let fattura = crate::invoices::add_manual(&self.store, typed)
+                .await
+                .map_err(AppError::from)?;
+            Ok(fattura_view(&fattura))
+        })
+    }
+
+    fn new_payment_link(&self, invoice_id: String) -> BackendFuture<'_, PaymentLinkView> {
+        Box::pin(async move {
+            let id = invoice_id.trim();
+            let settings = self.current_settings().await;
+            let LinkOutcome::Issued(token) = self.links.link(id, true).await? else {
+                return Err(AppError::Unavailable(Refusal::code("error.share.no_link")));
+            };
+            Ok(PaymentLinkView {
+                invoice_id: id.to_string(),
+                payment_url: crate::invoices::payment_url(settings.public_base_url.as_deref(), &token),
+                link_state: "live".into(),
+                emailed_to: String::new(),
+            })
+        })
+    }
+
+    fn email_payment_link(&self, invoice_id: String, address: String) -> BackendFuture<'_, PaymentLinkView> {
+        Box::pin(async move {
+            let (id, address) = (invoice_id.trim(), address.trim());
+            crate::mail::check_address(address)?;
+            let settings = self.current_settings().await;
+            let base_url = super::invoice_files::public_base_url(&settings)?;
+            let mailer = settings.mailer()?;
+            let copy = self
+                .links
+                .email_copy(id, settings.seller(), base_url, &mailer, address)
+                .await?;
+            Ok(PaymentLinkView {
+                invoice_id: id.to_string(),
+                payment_url: copy.payment_url,
+                link_state: "live".into(),
+                emailed_to: address.to_string(),
+            })
         })
     }
 

@@ -12,6 +12,7 @@ mod error;
 mod feed;
 mod guard;
 mod headers;
+mod invoice_files;
 mod lightning;
 mod listener;
 mod live;
@@ -368,15 +369,17 @@ async fn web_services(
     let auth = services.auth(store.clone(), https);
     let setup_token = first_account(&auth, args.first_admin.as_ref()).await?;
     let feed = std::sync::Arc::new(EventFeed::spawn(store.clone(), FEED_POLL).await?);
+    // One link service for the back office and the payment page: new quotes one at a time.
+    let links = crate::invoices::LinkService::new(store.clone(), invoice_service.clone());
     let admin = admin::handle(admin::GatewayAdmin {
         store: store.clone(),
         invoices: invoice_service.clone(),
         lnd: node.client().clone(),
         reloader: reloader.clone(),
         webhook_breakers: webhook_breakers.clone(),
+        links: links.clone(),
     });
     let hub = reloader.hub().clone();
-    let invoice_service_for_links = invoice_service.clone();
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),
@@ -395,7 +398,7 @@ async fn web_services(
         webhook_breakers,
         settings: hub.clone(),
         public: public::PublicState {
-            links: crate::invoices::LinkService::new(store.clone(), invoice_service_for_links),
+            links,
             limits: std::sync::Arc::new(public::PublicLimits::default()),
             store: store.clone(),
             feed: feed.clone(),

@@ -31,6 +31,11 @@ pub(crate) fn router(state: GatewayState, auth: AuthService, host_policy: LiveHo
     let api = Router::new()
         .route("/api/events", get(live::events))
         .route("/metrics", get(super::metrics::metrics))
+        .route("/api/admin/fatture/import", post(super::invoice_files::import_upload))
+        .route(
+            "/api/admin/invoices/{id}/courtesy.pdf",
+            get(super::invoice_files::courtesy_pdf),
+        )
         .route("/api/{*fn_name}", post(server_fn).get(server_fn))
         .layer(axum::middleware::from_fn_with_state(auth, guard::authenticate));
     Router::new()

@@ -154,7 +154,7 @@ impl From<RateError> for AppError {
 }
 
 /// A free-text refusal (`text_error.*`) with its field worded in the page's language.
-fn text_refusal(error: &TextError) -> Refusal {
+pub(super) fn text_refusal(error: &TextError) -> Refusal {
     use app::model::TextField;
     let (code, field, found) = match error {
         TextError::Control { field, found } => ("text_error.control", field, found),
@@ -404,6 +404,81 @@ impl From<WebhookError> for AppError {
                 "error.webhook.unknown_event",
                 &[("event", &event), ("events", &app::model::EventKind::names(", "))],
             )),
+        }
+    }
+}
+
+/// A refusal of the shared "add invoice" service (the back office's form), as a code the page
+/// words.
+impl From<crate::invoices::ManualError> for AppError {
+    fn from(error: crate::invoices::ManualError) -> Self {
+        let refusal = match error {
+            crate::invoices::ManualError::EmptyNumero => Refusal::new("invoices.add.refusal.empty_numero", &[]),
+            crate::invoices::ManualError::EmptyClient => Refusal::new("invoices.add.refusal.empty_client", &[]),
+            crate::invoices::ManualError::Exists { numero, anno } => Refusal::new(
+                "invoices.add.refusal.exists",
+                &[("numero", &numero), ("anno", &anno.to_string())],
+            ),
+            crate::invoices::ManualError::Total(crate::invoices::InvoiceError::AmountAbsurd(_)) => Refusal::new(
+                "invoices.add.refusal.too_large",
+                &[("max", &crate::invoices::MAX_INVOICE_EUR.to_string())],
+            ),
+            crate::invoices::ManualError::Total(e) => return AppError::from(e),
+            crate::invoices::ManualError::Store(e) => return AppError::from(e),
+            other => {
+                // Withholding and stamp duty are not on the back-office form.
+                tracing::warn!(error = %other, "invoice refused");
+                Refusal::new("error.bad_request", &[])
+            }
+        };
+        AppError::Invalid(refusal)
+    }
+}
+
+impl From<crate::invoices::LinkError> for AppError {
+    fn from(error: crate::invoices::LinkError) -> Self {
+        match error {
+            crate::invoices::LinkError::Invoice(e) => e.into(),
+            crate::invoices::LinkError::Store(e) => e.into(),
+            crate::invoices::LinkError::Mail(e) => e.into(),
+            crate::invoices::LinkError::UnknownLnInvoice(id) => {
+                AppError::NotFound(Refusal::new("error.invoice.unknown_ln_invoice", &[("id", &id)]))
+            }
+            crate::invoices::LinkError::Courtesy(e) => {
+                tracing::error!("courtesy copy not drawn: {e}");
+                AppError::Unavailable(Refusal::code("error.share.courtesy"))
+            }
+            crate::invoices::LinkError::PosSale(id) => {
+                AppError::Invalid(Refusal::new("error.share.pos_sale", &[("id", &id)]))
+            }
+            other => {
+                tracing::warn!(error = %other, "payment link request refused");
+                AppError::Invalid(Refusal::code("error.share.no_link"))
+            }
+        }
+    }
+}
+
+impl From<crate::mail::MailError> for AppError {
+    fn from(error: crate::mail::MailError) -> Self {
+        use crate::mail::MailError;
+        match error {
+            MailError::BadAddress { address, .. } => {
+                AppError::Invalid(Refusal::new("error.share.bad_address", &[("address", &address)]))
+            }
+            MailError::Smtp {
+                ref server, attempts, ..
+            } => {
+                tracing::warn!("email not sent: {error}");
+                AppError::Unavailable(Refusal::new(
+                    "error.share.smtp",
+                    &[("server", server), ("attempts", &attempts.to_string())],
+                ))
+            }
+            other => {
+                tracing::warn!("email not sent: {other}");
+                AppError::Unavailable(Refusal::code("error.share.mail"))
+            }
         }
     }
 }

@@ -244,6 +244,15 @@ async fn import_file(
         .import_file_documents(&batch, &notes, now_secs(), options.dry_run)
         .await?;
     let ids = done.ids;
+    for ((new, _), id) in batch.iter().zip(&ids) {
+        let email = invoices
+            .iter()
+            .find(|i| i.numero == new.numero && i.anno == new.data.year())
+            .and_then(|i| i.cliente.email.as_deref());
+        if let (false, Some(id), Some(email)) = (options.dry_run, id, email) {
+            store.set_fattura_client_email(*id, email).await?;
+        }
+    }
     for (index, ((new, detail), existing)) in batch.iter().zip(stored).enumerate() {
         let label = format!("{}/{}", new.numero, new.data.year());
         let tipo = invoices

@@ -48,6 +48,9 @@ pub enum LinkError {
     /// The courtesy copy could not be drawn.
     #[error(transparent)]
     Courtesy(#[from] crate::render::CourtesyError),
+    /// The email with the link could not be sent (nothing was changed).
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
 }
 
 /// A new token: its text (to show once) and the hex SHA-256 that is stored.
@@ -79,7 +82,7 @@ pub fn payment_url(public_base_url: Option<&str>, token: &SecretString) -> Strin
 }
 
 /// What a link's target is for an invoice: its fattura, or the invoice itself if standalone.
-fn target_of(invoice: &LnInvoice) -> LinkTarget {
+pub(super) fn target_of(invoice: &LnInvoice) -> LinkTarget {
     match invoice.fattura_id {
         Some(id) => LinkTarget::Fattura(id),
         None => LinkTarget::LnInvoice(invoice.id.clone()),

@@ -15,6 +15,7 @@
 pub(crate) mod export;
 mod import;
 mod links;
+mod manual;
 mod memo;
 mod share;
 
@@ -24,7 +25,8 @@ pub use links::{
     is_token_shaped, new_token, payment_url, token_hash, LinkError, LinkOutcome, LinkService, PayTarget, PAY_PATH,
     TOKEN_BYTES, TOKEN_CHARS,
 };
-pub use share::SharedCopy;
+pub use manual::{add_manual, ManualError, ManualFattura};
+pub use share::{share_email, LinkState, SharedCopy};
 
 use std::sync::Arc;
 

@@ -4,9 +4,45 @@
 
 use rust_decimal::Decimal;
 
-use super::links::{payment_url, LinkError, LinkOutcome, LinkService};
+use super::links::{new_token, payment_url, target_of, LinkError, LinkOutcome, LinkService};
+use crate::mail::{check_address, Mailer, OutgoingMail};
 use crate::render::{courtesy_pdf, CourtesyCopy, Party};
 use crate::store::{Fattura, LnInvoice};
+use crate::time::now_secs;
+
+/// Where the payment link of a Lightning invoice (or of its fattura) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// A link is live (only its hash is stored: it cannot be shown again).
+    Live,
+    /// Every link made was revoked.
+    Revoked,
+    /// No link was ever made (POS sales never get one).
+    None,
+}
+
+impl LinkState {
+    /// `live`, `revoked` or `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Live => "live",
+            LinkState::Revoked => "revoked",
+            LinkState::None => "none",
+        }
+    }
+}
+
+/// The email that carries a payment link and its courtesy copy, in Italian and English.
+pub fn share_email(to: &str, numero: &str, due_eur: Decimal, url: &str, pdf: Vec<u8>) -> OutgoingMail {
+    OutgoingMail {
+        to: to.to_string(),
+        subject: format!("Fattura {numero}: pagamento con Lightning / payment with Lightning"),
+        body: format!(
+            "Gentile cliente,\n\nper pagare la fattura {numero} ({due_eur} EUR) con Bitcoin Lightning apra questo link:\n{url}\n\nLa pagina mostra l'importo in sat al cambio del momento, il codice QR per il wallet e conferma il pagamento. In allegato la copia di cortesia della fattura (il documento fiscale è quello trasmesso tramite SdI).\n\n---\n\nDear client,\n\nto pay invoice {numero} ({due_eur} EUR) with Bitcoin Lightning, open this link:\n{url}\n\nThe page shows the amount in sats at the current rate and the QR code for your wallet, and confirms the payment. The courtesy copy of the invoice is attached.\n"
+        ),
+        pdf: Some((format!("fattura-{}.pdf", numero.replace(['/', '\\', ' '], "-")), pdf)),
+    }
+}
 
 /// A courtesy copy made for a client.
 #[derive(Debug)]
@@ -110,6 +146,63 @@ impl LinkService {
         let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
         Ok(SharedCopy {
             pdf: courtesy_pdf(&copy)?,
+            payment_url: url,
+            numero: copy.numero,
+            due_eur: copy.due_eur,
+        })
+    }
+}
+
+impl LinkService {
+    /// Where the payment link of Lightning invoice `id` (of its fattura, if it has one) stands.
+    pub async fn link_state(&self, id: &str) -> Result<LinkState, LinkError> {
+        let Some(invoice) = self.store().ln_invoice(id).await? else {
+            return Err(LinkError::UnknownLnInvoice(id.to_string()));
+        };
+        let target = target_of(&invoice);
+        if self.store().live_payment_link(&target).await?.is_some() {
+            return Ok(LinkState::Live);
+        }
+        Ok(match self.store().latest_payment_link(&target).await? {
+            Some(_) => LinkState::Revoked,
+            None => LinkState::None,
+        })
+    }
+
+    /// Emails the courtesy copy of Lightning invoice `id` with a new payment link to `to` through
+    /// `mailer`. The new link is stored (and the one before it stops working) only once the SMTP
+    /// server took the email: a refused address, a refused email or nothing left to pay change
+    /// nothing. Records the `invoice_sent` event.
+    pub async fn email_copy(
+        &self,
+        id: &str,
+        seller: Party,
+        public_base_url: &str,
+        mailer: &Mailer,
+        to: &str,
+    ) -> Result<SharedCopy, LinkError> {
+        check_address(to)?;
+        let invoice = self.linkable(id).await?;
+        let fattura = match invoice.fattura_id {
+            Some(fid) => self.store().fattura(fid).await?,
+            None => None,
+        };
+        let (token, hash) = new_token();
+        let url = payment_url(Some(public_base_url), &token);
+        let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
+        if copy.due_eur <= Decimal::ZERO {
+            return Err(LinkError::NothingDue);
+        }
+        let pdf = courtesy_pdf(&copy)?;
+        mailer
+            .send(&share_email(to, &copy.numero, copy.due_eur, &url, pdf.clone()))
+            .await?;
+        self.store()
+            .replace_payment_link(&target_of(&invoice), &hash, now_secs())
+            .await?;
+        self.record_sent(id).await?;
+        Ok(SharedCopy {
+            pdf,
             payment_url: url,
             numero: copy.numero,
             due_eur: copy.due_eur,

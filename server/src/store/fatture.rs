@@ -96,6 +96,9 @@ pub struct Fattura {
     pub created_at: i64,
     /// How the amount due was found (imported FatturaPA only).
     pub due_detail: Option<DueDetail>,
+    /// The client's email or PEC from the imported FatturaPA, if it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_email: Option<String>,
 }
 
 impl Fattura {
@@ -144,6 +147,7 @@ struct FatturaRow {
     source: String,
     created_at: i64,
     due_detail: String,
+    client_email: Option<String>,
 }
 
 impl TryFrom<FatturaRow> for Fattura {
@@ -178,13 +182,14 @@ impl TryFrom<FatturaRow> for Fattura {
             source: row.source,
             created_at: row.created_at,
             due_detail,
+            client_email: row.client_email,
         })
     }
 }
 
 const SELECT_FATTURA: &str = "SELECT id, numero, anno, data, cedente_piva, client_name, client_piva, \
      client_cf, description, totale_cents, ritenuta_cents, bollo_cents, due_cents, paid_cents, \
-     source, created_at, due_detail FROM fatture";
+     source, created_at, due_detail, client_email FROM fatture";
 
 fn cents(eur: Decimal, what: &str) -> Result<i64, StoreError> {
     eur_to_cents(eur).ok_or_else(|| StoreError::Corrupt(format!("{what} {eur} is not whole cents")))
@@ -332,6 +337,17 @@ impl Store {
         }
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// Records the client's email or PEC of fattura `id` (from its FatturaPA file).
+    pub async fn set_fattura_client_email(&self, id: i64, email: &str) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE fatture SET client_email = $1 WHERE id = $2")
+            .bind(email)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     /// Stores the invoices of one file and applies its linked credit notes, all in one

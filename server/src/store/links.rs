@@ -146,6 +146,19 @@ impl Store {
         row.map(PaymentLink::try_from).transpose()
     }
 
+    /// The newest link of `target`, live or revoked, if it ever had one.
+    pub async fn latest_payment_link(&self, target: &LinkTarget) -> Result<Option<PaymentLink>, StoreError> {
+        let (fattura_id, ln_invoice_id) = target_binds(target);
+        let row: Option<LinkRow> = sqlx::query_as(&format!(
+            "{SELECT_LINK} WHERE (fattura_id = $1 OR ln_invoice_id = $2) ORDER BY created_at DESC, revoked_at IS NULL DESC LIMIT 1"
+        ))
+        .bind(fattura_id)
+        .bind(ln_invoice_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(PaymentLink::try_from).transpose()
+    }
+
     /// The link whose token hashes to `token_hash` (revoked or not), if any.
     pub async fn payment_link_by_hash(&self, token_hash: &str) -> Result<Option<PaymentLink>, StoreError> {
         let row: Option<LinkRow> = sqlx::query_as(&format!("{SELECT_LINK} WHERE token_hash = $1"))

@@ -70,6 +70,7 @@ fn fpr12_with_ritenuta_and_bollo_virtuale() {
             denominazione: "Officine Meccaniche Tiburtine S.p.A.".into(),
             piva: Some("IT09876543210".into()),
             codice_fiscale: None,
+            email: None,
         },
         descrizione: "Sportello di ascolto psicologico per i dipendenti - febbraio 2024".into(),
         totale_eur: eur("1000.00"),
@@ -104,6 +105,7 @@ fn fpa12_to_public_administration_with_split_payment() {
             denominazione: "Comune di Vimercate".into(),
             piva: None,
             codice_fiscale: Some("80012345678".into()),
+            email: None,
         },
         descrizione: "Manutenzione straordinaria impianto idrico scuola primaria \"Don Milani\"".into(),
         totale_eur: eur("1220.00"),
@@ -131,6 +133,8 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
         denominazione: "Libreria Il Gabbiano di Rossi Anna".into(),
         piva: Some("IT01122334455".into()),
         codice_fiscale: Some("RSSNNA70A41F839U".into()),
+        // DatiTrasmissione/PECDestinatario: where to write to the client.
+        email: Some("libreriailgabbiano@pec.it".into()),
     };
     let invoice = |numero: &str, data: NaiveDate, tipo: &str, descrizione: &str, totale: &str| ImportedInvoice {
         numero: numero.into(),
@@ -200,6 +204,7 @@ fn persona_fisica_cliente_with_codice_fiscale_only() {
             denominazione: "Giuseppe Verdi".into(),
             piva: None,
             codice_fiscale: Some("VRDGPP85M01D612K".into()),
+            email: None,
         },
         descrizione: "Torta millefoglie 1,5 kg (€ 20,00/kg)".into(),
         totale_eur: eur("36.60"),
@@ -231,6 +236,7 @@ fn missing_importo_totale_is_summed_from_dati_riepilogo() {
             denominazione: "Trattoria Da Beppe S.r.l.".into(),
             piva: Some("IT05566778899".into()),
             codice_fiscale: Some("05566778899".into()),
+            email: None,
         },
         descrizione: "Olio extravergine di oliva 5 l".into(),
         totale_eur: eur("177.00"),
@@ -262,6 +268,7 @@ fn dati_pagamento_with_two_instalments_is_summed() {
             denominazione: "Hotel Bellavista S.r.l.".into(),
             piva: Some("IT06677889900".into()),
             codice_fiscale: None,
+            email: None,
         },
         descrizione: "Realizzazione sito web e-commerce".into(),
         totale_eur: eur("2440.00"),

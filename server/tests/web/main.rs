@@ -11,6 +11,7 @@ mod common;
 mod evidence;
 mod fattura_due;
 mod gateway;
+mod invoice_files;
 mod live_settings;
 mod load;
 mod node_connect;

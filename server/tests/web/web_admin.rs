@@ -34,6 +34,23 @@ const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
     ),
     ("admin_ln_invoice", &[("invoice_id", "F-1-LN")]),
     ("admin_cancel_ln_invoice", &[("invoice_id", "F-1-LN")]),
+    (
+        "admin_add_fattura",
+        &[
+            ("numero", "H-9"),
+            ("data", ""),
+            ("client", "Rossi"),
+            ("client_tax_id", ""),
+            ("amount_eur", "10"),
+            ("description", ""),
+            ("lang", "en"),
+        ],
+    ),
+    ("admin_new_payment_link", &[("invoice_id", "F-1-LN")]),
+    (
+        "admin_email_payment_link",
+        &[("invoice_id", "F-1-LN"), ("address", "cliente@example.it")],
+    ),
     ("admin_payments", &[("limit", "5")]),
     ("admin_payments_csv", &[]),
     ("liquidity_status", &[]),
