@@ -288,7 +288,7 @@ fn rows(files: &Files, dir: &Path, node_host: &str, node_cert: &str) -> Vec<Row>
         web("pos_charge: empty", "pos_charge", &[("amount_eur", ""), ("note", "")], "400 invalid_amount"),
         web("pos_charge: huge", "pos_charge", &[("amount_eur", "999999999999999999"), ("note", "")], "400 amount_too_large"),
         web("pos_charge: oversized note", "pos_charge", &[("amount_eur", "5"), ("note", &long_note)], "400 note_too_long"),
-        web("pos_charge: missing argument", "pos_charge", &[("note", "x")], "missing field `amount_eur`"),
+        web("pos_charge: missing argument", "pos_charge", &[("note", "x")], "the request was not understood"),
         web_owned("create_invoice: unknown numero", "admin_create_invoice", inv("NOPE-404", "", "", ""), "no invoice with numero NOPE-404"),
         web_owned("create_invoice: unknown year", "admin_create_invoice", inv("OK-1", "1800", "", ""), "no invoice OK-1 of 1800: OK-1 exists for"),
         web_owned("create_invoice: zero expiry", "admin_create_invoice", inv("OK-1", "", "", "0"), "expiry of 0 hours is outside the allowed 1–168 hours"),
@@ -298,7 +298,7 @@ fn rows(files: &Files, dir: &Path, node_host: &str, node_cert: &str) -> Vec<Row>
         web_owned("create_invoice: negative amount", "admin_create_invoice", inv("OK-1", "", "-1", ""), "amount must be greater than 0 EUR and typed without a sign"),
         web_owned("create_invoice: too precise amount", "admin_create_invoice", inv("OK-1", "", "1.001", ""), "amount has more than 2 decimals"),
         web_owned("create_invoice: NaN amount", "admin_create_invoice", inv("OK-1", "", "NaN", ""), "this is not an amount in EUR: 'N' is not allowed"),
-        web_owned("create_invoice: above due", "admin_create_invoice", inv("OK-1", "", "600", ""), "amount 600 EUR is more than the 500.00 EUR still due on invoice OK-1"),
+        web_owned("create_invoice: above due", "admin_create_invoice", inv("OK-1", "", "600", ""), "amount 600.00 € is more than the 500.00 € still due on invoice OK-1"),
         web_owned("create_invoice: oversized numero", "admin_create_invoice", inv(&long_numero, "", "", ""), "no invoice with numero NNNN"),
         web("setting_set: unknown key", "admin_setting_set", &[("key", "lightning_nope"), ("value", "1")], r#""key":"lightning_nope","problem":{"problem":"unknown_key"}"#),
         web("setting_set: bad bool", "admin_setting_set", &[("key", "lightning_enabled"), ("value", "maybe")], r#""key":"lightning_enabled","problem":{"kind":{"type":"bool"},"problem":"invalid"}"#),
@@ -308,7 +308,7 @@ fn rows(files: &Files, dir: &Path, node_host: &str, node_cert: &str) -> Vec<Row>
         web("webhook_add: bad url", "admin_webhook_add", &[("name", "erp3"), ("url", "gopher://x"), ("secret", "s"), ("events", "*")], "webhook URL 'gopher://x' is not a valid"),
         web("webhook_add: unknown event", "admin_webhook_add", &[("name", "erp3"), ("url", "http://127.0.0.1:9/h"), ("secret", "s"), ("events", "everything")], "unknown event 'everything' in the event filter"),
         web("webhook_add: empty name", "admin_webhook_add", &[("name", ""), ("url", "http://127.0.0.1:9/h"), ("secret", "s"), ("events", "*")], "give the endpoint a name"),
-        web("webhook_add: missing arguments", "admin_webhook_add", &[("name", "erp3")], "missing field `url`"),
+        web("webhook_add: missing arguments", "admin_webhook_add", &[("name", "erp3")], "the request was not understood"),
     ]
 }
 
@@ -450,7 +450,8 @@ async fn bad_inputs_are_refused_clearly_and_change_nothing() -> Res<()> {
                 if status == 200 {
                     failures.push(format!("[{}] accepted: {body}", row.name));
                 }
-                format!("{status} {}", error_text(&body))
+                // The words a page shows, then the reply itself (codes and values).
+                format!("{status} {} {body}", error_text(&body))
             }
         };
         if verbose {

@@ -770,6 +770,8 @@ async fn keys_that_repoint_secrets_are_refused_from_the_web_and_set_by_the_cli()
         ("lightning_webhook_allow_private", "true"),
         // Payment links would send clients to another site (issue 35).
         ("public_base_url", "https://attacker.example"),
+        // The gateway would write the channel backup wherever a web session says (issue 38).
+        ("lightning_backup_dir", "/tmp/attacker-backups"),
     ];
     for (key, value) in cli_only {
         for (function, form) in [
