@@ -141,8 +141,9 @@ test.describe('with an Italian browser', () => {
     const flag = page.getByTestId('pos-keypad-flag');
     await expect(flag).toBeVisible();
     await expect(flag).toHaveAttribute('title', 'poca capacità in entrata: vedi il cruscotto');
-    // A sale that fits clears it.
-    await typeAmount(page, '1');
+    // A sale that fits clears it (the cancelled amount stays on the keypad to be corrected).
+    await typeAmount(page, '⌫'.repeat(10) + '1');
+    await expect(page.getByTestId('pos-amount')).toHaveText('1,00 €');
     await page.getByTestId('pos-charge').click();
     await expect(page.getByTestId('pos-qr').locator('svg')).toBeVisible();
     await page.getByTestId('pos-cancel').click();
