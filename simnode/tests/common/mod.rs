@@ -346,3 +346,35 @@ pub async fn eventually_invoice(ln: &Ln, r_hash: &[u8], timeout: Duration, check
     })
     .await
 }
+
+/// alice: mostly local, 100 ppm + 1000 msat; bob: mostly remote, 250 ppm + 0 msat.
+pub const TWO_PEERS: &str = r#"
+[[channel]]
+peer_alias = "alice"
+capacity_sat = 1000000
+local_balance_sat = 900000
+fee_base_msat = 1000
+fee_rate_ppm = 100
+
+[[channel]]
+peer_alias = "bob"
+capacity_sat = 1000000
+local_balance_sat = 100000
+fee_base_msat = 0
+fee_rate_ppm = 250
+"#;
+
+/// A node over `TWO_PEERS` and its (alice, bob) channels.
+pub async fn start_two_peers() -> (TestNode, lnrpc::Channel, lnrpc::Channel) {
+    let mut t = TestNode::start_with(Some(TWO_PEERS)).await;
+    let (alice, bob) = two_peers(&mut t).await;
+    (t, alice, bob)
+}
+
+/// (alice, bob) channels.
+pub async fn two_peers(t: &mut TestNode) -> (lnrpc::Channel, lnrpc::Channel) {
+    let chans = t.channels_with_aliases().await;
+    let alice = chans.iter().find(|c| c.peer_alias == "alice").cloned();
+    let bob = chans.iter().find(|c| c.peer_alias == "bob").cloned();
+    (alice.expect("alice"), bob.expect("bob"))
+}

@@ -5,38 +5,12 @@ use std::time::Duration;
 
 use crate::common;
 
-use common::{circular_payment, send_payment_final, TestNode};
+use common::{circular_payment, send_payment_final, start_two_peers as start, TestNode};
 use futures::StreamExt;
 use lnd_proto::lnrpc;
 use lnd_proto::routerrpc::{self, htlc_event::Event, htlc_event::EventType};
 use simnode::{MacaroonKind, PayOptions};
 use tonic::Code;
-
-/// alice: mostly local, 100 ppm + 1000 msat; bob: mostly remote, 250 ppm + 0 msat.
-const TOPOLOGY: &str = r#"
-[[channel]]
-peer_alias = "alice"
-capacity_sat = 1000000
-local_balance_sat = 900000
-fee_base_msat = 1000
-fee_rate_ppm = 100
-
-[[channel]]
-peer_alias = "bob"
-capacity_sat = 1000000
-local_balance_sat = 100000
-fee_base_msat = 0
-fee_rate_ppm = 250
-"#;
-
-/// A node over `TOPOLOGY` and its (alice, bob) channels.
-async fn start() -> (TestNode, lnrpc::Channel, lnrpc::Channel) {
-    let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
-    let chans = t.channels_with_aliases().await;
-    let alice = chans.iter().find(|c| c.peer_alias == "alice").cloned().expect("alice");
-    let bob = chans.iter().find(|c| c.peer_alias == "bob").cloned().expect("bob");
-    (t, alice, bob)
-}
 
 async fn block_height(t: &mut TestNode) -> u32 {
     t.ln.get_info(lnrpc::GetInfoRequest {})

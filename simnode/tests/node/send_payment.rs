@@ -2,44 +2,15 @@
 
 use crate::common;
 
-use common::{circular_payment, restart, send_payment, send_payment_final, track, track_first, Mac, TestNode};
+use common::{
+    circular_payment, restart, send_payment, send_payment_final, start_two_peers as start, track, track_first,
+    two_peers as two, Mac,
+};
 use futures::StreamExt;
 use lnd_proto::lnrpc::{self, payment::PaymentStatus, PaymentFailureReason};
 use lnd_proto::routerrpc::router_client::RouterClient;
 use simnode::MacaroonKind;
 use tonic::Code;
-
-/// alice: mostly local, 100 ppm + 1000 msat; bob: mostly remote, 250 ppm + 0 msat.
-const TOPOLOGY: &str = r#"
-[[channel]]
-peer_alias = "alice"
-capacity_sat = 1000000
-local_balance_sat = 900000
-fee_base_msat = 1000
-fee_rate_ppm = 100
-
-[[channel]]
-peer_alias = "bob"
-capacity_sat = 1000000
-local_balance_sat = 100000
-fee_base_msat = 0
-fee_rate_ppm = 250
-"#;
-
-/// A node over `TOPOLOGY` and its (alice, bob) channels.
-async fn start() -> (TestNode, lnrpc::Channel, lnrpc::Channel) {
-    let mut t = TestNode::start_with(Some(TOPOLOGY)).await;
-    let (alice, bob) = two(&mut t).await;
-    (t, alice, bob)
-}
-
-/// (alice, bob) channels.
-async fn two(t: &mut TestNode) -> (lnrpc::Channel, lnrpc::Channel) {
-    let chans = t.channels_with_aliases().await;
-    let alice = chans.iter().find(|c| c.peer_alias == "alice").cloned();
-    let bob = chans.iter().find(|c| c.peer_alias == "bob").cloned();
-    (alice.expect("alice"), bob.expect("bob"))
-}
 
 #[tokio::test]
 async fn circular_payment_moves_balances_charges_fees_and_settles_invoice() {
