@@ -30,8 +30,8 @@ pub fn require(needed: Role) -> Result<SessionUser, AppError> {
             "error.forbidden",
             &[
                 ("user", &user.username),
-                ("role", user.role.as_str()),
-                ("needed", needed.as_str()),
+                ("role_text", user.role.label_key()),
+                ("needed_text", needed.label_key()),
             ],
         ))),
     }

@@ -647,6 +647,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.setting", "the setting {key} was refused: nothing was changed"),
     ("error.database", "the gateway cannot use its database right now; try again"),
     ("error.data_dir", "the gateway cannot write to its data directory; see its log"),
+    ("error.config_not_toml", "config.toml is not valid TOML near line {line}: fix that line in the file"),
     ("error.config", "the gateway cannot read or write its configuration right now; see its log"),
     ("error.node", "the Lightning node did not answer or refused the request: check that it is running, then try again (the gateway log has the details)"),
     ("error.node_setup", "the gateway cannot use the Lightning node: check the node's address, certificate and macaroon (the gateway log says which)"),

@@ -649,6 +649,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.setting", "l'impostazione {key} è stata rifiutata: nulla è stato modificato"),
     ("error.database", "il gateway non può usare il suo database in questo momento: riprova"),
     ("error.data_dir", "il gateway non può scrivere nella sua cartella dati: guarda il suo log"),
+    ("error.config_not_toml", "config.toml non è TOML valido verso la riga {line}: correggi quella riga nel file"),
     ("error.config", "il gateway non può leggere o scrivere la sua configurazione in questo momento: guarda il suo log"),
     ("error.node", "il nodo Lightning non ha risposto o ha rifiutato la richiesta: controlla che sia attivo e riprova (i dettagli sono nel log del gateway)"),
     ("error.node_setup", "il gateway non può usare il nodo Lightning: controlla indirizzo, certificato e macaroon del nodo (il log del gateway dice quale)"),

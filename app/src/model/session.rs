@@ -25,6 +25,14 @@ impl Role {
         }
     }
 
+    /// The catalogue key of the role's name in the user's language.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Role::Cashier => "staff.cashier",
+            Role::Admin => "staff.admin",
+        }
+    }
+
     /// What the role may do, in a few words (for help texts).
     pub fn duties(self) -> &'static str {
         match self {

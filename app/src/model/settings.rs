@@ -37,11 +37,22 @@ pub struct ReloadStatus {
     /// When the settings in force were loaded (unix seconds).
     pub loaded_at_unix: i64,
     /// Why the current config.toml was not applied (the previous settings stay in force); None when it was.
-    pub error: Option<String>,
+    pub error: Option<ReloadProblem>,
     /// Keys changed since the start whose new value applies only after a restart.
     pub restart_needed: Vec<String>,
     /// Why the last node change (host, cert, macaroon) was not applied; None when it was or there was none.
-    pub node_error: Option<String>,
+    pub node_error: Option<ReloadProblem>,
+}
+
+/// Why config.toml or a node change was not applied, as data the page words in its language
+/// (the gateway's log has the full account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReloadProblem {
+    /// A key of the file has a value the gateway refuses.
+    Setting(SettingRefusal),
+    /// Anything else: the file is not TOML, the node did not answer, its files cannot be used.
+    Refusal(super::Refusal),
 }
 
 /// What a valid value of a key looks like.

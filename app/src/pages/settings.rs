@@ -12,7 +12,7 @@ use leptos_meta::Title;
 use super::setting_labels::{label_of, page_order, refusal_text, Group};
 use crate::error::AppError;
 use crate::i18n::{lang, t, text_in, Lang};
-use crate::model::{ReloadStatus, SettingKind, SettingView};
+use crate::model::{ReloadProblem, ReloadStatus, SettingKind, SettingView};
 
 /// Every configuration key in table order. Admin. `POST /api/admin_settings`.
 #[server(prefix = "/api", endpoint = "admin_settings")]
@@ -216,15 +216,23 @@ fn ReloadBanner(status: LocalResource<Result<ReloadStatus, AppError>>) -> impl I
         };
         let lang = lang();
         let mut lines = Vec::new();
-        if let Some(error) = &status.error {
+        if let Some(problem) = &status.error {
             lines.push((
-                format!("{} {error}", text_in(lang, "settings.reload.config_not_applied")),
+                format!(
+                    "{} {}",
+                    text_in(lang, "settings.reload.config_not_applied"),
+                    problem_text(problem, lang)
+                ),
                 "settings-reload-error",
             ));
         }
-        if let Some(error) = &status.node_error {
+        if let Some(problem) = &status.node_error {
             lines.push((
-                format!("{} {error}", text_in(lang, "settings.reload.node_not_applied")),
+                format!(
+                    "{} {}",
+                    text_in(lang, "settings.reload.node_not_applied"),
+                    problem_text(problem, lang)
+                ),
                 "settings-node-error",
             ));
         }
@@ -249,6 +257,14 @@ fn ReloadBanner(status: LocalResource<Result<ReloadStatus, AppError>>) -> impl I
                 .map(|(text, id)| view! { <p class="banner banner-error" role="alert" data-testid=id>{text}</p> })
                 .collect_view(),
         )
+    }
+}
+
+/// A reload problem in `lang`'s words.
+fn problem_text(problem: &ReloadProblem, lang: Lang) -> String {
+    match problem {
+        ReloadProblem::Setting(refusal) => refusal_text(refusal, lang),
+        ReloadProblem::Refusal(refusal) => refusal.text(lang),
     }
 }
 

@@ -25,18 +25,46 @@ pub fn applies_live(key: &str) -> bool {
 }
 
 /// What the hub knows of its reloads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HubStatus {
     /// When the settings in force were loaded (unix seconds).
     pub loaded_at_unix: i64,
     /// Why the current `config.toml` was not applied; `None` when it was.
-    pub error: Option<String>,
+    pub error: Option<Arc<ConfigError>>,
     /// When that error was found (unix seconds).
     pub error_at_unix: Option<i64>,
     /// Keys changed since the start whose new value applies only after a restart.
     pub restart_needed: Vec<String>,
     /// Why the last node change was not applied; `None` when it was or there was none.
-    pub node_error: Option<String>,
+    pub node_error: Option<NodeChangeError>,
+}
+
+/// Why a change of the node's settings was not applied (the previous node stays in use).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeChangeError {
+    /// What kind of failure, for the page's words.
+    pub kind: NodeChangeKind,
+    /// The full English account, for the log and the CLI.
+    pub detail: String,
+}
+
+/// The kinds of [`NodeChangeError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeChangeKind {
+    /// The node settings are incomplete, or a file they name cannot be used.
+    Settings,
+    /// The node at `host` could not be reached or refused the connection.
+    Refused {
+        /// The node's address.
+        host: String,
+    },
+    /// The node at `host` did not answer within `secs`.
+    Timeout {
+        /// The node's address.
+        host: String,
+        /// The time allowed, in seconds.
+        secs: u64,
+    },
 }
 
 /// What identifies one version of `config.toml`.
@@ -121,7 +149,7 @@ impl SettingsHub {
     }
 
     /// Records why the last node change was not applied (`None`: it was).
-    pub fn set_node_error(&self, error: Option<String>) {
+    pub fn set_node_error(&self, error: Option<NodeChangeError>) {
         self.lock().status.node_error = error;
     }
 
@@ -168,9 +196,8 @@ impl SettingsHub {
                 true
             }
             Err(e) => {
-                let message = e.to_string();
-                tracing::warn!("the changed settings were not applied (the previous ones stay in force): {message}");
-                state.status.error = Some(message);
+                tracing::warn!("the changed settings were not applied (the previous ones stay in force): {e}");
+                state.status.error = Some(Arc::new(e));
                 state.status.error_at_unix = Some(crate::time::now_secs());
                 false
             }
@@ -257,11 +284,14 @@ mod tests {
         std::fs::write(&home.config_file, "lightning_pos_expiry_minutes = = 9\n")?;
         assert!(!hub.reload());
         assert_eq!(hub.current().lightning_pos_expiry_minutes, 7);
-        assert!(hub.status().error.is_some_and(|e| e.contains("not valid TOML")));
+        assert!(hub
+            .status()
+            .error
+            .is_some_and(|e| e.to_string().contains("not valid TOML")));
         std::fs::write(&home.config_file, "lightning_pos_expiry_minutes = 9\n")?;
         assert!(hub.reload());
         assert_eq!(hub.current().lightning_pos_expiry_minutes, 9);
-        assert_eq!(hub.status().error, None);
+        assert!(hub.status().error.is_none());
         Ok(())
     }
 

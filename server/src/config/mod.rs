@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 pub use embedded::{EmbeddedNode, EMBEDDED_NODE_FILE};
 pub use keys::{KeyDescriptor, ValueKind, CLI_ONLY_REFUSAL};
-pub use live::{applies_live, HubStatus, SettingsHub, CONFIG_POLL_INTERVAL_MS, RESTART_KEYS};
+pub use live::{
+    applies_live, HubStatus, NodeChangeError, NodeChangeKind, SettingsHub, CONFIG_POLL_INTERVAL_MS, RESTART_KEYS,
+};
 pub use settings::Settings;
 pub use settings::{find_key, KEYS};
 pub use store::{get, list, set, unset, Entry, Source};
@@ -79,10 +81,12 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The configuration file is not valid TOML.
-    #[error("the config file {path} is not valid TOML: {detail}")]
+    #[error("the config file {path} is not valid TOML at line {line}: {detail}")]
     ParseFile {
         /// The file.
         path: PathBuf,
+        /// The line (from 1) where the parser stopped.
+        line: usize,
         /// The parser's message.
         detail: String,
     },

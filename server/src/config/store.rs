@@ -330,9 +330,14 @@ fn read_table(path: &Path) -> Result<toml::Table, ConfigError> {
             })
         }
     };
-    text.parse::<toml::Table>().map_err(|e| ConfigError::ParseFile {
-        path: path.to_path_buf(),
-        detail: e.message().to_string(),
+    text.parse::<toml::Table>().map_err(|e| {
+        let at_byte = e.span().map_or(0, |span| span.start).min(text.len());
+        let line = 1 + text.as_bytes()[..at_byte].iter().filter(|b| **b == b'\n').count();
+        ConfigError::ParseFile {
+            path: path.to_path_buf(),
+            line,
+            detail: e.message().to_string(),
+        }
     })
 }
 

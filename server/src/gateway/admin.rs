@@ -676,9 +676,9 @@ impl AdminBackend for GatewayAdmin {
             let status = self.reloader.hub().status();
             Ok(ReloadStatus {
                 loaded_at_unix: status.loaded_at_unix,
-                error: status.error,
+                error: status.error.as_deref().map(super::web_error::reload_problem),
                 restart_needed: status.restart_needed,
-                node_error: status.node_error,
+                node_error: status.node_error.as_ref().map(super::web_error::node_change_problem),
             })
         })
     }

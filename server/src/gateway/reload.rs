@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 
-use crate::config::{Settings, SettingsHub};
+use crate::config::{NodeChangeError, NodeChangeKind, Settings, SettingsHub};
 use crate::invoices::InvoiceService;
 use crate::liquidity::LiquidityManager;
-use crate::lnd::{LndClient, LndConfig};
+use crate::lnd::{LndClient, LndConfig, LndError};
 use crate::store::Store;
 use crate::tracker::PaymentTracking;
 
@@ -219,7 +219,7 @@ impl Reloader {
                 tracing::info!(%host, "now using the node at {host}");
             }
             Err(why) => {
-                tracing::warn!(%host, "the node change was not applied (the previous node stays in use): {why}");
+                tracing::warn!(%host, "the node change was not applied (the previous node stays in use): {}", why.detail);
                 self.hub.set_node_error(Some(why));
             }
         }
@@ -240,7 +240,10 @@ impl Reloader {
             (Some(_), _) => match new.lnd_config() {
                 Ok(cfg) => Some(cfg),
                 Err(e) => {
-                    self.hub.set_node_error(Some(e.to_string()));
+                    self.hub.set_node_error(Some(NodeChangeError {
+                        kind: NodeChangeKind::Settings,
+                        detail: e.to_string(),
+                    }));
                     None
                 }
             },
@@ -250,16 +253,33 @@ impl Reloader {
     }
 }
 
-/// Connects to `cfg` and asks GetInfo within [`NODE_TEST_TIMEOUT_SECS`]; the error text otherwise.
-async fn test_node(cfg: LndConfig) -> Result<LndClient, String> {
+/// Connects to `cfg` and asks GetInfo within [`NODE_TEST_TIMEOUT_SECS`]; why not otherwise.
+async fn test_node(cfg: LndConfig) -> Result<LndClient, NodeChangeError> {
     let host = cfg.host.clone();
-    let client = LndClient::connect_lazy(cfg).map_err(|e| e.to_string())?;
+    let client = LndClient::connect_lazy(cfg).map_err(|e| node_failure(&host, &e))?;
     match tokio::time::timeout(Duration::from_secs(NODE_TEST_TIMEOUT_SECS), client.get_info()).await {
         Ok(Ok(_info)) => Ok(client),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_elapsed) => Err(format!(
-            "the node at {host} did not answer within {NODE_TEST_TIMEOUT_SECS} s"
-        )),
+        Ok(Err(e)) => Err(node_failure(&host, &e)),
+        Err(_elapsed) => Err(NodeChangeError {
+            detail: format!("the node at {host} did not answer within {NODE_TEST_TIMEOUT_SECS} s"),
+            kind: NodeChangeKind::Timeout {
+                host,
+                secs: NODE_TEST_TIMEOUT_SECS,
+            },
+        }),
+    }
+}
+
+/// A node test's failure: the settings' fault (files, macaroon, certificate) or the node's.
+fn node_failure(host: &str, error: &LndError) -> NodeChangeError {
+    let kind = if error.is_setup() {
+        NodeChangeKind::Settings
+    } else {
+        NodeChangeKind::Refused { host: host.to_string() }
+    };
+    NodeChangeError {
+        kind,
+        detail: error.to_string(),
     }
 }
 

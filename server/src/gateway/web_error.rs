@@ -7,7 +7,7 @@
 //! Handlers only write `service.call().await?`; nothing else in the gateway sets a status.
 
 use app::i18n::{text_in, Lang};
-use app::model::{code_point, Role, SettingProblem, SettingRefusal, TextError};
+use app::model::{code_point, ReloadProblem, Role, SettingProblem, SettingRefusal, TextError};
 use app::{AppError, PosError, Refusal};
 use axum::body::Body;
 use axum::http::StatusCode;
@@ -129,16 +129,10 @@ impl From<LndError> for AppError {
     fn from(error: LndError) -> Self {
         // What the node said goes to the log; the page says what to do.
         tracing::warn!(%error, "Lightning node request failed");
-        let code = match error {
-            LndError::NotConfigured { .. }
-            | LndError::CertFile { .. }
-            | LndError::CertInvalid { .. }
-            | LndError::MacaroonFile { .. }
-            | LndError::TlsMismatch { .. }
-            | LndError::Tls { .. }
-            | LndError::Macaroon { .. }
-            | LndError::PermissionDenied { .. } => "error.node_setup",
-            _ => "error.node",
+        let code = if error.is_setup() {
+            "error.node_setup"
+        } else {
+            "error.node"
         };
         AppError::Lightning(Refusal::code(code))
     }
@@ -311,44 +305,76 @@ impl From<AuthError> for AppError {
 
 impl From<ConfigError> for AppError {
     fn from(error: ConfigError) -> Self {
-        // In `openfatture config`'s words; secret values are never part of them.
-        match error {
-            ConfigError::UnknownKey { key, .. } => AppError::Setting(SettingRefusal {
-                key,
-                problem: SettingProblem::UnknownKey,
-            }),
-            ConfigError::InvalidValue { ref key, .. } => match crate::config::find_key(key) {
-                Some(found) => AppError::Setting(SettingRefusal {
-                    key: found.name.to_string(),
-                    problem: SettingProblem::Invalid {
-                        kind: setting_kind(&found.kind),
-                    },
-                }),
-                None => {
-                    tracing::warn!("configuration refused: {error}");
-                    AppError::Invalid(Refusal::code("error.unexpected"))
-                }
-            },
-            ConfigError::OutOfOrder {
-                lower_key,
-                lower_value,
-                upper_key,
-                upper_value,
-            } => AppError::Setting(SettingRefusal {
-                key: lower_key.clone(),
-                problem: SettingProblem::OutOfOrder {
-                    lower_key,
-                    lower_value,
-                    upper_key,
-                    upper_value,
+        let refusal = config_refusal(&error);
+        if matches!(refusal, AppError::Unavailable(_)) {
+            tracing::error!("configuration error: {error}");
+        }
+        refusal
+    }
+}
+
+/// A configuration error as the page words it (in `openfatture config`'s terms; secret values
+/// are never part of it). The English account stays with the caller, for the log.
+pub(super) fn config_refusal(error: &ConfigError) -> AppError {
+    match error {
+        ConfigError::UnknownKey { key, .. } => AppError::Setting(SettingRefusal {
+            key: key.clone(),
+            problem: SettingProblem::UnknownKey,
+        }),
+        ConfigError::InvalidValue { key, .. } => match crate::config::find_key(key) {
+            Some(found) => AppError::Setting(SettingRefusal {
+                key: found.name.to_string(),
+                problem: SettingProblem::Invalid {
+                    kind: setting_kind(&found.kind),
                 },
             }),
-            other => {
-                tracing::error!("configuration error: {other}");
-                AppError::Unavailable(Refusal::code("error.config"))
-            }
+            None => AppError::Invalid(Refusal::code("error.unexpected")),
+        },
+        ConfigError::OutOfOrder {
+            lower_key,
+            lower_value,
+            upper_key,
+            upper_value,
+        } => AppError::Setting(SettingRefusal {
+            key: lower_key.clone(),
+            problem: SettingProblem::OutOfOrder {
+                lower_key: lower_key.clone(),
+                lower_value: lower_value.clone(),
+                upper_key: upper_key.clone(),
+                upper_value: upper_value.clone(),
+            },
+        }),
+        ConfigError::ParseFile { line, .. } => {
+            AppError::Invalid(Refusal::new("error.config_not_toml", &[("line", &line.to_string())]))
         }
+        _ => AppError::Unavailable(Refusal::code("error.config")),
     }
+}
+
+/// Why config.toml was not applied, as the Settings page words it (the details are in the log).
+pub(super) fn reload_problem(error: &ConfigError) -> ReloadProblem {
+    match config_refusal(error) {
+        AppError::Setting(refusal) => ReloadProblem::Setting(refusal),
+        other => ReloadProblem::Refusal(
+            other
+                .refusal()
+                .cloned()
+                .unwrap_or_else(|| Refusal::code("error.config")),
+        ),
+    }
+}
+
+/// Why a node change was not applied, as the Settings page words it (the details are in the log).
+pub(super) fn node_change_problem(error: &crate::config::NodeChangeError) -> ReloadProblem {
+    use crate::config::NodeChangeKind;
+    ReloadProblem::Refusal(match &error.kind {
+        NodeChangeKind::Settings => Refusal::code("error.node_setup"),
+        NodeChangeKind::Refused { host } => Refusal::new("error.node_connect.refused", &[("host", host)]),
+        NodeChangeKind::Timeout { host, secs } => Refusal::new(
+            "error.node_connect.timeout",
+            &[("host", host), ("secs", &secs.to_string())],
+        ),
+    })
 }
 
 /// What a valid value of a key of `kind` is, for the page.

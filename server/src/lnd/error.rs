@@ -115,6 +115,22 @@ pub enum LndError {
 }
 
 impl LndError {
+    /// Whether the node's settings are at fault (address unset, certificate, macaroon, permission)
+    /// rather than the node or the network.
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            LndError::NotConfigured { .. }
+                | LndError::CertFile { .. }
+                | LndError::CertInvalid { .. }
+                | LndError::MacaroonFile { .. }
+                | LndError::TlsMismatch { .. }
+                | LndError::Tls { .. }
+                | LndError::Macaroon { .. }
+                | LndError::PermissionDenied { .. }
+        )
+    }
+
     /// Whether retrying an idempotent read could help (the node was unreachable).
     pub fn is_transient(&self) -> bool {
         matches!(self, LndError::Connect { .. })

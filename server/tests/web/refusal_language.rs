@@ -85,7 +85,7 @@ async fn an_italian_page_reads_the_gateways_refusals_in_italian() -> TestResult 
     let text = italian(&web, Some(&cashier), "admin_fattura_due", &[("id", "1")], 403).await?;
     assert_eq!(
         text,
-        "cassa1 ha effettuato l'accesso come cashier; serve il ruolo admin (chiedi a un admin)"
+        "cassa1 ha effettuato l'accesso come cassiere; serve il ruolo admin (chiedi a un admin)"
     );
     assert_eq!(web.db_dump().await?, before, "a refused call changed the database");
 
@@ -131,6 +131,38 @@ async fn an_italian_page_reads_the_gateways_refusals_in_italian() -> TestResult 
     let (it, en) = worded(&body)?;
     assert!(it.starts_with("troppi accessi falliti: riprova tra "), "{it}");
     assert!(en.starts_with("too many failed sign-ins: try again in "), "{en}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_settings_pages_reload_problems_reach_an_italian_page_in_italian() -> TestResult {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let problem = |status: &Value, field: &str| -> common::Res<Option<app::model::ReloadProblem>> {
+        Ok(serde_json::from_value(status[field].clone())?)
+    };
+
+    // A syntax error on line 2: the line, in Italian; the parser's English stays in the log.
+    web.write_config("lightning_pos_expiry_minutes = 5\nshop_name = = \"Bar\"\n")?;
+    let mut found = None;
+    for _ in 0..50 {
+        let status = web.ok(&admin, "admin_settings_status", &[]).await?;
+        if let Some(app::model::ReloadProblem::Refusal(refusal)) = problem(&status, "error")? {
+            found = Some(refusal);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refusal = found.ok_or("no reload problem reported")?;
+    assert_eq!(
+        refusal.text(Lang::It),
+        "config.toml non è TOML valido verso la riga 2: correggi quella riga nel file"
+    );
+    assert_eq!(
+        refusal.text(Lang::En),
+        "config.toml is not valid TOML near line 2: fix that line in the file"
+    );
     web.gateway.shutdown().await?;
     Ok(())
 }
