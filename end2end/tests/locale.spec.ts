@@ -128,6 +128,24 @@ test.describe('with an Italian browser', () => {
     await expect(error).not.toContainText('unknown event');
   });
 
+  test("the invoice upload words the importer's reasons in Italian", async ({ page }) => {
+    // The upload route sends each file's reason as a code with the place (line, element); the
+    // page words it (issue 34). A broken XML file and a file that is not FatturaPA at all.
+    await signIn(page, ADMIN, '/invoices');
+    await page.getByTestId('invoice-upload-input').setInputFiles([
+      { name: 'rotta.xml', mimeType: 'text/xml', buffer: Buffer.from('<?xml version="1.0"?>\n<a>\n<b></a>\n', 'utf8') },
+      { name: 'pagina.xml', mimeType: 'text/xml', buffer: Buffer.from('<?xml version="1.0"?>\n<html><body/></html>\n', 'utf8') },
+    ]);
+    const broken = page.locator('[data-testid="upload-result"][data-file="rotta.xml"]');
+    await expect(broken).toHaveAttribute('data-status', 'refused');
+    await expect(broken.getByTestId('upload-reason')).toContainText("l'XML non è valido alla riga 3");
+    const html = page.locator('[data-testid="upload-result"][data-file="pagina.xml"]');
+    await expect(html.getByTestId('upload-reason')).toHaveText(
+      "l'elemento radice del file è <html>, non <FatturaElettronica>: non è una fattura FatturaPA",
+    );
+    await expect(page.getByTestId('invoice-upload-results')).not.toContainText(/malformed|not a FatturaPA|expected/);
+  });
+
   test('a sale above what the node can receive leaves the low-inbound flag on the keypad', async ({ page }) => {
     // 9.999.999 € at the fallback rate is far beyond the simulated node's inbound capacity;
     // lightning_liquidity_block_unreceivable is off by default, so the sale is made with a warning

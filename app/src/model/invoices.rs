@@ -181,11 +181,8 @@ pub struct ImportedFileView {
     /// `imported` (stored or already present), `skipped` (nothing to collect), `refused`
     /// (nothing of it stored), `ignored` (a receipt or another file of an archive).
     pub status: String,
-    /// What refused it: `too_large` (over the upload limit) or '' (the parser's words in
-    /// `reason`).
-    pub code: String,
-    /// Why it was refused or ignored, in the parser's words ('' otherwise).
-    pub reason: String,
+    /// Why it was refused or ignored (`import.*` catalogue codes), as data the page words.
+    pub reason: Option<super::Refusal>,
     /// One entry per document in the file.
     pub documents: Vec<ImportedDocumentView>,
 }
@@ -201,8 +198,8 @@ pub struct ImportedDocumentView {
     pub outcome: String,
     /// The amount due, EUR ('' when none).
     pub due_eur: String,
-    /// Why it was skipped, what differs, or a warning ('' when none).
-    pub message: String,
+    /// Why it was skipped, what differs, or a warning (`import.*` catalogue codes), as data.
+    pub note: Option<super::Refusal>,
 }
 
 /// An EUR invoice typed by hand in the back office (amounts as typed; date `YYYY-MM-DD`).

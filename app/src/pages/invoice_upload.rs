@@ -68,15 +68,6 @@ fn outcome_text(outcome: &str) -> &'static str {
     }
 }
 
-/// Why a file was refused, in the page's language where the gateway gave a code, else the
-/// parser's words.
-fn reason_text(file: &ImportedFileView) -> String {
-    match file.code.as_str() {
-        "too_large" => fill(t("invoices.upload.too_large"), &[("max", &MAX_UPLOAD_MIB.to_string())]),
-        _ => file.reason.clone(),
-    }
-}
-
 /// The upload card: picker, drop zone, and one line per file sent.
 #[component]
 pub fn UploadCard(
@@ -118,12 +109,12 @@ fn FileLine(file: ImportedFileView) -> impl IntoView {
     let status = file.status.clone();
     let status_attr = file.status.clone();
     let ok = status == "imported";
-    let reason = reason_text(&file);
+    let reason = file.reason.clone();
     view! {
         <li data-testid="upload-result" data-status=status_attr data-file=file.file.clone()>
             <strong>{file.file.clone()}</strong>" · "
             <span class=if ok { "badge badge-ok" } else { "badge" }>{move || status_text(&status)}</span>
-            {(!reason.is_empty()).then(|| view! { <p class="muted" data-testid="upload-reason">{reason.clone()}</p> })}
+            {reason.map(|reason| view! { <p class="muted" data-testid="upload-reason">{move || reason.text(lang())}</p> })}
             <ul>
                 {file.documents.into_iter().map(|d| view! { <DocumentLine doc=d /> }).collect_view()}
             </ul>
@@ -145,7 +136,7 @@ fn DocumentLine(doc: ImportedDocumentView) -> impl IntoView {
                 let due = due.clone();
                 view! { " · "{move || format::money(lang(), &due)} }
             })}
-            {(!doc.message.is_empty()).then(|| view! { <small class="muted">" · "{doc.message.clone()}</small> })}
+            {doc.note.map(|note| view! { <small class="muted" data-testid="upload-note">" · "{move || note.text(lang())}</small> })}
         </li>
     }
 }
@@ -165,8 +156,7 @@ mod browser {
     use wasm_bindgen_futures::JsFuture;
 
     use super::{Sink, UPLOAD_URL};
-    use crate::i18n::t;
-    use crate::model::ImportedFileView;
+    use crate::model::{ImportedFileView, Refusal};
     use leptos::prelude::*;
 
     /// The files of a file list, in order.
@@ -209,8 +199,7 @@ mod browser {
                     Err(reason) => vec![ImportedFileView {
                         file: name,
                         status: "refused".into(),
-                        code: String::new(),
-                        reason,
+                        reason: Some(reason),
                         documents: Vec::new(),
                     }],
                 };
@@ -225,10 +214,11 @@ mod browser {
         });
     }
 
-    /// One file to the upload route: its results, or why there are none (the gateway's words).
-    async fn upload(file: &web_sys::File) -> Result<Vec<ImportedFileView>, String> {
-        let failed = |_| t("invoices.upload.failed").to_string();
-        let window = web_sys::window().ok_or_else(|| t("invoices.upload.failed").to_string())?;
+    /// One file to the upload route: its results, or why there are none (as the gateway said it,
+    /// worded by the page).
+    async fn upload(file: &web_sys::File) -> Result<Vec<ImportedFileView>, Refusal> {
+        let failed = |_| Refusal::code("invoices.upload.failed");
+        let window = web_sys::window().ok_or_else(|| Refusal::code("invoices.upload.failed"))?;
         let init = web_sys::RequestInit::new();
         init.set_method("POST");
         init.set_body(file);
@@ -243,10 +233,15 @@ mod browser {
             .map_err(failed)?
             .as_string()
             .unwrap_or_default();
-        match serde_json::from_str::<Vec<ImportedFileView>>(&text) {
-            Ok(views) => Ok(views),
-            Err(_) => Err(format!("HTTP {}: {}", response.status(), text.trim())),
+        if let Ok(views) = serde_json::from_str::<Vec<ImportedFileView>>(&text) {
+            return Ok(views);
         }
+        // A refusal of the whole request (signed out, wrong role): the gateway's error as data.
+        leptos::logging::warn!("upload refused: HTTP {}: {}", response.status(), text.trim());
+        Err(serde_json::from_str::<crate::error::AppError>(&text)
+            .ok()
+            .and_then(|error| error.refusal().cloned())
+            .unwrap_or_else(|| Refusal::code("invoices.upload.failed")))
     }
 }
 

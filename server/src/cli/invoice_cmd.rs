@@ -10,7 +10,7 @@ use super::{CliError, Output};
 use crate::context::Services;
 use crate::fatturapa::{DueDetail, MAX_ARCHIVE_BYTES, MAX_FATTURA_BYTES};
 use crate::invoices::{add_manual, ManualError, ManualFattura};
-use crate::invoices::{import_named, refused, FileResult, ImportOptions};
+use crate::invoices::{import_named, refused, FileResult, ImportNote, ImportOptions};
 use crate::store::{Fattura, Store};
 
 /// Rows per page of `invoice list` unless `--limit` says otherwise.
@@ -269,7 +269,7 @@ async fn import(out: &Output, store: &Store, files: &[PathBuf], options: &Import
         };
         match read_limited(path, limit) {
             Ok(bytes) => results.extend(import_named(store, &name, &bytes, options).await?),
-            Err(reason) => results.push(refused(name, reason)),
+            Err(reason) => results.push(refused(name, reason, ImportNote::Unreadable)),
         }
     }
     let refusals: Vec<String> = results.iter().filter_map(|r| r.reason.clone()).collect();

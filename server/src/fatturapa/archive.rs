@@ -38,6 +38,8 @@ pub enum ArchiveEntry {
         name: String,
         /// Why it was left out.
         reason: String,
+        /// True for an SDI receipt or metadata file, false for another kind of file.
+        sdi_message: bool,
     },
 }
 
@@ -79,19 +81,20 @@ pub fn unpack_zip(bytes: &[u8], file: &str) -> Result<Vec<ArchiveEntry>, Fattura
         if entry.is_dir() {
             continue;
         }
-        let ignored = |reason: &str| ArchiveEntry::Ignored {
+        let ignored = |reason: &str, sdi_message: bool| ArchiveEntry::Ignored {
             name: clip(&name),
             reason: reason.to_owned(),
+            sdi_message,
         };
         if SDI_MESSAGE_KINDS
             .iter()
             .any(|kind| base.to_ascii_uppercase().contains(kind))
         {
-            entries.push(ignored("an SDI receipt or metadata file, not an invoice"));
+            entries.push(ignored("an SDI receipt or metadata file, not an invoice", true));
             continue;
         }
         if !(lower.ends_with(".xml") || lower.ends_with(".xml.p7m") || lower.ends_with(".p7m")) {
-            entries.push(ignored("not a FatturaPA file (.xml or .xml.p7m)"));
+            entries.push(ignored("not a FatturaPA file (.xml or .xml.p7m)", false));
             continue;
         }
         // Never trust the sizes the archive declares: read at most the limit plus one byte.

@@ -6,7 +6,8 @@ use chrono::Datelike;
 use rust_decimal::Decimal;
 
 use crate::fatturapa::{
-    is_zip, parse_fattura_file, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, ImportedInvoice, Signer,
+    is_zip, parse_fattura_file, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, FatturaPaError, ImportedInvoice,
+    Signer,
 };
 use crate::store::{CreditNote, CreditOutcome, NewFattura, Store, StoreError};
 use crate::time::now_secs;
@@ -38,6 +39,96 @@ pub struct ImportOptions {
     pub merchant_vat_id: Option<String>,
 }
 
+/// What the importer said of a file or a document, as data a page words in its language. The same
+/// note in English is in [`FileResult::reason`], [`FileResult::note`] or [`DocumentResult::message`]
+/// (what the CLI prints and its JSON carries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportNote {
+    /// The file is not a FatturaPA invoice the parser accepts.
+    Parse(FatturaPaError),
+    /// A zip archive whose name does not end in `.zip`.
+    ZipNotNamedZip,
+    /// The upload is over the size limit (the web route's own check).
+    TooLarge,
+    /// The file could not be read from disk (the CLI).
+    Unreadable,
+    /// A document to collect with nothing (or less than nothing) due.
+    NothingDue {
+        /// `numero/anno`.
+        invoice: String,
+        /// `TipoDocumento`.
+        tipo: String,
+        /// The amount due, EUR.
+        due_eur: Decimal,
+    },
+    /// A purchase invoice: the merchant (`own`, a VAT id) is the buyer.
+    PurchaseInvoice {
+        /// The merchant's VAT id.
+        own: String,
+    },
+    /// A self-invoice or reverse-charge integration.
+    SelfInvoice {
+        /// `TipoDocumento`.
+        tipo: String,
+    },
+    /// The buyer's communication of an omitted or wrong invoice.
+    BuyerCommunication {
+        /// `TipoDocumento`.
+        tipo: String,
+    },
+    /// A document type the importer does not collect.
+    UnknownType {
+        /// `TipoDocumento`.
+        tipo: String,
+    },
+    /// The same invoice twice in one file.
+    Twice {
+        /// `numero/anno`.
+        invoice: String,
+    },
+    /// Already stored with other figures; left unchanged.
+    Differs {
+        /// The stored total, EUR.
+        total_eur: Decimal,
+        /// The stored amount due, EUR.
+        due_eur: Decimal,
+        /// The file's total, EUR.
+        new_total_eur: Decimal,
+        /// The file's amount due, EUR.
+        new_due_eur: Decimal,
+    },
+    /// `DatiPagamento` asks another amount than the document's figures give; it is used.
+    DueMismatch {
+        /// What `DatiPagamento` asks, EUR.
+        asked_eur: Decimal,
+        /// What the figures give, EUR.
+        computed_eur: Decimal,
+    },
+    /// A credit note reduced an invoice.
+    CreditApplied {
+        /// The credit, EUR.
+        amount_eur: Decimal,
+        /// The invoice reduced, `numero/anno`.
+        invoice: String,
+        /// Its amount due before, EUR.
+        due_before_eur: Decimal,
+    },
+    /// A credit note applied before.
+    CreditAlreadyApplied {
+        /// The invoice it reduced, `numero/anno`.
+        invoice: String,
+    },
+    /// A credit note naming no imported invoice.
+    CreditNoTarget {
+        /// `TipoDocumento`.
+        tipo: String,
+    },
+    /// A file of an archive that is an SDI receipt or metadata.
+    SdiMessage,
+    /// A file of an archive that is not a FatturaPA file.
+    NotFatturaFile,
+}
+
 /// What happened to one document of a file.
 #[derive(Debug, serde::Serialize)]
 pub struct DocumentResult {
@@ -52,6 +143,9 @@ pub struct DocumentResult {
     pub due_eur: Option<Decimal>,
     /// Why it was skipped, or what differs, or a warning.
     pub message: Option<String>,
+    /// The same, as data.
+    #[serde(skip)]
+    pub why: Option<ImportNote>,
 }
 
 /// What happened to one file.
@@ -70,10 +164,13 @@ pub struct FileResult {
     pub signer: Option<Signer>,
     /// One entry per document.
     pub documents: Vec<DocumentResult>,
+    /// Why it was refused or ignored, as data.
+    #[serde(skip)]
+    pub why: Option<ImportNote>,
 }
 
-/// A file refused whole, with the reason.
-pub fn refused(file: String, reason: String) -> FileResult {
+/// A file refused whole, with the reason in English and as data.
+pub fn refused(file: String, reason: String, why: ImportNote) -> FileResult {
     FileResult {
         file,
         status: "refused",
@@ -81,6 +178,7 @@ pub fn refused(file: String, reason: String) -> FileResult {
         note: None,
         signer: None,
         documents: Vec::new(),
+        why: Some(why),
     }
 }
 
@@ -101,6 +199,7 @@ pub async fn import_named(
         return Ok(vec![refused(
             name.to_string(),
             format!("{name}: a zip archive must be named *.zip to be unpacked"),
+            ImportNote::ZipNotNamedZip,
         )]);
     }
     Ok(vec![import_file(store, bytes, name, options).await?])
@@ -116,7 +215,7 @@ async fn import_archive(
 ) -> Result<Vec<FileResult>, StoreError> {
     let entries = match unpack_zip(bytes, name) {
         Ok(entries) => entries,
-        Err(e) => return Ok(vec![refused(name.to_string(), e.to_string())]),
+        Err(e) => return Ok(vec![refused(name.to_string(), e.to_string(), ImportNote::Parse(e))]),
     };
     let mut results = Vec::new();
     for entry in entries {
@@ -125,49 +224,72 @@ async fn import_archive(
                 let full = format!("{name}/{inner}");
                 results.push(import_file(store, &bytes, &full, options).await?);
             }
-            ArchiveEntry::Ignored { name: inner, reason } => results.push(FileResult {
+            ArchiveEntry::Ignored {
+                name: inner,
+                reason,
+                sdi_message,
+            } => results.push(FileResult {
                 file: format!("{name}/{inner}"),
                 status: "ignored",
                 reason: None,
                 note: Some(reason),
                 signer: None,
                 documents: Vec::new(),
+                why: Some(if sdi_message {
+                    ImportNote::SdiMessage
+                } else {
+                    ImportNote::NotFatturaFile
+                }),
             }),
         }
     }
     Ok(results)
 }
 
-fn skipped(inv: &ImportedInvoice, message: String) -> DocumentResult {
+fn skipped(inv: &ImportedInvoice, (message, why): (String, ImportNote)) -> DocumentResult {
     DocumentResult {
         invoice: format!("{}/{}", inv.numero, inv.anno),
         tipo_documento: inv.tipo_documento.clone(),
         outcome: "skipped",
         due_eur: None,
         message: Some(message),
+        why: Some(why),
     }
 }
 
 /// Why a document is not collected, or `None` for an invoice to collect.
-fn skip_reason(inv: &ImportedInvoice, merchant_vat_id: Option<&str>) -> Option<String> {
+fn skip_reason(inv: &ImportedInvoice, merchant_vat_id: Option<&str>) -> Option<(String, ImportNote)> {
     let tipo = &inv.tipo_documento;
     if let Some(own) = merchant_vat_id {
         if inv.cliente.piva.as_deref() == Some(own) && inv.cedente_piva != own {
-            return Some(format!(
-                "purchase invoice: the merchant ({own}, shop_vat_number) is the CessionarioCommittente; \
-                 only the merchant's own invoices are collected"
+            return Some((
+                format!(
+                    "purchase invoice: the merchant ({own}, shop_vat_number) is the CessionarioCommittente; \
+                     only the merchant's own invoices are collected"
+                ),
+                ImportNote::PurchaseInvoice { own: own.to_string() },
             ));
         }
     }
+    let tipo_owned = tipo.clone();
     match inv.kind() {
         DocumentKind::Collectible | DocumentKind::CreditNote => None,
-        DocumentKind::SelfInvoice => Some(format!(
-            "{tipo} is a self-invoice or reverse-charge integration (autofattura): nothing is collected from a client"
+        DocumentKind::SelfInvoice => Some((
+            format!(
+                "{tipo} is a self-invoice or reverse-charge integration (autofattura): nothing is collected from a client"
+            ),
+            ImportNote::SelfInvoice { tipo: tipo_owned },
         )),
-        DocumentKind::BuyerCommunication => Some(format!(
-            "{tipo} is the buyer's communication of an invoice its supplier omitted or got wrong: nothing is collected"
+        DocumentKind::BuyerCommunication => Some((
+            format!(
+                "{tipo} is the buyer's communication of an invoice its supplier omitted or got wrong: nothing is collected"
+            ),
+            ImportNote::BuyerCommunication { tipo: tipo_owned },
         )),
-        DocumentKind::Unknown => Some(format!("{tipo} is not a document type this importer collects")),
+        DocumentKind::Unknown => Some((
+            format!("{tipo} is not a document type this importer collects"),
+            ImportNote::UnknownType { tipo: tipo_owned },
+        )),
     }
 }
 
@@ -181,7 +303,7 @@ async fn import_file(
 ) -> Result<FileResult, StoreError> {
     let (invoices, signer) = match parse_fattura_file(bytes, name) {
         Ok(parsed) => (parsed.invoices, parsed.signer),
-        Err(e) => return Ok(refused(name.to_string(), e.to_string())),
+        Err(e) => return Ok(refused(name.to_string(), e.to_string(), ImportNote::Parse(e))),
     };
     let mut documents = Vec::new();
     let mut batch: Vec<(NewFattura, DueDetail)> = Vec::new();
@@ -204,6 +326,11 @@ async fn import_file(
                      or zero for an invoice to collect (a credit note is TD04/TD08)",
                     inv.numero, inv.anno, inv.tipo_documento
                 ),
+                ImportNote::NothingDue {
+                    invoice: format!("{}/{}", inv.numero, inv.anno),
+                    tipo: inv.tipo_documento.clone(),
+                    due_eur: due,
+                },
             ));
         }
         let new = to_new_fattura(inv, name);
@@ -212,9 +339,14 @@ async fn import_file(
         }) {
             documents.push(skipped(
                 inv,
-                format!(
-                    "the file carries invoice {}/{} twice: stored once",
-                    inv.numero, inv.anno
+                (
+                    format!(
+                        "the file carries invoice {}/{} twice: stored once",
+                        inv.numero, inv.anno
+                    ),
+                    ImportNote::Twice {
+                        invoice: format!("{}/{}", inv.numero, inv.anno),
+                    },
                 ),
             ));
             continue;
@@ -255,24 +387,41 @@ async fn import_file(
     }
     for (index, ((new, detail), existing)) in batch.iter().zip(stored).enumerate() {
         let label = format!("{}/{}", new.numero, new.data.year());
-        let tipo = invoices
+        let source = invoices
             .iter()
-            .find(|i| i.numero == new.numero && i.anno == new.data.year())
-            .map(|i| i.tipo_documento.clone())
-            .unwrap_or_default();
-        let (outcome, message) = match existing {
+            .find(|i| i.numero == new.numero && i.anno == new.data.year());
+        let tipo = source.map(|i| i.tipo_documento.clone()).unwrap_or_default();
+        // The warning of a `DatiPagamento` that disagrees with the figures, as data.
+        let mismatch = source.and_then(|i| {
+            let asked_eur = i.importo_pagamento_eur?;
+            let computed_eur = i.computed_due_eur();
+            (asked_eur != computed_eur).then_some(ImportNote::DueMismatch {
+                asked_eur,
+                computed_eur,
+            })
+        });
+        let warned = || (detail.warning.clone(), detail.warning.as_ref().and(mismatch.clone()));
+        let (outcome, (message, why)) = match existing {
             Some(old) if old.totale_eur != new.totale_eur || old.due_eur != new.due_eur && old.due_detail.as_ref().is_none_or(|d| d.credit_notes.is_empty()) => (
                 "already_present_differs",
-                Some(format!(
-                    "already stored with total {} EUR and due {} EUR; this file says total {} EUR and due {} EUR: left unchanged, check which is right",
-                    old.totale_eur, old.due_eur, new.totale_eur, new.due_eur
-                )),
+                (
+                    Some(format!(
+                        "already stored with total {} EUR and due {} EUR; this file says total {} EUR and due {} EUR: left unchanged, check which is right",
+                        old.totale_eur, old.due_eur, new.totale_eur, new.due_eur
+                    )),
+                    Some(ImportNote::Differs {
+                        total_eur: old.totale_eur,
+                        due_eur: old.due_eur,
+                        new_total_eur: new.totale_eur,
+                        new_due_eur: new.due_eur,
+                    }),
+                ),
             ),
-            Some(_) => ("already_present", None),
-            None if options.dry_run => ("would_import", detail.warning.clone()),
+            Some(_) => ("already_present", (None, None)),
+            None if options.dry_run => ("would_import", warned()),
             None => match ids.get(index) {
-                Some(Some(_)) => ("imported", detail.warning.clone()),
-                _ => ("already_present", None),
+                Some(Some(_)) => ("imported", warned()),
+                _ => ("already_present", (None, None)),
             },
         };
         documents.push(DocumentResult {
@@ -281,6 +430,7 @@ async fn import_file(
             outcome,
             due_eur: Some(new.due_eur),
             message,
+            why,
         });
     }
     for ((note, applied), credit) in credit_notes.iter().zip(&notes).zip(done.credits) {
@@ -303,6 +453,7 @@ async fn import_file(
         note: None,
         signer,
         documents,
+        why: None,
     })
 }
 
@@ -323,15 +474,31 @@ fn credit_result(note: &ImportedInvoice, applied: &CreditNote, outcome: CreditOu
                 "credit note of {} EUR reduces invoice {numero}/{anno} (due {due_before_eur} EUR before)",
                 applied.amount_eur
             )),
+            why: Some(ImportNote::CreditApplied {
+                amount_eur: applied.amount_eur,
+                invoice: format!("{numero}/{anno}"),
+                due_before_eur,
+            }),
         },
-        CreditOutcome::AlreadyApplied { numero, anno } => {
-            skipped(note, format!("credit note already applied to invoice {numero}/{anno}"))
-        }
+        CreditOutcome::AlreadyApplied { numero, anno } => skipped(
+            note,
+            (
+                format!("credit note already applied to invoice {numero}/{anno}"),
+                ImportNote::CreditAlreadyApplied {
+                    invoice: format!("{numero}/{anno}"),
+                },
+            ),
+        ),
         CreditOutcome::NoTarget => skipped(
             note,
-            format!(
-                "credit note ({}) names no imported invoice in DatiFattureCollegate: nothing to collect",
-                note.tipo_documento
+            (
+                format!(
+                    "credit note ({}) names no imported invoice in DatiFattureCollegate: nothing to collect",
+                    note.tipo_documento
+                ),
+                ImportNote::CreditNoTarget {
+                    tipo: note.tipo_documento.clone(),
+                },
             ),
         ),
     }

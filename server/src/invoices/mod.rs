@@ -20,7 +20,7 @@ mod memo;
 mod share;
 
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
-pub use import::{import_named, refused, DocumentResult, FileResult, ImportOptions};
+pub use import::{import_named, refused, DocumentResult, FileResult, ImportNote, ImportOptions};
 pub use links::{
     is_token_shaped, new_token, payment_url, token_hash, LinkError, LinkOutcome, LinkService, PayTarget, PAY_PATH,
     TOKEN_BYTES, TOKEN_CHARS,
