@@ -745,6 +745,29 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("import.parse.decimal", "{value} in {path} (line {line}) is not a valid amount"),
     ("import.parse.currency", "the invoice is in {divisa} ({path}, line {line}): only EUR invoices can be collected"),
     ("import.parse.value", "{value} is not a valid value for {path} (line {line})"),
+    // ---- Owner notices and rate-provider states (issue 34): worded from the codes the gateway sends
+    // (`notice.*`, `rates.*`); the English accounts stay in the log and the CLI.
+    ("notice.stale_rate", "No rate provider answers now: sales use the rate of {rate_eur} per BTC from {source}, fetched {minutes} min ago"),
+    ("notice.fallback_rate", "Sales use the configured fallback rate of {rate_eur} per BTC, not a market price: no rate provider answers"),
+    ("notice.demo_rate", "Demo rate of {rate_eur} per BTC, not a market price: the node is the embedded simulated node"),
+    ("notice.rates_disagree", "The rate providers disagree by {spread_pct}% (limit {limit_pct}%): the median, {rate_eur} per BTC, is used"),
+    ("notice.sources_disagree", "Two rate providers disagree: the rate of {rate_eur} per BTC rests on answers that do not agree"),
+    ("notice.single_source", "Only one rate provider answered: the rate of {rate_eur} per BTC rests on a single source"),
+    ("notice.few_sources", "Only {agreeing} of {asked} rate providers agree on {rate_eur} per BTC"),
+    ("notice.low_inbound", "This node can receive at most {max_sat} now: the customer's payment will fail. Open a channel or rebalance (Liquidity)"),
+    ("notice.inbound_unknown", "Whether the node can receive this amount could not be checked: see the gateway log"),
+    ("notice.cancelled", "Cancelled {id} ({amount_eur}) so that only the new invoice can be paid"),
+    ("rates.mark.disagree", "providers disagree"),
+    ("rates.mark.single", "single source"),
+    ("rates.mark.n_of_m", "{n} of {m}"),
+    ("rates.health.disabled", "turned off"),
+    ("rates.health.key_missing", "not asked: CoinGecko needs an API key since 2026 (a free demo key works)"),
+    ("rates.health.not_queried", "not asked yet"),
+    ("rates.health.ok", "answering"),
+    ("rates.health.failing", "failing ({count} in a row): the gateway log says why"),
+    ("rates.health.circuit_open", "paused after repeated failures: next try in {secs} s"),
+    ("rates.health.half_open", "the next request is a trial after repeated failures"),
+    ("rates.notice.coingecko_key", "CoinGecko needs an API key since 2026 (a free demo key works): set it in Settings, or turn CoinGecko off"),
     // ---- end of the gateway refusals block.
 
     // Invoices in the back office: upload, add by hand, share (issue 35 §3).

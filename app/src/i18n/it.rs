@@ -747,6 +747,29 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("import.parse.decimal", "{value} in {path} (riga {line}) non è un importo valido"),
     ("import.parse.currency", "la fattura è in {divisa} ({path}, riga {line}): si possono incassare solo fatture in EUR"),
     ("import.parse.value", "{value} non è un valore valido per {path} (riga {line})"),
+    // ---- Owner notices and rate-provider states (issue 34): worded from the codes the gateway sends
+    // (`notice.*`, `rates.*`); the English accounts stay in the log and the CLI.
+    ("notice.stale_rate", "Nessun fornitore del cambio risponde ora: le vendite usano il cambio di {rate_eur} per BTC di {source}, letto {minutes} min fa"),
+    ("notice.fallback_rate", "Le vendite usano il cambio di riserva configurato, {rate_eur} per BTC, non un prezzo di mercato: nessun fornitore del cambio risponde"),
+    ("notice.demo_rate", "Cambio dimostrativo di {rate_eur} per BTC, non un prezzo di mercato: il nodo è quello simulato incorporato"),
+    ("notice.rates_disagree", "I fornitori del cambio differiscono del {spread_pct}% (limite {limit_pct}%): si usa la mediana, {rate_eur} per BTC"),
+    ("notice.sources_disagree", "Due fornitori del cambio non concordano: il cambio di {rate_eur} per BTC si basa su risposte discordanti"),
+    ("notice.single_source", "Ha risposto un solo fornitore del cambio: il cambio di {rate_eur} per BTC si basa su una sola fonte"),
+    ("notice.few_sources", "Solo {agreeing} fornitori del cambio su {asked} concordano su {rate_eur} per BTC"),
+    ("notice.low_inbound", "Questo nodo ora può ricevere al massimo {max_sat}: il pagamento del cliente non andrà a buon fine. Apri un canale o ribilancia (Liquidità)"),
+    ("notice.inbound_unknown", "Non è stato possibile verificare se il nodo può ricevere questo importo: vedi il log del gateway"),
+    ("notice.cancelled", "Annullata {id} ({amount_eur}) perché si possa pagare solo la nuova fattura"),
+    ("rates.mark.disagree", "fornitori discordi"),
+    ("rates.mark.single", "fonte unica"),
+    ("rates.mark.n_of_m", "{n} su {m}"),
+    ("rates.health.disabled", "disattivato"),
+    ("rates.health.key_missing", "non interrogato: CoinGecko richiede una chiave API dal 2026 (basta una chiave demo gratuita)"),
+    ("rates.health.not_queried", "non ancora interrogato"),
+    ("rates.health.ok", "risponde"),
+    ("rates.health.failing", "non risponde ({count} volte di fila): il log del gateway dice perché"),
+    ("rates.health.circuit_open", "in pausa dopo errori ripetuti: nuovo tentativo tra {secs} s"),
+    ("rates.health.half_open", "la prossima richiesta è una prova dopo errori ripetuti"),
+    ("rates.notice.coingecko_key", "CoinGecko richiede una chiave API dal 2026 (basta una chiave demo gratuita): impostala in Impostazioni, o disattiva CoinGecko"),
     // ---- end of the gateway refusals block.
 
     // Invoices in the back office: upload, add by hand, share (issue 35 §3).

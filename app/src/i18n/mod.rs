@@ -291,6 +291,8 @@ impl crate::error::Refusal {
             .map(|(name, value)| match name.strip_suffix("_text") {
                 Some(base) => (base.to_string(), text_in(lang, value).to_string()),
                 None if name.ends_with("_eur") => (name.clone(), eur_value_text(value, lang)),
+                None if name.ends_with("_sat") => (name.clone(), sat_value_text(value, lang)),
+                None if name.ends_with("_pct") => (name.clone(), pct_value_text(value, lang)),
                 None => (name.clone(), value.clone()),
             })
             .collect();
@@ -346,6 +348,33 @@ fn eur_value_text(value: &str, lang: Lang) -> String {
             .and_then(|c| c.checked_add(cents))
             .map_or_else(|| value.to_string(), |total| eur_text(total, lang)),
         _ => value.to_string(),
+    }
+}
+
+/// A whole number of sats (`432956`) grouped as `lang` groups digits, with its unit.
+fn sat_value_text(value: &str, lang: Lang) -> String {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return value.to_string();
+    }
+    let separator = match lang {
+        Lang::It => '.',
+        Lang::En => ',',
+    };
+    let mut grouped = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i > 0 && (value.len() - i).is_multiple_of(3) {
+            grouped.push(separator);
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} sat")
+}
+
+/// A percentage (`2.35`) with `lang`'s decimal mark.
+fn pct_value_text(value: &str, lang: Lang) -> String {
+    match lang {
+        Lang::It => value.replace('.', ","),
+        Lang::En => value.to_string(),
     }
 }
 

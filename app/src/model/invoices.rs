@@ -66,8 +66,9 @@ pub struct LnInvoiceInfo {
     pub memo: String,
     /// True when creating returned an existing payable invoice for the same amount.
     pub reused: bool,
-    /// Loud warnings (fallback rate, low inbound capacity, an older invoice cancelled).
-    pub warnings: Vec<String>,
+    /// Loud warnings (fallback rate, low inbound capacity, an older invoice cancelled), as
+    /// catalogue texts (`notice.*`) the page words.
+    pub warnings: Vec<super::Refusal>,
     /// The provider answers its locked rate came from, those dropped and those failed.
     pub rate_evidence: Vec<RateEvidenceView>,
     /// Once paid: the EUR per BTC in force at settlement ('' when unpaid or none was cached).

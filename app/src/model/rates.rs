@@ -17,15 +17,15 @@ pub struct RateStatus {
     /// What kind of rate this is (live, stale, fallback, demo), for its label.
     pub state: RateState,
     /// What to tell the user loudly (fallback or stale rate, providers disagreeing), if anything.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<super::Refusal>,
     /// Each enabled provider's state.
     pub providers: Vec<ProviderState>,
     /// Set when fewer provider answers than `lightning_rate_min_sources` agree: "single source",
     /// "2 of 4" or "providers disagree"; shown next to the rate, never silently left out.
-    pub sources_mark: Option<String>,
+    pub sources_mark: Option<super::Refusal>,
     /// What the admin is told about the set-up, e.g. "CoinGecko needs an API key since 2026 (a
     /// free demo key works)" when CoinGecko is enabled without a key.
-    pub notices: Vec<String>,
+    pub notices: Vec<super::Refusal>,
 }
 
 /// One rate provider's state as the dashboard shows it.
@@ -34,7 +34,7 @@ pub struct ProviderState {
     /// Provider name.
     pub provider: String,
     /// `ok`, `failing: …`, `circuit open …`, `disabled`, ….
-    pub health: String,
+    pub health: super::Refusal,
 }
 
 /// What kind of BTC/EUR rate sales use now, for the small label the POS and the dashboard show.

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 /// A refusal as data: the catalogue key of its text (`error.invoice.unknown_numero`) and the
 /// text's `{name}` values. The page words it in its language (`Refusal::text` in `i18n`); its
 /// `Display` is the English text (for logs and the tests). A value named `…_eur` is an amount in
-/// EUR (`12.50`), written as the language writes money; a value named `x_text` is the catalogue
-/// key of a word filled in for `{x}` in the language.
+/// EUR (`12.50`), written as the language writes money; `…_sat` a whole number of sats, grouped;
+/// `…_pct` a percentage with the language's decimal mark; a value named `x_text` is the catalogue
+/// key of a word filled in for `{x}` in the language. Also used for notices that are not refusals
+/// (owner warnings, provider health): any catalogue text with values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusal {
     /// The catalogue key of the text.

@@ -120,22 +120,31 @@ fn RateView(rate: RateStatus) -> impl IntoView {
         .warnings
         .iter()
         .filter(|_| !rate.is_fallback && !is_demo)
-        .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
+        .map(|w| {
+            let w = w.clone();
+            view! { <p class="banner banner-warning" role="alert" data-testid="rate-warning">{move || w.text(lang())}</p> }
+        })
         .collect_view();
     let providers = rate
         .providers
         .into_iter()
-        .map(|p| view! { <dt>{p.provider}</dt><dd>{p.health}</dd> })
+        .map(|p| {
+            let health = p.health;
+            view! { <dt>{p.provider}</dt><dd>{move || health.text(lang())}</dd> }
+        })
         .collect_view();
     let notices = rate
         .notices
         .iter()
-        .map(|n| view! { <p class="banner banner-warning" data-testid="rate-notice">{n.clone()}</p> })
+        .map(|n| {
+            let n = n.clone();
+            view! { <p class="banner banner-warning" data-testid="rate-notice">{move || n.text(lang())}</p> }
+        })
         .collect_view();
     let sources_mark = rate.sources_mark.map(|mark| {
         view! {
             <dt>{move || t("dashboard.agreeing_sources")}</dt>
-            <dd class="error-cell" data-testid="rate-sources-mark">{mark}</dd>
+            <dd class="error-cell" data-testid="rate-sources-mark">{move || mark.text(lang())}</dd>
         }
     });
     let state = rate.state;
@@ -347,7 +356,7 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
                             }.into_any(),
                             Ok(rate) => rate.providers.into_iter().map(|p| view! {
                                 <dt>{move || t("dashboard.breakers.rate_label")}{p.provider.clone()}</dt>
-                                <dd data-testid=format!("breaker-rate-{}", p.provider)>{p.health.clone()}</dd>
+                                <dd data-testid=format!("breaker-rate-{}", p.provider)>{let health = p.health.clone(); move || health.text(lang())}</dd>
                             }).collect_view().into_any(),
                             Err(e) => view! {
                                 <dt>{move || t("dashboard.rate_providers")}</dt>

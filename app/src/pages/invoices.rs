@@ -393,7 +393,10 @@ fn InvoiceDetailCard(
     let warnings = detail
         .warnings
         .iter()
-        .map(|w| view! { <p class="banner banner-warning" role="alert">{w.clone()}</p> })
+        .map(|w| {
+            let w = w.clone();
+            view! { <p class="banner banner-warning" role="alert" data-testid="invoice-warning">{move || w.text(lang())}</p> }
+        })
         .collect_view();
     let inv = detail.invoice.clone();
     let (amount_eur, amount_sat, rate_eur_per_btc) =

@@ -239,7 +239,12 @@ impl GatewayAdmin {
     }
 
     /// Everything the detail card shows about one invoice.
-    async fn detail(&self, invoice: LnInvoice, reused: bool, warnings: Vec<String>) -> Result<LnInvoiceInfo, AppError> {
+    async fn detail(
+        &self,
+        invoice: LnInvoice,
+        reused: bool,
+        notices: &[crate::invoices::OwnerNotice],
+    ) -> Result<LnInvoiceInfo, AppError> {
         let fattura = self.fattura_of(&invoice).await?;
         let payment_request = invoice.payment_request.clone().unwrap_or_default();
         let record = self.invoices.rate_record(&invoice.id).await?;
@@ -263,7 +268,7 @@ impl GatewayAdmin {
             amount_paid_sat: invoice.amt_paid_msat / 1000,
             memo: invoice.memo.clone(),
             reused,
-            warnings,
+            warnings: notices.iter().map(super::notice_words::notice_refusal).collect(),
             link_state: self.links.link_state(&invoice.id).await?.as_str().to_string(),
             payment_url: String::new(),
             client_email: fattura
@@ -404,7 +409,7 @@ impl AdminBackend for GatewayAdmin {
                 })
                 .await?;
             let base_url = self.current_settings().await.public_base_url.clone();
-            let mut info = self.detail(created.invoice, created.reused, created.warnings).await?;
+            let mut info = self.detail(created.invoice, created.reused, &created.notices).await?;
             if let Some(token) = &created.payment_token {
                 info.payment_url = crate::invoices::payment_url(base_url.as_deref(), token);
             }
@@ -415,14 +420,14 @@ impl AdminBackend for GatewayAdmin {
     fn ln_invoice_detail(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
         Box::pin(async move {
             let invoice = self.invoices.refresh(invoice_id.trim()).await?;
-            self.detail(invoice, false, Vec::new()).await
+            self.detail(invoice, false, &[]).await
         })
     }
 
     fn cancel_ln_invoice(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo> {
         Box::pin(async move {
             let invoice = self.invoices.cancel(invoice_id.trim()).await?;
-            self.detail(invoice, false, Vec::new()).await
+            self.detail(invoice, false, &[]).await
         })
     }
 

@@ -184,11 +184,16 @@ impl Backend for GatewayBackend {
                     .providers
                     .into_iter()
                     .map(|p| ProviderState {
+                        health: super::notice_words::health_refusal(&p.health),
                         provider: p.provider,
-                        health: p.health.to_string(),
                     })
                     .collect();
-                (providers, status.notices)
+                let notices = status
+                    .notices
+                    .iter()
+                    .map(|_| super::notice_words::coingecko_key_notice())
+                    .collect();
+                (providers, notices)
             } else {
                 (Vec::new(), Vec::new())
             };
@@ -208,12 +213,15 @@ impl Backend for GatewayBackend {
                 is_fallback: quote.is_fallback,
                 state,
                 warnings: if admin {
-                    crate::invoices::quote_warnings(&quote)
+                    crate::invoices::quote_notices(&quote)
+                        .iter()
+                        .map(super::notice_words::notice_refusal)
+                        .collect()
                 } else {
                     Vec::new()
                 },
                 providers,
-                sources_mark: quote.sources_mark.clone(),
+                sources_mark: super::notice_words::sources_mark(&quote),
                 notices,
             })
         })

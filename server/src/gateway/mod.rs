@@ -18,6 +18,7 @@ mod listener;
 mod live;
 mod metrics;
 mod node_setup;
+mod notice_words;
 mod pos;
 mod public;
 mod reload;

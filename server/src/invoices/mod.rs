@@ -17,6 +17,7 @@ mod import;
 mod links;
 mod manual;
 mod memo;
+mod notices;
 mod share;
 
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
@@ -26,6 +27,7 @@ pub use links::{
     TOKEN_BYTES, TOKEN_CHARS,
 };
 pub use manual::{add_manual, ManualError, ManualFattura};
+pub use notices::{inbound_notice, quote_notices, OwnerNotice};
 pub use share::{share_email, LinkState, SharedCopy};
 
 use std::sync::Arc;
@@ -217,8 +219,11 @@ pub struct Created {
     pub invoice: LnInvoice,
     /// True when an existing payable invoice was returned instead of a new one.
     pub reused: bool,
-    /// Loud warnings to show (fallback rate, rate spread, inbound capacity).
+    /// Loud warnings to show (fallback rate, rate spread, inbound capacity), in English.
     pub warnings: Vec<String>,
+    /// The same, as data the web pages word in the user's language.
+    #[serde(skip)]
+    pub notices: Vec<OwnerNotice>,
     /// The token of the payment link made with it, shown once (none for POS sales, nor when
     /// its fattura already has a live link); never serialized.
     #[serde(skip)]
@@ -452,6 +457,7 @@ impl InvoiceService {
                         invoice: *invoice,
                         reused: true,
                         warnings: Vec::new(),
+                        notices: Vec::new(),
                         payment_token,
                     });
                 }
@@ -462,6 +468,7 @@ impl InvoiceService {
         let quote = self.rates().quote().await?;
         let amount_msat = money::eur_to_msat(amount_eur, quote.eur_per_btc)?;
         let mut warnings = Vec::new();
+        let mut notices = Vec::new();
         let inbound = match &self.inbound_cache {
             Some(cache) => cache.check(&self.lnd, amount_msat).await,
             None => liquidity::check_inbound(&self.lnd, amount_msat).await,
@@ -475,12 +482,17 @@ impl InvoiceService {
             }
         }
         warnings.extend(inbound.warning());
+        notices.extend(inbound_notice(&inbound));
         for old in to_retire {
             self.cancel(&old.id).await?;
             warnings.push(format!(
                 "Cancelled {} ({} EUR) so that only the new invoice can be paid",
                 old.id, old.amount_eur
             ));
+            notices.push(OwnerNotice::Cancelled {
+                id: old.id.clone(),
+                amount_eur: old.amount_eur,
+            });
         }
         let memo = match &fattura {
             Some(f) => memo::fattura_memo(
@@ -518,11 +530,13 @@ impl InvoiceService {
         );
         let invoice = self.record_added(pending?, added, self.open_soon).await?;
         warnings.extend(quote_warnings(&quote));
+        notices.extend(quote_notices(&quote));
         let payment_token = links::issue_if_none(&self.store, &invoice).await?;
         Ok(Created {
             invoice,
             reused: false,
             warnings,
+            notices,
             payment_token,
         })
     }

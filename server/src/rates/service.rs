@@ -73,6 +73,9 @@ pub struct RateQuote {
     pub is_stale: bool,
     /// Set when providers disagree by more than the configured spread.
     pub spread_warning: Option<String>,
+    /// The same as figures: the spread of the answers and the configured limit, percent.
+    #[serde(skip)]
+    pub spread_over_limit: Option<(Decimal, Decimal)>,
     /// Set for fallback, demo and stale quotes: what happened, to show prominently.
     pub warning: Option<String>,
     /// The provider answers this rate was computed from (empty for a fallback).
@@ -101,6 +104,7 @@ impl RateQuote {
             is_demo: false,
             is_stale: false,
             spread_warning: None,
+            spread_over_limit: None,
             warning: None,
             providers: Vec::new(),
             dropped: Vec::new(),
@@ -777,6 +781,9 @@ impl RateService {
                 many.iter().map(|q| q.provider.as_str()).collect::<Vec<_>>().join(",")
             ),
         };
+        let spread_over_limit = spread_percent(&rates, eur_per_btc)
+            .filter(|spread| *spread > self.config.spread_warn_percent)
+            .map(|spread| (round2(spread), self.config.spread_warn_percent));
         let spread_warning = spread_percent(&rates, eur_per_btc)
             .filter(|spread| *spread > self.config.spread_warn_percent)
             .map(|spread| {
@@ -803,6 +810,7 @@ impl RateService {
             is_demo: false,
             is_stale: false,
             spread_warning,
+            spread_over_limit,
             warning: None,
             providers: kept,
             dropped,

@@ -166,3 +166,82 @@ async fn the_settings_pages_reload_problems_reach_an_italian_page_in_italian() -
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_owners_rate_notices_and_invoice_warnings_reach_an_italian_page_in_italian() -> TestResult {
+    // CoinGecko on without its key; the key-less providers cannot be reached here: the fallback
+    // rate is in use, and the dashboard says so and why, in the page's language.
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "true"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_MAX_RETRIES", "0"),
+        ],
+    )
+    .await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let status: app::model::RateStatus = serde_json::from_value(web.ok(&admin, "rate_status", &[]).await?)?;
+    let warnings: Vec<String> = status.warnings.iter().map(|w| w.text(Lang::It)).collect();
+    assert_eq!(
+        warnings,
+        [
+            "Le vendite usano il cambio di riserva configurato, 45.000,00 € per BTC, non un prezzo di mercato: \
+          nessun fornitore del cambio risponde"
+        ],
+        "{status:?}"
+    );
+    let notices: Vec<String> = status.notices.iter().map(|n| n.text(Lang::It)).collect();
+    assert!(
+        notices.len() == 1 && notices[0].starts_with("CoinGecko richiede una chiave API dal 2026"),
+        "{notices:?}"
+    );
+    let coingecko = status
+        .providers
+        .iter()
+        .find(|p| p.provider == "coingecko")
+        .ok_or("no coingecko line")?;
+    assert_eq!(
+        coingecko.health.text(Lang::It),
+        "non interrogato: CoinGecko richiede una chiave API dal 2026 (basta una chiave demo gratuita)"
+    );
+    for provider in &status.providers {
+        let it = provider.health.text(Lang::It);
+        assert!(!it.contains('{') && it != provider.health.code, "{provider:?}");
+    }
+
+    // An invoice larger than the node can receive: the warning in Italian, sats grouped.
+    web.add_fattura("2026/900", "Rossi Arredamenti", "Arredo", Decimal::new(5_000_000, 0))
+        .await?;
+    let created: app::model::LnInvoiceInfo = serde_json::from_value(
+        web.ok(
+            &admin,
+            "admin_create_invoice",
+            &[
+                ("numero", "2026/900"),
+                ("anno", ""),
+                ("amount_eur", ""),
+                ("expiry_hours", ""),
+            ],
+        )
+        .await?,
+    )?;
+    let texts: Vec<String> = created.warnings.iter().map(|w| w.text(Lang::It)).collect();
+    let low = texts
+        .iter()
+        .find(|t| t.starts_with("Questo nodo ora può ricevere al massimo "))
+        .ok_or_else(|| format!("no low-inbound warning in {texts:?}"))?;
+    assert!(low.contains(" sat:") && low.contains('.'), "{low}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Le vendite usano il cambio di riserva")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().all(|t| !t.contains("WARNING") && !t.contains("FALLBACK")),
+        "{texts:?}"
+    );
+    web.gateway.shutdown().await?;
+    Ok(())
+}
