@@ -768,6 +768,19 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("rates.health.circuit_open", "paused after repeated failures: next try in {secs} s"),
     ("rates.health.half_open", "the next request is a trial after repeated failures"),
     ("rates.notice.coingecko_key", "CoinGecko needs an API key since 2026 (a free demo key works): set it in Settings, or turn CoinGecko off"),
+    // ---- Webhook delivery states and errors (issue 34), worded from the codes the gateway sends.
+    ("webhooks.error.unreachable", "the endpoint could not be reached (the gateway log says why)"),
+    ("webhooks.error.refused", "the address is one webhooks never go to (a private or local network): use another URL"),
+    ("webhooks.error.redirect", "the endpoint answered HTTP {status} with a redirect, which is not followed: configure the final URL"),
+    ("webhooks.error.http", "the endpoint answered HTTP {status}"),
+    ("webhooks.error.other", "the delivery failed (the gateway log says why)"),
+    ("webhooks.health.none", "no deliveries yet"),
+    ("webhooks.health.ok", "the last delivery succeeded"),
+    ("webhooks.health.failing", "the last delivery failed"),
+    ("webhooks.health.retrying", "retrying after {attempts} failed attempts"),
+    ("webhooks.health.queued", "queued"),
+    ("webhooks.health.circuit_open", "paused after repeated failures: next try in {secs} s"),
+    ("webhooks.health.half_open", "trying again after repeated failures"),
     // ---- end of the gateway refusals block.
 
     // Invoices in the back office: upload, add by hand, share (issue 35 §3).

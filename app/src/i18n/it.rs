@@ -770,6 +770,19 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("rates.health.circuit_open", "in pausa dopo errori ripetuti: nuovo tentativo tra {secs} s"),
     ("rates.health.half_open", "la prossima richiesta è una prova dopo errori ripetuti"),
     ("rates.notice.coingecko_key", "CoinGecko richiede una chiave API dal 2026 (basta una chiave demo gratuita): impostala in Impostazioni, o disattiva CoinGecko"),
+    // ---- Webhook delivery states and errors (issue 34), worded from the codes the gateway sends.
+    ("webhooks.error.unreachable", "l'endpoint non è raggiungibile (il log del gateway dice perché)"),
+    ("webhooks.error.refused", "l'indirizzo è uno a cui i webhook non vanno mai (una rete privata o locale): usa un altro URL"),
+    ("webhooks.error.redirect", "l'endpoint ha risposto HTTP {status} con un reindirizzamento, che non viene seguito: configura l'URL finale"),
+    ("webhooks.error.http", "l'endpoint ha risposto HTTP {status}"),
+    ("webhooks.error.other", "l'invio non è riuscito (il log del gateway dice perché)"),
+    ("webhooks.health.none", "nessun invio finora"),
+    ("webhooks.health.ok", "l'ultimo invio è riuscito"),
+    ("webhooks.health.failing", "l'ultimo invio non è riuscito"),
+    ("webhooks.health.retrying", "nuovo tentativo dopo {attempts} tentativi falliti"),
+    ("webhooks.health.queued", "in coda"),
+    ("webhooks.health.circuit_open", "in pausa dopo errori ripetuti: nuovo tentativo tra {secs} s"),
+    ("webhooks.health.half_open", "nuovo tentativo dopo errori ripetuti"),
     // ---- end of the gateway refusals block.
 
     // Invoices in the back office: upload, add by hand, share (issue 35 §3).

@@ -129,10 +129,19 @@ pub struct FatturaDueView {
     pub bollo_eur: String,
     /// Set when `ImportoPagamento` and the computation disagree (both figures in it).
     pub warning: Option<String>,
-    /// Credit notes that reduced the amount due (`numero/anno: −amount EUR`).
-    pub credit_notes: Vec<String>,
+    /// Credit notes that reduced the amount due.
+    pub credit_notes: Vec<CreditNoteView>,
     /// Who signed the `.p7m` file it came from (signature verified), if signed.
     pub signer: Option<SignerView>,
+}
+
+/// A credit note that reduced an invoice's amount due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditNoteView {
+    /// The credit note, `numero/anno`.
+    pub note: String,
+    /// How much it took off, EUR.
+    pub amount_eur: String,
 }
 
 /// One step of an amount-due computation.

@@ -33,8 +33,8 @@ pub use input::{
     TextError, TextField, MAX_AMOUNT_CHARS, MAX_AMOUNT_DECIMALS, MAX_AMOUNT_INTEGER_DIGITS,
 };
 pub use invoices::{
-    DueStepView, FatturaDueView, FatturaView, ImportedDocumentView, ImportedFileView, InstallmentView, LnInvoiceInfo,
-    LnInvoiceView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
+    CreditNoteView, DueStepView, FatturaDueView, FatturaView, ImportedDocumentView, ImportedFileView, InstallmentView,
+    LnInvoiceInfo, LnInvoiceView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
 };
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;

@@ -15,8 +15,9 @@ pub struct EndpointView {
     pub enabled: bool,
     /// Whether it has a secret to sign with (its own, or `lightning_webhook_secret` for `default`).
     pub secret_set: bool,
-    /// Delivery health from the outbox: `ok`, `no deliveries yet`, `retrying: …`, `failing: …`.
-    pub health: String,
+    /// Delivery health from the outbox (`webhooks.health.*` texts), with the circuit breaker's
+    /// state first when it is not closed.
+    pub health: Vec<super::Refusal>,
     /// Whether deliveries are currently succeeding (or none were tried).
     pub healthy: bool,
 }
@@ -36,8 +37,8 @@ pub struct DeliveryView {
     pub attempts: i64,
     /// HTTP status of the last attempt, if a response came.
     pub last_status: Option<i64>,
-    /// Error of the last attempt ('' when none).
-    pub last_error: String,
+    /// Error of the last attempt (`webhooks.error.*`), if any.
+    pub last_error: Option<super::Refusal>,
 }
 
 /// What a test event got back.
@@ -49,8 +50,8 @@ pub struct WebhookTestReport {
     pub ok: bool,
     /// HTTP status, if a response came.
     pub status: Option<u16>,
-    /// What went wrong ('' when it worked).
-    pub error: String,
+    /// What went wrong (`webhooks.error.*`), if anything.
+    pub error: Option<super::Refusal>,
     /// Time to the answer, ms.
     pub latency_ms: i64,
 }

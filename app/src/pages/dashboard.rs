@@ -376,7 +376,7 @@ fn BreakersCard(rate: LocalResource<Result<RateStatus, AppError>>) -> impl IntoV
                                 let name = e.name.clone();
                                 view! {
                                 <dt>{move || fill(t("dashboard.breaker.webhook_named"), &[("name", &name)])}</dt>
-                                <dd class=if e.healthy { "" } else { "error-cell" } data-testid=format!("breaker-webhook-{}", e.name)>{e.health.clone()}</dd>
+                                <dd class=if e.healthy { "" } else { "error-cell" } data-testid=format!("breaker-webhook-{}", e.name)>{super::webhooks::health_text(&e.health)}</dd>
                                 }
                             }).collect_view().into_any(),
                             Err(e) => view! { <dt>{move || t("dashboard.breaker.webhook")}</dt><dd class="error-cell">{move || e.text(lang())}</dd> }.into_any(),

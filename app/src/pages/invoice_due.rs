@@ -149,7 +149,17 @@ fn DueDetail(view: FatturaDueView, outstanding_eur: String, amount: RwSignal<Str
                 <p class="muted" data-testid="due-bollo">{move || fill(t("invoice_due.bollo"), &[("amount", &format::money(lang(), &bollo_eur))])}</p>
             })}
             {(!credit_notes.is_empty()).then(|| view! {
-                <p class="muted" data-testid="due-credit-notes">{move || t("invoice_due.credit_notes")}" "{credit_notes.join("; ")}</p>
+                <p class="muted" data-testid="due-credit-notes">{move || {
+                    let notes: Vec<String> = credit_notes
+                        .iter()
+                        .map(|c| if c.amount_eur.is_empty() {
+                            c.note.clone()
+                        } else {
+                            format!("{}: −{}", c.note, format::money(lang(), &c.amount_eur))
+                        })
+                        .collect();
+                    format!("{} {}", t("invoice_due.credit_notes"), notes.join("; "))
+                }}</p>
             })}
             {signer.map(|s| view! {
                 <p class="muted" data-testid="due-signer">{move || fill(t("invoice_due.signed"), &[

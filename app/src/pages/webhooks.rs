@@ -113,7 +113,12 @@ impl Notice {
                 false,
             ),
             Notice::TestFailed(r) => (
-                format!("{} {}: {}", t("webhooks.test_event_failed_for"), r.endpoint, r.error),
+                format!(
+                    "{} {}: {}",
+                    t("webhooks.test_event_failed_for"),
+                    r.endpoint,
+                    r.error.as_ref().map(|e| e.text(lang())).unwrap_or_default()
+                ),
                 true,
             ),
             Notice::Redelivered(id, n) => (format!("{id}: {} {n}", t("webhooks.deliveries_queued")), false),
@@ -317,7 +322,7 @@ where
                     <td data-testid=format!("webhook-secret-{}", e.name)>
                         {move || if secret_set { t("common.set") } else { t("common.not_set") }}
                     </td>
-                    <td class=if e.healthy { "" } else { "error-cell" }>{e.health.clone()}</td>
+                    <td class=if e.healthy { "" } else { "error-cell" } data-testid=format!("webhook-health-{}", e.name)>{health_text(&e.health)}</td>
                     <td class="admin-actions">
                         <button type="button" class="button" data-testid=format!("webhook-test-{}", e.name)
                             on:click=move |_| on_test(test_name.clone())>
@@ -345,9 +350,10 @@ where
     view! {
         <AdminTable columns=DELIVERY_COLUMNS rows={rows.into_iter().map(|d| {
             let id = d.event_id.clone();
-            let last = match d.last_status {
-                Some(status) => format!("HTTP {status} {}", d.last_error),
-                None => d.last_error.clone(),
+            let last = d.last_error.clone();
+            let last = move || match &last {
+                Some(error) => error.text(lang()),
+                None => d.last_status.map(|status| format!("HTTP {status}")).unwrap_or_default(),
             };
             view! {
                 <tr data-testid=format!("delivery-row-{}-{}", d.event_id, d.endpoint)>
@@ -366,5 +372,19 @@ where
                 </tr>
             }
         }).collect_view()} />
+    }
+}
+
+/// An endpoint's health in the page's language: the breaker's state, the delivery state, the last
+/// error, joined.
+pub(super) fn health_text(health: &[crate::model::Refusal]) -> impl Fn() -> String + use<> {
+    let health = health.to_vec();
+    move || {
+        let lang = lang();
+        health
+            .iter()
+            .map(|part| part.text(lang))
+            .collect::<Vec<_>>()
+            .join(" — ")
     }
 }

@@ -341,7 +341,7 @@ fn RatesStep(step: RwSignal<Step>) -> impl IntoView {
                                     {format!("{} · {} · {kind}", crate::format::rate(lang, &rate.eur_per_btc), rate.source)}
                                 </p>
                                 <ul data-testid="welcome-rate-providers">
-                                    {rate.providers.into_iter().map(|p| view! { <li>{format!("{}: {}", p.provider, p.health)}</li> }).collect_view()}
+                                    {rate.providers.into_iter().map(|p| view! { <li>{format!("{}: {}", p.provider, p.health.text(lang))}</li> }).collect_view()}
                                 </ul>
                             }.into_any()
                         }
@@ -465,7 +465,7 @@ fn WebhookStep(step: RwSignal<Step>) -> impl IntoView {
                     Ok(report) => Err(format!(
                         "{}: {}",
                         text_in(lang, "welcome.webhook_test_failed"),
-                        report.error
+                        report.error.as_ref().map(|e| e.text(lang)).unwrap_or_default()
                     )),
                     Err(e) => Err(error_words(&e, lang)),
                 },

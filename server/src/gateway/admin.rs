@@ -22,7 +22,7 @@ use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService, LinkOutcome, LinkService};
 use crate::liquidity;
 use crate::lnd::LndClient;
-use crate::store::{Delivery, Fattura, InvoiceState, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
+use crate::store::{Fattura, InvoiceState, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
 use crate::time::{rfc3339, rfc3339_ms};
 use crate::webhooks::{self, Dispatcher};
 
@@ -112,7 +112,11 @@ fn fattura_due_view(f: &Fattura, detail: &DueDetail) -> FatturaDueView {
         next_installment_eur: detail.next_installment_eur(f.due_eur, f.paid_eur).map(eur),
         bollo_eur: eur(detail.bollo_eur),
         warning: detail.warning.clone(),
-        credit_notes: detail.credit_notes.clone(),
+        credit_notes: detail
+            .credit_notes
+            .iter()
+            .map(|entry| credit_note_view(entry))
+            .collect(),
         signer: detail.signed_by.as_ref().map(|s| SignerView {
             subject: s.subject.clone(),
             not_before: s.not_before.clone(),
@@ -166,25 +170,21 @@ fn optional_number<T: std::str::FromStr>(text: &str, code: &str) -> Result<Optio
         .map_err(|_| AppError::Invalid(Refusal::new(code, &[("text", text)])))
 }
 
-/// An endpoint's delivery health from its newest outbox row: `(words, healthy)`.
-fn endpoint_health(latest: Option<&Delivery>) -> (String, bool) {
-    let Some(d) = latest else {
-        return ("no deliveries yet".to_string(), true);
-    };
-    let answer = match (d.last_status, d.last_error.as_deref()) {
-        (Some(status), Some(error)) => format!("HTTP {status}, {error}"),
-        (Some(status), None) => format!("HTTP {status}"),
-        (None, Some(error)) => error.to_string(),
-        (None, None) => String::new(),
-    };
-    match d.state.as_str() {
-        "DELIVERED" => ("ok: last delivery succeeded".to_string(), true),
-        "FAILED" => (format!("failing: last delivery failed ({answer})"), false),
-        _ if d.attempts > 0 => (
-            format!("retrying after {} failed attempt(s) ({answer})", d.attempts),
-            false,
-        ),
-        _ => ("queued".to_string(), true),
+/// A stored credit-note entry (`numero/anno: −12.50 EUR`) as the page shows it.
+fn credit_note_view(entry: &str) -> app::model::CreditNoteView {
+    let parsed = entry.rsplit_once(": ").and_then(|(note, amount)| {
+        let amount = amount.trim_start_matches(['−', '-']).trim_end_matches(" EUR");
+        amount
+            .parse::<Decimal>()
+            .ok()
+            .map(|value| (note.to_string(), format!("{value:.2}")))
+    });
+    match parsed {
+        Some((note, amount_eur)) => app::model::CreditNoteView { note, amount_eur },
+        None => app::model::CreditNoteView {
+            note: entry.to_string(),
+            amount_eur: String::new(),
+        },
     }
 }
 
@@ -291,18 +291,22 @@ impl GatewayAdmin {
             } else {
                 self.store.webhook_endpoint_secret(&e.name).await?.is_some()
             };
-            let (mut health, mut healthy) = endpoint_health(deliveries.iter().find(|d| d.endpoint == e.name));
+            let (mut health, mut healthy) =
+                super::notice_words::endpoint_health(deliveries.iter().find(|d| d.endpoint == e.name));
             match breakers
                 .iter()
                 .find(|(name, _)| *name == e.name)
                 .map(|(_, state)| *state)
             {
                 Some(BreakerState::Open { retry_in_secs }) => {
-                    health = format!("circuit open, next try in {retry_in_secs} s — {health}");
+                    health.insert(
+                        0,
+                        Refusal::new("webhooks.health.circuit_open", &[("secs", &retry_in_secs.to_string())]),
+                    );
                     healthy = false;
                 }
                 Some(BreakerState::HalfOpen) => {
-                    health = format!("circuit half-open, trying again — {health}");
+                    health.insert(0, Refusal::code("webhooks.health.half_open"));
                     healthy = false;
                 }
                 Some(BreakerState::Closed) | None => {}
@@ -605,7 +609,7 @@ impl AdminBackend for GatewayAdmin {
                     state: d.state,
                     attempts: d.attempts,
                     last_status: d.last_status,
-                    last_error: d.last_error.unwrap_or_default(),
+                    last_error: d.last_error.as_deref().map(super::notice_words::delivery_error),
                 })
                 .collect())
         })
@@ -642,7 +646,7 @@ impl AdminBackend for GatewayAdmin {
                 endpoint: target.name,
                 ok: result.is_success(),
                 status: result.status,
-                error: result.error.unwrap_or_default(),
+                error: result.error.as_deref().map(super::notice_words::delivery_error),
                 latency_ms: result.latency_ms,
             })
         })

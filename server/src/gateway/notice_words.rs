@@ -100,6 +100,51 @@ pub(super) fn health_refusal(health: &ProviderHealth) -> Refusal {
     }
 }
 
+/// A webhook attempt's error as the dispatcher records it (`unreachable`, `HTTP 500`,
+/// `refused: …`), as the pages word it.
+pub(super) fn delivery_error(error: &str) -> Refusal {
+    if error == "unreachable" {
+        return Refusal::code("webhooks.error.unreachable");
+    }
+    if error.starts_with("refused:") {
+        return Refusal::code("webhooks.error.refused");
+    }
+    if let Some(rest) = error.strip_prefix("HTTP ") {
+        let status: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !status.is_empty() {
+            let code = if rest.contains("redirects are not followed") {
+                "webhooks.error.redirect"
+            } else {
+                "webhooks.error.http"
+            };
+            return Refusal::new(code, &[("status", &status)]);
+        }
+    }
+    Refusal::code("webhooks.error.other")
+}
+
+/// An endpoint's delivery health from its newest outbox row (its state, then the last error),
+/// and whether it is healthy.
+pub(super) fn endpoint_health(latest: Option<&crate::store::Delivery>) -> (Vec<Refusal>, bool) {
+    let Some(d) = latest else {
+        return (vec![Refusal::code("webhooks.health.none")], true);
+    };
+    let why = d.last_error.as_deref().map(delivery_error).or_else(|| {
+        d.last_status
+            .map(|status| Refusal::new("webhooks.error.http", &[("status", &status.to_string())]))
+    });
+    let (state, healthy) = match d.state.as_str() {
+        "DELIVERED" => return (vec![Refusal::code("webhooks.health.ok")], true),
+        "FAILED" => (Refusal::code("webhooks.health.failing"), false),
+        _ if d.attempts > 0 => (
+            Refusal::new("webhooks.health.retrying", &[("attempts", &d.attempts.to_string())]),
+            false,
+        ),
+        _ => (Refusal::code("webhooks.health.queued"), true),
+    };
+    (std::iter::once(state).chain(why).collect(), healthy)
+}
+
 /// The notice that CoinGecko is enabled without the API key it needs since 2026.
 pub(super) fn coingecko_key_notice() -> Refusal {
     Refusal::code("rates.notice.coingecko_key")
