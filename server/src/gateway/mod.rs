@@ -399,6 +399,7 @@ async fn web_services(
         settings: hub.clone(),
         public: public::PublicState {
             links,
+            counter: crate::counter::CounterService::new(store.clone()),
             limits: std::sync::Arc::new(public::PublicLimits::default()),
             store: store.clone(),
             feed: feed.clone(),

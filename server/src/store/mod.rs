@@ -14,6 +14,7 @@ mod links;
 mod ln_invoices;
 mod payments;
 mod rate_evidence;
+mod receipts;
 mod rebalances;
 mod users;
 
@@ -30,6 +31,7 @@ pub use links::{LinkTarget, PaymentLink};
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};
+pub use receipts::ReceiptSaleRow;
 pub use rebalances::{NewRebalance, RebalanceTrigger};
 pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
 

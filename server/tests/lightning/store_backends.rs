@@ -675,12 +675,13 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
                 name: Some("Banco".into()),
                 printer_address: Some(None),
                 vat_rate: Some("0:N2".into()),
+                auto_print: Some(true),
             },
         )
         .await?;
     seen.push(format!(
         "changed {}",
-        matches!(changed, TillOutcome::Done(ref t) if t.id == bar.id)
+        matches!(changed, TillOutcome::Done(ref t) if t.id == bar.id && t.auto_print == 1)
     ));
     let invoice = store
         .insert_pending_ln_invoice(&common::new_standalone_invoice(
