@@ -93,6 +93,34 @@ fn source_label(lang: Lang, source: &str) -> String {
     }
 }
 
+/// A moment on the wall clock of `timezone` (an IANA name), as the web app writes it:
+/// `07/12/2026 11:52` in Italian, `Dec 7, 2026, 11:52 AM` in English; in UTC, marked, when the
+/// zone is unknown.
+pub fn local_time(lang: Lang, timezone: &str, unix_secs: i64) -> String {
+    use chrono::{Datelike, Timelike};
+    let Some(utc) = chrono::DateTime::from_timestamp(unix_secs, 0) else {
+        return unix_secs.to_string();
+    };
+    let (local, mark) = match timezone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => (utc.with_timezone(&tz).naive_local(), ""),
+        Err(_) => (utc.naive_utc(), " UTC"),
+    };
+    match lang {
+        Lang::It => format!("{}{mark}", local.format("%d/%m/%Y %H:%M")),
+        Lang::En => {
+            let (pm, hour_12) = local.hour12();
+            format!(
+                "{} {}, {:04}, {hour_12}:{:02} {}{mark}",
+                local.format("%b"),
+                local.day(),
+                local.year(),
+                local.minute(),
+                if pm { "PM" } else { "AM" }
+            )
+        }
+    }
+}
+
 /// The receipt's lines in `lang`, top to bottom.
 pub fn receipt_lines(receipt: &Receipt, lang: Lang) -> Vec<ReceiptLine> {
     let mut lines = Vec::with_capacity(24);
@@ -109,7 +137,7 @@ pub fn receipt_lines(receipt: &Receipt, lang: Lang) -> Vec<ReceiptLine> {
     lines.push(ReceiptLine::Centered(t(lang, "receipt.title")));
     lines.push(ReceiptLine::Field(
         t(lang, "receipt.date"),
-        format::date_time(lang, &receipt.timezone, receipt.paid_at_secs),
+        local_time(lang, &receipt.timezone, receipt.paid_at_secs),
     ));
     lines.push(ReceiptLine::Field(t(lang, "receipt.till"), receipt.till.clone()));
     lines.push(ReceiptLine::Field(t(lang, "receipt.cashier"), receipt.cashier.clone()));
@@ -241,5 +269,14 @@ mod tests {
         assert_eq!(pair("Totale", "13,31 €", 20), ["Totale       13,31 €"]);
         assert_eq!(pair("Totale pagato", "13,31 €", 10), ["Totale", "pagato", "   13,31 €"]);
         assert_eq!(centered("ab", 6), ["  ab"]);
+    }
+
+    #[test]
+    fn times_are_on_the_shops_clock_summer_time_included() {
+        // 2026-07-01 10:30 UTC is 12:30 in Rome (CEST); 2026-01-15 23:30 UTC is 00:30 the next day.
+        assert_eq!(local_time(Lang::It, "Europe/Rome", 1_782_901_800), "01/07/2026 12:30");
+        assert_eq!(local_time(Lang::En, "Europe/Rome", 1_782_901_800), "Jul 1, 2026, 12:30 PM");
+        assert_eq!(local_time(Lang::It, "Europe/Rome", 1_768_519_800), "16/01/2026 00:30");
+        assert_eq!(local_time(Lang::It, "Nowhere/Else", 1_768_519_800), "15/01/2026 23:30 UTC");
     }
 }
