@@ -782,4 +782,9 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("receipt.scan", "Scan for this receipt on your phone"),
     ("receipt.unavailable", "The receipt cannot be shown now: try again in a few minutes."),
     ("receipt.print", "Print"),
+    ("receipt.print_till", "Print on till printer"),
+    ("receipt.printed", "Receipt sent to the till printer"),
+    ("error.receipt.not_paid", "sale '{id}' is not paid yet: its receipt comes once it is paid"),
+    ("error.receipt.no_printer", "till '{till}' has no receipt printer: an admin sets one in the till's settings"),
+    ("error.receipt.printer", "the receipt printer did not take the receipt: check that it is on, connected and has paper, then try again"),
 ];

@@ -784,4 +784,9 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("receipt.scan", "Inquadra per la ricevuta sul telefono"),
     ("receipt.unavailable", "La ricevuta non si può mostrare ora: riprova tra qualche minuto."),
     ("receipt.print", "Stampa"),
+    ("receipt.print_till", "Stampa sulla stampante di cassa"),
+    ("receipt.printed", "Ricevuta inviata alla stampante di cassa"),
+    ("error.receipt.not_paid", "la vendita '{id}' non è ancora pagata: la ricevuta c'è quando è pagata"),
+    ("error.receipt.no_printer", "la cassa '{till}' non ha una stampante per le ricevute: la imposta un amministratore nelle impostazioni della cassa"),
+    ("error.receipt.printer", "la stampante non ha preso la ricevuta: controlla che sia accesa, collegata e con la carta, poi riprova"),
 ];

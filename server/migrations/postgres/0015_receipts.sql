@@ -10,3 +10,10 @@ CREATE INDEX receipt_tokens_sale ON receipt_tokens (invoice_id);
 
 -- Whether a till prints the receipt on its ESC/POS printer by itself when a sale is paid (1) or not (0).
 ALTER TABLE tills ADD COLUMN auto_print BIGINT NOT NULL DEFAULT 0;
+
+-- Receipts a till printed by itself when the sale was paid: one row per sale, claimed before
+-- printing, so that two gateways never both print it.
+CREATE TABLE receipt_auto_prints (
+    invoice_id          TEXT    PRIMARY KEY REFERENCES pos_sales (invoice_id),
+    printed_at          BIGINT  NOT NULL
+);

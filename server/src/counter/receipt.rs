@@ -109,6 +109,35 @@ impl CounterService {
     }
 }
 
+impl CounterService {
+    /// Prints paid sale `sale_id`'s receipt when its till prints by itself (`auto_print` and a
+    /// printer), once: the first caller claims it in the database, so two gateways never both
+    /// print it. The printer's address when this call printed it.
+    pub async fn auto_print_receipt(
+        &self,
+        sale_id: &str,
+        shop: &ReceiptShop,
+        lang: Lang,
+    ) -> Result<Option<String>, CounterError> {
+        let receipt = match self.receipt(sale_id, shop).await {
+            Ok(receipt) => receipt,
+            Err(CounterError::UnknownSale(_) | CounterError::NotPaid(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if !receipt.auto_print || receipt.printer_address.is_none() {
+            return Ok(None);
+        }
+        if !self
+            .store
+            .claim_receipt_auto_print(sale_id, crate::time::now_secs())
+            .await?
+        {
+            return Ok(None);
+        }
+        self.print_receipt(sale_id, shop, lang).await.map(Some)
+    }
+}
+
 /// The receipt of `sale`, paid as `invoice`.
 fn build(sale: &ReceiptSaleRow, shop: &ReceiptShop, note: String, invoice: &crate::store::LnInvoice) -> Receipt {
     let gross_eur = cents_to_eur(sale.gross_cents);

@@ -69,4 +69,19 @@ impl Store {
                 .await?,
         )
     }
+
+    /// Claims the automatic print of sale `invoice_id`'s receipt; whether this caller got it
+    /// (false when it was claimed before, by this gateway or another).
+    pub async fn claim_receipt_auto_print(&self, invoice_id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO receipt_auto_prints (invoice_id, printed_at) VALUES ($1, $2) ON CONFLICT (invoice_id) DO NOTHING",
+        )
+        .bind(invoice_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

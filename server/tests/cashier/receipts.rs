@@ -303,3 +303,85 @@ async fn a_paid_sale_has_a_receipt_on_the_cli_the_public_page_and_the_till_print
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_pos_gets_a_receipt_link_prints_on_the_till_printer_and_prints_by_itself_on_settle() -> Res<()> {
+    let web = Web::start_with(true, &shop_env()).await?;
+    web.add_fattura("2025/017", "Rossi Costruzioni SRL", "Consulenza", rust_decimal::Decimal::from(100))
+        .await?;
+    let admin = web.sign_in(common::web::ADMIN, common::web::ADMIN_PASSWORD).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let fattura_invoice = super::admin_invoice(&web, &admin, "2025/017").await?;
+    let sale = paid_sale(&web, &cashier, &[("amount_eur", "5"), ("note", "")]).await?;
+    let id = sale["invoice_id"].as_str().ok_or("id")?;
+
+    // The paid screen's link: the receipt page, opened as the customer's phone would.
+    let link = web.ok(&cashier, "pos_receipt", &[("invoice_id", id)]).await?;
+    assert_eq!(link["invoice_id"], id);
+    assert_eq!(link["has_printer"], false);
+    let url = link["url"].as_str().ok_or("url")?;
+    assert!(url.starts_with("/r/") && url.len() == 46, "{url}");
+    let (status, _, page) = get(&web, url, "it").await?;
+    assert_eq!(status, 200);
+    assert!(page.contains("5,00") && page.contains(SHOP), "{page}");
+    let again = web.ok(&cashier, "pos_receipt", &[("invoice_id", id)]).await?;
+    assert_ne!(again["url"], link["url"], "every link is new");
+
+    // Not a POS sale, or none: the same 404 for a cashier; not paid yet, or no printer: refused.
+    for other in [fattura_invoice.as_str(), "LN-999999"] {
+        let (status, body, _) = web.call("pos_receipt", Some(&cashier), &[("invoice_id", other)]).await?;
+        assert_eq!(status, 404, "{other}: {body}");
+        assert_eq!(body["NotFound"]["code"], "error.sale.not_found", "{body}");
+    }
+    let unpaid = web.ok(&cashier, "pos_charge", &[("amount_eur", "2"), ("note", "")]).await?;
+    let unpaid_id = unpaid["invoice_id"].as_str().ok_or("id")?;
+    let (status, body, _) = web.call("pos_receipt", Some(&cashier), &[("invoice_id", unpaid_id)]).await?;
+    assert_eq!((status, &body["Invalid"]["code"]), (400, &Value::from("error.receipt.not_paid")), "{body}");
+    let (status, body, _) = web.call("pos_print_receipt", Some(&cashier), &[("invoice_id", id)]).await?;
+    assert_eq!((status, &body["Invalid"]["code"]), (400, &Value::from("error.receipt.no_printer")), "{body}");
+    let (status, _, _) = web.call("pos_receipt", None, &[("invoice_id", id)]).await?;
+    assert_eq!(status, 401, "signed out");
+
+    // "Print on till printer".
+    let (printer, recorded) = recording_printer().await?;
+    cli_ok(&web, &["pos", "till", "set", "Cassa", "--printer", &printer.to_string()]).await?;
+    let link = web.ok(&cashier, "pos_receipt", &[("invoice_id", id)]).await?;
+    assert_eq!(link["has_printer"], true);
+    web.ok(&cashier, "pos_print_receipt", &[("invoice_id", id)]).await?;
+    let bytes = tokio::time::timeout(Duration::from_secs(10), recorded).await??;
+    assert!(bytes.starts_with(&[0x1B, 0x40]) && bytes.ends_with(&[0x1D, 0x56, 66, 3]));
+    assert!(contains(&bytes, b"5,00 \xd5"));
+
+    // A printer that is off: a refusal the till words, quickly.
+    let closed = TcpListener::bind("127.0.0.1:0").await?;
+    let closed_address = closed.local_addr()?.to_string();
+    drop(closed);
+    cli_ok(&web, &["pos", "till", "set", "Cassa", "--printer", &closed_address]).await?;
+    let started = std::time::Instant::now();
+    let (status, body, _) = web.call("pos_print_receipt", Some(&cashier), &[("invoice_id", id)]).await?;
+    assert_eq!((status, &body["Unavailable"]["code"]), (503, &Value::from("error.receipt.printer")), "{body}");
+    assert!(!body.to_string().contains("127.0.0.1"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    // Auto-print: the next paid sale prints by itself, once.
+    let (printer, recorded) = recording_printer().await?;
+    cli_ok(
+        &web,
+        &["pos", "till", "set", "Cassa", "--printer", &printer.to_string(), "--auto-print", "on"],
+    )
+    .await?;
+    paid_sale(&web, &cashier, &[("amount_eur", "7,70"), ("note", "")]).await?;
+    let bytes = tokio::time::timeout(Duration::from_secs(15), recorded).await??;
+    assert!(contains(&bytes, b"7,70 \xd5"), "the paid sale printed by itself");
+    let claims: i64 = {
+        let store = openfatture::store::Store::open_in(&web.home.data_dir).await?;
+        let n = sqlx::query_scalar("SELECT COUNT(*) FROM receipt_auto_prints")
+            .fetch_one(store.pool())
+            .await?;
+        store.close().await;
+        n
+    };
+    assert_eq!(claims, 1);
+    web.gateway.shutdown().await?;
+    Ok(())
+}
