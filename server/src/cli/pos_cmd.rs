@@ -127,7 +127,15 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: PosComman
             }
         }
         PosCommand::Receipt { sale_id, print, lang } => {
-            receipt(out, &counter, &services.settings().receipt_shop(), &sale_id, print, &lang).await
+            receipt(
+                out,
+                &counter,
+                &services.settings().receipt_shop(),
+                &sale_id,
+                print,
+                &lang,
+            )
+            .await
         }
     };
     store.close().await;

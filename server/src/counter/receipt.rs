@@ -57,7 +57,11 @@ impl CounterService {
         if invoice.state != InvoiceState::Settled {
             return Err(CounterError::NotPaid(sale_id.to_string()));
         }
-        let note = if invoice.memo == "POS sale" { String::new() } else { invoice.memo.clone() };
+        let note = if invoice.memo == "POS sale" {
+            String::new()
+        } else {
+            invoice.memo.clone()
+        };
         let receipt = build(&sale, shop, note, &invoice);
         Ok(SaleReceipt {
             receipt,

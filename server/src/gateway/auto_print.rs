@@ -12,7 +12,12 @@ use crate::config::SettingsHub;
 use crate::counter::CounterService;
 
 /// Starts following `feed` until the gateway closes.
-pub(crate) fn spawn(feed: &EventFeed, counter: CounterService, settings: SettingsHub, mut closing: watch::Receiver<bool>) {
+pub(crate) fn spawn(
+    feed: &EventFeed,
+    counter: CounterService,
+    settings: SettingsHub,
+    mut closing: watch::Receiver<bool>,
+) {
     let mut events = feed.subscribe();
     tokio::spawn(async move {
         loop {

@@ -155,7 +155,10 @@ mod tests {
         let url = "https://pay.example.com/r/abc";
         let bytes = qr_commands(url);
         let store = [0x1D, 0x28, 0x6B, (url.len() + 3) as u8, 0, 49, 80, 48];
-        let at = bytes.windows(store.len()).position(|w| w == store).expect("store command");
+        let at = bytes
+            .windows(store.len())
+            .position(|w| w == store)
+            .expect("store command");
         assert_eq!(&bytes[at + store.len()..at + store.len() + url.len()], url.as_bytes());
         assert!(bytes.ends_with(&[0x1D, 0x28, 0x6B, 3, 0, 49, 81, 48]));
     }

@@ -131,7 +131,10 @@ pub fn receipt_lines(receipt: &Receipt, lang: Lang) -> Vec<ReceiptLine> {
         lines.push(ReceiptLine::Centered(address.clone()));
     }
     if let Some(vat) = &receipt.shop_vat_number {
-        lines.push(ReceiptLine::Centered(fill(text_in(lang, "receipt.vat_number"), &[("vat", vat)])));
+        lines.push(ReceiptLine::Centered(fill(
+            text_in(lang, "receipt.vat_number"),
+            &[("vat", vat)],
+        )));
     }
     lines.push(ReceiptLine::Rule);
     lines.push(ReceiptLine::Centered(t(lang, "receipt.title")));
@@ -146,7 +149,10 @@ pub fn receipt_lines(receipt: &Receipt, lang: Lang) -> Vec<ReceiptLine> {
         lines.push(ReceiptLine::Field(t(lang, "receipt.note"), receipt.note.clone()));
     }
     lines.push(ReceiptLine::Rule);
-    lines.push(ReceiptLine::Field(t(lang, "receipt.gross"), eur(lang, receipt.gross_eur)));
+    lines.push(ReceiptLine::Field(
+        t(lang, "receipt.gross"),
+        eur(lang, receipt.gross_eur),
+    ));
     for vat in &receipt.vat {
         let rate = [("rate", vat.rate_label.as_str())];
         lines.push(ReceiptLine::Field(
@@ -161,7 +167,10 @@ pub fn receipt_lines(receipt: &Receipt, lang: Lang) -> Vec<ReceiptLine> {
     if receipt.tip_eur > Decimal::ZERO {
         lines.push(ReceiptLine::Field(t(lang, "receipt.tip"), eur(lang, receipt.tip_eur)));
     }
-    lines.push(ReceiptLine::Total(t(lang, "receipt.total"), eur(lang, receipt.total_eur)));
+    lines.push(ReceiptLine::Total(
+        t(lang, "receipt.total"),
+        eur(lang, receipt.total_eur),
+    ));
     lines.push(ReceiptLine::Field(
         t(lang, "receipt.sats"),
         format::sats(lang, receipt.paid_sat),
@@ -275,8 +284,14 @@ mod tests {
     fn times_are_on_the_shops_clock_summer_time_included() {
         // 2026-07-01 10:30 UTC is 12:30 in Rome (CEST); 2026-01-15 23:30 UTC is 00:30 the next day.
         assert_eq!(local_time(Lang::It, "Europe/Rome", 1_782_901_800), "01/07/2026 12:30");
-        assert_eq!(local_time(Lang::En, "Europe/Rome", 1_782_901_800), "Jul 1, 2026, 12:30 PM");
+        assert_eq!(
+            local_time(Lang::En, "Europe/Rome", 1_782_901_800),
+            "Jul 1, 2026, 12:30 PM"
+        );
         assert_eq!(local_time(Lang::It, "Europe/Rome", 1_768_519_800), "16/01/2026 00:30");
-        assert_eq!(local_time(Lang::It, "Nowhere/Else", 1_768_519_800), "15/01/2026 23:30 UTC");
+        assert_eq!(
+            local_time(Lang::It, "Nowhere/Else", 1_768_519_800),
+            "15/01/2026 23:30 UTC"
+        );
     }
 }

@@ -14,8 +14,8 @@ mod links;
 mod ln_invoices;
 mod payments;
 mod rate_evidence;
-mod receipts;
 mod rebalances;
+mod receipts;
 mod users;
 
 pub use app::model::{EventKind, InvoiceState};
@@ -31,8 +31,8 @@ pub use links::{LinkTarget, PaymentLink};
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};
-pub use receipts::ReceiptSaleRow;
 pub use rebalances::{NewRebalance, RebalanceTrigger};
+pub use receipts::ReceiptSaleRow;
 pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};

@@ -162,13 +162,24 @@ async fn a_paid_sale_has_a_receipt_on_the_cli_the_public_page_and_the_till_print
     // The CLI's text, in Italian by default.
     let text = cli_ok(&web, &["pos", "receipt", id]).await?;
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    for expected in [SHOP, ADDRESS, "P.IVA 06363391001", "Totale pagato", "13,31", NOT_FISCAL_IT, "Receipt link: "] {
+    for expected in [
+        SHOP,
+        ADDRESS,
+        "P.IVA 06363391001",
+        "Totale pagato",
+        "13,31",
+        NOT_FISCAL_IT,
+        "Receipt link: ",
+    ] {
         assert!(flat.contains(expected), "'{expected}' missing:\n{text}");
     }
     assert!(!flat.contains(" UTC"), "the time is on the shop's clock:\n{text}");
     let english = cli_ok(&web, &["pos", "receipt", id, "--lang", "en"]).await?;
     let flat_english = english.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat_english.contains("Total paid") && flat_english.contains("not a commercial document"), "{english}");
+    assert!(
+        flat_english.contains("Total paid") && flat_english.contains("not a commercial document"),
+        "{english}"
+    );
 
     // The public page, in the browser's language, with the strict CSP and the print stylesheet.
     let path = format!("/r/{token}");
@@ -209,10 +220,16 @@ async fn a_paid_sale_has_a_receipt_on_the_cli_the_public_page_and_the_till_print
         assert!(!page.contains(private), "the page shows '{private}'");
     }
     let (_, _, english_page) = get(&web, &path, "en-GB,en;q=0.8").await?;
-    assert!(english_page.contains("Total paid") && english_page.contains("13.31"), "{english_page}");
+    assert!(
+        english_page.contains("Total paid") && english_page.contains("13.31"),
+        "{english_page}"
+    );
     let (status, _, css) = get(&web, "/pay-assets/receipt.css", "it").await?;
     assert_eq!(status, 200);
-    assert!(css.contains("@page{size:80mm auto") && css.contains("@media print"), "{css}");
+    assert!(
+        css.contains("@page{size:80mm auto") && css.contains("@media print"),
+        "{css}"
+    );
 
     // Any other token, well-shaped or not, answers what an unknown payment link answers.
     let (_, _, unknown_path) = get(&web, &format!("/pay/{}", "A".repeat(43)), "it").await?;
@@ -227,31 +244,50 @@ async fn a_paid_sale_has_a_receipt_on_the_cli_the_public_page_and_the_till_print
     }
 
     // An unpaid sale has no receipt.
-    let unpaid = web.ok(&cashier, "pos_charge", &[("amount_eur", "2"), ("note", "")]).await?;
+    let unpaid = web
+        .ok(&cashier, "pos_charge", &[("amount_eur", "2"), ("note", "")])
+        .await?;
     let output = cli(&web, &["pos", "receipt", unpaid["invoice_id"].as_str().ok_or("id")?]).await?;
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is not paid"), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("is not paid"),
+        "{output:?}"
+    );
     let output = cli(&web, &["pos", "receipt", "LN-999999"]).await?;
-    assert!(String::from_utf8_lossy(&output.stderr).contains("there is no POS sale"), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("there is no POS sale"),
+        "{output:?}"
+    );
 
     // Printing without a printer says how to set one.
     let output = cli(&web, &["pos", "receipt", id, "--print"]).await?;
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("has no receipt printer"), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("has no receipt printer"),
+        "{output:?}"
+    );
 
     // The till's printer: ESC @, the code page, the lines, the QR of a receipt link, the cut.
     let (printer, recorded) = recording_printer().await?;
-    cli_ok(&web, &["pos", "till", "set", "Cassa", "--printer", &printer.to_string()]).await?;
+    cli_ok(
+        &web,
+        &["pos", "till", "set", "Cassa", "--printer", &printer.to_string()],
+    )
+    .await?;
     let printed = cli_ok(&web, &["--json", "pos", "receipt", id, "--print"]).await?;
     let printed: Value = serde_json::from_str(&printed)?;
     assert_eq!(printed["printed_to"], printer.to_string());
     let bytes = tokio::time::timeout(Duration::from_secs(10), recorded).await??;
-    assert!(bytes.starts_with(&[0x1B, 0x40]), "{:02x?}", &bytes[..8.min(bytes.len())]);
+    assert!(
+        bytes.starts_with(&[0x1B, 0x40]),
+        "{:02x?}",
+        &bytes[..8.min(bytes.len())]
+    );
     assert!(contains(&bytes, &[0x1B, 0x74, 19]), "code page PC858");
     assert!(contains(&bytes, b"Bar Sport Caff\x8a"), "the shop's name in PC858");
     assert!(contains(&bytes, b"Totale pagato"));
     assert!(contains(&bytes, b"13,31 \xd5"), "the total with the euro sign");
-    assert!(contains(&bytes, payment_hash[..40].as_bytes()));
+    assert!(contains(&bytes, &payment_hash.as_bytes()[..40]));
     assert!(contains(&bytes, b"non costituisce") && contains(&bytes, b"documento commerciale"));
     // GS ( k: store the QR data (a receipt link that opens this receipt), then print it.
     let store_cmd = [0x1D, 0x28, 0x6B];
@@ -263,7 +299,10 @@ async fn a_paid_sale_has_a_receipt_on_the_cli_the_public_page_and_the_till_print
     let qr_url = std::str::from_utf8(&bytes[at + 8..at + 8 + length])?;
     assert!(qr_url.starts_with(&base), "{qr_url}");
     assert_ne!(qr_url, url, "each receipt link is new");
-    assert!(contains(&bytes, &[0x1D, 0x28, 0x6B, 3, 0, 49, 81, 48]), "QR print command");
+    assert!(
+        contains(&bytes, &[0x1D, 0x28, 0x6B, 3, 0, 49, 81, 48]),
+        "QR print command"
+    );
     assert!(bytes.ends_with(&[0x1D, 0x56, 66, 3]), "ends with the cut");
     let printed_path = qr_url.strip_prefix(&web.url("")).ok_or("path")?;
     let (status, _, page) = get(&web, printed_path, "it").await?;
@@ -286,7 +325,8 @@ async fn a_paid_sale_has_a_receipt_on_the_cli_the_public_page_and_the_till_print
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 
     // Auto-print is a till setting.
-    let till: Value = serde_json::from_str(&cli_ok(&web, &["--json", "pos", "till", "set", "Cassa", "--auto-print", "on"]).await?)?;
+    let till: Value =
+        serde_json::from_str(&cli_ok(&web, &["--json", "pos", "till", "set", "Cassa", "--auto-print", "on"]).await?)?;
     assert_eq!(till["auto_print"], true, "{till}");
 
     // Page loads per address are limited: 429 within the minute's 60.
@@ -307,8 +347,13 @@ async fn a_paid_sale_has_a_receipt_on_the_cli_the_public_page_and_the_till_print
 #[tokio::test]
 async fn the_pos_gets_a_receipt_link_prints_on_the_till_printer_and_prints_by_itself_on_settle() -> Res<()> {
     let web = Web::start_with(true, &shop_env()).await?;
-    web.add_fattura("2025/017", "Rossi Costruzioni SRL", "Consulenza", rust_decimal::Decimal::from(100))
-        .await?;
+    web.add_fattura(
+        "2025/017",
+        "Rossi Costruzioni SRL",
+        "Consulenza",
+        rust_decimal::Decimal::from(100),
+    )
+    .await?;
     let admin = web.sign_in(common::web::ADMIN, common::web::ADMIN_PASSWORD).await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     let fattura_invoice = super::admin_invoice(&web, &admin, "2025/017").await?;
@@ -329,22 +374,42 @@ async fn the_pos_gets_a_receipt_link_prints_on_the_till_printer_and_prints_by_it
 
     // Not a POS sale, or none: the same 404 for a cashier; not paid yet, or no printer: refused.
     for other in [fattura_invoice.as_str(), "LN-999999"] {
-        let (status, body, _) = web.call("pos_receipt", Some(&cashier), &[("invoice_id", other)]).await?;
+        let (status, body, _) = web
+            .call("pos_receipt", Some(&cashier), &[("invoice_id", other)])
+            .await?;
         assert_eq!(status, 404, "{other}: {body}");
         assert_eq!(body["NotFound"]["code"], "error.sale.not_found", "{body}");
     }
-    let unpaid = web.ok(&cashier, "pos_charge", &[("amount_eur", "2"), ("note", "")]).await?;
+    let unpaid = web
+        .ok(&cashier, "pos_charge", &[("amount_eur", "2"), ("note", "")])
+        .await?;
     let unpaid_id = unpaid["invoice_id"].as_str().ok_or("id")?;
-    let (status, body, _) = web.call("pos_receipt", Some(&cashier), &[("invoice_id", unpaid_id)]).await?;
-    assert_eq!((status, &body["Invalid"]["code"]), (400, &Value::from("error.receipt.not_paid")), "{body}");
-    let (status, body, _) = web.call("pos_print_receipt", Some(&cashier), &[("invoice_id", id)]).await?;
-    assert_eq!((status, &body["Invalid"]["code"]), (400, &Value::from("error.receipt.no_printer")), "{body}");
+    let (status, body, _) = web
+        .call("pos_receipt", Some(&cashier), &[("invoice_id", unpaid_id)])
+        .await?;
+    assert_eq!(
+        (status, &body["Invalid"]["code"]),
+        (400, &Value::from("error.receipt.not_paid")),
+        "{body}"
+    );
+    let (status, body, _) = web
+        .call("pos_print_receipt", Some(&cashier), &[("invoice_id", id)])
+        .await?;
+    assert_eq!(
+        (status, &body["Invalid"]["code"]),
+        (400, &Value::from("error.receipt.no_printer")),
+        "{body}"
+    );
     let (status, _, _) = web.call("pos_receipt", None, &[("invoice_id", id)]).await?;
     assert_eq!(status, 401, "signed out");
 
     // "Print on till printer".
     let (printer, recorded) = recording_printer().await?;
-    cli_ok(&web, &["pos", "till", "set", "Cassa", "--printer", &printer.to_string()]).await?;
+    cli_ok(
+        &web,
+        &["pos", "till", "set", "Cassa", "--printer", &printer.to_string()],
+    )
+    .await?;
     let link = web.ok(&cashier, "pos_receipt", &[("invoice_id", id)]).await?;
     assert_eq!(link["has_printer"], true);
     web.ok(&cashier, "pos_print_receipt", &[("invoice_id", id)]).await?;
@@ -358,8 +423,14 @@ async fn the_pos_gets_a_receipt_link_prints_on_the_till_printer_and_prints_by_it
     drop(closed);
     cli_ok(&web, &["pos", "till", "set", "Cassa", "--printer", &closed_address]).await?;
     let started = std::time::Instant::now();
-    let (status, body, _) = web.call("pos_print_receipt", Some(&cashier), &[("invoice_id", id)]).await?;
-    assert_eq!((status, &body["Unavailable"]["code"]), (503, &Value::from("error.receipt.printer")), "{body}");
+    let (status, body, _) = web
+        .call("pos_print_receipt", Some(&cashier), &[("invoice_id", id)])
+        .await?;
+    assert_eq!(
+        (status, &body["Unavailable"]["code"]),
+        (503, &Value::from("error.receipt.printer")),
+        "{body}"
+    );
     assert!(!body.to_string().contains("127.0.0.1"), "{body}");
     assert!(started.elapsed() < Duration::from_secs(10));
 
@@ -367,7 +438,16 @@ async fn the_pos_gets_a_receipt_link_prints_on_the_till_printer_and_prints_by_it
     let (printer, recorded) = recording_printer().await?;
     cli_ok(
         &web,
-        &["pos", "till", "set", "Cassa", "--printer", &printer.to_string(), "--auto-print", "on"],
+        &[
+            "pos",
+            "till",
+            "set",
+            "Cassa",
+            "--printer",
+            &printer.to_string(),
+            "--auto-print",
+            "on",
+        ],
     )
     .await?;
     paid_sale(&web, &cashier, &[("amount_eur", "7,70"), ("note", "")]).await?;
