@@ -7,7 +7,7 @@ mod receipt;
 mod vat;
 
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};
-pub use receipt::{ReceiptShop, SaleReceipt, RECEIPT_PATH};
+pub use receipt::{ReceiptShop, SaleReceipt, UNNOTED_SALE_MEMO};
 pub use vat::{split_gross, VatSplit};
 
 use app::model::VatRate;

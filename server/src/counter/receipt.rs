@@ -10,6 +10,9 @@ use crate::invoices::{is_token_shaped, new_token, token_hash};
 use crate::render::{receipt_escpos, Receipt, VatLine};
 use crate::store::{cents_to_eur, InvoiceState, ReceiptSaleRow};
 
+/// The Lightning invoice description of a POS sale rung up without a note (not shown on receipts).
+pub const UNNOTED_SALE_MEMO: &str = "POS sale";
+
 /// The path of the receipt page, before the token.
 pub const RECEIPT_PATH: &str = "/r/";
 
@@ -57,7 +60,7 @@ impl CounterService {
         if invoice.state != InvoiceState::Settled {
             return Err(CounterError::NotPaid(sale_id.to_string()));
         }
-        let note = if invoice.memo == "POS sale" {
+        let note = if invoice.memo == UNNOTED_SALE_MEMO {
             String::new()
         } else {
             invoice.memo.clone()
@@ -111,9 +114,7 @@ impl CounterService {
         crate::printer::send_raw(&address, &bytes).await?;
         Ok(address)
     }
-}
 
-impl CounterService {
     /// Prints paid sale `sale_id`'s receipt when its till prints by itself (`auto_print` and a
     /// printer), once: the first caller claims it in the database, so two gateways never both
     /// print it. The printer's address when this call printed it.

@@ -708,8 +708,12 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
         .settle_ln_invoice(&invoice.id, 29_578_000, None, 1_700_000_130, None)
         .await?;
     // Receipts: tokens by hash, the sale with its till's printer, one auto-print claim.
-    store.add_receipt_token(&invoice.id, &"ab".repeat(32), 1_700_000_140).await?;
-    store.add_receipt_token(&invoice.id, &"cd".repeat(32), 1_700_000_141).await?;
+    store
+        .add_receipt_token(&invoice.id, &"ab".repeat(32), 1_700_000_140)
+        .await?;
+    store
+        .add_receipt_token(&invoice.id, &"cd".repeat(32), 1_700_000_141)
+        .await?;
     seen.push(format!(
         "receipt tokens {:?} {:?}",
         store.receipt_token_sale(&"cd".repeat(32)).await?.as_deref() == Some(invoice.id.as_str()),
