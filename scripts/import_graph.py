@@ -29,7 +29,7 @@ LAYERS = {
         "cli": 5, "gateway": 5,
         "context": 4,
         "invoices": 3, "tracker": 3, "webhooks": 3, "liquidity": 3, "node": 3, "auth": 3, "counter": 3,
-        "lnd": 2, "rates": 2, "store": 2, "mail": 2,
+        "lnd": 2, "rates": 2, "store": 2, "mail": 2, "printer": 2,
         "config": 1, "fatturapa": 1, "render": 1, "money": 1, "breaker": 1, "time": 1,
     },
     "app/src": {

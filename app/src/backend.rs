@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::error::AppError;
 use crate::model::{
-    InvoiceStatus, NodeStatus, PosChargeRequest, PosSale, RateStatus, SessionUser, ShopClock, TillView,
+    InvoiceStatus, NodeStatus, PosChargeRequest, PosSale, RateStatus, ReceiptLink, SessionUser, ShopClock, TillView,
 };
 
 /// The future every [`Backend`] method returns (boxed so the trait can be used as `dyn Backend`).
@@ -28,6 +28,10 @@ pub trait Backend: Send + Sync + 'static {
     fn pos_charge(&self, request: PosChargeRequest) -> BackendFuture<'_, PosSale>;
     /// The shop's tills, the default one first.
     fn pos_tills(&self) -> BackendFuture<'_, Vec<TillView>>;
+    /// A new customer link to the receipt of a paid POS sale, and whether its till has a printer.
+    fn pos_receipt(&self, invoice_id: String) -> BackendFuture<'_, ReceiptLink>;
+    /// Prints the receipt of a paid POS sale on its till's ESC/POS printer.
+    fn pos_print_receipt(&self, invoice_id: String) -> BackendFuture<'_, ReceiptLink>;
     /// The state of one of our Lightning invoices, refreshed from the node.
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus>;
     /// Cancels one of our unpaid Lightning invoices.

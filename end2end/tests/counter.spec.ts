@@ -1,6 +1,7 @@
 // The counter (issue 36) in real Chromium: the POS shows its till and cashier, a 10 % IVA sale
 // with a 10 % tip is charged (the QR screen shows the tip and asks for gross + tip), paid from the
-// simulated node, and `openfatture pos day` counts its IVA and tip.
+// simulated node, the paid screen's receipt QR opens the receipt page with the total, and
+// `openfatture pos day` counts its IVA and tip.
 import { expect, test, type Page } from '@playwright/test';
 import { CASHIER } from './accounts';
 import { cli, payInvoice, signIn } from './helpers';
@@ -50,6 +51,18 @@ test.describe('the counter at tablet size', () => {
     await payInvoice(bolt11);
     await expect(page.getByTestId('pos-paid')).toBeVisible({ timeout: 5_000 });
     await expect(page.getByTestId('pos-paid-eur')).toHaveText('€13.31');
+
+    // The receipt: a QR the customer scans, whose link opens the receipt page with the total.
+    await expect(page.getByTestId('pos-receipt-qr').locator('svg')).toBeVisible();
+    const receiptUrl = ((await page.getByTestId('pos-receipt-url').textContent()) ?? '').trim();
+    expect(receiptUrl).toMatch(/^https?:\/\/[^/]+\/r\/[A-Za-z0-9_-]{43}$/);
+    await expect(page.getByTestId('pos-receipt-print')).toHaveAttribute('href', `${receiptUrl}?print=1`);
+    const phone = await page.context().newPage();
+    await phone.goto(receiptUrl);
+    await expect(phone.locator('#total')).toContainText(/13[.,]31/);
+    await expect(phone.locator('#shop, main')).not.toHaveCount(0);
+    await expect(phone.locator('main')).toContainText(/not a commercial document|non costituisce documento commerciale/);
+    await phone.close();
 
     const after = JSON.parse(await cli(['--json', 'pos', 'day']));
     expect(after.sales - before.sales).toBe(1);

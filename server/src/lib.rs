@@ -33,6 +33,7 @@ pub mod lnd;
 pub mod mail;
 pub mod money;
 pub mod node;
+pub mod printer;
 pub mod rates;
 pub mod render;
 pub mod store;

@@ -83,6 +83,18 @@ pub fn tip_cents_for_percent(gross_cents: u64, percent: u8) -> u64 {
     (gross_cents.saturating_mul(u64::from(percent)) + 50) / 100
 }
 
+/// A paid sale's receipt link, for the POS's paid screen (issue 36).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceiptLink {
+    /// The sale's id (its Lightning invoice id).
+    pub invoice_id: String,
+    /// A new customer link to the receipt page: `{public_base_url}/r/{token}`, or `/r/{token}`
+    /// alone when no public address is set (the POS then puts its own address in front).
+    pub url: String,
+    /// Whether the sale's till has a receipt printer.
+    pub has_printer: bool,
+}
+
 /// A till as the POS lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TillView {

@@ -49,6 +49,50 @@ pub async fn pos_tills() -> Result<Vec<model::TillView>, AppError> {
     crate::backend::backend()?.pos_tills().await
 }
 
+/// A new customer link to the receipt of a paid POS sale (a cashier: POS sales only), and
+/// whether its till has a printer. Cashier. `POST /api/pos_receipt`.
+#[server(prefix = "/api", endpoint = "pos_receipt")]
+pub async fn pos_receipt(
+    /// The sale's id (its Lightning invoice id).
+    invoice_id: String,
+) -> Result<model::ReceiptLink, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
+    crate::backend::backend()?.pos_receipt(invoice_id).await
+}
+
+/// Prints the receipt of a paid POS sale on its till's ESC/POS printer. Cashier.
+/// `POST /api/pos_print_receipt`.
+#[server(prefix = "/api", endpoint = "pos_print_receipt")]
+pub async fn pos_print_receipt(
+    /// The sale's id (its Lightning invoice id).
+    invoice_id: String,
+) -> Result<model::ReceiptLink, AppError> {
+    crate::auth::require(crate::auth::Role::Cashier)?;
+    crate::backend::backend()?.pos_print_receipt(invoice_id).await
+}
+
+/// The receipt link as the customer's phone opens it: a bare path gets this page's address.
+fn absolute_url(url: &str) -> String {
+    if !url.starts_with('/') {
+        return url.to_string();
+    }
+    #[cfg(feature = "csr")]
+    {
+        let origin = window().location().origin().unwrap_or_default();
+        format!("{origin}{url}")
+    }
+    #[cfg(not(feature = "csr"))]
+    {
+        url.to_string()
+    }
+}
+
+/// The receipt page's address that opens the print dialog by itself.
+fn print_url(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}print=1")
+}
+
 /// The current state of a Lightning invoice, refreshed from the node. Cashier. `POST /api/invoice_state`.
 #[server(prefix = "/api", endpoint = "invoice_state")]
 pub async fn invoice_state(
@@ -656,6 +700,59 @@ fn key_label(key: char, lang: Lang) -> String {
     }
 }
 
+/// The paid sale's receipt: a QR the customer scans, Print (the receipt page with the print
+/// dialog), and "Print on till printer" when the till has one.
+#[component]
+fn PaidReceipt(invoice_id: String) -> impl IntoView {
+    let id = invoice_id.clone();
+    let link = LocalResource::new(move || pos_receipt(id.clone()));
+    // The till printer's answer: None until asked, then the text to show.
+    let printed = RwSignal::new(None::<Result<(), String>>);
+    let stored_id = StoredValue::new(invoice_id);
+    let print_on_till = move |_| {
+        let id = stored_id.get_value();
+        printed.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = pos_print_receipt(id).await.map(|_| ()).map_err(|e| e.text(lang()));
+            printed.set(Some(answer));
+        });
+    };
+    view! {
+        <section class="pos-receipt" data-testid="pos-receipt">
+            {move || match link.get() {
+                Some(Ok(receipt)) => {
+                    let url = absolute_url(&receipt.url);
+                    let print = print_url(&url);
+                    let has_printer = receipt.has_printer;
+                    view! {
+                        <p>{move || t("receipt.scan")}</p>
+                        <QrCode payment_request=url.clone() class="pos-receipt-qr" testid="pos-receipt-qr"/>
+                        <p class="pos-receipt-url" data-testid="pos-receipt-url" hidden=true>{url.clone()}</p>
+                        <div class="pos-receipt-actions">
+                            <a class="button" href=print target="_blank" rel="noopener" data-testid="pos-receipt-print">
+                                {move || t("receipt.print")}
+                            </a>
+                            <Show when=move || has_printer>
+                                <button type="button" class="button" data-testid="pos-receipt-till-print"
+                                    on:click=print_on_till>
+                                    {move || t("receipt.print_till")}
+                                </button>
+                            </Show>
+                        </div>
+                        {move || printed.get().map(|answer| match answer {
+                            Ok(()) => view! { <p role="status" data-testid="pos-receipt-printed">{move || t("receipt.printed")}</p> }.into_any(),
+                            Err(text) => view! { <p class="banner banner-warning" role="alert" data-testid="pos-receipt-printed">{text}</p> }.into_any(),
+                        })}
+                    }
+                    .into_any()
+                }
+                Some(Err(e)) => view! { <p class="banner banner-warning" role="alert">{e.text(lang())}</p> }.into_any(),
+                None => ().into_any(),
+            }}
+        </section>
+    }
+}
+
 /// The green "Paid" screen.
 #[component]
 fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) -> impl IntoView {
@@ -665,6 +762,7 @@ fn PaidScreen(sale: PosSale, paid_sat: u64, on_new: impl Fn() + Copy + 'static) 
             <h1>{move || t("common.paid")}</h1>
             <p class="pos-qr-eur" data-testid="pos-paid-eur">{move || format::money(lang(), &sale.amount_eur)}</p>
             <p data-testid="pos-paid-sat">{move || format::sats(lang(), paid_sat)}</p>
+            <PaidReceipt invoice_id=sale.invoice_id.clone() />
             <button type="button" class="button button-primary pos-big" data-testid="pos-new-sale"
                 on:click=move |_| on_new()>
                 {move || t("pos.new_sale")}

@@ -1,11 +1,14 @@
-//! `openfatture pos till add|set|list|remove` and `openfatture pos day`: the shop counter's tills
-//! and the day's figures (issue 36).
+//! `openfatture pos till add|set|list|remove`, `openfatture pos day` and `openfatture pos
+//! receipt`: the shop counter's tills, the day's figures and a paid sale's receipt (issue 36).
 
 use clap::Subcommand;
 
 use super::{CliError, Output};
 use crate::context::Services;
-use crate::counter::{CounterError, DayFilter, DayReport, FiguresView};
+use app::i18n::Lang;
+
+use crate::counter::{CounterError, DayFilter, DayReport, FiguresView, ReceiptShop};
+use crate::render::{receipt_text, LINE_CHARS};
 use crate::store::TillRow;
 
 /// `openfatture pos ...`
@@ -28,6 +31,18 @@ pub enum PosCommand {
         /// Only this cashier's sales.
         #[arg(long)]
         cashier: Option<String>,
+    },
+    /// A paid sale's receipt as text, with a new customer link (`/r/...`); --print sends it to
+    /// the sale's till printer.
+    Receipt {
+        /// The sale's id (its Lightning invoice id, like LN-000012).
+        sale_id: String,
+        /// Print it on the till's ESC/POS printer too.
+        #[arg(long)]
+        print: bool,
+        /// The receipt's language: it (default) or en.
+        #[arg(long, default_value = "it", value_parser = ["it", "en"])]
+        lang: String,
     },
 }
 
@@ -58,6 +73,9 @@ pub enum TillCommand {
         /// Its default IVA rate: 22, 10, 5, 4, or 0:N1 … 0:N7.
         #[arg(long)]
         vat_rate: Option<String>,
+        /// Print each paid sale's receipt on its printer by itself: on or off.
+        #[arg(long, value_parser = ["on", "off"])]
+        auto_print: Option<String>,
     },
     /// List the tills (the first is the default one).
     List,
@@ -83,6 +101,7 @@ fn till_json(till: &TillRow, is_default: bool) -> serde_json::Value {
         "name": till.name,
         "printer": till.printer_address,
         "vat_rate": till.vat_rate,
+        "auto_print": till.auto_print != 0,
         "default": is_default,
     })
 }
@@ -106,6 +125,17 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: PosComman
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        PosCommand::Receipt { sale_id, print, lang } => {
+            receipt(
+                out,
+                &counter,
+                &services.settings().receipt_shop(),
+                &sale_id,
+                print,
+                &lang,
+            )
+            .await
         }
     };
     store.close().await;
@@ -131,23 +161,32 @@ async fn till(out: &Output, counter: &crate::counter::CounterService, command: T
             new_name,
             printer,
             vat_rate,
+            auto_print,
         } => {
-            if new_name.is_none() && printer.is_none() && vat_rate.is_none() {
+            if new_name.is_none() && printer.is_none() && vat_rate.is_none() && auto_print.is_none() {
                 return Err(CliError::Invalid(
-                    "nothing to change: give --name, --printer or --vat-rate".into(),
+                    "nothing to change: give --name, --printer, --vat-rate or --auto-print".into(),
                 ));
             }
+            let auto_print = auto_print.map(|value| value == "on");
             let till = counter
-                .change_till(&name, new_name.as_deref(), printer.as_deref(), vat_rate.as_deref())
+                .change_till(
+                    &name,
+                    new_name.as_deref(),
+                    printer.as_deref(),
+                    vat_rate.as_deref(),
+                    auto_print,
+                )
                 .await?;
             if out.json {
                 return out.print_json(&till_json(&till, false));
             }
             println!(
-                "✅ Till '{}': IVA {}, printer {}.",
+                "✅ Till '{}': IVA {}, printer {}, auto-print {}.",
                 till.name,
                 till.vat_rate,
-                till.printer_address.as_deref().unwrap_or("none")
+                till.printer_address.as_deref().unwrap_or("none"),
+                if till.auto_print != 0 { "on" } else { "off" }
             );
             Ok(())
         }
@@ -177,6 +216,53 @@ async fn till(out: &Output, counter: &crate::counter::CounterService, command: T
             Ok(())
         }
     }
+}
+
+/// `pos receipt`: the receipt's text and a new customer link; with `print`, on the till printer.
+async fn receipt(
+    out: &Output,
+    counter: &crate::counter::CounterService,
+    shop: &ReceiptShop,
+    sale_id: &str,
+    print: bool,
+    lang: &str,
+) -> Result<(), CliError> {
+    let lang = if lang == "en" { Lang::En } else { Lang::It };
+    let (sale, url) = counter.receipt_link(sale_id, shop).await?;
+    let printed = if print {
+        Some(counter.print_receipt(sale_id, shop, lang).await?)
+    } else {
+        None
+    };
+    if out.json {
+        let r = &sale.receipt;
+        return out.print_json(&serde_json::json!({
+            "sale_id": r.sale_id,
+            "url": url,
+            "shop_name": r.shop_name,
+            "shop_vat_number": r.shop_vat_number,
+            "till": r.till,
+            "cashier": r.cashier,
+            "paid_at": r.paid_at_secs,
+            "note": r.note,
+            "gross_eur": format!("{:.2}", r.gross_eur),
+            "vat_eur": r.vat.iter().map(|v| (v.rate_label.clone(), format!("{:.2}", v.vat_eur))).collect::<std::collections::BTreeMap<_, _>>(),
+            "tip_eur": format!("{:.2}", r.tip_eur),
+            "total_eur": format!("{:.2}", r.total_eur),
+            "sats": r.paid_sat,
+            "rate_eur_per_btc": r.rate_eur_per_btc.to_string(),
+            "rate_source": r.rate_source,
+            "payment_hash": r.payment_hash,
+            "printed_to": printed,
+        }));
+    }
+    print!("{}", receipt_text(&sale.receipt, lang, LINE_CHARS));
+    println!();
+    println!("Receipt link: {url}");
+    if let Some(address) = printed {
+        println!("✅ Printed on {address}.");
+    }
+    Ok(())
 }
 
 /// The day's figures as text.

@@ -40,6 +40,17 @@ impl Settings {
         })
     }
 
+    /// The shop as POS receipts name it, and where customers open receipt links.
+    pub fn receipt_shop(&self) -> crate::counter::ReceiptShop {
+        crate::counter::ReceiptShop {
+            name: self.shop_name.clone(),
+            vat_number: self.shop_vat_number.clone(),
+            address: self.shop_address.clone(),
+            timezone: self.shop_timezone.clone(),
+            public_base_url: self.public_base_url.clone(),
+        }
+    }
+
     /// The merchant as the courtesy copy names it (`shop_name`, `shop_vat_number`, `shop_address`).
     pub fn seller(&self) -> crate::render::Party {
         crate::render::Party {

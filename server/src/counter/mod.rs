@@ -3,9 +3,11 @@
 //! this service records, next to it, its till, cashier, IVA split and tip.
 
 mod day;
+mod receipt;
 mod vat;
 
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};
+pub use receipt::{ReceiptShop, SaleReceipt, UNNOTED_SALE_MEMO};
 pub use vat::{split_gross, VatSplit};
 
 use app::model::VatRate;
@@ -48,6 +50,18 @@ pub enum CounterError {
     /// An amount that does not fit in cents.
     #[error("amount {0} EUR is not in whole cents")]
     NotCents(Decimal),
+    /// No POS sale has that id.
+    #[error("there is no POS sale '{0}': use the sale's id, its Lightning invoice id (like LN-000012)")]
+    UnknownSale(String),
+    /// The sale is not paid (yet): it has no receipt.
+    #[error("sale '{0}' is not paid: only a paid sale has a receipt")]
+    NotPaid(String),
+    /// The sale's till has no printer.
+    #[error("till '{0}' has no receipt printer: set one with `openfatture pos till set NAME --printer HOST:9100`")]
+    NoPrinter(String),
+    /// The printer did not take the receipt.
+    #[error(transparent)]
+    Printer(#[from] crate::printer::PrinterError),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -148,8 +162,10 @@ impl CounterService {
         new_name: Option<&str>,
         printer: Option<&str>,
         vat_rate: Option<&str>,
+        auto_print: Option<bool>,
     ) -> Result<TillRow, CounterError> {
         let change = TillChange {
+            auto_print,
             name: new_name.map(check_till_name).transpose()?,
             printer_address: printer
                 .map(|p| {

@@ -10,7 +10,7 @@ use crate::auth::{AuthError, AuthService};
 use crate::config::SettingsHub;
 use crate::invoices::InvoiceService;
 use crate::lnd::LndClient;
-use app::model::{InvoiceStatus, PosChargeRequest, PosSale, TillView};
+use app::model::{InvoiceStatus, PosChargeRequest, PosSale, ReceiptLink, TillView};
 
 use crate::counter::CounterService;
 
@@ -83,6 +83,36 @@ impl Backend for GatewayBackend {
 
     fn pos_tills(&self) -> BackendFuture<'_, Vec<TillView>> {
         Box::pin(async move { super::pos::tills(&self.counter).await })
+    }
+
+    fn pos_receipt(&self, invoice_id: String) -> BackendFuture<'_, ReceiptLink> {
+        Box::pin(async move {
+            let id = invoice_id.trim();
+            super::pos::check_visible(&self.invoices, &request_auth(), id).await?;
+            let shop = self.settings.current().receipt_shop();
+            let (receipt, url) = self.counter.receipt_link(id, &shop).await?;
+            Ok(ReceiptLink {
+                invoice_id: receipt.receipt.sale_id,
+                url,
+                has_printer: receipt.printer_address.is_some(),
+            })
+        })
+    }
+
+    fn pos_print_receipt(&self, invoice_id: String) -> BackendFuture<'_, ReceiptLink> {
+        Box::pin(async move {
+            let id = invoice_id.trim();
+            super::pos::check_visible(&self.invoices, &request_auth(), id).await?;
+            let shop = self.settings.current().receipt_shop();
+            // Printed receipts are in Italian, the shop's language.
+            let printer = self.counter.print_receipt(id, &shop, app::i18n::Lang::It).await?;
+            tracing::info!(sale = %id, %printer, "receipt printed");
+            Ok(ReceiptLink {
+                invoice_id: id.to_string(),
+                url: String::new(),
+                has_printer: true,
+            })
+        })
     }
 
     fn invoice_state(&self, invoice_id: String) -> BackendFuture<'_, InvoiceStatus> {

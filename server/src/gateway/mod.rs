@@ -7,6 +7,7 @@
 //! the gateway's own: the listener, the embedded node, the live event feed and the router.
 
 mod admin;
+mod auto_print;
 mod backend;
 mod error;
 mod feed;
@@ -381,6 +382,12 @@ async fn web_services(
         links: links.clone(),
     });
     let hub = reloader.hub().clone();
+    auto_print::spawn(
+        &feed,
+        crate::counter::CounterService::new(store.clone()),
+        hub.clone(),
+        closing.clone(),
+    );
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),
@@ -400,6 +407,7 @@ async fn web_services(
         settings: hub.clone(),
         public: public::PublicState {
             links,
+            counter: crate::counter::CounterService::new(store.clone()),
             limits: std::sync::Arc::new(public::PublicLimits::default()),
             store: store.clone(),
             feed: feed.clone(),

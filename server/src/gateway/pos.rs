@@ -165,7 +165,7 @@ pub async fn charge(
             CreateRequest {
                 amount_eur: Some(total_eur),
                 description: Some(if note.is_empty() {
-                    "POS sale".to_string()
+                    crate::counter::UNNOTED_SALE_MEMO.to_string()
                 } else {
                     note.to_string()
                 }),

@@ -238,8 +238,18 @@ impl From<InvoiceError> for AppError {
 
 impl From<crate::counter::CounterError> for AppError {
     fn from(error: crate::counter::CounterError) -> Self {
+        use crate::counter::CounterError;
         match error {
-            crate::counter::CounterError::Store(e) => e.into(),
+            CounterError::Store(e) => e.into(),
+            CounterError::UnknownSale(id) => AppError::NotFound(Refusal::new("error.sale.not_found", &[("id", &id)])),
+            CounterError::NotPaid(id) => AppError::Invalid(Refusal::new("error.receipt.not_paid", &[("id", &id)])),
+            CounterError::NoPrinter(till) => {
+                AppError::Invalid(Refusal::new("error.receipt.no_printer", &[("till", &till)]))
+            }
+            CounterError::Printer(e) => {
+                tracing::warn!(error = %e, "receipt not printed");
+                AppError::Unavailable(Refusal::new("error.receipt.printer", &[]))
+            }
             other => {
                 // Counter refusals reach the POS as PosError codes; anything else is a request
                 // the page should not have made.

@@ -19,6 +19,15 @@ pub struct TillRow {
     pub vat_rate: String,
     /// When it was added (unix seconds; 0 for the one the migration made).
     pub created_at: i64,
+    /// 1 when it prints each paid sale's receipt by itself, 0 when not.
+    pub auto_print: i64,
+}
+
+impl TillRow {
+    /// Whether it prints each paid sale's receipt on its printer by itself.
+    pub fn prints_on_settle(&self) -> bool {
+        self.auto_print != 0 && self.printer_address.is_some()
+    }
 }
 
 /// What changes in a till; `None` keeps a field as it is.
@@ -30,6 +39,8 @@ pub struct TillChange {
     pub printer_address: Option<Option<String>>,
     /// A new default IVA rate, as stored.
     pub vat_rate: Option<String>,
+    /// Whether it prints each paid sale's receipt by itself.
+    pub auto_print: Option<bool>,
 }
 
 /// The outcome of a till change or removal.
@@ -97,7 +108,7 @@ pub struct PosSaleRow {
     pub amt_paid_msat: i64,
 }
 
-const SELECT_TILL: &str = "SELECT id, name, printer_address, vat_rate, created_at FROM tills";
+const SELECT_TILL: &str = "SELECT id, name, printer_address, vat_rate, created_at, auto_print FROM tills";
 
 impl Store {
     /// Every till, the default (first) one first.
@@ -144,10 +155,12 @@ impl Store {
         let new_name = change.name.clone().unwrap_or(till.name);
         let printer = change.printer_address.clone().unwrap_or(till.printer_address);
         let vat_rate = change.vat_rate.clone().unwrap_or(till.vat_rate);
-        sqlx::query("UPDATE tills SET name = $1, printer_address = $2, vat_rate = $3 WHERE id = $4")
+        let auto_print = change.auto_print.map_or(till.auto_print, i64::from);
+        sqlx::query("UPDATE tills SET name = $1, printer_address = $2, vat_rate = $3, auto_print = $4 WHERE id = $5")
             .bind(&new_name)
             .bind(printer)
             .bind(vat_rate)
+            .bind(auto_print)
             .bind(till.id)
             .execute(&mut *tx)
             .await?;

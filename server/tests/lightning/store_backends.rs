@@ -675,12 +675,13 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
                 name: Some("Banco".into()),
                 printer_address: Some(None),
                 vat_rate: Some("0:N2".into()),
+                auto_print: Some(true),
             },
         )
         .await?;
     seen.push(format!(
         "changed {}",
-        matches!(changed, TillOutcome::Done(ref t) if t.id == bar.id)
+        matches!(changed, TillOutcome::Done(ref t) if t.id == bar.id && t.auto_print == 1)
     ));
     let invoice = store
         .insert_pending_ln_invoice(&common::new_standalone_invoice(
@@ -706,6 +707,28 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
     store
         .settle_ln_invoice(&invoice.id, 29_578_000, None, 1_700_000_130, None)
         .await?;
+    // Receipts: tokens by hash, the sale with its till's printer, one auto-print claim.
+    store
+        .add_receipt_token(&invoice.id, &"ab".repeat(32), 1_700_000_140)
+        .await?;
+    store
+        .add_receipt_token(&invoice.id, &"cd".repeat(32), 1_700_000_141)
+        .await?;
+    seen.push(format!(
+        "receipt tokens {:?} {:?}",
+        store.receipt_token_sale(&"cd".repeat(32)).await?.as_deref() == Some(invoice.id.as_str()),
+        store.receipt_token_sale(&"ef".repeat(32)).await?
+    ));
+    let receipt = store.receipt_sale(&invoice.id).await?.ok_or("receipt sale")?;
+    seen.push(format!(
+        "receipt sale {} {} {:?} {}",
+        receipt.till_name, receipt.gross_cents, receipt.printer_address, receipt.auto_print
+    ));
+    seen.push(format!(
+        "auto-print claims {} {}",
+        store.claim_receipt_auto_print(&invoice.id, 1_700_000_150).await?,
+        store.claim_receipt_auto_print(&invoice.id, 1_700_000_151).await?
+    ));
     seen.push(format!(
         "removed {}",
         matches!(store.remove_till("Banco").await?, TillOutcome::Done(_))
@@ -748,6 +771,9 @@ async fn tills_and_pos_sales_behave_alike_on_sqlite_and_postgres() -> TestResult
             "again false",
             "rename onto Bar true",
             "changed true",
+            "receipt tokens true None",
+            "receipt sale Banco 1210 None 1",
+            "auto-print claims true false",
             "removed true",
             "last true",
             "left [\"Cassa/22/None\"]",

@@ -1,4 +1,5 @@
-//! The public pages, outside the staff session: the client's payment page `/pay/{token}`, its
+//! The public pages, outside the staff session: a POS sale's receipt `/r/{token}` (`receipt`),
+//! the client's payment page `/pay/{token}`, its
 //! live status (`/pay/{token}/events`, SSE carrying only that link's invoices' state changes),
 //! its receipt and new quotes (`POST /pay/{token}/quote`, same-origin only by the gateway's
 //! Origin/`Sec-Fetch-Site` guard), with their own strict CSP and per-address limits. A token that
@@ -6,6 +7,7 @@
 
 mod limits;
 mod page;
+mod receipt;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -43,6 +45,8 @@ const KEEP_ALIVE_SECS: u64 = 15;
 pub(crate) struct PublicState {
     /// Payment links: lookups and new quotes.
     pub links: crate::invoices::LinkService,
+    /// The counter: POS sales' receipts.
+    pub counter: crate::counter::CounterService,
     /// The per-address limits.
     pub limits: std::sync::Arc<PublicLimits>,
     /// The database (which invoice an event is about).
@@ -64,6 +68,8 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>(state: PublicState) -> Ro
         .route("/pay/{token}/quote", post(new_quote))
         .route("/pay-assets/pay.js", get(script))
         .route("/pay-assets/pay.css", get(style))
+        .route("/r/{token}", get(receipt::receipt_page))
+        .route("/pay-assets/receipt.css", get(receipt::style))
         .with_state(state)
 }
 
@@ -81,14 +87,14 @@ pub(crate) fn not_found() -> Response {
 }
 
 /// The address a request came from.
-fn client_ip(request_ip: Option<&ConnectInfo<ClientAddr>>) -> IpAddr {
+pub(super) fn client_ip(request_ip: Option<&ConnectInfo<ClientAddr>>) -> IpAddr {
     request_ip
         .map(|ConnectInfo(ClientAddr(addr))| addr.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
 /// 429 in the page's language.
-fn too_many(lang: Lang) -> Response {
+pub(super) fn too_many(lang: Lang) -> Response {
     (
         StatusCode::TOO_MANY_REQUESTS,
         [
@@ -102,7 +108,7 @@ fn too_many(lang: Lang) -> Response {
 
 /// The page's language: `?lang=it|en`, else the first Italian or English tag of
 /// `Accept-Language`, else Italian.
-fn page_lang(query: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
+pub(super) fn page_lang(query: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
     match query.get("lang").map(String::as_str) {
         Some("it") => return Lang::It,
         Some("en") => return Lang::En,
@@ -125,7 +131,7 @@ fn page_lang(query: &HashMap<String, String>, headers: &HeaderMap) -> Lang {
 }
 
 /// An HTML answer with the page's headers: strict CSP, never cached, never indexed.
-fn html(status: StatusCode, html: String) -> Response {
+pub(super) fn html(status: StatusCode, html: String) -> Response {
     (
         status,
         [
@@ -359,7 +365,7 @@ async fn style() -> Response {
     asset("text/css; charset=utf-8", PAY_CSS)
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+pub(super) fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),

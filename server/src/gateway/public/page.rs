@@ -90,7 +90,7 @@ fn remaining(secs: i64) -> String {
 }
 
 /// The other language, for the switch link.
-fn other(lang: Lang) -> Lang {
+pub(super) fn other(lang: Lang) -> Lang {
     match lang {
         Lang::It => Lang::En,
         Lang::En => Lang::It,

@@ -25,6 +25,8 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (b) {
     b.addEventListener("click", function () { window.print(); });
   });
+  // The POS's "Print" opens a receipt with ?print=1: the print dialog comes up by itself.
+  if (document.body.getAttribute("data-autoprint")) { window.print(); }
   var events = document.body.getAttribute("data-events");
   if (events && window.EventSource) {
     var source = new EventSource(events);
