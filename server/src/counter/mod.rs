@@ -3,6 +3,7 @@
 //! this service records, next to it, its till, cashier, IVA split and tip.
 
 mod day;
+pub mod refund;
 mod vat;
 
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};

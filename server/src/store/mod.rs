@@ -15,6 +15,7 @@ mod ln_invoices;
 mod payments;
 mod rate_evidence;
 mod rebalances;
+mod refunds;
 mod users;
 
 pub use app::model::{EventKind, InvoiceState};
@@ -31,6 +32,7 @@ pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, N
 pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};
 pub use rebalances::{NewRebalance, RebalanceTrigger};
+pub use refunds::{NewRefund, RefundRefusal, RefundRow, SaleRefundState};
 pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};

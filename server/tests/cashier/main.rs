@@ -13,6 +13,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod counter;
+mod refunds;
 use common::log::CapturedLog;
 use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 
