@@ -175,7 +175,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<RefundRow>, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE refunds SET state = $1, fee_msat = $2, fee_cents = $3, failure = $4, finished_at = $5 \
              WHERE payment_hash = $6 AND state = 'sending'",
         )
@@ -186,12 +186,31 @@ impl Store {
         .bind(now)
         .bind(payment_hash)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
         let sql = format!("{SELECT_REFUND} WHERE payment_hash = $1");
         let row = sqlx::query_as::<_, RefundRow>(&sql)
             .bind(payment_hash)
             .fetch_optional(&mut *tx)
             .await?;
+        // The `payment_refunded` event and its webhooks, in the same transaction: never lost.
+        if let (1, true, Some(r)) = (changed, succeeded, &row) {
+            let fields = serde_json::json!({
+                "invoice_id": r.invoice_id,
+                "payment_hash": r.payment_hash,
+                "amount_eur": super::cents_to_eur(r.amount_cents).to_string(),
+                "amount_sats": r.amount_msat / 1000,
+                "fee_msat": r.fee_msat,
+                "eur_per_btc": r.eur_per_btc,
+                "rate_source": r.rate_source,
+                "refunded_by": r.created_by,
+            });
+            let kind = app::model::EventKind::PaymentRefunded;
+            let (id, payload) = super::events::unattached_payload(kind, fields, now);
+            super::events::insert_event(tx.tx(), &id, kind, "", &payload, now).await?;
+            self.commit_and_signal(tx).await?;
+            return Ok(row);
+        }
         tx.commit().await?;
         Ok(row)
     }

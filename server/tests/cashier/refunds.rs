@@ -81,9 +81,54 @@ async fn status(web: &Web, bolt11: &str) -> Res<simnode::CustomerInvoiceStatus> 
     Ok(simnode::customer_invoice_status(&web.simnode_dir()?, bolt11).await?)
 }
 
+/// A webhook receiver on 127.0.0.1: the bodies and `X-Lightning-Signature` headers it got.
+async fn webhook_receiver() -> Res<(Arc<Mutex<Vec<(String, Vec<u8>)>>>, String)> {
+    use axum::extract::State;
+    use axum::routing::post;
+    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            post(
+                |State(got): State<Arc<Mutex<Vec<(String, Vec<u8>)>>>>,
+                 headers: axum::http::HeaderMap,
+                 body: axum::body::Bytes| async move {
+                    let sig = headers
+                        .get("x-lightning-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    got.lock().unwrap().push((sig, body.to_vec()));
+                    axum::http::StatusCode::OK
+                },
+            ),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((got, url))
+}
+
+const HOOK_SECRET: &str = "refund-hook-secret";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partial_refunds_are_paid_capped_and_never_twice() -> Res<()> {
-    let web = Web::start(true).await?;
+    let (hooks, url) = webhook_receiver().await?;
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_WEBHOOK_ENABLED", "true"),
+            ("LIGHTNING_WEBHOOK_URL", &url),
+            ("LIGHTNING_WEBHOOK_SECRET", HOOK_SECRET),
+            ("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ],
+    )
+    .await?;
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
     // 12.20 EUR paid.
     let sale = paid_sale(&web, &cashier, "12,20").await?;
@@ -103,6 +148,35 @@ async fn partial_refunds_are_paid_capped_and_never_twice() -> Res<()> {
     let paid = status(&web, &first).await?;
     assert!(paid.paid);
     assert_eq!(paid.amount_msat, FIVE_EUR_MSAT);
+    // The `payment_refunded` webhook reaches the receiver, signed like every other webhook.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let (sig, body) = loop {
+        let found = hooks.lock().unwrap().iter().find_map(|(sig, body)| {
+            let json: Value = serde_json::from_slice(body).ok()?;
+            (json["event"] == "payment_refunded").then(|| (sig.clone(), json))
+        });
+        if let Some(found) = found {
+            break found;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err("no payment_refunded webhook".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(body["invoice_id"], sale.as_str());
+    assert_eq!(body["amount_eur"], "5.00");
+    assert_eq!(body["amount_sats"], FIVE_EUR_MSAT / 1000);
+    assert_eq!(body["payment_hash"], row["payment_hash"]);
+    let raw = hooks
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(s, _)| *s == sig)
+        .map(|(_, b)| b.clone())
+        .ok_or("raw body")?;
+    let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(HOOK_SECRET.as_bytes())?;
+    hmac::Mac::update(&mut mac, &raw);
+    assert_eq!(sig, hex::encode(hmac::Mac::finalize(mac).into_bytes()));
 
     // The same invoice again: refused, nothing sent or written.
     let before = refund_rows(&web).await?;
