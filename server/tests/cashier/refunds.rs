@@ -385,3 +385,56 @@ async fn a_refund_left_sending_is_resolved_by_its_hash_and_never_paid_twice() ->
     assert!(err.contains("already used"), "{err}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_back_office_refunds_for_admins_only_with_refusal_codes() -> Res<()> {
+    let web = Web::start(true).await?;
+    let admin = web.sign_in(common::web::ADMIN, common::web::ADMIN_PASSWORD).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let sale = paid_sale(&web, &cashier, "12,20").await?;
+    let bolt11 = customer_invoice(&web, None).await?;
+    let form = [
+        ("sale_id", sale.as_str()),
+        ("amount_eur", "5.00"),
+        ("to", bolt11.as_str()),
+    ];
+
+    // Signed out and cashier: refused, nothing written or sent.
+    let (status, _, _) = web.call("admin_refund_sale", None, &form).await?;
+    assert_eq!(status, 401);
+    let (status, _, _) = web.call("admin_refund_sale", Some(&cashier), &form).await?;
+    assert_eq!(status, 403);
+    // Over the cap: a catalogue code with the amount left.
+    let over = [
+        ("sale_id", sale.as_str()),
+        ("amount_eur", "20"),
+        ("to", bolt11.as_str()),
+    ];
+    let (status, body, _) = web.call("admin_refund_sale", Some(&admin), &over).await?;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["Invalid"]["code"], "error.refund.over_cap", "{body}");
+    assert!(body.to_string().contains("12.20"), "{body}");
+    let (status, body, _) = web
+        .call(
+            "admin_refund_sale",
+            Some(&admin),
+            &[("sale_id", "LN-NOPE"), ("amount_eur", "1"), ("to", bolt11.as_str())],
+        )
+        .await?;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["NotFound"]["code"], "error.refund.unknown_sale", "{body}");
+    assert!(refund_rows(&web).await?.is_empty());
+    assert!(!status_of_customer(&web, &bolt11).await?);
+
+    // The admin's refund is paid.
+    let done = web.ok(&admin, "admin_refund_sale", &form).await?;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["amount_eur"], "5.00");
+    assert_eq!(done["amount_sat"], FIVE_EUR_MSAT / 1000);
+    assert!(status_of_customer(&web, &bolt11).await?);
+    Ok(())
+}
+
+async fn status_of_customer(web: &Web, bolt11: &str) -> Res<bool> {
+    Ok(status(web, bolt11).await?.paid)
+}
