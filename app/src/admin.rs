@@ -46,7 +46,7 @@ pub trait AdminBackend: Send + Sync + 'static {
         amount_eur: String,
         to: String,
         by: String,
-    ) -> BackendFuture<'_, crate::pages::refund::RefundView>;
+    ) -> BackendFuture<'_, crate::model::RefundView>;
     /// A new payment link for a Lightning invoice (of its fattura, if any): the link before it
     /// stops working.
     fn new_payment_link(&self, invoice_id: String) -> BackendFuture<'_, PaymentLinkView>;

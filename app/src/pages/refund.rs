@@ -4,27 +4,10 @@
 //! refund`) checks the cap, records and pays it. Refusals are `error.refund.*` codes.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::i18n::{current_lang, fill, t};
-
-/// A refund as the page shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundView {
-    /// The sale (our Lightning invoice id).
-    pub sale_id: String,
-    /// EUR refunded, two decimals.
-    pub amount_eur: String,
-    /// Sats sent (fees apart).
-    pub amount_sat: u64,
-    /// Routing fees paid, msat.
-    pub fee_msat: u64,
-    /// `succeeded`, or `sending` while the node has no final answer yet.
-    pub state: String,
-    /// Payment hash, hex.
-    pub payment_hash: String,
-}
+use crate::model::RefundView;
 
 /// Refunds `amount_eur` of paid POS sale `sale_id` to `to` (BOLT11 or Lightning address).
 /// Admin. `POST /api/admin_refund_sale`.

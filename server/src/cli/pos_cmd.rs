@@ -5,8 +5,7 @@ use clap::Subcommand;
 
 use super::{CliError, Output};
 use crate::context::Services;
-use crate::counter::refund::{RefundError, RefundRequest, RefundService};
-use crate::counter::{CounterError, DayFilter, DayReport, FiguresView};
+use crate::counter::{CounterError, DayFilter, DayReport, FiguresView, RefundError, RefundRequest, RefundService};
 use crate::store::TillRow;
 
 /// `openfatture pos ...`

@@ -3,10 +3,14 @@
 //! this service records, next to it, its till, cashier, IVA split and tip.
 
 mod day;
-pub mod refund;
+mod refund;
 mod vat;
 
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};
+pub use refund::{
+    check_cap, check_invoice_amount, fee_limit_msat, lnurl_invoice, refund_left_cents, refund_msat, RefundError,
+    RefundRequest, RefundService, RefundTarget, AMOUNT_TOLERANCE_PPM, REFUND_TIMEOUT_SECS,
+};
 pub use vat::{split_gross, VatSplit};
 
 use app::model::VatRate;

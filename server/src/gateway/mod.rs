@@ -233,7 +233,7 @@ pub async fn start(
     };
     // Refunds left `sending` by a crash or a lost stream are resolved by their payment hash
     // (TrackPaymentV2), never sent again.
-    let refunds = crate::counter::refund::RefundService::new(
+    let refunds = crate::counter::RefundService::new(
         store.clone(),
         node.client().clone(),
         rates.clone(),

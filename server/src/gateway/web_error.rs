@@ -256,9 +256,9 @@ impl From<crate::counter::CounterError> for AppError {
     }
 }
 
-impl From<crate::counter::refund::RefundError> for AppError {
-    fn from(error: crate::counter::refund::RefundError) -> Self {
-        use crate::counter::refund::RefundError as E;
+impl From<crate::counter::RefundError> for AppError {
+    fn from(error: crate::counter::RefundError) -> Self {
+        use crate::counter::RefundError as E;
         let invalid = |key: &str, values: &[(&str, &str)]| AppError::Invalid(Refusal::new(key, values));
         match error {
             E::Store(e) => e.into(),
