@@ -81,18 +81,19 @@ async fn status(web: &Web, bolt11: &str) -> Res<simnode::CustomerInvoiceStatus> 
     Ok(simnode::customer_invoice_status(&web.simnode_dir()?, bolt11).await?)
 }
 
+/// What the webhook receiver got: (`X-Lightning-Signature`, body) pairs.
+type Hooks = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A webhook receiver on 127.0.0.1: the bodies and `X-Lightning-Signature` headers it got.
-async fn webhook_receiver() -> Res<(Arc<Mutex<Vec<(String, Vec<u8>)>>>, String)> {
+async fn webhook_receiver() -> Res<(Hooks, String)> {
     use axum::extract::State;
     use axum::routing::post;
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let got: Hooks = Arc::default();
     let app = axum::Router::new()
         .route(
             "/hook",
             post(
-                |State(got): State<Arc<Mutex<Vec<(String, Vec<u8>)>>>>,
-                 headers: axum::http::HeaderMap,
-                 body: axum::body::Bytes| async move {
+                |State(got): State<Hooks>, headers: axum::http::HeaderMap, body: axum::body::Bytes| async move {
                     let sig = headers
                         .get("x-lightning-signature")
                         .and_then(|v| v.to_str().ok())
