@@ -439,3 +439,62 @@ async fn the_back_office_refunds_for_admins_only_with_refusal_codes() -> Res<()>
 async fn status_of_customer(web: &Web, bolt11: &str) -> Res<bool> {
     Ok(status(web, bolt11).await?.paid)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_gateway_resolves_refunds_left_sending() -> Res<()> {
+    use openfatture::gateway::{self, ServeArgs};
+    let web = Web::start(true).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let sale = paid_sale(&web, &cashier, "12,20").await?;
+    let sent = customer_invoice(&web, None).await?;
+    let row = refund(&web, &sale, "5.00", &sent, &[])?;
+    assert_eq!(row["state"], "succeeded");
+    let hash = row["payment_hash"].as_str().ok_or("hash")?.to_string();
+    let fee = row["fee_msat"].clone();
+    let simnode_dir = web.simnode_dir()?;
+
+    // The gateway stops with the refund sent but its result not recorded (a crash).
+    let store = Store::open_in(&web.home.data_dir).await?;
+    sqlx::query("UPDATE refunds SET state = 'sending', fee_msat = 0, finished_at = NULL WHERE payment_hash = $1")
+        .bind(&hash)
+        .execute(store.pool())
+        .await?;
+    store.close().await;
+    web.gateway.shutdown().await?;
+
+    // On start, it asks the node by payment hash (TrackPaymentV2) and records the result.
+    let settings = common::web::settings_with(
+        &web.home,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+        ],
+    )?;
+    let args = ServeArgs {
+        listen: common::web::any_port(),
+        simnode_data_dir: None,
+        first_admin: None,
+    };
+    let again = gateway::start(&settings, &web.home, args, web._dir.path().join("site")).await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let resolved = loop {
+        let store = Store::open_in(&web.home.data_dir).await?;
+        let rows = store.refunds_of(&sale).await?;
+        store.close().await;
+        let row = rows.into_iter().find(|r| r.payment_hash == hash).ok_or("row")?;
+        if row.state != "sending" {
+            break row;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err("the refund stayed sending after the restart".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(resolved.state, "succeeded");
+    assert_eq!(Value::from(resolved.fee_msat), fee);
+    // Paid once: the customer has exactly the refund.
+    let status = simnode::customer_invoice_status(&simnode_dir, &sent).await?;
+    assert_eq!(status.amount_msat, FIVE_EUR_MSAT);
+    again.shutdown().await?;
+    Ok(())
+}
