@@ -38,6 +38,15 @@ pub trait AdminBackend: Send + Sync + 'static {
     fn cancel_ln_invoice(&self, invoice_id: String) -> BackendFuture<'_, LnInvoiceInfo>;
     /// Adds an EUR invoice typed by hand, like `openfatture invoice add`; refusals in `lang`.
     fn add_fattura(&self, lang: Lang, form: NewFatturaForm) -> BackendFuture<'_, FatturaView>;
+    /// Refunds `amount_eur` of paid POS sale `sale_id` to `to` (BOLT11 or Lightning address) as
+    /// admin `by`, like `openfatture pos refund`; a refusal sends and records nothing.
+    fn refund_sale(
+        &self,
+        sale_id: String,
+        amount_eur: String,
+        to: String,
+        by: String,
+    ) -> BackendFuture<'_, crate::model::RefundView>;
     /// A new payment link for a Lightning invoice (of its fattura, if any): the link before it
     /// stops working.
     fn new_payment_link(&self, invoice_id: String) -> BackendFuture<'_, PaymentLinkView>;

@@ -17,6 +17,40 @@ pub enum Command {
     Pay(PayArgs),
     /// Inject a fault into the running node's gRPC surface.
     Fault(FaultArgs),
+    /// Print a BOLT11 of a simulated remote customer node that our node can pay (a refund).
+    Invoice(InvoiceArgs),
+    /// Say whether a customer invoice (from `simnode invoice`) was paid, and how much.
+    InvoiceStatus(InvoiceStatusArgs),
+}
+
+/// Arguments of `simnode invoice`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InvoiceArgs {
+    /// Data directory of the running node.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Amount in msat; without it, a zero-amount invoice.
+    #[arg(long)]
+    pub amount_msat: Option<u64>,
+    /// Description of the invoice.
+    #[arg(long)]
+    pub memo: Option<String>,
+    /// Description hash (64 hex digits) instead of the memo, as an LNURL-pay server issues it.
+    #[arg(long)]
+    pub description_hash: Option<String>,
+}
+
+/// Arguments of `simnode invoice-status`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InvoiceStatusArgs {
+    /// Data directory of the running node.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The BOLT11 that `simnode invoice` printed.
+    pub bolt11: String,
+    /// Print `{"paid": …, "amount_msat": …}`.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `simnode run`.
@@ -157,6 +191,38 @@ pub async fn run(cmd: Command) -> Result<(), SimNodeError> {
             );
             if let Some(preimage) = outcome.preimage_hex {
                 println!("preimage {preimage}");
+            }
+            Ok(())
+        }
+        Command::Invoice(args) => {
+            let req = crate::ledger::customer::CustomerInvoiceRequest {
+                amount_msat: args.amount_msat.filter(|a| *a > 0),
+                memo: args.memo,
+                description_hash_hex: args.description_hash,
+            };
+            let created = crate::control::client::customer_invoice(&args.data_dir, &req).await?;
+            println!("{}", created.payment_request);
+            Ok(())
+        }
+        Command::InvoiceStatus(args) => {
+            let status = crate::control::client::customer_invoice_status(&args.data_dir, &args.bolt11).await?;
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "paid": status.paid,
+                        "amount_msat": status.amount_msat,
+                        "invoice_amount_msat": status.invoice_amount_msat,
+                        "payment_hash": status.payment_hash_hex,
+                    })
+                );
+            } else if status.paid {
+                println!(
+                    "paid: {} msat (payment hash {})",
+                    status.amount_msat, status.payment_hash_hex
+                );
+            } else {
+                println!("not paid (payment hash {})", status.payment_hash_hex);
             }
             Ok(())
         }

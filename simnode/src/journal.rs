@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimNodeError;
-use crate::state::{ChannelState, ClosedChannelState, PersistedState, StoredInvoice, StoredPayment};
+use crate::state::{ChannelState, ClosedChannelState, CustomerInvoice, PersistedState, StoredInvoice, StoredPayment};
 
 /// Fewest changes between two snapshots, so that a small state is not rewritten on every change.
 const MIN_CHANGES_PER_SNAPSHOT: u64 = 1_000;
@@ -36,6 +36,9 @@ pub(crate) struct JournalEntry {
     /// The whole closed-channel list when the change closed a channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) closed_channels: Option<Vec<ClosedChannelState>>,
+    /// The whole customer-invoice list when the change touched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) customer_invoices: Option<Vec<CustomerInvoice>>,
 }
 
 impl JournalEntry {
@@ -69,6 +72,9 @@ impl JournalEntry {
         }
         if let Some(closed) = self.closed_channels {
             state.closed_channels = closed;
+        }
+        if let Some(customer) = self.customer_invoices {
+            state.customer_invoices = customer;
         }
         Ok(())
     }
@@ -250,6 +256,7 @@ mod tests {
             invoices,
             payments: None,
             closed_channels: None,
+            customer_invoices: None,
         }
     }
 

@@ -84,6 +84,25 @@ impl NodeKeys {
         SecretKey::from_slice(self.node_secret.expose_secret()).map_err(|e| format!("node secret key is invalid: {e}"))
     }
 
+    /// The key of the simulated remote customer node, derived from the node's own key (so it
+    /// stays the same across restarts without a file of its own).
+    pub(crate) fn customer_secret(&self) -> Result<SecretKey, String> {
+        use bitcoin::hashes::{sha256, Hash};
+        let mut engine = sha256::Hash::engine();
+        bitcoin::hashes::HashEngine::input(&mut engine, b"simnode-customer:");
+        bitcoin::hashes::HashEngine::input(&mut engine, self.node_secret.expose_secret());
+        let digest = sha256::Hash::from_engine(engine).to_byte_array();
+        SecretKey::from_slice(&digest).map_err(|e| format!("customer key is invalid: {e}"))
+    }
+
+    /// The simulated remote customer node's public key.
+    pub(crate) fn customer_public(&self) -> Result<PublicKey, String> {
+        Ok(PublicKey::from_secret_key(
+            &Secp256k1::signing_only(),
+            &self.customer_secret()?,
+        ))
+    }
+
     /// The macaroon root key.
     pub(crate) fn macaroon_root_key(&self) -> &[u8; 32] {
         self.macaroon_root_key.expose_secret()

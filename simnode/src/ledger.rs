@@ -15,10 +15,11 @@ use crate::convert::invoice_to_rpc;
 use crate::journal::{Journal, JournalEntry};
 use crate::keys::{random_32, NodeKeys};
 use crate::state::{
-    ChannelState, ClosedChannelState, HtlcState, InvoiceState, PersistedState, StoredHopHint, StoredHtlc,
-    StoredInvoice, StoredPayment,
+    ChannelState, ClosedChannelState, CustomerInvoice, HtlcState, InvoiceState, PersistedState, StoredHopHint,
+    StoredHtlc, StoredInvoice, StoredPayment,
 };
 
+pub(crate) mod customer;
 mod faults;
 mod htlc_events;
 mod policy;
@@ -210,6 +211,7 @@ impl Ledger {
             touched: Vec::new(),
             payments: None,
             closed: None,
+            customers: None,
         }
     }
 
@@ -248,6 +250,7 @@ impl Ledger {
             invoices,
             payments: change.payments.as_ref().map(|_| self.state.payments.clone()),
             closed_channels: change.closed.as_ref().map(|_| self.state.closed_channels.clone()),
+            customer_invoices: change.customers.as_ref().map(|_| self.state.customer_invoices.clone()),
         };
         if let Err(e) = self.journal.append(&entry, &self.state) {
             tracing::error!(error = %e, "simnode: cannot persist state");
@@ -275,6 +278,9 @@ impl Ledger {
         }
         if let Some(closed) = change.closed {
             self.state.closed_channels = closed;
+        }
+        if let Some(customers) = change.customers {
+            self.state.customer_invoices = customers;
         }
         self.reindex();
     }
@@ -1021,4 +1027,6 @@ struct Change {
     payments: Option<Vec<StoredPayment>>,
     /// The closed-channel list before the change, when it closes a channel.
     closed: Option<Vec<ClosedChannelState>>,
+    /// The customer-invoice list before the change, when it touches it.
+    customers: Option<Vec<CustomerInvoice>>,
 }

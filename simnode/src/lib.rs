@@ -72,8 +72,9 @@ mod state;
 mod tls;
 mod topology;
 
-pub use control::client::{fault, pay};
+pub use control::client::{customer_invoice, customer_invoice_status, fault, pay};
 pub use control::{FaultCommand, PayOptions, PayOutcome, PayStatus};
 pub use error::SimNodeError;
+pub use ledger::customer::{CustomerInvoiceCreated, CustomerInvoiceRequest, CustomerInvoiceStatus};
 pub use macaroon::MacaroonKind;
 pub use node::{start, RunningNode, SimNodeConfig, MPP_TIMEOUT_ENV};

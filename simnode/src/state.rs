@@ -221,6 +221,27 @@ pub(crate) struct PersistedState {
     /// Channels that are closed (ClosedChannels), in closing order.
     #[serde(default)]
     pub(crate) closed_channels: Vec<ClosedChannelState>,
+    /// Invoices of the simulated remote customer node (`simnode invoice`), in creation order.
+    #[serde(default)]
+    pub(crate) customer_invoices: Vec<CustomerInvoice>,
+}
+
+/// An invoice of the simulated remote customer node, which our node pays (a refund).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CustomerInvoice {
+    #[serde(with = "hex32")]
+    pub(crate) payment_hash: [u8; 32],
+    #[serde(with = "hex32")]
+    pub(crate) preimage: [u8; 32],
+    pub(crate) payment_request: String,
+    /// 0 for a zero-amount invoice.
+    pub(crate) amount_msat: u64,
+    /// What arrived, msat (0 while unpaid).
+    pub(crate) paid_msat: u64,
+    /// Whether it was paid.
+    pub(crate) paid: bool,
+    pub(crate) created_ms: i64,
+    pub(crate) expiry_secs: u64,
 }
 
 /// How a channel was closed, as LND's `ChannelCloseSummary.ClosureType`.
@@ -316,6 +337,7 @@ impl PersistedState {
             channels,
             invoices: Vec::new(),
             payments: Vec::new(),
+            customer_invoices: Vec::new(),
             last_payment_index: 0,
             last_attempt_id: 0,
             closed_channels: Vec::new(),

@@ -24,17 +24,21 @@ pub enum EventKind {
     /// The liquidity manager found channels outside the liquidity bounds (about no invoice:
     /// its `ln_invoice_id` is empty and its body is not an [`EventBody`]).
     LiquidityAlert,
+    /// A paid POS sale was refunded, fully or in part (issue 36; like liquidity alerts, its
+    /// body is its own, not an [`EventBody`], and it names the sale in the body).
+    PaymentRefunded,
 }
 
 impl EventKind {
     /// Every event kind, in the order help texts list them.
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::InvoiceCreated,
         EventKind::PaymentReceived,
         EventKind::PaymentFailed,
         EventKind::InvoiceCancelled,
         EventKind::InvoiceSent,
         EventKind::LiquidityAlert,
+        EventKind::PaymentRefunded,
     ];
 
     /// The event name used in webhooks, the live stream and the database (`payment_received`, ...).
@@ -46,6 +50,7 @@ impl EventKind {
             EventKind::InvoiceCancelled => "invoice_cancelled",
             EventKind::InvoiceSent => "invoice_sent",
             EventKind::LiquidityAlert => "liquidity_alert",
+            EventKind::PaymentRefunded => "payment_refunded",
         }
     }
 
@@ -57,7 +62,7 @@ impl EventKind {
     /// Whether the event is about one of our invoices (it names it, and its body is an
     /// [`EventBody`]); only liquidity alerts are not.
     pub fn about_invoice(self) -> bool {
-        !matches!(self, EventKind::LiquidityAlert)
+        !matches!(self, EventKind::LiquidityAlert | EventKind::PaymentRefunded)
     }
 
     /// The states the invoice can be in once this event happened: one for most events; two for
@@ -75,7 +80,7 @@ impl EventKind {
                 InvoiceState::Canceled,
                 InvoiceState::Settled,
             ],
-            EventKind::LiquidityAlert => &[],
+            EventKind::LiquidityAlert | EventKind::PaymentRefunded => &[],
         }
     }
 
@@ -267,7 +272,8 @@ mod tests {
         assert_eq!(EventKind::parse("test"), None);
         assert_eq!(
             EventKind::names(", "),
-            "invoice_created, payment_received, payment_failed, invoice_cancelled, invoice_sent, liquidity_alert"
+            "invoice_created, payment_received, payment_failed, invoice_cancelled, invoice_sent, liquidity_alert, \
+             payment_refunded"
         );
         let ending: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.ends_invoice()).collect();
         assert_eq!(

@@ -9,6 +9,7 @@ pub mod login;
 pub mod not_found;
 pub mod payments;
 pub mod pos;
+pub mod refund;
 pub mod setting_labels;
 pub mod settings;
 pub mod staff;

@@ -101,6 +101,7 @@ pub fn PaymentsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <crate::pages::refund::RefundCard />
     }
 }
 

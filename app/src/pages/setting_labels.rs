@@ -130,6 +130,7 @@ const LABELS: &[(&str, Group)] = &[
     ("lightning_pay_page_requote", Group::Invoices),
     ("lightning_pos_expiry_minutes", Group::Pos),
     ("pos_max_amount_eur", Group::Pos),
+    ("pos_refund_max_fee_ppm", Group::Pos),
     ("lightning_webhook_enabled", Group::Webhooks),
     ("lightning_webhook_url", Group::Webhooks),
     ("lightning_webhook_secret", Group::Webhooks),

@@ -1,5 +1,6 @@
-//! `openfatture pos till add|set|list|remove`, `openfatture pos day` and `openfatture pos
-//! receipt`: the shop counter's tills, the day's figures and a paid sale's receipt (issue 36).
+//! `openfatture pos till add|set|list|remove`, `openfatture pos day`, `openfatture pos receipt`
+//! and `openfatture pos refund`: the shop counter's tills, the day's figures, a paid sale's
+//! receipt and refunds (issue 36).
 
 use clap::Subcommand;
 
@@ -7,7 +8,9 @@ use super::{CliError, Output};
 use crate::context::Services;
 use app::i18n::Lang;
 
-use crate::counter::{CounterError, DayFilter, DayReport, FiguresView, ReceiptShop};
+use crate::counter::{
+    CounterError, DayFilter, DayReport, FiguresView, ReceiptShop, RefundError, RefundRequest, RefundService,
+};
 use crate::render::{receipt_text, LINE_CHARS};
 use crate::store::TillRow;
 
@@ -43,6 +46,20 @@ pub enum PosCommand {
         /// The receipt's language: it (default) or en.
         #[arg(long, default_value = "it", value_parser = ["it", "en"])]
         lang: String,
+    },
+    /// Refund a paid sale, fully or in part, to the customer's BOLT11 or Lightning address.
+    Refund {
+        /// The sale's id (its Lightning invoice id).
+        sale_id: String,
+        /// EUR to refund, like 5.00 (never more than what is left of what was paid).
+        #[arg(long)]
+        amount_eur: String,
+        /// The customer's BOLT11 invoice (with or without amount) or Lightning address (name@domain).
+        #[arg(long)]
+        to: String,
+        /// Base URL used instead of https://DOMAIN for a Lightning address (tests only).
+        #[arg(long, hide = true)]
+        lnurl_base_url: Option<String>,
     },
 }
 
@@ -137,9 +154,71 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: PosComman
             )
             .await
         }
+        PosCommand::Refund {
+            sale_id,
+            amount_eur,
+            to,
+            lnurl_base_url,
+        } => refund(out, &services, store.clone(), sale_id, amount_eur, to, lnurl_base_url).await,
     };
     store.close().await;
     result
+}
+
+/// `pos refund`: first resolves refunds left `sending`, then sends this one.
+async fn refund(
+    out: &Output,
+    services: &Services<'_>,
+    store: crate::store::Store,
+    sale_id: String,
+    amount_eur: String,
+    to: String,
+    lnurl_base_url: Option<String>,
+) -> Result<(), CliError> {
+    let service = RefundService::new(
+        store,
+        services.lnd()?,
+        services.rates()?,
+        services.settings().pos_refund_max_fee_ppm,
+        lnurl_base_url,
+    );
+    service.resolve_sending().await.map_err(refund_error)?;
+    let request = RefundRequest {
+        sale_id,
+        amount_eur,
+        to,
+        by: "cli".to_string(),
+    };
+    let row = service.refund(&request).await.map_err(refund_error)?;
+    if out.json {
+        return out.print_json(&row);
+    }
+    if row.state == "sending" {
+        println!(
+            "⏳ Refund of {} EUR is still in flight (payment hash {}); it is resolved at the next start or `pos refund`.",
+            crate::store::cents_to_eur(row.amount_cents),
+            row.payment_hash
+        );
+        return Ok(());
+    }
+    println!(
+        "✅ Refunded {} EUR: {} sat at {} EUR/BTC ({}), fees {} msat (payment hash {}).",
+        crate::store::cents_to_eur(row.amount_cents),
+        row.amount_msat / 1000,
+        row.eur_per_btc,
+        row.rate_source,
+        row.fee_msat,
+        row.payment_hash
+    );
+    Ok(())
+}
+
+fn refund_error(error: RefundError) -> CliError {
+    match error {
+        RefundError::Store(e) => CliError::Store(e),
+        RefundError::Lnd(e) => CliError::Lnd(e),
+        other => CliError::Invalid(other.to_string()),
+    }
 }
 
 async fn till(out: &Output, counter: &crate::counter::CounterService, command: TillCommand) -> Result<(), CliError> {
@@ -280,8 +359,8 @@ fn print_day(report: &DayReport) {
 fn print_figures(title: &str, f: &FiguresView) {
     let vat: Vec<String> = f.vat_eur.iter().map(|(rate, eur)| format!("{rate}%: {eur}")).collect();
     println!(
-        "  {title}: {} sales, gross {} EUR, IVA {:.2} EUR [{}], net {} EUR, tips {} EUR, refunds {} EUR, \
-         {} sats received; {} expired, {} cancelled, {} open",
+        "  {title}: {} sales, gross {} EUR, IVA {:.2} EUR [{}], net {} EUR, tips {} EUR, refunds {} EUR \
+         ({} sat, fees {} sat), {} sats received; {} expired, {} cancelled, {} open",
         f.sales,
         f.gross_eur,
         f.vat_eur
@@ -292,6 +371,8 @@ fn print_figures(title: &str, f: &FiguresView) {
         f.net_eur,
         f.tips_eur,
         f.refunds_eur,
+        f.refunds_sat,
+        f.refund_fees_sat,
         f.sats_received,
         f.expired,
         f.cancelled,

@@ -111,6 +111,7 @@ settings! {
     gateway_public_names: Option<String> = (Text, None, PUBLIC, "Comma-separated host names (name or name:port) browsers may use to reach the web app besides its listen address and localhost, e.g. pos.shop.lan; other Host headers are refused (DNS rebinding)");
     lightning_pos_expiry_minutes: u64 = (U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)");
     pos_max_amount_eur: Decimal = (PositiveDecimal, Some("1000"), PUBLIC, "Largest POS sale a cashier may charge, EUR (admins are not capped by it)");
+    pos_refund_max_fee_ppm: u64 = (U64 { min: 0 }, Some("5000"), PUBLIC, "Highest routing fee of one refund, parts per million of the amount refunded");
     lightning_liquidity_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable automatic liquidity management");
     lightning_liquidity_min_ratio: Decimal = (Ratio, Some("0.2"), PUBLIC, "Lowest acceptable inbound (remote/capacity) ratio of a channel");
     lightning_liquidity_target_ratio: Decimal = (Ratio, Some("0.5"), PUBLIC, "Inbound (remote/capacity) ratio rebalancing aims for");

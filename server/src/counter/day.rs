@@ -40,6 +40,9 @@ struct Figures {
     tips_eur: Decimal,
     net_eur: Decimal,
     sats_received: u64,
+    refunds_eur: Decimal,
+    refunds_msat: u64,
+    refund_fees_msat: u64,
     expired: u64,
     cancelled: u64,
     open: u64,
@@ -55,6 +58,9 @@ impl Figures {
                 self.tips_eur += cents_to_eur(row.tip_cents);
                 self.net_eur += cents_to_eur(row.net_cents);
                 self.sats_received += u64::try_from(row.amt_paid_msat).unwrap_or(0) / 1000;
+                self.refunds_eur += cents_to_eur(row.refunded_cents);
+                self.refunds_msat += u64::try_from(row.refunded_msat).unwrap_or(0);
+                self.refund_fees_msat += u64::try_from(row.refund_fee_msat).unwrap_or(0);
             }
             Some(InvoiceState::Expired) => self.expired += 1,
             Some(InvoiceState::Canceled) => self.cancelled += 1,
@@ -75,8 +81,9 @@ impl Figures {
             tips_eur: eur(self.tips_eur),
             net_eur: eur(self.net_eur),
             total_eur: eur(self.gross_eur + self.tips_eur),
-            refunds_eur: eur(Decimal::ZERO),
-            refund_fees_sat: 0,
+            refunds_eur: eur(self.refunds_eur),
+            refunds_sat: self.refunds_msat / 1000,
+            refund_fees_sat: self.refund_fees_msat.div_ceil(1000),
             sats_received: self.sats_received,
             expired: self.expired,
             cancelled: self.cancelled,
@@ -108,8 +115,10 @@ pub struct FiguresView {
     pub net_eur: String,
     /// Gross + tips: what the customers paid.
     pub total_eur: String,
-    /// Refunded (none until refunds exist).
+    /// Refunded of these sales (succeeded refunds), EUR.
     pub refunds_eur: String,
+    /// Sats sent for those refunds (fees apart).
+    pub refunds_sat: u64,
     /// Routing fees paid for refunds, sats.
     pub refund_fees_sat: u64,
     /// What the node received for the paid sales, sats.

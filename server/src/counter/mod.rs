@@ -4,10 +4,15 @@
 
 mod day;
 mod receipt;
+mod refund;
 mod vat;
 
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};
 pub use receipt::{ReceiptShop, SaleReceipt, UNNOTED_SALE_MEMO};
+pub use refund::{
+    check_cap, check_invoice_amount, fee_limit_msat, lnurl_invoice, refund_left_cents, refund_msat, RefundError,
+    RefundRequest, RefundService, RefundTarget, AMOUNT_TOLERANCE_PPM, REFUND_TIMEOUT_SECS,
+};
 pub use vat::{split_gross, VatSplit};
 
 use app::model::VatRate;

@@ -445,6 +445,40 @@ impl AdminBackend for GatewayAdmin {
         })
     }
 
+    fn refund_sale(
+        &self,
+        sale_id: String,
+        amount_eur: String,
+        to: String,
+        by: String,
+    ) -> BackendFuture<'_, app::model::RefundView> {
+        Box::pin(async move {
+            let settings = self.current_settings().await;
+            let service = crate::counter::RefundService::new(
+                self.store.clone(),
+                self.lnd.clone(),
+                self.invoices.rates(),
+                settings.pos_refund_max_fee_ppm,
+                None,
+            );
+            let request = crate::counter::RefundRequest {
+                sale_id: sale_id.trim().to_string(),
+                amount_eur,
+                to,
+                by,
+            };
+            let row = service.refund(&request).await.map_err(AppError::from)?;
+            Ok(app::model::RefundView {
+                sale_id: row.invoice_id,
+                amount_eur: eur(crate::store::cents_to_eur(row.amount_cents)),
+                amount_sat: u64::try_from(row.amount_msat / 1000).unwrap_or(0),
+                fee_msat: u64::try_from(row.fee_msat).unwrap_or(0),
+                state: row.state,
+                payment_hash: row.payment_hash,
+            })
+        })
+    }
+
     fn new_payment_link(&self, invoice_id: String) -> BackendFuture<'_, PaymentLinkView> {
         Box::pin(async move {
             let id = invoice_id.trim();

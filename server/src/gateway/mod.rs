@@ -233,6 +233,22 @@ pub async fn start(
             return Err(e.into());
         }
     };
+    // Refunds left `sending` by a crash or a lost stream are resolved by their payment hash
+    // (TrackPaymentV2), never sent again.
+    let refunds = crate::counter::RefundService::new(
+        store.clone(),
+        node.client().clone(),
+        rates.clone(),
+        settings.pos_refund_max_fee_ppm,
+        None,
+    );
+    tokio::spawn(async move {
+        match refunds.resolve_sending().await {
+            Ok(rows) if !rows.is_empty() => tracing::info!(count = rows.len(), "refunds left sending were resolved"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot resolve the refunds left sending"),
+        }
+    });
     let invoice_service = services
         .invoices(store.clone(), node.client().clone(), rates)
         .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS))

@@ -260,6 +260,48 @@ impl From<crate::counter::CounterError> for AppError {
     }
 }
 
+impl From<crate::counter::RefundError> for AppError {
+    fn from(error: crate::counter::RefundError) -> Self {
+        use crate::counter::RefundError as E;
+        let invalid = |key: &str, values: &[(&str, &str)]| AppError::Invalid(Refusal::new(key, values));
+        match error {
+            E::Store(e) => e.into(),
+            E::Lnd(e) => e.into(),
+            E::BadAmount(_) => invalid("error.refund.bad_amount", &[]),
+            E::UnknownSale(id) => AppError::NotFound(Refusal::new("error.refund.unknown_sale", &[("id", &id)])),
+            E::NotSettled(id) => invalid("error.refund.not_settled", &[("id", &id)]),
+            E::OverCap { left_eur, .. } => invalid("error.refund.over_cap", &[("left", &format!("{left_eur:.2}"))]),
+            E::BadDestination(_) => invalid("error.refund.bad_destination", &[]),
+            E::BadInvoice(_) => invalid("error.refund.bad_invoice", &[]),
+            E::AmountMismatch {
+                invoice_sat,
+                computed_sat,
+                ..
+            } => invalid(
+                "error.refund.amount_mismatch",
+                &[
+                    ("invoice_sat", &invoice_sat.to_string()),
+                    ("sat", &computed_sat.to_string()),
+                ],
+            ),
+            E::SameInvoice => invalid("error.refund.same_invoice", &[]),
+            E::Expired => invalid("error.refund.expired", &[]),
+            E::Lnurl { address, reason } => {
+                tracing::warn!(%address, %reason, "refund to a Lightning address refused");
+                invalid("error.refund.address", &[("address", &address)])
+            }
+            E::Rate(reason) => {
+                tracing::warn!(%reason, "refund without a rate");
+                AppError::Unavailable(Refusal::code("error.refund.failed"))
+            }
+            E::PaymentFailed(reason) => {
+                tracing::warn!(%reason, "refund not paid");
+                AppError::Lightning(Refusal::code("error.refund.failed"))
+            }
+        }
+    }
+}
+
 /// An account refusal (`staff.refusal.*`): the role names joined with `lang`'s "or".
 pub(super) fn account_refusal(lang: Lang, error: AuthError) -> AppError {
     let code = |key: &str, values: &[(&str, &str)]| Refusal::new(key, values);

@@ -106,6 +106,15 @@ pub struct PosSaleRow {
     pub state: String,
     /// What the node received, msat.
     pub amt_paid_msat: i64,
+    /// Refunded of it (succeeded refunds), cents.
+    #[sqlx(default)]
+    pub refunded_cents: i64,
+    /// Sats sent for those refunds, msat.
+    #[sqlx(default)]
+    pub refunded_msat: i64,
+    /// Routing fees paid for those refunds, msat.
+    #[sqlx(default)]
+    pub refund_fee_msat: i64,
 }
 
 const SELECT_TILL: &str = "SELECT id, name, printer_address, vat_rate, created_at, auto_print FROM tills";
@@ -218,8 +227,14 @@ impl Store {
     pub async fn pos_sales_between(&self, from: i64, to: i64) -> Result<Vec<PosSaleRow>, StoreError> {
         Ok(sqlx::query_as::<_, PosSaleRow>(
             "SELECT s.invoice_id, s.till_name, s.cashier, s.gross_cents, s.vat_rate, s.vat_cents, s.net_cents, \
-             s.tip_cents, s.created_at, i.state, i.amt_paid_msat FROM pos_sales s \
+             s.tip_cents, s.created_at, i.state, i.amt_paid_msat, \
+             CAST(COALESCE(r.cents, 0) AS BIGINT) AS refunded_cents, \
+             CAST(COALESCE(r.msat, 0) AS BIGINT) AS refunded_msat, \
+             CAST(COALESCE(r.fee, 0) AS BIGINT) AS refund_fee_msat FROM pos_sales s \
              JOIN ln_invoices i ON i.id = s.invoice_id \
+             LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS cents, SUM(amount_msat) AS msat, \
+             SUM(fee_msat) AS fee FROM refunds WHERE state = 'succeeded' GROUP BY invoice_id) r \
+             ON r.invoice_id = s.invoice_id \
              WHERE s.created_at >= $1 AND s.created_at < $2 ORDER BY s.created_at, s.invoice_id",
         )
         .bind(from)

@@ -201,6 +201,22 @@ pub(super) async fn record_with_facts(
     Ok(id)
 }
 
+/// A new event id and the body of an event about no invoice: `fields` (a JSON object) plus
+/// `id`, `event` and `timestamp`.
+pub(super) fn unattached_payload(kind: EventKind, fields: serde_json::Value, at: i64) -> (String, String) {
+    let id = new_event_id();
+    let mut body = serde_json::Map::new();
+    body.insert("id".into(), serde_json::Value::String(id.clone()));
+    body.insert("event".into(), serde_json::Value::String(kind.as_str().into()));
+    body.insert("timestamp".into(), serde_json::Value::String(rfc3339(at)));
+    if let serde_json::Value::Object(extra) = fields {
+        for (k, v) in extra {
+            body.entry(k).or_insert(v);
+        }
+    }
+    (id, serde_json::Value::Object(body).to_string())
+}
+
 /// PostgreSQL channel on which gateways hear about new events (see [`Store::listen_url`]); the
 /// trigger of migration `0003_outbox_trigger` notifies it.
 pub const EVENTS_CHANNEL: &str = "openfatture_events";
@@ -258,18 +274,17 @@ impl Store {
     /// `id`, `event` and `timestamp`, and queues it for every enabled webhook endpoint whose
     /// filter accepts it, in one transaction. Returns the event id.
     pub async fn record_liquidity_alert(&self, fields: serde_json::Value, at: i64) -> Result<String, StoreError> {
-        let kind = EventKind::LiquidityAlert;
-        let id = new_event_id();
-        let mut body = serde_json::Map::new();
-        body.insert("id".into(), serde_json::Value::String(id.clone()));
-        body.insert("event".into(), serde_json::Value::String(kind.as_str().into()));
-        body.insert("timestamp".into(), serde_json::Value::String(rfc3339(at)));
-        if let serde_json::Value::Object(extra) = fields {
-            for (k, v) in extra {
-                body.entry(k).or_insert(v);
-            }
-        }
-        let payload = serde_json::Value::Object(body).to_string();
+        self.record_unattached(EventKind::LiquidityAlert, fields, at).await
+    }
+
+    /// Records an event about no invoice (its body is `fields` plus `id`, `event`, `timestamp`).
+    async fn record_unattached(
+        &self,
+        kind: EventKind,
+        fields: serde_json::Value,
+        at: i64,
+    ) -> Result<String, StoreError> {
+        let (id, payload) = unattached_payload(kind, fields, at);
         let mut tx = self.begin_write().await?;
         insert_event(tx.tx(), &id, kind, "", &payload, at).await?;
         self.commit_and_signal(tx).await?;

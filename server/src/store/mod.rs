@@ -16,6 +16,7 @@ mod payments;
 mod rate_evidence;
 mod rebalances;
 mod receipts;
+mod refunds;
 mod users;
 
 pub use app::model::{EventKind, InvoiceState};
@@ -33,6 +34,7 @@ pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};
 pub use rebalances::{NewRebalance, RebalanceTrigger};
 pub use receipts::ReceiptSaleRow;
+pub use refunds::{NewRefund, RefundRefusal, RefundRow, SaleRefundState};
 pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};

@@ -14,6 +14,7 @@
 mod common;
 mod counter;
 mod receipts;
+mod refunds;
 use common::log::CapturedLog;
 use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 

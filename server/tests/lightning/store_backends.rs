@@ -729,6 +729,46 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
         store.claim_receipt_auto_print(&invoice.id, 1_700_000_150).await?,
         store.claim_receipt_auto_print(&invoice.id, 1_700_000_151).await?
     ));
+    // Refunds (issue 36): capped at gross + tip (13.31), one per payment hash, the event with
+    // the result.
+    let refund = |hash: &str, cents: i64| openfatture::store::NewRefund {
+        invoice_id: invoice.id.clone(),
+        payment_hash: hash.repeat(32),
+        payment_request: format!("lnbcrt-{hash}"),
+        destination: format!("lnbcrt-{hash}"),
+        amount_cents: cents,
+        amount_msat: cents * 22_222,
+        eur_per_btc: "45000".into(),
+        rate_source: "fallback".into(),
+        rate_at: 1_700_000_140,
+        created_by: "admin".into(),
+        created_at: 1_700_000_140,
+    };
+    let first = store.insert_refund(&refund("e1", 500)).await?;
+    seen.push(format!("refund {:?}", first.map(|r| r.state)));
+    seen.push(format!(
+        "same {:?}",
+        store.insert_refund(&refund("e1", 100)).await?.err()
+    ));
+    seen.push(format!(
+        "over {:?}",
+        store.insert_refund(&refund("e2", 900)).await?.err()
+    ));
+    let done = store
+        .finish_refund(&"e1".repeat(32), true, 1_500, 1, None, 1_700_000_150)
+        .await?
+        .map(|r| (r.state, r.fee_msat, r.fee_cents));
+    seen.push(format!("finished {done:?}"));
+    let again = store
+        .finish_refund(&"e1".repeat(32), false, 0, 0, Some("late"), 1_700_000_160)
+        .await?
+        .map(|r| r.state);
+    seen.push(format!("final stays {again:?}"));
+    seen.push(format!("sending {}", store.refunds_sending().await?.len()));
+    let refunded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'payment_refunded'")
+        .fetch_one(store.pool())
+        .await?;
+    seen.push(format!("events {refunded}"));
     seen.push(format!(
         "removed {}",
         matches!(store.remove_till("Banco").await?, TillOutcome::Done(_))
@@ -740,7 +780,7 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
     seen.push(format!("left {:?}", names(store.tills().await?)));
     for row in store.pos_sales_between(1_700_000_000, 1_700_000_200).await? {
         seen.push(format!(
-            "sale {} {} {} {} {} {} {} {} {}",
+            "sale {} {} {} {} {} {} {} {} {} refunded {} {} {}",
             row.till_name,
             row.cashier,
             row.gross_cents,
@@ -749,7 +789,10 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
             row.net_cents,
             row.tip_cents,
             row.state,
-            row.amt_paid_msat
+            row.amt_paid_msat,
+            row.refunded_cents,
+            row.refunded_msat,
+            row.refund_fee_msat
         ));
     }
     seen.push(format!(
@@ -774,10 +817,17 @@ async fn tills_and_pos_sales_behave_alike_on_sqlite_and_postgres() -> TestResult
             "receipt tokens true None",
             "receipt sale Banco 1210 None 1",
             "auto-print claims true false",
+            "refund Ok(\"sending\")",
+            "same Some(SameInvoice)",
+            "over Some(OverCap { left_cents: 831 })",
+            "finished Some((\"succeeded\", 1500, 1))",
+            "final stays Some(\"succeeded\")",
+            "sending 0",
+            "events 1",
             "removed true",
             "last true",
             "left [\"Cassa/22/None\"]",
-            "sale Banco anna 1210 10 110 1100 121 SETTLED 29578000",
+            "sale Banco anna 1210 10 110 1100 121 SETTLED 29578000 refunded 500 11111000 1500",
             "outside 0",
         ]
     );

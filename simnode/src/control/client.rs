@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{ControlFile, ErrorBody, FaultCommand, PayOptions, PayOutcome, PayRequest};
 use crate::error::SimNodeError;
 use crate::files::DataPaths;
+use crate::ledger::customer::{CustomerInvoiceCreated, CustomerInvoiceRequest, CustomerInvoiceStatus};
 
 /// Pays `bolt11` (one of the node's own invoices) as a simulated customer would.
 ///
@@ -21,6 +22,20 @@ pub async fn pay(data_dir: &Path, bolt11: &str, opts: PayOptions) -> Result<PayO
         options: opts,
     };
     post(data_dir, "/v1/pay", &body).await
+}
+
+/// Issues an invoice of the simulated remote customer node, which our node can pay.
+pub async fn customer_invoice(
+    data_dir: &Path,
+    req: &CustomerInvoiceRequest,
+) -> Result<CustomerInvoiceCreated, SimNodeError> {
+    post(data_dir, "/v1/customer_invoice", req).await
+}
+
+/// Whether the customer invoice `bolt11` was paid, and how much arrived.
+pub async fn customer_invoice_status(data_dir: &Path, bolt11: &str) -> Result<CustomerInvoiceStatus, SimNodeError> {
+    let body = serde_json::json!({ "payment_request": bolt11.trim() });
+    post(data_dir, "/v1/customer_invoice_status", &body).await
 }
 
 /// Injects a fault into the running node's gRPC surface.

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::{ErrorBody, FaultCommand, PayRequest};
 use crate::convert::{activity_event, closed_event, closed_graph_update};
 use crate::core::{now_ms, NodeCore};
+use crate::ledger::customer::CustomerInvoiceRequest;
 use crate::ledger::LedgerError;
 
 /// What every handler needs.
@@ -26,6 +27,8 @@ pub(crate) fn router(core: Arc<NodeCore>, token: SecretString) -> Router {
     Router::new()
         .route("/v1/pay", post(pay))
         .route("/v1/fault", post(fault))
+        .route("/v1/customer_invoice", post(customer_invoice))
+        .route("/v1/customer_invoice_status", post(customer_invoice_status))
         .with_state(ControlState {
             core,
             token: Arc::new(token),
@@ -77,6 +80,41 @@ async fn pay(State(state): State<ControlState>, headers: HeaderMap, Json(req): J
         }
         Err(LedgerError::Payment(message)) => error(StatusCode::UNPROCESSABLE_ENTITY, "payment_failed", message),
         Err(other) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string()),
+    }
+}
+
+async fn customer_invoice(
+    State(state): State<ControlState>,
+    headers: HeaderMap,
+    Json(req): Json<CustomerInvoiceRequest>,
+) -> Response {
+    if !authorized(&headers, &state.token) {
+        return unauthorized();
+    }
+    match state.core.ledger().add_customer_invoice(&req, now_ms()) {
+        Ok(created) => (StatusCode::OK, Json(created)).into_response(),
+        Err(LedgerError::Persist(message)) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", message),
+        Err(other) => error(StatusCode::BAD_REQUEST, "bad_request", other.to_string()),
+    }
+}
+
+/// Body of `POST /v1/customer_invoice_status`.
+#[derive(serde::Deserialize)]
+struct StatusRequest {
+    payment_request: String,
+}
+
+async fn customer_invoice_status(
+    State(state): State<ControlState>,
+    headers: HeaderMap,
+    Json(req): Json<StatusRequest>,
+) -> Response {
+    if !authorized(&headers, &state.token) {
+        return unauthorized();
+    }
+    match state.core.ledger().customer_invoice_status(&req.payment_request) {
+        Ok(status) => (StatusCode::OK, Json(status)).into_response(),
+        Err(other) => error(StatusCode::BAD_REQUEST, "bad_request", other.to_string()),
     }
 }
 

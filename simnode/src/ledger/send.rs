@@ -57,6 +57,15 @@ pub(super) fn link_chan_id(a: &ChannelState, b: &ChannelState) -> u64 {
     (u64::from_be_bytes(bytes) & 0x0000_00ff_ffff_0000) | (900u64 << 40)
 }
 
+/// The short channel id simnode shows for the (unsimulated) channel between a peer and a node
+/// behind it (the customer).
+pub(super) fn link_chan_id_to(a: &ChannelState, node: &str) -> u64 {
+    let digest = sha256::Hash::hash(format!("simnode-link:{}:{node}", a.chan_id).as_bytes()).to_byte_array();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(bytes) & 0x0000_00ff_ffff_0000) | (900u64 << 40)
+}
+
 impl Ledger {
     /// The payment with this hash, as LND reports it (TrackPaymentV2).
     pub(crate) fn payment(&self, hash: &[u8; 32]) -> Option<lnrpc::Payment> {
@@ -95,6 +104,10 @@ impl Ledger {
             None => req.amt_msat,
         };
         let to_self = decoded.destination == self.keys.node_public();
+        let to_customer = self
+            .keys
+            .customer_public()
+            .is_ok_and(|customer| customer == decoded.destination);
         if to_self && !req.allow_self_payment {
             return Err(LedgerError::Invalid("self-payments not allowed".into()));
         }
@@ -124,6 +137,9 @@ impl Ledger {
         let now_ns = now_ms.saturating_mul(1_000_000);
         let mut change = self.begin();
         self.touch_payments(&mut change);
+        if to_customer {
+            change.customers = Some(self.state.customer_invoices.clone());
+        }
         // A payment to ourselves settles our own invoice with the same hash.
         if let Some(&idx) = self.by_hash.get(&hash) {
             self.touch(&mut change, idx);
@@ -146,6 +162,14 @@ impl Ledger {
 
         let outcome = if timed_out {
             Err(PaymentFailureReason::FailureReasonTimeout)
+        } else if to_customer {
+            self.route_customer_payment(
+                &mut payment,
+                &req.outgoing_chan_ids,
+                req.fee_limit_msat,
+                amount_msat,
+                now_ns,
+            )
         } else if to_self {
             self.route_self_payment(&mut payment, req, last_hop.as_deref(), amount_msat, now_ns)
         } else {

@@ -9,6 +9,7 @@
 mod common;
 
 mod cli;
+mod customer;
 mod faults;
 mod invoices;
 mod macaroons;
