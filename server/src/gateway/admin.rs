@@ -22,7 +22,7 @@ use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService, LinkOutcome, LinkService};
 use crate::liquidity;
 use crate::lnd::LndClient;
-use crate::store::{Delivery, Fattura, InvoiceState, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
+use crate::store::{Delivery, Fattura, InvoiceState, ListOrder, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
 use crate::time::{rfc3339, rfc3339_ms};
 use crate::webhooks::{self, Dispatcher};
 
@@ -322,9 +322,14 @@ impl AdminBackend for GatewayAdmin {
             let search = search.trim();
             let found = self
                 .store
-                .list_fatture((!search.is_empty()).then_some(search), LIST_LIMIT, 0)
+                .fattura_page(
+                    (!search.is_empty()).then_some(search),
+                    ListOrder::NewestFirst,
+                    None,
+                    LIST_LIMIT,
+                )
                 .await?;
-            Ok(found.iter().map(fattura_view).collect())
+            Ok(found.rows.iter().map(fattura_view).collect())
         })
     }
 
@@ -358,7 +363,7 @@ impl AdminBackend for GatewayAdmin {
                 limit: LIST_LIMIT,
                 ..LnInvoiceFilter::default()
             };
-            let invoices = self.store.list_ln_invoices(&filter).await?;
+            let invoices = self.store.ln_invoice_page(&filter).await?.rows;
             let mut fatture: HashMap<i64, Option<Fattura>> = HashMap::new();
             let mut rows = Vec::new();
             for invoice in &invoices {
@@ -474,7 +479,7 @@ impl AdminBackend for GatewayAdmin {
 
     fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>> {
         Box::pin(async move {
-            let payments = self.store.recent_payments(limit.clamp(1, LIST_LIMIT), 0).await?;
+            let payments = self.store.recent_payments(limit.clamp(1, LIST_LIMIT)).await?;
             let mut rows = Vec::with_capacity(payments.len());
             for payment in &payments {
                 let row = export::payment_row(&self.store, payment).await?;
