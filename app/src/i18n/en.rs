@@ -178,7 +178,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("invoices.column.status", "Status"),
     ("invoices.column.id", "ID"),
     ("invoices.column.created", "Created"),
-    ("invoices.search_numero_or_client", "Search numero or client"),
+    ("invoices.search_numero_or_client", "Search: numero, client, P.IVA, id or payment hash starts with"),
     ("invoices.lightning_status", "Lightning status"),
     ("invoices.all", "All"),
     ("invoices.eur_invoices", "EUR invoices"),
@@ -761,4 +761,14 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("share.sending", "Sending…"),
     ("share.sent", "Payment link and courtesy copy sent to {address}."),
     ("share.attempts", "Lightning invoices of this fattura"),
+    // issue 37 (lists37): keyset pages and prefix search of the back-office lists
+    ("lists.previous", "Previous"),
+    ("lists.next", "Next"),
+    ("lists.total", "{count} in all"),
+    ("lists.order", "Order"),
+    ("lists.newest_first", "Newest first"),
+    ("lists.oldest_first", "Oldest first"),
+    ("lists.search_payments", "Payment hash, numero, client or P.IVA starts with"),
+    ("error.list.bad_order", "Unknown order '{order}': use newest or oldest"),
+    ("error.list.bad_cursor", "This page link is not valid any more: go back to the first page"),
 ];

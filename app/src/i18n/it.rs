@@ -181,7 +181,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("invoices.column.status", "Stato"),
     ("invoices.column.id", "ID"),
     ("invoices.column.created", "Creata"),
-    ("invoices.search_numero_or_client", "Cerca numero o cliente"),
+    ("invoices.search_numero_or_client", "Cerca: numero, cliente, P.IVA, id o hash del pagamento inizia con"),
     ("invoices.lightning_status", "Stato Lightning"),
     ("invoices.all", "Tutti"),
     ("invoices.eur_invoices", "Fatture in euro"),
@@ -763,4 +763,14 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("share.sending", "Invio in corso…"),
     ("share.sent", "Link di pagamento e copia di cortesia inviati a {address}."),
     ("share.attempts", "Fatture Lightning di questa fattura"),
+    // issue 37 (lists37): pagine a cursore e ricerca per prefisso degli elenchi del back office
+    ("lists.previous", "Precedente"),
+    ("lists.next", "Successiva"),
+    ("lists.total", "{count} in tutto"),
+    ("lists.order", "Ordine"),
+    ("lists.newest_first", "Prima i più recenti"),
+    ("lists.oldest_first", "Prima i più vecchi"),
+    ("lists.search_payments", "Hash del pagamento, numero, cliente o P.IVA inizia con"),
+    ("error.list.bad_order", "Ordine '{order}' sconosciuto: usa newest o oldest"),
+    ("error.list.bad_cursor", "Questo collegamento alla pagina non è più valido: torna alla prima pagina"),
 ];
