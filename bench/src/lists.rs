@@ -113,10 +113,10 @@ pub async fn fill(db: &Path, invoices: u64) -> Result<Filled> {
                 .unwrap_or_default()
                 .date_naive();
             let (client, piva) = client_of(f);
-            let cents: i64 = rng.random_range(1_000..500_000);
+            let cents: i64 = rng.gen_range(1_000..500_000);
             query = query
                 .bind(i64::try_from(f + 1)?)
-                .bind(format!("{}/{:06}", date.format("%Y"), f + 1))
+                .bind(format!("F{:07}/{}", f + 1, date.format("%Y")))
                 .bind(date.format("%Y").to_string().parse::<i64>()?)
                 .bind(date.format("%Y-%m-%d").to_string())
                 .bind(client)
@@ -151,19 +151,19 @@ pub async fn fill(db: &Path, invoices: u64) -> Result<Filled> {
         let mut query = sqlx::query(&sql);
         let mut paid = Vec::new();
         for x in n..n + rows {
-            let created = start + i64::try_from(x)? * step + rng.random_range(0..step);
+            let created = start + i64::try_from(x)? * step + rng.gen_range(0..step);
             let fattura = (x % INVOICES_PER_FATTURA == 0 && x / INVOICES_PER_FATTURA < fatture)
                 .then(|| i64::try_from(x / INVOICES_PER_FATTURA + 1))
                 .transpose()?;
             let state = state_of(x);
-            let cents: i64 = rng.random_range(100..20_000);
+            let cents: i64 = rng.gen_range(100..20_000);
             let msat = cents * 22_223; // 45,000 EUR/BTC: 1 cent = 22.2 sat.
             let id = match fattura {
                 Some(f) => format!("{}/{:06}-LN", "B", f),
                 None => format!("LN-{:07}", x + 1),
             };
-            let hash = format!("{:016x}{:048x}", rng.random::<u64>(), x);
-            let settled = (state == "SETTLED").then_some(created + rng.random_range(5..600));
+            let hash = format!("{:016x}{:048x}", rng.r#gen::<u64>(), x);
+            let settled = (state == "SETTLED").then_some(created + rng.gen_range(5..600));
             query = query
                 .bind(id.clone())
                 .bind(fattura)
@@ -226,6 +226,9 @@ pub async fn fill(db: &Path, invoices: u64) -> Result<Filled> {
         took,
     })
 }
+
+/// A list to time: its label, endpoint and form.
+type Listed<'a, L> = (L, &'static str, Vec<(&'a str, &'a str)>);
 
 /// One timed list request: its label, endpoint and form.
 #[derive(Debug, Clone)]
@@ -304,7 +307,7 @@ pub async fn run(http: &reqwest::Client, base_url: &str, cookie: &str, rounds: u
     let page_target = Duration::from_millis(10);
     let search_target = Duration::from_millis(20);
     let mut probes: Vec<(Probe, bool, Duration)> = Vec::new();
-    let lists: [(&str, &'static str, Vec<(&str, &str)>); 5] = [
+    let lists: [Listed<&str>; 5] = [
         (
             "Lightning invoices, all states",
             "admin_ln_invoices",
@@ -346,36 +349,43 @@ pub async fn run(http: &reqwest::Client, base_url: &str, cookie: &str, rounds: u
         }
     }
     let (_, sample_piva) = client_of(5);
-    let searches: [(&str, &'static str, Vec<(&str, &str)>); 6] = [
+    // A hash prefix that exists: six hex digits of the newest payment's hash.
+    let newest = call(http, base_url, cookie, "admin_payments", &form(&[("limit", "1")])).await?;
+    let hash = newest["rows"][0]["payment_hash"]
+        .as_str()
+        .unwrap_or("abcdef")
+        .to_string();
+    let hash_prefix = hash.get(..6).unwrap_or("abcdef").to_string();
+    let searches: [Listed<String>; 6] = [
         (
-            "search fatture by numero prefix `2025/0001`",
+            "search fatture by numero prefix `F00001`".into(),
             "admin_fatture",
-            vec![("search", "2025/0001")],
+            vec![("search", "F00001")],
         ),
         (
-            "search fatture by client prefix `ross`",
+            "search fatture by client prefix `ross`".into(),
             "admin_fatture",
             vec![("search", "ross")],
         ),
         (
-            "search fatture by P.IVA prefix",
+            "search fatture by P.IVA prefix `IT1000000`".into(),
             "admin_fatture",
             vec![("search", &sample_piva[..9])],
         ),
         (
-            "search Lightning invoices by payment hash prefix `abcd`",
+            "search Lightning invoices by payment hash prefix (6 hex digits)".into(),
             "admin_ln_invoices",
-            vec![("state", ""), ("search", "abcd")],
+            vec![("state", ""), ("search", &hash_prefix)],
         ),
         (
-            "search Lightning invoices by client prefix `verdi`",
+            "search Lightning invoices by client prefix `verdi`".into(),
             "admin_ln_invoices",
             vec![("state", ""), ("search", "verdi")],
         ),
         (
-            "search payments by payment hash prefix `abcd`",
+            "search payments by payment hash prefix (6 hex digits)".into(),
             "admin_payments",
-            vec![("search", "abcd")],
+            vec![("search", &hash_prefix)],
         ),
     ];
     for (label, endpoint, f) in &searches {
@@ -383,7 +393,7 @@ pub async fn run(http: &reqwest::Client, base_url: &str, cookie: &str, rounds: u
         f.push(("limit".into(), PAGE_ROWS.into()));
         probes.push((
             Probe {
-                label: label.to_string(),
+                label: label.clone(),
                 endpoint,
                 form: f,
             },

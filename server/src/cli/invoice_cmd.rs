@@ -13,8 +13,6 @@ use crate::invoices::{add_manual, ManualError, ManualFattura};
 use crate::invoices::{import_named, refused, FileResult, ImportOptions};
 use crate::store::{Fattura, Store};
 
-/// Rows per page of `invoice list` unless `--limit` says otherwise.
-
 /// `openfatture invoice ...`
 #[derive(Debug, Subcommand)]
 pub enum InvoiceCommand {

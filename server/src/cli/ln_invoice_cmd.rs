@@ -15,8 +15,6 @@ use crate::invoices::{payment_url, CreateRequest, Created, InvoiceService, LinkO
 use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store};
 use crate::time::rfc3339;
 
-/// Rows per page unless `--limit` says otherwise.
-
 /// The help of `lightning invoice list --status`: every invoice state, from [`InvoiceState::ALL`].
 pub fn status_help() -> String {
     format!("Only this state: {}.", InvoiceState::names(", ", true))

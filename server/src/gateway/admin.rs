@@ -767,9 +767,12 @@ impl AdminBackend for GatewayAdmin {
     }
 }
 
+/// A list request checked: search, order, cursor, page size.
+type ListParts<'a> = (Option<&'a str>, ListOrder, Option<PageCursor>, u32);
+
 /// The checked parts of a list request: the search (`None` when blank), the order, the cursor and
 /// the page size (the default for 0, at most [`LIST_LIMIT`]).
-fn list_parts(page: &ListRequest) -> Result<(Option<&str>, ListOrder, Option<PageCursor>, u32), AppError> {
+fn list_parts(page: &ListRequest) -> Result<ListParts<'_>, AppError> {
     let search = Some(page.search.trim()).filter(|s| !s.is_empty());
     let order = ListOrder::parse(&page.order)
         .ok_or_else(|| AppError::Invalid(Refusal::new("error.list.bad_order", &[("order", page.order.trim())])))?;

@@ -468,7 +468,7 @@ impl Store {
                 found.push(Fattura::try_from(row)?);
             }
         }
-        found.sort_by(|a, b| (b.data, b.id).cmp(&(a.data, a.id)));
+        found.sort_by_key(|f| std::cmp::Reverse((f.data, f.id)));
         found.dedup_by_key(|f| f.id);
         found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(found)

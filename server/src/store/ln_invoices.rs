@@ -680,9 +680,8 @@ fn list_query(backend: super::Backend, filter: &LnInvoiceFilter) -> Result<super
         filter.order,
         filter.after.as_ref(),
         first,
-        false,
         &mut binds,
-    )?;
+    );
     conditions.extend(after);
     name.push_str(match filter.order {
         super::ListOrder::NewestFirst => " newest",

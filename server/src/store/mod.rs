@@ -14,6 +14,7 @@ mod links;
 mod ln_invoices;
 mod pages;
 mod payments;
+mod plans;
 mod rate_evidence;
 mod rebalances;
 mod users;

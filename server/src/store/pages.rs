@@ -172,18 +172,12 @@ pub(crate) fn keyset(
     order: ListOrder,
     cursor: Option<&PageCursor>,
     first: usize,
-    key_is_int: bool,
     binds: &mut Vec<Bind>,
-) -> Result<(Option<String>, String), BadCursor> {
+) -> (Option<String>, String) {
     let condition = match cursor {
         Some(cursor) => {
             binds.push(Bind::Int(cursor.at));
-            if key_is_int {
-                let id = cursor.key.parse::<i64>().map_err(|_| BadCursor(cursor.encode()))?;
-                binds.push(Bind::Int(id));
-            } else {
-                binds.push(Bind::Text(cursor.key.clone()));
-            }
+            binds.push(Bind::Text(cursor.key.clone()));
             Some(format!(
                 "({at}, {key}{key_collate}) {} (${first}, ${})",
                 order.after(),
@@ -193,7 +187,7 @@ pub(crate) fn keyset(
         None => None,
     };
     let dir = order.sql();
-    Ok((condition, format!("ORDER BY {at} {dir}, {key}{key_collate} {dir}")))
+    (condition, format!("ORDER BY {at} {dir}, {key}{key_collate} {dir}"))
 }
 
 /// The bounds of a prefix range: `[prefix, prefix || U+10FFFF)`. `None` for an empty prefix.
@@ -255,32 +249,6 @@ impl Store {
             }
         }
         Ok(counts)
-    }
-
-    /// Every query the lists run (each list, state filter, order, with and without a cursor, and
-    /// each search), as [`Store::explain`] takes them: for the test that proves their plans.
-    pub fn list_queries(&self) -> Vec<ListQuery> {
-        let mut all = super::ln_invoices::list_queries(self.backend);
-        all.extend(super::fatture::list_queries(self.backend));
-        all.extend(super::payments::list_queries(self.backend));
-        all
-    }
-
-    /// The plan the database chooses for `query`, one line per node (`EXPLAIN QUERY PLAN` on
-    /// SQLite, `EXPLAIN` on PostgreSQL).
-    pub async fn explain(&self, query: &ListQuery) -> Result<Vec<String>, StoreError> {
-        let sql = match self.backend {
-            Backend::Sqlite => format!("EXPLAIN QUERY PLAN {}", query.sql),
-            Backend::Postgres => format!("EXPLAIN {}", query.sql),
-        };
-        let explained = ListQuery { sql, ..query.clone() };
-        let rows = explained.query().fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|row| match self.backend {
-                Backend::Sqlite => row.try_get::<String, _>(3).map_err(StoreError::from),
-                Backend::Postgres => row.try_get::<String, _>(0).map_err(StoreError::from),
-            })
-            .collect()
     }
 }
 

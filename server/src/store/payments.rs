@@ -250,8 +250,7 @@ fn page_query(
 ) -> Result<super::ListQuery, StoreError> {
     let mut binds = Vec::new();
     let c = super::pages::c_collate(backend);
-    let (condition, order_by) =
-        super::pages::keyset("settled_at", "payment_hash", c, order, after, 1, false, &mut binds)?;
+    let (condition, order_by) = super::pages::keyset("settled_at", "payment_hash", c, order, after, 1, &mut binds);
     binds.push(super::pages::Bind::Int(i64::from(limit)));
     let where_ = condition.map(|c| format!(" WHERE {c}")).unwrap_or_default();
     Ok(super::ListQuery::new(

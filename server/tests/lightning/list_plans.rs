@@ -130,7 +130,7 @@ fn fattura(n: u32) -> NewFattura {
         numero: format!("F{n:03}"),
         data: NaiveDate::from_ymd_opt(2025, 1, 1 + n % 28).unwrap_or_default(),
         cedente_piva: "IT01234567890".into(),
-        client_name: if n % 2 == 0 {
+        client_name: if n.is_multiple_of(2) {
             "Rossi Srl".into()
         } else {
             "Bianchi SpA".into()
@@ -297,8 +297,8 @@ async fn pages_searches_and_counts(store: &Store) -> TestResult {
     };
     let found = store.ln_invoice_page(&by_hash(hash.to_uppercase())).await?;
     assert_eq!(
-        found.rows.iter().map(|r| r.payment_hash.clone()).collect::<Vec<_>>(),
-        [hash.clone()]
+        found.rows.iter().map(|r| r.payment_hash.as_str()).collect::<Vec<_>>(),
+        [hash.as_str()]
     );
     // "…abc01": abc010 to abc015 (abc016 was deleted), newest first.
     let found = store
