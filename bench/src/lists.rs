@@ -431,7 +431,7 @@ pub async fn run(http: &reqwest::Client, base_url: &str, cookie: &str, rounds: u
 /// The results as a `bench/RESULTS.md` section.
 pub fn markdown(filled: &Filled, measured: &Result<Vec<Measured>, String>, rounds: usize) -> String {
     let mut out = format!(
-        "## (9) Lists and search on a full store (issue 37)\n\n{} Lightning invoices over three years \
+        "## Lists and search on a full store (issue 37)\n\n{} Lightning invoices over three years \
          (70 % SETTLED, 15 % EXPIRED, 10 % CANCELED, 4 % OPEN, 1 % PENDING), {} fatture, {} payments, \
          written straight into the SQLite file in {:.1} s (one transaction, {BATCH_ROWS}-row prepared \
          inserts). Each row: {rounds} calls after one untimed call, round trip over loopback HTTP with a \

@@ -466,7 +466,7 @@ async fn measure_lists(bin: &Path, site_root: &Path, count: u64, rounds: usize) 
         Ok::<_, anyhow::Error>(lists::markdown(&filled, &measured, rounds))
     }
     .await;
-    result.unwrap_or_else(|e| format!("## (9) Lists and search on a full store (issue 37)\n\nnot measured: {e:#}\n"))
+    result.unwrap_or_else(|e| format!("## Lists and search on a full store (issue 37)\n\nnot measured: {e:#}\n"))
 }
 
 #[tokio::main]
