@@ -126,6 +126,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// A query named `name`, answered by one of `indexes`.
     pub(crate) fn new(name: String, sql: String, binds: Vec<Bind>, indexes: &[&'static str]) -> ListQuery {
         ListQuery {
             name,

@@ -785,6 +785,12 @@ async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult
         .await?;
     assert_eq!(status, 400, "{body}");
     assert!(error_text(&body).contains("page link is not valid"), "{body}");
+    // A well-formed cursor whose key is not a fattura's row id ("x", hex 78) is refused as well.
+    let (status, body, _) = web
+        .call("admin_fatture", Some(&admin), &[("search", ""), ("after", "739000.78")])
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(error_text(&body).contains("page link is not valid"), "{body}");
     for needle in ["zanzibar", "OLD-1", "old-1-ln"] {
         let found = web
             .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", needle)])
