@@ -9,20 +9,36 @@ use crate::backend::BackendFuture;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{
-    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, LnInvoiceInfo, LnInvoiceView,
+    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView,
     NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
 };
+
+/// Which page of a list a server function asks for (as typed: the gateway checks it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    /// Prefix to search ('' for the whole list).
+    pub search: String,
+    /// `newest` (or '') or `oldest`.
+    pub order: String,
+    /// The cursor of the page before ('' for the first page).
+    pub after: String,
+    /// Rows per page (0: [`crate::model::LIST_PAGE_ROWS`]).
+    pub limit: u32,
+}
 
 /// The gateway's admin services as the web app sees them. Every method is called only after the
 /// server function has checked the admin role. No method ever returns a secret.
 pub trait AdminBackend: Send + Sync + 'static {
-    /// EUR invoices whose numero or client contains `search` ('' for all), newest first.
-    fn list_fatture(&self, search: String) -> BackendFuture<'_, Vec<FatturaView>>;
+    /// A page of EUR invoices by date: `order` `newest` (or '') / `oldest`, after cursor `after`
+    /// ('' for the first page), `limit` rows (0: the default); with a `search`, those whose
+    /// numero, client or P.IVA starts with it.
+    fn list_fatture(&self, page: ListRequest) -> BackendFuture<'_, ListPage<FatturaView>>;
     /// How the EUR invoice with row id `id` is to be paid: its amount-due derivation and
     /// instalments (`None` for an invoice added by hand, which has neither).
     fn fattura_due(&self, id: i64) -> BackendFuture<'_, Option<FatturaDueView>>;
-    /// Lightning invoices, newest first, filtered by state ('' for all) and numero/client search.
-    fn list_ln_invoices(&self, state: String, search: String) -> BackendFuture<'_, Vec<LnInvoiceView>>;
+    /// A page of Lightning invoices in `state` ('' for all), as [`AdminBackend::list_fatture`];
+    /// a search matches the id or payment hash prefix, or the fattura's numero, client or P.IVA.
+    fn list_ln_invoices(&self, state: String, page: ListRequest) -> BackendFuture<'_, ListPage<LnInvoiceView>>;
     /// Creates (or reuses) a Lightning invoice for an EUR invoice; '' means "default" for
     /// `anno`, `amount_eur` (what is still due) and `expiry_hours`.
     fn create_ln_invoice(
@@ -53,8 +69,9 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// Emails the courtesy copy with a new payment link to `address` over the `smtp_*` settings;
     /// nothing changes when the address, the settings or the SMTP server refuse.
     fn email_payment_link(&self, invoice_id: String, address: String) -> BackendFuture<'_, PaymentLinkView>;
-    /// The most recent payments, at most `limit`.
-    fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>>;
+    /// A page of payments by settle time, as [`AdminBackend::list_fatture`]; a search matches
+    /// the payment hash prefix or the fattura's numero, client or P.IVA.
+    fn list_payments(&self, page: ListRequest) -> BackendFuture<'_, ListPage<PaymentView>>;
     /// Every payment as the accountant's CSV.
     fn payments_csv(&self) -> BackendFuture<'_, String>;
     /// Channel liquidity of the node.

@@ -56,7 +56,7 @@ pub async fn time_list(
         let response = http
             .post(format!("{base_url}/api/admin_ln_invoices"))
             .header("cookie", cookie)
-            .form(&[("state", state), ("search", "")])
+            .form(&[("state", state), ("search", ""), ("limit", "500")])
             .send()
             .await?;
         let status = response.status();

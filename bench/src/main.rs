@@ -15,6 +15,7 @@
 
 mod gateway;
 mod listing;
+mod lists;
 mod load;
 mod rates;
 mod report;
@@ -62,6 +63,9 @@ struct Options {
     bin: Option<PathBuf>,
     quotes: usize,
     rates_only: bool,
+    lists: u64,
+    list_rounds: usize,
+    lists_only: bool,
 }
 
 fn parse_options() -> Result<Options> {
@@ -78,6 +82,10 @@ fn parse_options() -> Result<Options> {
         bin: None,
         quotes: 200,
         rates_only: false,
+        // 70 % of them settled: about 1 M payments.
+        lists: 1_430_000,
+        list_rounds: 100,
+        lists_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -97,6 +105,21 @@ fn parse_options() -> Result<Options> {
             "--signin-only" => options.signin_only = true,
             "--quotes" => options.quotes = usize::try_from(number("--quotes")?)?,
             "--rates-only" => options.rates_only = true,
+            "--lists" => options.lists = number("--lists")?,
+            "--list-rounds" => options.list_rounds = usize::try_from(number("--list-rounds")?.max(1))?,
+            "--lists-only" => options.lists_only = true,
+            // Every scenario small: a few minutes on a laptop, for a developer (the test command
+            // does not run it).
+            "--quick" => {
+                options.secs_per_cell = 1;
+                options.settles = 20;
+                options.stored = 20_000;
+                options.resume = 2_000;
+                options.signins = 10;
+                options.quotes = 20;
+                options.lists = 20_000;
+                options.list_rounds = 20;
+            }
             "--bin" => {
                 options.bin = Some(PathBuf::from(
                     args.next().ok_or_else(|| anyhow!("--bin needs a file"))?,
@@ -108,7 +131,7 @@ fn parse_options() -> Result<Options> {
                 ));
             }
             other => bail!(
-                "unknown option {other}; use --secs N, --settles N, --stored N, --resume N, --wasm FILE, --no-build, --no-write, --signins N, --signin-only, --bin FILE, --quotes N, --rates-only"
+                "unknown option {other}; use --secs N, --settles N, --stored N, --resume N, --wasm FILE, --no-build, --no-write, --signins N, --signin-only, --bin FILE, --quotes N, --rates-only, --lists N, --list-rounds N, --lists-only, --quick"
             ),
         }
     }
@@ -419,6 +442,33 @@ async fn measure_listing(
     })
 }
 
+/// Issue 37's lists scenario in a home of its own: the gateway makes its database, stops, the
+/// generator fills it, the gateway starts again on it and the lists are timed.
+async fn measure_lists(bin: &Path, site_root: &Path, count: u64, rounds: usize) -> String {
+    let result = async {
+        let home_dir = tempfile::Builder::new().prefix("openfatture-bench-lists-").tempdir()?;
+        let home = home_dir.path();
+        let gw = GatewayProcess::spawn(bin, home, site_root).await?;
+        gw.stop().await?;
+        let filled = lists::fill(&home.join(openfatture::store::DATABASE_FILE), count).await?;
+        eprintln!("stored {filled:?}");
+        let http = reqwest::Client::new();
+        let gw = GatewayProcess::spawn(bin, home, site_root).await?;
+        let measured = async {
+            let cookie = gateway::sign_in(&http, &gw.base_url).await?;
+            lists::run(&http, &gw.base_url, &cookie, rounds).await
+        }
+        .await
+        .map_err(|e| format!("{e:#}"));
+        if let Err(e) = gw.stop().await {
+            eprintln!("stopping the gateway: {e:#}");
+        }
+        Ok::<_, anyhow::Error>(lists::markdown(&filled, &measured, rounds))
+    }
+    .await;
+    result.unwrap_or_else(|e| format!("## Lists and search on a full store (issue 37)\n\nnot measured: {e:#}\n"))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let options = parse_options()?;
@@ -462,9 +512,19 @@ async fn main() -> Result<()> {
         println!("{sign_in_section}");
         return Ok(());
     }
+    let lists_section = if options.lists == 0 {
+        String::new()
+    } else {
+        eprintln!("lists and search with {} stored invoices…", options.lists);
+        measure_lists(&bin, &site_root, options.lists, options.list_rounds).await
+    };
+    if options.lists_only {
+        println!("{lists_section}");
+        return Ok(());
+    }
     let run = measure(&options, &workspace, &bin).await?;
     let markdown = format!(
-        "{}\n{sign_in_section}\n{rates_section}",
+        "{}\n{sign_in_section}\n{rates_section}\n{lists_section}",
         report::markdown(&run, &report::Machine::detect())
     );
     println!("{markdown}");

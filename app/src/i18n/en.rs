@@ -178,7 +178,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("invoices.column.status", "Status"),
     ("invoices.column.id", "ID"),
     ("invoices.column.created", "Created"),
-    ("invoices.search_numero_or_client", "Search numero or client"),
+    ("invoices.search_numero_or_client", "Search: numero, client, P.IVA, id or payment hash starts with"),
     ("invoices.lightning_status", "Lightning status"),
     ("invoices.all", "All"),
     ("invoices.eur_invoices", "EUR invoices"),
@@ -880,4 +880,14 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.receipt.not_paid", "sale '{id}' is not paid yet: its receipt comes once it is paid"),
     ("error.receipt.no_printer", "till '{till}' has no receipt printer: an admin sets one in the till's settings"),
     ("error.receipt.printer", "the receipt printer did not take the receipt: check that it is on, connected and has paper, then try again"),
+    // issue 37 (lists37): keyset pages and prefix search of the back-office lists
+    ("lists.previous", "Previous"),
+    ("lists.next", "Next"),
+    ("lists.total", "{count} in all"),
+    ("lists.order", "Order"),
+    ("lists.newest_first", "Newest first"),
+    ("lists.oldest_first", "Oldest first"),
+    ("lists.search_payments", "Payment hash, numero, client or P.IVA starts with"),
+    ("error.list.bad_order", "Unknown order '{order}': use newest or oldest"),
+    ("error.list.bad_cursor", "This page link is not valid any more: go back to the first page"),
 ];

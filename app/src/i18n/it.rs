@@ -181,7 +181,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("invoices.column.status", "Stato"),
     ("invoices.column.id", "ID"),
     ("invoices.column.created", "Creata"),
-    ("invoices.search_numero_or_client", "Cerca numero o cliente"),
+    ("invoices.search_numero_or_client", "Cerca: numero, cliente, P.IVA, id o hash del pagamento inizia con"),
     ("invoices.lightning_status", "Stato Lightning"),
     ("invoices.all", "Tutti"),
     ("invoices.eur_invoices", "Fatture in euro"),
@@ -882,4 +882,14 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.receipt.not_paid", "la vendita '{id}' non è ancora pagata: la ricevuta c'è quando è pagata"),
     ("error.receipt.no_printer", "la cassa '{till}' non ha una stampante per le ricevute: la imposta un amministratore nelle impostazioni della cassa"),
     ("error.receipt.printer", "la stampante non ha preso la ricevuta: controlla che sia accesa, collegata e con la carta, poi riprova"),
+    // issue 37 (lists37): pagine a cursore e ricerca per prefisso degli elenchi del back office
+    ("lists.previous", "Precedente"),
+    ("lists.next", "Successiva"),
+    ("lists.total", "{count} in tutto"),
+    ("lists.order", "Ordine"),
+    ("lists.newest_first", "Prima i più recenti"),
+    ("lists.oldest_first", "Prima i più vecchi"),
+    ("lists.search_payments", "Hash del pagamento, numero, cliente o P.IVA inizia con"),
+    ("error.list.bad_order", "Ordine '{order}' sconosciuto: usa newest o oldest"),
+    ("error.list.bad_cursor", "Questo collegamento alla pagina non è più valido: torna alla prima pagina"),
 ];

@@ -14,6 +14,7 @@ mod event;
 mod input;
 mod invoices;
 mod node;
+mod pages;
 mod payments;
 mod pos;
 mod rates;
@@ -38,6 +39,7 @@ pub use invoices::{
     LnInvoiceInfo, LnInvoiceView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
 };
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
+pub use pages::{ListPage, LIST_PAGE_ROWS};
 pub use payments::PaymentView;
 pub use pos::{InvoiceStatus, PosChargeRequest, PosSale};
 pub use rates::{ProviderState, RateState, RateStatus};

@@ -315,7 +315,7 @@ fn LiquidityFacts(l: LiquidityView) -> impl IntoView {
 /// The last five payments.
 #[component]
 fn RecentPaymentsCard() -> impl IntoView {
-    let payments = LocalResource::new(|| list_payments(5));
+    let payments = LocalResource::new(|| list_payments(5, String::new(), String::new(), String::new()));
     view! {
         <section class="card" data-testid="recent-payments">
             <div class="card-head">
@@ -325,10 +325,10 @@ fn RecentPaymentsCard() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match payments.await {
-                        Ok(rows) if rows.is_empty() => view! {
+                        Ok(page) if page.rows.is_empty() => view! {
                             <p class="muted">{move || t("common.no_payments_received_yet")}</p>
                         }.into_any(),
-                        Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
+                        Ok(page) => view! { <PaymentsTable rows=page.rows /> }.into_any(),
                         Err(e) => view! { <p class="error-text" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}

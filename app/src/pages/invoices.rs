@@ -4,35 +4,68 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::pager::{OrderSelect, Pager, PagerState};
 use crate::components::qr::QrCode;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
 use crate::i18n::{current_lang, lang, t};
-use crate::model::{FatturaView, InvoiceState, LnInvoiceInfo, LnInvoiceView, RateEvidenceView};
+use crate::model::{FatturaView, InvoiceState, ListPage, LnInvoiceInfo, LnInvoiceView, RateEvidenceView};
 
-/// EUR invoices whose numero or client contains `search` (all when empty), newest first. Admin.
-/// `POST /api/admin_fatture`.
+/// A page of EUR invoices by date (`order` `newest`/'' or `oldest`, after the cursor `after`,
+/// '' for the first page, `limit` rows, 0 for the default); with a `search`, those whose numero,
+/// client name or P.IVA starts with it. Admin. `POST /api/admin_fatture`.
 #[server(prefix = "/api", endpoint = "admin_fatture")]
 pub async fn list_fatture(
-    /// Text the numero, client or id must contain ('' for all).
+    /// Prefix of the numero, client name or P.IVA ('' for all).
     search: String,
-) -> Result<Vec<FatturaView>, AppError> {
+    /// `newest` ('' too) or `oldest`.
+    #[server(default)]
+    order: String,
+    /// The cursor of the page before ('' for the first page).
+    #[server(default)]
+    after: String,
+    /// Rows per page (0 for the default).
+    #[server(default)]
+    limit: u32,
+) -> Result<ListPage<FatturaView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
-    crate::admin::admin_backend()?.list_fatture(search).await
+    let page = crate::admin::ListRequest {
+        search,
+        order,
+        after,
+        limit,
+    };
+    crate::admin::admin_backend()?.list_fatture(page).await
 }
 
-/// Lightning invoices, newest first, with an optional state (`OPEN`, … or '' for all) and a numero
-/// or client search. Admin. `POST /api/admin_ln_invoices`.
+/// A page of Lightning invoices in `state` (`OPEN`, … or '' for all), as [`list_fatture`]; a
+/// search matches the id or payment hash prefix, or the fattura's numero, client or P.IVA.
+/// Admin. `POST /api/admin_ln_invoices`.
 #[server(prefix = "/api", endpoint = "admin_ln_invoices")]
 pub async fn list_ln_invoices(
     /// Only invoices in this state ('' for all).
     state: String,
-    /// Text the numero, client or id must contain ('' for all).
+    /// Prefix of the id, payment hash, numero, client or P.IVA ('' for all).
     search: String,
-) -> Result<Vec<LnInvoiceView>, AppError> {
+    /// `newest` ('' too) or `oldest`.
+    #[server(default)]
+    order: String,
+    /// The cursor of the page before ('' for the first page).
+    #[server(default)]
+    after: String,
+    /// Rows per page (0 for the default).
+    #[server(default)]
+    limit: u32,
+) -> Result<ListPage<LnInvoiceView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
-    crate::admin::admin_backend()?.list_ln_invoices(state, search).await
+    let page = crate::admin::ListRequest {
+        search,
+        order,
+        after,
+        limit,
+    };
+    crate::admin::admin_backend()?.list_ln_invoices(state, page).await
 }
 
 /// Creates (or reuses) a Lightning invoice for the EUR invoice `numero` (`anno` '' unless several
@@ -136,13 +169,22 @@ pub fn InvoicesPage() -> impl IntoView {
     let detail = RwSignal::new(None::<LnInvoiceInfo>);
     let error = RwSignal::new(None::<String>);
 
+    let order = RwSignal::new(String::new());
+    let fatture_pager = PagerState::new();
+    let ln_pager = PagerState::new();
+    // A new search, filter or order starts both lists again from their first page.
+    Effect::new(move |_| {
+        let _ = (search.get(), state_filter.get(), order.get());
+        fatture_pager.reset();
+        ln_pager.reset();
+    });
     let fatture = LocalResource::new(move || {
         let _ = version.get();
-        list_fatture(search.get())
+        list_fatture(search.get(), order.get(), fatture_pager.after.get(), 0)
     });
     let ln_invoices = LocalResource::new(move || {
         let _ = version.get();
-        list_ln_invoices(state_filter.get(), search.get())
+        list_ln_invoices(state_filter.get(), search.get(), order.get(), ln_pager.after.get(), 0)
     });
 
     let show = move |id: String| {
@@ -175,6 +217,7 @@ pub fn InvoicesPage() -> impl IntoView {
                         {InvoiceState::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{move || state_label(s)}</option> }).collect_view()}
                     </select>
                 </label>
+                <OrderSelect order testid="invoice-order" />
             </div>
             {move || error.get().map(|e| view! { <p class="banner banner-error" role="alert" data-testid="invoice-error">{e}</p> })}
         </section>
@@ -191,10 +234,13 @@ pub fn InvoicesPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match fatture.await {
-                        Ok(rows) if rows.is_empty() => view! {
+                        Ok(page) if page.rows.is_empty() && fatture_pager.at_start() => view! {
                             <p class="muted" data-testid="fatture-empty">{move || t("invoices.eur_empty")}</p>
                         }.into_any(),
-                        Ok(rows) => view! { <FattureTable rows selected /> }.into_any(),
+                        Ok(ListPage { rows, next, total }) => view! {
+                            <FattureTable rows selected />
+                            <Pager state=fatture_pager next total testid="fatture-pager" />
+                        }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
@@ -206,10 +252,13 @@ pub fn InvoicesPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match ln_invoices.await {
-                        Ok(rows) if rows.is_empty() => view! {
+                        Ok(page) if page.rows.is_empty() && ln_pager.at_start() => view! {
                             <p class="muted" data-testid="ln-invoices-empty">{move || t("invoices.no_lightning_invoices_match")}</p>
                         }.into_any(),
-                        Ok(rows) => view! { <LnInvoicesTable rows on_show=show /> }.into_any(),
+                        Ok(ListPage { rows, next, total }) => view! {
+                            <LnInvoicesTable rows on_show=show />
+                            <Pager state=ln_pager next total testid="ln-invoices-pager" />
+                        }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
@@ -467,7 +516,7 @@ fn Attempts(numero: String, version: RwSignal<u32>) -> impl IntoView {
     let wanted = numero.clone();
     let attempts = LocalResource::new(move || {
         let _ = version.get();
-        list_ln_invoices(String::new(), wanted.clone())
+        list_ln_invoices(String::new(), wanted.clone(), String::new(), String::new(), 0)
     });
     view! {
         <h3>{move || t("share.attempts")}</h3>
@@ -476,8 +525,8 @@ fn Attempts(numero: String, version: RwSignal<u32>) -> impl IntoView {
                 let numero = numero.clone();
                 Suspend::new(async move {
                     match attempts.await {
-                        Ok(rows) => {
-                            let rows: Vec<LnInvoiceView> = rows.into_iter().filter(|r| r.numero == numero).collect();
+                        Ok(page) => {
+                            let rows: Vec<LnInvoiceView> = page.rows.into_iter().filter(|r| r.numero == numero).collect();
                             view! {
                                 <ul data-testid="share-attempts">
                                     {rows.into_iter().map(|r| {

@@ -4,25 +4,42 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::pager::{OrderSelect, Pager, PagerState};
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
 use crate::i18n::{lang, t};
-use crate::model::PaymentView;
+use crate::model::{ListPage, PaymentView};
 
 /// Most payments one page lists.
 pub const MAX_LISTED: u32 = 500;
 
-/// The most recent payments first, at most `limit` (1–500). Admin. `POST /api/admin_payments`.
+/// A page of payments by settle time (`order` `newest`/'' or `oldest`, after the cursor `after`,
+/// '' for the first page, `limit` rows 1–500, 0 for the default); with a `search`, those whose
+/// payment hash starts with it or whose fattura's numero, client or P.IVA does. Admin.
+/// `POST /api/admin_payments`.
 #[server(prefix = "/api", endpoint = "admin_payments")]
 pub async fn list_payments(
-    /// Most rows to return.
+    /// Most rows to return (0 for the default).
     limit: u32,
-) -> Result<Vec<PaymentView>, AppError> {
+    /// Prefix of the payment hash, numero, client or P.IVA ('' for all).
+    #[server(default)]
+    search: String,
+    /// `newest` ('' too) or `oldest`.
+    #[server(default)]
+    order: String,
+    /// The cursor of the page before ('' for the first page).
+    #[server(default)]
+    after: String,
+) -> Result<ListPage<PaymentView>, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
-    crate::admin::admin_backend()?
-        .list_payments(limit.clamp(1, MAX_LISTED))
-        .await
+    let page = crate::admin::ListRequest {
+        search,
+        order,
+        after,
+        limit: limit.min(MAX_LISTED),
+    };
+    crate::admin::admin_backend()?.list_payments(page).await
 }
 
 /// Every payment as the accountant's CSV (the same file as `openfatture lightning payments export
@@ -59,7 +76,14 @@ const PAYMENT_COLUMNS: &[Column] = &[
 /// The Payments page.
 #[component]
 pub fn PaymentsPage() -> impl IntoView {
-    let payments = LocalResource::new(|| list_payments(MAX_LISTED));
+    let search = RwSignal::new(String::new());
+    let order = RwSignal::new(String::new());
+    let pager = PagerState::new();
+    Effect::new(move |_| {
+        let _ = (search.get(), order.get());
+        pager.reset();
+    });
+    let payments = LocalResource::new(move || list_payments(0, search.get(), order.get(), pager.after.get()));
     let csv = LocalResource::new(payments_csv);
     let reload = move |_| {
         payments.refetch();
@@ -89,13 +113,25 @@ pub fn PaymentsPage() -> impl IntoView {
                     </Transition>
                 </div>
             </div>
+            <div class="admin-filters">
+                <label>
+                    <span>{move || t("lists.search_payments")}</span>
+                    <input type="search" data-testid="payment-search"
+                        prop:value=move || search.get()
+                        on:input=move |ev| search.set(event_target_value(&ev)) />
+                </label>
+                <OrderSelect order testid="payment-order" />
+            </div>
             <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match payments.await {
-                        Ok(rows) if rows.is_empty() => view! {
+                        Ok(page) if page.rows.is_empty() && pager.at_start() && search.get_untracked().is_empty() => view! {
                             <p class="muted" data-testid="payments-empty">{move || t("common.no_payments_received_yet")}</p>
                         }.into_any(),
-                        Ok(rows) => view! { <PaymentsTable rows /> }.into_any(),
+                        Ok(ListPage { rows, next, total }) => view! {
+                            <PaymentsTable rows />
+                            <Pager state=pager next total testid="payments-pager" />
+                        }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert" data-testid="payments-error">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}

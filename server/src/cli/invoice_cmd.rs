@@ -13,25 +13,20 @@ use crate::invoices::{add_manual, ManualError, ManualFattura};
 use crate::invoices::{import_named, refused, FileResult, ImportNote, ImportOptions};
 use crate::store::{Fattura, Store};
 
-/// Rows per page of `invoice list` unless `--limit` says otherwise.
-const DEFAULT_PAGE: u32 = 50;
-
 /// `openfatture invoice ...`
 #[derive(Debug, Subcommand)]
 pub enum InvoiceCommand {
     /// Add an EUR invoice to be paid.
     Add(AddArgs),
-    /// List EUR invoices, newest first.
+    /// List EUR invoices by date, newest first.
     List {
-        /// Only invoices whose numero or client contains this text.
+        /// Only invoices whose numero, client name or client P.IVA starts with this text
+        /// (case-insensitive; one page of matches).
         #[arg(long)]
         search: Option<String>,
-        /// Rows per page.
-        #[arg(long, default_value_t = DEFAULT_PAGE)]
-        limit: u32,
-        /// Page number, from 1.
-        #[arg(long, default_value_t = 1)]
-        page: u32,
+        /// Which page.
+        #[command(flatten)]
+        page: super::paging::PageArgs,
     },
     /// Show one EUR invoice and what has been paid.
     Show {
@@ -90,7 +85,7 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: InvoiceCo
     let store = services.store().await?;
     let result = match command {
         InvoiceCommand::Add(args) => add(out, &store, args).await,
-        InvoiceCommand::List { search, limit, page } => list(out, &store, search, limit, page).await,
+        InvoiceCommand::List { search, page } => list(out, &store, search, &page).await,
         InvoiceCommand::Show { numero, anno } => show(out, &store, &numero, anno).await,
         InvoiceCommand::Import { files, dry_run } => {
             let options = ImportOptions {
@@ -131,10 +126,20 @@ async fn add(out: &Output, store: &Store, args: AddArgs) -> Result<(), CliError>
     Ok(())
 }
 
-async fn list(out: &Output, store: &Store, search: Option<String>, limit: u32, page: u32) -> Result<(), CliError> {
-    let (limit, offset) = super::paging(limit, page)?;
-    let rows = store.list_fatture(search.as_deref(), limit, offset).await?;
+async fn list(
+    out: &Output,
+    store: &Store,
+    search: Option<String>,
+    paging: &super::paging::PageArgs,
+) -> Result<(), CliError> {
+    let (order, _, limit) = paging.parts()?;
+    let search = search.as_deref();
+    let page = paging
+        .walk(|after| async move { store.fattura_page(search, order, after.as_ref(), limit).await })
+        .await?;
+    let rows = page.rows;
     if out.json {
+        super::paging::print_next(true, page.next.as_ref());
         return out.print_json(&rows);
     }
     if rows.is_empty() {
@@ -157,6 +162,7 @@ async fn list(out: &Output, store: &Store, search: Option<String>, limit: u32, p
             f.status().as_str()
         );
     }
+    super::paging::print_next(false, page.next.as_ref());
     Ok(())
 }
 

@@ -15,9 +15,6 @@ use crate::invoices::{payment_url, CreateRequest, Created, InvoiceService, LinkO
 use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store};
 use crate::time::rfc3339;
 
-/// Rows per page unless `--limit` says otherwise.
-const DEFAULT_PAGE: u32 = 50;
-
 /// The help of `lightning invoice list --status`: every invoice state, from [`InvoiceState::ALL`].
 pub fn status_help() -> String {
     format!("Only this state: {}.", InvoiceState::names(", ", true))
@@ -39,12 +36,13 @@ pub enum LnInvoiceCommand {
         /// Only invoices created on or after this date (YYYY-MM-DD).
         #[arg(long)]
         since: Option<NaiveDate>,
-        /// Rows per page.
-        #[arg(long, default_value_t = DEFAULT_PAGE)]
-        limit: u32,
-        /// Page number, from 1.
-        #[arg(long, default_value_t = 1)]
-        page: u32,
+        /// Only invoices whose id or payment hash starts with this text, or whose EUR invoice's
+        /// numero, client name or client P.IVA does (case-insensitive; one page of matches).
+        #[arg(long)]
+        search: Option<String>,
+        /// Which page.
+        #[command(flatten)]
+        page: super::paging::PageArgs,
     },
     /// Show one Lightning invoice, refreshed from the node.
     Status {
@@ -115,12 +113,13 @@ pub struct CreateArgs {
 pub enum PaymentsCommand {
     /// Received payments, newest first.
     List {
-        /// Rows per page.
-        #[arg(long, default_value_t = DEFAULT_PAGE)]
-        limit: u32,
-        /// Page number, from 1.
-        #[arg(long, default_value_t = 1)]
-        page: u32,
+        /// Only payments whose hash starts with this text, or paying an EUR invoice whose numero,
+        /// client name or client P.IVA does (case-insensitive; one page of matches).
+        #[arg(long)]
+        search: Option<String>,
+        /// Which page.
+        #[command(flatten)]
+        page: super::paging::PageArgs,
     },
     /// One payment by payment hash.
     Show {
@@ -166,9 +165,9 @@ pub(super) async fn run_invoice(
                 status,
                 numero,
                 since,
-                limit,
+                search,
                 page,
-            } => list(out, &store, status, numero, since, limit, page).await,
+            } => list(out, &store, status, numero, since, search, &page).await,
             command => {
                 let base_url = services.settings().public_base_url.as_deref();
                 let lnd = services.lnd()?;
@@ -206,7 +205,7 @@ pub(super) async fn run_payments(
 ) -> Result<(), CliError> {
     let store = services.store().await?;
     let result = match command {
-        PaymentsCommand::List { limit, page } => payments_list(out, &store, limit, page).await,
+        PaymentsCommand::List { search, page } => payments_list(out, &store, search, &page).await,
         PaymentsCommand::Show { payment_hash } => payment_show(out, &store, &payment_hash).await,
         PaymentsCommand::Export {
             from,
@@ -546,10 +545,10 @@ async fn list(
     status: Option<String>,
     numero: Option<String>,
     since: Option<NaiveDate>,
-    limit: u32,
-    page: u32,
+    search: Option<String>,
+    paging: &super::paging::PageArgs,
 ) -> Result<(), CliError> {
-    let (limit, offset) = super::paging(limit, page)?;
+    let (order, _, limit) = paging.parts()?;
     let state = match status {
         Some(s) => Some(InvoiceState::parse(&s).ok_or_else(|| {
             CliError::Invalid(format!("unknown status '{s}': use {}", InvoiceState::names(", ", true)))
@@ -570,12 +569,23 @@ async fn list(
         state,
         fattura_id,
         since: since.map(export::day_start),
-        search: None,
+        search,
         limit,
-        offset,
+        order,
+        after: None,
     };
-    let rows = store.list_ln_invoices(&filter).await?;
+    let page = paging
+        .walk(|after| {
+            let filter = LnInvoiceFilter {
+                after,
+                ..filter.clone()
+            };
+            async move { store.ln_invoice_page(&filter).await }
+        })
+        .await?;
+    let rows = page.rows;
     if out.json {
+        super::paging::print_next(true, page.next.as_ref());
         return out.print_json(&rows);
     }
     if rows.is_empty() {
@@ -597,16 +607,33 @@ async fn list(
             truncate(&inv.memo, 40)
         );
     }
+    super::paging::print_next(false, page.next.as_ref());
     Ok(())
 }
 
-async fn payments_list(out: &Output, store: &Store, limit: u32, page: u32) -> Result<(), CliError> {
-    let (limit, offset) = super::paging(limit, page)?;
+async fn payments_list(
+    out: &Output,
+    store: &Store,
+    search: Option<String>,
+    paging: &super::paging::PageArgs,
+) -> Result<(), CliError> {
+    let (order, _, limit) = paging.parts()?;
+    let page = paging
+        .walk(|after| {
+            let search = search.clone();
+            async move {
+                store
+                    .payment_page(search.as_deref(), order, after.as_ref(), limit)
+                    .await
+            }
+        })
+        .await?;
     let mut rows = Vec::new();
-    for p in store.recent_payments(limit, offset).await? {
-        rows.push(export::payment_row(store, &p).await?);
+    for p in &page.rows {
+        rows.push(export::payment_row(store, p).await?);
     }
     if out.json {
+        super::paging::print_next(true, page.next.as_ref());
         return out.print_json(&rows);
     }
     if rows.is_empty() {
@@ -629,6 +656,7 @@ async fn payments_list(out: &Output, store: &Store, limit: u32, page: u32) -> Re
             r.payment_hash
         );
     }
+    super::paging::print_next(false, page.next.as_ref());
     Ok(())
 }
 

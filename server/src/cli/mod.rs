@@ -10,6 +10,7 @@ mod invoice_cmd;
 mod lightning_cmd;
 mod liquidity_cmd;
 mod ln_invoice_cmd;
+mod paging;
 mod pos_cmd;
 mod tracking_cmd;
 mod user_cmd;

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use app::admin::{AdminBackend, AdminHandle};
+use app::admin::{AdminBackend, AdminHandle, ListRequest};
 use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
     ChannelLiquidityView, DeliveryView, DueStepView, EndpointView, FatturaDueView, FatturaView, InstallmentView,
-    LiquidityView, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView,
-    RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, WebhookTestReport,
+    LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView,
+    RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, WebhookTestReport, LIST_PAGE_ROWS,
 };
 use app::{AppError, Refusal};
 use rust_decimal::Decimal;
@@ -22,7 +22,9 @@ use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService, LinkOutcome, LinkService};
 use crate::liquidity;
 use crate::lnd::LndClient;
-use crate::store::{Fattura, InvoiceState, LnInvoice, LnInvoiceFilter, Store, DEFAULT_ENDPOINT};
+use crate::store::{
+    Fattura, InvoiceState, ListOrder, LnInvoice, LnInvoiceFilter, PageCursor, Store, DEFAULT_ENDPOINT,
+};
 use crate::time::{rfc3339, rfc3339_ms};
 use crate::webhooks::{self, Dispatcher};
 
@@ -326,14 +328,19 @@ impl GatewayAdmin {
 }
 
 impl AdminBackend for GatewayAdmin {
-    fn list_fatture(&self, search: String) -> BackendFuture<'_, Vec<FatturaView>> {
+    fn list_fatture(&self, page: ListRequest) -> BackendFuture<'_, ListPage<FatturaView>> {
         Box::pin(async move {
-            let search = search.trim();
-            let found = self
-                .store
-                .list_fatture((!search.is_empty()).then_some(search), LIST_LIMIT, 0)
-                .await?;
-            Ok(found.iter().map(fattura_view).collect())
+            let (search, order, after, limit) = list_parts(&page)?;
+            let found = self.store.fattura_page(search, order, after.as_ref(), limit).await?;
+            let total = match search {
+                Some(_) => None,
+                None => Some(self.store.list_counts().await?.fatture),
+            };
+            Ok(ListPage {
+                rows: found.rows.iter().map(fattura_view).collect(),
+                next: found.next.map(|c| c.encode()).unwrap_or_default(),
+                total,
+            })
         })
     }
 
@@ -349,7 +356,7 @@ impl AdminBackend for GatewayAdmin {
         })
     }
 
-    fn list_ln_invoices(&self, state: String, search: String) -> BackendFuture<'_, Vec<LnInvoiceView>> {
+    fn list_ln_invoices(&self, state: String, page: ListRequest) -> BackendFuture<'_, ListPage<LnInvoiceView>> {
         Box::pin(async move {
             let state = match state.trim() {
                 "" => None,
@@ -360,14 +367,21 @@ impl AdminBackend for GatewayAdmin {
                     ))
                 })?),
             };
-            let search = search.trim();
+            let (search, order, after, limit) = list_parts(&page)?;
             let filter = LnInvoiceFilter {
                 state,
-                search: (!search.is_empty()).then(|| search.to_string()),
-                limit: LIST_LIMIT,
+                search: search.map(str::to_string),
+                limit,
+                order,
+                after,
                 ..LnInvoiceFilter::default()
             };
-            let invoices = self.store.list_ln_invoices(&filter).await?;
+            let found = self.store.ln_invoice_page(&filter).await?;
+            let total = match search {
+                Some(_) => None,
+                None => Some(self.store.list_counts().await?.ln_invoices_in(state)),
+            };
+            let invoices = found.rows;
             let mut fatture: HashMap<i64, Option<Fattura>> = HashMap::new();
             let mut rows = Vec::new();
             for invoice in &invoices {
@@ -382,7 +396,11 @@ impl AdminBackend for GatewayAdmin {
                 };
                 rows.push(ln_view(invoice, fattura));
             }
-            Ok(rows)
+            Ok(ListPage {
+                rows,
+                next: found.next.map(|c| c.encode()).unwrap_or_default(),
+                total,
+            })
         })
     }
 
@@ -515,9 +533,15 @@ impl AdminBackend for GatewayAdmin {
         })
     }
 
-    fn list_payments(&self, limit: u32) -> BackendFuture<'_, Vec<PaymentView>> {
+    fn list_payments(&self, page: ListRequest) -> BackendFuture<'_, ListPage<PaymentView>> {
         Box::pin(async move {
-            let payments = self.store.recent_payments(limit.clamp(1, LIST_LIMIT), 0).await?;
+            let (search, order, after, limit) = list_parts(&page)?;
+            let found = self.store.payment_page(search, order, after.as_ref(), limit).await?;
+            let total = match search {
+                Some(_) => None,
+                None => Some(self.store.list_counts().await?.payments),
+            };
+            let payments = found.rows;
             let mut rows = Vec::with_capacity(payments.len());
             for payment in &payments {
                 let row = export::payment_row(&self.store, payment).await?;
@@ -533,7 +557,11 @@ impl AdminBackend for GatewayAdmin {
                     rate_source: row.rate_source,
                 });
             }
-            Ok(rows)
+            Ok(ListPage {
+                rows,
+                next: found.next.map(|c| c.encode()).unwrap_or_default(),
+                total,
+            })
         })
     }
 
@@ -780,6 +808,26 @@ impl AdminBackend for GatewayAdmin {
     fn unlock_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
         Box::pin(async move { super::staff::unlock(&self.store, &actor, lang, &username).await })
     }
+}
+
+/// A list request checked: search, order, cursor, page size.
+type ListParts<'a> = (Option<&'a str>, ListOrder, Option<PageCursor>, u32);
+
+/// The checked parts of a list request: the search (`None` when blank), the order, the cursor and
+/// the page size (the default for 0, at most [`LIST_LIMIT`]).
+fn list_parts(page: &ListRequest) -> Result<ListParts<'_>, AppError> {
+    let search = Some(page.search.trim()).filter(|s| !s.is_empty());
+    let order = ListOrder::parse(&page.order)
+        .ok_or_else(|| AppError::Invalid(Refusal::new("error.list.bad_order", &[("order", page.order.trim())])))?;
+    let after = match page.after.trim() {
+        "" => None,
+        text => Some(PageCursor::parse(text).map_err(|_| AppError::Invalid(Refusal::code("error.list.bad_cursor")))?),
+    };
+    let limit = match page.limit {
+        0 => LIST_PAGE_ROWS,
+        n => n.min(LIST_LIMIT),
+    };
+    Ok((search, order, after, limit))
 }
 
 #[cfg(test)]

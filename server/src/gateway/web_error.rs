@@ -120,6 +120,9 @@ pub(crate) async fn with_error_status(response: Response) -> Response {
 
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
+        if let StoreError::BadCursor(_) = error {
+            return AppError::Invalid(Refusal::code("error.list.bad_cursor"));
+        }
         tracing::error!("database error: {error}");
         AppError::Unavailable(Refusal::code("error.database"))
     }

@@ -1,6 +1,6 @@
 //! The registry of EUR invoices ("fatture") that Lightning invoices pay.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sqlx::{Any, FromRow, Transaction};
 
@@ -423,25 +423,156 @@ impl Store {
         rows.into_iter().map(Fattura::try_from).collect()
     }
 
-    /// Invoices, newest first; `search` matches numero or client name (case-insensitive substring).
-    pub async fn list_fatture(
+    /// One page of invoices by date (newest or oldest first) after `after`, at most
+    /// [`super::MAX_PAGE_ROWS`], and the next page's cursor. With a `search`, the invoices whose
+    /// numero, client name or client P.IVA starts with it (ASCII case-insensitive), as one page
+    /// without a cursor.
+    pub async fn fattura_page(
         &self,
         search: Option<&str>,
+        order: super::ListOrder,
+        after: Option<&super::PageCursor>,
         limit: u32,
-        offset: u32,
-    ) -> Result<Vec<Fattura>, StoreError> {
-        let pattern = search.map(|s| format!("%{}%", s.to_lowercase()));
-        let rows: Vec<FatturaRow> = sqlx::query_as(&format!(
-            "{SELECT_FATTURA} WHERE ($1 IS NULL OR lower(numero) LIKE $1 OR lower(client_name) LIKE $1) \
-             ORDER BY data DESC, id DESC LIMIT $2 OFFSET $3"
-        ))
-        .bind(pattern)
-        .bind(i64::from(limit))
-        .bind(i64::from(offset))
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter().map(Fattura::try_from).collect()
+    ) -> Result<super::Page<Fattura>, StoreError> {
+        let limit = super::page_rows(limit);
+        if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+            let mut rows = self.search_fatture(search, limit).await?;
+            if order == super::ListOrder::OldestFirst {
+                rows.reverse();
+            }
+            return Ok(super::Page { rows, next: None });
+        }
+        let query = page_query(order, after, limit + 1)?;
+        let rows: Vec<FatturaRow> = typed(&query).fetch_all(self.pool()).await?;
+        let mut rows = rows.into_iter().map(Fattura::try_from).collect::<Result<Vec<_>, _>>()?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = if more {
+            rows.last().map(|f| super::PageCursor {
+                at: i64::from(f.data.num_days_from_ce()),
+                key: f.id.to_string(),
+            })
+        } else {
+            None
+        };
+        Ok(super::Page { rows, next })
     }
+
+    /// Invoices whose numero, client name or client P.IVA starts with `search` (ASCII
+    /// case-insensitive), newest first, at most `limit`: one index range per column.
+    pub(crate) async fn search_fatture(&self, search: &str, limit: u32) -> Result<Vec<Fattura>, StoreError> {
+        let mut found = Vec::new();
+        for query in search_queries(self.backend, search, limit) {
+            let rows: Vec<FatturaRow> = typed(&query).fetch_all(self.pool()).await?;
+            for row in rows {
+                found.push(Fattura::try_from(row)?);
+            }
+        }
+        found.sort_by_key(|f| std::cmp::Reverse((f.data, f.id)));
+        found.dedup_by_key(|f| f.id);
+        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(found)
+    }
+}
+
+/// The rows of a list query.
+fn typed(query: &super::ListQuery) -> sqlx::query::QueryAs<'_, Any, FatturaRow, sqlx::any::AnyArguments<'_>> {
+    let mut typed = sqlx::query_as::<_, FatturaRow>(&query.sql);
+    for bind in &query.binds {
+        typed = match bind {
+            super::pages::Bind::Int(v) => typed.bind(*v),
+            super::pages::Bind::Text(v) => typed.bind(v.clone()),
+        };
+    }
+    typed
+}
+
+/// A page of invoices by (date, id). The cursor's `at` is the date as days from the common era.
+fn page_query(
+    order: super::ListOrder,
+    after: Option<&super::PageCursor>,
+    limit: u32,
+) -> Result<super::ListQuery, StoreError> {
+    use super::pages::Bind;
+    let mut binds = Vec::new();
+    let condition = match after {
+        Some(cursor) => {
+            let bad = || super::BadCursor(cursor.encode());
+            let day = i32::try_from(cursor.at)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .ok_or_else(bad)?;
+            let id = cursor.key.parse::<i64>().map_err(|_| bad())?;
+            binds.push(Bind::Text(day.format("%Y-%m-%d").to_string()));
+            binds.push(Bind::Int(id));
+            let op = match order {
+                super::ListOrder::NewestFirst => "<",
+                super::ListOrder::OldestFirst => ">",
+            };
+            format!(" WHERE (data, id) {op} ($1, $2)")
+        }
+        None => String::new(),
+    };
+    let dir = match order {
+        super::ListOrder::NewestFirst => "DESC",
+        super::ListOrder::OldestFirst => "ASC",
+    };
+    binds.push(Bind::Int(i64::from(limit)));
+    Ok(super::ListQuery::new(
+        format!("fatture {dir}{}", if after.is_some() { " after" } else { "" }),
+        format!(
+            "{SELECT_FATTURA}{condition} ORDER BY data {dir}, id {dir} LIMIT ${}",
+            binds.len()
+        ),
+        binds,
+        &["fatture_data"],
+    ))
+}
+
+/// The prefix searches of `search`: numero, client name, client P.IVA.
+fn search_queries(backend: super::Backend, search: &str, limit: u32) -> Vec<super::ListQuery> {
+    use super::pages::Bind;
+    let c = super::pages::c_collate(backend);
+    let Some((low, high)) = super::pages::prefix_range(&super::pages::lower_for(backend, search)) else {
+        return Vec::new();
+    };
+    [
+        ("numero", "fatture_numero_lower"),
+        ("client_name", "fatture_client_lower"),
+        ("client_piva", "fatture_piva_lower"),
+    ]
+    .into_iter()
+    .map(|(column, index)| {
+        super::ListQuery::new(
+            format!("fatture search {column}"),
+            format!(
+                "{SELECT_FATTURA} WHERE lower({column}){c} >= $1 AND lower({column}){c} < $2 \
+                 ORDER BY lower({column}){c}, id LIMIT $3"
+            ),
+            vec![
+                Bind::Text(low.clone()),
+                Bind::Text(high.clone()),
+                Bind::Int(i64::from(limit)),
+            ],
+            &[index],
+        )
+    })
+    .collect()
+}
+
+/// Every list and search query of fatture, for [`Store::list_queries`].
+pub(super) fn list_queries(backend: super::Backend) -> Vec<super::ListQuery> {
+    let cursor = super::PageCursor {
+        at: 739_000,
+        key: "42".into(),
+    };
+    let mut all = Vec::new();
+    for order in [super::ListOrder::NewestFirst, super::ListOrder::OldestFirst] {
+        all.extend(page_query(order, None, 501).ok());
+        all.extend(page_query(order, Some(&cursor), 501).ok());
+    }
+    all.extend(search_queries(backend, "Ros", 501));
+    all
 }
 
 /// Adds a payment to an invoice's paid amount inside the caller's transaction.

@@ -136,13 +136,16 @@ pub struct LnInvoiceFilter {
     pub fattura_id: Option<i64>,
     /// Only invoices created at or after this time (unix seconds).
     pub since: Option<i64>,
-    /// Only invoices whose id, or whose EUR invoice's numero or client, contains this text
-    /// (ASCII case-insensitive). Applied before the page is cut, so older matches are found too.
+    /// Only invoices whose id or payment hash starts with this text, or whose EUR invoice's
+    /// numero, client name or client P.IVA does (ASCII case-insensitive): prefix ranges over
+    /// indexes, answered as one page without a cursor (see [`super::pages`]).
     pub search: Option<String>,
-    /// Page size.
+    /// Page size ([`Store::ln_invoice_page`] cuts it to [`super::MAX_PAGE_ROWS`]).
     pub limit: u32,
-    /// Rows to skip.
-    pub offset: u32,
+    /// Newest or oldest first.
+    pub order: super::ListOrder,
+    /// Only invoices after this cursor, in the list's order.
+    pub after: Option<super::PageCursor>,
 }
 
 #[derive(FromRow)]
@@ -200,21 +203,6 @@ impl TryFrom<LnRow> for LnInvoice {
             cancelled_by_us: row.cancelled_by_us != 0,
         })
     }
-}
-
-/// A `LIKE` pattern matching text that contains `needle` (lower-cased, its `%`, `_` and `\`
-/// escaped with `\`).
-fn contains_pattern(needle: &str) -> String {
-    let mut pattern = String::with_capacity(needle.len() + 2);
-    pattern.push('%');
-    for c in needle.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 const SELECT_LN: &str = "SELECT id, fattura_id, payment_hash, payment_request, memo, amount_cents, \
@@ -590,23 +578,226 @@ impl Store {
         row.map(LnInvoice::try_from).transpose()
     }
 
-    /// Invoices matching a filter, newest first.
+    /// Invoices matching a filter, in its order, at most `filter.limit` of them (not cut: the
+    /// tracker reads every live one). A search answers its matches without a cursor.
     pub async fn list_ln_invoices(&self, filter: &LnInvoiceFilter) -> Result<Vec<LnInvoice>, StoreError> {
-        let rows: Vec<LnRow> = sqlx::query_as(&format!(
-            "{SELECT_LN} WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR fattura_id = $2) \
-             AND ($3 IS NULL OR created_at >= $3) \
-             AND ($6 IS NULL OR LOWER(id) LIKE $6 ESCAPE '\\' OR fattura_id IN (SELECT f.id FROM fatture f \
-                  WHERE LOWER(f.numero) LIKE $6 ESCAPE '\\' OR LOWER(f.client_name) LIKE $6 ESCAPE '\\')) \
-             ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-        ))
-        .bind(filter.state.map(InvoiceState::as_str))
-        .bind(filter.fattura_id)
-        .bind(filter.since)
-        .bind(i64::from(filter.limit))
-        .bind(i64::from(filter.offset))
-        .bind(filter.search.as_deref().map(contains_pattern))
-        .fetch_all(self.pool())
-        .await?;
+        if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            return self.search_ln_invoices(filter, search).await;
+        }
+        let query = list_query(self.backend, filter)?;
+        let rows: Vec<LnRow> = query_rows(&query).fetch_all(self.pool()).await?;
         rows.into_iter().map(LnInvoice::try_from).collect()
     }
+
+    /// One page of [`Store::list_ln_invoices`] (at most [`super::MAX_PAGE_ROWS`] rows) and the
+    /// cursor of the next.
+    pub async fn ln_invoice_page(&self, filter: &LnInvoiceFilter) -> Result<super::Page<LnInvoice>, StoreError> {
+        let limit = super::page_rows(filter.limit);
+        let searching = filter.search.as_deref().is_some_and(|s| !s.trim().is_empty());
+        // One row more than shown says whether a next page exists.
+        let probe = LnInvoiceFilter {
+            limit: limit + 1,
+            ..filter.clone()
+        };
+        let mut rows = self.list_ln_invoices(&probe).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = (more && !searching)
+            .then(|| {
+                rows.last().map(|r| super::PageCursor {
+                    at: r.created_at,
+                    key: r.id.clone(),
+                })
+            })
+            .flatten();
+        Ok(super::Page { rows, next })
+    }
+
+    async fn search_ln_invoices(&self, filter: &LnInvoiceFilter, search: &str) -> Result<Vec<LnInvoice>, StoreError> {
+        let mut found: Vec<LnInvoice> = Vec::new();
+        let fatture = self.search_fatture(search, filter.limit).await?;
+        let fattura_ids: Vec<i64> = fatture.iter().map(|f| f.id).collect();
+        for query in search_queries(self.backend, filter, search, &fattura_ids) {
+            let rows: Vec<LnRow> = query_rows(&query).fetch_all(self.pool()).await?;
+            for row in rows {
+                found.push(LnInvoice::try_from(row)?);
+            }
+        }
+        found.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        found.dedup_by(|a, b| a.id == b.id);
+        if filter.order == super::ListOrder::OldestFirst {
+            found.reverse();
+        }
+        found.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        Ok(found)
+    }
+}
+
+/// The rows of a list query.
+fn query_rows(query: &super::ListQuery) -> sqlx::query::QueryAs<'_, sqlx::Any, LnRow, sqlx::any::AnyArguments<'_>> {
+    let mut typed = sqlx::query_as::<_, LnRow>(&query.sql);
+    for bind in &query.binds {
+        typed = match bind {
+            super::pages::Bind::Int(v) => typed.bind(*v),
+            super::pages::Bind::Text(v) => typed.bind(v.clone()),
+        };
+    }
+    typed
+}
+
+/// The list query of `filter` without its search: the conditions it has, the cursor and order.
+fn list_query(backend: super::Backend, filter: &LnInvoiceFilter) -> Result<super::ListQuery, StoreError> {
+    let c = super::pages::c_collate(backend);
+    let mut binds = Vec::new();
+    let mut conditions = Vec::new();
+    let mut name = String::from("ln_invoices");
+    let mut indexes = vec!["ln_invoices_created"];
+    if let Some(state) = filter.state {
+        binds.push(super::pages::Bind::Text(state.as_str().into()));
+        conditions.push(format!("state = ${}", binds.len()));
+        name.push_str(&format!(" state={}", state.as_str()));
+        indexes = vec!["ln_invoices_state_created"];
+    }
+    if let Some(fattura_id) = filter.fattura_id {
+        binds.push(super::pages::Bind::Int(fattura_id));
+        conditions.push(format!("fattura_id = ${}", binds.len()));
+        name.push_str(" fattura");
+        indexes.push("ln_invoices_fattura_created");
+        if filter.state.is_none() {
+            indexes = vec!["ln_invoices_fattura_created"];
+        }
+    }
+    if let Some(since) = filter.since {
+        binds.push(super::pages::Bind::Int(since));
+        conditions.push(format!("created_at >= ${}", binds.len()));
+        name.push_str(" since");
+    }
+    let first = binds.len() + 1;
+    let (after, order_by) = super::pages::keyset(
+        "created_at",
+        "id",
+        c,
+        filter.order,
+        filter.after.as_ref(),
+        first,
+        &mut binds,
+    );
+    conditions.extend(after);
+    name.push_str(match filter.order {
+        super::ListOrder::NewestFirst => " newest",
+        super::ListOrder::OldestFirst => " oldest",
+    });
+    if filter.after.is_some() {
+        name.push_str(" after");
+    }
+    binds.push(super::pages::Bind::Int(i64::from(filter.limit)));
+    let limit = binds.len();
+    let where_ = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    Ok(super::ListQuery::new(
+        name,
+        format!("{SELECT_LN}{where_} {order_by} LIMIT ${limit}"),
+        binds,
+        &indexes,
+    ))
+}
+
+/// The queries of a search: id prefix, payment hash prefix, and the invoices of the fatture the
+/// search found (`fattura_ids`); each with the filter's state, if any.
+fn search_queries(
+    backend: super::Backend,
+    filter: &LnInvoiceFilter,
+    search: &str,
+    fattura_ids: &[i64],
+) -> Vec<super::ListQuery> {
+    use super::pages::Bind;
+    let c = super::pages::c_collate(backend);
+    let (pk_index, hash_index) = match backend {
+        super::Backend::Sqlite => ("sqlite_autoindex_ln_invoices_1", "sqlite_autoindex_ln_invoices_2"),
+        super::Backend::Postgres => ("ln_invoices_id_c", "ln_invoices_hash_c"),
+    };
+    let limit = i64::from(filter.limit);
+    let state = filter.state.map(|s| s.as_str().to_string());
+    // `state || ''` is no index's column: the prefix (or fattura) index answers, the state only
+    // filters what it found.
+    let state_sql = |n: usize| match state {
+        Some(_) => format!(" AND state || '' = ${n}"),
+        None => String::new(),
+    };
+    let mut queries = Vec::new();
+    let mut by_prefix = |column: &str, prefix: String, index: &'static str| {
+        if let Some((low, high)) = super::pages::prefix_range(&prefix) {
+            let mut binds = vec![Bind::Text(low), Bind::Text(high), Bind::Int(limit)];
+            binds.extend(state.clone().map(Bind::Text));
+            queries.push(super::ListQuery::new(
+                format!("ln_invoices search {column}"),
+                format!(
+                    "{SELECT_LN} WHERE {column}{c} >= $1 AND {column}{c} < $2{} ORDER BY {column}{c} LIMIT $3",
+                    state_sql(4)
+                ),
+                binds,
+                &[index],
+            ));
+        }
+    };
+    by_prefix("id", search.to_ascii_uppercase(), pk_index);
+    if search.len() >= 4 && search.chars().all(|ch| ch.is_ascii_hexdigit()) {
+        by_prefix("payment_hash", search.to_ascii_lowercase(), hash_index);
+    }
+    if !fattura_ids.is_empty() {
+        let mut binds: Vec<Bind> = fattura_ids.iter().map(|id| Bind::Int(*id)).collect();
+        let placeholders = (1..=binds.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        binds.extend(state.clone().map(Bind::Text));
+        queries.push(super::ListQuery::new(
+            "ln_invoices search fattura".into(),
+            format!(
+                "{SELECT_LN} WHERE fattura_id IN ({placeholders}){}",
+                state_sql(fattura_ids.len() + 1)
+            ),
+            binds,
+            &["ln_invoices_fattura_created"],
+        ));
+    }
+    queries
+}
+
+/// Every list and search query of Lightning invoices, for [`Store::list_queries`].
+pub(super) fn list_queries(backend: super::Backend) -> Vec<super::ListQuery> {
+    let cursor = super::PageCursor {
+        at: 1_700_000_000,
+        key: "LN-000500".into(),
+    };
+    let mut all = Vec::new();
+    let states = std::iter::once(None).chain(InvoiceState::ALL.iter().copied().map(Some));
+    for state in states {
+        for order in [super::ListOrder::NewestFirst, super::ListOrder::OldestFirst] {
+            for after in [None, Some(cursor.clone())] {
+                for (fattura_id, since) in [(None, None), (None, Some(1_600_000_000)), (Some(7), None)] {
+                    let filter = LnInvoiceFilter {
+                        state,
+                        fattura_id,
+                        since,
+                        limit: 501,
+                        order,
+                        after: after.clone(),
+                        search: None,
+                    };
+                    all.extend(list_query(backend, &filter).ok());
+                }
+            }
+        }
+        let filter = LnInvoiceFilter {
+            state,
+            limit: 501,
+            ..LnInvoiceFilter::default()
+        };
+        all.extend(search_queries(backend, &filter, "ab12", &[3, 7]));
+    }
+    all
 }

@@ -12,7 +12,9 @@ mod group;
 mod leader;
 mod links;
 mod ln_invoices;
+mod pages;
 mod payments;
+mod plans;
 mod rate_evidence;
 mod rebalances;
 mod receipts;
@@ -30,6 +32,7 @@ pub use fatture::{CreditNote, CreditOutcome, Fattura, FatturaStatus, FileImport,
 pub use leader::Leadership;
 pub use links::{LinkTarget, PaymentLink};
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
+pub use pages::{page_rows, BadCursor, ListCounts, ListOrder, ListQuery, Page, PageCursor, MAX_PAGE_ROWS};
 pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};
 pub use rebalances::{NewRebalance, RebalanceTrigger};
@@ -74,6 +77,9 @@ pub enum StoreError {
     /// A stored value is not what the schema promises (corrupted or edited by hand).
     #[error("corrupt value in the database: {0}")]
     Corrupt(String),
+    /// A page cursor that this program did not hand out.
+    #[error(transparent)]
+    BadCursor(#[from] BadCursor),
     /// The shared transaction of a group of changes could not be committed (nothing was stored).
     #[error("database commit failed: {0}")]
     GroupCommit(String),

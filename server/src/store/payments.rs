@@ -162,16 +162,61 @@ impl Store {
         rows.into_iter().map(Payment::try_from).collect()
     }
 
-    /// Most recent payments first.
-    pub async fn recent_payments(&self, limit: u32, offset: u32) -> Result<Vec<Payment>, StoreError> {
-        let rows: Vec<PaymentRow> = sqlx::query_as(&format!(
-            "{SELECT_PAYMENT} ORDER BY settled_at DESC, payment_hash LIMIT $1 OFFSET $2"
-        ))
-        .bind(i64::from(limit))
-        .bind(i64::from(offset))
-        .fetch_all(self.pool())
-        .await?;
-        rows.into_iter().map(Payment::try_from).collect()
+    /// One page of payments by settle time (newest or oldest first) after `after`, at most
+    /// [`super::MAX_PAGE_ROWS`], and the next page's cursor. With a `search`, the payments whose
+    /// hash starts with it, or that pay a fattura whose numero, client name or P.IVA does, as one
+    /// page without a cursor.
+    pub async fn payment_page(
+        &self,
+        search: Option<&str>,
+        order: super::ListOrder,
+        after: Option<&super::PageCursor>,
+        limit: u32,
+    ) -> Result<super::Page<Payment>, StoreError> {
+        let limit = super::page_rows(limit);
+        if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+            let fatture = self.search_fatture(search, limit).await?;
+            let ids: Vec<i64> = fatture.iter().map(|f| f.id).collect();
+            let mut found = Vec::new();
+            for query in search_queries(self.backend, search, &ids, limit) {
+                let rows: Vec<PaymentRow> = typed(&query).fetch_all(self.pool()).await?;
+                for row in rows {
+                    found.push(Payment::try_from(row)?);
+                }
+            }
+            found.sort_by(|a, b| (b.settled_at, &b.payment_hash).cmp(&(a.settled_at, &a.payment_hash)));
+            found.dedup_by(|a, b| a.payment_hash == b.payment_hash);
+            if order == super::ListOrder::OldestFirst {
+                found.reverse();
+            }
+            found.truncate(limit as usize);
+            return Ok(super::Page {
+                rows: found,
+                next: None,
+            });
+        }
+        let query = page_query(self.backend, order, after, limit + 1)?;
+        let rows: Vec<PaymentRow> = typed(&query).fetch_all(self.pool()).await?;
+        let mut rows = rows.into_iter().map(Payment::try_from).collect::<Result<Vec<_>, _>>()?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = if more {
+            rows.last().map(|p| super::PageCursor {
+                at: p.settled_at,
+                key: p.payment_hash.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(super::Page { rows, next })
+    }
+
+    /// Most recent payments first (the first page of [`Store::payment_page`]).
+    pub async fn recent_payments(&self, limit: u32) -> Result<Vec<Payment>, StoreError> {
+        Ok(self
+            .payment_page(None, super::ListOrder::NewestFirst, None, limit)
+            .await?
+            .rows)
     }
 
     /// One payment by hash (hex).
@@ -182,4 +227,97 @@ impl Store {
             .await?;
         row.map(Payment::try_from).transpose()
     }
+}
+
+/// The rows of a list query.
+fn typed(query: &super::ListQuery) -> sqlx::query::QueryAs<'_, sqlx::Any, PaymentRow, sqlx::any::AnyArguments<'_>> {
+    let mut typed = sqlx::query_as::<_, PaymentRow>(&query.sql);
+    for bind in &query.binds {
+        typed = match bind {
+            super::pages::Bind::Int(v) => typed.bind(*v),
+            super::pages::Bind::Text(v) => typed.bind(v.clone()),
+        };
+    }
+    typed
+}
+
+/// A page of payments by (settle time, hash).
+fn page_query(
+    backend: super::Backend,
+    order: super::ListOrder,
+    after: Option<&super::PageCursor>,
+    limit: u32,
+) -> Result<super::ListQuery, StoreError> {
+    let mut binds = Vec::new();
+    let c = super::pages::c_collate(backend);
+    let (condition, order_by) = super::pages::keyset("settled_at", "payment_hash", c, order, after, 1, &mut binds);
+    binds.push(super::pages::Bind::Int(i64::from(limit)));
+    let where_ = condition.map(|c| format!(" WHERE {c}")).unwrap_or_default();
+    Ok(super::ListQuery::new(
+        format!(
+            "payments {}{}",
+            if order == super::ListOrder::NewestFirst {
+                "newest"
+            } else {
+                "oldest"
+            },
+            if after.is_some() { " after" } else { "" }
+        ),
+        format!("{SELECT_PAYMENT}{where_} {order_by} LIMIT ${}", binds.len()),
+        binds,
+        &["payments_settled"],
+    ))
+}
+
+/// The searches of payments: hash prefix, and the payments of the fatture found (`fattura_ids`).
+fn search_queries(backend: super::Backend, search: &str, fattura_ids: &[i64], limit: u32) -> Vec<super::ListQuery> {
+    use super::pages::Bind;
+    let c = super::pages::c_collate(backend);
+    let mut queries = Vec::new();
+    let hash_index = match backend {
+        super::Backend::Sqlite => "sqlite_autoindex_payments_1",
+        super::Backend::Postgres => "payments_hash_c",
+    };
+    if search.len() >= 4 && search.chars().all(|ch| ch.is_ascii_hexdigit()) {
+        if let Some((low, high)) = super::pages::prefix_range(&search.to_ascii_lowercase()) {
+            queries.push(super::ListQuery::new(
+                "payments search payment_hash".into(),
+                format!(
+                    "{SELECT_PAYMENT} WHERE payment_hash{c} >= $1 AND payment_hash{c} < $2 \
+                     ORDER BY payment_hash{c} LIMIT $3"
+                ),
+                vec![Bind::Text(low), Bind::Text(high), Bind::Int(i64::from(limit))],
+                &[hash_index],
+            ));
+        }
+    }
+    if !fattura_ids.is_empty() {
+        let binds: Vec<Bind> = fattura_ids.iter().map(|id| Bind::Int(*id)).collect();
+        let placeholders = (1..=binds.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        queries.push(super::ListQuery::new(
+            "payments search fattura".into(),
+            format!("{SELECT_PAYMENT} WHERE fattura_id IN ({placeholders})"),
+            binds,
+            &["payments_fattura"],
+        ));
+    }
+    queries
+}
+
+/// Every list and search query of payments, for [`Store::list_queries`].
+pub(super) fn list_queries(backend: super::Backend) -> Vec<super::ListQuery> {
+    let cursor = super::PageCursor {
+        at: 1_700_000_000,
+        key: "ab".repeat(32),
+    };
+    let mut all = Vec::new();
+    for order in [super::ListOrder::NewestFirst, super::ListOrder::OldestFirst] {
+        all.extend(page_query(backend, order, None, 501).ok());
+        all.extend(page_query(backend, order, Some(&cursor), 501).ok());
+    }
+    all.extend(search_queries(backend, "ab12", &[3, 7], 501));
+    all
 }

@@ -13,6 +13,7 @@ mod config;
 mod file_modes;
 mod import_batch;
 mod invoice_cli;
+mod list_pages;
 mod pos_cli;
 mod share;
 mod user_cli;

@@ -130,7 +130,7 @@ async fn create_pay_settle_records_payment_and_marks_original_paid() {
     assert_eq!(status.amt_paid_msat, 1_111_112_000);
     assert!(status.settled_at.is_some());
 
-    let payments = h.store.recent_payments(10, 0).await.expect("payments");
+    let payments = h.store.recent_payments(10).await.expect("payments");
     assert_eq!(payments.len(), 1);
     assert_eq!(payments[0].payment_hash, inv.payment_hash);
     assert_eq!(payments[0].amount_eur, dec!(500.00));
@@ -142,7 +142,7 @@ async fn create_pay_settle_records_payment_and_marks_original_paid() {
 
     // Refreshing again records nothing twice.
     h.service.refresh("INV-001-LN").await.expect("status again");
-    assert_eq!(h.store.recent_payments(10, 0).await.expect("payments").len(), 1);
+    assert_eq!(h.store.recent_payments(10).await.expect("payments").len(), 1);
 
     let rows = payments_in_period(&h.store, None, None).await.expect("export");
     let csv = to_csv(&rows);

@@ -14,6 +14,7 @@ mod breaker_serve;
 mod evidence;
 mod invoices;
 mod liquidity;
+mod list_plans;
 mod lnd_client;
 mod rebalance;
 mod scale_out;

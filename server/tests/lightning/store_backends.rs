@@ -94,7 +94,10 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
             .map(|f| f.numero)
     ));
     store.add_fattura(&fattura("INV-2", "Bar Roma", 1_250), now).await?;
-    let found = store.list_fatture(Some("roma"), 10, 0).await?;
+    let found = store
+        .fattura_page(Some("bar"), openfatture::store::ListOrder::NewestFirst, None, 10)
+        .await?
+        .rows;
     seen.push(format!(
         "search {:?}",
         found.iter().map(|f| f.numero.clone()).collect::<Vec<_>>()
@@ -387,7 +390,7 @@ async fn the_gateway_and_the_cli_work_on_postgres_through_database_url() -> Test
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(store.recent_payments(10, 0).await?.len(), 1);
+    assert_eq!(store.recent_payments(10).await?.len(), 1);
     assert!(
         !web.home.data_dir.join(openfatture::store::DATABASE_FILE).exists(),
         "with DATABASE_URL no SQLite file is made"

@@ -34,7 +34,7 @@ async fn upload(web: &Web, cookie: Option<&str>, name: &str, bytes: Vec<u8>) -> 
 /// The fatture rows as the admin lists them: `numero → due_eur`.
 async fn fatture(web: &Web, admin: &str) -> common::Res<Vec<(String, String)>> {
     let rows = web.ok(admin, "admin_fatture", &[("search", "")]).await?;
-    Ok(rows
+    Ok(rows["rows"]
         .as_array()
         .ok_or("rows")?
         .iter()

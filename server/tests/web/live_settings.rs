@@ -282,7 +282,7 @@ async fn a_node_change_is_tested_first_a_broken_one_is_reported_and_a_working_on
         let list = web
             .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
             .await?;
-        let settled = list.as_array().is_some_and(|all| {
+        let settled = list["rows"].as_array().is_some_and(|all| {
             all.iter().any(|i| {
                 i["id"] == invoice_id && i["state"].as_str().is_some_and(|s| s.eq_ignore_ascii_case("settled"))
             })

@@ -142,7 +142,7 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
 
     // Search by client finds only that invoice, unpaid, with 100 EUR still due.
     let found = web.ok(&admin, "admin_fatture", &[("search", "bianchi")]).await?;
-    let rows = found.as_array().ok_or("array")?;
+    let rows = found["rows"].as_array().ok_or("array")?;
     assert_eq!(rows.len(), 1, "{found}");
     assert_eq!(rows[0]["numero"], "2025/017");
     assert_eq!(rows[0]["status"], "unpaid");
@@ -179,7 +179,7 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     assert!(refusal.contains("outside the allowed"), "{refusal}");
     assert_eq!(
         web.ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
-            .await?,
+            .await?["rows"],
         Value::Array(vec![])
     );
 
@@ -240,20 +240,21 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
     let detail = web.ok(&admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
     assert_eq!(detail["amount_paid_sat"], 222_223);
     let fattura = web.ok(&admin, "admin_fatture", &[("search", "2025/017")]).await?;
-    assert_eq!(fattura[0]["status"], "paid", "{fattura}");
-    assert_eq!(fattura[0]["paid_eur"], "100.00");
+    assert_eq!(fattura["rows"][0]["status"], "paid", "{fattura}");
+    assert_eq!(fattura["rows"][0]["paid_eur"], "100.00");
 
     // Filters: by state and by numero/client.
     let settled = web
         .ok(&admin, "admin_ln_invoices", &[("state", "SETTLED"), ("search", "")])
         .await?;
-    assert_eq!(settled.as_array().map(Vec::len), Some(1), "{settled}");
-    assert_eq!(settled[0]["id"], id.as_str());
+    assert_eq!(settled["rows"].as_array().map(Vec::len), Some(1), "{settled}");
+    assert_eq!(settled["rows"][0]["id"], id.as_str());
+    assert_eq!(settled["total"], 1, "the kept count of SETTLED invoices: {settled}");
     let by_client = web
         .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "VERDI")])
         .await?;
-    assert_eq!(by_client.as_array().map(Vec::len), Some(1), "{by_client}");
-    assert_eq!(by_client[0]["id"], other_id.as_str());
+    assert_eq!(by_client["rows"].as_array().map(Vec::len), Some(1), "{by_client}");
+    assert_eq!(by_client["rows"][0]["id"], other_id.as_str());
     let (status, body, _) = web
         .call("admin_ln_invoices", Some(&admin), &[("state", "PAID"), ("search", "")])
         .await?;
@@ -262,6 +263,8 @@ async fn an_invoice_made_from_a_numero_is_paid_and_shows_in_payments_and_the_csv
 
     // Payments: EUR, sats, rate, time and the original invoice; the CSV has the same row.
     let payments = web.ok(&admin, "admin_payments", &[("limit", "5")]).await?;
+    assert_eq!(payments["total"], 1, "{payments}");
+    let payments = &payments["rows"];
     assert_eq!(payments.as_array().map(Vec::len), Some(1), "{payments}");
     assert_eq!(payments[0]["ln_invoice_id"], id.as_str());
     assert_eq!(payments[0]["original_invoice"], "2025/017");
@@ -721,12 +724,78 @@ async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult
     let all = web
         .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
         .await?;
-    assert_eq!(all.as_array().map(Vec::len), Some(500), "one page of the newest");
+    assert_eq!(all["rows"].as_array().map(Vec::len), Some(50), "one page of the newest");
+    assert_eq!(all["total"], 501, "{}", all["total"]);
+    assert!(all["rows"]
+        .as_array()
+        .is_some_and(|rows| rows.iter().all(|r| r["id"] != "OLD-1-LN")));
+    // Issue 37: the next page starts after the cursor, without repeats, newest to oldest; oldest
+    // first starts with the invoice made before the 500; a cursor not handed out is refused.
+    let ids = |page: &Value| -> Vec<String> {
+        page["rows"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let next = all["next"].as_str().ok_or("a next cursor")?.to_string();
+    let second = web
+        .ok(
+            &admin,
+            "admin_ln_invoices",
+            &[("state", ""), ("search", ""), ("after", &next)],
+        )
+        .await?;
+    let (first_ids, second_ids) = (ids(&all), ids(&second));
+    assert_eq!(second_ids.len(), 50);
+    assert!(second_ids.iter().all(|id| !first_ids.contains(id)), "{second}");
+    let created = |page: &Value| -> Vec<String> {
+        page["rows"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r["created_at"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut times = created(&all);
+    times.extend(created(&second));
+    let mut sorted = times.clone();
+    sorted.sort();
+    sorted.reverse();
+    assert_eq!(times, sorted, "newest first across the two pages");
+    let oldest = web
+        .ok(
+            &admin,
+            "admin_ln_invoices",
+            &[("state", ""), ("search", ""), ("order", "oldest"), ("limit", "3")],
+        )
+        .await?;
+    assert_eq!(ids(&oldest).first().map(String::as_str), Some("OLD-1-LN"), "{oldest}");
+    let (status, body, _) = web
+        .call(
+            "admin_ln_invoices",
+            Some(&admin),
+            &[("state", ""), ("search", ""), ("after", "not-a-cursor")],
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(error_text(&body).contains("page link is not valid"), "{body}");
+    // A well-formed cursor whose key is not a fattura's row id ("x", hex 78) is refused as well.
+    let (status, body, _) = web
+        .call("admin_fatture", Some(&admin), &[("search", ""), ("after", "739000.78")])
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert!(error_text(&body).contains("page link is not valid"), "{body}");
     for needle in ["zanzibar", "OLD-1", "old-1-ln"] {
         let found = web
             .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", needle)])
             .await?;
-        let ids: Vec<&str> = found
+        let ids: Vec<&str> = found["rows"]
             .as_array()
             .map(|rows| rows.iter().filter_map(|r| r["id"].as_str()).collect())
             .unwrap_or_default();
@@ -736,7 +805,7 @@ async fn invoice_search_finds_matches_older_than_the_newest_page() -> TestResult
     let none = web
         .ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "%")])
         .await?;
-    assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+    assert_eq!(none["rows"].as_array().map(Vec::len), Some(0), "{none}");
     Ok(())
 }
 
@@ -902,7 +971,7 @@ async fn the_invoice_form_takes_a_comma_or_a_dot_and_refuses_grouped_amounts_cre
     assert!(refusal.contains("thousands"), "{refusal}");
     assert_eq!(
         web.ok(&admin, "admin_ln_invoices", &[("state", ""), ("search", "")])
-            .await?,
+            .await?["rows"],
         Value::Array(vec![])
     );
     let comma = web
