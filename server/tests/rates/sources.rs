@@ -397,15 +397,16 @@ async fn the_dashboard_and_the_pos_label_get_the_mark_and_the_admin_the_coingeck
     let status = web.ok(&admin, "rate_status", &[]).await.unwrap();
     assert_eq!(status["eur_per_btc"], "45000", "{status}");
     assert_eq!(status["source"], "kraken");
-    assert_eq!(status["sources_mark"], "single source", "{status}");
+    // Codes with values, worded by the page in its language (issue 34).
+    assert_eq!(status["sources_mark"]["code"], "rates.mark.single", "{status}");
     assert_eq!(
         status["notices"],
-        serde_json::json!(["CoinGecko needs an API key since 2026 (a free demo key works)"])
+        serde_json::json!([{"code": "rates.notice.coingecko_key"}])
     );
-    let warnings = status["warnings"].to_string();
-    assert!(
-        warnings.contains("single source: the rate 45000 EUR/BTC rests on kraken 45000"),
-        "{warnings}"
+    assert_eq!(
+        status["warnings"],
+        serde_json::json!([{"code": "notice.single_source", "values": [["rate_eur", "45000.00"]]}]),
+        "{status}"
     );
     let coingecko = status["providers"]
         .as_array()
@@ -414,15 +415,12 @@ async fn the_dashboard_and_the_pos_label_get_the_mark_and_the_admin_the_coingeck
         .find(|p| p["provider"] == "coingecko")
         .cloned()
         .unwrap();
-    assert!(
-        coingecko["health"].as_str().unwrap().contains("needs an API key"),
-        "{coingecko}"
-    );
+    assert_eq!(coingecko["health"]["code"], "rates.health.key_missing", "{coingecko}");
 
     // The cashier's POS label gets the mark, not the admin's details.
     let cashier = web.sign_in(CASHIER, CASHIER_PIN).await.unwrap();
     let status = web.ok(&cashier, "rate_status", &[]).await.unwrap();
-    assert_eq!(status["sources_mark"], "single source", "{status}");
+    assert_eq!(status["sources_mark"]["code"], "rates.mark.single", "{status}");
     assert_eq!(status["notices"], serde_json::json!([]));
     assert_eq!(status["providers"], serde_json::json!([]));
     web.gateway.shutdown().await.unwrap();
