@@ -489,7 +489,7 @@ fn RateLabel(low_inbound: RwSignal<bool>) -> impl IntoView {
     };
     move || {
         state().map(|(state, mark)| {
-            let mark = mark.map(|m| format!(" · {m}")).unwrap_or_default();
+            let mark = mark.map(|m| format!(" · {}", m.text(lang()))).unwrap_or_default();
             view! {
                 <p class="pos-rate-state muted" data-testid="pos-rate-state" data-state=state.as_str()>
                     {move || state.label(lang())}{mark}{flag}
