@@ -33,7 +33,7 @@ pub use input::{
 };
 pub use invoices::{
     DueStepView, FatturaDueView, FatturaView, ImportedDocumentView, ImportedFileView, InstallmentView, LnInvoiceInfo,
-    LnInvoiceView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
+    LnInvoiceView, MailView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
 };
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use payments::PaymentView;

@@ -16,6 +16,7 @@ mod invoice_files;
 mod lightning;
 mod listener;
 mod live;
+mod mail_worker;
 mod metrics;
 mod node_setup;
 mod pos;
@@ -380,6 +381,8 @@ async fn web_services(
         links: links.clone(),
     });
     let hub = reloader.hub().clone();
+    // The queued emails (the mail outbox), sent and retried while the gateway runs.
+    mail_worker::spawn(links.clone(), hub.subscribe(), closing.clone());
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),

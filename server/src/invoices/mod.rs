@@ -17,6 +17,7 @@ mod import;
 mod links;
 mod manual;
 mod memo;
+mod outbox;
 mod share;
 
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
@@ -26,6 +27,7 @@ pub use links::{
     TOKEN_BYTES, TOKEN_CHARS,
 };
 pub use manual::{add_manual, ManualError, ManualFattura};
+pub use outbox::{QueuedMail, MAIL_RETRY_DELAYS_SECS};
 pub use share::{share_email, LinkState, SharedCopy};
 
 use std::sync::Arc;

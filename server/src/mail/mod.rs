@@ -1,8 +1,9 @@
 //! Email out over SMTP with `lettre`: the payment link and the courtesy copy to a client. The
 //! server, port, security (`none`, `starttls`, `tls`), account and sender come from the `smtp_*`
 //! settings; the password is a secret and is never logged. A send that fails for a reason that
-//! may pass (the server unreachable, a 4xx answer) is tried again a few times before the error is
-//! given to the caller, who shows it; a permanent refusal (5xx, a bad address) is not retried.
+//! may pass (the server unreachable, a 4xx answer) is tried again a few times within one attempt
+//! before the error is given to the caller (the mail outbox, which tries again later); a
+//! permanent refusal (5xx, a bad address) is not retried.
 
 use std::time::Duration;
 
@@ -95,7 +96,28 @@ pub enum MailError {
         attempts: u32,
         /// The last failure.
         reason: String,
+        /// True when the server refused for good (5xx): trying again will not help.
+        permanent: bool,
     },
+}
+
+impl MailError {
+    /// A short code for the failure, which the pages translate: `bad_address`, `setup` (the
+    /// settings or the message), `refused` (the server said no for good) or `unreachable` (it may
+    /// pass: the server down, a timeout, a 4xx answer, a TLS failure).
+    pub fn code(&self) -> &'static str {
+        match self {
+            MailError::BadAddress { .. } => "bad_address",
+            MailError::Compose(_) => "setup",
+            MailError::Smtp { permanent: true, .. } => "refused",
+            MailError::Smtp { .. } => "unreachable",
+        }
+    }
+
+    /// Whether trying again later may help.
+    pub fn may_pass(&self) -> bool {
+        self.code() == "unreachable"
+    }
 }
 
 /// Sends mail through one SMTP server.
@@ -177,6 +199,7 @@ impl Mailer {
             server: server.clone(),
             attempts: 0,
             reason,
+            permanent: false,
         })?;
         let mut delay = Duration::from_millis(FIRST_RETRY_DELAY_MS);
         let mut attempt = 1;
@@ -188,6 +211,7 @@ impl Mailer {
                         server,
                         attempts: attempt,
                         reason: e.to_string(),
+                        permanent: e.is_permanent(),
                     })
                 }
                 Err(e) => {

@@ -12,6 +12,7 @@ mod group;
 mod leader;
 mod links;
 mod ln_invoices;
+mod mail_outbox;
 mod payments;
 mod rate_evidence;
 mod rebalances;
@@ -28,6 +29,7 @@ pub use fatture::{CreditNote, CreditOutcome, Fattura, FatturaStatus, FileImport,
 pub use leader::Leadership;
 pub use links::{LinkTarget, PaymentLink};
 pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
+pub use mail_outbox::{MailFailure, MailState, OutboxMail};
 pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};
 pub use rebalances::{NewRebalance, RebalanceTrigger};

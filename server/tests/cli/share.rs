@@ -174,26 +174,51 @@ fn share_by_email_delivers_the_link_and_the_pdf_to_a_real_smtp_server() {
     });
     assert_eq!(kinds.iter().filter(|k| *k == "invoice_sent").count(), 1, "{kinds:?}");
 
-    // SMTP down: a clear error naming the server, after the retries.
+    // SMTP down: the email stays queued in the outbox with the server's words (for `serve` to
+    // retry), the command says so; nothing is lost and no second `invoice_sent`.
     let mut down = openfatture(&home, &node);
     smtp(&mut down);
-    let out = down
-        .env("SMTP_PORT", "1")
-        .args([
-            "lightning",
-            "invoice",
-            "share",
-            "17/2025-LN",
-            "--email",
-            "cliente@example.it",
-        ])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = ok(down.env("SMTP_PORT", "1").args([
+        "lightning",
+        "invoice",
+        "share",
+        "17/2025-LN",
+        "--email",
+        "cliente@example.it",
+    ]));
+    assert!(out.contains("The email to cliente@example.it is queued"), "{out}");
     assert!(
-        err.contains("the SMTP server 127.0.0.1:1 did not take the email after 3 attempt(s)"),
-        "{err}"
+        out.contains("the SMTP server 127.0.0.1:1 did not take the email after 3 attempt(s)"),
+        "{out}"
     );
+    let listed =
+        ok(openfatture(&home, &node).args(["--json", "lightning", "invoice", "share", "17/2025-LN", "--list"]));
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    let mails = listed.as_array().expect("array");
+    assert_eq!(mails.len(), 2, "{listed}");
+    assert_eq!(mails[0]["state"], "queued", "{listed}");
+    assert_eq!(mails[0]["attempts"], 1, "{listed}");
+    assert_eq!(mails[0]["last_error_code"], "unreachable", "{listed}");
+    assert!(
+        mails[0]["last_error"].as_str().unwrap_or("").contains("127.0.0.1:1"),
+        "{listed}"
+    );
+    assert!(mails[0]["next_attempt_at"].is_string(), "{listed}");
+    assert_eq!(mails[1]["state"], "sent", "{listed}");
+    assert_eq!(mails[1]["to"], "cliente@example.it", "{listed}");
+    let text = ok(openfatture(&home, &node).args(["lightning", "invoice", "share", "17/2025-LN", "--list"]));
+    assert!(text.contains("queued after 1 attempt(s), next attempt"), "{text}");
+    assert!(
+        text.contains("last error (unreachable): the SMTP server 127.0.0.1:1"),
+        "{text}"
+    );
+    assert!(text.contains("sent after 1 attempt(s), sent "), "{text}");
+    let sent_events = rt.block_on(async {
+        let store = openfatture::store::Store::open_in(&home).await.expect("store");
+        let events = store.events_for_invoice("17/2025-LN").await.expect("events");
+        store.close().await;
+        events.iter().filter(|e| e.kind == "invoice_sent").count()
+    });
+    assert_eq!(sent_events, 1, "a queued email is no `invoice_sent`");
     rt.block_on(node.shutdown());
 }
