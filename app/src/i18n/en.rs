@@ -427,6 +427,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.label", "Mail account"),
     ("setting.smtp_password.label", "Mail account password"),
     ("setting.smtp_from.label", "Sender of emails to clients"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.label", "Certificate authority of the email server"),
     ("setting.lightning_pos_expiry_minutes.label", "Time to pay at the counter (minutes)"),
     ("setting.pos_max_amount_eur.label", "Largest sale a cashier may charge (EUR)"),
     ("setting.lightning_webhook_enabled.label", "Send webhooks"),
@@ -626,6 +628,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.description", "SMTP account name, when the server asks for one"),
     ("setting.smtp_password.description", "SMTP account password"),
     ("setting.smtp_from.description", "Sender of the emails to clients, e.g. Studio Verdi <fatture@verdi.it>"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.description", "PEM file of the certificate authority the SMTP server's certificate is signed by, for a server with its own CA (unset: the usual public authorities)"),
 
     ("staff.refusal.invalid_username", "invalid username '{name}': use 1–32 lower-case letters, digits, '.', '_' or '-'"),
     ("staff.refusal.password_too_long", "the password is too long: at most {max} characters"),

@@ -430,6 +430,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.label", "Account di posta"),
     ("setting.smtp_password.label", "Password dell'account di posta"),
     ("setting.smtp_from.label", "Mittente delle email ai clienti"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.label", "Autorità di certificazione del server email"),
     ("setting.lightning_pos_expiry_minutes.label", "Tempo per pagare in cassa (minuti)"),
     ("setting.pos_max_amount_eur.label", "Importo massimo di una vendita per un cassiere (EUR)"),
     ("setting.lightning_webhook_enabled.label", "Invia webhook"),
@@ -629,6 +631,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.description", "Nome dell'account SMTP, quando il server lo chiede"),
     ("setting.smtp_password.description", "Password dell'account SMTP"),
     ("setting.smtp_from.description", "Mittente delle email ai clienti, per esempio Studio Verdi <fatture@verdi.it>"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.description", "File PEM dell'autorità di certificazione che ha firmato il certificato del server SMTP, per un server con una propria CA (non impostato: le autorità pubbliche consuete)"),
 
     ("staff.refusal.invalid_username", "nome utente '{name}' non valido: usa da 1 a 32 lettere minuscole, cifre, '.', '_' o '-'"),
     ("staff.refusal.password_too_long", "la password è troppo lunga: al massimo {max} caratteri"),

@@ -749,6 +749,24 @@ impl AdminBackend for GatewayAdmin {
     }
 }
 
+/// An outbox email as the share card lists it (its error as a code only).
+fn mail_view(mail: &crate::store::OutboxMail) -> app::model::MailView {
+    use crate::store::MailState;
+    app::model::MailView {
+        id: mail.id,
+        to: mail.to_address.clone(),
+        state: mail.state.as_str().to_string(),
+        attempts: mail.attempts,
+        queued_at: crate::time::rfc3339(mail.created_at),
+        at: match mail.state {
+            MailState::Sent => mail.sent_at.map(crate::time::rfc3339).unwrap_or_default(),
+            MailState::Queued => crate::time::rfc3339(mail.next_attempt_at),
+            MailState::Failed => String::new(),
+        },
+        error_code: mail.last_error_code.clone().unwrap_or_default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -781,23 +799,5 @@ mod tests {
             "split_vat"
         );
         assert_eq!(step_kind("something new").0, "other");
-    }
-}
-
-/// An outbox email as the share card lists it (its error as a code only).
-fn mail_view(mail: &crate::store::OutboxMail) -> app::model::MailView {
-    use crate::store::MailState;
-    app::model::MailView {
-        id: mail.id,
-        to: mail.to_address.clone(),
-        state: mail.state.as_str().to_string(),
-        attempts: mail.attempts,
-        queued_at: crate::time::rfc3339(mail.created_at),
-        at: match mail.state {
-            MailState::Sent => mail.sent_at.map(crate::time::rfc3339).unwrap_or_default(),
-            MailState::Queued => crate::time::rfc3339(mail.next_attempt_at),
-            MailState::Failed => String::new(),
-        },
-        error_code: mail.last_error_code.clone().unwrap_or_default(),
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -58,6 +59,9 @@ pub struct MailConfig {
     pub password: Option<SecretString>,
     /// The sender, `Name <address>` or `address`.
     pub from: String,
+    /// A certificate authority (PEM) to trust for the server's certificate besides the public
+    /// ones (`smtp_ca_file`), for a server with its own CA.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// One message to a client.
@@ -156,14 +160,23 @@ impl Mailer {
         Ok(Mailer { config, from })
     }
 
+    /// The TLS parameters: the public authorities, and the `smtp_ca_file` one when set.
+    fn tls_parameters(&self) -> Result<TlsParameters, String> {
+        let mut builder = TlsParameters::builder(self.config.host.clone());
+        if let Some(pem) = &self.config.ca_pem {
+            let ca = Certificate::from_pem(pem).map_err(|e| format!("smtp_ca_file is not a PEM certificate: {e}"))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        builder.build_rustls().map_err(|e| e.to_string())
+    }
+
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
         let host = self.config.host.as_str();
+        let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
         let builder = match self.config.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(|e| e.to_string())?
-            }
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| e.to_string())?,
+            SmtpSecurity::None => plain,
+            SmtpSecurity::StartTls => plain.tls(Tls::Required(self.tls_parameters()?)),
+            SmtpSecurity::Tls => plain.tls(Tls::Wrapper(self.tls_parameters()?)),
         };
         let mut builder = builder
             .port(self.config.port)
