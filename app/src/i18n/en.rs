@@ -427,6 +427,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.label", "Mail account"),
     ("setting.smtp_password.label", "Mail account password"),
     ("setting.smtp_from.label", "Sender of emails to clients"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.label", "Certificate authority of the email server"),
     ("setting.lightning_pos_expiry_minutes.label", "Time to pay at the counter (minutes)"),
     ("setting.pos_max_amount_eur.label", "Largest sale a cashier may charge (EUR)"),
     ("setting.pos_refund_max_fee_ppm.label", "Highest fee of one refund (parts per million)"),
@@ -628,6 +630,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.description", "SMTP account name, when the server asks for one"),
     ("setting.smtp_password.description", "SMTP account password"),
     ("setting.smtp_from.description", "Sender of the emails to clients, e.g. Studio Verdi <fatture@verdi.it>"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.description", "PEM file of the certificate authority the SMTP server's certificate is signed by, for a server with its own CA (unset: the usual public authorities)"),
 
     ("staff.refusal.invalid_username", "invalid username '{name}': use 1–32 lower-case letters, digits, '.', '_' or '-'"),
     ("staff.refusal.password_too_long", "the password is too long: at most {max} characters"),
@@ -853,6 +857,23 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("share.send", "Email link and PDF"),
     ("share.sending", "Sending…"),
     ("share.sent", "Payment link and courtesy copy sent to {address}."),
+    // Issue 35, the mail outbox (branch mail35): the share card's email list and outcomes.
+    ("share.mail_queued", "The email to {address} is queued: {reason} It is tried again automatically (after 30 s, 2 min, 10 min and 1 h); the list below shows how it goes."),
+    ("share.mail_failed", "The email to {address} was not sent: {reason} The new payment link is live."),
+    ("share.emails", "Emails"),
+    ("share.mail_to", "To"),
+    ("share.mail_state", "State"),
+    ("share.mail_attempts", "Attempts"),
+    ("share.mail_at", "Sent / next attempt"),
+    ("share.mail_error", "Last problem"),
+    ("share.mail_state.queued", "queued"),
+    ("share.mail_state.sent", "sent"),
+    ("share.mail_state.failed", "failed"),
+    ("share.mail_error.unreachable", "the email server could not be reached or asked to try later."),
+    ("share.mail_error.refused", "the email server refused it (check the address)."),
+    ("share.mail_error.bad_address", "the address is not an email address."),
+    ("share.mail_error.setup", "email is not set up correctly (see the Email settings)."),
+    ("share.mail_error.nothing_due", "nothing is left to pay, so it was not sent."),
     ("share.attempts", "Lightning invoices of this fattura"),
     // Receipts of POS sales (issue 36: receipt page, CLI, ESC/POS, POS paid screen).
     ("receipt.title", "Payment receipt"),

@@ -430,6 +430,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.label", "Account di posta"),
     ("setting.smtp_password.label", "Password dell'account di posta"),
     ("setting.smtp_from.label", "Mittente delle email ai clienti"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.label", "Autorità di certificazione del server email"),
     ("setting.lightning_pos_expiry_minutes.label", "Tempo per pagare in cassa (minuti)"),
     ("setting.pos_max_amount_eur.label", "Importo massimo di una vendita per un cassiere (EUR)"),
     ("setting.pos_refund_max_fee_ppm.label", "Commissione massima di un rimborso (parti per milione)"),
@@ -631,6 +633,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.smtp_username.description", "Nome dell'account SMTP, quando il server lo chiede"),
     ("setting.smtp_password.description", "Password dell'account SMTP"),
     ("setting.smtp_from.description", "Mittente delle email ai clienti, per esempio Studio Verdi <fatture@verdi.it>"),
+    // Issue 35, SMTP over TLS with the shop's own CA (branch mail35).
+    ("setting.smtp_ca_file.description", "File PEM dell'autorità di certificazione che ha firmato il certificato del server SMTP, per un server con una propria CA (non impostato: le autorità pubbliche consuete)"),
 
     ("staff.refusal.invalid_username", "nome utente '{name}' non valido: usa da 1 a 32 lettere minuscole, cifre, '.', '_' o '-'"),
     ("staff.refusal.password_too_long", "la password è troppo lunga: al massimo {max} caratteri"),
@@ -855,6 +859,23 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("share.send", "Invia link e PDF per email"),
     ("share.sending", "Invio in corso…"),
     ("share.sent", "Link di pagamento e copia di cortesia inviati a {address}."),
+    // Issue 35, the mail outbox (branch mail35): the share card's email list and outcomes.
+    ("share.mail_queued", "L'email a {address} è in coda: {reason} Viene ritentata in automatico (dopo 30 s, 2 min, 10 min e 1 h); l'elenco qui sotto mostra come va."),
+    ("share.mail_failed", "L'email a {address} non è stata inviata: {reason} Il nuovo link di pagamento è attivo."),
+    ("share.emails", "Email"),
+    ("share.mail_to", "A"),
+    ("share.mail_state", "Stato"),
+    ("share.mail_attempts", "Tentativi"),
+    ("share.mail_at", "Inviata / prossimo tentativo"),
+    ("share.mail_error", "Ultimo problema"),
+    ("share.mail_state.queued", "in coda"),
+    ("share.mail_state.sent", "inviata"),
+    ("share.mail_state.failed", "non inviata"),
+    ("share.mail_error.unreachable", "il server email non era raggiungibile o ha chiesto di riprovare più tardi."),
+    ("share.mail_error.refused", "il server email l'ha rifiutata (controlla l'indirizzo)."),
+    ("share.mail_error.bad_address", "l'indirizzo non è un indirizzo email."),
+    ("share.mail_error.setup", "l'email non è configurata correttamente (vedi le impostazioni Email)."),
+    ("share.mail_error.nothing_due", "non resta nulla da pagare, quindi non è stata inviata."),
     ("share.attempts", "Fatture Lightning di questa fattura"),
     // Receipts of POS sales (issue 36: receipt page, CLI, ESC/POS, POS paid screen).
     ("receipt.title", "Ricevuta di pagamento"),

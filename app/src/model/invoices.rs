@@ -82,6 +82,29 @@ pub struct LnInvoiceInfo {
     pub payment_url: String,
     /// The client's email or PEC from its FatturaPA file ('' when unknown).
     pub client_email: String,
+    /// The emails of its payment link (this invoice's and its fattura's), newest first.
+    pub emails: Vec<MailView>,
+}
+
+/// One email of the mail outbox, as the share card lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailView {
+    /// Its number in the outbox.
+    pub id: i64,
+    /// The recipient.
+    pub to: String,
+    /// `queued`, `sent` or `failed`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it was queued, RFC 3339 UTC.
+    pub queued_at: String,
+    /// When the SMTP server took it, or when the next attempt is due, RFC 3339 UTC ('' when it
+    /// failed).
+    pub at: String,
+    /// The last failure as a code the page words (`unreachable`, `refused`, `bad_address`,
+    /// `setup`, `nothing_due`; '' when none). The server's own words stay in the log and the CLI.
+    pub error_code: String,
 }
 
 /// One provider's part in a locked rate, as the invoice detail shows it.
@@ -241,4 +264,9 @@ pub struct PaymentLinkView {
     pub link_state: String,
     /// Where it was emailed ('' when it was not).
     pub emailed_to: String,
+    /// The email's state when one was queued now: `sent`, `queued` (to be tried again) or
+    /// `failed` ('' when no email was asked).
+    pub mail_state: String,
+    /// Why its last attempt failed, a code like [`MailView::error_code`] ('' when none).
+    pub mail_error: String,
 }

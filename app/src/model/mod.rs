@@ -36,7 +36,7 @@ pub use input::{
 };
 pub use invoices::{
     CreditNoteView, DueStepView, FatturaDueView, FatturaView, ImportedDocumentView, ImportedFileView, InstallmentView,
-    LnInvoiceInfo, LnInvoiceView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
+    LnInvoiceInfo, LnInvoiceView, MailView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
 };
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
 pub use pages::{ListPage, LIST_PAGE_ROWS};

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::i18n::{current_lang, fill, t};
-use crate::model::PaymentLinkView;
+use crate::model::{MailView, PaymentLinkView};
 
 /// A new payment link for a Lightning invoice (of its fattura, if any); the link before it stops
 /// working. Admin. `POST /api/admin_new_payment_link`.
@@ -20,8 +20,10 @@ pub async fn new_payment_link(
     crate::admin::admin_backend()?.new_payment_link(invoice_id).await
 }
 
-/// Emails the courtesy copy with a new payment link to `address`; nothing changes when the
-/// address, the settings or the SMTP server refuse. Admin. `POST /api/admin_email_payment_link`.
+/// Emails the courtesy copy with a new payment link to `address`: queued with the link, then
+/// tried at once. A bad address or email not set up is refused and changes nothing; an SMTP
+/// server that cannot take it now leaves it queued (tried again by the gateway), which the
+/// answer's `mail_state` says. Admin. `POST /api/admin_email_payment_link`.
 #[server(prefix = "/api", endpoint = "admin_email_payment_link")]
 pub async fn email_payment_link(
     /// Our Lightning invoice id.
@@ -49,6 +51,81 @@ fn link_state_text(state: &str) -> &'static str {
     }
 }
 
+/// The words of an email's state.
+fn mail_state_text(state: &str) -> &'static str {
+    match state {
+        "sent" => t("share.mail_state.sent"),
+        "failed" => t("share.mail_state.failed"),
+        _ => t("share.mail_state.queued"),
+    }
+}
+
+/// The words of an email's failure code ('' for none).
+fn mail_error_text(code: &str) -> &'static str {
+    match code {
+        "" => "",
+        "bad_address" => t("share.mail_error.bad_address"),
+        "refused" => t("share.mail_error.refused"),
+        "setup" => t("share.mail_error.setup"),
+        "nothing_due" => t("share.mail_error.nothing_due"),
+        _ => t("share.mail_error.unreachable"),
+    }
+}
+
+/// What the form says after an email was queued and tried.
+fn mail_outcome(link: &PaymentLinkView, address: &str) -> Result<String, String> {
+    let reason = mail_error_text(&link.mail_error);
+    match link.mail_state.as_str() {
+        "sent" => Ok(fill(t("share.sent"), &[("address", &link.emailed_to)])),
+        "failed" => Err(fill(
+            t("share.mail_failed"),
+            &[("address", address), ("reason", reason)],
+        )),
+        _ => Ok(fill(
+            t("share.mail_queued"),
+            &[("address", address), ("reason", reason)],
+        )),
+    }
+}
+
+/// The emails of the invoice's link, newest first, with their state and last failure.
+#[component]
+fn MailList(
+    /// The emails.
+    emails: Vec<MailView>,
+) -> impl IntoView {
+    (!emails.is_empty()).then(|| {
+        let rows = emails
+            .into_iter()
+            .map(|mail| {
+                let at = mail.at.clone();
+                view! {
+                    <tr data-testid="share-mail" data-state=mail.state.clone()>
+                        <td>{mail.to.clone()}</td>
+                        <td><span class="badge" data-state=mail.state.clone()>{mail_state_text(&mail.state)}</span></td>
+                        <td>{mail.attempts}</td>
+                        <td>{move || crate::format::when_relative(current_lang(), &at)}</td>
+                        <td data-testid="share-mail-error" data-code=mail.error_code.clone()>{mail_error_text(&mail.error_code)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <h4>{move || t("share.emails")}</h4>
+            <table class="admin-table" data-testid="share-mails">
+                <thead><tr>
+                    <th>{move || t("share.mail_to")}</th>
+                    <th>{move || t("share.mail_state")}</th>
+                    <th>{move || t("share.mail_attempts")}</th>
+                    <th>{move || t("share.mail_at")}</th>
+                    <th>{move || t("share.mail_error")}</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+    })
+}
+
 /// The share card of Lightning invoice `invoice_id` (of a fattura).
 #[component]
 pub fn ShareCard(
@@ -60,6 +137,8 @@ pub fn ShareCard(
     payment_url: String,
     /// The client's email or PEC from the FatturaPA file ('' when unknown): the form starts from it.
     client_email: String,
+    /// The emails of its link so far, newest first.
+    emails: Vec<MailView>,
     /// Bumped after a change so the lists reload.
     version: RwSignal<u32>,
 ) -> impl IntoView {
@@ -93,7 +172,7 @@ pub fn ShareCard(
         leptos::task::spawn_local(async move {
             match email_payment_link(id.get_value(), address.get_untracked()).await {
                 Ok(link) => {
-                    message.set(Some(Ok(fill(t("share.sent"), &[("address", &link.emailed_to)]))));
+                    message.set(Some(mail_outcome(&link, &address.get_untracked())));
                     url.set(link.payment_url);
                     state.set(link.link_state);
                     version.update(|v| *v += 1);
@@ -157,6 +236,7 @@ pub fn ShareCard(
                 Ok(text) => view! { <p class="banner" role="status" data-testid="share-done">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="share-error">{text}</p> }.into_any(),
             })}
+            <MailList emails />
         </div>
     }
 }

@@ -487,7 +487,7 @@ fn InvoiceDetailCard(
             {(!inv.numero.is_empty()).then(|| view! {
                 <super::invoice_share::ShareCard invoice_id=inv.id.clone()
                     link_state=detail.link_state.clone() payment_url=detail.payment_url.clone()
-                    client_email=detail.client_email.clone() version />
+                    client_email=detail.client_email.clone() emails=detail.emails.clone() version />
                 <Attempts numero=inv.numero.clone() version />
             })}
             {(payable && !detail.payment_request.is_empty()).then(|| view! {

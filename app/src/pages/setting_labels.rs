@@ -150,6 +150,7 @@ const LABELS: &[(&str, Group)] = &[
     ("smtp_username", Group::Email),
     ("smtp_password", Group::Email),
     ("smtp_from", Group::Email),
+    ("smtp_ca_file", Group::Email),
     ("gateway_public_names", Group::Gateway),
     ("gateway_metrics_token", Group::Gateway),
     ("gateway_tls_cert_path", Group::Gateway),

@@ -12,7 +12,7 @@ use super::{CliError, Output};
 use crate::context::Services;
 use crate::invoices::export;
 use crate::invoices::{payment_url, CreateRequest, Created, InvoiceService, LinkOutcome, LinkService, RateRecord};
-use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, Store};
+use crate::store::{InvoiceState, LnInvoice, LnInvoiceFilter, MailState, OutboxMail, Store};
 use crate::time::rfc3339;
 
 /// The help of `lightning invoice list --status`: every invoice state, from [`InvoiceState::ALL`].
@@ -68,16 +68,21 @@ pub enum LnInvoiceCommand {
     },
     /// The courtesy copy (copia di cortesia) of a Lightning invoice's fattura as a PDF, with the
     /// QR code of a new payment link (the link made before for it stops working): written to a
-    /// file, emailed to the client with the link, or both.
+    /// file, emailed to the client with the link, or both. An email is queued with its link and
+    /// sent at once; if the SMTP server cannot take it, `openfatture serve` tries again (30 s,
+    /// 2 min, 10 min, 1 h, then it is marked failed). `--list` shows the emails and their state.
     Share {
         /// Lightning invoice id.
         id: String,
         /// Where to write the PDF.
-        #[arg(long, required_unless_present = "email")]
+        #[arg(long, required_unless_present_any = ["email", "list"], conflicts_with = "list")]
         pdf: Option<PathBuf>,
         /// Email the link and the PDF to this address (the `smtp_*` settings).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "list")]
         email: Option<String>,
+        /// List the emails of this invoice (and of its fattura): state, attempts, last error.
+        #[arg(long)]
+        list: bool,
     },
 }
 
@@ -181,7 +186,11 @@ pub(super) async fn run_invoice(
                         let links = LinkService::new(store.clone(), service);
                         link(out, &links, base_url, &id, new, revoke).await
                     }
-                    LnInvoiceCommand::Share { id, pdf, email } => {
+                    LnInvoiceCommand::Share { id, list: true, .. } => {
+                        let links = LinkService::new(store.clone(), service);
+                        list_emails(out, &links, &id).await
+                    }
+                    LnInvoiceCommand::Share { id, pdf, email, .. } => {
                         let links = LinkService::new(store.clone(), service);
                         share(out, &links, services.settings(), &id, pdf.as_deref(), email.as_deref()).await
                     }
@@ -316,7 +325,10 @@ fn print_link(base_url: Option<&str>, url: &str) {
 }
 
 /// `lightning invoice share ID [--pdf FILE] [--email ADDRESS]`: the courtesy copy with a new
-/// payment link, written to a file and/or emailed. An email is checked before anything is made.
+/// payment link, written to a file and/or emailed. An email is checked before anything is made;
+/// it is queued with its link in one transaction and sent at once. When the SMTP server cannot
+/// take it now, it stays queued for `openfatture serve` (the command still succeeds and says so);
+/// a refusal for good is an error.
 async fn share(
     out: &Output,
     links: &LinkService,
@@ -331,54 +343,125 @@ async fn share(
                 .into(),
         )
     })?;
-    let mailer = match email {
+    let (copy, mail) = match email {
         Some(address) => {
             crate::mail::check_address(address)?;
-            Some(settings.mailer()?)
+            let mailer = settings.mailer()?;
+            let queued = links.queue_email(id, base_url, address).await?;
+            let mail = links
+                .deliver_mail(queued.mail_id, settings.seller(), &Ok(mailer))
+                .await?;
+            let copy = match pdf {
+                Some(_) => Some(
+                    links
+                        .courtesy_copy_with(id, settings.seller(), queued.payment_url.clone())
+                        .await?,
+                ),
+                None => None,
+            };
+            (copy.ok_or(queued), Some(mail))
         }
-        None => None,
+        None => (Ok(links.courtesy_copy(id, settings.seller(), base_url).await?), None),
     };
-    let copy = links.courtesy_copy(id, settings.seller(), base_url).await?;
-    if let Some(path) = pdf {
+    if let (Some(path), Ok(copy)) = (pdf, &copy) {
         std::fs::write(path, &copy.pdf)
             .map_err(|e| CliError::Invalid(format!("{}: cannot write the PDF: {e}", path.display())))?;
     }
-    if let (Some(mailer), Some(address)) = (&mailer, email) {
-        let numero = copy.numero.clone();
-        mailer
-            .send(&crate::invoices::share_email(
-                address,
-                &numero,
-                copy.due_eur,
-                &copy.payment_url,
-                copy.pdf.clone(),
-            ))
-            .await?;
-        links.record_sent(id).await?;
+    let (payment_url, due_eur, bytes) = match &copy {
+        Ok(copy) => (copy.payment_url.clone(), copy.due_eur, Some(copy.pdf.len())),
+        Err(queued) => (queued.payment_url.clone(), queued.due_eur, None),
+    };
+    if let Some(mail) = mail.as_ref().filter(|m| m.state == MailState::Failed) {
+        return Err(CliError::Invalid(format!(
+            "the email to {} was refused for good ({}): {}. The new payment link is live: {payment_url}",
+            mail.to_address,
+            mail.last_error_code.as_deref().unwrap_or(""),
+            mail.last_error.as_deref().unwrap_or("")
+        )));
     }
     if out.json {
         return out.print_json(&serde_json::json!({
             "invoice_id": id,
             "pdf": pdf.map(|p| p.display().to_string()),
-            "emailed_to": email,
-            "bytes": copy.pdf.len(),
-            "due_eur": copy.due_eur.to_string(),
-            "payment_url": copy.payment_url,
+            "emailed_to": mail.as_ref().filter(|m| m.state == MailState::Sent).map(|m| m.to_address.clone()),
+            "email": mail.as_ref().map(mail_json),
+            "bytes": bytes,
+            "due_eur": due_eur.to_string(),
+            "payment_url": payment_url,
         }));
     }
-    if let Some(path) = pdf {
+    if let (Some(path), Some(bytes)) = (pdf, bytes) {
         println!(
-            "📄 Courtesy copy of {id} written to {} ({} bytes): {} EUR to pay with Lightning",
+            "📄 Courtesy copy of {id} written to {} ({bytes} bytes): {due_eur} EUR to pay with Lightning",
             path.display(),
-            copy.pdf.len(),
-            copy.due_eur
         );
     }
-    if let Some(address) = email {
-        println!("✉️  Payment link and courtesy copy of {id} sent to {address}");
+    if let Some(mail) = &mail {
+        match mail.state {
+            MailState::Sent => println!("✉️  Payment link and courtesy copy of {id} sent to {}", mail.to_address),
+            _ => println!(
+                "⏳ The email to {} is queued: the SMTP server did not take it ({}). `openfatture serve` tries again at {} (then after 2 min, 10 min, 1 h); see `openfatture lightning invoice share {id} --list`.",
+                mail.to_address,
+                mail.last_error.as_deref().unwrap_or(""),
+                rfc3339(mail.next_attempt_at)
+            ),
+        }
     }
-    println!("🌐 Payment link: {}", copy.payment_url);
+    println!("🌐 Payment link: {payment_url}");
     println!("   A new link was made for this copy: a link given out before for this invoice stops working.");
+    Ok(())
+}
+
+/// An outbox email as JSON (the raw SMTP error included: the CLI is the merchant's own tool).
+fn mail_json(mail: &OutboxMail) -> serde_json::Value {
+    serde_json::json!({
+        "id": mail.id,
+        "invoice_id": mail.ln_invoice_id,
+        "to": mail.to_address,
+        "state": mail.state.as_str(),
+        "attempts": mail.attempts,
+        "next_attempt_at": (mail.state == MailState::Queued).then(|| rfc3339(mail.next_attempt_at)),
+        "last_error_code": mail.last_error_code,
+        "last_error": mail.last_error,
+        "queued_at": rfc3339(mail.created_at),
+        "sent_at": mail.sent_at.map(rfc3339),
+    })
+}
+
+/// `lightning invoice share ID --list`: the emails of the invoice and of its fattura.
+async fn list_emails(out: &Output, links: &LinkService, id: &str) -> Result<(), CliError> {
+    let mails = links.emails(id).await?;
+    if out.json {
+        return out.print_json(&serde_json::Value::Array(mails.iter().map(mail_json).collect()));
+    }
+    if mails.is_empty() {
+        println!("No email was sent or queued for {id}: send one with `openfatture lightning invoice share {id} --email ADDRESS`.");
+        return Ok(());
+    }
+    for mail in &mails {
+        let when = match mail.state {
+            MailState::Sent => format!("sent {}", mail.sent_at.map(rfc3339).unwrap_or_default()),
+            MailState::Queued => format!("next attempt {}", rfc3339(mail.next_attempt_at)),
+            MailState::Failed => "given up".to_string(),
+        };
+        println!(
+            "#{} {} → {}: {} after {} attempt(s), {when} (queued {}){}",
+            mail.id,
+            mail.ln_invoice_id,
+            mail.to_address,
+            mail.state.as_str(),
+            mail.attempts,
+            rfc3339(mail.created_at),
+            mail.last_error
+                .as_deref()
+                .filter(|_| mail.state != MailState::Sent)
+                .map(|e| format!(
+                    "\n    last error ({}): {e}",
+                    mail.last_error_code.as_deref().unwrap_or("")
+                ))
+                .unwrap_or_default()
+        );
+    }
     Ok(())
 }
 

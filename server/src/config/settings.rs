@@ -132,6 +132,7 @@ settings! {
     smtp_username: Option<String> = (Text, None, PUBLIC, "SMTP account name, when the server asks for one");
     smtp_password: Option<SecretString> = (Text, None, SECRET, "SMTP account password");
     smtp_from: Option<String> = (Text, None, PUBLIC, "Sender of the emails to clients, e.g. Studio Verdi <fatture@verdi.it>");
+    smtp_ca_file: Option<PathBuf> = (Path, None, PUBLIC, "PEM file of the certificate authority the SMTP server's certificate is signed by, for a server with its own CA (unset: the usual public authorities)");
 }
 
 /// The descriptor of `name`, if it is a known key (names are matched case-insensitively).

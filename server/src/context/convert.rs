@@ -30,6 +30,15 @@ impl Settings {
         let port = u16::try_from(self.smtp_port)
             .map_err(|_| MailError::Compose(format!("smtp_port {} is not a port: use 1 to 65535", self.smtp_port)))?;
         let security = SmtpSecurity::parse(&self.smtp_security).unwrap_or(SmtpSecurity::StartTls);
+        let ca_pem = match &self.smtp_ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                MailError::Compose(format!(
+                    "smtp_ca_file {}: cannot read it ({e}): give the PEM file of the SMTP server's certificate authority (`openfatture config set smtp_ca_file /path/ca.pem`)",
+                    path.display()
+                ))
+            })?),
+            None => None,
+        };
         Mailer::new(MailConfig {
             host,
             port,
@@ -37,6 +46,7 @@ impl Settings {
             username: self.smtp_username.clone(),
             password: self.smtp_password.clone(),
             from,
+            ca_pem,
         })
     }
 

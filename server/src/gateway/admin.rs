@@ -277,6 +277,7 @@ impl GatewayAdmin {
                 .as_ref()
                 .and_then(|f| f.client_email.clone())
                 .unwrap_or_default(),
+            emails: self.links.emails(&invoice.id).await?.iter().map(mail_view).collect(),
         })
     }
 
@@ -509,6 +510,8 @@ impl AdminBackend for GatewayAdmin {
                 payment_url: crate::invoices::payment_url(settings.public_base_url.as_deref(), &token),
                 link_state: "live".into(),
                 emailed_to: String::new(),
+                mail_state: String::new(),
+                mail_error: String::new(),
             })
         })
     }
@@ -519,16 +522,23 @@ impl AdminBackend for GatewayAdmin {
             crate::mail::check_address(address)?;
             let settings = self.current_settings().await;
             let base_url = super::invoice_files::public_base_url(&settings)?;
+            // Email not set up: refused before anything is made (nothing could ever send it).
             let mailer = settings.mailer()?;
-            let copy = self
+            // Queued with its new link in one transaction, then tried at once; an SMTP server
+            // that cannot take it now leaves it queued for the mail worker (the page says so).
+            let queued = self.links.queue_email(id, base_url, address).await?;
+            let mail = self
                 .links
-                .email_copy(id, settings.seller(), base_url, &mailer, address)
+                .deliver_mail(queued.mail_id, settings.seller(), &Ok(mailer))
                 .await?;
+            let sent = mail.state == crate::store::MailState::Sent;
             Ok(PaymentLinkView {
                 invoice_id: id.to_string(),
-                payment_url: copy.payment_url,
+                payment_url: queued.payment_url,
                 link_state: "live".into(),
-                emailed_to: address.to_string(),
+                emailed_to: if sent { address.to_string() } else { String::new() },
+                mail_state: mail.state.as_str().to_string(),
+                mail_error: mail.last_error_code.unwrap_or_default(),
             })
         })
     }
@@ -828,6 +838,24 @@ fn list_parts(page: &ListRequest) -> Result<ListParts<'_>, AppError> {
         n => n.min(LIST_LIMIT),
     };
     Ok((search, order, after, limit))
+}
+
+/// An outbox email as the share card lists it (its error as a code only).
+fn mail_view(mail: &crate::store::OutboxMail) -> app::model::MailView {
+    use crate::store::MailState;
+    app::model::MailView {
+        id: mail.id,
+        to: mail.to_address.clone(),
+        state: mail.state.as_str().to_string(),
+        attempts: mail.attempts,
+        queued_at: crate::time::rfc3339(mail.created_at),
+        at: match mail.state {
+            MailState::Sent => mail.sent_at.map(crate::time::rfc3339).unwrap_or_default(),
+            MailState::Queued => crate::time::rfc3339(mail.next_attempt_at),
+            MailState::Failed => String::new(),
+        },
+        error_code: mail.last_error_code.clone().unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod invoice_files;
 mod lightning;
 mod listener;
 mod live;
+mod mail_worker;
 mod metrics;
 mod node_setup;
 mod notice_words;
@@ -404,6 +405,8 @@ async fn web_services(
         hub.clone(),
         closing.clone(),
     );
+    // The queued emails (the mail outbox), sent and retried while the gateway runs.
+    mail_worker::spawn(links.clone(), hub.subscribe(), closing.clone());
     let state = state::GatewayState {
         admin,
         lnd: node.client().clone(),

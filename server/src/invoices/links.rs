@@ -51,6 +51,9 @@ pub enum LinkError {
     /// The email with the link could not be sent (nothing was changed).
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+    /// No email with that number in the outbox.
+    #[error("no email {0} in the outbox")]
+    UnknownMail(i64),
 }
 
 /// A new token: its text (to show once) and the hex SHA-256 that is stored.

@@ -18,6 +18,7 @@ mod links;
 mod manual;
 mod memo;
 mod notices;
+mod outbox;
 mod share;
 
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
@@ -28,6 +29,7 @@ pub use links::{
 };
 pub use manual::{add_manual, ManualError, ManualFattura};
 pub use notices::{inbound_notice, quote_notices, OwnerNotice};
+pub use outbox::{QueuedMail, MAIL_RETRY_DELAYS_SECS};
 pub use share::{share_email, LinkState, SharedCopy};
 
 use std::sync::Arc;

@@ -1,14 +1,14 @@
 //! Sharing an invoice with the client: the courtesy copy (copia di cortesia) PDF of the fattura,
 //! whose QR code and link open the payment page. Only a hash of a link is stored, so each copy
 //! carries a new link of the invoice (or of its fattura) and the one made before stops working.
+//! Emailing it goes through the mail outbox (`outbox`).
 
 use rust_decimal::Decimal;
 
-use super::links::{new_token, payment_url, target_of, LinkError, LinkOutcome, LinkService};
-use crate::mail::{check_address, Mailer, OutgoingMail};
+use super::links::{payment_url, target_of, LinkError, LinkOutcome, LinkService};
+use crate::mail::OutgoingMail;
 use crate::render::{courtesy_pdf, CourtesyCopy, Party};
 use crate::store::{Fattura, LnInvoice};
-use crate::time::now_secs;
 
 /// Where the payment link of a Lightning invoice (or of its fattura) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ fn withholdings(fattura: &Fattura) -> Vec<(String, Decimal)> {
 }
 
 /// The courtesy copy's content for `invoice` (and its fattura, if any).
-fn copy_of(invoice: &LnInvoice, fattura: Option<&Fattura>, seller: Party, url: String) -> CourtesyCopy {
+pub(super) fn copy_of(invoice: &LnInvoice, fattura: Option<&Fattura>, seller: Party, url: String) -> CourtesyCopy {
     match fattura {
         Some(f) => CourtesyCopy {
             numero: f.numero.clone(),
@@ -124,11 +124,21 @@ fn copy_of(invoice: &LnInvoice, fattura: Option<&Fattura>, seller: Party, url: S
 }
 
 impl LinkService {
-    /// Records that the payment link of Lightning invoice `id` went out by email: an
-    /// `invoice_sent` event and its webhooks.
-    pub async fn record_sent(&self, id: &str) -> Result<(), LinkError> {
-        self.store().record_invoice_sent(id, crate::time::now_secs()).await?;
-        Ok(())
+    /// The courtesy copy of Lightning invoice `id` carrying `url`, a link made already (the
+    /// one an email was just queued with): no new link.
+    pub async fn courtesy_copy_with(&self, id: &str, seller: Party, url: String) -> Result<SharedCopy, LinkError> {
+        let invoice = self.linkable(id).await?;
+        let fattura = match invoice.fattura_id {
+            Some(fid) => self.store().fattura(fid).await?,
+            None => None,
+        };
+        let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
+        Ok(SharedCopy {
+            pdf: courtesy_pdf(&copy)?,
+            payment_url: url,
+            numero: copy.numero,
+            due_eur: copy.due_eur,
+        })
     }
 
     /// The courtesy copy of Lightning invoice `id` with a new payment link under
@@ -166,46 +176,6 @@ impl LinkService {
         Ok(match self.store().latest_payment_link(&target).await? {
             Some(_) => LinkState::Revoked,
             None => LinkState::None,
-        })
-    }
-
-    /// Emails the courtesy copy of Lightning invoice `id` with a new payment link to `to` through
-    /// `mailer`. The new link is stored (and the one before it stops working) only once the SMTP
-    /// server took the email: a refused address, a refused email or nothing left to pay change
-    /// nothing. Records the `invoice_sent` event.
-    pub async fn email_copy(
-        &self,
-        id: &str,
-        seller: Party,
-        public_base_url: &str,
-        mailer: &Mailer,
-        to: &str,
-    ) -> Result<SharedCopy, LinkError> {
-        check_address(to)?;
-        let invoice = self.linkable(id).await?;
-        let fattura = match invoice.fattura_id {
-            Some(fid) => self.store().fattura(fid).await?,
-            None => None,
-        };
-        let (token, hash) = new_token();
-        let url = payment_url(Some(public_base_url), &token);
-        let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
-        if copy.due_eur <= Decimal::ZERO {
-            return Err(LinkError::NothingDue);
-        }
-        let pdf = courtesy_pdf(&copy)?;
-        mailer
-            .send(&share_email(to, &copy.numero, copy.due_eur, &url, pdf.clone()))
-            .await?;
-        self.store()
-            .replace_payment_link(&target_of(&invoice), &hash, now_secs())
-            .await?;
-        self.record_sent(id).await?;
-        Ok(SharedCopy {
-            pdf,
-            payment_url: url,
-            numero: copy.numero,
-            due_eur: copy.due_eur,
         })
     }
 }

@@ -1,14 +1,16 @@
 //! Email out over SMTP with `lettre`: the payment link and the courtesy copy to a client. The
 //! server, port, security (`none`, `starttls`, `tls`), account and sender come from the `smtp_*`
 //! settings; the password is a secret and is never logged. A send that fails for a reason that
-//! may pass (the server unreachable, a 4xx answer) is tried again a few times before the error is
-//! given to the caller, who shows it; a permanent refusal (5xx, a bad address) is not retried.
+//! may pass (the server unreachable, a 4xx answer) is tried again a few times within one attempt
+//! before the error is given to the caller (the mail outbox, which tries again later); a
+//! permanent refusal (5xx, a bad address) is not retried.
 
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -57,6 +59,9 @@ pub struct MailConfig {
     pub password: Option<SecretString>,
     /// The sender, `Name <address>` or `address`.
     pub from: String,
+    /// A certificate authority (PEM) to trust for the server's certificate besides the public
+    /// ones (`smtp_ca_file`), for a server with its own CA.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// One message to a client.
@@ -95,7 +100,28 @@ pub enum MailError {
         attempts: u32,
         /// The last failure.
         reason: String,
+        /// True when the server refused for good (5xx): trying again will not help.
+        permanent: bool,
     },
+}
+
+impl MailError {
+    /// A short code for the failure, which the pages translate: `bad_address`, `setup` (the
+    /// settings or the message), `refused` (the server said no for good) or `unreachable` (it may
+    /// pass: the server down, a timeout, a 4xx answer, a TLS failure).
+    pub fn code(&self) -> &'static str {
+        match self {
+            MailError::BadAddress { .. } => "bad_address",
+            MailError::Compose(_) => "setup",
+            MailError::Smtp { permanent: true, .. } => "refused",
+            MailError::Smtp { .. } => "unreachable",
+        }
+    }
+
+    /// Whether trying again later may help.
+    pub fn may_pass(&self) -> bool {
+        self.code() == "unreachable"
+    }
 }
 
 /// Sends mail through one SMTP server.
@@ -134,14 +160,23 @@ impl Mailer {
         Ok(Mailer { config, from })
     }
 
+    /// The TLS parameters: the public authorities, and the `smtp_ca_file` one when set.
+    fn tls_parameters(&self) -> Result<TlsParameters, String> {
+        let mut builder = TlsParameters::builder(self.config.host.clone());
+        if let Some(pem) = &self.config.ca_pem {
+            let ca = Certificate::from_pem(pem).map_err(|e| format!("smtp_ca_file is not a PEM certificate: {e}"))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        builder.build_rustls().map_err(|e| e.to_string())
+    }
+
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
         let host = self.config.host.as_str();
+        let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
         let builder = match self.config.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(|e| e.to_string())?
-            }
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| e.to_string())?,
+            SmtpSecurity::None => plain,
+            SmtpSecurity::StartTls => plain.tls(Tls::Required(self.tls_parameters()?)),
+            SmtpSecurity::Tls => plain.tls(Tls::Wrapper(self.tls_parameters()?)),
         };
         let mut builder = builder
             .port(self.config.port)
@@ -177,6 +212,7 @@ impl Mailer {
             server: server.clone(),
             attempts: 0,
             reason,
+            permanent: false,
         })?;
         let mut delay = Duration::from_millis(FIRST_RETRY_DELAY_MS);
         let mut attempt = 1;
@@ -188,6 +224,7 @@ impl Mailer {
                         server,
                         attempts: attempt,
                         reason: e.to_string(),
+                        permanent: e.is_permanent(),
                     })
                 }
                 Err(e) => {

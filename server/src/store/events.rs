@@ -291,15 +291,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Records an `invoice_sent` event for Lightning invoice `ln_invoice_id` (its payment link
-    /// went out by email) and queues its webhooks, in one transaction. Returns the event id.
-    pub async fn record_invoice_sent(&self, ln_invoice_id: &str, at: i64) -> Result<String, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let id = record(tx.tx(), EventKind::InvoiceSent, ln_invoice_id, at, None).await?;
-        self.commit_and_signal(tx).await?;
-        Ok(id)
-    }
-
     /// Liquidity alert webhook bodies (JSON), newest first, at most `limit`.
     pub async fn liquidity_alerts(&self, limit: u32) -> Result<Vec<String>, StoreError> {
         Ok(

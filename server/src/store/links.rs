@@ -84,6 +84,26 @@ async fn insert_link(
     Ok(())
 }
 
+/// Revokes the live link of `target` and adds `token_hash` as its live link, inside `tx`.
+pub(super) async fn replace_link_in(
+    tx: &mut Transaction<'_, Any>,
+    target: &LinkTarget,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (fattura_id, ln_invoice_id) = target_binds(target);
+    sqlx::query(
+        "UPDATE payment_links SET revoked_at = $1 WHERE revoked_at IS NULL \
+         AND (fattura_id = $2 OR ln_invoice_id = $3)",
+    )
+    .bind(now)
+    .bind(fattura_id)
+    .bind(ln_invoice_id)
+    .execute(&mut **tx)
+    .await?;
+    insert_link(tx, token_hash, target, now).await
+}
+
 impl Store {
     /// Stores a new live link with `token_hash` for `target`, revoking the live one it replaces,
     /// in one transaction.
@@ -93,18 +113,8 @@ impl Store {
         token_hash: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        let (fattura_id, ln_invoice_id) = target_binds(target);
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE payment_links SET revoked_at = $1 WHERE revoked_at IS NULL \
-             AND (fattura_id = $2 OR ln_invoice_id = $3)",
-        )
-        .bind(now)
-        .bind(fattura_id)
-        .bind(ln_invoice_id)
-        .execute(&mut *tx)
-        .await?;
-        insert_link(tx.tx(), token_hash, target, now).await?;
+        replace_link_in(tx.tx(), target, token_hash, now).await?;
         tx.commit().await?;
         Ok(())
     }

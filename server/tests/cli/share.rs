@@ -174,26 +174,144 @@ fn share_by_email_delivers_the_link_and_the_pdf_to_a_real_smtp_server() {
     });
     assert_eq!(kinds.iter().filter(|k| *k == "invoice_sent").count(), 1, "{kinds:?}");
 
-    // SMTP down: a clear error naming the server, after the retries.
+    // SMTP down: the email stays queued in the outbox with the server's words (for `serve` to
+    // retry), the command says so; nothing is lost and no second `invoice_sent`.
     let mut down = openfatture(&home, &node);
     smtp(&mut down);
-    let out = down
-        .env("SMTP_PORT", "1")
-        .args([
-            "lightning",
-            "invoice",
-            "share",
-            "17/2025-LN",
-            "--email",
-            "cliente@example.it",
-        ])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = ok(down.env("SMTP_PORT", "1").args([
+        "lightning",
+        "invoice",
+        "share",
+        "17/2025-LN",
+        "--email",
+        "cliente@example.it",
+    ]));
+    assert!(out.contains("The email to cliente@example.it is queued"), "{out}");
     assert!(
-        err.contains("the SMTP server 127.0.0.1:1 did not take the email after 3 attempt(s)"),
-        "{err}"
+        out.contains("the SMTP server 127.0.0.1:1 did not take the email after 3 attempt(s)"),
+        "{out}"
     );
+    let listed =
+        ok(openfatture(&home, &node).args(["--json", "lightning", "invoice", "share", "17/2025-LN", "--list"]));
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    let mails = listed.as_array().expect("array");
+    assert_eq!(mails.len(), 2, "{listed}");
+    assert_eq!(mails[0]["state"], "queued", "{listed}");
+    assert_eq!(mails[0]["attempts"], 1, "{listed}");
+    assert_eq!(mails[0]["last_error_code"], "unreachable", "{listed}");
+    assert!(
+        mails[0]["last_error"].as_str().unwrap_or("").contains("127.0.0.1:1"),
+        "{listed}"
+    );
+    assert!(mails[0]["next_attempt_at"].is_string(), "{listed}");
+    assert_eq!(mails[1]["state"], "sent", "{listed}");
+    assert_eq!(mails[1]["to"], "cliente@example.it", "{listed}");
+    let text = ok(openfatture(&home, &node).args(["lightning", "invoice", "share", "17/2025-LN", "--list"]));
+    assert!(text.contains("queued after 1 attempt(s), next attempt"), "{text}");
+    assert!(
+        text.contains("last error (unreachable): the SMTP server 127.0.0.1:1"),
+        "{text}"
+    );
+    assert!(text.contains("sent after 1 attempt(s), sent "), "{text}");
+    let sent_events = rt.block_on(async {
+        let store = openfatture::store::Store::open_in(&home).await.expect("store");
+        let events = store.events_for_invoice("17/2025-LN").await.expect("events");
+        store.close().await;
+        events.iter().filter(|e| e.kind == "invoice_sent").count()
+    });
+    assert_eq!(sent_events, 1, "a queued email is no `invoice_sent`");
+    rt.block_on(node.shutdown());
+}
+
+#[test]
+fn smtp_security_starttls_and_tls_deliver_with_the_shops_ca_and_none_is_refused_by_a_tls_only_server() {
+    use common::smtp::{SinkTls, SmtpSink};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let node = rt
+        .block_on(start_node_at(&dir.path().join("node"), listen))
+        .expect("simnode");
+    // A CA of the test's own and a `localhost` certificate it signed, as a shop's own mail server has.
+    let cert = common::web::TestCertificate::for_localhost(dir.path()).expect("certificate");
+    let ca_file = dir.path().join("smtp-ca.pem");
+    std::fs::write(&ca_file, &cert.ca_pem).expect("ca");
+    let acceptor = SinkTls::acceptor(&cert);
+    let starttls = rt.block_on(SmtpSink::start_with(0, SinkTls::StartTls(acceptor.clone())));
+    let implicit = rt.block_on(SmtpSink::start_with(0, SinkTls::Implicit(acceptor)));
+    ok(openfatture(&home, &node)
+        .args(["invoice", "import"])
+        .arg(fixture("IT07700770077_RITENUTE.xml")));
+    ok(openfatture(&home, &node).args(["lightning", "invoice", "create", "--numero", "17/2025"]));
+    let share = |security: &str, port: u16, ca: Option<&Path>| {
+        let mut cmd = openfatture(&home, &node);
+        cmd.env("PUBLIC_BASE_URL", BASE)
+            .env("SMTP_HOST", "localhost")
+            .env("SMTP_PORT", port.to_string())
+            .env("SMTP_SECURITY", security)
+            .env("SMTP_USERNAME", "studio")
+            .env("SMTP_PASSWORD", "smtp-secret-2")
+            .env("SMTP_FROM", "fatture@verdi.example")
+            .args([
+                "lightning",
+                "invoice",
+                "share",
+                "17/2025-LN",
+                "--email",
+                "cliente@example.it",
+            ]);
+        if let Some(ca) = ca {
+            cmd.env("SMTP_CA_FILE", ca);
+        }
+        cmd.output().expect("runs")
+    };
+    let text = |out: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+
+    // STARTTLS with the shop's CA: delivered over TLS, the password only after the upgrade.
+    let out = share("starttls", starttls.addr.port(), Some(&ca_file));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("sent to cliente@example.it"), "{}", text(&out));
+    let got = starttls.messages();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].over_tls, "the message came in clear");
+    assert_eq!(got[0].auth.as_deref(), Some("\0studio\0smtp-secret-2"));
+
+    // The same server's certificate without its CA: not trusted, nothing sent (queued for later).
+    let out = share("starttls", starttls.addr.port(), None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("is queued"), "{}", text(&out));
+    assert_eq!(starttls.messages().len(), 1, "sent to an untrusted server");
+
+    // Implicit TLS (port 465 style) with the shop's CA: delivered over TLS.
+    let out = share("tls", implicit.addr.port(), Some(&ca_file));
+    assert!(out.status.success(), "{}", text(&out));
+    let got = implicit.messages();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].over_tls);
+
+    // `none` against a server that requires TLS: refused for good, with the server's words.
+    let out = share("none", starttls.addr.port(), None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("was refused for good (refused)"), "{said}");
+    assert!(said.contains("Must issue a STARTTLS command first"), "{said}");
+    assert_eq!(starttls.messages().len(), 1);
+    let listed =
+        ok(openfatture(&home, &node).args(["--json", "lightning", "invoice", "share", "17/2025-LN", "--list"]));
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    let states: Vec<&str> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|m| m["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(states, ["failed", "sent", "queued", "sent"], "{listed}");
     rt.block_on(node.shutdown());
 }

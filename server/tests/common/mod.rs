@@ -19,7 +19,7 @@ pub type TestResult = Res<()>;
 pub const INVOICE_TABLES: [&str; 4] = ["fatture", "ln_invoices", "ln_preimages", "payments"];
 
 /// Every table a web request can change.
-pub const WEB_TABLES: [&str; 8] = [
+pub const WEB_TABLES: [&str; 9] = [
     "fatture",
     "ln_invoices",
     "ln_preimages",
@@ -28,6 +28,7 @@ pub const WEB_TABLES: [&str; 8] = [
     "events",
     "webhook_endpoints",
     "webhook_deliveries",
+    "mail_outbox",
 ];
 
 /// Every row of the invoice tables as text, to prove a refusal wrote nothing.

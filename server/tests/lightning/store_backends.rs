@@ -886,3 +886,102 @@ async fn channel_backups_behave_alike_on_sqlite_and_postgres() -> TestResult {
     assert_eq!(postgres, sqlite);
     Ok(())
 }
+
+/// The mail outbox (issue 35) on `store`: queued with its link in one transaction, taken by one
+/// sender at a time, sent once (one `invoice_sent`), retried, given up; what was observed.
+async fn mail_outbox(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::{LinkTarget, MailFailure};
+    let mut seen = Vec::new();
+    let invoice = store
+        .insert_pending_ln_invoice(&common::new_standalone_invoice(
+            "cc".repeat(32),
+            "dd".repeat(32),
+            "memo".into(),
+        ))
+        .await?;
+    let own = LinkTarget::LnInvoice(invoice.id.clone());
+    let first = store
+        .queue_link_mail(&own, "m1", &invoice.id, "a@example.it", "https://x/pay/1", 100)
+        .await?;
+    let second = store
+        .queue_link_mail(&own, "m2", &invoice.id, "b@example.it", "https://x/pay/2", 100)
+        .await?;
+    seen.push(format!(
+        "live {:?}, first revoked {:?}",
+        store.live_payment_link(&own).await?.map(|l| l.token_hash),
+        store.payment_link_by_hash("m1").await?.and_then(|l| l.revoked_at)
+    ));
+    seen.push(format!("claim {}", store.claim_outbox_mail(first, 100, 400).await?));
+    seen.push(format!(
+        "claim again {}",
+        store.claim_outbox_mail(first, 100, 400).await?
+    ));
+    seen.push(format!(
+        "due {:?}",
+        store.due_outbox_mails(100, 10).await? == vec![second]
+    ));
+    let unreachable = MailFailure {
+        code: "unreachable",
+        text: "421 busy",
+        retry_at: Some(130),
+    };
+    store.outbox_mail_failed(first, &unreachable).await?;
+    seen.push(format!(
+        "due later {:?}",
+        store.due_outbox_mails(130, 10).await? == vec![first, second]
+    ));
+    seen.push(format!("sent {}", store.outbox_mail_sent(second, 131).await?));
+    seen.push(format!("sent again {}", store.outbox_mail_sent(second, 132).await?));
+    let refused = MailFailure {
+        code: "refused",
+        text: "550 no such user",
+        retry_at: None,
+    };
+    store.outbox_mail_failed(first, &refused).await?;
+    for mail in store.outbox_mails_of(&invoice.id, None).await? {
+        seen.push(format!(
+            "{} {} {} attempts {} code {:?} url {:?} sent {:?}",
+            mail.id == first,
+            mail.to_address,
+            mail.state.as_str(),
+            mail.attempts,
+            mail.last_error_code,
+            mail.payment_url,
+            mail.sent_at
+        ));
+    }
+    let events = store.events_for_invoice(&invoice.id).await?;
+    seen.push(format!(
+        "invoice_sent {}",
+        events.iter().filter(|e| e.kind == "invoice_sent").count()
+    ));
+    seen.push(format!("retry now {}", store.outbox_retry_now(200).await?));
+    store.close().await;
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn the_mail_outbox_behaves_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = mail_outbox(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "live Some(\"m2\"), first revoked Some(100)",
+            "claim true",
+            "claim again false",
+            "due true",
+            "due later true",
+            "sent true",
+            "sent again false",
+            "false b@example.it sent attempts 1 code None url None sent Some(131)",
+            "true a@example.it failed attempts 2 code Some(\"refused\") url None sent None",
+            "invoice_sent 1",
+            "retry now 0",
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = mail_outbox(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}

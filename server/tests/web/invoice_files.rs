@@ -6,7 +6,7 @@
 use crate::common;
 
 use common::smtp::SmtpSink;
-use common::web::{error_text, Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
+use common::web::{Web, ADMIN, ADMIN_PASSWORD, CASHIER, CASHIER_PIN};
 use common::TestResult;
 use openfatture::fatturapa::MAX_FATTURA_BYTES;
 use rust_decimal::Decimal;
@@ -326,8 +326,18 @@ async fn the_courtesy_pdf_is_admin_only_carries_the_numero_and_a_new_link() -> T
     Ok(())
 }
 
+/// How many `invoice_sent` events are stored.
+async fn sent_events(web: &Web) -> common::Res<usize> {
+    Ok(web
+        .db_dump()
+        .await?
+        .iter()
+        .filter(|row| row.contains("invoice_sent") && row.starts_with("events"))
+        .count())
+}
+
 #[tokio::test]
-async fn the_share_email_reaches_a_real_smtp_server_and_a_refusal_changes_nothing() -> TestResult {
+async fn the_share_email_reaches_a_real_smtp_server_is_queued_while_it_is_down_and_retried() -> TestResult {
     let sink = SmtpSink::start(0).await;
     let web = start_sharing(sink.addr.port()).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
@@ -367,24 +377,70 @@ async fn the_share_email_reaches_a_real_smtp_server_and_a_refusal_changes_nothin
     assert_eq!(open_link(&web, &link).await?, 200);
     assert_eq!(open_link(&web, &first_link).await?, 404);
 
-    // The SMTP server unreachable: a clear refusal, the emailed link still works, nothing new.
+    assert_eq!(sent["mail_state"], "sent", "{sent}");
+
+    // The SMTP server unreachable: the email is queued with its new link (the answer says so,
+    // as a code), the invoice page lists it with its state, and no `invoice_sent` yet.
     web.write_config(&sharing_config(1))?;
-    let before = web.db_dump().await?;
-    let (status, body, _) = web
-        .call(
+    let queued = web
+        .ok(
+            &admin,
             "admin_email_payment_link",
-            Some(&admin),
             &[("invoice_id", &id), ("address", "cliente@example.it")],
         )
         .await?;
-    assert_eq!(status, 503, "{body}");
-    assert!(error_text(&body).contains("did not take the email"), "{body}");
-    assert_eq!(web.db_dump().await?, before, "a refused email changed the database");
-    assert_eq!(open_link(&web, &link).await?, 200);
+    assert_eq!(queued["mail_state"], "queued", "{queued}");
+    assert_eq!(queued["mail_error"], "unreachable", "{queued}");
+    assert_eq!(queued["emailed_to"], "", "{queued}");
+    let queued_link = queued["payment_url"].as_str().ok_or("link")?.to_string();
+    assert_eq!(open_link(&web, &queued_link).await?, 200);
     assert_eq!(sink.messages().len(), 1);
-
     let detail = web.ok(&admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
-    assert_eq!(detail["link_state"], "live", "{detail}");
+    let emails = detail["emails"].as_array().ok_or("emails")?;
+    assert_eq!(emails.len(), 2, "{detail}");
+    assert_eq!(emails[0]["state"], "queued", "{detail}");
+    assert_eq!(emails[0]["error_code"], "unreachable", "{detail}");
+    assert_eq!(emails[0]["attempts"], 1, "{detail}");
+    assert!(
+        !detail.to_string().contains("127.0.0.1:1"),
+        "the SMTP server's words stay in the log: {detail}"
+    );
+    assert_eq!(emails[1]["state"], "sent", "{detail}");
+    assert_eq!(sent_events(&web).await?, 1);
+
+    // The settings fixed: the gateway's mail worker delivers the queued email with the new link,
+    // and records its one `invoice_sent`.
+    web.write_config(&sharing_config(sink.addr.port()))?;
+    let mut delivered = false;
+    for _ in 0..150 {
+        if sink.messages().len() == 2 {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "the queued email was never delivered");
+    assert!(sink.messages()[1].data.contains(&queued_link));
+    assert!(sink.messages()[1].data.contains("fattura-F-1.pdf"));
+    let mut states = Vec::new();
+    for _ in 0..50 {
+        let detail = web.ok(&admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
+        states = detail["emails"]
+            .as_array()
+            .ok_or("emails")?
+            .iter()
+            .map(|m| m["state"].as_str().unwrap_or("").to_string())
+            .collect();
+        if states == ["sent", "sent"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(states, ["sent", "sent"]);
+    // Exactly once: more worker rounds send nothing more.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    assert_eq!(sink.messages().len(), 2);
+    assert_eq!(sent_events(&web).await?, 2);
     web.gateway.shutdown().await?;
     Ok(())
 }

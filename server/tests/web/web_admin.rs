@@ -841,6 +841,8 @@ async fn keys_that_repoint_secrets_are_refused_from_the_web_and_set_by_the_cli()
         ("public_base_url", "https://attacker.example"),
         // The gateway would write the channel backup wherever a web session says (issue 38).
         ("lightning_backup_dir", "/tmp/attacker-backups"),
+        // The gateway would trust whatever CA a web session names for its email (issue 35).
+        ("smtp_ca_file", "/tmp/attacker-ca.pem"),
     ];
     for (key, value) in cli_only {
         for (function, form) in [
