@@ -806,6 +806,10 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("webhooks.health.queued", "queued"),
     ("webhooks.health.circuit_open", "paused after repeated failures: next try in {secs} s"),
     ("webhooks.health.half_open", "trying again after repeated failures"),
+    // ---- Why a provider's answer was left out of an invoice's rate (issue 34).
+    ("invoices.evidence.dropped", "answered {deviation_pct}% from the others' median of {median_eur} (limit {limit_pct}%): left out"),
+    ("invoices.evidence.dropped_plain", "too far from the other answers: left out"),
+    ("invoices.evidence.failed", "gave no usable answer (`openfatture lightning invoice status` shows why)"),
     // ---- end of the gateway refusals block.
 
     // Invoices in the back office: upload, add by hand, share (issue 35 §3).

@@ -808,6 +808,10 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("webhooks.health.queued", "in coda"),
     ("webhooks.health.circuit_open", "in pausa dopo errori ripetuti: nuovo tentativo tra {secs} s"),
     ("webhooks.health.half_open", "nuovo tentativo dopo errori ripetuti"),
+    // ---- Why a provider's answer was left out of an invoice's rate (issue 34).
+    ("invoices.evidence.dropped", "ha risposto il {deviation_pct}% lontano dalla mediana degli altri, {median_eur} (limite {limit_pct}%): esclusa"),
+    ("invoices.evidence.dropped_plain", "troppo lontana dalle altre risposte: esclusa"),
+    ("invoices.evidence.failed", "nessuna risposta utilizzabile (`openfatture lightning invoice status` dice perché)"),
     // ---- end of the gateway refusals block.
 
     // Invoices in the back office: upload, add by hand, share (issue 35 §3).

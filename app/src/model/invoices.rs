@@ -118,8 +118,9 @@ pub struct RateEvidenceView {
     pub eur_per_btc: String,
     /// When its answer arrived, RFC 3339 UTC with milliseconds ('' when it failed).
     pub answered_at: String,
-    /// Why it was dropped or failed ('' when used).
-    pub reason: String,
+    /// Why it was dropped or failed (`invoices.evidence.*`), as data the page words; the recorded
+    /// English account is in `openfatture lightning invoice status` and the export.
+    pub reason: Option<super::Refusal>,
 }
 
 impl LnInvoiceInfo {

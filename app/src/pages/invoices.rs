@@ -572,8 +572,9 @@ fn evidence_line(item: &RateEvidenceView, lang: crate::i18n::Lang) -> String {
         line.push_str(" · ");
         line.push_str(&format::when(lang, &item.answered_at));
     }
-    if !item.reason.is_empty() {
-        line.push_str(&format!(" · {}", item.reason));
+    if let Some(reason) = &item.reason {
+        line.push_str(" · ");
+        line.push_str(&reason.text(lang));
     }
     line
 }

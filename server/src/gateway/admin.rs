@@ -188,6 +188,48 @@ fn credit_note_view(entry: &str) -> app::model::CreditNoteView {
     }
 }
 
+/// Why a provider's answer was dropped or failed, as the invoice page words it. A dropped answer's
+/// recorded reason ("… 5.02% from the median 60005.25 of the others (limit 2%) …") gives its
+/// figures; a failure is worded plainly (its recorded detail is in the CLI and the export).
+fn evidence_reason(verdict: &crate::store::EvidenceVerdict, reason: &str) -> Refusal {
+    use crate::store::EvidenceVerdict;
+    let number_before = |text: &str, marker: &str| -> Option<String> {
+        let head = &text[..text.find(marker)?];
+        let digits: String = head
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        (!digits.is_empty()).then(|| digits.chars().rev().collect())
+    };
+    let number_after = |text: &str, marker: &str| -> Option<String> {
+        let tail = &text[text.find(marker)? + marker.len()..];
+        let digits: String = tail.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        (!digits.is_empty()).then_some(digits)
+    };
+    match verdict {
+        EvidenceVerdict::Dropped => {
+            let figures = (
+                number_before(reason, "% from the median "),
+                number_after(reason, "% from the median "),
+                number_after(reason, "(limit "),
+            );
+            match figures {
+                (Some(deviation), Some(median), Some(limit)) => Refusal::new(
+                    "invoices.evidence.dropped",
+                    &[
+                        ("deviation_pct", &deviation),
+                        ("median_eur", &median),
+                        ("limit_pct", &limit),
+                    ],
+                ),
+                _ => Refusal::code("invoices.evidence.dropped_plain"),
+            }
+        }
+        _ => Refusal::code("invoices.evidence.failed"),
+    }
+}
+
 /// The page's view of one configuration entry (never a secret's value).
 fn setting_view(entry: &config::Entry) -> SettingView {
     SettingView {
@@ -258,7 +300,10 @@ impl GatewayAdmin {
                     verdict: item.verdict.as_str().to_owned(),
                     eur_per_btc: item.eur_per_btc.map(|p| p.to_string()).unwrap_or_default(),
                     answered_at: item.answered_at_ms.map(rfc3339_ms).unwrap_or_default(),
-                    reason: item.reason.clone().unwrap_or_default(),
+                    reason: item
+                        .reason
+                        .as_deref()
+                        .map(|reason| evidence_reason(&item.verdict, reason)),
                 })
                 .collect(),
             settle_rate_eur_per_btc: settle_rate.map(|r| r.eur_per_btc.to_string()).unwrap_or_default(),
