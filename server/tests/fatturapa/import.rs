@@ -16,7 +16,8 @@ fn parse_fixture(name: &str) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     parse_fattura(&fixture(name), name)
 }
 
-/// The invoices without their derivation and instalments (checked by the amount-due tests).
+/// The invoices without their derivation and instalments (checked by the amount-due tests) and
+/// their lines and IVA summary (checked by the lines tests).
 fn without_derivation(invoices: &[ImportedInvoice]) -> Vec<ImportedInvoice> {
     invoices
         .iter()
@@ -24,6 +25,8 @@ fn without_derivation(invoices: &[ImportedInvoice]) -> Vec<ImportedInvoice> {
         .map(|mut inv| {
             inv.derivation.clear();
             inv.installments.clear();
+            inv.lines.clear();
+            inv.vat_summary.clear();
             inv
         })
         .collect()
@@ -82,6 +85,8 @@ fn fpr12_with_ritenuta_and_bollo_virtuale() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     // 1000.00 total − 200.00 ritenuta = 800.00; the 2.00 bollo is never added on top.
@@ -117,6 +122,8 @@ fn fpa12_to_public_administration_with_split_payment() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     // Split payment: the PA pays only the taxable amount, as DatiPagamento says, and the
@@ -155,6 +162,8 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(
         without_derivation(&invoices),
@@ -175,6 +184,8 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
             ),
             ImportedInvoice {
                 collegate: vec!["2024/002".into()],
+                lines: Vec::new(),
+                vat_summary: Vec::new(),
                 ..invoice(
                     "2024/NC1",
                     date(2024, 3, 5),
@@ -216,6 +227,8 @@ fn persona_fisica_cliente_with_codice_fiscale_only() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("36.60"));
@@ -248,6 +261,8 @@ fn missing_importo_totale_is_summed_from_dati_riepilogo() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("177.00"));
@@ -280,6 +295,8 @@ fn dati_pagamento_with_two_instalments_is_summed() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("2440.00"));
