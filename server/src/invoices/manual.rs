@@ -148,7 +148,7 @@ pub async fn add_manual(store: &Store, typed: ManualFattura) -> Result<Fattura, 
         .add_fattura_with(&new, &breakdown, now_secs())
         .await?
         .ok_or(ManualError::Exists {
-        numero,
-        anno: typed.data.year(),
-    })
+            numero,
+            anno: typed.data.year(),
+        })
 }

@@ -45,7 +45,13 @@ impl LinkService {
         };
         let (token, hash) = new_token();
         let url = payment_url(Some(public_base_url), &token);
-        let copy = copy_of(&invoice, fattura.as_ref(), &FatturaBreakdown::default(), Party::default(), url.clone());
+        let copy = copy_of(
+            &invoice,
+            fattura.as_ref(),
+            &FatturaBreakdown::default(),
+            Party::default(),
+            url.clone(),
+        );
         if copy.due_eur <= Decimal::ZERO {
             return Err(LinkError::NothingDue);
         }

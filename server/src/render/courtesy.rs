@@ -388,7 +388,7 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
             cell("Descrizione / Description", DESCRIPTION_COLUMNS, false),
             cell("Q.tà / Qty", 10, true),
             cell("Prezzo / Price", 14, true),
-            cell("IVA / VAT", 8, true),
+            cell("IVA/VAT", 8, true),
             cell("Importo / Amount", 16, true)
         );
         w.line(b"F3", 9.0, &header);

@@ -374,9 +374,17 @@ fn the_courtesy_copy_prints_the_imported_lines_the_iva_summary_and_the_totals() 
     assert!(!text.contains("Sito web e catalogo prodotti, ottobre 2026"), "{text}");
     let summary_rows: Vec<&str> = text.lines().filter(|l| l.contains("imponibile")).collect();
     assert_eq!(summary_rows.len(), 3, "one summary row per rate: {summary_rows:?}");
-    assert!(summary_rows[0].contains("22%") && summary_rows[0].contains("1.800,00 €") && summary_rows[0].contains("396,00 €"));
-    assert!(summary_rows[1].contains("10%") && summary_rows[1].contains("37,50 €") && summary_rows[1].contains("3,75 €"));
-    assert!(summary_rows[2].contains("0% N1") && summary_rows[2].contains("16,00 €") && summary_rows[2].contains("0,00 €"));
+    assert!(
+        summary_rows[0].contains("22%")
+            && summary_rows[0].contains("1.800,00 €")
+            && summary_rows[0].contains("396,00 €")
+    );
+    assert!(
+        summary_rows[1].contains("10%") && summary_rows[1].contains("37,50 €") && summary_rows[1].contains("3,75 €")
+    );
+    assert!(
+        summary_rows[2].contains("0% N1") && summary_rows[2].contains("16,00 €") && summary_rows[2].contains("0,00 €")
+    );
     rt.block_on(node.shutdown());
 }
 
@@ -411,6 +419,9 @@ fn the_courtesy_copy_of_an_invoice_added_by_hand_prints_its_one_line() {
     assert!(line.trim_start().starts_with('1'), "line number 1: {line:?}");
     assert!(line.contains("610,00 €"), "its total: {line:?}");
     assert!(!line.contains('%'), "its IVA rate is not known, shown blank: {line:?}");
-    assert!(!text.contains("Riepilogo IVA"), "no IVA summary for a hand-added invoice: {text}");
+    assert!(
+        !text.contains("Riepilogo IVA"),
+        "no IVA summary for a hand-added invoice: {text}"
+    );
     rt.block_on(node.shutdown());
 }
