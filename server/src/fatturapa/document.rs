@@ -4,9 +4,9 @@ use rust_decimal::Decimal;
 
 use super::error::{clip, FatturaPaError};
 use super::input_checks::line_col;
-use super::values::{parse_amount_eur, parse_date};
+use super::values::{parse_amount_eur, parse_date, parse_decimal};
 use super::xml_tree::Element;
-use super::{Cliente, DueStep, ImportedInvoice, Installment, TotaleSource};
+use super::{Cliente, DueStep, ImportedInvoice, Installment, InvoiceLine, TotaleSource, VatSummaryRow};
 
 const ROOT: &str = "FatturaElettronica";
 const SUPPORTED_VERSIONI: [&str; 2] = ["FPA12", "FPR12"];
@@ -219,6 +219,8 @@ pub(crate) fn extract_invoices(
                 installments: parts.installments,
                 derivation: parts.derivation,
                 collegate: parts.collegate,
+                lines: parts.lines,
+                vat_summary: parts.vat_summary,
             })
         })
         .collect()
@@ -340,6 +342,8 @@ struct BodyParts {
     installments: Vec<Installment>,
     derivation: Vec<DueStep>,
     collegate: Vec<String>,
+    lines: Vec<InvoiceLine>,
+    vat_summary: Vec<VatSummaryRow>,
 }
 
 fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
@@ -404,6 +408,10 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
     let descrizione = descrizione(&generali, body, beni_servizi.as_ref())?;
     let (importo_pagamento_eur, installments) = importo_pagamento(body)?;
     let collegate = collegate(body)?;
+    let (lines, vat_summary) = match beni_servizi.as_ref() {
+        Some(beni) => (dettaglio_linee(beni)?, riepiloghi(beni)?),
+        None => (Vec::new(), Vec::new()),
+    };
 
     Ok(BodyParts {
         numero,
@@ -420,7 +428,88 @@ fn read_body(body: &Node<'_>) -> Result<BodyParts, FatturaPaError> {
         installments,
         derivation,
         collegate,
+        lines,
+        vat_summary,
     })
+}
+
+impl Node<'_> {
+    /// Parses this element's text as a decimal of up to 8 places (`Amount8DecimalType`, `RateType`,
+    /// `QuantitaType`).
+    fn decimal(&self, value: &str) -> Result<Decimal, FatturaPaError> {
+        parse_decimal(value).map_err(|reason| self.bad_decimal(value, reason))
+    }
+
+    /// The optional text child `name`, trimmed.
+    fn opt_string(&self, name: &str) -> Result<Option<String>, FatturaPaError> {
+        Ok(self.opt_text(name)?.map(|(text, _)| text))
+    }
+
+    /// `AliquotaIVA` (a percent between 0 and 100) and `Natura` of a line or summary row.
+    fn rate(&self) -> Result<(Decimal, Option<String>), FatturaPaError> {
+        let (text, node) = self.req_text("AliquotaIVA")?;
+        let rate = node.decimal(&text)?;
+        if rate < Decimal::ZERO || rate > Decimal::ONE_HUNDRED {
+            return Err(node.invalid(&text, "an IVA rate is a percent between 0 and 100, e.g. 22.00"));
+        }
+        // The SdI already checks that a 0 % rate carries its Natura: not refused twice here.
+        let natura = self.opt_string("Natura")?;
+        Ok((rate, natura))
+    }
+}
+
+/// Every `DettaglioLinee` of a `DatiBeniServizi`, in document order.
+fn dettaglio_linee(beni: &Node<'_>) -> Result<Vec<InvoiceLine>, FatturaPaError> {
+    let mut lines = Vec::new();
+    for linea in beni.all("DettaglioLinee") {
+        let (numero_text, numero_node) = linea.req_text("NumeroLinea")?;
+        let number = numero_text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| numero_node.invalid(&numero_text, "expected a line number from 1 (e.g. 1)"))?;
+        let description = linea.req_text("Descrizione")?.0;
+        let quantity = match linea.opt_text("Quantita")? {
+            Some((text, node)) => Some(node.decimal(&text)?),
+            None => None,
+        };
+        let (text, node) = linea.req_text("PrezzoUnitario")?;
+        let unit_price_eur = node.decimal(&text)?;
+        let (text, node) = linea.req_text("PrezzoTotale")?;
+        let total_eur = node.decimal(&text)?;
+        let (vat_percent, natura) = linea.rate()?;
+        lines.push(InvoiceLine {
+            number,
+            description,
+            quantity,
+            unit: linea.opt_string("UnitaMisura")?,
+            unit_price_eur,
+            total_eur,
+            vat_percent,
+            natura,
+        });
+    }
+    Ok(lines)
+}
+
+/// Every `DatiRiepilogo` of a `DatiBeniServizi`, in document order.
+fn riepiloghi(beni: &Node<'_>) -> Result<Vec<VatSummaryRow>, FatturaPaError> {
+    let mut rows = Vec::new();
+    for riepilogo in beni.all("DatiRiepilogo") {
+        let (vat_percent, natura) = riepilogo.rate()?;
+        let (text, node) = riepilogo.req_text("ImponibileImporto")?;
+        let taxable_eur = node.amount(&text)?;
+        let (text, node) = riepilogo.req_text("Imposta")?;
+        let vat_eur = node.amount(&text)?;
+        rows.push(VatSummaryRow {
+            vat_percent,
+            natura,
+            taxable_eur,
+            vat_eur,
+            esigibilita: riepilogo.opt_string("EsigibilitaIVA")?,
+        });
+    }
+    Ok(rows)
 }
 
 /// `TipoDocumento`, `Divisa` (EUR only), `Data` and `Numero` of a `DatiGeneraliDocumento`.
@@ -713,6 +802,8 @@ fn extract_semplificata(root: &Element, ctx: &Ctx<'_>) -> Result<Vec<ImportedInv
             installments: Vec::new(),
             derivation,
             collegate,
+            lines: Vec::new(),
+            vat_summary: Vec::new(),
         });
     }
     Ok(invoices)

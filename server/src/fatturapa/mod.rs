@@ -69,6 +69,49 @@ pub struct ImportedInvoice {
     pub derivation: Vec<DueStep>,
     /// `DatiFattureCollegate/IdDocumento`: the invoice numbers this document refers to (credit notes).
     pub collegate: Vec<String>,
+    /// `DatiBeniServizi/DettaglioLinee`, in document order (empty for a fattura semplificata).
+    #[serde(default)]
+    pub lines: Vec<InvoiceLine>,
+    /// `DatiBeniServizi/DatiRiepilogo`, in document order (empty for a fattura semplificata).
+    #[serde(default)]
+    pub vat_summary: Vec<VatSummaryRow>,
+}
+
+/// One `DettaglioLinee` of a fattura. Quantities and prices keep the document's own decimals
+/// (up to 8, `Amount8DecimalType`); never floating point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    /// `NumeroLinea`.
+    pub number: u32,
+    /// `Descrizione`, trimmed.
+    pub description: String,
+    /// `Quantita`, if given.
+    pub quantity: Option<Decimal>,
+    /// `UnitaMisura`, if given.
+    pub unit: Option<String>,
+    /// `PrezzoUnitario`, EUR.
+    pub unit_price_eur: Decimal,
+    /// `PrezzoTotale` (before IVA), EUR.
+    pub total_eur: Decimal,
+    /// `AliquotaIVA`, percent (0 with a `Natura`).
+    pub vat_percent: Decimal,
+    /// `Natura` (`N1`…`N7`) of a 0 % line, if given.
+    pub natura: Option<String>,
+}
+
+/// One `DatiRiepilogo` (IVA summary row) of a fattura.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatSummaryRow {
+    /// `AliquotaIVA`, percent.
+    pub vat_percent: Decimal,
+    /// `Natura` of a 0 % row, if given.
+    pub natura: Option<String>,
+    /// `ImponibileImporto`, EUR (whole cents).
+    pub taxable_eur: Decimal,
+    /// `Imposta`, EUR (whole cents).
+    pub vat_eur: Decimal,
+    /// `EsigibilitaIVA` (`I` immediate, `D` deferred, `S` split payment), if given.
+    pub esigibilita: Option<String>,
 }
 
 /// One step of the computed amount due: a signed amount and the element it comes from.

@@ -9,7 +9,7 @@ use crate::fatturapa::{
     is_zip, parse_fattura_file, unpack_zip, ArchiveEntry, DocumentKind, DueDetail, FatturaPaError, ImportedInvoice,
     Signer,
 };
-use crate::store::{CreditNote, CreditOutcome, NewFattura, Store, StoreError};
+use crate::store::{CreditNote, CreditOutcome, FatturaBreakdown, NewFattura, Store, StoreError};
 use crate::time::now_secs;
 
 /// The stored form of an imported invoice.
@@ -306,7 +306,7 @@ async fn import_file(
         Err(e) => return Ok(refused(name.to_string(), e.to_string(), ImportNote::Parse(e))),
     };
     let mut documents = Vec::new();
-    let mut batch: Vec<(NewFattura, DueDetail)> = Vec::new();
+    let mut batch: Vec<(NewFattura, DueDetail, FatturaBreakdown)> = Vec::new();
     let mut credit_notes = Vec::new();
     for inv in &invoices {
         if let Some(reason) = skip_reason(inv, options.merchant_vat_id.as_deref()) {
@@ -334,7 +334,7 @@ async fn import_file(
             ));
         }
         let new = to_new_fattura(inv, name);
-        if batch.iter().any(|(b, _)| {
+        if batch.iter().any(|(b, _, _)| {
             b.numero == new.numero && b.data.year() == new.data.year() && b.cedente_piva == new.cedente_piva
         }) {
             documents.push(skipped(
@@ -353,10 +353,14 @@ async fn import_file(
         }
         let mut detail = inv.due_detail();
         detail.signed_by = signer.clone();
-        batch.push((new, detail));
+        let breakdown = FatturaBreakdown {
+            lines: inv.lines.clone(),
+            vat_summary: inv.vat_summary.clone(),
+        };
+        batch.push((new, detail, breakdown));
     }
     let mut stored = Vec::new();
-    for (new, _) in &batch {
+    for (new, _, _) in &batch {
         stored.push(
             store
                 .fattura_by_key(&new.numero, new.data.year(), &new.cedente_piva)
@@ -376,7 +380,7 @@ async fn import_file(
         .import_file_documents(&batch, &notes, now_secs(), options.dry_run)
         .await?;
     let ids = done.ids;
-    for ((new, _), id) in batch.iter().zip(&ids) {
+    for ((new, _, _), id) in batch.iter().zip(&ids) {
         let email = invoices
             .iter()
             .find(|i| i.numero == new.numero && i.anno == new.data.year())
@@ -385,7 +389,7 @@ async fn import_file(
             store.set_fattura_client_email(*id, email).await?;
         }
     }
-    for (index, ((new, detail), existing)) in batch.iter().zip(stored).enumerate() {
+    for (index, ((new, detail, _), existing)) in batch.iter().zip(stored).enumerate() {
         let label = format!("{}/{}", new.numero, new.data.year());
         let source = invoices
             .iter()

@@ -5,7 +5,8 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use super::{validate_amount, InvoiceError};
-use crate::store::{Fattura, NewFattura, Store, StoreError};
+use crate::fatturapa::InvoiceLine;
+use crate::store::{Fattura, FatturaBreakdown, NewFattura, Store, StoreError};
 use crate::time::now_secs;
 
 /// An EUR invoice as typed by hand.
@@ -92,8 +93,23 @@ fn cents_amount(value: Decimal, what: &'static str) -> Result<Decimal, ManualErr
     Ok(value.round_dp(2))
 }
 
-/// Checks an invoice typed by hand and stores it (due = total − ritenuta + bollo); the stored
-/// record, or the refusal with nothing stored.
+/// The one line of an invoice typed by hand: its description for its whole total. Its IVA rate
+/// is not known (stored as 0 without a Natura, shown blank) and it has no IVA summary.
+fn manual_line(description: &str, total_eur: Decimal) -> InvoiceLine {
+    InvoiceLine {
+        number: 1,
+        description: description.to_string(),
+        quantity: Some(Decimal::ONE),
+        unit: None,
+        unit_price_eur: total_eur,
+        total_eur,
+        vat_percent: Decimal::ZERO,
+        natura: None,
+    }
+}
+
+/// Checks an invoice typed by hand and stores it with its one line (due = total − ritenuta +
+/// bollo); the stored record, or the refusal with nothing stored.
 pub async fn add_manual(store: &Store, typed: ManualFattura) -> Result<Fattura, ManualError> {
     let numero = typed.numero.trim().to_string();
     if numero.is_empty() {
@@ -124,8 +140,15 @@ pub async fn add_manual(store: &Store, typed: ManualFattura) -> Result<Fattura, 
         due_eur: total - ritenuta + bollo,
         source: "manual".into(),
     };
-    store.add_fattura(&new, now_secs()).await?.ok_or(ManualError::Exists {
-        numero,
-        anno: typed.data.year(),
-    })
+    let breakdown = FatturaBreakdown {
+        lines: vec![manual_line(&new.description, total)],
+        vat_summary: Vec::new(),
+    };
+    store
+        .add_fattura_with(&new, &breakdown, now_secs())
+        .await?
+        .ok_or(ManualError::Exists {
+            numero,
+            anno: typed.data.year(),
+        })
 }

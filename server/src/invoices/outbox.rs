@@ -8,10 +8,10 @@
 use rust_decimal::Decimal;
 
 use super::links::{new_token, payment_url, target_of, LinkError, LinkService};
-use super::share::{copy_of, share_email};
+use super::share::{copy_of, fattura_of, share_email};
 use crate::mail::{check_address, MailError, Mailer};
 use crate::render::{courtesy_pdf, Party};
-use crate::store::{MailFailure, OutboxMail};
+use crate::store::{FatturaBreakdown, MailFailure, OutboxMail};
 use crate::time::now_secs;
 
 /// The wait after the first, second, third and fourth failed attempt; the fifth gives up.
@@ -45,7 +45,13 @@ impl LinkService {
         };
         let (token, hash) = new_token();
         let url = payment_url(Some(public_base_url), &token);
-        let copy = copy_of(&invoice, fattura.as_ref(), Party::default(), url.clone());
+        let copy = copy_of(
+            &invoice,
+            fattura.as_ref(),
+            &FatturaBreakdown::default(),
+            Party::default(),
+            url.clone(),
+        );
         if copy.due_eur <= Decimal::ZERO {
             return Err(LinkError::NothingDue);
         }
@@ -123,11 +129,8 @@ impl LinkService {
             .await
             .map_err(stored)?
             .ok_or_else(|| ("setup", format!("no Lightning invoice {}", mail.ln_invoice_id), false))?;
-        let fattura = match invoice.fattura_id {
-            Some(fid) => self.store().fattura(fid).await.map_err(stored)?,
-            None => None,
-        };
-        let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
+        let (fattura, breakdown) = fattura_of(self.store(), &invoice).await.map_err(stored)?;
+        let copy = copy_of(&invoice, fattura.as_ref(), &breakdown, seller, url.clone());
         if copy.due_eur <= Decimal::ZERO {
             return Err(("nothing_due", "nothing is left to pay: not sent".into(), false));
         }

@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 
 use super::links::{payment_url, target_of, LinkError, LinkOutcome, LinkService};
 use crate::mail::OutgoingMail;
-use crate::render::{courtesy_pdf, CourtesyCopy, Party};
-use crate::store::{Fattura, LnInvoice};
+use crate::render::{courtesy_pdf, CourtesyCopy, Line, Party, VatSummary};
+use crate::store::{Fattura, FatturaBreakdown, LnInvoice, StoreError};
 
 /// Where the payment link of a Lightning invoice (or of its fattura) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,8 +75,50 @@ fn withholdings(fattura: &Fattura) -> Vec<(String, Decimal)> {
     typed
 }
 
-/// The courtesy copy's content for `invoice` (and its fattura, if any).
-pub(super) fn copy_of(invoice: &LnInvoice, fattura: Option<&Fattura>, seller: Party, url: String) -> CourtesyCopy {
+/// The lines of a fattura as the courtesy copy prints them; an invoice added by hand has one
+/// line whose IVA rate is not known, printed blank.
+fn printed_lines(fattura: &Fattura, breakdown: &FatturaBreakdown) -> Vec<Line> {
+    let rate_known = fattura.source != "manual";
+    breakdown
+        .lines
+        .iter()
+        .map(|line| Line {
+            number: line.number,
+            description: line.description.clone(),
+            quantity: line.quantity,
+            unit: line.unit.clone(),
+            unit_price_eur: Some(line.unit_price_eur),
+            vat_percent: rate_known.then_some(line.vat_percent),
+            natura: line.natura.clone(),
+            total_eur: line.total_eur,
+        })
+        .collect()
+}
+
+/// The fattura of `invoice` (if any) with its lines and IVA summary.
+pub(super) async fn fattura_of(
+    store: &crate::store::Store,
+    invoice: &LnInvoice,
+) -> Result<(Option<Fattura>, FatturaBreakdown), StoreError> {
+    let Some(fid) = invoice.fattura_id else {
+        return Ok((None, FatturaBreakdown::default()));
+    };
+    let fattura = store.fattura(fid).await?;
+    let breakdown = match fattura {
+        Some(_) => store.fattura_breakdown(fid).await?,
+        None => FatturaBreakdown::default(),
+    };
+    Ok((fattura, breakdown))
+}
+
+/// The courtesy copy's content for `invoice` (and its fattura with its lines and IVA summary, if any).
+pub(super) fn copy_of(
+    invoice: &LnInvoice,
+    fattura: Option<&Fattura>,
+    breakdown: &FatturaBreakdown,
+    seller: Party,
+    url: String,
+) -> CourtesyCopy {
     match fattura {
         Some(f) => CourtesyCopy {
             numero: f.numero.clone(),
@@ -95,8 +137,17 @@ pub(super) fn copy_of(invoice: &LnInvoice, fattura: Option<&Fattura>, seller: Pa
                 address: None,
             },
             description: f.description.clone(),
-            lines: Vec::new(),
-            vat_summary: Vec::new(),
+            lines: printed_lines(f, breakdown),
+            vat_summary: breakdown
+                .vat_summary
+                .iter()
+                .map(|row| VatSummary {
+                    vat_percent: row.vat_percent,
+                    natura: row.natura.clone(),
+                    taxable_eur: row.taxable_eur,
+                    vat_eur: row.vat_eur,
+                })
+                .collect(),
             total_eur: f.totale_eur,
             withholdings: withholdings(f),
             bollo_eur: f.bollo_eur,
@@ -128,11 +179,8 @@ impl LinkService {
     /// one an email was just queued with): no new link.
     pub async fn courtesy_copy_with(&self, id: &str, seller: Party, url: String) -> Result<SharedCopy, LinkError> {
         let invoice = self.linkable(id).await?;
-        let fattura = match invoice.fattura_id {
-            Some(fid) => self.store().fattura(fid).await?,
-            None => None,
-        };
-        let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
+        let (fattura, breakdown) = fattura_of(self.store(), &invoice).await?;
+        let copy = copy_of(&invoice, fattura.as_ref(), &breakdown, seller, url.clone());
         Ok(SharedCopy {
             pdf: courtesy_pdf(&copy)?,
             payment_url: url,
@@ -145,15 +193,12 @@ impl LinkService {
     /// `public_base_url` (an earlier link of the same invoice or fattura stops working).
     pub async fn courtesy_copy(&self, id: &str, seller: Party, public_base_url: &str) -> Result<SharedCopy, LinkError> {
         let invoice = self.linkable(id).await?;
-        let fattura = match invoice.fattura_id {
-            Some(fid) => self.store().fattura(fid).await?,
-            None => None,
-        };
+        let (fattura, breakdown) = fattura_of(self.store(), &invoice).await?;
         let LinkOutcome::Issued(token) = self.link(id, true).await? else {
             return Err(LinkError::NothingDue);
         };
         let url = payment_url(Some(public_base_url), &token);
-        let copy = copy_of(&invoice, fattura.as_ref(), seller, url.clone());
+        let copy = copy_of(&invoice, fattura.as_ref(), &breakdown, seller, url.clone());
         Ok(SharedCopy {
             pdf: courtesy_pdf(&copy)?,
             payment_url: url,

@@ -5,7 +5,7 @@
 //!
 //! Written with `pdf-writer` (typst's small, dependency-light PDF writer): the standard Helvetica
 //! and Courier fonts in WinAnsiEncoding (Italian accents and `€` included, no font file embedded),
-//! A4, one page per 30 lines. The QR code is drawn as filled squares (no image decoder needed to
+//! A4; the lines flow onto further pages as the page fills. The QR code is drawn as filled squares (no image decoder needed to
 //! print it). Layout positions are points (`f32`); amounts are `Decimal` text, never floats.
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
@@ -21,8 +21,8 @@ const MARGIN_PT: f32 = 48.0;
 const QR_MODULE_PT: f32 = 2.8;
 /// Modules of white around the QR code.
 const QR_QUIET_MODULES: usize = 4;
-/// Invoice lines on one page before the next page.
-const LINES_PER_PAGE: usize = 30;
+/// Width of a line's description column, Courier characters (longer descriptions wrap).
+const DESCRIPTION_COLUMNS: usize = 36;
 /// Characters of Courier 9 pt that fit between the margins.
 const TABLE_COLUMNS: usize = 92;
 
@@ -42,14 +42,20 @@ pub struct Party {
 /// One line of the invoice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
+    /// `NumeroLinea`.
+    pub number: u32,
     /// What was sold.
     pub description: String,
     /// Quantity, when the document gives one.
     pub quantity: Option<Decimal>,
+    /// Unit of measure (`UnitaMisura`), when given.
+    pub unit: Option<String>,
     /// Unit price, EUR, when the document gives one.
     pub unit_price_eur: Option<Decimal>,
-    /// IVA rate, percent.
-    pub vat_percent: Decimal,
+    /// IVA rate, percent, when known.
+    pub vat_percent: Option<Decimal>,
+    /// `Natura` of a 0 % line (`N2.2`…), when given.
+    pub natura: Option<String>,
     /// Line total before IVA, EUR.
     pub total_eur: Decimal,
 }
@@ -107,10 +113,21 @@ pub enum CourtesyError {
     },
 }
 
-/// An amount in the Italian way with its unit: `1.234,50 EUR`.
+/// An amount in the Italian way with its unit: `1.234,50 €`.
 fn eur(amount: Decimal) -> String {
-    let rounded = amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
-    let text = format!("{:.2}", rounded.abs());
+    italian_amount(amount, 2)
+}
+
+/// A price in the Italian way, keeping up to 8 decimals a unit price may have (`0,12345 €`),
+/// at least 2.
+fn price(amount: Decimal) -> String {
+    italian_amount(amount, amount.normalize().scale().clamp(2, 8))
+}
+
+/// `amount` rounded to `places` decimals, thousands grouped with `.`, decimals after `,`, and `€`.
+fn italian_amount(amount: Decimal, places: u32) -> String {
+    let rounded = amount.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let text = format!("{:.*}", places as usize, rounded.abs());
     let (whole, cents) = text.split_once('.').unwrap_or((text.as_str(), "00"));
     let mut grouped = String::new();
     for (i, digit) in whole.chars().enumerate() {
@@ -198,18 +215,42 @@ fn cell(text: &str, width: usize, right: bool) -> String {
     }
 }
 
-/// Writes text on a page, top to bottom.
+/// Writes text on pages, top to bottom, starting a new page (headed by `continued`) when the
+/// current one is full.
 struct Writer {
     content: Content,
     y_pt: f32,
+    pages: Vec<Content>,
+    continued: String,
 }
 
 impl Writer {
-    fn new() -> Self {
+    fn new(continued: String) -> Self {
         Writer {
             content: Content::new(),
             y_pt: PAGE_HEIGHT_PT - MARGIN_PT,
+            pages: Vec::new(),
+            continued,
         }
+    }
+
+    /// Starts a new page unless `needed_pt` still fit above the bottom margin.
+    fn room(&mut self, needed_pt: f32) {
+        if self.y_pt - needed_pt >= MARGIN_PT {
+            return;
+        }
+        let full = std::mem::replace(&mut self.content, Content::new());
+        self.pages.push(full);
+        self.y_pt = PAGE_HEIGHT_PT - MARGIN_PT;
+        let heading = self.continued.clone();
+        self.line(b"F2", 11.0, &heading);
+        self.gap(4.0);
+    }
+
+    /// Every page written, the current one last.
+    fn finish(mut self) -> Vec<Content> {
+        self.pages.push(self.content);
+        self.pages
     }
 
     fn text(&mut self, font: &[u8], size_pt: f32, x_pt: f32, text: &str) {
@@ -222,6 +263,7 @@ impl Writer {
     }
 
     fn line(&mut self, font: &[u8], size_pt: f32, text: &str) {
+        self.room(size_pt * 1.35);
         self.text(font, size_pt, MARGIN_PT, text);
         self.y_pt -= size_pt * 1.35;
     }
@@ -270,16 +312,37 @@ impl Writer {
     }
 }
 
-/// The table row of an invoice line, Courier 9 pt.
-fn line_row(line: &Line) -> String {
-    format!(
-        "{} {} {} {} {}",
-        cell(&line.description, 44, false),
-        cell(&line.quantity.map(plain).unwrap_or_default(), 8, true),
-        cell(&line.unit_price_eur.map(eur).unwrap_or_default(), 14, true),
-        cell(&format!("{}%", plain(line.vat_percent)), 6, true),
+/// The rate column of a line or summary row: `22%`, `0% N2.2`, or blank when not known.
+fn rate_text(vat_percent: Option<Decimal>, natura: Option<&str>) -> String {
+    match (vat_percent, natura) {
+        (Some(rate), Some(natura)) => format!("{}% {natura}", plain(rate)),
+        (Some(rate), None) => format!("{}%", plain(rate)),
+        (None, Some(natura)) => natura.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+/// The table rows of an invoice line, Courier 9 pt: the first with every column, then the rest
+/// of a long description, wrapped under its column.
+fn line_rows(line: &Line) -> Vec<String> {
+    let mut parts = wrap(&line.description, DESCRIPTION_COLUMNS).into_iter();
+    let first = parts.next().unwrap_or_default();
+    let quantity = match (line.quantity, &line.unit) {
+        (Some(q), Some(unit)) => format!("{} {unit}", plain(q)),
+        (Some(q), None) => plain(q),
+        (None, _) => String::new(),
+    };
+    let mut rows = vec![format!(
+        "{} {} {} {} {} {}",
+        cell(&line.number.to_string(), 3, true),
+        cell(&first, DESCRIPTION_COLUMNS, false),
+        cell(&quantity, 10, true),
+        cell(&line.unit_price_eur.map(price).unwrap_or_default(), 14, true),
+        cell(&rate_text(line.vat_percent, line.natura.as_deref()), 8, true),
         cell(&eur(line.total_eur), 16, true),
-    )
+    )];
+    rows.extend(parts.map(|more| format!("    {more}")));
+    rows
 }
 
 /// A label and an amount on one Courier row, the amount right-aligned.
@@ -293,8 +356,7 @@ fn total_row(label: &str, amount: Decimal) -> String {
 
 /// The courtesy copy as PDF bytes.
 pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
-    let mut pages: Vec<Content> = Vec::new();
-    let mut w = Writer::new();
+    let mut w = Writer::new(format!("Fattura n. {} (segue / continued)", copy.numero));
     w.line(
         b"F2",
         15.0,
@@ -320,26 +382,22 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
             w.line(b"F1", 10.0, &part);
         }
     } else {
-        w.line(
-            b"F3",
-            9.0,
-            &format!(
-                "{} {} {} {} {}",
-                cell("Descrizione / Description", 44, false),
-                cell("Q.tà", 8, true),
-                cell("Prezzo", 14, true),
-                cell("IVA", 6, true),
-                cell("Importo", 16, true)
-            ),
+        let header = format!(
+            "{} {} {} {} {} {}",
+            cell("n.", 3, true),
+            cell("Descrizione / Description", DESCRIPTION_COLUMNS, false),
+            cell("Q.tà / Qty", 10, true),
+            cell("Prezzo / Price", 14, true),
+            cell("IVA/VAT", 8, true),
+            cell("Importo / Amount", 16, true)
         );
-        for (index, line) in copy.lines.iter().enumerate() {
-            if index > 0 && index % LINES_PER_PAGE == 0 {
-                pages.push(std::mem::replace(&mut w, Writer::new()).content);
-                w.line(b"F2", 11.0, &format!("Fattura n. {} (segue / continued)", copy.numero));
-            }
-            w.line(b"F3", 9.0, &line_row(line));
-            for more in wrap(&line.description, 44).iter().skip(1) {
-                w.line(b"F3", 9.0, more);
+        w.line(b"F3", 9.0, &header);
+        for line in &copy.lines {
+            let rows = line_rows(line);
+            // A line's rows stay together on one page (up to a page's worth).
+            w.room((rows.len() as f32 * 9.0 * 1.35).min(PAGE_HEIGHT_PT / 2.0));
+            for row in rows {
+                w.line(b"F3", 9.0, &row);
             }
         }
     }
@@ -348,10 +406,7 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
         w.line(b"F2", 10.0, "Riepilogo IVA / VAT summary");
     }
     for row in &copy.vat_summary {
-        let rate = match &row.natura {
-            Some(natura) => format!("{}% {natura}", plain(row.vat_percent)),
-            None => format!("{}%", plain(row.vat_percent)),
-        };
+        let rate = rate_text(Some(row.vat_percent), row.natura.as_deref());
         w.line(
             b"F3",
             9.0,
@@ -391,7 +446,8 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
     );
     w.gap(8.0);
 
-    // The QR code on the left, the instructions beside it.
+    // The QR code on the left, the instructions beside it, and the link under it: on one page.
+    w.room(QR_MODULE_PT * (2 * QR_QUIET_MODULES + 57) as f32 + 40.0);
     let top = w.y_pt;
     let side = w.qr(
         &copy.payment_url,
@@ -437,7 +493,7 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
     {
         w.line(b"F3", 9.0, &part);
     }
-    pages.push(w.content);
+    let pages = w.finish();
 
     let catalog_id = Ref::new(1);
     let tree_id = Ref::new(2);
@@ -491,6 +547,8 @@ mod tests {
         assert_eq!(eur(d("-200")), "-200,00 €");
         assert_eq!(eur(d("1000000")), "1.000.000,00 €");
         assert_eq!(plain(d("22.00")), "22");
+        assert_eq!(price(d("0.12345000")), "0,12345 €");
+        assert_eq!(price(d("1500")), "1.500,00 €");
         assert_eq!(italian_date("2026-02-01"), "01/02/2026");
     }
 

@@ -4,6 +4,7 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sqlx::{Any, FromRow, Transaction};
 
+use super::fattura_lines::{insert_breakdown, FatturaBreakdown};
 use super::{cents_to_eur, eur_to_cents, Store, StoreError};
 use crate::fatturapa::DueDetail;
 
@@ -314,8 +315,22 @@ async fn apply_credit_note(tx: &mut super::WriteTx, note: &CreditNote) -> Result
 impl Store {
     /// Adds one invoice; `Ok(None)` when an invoice with the same numero, year and seller exists.
     pub async fn add_fattura(&self, new: &NewFattura, now: i64) -> Result<Option<Fattura>, StoreError> {
+        self.add_fattura_with(new, &FatturaBreakdown::default(), now).await
+    }
+
+    /// Adds one invoice with its lines and IVA summary in one transaction; `Ok(None)` (nothing
+    /// written) when an invoice with the same numero, year and seller exists.
+    pub async fn add_fattura_with(
+        &self,
+        new: &NewFattura,
+        breakdown: &FatturaBreakdown,
+        now: i64,
+    ) -> Result<Option<Fattura>, StoreError> {
         let mut tx = self.begin_write().await?;
         let id = insert_one(tx.tx(), new, now).await?;
+        if let Some(id) = id {
+            insert_breakdown(tx.tx(), id, breakdown).await?;
+        }
         tx.commit().await?;
         match id {
             Some(id) => self.fattura(id).await,
@@ -350,22 +365,23 @@ impl Store {
         Ok(())
     }
 
-    /// Stores the invoices of one file and applies its linked credit notes, all in one
-    /// transaction (rolled back instead with `dry_run`, so a dry run reports exactly what a real
+    /// Stores the invoices of one file (each with its lines and IVA summary) and applies its
+    /// linked credit notes, all in one transaction (rolled back instead with `dry_run`, so a dry run reports exactly what a real
     /// import would do). Invoices already present (numero, anno, seller) are skipped: the id of
     /// each added invoice, or `None`, and what each credit note did.
     pub async fn import_file_documents(
         &self,
-        batch: &[(NewFattura, DueDetail)],
+        batch: &[(NewFattura, DueDetail, FatturaBreakdown)],
         credit_notes: &[CreditNote],
         now: i64,
         dry_run: bool,
     ) -> Result<FileImport, StoreError> {
         let mut tx = self.begin_write().await?;
         let mut ids = Vec::new();
-        for (new, detail) in batch {
+        for (new, detail, breakdown) in batch {
             let id = insert_one(tx.tx(), new, now).await?;
             if let Some(id) = id {
+                insert_breakdown(tx.tx(), id, breakdown).await?;
                 let json = serde_json::to_string(detail)
                     .map_err(|e| StoreError::Corrupt(format!("due_detail of {}: {e}", new.numero)))?;
                 sqlx::query("UPDATE fatture SET due_detail = $1 WHERE id = $2")

@@ -7,6 +7,7 @@
 mod backups;
 mod counter;
 mod events;
+mod fattura_lines;
 mod fatture;
 mod group;
 mod leader;
@@ -29,6 +30,7 @@ pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
     EVENTS_CHANNEL,
 };
+pub use fattura_lines::FatturaBreakdown;
 pub use fatture::{CreditNote, CreditOutcome, Fattura, FatturaStatus, FileImport, ImportOutcome, NewFattura};
 pub use leader::Leadership;
 pub use links::{LinkTarget, PaymentLink};

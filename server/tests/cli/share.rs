@@ -315,3 +315,113 @@ fn smtp_security_starttls_and_tls_deliver_with_the_shops_ca_and_none_is_refused_
     assert_eq!(states, ["failed", "sent", "queued", "sent"], "{listed}");
     rt.block_on(node.shutdown());
 }
+
+/// Writes the courtesy copy of Lightning invoice `id` to a PDF and returns its text.
+fn shared_pdf_text(home: &Path, node: &RunningNode, id: &str, pdf: &Path) -> String {
+    ok(openfatture(home, node)
+        .env("PUBLIC_BASE_URL", BASE)
+        .args(["lightning", "invoice", "share", id, "--pdf"])
+        .arg(pdf));
+    read_pdf(pdf).0
+}
+
+#[test]
+fn the_courtesy_copy_prints_the_imported_lines_the_iva_summary_and_the_totals() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let node = rt
+        .block_on(start_node_at(&dir.path().join("node"), listen))
+        .expect("simnode");
+
+    // Three lines at 22 %, 10 % and 0 % (N1), a RT01 ritenuta.
+    ok(openfatture(&home, &node)
+        .args(["invoice", "import"])
+        .arg(fixture("IT05678901234_LINEE.xml")));
+    ok(openfatture(&home, &node).args(["lightning", "invoice", "create", "--numero", "2026/118"]));
+    let text = shared_pdf_text(&home, &node, "2026/118-LN", &dir.path().join("118.pdf"));
+    for expected in [
+        // The lines: description (the long one wrapped over rows), quantity and unit, unit
+        // price, rate, line total.
+        "Sviluppo del sito web aziendale con",
+        "gestionale di magazzino",
+        "40 ore",
+        "45,00 €",
+        "1.800,00 €",
+        "22%",
+        "Manuale d'uso stampato",
+        "3 pz",
+        "12,50 €",
+        "37,50 €",
+        "10%",
+        "Spese anticipate in nome e per conto",
+        "16,00 €",
+        "0% N1",
+        // The IVA summary: rate, imponibile, imposta.
+        "Riepilogo IVA / VAT summary",
+        "396,00 €",
+        "3,75 €",
+        // Totals: 1800 + 396 + 37.50 + 3.75 + 16 = 2253.25; − 360.00 RT01 = 1893.25 due.
+        "2.253,25 €",
+        "Ritenuta RT01",
+        "-360,00 €",
+        "Da pagare con Lightning / To pay with Lightning: 1.893,25 €",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
+    }
+    // The lines replace the Causale shown when the lines are not known.
+    assert!(!text.contains("Sito web e catalogo prodotti, ottobre 2026"), "{text}");
+    let summary_rows: Vec<&str> = text.lines().filter(|l| l.contains("imponibile")).collect();
+    assert_eq!(summary_rows.len(), 3, "one summary row per rate: {summary_rows:?}");
+    assert!(
+        summary_rows[0].contains("22%")
+            && summary_rows[0].contains("1.800,00 €")
+            && summary_rows[0].contains("396,00 €")
+    );
+    assert!(
+        summary_rows[1].contains("10%") && summary_rows[1].contains("37,50 €") && summary_rows[1].contains("3,75 €")
+    );
+    assert!(
+        summary_rows[2].contains("0% N1") && summary_rows[2].contains("16,00 €") && summary_rows[2].contains("0,00 €")
+    );
+    rt.block_on(node.shutdown());
+}
+
+#[test]
+fn the_courtesy_copy_of_an_invoice_added_by_hand_prints_its_one_line() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let node = rt
+        .block_on(start_node_at(&dir.path().join("node"), listen))
+        .expect("simnode");
+
+    ok(openfatture(&home, &node).args([
+        "invoice",
+        "add",
+        "--numero",
+        "M-7",
+        "--client",
+        "Bar Centrale",
+        "--description",
+        "Consulenza fiscale, novembre 2026",
+        "--total",
+        "610.00",
+    ]));
+    ok(openfatture(&home, &node).args(["lightning", "invoice", "create", "--numero", "M-7"]));
+    let text = shared_pdf_text(&home, &node, "M-7-LN", &dir.path().join("m7.pdf"));
+    let line = text
+        .lines()
+        .find(|l| l.contains("Consulenza fiscale, novembre 2026"))
+        .unwrap_or_else(|| panic!("the line is missing in:\n{text}"));
+    assert!(line.trim_start().starts_with('1'), "line number 1: {line:?}");
+    assert!(line.contains("610,00 €"), "its total: {line:?}");
+    assert!(!line.contains('%'), "its IVA rate is not known, shown blank: {line:?}");
+    assert!(
+        !text.contains("Riepilogo IVA"),
+        "no IVA summary for a hand-added invoice: {text}"
+    );
+    rt.block_on(node.shutdown());
+}

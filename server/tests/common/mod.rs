@@ -16,11 +16,20 @@ pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
 pub type TestResult = Res<()>;
 
 /// Tables whose rows a refused command must leave untouched.
-pub const INVOICE_TABLES: [&str; 4] = ["fatture", "ln_invoices", "ln_preimages", "payments"];
+pub const INVOICE_TABLES: [&str; 6] = [
+    "fatture",
+    "fattura_lines",
+    "fattura_vat_summary",
+    "ln_invoices",
+    "ln_preimages",
+    "payments",
+];
 
 /// Every table a web request can change.
-pub const WEB_TABLES: [&str; 9] = [
+pub const WEB_TABLES: [&str; 11] = [
     "fatture",
+    "fattura_lines",
+    "fattura_vat_summary",
     "ln_invoices",
     "ln_preimages",
     "payments",

@@ -16,7 +16,8 @@ fn parse_fixture(name: &str) -> Result<Vec<ImportedInvoice>, FatturaPaError> {
     parse_fattura(&fixture(name), name)
 }
 
-/// The invoices without their derivation and instalments (checked by the amount-due tests).
+/// The invoices without their derivation and instalments (checked by the amount-due tests) and
+/// their lines and IVA summary (checked by the lines tests).
 fn without_derivation(invoices: &[ImportedInvoice]) -> Vec<ImportedInvoice> {
     invoices
         .iter()
@@ -24,6 +25,8 @@ fn without_derivation(invoices: &[ImportedInvoice]) -> Vec<ImportedInvoice> {
         .map(|mut inv| {
             inv.derivation.clear();
             inv.installments.clear();
+            inv.lines.clear();
+            inv.vat_summary.clear();
             inv
         })
         .collect()
@@ -82,6 +85,8 @@ fn fpr12_with_ritenuta_and_bollo_virtuale() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     // 1000.00 total − 200.00 ritenuta = 800.00; the 2.00 bollo is never added on top.
@@ -117,6 +122,8 @@ fn fpa12_to_public_administration_with_split_payment() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     // Split payment: the PA pays only the taxable amount, as DatiPagamento says, and the
@@ -155,6 +162,8 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(
         without_derivation(&invoices),
@@ -175,6 +184,8 @@ fn multi_body_file_gives_one_invoice_per_body_sharing_the_header() {
             ),
             ImportedInvoice {
                 collegate: vec!["2024/002".into()],
+                lines: Vec::new(),
+                vat_summary: Vec::new(),
                 ..invoice(
                     "2024/NC1",
                     date(2024, 3, 5),
@@ -216,6 +227,8 @@ fn persona_fisica_cliente_with_codice_fiscale_only() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("36.60"));
@@ -248,6 +261,8 @@ fn missing_importo_totale_is_summed_from_dati_riepilogo() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("177.00"));
@@ -280,6 +295,8 @@ fn dati_pagamento_with_two_instalments_is_summed() {
         installments: Vec::new(),
         derivation: Vec::new(),
         collegate: Vec::new(),
+        lines: Vec::new(),
+        vat_summary: Vec::new(),
     };
     assert_eq!(without_derivation(&invoices), vec![expected]);
     assert_eq!(invoices[0].amount_due_eur(), eur("2440.00"));
@@ -779,4 +796,79 @@ fn large_realistic_invoice_near_the_limit_parses_quickly() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn lines_and_iva_summary_are_read_with_their_exact_decimals() {
+    use openfatture::fatturapa::{InvoiceLine, VatSummaryRow};
+    let invoices = parse_fixture("IT05678901234_LINEE.xml").expect("valid");
+    let [invoice] = invoices.as_slice() else {
+        panic!("one invoice: {invoices:?}");
+    };
+    let line = |number: u32,
+                description: &str,
+                quantity: Option<&str>,
+                unit: Option<&str>,
+                price: &str,
+                total: &str,
+                rate: &str,
+                natura: Option<&str>| InvoiceLine {
+        number,
+        description: description.into(),
+        quantity: quantity.map(eur),
+        unit: unit.map(Into::into),
+        unit_price_eur: eur(price),
+        total_eur: eur(total),
+        vat_percent: eur(rate),
+        natura: natura.map(Into::into),
+    };
+    assert_eq!(
+        invoice.lines,
+        vec![
+            line(1, "Sviluppo del sito web aziendale con catalogo prodotti, area riservata per i clienti e integrazione con il gestionale di magazzino", Some("40.00"), Some("ore"), "45.00000000", "1800.00000000", "22.00", None),
+            line(2, "Manuale d'uso stampato", Some("3.00"), Some("pz"), "12.50000000", "37.50000000", "10.00", None),
+            line(3, "Spese anticipate in nome e per conto del cliente (art. 15 DPR 633/72)", None, None, "16.00000000", "16.00000000", "0.00", Some("N1")),
+        ]
+    );
+    let row = |rate: &str, natura: Option<&str>, taxable: &str, vat: &str, esigibilita: Option<&str>| VatSummaryRow {
+        vat_percent: eur(rate),
+        natura: natura.map(Into::into),
+        taxable_eur: eur(taxable),
+        vat_eur: eur(vat),
+        esigibilita: esigibilita.map(Into::into),
+    };
+    assert_eq!(
+        invoice.vat_summary,
+        vec![
+            row("22.00", None, "1800.00", "396.00", Some("I")),
+            row("10.00", None, "37.50", "3.75", Some("I")),
+            row("0.00", Some("N1"), "16.00", "0.00", None),
+        ]
+    );
+    assert_eq!(invoice.amount_due_eur(), eur("1893.25"));
+}
+
+#[test]
+fn a_bad_line_price_or_rate_rejects_the_file_naming_the_element() {
+    let good = String::from_utf8(fixture("IT05678901234_LINEE.xml")).expect("utf-8");
+    for (from, to, element) in [
+        (
+            "<PrezzoUnitario>12.50000000",
+            "<PrezzoUnitario>12,50",
+            "DettaglioLinee[2]/PrezzoUnitario",
+        ),
+        ("<Quantita>40.00", "<Quantita>quaranta", "DettaglioLinee[1]/Quantita"),
+        (
+            "<AliquotaIVA>10.00</AliquotaIVA>\n      </DettaglioLinee>",
+            "<AliquotaIVA>110.00</AliquotaIVA>\n      </DettaglioLinee>",
+            "DettaglioLinee[2]/AliquotaIVA",
+        ),
+        ("<NumeroLinea>3", "<NumeroLinea>0", "DettaglioLinee[3]/NumeroLinea"),
+        ("<Imposta>3.75", "<Imposta>3.755", "DatiRiepilogo[2]/Imposta"),
+    ] {
+        let bad = good.replacen(from, to, 1);
+        assert_ne!(bad, good, "{from} is in the fixture");
+        let err = parse_fattura(bad.as_bytes(), "bad.xml").expect_err("refused");
+        assert_message(&err, &["bad.xml", element]);
+    }
 }

@@ -985,3 +985,98 @@ async fn the_mail_outbox_behaves_alike_on_sqlite_and_postgres() -> TestResult {
     assert_eq!(postgres, sqlite);
     Ok(())
 }
+
+/// The lines and IVA summary of an imported fattura (issue 35) on `store`: a dry run stores
+/// none, the import stores them with the fattura, importing the file again adds no second copy,
+/// and an invoice added by hand has one line; what was read back.
+async fn fattura_lines(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::invoices::{add_manual, import_named, ImportOptions, ManualFattura};
+    let name = "IT05678901234_LINEE.xml";
+    let bytes = common::read_fixture(name);
+    let mut options = ImportOptions {
+        dry_run: true,
+        merchant_vat_id: None,
+    };
+    import_named(&store, name, &bytes, &options).await?;
+    let mut seen = Vec::new();
+    seen.push(format!(
+        "after the dry run: {}",
+        store.fattura_by_key("2026/118", 2026, "IT05678901234").await?.is_some()
+    ));
+    options.dry_run = false;
+    import_named(&store, name, &bytes, &options).await?;
+    import_named(&store, name, &bytes, &options).await?;
+    let fattura = store
+        .fattura_by_key("2026/118", 2026, "IT05678901234")
+        .await?
+        .ok_or("imported")?;
+    let breakdown = store.fattura_breakdown(fattura.id).await?;
+    for line in &breakdown.lines {
+        seen.push(format!(
+            "line {} {:?} {:?} {:?} {} {} {} {:?}",
+            line.number,
+            line.description,
+            line.quantity.map(|q| q.to_string()),
+            line.unit,
+            line.unit_price_eur,
+            line.total_eur,
+            line.vat_percent,
+            line.natura
+        ));
+    }
+    for row in &breakdown.vat_summary {
+        seen.push(format!(
+            "summary {} {:?} {} {} {:?}",
+            row.vat_percent, row.natura, row.taxable_eur, row.vat_eur, row.esigibilita
+        ));
+    }
+    let manual = add_manual(
+        &store,
+        ManualFattura {
+            numero: "M-1".into(),
+            data: NaiveDate::from_ymd_opt(2026, 11, 2).ok_or("date")?,
+            client: "Bar Centrale".into(),
+            client_piva: None,
+            client_cf: None,
+            description: "Consulenza fiscale".into(),
+            total_eur: Decimal::new(61000, 2),
+            ritenuta_eur: Decimal::ZERO,
+            bollo_eur: Decimal::ZERO,
+        },
+    )
+    .await?;
+    let breakdown = store.fattura_breakdown(manual.id).await?;
+    for line in &breakdown.lines {
+        seen.push(format!(
+            "manual line {} {:?} {} {}",
+            line.number, line.description, line.unit_price_eur, line.total_eur
+        ));
+    }
+    seen.push(format!("manual summary rows {}", breakdown.vat_summary.len()));
+    store.close().await;
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn fattura_lines_and_iva_summary_round_trip_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = fattura_lines(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "after the dry run: false",
+            "line 1 \"Sviluppo del sito web aziendale con catalogo prodotti, area riservata per i clienti e integrazione con il gestionale di magazzino\" Some(\"40.00\") Some(\"ore\") 45.00000000 1800.00000000 22.00 None",
+            "line 2 \"Manuale d'uso stampato\" Some(\"3.00\") Some(\"pz\") 12.50000000 37.50000000 10.00 None",
+            "line 3 \"Spese anticipate in nome e per conto del cliente (art. 15 DPR 633/72)\" None None 16.00000000 16.00000000 0.00 Some(\"N1\")",
+            "summary 22.00 None 1800.00 396.00 Some(\"I\")",
+            "summary 10.00 None 37.50 3.75 Some(\"I\")",
+            "summary 0.00 Some(\"N1\") 16.00 0.00 None",
+            "manual line 1 \"Consulenza fiscale\" 610.00 610.00",
+            "manual summary rows 0",
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = fattura_lines(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}
