@@ -27,6 +27,26 @@ fn openfatture(home: &Path, node: &RunningNode) -> Command {
     cmd
 }
 
+/// One test's shop: a runtime, a temporary directory with the home, and a simnode running there.
+struct Shop {
+    rt: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+    home: std::path::PathBuf,
+    node: RunningNode,
+}
+
+/// A fresh [`Shop`].
+fn shop() -> Shop {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
+    let node = rt
+        .block_on(start_node_at(&dir.path().join("node"), listen))
+        .expect("simnode");
+    Shop { rt, dir, home, node }
+}
+
 /// The PDF's text and the text of its drawn QR code.
 fn read_pdf(path: &Path) -> (String, String) {
     let bytes = std::fs::read(path).expect("the PDF was written");
@@ -35,13 +55,7 @@ fn read_pdf(path: &Path) -> (String, String) {
 
 #[test]
 fn the_courtesy_copy_of_an_imported_fattura_carries_a_new_payment_link() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let node = rt
-        .block_on(start_node_at(&dir.path().join("node"), listen))
-        .expect("simnode");
+    let Shop { rt, dir, home, node } = shop();
 
     ok(openfatture(&home, &node)
         .args(["invoice", "import"])
@@ -97,13 +111,12 @@ fn the_courtesy_copy_of_an_imported_fattura_carries_a_new_payment_link() {
 
 #[test]
 fn share_by_email_delivers_the_link_and_the_pdf_to_a_real_smtp_server() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let node = rt
-        .block_on(start_node_at(&dir.path().join("node"), listen))
-        .expect("simnode");
+    let Shop {
+        rt,
+        dir: _dir,
+        home,
+        node,
+    } = shop();
     // The sink turns the first connection away with 421: the send is tried again.
     let sink = rt.block_on(common::smtp::SmtpSink::start(1));
     let smtp = |cmd: &mut Command| {
@@ -226,13 +239,7 @@ fn share_by_email_delivers_the_link_and_the_pdf_to_a_real_smtp_server() {
 #[test]
 fn smtp_security_starttls_and_tls_deliver_with_the_shops_ca_and_none_is_refused_by_a_tls_only_server() {
     use common::smtp::{SinkTls, SmtpSink};
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let node = rt
-        .block_on(start_node_at(&dir.path().join("node"), listen))
-        .expect("simnode");
+    let Shop { rt, dir, home, node } = shop();
     // A CA of the test's own and a `localhost` certificate it signed, as a shop's own mail server has.
     let cert = common::web::TestCertificate::for_localhost(dir.path()).expect("certificate");
     let ca_file = dir.path().join("smtp-ca.pem");
@@ -327,13 +334,7 @@ fn shared_pdf_text(home: &Path, node: &RunningNode, id: &str, pdf: &Path) -> Str
 
 #[test]
 fn the_courtesy_copy_prints_the_imported_lines_the_iva_summary_and_the_totals() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let node = rt
-        .block_on(start_node_at(&dir.path().join("node"), listen))
-        .expect("simnode");
+    let Shop { rt, dir, home, node } = shop();
 
     // Three lines at 22 %, 10 % and 0 % (N1), a RT01 ritenuta.
     ok(openfatture(&home, &node)
@@ -390,13 +391,7 @@ fn the_courtesy_copy_prints_the_imported_lines_the_iva_summary_and_the_totals() 
 
 #[test]
 fn the_courtesy_copy_of_an_invoice_added_by_hand_prints_its_one_line() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().join("home");
-    let listen: SocketAddr = "127.0.0.1:0".parse().expect("addr");
-    let node = rt
-        .block_on(start_node_at(&dir.path().join("node"), listen))
-        .expect("simnode");
+    let Shop { rt, dir, home, node } = shop();
 
     ok(openfatture(&home, &node).args([
         "invoice",
