@@ -1,8 +1,9 @@
 //! Channel events kept by the gateway: it follows `SubscribeChannelEvents`, records each channel
 //! opened, closed (cooperative or force, with the closing txid), active and inactive, and raises
 //! `channel_inactive` once per spell when a channel stays inactive longer than
-//! `lightning_alert_inactive_minutes`. A resubscription first reads `ListChannels`, so a change
-//! missed while the stream was down is recorded, and repeats nothing already recorded.
+//! `lightning_alert_inactive_minutes`. Each subscription then reads `ListChannels`: channels
+//! open already are recorded without a webhook, an activity change missed while the stream was
+//! down is recorded, and nothing already recorded is repeated.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use lnd_proto::lnrpc::channel_close_summary::ClosureType;
 use lnd_proto::lnrpc::channel_event_update::Channel as Update;
-use lnd_proto::lnrpc::{ChannelEventUpdate, ListChannelsRequest};
+use lnd_proto::lnrpc::{Channel, ChannelEventUpdate, ListChannelsRequest};
 use tokio::sync::watch;
 
 use super::backups::chan_point_text;
@@ -72,18 +73,19 @@ pub fn is_force_close(close_type: i32) -> bool {
     )
 }
 
+fn opened_of(c: &Channel) -> ChannelOpened {
+    ChannelOpened {
+        chan_point: c.channel_point.clone(),
+        chan_id: c.chan_id,
+        remote_pubkey: c.remote_pubkey.clone(),
+        capacity_sat: c.capacity,
+    }
+}
+
 /// Records one channel event update; what it changed, for the log.
 pub async fn record_update(store: &Store, update: &ChannelEventUpdate, now_ms: i64) -> Result<bool, StoreError> {
     match &update.channel {
-        Some(Update::OpenChannel(c)) => {
-            let opened = ChannelOpened {
-                chan_point: c.channel_point.clone(),
-                chan_id: c.chan_id,
-                remote_pubkey: c.remote_pubkey.clone(),
-                capacity_sat: c.capacity,
-            };
-            store.record_channel_opened(&opened, now_ms).await
-        }
+        Some(Update::OpenChannel(c)) => store.record_channel_opened(&opened_of(c), now_ms).await,
         Some(Update::ClosedChannel(c)) => {
             let close_type = ClosureType::try_from(c.close_type)
                 .map(|t| t.as_str_name().to_string())
@@ -150,13 +152,15 @@ async fn follow(
     let mut stream = lnd.subscribe_channel_events().await?;
     let now = lnd.list_channels(ListChannelsRequest::default()).await?;
     for c in &now.channels {
-        store
-            .record_channel_activity(&c.channel_point, c.active, crate::time::now_ms())
-            .await?;
+        let at_ms = crate::time::now_ms();
+        store.record_channel_known(&opened_of(c), at_ms).await?;
+        store.record_channel_activity(&c.channel_point, c.active, at_ms).await?;
     }
+    // Checks run on their own tick, not after each update: a force close reports the channel
+    // inactive just before closed, and a closed channel raises no inactive alert.
+    let mut every = AlertPolicy::of(&settings.borrow()).check_every();
+    let mut tick = tokio::time::interval(every);
     loop {
-        let policy = AlertPolicy::of(&settings.borrow());
-        check_inactive(store, &policy).await?;
         tokio::select! {
             item = stream.next() => match item {
                 Some(update) => {
@@ -167,7 +171,14 @@ async fn follow(
                 }
                 None => return Ok(()),
             },
-            _ = tokio::time::sleep(policy.check_every()) => {}
+            _ = tick.tick() => {
+                let policy = AlertPolicy::of(&settings.borrow());
+                check_inactive(store, &policy).await?;
+                if policy.check_every() != every {
+                    every = policy.check_every();
+                    tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                }
+            }
         }
     }
 }

@@ -110,6 +110,24 @@ impl Store {
         Ok(true)
     }
 
+    /// Records a channel found open when the gateway (re)subscribes, without a webhook (it did
+    /// not just open, or its `channel_opened` went out already); whether it was new.
+    pub async fn record_channel_known(&self, opened: &ChannelOpened, at_ms: i64) -> Result<bool, StoreError> {
+        let added = sqlx::query(
+            "INSERT INTO channel_events (chan_point, kind, chan_id, remote_pubkey, capacity_sat, at_ms) \
+             VALUES ($1, 'opened', $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&opened.chan_point)
+        .bind(chan_id_i64(opened.chan_id))
+        .bind(&opened.remote_pubkey)
+        .bind(opened.capacity_sat)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(added == 1)
+    }
+
     /// Records that a channel closed and queues `channel_closed` (with `force_close` and the
     /// closing txid), once per channel point; whether it was new.
     pub async fn record_channel_closed(&self, closed: &ChannelClosed, at_ms: i64) -> Result<bool, StoreError> {
