@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(
             EventKind::names(", "),
             "invoice_created, payment_received, payment_failed, invoice_cancelled, invoice_sent, liquidity_alert, \
-             payment_refunded"
+             payment_refunded, channel_opened, channel_closed, channel_inactive"
         );
         let ending: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.ends_invoice()).collect();
         assert_eq!(

@@ -22,9 +22,7 @@ use crate::invoices::export;
 use crate::invoices::{CreateRequest, InvoiceService, LinkOutcome, LinkService};
 use crate::liquidity;
 use crate::lnd::LndClient;
-use crate::store::{
-    Fattura, InvoiceState, ListOrder, LnInvoice, LnInvoiceFilter, PageCursor, Store, DEFAULT_ENDPOINT,
-};
+use crate::store::{Fattura, InvoiceState, ListOrder, LnInvoice, LnInvoiceFilter, PageCursor, Store, DEFAULT_ENDPOINT};
 use crate::time::{rfc3339, rfc3339_ms};
 use crate::webhooks::{self, Dispatcher};
 

@@ -102,10 +102,14 @@ pub async fn record_update(store: &Store, update: &ChannelEventUpdate, now_ms: i
             store.record_channel_closed(&closed, now_ms).await
         }
         Some(Update::ActiveChannel(point)) => {
-            store.record_channel_activity(&chan_point_text(point), true, now_ms).await
+            store
+                .record_channel_activity(&chan_point_text(point), true, now_ms)
+                .await
         }
         Some(Update::InactiveChannel(point)) => {
-            store.record_channel_activity(&chan_point_text(point), false, now_ms).await
+            store
+                .record_channel_activity(&chan_point_text(point), false, now_ms)
+                .await
         }
         Some(Update::FullyResolvedChannel(_)) | None => Ok(false),
     }
@@ -186,7 +190,9 @@ async fn follow(
 /// Raises `channel_inactive` for channels inactive longer than the policy allows.
 pub async fn check_inactive(store: &Store, policy: &AlertPolicy) -> Result<Vec<String>, StoreError> {
     let now_ms = crate::time::now_ms();
-    let alerted = store.alert_inactive_channels(now_ms - policy.inactive_ms(), now_ms).await?;
+    let alerted = store
+        .alert_inactive_channels(now_ms - policy.inactive_ms(), now_ms)
+        .await?;
     for point in &alerted {
         tracing::warn!(chan_point = %point, "channel inactive too long: channel_inactive raised");
     }

@@ -7,11 +7,11 @@ mod backups;
 mod channel_events;
 mod status;
 
+pub use alerts::{open_alerts, AlertKind, NodeAlert, NodeAlerts, FORCE_CLOSE_ALERT_MS};
 pub use backups::{
     chan_point_text, keep_snapshot, spawn_keeper, write_backup_file, BackupError, BackupPolicy, BACKUP_FILE_NAME,
 };
-pub use status::{channels, node_status};
-pub use alerts::{open_alerts, AlertKind, NodeAlert, NodeAlerts, FORCE_CLOSE_ALERT_MS};
 pub use channel_events::{
     check_inactive, is_force_close, record_update, spawn_channel_watcher, AlertPolicy, ChannelWatchError,
 };
+pub use status::{channels, node_status};

@@ -169,7 +169,12 @@ impl Store {
 
     /// Records that a channel became active or inactive, unless that is already its last
     /// recorded activity or it is closed; whether a row was added.
-    pub async fn record_channel_activity(&self, chan_point: &str, active: bool, at_ms: i64) -> Result<bool, StoreError> {
+    pub async fn record_channel_activity(
+        &self,
+        chan_point: &str,
+        active: bool,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
         let kind = if active { "active" } else { "inactive" };
         let mut tx = self.begin_write().await?;
         let last: Option<String> = sqlx::query_scalar(
@@ -211,7 +216,11 @@ impl Store {
     /// Queues `channel_inactive` for every channel inactive since `inactive_before_ms` or
     /// earlier and not alerted yet in this spell, each with its mark in one transaction;
     /// the channel points alerted.
-    pub async fn alert_inactive_channels(&self, inactive_before_ms: i64, now_ms: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn alert_inactive_channels(
+        &self,
+        inactive_before_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
         let mut alerted = Vec::new();
         for row in self.inactive_channels().await? {
             if row.alerted_at_ms.is_some() || row.at_ms > inactive_before_ms {
@@ -249,7 +258,9 @@ impl Store {
 
     /// Channels closed by force at `since_ms` or later, newest first.
     pub async fn force_closes_since(&self, since_ms: i64) -> Result<Vec<ChannelEventRow>, StoreError> {
-        let sql = format!("{SELECT_ROW} WHERE kind = 'closed' AND force_close = 1 AND at_ms >= $1 ORDER BY at_ms DESC, id DESC");
+        let sql = format!(
+            "{SELECT_ROW} WHERE kind = 'closed' AND force_close = 1 AND at_ms >= $1 ORDER BY at_ms DESC, id DESC"
+        );
         Ok(sqlx::query_as::<_, ChannelEventRow>(&sql)
             .bind(since_ms)
             .fetch_all(&self.pool)

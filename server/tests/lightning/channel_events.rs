@@ -72,7 +72,12 @@ async fn known_channels(data_dir: &std::path::Path, points: &[String]) -> Res<us
     let store = Store::open_in(data_dir).await?;
     let mut known = 0;
     for p in points {
-        known += store.channel_events_of(p).await?.iter().filter(|e| e.kind == "opened").count();
+        known += store
+            .channel_events_of(p)
+            .await?
+            .iter()
+            .filter(|e| e.kind == "opened")
+            .count();
     }
     store.close().await;
     Ok(known)
@@ -106,7 +111,11 @@ async fn force_close_and_inactive_channel_send_webhooks_once_and_show_as_alerts(
         let mut cmd = openfatture_against(&node, cli_home.path());
         cmd.env("OPENFATTURE_HOME", web._dir.path())
             .env("LIGHTNING_ALERT_INACTIVE_MINUTES", "0");
-        Ok(serde_json::from_str(&stdout_of(cmd.args(["--json", "lightning", "alerts"])))?)
+        Ok(serde_json::from_str(&stdout_of(cmd.args([
+            "--json",
+            "lightning",
+            "alerts",
+        ])))?)
     };
 
     let lnd = client(&node, MacaroonKind::Admin).await?;
@@ -119,10 +128,16 @@ async fn force_close_and_inactive_channel_send_webhooks_once_and_show_as_alerts(
     let points: Vec<String> = channels.iter().map(|c| c.channel_point.clone()).collect();
     let deadline = Instant::now() + Duration::from_secs(15);
     while known_channels(&data_dir, &points).await? < points.len() {
-        assert!(Instant::now() < deadline, "the gateway never subscribed to channel events");
+        assert!(
+            Instant::now() < deadline,
+            "the gateway never subscribed to channel events"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(bodies.of("channel_opened").is_empty(), "no webhook for channels open already");
+    assert!(
+        bodies.of("channel_opened").is_empty(),
+        "no webhook for channels open already"
+    );
 
     // A force close: `channel_closed` with force_close true and the closing txid.
     simnode::fault(
@@ -170,7 +185,10 @@ async fn force_close_and_inactive_channel_send_webhooks_once_and_show_as_alerts(
             .any(|a| a["kind"] == "channel_inactive" && a["chan_point"] == sleepy.channel_point.as_str()),
         "{listed}"
     );
-    assert!(listed["last_backup_ms"].as_i64().is_some(), "the gateway stored a backup: {listed}");
+    assert!(
+        listed["last_backup_ms"].as_i64().is_some(),
+        "the gateway stored a backup: {listed}"
+    );
 
     // Several checks later, still one alert for this inactive spell.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -186,7 +204,9 @@ async fn force_close_and_inactive_channel_send_webhooks_once_and_show_as_alerts(
     assert_eq!(once(&bodies), (1, 1));
 
     // A restart resubscribes and resends nothing.
-    let Web { _dir, home, gateway, .. } = web;
+    let Web {
+        _dir, home, gateway, ..
+    } = web;
     gateway.shutdown().await?;
     let settings = settings_with(&home, &env)?;
     let args = ServeArgs {
@@ -214,7 +234,11 @@ async fn an_open_channel_no_stored_backup_covers_is_an_alert_until_a_backup_cove
     let home = tempfile::tempdir()?;
     let alerts = || -> Res<Value> {
         let mut cmd = openfatture_against(&node, home.path());
-        Ok(serde_json::from_str(&stdout_of(cmd.args(["--json", "lightning", "alerts"])))?)
+        Ok(serde_json::from_str(&stdout_of(cmd.args([
+            "--json",
+            "lightning",
+            "alerts",
+        ])))?)
     };
     let lnd = client(&node, MacaroonKind::Admin).await?;
     let channels = lnd.list_channels(ListChannelsRequest::default()).await?.channels;
