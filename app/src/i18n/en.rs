@@ -913,4 +913,12 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("lists.search_payments", "Payment hash, numero, client or P.IVA starts with"),
     ("error.list.bad_order", "Unknown order '{order}': use newest or oldest"),
     ("error.list.bad_cursor", "This page link is not valid any more: go back to the first page"),
+    // issue 38 (alerts38): the dashboard's node alerts card and the last channel backup.
+    ("dashboard.alerts", "Node alerts"),
+    ("dashboard.alerts.none", "No open alerts."),
+    ("dashboard.alerts.last_backup", "Last channel backup: {when}"),
+    ("dashboard.alerts.no_backup", "No channel backup stored yet."),
+    ("dashboard.alerts.force_close", "Channel {channel} was force closed ({when}); closing txid {txid}. Its funds return after the timelock."),
+    ("dashboard.alerts.channel_inactive", "Channel {channel} has been inactive since {when}: check the peer's connection."),
+    ("dashboard.alerts.uncovered_channel", "Channel {channel} is open but no stored channel backup covers it."),
 ];

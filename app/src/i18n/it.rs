@@ -915,4 +915,12 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("lists.search_payments", "Hash del pagamento, numero, cliente o P.IVA inizia con"),
     ("error.list.bad_order", "Ordine '{order}' sconosciuto: usa newest o oldest"),
     ("error.list.bad_cursor", "Questo collegamento alla pagina non è più valido: torna alla prima pagina"),
+    // issue 38 (alerts38): the dashboard's node alerts card and the last channel backup.
+    ("dashboard.alerts", "Avvisi del nodo"),
+    ("dashboard.alerts.none", "Nessun avviso aperto."),
+    ("dashboard.alerts.last_backup", "Ultimo backup dei canali: {when}"),
+    ("dashboard.alerts.no_backup", "Nessun backup dei canali salvato finora."),
+    ("dashboard.alerts.force_close", "Il canale {channel} è stato chiuso forzatamente ({when}); txid di chiusura {txid}. I fondi tornano dopo il timelock."),
+    ("dashboard.alerts.channel_inactive", "Il canale {channel} è inattivo da {when}: controlla la connessione del peer."),
+    ("dashboard.alerts.uncovered_channel", "Il canale {channel} è aperto ma nessun backup salvato lo copre."),
 ];

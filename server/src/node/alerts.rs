@@ -24,6 +24,17 @@ pub enum AlertKind {
     UncoveredChannel,
 }
 
+impl AlertKind {
+    /// Its name, as `--json` writes it (`force_close`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::ForceClose => "force_close",
+            AlertKind::ChannelInactive => "channel_inactive",
+            AlertKind::UncoveredChannel => "uncovered_channel",
+        }
+    }
+}
+
 /// One open alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeAlert {

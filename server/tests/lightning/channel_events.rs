@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use common::lightning::{client, openfatture_against, sim_config};
-use common::web::{any_port, settings_with, Web};
+use common::web::{any_port, settings_with, Web, ADMIN, ADMIN_PASSWORD};
 use common::{stdout_of, Res};
 use lnd_proto::lnrpc::ListChannelsRequest;
 use openfatture::gateway::{self, ServeArgs};
@@ -104,7 +104,8 @@ async fn force_close_and_inactive_channel_send_webhooks_once_and_show_as_alerts(
         // Alert at once: the test cannot wait minutes.
         ("LIGHTNING_ALERT_INACTIVE_MINUTES", "0"),
     ];
-    let web = Web::start_with(false, &env).await?;
+    let web = Web::start_with(true, &env).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let data_dir = web.home.data_dir.clone();
     let cli_home = tempfile::tempdir()?;
     let alerts = || -> Res<Value> {
@@ -189,6 +190,23 @@ async fn force_close_and_inactive_channel_send_webhooks_once_and_show_as_alerts(
         listed["last_backup_ms"].as_i64().is_some(),
         "the gateway stored a backup: {listed}"
     );
+
+    // The dashboard's server function shows the same alerts and the last backup (admin only).
+    let dashboard = web.ok(&admin, "node_alerts", &[]).await?;
+    let shown = dashboard["alerts"].as_array().ok_or("alerts")?;
+    assert!(
+        shown.iter().any(|a| a["kind"] == "force_close"
+            && a["chan_point"] == closing.channel_point.as_str()
+            && a["closing_txid"] == txid.as_str()),
+        "{dashboard}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|a| a["kind"] == "channel_inactive" && a["chan_point"] == sleepy.channel_point.as_str()),
+        "{dashboard}"
+    );
+    assert!(dashboard["last_backup_secs"].as_i64().is_some(), "{dashboard}");
 
     // Several checks later, still one alert for this inactive spell.
     tokio::time::sleep(Duration::from_secs(3)).await;
