@@ -10,7 +10,8 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{
     DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView,
-    NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView, WebhookTestReport,
+    NewFatturaForm, NodeAlertsView, NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView,
+    WebhookTestReport,
 };
 
 /// Which page of a list a server function asks for (as typed: the gateway checks it).
@@ -76,6 +77,9 @@ pub trait AdminBackend: Send + Sync + 'static {
     fn payments_csv(&self) -> BackendFuture<'_, String>;
     /// Channel liquidity of the node.
     fn liquidity(&self) -> BackendFuture<'_, LiquidityView>;
+    /// The node's open alerts (force closes, inactive channels, channels no backup covers) and
+    /// the last channel backup's time.
+    fn node_alerts(&self) -> BackendFuture<'_, NodeAlertsView>;
     /// Webhook endpoints with their delivery health (never their secrets).
     fn webhook_endpoints(&self) -> BackendFuture<'_, Vec<EndpointView>>;
     /// Adds or replaces an endpoint; returns every endpoint.

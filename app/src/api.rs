@@ -35,3 +35,11 @@ pub async fn get_liquidity() -> Result<crate::model::LiquidityView, AppError> {
     crate::auth::require(crate::auth::Role::Admin)?;
     crate::admin::admin_backend()?.liquidity().await
 }
+
+/// The node's open alerts and the last channel backup's time (issue 38). Admin.
+/// `POST /api/node_alerts`.
+#[server(prefix = "/api", endpoint = "node_alerts")]
+pub async fn get_node_alerts() -> Result<crate::model::NodeAlertsView, AppError> {
+    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::admin::admin_backend()?.node_alerts().await
+}

@@ -399,6 +399,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.lightning_circuit_breaker_timeout.label", "Pause after repeated failures (seconds)"),
     ("setting.lightning_backup_keep.label", "Channel backups kept"),
     ("setting.lightning_backup_dir.label", "Channel backup folder"),
+    ("setting.lightning_alert_inactive_minutes.label", "Inactive channel alert after (minutes)"),
     ("setting.lightning_kraken_enabled.label", "Ask Kraken"),
     ("setting.lightning_bitstamp_enabled.label", "Ask Bitstamp"),
     ("setting.lightning_coinbase_enabled.label", "Ask Coinbase"),
@@ -598,6 +599,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.lightning_circuit_breaker_timeout.description", "How long an open circuit breaker waits before letting one trial call through, seconds"),
     ("setting.lightning_backup_keep.description", "Channel backups (SCB) kept in the database, newest first"),
     ("setting.lightning_backup_dir.description", "Directory that receives the newest channel backup as channel.backup (unset: database only)"),
+    ("setting.lightning_alert_inactive_minutes.description", "Minutes a channel may stay inactive before the channel_inactive alert"),
     ("setting.lightning_webhook_enabled.description", "Send webhook notifications"),
     ("setting.lightning_webhook_url.description", "Webhook endpoint URL"),
     ("setting.lightning_webhook_secret.description", "HMAC-SHA256 secret for the X-Lightning-Signature header"),
@@ -915,4 +917,12 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("lists.search_payments", "Payment hash, numero, client or P.IVA starts with"),
     ("error.list.bad_order", "Unknown order '{order}': use newest or oldest"),
     ("error.list.bad_cursor", "This page link is not valid any more: go back to the first page"),
+    // issue 38 (alerts38): the dashboard's node alerts card and the last channel backup.
+    ("dashboard.alerts", "Node alerts"),
+    ("dashboard.alerts.none", "No open alerts."),
+    ("dashboard.alerts.last_backup", "Last channel backup: {when}"),
+    ("dashboard.alerts.no_backup", "No channel backup stored yet."),
+    ("dashboard.alerts.force_close", "Channel {channel} was force closed ({when}); closing txid {txid}. Its funds return after the timelock."),
+    ("dashboard.alerts.channel_inactive", "Channel {channel} has been inactive since {when}: check the peer's connection."),
+    ("dashboard.alerts.uncovered_channel", "Channel {channel} is open but no stored channel backup covers it."),
 ];

@@ -402,6 +402,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.lightning_circuit_breaker_timeout.label", "Pausa dopo errori ripetuti (secondi)"),
     ("setting.lightning_backup_keep.label", "Backup dei canali conservati"),
     ("setting.lightning_backup_dir.label", "Cartella del backup dei canali"),
+    ("setting.lightning_alert_inactive_minutes.label", "Avviso canale inattivo dopo (minuti)"),
     ("setting.lightning_kraken_enabled.label", "Chiedi a Kraken"),
     ("setting.lightning_bitstamp_enabled.label", "Chiedi a Bitstamp"),
     ("setting.lightning_coinbase_enabled.label", "Chiedi a Coinbase"),
@@ -601,6 +602,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("setting.lightning_circuit_breaker_timeout.description", "Quanto attende l'interruttore aperto prima di lasciar passare una chiamata di prova, in secondi"),
     ("setting.lightning_backup_keep.description", "Backup dei canali (SCB) conservati nel database, dal più recente"),
     ("setting.lightning_backup_dir.description", "Cartella in cui scrivere l'ultimo backup dei canali come channel.backup (vuota: solo nel database)"),
+    ("setting.lightning_alert_inactive_minutes.description", "Minuti per cui un canale può restare inattivo prima dell'avviso channel_inactive"),
     ("setting.lightning_webhook_enabled.description", "Invia le notifiche webhook"),
     ("setting.lightning_webhook_url.description", "URL dell'endpoint webhook"),
     ("setting.lightning_webhook_secret.description", "Segreto HMAC-SHA256 per l'intestazione X-Lightning-Signature"),
@@ -917,4 +919,12 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("lists.search_payments", "Hash del pagamento, numero, cliente o P.IVA inizia con"),
     ("error.list.bad_order", "Ordine '{order}' sconosciuto: usa newest o oldest"),
     ("error.list.bad_cursor", "Questo collegamento alla pagina non è più valido: torna alla prima pagina"),
+    // issue 38 (alerts38): the dashboard's node alerts card and the last channel backup.
+    ("dashboard.alerts", "Avvisi del nodo"),
+    ("dashboard.alerts.none", "Nessun avviso aperto."),
+    ("dashboard.alerts.last_backup", "Ultimo backup dei canali: {when}"),
+    ("dashboard.alerts.no_backup", "Nessun backup dei canali salvato finora."),
+    ("dashboard.alerts.force_close", "Il canale {channel} è stato chiuso forzatamente ({when}); txid di chiusura {txid}. I fondi tornano dopo il timelock."),
+    ("dashboard.alerts.channel_inactive", "Il canale {channel} è inattivo da {when}: controlla la connessione del peer."),
+    ("dashboard.alerts.uncovered_channel", "Il canale {channel} è aperto ma nessun backup salvato lo copre."),
 ];

@@ -27,11 +27,17 @@ pub enum EventKind {
     /// A paid POS sale was refunded, fully or in part (issue 36; like liquidity alerts, its
     /// body is its own, not an [`EventBody`], and it names the sale in the body).
     PaymentRefunded,
+    /// A channel of the node opened (issue 38; about no invoice, its body is its own).
+    ChannelOpened,
+    /// A channel of the node closed, cooperatively or by force (`force_close`, the closing txid).
+    ChannelClosed,
+    /// A channel stayed inactive longer than `lightning_alert_inactive_minutes`.
+    ChannelInactive,
 }
 
 impl EventKind {
     /// Every event kind, in the order help texts list them.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::InvoiceCreated,
         EventKind::PaymentReceived,
         EventKind::PaymentFailed,
@@ -39,6 +45,9 @@ impl EventKind {
         EventKind::InvoiceSent,
         EventKind::LiquidityAlert,
         EventKind::PaymentRefunded,
+        EventKind::ChannelOpened,
+        EventKind::ChannelClosed,
+        EventKind::ChannelInactive,
     ];
 
     /// The event name used in webhooks, the live stream and the database (`payment_received`, ...).
@@ -51,6 +60,9 @@ impl EventKind {
             EventKind::InvoiceSent => "invoice_sent",
             EventKind::LiquidityAlert => "liquidity_alert",
             EventKind::PaymentRefunded => "payment_refunded",
+            EventKind::ChannelOpened => "channel_opened",
+            EventKind::ChannelClosed => "channel_closed",
+            EventKind::ChannelInactive => "channel_inactive",
         }
     }
 
@@ -62,7 +74,14 @@ impl EventKind {
     /// Whether the event is about one of our invoices (it names it, and its body is an
     /// [`EventBody`]); only liquidity alerts are not.
     pub fn about_invoice(self) -> bool {
-        !matches!(self, EventKind::LiquidityAlert | EventKind::PaymentRefunded)
+        !matches!(
+            self,
+            EventKind::LiquidityAlert
+                | EventKind::PaymentRefunded
+                | EventKind::ChannelOpened
+                | EventKind::ChannelClosed
+                | EventKind::ChannelInactive
+        )
     }
 
     /// The states the invoice can be in once this event happened: one for most events; two for
@@ -80,7 +99,11 @@ impl EventKind {
                 InvoiceState::Canceled,
                 InvoiceState::Settled,
             ],
-            EventKind::LiquidityAlert | EventKind::PaymentRefunded => &[],
+            EventKind::LiquidityAlert
+            | EventKind::PaymentRefunded
+            | EventKind::ChannelOpened
+            | EventKind::ChannelClosed
+            | EventKind::ChannelInactive => &[],
         }
     }
 
@@ -273,7 +296,7 @@ mod tests {
         assert_eq!(
             EventKind::names(", "),
             "invoice_created, payment_received, payment_failed, invoice_cancelled, invoice_sent, liquidity_alert, \
-             payment_refunded"
+             payment_refunded, channel_opened, channel_closed, channel_inactive"
         );
         let ending: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.ends_invoice()).collect();
         assert_eq!(

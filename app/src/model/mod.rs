@@ -38,7 +38,7 @@ pub use invoices::{
     CreditNoteView, DueStepView, FatturaDueView, FatturaView, ImportedDocumentView, ImportedFileView, InstallmentView,
     LnInvoiceInfo, LnInvoiceView, MailView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
 };
-pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeStatus};
+pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeAlertView, NodeAlertsView, NodeStatus};
 pub use pages::{ListPage, LIST_PAGE_ROWS};
 pub use payments::PaymentView;
 pub use pos::{InvoiceStatus, PosChargeRequest, PosSale};

@@ -99,3 +99,25 @@ pub struct ChannelLiquidityView {
     /// `ok`, `needs inbound` or `needs outbound`.
     pub flag: String,
 }
+
+/// One open node alert for the dashboard (issue 38): the same as `openfatture lightning alerts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAlertView {
+    /// `force_close`, `channel_inactive` or `uncovered_channel`.
+    pub kind: String,
+    /// The channel point, `txid:index`.
+    pub chan_point: String,
+    /// Since when, unix seconds (0: no backup at all, for an uncovered channel).
+    pub since_secs: i64,
+    /// The closing txid, for force closes; else empty.
+    pub closing_txid: String,
+}
+
+/// The node's open alerts and the time of the newest stored channel backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAlertsView {
+    /// Open alerts: force closes (last 7 days), inactive channels, channels no backup covers.
+    pub alerts: Vec<NodeAlertView>,
+    /// When the newest channel backup was stored, unix seconds; `None` when there is none.
+    pub last_backup_secs: Option<i64>,
+}

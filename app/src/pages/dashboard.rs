@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{get_liquidity, get_node_status, get_rate_status};
+use crate::api::{get_liquidity, get_node_alerts, get_node_status, get_rate_status};
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::format;
 use crate::i18n::{fill, lang, t};
-use crate::model::{LiquidityView, NodeStatus, RateStatus};
+use crate::model::{LiquidityView, NodeAlertsView, NodeStatus, RateStatus};
 use crate::pages::payments::{list_payments, PaymentsTable};
 use crate::pages::webhooks::list_webhook_endpoints;
 
@@ -54,6 +54,7 @@ pub fn DashboardPage() -> impl IntoView {
                     <BreakersCard rate />
                 </div>
             </div>
+            <AlertsCard />
             <LiquidityCard />
             <RecentPaymentsCard />
         </div>
@@ -233,6 +234,71 @@ fn NodeStatusView(node: NodeStatus) -> impl IntoView {
             <dt>{move || t("dashboard.can_receive_remote_balance")}</dt>
             <dd data-testid="remote-balance">{move || format::sats(lang(), node.remote_balance_sat)}</dd>
         </dl>
+    }
+}
+
+/// The node's open alerts (force closes, inactive channels, channels no backup covers) and the
+/// last channel backup's time.
+#[component]
+fn AlertsCard() -> impl IntoView {
+    let alerts = LocalResource::new(get_node_alerts);
+    view! {
+        <section class="card" data-testid="alerts-card">
+            <div class="card-head">
+                <h2>{move || t("dashboard.alerts")}</h2>
+                <button type="button" class="button" on:click=move |_| alerts.refetch()>{move || t("common.reload")}</button>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
+                {move || Suspend::new(async move {
+                    match alerts.await {
+                        Ok(a) => view! { <AlertList a /> }.into_any(),
+                        Err(e) => view! { <p class="error-text" role="alert" data-testid="alerts-error">{move || e.text(lang())}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The alert lines and the last backup.
+#[component]
+fn AlertList(a: NodeAlertsView) -> impl IntoView {
+    let last_backup = a.last_backup_secs;
+    let backup_line = move || match last_backup {
+        Some(secs) => fill(
+            t("dashboard.alerts.last_backup"),
+            &[("when", &format::when_secs_relative(lang(), secs))],
+        ),
+        None => t("dashboard.alerts.no_backup").to_string(),
+    };
+    let empty = a.alerts.is_empty();
+    let lines = a
+        .alerts
+        .into_iter()
+        .map(|alert| {
+            let text = move || {
+                let when = format::when_secs_relative(lang(), alert.since_secs);
+                let template = match alert.kind.as_str() {
+                    "force_close" => t("dashboard.alerts.force_close"),
+                    "channel_inactive" => t("dashboard.alerts.channel_inactive"),
+                    _ => t("dashboard.alerts.uncovered_channel"),
+                };
+                fill(
+                    template,
+                    &[
+                        ("channel", &alert.chan_point),
+                        ("when", &when),
+                        ("txid", &alert.closing_txid),
+                    ],
+                )
+            };
+            view! { <li class="banner banner-warning" role="alert" data-testid="node-alert">{text}</li> }
+        })
+        .collect_view();
+    view! {
+        <p data-testid="last-backup">{backup_line}</p>
+        {empty.then(|| view! { <p class="muted" data-testid="alerts-none">{move || t("dashboard.alerts.none")}</p> })}
+        <ul class="alerts">{lines}</ul>
     }
 }
 

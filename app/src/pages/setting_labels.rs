@@ -106,6 +106,7 @@ const LABELS: &[(&str, Group)] = &[
     ("lightning_circuit_breaker_timeout", Group::Node),
     ("lightning_backup_keep", Group::Node),
     ("lightning_backup_dir", Group::Node),
+    ("lightning_alert_inactive_minutes", Group::Node),
     ("lightning_kraken_enabled", Group::Rates),
     ("lightning_bitstamp_enabled", Group::Rates),
     ("lightning_coinbase_enabled", Group::Rates),

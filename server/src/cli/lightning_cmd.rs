@@ -1,5 +1,6 @@
 //! `openfatture lightning status|channels|rates`, routing the other `lightning` subcommands.
 
+use super::alerts_cmd;
 use super::backup_cmd;
 use super::format::{compact_sats, grouped};
 use super::liquidity_cmd;
@@ -30,6 +31,7 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: Lightning
         LightningCommand::Watch(args) => return tracking_cmd::run_watch(out, services, args).await,
         LightningCommand::Webhooks { command } => return tracking_cmd::run_webhooks(out, services, command).await,
         LightningCommand::Backup { command } => return backup_cmd::run_backup(out, services, command).await,
+        LightningCommand::Alerts => return alerts_cmd::run_alerts(out, services).await,
         node_command => node_command,
     };
     let cfg = match services.settings().lnd_config() {

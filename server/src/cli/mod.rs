@@ -3,6 +3,7 @@
 //! Every command accepts `--json` for machine-readable output; errors then go to stderr as
 //! `{"error": "..."}`. Exit codes: 0 success, 1 failure, 2 usage error.
 
+mod alerts_cmd;
 mod backup_cmd;
 mod config_cmd;
 mod format;
@@ -156,6 +157,9 @@ pub enum LightningCommand {
         #[command(subcommand)]
         command: BackupCommand,
     },
+    /// Open node alerts: force closes in the last 7 days, channels inactive too long, open
+    /// channels no stored backup covers; and the time of the last backup.
+    Alerts,
 }
 
 /// Options of `openfatture serve`.
@@ -211,6 +215,9 @@ pub enum CliError {
     /// A webhook setting or delivery problem.
     #[error(transparent)]
     Webhook(#[from] crate::webhooks::WebhookError),
+    /// Channel events or alerts could not be read.
+    #[error(transparent)]
+    ChannelWatch(#[from] crate::node::ChannelWatchError),
     /// Output could not be encoded as JSON.
     #[error("cannot encode the output as JSON: {0}")]
     Json(#[from] serde_json::Error),

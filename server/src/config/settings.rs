@@ -100,6 +100,7 @@ settings! {
     lightning_circuit_breaker_timeout: u64 = (U64 { min: 1 }, Some("30"), PUBLIC, "How long an open circuit breaker waits before letting one trial call through, seconds");
     lightning_backup_keep: u32 = (U32 { min: 1 }, Some("30"), PUBLIC, "Channel backups (SCB) kept in the database, newest first");
     lightning_backup_dir: Option<PathBuf> = (Path, None, PUBLIC, "Directory that receives the newest channel backup as channel.backup (unset: database only)");
+    lightning_alert_inactive_minutes: u32 = (U32 { min: 0 }, Some("30"), PUBLIC, "Minutes a channel may stay inactive before the channel_inactive alert");
     lightning_webhook_enabled: bool = (Bool, Some("false"), PUBLIC, "Send webhook notifications");
     lightning_webhook_url: Option<String> = (Url, None, PUBLIC, "Webhook endpoint URL");
     lightning_webhook_secret: Option<SecretString> = (Text, None, SECRET, "HMAC-SHA256 secret for the X-Lightning-Signature header");

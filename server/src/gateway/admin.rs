@@ -625,6 +625,27 @@ impl AdminBackend for GatewayAdmin {
         })
     }
 
+    fn node_alerts(&self) -> BackendFuture<'_, app::model::NodeAlertsView> {
+        Box::pin(async move {
+            let policy = crate::node::AlertPolicy::of(&*self.current_settings().await);
+            let found = crate::node::open_alerts(&self.store, &self.lnd, &policy, crate::time::now_ms()).await?;
+            let alerts = found
+                .alerts
+                .into_iter()
+                .map(|a| app::model::NodeAlertView {
+                    kind: a.kind.as_str().to_string(),
+                    chan_point: a.chan_point,
+                    since_secs: a.since_ms / 1000,
+                    closing_txid: a.closing_txid.unwrap_or_default(),
+                })
+                .collect();
+            Ok(app::model::NodeAlertsView {
+                alerts,
+                last_backup_secs: found.last_backup_ms.map(|ms| ms / 1000),
+            })
+        })
+    }
+
     fn liquidity(&self) -> BackendFuture<'_, LiquidityView> {
         Box::pin(async move {
             let policy = self.current_settings().await.liquidity_policy();

@@ -322,6 +322,13 @@ pub async fn start(
         hub.subscribe(),
         closing.subscribe(),
     );
+    // Channels opened, closed, active and inactive: recorded, with their webhooks.
+    crate::node::spawn_channel_watcher(
+        store.clone(),
+        node.client().clone(),
+        hub.subscribe(),
+        closing.subscribe(),
+    );
 
     let (stop, stop_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(listener.serve(router, stop_rx));

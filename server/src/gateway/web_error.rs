@@ -128,6 +128,15 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::node::ChannelWatchError> for AppError {
+    fn from(error: crate::node::ChannelWatchError) -> Self {
+        match error {
+            crate::node::ChannelWatchError::Node(e) => e.into(),
+            crate::node::ChannelWatchError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<LndError> for AppError {
     fn from(error: LndError) -> Self {
         // What the node said goes to the log; the page says what to do.

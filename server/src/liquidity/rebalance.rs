@@ -609,6 +609,46 @@ mod tests {
     }
 
     #[test]
+    fn inactive_channels_and_offline_peers_are_never_used() {
+        // a needs inbound; c (inactive: its peer is offline) has the most room; d is active.
+        let mut offline = chan(3, "c", 1_000_000, 100_000);
+        offline.active = false;
+        let r = report(
+            &[
+                chan(1, "a", 1_000_000, 900_000),
+                offline,
+                chan(4, "d", 1_000_000, 400_000),
+            ],
+            &LiquidityPolicy::default(),
+        );
+        let p = plan(&r, &opts()).expect("plan");
+        assert!(!p.moves.is_empty(), "{p:?}");
+        assert!(
+            p.moves.iter().all(|m| m.from_chan_id != 3 && m.to_chan_id != 3),
+            "{p:?}"
+        );
+        // Named explicitly, it is refused with the reason.
+        let e = plan(
+            &r,
+            &RebalanceOptions {
+                from_chan: Some(1),
+                to_chan: Some(3),
+                ..opts()
+            },
+        )
+        .expect_err("inactive");
+        assert!(matches!(e, RebalanceError::InactiveChannel { chan_id: 3, .. }), "{e}");
+        // An inactive channel needing inbound is not a source either.
+        let mut offline_source = chan(1, "a", 1_000_000, 900_000);
+        offline_source.active = false;
+        let r = report(
+            &[offline_source, chan(4, "d", 1_000_000, 100_000)],
+            &LiquidityPolicy::default(),
+        );
+        assert!(plan(&r, &opts()).map(|p| p.moves.is_empty()).unwrap_or(true));
+    }
+
+    #[test]
     fn balanced_channels_need_no_moves_and_fee_limits_round_down() {
         let r = report(
             &[chan(1, "a", 1_000_000, 500_000), chan(2, "b", 1_000_000, 500_000)],

@@ -30,6 +30,8 @@ pub enum Method {
     VerifyChanBackup,
     /// lnrpc.Lightning/SubscribeChannelBackups
     SubscribeChannelBackups,
+    /// lnrpc.Lightning/SubscribeChannelEvents
+    SubscribeChannelEvents,
 }
 
 /// A macaroon permission (`entity:action`) as LND names it.
@@ -93,6 +95,7 @@ impl Method {
             Method::ExportAllChannelBackups => "ExportAllChannelBackups",
             Method::VerifyChanBackup => "VerifyChanBackup",
             Method::SubscribeChannelBackups => "SubscribeChannelBackups",
+            Method::SubscribeChannelEvents => "SubscribeChannelEvents",
         }
     }
 
@@ -105,7 +108,8 @@ impl Method {
             | Method::TrackPaymentV2
             | Method::ExportAllChannelBackups
             | Method::VerifyChanBackup
-            | Method::SubscribeChannelBackups => Permission::OffchainRead,
+            | Method::SubscribeChannelBackups
+            | Method::SubscribeChannelEvents => Permission::OffchainRead,
             Method::SendPaymentV2 => Permission::OffchainWrite,
             Method::AddInvoice | Method::CancelInvoice => Permission::InvoicesWrite,
             Method::LookupInvoice | Method::ListInvoices | Method::SubscribeInvoices => Permission::InvoicesRead,
@@ -126,6 +130,7 @@ impl Method {
             Method::TrackPaymentV2 => "track payments",
             Method::ExportAllChannelBackups | Method::SubscribeChannelBackups => "back up channels",
             Method::VerifyChanBackup => "verify channel backups",
+            Method::SubscribeChannelEvents => "follow channel events",
         }
     }
 

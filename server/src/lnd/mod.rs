@@ -3,6 +3,7 @@
 
 mod auth;
 mod backups;
+mod channel_events;
 mod client;
 mod error;
 mod grants;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 pub use backups::BackupStream;
+pub use channel_events::ChannelEventStream;
 pub use client::{InvoiceStream, LndClient};
 pub use error::LndError;
 pub use grants::{macaroon_bytes, macaroon_grants, MacaroonReadError};

@@ -5,6 +5,7 @@
 //! transaction so a failure leaves the database as it was.
 
 mod backups;
+mod channel_events;
 mod counter;
 mod events;
 mod fattura_lines;
@@ -25,6 +26,7 @@ mod users;
 
 pub use app::model::{EventKind, InvoiceState};
 pub use backups::ChannelBackup;
+pub use channel_events::{ChannelClosed, ChannelEventRow, ChannelOpened};
 pub use counter::{NewPosSale, PosSaleRow, TillChange, TillOutcome, TillRow};
 pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,

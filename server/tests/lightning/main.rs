@@ -11,6 +11,7 @@ mod common;
 
 mod backups;
 mod breaker_serve;
+mod channel_events;
 mod evidence;
 mod invoices;
 mod liquidity;

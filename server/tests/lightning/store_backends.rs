@@ -1080,3 +1080,110 @@ async fn fattura_lines_and_iva_summary_round_trip_on_sqlite_and_postgres() -> Te
     assert_eq!(postgres, sqlite);
     Ok(())
 }
+
+/// Channel events (issue 38 §2) on `store`: opened and closed once each with one webhook event,
+/// activity recorded only on change, `channel_inactive` raised once per spell; what was observed.
+async fn channel_events(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::{ChannelClosed, ChannelOpened};
+    let mut seen = Vec::new();
+    let opened = ChannelOpened {
+        chan_point: format!("{}:0", "ab".repeat(32)),
+        chan_id: 123,
+        remote_pubkey: "02".repeat(33),
+        capacity_sat: 1_000_000,
+    };
+    let other = format!("{}:1", "cd".repeat(32));
+    seen.push(format!("opened {}", store.record_channel_opened(&opened, 1_000).await?));
+    seen.push(format!(
+        "opened again {}",
+        store.record_channel_opened(&opened, 2_000).await?
+    ));
+    seen.push(format!("known {}", store.record_channel_known(&opened, 2_000).await?));
+    seen.push(format!(
+        "active first {}",
+        store.record_channel_activity(&other, true, 3_000).await?
+    ));
+    seen.push(format!(
+        "inactive {}",
+        store.record_channel_activity(&other, false, 4_000).await?
+    ));
+    seen.push(format!(
+        "inactive again {}",
+        store.record_channel_activity(&other, false, 5_000).await?
+    ));
+    seen.push(format!(
+        "too early {:?}",
+        store.alert_inactive_channels(3_999, 6_000).await?.len()
+    ));
+    seen.push(format!(
+        "alerted {:?}",
+        store.alert_inactive_channels(4_000, 7_000).await?.len()
+    ));
+    seen.push(format!(
+        "alerted again {:?}",
+        store.alert_inactive_channels(9_000, 9_000).await?.len()
+    ));
+    let closed = ChannelClosed {
+        chan_point: opened.chan_point.clone(),
+        chan_id: 123,
+        remote_pubkey: opened.remote_pubkey.clone(),
+        capacity_sat: 1_000_000,
+        force_close: true,
+        close_type: "REMOTE_FORCE_CLOSE".into(),
+        closing_txid: "ef".repeat(32),
+    };
+    seen.push(format!(
+        "closed {}",
+        store.record_channel_closed(&closed, 10_000).await?
+    ));
+    seen.push(format!(
+        "closed again {}",
+        store.record_channel_closed(&closed, 11_000).await?
+    ));
+    seen.push(format!(
+        "force closes {}",
+        store.force_closes_since(10_000).await?.len()
+    ));
+    seen.push(format!(
+        "force closes later {}",
+        store.force_closes_since(10_001).await?.len()
+    ));
+    let mut events = Vec::new();
+    for e in store.events_after(0, 100).await? {
+        let body: serde_json::Value = serde_json::from_str(&e.payload)?;
+        events.push(format!("{} {} {}", e.kind, body["channel_point"], body["force_close"]));
+    }
+    seen.push(events.join("; "));
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn channel_events_behave_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = channel_events(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    let point = format!("\"{}:0\"", "ab".repeat(32));
+    let other = format!("\"{}:1\"", "cd".repeat(32));
+    assert_eq!(
+        sqlite,
+        vec![
+            "opened true".to_string(),
+            "opened again false".into(),
+            "known false".into(),
+            "active first false".into(),
+            "inactive true".into(),
+            "inactive again false".into(),
+            "too early 0".into(),
+            "alerted 1".into(),
+            "alerted again 0".into(),
+            "closed true".into(),
+            "closed again false".into(),
+            "force closes 1".into(),
+            "force closes later 0".into(),
+            format!("channel_opened {point} null; channel_inactive {other} null; channel_closed {point} true"),
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = channel_events(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}

@@ -54,6 +54,7 @@ const ADMIN_CALLS: &[(&str, &[(&str, &str)])] = &[
     ("admin_payments", &[("limit", "5")]),
     ("admin_payments_csv", &[]),
     ("liquidity_status", &[]),
+    ("node_alerts", &[]),
     ("admin_webhooks", &[]),
     (
         "admin_webhook_add",
