@@ -27,11 +27,14 @@ pub enum EventKind {
     /// A paid POS sale was refunded, fully or in part (issue 36; like liquidity alerts, its
     /// body is its own, not an [`EventBody`], and it names the sale in the body).
     PaymentRefunded,
+    /// A day at the counter was closed (issue 36: the numbered closing, its date, till and
+    /// figures are in its own body; about no invoice).
+    DayClosed,
 }
 
 impl EventKind {
     /// Every event kind, in the order help texts list them.
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 8] = [
         EventKind::InvoiceCreated,
         EventKind::PaymentReceived,
         EventKind::PaymentFailed,
@@ -39,6 +42,7 @@ impl EventKind {
         EventKind::InvoiceSent,
         EventKind::LiquidityAlert,
         EventKind::PaymentRefunded,
+        EventKind::DayClosed,
     ];
 
     /// The event name used in webhooks, the live stream and the database (`payment_received`, ...).
@@ -51,6 +55,7 @@ impl EventKind {
             EventKind::InvoiceSent => "invoice_sent",
             EventKind::LiquidityAlert => "liquidity_alert",
             EventKind::PaymentRefunded => "payment_refunded",
+            EventKind::DayClosed => "day_closed",
         }
     }
 
@@ -62,7 +67,7 @@ impl EventKind {
     /// Whether the event is about one of our invoices (it names it, and its body is an
     /// [`EventBody`]); only liquidity alerts are not.
     pub fn about_invoice(self) -> bool {
-        !matches!(self, EventKind::LiquidityAlert | EventKind::PaymentRefunded)
+        !matches!(self, EventKind::LiquidityAlert | EventKind::PaymentRefunded | EventKind::DayClosed)
     }
 
     /// The states the invoice can be in once this event happened: one for most events; two for
@@ -80,7 +85,7 @@ impl EventKind {
                 InvoiceState::Canceled,
                 InvoiceState::Settled,
             ],
-            EventKind::LiquidityAlert | EventKind::PaymentRefunded => &[],
+            EventKind::LiquidityAlert | EventKind::PaymentRefunded | EventKind::DayClosed => &[],
         }
     }
 
@@ -273,7 +278,7 @@ mod tests {
         assert_eq!(
             EventKind::names(", "),
             "invoice_created, payment_received, payment_failed, invoice_cancelled, invoice_sent, liquidity_alert, \
-             payment_refunded"
+             payment_refunded, day_closed"
         );
         let ending: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.ends_invoice()).collect();
         assert_eq!(

@@ -7,7 +7,7 @@ use app::model::InvoiceState;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::store::{cents_to_eur, PosSaleRow};
 
@@ -98,7 +98,7 @@ fn eur(value: Decimal) -> String {
 }
 
 /// The figures of a set of sales as `pos day` prints them (EUR as text with two decimals).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FiguresView {
     /// The till's or cashier's name (none for the day's total).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,7 +132,7 @@ pub struct FiguresView {
 }
 
 /// One day at the counter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayReport {
     /// The day (`YYYY-MM-DD`) on the shop's clock.
     pub date: String,
@@ -142,6 +142,9 @@ pub struct DayReport {
     pub till: Option<String>,
     /// Only this cashier's sales, when asked.
     pub cashier: Option<String>,
+    /// The number of the closing of this day (and till), when it is closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closing: Option<i64>,
     /// The totals.
     #[serde(flatten)]
     pub total: FiguresView,
@@ -184,6 +187,7 @@ pub fn report(date: NaiveDate, tz: Tz, filter: &DayFilter, rows: &[PosSaleRow]) 
         timezone: tz.name().to_string(),
         till: filter.till.clone(),
         cashier: filter.cashier.clone(),
+        closing: None,
         total: total.view(None),
         by_till: list(by_till),
         by_cashier: list(by_cashier),

@@ -223,7 +223,9 @@ impl Store {
         Ok(())
     }
 
-    /// The POS sales rung up in `[from, to)` (unix seconds) with their invoices' state, oldest first.
+    /// The POS sales whose moment is in `[from, to)` (unix seconds) with their invoices' state,
+    /// oldest first. A sale's moment is when it was paid (`settled_at`), or when it was rung up
+    /// when it is not paid: a sale paid after a closing goes to the next business day.
     pub async fn pos_sales_between(&self, from: i64, to: i64) -> Result<Vec<PosSaleRow>, StoreError> {
         Ok(sqlx::query_as::<_, PosSaleRow>(
             "SELECT s.invoice_id, s.till_name, s.cashier, s.gross_cents, s.vat_rate, s.vat_cents, s.net_cents, \
@@ -235,7 +237,8 @@ impl Store {
              LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS cents, SUM(amount_msat) AS msat, \
              SUM(fee_msat) AS fee FROM refunds WHERE state = 'succeeded' GROUP BY invoice_id) r \
              ON r.invoice_id = s.invoice_id \
-             WHERE s.created_at >= $1 AND s.created_at < $2 ORDER BY s.created_at, s.invoice_id",
+             WHERE COALESCE(i.settled_at, s.created_at) >= $1 AND COALESCE(i.settled_at, s.created_at) < $2 \
+             ORDER BY s.created_at, s.invoice_id",
         )
         .bind(from)
         .bind(to)

@@ -5,6 +5,7 @@
 //! transaction so a failure leaves the database as it was.
 
 mod backups;
+mod closings;
 mod counter;
 mod events;
 mod fatture;
@@ -24,6 +25,7 @@ mod users;
 
 pub use app::model::{EventKind, InvoiceState};
 pub use backups::ChannelBackup;
+pub use closings::{ClosingRefusal, ClosingRow, NewClosing};
 pub use counter::{NewPosSale, PosSaleRow, TillChange, TillOutcome, TillRow};
 pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
