@@ -12,6 +12,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod closing;
 mod counter;
 mod receipts;
 mod refunds;
