@@ -198,11 +198,12 @@ impl CounterService {
         let (from, end) = self.business_span(date, tz, &till).await?;
         let until = end.min(now);
         let rows = self.store.pos_sales_between(from, until).await?;
+        let refunds = self.store.pos_refunds_between(from, until).await?;
         let filter = DayFilter {
             till: (!till.is_empty()).then(|| till.clone()),
             cashier: None,
         };
-        let report = day::report(date, tz, &filter, &rows);
+        let report = day::report(date, tz, &filter, &rows, &refunds);
         let figures = serde_json::to_value(&report).map_err(|e| CounterError::Closing(e.to_string()))?;
         let business_date = date.format("%Y-%m-%d").to_string();
         let closing = NewClosing {

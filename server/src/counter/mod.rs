@@ -247,7 +247,8 @@ impl CounterService {
         let till = filter.till.clone().unwrap_or_default();
         let (start, end) = self.business_span(date, tz, &till).await?;
         let rows = self.store.pos_sales_between(start, end).await?;
-        let mut report = day::report(date, tz, filter, &rows);
+        let refunds = self.store.pos_refunds_between(start, end).await?;
+        let mut report = day::report(date, tz, filter, &rows, &refunds);
         report.closing = self
             .store
             .closing_of_day(&report.date, &till)

@@ -117,6 +117,21 @@ pub struct PosSaleRow {
     pub refund_fee_msat: i64,
 }
 
+/// A succeeded refund of a POS sale, with the sale's till and cashier, for the day's figures.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PosRefundLine {
+    /// The sale's till's name.
+    pub till_name: String,
+    /// Who rang the sale up.
+    pub cashier: String,
+    /// Refunded, cents.
+    pub amount_cents: i64,
+    /// Sats sent, msat.
+    pub amount_msat: i64,
+    /// Routing fees paid, msat.
+    pub fee_msat: i64,
+}
+
 const SELECT_TILL: &str = "SELECT id, name, printer_address, vat_rate, created_at, auto_print FROM tills";
 
 impl Store {
@@ -239,6 +254,22 @@ impl Store {
              ON r.invoice_id = s.invoice_id \
              WHERE COALESCE(i.settled_at, s.created_at) >= $1 AND COALESCE(i.settled_at, s.created_at) < $2 \
              ORDER BY s.created_at, s.invoice_id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+impl Store {
+    /// The POS refunds that succeeded in `[from, to)` (unix seconds, when they finished), with
+    /// their sale's till and cashier: a refund counts on the day it was made.
+    pub async fn pos_refunds_between(&self, from: i64, to: i64) -> Result<Vec<PosRefundLine>, StoreError> {
+        Ok(sqlx::query_as::<_, PosRefundLine>(
+            "SELECT s.till_name, s.cashier, r.amount_cents, r.amount_msat, r.fee_msat FROM refunds r \
+             JOIN pos_sales s ON s.invoice_id = r.invoice_id \
+             WHERE r.state = 'succeeded' AND r.finished_at >= $1 AND r.finished_at < $2 ORDER BY r.id",
         )
         .bind(from)
         .bind(to)

@@ -26,7 +26,7 @@ mod users;
 pub use app::model::{EventKind, InvoiceState};
 pub use backups::ChannelBackup;
 pub use closings::{ClosingRefusal, ClosingRow, NewClosing};
-pub use counter::{NewPosSale, PosSaleRow, TillChange, TillOutcome, TillRow};
+pub use counter::{NewPosSale, PosRefundLine, PosSaleRow, TillChange, TillOutcome, TillRow};
 pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
     EVENTS_CHANNEL,

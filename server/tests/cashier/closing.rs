@@ -3,7 +3,8 @@
 //! close`; the closing's figures are `pos day`'s, its sats are what the node settled for those
 //! sales, a second closing of the day is refused and changes nothing, a sale paid after the
 //! closing goes to the next day, the `day_closed` webhook reaches a local HTTP receiver signed
-//! like the others, and `pos closing show` exports JSON and CSV.
+//! like the others, and `pos closing show` exports JSON and CSV. A refund counts on the day it
+//! is made, with its sale's till and cashier.
 
 use crate::common;
 use crate::counter::{charge, day};
@@ -143,6 +144,10 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let late = charge(&web, &cashier, &[("amount_eur", "3")]).await?;
     let late_sats = pay_on_node(&web, &cashier, &late).await?;
+    // So is a refund made after the closing of a sale of the closed day (the Z-report's rule).
+    let customer = customer_invoice(&web, None).await?;
+    let late_refund = refund(&web, bar["invoice_id"].as_str().ok_or("id")?, "1.00", &customer, &[])?;
+    assert_eq!(late_refund["state"], "succeeded", "{late_refund}");
     let closed_day = day(&web, &[])?;
     assert_eq!(closed_day["closing"], 1, "{closed_day}");
     let mut without_number = closed_day.clone();
@@ -154,6 +159,12 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
     assert_eq!(next_day["sales"], 1, "{next_day}");
     assert_eq!(next_day["gross_eur"], "3.00");
     assert_eq!(next_day["sats_received"], late_sats);
+    assert_eq!(next_day["refunds_eur"], "1.00", "{next_day}");
+    let next_bar = next_day["by_till"].as_array().ok_or("by_till")?;
+    assert!(
+        next_bar.iter().any(|t| t["name"] == "Bar" && t["refunds_eur"] == "1.00" && t["sales"] == 0),
+        "{next_day}"
+    );
 
     // The `day_closed` webhook, signed like every other webhook.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
