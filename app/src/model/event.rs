@@ -67,7 +67,10 @@ impl EventKind {
     /// Whether the event is about one of our invoices (it names it, and its body is an
     /// [`EventBody`]); only liquidity alerts are not.
     pub fn about_invoice(self) -> bool {
-        !matches!(self, EventKind::LiquidityAlert | EventKind::PaymentRefunded | EventKind::DayClosed)
+        !matches!(
+            self,
+            EventKind::LiquidityAlert | EventKind::PaymentRefunded | EventKind::DayClosed
+        )
     }
 
     /// The states the invoice can be in once this event happened: one for most events; two for

@@ -9,6 +9,7 @@
 //! carry their unit in the field name; decimals travel as their exact text.
 
 mod clock;
+mod closing;
 mod counter;
 mod event;
 mod input;
@@ -18,8 +19,8 @@ mod pages;
 mod payments;
 mod pos;
 mod rates;
-mod refusal;
 mod refund;
+mod refusal;
 mod session;
 mod settings;
 mod setup;
@@ -28,6 +29,7 @@ mod state;
 mod webhooks;
 
 pub use clock::ShopClock;
+pub use closing::{ClosingSummary, CounterDayView};
 pub use counter::{tip_cents_for_percent, ReceiptLink, TillView, VatRate, TIP_PERCENTS};
 pub use event::{EventBody, EventKind, EventMetadata};
 pub use input::{
@@ -43,8 +45,8 @@ pub use pages::{ListPage, LIST_PAGE_ROWS};
 pub use payments::PaymentView;
 pub use pos::{InvoiceStatus, PosChargeRequest, PosSale};
 pub use rates::{ProviderState, RateState, RateStatus};
-pub use refusal::Refusal;
 pub use refund::RefundView;
+pub use refusal::Refusal;
 pub use session::{Role, SessionUser};
 pub use settings::{ReloadProblem, ReloadStatus, SettingKind, SettingProblem, SettingRefusal, SettingView};
 pub use setup::NodeCheck;

@@ -10,7 +10,8 @@ use crate::context::Services;
 use app::i18n::Lang;
 
 use crate::counter::{
-    closing_csv, ClosingView, CounterError, DayFilter, DayReport, FiguresView, ReceiptShop, RefundError, RefundRequest, RefundService,
+    closing_csv, ClosingView, CounterError, DayFilter, DayReport, FiguresView, ReceiptShop, RefundError, RefundRequest,
+    RefundService,
 };
 use crate::render::{receipt_text, LINE_CHARS};
 use crate::store::TillRow;

@@ -6,6 +6,8 @@
 //! calendar day on `shop_timezone`, except that it starts where the previous day's closing
 //! stopped and ends at its own closing: a day closed at 18:00 covers until 18:00, and a sale
 //! paid at 19:00 goes to the next day. A past day closed later covers its whole calendar day.
+//! A closing covers up to the end of the second it was asked in (it waits for that second to
+//! end), so nothing paid or refunded in that second falls between two days.
 
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
@@ -139,15 +141,13 @@ fn refusal_error(date: &str, till: &str, refusal: ClosingRefusal) -> CounterErro
         format!("till '{till}' on {date}")
     };
     CounterError::Closing(match refusal {
-        ClosingRefusal::AlreadyClosed(n) => {
-            format!("{what} is closed already (closing no. {n}): see `openfatture pos closing show {n}`")
+        ClosingRefusal::AlreadyClosed(number) => return CounterError::AlreadyClosed { what, number },
+        ClosingRefusal::ShopClosed(n) => {
+            format!("the whole shop's day {date} is closed already (closing no. {n}): a till cannot be closed apart")
         }
-        ClosingRefusal::ShopClosed(n) => format!(
-            "the whole shop's day {date} is closed already (closing no. {n}): a till cannot be closed apart"
-        ),
-        ClosingRefusal::TillsClosed(n) => format!(
-            "the day {date} is being closed till by till (closing no. {n}): close the other tills with --till"
-        ),
+        ClosingRefusal::TillsClosed(n) => {
+            format!("the day {date} is being closed till by till (closing no. {n}): close the other tills with --till")
+        }
     })
 }
 
@@ -156,11 +156,19 @@ impl CounterService {
     pub(super) async fn business_span(&self, date: NaiveDate, tz: Tz, till: &str) -> Result<(i64, i64), CounterError> {
         let (start, end) = day::day_bounds(date, tz).ok_or_else(|| CounterError::BadDate(date.to_string()))?;
         let before = date - Duration::days(1);
-        let from = match self.store.closing_of_day(&before.format("%Y-%m-%d").to_string(), till).await? {
+        let from = match self
+            .store
+            .closing_of_day(&before.format("%Y-%m-%d").to_string(), till)
+            .await?
+        {
             Some(previous) => previous.covers_until,
             None => start,
         };
-        let to = match self.store.closing_of_day(&date.format("%Y-%m-%d").to_string(), till).await? {
+        let to = match self
+            .store
+            .closing_of_day(&date.format("%Y-%m-%d").to_string(), till)
+            .await?
+        {
             Some(closing) => closing.covers_until,
             None => end,
         };
@@ -177,8 +185,15 @@ impl CounterService {
         by: &str,
     ) -> Result<ClosingView, CounterError> {
         let tz = parse_time_zone(timezone)?;
-        let now = crate::time::now_secs();
-        let today = day::date_at(now, tz).ok_or_else(|| CounterError::BadDate("today".into()))?;
+        // The closing covers everything up to the end of the second it was asked in: it waits
+        // for that second to pass, so a sale or refund finished in it is in, never lost between
+        // the closed day and the next.
+        let asked = crate::time::now_secs();
+        while crate::time::now_secs() <= asked {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let now = asked + 1;
+        let today = day::date_at(asked, tz).ok_or_else(|| CounterError::BadDate("today".into()))?;
         let date = super::parse_day(date, today)?;
         if date > today {
             return Err(CounterError::Closing(format!(

@@ -69,6 +69,14 @@ pub enum CounterError {
     /// The printer did not take the receipt.
     #[error(transparent)]
     Printer(#[from] crate::printer::PrinterError),
+    /// The day (or till) is closed already.
+    #[error("{what} is closed already (closing no. {number}): see `openfatture pos closing show {number}`")]
+    AlreadyClosed {
+        /// The day (and till) in words.
+        what: String,
+        /// The closing that closed it.
+        number: i64,
+    },
     /// A closing refused (closed already, a day not begun, no such closing): what to do.
     #[error("{0}")]
     Closing(String),

@@ -75,12 +75,11 @@ impl Store {
         event_fields: impl FnOnce(i64) -> serde_json::Value,
     ) -> Result<Result<ClosingRow, ClosingRefusal>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let existing = sqlx::query_as::<_, ClosingRow>(&format!(
-            "{SELECT_CLOSING} WHERE business_date = $1 ORDER BY number"
-        ))
-        .bind(&closing.business_date)
-        .fetch_all(&mut *tx)
-        .await?;
+        let existing =
+            sqlx::query_as::<_, ClosingRow>(&format!("{SELECT_CLOSING} WHERE business_date = $1 ORDER BY number"))
+                .bind(&closing.business_date)
+                .fetch_all(&mut *tx)
+                .await?;
         for row in &existing {
             let refusal = if row.till_name == closing.till_name {
                 ClosingRefusal::AlreadyClosed(row.number)

@@ -91,13 +91,7 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
         node_sats += pay_on_node(&web, cookie, sale).await?;
     }
     let customer = customer_invoice(&web, None).await?;
-    let refunded = refund(
-        &web,
-        plain["invoice_id"].as_str().ok_or("id")?,
-        "5.00",
-        &customer,
-        &[],
-    )?;
+    let refunded = refund(&web, plain["invoice_id"].as_str().ok_or("id")?, "5.00", &customer, &[])?;
     assert_eq!(refunded["state"], "succeeded", "{refunded}");
 
     let before = day(&web, &[])?;
@@ -116,7 +110,10 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
     assert_eq!(figures["gross_eur"], "48.70");
     assert_eq!(figures["tips_eur"], "1.21");
     assert_eq!(figures["vat_eur"], serde_json::json!({ "22": "2.20", "10": "3.32" }));
-    assert_eq!(figures["sats_received"], node_sats, "the closing's sats are not the node's");
+    assert_eq!(
+        figures["sats_received"], node_sats,
+        "the closing's sats are not the node's"
+    );
     let by_till = figures["by_till"].as_array().ok_or("by_till")?;
     assert_eq!(by_till.len(), 2, "{figures}");
 
@@ -126,7 +123,9 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
     assert!(err.contains("closed already (closing no. 1)"), "{err}");
     let err = run(&web, &["pos", "close", "--till", "Bar"]).unwrap_err().to_string();
     assert!(err.contains("a till cannot be closed apart"), "{err}");
-    let err = run(&web, &["pos", "close", "--date", "2999-01-01"]).unwrap_err().to_string();
+    let err = run(&web, &["pos", "close", "--date", "2999-01-01"])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("has not begun"), "{err}");
     assert_eq!(closing_rows(&web).await?, rows, "a refused closing wrote something");
 
@@ -152,7 +151,10 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
     assert_eq!(closed_day["closing"], 1, "{closed_day}");
     let mut without_number = closed_day.clone();
     without_number.as_object_mut().ok_or("object")?.remove("closing");
-    assert_eq!(without_number, before, "a sale after the closing changed the closed day");
+    assert_eq!(
+        without_number, before,
+        "a sale after the closing changed the closed day"
+    );
     let date = chrono::NaiveDate::parse_from_str(before["date"].as_str().ok_or("date")?, "%Y-%m-%d")?;
     let next = (date + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let next_day = day(&web, &["--date", &next])?;
@@ -162,7 +164,9 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
     assert_eq!(next_day["refunds_eur"], "1.00", "{next_day}");
     let next_bar = next_day["by_till"].as_array().ok_or("by_till")?;
     assert!(
-        next_bar.iter().any(|t| t["name"] == "Bar" && t["refunds_eur"] == "1.00" && t["sales"] == 0),
+        next_bar
+            .iter()
+            .any(|t| t["name"] == "Bar" && t["refunds_eur"] == "1.00" && t["sales"] == 0),
         "{next_day}"
     );
 
@@ -210,11 +214,76 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
     assert!(lines[1].contains(&format!(",{node_sats},0,0,")), "{csv}");
     assert!(lines[2].starts_with(&format!("1,{d},,till,Bar,1,24.40,")), "{csv}");
     assert!(lines[3].starts_with(&format!("1,{d},,till,Cassa,2,24.30,")), "{csv}");
-    assert!(lines.iter().any(|l| l.contains(&format!(",cashier,{CASHIER},2,"))), "{csv}");
-    assert!(lines.iter().any(|l| l.contains(&format!(",cashier,{ADMIN},1,"))), "{csv}");
+    assert!(
+        lines.iter().any(|l| l.contains(&format!(",cashier,{CASHIER},2,"))),
+        "{csv}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains(&format!(",cashier,{ADMIN},1,"))),
+        "{csv}"
+    );
     let list: Value = serde_json::from_str(&run(&web, &["--json", "pos", "closing", "list"])?)?;
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list[0]["number"], 1);
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_closes_the_day_from_the_back_office_and_a_cashier_cannot() -> Res<()> {
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+        ],
+    )
+    .await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let sale = charge(&web, &cashier, &[("amount_eur", "12,20")]).await?;
+    let sats = pay_on_node(&web, &cashier, &sale).await?;
+
+    // Today's figures, as `pos day` has them; no closing yet.
+    let open = web.ok(&admin, "admin_counter_day", &[]).await?;
+    let cli_day = day(&web, &[])?;
+    assert_eq!(open["today"]["date"], cli_day["date"], "{open}");
+    assert_eq!(open["today"]["sales"], 1);
+    assert_eq!(open["today"]["gross_eur"], "12.20");
+    assert_eq!(open["today"]["sats_received"], sats);
+    assert_eq!(open["closed_by_number"], 0);
+    assert_eq!(open["closings"], serde_json::json!([]));
+
+    // Signed out or a cashier: refused, nothing written.
+    let rows = closing_rows(&web).await?;
+    for (cookie, status) in [(None, 401), (Some(cashier.as_str()), 403)] {
+        for endpoint in ["admin_close_day", "admin_counter_day"] {
+            let (got, body, _) = web.call(endpoint, cookie, &[]).await?;
+            assert_eq!(got, status, "{endpoint}: {body}");
+        }
+    }
+    assert_eq!(closing_rows(&web).await?, rows, "a refused closing wrote something");
+
+    // The admin's button: closing no. 1 by the admin, the same one the CLI shows.
+    let closed = web.ok(&admin, "admin_close_day", &[]).await?;
+    assert_eq!(closed["number"], 1, "{closed}");
+    assert_eq!(closed["closed_by"], ADMIN);
+    assert_eq!(closed["gross_eur"], "12.20");
+    assert_eq!(closed["sats_received"], sats);
+    let shown: Value = serde_json::from_str(&run(&web, &["--json", "pos", "closing", "show", "1"])?)?;
+    assert_eq!(shown["closed_by"], ADMIN);
+    assert_eq!(shown["figures"]["gross_eur"], "12.20");
+
+    // A second press is refused with its catalogue code and writes nothing.
+    let rows = closing_rows(&web).await?;
+    let (status, body, _) = web.call("admin_close_day", Some(&admin), &[]).await?;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["Invalid"]["code"], "error.closing.already", "{body}");
+    assert!(common::web::error_text(&body).contains("closing no. 1"), "{body}");
+    assert_eq!(closing_rows(&web).await?, rows);
+    let after = web.ok(&admin, "admin_counter_day", &[]).await?;
+    assert_eq!(after["closed_by_number"], 1, "{after}");
+    assert_eq!(after["closings"][0]["number"], 1, "{after}");
     web.gateway.shutdown().await?;
     Ok(())
 }

@@ -1009,17 +1009,27 @@ async fn closing_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
         figures: r#"{"sales":0}"#.into(),
     };
     let fields = |n: i64| serde_json::json!({ "closing_number": n });
-    let first = store.insert_closing(&closing("2026-03-28", "", 1_774_700_000), fields).await?;
+    let first = store
+        .insert_closing(&closing("2026-03-28", "", 1_774_700_000), fields)
+        .await?;
     seen.push(format!("first {:?}", first.map(|r| (r.number, r.till_name))));
     for (date, till) in [("2026-03-28", ""), ("2026-03-28", "Bar")] {
-        let again = store.insert_closing(&closing(date, till, 1_774_700_001), fields).await?;
+        let again = store
+            .insert_closing(&closing(date, till, 1_774_700_001), fields)
+            .await?;
         seen.push(format!("again {date} {till:?} {:?}", again.map(|r| r.number)));
     }
-    let bar = store.insert_closing(&closing("2026-03-29", "Bar", 1_774_780_000), fields).await?;
+    let bar = store
+        .insert_closing(&closing("2026-03-29", "Bar", 1_774_780_000), fields)
+        .await?;
     seen.push(format!("bar {:?}", bar.map(|r| r.number)));
-    let cassa = store.insert_closing(&closing("2026-03-29", "Cassa", 1_774_780_001), fields).await?;
+    let cassa = store
+        .insert_closing(&closing("2026-03-29", "Cassa", 1_774_780_001), fields)
+        .await?;
     seen.push(format!("cassa {:?}", cassa.map(|r| r.number)));
-    let shop = store.insert_closing(&closing("2026-03-29", "", 1_774_780_002), fields).await?;
+    let shop = store
+        .insert_closing(&closing("2026-03-29", "", 1_774_780_002), fields)
+        .await?;
     seen.push(format!("shop {:?}", shop.map(|r| r.number)));
     seen.push(format!(
         "of day bar {:?} shop {:?} other {:?}",
@@ -1031,15 +1041,20 @@ async fn closing_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
         "list {:?}",
         store.closings().await?.iter().map(|r| r.number).collect::<Vec<_>>()
     ));
-    let events: Vec<String> = sqlx::query_scalar("SELECT payload FROM events WHERE type = 'day_closed' ORDER BY created_at")
-        .fetch_all(store.pool())
-        .await?;
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM events WHERE type = 'day_closed' ORDER BY created_at")
+            .fetch_all(store.pool())
+            .await?;
     for payload in events {
         let body: serde_json::Value = serde_json::from_str(&payload)?;
         seen.push(format!("event {}", body["closing_number"]));
     }
-    let update = sqlx::query("UPDATE closings SET closed_by = 'x'").execute(store.pool()).await;
-    let delete = sqlx::query("DELETE FROM closings WHERE number = 1").execute(store.pool()).await;
+    let update = sqlx::query("UPDATE closings SET closed_by = 'x'")
+        .execute(store.pool())
+        .await;
+    let delete = sqlx::query("DELETE FROM closings WHERE number = 1")
+        .execute(store.pool())
+        .await;
     seen.push(format!("immutable {} {}", update.is_err(), delete.is_err()));
     seen.push(format!("one {:?}", store.closing(1).await?.map(|r| r.closed_by)));
     store.close().await;

@@ -578,7 +578,10 @@ async fn a_failing_webhook_endpoints_open_breaker_shows_in_metrics_and_on_the_da
         .as_array()
         .and_then(|all| all.iter().find(|e| e["name"] == "default"))
         .ok_or("no default endpoint")?;
-    assert_eq!(default["health"][0]["code"], "webhooks.health.circuit_open", "{default}");
+    assert_eq!(
+        default["health"][0]["code"], "webhooks.health.circuit_open",
+        "{default}"
+    );
     assert_eq!(default["healthy"], false);
     web.gateway.shutdown().await?;
     Ok(())

@@ -602,7 +602,10 @@ async fn webhook_endpoints_are_added_tested_redelivered_and_removed_without_show
     assert_eq!(added[0]["url"], url.as_str());
     assert_eq!(added[0]["enabled"], true);
     assert_eq!(added[0]["secret_set"], true);
-    assert_eq!(added[0]["health"], serde_json::json!([{"code": "webhooks.health.none"}]));
+    assert_eq!(
+        added[0]["health"],
+        serde_json::json!([{"code": "webhooks.health.none"}])
+    );
     assert!(!added.to_string().contains(secret));
 
     // A signed test event reaches the receiver, verifiable with the secret.
