@@ -882,6 +882,40 @@ fn mail_view(mail: &crate::store::OutboxMail) -> app::model::MailView {
     }
 }
 
+/// Today's figures as the back office's closing card shows them (number 0: not a closing).
+fn closing_summary_of_day(report: &crate::counter::DayReport) -> app::model::ClosingSummary {
+    app::model::ClosingSummary {
+        number: 0,
+        date: report.date.clone(),
+        till: String::new(),
+        closed_at: String::new(),
+        closed_by: String::new(),
+        sales: report.total.sales,
+        gross_eur: report.total.gross_eur.clone(),
+        tips_eur: report.total.tips_eur.clone(),
+        refunds_eur: report.total.refunds_eur.clone(),
+        sats_received: report.total.sats_received,
+    }
+}
+
+/// A closing as the back office lists it.
+fn closing_summary(closing: &crate::counter::ClosingView) -> app::model::ClosingSummary {
+    let f = &closing.figures;
+    let text = |key: &str| f[key].as_str().unwrap_or("0.00").to_string();
+    app::model::ClosingSummary {
+        number: closing.number,
+        date: closing.date.clone(),
+        till: closing.till.clone().unwrap_or_default(),
+        closed_at: closing.closed_at.clone(),
+        closed_by: closing.closed_by.clone(),
+        sales: f["sales"].as_u64().unwrap_or(0),
+        gross_eur: text("gross_eur"),
+        tips_eur: text("tips_eur"),
+        refunds_eur: text("refunds_eur"),
+        sats_received: f["sats_received"].as_u64().unwrap_or(0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -914,39 +948,5 @@ mod tests {
             "split_vat"
         );
         assert_eq!(step_kind("something new").0, "other");
-    }
-}
-
-/// Today's figures as the back office's closing card shows them (number 0: not a closing).
-fn closing_summary_of_day(report: &crate::counter::DayReport) -> app::model::ClosingSummary {
-    app::model::ClosingSummary {
-        number: 0,
-        date: report.date.clone(),
-        till: String::new(),
-        closed_at: String::new(),
-        closed_by: String::new(),
-        sales: report.total.sales,
-        gross_eur: report.total.gross_eur.clone(),
-        tips_eur: report.total.tips_eur.clone(),
-        refunds_eur: report.total.refunds_eur.clone(),
-        sats_received: report.total.sats_received,
-    }
-}
-
-/// A closing as the back office lists it.
-fn closing_summary(closing: &crate::counter::ClosingView) -> app::model::ClosingSummary {
-    let f = &closing.figures;
-    let text = |key: &str| f[key].as_str().unwrap_or("0.00").to_string();
-    app::model::ClosingSummary {
-        number: closing.number,
-        date: closing.date.clone(),
-        till: closing.till.clone().unwrap_or_default(),
-        closed_at: closing.closed_at.clone(),
-        closed_by: closing.closed_by.clone(),
-        sales: f["sales"].as_u64().unwrap_or(0),
-        gross_eur: text("gross_eur"),
-        tips_eur: text("tips_eur"),
-        refunds_eur: text("refunds_eur"),
-        sats_received: f["sats_received"].as_u64().unwrap_or(0),
     }
 }
