@@ -798,6 +798,17 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
             row.refund_fee_msat
         ));
     }
+    // Refunds by the day they were made, with their sale's till and cashier.
+    for line in store.pos_refunds_between(0, i64::MAX).await? {
+        seen.push(format!(
+            "refund line {} {} {} {} {}",
+            line.till_name, line.cashier, line.amount_cents, line.amount_msat, line.fee_msat
+        ));
+    }
+    seen.push(format!(
+        "refund lines before {}",
+        store.pos_refunds_between(0, 1).await?.len()
+    ));
     // A paid sale counts when it was paid (130), not when it was rung up (100).
     seen.push(format!(
         "outside {} {}",
@@ -837,6 +848,8 @@ async fn tills_and_pos_sales_behave_alike_on_sqlite_and_postgres() -> TestResult
             "last true",
             "left [\"Cassa/22/None\"]",
             "sale Banco anna 1210 10 110 1100 121 SETTLED 29578000 refunded 500 11111000 1500",
+            "refund line Banco anna 500 11111000 1500",
+            "refund lines before 0",
             "outside 0 0",
             "paid moment 1",
         ]
