@@ -33,11 +33,14 @@ pub enum EventKind {
     ChannelClosed,
     /// A channel stayed inactive longer than `lightning_alert_inactive_minutes`.
     ChannelInactive,
+    /// A day at the counter was closed (issue 36: the numbered closing, its date, till and
+    /// figures are in its own body; about no invoice).
+    DayClosed,
 }
 
 impl EventKind {
     /// Every event kind, in the order help texts list them.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::InvoiceCreated,
         EventKind::PaymentReceived,
         EventKind::PaymentFailed,
@@ -48,6 +51,7 @@ impl EventKind {
         EventKind::ChannelOpened,
         EventKind::ChannelClosed,
         EventKind::ChannelInactive,
+        EventKind::DayClosed,
     ];
 
     /// The event name used in webhooks, the live stream and the database (`payment_received`, ...).
@@ -63,6 +67,7 @@ impl EventKind {
             EventKind::ChannelOpened => "channel_opened",
             EventKind::ChannelClosed => "channel_closed",
             EventKind::ChannelInactive => "channel_inactive",
+            EventKind::DayClosed => "day_closed",
         }
     }
 
@@ -81,6 +86,7 @@ impl EventKind {
                 | EventKind::ChannelOpened
                 | EventKind::ChannelClosed
                 | EventKind::ChannelInactive
+                | EventKind::DayClosed
         )
     }
 
@@ -103,7 +109,8 @@ impl EventKind {
             | EventKind::PaymentRefunded
             | EventKind::ChannelOpened
             | EventKind::ChannelClosed
-            | EventKind::ChannelInactive => &[],
+            | EventKind::ChannelInactive
+            | EventKind::DayClosed => &[],
         }
     }
 
@@ -296,7 +303,7 @@ mod tests {
         assert_eq!(
             EventKind::names(", "),
             "invoice_created, payment_received, payment_failed, invoice_cancelled, invoice_sent, liquidity_alert, \
-             payment_refunded, channel_opened, channel_closed, channel_inactive"
+             payment_refunded, channel_opened, channel_closed, channel_inactive, day_closed"
         );
         let ending: Vec<_> = EventKind::ALL.into_iter().filter(|k| k.ends_invoice()).collect();
         assert_eq!(

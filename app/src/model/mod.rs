@@ -9,6 +9,7 @@
 //! carry their unit in the field name; decimals travel as their exact text.
 
 mod clock;
+mod closing;
 mod counter;
 mod event;
 mod input;
@@ -28,6 +29,7 @@ mod state;
 mod webhooks;
 
 pub use clock::ShopClock;
+pub use closing::{ClosingSummary, CounterDayView};
 pub use counter::{tip_cents_for_percent, ReceiptLink, TillView, VatRate, TIP_PERCENTS};
 pub use event::{EventBody, EventKind, EventMetadata};
 pub use input::{

@@ -1,5 +1,6 @@
 //! One module per routed page.
 
+pub mod closing;
 pub mod dashboard;
 pub mod invoice_due;
 pub mod invoice_share;

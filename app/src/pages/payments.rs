@@ -138,6 +138,7 @@ pub fn PaymentsPage() -> impl IntoView {
             </Transition>
         </section>
         <crate::pages::refund::RefundCard />
+        <crate::pages::closing::ClosingCard />
     }
 }
 

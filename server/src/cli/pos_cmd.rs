@@ -1,5 +1,6 @@
-//! `openfatture pos till add|set|list|remove`, `openfatture pos day`, `openfatture pos receipt`
-//! and `openfatture pos refund`: the shop counter's tills, the day's figures, a paid sale's
+//! `openfatture pos till add|set|list|remove`, `openfatture pos day`, `openfatture pos close`,
+//! `openfatture pos closing show|list`, `openfatture pos receipt` and `openfatture pos refund`:
+//! the shop counter's tills, the day's figures, the numbered daily closing, a paid sale's
 //! receipt and refunds (issue 36).
 
 use clap::Subcommand;
@@ -9,7 +10,8 @@ use crate::context::Services;
 use app::i18n::Lang;
 
 use crate::counter::{
-    CounterError, DayFilter, DayReport, FiguresView, ReceiptShop, RefundError, RefundRequest, RefundService,
+    closing_csv, ClosingView, CounterError, DayFilter, DayReport, FiguresView, ReceiptShop, RefundError, RefundRequest,
+    RefundService,
 };
 use crate::render::{receipt_text, LINE_CHARS};
 use crate::store::TillRow;
@@ -34,6 +36,23 @@ pub enum PosCommand {
         /// Only this cashier's sales.
         #[arg(long)]
         cashier: Option<String>,
+    },
+    /// Close the day (today, or a past unclosed --date): a numbered, immutable closing with the
+    /// day's figures; sales paid after it go to the next day. One numbering for the shop; close
+    /// the whole shop, or each till with --till (not both on one day).
+    Close {
+        /// The day, YYYY-MM-DD on the shop's clock; today when left out.
+        #[arg(long)]
+        date: Option<String>,
+        /// Close only this till's day.
+        #[arg(long)]
+        till: Option<String>,
+    },
+    /// The closings made: show one, or list them.
+    Closing {
+        /// The closing action.
+        #[command(subcommand)]
+        command: ClosingCommand,
     },
     /// A paid sale's receipt as text, with a new customer link (`/r/...`); --print sends it to
     /// the sale's till printer.
@@ -61,6 +80,21 @@ pub enum PosCommand {
         #[arg(long, hide = true)]
         lnurl_base_url: Option<String>,
     },
+}
+
+/// `openfatture pos closing ...`
+#[derive(Debug, Subcommand)]
+pub enum ClosingCommand {
+    /// One closing, as text, JSON or CSV (one row per figure line: totals, per till, per cashier).
+    Show {
+        /// Its number.
+        number: i64,
+        /// text (default), json or csv; --json means json.
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "csv"])]
+        format: String,
+    },
+    /// Every closing, the newest first.
+    List,
 }
 
 /// `openfatture pos till ...`
@@ -143,6 +177,26 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: PosComman
                 Err(e) => Err(e.into()),
             }
         }
+        PosCommand::Close { date, till } => {
+            match counter
+                .close_day(
+                    date.as_deref(),
+                    &services.settings().shop_timezone,
+                    till.as_deref(),
+                    "cli",
+                )
+                .await
+            {
+                Ok(view) if out.json => out.print_json(&view),
+                Ok(view) => {
+                    println!("✅ Closing no. {} made.", view.number);
+                    print_closing(&view);
+                    Ok(())
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        PosCommand::Closing { command } => closing(out, &counter, command).await,
         PosCommand::Receipt { sale_id, print, lang } => {
             receipt(
                 out,
@@ -344,9 +398,77 @@ async fn receipt(
     Ok(())
 }
 
+/// `pos closing show|list`.
+async fn closing(
+    out: &Output,
+    counter: &crate::counter::CounterService,
+    command: ClosingCommand,
+) -> Result<(), CliError> {
+    match command {
+        ClosingCommand::Show { number, format } => {
+            let view = counter.closing(number).await?;
+            match (out.json, format.as_str()) {
+                (true, _) | (_, "json") => out.print_json(&view),
+                (_, "csv") => {
+                    print!("{}", closing_csv(&view));
+                    Ok(())
+                }
+                _ => {
+                    print_closing(&view);
+                    Ok(())
+                }
+            }
+        }
+        ClosingCommand::List => {
+            let list = counter.closings().await?;
+            if out.json {
+                return out.print_json(&list);
+            }
+            if list.is_empty() {
+                println!("No closing yet: close a day with `openfatture pos close`.");
+            }
+            for view in &list {
+                let figures = &view.figures;
+                println!(
+                    "No. {} {} {} closed {} by {}: {} sales, gross {} EUR, tips {} EUR, {} sats received",
+                    view.number,
+                    view.date,
+                    view.till.as_deref().unwrap_or("(whole shop)"),
+                    view.closed_at,
+                    view.closed_by,
+                    figures["sales"],
+                    figures["gross_eur"].as_str().unwrap_or(""),
+                    figures["tips_eur"].as_str().unwrap_or(""),
+                    figures["sats_received"]
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A closing as text.
+fn print_closing(view: &ClosingView) {
+    println!(
+        "Closing no. {} of {} ({}), closed {} by {}",
+        view.number,
+        view.date,
+        view.till.as_deref().unwrap_or("whole shop"),
+        view.closed_at,
+        view.closed_by
+    );
+    match serde_json::from_value::<DayReport>(view.figures.clone()) {
+        Ok(report) => print_day(&report),
+        Err(_) => println!("{}", view.figures),
+    }
+}
+
 /// The day's figures as text.
 fn print_day(report: &DayReport) {
     println!("Day {} ({})", report.date, report.timezone);
+    if let Some(number) = report.closing {
+        println!("  Closed: closing no. {number}");
+    }
     print_figures("Total", &report.total);
     for figures in &report.by_till {
         print_figures(&format!("Till {}", figures.name.as_deref().unwrap_or("")), figures);

@@ -7,9 +7,9 @@ use app::model::InvoiceState;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::store::{cents_to_eur, PosSaleRow};
+use crate::store::{cents_to_eur, PosRefundLine, PosSaleRow};
 
 /// The unix-second bounds `[start, end)` of `date` on the shop's clock in `tz`.
 pub fn day_bounds(date: NaiveDate, tz: Tz) -> Option<(i64, i64)> {
@@ -58,14 +58,17 @@ impl Figures {
                 self.tips_eur += cents_to_eur(row.tip_cents);
                 self.net_eur += cents_to_eur(row.net_cents);
                 self.sats_received += u64::try_from(row.amt_paid_msat).unwrap_or(0) / 1000;
-                self.refunds_eur += cents_to_eur(row.refunded_cents);
-                self.refunds_msat += u64::try_from(row.refunded_msat).unwrap_or(0);
-                self.refund_fees_msat += u64::try_from(row.refund_fee_msat).unwrap_or(0);
             }
             Some(InvoiceState::Expired) => self.expired += 1,
             Some(InvoiceState::Canceled) => self.cancelled += 1,
             _ => self.open += 1,
         }
+    }
+
+    fn add_refund(&mut self, refund: &PosRefundLine) {
+        self.refunds_eur += cents_to_eur(refund.amount_cents);
+        self.refunds_msat += u64::try_from(refund.amount_msat).unwrap_or(0);
+        self.refund_fees_msat += u64::try_from(refund.fee_msat).unwrap_or(0);
     }
 
     fn view(&self, name: Option<String>) -> FiguresView {
@@ -98,7 +101,7 @@ fn eur(value: Decimal) -> String {
 }
 
 /// The figures of a set of sales as `pos day` prints them (EUR as text with two decimals).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FiguresView {
     /// The till's or cashier's name (none for the day's total).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,7 +118,7 @@ pub struct FiguresView {
     pub net_eur: String,
     /// Gross + tips: what the customers paid.
     pub total_eur: String,
-    /// Refunded of these sales (succeeded refunds), EUR.
+    /// Refunds made that day (succeeded then), of sales of this till or cashier, EUR.
     pub refunds_eur: String,
     /// Sats sent for those refunds (fees apart).
     pub refunds_sat: u64,
@@ -132,7 +135,7 @@ pub struct FiguresView {
 }
 
 /// One day at the counter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayReport {
     /// The day (`YYYY-MM-DD`) on the shop's clock.
     pub date: String,
@@ -142,6 +145,9 @@ pub struct DayReport {
     pub till: Option<String>,
     /// Only this cashier's sales, when asked.
     pub cashier: Option<String>,
+    /// The number of the closing of this day (and till), when it is closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closing: Option<i64>,
     /// The totals.
     #[serde(flatten)]
     pub total: FiguresView,
@@ -160,19 +166,30 @@ pub struct DayFilter {
     pub cashier: Option<String>,
 }
 
-/// The day's report from its sales.
-pub fn report(date: NaiveDate, tz: Tz, filter: &DayFilter, rows: &[PosSaleRow]) -> DayReport {
+/// The day's report from its sales and the refunds made that day (a refund is reported with
+/// its sale's till and cashier, on the day it was made: the Z-report's rule).
+pub fn report(
+    date: NaiveDate,
+    tz: Tz,
+    filter: &DayFilter,
+    rows: &[PosSaleRow],
+    refunds: &[PosRefundLine],
+) -> DayReport {
     let mut total = Figures::default();
     let mut by_till: BTreeMap<&str, Figures> = BTreeMap::new();
     let mut by_cashier: BTreeMap<&str, Figures> = BTreeMap::new();
-    let wanted = rows.iter().filter(|row| {
-        filter.till.as_ref().is_none_or(|till| *till == row.till_name)
-            && filter.cashier.as_ref().is_none_or(|cashier| *cashier == row.cashier)
-    });
-    for row in wanted {
+    let wanted = |till: &str, cashier: &str| {
+        filter.till.as_deref().is_none_or(|t| t == till) && filter.cashier.as_deref().is_none_or(|c| c == cashier)
+    };
+    for row in rows.iter().filter(|row| wanted(&row.till_name, &row.cashier)) {
         total.add(row);
         by_till.entry(&row.till_name).or_default().add(row);
         by_cashier.entry(&row.cashier).or_default().add(row);
+    }
+    for refund in refunds.iter().filter(|r| wanted(&r.till_name, &r.cashier)) {
+        total.add_refund(refund);
+        by_till.entry(&refund.till_name).or_default().add_refund(refund);
+        by_cashier.entry(&refund.cashier).or_default().add_refund(refund);
     }
     let list = |map: BTreeMap<&str, Figures>| {
         map.into_iter()
@@ -184,6 +201,7 @@ pub fn report(date: NaiveDate, tz: Tz, filter: &DayFilter, rows: &[PosSaleRow]) 
         timezone: tz.name().to_string(),
         till: filter.till.clone(),
         cashier: filter.cashier.clone(),
+        closing: None,
         total: total.view(None),
         by_till: list(by_till),
         by_cashier: list(by_cashier),

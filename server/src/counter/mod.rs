@@ -2,11 +2,13 @@
 //! the day's figures. A POS sale is a Lightning invoice made by the POS ([`crate::invoices`]);
 //! this service records, next to it, its till, cashier, IVA split and tip.
 
+mod closing;
 mod day;
 mod receipt;
 mod refund;
 mod vat;
 
+pub use closing::{closing_csv, ClosingView};
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};
 pub use receipt::{ReceiptShop, SaleReceipt, UNNOTED_SALE_MEMO};
 pub use refund::{
@@ -67,6 +69,17 @@ pub enum CounterError {
     /// The printer did not take the receipt.
     #[error(transparent)]
     Printer(#[from] crate::printer::PrinterError),
+    /// The day (or till) is closed already.
+    #[error("{what} is closed already (closing no. {number}): see `openfatture pos closing show {number}`")]
+    AlreadyClosed {
+        /// The day (and till) in words.
+        what: String,
+        /// The closing that closed it.
+        number: i64,
+    },
+    /// A closing refused (closed already, a day not begun, no such closing): what to do.
+    #[error("{0}")]
+    Closing(String),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -233,17 +246,33 @@ impl CounterService {
         Ok(())
     }
 
-    /// The figures of `date` (today when `None`) on the shop's clock in `timezone`.
+    /// The figures of `date` (today when `None`) on the shop's clock in `timezone`: the sales
+    /// of its business day (see [`closing`](self) for how closings bound it).
     pub async fn day(&self, date: Option<&str>, timezone: &str, filter: &DayFilter) -> Result<DayReport, CounterError> {
         let tz = parse_time_zone(timezone)?;
-        let date = match date {
-            Some(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map_err(|_| CounterError::BadDate(text.to_string()))?,
-            None => date_at(crate::time::now_secs(), tz).ok_or_else(|| CounterError::BadDate("today".into()))?,
-        };
-        let (start, end) = day_bounds(date, tz).ok_or_else(|| CounterError::BadDate(date.to_string()))?;
+        let today = date_at(crate::time::now_secs(), tz).ok_or_else(|| CounterError::BadDate("today".into()))?;
+        let date = parse_day(date, today)?;
+        let till = filter.till.clone().unwrap_or_default();
+        let (start, end) = self.business_span(date, tz, &till).await?;
         let rows = self.store.pos_sales_between(start, end).await?;
-        Ok(day::report(date, tz, filter, &rows))
+        let refunds = self.store.pos_refunds_between(start, end).await?;
+        let mut report = day::report(date, tz, filter, &rows, &refunds);
+        report.closing = self
+            .store
+            .closing_of_day(&report.date, &till)
+            .await?
+            .map(|closing| closing.number);
+        Ok(report)
+    }
+}
+
+/// The day typed (`YYYY-MM-DD`), or `today` when none is.
+fn parse_day(text: Option<&str>, today: NaiveDate) -> Result<NaiveDate, CounterError> {
+    match text {
+        Some(text) => {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| CounterError::BadDate(text.to_string()))
+        }
+        None => Ok(today),
     }
 }
 

@@ -541,6 +541,32 @@ impl AdminBackend for GatewayAdmin {
         })
     }
 
+    fn counter_day(&self) -> BackendFuture<'_, app::model::CounterDayView> {
+        Box::pin(async move {
+            let settings = self.current_settings().await;
+            let counter = crate::counter::CounterService::new(self.store.clone());
+            let report = counter
+                .day(None, &settings.shop_timezone, &crate::counter::DayFilter::default())
+                .await?;
+            let closings = counter.closings().await?;
+            Ok(app::model::CounterDayView {
+                closed_by_number: report.closing.unwrap_or(0),
+                today: closing_summary_of_day(&report),
+                closings: closings.iter().map(closing_summary).collect(),
+            })
+        })
+    }
+
+    fn close_day(&self, by: String) -> BackendFuture<'_, app::model::ClosingSummary> {
+        Box::pin(async move {
+            let settings = self.current_settings().await;
+            let counter = crate::counter::CounterService::new(self.store.clone());
+            let closing = counter.close_day(None, &settings.shop_timezone, None, &by).await?;
+            tracing::info!(number = closing.number, date = %closing.date, %by, "day closed");
+            Ok(closing_summary(&closing))
+        })
+    }
+
     fn new_payment_link(&self, invoice_id: String) -> BackendFuture<'_, PaymentLinkView> {
         Box::pin(async move {
             let id = invoice_id.trim();
@@ -919,6 +945,40 @@ fn mail_view(mail: &crate::store::OutboxMail) -> app::model::MailView {
             MailState::Failed => String::new(),
         },
         error_code: mail.last_error_code.clone().unwrap_or_default(),
+    }
+}
+
+/// Today's figures as the back office's closing card shows them (number 0: not a closing).
+fn closing_summary_of_day(report: &crate::counter::DayReport) -> app::model::ClosingSummary {
+    app::model::ClosingSummary {
+        number: 0,
+        date: report.date.clone(),
+        till: String::new(),
+        closed_at: String::new(),
+        closed_by: String::new(),
+        sales: report.total.sales,
+        gross_eur: report.total.gross_eur.clone(),
+        tips_eur: report.total.tips_eur.clone(),
+        refunds_eur: report.total.refunds_eur.clone(),
+        sats_received: report.total.sats_received,
+    }
+}
+
+/// A closing as the back office lists it.
+fn closing_summary(closing: &crate::counter::ClosingView) -> app::model::ClosingSummary {
+    let f = &closing.figures;
+    let text = |key: &str| f[key].as_str().unwrap_or("0.00").to_string();
+    app::model::ClosingSummary {
+        number: closing.number,
+        date: closing.date.clone(),
+        till: closing.till.clone().unwrap_or_default(),
+        closed_at: closing.closed_at.clone(),
+        closed_by: closing.closed_by.clone(),
+        sales: f["sales"].as_u64().unwrap_or(0),
+        gross_eur: text("gross_eur"),
+        tips_eur: text("tips_eur"),
+        refunds_eur: text("refunds_eur"),
+        sats_received: f["sats_received"].as_u64().unwrap_or(0),
     }
 }
 

@@ -258,6 +258,14 @@ impl From<crate::counter::CounterError> for AppError {
             CounterError::NoPrinter(till) => {
                 AppError::Invalid(Refusal::new("error.receipt.no_printer", &[("till", &till)]))
             }
+            CounterError::AlreadyClosed { number, .. } => AppError::Invalid(Refusal::new(
+                "error.closing.already",
+                &[("number", &number.to_string())],
+            )),
+            CounterError::Closing(reason) => {
+                tracing::warn!(%reason, "closing refused");
+                AppError::Invalid(Refusal::new("error.closing.refused", &[]))
+            }
             CounterError::Printer(e) => {
                 tracing::warn!(error = %e, "receipt not printed");
                 AppError::Unavailable(Refusal::new("error.receipt.printer", &[]))

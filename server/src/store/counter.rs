@@ -117,6 +117,21 @@ pub struct PosSaleRow {
     pub refund_fee_msat: i64,
 }
 
+/// A succeeded refund of a POS sale, with the sale's till and cashier, for the day's figures.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct PosRefundLine {
+    /// The sale's till's name.
+    pub till_name: String,
+    /// Who rang the sale up.
+    pub cashier: String,
+    /// Refunded, cents.
+    pub amount_cents: i64,
+    /// Sats sent, msat.
+    pub amount_msat: i64,
+    /// Routing fees paid, msat.
+    pub fee_msat: i64,
+}
+
 const SELECT_TILL: &str = "SELECT id, name, printer_address, vat_rate, created_at, auto_print FROM tills";
 
 impl Store {
@@ -223,7 +238,9 @@ impl Store {
         Ok(())
     }
 
-    /// The POS sales rung up in `[from, to)` (unix seconds) with their invoices' state, oldest first.
+    /// The POS sales whose moment is in `[from, to)` (unix seconds) with their invoices' state,
+    /// oldest first. A sale's moment is when it was paid (`settled_at`), or when it was rung up
+    /// when it is not paid: a sale paid after a closing goes to the next business day.
     pub async fn pos_sales_between(&self, from: i64, to: i64) -> Result<Vec<PosSaleRow>, StoreError> {
         Ok(sqlx::query_as::<_, PosSaleRow>(
             "SELECT s.invoice_id, s.till_name, s.cashier, s.gross_cents, s.vat_rate, s.vat_cents, s.net_cents, \
@@ -235,7 +252,24 @@ impl Store {
              LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS cents, SUM(amount_msat) AS msat, \
              SUM(fee_msat) AS fee FROM refunds WHERE state = 'succeeded' GROUP BY invoice_id) r \
              ON r.invoice_id = s.invoice_id \
-             WHERE s.created_at >= $1 AND s.created_at < $2 ORDER BY s.created_at, s.invoice_id",
+             WHERE COALESCE(i.settled_at, s.created_at) >= $1 AND COALESCE(i.settled_at, s.created_at) < $2 \
+             ORDER BY s.created_at, s.invoice_id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+impl Store {
+    /// The POS refunds that succeeded in `[from, to)` (unix seconds, when they finished), with
+    /// their sale's till and cashier: a refund counts on the day it was made.
+    pub async fn pos_refunds_between(&self, from: i64, to: i64) -> Result<Vec<PosRefundLine>, StoreError> {
+        Ok(sqlx::query_as::<_, PosRefundLine>(
+            "SELECT s.till_name, s.cashier, r.amount_cents, r.amount_msat, r.fee_msat FROM refunds r \
+             JOIN pos_sales s ON s.invoice_id = r.invoice_id \
+             WHERE r.state = 'succeeded' AND r.finished_at >= $1 AND r.finished_at < $2 ORDER BY r.id",
         )
         .bind(from)
         .bind(to)

@@ -6,6 +6,7 @@
 
 mod backups;
 mod channel_events;
+mod closings;
 mod counter;
 mod events;
 mod fattura_lines;
@@ -27,7 +28,8 @@ mod users;
 pub use app::model::{EventKind, InvoiceState};
 pub use backups::ChannelBackup;
 pub use channel_events::{ChannelClosed, ChannelEventRow, ChannelOpened};
-pub use counter::{NewPosSale, PosSaleRow, TillChange, TillOutcome, TillRow};
+pub use closings::{ClosingRefusal, ClosingRow, NewClosing};
+pub use counter::{NewPosSale, PosRefundLine, PosSaleRow, TillChange, TillOutcome, TillRow};
 pub use events::{
     eur_text, event_payload, AttemptOutcome, Delivery, DeliveryAttempt, Event, WebhookEndpoint, DEFAULT_ENDPOINT,
     EVENTS_CHANNEL,

@@ -13,14 +13,14 @@ use serde_json::Value;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-async fn charge(web: &Web, cookie: &str, form: &[(&str, &str)]) -> Res<Value> {
+pub(crate) async fn charge(web: &Web, cookie: &str, form: &[(&str, &str)]) -> Res<Value> {
     let mut full = vec![("note", "")];
     full.extend_from_slice(form);
     web.ok(cookie, "pos_charge", &full).await
 }
 
 /// Pays `sale` with the simnode and waits until the gateway has it settled; the sats paid.
-async fn pay(web: &Web, cookie: &str, sale: &Value) -> Res<u64> {
+pub(crate) async fn pay(web: &Web, cookie: &str, sale: &Value) -> Res<u64> {
     let bolt11 = sale["payment_request"].as_str().ok_or("bolt11")?;
     let id = sale["invoice_id"].as_str().ok_or("id")?;
     simnode::pay(&web.simnode_dir()?, bolt11, simnode::PayOptions::default()).await?;
@@ -44,7 +44,7 @@ async fn counter_rows(web: &Web) -> Res<Vec<String>> {
     Ok(rows)
 }
 
-fn day(web: &Web, args: &[&str]) -> Res<Value> {
+pub(crate) fn day(web: &Web, args: &[&str]) -> Res<Value> {
     let mut all = vec!["--json", "pos", "day"];
     all.extend_from_slice(args);
     let text = common::stdout_of(common::openfatture(web._dir.path()).args(&all));

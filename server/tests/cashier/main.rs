@@ -10,6 +10,7 @@
 // A test may panic on what it did not expect: unwrap/expect are fine here (and in `common/`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod closing;
 #[path = "../common/mod.rs"]
 mod common;
 mod counter;

@@ -20,7 +20,7 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 /// 5.00 EUR at the test's 45,000 EUR/BTC: 11,111.1 sat, rounded down.
 const FIVE_EUR_MSAT: u64 = 11_111_000;
 
-fn cli(web: &Web, args: &[&str]) -> std::process::Output {
+pub(crate) fn cli(web: &Web, args: &[&str]) -> std::process::Output {
     common::openfatture(web._dir.path())
         .env("LIGHTNING_COINGECKO_ENABLED", "false")
         .env("LIGHTNING_FALLBACK_RATE", "45000")
@@ -29,7 +29,7 @@ fn cli(web: &Web, args: &[&str]) -> std::process::Output {
         .expect("runs")
 }
 
-fn refund(web: &Web, sale: &str, eur: &str, to: &str, more: &[&str]) -> Res<Value> {
+pub(crate) fn refund(web: &Web, sale: &str, eur: &str, to: &str, more: &[&str]) -> Res<Value> {
     let mut args = vec!["--json", "pos", "refund", sale, "--amount-eur", eur, "--to", to];
     args.extend_from_slice(more);
     let out = cli(web, &args);
@@ -66,7 +66,7 @@ async fn paid_sale(web: &Web, cookie: &str, eur: &str) -> Res<String> {
     }
 }
 
-async fn customer_invoice(web: &Web, amount_msat: Option<u64>) -> Res<String> {
+pub(crate) async fn customer_invoice(web: &Web, amount_msat: Option<u64>) -> Res<String> {
     let req = simnode::CustomerInvoiceRequest {
         amount_msat,
         memo: Some("refund".into()),
@@ -82,10 +82,10 @@ async fn status(web: &Web, bolt11: &str) -> Res<simnode::CustomerInvoiceStatus> 
 }
 
 /// What the webhook receiver got: (`X-Lightning-Signature`, body) pairs.
-type Hooks = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+pub(crate) type Hooks = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
 /// A webhook receiver on 127.0.0.1: the bodies and `X-Lightning-Signature` headers it got.
-async fn webhook_receiver() -> Res<(Hooks, String)> {
+pub(crate) async fn webhook_receiver() -> Res<(Hooks, String)> {
     use axum::extract::State;
     use axum::routing::post;
     let got: Hooks = Arc::default();
@@ -113,7 +113,7 @@ async fn webhook_receiver() -> Res<(Hooks, String)> {
     Ok((got, url))
 }
 
-const HOOK_SECRET: &str = "refund-hook-secret";
+pub(crate) const HOOK_SECRET: &str = "refund-hook-secret";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partial_refunds_are_paid_capped_and_never_twice() -> Res<()> {

@@ -798,9 +798,26 @@ async fn counter_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error:
             row.refund_fee_msat
         ));
     }
+    // Refunds by the day they were made, with their sale's till and cashier.
+    for line in store.pos_refunds_between(0, i64::MAX).await? {
+        seen.push(format!(
+            "refund line {} {} {} {} {}",
+            line.till_name, line.cashier, line.amount_cents, line.amount_msat, line.fee_msat
+        ));
+    }
     seen.push(format!(
-        "outside {}",
-        store.pos_sales_between(1_700_000_101, 1_700_000_200).await?.len()
+        "refund lines before {}",
+        store.pos_refunds_between(0, 1).await?.len()
+    ));
+    // A paid sale counts when it was paid (130), not when it was rung up (100).
+    seen.push(format!(
+        "outside {} {}",
+        store.pos_sales_between(1_700_000_000, 1_700_000_130).await?.len(),
+        store.pos_sales_between(1_700_000_131, 1_700_000_200).await?.len()
+    ));
+    seen.push(format!(
+        "paid moment {}",
+        store.pos_sales_between(1_700_000_101, 1_700_000_131).await?.len()
     ));
     store.close().await;
     Ok(seen)
@@ -831,7 +848,10 @@ async fn tills_and_pos_sales_behave_alike_on_sqlite_and_postgres() -> TestResult
             "last true",
             "left [\"Cassa/22/None\"]",
             "sale Banco anna 1210 10 110 1100 121 SETTLED 29578000 refunded 500 11111000 1500",
-            "outside 0",
+            "refund line Banco anna 500 11111000 1500",
+            "refund lines before 0",
+            "outside 0 0",
+            "paid moment 1",
         ]
     );
     let pg = PgServer::start()?;
@@ -982,6 +1002,102 @@ async fn the_mail_outbox_behaves_alike_on_sqlite_and_postgres() -> TestResult {
     );
     let pg = PgServer::start()?;
     let postgres = mail_outbox(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}
+
+/// Closings through `store`: numbered for the shop, a day closed once (whole shop or till by
+/// till, not both), the `day_closed` event in the same transaction, immutable rows.
+async fn closing_tables(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::NewClosing;
+    let mut seen = Vec::new();
+    let closing = |date: &str, till: &str, at: i64| NewClosing {
+        business_date: date.into(),
+        till_name: till.into(),
+        timezone: "Europe/Rome".into(),
+        covers_from: at - 86_400,
+        covers_until: at,
+        closed_at: at,
+        closed_by: "cli".into(),
+        figures: r#"{"sales":0}"#.into(),
+    };
+    let fields = |n: i64| serde_json::json!({ "closing_number": n });
+    let first = store
+        .insert_closing(&closing("2026-03-28", "", 1_774_700_000), fields)
+        .await?;
+    seen.push(format!("first {:?}", first.map(|r| (r.number, r.till_name))));
+    for (date, till) in [("2026-03-28", ""), ("2026-03-28", "Bar")] {
+        let again = store
+            .insert_closing(&closing(date, till, 1_774_700_001), fields)
+            .await?;
+        seen.push(format!("again {date} {till:?} {:?}", again.map(|r| r.number)));
+    }
+    let bar = store
+        .insert_closing(&closing("2026-03-29", "Bar", 1_774_780_000), fields)
+        .await?;
+    seen.push(format!("bar {:?}", bar.map(|r| r.number)));
+    let cassa = store
+        .insert_closing(&closing("2026-03-29", "Cassa", 1_774_780_001), fields)
+        .await?;
+    seen.push(format!("cassa {:?}", cassa.map(|r| r.number)));
+    let shop = store
+        .insert_closing(&closing("2026-03-29", "", 1_774_780_002), fields)
+        .await?;
+    seen.push(format!("shop {:?}", shop.map(|r| r.number)));
+    seen.push(format!(
+        "of day bar {:?} shop {:?} other {:?}",
+        store.closing_of_day("2026-03-29", "Bar").await?.map(|r| r.number),
+        store.closing_of_day("2026-03-29", "").await?.map(|r| r.number),
+        store.closing_of_day("2026-03-28", "Bar").await?.map(|r| r.number),
+    ));
+    seen.push(format!(
+        "list {:?}",
+        store.closings().await?.iter().map(|r| r.number).collect::<Vec<_>>()
+    ));
+    let events: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM events WHERE type = 'day_closed' ORDER BY created_at")
+            .fetch_all(store.pool())
+            .await?;
+    for payload in events {
+        let body: serde_json::Value = serde_json::from_str(&payload)?;
+        seen.push(format!("event {}", body["closing_number"]));
+    }
+    let update = sqlx::query("UPDATE closings SET closed_by = 'x'")
+        .execute(store.pool())
+        .await;
+    let delete = sqlx::query("DELETE FROM closings WHERE number = 1")
+        .execute(store.pool())
+        .await;
+    seen.push(format!("immutable {} {}", update.is_err(), delete.is_err()));
+    seen.push(format!("one {:?}", store.closing(1).await?.map(|r| r.closed_by)));
+    store.close().await;
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn closings_behave_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = closing_tables(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "first Ok((1, \"\"))",
+            "again 2026-03-28 \"\" Err(AlreadyClosed(1))",
+            "again 2026-03-28 \"Bar\" Err(ShopClosed(1))",
+            "bar Ok(2)",
+            "cassa Ok(3)",
+            "shop Err(TillsClosed(2))",
+            "of day bar Some(2) shop None other Some(1)",
+            "list [3, 2, 1]",
+            "event 1",
+            "event 2",
+            "event 3",
+            "immutable true true",
+            "one Some(\"cli\")",
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = closing_tables(Store::connect(&pg.url()).await?).await?;
     assert_eq!(postgres, sqlite);
     Ok(())
 }

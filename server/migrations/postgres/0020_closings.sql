@@ -1,0 +1,26 @@
+-- The numbered daily closings of the counter (issue 36, chiusura / Z-report). One numbering for
+-- the shop (1, 2, 3, ...), whether the closing is of the whole shop (till_name '') or of one till.
+-- A day is closed either for the whole shop or till by till, never both; the figures are stored
+-- as the JSON of `pos day --json` at the closing. A sale belongs to the business day whose
+-- [covers_from, covers_until) holds its moment (settled_at when paid, created_at otherwise); a
+-- closing made during its own day covers until its closing time, so later sales go to the next
+-- day. Closings are immutable: the trigger below refuses updates and deletes.
+CREATE TABLE closings (
+    number              BIGINT  PRIMARY KEY,
+    business_date       TEXT    NOT NULL,
+    till_name           TEXT    NOT NULL DEFAULT '',
+    timezone            TEXT    NOT NULL,
+    covers_from         BIGINT  NOT NULL,
+    covers_until        BIGINT  NOT NULL,
+    closed_at           BIGINT  NOT NULL,
+    closed_by           TEXT    NOT NULL,
+    figures             TEXT    NOT NULL,
+    UNIQUE (business_date, till_name)
+);
+CREATE FUNCTION closings_immutable() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'closings are immutable';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER closings_immutable BEFORE UPDATE OR DELETE ON closings
+    FOR EACH ROW EXECUTE FUNCTION closings_immutable();
