@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::StreamExt;
 use lnd_proto::lnrpc::{channel_point::FundingTxid, ChanBackupSnapshot, ChannelPoint};
@@ -19,12 +18,6 @@ use crate::store::{Store, StoreError};
 
 /// The file name LND gives its multi-channel backup.
 pub const BACKUP_FILE_NAME: &str = "channel.backup";
-
-/// First wait before subscribing again after the stream ended or failed.
-const FIRST_RETRY: Duration = Duration::from_secs(1);
-
-/// Longest wait between subscription attempts.
-const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Why a backup could not be kept.
 #[derive(Debug, thiserror::Error)]
@@ -130,27 +123,10 @@ pub fn spawn_keeper(
     store: Store,
     lnd: LndClient,
     settings: watch::Receiver<Arc<Settings>>,
-    mut closing: watch::Receiver<bool>,
+    closing: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut retry = FIRST_RETRY;
-        loop {
-            let ended = tokio::select! {
-                ended = follow(&store, &lnd, &settings) => ended,
-                _ = closing.changed() => return,
-            };
-            match ended {
-                Ok(()) => retry = FIRST_RETRY,
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in_secs = retry.as_secs(), "channel backups: will try again")
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(retry) => {}
-                _ = closing.changed() => return,
-            }
-            retry = (retry * 2).min(MAX_RETRY);
-        }
+        super::resubscribe::until_closing("channel backups", closing, || follow(&store, &lnd, &settings)).await;
     })
 }
 

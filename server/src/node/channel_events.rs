@@ -19,12 +19,6 @@ use crate::config::Settings;
 use crate::lnd::{LndClient, LndError};
 use crate::store::{ChannelClosed, ChannelOpened, Store, StoreError};
 
-/// First wait before subscribing again after the stream ended or failed.
-const FIRST_RETRY: Duration = Duration::from_secs(1);
-
-/// Longest wait between subscription attempts.
-const MAX_RETRY: Duration = Duration::from_secs(30);
-
 /// Longest wait between two checks for channels inactive too long.
 const MAX_CHECK_SECS: u64 = 15;
 
@@ -121,27 +115,10 @@ pub fn spawn_channel_watcher(
     store: Store,
     lnd: LndClient,
     settings: watch::Receiver<Arc<Settings>>,
-    mut closing: watch::Receiver<bool>,
+    closing: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut retry = FIRST_RETRY;
-        loop {
-            let ended = tokio::select! {
-                ended = follow(&store, &lnd, &settings) => ended,
-                _ = closing.changed() => return,
-            };
-            match ended {
-                Ok(()) => retry = FIRST_RETRY,
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in_secs = retry.as_secs(), "channel events: will try again")
-                }
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(retry) => {}
-                _ = closing.changed() => return,
-            }
-            retry = (retry * 2).min(MAX_RETRY);
-        }
+        super::resubscribe::until_closing("channel events", closing, || follow(&store, &lnd, &settings)).await;
     })
 }
 

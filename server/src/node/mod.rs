@@ -5,6 +5,7 @@
 mod alerts;
 mod backups;
 mod channel_events;
+mod resubscribe;
 mod status;
 
 pub use alerts::{open_alerts, AlertKind, NodeAlert, NodeAlerts, FORCE_CLOSE_ALERT_MS};
