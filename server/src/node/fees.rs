@@ -295,9 +295,7 @@ pub async fn forwards_summary(
         offset = page.last_offset_index;
     }
     let r = &summary.rebalances;
-    if r.attempts > 0 {
-        summary.rebalance_success_percent = Some(r.succeeded.saturating_mul(100) / r.attempts);
-    }
+    summary.rebalance_success_percent = r.succeeded.saturating_mul(100).checked_div(r.attempts);
     Ok(summary)
 }
 
