@@ -2,9 +2,11 @@
 
 use super::alerts_cmd;
 use super::backup_cmd;
+use super::fees_cmd;
 use super::format::{compact_sats, grouped};
 use super::liquidity_cmd;
 use super::ln_invoice_cmd;
+use super::macaroon_cmd;
 use super::tracking_cmd;
 use super::{CliError, LightningCommand, Output};
 use crate::config::Settings;
@@ -32,6 +34,9 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: Lightning
         LightningCommand::Webhooks { command } => return tracking_cmd::run_webhooks(out, services, command).await,
         LightningCommand::Backup { command } => return backup_cmd::run_backup(out, services, command).await,
         LightningCommand::Alerts => return alerts_cmd::run_alerts(out, services).await,
+        LightningCommand::Fees { command } => return fees_cmd::run_fees(out, services, command).await,
+        LightningCommand::Forwards { since } => return fees_cmd::run_forwards(out, services, since).await,
+        LightningCommand::Macaroon { command } => return macaroon_cmd::run_macaroon(out, services, command).await,
         node_command => node_command,
     };
     let cfg = match services.settings().lnd_config() {
@@ -131,9 +136,11 @@ fn provider_line(p: &crate::rates::ProviderStatus) -> String {
 
 async fn status(out: &Output, settings: &Settings, cfg: LndConfig) -> Result<(), CliError> {
     let host = cfg.host.clone();
-    let result = match LndClient::connect_lazy(cfg) {
-        Ok(client) => node::node_status(&client, &host, false).await,
-        Err(e) => Err(e),
+    let macaroon_path = cfg.macaroon_path.clone();
+    let client = LndClient::connect_lazy(cfg);
+    let result = match &client {
+        Ok(client) => node::node_status(client, &host, false).await,
+        Err(e) => Err(e.clone()),
     };
     let status = match result {
         Ok(status) => status,
@@ -144,8 +151,16 @@ async fn status(out: &Output, settings: &Settings, cfg: LndConfig) -> Result<(),
             return Err(e.into());
         }
     };
+    let permissions = match &client {
+        Ok(client) => Some(macaroon_cmd::check_permissions(client, &macaroon_path).await?),
+        Err(_) => None,
+    };
     if out.json {
-        return out.print_json(&status);
+        let mut value = serde_json::to_value(&status)?;
+        if let (Some(map), Some(p)) = (value.as_object_mut(), &permissions) {
+            map.insert("macaroon_permissions".to_string(), serde_json::to_value(p)?);
+        }
+        return out.print_json(&value);
     }
     println!("✅ LND Connection: OK ({})", status.host);
     println!("🔑 Node: {} ({})", status.alias, status.pubkey);
@@ -173,6 +188,20 @@ async fn status(out: &Output, settings: &Settings, cfg: LndConfig) -> Result<(),
         compact_sats(status.local_balance_sat),
         compact_sats(status.remote_balance_sat)
     );
+    if let Some(p) = &permissions {
+        if p.lacks.is_empty() {
+            println!(
+                "🔐 Macaroon: has every permission the gateway uses ({})",
+                p.has.join(", ")
+            );
+        } else {
+            println!(
+                "⚠️  Macaroon lacks {} (has {}); bake one with: openfatture lightning macaroon bake --out FILE",
+                p.lacks.join(", "),
+                p.has.join(", ")
+            );
+        }
+    }
     if !settings.lightning_enabled {
         println!("⚠️  Lightning is disabled; enable it with: openfatture config set lightning_enabled true");
     }

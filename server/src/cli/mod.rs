@@ -6,20 +6,24 @@
 mod alerts_cmd;
 mod backup_cmd;
 mod config_cmd;
+mod fees_cmd;
 mod format;
 mod invoice_cmd;
 mod lightning_cmd;
 mod liquidity_cmd;
 mod ln_invoice_cmd;
+mod macaroon_cmd;
 mod paging;
 mod pos_cmd;
 mod tracking_cmd;
 mod user_cmd;
 
 pub use backup_cmd::BackupCommand;
+pub use fees_cmd::FeesCommand;
 pub use invoice_cmd::{AddArgs, InvoiceCommand};
 pub use liquidity_cmd::LiquidityCommand;
 pub use ln_invoice_cmd::{CreateArgs, ExportFormat, LnInvoiceCommand, PaymentsCommand};
+pub use macaroon_cmd::MacaroonCommand;
 pub use pos_cmd::{PosCommand, TillCommand};
 pub use tracking_cmd::{WatchArgs, WebhooksCommand};
 pub use user_cmd::UserCommand;
@@ -160,6 +164,24 @@ pub enum LightningCommand {
     /// Open node alerts: force closes in the last 7 days, channels inactive too long, open
     /// channels no stored backup covers; and the time of the last backup.
     Alerts,
+    /// Our routing fees per channel and the fees earned (FeeReport); `fees set` changes them.
+    Fees {
+        /// `set`; without it, the report.
+        #[command(subcommand)]
+        command: Option<FeesCommand>,
+    },
+    /// What the node forwarded (ForwardingHistory) and our own rebalances' success rate and fees.
+    Forwards {
+        /// Since a date (YYYY-MM-DD, UTC) or a duration back from now (7d, 24h); default 30d.
+        #[arg(long, value_name = "YYYY-MM-DD|DURATION")]
+        since: Option<String>,
+    },
+    /// Least-privilege macaroons: bake one with exactly the gateway's permissions, rotate it.
+    Macaroon {
+        /// The macaroon action.
+        #[command(subcommand)]
+        command: MacaroonCommand,
+    },
 }
 
 /// Options of `openfatture serve`.

@@ -81,6 +81,18 @@ pub fn macaroon_grants(macaroon: &[u8]) -> Result<Vec<String>, MacaroonReadError
     Ok(grants)
 }
 
+/// The root key id a binary LND macaroon was baked under (`"0"`: the node's default key, that of
+/// `admin.macaroon`, `invoice.macaroon` and `readonly.macaroon`).
+pub fn macaroon_root_key_id(macaroon: &[u8]) -> Result<String, MacaroonReadError> {
+    let identifier = identifier_of(macaroon).ok_or(MacaroonReadError::NotMacaroon)?;
+    let (&version, proto) = identifier.split_first().ok_or(MacaroonReadError::NotLnd)?;
+    if version != ID_VERSION {
+        return Err(MacaroonReadError::NotLnd);
+    }
+    let id = MacaroonIdProto::decode(proto).map_err(|_| MacaroonReadError::NotLnd)?;
+    String::from_utf8(id.storage_id).map_err(|_| MacaroonReadError::NotLnd)
+}
+
 /// The identifier packet of a v2 binary macaroon: version byte 2, an optional location packet,
 /// then the identifier packet.
 fn identifier_of(macaroon: &[u8]) -> Option<&[u8]> {

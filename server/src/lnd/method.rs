@@ -32,6 +32,20 @@ pub enum Method {
     SubscribeChannelBackups,
     /// lnrpc.Lightning/SubscribeChannelEvents
     SubscribeChannelEvents,
+    /// lnrpc.Lightning/FeeReport
+    FeeReport,
+    /// lnrpc.Lightning/UpdateChannelPolicy
+    UpdateChannelPolicy,
+    /// lnrpc.Lightning/ForwardingHistory
+    ForwardingHistory,
+    /// lnrpc.Lightning/GetNodeInfo (our own channels' policies)
+    GetNodeInfo,
+    /// lnrpc.Lightning/BakeMacaroon
+    BakeMacaroon,
+    /// lnrpc.Lightning/CheckMacaroonPermissions
+    CheckMacaroonPermissions,
+    /// lnrpc.Lightning/DeleteMacaroonID
+    DeleteMacaroonId,
 }
 
 /// A macaroon permission (`entity:action`) as LND names it.
@@ -47,6 +61,12 @@ pub enum Permission {
     InvoicesWrite,
     /// `offchain:write`
     OffchainWrite,
+    /// `macaroon:generate`
+    MacaroonGenerate,
+    /// `macaroon:read`
+    MacaroonRead,
+    /// `macaroon:write`
+    MacaroonWrite,
 }
 
 impl Permission {
@@ -58,6 +78,9 @@ impl Permission {
             Permission::InvoicesRead => "invoices:read",
             Permission::InvoicesWrite => "invoices:write",
             Permission::OffchainWrite => "offchain:write",
+            Permission::MacaroonGenerate => "macaroon:generate",
+            Permission::MacaroonRead => "macaroon:read",
+            Permission::MacaroonWrite => "macaroon:write",
         }
     }
 
@@ -73,7 +96,10 @@ impl Permission {
                 "admin.macaroon, invoice.macaroon or readonly.macaroon",
             ),
             Permission::InvoicesWrite => ("readonly.macaroon", "admin.macaroon or invoice.macaroon"),
-            Permission::OffchainWrite => ("invoice.macaroon or readonly.macaroon", "admin.macaroon"),
+            Permission::OffchainWrite | Permission::MacaroonGenerate | Permission::MacaroonWrite => {
+                ("invoice.macaroon or readonly.macaroon", "admin.macaroon")
+            }
+            Permission::MacaroonRead => ("invoice.macaroon", "admin.macaroon or readonly.macaroon"),
         }
     }
 }
@@ -96,13 +122,25 @@ impl Method {
             Method::VerifyChanBackup => "VerifyChanBackup",
             Method::SubscribeChannelBackups => "SubscribeChannelBackups",
             Method::SubscribeChannelEvents => "SubscribeChannelEvents",
+            Method::FeeReport => "FeeReport",
+            Method::UpdateChannelPolicy => "UpdateChannelPolicy",
+            Method::ForwardingHistory => "ForwardingHistory",
+            Method::GetNodeInfo => "GetNodeInfo",
+            Method::BakeMacaroon => "BakeMacaroon",
+            Method::CheckMacaroonPermissions => "CheckMacaroonPermissions",
+            Method::DeleteMacaroonId => "DeleteMacaroonID",
         }
     }
 
     /// The macaroon permission LND checks for this method.
     pub fn permission(&self) -> Permission {
         match self {
-            Method::GetInfo => Permission::InfoRead,
+            Method::GetInfo | Method::GetNodeInfo => Permission::InfoRead,
+            Method::FeeReport | Method::ForwardingHistory => Permission::OffchainRead,
+            Method::UpdateChannelPolicy => Permission::OffchainWrite,
+            Method::BakeMacaroon => Permission::MacaroonGenerate,
+            Method::CheckMacaroonPermissions => Permission::MacaroonRead,
+            Method::DeleteMacaroonId => Permission::MacaroonWrite,
             Method::ChannelBalance
             | Method::ListChannels
             | Method::TrackPaymentV2
@@ -131,6 +169,13 @@ impl Method {
             Method::ExportAllChannelBackups | Method::SubscribeChannelBackups => "back up channels",
             Method::VerifyChanBackup => "verify channel backups",
             Method::SubscribeChannelEvents => "follow channel events",
+            Method::FeeReport => "read the fee report",
+            Method::UpdateChannelPolicy => "change channel fees",
+            Method::ForwardingHistory => "read the forwarding history",
+            Method::GetNodeInfo => "read the channel policies",
+            Method::BakeMacaroon => "bake macaroons",
+            Method::CheckMacaroonPermissions => "check macaroon permissions",
+            Method::DeleteMacaroonId => "revoke macaroons",
         }
     }
 
@@ -145,6 +190,10 @@ impl Method {
                 | Method::ListInvoices
                 | Method::ExportAllChannelBackups
                 | Method::VerifyChanBackup
+                | Method::FeeReport
+                | Method::ForwardingHistory
+                | Method::GetNodeInfo
+                | Method::CheckMacaroonPermissions
         )
     }
 

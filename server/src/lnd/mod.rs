@@ -6,8 +6,11 @@ mod backups;
 mod channel_events;
 mod client;
 mod error;
+mod fees;
 mod grants;
+mod macaroons;
 mod method;
+mod permissions;
 mod router;
 mod tls;
 
@@ -21,8 +24,9 @@ pub use backups::BackupStream;
 pub use channel_events::ChannelEventStream;
 pub use client::{InvoiceStream, LndClient};
 pub use error::LndError;
-pub use grants::{macaroon_bytes, macaroon_grants, MacaroonReadError};
+pub use grants::{macaroon_bytes, macaroon_grants, macaroon_root_key_id, MacaroonReadError};
 pub use method::{Method, Permission};
+pub use permissions::{gateway_permission_pairs, GATEWAY_METHODS, GATEWAY_PERMISSIONS};
 pub use router::PaymentStream;
 pub use tls::install_crypto_provider;
 

@@ -5,6 +5,7 @@
 mod alerts;
 mod backups;
 mod channel_events;
+mod fees;
 mod resubscribe;
 mod status;
 
@@ -14,5 +15,9 @@ pub use backups::{
 };
 pub use channel_events::{
     check_inactive, is_force_close, record_update, spawn_channel_watcher, AlertPolicy, ChannelWatchError,
+};
+pub use fees::{
+    apply_fee_change, fee_report, forwards_summary, plan_fee_change, ChannelFee, FeeChange, FeeError, FeeReport,
+    ForwardsSummary, PlannedFee, MAX_BASE_FEE_MSAT, MAX_FEE_RATE_PPM,
 };
 pub use status::{channels, node_status};

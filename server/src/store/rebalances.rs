@@ -46,7 +46,35 @@ pub struct NewRebalance {
     pub finished_at: i64,
 }
 
+/// Rebalances finished in a period: how many, how many succeeded, the fees they paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct RebalanceSummary {
+    /// Rebalances attempted (finished, whatever the outcome).
+    pub attempts: u64,
+    /// Of which succeeded.
+    pub succeeded: u64,
+    /// Routing fees they paid, msat.
+    pub fees_paid_msat: u64,
+}
+
 impl Store {
+    /// Rebalances that finished at or after `since` (unix seconds): attempts, successes, fees.
+    pub async fn rebalance_summary_since(&self, since: i64) -> Result<RebalanceSummary, StoreError> {
+        let (attempts, succeeded, fees): (i64, i64, i64) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(fee_msat), 0) AS BIGINT) FROM rebalances WHERE finished_at >= $1",
+        )
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(RebalanceSummary {
+            attempts: to_u64(attempts, "rebalance count")?,
+            succeeded: to_u64(succeeded, "rebalance successes")?,
+            fees_paid_msat: to_u64(fees, "fee total")?,
+        })
+    }
+
     /// Records a finished rebalance; returns its id.
     pub async fn record_rebalance(&self, r: &NewRebalance) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(

@@ -13,6 +13,7 @@ mod backups;
 mod breaker_serve;
 mod channel_events;
 mod evidence;
+mod fees;
 mod invoices;
 mod liquidity;
 mod list_plans;
