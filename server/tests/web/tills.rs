@@ -130,6 +130,15 @@ async fn an_admin_adds_changes_and_removes_tills_and_sales_follow() -> TestResul
     Ok(())
 }
 
+/// A refused call: endpoint, form, HTTP status, and part of its English and Italian texts.
+type Case = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    u16,
+    &'static str,
+    &'static str,
+);
+
 #[tokio::test]
 async fn till_refusals_are_worded_and_change_nothing_and_cashiers_are_refused() -> TestResult {
     let web = Web::start(true).await?;
@@ -155,7 +164,7 @@ async fn till_refusals_are_worded_and_change_nothing_and_cashiers_are_refused() 
             ("auto_print", "false"),
         ]
     };
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16, &str, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "admin_till_add",
             add("", "", ""),
