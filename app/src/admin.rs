@@ -11,7 +11,7 @@ use crate::i18n::Lang;
 use crate::model::{
     DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView,
     NewFatturaForm, NodeAlertsView, NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView,
-    WebhookTestReport,
+    TillAdminView, WebhookTestReport,
 };
 
 /// Which page of a list a server function asks for (as typed: the gateway checks it).
@@ -143,6 +143,38 @@ pub trait AdminBackend: Send + Sync + 'static {
     fn end_staff_sessions(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>>;
     /// Lifts every sign-in lock on a staff member, like `openfatture user unlock`.
     fn unlock_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>>;
+    /// Every till, the default one first, with its printer and auto-print (issue 36).
+    fn tills_admin(&self) -> BackendFuture<'_, Vec<TillAdminView>>;
+    /// Adds a till like `openfatture pos till add` (`printer` and `vat_rate` '' for none / 22 %);
+    /// the page words refusals. Returns every till.
+    fn add_till(
+        &self,
+        actor: String,
+        name: String,
+        printer: String,
+        vat_rate: String,
+    ) -> BackendFuture<'_, Vec<TillAdminView>>;
+    /// Changes till `name` like `openfatture pos till set`: a new name ('' keeps it), printer
+    /// ('' removes it), default IVA rate and auto-print. Returns every till.
+    fn change_till(&self, actor: String, change: TillEdit) -> BackendFuture<'_, Vec<TillAdminView>>;
+    /// Removes till `name` like `openfatture pos till remove` (never the last one); its sales keep
+    /// its name. Returns every till.
+    fn remove_till(&self, actor: String, name: String) -> BackendFuture<'_, Vec<TillAdminView>>;
+}
+
+/// A till's new values as the Tills card sends them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TillEdit {
+    /// The till's name now.
+    pub name: String,
+    /// Its new name; '' keeps it.
+    pub new_name: String,
+    /// Its printer `HOST:PORT`; '' removes it.
+    pub printer: String,
+    /// Its default IVA rate (`22`, `0:N2`).
+    pub vat_rate: String,
+    /// Whether it prints each paid sale's receipt by itself.
+    pub auto_print: bool,
 }
 
 /// Cloneable handle to the gateway's [`AdminBackend`], provided through Leptos context.

@@ -106,6 +106,21 @@ pub struct TillView {
     pub is_default: bool,
 }
 
+/// A till as the back office's Tills card lists it (admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillAdminView {
+    /// Its name (`Cassa 1`).
+    pub name: String,
+    /// Its default IVA rate (`22`, `0:N2`).
+    pub vat_rate: String,
+    /// `HOST:PORT` of its ESC/POS receipt printer; empty when it has none.
+    pub printer_address: String,
+    /// Whether it prints each paid sale's receipt by itself (only with a printer).
+    pub auto_print: bool,
+    /// Whether it is the default till (sales from a POS that chose none go there).
+    pub is_default: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,5 +14,6 @@ pub mod refund;
 pub mod setting_labels;
 pub mod settings;
 pub mod staff;
+pub mod tills;
 pub mod webhooks;
 pub mod welcome;

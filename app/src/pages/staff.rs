@@ -265,6 +265,7 @@ pub fn StaffPage() -> impl IntoView {
             </Transition>
         </section>
         <AddForm message version />
+        <crate::pages::tills::TillsCard />
     }
 }
 

@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
-use app::admin::{AdminBackend, AdminHandle, ListRequest};
+use app::admin::{AdminBackend, AdminHandle, ListRequest, TillEdit};
 use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
     ChannelLiquidityView, DeliveryView, DueStepView, EndpointView, FatturaDueView, FatturaView, InstallmentView,
     LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView,
-    RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, WebhookTestReport, LIST_PAGE_ROWS,
+    RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, TillAdminView, WebhookTestReport,
+    LIST_PAGE_ROWS,
 };
 use app::{AppError, Refusal};
 use rust_decimal::Decimal;
@@ -907,6 +908,28 @@ impl AdminBackend for GatewayAdmin {
 
     fn unlock_staff(&self, actor: String, lang: Lang, username: String) -> BackendFuture<'_, Vec<StaffView>> {
         Box::pin(async move { super::staff::unlock(&self.store, &actor, lang, &username).await })
+    }
+
+    fn tills_admin(&self) -> BackendFuture<'_, Vec<TillAdminView>> {
+        Box::pin(async move { super::tills::list(&self.store).await })
+    }
+
+    fn add_till(
+        &self,
+        actor: String,
+        name: String,
+        printer: String,
+        vat_rate: String,
+    ) -> BackendFuture<'_, Vec<TillAdminView>> {
+        Box::pin(async move { super::tills::add(&self.store, &actor, &name, &printer, &vat_rate).await })
+    }
+
+    fn change_till(&self, actor: String, change: TillEdit) -> BackendFuture<'_, Vec<TillAdminView>> {
+        Box::pin(async move { super::tills::change(&self.store, &actor, &change).await })
+    }
+
+    fn remove_till(&self, actor: String, name: String) -> BackendFuture<'_, Vec<TillAdminView>> {
+        Box::pin(async move { super::tills::remove(&self.store, &actor, &name).await })
     }
 }
 

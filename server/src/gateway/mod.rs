@@ -28,6 +28,7 @@ mod routes;
 mod site;
 mod staff;
 mod state;
+mod tills;
 mod web_error;
 
 use std::net::SocketAddr;

@@ -255,6 +255,23 @@ impl From<crate::counter::CounterError> for AppError {
             CounterError::Store(e) => e.into(),
             CounterError::UnknownSale(id) => AppError::NotFound(Refusal::new("error.sale.not_found", &[("id", &id)])),
             CounterError::NotPaid(id) => AppError::Invalid(Refusal::new("error.receipt.not_paid", &[("id", &id)])),
+            // The Tills card's refusals (issue 36), the CLI's rules in the page's words.
+            CounterError::BadTillName(name) => {
+                AppError::Invalid(Refusal::new("error.till.bad_name", &[("name", &name)]))
+            }
+            CounterError::UnknownTill(name) => {
+                AppError::NotFound(Refusal::new("error.till.unknown", &[("name", &name)]))
+            }
+            CounterError::TillNameTaken(name) => {
+                AppError::Invalid(Refusal::new("error.till.name_taken", &[("name", &name)]))
+            }
+            CounterError::LastTill(name) => AppError::Invalid(Refusal::new("error.till.last", &[("name", &name)])),
+            CounterError::BadVatRate(rate) => {
+                AppError::Invalid(Refusal::new("error.till.bad_vat_rate", &[("rate", &rate)]))
+            }
+            CounterError::BadPrinter(address) => {
+                AppError::Invalid(Refusal::new("error.till.bad_printer", &[("address", &address)]))
+            }
             CounterError::NoPrinter(till) => {
                 AppError::Invalid(Refusal::new("error.receipt.no_printer", &[("till", &till)]))
             }

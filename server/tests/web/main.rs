@@ -20,6 +20,7 @@ mod refusal_language;
 mod secrets;
 mod site_files;
 mod staff;
+mod tills;
 mod web;
 mod web_admin;
 mod web_tls;
