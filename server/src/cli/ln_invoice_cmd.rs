@@ -54,8 +54,8 @@ pub enum LnInvoiceCommand {
         /// Lightning invoice id.
         id: String,
     },
-    /// The client's payment link of a Lightning invoice (of its fattura, when it has one): a new
-    /// link when none is live; a live one cannot be shown again (only its hash is kept).
+    /// The client's payment link of a Lightning invoice (of its fattura, when it has one): the live
+    /// link again, or a new link when none is live.
     Link {
         /// Lightning invoice id.
         id: String,

@@ -319,6 +319,18 @@ impl LinkService {
             .and_then(|link| self.key.reshow(&link)))
     }
 
+    /// The live link of Lightning invoice `id` (of its fattura, if it has one) derived again;
+    /// `None` when none is live, it cannot be shown again, or the invoice is a POS sale.
+    pub async fn live_token(&self, id: &str) -> Result<Option<SecretString>, LinkError> {
+        let Some(invoice) = self.store.ln_invoice(id).await? else {
+            return Err(LinkError::UnknownLnInvoice(id.to_string()));
+        };
+        if invoice.origin == InvoiceOrigin::Pos {
+            return Ok(None);
+        }
+        Ok(self.reshown(&target_of(&invoice)).await?)
+    }
+
     /// The link to put on a courtesy copy or an email of `target`: the live one derived again, or
     /// else a new one. Store it with `ensure_payment_link` (nothing changes when it is the live
     /// one; a live link that cannot be shown again is replaced).

@@ -310,6 +310,9 @@ async fn the_courtesy_pdf_is_admin_only_carries_the_numero_and_the_same_live_lin
     let again = web.http.get(web.url(&path)).header("cookie", &admin).send().await?;
     assert_eq!(again.status().as_u16(), 200);
     assert_eq!(common::pdf::qr_of(&again.bytes().await?), first_link);
+    // The invoice's detail shows the live link too.
+    let detail = web.ok(&admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
+    assert_eq!(detail["payment_url"], first_link.as_str(), "{detail}");
 
     // An unknown invoice: 404 with words.
     let missing = web
