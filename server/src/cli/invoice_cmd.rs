@@ -174,13 +174,75 @@ async fn show(out: &Output, store: &Store, numero: &str, anno: Option<i32>) -> R
     if found.is_empty() {
         return Err(crate::invoices::InvoiceError::UnknownNumero(numero.to_string()).into());
     }
-    if out.json {
-        return out.print_json(&found);
+    let mut shown = Vec::with_capacity(found.len());
+    for f in found {
+        let breakdown = store.fattura_breakdown(f.id).await?;
+        shown.push((f, breakdown));
     }
-    for f in &found {
+    if out.json {
+        let mut items = Vec::with_capacity(shown.len());
+        for (f, breakdown) in &shown {
+            let mut item = serde_json::to_value(f)?;
+            if let Some(map) = item.as_object_mut() {
+                let lines = serde_json::to_value(&breakdown.lines)?;
+                let summary = serde_json::to_value(&breakdown.vat_summary)?;
+                map.insert("lines".into(), lines);
+                map.insert("vat_summary".into(), summary);
+            }
+            items.push(item);
+        }
+        return out.print_json(&items);
+    }
+    for (f, breakdown) in &shown {
         print_fattura(f);
+        print_breakdown(breakdown);
     }
     Ok(())
+}
+
+/// The fattura's lines (`DettaglioLinee`) and IVA summary (`DatiRiepilogo`), when known (not for
+/// invoices added by hand or imported before lines were kept).
+fn print_breakdown(breakdown: &crate::store::FatturaBreakdown) {
+    if breakdown.lines.is_empty() && breakdown.vat_summary.is_empty() {
+        println!("🧾 Lines: not known (added by hand, or imported before lines were kept)");
+        return;
+    }
+    if !breakdown.lines.is_empty() {
+        println!("🧾 Lines:");
+        for line in &breakdown.lines {
+            let quantity = match (&line.quantity, &line.unit) {
+                (Some(q), Some(u)) => format!("{q} {u} × "),
+                (Some(q), None) => format!("{q} × "),
+                _ => String::new(),
+            };
+            let vat = match &line.natura {
+                Some(natura) => format!("IVA {}% {natura}", line.vat_percent),
+                None => format!("IVA {}%", line.vat_percent),
+            };
+            println!(
+                "   {:>3}  {}  {quantity}{} EUR = {} EUR  ({vat})",
+                line.number, line.description, line.unit_price_eur, line.total_eur
+            );
+        }
+    }
+    if !breakdown.vat_summary.is_empty() {
+        println!("🧮 IVA summary:");
+        for row in &breakdown.vat_summary {
+            let rate = match &row.natura {
+                Some(natura) => format!("{}% {natura}", row.vat_percent),
+                None => format!("{}%", row.vat_percent),
+            };
+            println!(
+                "   {rate:>8}  taxable {} EUR, IVA {} EUR{}",
+                row.taxable_eur,
+                row.vat_eur,
+                row.esigibilita
+                    .as_deref()
+                    .map(|e| format!(", esigibilità {e}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
 }
 
 fn print_fattura(f: &Fattura) {

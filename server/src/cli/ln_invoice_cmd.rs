@@ -54,8 +54,8 @@ pub enum LnInvoiceCommand {
         /// Lightning invoice id.
         id: String,
     },
-    /// The client's payment link of a Lightning invoice (of its fattura, when it has one): a new
-    /// link when none is live; a live one cannot be shown again (only its hash is kept).
+    /// The client's payment link of a Lightning invoice (of its fattura, when it has one): the live
+    /// link again, or a new link when none is live.
     Link {
         /// Lightning invoice id.
         id: String,
@@ -176,7 +176,7 @@ pub(super) async fn run_invoice(
             command => {
                 let base_url = services.settings().public_base_url.as_deref();
                 let lnd = services.lnd()?;
-                let service = services.invoices(store.clone(), lnd, services.rates()?);
+                let service = services.invoices(store.clone(), lnd, services.rates()?)?;
                 match command {
                     LnInvoiceCommand::Create(args) => {
                         let args = next_installment(&store, args).await?;
@@ -481,6 +481,7 @@ async fn link(
     };
     let (state, url) = match &outcome {
         LinkOutcome::Issued(token) => ("issued", Some(payment_url(base_url, token))),
+        LinkOutcome::Live(token) => ("live", Some(payment_url(base_url, token))),
         LinkOutcome::LiveHidden => ("live", None),
         LinkOutcome::Revoked => ("revoked", None),
         LinkOutcome::NoneLive => ("none", None),
@@ -493,10 +494,16 @@ async fn link(
             if let Some(url) = &url {
                 print_link(base_url, url);
             }
-            println!("   Only a hash of this link is stored: it cannot be shown again; `--new` makes another (the old one then stops working).");
+            println!("   A new link: the same one is shown again (and printed on every courtesy PDF) until `--new` replaces it or `--revoke` ends it.");
+        }
+        LinkOutcome::Live(_) => {
+            if let Some(url) = &url {
+                print_link(base_url, url);
+            }
+            println!("   The live link (the same on every courtesy PDF): `--new` replaces it (the old one then stops working), `--revoke` ends it.");
         }
         LinkOutcome::LiveHidden => println!(
-            "🌐 {id} has a live payment link, but only its hash is stored, so it cannot be shown again: `openfatture lightning invoice link {id} --new` makes a new one (the old one then stops working)."
+            "🌐 {id} has a live payment link made before links could be shown again: `openfatture lightning invoice link {id} --new` makes a new one (the old one then stops working); sharing the invoice does so too."
         ),
         LinkOutcome::Revoked => println!("🚫 Payment link of {id} revoked: it now answers 404."),
         LinkOutcome::NoneLive => println!("ℹ️  {id} has no live payment link: nothing to revoke."),

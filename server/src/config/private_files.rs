@@ -173,3 +173,80 @@ mod tests {
         Ok(())
     }
 }
+
+/// Bytes of a key file made by [`read_or_create_key`].
+pub const KEY_FILE_BYTES: usize = 32;
+
+/// The 32-byte key in the file at `path`, made from the operating system's random source (mode
+/// 0600, written whole before it appears under its name, so a second process starting at the same
+/// moment reads the same key) when the file does not exist. A file of another length is refused.
+pub fn read_or_create_key(path: &Path) -> io::Result<secrecy::SecretBox<[u8; KEY_FILE_BYTES]>> {
+    use std::io::Write as _;
+    if !path.exists() {
+        let mut bytes = [0u8; KEY_FILE_BYTES];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(PRIVATE_FILE_MODE);
+        }
+        let written = options.open(&tmp).and_then(|mut file| {
+            set_exact(&tmp, PRIVATE_FILE_MODE)?;
+            file.write_all(&bytes)?;
+            file.sync_all()
+        });
+        bytes.iter_mut().for_each(|b| *b = 0);
+        // Whoever links first wins; the other reads the winner's key below.
+        let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    tighten_file(path)?;
+    let content = std::fs::read(path)?;
+    let key: [u8; KEY_FILE_BYTES] = content.as_slice().try_into().map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} holds {} bytes, not a {KEY_FILE_BYTES}-byte key: move it away and a new key is made at the next start",
+                path.display(),
+                content.len()
+            ),
+        )
+    })?;
+    Ok(secrecy::SecretBox::new(Box::new(key)))
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn a_key_file_is_made_once_owner_only_and_read_back_alike() {
+        let dir = std::env::temp_dir().join(format!("of-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("payment_link.key");
+        let _ = std::fs::remove_file(&path);
+        let first = read_or_create_key(&path).unwrap();
+        let again = read_or_create_key(&path).unwrap();
+        assert_eq!(first.expose_secret(), again.expose_secret());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        std::fs::write(&path, b"short").unwrap();
+        let refused = read_or_create_key(&path).err().unwrap();
+        assert!(refused.to_string().contains("not a 32-byte key"), "{refused}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

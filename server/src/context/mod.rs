@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::auth::AuthService;
 use crate::config::{Home, Settings};
-use crate::invoices::InvoiceService;
+use crate::invoices::{InvoiceService, LinkKey, LINK_KEY_FILE};
 use crate::liquidity::LiquidityManager;
 use crate::lnd::{LndClient, LndError};
 use crate::rates::{RateHandle, RateService, RatesConfigError};
@@ -29,6 +29,14 @@ pub enum ContextError {
     /// The rate settings do not fit together.
     #[error(transparent)]
     Rates(#[from] RatesConfigError),
+    /// The payment-link key file could not be read or made.
+    #[error("payment-link key {path}: {source}")]
+    LinkKey {
+        /// The key file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
 }
 
 /// Builds each service from the settings of one home; every piece is built on demand, so a
@@ -76,9 +84,18 @@ impl<'a> Services<'a> {
     }
 
     /// The invoice service over `store`, the node behind `lnd` and `rates`, with the configured
-    /// invoice policy.
-    pub fn invoices(&self, store: Store, lnd: LndClient, rates: Arc<RateService>) -> InvoiceService {
-        InvoiceService::new(store, lnd, rates, self.settings.invoice_policy())
+    /// invoice policy and the home's payment-link key (made at first use).
+    pub fn invoices(
+        &self,
+        store: Store,
+        lnd: LndClient,
+        rates: Arc<RateService>,
+    ) -> Result<InvoiceService, ContextError> {
+        let key = LinkKey::load_or_create(&self.home.data_dir).map_err(|source| ContextError::LinkKey {
+            path: self.home.data_dir.join(LINK_KEY_FILE),
+            source,
+        })?;
+        Ok(InvoiceService::new(store, lnd, rates, self.settings.invoice_policy()).with_link_key(key))
     }
 
     /// Staff accounts and sessions; `secure_cookies` marks the session cookie Secure (HTTPS).

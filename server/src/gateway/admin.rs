@@ -292,6 +292,13 @@ impl GatewayAdmin {
         let payment_request = invoice.payment_request.clone().unwrap_or_default();
         let record = self.invoices.rate_record(&invoice.id).await?;
         let settle_rate = record.settle_rate.as_ref();
+        let payment_url = match self.links.live_token(&invoice.id).await? {
+            Some(token) => {
+                let base_url = self.current_settings().await.public_base_url.clone();
+                crate::invoices::payment_url(base_url.as_deref(), &token)
+            }
+            None => String::new(),
+        };
         Ok(LnInvoiceInfo {
             rate_evidence: record
                 .rate_evidence
@@ -316,7 +323,7 @@ impl GatewayAdmin {
             reused,
             warnings: notices.iter().map(super::notice_words::notice_refusal).collect(),
             link_state: self.links.link_state(&invoice.id).await?.as_str().to_string(),
-            payment_url: String::new(),
+            payment_url,
             client_email: fattura
                 .as_ref()
                 .and_then(|f| f.client_email.clone())

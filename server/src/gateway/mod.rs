@@ -253,6 +253,7 @@ pub async fn start(
     });
     let invoice_service = services
         .invoices(store.clone(), node.client().clone(), rates)
+        .map_err(|e| GatewayError::Config(e.to_string()))?
         .with_inbound_cache(std::time::Duration::from_secs(crate::liquidity::INBOUND_CACHE_SECS))
         .record_open_soon();
     // One tracker turns node updates into events and webhooks while the gateway runs.

@@ -24,8 +24,8 @@ mod share;
 pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
 pub use import::{import_named, refused, DocumentResult, FileResult, ImportNote, ImportOptions};
 pub use links::{
-    is_token_shaped, new_token, payment_url, token_hash, LinkError, LinkOutcome, LinkService, PayTarget, PAY_PATH,
-    TOKEN_BYTES, TOKEN_CHARS,
+    is_token_shaped, new_token, payment_url, token_hash, DerivedLink, LinkError, LinkKey, LinkOutcome, LinkService,
+    PayTarget, LINK_KEY_FILE, PAY_PATH, TOKEN_BYTES, TOKEN_CHARS,
 };
 pub use manual::{add_manual, ManualError, ManualFattura};
 pub use notices::{inbound_notice, quote_notices, OwnerNotice};
@@ -263,6 +263,8 @@ pub struct InvoiceService {
     inbound_cache: Option<Arc<InboundCache>>,
     /// Queue the OPEN record of a new invoice instead of waiting for it (the gateway's).
     open_soon: bool,
+    /// The key payment-link tokens are derived from.
+    link_key: LinkKey,
 }
 
 /// What an [`InvoiceService`] and its clones use now, swappable while they run.
@@ -308,7 +310,20 @@ impl InvoiceService {
             live: Arc::new(std::sync::RwLock::new(LiveParts { policy })),
             inbound_cache: None,
             open_soon: false,
+            link_key: LinkKey::ephemeral(),
         }
+    }
+
+    /// Derives payment-link tokens from `key` (the gateway's `payment_link.key`) instead of a key
+    /// made for this service alone, so its links can be shown again by every process of the home.
+    pub fn with_link_key(mut self, key: LinkKey) -> Self {
+        self.link_key = key;
+        self
+    }
+
+    /// The key payment-link tokens are derived from.
+    pub fn link_key(&self) -> &LinkKey {
+        &self.link_key
     }
 
     /// Answers a create as soon as the PENDING record is on disk and the node has made the
@@ -454,7 +469,7 @@ impl InvoiceService {
         if let Some(f) = &fattura {
             match self.reusable(f, amount_eur, req.force_new).await? {
                 Reuse::Existing(invoice) => {
-                    let payment_token = links::issue_if_none(&self.store, &invoice).await?;
+                    let payment_token = links::issue_if_none(&self.store, &self.link_key, &invoice).await?;
                     return Ok(Created {
                         invoice: *invoice,
                         reused: true,
@@ -533,7 +548,7 @@ impl InvoiceService {
         let invoice = self.record_added(pending?, added, self.open_soon).await?;
         warnings.extend(quote_warnings(&quote));
         notices.extend(quote_notices(&quote));
-        let payment_token = links::issue_if_none(&self.store, &invoice).await?;
+        let payment_token = links::issue_if_none(&self.store, &self.link_key, &invoice).await?;
         Ok(Created {
             invoice,
             reused: false,

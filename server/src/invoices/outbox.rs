@@ -7,7 +7,7 @@
 
 use rust_decimal::Decimal;
 
-use super::links::{new_token, payment_url, target_of, LinkError, LinkService};
+use super::links::{payment_url, target_of, LinkError, LinkService};
 use super::share::{copy_of, fattura_of, share_email};
 use crate::mail::{check_address, MailError, Mailer};
 use crate::render::{courtesy_pdf, Party};
@@ -33,8 +33,9 @@ pub struct QueuedMail {
 }
 
 impl LinkService {
-    /// Makes a new payment link of Lightning invoice `id` under `public_base_url` (the one before
-    /// stops working) and queues its email to `to`, in one transaction. A bad address, an unknown
+    /// Queues an email to `to` with the live payment link of Lightning invoice `id` under
+    /// `public_base_url` (a new one, stored in the same transaction, when none is live or the live
+    /// one cannot be shown again). A bad address, an unknown
     /// invoice, a POS sale or nothing left to pay are refused and change nothing.
     pub async fn queue_email(&self, id: &str, public_base_url: &str, to: &str) -> Result<QueuedMail, LinkError> {
         check_address(to)?;
@@ -43,8 +44,9 @@ impl LinkService {
             Some(fid) => self.store().fattura(fid).await?,
             None => None,
         };
-        let (token, hash) = new_token();
-        let url = payment_url(Some(public_base_url), &token);
+        let target = target_of(&invoice);
+        let link = self.current_or_new(&target).await?;
+        let url = payment_url(Some(public_base_url), &link.token);
         let copy = copy_of(
             &invoice,
             fattura.as_ref(),
@@ -57,7 +59,7 @@ impl LinkService {
         }
         let mail_id = self
             .store()
-            .queue_link_mail(&target_of(&invoice), &hash, &invoice.id, to.trim(), &url, now_secs())
+            .queue_link_mail(&target, link.stored(), &invoice.id, to.trim(), &url, now_secs())
             .await?;
         Ok(QueuedMail {
             mail_id,

@@ -1,11 +1,13 @@
 //! Sharing an invoice with the client: the courtesy copy (copia di cortesia) PDF of the fattura,
-//! whose QR code and link open the payment page. Only a hash of a link is stored, so each copy
-//! carries a new link of the invoice (or of its fattura) and the one made before stops working.
+//! whose QR code and link open the payment page. Every copy carries the live link of the invoice
+//! (or of its fattura), derived again from the link key (see `links`), so an earlier copy's QR
+//! keeps working; a new link is made only when none is live or the live one cannot be derived
+//! again (made before tokens were derived: it is then replaced once).
 //! Emailing it goes through the mail outbox (`outbox`).
 
 use rust_decimal::Decimal;
 
-use super::links::{payment_url, target_of, LinkError, LinkOutcome, LinkService};
+use super::links::{payment_url, target_of, LinkError, LinkService};
 use crate::mail::OutgoingMail;
 use crate::render::{courtesy_pdf, CourtesyCopy, Line, Party, VatSummary};
 use crate::store::{Fattura, FatturaBreakdown, LnInvoice, StoreError};
@@ -13,7 +15,7 @@ use crate::store::{Fattura, FatturaBreakdown, LnInvoice, StoreError};
 /// Where the payment link of a Lightning invoice (or of its fattura) stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkState {
-    /// A link is live (only its hash is stored: it cannot be shown again).
+    /// A link is live.
     Live,
     /// Every link made was revoked.
     Revoked,
@@ -189,15 +191,18 @@ impl LinkService {
         })
     }
 
-    /// The courtesy copy of Lightning invoice `id` with a new payment link under
-    /// `public_base_url` (an earlier link of the same invoice or fattura stops working).
+    /// The courtesy copy of Lightning invoice `id` with its live payment link under
+    /// `public_base_url` (the same on every copy), or a new one when none is live or the live one
+    /// cannot be shown again (it is then replaced).
     pub async fn courtesy_copy(&self, id: &str, seller: Party, public_base_url: &str) -> Result<SharedCopy, LinkError> {
         let invoice = self.linkable(id).await?;
         let (fattura, breakdown) = fattura_of(self.store(), &invoice).await?;
-        let LinkOutcome::Issued(token) = self.link(id, true).await? else {
-            return Err(LinkError::NothingDue);
-        };
-        let url = payment_url(Some(public_base_url), &token);
+        let target = target_of(&invoice);
+        let link = self.current_or_new(&target).await?;
+        self.store()
+            .ensure_payment_link(&target, link.stored(), crate::time::now_secs())
+            .await?;
+        let url = payment_url(Some(public_base_url), &link.token);
         let copy = copy_of(&invoice, fattura.as_ref(), &breakdown, seller, url.clone());
         Ok(SharedCopy {
             pdf: courtesy_pdf(&copy)?,

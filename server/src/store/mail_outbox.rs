@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::events::record;
-use super::links::{replace_link_in, LinkTarget};
+use super::links::{ensure_link_in, LinkTarget, NewLink};
 use super::{Store, StoreError};
 use app::model::EventKind;
 
@@ -119,13 +119,14 @@ pub struct MailFailure<'a> {
 }
 
 impl Store {
-    /// Makes `token_hash` the live link of `target` (revoking the one before) and queues the email
+    /// Makes `link` the live link of `target` (revoking the one before, unless `link` is live
+    /// already) and queues the email
     /// to `to_address` that carries it (`payment_url`), due at once, in one transaction: the
     /// mail's number.
     pub async fn queue_link_mail(
         &self,
         target: &LinkTarget,
-        token_hash: &str,
+        link: NewLink<'_>,
         ln_invoice_id: &str,
         to_address: &str,
         payment_url: &str,
@@ -136,7 +137,7 @@ impl Store {
             LinkTarget::LnInvoice(_) => None,
         };
         let mut tx = self.begin_write().await?;
-        replace_link_in(tx.tx(), target, token_hash, now).await?;
+        ensure_link_in(tx.tx(), target, link, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO mail_outbox (ln_invoice_id, fattura_id, to_address, payment_url, state, attempts, \
              next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5) RETURNING id",

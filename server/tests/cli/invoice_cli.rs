@@ -91,6 +91,42 @@ fn import_create_pay_settle_and_export() {
         shown.contains("Bollo 2.00 EUR (DatiBollo/ImportoBollo): paid by the seller, information only, not added"),
         "{shown}"
     );
+    // The lines (DettaglioLinee) and the IVA summary (DatiRiepilogo), in text and JSON.
+    assert!(shown.contains("🧾 Lines:"), "{shown}");
+    let line = shown
+        .lines()
+        .find(|l| l.contains("Colloqui psicologici individuali"))
+        .unwrap_or_else(|| panic!("no line in {shown}"));
+    assert!(line.contains("ore ×") && line.contains("N4"), "{line}");
+    assert!(shown.contains("🧮 IVA summary:"), "{shown}");
+    let summary = shown
+        .lines()
+        .skip_while(|l| !l.contains("IVA summary"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        summary.contains("N4") && summary.contains("taxable 1000.00 EUR, IVA 0.00 EUR"),
+        "{summary}"
+    );
+    let json = ok(openfatture(&home, None).args(["--json", "invoice", "show", "12/2024"]));
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let number = |v: &serde_json::Value| -> rust_decimal::Decimal {
+        v.as_str()
+            .unwrap_or_else(|| panic!("EUR as a string: {v}"))
+            .parse()
+            .expect("decimal")
+    };
+    let lines = json[0]["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 1, "{json}");
+    assert_eq!(lines[0]["description"], "Colloqui psicologici individuali");
+    assert_eq!(lines[0]["natura"], "N4");
+    assert_eq!(number(&lines[0]["unit_price_eur"]), rust_decimal::Decimal::from(100));
+    assert_eq!(number(&lines[0]["total_eur"]), rust_decimal::Decimal::from(1000));
+    let vat = json[0]["vat_summary"].as_array().expect("vat_summary");
+    assert_eq!(vat.len(), 1, "{json}");
+    assert_eq!(vat[0]["natura"], "N4");
+    assert_eq!(vat[0]["taxable_eur"], "1000.00");
+    assert_eq!(number(&vat[0]["vat_eur"]), rust_decimal::Decimal::ZERO);
     let credited = ok(openfatture(&home, None).args(["invoice", "show", "2024/002"]));
     assert!(
         credited.contains("💶 Due 549.00 EUR") && credited.contains("Credit note 2024/NC1/2024: −61.00 EUR"),

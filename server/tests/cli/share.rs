@@ -1,6 +1,6 @@
 //! `openfatture lightning invoice share ID --pdf FILE` (issue 35 §2): the courtesy copy of an
 //! imported fattura, read back with an independent PDF reader; its QR decodes to the payment link
-//! printed, which is a new link of the fattura.
+//! printed, which is the live link of the fattura (the same on every copy until replaced).
 
 use crate::common;
 
@@ -54,7 +54,7 @@ fn read_pdf(path: &Path) -> (String, String) {
 }
 
 #[test]
-fn the_courtesy_copy_of_an_imported_fattura_carries_a_new_payment_link() {
+fn the_courtesy_copy_of_an_imported_fattura_carries_its_live_payment_link_every_time() {
     let Shop { rt, dir, home, node } = shop();
 
     ok(openfatture(&home, &node)
@@ -99,13 +99,54 @@ fn the_courtesy_copy_of_an_imported_fattura_carries_a_new_payment_link() {
         assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
     }
 
-    // A second copy carries another link (only hashes are stored): the first stops working.
+    // A second copy in a row carries the same link (derived again from the link key), and
+    // `link` shows it again.
     let again = ok(openfatture(&home, &node)
         .env("PUBLIC_BASE_URL", BASE)
         .args(["--json", "lightning", "invoice", "share", "17/2025-LN", "--pdf"])
         .arg(&pdf));
     let second: serde_json::Value = serde_json::from_str(&again).expect("json");
-    assert_ne!(second["payment_url"], shared["payment_url"]);
+    assert_eq!(second["payment_url"], shared["payment_url"]);
+    assert_eq!(read_pdf(&pdf).1, url);
+    let shown = ok(openfatture(&home, &node).env("PUBLIC_BASE_URL", BASE).args([
+        "--json",
+        "lightning",
+        "invoice",
+        "link",
+        "17/2025-LN",
+    ]));
+    let shown: serde_json::Value = serde_json::from_str(&shown).expect("json");
+    assert_eq!(
+        (shown["link"].as_str(), shown["payment_url"].as_str()),
+        (Some("live"), Some(url.as_str()))
+    );
+    // The key is a private file of the data directory.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = home.join("payment_link.key");
+        let meta = std::fs::metadata(&key).expect("the link key exists");
+        assert_eq!((meta.len(), meta.permissions().mode() & 0o777), (32, 0o600));
+    }
+
+    // `--new` replaces it: the next copy carries the new link, not the old one.
+    let replaced = ok(openfatture(&home, &node).env("PUBLIC_BASE_URL", BASE).args([
+        "--json",
+        "lightning",
+        "invoice",
+        "link",
+        "17/2025-LN",
+        "--new",
+    ]));
+    let replaced: serde_json::Value = serde_json::from_str(&replaced).expect("json");
+    let new_url = replaced["payment_url"].as_str().expect("new url").to_string();
+    assert_eq!(replaced["link"], "issued");
+    assert_ne!(new_url, url);
+    ok(openfatture(&home, &node)
+        .env("PUBLIC_BASE_URL", BASE)
+        .args(["lightning", "invoice", "share", "17/2025-LN", "--pdf"])
+        .arg(&pdf));
+    assert_eq!(read_pdf(&pdf).1, new_url);
     rt.block_on(node.shutdown());
 }
 

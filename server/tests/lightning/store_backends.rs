@@ -581,21 +581,33 @@ async fn payment_links(store: Store) -> Result<Vec<String>, Box<dyn std::error::
     let own = LinkTarget::LnInvoice(standalone.id.clone());
     seen.push(format!(
         "first {}",
-        store.add_payment_link_if_none(&debt, "h1", 10).await?
+        store.add_payment_link_if_none(&debt, nl("h1"), 10).await?
     ));
     seen.push(format!(
         "second {}",
-        store.add_payment_link_if_none(&debt, "h2", 11).await?
+        store.add_payment_link_if_none(&debt, nl("h2"), 11).await?
     ));
-    seen.push(format!("own {}", store.add_payment_link_if_none(&own, "h4", 12).await?));
+    seen.push(format!(
+        "own {}",
+        store.add_payment_link_if_none(&own, nl("h4"), 12).await?
+    ));
     let live = store.live_payment_link(&debt).await?.ok_or("live")?;
     seen.push(format!("live {} {:?}", live.token_hash, live.target == debt));
-    store.replace_payment_link(&debt, "h3", 13).await?;
+    store.replace_payment_link(&debt, nl("h3"), 13).await?;
     let old = store.payment_link_by_hash("h1").await?.ok_or("old")?;
     seen.push(format!("replaced old revoked at {:?}", old.revoked_at));
     seen.push(format!(
         "live now {:?}",
         store.live_payment_link(&debt).await?.map(|l| l.token_hash)
+    ));
+    // Making the live link live again changes nothing; its nonce is kept with it.
+    seen.push(format!(
+        "ensure live {} {:?}",
+        store.ensure_payment_link(&debt, nl("h3"), 14).await?,
+        store
+            .live_payment_link(&debt)
+            .await?
+            .map(|l| (l.token_hash, l.token_nonce))
     ));
     // The schema itself refuses a second live link for one fattura.
     let second_live = sqlx::query(
@@ -629,6 +641,7 @@ async fn payment_links_behave_alike_on_sqlite_and_postgres() -> TestResult {
             "live h1 true",
             "replaced old revoked at Some(13)",
             "live now Some(\"h3\")",
+            "ensure live false Some((\"h3\", Some(\"00\")))",
             "second live refused true",
             "revoke true",
             "revoke again false",
@@ -921,10 +934,10 @@ async fn mail_outbox(store: Store) -> Result<Vec<String>, Box<dyn std::error::Er
         .await?;
     let own = LinkTarget::LnInvoice(invoice.id.clone());
     let first = store
-        .queue_link_mail(&own, "m1", &invoice.id, "a@example.it", "https://x/pay/1", 100)
+        .queue_link_mail(&own, nl("m1"), &invoice.id, "a@example.it", "https://x/pay/1", 100)
         .await?;
     let second = store
-        .queue_link_mail(&own, "m2", &invoice.id, "b@example.it", "https://x/pay/2", 100)
+        .queue_link_mail(&own, nl("m2"), &invoice.id, "b@example.it", "https://x/pay/2", 100)
         .await?;
     seen.push(format!(
         "live {:?}, first revoked {:?}",
@@ -1302,4 +1315,12 @@ async fn channel_events_behave_alike_on_sqlite_and_postgres() -> TestResult {
     let postgres = channel_events(Store::connect(&pg.url()).await?).await?;
     assert_eq!(postgres, sqlite);
     Ok(())
+}
+
+/// A link to store with hash `hash` (and a nonce named after it).
+fn nl(hash: &'static str) -> openfatture::store::NewLink<'static> {
+    openfatture::store::NewLink {
+        token_hash: hash,
+        token_nonce: "00",
+    }
 }

@@ -267,7 +267,7 @@ async fn open_link(web: &Web, url: &str) -> common::Res<u16> {
 }
 
 #[tokio::test]
-async fn the_courtesy_pdf_is_admin_only_carries_the_numero_and_a_new_link() -> TestResult {
+async fn the_courtesy_pdf_is_admin_only_carries_the_numero_and_the_same_live_link_every_time() -> TestResult {
     let web = start_sharing(1).await?;
     let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
     let created = invoice_for_f1(&web, &admin).await?;
@@ -303,9 +303,16 @@ async fn the_courtesy_pdf_is_admin_only_carries_the_numero_and_a_new_link() -> T
     assert!(common::pdf::text_of(&pdf).contains("F-1"));
     let qr_link = common::pdf::qr_of(&pdf);
     assert!(qr_link.starts_with(&format!("{BASE}/pay/")), "{qr_link}");
-    // The PDF's link works; the one before it does not any more.
+    // The PDF carries the live link, derived again: the same link, and it opens the page.
+    assert_eq!(qr_link, first_link);
     assert_eq!(open_link(&web, &qr_link).await?, 200);
-    assert_eq!(open_link(&web, &first_link).await?, 404);
+    // A second PDF in a row: the same link again (an earlier printout's QR keeps working).
+    let again = web.http.get(web.url(&path)).header("cookie", &admin).send().await?;
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(common::pdf::qr_of(&again.bytes().await?), first_link);
+    // The invoice's detail shows the live link too.
+    let detail = web.ok(&admin, "admin_ln_invoice", &[("invoice_id", &id)]).await?;
+    assert_eq!(detail["payment_url"], first_link.as_str(), "{detail}");
 
     // An unknown invoice: 404 with words.
     let missing = web
@@ -316,12 +323,15 @@ async fn the_courtesy_pdf_is_admin_only_carries_the_numero_and_a_new_link() -> T
         .await?;
     assert_eq!(missing.status().as_u16(), 404);
 
-    // "New link": another link; the PDF's stops working.
+    // "New link": another link; the PDF's stops working and the next PDF carries the new one.
     let fresh = web.ok(&admin, "admin_new_payment_link", &[("invoice_id", &id)]).await?;
     let fresh_link = fresh["payment_url"].as_str().ok_or("link")?.to_string();
     assert_eq!(fresh["link_state"], "live");
+    assert_ne!(fresh_link, qr_link);
     assert_eq!(open_link(&web, &fresh_link).await?, 200);
     assert_eq!(open_link(&web, &qr_link).await?, 404);
+    let third = web.http.get(web.url(&path)).header("cookie", &admin).send().await?;
+    assert_eq!(common::pdf::qr_of(&third.bytes().await?), fresh_link);
     web.gateway.shutdown().await?;
     Ok(())
 }
@@ -359,7 +369,7 @@ async fn the_share_email_reaches_a_real_smtp_server_is_queued_while_it_is_down_a
     assert!(sink.messages().is_empty());
     assert_eq!(web.db_dump().await?, before);
 
-    // Sent: the email carries a working link and the PDF; the link before stops working.
+    // Sent: the email carries the live link (the same as before) and the PDF.
     let sent = web
         .ok(
             &admin,
@@ -374,8 +384,8 @@ async fn the_share_email_reaches_a_real_smtp_server_is_queued_while_it_is_down_a
     assert_eq!(messages[0].to, vec!["cliente@example.it".to_string()]);
     assert!(messages[0].data.contains(&link), "{}", messages[0].data);
     assert!(messages[0].data.contains("fattura-F-1.pdf"));
+    assert_eq!(link, first_link);
     assert_eq!(open_link(&web, &link).await?, 200);
-    assert_eq!(open_link(&web, &first_link).await?, 404);
 
     assert_eq!(sent["mail_state"], "sent", "{sent}");
 

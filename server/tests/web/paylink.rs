@@ -279,10 +279,13 @@ async fn unknown_and_revoked_links_answer_exactly_like_an_unknown_path() -> Test
         assert_eq!(headers["content-type"], content_type, "{path}");
     }
 
-    // A live link cannot be shown again; revoking makes it a bare 404; a new one works.
+    // The live link is shown again (derived from the link key); revoking makes it a bare 404; a
+    // new one works.
     let id = "A-1-LN";
-    let shown = cli(&web, &["lightning", "invoice", "link", id]).await?;
-    assert!(String::from_utf8(shown.stdout)?.contains("cannot be shown again"));
+    let shown = cli(&web, &["--json", "lightning", "invoice", "link", id]).await?;
+    let shown: Value = serde_json::from_slice(&shown.stdout)?;
+    assert_eq!(shown["link"], "live", "{shown}");
+    assert_eq!(token_of(&web, shown["payment_url"].as_str().ok_or("shown url")?), token);
     let revoked = cli(&web, &["lightning", "invoice", "link", id, "--revoke"]).await?;
     assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
     let (status, _, body) = get(&web, &format!("/pay/{token}"), "it").await?;
