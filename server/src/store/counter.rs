@@ -260,7 +260,7 @@ impl Store {
                 "pos_sales_between".into(),
                 pos_sales_between_sql(),
                 binds(),
-                &["ln_invoices_settled", "pos_sales_created", "refunds_invoice_state"],
+                &["ln_invoices_settled", "pos_sales_created", "refunds_invoice"],
             ),
             super::ListQuery::new(
                 "pos_refunds_between".into(),
@@ -275,13 +275,13 @@ impl Store {
 /// The sales of `[$1, $2)`: the paid ones by `settled_at` (index `ln_invoices_settled`), the
 /// unpaid ones by `created_at` (index `pos_sales_created`; `settled_at + 0` keeps the planner
 /// from walking every unpaid invoice of `ln_invoices_settled` instead), each with its succeeded refunds
-/// (index `refunds_invoice_state`). The same as `COALESCE(settled_at, created_at)` in the span, which
+/// (index `refunds_invoice`). The same as `COALESCE(settled_at, created_at)` in the span, which
 /// no index can answer.
 fn pos_sales_between_sql() -> String {
     let refunded = |column: &str, alias: &str| {
         format!(
-            "CAST((SELECT COALESCE(SUM(r.{column}), 0) FROM refunds r WHERE r.invoice_id = s.invoice_id \
-             AND r.state = 'succeeded') AS BIGINT) AS {alias}"
+            "CAST((SELECT COALESCE(SUM(CASE WHEN r.state = 'succeeded' THEN r.{column} ELSE 0 END), 0) \
+             FROM refunds r WHERE r.invoice_id = s.invoice_id) AS BIGINT) AS {alias}"
         )
     };
     let columns = format!(

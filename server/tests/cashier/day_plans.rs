@@ -1,6 +1,6 @@
 //! The day's figures and the daily closing (issue 36) find the counter's sales by the time they
 //! were paid and the refunds by the time they finished through indexes (`ln_invoices_settled`,
-//! `pos_sales_created`, `refunds_invoice_state`, `refunds_finished`), never by reading a whole table,
+//! `pos_sales_created`, `refunds_invoice`, `refunds_finished`), never by reading a whole table,
 //! on SQLite and PostgreSQL; dropping an index is seen.
 
 use crate::common;
@@ -58,7 +58,7 @@ async fn faults(store: &Store, postgres: bool) -> Res<Vec<String>> {
 const INDEXES: [&str; 4] = [
     "ln_invoices_settled",
     "pos_sales_created",
-    "refunds_invoice_state",
+    "refunds_invoice",
     "refunds_finished",
 ];
 
@@ -102,7 +102,7 @@ async fn the_days_sales_and_refunds_are_found_through_indexes_on_postgres() -> R
     let store = Store::connect(&pg.url()).await?;
     let found = faults(&store, true).await?;
     assert!(found.is_empty(), "{}", found.join("\n"));
-    for index in ["ln_invoices_settled", "refunds_invoice_state", "refunds_finished"] {
+    for index in ["ln_invoices_settled", "refunds_invoice", "refunds_finished"] {
         sqlx::query(&format!("DROP INDEX {index}"))
             .execute(store.pool())
             .await?;
