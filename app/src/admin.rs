@@ -67,9 +67,10 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// Today's figures at the counter (on `shop_timezone`) and the closings made, like
     /// `openfatture pos day` and `pos closing list`.
     fn counter_day(&self) -> BackendFuture<'_, crate::model::CounterDayView>;
-    /// Closes today for the whole shop as admin `by`, like `openfatture pos close`: a
-    /// numbered, immutable closing with its `day_closed` webhook; refused when closed already.
-    fn close_day(&self, by: String) -> BackendFuture<'_, crate::model::ClosingSummary>;
+    /// Closes `date` (`YYYY-MM-DD`; today when empty) for `till` (the whole shop when empty) as
+    /// admin `by`, like `openfatture pos close [--till] [--date]`: a numbered, immutable closing
+    /// with its `day_closed` webhook; refused when closed already or not begun.
+    fn close_day(&self, by: String, till: String, date: String) -> BackendFuture<'_, crate::model::ClosingSummary>;
     /// A new payment link for a Lightning invoice (of its fattura, if any): the link before it
     /// stops working.
     fn new_payment_link(&self, invoice_id: String) -> BackendFuture<'_, PaymentLinkView>;

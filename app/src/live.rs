@@ -135,6 +135,28 @@ mod browser {
         });
     }
 
+    /// Calls `on_event` on each event of `kinds` from the live stream, and on every
+    /// (re)connection (so nothing missed while disconnected is lost), while the calling
+    /// component is shown.
+    pub fn on_events(kinds: &[EventKind], on_event: impl Fn() + Clone + 'static) {
+        let Ok(source) = web_sys::EventSource::new(EVENTS_URL) else {
+            return;
+        };
+        let mut closures: Vec<Closure<dyn FnMut(web_sys::MessageEvent)>> = Vec::new();
+        for name in kinds.iter().map(|kind| kind.as_str()).chain(["open"]) {
+            let call = on_event.clone();
+            let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_msg: web_sys::MessageEvent| call());
+            let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+            closures.push(closure);
+        }
+        let guard = SendWrapper::new((source, closures));
+        on_cleanup(move || {
+            let (source, closures) = guard.take();
+            source.close();
+            drop(closures);
+        });
+    }
+
     /// Runs `tick` every second while the calling component is shown.
     pub fn every_second(tick: impl Fn() + 'static) {
         let tick = SendWrapper::new(tick);
@@ -210,7 +232,7 @@ mod browser {
 }
 
 #[cfg(feature = "csr")]
-pub use browser::{copy_to_clipboard, every_second, keep_screen_awake, play_paid_sound, watch_invoice};
+pub use browser::{copy_to_clipboard, every_second, keep_screen_awake, on_events, play_paid_sound, watch_invoice};
 
 /// No-op outside the browser.
 #[cfg(not(feature = "csr"))]
@@ -220,6 +242,9 @@ where
     F: Future<Output = Result<InvoiceStatus, AppError>> + 'static,
 {
 }
+/// No-op outside the browser.
+#[cfg(not(feature = "csr"))]
+pub fn on_events(_kinds: &[EventKind], _on_event: impl Fn() + Clone + 'static) {}
 /// No-op outside the browser.
 #[cfg(not(feature = "csr"))]
 pub fn every_second(_tick: impl Fn() + 'static) {}

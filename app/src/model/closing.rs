@@ -19,6 +19,9 @@ pub struct ClosingSummary {
     pub sales: u64,
     /// Gross EUR, two decimals.
     pub gross_eur: String,
+    /// IVA EUR (all rates), two decimals.
+    #[serde(default)]
+    pub vat_eur: String,
     /// Tips EUR, two decimals.
     pub tips_eur: String,
     /// Refunds EUR, two decimals.
@@ -36,4 +39,13 @@ pub struct CounterDayView {
     pub closed_by_number: i64,
     /// The closings made, newest first.
     pub closings: Vec<ClosingSummary>,
+    /// Today's figures by till (each line's `till` is the till's name), live on the dashboard.
+    #[serde(default)]
+    pub by_till: Vec<ClosingSummary>,
+    /// Today's figures by cashier (each line's `till` is the cashier's name).
+    #[serde(default)]
+    pub by_cashier: Vec<ClosingSummary>,
+    /// The tills' names, to close one apart.
+    #[serde(default)]
+    pub tills: Vec<String>,
 }

@@ -54,6 +54,7 @@ pub fn DashboardPage() -> impl IntoView {
                     <BreakersCard rate />
                 </div>
             </div>
+            <crate::pages::closing::DayCard />
             <AlertsCard />
             <LiquidityCard />
             <RecentPaymentsCard />

@@ -10,8 +10,8 @@ use crate::context::Services;
 use app::i18n::Lang;
 
 use crate::counter::{
-    closing_csv, ClosingView, CounterError, DayFilter, DayReport, FiguresView, ReceiptShop, RefundError, RefundRequest,
-    RefundService,
+    closing_csv, closing_pdf, ClosingView, CounterError, DayFilter, DayReport, FiguresView, ReceiptShop, RefundError,
+    RefundRequest, RefundService,
 };
 use crate::render::{receipt_text, LINE_CHARS};
 use crate::store::TillRow;
@@ -85,13 +85,17 @@ pub enum PosCommand {
 /// `openfatture pos closing ...`
 #[derive(Debug, Subcommand)]
 pub enum ClosingCommand {
-    /// One closing, as text, JSON or CSV (one row per figure line: totals, per till, per cashier).
+    /// One closing, as text, JSON, CSV (one row per figure line: totals, per till, per cashier)
+    /// or PDF (written to --out).
     Show {
         /// Its number.
         number: i64,
-        /// text (default), json or csv; --json means json.
-        #[arg(long, default_value = "text", value_parser = ["text", "json", "csv"])]
+        /// text (default), json, csv or pdf; --json means json.
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "csv", "pdf"])]
         format: String,
+        /// Write the export to this file instead of the terminal (needed for pdf).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Every closing, the newest first.
     List,
@@ -196,7 +200,7 @@ pub(super) async fn run(out: &Output, services: Services<'_>, command: PosComman
                 Err(e) => Err(e.into()),
             }
         }
-        PosCommand::Closing { command } => closing(out, &counter, command).await,
+        PosCommand::Closing { command } => closing(out, &counter, &services.settings().receipt_shop(), command).await,
         PosCommand::Receipt { sale_id, print, lang } => {
             receipt(
                 out,
@@ -402,11 +406,42 @@ async fn receipt(
 async fn closing(
     out: &Output,
     counter: &crate::counter::CounterService,
+    shop: &ReceiptShop,
     command: ClosingCommand,
 ) -> Result<(), CliError> {
     match command {
-        ClosingCommand::Show { number, format } => {
+        ClosingCommand::Show {
+            number,
+            format,
+            out: file,
+        } => {
+            if format == "pdf" && file.is_none() {
+                return Err(CliError::Invalid(
+                    "a PDF is written to a file: add --out FILE (like --out chiusura-1.pdf)".into(),
+                ));
+            }
             let view = counter.closing(number).await?;
+            if let Some(path) = file {
+                let bytes = match (out.json, format.as_str()) {
+                    (_, "pdf") => closing_pdf(&view, shop),
+                    (true, _) | (_, "json") => serde_json::to_vec_pretty(&view)
+                        .map_err(|e| CliError::Invalid(format!("cannot write the closing as JSON: {e}")))?,
+                    (_, "csv") => closing_csv(&view).into_bytes(),
+                    _ => {
+                        return Err(CliError::Invalid(
+                            "--out writes a file: choose --format pdf, csv or json".into(),
+                        ))
+                    }
+                };
+                std::fs::write(&path, &bytes)
+                    .map_err(|e| CliError::Invalid(format!("{}: cannot write the closing: {e}", path.display())))?;
+                println!(
+                    "✅ Closing no. {number} written to {} ({} bytes).",
+                    path.display(),
+                    bytes.len()
+                );
+                return Ok(());
+            }
             match (out.json, format.as_str()) {
                 (true, _) | (_, "json") => out.print_json(&view),
                 (_, "csv") => {

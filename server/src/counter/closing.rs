@@ -133,6 +133,62 @@ fn csv_cell(text: &str) -> String {
     }
 }
 
+/// One line of a closing's figures for its PDF.
+fn pdf_figures(line: &serde_json::Value) -> crate::render::ClosingFigures {
+    let text = |key: &str| line[key].as_str().unwrap_or("0.00").to_string();
+    let count = |key: &str| line[key].as_u64().unwrap_or(0);
+    crate::render::ClosingFigures {
+        name: line["name"].as_str().unwrap_or("").to_string(),
+        sales: count("sales"),
+        gross_eur: text("gross_eur"),
+        vat_eur: line["vat_eur"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(rate, eur)| (rate.clone(), eur.as_str().unwrap_or("0.00").to_string()))
+            .collect(),
+        net_eur: text("net_eur"),
+        tips_eur: text("tips_eur"),
+        total_eur: text("total_eur"),
+        refunds_eur: text("refunds_eur"),
+        refunds_sat: count("refunds_sat"),
+        refund_fees_sat: count("refund_fees_sat"),
+        sats_received: count("sats_received"),
+        expired: count("expired"),
+        cancelled: count("cancelled"),
+    }
+}
+
+/// A closing as a PDF (`pos closing show N --format pdf`, the back office's download): its
+/// number, day, the shop, when it was made on the shop's clock, the totals and the by-till and
+/// by-cashier tables.
+pub fn closing_pdf(view: &ClosingView, shop: &super::ReceiptShop) -> Vec<u8> {
+    let figures = &view.figures;
+    let lines = |key: &str| -> Vec<crate::render::ClosingFigures> {
+        figures[key].as_array().into_iter().flatten().map(pdf_figures).collect()
+    };
+    let closed_at = chrono::DateTime::parse_from_rfc3339(&view.closed_at)
+        .map(|t| crate::render::local_time(app::i18n::Lang::It, &shop.timezone, t.timestamp()))
+        .unwrap_or_else(|_| view.closed_at.clone());
+    let document = crate::render::ClosingDocument {
+        number: view.number,
+        date: view.date.clone(),
+        till: view.till.clone(),
+        closed_at,
+        closed_by: view.closed_by.clone(),
+        shop: crate::render::Party {
+            name: shop.name.clone().unwrap_or_default(),
+            vat_number: shop.vat_number.as_ref().map(|v| format!("IT{v}")),
+            tax_code: None,
+            address: shop.address.clone(),
+        },
+        total: pdf_figures(figures),
+        by_till: lines("by_till"),
+        by_cashier: lines("by_cashier"),
+    };
+    crate::render::closing_pdf(&document)
+}
+
 /// Refusals of a closing, as messages.
 fn refusal_error(date: &str, till: &str, refusal: ClosingRefusal) -> CounterError {
     let what = if till.is_empty() {
@@ -140,15 +196,12 @@ fn refusal_error(date: &str, till: &str, refusal: ClosingRefusal) -> CounterErro
     } else {
         format!("till '{till}' on {date}")
     };
-    CounterError::Closing(match refusal {
-        ClosingRefusal::AlreadyClosed(number) => return CounterError::AlreadyClosed { what, number },
-        ClosingRefusal::ShopClosed(n) => {
-            format!("the whole shop's day {date} is closed already (closing no. {n}): a till cannot be closed apart")
-        }
-        ClosingRefusal::TillsClosed(n) => {
-            format!("the day {date} is being closed till by till (closing no. {n}): close the other tills with --till")
-        }
-    })
+    let date = date.to_string();
+    match refusal {
+        ClosingRefusal::AlreadyClosed(number) => CounterError::AlreadyClosed { what, number },
+        ClosingRefusal::ShopClosed(number) => CounterError::ShopClosed { date, number },
+        ClosingRefusal::TillsClosed(number) => CounterError::TillsClosed { date, number },
+    }
 }
 
 impl CounterService {
@@ -196,9 +249,10 @@ impl CounterService {
         let today = day::date_at(asked, tz).ok_or_else(|| CounterError::BadDate("today".into()))?;
         let date = super::parse_day(date, today)?;
         if date > today {
-            return Err(CounterError::Closing(format!(
-                "the day {date} has not begun on the shop's clock ({timezone}): only today or a past day can be closed"
-            )));
+            return Err(CounterError::NotBegun {
+                date: date.to_string(),
+                timezone: timezone.to_string(),
+            });
         }
         let till = match till.map(str::trim).filter(|t| !t.is_empty()) {
             Some(name) => {

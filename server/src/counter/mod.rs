@@ -8,7 +8,7 @@ mod receipt;
 mod refund;
 mod vat;
 
-pub use closing::{closing_csv, ClosingView};
+pub use closing::{closing_csv, closing_pdf, ClosingView};
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};
 pub use receipt::{ReceiptShop, SaleReceipt, UNNOTED_SALE_MEMO};
 pub use refund::{
@@ -77,9 +77,33 @@ pub enum CounterError {
         /// The closing that closed it.
         number: i64,
     },
-    /// A closing refused (closed already, a day not begun, no such closing): what to do.
+    /// A closing refused (no such closing): what to do.
     #[error("{0}")]
     Closing(String),
+    /// A day that has not begun on the shop's clock cannot be closed.
+    #[error("the day {date} has not begun on the shop's clock ({timezone}): only today or a past day can be closed")]
+    NotBegun {
+        /// The day asked (`YYYY-MM-DD`).
+        date: String,
+        /// `shop_timezone`.
+        timezone: String,
+    },
+    /// A till's day cannot be closed apart: the whole shop's day is closed.
+    #[error("the whole shop's day {date} is closed already (closing no. {number}): a till cannot be closed apart")]
+    ShopClosed {
+        /// The day (`YYYY-MM-DD`).
+        date: String,
+        /// The whole shop's closing.
+        number: i64,
+    },
+    /// The whole shop's day cannot be closed: it is being closed till by till.
+    #[error("the day {date} is being closed till by till (closing no. {number}): close the other tills with --till")]
+    TillsClosed {
+        /// The day (`YYYY-MM-DD`).
+        date: String,
+        /// A till's closing of that day.
+        number: i64,
+    },
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -557,19 +557,50 @@ impl AdminBackend for GatewayAdmin {
                 .day(None, &settings.shop_timezone, &crate::counter::DayFilter::default())
                 .await?;
             let closings = counter.closings().await?;
+            let tills = self.store.tills().await?;
             Ok(app::model::CounterDayView {
                 closed_by_number: report.closing.unwrap_or(0),
-                today: closing_summary_of_day(&report),
+                today: closing_summary_of_day(&report.date, &report.total),
+                by_till: report
+                    .by_till
+                    .iter()
+                    .map(|f| closing_summary_of_day(&report.date, f))
+                    .collect(),
+                by_cashier: report
+                    .by_cashier
+                    .iter()
+                    .map(|f| closing_summary_of_day(&report.date, f))
+                    .collect(),
                 closings: closings.iter().map(closing_summary).collect(),
+                tills: tills.into_iter().map(|t| t.name).collect(),
             })
         })
     }
 
-    fn close_day(&self, by: String) -> BackendFuture<'_, app::model::ClosingSummary> {
+    fn close_day(&self, by: String, till: String, date: String) -> BackendFuture<'_, app::model::ClosingSummary> {
         Box::pin(async move {
             let settings = self.current_settings().await;
             let counter = crate::counter::CounterService::new(self.store.clone());
-            let closing = counter.close_day(None, &settings.shop_timezone, None, &by).await?;
+            let (till, date) = (till.trim(), date.trim());
+            let closing = counter
+                .close_day(
+                    (!date.is_empty()).then_some(date),
+                    &settings.shop_timezone,
+                    (!till.is_empty()).then_some(till),
+                    &by,
+                )
+                .await
+                .map_err(|e| match e {
+                    // The page offers only real tills and dates; a stale list or a typed date
+                    // still gets what to do.
+                    crate::counter::CounterError::UnknownTill(name) => {
+                        AppError::Invalid(Refusal::new("error.closing.unknown_till", &[("till", &name)]))
+                    }
+                    crate::counter::CounterError::BadDate(text) => {
+                        AppError::Invalid(Refusal::new("error.closing.bad_date", &[("date", &text)]))
+                    }
+                    other => AppError::from(other),
+                })?;
             tracing::info!(number = closing.number, date = %closing.date, %by, "day closed");
             Ok(closing_summary(&closing))
         })
@@ -979,19 +1010,26 @@ fn mail_view(mail: &crate::store::OutboxMail) -> app::model::MailView {
 }
 
 /// Today's figures as the back office's closing card shows them (number 0: not a closing).
-fn closing_summary_of_day(report: &crate::counter::DayReport) -> app::model::ClosingSummary {
+fn closing_summary_of_day(date: &str, f: &crate::counter::FiguresView) -> app::model::ClosingSummary {
     app::model::ClosingSummary {
         number: 0,
-        date: report.date.clone(),
-        till: String::new(),
+        date: date.to_string(),
+        till: f.name.clone().unwrap_or_default(),
         closed_at: String::new(),
         closed_by: String::new(),
-        sales: report.total.sales,
-        gross_eur: report.total.gross_eur.clone(),
-        tips_eur: report.total.tips_eur.clone(),
-        refunds_eur: report.total.refunds_eur.clone(),
-        sats_received: report.total.sats_received,
+        sales: f.sales,
+        gross_eur: f.gross_eur.clone(),
+        vat_eur: vat_total(f.vat_eur.values().map(String::as_str)),
+        tips_eur: f.tips_eur.clone(),
+        refunds_eur: f.refunds_eur.clone(),
+        sats_received: f.sats_received,
     }
+}
+
+/// The sum of IVA amounts by rate (`"2.20"`…), two decimals.
+fn vat_total<'a>(amounts: impl Iterator<Item = &'a str>) -> String {
+    let total: rust_decimal::Decimal = amounts.filter_map(|v| v.parse::<rust_decimal::Decimal>().ok()).sum();
+    format!("{total:.2}")
 }
 
 /// A closing as the back office lists it.
@@ -1006,6 +1044,13 @@ fn closing_summary(closing: &crate::counter::ClosingView) -> app::model::Closing
         closed_by: closing.closed_by.clone(),
         sales: f["sales"].as_u64().unwrap_or(0),
         gross_eur: text("gross_eur"),
+        vat_eur: vat_total(
+            f["vat_eur"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, v)| v.as_str()),
+        ),
         tips_eur: text("tips_eur"),
         refunds_eur: text("refunds_eur"),
         sats_received: f["sats_received"].as_u64().unwrap_or(0),

@@ -9,6 +9,7 @@
 mod admin;
 mod auto_print;
 mod backend;
+mod closing_files;
 mod error;
 mod feed;
 mod guard;

@@ -36,6 +36,10 @@ pub(crate) fn router(state: GatewayState, auth: AuthService, host_policy: LiveHo
             "/api/admin/invoices/{id}/courtesy.pdf",
             get(super::invoice_files::courtesy_pdf),
         )
+        .route(
+            "/api/admin/closings/{number}/{format}",
+            get(super::closing_files::closing_file),
+        )
         .route("/api/{*fn_name}", post(server_fn).get(server_fn))
         .layer(axum::middleware::from_fn_with_state(auth, guard::authenticate));
     Router::new()

@@ -279,6 +279,17 @@ impl From<crate::counter::CounterError> for AppError {
                 "error.closing.already",
                 &[("number", &number.to_string())],
             )),
+            CounterError::NotBegun { date, .. } => {
+                AppError::Invalid(Refusal::new("error.closing.not_begun", &[("date", &date)]))
+            }
+            CounterError::ShopClosed { date, number } => AppError::Invalid(Refusal::new(
+                "error.closing.shop_closed",
+                &[("date", &date), ("number", &number.to_string())],
+            )),
+            CounterError::TillsClosed { date, number } => AppError::Invalid(Refusal::new(
+                "error.closing.tills_closed",
+                &[("date", &date), ("number", &number.to_string())],
+            )),
             CounterError::Closing(reason) => {
                 tracing::warn!(%reason, "closing refused");
                 AppError::Invalid(Refusal::new("error.closing.refused", &[]))

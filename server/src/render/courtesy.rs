@@ -24,7 +24,7 @@ const QR_QUIET_MODULES: usize = 4;
 /// Width of a line's description column, Courier characters (longer descriptions wrap).
 const DESCRIPTION_COLUMNS: usize = 36;
 /// Characters of Courier 9 pt that fit between the margins.
-const TABLE_COLUMNS: usize = 92;
+pub(super) const TABLE_COLUMNS: usize = 92;
 
 /// Who issued or receives the invoice.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,7 +114,7 @@ pub enum CourtesyError {
 }
 
 /// An amount in the Italian way with its unit: `1.234,50 €`.
-fn eur(amount: Decimal) -> String {
+pub(super) fn eur(amount: Decimal) -> String {
     italian_amount(amount, 2)
 }
 
@@ -150,7 +150,7 @@ fn plain(value: Decimal) -> String {
 }
 
 /// `YYYY-MM-DD` as `DD/MM/YYYY`.
-fn italian_date(ymd: &str) -> String {
+pub(super) fn italian_date(ymd: &str) -> String {
     match ymd.splitn(3, '-').collect::<Vec<_>>().as_slice() {
         [y, m, d] => format!("{d}/{m}/{y}"),
         _ => ymd.to_string(),
@@ -200,7 +200,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `text` cut or padded to exactly `width` characters.
-fn cell(text: &str, width: usize, right: bool) -> String {
+pub(super) fn cell(text: &str, width: usize, right: bool) -> String {
     let count = text.chars().count();
     if count > width {
         let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
@@ -217,7 +217,7 @@ fn cell(text: &str, width: usize, right: bool) -> String {
 
 /// Writes text on pages, top to bottom, starting a new page (headed by `continued`) when the
 /// current one is full.
-struct Writer {
+pub(super) struct Writer {
     content: Content,
     y_pt: f32,
     pages: Vec<Content>,
@@ -225,7 +225,7 @@ struct Writer {
 }
 
 impl Writer {
-    fn new(continued: String) -> Self {
+    pub(super) fn new(continued: String) -> Self {
         Writer {
             content: Content::new(),
             y_pt: PAGE_HEIGHT_PT - MARGIN_PT,
@@ -248,7 +248,7 @@ impl Writer {
     }
 
     /// Every page written, the current one last.
-    fn finish(mut self) -> Vec<Content> {
+    pub(super) fn finish(mut self) -> Vec<Content> {
         self.pages.push(self.content);
         self.pages
     }
@@ -262,17 +262,17 @@ impl Writer {
             .end_text();
     }
 
-    fn line(&mut self, font: &[u8], size_pt: f32, text: &str) {
+    pub(super) fn line(&mut self, font: &[u8], size_pt: f32, text: &str) {
         self.room(size_pt * 1.35);
         self.text(font, size_pt, MARGIN_PT, text);
         self.y_pt -= size_pt * 1.35;
     }
 
-    fn gap(&mut self, points: f32) {
+    pub(super) fn gap(&mut self, points: f32) {
         self.y_pt -= points;
     }
 
-    fn party(&mut self, title: &str, party: &Party) {
+    pub(super) fn party(&mut self, title: &str, party: &Party) {
         self.line(b"F2", 10.0, title);
         self.line(b"F1", 10.0, &party.name);
         if let Some(vat) = &party.vat_number {
@@ -494,7 +494,11 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
         w.line(b"F3", 9.0, &part);
     }
     let pages = w.finish();
+    Ok(document(pages, &format!("Fattura {} – copia di cortesia", copy.numero)))
+}
 
+/// The PDF of `pages` (A4; fonts F1 Helvetica, F2 Helvetica-Bold, F3 Courier) titled `title`.
+pub(super) fn document(pages: Vec<Content>, title: &str) -> Vec<u8> {
     let catalog_id = Ref::new(1);
     let tree_id = Ref::new(2);
     let (helvetica, bold, courier) = (Ref::new(3), Ref::new(4), Ref::new(5));
@@ -512,10 +516,7 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
             .encoding_predefined(Name(b"WinAnsiEncoding"));
     }
     pdf.document_info(info_id)
-        .title(pdf_writer::TextStr(&format!(
-            "Fattura {} – copia di cortesia",
-            copy.numero
-        )))
+        .title(pdf_writer::TextStr(title))
         .producer(pdf_writer::TextStr("OpenFatture Lightning"));
     for (page_id, content) in page_ids.iter().zip(pages) {
         let content_id = Ref::new(page_id.get() + 1);
@@ -531,7 +532,7 @@ pub fn render(copy: &CourtesyCopy) -> Result<Vec<u8>, CourtesyError> {
         page.finish();
         pdf.stream(content_id, &content.finish());
     }
-    Ok(pdf.finish())
+    pdf.finish()
 }
 
 #[cfg(test)]

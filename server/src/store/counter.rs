@@ -242,39 +242,79 @@ impl Store {
     /// oldest first. A sale's moment is when it was paid (`settled_at`), or when it was rung up
     /// when it is not paid: a sale paid after a closing goes to the next business day.
     pub async fn pos_sales_between(&self, from: i64, to: i64) -> Result<Vec<PosSaleRow>, StoreError> {
-        Ok(sqlx::query_as::<_, PosSaleRow>(
-            "SELECT s.invoice_id, s.till_name, s.cashier, s.gross_cents, s.vat_rate, s.vat_cents, s.net_cents, \
-             s.tip_cents, s.created_at, i.state, i.amt_paid_msat, \
-             CAST(COALESCE(r.cents, 0) AS BIGINT) AS refunded_cents, \
-             CAST(COALESCE(r.msat, 0) AS BIGINT) AS refunded_msat, \
-             CAST(COALESCE(r.fee, 0) AS BIGINT) AS refund_fee_msat FROM pos_sales s \
-             JOIN ln_invoices i ON i.id = s.invoice_id \
-             LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS cents, SUM(amount_msat) AS msat, \
-             SUM(fee_msat) AS fee FROM refunds WHERE state = 'succeeded' GROUP BY invoice_id) r \
-             ON r.invoice_id = s.invoice_id \
-             WHERE COALESCE(i.settled_at, s.created_at) >= $1 AND COALESCE(i.settled_at, s.created_at) < $2 \
-             ORDER BY s.created_at, s.invoice_id",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as::<_, PosSaleRow>(&pos_sales_between_sql())
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The day's figures' queries ([`Store::pos_sales_between`], [`Store::pos_refunds_between`])
+    /// as [`Store::explain`] takes them, with the indexes that must answer them: for the test
+    /// that proves they find their rows through an index.
+    pub fn day_queries(&self) -> Vec<super::ListQuery> {
+        use super::pages::Bind;
+        let binds = || vec![Bind::Int(1_700_000_000), Bind::Int(1_700_086_400)];
+        vec![
+            super::ListQuery::new(
+                "pos_sales_between".into(),
+                pos_sales_between_sql(),
+                binds(),
+                &["ln_invoices_settled", "pos_sales_created", "refunds_invoice"],
+            ),
+            super::ListQuery::new(
+                "pos_refunds_between".into(),
+                POS_REFUNDS_BETWEEN_SQL.into(),
+                binds(),
+                &["refunds_finished"],
+            ),
+        ]
     }
 }
+
+/// The sales of `[$1, $2)`: the paid ones by `settled_at` (index `ln_invoices_settled`), the
+/// unpaid ones by `created_at` (index `pos_sales_created`; `settled_at + 0` keeps the planner
+/// from walking every unpaid invoice of `ln_invoices_settled` instead), each with its succeeded refunds
+/// (index `refunds_invoice`). The same as `COALESCE(settled_at, created_at)` in the span, which
+/// no index can answer.
+fn pos_sales_between_sql() -> String {
+    let refunded = |column: &str, alias: &str| {
+        format!(
+            "CAST((SELECT COALESCE(SUM(CASE WHEN r.state = 'succeeded' THEN r.{column} ELSE 0 END), 0) \
+             FROM refunds r WHERE r.invoice_id = s.invoice_id) AS BIGINT) AS {alias}"
+        )
+    };
+    let columns = format!(
+        "s.invoice_id AS invoice_id, s.till_name, s.cashier, s.gross_cents, s.vat_rate, s.vat_cents, \
+         s.net_cents, s.tip_cents, s.created_at AS created_at, i.state, i.amt_paid_msat, {}, {}, {}",
+        refunded("amount_cents", "refunded_cents"),
+        refunded("amount_msat", "refunded_msat"),
+        refunded("fee_msat", "refund_fee_msat")
+    );
+    format!(
+        "SELECT {columns} FROM ln_invoices i JOIN pos_sales s ON s.invoice_id = i.id \
+         WHERE i.settled_at >= $1 AND i.settled_at < $2 \
+         UNION ALL \
+         SELECT {columns} FROM pos_sales s JOIN ln_invoices i ON i.id = s.invoice_id \
+         WHERE s.created_at >= $1 AND s.created_at < $2 AND i.settled_at + 0 IS NULL \
+         ORDER BY created_at, invoice_id"
+    )
+}
+
+/// The succeeded refunds that finished in `[$1, $2)` (index `refunds_finished`).
+const POS_REFUNDS_BETWEEN_SQL: &str = "SELECT s.till_name, s.cashier, r.amount_cents, r.amount_msat, r.fee_msat \
+     FROM refunds r JOIN pos_sales s ON s.invoice_id = r.invoice_id \
+     WHERE r.finished_at >= $1 AND r.finished_at < $2 AND r.state = 'succeeded' ORDER BY r.id";
 
 impl Store {
     /// The POS refunds that succeeded in `[from, to)` (unix seconds, when they finished), with
     /// their sale's till and cashier: a refund counts on the day it was made.
     pub async fn pos_refunds_between(&self, from: i64, to: i64) -> Result<Vec<PosRefundLine>, StoreError> {
-        Ok(sqlx::query_as::<_, PosRefundLine>(
-            "SELECT s.till_name, s.cashier, r.amount_cents, r.amount_msat, r.fee_msat FROM refunds r \
-             JOIN pos_sales s ON s.invoice_id = r.invoice_id \
-             WHERE r.state = 'succeeded' AND r.finished_at >= $1 AND r.finished_at < $2 ORDER BY r.id",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as::<_, PosRefundLine>(POS_REFUNDS_BETWEEN_SQL)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?)
     }
 }
 

@@ -66,6 +66,9 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
             ("LIGHTNING_WEBHOOK_URL", &url),
             ("LIGHTNING_WEBHOOK_SECRET", HOOK_SECRET),
             ("LIGHTNING_WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("SHOP_NAME", "Bar Centrale"),
+            ("SHOP_VAT_NUMBER", "01234567897"),
+            ("SHOP_ADDRESS", "Via Roma 1, 00100 Roma"),
         ],
     )
     .await?;
@@ -222,6 +225,54 @@ async fn a_day_of_sales_is_closed_numbered_reconciled_and_exported() -> Res<()> 
         lines.iter().any(|l| l.contains(&format!(",cashier,{ADMIN},1,"))),
         "{csv}"
     );
+    // The PDF: a file only (--out), holding the number, the day, the shop and the totals.
+    let err = run(&web, &["pos", "closing", "show", "1", "--format", "pdf"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("--out FILE"), "{err}");
+    let pdf_path = web.home.data_dir.join("chiusura-1.pdf");
+    let pdf_arg = pdf_path.to_str().ok_or("path")?;
+    run(
+        &web,
+        &["pos", "closing", "show", "1", "--format", "pdf", "--out", pdf_arg],
+    )?;
+    let pdf = std::fs::read(&pdf_path)?;
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let text = common::pdf::text_of(&pdf);
+    let (y, m, dd) = (&d[0..4], &d[5..7], &d[8..10]);
+    for wanted in [
+        format!("Chiusura giornaliera n. 1 del {dd}/{m}/{y}"),
+        "48,70".to_string(),
+        "49,91".to_string(),
+        "1,21".to_string(),
+        "5,00".to_string(),
+        "3,32".to_string(),
+        "2,20".to_string(),
+        node_sats.to_string(),
+        "Bar".to_string(),
+        "Cassa".to_string(),
+        CASHIER.to_string(),
+    ] {
+        assert!(text.contains(&wanted), "the PDF lacks {wanted:?}:\n{text}");
+    }
+    // The back office's download is the same PDF, with the shop as the gateway's settings name it.
+    let download = web
+        .http
+        .get(web.url("/api/admin/closings/1/pdf"))
+        .header("cookie", &admin)
+        .send()
+        .await?;
+    assert_eq!(download.status().as_u16(), 200);
+    let text = common::pdf::text_of(&download.bytes().await?);
+    for wanted in [
+        "Chiusura giornaliera n. 1",
+        "Bar Centrale",
+        "IT01234567897",
+        "Via Roma 1, 00100 Roma",
+        "48,70",
+    ] {
+        assert!(text.contains(wanted), "the downloaded PDF lacks {wanted:?}:\n{text}");
+    }
     let list: Value = serde_json::from_str(&run(&web, &["--json", "pos", "closing", "list"])?)?;
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list[0]["number"], 1);
@@ -251,6 +302,12 @@ async fn an_admin_closes_the_day_from_the_back_office_and_a_cashier_cannot() -> 
     assert_eq!(open["today"]["sales"], 1);
     assert_eq!(open["today"]["gross_eur"], "12.20");
     assert_eq!(open["today"]["sats_received"], sats);
+    // The dashboard's live day view: IVA, and the figures by till and by cashier.
+    assert_eq!(open["today"]["vat_eur"], "2.20", "{open}");
+    assert_eq!(open["by_till"][0]["till"], "Cassa", "{open}");
+    assert_eq!(open["by_till"][0]["gross_eur"], "12.20", "{open}");
+    assert_eq!(open["by_cashier"][0]["till"], CASHIER, "{open}");
+    assert_eq!(open["by_cashier"][0]["sats_received"], sats, "{open}");
     assert_eq!(open["closed_by_number"], 0);
     assert_eq!(open["closings"], serde_json::json!([]));
 
@@ -284,6 +341,165 @@ async fn an_admin_closes_the_day_from_the_back_office_and_a_cashier_cannot() -> 
     let after = web.ok(&admin, "admin_counter_day", &[]).await?;
     assert_eq!(after["closed_by_number"], 1, "{after}");
     assert_eq!(after["closings"][0]["number"], 1, "{after}");
+
+    // Its downloads: admin only, as attachments, the same files as the CLI's.
+    let path = "/api/admin/closings/1/pdf";
+    assert_eq!(web.http.get(web.url(path)).send().await?.status().as_u16(), 401);
+    let as_cashier = web.http.get(web.url(path)).header("cookie", &cashier).send().await?;
+    assert_eq!(as_cashier.status().as_u16(), 403);
+    for (format, kind) in [
+        ("pdf", "application/pdf"),
+        ("csv", "text/csv"),
+        ("json", "application/json"),
+    ] {
+        let response = web
+            .http
+            .get(web.url(&format!("/api/admin/closings/1/{format}")))
+            .header("cookie", &admin)
+            .send()
+            .await?;
+        assert_eq!(response.status().as_u16(), 200, "{format}");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        assert!(header("content-type").starts_with(kind), "{format}");
+        assert_eq!(
+            header("content-disposition"),
+            format!("attachment; filename=\"chiusura-1.{format}\"")
+        );
+        let body = response.bytes().await?;
+        match format {
+            "pdf" => {
+                let text = common::pdf::text_of(&body);
+                assert!(text.contains("Chiusura giornaliera n. 1"), "{text}");
+                assert!(text.contains("12,20"), "{text}");
+                assert!(text.contains(&sats.to_string()), "{text}");
+            }
+            "csv" => assert!(String::from_utf8(body.to_vec())?.contains(",total,,1,12.20,")),
+            _ => assert_eq!(serde_json::from_slice::<Value>(&body)?, shown),
+        }
+    }
+    for missing in [
+        "/api/admin/closings/2/pdf",
+        "/api/admin/closings/1/xls",
+        "/api/admin/closings/x/pdf",
+    ] {
+        let response = web.http.get(web.url(missing)).header("cookie", &admin).send().await?;
+        assert!(matches!(response.status().as_u16(), 400 | 404), "{missing}");
+    }
+    web.gateway.shutdown().await?;
+    Ok(())
+}
+
+/// A refused `admin_close_day` with `form`: its catalogue code, English and Italian texts; it
+/// must write nothing.
+async fn refused_close(web: &Web, admin: &str, form: &[(&str, &str)]) -> Res<(String, String, String)> {
+    let rows = closing_rows(web).await?;
+    let (status, body, _) = web.call("admin_close_day", Some(admin), form).await?;
+    assert_eq!(status, 400, "{form:?}: {body}");
+    assert_eq!(
+        closing_rows(web).await?,
+        rows,
+        "{form:?}: a refused closing wrote something"
+    );
+    let code = body["Invalid"]["code"].as_str().ok_or("code")?.to_string();
+    Ok((
+        code,
+        common::web::error_text(&body),
+        common::web::error_text_in(&body, app::i18n::Lang::It),
+    ))
+}
+
+#[tokio::test]
+async fn the_back_office_closes_a_till_or_a_past_day_with_the_clis_rules() -> Res<()> {
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+        ],
+    )
+    .await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    run(&web, &["pos", "till", "add", "Bar"])?;
+    let open = web.ok(&admin, "admin_counter_day", &[]).await?;
+    assert_eq!(open["tills"], serde_json::json!(["Cassa", "Bar"]), "{open}");
+    let today = open["today"]["date"].as_str().ok_or("date")?.to_string();
+    let day = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")?;
+    let yesterday = (day - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let tomorrow = (day + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+
+    // A past day, for the whole shop; the same closing the CLI shows.
+    let past = web.ok(&admin, "admin_close_day", &[("date", &yesterday)]).await?;
+    assert_eq!(
+        (past["number"].as_i64(), past["date"].as_str()),
+        (Some(1), Some(yesterday.as_str())),
+        "{past}"
+    );
+    assert_eq!(past["till"], "");
+    let shown: Value = serde_json::from_str(&run(&web, &["--json", "pos", "closing", "show", "1"])?)?;
+    assert_eq!(shown["date"], yesterday.as_str());
+    assert_eq!(shown["closed_by"], ADMIN);
+
+    // Refusals, each with its code and what to do in both languages, writing nothing.
+    let (code, en, it) = refused_close(&web, &admin, &[("date", &yesterday)]).await?;
+    assert_eq!(code, "error.closing.already");
+    assert!(
+        en.contains("closing no. 1") && it.contains("chiusura n. 1"),
+        "{en} / {it}"
+    );
+    let (code, en, it) = refused_close(&web, &admin, &[("date", &yesterday), ("till", "Bar")]).await?;
+    assert_eq!(code, "error.closing.shop_closed");
+    assert!(en.contains(&yesterday) && en.contains("closing no. 1"), "{en}");
+    assert!(it.contains("una cassa non si chiude a parte"), "{it}");
+    let (code, en, it) = refused_close(&web, &admin, &[("date", &tomorrow)]).await?;
+    assert_eq!(code, "error.closing.not_begun");
+    assert!(
+        en.contains(&tomorrow) && it.contains("non è ancora iniziato"),
+        "{en} / {it}"
+    );
+    let (code, en, _) = refused_close(&web, &admin, &[("date", "2026-13-40")]).await?;
+    assert_eq!(code, "error.closing.bad_date");
+    assert!(en.contains("YYYY-MM-DD"), "{en}");
+    let (code, en, it) = refused_close(&web, &admin, &[("till", "Nessuna")]).await?;
+    assert_eq!(code, "error.closing.unknown_till");
+    assert!(en.contains("'Nessuna'") && it.contains("'Nessuna'"), "{en} / {it}");
+
+    // Today, till by till: the Bar first; then the whole shop is refused, and a second Bar.
+    let bar = web.ok(&admin, "admin_close_day", &[("till", "Bar")]).await?;
+    assert_eq!(
+        (bar["number"].as_i64(), bar["till"].as_str()),
+        (Some(2), Some("Bar")),
+        "{bar}"
+    );
+    assert_eq!(bar["date"], today.as_str());
+    let (code, en, _) = refused_close(&web, &admin, &[]).await?;
+    assert_eq!(code, "error.closing.tills_closed");
+    assert!(en.contains("closing no. 2"), "{en}");
+    let (code, _, _) = refused_close(&web, &admin, &[("till", "Bar"), ("date", &today)]).await?;
+    assert_eq!(code, "error.closing.already");
+    // The other till closes on its own.
+    let cassa = web
+        .ok(&admin, "admin_close_day", &[("till", "Cassa"), ("date", "")])
+        .await?;
+    assert_eq!(
+        (cassa["number"].as_i64(), cassa["till"].as_str()),
+        (Some(3), Some("Cassa")),
+        "{cassa}"
+    );
+    let after = web.ok(&admin, "admin_counter_day", &[]).await?;
+    let numbers: Vec<i64> = after["closings"]
+        .as_array()
+        .ok_or("closings")?
+        .iter()
+        .filter_map(|c| c["number"].as_i64())
+        .collect();
+    assert_eq!(numbers, [3, 2, 1], "{after}");
     web.gateway.shutdown().await?;
     Ok(())
 }

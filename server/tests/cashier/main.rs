@@ -14,6 +14,7 @@ mod closing;
 #[path = "../common/mod.rs"]
 mod common;
 mod counter;
+mod day_plans;
 mod receipts;
 mod refunds;
 use common::log::CapturedLog;
