@@ -51,7 +51,7 @@ test('a failing node status shows what to do, and Refresh recovers', async ({ pa
   await expect(page.getByTestId('node-alias')).toHaveCount(0);
 
   await page.unroute('**/api/node_status');
-  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByTestId('node-refresh').click();
   await expect(page.getByTestId('node-alias')).toHaveText('simnode');
   await expect(page.getByTestId('node-error')).toHaveCount(0);
 });

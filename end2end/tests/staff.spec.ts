@@ -44,7 +44,7 @@ test('an admin adds a cashier, ends their sessions and removes them', async ({ b
   await expect(cashier.getByTestId('pos-charge')).toBeVisible();
 
   // The admin sees the session and ends it.
-  await admin.getByRole('button', { name: 'Reload' }).click();
+  await admin.getByTestId('staff-reload').click();
   await expect(admin.getByTestId(`staff-sessions-${NEW_CASHIER.username}`)).toHaveText('1');
   await admin.getByTestId(`staff-logout-${NEW_CASHIER.username}`).click();
   await expect(admin.getByTestId('staff-message')).toContainText(`Sessions ended for ${NEW_CASHIER.username}`);

@@ -37,7 +37,7 @@ pub fn DashboardPage() -> impl IntoView {
                     <section class="card">
                         <div class="card-head">
                             <h1>{move || t("common.lightning_node")}</h1>
-                            <button type="button" class="button" on:click=move |_| status.refetch()>{move || t("common.refresh")}</button>
+                            <button type="button" class="button" data-testid="node-refresh" on:click=move |_| status.refetch()>{move || t("common.refresh")}</button>
                         </div>
                         <Transition fallback=|| view! { <p class="muted" data-testid="node-loading">{move || t("dashboard.connecting_to_the_node")}</p> }>
                             {move || Suspend::new(async move {

@@ -235,7 +235,7 @@ pub fn StaffPage() -> impl IntoView {
         <section class="card admin-page">
             <div class="card-head">
                 <h1>{move || t("common.staff")}</h1>
-                <button type="button" class="button" on:click=move |_| version.update(|v| *v += 1)>{move || t("common.reload")}</button>
+                <button type="button" class="button" data-testid="staff-reload" on:click=move |_| version.update(|v| *v += 1)>{move || t("common.reload")}</button>
             </div>
             {move || message.get().map(|m| match m.text() {
                 (text, false) => view! { <p class="banner banner-ok" role="status" data-testid="staff-message">{text}</p> }.into_any(),
