@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::i18n::{current_lang, lang, t};
-use crate::model::TillAdminView;
+use crate::model::{PairingCodeView, TillAdminView, TillDeviceView};
 
 /// The calling admin's name.
 #[cfg(feature = "ssr")]
@@ -73,6 +73,35 @@ pub async fn remove_till(
 ) -> Result<Vec<TillAdminView>, AppError> {
     let actor = admin()?;
     crate::admin::admin_backend()?.remove_till(actor, name).await
+}
+
+/// A new one-time code that pairs a tablet to till `name` (valid 10 minutes, single use). Admin.
+/// `POST /api/admin_till_pair`.
+#[server(prefix = "/api", endpoint = "admin_till_pair")]
+pub async fn pair_till(
+    /// The till's name.
+    name: String,
+) -> Result<PairingCodeView, AppError> {
+    let actor = admin()?;
+    crate::admin::admin_backend()?.pair_till(actor, name).await
+}
+
+/// The tablets paired to tills. Admin. `POST /api/admin_till_devices`.
+#[server(prefix = "/api", endpoint = "admin_till_devices")]
+pub async fn till_devices() -> Result<Vec<TillDeviceView>, AppError> {
+    admin()?;
+    crate::admin::admin_backend()?.till_devices().await
+}
+
+/// Unpairs tablet `id`: its sales go to the default till again. Admin.
+/// `POST /api/admin_till_unpair`.
+#[server(prefix = "/api", endpoint = "admin_till_unpair")]
+pub async fn unpair_till_device(
+    /// The device's id.
+    id: i64,
+) -> Result<Vec<TillDeviceView>, AppError> {
+    let actor = admin()?;
+    crate::admin::admin_backend()?.unpair_till_device(actor, id).await
 }
 
 /// What the last action on the card did.
