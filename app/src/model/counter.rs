@@ -104,6 +104,9 @@ pub struct TillView {
     pub vat_rate: String,
     /// Whether it is the default till (sales from a POS that chose none go there).
     pub is_default: bool,
+    /// Whether this browser is a tablet paired to it: every sale from here goes to it.
+    #[serde(default)]
+    pub paired: bool,
 }
 
 /// A till as the back office's Tills card lists it (admin).

@@ -86,7 +86,10 @@ impl Backend for GatewayBackend {
     }
 
     fn pos_tills(&self) -> BackendFuture<'_, Vec<TillView>> {
-        Box::pin(async move { super::pos::tills(&self.counter).await })
+        Box::pin(async move {
+            let device = request_auth().device;
+            super::pos::tills(&self.counter, device.as_deref()).await
+        })
     }
 
     fn pos_receipt(&self, invoice_id: String) -> BackendFuture<'_, ReceiptLink> {

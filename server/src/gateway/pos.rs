@@ -62,13 +62,19 @@ pub fn parse_tip(text: Option<&str>) -> Result<Decimal, PosError> {
     }
 }
 
-/// The shop's tills as the POS lists them, the default one first.
-pub async fn tills(counter: &CounterService) -> Result<Vec<TillView>, AppError> {
+/// The shop's tills as the POS lists them, the default one first; the one this tablet is paired
+/// to (its `device` token, when it sent one) is marked.
+pub async fn tills(counter: &CounterService, device: Option<&str>) -> Result<Vec<TillView>, AppError> {
+    let paired = match device {
+        Some(token) => counter.device_till(token).await?.map(|till| till.id),
+        None => None,
+    };
     let tills = counter.tills().await?;
     Ok(tills
         .into_iter()
         .enumerate()
         .map(|(i, till)| TillView {
+            paired: paired == Some(till.id),
             name: till.name,
             vat_rate: till.vat_rate,
             is_default: i == 0,

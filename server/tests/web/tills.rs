@@ -343,6 +343,18 @@ async fn a_paired_tablet_sells_on_its_till_across_sign_out_until_unpaired() -> T
     assert_eq!(body, "Bar");
     let device = device_cookie(set_cookie)?;
     let paired = format!("{cashier}; {device}");
+    // The POS learns which till it is paired to (for its header); another browser does not.
+    let pos = web.ok(&paired, "pos_tills", &[]).await?;
+    let marked: Vec<_> = pos
+        .as_array()
+        .ok_or("a list")?
+        .iter()
+        .filter(|t| t["paired"] == true)
+        .collect();
+    assert_eq!(marked.len(), 1, "{pos}");
+    assert_eq!(marked[0]["name"], "Bar");
+    let pos = web.ok(&cashier, "pos_tills", &[]).await?;
+    assert!(!pos.to_string().contains("\"paired\":true"), "{pos}");
     // Whatever the request names, the sale lands on the paired till.
     assert_eq!(sale_till(&web, &paired, None).await?, "Bar");
     assert_eq!(sale_till(&web, &paired, Some("Cassa")).await?, "Bar");
