@@ -10,8 +10,8 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{
     DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView,
-    NewFatturaForm, NodeAlertsView, NodeCheck, PaymentLinkView, PaymentView, ReloadStatus, SettingView, StaffView,
-    TillAdminView, WebhookTestReport,
+    NewFatturaForm, NodeAlertsView, NodeCheck, PairingCodeView, PaymentLinkView, PaymentView, ReloadStatus,
+    SettingView, StaffView, TillAdminView, TillDeviceView, WebhookTestReport,
 };
 
 /// Which page of a list a server function asks for (as typed: the gateway checks it).
@@ -161,6 +161,12 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// Removes till `name` like `openfatture pos till remove` (never the last one); its sales keep
     /// its name. Returns every till.
     fn remove_till(&self, actor: String, name: String) -> BackendFuture<'_, Vec<TillAdminView>>;
+    /// A new one-time code that pairs a tablet to till `name`, like `openfatture pos till pair`.
+    fn pair_till(&self, actor: String, name: String) -> BackendFuture<'_, PairingCodeView>;
+    /// The paired tablets, like `openfatture pos till devices`.
+    fn till_devices(&self) -> BackendFuture<'_, Vec<TillDeviceView>>;
+    /// Unpairs tablet `id`, like `openfatture pos till unpair`; returns the paired tablets.
+    fn unpair_till_device(&self, actor: String, id: i64) -> BackendFuture<'_, Vec<TillDeviceView>>;
 }
 
 /// A till's new values as the Tills card sends them.

@@ -73,6 +73,21 @@ pub async fn setup_admin(
     Ok(signed_in.user)
 }
 
+/// Pairs this tablet to a till with the one-time code an admin made in the back office (issue 36);
+/// the device cookie it sets outlives sign-out. Returns the till's name. Staff (a cashier or an
+/// admin). `POST /api/pos_pair`.
+#[server(prefix = "/api", endpoint = "pos_pair")]
+pub async fn pos_pair(
+    /// The 8-character code, as typed (case, spaces and dashes do not matter).
+    code: String,
+) -> Result<String, AppError> {
+    require(Role::Cashier)?;
+    let backend = crate::backend::backend()?;
+    let paired = backend.pos_pair(code).await?;
+    set_cookie(&paired.set_cookie)?;
+    Ok(paired.till)
+}
+
 /// Adds a `Set-Cookie` header to the current server-function response.
 #[cfg(feature = "ssr")]
 fn set_cookie(value: &str) -> Result<(), AppError> {

@@ -42,6 +42,18 @@ pub trait Backend: Send + Sync + 'static {
     fn setup_admin(&self, token: String, username: String, password: String) -> BackendFuture<'_, SignedIn>;
     /// Ends this request's session; returns the `Set-Cookie` value that clears the cookie.
     fn logout(&self) -> BackendFuture<'_, String>;
+    /// Pairs this browser to a till with a one-time code (issue 36); the signed-in staff member
+    /// is recorded. Refusals are [`crate::error::PosError`] codes.
+    fn pos_pair(&self, code: String) -> BackendFuture<'_, Paired>;
+}
+
+/// A tablet just paired. Not a wire type: it carries the device token in its cookie.
+#[derive(Debug, Clone)]
+pub struct Paired {
+    /// The till it is paired to.
+    pub till: String,
+    /// The `Set-Cookie` header value carrying the device token.
+    pub set_cookie: String,
 }
 
 /// A successful sign-in. Not a wire type (it stays in the gateway's process): it carries the

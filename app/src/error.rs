@@ -115,11 +115,13 @@ pub enum PosError {
     InvalidTip,
     /// The till chosen on this POS no longer exists.
     UnknownTill,
+    /// The pairing code typed is not valid, used already or expired.
+    BadPairingCode,
 }
 
 impl PosError {
     /// Every variant, for the test that checks each has both texts.
-    pub const ALL: [PosError; 22] = [
+    pub const ALL: [PosError; 23] = [
         PosError::RateUnavailable,
         PosError::NodeUnavailable,
         PosError::CannotReceive,
@@ -142,6 +144,7 @@ impl PosError {
         PosError::InvalidVatRate,
         PosError::InvalidTip,
         PosError::UnknownTill,
+        PosError::BadPairingCode,
     ];
 
     /// The code on the wire and in the log (`rate_unavailable`).
@@ -169,6 +172,7 @@ impl PosError {
             PosError::InvalidVatRate => "invalid_vat_rate",
             PosError::InvalidTip => "invalid_tip",
             PosError::UnknownTill => "unknown_till",
+            PosError::BadPairingCode => "bad_pairing_code",
         }
     }
 

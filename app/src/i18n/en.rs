@@ -62,6 +62,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("pos.error.invalid_vat_rate", "VAT rate not valid: pick 22, 10, 5, 4 or 0 %"),
     ("pos.error.invalid_tip", "Tip not valid: type it like 1,50"),
     ("pos.error.unknown_till", "This till no longer exists: pick another one"),
+    // Tablet pairing (issue 36).
+    ("pos.error.bad_pairing_code", "Pairing code not valid, used or expired: ask the manager for a new one"),
     ("rate.state.live", "live rate"),
     ("rate.state.stale", "rate not updated"),
     ("rate.state.fallback", "fallback rate"),
@@ -975,4 +977,19 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.till.last", "'{name}' is the last till and cannot be removed: a counter always keeps one (add another first)"),
     ("error.till.bad_vat_rate", "IVA rate '{rate}' is not valid: use 22, 10, 5, 4, or 0 with its Natura code (0:N1 … 0:N7)"),
     ("error.till.bad_printer", "printer address '{address}' is not valid: use HOST:PORT, like 192.168.1.50:9100"),
+    // Tablet pairing (issue 36): the Tills card and the POS.
+    ("tills.pair", "Pair a tablet"),
+    ("tills.pair_code", "Type this code once in the tablet's POS (valid 10 minutes, single use) to pair it to till"),
+    ("tills.devices_title", "Paired tablets"),
+    ("tills.no_devices", "No tablet is paired: sales go to the till chosen on the POS, or the default one."),
+    ("tills.column.device", "Tablet"),
+    ("tills.column.paired_by", "Paired by"),
+    ("tills.unpair", "Unpair"),
+    ("tills.unpaired", "Tablet unpaired from till"),
+    ("pos.counter.paired", "(this tablet)"),
+    ("pos.pair.title", "Pair this tablet"),
+    ("pos.pair.code_input", "Pairing code"),
+    ("pos.pair.submit", "Pair"),
+    // Tablet pairing (issue 36).
+    ("error.till.unknown_device", "there is no paired device {id}: reload the list"),
 ];

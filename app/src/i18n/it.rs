@@ -65,6 +65,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("pos.error.invalid_vat_rate", "Aliquota IVA non valida: scegli 22, 10, 5, 4 o 0 %"),
     ("pos.error.invalid_tip", "Mancia non valida: scrivila come 1,50"),
     ("pos.error.unknown_till", "Questa cassa non esiste più: scegline un'altra"),
+    // Abbinamento del tablet (issue 36).
+    ("pos.error.bad_pairing_code", "Codice di abbinamento non valido, già usato o scaduto: chiedine uno nuovo al responsabile"),
     ("rate.state.live", "cambio in tempo reale"),
     ("rate.state.stale", "cambio non aggiornato"),
     ("rate.state.fallback", "cambio di riserva"),
@@ -977,4 +979,19 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.till.last", "'{name}' è l'ultima cassa e non può essere rimossa: ne resta sempre una (aggiungine prima un'altra)"),
     ("error.till.bad_vat_rate", "l'aliquota IVA '{rate}' non è valida: usa 22, 10, 5, 4 oppure 0 con il codice Natura (0:N1 … 0:N7)"),
     ("error.till.bad_printer", "l'indirizzo di stampante '{address}' non è valido: usa HOST:PORTA, come 192.168.1.50:9100"),
+    // Abbinamento del tablet (issue 36): la scheda Casse e il POS.
+    ("tills.pair", "Abbina un tablet"),
+    ("tills.pair_code", "Digita questo codice una volta nel POS del tablet (valido 10 minuti, usabile una volta) per abbinarlo alla cassa"),
+    ("tills.devices_title", "Tablet abbinati"),
+    ("tills.no_devices", "Nessun tablet abbinato: le vendite vanno alla cassa scelta sul POS, o a quella predefinita."),
+    ("tills.column.device", "Tablet"),
+    ("tills.column.paired_by", "Abbinato da"),
+    ("tills.unpair", "Scollega"),
+    ("tills.unpaired", "Tablet scollegato dalla cassa"),
+    ("pos.counter.paired", "(questo tablet)"),
+    ("pos.pair.title", "Abbina questo tablet"),
+    ("pos.pair.code_input", "Codice di abbinamento"),
+    ("pos.pair.submit", "Abbina"),
+    // Abbinamento del tablet (issue 36).
+    ("error.till.unknown_device", "non c'è un dispositivo abbinato {id}: ricarica l'elenco"),
 ];

@@ -104,6 +104,9 @@ pub struct TillView {
     pub vat_rate: String,
     /// Whether it is the default till (sales from a POS that chose none go there).
     pub is_default: bool,
+    /// Whether this browser is a tablet paired to it: every sale from here goes to it.
+    #[serde(default)]
+    pub paired: bool,
 }
 
 /// A till as the back office's Tills card lists it (admin).
@@ -119,6 +122,32 @@ pub struct TillAdminView {
     pub auto_print: bool,
     /// Whether it is the default till (sales from a POS that chose none go there).
     pub is_default: bool,
+}
+
+/// A tablet paired to a till, as the Tills card lists it (admin; issue 36).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TillDeviceView {
+    /// Its id (what unpairing takes).
+    pub id: i64,
+    /// Its till's name.
+    pub till: String,
+    /// The staff member signed in on it when it was paired.
+    pub paired_by: String,
+    /// When it was paired (unix seconds).
+    pub paired_at: i64,
+    /// When it last rang up a sale (unix seconds).
+    pub last_seen_at: i64,
+}
+
+/// A one-time pairing code for a till, shown once in the back office (admin; issue 36).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairingCodeView {
+    /// The till it pairs a tablet to.
+    pub till: String,
+    /// The code to type on the tablet (8 characters).
+    pub code: String,
+    /// When it stops being valid (unix seconds).
+    pub expires_at: i64,
 }
 
 #[cfg(test)]

@@ -30,7 +30,9 @@ mod webhooks;
 
 pub use clock::ShopClock;
 pub use closing::{ClosingSummary, CounterDayView};
-pub use counter::{tip_cents_for_percent, ReceiptLink, TillAdminView, TillView, VatRate, TIP_PERCENTS};
+pub use counter::{
+    tip_cents_for_percent, PairingCodeView, ReceiptLink, TillAdminView, TillDeviceView, TillView, VatRate, TIP_PERCENTS,
+};
 pub use event::{EventBody, EventKind, EventMetadata};
 pub use input::{
     check_free_text, code_point, describe_char, is_bidi_control, is_unsafe_text_char, parse_amount_cents, AmountError,

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::components::qr::QrCode;
 use crate::error::{AppError, PosError};
 use crate::format;
-use crate::i18n::{amount_error_text, lang, t, text_error_text, text_in, use_i18n, Lang};
+use crate::i18n::{amount_error_text, current_lang, lang, t, text_error_text, text_in, use_i18n, Lang};
 // `model::InvoiceState` is named with its module: the `invoice_state` server function below
 // defines a struct `InvoiceState` here.
 use crate::model::{self, InvoiceStatus, PosSale};
@@ -285,8 +285,10 @@ pub fn PosPage() -> impl IntoView {
             _ => return None,
         };
         let chosen = chosen_till.get();
+        // A tablet paired to a till sells there (the gateway insists on it too).
         list.iter()
-            .find(|t| Some(&t.name) == chosen.as_ref())
+            .find(|t| t.paired)
+            .or_else(|| list.iter().find(|t| Some(&t.name) == chosen.as_ref()))
             .or_else(|| list.first())
             .cloned()
     });
@@ -387,6 +389,7 @@ fn CounterHeader(
 ) -> impl IntoView {
     let auth = crate::pages::login::use_auth();
     let cashier = move || auth.and_then(|a| a.user.get()).map(|u| u.username).unwrap_or_default();
+    let paired = move || till.get().is_some_and(|t| t.paired);
     let names = move || match tills.get() {
         Some(Ok(list)) => list.into_iter().map(|t| t.name).collect::<Vec<_>>(),
         _ => Vec::new(),
@@ -402,7 +405,7 @@ fn CounterHeader(
             {move || {
                 let list = names();
                 let current = till.get().map(|t| t.name).unwrap_or_default();
-                if list.len() > 1 {
+                if list.len() > 1 && !paired() {
                     view! {
                         <select data-testid="pos-till" aria-label=move || t("pos.counter.till") on:change=choose>
                             {list.into_iter().map(|name| {
@@ -415,9 +418,51 @@ fn CounterHeader(
                     view! { <strong data-testid="pos-till-name">{current}</strong> }.into_any()
                 }
             }}
+            {move || paired().then(|| view! { " " <span class="muted" data-testid="pos-paired">{move || t("pos.counter.paired")}</span> })}
             " · "<span>{move || t("pos.counter.cashier")}": "</span>
             <strong data-testid="pos-cashier">{cashier}</strong>
         </p>
+        {move || (!paired() && tills.get().is_some_and(|r| r.is_ok())).then(|| view! { <PairForm tills /> })}
+    }
+}
+
+/// "Pair this tablet": the one-time code an admin made in the back office, typed once; the
+/// gateway keeps the pairing in a cookie that outlives sign-out (issue 36).
+#[component]
+fn PairForm(tills: LocalResource<Result<Vec<model::TillView>, AppError>>) -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = code.get_untracked();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match crate::auth::pos_pair(typed).await {
+                Ok(_) => {
+                    error.set(None);
+                    code.set(String::new());
+                    tills.refetch();
+                }
+                Err(e) => error.set(Some(PosError::of(&e).text(current_lang()).to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <details class="pos-pair" data-testid="pos-pair">
+            <summary>{move || t("pos.pair.title")}</summary>
+            <form on:submit=submit>
+                <input type="text" autocomplete="off" autocapitalize="characters" maxlength="12"
+                    data-testid="pos-pair-code" aria-label=move || t("pos.pair.code_input")
+                    placeholder=move || t("pos.pair.code_input")
+                    prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+                <button type="submit" class="button" data-testid="pos-pair-submit" disabled=move || busy.get()>
+                    {move || t("pos.pair.submit")}
+                </button>
+            </form>
+            {move || error.get().map(|text| view! { <p class="banner banner-error" role="alert" data-testid="pos-pair-error">{text}</p> })}
+        </details>
     }
 }
 

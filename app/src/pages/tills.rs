@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::components::table::{AdminTable, Column};
 use crate::error::AppError;
 use crate::i18n::{current_lang, lang, t};
-use crate::model::TillAdminView;
+use crate::model::{PairingCodeView, TillAdminView, TillDeviceView};
 
 /// The calling admin's name.
 #[cfg(feature = "ssr")]
@@ -75,6 +75,35 @@ pub async fn remove_till(
     crate::admin::admin_backend()?.remove_till(actor, name).await
 }
 
+/// A new one-time code that pairs a tablet to till `name` (valid 10 minutes, single use). Admin.
+/// `POST /api/admin_till_pair`.
+#[server(prefix = "/api", endpoint = "admin_till_pair")]
+pub async fn pair_till(
+    /// The till's name.
+    name: String,
+) -> Result<PairingCodeView, AppError> {
+    let actor = admin()?;
+    crate::admin::admin_backend()?.pair_till(actor, name).await
+}
+
+/// The tablets paired to tills. Admin. `POST /api/admin_till_devices`.
+#[server(prefix = "/api", endpoint = "admin_till_devices")]
+pub async fn till_devices() -> Result<Vec<TillDeviceView>, AppError> {
+    admin()?;
+    crate::admin::admin_backend()?.till_devices().await
+}
+
+/// Unpairs tablet `id`: its sales go to the default till again. Admin.
+/// `POST /api/admin_till_unpair`.
+#[server(prefix = "/api", endpoint = "admin_till_unpair")]
+pub async fn unpair_till_device(
+    /// The device's id.
+    id: i64,
+) -> Result<Vec<TillDeviceView>, AppError> {
+    let actor = admin()?;
+    crate::admin::admin_backend()?.unpair_till_device(actor, id).await
+}
+
 /// What the last action on the card did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Notice {
@@ -82,6 +111,8 @@ enum Notice {
     Done(&'static str, String),
     /// The gateway refused or failed (its words in the page's language).
     Error(String),
+    /// A new pairing code: shown once.
+    Code(PairingCodeView),
 }
 
 /// The columns of the tills table.
@@ -131,6 +162,17 @@ pub fn TillsCard() -> impl IntoView {
         editing.set(None);
         confirming.set(Some(name));
     };
+    let on_pair = move |name: String| {
+        message.set(None);
+        editing.set(None);
+        confirming.set(None);
+        leptos::task::spawn_local(async move {
+            match pair_till(name).await {
+                Ok(code) => message.set(Some(Notice::Code(code))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
+            }
+        });
+    };
     view! {
         <section class="card admin-page" data-testid="tills-card">
             <div class="card-head">
@@ -141,6 +183,12 @@ pub fn TillsCard() -> impl IntoView {
             {move || message.get().map(|m| match m {
                 Notice::Done(key, name) => view! { <p class="banner banner-ok" role="status" data-testid="tills-message">{move || t(key)} " " {name.clone()}</p> }.into_any(),
                 Notice::Error(text) => view! { <p class="banner banner-error" role="alert" data-testid="tills-error">{text}</p> }.into_any(),
+                Notice::Code(code) => view! {
+                    <p class="banner banner-ok" role="status" data-testid="tills-pair-code">
+                        {move || t("tills.pair_code")} " " {code.till.clone()} ": "
+                        <strong class="mono">{code.code.clone()}</strong>
+                    </p>
+                }.into_any(),
             })}
             {move || confirming.get().map(|name| view! {
                 <div class="banner banner-warning" role="alertdialog" data-testid="tills-confirm-remove">
@@ -159,22 +207,24 @@ pub fn TillsCard() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match tills.await {
-                        Ok(rows) => view! { <TillsTable rows on_edit on_remove /> }.into_any(),
+                        Ok(rows) => view! { <TillsTable rows on_edit on_remove on_pair /> }.into_any(),
                         Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
                     }
                 })}
             </Transition>
             <AddForm finish />
+            <DevicesList version message />
         </section>
     }
 }
 
 /// The tills with their actions (no Remove on the last one).
 #[component]
-fn TillsTable<E, R>(rows: Vec<TillAdminView>, on_edit: E, on_remove: R) -> impl IntoView
+fn TillsTable<E, R, P>(rows: Vec<TillAdminView>, on_edit: E, on_remove: R, on_pair: P) -> impl IntoView
 where
     E: Fn(TillAdminView) + Copy + 'static,
     R: Fn(String) + Copy + 'static,
+    P: Fn(String) + Copy + 'static,
 {
     let removable = rows.len() > 1;
     view! {
@@ -192,6 +242,15 @@ where
                     <td>{till.printer_address.clone()}</td>
                     <td>{move || if auto_print { t("tills.yes") } else { t("tills.no") }}</td>
                     <td class="admin-actions">
+                        {
+                            let name = name.clone();
+                            view! {
+                                <button type="button" class="button" data-testid=format!("till-pair-{name}")
+                                    on:click=move |_| on_pair(name.clone())>
+                                    {move || t("tills.pair")}
+                                </button>
+                            }
+                        }
                         <button type="button" class="button" data-testid=format!("till-edit-{name}")
                             on:click=move |_| on_edit(edit.clone())>
                             {move || t("tills.edit")}
@@ -209,6 +268,63 @@ where
                 </tr>
             }
         }).collect_view()} />
+    }
+}
+
+/// The columns of the paired tablets table.
+const DEVICE_COLUMNS: &[Column] = &[
+    Column::text("tills.column.device"),
+    Column::text("tills.column.name"),
+    Column::text("tills.column.paired_by"),
+    Column::untitled(),
+];
+
+/// The tablets paired to tills, each with Unpair.
+#[component]
+fn DevicesList(version: RwSignal<u32>, message: RwSignal<Option<Notice>>) -> impl IntoView {
+    let devices = LocalResource::new(move || {
+        let _ = version.get();
+        till_devices()
+    });
+    let unpair = move |id: i64, till: String| {
+        message.set(None);
+        leptos::task::spawn_local(async move {
+            match unpair_till_device(id).await {
+                Ok(_) => message.set(Some(Notice::Done("tills.unpaired", till))),
+                Err(e) => message.set(Some(Notice::Error(e.text(current_lang())))),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    view! {
+        <h3>{move || t("tills.devices_title")}</h3>
+        <Transition fallback=|| view! { <p class="muted">{move || t("common.loading")}</p> }>
+            {move || Suspend::new(async move {
+                match devices.await {
+                    Ok(rows) if rows.is_empty() => view! { <p class="muted" data-testid="tills-no-devices">{move || t("tills.no_devices")}</p> }.into_any(),
+                    Ok(rows) => view! {
+                        <AdminTable columns=DEVICE_COLUMNS testid="tills-devices" rows={rows.into_iter().map(|device| {
+                            let id = device.id;
+                            let till = device.till.clone();
+                            view! {
+                                <tr data-testid=format!("till-device-{id}")>
+                                    <td>{id}</td>
+                                    <td>{device.till.clone()}</td>
+                                    <td>{device.paired_by.clone()}</td>
+                                    <td class="admin-actions">
+                                        <button type="button" class="button" data-testid=format!("till-unpair-{id}")
+                                            on:click=move |_| unpair(id, till.clone())>
+                                            {move || t("tills.unpair")}
+                                        </button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()} />
+                    }.into_any(),
+                    Err(e) => view! { <p class="banner banner-error" role="alert">{move || e.text(lang())}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

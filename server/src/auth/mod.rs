@@ -166,6 +166,11 @@ impl AuthService {
         AuthService { store, secure_cookies }
     }
 
+    /// Whether cookies get `Secure` (the gateway serves HTTPS).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
     /// Adds a staff member.
     pub async fn add_user(&self, username: &str, role: Role, password: &SecretString) -> Result<(), AuthError> {
         check_username(username)?;

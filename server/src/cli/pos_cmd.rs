@@ -4,6 +4,7 @@
 //! receipt and refunds (issue 36).
 
 use clap::Subcommand;
+use secrecy::ExposeSecret;
 
 use super::{CliError, Output};
 use crate::context::Services;
@@ -138,6 +139,22 @@ pub enum TillCommand {
     Remove {
         /// The till's name.
         name: String,
+    },
+    /// Print a one-time code that pairs a tablet to a till (8 characters, valid 10 minutes):
+    /// type it in the POS's "Pair this tablet" form.
+    Pair {
+        /// The till's name.
+        name: String,
+    },
+    /// List the tablets paired to tills (to one till with NAME).
+    Devices {
+        /// Only this till's tablets.
+        name: Option<String>,
+    },
+    /// Unpair a tablet: its sales go to the default till again.
+    Unpair {
+        /// The device's id, from `pos till devices`.
+        device_id: i64,
     },
 }
 
@@ -350,6 +367,65 @@ async fn till(out: &Output, counter: &crate::counter::CounterService, command: T
                 return out.print_json(&serde_json::json!({ "removed": till.name }));
             }
             println!("✅ Removed till '{}'; its sales keep its name.", till.name);
+            Ok(())
+        }
+        TillCommand::Pair { name } => {
+            let (till, code) = counter.pairing_code(&name, "cli").await?;
+            let minutes = crate::counter::PAIRING_CODE_TTL_SECS / 60;
+            if out.json {
+                return out.print_json(&serde_json::json!({
+                    "till": till.name,
+                    "code": code.expose_secret(),
+                    "valid_minutes": minutes,
+                }));
+            }
+            println!(
+                "🔑 Pairing code for till '{}': {}\n   Type it once in the POS's \"Pair this tablet\" form; valid {minutes} minutes, single use.",
+                till.name,
+                code.expose_secret()
+            );
+            Ok(())
+        }
+        TillCommand::Devices { name } => {
+            let devices = counter.devices(name.as_deref()).await?;
+            if out.json {
+                let list: Vec<_> = devices
+                    .iter()
+                    .map(|d| {
+                        serde_json::json!({
+                            "id": d.id,
+                            "till": d.till_name,
+                            "paired_by": d.paired_by,
+                            "paired_at": d.created_at,
+                            "last_seen_at": d.last_seen_at,
+                        })
+                    })
+                    .collect();
+                return out.print_json(&list);
+            }
+            if devices.is_empty() {
+                println!("No paired tablets: make a code with `openfatture pos till pair NAME`.");
+            }
+            for d in &devices {
+                println!(
+                    "{:>4}  {:<20}  paired by {} at {}",
+                    d.id,
+                    d.till_name,
+                    d.paired_by,
+                    crate::time::rfc3339(d.created_at)
+                );
+            }
+            Ok(())
+        }
+        TillCommand::Unpair { device_id } => {
+            let device = counter.unpair(device_id).await?;
+            if out.json {
+                return out.print_json(&serde_json::json!({ "unpaired": device.id, "till": device.till_name }));
+            }
+            println!(
+                "✅ Unpaired tablet {} from till '{}'; its sales go to the default till.",
+                device.id, device.till_name
+            );
             Ok(())
         }
     }

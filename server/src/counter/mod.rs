@@ -4,12 +4,14 @@
 
 mod closing;
 mod day;
+mod pairing;
 mod receipt;
 mod refund;
 mod vat;
 
 pub use closing::{closing_csv, closing_pdf, ClosingView};
 pub use day::{date_at, day_bounds, DayFilter, DayReport, FiguresView};
+pub use pairing::{normalise_code, PAIRING_CODE_CHARS, PAIRING_CODE_TTL_SECS};
 pub use receipt::{ReceiptShop, SaleReceipt, UNNOTED_SALE_MEMO};
 pub use refund::{
     check_cap, check_invoice_amount, fee_limit_msat, lnurl_invoice, refund_left_cents, refund_msat, RefundError,
@@ -104,6 +106,12 @@ pub enum CounterError {
         /// A till's closing of that day.
         number: i64,
     },
+    /// A pairing code that is not valid, used already or expired.
+    #[error("pairing code not valid, used or expired: ask the manager for a new one")]
+    BadPairingCode,
+    /// No paired device has that id.
+    #[error("there is no paired device {0}: see `openfatture pos till devices`")]
+    UnknownDevice(i64),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),

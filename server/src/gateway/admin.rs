@@ -9,9 +9,9 @@ use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
     ChannelLiquidityView, DeliveryView, DueStepView, EndpointView, FatturaDueView, FatturaView, InstallmentView,
-    LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PaymentLinkView, PaymentView,
-    RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, TillAdminView, WebhookTestReport,
-    LIST_PAGE_ROWS,
+    LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PairingCodeView, PaymentLinkView,
+    PaymentView, RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, TillAdminView, TillDeviceView,
+    WebhookTestReport, LIST_PAGE_ROWS,
 };
 use app::{AppError, Refusal};
 use rust_decimal::Decimal;
@@ -968,6 +968,18 @@ impl AdminBackend for GatewayAdmin {
 
     fn remove_till(&self, actor: String, name: String) -> BackendFuture<'_, Vec<TillAdminView>> {
         Box::pin(async move { super::tills::remove(&self.store, &actor, &name).await })
+    }
+
+    fn pair_till(&self, actor: String, name: String) -> BackendFuture<'_, PairingCodeView> {
+        Box::pin(async move { super::tills::pair(&self.store, &actor, &name).await })
+    }
+
+    fn till_devices(&self) -> BackendFuture<'_, Vec<TillDeviceView>> {
+        Box::pin(async move { super::tills::devices(&self.store).await })
+    }
+
+    fn unpair_till_device(&self, actor: String, id: i64) -> BackendFuture<'_, Vec<TillDeviceView>> {
+        Box::pin(async move { super::tills::unpair(&self.store, &actor, id).await })
     }
 }
 

@@ -1,7 +1,8 @@
 //! The gateway's implementation of [`app::backend::Backend`]: what server functions call.
 
 use app::auth::SessionUser;
-use app::backend::{Backend, BackendFuture, BackendHandle, SignedIn};
+use app::backend::{Backend, BackendFuture, BackendHandle, Paired, SignedIn};
+use app::AppError;
 use secrecy::{ExposeSecret, SecretString};
 
 use app::model::{NodeStatus, ProviderState, RateState, RateStatus, ShopClock};
@@ -32,6 +33,8 @@ struct GatewayBackend {
     settings: SettingsHub,
     /// The one-time token of the first-admin setup link, until it is used.
     setup_token: tokio::sync::Mutex<Option<SecretString>>,
+    /// Pairing-code attempts per client address.
+    pairing: super::pairing::PairingThrottle,
 }
 
 impl GatewayBackend {
@@ -58,6 +61,7 @@ pub(crate) fn handle(
         counter,
         settings,
         setup_token: tokio::sync::Mutex::new(setup_token),
+        pairing: super::pairing::PairingThrottle::default(),
     })
 }
 
@@ -82,7 +86,10 @@ impl Backend for GatewayBackend {
     }
 
     fn pos_tills(&self) -> BackendFuture<'_, Vec<TillView>> {
-        Box::pin(async move { super::pos::tills(&self.counter).await })
+        Box::pin(async move {
+            let device = request_auth().device;
+            super::pos::tills(&self.counter, device.as_deref()).await
+        })
     }
 
     fn pos_receipt(&self, invoice_id: String) -> BackendFuture<'_, ReceiptLink> {
@@ -174,6 +181,23 @@ impl Backend for GatewayBackend {
                 self.auth.logout(&token).await?;
             }
             Ok(self.auth.clearing_cookie())
+        })
+    }
+
+    fn pos_pair(&self, code: String) -> BackendFuture<'_, Paired> {
+        Box::pin(async move {
+            let request = request_auth();
+            self.pairing.attempt(&request.client, crate::time::now_secs())?;
+            let cashier = request.user.as_ref().map_or("", |user| user.username.as_str());
+            let (till, token) = self.counter.pair_device(&code, cashier).await.map_err(|error| {
+                tracing::info!(client = %request.client, %error, "tablet pairing refused");
+                AppError::from(error)
+            })?;
+            tracing::info!(till = %till.name, by = %cashier, "tablet paired to a till");
+            Ok(Paired {
+                till: till.name,
+                set_cookie: super::pairing::device_cookie(&token, self.auth.secure_cookies()),
+            })
         })
     }
 

@@ -20,6 +20,8 @@ pub(crate) struct RequestAuth {
     pub token: Option<String>,
     /// The client's address (for sign-in throttling).
     pub client: String,
+    /// The device token of a tablet paired to a till, as sent (issue 36); checked when used.
+    pub device: Option<String>,
 }
 
 impl RequestAuth {
@@ -47,13 +49,21 @@ pub(crate) async fn authenticate(State(auth): State<AuthService>, mut request: R
         .get::<ConnectInfo<ClientAddr>>()
         .map(|ConnectInfo(ClientAddr(addr))| addr.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
-    let token = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(token_from_cookie_header)
-        .map(str::to_owned);
+    let (token, device) = {
+        let cookies = || {
+            request
+                .headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+        };
+        (
+            cookies().find_map(token_from_cookie_header).map(str::to_owned),
+            cookies()
+                .find_map(super::pairing::device_from_cookie_header)
+                .map(str::to_owned),
+        )
+    };
     let user = match &token {
         Some(token) => match auth.session(token).await {
             Ok(user) => user,
@@ -68,7 +78,12 @@ pub(crate) async fn authenticate(State(auth): State<AuthService>, mut request: R
         },
         None => None,
     };
-    request.extensions_mut().insert(RequestAuth { user, token, client });
+    request.extensions_mut().insert(RequestAuth {
+        user,
+        token,
+        client,
+        device,
+    });
     next.run(request).await
 }
 

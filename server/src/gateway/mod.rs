@@ -22,6 +22,7 @@ mod mail_worker;
 mod metrics;
 mod node_setup;
 mod notice_words;
+mod pairing;
 mod pos;
 mod public;
 mod reload;

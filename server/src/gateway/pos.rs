@@ -62,13 +62,19 @@ pub fn parse_tip(text: Option<&str>) -> Result<Decimal, PosError> {
     }
 }
 
-/// The shop's tills as the POS lists them, the default one first.
-pub async fn tills(counter: &CounterService) -> Result<Vec<TillView>, AppError> {
+/// The shop's tills as the POS lists them, the default one first; the one this tablet is paired
+/// to (its `device` token, when it sent one) is marked.
+pub async fn tills(counter: &CounterService, device: Option<&str>) -> Result<Vec<TillView>, AppError> {
+    let paired = match device {
+        Some(token) => counter.device_till(token).await?.map(|till| till.id),
+        None => None,
+    };
     let tills = counter.tills().await?;
     Ok(tills
         .into_iter()
         .enumerate()
         .map(|(i, till)| TillView {
+            paired: paired == Some(till.id),
             name: till.name,
             vat_rate: till.vat_rate,
             is_default: i == 0,
@@ -133,7 +139,25 @@ pub async fn charge(
     })?;
     let note = sale.note.trim();
     let tip_eur = parse_tip(sale.tip_eur).map_err(AppError::Pos)?;
-    let till = counter.till_for_sale(sale.till).await.map_err(|error| match error {
+    // A paired tablet's sales go to its till whatever the request names (issue 36): `till` is
+    // ignored, not refused, so a POS screen with a till chosen before pairing keeps working.
+    let paired = match auth.device.as_deref() {
+        Some(token) => {
+            let till = counter.device_till(token).await?;
+            if till.is_some() {
+                if let Err(error) = counter.touch_device(token).await {
+                    tracing::warn!(%error, "cannot note the paired tablet's last sale");
+                }
+            }
+            till
+        }
+        None => None,
+    };
+    let till = match paired {
+        Some(till) => Ok(till),
+        None => counter.till_for_sale(sale.till).await,
+    };
+    let till = till.map_err(|error| match error {
         CounterError::UnknownTill(_) => {
             tracing::info!(%error, "POS sale refused: till");
             AppError::Pos(PosError::UnknownTill)

@@ -4,11 +4,12 @@
 //! `HOST:PORT`, the IVA rate one of the keypad's, the last till stays). A refusal changes nothing.
 
 use app::admin::TillEdit;
-use app::model::TillAdminView;
+use app::model::{PairingCodeView, TillAdminView, TillDeviceView};
 use app::AppError;
+use secrecy::ExposeSecret;
 
-use crate::counter::CounterService;
-use crate::store::{Store, TillRow};
+use crate::counter::{CounterService, PAIRING_CODE_TTL_SECS};
+use crate::store::{Store, TillDeviceRow, TillRow};
 
 /// The card's view of one till (`first`: the default one).
 fn view(row: TillRow, first: bool) -> TillAdminView {
@@ -71,4 +72,39 @@ pub(super) async fn remove(store: &Store, actor: &str, name: &str) -> Result<Vec
     let till = CounterService::new(store.clone()).remove_till(name).await?;
     tracing::info!(till = %till.name, by = %actor, "till removed from the web app");
     list(store).await
+}
+
+/// The card's view of one paired tablet.
+fn device_view(row: TillDeviceRow) -> TillDeviceView {
+    TillDeviceView {
+        id: row.id,
+        till: row.till_name,
+        paired_by: row.paired_by,
+        paired_at: row.created_at,
+        last_seen_at: row.last_seen_at,
+    }
+}
+
+/// A new one-time pairing code for till `name` (shown once; only its digest is kept).
+pub(super) async fn pair(store: &Store, actor: &str, name: &str) -> Result<PairingCodeView, AppError> {
+    let (till, code) = CounterService::new(store.clone()).pairing_code(name, actor).await?;
+    tracing::info!(till = %till.name, by = %actor, "tablet pairing code made from the web app");
+    Ok(PairingCodeView {
+        till: till.name,
+        code: code.expose_secret().to_string(),
+        expires_at: crate::time::now_secs() + PAIRING_CODE_TTL_SECS,
+    })
+}
+
+/// Every paired tablet, oldest first.
+pub(super) async fn devices(store: &Store) -> Result<Vec<TillDeviceView>, AppError> {
+    let rows = CounterService::new(store.clone()).devices(None).await?;
+    Ok(rows.into_iter().map(device_view).collect())
+}
+
+/// Unpairs tablet `id`; its sales go to the default till again.
+pub(super) async fn unpair(store: &Store, actor: &str, id: i64) -> Result<Vec<TillDeviceView>, AppError> {
+    let device = CounterService::new(store.clone()).unpair(id).await?;
+    tracing::info!(device = device.id, till = %device.till_name, by = %actor, "tablet unpaired from the web app");
+    devices(store).await
 }

@@ -53,6 +53,7 @@ fn pos_status_of(code: PosError) -> StatusCode {
         | PosError::InvalidVatRate
         | PosError::InvalidTip
         | PosError::UnknownTill
+        | PosError::BadPairingCode
         | PosError::SaleAlreadyPaid
         | PosError::SaleEnded => StatusCode::BAD_REQUEST,
         PosError::SignedOut => StatusCode::UNAUTHORIZED,
@@ -293,6 +294,11 @@ impl From<crate::counter::CounterError> for AppError {
             CounterError::Closing(reason) => {
                 tracing::warn!(%reason, "closing refused");
                 AppError::Invalid(Refusal::new("error.closing.refused", &[]))
+            }
+            // Tablet pairing (issue 36).
+            CounterError::BadPairingCode => AppError::Pos(PosError::BadPairingCode),
+            CounterError::UnknownDevice(id) => {
+                AppError::NotFound(Refusal::new("error.till.unknown_device", &[("id", &id.to_string())]))
             }
             CounterError::Printer(e) => {
                 tracing::warn!(error = %e, "receipt not printed");

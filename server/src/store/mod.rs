@@ -23,6 +23,7 @@ mod rate_evidence;
 mod rebalances;
 mod receipts;
 mod refunds;
+mod till_devices;
 mod users;
 
 pub use app::model::{EventKind, InvoiceState};
@@ -46,6 +47,7 @@ pub use rate_evidence::{EvidenceVerdict, RateEvidence};
 pub use rebalances::{NewRebalance, RebalanceSummary, RebalanceTrigger};
 pub use receipts::ReceiptSaleRow;
 pub use refunds::{NewRefund, RefundRefusal, RefundRow, SaleRefundState};
+pub use till_devices::{Redeemed, TillDeviceRow};
 pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! `openfatture pos till add|set|list|remove` and `openfatture pos day` through the binary
+//! `openfatture pos till add|set|list|remove|pair|devices|unpair` and `openfatture pos day` through the binary
 //! (issue 36): tills are managed with clear refusals that change nothing, the last till stays,
 //! a removed till's sales keep its name, and the day's figures follow the shop's clock
 //! (Europe/Rome) across the DST changes.
@@ -8,6 +8,7 @@ use common::openfatture as cli;
 use common::{dump_exact, stdout_of};
 
 use openfatture::store::{NewPosSale, Store};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -232,4 +233,68 @@ async fn sales_land_on_the_shop_date_across_dst_changes() {
     assert_eq!(day["net_eur"], "8.20");
     assert_eq!(day["sats_received"], 2000);
     assert_eq!(day["timezone"], "Europe/Rome");
+}
+
+#[tokio::test]
+async fn a_tablet_is_paired_listed_and_unpaired_from_the_cli() {
+    let dir = tempfile::tempdir().expect("dir");
+    let home = dir.path();
+    cli(home).args(["pos", "till", "add", "Bar"]).assert().success();
+    cli(home)
+        .args(["pos", "till", "pair", "Nope"])
+        .assert()
+        .failure()
+        .stderr(contains("there is no till 'Nope'"));
+    let text = stdout_of(cli(home).args(["--json", "pos", "till", "pair", "Bar"]));
+    let made: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(made["till"], "Bar");
+    assert_eq!(made["valid_minutes"], 10);
+    let code = made["code"].as_str().expect("a code").to_string();
+    assert_eq!(code.len(), 8);
+    cli(home)
+        .args(["pos", "till", "pair", "Bar"])
+        .assert()
+        .success()
+        .stdout(contains("Pairing code for till 'Bar'"));
+
+    // The tablet redeems it (as the gateway does), once.
+    let store = Store::open_in(home).await.expect("store");
+    let counter = openfatture::counter::CounterService::new(store.clone());
+    let (till, _token) = counter.pair_device(&code, "mario").await.expect("paired");
+    assert_eq!(till.name, "Bar");
+    assert!(counter.pair_device(&code, "mario").await.is_err(), "a code works once");
+    store.close().await;
+
+    let text = stdout_of(cli(home).args(["--json", "pos", "till", "devices", "Bar"]));
+    let devices: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(devices.as_array().map(Vec::len), Some(1), "{devices}");
+    assert_eq!(devices[0]["till"], "Bar");
+    assert_eq!(devices[0]["paired_by"], "mario");
+    let id = devices[0]["id"].to_string();
+    let text = stdout_of(cli(home).args(["--json", "pos", "till", "devices", "Cassa"]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).expect("json"),
+        serde_json::json!([])
+    );
+    cli(home)
+        .args(["pos", "till", "devices"])
+        .assert()
+        .success()
+        .stdout(contains("Bar").and(contains("mario")));
+
+    cli(home)
+        .args(["pos", "till", "unpair", &id])
+        .assert()
+        .success()
+        .stdout(contains(format!("Unpaired tablet {id} from till 'Bar'")));
+    cli(home)
+        .args(["pos", "till", "unpair", &id])
+        .assert()
+        .failure()
+        .stderr(contains(format!("there is no paired device {id}")));
+    let text = stdout_of(cli(home).args(["--json", "pos", "till", "devices"]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).expect("json"),
+        serde_json::json!([])
+    );
 }

@@ -1324,3 +1324,88 @@ fn nl(hash: &'static str) -> openfatture::store::NewLink<'static> {
         token_nonce: "00",
     }
 }
+
+/// Tablet pairing (issue 36): a code is redeemed once and only while young, the device then has
+/// its till, the list names it, and unpairing ends it; the same on both databases.
+async fn till_pairing(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::Redeemed;
+    let mut seen = Vec::new();
+    let bar = store.add_till("Bar", None, "10", 1_000).await?.ok_or("Bar added")?;
+    store.add_pairing_code("code-1", bar.id, "admin", 2_000).await?;
+    store.add_pairing_code("code-old", bar.id, "admin", 1_000).await?;
+    let redeemed = store
+        .redeem_pairing_code("code-1", 1_500, "dev-1", "cashier", 2_100)
+        .await?;
+    seen.push(match redeemed {
+        Redeemed::Paired(till) => format!("paired {}", till.name),
+        Redeemed::Refused => "refused".into(),
+    });
+    let again = store
+        .redeem_pairing_code("code-1", 1_500, "dev-2", "cashier", 2_200)
+        .await?;
+    seen.push(format!("again {again:?}"));
+    let old = store
+        .redeem_pairing_code("code-old", 1_500, "dev-3", "cashier", 2_200)
+        .await?;
+    seen.push(format!("old {old:?}"));
+    let unknown = store.redeem_pairing_code("nope", 0, "dev-4", "cashier", 2_200).await?;
+    seen.push(format!("unknown {unknown:?}"));
+    seen.push(format!(
+        "device {:?} other {:?}",
+        store.device_till("dev-1").await?.map(|t| t.name),
+        store.device_till("dev-2").await?.map(|t| t.name)
+    ));
+    store.touch_device("dev-1", 3_000).await?;
+    let devices = store.till_devices(Some(bar.id)).await?;
+    seen.push(
+        devices
+            .iter()
+            .map(|d| format!("{} {} {} {}", d.till_name, d.paired_by, d.created_at, d.last_seen_at))
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    seen.push(format!("all {} default {}", store.till_devices(None).await?.len(), {
+        let default_id = store.tills().await?.first().ok_or("a till")?.id;
+        store.till_devices(Some(default_id)).await?.len()
+    }));
+    let id = devices.first().ok_or("a device")?.id;
+    seen.push(format!(
+        "unpaired {:?}",
+        store.unpair_device(id, 4_000).await?.map(|d| d.till_name)
+    ));
+    seen.push(format!(
+        "unpaired again {:?}",
+        store.unpair_device(id, 4_001).await?.is_some()
+    ));
+    seen.push(format!(
+        "after {:?} listed {}",
+        store.device_till("dev-1").await?.map(|t| t.name),
+        store.till_devices(None).await?.len()
+    ));
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn till_pairing_behaves_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = till_pairing(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "paired Bar".to_string(),
+            "again Refused".into(),
+            "old Refused".into(),
+            "unknown Refused".into(),
+            "device Some(\"Bar\") other None".into(),
+            "Bar cashier 2100 3000".into(),
+            "all 1 default 0".into(),
+            "unpaired Some(\"Bar\")".into(),
+            "unpaired again false".into(),
+            "after None listed 0".into(),
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = till_pairing(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}

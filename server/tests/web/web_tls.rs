@@ -1,5 +1,6 @@
 //! The gateway over HTTPS (`gateway_tls_cert_path` / `gateway_tls_key_path`): a client that trusts
-//! the shop's CA gets the app and a `Secure` session cookie; incomplete settings are refused.
+//! the shop's CA gets the app and a `Secure` session cookie (and a `Secure` device cookie when a
+//! tablet is paired); incomplete settings are refused.
 
 use crate::common;
 
@@ -59,6 +60,28 @@ async fn https_serves_the_app_with_a_secure_cookie() -> TestResult {
         .to_str()?
         .to_string();
     assert!(cookie.contains("; Secure"), "{cookie}");
+
+    // A tablet paired over HTTPS gets a Secure device cookie too (issue 36).
+    let session = cookie.split(';').next().ok_or("cookie")?.to_string();
+    let code: serde_json::Value = client
+        .post(format!("https://localhost:{port}/api/admin_till_pair"))
+        .header("cookie", &session)
+        .form(&[("name", "Cassa")])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let code = code["code"].as_str().ok_or("a pairing code")?;
+    let response = client
+        .post(format!("https://localhost:{port}/api/pos_pair"))
+        .header("cookie", &session)
+        .form(&[("code", code)])
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 200);
+    let device = response.headers().get("set-cookie").ok_or("device cookie")?.to_str()?;
+    assert!(device.starts_with("of_till_device="), "{device}");
+    assert!(device.contains("; HttpOnly; SameSite=Strict; Secure"), "{device}");
 
     // Plain HTTP on the same port is not served, and a client not trusting the CA is refused.
     assert!(reqwest::get(format!("http://127.0.0.1:{port}/api/whoami"))
