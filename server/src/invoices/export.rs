@@ -203,6 +203,88 @@ pub fn to_csv(rows: &[PaymentRow]) -> String {
     out
 }
 
+/// The routing-fee CSV's columns: fees the node paid for us (rebalances, refunds), a cost kept
+/// apart from the payments received.
+pub const FEE_CSV_COLUMNS: [&str; 8] = [
+    "kind",
+    "paid_at",
+    "payment_hash",
+    "fee_msat",
+    "fee_eur",
+    "rate_eur_per_btc",
+    "rate_source",
+    "rate_at",
+];
+
+/// One routing fee for the accountant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoutingFeeRow {
+    /// `rebalance` or `refund`.
+    pub kind: String,
+    /// When the payment finished, RFC 3339 UTC.
+    pub paid_at: String,
+    /// The payment's hash, hex.
+    pub payment_hash: String,
+    /// The fee, msat.
+    pub fee_msat: u64,
+    /// Its EUR value at the rate of that time (4 decimals for rebalances, whole cents for
+    /// refunds); `None` when no rate was available.
+    pub fee_eur: Option<Decimal>,
+    /// That rate, EUR per BTC.
+    pub rate_eur_per_btc: Option<Decimal>,
+    /// Where the rate came from ('' when none).
+    pub rate_source: String,
+    /// When the rate was fetched, RFC 3339 UTC ('' when none).
+    pub rate_at: String,
+}
+
+/// Every routing fee paid from `from` (inclusive) to `to` (inclusive, whole day), oldest first.
+pub async fn routing_fees_in_period(
+    store: &Store,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<RoutingFeeRow>, StoreError> {
+    let from_secs = from.map(day_start);
+    let to_secs = to.and_then(|d| d.succ_opt()).map(day_start);
+    Ok(store
+        .routing_fees_between(from_secs, to_secs)
+        .await?
+        .into_iter()
+        .map(|fee| RoutingFeeRow {
+            kind: fee.kind.as_str().to_owned(),
+            paid_at: rfc3339(fee.paid_at_secs),
+            payment_hash: fee.payment_hash,
+            fee_msat: fee.fee_msat,
+            fee_eur: fee.value.as_ref().map(|v| v.fee_eur),
+            rate_eur_per_btc: fee.value.as_ref().map(|v| v.eur_per_btc),
+            rate_source: fee.value.as_ref().map(|v| v.rate_source.clone()).unwrap_or_default(),
+            rate_at: fee.value.as_ref().map(|v| rfc3339(v.rate_at_secs)).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Writes routing fees as CSV with a header line.
+pub fn fees_to_csv(rows: &[RoutingFeeRow]) -> String {
+    let mut out = FEE_CSV_COLUMNS.join(",");
+    out.push('\n');
+    for row in rows {
+        let fields = [
+            row.kind.clone(),
+            row.paid_at.clone(),
+            row.payment_hash.clone(),
+            row.fee_msat.to_string(),
+            row.fee_eur.map(|v| v.to_string()).unwrap_or_default(),
+            row.rate_eur_per_btc.map(|v| v.to_string()).unwrap_or_default(),
+            row.rate_source.clone(),
+            row.rate_at.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,10 @@ mod notices;
 mod outbox;
 mod share;
 
-pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
+pub use export::{
+    evidence_text, fees_to_csv, payments_in_period, routing_fees_in_period, to_csv, PaymentRow, RoutingFeeRow,
+    NO_SETTLE_RATE,
+};
 pub use import::{import_named, refused, DocumentResult, FileResult, ImportNote, ImportOptions};
 pub use links::{
     is_token_shaped, new_token, payment_url, token_hash, LinkError, LinkOutcome, LinkService, PayTarget, PAY_PATH,

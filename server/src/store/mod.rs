@@ -43,7 +43,7 @@ pub use mail_outbox::{MailFailure, MailState, OutboxMail};
 pub use pages::{page_rows, BadCursor, ListCounts, ListOrder, ListQuery, Page, PageCursor, MAX_PAGE_ROWS};
 pub use payments::{Payment, SettleRate};
 pub use rate_evidence::{EvidenceVerdict, RateEvidence};
-pub use rebalances::{NewRebalance, RebalanceSummary, RebalanceTrigger};
+pub use rebalances::{FeeValue, NewRebalance, RebalanceSummary, RebalanceTrigger, RoutingFee, RoutingFeeKind};
 pub use receipts::ReceiptSaleRow;
 pub use refunds::{NewRefund, RefundRefusal, RefundRow, SaleRefundState};
 pub use users::{Removal, Reservation, StaffRow, ThrottleState, UserRecord};
