@@ -938,4 +938,9 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("dashboard.alerts.force_close", "Il canale {channel} è stato chiuso forzatamente ({when}); txid di chiusura {txid}. I fondi tornano dopo il timelock."),
     ("dashboard.alerts.channel_inactive", "Il canale {channel} è inattivo da {when}: controlla la connessione del peer."),
     ("dashboard.alerts.uncovered_channel", "Il canale {channel} è aperto ma nessun backup salvato lo copre."),
+    // issue 38 (ident38): the identity threshold of large Lightning invoices.
+    ("setting.lightning_identity_threshold_eur.label", "Identità del cliente richiesta da (EUR)"),
+    ("setting.lightning_identity_threshold_eur.description", "Le fatture Lightning di questo importo in euro o più richiedono nome e codice fiscale o partita IVA del cliente, dalla fattura o inseriti (non impostato: mai)"),
+    ("error.invoice.identity_required", "una fattura di {amount_eur} EUR raggiunge la soglia di identificazione di {threshold_eur} EUR: inserisci nome e codice fiscale o partita IVA del cliente, oppure aggiungili alla fattura"),
+    ("error.invoice.invalid_tax_id", "'{tax_id}' non è un codice fiscale o una partita IVA validi: indica il codice fiscale di 16 caratteri, la partita IVA di 11 cifre o una partita IVA estera con il prefisso del paese (es. DE123456789)"),
 ];

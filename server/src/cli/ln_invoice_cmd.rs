@@ -111,6 +111,13 @@ pub struct CreateArgs {
     /// still due instead of the next unpaid installment.
     #[arg(long)]
     pub all_installments: bool,
+    /// The client's name, needed at or above `lightning_identity_threshold_eur` when the
+    /// fattura has none (or for a standalone invoice).
+    #[arg(long)]
+    pub client_name: Option<String>,
+    /// The client's codice fiscale, partita IVA or foreign VAT id (with its country prefix).
+    #[arg(long)]
+    pub client_tax_id: Option<String>,
 }
 
 /// `openfatture lightning payments ...`
@@ -524,6 +531,8 @@ async fn create(
             expiry_minutes: None,
             description: args.description,
             force_new: args.new,
+            client_name: args.client_name,
+            client_tax_id: args.client_tax_id,
         })
         .await?;
     for warning in &created.warnings {

@@ -214,6 +214,11 @@ impl From<InvoiceError> for AppError {
                 "error.invoice.amount_above_due",
                 &[("amount_eur", &s(amount)), ("due_eur", &s(due)), ("numero", numero)],
             ),
+            E::IdentityRequired { amount, threshold } => Refusal::new(
+                "error.invoice.identity_required",
+                &[("amount_eur", &s(amount)), ("threshold_eur", &s(threshold))],
+            ),
+            E::InvalidTaxId(e) => Refusal::new("error.invoice.invalid_tax_id", &[("tax_id", &e.0)]),
             E::PosExpiryOutOfBounds { minutes } => {
                 Refusal::new("error.invoice.pos_expiry", &[("minutes", &s(minutes))])
             }

@@ -22,9 +22,11 @@ pub struct PaymentRow {
     pub ln_invoice_id: String,
     /// Numero of the EUR invoice paid ('' for standalone).
     pub original_invoice: String,
-    /// Client name ('' for standalone).
+    /// Client name: the fattura's, else the one recorded with the invoice at or above the
+    /// identity threshold ('' when none).
     pub client: String,
-    /// Client VAT id ('' when none).
+    /// Client VAT id: the fattura's, else the tax id recorded with the invoice (partita IVA,
+    /// codice fiscale or foreign VAT id; '' when none).
     pub client_piva: String,
     /// Sats received.
     pub amount_sats: u64,
@@ -61,13 +63,25 @@ pub async fn payment_row(store: &Store, payment: &Payment) -> Result<PaymentRow,
         Some(id) => store.fattura(id).await?,
         None => None,
     };
+    let identity = store.ln_invoice_identity(&payment.ln_invoice_id).await?;
+    let client = fattura
+        .as_ref()
+        .map(|f| f.client_name.clone())
+        .filter(|name| !name.is_empty())
+        .or_else(|| identity.as_ref().map(|i| i.client_name.clone()))
+        .unwrap_or_default();
+    let client_piva = fattura
+        .as_ref()
+        .and_then(|f| f.client_piva.clone())
+        .or_else(|| identity.as_ref().map(|i| i.client_tax_id.clone()))
+        .unwrap_or_default();
     Ok(PaymentRow {
         settled_at: rfc3339(payment.settled_at),
         payment_hash: payment.payment_hash.clone(),
         ln_invoice_id: payment.ln_invoice_id.clone(),
         original_invoice: fattura.as_ref().map(|f| f.numero.clone()).unwrap_or_default(),
-        client: fattura.as_ref().map(|f| f.client_name.clone()).unwrap_or_default(),
-        client_piva: fattura.as_ref().and_then(|f| f.client_piva.clone()).unwrap_or_default(),
+        client,
+        client_piva,
         amount_sats: payment.amount_msat / 1000,
         amount_eur: payment.amount_eur,
         rate_eur_per_btc: payment.rate_eur_per_btc,

@@ -38,7 +38,7 @@ pub use fattura_lines::FatturaBreakdown;
 pub use fatture::{CreditNote, CreditOutcome, Fattura, FatturaStatus, FileImport, ImportOutcome, NewFattura};
 pub use leader::Leadership;
 pub use links::{LinkTarget, PaymentLink};
-pub use ln_invoices::{InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
+pub use ln_invoices::{ClientIdentity, InvoiceOrigin, LnInvoice, LnInvoiceFilter, NewLnInvoice, NodeOpened};
 pub use mail_outbox::{MailFailure, MailState, OutboxMail};
 pub use pages::{page_rows, BadCursor, ListCounts, ListOrder, ListQuery, Page, PageCursor, MAX_PAGE_ROWS};
 pub use payments::{Payment, SettleRate};

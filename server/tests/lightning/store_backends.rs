@@ -448,6 +448,7 @@ async fn ids_chosen(store: Store) -> Result<Vec<String>, Box<dyn std::error::Err
         expiry_secs: 60,
         created_at: 1,
         rate_evidence: Vec::new(),
+        identity: None,
     };
     // A standalone row with attempt `attempt`, as if that many had been made.
     let seed = |attempt: i64| {
