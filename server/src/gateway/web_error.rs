@@ -86,6 +86,9 @@ pub(crate) fn for_cashier(error: InvoiceError) -> AppError {
         InvoiceError::CannotCancelSettled(_) => PosError::SaleAlreadyPaid,
         InvoiceError::AlreadyFinal { .. } => PosError::SaleEnded,
         InvoiceError::Store(_) => PosError::Busy,
+        // A sale at or above lightning_identity_threshold_eur: the till cannot take the client's
+        // tax id; the owner invoices it from the back office with the client's data.
+        InvoiceError::IdentityRequired { .. } => PosError::OverTillMaximum,
         _ => PosError::Unexpected,
     };
     tracing::warn!(code = code.code(), error = %error, "POS sale refused");

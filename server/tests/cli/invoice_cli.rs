@@ -482,9 +482,9 @@ fn identity_threshold_refuses_then_accepts_with_the_client_data() {
         "{err}"
     );
     // A name alone is not enough; a codice fiscale with a wrong check character is refused.
-    let err = fails(&mut cli(&create).args(["--client-name", "Mario Rossi"]));
+    let err = fails(cli(&create).args(["--client-name", "Mario Rossi"]));
     assert!(err.contains("identity threshold"), "{err}");
-    let err = fails(&mut cli(&create).args(["--client-name", "Mario Rossi", "--client-tax-id", "RSSMRA85T10A562T"]));
+    let err = fails(cli(&create).args(["--client-name", "Mario Rossi", "--client-tax-id", "RSSMRA85T10A562T"]));
     assert!(
         err.contains("'RSSMRA85T10A562T' is not a valid codice fiscale or partita IVA"),
         "{err}"
@@ -494,7 +494,7 @@ fn identity_threshold_refuses_then_accepts_with_the_client_data() {
     let out = ok(&mut cli(&["lightning", "invoice", "create", "--amount", "99.99"]));
     assert!(out.contains("⚡ Lightning Invoice Created"), "{out}");
     // With a valid codice fiscale (lower case is accepted and recorded upper case).
-    let out = ok(&mut cli(&create).args(["--client-name", "Mario Rossi", "--client-tax-id", "rssmra85t10a562s"]));
+    let out = ok(cli(&create).args(["--client-name", "Mario Rossi", "--client-tax-id", "rssmra85t10a562s"]));
     assert!(out.contains("⚡ Lightning Invoice Created"), "{out}");
     let bolt11 = out
         .lines()
