@@ -142,3 +142,34 @@ pub fn msat_to_eur(amount_msat: u64, eur_per_btc: Decimal) -> Result<Decimal, Co
     let cents = i128::try_from(cents).map_err(|_| overflow())?;
     Decimal::try_from_i128_with_scale(cents, 2).map_err(|_| overflow())
 }
+
+/// EUR value of a routing fee of `fee_msat` at `eur_per_btc`, kept with 4 decimals, half-up
+/// (fees are often fractions of a cent, which whole cents would lose; 0.00005 → 0.0001).
+pub fn fee_msat_to_eur(fee_msat: u64, eur_per_btc: Decimal) -> Result<Decimal, ConversionError> {
+    let overflow = || ConversionError::Overflow {
+        amount: format!("{fee_msat} msat"),
+        eur_per_btc,
+    };
+    Decimal::from(fee_msat)
+        .checked_mul(eur_per_btc)
+        .and_then(|v| v.checked_div(Decimal::from(SAT_PER_BTC * MSAT_PER_SAT)))
+        .map(|v| v.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero))
+        .ok_or_else(overflow)
+}
+
+#[cfg(test)]
+mod fee_tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn fees_keep_four_decimals_half_up() {
+        // 241,016 msat at 50,000 EUR/BTC = 0.120508 EUR.
+        assert_eq!(fee_msat_to_eur(241_016, dec!(50000)), Ok(dec!(0.1205)));
+        // 1,000 msat at 50,000 = 0.0005 exactly: kept, not rounded to 0.00.
+        assert_eq!(fee_msat_to_eur(1_000, dec!(50000)), Ok(dec!(0.0005)));
+        // 100 msat at 50,000 = 0.00005: half rounds up.
+        assert_eq!(fee_msat_to_eur(100, dec!(50000)), Ok(dec!(0.0001)));
+        assert_eq!(fee_msat_to_eur(0, dec!(50000)), Ok(dec!(0)));
+    }
+}

@@ -992,4 +992,9 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("pos.pair.submit", "Pair"),
     // Tablet pairing (issue 36).
     ("error.till.unknown_device", "there is no paired device {id}: reload the list"),
+    // issue 38 (ident38): the identity threshold of large Lightning invoices.
+    ("setting.lightning_identity_threshold_eur.label", "Client identity needed from (EUR)"),
+    ("setting.lightning_identity_threshold_eur.description", "Lightning invoices of this many EUR or more need the client's name and codice fiscale or partita IVA, from the fattura or entered (unset: never)"),
+    ("error.invoice.identity_required", "an invoice of {amount_eur} is at or above the identity threshold of {threshold_eur}: enter the client's name and codice fiscale or partita IVA, or add them to the fattura"),
+    ("error.invoice.invalid_tax_id", "'{tax_id}' is not a valid codice fiscale or partita IVA: give the 16-character codice fiscale, the 11-digit partita IVA, or a foreign VAT id with its country prefix (e.g. DE123456789)"),
 ];

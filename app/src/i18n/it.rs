@@ -994,4 +994,9 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("pos.pair.submit", "Abbina"),
     // Abbinamento del tablet (issue 36).
     ("error.till.unknown_device", "non c'è un dispositivo abbinato {id}: ricarica l'elenco"),
+    // issue 38 (ident38): the identity threshold of large Lightning invoices.
+    ("setting.lightning_identity_threshold_eur.label", "Identità del cliente richiesta da (EUR)"),
+    ("setting.lightning_identity_threshold_eur.description", "Le fatture Lightning di questo importo in euro o più richiedono nome e codice fiscale o partita IVA del cliente, dalla fattura o inseriti (non impostato: mai)"),
+    ("error.invoice.identity_required", "una fattura di {amount_eur} raggiunge la soglia di identificazione di {threshold_eur}: inserisci nome e codice fiscale o partita IVA del cliente, oppure aggiungili alla fattura"),
+    ("error.invoice.invalid_tax_id", "'{tax_id}' non è un codice fiscale o una partita IVA validi: indica il codice fiscale di 16 caratteri, la partita IVA di 11 cifre o una partita IVA estera con il prefisso del paese (es. DE123456789)"),
 ];

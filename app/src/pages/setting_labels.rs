@@ -129,6 +129,7 @@ const LABELS: &[(&str, Group)] = &[
     ("lightning_max_expiry_hours", Group::Invoices),
     ("public_base_url", Group::Invoices),
     ("lightning_pay_page_requote", Group::Invoices),
+    ("lightning_identity_threshold_eur", Group::Invoices),
     ("lightning_pos_expiry_minutes", Group::Pos),
     ("pos_max_amount_eur", Group::Pos),
     ("pos_refund_max_fee_ppm", Group::Pos),

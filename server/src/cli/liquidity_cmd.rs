@@ -113,7 +113,10 @@ async fn rebalance(out: &Output, services: Services<'_>, args: RebalanceArgs) ->
     }
     let store = services.store().await?;
     let lock = RebalanceLock::acquire(&store, crate::time::now_secs()).await?;
-    let result = run_moves(out, &client, &store, &lock, &manager, &mut summary).await;
+    // Fees are valued in EUR when a rate can be had; a rate misconfiguration does not stop a
+    // rebalance (the fee in msat is recorded all the same).
+    let rates = services.rates().ok();
+    let result = run_moves(out, &client, &store, rates.as_deref(), &lock, &manager, &mut summary).await;
     lock.release().await?;
     result?;
     let count = summary.plan.moves.len();
@@ -142,6 +145,7 @@ async fn run_moves(
     out: &Output,
     client: &LndClient,
     store: &crate::store::Store,
+    rates: Option<&crate::rates::RateService>,
     lock: &RebalanceLock,
     manager: &ManagerSettings,
     summary: &mut RebalanceReport,
@@ -158,6 +162,7 @@ async fn run_moves(
         let outcome = execute_move(
             client,
             store,
+            rates,
             mv,
             mv.fee_limit_msat,
             manager.payment_timeout_secs,

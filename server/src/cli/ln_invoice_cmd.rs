@@ -111,6 +111,13 @@ pub struct CreateArgs {
     /// still due instead of the next unpaid installment.
     #[arg(long)]
     pub all_installments: bool,
+    /// The client's name, needed at or above `lightning_identity_threshold_eur` when the
+    /// fattura has none (or for a standalone invoice).
+    #[arg(long)]
+    pub client_name: Option<String>,
+    /// The client's codice fiscale, partita IVA or foreign VAT id (with its country prefix).
+    #[arg(long)]
+    pub client_tax_id: Option<String>,
 }
 
 /// `openfatture lightning payments ...`
@@ -145,6 +152,10 @@ pub enum PaymentsCommand {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Export the routing fees the node paid for us (rebalances, refunds) with their EUR
+        /// value instead of the payments received: a cost, booked apart from sales.
+        #[arg(long)]
+        routing_fees: bool,
     },
 }
 
@@ -221,7 +232,8 @@ pub(super) async fn run_payments(
             to,
             format,
             output,
-        } => payments_export(&store, from, to, format, output).await,
+            routing_fees,
+        } => payments_export(&store, from, to, format, output, routing_fees).await,
     };
     store.close().await;
     result
@@ -526,6 +538,8 @@ async fn create(
             expiry_minutes: None,
             description: args.description,
             force_new: args.new,
+            client_name: args.client_name,
+            client_tax_id: args.client_tax_id,
         })
         .await?;
     for warning in &created.warnings {
@@ -789,16 +803,25 @@ async fn payments_export(
     to: Option<NaiveDate>,
     format: ExportFormat,
     output: Option<PathBuf>,
+    routing_fees: bool,
 ) -> Result<(), CliError> {
     if let (Some(from), Some(to)) = (from, to) {
         if from > to {
             return Err(CliError::Invalid(format!("--from {from} is after --to {to}")));
         }
     }
-    let rows = export::payments_in_period(store, from, to).await?;
-    let text = match format {
-        ExportFormat::Csv => export::to_csv(&rows),
-        ExportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&rows)?),
+    let text = if routing_fees {
+        let rows = export::routing_fees_in_period(store, from, to).await?;
+        match format {
+            ExportFormat::Csv => export::fees_to_csv(&rows),
+            ExportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&rows)?),
+        }
+    } else {
+        let rows = export::payments_in_period(store, from, to).await?;
+        match format {
+            ExportFormat::Csv => export::to_csv(&rows),
+            ExportFormat::Json => format!("{}\n", serde_json::to_string_pretty(&rows)?),
+        }
     };
     match output {
         Some(path) => std::fs::write(&path, text)

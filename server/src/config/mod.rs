@@ -30,7 +30,7 @@ pub use live::{
 pub use settings::Settings;
 pub use settings::{find_key, KEYS};
 pub use store::{get, list, set, unset, Entry, Source};
-pub use value::{expand_tilde, parse as parse_value, Value};
+pub use value::{expand_tilde, parse as parse_value, vat_number, Value};
 
 /// Environment variable that, when set, names the directory holding `config.toml` and the data.
 pub const HOME_ENV: &str = "OPENFATTURE_HOME";

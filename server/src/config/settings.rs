@@ -112,6 +112,7 @@ settings! {
     gateway_public_names: Option<String> = (Text, None, PUBLIC, "Comma-separated host names (name or name:port) browsers may use to reach the web app besides its listen address and localhost, e.g. pos.shop.lan; other Host headers are refused (DNS rebinding)");
     lightning_pos_expiry_minutes: u64 = (U64 { min: 1 }, Some("15"), PUBLIC, "How long a POS (shop counter) invoice can be paid, minutes (at most 1440)");
     pos_max_amount_eur: Decimal = (PositiveDecimal, Some("1000"), PUBLIC, "Largest POS sale a cashier may charge, EUR (admins are not capped by it)");
+    lightning_identity_threshold_eur: Option<Decimal> = (PositiveDecimal, None, PUBLIC, "Lightning invoices of this many EUR or more need the client's name and codice fiscale or partita IVA, from the fattura or entered (unset: never)");
     pos_refund_max_fee_ppm: u64 = (U64 { min: 0 }, Some("5000"), PUBLIC, "Highest routing fee of one refund, parts per million of the amount refunded");
     lightning_liquidity_enabled: bool = (Bool, Some("false"), PUBLIC, "Enable automatic liquidity management");
     lightning_liquidity_min_ratio: Decimal = (Ratio, Some("0.2"), PUBLIC, "Lowest acceptable inbound (remote/capacity) ratio of a channel");

@@ -160,6 +160,7 @@ impl Settings {
             max_expiry_hours: u64::from(self.lightning_max_expiry_hours),
             block_unreceivable: self.lightning_liquidity_block_unreceivable,
             pos_max_amount_eur: self.pos_max_amount_eur,
+            identity_threshold_eur: self.lightning_identity_threshold_eur,
         }
     }
 

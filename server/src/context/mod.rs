@@ -126,10 +126,10 @@ impl<'a> Services<'a> {
     }
 
     /// The automatic liquidity manager, started when `lightning_liquidity_enabled`.
-    pub fn liquidity_manager(&self, store: Store, lnd: LndClient) -> Option<LiquidityManager> {
+    pub fn liquidity_manager(&self, store: Store, lnd: LndClient, rates: RateHandle) -> Option<LiquidityManager> {
         self.settings
             .lightning_liquidity_enabled
-            .then(|| LiquidityManager::start(store, lnd, self.settings.liquidity_manager()))
+            .then(|| LiquidityManager::start(store, lnd, self.settings.liquidity_manager(), Some(rates)))
     }
 }
 

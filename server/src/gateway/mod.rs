@@ -277,7 +277,7 @@ pub async fn start(
         }
     };
     // The automatic liquidity manager, when enabled.
-    let liquidity = services.liquidity_manager(store.clone(), node.client().clone());
+    let liquidity = services.liquidity_manager(store.clone(), node.client().clone(), invoice_service.rate_handle());
     let webhook_breakers = tracking.webhook_breakers();
     // The settings in force, kept current from config.toml, and what applies them.
     let hub = SettingsHub::new(home, settings.clone());

@@ -125,6 +125,7 @@ impl Reloader {
                     self.store.clone(),
                     self.lnd.clone(),
                     new.liquidity_manager(),
+                    Some(self.invoices.rate_handle()),
                 ));
             }
             tracing::info!(enabled = new.lightning_liquidity_enabled, "liquidity settings applied");

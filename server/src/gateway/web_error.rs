@@ -87,6 +87,9 @@ pub(crate) fn for_cashier(error: InvoiceError) -> AppError {
         InvoiceError::CannotCancelSettled(_) => PosError::SaleAlreadyPaid,
         InvoiceError::AlreadyFinal { .. } => PosError::SaleEnded,
         InvoiceError::Store(_) => PosError::Busy,
+        // A sale at or above lightning_identity_threshold_eur: the till cannot take the client's
+        // tax id; the owner invoices it from the back office with the client's data.
+        InvoiceError::IdentityRequired { .. } => PosError::OverTillMaximum,
         _ => PosError::Unexpected,
     };
     tracing::warn!(code = code.code(), error = %error, "POS sale refused");
@@ -215,6 +218,11 @@ impl From<InvoiceError> for AppError {
                 "error.invoice.amount_above_due",
                 &[("amount_eur", &s(amount)), ("due_eur", &s(due)), ("numero", numero)],
             ),
+            E::IdentityRequired { amount, threshold } => Refusal::new(
+                "error.invoice.identity_required",
+                &[("amount_eur", &s(amount)), ("threshold_eur", &s(threshold))],
+            ),
+            E::InvalidTaxId(e) => Refusal::new("error.invoice.invalid_tax_id", &[("tax_id", &e.0)]),
             E::PosExpiryOutOfBounds { minutes } => {
                 Refusal::new("error.invoice.pos_expiry", &[("minutes", &s(minutes))])
             }

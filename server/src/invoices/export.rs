@@ -22,9 +22,11 @@ pub struct PaymentRow {
     pub ln_invoice_id: String,
     /// Numero of the EUR invoice paid ('' for standalone).
     pub original_invoice: String,
-    /// Client name ('' for standalone).
+    /// Client name: the fattura's, else the one recorded with the invoice at or above the
+    /// identity threshold ('' when none).
     pub client: String,
-    /// Client VAT id ('' when none).
+    /// Client VAT id: the fattura's, else the tax id recorded with the invoice (partita IVA,
+    /// codice fiscale or foreign VAT id; '' when none).
     pub client_piva: String,
     /// Sats received.
     pub amount_sats: u64,
@@ -61,13 +63,25 @@ pub async fn payment_row(store: &Store, payment: &Payment) -> Result<PaymentRow,
         Some(id) => store.fattura(id).await?,
         None => None,
     };
+    let identity = store.ln_invoice_identity(&payment.ln_invoice_id).await?;
+    let client = fattura
+        .as_ref()
+        .map(|f| f.client_name.clone())
+        .filter(|name| !name.is_empty())
+        .or_else(|| identity.as_ref().map(|i| i.client_name.clone()))
+        .unwrap_or_default();
+    let client_piva = fattura
+        .as_ref()
+        .and_then(|f| f.client_piva.clone())
+        .or_else(|| identity.as_ref().map(|i| i.client_tax_id.clone()))
+        .unwrap_or_default();
     Ok(PaymentRow {
         settled_at: rfc3339(payment.settled_at),
         payment_hash: payment.payment_hash.clone(),
         ln_invoice_id: payment.ln_invoice_id.clone(),
         original_invoice: fattura.as_ref().map(|f| f.numero.clone()).unwrap_or_default(),
-        client: fattura.as_ref().map(|f| f.client_name.clone()).unwrap_or_default(),
-        client_piva: fattura.as_ref().and_then(|f| f.client_piva.clone()).unwrap_or_default(),
+        client,
+        client_piva,
         amount_sats: payment.amount_msat / 1000,
         amount_eur: payment.amount_eur,
         rate_eur_per_btc: payment.rate_eur_per_btc,
@@ -195,6 +209,88 @@ pub fn to_csv(rows: &[PaymentRow]) -> String {
             row.settle_rate_source.clone(),
             row.settle_rate_at.clone(),
             evidence_text(&row.rate_evidence),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// The routing-fee CSV's columns: fees the node paid for us (rebalances, refunds), a cost kept
+/// apart from the payments received.
+pub const FEE_CSV_COLUMNS: [&str; 8] = [
+    "kind",
+    "paid_at",
+    "payment_hash",
+    "fee_msat",
+    "fee_eur",
+    "rate_eur_per_btc",
+    "rate_source",
+    "rate_at",
+];
+
+/// One routing fee for the accountant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoutingFeeRow {
+    /// `rebalance` or `refund`.
+    pub kind: String,
+    /// When the payment finished, RFC 3339 UTC.
+    pub paid_at: String,
+    /// The payment's hash, hex.
+    pub payment_hash: String,
+    /// The fee, msat.
+    pub fee_msat: u64,
+    /// Its EUR value at the rate of that time (4 decimals for rebalances, whole cents for
+    /// refunds); `None` when no rate was available.
+    pub fee_eur: Option<Decimal>,
+    /// That rate, EUR per BTC.
+    pub rate_eur_per_btc: Option<Decimal>,
+    /// Where the rate came from ('' when none).
+    pub rate_source: String,
+    /// When the rate was fetched, RFC 3339 UTC ('' when none).
+    pub rate_at: String,
+}
+
+/// Every routing fee paid from `from` (inclusive) to `to` (inclusive, whole day), oldest first.
+pub async fn routing_fees_in_period(
+    store: &Store,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<RoutingFeeRow>, StoreError> {
+    let from_secs = from.map(day_start);
+    let to_secs = to.and_then(|d| d.succ_opt()).map(day_start);
+    Ok(store
+        .routing_fees_between(from_secs, to_secs)
+        .await?
+        .into_iter()
+        .map(|fee| RoutingFeeRow {
+            kind: fee.kind.as_str().to_owned(),
+            paid_at: rfc3339(fee.paid_at_secs),
+            payment_hash: fee.payment_hash,
+            fee_msat: fee.fee_msat,
+            fee_eur: fee.value.as_ref().map(|v| v.fee_eur),
+            rate_eur_per_btc: fee.value.as_ref().map(|v| v.eur_per_btc),
+            rate_source: fee.value.as_ref().map(|v| v.rate_source.clone()).unwrap_or_default(),
+            rate_at: fee.value.as_ref().map(|v| rfc3339(v.rate_at_secs)).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Writes routing fees as CSV with a header line.
+pub fn fees_to_csv(rows: &[RoutingFeeRow]) -> String {
+    let mut out = FEE_CSV_COLUMNS.join(",");
+    out.push('\n');
+    for row in rows {
+        let fields = [
+            row.kind.clone(),
+            row.paid_at.clone(),
+            row.payment_hash.clone(),
+            row.fee_msat.to_string(),
+            row.fee_eur.map(|v| v.to_string()).unwrap_or_default(),
+            row.rate_eur_per_btc.map(|v| v.to_string()).unwrap_or_default(),
+            row.rate_source.clone(),
+            row.rate_at.clone(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));

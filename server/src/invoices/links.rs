@@ -452,12 +452,17 @@ impl LinkService {
                 LinkError::NothingDue
             });
         }
+        // The client's identity entered for the invoice it replaces carries over (at or above
+        // lightning_identity_threshold_eur the new quote needs it too).
+        let identity = self.store.ln_invoice_identity(&current.invoice.id).await?;
         let created = self
             .invoices
             .create(CreateRequest {
                 numero: Some(fattura.numero.clone()),
                 anno: Some(fattura.anno),
                 amount_eur: None,
+                client_name: identity.as_ref().map(|i| i.client_name.clone()),
+                client_tax_id: identity.map(|i| i.client_tax_id),
                 ..CreateRequest::default()
             })
             .await?;

@@ -13,6 +13,7 @@
 //! a node invoice nobody has seen, which expires unpaid.
 
 pub(crate) mod export;
+mod identity;
 mod import;
 mod links;
 mod manual;
@@ -21,7 +22,11 @@ mod notices;
 mod outbox;
 mod share;
 
-pub use export::{evidence_text, payments_in_period, to_csv, PaymentRow, NO_SETTLE_RATE};
+pub use export::{
+    evidence_text, fees_to_csv, payments_in_period, routing_fees_in_period, to_csv, PaymentRow, RoutingFeeRow,
+    NO_SETTLE_RATE,
+};
+pub use identity::{codice_fiscale, tax_id, TaxIdError};
 pub use import::{import_named, refused, DocumentResult, FileResult, ImportNote, ImportOptions};
 pub use links::{
     is_token_shaped, new_token, payment_url, token_hash, DerivedLink, LinkError, LinkKey, LinkOutcome, LinkService,
@@ -115,6 +120,18 @@ pub enum InvoiceError {
         /// The invoice.
         numero: String,
     },
+    /// The invoice is at or above `lightning_identity_threshold_eur` and the client's name and
+    /// tax id are neither on the fattura nor given.
+    #[error("an invoice of {amount} EUR is at or above the identity threshold of {threshold} EUR: give the client's name and codice fiscale or partita IVA (--client-name NAME --client-tax-id ID), or add them to the fattura")]
+    IdentityRequired {
+        /// The invoice amount.
+        amount: Decimal,
+        /// `lightning_identity_threshold_eur`.
+        threshold: Decimal,
+    },
+    /// The client tax id given is not valid.
+    #[error(transparent)]
+    InvalidTaxId(#[from] identity::TaxIdError),
     /// A standalone invoice needs an amount.
     #[error("a standalone Lightning invoice needs --amount EUR (or pass --numero of an existing invoice)")]
     MissingAmount,
@@ -192,6 +209,9 @@ pub struct InvoicePolicy {
     pub block_unreceivable: bool,
     /// Largest POS sale a cashier may charge, EUR (`pos_max_amount_eur`); the gateway applies it.
     pub pos_max_amount_eur: Decimal,
+    /// Invoices at or above this need the client's name and tax id
+    /// (`lightning_identity_threshold_eur`); `None`: never.
+    pub identity_threshold_eur: Option<Decimal>,
 }
 
 /// A request to create a Lightning invoice.
@@ -212,6 +232,10 @@ pub struct CreateRequest {
     pub description: Option<String>,
     /// Make a new attempt even if a payable one exists (the older one is cancelled).
     pub force_new: bool,
+    /// The client's name, entered (used when the fattura has none, or for a standalone invoice).
+    pub client_name: Option<String>,
+    /// The client's codice fiscale, partita IVA or foreign VAT id, entered.
+    pub client_tax_id: Option<String>,
 }
 
 /// The result of a create.
@@ -464,6 +488,21 @@ impl InvoiceService {
             (None, Some(amount)) => amount,
             (None, None) => return Err(InvoiceError::MissingAmount),
         };
+        let threshold = self.policy().identity_threshold_eur;
+        let identity = identity::required_identity(
+            threshold,
+            amount_eur,
+            fattura.as_ref(),
+            req.client_name.as_deref(),
+            req.client_tax_id.as_deref(),
+        )
+        .map_err(|e| match e {
+            Some(e) => InvoiceError::InvalidTaxId(e),
+            None => InvoiceError::IdentityRequired {
+                amount: amount_eur,
+                threshold: threshold.unwrap_or_default(),
+            },
+        })?;
 
         let mut to_retire = Vec::new();
         if let Some(f) = &fattura {
@@ -537,6 +576,7 @@ impl InvoiceService {
             expiry_secs,
             created_at: now_secs(),
             rate_evidence: rate_evidence(&quote),
+            identity,
         };
         // The record and the node's invoice are made at once; the BOLT11 is shown only when both
         // exist (see the module doc).

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use super::rebalance::{execute_move, plan, RebalanceError, RebalanceLock, RebalanceOptions};
 use super::report::{fetch_report, LiquidityPolicy};
 use crate::lnd::LndClient;
+use crate::rates::{RateHandle, RateService};
 use crate::store::RebalanceTrigger;
 use crate::store::Store;
 
@@ -68,13 +69,20 @@ pub struct LiquidityManager {
 }
 
 impl LiquidityManager {
-    /// Starts checking now and then every `settings.check_interval`.
-    pub fn start(store: Store, lnd: LndClient, settings: ManagerSettings) -> LiquidityManager {
+    /// Starts checking now and then every `settings.check_interval`; fees are valued in EUR at
+    /// the rate `rates` holds then.
+    pub fn start(
+        store: Store,
+        lnd: LndClient,
+        settings: ManagerSettings,
+        rates: Option<RateHandle>,
+    ) -> LiquidityManager {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
                 let now = crate::time::now_secs();
-                match LiquidityManager::run_once(&store, &lnd, &settings, now).await {
+                let rate_service = rates.as_ref().map(RateHandle::current);
+                match LiquidityManager::run_once(&store, &lnd, &settings, rate_service.as_deref(), now).await {
                     Ok(summary) => tracing::info!(?summary, "liquidity check done"),
                     Err(e) => tracing::warn!(error = %e, "liquidity check failed"),
                 }
@@ -95,11 +103,13 @@ impl LiquidityManager {
         }
     }
 
-    /// One check at `now_secs` (unix seconds): alert, then rebalance within the rolling budget.
+    /// One check at `now_secs` (unix seconds): alert, then rebalance within the rolling budget
+    /// (fees valued in EUR with `rates`).
     pub async fn run_once(
         store: &Store,
         lnd: &LndClient,
         settings: &ManagerSettings,
+        rates: Option<&RateService>,
         now_secs: i64,
     ) -> Result<RunSummary, RebalanceError> {
         let report = fetch_report(lnd, &settings.policy).await?;
@@ -138,16 +148,18 @@ impl LiquidityManager {
             }
             Err(e) => return Err(e),
         };
-        let result = LiquidityManager::rebalance(store, lnd, settings, &report, &lock, now_secs, summary).await;
+        let result = LiquidityManager::rebalance(store, lnd, settings, rates, &report, &lock, now_secs, summary).await;
         lock.release().await?;
         result
     }
 
     /// The rebalancing part of a check, under `lock`.
+    #[allow(clippy::too_many_arguments)]
     async fn rebalance(
         store: &Store,
         lnd: &LndClient,
         settings: &ManagerSettings,
+        rates: Option<&RateService>,
         report: &super::LiquidityReport,
         lock: &RebalanceLock,
         now_secs: i64,
@@ -176,6 +188,7 @@ impl LiquidityManager {
             let outcome = execute_move(
                 lnd,
                 store,
+                rates,
                 mv,
                 fee_limit,
                 settings.payment_timeout_secs,

@@ -18,7 +18,8 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::report::{ChannelFlag, ChannelLiquidity, LiquidityReport};
 use crate::lnd::{LndClient, LndError};
-use crate::store::{NewRebalance, RebalanceTrigger};
+use crate::rates::RateService;
+use crate::store::{FeeValue, NewRebalance, RebalanceTrigger};
 use crate::store::{Store, StoreError};
 
 /// Held while a rebalance runs; shared by the CLI path and the liquidity manager.
@@ -398,12 +399,14 @@ async fn final_update(
 }
 
 /// Carries out one move: AddInvoice on our node, SendPaymentV2 to it through the chosen
-/// channels within `fee_limit_msat`, then records the result (times: `now_secs`). A lost
-/// stream is recovered by tracking the payment hash (SendPaymentV2 is never repeated).
+/// channels within `fee_limit_msat`, then records the result (times: `now_secs`) with the
+/// fee's EUR value at the rate `rates` gives then. A lost stream is recovered by tracking the
+/// payment hash (SendPaymentV2 is never repeated).
 #[allow(clippy::too_many_arguments)]
 pub async fn execute_move(
     lnd: &LndClient,
     store: &Store,
+    rates: Option<&RateService>,
     mv: &PlannedMove,
     fee_limit_msat: u64,
     timeout_secs: u32,
@@ -453,6 +456,10 @@ pub async fn execute_move(
         // Leave no open invoice behind (best effort: it expires anyway).
         let _ = lnd.cancel_invoice(added.r_hash.clone()).await;
     }
+    let fee_value = match (succeeded, rates) {
+        (true, Some(rates)) => fee_value(rates, fee_msat, &payment_hash).await,
+        _ => None,
+    };
     store
         .record_rebalance(&NewRebalance {
             payment_hash: payment_hash.clone(),
@@ -465,6 +472,7 @@ pub async fn execute_move(
             trigger,
             started_at: now_secs,
             finished_at: now_secs,
+            fee_value,
         })
         .await?;
     Ok(MoveOutcome {
@@ -474,6 +482,33 @@ pub async fn execute_move(
         fee_msat,
         failure,
     })
+}
+
+/// The EUR value of a routing fee at the rate in force (the rate cache's, else a new quote);
+/// `None`, logged, when no rate can be had (the fee in msat stays recorded).
+async fn fee_value(rates: &RateService, fee_msat: u64, payment_hash: &str) -> Option<FeeValue> {
+    let quote = match rates.in_force() {
+        Some(q) => q,
+        None => match rates.quote().await {
+            Ok(q) => q,
+            Err(e) => {
+                tracing::warn!(payment_hash, error = %e, "no BTC/EUR rate for a routing fee: recorded in msat only");
+                return None;
+            }
+        },
+    };
+    match crate::money::fee_msat_to_eur(fee_msat, quote.eur_per_btc) {
+        Ok(fee_eur) => Some(FeeValue {
+            fee_eur,
+            eur_per_btc: quote.eur_per_btc,
+            rate_source: quote.source,
+            rate_at_secs: quote.fetched_at.timestamp(),
+        }),
+        Err(e) => {
+            tracing::warn!(payment_hash, error = %e, "routing fee not converted to EUR");
+            None
+        }
+    }
 }
 
 /// The final state of a payment by hash (TrackPaymentV2).

@@ -7,6 +7,17 @@ use sqlx::FromRow;
 use super::events;
 use super::{cents_to_eur, eur_to_cents, fatture, parse_decimal, to_i64, to_u64, Store, StoreError};
 
+/// The client's identity recorded with an invoice at or above the identity threshold.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClientIdentity {
+    /// The client's name.
+    pub client_name: String,
+    /// Codice fiscale, partita IVA (11 digits) or a foreign VAT id with its country prefix.
+    pub client_tax_id: String,
+    /// Taken from the fattura (true) or entered when the invoice was created (false).
+    pub from_fattura: bool,
+}
+
 /// A Lightning invoice about to be requested from the node.
 #[derive(Debug, Clone)]
 pub struct NewLnInvoice {
@@ -38,6 +49,8 @@ pub struct NewLnInvoice {
     pub created_at: i64,
     /// The provider answers the rate came from, those dropped and those failed (stored with it).
     pub rate_evidence: Vec<super::RateEvidence>,
+    /// The client's identity, when the invoice is at or above the identity threshold.
+    pub identity: Option<ClientIdentity>,
 }
 
 /// A stored Lightning invoice.
@@ -296,6 +309,21 @@ fn insert_pending_sql(for_fattura: bool) -> String {
 }
 
 impl Store {
+    /// The client's identity recorded with invoice `id`, if it needed one.
+    pub async fn ln_invoice_identity(&self, id: &str) -> Result<Option<ClientIdentity>, StoreError> {
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT client_name, client_tax_id, source FROM ln_invoice_identity WHERE ln_invoice_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(client_name, client_tax_id, source)| ClientIdentity {
+            client_name,
+            client_tax_id,
+            from_fattura: source == "fattura",
+        }))
+    }
+
     /// Records a new invoice as PENDING (the node has not confirmed it yet), with its preimage,
     /// choosing the next id; answers the row as stored without reading it back. Its origin is
     /// [`InvoiceOrigin::Office`] (see [`Store::insert_pending_ln_invoice_from`]).
@@ -353,6 +381,18 @@ impl Store {
                         .execute(&mut **tx)
                         .await?;
                     super::rate_evidence::insert(tx, &id, &new.rate_evidence).await?;
+                    if let Some(identity) = &new.identity {
+                        sqlx::query(
+                            "INSERT INTO ln_invoice_identity (ln_invoice_id, client_name, client_tax_id, source) \
+                             VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(&id)
+                        .bind(&identity.client_name)
+                        .bind(&identity.client_tax_id)
+                        .bind(if identity.from_fattura { "fattura" } else { "entered" })
+                        .execute(&mut **tx)
+                        .await?;
+                    }
                     Ok(id)
                 })
             }))

@@ -613,3 +613,33 @@ async fn a_sale_above_what_the_node_can_receive_raises_only_the_staff_flag() -> 
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+/// `lightning_identity_threshold_eur` (issue 38 §5) at the till: the till cannot take the
+/// client's tax id, so a sale at or above it is refused with the till's "ask the owner" code
+/// (for admins too) and creates nothing; below it the sale goes through.
+#[tokio::test]
+async fn a_sale_at_the_identity_threshold_is_refused_at_the_till() -> TestResult {
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_IDENTITY_THRESHOLD_EUR", "50"),
+        ],
+    )
+    .await?;
+    let cashier = web.sign_in(CASHIER, CASHIER_PIN).await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    let before = web.db_dump().await?;
+    for (who, amount) in [(&cashier, "50"), (&cashier, "120,00"), (&admin, "50,00")] {
+        let (status, body) = try_sale(&web, who, amount, "").await?;
+        assert_eq!((status, body), (403, pos_code("over_till_maximum")), "{amount}");
+    }
+    assert_eq!(web.db_dump().await?, before, "a refused sale changed the database");
+    let sale = web
+        .ok(&cashier, "pos_charge", &[("amount_eur", "49,99"), ("note", "")])
+        .await?;
+    assert_eq!(sale["amount_eur"], "49.99");
+    web.gateway.shutdown().await?;
+    Ok(())
+}

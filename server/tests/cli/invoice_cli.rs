@@ -494,3 +494,100 @@ fn an_invoice_with_installments_is_collected_one_installment_at_a_time() {
     );
     rt.block_on(node.shutdown());
 }
+
+/// `lightning_identity_threshold_eur` (issue 38 §5): at or above it a Lightning invoice needs the
+/// client's name and codice fiscale or partita IVA, from the fattura or entered; refused
+/// otherwise with nothing created; recorded with the invoice and shown in the export.
+#[test]
+fn identity_threshold_refuses_then_accepts_with_the_client_data() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().join("home");
+    let node = start_node(&rt, &dir.path().join("node"));
+    let cli = |args: &[&str]| {
+        let mut cmd = openfatture(&home, Some(&node));
+        cmd.env("LIGHTNING_IDENTITY_THRESHOLD_EUR", "100").args(args);
+        cmd
+    };
+    let create = ["lightning", "invoice", "create", "--amount", "100.00"];
+    // Standalone, at the threshold, no client data: refused, nothing created.
+    let before = dump(&rt, &home);
+    let err = fails(&mut cli(&create));
+    assert!(
+        err.contains("identity threshold of 100 EUR") && err.contains("--client-name NAME --client-tax-id ID"),
+        "{err}"
+    );
+    // A name alone is not enough; a codice fiscale with a wrong check character is refused.
+    let err = fails(cli(&create).args(["--client-name", "Mario Rossi"]));
+    assert!(err.contains("identity threshold"), "{err}");
+    let err = fails(cli(&create).args(["--client-name", "Mario Rossi", "--client-tax-id", "RSSMRA85T10A562T"]));
+    assert!(
+        err.contains("'RSSMRA85T10A562T' is not a valid codice fiscale or partita IVA"),
+        "{err}"
+    );
+    assert_eq!(dump(&rt, &home), before, "refusals create nothing");
+    // Below the threshold nothing is asked.
+    let out = ok(&mut cli(&["lightning", "invoice", "create", "--amount", "99.99"]));
+    assert!(out.contains("⚡ Lightning Invoice Created"), "{out}");
+    // With a valid codice fiscale (lower case is accepted and recorded upper case).
+    let out = ok(cli(&create).args(["--client-name", "Mario Rossi", "--client-tax-id", "rssmra85t10a562s"]));
+    assert!(out.contains("⚡ Lightning Invoice Created"), "{out}");
+    let bolt11 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("🔗 Payment Request: "))
+        .expect("payment request line")
+        .to_string();
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("📄 Invoice: "))
+        .expect("invoice line")
+        .trim()
+        .to_string();
+    // A fattura whose CessionarioCommittente has name and P.IVA needs nothing entered.
+    ok(openfatture(&home, None).args([
+        "invoice",
+        "add",
+        "--numero",
+        "BIG-1",
+        "--client",
+        "Acme Corp",
+        "--total",
+        "500.00",
+        "--client-piva",
+        "IT01234567897",
+    ]));
+    let out = ok(&mut cli(&["lightning", "invoice", "create", "--numero", "BIG-1"]));
+    assert!(out.contains("📄 Invoice: BIG-1-LN"), "{out}");
+    let recorded = rt.block_on(async {
+        let store = openfatture::store::Store::open_in(&home).await.expect("open");
+        let a = store.ln_invoice_identity(&id).await.expect("identity");
+        let b = store.ln_invoice_identity("BIG-1-LN").await.expect("identity");
+        store.close().await;
+        (a, b)
+    });
+    let (entered, from_fattura) = recorded;
+    let entered = entered.expect("recorded with the invoice");
+    assert_eq!(
+        (
+            entered.client_name.as_str(),
+            entered.client_tax_id.as_str(),
+            entered.from_fattura
+        ),
+        ("Mario Rossi", "RSSMRA85T10A562S", false)
+    );
+    let from_fattura = from_fattura.expect("recorded from the fattura");
+    assert_eq!(
+        (from_fattura.client_name.as_str(), from_fattura.from_fattura),
+        ("Acme Corp", true)
+    );
+    // Paid, it appears in the export with the client's name and tax id.
+    let node_dir = dir.path().join("node");
+    ok(openfatture(&home, None)
+        .args(["simnode", "pay", "--data-dir"])
+        .arg(&node_dir)
+        .arg(&bolt11));
+    let status = ok(&mut cli(&["lightning", "invoice", "status", &id]));
+    assert!(status.contains("📌 Status: SETTLED"), "{status}");
+    let csv = ok(openfatture(&home, None).args(["lightning", "payments", "export"]));
+    assert!(csv.contains(&format!(",{id},,Mario Rossi,RSSMRA85T10A562S,")), "{csv}");
+}

@@ -28,6 +28,7 @@ pub const POLICY: InvoicePolicy = InvoicePolicy {
     max_expiry_hours: 168,
     block_unreceivable: false,
     pos_max_amount_eur: rust_decimal::Decimal::ONE_THOUSAND,
+    identity_threshold_eur: None,
 };
 
 /// A simnode with its data in `dir/simnode` and the default channels.

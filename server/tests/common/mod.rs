@@ -95,6 +95,7 @@ pub fn new_standalone_invoice(
         expiry_secs: 3600,
         created_at: 1_700_000_000,
         rate_evidence: Vec::new(),
+        identity: None,
     }
 }
 

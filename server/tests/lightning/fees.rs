@@ -144,6 +144,7 @@ async fn forwards_summarise_the_node_and_our_rebalances() -> Res<()> {
                 trigger: RebalanceTrigger::Manual,
                 started_at: now - 60,
                 finished_at: now - 30,
+                fee_value: None,
             })
             .await?;
     }
@@ -160,6 +161,7 @@ async fn forwards_summarise_the_node_and_our_rebalances() -> Res<()> {
             trigger: RebalanceTrigger::Auto,
             started_at: now - 10 * 86_400,
             finished_at: now - 10 * 86_400,
+            fee_value: None,
         })
         .await?;
     store.close().await;

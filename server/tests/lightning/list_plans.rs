@@ -191,6 +191,7 @@ fn invoice(n: u32, created_at: i64) -> NewLnInvoice {
         expiry_secs: 60,
         created_at,
         rate_evidence: Vec::new(),
+        identity: None,
     }
 }
 

@@ -116,6 +116,7 @@ async fn plan_moves_flagged_channels_toward_the_target_and_fees_are_recorded() {
     let outcome = execute_move(
         &lnd,
         &store,
+        None,
         mv,
         mv.fee_limit_msat,
         30,
@@ -209,10 +210,15 @@ async fn impossible_rebalances_are_clear_errors() {
     node.shutdown().await;
 }
 
-/// Runs the CLI against `node` with OPENFATTURE_HOME at `home`.
-fn cli(node: &RunningNode, home: &Path, args: &[&str]) -> std::process::Output {
+/// Runs the CLI against `node` with OPENFATTURE_HOME at `home`, its rates from the local Kraken
+/// stand-in at `kraken_url` only.
+fn cli(node: &RunningNode, home: &Path, kraken_url: &str, args: &[&str]) -> std::process::Output {
     openfatture_against(node, home)
-        .args(["lightning", "liquidity", "rebalance"])
+        .envs(common::rates::KEYLESS_OFF)
+        .env("LIGHTNING_COINGECKO_ENABLED", "false")
+        .env("LIGHTNING_KRAKEN_ENABLED", "true")
+        .env("LIGHTNING_KRAKEN_BASE_URL", kraken_url)
+        .env("LIGHTNING_RATE_MIN_SOURCES", "1")
         .args(args)
         .output()
         .expect("runs")
@@ -253,6 +259,8 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let TopologyNode { dir, node, admin: lnd } = rt.block_on(TopologyNode::start(TOPOLOGY)).expect("simnode starts");
     let home = dir.path().join("home");
+    let rate_server = rt.block_on(common::rates::kraken_server("50000"));
+    let kraken = rate_server.uri();
     // The node's snapshot and its append-only change log.
     let node_files = |d: &std::path::Path| -> (Vec<u8>, Vec<u8>) {
         let read = |name: &str| std::fs::read(d.join("simnode/simnode").join(name)).expect(name);
@@ -263,7 +271,12 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     let db_bytes = settled_bytes(&db_file);
     let state_before = node_files(dir.path());
 
-    let out = cli(&node, &home, &["--dry-run", "--json"]);
+    let out = cli(
+        &node,
+        &home,
+        &kraken,
+        &["lightning", "liquidity", "rebalance", "--dry-run", "--json"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["dry_run"], true);
@@ -271,7 +284,12 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     assert_eq!(json["plan"]["moves"][0]["to_chan_id"], 103);
     assert_eq!(json["plan"]["moves"][0]["amount_sat"], 800_000);
     assert_eq!(json["moved_sat"], 0);
-    let out = cli(&node, &home, &["--dry-run"]);
+    let out = cli(
+        &node,
+        &home,
+        &kraken,
+        &["lightning", "liquidity", "rebalance", "--dry-run"],
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("dry run: nothing was moved"));
     // Channel balances, node invoices and the database are exactly as before.
     assert_eq!(node_files(dir.path()), state_before);
@@ -279,7 +297,12 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     assert_eq!(rt.block_on(db_dump(&home)), db_before);
 
     // A fee cap below the route fee: a clear error and nothing moved.
-    let out = cli(&node, &home, &["--max-fee-ppm", "100"]);
+    let out = cli(
+        &node,
+        &home,
+        &kraken,
+        &["lightning", "liquidity", "rebalance", "--max-fee-ppm", "100"],
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -289,12 +312,22 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     assert_eq!(rt.block_on(balances(&lnd, 101)), (1_800_000, 200_000));
 
     // Unknown channel: says where to find channel ids.
-    let out = cli(&node, &home, &["--from", "999", "--to", "103"]);
+    let out = cli(
+        &node,
+        &home,
+        &kraken,
+        &["lightning", "liquidity", "rebalance", "--from", "999", "--to", "103"],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no channel 999"));
 
     // The real run: moves, reports amounts and fees, records the fee apart.
-    let out = cli(&node, &home, &["--json"]);
+    let out = cli(
+        &node,
+        &home,
+        &kraken,
+        &["lightning", "liquidity", "rebalance", "--json"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["moved_sat"], 800_000);
@@ -306,6 +339,62 @@ fn cli_dry_run_changes_nothing_and_a_real_run_moves_and_reports() {
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!((rows[0].0.as_str(), rows[0].2), ("FAILED", 0));
     assert_eq!((rows[1].0.as_str(), rows[1].2), ("SUCCEEDED", FEE_800K_MSAT as i64));
+    // The fee is recorded in EUR at the rate of that time, with the rate, its source and time:
+    // 241,016 msat at 50,000 EUR/BTC = 0.120508 EUR, kept as 0.1205.
+    let (fee_eur, rate, source, rate_at): (Option<String>, Option<String>, Option<String>, Option<i64>) = rt
+        .block_on(
+            sqlx::query_as(
+                "SELECT fee_eur, fee_eur_per_btc, fee_rate_source, fee_rate_at FROM rebalances WHERE status = 'SUCCEEDED'",
+            )
+            .fetch_one(store.pool()),
+        )
+        .expect("row");
+    assert_eq!(fee_eur.as_deref(), Some("0.1205"));
+    assert_eq!(rate.as_deref(), Some("50000"));
+    assert!(source.as_deref().is_some_and(|s| s.contains("kraken")), "{source:?}");
+    assert!(
+        rate_at.is_some_and(|t| (t - chrono::Utc::now().timestamp()).abs() < 600),
+        "{rate_at:?}"
+    );
+    // The failed attempt paid nothing and has no EUR value.
+    let failed: Option<String> = rt
+        .block_on(sqlx::query_scalar("SELECT fee_eur FROM rebalances WHERE status = 'FAILED'").fetch_one(store.pool()))
+        .expect("row");
+    assert_eq!(failed, None);
+    rt.block_on(store.close());
+    // The accounting export lists it apart: in the routing-fee export, not among the payments.
+    let fees = cli(
+        &node,
+        &home,
+        &kraken,
+        &["lightning", "payments", "export", "--routing-fees"],
+    );
+    assert!(fees.status.success(), "{}", String::from_utf8_lossy(&fees.stderr));
+    let fees = String::from_utf8_lossy(&fees.stdout).to_string();
+    let lines: Vec<&str> = fees.lines().collect();
+    assert_eq!(
+        lines[0],
+        "kind,paid_at,payment_hash,fee_msat,fee_eur,rate_eur_per_btc,rate_source,rate_at"
+    );
+    assert_eq!(lines.len(), 2, "{fees}");
+    assert!(lines[1].starts_with("rebalance,"), "{fees}");
+    assert!(lines[1].contains(",241016,0.1205,50000,"), "{fees}");
+    let json = cli(
+        &node,
+        &home,
+        &kraken,
+        &["lightning", "payments", "export", "--routing-fees", "--format", "json"],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(json[0]["fee_eur"], "0.1205");
+    assert_eq!(json[0]["fee_msat"], FEE_800K_MSAT);
+    let payments = cli(&node, &home, &kraken, &["lightning", "payments", "export"]);
+    assert!(payments.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&payments.stdout).lines().count(),
+        1,
+        "only the header"
+    );
     rt.block_on(node.shutdown());
 }
 
@@ -327,7 +416,7 @@ async fn manager_never_exceeds_the_daily_fee_budget() {
     let start = 1_700_000_000i64;
     for hour in 0..=26 {
         let now = start + hour * 3600;
-        let summary = LiquidityManager::run_once(&store, &lnd, &settings, now)
+        let summary = LiquidityManager::run_once(&store, &lnd, &settings, None, now)
             .await
             .expect("run");
         assert!(
@@ -409,7 +498,7 @@ async fn started_manager_checks_at_once_and_stops() {
     let TopologyNode { dir, node, admin: lnd } = TopologyNode::start(TOPOLOGY).await.expect("simnode starts");
     let store = Store::open_in(&dir.path().join("data")).await.expect("store");
     let settings = settings(1_000_000);
-    let manager = LiquidityManager::start(store.clone(), lnd.clone(), settings);
+    let manager = LiquidityManager::start(store.clone(), lnd.clone(), settings, None);
     let mut moved = false;
     for _ in 0..100 {
         if !rebalance_rows(&store).await.is_empty() {
@@ -530,6 +619,7 @@ async fn payment_timeout_is_a_clear_failure() {
     let outcome = execute_move(
         &lnd,
         &store,
+        None,
         &p.moves[0],
         800_000,
         1,
@@ -603,25 +693,42 @@ fn a_rebalance_in_another_process_blocks_until_released_or_expired() {
     assert!(rt
         .block_on(store.try_take_rebalance_lease("other process", now, 900))
         .expect("lease"));
-    let out = cli(&node, &home, &[]);
+    let out = cli(
+        &node,
+        &home,
+        "http://127.0.0.1:9",
+        &["lightning", "liquidity", "rebalance"],
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("another rebalance is running"), "{stderr}");
     let settings = settings(1_000_000);
     let summary = rt
-        .block_on(LiquidityManager::run_once(&store, &lnd, &settings, now))
+        .block_on(LiquidityManager::run_once(&store, &lnd, &settings, None, now))
         .expect("run");
     assert!(summary.skipped_busy && summary.attempted == 0, "{summary:?}");
     assert!(rt.block_on(rebalance_rows(&store)).is_empty());
     // Expired: the manager takes over, rebalances, and frees the lease for the CLI.
     let summary = rt
-        .block_on(LiquidityManager::run_once(&store, &lnd, &settings, now + 900))
+        .block_on(LiquidityManager::run_once(&store, &lnd, &settings, None, now + 900))
         .expect("run");
     assert_eq!((summary.skipped_busy, summary.succeeded), (false, 1), "{summary:?}");
     let out = cli(
         &node,
         &home,
-        &["--from", "101", "--to", "103", "--amount", "100000", "--json"],
+        "http://127.0.0.1:9",
+        &[
+            "lightning",
+            "liquidity",
+            "rebalance",
+            "--from",
+            "101",
+            "--to",
+            "103",
+            "--amount",
+            "100000",
+            "--json",
+        ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -282,6 +282,7 @@ async fn business_day(store: Store) -> Result<Vec<String>, Box<dyn std::error::E
                 trigger: RebalanceTrigger::Auto,
                 started_at: now,
                 finished_at: now + 1,
+                fee_value: None,
             })
             .await?;
     }
@@ -447,6 +448,7 @@ async fn ids_chosen(store: Store) -> Result<Vec<String>, Box<dyn std::error::Err
         expiry_secs: 60,
         created_at: 1,
         rate_evidence: Vec::new(),
+        identity: None,
     };
     // A standalone row with attempt `attempt`, as if that many had been made.
     let seed = |attempt: i64| {
@@ -1406,6 +1408,86 @@ async fn till_pairing_behaves_alike_on_sqlite_and_postgres() -> TestResult {
     );
     let pg = PgServer::start()?;
     let postgres = till_pairing(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}
+
+/// Routing fees with their EUR value (issue 38 §3): recorded with a rebalance, listed by period.
+async fn routing_fees(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::FeeValue;
+    let mut out = Vec::new();
+    let rebalance = |hash: u8, fee_msat: u64, ok: bool, at: i64, value: Option<FeeValue>| NewRebalance {
+        payment_hash: format!("{hash:02x}").repeat(32),
+        from_chan_id: 101,
+        to_chan_id: 103,
+        amount_msat: 800_000_000,
+        fee_msat,
+        succeeded: ok,
+        failure: (!ok).then(|| "no route".to_string()),
+        trigger: RebalanceTrigger::Auto,
+        started_at: at,
+        finished_at: at,
+        fee_value: value,
+    };
+    let valued = FeeValue {
+        fee_eur: "0.1205".parse()?,
+        eur_per_btc: "50000.25".parse()?,
+        rate_source: "kraken".into(),
+        rate_at_secs: 1_700_000_000,
+    };
+    store
+        .record_rebalance(&rebalance(1, 241_016, true, 1_700_000_010, Some(valued)))
+        .await?;
+    // No rate then: kept in msat only.
+    store
+        .record_rebalance(&rebalance(2, 5_000, true, 1_700_000_020, None))
+        .await?;
+    // Failed, or free: no fee paid, not listed.
+    store
+        .record_rebalance(&rebalance(3, 0, false, 1_700_000_030, None))
+        .await?;
+    store
+        .record_rebalance(&rebalance(4, 0, true, 1_700_000_040, None))
+        .await?;
+    for (from, to) in [(None, None), (Some(1_700_000_015), None), (None, Some(1_700_000_015))] {
+        let fees = store.routing_fees_between(from, to).await?;
+        out.push(
+            fees.iter()
+                .map(|f| {
+                    format!(
+                        "{} {} {} {} {:?}",
+                        f.kind.as_str(),
+                        &f.payment_hash[..2],
+                        f.paid_at_secs,
+                        f.fee_msat,
+                        f.value.as_ref().map(|v| (
+                            v.fee_eur.to_string(),
+                            v.eur_per_btc.to_string(),
+                            v.rate_source.clone(),
+                            v.rate_at_secs
+                        ))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    store.close().await;
+    Ok(out)
+}
+
+#[tokio::test]
+async fn routing_fees_in_eur_behave_alike_on_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = routing_fees(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    let first = "rebalance 01 1700000010 241016 Some((\"0.1205\", \"50000.25\", \"kraken\", 1700000000))";
+    let second = "rebalance 02 1700000020 5000 None";
+    assert_eq!(
+        sqlite,
+        vec![format!("{first}; {second}"), second.to_string(), first.to_string()]
+    );
+    let pg = PgServer::start()?;
+    let postgres = routing_fees(Store::connect(&pg.url()).await?).await?;
     assert_eq!(postgres, sqlite);
     Ok(())
 }

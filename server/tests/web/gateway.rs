@@ -318,6 +318,7 @@ async fn gateway_tracks_payments_into_its_database() -> TestResult {
         max_expiry_hours: 168,
         block_unreceivable: false,
         pos_max_amount_eur: rust_decimal::Decimal::ONE_THOUSAND,
+        identity_threshold_eur: None,
     };
     let service = InvoiceService::new(store.clone(), lnd, std::sync::Arc::new(rates), policy);
     let fattura = NewFattura {

@@ -245,3 +245,43 @@ async fn the_owners_rate_notices_and_invoice_warnings_reach_an_italian_page_in_i
     web.gateway.shutdown().await?;
     Ok(())
 }
+
+/// The identity threshold (issue 38 §5): a back-office invoice at or above it for a fattura
+/// without the client's tax id is refused with its catalogue code, worded in Italian, and
+/// nothing is created.
+#[tokio::test]
+async fn the_identity_threshold_refusal_reads_in_italian() -> TestResult {
+    let web = Web::start_with(
+        true,
+        &[
+            ("LIGHTNING_COINGECKO_ENABLED", "false"),
+            ("LIGHTNING_FALLBACK_RATE", "45000"),
+            ("LIGHTNING_IDENTITY_THRESHOLD_EUR", "100"),
+        ],
+    )
+    .await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+    web.add_fattura("2025/050", "Rossi Arredamenti", "Arredo", Decimal::new(250, 0))
+        .await?;
+    let before = web.db_dump().await?;
+    let create = |amount: &'static str| {
+        [
+            ("numero", "2025/050"),
+            ("anno", ""),
+            ("amount_eur", amount),
+            ("expiry_hours", ""),
+        ]
+    };
+    let (status, body, _) = web.call("admin_create_invoice", Some(&admin), &create("100")).await?;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["Invalid"]["code"], "error.invoice.identity_required", "{body}");
+    let text = italian(&web, Some(&admin), "admin_create_invoice", &create("100"), 400).await?;
+    assert_eq!(
+        text,
+        "una fattura di 100,00 € raggiunge la soglia di identificazione di 100,00 €: inserisci nome e codice fiscale o partita IVA del cliente, oppure aggiungili alla fattura"
+    );
+    assert_eq!(web.db_dump().await?, before, "a refused invoice changed the database");
+    // Below the threshold it is created.
+    web.ok(&admin, "admin_create_invoice", &create("99.99")).await?;
+    Ok(())
+}
