@@ -677,6 +677,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.invoice.description_too_long", "the description is too long ({chars} characters): at most {max} characters"),
     ("error.invoice.ambiguous_numero", "numero {numero} matches {count} invoices (years {years}): give the year"),
     ("error.invoice.already_paid", "invoice {numero} is already paid: nothing to collect"),
+    // One payable Lightning invoice per fattura, held by the database (issue 35).
+    ("error.invoice.quote_in_flight", "another Lightning invoice for {numero} is being made right now: try again in a moment"),
     ("error.invoice.amount_not_positive", "amount must be greater than 0 EUR"),
     ("error.invoice.amount_too_precise", "amount {amount} EUR has more than 2 decimals: use whole cents, e.g. 12.50"),
     ("error.invoice.amount_too_large", "amount {amount_eur} is above the limit of {max_eur} for one invoice"),

@@ -679,6 +679,8 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("error.invoice.description_too_long", "la descrizione è troppo lunga ({chars} caratteri): al massimo {max} caratteri"),
     ("error.invoice.ambiguous_numero", "il numero {numero} corrisponde a {count} fatture (anni {years}): indica l'anno"),
     ("error.invoice.already_paid", "la fattura {numero} è già pagata: non c'è nulla da incassare"),
+    // One payable Lightning invoice per fattura, held by the database (issue 35).
+    ("error.invoice.quote_in_flight", "un'altra fattura Lightning per {numero} è in preparazione proprio ora: riprova tra un momento"),
     ("error.invoice.amount_not_positive", "l'importo deve essere maggiore di 0 EUR"),
     ("error.invoice.amount_too_precise", "l'importo {amount} EUR ha più di 2 decimali: usa centesimi interi, ad es. 12,50"),
     ("error.invoice.amount_too_large", "l'importo {amount_eur} supera il limite di {max_eur} per una fattura"),
