@@ -864,7 +864,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("share.link_state.live", "live"),
     ("share.link_state.revoked", "revoked"),
     ("share.link_state.none", "none"),
-    ("share.link_hidden", "A link is live, but only its fingerprint is stored, so it cannot be shown again: make a new link to see one."),
+    ("share.link_hidden", "A link is live, but it was made before links could be shown again (or by another gateway), so it cannot be shown: make a new link to see one; the old one stops working."),
     ("share.no_link", "No live link: make one below."),
     ("share.copy", "Copy link"),
     ("share.copied", "Copied"),

@@ -866,7 +866,7 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("share.link_state.live", "attivo"),
     ("share.link_state.revoked", "revocato"),
     ("share.link_state.none", "nessuno"),
-    ("share.link_hidden", "Un link è attivo, ma se ne conserva solo l'impronta e non si può mostrare di nuovo: crea un nuovo link per vederne uno."),
+    ("share.link_hidden", "Un link è attivo, ma è stato creato prima che i link si potessero mostrare di nuovo (o da un altro gateway), quindi non si può mostrare: crea un nuovo link per vederne uno; il vecchio smette di funzionare."),
     ("share.no_link", "Nessun link attivo: creane uno qui sotto."),
     ("share.copy", "Copia link"),
     ("share.copied", "Copiato"),

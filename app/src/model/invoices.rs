@@ -77,8 +77,9 @@ pub struct LnInvoiceInfo {
     pub settle_rate_source: String,
     /// Its payment link: `live`, `revoked` or `none` (POS sales have none).
     pub link_state: String,
-    /// The payment link made with it just now ('' otherwise: only its hash is stored, so a link
-    /// is shown once).
+    /// Its live payment link (of its fattura, if it has one), derived again from the gateway's
+    /// link key; '' when none is live, for a POS sale, or for a link made before the key (or under
+    /// another gateway's key), which cannot be shown again.
     pub payment_url: String,
     /// The client's email or PEC from its FatturaPA file ('' when unknown).
     pub client_email: String,
@@ -258,8 +259,8 @@ pub struct NewFatturaForm {
 pub struct PaymentLinkView {
     /// The Lightning invoice it was made for.
     pub invoice_id: String,
-    /// The link, when one was made now ('' otherwise: only a hash is stored, so a link cannot be
-    /// shown again).
+    /// The live link, derived again from the gateway's link key ('' when none is live, or when the
+    /// live one was made before the key or under another gateway's key and cannot be shown again).
     pub payment_url: String,
     /// `live`, `revoked` or `none`.
     pub link_state: String,
