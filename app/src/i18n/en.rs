@@ -506,6 +506,23 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("offline.text", "offline — cannot take payments"),
     ("offline.reconnecting", "Reconnecting by itself as soon as the network and the gateway are back."),
 
+    // A fattura's lines and IVA summary in the back office (issue 35, links35).
+    ("invoice_lines.title", "Lines"),
+    ("invoice_lines.summary_title", "IVA summary"),
+    ("invoice_lines.unknown", "Lines not known: this invoice was added by hand or imported before its lines were kept."),
+    ("invoice_lines.col.number", "No."),
+    ("invoice_lines.col.description", "Description"),
+    ("invoice_lines.col.quantity", "Quantity"),
+    ("invoice_lines.col.unit_price", "Unit price"),
+    ("invoice_lines.col.vat", "IVA rate / natura"),
+    ("invoice_lines.col.total", "Total"),
+    ("invoice_lines.col.taxable", "Taxable amount"),
+    ("invoice_lines.col.tax", "IVA"),
+    ("invoice_lines.col.esigibilita", "Chargeability"),
+    ("invoice_lines.esigibilita.i", "immediate"),
+    ("invoice_lines.esigibilita.d", "deferred"),
+    ("invoice_lines.esigibilita.s", "split payment"),
+
     ("invoice_due.title", "How the amount due was found"),
     ("invoice_due.from_payment", "The amount due is what the invoice's payment data ask (ImportoPagamento); the document's figures give:"),
     ("invoice_due.computed", "Computed from the document's figures:"),

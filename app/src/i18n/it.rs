@@ -509,6 +509,23 @@ pub(crate) const TEXTS: super::Catalogue = &[
     ("offline.text", "offline — impossibile incassare pagamenti"),
     ("offline.reconnecting", "Si riconnette da solo appena rete e gateway tornano disponibili."),
 
+    // A fattura's lines and IVA summary in the back office (issue 35, links35).
+    ("invoice_lines.title", "Righe"),
+    ("invoice_lines.summary_title", "Riepilogo IVA"),
+    ("invoice_lines.unknown", "Righe non note: questa fattura è stata aggiunta a mano o importata prima che se ne conservassero le righe."),
+    ("invoice_lines.col.number", "N."),
+    ("invoice_lines.col.description", "Descrizione"),
+    ("invoice_lines.col.quantity", "Quantità"),
+    ("invoice_lines.col.unit_price", "Prezzo unitario"),
+    ("invoice_lines.col.vat", "Aliquota IVA / natura"),
+    ("invoice_lines.col.total", "Totale"),
+    ("invoice_lines.col.taxable", "Imponibile"),
+    ("invoice_lines.col.tax", "Imposta"),
+    ("invoice_lines.col.esigibilita", "Esigibilità"),
+    ("invoice_lines.esigibilita.i", "immediata"),
+    ("invoice_lines.esigibilita.d", "differita"),
+    ("invoice_lines.esigibilita.s", "scissione dei pagamenti"),
+
     ("invoice_due.title", "Come è stato calcolato l'importo dovuto"),
     ("invoice_due.from_payment", "L'importo dovuto è quello chiesto nei dati di pagamento della fattura (ImportoPagamento); le cifre del documento danno:"),
     ("invoice_due.computed", "Calcolato dalle cifre del documento:"),

@@ -272,3 +272,50 @@ pub struct PaymentLinkView {
     /// Why its last attempt failed, a code like [`MailView::error_code`] ('' when none).
     pub mail_error: String,
 }
+
+/// A fattura's lines (`DettaglioLinee`) and IVA summary (`DatiRiepilogo`) as the back office shows
+/// them (issue 35); both empty when they are not known (an invoice added by hand, or imported
+/// before lines were kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FatturaLinesView {
+    /// The lines, in document order.
+    pub lines: Vec<FatturaLineView>,
+    /// The IVA summary, in document order.
+    pub vat_summary: Vec<VatSummaryView>,
+}
+
+/// One line of a fattura.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FatturaLineView {
+    /// `NumeroLinea`.
+    pub number: u32,
+    /// `Descrizione`.
+    pub description: String,
+    /// `Quantita` ('' when the document gives none).
+    pub quantity: String,
+    /// `UnitaMisura` ('' when none).
+    pub unit: String,
+    /// `PrezzoUnitario`, EUR (two decimals unless the document has more).
+    pub unit_price_eur: String,
+    /// `AliquotaIVA`, percent.
+    pub vat_percent: String,
+    /// `Natura` ('' when the line bears IVA).
+    pub natura: String,
+    /// `PrezzoTotale`, EUR.
+    pub total_eur: String,
+}
+
+/// One row of a fattura's IVA summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatSummaryView {
+    /// `AliquotaIVA`, percent.
+    pub vat_percent: String,
+    /// `Natura` ('' when none).
+    pub natura: String,
+    /// `ImponibileImporto`, EUR.
+    pub taxable_eur: String,
+    /// `Imposta`, EUR.
+    pub vat_eur: String,
+    /// `EsigibilitaIVA` (`I`, `D`, `S`; '' when none).
+    pub esigibilita: String,
+}
