@@ -9,9 +9,9 @@ use crate::backend::BackendFuture;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::model::{
-    DeliveryView, EndpointView, FatturaDueView, FatturaView, LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView,
-    NewFatturaForm, NodeAlertsView, NodeCheck, PairingCodeView, PaymentLinkView, PaymentView, ReloadStatus,
-    SettingView, StaffView, TillAdminView, TillDeviceView, WebhookTestReport,
+    DeliveryView, EndpointView, FatturaDueView, FatturaLinesView, FatturaView, LiquidityView, ListPage, LnInvoiceInfo,
+    LnInvoiceView, NewFatturaForm, NodeAlertsView, NodeCheck, PairingCodeView, PaymentLinkView, PaymentView,
+    ReloadStatus, SettingView, StaffView, TillAdminView, TillDeviceView, WebhookTestReport,
 };
 
 /// Which page of a list a server function asks for (as typed: the gateway checks it).
@@ -37,6 +37,8 @@ pub trait AdminBackend: Send + Sync + 'static {
     /// How the EUR invoice with row id `id` is to be paid: its amount-due derivation and
     /// instalments (`None` for an invoice added by hand, which has neither).
     fn fattura_due(&self, id: i64) -> BackendFuture<'_, Option<FatturaDueView>>;
+    /// The lines and IVA summary of the EUR invoice with row id `id` (both empty when not known).
+    fn fattura_lines(&self, id: i64) -> BackendFuture<'_, FatturaLinesView>;
     /// A page of Lightning invoices in `state` ('' for all), as [`AdminBackend::list_fatture`];
     /// a search matches the id or payment hash prefix, or the fattura's numero, client or P.IVA.
     fn list_ln_invoices(&self, state: String, page: ListRequest) -> BackendFuture<'_, ListPage<LnInvoiceView>>;

@@ -77,8 +77,9 @@ pub struct LnInvoiceInfo {
     pub settle_rate_source: String,
     /// Its payment link: `live`, `revoked` or `none` (POS sales have none).
     pub link_state: String,
-    /// The payment link made with it just now ('' otherwise: only its hash is stored, so a link
-    /// is shown once).
+    /// Its live payment link (of its fattura, if it has one), derived again from the gateway's
+    /// link key; '' when none is live, for a POS sale, or for a link made before the key (or under
+    /// another gateway's key), which cannot be shown again.
     pub payment_url: String,
     /// The client's email or PEC from its FatturaPA file ('' when unknown).
     pub client_email: String,
@@ -258,8 +259,8 @@ pub struct NewFatturaForm {
 pub struct PaymentLinkView {
     /// The Lightning invoice it was made for.
     pub invoice_id: String,
-    /// The link, when one was made now ('' otherwise: only a hash is stored, so a link cannot be
-    /// shown again).
+    /// The live link, derived again from the gateway's link key ('' when none is live, or when the
+    /// live one was made before the key or under another gateway's key and cannot be shown again).
     pub payment_url: String,
     /// `live`, `revoked` or `none`.
     pub link_state: String,
@@ -270,4 +271,51 @@ pub struct PaymentLinkView {
     pub mail_state: String,
     /// Why its last attempt failed, a code like [`MailView::error_code`] ('' when none).
     pub mail_error: String,
+}
+
+/// A fattura's lines (`DettaglioLinee`) and IVA summary (`DatiRiepilogo`) as the back office shows
+/// them (issue 35); both empty when they are not known (an invoice added by hand, or imported
+/// before lines were kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FatturaLinesView {
+    /// The lines, in document order.
+    pub lines: Vec<FatturaLineView>,
+    /// The IVA summary, in document order.
+    pub vat_summary: Vec<VatSummaryView>,
+}
+
+/// One line of a fattura.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FatturaLineView {
+    /// `NumeroLinea`.
+    pub number: u32,
+    /// `Descrizione`.
+    pub description: String,
+    /// `Quantita` ('' when the document gives none).
+    pub quantity: String,
+    /// `UnitaMisura` ('' when none).
+    pub unit: String,
+    /// `PrezzoUnitario`, EUR (two decimals unless the document has more).
+    pub unit_price_eur: String,
+    /// `AliquotaIVA`, percent.
+    pub vat_percent: String,
+    /// `Natura` ('' when the line bears IVA).
+    pub natura: String,
+    /// `PrezzoTotale`, EUR.
+    pub total_eur: String,
+}
+
+/// One row of a fattura's IVA summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VatSummaryView {
+    /// `AliquotaIVA`, percent.
+    pub vat_percent: String,
+    /// `Natura` ('' when none).
+    pub natura: String,
+    /// `ImponibileImporto`, EUR.
+    pub taxable_eur: String,
+    /// `Imposta`, EUR.
+    pub vat_eur: String,
+    /// `EsigibilitaIVA` (`I`, `D`, `S`; '' when none).
+    pub esigibilita: String,
 }

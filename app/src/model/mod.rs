@@ -39,8 +39,9 @@ pub use input::{
     TextError, TextField, MAX_AMOUNT_CHARS, MAX_AMOUNT_DECIMALS, MAX_AMOUNT_INTEGER_DIGITS,
 };
 pub use invoices::{
-    CreditNoteView, DueStepView, FatturaDueView, FatturaView, ImportedDocumentView, ImportedFileView, InstallmentView,
-    LnInvoiceInfo, LnInvoiceView, MailView, NewFatturaForm, PaymentLinkView, RateEvidenceView, SignerView,
+    CreditNoteView, DueStepView, FatturaDueView, FatturaLineView, FatturaLinesView, FatturaView, ImportedDocumentView,
+    ImportedFileView, InstallmentView, LnInvoiceInfo, LnInvoiceView, MailView, NewFatturaForm, PaymentLinkView,
+    RateEvidenceView, SignerView, VatSummaryView,
 };
 pub use node::{ChannelLiquidityView, ChannelView, LiquidityView, NodeAlertView, NodeAlertsView, NodeStatus};
 pub use pages::{ListPage, LIST_PAGE_ROWS};

@@ -369,6 +369,7 @@ fn CreateCard(
                 </label>
             </div>
             <super::invoice_due::FatturaDueCard id=fattura.id outstanding_eur=fattura.outstanding_eur.clone() amount />
+            <super::invoice_lines::FatturaLinesCard id=fattura.id />
             <div class="admin-actions">
                 <button type="button" class="button button-primary" data-testid="invoice-create"
                     disabled=move || busy.get() on:click=create>

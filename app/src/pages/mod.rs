@@ -3,6 +3,7 @@
 pub mod closing;
 pub mod dashboard;
 pub mod invoice_due;
+pub mod invoice_lines;
 pub mod invoice_share;
 pub mod invoice_upload;
 pub mod invoices;

@@ -8,10 +8,10 @@ use app::admin::{AdminBackend, AdminHandle, ListRequest, TillEdit};
 use app::backend::BackendFuture;
 use app::i18n::Lang;
 use app::model::{
-    ChannelLiquidityView, DeliveryView, DueStepView, EndpointView, FatturaDueView, FatturaView, InstallmentView,
-    LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PairingCodeView, PaymentLinkView,
-    PaymentView, RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, TillAdminView, TillDeviceView,
-    WebhookTestReport, LIST_PAGE_ROWS,
+    ChannelLiquidityView, DeliveryView, DueStepView, EndpointView, FatturaDueView, FatturaLinesView, FatturaView,
+    InstallmentView, LiquidityView, ListPage, LnInvoiceInfo, LnInvoiceView, NewFatturaForm, NodeCheck, PairingCodeView,
+    PaymentLinkView, PaymentView, RateEvidenceView, ReloadStatus, SettingView, SignerView, StaffView, TillAdminView,
+    TillDeviceView, WebhookTestReport, LIST_PAGE_ROWS,
 };
 use app::{AppError, Refusal};
 use rust_decimal::Decimal;
@@ -77,6 +77,50 @@ fn fattura_view(f: &Fattura) -> FatturaView {
 }
 
 /// The page's view of how an imported invoice is to be paid.
+/// An EUR amount with two decimals, or as many as it has beyond them (a `PrezzoUnitario` may
+/// carry up to eight).
+fn eur_text(amount: rust_decimal::Decimal) -> String {
+    let exact = amount.normalize();
+    if exact.scale() <= 2 {
+        amount.round_dp(2).to_string()
+    } else {
+        exact.to_string()
+    }
+}
+
+/// A fattura's stored lines and IVA summary as the back office shows them.
+fn fattura_lines_view(breakdown: &crate::store::FatturaBreakdown) -> FatturaLinesView {
+    use app::model::{FatturaLineView, VatSummaryView};
+    let percent = |p: rust_decimal::Decimal| p.round_dp(2).to_string();
+    FatturaLinesView {
+        lines: breakdown
+            .lines
+            .iter()
+            .map(|l| FatturaLineView {
+                number: l.number,
+                description: l.description.clone(),
+                quantity: l.quantity.map(|q| q.normalize().to_string()).unwrap_or_default(),
+                unit: l.unit.clone().unwrap_or_default(),
+                unit_price_eur: eur_text(l.unit_price_eur),
+                vat_percent: percent(l.vat_percent),
+                natura: l.natura.clone().unwrap_or_default(),
+                total_eur: eur_text(l.total_eur),
+            })
+            .collect(),
+        vat_summary: breakdown
+            .vat_summary
+            .iter()
+            .map(|v| VatSummaryView {
+                vat_percent: percent(v.vat_percent),
+                natura: v.natura.clone().unwrap_or_default(),
+                taxable_eur: eur_text(v.taxable_eur),
+                vat_eur: eur_text(v.vat_eur),
+                esigibilita: v.esigibilita.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
 fn fattura_due_view(f: &Fattura, detail: &DueDetail) -> FatturaDueView {
     let mut paid_left = f.paid_eur;
     let installments = detail
@@ -405,6 +449,18 @@ impl AdminBackend for GatewayAdmin {
                 ))
             })?;
             Ok(fattura.due_detail.as_ref().map(|d| fattura_due_view(&fattura, d)))
+        })
+    }
+
+    fn fattura_lines(&self, id: i64) -> BackendFuture<'_, FatturaLinesView> {
+        Box::pin(async move {
+            if self.store.fattura(id).await?.is_none() {
+                return Err(AppError::NotFound(Refusal::new(
+                    "error.invoice.no_such_fattura",
+                    &[("id", &id.to_string())],
+                )));
+            }
+            Ok(fattura_lines_view(&self.store.fattura_breakdown(id).await?))
         })
     }
 

@@ -205,6 +205,7 @@ impl From<InvoiceError> for AppError {
                 &[("numero", numero), ("count", &s(count)), ("years", years)],
             ),
             E::AlreadyPaid(numero) => Refusal::new("error.invoice.already_paid", &[("numero", numero)]),
+            E::QuoteInFlight(numero) => Refusal::new("error.invoice.quote_in_flight", &[("numero", numero)]),
             E::AmountNotPositive(_) | E::MissingAmount => Refusal::code("error.invoice.amount_not_positive"),
             E::AmountTooPrecise(amount) => Refusal::new("error.invoice.amount_too_precise", &[("amount", &s(amount))]),
             E::AmountAbsurd(amount) => Refusal::new(

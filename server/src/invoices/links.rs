@@ -269,7 +269,8 @@ pub struct LinkService {
     store: Store,
     invoices: InvoiceService,
     key: LinkKey,
-    /// New quotes one at a time, so two at once cannot both find no payable invoice and make two.
+    /// New quotes one at a time in this gateway (the database refuses a second payable invoice
+    /// across gateways: see `store::ln_invoices`); this spares the node a quote made for nothing.
     requoting: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -465,8 +466,13 @@ impl LinkService {
                 client_tax_id: identity.map(|i| i.client_tax_id),
                 ..CreateRequest::default()
             })
-            .await?;
-        Ok(Some(created.invoice))
+            .await;
+        match created {
+            Ok(created) => Ok(Some(created.invoice)),
+            // Another gateway is making the new quote right now: the page shows it.
+            Err(InvoiceError::QuoteInFlight(_)) => Err(LinkError::StillPayable),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

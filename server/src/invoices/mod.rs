@@ -67,6 +67,9 @@ pub enum InvoiceError {
     /// No EUR invoice has that numero.
     #[error("no invoice with numero {0}: add it with `openfatture invoice add --numero {0} ...` or import its FatturaPA XML with `openfatture invoice import FILE.xml`")]
     UnknownNumero(String),
+    /// Another attempt for the same fattura is being made right now (perhaps by another gateway).
+    #[error("another Lightning invoice for {0} is being made right now: try again in a moment")]
+    QuoteInFlight(String),
     /// The numero exists, but not for the requested year.
     #[error("no invoice {numero} of {anno}: {numero} exists for {years}; pass one of those with --anno")]
     UnknownYear {
@@ -270,8 +273,8 @@ pub struct RateRecord {
 enum Reuse {
     /// A payable invoice for the same debt and amount.
     Existing(Box<LnInvoice>),
-    /// None reusable; these payable ones must be cancelled first.
-    Retire(Vec<LnInvoice>),
+    /// None reusable: a new one is made (the insert retires a payable one, see `store::ln_invoices`).
+    New,
 }
 
 /// The invoice service.
@@ -504,7 +507,6 @@ impl InvoiceService {
             },
         })?;
 
-        let mut to_retire = Vec::new();
         if let Some(f) = &fattura {
             match self.reusable(f, amount_eur, req.force_new).await? {
                 Reuse::Existing(invoice) => {
@@ -517,7 +519,9 @@ impl InvoiceService {
                         payment_token,
                     });
                 }
-                Reuse::Retire(old) => to_retire = old,
+                // A payable attempt is retired by the insert below, in the same transaction that
+                // records the new one (see `store::ln_invoices`).
+                Reuse::New => {}
             }
         }
 
@@ -539,17 +543,6 @@ impl InvoiceService {
         }
         warnings.extend(inbound.warning());
         notices.extend(inbound_notice(&inbound));
-        for old in to_retire {
-            self.cancel(&old.id).await?;
-            warnings.push(format!(
-                "Cancelled {} ({} EUR) so that only the new invoice can be paid",
-                old.id, old.amount_eur
-            ));
-            notices.push(OwnerNotice::Cancelled {
-                id: old.id.clone(),
-                amount_eur: old.amount_eur,
-            });
-        }
         let memo = match &fattura {
             Some(f) => memo::fattura_memo(
                 &f.numero,
@@ -583,9 +576,40 @@ impl InvoiceService {
         let request = node_request(&new.memo, new.amount_msat, new.expiry_secs, &preimage);
         let (added, pending) = tokio::join!(
             self.lnd.add_invoice(request),
-            self.store.insert_pending_ln_invoice_from(&new, origin)
+            self.store.insert_pending_ln_invoice_retiring(&new, origin)
         );
-        let invoice = self.record_added(pending?, added, self.open_soon).await?;
+        let (pending, retired) = match pending {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                // Not recorded (another attempt of the fattura is being made): the node's
+                // invoice, which nobody has seen, must not stay payable either.
+                if added.is_ok() {
+                    if let Err(cancel) = self.lnd.cancel_invoice(payment_hash.to_vec()).await {
+                        tracing::warn!(error = %cancel, "could not cancel an unrecorded node invoice");
+                    }
+                }
+                return Err(match e {
+                    StoreError::PayableExists(numero) => InvoiceError::QuoteInFlight(numero),
+                    e => e.into(),
+                });
+            }
+        };
+        for old in retired {
+            // Retired in the database already; the node follows after the commit. If it cannot be
+            // told now, the old invoice expires by itself, and a payment on it is still credited.
+            if let Err(e) = self.lnd.cancel_invoice(payment_hash_bytes(&old)?).await {
+                tracing::warn!(id = %old.id, error = %e, "could not cancel a retired invoice on the node");
+            }
+            warnings.push(format!(
+                "Cancelled {} ({} EUR) so that only the new invoice can be paid",
+                old.id, old.amount_eur
+            ));
+            notices.push(OwnerNotice::Cancelled {
+                id: old.id.clone(),
+                amount_eur: old.amount_eur,
+            });
+        }
+        let invoice = self.record_added(pending, added, self.open_soon).await?;
         warnings.extend(quote_warnings(&quote));
         notices.extend(quote_notices(&quote));
         let payment_token = links::issue_if_none(&self.store, &self.link_key, &invoice).await?;
@@ -599,25 +623,19 @@ impl InvoiceService {
     }
 
     /// Looks at the live invoices of a debt (recovering PENDING ones): returns the payable
-    /// one with the same amount, or (none such, or `force_new`) the payable ones to cancel
-    /// so that only the new invoice can be paid.
+    /// one with the same amount, or (none such, or `force_new`) [`Reuse::New`].
     async fn reusable(&self, fattura: &Fattura, amount_eur: Decimal, force_new: bool) -> Result<Reuse, InvoiceError> {
-        let mut to_retire = Vec::new();
         for live in self.store.live_ln_invoices_for(fattura.id).await? {
             let live = match live.state {
                 InvoiceState::Pending => self.recover_pending(live).await?,
                 _ => self.refresh(&live.id).await?,
             };
             let payable = live.state == InvoiceState::Open && live.expires_at - now_secs() >= REUSE_MIN_REMAINING_SECS;
-            if !payable {
-                continue;
-            }
-            if !force_new && live.amount_eur == amount_eur {
+            if payable && !force_new && live.amount_eur == amount_eur {
                 return Ok(Reuse::Existing(Box::new(live)));
             }
-            to_retire.push(live);
         }
-        Ok(Reuse::Retire(to_retire))
+        Ok(Reuse::New)
     }
 
     /// Asks the node to create a recorded PENDING invoice, recovering from ambiguous failures.
@@ -776,6 +794,12 @@ impl InvoiceService {
             .await?
             .ok_or_else(|| InvoiceError::UnknownLnInvoice(ours.id.clone()))
     }
+}
+
+/// The payment hash of `invoice` as bytes, for the node.
+fn payment_hash_bytes(invoice: &LnInvoice) -> Result<Vec<u8>, InvoiceError> {
+    hex::decode(&invoice.payment_hash)
+        .map_err(|e| StoreError::Corrupt(format!("payment hash of {}: {e}", invoice.id)).into())
 }
 
 /// The AddInvoice request for our invoice: our preimage, amount in msat, expiry in seconds.

@@ -1,4 +1,15 @@
 //! Lightning invoices we created, their locked rate and their lifecycle.
+//!
+//! Never two payable invoices for one fattura: the database holds it, with a partial unique index
+//! (`ln_invoices_one_payable`: one office invoice of a fattura PENDING or OPEN), because a lock in
+//! one gateway cannot see another gateway sharing the PostgreSQL database. A guard row claimed in
+//! its own transaction would do the same with one more table and a claim to release after every
+//! crash; the index needs neither. The insert of a new attempt retires the fattura's OPEN one in
+//! the same transaction (CANCELED, cancelled by us, with its `invoice_cancelled` event) and
+//! answers it, so the service cancels it on the node after the commit; a payment that still lands
+//! on it is credited ([`Store::settle_ln_invoice`] records a settlement whatever the stored
+//! state). A PENDING one is another create in flight: the insert is refused with
+//! [`StoreError::PayableExists`], never both kept.
 
 use app::model::{EventKind, InvoiceState};
 use rust_decimal::Decimal;
@@ -308,6 +319,37 @@ fn insert_pending_sql(for_fattura: bool) -> String {
     )
 }
 
+/// Marks the OPEN office invoices of fattura `fattura_id` CANCELED (by us, each with its
+/// `invoice_cancelled` event) inside `tx`, and answers them as they were, so that a new attempt can
+/// be recorded (see the module doc).
+async fn retire_open(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    fattura_id: i64,
+) -> Result<Vec<LnInvoice>, StoreError> {
+    let rows: Vec<LnRow> = sqlx::query_as(&format!(
+        "{SELECT_LN} WHERE fattura_id = $1 AND origin = 'office' AND state = 'OPEN'"
+    ))
+    .bind(fattura_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let now = crate::time::now_secs();
+    let mut retired = Vec::new();
+    for row in rows {
+        let invoice = LnInvoice::try_from(row)?;
+        let done = sqlx::query(
+            "UPDATE ln_invoices SET state = 'CANCELED', cancelled_by_us = 1 WHERE id = $1 AND state = 'OPEN'",
+        )
+        .bind(&invoice.id)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            events::record(tx, EventKind::InvoiceCancelled, &invoice.id, now, None).await?;
+            retired.push(invoice);
+        }
+    }
+    Ok(retired)
+}
+
 impl Store {
     /// The client's identity recorded with invoice `id`, if it needed one.
     pub async fn ln_invoice_identity(&self, id: &str) -> Result<Option<ClientIdentity>, StoreError> {
@@ -338,16 +380,32 @@ impl Store {
         new: &NewLnInvoice,
         origin: InvoiceOrigin,
     ) -> Result<LnInvoice, StoreError> {
+        Ok(self.insert_pending_ln_invoice_retiring(new, origin).await?.0)
+    }
+
+    /// [`Store::insert_pending_ln_invoice_from`] that also answers the fattura's OPEN office
+    /// invoices it retired in the same transaction (see the module doc): the caller cancels them on
+    /// the node. Refused with [`StoreError::PayableExists`] while another attempt of the fattura is
+    /// PENDING (being made, perhaps by another gateway); nothing is written then.
+    pub async fn insert_pending_ln_invoice_retiring(
+        &self,
+        new: &NewLnInvoice,
+        origin: InvoiceOrigin,
+    ) -> Result<(LnInvoice, Vec<LnInvoice>), StoreError> {
         let amount_cents = eur_to_cents(new.amount_eur)
             .ok_or_else(|| StoreError::Corrupt(format!("amount {} is not whole cents", new.amount_eur)))?;
         let expiry_secs = to_i64(new.expiry_secs, "expiry_secs")?;
         let amount_msat = to_i64(new.amount_msat, "amount_msat")?;
         let expires_at = new.created_at.saturating_add(expiry_secs);
         let owned = new.clone();
-        let id = self
+        let (id, retired) = self
             .write_grouped(Box::new(move |tx| {
                 let new = owned.clone();
                 Box::pin(async move {
+                    let retired = match (new.fattura_id, origin) {
+                        (Some(fattura_id), InvoiceOrigin::Office) => retire_open(tx, fattura_id).await?,
+                        _ => Vec::new(),
+                    };
                     // The next attempt and the id made from it are chosen by the insert itself:
                     // one statement, read and write under the transaction's write lock.
                     let [for_debt, standalone] = &*INSERT_PENDING;
@@ -374,7 +432,15 @@ impl Store {
                         Some(numero) => query.bind(numero),
                         None => query,
                     };
-                    let id: String = query.fetch_one(&mut **tx).await?;
+                    let id: String = match query.fetch_one(&mut **tx).await {
+                        Ok(id) => id,
+                        Err(sqlx::Error::Database(e))
+                            if e.kind() == sqlx::error::ErrorKind::UniqueViolation && new.fattura_id.is_some() =>
+                        {
+                            return Err(StoreError::PayableExists(numero.cloned().unwrap_or_default()));
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
                     sqlx::query("INSERT INTO ln_preimages (payment_hash, preimage) VALUES ($1, $2)")
                         .bind(&new.payment_hash)
                         .bind(&new.preimage)
@@ -393,11 +459,11 @@ impl Store {
                         .execute(&mut **tx)
                         .await?;
                     }
-                    Ok(id)
+                    Ok((id, retired))
                 })
             }))
             .await?;
-        Ok(LnInvoice {
+        let invoice = LnInvoice {
             id,
             fattura_id: new.fattura_id,
             payment_hash: new.payment_hash.clone(),
@@ -419,7 +485,8 @@ impl Store {
             settled_at: None,
             cancelled_by_us: false,
             origin,
-        })
+        };
+        Ok((invoice, retired))
     }
 
     /// Marks a PENDING invoice OPEN with what the node answered, with its `invoice_created`

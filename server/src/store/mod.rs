@@ -93,6 +93,9 @@ pub enum StoreError {
     /// The shared transaction of a group of changes could not be committed (nothing was stored).
     #[error("database commit failed: {0}")]
     GroupCommit(String),
+    /// Another Lightning invoice of fattura {0} is being made right now (one payable at a time).
+    #[error("another Lightning invoice for {0} is being made right now: try again in a moment")]
+    PayableExists(String),
 }
 
 /// Which database engine a [`Store`] runs on.

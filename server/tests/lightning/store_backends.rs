@@ -472,12 +472,13 @@ async fn ids_chosen(store: Store) -> Result<Vec<String>, Box<dyn std::error::Err
         .await?
         .ok_or("INV-9 added")?;
     for n in 6..=7 {
-        ids.push(
-            store
-                .insert_pending_ln_invoice(&new(n, Some((fattura.id, "INV-9"))))
-                .await?
-                .id,
-        );
+        let id = store
+            .insert_pending_ln_invoice(&new(n, Some((fattura.id, "INV-9"))))
+            .await?
+            .id;
+        // One payable attempt per fattura: the next is made once this one has ended.
+        store.set_ln_state(&id, InvoiceState::Canceled, true).await?;
+        ids.push(id);
     }
     // Each answer is the row's id as stored.
     for id in &ids {
@@ -1489,5 +1490,199 @@ async fn routing_fees_in_eur_behave_alike_on_sqlite_and_postgres() -> TestResult
     let pg = PgServer::start()?;
     let postgres = routing_fees(Store::connect(&pg.url()).await?).await?;
     assert_eq!(postgres, sqlite);
+    Ok(())
+}
+
+/// One payable Lightning invoice per fattura, held by the database (issue 35), on `store`: what
+/// was observed, alike on both backends.
+async fn one_payable(store: Store) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    use openfatture::store::{InvoiceOrigin, StoreError};
+    let mut seen = Vec::new();
+    let fattura = store
+        .add_fattura(&fattura("INV-7", "Acme Corp", 10_000), 1)
+        .await?
+        .ok_or("INV-7 added")?;
+    let new = |n: u32| openfatture::store::NewLnInvoice {
+        fattura_id: Some(fattura.id),
+        numero: Some("INV-7".into()),
+        payment_hash: format!("{n:064x}"),
+        preimage: format!("{:064x}", n + 1000),
+        memo: "m".into(),
+        amount_eur: Decimal::new(4_000, 2),
+        amount_msat: 88_888_889,
+        rate_eur_per_btc: Decimal::new(45_000, 0),
+        rate_source: "fallback".into(),
+        rate_at: 1,
+        rate_is_fallback: true,
+        expiry_secs: 3600,
+        created_at: 1,
+        rate_evidence: Vec::new(),
+        identity: None,
+    };
+    let payable = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM ln_invoices WHERE fattura_id = $1 AND state IN ('PENDING', 'OPEN')",
+        )
+        .bind(fattura.id)
+        .fetch_one(store.pool())
+        .await
+    };
+    let first = store.insert_pending_ln_invoice(&new(1)).await?;
+    // A second attempt while the first is being made (PENDING) is refused, and writes nothing.
+    match store
+        .insert_pending_ln_invoice_retiring(&new(2), InvoiceOrigin::Office)
+        .await
+    {
+        Err(StoreError::PayableExists(numero)) => seen.push(format!("while pending: refused for {numero}")),
+        other => seen.push(format!("while pending: {:?}", other.map(|(i, _)| i.id))),
+    }
+    seen.push(format!("payable {}", payable().await?));
+    sqlx::query("UPDATE ln_invoices SET state = 'OPEN' WHERE id = $1")
+        .bind(&first.id)
+        .execute(store.pool())
+        .await?;
+    // The database itself refuses a second payable row, whoever writes it.
+    let raw = sqlx::query(
+        "INSERT INTO ln_invoices (id, fattura_id, attempt, payment_hash, memo, amount_cents, amount_msat, \
+         rate_eur_per_btc, rate_source, rate_at, expiry_secs, created_at, expires_at, state) \
+         VALUES ('INV-7-LN-9', $1, 9, 'raw', 'm', 100, 1000, '45000', 'x', 1, 60, 1, 61, 'OPEN')",
+    )
+    .bind(fattura.id)
+    .execute(store.pool())
+    .await;
+    seen.push(format!("raw second OPEN refused: {}", raw.is_err()));
+    // A new attempt retires the OPEN one in the same transaction.
+    let (second, retired) = store
+        .insert_pending_ln_invoice_retiring(&new(3), InvoiceOrigin::Office)
+        .await?;
+    let retired: Vec<String> = retired.into_iter().map(|r| r.id).collect();
+    seen.push(format!("{} retired {retired:?}", second.id));
+    let old = store.ln_invoice(&first.id).await?.ok_or("first kept")?;
+    seen.push(format!(
+        "{} {} by us {}",
+        old.id,
+        old.state.as_str(),
+        old.cancelled_by_us
+    ));
+    seen.push(format!("payable {}", payable().await?));
+    let cancelled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE ln_invoice_id = $1 AND type = $2")
+        .bind(&first.id)
+        .bind(EventKind::InvoiceCancelled.as_str())
+        .fetch_one(store.pool())
+        .await?;
+    seen.push(format!("invoice_cancelled events {cancelled}"));
+    // A payment that still lands on the retired attempt is credited.
+    let paid = store.settle_ln_invoice(&first.id, 88_888_889, Some(1), 2, None).await?;
+    seen.push(format!("credited {:?}", paid.map(|p| p.amount_eur.to_string())));
+    let after = store.fattura(fattura.id).await?.ok_or("fattura kept")?;
+    seen.push(format!("outstanding {}", after.outstanding_eur()));
+    Ok(seen)
+}
+
+#[tokio::test]
+async fn a_second_payable_invoice_for_one_fattura_is_refused_by_sqlite_and_postgres() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let sqlite = one_payable(Store::open(&dir.path().join("db.sqlite")).await?).await?;
+    assert_eq!(
+        sqlite,
+        vec![
+            "while pending: refused for INV-7",
+            "payable 1",
+            "raw second OPEN refused: true",
+            "INV-7-LN-2 retired [\"INV-7-LN\"]",
+            "INV-7-LN CANCELED by us true",
+            "payable 1",
+            "invoice_cancelled events 1",
+            "credited Some(\"40.00\")",
+            "outstanding 60.00",
+        ]
+    );
+    let pg = PgServer::start()?;
+    let postgres = one_payable(Store::connect(&pg.url()).await?).await?;
+    assert_eq!(postgres, sqlite);
+    Ok(())
+}
+
+/// Two gateways on one PostgreSQL database, each with its own services over the same node: two
+/// `--force-new` creates at once, then two new quotes at once on the same link, leave exactly one
+/// payable invoice for the fattura, in the database and on the node.
+#[tokio::test]
+async fn two_gateways_making_new_quotes_at_once_leave_one_payable_invoice() -> TestResult {
+    use openfatture::invoices::LinkService;
+    use secrecy::ExposeSecret;
+    let pg = PgServer::start()?;
+    let url = pg.new_database("quotes")?;
+    let dir = tempfile::tempdir()?;
+    let node = start_node(dir.path()).await?;
+    let (one, two) = (Store::connect(&url).await?, Store::connect(&url).await?);
+    let fattura = one
+        .add_fattura(&fattura("INV-8", "Acme Corp", 10_000), 1)
+        .await?
+        .ok_or("INV-8 added")?;
+    let (svc_one, svc_two) = (
+        common::lightning::invoice_service(&one, &node).await?,
+        common::lightning::invoice_service(&two, &node).await?,
+    );
+    let request = || CreateRequest {
+        numero: Some("INV-8".into()),
+        force_new: true,
+        ..CreateRequest::default()
+    };
+    let lnd = invoice_client(&node).await?;
+    let check = |what: &'static str| {
+        let (one, lnd) = (one.clone(), lnd.clone());
+        async move {
+            let payable: Vec<String> = sqlx::query_scalar(
+                "SELECT payment_hash FROM ln_invoices WHERE fattura_id = $1 AND state IN ('PENDING', 'OPEN')",
+            )
+            .bind(fattura.id)
+            .fetch_all(one.pool())
+            .await?;
+            assert_eq!(payable.len(), 1, "{what}: one payable invoice in the database");
+            let open_on_node = lnd
+                .list_invoices(lnd_proto::lnrpc::ListInvoiceRequest {
+                    num_max_invoices: 1000,
+                    ..Default::default()
+                })
+                .await?
+                .invoices
+                .into_iter()
+                .filter(|i| i.state == lnd_proto::lnrpc::invoice::InvoiceState::Open as i32)
+                .map(|i| hex::encode(i.r_hash))
+                .collect::<Vec<_>>();
+            assert_eq!(open_on_node, payable, "{what}: the same one payable on the node");
+            Ok::<_, Box<dyn std::error::Error>>(())
+        }
+    };
+    let first = svc_one.create(request()).await?;
+    let token = first.payment_token.ok_or("a link made with the first invoice")?;
+    for round in 0..3 {
+        let (a, b) = tokio::join!(svc_one.create(request()), svc_two.create(request()));
+        assert!(
+            a.is_ok() || b.is_ok(),
+            "round {round}: one of them made it: {a:?} {b:?}"
+        );
+        check("two --force-new at once").await?;
+    }
+    // The live invoice ends; two gateways' payment pages ask for a new quote at once.
+    let live = one
+        .live_ln_invoices_for(fattura.id)
+        .await?
+        .pop()
+        .ok_or("one live invoice")?;
+    svc_one.cancel(&live.id).await?;
+    let (links_one, links_two) = (
+        LinkService::new(one.clone(), svc_one.clone()),
+        LinkService::new(two.clone(), svc_two.clone()),
+    );
+    let (a, b) = tokio::join!(
+        links_one.requote(token.expose_secret(), true),
+        links_two.requote(token.expose_secret(), true)
+    );
+    assert!(
+        matches!(a, Ok(Some(_))) || matches!(b, Ok(Some(_))),
+        "one new quote made: {a:?} {b:?}"
+    );
+    check("two new quotes at once").await?;
     Ok(())
 }

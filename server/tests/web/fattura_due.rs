@@ -106,3 +106,57 @@ async fn store_id(web: &Web, numero: &str) -> Result<i64, Box<dyn std::error::Er
     store.close().await;
     Ok(id)
 }
+
+/// The back office shows an imported fattura's lines and IVA summary (issue 35), and none for one
+/// added by hand (the page says "lines not known").
+#[tokio::test]
+async fn an_imported_invoice_shows_its_lines_and_iva_summary() -> TestResult {
+    let web = Web::start(true).await?;
+    let store = Store::open_in(&web.home.data_dir).await?;
+    let options = ImportOptions {
+        dry_run: false,
+        merchant_vat_id: None,
+    };
+    let name = "IT04567890123_RATE.xml";
+    let results = import_named(&store, name, &common::read_fixture(name), &options).await?;
+    assert_eq!(results[0].status, "imported", "{:?}", results[0].reason);
+    let id = store.fatture_by_numero("25/0007").await?.first().ok_or("imported")?.id;
+    store.close().await;
+    web.add_fattura("F-HAND", "Rossi", "by hand", Decimal::new(1000, 2))
+        .await?;
+    let admin = web.sign_in(ADMIN, ADMIN_PASSWORD).await?;
+
+    let shown = web
+        .ok(&admin, "admin_fattura_lines", &[("id", &id.to_string())])
+        .await?;
+    let lines = shown["lines"].as_array().ok_or("lines")?;
+    assert_eq!(lines.len(), 1, "{shown}");
+    assert_eq!(lines[0]["number"], 1);
+    assert_eq!(lines[0]["description"], "Progettazione e sviluppo sito web");
+    assert_eq!(lines[0]["quantity"], "", "no Quantita in the document");
+    assert_eq!(lines[0]["unit_price_eur"], "2000.00");
+    assert_eq!(lines[0]["vat_percent"], "22.00");
+    assert_eq!(lines[0]["natura"], "");
+    assert_eq!(lines[0]["total_eur"], "2000.00");
+    let summary = shown["vat_summary"].as_array().ok_or("vat_summary")?;
+    assert_eq!(summary.len(), 1, "{shown}");
+    assert_eq!(summary[0]["vat_percent"], "22.00");
+    assert_eq!(summary[0]["taxable_eur"], "2000.00");
+    assert_eq!(summary[0]["vat_eur"], "440.00");
+    assert_eq!(summary[0]["esigibilita"], "I");
+
+    // Added by hand: nothing stored, so the page says the lines are not known.
+    let hand = store_id(&web, "F-HAND").await?;
+    let none = web
+        .ok(&admin, "admin_fattura_lines", &[("id", &hand.to_string())])
+        .await?;
+    assert_eq!(none["lines"].as_array().map(Vec::len), Some(0), "{none}");
+    assert_eq!(none["vat_summary"].as_array().map(Vec::len), Some(0), "{none}");
+    // An unknown id is a clear refusal.
+    let missing = web
+        .refused(&admin, "admin_fattura_lines", &[("id", "999999")], 404)
+        .await?;
+    assert!(missing.contains("no EUR invoice with id 999999"), "{missing}");
+    web.gateway.shutdown().await?;
+    Ok(())
+}
