@@ -70,3 +70,39 @@ test('a signed-out phone opens the payment link, pays, and sees Paid with the pr
   expect((await page.locator('body').textContent())?.trim()).toBe('Not found');
   await phone.close();
 });
+
+test('a cancelled attempt offers a new quote that the phone pays, and new quotes are limited per address', async ({ browser, baseURL }) => {
+  const base = baseURL ?? '';
+  const numero = `REQ-${Date.now()}`;
+  await cli(['invoice', 'add', '--numero', numero, '--client', 'Verdi Snc', '--total', '50.00', '--description', 'Riparazione'], base);
+  const created = JSON.parse(await cli(['--json', 'lightning', 'invoice', 'create', '--numero', numero], base));
+  const url: string = created.payment_url;
+  const first: string = created.invoice.payment_request;
+  await cli(['lightning', 'invoice', 'cancel', created.invoice.id], base);
+
+  const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'en-US', ignoreHTTPSErrors: true });
+  const page = await phone.newPage();
+  await page.goto(url);
+  await expect(page.locator('#qr svg')).toHaveCount(0);
+  await page.locator('#requote').click();
+  // A new invoice on the same link, for what is still due: 50 EUR at 45,000 EUR/BTC = 111,111.1 sats, rounded up.
+  await expect(page).toHaveURL(new RegExp(`/pay/${url.split('/pay/')[1]}`));
+  await expect(page.locator('#qr svg')).toBeVisible();
+  await expect(page.locator('#sats')).toHaveText('111,112 sat');
+  const href = (await page.locator('#wallet').getAttribute('href')) ?? '';
+  const second = href.replace(/^lightning:/, '');
+  expect(second).toMatch(/^lnbcrt/);
+  expect(second).not.toBe(first);
+  await payInvoice(second);
+  await expect(page.locator('#state')).toContainText('Paid');
+  await expect(page.locator('#preimage')).toHaveText(/^[0-9a-f]{64}$/);
+
+  // New quotes are limited per address (four a minute): asking again soon is answered 429.
+  let limited = false;
+  for (let n = 0; n < 6 && !limited; n++) {
+    const answer = await page.request.post(`${url}/quote`, { headers: { origin: base }, maxRedirects: 0 });
+    limited = answer.status() === 429;
+  }
+  expect(limited).toBeTruthy();
+  await phone.close();
+});

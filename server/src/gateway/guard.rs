@@ -114,10 +114,15 @@ fn request_authority(request: &Request) -> Option<&str> {
 }
 
 /// Whether the request's Origin matches the authority it was sent to ([`request_authority`]).
+/// A browser's `Sec-Fetch-Site: same-origin` (a header no page can set) is enough on its own: a
+/// form posted from a page served with `Referrer-Policy: no-referrer`, like the payment page,
+/// carries `Origin: null`.
 fn is_same_origin(headers: &HeaderMap, authority: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site == "cross-site" || site == "same-site" {
-            return false;
+        match site {
+            "same-origin" => return true,
+            "cross-site" | "same-site" => return false,
+            _ => {}
         }
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
@@ -176,6 +181,17 @@ mod tests {
             ("sec-fetch-site", "cross-site")
         ]));
         assert!(!same_origin(&[("origin", "https://pos.local:8443")]));
+        // The payment page's form: no-referrer makes Chromium send `Origin: null`.
+        assert!(same_origin(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ]));
+        assert!(!same_origin(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site")
+        ]));
     }
 
     fn request(uri: &str, pairs: &[(&'static str, &'static str)]) -> Request {
